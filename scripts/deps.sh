@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages yumna-dns needs to build, test and run its demo.
+# Idempotent: does nothing when every package is already installed.
+set -eu
+
+PACKAGES="
+build-essential pkg-config meson ninja-build
+libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libgnutls28-dev
+libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
+pdns-server pdns-backend-sqlite3 pdns-backend-mysql
+sqlite3 dnsutils knot-dnsutils
+python3 python3-pytest python3-dnspython python3-requests
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,31 @@
+/* Logging: one line per event, lowercase, user input in single quotes.
+ * Lines go to stderr in the foreground, to syslog otherwise. Library code
+ * does not log errors it returns; the programs decide. Never pass a secret. */
+#ifndef YUMNA_LOG_H
+#define YUMNA_LOG_H
+
+#include <stdbool.h>
+
+enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_NOTICE = 5, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+
+/* Set up logging for program 'ident'. With 'use_syslog' false, lines go to
+ * stderr with a timestamp. Messages above 'level' are dropped. */
+void log_init(const char *ident, bool use_syslog, enum log_level level);
+
+/* Parse "err", "warn", "notice", "info" or "debug"; -EINVAL otherwise. */
+int log_level_parse(const char *text, enum log_level *ret_level);
+
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_notice(...) log_msg(LOG_LVL_NOTICE, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+/* Copy 'text' into 'out' (size 'len') for quoting in a log line or an error
+ * message: control characters, quotes, backslashes and bytes over 0x7e become
+ * \xNN, and long input is cut with "...". Always NUL-terminates. */
+void log_sanitize(const char *text, char *out, unsigned len);
+
+#endif

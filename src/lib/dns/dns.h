@@ -1,0 +1,124 @@
+/* DNS data validation and canonical form, over the Knot DNS libraries.
+ *
+ * Everything a client sends as DNS data goes through here before it is
+ * stored or served: names (dname_*), single records (rr_*) and whole zones
+ * (zone_*). The rules are those of shared/reference/dns-rules.md section (a),
+ * stricter than PowerDNS. RDATA is parsed by libzscanner and printed back by
+ * libknot, never matched with hand-written patterns.
+ *
+ * Error reporting: every function that can reject input fills a
+ * 'struct dns_err' with one human-readable line ("'www.example.com.' MX: ...")
+ * in which user text is quoted and sanitised; it becomes the 4xx body. */
+#ifndef YUMNA_DNS_H
+#define YUMNA_DNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A presentation-format absolute name: 253 characters, a trailing dot, NUL. */
+#define DNAME_TEXT_MAX 256
+/* RFC 2181 section 8. */
+#define DNS_TTL_MAX 2147483647u
+
+struct dns_err {
+	char text[384];
+};
+
+/* --- names ------------------------------------------------------------ */
+
+/* Check and normalise a zone name ("Example.COM" or "example.com.") into
+ * 'ret' as lowercase with a trailing dot. The root zone, wildcards,
+ * underscores and invalid A-labels are refused. */
+int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_err *err);
+
+/* Check and normalise a record owner given as "@", a name relative to
+ * 'origin' ("www", "_dmarc", "*.dev") or an absolute name ("www.example.com.")
+ * into 'ret' (lowercase, trailing dot). 'origin' is an already normalised
+ * zone name. The result must be at or below 'origin'. '*' is allowed only as
+ * the whole leftmost label; '_' is allowed (RFC 8552); labels may not start
+ * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels. */
+int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
+			  struct dns_err *err);
+
+/* True if 'name' equals 'zone' or lies below it. Both normalised. */
+bool dname_is_at_or_below(const char *name, const char *zone);
+
+/* --- records ---------------------------------------------------------- */
+
+/* One validated resource record in canonical form. */
+struct rr {
+	char owner[DNAME_TEXT_MAX];	/* normalised absolute owner */
+	uint16_t type;			/* IANA type number */
+	uint32_t ttl;
+	char *content;			/* canonical RDATA text, names absolute
+					 * with trailing dot; owned, rr_clear() frees */
+	uint8_t *wire;			/* RDATA in canonical wire form (names
+					 * lowercased) for duplicate detection; owned */
+	uint16_t wire_len;
+};
+
+/* The mnemonic of a type the validator accepts ("A", "MX"), or NULL. */
+const char *rr_type_name(uint16_t type);
+
+/* Map a mnemonic (case-insensitive) to a type the validator accepts as
+ * user data. Unknown types, TYPEnnn, and DNSSEC types that PowerDNS
+ * maintains itself (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY)
+ * are refused with a message. */
+int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
+
+/* Parse the RDATA text 'rdata' of type 'type' for the already normalised
+ * 'owner' in zone 'origin' (relative names in RDATA are relative to 'origin')
+ * and fill 'ret' with its canonical form. 'ttl' must be <= DNS_TTL_MAX.
+ * Refuses generic "\#" RDATA, raw control characters, TXT strings over 255
+ * bytes, RDATA over 65535 bytes, and the per-type rules of dns-rules.md:
+ * A/AAAA forms, DS/SSHFP/TLSA digest lengths and fields, CAA tags, and
+ * names in RDATA that break the hostname rules. On success the caller owns
+ * 'ret' and releases it with rr_clear(); on failure 'ret' holds nothing. */
+int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
+	     const char *origin, struct rr *ret, struct dns_err *err);
+
+/* Free what 'rr' owns; accepts a zeroed or already cleared rr. */
+void rr_clear(struct rr *rr);
+
+/* --- zones ------------------------------------------------------------ */
+
+struct zone_limits {
+	unsigned max_rrset;	/* records in one RRset */
+	unsigned max_records;	/* records in one zone, SOA included */
+};
+
+/* A whole zone: its normalised origin and its records. */
+struct zone_data {
+	char origin[DNAME_TEXT_MAX];
+	struct rr *rrs;
+	size_t n;
+	size_t alloc;
+};
+
+/* Start an empty zone for the normalised 'origin'. */
+void zone_data_init(struct zone_data *z, const char *origin);
+
+/* Append 'rr', taking ownership of what it holds (the struct is copied and
+ * 'rr' is zeroed). -ENOMEM on allocation failure, in which case 'rr' still
+ * owns its memory. */
+int zone_data_take_rr(struct zone_data *z, struct rr *rr);
+
+/* Free every record. */
+void zone_data_clear(struct zone_data *z);
+
+/* Check the zone as a whole and sort it canonically (owner, type, RDATA).
+ * Rules: record caps; no duplicate records (canonical wire comparison); one
+ * TTL per RRset; at most one SOA and only at the apex; at least one NS at the
+ * apex; CNAME alone at its owner, not at the apex, not pointing to itself,
+ * no CNAME cycles inside the zone; MX, NS and SRV targets that are not
+ * CNAME owners in the zone; no NS, SOA or DNAME at a wildcard; DS only at a
+ * delegation (not at the apex); below a delegation only glue (A/AAAA);
+ * DNAME not next to CNAME and with nothing below it. */
+int zone_check(struct zone_data *z, const struct zone_limits *lim, struct dns_err *err);
+
+/* True if the record at 'rrs[i]' is authoritative data (not a delegation NS
+ * or glue below a cut); valid after zone_check(). */
+bool zone_rr_is_auth(const struct zone_data *z, size_t i);
+
+#endif
