@@ -1,1 +1,171 @@
-int main(void) { return 0; }
+/* yumna-agent: keeps the PowerDNS server of one DNS node serving exactly
+ * the zones the controller pushes. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "api.h"
+#include "apply.h"
+#include "backend.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "http/client.h"
+#include "init.h"
+#include "pdns.h"
+
+#define HEALTH_INTERVAL_MS 1000
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int sig)
+{
+	stopping = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: yumna-agent [-n] -c FILE\n"
+		   "  -c FILE  configuration file (key = value; see etc/agent.conf.sample)\n"
+		   "  -n       check the configuration and exit\n"
+		   "  -s       log to syslog instead of stderr\n");
+}
+
+/* The health loop: notice PowerDNS going down or coming back (logging only
+ * the change), purge caches left dirty while it was down, reap children. */
+static void health_tick(struct agent *a)
+{
+	char version[64];
+	int r = pdns_ping(a->pdns, version, sizeof(version));
+	bool was = atomic_load(&a->pdns_up);
+
+	pthread_mutex_lock(&a->state_lock);
+	if (r == 0) {
+		snprintf(a->pdns_version, sizeof(a->pdns_version), "%s", version);
+		a->pdns_error[0] = '\0';
+	} else {
+		pdns_last_error(a->pdns_error, sizeof(a->pdns_error));
+	}
+	pthread_mutex_unlock(&a->state_lock);
+	atomic_store(&a->pdns_up, r == 0);
+	if (was != (r == 0))
+		log_notice("powerdns state %s -> %s", was ? "up" : "down", r == 0 ? "up" : "down");
+	if (r == 0)
+		apply_flush_dirty(a);
+	init_reap();
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int run(struct agent *a)
+{
+	struct http_server *srv;
+	struct http_server_config cfg = {
+		.address = a->conf.listen_address,
+		.port = (unsigned)a->conf.listen_port,
+		.threads = (unsigned)a->conf.http_threads,
+		.connection_limit = 256,
+		.timeout_s = 30,
+		.max_body = a->conf.max_body_size,
+		.authorize = api_authorize,
+		.ctx = a,
+	};
+
+	api_configure(a);
+	int r = http_server_start(&cfg, api_routes, &srv);
+	if (r < 0) {
+		log_err("cannot listen on %s port %u: %s", a->conf.listen_address,
+			(unsigned)a->conf.listen_port, err_str(r));
+		return r;
+	}
+	log_notice("listening on %s port %u, powerdns %s", a->conf.listen_address,
+		   (unsigned)a->conf.listen_port, atomic_load(&a->pdns_up) ? "up" : "down");
+	while (!stopping) {
+		for (long t = 0; t < HEALTH_INTERVAL_MS && !stopping; t += 100)
+			sleep_ms(100);
+		if (!stopping)
+			health_tick(a);
+	}
+	log_notice("stopping (powerdns keeps running)");
+	http_server_stop(srv);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	bool check_only = false, use_syslog = false;
+	char err[CONF_ERR_MAX];
+	int c;
+
+	while ((c = getopt(argc, argv, "c:nsh")) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 's':
+			use_syslog = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (path == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	static struct agent a;
+	int r = agent_conf_load(path, &a.conf, err);
+	if (r < 0) {
+		fprintf(stderr, "yumna-agent: %s\n", err);
+		agent_conf_free(&a.conf);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: ok\n", path);
+		agent_conf_free(&a.conf);
+		return 0;
+	}
+	enum log_level level = LOG_LVL_INFO;
+	log_level_parse(a.conf.log_level, &level);
+	log_init("yumna-agent", use_syslog, level);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	pthread_mutex_init(&a.db_lock, NULL);
+	pthread_mutex_init(&a.state_lock, NULL);
+
+	r = http_client_global_init();
+	if (r == 0)
+		r = init_prepare(&a, err);
+	if (r == 0 && init_powerdns(&a, err) < 0)
+		log_err("%s", err); /* keep running: /health says why, initialize retries */
+	if (r < 0)
+		log_err("%s", err);
+	else
+		r = run(&a);
+
+	pdns_free(a.pdns);
+	backend_close(a.db);
+	agent_conf_free(&a.conf);
+	return r < 0 ? 1 : 0;
+}

@@ -56,6 +56,17 @@ int buf_append(struct buf *b, const void *data, size_t len)
 	return 0;
 }
 
+int buf_extend(struct buf *b, size_t len, char **ret)
+{
+	int r = reserve(b, len);
+	if (r < 0)
+		return r;
+	*ret = b->data + b->len;
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
 int buf_puts(struct buf *b, const char *s)
 {
 	return buf_append(b, s, strlen(s));

@@ -24,6 +24,9 @@ void buf_reset(struct buf *b);
 /* Append bytes; -E2BIG past the cap, -ENOMEM if allocation fails. */
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
+/* Grow by 'len' bytes left for the caller to fill; *ret points at them
+ * (valid until the next append). */
+int buf_extend(struct buf *b, size_t len, char **ret);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Append 's' as a JSON string literal, quotes included. */

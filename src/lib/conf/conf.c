@@ -1,1 +1,222 @@
-/* placeholder */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "conf/conf.h"
+
+#define LINE_MAX_LEN 4096
+
+static char **str_slot(void *target, const struct conf_item *item)
+{
+	return (char **)((char *)target + item->offset);
+}
+
+static int fail(char *err, const char *where, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, const char *where, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err, CONF_ERR_MAX, "%s: ", where);
+	va_start(ap, fmt);
+	vsnprintf(err + n, CONF_ERR_MAX - (size_t)n, fmt, ap);
+	va_end(ap);
+	return ERR_CONFIG;
+}
+
+static int parse_bool(const char *v, int *ret)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	for (unsigned i = 0; i < 4; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*ret = 1;
+			return 0;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*ret = 0;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,
+	     char *err)
+{
+	char shown[128];
+
+	log_sanitize((item->flags & CONF_SECRET) ? "(secret)" : value, shown, sizeof(shown));
+
+	switch (item->type) {
+	case CONF_UINT: {
+		char *end;
+		if (!isdigit((unsigned char)value[0]))
+			return fail(err, where, "'%s': '%s' is not a non-negative integer",
+				    item->key, shown);
+		errno = 0;
+		unsigned long long v = strtoull(value, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return fail(err, where, "'%s': '%s' is not a non-negative integer",
+				    item->key, shown);
+		if (v < item->min || v > item->max)
+			return fail(err, where, "'%s': '%s' is out of range %" PRIu64 "..%" PRIu64,
+				    item->key, shown, item->min, item->max);
+		*(uint64_t *)((char *)target + item->offset) = v;
+		return 0;
+	}
+	case CONF_BOOL: {
+		int b;
+		if (parse_bool(value, &b) < 0)
+			return fail(err, where, "'%s': '%s' is not yes or no", item->key, shown);
+		*(int *)((char *)target + item->offset) = b;
+		return 0;
+	}
+	case CONF_ENUM: {
+		bool ok = false;
+		for (const char *const *c = item->choices; *c != NULL; c++)
+			ok = ok || strcmp(*c, value) == 0;
+		if (!ok)
+			return fail(err, where, "'%s': '%s' is not one of the allowed values",
+				    item->key, shown);
+	}
+		/* fall through */
+	case CONF_STR: {
+		size_t max = item->max ? item->max : 4096;
+		if (strlen(value) > max)
+			return fail(err, where, "'%s': value '%s' is too long", item->key, shown);
+		char *copy = strdup(value);
+		if (copy == NULL)
+			return -ENOMEM;
+		char **slot = str_slot(target, item);
+		if (*slot != NULL && (item->flags & CONF_SECRET))
+			explicit_bzero(*slot, strlen(*slot));
+		free(*slot);
+		*slot = copy;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static const struct conf_item *find(const struct conf_item *schema, const char *key)
+{
+	for (const struct conf_item *it = schema; it->key != NULL; it++)
+		if (strcmp(it->key, key) == 0)
+			return it;
+	return NULL;
+}
+
+int conf_load(const char *path, const struct conf_item *schema, void *target, char *err)
+{
+	unsigned nitems = 0;
+	int r = 0;
+
+	err[0] = '\0';
+	for (const struct conf_item *it = schema; it->key != NULL; it++, nitems++) {
+		if (it->def == NULL)
+			continue;
+		r = conf_set(it, target, it->def, "(default)", err);
+		if (r < 0)
+			return r;
+	}
+
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		int e = errno;
+		snprintf(err, CONF_ERR_MAX, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	unsigned char *seen = calloc(nitems ? nitems : 1, 1);
+	if (seen == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+
+	char line[LINE_MAX_LEN + 2];
+	char where[300];
+	unsigned lineno = 0;
+	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		size_t len = strlen(line);
+		if (len > LINE_MAX_LEN) {
+			snprintf(err, CONF_ERR_MAX, "%s: line too long", where);
+			r = ERR_CONFIG;
+			break;
+		}
+		char *hash = strchr(line, '#');
+		if (hash != NULL)
+			*hash = '\0';
+		char *s = trim(line);
+		if (*s == '\0')
+			continue;
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			r = fail(err, where, "expected 'key = value'");
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s);
+		char *value = trim(eq + 1);
+		const struct conf_item *it = find(schema, key);
+		if (it == NULL) {
+			char k[96];
+			log_sanitize(key, k, sizeof(k));
+			r = fail(err, where, "unknown setting '%s'", k);
+			break;
+		}
+		unsigned idx = (unsigned)(it - schema);
+		if (seen[idx]) {
+			r = fail(err, where, "'%s' is set twice", it->key);
+			break;
+		}
+		seen[idx] = 1;
+		if (*value == '\0')
+			continue; /* empty means unset: keep the default */
+		r = conf_set(it, target, value, where, err);
+	}
+	fclose(f);
+	explicit_bzero(line, sizeof(line));
+
+	for (const struct conf_item *it = schema; r == 0 && it->key != NULL; it++) {
+		if (!(it->flags & CONF_REQUIRED))
+			continue;
+		if ((it->type == CONF_STR || it->type == CONF_ENUM) &&
+		    *str_slot(target, it) == NULL) {
+			snprintf(err, CONF_ERR_MAX, "%s: '%s' must be set", path, it->key);
+			r = ERR_CONFIG;
+		}
+	}
+	free(seen);
+	return r;
+}
+
+void conf_free(const struct conf_item *schema, void *target)
+{
+	for (const struct conf_item *it = schema; it->key != NULL; it++) {
+		if (it->type != CONF_STR && it->type != CONF_ENUM)
+			continue;
+		char **slot = str_slot(target, it);
+		if (*slot != NULL && (it->flags & CONF_SECRET))
+			explicit_bzero(*slot, strlen(*slot));
+		free(*slot);
+		*slot = NULL;
+	}
+}

@@ -20,6 +20,13 @@
 #define DNAME_TEXT_MAX 256
 /* RFC 2181 section 8. */
 #define DNS_TTL_MAX 2147483647u
+/* Largest RDATA accepted: one record must fit, with the header, the question
+ * and an uncompressed owner, into a 65,535-byte DNS message over TCP, or
+ * AXFR of the whole zone breaks: 65535 - 12 - (255 + 4) - (255 + 10). */
+#define DNS_RDATA_MAX 64999u
+/* Longest RDATA text accepted by rr_parse(): DNS_RDATA_MAX bytes written as
+ * \DDD escapes in quoted strings, with room to spare. */
+#define DNS_RDATA_TEXT_MAX 262144u
 
 struct dns_err {
 	char text[384];
@@ -80,6 +87,12 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
 
 /* Free what 'rr' owns; accepts a zeroed or already cleared rr. */
 void rr_clear(struct rr *rr);
+
+/* rr_parse() keeps one scanner per thread (about 210 KiB), created on first
+ * use and freed when the thread exits. Free the calling thread's scanner
+ * now; needed only for the main thread before exit (leak checkers) or to
+ * return the memory early. rr_parse() remains usable afterwards. */
+void dns_thread_cleanup(void);
 
 /* --- zones ------------------------------------------------------------ */
 

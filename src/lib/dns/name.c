@@ -1,1 +1,378 @@
-/* placeholder */
+/* Domain names: zone names, record owners and the label rules shared with
+ * names inside RDATA.
+ *
+ * Text is first screened byte by byte for what can never be part of a name
+ * we accept (escapes, spaces, control and non-ASCII bytes, '@', '/', ';'),
+ * which gives the client a precise message; then libknot turns it into wire
+ * form and every label is checked on that wire form, the same code that
+ * checks the names libzscanner finds in RDATA. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <idn2.h>
+#include <libknot/consts.h>
+#include <libknot/dname.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "dns/dns.h"
+#include "dns/dns_internal.h"
+
+/* Longest text looked at; anything longer cannot be a name. */
+#define NAME_TEXT_SCAN_MAX 1024
+
+void dns_err_set(struct dns_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->text, sizeof(err->text), fmt, ap);
+	va_end(ap);
+}
+
+/* Quote a label (which may hold any byte when it comes from RDATA). */
+static void label_show(const uint8_t *label, size_t len, char *out, size_t outlen)
+{
+	char raw[KNOT_DNAME_MAXLABELLEN + 1];
+	size_t n = 0;
+
+	/* A NUL byte would cut the text short: show it as log_sanitize() shows
+	 * every other control byte. */
+	for (size_t i = 0; i < len && n + 1 < sizeof(raw); i++)
+		raw[n++] = label[i] != '\0' ? (char)label[i] : '\x01';
+	raw[n] = '\0';
+	log_sanitize(raw, out, (unsigned)outlen);
+}
+
+/* RFC 5891 section 5.4 for one 'xn--' label: it must decode, and the
+ * decoded U-label must encode back to the same A-label. */
+static bool alabel_valid(const char *label)
+{
+	char *ulabel = NULL;
+	char *alabel = NULL;
+	bool ok = false;
+
+	if (idn2_to_unicode_8z8z(label, &ulabel, 0) != IDN2_OK || ulabel == NULL ||
+	    ulabel[0] == '\0')
+		goto out;
+	if (idn2_lookup_u8((const uint8_t *)ulabel, (uint8_t **)&alabel, IDN2_NONTRANSITIONAL) !=
+	    IDN2_OK)
+		goto out;
+	ok = strcasecmp(alabel, label) == 0;
+out:
+	idn2_free(ulabel);
+	idn2_free(alabel);
+	return ok;
+}
+
+static int label_check(const uint8_t *label, size_t len, bool leftmost, unsigned flags, char *why,
+		       size_t whylen)
+{
+	char q[4 * KNOT_DNAME_MAXLABELLEN + 8];
+	bool underscore = flags & NAME_UNDERSCORE;
+
+	if (len == 1 && label[0] == '*') {
+		if (leftmost && (flags & NAME_WILDCARD))
+			return 0;
+		snprintf(why, whylen, "%s",
+			 (flags & NAME_WILDCARD) ?
+				 "'*' is only allowed as the whole leftmost label (RFC 4592)" :
+				 "wildcards ('*') are not allowed here");
+		return ERR_INVALID;
+	}
+	label_show(label, len, q, sizeof(q));
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = label[i];
+
+		if (isascii(c) && (isalnum(c) || c == '-' || (c == '_' && underscore)))
+			continue;
+		if (c >= 0x80) {
+			snprintf(why, whylen,
+				 "label '%s' has non-ASCII characters; use its IDNA A-label (xn--)", q);
+		} else if (c == '*') {
+			snprintf(why, whylen, "label '%s': '*' is only allowed as a whole label", q);
+		} else if (c == '_') {
+			snprintf(why, whylen, "label '%s': '_' is not allowed here", q);
+		} else {
+			snprintf(why, whylen, "label '%s': only letters, digits, '-'%s are allowed", q,
+				 underscore ? " and '_'" : "");
+		}
+		return ERR_INVALID;
+	}
+	if (label[0] == '-' || label[len - 1] == '-') {
+		snprintf(why, whylen, "label '%s' starts or ends with '-' (RFC 1123)", q);
+		return ERR_INVALID;
+	}
+	if (len >= 4 && strncasecmp((const char *)label, "xn--", 4) == 0) {
+		char text[KNOT_DNAME_MAXLABELLEN + 1];
+
+		memcpy(text, label, len);
+		text[len] = '\0';
+		if (!alabel_valid(text)) {
+			snprintf(why, whylen, "label '%s' is not a valid IDNA2008 A-label (RFC 5891)",
+				 q);
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+int dns_name_check(const uint8_t *name, unsigned flags, char *why, size_t whylen)
+{
+	if (name[0] == 0) {
+		if (flags & NAME_ROOT)
+			return 0;
+		snprintf(why, whylen, "the root name '.' is not allowed here");
+		return ERR_INVALID;
+	}
+	for (const uint8_t *p = name; *p != 0; p += *p + 1) {
+		int r = label_check(p + 1, *p, p == name, flags, why, whylen);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int dns_name_canon_cmp(const char *a, const char *b)
+{
+	const char *ea = a + strlen(a), *eb = b + strlen(b);
+
+	/* Both end with the root label: drop the trailing dots. */
+	if (ea > a && ea[-1] == '.')
+		ea--;
+	if (eb > b && eb[-1] == '.')
+		eb--;
+	for (;;) {
+		const char *pa = ea, *pb = eb;
+		size_t na, nb;
+		int c;
+
+		/* A name that runs out of labels first sorts first. */
+		if (ea == a || eb == b)
+			return (ea != a) - (eb != b);
+		while (pa > a && pa[-1] != '.')
+			pa--;
+		while (pb > b && pb[-1] != '.')
+			pb--;
+		na = (size_t)(ea - pa);
+		nb = (size_t)(eb - pb);
+		c = memcmp(pa, pb, na < nb ? na : nb);
+		if (c != 0)
+			return c;
+		if (na != nb)
+			return na < nb ? -1 : 1;
+		ea = pa > a ? pa - 1 : a;
+		eb = pb > b ? pb - 1 : b;
+	}
+}
+
+/* Screen text for bytes that never belong in a name, with a message that
+ * names the problem. 'what' is the quoted context ("owner 'x'"). */
+static int text_screen(const char *text, const char *what, struct dns_err *err)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+		unsigned char c = *p;
+
+		if (isascii(c) && (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*'))
+			continue;
+		if (c >= 0x80)
+			dns_err_set(err, "%s: non-ASCII characters; use the IDNA A-label (xn--...)",
+				    what);
+		else if (c < 0x20 || c == 0x7f)
+			dns_err_set(err, "%s: control characters are not allowed", what);
+		else if (c == '\\')
+			dns_err_set(err, "%s: escapes ('\\') are not allowed in names", what);
+		else if (c == ' ')
+			dns_err_set(err, "%s: spaces are not allowed in names", what);
+		else
+			dns_err_set(err, "%s: character '%c' is not allowed in names", what, c);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+/* Check the label structure of 'text' ('len' bytes, no trailing dot). */
+static int text_labels(const char *text, size_t len, const char *what, struct dns_err *err)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] != '.')
+			continue;
+		if (i == start) {
+			dns_err_set(err, "%s: empty label (RFC 1035 section 2.3.4)", what);
+			return ERR_INVALID;
+		}
+		if (i - start > KNOT_DNAME_MAXLABELLEN) {
+			dns_err_set(err, "%s: label '%.20s...' is longer than 63 octets", what,
+				    text + start);
+			return ERR_INVALID;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
+/* Turn the absolute name 'full' (screened, trailing dot) into checked,
+ * lowercase wire and text forms. */
+static int name_finish(const char *full, unsigned flags, const char *what, uint8_t *wire,
+		       char ret[DNAME_TEXT_MAX], struct dns_err *err)
+{
+	char why[320];
+
+	/* Without escapes the wire form is one byte longer than the text. */
+	if (strlen(full) + 1 > KNOT_DNAME_MAXLEN) {
+		dns_err_set(err, "%s: longer than 255 octets (RFC 1035 section 2.3.4)", what);
+		return ERR_INVALID;
+	}
+	if (knot_dname_from_str(wire, full, KNOT_DNAME_MAXLEN) == NULL) {
+		dns_err_set(err, "%s: not a valid domain name", what);
+		return ERR_INVALID;
+	}
+	knot_dname_to_lower(wire);
+	if (dns_name_check(wire, flags, why, sizeof(why)) < 0) {
+		dns_err_set(err, "%s: %s", what, why);
+		return ERR_INVALID;
+	}
+	if (knot_dname_to_str(ret, wire, DNAME_TEXT_MAX) == NULL) {
+		dns_err_set(err, "%s: not a valid domain name", what);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_err *err)
+{
+	char what[160], q[112], full[DNAME_TEXT_MAX + 1];
+	uint8_t wire[KNOT_DNAME_MAXLEN];
+	size_t len;
+	int r;
+
+	if (text == NULL || text[0] == '\0') {
+		dns_err_set(err, "zone name is empty");
+		return ERR_INVALID;
+	}
+	len = strnlen(text, NAME_TEXT_SCAN_MAX + 1);
+	log_sanitize(text, q, sizeof(q));
+	snprintf(what, sizeof(what), "zone name '%s'", q);
+	if (len > NAME_TEXT_SCAN_MAX) {
+		dns_err_set(err, "%s: longer than 255 octets", what);
+		return ERR_INVALID;
+	}
+	r = text_screen(text, what, err);
+	if (r < 0)
+		return r;
+	if (text[len - 1] == '.')
+		len--;
+	if (len == 0) {
+		dns_err_set(err, "%s: the root zone cannot be managed here", what);
+		return ERR_INVALID;
+	}
+	r = text_labels(text, len, what, err);
+	if (r < 0)
+		return r;
+	if (len + 1 >= sizeof(full)) {
+		dns_err_set(err, "%s: longer than 255 octets (RFC 1035 section 2.3.4)", what);
+		return ERR_INVALID;
+	}
+	memcpy(full, text, len);
+	full[len] = '.';
+	full[len + 1] = '\0';
+	/* Zone names are hostnames: no wildcard, no '_' service labels. */
+	return name_finish(full, 0, what, wire, ret, err);
+}
+
+int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
+			  struct dns_err *err)
+{
+	char what[160], q[112], full[2 * DNAME_TEXT_MAX];
+	uint8_t wire[KNOT_DNAME_MAXLEN], owire[KNOT_DNAME_MAXLEN];
+	size_t len, olen;
+	int r;
+
+	if (origin == NULL || knot_dname_from_str(owire, origin, sizeof(owire)) == NULL) {
+		dns_err_set(err, "invalid zone name");
+		return -EINVAL;
+	}
+	olen = strlen(origin);
+	if (text == NULL || text[0] == '\0') {
+		dns_err_set(err, "owner name is empty; use '@' for the zone apex");
+		return ERR_INVALID;
+	}
+	len = strnlen(text, NAME_TEXT_SCAN_MAX + 1);
+	log_sanitize(text, q, sizeof(q));
+	snprintf(what, sizeof(what), "owner '%s'", q);
+	if (len > NAME_TEXT_SCAN_MAX) {
+		dns_err_set(err, "%s: longer than 255 octets", what);
+		return ERR_INVALID;
+	}
+	if (strcmp(text, "@") == 0) {
+		snprintf(full, sizeof(full), "%s", origin);
+	} else {
+		bool absolute = text[len - 1] == '.';
+		size_t body = len - absolute;
+		/* The zone name without its trailing dot. */
+		size_t zl = olen > 0 && origin[olen - 1] == '.' ? olen - 1 : olen;
+
+		r = text_screen(text, what, err);
+		if (r < 0)
+			return r;
+		if (body == 0) {
+			dns_err_set(err, "%s: not inside zone '%s'", what, origin);
+			return ERR_INVALID;
+		}
+		r = text_labels(text, body, what, err);
+		if (r < 0)
+			return r;
+		/* "www.example.com" in zone example.com. is either a forgotten
+		 * trailing dot or a real www.example.com.example.com.: refuse
+		 * to guess, and never double the zone name silently. */
+		if (!absolute && zl > 0 && body == zl && strncasecmp(text, origin, zl) == 0) {
+			dns_err_set(err,
+				    "%s has no trailing dot but is the zone name: write '@' or '%s'",
+				    what, origin);
+			return ERR_INVALID;
+		}
+		if (!absolute && zl > 0 && body > zl && text[body - zl - 1] == '.' &&
+		    strncasecmp(text + body - zl, origin, zl) == 0) {
+			dns_err_set(err,
+				    "%s has no trailing dot but ends with the zone name: write '%.*s' or '%s.'",
+				    what, (int)(body - zl - 1), text, text);
+			return ERR_INVALID;
+		}
+		if (absolute)
+			snprintf(full, sizeof(full), "%s", text);
+		else
+			snprintf(full, sizeof(full), "%s.%s", text, origin);
+	}
+	r = name_finish(full, NAME_WILDCARD | NAME_UNDERSCORE, what, wire, ret, err);
+	if (r < 0)
+		return r;
+	if (knot_dname_in_bailiwick(wire, owire) < 0) {
+		dns_err_set(err, "%s: not inside zone '%s'", what, origin);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+bool dname_is_at_or_below(const char *name, const char *zone)
+{
+	size_t nl, zl;
+
+	if (name == NULL || zone == NULL)
+		return false;
+	nl = strlen(name);
+	zl = strlen(zone);
+	if (zl == 1 && zone[0] == '.')
+		return nl > 0 && name[nl - 1] == '.';
+	if (nl < zl || strcasecmp(name + nl - zl, zone) != 0)
+		return false;
+	return nl == zl || name[nl - zl - 1] == '.';
+}

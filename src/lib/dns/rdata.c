@@ -1,1 +1,759 @@
-/* placeholder */
+/* Single records: type policy, RDATA parsing with libzscanner, per-type
+ * rules, and the canonical text (libknot) and wire forms.
+ *
+ * Each thread keeps one zone scanner: zs_init() clears about 200 KiB, far
+ * more than parsing one line costs, so the scanner is set up once and put
+ * back to its start-of-line state before every record. */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libknot/consts.h>
+#include <libknot/descriptor.h>
+#include <libknot/dname.h>
+#include <libknot/rdata.h>
+#include <libknot/rdataset.h>
+#include <libknot/rrset-dump.h>
+#include <libknot/rrset.h>
+#include <libknot/rrtype/naptr.h>
+#include <libzscanner/error.h>
+#include <libzscanner/scanner.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "dns/dns.h"
+#include "dns/dns_internal.h"
+
+/* --- type policy -------------------------------------------------------- */
+
+struct type_info {
+	uint16_t type;
+	const char *name;
+};
+
+static const struct type_info accepted_types[] = {
+	{ KNOT_RRTYPE_A, "A" },		{ KNOT_RRTYPE_NS, "NS" },
+	{ KNOT_RRTYPE_CNAME, "CNAME" }, { KNOT_RRTYPE_SOA, "SOA" },
+	{ KNOT_RRTYPE_PTR, "PTR" },	{ KNOT_RRTYPE_MX, "MX" },
+	{ KNOT_RRTYPE_TXT, "TXT" },	{ KNOT_RRTYPE_AAAA, "AAAA" },
+	{ KNOT_RRTYPE_SRV, "SRV" },	{ KNOT_RRTYPE_NAPTR, "NAPTR" },
+	{ KNOT_RRTYPE_DNAME, "DNAME" }, { KNOT_RRTYPE_DS, "DS" },
+	{ KNOT_RRTYPE_SSHFP, "SSHFP" }, { KNOT_RRTYPE_TLSA, "TLSA" },
+	{ KNOT_RRTYPE_CAA, "CAA" },
+};
+
+/* Kept by PowerDNS's signer from the zone's keys; clients never set them. */
+static const char *const signer_types[] = {
+	"DNSKEY", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY",
+};
+
+const char *rr_type_name(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++)
+		if (accepted_types[i].type == type)
+			return accepted_types[i].name;
+	return NULL;
+}
+
+int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err)
+{
+	char q[64];
+	uint16_t num;
+
+	if (text == NULL || text[0] == '\0') {
+		dns_err_set(err, "record type is empty");
+		return ERR_INVALID;
+	}
+	log_sanitize(text, q, sizeof(q));
+	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++) {
+		if (strcasecmp(text, accepted_types[i].name) == 0) {
+			*ret_type = accepted_types[i].type;
+			return 0;
+		}
+	}
+	for (size_t i = 0; i < sizeof(signer_types) / sizeof(signer_types[0]); i++) {
+		if (strcasecmp(text, signer_types[i]) == 0) {
+			dns_err_set(err, "type '%s' is maintained by the signer and cannot be set", q);
+			return ERR_INVALID;
+		}
+	}
+	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] != '\0' &&
+	    strspn(text + 4, "0123456789") == strlen(text + 4)) {
+		dns_err_set(err, "generic type '%s' is not accepted; use a supported type mnemonic",
+			    q);
+		return ERR_INVALID;
+	}
+	if (strlen(text) < 32 && knot_rrtype_from_string(text, &num) == 0) {
+		dns_err_set(err, "type '%s' is not supported", q);
+		return ERR_INVALID;
+	}
+	dns_err_set(err, "unknown record type '%s'", q);
+	return ERR_INVALID;
+}
+
+/* --- the per-thread scanner ---------------------------------------------- */
+
+/* The longest canonical text of one RDATA: every byte as \DDD, plus quotes. */
+#define DUMP_MAX (8u * KNOT_RDATA_MAXLEN + 4096u)
+
+struct scan_ctx {
+	zs_scanner_t sc;
+	int cs0;	/* Ragel state at the start of a line, after zs_init() */
+	int top0;
+	char *line;	/* "<owner> <ttl> IN <type> <rdata>\n" */
+	size_t line_alloc;
+	char *dump;	/* canonical text from libknot */
+	size_t dump_alloc;
+	/* One knot_rdata_t (2-byte length, data, padding) for the dump. */
+	uint16_t rdbuf[KNOT_RDATA_MAXLEN / 2 + 4];
+};
+
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+static bool ctx_key_ok;
+static __thread struct scan_ctx *tls_ctx;
+
+static void ctx_free(void *p)
+{
+	struct scan_ctx *c = p;
+
+	if (c == NULL)
+		return;
+	zs_deinit(&c->sc);
+	free(c->line);
+	free(c->dump);
+	free(c);
+}
+
+static void ctx_key_create(void)
+{
+	/* The destructor frees a worker thread's scanner when it exits. */
+	ctx_key_ok = pthread_key_create(&ctx_key, ctx_free) == 0;
+}
+
+static struct scan_ctx *ctx_get(void)
+{
+	struct scan_ctx *c = tls_ctx;
+
+	if (c != NULL)
+		return c;
+	pthread_once(&ctx_once, ctx_key_create);
+	if (!ctx_key_ok)
+		return NULL;
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	if (zs_init(&c->sc, ".", KNOT_CLASS_IN, 0) != 0) {
+		zs_deinit(&c->sc);
+		free(c);
+		return NULL;
+	}
+	c->cs0 = c->sc.cs;
+	c->top0 = c->sc.top;
+	c->line = NULL;
+	c->line_alloc = 0;
+	c->dump = NULL;
+	c->dump_alloc = 0;
+	if (pthread_setspecific(ctx_key, c) != 0) {
+		ctx_free(c);
+		return NULL;
+	}
+	tls_ctx = c;
+	return c;
+}
+
+void dns_thread_cleanup(void)
+{
+	struct scan_ctx *c = tls_ctx;
+
+	if (c == NULL)
+		return;
+	tls_ctx = NULL;
+	pthread_setspecific(ctx_key, NULL);
+	ctx_free(c);
+}
+
+static int grow(char **buf, size_t *alloc, size_t need)
+{
+	char *p;
+	size_t n = *alloc > 0 ? *alloc : 4096;
+
+	if (need <= *alloc)
+		return 0;
+	while (n < need)
+		n *= 2;
+	p = realloc(*buf, n);
+	if (p == NULL)
+		return -ENOMEM;
+	*buf = p;
+	*alloc = n;
+	return 0;
+}
+
+/* Parse the line in c->line with 'origin' (wire) for relative names. On
+ * success the record is in c->sc.r_*; on failure c->sc.error.code says why
+ * (ZS_OK if the line held no record). */
+static int scan(struct scan_ctx *c, const uint8_t *origin, size_t origin_len, size_t line_len)
+{
+	zs_scanner_t *s = &c->sc;
+
+	/* Set what "$ORIGIN" would, and undo whatever an earlier error left. */
+	memcpy(s->zone_origin, origin, origin_len);
+	s->zone_origin_length = (uint32_t)origin_len;
+	s->cs = c->cs0;
+	s->top = c->top0;
+	s->multiline = false;
+	s->error.code = ZS_OK;
+	s->error.fatal = false;
+	s->error.counter = 0;
+	s->buffer_length = 0;
+	s->r_data_tail = 0;
+	s->r_data_length = 0;
+	if (zs_set_input_string(s, c->line, line_len) != 0 || zs_parse_record(s) != 0 ||
+	    s->state != ZS_STATE_DATA)
+		return -1;
+	return 0;
+}
+
+/* --- names inside RDATA --------------------------------------------------- */
+
+struct rdname {
+	size_t off;
+	const char *role;
+	unsigned flags;
+};
+
+/* Where the names in RDATA of 'type' are, and what each may contain: '_'
+ * where the name may be a service or alias name, the root where a record
+ * says "nothing here" (null MX, RFC 7505; SRV "."; NAPTR "."). Returns how
+ * many, or -EINVAL if the wire form is broken. */
+static int rdata_names(uint16_t type, const uint8_t *rd, size_t len, struct rdname out[2])
+{
+	int n = 0, h;
+
+	switch (type) {
+	case KNOT_RRTYPE_NS:
+		out[n++] = (struct rdname){ 0, "target", 0 };
+		break;
+	case KNOT_RRTYPE_CNAME:
+	case KNOT_RRTYPE_DNAME:
+	case KNOT_RRTYPE_PTR:
+		out[n++] = (struct rdname){ 0, "target", NAME_UNDERSCORE };
+		break;
+	case KNOT_RRTYPE_MX:
+		out[n++] = (struct rdname){ 2, "target", NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_SRV:
+		out[n++] = (struct rdname){ 6, "target", NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_NAPTR:
+		h = knot_naptr_header_size(rd, rd + len);
+		if (h < 0)
+			return -EINVAL;
+		out[n++] = (struct rdname){ (size_t)h, "replacement", NAME_UNDERSCORE | NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_SOA:
+		h = knot_dname_wire_check(rd, rd + len, NULL);
+		if (h <= 0)
+			return -EINVAL;
+		out[n++] = (struct rdname){ 0, "mname", 0 };
+		out[n++] = (struct rdname){ (size_t)h, "rname", NAME_UNDERSCORE };
+		break;
+	default:
+		break;
+	}
+	for (int i = 0; i < n; i++)
+		if (out[i].off >= len || knot_dname_wire_check(rd + out[i].off, rd + len, NULL) <= 0)
+			return -EINVAL;
+	return n;
+}
+
+static void name_show(const uint8_t *name, char *out, size_t outlen)
+{
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+
+	if (knot_dname_to_str(text, name, sizeof(text)) == NULL)
+		snprintf(text, sizeof(text), "?");
+	log_sanitize(text, out, (unsigned)outlen);
+}
+
+/* A name written without a trailing dot whose text ends with the zone name
+ * ("mail.example.com" in zone example.com.) becomes, by the zone file rules,
+ * mail.example.com.example.com.: almost surely a forgotten dot. Refuse it as
+ * owners are refused. Only a name that came out with the zone name twice can
+ * be such a case; parsing the line again with an origin nobody can write
+ * tells whether it was relative. */
+static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owire, size_t olen,
+			  const uint8_t *rd, size_t len, const struct rdname *names, int n,
+			  size_t line_len, const char *what, struct dns_err *err)
+{
+	/* One label holding a NUL byte: never a suffix of an accepted name. */
+	static const uint8_t sentinel[] = { 1, 0, 0 };
+	uint8_t twice[2 * KNOT_DNAME_MAXLEN], rel[KNOT_DNAME_MAXLEN + 4];
+	struct rdname snames[2];
+	uint8_t *sd;
+	bool doubled = false;
+	int m;
+
+	if (olen <= 1 || 2 * olen - 1 > KNOT_DNAME_MAXLEN)
+		return 0;
+	memcpy(twice, owire, olen - 1);
+	memcpy(twice + olen - 1, owire, olen);
+	for (int i = 0; i < n; i++)
+		if (knot_dname_in_bailiwick(rd + names[i].off, twice) >= 0)
+			doubled = true;
+	if (!doubled)
+		return 0;
+
+	memcpy(rel, owire, olen - 1);
+	memcpy(rel + olen - 1, sentinel, sizeof(sentinel));
+	if (scan(c, sentinel, sizeof(sentinel), line_len) != 0) {
+		dns_err_set(err, "%s: a name without trailing dot ends with the zone name", what);
+		return ERR_INVALID;
+	}
+	sd = c->sc.r_data;
+	m = rdata_names(type, sd, c->sc.r_data_length, snames);
+	for (int i = 0; i < m; i++) {
+		uint8_t written[KNOT_DNAME_MAXLEN];
+		char text[KNOT_DNAME_TXT_MAXLEN + 1], q[128], short_q[128];
+		const uint8_t *name = sd + snames[i].off;
+		size_t wl, tl, zl;
+
+		knot_dname_to_lower(sd + snames[i].off);
+		if (knot_dname_in_bailiwick(name, rel) < 0)
+			continue;
+		/* What the client wrote: the name without the sentinel label. */
+		wl = knot_dname_size(name) - sizeof(sentinel) + 1;
+		memcpy(written, name, wl - 1);
+		written[wl - 1] = 0;
+		if (knot_dname_to_str(text, written, sizeof(text)) == NULL)
+			break;
+		tl = strlen(text);
+		text[--tl] = '\0';
+		log_sanitize(text, q, sizeof(q));
+		/* Strip "." and the zone name, whose text is olen - 2 bytes. */
+		zl = olen - 1;
+		if (tl > zl) {
+			text[tl - zl] = '\0';
+			log_sanitize(text, short_q, sizeof(short_q));
+		} else {
+			snprintf(short_q, sizeof(short_q), "@");
+		}
+		dns_err_set(err,
+			    "%s: %s '%s' has no trailing dot but ends with the zone name: write '%s' or '%s.'",
+			    what, snames[i].role, q, short_q, q);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+/* --- per-type rules -------------------------------------------------------- */
+
+static int txt_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
+{
+	for (size_t p = 0; p < len; p += 1 + rd[p]) {
+		if (p + 1 + rd[p] > len) {
+			snprintf(why, whylen, "malformed character string");
+			return ERR_INVALID;
+		}
+		/* C code downstream (PowerDNS's API, logs) would cut the text. */
+		if (memchr(rd + p + 1, 0, rd[p]) != NULL) {
+			snprintf(why, whylen, "'\\000' (NUL) is not allowed in strings");
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+/* RFC 8659 section 4 and the IANA "Certification Authority Restriction
+ * Properties" registry; a misspelt tag would silently restrict nothing. */
+static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
+{
+	static const char *const tags[] = {
+		"issue", "issuewild", "iodef", "issuemail", "issuevmc", "contactemail", "contactphone",
+	};
+	static const char *const schemes[] = { "mailto:", "http://", "https://" };
+	char tag[256], q[64];
+	size_t tl, vl;
+	const char *value;
+	bool known = false;
+
+	if (len < 2 || (size_t)rd[1] + 2 > len) {
+		snprintf(why, whylen, "malformed CAA data");
+		return ERR_INVALID;
+	}
+	if (rd[0] != 0 && rd[0] != 128) {
+		snprintf(why, whylen, "flags must be 0 or 128 (issuer critical), not %u", rd[0]);
+		return ERR_INVALID;
+	}
+	tl = rd[1];
+	memcpy(tag, rd + 2, tl);
+	tag[tl] = '\0';
+	for (size_t i = 0; i < tl; i++)
+		if (!isascii((unsigned char)tag[i]) || !isalnum((unsigned char)tag[i]))
+			tl = 0;
+	if (tl == 0 || tl > 15) {
+		log_sanitize(tag, q, sizeof(q));
+		snprintf(why, whylen, "tag '%s' must be 1 to 15 letters or digits (RFC 8659 section 4.1)",
+			 q);
+		return ERR_INVALID;
+	}
+	/* Tags match case-insensitively: store them in lowercase. */
+	for (size_t i = 0; i < tl; i++)
+		rd[2 + i] = (uint8_t)tolower(rd[2 + i]);
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		if (strcasecmp(tag, tags[i]) == 0)
+			known = true;
+	if (!known) {
+		log_sanitize(tag, q, sizeof(q));
+		snprintf(why, whylen,
+			 "unknown tag '%s' (issue, issuewild, iodef, issuemail, issuevmc, contactemail, contactphone)",
+			 q);
+		return ERR_INVALID;
+	}
+	value = (const char *)rd + 2 + tl;
+	vl = len - 2 - tl;
+	if (strcasecmp(tag, "iodef") == 0) {
+		for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+			size_t sl = strlen(schemes[i]);
+
+			if (vl > sl && strncasecmp(value, schemes[i], sl) == 0)
+				return 0;
+		}
+		snprintf(why, whylen, "iodef must be a mailto:, http:// or https:// URL (RFC 8659 section 4.4)");
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+/* A digest of the wrong length is accepted by PowerDNS and breaks
+ * validators and dig: 'want' is the length for 'dtype', 0 if unknown. */
+static int digest_check(const char *field, unsigned dtype, size_t want, size_t got, char *why,
+			size_t whylen)
+{
+	if (want == 0) {
+		snprintf(why, whylen, "%s type %u is not accepted", field, dtype);
+		return ERR_INVALID;
+	}
+	if (got != want) {
+		snprintf(why, whylen, "%s type %u needs %zu bytes, got %zu", field, dtype, want, got);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static int type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t whylen)
+{
+	size_t want;
+
+	switch (type) {
+	case KNOT_RRTYPE_TXT:
+		return txt_check(rd, len, why, whylen);
+	case KNOT_RRTYPE_CAA:
+		return caa_check(rd, len, why, whylen);
+	case KNOT_RRTYPE_DS:
+		if (len < 5)
+			break;
+		/* RFC 3658, RFC 4509, RFC 6605: SHA-1, SHA-256, SHA-384. */
+		want = rd[3] == 1 ? 20 : rd[3] == 2 ? 32 : rd[3] == 4 ? 48 : 0;
+		if (want == 0) {
+			snprintf(why, whylen, "digest type %u is not accepted (1, 2 or 4)", rd[3]);
+			return ERR_INVALID;
+		}
+		return digest_check("digest", rd[3], want, len - 4, why, whylen);
+	case KNOT_RRTYPE_SSHFP:
+		if (len < 3)
+			break;
+		if (rd[0] == 0) {
+			snprintf(why, whylen, "algorithm 0 is reserved");
+			return ERR_INVALID;
+		}
+		/* RFC 4255, RFC 6594: SHA-1, SHA-256. */
+		want = rd[1] == 1 ? 20 : rd[1] == 2 ? 32 : 0;
+		return digest_check("fingerprint", rd[1], want, len - 2, why, whylen);
+	case KNOT_RRTYPE_TLSA:
+		if (len < 4)
+			break;
+		/* RFC 6698 section 2.1. */
+		if (rd[0] > 3 || rd[1] > 1 || rd[2] > 2) {
+			snprintf(why, whylen,
+				 "usage %u, selector %u, matching type %u: allowed are usage 0-3, selector 0-1, matching type 0-2",
+				 rd[0], rd[1], rd[2]);
+			return ERR_INVALID;
+		}
+		if (rd[2] == 0)
+			return 0;
+		return digest_check("matching", rd[2], rd[2] == 1 ? 32 : 64, len - 3, why, whylen);
+	case KNOT_RRTYPE_MX:
+		/* RFC 7505: the null MX is "0 ." and nothing else. */
+		if (len == 3 && rd[2] == 0 && (rd[0] != 0 || rd[1] != 0)) {
+			snprintf(why, whylen, "a null MX (target '.') must have preference 0 (RFC 7505)");
+			return ERR_INVALID;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+	snprintf(why, whylen, "data is too short");
+	return ERR_INVALID;
+}
+
+/* --- rr_parse -------------------------------------------------------------- */
+
+/* One line, single spaces, absolute names, no comments, presentation form. */
+static const knot_dump_style_t dump_style = {
+	.wrap = false,
+	.show_class = false,
+	.show_ttl = false,
+	.verbose = false,
+	.original_ttl = false,
+	.empty_ttl = false,
+	.human_ttl = false,
+	.human_timestamp = false,
+	.generic = false,
+	.hide_crypto = false,
+	.ascii_to_idn = NULL,
+	.color = NULL,
+	.now = 0,
+};
+
+/* Only the bytes a normalised owner consists of: it goes into the line the
+ * scanner reads, so nothing else may reach it. */
+static bool owner_plain(const char *owner)
+{
+	size_t len = strlen(owner);
+
+	if (len == 0 || len >= DNAME_TEXT_MAX || owner[len - 1] != '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)owner[i];
+
+		if (!(islower(c) || isdigit(c) || c == '-' || c == '_' || c == '.' || c == '*'))
+			return false;
+	}
+	return true;
+}
+
+/* Bytes that must not be in RDATA text: raw control characters (a newline
+ * would start a second record, PowerDNS stores them raw) and raw 8-bit bytes
+ * (libzscanner takes them only in strings; \DDD says the same clearly). */
+static int text_screen(const char *rdata, size_t len, const char *what, struct dns_err *err)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)rdata[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			dns_err_set(err, "%s: raw control character (0x%02x) in data", what, c);
+			return ERR_INVALID;
+		}
+		if (c >= 0x80) {
+			dns_err_set(err,
+				    "%s: raw non-ASCII byte in data; write \\DDD escapes in strings and IDNA A-labels (xn--) in names",
+				    what);
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uint32_t ttl,
+		       const char *rdata, size_t rlen, const uint8_t *owire, size_t olen,
+		       const char *what, struct rr *ret, struct dns_err *err)
+{
+	const char *tname = rr_type_name(type);
+	zs_scanner_t *s = &c->sc;
+	uint8_t owner_wire[KNOT_DNAME_MAXLEN];
+	struct rdname names[2];
+	knot_rrset_t rrset;
+	knot_rdata_t *kr;
+	size_t line_len, len;
+	char why[320];
+	int n, r;
+
+	r = grow(&c->line, &c->line_alloc, strlen(owner) + rlen + 64);
+	if (r < 0)
+		return r;
+	line_len = (size_t)snprintf(c->line, c->line_alloc, "%s %u IN %s %s\n", owner, ttl, tname,
+				    rdata);
+	if (line_len >= c->line_alloc)
+		return -EINVAL;
+	if (scan(c, owire, olen, line_len) != 0) {
+		char q[100];
+
+		log_sanitize(rdata, q, sizeof(q));
+		if (s->error.code == ZS_RDATA_OVERFLOW) {
+			dns_err_set(err, "%s: data is longer than 65535 bytes", what);
+			return ERR_TOO_LARGE;
+		}
+		dns_err_set(err, "%s: invalid data '%s': %s", what, q,
+			    s->error.code != ZS_OK ? zs_strerror(s->error.code) : "no record");
+		return ERR_INVALID;
+	}
+	/* A ';' outside quotes starts a comment: the rest would be lost. */
+	if (s->buffer_length > 0) {
+		dns_err_set(err, "%s: comments (';') are not allowed in data; quote the string", what);
+		return ERR_INVALID;
+	}
+	if (s->r_type != type)
+		return -EINVAL;
+	len = s->r_data_length;
+	if (len > DNS_RDATA_MAX) {
+		dns_err_set(err, "%s: data is %zu bytes, over the limit of %u", what, len,
+			    DNS_RDATA_MAX);
+		return ERR_TOO_LARGE;
+	}
+	if (len == 0) {
+		dns_err_set(err, "%s: empty data", what);
+		return ERR_INVALID;
+	}
+	ret->wire = malloc(len);
+	if (ret->wire == NULL)
+		return -ENOMEM;
+	memcpy(ret->wire, s->r_data, len);
+	ret->wire_len = (uint16_t)len;
+
+	/* RFC 4034 section 6.2 (and RFC 4343): names in RDATA in lowercase. */
+	n = rdata_names(type, ret->wire, len, names);
+	if (n < 0)
+		return -EINVAL;
+	for (int i = 0; i < n; i++)
+		knot_dname_to_lower(ret->wire + names[i].off);
+	r = relative_check(c, type, owire, olen, ret->wire, len, names, n, line_len, what, err);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < n; i++) {
+		char q[128];
+
+		if (dns_name_check(ret->wire + names[i].off, names[i].flags, why, sizeof(why)) < 0) {
+			name_show(ret->wire + names[i].off, q, sizeof(q));
+			dns_err_set(err, "%s: %s '%s': %s", what, names[i].role, q, why);
+			return ERR_INVALID;
+		}
+	}
+	if (type_check(type, ret->wire, len, why, sizeof(why)) < 0) {
+		dns_err_set(err, "%s: %s", what, why);
+		return ERR_INVALID;
+	}
+
+	if (knot_dname_from_str(owner_wire, owner, sizeof(owner_wire)) == NULL)
+		return -EINVAL;
+	kr = (knot_rdata_t *)c->rdbuf;
+	knot_rdata_init(kr, (uint16_t)len, ret->wire);
+	knot_rrset_init(&rrset, owner_wire, type, KNOT_CLASS_IN, ttl);
+	rrset.rrs.count = 1;
+	rrset.rrs.size = (uint32_t)knot_rdata_size((uint16_t)len);
+	rrset.rrs.rdata = kr;
+	for (;;) {
+		r = grow(&c->dump, &c->dump_alloc, 4096);
+		if (r < 0)
+			return r;
+		r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dump_style);
+		if (r >= 0)
+			break;
+		if (c->dump_alloc >= DUMP_MAX)
+			return -EINVAL;
+		r = grow(&c->dump, &c->dump_alloc, 2 * c->dump_alloc);
+		if (r < 0)
+			return r;
+	}
+	/* libknot ends some types (CAA) with a separator. */
+	while (r > 0 && c->dump[r - 1] == ' ')
+		r--;
+	ret->content = malloc((size_t)r + 1);
+	if (ret->content == NULL)
+		return -ENOMEM;
+	memcpy(ret->content, c->dump, (size_t)r);
+	ret->content[r] = '\0';
+	memcpy(ret->owner, owner, strlen(owner) + 1);
+	ret->type = type;
+	ret->ttl = ttl;
+	return 0;
+}
+
+int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
+	     const char *origin, struct rr *ret, struct dns_err *err)
+{
+	uint8_t owire[KNOT_DNAME_MAXLEN];
+	const char *tname = rr_type_name(type);
+	struct scan_ctx *c;
+	char what[DNAME_TEXT_MAX + 32];
+	const char *p;
+	size_t rlen;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (owner == NULL || origin == NULL || rdata == NULL) {
+		dns_err_set(err, "missing owner, zone or data");
+		return -EINVAL;
+	}
+	if (!owner_plain(owner) || knot_dname_from_str(owire, origin, sizeof(owire)) == NULL) {
+		char q[100];
+
+		log_sanitize(owner, q, sizeof(q));
+		dns_err_set(err, "owner '%s' is not a normalised name", q);
+		return -EINVAL;
+	}
+	if (tname == NULL) {
+		dns_err_set(err, "'%s': type %u is not accepted", owner, type);
+		return ERR_INVALID;
+	}
+	snprintf(what, sizeof(what), "'%s' %s", owner, tname);
+	if (!dname_is_at_or_below(owner, origin)) {
+		dns_err_set(err, "%s: owner is not inside zone '%s'", what, origin);
+		return ERR_INVALID;
+	}
+	if (ttl > DNS_TTL_MAX) {
+		dns_err_set(err, "%s: TTL %u is over %u (RFC 2181 section 8)", what, ttl, DNS_TTL_MAX);
+		return ERR_INVALID;
+	}
+	rlen = strnlen(rdata, DNS_RDATA_TEXT_MAX + 1);
+	if (rlen > DNS_RDATA_TEXT_MAX) {
+		dns_err_set(err, "%s: data text is longer than %u characters", what,
+			    DNS_RDATA_TEXT_MAX);
+		return ERR_TOO_LARGE;
+	}
+	r = text_screen(rdata, rlen, what, err);
+	if (r < 0)
+		return r;
+	/* RFC 3597 generic data bypasses every per-type rule. libzscanner takes
+	 * it only as the first token, possibly after an opening parenthesis. */
+	p = rdata + strspn(rdata, " \t(");
+	if (p[0] == '\\' && p[1] == '#') {
+		dns_err_set(err, "%s: generic data ('\\#') is not accepted; use the %s presentation format",
+			    what, tname);
+		return ERR_INVALID;
+	}
+	if (p[0] == '\0') {
+		dns_err_set(err, "%s: empty data", what);
+		return ERR_INVALID;
+	}
+	c = ctx_get();
+	if (c == NULL)
+		return -ENOMEM;
+	r = rr_parse_in(c, owner, type, ttl, rdata, rlen, owire, knot_dname_size(owire), what, ret,
+			err);
+	if (r < 0) {
+		if (r == -ENOMEM)
+			dns_err_set(err, "%s: out of memory", what);
+		else if (r == -EINVAL)
+			dns_err_set(err, "%s: internal parser error", what);
+		rr_clear(ret);
+		memset(ret, 0, sizeof(*ret));
+	}
+	return r;
+}
+
+void rr_clear(struct rr *rr)
+{
+	if (rr == NULL)
+		return;
+	free(rr->content);
+	free(rr->wire);
+	rr->content = NULL;
+	rr->wire = NULL;
+	rr->wire_len = 0;
+}

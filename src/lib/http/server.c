@@ -1,1 +1,449 @@
-/* placeholder */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <microhttpd.h>
+
+#include "base/err.h"
+#include "http/server.h"
+
+/* Discarding a body that passed its cap costs bandwidth only; past this much
+ * more the connection is dropped without an answer. */
+#define DISCARD_SLACK (64u << 20)
+#define PARAM_MAX 1024
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	const struct http_route *routes;
+	struct http_server_config cfg;
+};
+
+struct http_request {
+	struct http_server *srv;
+	struct MHD_Connection *conn;
+	const char *method;
+	const struct http_route *route;
+	char *params[HTTP_MAX_PARAMS];
+	struct buf body;
+	void *state;
+	size_t cap;
+	size_t received;
+	int failed;		/* error that ends the request once the body is read */
+	bool stream_stopped;
+	bool replied;
+};
+
+int http_pct_decode(const char *in, size_t len, char *out, size_t outlen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		if (c == '%') {
+			if (i + 2 >= len || !isxdigit((unsigned char)in[i + 1]) ||
+			    !isxdigit((unsigned char)in[i + 2]))
+				return ERR_MALFORMED;
+			char hex[3] = { in[i + 1], in[i + 2], '\0' };
+			c = (unsigned char)strtoul(hex, NULL, 16);
+			i += 2;
+		}
+		if (c == '\0' || o + 1 >= outlen)
+			return ERR_MALFORMED;
+		out[o++] = (char)c;
+	}
+	if (outlen == 0)
+		return ERR_MALFORMED;
+	out[o] = '\0';
+	return 0;
+}
+
+/* --- replies ----------------------------------------------------------- */
+
+void http_reply_json(struct http_reply *rep, unsigned status, json_t *j)
+{
+	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	free(rep->body);
+	rep->content_type = NULL;
+	if (text == NULL) {
+		rep->status = 500;
+		rep->body = strdup("{\"error\": \"out of memory\"}");
+		rep->len = rep->body ? strlen(rep->body) : 0;
+		return;
+	}
+	rep->status = status;
+	rep->body = text;
+	rep->len = strlen(text);
+}
+
+void http_reply_error(struct http_reply *rep, int err, const char *message)
+{
+	json_t *j = json_pack("{s:s}", "error", message ? message : err_str(err));
+	http_reply_json(rep, err_http_status(err), j);
+}
+
+void http_reply_text(struct http_reply *rep, unsigned status, const char *content_type,
+		     const char *text, size_t len)
+{
+	free(rep->body);
+	rep->body = malloc(len + 1);
+	if (rep->body == NULL) {
+		rep->status = 500;
+		rep->len = 0;
+		return;
+	}
+	memcpy(rep->body, text, len);
+	rep->body[len] = '\0';
+	rep->len = len;
+	rep->status = status;
+	rep->content_type = content_type;
+}
+
+static enum MHD_Result send_reply(struct http_request *req, struct http_reply *rep)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(
+		rep->len, rep->body ? rep->body : (char *)"", rep->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL) {
+		free(rep->body);
+		return MHD_NO;
+	}
+	rep->body = NULL;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				rep->content_type ? rep->content_type : "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (rep->status == 401)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	enum MHD_Result r = MHD_queue_response(req->conn, rep->status, resp);
+	MHD_destroy_response(resp);
+	req->replied = true;
+	return r;
+}
+
+static enum MHD_Result reply_error_now(struct http_request *req, int err, const char *message)
+{
+	struct http_reply rep = { 0 };
+	http_reply_error(&rep, err, message);
+	return send_reply(req, &rep);
+}
+
+/* --- request accessors ------------------------------------------------- */
+
+const char *http_request_method(const struct http_request *req)
+{
+	return req->method;
+}
+
+const char *http_request_param(const struct http_request *req, unsigned i)
+{
+	return i < HTTP_MAX_PARAMS ? req->params[i] : NULL;
+}
+
+const struct buf *http_request_body(const struct http_request *req)
+{
+	return &req->body;
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+struct count_ctx {
+	const char *name;
+	unsigned n;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				    const char *value)
+{
+	struct count_ctx *c = cls;
+	if (strcasecmp(key, c->name) == 0)
+		c->n++;
+	return MHD_YES;
+}
+
+unsigned http_request_header_count(const struct http_request *req, const char *name)
+{
+	struct count_ctx c = { name, 0 };
+	MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_header, &c);
+	return c.n;
+}
+
+int http_request_query(const struct http_request *req, const char *name, char *out, size_t len)
+{
+	const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+	if (raw == NULL)
+		return -ENOENT;
+	return http_pct_decode(raw, strlen(raw), out, len);
+}
+
+void **http_request_state(struct http_request *req)
+{
+	return &req->state;
+}
+
+/* --- routing ----------------------------------------------------------- */
+
+/* Match the raw 'path' against 'pattern'; on success the decoded parameters
+ * are stored in req->params. Returns 1 on match, 0 on no match,
+ * ERR_MALFORMED on a bad escape in a parameter. */
+static int match(const char *pattern, const char *path, struct http_request *req)
+{
+	unsigned np = 0;
+	const char *p = pattern, *u = path;
+
+	while (*p != '\0' && *u != '\0') {
+		if (*p != '/' || *u != '/')
+			return 0;
+		p++;
+		u++;
+		size_t plen = strcspn(p, "/");
+		size_t ulen = strcspn(u, "/");
+		if (p[0] == ':') {
+			if (ulen == 0 || np >= HTTP_MAX_PARAMS)
+				return 0;
+			char *dec = malloc(PARAM_MAX);
+			if (dec == NULL)
+				return -ENOMEM;
+			int r = http_pct_decode(u, ulen, dec, PARAM_MAX);
+			if (r < 0) {
+				free(dec);
+				return r;
+			}
+			free(req->params[np]);
+			req->params[np++] = dec;
+		} else if (plen != ulen || memcmp(p, u, plen) != 0) {
+			return 0;
+		}
+		p += plen;
+		u += ulen;
+	}
+	return *p == '\0' && *u == '\0';
+}
+
+static int route_find(struct http_request *req, const char *path)
+{
+	bool path_known = false;
+
+	for (const struct http_route *rt = req->srv->routes; rt->pattern != NULL; rt++) {
+		int r = match(rt->pattern, path, req);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		path_known = true;
+		if (strcmp(rt->method, req->method) == 0) {
+			req->route = rt;
+			return 0;
+		}
+	}
+	return path_known ? ERR_METHOD : ERR_NOT_FOUND;
+}
+
+static bool is_json_type(const char *ct)
+{
+	static const char want[] = "application/json";
+	if (ct == NULL || strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return false;
+	char next = ct[sizeof(want) - 1];
+	return next == '\0' || next == ';' || next == ' ';
+}
+
+/* Validate the framing headers on the first call. */
+static int check_body_headers(struct http_request *req)
+{
+	const char *cl = http_request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *te = http_request_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	bool has_body = te != NULL;
+
+	if (http_request_header_count(req, MHD_HTTP_HEADER_CONTENT_LENGTH) > 1 ||
+	    (cl != NULL && te != NULL))
+		return ERR_MALFORMED;
+	if (cl != NULL) {
+		char *end;
+		if (!isdigit((unsigned char)cl[0]))
+			return ERR_MALFORMED;
+		errno = 0;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return ERR_MALFORMED;
+		if (n > req->cap)
+			return ERR_TOO_LARGE;
+		has_body = n > 0;
+	}
+	if (has_body && !is_json_type(http_request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE)))
+		return ERR_UNSUPPORTED;
+	return 0;
+}
+
+static const char *first_call_message(int err)
+{
+	switch (err) {
+	case ERR_TOO_LARGE:
+		return "request body too large";
+	case ERR_UNSUPPORTED:
+		return "request body must be application/json";
+	case ERR_METHOD:
+		return "method not allowed";
+	case ERR_NOT_FOUND:
+		return "no such route";
+	case ERR_MALFORMED:
+		return "malformed request";
+	}
+	return err_str(err);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct http_request *req = *con_cls;
+
+	if (req == NULL) {
+		req = calloc(1, sizeof(*req));
+		if (req == NULL)
+			return MHD_NO;
+		req->srv = srv;
+		req->conn = conn;
+		req->method = method;
+		req->cap = srv->cfg.max_body;
+		buf_init(&req->body, req->cap);
+		*con_cls = req;
+
+		if (!srv->cfg.authorize(req, srv->cfg.ctx))
+			return reply_error_now(req, ERR_AUTH, "unauthorized");
+		int r = route_find(req, url);
+		if (r == 0 && req->route->max_body)
+			req->cap = req->route->max_body;
+		req->body.max = req->cap;
+		if (r == 0)
+			r = check_body_headers(req);
+		if (r < 0)
+			return reply_error_now(req, r, first_call_message(r));
+		return MHD_YES;
+	}
+	if (req->replied) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+
+	if (*upload_data_size > 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		req->received += n;
+		if (req->failed)
+			return req->received - req->cap > DISCARD_SLACK ? MHD_NO : MHD_YES;
+		if (req->received > req->cap) {
+			req->failed = ERR_TOO_LARGE;
+			buf_free(&req->body);
+			return MHD_YES;
+		}
+		if (req->route->stream != NULL) {
+			if (!req->stream_stopped &&
+			    req->route->stream(req, upload_data, n, srv->cfg.ctx) < 0)
+				req->stream_stopped = true;
+			return MHD_YES;
+		}
+		int r = buf_append(&req->body, upload_data, n);
+		if (r < 0) {
+			req->failed = r == -E2BIG ? ERR_TOO_LARGE : r;
+			buf_free(&req->body);
+		}
+		return MHD_YES;
+	}
+
+	if (req->failed)
+		return reply_error_now(req, req->failed,
+				       req->failed == ERR_TOO_LARGE ? "request body too large" : NULL);
+	if (req->body.data == NULL)
+		buf_append(&req->body, "", 0);
+
+	struct http_reply rep = { 0 };
+	req->route->handler(req, &rep, srv->cfg.ctx);
+	if (rep.status == 0)
+		http_reply_error(&rep, -EIO, "internal error: no reply");
+	return send_reply(req, &rep);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_request *req = *con_cls;
+
+	if (req == NULL)
+		return;
+	if (req->route != NULL && req->route->cleanup != NULL && req->state != NULL)
+		req->route->cleanup(req->state);
+	for (unsigned i = 0; i < HTTP_MAX_PARAMS; i++)
+		free(req->params[i]);
+	buf_free(&req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+/* Paths and query arguments are decoded by the routes themselves, exactly
+ * once and per segment, so "%2F" cannot split a segment. */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	return strlen(s);
+}
+
+int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
+		      struct http_server **ret)
+{
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} addr;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	memset(&addr, 0, sizeof(addr));
+	if (cfg->port > 65535)
+		return -EINVAL;
+	if (inet_pton(AF_INET, cfg->address, &addr.in4.sin_addr) == 1) {
+		addr.in4.sin_family = AF_INET;
+		addr.in4.sin_port = htons((uint16_t)cfg->port);
+	} else if (inet_pton(AF_INET6, cfg->address, &addr.in6.sin6_addr) == 1) {
+		addr.in6.sin6_family = AF_INET6;
+		addr.in6.sin6_port = htons((uint16_t)cfg->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		return -EINVAL;
+	}
+
+	struct http_server *srv = calloc(1, sizeof(*srv));
+	if (srv == NULL)
+		return -ENOMEM;
+	srv->routes = routes;
+	srv->cfg = *cfg;
+
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr.sa,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->connection_limit ? cfg->connection_limit : 256),
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+		no_unescape, NULL, MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		free(srv);
+		return -EADDRINUSE;
+	}
+	*ret = srv;
+	return 0;
+}
+
+void http_server_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

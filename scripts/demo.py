@@ -1,0 +1,206 @@
+#!/usr/bin/python3
+"""Local yumna-dns demo: three DNS nodes (ns1..ns3) on 127.0.0.1.
+
+    scripts/demo.py start    start the nodes (once), push an example zone, show answers
+    scripts/demo.py status   show what is running
+    scripts/demo.py stop     stop everything the demo started
+
+Each node is a yumna-agent with the pdns_server it manages, in demo/nsN/
+(agent.conf, agent.log, data/). Ports and secrets are chosen at start; how to
+reach the nodes is written to demo/cluster.json (mode 0600):
+
+    {"nodes": [{"id": 1, "name": "ns1", "agent_url": "http://127.0.0.1:PORT",
+                "agent_secret": "...", "dns": "127.0.0.1:PORT",
+                "agent_pid": 123, "pdns_pid": 124}, ...]}
+"""
+
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+
+import harness  # noqa: E402
+from harness import Node, rec  # noqa: E402
+
+DEMO = os.path.join(REPO, "demo")
+CLUSTER = os.path.join(DEMO, "cluster.json")
+NODES = 3
+ZONE = "demo.example."
+
+
+def log(msg=""):
+    print(msg, flush=True)
+
+
+def read_cluster():
+    try:
+        with open(CLUSTER) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log("demo: ignoring unreadable %s: %s" % (CLUSTER, e))
+        return None
+
+
+def write_cluster(doc):
+    tmp = CLUSTER + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, CLUSTER)
+
+
+def node_dir(name):
+    return os.path.join(DEMO, name)
+
+
+def alive(entry):
+    """Both processes of a cluster.json node entry are still what they were."""
+    d = node_dir(entry["name"])
+    return (harness.process_is(entry.get("agent_pid") or 0, harness.AGENT_PROGRAM, d)
+            and harness.process_is(entry.get("pdns_pid") or 0, harness.PDNS_PROGRAM))
+
+
+def show(doc):
+    nodes = doc["nodes"]
+    log("Nodes (details in %s):" % os.path.relpath(CLUSTER))
+    for n in nodes:
+        log("  %-4s agent %-24s dns %-16s agent pid %-7s pdns pid %s"
+            % (n["name"], n["agent_url"], n["dns"], n["agent_pid"], n["pdns_pid"]))
+    log()
+    first = nodes[0]
+    host, port = first["dns"].rsplit(":", 1)
+    log("Ask any node:")
+    log("  dig @%s -p %s www.%s A +short" % (host, port, ZONE.rstrip(".")))
+    log("Talk to an agent (the secret is read from cluster.json, not printed):")
+    log("  SECRET=$(%s -c 'import json; print(json.load(open(\"%s\"))[\"nodes\"][0]"
+        "[\"agent_secret\"])')" % (sys.executable, os.path.relpath(CLUSTER)))
+    log("  curl -s -H \"X-Agent-Secret: $SECRET\" %s/api/dns/zones" % first["agent_url"])
+    log("Logs: demo/nsN/agent.log and demo/nsN/data/pdns.log; stop with: make demo-stop")
+
+
+def example_records():
+    return [
+        rec("@", "NS", "ns1." + ZONE, ttl=3600),
+        rec("@", "NS", "ns2." + ZONE, ttl=3600),
+        rec("ns1", "A", "127.0.0.1", ttl=3600),
+        rec("ns2", "A", "127.0.0.1", ttl=3600),
+        rec("@", "A", "192.0.2.10", ttl=300),
+        rec("www", "A", "192.0.2.10", ttl=300),
+        rec("@", "MX", "mail." + ZONE, ttl=3600, priority=10),
+        rec("mail", "A", "192.0.2.25", ttl=300),
+        rec("@", "TXT", '"v=spf1 mx -all"', ttl=300),
+    ]
+
+
+def start():
+    doc = read_cluster()
+    if doc and doc.get("nodes") and all(alive(n) for n in doc["nodes"]):
+        log("demo: already running, not starting a second set")
+        log()
+        show(doc)
+        return 0
+    if doc:
+        log("demo: %s is stale, cleaning up" % os.path.relpath(CLUSTER))
+        stop(quiet=True)
+    if not os.access(harness.AGENT, os.X_OK):
+        log("demo: %s not found; build first (make build)" % harness.AGENT)
+        return 1
+
+    os.makedirs(DEMO, exist_ok=True)
+    nodes = []
+    try:
+        for i in range(1, NODES + 1):
+            name = "ns%d" % i
+            shutil.rmtree(node_dir(name), ignore_errors=True)
+            node = Node(node_dir(name), name=name, node_id=i,
+                        secret=secrets.token_urlsafe(36))
+            nodes.append(node)
+            node.start()
+            log("demo: %s up: agent %s, dns %s" % (name, node.url, node.dns))
+    except Exception as e:  # leave nothing half-started behind
+        log("demo: start failed: %s" % e)
+        for node in nodes:
+            node.stop()
+        return 1
+
+    doc = {"nodes": [{
+        "id": n.node_id, "name": n.name, "agent_url": n.url, "agent_secret": n.secret,
+        "dns": n.dns, "agent_pid": n.agent_pid, "pdns_pid": n.pdns_pid(),
+    } for n in nodes]}
+    write_cluster(doc)
+
+    version = int(time.time())
+    serial = int(time.strftime("%Y%m%d01"))
+    log()
+    log("demo: pushing %s (version %d, serial %d) to every node" % (ZONE, version, serial))
+    for n in nodes:
+        r = n.push(ZONE, version, serial, example_records())
+        log("  %s: %d %s" % (n.name, r.status_code, r.json().get("message", r.text.strip())))
+    log()
+    log("The same answer from every node:")
+    for n in nodes:
+        log("  $ dig @127.0.0.1 -p %d www.%s A +short" % (n.dns_port, ZONE.rstrip(".")))
+        for answer in n.dig("www." + ZONE, "A") or ["(no answer)"]:
+            log("    " + answer)
+        log("  $ dig @127.0.0.1 -p %d %s MX +short" % (n.dns_port, ZONE.rstrip(".")))
+        for answer in n.dig(ZONE, "MX") or ["(no answer)"]:
+            log("    " + answer)
+    log()
+    show(doc)
+    return 0
+
+
+def stop(quiet=False):
+    doc = read_cluster()
+    stopped = 0
+    for n in (doc or {}).get("nodes", []):
+        d = node_dir(n.get("name", ""))
+        for program, pid, needle in ((harness.AGENT_PROGRAM, n.get("agent_pid"), d),
+                                     (harness.PDNS_PROGRAM, n.get("pdns_pid"), None)):
+            if isinstance(pid, int) and harness.process_is(pid, program, needle):
+                harness.terminate(pid)
+                stopped += 1
+    # Anything else the demo started, e.g. a pdns_server restarted under a new pid.
+    stopped += len(harness.kill_strays(DEMO))
+    for path in (CLUSTER, CLUSTER + ".tmp"):
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+    if not quiet:
+        log("demo: stopped %d process%s" % (stopped, "" if stopped == 1 else "es")
+            if stopped else "demo: nothing was running")
+    return 0
+
+
+def status():
+    doc = read_cluster()
+    if not doc:
+        log("demo: not running")
+        return 1
+    for n in doc["nodes"]:
+        log("  %s: %s" % (n["name"], "running" if alive(n) else "NOT running"))
+    log()
+    show(doc)
+    return 0
+
+
+def main(argv):
+    commands = {"start": start, "stop": stop, "status": status}
+    if len(argv) != 2 or argv[1] not in commands:
+        log("usage: %s start|status|stop" % argv[0])
+        return 2
+    return commands[argv[1]]()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

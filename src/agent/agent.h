@@ -1,0 +1,91 @@
+/* yumna-agent: shared state of the node agent's modules. */
+#ifndef YUMNA_AGENT_H
+#define YUMNA_AGENT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "dns/dns.h"
+
+struct agent_conf {
+	char *secret;
+	char *secret_file;
+	char *listen_address;
+	uint64_t listen_port;
+	uint64_t http_threads;
+	char *mode;			/* "managed" or "external" */
+	char *data_dir;
+	char *dns_address;
+	uint64_t dns_port;
+	uint64_t pdns_api_port;
+	char *pdns_server;
+	char *pdns_schema;
+	char *pdns_api_url;		/* external mode */
+	char *pdns_api_key;		/* external mode */
+	char *pdns_api_key_file;	/* external mode */
+	char *gsqlite3_database;	/* external mode */
+	char *sync_mode;		/* "full" or "normal" */
+	char *soa_mname;
+	char *soa_rname;
+	uint64_t soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl;
+	char *also_notify;
+	uint64_t max_body_size;
+	uint64_t max_batch_size;
+	uint64_t max_zones_per_batch;
+	uint64_t max_rrset_records;
+	uint64_t max_zone_records;
+	char *log_level;
+};
+
+/* Load and check 'path'. Fills 'err' with "file:line: message" on failure. */
+int agent_conf_load(const char *path, struct agent_conf *c, char *err);
+void agent_conf_free(struct agent_conf *c);
+
+struct backend;
+struct pdns;
+
+/* Counters exported on /metrics. */
+struct agent_stats {
+	atomic_ullong pushes_applied;
+	atomic_ullong pushes_unchanged;
+	atomic_ullong pushes_rejected;
+	atomic_ullong pushes_failed;
+	atomic_ullong batches;
+	atomic_ullong deletes;
+	atomic_ullong push_latency_bucket[8]; /* cumulative counts, see AGENT_LATENCY_BOUNDS */
+	atomic_ullong push_latency_count;
+	atomic_ullong push_latency_sum_us;
+};
+
+#define AGENT_LATENCY_BOUNDS { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5 }
+
+struct agent {
+	struct agent_conf conf;
+	struct zone_limits limits;
+	char soa_mname[DNAME_TEXT_MAX];
+	char soa_rname[DNAME_TEXT_MAX];
+	bool notify_enabled;
+
+	char db_path[4096];
+	char api_url[256];
+	char api_key[80];		/* managed mode: random, written into pdns.conf */
+
+	struct backend *db;		/* writer connection, under db_lock */
+	pthread_mutex_t db_lock;
+	struct pdns *pdns;
+
+	atomic_bool pdns_up;
+	char pdns_version[64];		/* under state_lock */
+	char pdns_error[160];		/* under state_lock */
+	pthread_mutex_t state_lock;
+
+	struct agent_stats stats;
+};
+
+/* Record the latency of one applied push. */
+void agent_stats_observe(struct agent_stats *s, double seconds);
+
+#endif

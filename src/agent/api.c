@@ -1,0 +1,451 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "config.h"
+
+#include "api.h"
+#include "apply.h"
+#include "backend.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/secret.h"
+#include "batch.h"
+#include "dnssec.h"
+#include "init.h"
+#include "json/jsonx.h"
+#include "metrics.h"
+#include "model/model.h"
+#include "pdns.h"
+
+bool api_authorize(struct http_request *req, void *ctx)
+{
+	struct agent *a = ctx;
+	unsigned n_secret = http_request_header_count(req, "X-Agent-Secret");
+	unsigned n_auth = http_request_header_count(req, "Authorization");
+	const char *given = NULL;
+
+	if (n_secret + n_auth != 1)
+		return false;
+	if (n_secret == 1) {
+		given = http_request_header(req, "X-Agent-Secret");
+	} else {
+		const char *h = http_request_header(req, "Authorization");
+		/* RFC 9110 section 11.1: the scheme is case-insensitive. */
+		if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+			return false;
+		given = h + 7;
+	}
+	return secret_equal(given, a->conf.secret);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The zone named by path parameter 0, normalised. */
+static int path_zone(struct http_request *req, struct http_reply *rep, char zone[DNAME_TEXT_MAX])
+{
+	struct dns_err derr;
+	int r = dname_zone_normalize(http_request_param(req, 0), zone, &derr);
+	if (r < 0)
+		http_reply_error(rep, r, derr.text);
+	return r;
+}
+
+/* Decode the request body as JSON; an empty body gives 'empty_ok' ? NULL. */
+static int body_json(struct http_request *req, struct http_reply *rep, bool empty_ok, json_t **ret)
+{
+	char err[JSONX_ERR_MAX];
+	const struct buf *body = http_request_body(req);
+
+	*ret = NULL;
+	if (body->len == 0 && empty_ok)
+		return 0;
+	int r = jsonx_parse(body->data ? body->data : "", body->len, ret, err);
+	if (r < 0)
+		http_reply_error(rep, r, err);
+	return r;
+}
+
+static void soa_defaults_of(const struct agent *a, struct soa_defaults *soa)
+{
+	*soa = (struct soa_defaults){
+		a->soa_mname, a->soa_rname, (uint32_t)a->conf.soa_refresh,
+		(uint32_t)a->conf.soa_retry, (uint32_t)a->conf.soa_expire,
+		(uint32_t)a->conf.soa_minimum, (uint32_t)a->conf.soa_ttl,
+	};
+}
+
+static void sync_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char err[MODEL_ERR_MAX > APPLY_ERR_MAX ? MODEL_ERR_MAX : APPLY_ERR_MAX];
+	struct soa_defaults soa;
+	struct zone_push p;
+	struct apply_result res = { 0 };
+	json_t *j;
+	double t0 = now_s();
+
+	if (body_json(req, rep, false, &j) < 0) {
+		atomic_fetch_add(&a->stats.pushes_rejected, 1);
+		return;
+	}
+	soa_defaults_of(a, &soa);
+	int r = model_push_parse(j, &a->limits, &soa, &p, err);
+	json_decref(j);
+	if (r < 0) {
+		atomic_fetch_add(&a->stats.pushes_rejected, 1);
+		http_reply_error(rep, r, err);
+		return;
+	}
+	r = apply_push(a, &p, &res, err);
+	if (r < 0) {
+		atomic_fetch_add(&a->stats.pushes_failed, 1);
+		log_warn("zone '%s': push of version %llu failed: %s", p.data.origin,
+			 (unsigned long long)p.version, err);
+		http_reply_error(rep, r, err);
+		zone_push_clear(&p);
+		return;
+	}
+	char msg[400];
+	if (res.applied) {
+		atomic_fetch_add(&a->stats.pushes_applied, 1);
+		agent_stats_observe(&a->stats, now_s() - t0);
+		snprintf(msg, sizeof(msg), "zone '%s' applied at version %llu", p.data.origin,
+			 (unsigned long long)res.version);
+	} else {
+		atomic_fetch_add(&a->stats.pushes_unchanged, 1);
+		snprintf(msg, sizeof(msg),
+			 "version %llu is not newer than applied version %llu; nothing changed",
+			 (unsigned long long)p.version, (unsigned long long)res.version);
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s}", "success", 1, "applied",
+				  res.applied, "zone", p.data.origin, "version",
+				  (json_int_t)res.version, "serial", (json_int_t)res.serial,
+				  "recordCount", (json_int_t)p.data.n, "domainId",
+				  (json_int_t)res.domain_id, "message", msg));
+	zone_push_clear(&p);
+}
+
+static void delete_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char zone[DNAME_TEXT_MAX], vtext[24], err[APPLY_ERR_MAX];
+	uint64_t version = 0;
+	bool deleted;
+
+	if (path_zone(req, rep, zone) < 0)
+		return;
+	int r = http_request_query(req, "version", vtext, sizeof(vtext));
+	if (r == 0) {
+		char *end;
+		errno = 0;
+		version = strtoull(vtext, &end, 10);
+		if (vtext[0] < '0' || vtext[0] > '9' || *end != '\0' || errno != 0 ||
+		    version == 0 || version > MODEL_VERSION_MAX) {
+			http_reply_error(rep, ERR_INVALID, "version: must be an integer 1..2^63-1");
+			return;
+		}
+	} else if (r != -ENOENT) {
+		http_reply_error(rep, ERR_MALFORMED, "version: bad encoding");
+		return;
+	}
+	r = apply_delete(a, zone, version, &deleted, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	atomic_fetch_add(&a->stats.deletes, deleted ? 1 : 0);
+	char msg[400];
+	snprintf(msg, sizeof(msg), deleted ? "zone '%s' deleted" : "zone '%s' was not served here",
+		 zone);
+	http_reply_json(rep, 200, json_pack("{s:b,s:b,s:s,s:s}", "success", 1, "deleted", deleted,
+					    "zone", zone, "message", msg));
+}
+
+struct zone_lists {
+	json_t *zones;
+	json_t *tombstones;
+};
+
+static int list_zone(const char *zone, const struct zone_state *st, void *ctx)
+{
+	struct zone_lists *l = ctx;
+	json_t *o;
+	if (st->exists)
+		o = json_pack("{s:s,s:I,s:I}", "zone", zone, "version", (json_int_t)st->version,
+			      "serial", (json_int_t)st->serial);
+	else
+		o = json_pack("{s:s,s:I}", "zone", zone, "version", (json_int_t)st->version);
+	return json_array_append_new(st->exists ? l->zones : l->tombstones, o) == 0 ? 0 : -ENOMEM;
+}
+
+static void list_zones(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	struct zone_lists l = { json_array(), json_array() };
+
+	pthread_mutex_lock(&a->db_lock);
+	int r = backend_zone_foreach(a->db, list_zone, &l);
+	pthread_mutex_unlock(&a->db_lock);
+	if (r < 0) {
+		json_decref(l.zones);
+		json_decref(l.tombstones);
+		http_reply_error(rep, r, "cannot list zones");
+		return;
+	}
+	http_reply_json(rep, 200, json_pack("{s:o,s:o}", "zones", l.zones, "tombstones", l.tombstones));
+}
+
+static int list_record(const char *name, const char *type, const char *content, uint32_t ttl,
+		       void *ctx)
+{
+	json_t *o = json_pack("{s:s,s:s,s:I,s:s}", "name", name, "type", type, "ttl",
+			      (json_int_t)ttl, "content", content);
+	return json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char zone[DNAME_TEXT_MAX], kind[16];
+	struct zone_state st;
+	bool is_signed = false;
+	json_t *records = json_array();
+
+	if (path_zone(req, rep, zone) < 0) {
+		json_decref(records);
+		return;
+	}
+	pthread_mutex_lock(&a->db_lock);
+	int r = backend_zone_state(a->db, zone, &st);
+	if (r == 0)
+		r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
+	if (r == 0)
+		r = backend_zone_records(a->db, zone, list_record, records);
+	pthread_mutex_unlock(&a->db_lock);
+	if (r < 0) {
+		json_decref(records);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
+				 r == -ENOENT ? "zone is not served by this node" : NULL);
+		return;
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:s,s:I,s:I,s:s,s:b,s:o}", "zone", zone, "version",
+				  (json_int_t)st.version, "serial", (json_int_t)st.serial, "kind",
+				  kind, "dnssec", is_signed, "records", records));
+}
+
+static void notify_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char zone[DNAME_TEXT_MAX], err[APPLY_ERR_MAX];
+	struct zone_state st;
+
+	if (path_zone(req, rep, zone) < 0)
+		return;
+	if (!a->notify_enabled) {
+		http_reply_error(rep, ERR_CONFLICT,
+				 "no secondaries are configured on this node (also-notify)");
+		return;
+	}
+	if (apply_check_pdns(a, err) < 0) {
+		http_reply_error(rep, ERR_UNAVAILABLE, err);
+		return;
+	}
+	pthread_mutex_lock(&a->db_lock);
+	int r = backend_zone_state(a->db, zone, &st);
+	pthread_mutex_unlock(&a->db_lock);
+	if (r == 0 && !st.exists)
+		r = -ENOENT;
+	if (r == 0)
+		r = pdns_notify(a->pdns, zone);
+	if (r < 0) {
+		pdns_last_error(err, sizeof(err));
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
+				 r == -ENOENT ? "zone is not served by this node" : err);
+		return;
+	}
+	http_reply_json(rep, 200, json_pack("{s:b,s:s}", "success", 1, "message",
+					    "notification queued for the configured secondaries"));
+}
+
+static void dnssec_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char zone[DNAME_TEXT_MAX], err[DNSSEC_ERR_MAX];
+	json_t *body, *result = NULL;
+
+	if (path_zone(req, rep, zone) < 0 || body_json(req, rep, true, &body) < 0)
+		return;
+	int r = dnssec_secure(a, zone, body, &result, err);
+	json_decref(body);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	http_reply_json(rep, 200, result);
+}
+
+/* Zone and record counts, for status and statistics. */
+static int counts(struct agent *a, uint64_t *zones, uint64_t *records)
+{
+	pthread_mutex_lock(&a->db_lock);
+	int r = backend_counts(a->db, zones, records);
+	pthread_mutex_unlock(&a->db_lock);
+	return r;
+}
+
+static void pdns_state(struct agent *a, char *version, size_t vlen, char *error, size_t elen)
+{
+	pthread_mutex_lock(&a->state_lock);
+	snprintf(version, vlen, "%s", a->pdns_version);
+	snprintf(error, elen, "%s", a->pdns_error);
+	pthread_mutex_unlock(&a->state_lock);
+}
+
+static void status(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char version[64], error[160];
+	uint64_t zones = 0, records = 0;
+	bool up = atomic_load(&a->pdns_up);
+
+	pdns_state(a, version, sizeof(version), error, sizeof(error));
+	int r = counts(a, &zones, &records);
+	const char *st = !up ? "error" : r < 0 ? "error" : "running";
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s,s:s,s:{s:s,s:I,s:I}}", "running", up, "message",
+				  up ? "PowerDNS is running" : error, "version", version,
+				  "statistics", "status", st, "zones", (json_int_t)zones, "records",
+				  (json_int_t)records));
+}
+
+static json_int_t stat_value(json_t *list, const char *name)
+{
+	size_t i;
+	json_t *item;
+	json_array_foreach(list, i, item) {
+		if (strcmp(json_string_value(json_object_get(item, "name")) ?: "", name) == 0) {
+			const char *v = json_string_value(json_object_get(item, "value"));
+			return v ? (json_int_t)strtoll(v, NULL, 10) : 0;
+		}
+	}
+	return 0;
+}
+
+static void statistics(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	uint64_t zones = 0, records = 0;
+	json_t *list = NULL;
+
+	counts(a, &zones, &records);
+	if (pdns_statistics(a->pdns, &list) < 0) {
+		http_reply_json(rep, 200, json_pack("{s:s,s:I,s:I}", "status", "error", "zones",
+						    (json_int_t)zones, "records",
+						    (json_int_t)records));
+		return;
+	}
+	json_t *j = json_pack(
+		"{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", "running", "zones",
+		(json_int_t)zones, "records", (json_int_t)records, "queries",
+		stat_value(list, "udp-queries") + stat_value(list, "tcp-queries"), "answers",
+		stat_value(list, "udp-answers") + stat_value(list, "tcp-answers"), "cache_hits",
+		stat_value(list, "packetcache-hit"), "cache_misses",
+		stat_value(list, "packetcache-miss"), "latency_us", stat_value(list, "latency"),
+		"uptime", stat_value(list, "uptime"));
+	json_decref(list);
+	http_reply_json(rep, 200, j);
+}
+
+static void initialize(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char err[CONF_ERR_MAX];
+
+	int r = init_powerdns(a, err);
+	if (r < 0) {
+		http_reply_error(rep, ERR_UNAVAILABLE, err);
+		return;
+	}
+	apply_flush_dirty(a);
+	http_reply_json(rep, 200, json_pack("{s:b,s:s}", "success", 1, "message",
+					    "PowerDNS is running and the backend is ready"));
+}
+
+static long read_pid(const struct agent *a)
+{
+	char path[4200], text[32] = "";
+	snprintf(path, sizeof(path), "%s/run/pdns.pid", a->conf.data_dir);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return 0;
+	if (fgets(text, sizeof(text), f) == NULL)
+		text[0] = '\0';
+	fclose(f);
+	return strtol(text, NULL, 10);
+}
+
+static void health(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char version[64], error[160];
+	bool up = atomic_load(&a->pdns_up);
+	json_t *p;
+
+	pdns_state(a, version, sizeof(version), error, sizeof(error));
+	if (up)
+		p = json_pack("{s:b,s:s,s:I}", "running", 1, "version", version, "pid",
+			      (json_int_t)read_pid(a));
+	else
+		p = json_pack("{s:b,s:s}", "running", 0, "error", error);
+	http_reply_json(rep, up ? 200 : 503,
+			json_pack("{s:s,s:o,s:s}", "status", up ? "healthy" : "unhealthy",
+				  "powerdns", p, "agent_version", YUMNA_VERSION));
+}
+
+static void metrics(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct buf out;
+	buf_init(&out, 1u << 20);
+	int r = metrics_render(ctx, &out);
+	if (r < 0) {
+		buf_free(&out);
+		http_reply_error(rep, r, "cannot render metrics");
+		return;
+	}
+	http_reply_text(rep, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
+	buf_free(&out);
+}
+
+struct http_route api_routes[] = {
+	{ "POST", "/api/dns/sync-zone", sync_zone, 0, NULL, NULL },
+	{ "POST", "/api/dns/sync-batch", batch_handle, 0, batch_stream, batch_cleanup },
+	{ "GET", "/api/dns/zones", list_zones, 0, NULL, NULL },
+	{ "GET", "/api/dns/zones/:zone", get_zone, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/zones/:zone", delete_zone, 0, NULL, NULL },
+	{ "POST", "/api/dns/zones/:zone/notify", notify_zone, 0, NULL, NULL },
+	{ "POST", "/api/dns/zones/:zone/dnssec", dnssec_zone, 0, NULL, NULL },
+	{ "GET", "/api/dns/status", status, 0, NULL, NULL },
+	{ "GET", "/api/dns/statistics", statistics, 0, NULL, NULL },
+	{ "POST", "/api/dns/initialize", initialize, 0, NULL, NULL },
+	{ "GET", "/health", health, 0, NULL, NULL },
+	{ "GET", "/metrics", metrics, 0, NULL, NULL },
+	{ 0 },
+};
+
+void api_configure(struct agent *a)
+{
+	for (struct http_route *rt = api_routes; rt->pattern != NULL; rt++)
+		if (rt->stream == batch_stream)
+			rt->max_body = a->conf.max_batch_size;
+}

@@ -1,0 +1,315 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apply.h"
+#include "backend.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "pdns.h"
+
+/* Zones per backend transaction in a batch: large enough that commits and
+ * cache purges are rare, small enough that PowerDNS's readers never wait
+ * long and a killed agent loses little work. */
+#define BATCH_TXN_ZONES 500
+
+static const char *zone_kind(const struct agent *a)
+{
+	return a->notify_enabled ? "MASTER" : "NATIVE";
+}
+
+static void mark_down(struct agent *a, const char *why)
+{
+	if (atomic_exchange(&a->pdns_up, false))
+		log_warn("powerdns state up -> down: %s", why);
+	pthread_mutex_lock(&a->state_lock);
+	snprintf(a->pdns_error, sizeof(a->pdns_error), "%s", why);
+	pthread_mutex_unlock(&a->state_lock);
+}
+
+int apply_check_pdns(struct agent *a, char *err)
+{
+	if (atomic_load(&a->pdns_up))
+		return 0;
+	snprintf(err, APPLY_ERR_MAX, "powerdns is not running; nothing was changed");
+	return ERR_UNAVAILABLE;
+}
+
+/* Make PowerDNS serve what was committed for 'zone': rectify signed zones,
+ * purge the caches, clear the dirty flag. Called with db_lock held. */
+static int publish(struct agent *a, const char *zone, char *err)
+{
+	bool is_signed = false;
+	char kind[16];
+	int r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
+	if (r == 0 && is_signed)
+		r = pdns_rectify(a->pdns, zone);
+	if (r == 0 || r == -ENOENT)
+		r = pdns_flush(a->pdns, zone);
+	if (r < 0) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		if (r == ERR_UNAVAILABLE)
+			mark_down(a, why);
+		snprintf(err, APPLY_ERR_MAX,
+			 "committed, but powerdns did not take it (%s); it is served once powerdns "
+			 "answers again",
+			 why);
+		return ERR_UNAVAILABLE;
+	}
+	return backend_zone_mark_clean(a->db, zone);
+}
+
+static void notify(struct agent *a, const char *zone)
+{
+	if (!a->notify_enabled)
+		return;
+	if (pdns_notify(a->pdns, zone) < 0) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		log_warn("zone '%s': notify failed: %s", zone, why);
+	}
+}
+
+/* Whether 'st' lets a push at 'version' replace the zone. */
+static bool is_newer(const struct zone_state *st, uint64_t version)
+{
+	return !st->known || version > st->version;
+}
+
+static int txn_fail(struct agent *a, int r, const char *what, char *err)
+{
+	backend_rollback(a->db);
+	snprintf(err, APPLY_ERR_MAX, "%s: %s", what, err_str(r));
+	return r;
+}
+
+void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct backend_zone *ret)
+{
+	for (size_t i = 0; i < p->data.n; i++) {
+		const struct rr *rr = &p->data.rrs[i];
+		rrs[i] = (struct backend_rr){ rr->owner, rr->type, rr->ttl, rr->content,
+					      zone_rr_is_auth(&p->data, i) };
+	}
+	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial };
+}
+
+int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err)
+{
+	const char *zone = p->data.origin;
+	struct zone_state st;
+	int r = apply_check_pdns(a, err);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&a->db_lock);
+	r = backend_zone_state(a->db, zone, &st);
+	if (r < 0) {
+		snprintf(err, APPLY_ERR_MAX, "reading zone state: %s", err_str(r));
+		goto out;
+	}
+	if (!is_newer(&st, p->version)) {
+		res->applied = false;
+		res->version = st.version;
+		res->serial = st.serial;
+		res->domain_id = 0;
+		if (st.dirty)
+			r = publish(a, zone, err);
+		goto out;
+	}
+	struct backend_rr *rrs = malloc(p->data.n * sizeof(*rrs) + 1);
+	struct backend_zone z;
+	if (rrs == NULL) {
+		r = -ENOMEM;
+		snprintf(err, APPLY_ERR_MAX, "out of memory");
+		goto out;
+	}
+	apply_zone_view(p, rrs, &z);
+	r = backend_begin(a->db);
+	if (r == 0)
+		r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
+	free(rrs);
+	if (r == 0)
+		r = backend_commit(a->db);
+	if (r < 0) {
+		r = txn_fail(a, r, "writing the zone", err);
+		goto out;
+	}
+	res->applied = true;
+	res->version = p->version;
+	res->serial = p->serial;
+	r = publish(a, zone, err);
+	if (r == 0)
+		notify(a, zone);
+out:
+	pthread_mutex_unlock(&a->db_lock);
+	return r;
+}
+
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
+		 char *err)
+{
+	struct zone_state st;
+	int r = apply_check_pdns(a, err);
+	if (r < 0)
+		return r;
+
+	*ret_deleted = false;
+	pthread_mutex_lock(&a->db_lock);
+	r = backend_zone_state(a->db, zone, &st);
+	if (r < 0) {
+		snprintf(err, APPLY_ERR_MAX, "reading zone state: %s", err_str(r));
+		goto out;
+	}
+	if (version != 0 && st.known && st.version > version)
+		goto out; /* a newer push already replaced what this delete meant */
+	if (!st.exists && st.deleted && (version == 0 || version <= st.version))
+		goto out; /* already gone */
+	r = backend_begin(a->db);
+	if (r == 0)
+		r = backend_zone_delete(a->db, zone, version ? version : st.version);
+	if (r == 0)
+		r = backend_commit(a->db);
+	if (r < 0) {
+		r = txn_fail(a, r, "deleting the zone", err);
+		goto out;
+	}
+	*ret_deleted = st.exists;
+	r = publish(a, zone, err);
+out:
+	pthread_mutex_unlock(&a->db_lock);
+	return r;
+}
+
+struct name_list {
+	char **names;
+	size_t n, alloc;
+};
+
+static int name_list_add(struct name_list *l, const char *name)
+{
+	if (l->n == l->alloc) {
+		size_t n = l->alloc ? 2 * l->alloc : 64;
+		char **z = realloc(l->names, n * sizeof(*z));
+		if (z == NULL)
+			return -ENOMEM;
+		l->names = z;
+		l->alloc = n;
+	}
+	l->names[l->n] = strdup(name);
+	return l->names[l->n++] ? 0 : -ENOMEM;
+}
+
+static void name_list_clear(struct name_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	memset(l, 0, sizeof(*l));
+}
+
+/* One transaction of a batch: up to BATCH_TXN_ZONES pushes. Signed zones
+ * it changed are added to 'to_rectify'. Returns 1 if pushes remain, 0 at
+ * the end, or an error. */
+static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct name_list *to_rectify,
+		     uint64_t *applied, uint64_t *unchanged, uint64_t *records, char *err)
+{
+	struct backend_zone z;
+	unsigned done = 0, changed = 0;
+	int more = 1;
+
+	int r = backend_begin(a->db);
+	while (r == 0 && done < BATCH_TXN_ZONES && (more = next(ctx, &z)) == 1) {
+		struct zone_state st;
+		bool is_signed = false;
+		char kind[16];
+		r = backend_zone_state(a->db, z.origin, &st);
+		if (r == 0 && is_newer(&st, z.version)) {
+			r = backend_zone_replace(a->db, &z, zone_kind(a), NULL);
+			if (r == 0 && st.exists)
+				r = backend_zone_info(a->db, z.origin, &is_signed, kind, sizeof(kind));
+			if (r == 0 && is_signed)
+				r = name_list_add(to_rectify, z.origin);
+			changed++;
+			*records += z.n;
+		} else if (r == 0) {
+			(*unchanged)++;
+		}
+		done++;
+	}
+	if (more < 0 && r == 0)
+		r = more;
+	if (r == 0)
+		r = backend_commit(a->db);
+	if (r < 0)
+		return txn_fail(a, r, "writing the batch", err);
+	*applied += changed;
+	return more == 1 ? 1 : 0;
+}
+
+/* After a batch transaction: rectify the signed zones it changed, purge
+ * every cache once (the zone cache is off in managed mode, so new zones
+ * need nothing more) and clear the dirty flags. */
+static int batch_publish(struct agent *a, struct name_list *to_rectify, char *err)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < to_rectify->n; i++)
+		r = pdns_rectify(a->pdns, to_rectify->names[i]);
+	if (r == 0)
+		r = pdns_flush(a->pdns, ".");
+	name_list_clear(to_rectify);
+	if (r < 0) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		if (r == ERR_UNAVAILABLE)
+			mark_down(a, why);
+		snprintf(err, APPLY_ERR_MAX, "committed, but powerdns did not take it (%s)", why);
+		return ERR_UNAVAILABLE;
+	}
+	return backend_mark_all_clean(a->db);
+}
+
+int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_applied,
+		uint64_t *ret_unchanged, uint64_t *ret_records, char *err)
+{
+	struct name_list to_rectify = { 0 };
+	int r = apply_check_pdns(a, err);
+	if (r < 0)
+		return r;
+
+	*ret_applied = *ret_unchanged = *ret_records = 0;
+	pthread_mutex_lock(&a->db_lock);
+	do {
+		uint64_t before = *ret_applied;
+		r = batch_txn(a, next, ctx, &to_rectify, ret_applied, ret_unchanged, ret_records,
+			      err);
+		if (r >= 0 && *ret_applied > before) {
+			int p = batch_publish(a, &to_rectify, err);
+			r = p < 0 ? p : r;
+		}
+	} while (r == 1);
+	pthread_mutex_unlock(&a->db_lock);
+	name_list_clear(&to_rectify);
+	return r < 0 ? r : 0;
+}
+
+static int collect_dirty(const char *zone, const struct zone_state *st, void *ctx)
+{
+	return st->dirty ? name_list_add(ctx, zone) : 0;
+}
+
+int apply_flush_dirty(struct agent *a)
+{
+	struct name_list l = { 0 };
+	char err[APPLY_ERR_MAX];
+
+	pthread_mutex_lock(&a->db_lock);
+	int r = backend_zone_foreach(a->db, collect_dirty, &l);
+	for (size_t i = 0; r == 0 && i < l.n; i++)
+		r = publish(a, l.names[i], err);
+	pthread_mutex_unlock(&a->db_lock);
+	name_list_clear(&l);
+	return r;
+}

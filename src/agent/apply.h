@@ -1,0 +1,51 @@
+/* Applying pushes and deletes: the version rules, the backend transaction
+ * and making PowerDNS serve the result at once. */
+#ifndef YUMNA_AGENT_APPLY_H
+#define YUMNA_AGENT_APPLY_H
+
+#include "agent.h"
+#include "backend.h"
+#include "model/model.h"
+
+#define APPLY_ERR_MAX 512
+
+struct apply_result {
+	bool applied;		/* false: the version was not newer */
+	uint64_t version;	/* the version now applied */
+	uint32_t serial;
+	int64_t domain_id;
+};
+
+/* Apply one validated push: when its version is newer than the applied one
+ * (and than any tombstone) replace the zone in one transaction, then purge
+ * PowerDNS's caches (rectify first if the zone is signed) and send NOTIFY
+ * when secondaries are configured. ERR_UNAVAILABLE when PowerDNS is down:
+ * nothing is acknowledged then, though the data may already be committed
+ * (the zone stays dirty and is purged when PowerDNS returns). */
+int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err);
+
+/* Delete 'zone' unless its applied version is newer than 'version'
+ * (0: unconditional). *ret_deleted tells whether anything was removed. */
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
+		 char *err);
+
+/* Apply a batch of zones read by 'next' (which fills 'z', valid until the
+ * next call, and returns 1; 0 at the end; or a negative error), in
+ * transactions of a few hundred zones, purging caches once per
+ * transaction. Counts what was applied and what was unchanged. */
+typedef int (*apply_next_fn)(void *ctx, struct backend_zone *z);
+int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_applied,
+		uint64_t *ret_unchanged, uint64_t *ret_records, char *err);
+
+/* Purge the caches of zones whose data was committed while PowerDNS was
+ * unreachable. */
+int apply_flush_dirty(struct agent *a);
+
+/* Describe the validated push 'p' as backend records in 'rrs' (p->data.n
+ * entries, pointing into 'p'). */
+void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct backend_zone *ret);
+
+/* Fail fast with ERR_UNAVAILABLE while PowerDNS is known to be down. */
+int apply_check_pdns(struct agent *a, char *err);
+
+#endif

@@ -1,0 +1,103 @@
+/* The PowerDNS backend database, written directly.
+ *
+ * This is the only module that knows PowerDNS's generic SQL schema
+ * (domains, records, cryptokeys, ...). Writing it directly, in one
+ * transaction per zone or per batch, is what makes a whole-zone replace
+ * atomic and a 10,000-zone full sync take seconds instead of the minutes
+ * PowerDNS's API needs (DESIGN.md section 3).
+ *
+ * Beside PowerDNS's tables the agent keeps yumna_zone_state: per zone the
+ * applied version and serial, a tombstone flag for deleted zones (so an
+ * older push cannot resurrect them) and a dirty flag (data committed but
+ * PowerDNS's caches not yet purged). It lives in the same database so it
+ * commits atomically with the records.
+ *
+ * A backend handle is not thread-safe; the agent serialises access. */
+#ifndef YUMNA_AGENT_BACKEND_H
+#define YUMNA_AGENT_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dns/dns.h"
+
+struct backend;
+
+struct zone_state {
+	bool exists;		/* a domains row exists */
+	bool known;		/* a yumna_zone_state row exists */
+	bool deleted;		/* tombstone */
+	bool dirty;
+	uint64_t version;
+	uint32_t serial;
+};
+
+/* Open the sqlite database at 'path' (created if missing). 'sync_full'
+ * selects synchronous=FULL, else NORMAL (WAL either way). */
+int backend_open(const char *path, bool sync_full, struct backend **ret);
+void backend_close(struct backend *b);
+
+/* Create PowerDNS's tables from 'schema_file' (the file the PowerDNS package
+ * ships) if the database has none, and the agent's own table. */
+int backend_schema_ensure(struct backend *b, const char *schema_file);
+
+int backend_begin(struct backend *b);
+int backend_commit(struct backend *b);
+void backend_rollback(struct backend *b);
+
+/* The state of 'zone' (normalised name with trailing dot). */
+int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret);
+
+/* One record as the backend stores it. */
+struct backend_rr {
+	const char *owner;	/* absolute, lowercase, trailing dot */
+	uint16_t type;
+	uint32_t ttl;
+	const char *content;	/* canonical RDATA (MX/SRV with their priority) */
+	bool auth;		/* false for delegation NS and glue */
+};
+
+/* A whole zone at one version, ready to store. */
+struct backend_zone {
+	const char *origin;	/* normalised, trailing dot */
+	const struct backend_rr *rrs;
+	size_t n;
+	uint64_t version;
+	uint32_t serial;
+};
+
+/* Inside a transaction: replace the zone's records with 'z' (validated,
+ * SOA included), set its kind ("NATIVE" or "MASTER"), record its version
+ * and serial and mark it dirty. */
+int backend_zone_replace(struct backend *b, const struct backend_zone *z, const char *kind,
+			 int64_t *ret_domain_id);
+
+/* Inside a transaction: remove the zone and all PowerDNS keeps for it,
+ * leaving a tombstone at 'version'. */
+int backend_zone_delete(struct backend *b, const char *zone, uint64_t version);
+
+/* Clear the dirty flag (caches were purged). */
+int backend_zone_mark_clean(struct backend *b, const char *zone);
+
+/* Clear every dirty flag (all caches were purged). */
+int backend_mark_all_clean(struct backend *b);
+
+/* Call 'fn' for every zone PowerDNS holds or the agent remembers. */
+typedef int (*backend_zone_fn)(const char *zone, const struct zone_state *st, void *ctx);
+int backend_zone_foreach(struct backend *b, backend_zone_fn fn, void *ctx);
+
+/* Call 'fn' for every record of 'zone', sorted by name, type, content.
+ * 'name' has a trailing dot, 'content' is the full RDATA (MX and SRV with
+ * their priority). -ENOENT if PowerDNS does not hold the zone. */
+typedef int (*backend_record_fn)(const char *name, const char *type, const char *content,
+				 uint32_t ttl, void *ctx);
+int backend_zone_records(struct backend *b, const char *zone, backend_record_fn fn, void *ctx);
+
+/* Zones PowerDNS holds and records over all of them. */
+int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records);
+
+/* Whether 'zone' has DNSSEC keys, and its kind ("NATIVE", "MASTER"). */
+int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
+		      unsigned kind_len);
+
+#endif

@@ -1,0 +1,464 @@
+/* PowerDNS gsqlite3 backend, written directly (see backend.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+#include "base/buf.h"
+#include "base/err.h"
+
+#define SCHEMA_FILE_MAX (1u << 20)
+
+enum stmt_id {
+	ST_STATE,
+	ST_DOMAIN_ID,
+	ST_DOMAIN_INSERT,
+	ST_DOMAIN_KIND,
+	ST_RECORDS_DELETE,
+	ST_RECORD_INSERT,
+	ST_STATE_UPSERT,
+	ST_DOMAIN_DELETE,
+	ST_TOMBSTONE,
+	ST_MARK_CLEAN,
+	ST_RECORDS_LIST,
+	ST_ZONES_LIST,
+	ST_KEYS_COUNT,
+	ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_STATE] = "SELECT d.id, s.version, s.serial, s.deleted, s.dirty "
+		     "FROM (SELECT ?1 AS zone) q "
+		     "LEFT JOIN domains d ON d.name = ?2 "
+		     "LEFT JOIN yumna_zone_state s ON s.zone = q.zone",
+	[ST_DOMAIN_ID] = "SELECT id FROM domains WHERE name = ?1",
+	[ST_DOMAIN_INSERT] = "INSERT INTO domains (name, type) VALUES (?1, ?2)",
+	[ST_DOMAIN_KIND] = "UPDATE domains SET type = ?2 WHERE id = ?1 AND type != ?2",
+	[ST_RECORDS_DELETE] = "DELETE FROM records WHERE domain_id = ?1",
+	[ST_RECORD_INSERT] = "INSERT INTO records (domain_id, name, type, content, ttl, prio, "
+			     "disabled, ordername, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, ?7)",
+	[ST_STATE_UPSERT] = "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
+			    "updated_at) VALUES (?1, ?2, ?3, 0, 1, ?4) ON CONFLICT(zone) DO UPDATE "
+			    "SET version = ?2, serial = ?3, deleted = 0, dirty = 1, updated_at = ?4",
+	[ST_DOMAIN_DELETE] = "DELETE FROM domains WHERE name = ?1",
+	[ST_TOMBSTONE] = "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
+			 "updated_at) VALUES (?1, ?2, 0, 1, 1, ?3) ON CONFLICT(zone) DO UPDATE "
+			 "SET version = max(version, ?2), deleted = 1, dirty = 1, updated_at = ?3",
+	[ST_MARK_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE zone = ?1",
+	[ST_RECORDS_LIST] = "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
+			    "JOIN domains d ON d.id = r.domain_id WHERE d.name = ?1 "
+			    "AND r.type IS NOT NULL ORDER BY r.name, r.type, r.prio, r.content",
+	[ST_ZONES_LIST] = "SELECT d.name || '.', s.version, s.serial, 0, s.dirty, 1 FROM domains d "
+			  "LEFT JOIN yumna_zone_state s ON s.zone = d.name || '.' "
+			  "UNION ALL SELECT s.zone, s.version, s.serial, s.deleted, s.dirty, 0 "
+			  "FROM yumna_zone_state s WHERE s.deleted = 1 "
+			  "AND NOT EXISTS (SELECT 1 FROM domains d WHERE d.name || '.' = s.zone) "
+			  "ORDER BY 1",
+	[ST_KEYS_COUNT] = "SELECT d.type, (SELECT count(*) FROM cryptokeys k WHERE "
+			  "k.domain_id = d.id AND k.active) FROM domains d WHERE d.name = ?1",
+};
+
+struct backend {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+static int map_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_FULL:
+		return ERR_NO_SPACE;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return ERR_UNAVAILABLE;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	}
+	return ERR_BACKEND;
+}
+
+/* PowerDNS stores names lowercase without the trailing dot. */
+static void pdns_name(const char *name, char out[DNAME_TEXT_MAX])
+{
+	size_t n = strlen(name);
+	if (n > 0 && name[n - 1] == '.')
+		n--;
+	memcpy(out, name, n);
+	out[n] = '\0';
+}
+
+static sqlite3_stmt *stmt(struct backend *b, enum stmt_id id)
+{
+	sqlite3_stmt *s = b->st[id];
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static int exec(struct backend *b, const char *sql)
+{
+	return map_err(sqlite3_exec(b->db, sql, NULL, NULL, NULL));
+}
+
+int backend_open(const char *path, bool sync_full, struct backend **ret)
+{
+	struct backend *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
+	int rc = sqlite3_open_v2(path, &b->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	int r = map_err(rc);
+	if (r == 0) {
+		sqlite3_busy_timeout(b->db, 5000);
+		sqlite3_extended_result_codes(b->db, 1);
+		r = exec(b, "PRAGMA journal_mode = WAL");
+	}
+	if (r == 0)
+		r = exec(b, sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+	if (r == 0)
+		r = exec(b, "PRAGMA foreign_keys = ON");
+	if (r < 0) {
+		backend_close(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
+}
+
+void backend_close(struct backend *b)
+{
+	if (b == NULL)
+		return;
+	for (unsigned i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(b->st[i]);
+	sqlite3_close(b->db);
+	free(b);
+}
+
+static int read_file(const char *path, struct buf *out)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -errno;
+	char chunk[8192];
+	size_t n;
+	int r = 0;
+	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		r = buf_append(out, chunk, n);
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	fclose(f);
+	return r;
+}
+
+static bool table_exists(struct backend *b, const char *name)
+{
+	sqlite3_stmt *s;
+	bool found = false;
+	if (sqlite3_prepare_v2(b->db, "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?1",
+			       -1, &s, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+int backend_schema_ensure(struct backend *b, const char *schema_file)
+{
+	int r = 0;
+
+	if (!table_exists(b, "domains")) {
+		struct buf sql;
+		buf_init(&sql, SCHEMA_FILE_MAX);
+		r = read_file(schema_file, &sql);
+		if (r == 0)
+			r = exec(b, sql.data ? sql.data : "");
+		buf_free(&sql);
+		if (r < 0)
+			return r;
+	}
+	r = exec(b, "CREATE TABLE IF NOT EXISTS yumna_zone_state ("
+		    " zone TEXT PRIMARY KEY,"
+		    " version INTEGER NOT NULL,"
+		    " serial INTEGER NOT NULL,"
+		    " deleted INTEGER NOT NULL DEFAULT 0,"
+		    " dirty INTEGER NOT NULL DEFAULT 0,"
+		    " updated_at INTEGER NOT NULL)");
+	for (unsigned i = 0; r == 0 && i < ST_COUNT; i++) {
+		if (b->st[i] == NULL)
+			r = map_err(sqlite3_prepare_v3(b->db, stmt_sql[i], -1,
+						       SQLITE_PREPARE_PERSISTENT, &b->st[i], NULL));
+	}
+	return r;
+}
+
+int backend_begin(struct backend *b)
+{
+	return exec(b, "BEGIN IMMEDIATE");
+}
+
+int backend_commit(struct backend *b)
+{
+	int r = exec(b, "COMMIT");
+	if (r < 0)
+		backend_rollback(b);
+	return r;
+}
+
+void backend_rollback(struct backend *b)
+{
+	if (!sqlite3_get_autocommit(b->db))
+		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret)
+{
+	char name[DNAME_TEXT_MAX];
+	sqlite3_stmt *s = stmt(b, ST_STATE);
+
+	pdns_name(zone, name);
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW)
+		return map_err(rc) ? map_err(rc) : ERR_BACKEND;
+	memset(ret, 0, sizeof(*ret));
+	ret->exists = sqlite3_column_type(s, 0) != SQLITE_NULL;
+	ret->known = sqlite3_column_type(s, 1) != SQLITE_NULL;
+	ret->version = (uint64_t)sqlite3_column_int64(s, 1);
+	ret->serial = (uint32_t)sqlite3_column_int64(s, 2);
+	ret->deleted = sqlite3_column_int(s, 3) != 0;
+	ret->dirty = sqlite3_column_int(s, 4) != 0;
+	sqlite3_reset(s);
+	return 0;
+}
+
+static int step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	int r = rc == SQLITE_DONE ? 0 : (map_err(rc) ? map_err(rc) : ERR_BACKEND);
+	sqlite3_reset(s);
+	return r;
+}
+
+static int domain_id(struct backend *b, const char *name, const char *kind, int64_t *ret)
+{
+	sqlite3_stmt *s = stmt(b, ST_DOMAIN_ID);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		s = stmt(b, ST_DOMAIN_KIND);
+		sqlite3_bind_int64(s, 1, *ret);
+		sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+		return step_done(s);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return map_err(rc) ? map_err(rc) : ERR_BACKEND;
+	s = stmt(b, ST_DOMAIN_INSERT);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_STATIC);
+	int r = step_done(s);
+	if (r == 0)
+		*ret = sqlite3_last_insert_rowid(b->db);
+	return r;
+}
+
+/* MX and SRV keep their first field in the prio column (PowerDNS 4 schema). */
+static bool has_prio(uint16_t type)
+{
+	return type == 15 /* MX */ || type == 33 /* SRV */;
+}
+
+static int insert_rr(struct backend *b, int64_t id, const struct backend_rr *rr)
+{
+	char name[DNAME_TEXT_MAX];
+	const char *content = rr->content;
+	long prio = 0;
+
+	pdns_name(rr->owner, name);
+	if (has_prio(rr->type)) {
+		char *end;
+		prio = strtol(content, &end, 10);
+		if (end == content || *end != ' ')
+			return ERR_INVALID;
+		content = end + 1;
+	}
+	sqlite3_stmt *s = stmt(b, ST_RECORD_INSERT);
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, rr_type_name(rr->type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, content, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, rr->ttl);
+	sqlite3_bind_int64(s, 6, prio);
+	sqlite3_bind_int(s, 7, rr->auth ? 1 : 0);
+	return step_done(s);
+}
+
+static int state_upsert(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
+{
+	sqlite3_stmt *s = stmt(b, ST_STATE_UPSERT);
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)version);
+	sqlite3_bind_int64(s, 3, serial);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+	return step_done(s);
+}
+
+int backend_zone_replace(struct backend *b, const struct backend_zone *z, const char *kind,
+			 int64_t *ret_domain_id)
+{
+	char name[DNAME_TEXT_MAX];
+	int64_t id = 0;
+
+	pdns_name(z->origin, name);
+	int r = domain_id(b, name, kind, &id);
+	if (r < 0)
+		return r;
+	sqlite3_stmt *s = stmt(b, ST_RECORDS_DELETE);
+	sqlite3_bind_int64(s, 1, id);
+	r = step_done(s);
+	for (size_t i = 0; r == 0 && i < z->n; i++)
+		r = insert_rr(b, id, &z->rrs[i]);
+	if (r == 0)
+		r = state_upsert(b, z->origin, z->version, z->serial);
+	if (r == 0 && ret_domain_id != NULL)
+		*ret_domain_id = id;
+	return r;
+}
+
+int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
+{
+	char name[DNAME_TEXT_MAX];
+
+	pdns_name(zone, name);
+	sqlite3_stmt *s = stmt(b, ST_DOMAIN_DELETE);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int r = step_done(s);
+	if (r < 0)
+		return r;
+	s = stmt(b, ST_TOMBSTONE);
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)version);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+	return step_done(s);
+}
+
+int backend_zone_mark_clean(struct backend *b, const char *zone)
+{
+	sqlite3_stmt *s = stmt(b, ST_MARK_CLEAN);
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
+int backend_mark_all_clean(struct backend *b)
+{
+	return exec(b, "UPDATE yumna_zone_state SET dirty = 0 WHERE dirty = 1");
+}
+
+int backend_zone_foreach(struct backend *b, backend_zone_fn fn, void *ctx)
+{
+	sqlite3_stmt *s = stmt(b, ST_ZONES_LIST);
+	int rc, r = 0;
+
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct zone_state st = {
+			.exists = sqlite3_column_int(s, 5) != 0,
+			.known = sqlite3_column_type(s, 1) != SQLITE_NULL,
+			.version = (uint64_t)sqlite3_column_int64(s, 1),
+			.serial = (uint32_t)sqlite3_column_int64(s, 2),
+			.deleted = sqlite3_column_int(s, 3) != 0,
+			.dirty = sqlite3_column_int(s, 4) != 0,
+		};
+		r = fn((const char *)sqlite3_column_text(s, 0), &st, ctx);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = map_err(rc) ? map_err(rc) : ERR_BACKEND;
+	sqlite3_reset(s);
+	return r;
+}
+
+int backend_zone_records(struct backend *b, const char *zone, backend_record_fn fn, void *ctx)
+{
+	char name[DNAME_TEXT_MAX], owner[DNAME_TEXT_MAX + 1];
+	struct buf content;
+	struct zone_state st;
+	int rc = SQLITE_DONE;
+
+	int r = backend_zone_state(b, zone, &st);
+	if (r < 0)
+		return r;
+	if (!st.exists)
+		return -ENOENT;
+	pdns_name(zone, name);
+	buf_init(&content, 1u << 20);
+	sqlite3_stmt *s = stmt(b, ST_RECORDS_LIST);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *rname = (const char *)sqlite3_column_text(s, 0);
+		const char *type = (const char *)sqlite3_column_text(s, 1);
+		const char *text = (const char *)sqlite3_column_text(s, 2);
+		snprintf(owner, sizeof(owner), "%s.", rname ? rname : "");
+		buf_reset(&content);
+		if (strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0)
+			r = buf_printf(&content, "%lld ", (long long)sqlite3_column_int64(s, 4));
+		if (r == 0)
+			r = buf_puts(&content, text ? text : "");
+		if (r == 0)
+			r = fn(owner, type, content.data, (uint32_t)sqlite3_column_int64(s, 3), ctx);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = map_err(rc) ? map_err(rc) : ERR_BACKEND;
+	sqlite3_reset(s);
+	buf_free(&content);
+	return r;
+}
+
+int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(b->db,
+				    "SELECT (SELECT count(*) FROM domains), "
+				    "(SELECT count(*) FROM records WHERE type IS NOT NULL)",
+				    -1, &s, NULL);
+	if (rc != SQLITE_OK)
+		return map_err(rc);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*ret_zones = (uint64_t)sqlite3_column_int64(s, 0);
+		*ret_records = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 0 : ERR_BACKEND;
+}
+
+int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
+		      unsigned kind_len)
+{
+	char name[DNAME_TEXT_MAX];
+
+	pdns_name(zone, name);
+	sqlite3_stmt *s = stmt(b, ST_KEYS_COUNT);
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return rc == SQLITE_DONE ? -ENOENT : ERR_BACKEND;
+	}
+	snprintf(kind, kind_len, "%s", (const char *)sqlite3_column_text(s, 0));
+	*ret_signed = sqlite3_column_int64(s, 1) > 0;
+	sqlite3_reset(s);
+	return 0;
+}

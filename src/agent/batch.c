@@ -1,0 +1,446 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "backend.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "batch.h"
+#include "json/jsonx.h"
+#include "model/model.h"
+
+#define MAX_ERRORS 20
+#define PREFIX_MAX 16
+
+enum split_state {
+	S_PREFIX,	/* before the array: must be {"zones": */
+	S_FIRST,	/* after '[': an element or ']' */
+	S_ELEMENT,	/* inside an element */
+	S_AFTER,	/* after an element: ',' or ']' */
+	S_NEXT,		/* after ',': an element */
+	S_SUFFIX,	/* after ']': '}' */
+	S_DONE,		/* only white space may follow */
+};
+
+struct batch {
+	struct agent *a;
+	FILE *spool;
+	enum split_state st;
+	char prefix[PREFIX_MAX + 1];
+	unsigned prefix_len;
+	struct buf elem;
+	unsigned depth;
+	bool in_str, esc;
+	size_t nzones;		/* elements seen */
+	char **names;		/* valid zones' names, for the duplicate check */
+	size_t nnames, alloc;
+	int fail;		/* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
+	json_t *errors;		/* up to MAX_ERRORS messages */
+	/* reading back */
+	struct buf rd;
+	struct backend_rr *rrs;
+	size_t rrs_alloc;
+};
+
+static bool is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void add_error(struct batch *b, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void add_error(struct batch *b, int code, const char *fmt, ...)
+{
+	char msg[640];
+	va_list ap;
+
+	if (b->fail == 0 || (b->fail == ERR_INVALID && code != ERR_INVALID))
+		b->fail = code;
+	if (json_array_size(b->errors) >= MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_array_append_new(b->errors, json_string(msg));
+}
+
+/* --- spool: the validated zones, in a compact binary form --------------- */
+
+static int spool_write(FILE *f, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, f) == n ? 0 : -EIO;
+}
+
+static int spool_zone(struct batch *b, const struct zone_push *p)
+{
+	uint64_t hdr[3] = { p->version, p->serial, p->data.n };
+	uint32_t olen = (uint32_t)strlen(p->data.origin);
+	int r = spool_write(b->spool, hdr, sizeof(hdr));
+	if (r == 0)
+		r = spool_write(b->spool, &olen, sizeof(olen));
+	if (r == 0)
+		r = spool_write(b->spool, p->data.origin, olen + 1);
+	for (size_t i = 0; r == 0 && i < p->data.n; i++) {
+		const struct rr *rr = &p->data.rrs[i];
+		uint32_t meta[4] = { rr->type, rr->ttl, zone_rr_is_auth(&p->data, i),
+				     (uint32_t)strlen(rr->owner) };
+		uint32_t clen = (uint32_t)strlen(rr->content);
+		r = spool_write(b->spool, meta, sizeof(meta));
+		if (r == 0)
+			r = spool_write(b->spool, &clen, sizeof(clen));
+		if (r == 0)
+			r = spool_write(b->spool, rr->owner, meta[3] + 1);
+		if (r == 0)
+			r = spool_write(b->spool, rr->content, clen + 1);
+	}
+	return r;
+}
+
+static int spool_read(FILE *f, void *p, size_t n)
+{
+	return fread(p, 1, n, f) == n ? 0 : -EIO;
+}
+
+/* Read 'len' bytes of the spool onto the end of b->rd; *ret_off is where
+ * they start (offsets, because b->rd may move while it grows). */
+static int spool_take(struct batch *b, size_t len, size_t *ret_off)
+{
+	char *p;
+	*ret_off = b->rd.len;
+	int r = buf_extend(&b->rd, len, &p);
+	return r < 0 ? r : spool_read(b->spool, p, len);
+}
+
+/* apply_next_fn: the next zone from the spool. Strings point into b->rd,
+ * which is reused for every zone. */
+static int spool_next(void *ctx, struct backend_zone *z)
+{
+	struct batch *b = ctx;
+	uint64_t hdr[3];
+	uint32_t olen;
+	size_t origin_off;
+
+	if (fread(hdr, 1, sizeof(hdr), b->spool) != sizeof(hdr))
+		return feof(b->spool) ? 0 : -EIO;
+	if (spool_read(b->spool, &olen, sizeof(olen)) < 0 || olen > DNAME_TEXT_MAX)
+		return -EIO;
+	size_t n = hdr[2];
+	if (n > b->rrs_alloc) {
+		struct backend_rr *rrs = realloc(b->rrs, n * sizeof(*rrs));
+		if (rrs == NULL)
+			return -ENOMEM;
+		b->rrs = rrs;
+		b->rrs_alloc = n;
+	}
+	size_t *off = malloc((2 * n + 1) * sizeof(*off));
+	if (off == NULL)
+		return -ENOMEM;
+	buf_reset(&b->rd);
+	int r = spool_take(b, olen + 1, &origin_off);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		uint32_t meta[4], clen;
+		r = spool_read(b->spool, meta, sizeof(meta));
+		if (r == 0)
+			r = spool_read(b->spool, &clen, sizeof(clen));
+		if (r == 0 && meta[3] > DNAME_TEXT_MAX)
+			r = -EIO;
+		if (r == 0)
+			r = spool_take(b, meta[3] + 1, &off[2 * i]);
+		if (r == 0)
+			r = spool_take(b, (size_t)clen + 1, &off[2 * i + 1]);
+		b->rrs[i].type = (uint16_t)meta[0];
+		b->rrs[i].ttl = meta[1];
+		b->rrs[i].auth = meta[2] != 0;
+	}
+	if (r == 0) {
+		for (size_t i = 0; i < n; i++) {
+			b->rrs[i].owner = b->rd.data + off[2 * i];
+			b->rrs[i].content = b->rd.data + off[2 * i + 1];
+		}
+		*z = (struct backend_zone){ b->rd.data + origin_off, b->rrs, n, hdr[0],
+					    (uint32_t)hdr[1] };
+	}
+	free(off);
+	return r < 0 ? r : 1;
+}
+
+/* --- splitting the stream ----------------------------------------------- */
+
+static int remember_name(struct batch *b, const char *name)
+{
+	if (b->nnames == b->alloc) {
+		size_t n = b->alloc ? 2 * b->alloc : 256;
+		char **p = realloc(b->names, n * sizeof(*p));
+		if (p == NULL)
+			return -ENOMEM;
+		b->names = p;
+		b->alloc = n;
+	}
+	b->names[b->nnames] = strdup(name);
+	return b->names[b->nnames] ? (b->nnames++, 0) : -ENOMEM;
+}
+
+static void element_done(struct batch *b)
+{
+	struct agent *a = b->a;
+	char err[MODEL_ERR_MAX];
+	json_t *j = NULL;
+	struct zone_push p;
+	size_t idx = b->nzones;
+	int r;
+
+	if (b->nzones >= a->conf.max_zones_per_batch) {
+		add_error(b, ERR_TOO_LARGE, "zones: more than %llu zones in one batch",
+			  (unsigned long long)a->conf.max_zones_per_batch);
+		return;
+	}
+	r = jsonx_parse(b->elem.data, b->elem.len, &j, err);
+	if (r < 0) {
+		add_error(b, r, "zones[%zu]: %s", idx, err);
+		return;
+	}
+	const struct soa_defaults soa = {
+		a->soa_mname, a->soa_rname, (uint32_t)a->conf.soa_refresh,
+		(uint32_t)a->conf.soa_retry, (uint32_t)a->conf.soa_expire,
+		(uint32_t)a->conf.soa_minimum, (uint32_t)a->conf.soa_ttl,
+	};
+	r = model_push_parse(j, &a->limits, &soa, &p, err);
+	json_decref(j);
+	if (r < 0) {
+		add_error(b, r, "zones[%zu]: %s", idx, err);
+		b->nzones++;
+		return;
+	}
+	b->nzones++;
+	r = remember_name(b, p.data.origin);
+	if (r == 0 && b->fail == 0)
+		r = spool_zone(b, &p);
+	if (r < 0)
+		add_error(b, r, "zones[%zu]: %s", idx, err_str(r));
+	zone_push_clear(&p);
+}
+
+static void framing_error(struct batch *b)
+{
+	add_error(b, ERR_MALFORMED, "body must be {\"zones\": [<zone payload>, ...]}");
+}
+
+/* Feed one byte outside an element. */
+static void split_outside(struct batch *b, char c)
+{
+	if (is_ws(c))
+		return;
+	switch (b->st) {
+	case S_PREFIX:
+		if (c == '[') {
+			b->prefix[b->prefix_len] = '\0';
+			if (strcmp(b->prefix, "{\"zones\":") != 0)
+				return framing_error(b);
+			b->st = S_FIRST;
+		} else if (b->prefix_len < PREFIX_MAX) {
+			b->prefix[b->prefix_len++] = c;
+		} else {
+			framing_error(b);
+		}
+		return;
+	case S_FIRST:
+	case S_NEXT:
+		if (c == ']' && b->st == S_FIRST) {
+			b->st = S_SUFFIX;
+		} else if (c == '{') {
+			buf_reset(&b->elem);
+			b->depth = 0;
+			b->in_str = b->esc = false;
+			b->st = S_ELEMENT;
+		} else {
+			framing_error(b);
+		}
+		return;
+	case S_AFTER:
+		if (c == ',')
+			b->st = S_NEXT;
+		else if (c == ']')
+			b->st = S_SUFFIX;
+		else
+			framing_error(b);
+		return;
+	case S_SUFFIX:
+		if (c == '}')
+			b->st = S_DONE;
+		else
+			framing_error(b);
+		return;
+	case S_DONE:
+	case S_ELEMENT:
+		framing_error(b);
+		return;
+	}
+}
+
+/* Consume the element bytes at the start of data[0..len), returning how
+ * many were used; moves to S_AFTER when the element closes. */
+static size_t split_element(struct batch *b, const char *data, size_t len)
+{
+	size_t i = 0;
+	for (; i < len; i++) {
+		char c = data[i];
+		if (b->in_str) {
+			if (b->esc)
+				b->esc = false;
+			else if (c == '\\')
+				b->esc = true;
+			else if (c == '"')
+				b->in_str = false;
+		} else if (c == '"') {
+			b->in_str = true;
+		} else if (c == '{' || c == '[') {
+			b->depth++;
+		} else if ((c == '}' || c == ']') && --b->depth == 0) {
+			i++;
+			break;
+		}
+	}
+	if (buf_append(&b->elem, data, i) < 0) {
+		add_error(b, ERR_TOO_LARGE, "zones[%zu]: element larger than %zu bytes", b->nzones,
+			  b->elem.max);
+		return len;
+	}
+	if (b->depth == 0 && !b->in_str) {
+		b->st = S_AFTER;
+		element_done(b);
+	}
+	return i;
+}
+
+static int batch_new(struct agent *a, struct batch **ret)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return -ENOMEM;
+	b->a = a;
+	buf_init(&b->elem, a->conf.max_body_size);
+	buf_init(&b->rd, 1u << 30);
+	b->errors = json_array();
+	int fd = open(a->conf.data_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		b->spool = fdopen(fd, "w+");
+	if (b->spool == NULL || b->errors == NULL) {
+		if (fd >= 0 && b->spool == NULL)
+			close(fd);
+		batch_cleanup(b);
+		return -EIO;
+	}
+	*ret = b;
+	return 0;
+}
+
+void batch_cleanup(void *state)
+{
+	struct batch *b = state;
+	if (b == NULL)
+		return;
+	if (b->spool != NULL)
+		fclose(b->spool);
+	for (size_t i = 0; i < b->nnames; i++)
+		free(b->names[i]);
+	free(b->names);
+	free(b->rrs);
+	buf_free(&b->elem);
+	buf_free(&b->rd);
+	json_decref(b->errors);
+	free(b);
+}
+
+int batch_stream(struct http_request *req, const char *data, size_t len, void *ctx)
+{
+	struct batch **bp = (struct batch **)http_request_state(req);
+	if (*bp == NULL) {
+		int r = batch_new(ctx, bp);
+		if (r < 0)
+			return r;
+	}
+	struct batch *b = *bp;
+	for (size_t i = 0; i < len;) {
+		if (b->fail != 0 && b->fail != ERR_INVALID)
+			return b->fail; /* framing broken: stop reading */
+		if (b->st == S_ELEMENT) {
+			i += split_element(b, data + i, len - i);
+		} else if (data[i] == '{' && (b->st == S_FIRST || b->st == S_NEXT)) {
+			split_outside(b, data[i]); /* opens the element; the '{' belongs to it */
+		} else {
+			split_outside(b, data[i++]);
+		}
+	}
+	return 0;
+}
+
+static int compare_names(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static void check_duplicates(struct batch *b)
+{
+	if (b->nnames < 2)
+		return;
+	qsort(b->names, b->nnames, sizeof(*b->names), compare_names);
+	for (size_t i = 1; i < b->nnames; i++) {
+		if (strcmp(b->names[i - 1], b->names[i]) == 0) {
+			char z[300];
+			log_sanitize(b->names[i], z, sizeof(z));
+			add_error(b, ERR_INVALID, "zone '%s' appears more than once in the batch", z);
+			return;
+		}
+	}
+}
+
+void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	struct batch *b = *(struct batch **)http_request_state(req);
+	char err[APPLY_ERR_MAX];
+	uint64_t applied, unchanged, records;
+
+	if (b == NULL) {
+		http_reply_error(rep, ERR_MALFORMED, "body must be {\"zones\": [...]}");
+		return;
+	}
+	if (b->fail == 0 && b->st != S_DONE)
+		framing_error(b);
+	if (b->fail == 0)
+		check_duplicates(b);
+	if (b->fail != 0) {
+		atomic_fetch_add(&a->stats.pushes_rejected, 1);
+		json_t *j = json_pack("{s:s?,s:O}", "error",
+				      json_string_value(json_array_get(b->errors, 0)), "errors",
+				      b->errors);
+		http_reply_json(rep, err_http_status(b->fail), j);
+		return;
+	}
+	if (fflush(b->spool) != 0 || fseek(b->spool, 0, SEEK_SET) != 0) {
+		http_reply_error(rep, -EIO, "spool file error");
+		return;
+	}
+	int r = apply_batch(a, spool_next, b, &applied, &unchanged, &records, err);
+	if (r < 0) {
+		atomic_fetch_add(&a->stats.pushes_failed, 1);
+		http_reply_error(rep, r, err);
+		return;
+	}
+	atomic_fetch_add(&a->stats.batches, 1);
+	atomic_fetch_add(&a->stats.pushes_applied, applied);
+	atomic_fetch_add(&a->stats.pushes_unchanged, unchanged);
+	log_info("batch of %zu zones: %llu applied, %llu unchanged", b->nzones,
+		 (unsigned long long)applied, (unsigned long long)unchanged);
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:I,s:I,s:I,s:I}", "success", 1, "zones",
+				  (json_int_t)b->nzones, "applied", (json_int_t)applied, "unchanged",
+				  (json_int_t)unchanged, "records", (json_int_t)records));
+}

@@ -1,0 +1,138 @@
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#include "agent.h"
+#include "base/err.h"
+#include "base/secret.h"
+
+#define SECRET_MIN 32
+
+static const char *const modes[] = { "managed", "external", NULL };
+static const char *const sync_modes[] = { "full", "normal", NULL };
+static const char *const levels[] = { "err", "warn", "notice", "info", "debug", NULL };
+
+#define O(f) offsetof(struct agent_conf, f)
+static const struct conf_item schema[] = {
+	{ "secret", CONF_STR, O(secret), NULL, 0, 1024, NULL, CONF_SECRET, "shared secret" },
+	{ "secret-file", CONF_STR, O(secret_file), NULL, 0, 4096, NULL, 0, "file holding the secret" },
+	{ "listen-address", CONF_STR, O(listen_address), "127.0.0.1", 0, 64, NULL, 0, NULL },
+	{ "listen-port", CONF_UINT, O(listen_port), "8053", 1, 65535, NULL, 0, NULL },
+	{ "http-threads", CONF_UINT, O(http_threads), "4", 1, 64, NULL, 0, NULL },
+	{ "mode", CONF_ENUM, O(mode), "managed", 0, 0, modes, 0, NULL },
+	{ "data-dir", CONF_STR, O(data_dir), "/var/lib/yumna-agent", 0, 3900, NULL, 0, NULL },
+	{ "dns-address", CONF_STR, O(dns_address), "0.0.0.0", 0, 64, NULL, 0, NULL },
+	{ "dns-port", CONF_UINT, O(dns_port), "53", 1, 65535, NULL, 0, NULL },
+	{ "pdns-api-port", CONF_UINT, O(pdns_api_port), "8081", 1, 65535, NULL, 0, NULL },
+	{ "pdns-server", CONF_STR, O(pdns_server), YUMNA_PDNS_SERVER, 0, 4096, NULL, 0, NULL },
+	{ "pdns-schema", CONF_STR, O(pdns_schema), YUMNA_PDNS_SQLITE_SCHEMA, 0, 4096, NULL, 0, NULL },
+	{ "pdns-api-url", CONF_STR, O(pdns_api_url), NULL, 0, 200, NULL, 0, NULL },
+	{ "pdns-api-key", CONF_STR, O(pdns_api_key), NULL, 0, 200, NULL, CONF_SECRET, NULL },
+	{ "pdns-api-key-file", CONF_STR, O(pdns_api_key_file), NULL, 0, 4096, NULL, 0, NULL },
+	{ "gsqlite3-database", CONF_STR, O(gsqlite3_database), NULL, 0, 4000, NULL, 0, NULL },
+	{ "sync-mode", CONF_ENUM, O(sync_mode), "full", 0, 0, sync_modes, 0, NULL },
+	{ "soa-mname", CONF_STR, O(soa_mname), "ns1.example.net.", 0, 255, NULL, 0, NULL },
+	{ "soa-rname", CONF_STR, O(soa_rname), "hostmaster.example.net.", 0, 255, NULL, 0, NULL },
+	{ "soa-refresh", CONF_UINT, O(soa_refresh), "10800", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-retry", CONF_UINT, O(soa_retry), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-expire", CONF_UINT, O(soa_expire), "604800", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-minimum", CONF_UINT, O(soa_minimum), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-ttl", CONF_UINT, O(soa_ttl), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "also-notify", CONF_STR, O(also_notify), NULL, 0, 1024, NULL, 0, NULL },
+	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0, NULL },
+	{ "max-batch-size", CONF_UINT, O(max_batch_size), "268435456", 1024, 1ull << 34, NULL, 0, NULL },
+	{ "max-zones-per-batch", CONF_UINT, O(max_zones_per_batch), "20000", 1, 1000000, NULL, 0, NULL },
+	{ "max-rrset-records", CONF_UINT, O(max_rrset_records), "500", 1, 65535, NULL, 0, NULL },
+	{ "max-zone-records", CONF_UINT, O(max_zone_records), "100000", 2, 10000000, NULL, 0, NULL },
+	{ "log-level", CONF_ENUM, O(log_level), "info", 0, 0, levels, 0, NULL },
+	{ 0 },
+};
+#undef O
+
+/* Read a secret from its own file, which must be private too. */
+static int read_secret_file(const char *path, char **ret, char *err)
+{
+	char buf[1100];
+	int r = secret_file_is_private(path);
+	if (r < 0) {
+		snprintf(err, CONF_ERR_MAX, "%s: %s", path,
+			 r == -EACCES ? "readable by group or others (chmod 600)" : strerror(-r));
+		return ERR_CONFIG;
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, CONF_ERR_MAX, "%s: %s", path, strerror(errno));
+		return ERR_CONFIG;
+	}
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	*ret = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *ret ? 0 : -ENOMEM;
+}
+
+int agent_conf_load(const char *path, struct agent_conf *c, char *err)
+{
+	int r = secret_file_is_private(path);
+	if (r == -EACCES) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: holds a secret but is readable by group or others (chmod 600)", path);
+		return ERR_CONFIG;
+	}
+	if (r < 0 && r != -EINVAL) {
+		snprintf(err, CONF_ERR_MAX, "%s: %s", path, strerror(-r));
+		return ERR_CONFIG;
+	}
+	r = conf_load(path, schema, c, err);
+	if (r < 0)
+		return r;
+
+	if (c->secret != NULL && c->secret_file != NULL) {
+		snprintf(err, CONF_ERR_MAX, "%s: set 'secret' or 'secret-file', not both", path);
+		return ERR_CONFIG;
+	}
+	if (c->secret_file != NULL) {
+		r = read_secret_file(c->secret_file, &c->secret, err);
+		if (r < 0)
+			return r;
+	}
+	if (c->secret == NULL || strlen(c->secret) < SECRET_MIN) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: 'secret' must be set to at least %d characters (there is no default)",
+			 path, SECRET_MIN);
+		return ERR_CONFIG;
+	}
+	if (c->pdns_api_key_file != NULL) {
+		free(c->pdns_api_key);
+		c->pdns_api_key = NULL;
+		r = read_secret_file(c->pdns_api_key_file, &c->pdns_api_key, err);
+		if (r < 0)
+			return r;
+	}
+	if (strcmp(c->mode, "external") == 0 &&
+	    (c->pdns_api_url == NULL || c->pdns_api_key == NULL || c->gsqlite3_database == NULL)) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: external mode needs 'pdns-api-url', 'pdns-api-key' (or "
+			 "'pdns-api-key-file') and 'gsqlite3-database'",
+			 path);
+		return ERR_CONFIG;
+	}
+	if (c->data_dir[0] != '/') {
+		snprintf(err, CONF_ERR_MAX, "%s: 'data-dir' must be an absolute path", path);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+void agent_conf_free(struct agent_conf *c)
+{
+	conf_free(schema, c);
+}

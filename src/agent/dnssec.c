@@ -1,0 +1,264 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apply.h"
+#include "backend.h"
+#include "base/err.h"
+#include "dnssec.h"
+#include "json/jsonx.h"
+#include "pdns.h"
+
+static const char *const body_keys[] = { "keys", "nsec3param", NULL };
+static const char *const key_keys[] = { "keytype", "active", "published", "privatekey", NULL };
+
+/* What identifies a private key whatever PowerDNS does to the file's other
+ * lines: the value of "PrivateKey:" (ECDSA, EdDSA) or "Modulus:" (RSA). */
+static int key_fingerprint(const char *text, char *out, size_t len)
+{
+	static const char *const fields[] = { "\nPrivateKey:", "\nModulus:" };
+	for (unsigned i = 0; i < 2; i++) {
+		const char *p = strstr(text, fields[i]);
+		if (p == NULL)
+			continue;
+		p += strlen(fields[i]);
+		while (*p == ' ' || *p == '\t')
+			p++;
+		size_t n = strcspn(p, "\r\n");
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0 || n >= len)
+			return -EINVAL;
+		memcpy(out, p, n);
+		out[n] = '\0';
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int check_key(const json_t *k, size_t i, char *err)
+{
+	char path[32];
+	const char *type, *priv;
+	bool flag;
+
+	snprintf(path, sizeof(path), "keys[%zu]", i);
+	if (!json_is_object(k)) {
+		snprintf(err, DNSSEC_ERR_MAX, "%s: must be an object", path);
+		return ERR_INVALID;
+	}
+	int r = jsonx_check_keys(k, key_keys, path, err);
+	if (r == 0)
+		r = jsonx_get_str(k, "keytype", true, path, &type, err);
+	if (r == 0 && strcmp(type, "csk") != 0 && strcmp(type, "ksk") != 0 &&
+	    strcmp(type, "zsk") != 0) {
+		snprintf(err, DNSSEC_ERR_MAX, "%s.keytype: must be csk, ksk or zsk", path);
+		r = ERR_INVALID;
+	}
+	if (r == 0)
+		r = jsonx_get_str(k, "privatekey", true, path, &priv, err);
+	if (r == 0) {
+		char fp[DNSSEC_PRIVATE_KEY_MAX];
+		if (strlen(priv) > DNSSEC_PRIVATE_KEY_MAX ||
+		    strncmp(priv, "Private-key-format: v1.", 23) != 0 ||
+		    key_fingerprint(priv, fp, sizeof(fp)) < 0) {
+			snprintf(err, DNSSEC_ERR_MAX,
+				 "%s.privatekey: must be a private key in ISC (BIND) format", path);
+			r = ERR_INVALID;
+		}
+	}
+	for (unsigned f = 0; r == 0 && f < 2; f++) {
+		const char *name = f ? "published" : "active";
+		r = jsonx_get_bool(k, name, false, path, &flag, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	return r;
+}
+
+static int check_body(const json_t *body, json_t **ret_keys, const char **ret_nsec3, char *err)
+{
+	*ret_keys = NULL;
+	*ret_nsec3 = NULL;
+	if (body == NULL)
+		return 0;
+	if (!json_is_object(body)) {
+		snprintf(err, DNSSEC_ERR_MAX, "body must be a JSON object");
+		return ERR_INVALID;
+	}
+	int r = jsonx_check_keys(body, body_keys, "body", err);
+	if (r < 0)
+		return r;
+	json_t *n3 = json_object_get(body, "nsec3param");
+	if (n3 != NULL && !json_is_null(n3)) {
+		/* RFC 9276: SHA-1, no extra iterations, empty salt; opt-out may be set. */
+		const char *v = json_string_value(n3);
+		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0)) {
+			snprintf(err, DNSSEC_ERR_MAX,
+				 "nsec3param: must be \"1 0 0 -\" or, for opt-out, \"1 1 0 -\" (RFC 9276)");
+			return ERR_INVALID;
+		}
+		*ret_nsec3 = v;
+	}
+	r = jsonx_get_array(body, "keys", false, "body", ret_keys, err);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (json_array_size(*ret_keys) == 0 || json_array_size(*ret_keys) > DNSSEC_KEYS_MAX) {
+		snprintf(err, DNSSEC_ERR_MAX, "keys: between 1 and %d keys", DNSSEC_KEYS_MAX);
+		return ERR_INVALID;
+	}
+	size_t i;
+	json_t *k;
+	json_array_foreach(*ret_keys, i, k) {
+		r = check_key(k, i, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int upstream_error(int r, const char *what, char *err)
+{
+	char why[256];
+	pdns_last_error(why, sizeof(why));
+	snprintf(err, DNSSEC_ERR_MAX, "%s: %s", what, why);
+	return r == -ENOENT ? ERR_NOT_FOUND : r;
+}
+
+/* Make the zone's keys exactly 'wanted': import what is missing, remove
+ * what is not wanted. Keys are matched by their private part. */
+static int sync_keys(struct agent *a, const char *zone, json_t *wanted, char *err)
+{
+	json_t *have = NULL;
+	char fp[DNSSEC_PRIVATE_KEY_MAX];
+	int r = pdns_keys_list(a->pdns, zone, &have);
+	if (r < 0)
+		return upstream_error(r, "listing keys", err);
+
+	bool *present = calloc(json_array_size(wanted) + 1, sizeof(bool));
+	if (present == NULL) {
+		json_decref(have);
+		return -ENOMEM;
+	}
+	size_t i, j;
+	json_t *hk, *wk;
+	json_array_foreach(have, i, hk) {
+		long long id = json_integer_value(json_object_get(hk, "id"));
+		json_t *full = NULL;
+		bool keep = false;
+		r = pdns_key_get(a->pdns, zone, id, &full);
+		if (r < 0)
+			break;
+		const char *priv = json_string_value(json_object_get(full, "privatekey"));
+		char have_fp[DNSSEC_PRIVATE_KEY_MAX];
+		if (priv != NULL && key_fingerprint(priv, have_fp, sizeof(have_fp)) == 0) {
+			json_array_foreach(wanted, j, wk) {
+				key_fingerprint(json_string_value(json_object_get(wk, "privatekey")),
+						fp, sizeof(fp));
+				if (strcmp(fp, have_fp) == 0) {
+					keep = present[j] = true;
+					break;
+				}
+			}
+		}
+		json_decref(full);
+		if (!keep && (r = pdns_key_delete(a->pdns, zone, id)) < 0)
+			break;
+	}
+	json_array_foreach(wanted, j, wk) {
+		if (r < 0 || present[j])
+			continue;
+		json_t *k = json_pack("{s:O,s:b,s:b,s:O}", "keytype", json_object_get(wk, "keytype"),
+				      "active", !json_is_false(json_object_get(wk, "active")),
+				      "published", !json_is_false(json_object_get(wk, "published")),
+				      "privatekey", json_object_get(wk, "privatekey"));
+		r = k ? pdns_key_add(a->pdns, zone, k) : -ENOMEM;
+		json_decref(k);
+	}
+	free(present);
+	json_decref(have);
+	return r < 0 ? upstream_error(r, "importing keys", err) : 0;
+}
+
+static json_t *describe_keys(json_t *list)
+{
+	json_t *keys = json_array(), *dnskeys = json_array(), *ds = json_array();
+	size_t i, j;
+	json_t *k, *d;
+	json_array_foreach(list, i, k) {
+		json_array_append_new(
+			keys, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "keytype",
+					json_object_get(k, "keytype"), "active",
+					json_object_get(k, "active"), "published",
+					json_object_get(k, "published"), "algorithm",
+					json_object_get(k, "algorithm"), "flags",
+					json_object_get(k, "flags"), "dnskey",
+					json_object_get(k, "dnskey"), "ds", json_object_get(k, "ds")));
+		if (json_is_true(json_object_get(k, "published")))
+			json_array_append(dnskeys, json_object_get(k, "dnskey"));
+		json_array_foreach(json_object_get(k, "ds"), j, d)
+			json_array_append(ds, d);
+	}
+	return json_pack("{s:b,s:b,s:o,s:o,s:o}", "success", 1, "enabled", 1, "keys", keys,
+			 "dnskey", dnskeys, "ds", ds);
+}
+
+int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret,
+		  char *err)
+{
+	json_t *wanted, *list = NULL;
+	const char *nsec3;
+	struct zone_state st;
+
+	int r = check_body(body, &wanted, &nsec3, err);
+	if (r < 0)
+		return r;
+	r = apply_check_pdns(a, err);
+	if (r < 0)
+		return r;
+
+	pthread_mutex_lock(&a->db_lock);
+	r = backend_zone_state(a->db, zone, &st);
+	if (r == 0 && !st.exists) {
+		snprintf(err, DNSSEC_ERR_MAX, "zone is not served by this node");
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if (wanted != NULL) {
+		r = sync_keys(a, zone, wanted, err);
+	} else {
+		r = pdns_keys_list(a->pdns, zone, &list);
+		if (r == 0 && json_array_size(list) == 0) {
+			json_t *k = json_pack("{s:s,s:b,s:b,s:s}", "keytype", "csk", "active", 1,
+					      "published", 1, "algorithm", "ecdsa256");
+			r = pdns_key_add(a->pdns, zone, k);
+			json_decref(k);
+		}
+		json_decref(list);
+		list = NULL;
+		if (r < 0)
+			r = upstream_error(r, "generating a key", err);
+	}
+	if (r == 0) {
+		json_t *s = json_pack("{s:s}", "nsec3param", nsec3 ? nsec3 : "");
+		r = pdns_zone_put(a->pdns, zone, s);
+		json_decref(s);
+		if (r < 0)
+			r = upstream_error(r, "setting nsec3param", err);
+	}
+	if (r == 0 && (r = pdns_rectify(a->pdns, zone)) < 0)
+		r = upstream_error(r, "rectifying", err);
+	if (r == 0 && (r = pdns_flush(a->pdns, zone)) < 0)
+		r = upstream_error(r, "purging caches", err);
+	if (r == 0 && (r = pdns_keys_list(a->pdns, zone, &list)) < 0)
+		r = upstream_error(r, "listing keys", err);
+out:
+	pthread_mutex_unlock(&a->db_lock);
+	if (r < 0)
+		return r;
+	*ret = describe_keys(list);
+	json_decref(list);
+	return *ret ? 0 : -ENOMEM;
+}

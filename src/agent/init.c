@@ -1,0 +1,306 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "base/secret.h"
+#include "init.h"
+#include "pdns.h"
+
+#define START_TIMEOUT_MS 15000
+
+static bool managed(const struct agent *a)
+{
+	return strcmp(a->conf.mode, "managed") == 0;
+}
+
+static int path_join(char *out, size_t len, const char *dir, const char *name)
+{
+	return (size_t)snprintf(out, len, "%s/%s", dir, name) < len ? 0 : -ENAMETOOLONG;
+}
+
+static int ensure_dir(const char *path, char *err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, CONF_ERR_MAX, "cannot create '%s': %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Write 'data' to 'path' (mode 0600) through a temporary file and rename,
+ * so a reader never sees half a file. */
+static int write_private_file(const char *path, const char *data, size_t len)
+{
+	char tmp[4200];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int r = 0;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) < 0)
+		r = errno ? -errno : -EIO;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* The random key of PowerDNS's local API, kept across agent restarts so a
+ * restarted agent can still talk to the PowerDNS it started before. */
+static int load_api_key(struct agent *a, char *err)
+{
+	char path[4200];
+	int r = path_join(path, sizeof(path), a->conf.data_dir, "pdns-api-key");
+	if (r < 0)
+		return r;
+	FILE *f = fopen(path, "re");
+	if (f != NULL) {
+		size_t n = fread(a->api_key, 1, sizeof(a->api_key) - 1, f);
+		fclose(f);
+		a->api_key[n] = '\0';
+		if (n == 64 && secret_file_is_private(path) == 0)
+			return 0;
+	}
+	r = secret_random_hex(a->api_key, sizeof(a->api_key), 32);
+	if (r == 0)
+		r = write_private_file(path, a->api_key, strlen(a->api_key));
+	if (r < 0)
+		snprintf(err, CONF_ERR_MAX, "cannot write '%.300s': %s", path, strerror(-r));
+	return r;
+}
+
+static int write_pdns_conf(struct agent *a, char *err)
+{
+	char path[4200], run[4200];
+	struct buf c;
+	int r;
+
+	buf_init(&c, 1u << 16);
+	path_join(run, sizeof(run), a->conf.data_dir, "run");
+	r = buf_printf(&c,
+		       "# written by yumna-agent at every start; edit the agent's configuration instead\n"
+		       "launch=gsqlite3\n"
+		       "gsqlite3-database=%s\n"
+		       "gsqlite3-dnssec=yes\n"
+		       "local-address=%s\n"
+		       "local-port=%u\n"
+		       "api=yes\n"
+		       "api-key=%s\n"
+		       "webserver=yes\n"
+		       "webserver-address=127.0.0.1\n"
+		       "webserver-port=%u\n"
+		       "webserver-allow-from=127.0.0.1,::1\n"
+		       "webserver-loglevel=none\n"
+		       "security-poll-suffix=\n"
+		       "socket-dir=%s\n"
+		       "guardian=no\n"
+		       "daemon=no\n"
+		       "disable-syslog=yes\n"
+		       "log-timestamp=no\n"
+		       "zone-cache-refresh-interval=0\n"
+		       "default-api-rectify=yes\n",
+		       a->db_path, a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
+		       (unsigned)a->conf.pdns_api_port, run);
+	if (r == 0 && a->notify_enabled)
+		r = buf_printf(&c, "primary=yes\nalso-notify=%s\nallow-axfr-ips=127.0.0.1,::1,%s\n",
+			       a->conf.also_notify, a->conf.also_notify);
+	if (r == 0 && !a->notify_enabled)
+		r = buf_puts(&c, "allow-axfr-ips=127.0.0.1,::1\n");
+	if (r == 0)
+		r = path_join(path, sizeof(path), a->conf.data_dir, "pdns.conf");
+	if (r == 0)
+		r = write_private_file(path, c.data, c.len);
+	explicit_bzero(c.data, c.len);
+	buf_free(&c);
+	if (r < 0)
+		snprintf(err, CONF_ERR_MAX, "cannot write pdns.conf in '%s': %s", a->conf.data_dir,
+			 strerror(-r));
+	return r;
+}
+
+/* also-notify takes addresses only ("192.0.2.1" or "192.0.2.1:5300"); they
+ * go into pdns.conf, so nothing else may pass. */
+static int check_notify_list(const char *list, char *err)
+{
+	for (const char *p = list; *p != '\0'; p++) {
+		bool ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
+			  (*p >= 'A' && *p <= 'F') || *p == '.' || *p == ':' || *p == ',' ||
+			  *p == ' ' || *p == '[' || *p == ']';
+		if (!ok) {
+			snprintf(err, CONF_ERR_MAX,
+				 "'also-notify' takes IP addresses with optional ports, comma separated");
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+static int normalize_soa_names(struct agent *a, char *err)
+{
+	struct dns_err derr;
+	int r = dname_zone_normalize(a->conf.soa_mname, a->soa_mname, &derr);
+	if (r == 0)
+		r = dname_zone_normalize(a->conf.soa_rname, a->soa_rname, &derr);
+	if (r < 0)
+		snprintf(err, CONF_ERR_MAX, "soa-mname/soa-rname: %s", derr.text);
+	return r;
+}
+
+int init_prepare(struct agent *a, char *err)
+{
+	int r = normalize_soa_names(a, err);
+	if (r < 0)
+		return r;
+	a->notify_enabled = a->conf.also_notify != NULL && a->conf.also_notify[0] != '\0';
+	if (a->notify_enabled && (r = check_notify_list(a->conf.also_notify, err)) < 0)
+		return r;
+	a->limits.max_rrset = (unsigned)a->conf.max_rrset_records;
+	a->limits.max_records = (unsigned)a->conf.max_zone_records;
+
+	r = ensure_dir(a->conf.data_dir, err);
+	if (r < 0)
+		return r;
+	if (managed(a)) {
+		char run[4200];
+		r = path_join(run, sizeof(run), a->conf.data_dir, "run");
+		if (r == 0)
+			r = ensure_dir(run, err);
+		if (r == 0)
+			r = path_join(a->db_path, sizeof(a->db_path), a->conf.data_dir,
+				      "pdns.sqlite3");
+		if (r == 0)
+			r = load_api_key(a, err);
+		snprintf(a->api_url, sizeof(a->api_url), "http://127.0.0.1:%u",
+			 (unsigned)a->conf.pdns_api_port);
+	} else {
+		snprintf(a->db_path, sizeof(a->db_path), "%s", a->conf.gsqlite3_database);
+		snprintf(a->api_url, sizeof(a->api_url), "%s", a->conf.pdns_api_url);
+		snprintf(a->api_key, sizeof(a->api_key), "%s", a->conf.pdns_api_key);
+	}
+	if (r < 0)
+		return r;
+
+	r = backend_open(a->db_path, strcmp(a->conf.sync_mode, "full") == 0, &a->db);
+	if (r == 0)
+		r = backend_schema_ensure(a->db, a->conf.pdns_schema);
+	if (r < 0) {
+		snprintf(err, CONF_ERR_MAX, "database '%.300s': %s", a->db_path, err_str(r));
+		return r;
+	}
+	r = pdns_new(a->api_url, a->api_key, &a->pdns);
+	if (r < 0)
+		snprintf(err, CONF_ERR_MAX, "powerdns api client: %s", err_str(r));
+	return r;
+}
+
+static int spawn_pdns(struct agent *a, pid_t *ret_pid, char *err)
+{
+	char confdir_arg[4200], log_path[4200];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	extern char **environ;
+
+	if (access(a->conf.pdns_server, X_OK) < 0) {
+		snprintf(err, CONF_ERR_MAX,
+			 "pdns_server not found at '%s' (install pdns-server and pdns-backend-sqlite3)",
+			 a->conf.pdns_server);
+		return ERR_UNAVAILABLE;
+	}
+	snprintf(confdir_arg, sizeof(confdir_arg), "--config-dir=%s", a->conf.data_dir);
+	path_join(log_path, sizeof(log_path), a->conf.data_dir, "pdns.log");
+	char *const argv[] = { a->conf.pdns_server, confdir_arg, NULL };
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawnattr_init(&attr);
+	/* Its own session: signals aimed at the agent's group leave DNS up. */
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+	int rc = posix_spawn(ret_pid, a->conf.pdns_server, &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (rc != 0) {
+		snprintf(err, CONF_ERR_MAX, "cannot start '%.300s': %s", a->conf.pdns_server,
+			 strerror(rc));
+		return -rc;
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+void init_reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+int init_powerdns(struct agent *a, char *err)
+{
+	char version[64];
+	pid_t pid;
+
+	int r = pdns_ping(a->pdns, version, sizeof(version));
+	if (r == 0 || !managed(a)) {
+		if (r < 0) {
+			char why[256];
+			pdns_last_error(why, sizeof(why));
+			snprintf(err, CONF_ERR_MAX, "powerdns at '%.200s' does not answer: %.250s",
+				 a->api_url, why);
+		}
+		goto done;
+	}
+	r = write_pdns_conf(a, err);
+	if (r < 0)
+		return r;
+	r = spawn_pdns(a, &pid, err);
+	if (r < 0)
+		return r;
+	log_notice("started pdns_server (pid %d)", (int)pid);
+	for (long waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			snprintf(err, CONF_ERR_MAX,
+				 "pdns_server exited at start-up (see %s/pdns.log)", a->conf.data_dir);
+			return ERR_UNAVAILABLE;
+		}
+		r = pdns_ping(a->pdns, version, sizeof(version));
+		if (r == 0)
+			break;
+		sleep_ms(50);
+	}
+	if (r < 0)
+		snprintf(err, CONF_ERR_MAX, "pdns_server did not answer within %d s (see %s/pdns.log)",
+			 START_TIMEOUT_MS / 1000, a->conf.data_dir);
+done:
+	pthread_mutex_lock(&a->state_lock);
+	if (r == 0) {
+		snprintf(a->pdns_version, sizeof(a->pdns_version), "%s", version);
+		a->pdns_error[0] = '\0';
+	} else {
+		snprintf(a->pdns_error, sizeof(a->pdns_error), "%s", err);
+	}
+	pthread_mutex_unlock(&a->state_lock);
+	atomic_store(&a->pdns_up, r == 0);
+	return r;
+}

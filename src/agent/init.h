@@ -1,0 +1,19 @@
+/* Bringing the node up: PowerDNS's configuration, database and process
+ * (managed mode), or checks of an existing PowerDNS (external mode). */
+#ifndef YUMNA_AGENT_INIT_H
+#define YUMNA_AGENT_INIT_H
+
+#include "agent.h"
+
+/* Prepare paths, keys and the database; open a->db and a->pdns. Run once at
+ * start-up. Fills 'err' (CONF_ERR_MAX) on failure. */
+int init_prepare(struct agent *a, char *err);
+
+/* Make sure PowerDNS answers: in managed mode rewrite pdns.conf and start
+ * pdns_server if it is not running. Safe to call again (POST initialize). */
+int init_powerdns(struct agent *a, char *err);
+
+/* Reap exited children (pdns_server started by us). */
+void init_reap(void);
+
+#endif

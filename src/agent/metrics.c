@@ -1,0 +1,116 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "metrics.h"
+#include "pdns.h"
+
+static const double bounds[] = AGENT_LATENCY_BOUNDS;
+#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+
+void agent_stats_observe(struct agent_stats *s, double seconds)
+{
+	for (unsigned i = 0; i < NBOUNDS; i++)
+		if (seconds <= bounds[i])
+			atomic_fetch_add(&s->push_latency_bucket[i], 1);
+	atomic_fetch_add(&s->push_latency_count, 1);
+	atomic_fetch_add(&s->push_latency_sum_us, (unsigned long long)(seconds * 1e6));
+}
+
+static int counter(struct buf *out, const char *name, const char *help, const char *type,
+		   unsigned long long v)
+{
+	return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
+			  v);
+}
+
+/* PowerDNS counters worth re-exporting: its name, ours, help, type. */
+static const char *const pdns_exported[][4] = {
+	{ "udp-queries", "yumna_pdns_udp_queries_total", "UDP queries received", "counter" },
+	{ "tcp-queries", "yumna_pdns_tcp_queries_total", "TCP queries received", "counter" },
+	{ "udp-answers", "yumna_pdns_udp_answers_total", "UDP answers sent", "counter" },
+	{ "tcp-answers", "yumna_pdns_tcp_answers_total", "TCP answers sent", "counter" },
+	{ "packetcache-hit", "yumna_pdns_packetcache_hits_total", "packet cache hits", "counter" },
+	{ "packetcache-miss", "yumna_pdns_packetcache_misses_total", "packet cache misses", "counter" },
+	{ "servfail-packets", "yumna_pdns_servfail_total", "SERVFAIL answers", "counter" },
+	{ "latency", "yumna_pdns_latency_microseconds", "average answer latency", "gauge" },
+	{ "uptime", "yumna_pdns_uptime_seconds", "PowerDNS uptime", "gauge" },
+};
+
+static int render_pdns(struct agent *a, struct buf *out)
+{
+	json_t *list = NULL;
+	int r = 0;
+	if (!atomic_load(&a->pdns_up) || pdns_statistics(a->pdns, &list) < 0)
+		return 0;
+	for (unsigned e = 0; r == 0 && e < sizeof(pdns_exported) / sizeof(pdns_exported[0]); e++) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(list, i, item) {
+			const char *name = json_string_value(json_object_get(item, "name"));
+			const char *value = json_string_value(json_object_get(item, "value"));
+			if (name == NULL || value == NULL || strcmp(name, pdns_exported[e][0]) != 0)
+				continue;
+			r = counter(out, pdns_exported[e][1], pdns_exported[e][2],
+				    pdns_exported[e][3], strtoull(value, NULL, 10));
+			break;
+		}
+	}
+	json_decref(list);
+	return r;
+}
+
+int metrics_render(struct agent *a, struct buf *out)
+{
+	struct agent_stats *s = &a->stats;
+	uint64_t zones = 0, records = 0;
+
+	pthread_mutex_lock(&a->db_lock);
+	backend_counts(a->db, &zones, &records);
+	pthread_mutex_unlock(&a->db_lock);
+
+	int r = buf_printf(out,
+			   "# HELP yumna_agent_pushes_total zone pushes by result\n"
+			   "# TYPE yumna_agent_pushes_total counter\n"
+			   "yumna_agent_pushes_total{result=\"applied\"} %llu\n"
+			   "yumna_agent_pushes_total{result=\"unchanged\"} %llu\n"
+			   "yumna_agent_pushes_total{result=\"rejected\"} %llu\n"
+			   "yumna_agent_pushes_total{result=\"failed\"} %llu\n",
+			   (unsigned long long)atomic_load(&s->pushes_applied),
+			   (unsigned long long)atomic_load(&s->pushes_unchanged),
+			   (unsigned long long)atomic_load(&s->pushes_rejected),
+			   (unsigned long long)atomic_load(&s->pushes_failed));
+	if (r == 0)
+		r = counter(out, "yumna_agent_batches_total", "sync-batch requests applied",
+			    "counter", atomic_load(&s->batches));
+	if (r == 0)
+		r = counter(out, "yumna_agent_zone_deletes_total", "zones deleted", "counter",
+			    atomic_load(&s->deletes));
+	if (r == 0)
+		r = buf_puts(out, "# HELP yumna_agent_push_duration_seconds time from request to "
+				  "served, for applied pushes\n"
+				  "# TYPE yumna_agent_push_duration_seconds histogram\n");
+	for (unsigned i = 0; r == 0 && i < NBOUNDS; i++)
+		r = buf_printf(out, "yumna_agent_push_duration_seconds_bucket{le=\"%g\"} %llu\n",
+			       bounds[i], (unsigned long long)atomic_load(&s->push_latency_bucket[i]));
+	if (r == 0)
+		r = buf_printf(out,
+			       "yumna_agent_push_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
+			       "yumna_agent_push_duration_seconds_sum %.6f\n"
+			       "yumna_agent_push_duration_seconds_count %llu\n",
+			       (unsigned long long)atomic_load(&s->push_latency_count),
+			       (double)atomic_load(&s->push_latency_sum_us) / 1e6,
+			       (unsigned long long)atomic_load(&s->push_latency_count));
+	if (r == 0)
+		r = counter(out, "yumna_agent_zones", "zones PowerDNS serves from this node", "gauge",
+			    zones);
+	if (r == 0)
+		r = counter(out, "yumna_agent_records", "records PowerDNS serves from this node",
+			    "gauge", records);
+	if (r == 0)
+		r = counter(out, "yumna_agent_powerdns_up", "1 if PowerDNS answers its API", "gauge",
+			    atomic_load(&a->pdns_up) ? 1 : 0);
+	if (r == 0)
+		r = render_pdns(a, out);
+	return r;
+}

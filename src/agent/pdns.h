@@ -1,0 +1,47 @@
+/* PowerDNS's HTTP API on loopback: the only module that knows its URLs.
+ * Used for what the database alone cannot do: purge caches, rectify, send
+ * NOTIFY, manage DNSSEC keys, read statistics. */
+#ifndef YUMNA_AGENT_PDNS_H
+#define YUMNA_AGENT_PDNS_H
+
+#include <jansson.h>
+
+struct pdns;
+
+/* 'api_url' like "http://127.0.0.1:8081"; 'key' is copied. */
+int pdns_new(const char *api_url, const char *key, struct pdns **ret);
+void pdns_free(struct pdns *p);
+
+/* Ask the server for its version ("4.7.3"). ERR_UNAVAILABLE if it does not
+ * answer; ERR_UPSTREAM if it answers with an error (a wrong key). */
+int pdns_ping(struct pdns *p, char *version, size_t len);
+
+/* Purge the packet and query caches for 'zone' and everything below it,
+ * and refresh the zone cache entry. "." purges everything. */
+int pdns_flush(struct pdns *p, const char *zone);
+
+/* Recompute ordername/auth for a signed zone. */
+int pdns_rectify(struct pdns *p, const char *zone);
+
+/* Queue NOTIFY to the zone's secondaries. */
+int pdns_notify(struct pdns *p, const char *zone);
+
+/* GET the statistics list; the caller owns *ret. */
+int pdns_statistics(struct pdns *p, json_t **ret);
+
+/* The zone's cryptokeys (list as PowerDNS returns it); caller owns *ret. */
+int pdns_keys_list(struct pdns *p, const char *zone, json_t **ret);
+/* Add a key: 'key' is a cryptokey object (privatekey import, or keytype +
+ * algorithm to generate). */
+int pdns_key_add(struct pdns *p, const char *zone, json_t *key);
+/* One key with its private part; caller owns *ret. */
+int pdns_key_get(struct pdns *p, const char *zone, long long id, json_t **ret);
+int pdns_key_delete(struct pdns *p, const char *zone, long long id);
+
+/* PUT zone settings (only 'nsec3param', 'dnssec', 'api_rectify' are used). */
+int pdns_zone_put(struct pdns *p, const char *zone, json_t *settings);
+
+/* Copy the error text of the last failed call on this thread into 'out'. */
+void pdns_last_error(char *out, size_t len);
+
+#endif

@@ -1,0 +1,21 @@
+/* Secrets: constant-time comparison and random generation. */
+#ifndef YUMNA_SECRET_H
+#define YUMNA_SECRET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if 'given' (may be NULL) equals 'expected'. Both are hashed with
+ * SHA-256 and the fixed-length digests compared in constant time, so
+ * neither the length nor a common prefix of the secret leaks. */
+bool secret_equal(const char *given, const char *expected);
+
+/* Fill 'out' (size 'len', at least 2*nbytes+1) with 'nbytes' random bytes
+ * from the kernel, hex encoded and NUL-terminated. */
+int secret_random_hex(char *out, size_t len, size_t nbytes);
+
+/* 0 if 'path' is a regular file that neither group nor others may access;
+ * -EACCES if they may, other negative errno if it cannot be inspected. */
+int secret_file_is_private(const char *path);
+
+#endif

@@ -1,0 +1,49 @@
+/* Configuration files: `key = value` lines read through one schema table.
+ *
+ * Each program describes its settings once, as an array of conf_item ending
+ * with a zeroed entry; conf_load() checks every line against it (unknown
+ * keys, types, limits, duplicates) and writes the values into the program's
+ * own struct at the given offsets. Errors come back as "file:line: message". */
+#ifndef YUMNA_CONF_H
+#define YUMNA_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum conf_type {
+	CONF_STR,	/* char *, owned by the struct, freed by conf_free() */
+	CONF_UINT,	/* uint64_t within [min, max] */
+	CONF_BOOL,	/* int: yes/no, true/false, on/off, 1/0 */
+	CONF_ENUM,	/* char * (owned), one of 'choices' */
+};
+
+#define CONF_REQUIRED 0x1	/* a non-empty value must be given */
+#define CONF_SECRET 0x2		/* never echoed in messages */
+
+struct conf_item {
+	const char *key;
+	enum conf_type type;
+	size_t offset;		/* offsetof(struct your_conf, field) */
+	const char *def;	/* default in text form, or NULL for none */
+	uint64_t min, max;	/* CONF_UINT range; CONF_STR: max = max length (0: 4096) */
+	const char *const *choices; /* CONF_ENUM: NULL-terminated */
+	unsigned flags;
+	const char *help;
+};
+
+#define CONF_ERR_MAX 512
+
+/* Apply the defaults of 'schema' to 'target', then read 'path' into it.
+ * On error fills 'err' (CONF_ERR_MAX bytes) and returns ERR_CONFIG or a
+ * negative errno; 'target' then still needs conf_free(). */
+int conf_load(const char *path, const struct conf_item *schema, void *target, char *err);
+
+/* Set one item from text, as if read from a file (used for defaults and by
+ * tests). 'where' prefixes error messages. */
+int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,
+	     char *err);
+
+/* Free every string 'schema' stored in 'target'. */
+void conf_free(const struct conf_item *schema, void *target);
+
+#endif

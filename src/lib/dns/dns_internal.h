@@ -1,0 +1,33 @@
+/* Helpers shared by name.c, rdata.c and zone.c; not part of the module's
+ * interface. */
+#ifndef YUMNA_DNS_INTERNAL_H
+#define YUMNA_DNS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dns/dns.h"
+
+/* Flags for dns_name_check(): what a name may contain beyond LDH labels. */
+enum {
+	NAME_WILDCARD = 1 << 0,	  /* '*' as the whole leftmost label (RFC 4592) */
+	NAME_UNDERSCORE = 1 << 1, /* '_' in labels (RFC 8552) */
+	NAME_ROOT = 1 << 2,	  /* the root name '.' itself */
+};
+
+/* Fill 'err' (which may be NULL) with one formatted line. */
+void dns_err_set(struct dns_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Check the labels of the wire-format name 'name' (lowercased, valid wire
+ * form): letters, digits and '-' (plus what 'flags' allows), no label
+ * starting or ending with '-' (RFC 1123), 'xn--' labels that are IDNA2008
+ * A-labels (RFC 5891). On failure return ERR_INVALID and write the reason,
+ * which quotes the label, to 'why'. */
+int dns_name_check(const uint8_t *name, unsigned flags, char *why, size_t whylen);
+
+/* Compare two normalised names (lowercase, trailing dot, no escapes) in DNS
+ * canonical order (RFC 4034 section 6.1): label by label from the right. */
+int dns_name_canon_cmp(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,113 @@
+/* HTTP/1.1 API server over libmicrohttpd.
+ *
+ * A program hands over a table of routes ("/api/dns/zones/:zone") and an
+ * authorisation callback. The server:
+ *  - authorises every request before anything else, so an unknown route,
+ *    OPTIONS or HEAD without credentials answers 401, not 404;
+ *  - matches the raw path segment by segment and percent-decodes each path
+ *    parameter exactly once ("%2F" stays inside its segment; "%00" and bad
+ *    escapes are refused with 400);
+ *  - caps bodies (413 from Content-Length before reading, or once the cap is
+ *    passed), requires application/json on bodies, caps connections and
+ *    idle time;
+ *  - answers every error as {"error": "..."}.
+ * Handlers run on the server's worker threads. */
+#ifndef YUMNA_HTTP_SERVER_H
+#define YUMNA_HTTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/buf.h"
+
+#define HTTP_MAX_PARAMS 4
+
+struct http_request;
+
+struct http_reply {
+	unsigned status;
+	char *body;		/* owned; freed by the server */
+	size_t len;
+	const char *content_type; /* static string; NULL means application/json */
+};
+
+typedef void (*http_handler_fn)(struct http_request *req, struct http_reply *rep, void *ctx);
+
+/* For routes that consume their body as it arrives instead of buffering it:
+ * called with each chunk; a negative return stops the stream, the rest of
+ * the body is discarded and the handler still runs (it can see the error it
+ * recorded in its own state). */
+typedef int (*http_stream_fn)(struct http_request *req, const char *data, size_t len, void *ctx);
+/* Frees what a streaming route hung on http_request_state(). */
+typedef void (*http_cleanup_fn)(void *state);
+
+struct http_route {
+	const char *method;	/* "GET", "POST", ... */
+	const char *pattern;	/* "/api/dns/zones/:zone"; ':' marks a parameter segment */
+	http_handler_fn handler;
+	size_t max_body;	/* 0: the server's default cap */
+	http_stream_fn stream;	/* optional */
+	http_cleanup_fn cleanup; /* optional, for 'stream' state */
+};
+
+/* Decide whether the request may proceed (credentials). Runs first. */
+typedef bool (*http_auth_fn)(struct http_request *req, void *ctx);
+
+struct http_server_config {
+	const char *address;	/* numeric IPv4 or IPv6 */
+	unsigned port;
+	unsigned threads;
+	unsigned connection_limit;
+	unsigned timeout_s;	/* idle connection timeout */
+	size_t max_body;	/* default body cap */
+	http_auth_fn authorize;
+	void *ctx;		/* passed to every callback */
+};
+
+struct http_server;
+
+/* Start listening. 'routes' ends with a zeroed entry and must outlive the
+ * server. On success the caller owns *ret and stops it with
+ * http_server_stop(). */
+int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
+		      struct http_server **ret);
+
+/* Stop accepting, wait for handlers, free. Accepts NULL. */
+void http_server_stop(struct http_server *srv);
+
+/* --- request accessors (valid during callbacks) ------------------------ */
+
+const char *http_request_method(const struct http_request *req);
+/* The decoded value of path parameter 'i' (in pattern order). */
+const char *http_request_param(const struct http_request *req, unsigned i);
+/* The buffered body (empty for streaming routes); NUL-terminated. */
+const struct buf *http_request_body(const struct http_request *req);
+/* The value of header 'name' (first occurrence), or NULL. */
+const char *http_request_header(const struct http_request *req, const char *name);
+/* How many times header 'name' occurs. */
+unsigned http_request_header_count(const struct http_request *req, const char *name);
+/* Query argument 'name', percent-decoded into 'out' (size 'len'):
+ * 0, -ENOENT if absent, ERR_MALFORMED if badly encoded or too long. */
+int http_request_query(const struct http_request *req, const char *name, char *out, size_t len);
+/* A pointer the route may use for per-request state (streaming routes). */
+void **http_request_state(struct http_request *req);
+
+/* --- replies ----------------------------------------------------------- */
+
+/* Serialise 'j' (stolen: its reference is released) as the reply. */
+void http_reply_json(struct http_reply *rep, unsigned status, json_t *j);
+/* {"error": message} with the status err_http_status(err). */
+void http_reply_error(struct http_reply *rep, int err, const char *message);
+/* A plain body with a content type (copied). */
+void http_reply_text(struct http_reply *rep, unsigned status, const char *content_type,
+		     const char *text, size_t len);
+
+/* Percent-decode 'in' (length 'len') into 'out' (size 'outlen'): exactly
+ * one level of decoding; '+' is kept. ERR_MALFORMED on a bad escape, an
+ * escaped or raw NUL, or if it does not fit. */
+int http_pct_decode(const char *in, size_t len, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,241 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "json/jsonx.h"
+#include "model/model.h"
+
+#define TYPE_MX 15
+#define TYPE_SRV 33
+#define TYPE_SOA 6
+
+/* Columns of the original panel's dns_zones and dns_records rows that may
+ * travel with a push; they carry nothing a node needs. */
+static const char *const zone_keys[] = {
+	"domain", "name", "version", "serial", "id", "userId", "serverId", "createdAt",
+	"cloudflare_zone_id", "dnssec_enabled", "dnssec_ds_record", "dnssec_dnskey",
+	"is_locked", "allowed_ips", "webhook_url", "anycast_enabled", "records", NULL,
+};
+static const char *const record_keys[] = {
+	"name", "type", "content", "ttl", "priority", "id", "zoneId", "createdAt",
+	"is_locked", "status", NULL,
+};
+static const char *const payload_keys[] = { "zone", "records", NULL };
+
+static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, char *err)
+{
+	const char *name = NULL;
+	struct dns_err derr;
+	uint64_t serial;
+
+	int r = jsonx_check_keys(zone, zone_keys, "zone", err);
+	if (r < 0)
+		return r;
+	r = jsonx_get_str(zone, "domain", false, "zone", &name, err);
+	if (r == -ENOENT)
+		r = jsonx_get_str(zone, "name", true, "zone", &name, err);
+	if (r < 0)
+		return r;
+	r = dname_zone_normalize(name, origin, &derr);
+	if (r < 0) {
+		snprintf(err, MODEL_ERR_MAX, "zone.domain: %s", derr.text);
+		return r;
+	}
+	r = jsonx_get_uint(zone, "version", true, 1, MODEL_VERSION_MAX, "zone", &ret->version, err);
+	if (r < 0)
+		return r;
+	r = jsonx_get_uint(zone, "serial", true, 0, UINT32_MAX, "zone", &serial, err);
+	ret->serial = (uint32_t)serial;
+	return r;
+}
+
+/* The RDATA text of a record: MX and SRV take their first field from
+ * 'priority' when it is given (the original panel's columns). */
+static int record_rdata(const json_t *rec, uint16_t type, const char *content, const char *path,
+			char *out, size_t len, char *err)
+{
+	uint64_t prio;
+	int r = jsonx_get_uint(rec, "priority", false, 0, 65535, path, &prio, err);
+	if (r == -ENOENT || (r == 0 && prio == 0 && type != TYPE_MX && type != TYPE_SRV)) {
+		if (strlen(content) >= len)
+			goto too_long;
+		memcpy(out, content, strlen(content) + 1);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (type != TYPE_MX && type != TYPE_SRV) {
+		snprintf(err, MODEL_ERR_MAX, "%s.priority: only MX and SRV records have a priority",
+			 path);
+		return ERR_INVALID;
+	}
+	if ((size_t)snprintf(out, len, "%llu %s", (unsigned long long)prio, content) >= len)
+		goto too_long;
+	return 0;
+too_long:
+	snprintf(err, MODEL_ERR_MAX, "%s.content: longer than 65535 bytes of text", path);
+	return ERR_INVALID;
+}
+
+static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p,
+			struct rr *ret, char *rdata, size_t rdata_len, char *err)
+{
+	char path[48], owner[DNAME_TEXT_MAX];
+	const char *name, *type_text, *content, *status;
+	uint64_t ttl = MODEL_DEFAULT_TTL;
+	uint16_t type;
+	struct dns_err derr;
+
+	snprintf(path, sizeof(path), "records[%zu]", idx);
+	if (!json_is_object(rec)) {
+		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
+		return ERR_INVALID;
+	}
+	int r = jsonx_check_keys(rec, record_keys, path, err);
+	if (r == 0)
+		r = jsonx_get_str(rec, "name", true, path, &name, err);
+	if (r == 0)
+		r = jsonx_get_str(rec, "type", true, path, &type_text, err);
+	if (r == 0)
+		r = jsonx_get_str(rec, "content", true, path, &content, err);
+	if (r == 0) {
+		r = jsonx_get_uint(rec, "ttl", false, 0, DNS_TTL_MAX, path, &ttl, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r == 0) {
+		r = jsonx_get_str(rec, "status", false, path, &status, err);
+		if (r == 0 && strcmp(status, "active") != 0) {
+			snprintf(err, MODEL_ERR_MAX,
+				 "%s.status: only active records can be served", path);
+			r = ERR_INVALID;
+		}
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r < 0)
+		return r;
+
+	r = dname_owner_normalize(name, p->data.origin, owner, &derr);
+	if (r == 0)
+		r = rr_type_parse(type_text, &type, &derr);
+	if (r < 0) {
+		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
+		return r;
+	}
+	r = record_rdata(rec, type, content, path, rdata, rdata_len, err);
+	if (r < 0)
+		return r;
+	r = rr_parse(owner, type, (uint32_t)ttl, rdata, p->data.origin, ret, &derr);
+	if (r < 0)
+		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
+	return r;
+}
+
+static int add_soa(struct zone_push *p, const struct soa_defaults *soa, char *err)
+{
+	char rdata[2 * DNAME_TEXT_MAX + 80];
+	struct rr rr;
+	struct dns_err derr;
+
+	snprintf(rdata, sizeof(rdata), "%s %s %u %u %u %u %u", soa->mname, soa->rname, p->serial,
+		 soa->refresh, soa->retry, soa->expire, soa->minimum);
+	int r = rr_parse(p->data.origin, TYPE_SOA, soa->ttl, rdata, p->data.origin, &rr, &derr);
+	if (r < 0) {
+		snprintf(err, MODEL_ERR_MAX, "configured SOA: %s", derr.text);
+		return r;
+	}
+	r = zone_data_take_rr(&p->data, &rr);
+	if (r < 0)
+		rr_clear(&rr);
+	return r;
+}
+
+/* An SOA sent with the records must publish the zone's serial. */
+static int check_soa_serial(const struct rr *rr, uint32_t serial, char *err)
+{
+	unsigned long s = 0;
+	const char *c = rr->content;
+	for (int field = 0; field < 2 && c != NULL; field++) {
+		c = strchr(c, ' ');
+		if (c != NULL)
+			c++;
+	}
+	if (c != NULL)
+		s = strtoul(c, NULL, 10);
+	if (c == NULL || s != serial) {
+		snprintf(err, MODEL_ERR_MAX, "SOA serial %lu differs from zone.serial %u", s,
+			 serial);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+int model_push_parse(const json_t *payload, const struct zone_limits *lim,
+		     const struct soa_defaults *soa, struct zone_push *ret, char *err)
+{
+	char origin[DNAME_TEXT_MAX];
+	json_t *zone, *records;
+	struct dns_err derr;
+	bool has_soa = false;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(payload)) {
+		snprintf(err, MODEL_ERR_MAX, "body must be a JSON object");
+		return ERR_INVALID;
+	}
+	int r = jsonx_check_keys(payload, payload_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_obj(payload, "zone", true, "body", &zone, err);
+	if (r == 0)
+		r = jsonx_get_array(payload, "records", true, "body", &records, err);
+	if (r == 0)
+		r = parse_zone(zone, ret, origin, err);
+	if (r < 0)
+		return r;
+	zone_data_init(&ret->data, origin);
+
+	size_t n = json_array_size(records);
+	if (n > lim->max_records) {
+		snprintf(err, MODEL_ERR_MAX, "records: %zu records, the limit is %u per zone", n,
+			 lim->max_records);
+		zone_push_clear(ret);
+		return ERR_TOO_LARGE;
+	}
+	static __thread char rdata[70000];
+	for (size_t i = 0; i < n; i++) {
+		struct rr rr;
+		r = parse_record(json_array_get(records, i), i, ret, &rr, rdata, sizeof(rdata), err);
+		if (r < 0)
+			goto fail;
+		if (rr.type == TYPE_SOA) {
+			has_soa = true;
+			r = check_soa_serial(&rr, ret->serial, err);
+		}
+		if (r == 0)
+			r = zone_data_take_rr(&ret->data, &rr);
+		if (r < 0) {
+			rr_clear(&rr);
+			goto fail;
+		}
+	}
+	if (!has_soa) {
+		r = add_soa(ret, soa, err);
+		if (r < 0)
+			goto fail;
+	}
+	r = zone_check(&ret->data, lim, &derr);
+	if (r < 0) {
+		snprintf(err, MODEL_ERR_MAX, "%s", derr.text);
+		goto fail;
+	}
+	return 0;
+fail:
+	zone_push_clear(ret);
+	return r;
+}
+
+void zone_push_clear(struct zone_push *p)
+{
+	zone_data_clear(&p->data);
+}

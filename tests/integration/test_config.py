@@ -1,0 +1,134 @@
+"""The agent refuses to start with an unsafe or invalid configuration, and
+`yumna-agent -n -c FILE` checks a file and says 'file:line: message'."""
+
+import os
+import secrets
+import subprocess
+
+import pytest
+
+import harness
+
+SECRET = secrets.token_urlsafe(36)
+
+
+def write_conf(tmp_path, lines, mode=0o600):
+    """A config for a node that would otherwise start: free ports, a data-dir
+    in tmp_path. 'lines' are appended (and override earlier keys)."""
+    api, dns_port, pdns_api = harness.free_ports(3, udp=(1,))
+    base = [
+        "listen-address = 127.0.0.1",
+        "listen-port = %d" % api,
+        "mode = managed",
+        "data-dir = %s" % (tmp_path / "data"),
+        "dns-address = 127.0.0.1",
+        "dns-port = %d" % dns_port,
+        "pdns-api-port = %d" % pdns_api,
+    ]
+    path = tmp_path / "agent.conf"
+    path.write_text("\n".join(base + lines) + "\n")
+    os.chmod(path, mode)
+    return str(path)
+
+
+def run_agent(tmp_path, args, timeout=15):
+    """Run the agent to completion; a process that is still running after
+    'timeout' (it started although it should not have) is stopped together
+    with any pdns_server it spawned, and reported as exit code None."""
+    proc = subprocess.Popen([harness.AGENT] + args, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=str(tmp_path), start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        code = None
+    harness.kill_strays(str(tmp_path))
+    return code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+REFUSED = {
+    "no-secret": ([], 0o600, "secret"),
+    "empty-secret": (["secret = "], 0o600, "secret"),
+    "secret-31-chars": (["secret = " + SECRET[:31]], 0o600, "secret"),
+    "mode-0644": (["secret = " + SECRET], 0o644, None),
+    "mode-0640": (["secret = " + SECRET], 0o640, None),
+    "mode-0604": (["secret = " + SECRET], 0o604, None),
+    "unknown-key": (["secret = " + SECRET, "frobnicate = 1"], 0o600, "frobnicate"),
+    "port-70000": (["secret = " + SECRET, "listen-port = 70000"], 0o600, "70000"),
+    "negative-port": (["secret = " + SECRET, "dns-port = -1"], 0o600, "dns-port"),
+    "bad-mode": (["secret = " + SECRET, "mode = sideways"], 0o600, "sideways"),
+    "not-a-number": (["secret = " + SECRET, "max-body-size = lots"], 0o600, "max-body-size"),
+    "line-without-equals": (["secret = " + SECRET, "just some words"], 0o600, None),
+    "duplicate-key": (["secret = " + SECRET, "secret = " + SECRET], 0o600, "secret"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_agent_refuses_to_start_with_bad_config(tmp_path, case):
+    lines, mode, word = REFUSED[case]
+    conf = write_conf(tmp_path, lines, mode)
+
+    code, out, err = run_agent(tmp_path, ["-c", conf])
+
+    assert code is not None, "the agent started:\n" + err
+    assert code != 0
+    assert err.strip(), "no message on stderr"
+    if word:
+        assert word in err, err
+    if mode != 0o600:
+        assert conf in err, err
+    assert SECRET not in err + out
+    assert not os.path.exists(tmp_path / "data" / "run" / "pdns.pid")
+
+
+def test_agent_refuses_a_missing_config_file(tmp_path):
+    code, _, err = run_agent(tmp_path, ["-c", str(tmp_path / "nope.conf")])
+
+    assert code not in (None, 0)
+    assert "nope.conf" in err
+
+
+def test_check_mode_accepts_a_valid_file(tmp_path):
+    conf = write_conf(tmp_path, ["secret = " + SECRET, "# a comment", "", "log-level = debug"])
+
+    code, out, err = run_agent(tmp_path, ["-n", "-c", conf])
+
+    assert code == 0, err
+    assert SECRET not in out + err
+    assert not harness.find_processes(harness.PDNS_PROGRAM, str(tmp_path))
+
+
+@pytest.mark.parametrize("line,word", [
+    ("frobnicate = 1", "frobnicate"),
+    ("listen-port = 70000", "70000"),
+    ("secret = short", "secret"),
+    ("soa-refresh = -5", "soa-refresh"),
+    ("log-level = chatty", "chatty"),
+])
+def test_check_mode_reports_file_and_line(tmp_path, line, word):
+    conf = write_conf(tmp_path, ["secret = " + SECRET, line])
+    lineno = 9  # write_conf writes 7 lines, then the secret, then 'line'
+
+    code, out, err = run_agent(tmp_path, ["-n", "-c", conf])
+
+    assert code not in (None, 0)
+    assert "%s:%d: " % (conf, lineno) in err, err
+    assert word in err
+
+
+def test_check_mode_refuses_a_file_others_can_read(tmp_path):
+    conf = write_conf(tmp_path, ["secret = " + SECRET], mode=0o644)
+
+    code, _, err = run_agent(tmp_path, ["-n", "-c", conf])
+
+    assert code not in (None, 0)
+    assert conf in err
+
+
+def test_secret_of_exactly_32_characters_is_enough(node_factory):
+    node = node_factory(secret="k" * 32)
+
+    assert node.get("/health").status_code == 200

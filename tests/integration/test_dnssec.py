@@ -1,0 +1,284 @@
+"""POST /api/dns/zones/:z/dnssec: PowerDNS generates a key, or the node imports
+exactly the keys it is sent, so that several nodes publish the same DNSKEYs."""
+
+import base64
+import secrets
+
+import dns.dnssec
+import dns.name
+import dns.rdata
+import dns.rdataclass
+import dns.rdatatype
+import pytest
+
+from harness import basic_records, rec
+
+try:
+    import cryptography  # noqa: F401  (dnspython needs it to check signatures)
+    CAN_VALIDATE = True
+except ImportError:
+    CAN_VALIDATE = False
+
+# --- ECDSA P-256 keys with the standard library only (FIPS 186-4, D.1.2.3) --
+
+P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffff
+A = P - 3
+N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
+G = (0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296,
+     0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5)
+
+
+def _add(p1, p2):
+    if p1 is None:
+        return p2
+    if p2 is None:
+        return p1
+    (x1, y1), (x2, y2) = p1, p2
+    if x1 == x2 and (y1 + y2) % P == 0:
+        return None
+    if p1 == p2:
+        lam = (3 * x1 * x1 + A) * pow(2 * y1, P - 2, P) % P
+    else:
+        lam = (y2 - y1) * pow(x2 - x1, P - 2, P) % P
+    x3 = (lam * lam - x1 - x2) % P
+    return x3, (lam * (x1 - x3) - y1) % P
+
+
+def _mul(k, point):
+    result = None
+    while k:
+        if k & 1:
+            result = _add(result, point)
+        point = _add(point, point)
+        k >>= 1
+    return result
+
+
+class P256Key:
+    """A fresh ECDSA P-256 key: ISC private-key text and the DNSKEY it makes."""
+
+    def __init__(self):
+        self.d = secrets.randbelow(N - 1) + 1
+        x, y = _mul(self.d, G)
+        self.public = x.to_bytes(32, "big") + y.to_bytes(32, "big")
+
+    def private_text(self):
+        return ("Private-key-format: v1.2\n"
+                "Algorithm: 13 (ECDSAP256SHA256)\n"
+                "PrivateKey: %s\n" % base64.b64encode(self.d.to_bytes(32, "big")).decode())
+
+    def dnskey(self, flags=257):
+        return dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY, "%d 3 13 %s" % (
+            flags, base64.b64encode(self.public).decode()))
+
+    def ds(self, zone):
+        return dns.dnssec.make_ds(dns.name.from_text(zone), self.dnskey(), "SHA256")
+
+
+def csk(key):
+    return {"keytype": "csk", "active": True, "published": True,
+            "privatekey": key.private_text()}
+
+
+# --- helpers ----------------------------------------------------------------
+
+def signed_rrsets(node, name, rtype):
+    """(rrset, rrsig rrset) for 'name'/'rtype' asked with DO."""
+    msg = node.query(name, rtype, dnssec=True)
+    qname = dns.name.from_text(name)
+    qtype = dns.rdatatype.from_text(rtype)
+    rrset = sigs = None
+    for r in msg.answer:
+        if r.name == qname and r.rdtype == qtype:
+            rrset = r
+        if r.name == qname and r.rdtype == dns.rdatatype.RRSIG and r.covers == qtype:
+            sigs = r
+    return rrset, sigs
+
+
+def assert_signed(node, zone, name, rtype):
+    """'name'/'rtype' comes with RRSIGs that the zone's DNSKEYs validate."""
+    keys, key_sigs = signed_rrsets(node, zone, "DNSKEY")
+    rrset, sigs = signed_rrsets(node, name, rtype)
+    assert keys is not None and key_sigs is not None, "no signed DNSKEY at %s" % zone
+    assert rrset is not None and sigs is not None, "no signed %s %s" % (name, rtype)
+    if CAN_VALIDATE:
+        zname = dns.name.from_text(zone)
+        dns.dnssec.validate(keys, key_sigs, {zname: keys})
+        dns.dnssec.validate(rrset, sigs, {zname: keys})
+
+
+def same_rdata(texts, rtype):
+    """Canonical form of presentation RDATA, to compare texts of any spelling."""
+    t = dns.rdatatype.from_text(rtype)
+    return sorted(dns.rdata.from_text(dns.rdataclass.IN, t, x).to_text() for x in texts)
+
+
+def sign(node, zone, body=None):
+    path = "/api/dns/zones/%s/dnssec" % zone
+    if body is None:
+        return node.request("POST", path)
+    return node.post(path, body)
+
+
+# --- tests ------------------------------------------------------------------
+
+def test_signing_without_keys_generates_a_csk(shared_node, zone_name):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+
+    r = sign(shared_node, zone_name)
+
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["success"] is True and body["enabled"] is True
+    assert body["zone"] == zone_name
+    assert len(body["keys"]) == 1
+    key = body["keys"][0]
+    assert key["keytype"] == "csk"
+    assert key["active"] is True and key["published"] is True
+    assert key["algorithm"] == "ECDSAP256SHA256"
+    assert key["flags"] == 257
+    assert key["dnskey"].startswith("257 3 13 ")
+    assert body["dnskey"] == [key["dnskey"]]
+    dnskey = dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.DNSKEY, key["dnskey"])
+    ds = dns.dnssec.make_ds(dns.name.from_text(zone_name), dnskey, "SHA256").to_text()
+    assert ds in same_rdata(key["ds"], "DS")
+    assert ds in same_rdata(body["ds"], "DS")
+
+    assert shared_node.dig(zone_name, "DNSKEY") == same_rdata(body["dnskey"], "DNSKEY")
+    assert_signed(shared_node, zone_name, zone_name, "DNSKEY")
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+    assert_signed(shared_node, zone_name, zone_name, "SOA")
+    assert shared_node.zone(zone_name).json()["dnssec"] is True
+
+
+def test_imported_key_is_published_identically_by_two_nodes(node_factory, zone_name):
+    key = P256Key()
+    nodes = [node_factory(), node_factory()]
+    for n in nodes:
+        n.push_ok(zone_name, 1, 1, basic_records())
+
+    for n in nodes:
+        r = sign(n, zone_name, {"keys": [csk(key)]})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert same_rdata(body["dnskey"], "DNSKEY") == [key.dnskey().to_text()]
+        assert key.ds(zone_name).to_text() in same_rdata(body["ds"], "DS")
+        assert key.private_text() not in r.text
+
+    answers = [n.query(zone_name, "DNSKEY", dnssec=True) for n in nodes]
+    rrsets = [[r for r in a.answer if r.rdtype == dns.rdatatype.DNSKEY][0] for a in answers]
+    assert rrsets[0].to_wire(origin=None) == rrsets[1].to_wire(origin=None)
+    assert [rd.to_text() for rd in rrsets[0]] == [key.dnskey().to_text()]
+    for n in nodes:
+        assert_signed(n, zone_name, "www." + zone_name, "A")
+
+
+def test_import_replaces_keys_not_in_the_list(shared_node, zone_name):
+    first, second = P256Key(), P256Key()
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    assert sign(shared_node, zone_name, {"keys": [csk(first)]}).status_code == 200
+
+    r = sign(shared_node, zone_name, {"keys": [csk(second)]})
+
+    assert r.status_code == 200, r.text
+    assert same_rdata(r.json()["dnskey"], "DNSKEY") == [second.dnskey().to_text()]
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+
+
+def test_import_is_idempotent(shared_node, zone_name):
+    key = P256Key()
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    body = {"keys": [csk(key)]}
+    assert sign(shared_node, zone_name, body).status_code == 200
+
+    r = sign(shared_node, zone_name, body)
+
+    assert r.status_code == 200, r.text
+    assert len(r.json()["keys"]) == 1
+    assert shared_node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+
+
+def test_ksk_and_zsk_pair_is_imported(shared_node, zone_name):
+    ksk, zsk = P256Key(), P256Key()
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+
+    r = sign(shared_node, zone_name, {"keys": [
+        dict(csk(ksk), keytype="ksk"), dict(csk(zsk), keytype="zsk")]})
+
+    assert r.status_code == 200, r.text
+    assert shared_node.dig(zone_name, "DNSKEY") == sorted(
+        [ksk.dnskey(257).to_text(), zsk.dnskey(256).to_text()])
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+
+
+def test_nsec3param_is_applied(shared_node, zone_name):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+
+    r = sign(shared_node, zone_name, {"keys": [csk(P256Key())], "nsec3param": "1 0 0 -"})
+
+    assert r.status_code == 200, r.text
+    assert shared_node.dig(zone_name, "NSEC3PARAM") == ["1 0 0 -"]
+    msg = shared_node.query("nope." + zone_name, "A", dnssec=True)
+    types = {r.rdtype for r in msg.authority}
+    assert dns.rdatatype.NSEC3 in types and dns.rdatatype.NSEC not in types
+
+
+def test_signed_zone_stays_signed_after_a_push(shared_node, zone_name):
+    key = P256Key()
+    shared_node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
+    assert sign(shared_node, zone_name, {"keys": [csk(key)]}).status_code == 200
+
+    shared_node.push_ok(zone_name, 2, 2, basic_records("192.0.2.2") + [rec("new", "A", "192.0.2.3")])
+
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.2"]
+    assert shared_node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+    assert_signed(shared_node, zone_name, "new." + zone_name, "A")
+    assert_signed(shared_node, zone_name, zone_name, "SOA")
+    assert shared_node.zone(zone_name).json()["dnssec"] is True
+
+
+def test_deleted_signed_zone_comes_back_unsigned(shared_node, zone_name):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    assert sign(shared_node, zone_name).status_code == 200
+    shared_node.delete_zone(zone_name)
+
+    shared_node.push_ok(zone_name, 2, 2, basic_records())
+
+    assert shared_node.zone(zone_name).json()["dnssec"] is False
+    assert shared_node.dig(zone_name, "DNSKEY") == []
+    assert signed_rrsets(shared_node, "www." + zone_name, "A")[1] is None
+
+
+def test_dnssec_on_an_unknown_zone_is_404(shared_node, zone_name):
+    r = sign(shared_node, zone_name)
+
+    assert r.status_code == 404, r.text
+    assert "error" in r.json()
+
+
+@pytest.mark.parametrize("case", ["garbage-key", "bad-keytype", "unknown-field",
+                                  "unknown-key-field", "keys-not-a-list", "bad-nsec3param",
+                                  "active-as-string"])
+def test_bad_dnssec_request_is_refused_and_changes_nothing(shared_node, zone_name, case):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    good = csk(P256Key())
+    body = {
+        "garbage-key": {"keys": [dict(good, privatekey="Private-key-format: v1.2\nnope\n")]},
+        "bad-keytype": {"keys": [dict(good, keytype="super")]},
+        "unknown-field": {"keys": [good], "frobnicate": True},
+        "unknown-key-field": {"keys": [dict(good, bits=4096)]},
+        "keys-not-a-list": {"keys": good},
+        "bad-nsec3param": {"keys": [good], "nsec3param": "1 0 70000 -"},
+        "active-as-string": {"keys": [dict(good, active="yes")]},
+    }[case]
+    before = shared_node.zone(zone_name).content
+
+    r = sign(shared_node, zone_name, body)
+
+    assert r.status_code in (400, 422), r.text
+    assert isinstance(r.json()["error"], str)
+    assert shared_node.zone(zone_name).content == before
+    assert shared_node.dig(zone_name, "DNSKEY") == []

@@ -1,0 +1,113 @@
+"""POST /api/dns/zones/:z/notify makes PowerDNS send a DNS NOTIFY to the
+secondaries in 'also-notify'."""
+
+import socket
+import time
+
+import dns.exception
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.rdatatype
+import pytest
+
+import harness
+from harness import basic_records
+
+
+class Secondary:
+    """A UDP socket standing in for a secondary: collects NOTIFYs and acks them."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+
+    def drain(self):
+        self.sock.setblocking(False)
+        try:
+            while True:
+                self.sock.recvfrom(65535)
+        except BlockingIOError:
+            pass
+        finally:
+            self.sock.setblocking(True)
+
+    def wait_notify(self, zone, timeout=5.0):
+        """The first NOTIFY for 'zone' within 'timeout', or None."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                wire, peer = self.sock.recvfrom(65535)
+            except socket.timeout:
+                break
+            try:
+                msg = dns.message.from_wire(wire)
+            except dns.exception.DNSException:
+                continue
+            if msg.opcode() != dns.opcode.NOTIFY:
+                continue
+            reply = dns.message.make_response(msg)
+            self.sock.sendto(reply.to_wire(), peer)
+            if msg.question and msg.question[0].name.to_text() == zone:
+                return msg
+        return None
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def secondary():
+    s = Secondary()
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def primary(tmp_path_factory, secondary):
+    node = harness.Node(tmp_path_factory.mktemp("notify_node"), name="primary",
+                        config={"also-notify": "127.0.0.1:%d" % secondary.port})
+    try:
+        yield node.start()
+    finally:
+        node.stop()
+
+
+def test_notify_reaches_the_configured_secondary(primary, secondary, zone_name):
+    primary.push_ok(zone_name, 1, 2026010101, basic_records())
+    secondary.wait_notify(zone_name, timeout=1.0)  # one a push may trigger by itself
+    secondary.drain()
+
+    r = primary.post("/api/dns/zones/%s/notify" % zone_name)
+
+    assert r.status_code == 200, r.text
+    assert r.json()["success"] is True
+    assert isinstance(r.json()["message"], str)
+    msg = secondary.wait_notify(zone_name, timeout=5.0)
+    assert msg is not None, "no NOTIFY for %s arrived" % zone_name
+    assert msg.question[0].rdtype == dns.rdatatype.SOA
+    assert msg.flags & dns.flags.AA
+
+
+def test_notify_for_an_unknown_zone_is_404(primary, zone_name):
+    r = primary.post("/api/dns/zones/%s/notify" % zone_name)
+
+    assert r.status_code == 404, r.text
+    assert "error" in r.json()
+
+
+def test_notify_without_secondaries_is_409(shared_node, zone_name):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+
+    r = shared_node.post("/api/dns/zones/%s/notify" % zone_name)
+
+    assert r.status_code == 409, r.text
+    assert isinstance(r.json()["error"], str)
+
+
+def test_zone_is_a_primary_zone_when_secondaries_are_configured(primary, zone_name):
+    primary.push_ok(zone_name, 1, 1, basic_records())
+
+    assert primary.zone(zone_name).json()["kind"] in ("MASTER", "PRIMARY")

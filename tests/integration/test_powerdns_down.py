@@ -1,0 +1,108 @@
+"""PowerDNS stopped behind the agent's back: the agent says so, refuses
+pushes with 503 (never a false 200) and recovers with POST /api/dns/initialize."""
+
+import signal
+import time
+
+import pytest
+
+from harness import basic_records, zone_payload
+
+
+def wait_status(node, path, status, timeout=10.0):
+    """Poll 'path' until it answers 'status' (health checks may run on a timer)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = node.get(path)
+        if r.status_code == status or time.monotonic() > deadline:
+            return r
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_powerdns_down_means_unhealthy_and_503_until_initialize(node, zone_name, sig):
+    node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
+    other = "other-" + zone_name
+    node.stop_pdns(sig)
+
+    # Right away, before any health timer could notice: never a false 200.
+    r = node.push(zone_name, 2, 2, basic_records("192.0.2.2"))
+    assert r.status_code == 503, r.text
+    assert isinstance(r.json()["error"], str)
+
+    r = wait_status(node, "/health", 503)
+    assert r.status_code == 503, r.text
+    body = r.json()
+    assert body["status"] == "unhealthy"
+    assert body["powerdns"]["running"] is False
+    assert isinstance(body["powerdns"]["error"], str)
+
+    for send in (lambda: node.push(zone_name, 3, 3, basic_records("192.0.2.3")),
+                 lambda: node.push(other, 1, 1, basic_records("192.0.2.4")),
+                 lambda: node.sync_batch([zone_payload(other, 1, 1, basic_records())]),
+                 lambda: node.delete_zone(zone_name)):
+        r = send()
+        assert r.status_code == 503, r.text
+        assert isinstance(r.json()["error"], str)
+
+    status = node.get("/api/dns/status").json()
+    assert status["running"] is False
+    assert isinstance(status["message"], str)
+    stats = node.get("/api/dns/statistics").json()
+    assert stats["status"] == "error"
+    assert "queries" not in stats
+
+    r = node.post("/api/dns/initialize")
+    assert r.status_code == 200, r.text
+    assert r.json()["success"] is True
+    node.wait_healthy(timeout=15)
+
+    # What was refused changed nothing ...
+    assert node.zones()[zone_name]["version"] == 1
+    assert other not in node.zones()
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+    assert node.rcode("www." + other, "A") == "REFUSED"
+    # ... and pushes work again, served at once.
+    r = node.push(zone_name, 4, 4, basic_records("192.0.2.4"))
+    assert r.status_code == 200 and r.json()["applied"] is True, r.text
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.4"]
+    assert node.get("/api/dns/status").json()["running"] is True
+
+
+def test_initialize_on_a_running_node_changes_nothing(node, zone_name):
+    node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
+    pid = node.pdns_pid()
+
+    r = node.post("/api/dns/initialize")
+
+    assert r.status_code == 200, r.text
+    node.wait_healthy()
+    assert node.pdns_pid() == pid
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+    assert node.zones()[zone_name]["version"] == 1
+
+
+def test_agent_restart_keeps_dns_up_and_state(node, zone_name):
+    node.push_ok(zone_name, 5, 5, basic_records("192.0.2.5"))
+    pid = node.pdns_pid()
+
+    node.stop_agent()
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.5"]  # DNS stays up
+    node.start()
+
+    assert node.pdns_pid() == pid
+    assert node.zones()[zone_name]["version"] == 5
+    assert node.push(zone_name, 5, 5, basic_records("192.0.2.6")).json()["applied"] is False
+    node.push_ok(zone_name, 6, 6, basic_records("192.0.2.6"))
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.6"]
+
+
+def test_agent_starts_powerdns_when_it_is_not_running(node, zone_name):
+    node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
+    node.stop_agent()
+    node.stop_pdns()
+
+    node.start()
+
+    assert node.pdns_pid() is not None
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
