@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="
 build-essential pkg-config meson ninja-build
-libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libgnutls28-dev
+libmicrohttpd-dev libjansson-dev libgnutls28-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 sqlite3 dnsutils knot-dnsutils

@@ -126,6 +126,10 @@ int backend_open(const char *path, bool sync_full, struct backend **ret)
 		r = exec(b, sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 	if (r == 0)
 		r = exec(b, "PRAGMA foreign_keys = ON");
+	/* A small page cache keeps the agent within its memory budget during a
+	 * full sync; the writes are sequential, so it costs little speed. */
+	if (r == 0)
+		r = exec(b, "PRAGMA cache_size = -512");
 	if (r < 0) {
 		backend_close(b);
 		return r;

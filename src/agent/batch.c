@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,8 @@ struct batch {
 	unsigned depth;
 	bool in_str, esc;
 	size_t nzones;		/* elements seen */
-	char **names;		/* valid zones' names, for the duplicate check */
+	struct buf names;	/* valid zones' names, NUL-separated ... */
+	uint32_t *name_off;	/* ... starting at these offsets */
 	size_t nnames, alloc;
 	int fail;		/* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
 	json_t *errors;		/* up to MAX_ERRORS messages */
@@ -177,14 +179,17 @@ static int remember_name(struct batch *b, const char *name)
 {
 	if (b->nnames == b->alloc) {
 		size_t n = b->alloc ? 2 * b->alloc : 256;
-		char **p = realloc(b->names, n * sizeof(*p));
+		uint32_t *p = realloc(b->name_off, n * sizeof(*p));
 		if (p == NULL)
 			return -ENOMEM;
-		b->names = p;
+		b->name_off = p;
 		b->alloc = n;
 	}
-	b->names[b->nnames] = strdup(name);
-	return b->names[b->nnames] ? (b->nnames++, 0) : -ENOMEM;
+	b->name_off[b->nnames] = (uint32_t)b->names.len;
+	int r = buf_append(&b->names, name, strlen(name) + 1);
+	if (r == 0)
+		b->nnames++;
+	return r;
 }
 
 static void element_done(struct batch *b)
@@ -327,6 +332,7 @@ static int batch_new(struct agent *a, struct batch **ret)
 	b->a = a;
 	buf_init(&b->elem, a->conf.max_body_size);
 	buf_init(&b->rd, 1u << 30);
+	buf_init(&b->names, UINT32_MAX);
 	b->errors = json_array();
 	int fd = open(a->conf.data_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
@@ -348,14 +354,14 @@ void batch_cleanup(void *state)
 		return;
 	if (b->spool != NULL)
 		fclose(b->spool);
-	for (size_t i = 0; i < b->nnames; i++)
-		free(b->names[i]);
-	free(b->names);
+	buf_free(&b->names);
+	free(b->name_off);
 	free(b->rrs);
 	buf_free(&b->elem);
 	buf_free(&b->rd);
 	json_decref(b->errors);
 	free(b);
+	malloc_trim(0); /* give a large batch's memory back */
 }
 
 int batch_stream(struct http_request *req, const char *data, size_t len, void *ctx)
@@ -381,20 +387,25 @@ int batch_stream(struct http_request *req, const char *data, size_t len, void *c
 	return 0;
 }
 
+static __thread const char *sort_base;
+
 static int compare_names(const void *x, const void *y)
 {
-	return strcmp(*(char *const *)x, *(char *const *)y);
+	return strcmp(sort_base + *(const uint32_t *)x, sort_base + *(const uint32_t *)y);
 }
 
 static void check_duplicates(struct batch *b)
 {
 	if (b->nnames < 2)
 		return;
-	qsort(b->names, b->nnames, sizeof(*b->names), compare_names);
+	sort_base = b->names.data;
+	qsort(b->name_off, b->nnames, sizeof(*b->name_off), compare_names);
 	for (size_t i = 1; i < b->nnames; i++) {
-		if (strcmp(b->names[i - 1], b->names[i]) == 0) {
+		const char *prev = b->names.data + b->name_off[i - 1];
+		const char *cur = b->names.data + b->name_off[i];
+		if (strcmp(prev, cur) == 0) {
 			char z[300];
-			log_sanitize(b->names[i], z, sizeof(z));
+			log_sanitize(cur, z, sizeof(z));
 			add_error(b, ERR_INVALID, "zone '%s' appears more than once in the batch", z);
 			return;
 		}

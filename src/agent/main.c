@@ -15,7 +15,6 @@
 #include "backend.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "http/client.h"
 #include "init.h"
 #include "pdns.h"
 
@@ -154,9 +153,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&a.db_lock, NULL);
 	pthread_mutex_init(&a.state_lock, NULL);
 
-	r = http_client_global_init();
-	if (r == 0)
-		r = init_prepare(&a, err);
+	r = init_prepare(&a, err);
 	if (r == 0 && init_powerdns(&a, err) < 0)
 		log_err("%s", err); /* keep running: /health says why, initialize retries */
 	if (r < 0)

@@ -44,7 +44,14 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_
  * into 'ret' (lowercase, trailing dot). 'origin' is an already normalised
  * zone name. The result must be at or below 'origin'. '*' is allowed only as
  * the whole leftmost label; '_' is allowed (RFC 8552); labels may not start
- * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels. */
+ * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels.
+ *
+ * Trailing-dot rule: a name without a trailing dot is relative, except that
+ * one whose text ends with the zone name ("www.example.com" or "example.com"
+ * in zone example.com.) is refused as ambiguous, with a message suggesting
+ * "www" or "www.example.com." ("@" or "example.com."): the zone name is never
+ * doubled silently and never guessed. Names in RDATA follow the same rule
+ * (see rr_parse()). */
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
 			  struct dns_err *err);
 
@@ -77,11 +84,27 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
 /* Parse the RDATA text 'rdata' of type 'type' for the already normalised
  * 'owner' in zone 'origin' (relative names in RDATA are relative to 'origin')
  * and fill 'ret' with its canonical form. 'ttl' must be <= DNS_TTL_MAX.
- * Refuses generic "\#" RDATA, raw control characters, TXT strings over 255
- * bytes, RDATA over 65535 bytes, and the per-type rules of dns-rules.md:
- * A/AAAA forms, DS/SSHFP/TLSA digest lengths and fields, CAA tags, and
- * names in RDATA that break the hostname rules. On success the caller owns
- * 'ret' and releases it with rr_clear(); on failure 'ret' holds nothing. */
+ * Refuses generic "\#" RDATA, raw control characters (tab included) and raw
+ * bytes over 0x7e, comments (';' outside quotes), unbalanced parentheses,
+ * RDATA over DNS_RDATA_MAX bytes (ERR_TOO_LARGE), and the per-type rules of
+ * dns-rules.md: A/AAAA forms, DS/SSHFP/TLSA digest lengths and fields, CAA
+ * flags (0 or 128), tags (the IANA registry's issue, issuewild, iodef,
+ * issuemail, issuevmc, contactemail, contactphone) and iodef URLs, null MX
+ * "0 .", '\000' in TXT strings, and names in RDATA that break the hostname
+ * rules ('_' only in CNAME, DNAME, PTR, NAPTR and the SOA rname; the root only
+ * as null MX, SRV and NAPTR targets) or the trailing-dot rule above.
+ *
+ * Canonical content is libknot's presentation form on one line: names
+ * absolute and lowercase, AAAA per RFC 5952, hex in uppercase, TXT strings
+ * quoted with \DDD escapes, CAA tags lowercase. A TXT string longer than
+ * 255 bytes is split by libzscanner into 255-byte strings, as Knot DNS
+ * does; the content shows the split. 'wire' is the RDATA with names
+ * lowercased (RFC 4034 section 6.2).
+ *
+ * Errors: ERR_INVALID or ERR_TOO_LARGE for rejected data (message in 'err'),
+ * -EINVAL for an owner that is not normalised, -ENOMEM. Thread-safe. On
+ * success the caller owns 'ret' and releases it with rr_clear(); on failure
+ * 'ret' holds nothing. */
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
 	     const char *origin, struct rr *ret, struct dns_err *err);
 
@@ -127,11 +150,23 @@ void zone_data_clear(struct zone_data *z);
  * no CNAME cycles inside the zone; MX, NS and SRV targets that are not
  * CNAME owners in the zone; no NS, SOA or DNAME at a wildcard; DS only at a
  * delegation (not at the apex); below a delegation only glue (A/AAAA);
- * DNAME not next to CNAME and with nothing below it. */
+ * DNAME not next to CNAME and with nothing below it.
+ *
+ * Details: the order is DNS canonical order of owners (RFC 4034 section
+ * 6.1, label by label from the right, so a name's subtree follows it), then
+ * type number, then RDATA wire (section 6.3); z->rrs is sorted even when a
+ * rule fails. 'lim' NULL, or a zero field, means no cap. At a delegation
+ * only NS and DS may exist. CNAME chains inside the zone may be at most 16
+ * aliases long. Targets are matched against exact owners only, not against
+ * wildcards; a null MX must be the only MX at its owner (RFC 7505); only one
+ * DNAME per owner. Returns 0, ERR_INVALID or ERR_TOO_LARGE with a message in
+ * 'err', or -ENOMEM. */
 int zone_check(struct zone_data *z, const struct zone_limits *lim, struct dns_err *err);
 
 /* True if the record at 'rrs[i]' is authoritative data (not a delegation NS
- * or glue below a cut); valid after zone_check(). */
+ * or glue below a cut); valid after zone_check(). As PowerDNS's auth flag:
+ * false for NS at a cut and for anything below a cut, true for DS at a cut
+ * and for everything else. */
 bool zone_rr_is_auth(const struct zone_data *z, size_t i);
 
 #endif

@@ -94,19 +94,17 @@ static int label_check(const uint8_t *label, size_t len, bool leftmost, unsigned
 			continue;
 		if (c >= 0x80) {
 			snprintf(why, whylen,
-				 "label '%s' has non-ASCII characters; use its IDNA A-label (xn--)", q);
+				 "label '%s' has non-ASCII characters; use its IDNA A-label (xn--)",
+				 q);
 		} else if (c == '*') {
-			snprintf(why, whylen, "label '%s': '*' is only allowed as a whole label", q);
+			snprintf(why, whylen, "label '%s': '*' is only allowed as a whole label",
+				 q);
 		} else if (c == '_') {
 			snprintf(why, whylen, "label '%s': '_' is not allowed here", q);
 		} else {
-			snprintf(why, whylen, "label '%s': only letters, digits, '-'%s are allowed", q,
-				 underscore ? " and '_'" : "");
+			snprintf(why, whylen, "label '%s': only letters, digits, '-'%s are allowed",
+				 q, underscore ? " and '_'" : "");
 		}
-		return ERR_INVALID;
-	}
-	if (label[0] == '-' || label[len - 1] == '-') {
-		snprintf(why, whylen, "label '%s' starts or ends with '-' (RFC 1123)", q);
 		return ERR_INVALID;
 	}
 	if (len >= 4 && strncasecmp((const char *)label, "xn--", 4) == 0) {
@@ -119,6 +117,10 @@ static int label_check(const uint8_t *label, size_t len, bool leftmost, unsigned
 				 q);
 			return ERR_INVALID;
 		}
+	}
+	if (label[0] == '-' || label[len - 1] == '-') {
+		snprintf(why, whylen, "label '%s' starts or ends with '-' (RFC 1123)", q);
+		return ERR_INVALID;
 	}
 	return 0;
 }

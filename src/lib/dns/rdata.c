@@ -77,7 +77,8 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err)
 	}
 	for (size_t i = 0; i < sizeof(signer_types) / sizeof(signer_types[0]); i++) {
 		if (strcasecmp(text, signer_types[i]) == 0) {
-			dns_err_set(err, "type '%s' is maintained by the signer and cannot be set", q);
+			dns_err_set(err, "type '%s' is maintained by the signer and cannot be set",
+				    q);
 			return ERR_INVALID;
 		}
 	}
@@ -211,6 +212,8 @@ static int scan(struct scan_ctx *c, const uint8_t *origin, size_t origin_len, si
 	s->error.fatal = false;
 	s->error.counter = 0;
 	s->buffer_length = 0;
+	s->long_string = false;
+	s->comma_list = false;
 	s->r_data_tail = 0;
 	s->r_data_length = 0;
 	if (zs_set_input_string(s, c->line, line_len) != 0 || zs_parse_record(s) != 0 ||
@@ -267,7 +270,8 @@ static int rdata_names(uint16_t type, const uint8_t *rd, size_t len, struct rdna
 		break;
 	}
 	for (int i = 0; i < n; i++)
-		if (out[i].off >= len || knot_dname_wire_check(rd + out[i].off, rd + len, NULL) <= 0)
+		if (out[i].off >= len ||
+		    knot_dname_wire_check(rd + out[i].off, rd + len, NULL) <= 0)
 			return -EINVAL;
 	return n;
 }
@@ -288,8 +292,8 @@ static void name_show(const uint8_t *name, char *out, size_t outlen)
  * be such a case; parsing the line again with an origin nobody can write
  * tells whether it was relative. */
 static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owire, size_t olen,
-			  const uint8_t *rd, size_t len, const struct rdname *names, int n,
-			  size_t line_len, const char *what, struct dns_err *err)
+			  const uint8_t *rd, const struct rdname *names, int n, size_t line_len,
+			  const char *what, struct dns_err *err)
 {
 	/* One label holding a NUL byte: never a suffix of an accepted name. */
 	static const uint8_t sentinel[] = { 1, 0, 0 };
@@ -374,7 +378,8 @@ static int txt_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
 static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 {
 	static const char *const tags[] = {
-		"issue", "issuewild", "iodef", "issuemail", "issuevmc", "contactemail", "contactphone",
+		"issue",    "issuewild",    "iodef",	     "issuemail",
+		"issuevmc", "contactemail", "contactphone",
 	};
 	static const char *const schemes[] = { "mailto:", "http://", "https://" };
 	char tag[256], q[64];
@@ -440,7 +445,8 @@ static int digest_check(const char *field, unsigned dtype, size_t want, size_t g
 		return ERR_INVALID;
 	}
 	if (got != want) {
-		snprintf(why, whylen, "%s type %u needs %zu bytes, got %zu", field, dtype, want, got);
+		snprintf(why, whylen, "%s type %u needs %zu bytes, got %zu", field, dtype, want,
+			 got);
 		return ERR_INVALID;
 	}
 	return 0;
@@ -538,15 +544,15 @@ static bool owner_plain(const char *owner)
 	return true;
 }
 
-/* Bytes that must not be in RDATA text: raw control characters (a newline
- * would start a second record, PowerDNS stores them raw) and raw 8-bit bytes
- * (libzscanner takes them only in strings; \DDD says the same clearly). */
+/* Bytes that must not be in RDATA text: raw control characters, tab
+ * included (a newline would start a second record; inside a string PowerDNS
+ * stores them raw), and raw 8-bit bytes (\DDD says the same, visibly). */
 static int text_screen(const char *rdata, size_t len, const char *what, struct dns_err *err)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)rdata[i];
 
-		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+		if (c < 0x20 || c == 0x7f) {
 			dns_err_set(err, "%s: raw control character (0x%02x) in data", what, c);
 			return ERR_INVALID;
 		}
@@ -585,7 +591,7 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		char q[100];
 
 		log_sanitize(rdata, q, sizeof(q));
-		if (s->error.code == ZS_RDATA_OVERFLOW) {
+		if (s->error.code == ZS_RDATA_OVERFLOW || s->error.code == ZS_TEXT_OVERFLOW) {
 			dns_err_set(err, "%s: data is longer than 65535 bytes", what);
 			return ERR_TOO_LARGE;
 		}
@@ -593,9 +599,15 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 			    s->error.code != ZS_OK ? zs_strerror(s->error.code) : "no record");
 		return ERR_INVALID;
 	}
+	/* The end of input closes what an unbalanced '(' left open. */
+	if (s->multiline) {
+		dns_err_set(err, "%s: unbalanced parenthesis in data", what);
+		return ERR_INVALID;
+	}
 	/* A ';' outside quotes starts a comment: the rest would be lost. */
 	if (s->buffer_length > 0) {
-		dns_err_set(err, "%s: comments (';') are not allowed in data; quote the string", what);
+		dns_err_set(err, "%s: comments (';') are not allowed in data; quote the string",
+			    what);
 		return ERR_INVALID;
 	}
 	if (s->r_type != type)
@@ -622,14 +634,15 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		return -EINVAL;
 	for (int i = 0; i < n; i++)
 		knot_dname_to_lower(ret->wire + names[i].off);
-	r = relative_check(c, type, owire, olen, ret->wire, len, names, n, line_len, what, err);
+	r = relative_check(c, type, owire, olen, ret->wire, names, n, line_len, what, err);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < n; i++) {
+		const uint8_t *name = ret->wire + names[i].off;
 		char q[128];
 
-		if (dns_name_check(ret->wire + names[i].off, names[i].flags, why, sizeof(why)) < 0) {
-			name_show(ret->wire + names[i].off, q, sizeof(q));
+		if (dns_name_check(name, names[i].flags, why, sizeof(why)) < 0) {
+			name_show(name, q, sizeof(q));
 			dns_err_set(err, "%s: %s '%s': %s", what, names[i].role, q, why);
 			return ERR_INVALID;
 		}
@@ -707,7 +720,8 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
 		return ERR_INVALID;
 	}
 	if (ttl > DNS_TTL_MAX) {
-		dns_err_set(err, "%s: TTL %u is over %u (RFC 2181 section 8)", what, ttl, DNS_TTL_MAX);
+		dns_err_set(err, "%s: TTL %u is over %u (RFC 2181 section 8)", what, ttl,
+			    DNS_TTL_MAX);
 		return ERR_INVALID;
 	}
 	rlen = strnlen(rdata, DNS_RDATA_TEXT_MAX + 1);

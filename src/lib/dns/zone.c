@@ -6,6 +6,7 @@
  * adjacent, and a name's whole subtree follows it directly, so every rule is
  * one linear scan plus binary searches: no quadratic pass over the zone. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +199,8 @@ static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 			if (n == 1)
 				dns_err_set(err, "'%s' CNAME: points to itself", cur->owner);
 			else
-				dns_err_set(err, "'%s' CNAME: loop through '%s' back to '%s'",
-					    z->rrs[i].owner, seen[1], target);
+				dns_err_set(err, "'%s' CNAME: the chain loops back to '%s'",
+					    z->rrs[i].owner, target);
 			return ERR_INVALID;
 		}
 		if (!dname_is_at_or_below(target, z->origin))
@@ -208,8 +209,8 @@ static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 		if (next < 0)
 			return 0;
 		if (n > CNAME_CHAIN_MAX - 1) {
-			dns_err_set(err, "'%s' CNAME: chain longer than %d aliases", z->rrs[i].owner,
-				    CNAME_CHAIN_MAX);
+			dns_err_set(err, "'%s' CNAME: chain longer than %d aliases",
+				    z->rrs[i].owner, CNAME_CHAIN_MAX);
 			return ERR_INVALID;
 		}
 		cur = &z->rrs[next];
@@ -225,8 +226,8 @@ static int rrset_check(const struct zone_data *z, size_t a, size_t b,
 	const char *t = type_str(first->type);
 
 	if (lim != NULL && lim->max_rrset > 0 && b - a > lim->max_rrset) {
-		dns_err_set(err, "'%s' %s: %zu records, over the limit of %u per RRset", first->owner,
-			    t, b - a, lim->max_rrset);
+		dns_err_set(err, "'%s' %s: %zu records, over the limit of %u per RRset",
+			    first->owner, t, b - a, lim->max_rrset);
 		return ERR_TOO_LARGE;
 	}
 	for (size_t k = a + 1; k < b; k++) {
@@ -354,12 +355,13 @@ static int owner_check(const struct zone_data *z, size_t a, size_t b, const char
 		}
 	}
 	if (o->dname > 1) {
-		dns_err_set(err, "'%s' DNAME: only one DNAME per owner (RFC 6672 section 2.4)", owner);
+		dns_err_set(err, "'%s' DNAME: only one DNAME per owner (RFC 6672 section 2.4)",
+			    owner);
 		return ERR_INVALID;
 	}
 	if (wild && (o->ns > 0 || o->soa > 0 || o->dname > 0)) {
-		dns_err_set(err, "'%s' %s: not allowed at a wildcard owner (RFC 4592 section 4)", owner,
-			    o->ns > 0 ? "NS" : o->dname > 0 ? "DNAME" : "SOA");
+		dns_err_set(err, "'%s' %s: not allowed at a wildcard owner (RFC 4592 section 4)",
+			    owner, o->ns > 0 ? "NS" : o->dname > 0 ? "DNAME" : "SOA");
 		return ERR_INVALID;
 	}
 	if (o->ds > 0 && apex) {
@@ -378,7 +380,8 @@ static int owner_check(const struct zone_data *z, size_t a, size_t b, const char
 		return ERR_INVALID;
 	}
 	if (o->null_mx && o->mx > 1) {
-		dns_err_set(err, "'%s' MX: a null MX ('0 .') must be the only MX (RFC 7505)", owner);
+		dns_err_set(err, "'%s' MX: a null MX ('0 .') must be the only MX (RFC 7505)",
+			    owner);
 		return ERR_INVALID;
 	}
 	return 0;
@@ -397,8 +400,9 @@ static int target_check(const struct zone_data *z, size_t k, struct dns_err *err
 		return 0;
 	if (rr_find(z, target, KNOT_RRTYPE_CNAME) < 0)
 		return 0;
-	dns_err_set(err, "'%s' %s: target '%s' is an alias (CNAME), %s", r->owner, type_str(r->type),
-		    target, r->type == KNOT_RRTYPE_SRV ? "RFC 2782" : "RFC 2181 section 10.3");
+	dns_err_set(err, "'%s' %s: target '%s' is an alias (CNAME), %s", r->owner,
+		    type_str(r->type), target,
+		    r->type == KNOT_RRTYPE_SRV ? "RFC 2782" : "RFC 2181 section 10.3");
 	return ERR_INVALID;
 }
 

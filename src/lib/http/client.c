@@ -1,27 +1,87 @@
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <curl/curl.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/err.h"
 #include "http/client.h"
 
 #define POOL_MAX 8
+#define HEAD_MAX (64u << 10)
 
 struct http_client {
-	char *base;
-	char *auth_header;	/* "Name: key", or NULL */
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in4;
+		struct sockaddr_in6 in6;
+	} addr;
+	socklen_t addr_len;
+	char host[80];		/* for the Host header */
+	char *key_line;		/* "Name: key\r\n" or NULL */
 	long timeout_ms;
 	pthread_mutex_t lock;
-	CURL *idle[POOL_MAX];
+	int idle[POOL_MAX];
 	unsigned nidle;
 };
 
-int http_client_global_init(void)
+/* Parse "http://ADDR:PORT" with a numeric address. */
+static int parse_base(struct http_client *c, const char *url)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -EIO;
+	char host[64];
+	const char *p;
+	if (strncmp(url, "http://", 7) != 0)
+		return -EINVAL;
+	p = url + 7;
+	const char *end;
+	if (*p == '[') {
+		end = strchr(p, ']');
+		if (end == NULL || end[1] != ':')
+			return -EINVAL;
+		p++;
+	} else {
+		end = strrchr(p, ':');
+		if (end == NULL)
+			return -EINVAL;
+	}
+	size_t hlen = (size_t)(end - p);
+	if (hlen == 0 || hlen >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	const char *port_text = end + (*end == ']' ? 2 : 1);
+	char *stop;
+	unsigned long port = strtoul(port_text, &stop, 10);
+	if (!isdigit((unsigned char)*port_text) || port == 0 || port > 65535 ||
+	    (*stop != '\0' && strcmp(stop, "/") != 0))
+		return -EINVAL;
+
+	memset(&c->addr, 0, sizeof(c->addr));
+	if (inet_pton(AF_INET, host, &c->addr.in4.sin_addr) == 1) {
+		c->addr.in4.sin_family = AF_INET;
+		c->addr.in4.sin_port = htons((uint16_t)port);
+		c->addr_len = sizeof(c->addr.in4);
+		snprintf(c->host, sizeof(c->host), "%s:%lu", host, port);
+	} else if (inet_pton(AF_INET6, host, &c->addr.in6.sin6_addr) == 1) {
+		c->addr.in6.sin6_family = AF_INET6;
+		c->addr.in6.sin6_port = htons((uint16_t)port);
+		c->addr_len = sizeof(c->addr.in6);
+		snprintf(c->host, sizeof(c->host), "[%s]:%lu", host, port);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int http_client_new(const char *base_url, const char *key_header, const char *key,
@@ -30,16 +90,23 @@ int http_client_new(const char *base_url, const char *key_header, const char *ke
 	struct http_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
-	c->base = strdup(base_url);
-	if (key_header != NULL && key != NULL) {
-		size_t n = strlen(key_header) + strlen(key) + 3;
-		c->auth_header = malloc(n);
-		if (c->auth_header != NULL)
-			snprintf(c->auth_header, n, "%s: %s", key_header, key);
+	int r = parse_base(c, base_url);
+	if (r < 0) {
+		free(c);
+		return r;
 	}
-	if (c->base == NULL || (key_header != NULL && key != NULL && c->auth_header == NULL)) {
-		http_client_free(c);
-		return -ENOMEM;
+	if (key_header != NULL && key != NULL) {
+		if (strpbrk(key, "\r\n") != NULL || strpbrk(key_header, "\r\n:") != NULL) {
+			free(c);
+			return -EINVAL;
+		}
+		size_t n = strlen(key_header) + strlen(key) + 5;
+		c->key_line = malloc(n);
+		if (c->key_line == NULL) {
+			free(c);
+			return -ENOMEM;
+		}
+		snprintf(c->key_line, n, "%s: %s\r\n", key_header, key);
 	}
 	c->timeout_ms = timeout_ms;
 	pthread_mutex_init(&c->lock, NULL);
@@ -52,117 +119,346 @@ void http_client_free(struct http_client *c)
 	if (c == NULL)
 		return;
 	for (unsigned i = 0; i < c->nidle; i++)
-		curl_easy_cleanup(c->idle[i]);
-	if (c->auth_header != NULL)
-		explicit_bzero(c->auth_header, strlen(c->auth_header));
-	free(c->auth_header);
-	free(c->base);
+		close(c->idle[i]);
+	if (c->key_line != NULL)
+		explicit_bzero(c->key_line, strlen(c->key_line));
+	free(c->key_line);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
-static CURL *take_handle(struct http_client *c)
+static int take_idle(struct http_client *c)
 {
-	CURL *h = NULL;
+	int fd = -1;
 	pthread_mutex_lock(&c->lock);
 	if (c->nidle > 0)
-		h = c->idle[--c->nidle];
+		fd = c->idle[--c->nidle];
 	pthread_mutex_unlock(&c->lock);
-	return h ? h : curl_easy_init();
+	return fd;
 }
 
-static void give_handle(struct http_client *c, CURL *h)
+static void give_idle(struct http_client *c, int fd)
 {
 	pthread_mutex_lock(&c->lock);
 	if (c->nidle < POOL_MAX) {
-		c->idle[c->nidle++] = h;
-		h = NULL;
+		c->idle[c->nidle++] = fd;
+		fd = -1;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (h != NULL)
-		curl_easy_cleanup(h);
+	if (fd >= 0)
+		close(fd);
 }
 
-struct sink {
-	struct buf *b;
-	int err;
+static int wait_fd(int fd, short events, long timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	for (;;) {
+		int n = poll(&p, 1, (int)timeout_ms);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return ERR_TIMEOUT;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int connect_new(struct http_client *c)
+{
+	int fd = socket(c->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, &c->addr.sa, c->addr_len) < 0) {
+		int r = errno == EINPROGRESS ? wait_fd(fd, POLLOUT, c->timeout_ms) : ERR_UNAVAILABLE;
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		if (r == 0 && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0))
+			r = ERR_UNAVAILABLE;
+		if (r < 0) {
+			close(fd);
+			return r == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
+		}
+	}
+	return fd;
+}
+
+static int send_all(int fd, const char *p, size_t n, long timeout_ms)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EAGAIN) {
+				int r = wait_fd(fd, POLLOUT, timeout_ms);
+				if (r < 0)
+					return r;
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			return ERR_UNAVAILABLE;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Reads from a connection through a small buffer. */
+struct reader {
+	int fd;
+	long timeout_ms;
+	char buf[16384];
+	size_t pos, len;
+	bool got_any;
 };
 
-static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+static int fill(struct reader *rd)
 {
-	struct sink *s = userdata;
-	size_t n = size * nmemb;
-	if (s->b == NULL)
-		return n;
-	int r = buf_append(s->b, ptr, n);
-	if (r < 0) {
-		s->err = r == -E2BIG ? ERR_TOO_LARGE : r;
-		return 0;
+	for (;;) {
+		ssize_t n = recv(rd->fd, rd->buf, sizeof(rd->buf), 0);
+		if (n > 0) {
+			rd->pos = 0;
+			rd->len = (size_t)n;
+			rd->got_any = true;
+			return 0;
+		}
+		if (n == 0)
+			return -ECONNRESET;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -ECONNRESET;
+		int r = wait_fd(rd->fd, POLLIN, rd->timeout_ms);
+		if (r < 0)
+			return r;
 	}
-	return n;
+}
+
+/* One line ending in CRLF into 'line' (without it). */
+static int read_line(struct reader *rd, struct buf *line)
+{
+	buf_reset(line);
+	for (;;) {
+		if (rd->pos == rd->len) {
+			int r = fill(rd);
+			if (r < 0)
+				return r;
+		}
+		char *nl = memchr(rd->buf + rd->pos, '\n', rd->len - rd->pos);
+		size_t take = nl ? (size_t)(nl - (rd->buf + rd->pos)) + 1 : rd->len - rd->pos;
+		if (buf_append(line, rd->buf + rd->pos, take) < 0)
+			return ERR_UPSTREAM;
+		rd->pos += take;
+		if (nl != NULL) {
+			line->len -= 1;
+			if (line->len > 0 && line->data[line->len - 1] == '\r')
+				line->len--;
+			line->data[line->len] = '\0';
+			return 0;
+		}
+	}
+}
+
+static int read_body(struct reader *rd, size_t n, struct buf *resp)
+{
+	while (n > 0) {
+		if (rd->pos == rd->len) {
+			int r = fill(rd);
+			if (r < 0)
+				return r == -ECONNRESET ? ERR_UPSTREAM : r;
+		}
+		size_t take = rd->len - rd->pos < n ? rd->len - rd->pos : n;
+		if (resp != NULL && buf_append(resp, rd->buf + rd->pos, take) < 0)
+			return ERR_TOO_LARGE;
+		rd->pos += take;
+		n -= take;
+	}
+	return 0;
+}
+
+static int parse_size(const char *text, int base, size_t *ret)
+{
+	char *end;
+	if (!isxdigit((unsigned char)*text))
+		return ERR_UPSTREAM;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, base);
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (errno != 0 || (*end != '\0' && *end != ';') || v > (1ull << 32))
+		return ERR_UPSTREAM;
+	*ret = (size_t)v;
+	return 0;
+}
+
+static int read_chunked(struct reader *rd, struct buf *line, struct buf *resp)
+{
+	for (;;) {
+		size_t n;
+		int r = read_line(rd, line);
+		if (r == 0)
+			r = parse_size(line->data, 16, &n);
+		if (r < 0)
+			return r == -ECONNRESET ? ERR_UPSTREAM : r;
+		if (n == 0)
+			break;
+		r = read_body(rd, n, resp);
+		if (r == 0)
+			r = read_line(rd, line);
+		if (r < 0)
+			return r == -ECONNRESET ? ERR_UPSTREAM : r;
+	}
+	do { /* trailers up to the empty line */
+		int r = read_line(rd, line);
+		if (r < 0)
+			return ERR_UPSTREAM;
+	} while (line->len > 0);
+	return 0;
+}
+
+/* Read one answer. *keep tells whether the connection may be reused. */
+static int read_response(struct reader *rd, long *status, struct buf *resp, bool *keep)
+{
+	struct buf line;
+	size_t length = 0;
+	bool have_length = false, chunked = false;
+	int r;
+
+	buf_init(&line, HEAD_MAX);
+	*keep = true;
+	r = read_line(rd, &line);
+	if (r < 0)
+		goto out;
+	if (strncmp(line.data, "HTTP/1.", 7) != 0 || line.len < 12 || line.data[8] != ' ') {
+		r = ERR_UPSTREAM;
+		goto out;
+	}
+	*status = strtol(line.data + 9, NULL, 10);
+	if (line.data[7] == '0')
+		*keep = false;
+	for (;;) {
+		r = read_line(rd, &line);
+		if (r < 0)
+			goto out;
+		if (line.len == 0)
+			break;
+		char *colon = strchr(line.data, ':');
+		if (colon == NULL)
+			continue;
+		*colon = '\0';
+		char *v = colon + 1;
+		while (*v == ' ' || *v == '\t')
+			v++;
+		if (strcasecmp(line.data, "Content-Length") == 0) {
+			r = parse_size(v, 10, &length);
+			if (r < 0)
+				goto out;
+			have_length = true;
+		} else if (strcasecmp(line.data, "Transfer-Encoding") == 0) {
+			chunked = strcasecmp(v, "chunked") == 0;
+		} else if (strcasecmp(line.data, "Connection") == 0) {
+			if (strcasecmp(v, "close") == 0)
+				*keep = false;
+		}
+	}
+	if (chunked) {
+		r = read_chunked(rd, &line, resp);
+	} else if (have_length) {
+		r = read_body(rd, length, resp);
+	} else {
+		*keep = false; /* the body ends when the peer closes */
+		for (;;) {
+			r = fill(rd);
+			if (r == -ECONNRESET) {
+				r = 0;
+				break;
+			}
+			if (r < 0)
+				break;
+			if (resp != NULL && buf_append(resp, rd->buf, rd->len) < 0) {
+				r = ERR_TOO_LARGE;
+				break;
+			}
+			rd->pos = rd->len;
+		}
+	}
+	if (rd->pos != rd->len)
+		*keep = false; /* unexpected bytes after the answer */
+out:
+	buf_free(&line);
+	if (r == -ECONNRESET)
+		r = rd->got_any ? ERR_UPSTREAM : ERR_UNAVAILABLE;
+	return r;
+}
+
+static int build_request(struct http_client *c, const char *method, const char *path,
+			 size_t body_len, bool has_body, struct buf *out)
+{
+	if (strpbrk(method, " \r\n") != NULL || strpbrk(path, " \r\n") != NULL || path[0] != '/')
+		return -EINVAL;
+	int r = buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s",
+			   method, path, c->host, c->key_line ? c->key_line : "");
+	if (r == 0 && has_body)
+		r = buf_printf(out, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
+			       body_len);
+	else if (r == 0)
+		r = buf_puts(out, "Content-Length: 0\r\n\r\n");
+	return r;
 }
 
 int http_client_request(struct http_client *c, const char *method, const char *path,
 			const char *body, size_t body_len, long *ret_status, struct buf *resp)
 {
-	size_t ulen = strlen(c->base) + strlen(path) + 1;
-	char *url = malloc(ulen);
-	CURL *h = take_handle(c);
-	struct curl_slist *hdrs = NULL;
-	struct sink sink = { resp, 0 };
-	int r = 0;
+	struct buf req;
+	size_t resp_start = resp ? resp->len : 0;
+	int r;
 
-	if (url == NULL || h == NULL) {
-		r = -ENOMEM;
-		goto out;
+	buf_init(&req, HEAD_MAX);
+	r = build_request(c, method, path, body_len, body != NULL, &req);
+	if (r < 0) {
+		buf_free(&req);
+		return r;
 	}
-	snprintf(url, ulen, "%s%s", c->base, path);
-
-	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	hdrs = curl_slist_append(hdrs, "Accept: application/json");
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	if (c->auth_header != NULL)
-		hdrs = curl_slist_append(hdrs, c->auth_header);
-	if (body != NULL) {
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-	} else if (strcmp(method, "GET") != 0) {
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-	}
-	if (strcmp(method, "GET") == 0)
-		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-
-	CURLcode cc = curl_easy_perform(h);
-	if (sink.err < 0) {
-		r = sink.err;
-	} else if (cc != CURLE_OK) {
-		r = cc == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
-	} else {
-		long status = 0;
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		*ret_status = status;
-	}
-out:
-	curl_slist_free_all(hdrs);
-	free(url);
-	if (h != NULL) {
-		if (r < 0) {
-			curl_easy_cleanup(h);
-		} else {
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-			give_handle(c, h);
+	/* A pooled connection may have been closed by the peer meanwhile: if it
+	 * fails before any answer arrives, try once more on a new one. */
+	for (int attempt = 0; attempt < 2; attempt++) {
+		int fd = attempt == 0 ? take_idle(c) : -1;
+		bool reused = fd >= 0;
+		if (fd < 0)
+			fd = connect_new(c);
+		if (fd < 0) {
+			r = fd;
+			break;
 		}
+		struct reader *rd = malloc(sizeof(*rd));
+		if (rd == NULL) {
+			close(fd);
+			r = -ENOMEM;
+			break;
+		}
+		rd->fd = fd;
+		rd->timeout_ms = c->timeout_ms;
+		rd->pos = rd->len = 0;
+		rd->got_any = false;
+		bool keep = false;
+		r = send_all(fd, req.data, req.len, c->timeout_ms);
+		if (r == 0 && body != NULL)
+			r = send_all(fd, body, body_len, c->timeout_ms);
+		if (r == 0)
+			r = read_response(rd, ret_status, resp, &keep);
+		bool retry = reused && r == ERR_UNAVAILABLE && !rd->got_any;
+		free(rd);
+		if (r == 0 && keep)
+			give_idle(c, fd);
+		else
+			close(fd);
+		if (!retry)
+			break;
+		if (resp != NULL)
+			resp->len = resp_start;
 	}
+	buf_free(&req);
 	return r;
 }

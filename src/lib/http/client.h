@@ -1,9 +1,16 @@
-/* HTTP client over libcurl for JSON APIs on a fixed base URL.
+/* A small HTTP/1.1 client for JSON APIs on a fixed base URL.
  *
- * A client keeps a small pool of connections (keep-alive) and may be used
- * from several threads at once. An optional API key is sent as a header
- * whose name the caller chooses (X-API-Key for PowerDNS); it is never
- * logged. */
+ * It speaks plain HTTP to a numeric address — its peers are PowerDNS's API
+ * on loopback and, later, agents on a private network behind their own TLS
+ * terminator — with keep-alive connections reused from a small pool, a
+ * timeout on every step and a cap on every answer. It exists instead of
+ * libcurl because the agent must stay within 10 MB resident: libcurl's
+ * dependencies alone (OpenSSL through libssh2, Kerberos, LDAP) cost about
+ * 4.5 MB of it (measured with /proc/PID/smaps).
+ *
+ * A client may be used from several threads at once. An optional key is
+ * sent in a header whose name the caller chooses (X-API-Key for PowerDNS);
+ * it is never logged. */
 #ifndef YUMNA_HTTP_CLIENT_H
 #define YUMNA_HTTP_CLIENT_H
 
@@ -13,22 +20,22 @@
 
 struct http_client;
 
-/* Call once per program before threads start. */
-int http_client_global_init(void);
-
-/* 'base_url' like "http://127.0.0.1:8081"; 'key_header' like "X-API-Key"
- * (NULL: none); 'key' is copied. 'timeout_ms' bounds each request. */
+/* 'base_url' like "http://127.0.0.1:8081" or "http://[::1]:8081" (a
+ * numeric address; https is refused); 'key_header' like "X-API-Key" (NULL:
+ * none); 'key' is copied. 'timeout_ms' bounds connecting, sending and each
+ * wait for data. */
 int http_client_new(const char *base_url, const char *key_header, const char *key,
 		    long timeout_ms, struct http_client **ret);
 
-/* Free the client and its connections; accepts NULL. */
+/* Close the pooled connections and free; accepts NULL. */
 void http_client_free(struct http_client *c);
 
-/* Send 'method' to base_url + 'path' ('path' must already be encoded), with
- * 'body' (may be NULL) as application/json. The response body is appended
- * to 'resp' (may be NULL to discard), within its cap. Returns 0 with
- * *ret_status set for any HTTP answer; ERR_UNAVAILABLE if nothing answered
- * (refused, timed out); ERR_TOO_LARGE if the answer passes the cap. */
+/* Send 'method' to base_url + 'path' ('path' already encoded) with 'body'
+ * (may be NULL) as application/json. The answer's body is appended to 'resp'
+ * (NULL: discarded) within its cap. Returns 0 with *ret_status set for any
+ * HTTP answer; ERR_UNAVAILABLE if nothing answered (refused, reset);
+ * ERR_TIMEOUT; ERR_UPSTREAM for an answer that is not valid HTTP/1.1;
+ * ERR_TOO_LARGE past the cap. */
 int http_client_request(struct http_client *c, const char *method, const char *path,
 			const char *body, size_t body_len, long *ret_status, struct buf *resp);
 
