@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +29,15 @@ void buf_reset(struct buf *b)
 
 static int reserve(struct buf *b, size_t extra)
 {
-	if (extra > b->max || b->len > b->max - extra)
+	/* The last test keeps 'need' below from wrapping when max is SIZE_MAX. */
+	if (extra > b->max || b->len > b->max - extra || b->len + extra == SIZE_MAX)
 		return -E2BIG;
 	size_t need = b->len + extra + 1;
 	if (need <= b->alloc)
 		return 0;
 	size_t n = b->alloc ? b->alloc : 256;
 	while (n < need)
-		n *= 2;
+		n = n > SIZE_MAX / 2 ? need : n * 2;
 	char *p = realloc(b->data, n);
 	if (p == NULL)
 		return -ENOMEM;

@@ -64,20 +64,21 @@ void log_msg(enum log_level level, const char *fmt, ...)
 void log_sanitize(const char *text, char *out, unsigned len)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned o = 0;
+	unsigned o = 0, cut = 0;
 
 	if (len == 0)
 		return;
 	if (text == NULL)
 		text = "(null)";
+	/* 'cut' is the last point where "..." and the NUL still fit: text
+	 * that fits whole is copied whole, longer text is cut back there. */
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
 		bool plain = *p >= 0x20 && *p < 0x7f && *p != '\'' && *p != '"' && *p != '\\';
 		unsigned need = plain ? 1 : 4;
-		if (o + need + 4 > len) {
-			if (o + 4 <= len) {
-				memcpy(out + o, "...", 3);
-				o += 3;
-			}
+		if (o + need + 1 > len) {
+			unsigned dots = len - 1 - cut < 3 ? len - 1 - cut : 3;
+			memcpy(out + cut, "...", dots);
+			o = cut + dots;
 			break;
 		}
 		if (plain) {
@@ -88,6 +89,8 @@ void log_sanitize(const char *text, char *out, unsigned len)
 			out[o++] = hex[*p >> 4];
 			out[o++] = hex[*p & 15];
 		}
+		if (o + 4 <= len)
+			cut = o;
 	}
 	out[o] = '\0';
 }

@@ -25,7 +25,8 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 
 /* Copy 'text' into 'out' (size 'len') for quoting in a log line or an error
  * message: control characters, quotes, backslashes and bytes over 0x7e become
- * \xNN, and long input is cut with "...". Always NUL-terminates. */
+ * \xNN, and input that does not fit whole is cut with "..." (as much of
+ * the "..." as fits when 'len' is under 4). Always NUL-terminates. */
 void log_sanitize(const char *text, char *out, unsigned len);
 
 #endif
