@@ -163,6 +163,7 @@ int main(int argc, char **argv)
 
 	pdns_free(a.pdns);
 	backend_close(a.db);
+	dns_thread_cleanup();
 	agent_conf_free(&a.conf);
 	return r < 0 ? 1 : 0;
 }

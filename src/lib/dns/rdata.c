@@ -373,6 +373,46 @@ static int txt_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
 	return 0;
 }
 
+/* How many character-strings the TXT presentation 'text' holds: quoted
+ * strings and bare words, either with backslash escapes. libzscanner parses
+ * the data; this only counts, so that a string it would split silently at
+ * 255 bytes (RFC 1035 section 3.3) can be refused instead. */
+static size_t txt_text_strings(const char *text)
+{
+	size_t n = 0;
+	const char *p = text;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '(' || *p == ')')
+			p++;
+		if (*p == '\0')
+			return n;
+		n++;
+		bool quoted = *p == '"';
+		if (quoted)
+			p++;
+		while (*p != '\0') {
+			if (*p == '\\' && p[1] != '\0') {
+				p += 2;
+				continue;
+			}
+			if (quoted ? *p == '"' : (*p == ' ' || *p == '\t' || *p == '(' || *p == ')'))
+				break;
+			p++;
+		}
+		if (quoted && *p == '"')
+			p++;
+	}
+}
+
+static size_t txt_wire_strings(const uint8_t *rd, size_t len)
+{
+	size_t n = 0;
+	for (size_t p = 0; p < len; p += 1 + rd[p])
+		n++;
+	return n;
+}
+
 /* RFC 8659 section 4 and the IANA "Certification Authority Restriction
  * Properties" registry; a misspelt tag would silently restrict nothing. */
 static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
@@ -649,6 +689,13 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	}
 	if (type_check(type, ret->wire, len, why, sizeof(why)) < 0) {
 		dns_err_set(err, "%s: %s", what, why);
+		return ERR_INVALID;
+	}
+	if (type == KNOT_RRTYPE_TXT && txt_wire_strings(ret->wire, len) != txt_text_strings(rdata)) {
+		dns_err_set(err,
+			    "%s: a string is longer than 255 bytes; split it into several quoted "
+			    "strings (RFC 1035 section 3.3)",
+			    what);
 		return ERR_INVALID;
 	}
 
