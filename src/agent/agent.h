@@ -16,18 +16,18 @@ struct agent_conf {
 	char *listen_address;
 	uint64_t listen_port;
 	uint64_t http_threads;
-	char *mode;			/* "managed" or "external" */
+	char *mode; /* "managed" or "external" */
 	char *data_dir;
 	char *dns_address;
 	uint64_t dns_port;
 	uint64_t pdns_api_port;
 	char *pdns_server;
 	char *pdns_schema;
-	char *pdns_api_url;		/* external mode */
-	char *pdns_api_key;		/* external mode */
-	char *pdns_api_key_file;	/* external mode */
-	char *gsqlite3_database;	/* external mode */
-	char *sync_mode;		/* "full" or "normal" */
+	char *pdns_api_url;	 /* external mode */
+	char *pdns_api_key;	 /* external mode */
+	char *pdns_api_key_file; /* external mode */
+	char *gsqlite3_database; /* external mode */
+	char *sync_mode;	 /* "full" or "normal" */
 	char *soa_mname;
 	char *soa_rname;
 	uint64_t soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl;
@@ -60,7 +60,10 @@ struct agent_stats {
 	atomic_ullong push_latency_sum_us;
 };
 
-#define AGENT_LATENCY_BOUNDS { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5 }
+#define AGENT_LATENCY_BOUNDS                                      \
+	{                                                         \
+		0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5 \
+	}
 
 struct agent {
 	struct agent_conf conf;
@@ -71,15 +74,15 @@ struct agent {
 
 	char db_path[4096];
 	char api_url[256];
-	char api_key[80];		/* managed mode: random, written into pdns.conf */
+	char api_key[80]; /* managed mode: random, written into pdns.conf */
 
-	struct backend *db;		/* writer connection, under db_lock */
+	struct backend *db; /* writer connection, under db_lock */
 	pthread_mutex_t db_lock;
 	struct pdns *pdns;
 
 	atomic_bool pdns_up;
-	char pdns_version[64];		/* under state_lock */
-	char pdns_error[160];		/* under state_lock */
+	char pdns_version[64]; /* under state_lock */
+	char pdns_error[160];  /* under state_lock */
 	pthread_mutex_t state_lock;
 
 	struct agent_stats stats;

@@ -74,15 +74,6 @@ static int body_json(struct http_request *req, struct http_reply *rep, bool empt
 	return r;
 }
 
-static void soa_defaults_of(const struct agent *a, struct soa_defaults *soa)
-{
-	*soa = (struct soa_defaults){
-		a->soa_mname, a->soa_rname, (uint32_t)a->conf.soa_refresh,
-		(uint32_t)a->conf.soa_retry, (uint32_t)a->conf.soa_expire,
-		(uint32_t)a->conf.soa_minimum, (uint32_t)a->conf.soa_ttl,
-	};
-}
-
 static void sync_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
@@ -97,7 +88,7 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 		atomic_fetch_add(&a->stats.pushes_rejected, 1);
 		return;
 	}
-	soa_defaults_of(a, &soa);
+	agent_soa_defaults(a, &soa);
 	int r = model_push_parse(j, &a->limits, &soa, &p, err);
 	json_decref(j);
 	if (r < 0) {
@@ -167,8 +158,9 @@ static void delete_zone(struct http_request *req, struct http_reply *rep, void *
 	char msg[400];
 	snprintf(msg, sizeof(msg), deleted ? "zone '%s' deleted" : "zone '%s' was not served here",
 		 zone);
-	http_reply_json(rep, 200, json_pack("{s:b,s:b,s:s,s:s}", "success", 1, "deleted", deleted,
-					    "zone", zone, "message", msg));
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:b,s:s,s:s}", "success", 1, "deleted", deleted, "zone",
+				  zone, "message", msg));
 }
 
 struct zone_lists {
@@ -202,7 +194,8 @@ static void list_zones(struct http_request *req, struct http_reply *rep, void *c
 		http_reply_error(rep, r, "cannot list zones");
 		return;
 	}
-	http_reply_json(rep, 200, json_pack("{s:o,s:o}", "zones", l.zones, "tombstones", l.tombstones));
+	http_reply_json(rep, 200,
+			json_pack("{s:o,s:o}", "zones", l.zones, "tombstones", l.tombstones));
 }
 
 static int list_record(const char *name, const char *type, const char *content, uint32_t ttl,
@@ -274,8 +267,9 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 				 r == -ENOENT ? "zone is not served by this node" : err);
 		return;
 	}
-	http_reply_json(rep, 200, json_pack("{s:b,s:s}", "success", 1, "message",
-					    "notification queued for the configured secondaries"));
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s}", "success", 1, "message",
+				  "notification queued for the configured secondaries"));
 }
 
 static void dnssec_zone(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -350,19 +344,19 @@ static void statistics(struct http_request *req, struct http_reply *rep, void *c
 
 	counts(a, &zones, &records);
 	if (pdns_statistics(a->pdns, &list) < 0) {
-		http_reply_json(rep, 200, json_pack("{s:s,s:I,s:I}", "status", "error", "zones",
-						    (json_int_t)zones, "records",
-						    (json_int_t)records));
+		http_reply_json(rep, 200,
+				json_pack("{s:s,s:I,s:I}", "status", "error", "zones",
+					  (json_int_t)zones, "records", (json_int_t)records));
 		return;
 	}
-	json_t *j = json_pack(
-		"{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", "running", "zones",
-		(json_int_t)zones, "records", (json_int_t)records, "queries",
-		stat_value(list, "udp-queries") + stat_value(list, "tcp-queries"), "answers",
-		stat_value(list, "udp-answers") + stat_value(list, "tcp-answers"), "cache_hits",
-		stat_value(list, "packetcache-hit"), "cache_misses",
-		stat_value(list, "packetcache-miss"), "latency_us", stat_value(list, "latency"),
-		"uptime", stat_value(list, "uptime"));
+	json_t *j =
+	    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "status", "running", "zones",
+		      (json_int_t)zones, "records", (json_int_t)records, "queries",
+		      stat_value(list, "udp-queries") + stat_value(list, "tcp-queries"), "answers",
+		      stat_value(list, "udp-answers") + stat_value(list, "tcp-answers"),
+		      "cache_hits", stat_value(list, "packetcache-hit"), "cache_misses",
+		      stat_value(list, "packetcache-miss"), "latency_us",
+		      stat_value(list, "latency"), "uptime", stat_value(list, "uptime"));
 	json_decref(list);
 	http_reply_json(rep, 200, j);
 }
@@ -378,8 +372,9 @@ static void initialize(struct http_request *req, struct http_reply *rep, void *c
 		return;
 	}
 	apply_flush_dirty(a);
-	http_reply_json(rep, 200, json_pack("{s:b,s:s}", "success", 1, "message",
-					    "PowerDNS is running and the backend is ready"));
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s}", "success", 1, "message",
+				  "PowerDNS is running and the backend is ready"));
 }
 
 static long read_pid(const struct agent *a)

@@ -148,8 +148,7 @@ out:
 	return r;
 }
 
-int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
-		 char *err)
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted, char *err)
 {
 	struct zone_state st;
 	int r = apply_check_pdns(a, err);
@@ -229,7 +228,8 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct name
 		if (r == 0 && is_newer(&st, z.version)) {
 			r = backend_zone_replace(a->db, &z, zone_kind(a), NULL);
 			if (r == 0 && st.exists)
-				r = backend_zone_info(a->db, z.origin, &is_signed, kind, sizeof(kind));
+				r = backend_zone_info(a->db, z.origin, &is_signed, kind,
+						      sizeof(kind));
 			if (r == 0 && is_signed)
 				r = name_list_add(to_rectify, z.origin);
 			changed++;

@@ -10,8 +10,8 @@
 #define APPLY_ERR_MAX 512
 
 struct apply_result {
-	bool applied;		/* false: the version was not newer */
-	uint64_t version;	/* the version now applied */
+	bool applied;	  /* false: the version was not newer */
+	uint64_t version; /* the version now applied */
 	uint32_t serial;
 	int64_t domain_id;
 };
@@ -26,8 +26,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 
 /* Delete 'zone' unless its applied version is newer than 'version'
  * (0: unconditional). *ret_deleted tells whether anything was removed. */
-int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
-		 char *err);
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted, char *err);
 
 /* Apply a batch of zones read by 'next' (which fills 'z', valid until the
  * next call, and returns 1; 0 at the end; or a negative error), in

@@ -24,9 +24,9 @@
 struct backend;
 
 struct zone_state {
-	bool exists;		/* a domains row exists */
-	bool known;		/* a yumna_zone_state row exists */
-	bool deleted;		/* tombstone */
+	bool exists;  /* a domains row exists */
+	bool known;   /* a yumna_zone_state row exists */
+	bool deleted; /* tombstone */
 	bool dirty;
 	uint64_t version;
 	uint32_t serial;
@@ -50,16 +50,16 @@ int backend_zone_state(struct backend *b, const char *zone, struct zone_state *r
 
 /* One record as the backend stores it. */
 struct backend_rr {
-	const char *owner;	/* absolute, lowercase, trailing dot */
+	const char *owner; /* absolute, lowercase, trailing dot */
 	uint16_t type;
 	uint32_t ttl;
-	const char *content;	/* canonical RDATA (MX/SRV with their priority) */
-	bool auth;		/* false for delegation NS and glue */
+	const char *content; /* canonical RDATA (MX/SRV with their priority) */
+	bool auth;	     /* false for delegation NS and glue */
 };
 
 /* A whole zone at one version, ready to store. */
 struct backend_zone {
-	const char *origin;	/* normalised, trailing dot */
+	const char *origin; /* normalised, trailing dot */
 	const struct backend_rr *rrs;
 	size_t n;
 	uint64_t version;

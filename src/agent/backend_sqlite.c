@@ -39,11 +39,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DOMAIN_INSERT] = "INSERT INTO domains (name, type) VALUES (?1, ?2)",
 	[ST_DOMAIN_KIND] = "UPDATE domains SET type = ?2 WHERE id = ?1 AND type != ?2",
 	[ST_RECORDS_DELETE] = "DELETE FROM records WHERE domain_id = ?1",
-	[ST_RECORD_INSERT] = "INSERT INTO records (domain_id, name, type, content, ttl, prio, "
-			     "disabled, ordername, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, ?7)",
-	[ST_STATE_UPSERT] = "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
-			    "updated_at) VALUES (?1, ?2, ?3, 0, 1, ?4) ON CONFLICT(zone) DO UPDATE "
-			    "SET version = ?2, serial = ?3, deleted = 0, dirty = 1, updated_at = ?4",
+	[ST_RECORD_INSERT] =
+	    "INSERT INTO records (domain_id, name, type, content, ttl, prio, "
+	    "disabled, ordername, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, ?7)",
+	[ST_STATE_UPSERT] =
+	    "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
+	    "updated_at) VALUES (?1, ?2, ?3, 0, 1, ?4) ON CONFLICT(zone) DO UPDATE "
+	    "SET version = ?2, serial = ?3, deleted = 0, dirty = 1, updated_at = ?4",
 	[ST_DOMAIN_DELETE] = "DELETE FROM domains WHERE name = ?1",
 	[ST_TOMBSTONE] = "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
 			 "updated_at) VALUES (?1, ?2, 0, 1, 1, ?3) ON CONFLICT(zone) DO UPDATE "
@@ -113,9 +115,8 @@ int backend_open(const char *path, bool sync_full, struct backend **ret)
 	struct backend *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return -ENOMEM;
-	int rc = sqlite3_open_v2(path, &b->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    path, &b->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	int r = map_err(rc);
 	if (r == 0) {
 		sqlite3_busy_timeout(b->db, 5000);
@@ -123,7 +124,8 @@ int backend_open(const char *path, bool sync_full, struct backend **ret)
 		r = exec(b, "PRAGMA journal_mode = WAL");
 	}
 	if (r == 0)
-		r = exec(b, sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+		r = exec(b,
+			 sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 	if (r == 0)
 		r = exec(b, "PRAGMA foreign_keys = ON");
 	/* A small page cache keeps the agent within its memory budget during a
@@ -421,7 +423,8 @@ int backend_zone_records(struct backend *b, const char *zone, backend_record_fn 
 		if (r == 0)
 			r = buf_puts(&content, text ? text : "");
 		if (r == 0)
-			r = fn(owner, type, content.data, (uint32_t)sqlite3_column_int64(s, 3), ctx);
+			r = fn(owner, type, content.data, (uint32_t)sqlite3_column_int64(s, 3),
+			       ctx);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = map_err(rc) ? map_err(rc) : ERR_BACKEND;

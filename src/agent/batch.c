@@ -13,6 +13,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "batch.h"
+#include "init.h"
 #include "json/jsonx.h"
 #include "model/model.h"
 
@@ -20,13 +21,13 @@
 #define PREFIX_MAX 16
 
 enum split_state {
-	S_PREFIX,	/* before the array: must be {"zones": */
-	S_FIRST,	/* after '[': an element or ']' */
-	S_ELEMENT,	/* inside an element */
-	S_AFTER,	/* after an element: ',' or ']' */
-	S_NEXT,		/* after ',': an element */
-	S_SUFFIX,	/* after ']': '}' */
-	S_DONE,		/* only white space may follow */
+	S_PREFIX,  /* before the array: must be {"zones": */
+	S_FIRST,   /* after '[': an element or ']' */
+	S_ELEMENT, /* inside an element */
+	S_AFTER,   /* after an element: ',' or ']' */
+	S_NEXT,	   /* after ',': an element */
+	S_SUFFIX,  /* after ']': '}' */
+	S_DONE,	   /* only white space may follow */
 };
 
 struct batch {
@@ -38,12 +39,12 @@ struct batch {
 	struct buf elem;
 	unsigned depth;
 	bool in_str, esc;
-	size_t nzones;		/* elements seen */
-	struct buf names;	/* valid zones' names, NUL-separated ... */
-	uint32_t *name_off;	/* ... starting at these offsets */
+	size_t nzones;	    /* elements seen */
+	struct buf names;   /* valid zones' names, NUL-separated ... */
+	uint32_t *name_off; /* ... starting at these offsets */
 	size_t nnames, alloc;
-	int fail;		/* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
-	json_t *errors;		/* up to MAX_ERRORS messages */
+	int fail;	/* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
+	json_t *errors; /* up to MAX_ERRORS messages */
 	/* reading back */
 	struct buf rd;
 	struct backend_rr *rrs;
@@ -56,7 +57,7 @@ static bool is_ws(char c)
 }
 
 static void add_error(struct batch *b, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void add_error(struct batch *b, int code, const char *fmt, ...)
 {
@@ -211,11 +212,8 @@ static void element_done(struct batch *b)
 		add_error(b, r, "zones[%zu]: %s", idx, err);
 		return;
 	}
-	const struct soa_defaults soa = {
-		a->soa_mname, a->soa_rname, (uint32_t)a->conf.soa_refresh,
-		(uint32_t)a->conf.soa_retry, (uint32_t)a->conf.soa_expire,
-		(uint32_t)a->conf.soa_minimum, (uint32_t)a->conf.soa_ttl,
-	};
+	struct soa_defaults soa;
+	agent_soa_defaults(a, &soa);
 	r = model_push_parse(j, &a->limits, &soa, &p, err);
 	json_decref(j);
 	if (r < 0) {
@@ -406,7 +404,8 @@ static void check_duplicates(struct batch *b)
 		if (strcmp(prev, cur) == 0) {
 			char z[300];
 			log_sanitize(cur, z, sizeof(z));
-			add_error(b, ERR_INVALID, "zone '%s' appears more than once in the batch", z);
+			add_error(b, ERR_INVALID, "zone '%s' appears more than once in the batch",
+				  z);
 			return;
 		}
 	}
@@ -429,9 +428,9 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		check_duplicates(b);
 	if (b->fail != 0) {
 		atomic_fetch_add(&a->stats.pushes_rejected, 1);
-		json_t *j = json_pack("{s:s?,s:O}", "error",
-				      json_string_value(json_array_get(b->errors, 0)), "errors",
-				      b->errors);
+		json_t *j =
+		    json_pack("{s:s?,s:O}", "error",
+			      json_string_value(json_array_get(b->errors, 0)), "errors", b->errors);
 		http_reply_json(rep, err_http_status(b->fail), j);
 		return;
 	}
@@ -452,6 +451,7 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		 (unsigned long long)applied, (unsigned long long)unchanged);
 	http_reply_json(rep, 200,
 			json_pack("{s:b,s:I,s:I,s:I,s:I}", "success", 1, "zones",
-				  (json_int_t)b->nzones, "applied", (json_int_t)applied, "unchanged",
-				  (json_int_t)unchanged, "records", (json_int_t)records));
+				  (json_int_t)b->nzones, "applied", (json_int_t)applied,
+				  "unchanged", (json_int_t)unchanged, "records",
+				  (json_int_t)records));
 }

@@ -95,7 +95,8 @@ static int check_body(const json_t *body, json_t **ret_keys, const char **ret_ns
 		const char *v = json_string_value(n3);
 		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0)) {
 			snprintf(err, DNSSEC_ERR_MAX,
-				 "nsec3param: must be \"1 0 0 -\" or, for opt-out, \"1 1 0 -\" (RFC 9276)");
+				 "nsec3param: must be \"1 0 0 -\" or, for opt-out, \"1 1 0 -\" "
+				 "(RFC 9276)");
 			return ERR_INVALID;
 		}
 		*ret_nsec3 = v;
@@ -155,8 +156,9 @@ static int sync_keys(struct agent *a, const char *zone, json_t *wanted, char *er
 		char have_fp[DNSSEC_PRIVATE_KEY_MAX];
 		if (priv != NULL && key_fingerprint(priv, have_fp, sizeof(have_fp)) == 0) {
 			json_array_foreach(wanted, j, wk) {
-				key_fingerprint(json_string_value(json_object_get(wk, "privatekey")),
-						fp, sizeof(fp));
+				key_fingerprint(
+				    json_string_value(json_object_get(wk, "privatekey")), fp,
+				    sizeof(fp));
 				if (strcmp(fp, have_fp) == 0) {
 					keep = present[j] = true;
 					break;
@@ -170,10 +172,11 @@ static int sync_keys(struct agent *a, const char *zone, json_t *wanted, char *er
 	json_array_foreach(wanted, j, wk) {
 		if (r < 0 || present[j])
 			continue;
-		json_t *k = json_pack("{s:O,s:b,s:b,s:O}", "keytype", json_object_get(wk, "keytype"),
-				      "active", !json_is_false(json_object_get(wk, "active")),
-				      "published", !json_is_false(json_object_get(wk, "published")),
-				      "privatekey", json_object_get(wk, "privatekey"));
+		json_t *k =
+		    json_pack("{s:O,s:b,s:b,s:O}", "keytype", json_object_get(wk, "keytype"),
+			      "active", !json_is_false(json_object_get(wk, "active")), "published",
+			      !json_is_false(json_object_get(wk, "published")), "privatekey",
+			      json_object_get(wk, "privatekey"));
 		r = k ? pdns_key_add(a->pdns, zone, k) : -ENOMEM;
 		json_decref(k);
 	}
@@ -188,14 +191,14 @@ static json_t *describe_keys(json_t *list)
 	size_t i, j;
 	json_t *k, *d;
 	json_array_foreach(list, i, k) {
-		json_array_append_new(
-			keys, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}", "keytype",
-					json_object_get(k, "keytype"), "active",
-					json_object_get(k, "active"), "published",
-					json_object_get(k, "published"), "algorithm",
-					json_object_get(k, "algorithm"), "flags",
-					json_object_get(k, "flags"), "dnskey",
-					json_object_get(k, "dnskey"), "ds", json_object_get(k, "ds")));
+		json_array_append_new(keys, json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?,s:O?,s:O?}",
+						      "keytype", json_object_get(k, "keytype"),
+						      "active", json_object_get(k, "active"),
+						      "published", json_object_get(k, "published"),
+						      "algorithm", json_object_get(k, "algorithm"),
+						      "flags", json_object_get(k, "flags"),
+						      "dnskey", json_object_get(k, "dnskey"), "ds",
+						      json_object_get(k, "ds")));
 		if (json_is_true(json_object_get(k, "published")))
 			json_array_append(dnskeys, json_object_get(k, "dnskey"));
 		json_array_foreach(json_object_get(k, "ds"), j, d)
@@ -205,8 +208,7 @@ static json_t *describe_keys(json_t *list)
 			 "dnskey", dnskeys, "ds", ds);
 }
 
-int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret,
-		  char *err)
+int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err)
 {
 	json_t *wanted, *list = NULL;
 	const char *nsec3;

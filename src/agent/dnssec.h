@@ -14,7 +14,6 @@
 
 /* Secure 'zone' as 'body' asks (may be NULL: generate a key if the zone has
  * none, use NSEC). On success *ret is the reply object. */
-int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret,
-		  char *err);
+int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err);
 
 #endif

@@ -92,30 +92,31 @@ static int write_pdns_conf(struct agent *a, char *err)
 
 	buf_init(&c, 1u << 16);
 	path_join(run, sizeof(run), a->conf.data_dir, "run");
-	r = buf_printf(&c,
-		       "# written by yumna-agent at every start; edit the agent's configuration instead\n"
-		       "launch=gsqlite3\n"
-		       "gsqlite3-database=%s\n"
-		       "gsqlite3-dnssec=yes\n"
-		       "local-address=%s\n"
-		       "local-port=%u\n"
-		       "api=yes\n"
-		       "api-key=%s\n"
-		       "webserver=yes\n"
-		       "webserver-address=127.0.0.1\n"
-		       "webserver-port=%u\n"
-		       "webserver-allow-from=127.0.0.1,::1\n"
-		       "webserver-loglevel=none\n"
-		       "security-poll-suffix=\n"
-		       "socket-dir=%s\n"
-		       "guardian=no\n"
-		       "daemon=no\n"
-		       "disable-syslog=yes\n"
-		       "log-timestamp=no\n"
-		       "zone-cache-refresh-interval=0\n"
-		       "default-api-rectify=yes\n",
-		       a->db_path, a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
-		       (unsigned)a->conf.pdns_api_port, run);
+	r = buf_printf(
+	    &c,
+	    "# written by yumna-agent at every start; edit the agent's configuration instead\n"
+	    "launch=gsqlite3\n"
+	    "gsqlite3-database=%s\n"
+	    "gsqlite3-dnssec=yes\n"
+	    "local-address=%s\n"
+	    "local-port=%u\n"
+	    "api=yes\n"
+	    "api-key=%s\n"
+	    "webserver=yes\n"
+	    "webserver-address=127.0.0.1\n"
+	    "webserver-port=%u\n"
+	    "webserver-allow-from=127.0.0.1,::1\n"
+	    "webserver-loglevel=none\n"
+	    "security-poll-suffix=\n"
+	    "socket-dir=%s\n"
+	    "guardian=no\n"
+	    "daemon=no\n"
+	    "disable-syslog=yes\n"
+	    "log-timestamp=no\n"
+	    "zone-cache-refresh-interval=0\n"
+	    "default-api-rectify=yes\n",
+	    a->db_path, a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
+	    (unsigned)a->conf.pdns_api_port, run);
 	if (r == 0 && a->notify_enabled)
 		r = buf_printf(&c, "primary=yes\nalso-notify=%s\nallow-axfr-ips=127.0.0.1,::1,%s\n",
 			       a->conf.also_notify, a->conf.also_notify);
@@ -143,7 +144,8 @@ static int check_notify_list(const char *list, char *err)
 			  *p == ' ' || *p == '[' || *p == ']';
 		if (!ok) {
 			snprintf(err, CONF_ERR_MAX,
-				 "'also-notify' takes IP addresses with optional ports, comma separated");
+				 "'also-notify' takes IP addresses with optional ports, comma "
+				 "separated");
 			return ERR_CONFIG;
 		}
 	}
@@ -159,6 +161,19 @@ static int normalize_soa_names(struct agent *a, char *err)
 	if (r < 0)
 		snprintf(err, CONF_ERR_MAX, "soa-mname/soa-rname: %s", derr.text);
 	return r;
+}
+
+void agent_soa_defaults(const struct agent *a, struct soa_defaults *ret)
+{
+	*ret = (struct soa_defaults){
+		.mname = a->soa_mname,
+		.rname = a->soa_rname,
+		.refresh = (uint32_t)a->conf.soa_refresh,
+		.retry = (uint32_t)a->conf.soa_retry,
+		.expire = (uint32_t)a->conf.soa_expire,
+		.minimum = (uint32_t)a->conf.soa_minimum,
+		.ttl = (uint32_t)a->conf.soa_ttl,
+	};
 }
 
 int init_prepare(struct agent *a, char *err)
@@ -216,9 +231,10 @@ static int spawn_pdns(struct agent *a, pid_t *ret_pid, char *err)
 	extern char **environ;
 
 	if (access(a->conf.pdns_server, X_OK) < 0) {
-		snprintf(err, CONF_ERR_MAX,
-			 "pdns_server not found at '%s' (install pdns-server and pdns-backend-sqlite3)",
-			 a->conf.pdns_server);
+		snprintf(
+		    err, CONF_ERR_MAX,
+		    "pdns_server not found at '%s' (install pdns-server and pdns-backend-sqlite3)",
+		    a->conf.pdns_server);
 		return ERR_UNAVAILABLE;
 	}
 	snprintf(confdir_arg, sizeof(confdir_arg), "--config-dir=%s", a->conf.data_dir);
@@ -281,7 +297,8 @@ int init_powerdns(struct agent *a, char *err)
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			snprintf(err, CONF_ERR_MAX,
-				 "pdns_server exited at start-up (see %s/pdns.log)", a->conf.data_dir);
+				 "pdns_server exited at start-up (see %s/pdns.log)",
+				 a->conf.data_dir);
 			return ERR_UNAVAILABLE;
 		}
 		r = pdns_ping(a->pdns, version, sizeof(version));
@@ -290,7 +307,8 @@ int init_powerdns(struct agent *a, char *err)
 		sleep_ms(50);
 	}
 	if (r < 0)
-		snprintf(err, CONF_ERR_MAX, "pdns_server did not answer within %d s (see %s/pdns.log)",
+		snprintf(err, CONF_ERR_MAX,
+			 "pdns_server did not answer within %d s (see %s/pdns.log)",
 			 START_TIMEOUT_MS / 1000, a->conf.data_dir);
 done:
 	pthread_mutex_lock(&a->state_lock);

@@ -4,6 +4,7 @@
 #define YUMNA_AGENT_INIT_H
 
 #include "agent.h"
+#include "model/model.h"
 
 /* Prepare paths, keys and the database; open a->db and a->pdns. Run once at
  * start-up. Fills 'err' (CONF_ERR_MAX) on failure. */
@@ -12,6 +13,9 @@ int init_prepare(struct agent *a, char *err);
 /* Make sure PowerDNS answers: in managed mode rewrite pdns.conf and start
  * pdns_server if it is not running. Safe to call again (POST initialize). */
 int init_powerdns(struct agent *a, char *err);
+
+/* The SOA fields the agent adds to zones pushed without one. */
+void agent_soa_defaults(const struct agent *a, struct soa_defaults *ret);
 
 /* Reap exited children (pdns_server started by us). */
 void init_reap(void);

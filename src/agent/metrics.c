@@ -20,8 +20,8 @@ void agent_stats_observe(struct agent_stats *s, double seconds)
 static int counter(struct buf *out, const char *name, const char *help, const char *type,
 		   unsigned long long v)
 {
-	return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type, name,
-			  v);
+	return buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name, type,
+			  name, v);
 }
 
 /* PowerDNS counters worth re-exporting: its name, ours, help, type. */
@@ -31,7 +31,8 @@ static const char *const pdns_exported[][4] = {
 	{ "udp-answers", "yumna_pdns_udp_answers_total", "UDP answers sent", "counter" },
 	{ "tcp-answers", "yumna_pdns_tcp_answers_total", "TCP answers sent", "counter" },
 	{ "packetcache-hit", "yumna_pdns_packetcache_hits_total", "packet cache hits", "counter" },
-	{ "packetcache-miss", "yumna_pdns_packetcache_misses_total", "packet cache misses", "counter" },
+	{ "packetcache-miss", "yumna_pdns_packetcache_misses_total", "packet cache misses",
+	  "counter" },
 	{ "servfail-packets", "yumna_pdns_servfail_total", "SERVFAIL answers", "counter" },
 	{ "latency", "yumna_pdns_latency_microseconds", "average answer latency", "gauge" },
 	{ "uptime", "yumna_pdns_uptime_seconds", "PowerDNS uptime", "gauge" },
@@ -92,7 +93,8 @@ int metrics_render(struct agent *a, struct buf *out)
 				  "# TYPE yumna_agent_push_duration_seconds histogram\n");
 	for (unsigned i = 0; r == 0 && i < NBOUNDS; i++)
 		r = buf_printf(out, "yumna_agent_push_duration_seconds_bucket{le=\"%g\"} %llu\n",
-			       bounds[i], (unsigned long long)atomic_load(&s->push_latency_bucket[i]));
+			       bounds[i],
+			       (unsigned long long)atomic_load(&s->push_latency_bucket[i]));
 	if (r == 0)
 		r = buf_printf(out,
 			       "yumna_agent_push_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
@@ -102,14 +104,14 @@ int metrics_render(struct agent *a, struct buf *out)
 			       (double)atomic_load(&s->push_latency_sum_us) / 1e6,
 			       (unsigned long long)atomic_load(&s->push_latency_count));
 	if (r == 0)
-		r = counter(out, "yumna_agent_zones", "zones PowerDNS serves from this node", "gauge",
-			    zones);
+		r = counter(out, "yumna_agent_zones", "zones PowerDNS serves from this node",
+			    "gauge", zones);
 	if (r == 0)
 		r = counter(out, "yumna_agent_records", "records PowerDNS serves from this node",
 			    "gauge", records);
 	if (r == 0)
-		r = counter(out, "yumna_agent_powerdns_up", "1 if PowerDNS answers its API", "gauge",
-			    atomic_load(&a->pdns_up) ? 1 : 0);
+		r = counter(out, "yumna_agent_powerdns_up", "1 if PowerDNS answers its API",
+			    "gauge", atomic_load(&a->pdns_up) ? 1 : 0);
 	if (r == 0)
 		r = render_pdns(a, out);
 	return r;

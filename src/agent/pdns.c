@@ -98,7 +98,8 @@ static int call(struct pdns *p, const char *method, const char *path, json_t *bo
 	if (ret != NULL) {
 		*ret = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
 		if (*ret == NULL) {
-			snprintf(last_error, sizeof(last_error), "powerdns api: invalid JSON answer");
+			snprintf(last_error, sizeof(last_error),
+				 "powerdns api: invalid JSON answer");
 			buf_free(&resp);
 			return ERR_UPSTREAM;
 		}

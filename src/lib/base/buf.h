@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;	/* NUL-terminated after every successful append */
+	char *data; /* NUL-terminated after every successful append */
 	size_t len;
 	size_t alloc;
-	size_t max;	/* appends that would pass this fail with -E2BIG */
+	size_t max; /* appends that would pass this fail with -E2BIG */
 };
 
 /* Start an empty buffer that may grow to 'max' bytes. Allocates nothing. */

@@ -12,8 +12,8 @@ static bool log_syslog;
 static enum log_level log_max = LOG_LVL_INFO;
 
 static const char *const level_names[] = {
-	[LOG_LVL_ERR] = "err",	   [LOG_LVL_WARN] = "warn",   [LOG_LVL_NOTICE] = "notice",
-	[LOG_LVL_INFO] = "info",   [LOG_LVL_DEBUG] = "debug",
+	[LOG_LVL_ERR] = "err",	 [LOG_LVL_WARN] = "warn",   [LOG_LVL_NOTICE] = "notice",
+	[LOG_LVL_INFO] = "info", [LOG_LVL_DEBUG] = "debug",
 };
 
 void log_init(const char *ident, bool use_syslog, enum log_level level)

@@ -6,7 +6,13 @@
 
 #include <stdbool.h>
 
-enum log_level { LOG_LVL_ERR = 3, LOG_LVL_WARN = 4, LOG_LVL_NOTICE = 5, LOG_LVL_INFO = 6, LOG_LVL_DEBUG = 7 };
+enum log_level {
+	LOG_LVL_ERR = 3,
+	LOG_LVL_WARN = 4,
+	LOG_LVL_NOTICE = 5,
+	LOG_LVL_INFO = 6,
+	LOG_LVL_DEBUG = 7
+};
 
 /* Set up logging for program 'ident'. With 'use_syslog' false, lines go to
  * stderr with a timestamp. Messages above 'level' are dropped. */

@@ -18,12 +18,15 @@ static char **str_slot(void *target, const struct conf_item *item)
 }
 
 static int fail(char *err, const char *where, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	int n = snprintf(err, CONF_ERR_MAX, "%s: ", where);
+	/* A 'where' that fills the buffer leaves no room for the message. */
+	if (n < 0 || n >= CONF_ERR_MAX)
+		return ERR_CONFIG;
 	va_start(ap, fmt);
 	vsnprintf(err + n, CONF_ERR_MAX - (size_t)n, fmt, ap);
 	va_end(ap);
@@ -155,7 +158,11 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
+		/* The buffer holds LINE_MAX_LEN characters and the newline; a line
+		 * without its newline is either the last one or too long. */
 		size_t len = strlen(line);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
 		if (len > LINE_MAX_LEN) {
 			snprintf(err, CONF_ERR_MAX, "%s: line too long", where);
 			r = ERR_CONFIG;

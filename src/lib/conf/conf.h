@@ -11,21 +11,21 @@
 #include <stdint.h>
 
 enum conf_type {
-	CONF_STR,	/* char *, owned by the struct, freed by conf_free() */
-	CONF_UINT,	/* uint64_t within [min, max] */
-	CONF_BOOL,	/* int: yes/no, true/false, on/off, 1/0 */
-	CONF_ENUM,	/* char * (owned), one of 'choices' */
+	CONF_STR,  /* char *, owned by the struct, freed by conf_free() */
+	CONF_UINT, /* uint64_t within [min, max] */
+	CONF_BOOL, /* int: yes/no, true/false, on/off, 1/0 */
+	CONF_ENUM, /* char * (owned), one of 'choices' */
 };
 
-#define CONF_REQUIRED 0x1	/* a non-empty value must be given */
-#define CONF_SECRET 0x2		/* never echoed in messages */
+#define CONF_REQUIRED 0x1 /* a non-empty value must be given */
+#define CONF_SECRET 0x2	  /* never echoed in messages */
 
 struct conf_item {
 	const char *key;
 	enum conf_type type;
-	size_t offset;		/* offsetof(struct your_conf, field) */
-	const char *def;	/* default in text form, or NULL for none */
-	uint64_t min, max;	/* CONF_UINT range; CONF_STR: max = max length (0: 4096) */
+	size_t offset;		    /* offsetof(struct your_conf, field) */
+	const char *def;	    /* default in text form, or NULL for none */
+	uint64_t min, max;	    /* CONF_UINT range; CONF_STR: max = max length (0: 4096) */
 	const char *const *choices; /* CONF_ENUM: NULL-terminated */
 	unsigned flags;
 	const char *help;

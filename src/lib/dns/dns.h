@@ -62,12 +62,12 @@ bool dname_is_at_or_below(const char *name, const char *zone);
 
 /* One validated resource record in canonical form. */
 struct rr {
-	char owner[DNAME_TEXT_MAX];	/* normalised absolute owner */
-	uint16_t type;			/* IANA type number */
+	char owner[DNAME_TEXT_MAX]; /* normalised absolute owner */
+	uint16_t type;		    /* IANA type number */
 	uint32_t ttl;
-	char *content;			/* canonical RDATA text, names absolute
+	char *content; /* canonical RDATA text, names absolute
 					 * with trailing dot; owned, rr_clear() frees */
-	uint8_t *wire;			/* RDATA in canonical wire form (names
+	uint8_t *wire; /* RDATA in canonical wire form (names
 					 * lowercased) for duplicate detection; owned */
 	uint16_t wire_len;
 };
@@ -105,8 +105,8 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
  * -EINVAL for an owner that is not normalised, -ENOMEM. Thread-safe. On
  * success the caller owns 'ret' and releases it with rr_clear(); on failure
  * 'ret' holds nothing. */
-int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
-	     const char *origin, struct rr *ret, struct dns_err *err);
+int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
+	     struct rr *ret, struct dns_err *err);
 
 /* Free what 'rr' owns; accepts a zeroed or already cleared rr. */
 void rr_clear(struct rr *rr);
@@ -120,8 +120,8 @@ void dns_thread_cleanup(void);
 /* --- zones ------------------------------------------------------------ */
 
 struct zone_limits {
-	unsigned max_rrset;	/* records in one RRset */
-	unsigned max_records;	/* records in one zone, SOA included */
+	unsigned max_rrset;   /* records in one RRset */
+	unsigned max_records; /* records in one zone, SOA included */
 };
 
 /* A whole zone: its normalised origin and its records. */

@@ -81,9 +81,9 @@ static int label_check(const uint8_t *label, size_t len, bool leftmost, unsigned
 		if (leftmost && (flags & NAME_WILDCARD))
 			return 0;
 		snprintf(why, whylen, "%s",
-			 (flags & NAME_WILDCARD) ?
-				 "'*' is only allowed as the whole leftmost label (RFC 4592)" :
-				 "wildcards ('*') are not allowed here");
+			 (flags & NAME_WILDCARD)
+			     ? "'*' is only allowed as the whole leftmost label (RFC 4592)"
+			     : "wildcards ('*') are not allowed here");
 		return ERR_INVALID;
 	}
 	label_show(label, len, q, sizeof(q));
@@ -113,8 +113,8 @@ static int label_check(const uint8_t *label, size_t len, bool leftmost, unsigned
 		memcpy(text, label, len);
 		text[len] = '\0';
 		if (!alabel_valid(text)) {
-			snprintf(why, whylen, "label '%s' is not a valid IDNA2008 A-label (RFC 5891)",
-				 q);
+			snprintf(why, whylen,
+				 "label '%s' is not a valid IDNA2008 A-label (RFC 5891)", q);
 			return ERR_INVALID;
 		}
 	}
@@ -337,15 +337,16 @@ int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_T
 		 * trailing dot or a real www.example.com.example.com.: refuse
 		 * to guess, and never double the zone name silently. */
 		if (!absolute && zl > 0 && body == zl && strncasecmp(text, origin, zl) == 0) {
-			dns_err_set(err,
-				    "%s has no trailing dot but is the zone name: write '@' or '%s'",
-				    what, origin);
+			dns_err_set(
+			    err, "%s has no trailing dot but is the zone name: write '@' or '%s'",
+			    what, origin);
 			return ERR_INVALID;
 		}
 		if (!absolute && zl > 0 && body > zl && text[body - zl - 1] == '.' &&
 		    strncasecmp(text + body - zl, origin, zl) == 0) {
 			dns_err_set(err,
-				    "%s has no trailing dot but ends with the zone name: write '%.*s' or '%s.'",
+				    "%s has no trailing dot but ends with the zone name: write "
+				    "'%.*s' or '%s.'",
 				    what, (int)(body - zl - 1), text, text);
 			return ERR_INVALID;
 		}

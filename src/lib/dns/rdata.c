@@ -103,11 +103,11 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err)
 
 struct scan_ctx {
 	zs_scanner_t sc;
-	int cs0;	/* Ragel state at the start of a line, after zs_init() */
+	int cs0; /* Ragel state at the start of a line, after zs_init() */
 	int top0;
-	char *line;	/* "<owner> <ttl> IN <type> <rdata>\n" */
+	char *line; /* "<owner> <ttl> IN <type> <rdata>\n" */
 	size_t line_alloc;
-	char *dump;	/* canonical text from libknot */
+	char *dump; /* canonical text from libknot */
 	size_t dump_alloc;
 	/* One knot_rdata_t (2-byte length, data, padding) for the dump. */
 	uint16_t rdbuf[KNOT_RDATA_MAXLEN / 2 + 4];
@@ -348,7 +348,8 @@ static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owir
 			snprintf(short_q, sizeof(short_q), "@");
 		}
 		dns_err_set(err,
-			    "%s: %s '%s' has no trailing dot but ends with the zone name: write '%s' or '%s.'",
+			    "%s: %s '%s' has no trailing dot but ends with the zone name: write "
+			    "'%s' or '%s.'",
 			    what, snames[i].role, q, short_q, q);
 		return ERR_INVALID;
 	}
@@ -396,7 +397,8 @@ static size_t txt_text_strings(const char *text)
 				p += 2;
 				continue;
 			}
-			if (quoted ? *p == '"' : (*p == ' ' || *p == '\t' || *p == '(' || *p == ')'))
+			if (quoted ? *p == '"'
+				   : (*p == ' ' || *p == '\t' || *p == '(' || *p == ')'))
 				break;
 			p++;
 		}
@@ -418,7 +420,7 @@ static size_t txt_wire_strings(const uint8_t *rd, size_t len)
 static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 {
 	static const char *const tags[] = {
-		"issue",    "issuewild",    "iodef",	     "issuemail",
+		"issue",    "issuewild",    "iodef",	    "issuemail",
 		"issuevmc", "contactemail", "contactphone",
 	};
 	static const char *const schemes[] = { "mailto:", "http://", "https://" };
@@ -443,8 +445,8 @@ static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 			tl = 0;
 	if (tl == 0 || tl > 15) {
 		log_sanitize(tag, q, sizeof(q));
-		snprintf(why, whylen, "tag '%s' must be 1 to 15 letters or digits (RFC 8659 section 4.1)",
-			 q);
+		snprintf(why, whylen,
+			 "tag '%s' must be 1 to 15 letters or digits (RFC 8659 section 4.1)", q);
 		return ERR_INVALID;
 	}
 	/* Tags match case-insensitively: store them in lowercase. */
@@ -456,7 +458,8 @@ static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 	if (!known) {
 		log_sanitize(tag, q, sizeof(q));
 		snprintf(why, whylen,
-			 "unknown tag '%s' (issue, issuewild, iodef, issuemail, issuevmc, contactemail, contactphone)",
+			 "unknown tag '%s' (issue, issuewild, iodef, issuemail, issuevmc, "
+			 "contactemail, contactphone)",
 			 q);
 		return ERR_INVALID;
 	}
@@ -469,7 +472,8 @@ static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 			if (vl > sl && strncasecmp(value, schemes[i], sl) == 0)
 				return 0;
 		}
-		snprintf(why, whylen, "iodef must be a mailto:, http:// or https:// URL (RFC 8659 section 4.4)");
+		snprintf(why, whylen,
+			 "iodef must be a mailto:, http:// or https:// URL (RFC 8659 section 4.4)");
 		return ERR_INVALID;
 	}
 	return 0;
@@ -527,7 +531,8 @@ static int type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t 
 		/* RFC 6698 section 2.1. */
 		if (rd[0] > 3 || rd[1] > 1 || rd[2] > 2) {
 			snprintf(why, whylen,
-				 "usage %u, selector %u, matching type %u: allowed are usage 0-3, selector 0-1, matching type 0-2",
+				 "usage %u, selector %u, matching type %u: allowed are usage 0-3, "
+				 "selector 0-1, matching type 0-2",
 				 rd[0], rd[1], rd[2]);
 			return ERR_INVALID;
 		}
@@ -537,7 +542,8 @@ static int type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t 
 	case KNOT_RRTYPE_MX:
 		/* RFC 7505: the null MX is "0 ." and nothing else. */
 		if (len == 3 && rd[2] == 0 && (rd[0] != 0 || rd[1] != 0)) {
-			snprintf(why, whylen, "a null MX (target '.') must have preference 0 (RFC 7505)");
+			snprintf(why, whylen,
+				 "a null MX (target '.') must have preference 0 (RFC 7505)");
 			return ERR_INVALID;
 		}
 		return 0;
@@ -598,7 +604,8 @@ static int text_screen(const char *rdata, size_t len, const char *what, struct d
 		}
 		if (c >= 0x80) {
 			dns_err_set(err,
-				    "%s: raw non-ASCII byte in data; write \\DDD escapes in strings and IDNA A-labels (xn--) in names",
+				    "%s: raw non-ASCII byte in data; write \\DDD escapes in "
+				    "strings and IDNA A-labels (xn--) in names",
 				    what);
 			return ERR_INVALID;
 		}
@@ -623,8 +630,8 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	r = grow(&c->line, &c->line_alloc, strlen(owner) + rlen + 64);
 	if (r < 0)
 		return r;
-	line_len = (size_t)snprintf(c->line, c->line_alloc, "%s %u IN %s %s\n", owner, ttl, tname,
-				    rdata);
+	line_len =
+	    (size_t)snprintf(c->line, c->line_alloc, "%s %u IN %s %s\n", owner, ttl, tname, rdata);
 	if (line_len >= c->line_alloc)
 		return -EINVAL;
 	if (scan(c, owire, olen, line_len) != 0) {
@@ -691,7 +698,8 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		dns_err_set(err, "%s: %s", what, why);
 		return ERR_INVALID;
 	}
-	if (type == KNOT_RRTYPE_TXT && txt_wire_strings(ret->wire, len) != txt_text_strings(rdata)) {
+	if (type == KNOT_RRTYPE_TXT &&
+	    txt_wire_strings(ret->wire, len) != txt_text_strings(rdata)) {
 		dns_err_set(err,
 			    "%s: a string is longer than 255 bytes; split it into several quoted "
 			    "strings (RFC 1035 section 3.3)",
@@ -734,8 +742,8 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	return 0;
 }
 
-int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
-	     const char *origin, struct rr *ret, struct dns_err *err)
+int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
+	     struct rr *ret, struct dns_err *err)
 {
 	uint8_t owire[KNOT_DNAME_MAXLEN];
 	const char *tname = rr_type_name(type);
@@ -784,8 +792,9 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
 	 * it only as the first token, possibly after an opening parenthesis. */
 	p = rdata + strspn(rdata, " \t(");
 	if (p[0] == '\\' && p[1] == '#') {
-		dns_err_set(err, "%s: generic data ('\\#') is not accepted; use the %s presentation format",
-			    what, tname);
+		dns_err_set(
+		    err, "%s: generic data ('\\#') is not accepted; use the %s presentation format",
+		    what, tname);
 		return ERR_INVALID;
 	}
 	if (p[0] == '\0') {

@@ -219,8 +219,8 @@ static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 }
 
 /* RRset rules for the records [a, b) of one owner and type. */
-static int rrset_check(const struct zone_data *z, size_t a, size_t b,
-		       const struct zone_limits *lim, struct dns_err *err)
+static int rrset_check(const struct zone_data *z, size_t a, size_t b, const struct zone_limits *lim,
+		       struct dns_err *err)
 {
 	const struct rr *first = &z->rrs[a];
 	const char *t = type_str(first->type);
@@ -244,7 +244,8 @@ static int rrset_check(const struct zone_data *z, size_t a, size_t b,
 		}
 		if (r->ttl != first->ttl) {
 			dns_err_set(err,
-				    "'%s' %s: records of one RRset must share one TTL, not %u and %u (RFC 2181 section 5.2)",
+				    "'%s' %s: records of one RRset must share one TTL, not %u and "
+				    "%u (RFC 2181 section 5.2)",
 				    r->owner, t, first->ttl, r->ttl);
 			return ERR_INVALID;
 		}
@@ -255,9 +256,9 @@ static int rrset_check(const struct zone_data *z, size_t a, size_t b,
 struct owner_info {
 	size_t n, cname, ns, ds, soa, dname, glue, mx;
 	bool null_mx;
-	uint16_t other;	/* one type besides CNAME, for the message */
-	uint16_t not_at_cut;	/* one type other than NS and DS */
-	uint16_t not_glue;	/* one type other than A and AAAA */
+	uint16_t other;	     /* one type besides CNAME, for the message */
+	uint16_t not_at_cut; /* one type other than NS and DS */
+	uint16_t not_glue;   /* one type other than A and AAAA */
 };
 
 static void owner_scan(const struct zone_data *z, size_t a, size_t b, struct owner_info *o)
@@ -320,12 +321,15 @@ static int owner_check(const struct zone_data *z, size_t a, size_t b, const char
 	}
 	owner_scan(z, a, b, o);
 	if (dname != NULL) {
-		dns_err_set(err, "'%s' %s: no data may exist below the DNAME at '%s' (RFC 6672 section 2.4)",
-			    owner, type_str(z->rrs[a].type), dname);
+		dns_err_set(
+		    err,
+		    "'%s' %s: no data may exist below the DNAME at '%s' (RFC 6672 section 2.4)",
+		    owner, type_str(z->rrs[a].type), dname);
 		return ERR_INVALID;
 	}
 	if (cut != NULL && o->not_glue != 0) {
-		dns_err_set(err, "'%s' %s: below the delegation '%s' only glue (A, AAAA) is allowed",
+		dns_err_set(err,
+			    "'%s' %s: below the delegation '%s' only glue (A, AAAA) is allowed",
 			    owner, type_str(o->not_glue), cut);
 		return ERR_INVALID;
 	}
@@ -343,13 +347,15 @@ static int owner_check(const struct zone_data *z, size_t a, size_t b, const char
 			return ERR_INVALID;
 		}
 		if (o->cname > 1) {
-			dns_err_set(err, "'%s' CNAME: only one CNAME per owner (RFC 2181 section 10.1)",
+			dns_err_set(err,
+				    "'%s' CNAME: only one CNAME per owner (RFC 2181 section 10.1)",
 				    owner);
 			return ERR_INVALID;
 		}
 		if (o->n > o->cname) {
 			dns_err_set(err,
-				    "'%s' CNAME: the owner also has %s data; a CNAME must be alone (RFC 1034 section 3.6.2)",
+				    "'%s' CNAME: the owner also has %s data; a CNAME must be alone "
+				    "(RFC 1034 section 3.6.2)",
 				    owner, type_str(o->other));
 			return ERR_INVALID;
 		}
@@ -361,11 +367,15 @@ static int owner_check(const struct zone_data *z, size_t a, size_t b, const char
 	}
 	if (wild && (o->ns > 0 || o->soa > 0 || o->dname > 0)) {
 		dns_err_set(err, "'%s' %s: not allowed at a wildcard owner (RFC 4592 section 4)",
-			    owner, o->ns > 0 ? "NS" : o->dname > 0 ? "DNAME" : "SOA");
+			    owner,
+			    o->ns > 0	   ? "NS"
+			    : o->dname > 0 ? "DNAME"
+					   : "SOA");
 		return ERR_INVALID;
 	}
 	if (o->ds > 0 && apex) {
-		dns_err_set(err, "'%s' DS: not allowed at the zone apex; it belongs in the parent zone",
+		dns_err_set(err,
+			    "'%s' DS: not allowed at the zone apex; it belongs in the parent zone",
 			    owner);
 		return ERR_INVALID;
 	}

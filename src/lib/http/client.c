@@ -28,8 +28,8 @@ struct http_client {
 		struct sockaddr_in6 in6;
 	} addr;
 	socklen_t addr_len;
-	char host[80];		/* for the Host header */
-	char *key_line;		/* "Name: key\r\n" or NULL */
+	char host[80];	/* for the Host header */
+	char *key_line; /* "Name: key\r\n" or NULL */
 	long timeout_ms;
 	pthread_mutex_t lock;
 	int idle[POOL_MAX];
@@ -84,8 +84,8 @@ static int parse_base(struct http_client *c, const char *url)
 	return 0;
 }
 
-int http_client_new(const char *base_url, const char *key_header, const char *key,
-		    long timeout_ms, struct http_client **ret)
+int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
+		    struct http_client **ret)
 {
 	struct http_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -171,10 +171,12 @@ static int connect_new(struct http_client *c)
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(fd, &c->addr.sa, c->addr_len) < 0) {
-		int r = errno == EINPROGRESS ? wait_fd(fd, POLLOUT, c->timeout_ms) : ERR_UNAVAILABLE;
+		int r =
+		    errno == EINPROGRESS ? wait_fd(fd, POLLOUT, c->timeout_ms) : ERR_UNAVAILABLE;
 		int soerr = 0;
 		socklen_t len = sizeof(soerr);
-		if (r == 0 && (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0))
+		if (r == 0 &&
+		    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0))
 			r = ERR_UNAVAILABLE;
 		if (r < 0) {
 			close(fd);

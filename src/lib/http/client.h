@@ -24,8 +24,8 @@ struct http_client;
  * numeric address; https is refused); 'key_header' like "X-API-Key" (NULL:
  * none); 'key' is copied. 'timeout_ms' bounds connecting, sending and each
  * wait for data. */
-int http_client_new(const char *base_url, const char *key_header, const char *key,
-		    long timeout_ms, struct http_client **ret);
+int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
+		    struct http_client **ret);
 
 /* Close the pooled connections and free; accepts NULL. */
 void http_client_free(struct http_client *c);

@@ -33,7 +33,7 @@ struct http_request {
 	void *state;
 	size_t cap;
 	size_t received;
-	int failed;		/* error that ends the request once the body is read */
+	int failed; /* error that ends the request once the body is read */
 	bool stream_stopped;
 	bool replied;
 };
@@ -107,7 +107,8 @@ void http_reply_text(struct http_reply *rep, unsigned status, const char *conten
 static enum MHD_Result send_reply(struct http_request *req, struct http_reply *rep)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		rep->len, rep->body ? rep->body : (char *)"", rep->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	    rep->len, rep->body ? rep->body : (char *)"",
+	    rep->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL) {
 		free(rep->body);
 		return MHD_NO;
@@ -360,7 +361,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (req->failed)
 		return reply_error_now(req, req->failed,
-				       req->failed == ERR_TOO_LARGE ? "request body too large" : NULL);
+				       req->failed == ERR_TOO_LARGE ? "request body too large"
+								    : NULL);
 	if (req->body.data == NULL)
 		buf_append(&req->body, "", 0);
 
@@ -425,13 +427,13 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 	srv->cfg = *cfg;
 
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr.sa,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->connection_limit ? cfg->connection_limit : 256),
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0,
-		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-		no_unescape, NULL, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr.sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 4),
+	    MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)(cfg->connection_limit ? cfg->connection_limit : 256),
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv);
 		return -EADDRINUSE;

@@ -29,7 +29,7 @@ struct http_request;
 
 struct http_reply {
 	unsigned status;
-	char *body;		/* owned; freed by the server */
+	char *body; /* owned; freed by the server */
 	size_t len;
 	const char *content_type; /* static string; NULL means application/json */
 };
@@ -45,11 +45,11 @@ typedef int (*http_stream_fn)(struct http_request *req, const char *data, size_t
 typedef void (*http_cleanup_fn)(void *state);
 
 struct http_route {
-	const char *method;	/* "GET", "POST", ... */
-	const char *pattern;	/* "/api/dns/zones/:zone"; ':' marks a parameter segment */
+	const char *method;  /* "GET", "POST", ... */
+	const char *pattern; /* "/api/dns/zones/:zone"; ':' marks a parameter segment */
 	http_handler_fn handler;
-	size_t max_body;	/* 0: the server's default cap */
-	http_stream_fn stream;	/* optional */
+	size_t max_body;	 /* 0: the server's default cap */
+	http_stream_fn stream;	 /* optional */
 	http_cleanup_fn cleanup; /* optional, for 'stream' state */
 };
 
@@ -57,14 +57,14 @@ struct http_route {
 typedef bool (*http_auth_fn)(struct http_request *req, void *ctx);
 
 struct http_server_config {
-	const char *address;	/* numeric IPv4 or IPv6 */
+	const char *address; /* numeric IPv4 or IPv6 */
 	unsigned port;
 	unsigned threads;
 	unsigned connection_limit;
-	unsigned timeout_s;	/* idle connection timeout */
-	size_t max_body;	/* default body cap */
+	unsigned timeout_s; /* idle connection timeout */
+	size_t max_body;    /* default body cap */
 	http_auth_fn authorize;
-	void *ctx;		/* passed to every callback */
+	void *ctx; /* passed to every callback */
 };
 
 struct http_server;

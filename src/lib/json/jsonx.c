@@ -70,8 +70,8 @@ int jsonx_check_keys(const json_t *obj, const char *const *allowed, const char *
 	return 0;
 }
 
-static int lookup(const json_t *obj, const char *key, bool required, const char *path,
-		  json_t **ret, char *err)
+static int lookup(const json_t *obj, const char *key, bool required, const char *path, json_t **ret,
+		  char *err)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL) {
@@ -148,8 +148,8 @@ int jsonx_get_array(const json_t *obj, const char *key, bool required, const cha
 	return 0;
 }
 
-int jsonx_get_obj(const json_t *obj, const char *key, bool required, const char *path,
-		  json_t **ret, char *err)
+int jsonx_get_obj(const json_t *obj, const char *key, bool required, const char *path, json_t **ret,
+		  char *err)
 {
 	json_t *v;
 	int r = lookup(obj, key, required, path, &v, err);

@@ -43,7 +43,7 @@ int jsonx_get_bool(const json_t *obj, const char *key, bool required, const char
 /* obj[key] must be an array (or object, for _obj); borrowed. */
 int jsonx_get_array(const json_t *obj, const char *key, bool required, const char *path,
 		    json_t **ret, char *err);
-int jsonx_get_obj(const json_t *obj, const char *key, bool required, const char *path,
-		  json_t **ret, char *err);
+int jsonx_get_obj(const json_t *obj, const char *key, bool required, const char *path, json_t **ret,
+		  char *err);
 
 #endif

@@ -14,13 +14,28 @@
 /* Columns of the original panel's dns_zones and dns_records rows that may
  * travel with a push; they carry nothing a node needs. */
 static const char *const zone_keys[] = {
-	"domain", "name", "version", "serial", "id", "userId", "serverId", "createdAt",
-	"cloudflare_zone_id", "dnssec_enabled", "dnssec_ds_record", "dnssec_dnskey",
-	"is_locked", "allowed_ips", "webhook_url", "anycast_enabled", "records", NULL,
+	"domain",
+	"name",
+	"version",
+	"serial",
+	"id",
+	"userId",
+	"serverId",
+	"createdAt",
+	"cloudflare_zone_id",
+	"dnssec_enabled",
+	"dnssec_ds_record",
+	"dnssec_dnskey",
+	"is_locked",
+	"allowed_ips",
+	"webhook_url",
+	"anycast_enabled",
+	"records",
+	NULL,
 };
 static const char *const record_keys[] = {
-	"name", "type", "content", "ttl", "priority", "id", "zoneId", "createdAt",
-	"is_locked", "status", NULL,
+	"name",	  "type",      "content",   "ttl",    "priority", "id",
+	"zoneId", "createdAt", "is_locked", "status", NULL,
 };
 static const char *const payload_keys[] = { "zone", "records", NULL };
 
@@ -79,8 +94,8 @@ too_long:
 	return ERR_INVALID;
 }
 
-static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p,
-			struct rr *ret, char *rdata, size_t rdata_len, char *err)
+static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p, struct rr *ret,
+			char *rdata, size_t rdata_len, char *err)
 {
 	char path[48], owner[DNAME_TEXT_MAX];
 	const char *name, *type_text, *content, *status;
@@ -107,8 +122,8 @@ static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p
 	if (r == 0) {
 		r = jsonx_get_str(rec, "status", false, path, &status, err);
 		if (r == 0 && strcmp(status, "active") != 0) {
-			snprintf(err, MODEL_ERR_MAX,
-				 "%s.status: only active records can be served", path);
+			snprintf(err, MODEL_ERR_MAX, "%s.status: only active records can be served",
+				 path);
 			r = ERR_INVALID;
 		}
 		r = r == -ENOENT ? 0 : r;
@@ -205,7 +220,8 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 	static __thread char rdata[70000];
 	for (size_t i = 0; i < n; i++) {
 		struct rr rr;
-		r = parse_record(json_array_get(records, i), i, ret, &rr, rdata, sizeof(rdata), err);
+		r = parse_record(json_array_get(records, i), i, ret, &rr, rdata, sizeof(rdata),
+				 err);
 		if (r < 0)
 			goto fail;
 		if (rr.type == TYPE_SOA) {

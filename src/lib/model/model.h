@@ -21,13 +21,13 @@
 
 /* The SOA added to a zone whose records hold none. */
 struct soa_defaults {
-	const char *mname;	/* normalised absolute names */
+	const char *mname; /* normalised absolute names */
 	const char *rname;
 	uint32_t refresh, retry, expire, minimum, ttl;
 };
 
 struct zone_push {
-	struct zone_data data;	/* checked by zone_check, SOA included */
+	struct zone_data data; /* checked by zone_check, SOA included */
 	uint64_t version;
 	uint32_t serial;
 };
