@@ -23,6 +23,19 @@
 
 struct backend;
 
+/* Where the backend database is. */
+struct backend_conf {
+	const char *kind; /* "gsqlite3" or "gmysql" */
+	const char *path; /* gsqlite3: the database file */
+	bool sync_full;	  /* gsqlite3: synchronous=FULL, else NORMAL */
+	const char *host; /* gmysql */
+	unsigned port;
+	const char *socket;
+	const char *user;
+	const char *password;
+	const char *dbname;
+};
+
 struct zone_state {
 	bool exists;  /* a domains row exists */
 	bool known;   /* a yumna_zone_state row exists */
@@ -32,9 +45,10 @@ struct zone_state {
 	uint32_t serial;
 };
 
-/* Open the sqlite database at 'path' (created if missing). 'sync_full'
- * selects synchronous=FULL, else NORMAL (WAL either way). */
-int backend_open(const char *path, bool sync_full, struct backend **ret);
+/* Connect to the database 'conf' names (a gsqlite3 file is created if
+ * missing; WAL, synchronous as 'sync_full' says). */
+int backend_open(const struct backend_conf *conf, struct backend **ret);
+/* Accepts NULL. */
 void backend_close(struct backend *b);
 
 /* Create PowerDNS's tables from 'schema_file' (the file the PowerDNS package
@@ -99,5 +113,34 @@ int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records
 /* Whether 'zone' has DNSSEC keys, and its kind ("NATIVE", "MASTER"). */
 int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 		      unsigned kind_len);
+
+/* --- for drivers ------------------------------------------------------ */
+
+struct backend_ops {
+	void (*close)(struct backend *b);
+	int (*schema_ensure)(struct backend *b, const char *schema_file);
+	int (*begin)(struct backend *b);
+	int (*commit)(struct backend *b);
+	void (*rollback)(struct backend *b);
+	int (*zone_state)(struct backend *b, const char *zone, struct zone_state *ret);
+	int (*zone_replace)(struct backend *b, const struct backend_zone *z, const char *kind,
+			    int64_t *ret_domain_id);
+	int (*zone_delete)(struct backend *b, const char *zone, uint64_t version);
+	int (*zone_mark_clean)(struct backend *b, const char *zone);
+	int (*mark_all_clean)(struct backend *b);
+	int (*zone_foreach)(struct backend *b, backend_zone_fn fn, void *ctx);
+	int (*zone_records)(struct backend *b, const char *zone, backend_record_fn fn, void *ctx);
+	int (*counts)(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records);
+	int (*zone_info)(struct backend *b, const char *zone, bool *ret_signed, char *kind,
+			 unsigned kind_len);
+};
+
+/* Every driver's handle starts with this. */
+struct backend {
+	const struct backend_ops *ops;
+};
+
+int backend_sqlite_open(const struct backend_conf *conf, struct backend **ret);
+int backend_mysql_open(const struct backend_conf *conf, struct backend **ret);
 
 #endif

@@ -64,7 +64,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "k.domain_id = d.id AND k.active) FROM domains d WHERE d.name = ?1",
 };
 
-struct backend {
+struct backend_sqlite {
+	struct backend base; /* first member: a driver is a backend */
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 };
@@ -97,7 +98,7 @@ static void pdns_name(const char *name, char out[DNAME_TEXT_MAX])
 	out[n] = '\0';
 }
 
-static sqlite3_stmt *stmt(struct backend *b, enum stmt_id id)
+static sqlite3_stmt *stmt(struct backend_sqlite *b, enum stmt_id id)
 {
 	sqlite3_stmt *s = b->st[id];
 	sqlite3_reset(s);
@@ -105,14 +106,20 @@ static sqlite3_stmt *stmt(struct backend *b, enum stmt_id id)
 	return s;
 }
 
-static int exec(struct backend *b, const char *sql)
+static int exec(struct backend_sqlite *b, const char *sql)
 {
 	return map_err(sqlite3_exec(b->db, sql, NULL, NULL, NULL));
 }
 
-int backend_open(const char *path, bool sync_full, struct backend **ret)
+static const struct backend_ops sqlite_ops;
+static void op_close(struct backend *base);
+static void op_rollback(struct backend *base);
+
+int backend_sqlite_open(const struct backend_conf *conf, struct backend **ret)
 {
-	struct backend *b = calloc(1, sizeof(*b));
+	const char *path = conf->path;
+	bool sync_full = conf->sync_full;
+	struct backend_sqlite *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return -ENOMEM;
 	int rc = sqlite3_open_v2(
@@ -133,15 +140,17 @@ int backend_open(const char *path, bool sync_full, struct backend **ret)
 	if (r == 0)
 		r = exec(b, "PRAGMA cache_size = -512");
 	if (r < 0) {
-		backend_close(b);
+		op_close(&b->base);
 		return r;
 	}
-	*ret = b;
+	b->base.ops = &sqlite_ops;
+	*ret = &b->base;
 	return 0;
 }
 
-void backend_close(struct backend *b)
+static void op_close(struct backend *base)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	if (b == NULL)
 		return;
 	for (unsigned i = 0; i < ST_COUNT; i++)
@@ -166,7 +175,7 @@ static int read_file(const char *path, struct buf *out)
 	return r;
 }
 
-static bool table_exists(struct backend *b, const char *name)
+static bool table_exists(struct backend_sqlite *b, const char *name)
 {
 	sqlite3_stmt *s;
 	bool found = false;
@@ -179,8 +188,9 @@ static bool table_exists(struct backend *b, const char *name)
 	return found;
 }
 
-int backend_schema_ensure(struct backend *b, const char *schema_file)
+static int op_schema_ensure(struct backend *base, const char *schema_file)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	int r = 0;
 
 	if (!table_exists(b, "domains")) {
@@ -208,27 +218,31 @@ int backend_schema_ensure(struct backend *b, const char *schema_file)
 	return r;
 }
 
-int backend_begin(struct backend *b)
+static int op_begin(struct backend *base)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	return exec(b, "BEGIN IMMEDIATE");
 }
 
-int backend_commit(struct backend *b)
+static int op_commit(struct backend *base)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	int r = exec(b, "COMMIT");
 	if (r < 0)
-		backend_rollback(b);
+		op_rollback(&b->base);
 	return r;
 }
 
-void backend_rollback(struct backend *b)
+static void op_rollback(struct backend *base)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	if (!sqlite3_get_autocommit(b->db))
 		sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret)
+static int op_zone_state(struct backend *base, const char *zone, struct zone_state *ret)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	char name[DNAME_TEXT_MAX];
 	sqlite3_stmt *s = stmt(b, ST_STATE);
 
@@ -257,7 +271,7 @@ static int step_done(sqlite3_stmt *s)
 	return r;
 }
 
-static int domain_id(struct backend *b, const char *name, const char *kind, int64_t *ret)
+static int domain_id(struct backend_sqlite *b, const char *name, const char *kind, int64_t *ret)
 {
 	sqlite3_stmt *s = stmt(b, ST_DOMAIN_ID);
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -288,7 +302,7 @@ static bool has_prio(uint16_t type)
 	return type == 15 /* MX */ || type == 33 /* SRV */;
 }
 
-static int insert_rr(struct backend *b, int64_t id, const struct backend_rr *rr)
+static int insert_rr(struct backend_sqlite *b, int64_t id, const struct backend_rr *rr)
 {
 	char name[DNAME_TEXT_MAX];
 	const char *content = rr->content;
@@ -313,7 +327,8 @@ static int insert_rr(struct backend *b, int64_t id, const struct backend_rr *rr)
 	return step_done(s);
 }
 
-static int state_upsert(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
+static int state_upsert(struct backend_sqlite *b, const char *zone, uint64_t version,
+			uint32_t serial)
 {
 	sqlite3_stmt *s = stmt(b, ST_STATE_UPSERT);
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
@@ -323,9 +338,10 @@ static int state_upsert(struct backend *b, const char *zone, uint64_t version, u
 	return step_done(s);
 }
 
-int backend_zone_replace(struct backend *b, const struct backend_zone *z, const char *kind,
-			 int64_t *ret_domain_id)
+static int op_zone_replace(struct backend *base, const struct backend_zone *z, const char *kind,
+			   int64_t *ret_domain_id)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	char name[DNAME_TEXT_MAX];
 	int64_t id = 0;
 
@@ -345,8 +361,9 @@ int backend_zone_replace(struct backend *b, const struct backend_zone *z, const 
 	return r;
 }
 
-int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
+static int op_zone_delete(struct backend *base, const char *zone, uint64_t version)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	char name[DNAME_TEXT_MAX];
 
 	pdns_name(zone, name);
@@ -362,20 +379,23 @@ int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
 	return step_done(s);
 }
 
-int backend_zone_mark_clean(struct backend *b, const char *zone)
+static int op_zone_mark_clean(struct backend *base, const char *zone)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	sqlite3_stmt *s = stmt(b, ST_MARK_CLEAN);
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
 	return step_done(s);
 }
 
-int backend_mark_all_clean(struct backend *b)
+static int op_mark_all_clean(struct backend *base)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	return exec(b, "UPDATE yumna_zone_state SET dirty = 0 WHERE dirty = 1");
 }
 
-int backend_zone_foreach(struct backend *b, backend_zone_fn fn, void *ctx)
+static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	sqlite3_stmt *s = stmt(b, ST_ZONES_LIST);
 	int rc, r = 0;
 
@@ -396,14 +416,15 @@ int backend_zone_foreach(struct backend *b, backend_zone_fn fn, void *ctx)
 	return r;
 }
 
-int backend_zone_records(struct backend *b, const char *zone, backend_record_fn fn, void *ctx)
+static int op_zone_records(struct backend *base, const char *zone, backend_record_fn fn, void *ctx)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	char name[DNAME_TEXT_MAX], owner[DNAME_TEXT_MAX + 1];
 	struct buf content;
 	struct zone_state st;
 	int rc = SQLITE_DONE;
 
-	int r = backend_zone_state(b, zone, &st);
+	int r = op_zone_state(&b->base, zone, &st);
 	if (r < 0)
 		return r;
 	if (!st.exists)
@@ -433,8 +454,9 @@ int backend_zone_records(struct backend *b, const char *zone, backend_record_fn 
 	return r;
 }
 
-int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records)
+static int op_counts(struct backend *base, uint64_t *ret_zones, uint64_t *ret_records)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(b->db,
 				    "SELECT (SELECT count(*) FROM domains), "
@@ -451,9 +473,10 @@ int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records
 	return rc == SQLITE_ROW ? 0 : ERR_BACKEND;
 }
 
-int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
-		      unsigned kind_len)
+static int op_zone_info(struct backend *base, const char *zone, bool *ret_signed, char *kind,
+			unsigned kind_len)
 {
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	char name[DNAME_TEXT_MAX];
 
 	pdns_name(zone, name);
@@ -469,3 +492,20 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 	sqlite3_reset(s);
 	return 0;
 }
+
+static const struct backend_ops sqlite_ops = {
+	.close = op_close,
+	.schema_ensure = op_schema_ensure,
+	.begin = op_begin,
+	.commit = op_commit,
+	.rollback = op_rollback,
+	.zone_state = op_zone_state,
+	.zone_replace = op_zone_replace,
+	.zone_delete = op_zone_delete,
+	.zone_mark_clean = op_zone_mark_clean,
+	.mark_all_clean = op_mark_all_clean,
+	.zone_foreach = op_zone_foreach,
+	.zone_records = op_zone_records,
+	.counts = op_counts,
+	.zone_info = op_zone_info,
+};

@@ -210,7 +210,12 @@ int init_prepare(struct agent *a, char *err)
 	if (r < 0)
 		return r;
 
-	r = backend_open(a->db_path, strcmp(a->conf.sync_mode, "full") == 0, &a->db);
+	struct backend_conf bc = {
+		.kind = "gsqlite3",
+		.path = a->db_path,
+		.sync_full = strcmp(a->conf.sync_mode, "full") == 0,
+	};
+	r = backend_open(&bc, &a->db);
 	if (r == 0)
 		r = backend_schema_ensure(a->db, a->conf.pdns_schema);
 	if (r < 0) {
