@@ -71,6 +71,7 @@ struct agent {
 	char soa_mname[DNAME_TEXT_MAX];
 	char soa_rname[DNAME_TEXT_MAX];
 	bool notify_enabled;
+	char axfr_ips[1100]; /* ",addr,..." of the also-notify hosts */
 
 	char db_path[4096];
 	char api_url[256];
@@ -80,6 +81,7 @@ struct agent {
 	pthread_mutex_t db_lock;
 	struct pdns *pdns;
 
+	atomic_ullong zones; /* zones served, refreshed after every write */
 	atomic_bool pdns_up;
 	char pdns_version[64]; /* under state_lock */
 	char pdns_error[160];  /* under state_lock */

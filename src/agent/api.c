@@ -404,8 +404,9 @@ static void health(struct http_request *req, struct http_reply *rep, void *ctx)
 	else
 		p = json_pack("{s:b,s:s}", "running", 0, "error", error);
 	http_reply_json(rep, up ? 200 : 503,
-			json_pack("{s:s,s:o,s:s}", "status", up ? "healthy" : "unhealthy",
-				  "powerdns", p, "agent_version", YUMNA_VERSION));
+			json_pack("{s:s,s:o,s:I,s:s}", "status", up ? "healthy" : "unhealthy",
+				  "powerdns", p, "zones", (json_int_t)atomic_load(&a->zones),
+				  "agent_version", YUMNA_VERSION));
 }
 
 static void metrics(struct http_request *req, struct http_reply *rep, void *ctx)

@@ -31,8 +31,18 @@ static void mark_down(struct agent *a, const char *why)
 
 int apply_check_pdns(struct agent *a, char *err)
 {
-	if (atomic_load(&a->pdns_up))
+	char version[64];
+
+	/* Ask, rather than trust the last health check: a change PowerDNS
+	 * cannot take at once is refused before anything is written. One
+	 * loopback request costs about 0.1 ms. */
+	if (atomic_load(&a->pdns_up) && pdns_ping(a->pdns, version, sizeof(version)) == 0)
 		return 0;
+	if (atomic_load(&a->pdns_up)) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		mark_down(a, why);
+	}
 	snprintf(err, APPLY_ERR_MAX, "powerdns is not running; nothing was changed");
 	return ERR_UNAVAILABLE;
 }
@@ -60,6 +70,22 @@ static int publish(struct agent *a, const char *zone, char *err)
 		return ERR_UNAVAILABLE;
 	}
 	return backend_zone_mark_clean(a->db, zone);
+}
+
+/* With db_lock held: keep the zone count that /health reports current
+ * without making /health wait for the database. */
+static void count_zones(struct agent *a)
+{
+	uint64_t zones, records;
+	if (backend_counts(a->db, &zones, &records) == 0)
+		atomic_store(&a->zones, zones);
+}
+
+void apply_count_zones(struct agent *a)
+{
+	pthread_mutex_lock(&a->db_lock);
+	count_zones(a);
+	pthread_mutex_unlock(&a->db_lock);
 }
 
 static void notify(struct agent *a, const char *zone)
@@ -140,6 +166,8 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	res->applied = true;
 	res->version = p->version;
 	res->serial = p->serial;
+	if (!st.exists)
+		count_zones(a);
 	r = publish(a, zone, err);
 	if (r == 0)
 		notify(a, zone);
@@ -166,6 +194,18 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 		goto out; /* a newer push already replaced what this delete meant */
 	if (!st.exists && st.deleted && (version == 0 || version <= st.version))
 		goto out; /* already gone */
+	/* PowerDNS's API removes the zone with its keys and metadata and
+	 * clears the key and metadata caches, which a database delete would
+	 * leave behind for a zone created again under the same name. */
+	if (st.exists) {
+		r = pdns_zone_delete(a->pdns, zone);
+		if (r < 0 && r != -ENOENT) {
+			char why[256];
+			pdns_last_error(why, sizeof(why));
+			snprintf(err, APPLY_ERR_MAX, "deleting the zone in powerdns: %s", why);
+			goto out;
+		}
+	}
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_delete(a->db, zone, version ? version : st.version);
@@ -176,6 +216,7 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 		goto out;
 	}
 	*ret_deleted = st.exists;
+	count_zones(a);
 	r = publish(a, zone, err);
 out:
 	pthread_mutex_unlock(&a->db_lock);
@@ -290,6 +331,7 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_ap
 			r = p < 0 ? p : r;
 		}
 	} while (r == 1);
+	count_zones(a);
 	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&to_rectify);
 	return r < 0 ? r : 0;

@@ -44,6 +44,9 @@ int apply_flush_dirty(struct agent *a);
  * entries, pointing into 'p'). */
 void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct backend_zone *ret);
 
+/* Refresh a->zones from the database (takes db_lock). */
+void apply_count_zones(struct agent *a);
+
 /* Fail fast with ERR_UNAVAILABLE while PowerDNS is known to be down. */
 int apply_check_pdns(struct agent *a, char *err);
 

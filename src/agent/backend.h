@@ -116,6 +116,14 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 
 /* --- for drivers ------------------------------------------------------ */
 
+/* The empty non-terminals of 'z': names between the apex and an owner that
+ * hold no records themselves. PowerDNS needs a row for each (type NULL), or
+ * it answers NXDOMAIN where RFC 8020 wants NODATA. 'fn' gets each name
+ * (pointing into 'z') and whether it is authoritative (not below a
+ * delegation). */
+typedef int (*backend_ent_fn)(const char *name, bool auth, void *ctx);
+int backend_zone_ents(const struct backend_zone *z, backend_ent_fn fn, void *ctx);
+
 struct backend_ops {
 	void (*close)(struct backend *b);
 	int (*schema_ensure)(struct backend *b, const char *schema_file);

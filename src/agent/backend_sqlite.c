@@ -20,6 +20,7 @@ enum stmt_id {
 	ST_DOMAIN_KIND,
 	ST_RECORDS_DELETE,
 	ST_RECORD_INSERT,
+	ST_ENT_INSERT,
 	ST_STATE_UPSERT,
 	ST_DOMAIN_DELETE,
 	ST_TOMBSTONE,
@@ -39,6 +40,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DOMAIN_INSERT] = "INSERT INTO domains (name, type) VALUES (?1, ?2)",
 	[ST_DOMAIN_KIND] = "UPDATE domains SET type = ?2 WHERE id = ?1 AND type != ?2",
 	[ST_RECORDS_DELETE] = "DELETE FROM records WHERE domain_id = ?1",
+	[ST_ENT_INSERT] =
+	    "INSERT INTO records (domain_id, name, type, content, ttl, prio, "
+	    "disabled, ordername, auth) VALUES (?1, ?2, NULL, NULL, NULL, NULL, 0, NULL, ?3)",
 	[ST_RECORD_INSERT] =
 	    "INSERT INTO records (domain_id, name, type, content, ttl, prio, "
 	    "disabled, ordername, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, ?7)",
@@ -327,6 +331,24 @@ static int insert_rr(struct backend_sqlite *b, int64_t id, const struct backend_
 	return step_done(s);
 }
 
+struct ent_ctx {
+	struct backend_sqlite *b;
+	int64_t id;
+};
+
+static int insert_ent(const char *name, bool auth, void *ctx)
+{
+	struct ent_ctx *e = ctx;
+	char pname[DNAME_TEXT_MAX];
+
+	pdns_name(name, pname);
+	sqlite3_stmt *s = stmt(e->b, ST_ENT_INSERT);
+	sqlite3_bind_int64(s, 1, e->id);
+	sqlite3_bind_text(s, 2, pname, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, auth ? 1 : 0);
+	return step_done(s);
+}
+
 static int state_upsert(struct backend_sqlite *b, const char *zone, uint64_t version,
 			uint32_t serial)
 {
@@ -354,6 +376,10 @@ static int op_zone_replace(struct backend *base, const struct backend_zone *z, c
 	r = step_done(s);
 	for (size_t i = 0; r == 0 && i < z->n; i++)
 		r = insert_rr(b, id, &z->rrs[i]);
+	if (r == 0) {
+		struct ent_ctx e = { b, id };
+		r = backend_zone_ents(z, insert_ent, &e);
+	}
 	if (r == 0)
 		r = state_upsert(b, z->origin, z->version, z->serial);
 	if (r == 0 && ret_domain_id != NULL)

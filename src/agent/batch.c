@@ -19,6 +19,7 @@
 
 #define MAX_ERRORS 20
 #define PREFIX_MAX 16
+#define ZONES_KEY "{\"zones\":" /* what precedes the array, white space aside */
 
 enum split_state {
 	S_PREFIX,  /* before the array: must be {"zones": */
@@ -43,6 +44,7 @@ struct batch {
 	struct buf names;   /* valid zones' names, NUL-separated ... */
 	uint32_t *name_off; /* ... starting at these offsets */
 	size_t nnames, alloc;
+	bool broken;	/* the framing is wrong: stop reading */
 	int fail;	/* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
 	json_t *errors; /* up to MAX_ERRORS messages */
 	/* reading back */
@@ -230,9 +232,13 @@ static void element_done(struct batch *b)
 	zone_push_clear(&p);
 }
 
-static void framing_error(struct batch *b)
+/* Well-formed JSON of the wrong shape is 422, broken JSON 400. */
+static void framing_error(struct batch *b, int code)
 {
-	add_error(b, ERR_MALFORMED, "body must be {\"zones\": [<zone payload>, ...]}");
+	b->broken = true;
+	add_error(b, code,
+		  code == ERR_INVALID ? "body must be {\"zones\": [<zone payload>, ...]}"
+				      : "invalid JSON around the zones array");
 }
 
 /* Feed one byte outside an element. */
@@ -244,13 +250,13 @@ static void split_outside(struct batch *b, char c)
 	case S_PREFIX:
 		if (c == '[') {
 			b->prefix[b->prefix_len] = '\0';
-			if (strcmp(b->prefix, "{\"zones\":") != 0)
-				return framing_error(b);
+			if (strcmp(b->prefix, ZONES_KEY) != 0)
+				return framing_error(b, ERR_INVALID);
 			b->st = S_FIRST;
-		} else if (b->prefix_len < PREFIX_MAX) {
+		} else if (b->prefix_len < sizeof(ZONES_KEY) - 1 && c == ZONES_KEY[b->prefix_len]) {
 			b->prefix[b->prefix_len++] = c;
 		} else {
-			framing_error(b);
+			framing_error(b, ERR_INVALID); /* another shape: '[', other keys, ... */
 		}
 		return;
 	case S_FIRST:
@@ -263,7 +269,7 @@ static void split_outside(struct batch *b, char c)
 			b->in_str = b->esc = false;
 			b->st = S_ELEMENT;
 		} else {
-			framing_error(b);
+			framing_error(b, ERR_INVALID); /* an element that is not an object */
 		}
 		return;
 	case S_AFTER:
@@ -272,17 +278,18 @@ static void split_outside(struct batch *b, char c)
 		else if (c == ']')
 			b->st = S_SUFFIX;
 		else
-			framing_error(b);
+			framing_error(b, ERR_MALFORMED);
 		return;
 	case S_SUFFIX:
 		if (c == '}')
 			b->st = S_DONE;
 		else
-			framing_error(b);
+			framing_error(b,
+				      c == ',' ? ERR_INVALID : ERR_MALFORMED); /* ',': more keys */
 		return;
 	case S_DONE:
 	case S_ELEMENT:
-		framing_error(b);
+		framing_error(b, ERR_MALFORMED);
 		return;
 	}
 }
@@ -372,8 +379,8 @@ int batch_stream(struct http_request *req, const char *data, size_t len, void *c
 	}
 	struct batch *b = *bp;
 	for (size_t i = 0; i < len;) {
-		if (b->fail != 0 && b->fail != ERR_INVALID)
-			return b->fail; /* framing broken: stop reading */
+		if (b->broken || (b->fail != 0 && b->fail != ERR_INVALID))
+			return b->fail; /* stop reading */
 		if (b->st == S_ELEMENT) {
 			i += split_element(b, data + i, len - i);
 		} else if (data[i] == '{' && (b->st == S_FIRST || b->st == S_NEXT)) {
@@ -423,7 +430,7 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		return;
 	}
 	if (b->fail == 0 && b->st != S_DONE)
-		framing_error(b);
+		framing_error(b, ERR_MALFORMED); /* truncated */
 	if (b->fail == 0)
 		check_duplicates(b);
 	if (b->fail != 0) {

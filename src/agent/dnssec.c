@@ -185,7 +185,7 @@ static int sync_keys(struct agent *a, const char *zone, json_t *wanted, char *er
 	return r < 0 ? upstream_error(r, "importing keys", err) : 0;
 }
 
-static json_t *describe_keys(json_t *list)
+static json_t *describe_keys(const char *zone, json_t *list)
 {
 	json_t *keys = json_array(), *dnskeys = json_array(), *ds = json_array();
 	size_t i, j;
@@ -204,8 +204,8 @@ static json_t *describe_keys(json_t *list)
 		json_array_foreach(json_object_get(k, "ds"), j, d)
 			json_array_append(ds, d);
 	}
-	return json_pack("{s:b,s:b,s:o,s:o,s:o}", "success", 1, "enabled", 1, "keys", keys,
-			 "dnskey", dnskeys, "ds", ds);
+	return json_pack("{s:b,s:b,s:s,s:o,s:o,s:o}", "success", 1, "enabled", 1, "zone", zone,
+			 "keys", keys, "dnskey", dnskeys, "ds", ds);
 }
 
 int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err)
@@ -260,7 +260,7 @@ out:
 	pthread_mutex_unlock(&a->db_lock);
 	if (r < 0)
 		return r;
-	*ret = describe_keys(list);
+	*ret = describe_keys(zone, list);
 	json_decref(list);
 	return *ret ? 0 : -ENOMEM;
 }

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -118,8 +119,8 @@ static int write_pdns_conf(struct agent *a, char *err)
 	    a->db_path, a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
 	    (unsigned)a->conf.pdns_api_port, run);
 	if (r == 0 && a->notify_enabled)
-		r = buf_printf(&c, "primary=yes\nalso-notify=%s\nallow-axfr-ips=127.0.0.1,::1,%s\n",
-			       a->conf.also_notify, a->conf.also_notify);
+		r = buf_printf(&c, "primary=yes\nalso-notify=%s\nallow-axfr-ips=127.0.0.1,::1%s\n",
+			       a->conf.also_notify, a->axfr_ips);
 	if (r == 0 && !a->notify_enabled)
 		r = buf_puts(&c, "allow-axfr-ips=127.0.0.1,::1\n");
 	if (r == 0)
@@ -150,6 +151,51 @@ static int check_notify_list(const char *list, char *err)
 		}
 	}
 	return 0;
+}
+
+/* The addresses of the also-notify list without their ports, as
+ * ",addr,addr" for allow-axfr-ips: the secondaries we notify may transfer. */
+static int secondaries_addresses(const char *list, char *out, size_t len, char *err)
+{
+	char item[80];
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *p = list; *p != '\0';) {
+		p += strspn(p, " ,");
+		size_t n = strcspn(p, ",");
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == 0)
+			break;
+		if (n >= sizeof(item))
+			goto bad;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		p += n;
+		char *addr = item, *colon = strrchr(item, ':');
+		if (item[0] == '[') {
+			char *close = strchr(item, ']');
+			if (close == NULL)
+				goto bad;
+			*close = '\0';
+			addr = item + 1;
+		} else if (colon != NULL && strchr(item, ':') == colon) {
+			*colon = '\0'; /* IPv4 with a port */
+		}
+		unsigned char bin[16];
+		if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1)
+			goto bad;
+		int w = snprintf(out + o, len - o, ",%s", addr);
+		if (w < 0 || (size_t)w >= len - o)
+			goto bad;
+		o += (size_t)w;
+	}
+	return 0;
+bad:
+	snprintf(err, CONF_ERR_MAX,
+		 "'also-notify' takes IP addresses with optional ports, comma separated");
+	return ERR_CONFIG;
 }
 
 static int normalize_soa_names(struct agent *a, char *err)
@@ -183,6 +229,9 @@ int init_prepare(struct agent *a, char *err)
 		return r;
 	a->notify_enabled = a->conf.also_notify != NULL && a->conf.also_notify[0] != '\0';
 	if (a->notify_enabled && (r = check_notify_list(a->conf.also_notify, err)) < 0)
+		return r;
+	if (a->notify_enabled && (r = secondaries_addresses(a->conf.also_notify, a->axfr_ips,
+							    sizeof(a->axfr_ips), err)) < 0)
 		return r;
 	a->limits.max_rrset = (unsigned)a->conf.max_rrset_records;
 	a->limits.max_records = (unsigned)a->conf.max_zone_records;

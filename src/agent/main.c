@@ -154,6 +154,8 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&a.state_lock, NULL);
 
 	r = init_prepare(&a, err);
+	if (r == 0)
+		apply_count_zones(&a);
 	if (r == 0 && init_powerdns(&a, err) < 0)
 		log_err("%s", err); /* keep running: /health says why, initialize retries */
 	if (r < 0)

@@ -139,6 +139,11 @@ static int zone_call(struct pdns *p, const char *method, const char *zone, const
 	return call(p, method, path, body, ret);
 }
 
+int pdns_zone_delete(struct pdns *p, const char *zone)
+{
+	return zone_call(p, "DELETE", zone, "", NULL, NULL);
+}
+
 int pdns_rectify(struct pdns *p, const char *zone)
 {
 	return zone_call(p, "PUT", zone, "/rectify", NULL, NULL);

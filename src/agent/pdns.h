@@ -20,6 +20,9 @@ int pdns_ping(struct pdns *p, char *version, size_t len);
  * and refresh the zone cache entry. "." purges everything. */
 int pdns_flush(struct pdns *p, const char *zone);
 
+/* Delete a zone with everything PowerDNS keeps for it (-ENOENT if none). */
+int pdns_zone_delete(struct pdns *p, const char *zone);
+
 /* Recompute ordername/auth for a signed zone. */
 int pdns_rectify(struct pdns *p, const char *zone);
 

@@ -86,7 +86,8 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
  * and fill 'ret' with its canonical form. 'ttl' must be <= DNS_TTL_MAX.
  * Refuses generic "\#" RDATA, raw control characters (tab included) and raw
  * bytes over 0x7e, comments (';' outside quotes), unbalanced parentheses,
- * RDATA over DNS_RDATA_MAX bytes (ERR_TOO_LARGE), and the per-type rules of
+ * RDATA over DNS_RDATA_MAX bytes, TXT strings over 255 bytes (which
+ * libzscanner would split silently), and the per-type rules of
  * dns-rules.md: A/AAAA forms, DS/SSHFP/TLSA digest lengths and fields, CAA
  * flags (0 or 128), tags (the IANA registry's issue, issuewild, iodef,
  * issuemail, issuevmc, contactemail, contactphone) and iodef URLs, null MX
@@ -96,12 +97,10 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
  *
  * Canonical content is libknot's presentation form on one line: names
  * absolute and lowercase, AAAA per RFC 5952, hex in uppercase, TXT strings
- * quoted with \DDD escapes, CAA tags lowercase. A TXT string longer than
- * 255 bytes is split by libzscanner into 255-byte strings, as Knot DNS
- * does; the content shows the split. 'wire' is the RDATA with names
- * lowercased (RFC 4034 section 6.2).
+ * quoted with \DDD escapes, CAA tags lowercase. 'wire' is the RDATA with
+ * names lowercased (RFC 4034 section 6.2).
  *
- * Errors: ERR_INVALID or ERR_TOO_LARGE for rejected data (message in 'err'),
+ * Errors: ERR_INVALID for rejected data (message in 'err'),
  * -EINVAL for an owner that is not normalised, -ENOMEM. Thread-safe. On
  * success the caller owns 'ret' and releases it with rr_clear(); on failure
  * 'ret' holds nothing. */

@@ -640,7 +640,7 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		log_sanitize(rdata, q, sizeof(q));
 		if (s->error.code == ZS_RDATA_OVERFLOW || s->error.code == ZS_TEXT_OVERFLOW) {
 			dns_err_set(err, "%s: data is longer than 65535 bytes", what);
-			return ERR_TOO_LARGE;
+			return ERR_INVALID;
 		}
 		dns_err_set(err, "%s: invalid data '%s': %s", what, q,
 			    s->error.code != ZS_OK ? zs_strerror(s->error.code) : "no record");
@@ -663,7 +663,7 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	if (len > DNS_RDATA_MAX) {
 		dns_err_set(err, "%s: data is %zu bytes, over the limit of %u", what, len,
 			    DNS_RDATA_MAX);
-		return ERR_TOO_LARGE;
+		return ERR_INVALID;
 	}
 	if (len == 0) {
 		dns_err_set(err, "%s: empty data", what);
@@ -783,7 +783,7 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	if (rlen > DNS_RDATA_TEXT_MAX) {
 		dns_err_set(err, "%s: data text is longer than %u characters", what,
 			    DNS_RDATA_TEXT_MAX);
-		return ERR_TOO_LARGE;
+		return ERR_INVALID;
 	}
 	r = text_screen(rdata, rlen, what, err);
 	if (r < 0)

@@ -389,6 +389,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* Strict parsing (MHD_OPTION_STRICT_FOR_CLIENT) refuses sloppy framing; a
+ * NUL inside a header value is replaced by a space as RFC 9110 section 5.5
+ * allows, so "secret\0x" cannot pass for "secret". */
+
 /* Paths and query arguments are decoded by the routes themselves, exactly
  * once and per segment, so "%2F" cannot split a segment. */
 static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
@@ -433,7 +437,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 	    (unsigned)(cfg->connection_limit ? cfg->connection_limit : 256),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_END);
+	    on_completed, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK,
+	    no_unescape, NULL, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
 		free(srv);
 		return -EADDRINUSE;

@@ -48,15 +48,28 @@ static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, c
 	int r = jsonx_check_keys(zone, zone_keys, "zone", err);
 	if (r < 0)
 		return r;
+	const char *other = NULL;
 	r = jsonx_get_str(zone, "domain", false, "zone", &name, err);
-	if (r == -ENOENT)
+	if (r == 0)
+		r = jsonx_get_str(zone, "name", false, "zone", &other, err);
+	else if (r == -ENOENT)
 		r = jsonx_get_str(zone, "name", true, "zone", &name, err);
+	if (r == -ENOENT)
+		r = 0; /* "domain" without "name" */
 	if (r < 0)
 		return r;
 	r = dname_zone_normalize(name, origin, &derr);
 	if (r < 0) {
 		snprintf(err, MODEL_ERR_MAX, "zone.domain: %s", derr.text);
 		return r;
+	}
+	if (other != NULL) {
+		char again[DNAME_TEXT_MAX];
+		if (dname_zone_normalize(other, again, &derr) < 0 || strcmp(again, origin) != 0) {
+			snprintf(err, MODEL_ERR_MAX,
+				 "zone.name and zone.domain name different zones");
+			return ERR_INVALID;
+		}
 	}
 	r = jsonx_get_uint(zone, "version", true, 1, MODEL_VERSION_MAX, "zone", &ret->version, err);
 	if (r < 0)
