@@ -1,0 +1,442 @@
+/* Unit tests for src/lib/model: the zone push payload of the original panel
+ * turned into validated DNS data, or refused with a message that names the
+ * field. The DNS rules themselves are test_dns.c's business; these tests pin
+ * what the model adds: field names and types, priority, status, the SOA. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "model/model.h"
+
+#define TYPE_A 1
+#define TYPE_NS 2
+#define TYPE_SOA 6
+#define TYPE_MX 15
+#define TYPE_SRV 33
+
+static const struct soa_defaults soa = {
+	.mname = "ns1.example.net.",
+	.rname = "hostmaster.example.net.",
+	.refresh = 10800,
+	.retry = 3600,
+	.expire = 604800,
+	.minimum = 300,
+	.ttl = 7200,
+};
+
+static const struct zone_limits limits = { .max_rrset = 100, .max_records = 1000 };
+
+/* The apex NS every valid zone needs, as the first records. */
+#define NS_RECORDS                                                           \
+	"{\"name\":\"@\",\"type\":\"NS\",\"content\":\"ns1.example.net.\"}," \
+	"{\"name\":\"@\",\"type\":\"NS\",\"content\":\"ns2.example.net.\"}"
+
+#define ZONE "\"zone\":{\"domain\":\"example.com\",\"version\":3,\"serial\":2024010101}"
+
+static json_t *load(const char *text)
+{
+	json_error_t je;
+	json_t *j = json_loads(text, 0, &je);
+
+	if (j == NULL)
+		fail_msg("test payload does not parse: %s: %s", je.text, text);
+	return j;
+}
+
+/* 'text' is accepted; the caller clears *ret. */
+static void push_ok(const char *text, struct zone_push *ret)
+{
+	char err[MODEL_ERR_MAX] = "";
+	json_t *j = load(text);
+	int r = model_push_parse(j, &limits, &soa, ret, err);
+
+	json_decref(j);
+	if (r != 0)
+		fail_msg("refused (%d): %s\npayload: %s", r, err, text);
+}
+
+/* 'text' is refused with 'want_r' and a message containing 'want'
+ * (exactly 'want' if 'exact'); the result holds nothing. */
+static void push_bad_r(const char *text, int want_r, const char *want, bool exact)
+{
+	char err[MODEL_ERR_MAX] = "";
+	struct zone_push p;
+	json_t *j = load(text);
+
+	memset(&p, 0x5a, sizeof(p));
+	int r = model_push_parse(j, &limits, &soa, &p, err);
+	json_decref(j);
+	if (r == 0)
+		zone_push_clear(&p);
+	if (r != want_r)
+		fail_msg("%d (%s), want %d\npayload: %s", r, err, want_r, text);
+	if (exact ? strcmp(err, want) != 0 : strstr(err, want) == NULL)
+		fail_msg("message '%s', want %s'%s'\npayload: %s", err, exact ? "" : "part ", want,
+			 text);
+	assert_null(p.data.rrs);
+	assert_int_equal(p.data.n, 0);
+}
+
+static void push_bad(const char *text, const char *want)
+{
+	push_bad_r(text, ERR_INVALID, want, true);
+}
+
+/* The only record of 'type' at 'owner'; fails if there is not exactly one. */
+static const struct rr *find_rr(const struct zone_push *p, const char *owner, uint16_t type)
+{
+	const struct rr *found = NULL;
+
+	for (size_t i = 0; i < p->data.n; i++) {
+		const struct rr *rr = &p->data.rrs[i];
+		if (rr->type != type || strcmp(rr->owner, owner) != 0)
+			continue;
+		if (found != NULL)
+			fail_msg("more than one type %u at '%s'", type, owner);
+		found = rr;
+	}
+	if (found == NULL)
+		fail_msg("no type %u at '%s'", type, owner);
+	return found;
+}
+
+static unsigned count_type(const struct zone_push *p, uint16_t type)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < p->data.n; i++)
+		n += p->data.rrs[i].type == type;
+	return n;
+}
+
+static void test_valid_push(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	push_ok("{\"zone\":{\"domain\":\"Example.COM\",\"version\":3,\"serial\":2024010101,"
+		"\"id\":7,\"userId\":1,\"dnssec_enabled\":false},"
+		"\"records\":[" NS_RECORDS ","
+		"{\"name\":\"@\",\"type\":\"MX\",\"content\":\"mail.example.com.\",\"priority\":10,"
+		"\"ttl\":300},"
+		"{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\",\"priority\":0,"
+		"\"status\":\"active\",\"id\":12,\"zoneId\":7},"
+		"{\"name\":\"mail\",\"type\":\"a\",\"content\":\"192.0.2.25\",\"ttl\":0}]}",
+		&p);
+	assert_string_equal(p.data.origin, "example.com.");
+	assert_int_equal(p.version, 3);
+	assert_int_equal(p.serial, 2024010101u);
+	/* Five records and the SOA added for them. */
+	assert_int_equal(p.data.n, 6);
+
+	const struct rr *mx = find_rr(&p, "example.com.", TYPE_MX);
+	assert_string_equal(mx->content, "10 mail.example.com.");
+	assert_int_equal(mx->ttl, 300);
+
+	const struct rr *www = find_rr(&p, "www.example.com.", TYPE_A);
+	assert_string_equal(www->content, "192.0.2.1");
+	assert_int_equal(www->ttl, MODEL_DEFAULT_TTL);
+
+	const struct rr *mail = find_rr(&p, "mail.example.com.", TYPE_A);
+	assert_int_equal(mail->ttl, 0);
+	assert_int_equal(count_type(&p, TYPE_NS), 2);
+	zone_push_clear(&p);
+}
+
+/* "name" is the older spelling of "domain". */
+static void test_zone_name_alias(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	push_ok("{\"zone\":{\"name\":\"example.org.\",\"version\":1,\"serial\":0},"
+		"\"records\":[" NS_RECORDS "]}",
+		&p);
+	assert_string_equal(p.data.origin, "example.org.");
+	assert_int_equal(p.version, 1);
+	assert_int_equal(p.serial, 0);
+	zone_push_clear(&p);
+}
+
+static void test_soa_added(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	push_ok("{" ZONE ",\"records\":[" NS_RECORDS "]}", &p);
+	assert_int_equal(p.data.n, 3);
+	const struct rr *s = find_rr(&p, "example.com.", TYPE_SOA);
+	assert_string_equal(
+	    s->content,
+	    "ns1.example.net. hostmaster.example.net. 2024010101 10800 3600 604800 300");
+	assert_int_equal(s->ttl, 7200);
+	zone_push_clear(&p);
+
+	/* The largest serial is carried as is. */
+	push_ok("{\"zone\":{\"domain\":\"example.com\",\"version\":9223372036854775807,"
+		"\"serial\":4294967295},\"records\":[" NS_RECORDS "]}",
+		&p);
+	assert_int_equal(p.version, MODEL_VERSION_MAX);
+	assert_int_equal(p.serial, 4294967295u);
+	s = find_rr(&p, "example.com.", TYPE_SOA);
+	assert_non_null(strstr(s->content, " 4294967295 "));
+	zone_push_clear(&p);
+}
+
+static void test_soa_sent(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	/* A SOA that publishes the zone's serial is kept, not doubled. */
+	push_ok("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"SOA\","
+		"\"content\":\"ns1.example.net. admin.example.com. 2024010101 1 2 3 4\"}]}",
+		&p);
+	assert_int_equal(count_type(&p, TYPE_SOA), 1);
+	const struct rr *s = find_rr(&p, "example.com.", TYPE_SOA);
+	assert_string_equal(s->content, "ns1.example.net. admin.example.com. 2024010101 1 2 3 4");
+	zone_push_clear(&p);
+
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"SOA\","
+		 "\"content\":\"ns1.example.net. admin.example.com. 7 1 2 3 4\"}]}",
+		 "SOA serial 7 differs from zone.serial 2024010101");
+}
+
+static void test_priority(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	/* Without "priority" the content carries it; with it, it is prepended;
+	 * 0 is a priority for MX and SRV. */
+	push_ok(
+	    "{" ZONE ",\"records\":[" NS_RECORDS ","
+	    "{\"name\":\"a\",\"type\":\"MX\",\"content\":\"20 mx2\"},"
+	    "{\"name\":\"b\",\"type\":\"MX\",\"content\":\"mx0.example.net.\",\"priority\":0},"
+	    "{\"name\":\"c\",\"type\":\"MX\",\"content\":\"mx.example.net.\",\"priority\":65535},"
+	    "{\"name\":\"_sip._tcp\",\"type\":\"SRV\",\"content\":\"5 5060 sip.example.net.\","
+	    "\"priority\":10}]}",
+	    &p);
+	assert_string_equal(find_rr(&p, "a.example.com.", TYPE_MX)->content, "20 mx2.example.com.");
+	assert_string_equal(find_rr(&p, "b.example.com.", TYPE_MX)->content, "0 mx0.example.net.");
+	assert_string_equal(find_rr(&p, "c.example.com.", TYPE_MX)->content,
+			    "65535 mx.example.net.");
+	assert_string_equal(find_rr(&p, "_sip._tcp.example.com.", TYPE_SRV)->content,
+			    "10 5 5060 sip.example.net.");
+	zone_push_clear(&p);
+
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"priority\":5}]}",
+		 "records[2].priority: only MX and SRV records have a priority");
+	push_bad("{" ZONE ",\"records\":[{\"name\":\"@\",\"type\":\"NS\","
+		 "\"content\":\"ns1.example.net.\",\"priority\":1}]}",
+		 "records[0].priority: only MX and SRV records have a priority");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"MX\","
+		 "\"content\":\"mx.example.net.\",\"priority\":65536}]}",
+		 "records[2].priority: 65536 is out of range 0..65535");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"MX\","
+		 "\"content\":\"mx.example.net.\",\"priority\":-1}]}",
+		 "records[2].priority: -1 is out of range 0..65535");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"MX\","
+		 "\"content\":\"mx.example.net.\",\"priority\":\"10\"}]}",
+		 "records[2].priority: must be an integer");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"MX\","
+		 "\"content\":\"mx.example.net.\",\"priority\":10.0}]}",
+		 "records[2].priority: must be an integer");
+	/* The priority given twice is not a valid MX. */
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"@\",\"type\":\"MX\","
+		   "\"content\":\"10 mx.example.net.\",\"priority\":10}]}",
+		   ERR_INVALID, "records[2]: ", false);
+}
+
+static void test_unknown_fields(void **state)
+{
+	(void)state;
+	push_bad("{\"zone\":{\"domain\":\"example.com\",\"version\":3,\"serial\":1,\"bogus\":1},"
+		 "\"records\":[" NS_RECORDS "]}",
+		 "zone: unknown field 'bogus'");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"weight\":5}]}",
+		 "records[2]: unknown field 'weight'");
+	push_bad("{" ZONE ",\"records\":[],\"extra\":true}", "body: unknown field 'extra'");
+	/* Key names are client text: quoted safely. */
+	push_bad("{" ZONE ",\"records\":[{\"name\":\"@\",\"type\":\"NS\",\"content\":\"ns1.\","
+		 "\"ty'pe\":1}]}",
+		 "records[0]: unknown field 'ty\\x27pe'");
+}
+
+static void test_ttl_types(void **state)
+{
+	(void)state;
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"ttl\":\"3600\"}]}",
+		 "records[2].ttl: must be an integer");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"ttl\":3600.0}]}",
+		 "records[2].ttl: must be an integer");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"ttl\":null}]}",
+		 "records[2].ttl: must be an integer");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"ttl\":-1}]}",
+		 "records[2].ttl: -1 is out of range 0..2147483647");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"ttl\":2147483648}]}",
+		 "records[2].ttl: 2147483648 is out of range 0..2147483647");
+}
+
+static void test_status(void **state)
+{
+	(void)state;
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"status\":\"disabled\"}]}",
+		 "records[2].status: only active records can be served");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"status\":\"Active\"}]}",
+		 "records[2].status: only active records can be served");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"status\":\"\"}]}",
+		 "records[2].status: only active records can be served");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		 "\"content\":\"192.0.2.1\",\"status\":true}]}",
+		 "records[2].status: must be a string");
+}
+
+static void test_structure(void **state)
+{
+	(void)state;
+	push_bad("[]", "body must be a JSON object");
+	push_bad("{\"records\":[]}", "body: missing field 'zone'");
+	push_bad("{" ZONE "}", "body: missing field 'records'");
+	push_bad("{\"zone\":[],\"records\":[]}", "body.zone: must be an object");
+	push_bad("{" ZONE ",\"records\":{}}", "body.records: must be an array");
+	push_bad("{" ZONE ",\"records\":[" NS_RECORDS ",\"www A 192.0.2.1\"]}",
+		 "records[2]: must be an object");
+	push_bad("{" ZONE ",\"records\":[{\"type\":\"A\",\"content\":\"192.0.2.1\"}]}",
+		 "records[0]: missing field 'name'");
+	push_bad("{" ZONE ",\"records\":[{\"name\":\"www\",\"content\":\"192.0.2.1\"}]}",
+		 "records[0]: missing field 'type'");
+	push_bad("{" ZONE ",\"records\":[{\"name\":\"www\",\"type\":\"A\"}]}",
+		 "records[0]: missing field 'content'");
+	push_bad("{" ZONE ",\"records\":[{\"name\":\"www\",\"type\":1,\"content\":\"x\"}]}",
+		 "records[0].type: must be a string");
+}
+
+static void test_zone_fields(void **state)
+{
+	(void)state;
+	push_bad_r("{\"zone\":{\"version\":1,\"serial\":1},\"records\":[]}", ERR_INVALID,
+		   "zone: missing field '", false);
+	push_bad("{\"zone\":{\"domain\":7,\"version\":1,\"serial\":1},\"records\":[]}",
+		 "zone.domain: must be a string");
+	push_bad("{\"zone\":{\"domain\":\"example.com\",\"serial\":1},\"records\":[]}",
+		 "zone: missing field 'version'");
+	push_bad("{\"zone\":{\"domain\":\"example.com\",\"version\":0,\"serial\":1},"
+		 "\"records\":[]}",
+		 "zone.version: 0 is out of range 1..9223372036854775807");
+	push_bad("{\"zone\":{\"domain\":\"example.com\",\"version\":\"3\",\"serial\":1},"
+		 "\"records\":[]}",
+		 "zone.version: must be an integer");
+	push_bad("{\"zone\":{\"domain\":\"example.com\",\"version\":1},\"records\":[]}",
+		 "zone: missing field 'serial'");
+	push_bad("{\"zone\":{\"domain\":\"example.com\",\"version\":1,\"serial\":4294967296},"
+		 "\"records\":[]}",
+		 "zone.serial: 4294967296 is out of range 0..4294967295");
+	/* The name rules are dns.h's; the model names the field. */
+	push_bad_r("{\"zone\":{\"domain\":\"exa mple.com\",\"version\":1,\"serial\":1},"
+		   "\"records\":[]}",
+		   ERR_INVALID, "zone.domain: ", false);
+}
+
+/* DNS errors come back with the record's path in front. */
+static void test_record_paths(void **state)
+{
+	(void)state;
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"A\","
+		   "\"content\":\"192.0.2.256\"}]}",
+		   ERR_INVALID, "records[2]: ", false);
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"BOGUS\","
+		   "\"content\":\"x\"}]}",
+		   ERR_INVALID, "records[2]: ", false);
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www.example.org.\","
+		   "\"type\":\"A\",\"content\":\"192.0.2.1\"}]}",
+		   ERR_INVALID, "records[2]: ", false);
+}
+
+static void test_record_cap(void **state)
+{
+	static const struct zone_limits tight = { .max_rrset = 100, .max_records = 2 };
+	char err[MODEL_ERR_MAX];
+	struct zone_push p;
+	json_t *j;
+
+	(void)state;
+	/* Counted before any record is parsed. */
+	j = load("{" ZONE ",\"records\":[1,2,3]}");
+	assert_int_equal(model_push_parse(j, &tight, &soa, &p, err), ERR_TOO_LARGE);
+	assert_string_equal(err, "records: 3 records, the limit is 2 per zone");
+	assert_null(p.data.rrs);
+	json_decref(j);
+
+	/* Two records and the SOA added to them pass the cap: refused by the
+	 * zone check, which counts the SOA. */
+	j = load("{" ZONE ",\"records\":[" NS_RECORDS "]}");
+	int r = model_push_parse(j, &tight, &soa, &p, err);
+	json_decref(j);
+	if (r == 0)
+		zone_push_clear(&p);
+	assert_int_equal(r, ERR_TOO_LARGE);
+	assert_non_null(strstr(err, "3 records"));
+	assert_null(p.data.rrs);
+}
+
+/* A zone without NS is not a zone: the whole-zone check runs. */
+static void test_zone_check_runs(void **state)
+{
+	(void)state;
+	push_bad_r("{" ZONE ",\"records\":[{\"name\":\"www\",\"type\":\"A\","
+		   "\"content\":\"192.0.2.1\"}]}",
+		   ERR_INVALID, "NS", false);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	dns_thread_cleanup();
+	return 0;
+}
+
+int main(void)
+{
+	/* One test a line. */
+	/* clang-format off */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_valid_push),
+		cmocka_unit_test(test_zone_name_alias),
+		cmocka_unit_test(test_soa_added),
+		cmocka_unit_test(test_soa_sent),
+		cmocka_unit_test(test_priority),
+		cmocka_unit_test(test_unknown_fields),
+		cmocka_unit_test(test_ttl_types),
+		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_zone_fields),
+		cmocka_unit_test(test_record_paths),
+		cmocka_unit_test(test_record_cap),
+		cmocka_unit_test(test_zone_check_runs),
+	};
+	/* clang-format on */
+
+	return cmocka_run_group_tests(tests, NULL, group_teardown);
+}
