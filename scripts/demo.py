@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import sys
 import time
 
@@ -103,7 +104,7 @@ def example_records():
 
 def start():
     doc = read_cluster()
-    if doc and doc.get("nodes") and all(alive(n) for n in doc["nodes"]):
+    if doc and len(doc.get("nodes", [])) == NODES and all(alive(n) for n in doc["nodes"]):
         log("demo: already running, not starting a second set")
         log()
         show(doc)
@@ -117,6 +118,13 @@ def start():
 
     os.makedirs(DEMO, exist_ok=True)
     nodes = []
+
+    def describe():
+        return {"nodes": [{
+            "id": n.node_id, "name": n.name, "agent_url": n.url, "agent_secret": n.secret,
+            "dns": n.dns, "agent_pid": n.agent_pid, "pdns_pid": n.pdns_pid(),
+        } for n in nodes]}
+
     try:
         for i in range(1, NODES + 1):
             name = "ns%d" % i
@@ -125,17 +133,16 @@ def start():
                         secret=secrets.token_urlsafe(36))
             nodes.append(node)
             node.start()
+            write_cluster(describe())  # so that 'stop' finds whatever runs
             log("demo: %s up: agent %s, dns %s" % (name, node.url, node.dns))
-    except Exception as e:  # leave nothing half-started behind
-        log("demo: start failed: %s" % e)
+    except BaseException as e:  # leave nothing half-started behind
         for node in nodes:
             node.stop()
+        stop(quiet=True)
+        log("demo: start failed: %s" % e)
         return 1
 
-    doc = {"nodes": [{
-        "id": n.node_id, "name": n.name, "agent_url": n.url, "agent_secret": n.secret,
-        "dns": n.dns, "agent_pid": n.agent_pid, "pdns_pid": n.pdns_pid(),
-    } for n in nodes]}
+    doc = describe()
     write_cluster(doc)
 
     version = int(time.time())
@@ -195,6 +202,7 @@ def status():
 
 
 def main(argv):
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `demo.py status | head` ends quietly
     commands = {"start": start, "stop": stop, "status": status}
     if len(argv) != 2 or argv[1] not in commands:
         log("usage: %s start|status|stop" % argv[0])

@@ -3,13 +3,16 @@
 # Idempotent: does nothing when every package is already installed.
 set -eu
 
+# mariadb-server-core (mariadbd, mariadb-install-db) rather than mariadb-server:
+# the gmysql tests start a private server; no system service is installed.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
+mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils
-python3 python3-pytest python3-dnspython python3-requests
+python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 "
 
 missing=""

@@ -154,25 +154,28 @@ def _is_running(pid):
 
 
 def process_is(pid, program, needle=None):
-    """True if 'pid' runs 'program' (basename of argv[0] or of the executable)
-    and, when 'needle' is given, one of its arguments contains 'needle' or
-    its working directory lies under 'needle'."""
+    """True if 'pid' runs 'program' (its comm, or the basename of argv[0] or
+    of the executable) and, when 'needle' is given, one of its arguments
+    contains 'needle' or its working directory is 'needle' or below it."""
     args = _cmdline(pid)
     if not args or not _is_running(pid):
         return False
     names = {os.path.basename(args[0])}
-    try:
-        names.add(os.path.basename(os.readlink("/proc/%d/exe" % pid)))
-    except OSError:
-        pass
+    for link, read in (("exe", lambda p: os.path.basename(os.readlink(p))),
+                       ("comm", lambda p: open(p).read().strip())):
+        try:
+            names.add(read("/proc/%d/%s" % (pid, link)))
+        except OSError:
+            pass
     if program not in names:
         return False
     if needle is None or any(needle in a for a in args[1:]):
         return True
     try:
-        return os.readlink("/proc/%d/cwd" % pid).startswith(needle)
+        cwd = os.readlink("/proc/%d/cwd" % pid)
     except OSError:
         return False
+    return cwd == needle or cwd.startswith(needle.rstrip("/") + "/")
 
 
 def find_processes(program, needle):

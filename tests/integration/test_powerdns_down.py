@@ -84,6 +84,9 @@ def test_initialize_on_a_running_node_changes_nothing(node, zone_name):
 
 def test_agent_restart_keeps_dns_up_and_state(node, zone_name):
     node.push_ok(zone_name, 5, 5, basic_records("192.0.2.5"))
+    gone = "gone-" + zone_name
+    node.push_ok(gone, 3, 3, basic_records())
+    node.delete_zone(gone, version=4)
     pid = node.pdns_pid()
 
     node.stop_agent()
@@ -92,6 +95,8 @@ def test_agent_restart_keeps_dns_up_and_state(node, zone_name):
 
     assert node.pdns_pid() == pid
     assert node.zones()[zone_name]["version"] == 5
+    assert {"zone": gone, "version": 4} in node.get("/api/dns/zones").json()["tombstones"]
+    assert node.push(gone, 4, 4, basic_records()).json()["applied"] is False
     assert node.push(zone_name, 5, 5, basic_records("192.0.2.6")).json()["applied"] is False
     node.push_ok(zone_name, 6, 6, basic_records("192.0.2.6"))
     assert node.dig("www." + zone_name, "A") == ["192.0.2.6"]

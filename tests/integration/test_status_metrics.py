@@ -115,10 +115,11 @@ def test_metrics_are_strict_prometheus_text(busy_node):
     samples, types = parse_metrics(r.text)
     ours = [n for n in samples if n.startswith("yumna_agent_")]
     assert ours, "no yumna_agent_ metric"
-    assert all(n.startswith("yumna_agent_") for n in samples), \
-        [n for n in samples if not n.startswith("yumna_agent_")]
-    assert any("pdns" in n or "powerdns" in n for n in samples), "no PowerDNS counter"
-    for name in ours:
+    assert all(n.startswith("yumna_") for n in samples), \
+        [n for n in samples if not n.startswith("yumna_")]
+    pdns = [n for n in samples if "pdns" in n or "powerdns" in n]
+    assert any("queries" in n for n in pdns), "no PowerDNS query counter"
+    for name in samples:
         assert name in types or re.sub(r"_(bucket|sum|count)$", "", name) in types, \
             "%s has no TYPE" % name
 
@@ -130,11 +131,11 @@ def test_metrics_follow_the_zone_count(busy_node):
     assert float(len(busy_node.zones())) in values, samples.keys()
 
 
-def test_health_of_a_fresh_node_counts_no_zones(node):
-    body = node.get("/health").json()
-
-    assert body["zones"] == 0
+def test_fresh_node_lists_no_zones_and_health_counts_none(node):
     assert node.get("/api/dns/zones").json() == {"zones": [], "tombstones": []}
+    assert node.get("/api/dns/status").json()["statistics"]["zones"] == 0
+
+    assert node.get("/health").json()["zones"] == 0
 
 
 def test_powerdns_config_listens_on_loopback_only(shared_node):

@@ -126,8 +126,12 @@ def test_empty_batch_is_a_no_op(batch_node):
     assert r.json()["zones"] == 0
 
 
-def test_batch_body_must_be_an_object_with_zones(batch_node):
-    for body in ([], {"zone": []}, {"zones": {}}, {"zones": [], "extra": 1}):
-        r = batch_node.post("/api/dns/sync-batch", body)
-        assert r.status_code == 422, (body, r.text)
-        assert "error" in r.json()
+@pytest.mark.parametrize("body", [[], {"zone": []}, {"zones": {}}, {"zones": None},
+                                  {"zones": [], "extra": 1}, {"zones": [5]}],
+                         ids=["list", "no-zones", "zones-object", "zones-null", "unknown-field",
+                              "zone-not-object"])
+def test_batch_body_must_be_an_object_with_zones(batch_node, body):
+    r = batch_node.post("/api/dns/sync-batch", body)
+
+    assert r.status_code == 422, r.text  # well-formed JSON, invalid content
+    assert "error" in r.json()

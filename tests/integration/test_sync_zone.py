@@ -1,6 +1,11 @@
 """Push, update, delete and versioning of single zones (POST /api/dns/sync-zone,
 DELETE /api/dns/zones/:z, GET /api/dns/zones[/:z])."""
 
+import random
+import threading
+
+import requests
+
 from harness import basic_records, rec, zone_payload
 
 
@@ -161,7 +166,8 @@ def test_tombstone_stops_an_older_push_from_resurrecting_a_deleted_zone(shared_n
     assert r.json()["applied"] is False
     assert shared_node.rcode("www." + zone_name, "A") == "REFUSED"
     assert shared_node.zone(zone_name).status_code == 404
-    tombstones = {t["zone"]: t["version"] for t in shared_node.get("/api/dns/zones").json()["tombstones"]}
+    listing = shared_node.get("/api/dns/zones").json()
+    tombstones = {t["zone"]: t["version"] for t in listing["tombstones"]}
     assert tombstones[zone_name] == 5
 
 
@@ -289,3 +295,29 @@ def test_original_panel_fields_are_accepted_and_ignored(shared_node, zone_name):
 
     assert r.status_code == 200, r.text
     assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.12"]
+
+
+def test_concurrent_pushes_end_at_the_highest_version(shared_node, zone_name):
+    versions = list(range(1, 31))
+    random.Random(7).shuffle(versions)
+    results = {}
+
+    def push(v):
+        # Plain requests.post: a requests.Session is not meant to be shared by threads.
+        r = requests.post(shared_node.url + "/api/dns/sync-zone",
+                          json=zone_payload(zone_name, v, v, basic_records("10.0.0.%d" % v)),
+                          headers=shared_node.headers(), timeout=30)
+        results[v] = r
+
+    threads = [threading.Thread(target=push, args=(v,)) for v in versions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert all(r.status_code == 200 for r in results.values()), \
+        [(v, r.status_code, r.text) for v, r in results.items() if r.status_code != 200]
+    assert results[30].json()["applied"] is True
+    assert shared_node.zones()[zone_name]["version"] == 30
+    assert shared_node.dig("www." + zone_name, "A") == ["10.0.0.30"]
+    assert shared_node.dig(zone_name, "SOA")[0].split()[2] == "30"

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "base/log.h"
@@ -107,21 +109,22 @@ too_long:
 	return ERR_INVALID;
 }
 
-static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p, struct rr *ret,
+/* One record object into 'ret'; 'allowed' are the keys it may carry. */
+static int parse_record(const json_t *rec, const char *path, const char *origin,
+			const char *const *allowed, uint64_t default_ttl, struct rr *ret,
 			char *rdata, size_t rdata_len, char *err)
 {
-	char path[48], owner[DNAME_TEXT_MAX];
+	char owner[DNAME_TEXT_MAX];
 	const char *name, *type_text, *content, *status;
-	uint64_t ttl = MODEL_DEFAULT_TTL;
+	uint64_t ttl = default_ttl;
 	uint16_t type;
 	struct dns_err derr;
 
-	snprintf(path, sizeof(path), "records[%zu]", idx);
 	if (!json_is_object(rec)) {
 		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
 		return ERR_INVALID;
 	}
-	int r = jsonx_check_keys(rec, record_keys, path, err);
+	int r = jsonx_check_keys(rec, allowed, path, err);
 	if (r == 0)
 		r = jsonx_get_str(rec, "name", true, path, &name, err);
 	if (r == 0)
@@ -144,7 +147,7 @@ static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p
 	if (r < 0)
 		return r;
 
-	r = dname_owner_normalize(name, p->data.origin, owner, &derr);
+	r = dname_owner_normalize(name, origin, owner, &derr);
 	if (r == 0)
 		r = rr_type_parse(type_text, &type, &derr);
 	if (r < 0) {
@@ -154,7 +157,7 @@ static int parse_record(const json_t *rec, size_t idx, const struct zone_push *p
 	r = record_rdata(rec, type, content, path, rdata, rdata_len, err);
 	if (r < 0)
 		return r;
-	r = rr_parse(owner, type, (uint32_t)ttl, rdata, p->data.origin, ret, &derr);
+	r = rr_parse(owner, type, (uint32_t)ttl, rdata, origin, ret, &derr);
 	if (r < 0)
 		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
 	return r;
@@ -233,8 +236,10 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 	static __thread char rdata[70000];
 	for (size_t i = 0; i < n; i++) {
 		struct rr rr;
-		r = parse_record(json_array_get(records, i), i, ret, &rr, rdata, sizeof(rdata),
-				 err);
+		char path[48];
+		snprintf(path, sizeof(path), "records[%zu]", i);
+		r = parse_record(json_array_get(records, i), path, ret->data.origin, record_keys,
+				 MODEL_DEFAULT_TTL, &rr, rdata, sizeof(rdata), err);
 		if (r < 0)
 			goto fail;
 		if (rr.type == TYPE_SOA) {
@@ -267,4 +272,80 @@ fail:
 void zone_push_clear(struct zone_push *p)
 {
 	zone_data_clear(&p->data);
+}
+
+/* Fields of a record as the panel sends it to the controller. A routing
+ * policy is refused rather than stored and ignored: nothing serves it. */
+static const char *const api_record_keys[] = {
+	"name", "type", "content", "ttl", "priority", "auto_publish", "routing_policy", NULL,
+};
+
+int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
+		       struct model_record *ret, char *err)
+{
+	static __thread char rdata[70000];
+	struct rr rr;
+	bool flag;
+
+	memset(ret, 0, sizeof(*ret));
+	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl, &rr, rdata,
+			     sizeof(rdata), err);
+	if (r < 0)
+		return r;
+	r = jsonx_get_bool(rec, "auto_publish", false, "record", &flag, err);
+	if (r == 0 || r == -ENOENT) {
+		json_t *rp = json_object_get(rec, "routing_policy");
+		r = 0;
+		if (rp != NULL && !json_is_null(rp)) {
+			snprintf(err, MODEL_ERR_MAX,
+				 "record.routing_policy: routing policies are not served; leave it null");
+			r = ERR_INVALID;
+		}
+	}
+	if (r == 0)
+		r = model_record_from_rr(&rr, origin, ret);
+	rr_clear(&rr);
+	if (r == -ENOMEM)
+		snprintf(err, MODEL_ERR_MAX, "out of memory");
+	return r;
+}
+
+int model_record_from_rr(const struct rr *rr, const char *origin, struct model_record *ret)
+{
+	size_t olen = strlen(origin), nlen = strlen(rr->owner);
+	const char *content = rr->content;
+
+	memset(ret, 0, sizeof(*ret));
+	if (nlen == olen)
+		snprintf(ret->name, sizeof(ret->name), "@");
+	else
+		snprintf(ret->name, sizeof(ret->name), "%.*s", (int)(nlen - olen - 1), rr->owner);
+	snprintf(ret->type, sizeof(ret->type), "%s", rr_type_name(rr->type));
+	if (rr->type == TYPE_MX || rr->type == TYPE_SRV) {
+		char *end;
+		ret->priority = (uint32_t)strtoul(content, &end, 10);
+		content = *end == ' ' ? end + 1 : end;
+	}
+	ret->ttl = rr->ttl;
+	ret->content = strdup(content);
+	return ret->content ? 0 : -ENOMEM;
+}
+
+void model_record_clear(struct model_record *r)
+{
+	free(r->content);
+	r->content = NULL;
+}
+
+uint32_t model_serial_next(uint32_t current, time_t now)
+{
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	uint32_t dated = (uint32_t)(tm.tm_year + 1900) * 1000000u + (uint32_t)(tm.tm_mon + 1) * 10000u +
+			 (uint32_t)tm.tm_mday * 100u;
+	uint32_t next = current + 1; /* RFC 1982: wraps, still "greater" */
+	/* Date-based when that moves forward within RFC 1982's half range. */
+	if ((int32_t)(dated - current) > 0)
+		return dated;
+	return next == 0 ? 1 : next;
 }

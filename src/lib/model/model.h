@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -40,5 +41,31 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 		     const struct soa_defaults *soa, struct zone_push *ret, char *err);
 
 void zone_push_clear(struct zone_push *p);
+
+/* A record in the form the controller stores and the panel shows. */
+struct model_record {
+	char name[DNAME_TEXT_MAX];	/* "@", or relative to the zone: "www" */
+	char type[16];
+	char *content;			/* canonical RDATA without MX/SRV priority; owned */
+	uint32_t ttl;
+	uint32_t priority;		/* MX and SRV; 0 otherwise */
+};
+
+/* Validate one record of the panel's API ({"name", "type", "content",
+ * "ttl", "priority", "auto_publish", "routing_policy"}) for zone 'origin'
+ * on its own (whole-zone rules are zone_check's) and return its stored
+ * form. ERR_INVALID with a message in 'err' (MODEL_ERR_MAX). */
+int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
+		       struct model_record *ret, char *err);
+
+/* The stored form of a validated record. */
+int model_record_from_rr(const struct rr *rr, const char *origin, struct model_record *ret);
+
+void model_record_clear(struct model_record *r);
+
+/* The SOA serial after 'current' at time 'now': YYYYMMDD00 when that is
+ * ahead of 'current' in RFC 1982 arithmetic, else current + 1 (never
+ * backwards, whatever the clock says). */
+uint32_t model_serial_next(uint32_t current, time_t now);
 
 #endif
