@@ -27,7 +27,15 @@ struct agent_conf {
 	char *pdns_api_key;	 /* external mode */
 	char *pdns_api_key_file; /* external mode */
 	char *gsqlite3_database; /* external mode */
-	char *sync_mode;	 /* "full" or "normal" */
+	char *backend;		 /* "gsqlite3" or "gmysql" */
+	char *gmysql_host;	 /* NULL: the local server's default socket */
+	uint64_t gmysql_port;
+	char *gmysql_socket;
+	char *gmysql_user;
+	char *gmysql_password;
+	char *gmysql_password_file;
+	char *gmysql_dbname;
+	char *sync_mode; /* "full" or "normal" */
 	char *soa_mname;
 	char *soa_rname;
 	uint64_t soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl;

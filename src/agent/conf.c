@@ -15,6 +15,7 @@
 
 static const char *const modes[] = { "managed", "external", NULL };
 static const char *const sync_modes[] = { "full", "normal", NULL };
+static const char *const backends[] = { "gsqlite3", "gmysql", NULL };
 static const char *const levels[] = { "err", "warn", "notice", "info", "debug", NULL };
 
 #define O(f) offsetof(struct agent_conf, f)
@@ -31,12 +32,20 @@ static const struct conf_item schema[] = {
 	{ "dns-port", CONF_UINT, O(dns_port), "53", 1, 65535, NULL, 0, NULL },
 	{ "pdns-api-port", CONF_UINT, O(pdns_api_port), "8081", 1, 65535, NULL, 0, NULL },
 	{ "pdns-server", CONF_STR, O(pdns_server), YUMNA_PDNS_SERVER, 0, 4096, NULL, 0, NULL },
-	{ "pdns-schema", CONF_STR, O(pdns_schema), YUMNA_PDNS_SQLITE_SCHEMA, 0, 4096, NULL, 0,
-	  NULL },
+	/* Default by backend, set after loading. */
+	{ "pdns-schema", CONF_STR, O(pdns_schema), NULL, 0, 4096, NULL, 0, NULL },
 	{ "pdns-api-url", CONF_STR, O(pdns_api_url), NULL, 0, 200, NULL, 0, NULL },
 	{ "pdns-api-key", CONF_STR, O(pdns_api_key), NULL, 0, 200, NULL, CONF_SECRET, NULL },
 	{ "pdns-api-key-file", CONF_STR, O(pdns_api_key_file), NULL, 0, 4096, NULL, 0, NULL },
 	{ "gsqlite3-database", CONF_STR, O(gsqlite3_database), NULL, 0, 4000, NULL, 0, NULL },
+	{ "backend", CONF_ENUM, O(backend), "gsqlite3", 0, 0, backends, 0, NULL },
+	{ "gmysql-host", CONF_STR, O(gmysql_host), NULL, 0, 255, NULL, 0, NULL },
+	{ "gmysql-port", CONF_UINT, O(gmysql_port), "3306", 1, 65535, NULL, 0, NULL },
+	{ "gmysql-socket", CONF_STR, O(gmysql_socket), NULL, 0, 107, NULL, 0, NULL },
+	{ "gmysql-user", CONF_STR, O(gmysql_user), NULL, 0, 128, NULL, 0, NULL },
+	{ "gmysql-password", CONF_STR, O(gmysql_password), NULL, 0, 1024, NULL, CONF_SECRET, NULL },
+	{ "gmysql-password-file", CONF_STR, O(gmysql_password_file), NULL, 0, 4096, NULL, 0, NULL },
+	{ "gmysql-dbname", CONF_STR, O(gmysql_dbname), NULL, 0, 64, NULL, 0, NULL },
 	{ "sync-mode", CONF_ENUM, O(sync_mode), "full", 0, 0, sync_modes, 0, NULL },
 	{ "soa-mname", CONF_STR, O(soa_mname), "ns1.example.net.", 0, 255, NULL, 0, NULL },
 	{ "soa-rname", CONF_STR, O(soa_rname), "hostmaster.example.net.", 0, 255, NULL, 0, NULL },
@@ -85,6 +94,77 @@ static int read_secret_file(const char *path, char **ret, char *err)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* A value the agent writes into pdns.conf: PowerDNS reads a line, joins
+ * it with the next when it ends in a backslash, cuts a comment at a '#'
+ * after white space and trims the value. */
+static bool pdns_conf_safe(const char *v)
+{
+	size_t n = strlen(v);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
+		    (v[i] == '#' && i > 0 && v[i - 1] == ' '))
+			return false;
+	return n == 0 || (v[0] != ' ' && v[n - 1] != ' ' && v[n - 1] != '\\');
+}
+
+/* The gmysql settings: complete when the backend is gmysql, absent
+ * otherwise, and fit for pdns.conf in managed mode. */
+static int check_gmysql(const char *path, struct agent_conf *c, char *err)
+{
+	const struct {
+		const char *key;
+		char **value;
+	} keys[] = {
+		{ "gmysql-host", &c->gmysql_host },
+		{ "gmysql-socket", &c->gmysql_socket },
+		{ "gmysql-user", &c->gmysql_user },
+		{ "gmysql-password", &c->gmysql_password },
+		{ "gmysql-password-file", &c->gmysql_password_file },
+		{ "gmysql-dbname", &c->gmysql_dbname },
+	};
+	bool gmysql = strcmp(c->backend, "gmysql") == 0;
+
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (!gmysql && *keys[i].value != NULL) {
+			snprintf(err, CONF_ERR_MAX, "%s: '%s' needs 'backend = gmysql'", path,
+				 keys[i].key);
+			return ERR_CONFIG;
+		}
+	}
+	if (!gmysql)
+		return 0;
+	if (c->gmysql_user == NULL || c->gmysql_dbname == NULL) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: backend gmysql needs 'gmysql-user' and 'gmysql-dbname'", path);
+		return ERR_CONFIG;
+	}
+	if (c->gmysql_password != NULL && c->gmysql_password_file != NULL) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: set 'gmysql-password' or 'gmysql-password-file', not both", path);
+		return ERR_CONFIG;
+	}
+	if (c->gmysql_password_file != NULL) {
+		int r = read_secret_file(c->gmysql_password_file, &c->gmysql_password, err);
+		if (r < 0)
+			return r;
+	}
+	if (strcmp(c->mode, "managed") != 0)
+		return 0;
+	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (*keys[i].value != NULL && !pdns_conf_safe(*keys[i].value)) {
+			snprintf(err, CONF_ERR_MAX,
+				 "%s: '%s' cannot go into pdns.conf (control characters, ' #', "
+				 "spaces at either end or a final backslash)",
+				 path,
+				 strcmp(keys[i].key, "gmysql-password-file") == 0
+				     ? "gmysql-password"
+				     : keys[i].key);
+			return ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
 int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 {
 	int r = secret_file_is_private(path);
@@ -123,13 +203,29 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 		if (r < 0)
 			return r;
 	}
+	r = check_gmysql(path, c, err);
+	if (r < 0)
+		return r;
+	bool gsqlite3 = strcmp(c->backend, "gsqlite3") == 0;
 	if (strcmp(c->mode, "external") == 0 &&
-	    (c->pdns_api_url == NULL || c->pdns_api_key == NULL || c->gsqlite3_database == NULL)) {
+	    (c->pdns_api_url == NULL || c->pdns_api_key == NULL ||
+	     (gsqlite3 && c->gsqlite3_database == NULL))) {
 		snprintf(err, CONF_ERR_MAX,
 			 "%s: external mode needs 'pdns-api-url', 'pdns-api-key' (or "
-			 "'pdns-api-key-file') and 'gsqlite3-database'",
+			 "'pdns-api-key-file') and %s",
+			 path, gsqlite3 ? "'gsqlite3-database'" : "the gmysql settings");
+		return ERR_CONFIG;
+	}
+	if (c->gsqlite3_database != NULL && !gsqlite3) {
+		snprintf(err, CONF_ERR_MAX, "%s: 'gsqlite3-database' needs 'backend = gsqlite3'",
 			 path);
 		return ERR_CONFIG;
+	}
+	if (c->pdns_schema == NULL) {
+		c->pdns_schema =
+		    strdup(gsqlite3 ? YUMNA_PDNS_SQLITE_SCHEMA : YUMNA_PDNS_MYSQL_SCHEMA);
+		if (c->pdns_schema == NULL)
+			return -ENOMEM;
 	}
 	if (c->data_dir[0] != '/') {
 		snprintf(err, CONF_ERR_MAX, "%s: 'data-dir' must be an absolute path", path);

@@ -25,6 +25,11 @@ static bool managed(const struct agent *a)
 	return strcmp(a->conf.mode, "managed") == 0;
 }
 
+static bool gmysql(const struct agent *a)
+{
+	return strcmp(a->conf.backend, "gmysql") == 0;
+}
+
 static int path_join(char *out, size_t len, const char *dir, const char *name)
 {
 	return (size_t)snprintf(out, len, "%s/%s", dir, name) < len ? 0 : -ENAMETOOLONG;
@@ -85,6 +90,26 @@ static int load_api_key(struct agent *a, char *err)
 	return r;
 }
 
+/* PowerDNS reads the database the agent writes, DNSSEC data included. */
+static int pdns_conf_backend(const struct agent *a, struct buf *c)
+{
+	const struct agent_conf *k = &a->conf;
+	if (!gmysql(a))
+		return buf_printf(c, "launch=gsqlite3\ngsqlite3-database=%s\ngsqlite3-dnssec=yes\n",
+				  a->db_path);
+	int r = buf_printf(c,
+			   "launch=gmysql\ngmysql-port=%u\ngmysql-user=%s\ngmysql-dbname=%s\n"
+			   "gmysql-dnssec=yes\n",
+			   (unsigned)k->gmysql_port, k->gmysql_user, k->gmysql_dbname);
+	if (r == 0 && k->gmysql_host != NULL)
+		r = buf_printf(c, "gmysql-host=%s\n", k->gmysql_host);
+	if (r == 0 && k->gmysql_socket != NULL)
+		r = buf_printf(c, "gmysql-socket=%s\n", k->gmysql_socket);
+	if (r == 0 && k->gmysql_password != NULL)
+		r = buf_printf(c, "gmysql-password=%s\n", k->gmysql_password);
+	return r;
+}
+
 static int write_pdns_conf(struct agent *a, char *err)
 {
 	char path[4200], run[4200];
@@ -93,31 +118,32 @@ static int write_pdns_conf(struct agent *a, char *err)
 
 	buf_init(&c, 1u << 16);
 	path_join(run, sizeof(run), a->conf.data_dir, "run");
-	r = buf_printf(
+	r = buf_puts(
 	    &c,
-	    "# written by yumna-agent at every start; edit the agent's configuration instead\n"
-	    "launch=gsqlite3\n"
-	    "gsqlite3-database=%s\n"
-	    "gsqlite3-dnssec=yes\n"
-	    "local-address=%s\n"
-	    "local-port=%u\n"
-	    "api=yes\n"
-	    "api-key=%s\n"
-	    "webserver=yes\n"
-	    "webserver-address=127.0.0.1\n"
-	    "webserver-port=%u\n"
-	    "webserver-allow-from=127.0.0.1,::1\n"
-	    "webserver-loglevel=none\n"
-	    "security-poll-suffix=\n"
-	    "socket-dir=%s\n"
-	    "guardian=no\n"
-	    "daemon=no\n"
-	    "disable-syslog=yes\n"
-	    "log-timestamp=no\n"
-	    "zone-cache-refresh-interval=0\n"
-	    "default-api-rectify=yes\n",
-	    a->db_path, a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
-	    (unsigned)a->conf.pdns_api_port, run);
+	    "# written by yumna-agent at every start; edit the agent's configuration instead\n");
+	if (r == 0)
+		r = pdns_conf_backend(a, &c);
+	if (r == 0)
+		r = buf_printf(&c,
+			       "local-address=%s\n"
+			       "local-port=%u\n"
+			       "api=yes\n"
+			       "api-key=%s\n"
+			       "webserver=yes\n"
+			       "webserver-address=127.0.0.1\n"
+			       "webserver-port=%u\n"
+			       "webserver-allow-from=127.0.0.1,::1\n"
+			       "webserver-loglevel=none\n"
+			       "security-poll-suffix=\n"
+			       "socket-dir=%s\n"
+			       "guardian=no\n"
+			       "daemon=no\n"
+			       "disable-syslog=yes\n"
+			       "log-timestamp=no\n"
+			       "zone-cache-refresh-interval=0\n"
+			       "default-api-rectify=yes\n",
+			       a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
+			       (unsigned)a->conf.pdns_api_port, run);
 	if (r == 0 && a->notify_enabled)
 		r = buf_printf(&c, "primary=yes\nalso-notify=%s\nallow-axfr-ips=127.0.0.1,::1%s\n",
 			       a->conf.also_notify, a->axfr_ips);
@@ -244,7 +270,7 @@ int init_prepare(struct agent *a, char *err)
 		r = path_join(run, sizeof(run), a->conf.data_dir, "run");
 		if (r == 0)
 			r = ensure_dir(run, err);
-		if (r == 0)
+		if (r == 0 && !gmysql(a))
 			r = path_join(a->db_path, sizeof(a->db_path), a->conf.data_dir,
 				      "pdns.sqlite3");
 		if (r == 0)
@@ -252,7 +278,8 @@ int init_prepare(struct agent *a, char *err)
 		snprintf(a->api_url, sizeof(a->api_url), "http://127.0.0.1:%u",
 			 (unsigned)a->conf.pdns_api_port);
 	} else {
-		snprintf(a->db_path, sizeof(a->db_path), "%s", a->conf.gsqlite3_database);
+		if (!gmysql(a))
+			snprintf(a->db_path, sizeof(a->db_path), "%s", a->conf.gsqlite3_database);
 		snprintf(a->api_url, sizeof(a->api_url), "%s", a->conf.pdns_api_url);
 		snprintf(a->api_key, sizeof(a->api_key), "%s", a->conf.pdns_api_key);
 	}
@@ -260,15 +287,26 @@ int init_prepare(struct agent *a, char *err)
 		return r;
 
 	struct backend_conf bc = {
-		.kind = "gsqlite3",
+		.kind = a->conf.backend,
 		.path = a->db_path,
 		.sync_full = strcmp(a->conf.sync_mode, "full") == 0,
+		.host = a->conf.gmysql_host,
+		.port = (unsigned)a->conf.gmysql_port,
+		.socket = a->conf.gmysql_socket,
+		.user = a->conf.gmysql_user,
+		.password = a->conf.gmysql_password,
+		.dbname = a->conf.gmysql_dbname,
 	};
 	r = backend_open(&bc, &a->db);
 	if (r == 0)
 		r = backend_schema_ensure(a->db, a->conf.pdns_schema);
 	if (r < 0) {
-		snprintf(err, CONF_ERR_MAX, "database '%.300s': %s", a->db_path, err_str(r));
+		if (gmysql(a))
+			snprintf(err, CONF_ERR_MAX, "gmysql database '%.64s': %s", bc.dbname,
+				 err_str(r));
+		else
+			snprintf(err, CONF_ERR_MAX, "database '%.300s': %s", a->db_path,
+				 err_str(r));
 		return r;
 	}
 	r = pdns_new(a->api_url, a->api_key, &a->pdns);
@@ -285,10 +323,9 @@ static int spawn_pdns(struct agent *a, pid_t *ret_pid, char *err)
 	extern char **environ;
 
 	if (access(a->conf.pdns_server, X_OK) < 0) {
-		snprintf(
-		    err, CONF_ERR_MAX,
-		    "pdns_server not found at '%s' (install pdns-server and pdns-backend-sqlite3)",
-		    a->conf.pdns_server);
+		snprintf(err, CONF_ERR_MAX,
+			 "pdns_server not found at '%s' (install pdns-server and pdns-backend-%s)",
+			 a->conf.pdns_server, gmysql(a) ? "mysql" : "sqlite3");
 		return ERR_UNAVAILABLE;
 	}
 	snprintf(confdir_arg, sizeof(confdir_arg), "--config-dir=%s", a->conf.data_dir);
