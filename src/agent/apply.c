@@ -67,6 +67,7 @@ static int publish(struct agent *a, const char *zone, char *err)
 			 "committed, but powerdns did not take it (%s); it is served once powerdns "
 			 "answers again",
 			 why);
+		atomic_store(&a->dirty, true);
 		return ERR_UNAVAILABLE;
 	}
 	return backend_zone_mark_clean(a->db, zone);
@@ -307,6 +308,7 @@ static int batch_publish(struct agent *a, struct name_list *to_rectify, char *er
 		if (r == ERR_UNAVAILABLE)
 			mark_down(a, why);
 		snprintf(err, APPLY_ERR_MAX, "committed, but powerdns did not take it (%s)", why);
+		atomic_store(&a->dirty, true);
 		return ERR_UNAVAILABLE;
 	}
 	return backend_mark_all_clean(a->db);
@@ -347,11 +349,17 @@ int apply_flush_dirty(struct agent *a)
 	struct name_list l = { 0 };
 	char err[APPLY_ERR_MAX];
 
+	/* Listing every zone is what this costs, so only when a purge failed
+	 * (or at start-up, after a crash may have left one undone). */
+	if (!atomic_exchange(&a->dirty, false))
+		return 0;
 	pthread_mutex_lock(&a->db_lock);
 	int r = backend_zone_foreach(a->db, collect_dirty, &l);
 	for (size_t i = 0; r == 0 && i < l.n; i++)
 		r = publish(a, l.names[i], err);
 	pthread_mutex_unlock(&a->db_lock);
+	if (r < 0)
+		atomic_store(&a->dirty, true);
 	name_list_clear(&l);
 	return r;
 }

@@ -156,6 +156,7 @@ int main(int argc, char **argv)
 	r = init_prepare(&a, err);
 	if (r == 0)
 		apply_count_zones(&a);
+	atomic_store(&a.dirty, true); /* purge anything a crash left unpurged */
 	if (r == 0 && init_powerdns(&a, err) < 0)
 		log_err("%s", err); /* keep running: /health says why, initialize retries */
 	if (r < 0)
