@@ -114,15 +114,20 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 	} else {
 		atomic_fetch_add(&a->stats.pushes_unchanged, 1);
 		snprintf(msg, sizeof(msg),
-			 "version %llu is not newer than applied version %llu; nothing changed",
-			 (unsigned long long)p.version, (unsigned long long)res.version);
+			 "version %llu is not newer than %s version %llu; nothing changed",
+			 (unsigned long long)p.version, res.deleted ? "the delete at" : "applied",
+			 (unsigned long long)res.version);
 	}
-	http_reply_json(rep, 200,
-			json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s}", "success", 1, "applied",
-				  res.applied, "zone", p.data.origin, "version",
-				  (json_int_t)res.version, "serial", (json_int_t)res.serial,
-				  "recordCount", (json_int_t)p.data.n, "domainId",
-				  (json_int_t)res.domain_id, "message", msg));
+	json_t *out =
+	    json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s}", "success", 1, "applied", res.applied,
+		      "zone", p.data.origin, "version", (json_int_t)res.version, "serial",
+		      (json_int_t)res.serial, "recordCount", (json_int_t)p.data.n, "domainId",
+		      (json_int_t)res.domain_id, "message", msg);
+	/* The zone is not served: a delete at 'version' stands. A controller
+	 * that still wants the zone must push a higher version. */
+	if (res.deleted)
+		json_object_set_new(out, "deleted", json_true());
+	http_reply_json(rep, 200, out);
 	zone_push_clear(&p);
 }
 

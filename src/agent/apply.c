@@ -142,6 +142,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		res->version = st.version;
 		res->serial = st.serial;
 		res->domain_id = 0;
+		res->deleted = st.deleted && !st.exists;
 		if (st.dirty)
 			r = publish(a, zone, err);
 		goto out;

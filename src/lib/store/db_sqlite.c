@@ -1,0 +1,344 @@
+/* The SQLite driver: the embedded default store.
+ *
+ * Durability: WAL with synchronous=FULL, so a COMMIT has reached the disk
+ * when sqlite3_step() returns (synchronous=NORMAL would lose the last
+ * transactions on power failure, which breaks the API's durable
+ * acknowledgement). Writers take the lock at BEGIN (BEGIN IMMEDIATE): a
+ * deferred transaction that later needs to write can fail with SQLITE_BUSY
+ * without the busy handler being consulted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/err.h"
+#include "store/db.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+struct lite_db {
+	struct db base;
+	sqlite3 *h;
+};
+
+struct lite_stmt {
+	struct db_stmt base;
+	sqlite3_stmt *stmt;
+};
+
+static const struct db_dialect lite_dialect = {
+	.greatest = "MAX",
+	.upsert_head = "ON CONFLICT(%s) DO UPDATE SET",
+	.upsert_new = "excluded.%s",
+	.for_update = "",
+};
+
+static struct lite_db *lite(struct db *db)
+{
+	return (struct lite_db *)db;
+}
+
+static struct lite_stmt *lstmt(struct db_stmt *s)
+{
+	return (struct lite_stmt *)s;
+}
+
+/* The store code for SQLite result code 'rc' (extended codes are on). */
+static int map_rc(sqlite3 *h, int rc)
+{
+	int sys;
+
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return ERR_CONFLICT;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		/* Every foreign key cascades on delete, so this is an insert
+		 * or update naming a row that does not exist. */
+		return -ENOENT;
+	case SQLITE_CONSTRAINT_NOTNULL:
+	case SQLITE_CONSTRAINT_CHECK:
+		return ERR_INVALID;
+	}
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return ERR_UNAVAILABLE;
+	case SQLITE_FULL:
+		return ERR_NO_SPACE;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_IOERR:
+		sys = h != NULL ? sqlite3_system_errno(h) : 0;
+		if (sys == ENOSPC || sys == EDQUOT)
+			return ERR_NO_SPACE;
+		return ERR_BACKEND;
+	}
+	return ERR_BACKEND;
+}
+
+static int lite_error(struct db *db, int rc)
+{
+	sqlite3 *h = lite(db)->h;
+
+	return db_set_error(db, map_rc(h, rc), h != NULL ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+}
+
+static void lite_close(struct db *db)
+{
+	struct lite_db *l = lite(db);
+
+	/* Statements are finalized by their owner first; close_v2 would
+	 * defer the close otherwise instead of failing. */
+	sqlite3_close_v2(l->h);
+	free(l);
+}
+
+static int lite_exec(struct db *db, const char *sql)
+{
+	int rc = sqlite3_exec(lite(db)->h, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : lite_error(db, rc);
+}
+
+static int lite_prepare(struct db *db, const char *sql, struct db_stmt **ret)
+{
+	struct lite_stmt *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (s == NULL)
+		return db_set_error(db, -ENOMEM, "out of memory");
+	rc = sqlite3_prepare_v3(lite(db)->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt, NULL);
+	if (rc != SQLITE_OK) {
+		free(s);
+		return lite_error(db, rc);
+	}
+	s->base.db = db;
+	*ret = &s->base;
+	return 0;
+}
+
+static void lite_finalize(struct db_stmt *s)
+{
+	sqlite3_finalize(lstmt(s)->stmt);
+	free(s);
+}
+
+static int lite_bind_int64(struct db_stmt *s, unsigned idx, int64_t v)
+{
+	int rc = sqlite3_bind_int64(lstmt(s)->stmt, (int)idx, v);
+
+	return rc == SQLITE_OK ? 0 : lite_error(s->db, rc);
+}
+
+static int lite_bind_text(struct db_stmt *s, unsigned idx, const char *v)
+{
+	int rc;
+
+	if (v == NULL)
+		rc = sqlite3_bind_null(lstmt(s)->stmt, (int)idx);
+	else
+		rc = sqlite3_bind_text(lstmt(s)->stmt, (int)idx, v, -1, SQLITE_TRANSIENT);
+	return rc == SQLITE_OK ? 0 : lite_error(s->db, rc);
+}
+
+static int lite_step(struct db_stmt *s)
+{
+	int rc = sqlite3_step(lstmt(s)->stmt);
+
+	if (rc == SQLITE_ROW)
+		return DB_ROW;
+	if (rc == SQLITE_DONE)
+		return DB_DONE;
+	return lite_error(s->db, rc);
+}
+
+static void lite_reset(struct db_stmt *s)
+{
+	/* Returns the error of the last step again, already reported. */
+	(void)sqlite3_reset(lstmt(s)->stmt);
+}
+
+static bool lite_column_null(struct db_stmt *s, unsigned col)
+{
+	return sqlite3_column_type(lstmt(s)->stmt, (int)col) == SQLITE_NULL;
+}
+
+static int64_t lite_column_int64(struct db_stmt *s, unsigned col)
+{
+	return sqlite3_column_int64(lstmt(s)->stmt, (int)col);
+}
+
+static const char *lite_column_text(struct db_stmt *s, unsigned col)
+{
+	return (const char *)sqlite3_column_text(lstmt(s)->stmt, (int)col);
+}
+
+static int64_t lite_last_insert_id(struct db_stmt *s)
+{
+	return sqlite3_last_insert_rowid(lite(s->db)->h);
+}
+
+static uint64_t lite_changes(struct db_stmt *s)
+{
+	int n = sqlite3_changes(lite(s->db)->h);
+
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+static int lite_begin(struct db *db)
+{
+	return lite_exec(db, "BEGIN IMMEDIATE");
+}
+
+static int lite_commit(struct db *db)
+{
+	return lite_exec(db, "COMMIT");
+}
+
+static int lite_rollback(struct db *db)
+{
+	/* SQLite rolls back by itself after some errors (SQLITE_FULL,
+	 * SQLITE_IOERR, ...); a second ROLLBACK would be an error. */
+	if (sqlite3_get_autocommit(lite(db)->h))
+		return 0;
+	return lite_exec(db, "ROLLBACK");
+}
+
+static const struct db_ops lite_ops = {
+	.close = lite_close,
+	.exec = lite_exec,
+	.prepare = lite_prepare,
+	.finalize = lite_finalize,
+	.bind_int64 = lite_bind_int64,
+	.bind_text = lite_bind_text,
+	.step = lite_step,
+	.reset = lite_reset,
+	.column_null = lite_column_null,
+	.column_int64 = lite_column_int64,
+	.column_text = lite_column_text,
+	.last_insert_id = lite_last_insert_id,
+	.changes = lite_changes,
+	.begin = lite_begin,
+	.commit = lite_commit,
+	.rollback = lite_rollback,
+};
+
+/* Creates the file 0600 when missing, and refuses one that group or others
+ * may read or write: it holds the agents' secrets. SQLite gives the -wal
+ * and -shm files the database file's mode. */
+static int check_file(const char *path, char *err)
+{
+	struct stat sb;
+	int fd, e;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, STORE_ERR_MAX, "cannot open database '%s': %s", path, strerror(e));
+		return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_CONFIG;
+	}
+	if (fstat(fd, &sb) < 0) {
+		e = errno;
+		close(fd);
+		snprintf(err, STORE_ERR_MAX, "cannot stat database '%s': %s", path, strerror(e));
+		return ERR_BACKEND;
+	}
+	close(fd);
+	if (!S_ISREG(sb.st_mode)) {
+		snprintf(err, STORE_ERR_MAX, "database '%s' is not a regular file", path);
+		return ERR_CONFIG;
+	}
+	if ((sb.st_mode & 077) != 0) {
+		snprintf(err, STORE_ERR_MAX,
+			 "database '%s' is accessible by group or others (mode %04o) and holds "
+			 "agent secrets: chmod 600 it",
+			 path, (unsigned)(sb.st_mode & 07777));
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+/* Runs a PRAGMA that answers one row and checks the answer. */
+static int pragma_expect(struct db *db, const char *sql, const char *want, char *err)
+{
+	sqlite3_stmt *s;
+	const char *got;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(lite(db)->h, sql, -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		r = lite_error(db, rc);
+		snprintf(err, STORE_ERR_MAX, "%s: %s", sql, db->err);
+		return r;
+	}
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		r = lite_error(db, rc);
+		snprintf(err, STORE_ERR_MAX, "%s: %s", sql, db->err);
+	} else if (want != NULL) {
+		got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
+		if (got == NULL || strcmp(got, want) != 0) {
+			snprintf(err, STORE_ERR_MAX, "%s: answered '%s', need '%s'", sql,
+				 got != NULL ? got : "", want);
+			r = ERR_BACKEND;
+		}
+	}
+	sqlite3_finalize(s);
+	return r;
+}
+
+int db_sqlite_open(const struct store_conf *conf, struct db **ret, char *err)
+{
+	struct lite_db *l;
+	int rc, r;
+
+	if (conf->path == NULL || conf->path[0] == '\0') {
+		snprintf(err, STORE_ERR_MAX, "sqlite store needs a database path");
+		return ERR_CONFIG;
+	}
+	r = check_file(conf->path, err);
+	if (r < 0)
+		return r;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		snprintf(err, STORE_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	l->base.ops = &lite_ops;
+	l->base.dialect = &lite_dialect;
+	l->base.kind = DB_SQLITE;
+	rc = sqlite3_open_v2(conf->path, &l->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		r = lite_error(&l->base, rc);
+		snprintf(err, STORE_ERR_MAX, "cannot open database '%s': %s", conf->path,
+			 l->base.err);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(l->h, 1);
+	sqlite3_busy_timeout(l->h, BUSY_TIMEOUT_MS);
+	r = pragma_expect(&l->base, "PRAGMA journal_mode=WAL", "wal", err);
+	if (r < 0)
+		goto fail;
+	r = pragma_expect(&l->base, "PRAGMA synchronous=FULL", NULL, err);
+	if (r < 0)
+		goto fail;
+	r = pragma_expect(&l->base, "PRAGMA foreign_keys=ON", NULL, err);
+	if (r < 0)
+		goto fail;
+	/* A build without foreign keys accepts the pragma silently. */
+	r = pragma_expect(&l->base, "PRAGMA foreign_keys", "1", err);
+	if (r < 0)
+		goto fail;
+	*ret = &l->base;
+	return 0;
+fail:
+	sqlite3_close_v2(l->h);
+	free(l);
+	return r;
+}

@@ -1,0 +1,156 @@
+/* The store's SQL (queries.h). Column lists and the shared halves of
+ * statements are macros so that every statement reading a row names its
+ * columns in the order the row readers in store.c expect. */
+#include "store/queries.h"
+
+#define SERVER_COLS                                                                           \
+	"id, name, hostname, ip, agent_port, agent_secret, in_cluster, status, pdns_version," \
+	" last_error, last_seen, created_at"
+#define ZONE_COLS \
+	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, updated_at"
+#define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at"
+#define SYNC_COLS \
+	"server_id, zone_id, desired, applied, attempts, next_attempt_ms, last_error, updated_at"
+#define SYNC_INSERT                                                                             \
+	"INSERT INTO node_zone_state (server_id, zone_id, desired, applied, pending, attempts," \
+	" next_attempt_ms, last_error, updated_at) "
+
+/* The update half of both "want" upserts. desired never goes down (a late
+ * want for an older version changes nothing); a row that becomes pending
+ * gets a fresh updated_at, one already pending keeps its place in the
+ * queue. Every expression reads only the old row: MySQL evaluates the
+ * assignments left to right with the new values, SQLite with the old. */
+#define SYNC_UPSERT                                                               \
+	" {UPSERT:server_id, zone_id}"                                            \
+	" updated_at = CASE WHEN node_zone_state.pending = 1"                     \
+	" OR {NEW:desired} <= node_zone_state.desired"                            \
+	" THEN node_zone_state.updated_at ELSE {NEW:updated_at} END,"             \
+	" pending = CASE WHEN {GREATEST}(node_zone_state.desired, {NEW:desired})" \
+	" > node_zone_state.applied THEN 1 ELSE 0 END,"                           \
+	" desired = {GREATEST}(node_zone_state.desired, {NEW:desired})"
+
+#define SYNC_PENDING_TAIL \
+	" AND next_attempt_ms <= ? ORDER BY updated_at, server_id, zone_id LIMIT ?"
+#define SYNC_SUMMARY_COLS                                                              \
+	"SELECT COUNT(*), COALESCE(SUM(pending), 0),"                                  \
+	" COALESCE(SUM(CASE WHEN pending = 1 AND attempts > 0 THEN 1 ELSE 0 END), 0)," \
+	" COALESCE(MIN(CASE WHEN pending = 1 THEN updated_at END), 0) FROM node_zone_state"
+
+const char *const store_query_sql[Q_COUNT] = {
+	[Q_SERVER_INSERT] = "INSERT INTO servers (name, hostname, ip, agent_port, agent_secret,"
+			    " in_cluster, status, pdns_version, last_error, last_seen, created_at)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_SERVER_UPDATE] = "UPDATE servers SET name = ?, hostname = ?, ip = ?, agent_port = ?,"
+			    " agent_secret = ?, in_cluster = ?, status = ?, pdns_version = ?,"
+			    " last_error = ?, last_seen = ? WHERE id = ?",
+	[Q_SERVER_GET] = "SELECT " SERVER_COLS " FROM servers WHERE id = ?",
+	[Q_SERVER_EXISTS] = "SELECT id FROM servers WHERE id = ?",
+	[Q_SERVER_DELETE_STATE] = "DELETE FROM node_zone_state WHERE server_id = ?",
+	[Q_SERVER_DELETE] = "DELETE FROM servers WHERE id = ?",
+	[Q_SERVER_PAGE] = "SELECT " SERVER_COLS " FROM servers WHERE id > ? ORDER BY id LIMIT ?",
+	[Q_SERVER_PAGE_CLUSTER] = "SELECT " SERVER_COLS " FROM servers"
+				  " WHERE id > ? AND in_cluster = 1 ORDER BY id LIMIT ?",
+
+	/* Locks the tombstone it finds: two controllers must not both revive it. */
+	[Q_ZONE_FIND] = "SELECT id, deleted, version, serial FROM dns_zones WHERE domain = ?"
+			"{FOR_UPDATE}",
+	[Q_ZONE_REVIVE] =
+	    "UPDATE dns_zones SET user_id = ?, server_id = ?, version = ?, serial = ?,"
+	    " deleted = 0, dnssec = ?, created_at = ?, updated_at = ? WHERE id = ?",
+	[Q_ZONE_INSERT] = "INSERT INTO dns_zones (domain, user_id, server_id, version, serial,"
+			  " deleted, dnssec, created_at, updated_at)"
+			  " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)",
+	[Q_ZONE_UPDATE] = "UPDATE dns_zones SET version = ?, serial = ?, deleted = ?, dnssec = ?,"
+			  " user_id = ?, server_id = ?, updated_at = ? WHERE id = ?",
+	[Q_ZONE_GET] = "SELECT " ZONE_COLS " FROM dns_zones WHERE id = ?",
+	[Q_ZONE_GET_NAME] = "SELECT " ZONE_COLS " FROM dns_zones WHERE domain = ?",
+	[Q_ZONE_PAGE] = "SELECT " ZONE_COLS " FROM dns_zones"
+			" WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
+	[Q_ZONE_PAGE_ALL] = "SELECT " ZONE_COLS " FROM dns_zones WHERE id > ? ORDER BY id LIMIT ?",
+	[Q_ZONE_PURGE] = "DELETE FROM dns_zones WHERE id = ? AND deleted = 1",
+	[Q_ZONE_IS_DELETED] = "SELECT deleted FROM dns_zones WHERE id = ?",
+	[Q_ZONE_EXISTS] = "SELECT id FROM dns_zones WHERE id = ?",
+	[Q_PURGED_FIND] = "SELECT version, serial FROM dns_purged_zones WHERE domain = ?",
+	[Q_PURGED_FORGET] = "DELETE FROM dns_purged_zones WHERE domain = ?",
+	/* Written by a purge, with the same condition as Q_ZONE_PURGE. */
+	[Q_PURGED_REMEMBER] = "INSERT INTO dns_purged_zones (domain, version, serial, purged_at)"
+			      " SELECT domain, version, serial, ? FROM dns_zones"
+			      " WHERE id = ? AND deleted = 1 {UPSERT:domain}"
+			      " version = {GREATEST}(dns_purged_zones.version, {NEW:version}),"
+			      " serial = {NEW:serial}, purged_at = {NEW:purged_at}",
+	[Q_ZONE_COUNT] = "SELECT COUNT(*) FROM dns_zones WHERE deleted = 0",
+	[Q_RECORD_COUNT] = "SELECT COUNT(*) FROM dns_records r JOIN dns_zones z ON z.id = r.zone_id"
+			   " WHERE z.deleted = 0",
+
+	[Q_RECORD_INSERT] = "INSERT INTO dns_records (zone_id, name, type, content, ttl, priority,"
+			    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[Q_RECORD_UPDATE] = "UPDATE dns_records SET name = ?, type = ?, content = ?, ttl = ?,"
+			    " priority = ? WHERE id = ?",
+	[Q_RECORD_GET] = "SELECT " RECORD_COLS " FROM dns_records WHERE id = ?",
+	[Q_RECORD_DELETE] = "DELETE FROM dns_records WHERE id = ?",
+	[Q_RECORD_DELETE_ZONE] = "DELETE FROM dns_records WHERE zone_id = ?",
+	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
+			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
+
+	[Q_SYNC_WANT_ALL] = SYNC_INSERT "SELECT id, ?, ?, 0, ?, 0, 0, NULL, ? FROM servers"
+					" WHERE in_cluster = 1" SYNC_UPSERT,
+	[Q_SYNC_WANT_SERVER] = SYNC_INSERT
+	"SELECT ?, id, version, 0, CASE WHEN version > 0 THEN 1 ELSE 0 END, 0, 0, NULL, ?"
+	" FROM dns_zones WHERE id > 0" SYNC_UPSERT,
+	[Q_SYNC_ACK] = "UPDATE node_zone_state SET"
+		       " pending = CASE WHEN desired > {GREATEST}(applied, ?) THEN 1 ELSE 0 END,"
+		       " applied = {GREATEST}(applied, ?), attempts = 0, next_attempt_ms = 0,"
+		       " last_error = NULL, updated_at = ? WHERE server_id = ? AND zone_id = ?",
+	[Q_SYNC_FAIL] = "UPDATE node_zone_state SET last_error = ?, attempts = ?,"
+			" next_attempt_ms = ?, updated_at = ? WHERE server_id = ? AND zone_id = ?",
+	/* applied = what the node reports, even lower; desired catches up
+	 * with the zone; due at once (the node just answered). Same ordering
+	 * rule as SYNC_UPSERT: every expression reads the old row only. */
+	[Q_SYNC_RESET] =
+	    SYNC_INSERT "SELECT ?, id, version, ?, CASE WHEN version > ? THEN 1 ELSE 0"
+			" END, 0, 0, NULL, ? FROM dns_zones WHERE id = ?"
+			" {UPSERT:server_id, zone_id}"
+			" updated_at = CASE WHEN node_zone_state.pending = 1"
+			" OR {GREATEST}(node_zone_state.desired, {NEW:desired})"
+			" <= {NEW:applied}"
+			" THEN node_zone_state.updated_at ELSE {NEW:updated_at} END,"
+			" pending = CASE WHEN {GREATEST}(node_zone_state.desired,"
+			" {NEW:desired}) > {NEW:applied} THEN 1 ELSE 0 END,"
+			" next_attempt_ms = 0, applied = {NEW:applied},"
+			" desired = {GREATEST}(node_zone_state.desired, {NEW:desired})",
+	[Q_SYNC_RESET_SERVER] = "UPDATE node_zone_state SET"
+				" updated_at = CASE WHEN pending = 1 OR desired = 0 THEN updated_at"
+				" ELSE ? END,"
+				" pending = CASE WHEN desired > 0 THEN 1 ELSE 0 END,"
+				" next_attempt_ms = 0, applied = 0 WHERE server_id = ?",
+	[Q_SYNC_NODE_APPLIED] = "SELECT applied FROM node_zone_state"
+				" WHERE server_id = ? AND zone_id = ?",
+	[Q_SYNC_PENDING] = "SELECT " SYNC_COLS " FROM node_zone_state"
+			   " WHERE pending = 1" SYNC_PENDING_TAIL,
+	[Q_SYNC_PENDING_SERVER] = "SELECT " SYNC_COLS " FROM node_zone_state"
+				  " WHERE pending = 1 AND server_id = ?" SYNC_PENDING_TAIL,
+	[Q_SYNC_SUMMARY] = SYNC_SUMMARY_COLS,
+	[Q_SYNC_SUMMARY_SERVER] = SYNC_SUMMARY_COLS " WHERE server_id = ?",
+	[Q_SYNC_LAST_ERROR] = "SELECT last_error FROM node_zone_state WHERE last_error IS NOT NULL"
+			      " ORDER BY updated_at DESC, server_id DESC, zone_id DESC LIMIT 1",
+	[Q_SYNC_LAST_ERROR_SERVER] = "SELECT last_error FROM node_zone_state"
+				     " WHERE server_id = ? AND last_error IS NOT NULL"
+				     " ORDER BY updated_at DESC, zone_id DESC LIMIT 1",
+	[Q_SYNC_NOT_ACKED] = "SELECT COUNT(*) FROM servers s LEFT JOIN node_zone_state n"
+			     " ON n.server_id = s.id AND n.zone_id = ?"
+			     " WHERE s.in_cluster = 1 AND (n.applied IS NULL OR n.applied < ?)",
+
+	[Q_TOKEN_INSERT] = "INSERT INTO api_tokens (name, hash, role, created_at, revoked)"
+			   " VALUES (?, ?, ?, ?, 0)",
+	[Q_TOKEN_FIND] = "SELECT id, role FROM api_tokens WHERE hash = ? AND revoked = 0",
+	[Q_TOKEN_REVOKE] = "UPDATE api_tokens SET"
+			   " revoked_at = CASE WHEN revoked = 1 THEN revoked_at ELSE ? END,"
+			   " revoked = 1 WHERE id = ?",
+	[Q_TOKEN_PAGE] = "SELECT id, name, role, created_at, revoked FROM api_tokens"
+			 " WHERE id > ? ORDER BY id LIMIT ?",
+
+	[Q_VERSION_INSERT] = "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"
+			     " actor, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	[Q_AUDIT_INSERT] = "INSERT INTO audit_log (created_at, actor, action, zone_id, detail)"
+			   " VALUES (?, ?, ?, ?, ?)",
+};

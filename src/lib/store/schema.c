@@ -1,0 +1,371 @@
+/* The store's schema as numbered migrations, applied in order at open.
+ *
+ * Each migration has one text per dialect (column types, AUTO_INCREMENT,
+ * inline keys and table options differ too much to generate well) and runs
+ * in its own transaction together with its schema_migrations row. SQLite
+ * DDL is transactional; MySQL commits implicitly around DDL, so the MySQL
+ * texts use CREATE TABLE IF NOT EXISTS with every index inline, and a
+ * migration interrupted half-way simply runs again. Never edit a
+ * migration that has shipped: add the next number.
+ *
+ * The SQLite texts carry CHECK constraints for the lengths MySQL enforces
+ * through VARCHAR(n), so both drivers refuse the same rows (ERR_INVALID).
+ * node_zone_state.pending caches desired > applied so the sync engine's
+ * pending scan is an index range instead of a scan of every node x zone
+ * row; a CHECK keeps it honest on both engines. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "store/db.h"
+
+struct migration {
+	unsigned version;
+	const char *const *sqlite;
+	const char *const *mysql;
+};
+
+#define MY_TABLE " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"
+
+static const char *const m1_sqlite[] = {
+	"CREATE TABLE servers ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 255),"
+	" hostname TEXT NOT NULL DEFAULT '' CHECK (length(hostname) <= 255),"
+	" ip TEXT NOT NULL DEFAULT '' CHECK (length(ip) <= 64),"
+	" agent_port INTEGER NOT NULL DEFAULT 0,"
+	" agent_secret TEXT NOT NULL DEFAULT '' CHECK (length(agent_secret) <= 512),"
+	" in_cluster INTEGER NOT NULL DEFAULT 1,"
+	" status TEXT NOT NULL DEFAULT 'unknown' CHECK (length(status) <= 64),"
+	" pdns_version TEXT CHECK (length(pdns_version) <= 128),"
+	" last_error TEXT,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL DEFAULT 0)",
+
+	"CREATE TABLE dns_zones ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" domain TEXT NOT NULL UNIQUE CHECK (length(domain) BETWEEN 1 AND 255),"
+	" user_id INTEGER NOT NULL DEFAULT 0,"
+	" server_id INTEGER NOT NULL DEFAULT 0,"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" serial INTEGER NOT NULL DEFAULT 0,"
+	" deleted INTEGER NOT NULL DEFAULT 0,"
+	" dnssec INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL DEFAULT 0)",
+
+	"CREATE TABLE dns_records ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (length(name) <= 255),"
+	" type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 32),"
+	" content TEXT NOT NULL,"
+	" ttl INTEGER NOT NULL DEFAULT 0,"
+	" priority INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL DEFAULT 0)",
+	"CREATE INDEX idx_records_zone ON dns_records(zone_id)",
+
+	"CREATE TABLE dns_zone_versions ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" version INTEGER NOT NULL,"
+	" serial INTEGER NOT NULL DEFAULT 0,"
+	" records TEXT NOT NULL,"
+	" actor TEXT CHECK (length(actor) <= 255),"
+	" comment TEXT,"
+	" created_at INTEGER NOT NULL DEFAULT 0)",
+	"CREATE INDEX idx_versions_zone ON dns_zone_versions(zone_id, version)",
+
+	"CREATE TABLE node_zone_state ("
+	" server_id INTEGER NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" desired INTEGER NOT NULL DEFAULT 0,"
+	" applied INTEGER NOT NULL DEFAULT 0,"
+	" pending INTEGER NOT NULL DEFAULT 0 CHECK (pending = (desired > applied)),"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt_ms INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT,"
+	" updated_at INTEGER NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (server_id, zone_id)) WITHOUT ROWID",
+	"CREATE INDEX idx_nzs_zone ON node_zone_state(zone_id)",
+	"CREATE INDEX idx_nzs_pending ON node_zone_state(pending, updated_at)",
+	"CREATE INDEX idx_nzs_server_pending ON node_zone_state(server_id, pending, updated_at)",
+
+	"CREATE TABLE api_tokens ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL CHECK (length(name) <= 255),"
+	" hash TEXT NOT NULL UNIQUE CHECK (length(hash) BETWEEN 1 AND 128),"
+	" role TEXT NOT NULL CHECK (length(role) BETWEEN 1 AND 15),"
+	" created_at INTEGER NOT NULL DEFAULT 0,"
+	" revoked INTEGER NOT NULL DEFAULT 0,"
+	" revoked_at INTEGER NOT NULL DEFAULT 0)",
+
+	"CREATE TABLE audit_log ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" created_at INTEGER NOT NULL DEFAULT 0,"
+	" actor TEXT CHECK (length(actor) <= 255),"
+	" action TEXT NOT NULL CHECK (length(action) <= 64),"
+	" zone_id INTEGER,"
+	" detail TEXT)",
+	"CREATE INDEX idx_audit_zone ON audit_log(zone_id)",
+	NULL,
+};
+
+static const char *const m1_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS servers ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" name VARCHAR(255) NOT NULL CHECK (name <> ''),"
+	" hostname VARCHAR(255) NOT NULL DEFAULT '',"
+	" ip VARCHAR(64) NOT NULL DEFAULT '',"
+	" agent_port INT NOT NULL DEFAULT 0,"
+	" agent_secret VARCHAR(512) NOT NULL DEFAULT '',"
+	" in_cluster TINYINT NOT NULL DEFAULT 1,"
+	" status VARCHAR(64) NOT NULL DEFAULT 'unknown',"
+	" pdns_version VARCHAR(128) NULL,"
+	" last_error TEXT NULL,"
+	" last_seen BIGINT NOT NULL DEFAULT 0,"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id),"
+	" UNIQUE KEY uq_servers_name (name))" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS dns_zones ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" domain VARCHAR(255) NOT NULL CHECK (domain <> ''),"
+	" user_id BIGINT NOT NULL DEFAULT 0,"
+	" server_id BIGINT NOT NULL DEFAULT 0,"
+	" version BIGINT NOT NULL DEFAULT 0,"
+	" serial BIGINT NOT NULL DEFAULT 0,"
+	" deleted TINYINT NOT NULL DEFAULT 0,"
+	" dnssec TINYINT NOT NULL DEFAULT 0,"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" updated_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id),"
+	" UNIQUE KEY uq_zones_domain (domain))" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS dns_records ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" zone_id BIGINT NOT NULL,"
+	" name VARCHAR(255) NOT NULL,"
+	" type VARCHAR(32) NOT NULL CHECK (type <> ''),"
+	" content MEDIUMTEXT NOT NULL,"
+	" ttl BIGINT NOT NULL DEFAULT 0,"
+	" priority BIGINT NOT NULL DEFAULT 0,"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id),"
+	" KEY idx_records_zone (zone_id),"
+	" CONSTRAINT fk_records_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS dns_zone_versions ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" zone_id BIGINT NOT NULL,"
+	" version BIGINT NOT NULL,"
+	" serial BIGINT NOT NULL DEFAULT 0,"
+	" records LONGTEXT NOT NULL,"
+	" actor VARCHAR(255) NULL,"
+	" comment TEXT NULL,"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id),"
+	" KEY idx_versions_zone (zone_id, version),"
+	" CONSTRAINT fk_versions_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS node_zone_state ("
+	" server_id BIGINT NOT NULL,"
+	" zone_id BIGINT NOT NULL,"
+	" desired BIGINT NOT NULL DEFAULT 0,"
+	" applied BIGINT NOT NULL DEFAULT 0,"
+	" pending TINYINT NOT NULL DEFAULT 0,"
+	" attempts INT NOT NULL DEFAULT 0,"
+	" next_attempt_ms BIGINT NOT NULL DEFAULT 0,"
+	" last_error TEXT NULL,"
+	" updated_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (server_id, zone_id),"
+	" KEY idx_nzs_zone (zone_id),"
+	" KEY idx_nzs_pending (pending, updated_at),"
+	" KEY idx_nzs_server_pending (server_id, pending, updated_at),"
+	" CONSTRAINT ck_nzs_pending CHECK (pending = (desired > applied)),"
+	" CONSTRAINT fk_nzs_server FOREIGN KEY (server_id) REFERENCES servers (id)"
+	" ON DELETE CASCADE,"
+	" CONSTRAINT fk_nzs_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS api_tokens ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" name VARCHAR(255) NOT NULL,"
+	" hash VARCHAR(128) NOT NULL CHECK (hash <> ''),"
+	" role VARCHAR(15) NOT NULL CHECK (role <> ''),"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" revoked TINYINT NOT NULL DEFAULT 0,"
+	" revoked_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id),"
+	" UNIQUE KEY uq_tokens_hash (hash))" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS audit_log ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" actor VARCHAR(255) NULL,"
+	" action VARCHAR(64) NOT NULL,"
+	" zone_id BIGINT NULL,"
+	" detail MEDIUMTEXT NULL,"
+	" PRIMARY KEY (id),"
+	" KEY idx_audit_zone (zone_id))" MY_TABLE,
+	NULL,
+};
+
+/* 2: what a purged zone reached, so a zone created again under its name
+ * continues its version and serial even after the tombstone is gone: a
+ * node or a secondary that still holds the old zone must see the new one
+ * as newer. */
+static const char *const m2_sqlite[] = {
+	"CREATE TABLE dns_purged_zones ("
+	" domain TEXT NOT NULL PRIMARY KEY CHECK (length(domain) BETWEEN 1 AND 255),"
+	" version INTEGER NOT NULL DEFAULT 0,"
+	" serial INTEGER NOT NULL DEFAULT 0,"
+	" purged_at INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID",
+	NULL,
+};
+
+static const char *const m2_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_purged_zones ("
+	" domain VARCHAR(255) NOT NULL,"
+	" version BIGINT NOT NULL DEFAULT 0,"
+	" serial BIGINT NOT NULL DEFAULT 0,"
+	" purged_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (domain))" MY_TABLE,
+	NULL,
+};
+
+static const struct migration migrations[] = {
+	{ 1, m1_sqlite, m1_mysql },
+	{ 2, m2_sqlite, m2_mysql },
+};
+
+#define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
+
+static const char sqlite_bootstrap[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				       " version INTEGER PRIMARY KEY,"
+				       " applied_at INTEGER NOT NULL)";
+static const char mysql_bootstrap[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				      " version BIGINT NOT NULL,"
+				      " applied_at BIGINT NOT NULL,"
+				      " PRIMARY KEY (version))" MY_TABLE;
+
+/* The one integer 'sql' answers (0 when it answers no row); 'arg', when not
+ * negative, is its one parameter. */
+static int query_version(struct db *db, const char *sql, int64_t arg, int64_t *ret)
+{
+	struct db_stmt *s;
+	int r;
+
+	r = db_prepare(db, sql, &s);
+	if (r < 0)
+		return r;
+	if (arg >= 0)
+		r = db_bind_int64(s, 1, arg);
+	if (r == 0)
+		r = db_step(s);
+	if (r == DB_ROW) {
+		*ret = db_column_int64(s, 0);
+		r = 0;
+	} else if (r == DB_DONE) {
+		*ret = 0;
+	}
+	db_reset(s);
+	db_finalize(s);
+	return r;
+}
+
+static int record(struct db *db, unsigned version)
+{
+	struct db_stmt *s;
+	int r;
+
+	r = db_prepare(db, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)", &s);
+	if (r < 0)
+		return r;
+	r = db_bind_int64(s, 1, version);
+	if (r == 0)
+		r = db_bind_int64(s, 2, (int64_t)time(NULL));
+	if (r == 0)
+		r = db_step(s);
+	db_reset(s);
+	db_finalize(s);
+	return r < 0 ? r : 0;
+}
+
+static int apply(struct db *db, const struct migration *m)
+{
+	const char *const *sql = db->kind == DB_MYSQL ? m->mysql : m->sqlite;
+	int64_t done = 0;
+	int r;
+
+	r = db_begin(db);
+	if (r < 0)
+		return r;
+	/* Another process may have applied it since we looked. */
+	r = query_version(db, "SELECT version FROM schema_migrations WHERE version = ?", m->version,
+			  &done);
+	if (r == 0 && done == 0) {
+		for (; *sql != NULL && r == 0; sql++)
+			r = db_exec(db, *sql);
+		if (r == 0)
+			r = record(db, m->version);
+	}
+	if (r == 0)
+		r = db_commit(db);
+	if (r < 0)
+		db_rollback(db);
+	return r;
+}
+
+int db_migrate(struct db *db, char *err)
+{
+	const unsigned latest = migrations[N_MIGRATIONS - 1].version;
+	int64_t current = 0;
+	bool locked = false;
+	size_t i;
+	int r;
+
+	r = db_exec(db, db->kind == DB_MYSQL ? mysql_bootstrap : sqlite_bootstrap);
+	if (r < 0) {
+		snprintf(err, STORE_ERR_MAX, "cannot create schema_migrations: %s", db->err);
+		return r;
+	}
+	/* Two controllers starting at once against one MySQL database: the
+	 * first migrates, the second waits. Best effort: Galera refuses
+	 * GET_LOCK, and the idempotent DDL plus the re-check in apply()
+	 * still hold there. (SQLite serialises on BEGIN IMMEDIATE.) */
+	if (db->kind == DB_MYSQL)
+		locked = db_exec(db, "SELECT GET_LOCK('yumna_store_migrate', 60)") == 0;
+	r = query_version(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
+			  &current);
+	if (r < 0) {
+		snprintf(err, STORE_ERR_MAX, "cannot read schema_migrations: %s", db->err);
+		goto out;
+	}
+	if (current > (int64_t)latest) {
+		snprintf(err, STORE_ERR_MAX,
+			 "database schema version %" PRId64 " is newer than this program's (%u)",
+			 current, latest);
+		r = ERR_CONFIG;
+		goto out;
+	}
+	for (i = 0; i < N_MIGRATIONS; i++) {
+		if (migrations[i].version <= (unsigned)current)
+			continue;
+		r = apply(db, &migrations[i]);
+		if (r < 0) {
+			snprintf(err, STORE_ERR_MAX, "schema migration %u failed: %s",
+				 migrations[i].version, db->err);
+			goto out;
+		}
+	}
+out:
+	if (locked)
+		(void)db_exec(db, "SELECT RELEASE_LOCK('yumna_store_migrate')");
+	return r;
+}

@@ -1,0 +1,204 @@
+/* The controller's store: every zone, record, node and token, behind one
+ * small interface with two drivers, SQLite (the embedded default) and
+ * MariaDB/MySQL (production, and the way to put the controller's data on a
+ * replicated database). All SQL of the controller lives under src/lib/store.
+ *
+ * A 'struct store' is one database connection: not thread-safe; every
+ * thread that needs the store opens its own. Writes happen inside
+ * store_begin()/store_commit(); store_commit() returns only once the
+ * transaction is durable (SQLite WAL with synchronous=FULL; InnoDB with its
+ * log flushed), which is what lets the API acknowledge a change.
+ *
+ * Conventions: 0 or a negative code; -ENOENT when a row does not exist;
+ * ERR_CONFLICT on a unique constraint; ERR_NO_SPACE when the disk is full;
+ * ERR_UNAVAILABLE when the server is unreachable or a lock wait timed out
+ * (the caller may retry); ERR_BACKEND otherwise. Out-parameters are written
+ * only on success. Strings in returned rows are owned by the row and freed
+ * by its *_clear() function. Times are Unix seconds. */
+#ifndef YUMNA_STORE_H
+#define YUMNA_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+
+struct store_conf {
+	const char *driver;	/* "sqlite" or "mysql" */
+	const char *path;	/* sqlite: database file (created 0600 if missing) */
+	const char *host;	/* mysql */
+	unsigned port;
+	const char *socket;
+	const char *user;
+	const char *password;
+	const char *database;
+};
+
+#define STORE_ERR_MAX 512
+
+/* Connect and apply the numbered migrations that have not run yet (each in
+ * its own transaction, recorded in schema_migrations). 'err' (STORE_ERR_MAX)
+ * says what failed. */
+int store_open(const struct store_conf *conf, struct store **ret, char *err);
+/* Accepts NULL. */
+void store_close(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+/* Safe to call when no transaction is open. */
+void store_rollback(struct store *st);
+
+/* --- servers (DNS nodes) ------------------------------------------------ */
+
+struct store_server {
+	int64_t id;
+	char *name;		/* unique */
+	char *hostname;
+	char *ip;		/* numeric address of the agent */
+	uint32_t agent_port;
+	char *agent_secret;	/* sent to the agent; never returned by the API */
+	bool in_cluster;	/* receives zones */
+	char *status;		/* "unknown", "online", "offline", ... */
+	char *pdns_version;
+	char *last_error;
+	int64_t last_seen;
+	int64_t created_at;
+};
+
+/* Insert 's' (its id is ignored) and set s->id. */
+int store_server_insert(struct store *st, struct store_server *s);
+/* Update every column of the row s->id. */
+int store_server_update(struct store *st, const struct store_server *s);
+int store_server_get(struct store *st, int64_t id, struct store_server *ret);
+/* Delete the server and its node_zone_state rows. */
+int store_server_delete(struct store *st, int64_t id);
+typedef int (*store_server_fn)(const struct store_server *s, void *ctx);
+/* In id order; 'cluster_only' keeps in_cluster servers. A non-zero return
+ * from 'fn' stops the walk and is returned. */
+int store_server_foreach(struct store *st, bool cluster_only, store_server_fn fn, void *ctx);
+void store_server_clear(struct store_server *s);
+
+/* --- zones -------------------------------------------------------------- */
+
+struct store_zone {
+	int64_t id;
+	char *domain;		/* normalised, trailing dot; unique */
+	int64_t user_id;
+	int64_t server_id;
+	uint64_t version;	/* rises with every change, deletes included */
+	uint32_t serial;	/* SOA serial, RFC 1982 */
+	bool deleted;		/* tombstone until every node confirmed the delete */
+	bool dnssec;
+	int64_t created_at;
+	int64_t updated_at;
+};
+
+/* Insert a zone, or bring back the tombstone of the same name (keeping its
+ * id and continuing its version, so no node can take the new zone for an
+ * older one). Sets z->id. ERR_CONFLICT if a live zone has the name. */
+int store_zone_insert(struct store *st, struct store_zone *z);
+/* Update version, serial, deleted, dnssec, user_id, server_id, updated_at. */
+int store_zone_update(struct store *st, const struct store_zone *z);
+int store_zone_get(struct store *st, int64_t id, struct store_zone *ret);
+int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret);
+typedef int (*store_zone_fn)(const struct store_zone *z, void *ctx);
+/* In id order; tombstones only with 'with_deleted'. */
+int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, void *ctx);
+/* Remove a tombstone for good (every node confirmed the delete). */
+int store_zone_purge(struct store *st, int64_t id);
+/* Live zones and records over them. */
+int store_zone_counts(struct store *st, uint64_t *ret_zones, uint64_t *ret_records);
+void store_zone_clear(struct store_zone *z);
+
+/* --- records -------------------------------------------------------------- */
+
+struct store_record {
+	int64_t id;
+	int64_t zone_id;
+	char *name;		/* as the panel shows it: "@", "www", "_dmarc" */
+	char *type;		/* "A", "MX", ... */
+	char *content;		/* canonical RDATA without the MX/SRV priority */
+	uint32_t ttl;
+	uint32_t priority;	/* MX and SRV; 0 otherwise */
+	int64_t created_at;
+};
+
+int store_record_insert(struct store *st, struct store_record *r);
+int store_record_update(struct store *st, const struct store_record *r);
+int store_record_get(struct store *st, int64_t id, struct store_record *ret);
+int store_record_delete(struct store *st, int64_t id);
+int store_record_delete_zone(struct store *st, int64_t zone_id);
+typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
+/* In id order. */
+int store_record_foreach(struct store *st, int64_t zone_id, store_record_fn fn, void *ctx);
+void store_record_clear(struct store_record *r);
+
+/* --- what each node should serve and has acknowledged -------------------- */
+
+struct store_sync {
+	int64_t server_id;
+	int64_t zone_id;
+	uint64_t desired;	/* the zone version the node must reach */
+	uint64_t applied;	/* the version the node acknowledged */
+	uint32_t attempts;	/* failures since the last success */
+	int64_t next_attempt_ms; /* monotonic-free: Unix milliseconds */
+	char *last_error;
+	int64_t updated_at;
+};
+
+/* For every in_cluster server: desired = 'version' for 'zone_id'. */
+int store_sync_want_all(struct store *st, int64_t zone_id, uint64_t version);
+/* For one server: desired = the current version of every zone, tombstones
+ * included (a node that joins gets everything). */
+int store_sync_want_server(struct store *st, int64_t server_id);
+/* The node acknowledged 'applied': raise applied (never lower it), clear
+ * the error and attempts. */
+int store_sync_ack(struct store *st, int64_t server_id, int64_t zone_id, uint64_t applied);
+/* The push failed: record the error, attempts and when to try again. */
+int store_sync_fail(struct store *st, int64_t server_id, int64_t zone_id, const char *error,
+		    uint32_t attempts, int64_t next_attempt_ms);
+/* Set applied to what the node reports it serves, even when lower
+ * (reconciliation found the node behind, or a full re-sync is wanted: 0). */
+int store_sync_reset(struct store *st, int64_t server_id, int64_t zone_id, uint64_t applied);
+/* applied = 0 for every zone of the server: the next pass pushes everything. */
+int store_sync_reset_server(struct store *st, int64_t server_id);
+typedef int (*store_sync_fn)(const struct store_sync *s, void *ctx);
+/* Rows with desired > applied, for one server (0: all), due at 'now_ms' or
+ * earlier (0: regardless of next_attempt_ms), oldest first, at most 'limit'. */
+int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms,
+			       unsigned limit, store_sync_fn fn, void *ctx);
+struct store_sync_summary {
+	uint64_t in_sync, behind, failing;
+	int64_t oldest_pending;	/* updated_at of the oldest behind row, 0 if none */
+	char *last_error;	/* most recent error, or NULL; caller frees */
+};
+int store_sync_summary(struct store *st, int64_t server_id, struct store_sync_summary *ret);
+/* True if the node acknowledged at least 'version' of the zone. */
+int store_sync_node_acked(struct store *st, int64_t server_id, int64_t zone_id, uint64_t version,
+			  bool *ret);
+/* True if every in_cluster node acknowledged at least 'version'. */
+int store_sync_all_acked(struct store *st, int64_t zone_id, uint64_t version, bool *ret);
+void store_sync_clear(struct store_sync *s);
+
+/* --- API tokens ----------------------------------------------------------- */
+
+/* 'hash' is the hex SHA-256 of the token; the token itself is never stored.
+ * 'role' is "admin" or "read". */
+int store_token_insert(struct store *st, const char *name, const char *hash, const char *role,
+		       int64_t *ret_id);
+/* The role of the live (not revoked) token with 'hash'; -ENOENT otherwise. */
+int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id);
+int store_token_revoke(struct store *st, int64_t id);
+typedef int (*store_token_fn)(int64_t id, const char *name, const char *role,
+			      int64_t created_at, bool revoked, void *ctx);
+int store_token_foreach(struct store *st, store_token_fn fn, void *ctx);
+
+/* --- history ---------------------------------------------------------------- */
+
+/* A snapshot of the zone's records (JSON text) at 'version'. */
+int store_version_insert(struct store *st, int64_t zone_id, uint64_t version, uint32_t serial,
+			 const char *records_json, const char *actor, const char *comment);
+int store_audit(struct store *st, const char *actor, const char *action, int64_t zone_id,
+		const char *detail);
+
+#endif

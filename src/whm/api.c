@@ -1,0 +1,888 @@
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gnutls/crypto.h>
+
+#include "api.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "json/jsonx.h"
+#include "sync.h"
+#include "zones.h"
+
+#define SECRET_MIN 32
+
+/* Per request: who asked and with which role (set by api_authorize). */
+static __thread char caller_role[16];
+static __thread int64_t caller_token;
+
+bool api_authorize(struct http_request *req, void *ctx)
+{
+	struct whm *w = ctx;
+	unsigned char digest[32];
+	char hash[65];
+
+	caller_role[0] = '\0';
+	if (http_request_header_count(req, "Authorization") != 1)
+		return false;
+	const char *h = http_request_header(req, "Authorization");
+	/* RFC 9110 section 11.1: the scheme is case-insensitive. */
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0' || strlen(h + 7) > 200)
+		return false;
+	/* Only the SHA-256 of a token is stored; looking it up by hash leaks
+	 * nothing about the token through timing. */
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, h + 7, strlen(h + 7), digest) < 0)
+		return false;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hash + 2 * i, 3, "%02x", digest[i]);
+	struct store *st = whm_store(w);
+	return st != NULL && store_token_find(st, hash, caller_role, &caller_token) == 0;
+}
+
+/* Writes need an admin token. */
+static bool may_write(struct http_reply *rep)
+{
+	if (strcmp(caller_role, "admin") == 0)
+		return true;
+	http_reply_error(rep, ERR_FORBIDDEN, "this token may only read");
+	return false;
+}
+
+static const char *actor(void)
+{
+	static __thread char who[32];
+	snprintf(who, sizeof(who), "token:%lld", (long long)caller_token);
+	return who;
+}
+
+static int path_id(struct http_request *req, struct http_reply *rep, unsigned i, int64_t *ret)
+{
+	const char *t = http_request_param(req, i);
+	char *end;
+	errno = 0;
+	long long v = strtoll(t, &end, 10);
+	if (t[0] < '1' || t[0] > '9' || *end != '\0' || errno != 0 || v <= 0) {
+		http_reply_error(rep, ERR_INVALID, "the id must be a positive integer");
+		return ERR_INVALID;
+	}
+	*ret = v;
+	return 0;
+}
+
+static int body_object(struct http_request *req, struct http_reply *rep, json_t **ret)
+{
+	char err[JSONX_ERR_MAX];
+	const struct buf *b = http_request_body(req);
+	int r = jsonx_parse(b->data ? b->data : "", b->len, ret, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return r;
+	}
+	if (!json_is_object(*ret)) {
+		json_decref(*ret);
+		http_reply_error(rep, ERR_INVALID, "body must be a JSON object");
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+static struct store *store_or_503(struct whm *w, struct http_reply *rep)
+{
+	struct store *st = whm_store(w);
+	if (st == NULL)
+		http_reply_error(rep, ERR_UNAVAILABLE, "the store is unavailable");
+	return st;
+}
+
+/* Reply to a change: its result, and with ?wait=all the nodes' answers. */
+static void reply_change(struct whm *w, struct http_request *req, struct http_reply *rep,
+			 unsigned status, const char *message, const struct zone_result *res)
+{
+	char wait[16];
+	json_t *j = json_pack("{s:b,s:s,s:I,s:I,s:I}", "success", 1, "message", message, "zoneId",
+			      (json_int_t)res->zone_id, "version", (json_int_t)res->version,
+			      "serial", (json_int_t)res->serial);
+	if (res->record_id > 0)
+		json_object_set_new(j, "id", json_integer(res->record_id));
+	if (http_request_query(req, "wait", wait, sizeof(wait)) == 0 && strcmp(wait, "all") == 0) {
+		json_t *nodes = NULL;
+		int r = sync_wait(w->sync, res->zone_id, res->version,
+				  (long)w->conf.wait_timeout_ms, &nodes);
+		json_object_set_new(j, "synced", json_boolean(r == 0));
+		json_object_set_new(j, "nodes", nodes ? nodes : json_array());
+	}
+	http_reply_json(rep, status, j);
+}
+
+/* --- zones ------------------------------------------------------------------ */
+
+struct count_ctx {
+	struct store *st;
+	json_t *out;
+};
+
+static int count_record(const struct store_record *r, void *ctx)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+static int list_zone(const struct store_zone *z, void *ctx)
+{
+	struct count_ctx *c = ctx;
+	uint64_t n = 0;
+	int r = store_record_foreach(c->st, z->id, count_record, &n);
+	if (r == 0)
+		r = json_array_append_new(c->out, zones_zone_json(z, n)) ? -ENOMEM : 0;
+	return r;
+}
+
+static void zones_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = store_or_503(ctx, rep);
+	if (st == NULL)
+		return;
+	struct count_ctx c = { st, json_array() };
+	int r = store_zone_foreach(st, false, list_zone, &c);
+	if (r < 0) {
+		json_decref(c.out);
+		http_reply_error(rep, r, "cannot list zones");
+		return;
+	}
+	http_reply_json(rep, 200, c.out);
+}
+
+static const char *const zone_create_keys[] = { "domain", "serverId", "userId", NULL };
+
+static void zone_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	const char *domain;
+	uint64_t server_id = 0, user_id = 0;
+	struct zone_result res = { 0 };
+	json_t *b;
+
+	if (!may_write(rep) || body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, zone_create_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_str(b, "domain", true, "body", &domain, err);
+	if (r == 0) {
+		r = jsonx_get_uint(b, "serverId", false, 1, INT64_MAX, "body", &server_id, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r == 0) {
+		r = jsonx_get_uint(b, "userId", false, 0, INT64_MAX, "body", &user_id, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r == 0)
+		r = zones_create(w, domain, (int64_t)server_id, (int64_t)user_id, actor(), &res,
+				 err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 201, "zone created", &res);
+}
+
+static void zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = store_or_503(ctx, rep);
+	struct store_zone z;
+	int64_t id;
+	uint64_t n = 0;
+
+	if (st == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_zone_get(st, id, &z);
+	if (r == 0 && z.deleted) {
+		store_zone_clear(&z);
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such zone");
+		return;
+	}
+	store_record_foreach(st, id, count_record, &n);
+	http_reply_json(rep, 200, zones_zone_json(&z, n));
+	store_zone_clear(&z);
+}
+
+static void zone_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = zones_delete(w, id, actor(), &res, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 200, "zone deleted", &res);
+}
+
+/* --- records --------------------------------------------------------------- */
+
+static int list_record(const struct store_record *r, void *ctx)
+{
+	return json_array_append_new(ctx, zones_record_json(r)) ? -ENOMEM : 0;
+}
+
+static void records_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = store_or_503(ctx, rep);
+	struct store_zone z;
+	int64_t id;
+
+	if (st == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_zone_get(st, id, &z);
+	if (r == 0) {
+		r = z.deleted ? -ENOENT : 0;
+		store_zone_clear(&z);
+	}
+	if (r < 0) {
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such zone");
+		return;
+	}
+	json_t *out = json_array();
+	r = store_record_foreach(st, id, list_record, out);
+	if (r < 0) {
+		json_decref(out);
+		http_reply_error(rep, r, "cannot list records");
+		return;
+	}
+	http_reply_json(rep, 200, out);
+}
+
+static void record_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = zones_record_add(w, id, b, actor(), &res, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 201, "record created", &res);
+}
+
+static const char *const replace_keys[] = { "records", NULL };
+
+static void records_replace(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b, *records;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, replace_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_array(b, "records", true, "body", &records, err);
+	if (r == 0 && json_array_size(records) > w->conf.max_zone_records) {
+		snprintf(err, sizeof(err), "records: more than %llu records",
+			 (unsigned long long)w->conf.max_zone_records);
+		r = ERR_TOO_LARGE;
+	}
+	if (r == 0)
+		r = zones_records_replace(w, id, records, actor(), &res, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 200, "records replaced", &res);
+}
+
+static void record_update(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = zones_record_update(w, id, b, actor(), &res, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 200, "record updated", &res);
+}
+
+static void record_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = zones_record_delete(w, id, actor(), &res, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 200, "record deleted", &res);
+}
+
+/* --- servers ------------------------------------------------------------------ */
+
+/* A server as the API shows it: never its secret. */
+static json_t *server_json(const struct store_server *s)
+{
+	return json_pack(
+	    "{s:I,s:s,s:s,s:s,s:I,s:b,s:s,s:s?,s:I,s:I}", "id", (json_int_t)s->id, "name", s->name,
+	    "hostname", s->hostname, "ip", s->ip, "agent_port", (json_int_t)s->agent_port,
+	    "in_cluster", s->in_cluster, "status", s->status ? s->status : "unknown",
+	    "pdns_version", s->pdns_version && s->pdns_version[0] ? s->pdns_version : NULL,
+	    "last_seen", (json_int_t)s->last_seen, "created_at", (json_int_t)s->created_at);
+}
+
+static int list_server(const struct store_server *s, void *ctx)
+{
+	return json_array_append_new(ctx, server_json(s)) ? -ENOMEM : 0;
+}
+
+static void servers_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = store_or_503(ctx, rep);
+	if (st == NULL)
+		return;
+	json_t *out = json_array();
+	int r = store_server_foreach(st, false, list_server, out);
+	if (r < 0) {
+		json_decref(out);
+		http_reply_error(rep, r, "cannot list servers");
+		return;
+	}
+	http_reply_json(rep, 200, out);
+}
+
+static const char *const server_keys[] = { "name",	 "hostname",	 "ip",
+					   "agent_port", "agent_secret", NULL };
+
+/* Read and check a server body into 's' (strings borrowed from 'b'). */
+static int server_from_body(const json_t *b, struct store_server *s, bool partial, char *err)
+{
+	const char *name = s->name, *host = s->hostname, *ip = s->ip, *secret = s->agent_secret;
+	uint64_t port = s->agent_port;
+	unsigned char bin[16];
+
+	int r = jsonx_check_keys(b, server_keys, "body", err);
+	if (r == 0 && (r = jsonx_get_str(b, "name", !partial, "body", &name, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_str(b, "hostname", false, "body", &host, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_str(b, "ip", !partial, "body", &ip, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_uint(b, "agent_port", !partial, 1, 65535, "body", &port,
+					  err)) == -ENOENT)
+		r = 0;
+	if (r == 0 &&
+	    (r = jsonx_get_str(b, "agent_secret", !partial, "body", &secret, err)) == -ENOENT)
+		r = 0;
+	if (r < 0)
+		return r;
+	if (name == NULL || name[0] == '\0' || strlen(name) > 63 ||
+	    strpbrk(name, " /\\'\"\n\r\t")) {
+		snprintf(err, JSONX_ERR_MAX, "body.name: 1 to 63 characters, no spaces or quotes");
+		return ERR_INVALID;
+	}
+	if (ip == NULL || (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)) {
+		snprintf(err, JSONX_ERR_MAX, "body.ip: must be a numeric IPv4 or IPv6 address");
+		return ERR_INVALID;
+	}
+	if (secret == NULL || strlen(secret) < SECRET_MIN || strlen(secret) > 1024 ||
+	    strpbrk(secret, "\r\n") != NULL) {
+		snprintf(err, JSONX_ERR_MAX, "body.agent_secret: at least %d characters",
+			 SECRET_MIN);
+		return ERR_INVALID;
+	}
+	if (host != NULL && (strlen(host) > 255 || strpbrk(host, " \r\n\t'\""))) {
+		snprintf(err, JSONX_ERR_MAX, "body.hostname: at most 255 characters, no spaces");
+		return ERR_INVALID;
+	}
+	s->name = (char *)name;
+	s->hostname = (char *)(host ? host : name);
+	s->ip = (char *)ip;
+	s->agent_port = (uint32_t)port;
+	s->agent_secret = (char *)secret;
+	return 0;
+}
+
+static void server_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	char err[JSONX_ERR_MAX];
+	struct store_server s = { .status = "unknown", .pdns_version = "", .last_error = "" };
+	json_t *b;
+
+	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || body_object(req, rep, &b) < 0)
+		return;
+	int r = server_from_body(b, &s, false, err);
+	if (r < 0) {
+		json_decref(b);
+		http_reply_error(rep, r, err);
+		return;
+	}
+	s.created_at = whm_now();
+	r = store_begin(st);
+	if (r == 0)
+		r = store_server_insert(st, &s);
+	if (r == 0)
+		r = store_audit(st, actor(), "server.create", 0, s.name);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		json_decref(b);
+		http_reply_error(rep, r,
+				 r == ERR_CONFLICT ? "a server with that name exists" : NULL);
+		return;
+	}
+	json_t *out = server_json(&s);
+	json_decref(b);
+	http_reply_json(rep, 201, out);
+}
+
+static void server_get(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = store_or_503(ctx, rep);
+	struct store_server s;
+	int64_t id;
+	if (st == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_server_get(st, id, &s);
+	if (r < 0) {
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		return;
+	}
+	http_reply_json(rep, 200, server_json(&s));
+	store_server_clear(&s);
+}
+
+static void server_update(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_server s;
+	char err[JSONX_ERR_MAX];
+	int64_t id;
+	json_t *b;
+
+	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL ||
+	    path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_get(st, id, &s);
+	if (r < 0) {
+		store_rollback(st);
+		json_decref(b);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		return;
+	}
+	struct store_server upd = s;
+	r = server_from_body(b, &upd, true, err);
+	if (r == 0)
+		r = store_server_update(st, &upd);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		http_reply_error(rep, r, err[0] ? err : NULL);
+	} else {
+		http_reply_json(rep, 200, server_json(&upd));
+		sync_nodes_changed(w->sync);
+	}
+	json_decref(b);
+	store_server_clear(&s);
+}
+
+static void server_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	int64_t id;
+
+	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_delete(st, id);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		return;
+	}
+	sync_nodes_changed(w->sync);
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s}", "success", 1, "message", "server deleted"));
+}
+
+/* --- cluster ------------------------------------------------------------------------ */
+
+struct status_ctx {
+	struct whm *w;
+	struct store *st;
+	json_t *nodes;
+	unsigned online, offline;
+};
+
+static int node_status(const struct store_server *s, void *ctx)
+{
+	struct status_ctx *c = ctx;
+	struct node_health h;
+	struct store_sync_summary sum = { 0 };
+
+	sync_node_health(c->w->sync, s->id, &h);
+	store_sync_summary(c->st, s->id, &sum);
+	const char *state = !h.known	     ? "unknown"
+			    : !h.reachable   ? "offline"
+			    : h.pdns_running ? "online"
+					     : "degraded";
+	if (h.known && h.pdns_running)
+		c->online++;
+	else
+		c->offline++;
+	json_t *o = json_pack(
+	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?},s:{s:I,s:I,s:I},s:I,s:f,s:s?,s:I}", "nodeId",
+	    (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state, "dnsStatus",
+	    "reachable", h.reachable, "running", h.pdns_running, "version",
+	    h.pdns_version[0] ? h.pdns_version : NULL, "zones", "in_sync", (json_int_t)sum.in_sync,
+	    "behind", (json_int_t)sum.behind, "failing", (json_int_t)sum.failing, "lag_seconds",
+	    (json_int_t)(sum.oldest_pending ? whm_now() - sum.oldest_pending : 0), "responseTime",
+	    h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
+	    (json_int_t)h.last_check);
+	free(sum.last_error);
+	return json_array_append_new(c->nodes, o) ? -ENOMEM : 0;
+}
+
+static void cluster_status(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st = store_or_503(w, rep);
+	if (st == NULL)
+		return;
+	struct status_ctx c = { w, st, json_array(), 0, 0 };
+	int r = store_server_foreach(st, true, node_status, &c);
+	if (r < 0) {
+		json_decref(c.nodes);
+		http_reply_error(rep, r, "cannot read the cluster");
+		return;
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:I,s:I,s:I,s:o}", "totalNodes",
+				  (json_int_t)json_array_size(c.nodes), "onlineNodes",
+				  (json_int_t)c.online, "offlineNodes", (json_int_t)c.offline,
+				  "nodes", c.nodes));
+}
+
+static void cluster_statistics(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st = store_or_503(w, rep);
+	uint64_t zones = 0, records = 0;
+	if (st == NULL)
+		return;
+	struct status_ctx c = { w, st, json_array(), 0, 0 };
+	int r = store_zone_counts(st, &zones, &records);
+	if (r == 0)
+		r = store_server_foreach(st, true, node_status, &c);
+	if (r < 0) {
+		json_decref(c.nodes);
+		http_reply_error(rep, r, "cannot read statistics");
+		return;
+	}
+	size_t n = json_array_size(c.nodes);
+	http_reply_json(rep, 200,
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "totalZones", (json_int_t)zones,
+				  "totalRecords", (json_int_t)records, "clusterNodes",
+				  (json_int_t)n, "onlineNodes", (json_int_t)c.online,
+				  "offlineNodes", (json_int_t)c.offline, "averageZonesPerNode",
+				  n ? (double)zones : 0.0, "nodes", c.nodes));
+}
+
+static void cluster_health(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	json_t *results;
+	int r = sync_health_sweep(w->sync, 1500, &results);
+	if (r < 0) {
+		http_reply_error(rep, r, NULL);
+		return;
+	}
+	size_t i, healthy = 0;
+	json_t *o;
+	json_array_foreach(results, i, o)
+		healthy += json_is_true(json_object_get(o, "healthy"));
+	http_reply_json(rep, 200,
+			json_pack("{s:I,s:I,s:I,s:o}", "timestamp", (json_int_t)whm_now(),
+				  "totalNodes", (json_int_t)json_array_size(results),
+				  "healthyNodes", (json_int_t)healthy, "results", results));
+}
+
+/* Join or leave the cluster. */
+static void cluster_node_set(struct http_request *req, struct http_reply *rep, void *ctx, bool join)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_server s;
+	char purge[8] = "";
+	int64_t id;
+
+	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = http_request_query(req, "purge", purge, sizeof(purge));
+	if (r != 0 && r != -ENOENT) {
+		http_reply_error(rep, ERR_MALFORMED, "purge: bad encoding");
+		return;
+	}
+	r = store_begin(st);
+	if (r == 0)
+		r = store_server_get(st, id, &s);
+	if (r < 0) {
+		store_rollback(st);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		return;
+	}
+	s.in_cluster = join;
+	r = store_server_update(st, &s);
+	if (r == 0 && join)
+		r = store_sync_want_server(st, id); /* everything, pushed by the worker */
+	if (r == 0)
+		r = store_audit(st, actor(), join ? "node.join" : "node.leave", 0, s.name);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		store_server_clear(&s);
+		http_reply_error(rep, r, NULL);
+		return;
+	}
+	sync_nodes_changed(w->sync);
+	unsigned deleted = 0;
+	if (!join && (strcmp(purge, "1") == 0 || strcmp(purge, "true") == 0)) {
+		char err[256];
+		if (sync_purge_node(w->sync, id, &deleted, err, sizeof(err)) < 0)
+			log_warn("node '%s': purge failed: %s", s.name, err);
+	}
+	json_t *out = json_pack("{s:b,s:s,s:o}", "success", 1, "message",
+				join ? "node joined the cluster; a full sync is under way"
+				     : "node left the cluster",
+				"node", server_json(&s));
+	if (!join)
+		json_object_set_new(out, "zonesDeleted", json_integer(deleted));
+	store_server_clear(&s);
+	http_reply_json(rep, 200, out);
+}
+
+static void cluster_node_add(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	cluster_node_set(req, rep, ctx, true);
+}
+
+static void cluster_node_remove(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	cluster_node_set(req, rep, ctx, false);
+}
+
+struct id_list {
+	int64_t *v;
+	size_t n;
+};
+
+static int collect_id(const struct store_server *srv, void *ctx)
+{
+	struct id_list *l = ctx;
+	int64_t *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n++] = srv->id;
+	return 0;
+}
+
+/* Push one zone to every node now and report each node. */
+static void cluster_sync_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_zone z;
+	int64_t id;
+	json_t *nodes = NULL;
+
+	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_zone_get(st, id, &z);
+	if (r < 0) {
+		store_rollback(st);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such zone");
+		return;
+	}
+	/* Push it to every node again, acknowledged or not, so the answer
+	 * reports what each node says now; the agents' version check makes a
+	 * repeat harmless. */
+	r = store_sync_want_all(st, id, z.version);
+	struct id_list nodes_in = { 0 };
+	if (r == 0)
+		r = store_server_foreach(st, true, collect_id, &nodes_in);
+	for (size_t i = 0; r == 0 && i < nodes_in.n; i++)
+		r = store_sync_reset(st, nodes_in.v[i], id, 0);
+	free(nodes_in.v);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		store_zone_clear(&z);
+		http_reply_error(rep, r, NULL);
+		return;
+	}
+	sync_wake(w->sync);
+	r = sync_wait(w->sync, id, z.version, (long)w->conf.wait_timeout_ms, &nodes);
+	size_t i, ok = 0;
+	json_t *o;
+	json_array_foreach(nodes, i, o)
+		ok += json_is_true(json_object_get(o, "success"));
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s,s:o,s:I,s:I,s:I}", "success", 1, "zone", z.domain,
+				  "results", nodes, "totalNodes",
+				  (json_int_t)json_array_size(nodes), "successCount",
+				  (json_int_t)ok, "version", (json_int_t)z.version));
+	store_zone_clear(&z);
+}
+
+static void cluster_sync_all(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_server s;
+	uint64_t zones = 0, records = 0;
+	int64_t id;
+
+	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_get(st, id, &s);
+	if (r < 0) {
+		store_rollback(st);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		return;
+	}
+	if (r == 0)
+		r = store_sync_want_server(st, id);
+	if (r == 0)
+		r = store_sync_reset_server(st, id);
+	if (r == 0)
+		r = store_zone_counts(st, &zones, &records);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		store_server_clear(&s);
+		http_reply_error(rep, r, NULL);
+		return;
+	}
+	sync_wake(w->sync);
+	http_reply_json(rep, 202,
+			json_pack("{s:b,s:o,s:I,s:s}", "success", 1, "node", server_json(&s),
+				  "totalZones", (json_int_t)zones, "progress",
+				  "GET this URL to follow the sync"));
+	store_server_clear(&s);
+}
+
+static void cluster_sync_progress(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = store_or_503(ctx, rep);
+	struct store_sync_summary sum = { 0 };
+	int64_t id;
+	if (st == NULL || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_sync_summary(st, id, &sum);
+	if (r < 0) {
+		http_reply_error(rep, r, NULL);
+		return;
+	}
+	uint64_t total = sum.in_sync + sum.behind;
+	http_reply_json(rep, 200,
+			json_pack("{s:I,s:I,s:I,s:I,s:b,s:s?}", "totalZones", (json_int_t)total,
+				  "inSync", (json_int_t)sum.in_sync, "behind",
+				  (json_int_t)sum.behind, "failing", (json_int_t)sum.failing,
+				  "done", sum.behind == 0, "lastError", sum.last_error));
+	free(sum.last_error);
+}
+
+static void health(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = whm_store(ctx);
+	uint64_t zones, records;
+	if (st == NULL || store_zone_counts(st, &zones, &records) < 0) {
+		http_reply_json(rep, 503,
+				json_pack("{s:s,s:I}", "status", "unhealthy", "timestamp",
+					  (json_int_t)whm_now()));
+		return;
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:s,s:I,s:b,s:I}", "status", "healthy", "timestamp",
+				  (json_int_t)whm_now(), "anycast_ready", 1, "zones",
+				  (json_int_t)zones));
+}
+
+/* Specific paths before the ones with a parameter in the same place. */
+const struct http_route api_routes[] = {
+	{ "GET", "/health", health, 0, NULL, NULL },
+	{ "GET", "/api/dns/servers", servers_list, 0, NULL, NULL },
+	{ "POST", "/api/dns/servers", server_create, 0, NULL, NULL },
+	{ "GET", "/api/dns/servers/:id", server_get, 0, NULL, NULL },
+	{ "PUT", "/api/dns/servers/:id", server_update, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/servers/:id", server_delete, 0, NULL, NULL },
+	{ "GET", "/api/dns/cluster/status", cluster_status, 0, NULL, NULL },
+	{ "GET", "/api/dns/cluster/statistics", cluster_statistics, 0, NULL, NULL },
+	{ "GET", "/api/dns/cluster/health", cluster_health, 0, NULL, NULL },
+	{ "POST", "/api/dns/cluster/nodes/:id", cluster_node_add, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/cluster/nodes/:id", cluster_node_remove, 0, NULL, NULL },
+	{ "POST", "/api/dns/cluster/sync/:id", cluster_sync_zone, 0, NULL, NULL },
+	{ "POST", "/api/dns/cluster/sync-all/:id", cluster_sync_all, 0, NULL, NULL },
+	{ "GET", "/api/dns/cluster/sync-all/:id", cluster_sync_progress, 0, NULL, NULL },
+	{ "PUT", "/api/dns/records/:id", record_update, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/records/:id", record_delete, 0, NULL, NULL },
+	{ "GET", "/api/dns", zones_list, 0, NULL, NULL },
+	{ "POST", "/api/dns", zone_create, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id", zone_get, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/:id", zone_delete, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/records", records_list, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/records", record_create, 0, NULL, NULL },
+	{ "PUT", "/api/dns/:id/records", records_replace, 0, NULL, NULL },
+	{ 0 },
+};

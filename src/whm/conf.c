@@ -1,0 +1,132 @@
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/secret.h"
+#include "whm.h"
+
+static const char *const drivers[] = { "sqlite", "mysql", NULL };
+static const char *const levels[] = { "err", "warn", "notice", "info", "debug", NULL };
+
+#define O(f) offsetof(struct whm_conf, f)
+static const struct conf_item schema[] = {
+	{ "listen-address", CONF_STR, O(listen_address), "127.0.0.1", 0, 64, NULL, 0, NULL },
+	{ "listen-port", CONF_UINT, O(listen_port), "4000", 1, 65535, NULL, 0, NULL },
+	{ "http-threads", CONF_UINT, O(http_threads), "4", 1, 64, NULL, 0, NULL },
+	{ "store", CONF_ENUM, O(store_driver), "sqlite", 0, 0, drivers, 0, NULL },
+	{ "store-path", CONF_STR, O(store_path), "/var/lib/yumna-whm/whm.sqlite3", 0, 4000, NULL, 0,
+	  NULL },
+	{ "mysql-host", CONF_STR, O(mysql_host), "127.0.0.1", 0, 255, NULL, 0, NULL },
+	{ "mysql-port", CONF_UINT, O(mysql_port), "3306", 1, 65535, NULL, 0, NULL },
+	{ "mysql-socket", CONF_STR, O(mysql_socket), NULL, 0, 4000, NULL, 0, NULL },
+	{ "mysql-user", CONF_STR, O(mysql_user), NULL, 0, 80, NULL, 0, NULL },
+	{ "mysql-password", CONF_STR, O(mysql_password), NULL, 0, 200, NULL, CONF_SECRET, NULL },
+	{ "mysql-password-file", CONF_STR, O(mysql_password_file), NULL, 0, 4000, NULL, 0, NULL },
+	{ "mysql-database", CONF_STR, O(mysql_database), "yumna", 0, 64, NULL, 0, NULL },
+	{ "default-ns", CONF_STR, O(default_ns), "ns1.example.net., ns2.example.net.", 0, 2048,
+	  NULL, 0, NULL },
+	{ "default-ttl", CONF_UINT, O(default_ttl), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-mname", CONF_STR, O(soa_mname), "ns1.example.net.", 0, 255, NULL, 0, NULL },
+	{ "soa-rname", CONF_STR, O(soa_rname), "hostmaster.example.net.", 0, 255, NULL, 0, NULL },
+	{ "soa-refresh", CONF_UINT, O(soa_refresh), "10800", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-retry", CONF_UINT, O(soa_retry), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-expire", CONF_UINT, O(soa_expire), "604800", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-minimum", CONF_UINT, O(soa_minimum), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "soa-ttl", CONF_UINT, O(soa_ttl), "3600", 0, DNS_TTL_MAX, NULL, 0, NULL },
+	{ "agent-timeout-ms", CONF_UINT, O(agent_timeout_ms), "2000", 50, 600000, NULL, 0, NULL },
+	{ "health-interval-ms", CONF_UINT, O(health_interval_ms), "2000", 100, 3600000, NULL, 0,
+	  NULL },
+	{ "retry-min-ms", CONF_UINT, O(retry_min_ms), "100", 10, 3600000, NULL, 0, NULL },
+	{ "retry-max-ms", CONF_UINT, O(retry_max_ms), "30000", 10, 86400000, NULL, 0, NULL },
+	{ "reconcile-interval", CONF_UINT, O(reconcile_interval_s), "300", 1, 86400, NULL, 0,
+	  NULL },
+	{ "wait-timeout-ms", CONF_UINT, O(wait_timeout_ms), "5000", 1, 600000, NULL, 0, NULL },
+	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0,
+	  NULL },
+	{ "max-rrset-records", CONF_UINT, O(max_rrset_records), "500", 1, 65535, NULL, 0, NULL },
+	{ "max-zone-records", CONF_UINT, O(max_zone_records), "100000", 2, 10000000, NULL, 0,
+	  NULL },
+	{ "log-level", CONF_ENUM, O(log_level), "info", 0, 0, levels, 0, NULL },
+	{ 0 },
+};
+#undef O
+
+static int read_secret_file(const char *path, char **ret, char *err)
+{
+	char buf[256];
+	int r = secret_file_is_private(path);
+	if (r < 0) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path,
+			 r == -EACCES ? "readable by group or others (chmod 600)" : strerror(-r));
+		return ERR_CONFIG;
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(errno));
+		return ERR_CONFIG;
+	}
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	*ret = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *ret ? 0 : -ENOMEM;
+}
+
+int whm_conf_load(const char *path, struct whm_conf *c, char *err)
+{
+	int r = secret_file_is_private(path);
+	if (r == -EACCES) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%.300s: may hold secrets but is readable by group or others (chmod 600)",
+			 path);
+		return ERR_CONFIG;
+	}
+	if (r < 0 && r != -EINVAL) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(-r));
+		return ERR_CONFIG;
+	}
+	r = conf_load(path, schema, c, err);
+	if (r < 0)
+		return r;
+	if (c->mysql_password_file != NULL) {
+		free(c->mysql_password);
+		c->mysql_password = NULL;
+		r = read_secret_file(c->mysql_password_file, &c->mysql_password, err);
+		if (r < 0)
+			return r;
+	}
+	if (strcmp(c->store_driver, "mysql") == 0 && c->mysql_user == NULL) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: store = mysql needs 'mysql-user'", path);
+		return ERR_CONFIG;
+	}
+	if (c->retry_min_ms > c->retry_max_ms) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: 'retry-min-ms' is above 'retry-max-ms'", path);
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+void whm_conf_free(struct whm_conf *c)
+{
+	conf_free(schema, c);
+}
+
+void whm_store_conf(const struct whm_conf *c, struct store_conf *ret)
+{
+	*ret = (struct store_conf){
+		.driver = c->store_driver,
+		.path = c->store_path,
+		.host = c->mysql_host,
+		.port = (unsigned)c->mysql_port,
+		.socket = c->mysql_socket,
+		.user = c->mysql_user,
+		.password = c->mysql_password,
+		.database = c->mysql_database,
+	};
+}

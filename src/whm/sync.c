@@ -1,0 +1,791 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "http/client.h"
+#include "sync.h"
+#include "zones.h"
+
+#define BATCH_THRESHOLD 16 /* pending zones above which one sync-batch is sent */
+#define BATCH_MAX 2000	   /* zones per sync-batch request */
+#define PENDING_LIMIT 20000
+#define RESP_MAX (8u << 20)
+#define HEALTH_TIMEOUT_MS 1000
+
+struct node {
+	struct sync *s;
+	int64_t id;
+	char name[64];
+	char url[128];
+	struct http_client *http;  /* pushes */
+	struct http_client *probe; /* health, with a short timeout */
+	pthread_t thread;
+	bool stop;	 /* under s->lock */
+	bool health_now; /* under s->lock */
+	uint64_t seen_gen;
+	uint64_t checks;      /* completed health checks, under s->lock */
+	struct node_health h; /* under s->lock */
+	int64_t next_health_ms;
+	int64_t next_reconcile_ms;
+	bool reconcile_now;
+};
+
+struct sync {
+	struct whm *w;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* workers wait here */
+	pthread_cond_t changed; /* acknowledgements and health results */
+	uint64_t gen;
+	struct node **nodes;
+	size_t n;
+};
+
+static void sleep_until(struct sync *s, struct node *n, int64_t due_ms)
+{
+	struct timespec ts = { due_ms / 1000, (due_ms % 1000) * 1000000L };
+	pthread_mutex_lock(&s->lock);
+	while (!n->stop && !n->health_now && n->seen_gen == s->gen && whm_now_ms() < due_ms) {
+		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) == ETIMEDOUT)
+			break;
+	}
+	n->seen_gen = s->gen;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int64_t backoff_ms(const struct whm_conf *c, uint32_t attempts)
+{
+	uint64_t d = c->retry_min_ms;
+	for (uint32_t i = 1; i < attempts && d < c->retry_max_ms; i++)
+		d *= 2;
+	if (d > c->retry_max_ms)
+		d = c->retry_max_ms;
+	uint32_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) < 0)
+		rnd = (uint32_t)whm_now_ms();
+	/* Jitter: between half and all of the delay, so nodes do not retry in step. */
+	return (int64_t)(d / 2 + (rnd % (d / 2 + 1)));
+}
+
+static void notify_changed(struct sync *s)
+{
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* --- one request to the agent ------------------------------------------- */
+
+static int agent_call(struct node *n, struct http_client *c, const char *method, const char *path,
+		      json_t *body, long *status, json_t **ret, char *err, size_t errlen)
+{
+	struct buf resp;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+
+	if (body != NULL && text == NULL)
+		return -ENOMEM;
+	buf_init(&resp, RESP_MAX);
+	int r = http_client_request(c, method, path, text, text ? strlen(text) : 0, status, &resp);
+	free(text);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", err_str(r));
+		buf_free(&resp);
+		return r;
+	}
+	json_t *j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+	if (*status < 200 || *status > 299) {
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		snprintf(err, errlen, "agent answered %ld: %.150s", *status, msg ? msg : "");
+		json_decref(j);
+		buf_free(&resp);
+		return *status == 503 ? ERR_UNAVAILABLE : ERR_UPSTREAM;
+	}
+	buf_free(&resp);
+	if (ret != NULL)
+		*ret = j;
+	else
+		json_decref(j);
+	if (ret != NULL && j == NULL) {
+		snprintf(err, errlen, "agent answered with invalid JSON");
+		return ERR_UPSTREAM;
+	}
+	return 0;
+}
+
+/* --- health ---------------------------------------------------------------- */
+
+static void check_health(struct node *n, struct store *st)
+{
+	struct sync *s = n->s;
+	struct node_health h = { .known = true, .last_check = whm_now() };
+	long status = 0;
+	json_t *j = NULL;
+	char err[200] = "";
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	int r = agent_call(n, n->probe, "GET", "/health", NULL, &status, &j, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	h.response_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	h.reachable = r == 0 || status == 503;
+	h.pdns_running = r == 0;
+	if (j != NULL) {
+		const char *v =
+		    json_string_value(json_object_get(json_object_get(j, "powerdns"), "version"));
+		snprintf(h.pdns_version, sizeof(h.pdns_version), "%s", v ? v : "");
+		json_decref(j);
+	}
+	if (r < 0)
+		snprintf(h.error, sizeof(h.error), "%s", err);
+
+	pthread_mutex_lock(&s->lock);
+	struct node_health old = n->h;
+	n->h = h;
+	n->checks++;
+	n->health_now = false;
+	pthread_cond_broadcast(&s->changed);
+	pthread_mutex_unlock(&s->lock);
+
+	const char *state = !h.reachable ? "down" : h.pdns_running ? "up" : "powerdns-down";
+	const char *was = !old.known	     ? "unknown"
+			  : !old.reachable   ? "down"
+			  : old.pdns_running ? "up"
+					     : "powerdns-down";
+	if (strcmp(state, was) == 0)
+		return;
+	if (h.error[0])
+		log_notice("node '%s': state %s -> %s (%s, %.0f ms)", n->name, was, state, h.error,
+			   h.response_ms);
+	else
+		log_notice("node '%s': state %s -> %s (%.1f ms)", n->name, was, state,
+			   h.response_ms);
+	if (h.pdns_running)
+		n->reconcile_now = true; /* it may have missed changes, or lost data */
+	struct store_server srv;
+	if (st != NULL && store_server_get(st, n->id, &srv) == 0) {
+		free(srv.status);
+		srv.status = strdup(h.pdns_running ? "online"
+				    : h.reachable  ? "degraded"
+						   : "offline");
+		free(srv.pdns_version);
+		srv.pdns_version = strdup(h.pdns_version);
+		free(srv.last_error);
+		srv.last_error = strdup(h.error);
+		if (h.reachable)
+			srv.last_seen = h.last_check;
+		if (srv.status != NULL && srv.pdns_version != NULL && srv.last_error != NULL)
+			store_server_update(st, &srv);
+		store_server_clear(&srv);
+	}
+}
+
+/* --- pushing ----------------------------------------------------------------- */
+
+struct pending {
+	int64_t *zone;
+	uint32_t *attempts;
+	size_t n, alloc;
+};
+
+static int collect_pending(const struct store_sync *row, void *ctx)
+{
+	struct pending *p = ctx;
+	if (p->n == p->alloc) {
+		size_t a = p->alloc ? 2 * p->alloc : 64;
+		int64_t *z = realloc(p->zone, a * sizeof(*z));
+		if (z == NULL)
+			return -ENOMEM;
+		p->zone = z;
+		uint32_t *t = realloc(p->attempts, a * sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		p->attempts = t;
+		p->alloc = a;
+	}
+	p->zone[p->n] = row->zone_id;
+	p->attempts[p->n++] = row->attempts;
+	return 0;
+}
+
+static void record_failure(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts,
+			   const char *why)
+{
+	const struct whm_conf *c = &n->s->w->conf;
+	store_sync_fail(st, n->id, zone_id, why, attempts + 1,
+			whm_now_ms() + backoff_ms(c, attempts + 1));
+}
+
+/* A node acknowledged a version. */
+static void record_ack(struct node *n, struct store *st, int64_t zone_id, uint64_t version)
+{
+	/* Tombstones are kept after every node confirmed the delete: a zone
+	 * created again under the same name continues the version, so no node
+	 * can take it for the one it deleted. */
+	store_sync_ack(st, n->id, zone_id, version);
+}
+
+static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts)
+{
+	char domain[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 64], err[256];
+	uint64_t version;
+	bool deleted;
+	json_t *payload = NULL;
+	long status;
+
+	int r = zones_payload(n->s->w, st, zone_id, &payload, &version, &deleted, domain,
+			      sizeof(domain));
+	if (r == -ENOENT)
+		return 0; /* purged meanwhile */
+	if (r < 0)
+		return r;
+	if (deleted) {
+		snprintf(path, sizeof(path), "/api/dns/zones/%s?version=%llu", domain,
+			 (unsigned long long)version);
+		r = agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, sizeof(err));
+	} else {
+		json_t *answer = NULL;
+		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", payload, &status, &answer,
+			       err, sizeof(err));
+		json_decref(payload);
+		/* Not applied and not served: the node holds a delete (or a version)
+		 * at or above ours. Acknowledging would leave it without the zone. */
+		uint64_t held = (uint64_t)json_integer_value(json_object_get(answer, "version"));
+		bool blocked = r == 0 && json_is_false(json_object_get(answer, "applied")) &&
+			       (json_is_true(json_object_get(answer, "deleted")) || held > version);
+		json_decref(answer);
+		if (blocked) {
+			zones_raise_version(n->s->w, st, zone_id, held);
+			return 0;
+		}
+	}
+	if (r < 0) {
+		log_debug("node '%s': zone '%s' version %llu: %s", n->name, domain,
+			  (unsigned long long)version, err);
+		record_failure(n, st, zone_id, attempts, err);
+		return r;
+	}
+	record_ack(n, st, zone_id, version);
+	return 0;
+}
+
+/* Many zones in one request; tombstones go one by one. */
+static int push_batch(struct node *n, struct store *st, const struct pending *p, size_t from,
+		      size_t count)
+{
+	json_t *zones = json_array();
+	uint64_t *versions = calloc(count, sizeof(*versions));
+	bool *in_batch = calloc(count, sizeof(*in_batch));
+	char domain[DNAME_TEXT_MAX], err[256];
+	int r = zones && versions && in_batch ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < count; i++) {
+		json_t *payload = NULL;
+		bool deleted;
+		int q = zones_payload(n->s->w, st, p->zone[from + i], &payload, &versions[i],
+				      &deleted, domain, sizeof(domain));
+		if (q == -ENOENT)
+			continue;
+		if (q < 0) {
+			r = q;
+			break;
+		}
+		if (deleted) {
+			push_one(n, st, p->zone[from + i], p->attempts[from + i]);
+			continue;
+		}
+		json_array_append_new(zones, payload);
+		in_batch[i] = true;
+	}
+	if (r == 0 && json_array_size(zones) > 0) {
+		long status;
+		json_t *body = json_pack("{s:O}", "zones", zones);
+		r = body ? agent_call(n, n->http, "POST", "/api/dns/sync-batch", body, &status,
+				      NULL, err, sizeof(err))
+			 : -ENOMEM;
+		json_decref(body);
+		for (size_t i = 0; i < count; i++) {
+			if (!in_batch[i])
+				continue;
+			if (r == 0)
+				record_ack(n, st, p->zone[from + i], versions[i]);
+			else
+				record_failure(n, st, p->zone[from + i], p->attempts[from + i],
+					       err);
+		}
+		if (r < 0)
+			log_info("node '%s': batch of %zu zones failed: %s", n->name,
+				 json_array_size(zones), err);
+	}
+	json_decref(zones);
+	free(versions);
+	free(in_batch);
+	return r;
+}
+
+static void push_pending(struct node *n, struct store *st)
+{
+	struct pending p = { 0 };
+	int r =
+	    store_sync_foreach_pending(st, n->id, whm_now_ms(), PENDING_LIMIT, collect_pending, &p);
+	if (r < 0 || p.n == 0)
+		goto out;
+	if (p.n <= BATCH_THRESHOLD) {
+		for (size_t i = 0; i < p.n; i++)
+			if (push_one(n, st, p.zone[i], p.attempts[i]) == ERR_UNAVAILABLE)
+				break; /* the node is down: the rest would fail too */
+	} else {
+		for (size_t from = 0; from < p.n; from += BATCH_MAX) {
+			size_t count = p.n - from < BATCH_MAX ? p.n - from : BATCH_MAX;
+			if (push_batch(n, st, &p, from, count) == ERR_UNAVAILABLE)
+				break;
+		}
+	}
+	notify_changed(n->s);
+out:
+	free(p.zone);
+	free(p.attempts);
+}
+
+/* --- reconciliation -------------------------------------------------------------- */
+
+struct recon {
+	struct node *n;
+	struct store *st;
+	json_t *agent; /* zone name -> version, live zones on the node */
+	unsigned fixed;
+};
+
+static int reconcile_zone(const struct store_zone *z, void *ctx)
+{
+	struct recon *rc = ctx;
+	json_t *v = json_object_get(rc->agent, z->domain);
+	uint64_t on_node = v ? (uint64_t)json_integer_value(v) : 0;
+
+	if (v != NULL)
+		json_object_del(rc->agent, z->domain); /* what remains is unknown to the store */
+	if (z->deleted ? v == NULL : on_node == z->version)
+		return 0;
+	if (!z->deleted && on_node > z->version) {
+		log_warn("node '%s': zone '%s' is at version %llu, ahead of the store's %llu",
+			 rc->n->name, z->domain, (unsigned long long)on_node,
+			 (unsigned long long)z->version);
+		return 0;
+	}
+	rc->fixed++;
+	return store_sync_reset(rc->st, rc->n->id, z->id, z->deleted ? 0 : on_node);
+}
+
+static void reconcile(struct node *n, struct store *st)
+{
+	struct recon rc = { n, st, json_object(), 0 };
+	long status;
+	json_t *j = NULL;
+	char err[256];
+
+	if (agent_call(n, n->http, "GET", "/api/dns/zones", NULL, &status, &j, err, sizeof(err)) <
+	    0) {
+		json_decref(rc.agent);
+		return;
+	}
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(j, "zones"), i, item) {
+		const char *name = json_string_value(json_object_get(item, "zone"));
+		if (name != NULL)
+			json_object_set(rc.agent, name, json_object_get(item, "version"));
+	}
+	json_decref(j);
+	int r = store_zone_foreach(st, true, reconcile_zone, &rc);
+	/* Zones the node serves that the store does not know: delete them. */
+	const char *name;
+	json_t *v;
+	unsigned stray = 0;
+	json_object_foreach(rc.agent, name, v) {
+		char path[DNAME_TEXT_MAX + 32];
+		if (r < 0)
+			break;
+		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
+		if (agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, sizeof(err)) ==
+		    0)
+			stray++;
+	}
+	json_decref(rc.agent);
+	if (rc.fixed || stray)
+		log_notice(
+		    "node '%s': reconciliation: %u zones to push again, %u stray zones deleted",
+		    n->name, rc.fixed, stray);
+}
+
+/* --- the worker --------------------------------------------------------------------- */
+
+static void *worker(void *arg)
+{
+	struct node *n = arg;
+	struct sync *s = n->s;
+	const struct whm_conf *c = &s->w->conf;
+	char err[STORE_ERR_MAX];
+	struct store *st = NULL;
+
+	n->next_health_ms = 0;
+	n->next_reconcile_ms = whm_now_ms() + (int64_t)c->reconcile_interval_s * 1000;
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		bool stop = n->stop;
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			break;
+		if (st == NULL && store_open(&s->w->store_conf, &st, err) < 0) {
+			log_err("node '%s': cannot open the store: %s", n->name, err);
+			st = NULL;
+			sleep_until(s, n, whm_now_ms() + 1000);
+			continue;
+		}
+		int64_t now = whm_now_ms();
+		pthread_mutex_lock(&s->lock);
+		bool probe = n->health_now || now >= n->next_health_ms;
+		pthread_mutex_unlock(&s->lock);
+		if (probe) {
+			check_health(n, st);
+			n->next_health_ms = whm_now_ms() + (int64_t)c->health_interval_ms;
+		}
+		pthread_mutex_lock(&s->lock);
+		bool up = n->h.pdns_running;
+		pthread_mutex_unlock(&s->lock);
+		if (up) {
+			if (n->reconcile_now || now >= n->next_reconcile_ms) {
+				reconcile(n, st);
+				n->reconcile_now = false;
+				n->next_reconcile_ms =
+				    whm_now_ms() + (int64_t)c->reconcile_interval_s * 1000;
+			}
+			push_pending(n, st);
+		}
+		/* Wake for the next health check, or sooner for retries. */
+		int64_t due = n->next_health_ms;
+		if (up && due > whm_now_ms() + 200)
+			due = whm_now_ms() + 200;
+		sleep_until(s, n, due);
+	}
+	store_close(st);
+	return NULL;
+}
+
+static void node_free(struct node *n)
+{
+	if (n == NULL)
+		return;
+	http_client_free(n->http);
+	http_client_free(n->probe);
+	free(n);
+}
+
+static struct node *node_new(struct sync *s, const struct store_server *srv)
+{
+	char url[128];
+	struct node *n = calloc(1, sizeof(*n));
+	if (n == NULL)
+		return NULL;
+	n->s = s;
+	n->id = srv->id;
+	snprintf(n->name, sizeof(n->name), "%s", srv->name);
+	if (strchr(srv->ip, ':') != NULL)
+		snprintf(url, sizeof(url), "http://[%s]:%u", srv->ip, srv->agent_port);
+	else
+		snprintf(url, sizeof(url), "http://%s:%u", srv->ip, srv->agent_port);
+	snprintf(n->url, sizeof(n->url), "%s", url);
+	long timeout = (long)s->w->conf.agent_timeout_ms;
+	if (http_client_new(url, "X-Agent-Secret", srv->agent_secret, timeout, &n->http) < 0 ||
+	    http_client_new(url, "X-Agent-Secret", srv->agent_secret,
+			    timeout < HEALTH_TIMEOUT_MS ? timeout : HEALTH_TIMEOUT_MS,
+			    &n->probe) < 0) {
+		log_err("node '%s': invalid agent address '%s'", n->name, url);
+		node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+static void node_stop(struct sync *s, struct node *n)
+{
+	pthread_mutex_lock(&s->lock);
+	n->stop = true;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(n->thread, NULL);
+	node_free(n);
+}
+
+struct server_list {
+	struct store_server *v;
+	size_t n;
+};
+
+static int collect_server(const struct store_server *srv, void *ctx)
+{
+	struct server_list *l = ctx;
+	struct store_server *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	l->v = v;
+	v[l->n] = (struct store_server){ .id = srv->id,
+					 .name = strdup(srv->name),
+					 .ip = strdup(srv->ip),
+					 .agent_port = srv->agent_port,
+					 .agent_secret = strdup(srv->agent_secret) };
+	l->n++;
+	return 0;
+}
+
+void sync_nodes_changed(struct sync *s)
+{
+	struct store *st = whm_store(s->w);
+	struct server_list l = { 0 };
+
+	if (st == NULL || store_server_foreach(st, true, collect_server, &l) < 0) {
+		log_err("cannot read the node list");
+		goto out;
+	}
+	/* Stop workers of nodes that left or changed, start the new ones. */
+	pthread_mutex_lock(&s->lock);
+	struct node **keep = calloc(l.n + 1, sizeof(*keep));
+	struct node **gone = calloc(s->n + 1, sizeof(*gone));
+	size_t nkeep = 0, ngone = 0;
+	for (size_t i = 0; keep && gone && i < s->n; i++) {
+		bool found = false;
+		for (size_t j = 0; j < l.n && !found; j++)
+			found = l.v[j].id == s->nodes[i]->id;
+		if (found)
+			keep[nkeep++] = s->nodes[i];
+		else
+			gone[ngone++] = s->nodes[i];
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (keep == NULL || gone == NULL) {
+		free(keep);
+		free(gone);
+		goto out;
+	}
+	for (size_t i = 0; i < ngone; i++) {
+		log_notice("node '%s': leaves the cluster", gone[i]->name);
+		node_stop(s, gone[i]);
+	}
+	for (size_t j = 0; j < l.n; j++) {
+		bool running = false;
+		for (size_t i = 0; i < nkeep && !running; i++)
+			running = keep[i]->id == l.v[j].id;
+		if (running)
+			continue;
+		struct node *n = node_new(s, &l.v[j]);
+		if (n == NULL)
+			continue;
+		if (pthread_create(&n->thread, NULL, worker, n) != 0) {
+			node_free(n);
+			continue;
+		}
+		log_notice("node '%s': joins the cluster (%s)", n->name, n->url);
+		keep[nkeep++] = n;
+	}
+	pthread_mutex_lock(&s->lock);
+	free(s->nodes);
+	s->nodes = keep;
+	s->n = nkeep;
+	pthread_mutex_unlock(&s->lock);
+	free(gone);
+out:
+	for (size_t i = 0; i < l.n; i++)
+		store_server_clear(&l.v[i]);
+	free(l.v);
+}
+
+int sync_start(struct whm *w, struct sync **ret)
+{
+	struct sync *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->w = w;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_cond_init(&s->wake, &ca); /* CLOCK_REALTIME: whm_now_ms() deadlines */
+	pthread_cond_init(&s->changed, &ca);
+	pthread_condattr_destroy(&ca);
+	w->sync = s;
+	sync_nodes_changed(s);
+	*ret = s;
+	return 0;
+}
+
+void sync_stop(struct sync *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	struct node **nodes = s->nodes;
+	size_t n = s->n;
+	s->nodes = NULL;
+	s->n = 0;
+	pthread_mutex_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++)
+		node_stop(s, nodes[i]);
+	free(nodes);
+	pthread_cond_destroy(&s->wake);
+	pthread_cond_destroy(&s->changed);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void sync_wake(struct sync *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->gen++;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->nodes[i]->id == server_id)
+			*ret = s->nodes[i]->h;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static json_t *node_results(struct sync *s, struct store *st, int64_t zone_id, uint64_t version,
+			    bool *ret_all)
+{
+	json_t *out = json_array();
+	struct server_list l = { 0 };
+	*ret_all = true;
+	if (store_server_foreach(st, true, collect_server, &l) < 0)
+		*ret_all = false;
+	for (size_t i = 0; i < l.n; i++) {
+		bool acked = false;
+		struct node_health h;
+		sync_node_health(s, l.v[i].id, &h);
+		int r = store_sync_node_acked(st, l.v[i].id, zone_id, version, &acked);
+		if (r < 0 || !acked)
+			*ret_all = false;
+		json_array_append_new(
+		    out, json_pack("{s:I,s:s,s:b,s:s?}", "nodeId", (json_int_t)l.v[i].id,
+				   "hostname", l.v[i].name, "success", acked, "error",
+				   acked ? NULL : (h.error[0] ? h.error : "pending")));
+		store_server_clear(&l.v[i]);
+	}
+	free(l.v);
+	return out;
+}
+
+int sync_wait(struct sync *s, int64_t zone_id, uint64_t version, long timeout_ms, json_t **ret)
+{
+	struct store *st = whm_store(s->w);
+	int64_t deadline = whm_now_ms() + timeout_ms;
+	bool all = false;
+
+	if (st == NULL)
+		return ERR_UNAVAILABLE;
+	for (;;) {
+		if (store_sync_all_acked(st, zone_id, version, &all) == 0 && all)
+			break;
+		if (whm_now_ms() >= deadline)
+			break;
+		struct timespec ts;
+		int64_t due = whm_now_ms() + 50 < deadline ? whm_now_ms() + 50 : deadline;
+		ts.tv_sec = due / 1000;
+		ts.tv_nsec = (due % 1000) * 1000000L;
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_timedwait(&s->changed, &s->lock, &ts);
+		pthread_mutex_unlock(&s->lock);
+	}
+	*ret = node_results(s, st, zone_id, version, &all);
+	return all ? 0 : ERR_TIMEOUT;
+}
+
+int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
+{
+	int64_t deadline = whm_now_ms() + timeout_ms;
+	pthread_mutex_lock(&s->lock);
+	uint64_t *before = calloc(s->n + 1, sizeof(*before));
+	if (before == NULL) {
+		pthread_mutex_unlock(&s->lock);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		before[i] = s->nodes[i]->checks;
+		s->nodes[i]->health_now = true;
+	}
+	pthread_cond_broadcast(&s->wake);
+	size_t n = s->n;
+	for (;;) {
+		bool done = true;
+		for (size_t i = 0; i < n && i < s->n; i++)
+			done = done && s->nodes[i]->checks > before[i];
+		if (done || whm_now_ms() >= deadline)
+			break;
+		struct timespec ts = { deadline / 1000, (deadline % 1000) * 1000000L };
+		pthread_cond_timedwait(&s->changed, &s->lock, &ts);
+	}
+	json_t *out = json_array();
+	for (size_t i = 0; i < s->n; i++) {
+		struct node *nd = s->nodes[i];
+		bool fresh = i < n && nd->checks > before[i];
+		json_t *o = json_pack("{s:I,s:s,s:b,s:f}", "nodeId", (json_int_t)nd->id, "hostname",
+				      nd->name, "healthy", fresh && nd->h.pdns_running,
+				      "responseTime", fresh ? nd->h.response_ms : -1.0);
+		if (fresh && nd->h.pdns_running)
+			json_object_set_new(o, "details",
+					    json_pack("{s:s}", "powerdns", nd->h.pdns_version));
+		else
+			json_object_set_new(o, "error",
+					    json_string(fresh ? nd->h.error : "no answer in time"));
+		json_array_append_new(out, o);
+	}
+	pthread_mutex_unlock(&s->lock);
+	free(before);
+	*ret = out;
+	return 0;
+}
+
+int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, char *err,
+		    size_t errlen)
+{
+	struct store *st = whm_store(s->w);
+	struct store_server srv;
+	long status;
+	json_t *j = NULL;
+	unsigned deleted = 0;
+
+	if (st == NULL)
+		return ERR_UNAVAILABLE;
+	int r = store_server_get(st, server_id, &srv);
+	if (r < 0)
+		return r;
+	struct node *n = node_new(s, &srv);
+	store_server_clear(&srv);
+	if (n == NULL)
+		return -ENOMEM;
+	r = agent_call(n, n->http, "GET", "/api/dns/zones", NULL, &status, &j, err, errlen);
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(j, "zones"), i, item) {
+		const char *name = json_string_value(json_object_get(item, "zone"));
+		char path[DNAME_TEXT_MAX + 32];
+		if (name == NULL)
+			continue;
+		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
+		if (agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, errlen) == 0)
+			deleted++;
+	}
+	json_decref(j);
+	node_free(n);
+	*ret_deleted = deleted;
+	return r;
+}

@@ -1,0 +1,62 @@
+/* The sync engine: brings every node to the committed state.
+ *
+ * One worker thread per node owns every request to that node. It wakes on
+ * each commit (sync_wake), pushes the zones whose desired version is above
+ * what the node acknowledged — the zone as stored at that moment, so a burst
+ * of changes to one zone goes out as one push of the newest state — and
+ * records each acknowledgement. Many pending zones go in one sync-batch. A
+ * failed push is retried with capped exponential backoff and jitter without
+ * slowing the other nodes. The same worker checks the node's health on its
+ * own schedule (logging only state changes) and, when the node comes back
+ * and periodically, reconciles: it compares the node's zone list with the
+ * store, pushes what the node misses and deletes what it should not serve. */
+#ifndef YUMNA_WHM_SYNC_H
+#define YUMNA_WHM_SYNC_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "whm.h"
+
+struct sync;
+
+int sync_start(struct whm *w, struct sync **ret);
+/* Stop every worker and free; accepts NULL. */
+void sync_stop(struct sync *s);
+
+/* A commit happened: wake every worker. Cheap; callable from any thread. */
+void sync_wake(struct sync *s);
+
+/* The set of servers changed (added, removed, joined, left): start and stop
+ * workers to match the store. */
+void sync_nodes_changed(struct sync *s);
+
+/* Wait until every cluster node acknowledged 'version' of 'zone_id' or
+ * 'timeout_ms' passed; *ret is an array of per-node results
+ * ({nodeId, hostname, success, applied, error}). Returns 0 when all
+ * acknowledged, ERR_TIMEOUT otherwise (*ret is set either way). */
+int sync_wait(struct sync *s, int64_t zone_id, uint64_t version, long timeout_ms, json_t **ret);
+
+/* What the worker last saw of a node. */
+struct node_health {
+	bool known; /* a worker exists and has checked at least once */
+	bool reachable;
+	bool pdns_running;
+	char pdns_version[32];
+	double response_ms;
+	int64_t last_check; /* Unix seconds */
+	char error[200];
+};
+void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret);
+
+/* Check every cluster node now, in parallel, and wait for the answers;
+ * *ret is the array for GET /api/dns/cluster/health. */
+int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret);
+
+/* Send DELETE for every zone the node serves (a node leaving with
+ * purge); counts what was deleted. */
+int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, char *err,
+		    size_t errlen);
+
+#endif

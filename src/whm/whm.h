@@ -1,0 +1,74 @@
+/* yumna-whm: the controller's shared state. */
+#ifndef YUMNA_WHM_H
+#define YUMNA_WHM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "dns/dns.h"
+#include "model/model.h"
+#include "store/store.h"
+
+struct whm_conf {
+	char *listen_address;
+	uint64_t listen_port;
+	uint64_t http_threads;
+	char *store_driver; /* "sqlite" or "mysql" */
+	char *store_path;
+	char *mysql_host;
+	uint64_t mysql_port;
+	char *mysql_socket;
+	char *mysql_user;
+	char *mysql_password;
+	char *mysql_password_file;
+	char *mysql_database;
+	char *default_ns; /* comma-separated */
+	uint64_t default_ttl;
+	char *soa_mname;
+	char *soa_rname;
+	uint64_t soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl;
+	uint64_t agent_timeout_ms;
+	uint64_t health_interval_ms;
+	uint64_t retry_min_ms;
+	uint64_t retry_max_ms;
+	uint64_t reconcile_interval_s;
+	uint64_t wait_timeout_ms; /* bound of ?wait=all */
+	uint64_t max_body_size;
+	uint64_t max_rrset_records;
+	uint64_t max_zone_records;
+	char *log_level;
+};
+
+int whm_conf_load(const char *path, struct whm_conf *c, char *err);
+void whm_conf_free(struct whm_conf *c);
+/* The store settings the configuration names. */
+void whm_store_conf(const struct whm_conf *c, struct store_conf *ret);
+
+struct sync;
+
+struct whm {
+	struct whm_conf conf;
+	struct store_conf store_conf;
+	struct zone_limits limits;
+	char soa_mname[DNAME_TEXT_MAX];
+	char soa_rname[DNAME_TEXT_MAX];
+	char default_ns[8][DNAME_TEXT_MAX];
+	unsigned n_default_ns;
+	struct sync *sync;
+};
+
+/* This thread's store connection, opened on first use and closed when the
+ * thread exits; NULL (and a log line) if the database cannot be reached. */
+struct store *whm_store(struct whm *w);
+
+/* The SOA fields of pushes (the serial comes from the zone). */
+void whm_soa_defaults(const struct whm *w, struct soa_defaults *ret);
+
+/* Current time in Unix seconds / milliseconds. */
+int64_t whm_now(void);
+int64_t whm_now_ms(void);
+
+#endif

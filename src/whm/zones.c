@@ -1,0 +1,538 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "sync.h"
+#include "zones.h"
+
+#define TYPE_SOA "SOA"
+
+/* A record as the push payload carries it. */
+static json_t *payload_record(int64_t id, const char *name, const char *type, const char *content,
+			      uint32_t ttl, uint32_t priority)
+{
+	json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "name", name, "type", type, "content", content,
+			      "ttl", (json_int_t)ttl);
+	if (o != NULL && id > 0)
+		json_object_set_new(o, "id", json_integer(id));
+	if (o != NULL && (strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0))
+		json_object_set_new(o, "priority", json_integer(priority));
+	return o;
+}
+
+static int collect_record(const struct store_record *r, void *ctx)
+{
+	json_t *o = payload_record(r->id, r->name, r->type, r->content, r->ttl, r->priority);
+	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+static int load_records(struct store *st, int64_t zone_id, json_t **ret)
+{
+	json_t *a = json_array();
+	int r = a ? store_record_foreach(st, zone_id, collect_record, a) : -ENOMEM;
+	if (r < 0) {
+		json_decref(a);
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+/* The payload of 'z' with 'records' (borrowed) and the controller's SOA, so
+ * every node publishes the same SOA whatever its own defaults. */
+static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records)
+{
+	char soa[2 * DNAME_TEXT_MAX + 80];
+	const struct whm_conf *c = &w->conf;
+
+	snprintf(soa, sizeof(soa), "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, z->serial,
+		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
+		 (unsigned)c->soa_minimum);
+	json_t *all = json_array();
+	if (all == NULL)
+		return NULL;
+	json_array_extend(all, records);
+	json_array_append_new(all, payload_record(0, "@", TYPE_SOA, soa, (uint32_t)c->soa_ttl, 0));
+	return json_pack("{s:{s:s,s:I,s:I},s:o}", "zone", "domain", z->domain, "version",
+			 (json_int_t)z->version, "serial", (json_int_t)z->serial, "records", all);
+}
+
+/* Validate the zone as it would be with 'records'; the same check every
+ * agent runs on the push. */
+static int validate(const struct whm *w, const struct store_zone *z, json_t *records, char *err)
+{
+	struct soa_defaults soa;
+	struct zone_push p;
+	char msg[MODEL_ERR_MAX];
+
+	json_t *payload = build_payload(w, z, records);
+	if (payload == NULL)
+		return -ENOMEM;
+	whm_soa_defaults(w, &soa);
+	int r = model_push_parse(payload, &w->limits, &soa, &p, msg);
+	json_decref(payload);
+	if (r < 0) {
+		snprintf(err, ZONES_ERR_MAX, "%s", msg);
+		return r;
+	}
+	zone_push_clear(&p);
+	return 0;
+}
+
+static int fail(struct store *st, int r, char *err, const char *what)
+{
+	store_rollback(st);
+	if (err[0] == '\0')
+		snprintf(err, ZONES_ERR_MAX, "%s: %s", what, err_str(r));
+	return r;
+}
+
+/* Open a change on zone 'zone_id': transaction, zone row, its records. */
+static int begin_change(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
+			json_t **records, char *err)
+{
+	struct store *st = whm_store(w);
+	err[0] = '\0';
+	if (st == NULL) {
+		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
+		return ERR_UNAVAILABLE;
+	}
+	*ret_st = st;
+	int r = store_begin(st);
+	if (r < 0)
+		return fail(st, r, err, "starting a transaction");
+	r = store_zone_get(st, zone_id, z);
+	if (r == 0 && z->deleted) {
+		store_zone_clear(z);
+		r = -ENOENT;
+	}
+	if (r == -ENOENT) {
+		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
+		return fail(st, ERR_NOT_FOUND, err, "");
+	}
+	if (r < 0)
+		return fail(st, r, err, "reading the zone");
+	r = load_records(st, zone_id, records);
+	if (r < 0) {
+		store_zone_clear(z);
+		return fail(st, r, err, "reading the records");
+	}
+	return 0;
+}
+
+/* The next version and serial of 'z'. */
+static void bump(struct store_zone *z)
+{
+	z->version++;
+	z->serial = model_serial_next(z->serial, time(NULL));
+	z->updated_at = whm_now();
+}
+
+/* Close a change: zone row, what every node must reach, audit, commit,
+ * wake the sync engine. */
+static int finish_change(struct whm *w, struct store *st, struct store_zone *z, const char *actor,
+			 const char *action, const char *detail, struct zone_result *res, char *err)
+{
+	int r = store_zone_update(st, z);
+	if (r == 0)
+		r = store_sync_want_all(st, z->id, z->version);
+	if (r == 0)
+		r = store_audit(st, actor, action, z->id, detail);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0)
+		return fail(st, r, err, "committing");
+	res->zone_id = z->id;
+	res->version = z->version;
+	res->serial = z->serial;
+	sync_wake(w->sync);
+	return 0;
+}
+
+int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
+		 const char *actor, struct zone_result *res, char *err)
+{
+	char origin[DNAME_TEXT_MAX];
+	struct dns_err derr;
+	struct store_zone z = { 0 }, old;
+	struct store *st = whm_store(w);
+	json_t *records = NULL;
+
+	err[0] = '\0';
+	int r = dname_zone_normalize(domain, origin, &derr);
+	if (r < 0) {
+		snprintf(err, ZONES_ERR_MAX, "domain: %s", derr.text);
+		return ERR_INVALID;
+	}
+	if (st == NULL) {
+		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
+		return ERR_UNAVAILABLE;
+	}
+	r = store_begin(st);
+	if (r < 0)
+		return fail(st, r, err, "starting a transaction");
+	if (server_id > 0) {
+		struct store_server s;
+		r = store_server_get(st, server_id, &s);
+		if (r == -ENOENT) {
+			snprintf(err, ZONES_ERR_MAX, "server %lld does not exist",
+				 (long long)server_id);
+			return fail(st, ERR_NOT_FOUND, err, "");
+		}
+		if (r < 0)
+			return fail(st, r, err, "reading the server");
+		store_server_clear(&s);
+	}
+	z.domain = origin;
+	z.server_id = server_id;
+	z.user_id = user_id;
+	z.created_at = z.updated_at = whm_now();
+	z.version = 1;
+	z.serial = model_serial_next(0, time(NULL));
+	/* A tombstone of the same name continues its version and serial. */
+	r = store_zone_get_by_name(st, origin, &old);
+	if (r == 0) {
+		bool live = !old.deleted;
+		z.version = old.version + 1;
+		z.serial = model_serial_next(old.serial, time(NULL));
+		store_zone_clear(&old);
+		if (live) {
+			snprintf(err, ZONES_ERR_MAX, "zone '%s' already exists", origin);
+			return fail(st, ERR_CONFLICT, err, "");
+		}
+	} else if (r != -ENOENT) {
+		return fail(st, r, err, "reading zones");
+	}
+
+	records = json_array();
+	for (unsigned i = 0; records != NULL && i < w->n_default_ns; i++)
+		json_array_append_new(records, payload_record(0, "@", "NS", w->default_ns[i],
+							      (uint32_t)w->conf.default_ttl, 0));
+	r = records ? validate(w, &z, records, err) : -ENOMEM;
+	if (r == 0)
+		r = store_zone_insert(st, &z);
+	for (unsigned i = 0; r == 0 && i < w->n_default_ns; i++) {
+		struct store_record rec = { .zone_id = z.id,
+					    .name = "@",
+					    .type = "NS",
+					    .content = w->default_ns[i],
+					    .ttl = (uint32_t)w->conf.default_ttl,
+					    .created_at = z.created_at };
+		r = store_record_insert(st, &rec);
+	}
+	json_decref(records);
+	if (r == ERR_CONFLICT)
+		snprintf(err, ZONES_ERR_MAX, "zone '%s' already exists", origin);
+	if (r < 0)
+		return fail(st, r, err, "creating the zone");
+	return finish_change(w, st, &z, actor, "zone.create", origin, res, err);
+}
+
+int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
+		 char *err)
+{
+	struct store *st;
+	struct store_zone z;
+	json_t *records;
+
+	int r = begin_change(w, &st, zone_id, &z, &records, err);
+	if (r < 0)
+		return r;
+	json_decref(records);
+	bump(&z);
+	z.deleted = true;
+	r = store_record_delete_zone(st, zone_id);
+	if (r == 0)
+		r = finish_change(w, st, &z, actor, "zone.delete", z.domain, res, err);
+	else
+		r = fail(st, r, err, "deleting records");
+	store_zone_clear(&z);
+	return r;
+}
+
+/* Add or replace (when 'replace_id' > 0) one record, or delete it
+ * ('rec' NULL), as one version of the zone. */
+static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, const json_t *rec,
+			 const char *actor, const char *action, struct zone_result *res, char *err)
+{
+	struct store *st;
+	struct store_zone z;
+	json_t *records;
+	struct model_record mr = { 0 };
+	char msg[MODEL_ERR_MAX];
+
+	int r = begin_change(w, &st, zone_id, &z, &records, err);
+	if (r < 0)
+		return r;
+	if (rec != NULL) {
+		r = model_record_parse(rec, z.domain, (uint32_t)w->conf.default_ttl, &mr, msg);
+		if (r < 0)
+			snprintf(err, ZONES_ERR_MAX, "%s", msg);
+		else if (strcmp(mr.type, TYPE_SOA) == 0) {
+			snprintf(err, ZONES_ERR_MAX,
+				 "record.type: the SOA is managed by the controller");
+			r = ERR_INVALID;
+		}
+	}
+	if (r == 0 && replace_id > 0) {
+		size_t i;
+		json_t *o;
+		json_array_foreach(records, i, o) {
+			if (json_integer_value(json_object_get(o, "id")) == replace_id) {
+				json_array_remove(records, i);
+				break;
+			}
+		}
+	}
+	if (r == 0 && rec != NULL)
+		r = json_array_append_new(records, payload_record(replace_id, mr.name, mr.type,
+								  mr.content, mr.ttl, mr.priority))
+			? -ENOMEM
+			: 0;
+	bump(&z);
+	if (r == 0)
+		r = validate(w, &z, records, err);
+	struct store_record row = { .id = replace_id,
+				    .zone_id = zone_id,
+				    .name = mr.name,
+				    .type = mr.type,
+				    .content = mr.content,
+				    .ttl = mr.ttl,
+				    .priority = mr.priority,
+				    .created_at = whm_now() };
+	if (r == 0 && rec == NULL)
+		r = store_record_delete(st, replace_id);
+	else if (r == 0 && replace_id > 0)
+		r = store_record_update(st, &row);
+	else if (r == 0)
+		r = store_record_insert(st, &row);
+	if (r == 0) {
+		res->record_id = row.id;
+		char detail[300];
+		snprintf(detail, sizeof(detail), "record %lld", (long long)row.id);
+		r = finish_change(w, st, &z, actor, action, detail, res, err);
+	} else {
+		r = fail(st, r, err, "writing the record");
+	}
+	json_decref(records);
+	model_record_clear(&mr);
+	store_zone_clear(&z);
+	return r;
+}
+
+int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,
+		     struct zone_result *res, char *err)
+{
+	return record_change(w, zone_id, 0, rec, actor, "record.create", res, err);
+}
+
+/* The zone a record belongs to. */
+static int record_zone(struct whm *w, int64_t record_id, int64_t *ret_zone, char *err)
+{
+	struct store *st = whm_store(w);
+	struct store_record r;
+	err[0] = '\0';
+	if (st == NULL) {
+		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
+		return ERR_UNAVAILABLE;
+	}
+	int rc = store_record_get(st, record_id, &r);
+	if (rc == -ENOENT) {
+		snprintf(err, ZONES_ERR_MAX, "record %lld does not exist", (long long)record_id);
+		return ERR_NOT_FOUND;
+	}
+	if (rc < 0) {
+		snprintf(err, ZONES_ERR_MAX, "reading the record: %s", err_str(rc));
+		return rc;
+	}
+	*ret_zone = r.zone_id;
+	store_record_clear(&r);
+	return 0;
+}
+
+int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, const char *actor,
+			struct zone_result *res, char *err)
+{
+	int64_t zone_id;
+	int r = record_zone(w, record_id, &zone_id, err);
+	return r < 0 ? r
+		     : record_change(w, zone_id, record_id, rec, actor, "record.update", res, err);
+}
+
+int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
+			struct zone_result *res, char *err)
+{
+	int64_t zone_id;
+	int r = record_zone(w, record_id, &zone_id, err);
+	return r < 0 ? r
+		     : record_change(w, zone_id, record_id, NULL, actor, "record.delete", res, err);
+}
+
+int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
+			  const char *actor, struct zone_result *res, char *err)
+{
+	struct store *st;
+	struct store_zone z;
+	json_t *old, *records = json_array();
+	char msg[MODEL_ERR_MAX];
+	struct model_record *mr = NULL;
+	size_t n = json_array_size(records_in), i;
+
+	int r = begin_change(w, &st, zone_id, &z, &old, err);
+	if (r < 0) {
+		json_decref(records);
+		return r;
+	}
+	json_decref(old);
+	mr = calloc(n + 1, sizeof(*mr));
+	if (mr == NULL || records == NULL)
+		r = -ENOMEM;
+	for (i = 0; r == 0 && i < n; i++) {
+		r = model_record_parse(json_array_get(records_in, i), z.domain,
+				       (uint32_t)w->conf.default_ttl, &mr[i], msg);
+		if (r < 0)
+			snprintf(err, ZONES_ERR_MAX, "records[%zu]: %s", i, msg);
+		else if (strcmp(mr[i].type, TYPE_SOA) == 0) {
+			snprintf(err, ZONES_ERR_MAX,
+				 "records[%zu]: the SOA is managed by the controller", i);
+			r = ERR_INVALID;
+		} else {
+			json_array_append_new(records, payload_record(0, mr[i].name, mr[i].type,
+								      mr[i].content, mr[i].ttl,
+								      mr[i].priority));
+		}
+	}
+	bump(&z);
+	if (r == 0)
+		r = validate(w, &z, records, err);
+	if (r == 0)
+		r = store_record_delete_zone(st, zone_id);
+	for (i = 0; r == 0 && i < n; i++) {
+		struct store_record row = { .zone_id = zone_id,
+					    .name = mr[i].name,
+					    .type = mr[i].type,
+					    .content = mr[i].content,
+					    .ttl = mr[i].ttl,
+					    .priority = mr[i].priority,
+					    .created_at = whm_now() };
+		r = store_record_insert(st, &row);
+	}
+	if (r == 0)
+		r = finish_change(w, st, &z, actor, "records.replace", z.domain, res, err);
+	else
+		r = fail(st, r, err, "replacing the records");
+	for (i = 0; mr != NULL && i < n; i++)
+		model_record_clear(&mr[i]);
+	free(mr);
+	json_decref(records);
+	store_zone_clear(&z);
+	return r;
+}
+
+int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
+		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len)
+{
+	struct store_zone z, again;
+	json_t *records;
+
+	/* Records are read between two reads of the zone row: if the version
+	 * moved meanwhile, read again, so a payload never labels newer or
+	 * older records with the wrong version. */
+	for (int attempt = 0; attempt < 5; attempt++) {
+		int r = store_zone_get(st, zone_id, &z);
+		if (r < 0)
+			return r;
+		snprintf(ret_domain, domain_len, "%s", z.domain);
+		*ret_version = z.version;
+		*ret_deleted = z.deleted;
+		if (z.deleted) {
+			*ret = NULL;
+			store_zone_clear(&z);
+			return 0;
+		}
+		r = load_records(st, zone_id, &records);
+		if (r == 0)
+			r = store_zone_get(st, zone_id, &again);
+		if (r < 0) {
+			store_zone_clear(&z);
+			return r;
+		}
+		bool stable = again.version == z.version;
+		store_zone_clear(&again);
+		if (stable) {
+			*ret = build_payload(w, &z, records);
+			json_decref(records);
+			store_zone_clear(&z);
+			return *ret ? 0 : -ENOMEM;
+		}
+		json_decref(records);
+		store_zone_clear(&z);
+	}
+	return ERR_UNAVAILABLE;
+}
+
+int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64_t node_version)
+{
+	struct store_zone z;
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_zone_get(st, zone_id, &z);
+	if (r < 0) {
+		store_rollback(st);
+		return r;
+	}
+	if (z.version <= node_version) {
+		log_notice("zone '%s': version %llu raised above %llu, which a node holds",
+			   z.domain, (unsigned long long)z.version,
+			   (unsigned long long)node_version);
+		z.version = node_version;
+		bump(&z);
+		r = store_zone_update(st, &z);
+		if (r == 0)
+			r = store_sync_want_all(st, z.id, z.version);
+	}
+	if (r == 0)
+		r = store_commit(st);
+	else
+		store_rollback(st);
+	store_zone_clear(&z);
+	if (r == 0)
+		sync_wake(w->sync);
+	return r;
+}
+
+static void iso_time(int64_t t, char *out, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *zones_zone_json(const struct store_zone *z, uint64_t record_count)
+{
+	char created[32], domain[DNAME_TEXT_MAX];
+	size_t n = strlen(z->domain);
+	/* The panel shows names without the final dot. */
+	snprintf(domain, sizeof(domain), "%.*s", (int)(n > 0 ? n - 1 : 0), z->domain);
+	iso_time(z->created_at, created, sizeof(created));
+	return json_pack("{s:I,s:s,s:I,s:I,s:b,s:s,s:I,s:I,s:I}", "id", (json_int_t)z->id, "domain",
+			 domain, "userId", (json_int_t)z->user_id, "serverId",
+			 (json_int_t)z->server_id, "dnssec_enabled", z->dnssec, "createdAt",
+			 created, "records", (json_int_t)record_count, "version",
+			 (json_int_t)z->version, "serial", (json_int_t)z->serial);
+}
+
+json_t *zones_record_json(const struct store_record *r)
+{
+	char created[32];
+	iso_time(r->created_at, created, sizeof(created));
+	return json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id, "zoneId",
+			 (json_int_t)r->zone_id, "type", r->type, "name", r->name, "content",
+			 r->content, "priority", (json_int_t)r->priority, "ttl", (json_int_t)r->ttl,
+			 "status", "active", "createdAt", created);
+}

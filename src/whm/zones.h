@@ -1,0 +1,52 @@
+/* Zone and record changes: validate with the same library as the agents,
+ * commit with the zone's new version and serial and the nodes' desired
+ * version in one transaction, then wake the sync engine. */
+#ifndef YUMNA_WHM_ZONES_H
+#define YUMNA_WHM_ZONES_H
+
+#include <jansson.h>
+
+#include "whm.h"
+
+#define ZONES_ERR_MAX 640
+
+struct zone_result {
+	int64_t zone_id;
+	int64_t record_id;
+	uint64_t version;
+	uint32_t serial;
+};
+
+/* Each returns 0 or a negative code with a message in 'err'; nothing is
+ * changed on failure. 'actor' names who asked (for the audit log). */
+int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
+		 const char *actor, struct zone_result *res, char *err);
+int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
+		 char *err);
+/* 'rec' is the panel's record object. */
+int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,
+		     struct zone_result *res, char *err);
+int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, const char *actor,
+			struct zone_result *res, char *err);
+int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
+			struct zone_result *res, char *err);
+/* Replace every record of the zone with 'records' (an array) as one version. */
+int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records, const char *actor,
+			  struct zone_result *res, char *err);
+
+/* The push payload of the zone as stored now (SOA included); with its
+ * version in *ret_version. -ENOENT if the zone does not exist (a
+ * tombstone is reported with *ret_deleted and no payload). */
+int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
+		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len);
+
+/* A node holds the zone at 'node_version' or deleted it there (a store
+ * restored from a backup, a delete behind the controller's back): give the
+ * zone a version above it, so the next push wins, and mark every node. */
+int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64_t node_version);
+
+/* JSON of a stored zone / record in the panel's shapes. */
+json_t *zones_zone_json(const struct store_zone *z, uint64_t record_count);
+json_t *zones_record_json(const struct store_record *r);
+
+#endif

@@ -1,0 +1,149 @@
+"""Who may talk to yumna-whm: a Bearer token on every route (/health too),
+401 without one or with an unknown one (on known and unknown paths alike),
+403 for a read token on anything but GET."""
+
+import os
+
+import pytest
+
+pytest_plugins = ["cluster_fixtures"]
+
+KNOWN_GETS = ["/health", "/api/dns", "/api/dns/servers", "/api/dns/cluster/status",
+              "/api/dns/cluster/statistics", "/api/dns/cluster/health"]
+UNKNOWN_PATHS = ["/", "/nope", "/api", "/api/dns/nope/deeper/still", "/api/dns/cluster/bogus",
+                 "/admin", "/api/dns/records", "/.env"]
+
+
+def assert_unauthorized(r):
+    assert r.status_code == 401, "%s %s -> %d %s" % (r.request.method, r.request.url,
+                                                      r.status_code, r.text)
+    assert r.json() == {"error": "unauthorized"}
+
+
+@pytest.fixture(scope="module")
+def whm(shared_cluster):
+    return shared_cluster.whm
+
+
+@pytest.mark.parametrize("path", KNOWN_GETS)
+def test_no_token_is_401_on_every_route(whm, path):
+    assert_unauthorized(whm.get(path, token=None))
+
+
+def test_no_token_is_401_on_writes_and_changes_nothing(whm, domain):
+    before = whm.get("/api/dns").json()
+
+    assert_unauthorized(whm.post("/api/dns", {"domain": domain}, token=None))
+    assert_unauthorized(whm.post("/api/dns/servers", {"name": "x"}, token=None))
+    assert_unauthorized(whm.delete("/api/dns/1", token=None))
+    assert_unauthorized(whm.put("/api/dns/records/1", {}, token=None))
+
+    assert whm.get("/api/dns").json() == before
+
+
+@pytest.mark.parametrize("token", ["wrong", "0" * 64, "x" * 300, "", " "])
+def test_unknown_token_is_401(whm, token):
+    for path in KNOWN_GETS:
+        assert_unauthorized(whm.get(path, token=token))
+
+
+@pytest.mark.parametrize("header", ["Basic {t}", "Token {t}", "{t}", "Bearer", "Bearer  {t}x",
+                                    "Bearer {t} extra"])
+def test_malformed_authorization_is_401(whm, header):
+    r = whm.get("/api/dns", token=None,
+                headers={"Authorization": header.format(t=whm.admin_token)})
+    assert_unauthorized(r)
+
+
+def test_admin_token_with_truncated_or_extended_value_is_401(whm):
+    t = whm.admin_token
+    assert_unauthorized(whm.get("/api/dns", token=t[:-1]))
+    assert_unauthorized(whm.get("/api/dns", token=t + "0"))
+    assert_unauthorized(whm.get("/api/dns", token=t.upper() if t.upper() != t else t.lower()))
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER", "bEaReR"])
+def test_scheme_is_case_insensitive(whm, scheme):
+    r = whm.get("/api/dns", token=None, headers={"Authorization": scheme + " " + whm.admin_token})
+    assert r.status_code == 200, r.text
+    assert isinstance(r.json(), list)
+
+
+def test_health_with_a_token_reports_healthy(whm):
+    r = whm.get("/health")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "healthy"
+    assert body["anycast_ready"] is True
+    assert isinstance(body["timestamp"], int)
+    assert isinstance(body["zones"], int)
+
+
+@pytest.mark.parametrize("path", UNKNOWN_PATHS)
+@pytest.mark.parametrize("method", ["GET", "POST", "DELETE"])
+def test_unknown_path_without_token_is_401_not_404(whm, method, path):
+    assert_unauthorized(whm.request(method, path, token=None))
+    assert_unauthorized(whm.request(method, path, token="wrong"))
+
+
+def test_unknown_path_with_a_token_is_404(whm):
+    r = whm.get("/api/dns/cluster/bogus")
+    assert r.status_code == 404, r.text
+    assert isinstance(r.json()["error"], str)
+
+
+@pytest.mark.parametrize("path", KNOWN_GETS)
+def test_read_token_may_read(whm, path):
+    r = whm.get(path, token=whm.read_token)
+    assert r.status_code == 200, r.text
+
+
+def test_read_token_is_403_on_every_write_and_changes_nothing(shared_cluster, domain):
+    c = shared_cluster
+    whm = c.whm
+    zone_id = c.create_zone(domain)
+    rec = c.add_record(zone_id, "www", "A", "192.0.2.1")
+    node = c.nodes[0]
+    before = (whm.get("/api/dns").json(), whm.records(zone_id), whm.servers(),
+              whm.status()["totalNodes"])
+    read = whm.read_token
+
+    writes = [
+        ("POST", "/api/dns", {"domain": "read-" + domain}),
+        ("DELETE", "/api/dns/%d" % zone_id, None),
+        ("POST", "/api/dns/%d/records" % zone_id, {"type": "A", "name": "x", "content": "192.0.2.9"}),
+        ("PUT", "/api/dns/%d/records" % zone_id, {"records": []}),
+        ("PUT", "/api/dns/records/%d" % rec["id"], {"type": "A", "name": "www",
+                                                    "content": "192.0.2.9"}),
+        ("DELETE", "/api/dns/records/%d" % rec["id"], None),
+        ("POST", "/api/dns/servers", {"name": "evil", "ip": "127.0.0.1", "agent_port": 1,
+                                      "agent_secret": "s" * 40}),
+        ("PUT", "/api/dns/servers/%d" % node.server_id, {"name": "renamed"}),
+        ("DELETE", "/api/dns/servers/%d" % node.server_id, None),
+        ("POST", "/api/dns/cluster/nodes/%d" % node.server_id, None),
+        ("DELETE", "/api/dns/cluster/nodes/%d" % node.server_id, None),
+        ("POST", "/api/dns/cluster/sync/%d" % zone_id, None),
+        ("POST", "/api/dns/cluster/sync-all/%d" % node.server_id, None),
+    ]
+    for method, path, body in writes:
+        r = whm.request(method, path, json_body=body, token=read)
+        assert r.status_code == 403, "%s %s -> %d %s" % (method, path, r.status_code, r.text)
+        assert isinstance(r.json()["error"], str) and r.json()["error"]
+
+    after = (whm.get("/api/dns").json(), whm.records(zone_id), whm.servers(),
+             whm.status()["totalNodes"])
+    assert after == before
+    c.wait_all_nodes("www.%s." % domain, "A", ["192.0.2.1"], timeout=1)
+
+
+def test_tokens_are_stored_hashed_not_in_clear(whm):
+    # Only SHA-256 of a token is stored: no byte of the store holds it.
+    found = []
+    for name in os.listdir(whm.directory):
+        if name.startswith("whm.sqlite3"):
+            with open(os.path.join(whm.directory, name), "rb") as f:
+                data = f.read()
+            for t in (whm.admin_token, whm.read_token):
+                if t.encode() in data:
+                    found.append(name)
+    assert not found, "a token is stored in clear in %s" % found

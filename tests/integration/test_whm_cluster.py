@@ -1,0 +1,233 @@
+"""The servers routes and the panel's cluster routes, with real meaning:
+status and statistics from what the nodes really answered, parallel health
+checks, per-node sync results and a bulk re-sync whose progress can be
+followed."""
+
+import shutil
+import signal
+import time
+
+
+import cluster as cl
+
+pytest_plugins = ["cluster_fixtures"]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        ok, last = predicate()
+        if ok:
+            return last
+        time.sleep(0.05)
+    raise AssertionError("after %.1f s still not %s; last: %s" % (timeout, what, last))
+
+
+def all_online(c):
+    def check():
+        s = c.whm.status()
+        return s["onlineNodes"] == len(c.nodes) and all(
+            n["status"] == "online" for n in s["nodes"]), s
+    return wait_for(check, 5, "all online")
+
+
+def test_servers_list_has_the_panel_shape(cluster):
+    c = cluster
+    servers = c.whm.servers()
+
+    assert sorted(s["id"] for s in servers) == sorted(n.server_id for n in c.nodes)
+    for s in servers:
+        node = c.node_by_id(s["id"])
+        assert set(s) >= {"id", "name", "hostname", "ip", "agent_port", "in_cluster", "status",
+                          "pdns_version", "last_seen", "created_at"}
+        assert s["name"] == node.name
+        assert s["ip"] == "127.0.0.1"
+        assert s["agent_port"] == node.api_port
+        assert s["in_cluster"] is True
+        assert c.whm.call("GET", "/api/dns/servers/%d" % s["id"], expect=200)["name"] == node.name
+
+
+def test_server_update_changes_only_what_is_sent(cluster):
+    c = cluster
+    node = c.nodes[1]
+    before = c.whm.call("GET", "/api/dns/servers/%d" % node.server_id, expect=200)
+
+    after = c.whm.call("PUT", "/api/dns/servers/%d" % node.server_id,
+                       {"hostname": "renamed.yumna.test"}, expect=200)
+
+    assert after["hostname"] == "renamed.yumna.test"
+    for k in ("id", "name", "ip", "agent_port", "in_cluster"):
+        assert after[k] == before[k]
+    # It still receives changes (its secret was kept).
+    zid = c.create_zone("after-update.example")
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    assert node.dig("www.after-update.example.", "A") == ["192.0.2.1"]
+
+
+def test_cluster_status_reports_every_node_and_its_zones(cluster):
+    c = cluster
+    for d in ("status-a.example", "status-b.example"):
+        c.create_zone(d)
+
+    def in_sync():
+        s = c.whm.status()
+        return all(n["zones"]["in_sync"] == 2 for n in s["nodes"]), s
+    wait_for(in_sync, 5, "2 zones in sync on every node")
+    s = all_online(c)
+
+    assert s["totalNodes"] == 3 and s["onlineNodes"] == 3 and s["offlineNodes"] == 0
+    assert sorted(n["nodeId"] for n in s["nodes"]) == sorted(n.server_id for n in c.nodes)
+    for n in s["nodes"]:
+        assert set(n) >= {"nodeId", "hostname", "ip", "status", "dnsStatus", "zones",
+                          "lag_seconds", "responseTime", "lastError", "lastCheck"}
+        assert n["hostname"] == c.node_by_id(n["nodeId"]).name
+        assert n["ip"] == "127.0.0.1"
+        assert n["dnsStatus"]["reachable"] is True
+        assert n["dnsStatus"]["running"] is True
+        assert isinstance(n["dnsStatus"]["version"], str) and n["dnsStatus"]["version"]
+        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0}
+        assert n["lag_seconds"] == 0
+        assert isinstance(n["responseTime"], (int, float)) and n["responseTime"] >= 0
+        assert isinstance(n["lastCheck"], int) and abs(n["lastCheck"] - time.time()) < 60
+
+
+def test_cluster_status_shows_a_node_whose_powerdns_is_down_as_degraded(cluster):
+    c = cluster
+    all_online(c)
+    c.nodes[2].stop_pdns()
+
+    def degraded():
+        s = c.whm.status()
+        n = [x for x in s["nodes"] if x["nodeId"] == c.nodes[2].server_id][0]
+        return n["status"] == "degraded" and n["dnsStatus"]["running"] is False, s
+    s = wait_for(degraded, 10, "degraded")
+    assert s["onlineNodes"] == 2
+
+
+def test_cluster_statistics_counts_zones_and_records(cluster):
+    c = cluster
+    z1 = c.create_zone("stats-a.example")
+    c.create_zone("stats-b.example")
+    c.add_record(z1, "www", "A", "192.0.2.1")
+    c.add_record(z1, "www", "A", "192.0.2.2")
+
+    s = c.whm.call("GET", "/api/dns/cluster/statistics", expect=200)
+
+    assert s["totalZones"] == 2
+    # two default NS per zone, two A (the SOA is the controller's, not a record)
+    assert s["totalRecords"] == 6
+    assert s["clusterNodes"] == 3
+    assert s["onlineNodes"] + s["offlineNodes"] == 3
+    assert isinstance(s["averageZonesPerNode"], (int, float))
+    assert len(s["nodes"]) == 3
+
+
+def test_cluster_health_checks_every_node_with_response_times(cluster):
+    c = cluster
+    r = c.whm.call("GET", "/api/dns/cluster/health", expect=200)
+
+    assert r["totalNodes"] == 3 and r["healthyNodes"] == 3
+    assert isinstance(r["timestamp"], int)
+    assert sorted(x["nodeId"] for x in r["results"]) == sorted(n.server_id for n in c.nodes)
+    for x in r["results"]:
+        assert x["healthy"] is True
+        assert x["hostname"] == c.node_by_id(x["nodeId"]).name
+        assert isinstance(x["responseTime"], (int, float)) and 0 <= x["responseTime"] < 1500
+        assert "details" in x
+
+
+def test_cluster_health_is_parallel_and_bounded_with_a_node_that_hangs(cluster):
+    c = cluster
+    hung = c.nodes[0]
+    hung.proc.send_signal(signal.SIGSTOP)
+    try:
+        t = time.monotonic()
+        r = c.whm.call("GET", "/api/dns/cluster/health", expect=200)
+        took = time.monotonic() - t
+    finally:
+        hung.proc.send_signal(signal.SIGCONT)
+
+    assert took < 3.0, "health sweep took %.1f s" % took
+    assert r["totalNodes"] == 3 and r["healthyNodes"] == 2
+    by_id = {x["nodeId"]: x for x in r["results"]}
+    assert by_id[hung.server_id]["healthy"] is False
+    assert isinstance(by_id[hung.server_id]["error"], str)
+
+
+def wipe(node):
+    """The node is rebuilt from scratch: same address and secret, no data."""
+    node.stop()
+    shutil.rmtree(node.data_dir)
+    node.start()
+    assert node.zones() == {}
+
+
+def test_sync_of_one_zone_reports_every_node(cluster):
+    c = cluster
+    zid = c.create_zone("sync-one.example")
+    c.add_record(zid, "www", "A", "192.0.2.1")
+
+    r = c.whm.call("POST", "/api/dns/cluster/sync/%d" % zid, expect=200)
+
+    assert r["success"] is True
+    assert r["zone"].rstrip(".") == "sync-one.example"
+    assert r["totalNodes"] == 3 and r["successCount"] == 3
+    assert sorted(x["nodeId"] for x in r["results"]) == sorted(n.server_id for n in c.nodes)
+    assert all(x["success"] is True for x in r["results"]), r
+    assert c.answers("www.sync-one.example.", "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
+
+
+def test_sync_of_one_zone_with_a_node_down_reports_the_failure(cluster):
+    c = cluster
+    zid = c.create_zone("sync-down.example")
+    down = c.nodes[2]
+    down.stop_agent()
+
+    t = time.monotonic()
+    r = c.whm.call("POST", "/api/dns/cluster/sync/%d" % zid, expect=200)
+    took = time.monotonic() - t
+
+    assert took < 7, "sync took %.1f s" % took
+    assert r["totalNodes"] == 3 and r["successCount"] == 2, r
+    by_id = {x["nodeId"]: x for x in r["results"]}
+    assert by_id[down.server_id]["success"] is False
+    assert all(by_id[n.server_id]["success"] is True for n in c.nodes[:2]), r
+
+
+def test_sync_all_pushes_every_zone_again_and_reports_progress(cluster):
+    c = cluster
+    domains = ["bulk-%d.example" % i for i in range(12)]
+    for d in domains:
+        c.create_zone(d, wait=False)
+    c.wait_converged(timeout=10)
+    node = c.nodes[1]
+    wipe(node)
+
+    r = c.whm.post("/api/dns/cluster/sync-all/%d" % node.server_id)
+    assert r.status_code == 202, cl.describe(r)
+    assert r.json()["success"] is True
+
+    def done():
+        p = c.whm.call("GET", "/api/dns/cluster/sync-all/%d" % node.server_id, expect=200)
+        return p["done"] is True and p["inSync"] == len(domains), p
+    p = wait_for(done, 10, "done")
+    assert p["totalZones"] == len(domains)
+    assert p["behind"] == 0 and p["failing"] == 0
+    c.wait_converged(timeout=5)
+    assert sorted(node.zones()) == sorted(d + "." for d in domains)
+
+
+def test_server_delete_removes_it_from_the_cluster(cluster):
+    c = cluster
+    node = c.nodes[2]
+    r = c.whm.delete("/api/dns/servers/%d" % node.server_id)
+    assert r.status_code == 200, cl.describe(r)
+
+    assert node.server_id not in [s["id"] for s in c.whm.servers()]
+    assert c.whm.status()["totalNodes"] == 2
+    r = c.whm.get("/api/dns/servers/%d" % node.server_id)
+    assert r.status_code == 404, cl.describe(r)
+    zid = c.create_zone("after-server-delete.example")
+    answer = c.add_record(zid, "www", "A", "192.0.2.1")
+    assert answer["synced"] is True and len(answer["nodes"]) == 2, answer

@@ -1,0 +1,1515 @@
+/* Unit tests for src/lib/store: the controller's store, run once per driver.
+ *
+ * Every test function runs against SQLite in a fresh mkdtemp directory and,
+ * when YUMNA_TEST_MYSQL_HOST, _PORT, _USER, _PASSWORD and _DATABASE are set,
+ * again against that MariaDB/MySQL database (its tables are dropped before
+ * each test; give the suite a database of its own). Each test opens and
+ * closes its store itself: the store and its drivers are built with
+ * test_alloc.h, so a block a test leaves behind fails it by name. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "store/db.h"
+#include "store/store.h"
+
+struct fx {
+	bool mysql;
+	char dir[PATH_MAX];
+	char path[PATH_MAX];
+	struct store_conf conf;
+	struct store *st;
+};
+
+static struct fx fx_sqlite, fx_mysql;
+
+/* --- fixtures ------------------------------------------------------------- */
+
+static int setup_sqlite(void **state)
+{
+	struct fx *f = &fx_sqlite;
+	const char *tmp = getenv("TMPDIR");
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "%s/test_store.XXXXXX", tmp != NULL ? tmp : "/tmp");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	if (snprintf(f->path, sizeof(f->path), "%s/whm.db", f->dir) >= (int)sizeof(f->path))
+		return -1;
+	f->conf.driver = "sqlite";
+	f->conf.path = f->path;
+	*state = f;
+	return 0;
+}
+
+static int teardown_sqlite(void **state)
+{
+	struct fx *f = *state;
+	struct dirent *e;
+	char p[PATH_MAX + 300];
+	DIR *d;
+
+	store_close(f->st);
+	f->st = NULL;
+	d = opendir(f->dir);
+	if (d != NULL) {
+		while ((e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
+			unlink(p);
+		}
+		closedir(d);
+	}
+	rmdir(f->dir);
+	return 0;
+}
+
+static bool mysql_configured(void)
+{
+	return getenv("YUMNA_TEST_MYSQL_HOST") != NULL &&
+	       getenv("YUMNA_TEST_MYSQL_DATABASE") != NULL &&
+	       getenv("YUMNA_TEST_MYSQL_USER") != NULL;
+}
+
+static const char *const all_tables[] = {
+	"node_zone_state", "dns_records", "dns_zone_versions", "audit_log",	    "api_tokens",
+	"dns_zones",	   "servers",	  "dns_purged_zones",  "schema_migrations",
+};
+
+static int setup_mysql(void **state)
+{
+	struct fx *f = &fx_mysql;
+	const char *port = getenv("YUMNA_TEST_MYSQL_PORT");
+	char err[STORE_ERR_MAX], sql[128];
+	struct db *db;
+	size_t i;
+
+	memset(f, 0, sizeof(*f));
+	f->mysql = true;
+	f->conf.driver = "mysql";
+	f->conf.host = getenv("YUMNA_TEST_MYSQL_HOST");
+	f->conf.port = port != NULL ? (unsigned)strtoul(port, NULL, 10) : 3306;
+	f->conf.user = getenv("YUMNA_TEST_MYSQL_USER");
+	f->conf.password = getenv("YUMNA_TEST_MYSQL_PASSWORD");
+	f->conf.database = getenv("YUMNA_TEST_MYSQL_DATABASE");
+	/* A fresh, empty database for every test. */
+	if (db_open(&f->conf, &db, err) < 0) {
+		fprintf(stderr, "mysql: %s\n", err);
+		return -1;
+	}
+	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "DROP TABLE IF EXISTS %s", all_tables[i]);
+		if (db_exec(db, sql) < 0) {
+			fprintf(stderr, "mysql: %s: %s\n", sql, db->err);
+			db_close(db);
+			return -1;
+		}
+	}
+	db_close(db);
+	*state = f;
+	return 0;
+}
+
+static int teardown_mysql(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->st);
+	f->st = NULL;
+	return 0;
+}
+
+static struct store *fx_open(struct fx *f)
+{
+	char err[STORE_ERR_MAX];
+	int r;
+
+	r = store_open(&f->conf, &f->st, err);
+	if (r < 0)
+		fail_msg("store_open: %s (%s)", err, err_str(r));
+	return f->st;
+}
+
+static void fx_close(struct fx *f)
+{
+	store_close(f->st);
+	f->st = NULL;
+}
+
+/* One integer from 'sql' over a connection of its own (a raw look at what
+ * the store wrote, committed). */
+static int64_t raw_int(struct fx *f, const char *sql)
+{
+	char err[STORE_ERR_MAX];
+	struct db_stmt *s;
+	struct db *db;
+	int64_t v = -1;
+	int r;
+
+	if (db_open(&f->conf, &db, err) < 0)
+		fail_msg("db_open: %s", err);
+	r = db_prepare(db, sql, &s);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", sql, db->err);
+		db_close(db);
+		fail_msg("raw_int failed");
+	}
+	if (db_step(s) == DB_ROW)
+		v = db_column_int64(s, 0);
+	db_reset(s);
+	db_finalize(s);
+	db_close(db);
+	return v;
+}
+
+static void raw_exec(struct fx *f, const char *sql)
+{
+	char err[STORE_ERR_MAX];
+	struct db *db;
+	int r;
+
+	if (db_open(&f->conf, &db, err) < 0)
+		fail_msg("db_open: %s", err);
+	r = db_exec(db, sql);
+	if (r < 0) {
+		fprintf(stderr, "%s: %s\n", sql, db->err);
+		db_close(db);
+		fail_msg("raw_exec failed");
+	}
+	db_close(db);
+}
+
+/* --- builders --------------------------------------------------------------- */
+
+static int64_t add_server(struct store *st, const char *name, bool in_cluster)
+{
+	struct store_server s = {
+		.name = (char *)name,
+		.hostname = (char *)"ns.example.net",
+		.ip = (char *)"192.0.2.1",
+		.agent_port = 8053,
+		.agent_secret = (char *)"s3cret",
+		.in_cluster = in_cluster,
+		.status = (char *)"online",
+	};
+
+	assert_int_equal(store_server_insert(st, &s), 0);
+	assert_true(s.id > 0);
+	return s.id;
+}
+
+static int64_t add_zone(struct store *st, const char *domain, uint64_t version)
+{
+	struct store_zone z = {
+		.domain = (char *)domain,
+		.user_id = 7,
+		.server_id = 1,
+		.version = version,
+		.serial = 2024010101,
+	};
+
+	assert_int_equal(store_zone_insert(st, &z), 0);
+	assert_true(z.id > 0);
+	return z.id;
+}
+
+static int64_t add_record(struct store *st, int64_t zone_id, const char *name, const char *content)
+{
+	struct store_record r = {
+		.zone_id = zone_id,
+		.name = (char *)name,
+		.type = (char *)"A",
+		.content = (char *)content,
+		.ttl = 300,
+	};
+
+	assert_int_equal(store_record_insert(st, &r), 0);
+	assert_true(r.id > 0);
+	return r.id;
+}
+
+/* Collects what a pending walk hands out. */
+struct pending {
+	size_t n;
+	struct {
+		int64_t server_id, zone_id;
+		uint64_t desired, applied;
+		uint32_t attempts;
+		int64_t next_attempt_ms;
+		char last_error[64];
+	} row[32];
+};
+
+static int collect_pending(const struct store_sync *s, void *ctx)
+{
+	struct pending *p = ctx;
+
+	assert_true(p->n < 32);
+	p->row[p->n].server_id = s->server_id;
+	p->row[p->n].zone_id = s->zone_id;
+	p->row[p->n].desired = s->desired;
+	p->row[p->n].applied = s->applied;
+	p->row[p->n].attempts = s->attempts;
+	p->row[p->n].next_attempt_ms = s->next_attempt_ms;
+	snprintf(p->row[p->n].last_error, sizeof(p->row[p->n].last_error), "%s",
+		 s->last_error != NULL ? s->last_error : "");
+	p->n++;
+	return 0;
+}
+
+/* The index of the row for (server, zone); fails the test when absent. */
+static size_t row_of(const struct pending *p, int64_t server_id, int64_t zone_id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->row[i].server_id == server_id && p->row[i].zone_id == zone_id)
+			return i;
+	fail_msg("no pending row for server %lld zone %lld", (long long)server_id,
+		 (long long)zone_id);
+	return 0;
+}
+
+static struct pending pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit)
+{
+	struct pending p = { 0 };
+
+	assert_int_equal(
+	    store_sync_foreach_pending(st, server_id, now_ms, limit, collect_pending, &p), 0);
+	return p;
+}
+
+/* --- open, migrations, transactions ----------------------------------------- */
+
+static void test_migrations_idempotent_on_reopen(void **state)
+{
+	struct fx *f = *state;
+
+	fx_open(f);
+	fx_close(f);
+	fx_open(f);
+	add_server(f->st, "ns1", true);
+	fx_close(f);
+	fx_open(f);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 2);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 2);
+	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+	struct fx *f = *state;
+	char err[STORE_ERR_MAX];
+	struct store *st = NULL;
+
+	fx_open(f);
+	fx_close(f);
+	raw_exec(f, "INSERT INTO schema_migrations (version, applied_at) VALUES (999, 1)");
+	assert_int_equal(store_open(&f->conf, &st, err), ERR_CONFIG);
+	assert_null(st);
+	assert_non_null(strstr(err, "999"));
+}
+
+static void test_unknown_driver_is_refused(void **state)
+{
+	struct store_conf conf = { .driver = "oracle" };
+	char err[STORE_ERR_MAX];
+	struct store *st = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(&conf, &st, err), ERR_CONFIG);
+	assert_null(st);
+	assert_non_null(strstr(err, "oracle"));
+}
+
+static void test_commit_survives_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z;
+	struct store_record r;
+	int64_t zid, rid;
+
+	fx_open(f);
+	assert_int_equal(store_begin(f->st), 0);
+	zid = add_zone(f->st, "example.com.", 1);
+	rid = add_record(f->st, zid, "www", "192.0.2.7");
+	assert_int_equal(store_commit(f->st), 0);
+	fx_close(f);
+
+	fx_open(f);
+	assert_int_equal(store_zone_get(f->st, zid, &z), 0);
+	assert_string_equal(z.domain, "example.com.");
+	store_zone_clear(&z);
+	assert_int_equal(store_record_get(f->st, rid, &r), 0);
+	assert_string_equal(r.content, "192.0.2.7");
+	store_record_clear(&r);
+	fx_close(f);
+}
+
+static void test_rollback_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z;
+	uint64_t zones = 9, records = 9;
+	int64_t zid;
+
+	fx_open(f);
+	/* Safe without a transaction. */
+	store_rollback(f->st);
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_begin(f->st), -EBUSY);
+	zid = add_zone(f->st, "rolled.example.", 1);
+	add_record(f->st, zid, "@", "192.0.2.1");
+	add_server(f->st, "ns-rolled", true);
+	store_rollback(f->st);
+	store_rollback(f->st);
+	assert_int_equal(store_zone_get(f->st, zid, &z), -ENOENT);
+	assert_int_equal(store_zone_counts(f->st, &zones, &records), 0);
+	assert_int_equal(zones, 0);
+	assert_int_equal(records, 0);
+	assert_int_equal(store_commit(f->st), -EINVAL);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM dns_zones"), 0);
+}
+
+/* A store closed with a transaction open rolls it back. */
+static void test_close_rolls_back(void **state)
+{
+	struct fx *f = *state;
+
+	fx_open(f);
+	assert_int_equal(store_begin(f->st), 0);
+	add_server(f->st, "ns-open", true);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 0);
+}
+
+/* --- servers ------------------------------------------------------------------ */
+
+struct walk {
+	size_t n;
+	int64_t ids[600];
+	int stop_at;
+	struct store *st;
+};
+
+static int walk_server(const struct store_server *s, void *ctx)
+{
+	struct walk *w = ctx;
+
+	w->ids[w->n++] = s->id;
+	return w->stop_at != 0 && (int)w->n == w->stop_at ? 42 : 0;
+}
+
+static void test_server_crud(void **state)
+{
+	struct fx *f = *state;
+	struct store_server s = { 0 }, got;
+	struct walk w = { 0 };
+	int64_t a, b, c;
+
+	fx_open(f);
+	a = add_server(f->st, "ns1", true);
+	b = add_server(f->st, "ns2", false);
+	c = add_server(f->st, "ns3", true);
+	assert_true(a < b && b < c);
+
+	assert_int_equal(store_server_get(f->st, a, &got), 0);
+	assert_int_equal(got.id, a);
+	assert_string_equal(got.name, "ns1");
+	assert_string_equal(got.hostname, "ns.example.net");
+	assert_string_equal(got.ip, "192.0.2.1");
+	assert_int_equal(got.agent_port, 8053);
+	assert_string_equal(got.agent_secret, "s3cret");
+	assert_true(got.in_cluster);
+	assert_string_equal(got.status, "online");
+	assert_null(got.pdns_version);
+	assert_null(got.last_error);
+	assert_true(got.created_at > 0);
+
+	/* Update every column. */
+	free(got.status);
+	got.status = strdup("offline");
+	got.pdns_version = strdup("4.7.3");
+	got.last_error = strdup("connection refused");
+	got.last_seen = 1700000000;
+	got.agent_port = 9053;
+	got.in_cluster = false;
+	assert_int_equal(store_server_update(f->st, &got), 0);
+	store_server_clear(&got);
+	assert_int_equal(store_server_get(f->st, a, &got), 0);
+	assert_string_equal(got.status, "offline");
+	assert_string_equal(got.pdns_version, "4.7.3");
+	assert_string_equal(got.last_error, "connection refused");
+	assert_int_equal(got.last_seen, 1700000000);
+	assert_int_equal(got.agent_port, 9053);
+	assert_false(got.in_cluster);
+
+	/* Unique names, on insert and on update. */
+	s.name = (char *)"ns2";
+	assert_int_equal(store_server_insert(f->st, &s), ERR_CONFLICT);
+	assert_int_equal(s.id, 0);
+	free(got.name);
+	got.name = strdup("ns3");
+	assert_int_equal(store_server_update(f->st, &got), ERR_CONFLICT);
+	got.id = 99999;
+	free(got.name);
+	got.name = strdup("ns99");
+	assert_int_equal(store_server_update(f->st, &got), -ENOENT);
+	store_server_clear(&got);
+	store_server_clear(&got);
+	assert_int_equal(store_server_get(f->st, 99999, &got), -ENOENT);
+	s.name = NULL;
+	assert_int_equal(store_server_insert(f->st, &s), -EINVAL);
+
+	/* Walks in id order; cluster_only; the callback's stop value. */
+	assert_int_equal(store_server_foreach(f->st, false, walk_server, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.ids[0], a);
+	assert_int_equal(w.ids[1], b);
+	assert_int_equal(w.ids[2], c);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_server_foreach(f->st, true, walk_server, &w), 0);
+	assert_int_equal(w.n, 1); /* ns1 left the cluster above */
+	assert_int_equal(w.ids[0], c);
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 2;
+	assert_int_equal(store_server_foreach(f->st, false, walk_server, &w), 42);
+	assert_int_equal(w.n, 2);
+
+	assert_int_equal(store_server_delete(f->st, b), 0);
+	assert_int_equal(store_server_delete(f->st, b), -ENOENT);
+	assert_int_equal(store_server_get(f->st, b, &got), -ENOENT);
+	fx_close(f);
+}
+
+/* --- zones ---------------------------------------------------------------------- */
+
+static int walk_zone(const struct store_zone *z, void *ctx)
+{
+	struct walk *w = ctx;
+
+	w->ids[w->n++] = z->id;
+	return 0;
+}
+
+static void test_zone_crud(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z = { 0 }, got;
+	struct walk w = { 0 };
+	uint64_t zones, records;
+	int64_t a, b;
+
+	fx_open(f);
+	a = add_zone(f->st, "example.com.", 1);
+	b = add_zone(f->st, "example.org.", 1);
+	add_record(f->st, a, "@", "192.0.2.1");
+	add_record(f->st, a, "www", "192.0.2.2");
+	add_record(f->st, b, "@", "192.0.2.3");
+
+	z.domain = (char *)"example.com.";
+	z.version = 1;
+	assert_int_equal(store_zone_insert(f->st, &z), ERR_CONFLICT);
+	assert_int_equal(z.id, 0);
+
+	assert_int_equal(store_zone_get(f->st, a, &got), 0);
+	assert_string_equal(got.domain, "example.com.");
+	assert_int_equal(got.user_id, 7);
+	assert_int_equal(got.server_id, 1);
+	assert_int_equal(got.version, 1);
+	assert_int_equal(got.serial, 2024010101);
+	assert_false(got.deleted);
+	assert_false(got.dnssec);
+	assert_true(got.created_at > 0 && got.updated_at > 0);
+
+	got.version = 2;
+	got.serial = 4000000000u; /* above INT32_MAX: the full uint32 range survives */
+	got.dnssec = true;
+	got.user_id = 8;
+	got.server_id = 3;
+	got.updated_at = 1800000000;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_zone_get_by_name(f->st, "example.com.", &got), 0);
+	assert_int_equal(got.id, a);
+	assert_int_equal(got.version, 2);
+	assert_int_equal(got.serial, 4000000000u);
+	assert_true(got.dnssec);
+	assert_int_equal(got.user_id, 8);
+	assert_int_equal(got.server_id, 3);
+	assert_int_equal(got.updated_at, 1800000000);
+	got.id = 99999;
+	assert_int_equal(store_zone_update(f->st, &got), -ENOENT);
+	store_zone_clear(&got);
+	assert_int_equal(store_zone_get(f->st, 99999, &got), -ENOENT);
+	assert_int_equal(store_zone_get_by_name(f->st, "nope.example.", &got), -ENOENT);
+
+	assert_int_equal(store_zone_counts(f->st, &zones, &records), 0);
+	assert_int_equal(zones, 2);
+	assert_int_equal(records, 3);
+
+	/* A tombstone leaves the counts and the default walk. */
+	assert_int_equal(store_zone_get(f->st, b, &got), 0);
+	got.deleted = true;
+	got.version++;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_zone_counts(f->st, &zones, &records), 0);
+	assert_int_equal(zones, 1);
+	assert_int_equal(records, 2);
+	assert_int_equal(store_zone_foreach(f->st, false, walk_zone, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.ids[0], a);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_zone_foreach(f->st, true, walk_zone, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], a);
+	assert_int_equal(w.ids[1], b);
+	/* get_by_name sees tombstones too. */
+	assert_int_equal(store_zone_get_by_name(f->st, "example.org.", &got), 0);
+	assert_true(got.deleted);
+	store_zone_clear(&got);
+	fx_close(f);
+}
+
+static void test_zone_revival_keeps_id_and_raises_version(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z = { 0 }, got;
+	struct store_record r;
+	int64_t id, rid, s1;
+	struct pending p;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	id = add_zone(f->st, "revive.example.", 5);
+	rid = add_record(f->st, id, "www", "192.0.2.9");
+	assert_int_equal(store_sync_want_all(f->st, id, 5), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, id, 5), 0);
+
+	/* Deleted at version 6; the node confirms. */
+	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	got.deleted = true;
+	got.version = 6;
+	got.serial = 2024010109;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_sync_want_all(f->st, id, 6), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, id, 6), 0);
+
+	/* Created again by someone who thinks it is new (version 1). */
+	z.domain = (char *)"revive.example.";
+	z.version = 1;
+	z.serial = 2024010101;
+	assert_int_equal(store_zone_insert(f->st, &z), 0);
+	assert_int_equal(z.id, id);
+	assert_int_equal(z.version, 7);
+	assert_int_equal(z.serial, 2024010110); /* continues the old serial */
+	assert_false(z.deleted);
+	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	assert_false(got.deleted);
+	assert_int_equal(got.version, 7);
+	assert_int_equal(got.serial, 2024010110);
+	store_zone_clear(&got);
+	/* The tombstone's records do not come back with it. */
+	assert_int_equal(store_record_get(f->st, rid, &r), -ENOENT);
+	/* The node's applied version carries over: 7 is pending, not 1. */
+	assert_int_equal(store_sync_want_all(f->st, id, z.version), 0);
+	p = pending(f->st, s1, 0, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].desired, 7);
+	assert_int_equal(p.row[0].applied, 6);
+
+	/* A live duplicate is a conflict... */
+	memset(&z, 0, sizeof(z));
+	z.domain = (char *)"revive.example.";
+	assert_int_equal(store_zone_insert(f->st, &z), ERR_CONFLICT);
+
+	/* ...and a given version above the old one is kept as is. */
+	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	got.deleted = true;
+	got.version = 8;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	memset(&z, 0, sizeof(z));
+	z.domain = (char *)"revive.example.";
+	z.version = 100;
+	z.serial = 2030010101;
+	assert_int_equal(store_zone_insert(f->st, &z), 0);
+	assert_int_equal(z.id, id);
+	assert_int_equal(z.version, 100);
+	assert_int_equal(z.serial, 2030010101);
+	fx_close(f);
+}
+
+static void test_zone_purge(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone got;
+	struct store_record r;
+	int64_t id, rid, s1;
+	bool acked;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	id = add_zone(f->st, "purge.example.", 1);
+	rid = add_record(f->st, id, "@", "192.0.2.1");
+	assert_int_equal(store_version_insert(f->st, id, 1, 1, "[]", "admin", NULL), 0);
+	assert_int_equal(store_sync_want_all(f->st, id, 1), 0);
+
+	assert_int_equal(store_zone_purge(f->st, id), ERR_CONFLICT); /* still live */
+	assert_int_equal(store_zone_purge(f->st, 99999), -ENOENT);
+
+	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	got.deleted = true;
+	got.version = 2;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	/* Every node confirms the delete; the tombstone goes for good. */
+	assert_int_equal(store_sync_want_all(f->st, id, 2), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, id, 2), 0);
+	assert_int_equal(store_zone_purge(f->st, id), 0);
+	assert_int_equal(store_zone_get(f->st, id, &got), -ENOENT);
+	/* Whoever still waits for the delete sees it acknowledged. */
+	acked = false;
+	assert_int_equal(store_sync_all_acked(f->st, id, 2, &acked), 0);
+	assert_true(acked);
+	acked = false;
+	assert_int_equal(store_sync_node_acked(f->st, s1, id, 2, &acked), 0);
+	assert_true(acked);
+
+	/* Created again: a new id, but the version and serial go on from
+	 * the purged zone's, so no node takes it for the old one. */
+	memset(&got, 0, sizeof(got));
+	got.domain = (char *)"purge.example.";
+	got.version = 1;
+	got.serial = 1;
+	assert_int_equal(store_zone_insert(f->st, &got), 0);
+	assert_true(got.id > id);
+	assert_int_equal(got.version, 3);
+	assert_int_equal(got.serial, 2024010102);
+	/* Purged and created once more: still rising. */
+	got.deleted = true;
+	got.version = 4;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	assert_int_equal(store_zone_purge(f->st, got.id), 0);
+	memset(&got, 0, sizeof(got));
+	got.domain = (char *)"purge.example.";
+	got.version = 1;
+	got.serial = 2024010105;
+	assert_int_equal(store_zone_insert(f->st, &got), 0);
+	assert_int_equal(got.version, 5);
+	assert_int_equal(got.serial, 2024010105);
+	assert_int_equal(store_record_get(f->st, rid, &r), -ENOENT);
+	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM node_zone_state"), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM dns_zone_versions"), 0);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM dns_records"), 0);
+}
+
+/* --- records -------------------------------------------------------------------- */
+
+static int walk_record(const struct store_record *r, void *ctx)
+{
+	struct walk *w = ctx;
+	struct store_record again;
+
+	/* Another query on the same connection in the middle of the walk. */
+	assert_int_equal(store_record_get(w->st, r->id, &again), 0);
+	assert_string_equal(again.content, r->content);
+	store_record_clear(&again);
+	assert_true(w->n < 600);
+	w->ids[w->n++] = r->id;
+	return 0;
+}
+
+static void test_record_crud(void **state)
+{
+	struct fx *f = *state;
+	struct store_record r = { 0 }, got;
+	struct walk w = { 0 };
+	char content[32];
+	int64_t a, b, rid, first = 0;
+	size_t i;
+
+	fx_open(f);
+	a = add_zone(f->st, "a.example.", 1);
+	b = add_zone(f->st, "b.example.", 1);
+	rid = add_record(f->st, a, "www", "192.0.2.1");
+
+	assert_int_equal(store_record_get(f->st, rid, &got), 0);
+	assert_int_equal(got.zone_id, a);
+	assert_string_equal(got.name, "www");
+	assert_string_equal(got.type, "A");
+	assert_string_equal(got.content, "192.0.2.1");
+	assert_int_equal(got.ttl, 300);
+	assert_int_equal(got.priority, 0);
+	assert_true(got.created_at > 0);
+
+	free(got.type);
+	free(got.content);
+	got.type = strdup("MX");
+	got.content = strdup("mail.a.example.");
+	got.priority = 10;
+	got.ttl = 2147483647u;
+	assert_int_equal(store_record_update(f->st, &got), 0);
+	store_record_clear(&got);
+	assert_int_equal(store_record_get(f->st, rid, &got), 0);
+	assert_string_equal(got.type, "MX");
+	assert_string_equal(got.content, "mail.a.example.");
+	assert_int_equal(got.priority, 10);
+	assert_int_equal(got.ttl, 2147483647u);
+	got.id = 99999;
+	assert_int_equal(store_record_update(f->st, &got), -ENOENT);
+	store_record_clear(&got);
+
+	/* A record must belong to an existing zone. */
+	r.zone_id = 99999;
+	r.name = (char *)"x";
+	r.type = (char *)"A";
+	r.content = (char *)"192.0.2.1";
+	assert_int_equal(store_record_insert(f->st, &r), -ENOENT);
+	r.zone_id = a;
+	r.content = NULL;
+	assert_int_equal(store_record_insert(f->st, &r), -EINVAL);
+
+	/* More than a page of records, walked in id order, only zone a's. */
+	for (i = 0; i < 300; i++) {
+		snprintf(content, sizeof(content), "192.0.2.%zu", i % 250);
+		if (i % 7 == 0)
+			add_record(f->st, b, "other", content);
+		if (i == 0)
+			first = add_record(f->st, a, "h", content);
+		else
+			add_record(f->st, a, "h", content);
+	}
+	w.st = f->st;
+	assert_int_equal(store_record_foreach(f->st, a, walk_record, &w), 0);
+	assert_int_equal(w.n, 301);
+	assert_int_equal(w.ids[0], rid);
+	assert_int_equal(w.ids[1], first);
+	for (i = 1; i < w.n; i++)
+		assert_true(w.ids[i] > w.ids[i - 1]);
+
+	assert_int_equal(store_record_delete(f->st, rid), 0);
+	assert_int_equal(store_record_delete(f->st, rid), -ENOENT);
+	assert_int_equal(store_record_delete_zone(f->st, a), 0);
+	memset(&w, 0, sizeof(w));
+	w.st = f->st;
+	assert_int_equal(store_record_foreach(f->st, a, walk_record, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(store_record_foreach(f->st, b, walk_record, &w), 0);
+	assert_int_equal(w.n, 43);
+	fx_close(f);
+}
+
+/* --- node sync state ------------------------------------------------------------ */
+
+static void test_sync_want_all_and_ack_never_lowers(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, s3, z;
+	struct pending p;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	s3 = add_server(f->st, "ns3", false); /* not in the cluster */
+	z = add_zone(f->st, "example.com.", 3);
+
+	assert_int_equal(store_sync_want_all(f->st, z, 3), 0);
+	p = pending(f->st, 0, 0, 0);
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.row[0].server_id, s1);
+	assert_int_equal(p.row[1].server_id, s2);
+	assert_int_equal(p.row[0].desired, 3);
+	assert_int_equal(p.row[0].applied, 0);
+	assert_int_equal(pending(f->st, s3, 0, 0).n, 0);
+
+	assert_int_equal(store_sync_ack(f->st, s1, z, 3), 0);
+	p = pending(f->st, 0, 0, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].server_id, s2);
+
+	/* An older want changes nothing; a late ack of an older version
+	 * does not lower applied. */
+	assert_int_equal(store_sync_want_all(f->st, z, 2), 0);
+	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z, 1), 0);
+	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
+	assert_int_equal(store_sync_want_all(f->st, z, 4), 0);
+	p = pending(f->st, s1, 0, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].desired, 4);
+	assert_int_equal(p.row[0].applied, 3);
+	/* Acking ahead of desired is in sync. */
+	assert_int_equal(store_sync_ack(f->st, s2, z, 9), 0);
+	assert_int_equal(pending(f->st, s2, 0, 0).n, 0);
+
+	/* No row, nothing to ack. */
+	assert_int_equal(store_sync_ack(f->st, s3, z, 1), -ENOENT);
+	assert_int_equal(store_sync_fail(f->st, s3, z, "x", 1, 0), -ENOENT);
+	assert_int_equal(store_sync_ack(f->st, s1, z, UINT64_MAX), -ERANGE);
+	fx_close(f);
+}
+
+static void test_sync_want_server_includes_tombstones(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, z1, z2, z3;
+	struct store_zone got;
+	struct pending p;
+
+	fx_open(f);
+	z1 = add_zone(f->st, "a.example.", 4);
+	z2 = add_zone(f->st, "b.example.", 2);
+	z3 = add_zone(f->st, "c.example.", 5);
+	assert_int_equal(store_zone_get(f->st, z2, &got), 0);
+	got.deleted = true;
+	got.version = 3;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	/* A joining node, out of the cluster for now: it still gets all. */
+	s1 = add_server(f->st, "ns-new", false);
+	assert_int_equal(store_sync_want_server(f->st, s1), 0);
+	p = pending(f->st, s1, 0, 0);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(p.row[0].zone_id, z1);
+	assert_int_equal(p.row[0].desired, 4);
+	assert_int_equal(p.row[1].zone_id, z2);
+	assert_int_equal(p.row[1].desired, 3);
+	assert_int_equal(p.row[2].zone_id, z3);
+	assert_int_equal(p.row[2].desired, 5);
+	/* Again: the same rows, nothing doubled. */
+	assert_int_equal(store_sync_ack(f->st, s1, z1, 4), 0);
+	assert_int_equal(store_sync_want_server(f->st, s1), 0);
+	assert_int_equal(pending(f->st, s1, 0, 0).n, 2);
+	assert_int_equal(store_sync_want_server(f->st, 99999), -ENOENT);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM node_zone_state"), 3);
+}
+
+static void test_sync_pending_due_limit_and_order(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, z1, z2, now_ms = (int64_t)time(NULL) * 1000;
+	struct pending p;
+	char sql[160];
+	size_t i;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	z1 = add_zone(f->st, "a.example.", 1);
+	z2 = add_zone(f->st, "b.example.", 1);
+	assert_int_equal(store_sync_want_all(f->st, z1, 1), 0);
+	assert_int_equal(store_sync_want_all(f->st, z2, 1), 0);
+
+	/* Same updated_at: ordered by server, then zone. */
+	p = pending(f->st, 0, now_ms, 0);
+	assert_int_equal(p.n, 4);
+	assert_true(p.row[0].server_id == s1 && p.row[0].zone_id == z1);
+	assert_true(p.row[1].server_id == s1 && p.row[1].zone_id == z2);
+	assert_true(p.row[2].server_id == s2 && p.row[2].zone_id == z1);
+	assert_true(p.row[3].server_id == s2 && p.row[3].zone_id == z2);
+
+	/* At most 'limit'. */
+	p = pending(f->st, 0, now_ms, 3);
+	assert_int_equal(p.n, 3);
+	p = pending(f->st, s2, now_ms, 1);
+	assert_int_equal(p.n, 1);
+	assert_true(p.row[0].server_id == s2 && p.row[0].zone_id == z1);
+
+	/* A failed push waits for its next attempt. */
+	assert_int_equal(store_sync_fail(f->st, s1, z1, "timeout", 2, now_ms + 60000), 0);
+	p = pending(f->st, s1, now_ms, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].zone_id, z2);
+	p = pending(f->st, s1, now_ms + 60000, 0);
+	assert_int_equal(p.n, 2);
+	p = pending(f->st, s1, 0, 0); /* 0: regardless of the time */
+	assert_int_equal(p.n, 2);
+	i = row_of(&p, s1, z1);
+	assert_int_equal(p.row[i].attempts, 2);
+	assert_int_equal(p.row[i].next_attempt_ms, now_ms + 60000);
+	assert_string_equal(p.row[i].last_error, "timeout");
+
+	/* The oldest row first, whatever its ids. */
+	snprintf(sql, sizeof(sql),
+		 "UPDATE node_zone_state SET updated_at = 1000 WHERE server_id = %lld"
+		 " AND zone_id = %lld",
+		 (long long)s2, (long long)z2);
+	fx_close(f);
+	raw_exec(f, sql);
+	fx_open(f);
+	p = pending(f->st, 0, 0, 2);
+	assert_int_equal(p.n, 2);
+	assert_true(p.row[0].server_id == s2 && p.row[0].zone_id == z2);
+
+	/* A success clears error, attempts and backoff. */
+	assert_int_equal(store_sync_ack(f->st, s1, z1, 1), 0);
+	assert_int_equal(store_sync_want_all(f->st, z1, 2), 0);
+	p = pending(f->st, s1, now_ms, 0);
+	assert_int_equal(p.n, 2);
+	i = row_of(&p, s1, z1);
+	assert_int_equal(p.row[i].attempts, 0);
+	assert_int_equal(p.row[i].next_attempt_ms, 0);
+	assert_string_equal(p.row[i].last_error, "");
+	fx_close(f);
+}
+
+/* A row already waiting keeps its place in the queue when a newer version
+ * is wanted; a row that was in sync joins at the back. */
+static void test_sync_pending_keeps_its_place(void **state)
+{
+	struct fx *f = *state;
+	struct store_sync_summary sum;
+	int64_t s1, z;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	z = add_zone(f->st, "example.com.", 1);
+	assert_int_equal(store_sync_want_all(f->st, z, 1), 0);
+	raw_exec(f, "UPDATE node_zone_state SET updated_at = 1000");
+	assert_int_equal(store_sync_want_all(f->st, z, 2), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(sum.behind, 1);
+	assert_int_equal(sum.oldest_pending, 1000);
+	free(sum.last_error);
+
+	assert_int_equal(store_sync_ack(f->st, s1, z, 2), 0);
+	raw_exec(f, "UPDATE node_zone_state SET updated_at = 1000");
+	assert_int_equal(store_sync_want_all(f->st, z, 2), 0); /* nothing new */
+	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(sum.behind, 0);
+	assert_int_equal(sum.in_sync, 1);
+	assert_int_equal(store_sync_want_all(f->st, z, 3), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(sum.behind, 1);
+	assert_true(sum.oldest_pending > 1000);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT desired FROM node_zone_state"), 3);
+	assert_int_equal(raw_int(f, "SELECT applied FROM node_zone_state"), 2);
+}
+
+/* Reconciliation: what the node reports wins, even when it is lower. */
+static void test_sync_reset_follows_the_node(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, z1, z2, now_ms = (int64_t)time(NULL) * 1000;
+	struct pending p;
+	size_t i;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", false);
+	z1 = add_zone(f->st, "a.example.", 5);
+	z2 = add_zone(f->st, "b.example.", 3);
+	assert_int_equal(store_sync_want_all(f->st, z1, 5), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z1, 5), 0);
+	assert_int_equal(store_sync_fail(f->st, s1, z1, "later", 4, now_ms + 600000), 0);
+
+	/* The node lost the zone: applied 0, pending, due now. */
+	assert_int_equal(store_sync_reset(f->st, s1, z1, 0), 0);
+	p = pending(f->st, s1, now_ms, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].zone_id, z1);
+	assert_int_equal(p.row[0].desired, 5);
+	assert_int_equal(p.row[0].applied, 0);
+	assert_int_equal(p.row[0].attempts, 4);
+	/* It reports the version after all: in sync again. */
+	assert_int_equal(store_sync_reset(f->st, s1, z1, 5), 0);
+	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
+
+	/* No row yet (a node outside the cluster): one is made, wanting
+	 * the zone's current version. */
+	assert_int_equal(store_sync_reset(f->st, s2, z2, 1), 0);
+	p = pending(f->st, s2, 0, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].desired, 3);
+	assert_int_equal(p.row[0].applied, 1);
+	/* A row whose desired lags the zone catches up. */
+	assert_int_equal(store_sync_want_all(f->st, z2, 2), 0);
+	assert_int_equal(store_sync_reset(f->st, s1, z2, 2), 0);
+	p = pending(f->st, s1, 0, 0);
+	assert_int_equal(p.n, 1);
+	i = row_of(&p, s1, z2);
+	assert_int_equal(p.row[i].desired, 3);
+	assert_int_equal(p.row[i].applied, 2);
+
+	assert_int_equal(store_sync_reset(f->st, s1, 99999, 0), -ENOENT);
+	assert_int_equal(store_sync_reset(f->st, 99999, z1, 0), -ENOENT);
+	fx_close(f);
+}
+
+static void test_sync_reset_server_resends_everything(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, z1, z2, now_ms = (int64_t)time(NULL) * 1000;
+	struct pending p;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	z1 = add_zone(f->st, "a.example.", 2);
+	z2 = add_zone(f->st, "b.example.", 4);
+	assert_int_equal(store_sync_want_all(f->st, z1, 2), 0);
+	assert_int_equal(store_sync_want_all(f->st, z2, 4), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z1, 2), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z2, 4), 0);
+	assert_int_equal(store_sync_ack(f->st, s2, z1, 2), 0);
+	assert_int_equal(store_sync_ack(f->st, s2, z2, 4), 0);
+	assert_int_equal(store_sync_fail(f->st, s1, z2, "later", 1, now_ms + 600000), 0);
+	assert_int_equal(pending(f->st, 0, 0, 0).n, 0);
+
+	assert_int_equal(store_sync_reset_server(f->st, s1), 0);
+	p = pending(f->st, 0, now_ms, 0);
+	assert_int_equal(p.n, 2);
+	assert_true(p.row[0].server_id == s1 && p.row[1].server_id == s1);
+	assert_int_equal(p.row[row_of(&p, s1, z1)].applied, 0);
+	assert_int_equal(p.row[row_of(&p, s1, z2)].desired, 4);
+	assert_int_equal(store_sync_reset_server(f->st, 99999), -ENOENT);
+	fx_close(f);
+}
+
+static void test_sync_node_acked(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, z;
+	bool acked = true;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	z = add_zone(f->st, "example.com.", 3);
+	assert_int_equal(store_sync_node_acked(f->st, s1, z, 3, &acked), 0);
+	assert_false(acked); /* no row */
+	assert_int_equal(store_sync_want_all(f->st, z, 3), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z, 3), 0);
+	assert_int_equal(store_sync_node_acked(f->st, s1, z, 3, &acked), 0);
+	assert_true(acked);
+	assert_int_equal(store_sync_node_acked(f->st, s1, z, 2, &acked), 0);
+	assert_true(acked);
+	assert_int_equal(store_sync_node_acked(f->st, s1, z, 4, &acked), 0);
+	assert_false(acked);
+	assert_int_equal(store_sync_node_acked(f->st, s2, z, 3, &acked), 0);
+	assert_false(acked);
+	fx_close(f);
+}
+
+/* The walk's function may ack the rows it is handed. */
+static int ack_each(const struct store_sync *s, void *ctx)
+{
+	struct store *st = ctx;
+
+	assert_int_equal(store_sync_ack(st, s->server_id, s->zone_id, s->desired), 0);
+	return 0;
+}
+
+static void test_sync_pending_callback_may_write(void **state)
+{
+	struct fx *f = *state;
+	int64_t z;
+	int i;
+
+	fx_open(f);
+	add_server(f->st, "ns1", true);
+	add_server(f->st, "ns2", true);
+	for (i = 0; i < 5; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "z%d.example.", i);
+		z = add_zone(f->st, name, 1);
+		assert_int_equal(store_sync_want_all(f->st, z, 1), 0);
+	}
+	assert_int_equal(store_sync_foreach_pending(f->st, 0, 0, 0, ack_each, f->st), 0);
+	assert_int_equal(pending(f->st, 0, 0, 0).n, 0);
+	fx_close(f);
+}
+
+static void test_sync_summary_counts(void **state)
+{
+	struct fx *f = *state;
+	struct store_sync_summary sum;
+	int64_t s1, s2, z1, z2, z3;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(sum.in_sync + sum.behind + sum.failing, 0);
+	assert_int_equal(sum.oldest_pending, 0);
+	assert_null(sum.last_error);
+
+	z1 = add_zone(f->st, "a.example.", 1);
+	z2 = add_zone(f->st, "b.example.", 1);
+	z3 = add_zone(f->st, "c.example.", 1);
+	assert_int_equal(store_sync_want_all(f->st, z1, 1), 0);
+	assert_int_equal(store_sync_want_all(f->st, z2, 1), 0);
+	assert_int_equal(store_sync_want_all(f->st, z3, 1), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z1, 1), 0);
+	assert_int_equal(store_sync_fail(f->st, s1, z2, "connection refused", 1, 0), 0);
+
+	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(sum.in_sync, 1);
+	assert_int_equal(sum.behind, 2);
+	assert_int_equal(sum.failing, 1);
+	assert_true(sum.oldest_pending > 0);
+	assert_string_equal(sum.last_error, "connection refused");
+	free(sum.last_error);
+
+	assert_int_equal(store_sync_summary(f->st, s2, &sum), 0);
+	assert_int_equal(sum.in_sync, 0);
+	assert_int_equal(sum.behind, 3);
+	assert_int_equal(sum.failing, 0);
+	assert_null(sum.last_error);
+
+	/* 0: every node. */
+	assert_int_equal(store_sync_summary(f->st, 0, &sum), 0);
+	assert_int_equal(sum.in_sync, 1);
+	assert_int_equal(sum.behind, 5);
+	assert_int_equal(sum.failing, 1);
+	assert_string_equal(sum.last_error, "connection refused");
+	free(sum.last_error);
+	fx_close(f);
+}
+
+static void test_sync_all_acked(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, z;
+	bool acked = true;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	add_server(f->st, "ns-out", false);
+	z = add_zone(f->st, "example.com.", 2);
+	/* No rows yet: not acknowledged. */
+	assert_int_equal(store_sync_all_acked(f->st, z, 2, &acked), 0);
+	assert_false(acked);
+	assert_int_equal(store_sync_want_all(f->st, z, 2), 0);
+	assert_int_equal(store_sync_ack(f->st, s1, z, 2), 0);
+	acked = true;
+	assert_int_equal(store_sync_all_acked(f->st, z, 2, &acked), 0);
+	assert_false(acked);
+	assert_int_equal(store_sync_ack(f->st, s2, z, 3), 0);
+	assert_int_equal(store_sync_all_acked(f->st, z, 2, &acked), 0);
+	assert_true(acked); /* the out-of-cluster node does not count */
+	assert_int_equal(store_sync_all_acked(f->st, z, 3, &acked), 0);
+	assert_false(acked);
+	/* A node that joins must catch up before a version counts as done. */
+	add_server(f->st, "ns-late", true);
+	assert_int_equal(store_sync_all_acked(f->st, z, 2, &acked), 0);
+	assert_false(acked);
+	fx_close(f);
+}
+
+static void test_server_delete_cascades_to_sync_state(void **state)
+{
+	struct fx *f = *state;
+	struct store_sync_summary sum;
+	int64_t s1, s2, z;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	z = add_zone(f->st, "example.com.", 1);
+	assert_int_equal(store_sync_want_all(f->st, z, 1), 0);
+	assert_int_equal(store_sync_fail(f->st, s1, z, "down", 3, 0), 0);
+	assert_int_equal(pending(f->st, 0, 0, 0).n, 2);
+
+	assert_int_equal(store_server_delete(f->st, s1), 0);
+	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
+	assert_int_equal(pending(f->st, 0, 0, 0).n, 1);
+	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(sum.in_sync + sum.behind + sum.failing, 0);
+	assert_null(sum.last_error);
+	/* Inside a caller's transaction too. */
+	assert_int_equal(store_begin(f->st), 0);
+	assert_int_equal(store_server_delete(f->st, s2), 0);
+	assert_int_equal(store_commit(f->st), 0);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM node_zone_state"), 0);
+}
+
+/* --- tokens ------------------------------------------------------------------------ */
+
+struct token_walk {
+	size_t n;
+	int64_t id[4];
+	bool revoked[4];
+	char role[4][16];
+};
+
+static int walk_token(int64_t id, const char *name, const char *role, int64_t created_at,
+		      bool revoked, void *ctx)
+{
+	struct token_walk *w = ctx;
+
+	assert_true(w->n < 4);
+	assert_non_null(name);
+	assert_true(created_at > 0);
+	w->id[w->n] = id;
+	w->revoked[w->n] = revoked;
+	snprintf(w->role[w->n], sizeof(w->role[w->n]), "%s", role);
+	w->n++;
+	return 0;
+}
+
+static void test_tokens_find_and_revoke(void **state)
+{
+	static const char h1[] = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+	static const char h2[] = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
+	struct fx *f = *state;
+	struct token_walk w = { 0 };
+	int64_t id1 = 0, id2 = 0, found = 0;
+	char role[16];
+
+	fx_open(f);
+	assert_int_equal(store_token_insert(f->st, "ci", h1, "admin", &id1), 0);
+	assert_int_equal(store_token_insert(f->st, "dashboard", h2, "read", &id2), 0);
+	assert_true(id1 > 0 && id2 > id1);
+	assert_int_equal(store_token_insert(f->st, "again", h1, "read", NULL), ERR_CONFLICT);
+	assert_int_equal(store_token_insert(f->st, "bad", "abc", "a-role-that-is-too-long", NULL),
+			 -EINVAL);
+
+	assert_int_equal(store_token_find(f->st, h1, role, &found), 0);
+	assert_string_equal(role, "admin");
+	assert_int_equal(found, id1);
+	assert_int_equal(store_token_find(f->st, h2, role, &found), 0);
+	assert_string_equal(role, "read");
+	assert_int_equal(found, id2);
+	assert_int_equal(store_token_find(f->st, "0000", role, &found), -ENOENT);
+	/* Hashes are compared exactly. */
+	assert_int_equal(
+	    store_token_find(f->st,
+			     "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08",
+			     role, &found),
+	    -ENOENT);
+
+	assert_int_equal(store_token_revoke(f->st, id1), 0);
+	assert_int_equal(store_token_revoke(f->st, id1), 0);
+	assert_int_equal(store_token_revoke(f->st, 99999), -ENOENT);
+	assert_int_equal(store_token_find(f->st, h1, role, &found), -ENOENT);
+
+	assert_int_equal(store_token_foreach(f->st, walk_token, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.id[0], id1);
+	assert_true(w.revoked[0]);
+	assert_string_equal(w.role[0], "admin");
+	assert_int_equal(w.id[1], id2);
+	assert_false(w.revoked[1]);
+	fx_close(f);
+}
+
+/* --- history ------------------------------------------------------------------------ */
+
+static void test_versions_and_audit(void **state)
+{
+	struct fx *f = *state;
+	int64_t z;
+
+	fx_open(f);
+	z = add_zone(f->st, "example.com.", 1);
+	assert_int_equal(store_version_insert(f->st, z, 1, 2024010101,
+					      "[{\"name\":\"@\",\"type\":\"A\"}]", "admin",
+					      "created"),
+			 0);
+	assert_int_equal(store_version_insert(f->st, z, 2, 2024010102, "[]", NULL, NULL), 0);
+	assert_int_equal(store_version_insert(f->st, 99999, 1, 1, "[]", NULL, NULL), -ENOENT);
+	assert_int_equal(store_audit(f->st, "admin", "zone.create", z, "{\"domain\":\"x\"}"), 0);
+	assert_int_equal(store_audit(f->st, "admin", "token.create", 0, NULL), 0);
+	fx_close(f);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM dns_zone_versions"), 2);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM dns_zone_versions"), 2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log"), 2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone_id IS NULL"), 1);
+}
+
+/* Both drivers refuse the same over-long values. */
+static void test_length_limits_match(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z = { 0 };
+	char name[300];
+
+	fx_open(f);
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	z.domain = name;
+	z.version = 1;
+	assert_int_equal(store_zone_insert(f->st, &z), ERR_INVALID);
+	z.domain = (char *)"ok.example.";
+	assert_int_equal(store_zone_insert(f->st, &z), 0);
+	fx_close(f);
+}
+
+/* --- SQLite only ----------------------------------------------------------------- */
+
+static void test_sqlite_file_is_0600(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+	mode_t old = umask(0);
+
+	fx_open(f);
+	umask(old);
+	add_server(f->st, "ns1", true);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	fx_close(f);
+}
+
+static void test_sqlite_refuses_readable_file(void **state)
+{
+	struct fx *f = *state;
+	char err[STORE_ERR_MAX];
+	struct store *st = NULL;
+
+	fx_open(f);
+	fx_close(f);
+	assert_int_equal(chmod(f->path, 0644), 0);
+	assert_int_equal(store_open(&f->conf, &st, err), ERR_CONFIG);
+	assert_null(st);
+	assert_non_null(strstr(err, "0644"));
+	assert_non_null(strstr(err, f->path));
+	assert_int_equal(chmod(f->path, 0640), 0);
+	assert_int_equal(store_open(&f->conf, &st, err), ERR_CONFIG);
+	assert_int_equal(chmod(f->path, 0600), 0);
+	fx_open(f);
+	fx_close(f);
+}
+
+static void test_sqlite_missing_directory(void **state)
+{
+	struct fx *f = *state;
+	struct store_conf conf = f->conf;
+	char err[STORE_ERR_MAX], path[PATH_MAX + 16];
+	struct store *st = NULL;
+
+	snprintf(path, sizeof(path), "%s/no/such.db", f->dir);
+	conf.path = path;
+	assert_int_equal(store_open(&conf, &st, err), ERR_CONFIG);
+	assert_non_null(strstr(err, "no/such.db"));
+	conf.path = NULL;
+	assert_int_equal(store_open(&conf, &st, err), ERR_CONFIG);
+	assert_null(st);
+}
+
+/* A writer that cannot get the database within the busy timeout gets
+ * ERR_UNAVAILABLE (the caller may retry), not a generic failure. */
+static void test_sqlite_busy_is_unavailable(void **state)
+{
+	struct fx *f = *state;
+	struct store_server s = { .name = (char *)"ns-waiting" };
+	char err[STORE_ERR_MAX];
+	struct store *other;
+
+	fx_open(f);
+	assert_int_equal(store_open(&f->conf, &other, err), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	add_server(f->st, "ns-holding", true);
+	assert_int_equal(store_server_insert(other, &s), ERR_UNAVAILABLE);
+	store_rollback(f->st);
+	assert_int_equal(store_server_insert(other, &s), 0);
+	store_close(other);
+	fx_close(f);
+}
+
+/* --- MySQL only ---------------------------------------------------------------- */
+
+static void test_mysql_bad_password_is_not_echoed(void **state)
+{
+	struct fx *f = *state;
+	struct store_conf conf = f->conf;
+	char err[STORE_ERR_MAX];
+	struct store *st = NULL;
+	int r;
+
+	conf.password = "wrong-password-7f3a9";
+	r = store_open(&conf, &st, err);
+	assert_int_equal(r, ERR_CONFIG);
+	assert_null(st);
+	assert_null(strstr(err, "wrong-password-7f3a9"));
+	assert_non_null(strstr(err, conf.user));
+}
+
+/* Every driver runs these; T() names the driver's fixtures. */
+/* clang-format off */
+#define STORE_TESTS \
+	T(test_migrations_idempotent_on_reopen), \
+	T(test_newer_schema_is_refused), \
+	T(test_unknown_driver_is_refused), \
+	T(test_commit_survives_reopen), \
+	T(test_rollback_leaves_nothing), \
+	T(test_close_rolls_back), \
+	T(test_server_crud), \
+	T(test_zone_crud), \
+	T(test_zone_revival_keeps_id_and_raises_version), \
+	T(test_zone_purge), \
+	T(test_record_crud), \
+	T(test_sync_want_all_and_ack_never_lowers), \
+	T(test_sync_want_server_includes_tombstones), \
+	T(test_sync_pending_due_limit_and_order), \
+	T(test_sync_pending_keeps_its_place), \
+	T(test_sync_pending_callback_may_write), \
+	T(test_sync_reset_follows_the_node), \
+	T(test_sync_reset_server_resends_everything), \
+	T(test_sync_node_acked), \
+	T(test_sync_summary_counts), \
+	T(test_sync_all_acked), \
+	T(test_server_delete_cascades_to_sync_state), \
+	T(test_tokens_find_and_revoke), \
+	T(test_versions_and_audit), \
+	T(test_length_limits_match)
+/* clang-format on */
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_sqlite, teardown_sqlite)
+	const struct CMUnitTest sqlite_tests[] = {
+		STORE_TESTS,
+		T(test_sqlite_file_is_0600),
+		T(test_sqlite_refuses_readable_file),
+		T(test_sqlite_missing_directory),
+		T(test_sqlite_busy_is_unavailable),
+	};
+#undef T
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup_mysql, teardown_mysql)
+	const struct CMUnitTest mysql_tests[] = {
+		T(test_mysql_bad_password_is_not_echoed),
+		/* Last, so the database keeps the tables of the last test. */
+		STORE_TESTS,
+	};
+#undef T
+	int failed;
+
+	failed = cmocka_run_group_tests_name("store_sqlite", sqlite_tests, NULL, NULL);
+	if (mysql_configured())
+		failed += cmocka_run_group_tests_name("store_mysql", mysql_tests, NULL, NULL);
+	else
+		printf("store_mysql: skipped (YUMNA_TEST_MYSQL_HOST, _USER, _DATABASE unset)\n");
+	return failed;
+}
