@@ -1,17 +1,20 @@
 #!/usr/bin/python3
-"""Local yumna-dns demo: three DNS nodes (ns1..ns3) on 127.0.0.1.
+"""Local yumna-dns demo: a controller and three DNS nodes (ns1..ns3) on 127.0.0.1.
 
-    scripts/demo.py start    start the nodes (once), push an example zone, show answers
+    scripts/demo.py start    start everything (once), create an example zone
+                             through the controller, show the answer from every node
     scripts/demo.py status   show what is running
     scripts/demo.py stop     stop everything the demo started
 
 Each node is a yumna-agent with the pdns_server it manages, in demo/nsN/
-(agent.conf, agent.log, data/). Ports and secrets are chosen at start; how to
-reach the nodes is written to demo/cluster.json (mode 0600):
+(agent.conf, agent.log, data/); the controller, yumna-whm, runs in demo/whm/
+on its embedded SQLite store. Ports, secrets and an admin token are chosen at
+start; how to reach everything is written to demo/cluster.json (mode 0600):
 
     {"nodes": [{"id": 1, "name": "ns1", "agent_url": "http://127.0.0.1:PORT",
                 "agent_secret": "...", "dns": "127.0.0.1:PORT",
-                "agent_pid": 123, "pdns_pid": 124}, ...]}
+                "agent_pid": 123, "pdns_pid": 124}, ...],
+     "whm": {"url": "http://127.0.0.1:PORT", "token": "...", "pid": 125}}
 """
 
 import json
@@ -26,10 +29,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 import harness  # noqa: E402
+from cluster import Whm  # noqa: E402
 from harness import Node, rec  # noqa: E402
 
 DEMO = os.path.join(REPO, "demo")
 CLUSTER = os.path.join(DEMO, "cluster.json")
+WHM_DIR = os.path.join(DEMO, "whm")
 NODES = 3
 ZONE = "demo.example."
 
@@ -63,6 +68,10 @@ def node_dir(name):
     return os.path.join(DEMO, name)
 
 
+def whm_alive(entry):
+    return harness.process_is((entry or {}).get("pid") or 0, "yumna-whm", WHM_DIR)
+
+
 def alive(entry):
     """Both processes of a cluster.json node entry are still what they were."""
     d = node_dir(entry["name"])
@@ -76,6 +85,9 @@ def show(doc):
     for n in nodes:
         log("  %-4s agent %-24s dns %-16s agent pid %-7s pdns pid %s"
             % (n["name"], n["agent_url"], n["dns"], n["agent_pid"], n["pdns_pid"]))
+    w = doc.get("whm")
+    if w:
+        log("  whm  controller %s   pid %s" % (w["url"], w["pid"]))
     log()
     first = nodes[0]
     host, port = first["dns"].rsplit(":", 1)
@@ -85,13 +97,18 @@ def show(doc):
     log("  SECRET=$(%s -c 'import json; print(json.load(open(\"%s\"))[\"nodes\"][0]"
         "[\"agent_secret\"])')" % (sys.executable, os.path.relpath(CLUSTER)))
     log("  curl -s -H \"X-Agent-Secret: $SECRET\" %s/api/dns/zones" % first["agent_url"])
-    log("Logs: demo/nsN/agent.log and demo/nsN/data/pdns.log; stop with: make demo-stop")
+    if w:
+        log("Talk to the controller (the token is in cluster.json):")
+        log("  TOKEN=$(%s -c 'import json; print(json.load(open(\"%s\"))[\"whm\"][\"token\"])')"
+            % (sys.executable, os.path.relpath(CLUSTER)))
+        log("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/api/dns/cluster/status" % w["url"])
+    log("Logs: demo/whm/whm.log, demo/nsN/agent.log and demo/nsN/data/pdns.log;"
+        " stop with: make demo-stop")
 
 
 def example_records():
+    """What the demo zone holds besides the controller's SOA and default NS."""
     return [
-        rec("@", "NS", "ns1." + ZONE, ttl=3600),
-        rec("@", "NS", "ns2." + ZONE, ttl=3600),
         rec("ns1", "A", "127.0.0.1", ttl=3600),
         rec("ns2", "A", "127.0.0.1", ttl=3600),
         rec("@", "A", "192.0.2.10", ttl=300),
@@ -104,7 +121,8 @@ def example_records():
 
 def start():
     doc = read_cluster()
-    if doc and len(doc.get("nodes", [])) == NODES and all(alive(n) for n in doc["nodes"]):
+    if (doc and len(doc.get("nodes", [])) == NODES and all(alive(n) for n in doc["nodes"])
+            and whm_alive(doc.get("whm"))):
         log("demo: already running, not starting a second set")
         log()
         show(doc)
@@ -118,12 +136,16 @@ def start():
 
     os.makedirs(DEMO, exist_ok=True)
     nodes = []
+    whm = None
 
     def describe():
-        return {"nodes": [{
+        doc = {"nodes": [{
             "id": n.node_id, "name": n.name, "agent_url": n.url, "agent_secret": n.secret,
             "dns": n.dns, "agent_pid": n.agent_pid, "pdns_pid": n.pdns_pid(),
         } for n in nodes]}
+        if whm is not None and whm.proc is not None:
+            doc["whm"] = {"url": whm.url, "token": whm.admin_token, "pid": whm.proc.pid}
+        return doc
 
     try:
         for i in range(1, NODES + 1):
@@ -135,7 +157,25 @@ def start():
             node.start()
             write_cluster(describe())  # so that 'stop' finds whatever runs
             log("demo: %s up: agent %s, dns %s" % (name, node.url, node.dns))
+        shutil.rmtree(WHM_DIR, ignore_errors=True)
+        whm = Whm(WHM_DIR, config={
+            "default-ns": "ns1.%s, ns2.%s" % (ZONE, ZONE), "soa-mname": "ns1." + ZONE,
+            "soa-rname": "hostmaster." + ZONE, "health-interval-ms": 1000,
+            "reconcile-interval": 60})
+        whm.admin_token = whm.token_create("demo-admin", "admin")
+        whm.read_token = whm.token_create("demo-read", "read")
+        whm.start()
+        write_cluster(describe())
+        log("demo: controller up: %s" % whm.url)
+        for n in nodes:
+            server = whm.call("POST", "/api/dns/servers", {
+                "name": n.name, "ip": "127.0.0.1", "agent_port": n.api_port,
+                "agent_secret": n.secret})
+            whm.call("POST", "/api/dns/cluster/nodes/%d" % server["id"])
+        log("demo: ns1..ns%d joined the cluster" % NODES)
     except BaseException as e:  # leave nothing half-started behind
+        if whm is not None:
+            whm.stop()
         for node in nodes:
             node.stop()
         stop(quiet=True)
@@ -145,21 +185,23 @@ def start():
     doc = describe()
     write_cluster(doc)
 
-    version = int(time.time())
-    serial = int(time.strftime("%Y%m%d01"))
     log()
-    log("demo: pushing %s (version %d, serial %d) to every node" % (ZONE, version, serial))
-    for n in nodes:
-        r = n.push(ZONE, version, serial, example_records())
-        log("  %s: %d %s" % (n.name, r.status_code, r.json().get("message", r.text.strip())))
+    log("demo: creating %s through the controller, one change per record, each "
+        "acknowledged once every node serves it (?wait=all)" % ZONE)
+    zone = whm.call("POST", "/api/dns?wait=all", {"domain": ZONE.rstrip(".")})
+    last = zone
+    for r in example_records():
+        last = whm.call("POST", "/api/dns/%d/records?wait=all" % zone["zoneId"], r)
+    log("  zone %d at version %d, serial %d, every node in sync: %s"
+        % (zone["zoneId"], last["version"], last["serial"], last.get("synced")))
     log()
     log("The same answer from every node:")
     for n in nodes:
         log("  $ dig @127.0.0.1 -p %d www.%s A +short" % (n.dns_port, ZONE.rstrip(".")))
         for answer in n.dig("www." + ZONE, "A") or ["(no answer)"]:
             log("    " + answer)
-        log("  $ dig @127.0.0.1 -p %d %s MX +short" % (n.dns_port, ZONE.rstrip(".")))
-        for answer in n.dig(ZONE, "MX") or ["(no answer)"]:
+        log("  $ dig @127.0.0.1 -p %d %s SOA +short" % (n.dns_port, ZONE.rstrip(".")))
+        for answer in n.dig(ZONE, "SOA") or ["(no answer)"]:
             log("    " + answer)
     log()
     show(doc)
@@ -169,6 +211,10 @@ def start():
 def stop(quiet=False):
     doc = read_cluster()
     stopped = 0
+    w = (doc or {}).get("whm")
+    if w and whm_alive(w):
+        harness.terminate(w["pid"])
+        stopped += 1
     for n in (doc or {}).get("nodes", []):
         d = node_dir(n.get("name", ""))
         for program, pid, needle in ((harness.AGENT_PROGRAM, n.get("agent_pid"), d),
@@ -196,6 +242,7 @@ def status():
         return 1
     for n in doc["nodes"]:
         log("  %s: %s" % (n["name"], "running" if alive(n) else "NOT running"))
+    log("  whm: %s" % ("running" if whm_alive(doc.get("whm")) else "NOT running"))
     log()
     show(doc)
     return 0
