@@ -606,29 +606,55 @@ static void cluster_status(struct http_request *req, struct http_reply *rep, voi
 				  "nodes", c.nodes));
 }
 
+/* Totals from the store, and per node what its agent reports (zones,
+ * records and PowerDNS's counters), fetched from every node at once. */
 static void cluster_statistics(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
 	struct store *st = store_or_503(w, rep);
 	uint64_t zones = 0, records = 0;
+	json_t *agents = NULL;
 	if (st == NULL)
 		return;
 	struct status_ctx c = { w, st, json_array(), 0, 0 };
 	int r = store_zone_counts(st, &zones, &records);
 	if (r == 0)
 		r = store_server_foreach(st, true, node_status, &c);
+	if (r == 0)
+		r = sync_agents_get(w->sync, "/api/dns/statistics", 1500, &agents);
 	if (r < 0) {
 		json_decref(c.nodes);
 		http_reply_error(rep, r, "cannot read statistics");
 		return;
 	}
+	static const char *const counters[] = { "queries", "answers", "cache_hits", "cache_misses",
+						NULL };
+	json_t *totals = json_object();
+	size_t i;
+	json_t *node;
+	uint64_t served = 0;
+	json_array_foreach(c.nodes, i, node) {
+		char key[24];
+		snprintf(key, sizeof(key), "%lld",
+			 (long long)json_integer_value(json_object_get(node, "nodeId")));
+		json_t *a = json_object_get(agents, key);
+		json_object_set(node, "statistics", a ? a : json_null());
+		served += (uint64_t)json_integer_value(json_object_get(a, "zones"));
+		for (const char *const *k = counters; *k != NULL; k++)
+			json_object_set_new(
+			    totals, *k,
+			    json_integer(json_integer_value(json_object_get(totals, *k)) +
+					 json_integer_value(json_object_get(a, *k))));
+	}
+	json_decref(agents);
 	size_t n = json_array_size(c.nodes);
 	http_reply_json(rep, 200,
-			json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:o}", "totalZones", (json_int_t)zones,
-				  "totalRecords", (json_int_t)records, "clusterNodes",
-				  (json_int_t)n, "onlineNodes", (json_int_t)c.online,
-				  "offlineNodes", (json_int_t)c.offline, "averageZonesPerNode",
-				  n ? (double)zones : 0.0, "nodes", c.nodes));
+			json_pack("{s:I,s:I,s:I,s:I,s:I,s:f,s:o,s:o}", "totalZones",
+				  (json_int_t)zones, "totalRecords", (json_int_t)records,
+				  "clusterNodes", (json_int_t)n, "onlineNodes",
+				  (json_int_t)c.online, "offlineNodes", (json_int_t)c.offline,
+				  "averageZonesPerNode", n ? (double)served / (double)n : 0.0,
+				  "queries", totals, "nodes", c.nodes));
 }
 
 static void cluster_health(struct http_request *req, struct http_reply *rep, void *ctx)

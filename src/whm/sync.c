@@ -789,3 +789,78 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 	*ret_deleted = deleted;
 	return r;
 }
+
+struct fetch {
+	struct sync *s;
+	struct store_server srv;
+	const char *path;
+	long timeout_ms;
+	json_t *answer;
+	pthread_t thread;
+	bool started;
+};
+
+static void *fetch_one(void *arg)
+{
+	struct fetch *f = arg;
+	struct http_client *c;
+	char err[256];
+	long status;
+	json_t *j = NULL;
+	char url[128];
+
+	if (strchr(f->srv.ip, ':') != NULL)
+		snprintf(url, sizeof(url), "http://[%s]:%u", f->srv.ip, f->srv.agent_port);
+	else
+		snprintf(url, sizeof(url), "http://%s:%u", f->srv.ip, f->srv.agent_port);
+	if (http_client_new(url, "X-Agent-Secret", f->srv.agent_secret, f->timeout_ms, &c) < 0) {
+		f->answer = json_pack("{s:s}", "error", "invalid agent address");
+		return NULL;
+	}
+	struct node tmp = { .s = f->s };
+	snprintf(tmp.name, sizeof(tmp.name), "%s", f->srv.name);
+	if (agent_call(&tmp, c, "GET", f->path, NULL, &status, &j, err, sizeof(err)) < 0)
+		f->answer = json_pack("{s:s}", "error", err);
+	else
+		f->answer = j;
+	http_client_free(c);
+	return NULL;
+}
+
+int sync_agents_get(struct sync *s, const char *path, long timeout_ms, json_t **ret)
+{
+	struct store *st = whm_store(s->w);
+	struct server_list l = { 0 };
+
+	if (st == NULL)
+		return ERR_UNAVAILABLE;
+	int r = store_server_foreach(st, true, collect_server, &l);
+	struct fetch *f = calloc(l.n + 1, sizeof(*f));
+	if (r == 0 && f == NULL)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
+		f[i] =
+		    (struct fetch){ .s = s, .srv = l.v[i], .path = path, .timeout_ms = timeout_ms };
+		f[i].started = pthread_create(&f[i].thread, NULL, fetch_one, &f[i]) == 0;
+		if (!f[i].started)
+			fetch_one(&f[i]);
+	}
+	json_t *out = json_object();
+	for (size_t i = 0; r == 0 && i < l.n; i++) {
+		char key[24];
+		if (f[i].started)
+			pthread_join(f[i].thread, NULL);
+		snprintf(key, sizeof(key), "%lld", (long long)l.v[i].id);
+		json_object_set_new(out, key, f[i].answer ? f[i].answer : json_object());
+	}
+	for (size_t i = 0; i < l.n; i++)
+		store_server_clear(&l.v[i]);
+	free(l.v);
+	free(f);
+	if (r < 0) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}

@@ -54,6 +54,11 @@ void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret
  * *ret is the array for GET /api/dns/cluster/health. */
 int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret);
 
+/* GET 'path' from every cluster node at once (one thread each, bounded by
+ * 'timeout_ms'); *ret maps each node's id (as a string) to its answer, or to
+ * {"error": "..."}. */
+int sync_agents_get(struct sync *s, const char *path, long timeout_ms, json_t **ret);
+
 /* Send DELETE for every zone the node serves (a node leaving with
  * purge); counts what was deleted. */
 int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, char *err,
