@@ -69,31 +69,6 @@ static const struct conf_item schema[] = {
 };
 #undef O
 
-/* Read a secret from its own file, which must be private too. */
-static int read_secret_file(const char *path, char **ret, char *err)
-{
-	char buf[1100];
-	int r = secret_file_is_private(path);
-	if (r < 0) {
-		snprintf(err, CONF_ERR_MAX, "%s: %s", path,
-			 r == -EACCES ? "readable by group or others (chmod 600)" : strerror(-r));
-		return ERR_CONFIG;
-	}
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		snprintf(err, CONF_ERR_MAX, "%s: %s", path, strerror(errno));
-		return ERR_CONFIG;
-	}
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	*ret = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return *ret ? 0 : -ENOMEM;
-}
-
 /* A value the agent writes into pdns.conf: PowerDNS reads a line, joins
  * it with the next when it ends in a backslash, cuts a comment at a '#'
  * after white space and trims the value. */
@@ -144,7 +119,7 @@ static int check_gmysql(const char *path, struct agent_conf *c, char *err)
 		return ERR_CONFIG;
 	}
 	if (c->gmysql_password_file != NULL) {
-		int r = read_secret_file(c->gmysql_password_file, &c->gmysql_password, err);
+		int r = conf_read_secret_file(c->gmysql_password_file, &c->gmysql_password, err);
 		if (r < 0)
 			return r;
 	}
@@ -186,7 +161,7 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 		return ERR_CONFIG;
 	}
 	if (c->secret_file != NULL) {
-		r = read_secret_file(c->secret_file, &c->secret, err);
+		r = conf_read_secret_file(c->secret_file, &c->secret, err);
 		if (r < 0)
 			return r;
 	}
@@ -199,7 +174,7 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 	if (c->pdns_api_key_file != NULL) {
 		free(c->pdns_api_key);
 		c->pdns_api_key = NULL;
-		r = read_secret_file(c->pdns_api_key_file, &c->pdns_api_key, err);
+		r = conf_read_secret_file(c->pdns_api_key_file, &c->pdns_api_key, err);
 		if (r < 0)
 			return r;
 	}

@@ -118,6 +118,50 @@ static void reply_change(struct whm *w, struct http_request *req, struct http_re
 	http_reply_json(rep, status, j);
 }
 
+/* A change named by the path's id and described by the body. */
+typedef int (*body_change_fn)(struct whm *w, int64_t id, const json_t *body, const char *actor,
+			      struct zone_result *res, char *err);
+
+static void body_change(struct http_request *req, struct http_reply *rep, struct whm *w,
+			body_change_fn fn, unsigned status, const char *message)
+{
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = fn(w, id, b, actor(), &res, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, status, message, &res);
+}
+
+/* A change named by the path's id alone. */
+typedef int (*id_change_fn)(struct whm *w, int64_t id, const char *actor, struct zone_result *res,
+			    char *err);
+
+static void id_change(struct http_request *req, struct http_reply *rep, struct whm *w,
+		      id_change_fn fn, const char *message)
+{
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = fn(w, id, actor(), &res, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	reply_change(w, req, rep, 200, message, &res);
+}
+
 /* --- zones ------------------------------------------------------------------ */
 
 struct count_ctx {
@@ -216,19 +260,7 @@ static void zone_get(struct http_request *req, struct http_reply *rep, void *ctx
 
 static void zone_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
-	struct zone_result res = { 0 };
-	int64_t id;
-
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0)
-		return;
-	int r = zones_delete(w, id, actor(), &res, err);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
-	}
-	reply_change(w, req, rep, 200, "zone deleted", &res);
+	id_change(req, rep, ctx, zones_delete, "zone deleted");
 }
 
 /* --- records --------------------------------------------------------------- */
@@ -267,87 +299,39 @@ static void records_list(struct http_request *req, struct http_reply *rep, void 
 
 static void record_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
-	struct zone_result res = { 0 };
-	int64_t id;
-	json_t *b;
-
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
-		return;
-	int r = zones_record_add(w, id, b, actor(), &res, err);
-	json_decref(b);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
-	}
-	reply_change(w, req, rep, 201, "record created", &res);
+	body_change(req, rep, ctx, zones_record_add, 201, "record created");
 }
 
 static const char *const replace_keys[] = { "records", NULL };
 
-static void records_replace(struct http_request *req, struct http_reply *rep, void *ctx)
+static int replace_records(struct whm *w, int64_t id, const json_t *b, const char *who,
+			   struct zone_result *res, char *err)
 {
-	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
-	struct zone_result res = { 0 };
-	int64_t id;
-	json_t *b, *records;
-
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
-		return;
+	json_t *records;
 	int r = jsonx_check_keys(b, replace_keys, "body", err);
 	if (r == 0)
 		r = jsonx_get_array(b, "records", true, "body", &records, err);
 	if (r == 0 && json_array_size(records) > w->conf.max_zone_records) {
-		snprintf(err, sizeof(err), "records: more than %llu records",
+		snprintf(err, ZONES_ERR_MAX, "records: more than %llu records",
 			 (unsigned long long)w->conf.max_zone_records);
 		r = ERR_TOO_LARGE;
 	}
-	if (r == 0)
-		r = zones_records_replace(w, id, records, actor(), &res, err);
-	json_decref(b);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
-	}
-	reply_change(w, req, rep, 200, "records replaced", &res);
+	return r < 0 ? r : zones_records_replace(w, id, records, who, res, err);
+}
+
+static void records_replace(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, replace_records, 200, "records replaced");
 }
 
 static void record_update(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
-	struct zone_result res = { 0 };
-	int64_t id;
-	json_t *b;
-
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
-		return;
-	int r = zones_record_update(w, id, b, actor(), &res, err);
-	json_decref(b);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
-	}
-	reply_change(w, req, rep, 200, "record updated", &res);
+	body_change(req, rep, ctx, zones_record_update, 200, "record updated");
 }
 
 static void record_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
-	struct zone_result res = { 0 };
-	int64_t id;
-
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0)
-		return;
-	int r = zones_record_delete(w, id, actor(), &res, err);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
-	}
-	reply_change(w, req, rep, 200, "record deleted", &res);
+	id_change(req, rep, ctx, zones_record_delete, "record deleted");
 }
 
 /* --- servers ------------------------------------------------------------------ */

@@ -54,30 +54,6 @@ static const struct conf_item schema[] = {
 };
 #undef O
 
-static int read_secret_file(const char *path, char **ret, char *err)
-{
-	char buf[256];
-	int r = secret_file_is_private(path);
-	if (r < 0) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path,
-			 r == -EACCES ? "readable by group or others (chmod 600)" : strerror(-r));
-		return ERR_CONFIG;
-	}
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(errno));
-		return ERR_CONFIG;
-	}
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	*ret = strdup(buf);
-	explicit_bzero(buf, sizeof(buf));
-	return *ret ? 0 : -ENOMEM;
-}
-
 int whm_conf_load(const char *path, struct whm_conf *c, char *err)
 {
 	int r = secret_file_is_private(path);
@@ -97,7 +73,7 @@ int whm_conf_load(const char *path, struct whm_conf *c, char *err)
 	if (c->mysql_password_file != NULL) {
 		free(c->mysql_password);
 		c->mysql_password = NULL;
-		r = read_secret_file(c->mysql_password_file, &c->mysql_password, err);
+		r = conf_read_secret_file(c->mysql_password_file, &c->mysql_password, err);
 		if (r < 0)
 			return r;
 	}

@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "base/secret.h"
 #include "conf/conf.h"
 
 #define LINE_MAX_LEN 4096
@@ -226,4 +227,27 @@ void conf_free(const struct conf_item *schema, void *target)
 		free(*slot);
 		*slot = NULL;
 	}
+}
+
+int conf_read_secret_file(const char *path, char **ret, char *err)
+{
+	char buf[1100];
+	int r = secret_file_is_private(path);
+	if (r < 0) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path,
+			 r == -EACCES ? "readable by group or others (chmod 600)" : strerror(-r));
+		return ERR_CONFIG;
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(errno));
+		return ERR_CONFIG;
+	}
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	*ret = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *ret ? 0 : -ENOMEM;
 }

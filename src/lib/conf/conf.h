@@ -43,6 +43,11 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,
 	     char *err);
 
+/* Read a secret kept in its own file (the first line, without its line
+ * end). The file must be private like the configuration: readable by
+ * neither group nor others. The caller frees *ret (after explicit_bzero). */
+int conf_read_secret_file(const char *path, char **ret, char *err);
+
 /* Free every string 'schema' stored in 'target'. */
 void conf_free(const struct conf_item *schema, void *target);
 
