@@ -297,6 +297,14 @@ def test_body_that_is_not_an_object_is_refused(bad):
                        statuses=(400, 422))
 
 
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/xml"])
+def test_body_that_is_not_json_media_type_is_415(bad, content_type):
+    assert_refused(bad, "POST", "/api/dns/%d/records" % bad["zone_id"],
+                   data=json.dumps(a_record(name="media")).encode(),
+                   headers={"Content-Type": content_type}, statuses=(415,))
+
+
 def test_oversized_body_is_413(bad):
     filler = "x" * (MAX_BODY + 1024)
     body = json.dumps({"type": "TXT", "name": "big", "content": '"%s"' % filler}).encode()
