@@ -1,16 +1,60 @@
 /* Dispatch to the backend driver (gsqlite3 or gmysql); see backend.h. */
+#include <dlfcn.h>
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 #include "backend.h"
+#include "base/log.h"
+
+#define GMYSQL_MODULE "yumna-agent-gmysql.so"
+
+typedef int (*open_fn)(const struct backend_conf *conf, struct backend **ret);
+
+/* The gmysql driver lives in a module (it brings libmariadb and OpenSSL):
+ * next to the agent's own binary when run from the build tree, else in the
+ * installed module directory. */
+static int open_mysql(const struct backend_conf *conf, struct backend **ret)
+{
+	char exe[4096], path[4200];
+	void *h = NULL;
+
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/%s", exe, GMYSQL_MODULE);
+			h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+		}
+	}
+	if (h == NULL) {
+		snprintf(path, sizeof(path), "%s/%s", YUMNA_MODULE_DIR, GMYSQL_MODULE);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	}
+	if (h == NULL) {
+		log_err("cannot load the gmysql driver: %s", dlerror());
+		return -ENOENT;
+	}
+	open_fn fn = (open_fn)dlsym(h, "backend_mysql_open");
+	if (fn == NULL) {
+		log_err("%s has no backend_mysql_open", path);
+		return -ENOENT;
+	}
+	return fn(conf, ret); /* the module stays loaded for the process's life */
+}
 
 int backend_open(const struct backend_conf *conf, struct backend **ret)
 {
 	if (strcmp(conf->kind, "gsqlite3") == 0)
 		return backend_sqlite_open(conf, ret);
 	if (strcmp(conf->kind, "gmysql") == 0)
-		return backend_mysql_open(conf, ret);
+		return open_mysql(conf, ret);
 	return -EINVAL;
 }
 
@@ -87,81 +131,3 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 	return b->ops->zone_info(b, zone, ret_signed, kind, kind_len);
 }
 
-static int cmp_str(const void *x, const void *y)
-{
-	return strcmp(*(const char *const *)x, *(const char *const *)y);
-}
-
-static bool in_sorted(const char **set, size_t n, const char *name)
-{
-	return n > 0 && bsearch(&name, set, n, sizeof(*set), cmp_str) != NULL;
-}
-
-static size_t sort_unique(const char **v, size_t n)
-{
-	size_t o = 0;
-	qsort(v, n, sizeof(*v), cmp_str);
-	for (size_t i = 0; i < n; i++)
-		if (o == 0 || strcmp(v[o - 1], v[i]) != 0)
-			v[o++] = v[i];
-	return o;
-}
-
-/* The parent of 'name' inside the zone, or NULL at the apex. */
-static const char *parent(const char *name, size_t origin_len)
-{
-	const char *dot = strchr(name, '.');
-	if (dot == NULL || strlen(name) <= origin_len)
-		return NULL;
-	return dot + 1;
-}
-
-int backend_zone_ents(const struct backend_zone *z, backend_ent_fn fn, void *ctx)
-{
-	size_t olen = strlen(z->origin), nowners = 0, ncuts = 0, nents = 0, aents = 64;
-	const char **owners = malloc((2 * z->n + 1) * sizeof(*owners));
-	const char **ents = malloc(aents * sizeof(*ents));
-	int r = 0;
-
-	if (owners == NULL || ents == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	const char **cuts = owners + z->n;
-	for (size_t i = 0; i < z->n; i++) {
-		owners[nowners++] = z->rrs[i].owner;
-		if (z->rrs[i].type == 2 /* NS */ && strcmp(z->rrs[i].owner, z->origin) != 0)
-			cuts[ncuts++] = z->rrs[i].owner;
-	}
-	nowners = sort_unique(owners, nowners);
-	ncuts = sort_unique(cuts, ncuts);
-	/* Parents are suffixes of the owner strings: no copies needed. */
-	for (size_t i = 0; i < nowners; i++) {
-		for (const char *p = parent(owners[i], olen); p != NULL && strlen(p) > olen;
-		     p = parent(p, olen)) {
-			if (in_sorted(owners, nowners, p))
-				continue;
-			if (nents == aents) {
-				const char **n = realloc(ents, 2 * aents * sizeof(*ents));
-				if (n == NULL) {
-					r = -ENOMEM;
-					goto out;
-				}
-				ents = n;
-				aents *= 2;
-			}
-			ents[nents++] = p;
-		}
-	}
-	nents = sort_unique(ents, nents);
-	for (size_t i = 0; r == 0 && i < nents; i++) {
-		bool auth = true;
-		for (const char *p = parent(ents[i], olen); p != NULL && auth; p = parent(p, olen))
-			auth = !in_sorted(cuts, ncuts, p);
-		r = fn(ents[i], auth, ctx);
-	}
-out:
-	free(owners);
-	free(ents);
-	return r;
-}
