@@ -12,7 +12,7 @@ deps:
 	sh scripts/deps.sh
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD)
+	meson setup -Dwerror=true $(BUILD)
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
