@@ -302,21 +302,32 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		in_batch[i] = true;
 	}
 	if (r == 0 && json_array_size(zones) > 0) {
-		long status;
+		long status = 0;
 		json_t *body = json_pack("{s:O}", "zones", zones);
 		r = body ? agent_call(n, n->http, "POST", "/api/dns/sync-batch", body, &status,
 				      NULL, err, sizeof(err))
 			 : -ENOMEM;
 		json_decref(body);
+		/* The node refused the batch's content (422, or 413 for a zone
+		 * over its own limits): push the zones one by one, so that only
+		 * the zone it will not take waits. */
+		bool one_by_one = r == ERR_UPSTREAM && (status == 422 || status == 413);
+		if (one_by_one)
+			log_info("node '%s': batch refused (%s); pushing its zones one by one",
+				 n->name, err);
 		for (size_t i = 0; i < count; i++) {
 			if (!in_batch[i])
 				continue;
-			if (r == 0)
+			if (one_by_one)
+				push_one(n, st, p->zone[from + i], p->attempts[from + i]);
+			else if (r == 0)
 				record_ack(n, st, p->zone[from + i], versions[i]);
 			else
 				record_failure(n, st, p->zone[from + i], p->attempts[from + i],
 					       err);
 		}
+		if (one_by_one)
+			r = 0;
 		if (r < 0)
 			log_info("node '%s': batch of %zu zones failed: %s", n->name,
 				 json_array_size(zones), err);
