@@ -91,9 +91,18 @@ static int fail(struct store *st, int r, char *err, const char *what)
 	return r;
 }
 
-/* Open a change on zone 'zone_id': transaction, zone row, its records. */
-static int begin_change(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
-			json_t **records, char *err)
+/* The zone kept changing under a change CHANGE_ATTEMPTS times. */
+static int busy(char *err)
+{
+	snprintf(err, ZONES_ERR_MAX, "the zone is changing too fast; try again");
+	return ERR_UNAVAILABLE;
+}
+
+/* Read zone 'zone_id' and its records, outside any transaction: a change
+ * is prepared and validated (the costly part) while other changes commit,
+ * and lock_unchanged() then makes sure nothing moved meanwhile. */
+static int read_zone(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
+		     json_t **records, char *err)
 {
 	struct store *st = whm_store(w);
 	err[0] = '\0';
@@ -102,27 +111,48 @@ static int begin_change(struct whm *w, struct store **ret_st, int64_t zone_id, s
 		return ERR_UNAVAILABLE;
 	}
 	*ret_st = st;
-	int r = store_begin(st);
-	if (r < 0)
-		return fail(st, r, err, "starting a transaction");
-	r = store_zone_get(st, zone_id, z);
+	int r = store_zone_get(st, zone_id, z);
 	if (r == 0 && z->deleted) {
 		store_zone_clear(z);
 		r = -ENOENT;
 	}
 	if (r == -ENOENT) {
 		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
-		return fail(st, ERR_NOT_FOUND, err, "");
+		return ERR_NOT_FOUND;
 	}
-	if (r < 0)
-		return fail(st, r, err, "reading the zone");
+	if (r < 0) {
+		snprintf(err, ZONES_ERR_MAX, "reading the zone: %s", err_str(r));
+		return r;
+	}
 	r = load_records(st, zone_id, records);
 	if (r < 0) {
 		store_zone_clear(z);
-		return fail(st, r, err, "reading the records");
+		snprintf(err, ZONES_ERR_MAX, "reading the records: %s", err_str(r));
+	}
+	return r;
+}
+
+/* Open the write transaction if the zone is still at 'version'; -EAGAIN
+ * (nothing open) if another change committed since it was read. */
+static int lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, char *err)
+{
+	struct store_zone now;
+	int r = store_begin(st);
+	if (r < 0)
+		return fail(st, r, err, "starting a transaction");
+	r = store_zone_get(st, zone_id, &now);
+	if (r < 0)
+		return fail(st, r == -ENOENT ? ERR_NOT_FOUND : r, err, "reading the zone");
+	bool same = now.version == version && !now.deleted;
+	store_zone_clear(&now);
+	if (!same) {
+		store_rollback(st);
+		return -EAGAIN;
 	}
 	return 0;
 }
+
+#define CHANGE_ATTEMPTS 8
 
 /* The next version and serial of 'z'. */
 static void bump(struct store_zone *z)
@@ -238,20 +268,27 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
 	struct store *st;
 	struct store_zone z;
 	json_t *records;
+	int r = -EAGAIN;
 
-	int r = begin_change(w, &st, zone_id, &z, &records, err);
-	if (r < 0)
-		return r;
-	json_decref(records);
-	bump(&z);
-	z.deleted = true;
-	r = store_record_delete_zone(st, zone_id);
-	if (r == 0)
-		r = finish_change(w, st, &z, actor, "zone.delete", z.domain, res, err);
-	else
-		r = fail(st, r, err, "deleting records");
-	store_zone_clear(&z);
-	return r;
+	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
+		r = read_zone(w, &st, zone_id, &z, &records, err);
+		if (r < 0)
+			return r;
+		json_decref(records);
+		r = lock_unchanged(st, zone_id, z.version, err);
+		if (r == 0) {
+			bump(&z);
+			z.deleted = true;
+			r = store_record_delete_zone(st, zone_id);
+			if (r == 0)
+				r = finish_change(w, st, &z, actor, "zone.delete", z.domain, res,
+						  err);
+			else
+				r = fail(st, r, err, "deleting records");
+		}
+		store_zone_clear(&z);
+	}
+	return r == -EAGAIN ? busy(err) : r;
 }
 
 /* Add or replace (when 'replace_id' > 0) one record, or delete it
@@ -264,64 +301,75 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 	json_t *records;
 	struct model_record mr = { 0 };
 	char msg[MODEL_ERR_MAX];
+	int r = -EAGAIN;
 
-	int r = begin_change(w, &st, zone_id, &z, &records, err);
-	if (r < 0)
-		return r;
-	if (rec != NULL) {
-		r = model_record_parse(rec, z.domain, (uint32_t)w->conf.default_ttl, &mr, msg);
+	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
+		r = read_zone(w, &st, zone_id, &z, &records, err);
 		if (r < 0)
-			snprintf(err, ZONES_ERR_MAX, "%s", msg);
-		else if (strcmp(mr.type, TYPE_SOA) == 0) {
-			snprintf(err, ZONES_ERR_MAX,
-				 "record.type: the SOA is managed by the controller");
-			r = ERR_INVALID;
-		}
-	}
-	if (r == 0 && replace_id > 0) {
-		size_t i;
-		json_t *o;
-		json_array_foreach(records, i, o) {
-			if (json_integer_value(json_object_get(o, "id")) == replace_id) {
-				json_array_remove(records, i);
-				break;
+			return r;
+		uint64_t seen = z.version;
+		model_record_clear(&mr);
+		if (rec != NULL) {
+			r = model_record_parse(rec, z.domain, (uint32_t)w->conf.default_ttl, &mr,
+					       msg);
+			if (r < 0)
+				snprintf(err, ZONES_ERR_MAX, "%s", msg);
+			else if (strcmp(mr.type, TYPE_SOA) == 0) {
+				snprintf(err, ZONES_ERR_MAX,
+					 "record.type: the SOA is managed by the controller");
+				r = ERR_INVALID;
 			}
 		}
+		if (r == 0 && replace_id > 0) {
+			size_t i;
+			json_t *o;
+			json_array_foreach(records, i, o) {
+				if (json_integer_value(json_object_get(o, "id")) == replace_id) {
+					json_array_remove(records, i);
+					break;
+				}
+			}
+		}
+		if (r == 0 && rec != NULL)
+			r = json_array_append_new(records,
+						  payload_record(replace_id, mr.name, mr.type,
+								 mr.content, mr.ttl, mr.priority))
+				? -ENOMEM
+				: 0;
+		bump(&z);
+		if (r == 0)
+			r = validate(w, &z, records, err);
+		if (r == 0)
+			r = lock_unchanged(st, zone_id, seen, err);
+		if (r == 0) {
+			struct store_record row = { .id = replace_id,
+						    .zone_id = zone_id,
+						    .name = mr.name,
+						    .type = mr.type,
+						    .content = mr.content,
+						    .ttl = mr.ttl,
+						    .priority = mr.priority,
+						    .created_at = whm_now() };
+			if (rec == NULL)
+				r = store_record_delete(st, replace_id);
+			else if (replace_id > 0)
+				r = store_record_update(st, &row);
+			else
+				r = store_record_insert(st, &row);
+			if (r == 0) {
+				char detail[300];
+				res->record_id = row.id;
+				snprintf(detail, sizeof(detail), "record %lld", (long long)row.id);
+				r = finish_change(w, st, &z, actor, action, detail, res, err);
+			} else {
+				r = fail(st, r, err, "writing the record");
+			}
+		}
+		json_decref(records);
+		store_zone_clear(&z);
 	}
-	if (r == 0 && rec != NULL)
-		r = json_array_append_new(records, payload_record(replace_id, mr.name, mr.type,
-								  mr.content, mr.ttl, mr.priority))
-			? -ENOMEM
-			: 0;
-	bump(&z);
-	if (r == 0)
-		r = validate(w, &z, records, err);
-	struct store_record row = { .id = replace_id,
-				    .zone_id = zone_id,
-				    .name = mr.name,
-				    .type = mr.type,
-				    .content = mr.content,
-				    .ttl = mr.ttl,
-				    .priority = mr.priority,
-				    .created_at = whm_now() };
-	if (r == 0 && rec == NULL)
-		r = store_record_delete(st, replace_id);
-	else if (r == 0 && replace_id > 0)
-		r = store_record_update(st, &row);
-	else if (r == 0)
-		r = store_record_insert(st, &row);
-	if (r == 0) {
-		res->record_id = row.id;
-		char detail[300];
-		snprintf(detail, sizeof(detail), "record %lld", (long long)row.id);
-		r = finish_change(w, st, &z, actor, action, detail, res, err);
-	} else {
-		r = fail(st, r, err, "writing the record");
-	}
-	json_decref(records);
 	model_record_clear(&mr);
-	store_zone_clear(&z);
-	return r;
+	return r == -EAGAIN ? busy(err) : r;
 }
 
 int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,
@@ -377,60 +425,69 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_
 {
 	struct store *st;
 	struct store_zone z;
-	json_t *old, *records = json_array();
+	json_t *old;
 	char msg[MODEL_ERR_MAX];
-	struct model_record *mr = NULL;
 	size_t n = json_array_size(records_in), i;
+	struct model_record *mr = calloc(n + 1, sizeof(*mr));
+	int r = mr != NULL ? -EAGAIN : -ENOMEM;
 
-	int r = begin_change(w, &st, zone_id, &z, &old, err);
-	if (r < 0) {
-		json_decref(records);
-		return r;
-	}
-	json_decref(old);
-	mr = calloc(n + 1, sizeof(*mr));
-	if (mr == NULL || records == NULL)
-		r = -ENOMEM;
-	for (i = 0; r == 0 && i < n; i++) {
-		r = model_record_parse(json_array_get(records_in, i), z.domain,
-				       (uint32_t)w->conf.default_ttl, &mr[i], msg);
-		if (r < 0)
-			snprintf(err, ZONES_ERR_MAX, "records[%zu]: %s", i, msg);
-		else if (strcmp(mr[i].type, TYPE_SOA) == 0) {
-			snprintf(err, ZONES_ERR_MAX,
-				 "records[%zu]: the SOA is managed by the controller", i);
-			r = ERR_INVALID;
-		} else {
-			json_array_append_new(records, payload_record(0, mr[i].name, mr[i].type,
-								      mr[i].content, mr[i].ttl,
-								      mr[i].priority));
+	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
+		json_t *records = json_array();
+		r = read_zone(w, &st, zone_id, &z, &old, err);
+		if (r < 0) {
+			json_decref(records);
+			break;
 		}
+		json_decref(old);
+		uint64_t seen = z.version;
+		for (i = 0; i < n; i++)
+			model_record_clear(&mr[i]);
+		for (i = 0; r == 0 && i < n; i++) {
+			r = model_record_parse(json_array_get(records_in, i), z.domain,
+					       (uint32_t)w->conf.default_ttl, &mr[i], msg);
+			if (r < 0) {
+				snprintf(err, ZONES_ERR_MAX, "records[%zu]: %s", i, msg);
+			} else if (strcmp(mr[i].type, TYPE_SOA) == 0) {
+				snprintf(err, ZONES_ERR_MAX,
+					 "records[%zu]: the SOA is managed by the controller", i);
+				r = ERR_INVALID;
+			} else {
+				json_array_append_new(records,
+						      payload_record(0, mr[i].name, mr[i].type,
+								     mr[i].content, mr[i].ttl,
+								     mr[i].priority));
+			}
+		}
+		bump(&z);
+		if (r == 0)
+			r = validate(w, &z, records, err);
+		json_decref(records);
+		if (r == 0)
+			r = lock_unchanged(st, zone_id, seen, err);
+		if (r == 0) {
+			r = store_record_delete_zone(st, zone_id);
+			for (i = 0; r == 0 && i < n; i++) {
+				struct store_record row = { .zone_id = zone_id,
+							    .name = mr[i].name,
+							    .type = mr[i].type,
+							    .content = mr[i].content,
+							    .ttl = mr[i].ttl,
+							    .priority = mr[i].priority,
+							    .created_at = whm_now() };
+				r = store_record_insert(st, &row);
+			}
+			if (r == 0)
+				r = finish_change(w, st, &z, actor, "records.replace", z.domain,
+						  res, err);
+			else
+				r = fail(st, r, err, "replacing the records");
+		}
+		store_zone_clear(&z);
 	}
-	bump(&z);
-	if (r == 0)
-		r = validate(w, &z, records, err);
-	if (r == 0)
-		r = store_record_delete_zone(st, zone_id);
-	for (i = 0; r == 0 && i < n; i++) {
-		struct store_record row = { .zone_id = zone_id,
-					    .name = mr[i].name,
-					    .type = mr[i].type,
-					    .content = mr[i].content,
-					    .ttl = mr[i].ttl,
-					    .priority = mr[i].priority,
-					    .created_at = whm_now() };
-		r = store_record_insert(st, &row);
-	}
-	if (r == 0)
-		r = finish_change(w, st, &z, actor, "records.replace", z.domain, res, err);
-	else
-		r = fail(st, r, err, "replacing the records");
 	for (i = 0; mr != NULL && i < n; i++)
 		model_record_clear(&mr[i]);
 	free(mr);
-	json_decref(records);
-	store_zone_clear(&z);
-	return r;
+	return r == -EAGAIN ? busy(err) : r;
 }
 
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
@@ -486,11 +543,11 @@ int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64
 		return r;
 	}
 	if (z.version <= node_version) {
-		log_notice("zone '%s': version %llu raised above %llu, which a node holds",
-			   z.domain, (unsigned long long)z.version,
-			   (unsigned long long)node_version);
 		z.version = node_version;
 		bump(&z);
+		log_notice("zone '%s': version raised to %llu, above the %llu a node holds",
+			   z.domain, (unsigned long long)z.version,
+			   (unsigned long long)node_version);
 		r = store_zone_update(st, &z);
 		if (r == 0)
 			r = store_sync_want_all(st, z.id, z.version);

@@ -32,6 +32,9 @@ struct store_conf {
 	const char *user;
 	const char *password;
 	const char *database;
+	bool relaxed;		/* sqlite: commits skip the fsync (synchronous=NORMAL);
+				 * for bookkeeping that can be redone, never for changes
+				 * the API acknowledges */
 };
 
 #define STORE_ERR_MAX 512
