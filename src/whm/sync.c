@@ -12,8 +12,8 @@
 #include "sync.h"
 #include "zones.h"
 
-#define BATCH_THRESHOLD 16 /* pending zones above which one sync-batch is sent */
-#define BATCH_MAX 2000	   /* zones per sync-batch request */
+#define BATCH_THRESHOLD 3 /* pending zones above which one sync-batch is sent */
+#define BATCH_MAX 2000	  /* zones per sync-batch request */
 #define PENDING_LIMIT 20000
 #define RESP_MAX (8u << 20)
 #define HEALTH_TIMEOUT_MS 1000
@@ -315,6 +315,8 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		if (one_by_one)
 			log_info("node '%s': batch refused (%s); pushing its zones one by one",
 				 n->name, err);
+		/* One transaction for the batch's acknowledgements. */
+		bool grouped = r == 0 && store_begin(st) == 0;
 		for (size_t i = 0; i < count; i++) {
 			if (!in_batch[i])
 				continue;
@@ -326,6 +328,8 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 				record_failure(n, st, p->zone[from + i], p->attempts[from + i],
 					       err);
 		}
+		if (grouped && store_commit(st) < 0)
+			store_rollback(st);
 		if (one_by_one)
 			r = 0;
 		if (r < 0)
