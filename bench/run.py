@@ -1,28 +1,51 @@
 #!/usr/bin/python3
 """yumna-dns benchmarks: every figure beside its anchor, measured in one run.
 
-Starts real agents with their own pdns_server on 127.0.0.1 (ports chosen at
-run time), measures, writes bench/results.md and prints the same table.
+Starts real agents with their own pdns_server, a real yumna-whm and, for the
+anchors, plain pdns_server instances, all on 127.0.0.1 (ports chosen at run
+time); measures, writes bench/results.md and prints the same table.
 
-    make bench                      # everything, full size
-    bench/run.py --zones 2000       # a smaller sync (anchor scaled to the same count)
+    make bench                              # everything, full size
+    bench/run.py --only agent               # the agent's figures only
+    bench/run.py --only controller          # the controller's figures only
+    bench/run.py --only latency,health      # some controller figures
+    bench/run.py --quick                    # small sizes, a smoke check (prints;
+                                            # writes only with --out)
+    bench/run.py --zones 2000               # a smaller sync (anchor scaled to the same count)
+
+Sections: agent (push latency, sync-batch, agent memory), and the controller's
+latency (change -> answered by 3 nodes, beside PowerDNS primary -> secondary
+with NOTIFY), throughput (acknowledged changes/s and convergence, beside
+PowerDNS API PATCH), health (sweep of 100 nodes of which 10 do not answer,
+beside a sequential 5 s-timeout loop) and memory (controller RSS with
+100,000 zones).
 """
 import argparse
+import json
 import os
+import secrets
+import shutil
 import socket
+import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+import traceback
 
+import dns.exception
+import dns.flags
 import dns.message
+import dns.query
 import dns.rdatatype
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration"))
 import harness  # noqa: E402
+import cluster as clusterlib  # noqa: E402
 
 
 def pct(values, p):
@@ -54,8 +77,10 @@ def zone_records(i, value="192.0.2.1"):
     ]
 
 
-def wait_answer(sock, port, name, rtype, want, limit=5.0):
-    """Query until the answer contains 'want'; returns when it did."""
+def wait_answer(sock, port, name, rtype, want, limit=60.0):
+    """Query until the answer contains 'want'; returns when it did. (60 s:
+    past PowerDNS's packet cache, cache-ttl 20 s, so that an answer held
+    there stale is measured, not an error.)"""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         msg = harness.dns_query("127.0.0.1", port, name, rtype, sock=sock, timeout=1.0)
@@ -201,77 +226,1083 @@ def anchor_api_create(node, count):
     return time.perf_counter() - t0
 
 
+def agent_figures(args, tmp, rows):
+    """The agent's figures: push latency, a full sync, memory."""
+    anchor_count = args.anchor_zones or args.zones
+    nodes = []
+    try:
+        a = harness.Node(os.path.join(tmp, "a"), name="a")
+        b = harness.Node(os.path.join(tmp, "b"), name="b", node_id=2)
+        nodes = [a, b]
+        a.start()
+        b.start()
+        time.sleep(0.5)
+        idle_kb = rss_kb(a.agent_pid)
+
+        lat = push_latency(a, args.rounds)
+        anchor = anchor_patch_latency(b, args.rounds)
+        rows.append(("push of one changed zone (10 records) → answered by dig, p50",
+                     "%.2f ms" % pct(lat, 50), "≤ 5 ms",
+                     "PowerDNS API PATCH of one rrset → answered: %.2f ms" % pct(anchor, 50)))
+        rows.append(("push of one changed zone → answered by dig, p99",
+                     "%.2f ms" % pct(lat, 99), "≤ 20 ms",
+                     "PowerDNS API PATCH → answered: %.2f ms" % pct(anchor, 99)))
+
+        c = harness.Node(os.path.join(tmp, "c"), name="c", node_id=3)
+        nodes.append(c)
+        c.start()
+        time.sleep(0.5)
+        idle_c = rss_kb(c.agent_pid)
+        req_s, all_s, answered, peak_kb = full_sync(c, args.zones)
+        d = harness.Node(os.path.join(tmp, "d"), name="d", node_id=4)
+        nodes.append(d)
+        d.start()
+        api_s = anchor_api_create(d, anchor_count)
+        scaled = api_s * args.zones / anchor_count
+        anchor_txt = "PowerDNS API, one POST per zone: %.1f s (%.0f zones/s)" % (
+            scaled, anchor_count / api_s)
+        if anchor_count != args.zones:
+            anchor_txt += ", measured on %d zones and scaled" % anchor_count
+        rows.append(("sync-batch of %d zones × 10 records into an empty node (request)"
+                     % args.zones, "%.2f s" % req_s, "", anchor_txt))
+        rows.append(("… → every zone answered (%d/%d verified by query)"
+                     % (answered, args.zones), "%.2f s" % all_s, "≤ 3 s", anchor_txt))
+        rows.append(("agent resident memory, idle", "%.1f MB" % (max(idle_kb, idle_c) / 1024),
+                     "≤ 10 MB", "pdns_server beside it: %.1f MB"
+                     % (rss_kb(c.pdns_pid()) / 1024)))
+        rows.append(("agent resident memory, peak during the batch",
+                     "%.1f MB" % (max(peak_kb, rss_kb(c.agent_pid, "VmHWM")) / 1024),
+                     "≤ 10 MB", ""))
+    finally:
+        for n in nodes:
+            n.stop()
+
+
+# --- the controller ------------------------------------------------------------
+
+# The controller runs with the defaults of etc/whm.conf.sample (the test
+# fixture's fast timers would flatter nothing measured here, but a benchmark
+# should run what an operator runs).
+WHM_CONFIG = {
+    "agent-timeout-ms": 2000,
+    "health-interval-ms": 2000,
+    "retry-min-ms": 100,
+    "retry-max-ms": 30000,
+    "reconcile-interval": 300,
+    "log-level": "info",
+}
+
+PDNS_SERVER = "/usr/sbin/pdns_server"
+PDNS_SCHEMA = "/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql"
+
+
+class KeepAlive:
+    """A lean HTTP/1.1 keep-alive client on one socket, so that the load
+    generator (Python, 2 cores shared with everything measured) costs as
+    little as possible per request. request() returns (status, body bytes)."""
+
+    class Closed(Exception):
+        pass
+
+    def __init__(self, port, headers=None, host="127.0.0.1", timeout=30.0):
+        self.addr = (host, port)
+        self.timeout = timeout
+        self.fixed = "Host: %s:%d\r\n" % (host, port) + "".join(
+            "%s: %s\r\n" % kv for kv in (headers or {}).items())
+        self.sock = None
+        self.buf = b""
+
+    def close(self):
+        if self.sock is not None:
+            self.sock.close()
+        self.sock = None
+        self.buf = b""
+
+    def _connect(self):
+        self.sock = socket.create_connection(self.addr, timeout=self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise KeepAlive.Closed()
+        self.buf += chunk
+
+    def _read(self):
+        while b"\r\n\r\n" not in self.buf:
+            self._fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        hdr = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            hdr[k.strip().lower()] = v.strip()
+        if hdr.get("transfer-encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                while b"\r\n" not in self.buf:
+                    self._fill()
+                size_line, self.buf = self.buf.split(b"\r\n", 1)
+                size = int(size_line.split(b";")[0], 16)
+                while len(self.buf) < size + 2:
+                    self._fill()
+                body += self.buf[:size]
+                self.buf = self.buf[size + 2:]
+                if size == 0:
+                    break
+        elif "content-length" in hdr:
+            n = int(hdr["content-length"])
+            while len(self.buf) < n:
+                self._fill()
+            body, self.buf = self.buf[:n], self.buf[n:]
+        elif status in (204, 304) or 100 <= status < 200:
+            body = b""
+        else:                                   # until the server closes
+            try:
+                while True:
+                    self._fill()
+            except KeepAlive.Closed:
+                pass
+            body, self.buf = self.buf, b""
+            hdr["connection"] = "close"
+        if hdr.get("connection", "").lower() == "close":
+            self.close()
+        return status, body
+
+    def request(self, method, path, body=None):
+        data = b"" if body is None else (body if isinstance(body, bytes)
+                                         else json.dumps(body).encode())
+        req = ("%s %s HTTP/1.1\r\n%s%sContent-Length: %d\r\n\r\n" % (
+            method, path, self.fixed,
+            "Content-Type: application/json\r\n" if data else "", len(data))).encode() + data
+        for attempt in (0, 1):
+            fresh = self.sock is None
+            if fresh:
+                self._connect()
+            try:
+                self.sock.sendall(req)
+                return self._read()
+            except (KeepAlive.Closed, ConnectionError):
+                # A kept-alive connection the server had closed: once more
+                # on a new one. A fresh connection that fails is an error.
+                self.close()
+                if fresh or attempt:
+                    raise
+
+
+class Pdns:
+    """A plain pdns_server (gsqlite3, API on) in its own directory, for the
+    anchors and as the shared PowerDNS of the external-mode agents."""
+
+    def __init__(self, directory, extra=None):
+        self.directory = os.path.abspath(directory)
+        os.makedirs(os.path.join(self.directory, "run"), exist_ok=True)
+        self.key = secrets.token_hex(20)
+        self.db = os.path.join(self.directory, "pdns.sqlite3")
+        con = sqlite3.connect(self.db)
+        with open(PDNS_SCHEMA) as f:
+            con.executescript(f.read())
+        con.close()
+        self.extra = dict(extra or {})
+        self.proc = None
+        self.session = requests.Session()
+        self.session.headers["X-API-Key"] = self.key
+        self.new_ports()
+
+    def new_ports(self):
+        self.dns_port, self.api_port = harness.free_ports(2, udp=(0,))
+        self.url = "http://127.0.0.1:%d" % self.api_port
+        self.base = self.url + "/api/v1/servers/localhost"
+
+    def write_config(self):
+        conf = {
+            "launch": "gsqlite3", "gsqlite3-database": self.db, "gsqlite3-dnssec": "yes",
+            "local-address": "127.0.0.1", "local-port": self.dns_port,
+            "api": "yes", "api-key": self.key, "webserver": "yes",
+            "webserver-address": "127.0.0.1", "webserver-port": self.api_port,
+            "webserver-allow-from": "127.0.0.1", "webserver-loglevel": "none",
+            "security-poll-suffix": "", "socket-dir": os.path.join(self.directory, "run"),
+            "guardian": "no", "daemon": "no", "disable-syslog": "yes",
+            "zone-cache-refresh-interval": "0",
+        }
+        conf.update(self.extra)
+        with open(os.path.join(self.directory, "pdns.conf"), "w") as f:
+            f.write("".join("%s=%s\n" % kv for kv in conf.items()))
+
+    def start(self, timeout=30.0, attempts=3):
+        """Start and wait for the API. The ports were free when chosen, but
+        an outgoing connection may have taken one since: then new ones."""
+        log_path = os.path.join(self.directory, "pdns.log")
+        for attempt in range(attempts):
+            self.write_config()
+            offset = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+            if self._start(log_path, timeout):
+                return self
+            with open(log_path, "rb") as f:
+                f.seek(offset)
+                said = f.read().decode("utf-8", "replace")
+            if "in use" not in said or attempt == attempts - 1:
+                break
+            self.new_ports()
+        raise RuntimeError("pdns_server in %s did not start (see pdns.log)" % self.directory)
+
+    def _start(self, log_path, timeout):
+        log = open(log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [PDNS_SERVER, "--config-dir=" + self.directory], stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, cwd=self.directory, start_new_session=True,
+                close_fds=True)
+        finally:
+            log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if self.session.get(self.base, timeout=1).status_code == 200:
+                    return True
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        if self.proc.poll() is None:
+            harness.terminate(self.proc.pid)
+        self.proc.wait()
+        return False
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            harness.terminate(self.proc.pid)
+            self.proc.wait()
+        self.session.close()
+
+    def api(self, method, path, body=None, expect=(200, 201, 204)):
+        r = self.session.request(method, self.base + path, json=body, timeout=30)
+        if r.status_code not in expect:
+            raise RuntimeError("pdns %s %s: %d %s" % (method, path, r.status_code, r.text[:300]))
+        return r
+
+    def answers(self, name, rtype, sock):
+        msg = harness.dns_query("127.0.0.1", self.dns_port, name, rtype, sock=sock, timeout=1.0)
+        return harness.answer_texts(msg, name, rtype)
+
+
+class ExternalAgent(harness.Node):
+    """An agent in external mode on a shared pdns_server: no PowerDNS of its
+    own, its data-dir only for its spool."""
+
+    def __init__(self, directory, name, pdns):
+        self.pdns = pdns
+        super().__init__(directory, name=name, config={})
+
+    def config(self):
+        c = super().config()
+        for k in ("dns-address", "dns-port", "pdns-api-port"):
+            c.pop(k, None)
+        c.update({"mode": "external", "pdns-api-url": self.pdns.url,
+                  "pdns-api-key": self.pdns.key, "gsqlite3-database": self.pdns.db,
+                  "log-level": "notice"})
+        return c
+
+    def wait_up(self, attempts=3):
+        """wait_healthy(); the port was free when chosen, but an outgoing
+        connection may have taken it since: then another one."""
+        for attempt in range(attempts):
+            try:
+                return self.wait_healthy(timeout=60)
+            except harness.HarnessError:
+                with open(self.log_path, "rb") as f:
+                    said = f.read().decode("utf-8", "replace")
+                if self.agent_running() or "Address already in use" not in said \
+                        or attempt == attempts - 1:
+                    raise
+                self.api_port = harness.free_port()
+                self.write_config()
+                self.start(wait=False)
+
+    def stop(self):
+        self.stop_agent()
+        self.session.close()
+
+
+def new_whm(directory, config=None):
+    conf = dict(WHM_CONFIG)
+    conf.update(config or {})
+    return clusterlib.Whm(directory, config=conf)
+
+
+def whm_client(whm):
+    return KeepAlive(whm.port, {"Authorization": "Bearer " + whm.admin_token})
+
+
+def call(client, method, path, body=None, expect=(200, 201)):
+    status, data = client.request(method, path, body)
+    if status not in expect:
+        raise RuntimeError("%s %s: %d %s" % (method, path, status, data[:300]))
+    return json.loads(data) if data else None
+
+
+def rss_mb(pid, field="VmRSS"):
+    return rss_kb(pid, field) / 1024.0
+
+
+def ms(v):
+    return "%.0f ms" % v if v >= 100 else "%.1f ms" % v
+
+
+class Controller:
+    """The three-node cluster of the latency and throughput figures, started
+    once for both."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.cluster = None
+
+    def get(self):
+        if self.cluster is None:
+            self.cluster = clusterlib.Cluster(os.path.join(self.tmp, "cluster"), n=3,
+                                              whm_config=WHM_CONFIG)
+        return self.cluster
+
+    def stop(self):
+        if self.cluster is not None:
+            self.cluster.stop()
+
+
+def poll_all(socks, ports, name, rtype, want, limit=60.0):
+    """Query every port in a tight loop until each answers 'want' (a sorted
+    list); return when the last one did, with the set of indices of the
+    ports that, after 1 s, still answered otherwise to the plain query but
+    'want' to the same query with the DO bit (another packet-cache key):
+    the node had the change, PowerDNS's packet cache held the old answer."""
+    pending = list(range(len(ports)))
+    q = dns.message.make_query(name, rtype, use_edns=0, payload=4096)
+    q.flags &= ~dns.flags.RD
+    t0 = time.monotonic()
+    deadline = t0 + limit
+    stale = set()
+    checked = False
+    while pending:
+        still = []
+        for i in pending:
+            q.id = (q.id + 1) & 0xffff
+            try:
+                m = dns.query.udp(q, "127.0.0.1", port=ports[i], timeout=1.0, sock=socks[i])
+                ok = harness.answer_texts(m, name, rtype) == want
+            except dns.exception.DNSException:
+                ok = False
+            if not ok:
+                still.append(i)
+        pending = still
+        now = time.monotonic()
+        if pending and not checked and now - t0 > 1.0:
+            checked = True
+            for i in pending:
+                try:
+                    m = harness.dns_query("127.0.0.1", ports[i], name, rtype, dnssec=True,
+                                          timeout=1.0)
+                    if harness.answer_texts(m, name, rtype) == want:
+                        stale.add(i)
+                except dns.exception.DNSException:
+                    pass
+        if pending and now > deadline:
+            raise RuntimeError("%s %s: not %s on every node after %.0f s" % (
+                name, rtype, want, limit))
+    return stale
+
+
+def controller_latency(c, n):
+    """Change one record through the controller (alternately POST a new
+    record and PUT the www record, no ?wait); time from just before the
+    request until all three nodes answer the new value."""
+    whm = c.whm
+    client = whm_client(whm)
+    zone = "latency.whm.bench."
+    zid = call(client, "POST", "/api/dns?wait=all", {"domain": zone})["zoneId"]
+    www = call(client, "POST", "/api/dns/%d/records?wait=all" % zid,
+               {"type": "A", "name": "www", "content": "192.0.2.1", "ttl": 300})["id"]
+    ports = [node.dns_port for node in c.nodes]
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in ports]
+    poll_all(socks, ports, "www." + zone, "A", ["192.0.2.1"])
+    times = []
+    stale = 0
+    try:
+        for i in range(n):
+            value = ip_for(i + 1)
+            if i % 2 == 0:
+                name = "r%d" % i
+                path, method, expect = "/api/dns/%d/records" % zid, "POST", (201,)
+                body = {"type": "A", "name": name, "content": value, "ttl": 300}
+            else:
+                name = "www"
+                path, method, expect = "/api/dns/records/%d" % www, "PUT", (200,)
+                body = {"type": "A", "name": "www", "content": value, "ttl": 300}
+            t0 = time.perf_counter()
+            call(client, method, path, body, expect=expect)
+            # 60 s: past PowerDNS's packet cache (cache-ttl 20 s), so that
+            # an answer held there stale is measured, not an error.
+            stale += bool(poll_all(socks, ports, "%s.%s" % (name, zone), "A", [value]))
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        for s in socks:
+            s.close()
+        client.close()
+    return times, stale
+
+
+def anchor_replication(tmp, notify_samples, plain_samples, plain_budget):
+    """PowerDNS's own primary -> secondary replication: a primary (also-notify
+    to the secondary) and a secondary with the zone as Slave; PATCH one rrset
+    on the primary (SOA-EDIT-API bumps the serial) and time until the
+    secondary answers the new value. Measured with the explicit NOTIFY a
+    client can ask for (PATCH, then PUT .../notify), and with PATCH alone
+    (the primary notices the new serial on its own)."""
+    sec = Pdns(os.path.join(tmp, "secondary"), {
+        "secondary": "yes", "allow-notify-from": "127.0.0.1"})
+    pri = None
+    zone = "replication.bench."
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    out = {"notify": [], "plain": [], "plain_timeouts": 0}
+    try:
+        sec.start()
+        pri = Pdns(os.path.join(tmp, "primary"), {
+            "primary": "yes", "also-notify": "127.0.0.1:%d" % sec.dns_port,
+            "allow-axfr-ips": "127.0.0.1",
+            # Notify only the also-notify target: no lookups of the NS names.
+            "only-notify": ""})
+        pri.start()
+        pri.api("POST", "/zones", {"name": zone, "kind": "Master",
+                                   "rrsets": api_rrsets(zone, 0)})
+        sec.api("POST", "/zones", {"name": zone, "kind": "Slave",
+                                   "masters": ["127.0.0.1:%d" % pri.dns_port]})
+        # The first transfer by request, not at the secondary's next check.
+        sec.api("PUT", "/zones/%s/axfr-retrieve" % zone)
+        deadline = time.monotonic() + 90
+        while sec.answers("www." + zone, "A", sock) != ["192.0.2.1"]:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the secondary never loaded %s" % zone)
+            time.sleep(0.01)
+
+        def change(v, notify, limit):
+            value = ip_for(v)
+            t0 = time.perf_counter()
+            pri.api("PATCH", "/zones/" + zone, {"rrsets": [
+                {"name": "www." + zone, "type": "A", "ttl": 300, "changetype": "REPLACE",
+                 "records": [{"content": value, "disabled": False}]}]})
+            if notify:
+                pri.api("PUT", "/zones/%s/notify" % zone)
+            while sec.answers("www." + zone, "A", sock) != [value]:
+                if time.perf_counter() - t0 > limit:
+                    return None
+            return (time.perf_counter() - t0) * 1000
+
+        v = 0
+        for _ in range(notify_samples):
+            v += 1
+            t = change(v, True, 120)
+            if t is None:
+                raise RuntimeError("the secondary did not follow a notified change in 120 s")
+            out["notify"].append(t)
+        end = time.monotonic() + plain_budget
+        for _ in range(plain_samples):
+            if time.monotonic() > end:
+                break
+            v += 1
+            t = change(v, False, 90)     # xfr-cycle-interval is 60 s
+            if t is None:
+                out["plain_timeouts"] += 1
+                break
+            out["plain"].append(t)
+    finally:
+        sock.close()
+        if pri is not None:
+            pri.stop()
+        sec.stop()
+    return out
+
+
+def controller_latency_figures(args, ctl, tmp, rows):
+    c = ctl.get()
+    lat, stale = controller_latency(c, args.changes)
+    rep = anchor_replication(os.path.join(tmp, "replication"), args.repl_samples,
+                             args.repl_plain_samples, args.repl_plain_budget)
+    nt = rep["notify"]
+    anchor = ("PowerDNS primary → secondary, PATCH + NOTIFY (PUT …/notify): p50 %s, max %s "
+              "(%d changes)" % (ms(pct(nt, 50)), ms(max(nt)), len(nt)))
+    pl = rep["plain"]
+    if pl or rep["plain_timeouts"]:
+        anchor += "; PATCH alone (the primary notifies when it notices the serial): "
+        if pl:
+            anchor += "p50 %s, max %s (%d changes)" % (ms(pct(pl, 50)), ms(max(pl)), len(pl))
+        if rep["plain_timeouts"]:
+            anchor += ", %d not answered within 90 s" % rep["plain_timeouts"]
+    what = "%d record changes, POST/PUT without ?wait" % len(lat)
+    slow = sum(1 for t in lat if t > 1000)
+    if slow:
+        what += ("; %d took over 1 s, %d of them because a node that had the change kept "
+                 "serving the old answer from PowerDNS's packet cache (a query with the DO "
+                 "bit saw the new one)" % (slow, stale))
+    rows.append(("change acknowledged by the controller → answered by all 3 nodes, p50 (%s)"
+                 % what, ms(pct(lat, 50)), "≤ 10 ms", anchor))
+    rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "≤ 50 ms", anchor))
+
+
+def setup_zones(client, count, prefix):
+    """'count' zones of ten records (zone_records()) through the controller;
+    returns [(zone name, zone id, id of the www record)]."""
+    out = []
+    for i in range(count):
+        zone = "%s%d.bench." % (prefix, i)
+        zid = call(client, "POST", "/api/dns", {"domain": zone})["zoneId"]
+        call(client, "PUT", "/api/dns/%d/records" % zid, {"records": zone_records(i)})
+        recs = call(client, "GET", "/api/dns/%d/records" % zid)
+        www = [r["id"] for r in recs if r["type"] == "A" and r["name"] in ("www", "www." + zone)]
+        if len(www) != 1:
+            raise RuntimeError("%s: www record not found in %s" % (zone, recs))
+        out.append((zone, zid, www[0]))
+    return out
+
+
+def run_load(make_client, items, threads, seconds, one):
+    """'threads' threads, each with its own keep-alive client and its own
+    share of 'items', calling one(client, item, seq) round-robin for
+    'seconds'. Returns (acks, errors, elapsed from start to the last ack,
+    time.monotonic() of the last ack, ack latencies in ms, {item: last acked
+    value})."""
+    results = [None] * threads
+    start_evt = threading.Event()
+    stop_at = [0.0]
+
+    def work(t):
+        client = make_client()
+        mine = items[t::threads]
+        acks = errors = 0
+        last = 0.0
+        lats = []
+        final = {}
+        seq = t
+        start_evt.wait()
+        try:
+            i = 0
+            while True:
+                now = time.monotonic()
+                if now >= stop_at[0]:
+                    break
+                item = mine[i % len(mine)]
+                i += 1
+                seq += threads
+                t0 = time.perf_counter()
+                try:
+                    ok, value = one(client, item, seq)
+                except (OSError, KeepAlive.Closed):
+                    ok, value = False, None
+                    client.close()
+                if ok:
+                    acks += 1
+                    last = time.monotonic()
+                    lats.append((time.perf_counter() - t0) * 1000)
+                    final[item] = value
+                else:
+                    errors += 1
+        finally:
+            client.close()
+        results[t] = (acks, errors, last, lats, final)
+
+    ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
+    for t in ts:
+        t.start()
+    time.sleep(0.2)
+    t_start = time.monotonic()
+    stop_at[0] = t_start + seconds
+    start_evt.set()
+    for t in ts:
+        t.join()
+    acks = sum(r[0] for r in results)
+    errors = sum(r[1] for r in results)
+    last = max(r[2] for r in results)
+    lats = [x for r in results for x in r[3]]
+    final = {}
+    for r in results:
+        final.update(r[4])
+    return acks, errors, last - t_start, last, lats, final
+
+
+def ip_for(seq):
+    """A distinct address for each 'seq' below 131072, in 198.18.0.0/15 (the
+    benchmarking range: record data only, never contacted)."""
+    return "198.%d.%d.%d" % (18 + ((seq >> 16) & 1), (seq >> 8) & 255, seq & 255)
+
+
+def dig_mismatches(ports, expected, window=128):
+    """How many (node, name) pairs do not answer the expected A value;
+    'expected' is {name: value}. UDP, a window of queries in flight,
+    lost datagrams asked again."""
+    bad = 0
+    for port in ports:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(0.3)
+        queue = list(expected)
+        pending = {}
+        next_id = 0
+        tries = 0
+        while queue or pending:
+            while queue and len(pending) < window:
+                name = queue.pop()
+                q = dns.message.make_query(name, "A")
+                q.flags &= ~dns.flags.RD
+                next_id = (next_id + 1) % 65536
+                q.id = next_id
+                pending[q.id] = name
+                sock.sendto(q.to_wire(), ("127.0.0.1", port))
+            try:
+                data, _ = sock.recvfrom(65535)
+            except socket.timeout:
+                tries += 1
+                if tries > 20:
+                    bad += len(pending) + len(queue)
+                    break
+                queue.extend(pending.values())
+                pending.clear()
+                continue
+            m = dns.message.from_wire(data)
+            name = pending.pop(m.id, None)
+            if name is not None and harness.answer_texts(m, name, "A") != [expected[name]]:
+                bad += 1
+        sock.close()
+    return bad
+
+
+def converged_after(c, expected, last_ack, limit):
+    """Poll until every node serves the controller's zones at the
+    controller's versions (GET /api/dns against each agent's GET
+    /api/dns/zones) and every www record answers its last acknowledged
+    value by query on every node; seconds from 'last_ack' (monotonic)
+    until then, or None after 'limit' seconds."""
+    ports = [n.dns_port for n in c.nodes]
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not c.divergence() and dig_mismatches(ports, expected) == 0:
+            return time.monotonic() - last_ack
+        time.sleep(0.005)
+    return None
+
+
+def anchor_patch_throughput(tmp, zones, threads, seconds):
+    """PowerDNS's API on one pdns_server: PATCH (REPLACE) one rrset per
+    request over 'zones' zones, for 'seconds', with 'threads' threads and
+    with one. Returns {threads: (acknowledged/s, failed requests, ack
+    latencies, {status: count})}."""
+    p = Pdns(os.path.join(tmp, "patch-anchor"))
+    out = {}
+    try:
+        p.start()
+        names = []
+        for i in range(zones):
+            zone = "patch%d.bench." % i
+            p.api("POST", "/zones?rrsets=false", {"name": zone, "kind": "Native",
+                                                  "rrsets": api_rrsets(zone, i)})
+            names.append(zone)
+        statuses = {}
+        lock = threading.Lock()
+
+        def one(client, zone, seq):
+            status, _ = client.request("PATCH", "/api/v1/servers/localhost/zones/" + zone, {
+                "rrsets": [{"name": "www." + zone, "type": "A", "ttl": 300,
+                            "changetype": "REPLACE",
+                            "records": [{"content": ip_for(seq), "disabled": False}]}]})
+            with lock:
+                statuses[status] = statuses.get(status, 0) + 1
+            return status == 204, ip_for(seq)
+
+        for n, secs in ((threads, seconds), (1, seconds / 2)):
+            statuses.clear()
+            acks, errors, elapsed, _, lats, _ = run_load(
+                lambda: KeepAlive(p.api_port, {"X-API-Key": p.key}), names, n, secs, one)
+            out[n] = (acks / elapsed, errors, lats, dict(statuses))
+    finally:
+        p.stop()
+    return out
+
+
+def proc_cpu_s(pid):
+    """CPU seconds (user + system) 'pid' used so far; 0 if it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            x = f.read().rsplit(")", 1)[1].split()
+    except (OSError, TypeError):
+        return 0.0
+    return (int(x[11]) + int(x[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy():
+    """(total jiffies, idle + iowait jiffies) from /proc/stat."""
+    with open("/proc/stat") as f:
+        x = [int(v) for v in f.readline().split()[1:]]
+    return sum(x), x[3] + x[4]
+
+
+def agent_pushes(node):
+    """Zones the agent applied so far (pushes and batch members)."""
+    r = node.get("/metrics")
+    for line in r.text.splitlines():
+        if line.startswith('yumna_agent_pushes_total{result="applied"}'):
+            return int(line.split()[-1])
+    return 0
+
+
+def record_load(whm, zones, threads, seconds):
+    """PUT /api/dns/records/:id on the www record of 'zones', round-robin,
+    from 'threads' threads for 'seconds'; see run_load()."""
+    def one(cl, item, seq):
+        value = ip_for(seq)
+        status, _ = cl.request("PUT", "/api/dns/records/%d" % item[2],
+                               {"type": "A", "name": "www", "content": value, "ttl": 300})
+        return 200 <= status < 300, value
+    return run_load(lambda: whm_client(whm), zones, threads, seconds, one)
+
+
+def controller_throughput_figures(args, ctl, tmp, rows):
+    c = ctl.get()
+    client = whm_client(c.whm)
+    zones = setup_zones(client, args.load_zones, "load")
+    client.close()
+    c.wait_converged(timeout=120)
+
+    groups = {"yumna-whm": [c.whm.proc.pid], "3 agents": [n.agent_pid for n in c.nodes],
+              "3 pdns_server": [n.pdns_pid() for n in c.nodes], "load generator": [os.getpid()]}
+    pushes0 = [agent_pushes(n) for n in c.nodes]
+    cpu0 = {k: sum(proc_cpu_s(p) for p in v) for k, v in groups.items()}
+    busy0 = machine_busy()
+    acks, errors, elapsed, last_ack, lats, final = record_load(
+        c.whm, zones, args.threads, args.load_seconds)
+    busy1 = machine_busy()
+    cpu1 = {k: sum(proc_cpu_s(p) for p in v) for k, v in groups.items()}
+    expected = {"www." + item[0]: v for item, v in final.items()}
+    conv = converged_after(c, expected, last_ack, 60)
+    pushes = [agent_pushes(n) - p0 for n, p0 in zip(c.nodes, pushes0)]
+    rate = acks / elapsed
+
+    # The same load on a controller with no nodes: what the controller and
+    # its store take alone, without three nodes on the same two cores.
+    alone = new_whm(os.path.join(tmp, "alone"))
+    try:
+        alone.start()
+        client = whm_client(alone)
+        azones = setup_zones(client, args.load_zones, "load")
+        client.close()
+        a_cpu0 = proc_cpu_s(alone.proc.pid)
+        a_acks, a_errors, a_elapsed, _, a_lats, _ = record_load(
+            alone, azones, args.threads, args.load_seconds)
+        a_cpu = (proc_cpu_s(alone.proc.pid) - a_cpu0) / a_elapsed
+    finally:
+        alone.stop()
+
+    a = anchor_patch_throughput(tmp, args.load_zones, args.threads, args.load_seconds)
+    parts = []
+    for n in sorted(a, reverse=True):
+        a_rate, a_err, a_lat, a_status = a[n]
+        txt = "%d thread%s: %.0f acknowledged changes/s (p50 %s)" % (
+            n, "s" if n > 1 else "", a_rate, ms(pct(a_lat, 50)) if a_lat else "-")
+        if a_err:
+            txt += ", and %d requests failed (%s; gsqlite3 answers 500 'database is locked' "\
+                   "to concurrent writers)" % (
+                       a_err, ", ".join("%d× %s" % (v, k) for k, v in sorted(a_status.items())
+                                        if k != 204))
+        parts.append(txt)
+    anchor = "PowerDNS API PATCH of one rrset, one pdns_server (gsqlite3), %s" % "; ".join(parts)
+    total, idle = busy1[0] - busy0[0], busy1[1] - busy0[1]
+    cpu = ", ".join("%s %.0f%%" % (k, 100 * (cpu1[k] - cpu0[k]) / elapsed) for k in groups)
+    detail = ("%d threads, keep-alive, PUT /api/dns/records/:id over %d zones for %.0f s, "
+              "3 nodes joined; ack p50 %s, p99 %s; the 2 cores were %.0f%% busy (of one "
+              "core: %s); each node applied %s zone pushes for them"
+              % (args.threads, len(zones), elapsed, ms(pct(lats, 50)), ms(pct(lats, 99)),
+                 100.0 * (total - idle) / total if total else 0, cpu,
+                 "/".join(str(p) for p in pushes)))
+    if errors:
+        detail += "; %d non-2xx or failed requests" % errors
+    rows.append(("acknowledged record changes through the API, SQLite store (%s)" % detail,
+                 "%.0f changes/s" % rate, "≥ 2,000/s", anchor))
+    alone_txt = ("… the same load on a controller with no nodes joined (its API and store "
+                 "alone; ack p50 %s, p99 %s; yumna-whm used %.0f%% of a core)"
+                 % (ms(pct(a_lats, 50)), ms(pct(a_lats, 99)), 100 * a_cpu))
+    if a_errors:
+        alone_txt += "; %d non-2xx or failed requests" % a_errors
+    rows.append((alone_txt, "%.0f changes/s" % (a_acks / a_elapsed), "", ""))
+    rows.append(("… all 3 nodes converged after the load stops (every zone's version on every "
+                 "node, and %d×3 www records answered by query)" % len(zones),
+                 "%.2f s" % conv if conv is not None else "not within 60 s", "≤ 1 s", ""))
+
+
+def controller_health_figures(args, tmp, rows):
+    """100 registered nodes, 10 of which do not answer (half refuse, half
+    accept nothing and never answer), all in the cluster; time GET
+    /api/dns/cluster/health."""
+    n_agents = args.health_nodes - args.health_dead
+    n_refused = args.health_dead // 2
+    n_hanging = args.health_dead - n_refused
+    base = os.path.join(tmp, "health")
+    shared = Pdns(os.path.join(base, "pdns"))
+    agents = []
+    hanging = []
+    whm = None
+    try:
+        shared.start()
+        for i in range(n_agents):
+            agents.append(ExternalAgent(os.path.join(base, "agent%d" % i), "agent%d" % i, shared))
+        for a in agents:
+            a.start(wait=False)
+        for a in agents:
+            a.wait_up()
+        targets = [(a.name, a.api_port, a.secret) for a in agents]
+        for i, port in enumerate(harness.free_ports(n_refused)):
+            targets.append(("refused%d" % i, port, secrets.token_urlsafe(36)))
+        for i in range(n_hanging):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            s.listen(128)
+            hanging.append(s)
+            targets.append(("hanging%d" % i, s.getsockname()[1], secrets.token_urlsafe(36)))
+
+        whm = new_whm(os.path.join(base, "whm"))
+        whm.start()
+        client = whm_client(whm)
+        for name, port, secret in targets:
+            sid = call(client, "POST", "/api/dns/servers",
+                       {"name": name, "ip": "127.0.0.1", "agent_port": port,
+                        "agent_secret": secret}, expect=(201,))["id"]
+            call(client, "POST", "/api/dns/cluster/nodes/%d" % sid, expect=(200,))
+        time.sleep(3)   # every worker started and past its first check
+        sweeps = []
+        healthy = []
+        for _ in range(args.sweeps):
+            t0 = time.perf_counter()
+            j = call(client, "GET", "/api/dns/cluster/health", expect=(200,))
+            sweeps.append(time.perf_counter() - t0)
+            healthy.append(j["healthyNodes"])
+            total = j["totalNodes"]
+            time.sleep(0.3)
+        client.close()
+
+        # The original: one node after the other, 5 s timeout each.
+        sess = requests.Session()
+        t0 = time.perf_counter()
+        seq_ok = 0
+        for name, port, secret in targets:
+            try:
+                r = sess.get("http://127.0.0.1:%d/health" % port,
+                             headers={"X-Agent-Secret": secret}, timeout=5)
+                seq_ok += r.status_code == 200
+            except requests.RequestException:
+                pass
+        seq = time.perf_counter() - t0
+        sess.close()
+    finally:
+        if whm is not None:
+            whm.stop()
+        for s in hanging:
+            s.close()
+        for a in agents:
+            a.stop()
+        shared.stop()
+    rows.append(("health sweep (GET /api/dns/cluster/health) of %d registered nodes in the "
+                 "cluster: %d agents, %d refusing, %d never answering; median of %d sweeps "
+                 "(max %.2f s), %s of %d reported healthy"
+                 % (total, n_agents, n_refused, n_hanging, len(sweeps), max(sweeps),
+                    "/".join(str(h) for h in sorted(set(healthy))), n_agents),
+                 "%.2f s" % statistics.median(sweeps), "≤ 1.5 s",
+                 "sequential loop, 5 s timeout each (the original): %.1f s (%d healthy)"
+                 % (seq, seq_ok)))
+
+
+def controller_memory_figures(args, tmp, rows):
+    """The controller's RSS idle and with 'args.mem_zones' zones created
+    through the API (no nodes joined)."""
+    whm = new_whm(os.path.join(tmp, "memory"))
+    try:
+        whm.start()
+        time.sleep(1.0)
+        idle = rss_mb(whm.proc.pid)
+        count = args.mem_zones
+        names = ["m%d.mem.bench." % i for i in range(count)]
+
+        # Each name once: every thread goes once through its share.
+        per = (count + args.threads - 1) // args.threads
+        done = [0]
+        lock = threading.Lock()
+
+        def work(t):
+            client = whm_client(whm)
+            n = 0
+            try:
+                for name in names[t * per:(t + 1) * per]:
+                    status, body = client.request("POST", "/api/dns", {"domain": name})
+                    if status != 201:
+                        raise RuntimeError("POST /api/dns %s: %d %s" % (name, status, body[:200]))
+                    n += 1
+            finally:
+                client.close()
+                with lock:
+                    done[0] += n
+
+        sampler = RssSampler(whm.proc.pid)
+        sampler.start()
+        t0 = time.perf_counter()
+        ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(args.threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        create_s = time.perf_counter() - t0
+        if done[0] != count:
+            raise RuntimeError("created %d of %d zones" % (done[0], count))
+        time.sleep(1.0)
+        rss = rss_mb(whm.proc.pid)
+        hwm = rss_mb(whm.proc.pid, "VmHWM")
+        store_mb = sum(os.path.getsize(p) for p in (whm.store_path, whm.store_path + "-wal")
+                       if os.path.exists(p)) / 1048576
+        # What the panel's zone list costs on top (not part of the goal).
+        t1 = time.perf_counter()
+        r = whm.get("/api/dns", timeout=300)
+        list_s = time.perf_counter() - t1
+        listed = len(r.json()) if r.status_code == 200 else -1
+        list_bytes = len(r.content)
+        del r
+        time.sleep(0.5)
+        sampler.stop.set()
+        sampler.join()
+        after_list = rss_mb(whm.proc.pid)
+        list_hwm = rss_mb(whm.proc.pid, "VmHWM")
+    finally:
+        whm.stop()
+    rows.append(("controller resident memory, idle (empty store)", "%.1f MB" % idle, "", ""))
+    rows.append(("controller resident memory with %d zones in the store (VmRSS; peak VmHWM "
+                 "during creation %.1f MB); zones created through POST /api/dns by %d threads "
+                 "in %.0f s (%.0f zones/s), no nodes joined"
+                 % (count, hwm, args.threads, create_s, count / create_s),
+                 "%.1f MB" % rss, "≤ 64 MB", "store on disk: %.0f MB" % store_mb))
+    rows.append(("… after one GET /api/dns listing all %d zones (%.1f MB of JSON in %.1f s): "
+                 "VmRSS (VmHWM)" % (listed, list_bytes / 1048576, list_s),
+                 "%.1f MB (%.1f MB)" % (after_list, list_hwm), "", ""))
+
+
+SECTIONS = ("agent", "latency", "throughput", "health", "memory")
+CONTROLLER = ("latency", "throughput", "health", "memory")
+
+
+def parse_only(text):
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if part in ("", "all"):
+            out.extend(SECTIONS)
+        elif part == "controller":
+            out.extend(CONTROLLER)
+        elif part in SECTIONS:
+            out.append(part)
+        else:
+            raise argparse.ArgumentTypeError(
+                "unknown section %r (all, agent, controller, %s)" % (part, ", ".join(CONTROLLER)))
+    return [s for s in SECTIONS if s in out]
+
+
+QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
+         "repl_plain_samples": 0, "load_zones": 40, "load_seconds": 2.0,
+         "health_nodes": 20, "health_dead": 4, "sweeps": 2, "mem_zones": 3000}
+
+
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", type=parse_only, default=list(SECTIONS),
+                    help="comma-separated sections: all (default), agent, controller, "
+                         + ", ".join(CONTROLLER))
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes, a smoke check; bench/results.md is left alone "
+                         "unless --out is given")
     ap.add_argument("--zones", type=int, default=10000, help="zones in the full sync")
-    ap.add_argument("--rounds", type=int, default=500, help="changes in the latency test")
+    ap.add_argument("--rounds", type=int, default=500, help="changes in the agent latency test")
     ap.add_argument("--anchor-zones", type=int, default=0,
                     help="zones for the PowerDNS API anchor (default: same as --zones)")
-    ap.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    ap.add_argument("--changes", type=int, default=300,
+                    help="changes in the controller latency test")
+    ap.add_argument("--repl-samples", type=int, default=20,
+                    help="PowerDNS primary→secondary changes with NOTIFY")
+    ap.add_argument("--repl-plain-samples", type=int, default=10,
+                    help="PowerDNS primary→secondary changes by PATCH alone")
+    ap.add_argument("--repl-plain-budget", type=float, default=120.0,
+                    help="seconds at most for the PATCH-alone samples")
+    ap.add_argument("--threads", type=int, default=8, help="client threads for the load")
+    ap.add_argument("--load-zones", type=int, default=200, help="zones under load")
+    ap.add_argument("--load-seconds", type=float, default=10.0, help="length of the load")
+    ap.add_argument("--health-nodes", type=int, default=100, help="registered nodes")
+    ap.add_argument("--health-dead", type=int, default=10,
+                    help="of which do not answer (half refuse, half hang)")
+    ap.add_argument("--sweeps", type=int, default=5, help="health sweeps timed")
+    ap.add_argument("--mem-zones", type=int, default=100000, help="zones in the memory figure")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the working directory (logs of every process)")
+    ap.add_argument("--out", default=None, help="where to write the table "
+                    "(default bench/results.md; with --quick, nowhere)")
     args = ap.parse_args()
-    anchor_count = args.anchor_zones or args.zones
+    if args.quick:
+        given = {a.split("=")[0].lstrip("-").replace("-", "_")
+                 for a in sys.argv[1:] if a.startswith("--")}
+        for k, v in QUICK.items():
+            if k not in given:
+                setattr(args, k, v)
+    out = args.out or (None if args.quick else os.path.join(HERE, "results.md"))
 
     rows = []
-    with tempfile.TemporaryDirectory(prefix="yumna-bench-") as tmp:
-        nodes = []
-        try:
-            a = harness.Node(os.path.join(tmp, "a"), name="a")
-            b = harness.Node(os.path.join(tmp, "b"), name="b", node_id=2)
-            nodes = [a, b]
-            a.start()
-            b.start()
-            time.sleep(0.5)
-            idle_kb = rss_kb(a.agent_pid)
-
-            lat = push_latency(a, args.rounds)
-            anchor = anchor_patch_latency(b, args.rounds)
-            rows.append(("push of one changed zone (10 records) → answered by dig, p50",
-                         "%.2f ms" % pct(lat, 50), "≤ 5 ms",
-                         "PowerDNS API PATCH of one rrset → answered: %.2f ms" % pct(anchor, 50)))
-            rows.append(("push of one changed zone → answered by dig, p99",
-                         "%.2f ms" % pct(lat, 99), "≤ 20 ms",
-                         "PowerDNS API PATCH → answered: %.2f ms" % pct(anchor, 99)))
-
-            c = harness.Node(os.path.join(tmp, "c"), name="c", node_id=3)
-            nodes.append(c)
-            c.start()
-            time.sleep(0.5)
-            idle_c = rss_kb(c.agent_pid)
-            req_s, all_s, answered, peak_kb = full_sync(c, args.zones)
-            d = harness.Node(os.path.join(tmp, "d"), name="d", node_id=4)
-            nodes.append(d)
-            d.start()
-            api_s = anchor_api_create(d, anchor_count)
-            scaled = api_s * args.zones / anchor_count
-            anchor_txt = "PowerDNS API, one POST per zone: %.1f s (%.0f zones/s)" % (
-                scaled, anchor_count / api_s)
-            if anchor_count != args.zones:
-                anchor_txt += ", measured on %d zones and scaled" % anchor_count
-            rows.append(("sync-batch of %d zones × 10 records into an empty node (request)"
-                         % args.zones, "%.2f s" % req_s, "", anchor_txt))
-            rows.append(("… → every zone answered (%d/%d verified by query)"
-                         % (answered, args.zones), "%.2f s" % all_s, "≤ 3 s", anchor_txt))
-            rows.append(("agent resident memory, idle", "%.1f MB" % (max(idle_kb, idle_c) / 1024),
-                         "≤ 10 MB", "pdns_server beside it: %.1f MB"
-                         % (rss_kb(c.pdns_pid()) / 1024)))
-            rows.append(("agent resident memory, peak during the batch",
-                         "%.1f MB" % (max(peak_kb, rss_kb(c.agent_pid, "VmHWM")) / 1024),
-                         "≤ 10 MB", ""))
-        finally:
-            for n in nodes:
-                n.stop()
+    failed = []
+    started = time.monotonic()
+    tmp = tempfile.mkdtemp(prefix="yumna-bench-")
+    ctl = Controller(tmp)
+    try:
+        for section in args.only:
+            t0 = time.monotonic()
+            print("bench: %s ..." % section, file=sys.stderr, flush=True)
+            try:
+                if section == "agent":
+                    agent_figures(args, tmp, rows)
+                elif section == "latency":
+                    controller_latency_figures(args, ctl, tmp, rows)
+                elif section == "throughput":
+                    controller_throughput_figures(args, ctl, tmp, rows)
+                elif section == "health":
+                    controller_health_figures(args, tmp, rows)
+                elif section == "memory":
+                    controller_memory_figures(args, tmp, rows)
+            except Exception as e:      # the other sections still run
+                traceback.print_exc()
+                failed.append(section)
+                rows.append(("%s: the measurement failed" % section,
+                             "%s: %s" % (type(e).__name__, str(e).splitlines()[0][:300]
+                                         if str(e) else ""), "", ""))
+            print("bench: %s done in %.0f s" % (section, time.monotonic() - t0),
+                  file=sys.stderr, flush=True)
+    finally:
+        ctl.stop()
+        if args.keep:
+            print("bench: kept %s" % tmp, file=sys.stderr)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     lines = ["# yumna-dns benchmark results", "",
-             "Measured by `make bench` on %s (%d cores), %s." % (
-                 socket.gethostname(), os.cpu_count(), time.strftime("%Y-%m-%d %H:%M UTC",
-                                                                     time.gmtime())),
+             "Measured by `make bench` on %s (%d cores), %s%s; sections: %s; %.0f s in all." % (
+                 socket.gethostname(), os.cpu_count(),
+                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 " (--quick: small sizes)" if args.quick else "",
+                 ", ".join(args.only), time.monotonic() - started),
              "", "| figure | measured | goal | anchor (same run) |", "|---|---|---|---|"]
     lines += ["| %s | %s | %s | %s |" % r for r in rows]
     text = "\n".join(lines) + "\n"
-    with open(args.out, "w") as f:
-        f.write(text)
+    if out:
+        with open(out, "w") as f:
+            f.write(text)
     print(text)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
