@@ -91,7 +91,7 @@ struct agent {
 
 	atomic_ullong zones; /* zones served, refreshed after every write */
 	atomic_bool pdns_up;
-	atomic_bool dirty;		/* some zone's caches still need a purge */
+	atomic_bool dirty;     /* some zone's caches still need a purge */
 	char pdns_version[64]; /* under state_lock */
 	char pdns_error[160];  /* under state_lock */
 	pthread_mutex_t state_lock;

@@ -14,7 +14,7 @@ struct apply_result {
 	uint64_t version; /* the version now applied */
 	uint32_t serial;
 	int64_t domain_id;
-	bool deleted;	  /* not applied because a delete at 'version' stands */
+	bool deleted; /* not applied because a delete at 'version' stands */
 };
 
 /* Apply one validated push: when its version is newer than the applied one

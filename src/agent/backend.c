@@ -130,4 +130,3 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 {
 	return b->ops->zone_info(b, zone, ret_signed, kind, kind_len);
 }
-

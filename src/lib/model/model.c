@@ -298,7 +298,8 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 		r = 0;
 		if (rp != NULL && !json_is_null(rp)) {
 			snprintf(err, MODEL_ERR_MAX,
-				 "record.routing_policy: routing policies are not served; leave it null");
+				 "record.routing_policy: routing policies are not served; leave it "
+				 "null");
 			r = ERR_INVALID;
 		}
 	}
@@ -341,8 +342,8 @@ uint32_t model_serial_next(uint32_t current, time_t now)
 {
 	struct tm tm;
 	gmtime_r(&now, &tm);
-	uint32_t dated = (uint32_t)(tm.tm_year + 1900) * 1000000u + (uint32_t)(tm.tm_mon + 1) * 10000u +
-			 (uint32_t)tm.tm_mday * 100u;
+	uint32_t dated = (uint32_t)(tm.tm_year + 1900) * 1000000u +
+			 (uint32_t)(tm.tm_mon + 1) * 10000u + (uint32_t)tm.tm_mday * 100u;
 	uint32_t next = current + 1; /* RFC 1982: wraps, still "greater" */
 	/* Date-based when that moves forward within RFC 1982's half range. */
 	if ((int32_t)(dated - current) > 0)

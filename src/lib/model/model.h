@@ -44,11 +44,11 @@ void zone_push_clear(struct zone_push *p);
 
 /* A record in the form the controller stores and the panel shows. */
 struct model_record {
-	char name[DNAME_TEXT_MAX];	/* "@", or relative to the zone: "www" */
+	char name[DNAME_TEXT_MAX]; /* "@", or relative to the zone: "www" */
 	char type[16];
-	char *content;			/* canonical RDATA without MX/SRV priority; owned */
+	char *content; /* canonical RDATA without MX/SRV priority; owned */
 	uint32_t ttl;
-	uint32_t priority;		/* MX and SRV; 0 otherwise */
+	uint32_t priority; /* MX and SRV; 0 otherwise */
 };
 
 /* Validate one record of the panel's API ({"name", "type", "content",

@@ -24,15 +24,15 @@
 struct store;
 
 struct store_conf {
-	const char *driver;	/* "sqlite" or "mysql" */
-	const char *path;	/* sqlite: database file (created 0600 if missing) */
-	const char *host;	/* mysql */
+	const char *driver; /* "sqlite" or "mysql" */
+	const char *path;   /* sqlite: database file (created 0600 if missing) */
+	const char *host;   /* mysql */
 	unsigned port;
 	const char *socket;
 	const char *user;
 	const char *password;
 	const char *database;
-	bool relaxed;		/* sqlite: commits skip the fsync (synchronous=NORMAL);
+	bool relaxed; /* sqlite: commits skip the fsync (synchronous=NORMAL);
 				 * for bookkeeping that can be redone, never for changes
 				 * the API acknowledges */
 };
@@ -55,13 +55,13 @@ void store_rollback(struct store *st);
 
 struct store_server {
 	int64_t id;
-	char *name;		/* unique */
+	char *name; /* unique */
 	char *hostname;
-	char *ip;		/* numeric address of the agent */
+	char *ip; /* numeric address of the agent */
 	uint32_t agent_port;
-	char *agent_secret;	/* sent to the agent; never returned by the API */
-	bool in_cluster;	/* receives zones */
-	char *status;		/* "unknown", "online", "offline", ... */
+	char *agent_secret; /* sent to the agent; never returned by the API */
+	bool in_cluster;    /* receives zones */
+	char *status;	    /* "unknown", "online", "offline", ... */
 	char *pdns_version;
 	char *last_error;
 	int64_t last_seen;
@@ -85,12 +85,12 @@ void store_server_clear(struct store_server *s);
 
 struct store_zone {
 	int64_t id;
-	char *domain;		/* normalised, trailing dot; unique */
+	char *domain; /* normalised, trailing dot; unique */
 	int64_t user_id;
 	int64_t server_id;
-	uint64_t version;	/* rises with every change, deletes included */
-	uint32_t serial;	/* SOA serial, RFC 1982 */
-	bool deleted;		/* tombstone until every node confirmed the delete */
+	uint64_t version; /* rises with every change, deletes included */
+	uint32_t serial;  /* SOA serial, RFC 1982 */
+	bool deleted;	  /* tombstone until every node confirmed the delete */
 	bool dnssec;
 	int64_t created_at;
 	int64_t updated_at;
@@ -118,11 +118,11 @@ void store_zone_clear(struct store_zone *z);
 struct store_record {
 	int64_t id;
 	int64_t zone_id;
-	char *name;		/* as the panel shows it: "@", "www", "_dmarc" */
-	char *type;		/* "A", "MX", ... */
-	char *content;		/* canonical RDATA without the MX/SRV priority */
+	char *name;    /* as the panel shows it: "@", "www", "_dmarc" */
+	char *type;    /* "A", "MX", ... */
+	char *content; /* canonical RDATA without the MX/SRV priority */
 	uint32_t ttl;
-	uint32_t priority;	/* MX and SRV; 0 otherwise */
+	uint32_t priority; /* MX and SRV; 0 otherwise */
 	int64_t created_at;
 };
 
@@ -141,9 +141,9 @@ void store_record_clear(struct store_record *r);
 struct store_sync {
 	int64_t server_id;
 	int64_t zone_id;
-	uint64_t desired;	/* the zone version the node must reach */
-	uint64_t applied;	/* the version the node acknowledged */
-	uint32_t attempts;	/* failures since the last success */
+	uint64_t desired;	 /* the zone version the node must reach */
+	uint64_t applied;	 /* the version the node acknowledged */
+	uint32_t attempts;	 /* failures since the last success */
 	int64_t next_attempt_ms; /* monotonic-free: Unix milliseconds */
 	char *last_error;
 	int64_t updated_at;
@@ -168,11 +168,11 @@ int store_sync_reset_server(struct store *st, int64_t server_id);
 typedef int (*store_sync_fn)(const struct store_sync *s, void *ctx);
 /* Rows with desired > applied, for one server (0: all), due at 'now_ms' or
  * earlier (0: regardless of next_attempt_ms), oldest first, at most 'limit'. */
-int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms,
-			       unsigned limit, store_sync_fn fn, void *ctx);
+int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit,
+			       store_sync_fn fn, void *ctx);
 struct store_sync_summary {
 	uint64_t in_sync, behind, failing;
-	int64_t oldest_pending;	/* updated_at of the oldest behind row, 0 if none */
+	int64_t oldest_pending; /* updated_at of the oldest behind row, 0 if none */
 	char *last_error;	/* most recent error, or NULL; caller frees */
 };
 int store_sync_summary(struct store *st, int64_t server_id, struct store_sync_summary *ret);
@@ -192,8 +192,8 @@ int store_token_insert(struct store *st, const char *name, const char *hash, con
 /* The role of the live (not revoked) token with 'hash'; -ENOENT otherwise. */
 int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id);
 int store_token_revoke(struct store *st, int64_t id);
-typedef int (*store_token_fn)(int64_t id, const char *name, const char *role,
-			      int64_t created_at, bool revoked, void *ctx);
+typedef int (*store_token_fn)(int64_t id, const char *name, const char *role, int64_t created_at,
+			      bool revoked, void *ctx);
 int store_token_foreach(struct store *st, store_token_fn fn, void *ctx);
 
 /* --- history ---------------------------------------------------------------- */
