@@ -281,3 +281,34 @@ def test_other_record_types_reach_every_node(shared_cluster, domain, rtype, cont
 
     want = [e.format(zone=zone) for e in expected]
     assert c.answers("%s.%s" % (name, zone), rtype) == same_everywhere(c, want)
+
+
+def test_zone_list_pages_cover_every_zone_once_in_id_order(shared_cluster, domain):
+    c = shared_cluster
+    for i in range(5):
+        c.create_zone_answer("p%d.%s" % (i, domain), wait=False)
+    everything = c.whm.call("GET", "/api/dns", expect=200)
+    ids = [z["id"] for z in everything]
+    assert ids == sorted(ids) and len(ids) >= 5
+
+    paged, after = [], 0
+    while True:
+        page = c.whm.call("GET", "/api/dns?limit=2&after=%d" % after, expect=200)
+        assert len(page) <= 2
+        if not page:
+            break
+        paged += page
+        after = page[-1]["id"]
+    assert paged == everything
+    # A page keeps the full shape, record count included.
+    first = c.whm.call("GET", "/api/dns?limit=1", expect=200)
+    assert first == everything[:1]
+
+
+@pytest.mark.parametrize("query", [
+    "limit=0", "limit=10001", "limit=-1", "limit=abc", "limit=", "limit=1e3",
+    "after=-1", "after=x", "after=99999999999999999999", "limit=%00"])
+def test_zone_list_refuses_bad_paging_arguments(shared_cluster, query):
+    r = shared_cluster.whm.get("/api/dns?" + query)
+    assert r.status_code == 422, (query, r.status_code, r.text)
+    assert "error" in r.json()

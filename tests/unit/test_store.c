@@ -567,6 +567,19 @@ static void test_zone_crud(void **state)
 	assert_int_equal(store_zone_counts(f->st, &zones, &records), 0);
 	assert_int_equal(zones, 2);
 	assert_int_equal(records, 3);
+	assert_int_equal(store_record_count(f->st, a, &records), 0);
+	assert_int_equal(records, 2);
+	assert_int_equal(store_record_count(f->st, b, &records), 0);
+	assert_int_equal(records, 1);
+	assert_int_equal(store_record_count(f->st, 99999, &records), 0);
+	assert_int_equal(records, 0);
+	/* A walk from an id starts after it. */
+	assert_int_equal(store_zone_foreach_after(f->st, false, a, walk_zone, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(w.ids[0], b);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_zone_foreach_after(f->st, false, b, walk_zone, &w), 0);
+	assert_int_equal(w.n, 0);
 
 	/* A tombstone leaves the counts and the default walk. */
 	assert_int_equal(store_zone_get(f->st, b, &got), 0);

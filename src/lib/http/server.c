@@ -104,6 +104,16 @@ void http_reply_text(struct http_reply *rep, unsigned status, const char *conten
 	rep->content_type = content_type;
 }
 
+void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type, char *body,
+		     size_t len)
+{
+	free(rep->body);
+	rep->body = body;
+	rep->len = len;
+	rep->status = status;
+	rep->content_type = content_type;
+}
+
 static enum MHD_Result send_reply(struct http_request *req, struct http_reply *rep)
 {
 	struct MHD_Response *resp = MHD_create_response_from_buffer(

@@ -105,6 +105,11 @@ void http_reply_error(struct http_reply *rep, int err, const char *message);
 void http_reply_text(struct http_reply *rep, unsigned status, const char *content_type,
 		     const char *text, size_t len);
 
+/* The same, taking 'body' (malloc'd, 'len' bytes plus a NUL) without a
+ * copy: for large answers. */
+void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type,
+		     char *body, size_t len);
+
 /* Percent-decode 'in' (length 'len') into 'out' (size 'outlen'): exactly
  * one level of decoding; '+' is kept. ERR_MALFORMED on a bad escape, an
  * escaped or raw NUL, or if it does not fit. */

@@ -81,6 +81,7 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_ZONE_COUNT] = "SELECT COUNT(*) FROM dns_zones WHERE deleted = 0",
 	[Q_RECORD_COUNT] = "SELECT COUNT(*) FROM dns_records r JOIN dns_zones z ON z.id = r.zone_id"
 			   " WHERE z.deleted = 0",
+	[Q_RECORD_COUNT_ZONE] = "SELECT COUNT(*) FROM dns_records WHERE zone_id = ?",
 
 	[Q_RECORD_INSERT] = "INSERT INTO dns_records (zone_id, name, type, content, ttl, priority,"
 			    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -649,8 +649,13 @@ int store_zone_get_by_name(struct store *st, const char *domain, struct store_zo
 
 int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, void *ctx)
 {
+	return store_zone_foreach_after(st, with_deleted, 0, fn, ctx);
+}
+
+int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
+			     void *ctx)
+{
 	struct store_zone *rows = calloc(PAGE, sizeof(*rows));
-	int64_t after = 0;
 	size_t n, i;
 	int r = 0;
 
@@ -740,6 +745,18 @@ int store_zone_counts(struct store *st, uint64_t *ret_zones, uint64_t *ret_recor
 }
 
 /* --- records -------------------------------------------------------------- */
+
+int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret)
+{
+	struct db_stmt *q;
+	int64_t n = 0;
+	int r = start(st, Q_RECORD_COUNT_ZONE, &q, "i", zone_id);
+	if (r == 0)
+		r = finish_int(q, &n);
+	if (r == 0)
+		*ret = (uint64_t)n;
+	return r;
+}
 
 void store_record_clear(struct store_record *r)
 {

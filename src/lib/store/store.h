@@ -105,8 +105,12 @@ int store_zone_update(struct store *st, const struct store_zone *z);
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret);
 int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret);
 typedef int (*store_zone_fn)(const struct store_zone *z, void *ctx);
-/* In id order; tombstones only with 'with_deleted'. */
+/* In id order; tombstones only with 'with_deleted'. A positive return of
+ * 'fn' stops the walk and is returned. */
 int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, void *ctx);
+/* The same, from the first zone with an id above 'after'. */
+int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
+			     void *ctx);
 /* Remove a tombstone for good (every node confirmed the delete). */
 int store_zone_purge(struct store *st, int64_t id);
 /* Live zones and records over them. */
@@ -132,6 +136,8 @@ int store_record_get(struct store *st, int64_t id, struct store_record *ret);
 int store_record_delete(struct store *st, int64_t id);
 int store_record_delete_zone(struct store *st, int64_t zone_id);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
+/* How many records zone 'zone_id' has. */
+int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);
 /* In id order. */
 int store_record_foreach(struct store *st, int64_t zone_id, store_record_fn fn, void *ctx);
 void store_record_clear(struct store_record *r);
