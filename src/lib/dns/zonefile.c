@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libknot/consts.h>
 #include <libknot/descriptor.h>
@@ -111,6 +112,65 @@ static bool content_doubled(uint16_t type, const char *content, const char *dbl)
 	return false;
 }
 
+/* The character-strings written after the last bare "TXT" in the record's
+ * text 'p'..'end' (comments and parentheses skipped); 0 if unknown. */
+static size_t raw_txt_strings(const char *p, const char *end)
+{
+	size_t count = 0;
+
+	while (p < end) {
+		if (*p == ';') {
+			while (p < end && *p != '\n')
+				p++;
+			continue;
+		}
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '(' || *p == ')') {
+			p++;
+			continue;
+		}
+		const char *tok = p;
+		bool quoted = *p == '"';
+		if (quoted)
+			p++;
+		while (p < end) {
+			if (*p == '\\' && p + 1 < end) {
+				p += 2;
+				continue;
+			}
+			if (quoted ? *p == '"'
+				   : (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+				      *p == '(' || *p == ')' || *p == ';' || *p == '"'))
+				break;
+			p++;
+		}
+		if (quoted && p < end)
+			p++;
+		if (!quoted && p - tok == 3 && strncasecmp(tok, "TXT", 3) == 0)
+			count = 0;
+		else
+			count++;
+	}
+	return count;
+}
+
+/* libzscanner splits a TXT string over 255 bytes into several without a
+ * word (RFC 1035 section 3.3 caps them): the API refuses such a string
+ * (rr_parse), and so does import. Only a 255-byte string can be the first
+ * part of such a split; then the strings written must match the wire. */
+static bool txt_split(const uint8_t *rd, size_t len, const char *from, const char *to)
+{
+	size_t n = 0;
+	bool full = false;
+	for (size_t p = 0; p < len; p += 1 + rd[p]) {
+		n++;
+		full |= rd[p] == 255;
+	}
+	if (!full)
+		return false;
+	size_t written = raw_txt_strings(from, to);
+	return written != 0 && written != n;
+}
+
 struct reader {
 	zs_scanner_t *s;
 	const char *origin;
@@ -120,6 +180,7 @@ struct reader {
 	size_t dump_alloc;
 	uint16_t rdbuf[KNOT_RDATA_MAXLEN / 2 + 4];
 	struct zonefile *zf;
+	const char *from; /* the input the current record was read from */
 };
 
 /* The scanner's current record as RDATA text (libknot's canonical form). */
@@ -185,6 +246,12 @@ static int on_record(struct reader *rd)
 		rr_type_parse(tname, &type, &derr);
 		return zonefile_add_error(zf, line, "'%s': %s", q, derr.text);
 	}
+	if (s->r_type == KNOT_RRTYPE_TXT &&
+	    txt_split(s->r_data, s->r_data_length, rd->from, s->input.current))
+		return zonefile_add_error(zf, line,
+					  "'%s' TXT: a string is longer than 255 bytes; split it "
+					  "into several quoted strings (RFC 1035 section 3.3)",
+					  q);
 	if (rd->max_records > 0 && zf->n >= rd->max_records) {
 		zf->more_errs = true;
 		return zonefile_add_error(zf, line, "more than %zu records", rd->max_records);
@@ -251,6 +318,7 @@ int zonefile_parse(const char *text, size_t len, const char *origin, uint32_t de
 		goto out;
 	}
 	for (bool done = false; !done && r == 0;) {
+		rd.from = rd.s->input.current;
 		zs_parse_record(rd.s);
 		unsigned long line = (unsigned long)rd.s->line_counter;
 		switch (rd.s->state) {
