@@ -196,6 +196,14 @@ def test_sources_of_url_and_token(ctl, tmp_path):
     r = ctl.run("--config", conf, "zones", "list", env=bare, expect=CONFIG)
     assert "colour" in r.stderr
 
+    # The shipped sample, pointed at this controller, is a valid config.
+    with open(os.path.join(HERE, "..", "..", "etc", "yumnactl.conf.sample")) as f:
+        sample = f.read()
+    token_file.chmod(0o600)
+    conf.write_text(sample.replace("http://127.0.0.1:4000", c.whm.url)
+                    .replace("/etc/yumna/yumnactl.token", str(token_file)))
+    ctl.run("--config", conf, "zones", "list", env=bare)
+
     # Flags win over the environment.
     ctl.run("--token", "wrong", "zones", "list", expect=DENIED)
 
