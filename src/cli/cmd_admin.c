@@ -112,8 +112,10 @@ static int tokens_revoke(struct ctl *c, int argc, char **argv)
 
 struct dnssec_opts {
 	const char *algorithm;
+	const char *scheme;
 	const char *key;
 	bool nsec3;
+	bool optout;
 	bool force;
 };
 
@@ -127,6 +129,12 @@ static int dnssec_opt(int opt, const char *arg, void *ctx)
 	case 'k':
 		o->key = arg;
 		return 0;
+	case 's':
+		o->scheme = arg;
+		return 0;
+	case 'O':
+		o->optout = true;
+		return 0;
 	case '3':
 		o->nsec3 = true;
 		return 0;
@@ -135,6 +143,11 @@ static int dnssec_opt(int opt, const char *arg, void *ctx)
 		return 0;
 	}
 	return -1;
+}
+
+static long long alg_number(const char *s)
+{
+	return strlen(s) > 6 ? 0 : strtoll(s, NULL, 10);
 }
 
 /* A DNSSEC request for an existing zone. The routes are the controller's
@@ -157,9 +170,10 @@ static int dnssec_call(struct ctl *c, const char *method, const char *suffix, in
 		return r;
 	if (ans->status == 404 || ans->status == 405 || ans->status == 501) {
 		fprintf(stderr,
-			"yumnactl: this controller does not offer DNSSEC for %s %s (HTTP %ld); "
-			"upgrade the controller to one with DNSSEC support\n",
-			method, path, ans->status);
+			"yumnactl: this controller does not offer DNSSEC%s (%s %s: HTTP %ld); "
+			"upgrade the controller to one that does\n",
+			suffix[0] == '/' ? " key rollover on request" : "", method, path,
+			ans->status);
 		ctl_answer_clear(ans);
 		return CTL_UNSUPPORTED;
 	}
@@ -173,34 +187,61 @@ static int dnssec_call(struct ctl *c, const char *method, const char *suffix, in
 	return r;
 }
 
-/* Human output: the DS records and instructions when there are any, then
- * the rest of the answer as indented JSON (its shape is the DNSSEC
- * feature's). */
+/* Human output of the DNSSEC state (docs/whm-api.md, DNSSEC): a summary,
+ * the keys, the DS for the registrar and what to do; 'ds_only' prints the
+ * DS records alone, one per line, for scripts. */
 static void dnssec_print(const json_t *j, bool ds_only)
 {
 	json_t *ds = json_object_get(j, "ds");
-	if (ds == NULL)
-		ds = json_object_get(json_object_get(j, "dnssec"), "ds_record");
-	if (json_is_string(ds)) {
-		printf("%s\n", json_string_value(ds));
-	} else if (json_is_array(ds)) {
-		size_t i;
-		json_t *d;
-		json_array_foreach(ds, i, d) {
-			if (json_is_string(d))
-				printf("%s\n", json_string_value(d));
-			else
-				printf("%s\n",
-				       cell(json_object_get(d, "text") ? json_object_get(d, "text")
-								       : json_object_get(d, "ds")));
-		}
-	}
+	size_t i;
+	json_t *d;
+
 	if (ds_only) {
-		if (ds == NULL)
+		json_array_foreach(ds, i, d)
+			printf("%s\n", cell(d));
+		if (json_array_size(ds) == 0)
 			fprintf(stderr, "yumnactl: the zone has no DS records (is it signed?)\n");
 		return;
 	}
-	ctl_print_json(j);
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	if (msg != NULL)
+		printf("%s\n", msg);
+	if (!json_is_true(json_object_get(j, "enabled"))) {
+		printf("zone %s is not signed\n", cell(json_object_get(j, "domain")));
+		return;
+	}
+	printf("zone       %s\nsigned     yes, %s (%s), %s, denial %s%s\n",
+	       cell(json_object_get(j, "domain")), cell(json_object_get(j, "algorithmName")),
+	       cell(json_object_get(j, "algorithm")), cell(json_object_get(j, "scheme")),
+	       cell(json_object_get(j, "denial")),
+	       json_is_true(json_object_get(j, "nsec3_optout")) ? " (opt-out)" : "");
+	json_t *roll = json_object_get(j, "rollover");
+	if (roll != NULL)
+		printf("rollover   %s%s%s\n", cell(json_object_get(roll, "state")),
+		       json_is_string(json_object_get(roll, "message")) ? ": " : "",
+		       json_is_string(json_object_get(roll, "message"))
+			   ? cell(json_object_get(roll, "message"))
+			   : "");
+	static const char *const h[] = { "ID",	  "TYPE",   "ALG",	"KEYTAG",
+					 "FLAGS", "ACTIVE", "PUBLISHED" };
+	struct table *t = table_new(7, h);
+	json_array_foreach(json_object_get(j, "keys"), i, d) {
+		const char *row[7] = {
+			cell(json_object_get(d, "id")),	       cell(json_object_get(d, "keytype")),
+			cell(json_object_get(d, "algorithm")), cell(json_object_get(d, "keytag")),
+			cell(json_object_get(d, "flags")),     cell(json_object_get(d, "active")),
+			cell(json_object_get(d, "published"))
+		};
+		table_add(t, row);
+	}
+	printf("\n");
+	table_print_free(t);
+	printf("\nDS records for the registrar:\n");
+	json_array_foreach(ds, i, d)
+		printf("  %s IN DS %s\n", cell(json_object_get(j, "domain")), cell(d));
+	const char *how = json_string_value(json_object_get(j, "instructions"));
+	if (how != NULL)
+		printf("\n%s\n", how);
 }
 
 static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
@@ -209,6 +250,8 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 	static const struct option lo[] = {
 		{ "algorithm", required_argument, NULL, 'a' },
 		{ "nsec3", no_argument, NULL, '3' },
+		{ "nsec3-optout", no_argument, NULL, 'O' },
+		{ "scheme", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
 		{ 0 },
@@ -226,33 +269,52 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 	json_t *body = NULL;
 	if (strcmp(method, "GET") != 0) {
 		body = json_object();
-		if (o.algorithm)
+		/* An algorithm number goes as a number (13, 15), a name as text. */
+		if (o.algorithm && strspn(o.algorithm, "0123456789") == strlen(o.algorithm))
+			json_object_set_new(body, "algorithm",
+					    json_integer(alg_number(o.algorithm)));
+		else if (o.algorithm)
 			json_object_set_new(body, "algorithm", json_string(o.algorithm));
+		if (o.scheme)
+			json_object_set_new(body, "scheme", json_string(o.scheme));
 		if (o.nsec3)
 			json_object_set_new(body, "nsec3", json_true());
+		if (o.optout)
+			json_object_set_new(body, "nsec3_optout", json_true());
 		if (o.key)
 			json_object_set_new(body, "key", json_string(o.key));
 	}
-	snprintf(sfx, sizeof(sfx), "%s%s", suffix, o.force ? "?force=1" : "");
+	bool change = strcmp(method, "GET") != 0;
+	snprintf(sfx, sizeof(sfx), "%s%s%s", suffix,
+		 o.force ? "?force=1" : (change && c->wait ? "?wait=all" : ""),
+		 o.force && c->wait ? "&wait=all" : "");
 	r = dnssec_call(c, method, sfx, id, strcmp(method, "DELETE") == 0 ? NULL : body, &ans);
 	json_decref(body);
+	if (r == CTL_REFUSED && strcmp(method, "DELETE") == 0 && !o.force)
+		fprintf(stderr,
+			"yumnactl: once the DS is gone from the parent: yumnactl dnssec "
+			"unsign --force %s\n",
+			argv[oi]);
 	if (r != CTL_OK)
 		return r;
+	bool partial = change && c->wait && json_object_get(ans.json, "synced") != NULL &&
+		       !json_is_true(json_object_get(ans.json, "synced"));
 	if (c->json) {
 		ctl_print_json(ans.json);
+	} else if (strcmp(method, "DELETE") == 0) {
+		printf("%s\n", json_string_value(json_object_get(ans.json, "message"))
+				   ? json_string_value(json_object_get(ans.json, "message"))
+				   : done);
 	} else {
-		if (done != NULL)
-			printf("%s\n", done);
 		dnssec_print(ans.json, ds_only);
 	}
 	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return partial ? CTL_PARTIAL : CTL_OK;
 }
 
 static int dnssec_sign(struct ctl *c, int argc, char **argv)
 {
-	return dnssec_run(c, CMD(3), argc, argv, "POST", "", false,
-			  "zone signed; give the DS records below to the registrar:");
+	return dnssec_run(c, CMD(3), argc, argv, "POST", "", false, NULL);
 }
 
 static int dnssec_status(struct ctl *c, int argc, char **argv)
@@ -282,14 +344,18 @@ const struct ctl_cmd ctl_admin_cmds[] = {
 	  "Create an API token. It is printed once, alone on stdout; only its SHA-256 is stored.\n"
 	  "A read token may only GET. Admin only." },
 	{ "tokens", "revoke", tokens_revoke, "TOKEN_ID", "Revoke a token at once. Admin only." },
-	{ "dnssec", "sign", dnssec_sign, "[--algorithm ALG] [--nsec3] ZONE",
-	  "Sign a zone with one key set served by every node; prints the DS for the registrar." },
+	{ "dnssec", "sign", dnssec_sign,
+	  "[--algorithm 13|15|ECDSAP256SHA256|ED25519] [--scheme csk|ksk-zsk] [--nsec3 "
+	  "[--nsec3-optout]] "
+	  "ZONE",
+	  "Sign a zone with one key set, the same on every node; prints the DS for the registrar.\n"
+	  "Signing a signed zone again may switch NSEC/NSEC3; the keys stay." },
 	{ "dnssec", "status", dnssec_status, "ZONE",
 	  "DNSSEC state of a zone: keys (public parts), DS, next rollover step." },
 	{ "dnssec", "ds", dnssec_ds, "ZONE", "Print the zone's DS records, one per line." },
 	{ "dnssec", "roll", dnssec_roll, "[--key ksk|zsk|csk] ZONE", "Start a key rollover now." },
 	{ "dnssec", "unsign", dnssec_unsign, "[--force] ZONE",
-	  "Stop signing the zone. Withdraw the DS at the registrar first; the controller refuses\n"
-	  "while a DS is still expected unless --force." },
+	  "Stop signing the zone. Withdraw the DS at the registrar first and wait for its TTL;\n"
+	  "the controller refuses (exit code 7, with what to do) unless --force." },
 	{ 0 },
 };

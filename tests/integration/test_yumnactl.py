@@ -112,16 +112,18 @@ def test_zone_and_record_lifecycle_with_json_output(ctl, domain):
 
 
 def test_human_output_is_tables(ctl, domain):
-    ctl.run("zones", "create", domain)
-    ctl.run("records", "add", domain, "www", "A", "192.0.2.1")
+    ctl.run("--wait", "zones", "create", domain)
+    out = ctl.run("--wait", "records", "add", domain, "www", "A", "192.0.2.1").stdout
+    assert out.startswith("record created: zone ") and out.count("applied") == 3, out
     out = ctl.run("zones", "show", domain).stdout
     assert "zone     %s" % domain in out
     lines = out.splitlines()
     header = next(l for l in lines if l.startswith("ID "))
     assert header.split() == ["ID", "NAME", "TTL", "TYPE", "PRIO", "CONTENT"]
     assert any(l.split()[1:] == ["www", "3600", "A", "192.0.2.1"] for l in lines)
+    # Every change above waited for every node: the cluster is in sync.
     status = ctl.run("status").stdout
-    assert "3 nodes, 3 online" in status
+    assert "3 nodes, 3 online, 0 offline — every node online and in sync" in status
     rows = [l.split() for l in status.splitlines() if l[:1].isdigit()]
     assert [r[3] for r in rows] == ["online"] * 3, status
     health = ctl.run("health").stdout
@@ -365,3 +367,37 @@ def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
     ctl.run("servers", "remove", node.server_id)
     assert node.server_id not in [s["id"] for s in ctl.json("servers", "list")]
     ctl.run("servers", "remove", node.server_id, expect=NOT_FOUND)
+
+
+def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domain):
+    c = ctl.c
+    zid = ctl.json("zones", "create", domain)["zoneId"]
+    probe = c.whm.get("/api/dns/%d/dnssec" % zid)
+    if probe.status_code in (404, 405, 501):
+        # A controller without DNSSEC: every command says so with exit code 9.
+        for args in (["sign"], ["status"], ["ds"], ["roll"], ["unsign", "--force"]):
+            r = ctl.run("dnssec", *args, domain, expect=UNSUPPORTED)
+            assert "does not offer DNSSEC" in r.stderr, r.stderr
+        return
+    assert probe.status_code == 200, cl.describe(probe)
+
+    signed = ctl.json("--wait", "dnssec", "sign", domain)
+    assert signed["enabled"] is True and signed["ds"], signed
+    assert signed.get("synced", True) is True
+    ds = ctl.run("dnssec", "ds", domain).stdout.split("\n")[:-1]
+    assert ds == signed["ds"]
+    human = ctl.run("dnssec", "status", domain).stdout
+    assert "signed     yes" in human and ds[0] in human
+    for node in c.nodes:
+        keys = node.dig(domain + ".", "DNSKEY")
+        assert keys and keys == c.nodes[0].dig(domain + ".", "DNSKEY")
+    r = ctl.run("dnssec", "unsign", domain, expect=REFUSED)
+    assert "HTTP 409" in r.stderr
+    ctl.run("--wait", "dnssec", "unsign", "--force", domain)
+    assert ctl.json("dnssec", "status", domain)["enabled"] is False
+    r = ctl.run("dnssec", "ds", domain)
+    assert r.stdout == "" and "no DS" in r.stderr
+    ctl.run("dnssec", "sign", "--scheme", "sideways", domain, expect=REFUSED)
+    p = subprocess.run([CTL, "dnssec", "roll", domain], env=ctl.env(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.returncode in (OK, REFUSED, UNSUPPORTED), p.stderr
