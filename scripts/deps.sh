@@ -11,7 +11,7 @@ libmicrohttpd-dev libjansson-dev libgnutls28-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
-sqlite3 dnsutils knot-dnsutils
+sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 "
 

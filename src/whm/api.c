@@ -11,7 +11,9 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "json/jsonx.h"
+#include "base/secret.h"
 #include "sync.h"
+#include "transfer.h"
 #include "zones.h"
 
 #define SECRET_MIN 32
@@ -99,13 +101,17 @@ static struct store *store_or_503(struct whm *w, struct http_reply *rep)
 }
 
 /* Reply to a change: its result, and with ?wait=all the nodes' answers. */
-static void reply_change(struct whm *w, struct http_request *req, struct http_reply *rep,
-			 unsigned status, const char *message, const struct zone_result *res)
+static void reply_change_extra(struct whm *w, struct http_request *req, struct http_reply *rep,
+			       unsigned status, const char *message, const struct zone_result *res,
+			       json_t *extra)
 {
 	char wait[16];
 	json_t *j = json_pack("{s:b,s:s,s:I,s:I,s:I}", "success", 1, "message", message, "zoneId",
 			      (json_int_t)res->zone_id, "version", (json_int_t)res->version,
 			      "serial", (json_int_t)res->serial);
+	if (extra != NULL)
+		json_object_update(j, extra);
+	json_decref(extra);
 	if (res->record_id > 0)
 		json_object_set_new(j, "id", json_integer(res->record_id));
 	if (http_request_query(req, "wait", wait, sizeof(wait)) == 0 && strcmp(wait, "all") == 0) {
@@ -116,6 +122,12 @@ static void reply_change(struct whm *w, struct http_request *req, struct http_re
 		json_object_set_new(j, "nodes", nodes ? nodes : json_array());
 	}
 	http_reply_json(rep, status, j);
+}
+
+static void reply_change(struct whm *w, struct http_request *req, struct http_reply *rep,
+			 unsigned status, const char *message, const struct zone_result *res)
+{
+	reply_change_extra(w, req, rep, status, message, res, NULL);
 }
 
 /* A change named by the path's id and described by the body. */
@@ -382,6 +394,243 @@ static void record_update(struct http_request *req, struct http_reply *rep, void
 static void record_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	id_change(req, rep, ctx, zones_record_delete, "record deleted");
+}
+
+/* --- import and export --------------------------------------------------------- */
+
+static const char *const import_keys[] = { "content", "bindData",   "format",
+					   "mode",    "replaceAll", NULL };
+
+/* POST /api/dns/:id/import: {"content" (or the panel's "bindData"),
+ * "format": "bind"|"route53", "mode": "merge"|"replace" (or the panel's
+ * "replaceAll")}. */
+static void zone_import(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	const char *format = "bind", *mode = NULL;
+	bool replace_all = false, have_replace_all = false;
+	struct transfer_result res;
+	json_t *b, *content, *errors = NULL;
+	char *dumped = NULL;
+	int64_t id;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, import_keys, "body", err);
+	if (r == 0 && (r = jsonx_get_str(b, "format", false, "body", &format, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_str(b, "mode", false, "body", &mode, err)) == -ENOENT)
+		r = 0;
+	if (r == 0) {
+		r = jsonx_get_bool(b, "replaceAll", false, "body", &replace_all, err);
+		have_replace_all = r == 0;
+		r = r == -ENOENT ? 0 : r;
+	}
+	content = json_object_get(b, "content");
+	if (content != NULL && json_object_get(b, "bindData") != NULL) {
+		snprintf(err, sizeof(err), "body: give content or bindData, not both");
+		r = ERR_INVALID;
+	}
+	if (content == NULL)
+		content = json_object_get(b, "bindData");
+	enum transfer_format fmt = TRANSFER_BIND;
+	if (r == 0 && strcmp(format, "route53") == 0)
+		fmt = TRANSFER_ROUTE53;
+	else if (r == 0 && strcmp(format, "bind") != 0) {
+		snprintf(err, sizeof(err), "body.format: bind or route53");
+		r = ERR_INVALID;
+	}
+	if (r == 0 && mode != NULL && strcmp(mode, "merge") != 0 && strcmp(mode, "replace") != 0) {
+		snprintf(err, sizeof(err), "body.mode: merge or replace");
+		r = ERR_INVALID;
+	}
+	if (r == 0 && mode != NULL && have_replace_all &&
+	    replace_all != (strcmp(mode, "replace") == 0)) {
+		snprintf(err, sizeof(err), "body: mode and replaceAll disagree");
+		r = ERR_INVALID;
+	}
+	const char *text = NULL;
+	if (r == 0 && json_is_string(content)) {
+		text = json_string_value(content);
+	} else if (r == 0 && fmt == TRANSFER_ROUTE53 &&
+		   (json_is_object(content) || json_is_array(content))) {
+		dumped = json_dumps(content, JSON_COMPACT);
+		text = dumped;
+		if (dumped == NULL)
+			r = -ENOMEM;
+	} else if (r == 0) {
+		snprintf(err, sizeof(err),
+			 fmt == TRANSFER_BIND
+			     ? "body.content: the zone file as a string"
+			     : "body.content: the Route 53 ResourceRecordSets as JSON or a string");
+		r = ERR_INVALID;
+	}
+	bool merge = mode != NULL ? strcmp(mode, "merge") == 0 : !replace_all;
+	if (r == 0)
+		r = transfer_import(w, id, fmt, text, strlen(text), merge, actor(), &res, &errors,
+				    err);
+	free(dumped);
+	json_decref(b);
+	if (r < 0) {
+		json_t *j = json_pack("{s:s}", "error", err);
+		if (errors != NULL)
+			json_object_set_new(j, "errors", errors);
+		http_reply_json(rep, err_http_status(r), j);
+		return;
+	}
+	json_t *extra = json_pack("{s:I,s:s}", "imported", (json_int_t)res.imported, "mode",
+				  merge ? "merge" : "replace");
+	if (res.soa_seen)
+		json_object_set_new(extra, "soa",
+				    json_pack("{s:b,s:I,s:s}", "ignored", 1, "fileSerial",
+					      (json_int_t)res.soa_serial, "note",
+					      "the controller owns the SOA; its serial "
+					      "moved past the file's"));
+	reply_change_extra(w, req, rep, 200, "zone imported", &res.change, extra);
+}
+
+#define EXPORT_MAX (256u << 20)
+
+static void zone_export(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	char err[ZONES_ERR_MAX];
+	struct buf out;
+	int64_t id;
+
+	if (path_id(req, rep, 0, &id) < 0)
+		return;
+	buf_init(&out, EXPORT_MAX);
+	int r = transfer_export(ctx, id, &out, err);
+	if (r < 0)
+		http_reply_error(rep, r, err);
+	else
+		http_reply_text(rep, 200, "text/dns; charset=utf-8", out.data, out.len);
+	buf_free(&out);
+}
+
+/* --- API tokens ------------------------------------------------------------------ */
+
+/* Tokens give full or read access to every zone: only admins see them. */
+static bool admin_only(struct http_reply *rep)
+{
+	if (strcmp(caller_role, "admin") == 0)
+		return true;
+	http_reply_error(rep, ERR_FORBIDDEN, "only an admin token may manage tokens");
+	return false;
+}
+
+static int list_token(int64_t id, const char *name, const char *role, int64_t created_at,
+		      bool revoked, void *ctx)
+{
+	json_t *o = json_pack("{s:I,s:s,s:s,s:I,s:b}", "id", (json_int_t)id, "name", name, "role",
+			      role, "created_at", (json_int_t)created_at, "revoked", revoked);
+	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+static void tokens_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	if (!admin_only(rep) || (st = store_or_503(ctx, rep)) == NULL)
+		return;
+	json_t *out = json_array();
+	int r = store_token_foreach(st, list_token, out);
+	if (r < 0) {
+		json_decref(out);
+		http_reply_error(rep, r, "cannot list tokens");
+		return;
+	}
+	http_reply_json(rep, 200, out);
+}
+
+static const char *const token_keys[] = { "name", "role", NULL };
+
+static void token_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	char err[JSONX_ERR_MAX], token[80], hash[65];
+	unsigned char digest[32];
+	const char *name, *role;
+	int64_t id;
+	json_t *b;
+
+	if (!admin_only(rep) || (st = store_or_503(ctx, rep)) == NULL ||
+	    body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, token_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_str(b, "name", true, "body", &name, err);
+	if (r == 0)
+		r = jsonx_get_str(b, "role", true, "body", &role, err);
+	if (r == 0 && (name[0] == '\0' || strlen(name) > 63 || strpbrk(name, "\r\n\t'\""))) {
+		snprintf(err, sizeof(err), "body.name: 1 to 63 characters, no quotes");
+		r = ERR_INVALID;
+	}
+	if (r == 0 && strcmp(role, "admin") != 0 && strcmp(role, "read") != 0) {
+		snprintf(err, sizeof(err), "body.role: admin or read");
+		r = ERR_INVALID;
+	}
+	if (r < 0) {
+		json_decref(b);
+		http_reply_error(rep, r, err);
+		return;
+	}
+	if (secret_random_hex(token, sizeof(token), 32) < 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), digest) < 0) {
+		json_decref(b);
+		http_reply_error(rep, -EIO, "cannot make a token");
+		return;
+	}
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hash + 2 * i, 3, "%02x", digest[i]);
+	r = store_begin(st);
+	if (r == 0)
+		r = store_token_insert(st, name, hash, role, &id);
+	if (r == 0)
+		r = store_audit(st, actor(), "token.create", 0, name);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		explicit_bzero(token, sizeof(token));
+		json_decref(b);
+		http_reply_error(rep, r, "cannot store the token");
+		return;
+	}
+	/* The only time the token is shown: the store keeps its hash. */
+	json_t *out =
+	    json_pack("{s:I,s:s,s:s,s:s,s:s}", "id", (json_int_t)id, "name", name, "role", role,
+		      "token", token, "note", "shown once; only its SHA-256 is stored");
+	explicit_bzero(token, sizeof(token));
+	json_decref(b);
+	http_reply_json(rep, 201, out);
+}
+
+static void token_revoke(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	int64_t id;
+	char detail[32];
+
+	if (!admin_only(rep) || (st = store_or_503(ctx, rep)) == NULL ||
+	    path_id(req, rep, 0, &id) < 0)
+		return;
+	snprintf(detail, sizeof(detail), "token %lld", (long long)id);
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_token_revoke(st, id);
+	if (r == 0)
+		r = store_audit(st, actor(), "token.revoke", 0, detail);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such token");
+		return;
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s,s:I}", "success", 1, "message", "token revoked", "id",
+				  (json_int_t)id));
 }
 
 /* --- servers ------------------------------------------------------------------ */
@@ -937,6 +1186,9 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/cluster/sync-all/:id", cluster_sync_progress, 0, NULL, NULL },
 	{ "PUT", "/api/dns/records/:id", record_update, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/records/:id", record_delete, 0, NULL, NULL },
+	{ "GET", "/api/dns/tokens", tokens_list, 0, NULL, NULL },
+	{ "POST", "/api/dns/tokens", token_create, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/tokens/:id", token_revoke, 0, NULL, NULL },
 	{ "GET", "/api/dns", zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", zone_get, 0, NULL, NULL },
@@ -944,5 +1196,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/:id/records", records_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/records", record_create, 0, NULL, NULL },
 	{ "PUT", "/api/dns/:id/records", records_replace, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/import", zone_import, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/export", zone_export, 0, NULL, NULL },
 	{ 0 },
 };

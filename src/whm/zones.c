@@ -420,8 +420,22 @@ int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
 		     : record_change(w, zone_id, record_id, NULL, actor, "record.delete", res, err);
 }
 
-int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
-			  const char *actor, struct zone_result *res, char *err)
+/* True if 'o' (a payload record) belongs to an RRset among 'mr'. */
+static bool in_rrsets(const json_t *o, const struct model_record *mr, size_t n)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *type = json_string_value(json_object_get(o, "type"));
+	for (size_t i = 0; name != NULL && type != NULL && i < n; i++)
+		if (strcmp(mr[i].name, name) == 0 && strcmp(mr[i].type, type) == 0)
+			return true;
+	return false;
+}
+
+/* Replace every record (or, with 'merge', every RRset the new records
+ * name) as one version; the serial goes above 'min_serial' when given. */
+static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
+		       const uint32_t *min_serial, const char *actor, const char *action,
+		       struct zone_result *res, char *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -438,7 +452,6 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_
 			json_decref(records);
 			break;
 		}
-		json_decref(old);
 		uint64_t seen = z.version;
 		for (i = 0; i < n; i++)
 			model_record_clear(&mr[i]);
@@ -458,14 +471,31 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_
 								     mr[i].priority));
 			}
 		}
+		/* Merge: the records of RRsets the change does not name stay. */
+		json_t *o;
+		json_array_foreach(old, i, o) {
+			if (r == 0 && merge && !in_rrsets(o, mr, n))
+				json_array_append(records, o);
+		}
 		bump(&z);
+		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
+			z.serial = model_serial_next(*min_serial, time(NULL));
 		if (r == 0)
 			r = validate(w, &z, records, err);
 		json_decref(records);
 		if (r == 0)
 			r = lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
-			r = store_record_delete_zone(st, zone_id);
+			if (!merge) {
+				r = store_record_delete_zone(st, zone_id);
+			} else {
+				json_array_foreach(old, i, o) {
+					if (r == 0 && in_rrsets(o, mr, n))
+						r = store_record_delete(
+						    st,
+						    json_integer_value(json_object_get(o, "id")));
+				}
+			}
 			for (i = 0; r == 0 && i < n; i++) {
 				struct store_record row = { .zone_id = zone_id,
 							    .name = mr[i].name,
@@ -477,17 +507,31 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_
 				r = store_record_insert(st, &row);
 			}
 			if (r == 0)
-				r = finish_change(w, st, &z, actor, "records.replace", z.domain,
-						  res, err);
+				r = finish_change(w, st, &z, actor, action, z.domain, res, err);
 			else
 				r = fail(st, r, err, "replacing the records");
 		}
+		json_decref(old);
 		store_zone_clear(&z);
 	}
 	for (i = 0; mr != NULL && i < n; i++)
 		model_record_clear(&mr[i]);
 	free(mr);
 	return r == -EAGAIN ? busy(err) : r;
+}
+
+int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
+			  const char *actor, struct zone_result *res, char *err)
+{
+	return records_set(w, zone_id, records_in, false, NULL, actor, "records.replace", res, err);
+}
+
+int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
+			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
+			 char *err)
+{
+	return records_set(w, zone_id, records, merge, min_serial, actor,
+			   merge ? "zone.import.merge" : "zone.import.replace", res, err);
 }
 
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,

@@ -34,6 +34,14 @@ int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records, const char *actor,
 			  struct zone_result *res, char *err);
 
+/* Import: like zones_records_replace(), or with 'merge' replace only the
+ * RRsets (owner and type) that 'records' name and keep the others. With
+ * 'min_serial' the new serial is above it (a file's SOA serial, so
+ * secondaries that followed the old primary see the zone move forward). */
+int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
+			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
+			 char *err);
+
 /* The push payload of the zone as stored now (SOA included); with its
  * version in *ret_version. -ENOENT if the zone does not exist (a
  * tombstone is reported with *ret_deleted and no payload). */

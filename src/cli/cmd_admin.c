@@ -1,0 +1,361 @@
+/* yumnactl tokens and dnssec. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+
+#define CMD(i) (&ctl_admin_cmds[i])
+
+/* --- tokens -------------------------------------------------------------------- */
+
+static int tokens_list(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	int oi, r = ctl_getopt(CMD(0), argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(0), argc - oi, 0, 0)) != CTL_OK ||
+	    (r = ctl_call(c, "GET", "/api/dns/tokens", NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		static const char *const h[] = { "ID", "NAME", "ROLE", "CREATED", "REVOKED" };
+		struct table *t = table_new(5, h);
+		size_t i;
+		json_t *k;
+		json_array_foreach(ans.json, i, k) {
+			char when[32] = "-";
+			time_t at = (time_t)json_integer_value(json_object_get(k, "created_at"));
+			struct tm tm;
+			if (at > 0 && gmtime_r(&at, &tm) != NULL)
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+			const char *row[5] = { cell(json_object_get(k, "id")),
+					       cell(json_object_get(k, "name")),
+					       cell(json_object_get(k, "role")), when,
+					       cell(json_object_get(k, "revoked")) };
+			table_add(t, row);
+		}
+		table_print_free(t);
+	}
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+static int role_opt(int opt, const char *arg, void *ctx)
+{
+	if (strcmp(arg, "admin") != 0 && strcmp(arg, "read") != 0) {
+		fprintf(stderr, "yumnactl: --role is admin or read\n");
+		return -1;
+	}
+	*(const char **)ctx = arg;
+	return 0;
+}
+
+static int tokens_create(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = { { "role", required_argument, NULL, 'r' }, { 0 } };
+	const char *role = NULL;
+	struct ctl_answer ans;
+	int oi, r = ctl_getopt(CMD(1), argc, argv, "", lo, role_opt, &role, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(1), argc - oi, 1, 1)) != CTL_OK)
+		return r;
+	if (role == NULL) {
+		fprintf(stderr, "yumnactl: tokens create needs --role admin or --role read\n");
+		return CTL_USAGE;
+	}
+	json_t *b = json_pack("{s:s,s:s}", "name", argv[oi], "role", role);
+	r = ctl_call(c, "POST", "/api/dns/tokens", b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		/* The token alone on stdout, so that it can be captured; the
+		 * rest on stderr. */
+		fprintf(stderr, "token %s ('%s', role %s) created; it is shown only now:\n",
+			cell(json_object_get(ans.json, "id")), argv[oi], role);
+		printf("%s\n", cell(json_object_get(ans.json, "token")));
+	}
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+static int tokens_revoke(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	char path[64];
+	int64_t id;
+	int oi, r = ctl_getopt(CMD(2), argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(2), argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the token id", argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/tokens/%lld", (long long)id);
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("token %lld revoked\n", (long long)id);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+/* --- dnssec ---------------------------------------------------------------------- */
+
+struct dnssec_opts {
+	const char *algorithm;
+	const char *scheme;
+	const char *key;
+	bool nsec3;
+	bool optout;
+	bool force;
+};
+
+static int dnssec_opt(int opt, const char *arg, void *ctx)
+{
+	struct dnssec_opts *o = ctx;
+	switch (opt) {
+	case 'a':
+		o->algorithm = arg;
+		return 0;
+	case 'k':
+		o->key = arg;
+		return 0;
+	case 's':
+		o->scheme = arg;
+		return 0;
+	case 'O':
+		o->optout = true;
+		return 0;
+	case '3':
+		o->nsec3 = true;
+		return 0;
+	case 'f':
+		o->force = true;
+		return 0;
+	}
+	return -1;
+}
+
+static long long alg_number(const char *s)
+{
+	return strlen(s) > 6 ? 0 : strtoll(s, NULL, 10);
+}
+
+/* A DNSSEC request for an existing zone. The routes are the controller's
+ * DNSSEC feature: a controller built without it answers 404 (no route),
+ * 405 or 501, which is said plainly instead of "not found". */
+static int dnssec_call(struct ctl *c, const char *method, const char *suffix, int64_t zone,
+		       const json_t *body, struct ctl_answer *ans)
+{
+	char path[128];
+	struct ctl_answer check;
+
+	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)zone);
+	int r = ctl_call(c, "GET", path, NULL, &check);
+	if (r != CTL_OK)
+		return r;
+	ctl_answer_clear(&check);
+	snprintf(path, sizeof(path), "/api/dns/%lld/dnssec%s", (long long)zone, suffix);
+	r = ctl_call_raw(c, method, path, body, ans);
+	if (r != CTL_OK)
+		return r;
+	if (ans->status == 404 || ans->status == 405 || ans->status == 501) {
+		fprintf(stderr,
+			"yumnactl: this controller does not offer DNSSEC%s (%s %s: HTTP %ld); "
+			"upgrade the controller to one that does\n",
+			suffix[0] == '/' ? " key rollover on request" : "", method, path,
+			ans->status);
+		ctl_answer_clear(ans);
+		return CTL_UNSUPPORTED;
+	}
+	r = ctl_status_exit(ans->status);
+	if (r != CTL_OK) {
+		if (c->json && ans->json != NULL)
+			ctl_print_json(ans->json);
+		ctl_print_error(ans);
+		ctl_answer_clear(ans);
+	}
+	return r;
+}
+
+/* Human output of the DNSSEC state (docs/whm-api.md, DNSSEC): a summary,
+ * the keys, the DS for the registrar and what to do; 'ds_only' prints the
+ * DS records alone, one per line, for scripts. */
+static void dnssec_print(const json_t *j, bool ds_only)
+{
+	json_t *ds = json_object_get(j, "ds");
+	size_t i;
+	json_t *d;
+
+	if (ds_only) {
+		json_array_foreach(ds, i, d)
+			printf("%s\n", cell(d));
+		if (json_array_size(ds) == 0)
+			fprintf(stderr, "yumnactl: the zone has no DS records (is it signed?)\n");
+		return;
+	}
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	if (msg != NULL)
+		printf("%s\n", msg);
+	if (!json_is_true(json_object_get(j, "enabled"))) {
+		printf("zone %s is not signed\n", cell(json_object_get(j, "domain")));
+		return;
+	}
+	printf("zone       %s\nsigned     yes, %s (%s), %s, denial %s%s\n",
+	       cell(json_object_get(j, "domain")), cell(json_object_get(j, "algorithmName")),
+	       cell(json_object_get(j, "algorithm")), cell(json_object_get(j, "scheme")),
+	       cell(json_object_get(j, "denial")),
+	       json_is_true(json_object_get(j, "nsec3_optout")) ? " (opt-out)" : "");
+	json_t *roll = json_object_get(j, "rollover");
+	if (roll != NULL)
+		printf("rollover   %s%s%s\n", cell(json_object_get(roll, "state")),
+		       json_is_string(json_object_get(roll, "message")) ? ": " : "",
+		       json_is_string(json_object_get(roll, "message"))
+			   ? cell(json_object_get(roll, "message"))
+			   : "");
+	static const char *const h[] = { "ID",	  "TYPE",   "ALG",	"KEYTAG",
+					 "FLAGS", "ACTIVE", "PUBLISHED" };
+	struct table *t = table_new(7, h);
+	json_array_foreach(json_object_get(j, "keys"), i, d) {
+		const char *row[7] = {
+			cell(json_object_get(d, "id")),	       cell(json_object_get(d, "keytype")),
+			cell(json_object_get(d, "algorithm")), cell(json_object_get(d, "keytag")),
+			cell(json_object_get(d, "flags")),     cell(json_object_get(d, "active")),
+			cell(json_object_get(d, "published"))
+		};
+		table_add(t, row);
+	}
+	printf("\n");
+	table_print_free(t);
+	printf("\nDS records for the registrar:\n");
+	json_array_foreach(ds, i, d)
+		printf("  %s IN DS %s\n", cell(json_object_get(j, "domain")), cell(d));
+	const char *how = json_string_value(json_object_get(j, "instructions"));
+	if (how != NULL)
+		printf("\n%s\n", how);
+}
+
+static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		      const char *method, const char *suffix, bool ds_only, const char *done)
+{
+	static const struct option lo[] = {
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "nsec3", no_argument, NULL, '3' },
+		{ "nsec3-optout", no_argument, NULL, 'O' },
+		{ "scheme", required_argument, NULL, 's' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct dnssec_opts o = { 0 };
+	struct ctl_answer ans;
+	char sfx[64];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "", lo, dnssec_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	json_t *body = NULL;
+	if (strcmp(method, "GET") != 0) {
+		body = json_object();
+		/* An algorithm number goes as a number (13, 15), a name as text. */
+		if (o.algorithm && strspn(o.algorithm, "0123456789") == strlen(o.algorithm))
+			json_object_set_new(body, "algorithm",
+					    json_integer(alg_number(o.algorithm)));
+		else if (o.algorithm)
+			json_object_set_new(body, "algorithm", json_string(o.algorithm));
+		if (o.scheme)
+			json_object_set_new(body, "scheme", json_string(o.scheme));
+		if (o.nsec3)
+			json_object_set_new(body, "nsec3", json_true());
+		if (o.optout)
+			json_object_set_new(body, "nsec3_optout", json_true());
+		if (o.key)
+			json_object_set_new(body, "key", json_string(o.key));
+	}
+	bool change = strcmp(method, "GET") != 0;
+	snprintf(sfx, sizeof(sfx), "%s%s%s", suffix,
+		 o.force ? "?force=1" : (change && c->wait ? "?wait=all" : ""),
+		 o.force && c->wait ? "&wait=all" : "");
+	r = dnssec_call(c, method, sfx, id, strcmp(method, "DELETE") == 0 ? NULL : body, &ans);
+	json_decref(body);
+	if (r == CTL_REFUSED && strcmp(method, "DELETE") == 0 && !o.force)
+		fprintf(stderr,
+			"yumnactl: once the DS is gone from the parent: yumnactl dnssec "
+			"unsign --force %s\n",
+			argv[oi]);
+	if (r != CTL_OK)
+		return r;
+	bool partial = change && c->wait && json_object_get(ans.json, "synced") != NULL &&
+		       !json_is_true(json_object_get(ans.json, "synced"));
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else if (strcmp(method, "DELETE") == 0) {
+		printf("%s\n", json_string_value(json_object_get(ans.json, "message"))
+				   ? json_string_value(json_object_get(ans.json, "message"))
+				   : done);
+	} else {
+		dnssec_print(ans.json, ds_only);
+	}
+	ctl_answer_clear(&ans);
+	return partial ? CTL_PARTIAL : CTL_OK;
+}
+
+static int dnssec_sign(struct ctl *c, int argc, char **argv)
+{
+	return dnssec_run(c, CMD(3), argc, argv, "POST", "", false, NULL);
+}
+
+static int dnssec_status(struct ctl *c, int argc, char **argv)
+{
+	return dnssec_run(c, CMD(4), argc, argv, "GET", "", false, NULL);
+}
+
+static int dnssec_ds(struct ctl *c, int argc, char **argv)
+{
+	return dnssec_run(c, CMD(5), argc, argv, "GET", "", true, NULL);
+}
+
+static int dnssec_roll(struct ctl *c, int argc, char **argv)
+{
+	return dnssec_run(c, CMD(6), argc, argv, "POST", "/roll", false, "key rollover started");
+}
+
+static int dnssec_unsign(struct ctl *c, int argc, char **argv)
+{
+	return dnssec_run(c, CMD(7), argc, argv, "DELETE", "", false, "zone unsigned");
+}
+
+const struct ctl_cmd ctl_admin_cmds[] = {
+	{ "tokens", "list", tokens_list, "",
+	  "List API tokens (never the tokens themselves). Admin only." },
+	{ "tokens", "create", tokens_create, "--role admin|read NAME",
+	  "Create an API token. It is printed once, alone on stdout; only its SHA-256 is stored.\n"
+	  "A read token may only GET. Admin only." },
+	{ "tokens", "revoke", tokens_revoke, "TOKEN_ID", "Revoke a token at once. Admin only." },
+	{ "dnssec", "sign", dnssec_sign,
+	  "[--algorithm 13|15|ECDSAP256SHA256|ED25519] [--scheme csk|ksk-zsk] [--nsec3 "
+	  "[--nsec3-optout]] "
+	  "ZONE",
+	  "Sign a zone with one key set, the same on every node; prints the DS for the registrar.\n"
+	  "Signing a signed zone again may switch NSEC/NSEC3; the keys stay." },
+	{ "dnssec", "status", dnssec_status, "ZONE",
+	  "DNSSEC state of a zone: keys (public parts), DS, next rollover step." },
+	{ "dnssec", "ds", dnssec_ds, "ZONE", "Print the zone's DS records, one per line." },
+	{ "dnssec", "roll", dnssec_roll, "[--key ksk|zsk|csk] ZONE", "Start a key rollover now." },
+	{ "dnssec", "unsign", dnssec_unsign, "[--force] ZONE",
+	  "Stop signing the zone. Withdraw the DS at the registrar first and wait for its TTL;\n"
+	  "the controller refuses (exit code 7, with what to do) unless --force." },
+	{ 0 },
+};

@@ -1,0 +1,542 @@
+/* yumnactl servers, nodes, status, health, sync and sync-all. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "ctl.h"
+
+#define CMD(i) (&ctl_cluster_cmds[i])
+
+static int no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int max, int *oi)
+{
+	int r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, oi);
+	if (r != 0)
+		return r;
+	return ctl_args(cmd, argc - *oi, min, max);
+}
+
+/* --- servers ------------------------------------------------------------------ */
+
+static void servers_table(const json_t *list)
+{
+	static const char *const h[] = { "ID",	       "NAME",	 "ADDRESS", "AGENT PORT",
+					 "IN CLUSTER", "STATUS", "POWERDNS" };
+	struct table *t = table_new(7, h);
+	size_t i;
+	json_t *s;
+	json_array_foreach(list, i, s) {
+		const char *row[7] = { cell(json_object_get(s, "id")),
+				       cell(json_object_get(s, "name")),
+				       cell(json_object_get(s, "ip")),
+				       cell(json_object_get(s, "agent_port")),
+				       cell(json_object_get(s, "in_cluster")),
+				       cell(json_object_get(s, "status")),
+				       cell(json_object_get(s, "pdns_version")) };
+		table_add(t, row);
+	}
+	table_print_free(t);
+}
+
+static int servers_list(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	int oi, r = no_opts(CMD(0), argc, argv, 0, 0, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_call(c, "GET", "/api/dns/servers", NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		servers_table(ans.json);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+struct server_opts {
+	const char *hostname;
+	const char *secret_file;
+	long port;
+	bool join;
+};
+
+static int server_opt(int opt, const char *arg, void *ctx)
+{
+	struct server_opts *o = ctx;
+	char *end;
+	switch (opt) {
+	case 'H':
+		o->hostname = arg;
+		return 0;
+	case 's':
+		o->secret_file = arg;
+		return 0;
+	case 'j':
+		o->join = true;
+		return 0;
+	case 'p':
+		errno = 0;
+		o->port = strtol(arg, &end, 10);
+		if (*end != '\0' || errno != 0 || o->port < 1 || o->port > 65535) {
+			fprintf(stderr, "yumnactl: --agent-port is 1 to 65535\n");
+			return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* The agent secret comes from a private file or stdin, never from the
+ * command line, where every user of the host could read it in ps. */
+static int read_secret(const char *path, char **ret)
+{
+	char err[CONF_ERR_MAX];
+	if (strcmp(path, "-") == 0) {
+		char line[1100];
+		if (fgets(line, sizeof(line), stdin) == NULL) {
+			fprintf(stderr, "yumnactl: no agent secret on stdin\n");
+			return CTL_USAGE;
+		}
+		line[strcspn(line, "\r\n")] = '\0';
+		*ret = strdup(line);
+		explicit_bzero(line, sizeof(line));
+		return *ret ? CTL_OK : CTL_FAILED;
+	}
+	if (conf_read_secret_file(path, ret, err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err);
+		return CTL_CONFIG;
+	}
+	return CTL_OK;
+}
+
+static int servers_add(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "agent-port", required_argument, NULL, 'p' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "join", no_argument, NULL, 'j' },
+		{ 0 },
+	};
+	struct server_opts o = { NULL, NULL, 0, false };
+	struct ctl_answer ans;
+	char *secret = NULL;
+	int oi, r = ctl_getopt(CMD(1), argc, argv, "", lo, server_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(1), argc - oi, 2, 2)) != CTL_OK)
+		return r;
+	if (o.port == 0 || o.secret_file == NULL) {
+		fprintf(stderr, "yumnactl: servers add needs --agent-port and --secret-file\n");
+		return CTL_USAGE;
+	}
+	if ((r = read_secret(o.secret_file, &secret)) != CTL_OK)
+		return r;
+	json_t *b = json_pack("{s:s,s:s,s:I,s:s}", "name", argv[oi], "ip", argv[oi + 1],
+			      "agent_port", (json_int_t)o.port, "agent_secret", secret);
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+	if (o.hostname != NULL)
+		json_object_set_new(b, "hostname", json_string(o.hostname));
+	r = ctl_call(c, "POST", "/api/dns/servers", b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	int64_t id = json_integer_value(json_object_get(ans.json, "id"));
+	if (c->json && !o.join)
+		ctl_print_json(ans.json);
+	else if (!c->json)
+		printf("server '%s' registered with id %lld\n", argv[oi], (long long)id);
+	ctl_answer_clear(&ans);
+	if (o.join) {
+		char path[64];
+		snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
+		if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+			return r;
+		if (c->json)
+			ctl_print_json(ans.json);
+		else
+			printf("%s\n", cell(json_object_get(ans.json, "message")));
+		ctl_answer_clear(&ans);
+	}
+	return CTL_OK;
+}
+
+static int servers_remove(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	char path[64];
+	int64_t id;
+	int oi, r = no_opts(CMD(2), argc, argv, 1, 1, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/servers/%lld", (long long)id);
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("server %lld removed\n", (long long)id);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+/* --- nodes and status ------------------------------------------------------------ */
+
+static void status_table(const json_t *st)
+{
+	static const char *const h[] = { "ID",	    "HOST",   "ADDRESS", "STATUS", "POWERDNS",
+					 "IN SYNC", "BEHIND", "FAILING", "LAG",	   "LAST ERROR" };
+	struct table *t = table_new(10, h);
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		json_t *z = json_object_get(n, "zones"), *d = json_object_get(n, "dnsStatus");
+		char lag[32];
+		snprintf(lag, sizeof(lag), "%ss", cell(json_object_get(n, "lag_seconds")));
+		const char *err = json_string_value(json_object_get(n, "lastError"));
+		const char *row[10] = { cell(json_object_get(n, "nodeId")),
+					cell(json_object_get(n, "hostname")),
+					cell(json_object_get(n, "ip")),
+					cell(json_object_get(n, "status")),
+					cell(json_object_get(d, "version")),
+					cell(json_object_get(z, "in_sync")),
+					cell(json_object_get(z, "behind")),
+					cell(json_object_get(z, "failing")),
+					lag,
+					err && err[0] ? err : "-" };
+		table_add(t, row);
+	}
+	table_print_free(t);
+}
+
+/* Every node online and nothing behind or failing. */
+static bool cluster_ok(const json_t *st)
+{
+	size_t i;
+	json_t *n;
+	json_array_foreach(json_object_get(st, "nodes"), i, n) {
+		json_t *z = json_object_get(n, "zones");
+		if (strcmp(cell(json_object_get(n, "status")), "online") != 0 ||
+		    json_integer_value(json_object_get(z, "behind")) != 0 ||
+		    json_integer_value(json_object_get(z, "failing")) != 0)
+			return false;
+	}
+	return true;
+}
+
+static int cluster_status(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+			  bool summary)
+{
+	struct ctl_answer ans;
+	int oi, r = no_opts(cmd, argc, argv, 0, 0, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_call(c, "GET", "/api/dns/cluster/status", NULL, &ans)) != CTL_OK)
+		return r;
+	bool ok = cluster_ok(ans.json);
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		if (summary)
+			printf("cluster: %s nodes, %s online, %s offline — %s\n\n",
+			       cell(json_object_get(ans.json, "totalNodes")),
+			       cell(json_object_get(ans.json, "onlineNodes")),
+			       cell(json_object_get(ans.json, "offlineNodes")),
+			       ok ? "every node online and in sync" : "NOT all in sync");
+		status_table(ans.json);
+	}
+	ctl_answer_clear(&ans);
+	return summary && !ok ? CTL_PARTIAL : CTL_OK;
+}
+
+static int nodes_list(struct ctl *c, int argc, char **argv)
+{
+	return cluster_status(c, CMD(3), argc, argv, false);
+}
+
+static int purge_opt(int opt, const char *arg, void *ctx)
+{
+	*(bool *)ctx = true;
+	return 0;
+}
+
+static int nodes_set(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv, bool join)
+{
+	static const struct option lo[] = { { "purge", no_argument, NULL, 'P' }, { 0 } };
+	bool purge = false;
+	struct ctl_answer ans;
+	char path[80];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "", join ? NULL : lo, join ? NULL : purge_opt,
+			       &purge, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld%s", (long long)id,
+		 purge ? "?purge=1" : "");
+	if ((r = ctl_call(c, join ? "POST" : "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		printf("%s\n", cell(json_object_get(ans.json, "message")));
+		if (!join && purge)
+			printf("zones deleted from the node: %s\n",
+			       cell(json_object_get(ans.json, "zonesDeleted")));
+	}
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+static int nodes_add(struct ctl *c, int argc, char **argv)
+{
+	return nodes_set(c, CMD(4), argc, argv, true);
+}
+
+static int nodes_remove(struct ctl *c, int argc, char **argv)
+{
+	return nodes_set(c, CMD(5), argc, argv, false);
+}
+
+static int status(struct ctl *c, int argc, char **argv)
+{
+	return cluster_status(c, CMD(6), argc, argv, true);
+}
+
+static int health(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	int oi, r = no_opts(CMD(7), argc, argv, 0, 0, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_call(c, "GET", "/api/dns/cluster/health", NULL, &ans)) != CTL_OK)
+		return r;
+	json_int_t total = json_integer_value(json_object_get(ans.json, "totalNodes"));
+	json_int_t healthy = json_integer_value(json_object_get(ans.json, "healthyNodes"));
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		static const char *const h[] = { "ID", "HOST", "HEALTHY", "RESPONSE", "DETAILS" };
+		struct table *t = table_new(5, h);
+		size_t i;
+		json_t *n;
+		printf("%lld of %lld nodes healthy\n\n", (long long)healthy, (long long)total);
+		json_array_foreach(json_object_get(ans.json, "results"), i, n) {
+			char ms[32];
+			json_t *e = json_object_get(n, "error");
+			json_t *d = json_object_get(n, "details");
+			e = json_is_string(e) ? e : NULL;
+			char *dt = e ? NULL : json_dumps(d, JSON_COMPACT | JSON_ENCODE_ANY);
+			snprintf(ms, sizeof(ms), "%s ms", cell(json_object_get(n, "responseTime")));
+			const char *row[5] = { cell(json_object_get(n, "nodeId")),
+					       cell(json_object_get(n, "hostname")),
+					       cell(json_object_get(n, "healthy")), ms,
+					       e ? cell(e) : dt };
+			table_add(t, row);
+			free(dt);
+		}
+		table_print_free(t);
+	}
+	ctl_answer_clear(&ans);
+	return healthy == total ? CTL_OK : CTL_PARTIAL;
+}
+
+/* --- sync ---------------------------------------------------------------------- */
+
+static int sync_zone(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	char path[80];
+	int64_t id;
+	int oi, r = no_opts(CMD(8), argc, argv, 1, 1, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/cluster/sync/%lld", (long long)id);
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+		return r;
+	json_int_t total = json_integer_value(json_object_get(ans.json, "totalNodes"));
+	json_int_t ok = json_integer_value(json_object_get(ans.json, "successCount"));
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		printf("zone %s pushed to %lld of %lld nodes\n",
+		       cell(json_object_get(ans.json, "zone")), (long long)ok, (long long)total);
+		size_t i;
+		json_t *n;
+		json_array_foreach(json_object_get(ans.json, "results"), i, n) {
+			json_t *e = json_object_get(n, "error");
+			printf("  node %-12s %s%s%s\n", cell(json_object_get(n, "hostname")),
+			       json_is_true(json_object_get(n, "success")) ? "applied"
+									   : "NOT applied",
+			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
+		}
+	}
+	ctl_answer_clear(&ans);
+	return ok == total ? CTL_OK : CTL_PARTIAL;
+}
+
+struct sync_all_opts {
+	long timeout_s;
+	long interval_ms;
+};
+
+static int sync_all_opt(int opt, const char *arg, void *ctx)
+{
+	struct sync_all_opts *o = ctx;
+	char *end;
+	errno = 0;
+	long v = strtol(arg, &end, 10);
+	if (*end != '\0' || errno != 0 || v < 1 || v > 86400000) {
+		fprintf(stderr, "yumnactl: '%s' is not a positive number\n", arg);
+		return -1;
+	}
+	if (opt == 't')
+		o->timeout_s = v;
+	else
+		o->interval_ms = v;
+	return 0;
+}
+
+static void progress_bar(json_int_t done, json_int_t total, json_int_t failing)
+{
+	int width = 40, fill = total > 0 ? (int)(done * width / total) : width;
+	fprintf(stderr, "\r[");
+	for (int i = 0; i < width; i++)
+		fputc(i < fill ? '#' : ' ', stderr);
+	fprintf(stderr, "] %lld/%lld zones in sync", (long long)done, (long long)total);
+	if (failing > 0)
+		fprintf(stderr, ", %lld failing", (long long)failing);
+	fprintf(stderr, "  ");
+	fflush(stderr);
+}
+
+static int sync_all(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "interval-ms", required_argument, NULL, 'i' },
+		{ 0 },
+	};
+	struct sync_all_opts o = { 600, 200 };
+	struct ctl_answer ans;
+	char path[80];
+	int64_t id;
+	int oi, r = ctl_getopt(CMD(9), argc, argv, "", lo, sync_all_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(9), argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/cluster/sync-all/%lld", (long long)id);
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (!c->json)
+		printf("full sync of node %s started: %s zones\n",
+		       cell(json_object_get(json_object_get(ans.json, "node"), "name")),
+		       cell(json_object_get(ans.json, "totalZones")));
+	ctl_answer_clear(&ans);
+
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	json_int_t last_done = -1, last_failing = -1;
+	bool done = false, timed_out = false;
+	json_t *final = NULL;
+	while (!done) {
+		if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK) {
+			if (c->progress_tty && !c->json)
+				fputc('\n', stderr);
+			json_decref(final);
+			return r;
+		}
+		json_int_t total = json_integer_value(json_object_get(ans.json, "totalZones"));
+		json_int_t in_sync = json_integer_value(json_object_get(ans.json, "inSync"));
+		json_int_t failing = json_integer_value(json_object_get(ans.json, "failing"));
+		done = json_is_true(json_object_get(ans.json, "done"));
+		json_decref(final);
+		final = json_incref(ans.json);
+		if (!c->json && c->progress_tty) {
+			progress_bar(in_sync, total, failing);
+		} else if (!c->json && (in_sync != last_done || failing != last_failing || done)) {
+			/* Not a terminal: one plain line per change of the figures. */
+			printf("progress: %lld/%lld zones in sync, %lld failing%s\n",
+			       (long long)in_sync, (long long)total, (long long)failing,
+			       done ? ", done" : "");
+			fflush(stdout);
+		}
+		last_done = in_sync;
+		last_failing = failing;
+		ctl_answer_clear(&ans);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!done && now.tv_sec - start.tv_sec >= o.timeout_s) {
+			timed_out = true;
+			break;
+		}
+		if (!done) {
+			struct timespec ts = { o.interval_ms / 1000,
+					       (o.interval_ms % 1000) * 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (!c->json && c->progress_tty)
+		fputc('\n', stderr);
+	if (c->json)
+		ctl_print_json(final);
+	json_decref(final);
+	if (timed_out) {
+		fprintf(stderr,
+			"yumnactl: the node is still behind after %ld s; the controller keeps "
+			"pushing\n",
+			o.timeout_s);
+		return CTL_PARTIAL;
+	}
+	if (last_failing > 0) {
+		fprintf(stderr, "yumnactl: %lld zones failed on the node (see 'yumnactl status')\n",
+			(long long)last_failing);
+		return CTL_PARTIAL;
+	}
+	if (!c->json)
+		printf("node %lld is in sync\n", (long long)id);
+	return CTL_OK;
+}
+
+const struct ctl_cmd ctl_cluster_cmds[] = {
+	{ "servers", "list", servers_list, "",
+	  "List the registered DNS servers (never their secrets)." },
+	{ "servers", "add", servers_add,
+	  "--agent-port PORT --secret-file FILE [--hostname H] [--join] NAME ADDRESS",
+	  "Register a DNS server's agent. The agent secret is read from FILE, which must be\n"
+	  "private (mode 0600), or from stdin with '--secret-file -'; it is never returned.\n"
+	  "--join also makes it a cluster node, which then receives every zone." },
+	{ "servers", "remove", servers_remove, "SERVER_ID", "Remove a server from the registry." },
+	{ "nodes", "list", nodes_list, "",
+	  "List the cluster nodes: health, PowerDNS version, zones in sync / behind / failing." },
+	{ "nodes", "add", nodes_add, "SERVER_ID",
+	  "Make a registered server a cluster node; it receives every zone by itself." },
+	{ "nodes", "remove", nodes_remove, "[--purge] SERVER_ID",
+	  "The node stops receiving changes; --purge also deletes its zones from it." },
+	{ "status", NULL, status, "",
+	  "Cluster status: every node and its zones in sync, behind and failing.\n"
+	  "Exit code 8 when a node is not online or not in sync." },
+	{ "health", NULL, health, "",
+	  "Check every node now, in parallel, with response times. Exit code 8 when one is "
+	  "unhealthy." },
+	{ "sync", NULL, sync_zone, "ZONE",
+	  "Push one zone to every node now and report each node. Exit code 8 if one did not apply "
+	  "it." },
+	{ "sync-all", NULL, sync_all, "[--timeout SECONDS] [--interval-ms MS] SERVER_ID",
+	  "Push every zone to one node again and follow it to the end: a progress bar on a\n"
+	  "terminal, one line per change otherwise, the final figures with --json.\n"
+	  "Exit code 8 if zones failed or the node is still behind after --timeout (600 s)." },
+	{ 0 },
+};

@@ -1,0 +1,497 @@
+/* yumnactl zones, records, import and export. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Report a change answer; with --wait, each node and CTL_PARTIAL unless
+ * every node has it. */
+static int print_change(struct ctl *c, const struct ctl_answer *ans, const char *what)
+{
+	const json_t *j = ans->json;
+	json_t *nodes = json_object_get(j, "nodes");
+	bool partial = c->wait && !json_is_true(json_object_get(j, "synced"));
+
+	if (c->json) {
+		ctl_print_json(j);
+		return partial ? CTL_PARTIAL : CTL_OK;
+	}
+	printf("%s: zone %s, version %s, serial %s", what, cell(json_object_get(j, "zoneId")),
+	       cell(json_object_get(j, "version")), cell(json_object_get(j, "serial")));
+	if (json_object_get(j, "id") != NULL)
+		printf(", record %s", cell(json_object_get(j, "id")));
+	printf("\n");
+	if (c->wait) {
+		size_t i;
+		json_t *n;
+		json_array_foreach(nodes, i, n) {
+			json_t *e = json_object_get(n, "error");
+			printf("  node %-12s %s%s%s\n", cell(json_object_get(n, "hostname")),
+			       json_is_true(json_object_get(n, "success")) ? "applied"
+									   : "NOT applied",
+			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
+		}
+		if (partial)
+			fprintf(stderr,
+				"yumnactl: not every node confirmed the change in time; the "
+				"controller keeps pushing it\n");
+	}
+	return partial ? CTL_PARTIAL : CTL_OK;
+}
+
+/* --- zones ----------------------------------------------------------------- */
+
+static int zones_list(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[0];
+	struct ctl_answer ans;
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 0, 0)) != CTL_OK ||
+	    (r = ctl_call(c, "GET", "/api/dns", NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		static const char *const h[] = { "ID",	   "DOMAIN",  "RECORDS",
+						 "SERIAL", "VERSION", "DNSSEC" };
+		struct table *t = table_new(6, h);
+		size_t i;
+		json_t *z;
+		json_array_foreach(ans.json, i, z) {
+			const char *row[6] = { cell(json_object_get(z, "id")),
+					       cell(json_object_get(z, "domain")),
+					       cell(json_object_get(z, "records")),
+					       cell(json_object_get(z, "serial")),
+					       cell(json_object_get(z, "version")),
+					       cell(json_object_get(z, "dnssec_enabled")) };
+			table_add(t, row);
+		}
+		table_print_free(t);
+	}
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+static int zones_create(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[1];
+	struct ctl_answer ans;
+	char path[64];
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK)
+		return r;
+	json_t *body = json_pack("{s:s}", "domain", argv[oi]);
+	snprintf(path, sizeof(path), "/api/dns%s", ctl_wait_query(c));
+	r = ctl_call(c, "POST", path, body, &ans);
+	json_decref(body);
+	if (r != CTL_OK)
+		return r;
+	r = print_change(c, &ans, "zone created");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+static int zones_delete(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[2];
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	r = print_change(c, &ans, "zone deleted");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+static void records_table(const json_t *records)
+{
+	static const char *const h[] = { "ID", "NAME", "TTL", "TYPE", "PRIO", "CONTENT" };
+	struct table *t = table_new(6, h);
+	size_t i;
+	json_t *rec;
+	json_array_foreach(records, i, rec) {
+		const char *type = cell(json_object_get(rec, "type"));
+		bool prio = strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0;
+		const char *row[6] = { cell(json_object_get(rec, "id")),
+				       cell(json_object_get(rec, "name")),
+				       cell(json_object_get(rec, "ttl")),
+				       type,
+				       prio ? cell(json_object_get(rec, "priority")) : "",
+				       cell(json_object_get(rec, "content")) };
+		table_add(t, row);
+	}
+	table_print_free(t);
+}
+
+static int zones_show(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[3];
+	struct ctl_answer zone, recs;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)id);
+	if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
+	if ((r = ctl_call(c, "GET", path, NULL, &recs)) != CTL_OK) {
+		ctl_answer_clear(&zone);
+		return r;
+	}
+	if (c->json) {
+		json_t *out = json_pack("{s:O,s:O}", "zone", zone.json, "records", recs.json);
+		ctl_print_json(out);
+		json_decref(out);
+	} else {
+		const json_t *z = zone.json;
+		printf("zone     %s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\nrecords  %s "
+		       "(the SOA is the controller's and not listed)\n\n",
+		       cell(json_object_get(z, "domain")), cell(json_object_get(z, "id")),
+		       cell(json_object_get(z, "serial")), cell(json_object_get(z, "version")),
+		       cell(json_object_get(z, "dnssec_enabled")),
+		       cell(json_object_get(z, "records")));
+		records_table(recs.json);
+	}
+	ctl_answer_clear(&zone);
+	ctl_answer_clear(&recs);
+	return CTL_OK;
+}
+
+/* --- records ----------------------------------------------------------------- */
+
+struct rec_opts {
+	long long ttl, priority;
+};
+
+static int rec_opt(int opt, const char *arg, void *ctx)
+{
+	struct rec_opts *o = ctx;
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || errno != 0 || v < 0) {
+		fprintf(stderr, "yumnactl: --%s needs a number, not '%s'\n",
+			opt == 't' ? "ttl" : "priority", arg);
+		return -1;
+	}
+	if (opt == 't')
+		o->ttl = v;
+	else
+		o->priority = v;
+	return 0;
+}
+
+static const struct option rec_longopts[] = {
+	{ "ttl", required_argument, NULL, 't' },
+	{ "priority", required_argument, NULL, 'p' },
+	{ 0 },
+};
+
+static json_t *record_body(char **args, const struct rec_opts *o)
+{
+	json_t *b =
+	    json_pack("{s:s,s:s,s:s}", "name", args[0], "type", args[1], "content", args[2]);
+	if (o->ttl >= 0)
+		json_object_set_new(b, "ttl", json_integer(o->ttl));
+	if (o->priority >= 0)
+		json_object_set_new(b, "priority", json_integer(o->priority));
+	return b;
+}
+
+static int records_list(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[4];
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
+	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		records_table(ans.json);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+static int records_add(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[5];
+	struct rec_opts o = { -1, -1 };
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "", rec_longopts, rec_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 4, 4)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	json_t *b = record_body(argv + oi + 1, &o);
+	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
+	r = ctl_call(c, "POST", path, b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	r = print_change(c, &ans, "record created");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+static int records_update(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[6];
+	struct rec_opts o = { -1, -1 };
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "", rec_longopts, rec_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 4, 4)) != CTL_OK ||
+	    (r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
+		return r;
+	json_t *b = record_body(argv + oi + 1, &o);
+	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
+	r = ctl_call(c, "PUT", path, b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	r = print_change(c, &ans, "record updated");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+static int records_replace(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[7];
+	struct ctl_answer ans;
+	struct buf file;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 2, 2)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK ||
+	    (r = ctl_read_file(argv[oi + 1], &file)) != CTL_OK)
+		return r;
+	json_error_t jerr;
+	json_t *doc = json_loadb(file.data, file.len, JSON_REJECT_DUPLICATES, &jerr);
+	buf_free(&file);
+	if (doc == NULL) {
+		fprintf(stderr, "yumnactl: %s:%d: %s\n", argv[oi + 1], jerr.line, jerr.text);
+		return CTL_USAGE;
+	}
+	json_t *body = json_is_array(doc) ? json_pack("{s:O}", "records", doc) : json_incref(doc);
+	json_decref(doc);
+	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
+	r = ctl_call(c, "PUT", path, body, &ans);
+	json_decref(body);
+	if (r != CTL_OK)
+		return r;
+	r = print_change(c, &ans, "records replaced");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+static int records_delete(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[8];
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	r = print_change(c, &ans, "record deleted");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+/* --- import and export ---------------------------------------------------------- */
+
+struct import_opts {
+	const char *format;
+	const char *mode;
+};
+
+static int import_opt(int opt, const char *arg, void *ctx)
+{
+	struct import_opts *o = ctx;
+	if (opt == 'f') {
+		if (strcmp(arg, "bind") != 0 && strcmp(arg, "route53") != 0) {
+			fprintf(stderr, "yumnactl: --format is bind or route53\n");
+			return -1;
+		}
+		o->format = arg;
+	} else if (opt == 'r' || opt == 'm') {
+		const char *m = opt == 'r' ? "replace" : "merge";
+		if (o->mode != NULL && strcmp(o->mode, m) != 0) {
+			fprintf(stderr, "yumnactl: --replace and --merge exclude each other\n");
+			return -1;
+		}
+		o->mode = m;
+	}
+	return 0;
+}
+
+static int zone_import(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[9];
+	static const struct option lo[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "replace", no_argument, NULL, 'r' },
+		{ "merge", no_argument, NULL, 'm' },
+		{ 0 },
+	};
+	struct import_opts o = { "bind", NULL };
+	struct ctl_answer ans;
+	struct buf file;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "f:", lo, import_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 2, 2)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK ||
+	    (r = ctl_read_file(argv[oi + 1], &file)) != CTL_OK)
+		return r;
+	json_t *b = json_pack("{s:s%,s:s,s:s}", "content", file.data, file.len, "format", o.format,
+			      "mode", o.mode ? o.mode : "merge");
+	buf_free(&file);
+	if (b == NULL) {
+		fprintf(stderr, "yumnactl: '%s' is not UTF-8 text\n", argv[oi + 1]);
+		return CTL_USAGE;
+	}
+	snprintf(path, sizeof(path), "/api/dns/%lld/import%s", (long long)id, ctl_wait_query(c));
+	r = ctl_call(c, "POST", path, b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	if (!c->json) {
+		printf("imported %s records (%s)\n", cell(json_object_get(ans.json, "imported")),
+		       cell(json_object_get(ans.json, "mode")));
+		json_t *soa = json_object_get(ans.json, "soa");
+		if (soa != NULL)
+			printf("the file's SOA (serial %s) was not imported: the controller keeps "
+			       "its own\n",
+			       cell(json_object_get(soa, "fileSerial")));
+	}
+	r = print_change(c, &ans, "zone imported");
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+static int export_opt(int opt, const char *arg, void *ctx)
+{
+	*(const char **)ctx = arg;
+	return 0;
+}
+
+static int zone_export(struct ctl *c, int argc, char **argv)
+{
+	const struct ctl_cmd *cmd = &ctl_zone_cmds[10];
+	static const struct option lo[] = { { "output", required_argument, NULL, 'o' }, { 0 } };
+	const char *out = NULL;
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "o:", lo, export_opt, &out, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld/export", (long long)id);
+	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+		return r;
+	FILE *f = stdout;
+	if (out != NULL && strcmp(out, "-") != 0) {
+		f = fopen(out, "w");
+		if (f == NULL) {
+			fprintf(stderr, "yumnactl: cannot write '%s': %s\n", out, strerror(errno));
+			ctl_answer_clear(&ans);
+			return CTL_USAGE;
+		}
+	}
+	if (c->json && f == stdout) {
+		json_t *j = json_pack("{s:I,s:s%}", "zoneId", (json_int_t)id, "content",
+				      ans.body.data ? ans.body.data : "", ans.body.len);
+		ctl_print_json(j);
+		json_decref(j);
+	} else {
+		fwrite(ans.body.data, 1, ans.body.len, f);
+	}
+	if (f != stdout && fclose(f) != 0) {
+		fprintf(stderr, "yumnactl: cannot write '%s': %s\n", out, strerror(errno));
+		r = CTL_FAILED;
+	}
+	ctl_answer_clear(&ans);
+	return r;
+}
+
+/* The index of each entry is used by its command for its own usage. */
+const struct ctl_cmd ctl_zone_cmds[] = {
+	{ "zones", "list", zones_list, "",
+	  "List every zone with its record count, serial and version." },
+	{ "zones", "create", zones_create, "DOMAIN",
+	  "Create a zone; it gets the controller's SOA and default NS records and is pushed to "
+	  "every node." },
+	{ "zones", "delete", zones_delete, "ZONE",
+	  "Delete a zone (ZONE is its id or name); every node stops serving it." },
+	{ "zones", "show", zones_show, "ZONE", "Show a zone and its records." },
+	{ "records", "list", records_list, "ZONE", "List the records of a zone." },
+	{ "records", "add", records_add, "[--ttl N] [--priority N] ZONE NAME TYPE CONTENT",
+	  "Add one record. NAME is '@', relative to the zone ('www') or absolute with a final "
+	  "dot;\n"
+	  "CONTENT is the RDATA, without the MX/SRV priority (give --priority)." },
+	{ "records", "update", records_update,
+	  "[--ttl N] [--priority N] RECORD_ID NAME TYPE CONTENT",
+	  "Replace one record, named by its id (see 'records list')." },
+	{ "records", "replace", records_replace, "ZONE FILE",
+	  "Replace every record of the zone, as one version, with the JSON array in FILE\n"
+	  "('-' for stdin): [{\"name\", \"type\", \"content\", \"ttl\"?, \"priority\"?}, ...]." },
+	{ "records", "delete", records_delete, "RECORD_ID", "Delete one record." },
+	{ "import", NULL, zone_import, "[--format bind|route53] [--replace|--merge] ZONE FILE",
+	  "Import a zone file (BIND/RFC 1035) or Route 53 ResourceRecordSets JSON into ZONE as "
+	  "one\n"
+	  "version. --merge (the default) replaces only the RRsets the file names; --replace\n"
+	  "replaces every record. The whole file is checked first: on any error nothing is\n"
+	  "imported and every error is printed with its line. The file's SOA is not imported." },
+	{ "export", NULL, zone_export, "[-o FILE] ZONE",
+	  "Print the zone as a zone file (accepted by named-checkzone and kzonecheck)." },
+	{ 0 },
+};

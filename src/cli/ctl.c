@@ -1,0 +1,337 @@
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "ctl.h"
+
+/* Answers up to this size: a zone file export of a large zone fits. */
+#define ANSWER_MAX (512u << 20)
+#define FILE_MAX (64u << 20)
+
+int ctl_status_exit(long status)
+{
+	if (status >= 200 && status < 300)
+		return CTL_OK;
+	switch (status) {
+	case 401:
+	case 403:
+		return CTL_DENIED;
+	case 404:
+		return CTL_NOT_FOUND;
+	case 400:
+	case 409:
+	case 413:
+	case 415:
+	case 422:
+		return CTL_REFUSED;
+	case 501:
+		return CTL_UNSUPPORTED;
+	default:
+		return CTL_FAILED;
+	}
+}
+
+void ctl_answer_clear(struct ctl_answer *ans)
+{
+	json_decref(ans->json);
+	ans->json = NULL;
+	buf_free(&ans->body);
+	ans->status = 0;
+}
+
+int ctl_call_raw(struct ctl *c, const char *method, const char *path, const json_t *body,
+		 struct ctl_answer *ans)
+{
+	char *text = NULL;
+
+	memset(ans, 0, sizeof(*ans));
+	buf_init(&ans->body, ANSWER_MAX);
+	if (c->http == NULL) {
+		int r = ctl_connect(c);
+		if (r != CTL_OK)
+			return r;
+	}
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT);
+		if (text == NULL) {
+			fprintf(stderr, "yumnactl: out of memory\n");
+			return CTL_FAILED;
+		}
+	}
+	int r = http_client_request(c->http, method, path, text, text ? strlen(text) : 0,
+				    &ans->status, &ans->body);
+	free(text);
+	if (r < 0) {
+		buf_free(&ans->body);
+		fprintf(stderr, "yumnactl: the controller at %s did not answer %s %s: %s\n", c->url,
+			method, path, err_str(r));
+		return CTL_UNREACHABLE;
+	}
+	if (ans->body.len > 0)
+		ans->json = json_loadb(ans->body.data, ans->body.len, 0, NULL);
+	return CTL_OK;
+}
+
+void ctl_print_error(const struct ctl_answer *ans)
+{
+	const char *msg = json_string_value(json_object_get(ans->json, "error"));
+	fprintf(stderr, "yumnactl: error (HTTP %ld): %s\n", ans->status,
+		msg ? msg : "the controller gave no reason");
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(ans->json, "errors"), i, e) {
+		json_t *line = json_object_get(e, "line"), *path = json_object_get(e, "path");
+		const char *m = json_string_value(json_object_get(e, "message"));
+		if (json_is_integer(line))
+			fprintf(stderr, "  line %lld: %s\n", (long long)json_integer_value(line),
+				m);
+		else if (json_is_string(path))
+			fprintf(stderr, "  %s: %s\n", json_string_value(path), m);
+		else
+			fprintf(stderr, "  %s\n", m);
+	}
+}
+
+int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *body,
+	     struct ctl_answer *ans)
+{
+	int r = ctl_call_raw(c, method, path, body, ans);
+	if (r != CTL_OK)
+		return r;
+	r = ctl_status_exit(ans->status);
+	if (r != CTL_OK) {
+		if (c->json && ans->json != NULL)
+			ctl_print_json(ans->json);
+		ctl_print_error(ans);
+		ctl_answer_clear(ans);
+	}
+	return r;
+}
+
+const char *ctl_wait_query(const struct ctl *c)
+{
+	return c->wait ? "?wait=all" : "";
+}
+
+void ctl_print_json(const json_t *j)
+{
+	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	if (s != NULL) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+		free(s);
+	}
+}
+
+int ctl_parse_id(const char *what, const char *arg, int64_t *ret)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(arg, &end, 10);
+	if (arg[0] < '1' || arg[0] > '9' || *end != '\0' || errno != 0 || v <= 0) {
+		fprintf(stderr, "yumnactl: %s must be a positive number, not '%s'\n", what, arg);
+		return CTL_USAGE;
+	}
+	*ret = v;
+	return CTL_OK;
+}
+
+int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
+{
+	struct ctl_answer ans;
+	char want[300];
+
+	if (arg[0] >= '1' && arg[0] <= '9' && strspn(arg, "0123456789") == strlen(arg))
+		return ctl_parse_id("a zone id", arg, ret);
+	snprintf(want, sizeof(want), "%s", arg);
+	size_t n = strlen(want);
+	if (n > 1 && want[n - 1] == '.')
+		want[n - 1] = '\0';
+	int r = ctl_call(c, "GET", "/api/dns", NULL, &ans);
+	if (r != CTL_OK)
+		return r;
+	size_t i;
+	json_t *z;
+	json_array_foreach(ans.json, i, z) {
+		const char *d = json_string_value(json_object_get(z, "domain"));
+		if (d != NULL && strcasecmp(d, want) == 0) {
+			*ret = json_integer_value(json_object_get(z, "id"));
+			ctl_answer_clear(&ans);
+			return CTL_OK;
+		}
+	}
+	ctl_answer_clear(&ans);
+	fprintf(stderr, "yumnactl: no zone named '%s'\n", want);
+	return CTL_NOT_FOUND;
+}
+
+int ctl_read_file(const char *path, struct buf *out)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char chunk[65536];
+	size_t n;
+	int r = 0;
+
+	buf_init(out, FILE_MAX);
+	if (f == NULL) {
+		fprintf(stderr, "yumnactl: cannot open '%s': %s\n", path, strerror(errno));
+		return CTL_USAGE;
+	}
+	while (r == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		r = buf_append(out, chunk, n);
+	if (r == 0 && ferror(f))
+		r = -EIO;
+	if (f != stdin)
+		fclose(f);
+	if (r == 0 && out->len == 0)
+		r = buf_append(out, "", 0);
+	if (r < 0) {
+		fprintf(stderr, "yumnactl: cannot read '%s': %s\n", path,
+			r == -E2BIG ? "larger than 64 MiB" : strerror(-r));
+		buf_free(out);
+		return CTL_USAGE;
+	}
+	return CTL_OK;
+}
+
+/* --- tables ---------------------------------------------------------------- */
+
+struct table {
+	unsigned ncols;
+	size_t nrows, alloc;
+	char **cells; /* row-major, header first */
+};
+
+struct table *table_new(unsigned ncols, const char *const *headers)
+{
+	struct table *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		abort();
+	t->ncols = ncols;
+	table_add(t, headers);
+	return t;
+}
+
+void table_add(struct table *t, const char *const *cells)
+{
+	if (t->nrows == t->alloc) {
+		t->alloc = t->alloc ? 2 * t->alloc : 16;
+		t->cells = realloc(t->cells, t->alloc * t->ncols * sizeof(char *));
+		if (t->cells == NULL)
+			abort();
+	}
+	for (unsigned i = 0; i < t->ncols; i++) {
+		char *s = strdup(cells[i] ? cells[i] : "-");
+		if (s == NULL)
+			abort();
+		/* One line per row, whatever a value holds. */
+		for (char *p = s; *p; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		t->cells[t->nrows * t->ncols + i] = s;
+	}
+	t->nrows++;
+}
+
+void table_print_free(struct table *t)
+{
+	size_t w[32] = { 0 };
+	for (size_t r = 0; r < t->nrows; r++)
+		for (unsigned i = 0; i < t->ncols && i < 32; i++) {
+			size_t l = strlen(t->cells[r * t->ncols + i]);
+			if (l > w[i])
+				w[i] = l;
+		}
+	for (size_t r = 0; r < t->nrows; r++) {
+		for (unsigned i = 0; i < t->ncols; i++) {
+			const char *s = t->cells[r * t->ncols + i];
+			if (i + 1 == t->ncols)
+				printf("%s\n", s);
+			else
+				printf("%-*s  ", (int)w[i], s);
+		}
+	}
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t);
+}
+
+const char *cell(const json_t *v)
+{
+	static char ring[8][64];
+	static unsigned next;
+	char *out = ring[next++ % 8];
+
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v))
+		snprintf(out, 64, "%lld", (long long)json_integer_value(v));
+	else if (json_is_real(v))
+		snprintf(out, 64, "%.1f", json_real_value(v));
+	else if (json_is_true(v))
+		return "yes";
+	else if (json_is_false(v))
+		return "no";
+	else
+		return "-";
+	return out;
+}
+
+/* --- command lines ------------------------------------------------------------ */
+
+void ctl_cmd_usage(const struct ctl_cmd *cmd, FILE *f)
+{
+	fprintf(f, "usage: yumnactl [global options] %s%s%s %s\n\n%s\n", cmd->group,
+		cmd->name ? " " : "", cmd->name ? cmd->name : "", cmd->args ? cmd->args : "",
+		cmd->help);
+}
+
+int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, int (*on_opt)(int opt, const char *arg, void *ctx),
+	       void *ctx, int *ret_optind)
+{
+	static const struct option none[] = { { 0 } };
+	struct option all[24];
+	char so[64];
+	size_t n = 0;
+
+	for (const struct option *o = longopts ? longopts : none; o->name && n < 22; o++)
+		all[n++] = *o;
+	all[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	all[n] = (struct option){ 0 };
+	snprintf(so, sizeof(so), "h%s", shortopts ? shortopts : "");
+	optind = 0;
+	opterr = 1;
+	for (;;) {
+		int opt = getopt_long(argc, argv, so, all, NULL);
+		if (opt == -1)
+			break;
+		if (opt == 'h') {
+			ctl_cmd_usage(cmd, stdout);
+			return -1;
+		}
+		if (opt == '?' || on_opt == NULL || on_opt(opt, optarg, ctx) != 0) {
+			ctl_cmd_usage(cmd, stderr);
+			return CTL_USAGE;
+		}
+	}
+	*ret_optind = optind;
+	return 0;
+}
+
+int ctl_args(const struct ctl_cmd *cmd, int n, int min, int max)
+{
+	if (n >= min && n <= max)
+		return CTL_OK;
+	fprintf(stderr, "yumnactl: %s%s%s: expected %s\n", cmd->group, cmd->name ? " " : "",
+		cmd->name ? cmd->name : "", cmd->args && cmd->args[0] ? cmd->args : "no arguments");
+	ctl_cmd_usage(cmd, stderr);
+	return CTL_USAGE;
+}

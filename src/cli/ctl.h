@@ -1,0 +1,126 @@
+/* yumnactl: the operator's command line over the controller's HTTP API.
+ *
+ * main.c reads the global options and the connection settings and runs
+ * one command from the tables in cmd_*.c; ctl.c holds what every command
+ * shares: the request to the controller, error reporting with the exit
+ * codes below, zone lookup by name, and table output. */
+#ifndef YUMNA_CTL_H
+#define YUMNA_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "http/client.h"
+
+/* Exit codes (docs/yumnactl.md). */
+enum {
+	CTL_OK = 0,
+	CTL_FAILED = 1,	     /* the controller answered with another error */
+	CTL_USAGE = 2,	     /* bad command line */
+	CTL_CONFIG = 3,	     /* no URL or token, unsafe or broken config file */
+	CTL_UNREACHABLE = 4, /* the controller did not answer (or not in HTTP) */
+	CTL_DENIED = 5,	     /* 401 or 403 */
+	CTL_NOT_FOUND = 6,   /* 404: no such zone, record, server or token */
+	CTL_REFUSED = 7,     /* 400, 409, 413, 415, 422: the input was refused */
+	CTL_PARTIAL = 8,     /* done, but not every node has it (yet) */
+	CTL_UNSUPPORTED = 9, /* the controller has no such feature (DNSSEC) */
+};
+
+struct ctl_source;
+
+struct ctl {
+	struct http_client *http;
+	bool json;	   /* --json: machine output */
+	bool wait;	   /* --wait: changes wait for every node (?wait=all) */
+	bool progress_tty; /* draw a progress bar (stderr is a terminal) */
+	long timeout_ms;
+	char url[256]; /* for messages */
+	/* Where the URL and token come from (main.c); read on first use, so
+	 * that --help and usage errors need no controller. */
+	const struct ctl_source *src;
+};
+
+/* Connect on first use: find the URL and token (flags, --demo,
+ * environment, config file) and make the HTTP client. */
+int ctl_connect(struct ctl *c);
+
+/* One answer of the controller. 'json' is NULL when the body is not JSON. */
+struct ctl_answer {
+	long status;
+	json_t *json;
+	struct buf body;
+};
+
+/* Send 'method' 'path' with 'body' (borrowed; NULL: none). Returns CTL_OK
+ * for a 2xx answer, which the caller owns in 'ans' (ctl_answer_clear);
+ * otherwise prints the reason on stderr and returns its exit code (the
+ * answer is cleared). */
+int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *body,
+	     struct ctl_answer *ans);
+/* The same without the error handling: any HTTP answer is CTL_OK. */
+int ctl_call_raw(struct ctl *c, const char *method, const char *path, const json_t *body,
+		 struct ctl_answer *ans);
+void ctl_answer_clear(struct ctl_answer *ans);
+/* The exit code of an HTTP status. */
+int ctl_status_exit(long status);
+/* Print the controller's error (its "error", and "errors" if any). */
+void ctl_print_error(const struct ctl_answer *ans);
+
+/* "?wait=all" when --wait was given, else "". */
+const char *ctl_wait_query(const struct ctl *c);
+
+/* A zone given as its id or its name ("example.com" or "example.com."). */
+int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret);
+/* A positive integer argument; prints the problem and returns CTL_USAGE. */
+int ctl_parse_id(const char *what, const char *arg, int64_t *ret);
+
+/* Print 'j' (pretty, one document) on stdout. */
+void ctl_print_json(const json_t *j);
+
+/* Read a whole file ('-' is stdin) into 'out' (capped). */
+int ctl_read_file(const char *path, struct buf *out);
+
+/* --- tables ------------------------------------------------------------ */
+
+struct table;
+struct table *table_new(unsigned ncols, const char *const *headers);
+/* Append a row of 'ncols' cells (copied; NULL prints as "-"). */
+void table_add(struct table *t, const char *const *cells);
+/* Print aligned columns on stdout, then free. */
+void table_print_free(struct table *t);
+
+/* Text of a JSON value for a cell: strings as is, numbers, true/false,
+ * null as "-". Borrowed from a per-call rotating buffer. */
+const char *cell(const json_t *v);
+
+/* --- commands ---------------------------------------------------------- */
+
+struct ctl_cmd {
+	const char *group; /* "zones" */
+	const char *name;  /* "create"; NULL for a group's only command */
+	int (*run)(struct ctl *c, int argc, char **argv);
+	const char *args; /* "DOMAIN" */
+	const char *help; /* one paragraph */
+};
+
+extern const struct ctl_cmd ctl_zone_cmds[];
+extern const struct ctl_cmd ctl_cluster_cmds[];
+extern const struct ctl_cmd ctl_admin_cmds[];
+
+/* Command option parsing: getopt_long over argv (argv[0] is the command),
+ * with --help handled: prints the command's usage and returns -1 so the
+ * caller returns CTL_OK. Unknown options print usage and return CTL_USAGE.
+ * Otherwise 0, with *ret_optind set. */
+struct option;
+int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, int (*on_opt)(int opt, const char *arg, void *ctx),
+	       void *ctx, int *ret_optind);
+void ctl_cmd_usage(const struct ctl_cmd *cmd, FILE *f);
+/* Check the positional argument count; prints usage and returns CTL_USAGE. */
+int ctl_args(const struct ctl_cmd *cmd, int n, int min, int max);
+
+#endif

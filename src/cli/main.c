@@ -1,0 +1,421 @@
+/* yumnactl: the operator's command line over yumna-whm's API.
+ *
+ *   yumnactl [--url URL] [--token-file FILE] [--demo[=FILE]] [--json] [--wait]
+ *            COMMAND [SUBCOMMAND] [ARGS]
+ *
+ * See docs/yumnactl.md for every command and the exit codes. */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "base/secret.h"
+#include "conf/conf.h"
+#include "config.h"
+#include "ctl.h"
+
+#define DEFAULT_TIMEOUT_MS 30000
+
+struct ctl_source {
+	const char *url;	/* --url */
+	const char *token;	/* --token */
+	const char *token_file; /* --token-file */
+	const char *config;	/* --config */
+	const char *demo;	/* --demo[=FILE] */
+	long timeout_ms;	/* --timeout, 0: unset */
+};
+
+struct file_conf {
+	char *url;
+	char *token;
+	char *token_file;
+	uint64_t timeout_ms;
+};
+
+#define O(f) offsetof(struct file_conf, f)
+static const struct conf_item file_schema[] = {
+	{ "url", CONF_STR, O(url), NULL, 0, 255, NULL, 0, "the controller, http://ADDRESS:PORT" },
+	{ "token", CONF_STR, O(token), NULL, 0, 200, NULL, CONF_SECRET, "an API token" },
+	{ "token-file", CONF_STR, O(token_file), NULL, 0, 4096, NULL, 0,
+	  "a private file holding the token" },
+	{ "timeout-ms", CONF_UINT, O(timeout_ms), "0", 0, 3600000, NULL, 0, "request timeout" },
+	{ 0 },
+};
+
+static const struct ctl_cmd *const tables[] = { ctl_zone_cmds, ctl_cluster_cmds, ctl_admin_cmds };
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f, "usage: yumnactl [global options] COMMAND [SUBCOMMAND] [ARGS]\n\n"
+	       "global options (before the command):\n"
+	       "  --url URL           the controller (http://ADDRESS:PORT); or YUMNA_URL\n"
+	       "  --token-file FILE   a private file holding the API token; or YUMNA_TOKEN\n"
+	       "  --token TOKEN       the token itself (visible to other users in ps: avoid)\n"
+	       "  --config FILE       a private config file (url, token, token-file, timeout-ms);\n"
+	       "                      default $YUMNA_CONFIG, ~/.config/yumna/yumnactl.conf,\n"
+	       "                      /etc/yumna/yumnactl.conf\n"
+	       "  --demo[=FILE]       use the demo cluster's controller (demo/cluster.json)\n"
+	       "  --json              print the controller's JSON instead of tables\n"
+	       "  --wait              changes wait until every node has them (?wait=all)\n"
+	       "  --timeout MS        request timeout (default 30000)\n"
+	       "  --version, --help\n\ncommands:\n");
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct ctl_cmd *c = tables[t]; c->group != NULL; c++)
+			fprintf(f, "  %s%s%-*s %s\n", c->group, c->name ? " " : "",
+				(int)(22 - strlen(c->group) - (c->name ? 1 : 0)),
+				c->name ? c->name : "", c->args);
+	fprintf(f,
+		"\n'yumnactl COMMAND [SUBCOMMAND] --help' explains one command.\n"
+		"Exit codes: 0 ok, 1 failed, 2 usage, 3 configuration, 4 controller unreachable,\n"
+		"5 denied, 6 not found, 7 refused as invalid, 8 not on every node (yet),\n"
+		"9 not supported by this controller.\n");
+}
+
+/* --- where the URL and token come from ------------------------------------------- */
+
+static int check_private(const char *path, const char *what)
+{
+	int r = secret_file_is_private(path);
+	if (r == -EACCES) {
+		fprintf(stderr,
+			"yumnactl: %s '%s' holds a token and is readable by others; "
+			"chmod 600 it\n",
+			what, path);
+		return CTL_CONFIG;
+	}
+	if (r < 0) {
+		fprintf(stderr, "yumnactl: %s '%s': %s\n", what, path, strerror(-r));
+		return CTL_CONFIG;
+	}
+	return CTL_OK;
+}
+
+static int read_token_file(const char *path, char **ret)
+{
+	char err[CONF_ERR_MAX];
+	if (conf_read_secret_file(path, ret, err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err);
+		return CTL_CONFIG;
+	}
+	return CTL_OK;
+}
+
+static int load_demo(const char *path, char **url, char **token)
+{
+	json_error_t jerr;
+	int r = check_private(path, "demo file");
+	if (r != CTL_OK)
+		return r;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *w = json_object_get(doc, "whm");
+	const char *u = json_string_value(json_object_get(w, "url"));
+	const char *t = json_string_value(json_object_get(w, "token"));
+	if (u == NULL || t == NULL) {
+		fprintf(stderr,
+			"yumnactl: '%s' has no controller (whm.url, whm.token); is 'make demo' "
+			"running?\n",
+			path);
+		json_decref(doc);
+		return CTL_CONFIG;
+	}
+	if (*url == NULL)
+		*url = strdup(u);
+	if (*token == NULL)
+		*token = strdup(t);
+	json_decref(doc);
+	return CTL_OK;
+}
+
+static const char *default_config(char *buf, size_t len)
+{
+	const char *env = getenv("YUMNA_CONFIG");
+	if (env != NULL && env[0] != '\0')
+		return env;
+	const char *home = getenv("HOME");
+	if (home != NULL) {
+		snprintf(buf, len, "%s/.config/yumna/yumnactl.conf", home);
+		if (access(buf, F_OK) == 0)
+			return buf;
+	}
+	if (access("/etc/yumna/yumnactl.conf", F_OK) == 0)
+		return "/etc/yumna/yumnactl.conf";
+	return NULL;
+}
+
+static int load_config(const char *path, char **url, char **token, long *timeout_ms)
+{
+	struct file_conf fc = { 0 };
+	char err[CONF_ERR_MAX];
+	int r = check_private(path, "config file");
+	if (r != CTL_OK)
+		return r;
+	if (conf_load(path, file_schema, &fc, err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err);
+		conf_free(file_schema, &fc);
+		return CTL_CONFIG;
+	}
+	if (fc.token != NULL && fc.token_file != NULL) {
+		fprintf(stderr, "yumnactl: %s: token and token-file exclude each other\n", path);
+		r = CTL_CONFIG;
+	}
+	if (r == CTL_OK && *url == NULL && fc.url != NULL)
+		*url = strdup(fc.url);
+	if (r == CTL_OK && *token == NULL && fc.token != NULL)
+		*token = strdup(fc.token);
+	if (r == CTL_OK && *token == NULL && fc.token_file != NULL)
+		r = read_token_file(fc.token_file, token);
+	if (*timeout_ms == 0)
+		*timeout_ms = (long)fc.timeout_ms;
+	if (fc.token != NULL)
+		explicit_bzero(fc.token, strlen(fc.token));
+	conf_free(file_schema, &fc);
+	return r;
+}
+
+/* "http://HOST:PORT[/]" to a numeric base URL the HTTP client takes. */
+static int base_url(const char *url, char *out, size_t len)
+{
+	char host[256];
+	const char *p, *port;
+
+	if (strncmp(url, "https://", 8) == 0) {
+		fprintf(stderr,
+			"yumnactl: https is not spoken by yumnactl's HTTP client; reach the "
+			"controller over http on a trusted network or a local TLS tunnel\n");
+		return CTL_CONFIG;
+	}
+	if (strncmp(url, "http://", 7) != 0) {
+		fprintf(stderr, "yumnactl: the URL must look like http://ADDRESS:PORT, not '%s'\n",
+			url);
+		return CTL_CONFIG;
+	}
+	p = url + 7;
+	size_t hl;
+	if (*p == '[') {
+		const char *e = strchr(p, ']');
+		if (e == NULL)
+			goto bad;
+		hl = (size_t)(e - p + 1);
+		port = e + 1;
+	} else {
+		port = strrchr(p, ':');
+		if (port == NULL)
+			goto bad;
+		hl = (size_t)(port - p);
+	}
+	if (hl == 0 || hl >= sizeof(host) || *port != ':')
+		goto bad;
+	memcpy(host, p, hl);
+	host[hl] = '\0';
+	port++;
+	size_t pl = strcspn(port, "/");
+	if (pl == 0 || pl > 5 || strspn(port, "0123456789") != pl ||
+	    (port[pl] != '\0' && strcmp(port + pl, "/") != 0))
+		goto bad;
+	if (host[0] != '[') {
+		/* A name: its first address (the client connects to numbers). */
+		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+		struct addrinfo *ai;
+		char num[NI_MAXHOST];
+		if (getaddrinfo(host, NULL, &hints, &ai) != 0) {
+			fprintf(stderr, "yumnactl: cannot resolve '%s'\n", host);
+			return CTL_UNREACHABLE;
+		}
+		int r = getnameinfo(ai->ai_addr, ai->ai_addrlen, num, sizeof(num), NULL, 0,
+				    NI_NUMERICHOST);
+		bool v6 = ai->ai_family == AF_INET6;
+		freeaddrinfo(ai);
+		if (r != 0)
+			return CTL_UNREACHABLE;
+		snprintf(out, len, "http://%s%s%s:%.*s", v6 ? "[" : "", num, v6 ? "]" : "", (int)pl,
+			 port);
+	} else {
+		snprintf(out, len, "http://%s:%.*s", host, (int)pl, port);
+	}
+	return CTL_OK;
+bad:
+	fprintf(stderr, "yumnactl: the URL must look like http://ADDRESS:PORT, not '%s'\n", url);
+	return CTL_CONFIG;
+}
+
+int ctl_connect(struct ctl *c)
+{
+	const struct ctl_source *s = c->src;
+	char *url = s->url ? strdup(s->url) : NULL, *token = s->token ? strdup(s->token) : NULL;
+	char cfgbuf[4096], base[1200];
+	long timeout_ms = s->timeout_ms;
+	int r = CTL_OK;
+
+	if (token == NULL && s->token_file != NULL)
+		r = read_token_file(s->token_file, &token);
+	if (r == CTL_OK && s->demo != NULL)
+		r = load_demo(s->demo, &url, &token);
+	if (r == CTL_OK && url == NULL && getenv("YUMNA_URL") && getenv("YUMNA_URL")[0])
+		url = strdup(getenv("YUMNA_URL"));
+	if (r == CTL_OK && token == NULL && getenv("YUMNA_TOKEN") && getenv("YUMNA_TOKEN")[0])
+		token = strdup(getenv("YUMNA_TOKEN"));
+	if (r == CTL_OK && (url == NULL || token == NULL || timeout_ms == 0)) {
+		const char *path = s->config ? s->config : default_config(cfgbuf, sizeof(cfgbuf));
+		if (path != NULL)
+			r = load_config(path, &url, &token, &timeout_ms);
+	}
+	if (r == CTL_OK && (url == NULL || token == NULL)) {
+		fprintf(stderr,
+			"yumnactl: no controller %s: give --url/--token-file, YUMNA_URL/"
+			"YUMNA_TOKEN, a config file, or --demo\n",
+			url == NULL ? "URL" : "token");
+		r = CTL_CONFIG;
+	}
+	if (r == CTL_OK)
+		r = base_url(url, base, sizeof(base));
+	if (r == CTL_OK) {
+		char bearer[256];
+		if (strlen(token) > 200 || strpbrk(token, "\r\n ") != NULL) {
+			fprintf(stderr, "yumnactl: the token is not a valid token\n");
+			r = CTL_CONFIG;
+		} else {
+			snprintf(bearer, sizeof(bearer), "Bearer %s", token);
+			snprintf(c->url, sizeof(c->url), "%s", url);
+			c->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
+			if (http_client_new(base, "Authorization", bearer, c->timeout_ms,
+					    &c->http) < 0) {
+				fprintf(stderr, "yumnactl: cannot use '%s'\n", url);
+				r = CTL_CONFIG;
+			}
+			explicit_bzero(bearer, sizeof(bearer));
+		}
+	}
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	free(url);
+	return r;
+}
+
+/* --- dispatch ------------------------------------------------------------------ */
+
+static void group_usage(const char *group, FILE *f)
+{
+	fprintf(f, "usage: yumnactl [global options] %s SUBCOMMAND [ARGS]\n\n", group);
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct ctl_cmd *c = tables[t]; c->group != NULL; c++)
+			if (strcmp(c->group, group) == 0)
+				fprintf(f, "  %s %s %s\n", group, c->name, c->args);
+	fprintf(f, "\n'yumnactl %s SUBCOMMAND --help' explains one.\n", group);
+}
+
+static const struct ctl_cmd *find(const char *group, const char *name, bool *group_known)
+{
+	*group_known = false;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+		for (const struct ctl_cmd *c = tables[t]; c->group != NULL; c++) {
+			if (strcmp(c->group, group) != 0)
+				continue;
+			*group_known = true;
+			if (c->name == NULL || (name != NULL && strcmp(c->name, name) == 0))
+				return c;
+		}
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "token", required_argument, NULL, 't' },
+		{ "token-file", required_argument, NULL, 'T' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "demo", optional_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "timeout", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct ctl_source src = { 0 };
+	struct ctl c = { 0 };
+	char *end;
+	int opt;
+
+	c.src = &src;
+	while ((opt = getopt_long(argc, argv, "+hc:", lo, NULL)) != -1) {
+		switch (opt) {
+		case 'u':
+			src.url = optarg;
+			break;
+		case 't':
+			src.token = optarg;
+			break;
+		case 'T':
+			src.token_file = optarg;
+			break;
+		case 'c':
+			src.config = optarg;
+			break;
+		case 'd':
+			src.demo = optarg ? optarg : "demo/cluster.json";
+			break;
+		case 'j':
+			c.json = true;
+			break;
+		case 'w':
+			c.wait = true;
+			break;
+		case 'o':
+			errno = 0;
+			src.timeout_ms = strtol(optarg, &end, 10);
+			if (*end != '\0' || errno != 0 || src.timeout_ms < 1 ||
+			    src.timeout_ms > 3600000) {
+				fprintf(stderr, "yumnactl: --timeout is 1 to 3600000 ms\n");
+				return CTL_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return CTL_OK;
+		case 'V':
+			printf("yumnactl %s\n", YUMNA_VERSION);
+			return CTL_OK;
+		default:
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	if (src.token != NULL && src.token_file != NULL) {
+		fprintf(stderr, "yumnactl: --token and --token-file exclude each other\n");
+		return CTL_USAGE;
+	}
+	if (optind >= argc || strcmp(argv[optind], "help") == 0) {
+		usage(optind >= argc ? stderr : stdout);
+		return optind >= argc ? CTL_USAGE : CTL_OK;
+	}
+	const char *group = argv[optind];
+	const char *name = optind + 1 < argc ? argv[optind + 1] : NULL;
+	bool known;
+	const struct ctl_cmd *cmd = find(group, name, &known);
+	if (cmd == NULL) {
+		if (!known) {
+			fprintf(stderr, "yumnactl: unknown command '%s'\n", group);
+			usage(stderr);
+			return CTL_USAGE;
+		}
+		bool help =
+		    name != NULL && (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0);
+		if (!help && name != NULL)
+			fprintf(stderr, "yumnactl: unknown %s subcommand '%s'\n", group, name);
+		group_usage(group, help ? stdout : stderr);
+		return help ? CTL_OK : CTL_USAGE;
+	}
+	c.progress_tty = isatty(STDERR_FILENO) == 1;
+	int first = cmd->name ? optind + 1 : optind;
+	int r = cmd->run(&c, argc - first, argv + first);
+	http_client_free(c.http);
+	fflush(stdout);
+	return r;
+}

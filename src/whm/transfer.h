@@ -1,0 +1,41 @@
+/* Zone import (BIND zone files, Route 53 JSON) and export (zone files).
+ *
+ * Import validates the whole input first: every record on its own (with
+ * its line, or its place in the JSON), then the zone as it would be; only
+ * then is it committed as one version (zones_records_import). A file's SOA
+ * is checked and dropped: the controller owns the SOA, and its serial only
+ * moves past the file's. */
+#ifndef YUMNA_WHM_TRANSFER_H
+#define YUMNA_WHM_TRANSFER_H
+
+#include <jansson.h>
+
+#include "base/buf.h"
+#include "whm.h"
+#include "zones.h"
+
+enum transfer_format {
+	TRANSFER_BIND,
+	TRANSFER_ROUTE53,
+};
+
+struct transfer_result {
+	struct zone_result change;
+	size_t imported;     /* records committed from the input */
+	bool soa_seen;	     /* the input had an SOA (dropped) */
+	uint32_t soa_serial; /* its serial */
+};
+
+/* Import 'text' (a zone file, or Route 53 JSON as text) into zone
+ * 'zone_id'. On failure returns a negative code with one line in 'err'
+ * and, for invalid input, every problem found in *ret_errors (an array of
+ * {"line": N, "message"} or {"path": "...", "message"}; caller owns it;
+ * NULL when there is none). Nothing is changed on failure. */
+int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, const char *text,
+		    size_t len, bool merge, const char *actor, struct transfer_result *res,
+		    json_t **ret_errors, char *err);
+
+/* The zone as a zone file (SOA first, $ORIGIN and $TTL set) into 'out'. */
+int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, char *err);
+
+#endif

@@ -1,0 +1,271 @@
+"""Zone import (BIND zone files, Route 53 JSON) and export through the
+controller: a whole file is validated first and committed as one version,
+or nothing changes and every problem is reported with its line; an exported
+zone passes named-checkzone and kzonecheck and imports back to the same
+records; imported records are served by every node."""
+
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import cluster as cl
+
+pytest_plugins = ["cluster_fixtures"]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, "zonefiles")
+REAL_WORLD = ["shop", "minimal", "delegation"]
+
+
+def zone_text(name, zone):
+    """tests/integration/zonefiles/<name>.zone for 'zone' (final dot)."""
+    with open(os.path.join(FILES, name + ".zone")) as f:
+        text = f.read()
+    return text.replace("{zone_nodot}", zone.rstrip(".")).replace("{zone}", zone)
+
+
+def record_set(whm, zone_id):
+    return sorted((r["name"], r["type"], r["content"], r["ttl"], r["priority"])
+                  for r in whm.records(zone_id))
+
+
+def import_zone(whm, zone_id, content, expect=200, **body):
+    body.setdefault("content", content)
+    r = whm.post("/api/dns/%d/import" % zone_id, body, params={"wait": "all"})
+    assert r.status_code == expect, cl.describe(r)
+    return r.json()
+
+
+def export_zone(whm, zone_id):
+    r = whm.get("/api/dns/%d/export" % zone_id)
+    assert r.status_code == 200, cl.describe(r)
+    assert r.headers["Content-Type"].startswith("text/dns")
+    return r.text
+
+
+def run_checker(argv):
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    assert p.returncode == 0, "%s failed:\n%s" % (argv, p.stdout.decode())
+    return p.stdout.decode()
+
+
+@pytest.mark.parametrize("name", REAL_WORLD)
+def test_zone_file_imports_exports_passes_checkers_and_reimports_the_same(
+        shared_cluster, domain, name, tmp_path):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    answer = import_zone(c.whm, zid, zone_text(name, zone), mode="replace")
+    assert answer["success"] is True and answer["synced"] is True, answer
+    assert answer["imported"] == len(c.whm.records(zid))
+    before = record_set(c.whm, zid)
+
+    exported = export_zone(c.whm, zid)
+    path = tmp_path / "export.zone"
+    path.write_text(exported)
+    assert shutil.which("named-checkzone") and shutil.which("kzonecheck"), \
+        "bind9-utils and knot-dnssecutils are installed by scripts/deps.sh"
+    out = run_checker(["named-checkzone", zone, str(path)])
+    assert "OK" in out
+    run_checker(["kzonecheck", "-o", zone, str(path)])
+
+    # The export goes back in as exactly the same records, in a new zone
+    # of the same name (after a delete) and in place.
+    again = import_zone(c.whm, zid, exported, mode="replace")
+    assert again["version"] == answer["version"] + 1
+    assert record_set(c.whm, zid) == before
+    c.delete_zone(zid)
+    zid2 = c.create_zone(domain)
+    import_zone(c.whm, zid2, exported, mode="replace")
+    assert record_set(c.whm, zid2) == before
+
+
+def test_imported_records_are_served_by_every_node(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    import_zone(c.whm, zid, zone_text("shop", zone), mode="replace")
+
+    def served(name, rtype):
+        got = c.answers(name, rtype)
+        assert len(set(map(tuple, got.values()))) == 1, got
+        return next(iter(got.values()))
+
+    assert served(zone, "MX") == ["10 mail.%s" % zone, "20 mx2.example.net."]
+    assert served("www." + zone, "CNAME") == [zone]
+    assert served("anything.dev." + zone, "A") == ["192.0.2.99"]
+    assert served("www.eu." + zone, "CNAME") == ["eu." + zone]
+    assert served("_sip._tcp." + zone, "SRV") == ["10 60 5060 sip.%s" % zone]
+    assert served(zone, "CAA") == sorted(['0 iodef "mailto:security@example.org"',
+                                          '0 issue "letsencrypt.org"'])
+    notes = served("notes." + zone, "TXT")
+    assert notes == ['"a string with spaces" "and \\"quotes\\" inside" "semi;colon"']
+    dkim = served("sel1._domainkey." + zone, "TXT")
+    assert len(dkim) == 1 and dkim[0].startswith('"v=DKIM1; k=rsa; " "p=MIIB')
+    assert dkim[0].endswith('IDAQAB"') and dkim[0].count('" "') == 2
+    assert len(c.answers(zone, "SOA")) == len(c.nodes) == 3
+
+
+def test_invalid_zone_file_is_refused_with_every_line_and_nothing_imported(shared_cluster,
+                                                                            domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    c.add_record(zid, "keep", "A", "192.0.2.7")
+    before = record_set(c.whm, zid)
+    version = c.whm.zone(zid)["version"]
+
+    answer = import_zone(c.whm, zid, zone_text("broken", zone), expect=422, mode="replace")
+    assert "nothing was imported" in answer["error"]
+    lines = [e["line"] for e in answer["errors"]]
+    assert lines == [4, 5, 6, 8, 9, 10, 11], answer
+    messages = {e["line"]: e["message"] for e in answer["errors"]}
+    assert "IPv4" in messages[4]
+    assert "issu" in messages[8]
+    assert "$INCLUDE" in messages[10]
+    assert "final dot" in messages[11]
+    assert record_set(c.whm, zid) == before
+    assert c.whm.zone(zid)["version"] == version
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("$ORIGIN other.test.\nwww IN A 192.0.2.1\n", 2, "not inside zone"),
+    ("@ IN NS ns.example.net.\nwww IN CNAME a.example.net.\nwww IN A 192.0.2.1\n", 2, "CNAME"),
+    ("@ IN NS ns.example.net.\nwww 60 IN A 192.0.2.1\nwww 120 IN A 192.0.2.2\n", 2, "TTL"),
+    ("www IN A 192.0.2.1\n", None, "NS"),
+    ("@ IN NS ns.example.net.\nsub IN SOA a. b. 1 2 3 4 5\n", 2, "apex"),
+    ("@ IN NS ns.example.net.\n@ CH TXT \"x\"\n", 2, "unsupported"),
+    ("@ IN NS ns.example.net.\n@ IN DNSKEY 257 3 13 AAAA\n", 2, "signer"),
+    ("@ IN NS ns.example.net.\nwww.{zone_nodot} IN A 192.0.2.1\n", 2, "final dot"),
+])
+def test_zone_level_and_record_errors_name_their_line(shared_cluster, domain, text, line, words):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    before = record_set(c.whm, zid)
+    text = text.replace("{zone_nodot}", domain)
+    answer = import_zone(c.whm, zid, text, expect=422, mode="replace")
+    assert len(answer["errors"]) >= 1, answer
+    assert answer["errors"][0]["line"] == line, answer
+    assert words in answer["errors"][0]["message"], answer
+    assert record_set(c.whm, zid) == before
+
+
+def test_merge_replaces_only_the_rrsets_the_file_names(shared_cluster, domain):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    c.add_record(zid, "www", "A", "192.0.2.2")
+    c.add_record(zid, "ftp", "A", "192.0.2.3")
+    answer = import_zone(c.whm, zid, "www 600 IN A 192.0.2.9\nnew IN TXT \"hello\"\n")
+    assert answer["mode"] == "merge"
+    got = {(r["name"], r["type"], r["content"], r["ttl"]) for r in c.whm.records(zid)}
+    assert ("www", "A", "192.0.2.9", 600) in got
+    assert ("ftp", "A", "192.0.2.3", 3600) in got
+    assert ("new", "TXT", '"hello"', 3600) in got
+    assert not any(r[0] == "www" and r[2] != "192.0.2.9" for r in got)
+    assert ("@", "NS", "ns1.yumna.test.", 3600) in got
+    c.wait_all_nodes("www." + domain + ".", "A", ["192.0.2.9"])
+    # The panel's own flag: replaceAll true replaces everything.
+    r = c.whm.post("/api/dns/%d/import" % zid,
+                   {"bindData": "@ IN NS ns.example.net.\nonly IN A 192.0.2.4\n",
+                    "replaceAll": True})
+    assert r.status_code == 200, cl.describe(r)
+    assert record_set(c.whm, zid) == [("@", "NS", "ns.example.net.", 3600, 0),
+                                      ("only", "A", "192.0.2.4", 3600, 0)]
+
+
+def test_file_serial_ahead_of_the_zone_moves_the_serial_past_it(shared_cluster, domain):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    text = "@ IN SOA ns.example.net. h.example.net. 2090010100 1 2 3 4\n@ IN NS ns.example.net.\n"
+    answer = import_zone(c.whm, zid, text, mode="replace")
+    assert answer["soa"]["ignored"] is True and answer["soa"]["fileSerial"] == 2090010100
+    assert answer["serial"] == 2090010101
+    soa = c.answers(domain + ".", "SOA")
+    assert all(v[0].split()[2] == "2090010101" for v in soa.values()), soa
+    # An older file never moves it back.
+    text = text.replace("2090010100", "2000010100")
+    assert import_zone(c.whm, zid, text, mode="replace")["serial"] == 2090010102
+
+
+def test_route53_resource_record_sets_import(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    sets = {"ResourceRecordSets": [
+        {"Name": zone, "Type": "SOA", "TTL": 900, "ResourceRecords": [
+            {"Value": "ns-1.awsdns-1.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}]},
+        {"Name": zone, "Type": "NS", "TTL": 172800, "ResourceRecords": [
+            {"Value": "ns-1.awsdns-1.org."}, {"Value": "ns-2.awsdns-2.com."}]},
+        {"Name": zone, "Type": "MX", "TTL": 300, "ResourceRecords": [
+            {"Value": "10 mail.example.net."}]},
+        {"Name": "www." + domain, "Type": "A", "TTL": 60, "ResourceRecords": [
+            {"Value": "192.0.2.1"}, {"Value": "192.0.2.2"}]},
+        {"Name": "\\052." + zone, "Type": "TXT", "TTL": 300, "ResourceRecords": [
+            {"Value": "\"v=spf1 -all\""}]},
+    ]}
+    answer = import_zone(c.whm, zid, sets, format="route53", mode="replace")
+    assert answer["imported"] == 6
+    got = record_set(c.whm, zid)
+    assert ("*", "TXT", '"v=spf1 -all"', 300, 0) in got
+    assert ("@", "MX", "mail.example.net.", 300, 10) in got
+    assert ("www", "A", "192.0.2.2", 60, 0) in got
+    c.wait_all_nodes("x." + zone, "TXT", ['"v=spf1 -all"'])
+    # Also as a string, as the original panel sent it.
+    again = import_zone(c.whm, zid, json.dumps(sets), format="route53", mode="replace")
+    assert again["imported"] == 6 and record_set(c.whm, zid) == got
+
+
+def test_route53_aliases_and_bad_values_are_refused_with_their_path(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    before = record_set(c.whm, zid)
+    sets = {"ResourceRecordSets": [
+        {"Name": "ok." + zone, "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]},
+        {"Name": "lb." + zone, "Type": "A", "AliasTarget": {
+            "HostedZoneId": "Z2", "DNSName": "x.elb.amazonaws.com.", "EvaluateTargetHealth": False}},
+        {"Name": "bad." + zone, "Type": "A", "TTL": 60, "ResourceRecords": [
+            {"Value": "192.0.2.1"}, {"Value": "not-an-ip"}]},
+        {"Name": "out.example.org.", "Type": "A", "TTL": 60,
+         "ResourceRecords": [{"Value": "192.0.2.1"}]},
+    ]}
+    answer = import_zone(c.whm, zid, sets, expect=422, format="route53", mode="replace")
+    paths = [e["path"] for e in answer["errors"]]
+    assert paths == ["ResourceRecordSets[1]", "ResourceRecordSets[2].ResourceRecords[1]",
+                     "ResourceRecordSets[3]"], answer
+    assert "AliasTarget" in answer["errors"][0]["message"]
+    assert record_set(c.whm, zid) == before
+
+
+@pytest.mark.parametrize("body, words", [
+    ({}, "content"),
+    ({"content": 7}, "content"),
+    ({"content": "", "format": "tinydns"}, "format"),
+    ({"content": "", "mode": "overwrite"}, "mode"),
+    ({"content": "", "mode": "merge", "replaceAll": True}, "disagree"),
+    ({"content": "", "bindData": ""}, "not both"),
+    ({"content": "", "extra": 1}, "extra"),
+])
+def test_bad_import_bodies_are_refused(shared_cluster, domain, body, words):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    r = c.whm.post("/api/dns/%d/import" % zid, body)
+    assert r.status_code == 422, cl.describe(r)
+    assert words in r.json()["error"]
+
+
+def test_import_needs_an_admin_token_and_an_existing_zone(shared_cluster, domain):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    r = c.whm.post("/api/dns/%d/import" % zid, {"content": "x IN A 192.0.2.1\n"},
+                   token=c.whm.read_token)
+    assert r.status_code == 403
+    assert c.whm.get("/api/dns/%d/export" % zid, token=c.whm.read_token).status_code == 200
+    assert c.whm.post("/api/dns/999999/import", {"content": ""}).status_code == 404
+    assert c.whm.get("/api/dns/999999/export").status_code == 404
+    assert c.whm.get("/api/dns/%d/export" % zid, token=None).status_code == 401

@@ -1,0 +1,403 @@
+"""yumnactl end to end against a real cluster: exit codes, --json output
+parsed, human tables, progress output on a terminal and off it, and where
+the URL and token come from (flags, environment, a private config file, the
+demo's cluster.json)."""
+
+import json
+import os
+import pty
+import select
+import shutil
+import subprocess
+
+import pytest
+
+import cluster as cl
+import harness
+
+pytest_plugins = ["cluster_fixtures"]
+
+CTL = os.environ.get("YUMNA_CTL") or os.path.join(harness.BUILD, "src", "cli", "yumnactl")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+OK, FAILED, USAGE, CONFIG, UNREACHABLE, DENIED, NOT_FOUND, REFUSED, PARTIAL, UNSUPPORTED = range(10)
+
+
+class Ctl:
+    def __init__(self, c, home):
+        self.c = c
+        self.home = str(home)
+
+    def env(self, token=None, url=None, **extra):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("YUMNA_")}
+        env["HOME"] = self.home   # no config file of the machine's user
+        env["YUMNA_URL"] = url or self.c.whm.url
+        env["YUMNA_TOKEN"] = token or self.c.whm.admin_token
+        env.update(extra)
+        return {k: v for k, v in env.items() if v is not None}
+
+    def run(self, *args, expect=OK, env=None, input=None, token=None):
+        p = subprocess.run([CTL] + [str(a) for a in args], env=env or self.env(token=token),
+                           input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+        assert p.returncode == expect, "yumnactl %s -> %d (want %d)\nstdout: %s\nstderr: %s" % (
+            " ".join(map(str, args)), p.returncode, expect, p.stdout, p.stderr)
+        return p
+
+    def json(self, *args, **kw):
+        return json.loads(self.run("--json", *args, **kw).stdout)
+
+
+@pytest.fixture
+def ctl(shared_cluster, tmp_path):
+    return Ctl(shared_cluster, tmp_path)
+
+
+def command_lines():
+    p = subprocess.run([CTL, "--help"], stdout=subprocess.PIPE, text=True, env={})
+    cmds = []
+    for line in p.stdout.split("commands:\n")[1].splitlines():
+        if not line.startswith("  "):
+            break
+        words = line.split()
+        cmds.append(words[:2] if words[0] in
+                    ("zones", "records", "servers", "nodes", "tokens", "dnssec") else words[:1])
+    return cmds
+
+
+def test_every_command_has_help_and_needs_no_controller_for_it(tmp_path):
+    cmds = command_lines()
+    assert len(cmds) >= 25, cmds
+    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    for cmd in cmds:
+        p = subprocess.run([CTL] + cmd + ["--help"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        assert p.returncode == OK, (cmd, p.stderr)
+        assert p.stdout.startswith("usage: yumnactl [global options] " + " ".join(cmd)), p.stdout
+    p = subprocess.run([CTL, "zones"], env=env, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == USAGE and "zones create" in p.stderr
+    p = subprocess.run([CTL, "frobnicate"], env=env, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == USAGE and "unknown command" in p.stderr
+
+
+def test_zone_and_record_lifecycle_with_json_output(ctl, domain):
+    c = ctl.c
+    created = ctl.json("--wait", "zones", "create", domain)
+    assert created["success"] is True and created["synced"] is True
+    zid = created["zoneId"]
+    added = ctl.json("--wait", "records", "add", domain, "www", "A", "192.0.2.1", "--ttl", "300")
+    assert added["synced"] is True and len(added["nodes"]) == 3
+    c.wait_all_nodes("www.%s." % domain, "A", ["192.0.2.1"], timeout=2)
+    mx = ctl.json("records", "add", "--priority", "10", str(zid), "@", "MX", "mail.example.net.")
+    records = ctl.json("records", "list", domain + ".")
+    assert {(r["name"], r["type"], r["content"], r["ttl"]) for r in records} >= {
+        ("www", "A", "192.0.2.1", 300), ("@", "MX", "mail.example.net.", 3600)}
+    shown = ctl.json("zones", "show", domain)
+    assert shown["zone"]["id"] == zid and len(shown["records"]) == len(records)
+    assert any(z["id"] == zid for z in ctl.json("zones", "list"))
+
+    ctl.json("--wait", "records", "update", added["id"], "www", "A", "192.0.2.2")
+    c.wait_all_nodes("www.%s." % domain, "A", ["192.0.2.2"], timeout=2)
+    ctl.json("records", "delete", mx["id"])
+    repl = [{"name": "@", "type": "NS", "content": "ns1.yumna.test."},
+            {"name": "@", "type": "NS", "content": "ns2.yumna.test."},
+            {"name": "api", "type": "AAAA", "content": "2001:db8::1"}]
+    ctl.json("--wait", "records", "replace", domain, "-", input=json.dumps(repl))
+    assert sorted(r["name"] for r in c.whm.records(zid)) == ["@", "@", "api"]
+    c.wait_all_nodes("api.%s." % domain, "AAAA", ["2001:db8::1"], timeout=2)
+
+    deleted = ctl.json("--wait", "zones", "delete", domain)
+    assert deleted["synced"] is True
+    c.wait_rcode(domain + ".", "SOA", "REFUSED", timeout=5)
+
+
+def test_human_output_is_tables(ctl, domain):
+    ctl.run("--wait", "zones", "create", domain)
+    out = ctl.run("--wait", "records", "add", domain, "www", "A", "192.0.2.1").stdout
+    assert out.startswith("record created: zone ") and out.count("applied") == 3, out
+    out = ctl.run("zones", "show", domain).stdout
+    assert "zone     %s" % domain in out
+    lines = out.splitlines()
+    header = next(l for l in lines if l.startswith("ID "))
+    assert header.split() == ["ID", "NAME", "TTL", "TYPE", "PRIO", "CONTENT"]
+    assert any(l.split()[1:] == ["www", "3600", "A", "192.0.2.1"] for l in lines)
+    # Every change above waited for every node: the cluster is in sync.
+    status = ctl.run("status").stdout
+    assert "3 nodes, 3 online, 0 offline — every node online and in sync" in status
+    rows = [l.split() for l in status.splitlines() if l[:1].isdigit()]
+    assert [r[3] for r in rows] == ["online"] * 3, status
+    health = ctl.run("health").stdout
+    assert health.startswith("3 of 3 nodes healthy")
+    servers = ctl.run("servers", "list").stdout.splitlines()
+    assert servers[0].split()[:2] == ["ID", "NAME"] and len(servers) == 4
+
+
+def test_exit_codes_say_what_went_wrong(ctl, domain, tmp_path):
+    c = ctl.c
+    ctl.run("zones", "create", domain)
+    r = ctl.run("zones", "create", domain, expect=REFUSED)
+    assert "already exists" in r.stderr
+    r = ctl.run("records", "add", domain, "www", "A", "192.0.2.300", expect=REFUSED)
+    assert "HTTP 422" in r.stderr
+    ctl.run("zones", "show", "no-such-zone.test", expect=NOT_FOUND)
+    ctl.run("zones", "show", "999999", expect=NOT_FOUND)
+    ctl.run("records", "delete", "999999", expect=NOT_FOUND)
+    ctl.run("records", "add", domain, "www", expect=USAGE)
+    ctl.run("records", "add", "--ttl", "soon", domain, "www", "A", "192.0.2.1", expect=USAGE)
+    r = ctl.run("zones", "create", "x-" + domain, token=c.whm.read_token, expect=DENIED)
+    assert "HTTP 403" in r.stderr
+    ctl.run("zones", "list", token="not-a-token", expect=DENIED)
+    port = harness.free_port()
+    r = ctl.run("zones", "list", env=ctl.env(url="http://127.0.0.1:%d" % port),
+                expect=UNREACHABLE)
+    assert "did not answer" in r.stderr
+    ctl.run("zones", "list", env=ctl.env(url="https://127.0.0.1:1"), expect=CONFIG)
+    ctl.run("zones", "list", env=ctl.env(url="ftp://x"), expect=CONFIG)
+    # DNSSEC is another part of the controller: either it answers, or the
+    # CLI says plainly that it is not there.
+    p = subprocess.run([CTL, "dnssec", "status", domain], env=ctl.env(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.returncode in (OK, UNSUPPORTED), p.stderr
+    if p.returncode == UNSUPPORTED:
+        assert "does not offer DNSSEC" in p.stderr
+    ctl.run("dnssec", "status", "no-such-zone.test", expect=NOT_FOUND)
+
+
+def test_sources_of_url_and_token(ctl, tmp_path):
+    c = ctl.c
+    bare = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    r = ctl.run("zones", "list", env=bare, expect=CONFIG)
+    assert "no controller URL" in r.stderr
+
+    token_file = tmp_path / "token"
+    token_file.write_text(c.whm.admin_token + "\n")
+    token_file.chmod(0o600)
+    ctl.run("--url", c.whm.url, "--token-file", token_file, "zones", "list", env=bare)
+    token_file.chmod(0o644)
+    ctl.run("--url", c.whm.url, "--token-file", token_file, "zones", "list", env=bare,
+            expect=CONFIG)
+    # A name resolves: the client itself speaks to addresses only.
+    ctl.run("--url", c.whm.url.replace("127.0.0.1", "localhost"), "--token",
+            c.whm.admin_token, "zones", "list", env=bare)
+
+    conf = tmp_path / "yumnactl.conf"
+    conf.write_text("url = %s\ntoken = %s\ntimeout-ms = 5000\n" % (c.whm.url, c.whm.admin_token))
+    conf.chmod(0o600)
+    ctl.run("--config", conf, "zones", "list", env=bare)
+    ctl.run("zones", "list", env=dict(bare, YUMNA_CONFIG=str(conf)))
+    home_conf = tmp_path / ".config" / "yumna"
+    home_conf.mkdir(parents=True)
+    shutil.copy(conf, home_conf / "yumnactl.conf")
+    (home_conf / "yumnactl.conf").chmod(0o600)
+    ctl.run("zones", "list", env=bare)
+    conf.chmod(0o640)
+    r = ctl.run("--config", conf, "zones", "list", env=bare, expect=CONFIG)
+    assert "readable by others" in r.stderr
+    conf.chmod(0o600)
+    conf.write_text("url = %s\ncolour = blue\n" % c.whm.url)
+    r = ctl.run("--config", conf, "zones", "list", env=bare, expect=CONFIG)
+    assert "colour" in r.stderr
+
+    # The shipped sample, pointed at this controller, is a valid config.
+    with open(os.path.join(HERE, "..", "..", "etc", "yumnactl.conf.sample")) as f:
+        sample = f.read()
+    token_file.chmod(0o600)
+    conf.write_text(sample.replace("http://127.0.0.1:4000", c.whm.url)
+                    .replace("/etc/yumna/yumnactl.token", str(token_file)))
+    ctl.run("--config", conf, "zones", "list", env=bare)
+
+    # Flags win over the environment.
+    ctl.run("--token", "wrong", "zones", "list", expect=DENIED)
+
+    demo = tmp_path / "demo" / "cluster.json"
+    demo.parent.mkdir()
+    demo.write_text(json.dumps({"nodes": [], "whm": {"url": c.whm.url,
+                                                     "token": c.whm.admin_token, "pid": 1}}))
+    demo.chmod(0o600)
+    ctl.run("--demo=%s" % demo, "zones", "list", env=bare)
+    p = subprocess.run([CTL, "--demo", "status"], env=bare, cwd=str(tmp_path),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == OK, p.stderr
+    demo.chmod(0o644)
+    ctl.run("--demo=%s" % demo, "zones", "list", env=bare, expect=CONFIG)
+
+
+def test_import_and_export_through_the_cli(ctl, domain, tmp_path):
+    c = ctl.c
+    zone = domain + "."
+    zid = ctl.json("zones", "create", domain)["zoneId"]
+    with open(os.path.join(HERE, "zonefiles", "shop.zone")) as f:
+        text = f.read().replace("{zone}", zone)
+    src = tmp_path / "shop.zone"
+    src.write_text(text)
+    answer = ctl.json("--wait", "import", "--replace", domain, src)
+    assert answer["synced"] is True and answer["imported"] == 21
+    out = tmp_path / "out.zone"
+    ctl.run("export", "-o", out, domain)
+    p = subprocess.run(["named-checkzone", zone, str(out)], stdout=subprocess.PIPE, text=True)
+    assert p.returncode == 0, p.stdout
+    assert ctl.json("export", zid)["content"] == out.read_text()
+
+    before = c.whm.records(zid)
+    with open(os.path.join(HERE, "zonefiles", "broken.zone")) as f:
+        broken = f.read().replace("{zone_nodot}", domain).replace("{zone}", zone)
+    r = ctl.run("import", "--replace", domain, "-", input=broken, expect=REFUSED)
+    assert "nothing was imported" in r.stderr
+    for line in (4, 5, 6, 8, 9, 10, 11):
+        assert "  line %d: " % line in r.stderr, r.stderr
+    assert c.whm.records(zid) == before
+    r53 = {"ResourceRecordSets": [{"Name": "r53." + zone, "Type": "A", "TTL": 60,
+                                   "ResourceRecords": [{"Value": "192.0.2.53"}]}]}
+    ctl.run("import", "--format", "route53", domain, "-", input=json.dumps(r53))
+    c.wait_all_nodes("r53." + zone, "A", ["192.0.2.53"], timeout=5)
+    ctl.run("import", "--replace", "--merge", domain, src, expect=USAGE)
+    ctl.run("import", domain, tmp_path / "missing.zone", expect=USAGE)
+
+
+def test_sync_of_one_zone_reports_every_node(ctl, domain):
+    ctl.run("zones", "create", domain)
+    answer = ctl.json("sync", domain)
+    assert answer["totalNodes"] == 3 and answer["successCount"] == 3
+    out = ctl.run("sync", domain).stdout
+    assert "pushed to 3 of 3 nodes" in out and out.count("applied") == 3
+
+
+def test_full_sync_progress_as_plain_lines_json_and_a_bar_on_a_terminal(ctl, domain):
+    c = ctl.c
+    for i in range(30):
+        c.create_zone("p%d-%s" % (i, domain), wait=False)
+    node = c.nodes[1].server_id
+
+    plain = ctl.run("sync-all", "--interval-ms", "20", node).stdout.splitlines()
+    progress = [l for l in plain if l.startswith("progress: ")]
+    assert progress and progress[-1].endswith(", 0 failing, done"), plain
+    total = int(progress[-1].split("/")[1].split()[0])
+    assert total >= 30 and progress[-1].startswith("progress: %d/%d" % (total, total))
+    assert plain[-1] == "node %d is in sync" % node
+    assert all("\r" not in l for l in plain)
+
+    final = ctl.json("sync-all", node)
+    assert final["done"] is True and final["behind"] == 0 and final["inSync"] == total
+
+    # On a terminal: a bar redrawn in place on stderr.
+    master, slave = pty.openpty()
+    p = subprocess.Popen([CTL, "sync-all", "--interval-ms", "20", str(node)], env=ctl.env(),
+                         stdout=subprocess.PIPE, stderr=slave, text=True)
+    os.close(slave)
+    tty = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty += chunk
+    stdout, _ = p.communicate(timeout=60)
+    os.close(master)
+    assert p.returncode == OK
+    bar = tty.decode()
+    assert "\r[" in bar and "] %d/%d zones in sync" % (total, total) in bar, repr(bar)
+    assert "#" * 40 in bar
+    assert "progress:" not in stdout
+
+
+def test_full_sync_of_an_unknown_server_is_not_found(ctl):
+    ctl.run("sync-all", "999999", expect=NOT_FOUND)
+
+
+def test_tokens_create_list_revoke(ctl, tmp_path):
+    c = ctl.c
+    r = ctl.run("tokens", "create", "--role", "read", "ci-reader")
+    token = r.stdout.strip()
+    assert len(token) == 64 and "shown only now" in r.stderr
+    listed = ctl.json("tokens", "list")
+    mine = [t for t in listed if t["name"] == "ci-reader" and not t["revoked"]]
+    assert len(mine) == 1 and mine[0]["role"] == "read"
+    assert all("token" not in t and "hash" not in t for t in listed)
+    assert token not in json.dumps(listed)
+
+    ctl.run("zones", "list", token=token)
+    ctl.run("zones", "create", "never.test", token=token, expect=DENIED)
+    ctl.run("tokens", "list", token=token, expect=DENIED)
+    ctl.run("tokens", "create", "--role", "admin", "x", token=token, expect=DENIED)
+
+    made = ctl.json("tokens", "create", "--role", "admin", "ci-admin")
+    assert made["role"] == "admin" and len(made["token"]) == 64
+    ctl.run("zones", "list", token=made["token"])
+    ctl.run("tokens", "revoke", mine[0]["id"])
+    ctl.run("zones", "list", token=token, expect=DENIED)
+    ctl.run("tokens", "revoke", "999999", expect=NOT_FOUND)
+    ctl.run("tokens", "create", "--role", "root", "x", expect=USAGE)
+    ctl.run("tokens", "create", "x", expect=USAGE)
+    r = c.whm.post("/api/dns/tokens", {"name": "x", "role": "root"})
+    assert r.status_code == 422
+
+
+def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
+    c = cluster
+    ctl = Ctl(c, tmp_path)
+    zid = c.create_zone("members.test")
+    c.add_record(zid, "www", "A", "192.0.2.44")
+    node = c.new_node("ns9")
+    node.start()
+    secret = tmp_path / "secret"
+    secret.write_text(node.secret + "\n")
+    secret.chmod(0o644)
+    ctl.run("servers", "add", "--agent-port", node.api_port, "--secret-file", secret, "ns9",
+            node.address, expect=CONFIG)
+    secret.chmod(0o600)
+    ctl.run("servers", "add", "--agent-port", node.api_port, "ns9", node.address, expect=USAGE)
+    added = ctl.json("servers", "add", "--agent-port", node.api_port, "--secret-file", secret,
+                     "ns9", node.address)
+    assert "agent_secret" not in added and node.secret not in json.dumps(added)
+    node.server_id = added["id"]
+    assert node.dig("www.members.test.", "A") != ["192.0.2.44"]
+    ctl.run("nodes", "add", node.server_id)
+    c.wait_all_nodes("www.members.test.", "A", ["192.0.2.44"], nodes=[node], timeout=10)
+    nodes = ctl.json("nodes", "list")["nodes"]
+    assert node.server_id in [n["nodeId"] for n in nodes]
+
+    ctl.run("sync-all", node.server_id)
+    ctl.run("nodes", "remove", "--purge", node.server_id)
+    c.wait_rcode("www.members.test.", "A", "REFUSED", nodes=[node], timeout=10)
+    ctl.run("servers", "remove", node.server_id)
+    assert node.server_id not in [s["id"] for s in ctl.json("servers", "list")]
+    ctl.run("servers", "remove", node.server_id, expect=NOT_FOUND)
+
+
+def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domain):
+    c = ctl.c
+    zid = ctl.json("zones", "create", domain)["zoneId"]
+    probe = c.whm.get("/api/dns/%d/dnssec" % zid)
+    if probe.status_code in (404, 405, 501):
+        # A controller without DNSSEC: every command says so with exit code 9.
+        for args in (["sign"], ["status"], ["ds"], ["roll"], ["unsign", "--force"]):
+            r = ctl.run("dnssec", *args, domain, expect=UNSUPPORTED)
+            assert "does not offer DNSSEC" in r.stderr, r.stderr
+        return
+    assert probe.status_code == 200, cl.describe(probe)
+
+    signed = ctl.json("--wait", "dnssec", "sign", domain)
+    assert signed["enabled"] is True and signed["ds"], signed
+    assert signed.get("synced", True) is True
+    ds = ctl.run("dnssec", "ds", domain).stdout.split("\n")[:-1]
+    assert ds == signed["ds"]
+    human = ctl.run("dnssec", "status", domain).stdout
+    assert "signed     yes" in human and ds[0] in human
+    for node in c.nodes:
+        keys = node.dig(domain + ".", "DNSKEY")
+        assert keys and keys == c.nodes[0].dig(domain + ".", "DNSKEY")
+    r = ctl.run("dnssec", "unsign", domain, expect=REFUSED)
+    assert "HTTP 409" in r.stderr
+    ctl.run("--wait", "dnssec", "unsign", "--force", domain)
+    assert ctl.json("dnssec", "status", domain)["enabled"] is False
+    r = ctl.run("dnssec", "ds", domain)
+    assert r.stdout == "" and "no DS" in r.stderr
+    ctl.run("dnssec", "sign", "--scheme", "sideways", domain, expect=REFUSED)
+    p = subprocess.run([CTL, "dnssec", "roll", domain], env=ctl.env(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.returncode in (OK, REFUSED, UNSUPPORTED), p.stderr

@@ -1,0 +1,164 @@
+/* Unit tests for src/lib/dns/zonefile: zone files read with libzscanner,
+ * every record checked by rr_parse(), every error kept with its line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "base/err.h"
+#include "dns/zonefile.h"
+
+#define ORIGIN "example.com."
+
+static void parse(const char *text, size_t max, struct zonefile *zf)
+{
+	assert_int_equal(zonefile_parse(text, strlen(text), ORIGIN, 3600, max, zf), 0);
+}
+
+static void test_directives_relative_names_and_parentheses(void **state)
+{
+	struct zonefile zf;
+	(void)state;
+	parse("; comment\n"
+	      "$TTL 1h\n"
+	      "@ IN SOA ns1 hostmaster (\n"
+	      "   2024010101 ; serial\n"
+	      "   7200 3600 1209600 300 )\n"
+	      "  IN NS ns1\n"
+	      "www 300 IN CNAME @\n"
+	      "$ORIGIN sub.example.com.\n"
+	      "host IN A 192.0.2.1\n"
+	      "txt IN TXT \"a b\" \"c;d\" ; trailing\n",
+	      0, &zf);
+	assert_int_equal(zf.n_errs, 0);
+	assert_int_equal(zf.n, 5);
+	assert_string_equal(zf.rrs[0].rr.owner, ORIGIN);
+	assert_string_equal(
+	    zf.rrs[0].rr.content,
+	    "ns1.example.com. hostmaster.example.com. 2024010101 7200 3600 1209600 300");
+	assert_int_equal(zf.rrs[0].rr.ttl, 3600);
+	assert_string_equal(zf.rrs[1].rr.content, "ns1.example.com.");
+	assert_string_equal(zf.rrs[2].rr.owner, "www.example.com.");
+	assert_int_equal(zf.rrs[2].rr.ttl, 300);
+	assert_int_equal(zf.rrs[2].line, 7);
+	assert_string_equal(zf.rrs[3].rr.owner, "host.sub.example.com.");
+	assert_int_equal(zf.rrs[3].line, 9);
+	assert_string_equal(zf.rrs[4].rr.content, "\"a b\" \"c;d\"");
+	zonefile_clear(&zf);
+}
+
+static void test_every_error_with_its_line(void **state)
+{
+	struct zonefile zf;
+	(void)state;
+	parse("@ IN NS ns.example.net.\n"
+	      "a IN A 192.0.2.300\n"
+	      "$INCLUDE /etc/passwd\n"
+	      "ok IN A 192.0.2.1\n"
+	      "c IN CAA 0 issu \"x\"\n"
+	      "d IN A 192.0.2.2\n"
+	      "www.example.com IN A 192.0.2.3\n"
+	      "out.example.org. IN A 192.0.2.4\n"
+	      "k IN DNSKEY 257 3 13 AAAA\n"
+	      "m IN MX 10 mail.example.com\n",
+	      0, &zf);
+	unsigned long want[] = { 2, 3, 5, 7, 8, 9, 10 };
+	assert_int_equal(zf.n_errs, sizeof(want) / sizeof(want[0]));
+	for (size_t i = 0; i < zf.n_errs; i++)
+		assert_int_equal(zf.errs[i].line, want[i]);
+	assert_non_null(strstr(zf.errs[1].text, "$INCLUDE"));
+	assert_non_null(strstr(zf.errs[2].text, "issu"));
+	assert_non_null(strstr(zf.errs[3].text, "final dot"));
+	assert_non_null(strstr(zf.errs[4].text, "not inside"));
+	assert_non_null(strstr(zf.errs[5].text, "signer"));
+	assert_non_null(strstr(zf.errs[6].text, "final dot"));
+	assert_int_equal(zf.n, 3); /* the good lines are still read */
+	zonefile_clear(&zf);
+}
+
+static void test_last_line_without_newline_and_caps(void **state)
+{
+	struct zonefile zf;
+	(void)state;
+	parse("a IN A 192.0.2.1", 0, &zf);
+	assert_int_equal(zf.n_errs, 0);
+	assert_int_equal(zf.n, 1);
+	zonefile_clear(&zf);
+
+	parse("a IN A 192.0.2.1\nb IN A 192.0.2.2\nc IN A 192.0.2.3\n", 2, &zf);
+	assert_int_equal(zf.n, 2);
+	assert_int_equal(zf.n_errs, 1);
+	assert_int_equal(zf.errs[0].line, 3);
+	zonefile_clear(&zf);
+
+	assert_int_equal(zonefile_parse("a IN A 192.0.2.1\n\0x", 19, ORIGIN, 3600, 0, &zf), 0);
+	assert_int_equal(zf.n_errs, 1);
+	assert_int_equal(zf.errs[0].line, 0);
+	zonefile_clear(&zf);
+
+	parse("", 0, &zf);
+	assert_int_equal(zf.n + zf.n_errs, 0);
+	zonefile_clear(&zf);
+}
+
+static void test_long_strings_are_not_split_silently(void **state)
+{
+	char text[600];
+	struct zonefile zf;
+	(void)state;
+	memset(text, 'x', sizeof(text));
+	memcpy(text, "t IN TXT \"", 10);
+	memcpy(text + 10 + 300, "\"\n", 3);
+	parse(text, 0, &zf);
+	assert_int_equal(zf.n, 0);
+	assert_int_equal(zf.n_errs, 1);
+	assert_int_equal(zf.errs[0].line, 1);
+	assert_non_null(strstr(zf.errs[0].text, "255"));
+	zonefile_clear(&zf);
+
+	/* Exactly 255 bytes and a second string, over two lines: as written. */
+	char two[700];
+	memset(two, 'y', sizeof(two));
+	memcpy(two, "t IN TXT ( \"", 12);
+	static const char tail[] = "\"\n \"zz\" ) ; \"x\"\n";
+	memcpy(two + 12 + 255, tail, sizeof(tail));
+	parse(two, 0, &zf);
+	assert_int_equal(zf.n_errs, 0);
+	assert_int_equal(zf.n, 1);
+	assert_int_equal(zf.rrs[0].rr.wire_len, 256 + 3);
+	zonefile_clear(&zf);
+}
+
+static void test_error_count_is_capped(void **state)
+{
+	static char text[ZONEFILE_ERRORS_MAX * 40];
+	struct zonefile zf;
+	(void)state;
+	static const char line[] = "a IN A 300.0.0.1\n";
+	size_t n = 0;
+	for (int i = 0; i < ZONEFILE_ERRORS_MAX + 20; i++, n += sizeof(line) - 1)
+		memcpy(text + n, line, sizeof(line) - 1);
+	text[n] = '\0';
+	parse(text, 0, &zf);
+	assert_int_equal(zf.n_errs, ZONEFILE_ERRORS_MAX);
+	assert_true(zf.more_errs);
+	zonefile_clear(&zf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_directives_relative_names_and_parentheses),
+		cmocka_unit_test(test_every_error_with_its_line),
+		cmocka_unit_test(test_last_line_without_newline_and_caps),
+		cmocka_unit_test(test_long_strings_are_not_split_silently),
+		cmocka_unit_test(test_error_count_is_capped),
+	};
+	int r = cmocka_run_group_tests(tests, NULL, NULL);
+	dns_thread_cleanup();
+	return r;
+}
