@@ -54,6 +54,7 @@ void agent_conf_free(struct agent_conf *c);
 
 struct backend;
 struct pdns;
+struct repurge;
 
 /* Counters exported on /metrics. */
 struct agent_stats {
@@ -88,6 +89,7 @@ struct agent {
 	struct backend *db; /* writer connection, under db_lock */
 	pthread_mutex_t db_lock;
 	struct pdns *pdns;
+	struct repurge *repurge; /* the second purge after each publish */
 
 	atomic_ullong zones; /* zones served, refreshed after every write */
 	atomic_bool pdns_up;

@@ -9,6 +9,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "pdns.h"
+#include "repurge.h"
 
 /* Zones per backend transaction in a batch: large enough that commits and
  * cache purges are rare, small enough that PowerDNS's readers never wait
@@ -61,6 +62,8 @@ static int publish(struct agent *a, const char *zone, char *err)
 		r = pdns_rectify(a->pdns, zone);
 	if (r == 0 || r == -ENOENT)
 		r = pdns_flush(a->pdns, zone);
+	if (r == 0)
+		repurge_add(a->repurge, zone);
 	if (r < 0) {
 		char why[256];
 		pdns_last_error(why, sizeof(why));
@@ -316,10 +319,11 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < bc->to_rectify.n; i++)
 		r = pdns_rectify(a->pdns, bc->to_rectify.names[i]);
-	if (r == 0 && bc->many)
-		r = pdns_flush(a->pdns, ".");
+	if (r == 0 && bc->many && (r = pdns_flush(a->pdns, ".")) == 0)
+		repurge_add(a->repurge, ".");
 	for (size_t i = 0; r == 0 && !bc->many && i < bc->zones.n; i++)
-		r = pdns_flush(a->pdns, bc->zones.names[i]);
+		if ((r = pdns_flush(a->pdns, bc->zones.names[i])) == 0)
+			repurge_add(a->repurge, bc->zones.names[i]);
 	name_list_clear(&bc->to_rectify);
 	name_list_clear(&bc->zones);
 	bc->many = false;

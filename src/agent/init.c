@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/secret.h"
 #include "init.h"
+#include "repurge.h"
 #include "pdns.h"
 
 #define START_TIMEOUT_MS 15000
@@ -310,6 +311,8 @@ int init_prepare(struct agent *a, char *err)
 		return r;
 	}
 	r = pdns_new(a->api_url, a->api_key, &a->pdns);
+	if (r == 0)
+		r = repurge_start(a->api_url, a->api_key, &a->repurge);
 	if (r < 0)
 		snprintf(err, CONF_ERR_MAX, "powerdns api client: %s", err_str(r));
 	return r;

@@ -16,6 +16,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "init.h"
+#include "repurge.h"
 #include "pdns.h"
 
 #define HEALTH_INTERVAL_MS 1000
@@ -164,6 +165,7 @@ int main(int argc, char **argv)
 	else
 		r = run(&a);
 
+	repurge_stop(a.repurge);
 	pdns_free(a.pdns);
 	backend_close(a.db);
 	dns_thread_cleanup();

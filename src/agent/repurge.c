@@ -1,0 +1,175 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "pdns.h"
+#include "repurge.h"
+
+/* A lookup in flight when a change commits finishes well within this;
+ * short enough that a stale answer it cached is gone before anyone
+ * measuring propagation in milliseconds sees it. */
+#define REPURGE_DELAY_MS 10
+/* More zones than this due together: purge everything once instead. */
+#define QUEUE_MAX 32
+#define ZONE_MAX 256
+
+struct entry {
+	char zone[ZONE_MAX];
+	int64_t due; /* ms, CLOCK_MONOTONIC */
+};
+
+struct repurge {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+	struct pdns *pdns;
+
+	struct entry q[QUEUE_MAX]; /* due times never decrease */
+	size_t n;
+	/* A purge of everything is due at all_due; zones added after it was
+	 * decided need one more, due at again_due. Under a steady stream of
+	 * changes this is one purge of everything per REPURGE_DELAY_MS. */
+	bool all, again;
+	int64_t all_due, again_due;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void repurge_add(struct repurge *rp, const char *zone)
+{
+	if (rp == NULL)
+		return;
+	int64_t due = now_ms() + REPURGE_DELAY_MS;
+	pthread_mutex_lock(&rp->lock);
+	if (rp->all) {
+		rp->again = true;
+		rp->again_due = due;
+	} else if (strcmp(zone, ".") == 0 || strlen(zone) >= ZONE_MAX || rp->n == QUEUE_MAX) {
+		/* Later than every queued entry's due time, so it covers them. */
+		rp->all = true;
+		rp->all_due = due;
+		rp->n = 0;
+	} else {
+		size_t i = 0;
+		while (i < rp->n && strcmp(rp->q[i].zone, zone) != 0)
+			i++;
+		if (i < rp->n) {
+			memmove(&rp->q[i], &rp->q[i + 1], (rp->n - i - 1) * sizeof(rp->q[0]));
+			rp->n--;
+		}
+		snprintf(rp->q[rp->n].zone, ZONE_MAX, "%s", zone);
+		rp->q[rp->n].due = due;
+		rp->n++;
+	}
+	pthread_cond_signal(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+}
+
+static void purge(struct repurge *rp, const char *zone)
+{
+	if (pdns_flush(rp->pdns, zone) < 0) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		log_debug("second purge of '%s' failed: %s", zone, why);
+	}
+}
+
+static void wait_until(struct repurge *rp, int64_t due)
+{
+	struct timespec ts = { (time_t)(due / 1000), (long)(due % 1000) * 1000000L };
+	pthread_cond_timedwait(&rp->cond, &rp->lock, &ts);
+}
+
+static void *run(void *arg)
+{
+	struct repurge *rp = arg;
+	struct entry batch[QUEUE_MAX];
+
+	pthread_mutex_lock(&rp->lock);
+	for (;;) {
+		while (!rp->stopping && !rp->all && rp->n == 0)
+			pthread_cond_wait(&rp->cond, &rp->lock);
+		if (rp->stopping)
+			break;
+		int64_t due = rp->all ? rp->all_due : rp->q[0].due;
+		if (now_ms() < due) {
+			wait_until(rp, due);
+			continue;
+		}
+		if (rp->all) {
+			rp->all = rp->again;
+			rp->all_due = rp->again_due;
+			rp->again = false;
+			pthread_mutex_unlock(&rp->lock);
+			purge(rp, ".");
+			pthread_mutex_lock(&rp->lock);
+			continue;
+		}
+		int64_t now = now_ms();
+		size_t k = 0;
+		while (k < rp->n && rp->q[k].due <= now)
+			k++;
+		memcpy(batch, rp->q, k * sizeof(batch[0]));
+		memmove(rp->q, rp->q + k, (rp->n - k) * sizeof(rp->q[0]));
+		rp->n -= k;
+		pthread_mutex_unlock(&rp->lock);
+		for (size_t i = 0; i < k; i++)
+			purge(rp, batch[i].zone);
+		pthread_mutex_lock(&rp->lock);
+	}
+	pthread_mutex_unlock(&rp->lock);
+	return NULL;
+}
+
+int repurge_start(const char *api_url, const char *key, struct repurge **ret)
+{
+	pthread_condattr_t ca;
+	struct repurge *rp = calloc(1, sizeof(*rp));
+	if (rp == NULL)
+		return -ENOMEM;
+	int r = pdns_new(api_url, key, &rp->pdns);
+	if (r < 0) {
+		free(rp);
+		return r;
+	}
+	pthread_mutex_init(&rp->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rp->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	r = -pthread_create(&rp->thread, NULL, run, rp);
+	if (r < 0) {
+		pdns_free(rp->pdns);
+		free(rp);
+		return r;
+	}
+	*ret = rp;
+	return 0;
+}
+
+void repurge_stop(struct repurge *rp)
+{
+	if (rp == NULL)
+		return;
+	pthread_mutex_lock(&rp->lock);
+	rp->stopping = true;
+	pthread_cond_signal(&rp->cond);
+	pthread_mutex_unlock(&rp->lock);
+	pthread_join(rp->thread, NULL);
+	pthread_cond_destroy(&rp->cond);
+	pthread_mutex_destroy(&rp->lock);
+	pdns_free(rp->pdns);
+	free(rp);
+}
