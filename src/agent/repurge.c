@@ -15,8 +15,9 @@
  * short enough that a stale answer it cached is gone before anyone
  * measuring propagation in milliseconds sees it. */
 #define REPURGE_DELAY_MS 10
-/* More zones than this due together: purge everything once instead. */
-#define QUEUE_MAX 32
+/* More zones than this due together: purge everything once instead (each
+ * purge costs PowerDNS about 0.3 ms of CPU, whatever it covers). */
+#define QUEUE_MAX 8
 #define ZONE_MAX 256
 
 struct entry {

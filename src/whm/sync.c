@@ -15,6 +15,13 @@
 #define BATCH_THRESHOLD 3 /* pending zones above which one sync-batch is sent */
 #define BATCH_MAX 2000	  /* zones per sync-batch request */
 #define PENDING_LIMIT 20000
+/* A node worker that comes back for more within LINGER_WINDOW_MS of its
+ * last push is under a stream of changes: it waits LINGER_MS first, so the
+ * changes of that time go as one batch (one request, one transaction and
+ * one cache purge on the node) instead of one push each. A change after a
+ * quiet moment goes out at once. */
+#define LINGER_WINDOW_MS 2
+#define LINGER_MS 2
 #define RESP_MAX (8u << 20)
 #define HEALTH_TIMEOUT_MS 1000
 
@@ -33,6 +40,7 @@ struct node {
 	struct node_health h; /* under s->lock */
 	int64_t next_health_ms;
 	int64_t next_reconcile_ms;
+	int64_t last_push_ms; /* when the last push round that sent something ended */
 	bool reconcile_now;
 };
 
@@ -345,6 +353,11 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 static void push_pending(struct node *n, struct store *st)
 {
 	struct pending p = { 0 };
+
+	if (whm_now_ms() - n->last_push_ms < LINGER_WINDOW_MS) {
+		struct timespec ts = { 0, LINGER_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
 	int r =
 	    store_sync_foreach_pending(st, n->id, whm_now_ms(), PENDING_LIMIT, collect_pending, &p);
 	if (r < 0 || p.n == 0)
@@ -361,6 +374,7 @@ static void push_pending(struct node *n, struct store *st)
 		}
 	}
 	notify_changed(n->s);
+	n->last_push_ms = whm_now_ms();
 out:
 	free(p.zone);
 	free(p.attempts);
