@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <libknot/rrset-dump.h>
+
 #include "dns/dns.h"
+
+/* RDATA in presentation form the way the controller stores it and zone
+ * files show it: one line, single spaces, absolute names, no comments. */
+extern const knot_dump_style_t dns_dump_style;
 
 /* Flags for dns_name_check(): what a name may contain beyond LDH labels. */
 enum {

@@ -556,8 +556,7 @@ static int type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t 
 
 /* --- rr_parse -------------------------------------------------------------- */
 
-/* One line, single spaces, absolute names, no comments, presentation form. */
-static const knot_dump_style_t dump_style = {
+const knot_dump_style_t dns_dump_style = {
 	.wrap = false,
 	.show_class = false,
 	.show_ttl = false,
@@ -719,7 +718,7 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		r = grow(&c->dump, &c->dump_alloc, 4096);
 		if (r < 0)
 			return r;
-		r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dump_style);
+		r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dns_dump_style);
 		if (r >= 0)
 			break;
 		if (c->dump_alloc >= DUMP_MAX)

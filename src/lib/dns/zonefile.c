@@ -22,21 +22,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "dns/zonefile.h"
-
-static const knot_dump_style_t style = {
-	.wrap = false,
-	.show_class = false,
-	.show_ttl = false,
-	.verbose = false,
-	.original_ttl = false,
-	.empty_ttl = false,
-	.human_ttl = false,
-	.human_timestamp = false,
-	.generic = false,
-	.hide_crypto = false,
-	.ascii_to_idn = NULL,
-	.color = NULL,
-};
+#include "dns_internal.h"
 
 /* Every byte as \DDD, quotes and separators: the longest text of one RDATA. */
 #define DUMP_MAX (4u * KNOT_RDATA_MAXLEN + 4096u)
@@ -203,7 +189,8 @@ static int dump_rdata(struct reader *rd, const char **ret)
 			rd->dump = p;
 			rd->dump_alloc = want;
 		}
-		int r = knot_rrset_txt_dump_data(&rrset, 0, rd->dump, rd->dump_alloc, &style);
+		int r =
+		    knot_rrset_txt_dump_data(&rrset, 0, rd->dump, rd->dump_alloc, &dns_dump_style);
 		if (r >= 0) {
 			while (r > 0 && rd->dump[r - 1] == ' ')
 				r--;
