@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -27,7 +28,9 @@ struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	const char *method;
+	const char *url;
 	const struct http_route *route;
+	struct timespec started; /* only when the server has an observer */
 	char *params[HTTP_MAX_PARAMS];
 	struct buf body;
 	void *state;
@@ -117,11 +120,22 @@ static enum MHD_Result send_reply(struct http_request *req, struct http_reply *r
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				rep->content_type ? rep->content_type : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (rep->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	for (const struct http_header *h = rep->headers; h != NULL && h->name != NULL; h++)
+		MHD_add_response_header(resp, h->name, h->value);
 	enum MHD_Result r = MHD_queue_response(req->conn, rep->status, resp);
 	MHD_destroy_response(resp);
 	req->replied = true;
+	if (req->srv->cfg.observe != NULL) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t ns = (int64_t)(now.tv_sec - req->started.tv_sec) * 1000000000 +
+			     (now.tv_nsec - req->started.tv_nsec);
+		req->srv->cfg.observe(req->srv->cfg.ctx, req->route, rep->status,
+				      ns > 0 ? (uint64_t)ns : 0);
+	}
 	return r;
 }
 
@@ -137,6 +151,11 @@ static enum MHD_Result reply_error_now(struct http_request *req, int err, const 
 const char *http_request_method(const struct http_request *req)
 {
 	return req->method;
+}
+
+const char *http_request_path(const struct http_request *req)
+{
+	return req->url;
 }
 
 const char *http_request_param(const struct http_request *req, unsigned i)
@@ -313,7 +332,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->srv = srv;
 		req->conn = conn;
 		req->method = method;
+		req->url = url;
 		req->cap = srv->cfg.max_body;
+		if (srv->cfg.observe != NULL)
+			clock_gettime(CLOCK_MONOTONIC, &req->started);
 		buf_init(&req->body, req->cap);
 		*con_cls = req;
 
