@@ -49,6 +49,7 @@ static const struct conf_item schema[] = {
 	{ "max-rrset-records", CONF_UINT, O(max_rrset_records), "500", 1, 65535, NULL, 0, NULL },
 	{ "max-zone-records", CONF_UINT, O(max_zone_records), "100000", 2, 10000000, NULL, 0,
 	  NULL },
+	{ "ui", CONF_BOOL, O(ui), "yes", 0, 0, NULL, 0, NULL },
 	{ "log-level", CONF_ENUM, O(log_level), "info", 0, 0, levels, 0, NULL },
 	{ 0 },
 };
