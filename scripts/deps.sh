@@ -5,6 +5,8 @@ set -eu
 
 # mariadb-server-core (mariadbd, mariadb-install-db) rather than mariadb-server:
 # the gmysql tests start a private server; no system service is installed.
+# chromium, chromium-driver and python3-selenium: the dashboard's browser
+# tests (tests/integration/test_dashboard.py), which fail without them.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev
@@ -13,6 +15,7 @@ pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
+chromium chromium-driver python3-selenium
 "
 
 missing=""

@@ -13,6 +13,8 @@
 struct agent_conf {
 	char *secret;
 	char *secret_file;
+	char *metrics_token; /* optional; accepted on GET /metrics only */
+	char *metrics_token_file;
 	char *listen_address;
 	uint64_t listen_port;
 	uint64_t http_threads;
