@@ -168,6 +168,8 @@ static int run(struct whm *w)
 		.connection_limit = 1024,
 		.timeout_s = 30,
 		.max_body = w->conf.max_body_size,
+		.tls_cert_pem = w->conf.tls_cert_pem,
+		.tls_key_pem = w->conf.tls_key_pem,
 		.authorize = api_authorize,
 		.observe = metrics_http_observe,
 		.ctx = w,
@@ -183,8 +185,8 @@ static int run(struct whm *w)
 		sync_stop(sync);
 		return r;
 	}
-	log_notice("listening on %s port %u", w->conf.listen_address,
-		   (unsigned)w->conf.listen_port);
+	log_notice("listening on %s port %u (%s)", w->conf.listen_address,
+		   (unsigned)w->conf.listen_port, w->conf.tls_cert_pem ? "https" : "http");
 	while (!stopping)
 		pause();
 	log_notice("stopping");

@@ -576,6 +576,20 @@ static void node_free(struct node *n)
 	free(n);
 }
 
+/* A client for a node's agent: https, verified against agent-tls-ca-file,
+ * when that is set. */
+static int agent_client(struct sync *s, const struct store_server *srv, long timeout_ms, char *url,
+			size_t urllen, struct http_client **ret)
+{
+	const char *ca = s->w->conf.agent_tls_ca_pem;
+	const char *scheme = ca != NULL ? "https" : "http";
+	if (strchr(srv->ip, ':') != NULL)
+		snprintf(url, urllen, "%s://[%s]:%u", scheme, srv->ip, srv->agent_port);
+	else
+		snprintf(url, urllen, "%s://%s:%u", scheme, srv->ip, srv->agent_port);
+	return http_client_new_tls(url, "X-Agent-Secret", srv->agent_secret, timeout_ms, ca, ret);
+}
+
 static struct node *node_new(struct sync *s, const struct store_server *srv)
 {
 	char url[128];
@@ -585,16 +599,11 @@ static struct node *node_new(struct sync *s, const struct store_server *srv)
 	n->s = s;
 	n->id = srv->id;
 	snprintf(n->name, sizeof(n->name), "%s", srv->name);
-	if (strchr(srv->ip, ':') != NULL)
-		snprintf(url, sizeof(url), "http://[%s]:%u", srv->ip, srv->agent_port);
-	else
-		snprintf(url, sizeof(url), "http://%s:%u", srv->ip, srv->agent_port);
-	snprintf(n->url, sizeof(n->url), "%s", url);
 	long timeout = (long)s->w->conf.agent_timeout_ms;
-	if (http_client_new(url, "X-Agent-Secret", srv->agent_secret, timeout, &n->http) < 0 ||
-	    http_client_new(url, "X-Agent-Secret", srv->agent_secret,
-			    timeout < HEALTH_TIMEOUT_MS ? timeout : HEALTH_TIMEOUT_MS,
-			    &n->probe) < 0) {
+	int r = agent_client(s, srv, timeout, url, sizeof(url), &n->http);
+	snprintf(n->url, sizeof(n->url), "%s", url);
+	if (r < 0 || agent_client(s, srv, timeout < HEALTH_TIMEOUT_MS ? timeout : HEALTH_TIMEOUT_MS,
+				  url, sizeof(url), &n->probe) < 0) {
 		log_err("node '%s': invalid agent address '%s'", n->name, url);
 		node_free(n);
 		return NULL;
@@ -914,11 +923,7 @@ static void *fetch_one(void *arg)
 	json_t *j = NULL;
 	char url[128];
 
-	if (strchr(f->srv.ip, ':') != NULL)
-		snprintf(url, sizeof(url), "http://[%s]:%u", f->srv.ip, f->srv.agent_port);
-	else
-		snprintf(url, sizeof(url), "http://%s:%u", f->srv.ip, f->srv.agent_port);
-	if (http_client_new(url, "X-Agent-Secret", f->srv.agent_secret, f->timeout_ms, &c) < 0) {
+	if (agent_client(f->s, &f->srv, f->timeout_ms, url, sizeof(url), &c) < 0) {
 		f->answer = json_pack("{s:s}", "error", "invalid agent address");
 		return NULL;
 	}

@@ -40,6 +40,12 @@ struct whm_conf {
 	uint64_t max_rrset_records;
 	uint64_t max_zone_records;
 	int ui; /* serve the dashboard at /ui/ */
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *agent_tls_ca_file;
+	char *tls_cert_pem; /* read from the files (not schema items) */
+	char *tls_key_pem;
+	char *agent_tls_ca_pem;
 	char *log_level;
 };
 

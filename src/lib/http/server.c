@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "base/err.h"
@@ -22,7 +23,21 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct http_route *routes;
 	struct http_server_config cfg;
+	char *tls_cert; /* copies, kept while the daemon runs */
+	char *tls_key;
 };
+
+/* Modern TLS only; GnuTLS's defaults for everything else. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+static void server_free(struct http_server *srv)
+{
+	if (srv->tls_key != NULL)
+		explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_key);
+	free(srv->tls_cert);
+	free(srv);
+}
 
 struct http_request {
 	struct http_server *srv;
@@ -422,6 +437,21 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* Whether GnuTLS takes the certificate and the key as a pair, so that a
+ * failure to start later can only be the address. */
+static bool tls_pair_ok(const char *cert, const char *key)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t c = { (unsigned char *)cert, (unsigned)strlen(cert) };
+	gnutls_datum_t k = { (unsigned char *)key, (unsigned)strlen(key) };
+
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return false;
+	int r = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	gnutls_certificate_free_credentials(cred);
+	return r >= 0;
+}
+
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
 		      struct http_server **ret)
 {
@@ -446,11 +476,39 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 		return -EINVAL;
 	}
 
+	bool tls = cfg->tls_cert_pem != NULL || cfg->tls_key_pem != NULL;
+	if (tls && (cfg->tls_cert_pem == NULL || cfg->tls_key_pem == NULL))
+		return -EINVAL;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return ERR_UNSUPPORTED;
+
+	if (tls && !tls_pair_ok(cfg->tls_cert_pem, cfg->tls_key_pem))
+		return ERR_CONFIG;
+
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->routes = routes;
 	srv->cfg = *cfg;
+	if (tls) {
+		srv->tls_cert = strdup(cfg->tls_cert_pem);
+		srv->tls_key = strdup(cfg->tls_key_pem);
+		if (srv->tls_cert == NULL || srv->tls_key == NULL) {
+			server_free(srv);
+			return -ENOMEM;
+		}
+		srv->cfg.tls_cert_pem = srv->tls_cert;
+		srv->cfg.tls_key_pem = srv->tls_key;
+		flags |= MHD_USE_TLS;
+	}
+
+	/* The TLS options are ignored (MHD_OPTION_END first) without TLS. */
+	struct MHD_OptionItem tls_opts[] = {
+		{ tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr.sa,
@@ -460,9 +518,9 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_completed, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK,
-	    no_unescape, NULL, MHD_OPTION_END);
+	    no_unescape, NULL, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
-		free(srv);
+		server_free(srv);
 		return -EADDRINUSE;
 	}
 	*ret = srv;
@@ -474,5 +532,5 @@ void http_server_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->daemon);
-	free(srv);
+	server_free(srv);
 }

@@ -80,6 +80,10 @@ struct http_server_config {
 	unsigned connection_limit;
 	unsigned timeout_s; /* idle connection timeout */
 	size_t max_body;    /* default body cap */
+	/* HTTPS when both are set: PEM text (certificate chain, private key),
+	 * copied at start. TLS 1.2 and 1.3 only. */
+	const char *tls_cert_pem;
+	const char *tls_key_pem;
 	http_auth_fn authorize;
 	http_observe_fn observe; /* optional */
 	void *ctx;		 /* passed to every callback */
@@ -88,7 +92,8 @@ struct http_server_config {
 struct http_server;
 
 /* Start listening. 'routes' ends with a zeroed entry and must outlive the
- * server. On success the caller owns *ret and stops it with
+ * server. -EINVAL for a bad address or only one of the TLS parts;
+ * ERR_CONFIG when TLS is asked for and the certificate or key is refused. On success the caller owns *ret and stops it with
  * http_server_stop(). */
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
 		      struct http_server **ret);
