@@ -240,7 +240,9 @@
   function selectZone(id) {
     selectedZone = id;
     renderZones();
-    renderRecords().catch(showError);
+    renderRecords()
+      .then(() => $("zone-detail").scrollIntoView({ block: "nearest" }))
+      .catch(showError);
   }
 
   // --- polling -----------------------------------------------------------------

@@ -158,6 +158,7 @@ def test_a_record_created_through_the_api_appears(ui_cluster, signed_in, tmp_pat
     wait_for(signed_in, lambda d: serial in d.find_element(By.ID, "zone-meta").text,
              what="the zone's serial")
     assert console_errors(signed_in) == []
+    signed_in.execute_script("document.getElementById('zone-detail').scrollIntoView()")
     screenshot(signed_in, tmp_path, "records")
 
 
