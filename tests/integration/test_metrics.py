@@ -17,7 +17,11 @@ pytest_plugins = ["cluster_fixtures"]
 
 
 def check_conventions(samples, types):
-    """Names, suffixes and histogram shapes as Prometheus expects them."""
+    """Names, suffixes and histogram shapes as Prometheus expects them; no
+    series twice."""
+    for name, values in samples.items():
+        series = [labels for labels, _ in values]
+        assert len(series) == len(set(series)), "%s: a series appears twice" % name
     for name in samples:
         assert name.startswith("yumna_"), name
         base = re.sub(r"_(bucket|sum|count)$", "", name)
