@@ -19,9 +19,10 @@ static const unsigned statuses[] = { 200, 201, 202, 204, 400, 401, 403, 404, 405
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))
 #define NCLASS 5 /* 1xx .. 5xx */
 
+/* Per route, one latency histogram per status; the request counters are
+ * their counts. */
 struct route_counters {
-	atomic_ullong by_status[NSTATUS + NCLASS];
-	struct histogram latency;
+	struct histogram latency[NSTATUS + NCLASS];
 };
 
 struct whm_metrics {
@@ -122,9 +123,7 @@ void metrics_http_observe(void *ctx, const struct http_route *route, unsigned st
 		k++;
 	if (k == NSTATUS)
 		k = NSTATUS + (status >= 100 && status < 600 ? status / 100 - 1 : 4);
-	struct route_counters *c = &m->route[idx];
-	atomic_fetch_add_explicit(&c->by_status[k], 1, memory_order_relaxed);
-	histogram_observe(&c->latency, elapsed_ns);
+	histogram_observe(&m->route[idx].latency[k], elapsed_ns);
 }
 
 void metrics_store_txn(void *ctx, int how, bool relaxed, uint64_t elapsed_ns)
@@ -157,6 +156,26 @@ static int route_labels(const struct whm_metrics *m, size_t i, struct buf *l)
 	return r;
 }
 
+static unsigned long long histogram_count(const struct histogram *h)
+{
+	unsigned long long n = 0;
+	for (unsigned k = 0; k <= METRICS_NBOUNDS; k++)
+		n += atomic_load_explicit(&h->bucket[k], memory_order_relaxed);
+	return n;
+}
+
+/* 'route="...",method="...",code="...",' for route 'i' and status slot 'k'. */
+static int http_labels(const struct whm_metrics *m, size_t i, unsigned k, struct buf *l)
+{
+	buf_reset(l);
+	int r = route_labels(m, i, l);
+	if (r == 0 && k < NSTATUS)
+		r = buf_printf(l, "code=\"%u\",", statuses[k]);
+	else if (r == 0)
+		r = buf_printf(l, "code=\"%uxx\",", (unsigned)(k - NSTATUS + 1));
+	return r;
+}
+
 static int render_http(const struct whm_metrics *m, struct buf *out)
 {
 	struct buf l;
@@ -164,38 +183,30 @@ static int render_http(const struct whm_metrics *m, struct buf *out)
 		       "API requests answered, by route, method and status code");
 	buf_init(&l, 4096);
 	for (size_t i = 0; r == 0 && i <= m->nroutes; i++) {
-		buf_reset(&l);
-		r = route_labels(m, i, &l);
 		for (unsigned k = 0; r == 0 && k < NSTATUS + NCLASS; k++) {
-			unsigned long long v =
-			    atomic_load_explicit(&m->route[i].by_status[k], memory_order_relaxed);
-			if (v == 0)
+			unsigned long long n = histogram_count(&m->route[i].latency[k]);
+			if (n == 0)
 				continue;
-			if (k < NSTATUS)
-				r = buf_printf(
-				    out, "yumna_whm_http_requests_total{%.*scode=\"%u\"} %llu\n",
-				    (int)l.len, l.data, statuses[k], v);
-			else
-				r = buf_printf(
-				    out, "yumna_whm_http_requests_total{%.*scode=\"%uxx\"} %llu\n",
-				    (int)l.len, l.data, (unsigned)(k - NSTATUS + 1), v);
+			r = http_labels(m, i, k, &l);
+			if (r == 0)
+				r = buf_printf(out, "yumna_whm_http_requests_total{%.*s} %llu\n",
+					       (int)l.len - 1, l.data, n);
 		}
 	}
 	if (r == 0)
 		r = header(out, "yumna_whm_http_request_duration_seconds", "histogram",
-			   "time from a request's arrival to its answer, by route and method");
+			   "time from a request's arrival to its answer, by route, method and "
+			   "status code");
 	for (size_t i = 0; r == 0 && i <= m->nroutes; i++) {
-		unsigned long long n = 0;
-		for (unsigned k = 0; k <= METRICS_NBOUNDS; k++)
-			n += atomic_load_explicit(&m->route[i].latency.bucket[k],
-						  memory_order_relaxed);
-		if (n == 0)
-			continue;
-		buf_reset(&l);
-		r = route_labels(m, i, &l); /* NUL-terminate for the renderer */
-		if (r == 0)
-			r = histogram_render(&m->route[i].latency, out,
-					     "yumna_whm_http_request_duration_seconds", l.data);
+		for (unsigned k = 0; r == 0 && k < NSTATUS + NCLASS; k++) {
+			if (histogram_count(&m->route[i].latency[k]) == 0)
+				continue;
+			r = http_labels(m, i, k, &l);
+			if (r == 0)
+				r = histogram_render(&m->route[i].latency[k], out,
+						     "yumna_whm_http_request_duration_seconds",
+						     l.data);
+		}
 	}
 	buf_free(&l);
 	return r;

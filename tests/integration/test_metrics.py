@@ -127,7 +127,8 @@ def test_pushes_api_requests_and_store_transactions_move_with_changes(shared_clu
             if all('%s="%s"' % kv in lab for kv in route.items()))
     assert created == 5
     assert value(after, "yumna_whm_http_request_duration_seconds_count",
-                 route="/api/dns/:id/records", method="POST") >= 5
+                 route="/api/dns/:id/records", method="POST", code="201") == \
+        value(after, "yumna_whm_http_requests_total", **route)
     durable = dict(result="commit", durable="true")
     assert value(after, "yumna_whm_store_transaction_seconds_count", **durable) >= \
         value(before, "yumna_whm_store_transaction_seconds_count", **durable) + 5
