@@ -14,7 +14,11 @@ start; how to reach everything is written to demo/cluster.json (mode 0600):
     {"nodes": [{"id": 1, "name": "ns1", "agent_url": "http://127.0.0.1:PORT",
                 "agent_secret": "...", "dns": "127.0.0.1:PORT",
                 "agent_pid": 123, "pdns_pid": 124}, ...],
-     "whm": {"url": "http://127.0.0.1:PORT", "token": "...", "pid": 125}}
+     "whm": {"url": "http://127.0.0.1:PORT", "token": "...", "read_token": "...",
+             "dashboard": "http://127.0.0.1:PORT/ui/", "pid": 125}}
+
+The dashboard is at the controller's /ui/; `start` and `status` print where,
+and one dig command per node.
 """
 
 import json
@@ -90,9 +94,16 @@ def show(doc):
         log("  whm  controller %s   pid %s" % (w["url"], w["pid"]))
     log()
     first = nodes[0]
-    host, port = first["dns"].rsplit(":", 1)
-    log("Ask any node:")
-    log("  dig @%s -p %s www.%s A +short" % (host, port, ZONE.rstrip(".")))
+    if w:
+        log("Dashboard: %s/ui/" % w["url"])
+        log("  sign in with the read token (or the admin token) from %s:" % os.path.relpath(CLUSTER))
+        log("  %s -c 'import json; print(json.load(open(\"%s\"))[\"whm\"][\"read_token\"])'"
+            % (sys.executable, os.path.relpath(CLUSTER)))
+        log()
+    log("Ask each node:")
+    for n in nodes:
+        host, port = n["dns"].rsplit(":", 1)
+        log("  dig @%s -p %s www.%s A +short      # %s" % (host, port, ZONE.rstrip("."), n["name"]))
     log("Talk to an agent (the secret is read from cluster.json, not printed):")
     log("  SECRET=$(%s -c 'import json; print(json.load(open(\"%s\"))[\"nodes\"][0]"
         "[\"agent_secret\"])')" % (sys.executable, os.path.relpath(CLUSTER)))
@@ -102,6 +113,7 @@ def show(doc):
         log("  TOKEN=$(%s -c 'import json; print(json.load(open(\"%s\"))[\"whm\"][\"token\"])')"
             % (sys.executable, os.path.relpath(CLUSTER)))
         log("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/api/dns/cluster/status" % w["url"])
+        log("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/metrics" % w["url"])
     log("Logs: demo/whm/whm.log, demo/nsN/agent.log and demo/nsN/data/pdns.log;"
         " stop with: make demo-stop")
 
@@ -144,7 +156,9 @@ def start():
             "dns": n.dns, "agent_pid": n.agent_pid, "pdns_pid": n.pdns_pid(),
         } for n in nodes]}
         if whm is not None and whm.proc is not None:
-            doc["whm"] = {"url": whm.url, "token": whm.admin_token, "pid": whm.proc.pid}
+            doc["whm"] = {"url": whm.url, "token": whm.admin_token,
+                          "read_token": whm.read_token, "pid": whm.proc.pid,
+                          "dashboard": whm.url + "/ui/"}
         return doc
 
     try:

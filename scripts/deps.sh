@@ -5,14 +5,19 @@ set -eu
 
 # mariadb-server-core (mariadbd, mariadb-install-db) rather than mariadb-server:
 # the gmysql tests start a private server; no system service is installed.
+# chromium, chromium-driver and python3-selenium: the dashboard's browser
+# tests (tests/integration/test_dashboard.py), which fail without them.
+# systemd: systemd-analyze checks the shipped units (test_operations.py);
+# installing the package starts nothing in a container.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
-sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils
+sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
+chromium chromium-driver python3-selenium
 "
 
 missing=""

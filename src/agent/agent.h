@@ -13,6 +13,12 @@
 struct agent_conf {
 	char *secret;
 	char *secret_file;
+	char *metrics_token; /* optional; accepted on GET /metrics only */
+	char *metrics_token_file;
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *tls_cert_pem; /* read from the files (not schema items) */
+	char *tls_key_pem;
 	char *listen_address;
 	uint64_t listen_port;
 	uint64_t http_threads;

@@ -39,7 +39,12 @@ bool api_authorize(struct http_request *req, void *ctx)
 			return false;
 		given = h + 7;
 	}
-	return secret_equal(given, a->conf.secret);
+	if (secret_equal(given, a->conf.secret))
+		return true;
+	/* A scraper's token reads the metrics and nothing else. */
+	return a->conf.metrics_token != NULL && strcmp(http_request_method(req), "GET") == 0 &&
+	       strcmp(http_request_path(req), "/metrics") == 0 &&
+	       secret_equal(given, a->conf.metrics_token);
 }
 
 static double now_s(void)

@@ -23,6 +23,14 @@ static const struct conf_item schema[] = {
 	{ "secret", CONF_STR, O(secret), NULL, 0, 1024, NULL, CONF_SECRET, "shared secret" },
 	{ "secret-file", CONF_STR, O(secret_file), NULL, 0, 4096, NULL, 0,
 	  "file holding the secret" },
+	{ "metrics-token", CONF_STR, O(metrics_token), NULL, 0, 1024, NULL, CONF_SECRET,
+	  "token accepted on GET /metrics only (for Prometheus)" },
+	{ "metrics-token-file", CONF_STR, O(metrics_token_file), NULL, 0, 4096, NULL, 0,
+	  "file holding the metrics token" },
+	{ "tls-cert-file", CONF_STR, O(tls_cert_file), NULL, 0, 4096, NULL, 0,
+	  "PEM certificate chain: the API speaks HTTPS" },
+	{ "tls-key-file", CONF_STR, O(tls_key_file), NULL, 0, 4096, NULL, 0,
+	  "PEM private key of tls-cert-file (private file)" },
 	{ "listen-address", CONF_STR, O(listen_address), "127.0.0.1", 0, 64, NULL, 0, NULL },
 	{ "listen-port", CONF_UINT, O(listen_port), "8053", 1, 65535, NULL, 0, NULL },
 	{ "http-threads", CONF_UINT, O(http_threads), "4", 1, 64, NULL, 0, NULL },
@@ -171,6 +179,28 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 			 path, SECRET_MIN);
 		return ERR_CONFIG;
 	}
+	r = conf_read_tls(c->tls_cert_file, c->tls_key_file, &c->tls_cert_pem, &c->tls_key_pem,
+			  err);
+	if (r < 0)
+		return r;
+	if (c->metrics_token != NULL && c->metrics_token_file != NULL) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: set 'metrics-token' or 'metrics-token-file', not both", path);
+		return ERR_CONFIG;
+	}
+	if (c->metrics_token_file != NULL) {
+		r = conf_read_secret_file(c->metrics_token_file, &c->metrics_token, err);
+		if (r < 0)
+			return r;
+	}
+	if (c->metrics_token != NULL &&
+	    (strlen(c->metrics_token) < SECRET_MIN || strcmp(c->metrics_token, c->secret) == 0)) {
+		snprintf(err, CONF_ERR_MAX,
+			 "%s: 'metrics-token' must have at least %d characters and differ from "
+			 "'secret'",
+			 path, SECRET_MIN);
+		return ERR_CONFIG;
+	}
 	if (c->pdns_api_key_file != NULL) {
 		free(c->pdns_api_key);
 		c->pdns_api_key = NULL;
@@ -211,5 +241,6 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 
 void agent_conf_free(struct agent_conf *c)
 {
+	conf_tls_free(&c->tls_cert_pem, &c->tls_key_pem);
 	conf_free(schema, c);
 }

@@ -76,6 +76,8 @@ static int run(struct agent *a)
 		.connection_limit = 256,
 		.timeout_s = 30,
 		.max_body = a->conf.max_body_size,
+		.tls_cert_pem = a->conf.tls_cert_pem,
+		.tls_key_pem = a->conf.tls_key_pem,
 		.authorize = api_authorize,
 		.ctx = a,
 	};
@@ -87,8 +89,9 @@ static int run(struct agent *a)
 			(unsigned)a->conf.listen_port, err_str(r));
 		return r;
 	}
-	log_notice("listening on %s port %u, powerdns %s", a->conf.listen_address,
-		   (unsigned)a->conf.listen_port, atomic_load(&a->pdns_up) ? "up" : "down");
+	log_notice("listening on %s port %u (%s), powerdns %s", a->conf.listen_address,
+		   (unsigned)a->conf.listen_port, a->conf.tls_cert_pem ? "https" : "http",
+		   atomic_load(&a->pdns_up) ? "up" : "down");
 	while (!stopping) {
 		for (long t = 0; t < HEALTH_INTERVAL_MS && !stopping; t += 100)
 			sleep_ms(100);

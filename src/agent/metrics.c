@@ -1,3 +1,4 @@
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,10 +34,20 @@ static const char *const pdns_exported[][4] = {
 	{ "packetcache-hit", "yumna_pdns_packetcache_hits_total", "packet cache hits", "counter" },
 	{ "packetcache-miss", "yumna_pdns_packetcache_misses_total", "packet cache misses",
 	  "counter" },
+	{ "query-cache-hit", "yumna_pdns_querycache_hits_total", "query cache hits", "counter" },
+	{ "query-cache-miss", "yumna_pdns_querycache_misses_total", "query cache misses",
+	  "counter" },
 	{ "servfail-packets", "yumna_pdns_servfail_total", "SERVFAIL answers", "counter" },
-	{ "latency", "yumna_pdns_latency_microseconds", "average answer latency", "gauge" },
+	{ "latency", "yumna_pdns_latency_seconds",
+	  "average time PowerDNS took to answer a query (its own moving average)", "gauge" },
 	{ "uptime", "yumna_pdns_uptime_seconds", "PowerDNS uptime", "gauge" },
 };
+
+/* PowerDNS reports these in microseconds; Prometheus wants seconds. */
+static bool in_microseconds(const char *pdns_name)
+{
+	return strcmp(pdns_name, "latency") == 0;
+}
 
 static int render_pdns(struct agent *a, struct buf *out)
 {
@@ -52,8 +63,15 @@ static int render_pdns(struct agent *a, struct buf *out)
 			const char *value = json_string_value(json_object_get(item, "value"));
 			if (name == NULL || value == NULL || strcmp(name, pdns_exported[e][0]) != 0)
 				continue;
-			r = counter(out, pdns_exported[e][1], pdns_exported[e][2],
-				    pdns_exported[e][3], strtoull(value, NULL, 10));
+			if (in_microseconds(name))
+				r = buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n%s %.6f\n",
+					       pdns_exported[e][1], pdns_exported[e][2],
+					       pdns_exported[e][1], pdns_exported[e][3],
+					       pdns_exported[e][1],
+					       (double)strtoull(value, NULL, 10) / 1e6);
+			else
+				r = counter(out, pdns_exported[e][1], pdns_exported[e][2],
+					    pdns_exported[e][3], strtoull(value, NULL, 10));
 			break;
 		}
 	}

@@ -10,10 +10,13 @@
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "events.h"
 #include "json/jsonx.h"
 #include "base/secret.h"
+#include "metrics.h"
 #include "sync.h"
 #include "transfer.h"
+#include "ui.h"
 #include "zones.h"
 
 #define SECRET_MIN 32
@@ -29,6 +32,9 @@ bool api_authorize(struct http_request *req, void *ctx)
 	char hash[65];
 
 	caller_role[0] = '\0';
+	/* The dashboard's files are public; the API calls it makes are not. */
+	if (ui_path(http_request_method(req), http_request_path(req)))
+		return true;
 	if (http_request_header_count(req, "Authorization") != 1)
 		return false;
 	const char *h = http_request_header(req, "Authorization");
@@ -1168,9 +1174,64 @@ static void health(struct http_request *req, struct http_reply *rep, void *ctx)
 				  (json_int_t)zones));
 }
 
+/* Recent events, oldest first; ?since=SEQ for the ones after SEQ. */
+static void cluster_events(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char text[24];
+	uint64_t since = 0, limit = EVENTS_MAX;
+
+	for (int i = 0; i < 2; i++) {
+		const char *key = i == 0 ? "since" : "limit";
+		int r = http_request_query(req, key, text, sizeof(text));
+		if (r == -ENOENT)
+			continue;
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(text, &end, 10);
+		if (r < 0 || text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 ||
+		    (i == 1 && (v < 1 || v > EVENTS_MAX))) {
+			http_reply_error(rep, ERR_INVALID,
+					 i == 0 ? "since: must be a sequence number"
+						: "limit: must be between 1 and 256");
+			return;
+		}
+		if (i == 0)
+			since = v;
+		else
+			limit = v;
+	}
+	json_t *j = events_json(w->events, since, (unsigned)limit);
+	if (j == NULL) {
+		http_reply_error(rep, -ENOMEM, NULL);
+		return;
+	}
+	http_reply_json(rep, 200, j);
+}
+
+/* Prometheus text format; any valid token (a read token is enough). */
+static void metrics(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct buf out;
+	buf_init(&out, 64u << 20);
+	int r = metrics_render(ctx, &out);
+	if (r < 0) {
+		buf_free(&out);
+		http_reply_error(rep, r, "cannot render metrics");
+		return;
+	}
+	http_reply_text(rep, 200, "text/plain; version=0.0.4; charset=utf-8",
+			out.data ? out.data : "", out.len);
+	buf_free(&out);
+}
+
 /* Specific paths before the ones with a parameter in the same place. */
 const struct http_route api_routes[] = {
 	{ "GET", "/health", health, 0, NULL, NULL },
+	{ "GET", "/metrics", metrics, 0, NULL, NULL },
+	{ "GET", "/ui", ui_index, 0, NULL, NULL },
+	{ "GET", "/ui/", ui_index, 0, NULL, NULL },
+	{ "GET", "/ui/:file", ui_file, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers", servers_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/servers", server_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers/:id", server_get, 0, NULL, NULL },
@@ -1179,6 +1240,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/cluster/status", cluster_status, 0, NULL, NULL },
 	{ "GET", "/api/dns/cluster/statistics", cluster_statistics, 0, NULL, NULL },
 	{ "GET", "/api/dns/cluster/health", cluster_health, 0, NULL, NULL },
+	{ "GET", "/api/dns/cluster/events", cluster_events, 0, NULL, NULL },
 	{ "POST", "/api/dns/cluster/nodes/:id", cluster_node_add, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/cluster/nodes/:id", cluster_node_remove, 0, NULL, NULL },
 	{ "POST", "/api/dns/cluster/sync/:id", cluster_sync_zone, 0, NULL, NULL },

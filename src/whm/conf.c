@@ -49,6 +49,10 @@ static const struct conf_item schema[] = {
 	{ "max-rrset-records", CONF_UINT, O(max_rrset_records), "500", 1, 65535, NULL, 0, NULL },
 	{ "max-zone-records", CONF_UINT, O(max_zone_records), "100000", 2, 10000000, NULL, 0,
 	  NULL },
+	{ "ui", CONF_BOOL, O(ui), "yes", 0, 0, NULL, 0, NULL },
+	{ "tls-cert-file", CONF_STR, O(tls_cert_file), NULL, 0, 4000, NULL, 0, NULL },
+	{ "tls-key-file", CONF_STR, O(tls_key_file), NULL, 0, 4000, NULL, 0, NULL },
+	{ "agent-tls-ca-file", CONF_STR, O(agent_tls_ca_file), NULL, 0, 4000, NULL, 0, NULL },
 	{ "log-level", CONF_ENUM, O(log_level), "info", 0, 0, levels, 0, NULL },
 	{ 0 },
 };
@@ -81,6 +85,13 @@ int whm_conf_load(const char *path, struct whm_conf *c, char *err)
 		snprintf(err, CONF_ERR_MAX, "%.300s: store = mysql needs 'mysql-user'", path);
 		return ERR_CONFIG;
 	}
+	r = conf_read_tls(c->tls_cert_file, c->tls_key_file, &c->tls_cert_pem, &c->tls_key_pem,
+			  err);
+	if (r == 0 && c->agent_tls_ca_file != NULL)
+		r = conf_read_text_file(c->agent_tls_ca_file, false, 1u << 20, &c->agent_tls_ca_pem,
+					err);
+	if (r < 0)
+		return r;
 	if (c->retry_min_ms > c->retry_max_ms) {
 		snprintf(err, CONF_ERR_MAX, "%.300s: 'retry-min-ms' is above 'retry-max-ms'", path);
 		return ERR_CONFIG;
@@ -90,6 +101,9 @@ int whm_conf_load(const char *path, struct whm_conf *c, char *err)
 
 void whm_conf_free(struct whm_conf *c)
 {
+	conf_tls_free(&c->tls_cert_pem, &c->tls_key_pem);
+	free(c->agent_tls_ca_pem);
+	c->agent_tls_ca_pem = NULL;
 	conf_free(schema, c);
 }
 

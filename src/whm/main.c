@@ -20,6 +20,8 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/secret.h"
+#include "events.h"
+#include "metrics.h"
 #include "sync.h"
 #include "whm.h"
 
@@ -112,6 +114,12 @@ static int prepare(struct whm *w, char *err)
 	w->limits.max_rrset = (unsigned)w->conf.max_rrset_records;
 	w->limits.max_records = (unsigned)w->conf.max_zone_records;
 	whm_store_conf(&w->conf, &w->store_conf);
+	if (metrics_new(api_routes, &w->metrics) < 0 || events_new(&w->events) < 0) {
+		snprintf(err, CONF_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	w->store_conf.txn_observe = metrics_store_txn;
+	w->store_conf.txn_ctx = w->metrics;
 	return 0;
 }
 
@@ -160,7 +168,10 @@ static int run(struct whm *w)
 		.connection_limit = 1024,
 		.timeout_s = 30,
 		.max_body = w->conf.max_body_size,
+		.tls_cert_pem = w->conf.tls_cert_pem,
+		.tls_key_pem = w->conf.tls_key_pem,
 		.authorize = api_authorize,
+		.observe = metrics_http_observe,
 		.ctx = w,
 	};
 
@@ -174,8 +185,8 @@ static int run(struct whm *w)
 		sync_stop(sync);
 		return r;
 	}
-	log_notice("listening on %s port %u", w->conf.listen_address,
-		   (unsigned)w->conf.listen_port);
+	log_notice("listening on %s port %u (%s)", w->conf.listen_address,
+		   (unsigned)w->conf.listen_port, w->conf.tls_cert_pem ? "https" : "http");
 	while (!stopping)
 		pause();
 	log_notice("stopping");
@@ -230,11 +241,15 @@ int main(int argc, char **argv)
 		r = prepare(&w, err);
 	if (r < 0) {
 		fprintf(stderr, "yumna-whm: %s\n", err);
+		metrics_free(w.metrics);
+		events_free(w.events);
 		whm_conf_free(&w.conf);
 		return 1;
 	}
 	if (check_only) {
 		printf("%s: ok\n", path);
+		metrics_free(w.metrics);
+		events_free(w.events);
 		whm_conf_free(&w.conf);
 		return 0;
 	}
@@ -257,6 +272,8 @@ int main(int argc, char **argv)
 	store_close(pthread_getspecific(store_key));
 	pthread_setspecific(store_key, NULL);
 	dns_thread_cleanup();
+	metrics_free(w.metrics);
+	events_free(w.events);
 	whm_conf_free(&w.conf);
 	return r;
 }

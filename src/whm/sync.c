@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "events.h"
 #include "http/client.h"
 #include "sync.h"
 #include "zones.h"
@@ -42,6 +43,12 @@ struct node {
 	int64_t next_reconcile_ms;
 	int64_t last_push_ms; /* when the last push round that sent something ended */
 	bool reconcile_now;
+	struct node_counters c;
+	/* Sync failures as events: one when pushes start failing, one when
+	 * they succeed again; the worker's own state. */
+	bool failing;
+	int64_t failing_event_ms;
+	char failing_error[160];
 };
 
 struct sync {
@@ -151,6 +158,7 @@ static void check_health(struct node *n, struct store *st)
 	if (r < 0)
 		snprintf(h.error, sizeof(h.error), "%s", err);
 
+	atomic_fetch_add_explicit(&n->c.health_checks, 1, memory_order_relaxed);
 	pthread_mutex_lock(&s->lock);
 	struct node_health old = n->h;
 	n->h = h;
@@ -172,6 +180,12 @@ static void check_health(struct node *n, struct store *st)
 	else
 		log_notice("node '%s': state %s -> %s (%.1f ms)", n->name, was, state,
 			   h.response_ms);
+	events_add(s->w->events,
+		   !h.reachable	    ? "node.down"
+		   : h.pdns_running ? "node.up"
+				    : "node.degraded",
+		   n->name, NULL, "state %s -> %s%s%s", was, state, h.error[0] ? ": " : "",
+		   h.error);
 	if (h.pdns_running)
 		n->reconcile_now = true; /* it may have missed changes, or lost data */
 	struct store_server srv;
@@ -237,6 +251,44 @@ static void record_ack(struct node *n, struct store *st, int64_t zone_id, uint64
 	store_sync_ack(st, n->id, zone_id, version);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Count one request to the node and how long it took. */
+static void count_push(struct node *n, atomic_ullong *kind, uint64_t started_ns, int r)
+{
+	atomic_fetch_add_explicit(kind, 1, memory_order_relaxed);
+	if (r < 0)
+		atomic_fetch_add_explicit(&n->c.push_failures, 1, memory_order_relaxed);
+	histogram_observe(&n->c.push_latency, mono_ns() - started_ns);
+}
+
+/* Pushes to the node failed: an event when they start failing, and again
+ * for a different error at most once a minute. */
+static void sync_failed(struct node *n, const char *domain, const char *why)
+{
+	int64_t now = whm_now_ms();
+	if (n->failing && (strncmp(why, n->failing_error, sizeof(n->failing_error) - 1) == 0 ||
+			   now - n->failing_event_ms < 60000))
+		return;
+	n->failing = true;
+	n->failing_event_ms = now;
+	snprintf(n->failing_error, sizeof(n->failing_error), "%s", why);
+	events_add(n->s->w->events, "sync.failed", n->name, domain, "%s", why);
+}
+
+static void sync_succeeded(struct node *n)
+{
+	if (!n->failing)
+		return;
+	n->failing = false;
+	events_add(n->s->w->events, "sync.recovered", n->name, NULL, "pushes succeed again");
+}
+
 static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts)
 {
 	char domain[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 64], err[256];
@@ -251,14 +303,17 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 		return 0; /* purged meanwhile */
 	if (r < 0)
 		return r;
+	uint64_t started = mono_ns();
 	if (deleted) {
 		snprintf(path, sizeof(path), "/api/dns/zones/%s?version=%llu", domain,
 			 (unsigned long long)version);
 		r = agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, sizeof(err));
+		count_push(n, &n->c.pushes_delete, started, r);
 	} else {
 		json_t *answer = NULL;
 		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", payload, &status, &answer,
 			       err, sizeof(err));
+		count_push(n, &n->c.pushes_zone, started, r);
 		json_decref(payload);
 		/* Not applied and not served: the node holds a delete (or a version)
 		 * at or above ours. Acknowledging would leave it without the zone. */
@@ -275,9 +330,12 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 		log_debug("node '%s': zone '%s' version %llu: %s", n->name, domain,
 			  (unsigned long long)version, err);
 		record_failure(n, st, zone_id, attempts, err);
+		sync_failed(n, domain, err);
 		return r;
 	}
 	record_ack(n, st, zone_id, version);
+	atomic_fetch_add_explicit(&n->c.zones_acked, 1, memory_order_relaxed);
+	sync_succeeded(n);
 	return 0;
 }
 
@@ -312,9 +370,11 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 	if (r == 0 && json_array_size(zones) > 0) {
 		long status = 0;
 		json_t *body = json_pack("{s:O}", "zones", zones);
+		uint64_t started = mono_ns();
 		r = body ? agent_call(n, n->http, "POST", "/api/dns/sync-batch", body, &status,
 				      NULL, err, sizeof(err))
 			 : -ENOMEM;
+		count_push(n, &n->c.pushes_batch, started, r);
 		json_decref(body);
 		/* The node refused the batch's content (422, or 413 for a zone
 		 * over its own limits): push the zones one by one, so that only
@@ -330,9 +390,11 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 				continue;
 			if (one_by_one)
 				push_one(n, st, p->zone[from + i], p->attempts[from + i]);
-			else if (r == 0)
+			else if (r == 0) {
 				record_ack(n, st, p->zone[from + i], versions[i]);
-			else
+				atomic_fetch_add_explicit(&n->c.zones_acked, 1,
+							  memory_order_relaxed);
+			} else
 				record_failure(n, st, p->zone[from + i], p->attempts[from + i],
 					       err);
 		}
@@ -340,9 +402,13 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 			store_rollback(st);
 		if (one_by_one)
 			r = 0;
-		if (r < 0)
+		if (r < 0) {
 			log_info("node '%s': batch of %zu zones failed: %s", n->name,
 				 json_array_size(zones), err);
+			sync_failed(n, NULL, err);
+		} else if (!one_by_one) {
+			sync_succeeded(n);
+		}
 	}
 	json_decref(zones);
 	free(versions);
@@ -360,6 +426,8 @@ static void push_pending(struct node *n, struct store *st)
 	}
 	int r =
 	    store_sync_foreach_pending(st, n->id, whm_now_ms(), PENDING_LIMIT, collect_pending, &p);
+	if (r == 0)
+		atomic_store_explicit(&n->c.queue_depth, p.n, memory_order_relaxed);
 	if (r < 0 || p.n == 0)
 		goto out;
 	if (p.n <= BATCH_THRESHOLD) {
@@ -522,6 +590,20 @@ static void node_free(struct node *n)
 	free(n);
 }
 
+/* A client for a node's agent: https, verified against agent-tls-ca-file,
+ * when that is set. */
+static int agent_client(struct sync *s, const struct store_server *srv, long timeout_ms, char *url,
+			size_t urllen, struct http_client **ret)
+{
+	const char *ca = s->w->conf.agent_tls_ca_pem;
+	const char *scheme = ca != NULL ? "https" : "http";
+	if (strchr(srv->ip, ':') != NULL)
+		snprintf(url, urllen, "%s://[%s]:%u", scheme, srv->ip, srv->agent_port);
+	else
+		snprintf(url, urllen, "%s://%s:%u", scheme, srv->ip, srv->agent_port);
+	return http_client_new_tls(url, "X-Agent-Secret", srv->agent_secret, timeout_ms, ca, ret);
+}
+
 static struct node *node_new(struct sync *s, const struct store_server *srv)
 {
 	char url[128];
@@ -531,16 +613,11 @@ static struct node *node_new(struct sync *s, const struct store_server *srv)
 	n->s = s;
 	n->id = srv->id;
 	snprintf(n->name, sizeof(n->name), "%s", srv->name);
-	if (strchr(srv->ip, ':') != NULL)
-		snprintf(url, sizeof(url), "http://[%s]:%u", srv->ip, srv->agent_port);
-	else
-		snprintf(url, sizeof(url), "http://%s:%u", srv->ip, srv->agent_port);
-	snprintf(n->url, sizeof(n->url), "%s", url);
 	long timeout = (long)s->w->conf.agent_timeout_ms;
-	if (http_client_new(url, "X-Agent-Secret", srv->agent_secret, timeout, &n->http) < 0 ||
-	    http_client_new(url, "X-Agent-Secret", srv->agent_secret,
-			    timeout < HEALTH_TIMEOUT_MS ? timeout : HEALTH_TIMEOUT_MS,
-			    &n->probe) < 0) {
+	int r = agent_client(s, srv, timeout, url, sizeof(url), &n->http);
+	snprintf(n->url, sizeof(n->url), "%s", url);
+	if (r < 0 || agent_client(s, srv, timeout < HEALTH_TIMEOUT_MS ? timeout : HEALTH_TIMEOUT_MS,
+				  url, sizeof(url), &n->probe) < 0) {
 		log_err("node '%s': invalid agent address '%s'", n->name, url);
 		node_free(n);
 		return NULL;
@@ -610,6 +687,7 @@ void sync_nodes_changed(struct sync *s)
 	}
 	for (size_t i = 0; i < ngone; i++) {
 		log_notice("node '%s': leaves the cluster", gone[i]->name);
+		events_add(s->w->events, "node.left", gone[i]->name, NULL, "leaves the cluster");
 		node_stop(s, gone[i]);
 	}
 	for (size_t j = 0; j < l.n; j++) {
@@ -626,6 +704,8 @@ void sync_nodes_changed(struct sync *s)
 			continue;
 		}
 		log_notice("node '%s': joins the cluster (%s)", n->name, n->url);
+		events_add(s->w->events, "node.joined", n->name, NULL, "joins the cluster (%s)",
+			   n->url);
 		keep[nkeep++] = n;
 	}
 	pthread_mutex_lock(&s->lock);
@@ -685,6 +765,16 @@ void sync_wake(struct sync *s)
 	s->gen++;
 	pthread_cond_broadcast(&s->wake);
 	pthread_mutex_unlock(&s->lock);
+}
+
+int sync_foreach_node(struct sync *s, sync_node_fn fn, void *ctx)
+{
+	int r = 0;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; r >= 0 && i < s->n; i++)
+		r = fn(s->nodes[i]->id, s->nodes[i]->name, &s->nodes[i]->h, &s->nodes[i]->c, ctx);
+	pthread_mutex_unlock(&s->lock);
+	return r < 0 ? r : 0;
 }
 
 void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret)
@@ -847,11 +937,7 @@ static void *fetch_one(void *arg)
 	json_t *j = NULL;
 	char url[128];
 
-	if (strchr(f->srv.ip, ':') != NULL)
-		snprintf(url, sizeof(url), "http://[%s]:%u", f->srv.ip, f->srv.agent_port);
-	else
-		snprintf(url, sizeof(url), "http://%s:%u", f->srv.ip, f->srv.agent_port);
-	if (http_client_new(url, "X-Agent-Secret", f->srv.agent_secret, f->timeout_ms, &c) < 0) {
+	if (agent_client(f->s, &f->srv, f->timeout_ms, url, sizeof(url), &c) < 0) {
 		f->answer = json_pack("{s:s}", "error", "invalid agent address");
 		return NULL;
 	}

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "metrics.h"
 #include "whm.h"
 
 struct sync;
@@ -49,6 +50,24 @@ struct node_health {
 	char error[200];
 };
 void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret);
+
+/* A node worker's counters (for /metrics); written by the worker only. */
+struct node_counters {
+	atomic_ullong pushes_zone;   /* sync-zone requests */
+	atomic_ullong pushes_delete; /* zone deletes */
+	atomic_ullong pushes_batch;  /* sync-batch requests */
+	atomic_ullong push_failures; /* of the above, not acknowledged */
+	atomic_ullong zones_acked;   /* zone versions the node acknowledged */
+	atomic_ullong queue_depth;   /* zones due at the worker's last pass */
+	atomic_ullong health_checks;
+	struct histogram push_latency; /* one observation per request above */
+};
+
+/* Call 'fn' for each node worker, under the engine's lock: 'fn' must be
+ * quick and must not call back into the engine. Stops at a negative return. */
+typedef int (*sync_node_fn)(int64_t id, const char *name, const struct node_health *h,
+			    const struct node_counters *c, void *ctx);
+int sync_foreach_node(struct sync *s, sync_node_fn fn, void *ctx);
 
 /* Check every cluster node now, in parallel, and wait for the answers;
  * *ret is the array for GET /api/dns/cluster/health. */

@@ -39,6 +39,13 @@ struct whm_conf {
 	uint64_t max_body_size;
 	uint64_t max_rrset_records;
 	uint64_t max_zone_records;
+	int ui; /* serve the dashboard at /ui/ */
+	char *tls_cert_file;
+	char *tls_key_file;
+	char *agent_tls_ca_file;
+	char *tls_cert_pem; /* read from the files (not schema items) */
+	char *tls_key_pem;
+	char *agent_tls_ca_pem;
 	char *log_level;
 };
 
@@ -48,6 +55,8 @@ void whm_conf_free(struct whm_conf *c);
 void whm_store_conf(const struct whm_conf *c, struct store_conf *ret);
 
 struct sync;
+struct events;
+struct whm_metrics;
 
 struct whm {
 	struct whm_conf conf;
@@ -58,6 +67,8 @@ struct whm {
 	char default_ns[8][DNAME_TEXT_MAX];
 	unsigned n_default_ns;
 	struct sync *sync;
+	struct events *events;	     /* recent cluster events */
+	struct whm_metrics *metrics; /* counters for GET /metrics */
 };
 
 /* This thread's store connection, opened on first use and closed when the

@@ -118,9 +118,14 @@ class Whm:
             f.write(text)
         os.chmod(self.conf_path, 0o600)
 
+    # With 'tls-cert-file' in its config the controller speaks HTTPS;
+    # requests then verify it against 'ca_file'.
+    ca_file = None
+
     @property
     def url(self):
-        return "http://%s:%d" % (self.address, self.port)
+        scheme = "https" if self.config().get("tls-cert-file") else "http"
+        return "%s://%s:%d" % (scheme, self.address, self.port)
 
     # tokens
 
@@ -268,6 +273,8 @@ class Whm:
             data = json.dumps(json_body).encode()
         if data is not None and not any(k.lower() == "content-type" for k in h):
             h["Content-Type"] = "application/json"
+        if self.ca_file is not None:
+            kw.setdefault("verify", self.ca_file)
         return self.session.request(method, self.url + path, data=data, headers=h,
                                     params=params, timeout=timeout, **kw)
 

@@ -304,9 +304,14 @@ class Node:
             f.write(text)
         os.chmod(self.conf_path, 0o600)
 
+    # With 'tls-cert-file' in its config the agent speaks HTTPS; requests
+    # then verify it against 'ca_file' (set by the test that made the CA).
+    ca_file = None
+
     @property
     def url(self):
-        return "http://%s:%d" % (self.address, self.api_port)
+        scheme = "https" if self.config().get("tls-cert-file") else "http"
+        return "%s://%s:%d" % (scheme, self.address, self.api_port)
 
     @property
     def dns(self):
@@ -475,6 +480,8 @@ class Node:
             data = json.dumps(json_body).encode()
         if data is not None and not any(k.lower() == "content-type" for k in h):
             h["Content-Type"] = "application/json"
+        if self.ca_file is not None:
+            kw.setdefault("verify", self.ca_file)
         return self.session.request(method, self.url + path, data=data, headers=h,
                                     timeout=timeout, **kw)
 

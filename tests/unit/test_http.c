@@ -136,6 +136,11 @@ struct fixture {
 	unsigned port;
 	unsigned authorize_calls;
 	unsigned handler_calls;
+	/* What the observer saw last, and how often it was called. */
+	unsigned observed;
+	const struct http_route *observed_route;
+	unsigned observed_status;
+	uint64_t observed_ns;
 };
 
 static bool authorize(struct http_request *req, void *ctx)
@@ -185,6 +190,29 @@ static void h_text(struct http_request *req, struct http_reply *rep, void *ctx)
 	http_reply_text(rep, 200, "text/plain", "hello\n", 6);
 }
 
+static const struct http_header extra_headers[] = {
+	{ "X-Frame-Options", "DENY" },
+	{ "Content-Security-Policy", "default-src 'none'" },
+	{ NULL, NULL },
+};
+
+/* Answers with its own path (as sent) and two extra headers. */
+static void h_path(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	const char *path = http_request_path(req);
+	http_reply_text(rep, 200, "text/plain", path, strlen(path));
+	rep->headers = extra_headers;
+}
+
+static void observe(void *ctx, const struct http_route *route, unsigned status, uint64_t ns)
+{
+	struct fixture *f = ctx;
+	f->observed_route = route;
+	f->observed_status = status;
+	f->observed_ns = ns;
+	__atomic_add_fetch(&f->observed, 1, __ATOMIC_SEQ_CST);
+}
+
 static const struct http_route routes[] = {
 	{ "GET", "/items/:id", h_echo, 0, NULL, NULL },
 	{ "POST", "/items/:id", h_echo, 0, NULL, NULL },
@@ -193,6 +221,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/query", h_query, 0, NULL, NULL },
 	{ "GET", "/silent", h_silent, 0, NULL, NULL },
 	{ "GET", "/text", h_text, 0, NULL, NULL },
+	{ "GET", "/path/:p", h_path, 0, NULL, NULL },
 	{ "GET", "/", h_echo, 0, NULL, NULL },
 	{ 0 },
 };
@@ -241,6 +270,7 @@ static int group_setup(void **state)
 			.timeout_s = 5,
 			.max_body = DEFAULT_CAP,
 			.authorize = authorize,
+			.observe = observe,
 			.ctx = f,
 		};
 		if (cfg.port == 0)
@@ -432,6 +462,44 @@ static void test_401_raw(void **state)
 
 	raw_request(f->port, head, sizeof(head) - 1, &r);
 	assert_int_equal(r.status, 401);
+}
+
+/* Every answer reaches the observer with the route it matched (none when
+ * refused before routing), its status and a duration; one at a time here,
+ * so the last observation is this request's. */
+static void test_observer_and_headers(void **state)
+{
+	struct fixture *f = *state;
+	struct raw_reply r;
+	static const char get_path[] = "GET /path/a%2Fb HTTP/1.1\r\nHost: x\r\n" KEY_HEADER ": " KEY
+				       "\r\nConnection: close\r\n\r\n";
+	unsigned before = __atomic_load_n(&f->observed, __ATOMIC_SEQ_CST);
+
+	raw_request(f->port, get_path, sizeof(get_path) - 1, &r);
+	expect_raw(&r, 200, "/path/a%2Fb");
+	assert_non_null(strstr(r.text, "\r\nX-Frame-Options: DENY\r\n"));
+	assert_non_null(strstr(r.text, "\r\nContent-Security-Policy: default-src 'none'\r\n"));
+	assert_non_null(strstr(r.text, "\r\nX-Content-Type-Options: nosniff\r\n"));
+	assert_int_equal(__atomic_load_n(&f->observed, __ATOMIC_SEQ_CST), before + 1);
+	assert_ptr_equal(f->observed_route, &routes[7]);
+	assert_string_equal(f->observed_route->pattern, "/path/:p");
+	assert_int_equal(f->observed_status, 200);
+	assert_true(f->observed_ns > 0 && f->observed_ns < 5000000000ull);
+
+	expect_error(f->anon, "GET", "/path/x", NULL, 401, "unauthorized");
+	assert_int_equal(__atomic_load_n(&f->observed, __ATOMIC_SEQ_CST), before + 2);
+	assert_null(f->observed_route);
+	assert_int_equal(f->observed_status, 401);
+
+	expect_error(f->cli, "GET", "/nope", NULL, 404, "no such route");
+	assert_null(f->observed_route);
+	assert_int_equal(f->observed_status, 404);
+
+	expect_error(f->cli, "POST", "/small", "{\"much too long for the cap\":1}", 413,
+		     "request body too large");
+	assert_string_equal(f->observed_route->pattern, "/small");
+	assert_int_equal(f->observed_status, 413);
+	assert_int_equal(__atomic_load_n(&f->observed, __ATOMIC_SEQ_CST), before + 4);
 }
 
 static void test_405(void **state)
@@ -746,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_pct_decode_length),
 		cmocka_unit_test(test_401_before_routing),
 		cmocka_unit_test(test_401_raw),
+		cmocka_unit_test(test_observer_and_headers),
 		cmocka_unit_test(test_405),
 		cmocka_unit_test(test_path_params),
 		cmocka_unit_test(test_query),

@@ -38,6 +38,8 @@ const char *err_str(int err)
 		return "timed out";
 	case ERR_CONFIG:
 		return "invalid configuration";
+	case ERR_TLS_VERIFY:
+		return "tls certificate not trusted";
 	}
 	if (err < 0 && err > ERR_BASE)
 		return strerror(-err);
@@ -69,6 +71,7 @@ unsigned err_http_status(int err)
 	case ERR_UNSUPPORTED:
 		return 415;
 	case ERR_UPSTREAM:
+	case ERR_TLS_VERIFY:
 		return 502;
 	case ERR_UNAVAILABLE:
 		return 503;

@@ -24,6 +24,7 @@ enum {
 	ERR_UNSUPPORTED = -1013, /* media type or feature not supported: 415 */
 	ERR_TIMEOUT = -1014,	 /* 504 */
 	ERR_CONFIG = -1015,	 /* configuration is invalid */
+	ERR_TLS_VERIFY = -1016,	 /* a TLS peer's certificate was not trusted: 502 */
 };
 
 /* A static description of 'err'; never NULL. */

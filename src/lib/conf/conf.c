@@ -251,3 +251,73 @@ int conf_read_secret_file(const char *path, char **ret, char *err)
 	explicit_bzero(buf, sizeof(buf));
 	return *ret ? 0 : -ENOMEM;
 }
+
+int conf_read_text_file(const char *path, bool private, size_t max, char **ret, char *err)
+{
+	if (private) {
+		int r = secret_file_is_private(path);
+		if (r < 0) {
+			snprintf(err, CONF_ERR_MAX, "%.300s: %s", path,
+				 r == -EACCES ? "readable by group or others (chmod 600)"
+					      : strerror(-r));
+			return ERR_CONFIG;
+		}
+	}
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(errno));
+		return ERR_CONFIG;
+	}
+	char *text = malloc(max + 1);
+	if (text == NULL) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	size_t n = fread(text, 1, max + 1, f);
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	const char *why = failed			  ? "cannot read it"
+			  : n == 0			  ? "empty"
+			  : n > max			  ? "too large"
+			  : memchr(text, '\0', n) != NULL ? "not a text file"
+							  : NULL;
+	if (why != NULL) {
+		explicit_bzero(text, n < max + 1 ? n : max + 1);
+		free(text);
+		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, why);
+		return ERR_CONFIG;
+	}
+	text[n] = '\0';
+	*ret = text;
+	return 0;
+}
+
+#define PEM_MAX (1u << 20)
+
+int conf_read_tls(const char *cert_file, const char *key_file, char **ret_cert, char **ret_key,
+		  char *err)
+{
+	*ret_cert = *ret_key = NULL;
+	if (cert_file == NULL && key_file == NULL)
+		return 0;
+	if (cert_file == NULL || key_file == NULL) {
+		snprintf(err, CONF_ERR_MAX, "'tls-cert-file' and 'tls-key-file' go together");
+		return ERR_CONFIG;
+	}
+	int r = conf_read_text_file(cert_file, false, PEM_MAX, ret_cert, err);
+	if (r == 0)
+		r = conf_read_text_file(key_file, true, PEM_MAX, ret_key, err);
+	if (r < 0)
+		conf_tls_free(ret_cert, ret_key);
+	return r;
+}
+
+void conf_tls_free(char **cert, char **key)
+{
+	free(*cert);
+	*cert = NULL;
+	if (*key != NULL)
+		explicit_bzero(*key, strlen(*key));
+	free(*key);
+	*key = NULL;
+}

@@ -7,6 +7,7 @@
 #ifndef YUMNA_CONF_H
 #define YUMNA_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,20 @@ int conf_set(const struct conf_item *item, void *target, const char *value, cons
  * end). The file must be private like the configuration: readable by
  * neither group nor others. The caller frees *ret (after explicit_bzero). */
 int conf_read_secret_file(const char *path, char **ret, char *err);
+
+/* Read a whole text file (a PEM certificate or key) of at most 'max'
+ * bytes, NUL-terminated; with 'private' it must be readable by neither group
+ * nor others. A file with a NUL byte, empty or too large is refused. The
+ * caller frees *ret (after explicit_bzero for a key). */
+int conf_read_text_file(const char *path, bool private, size_t max, char **ret, char *err);
+
+/* The TLS settings of a server: both files or neither ('cert_file' and
+ * 'key_file' may be NULL). Reads the PEM texts into *ret_cert and *ret_key
+ * (NULL when TLS is off); the key file must be private. The caller frees
+ * both with conf_tls_free(). */
+int conf_read_tls(const char *cert_file, const char *key_file, char **ret_cert, char **ret_key,
+		  char *err);
+void conf_tls_free(char **cert, char **key);
 
 /* Free every string 'schema' stored in 'target'. */
 void conf_free(const struct conf_item *schema, void *target);

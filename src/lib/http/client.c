@@ -15,11 +15,20 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
 #include "base/err.h"
 #include "http/client.h"
 
 #define POOL_MAX 8
 #define HEAD_MAX (64u << 10)
+
+/* One connection: a socket, and its TLS session for https. */
+struct conn {
+	int fd;
+	gnutls_session_t tls; /* NULL for plain HTTP */
+};
 
 struct http_client {
 	union {
@@ -28,22 +37,40 @@ struct http_client {
 		struct sockaddr_in6 in6;
 	} addr;
 	socklen_t addr_len;
-	char host[80];	/* for the Host header */
-	char *key_line; /* "Name: key\r\n" or NULL */
+	char host[80];	    /* for the Host header */
+	char addr_text[64]; /* the numeric address, which the certificate must name */
+	bool https;
+	gnutls_certificate_credentials_t cred; /* https: the trusted CAs */
+	char *key_line;			       /* "Name: key\r\n" or NULL */
 	long timeout_ms;
 	pthread_mutex_t lock;
-	int idle[POOL_MAX];
+	struct conn idle[POOL_MAX];
 	unsigned nidle;
 };
 
-/* Parse "http://ADDR:PORT" with a numeric address. */
+static void conn_close(struct conn *cn)
+{
+	if (cn->tls != NULL)
+		gnutls_deinit(cn->tls);
+	cn->tls = NULL;
+	if (cn->fd >= 0)
+		close(cn->fd);
+	cn->fd = -1;
+}
+
+/* Parse "http://ADDR:PORT" or "https://ADDR:PORT" with a numeric address. */
 static int parse_base(struct http_client *c, const char *url)
 {
 	char host[64];
 	const char *p;
-	if (strncmp(url, "http://", 7) != 0)
+	if (strncmp(url, "http://", 7) == 0) {
+		p = url + 7;
+	} else if (strncmp(url, "https://", 8) == 0) {
+		p = url + 8;
+		c->https = true;
+	} else {
 		return -EINVAL;
-	p = url + 7;
+	}
 	const char *end;
 	if (*p == '[') {
 		end = strchr(p, ']');
@@ -68,6 +95,7 @@ static int parse_base(struct http_client *c, const char *url)
 		return -EINVAL;
 
 	memset(&c->addr, 0, sizeof(c->addr));
+	snprintf(c->addr_text, sizeof(c->addr_text), "%s", host);
 	if (inet_pton(AF_INET, host, &c->addr.in4.sin_addr) == 1) {
 		c->addr.in4.sin_family = AF_INET;
 		c->addr.in4.sin_port = htons((uint16_t)port);
@@ -87,22 +115,46 @@ static int parse_base(struct http_client *c, const char *url)
 int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
 		    struct http_client **ret)
 {
+	return http_client_new_tls(base_url, key_header, key, timeout_ms, NULL, ret);
+}
+
+int http_client_new_tls(const char *base_url, const char *key_header, const char *key,
+			long timeout_ms, const char *ca_pem, struct http_client **ret)
+{
 	struct http_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
 	int r = parse_base(c, base_url);
+	if (r == 0 && c->https != (ca_pem != NULL))
+		r = -EINVAL; /* https needs the CAs to trust, and only https uses them */
+	if (r == 0 && c->https) {
+		gnutls_datum_t d = { (unsigned char *)ca_pem, (unsigned)strlen(ca_pem) };
+		if (gnutls_certificate_allocate_credentials(&c->cred) < 0) {
+			c->cred = NULL;
+			r = -ENOMEM;
+		} else if (gnutls_certificate_set_x509_trust_mem(c->cred, &d,
+								 GNUTLS_X509_FMT_PEM) <= 0) {
+			r = -EINVAL; /* no certificate in it */
+		}
+	}
 	if (r < 0) {
+		if (c->cred != NULL)
+			gnutls_certificate_free_credentials(c->cred);
 		free(c);
 		return r;
 	}
 	if (key_header != NULL && key != NULL) {
 		if (strpbrk(key, "\r\n") != NULL || strpbrk(key_header, "\r\n:") != NULL) {
+			if (c->cred != NULL)
+				gnutls_certificate_free_credentials(c->cred);
 			free(c);
 			return -EINVAL;
 		}
 		size_t n = strlen(key_header) + strlen(key) + 5;
 		c->key_line = malloc(n);
 		if (c->key_line == NULL) {
+			if (c->cred != NULL)
+				gnutls_certificate_free_credentials(c->cred);
 			free(c);
 			return -ENOMEM;
 		}
@@ -119,7 +171,9 @@ void http_client_free(struct http_client *c)
 	if (c == NULL)
 		return;
 	for (unsigned i = 0; i < c->nidle; i++)
-		close(c->idle[i]);
+		conn_close(&c->idle[i]);
+	if (c->cred != NULL)
+		gnutls_certificate_free_credentials(c->cred);
 	if (c->key_line != NULL)
 		explicit_bzero(c->key_line, strlen(c->key_line));
 	free(c->key_line);
@@ -127,26 +181,28 @@ void http_client_free(struct http_client *c)
 	free(c);
 }
 
-static int take_idle(struct http_client *c)
+static bool take_idle(struct http_client *c, struct conn *ret)
 {
-	int fd = -1;
+	bool got = false;
 	pthread_mutex_lock(&c->lock);
-	if (c->nidle > 0)
-		fd = c->idle[--c->nidle];
+	if (c->nidle > 0) {
+		*ret = c->idle[--c->nidle];
+		got = true;
+	}
 	pthread_mutex_unlock(&c->lock);
-	return fd;
+	return got;
 }
 
-static void give_idle(struct http_client *c, int fd)
+static void give_idle(struct http_client *c, struct conn *cn)
 {
 	pthread_mutex_lock(&c->lock);
 	if (c->nidle < POOL_MAX) {
-		c->idle[c->nidle++] = fd;
-		fd = -1;
+		c->idle[c->nidle++] = *cn;
+		cn->fd = -1;
+		cn->tls = NULL;
 	}
 	pthread_mutex_unlock(&c->lock);
-	if (fd >= 0)
-		close(fd);
+	conn_close(cn);
 }
 
 static int wait_fd(int fd, short events, long timeout_ms)
@@ -186,8 +242,71 @@ static int connect_new(struct http_client *c)
 	return fd;
 }
 
-static int send_all(int fd, const char *p, size_t n, long timeout_ms)
+/* The TLS handshake on a connected non-blocking socket; the peer's
+ * certificate must chain to the configured CAs and name the address we
+ * connected to (an IP address in its subjectAltName). */
+static int tls_start(struct http_client *c, struct conn *cn)
 {
+	if (gnutls_init(&cn->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0) {
+		cn->tls = NULL;
+		return -ENOMEM;
+	}
+	if (gnutls_priority_set_direct(cn->tls, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
+				       NULL) < 0 ||
+	    gnutls_credentials_set(cn->tls, GNUTLS_CRD_CERTIFICATE, c->cred) < 0)
+		return -ENOMEM;
+	gnutls_session_set_verify_cert(cn->tls, c->addr_text, 0);
+	gnutls_transport_set_int(cn->tls, cn->fd);
+	gnutls_handshake_set_timeout(cn->tls, (unsigned)c->timeout_ms);
+	for (;;) {
+		int r = gnutls_handshake(cn->tls);
+		if (r == GNUTLS_E_SUCCESS)
+			return 0;
+		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
+			int w =
+			    wait_fd(cn->fd, gnutls_record_get_direction(cn->tls) ? POLLOUT : POLLIN,
+				    c->timeout_ms);
+			if (w < 0)
+				return w == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
+			continue;
+		}
+		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || r == GNUTLS_E_CERTIFICATE_ERROR)
+			return ERR_TLS_VERIFY;
+		if (gnutls_error_is_fatal(r))
+			return ERR_UNAVAILABLE;
+	}
+}
+
+static int conn_open(struct http_client *c, struct conn *cn)
+{
+	cn->tls = NULL;
+	cn->fd = connect_new(c);
+	if (cn->fd < 0)
+		return cn->fd;
+	if (!c->https)
+		return 0;
+	int r = tls_start(c, cn);
+	if (r < 0)
+		conn_close(cn);
+	return r;
+}
+
+static int send_all(struct conn *cn, const char *p, size_t n, long timeout_ms)
+{
+	int fd = cn->fd;
+	while (n > 0 && cn->tls != NULL) {
+		ssize_t w = gnutls_record_send(cn->tls, p, n);
+		if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
+			int r = wait_fd(fd, POLLOUT, timeout_ms);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (w < 0)
+			return ERR_UNAVAILABLE;
+		p += w;
+		n -= (size_t)w;
+	}
 	while (n > 0) {
 		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0) {
@@ -210,6 +329,7 @@ static int send_all(int fd, const char *p, size_t n, long timeout_ms)
 /* Reads from a connection through a small buffer. */
 struct reader {
 	int fd;
+	gnutls_session_t tls;
 	long timeout_ms;
 	char buf[16384];
 	size_t pos, len;
@@ -218,6 +338,22 @@ struct reader {
 
 static int fill(struct reader *rd)
 {
+	while (rd->tls != NULL) {
+		ssize_t n = gnutls_record_recv(rd->tls, rd->buf, sizeof(rd->buf));
+		if (n > 0) {
+			rd->pos = 0;
+			rd->len = (size_t)n;
+			rd->got_any = true;
+			return 0;
+		}
+		if (n == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (n != GNUTLS_E_AGAIN)
+			return -ECONNRESET; /* closed, or a TLS error */
+		int r = wait_fd(rd->fd, POLLIN, rd->timeout_ms);
+		if (r < 0)
+			return r;
+	}
 	for (;;) {
 		ssize_t n = recv(rd->fd, rd->buf, sizeof(rd->buf), 0);
 		if (n > 0) {
@@ -426,36 +562,36 @@ int http_client_request(struct http_client *c, const char *method, const char *p
 	/* A pooled connection may have been closed by the peer meanwhile: if it
 	 * fails before any answer arrives, try once more on a new one. */
 	for (int attempt = 0; attempt < 2; attempt++) {
-		int fd = attempt == 0 ? take_idle(c) : -1;
-		bool reused = fd >= 0;
-		if (fd < 0)
-			fd = connect_new(c);
-		if (fd < 0) {
-			r = fd;
-			break;
+		struct conn cn = { -1, NULL };
+		bool reused = attempt == 0 && take_idle(c, &cn);
+		if (!reused) {
+			r = conn_open(c, &cn);
+			if (r < 0)
+				break;
 		}
 		struct reader *rd = malloc(sizeof(*rd));
 		if (rd == NULL) {
-			close(fd);
+			conn_close(&cn);
 			r = -ENOMEM;
 			break;
 		}
-		rd->fd = fd;
+		rd->fd = cn.fd;
+		rd->tls = cn.tls;
 		rd->timeout_ms = c->timeout_ms;
 		rd->pos = rd->len = 0;
 		rd->got_any = false;
 		bool keep = false;
-		r = send_all(fd, req.data, req.len, c->timeout_ms);
+		r = send_all(&cn, req.data, req.len, c->timeout_ms);
 		if (r == 0 && body != NULL)
-			r = send_all(fd, body, body_len, c->timeout_ms);
+			r = send_all(&cn, body, body_len, c->timeout_ms);
 		if (r == 0)
 			r = read_response(rd, ret_status, resp, &keep);
 		bool retry = reused && r == ERR_UNAVAILABLE && !rd->got_any;
 		free(rd);
 		if (r == 0 && keep)
-			give_idle(c, fd);
+			give_idle(c, &cn);
 		else
-			close(fd);
+			conn_close(&cn);
 		if (!retry)
 			break;
 		if (resp != NULL)

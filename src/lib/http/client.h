@@ -1,8 +1,7 @@
 /* A small HTTP/1.1 client for JSON APIs on a fixed base URL.
  *
- * It speaks plain HTTP to a numeric address — its peers are PowerDNS's API
- * on loopback and, later, agents on a private network behind their own TLS
- * terminator — with keep-alive connections reused from a small pool, a
+ * It speaks HTTP, or HTTPS with GnuTLS, to a numeric address — its peers
+ * are PowerDNS's API on loopback and the agents — with keep-alive connections reused from a small pool, a
  * timeout on every step and a cap on every answer. It exists instead of
  * libcurl because the agent must stay within 10 MB resident: libcurl's
  * dependencies alone (OpenSSL through libssh2, Kerberos, LDAP) cost about
@@ -21,11 +20,19 @@
 struct http_client;
 
 /* 'base_url' like "http://127.0.0.1:8081" or "http://[::1]:8081" (a
- * numeric address; https is refused); 'key_header' like "X-API-Key" (NULL:
+ * numeric address; https needs http_client_new_tls); 'key_header' like "X-API-Key" (NULL:
  * none); 'key' is copied. 'timeout_ms' bounds connecting, sending and each
  * wait for data. */
 int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
 		    struct http_client **ret);
+
+/* The same for "https://ADDR:PORT": 'ca_pem' (PEM text, copied) holds the
+ * certificates to trust; the server's certificate must chain to one of them
+ * and name ADDR (an IP address in its subjectAltName). TLS 1.2 or 1.3. A
+ * handshake that fails verification is ERR_TLS_VERIFY. -EINVAL for an
+ * http URL with CAs, an https URL without, or CAs with no certificate. */
+int http_client_new_tls(const char *base_url, const char *key_header, const char *key,
+			long timeout_ms, const char *ca_pem, struct http_client **ret);
 
 /* Close the pooled connections and free; accepts NULL. */
 void http_client_free(struct http_client *c);

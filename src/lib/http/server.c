@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 
 #include "base/err.h"
@@ -21,13 +23,29 @@ struct http_server {
 	struct MHD_Daemon *daemon;
 	const struct http_route *routes;
 	struct http_server_config cfg;
+	char *tls_cert; /* copies, kept while the daemon runs */
+	char *tls_key;
 };
+
+/* Modern TLS only; GnuTLS's defaults for everything else. */
+#define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+
+static void server_free(struct http_server *srv)
+{
+	if (srv->tls_key != NULL)
+		explicit_bzero(srv->tls_key, strlen(srv->tls_key));
+	free(srv->tls_key);
+	free(srv->tls_cert);
+	free(srv);
+}
 
 struct http_request {
 	struct http_server *srv;
 	struct MHD_Connection *conn;
 	const char *method;
+	const char *url;
 	const struct http_route *route;
+	struct timespec started; /* only when the server has an observer */
 	char *params[HTTP_MAX_PARAMS];
 	struct buf body;
 	void *state;
@@ -127,11 +145,22 @@ static enum MHD_Result send_reply(struct http_request *req, struct http_reply *r
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				rep->content_type ? rep->content_type : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (rep->status == 401)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	for (const struct http_header *h = rep->headers; h != NULL && h->name != NULL; h++)
+		MHD_add_response_header(resp, h->name, h->value);
 	enum MHD_Result r = MHD_queue_response(req->conn, rep->status, resp);
 	MHD_destroy_response(resp);
 	req->replied = true;
+	if (req->srv->cfg.observe != NULL) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		int64_t ns = (int64_t)(now.tv_sec - req->started.tv_sec) * 1000000000 +
+			     (now.tv_nsec - req->started.tv_nsec);
+		req->srv->cfg.observe(req->srv->cfg.ctx, req->route, rep->status,
+				      ns > 0 ? (uint64_t)ns : 0);
+	}
 	return r;
 }
 
@@ -147,6 +176,11 @@ static enum MHD_Result reply_error_now(struct http_request *req, int err, const 
 const char *http_request_method(const struct http_request *req)
 {
 	return req->method;
+}
+
+const char *http_request_path(const struct http_request *req)
+{
+	return req->url;
 }
 
 const char *http_request_param(const struct http_request *req, unsigned i)
@@ -323,7 +357,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		req->srv = srv;
 		req->conn = conn;
 		req->method = method;
+		req->url = url;
 		req->cap = srv->cfg.max_body;
+		if (srv->cfg.observe != NULL)
+			clock_gettime(CLOCK_MONOTONIC, &req->started);
 		buf_init(&req->body, req->cap);
 		*con_cls = req;
 
@@ -410,6 +447,21 @@ static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* Whether GnuTLS takes the certificate and the key as a pair, so that a
+ * failure to start later can only be the address. */
+static bool tls_pair_ok(const char *cert, const char *key)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t c = { (unsigned char *)cert, (unsigned)strlen(cert) };
+	gnutls_datum_t k = { (unsigned char *)key, (unsigned)strlen(key) };
+
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return false;
+	int r = gnutls_certificate_set_x509_key_mem2(cred, &c, &k, GNUTLS_X509_FMT_PEM, NULL, 0);
+	gnutls_certificate_free_credentials(cred);
+	return r >= 0;
+}
+
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
 		      struct http_server **ret)
 {
@@ -434,11 +486,39 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 		return -EINVAL;
 	}
 
+	bool tls = cfg->tls_cert_pem != NULL || cfg->tls_key_pem != NULL;
+	if (tls && (cfg->tls_cert_pem == NULL || cfg->tls_key_pem == NULL))
+		return -EINVAL;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+		return ERR_UNSUPPORTED;
+
+	if (tls && !tls_pair_ok(cfg->tls_cert_pem, cfg->tls_key_pem))
+		return ERR_CONFIG;
+
 	struct http_server *srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		return -ENOMEM;
 	srv->routes = routes;
 	srv->cfg = *cfg;
+	if (tls) {
+		srv->tls_cert = strdup(cfg->tls_cert_pem);
+		srv->tls_key = strdup(cfg->tls_key_pem);
+		if (srv->tls_cert == NULL || srv->tls_key == NULL) {
+			server_free(srv);
+			return -ENOMEM;
+		}
+		srv->cfg.tls_cert_pem = srv->tls_cert;
+		srv->cfg.tls_key_pem = srv->tls_key;
+		flags |= MHD_USE_TLS;
+	}
+
+	/* The TLS options are ignored (MHD_OPTION_END first) without TLS. */
+	struct MHD_OptionItem tls_opts[] = {
+		{ tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)TLS_PRIORITIES },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, &addr.sa,
@@ -448,9 +528,9 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : 30),
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)0, MHD_OPTION_NOTIFY_COMPLETED,
 	    on_completed, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_UNESCAPE_CALLBACK,
-	    no_unescape, NULL, MHD_OPTION_END);
+	    no_unescape, NULL, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	if (srv->daemon == NULL) {
-		free(srv);
+		server_free(srv);
 		return -EADDRINUSE;
 	}
 	*ret = srv;
@@ -462,5 +542,5 @@ void http_server_stop(struct http_server *srv)
 	if (srv == NULL)
 		return;
 	MHD_stop_daemon(srv->daemon);
-	free(srv);
+	server_free(srv);
 }

@@ -10,7 +10,9 @@
  *  - caps bodies (413 from Content-Length before reading, or once the cap is
  *    passed), requires application/json on bodies, caps connections and
  *    idle time;
- *  - answers every error as {"error": "..."}.
+ *  - answers every error as {"error": "..."};
+ *  - sends "X-Content-Type-Options: nosniff" and "Cache-Control: no-store"
+ *    on every answer, plus whatever headers a reply lists.
  * Handlers run on the server's worker threads. */
 #ifndef YUMNA_HTTP_SERVER_H
 #define YUMNA_HTTP_SERVER_H
@@ -27,11 +29,18 @@
 
 struct http_request;
 
+/* An extra response header; arrays of them end with a zeroed entry. */
+struct http_header {
+	const char *name;
+	const char *value;
+};
+
 struct http_reply {
 	unsigned status;
 	char *body; /* owned; freed by the server */
 	size_t len;
-	const char *content_type; /* static string; NULL means application/json */
+	const char *content_type;	   /* static string; NULL means application/json */
+	const struct http_header *headers; /* optional static array, added to the answer */
 };
 
 typedef void (*http_handler_fn)(struct http_request *req, struct http_reply *rep, void *ctx);
@@ -56,6 +65,14 @@ struct http_route {
 /* Decide whether the request may proceed (credentials). Runs first. */
 typedef bool (*http_auth_fn)(struct http_request *req, void *ctx);
 
+/* Called once per answered request, on the worker thread that answered it,
+ * with the route it matched (NULL when none: refused before routing, or
+ * unknown path), the status sent and the time from the first byte of the
+ * request to the answer being queued. Must be cheap and must not block:
+ * it is on every request's path (a few atomic adds is the intended use). */
+typedef void (*http_observe_fn)(void *ctx, const struct http_route *route, unsigned status,
+				uint64_t elapsed_ns);
+
 struct http_server_config {
 	const char *address; /* numeric IPv4 or IPv6 */
 	unsigned port;
@@ -63,14 +80,20 @@ struct http_server_config {
 	unsigned connection_limit;
 	unsigned timeout_s; /* idle connection timeout */
 	size_t max_body;    /* default body cap */
+	/* HTTPS when both are set: PEM text (certificate chain, private key),
+	 * copied at start. TLS 1.2 and 1.3 only. */
+	const char *tls_cert_pem;
+	const char *tls_key_pem;
 	http_auth_fn authorize;
-	void *ctx; /* passed to every callback */
+	http_observe_fn observe; /* optional */
+	void *ctx;		 /* passed to every callback */
 };
 
 struct http_server;
 
 /* Start listening. 'routes' ends with a zeroed entry and must outlive the
- * server. On success the caller owns *ret and stops it with
+ * server. -EINVAL for a bad address or only one of the TLS parts;
+ * ERR_CONFIG when TLS is asked for and the certificate or key is refused. On success the caller owns *ret and stops it with
  * http_server_stop(). */
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
 		      struct http_server **ret);
@@ -81,6 +104,8 @@ void http_server_stop(struct http_server *srv);
 /* --- request accessors (valid during callbacks) ------------------------ */
 
 const char *http_request_method(const struct http_request *req);
+/* The request's path as sent (not decoded, without the query). */
+const char *http_request_path(const struct http_request *req);
 /* The decoded value of path parameter 'i' (in pattern order). */
 const char *http_request_param(const struct http_request *req, unsigned i);
 /* The buffered body (empty for streaming routes); NUL-terminated. */

@@ -59,6 +59,10 @@
 struct store {
 	struct db *db;
 	bool in_txn;
+	bool relaxed;
+	struct timespec txn_start; /* when the open transaction began */
+	void (*txn_observe)(void *ctx, int how, bool relaxed, uint64_t elapsed_ns);
+	void *txn_ctx;
 	struct db_stmt *stmt[Q_COUNT];
 };
 
@@ -203,6 +207,9 @@ int store_open(const struct store_conf *conf, struct store **ret, char *err)
 		store_close(st);
 		return r;
 	}
+	st->relaxed = conf->relaxed;
+	st->txn_observe = conf->txn_observe;
+	st->txn_ctx = conf->txn_ctx;
 	*ret = st;
 	return 0;
 }
@@ -221,12 +228,26 @@ void store_close(struct store *st)
 	free(st);
 }
 
+static void txn_ended(struct store *st, int how)
+{
+	struct timespec now;
+
+	if (st->txn_observe == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int64_t ns = (int64_t)(now.tv_sec - st->txn_start.tv_sec) * 1000000000 +
+		     (now.tv_nsec - st->txn_start.tv_nsec);
+	st->txn_observe(st->txn_ctx, how, st->relaxed, ns > 0 ? (uint64_t)ns : 0);
+}
+
 int store_begin(struct store *st)
 {
 	int r;
 
 	if (st->in_txn)
 		return -EBUSY;
+	if (st->txn_observe != NULL)
+		clock_gettime(CLOCK_MONOTONIC, &st->txn_start);
 	r = db_begin(st->db);
 	if (r == 0)
 		st->in_txn = true;
@@ -245,6 +266,7 @@ int store_commit(struct store *st)
 	if (r < 0)
 		(void)db_rollback(st->db);
 	st->in_txn = false;
+	txn_ended(st, r < 0 ? STORE_TXN_FAILED : STORE_TXN_COMMIT);
 	return r;
 }
 
@@ -254,6 +276,7 @@ void store_rollback(struct store *st)
 		return;
 	(void)db_rollback(st->db);
 	st->in_txn = false;
+	txn_ended(st, STORE_TXN_ROLLBACK);
 }
 
 /* --- servers -------------------------------------------------------------- */

@@ -35,7 +35,16 @@ struct store_conf {
 	bool relaxed; /* sqlite: commits skip the fsync (synchronous=NORMAL);
 				 * for bookkeeping that can be redone, never for changes
 				 * the API acknowledges */
+	/* Optional: told of every transaction that ends, with how long it was
+	 * open (store_begin to the end of commit or rollback) and how it
+	 * ended (STORE_TXN_*). Runs on the connection's thread; must be cheap. */
+	void (*txn_observe)(void *ctx, int how, bool relaxed, uint64_t elapsed_ns);
+	void *txn_ctx;
 };
+
+#define STORE_TXN_COMMIT 0
+#define STORE_TXN_ROLLBACK 1
+#define STORE_TXN_FAILED 2 /* the commit failed (and was rolled back) */
 
 #define STORE_ERR_MAX 512
 

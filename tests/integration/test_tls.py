@@ -1,0 +1,199 @@
+"""HTTPS on the controller and on the agents (libmicrohttpd with GnuTLS),
+and the controller verifying each agent's certificate (agent-tls-ca-file):
+a certificate from another CA, or one that does not name the agent's
+address, keeps the node down with the reason in its status and events."""
+
+import datetime
+import ipaddress
+import os
+import subprocess
+
+import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+import harness
+from cluster import Cluster, WHM
+
+pytest_plugins = ["cluster_fixtures"]
+
+
+def _name(cn):
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _write(path, data, mode=0o644):
+    with open(path, "wb") as f:
+        f.write(data)
+    os.chmod(path, mode)
+    return str(path)
+
+
+class Pki:
+    """A CA, and server certificates it signs, in 'directory'."""
+
+    def __init__(self, directory, name):
+        self.directory = directory
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
+                     .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
+                     .not_valid_before(now - datetime.timedelta(days=1))
+                     .not_valid_after(now + datetime.timedelta(days=30))
+                     .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                     .add_extension(x509.KeyUsage(False, False, False, False, False, True, True,
+                                                  False, False), critical=True)
+                     .sign(self.key, hashes.SHA256()))
+        self.ca_file = _write(os.path.join(directory, name + "-ca.pem"),
+                              self.cert.public_bytes(serialization.Encoding.PEM))
+
+    def server(self, name, ips):
+        """(cert file, key file) for a server named by the addresses 'ips'."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(self.cert.subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=30))
+                .add_extension(x509.SubjectAlternativeName(
+                    [x509.IPAddress(ipaddress.ip_address(ip)) for ip in ips]), critical=False)
+                .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]),
+                               critical=False)
+                .sign(self.key, hashes.SHA256()))
+        cert_file = _write(os.path.join(self.directory, name + ".pem"),
+                           cert.public_bytes(serialization.Encoding.PEM))
+        key_file = _write(os.path.join(self.directory, name + ".key"),
+                          key.private_bytes(serialization.Encoding.PEM,
+                                            serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()), 0o600)
+        return cert_file, key_file
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("pki"))
+    return Pki(d, "yumna-test")
+
+
+def tls_cluster(factory, pki, agent_cert, agent_ca, n=2, node_ca=None):
+    whm_cert, whm_key = pki.server("controller", ["127.0.0.1"])
+    c = Cluster(os.path.join(factory.base, "c%d" % (len(factory.clusters) + 1)), n=n, start=False,
+                whm_config={"tls-cert-file": whm_cert, "tls-key-file": whm_key,
+                            "agent-tls-ca-file": agent_ca},
+                node_config={"tls-cert-file": agent_cert[0], "tls-key-file": agent_cert[1]})
+    factory.clusters.append(c)
+    c.whm.ca_file = pki.ca_file
+    for node in c.nodes:
+        node.ca_file = pki.ca_file if node_ca is None else node_ca
+    c.start()
+    return c
+
+
+def test_controller_and_agents_speak_verified_https(cluster_factory, pki):
+    c = tls_cluster(cluster_factory, pki, pki.server("agent", ["127.0.0.1", "::1"]), pki.ca_file)
+    assert c.whm.url.startswith("https://") and c.nodes[0].url.startswith("https://")
+
+    zid = c.create_zone("tls.example")
+    answer = c.add_record(zid, "www", "A", "192.0.2.53")
+    assert answer["synced"] is True, answer
+    c.wait_all_nodes("www.tls.example.", "A", ["192.0.2.53"])
+    status = c.whm.status()
+    assert [n["status"] for n in status["nodes"]] == ["online"] * 2, status
+    assert c.whm.get("/metrics").status_code == 200
+    assert c.whm.get("/ui/", token=None).status_code == 200
+
+    # Plain HTTP on the HTTPS ports gets no API answer.
+    for url in (c.whm.url, c.nodes[0].url):
+        plain = url.replace("https://", "http://") + "/health"
+        try:
+            r = requests.get(plain, timeout=5)
+            assert r.status_code not in (200, 401), r.status_code
+        except requests.RequestException:
+            pass
+    # A client that does not trust the CA refuses the controller.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(c.whm.url + "/health", timeout=5)
+
+
+def _wait_node_error(c, timeout=10.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        nodes = c.whm.status()["nodes"]
+        if all(n["status"] == "offline" and n["lastError"] for n in nodes) or \
+                time.monotonic() > deadline:
+            return nodes
+        time.sleep(0.1)
+
+
+def test_an_agent_certificate_from_another_ca_keeps_the_node_down(cluster_factory, pki, tmp_path):
+    other = Pki(str(tmp_path), "someone-else")
+    c = tls_cluster(cluster_factory, pki, other.server("agent", ["127.0.0.1"]), pki.ca_file, n=1,
+                    node_ca=other.ca_file)
+
+    nodes = _wait_node_error(c)
+    assert nodes[0]["status"] == "offline", nodes
+    assert "tls certificate not trusted" in nodes[0]["lastError"], nodes
+    events = c.whm.get("/api/dns/cluster/events").json()["events"]
+    assert any(e["kind"] == "node.down" and "not trusted" in e["message"] for e in events), events
+    zid = c.create_zone("untrusted.example", wait=False)
+    c.add_record(zid, "www", "A", "192.0.2.1", wait=False)
+    assert c.nodes[0].rcode("www.untrusted.example.", "A") == "REFUSED"
+
+
+def test_an_agent_certificate_must_name_the_agents_address(cluster_factory, pki):
+    c = tls_cluster(cluster_factory, pki, pki.server("elsewhere", ["192.0.2.1"]), pki.ca_file,
+                    n=1, node_ca=False)
+
+    nodes = _wait_node_error(c)
+    assert nodes[0]["status"] == "offline", nodes
+    assert "tls certificate not trusted" in nodes[0]["lastError"], nodes
+
+
+def check_config(program, text, tmp_path):
+    conf = tmp_path / "check.conf"
+    conf.write_text(text)
+    os.chmod(conf, 0o600)
+    return subprocess.run([program, "-n", "-c", str(conf)], capture_output=True, timeout=30)
+
+
+@pytest.mark.parametrize("program", [WHM, harness.AGENT])
+def test_tls_settings_are_checked(program, pki, tmp_path):
+    cert, key = pki.server("checked", ["127.0.0.1"])
+    base = "secret = %s\n" % ("s" * 40) if program == harness.AGENT else \
+        "store-path = %s\n" % (tmp_path / "whm.sqlite3")
+
+    p = check_config(program, base + "tls-cert-file = %s\ntls-key-file = %s\n" % (cert, key),
+                     tmp_path)
+    assert p.returncode == 0, p.stderr
+    p = check_config(program, base + "tls-cert-file = %s\n" % cert, tmp_path)
+    assert p.returncode != 0 and b"go together" in p.stderr
+    os.chmod(key, 0o644)
+    try:
+        p = check_config(program, base + "tls-cert-file = %s\ntls-key-file = %s\n"
+                         % (cert, key), tmp_path)
+        assert p.returncode != 0 and b"chmod 600" in p.stderr, p.stderr
+    finally:
+        os.chmod(key, 0o600)
+    p = check_config(program, base + "tls-cert-file = %s\ntls-key-file = %s\n"
+                     % (tmp_path / "missing.pem", key), tmp_path)
+    assert p.returncode != 0 and b"missing.pem" in p.stderr
+
+
+def test_a_key_that_does_not_match_the_certificate_stops_the_start(cluster_factory, pki):
+    cert, _ = pki.server("one", ["127.0.0.1"])
+    _, key = pki.server("two", ["127.0.0.1"])
+    c = cluster_factory.__class__(cluster_factory.base + "/mismatch")
+    cl = Cluster(os.path.join(c.base, "c"), n=0, start=False,
+                 whm_config={"tls-cert-file": cert, "tls-key-file": key})
+    c.clusters.append(cl)
+    try:
+        with pytest.raises(Exception) as e:
+            cl.whm.start(timeout=5)
+        assert "cannot listen" in cl.whm.logs() and "invalid configuration" in cl.whm.logs(), \
+            cl.whm.logs()
+    finally:
+        c.close()
