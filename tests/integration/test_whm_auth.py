@@ -147,3 +147,31 @@ def test_tokens_are_stored_hashed_not_in_clear(whm):
                 if t.encode() in data:
                     found.append(name)
     assert not found, "a token is stored in clear in %s" % found
+
+
+def test_the_store_stays_shared_with_other_processes(tmp_path):
+    """Opening a connection must not drop the controller's locks on the
+    SQLite file (closing any descriptor of it does): another process that
+    opens and closes the store, as `yumna-whm token create` does, then takes
+    itself for the last user and deletes the -wal and -shm files under the
+    running controller, which from then on no longer sees others' writes."""
+    import sqlite3
+
+    import cluster as cl
+
+    w = cl.Whm(str(tmp_path / "whm"))
+    w.start()
+    try:
+        for _ in range(20):  # every server thread opens its connection
+            assert w.get("/api/dns").status_code == 200
+        token = w.token_create("beside", "admin")
+        assert os.path.exists(w.store_path + "-wal")
+        assert w.get("/api/dns", token=token).status_code == 200
+        db = sqlite3.connect(w.store_path)
+        db.execute("UPDATE api_tokens SET revoked = 1 WHERE name = 'beside'")
+        db.commit()
+        db.close()
+        for _ in range(20):
+            assert_unauthorized(w.get("/api/dns", token=token))
+    finally:
+        w.stop()

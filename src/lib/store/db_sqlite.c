@@ -263,25 +263,43 @@ static const struct db_ops lite_ops = {
 
 /* Creates the file 0600 when missing, and refuses one that group or others
  * may read or write: it holds the agents' secrets. SQLite gives the -wal
- * and -shm files the database file's mode. */
+ * and -shm files the database file's mode.
+ *
+ * An existing file is checked with stat(), never opened: closing any
+ * descriptor of the file drops every POSIX lock this process holds on it,
+ * those of the open connections included. Another process closing the
+ * database then takes itself for the last one and deletes the -wal and
+ * -shm files under the running connections, which from then on neither
+ * see its writes nor are seen by it. */
 static int check_file(const char *path, char *err)
 {
 	struct stat sb;
 	int fd, e;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd < 0) {
+	if (stat(path, &sb) < 0) {
 		e = errno;
-		snprintf(err, STORE_ERR_MAX, "cannot open database '%s': %s", path, strerror(e));
-		return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_CONFIG;
+		if (e != ENOENT) {
+			snprintf(err, STORE_ERR_MAX, "cannot stat database '%s': %s", path,
+				 strerror(e));
+			return ERR_CONFIG;
+		}
+		/* Missing: no connection of ours can have it open. */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			e = errno;
+			snprintf(err, STORE_ERR_MAX, "cannot create database '%s': %s", path,
+				 strerror(e));
+			return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_CONFIG;
+		}
+		if (fd >= 0)
+			close(fd);
+		if (stat(path, &sb) < 0) {
+			e = errno;
+			snprintf(err, STORE_ERR_MAX, "cannot stat database '%s': %s", path,
+				 strerror(e));
+			return ERR_CONFIG;
+		}
 	}
-	if (fstat(fd, &sb) < 0) {
-		e = errno;
-		close(fd);
-		snprintf(err, STORE_ERR_MAX, "cannot stat database '%s': %s", path, strerror(e));
-		return ERR_BACKEND;
-	}
-	close(fd);
 	if (!S_ISREG(sb.st_mode)) {
 		snprintf(err, STORE_ERR_MAX, "database '%s' is not a regular file", path);
 		return ERR_CONFIG;
