@@ -19,7 +19,7 @@
  * zone; above it, all at once. One purge costs PowerDNS about 0.3 ms of CPU
  * whatever it covers (measured through its API), and a batch of more than
  * a few zones comes from a stream of changes or a full sync. */
-#define PURGE_EACH_MAX 8
+#define PURGE_EACH_MAX 2
 
 static const char *zone_kind(const struct agent *a)
 {

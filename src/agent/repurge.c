@@ -17,7 +17,7 @@
 #define REPURGE_DELAY_MS 10
 /* More zones than this due together: purge everything once instead (each
  * purge costs PowerDNS about 0.3 ms of CPU, whatever it covers). */
-#define QUEUE_MAX 8
+#define QUEUE_MAX 2
 #define ZONE_MAX 256
 
 struct entry {

@@ -13,7 +13,7 @@
 #include "sync.h"
 #include "zones.h"
 
-#define BATCH_THRESHOLD 3 /* pending zones above which one sync-batch is sent */
+#define BATCH_THRESHOLD 1 /* pending zones above which one sync-batch is sent */
 #define BATCH_MAX 2000	  /* zones per sync-batch request */
 #define PENDING_LIMIT 20000
 /* A node worker that comes back for more within LINGER_WINDOW_MS of its
@@ -22,7 +22,7 @@
  * one cache purge on the node) instead of one push each. A change after a
  * quiet moment goes out at once. */
 #define LINGER_WINDOW_MS 2
-#define LINGER_MS 2
+#define LINGER_MS 3
 #define RESP_MAX (8u << 20)
 #define HEALTH_TIMEOUT_MS 1000
 
