@@ -114,6 +114,9 @@ def show(doc):
             % (sys.executable, os.path.relpath(CLUSTER)))
         log("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/api/dns/cluster/status" % w["url"])
         log("  curl -s -H \"Authorization: Bearer $TOKEN\" %s/metrics" % w["url"])
+        ctl = os.path.relpath(os.path.join(harness.BUILD, "src", "cli", "yumnactl"))
+        log("Or with yumnactl (reads cluster.json): %s --demo status; %s --demo zones list"
+            % (ctl, ctl))
     log("Logs: demo/whm/whm.log, demo/nsN/agent.log and demo/nsN/data/pdns.log;"
         " stop with: make demo-stop")
 
