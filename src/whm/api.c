@@ -21,17 +21,12 @@
 
 #define SECRET_MIN 32
 
-/* Per request: who asked and with which role (set by api_authorize). */
-static __thread char caller_role[16];
-static __thread int64_t caller_token;
-
 bool api_authorize(struct http_request *req, void *ctx)
 {
 	struct whm *w = ctx;
 	unsigned char digest[32];
 	char hash[65];
 
-	caller_role[0] = '\0';
 	/* The dashboard's files are public; the API calls it makes are not. */
 	if (ui_path(http_request_method(req), http_request_path(req)))
 		return true;
@@ -48,22 +43,33 @@ bool api_authorize(struct http_request *req, void *ctx)
 	for (unsigned i = 0; i < 32; i++)
 		snprintf(hash + 2 * i, 3, "%02x", digest[i]);
 	struct store *st = whm_store(w);
-	return st != NULL && store_token_find(st, hash, caller_role, &caller_token) == 0;
+	char role[16];
+	int64_t id;
+	if (st == NULL || store_token_find(st, hash, role, &id) < 0)
+		return false;
+	http_request_set_principal(req, id, role);
+	return true;
+}
+
+static bool is_admin(const struct http_request *req)
+{
+	return strcmp(http_request_principal_role(req), "admin") == 0;
 }
 
 /* Writes need an admin token. */
-static bool may_write(struct http_reply *rep)
+static bool may_write(struct http_request *req, struct http_reply *rep)
 {
-	if (strcmp(caller_role, "admin") == 0)
+	if (is_admin(req))
 		return true;
 	http_reply_error(rep, ERR_FORBIDDEN, "this token may only read");
 	return false;
 }
 
-static const char *actor(void)
+/* For the audit log; valid until the handler returns. */
+static const char *actor(const struct http_request *req)
 {
 	static __thread char who[32];
-	snprintf(who, sizeof(who), "token:%lld", (long long)caller_token);
+	snprintf(who, sizeof(who), "token:%lld", (long long)http_request_principal_id(req));
 	return who;
 }
 
@@ -148,9 +154,9 @@ static void body_change(struct http_request *req, struct http_reply *rep, struct
 	int64_t id;
 	json_t *b;
 
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
 		return;
-	int r = fn(w, id, b, actor(), &res, err);
+	int r = fn(w, id, b, actor(req), &res, err);
 	json_decref(b);
 	if (r < 0) {
 		http_reply_error(rep, r, err);
@@ -170,9 +176,9 @@ static void id_change(struct http_request *req, struct http_reply *rep, struct w
 	struct zone_result res = { 0 };
 	int64_t id;
 
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0)
+	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = fn(w, id, actor(), &res, err);
+	int r = fn(w, id, actor(req), &res, err);
 	if (r < 0) {
 		http_reply_error(rep, r, err);
 		return;
@@ -276,7 +282,7 @@ static void zone_create(struct http_request *req, struct http_reply *rep, void *
 	struct zone_result res = { 0 };
 	json_t *b;
 
-	if (!may_write(rep) || body_object(req, rep, &b) < 0)
+	if (!may_write(req, rep) || body_object(req, rep, &b) < 0)
 		return;
 	int r = jsonx_check_keys(b, zone_create_keys, "body", err);
 	if (r == 0)
@@ -290,7 +296,7 @@ static void zone_create(struct http_request *req, struct http_reply *rep, void *
 		r = r == -ENOENT ? 0 : r;
 	}
 	if (r == 0)
-		r = zones_create(w, domain, (int64_t)server_id, (int64_t)user_id, actor(), &res,
+		r = zones_create(w, domain, (int64_t)server_id, (int64_t)user_id, actor(req), &res,
 				 err);
 	json_decref(b);
 	if (r < 0) {
@@ -421,7 +427,7 @@ static void zone_import(struct http_request *req, struct http_reply *rep, void *
 	char *dumped = NULL;
 	int64_t id;
 
-	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
 		return;
 	int r = jsonx_check_keys(b, import_keys, "body", err);
 	if (r == 0 && (r = jsonx_get_str(b, "format", false, "body", &format, err)) == -ENOENT)
@@ -474,8 +480,8 @@ static void zone_import(struct http_request *req, struct http_reply *rep, void *
 	}
 	bool merge = mode != NULL ? strcmp(mode, "merge") == 0 : !replace_all;
 	if (r == 0)
-		r = transfer_import(w, id, fmt, text, strlen(text), merge, actor(), &res, &errors,
-				    err);
+		r = transfer_import(w, id, fmt, text, strlen(text), merge, actor(req), &res,
+				    &errors, err);
 	free(dumped);
 	json_decref(b);
 	if (r < 0) {
@@ -518,9 +524,9 @@ static void zone_export(struct http_request *req, struct http_reply *rep, void *
 /* --- API tokens ------------------------------------------------------------------ */
 
 /* Tokens give full or read access to every zone: only admins see them. */
-static bool admin_only(struct http_reply *rep)
+static bool admin_only(struct http_request *req, struct http_reply *rep)
 {
-	if (strcmp(caller_role, "admin") == 0)
+	if (is_admin(req))
 		return true;
 	http_reply_error(rep, ERR_FORBIDDEN, "only an admin token may manage tokens");
 	return false;
@@ -537,7 +543,7 @@ static int list_token(int64_t id, const char *name, const char *role, int64_t cr
 static void tokens_list(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
-	if (!admin_only(rep) || (st = store_or_503(ctx, rep)) == NULL)
+	if (!admin_only(req, rep) || (st = store_or_503(ctx, rep)) == NULL)
 		return;
 	json_t *out = json_array();
 	int r = store_token_foreach(st, list_token, out);
@@ -560,7 +566,7 @@ static void token_create(struct http_request *req, struct http_reply *rep, void 
 	int64_t id;
 	json_t *b;
 
-	if (!admin_only(rep) || (st = store_or_503(ctx, rep)) == NULL ||
+	if (!admin_only(req, rep) || (st = store_or_503(ctx, rep)) == NULL ||
 	    body_object(req, rep, &b) < 0)
 		return;
 	int r = jsonx_check_keys(b, token_keys, "body", err);
@@ -593,7 +599,7 @@ static void token_create(struct http_request *req, struct http_reply *rep, void 
 	if (r == 0)
 		r = store_token_insert(st, name, hash, role, &id);
 	if (r == 0)
-		r = store_audit(st, actor(), "token.create", 0, name);
+		r = store_audit(st, actor(req), "token.create", 0, name);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -618,7 +624,7 @@ static void token_revoke(struct http_request *req, struct http_reply *rep, void 
 	int64_t id;
 	char detail[32];
 
-	if (!admin_only(rep) || (st = store_or_503(ctx, rep)) == NULL ||
+	if (!admin_only(req, rep) || (st = store_or_503(ctx, rep)) == NULL ||
 	    path_id(req, rep, 0, &id) < 0)
 		return;
 	snprintf(detail, sizeof(detail), "token %lld", (long long)id);
@@ -626,7 +632,7 @@ static void token_revoke(struct http_request *req, struct http_reply *rep, void 
 	if (r == 0)
 		r = store_token_revoke(st, id);
 	if (r == 0)
-		r = store_audit(st, actor(), "token.revoke", 0, detail);
+		r = store_audit(st, actor(req), "token.revoke", 0, detail);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -732,7 +738,8 @@ static void server_create(struct http_request *req, struct http_reply *rep, void
 	struct store_server s = { .status = "unknown", .pdns_version = "", .last_error = "" };
 	json_t *b;
 
-	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || body_object(req, rep, &b) < 0)
+	if (!may_write(req, rep) || (st = store_or_503(w, rep)) == NULL ||
+	    body_object(req, rep, &b) < 0)
 		return;
 	int r = server_from_body(b, &s, false, err);
 	if (r < 0) {
@@ -745,7 +752,7 @@ static void server_create(struct http_request *req, struct http_reply *rep, void
 	if (r == 0)
 		r = store_server_insert(st, &s);
 	if (r == 0)
-		r = store_audit(st, actor(), "server.create", 0, s.name);
+		r = store_audit(st, actor(req), "server.create", 0, s.name);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -785,7 +792,7 @@ static void server_update(struct http_request *req, struct http_reply *rep, void
 	int64_t id;
 	json_t *b;
 
-	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL ||
+	if (!may_write(req, rep) || (st = store_or_503(w, rep)) == NULL ||
 	    path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
 		return;
 	int r = store_begin(st);
@@ -820,7 +827,8 @@ static void server_delete(struct http_request *req, struct http_reply *rep, void
 	struct store *st;
 	int64_t id;
 
-	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+	if (!may_write(req, rep) || (st = store_or_503(w, rep)) == NULL ||
+	    path_id(req, rep, 0, &id) < 0)
 		return;
 	int r = store_begin(st);
 	if (r == 0)
@@ -974,7 +982,8 @@ static void cluster_node_set(struct http_request *req, struct http_reply *rep, v
 	char purge[8] = "";
 	int64_t id;
 
-	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+	if (!may_write(req, rep) || (st = store_or_503(w, rep)) == NULL ||
+	    path_id(req, rep, 0, &id) < 0)
 		return;
 	int r = http_request_query(req, "purge", purge, sizeof(purge));
 	if (r != 0 && r != -ENOENT) {
@@ -994,7 +1003,7 @@ static void cluster_node_set(struct http_request *req, struct http_reply *rep, v
 	if (r == 0 && join)
 		r = store_sync_want_server(st, id); /* everything, pushed by the worker */
 	if (r == 0)
-		r = store_audit(st, actor(), join ? "node.join" : "node.leave", 0, s.name);
+		r = store_audit(st, actor(req), join ? "node.join" : "node.leave", 0, s.name);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -1055,7 +1064,8 @@ static void cluster_sync_zone(struct http_request *req, struct http_reply *rep, 
 	int64_t id;
 	json_t *nodes = NULL;
 
-	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+	if (!may_write(req, rep) || (st = store_or_503(w, rep)) == NULL ||
+	    path_id(req, rep, 0, &id) < 0)
 		return;
 	int r = store_begin(st);
 	if (r == 0)
@@ -1105,7 +1115,8 @@ static void cluster_sync_all(struct http_request *req, struct http_reply *rep, v
 	uint64_t zones = 0, records = 0;
 	int64_t id;
 
-	if (!may_write(rep) || (st = store_or_503(w, rep)) == NULL || path_id(req, rep, 0, &id) < 0)
+	if (!may_write(req, rep) || (st = store_or_503(w, rep)) == NULL ||
+	    path_id(req, rep, 0, &id) < 0)
 		return;
 	int r = store_begin(st);
 	if (r == 0)

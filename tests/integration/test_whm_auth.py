@@ -3,8 +3,10 @@
 403 for a read token on anything but GET."""
 
 import os
+import time
 
 import pytest
+import requests
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -175,3 +177,30 @@ def test_the_store_stays_shared_with_other_processes(tmp_path):
             assert_unauthorized(w.get("/api/dns", token=token))
     finally:
         w.stop()
+
+
+def test_a_request_keeps_its_own_token_while_others_are_served(shared_cluster, domain):
+    """A server thread serves many connections in turn: a read token's
+    request whose body arrives after admin requests were authorized on
+    every thread must still be refused as a read token's."""
+    import json
+    import socket
+
+    whm = shared_cluster.whm
+    body = json.dumps({"domain": domain}).encode()
+    held = socket.create_connection(("127.0.0.1", whm.port), timeout=10)
+    try:
+        held.sendall(("POST /api/dns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                      % (whm.read_token, len(body))).encode())
+        time.sleep(0.2)
+        for _ in range(32):  # one on every thread, each on a new connection
+            r = requests.get(whm.url + "/api/dns/servers",
+                             headers={"Authorization": "Bearer " + whm.admin_token})
+            assert r.status_code == 200
+        held.sendall(body)
+        answer = held.recv(65536).decode("latin-1")
+    finally:
+        held.close()
+    assert answer.startswith("HTTP/1.1 403"), answer
+    assert not any(z["domain"] == domain for z in whm.call("GET", "/api/dns", expect=200))

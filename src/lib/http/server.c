@@ -49,6 +49,8 @@ struct http_request {
 	char *params[HTTP_MAX_PARAMS];
 	struct buf body;
 	void *state;
+	int64_t principal_id;
+	char principal_role[16];
 	size_t cap;
 	size_t received;
 	int failed; /* error that ends the request once the body is read */
@@ -225,6 +227,22 @@ int http_request_query(const struct http_request *req, const char *name, char *o
 	if (raw == NULL)
 		return -ENOENT;
 	return http_pct_decode(raw, strlen(raw), out, len);
+}
+
+void http_request_set_principal(struct http_request *req, int64_t id, const char *role)
+{
+	req->principal_id = id;
+	snprintf(req->principal_role, sizeof(req->principal_role), "%s", role);
+}
+
+int64_t http_request_principal_id(const struct http_request *req)
+{
+	return req->principal_id;
+}
+
+const char *http_request_principal_role(const struct http_request *req)
+{
+	return req->principal_role;
 }
 
 void **http_request_state(struct http_request *req)

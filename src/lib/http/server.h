@@ -117,6 +117,14 @@ unsigned http_request_header_count(const struct http_request *req, const char *n
 /* Query argument 'name', percent-decoded into 'out' (size 'len'):
  * 0, -ENOENT if absent, ERR_MALFORMED if badly encoded or too long. */
 int http_request_query(const struct http_request *req, const char *name, char *out, size_t len);
+/* Who the authorize callback found the caller to be, kept with the request
+ * for its handler (which may run on another connection's turn of the same
+ * thread, so never in a thread-local): an id and a role ("" until set;
+ * 'role' is cut to 15 bytes). */
+void http_request_set_principal(struct http_request *req, int64_t id, const char *role);
+int64_t http_request_principal_id(const struct http_request *req);
+const char *http_request_principal_role(const struct http_request *req);
+
 /* A pointer the route may use for per-request state (streaming routes). */
 void **http_request_state(struct http_request *req);
 
@@ -132,8 +140,8 @@ void http_reply_text(struct http_reply *rep, unsigned status, const char *conten
 
 /* The same, taking 'body' (malloc'd, 'len' bytes plus a NUL) without a
  * copy: for large answers. */
-void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type,
-		     char *body, size_t len);
+void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type, char *body,
+		     size_t len);
 
 /* Percent-decode 'in' (length 'len') into 'out' (size 'outlen'): exactly
  * one level of decoding; '+' is kept. ERR_MALFORMED on a bad escape, an
