@@ -53,6 +53,7 @@ struct node {
 
 struct sync {
 	struct whm *w;
+	pthread_mutex_t change_lock; /* one sync_nodes_changed() at a time */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;	/* workers wait here */
 	pthread_cond_t changed; /* acknowledgements and health results */
@@ -665,12 +666,17 @@ void sync_nodes_changed(struct sync *s)
 		log_err("cannot read the node list");
 		goto out;
 	}
-	/* Stop workers of nodes that left or changed, start the new ones. */
-	pthread_mutex_lock(&s->lock);
+	/* Stop workers of nodes that left or changed, start the new ones. The
+	 * nodes that stay are published first, so nobody walking s->nodes
+	 * (metrics, health) meets a node that is being freed. */
+	pthread_mutex_lock(&s->change_lock);
 	struct node **keep = calloc(l.n + 1, sizeof(*keep));
-	struct node **gone = calloc(s->n + 1, sizeof(*gone));
+	struct node **gone = NULL;
 	size_t nkeep = 0, ngone = 0;
-	for (size_t i = 0; keep && gone && i < s->n; i++) {
+	pthread_mutex_lock(&s->lock);
+	if (keep != NULL)
+		gone = calloc(s->n + 1, sizeof(*gone));
+	for (size_t i = 0; gone && i < s->n; i++) {
 		bool found = false;
 		for (size_t j = 0; j < l.n && !found; j++)
 			found = l.v[j].id == s->nodes[i]->id;
@@ -679,10 +685,15 @@ void sync_nodes_changed(struct sync *s)
 		else
 			gone[ngone++] = s->nodes[i];
 	}
+	if (gone != NULL) {
+		free(s->nodes);
+		s->nodes = keep;
+		s->n = nkeep;
+	}
 	pthread_mutex_unlock(&s->lock);
-	if (keep == NULL || gone == NULL) {
+	if (gone == NULL) {
+		pthread_mutex_unlock(&s->change_lock);
 		free(keep);
-		free(gone);
 		goto out;
 	}
 	for (size_t i = 0; i < ngone; i++) {
@@ -706,13 +717,13 @@ void sync_nodes_changed(struct sync *s)
 		log_notice("node '%s': joins the cluster (%s)", n->name, n->url);
 		events_add(s->w->events, "node.joined", n->name, NULL, "joins the cluster (%s)",
 			   n->url);
+		/* Past s->n: readers do not look there until s->n says so. */
 		keep[nkeep++] = n;
+		pthread_mutex_lock(&s->lock);
+		s->n = nkeep;
+		pthread_mutex_unlock(&s->lock);
 	}
-	pthread_mutex_lock(&s->lock);
-	free(s->nodes);
-	s->nodes = keep;
-	s->n = nkeep;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->change_lock);
 	free(gone);
 out:
 	for (size_t i = 0; i < l.n; i++)
@@ -726,6 +737,7 @@ int sync_start(struct whm *w, struct sync **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->w = w;
+	pthread_mutex_init(&s->change_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -754,6 +766,7 @@ void sync_stop(struct sync *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->change_lock);
 	free(s);
 }
 

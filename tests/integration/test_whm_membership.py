@@ -105,3 +105,46 @@ def test_registered_but_not_joined_server_receives_nothing(cluster):
     assert c.whm.status()["totalNodes"] == 3
     r = c.whm.get("/api/dns/servers/%d" % outsider.server_id)
     assert r.status_code == 200, cl.describe(r)
+
+
+def test_nodes_leaving_and_joining_while_metrics_and_status_are_read(cluster):
+    """Readers of the node list (metrics, status) never meet a node that is
+    being stopped, and two membership changes at once do not stop one node
+    twice (under `make check-asan` any use after free fails this test)."""
+    import threading
+
+    import requests
+
+    c = cluster
+    stop = threading.Event()
+    failures = []
+
+    def read():
+        s = requests.Session()
+        s.headers["Authorization"] = "Bearer " + c.whm.admin_token
+        while not stop.is_set():
+            for path in ("/metrics", "/api/dns/cluster/status"):
+                r = s.get(c.whm.url + path, timeout=10)
+                if r.status_code != 200:
+                    failures.append((path, r.status_code))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for t in readers:
+        t.start()
+    try:
+        for _ in range(10):
+            both = [threading.Thread(target=c.leave, args=(n,)) for n in c.nodes[1:]]
+            for t in both:
+                t.start()
+            for t in both:
+                t.join()
+            for n in c.nodes[1:]:
+                c.join(n)
+    finally:
+        stop.set()
+        for t in readers:
+            t.join()
+    assert failures == []
+    assert c.whm.running()
+    status = c.whm.status()
+    assert sorted(n["nodeId"] for n in status["nodes"]) == sorted(n.server_id for n in c.nodes)
