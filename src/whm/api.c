@@ -419,7 +419,7 @@ static const char *const import_keys[] = { "content", "bindData",   "format",
 static void zone_import(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
+	char err[ZONES_ERR_MAX] = "out of memory";
 	const char *format = "bind", *mode = NULL;
 	bool replace_all = false, have_replace_all = false;
 	struct transfer_result res;
@@ -504,6 +504,16 @@ static void zone_import(struct http_request *req, struct http_reply *rep, void *
 
 #define EXPORT_MAX (256u << 20)
 
+/* A 200 with the content of 'out', which is emptied without a copy. */
+static void reply_buf(struct http_reply *rep, const char *content_type, struct buf *out)
+{
+	size_t len = out->len;
+	if (out->data == NULL)
+		http_reply_text(rep, 200, content_type, "", 0);
+	else
+		http_reply_take(rep, 200, content_type, buf_take(out), len);
+}
+
 static void zone_export(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	char err[ZONES_ERR_MAX];
@@ -517,7 +527,7 @@ static void zone_export(struct http_request *req, struct http_reply *rep, void *
 	if (r < 0)
 		http_reply_error(rep, r, err);
 	else
-		http_reply_text(rep, 200, "text/dns; charset=utf-8", out.data, out.len);
+		reply_buf(rep, "text/dns; charset=utf-8", &out);
 	buf_free(&out);
 }
 
@@ -1231,9 +1241,7 @@ static void metrics(struct http_request *req, struct http_reply *rep, void *ctx)
 		http_reply_error(rep, r, "cannot render metrics");
 		return;
 	}
-	http_reply_text(rep, 200, "text/plain; version=0.0.4; charset=utf-8",
-			out.data ? out.data : "", out.len);
-	buf_free(&out);
+	reply_buf(rep, "text/plain; version=0.0.4; charset=utf-8", &out);
 }
 
 /* Specific paths before the ones with a parameter in the same place. */

@@ -86,7 +86,9 @@ json_t *events_json(struct events *e, uint64_t since, unsigned limit)
 	pthread_mutex_lock(&e->lock);
 	uint64_t last = e->next - 1;
 	uint64_t first = last >= EVENTS_MAX ? last - EVENTS_MAX + 1 : 1;
-	if (since + 1 > first)
+	if (since >= last)
+		first = last + 1; /* nothing newer */
+	else if (since + 1 > first)
 		first = since + 1;
 	if (limit > 0 && last >= first && last - first + 1 > limit)
 		first = last - limit + 1;

@@ -20,8 +20,22 @@ struct collect {
 	uint32_t soa_serial;
 };
 
+/* Past ZONEFILE_ERRORS_MAX errors, one last entry says more follow and
+ * the rest are dropped: a body of a million bad entries must not become a
+ * million error objects. */
 static int add_error(struct collect *c, const char *key, json_t *where, const char *msg)
 {
+	size_t n = json_array_size(c->errors);
+	if (n > ZONEFILE_ERRORS_MAX) {
+		json_decref(where);
+		return 0;
+	}
+	if (n == ZONEFILE_ERRORS_MAX) {
+		json_decref(where);
+		where = json_null();
+		key = "line";
+		msg = "more errors follow; fix these first";
+	}
 	json_t *e = json_pack("{s:o,s:s}", key, where, "message", msg);
 	return e != NULL && json_array_append_new(c->errors, e) == 0 ? 0 : -ENOMEM;
 }
@@ -202,7 +216,7 @@ static int collect_route53(struct collect *c, const char *text, size_t len, uint
 		char path[64];
 		snprintf(path, sizeof(path), "ResourceRecordSets[%zu]", i);
 		r = r53_rrset(c, set, path, default_ttl, &count, max);
-		if (r < 0 || json_array_size(c->errors) >= ZONEFILE_ERRORS_MAX)
+		if (r < 0 || json_array_size(c->errors) > ZONEFILE_ERRORS_MAX)
 			break;
 	}
 	json_decref(doc);

@@ -311,3 +311,16 @@ def test_agent_refuses_a_weak_or_reused_metrics_token(node_factory, token):
                                      capture_output=True, timeout=30)
     assert p.returncode != 0
     assert b"metrics-token" in p.stderr + p.stdout
+
+
+def test_events_since_the_last_or_beyond_are_none(shared_cluster):
+    whm = shared_cluster.whm
+    everything = whm.get("/api/dns/cluster/events").json()
+    assert everything["events"], everything  # the nodes joined
+    last = everything["last"]
+    newer = whm.get("/api/dns/cluster/events", params={"since": last}).json()["events"]
+    assert all(e["seq"] > last for e in newer), newer
+    for since in (2 ** 63, 2 ** 64 - 2, 2 ** 64 - 1):  # far past any event
+        r = whm.get("/api/dns/cluster/events", params={"since": since})
+        assert r.status_code == 200, r.text
+        assert r.json()["events"] == [], since

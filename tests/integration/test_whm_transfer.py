@@ -242,6 +242,18 @@ def test_route53_aliases_and_bad_values_are_refused_with_their_path(shared_clust
     assert record_set(c.whm, zid) == before
 
 
+def test_route53_errors_stop_at_a_hundred(shared_cluster, domain):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    before = record_set(c.whm, zid)
+    sets = [{"Name": "x.%s." % domain, "Type": "A", "TTL": 60,
+             "ResourceRecords": [{}] * 5000}]
+    answer = import_zone(c.whm, zid, sets, expect=422, format="route53", mode="replace")
+    assert len(answer["errors"]) == 101, len(answer["errors"])
+    assert "more errors follow" in answer["errors"][-1]["message"]
+    assert record_set(c.whm, zid) == before
+
+
 @pytest.mark.parametrize("body, words", [
     ({}, "content"),
     ({"content": 7}, "content"),

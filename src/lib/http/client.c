@@ -247,7 +247,7 @@ static int connect_new(struct http_client *c)
  * connected to (an IP address in its subjectAltName). */
 static int tls_start(struct http_client *c, struct conn *cn)
 {
-	if (gnutls_init(&cn->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK) < 0) {
+	if (gnutls_init(&cn->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
 		cn->tls = NULL;
 		return -ENOMEM;
 	}
@@ -348,8 +348,13 @@ static int fill(struct reader *rd)
 		}
 		if (n == GNUTLS_E_INTERRUPTED)
 			continue;
+		/* A close_notify ends the stream. A connection that fails before
+		 * answering anything was a stale one from the pool; one that fails
+		 * in the middle of an answer must not pass for its end. */
+		if (n == 0 || (n != GNUTLS_E_AGAIN && !rd->got_any))
+			return -ECONNRESET;
 		if (n != GNUTLS_E_AGAIN)
-			return -ECONNRESET; /* closed, or a TLS error */
+			return ERR_UPSTREAM;
 		int r = wait_fd(rd->fd, POLLIN, rd->timeout_ms);
 		if (r < 0)
 			return r;
