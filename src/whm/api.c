@@ -73,6 +73,19 @@ static const char *actor(const struct http_request *req)
 	return who;
 }
 
+/* Whether 's' is 'min' to 'max' printable ASCII characters (no control
+ * bytes that a terminal or a log would act on), none of them in 'refused'. */
+static bool printable(const char *s, size_t min, size_t max, const char *refused)
+{
+	size_t n = strlen(s);
+	if (n < min || n > max || strpbrk(s, refused) != NULL)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
 static int path_id(struct http_request *req, struct http_reply *rep, unsigned i, int64_t *ret)
 {
 	const char *t = http_request_param(req, i);
@@ -584,8 +597,9 @@ static void token_create(struct http_request *req, struct http_reply *rep, void 
 		r = jsonx_get_str(b, "name", true, "body", &name, err);
 	if (r == 0)
 		r = jsonx_get_str(b, "role", true, "body", &role, err);
-	if (r == 0 && (name[0] == '\0' || strlen(name) > 63 || strpbrk(name, "\r\n\t'\""))) {
-		snprintf(err, sizeof(err), "body.name: 1 to 63 characters, no quotes");
+	if (r == 0 && !printable(name, 1, 63, "'\"")) {
+		snprintf(err, sizeof(err),
+			 "body.name: 1 to 63 printable ASCII characters, no quotes");
 		r = ERR_INVALID;
 	}
 	if (r == 0 && strcmp(role, "admin") != 0 && strcmp(role, "read") != 0) {
@@ -713,9 +727,10 @@ static int server_from_body(const json_t *b, struct store_server *s, bool partia
 		r = 0;
 	if (r < 0)
 		return r;
-	if (name == NULL || name[0] == '\0' || strlen(name) > 63 ||
-	    strpbrk(name, " /\\'\"\n\r\t")) {
-		snprintf(err, JSONX_ERR_MAX, "body.name: 1 to 63 characters, no spaces or quotes");
+	if (name == NULL || !printable(name, 1, 63, " /\\'\"")) {
+		snprintf(
+		    err, JSONX_ERR_MAX,
+		    "body.name: 1 to 63 printable ASCII characters, no spaces, slashes or quotes");
 		return ERR_INVALID;
 	}
 	if (ip == NULL || (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)) {
@@ -728,8 +743,9 @@ static int server_from_body(const json_t *b, struct store_server *s, bool partia
 			 SECRET_MIN);
 		return ERR_INVALID;
 	}
-	if (host != NULL && (strlen(host) > 255 || strpbrk(host, " \r\n\t'\""))) {
-		snprintf(err, JSONX_ERR_MAX, "body.hostname: at most 255 characters, no spaces");
+	if (host != NULL && !printable(host, 0, 255, " '\"")) {
+		snprintf(err, JSONX_ERR_MAX,
+			 "body.hostname: at most 255 printable ASCII characters, no spaces");
 		return ERR_INVALID;
 	}
 	s->name = (char *)name;

@@ -337,7 +337,7 @@ GOOD_SERVER = {"name": "extra", "ip": "127.0.0.1", "agent_port": 4999,
     {"agent_secret": None}, {"agent_secret": ""}, {"agent_secret": "insecure_default"},
     {"ip": "not-an-ip"}, {"ip": "127.0.0.1; rm -rf /"}, {"agent_port": 0},
     {"agent_port": 70000}, {"agent_port": "4001"}, {"name": ""}, {"name": "a b"},
-    {"unknown": 1},
+    {"name": "ns\x1b[31m"}, {"name": "ns\u00e9"}, {"hostname": "h\x07"}, {"unknown": 1},
 ])
 def test_invalid_server_is_422(bad, change):
     body = dict(GOOD_SERVER)

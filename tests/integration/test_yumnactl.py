@@ -335,6 +335,9 @@ def test_tokens_create_list_revoke(ctl, tmp_path):
     ctl.run("tokens", "create", "x", expect=USAGE)
     r = c.whm.post("/api/dns/tokens", {"name": "x", "role": "root"})
     assert r.status_code == 422
+    for name in ("a\x1b]0;owned\x07", "tab\there", "caf\u00e9", "", "x" * 64):
+        r = c.whm.post("/api/dns/tokens", {"name": name, "role": "read"})
+        assert r.status_code == 422, (name, r.text)
 
 
 def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
