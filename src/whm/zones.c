@@ -420,15 +420,23 @@ int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
 		     : record_change(w, zone_id, record_id, NULL, actor, "record.delete", res, err);
 }
 
-/* True if 'o' (a payload record) belongs to an RRset among 'mr'. */
-static bool in_rrsets(const json_t *o, const struct model_record *mr, size_t n)
+/* The key of an RRset in a set of them: owner and type. A normalised
+ * owner never holds a raw tab (it would be written \009). */
+static int rrset_key(const char *name, const char *type, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s\t%s", name, type);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* True if 'o' (a payload record) belongs to an RRset in 'named' (a JSON
+ * object used as a hashed set of rrset_key()s). */
+static bool in_rrsets(const json_t *o, const json_t *named)
 {
 	const char *name = json_string_value(json_object_get(o, "name"));
 	const char *type = json_string_value(json_object_get(o, "type"));
-	for (size_t i = 0; name != NULL && type != NULL && i < n; i++)
-		if (strcmp(mr[i].name, name) == 0 && strcmp(mr[i].type, type) == 0)
-			return true;
-	return false;
+	char key[DNAME_TEXT_MAX + 40];
+	return name != NULL && type != NULL && rrset_key(name, type, key, sizeof(key)) == 0 &&
+	       json_object_get(named, key) != NULL;
 }
 
 /* Replace every record (or, with 'merge', every RRset the new records
@@ -453,6 +461,9 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 			break;
 		}
 		uint64_t seen = z.version;
+		json_t *named = json_object();
+		if (named == NULL)
+			r = -ENOMEM;
 		for (i = 0; i < n; i++)
 			model_record_clear(&mr[i]);
 		for (i = 0; r == 0 && i < n; i++) {
@@ -465,16 +476,21 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 					 "records[%zu]: the SOA is managed by the controller", i);
 				r = ERR_INVALID;
 			} else {
+				char key[DNAME_TEXT_MAX + 40];
 				json_array_append_new(records,
 						      payload_record(0, mr[i].name, mr[i].type,
 								     mr[i].content, mr[i].ttl,
 								     mr[i].priority));
+				r = rrset_key(mr[i].name, mr[i].type, key, sizeof(key));
+				if (r == 0)
+					r = json_object_set_new(named, key, json_true()) ? -ENOMEM
+											 : 0;
 			}
 		}
 		/* Merge: the records of RRsets the change does not name stay. */
 		json_t *o;
 		json_array_foreach(old, i, o) {
-			if (r == 0 && merge && !in_rrsets(o, mr, n))
+			if (r == 0 && merge && !in_rrsets(o, named))
 				json_array_append(records, o);
 		}
 		bump(&z);
@@ -490,7 +506,7 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 				r = store_record_delete_zone(st, zone_id);
 			} else {
 				json_array_foreach(old, i, o) {
-					if (r == 0 && in_rrsets(o, mr, n))
+					if (r == 0 && in_rrsets(o, named))
 						r = store_record_delete(
 						    st,
 						    json_integer_value(json_object_get(o, "id")));
@@ -511,6 +527,7 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 			else
 				r = fail(st, r, err, "replacing the records");
 		}
+		json_decref(named);
 		json_decref(old);
 		store_zone_clear(&z);
 	}
