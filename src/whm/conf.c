@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 #include "base/secret.h"
+#include "http/client.h"
 #include "whm.h"
 
 static const char *const drivers[] = { "sqlite", "mysql", NULL };
@@ -90,6 +91,11 @@ int whm_conf_load(const char *path, struct whm_conf *c, char *err)
 	if (r == 0 && c->agent_tls_ca_file != NULL)
 		r = conf_read_text_file(c->agent_tls_ca_file, false, 1u << 20, &c->agent_tls_ca_pem,
 					err);
+	if (r == 0 && c->agent_tls_ca_pem != NULL && http_tls_ca_check(c->agent_tls_ca_pem) < 0) {
+		snprintf(err, CONF_ERR_MAX, "agent-tls-ca-file '%.300s': no certificate in it",
+			 c->agent_tls_ca_file);
+		r = ERR_CONFIG;
+	}
 	if (r < 0)
 		return r;
 	if (c->retry_min_ms > c->retry_max_ms) {

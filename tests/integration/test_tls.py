@@ -186,6 +186,16 @@ def test_tls_settings_are_checked(program, pki, tmp_path):
     assert p.returncode != 0 and b"missing.pem" in p.stderr
 
 
+def test_an_agent_ca_file_without_a_certificate_is_refused(pki, tmp_path):
+    base = "store-path = %s\n" % (tmp_path / "whm.sqlite3")
+    p = check_config(WHM, base + "agent-tls-ca-file = %s\n" % pki.ca_file, tmp_path)
+    assert p.returncode == 0, p.stderr
+    empty = tmp_path / "empty-ca.pem"
+    empty.write_text("this is not a certificate\n")
+    p = check_config(WHM, base + "agent-tls-ca-file = %s\n" % empty, tmp_path)
+    assert p.returncode != 0 and b"no certificate" in p.stderr, p.stderr
+
+
 def test_a_key_that_does_not_match_the_certificate_stops_the_start(cluster_factory, pki):
     cert, _ = pki.server("one", ["127.0.0.1"])
     _, key = pki.server("two", ["127.0.0.1"])

@@ -118,6 +118,17 @@ int http_client_new(const char *base_url, const char *key_header, const char *ke
 	return http_client_new_tls(base_url, key_header, key, timeout_ms, NULL, ret);
 }
 
+int http_tls_ca_check(const char *ca_pem)
+{
+	gnutls_certificate_credentials_t cred;
+	gnutls_datum_t d = { (unsigned char *)ca_pem, (unsigned)strlen(ca_pem) };
+	if (gnutls_certificate_allocate_credentials(&cred) < 0)
+		return -ENOMEM;
+	int n = gnutls_certificate_set_x509_trust_mem(cred, &d, GNUTLS_X509_FMT_PEM);
+	gnutls_certificate_free_credentials(cred);
+	return n > 0 ? 0 : -EINVAL;
+}
+
 int http_client_new_tls(const char *base_url, const char *key_header, const char *key,
 			long timeout_ms, const char *ca_pem, struct http_client **ret)
 {

@@ -26,6 +26,10 @@ struct http_client;
 int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
 		    struct http_client **ret);
 
+/* 0 if 'ca_pem' holds at least one certificate GnuTLS accepts, else
+ * -EINVAL: for checking a configuration before any client is made. */
+int http_tls_ca_check(const char *ca_pem);
+
 /* The same for "https://ADDR:PORT": 'ca_pem' (PEM text, copied) holds the
  * certificates to trust; the server's certificate must chain to one of them
  * and name ADDR (an IP address in its subjectAltName). TLS 1.2 or 1.3. A
