@@ -5,8 +5,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <gnutls/crypto.h>
-
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -24,7 +22,6 @@
 bool api_authorize(struct http_request *req, void *ctx)
 {
 	struct whm *w = ctx;
-	unsigned char digest[32];
 	char hash[65];
 
 	/* The dashboard's files are public; the API calls it makes are not. */
@@ -38,10 +35,8 @@ bool api_authorize(struct http_request *req, void *ctx)
 		return false;
 	/* Only the SHA-256 of a token is stored; looking it up by hash leaks
 	 * nothing about the token through timing. */
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, h + 7, strlen(h + 7), digest) < 0)
+	if (secret_sha256_hex(h + 7, hash) < 0)
 		return false;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", digest[i]);
 	struct store *st = whm_store(w);
 	char role[16];
 	int64_t id;
@@ -584,7 +579,6 @@ static void token_create(struct http_request *req, struct http_reply *rep, void 
 {
 	struct store *st;
 	char err[JSONX_ERR_MAX], token[80], hash[65];
-	unsigned char digest[32];
 	const char *name, *role;
 	int64_t id;
 	json_t *b;
@@ -611,14 +605,11 @@ static void token_create(struct http_request *req, struct http_reply *rep, void 
 		http_reply_error(rep, r, err);
 		return;
 	}
-	if (secret_random_hex(token, sizeof(token), 32) < 0 ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), digest) < 0) {
+	if (secret_random_hex(token, sizeof(token), 32) < 0 || secret_sha256_hex(token, hash) < 0) {
 		json_decref(b);
 		http_reply_error(rep, -EIO, "cannot make a token");
 		return;
 	}
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", digest[i]);
 	r = store_begin(st);
 	if (r == 0)
 		r = store_token_insert(st, name, hash, role, &id);

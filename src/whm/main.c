@@ -14,8 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <gnutls/crypto.h>
-
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
@@ -127,7 +125,6 @@ static int prepare(struct whm *w, char *err)
 static int token_create(struct whm *w, const char *name, const char *role)
 {
 	char token[80], hash[65];
-	unsigned char digest[32];
 	int64_t id;
 
 	if (strcmp(role, "admin") != 0 && strcmp(role, "read") != 0) {
@@ -137,11 +134,8 @@ static int token_create(struct whm *w, const char *name, const char *role)
 	struct store *st = whm_store(w);
 	if (st == NULL)
 		return 1;
-	if (secret_random_hex(token, sizeof(token), 32) < 0 ||
-	    gnutls_hash_fast(GNUTLS_DIG_SHA256, token, strlen(token), digest) < 0)
+	if (secret_random_hex(token, sizeof(token), 32) < 0 || secret_sha256_hex(token, hash) < 0)
 		return 1;
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hash + 2 * i, 3, "%02x", digest[i]);
 	int r = store_begin(st);
 	if (r == 0)
 		r = store_token_insert(st, name, hash, role, &id);

@@ -87,6 +87,19 @@ static void test_random_hex(void **state)
 	assert_string_equal(b, "");
 }
 
+static void test_sha256_hex(void **state)
+{
+	char out[65];
+	(void)state;
+	/* FIPS 180-2 test vector. */
+	assert_int_equal(secret_sha256_hex("abc", out), 0);
+	assert_string_equal(out,
+			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_int_equal(secret_sha256_hex("", out), 0);
+	assert_string_equal(out,
+			    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 static void test_random_hex_limits(void **state)
 {
 	char out[300];
@@ -218,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_empty_and_null),
 		cmocka_unit_test(test_random_hex),
 		cmocka_unit_test(test_random_hex_limits),
+		cmocka_unit_test(test_sha256_hex),
 		cmocka_unit_test(test_random_hex_spread),
 		cmocka_unit_test_setup_teardown(test_file_modes, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_file_not_regular, dir_setup, dir_teardown),

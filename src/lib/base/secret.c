@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -22,6 +23,17 @@ bool secret_equal(const char *given, const char *expected)
 	for (unsigned i = 0; i < DIGEST_LEN; i++)
 		diff |= a[i] ^ b[i];
 	return diff == 0;
+}
+
+int secret_sha256_hex(const char *text, char out[65])
+{
+	unsigned char digest[32];
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, strlen(text), digest) < 0)
+		return -EIO;
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", digest[i]);
+	explicit_bzero(digest, sizeof(digest));
+	return 0;
 }
 
 int secret_random_hex(char *out, size_t len, size_t nbytes)

@@ -14,6 +14,10 @@ bool secret_equal(const char *given, const char *expected);
  * from the kernel, hex encoded and NUL-terminated. */
 int secret_random_hex(char *out, size_t len, size_t nbytes);
 
+/* The SHA-256 of 'text' as 64 lowercase hex digits and a NUL in 'out':
+ * how API tokens are stored and looked up. */
+int secret_sha256_hex(const char *text, char out[65]);
+
 /* 0 if 'path' is a regular file that neither group nor others may access;
  * -EACCES if they may, other negative errno if it cannot be inspected. */
 int secret_file_is_private(const char *path);
