@@ -26,11 +26,13 @@ struct ctl_source {
 	const char *token_file; /* --token-file */
 	const char *config;	/* --config */
 	const char *demo;	/* --demo[=FILE] */
+	const char *ca_file;	/* --ca-file */
 	long timeout_ms;	/* --timeout, 0: unset */
 };
 
 struct file_conf {
 	char *url;
+	char *ca_file;
 	char *token;
 	char *token_file;
 	uint64_t timeout_ms;
@@ -38,7 +40,10 @@ struct file_conf {
 
 #define O(f) offsetof(struct file_conf, f)
 static const struct conf_item file_schema[] = {
-	{ "url", CONF_STR, O(url), NULL, 0, 255, NULL, 0, "the controller, http://ADDRESS:PORT" },
+	{ "url", CONF_STR, O(url), NULL, 0, 255, NULL, 0,
+	  "the controller, http://ADDRESS:PORT or https://ADDRESS:PORT" },
+	{ "ca-file", CONF_STR, O(ca_file), NULL, 0, 4096, NULL, 0,
+	  "the certificates to trust for https (PEM)" },
 	{ "token", CONF_STR, O(token), NULL, 0, 200, NULL, CONF_SECRET, "an API token" },
 	{ "token-file", CONF_STR, O(token_file), NULL, 0, 4096, NULL, 0,
 	  "a private file holding the token" },
@@ -53,7 +58,9 @@ static void usage(FILE *f)
 	fprintf(
 	    f, "usage: yumnactl [global options] COMMAND [SUBCOMMAND] [ARGS]\n\n"
 	       "global options (before the command):\n"
-	       "  --url URL           the controller (http://ADDRESS:PORT); or YUMNA_URL\n"
+	       "  --url URL           the controller (http[s]://ADDRESS:PORT); or YUMNA_URL\n"
+	       "  --ca-file FILE      the CA certificates (PEM) to trust for https; or\n"
+	       "                      YUMNA_CA_FILE\n"
 	       "  --token-file FILE   a private file holding the API token; or YUMNA_TOKEN\n"
 	       "  --token TOKEN       the token itself (visible to other users in ps: avoid)\n"
 	       "  --config FILE       a private config file (url, token, token-file, timeout-ms);\n"
@@ -147,7 +154,7 @@ static const char *default_config(char *buf, size_t len)
 	return NULL;
 }
 
-static int load_config(const char *path, char **url, char **token, long *timeout_ms)
+static int load_config(const char *path, char **url, char **token, char **ca_file, long *timeout_ms)
 {
 	struct file_conf fc = { 0 };
 	char err[CONF_ERR_MAX];
@@ -167,6 +174,8 @@ static int load_config(const char *path, char **url, char **token, long *timeout
 		*url = strdup(fc.url);
 	if (r == CTL_OK && *token == NULL && fc.token != NULL)
 		*token = strdup(fc.token);
+	if (r == CTL_OK && *ca_file == NULL && fc.ca_file != NULL)
+		*ca_file = strdup(fc.ca_file);
 	if (r == CTL_OK && *token == NULL && fc.token_file != NULL)
 		r = read_token_file(fc.token_file, token);
 	if (*timeout_ms == 0)
@@ -177,24 +186,23 @@ static int load_config(const char *path, char **url, char **token, long *timeout
 	return r;
 }
 
-/* "http://HOST:PORT[/]" to a numeric base URL the HTTP client takes. */
+/* "http[s]://HOST:PORT[/]" to a numeric base URL the HTTP client takes. */
 static int base_url(const char *url, char *out, size_t len)
 {
 	char host[256];
-	const char *p, *port;
+	const char *p, *port, *scheme;
 
 	if (strncmp(url, "https://", 8) == 0) {
+		scheme = "https";
+		p = url + 8;
+	} else if (strncmp(url, "http://", 7) == 0) {
+		scheme = "http";
+		p = url + 7;
+	} else {
 		fprintf(stderr,
-			"yumnactl: https is not spoken by yumnactl's HTTP client; reach the "
-			"controller over http on a trusted network or a local TLS tunnel\n");
+			"yumnactl: the URL must look like http[s]://ADDRESS:PORT, not '%s'\n", url);
 		return CTL_CONFIG;
 	}
-	if (strncmp(url, "http://", 7) != 0) {
-		fprintf(stderr, "yumnactl: the URL must look like http://ADDRESS:PORT, not '%s'\n",
-			url);
-		return CTL_CONFIG;
-	}
-	p = url + 7;
 	size_t hl;
 	if (*p == '[') {
 		const char *e = strchr(p, ']');
@@ -232,21 +240,50 @@ static int base_url(const char *url, char *out, size_t len)
 		freeaddrinfo(ai);
 		if (r != 0)
 			return CTL_UNREACHABLE;
-		snprintf(out, len, "http://%s%s%s:%.*s", v6 ? "[" : "", num, v6 ? "]" : "", (int)pl,
-			 port);
+		snprintf(out, len, "%s://%s%s%s:%.*s", scheme, v6 ? "[" : "", num, v6 ? "]" : "",
+			 (int)pl, port);
 	} else {
-		snprintf(out, len, "http://%s:%.*s", host, (int)pl, port);
+		snprintf(out, len, "%s://%s:%.*s", scheme, host, (int)pl, port);
 	}
 	return CTL_OK;
 bad:
-	fprintf(stderr, "yumnactl: the URL must look like http://ADDRESS:PORT, not '%s'\n", url);
+	fprintf(stderr, "yumnactl: the URL must look like http[s]://ADDRESS:PORT, not '%s'\n", url);
 	return CTL_CONFIG;
+}
+
+/* The HTTP client for 'base': over https, trusting the CAs in 'ca_file'. */
+static int make_client(struct ctl *c, const char *base, const char *bearer, const char *ca_file)
+{
+	char err[CONF_ERR_MAX];
+	char *pem = NULL;
+	bool https = strncmp(base, "https://", 8) == 0;
+
+	if (https && ca_file == NULL) {
+		fprintf(stderr, "yumnactl: https needs the CA certificates to trust: --ca-file, "
+				"YUMNA_CA_FILE or ca-file in the config file\n");
+		return CTL_CONFIG;
+	}
+	if (https && conf_read_text_file(ca_file, false, 1u << 20, &pem, err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err);
+		return CTL_CONFIG;
+	}
+	int r =
+	    https ? http_client_new_tls(base, "Authorization", bearer, c->timeout_ms, pem, &c->http)
+		  : http_client_new(base, "Authorization", bearer, c->timeout_ms, &c->http);
+	free(pem);
+	if (r < 0) {
+		fprintf(stderr, "yumnactl: cannot use '%s'%s\n", c->url,
+			https ? " (is there a certificate in the CA file?)" : "");
+		return CTL_CONFIG;
+	}
+	return CTL_OK;
 }
 
 int ctl_connect(struct ctl *c)
 {
 	const struct ctl_source *s = c->src;
 	char *url = s->url ? strdup(s->url) : NULL, *token = s->token ? strdup(s->token) : NULL;
+	char *ca_file = s->ca_file ? strdup(s->ca_file) : NULL;
 	char cfgbuf[4096], base[1200];
 	long timeout_ms = s->timeout_ms;
 	int r = CTL_OK;
@@ -259,10 +296,12 @@ int ctl_connect(struct ctl *c)
 		url = strdup(getenv("YUMNA_URL"));
 	if (r == CTL_OK && token == NULL && getenv("YUMNA_TOKEN") && getenv("YUMNA_TOKEN")[0])
 		token = strdup(getenv("YUMNA_TOKEN"));
+	if (r == CTL_OK && ca_file == NULL && getenv("YUMNA_CA_FILE") && getenv("YUMNA_CA_FILE")[0])
+		ca_file = strdup(getenv("YUMNA_CA_FILE"));
 	if (r == CTL_OK && (url == NULL || token == NULL || timeout_ms == 0)) {
 		const char *path = s->config ? s->config : default_config(cfgbuf, sizeof(cfgbuf));
 		if (path != NULL)
-			r = load_config(path, &url, &token, &timeout_ms);
+			r = load_config(path, &url, &token, &ca_file, &timeout_ms);
 	}
 	if (r == CTL_OK && (url == NULL || token == NULL)) {
 		fprintf(stderr,
@@ -282,11 +321,7 @@ int ctl_connect(struct ctl *c)
 			snprintf(bearer, sizeof(bearer), "Bearer %s", token);
 			snprintf(c->url, sizeof(c->url), "%s", url);
 			c->timeout_ms = timeout_ms > 0 ? timeout_ms : DEFAULT_TIMEOUT_MS;
-			if (http_client_new(base, "Authorization", bearer, c->timeout_ms,
-					    &c->http) < 0) {
-				fprintf(stderr, "yumnactl: cannot use '%s'\n", url);
-				r = CTL_CONFIG;
-			}
+			r = make_client(c, base, bearer, ca_file);
 			explicit_bzero(bearer, sizeof(bearer));
 		}
 	}
@@ -294,6 +329,7 @@ int ctl_connect(struct ctl *c)
 		explicit_bzero(token, strlen(token));
 	free(token);
 	free(url);
+	free(ca_file);
 	return r;
 }
 
@@ -331,6 +367,7 @@ int main(int argc, char **argv)
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "demo", optional_argument, NULL, 'd' },
+		{ "ca-file", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "wait", no_argument, NULL, 'w' },
 		{ "timeout", required_argument, NULL, 'o' },
@@ -360,6 +397,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			src.demo = optarg ? optarg : "demo/cluster.json";
+			break;
+		case 'C':
+			src.ca_file = optarg;
 			break;
 		case 'j':
 			c.json = true;

@@ -5,8 +5,10 @@ address, keeps the node down with the reason in its status and events."""
 
 import datetime
 import ipaddress
+import json
 import os
 import subprocess
+import time
 
 import pytest
 import requests
@@ -210,3 +212,28 @@ def test_a_key_that_does_not_match_the_certificate_stops_the_start(cluster_facto
             cl.whm.logs()
     finally:
         c.close()
+
+
+def test_yumnactl_speaks_verified_https(cluster_factory, pki, tmp_path):
+    ctl = os.path.join(harness.BUILD, "src", "cli", "yumnactl")
+    c = tls_cluster(cluster_factory, pki, pki.server("agent", ["127.0.0.1"]), pki.ca_file, n=1)
+    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
+           "YUMNA_URL": c.whm.url, "YUMNA_TOKEN": c.whm.admin_token}
+    deadline = time.monotonic() + 15
+    while c.whm.status()["nodes"][0]["status"] != "online" and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+    def run(*args, **extra):
+        return subprocess.run([ctl] + list(args), env=dict(env, **extra), capture_output=True,
+                              text=True, timeout=60)
+
+    p = run("--json", "--ca-file", pki.ca_file, "status")
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["totalNodes"] == 1
+    p = run("--json", "status", YUMNA_CA_FILE=pki.ca_file)
+    assert p.returncode == 0, p.stderr
+    p = run("status")                       # https without a CA to trust
+    assert p.returncode == 3 and "ca-file" in p.stderr, p.stderr
+    other = Pki(str(tmp_path), "someone-else")   # a CA that did not sign the controller
+    p = run("--ca-file", other.ca_file, "status")
+    assert p.returncode not in (0, 3), (p.returncode, p.stderr)
