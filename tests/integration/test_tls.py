@@ -121,7 +121,6 @@ def test_controller_and_agents_speak_verified_https(cluster_factory, pki):
 
 
 def _wait_node_error(c, timeout=10.0):
-    import time
     deadline = time.monotonic() + timeout
     while True:
         nodes = c.whm.status()["nodes"]
