@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "dnssec.h"
 #include "pdns.h"
 
 /* Zones per backend transaction in a batch: large enough that commits and
@@ -158,6 +159,31 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		goto out;
 	}
 	apply_zone_view(p, rrs, &z);
+	/* DNSSEC state goes in through PowerDNS's API, before the version is
+	 * recorded: if it fails, the push fails and is sent again. A zone new
+	 * to this node must exist before it can hold keys: it is written first
+	 * at a version any retry beats, then signed, then given its version. */
+	bool sign_new =
+	    p->dnssec != NULL && !st.exists && json_is_true(json_object_get(p->dnssec, "enabled"));
+	if (p->dnssec != NULL && st.exists)
+		r = dnssec_apply(a, zone, p->dnssec, err);
+	if (r == 0 && sign_new) {
+		z.version = st.known ? st.version : 0;
+		r = backend_begin(a->db);
+		if (r == 0)
+			r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
+		if (r == 0)
+			r = backend_commit(a->db);
+		if (r < 0)
+			r = txn_fail(a, r, "writing the zone", err);
+		else
+			r = dnssec_apply(a, zone, p->dnssec, err);
+		z.version = p->version;
+	}
+	if (r < 0) {
+		free(rrs);
+		goto out;
+	}
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);

@@ -224,6 +224,14 @@ static void element_done(struct batch *b)
 		return;
 	}
 	b->nzones++;
+	if (p.dnssec != NULL) {
+		/* Keys go into PowerDNS through its API, zone by zone. */
+		add_error(b, ERR_INVALID,
+			  "zones[%zu]: zone.dnssec is taken by sync-zone only, not in a batch",
+			  idx);
+		zone_push_clear(&p);
+		return;
+	}
 	r = remember_name(b, p.data.origin);
 	if (r == 0 && b->fail == 0)
 		r = spool_zone(b, &p);
