@@ -12,6 +12,7 @@ libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils
+unbound ldnsutils bind9-utils
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 "
 
