@@ -3,6 +3,10 @@
 # Idempotent: does nothing when every package is already installed.
 set -eu
 
+# unbound, ldnsutils, bind9-utils: the DNSSEC tests validate with unbound (run
+# as a test process on a port chosen at run time; the package's own service is
+# not used) and check zones and DS with ldns-verify-zone, ldns-key2ds and
+# dnssec-dsfromkey.
 # mariadb-server-core (mariadbd, mariadb-install-db) rather than mariadb-server:
 # the gmysql tests start a private server; no system service is installed.
 PACKAGES="
