@@ -282,3 +282,90 @@ def test_bad_dnssec_request_is_refused_and_changes_nothing(shared_node, zone_nam
     assert isinstance(r.json()["error"], str)
     assert shared_node.zone(zone_name).content == before
     assert shared_node.dig(zone_name, "DNSKEY") == []
+
+
+# --- zone.dnssec in sync-zone: the controller's key set travels with pushes --
+
+def pushed_key(key, keytype="csk", **flags):
+    k = {"keytype": keytype, "privatekey": key.private_text(),
+         "dnskey": "%d 3 13 %s" % (257 if keytype != "zsk" else 256,
+                                   base64.b64encode(key.public).decode())}
+    k.update(flags)
+    return k
+
+
+def push_signed(node, zone, version, keys, nsec3param=None, records=None):
+    d = {"enabled": True, "keys": keys, "publish_cds": True}
+    if nsec3param is not None:
+        d["nsec3param"] = nsec3param
+    return node.push(zone, version, version, records or basic_records(), dnssec=d)
+
+
+def test_push_with_keys_signs_a_new_zone_with_exactly_those_keys(shared_node, zone_name):
+    key = P256Key()
+    r = push_signed(shared_node, zone_name, 1, [pushed_key(key)])
+    assert r.status_code == 200 and r.json()["applied"] is True, r.text
+    assert key.private_text() not in r.text
+    assert shared_node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+    assert shared_node.dig(zone_name, "CDS") == [key.ds(zone_name).to_text()]
+    assert shared_node.zone(zone_name).json()["version"] == 1
+
+
+def test_push_replaces_keys_not_in_the_set_and_keeps_them_across_record_changes(
+        shared_node, zone_name):
+    first, second = P256Key(), P256Key()
+    assert push_signed(shared_node, zone_name, 1, [pushed_key(first)]).status_code == 200
+    # Roll: both, then only the second; NSEC3 on the way.
+    assert push_signed(shared_node, zone_name, 2,
+                       [pushed_key(first), pushed_key(second, published=True)],
+                       nsec3param="1 0 0 -").status_code == 200
+    assert shared_node.dig(zone_name, "DNSKEY") == sorted(
+        [first.dnskey().to_text(), second.dnskey().to_text()])
+    assert shared_node.dig(zone_name, "NSEC3PARAM") == ["1 0 0 -"]
+    assert push_signed(shared_node, zone_name, 3, [pushed_key(second)]).status_code == 200
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    assert shared_node.dig(zone_name, "NSEC3PARAM") == []
+    # A push that only changes records leaves the keys alone.
+    records = basic_records(a="192.0.2.99")
+    assert push_signed(shared_node, zone_name, 4, [pushed_key(second)],
+                       records=records).status_code == 200
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.99"]
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+    # A push without zone.dnssec (the original panel's) leaves them too.
+    shared_node.push_ok(zone_name, 5, 5, basic_records(a="192.0.2.98"))
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    # {"enabled": false} removes them.
+    r = shared_node.push(zone_name, 6, 6, basic_records(), dnssec={"enabled": False})
+    assert r.status_code == 200, r.text
+    assert shared_node.dig(zone_name, "DNSKEY") == []
+    assert shared_node.dig(zone_name, "CDS") == []
+    assert shared_node.zone(zone_name).json()["dnssec"] is False
+
+
+BAD_DNSSEC = [
+    ({"enabled": True}, "keys"),
+    ({"enabled": True, "keys": []}, "between 1 and"),
+    ({"enabled": "yes"}, "enabled"),
+    ({"enabled": False, "nsec3param": "1 0 0 -"}, "nothing else"),
+    ({"enabled": True, "nsec3param": "1 0 5 aabb", "keys": "K"}, "RFC 9276"),
+    ({"enabled": True, "keys": [{"keytype": "csk", "dnskey": "257 3 8 AAAA",
+                                 "privatekey": "Private-key-format: v1.2\nPrivateKey: A\n"}]},
+     "dnskey"),
+    ({"enabled": True, "keys": [{"keytype": "csk", "dnskey": "257 3 13 AAAA",
+                                 "privatekey": "not a key"}]}, "ISC"),
+]
+
+
+@pytest.mark.parametrize("dnssec,why", BAD_DNSSEC, ids=[w for _, w in BAD_DNSSEC])
+def test_bad_zone_dnssec_is_refused_and_changes_nothing(shared_node, zone_name, dnssec, why):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    if dnssec.get("keys") == "K":
+        dnssec = dict(dnssec, keys=[pushed_key(P256Key())])
+    r = shared_node.push(zone_name, 2, 2, basic_records(a="192.0.2.50"), dnssec=dnssec)
+    assert r.status_code == 422, r.text
+    assert why in r.json()["error"]
+    assert shared_node.zone(zone_name).json()["version"] == 1
+    assert shared_node.dig(zone_name, "DNSKEY") == []
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.1"]
