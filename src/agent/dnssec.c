@@ -303,12 +303,14 @@ static bool flag_of(const json_t *k, const char *name)
 
 /* Import the wanted keys PowerDNS lacks, fix flags, then remove the rest
  * (in that order, so the zone is never without a key on the way). */
-static int apply_keys(struct agent *a, const char *zone, const json_t *wanted, char *err)
+static int apply_keys(struct agent *a, const char *zone, const json_t *wanted, bool *had_keys,
+		      char *err)
 {
 	json_t *have = NULL;
 	int r = pdns_keys_list(a->pdns, zone, &have);
 	if (r < 0)
 		return upstream_error(r, "listing keys", err);
+	*had_keys = json_array_size(have) > 0;
 	size_t nw = json_array_size(wanted), i, j;
 	long long *match = calloc(nw + 1, sizeof(*match)); /* PowerDNS id + 1, 0: none */
 	bool *keep = calloc(json_array_size(have) + 1, sizeof(*keep));
@@ -429,20 +431,29 @@ int dnssec_apply(struct agent *a, const char *zone, const json_t *cfg, char *err
 	if (same)
 		return 0;
 
-	r = apply_keys(a, zone, json_object_get(cfg, "keys"), err);
+	bool had_keys = false;
+	r = apply_keys(a, zone, json_object_get(cfg, "keys"), &had_keys, err);
 	if (r < 0)
 		return r;
+	/* A zone that had no keys has no NSEC3 parameters either (they are
+	 * cleared before keys are removed): NSEC needs no call then. */
 	const char *n3 = json_string_value(json_object_get(cfg, "nsec3param"));
-	json_t *s = json_pack("{s:s}", "nsec3param", n3 ? n3 : "");
-	r = s ? pdns_zone_put(a->pdns, zone, s) : -ENOMEM;
-	json_decref(s);
-	if (r < 0)
-		return upstream_error(r, "setting nsec3param", err);
+	if (n3 != NULL || had_keys) {
+		json_t *s = json_pack("{s:s}", "nsec3param", n3 ? n3 : "");
+		r = s ? pdns_zone_put(a->pdns, zone, s) : -ENOMEM;
+		json_decref(s);
+		if (r < 0)
+			return upstream_error(r, "setting nsec3param", err);
+	}
+	/* RFC 7344: CDS with SHA-256 digests (type 2) and CDNSKEY. A managed
+	 * PowerDNS publishes them for every signed zone by its configuration
+	 * (default-publish-cds, default-publish-cdnskey); elsewhere per zone. */
 	bool cds = flag_of(cfg, "publish_cds");
-	/* RFC 7344: CDS with SHA-256 digests (type 2) and CDNSKEY. */
-	r = set_meta(a, zone, "PUBLISH-CDS", cds ? "2" : NULL);
-	if (r == 0)
-		r = set_meta(a, zone, "PUBLISH-CDNSKEY", cds ? "1" : NULL);
+	if (!(cds && agent_is_managed(a))) {
+		r = set_meta(a, zone, "PUBLISH-CDS", cds ? "2" : NULL);
+		if (r == 0)
+			r = set_meta(a, zone, "PUBLISH-CDNSKEY", cds ? "1" : NULL);
+	}
 	if (r == 0)
 		r = set_meta(a, zone, DIGEST_KIND, digest);
 	return r < 0 ? upstream_error(r, "setting metadata", err) : 0;
