@@ -1367,9 +1367,16 @@ def dnssec_figures(args, ctl, tmp, rows):
     lat, invalid = change_latency(c, "latency.signed.bench.", True, args.signed_changes)
     plain, _ = change_latency(c, "latency.unsigned.bench.", False, args.signed_changes)
     anchor = "unsigned zone, same run: p50 %s, p99 %s" % (ms(pct(plain, 50)), ms(pct(plain, 99)))
+    fast = [t for t in lat if t <= 1000]
+    if fast and len(fast) < len(lat):
+        anchor += "; signed, without the samples over 1 s: p99 %s" % ms(pct(fast, 99))
+    slow = sum(1 for t in lat if t > 1000)
+    plain_slow = sum(1 for t in plain if t > 1000)
     what = ("%d changes of www A in a signed zone, PUT without ?wait, until all 3 nodes answer "
             "the new value with its RRSIG (asked with DO); %d of %d answers failed validation "
-            "against the zone's DNSKEY afterwards" % (len(lat), invalid, 3 * len(lat)))
+            "against the zone's DNSKEY afterwards; %d took over 1 s (%d in the unsigned zone): "
+            "a node kept an old answer in PowerDNS's packet cache, as in the latency figure "
+            "above" % (len(lat), invalid, 3 * len(lat), slow, plain_slow))
     rows.append(("record change in a signed zone → valid signed answer on all 3 nodes, p50 (%s)"
                  % what, ms(pct(lat, 50)), "", anchor))
     rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "≤ 100 ms", anchor))
