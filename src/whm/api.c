@@ -918,6 +918,30 @@ static void dnssec_post(struct http_request *req, struct http_reply *rep, void *
 	http_reply_json(rep, 200, j);
 }
 
+static void dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b = NULL, *j = NULL;
+
+	if (!may_write(rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = dnssec_rollover(w, id, b, actor(), &res, &j, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	if (res.version != 0) {
+		json_object_set_new(j, "version", json_integer((json_int_t)res.version));
+		json_object_set_new(j, "serial", json_integer((json_int_t)res.serial));
+	}
+	wait_nodes(w, req, &res, j);
+	http_reply_json(rep, 200, j);
+}
+
 static void dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
@@ -990,5 +1014,6 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/:id/dnssec", dnssec_get, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/dnssec", dnssec_post, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/:id/dnssec", dnssec_delete, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/dnssec/rollover", dnssec_roll, 0, NULL, NULL },
 	{ 0 },
 };

@@ -35,4 +35,20 @@ int dnssec_view(struct whm *w, int64_t zone_id, json_t **ret, char *err);
  * when the zone was never signed. */
 int dnssec_payload(struct store *st, int64_t zone_id, json_t **ret);
 
+/* Key rollover. 'body' {"keytype": "zsk"|"ksk"|"csk"} starts one (ZSK by
+ * pre-publication; KSK/CSK by double-KSK with CDS); {"ds_published": true}
+ * confirms that the parent publishes the new DS of a KSK/CSK rollover.
+ * The steps after the first are taken by the rollover thread when every
+ * node acknowledged the previous one and the TTLs have passed. */
+int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		    struct zone_result *res, json_t **ret, char *err);
+
+/* One pass of the rollover engine over every signed zone. */
+void dnssec_rollover_tick(struct whm *w);
+int dnssec_rollover_start(struct whm *w);
+void dnssec_rollover_stop(struct whm *w);
+
+/* The clock of DNSSEC timing: Unix seconds, plus the test-only offset. */
+int64_t dnssec_now(const struct whm *w);
+
 #endif

@@ -40,6 +40,11 @@ struct whm_conf {
 	uint64_t max_rrset_records;
 	uint64_t max_zone_records;
 	char *log_level;
+	uint64_t dnssec_propagation_delay_s; /* margin added to every rollover wait */
+	uint64_t dnssec_parent_ds_ttl_s;     /* the parent's DS TTL */
+	uint64_t dnssec_zsk_lifetime_days;   /* 0: no scheduled ZSK rollover */
+	uint64_t dnssec_rollover_check_ms;
+	char *dnssec_test_clock_offset_file; /* tests only: seconds added to the clock */
 };
 
 int whm_conf_load(const char *path, struct whm_conf *c, char *err);
@@ -58,6 +63,7 @@ struct whm {
 	char default_ns[8][DNAME_TEXT_MAX];
 	unsigned n_default_ns;
 	struct sync *sync;
+	struct rollover *rollover;
 };
 
 /* This thread's store connection, opened on first use and closed when the

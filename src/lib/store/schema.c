@@ -253,7 +253,12 @@ static const char *const m3_sqlite[] = {
 	" nsec3 INTEGER NOT NULL DEFAULT 0,"
 	" nsec3_optout INTEGER NOT NULL DEFAULT 0,"
 	" signed_at INTEGER NOT NULL DEFAULT 0,"
-	" updated_at INTEGER NOT NULL DEFAULT 0)",
+	" updated_at INTEGER NOT NULL DEFAULT 0,"
+	" roll_kind TEXT NOT NULL DEFAULT '' CHECK (length(roll_kind) <= 15),"
+	" roll_step INTEGER NOT NULL DEFAULT 0,"
+	" roll_next_at INTEGER NOT NULL DEFAULT 0,"
+	" roll_version INTEGER NOT NULL DEFAULT 0,"
+	" roll_ds_at INTEGER NOT NULL DEFAULT 0)",
 
 	"CREATE TABLE dnssec_keys ("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -268,6 +273,7 @@ static const char *const m3_sqlite[] = {
 	" published INTEGER NOT NULL DEFAULT 1,"
 	" created_at INTEGER NOT NULL DEFAULT 0)",
 	"CREATE INDEX idx_dnssec_keys_zone ON dnssec_keys(zone_id)",
+	"CREATE INDEX idx_dnssec_roll ON dnssec_zones(roll_kind)",
 	NULL,
 };
 
@@ -281,7 +287,13 @@ static const char *const m3_mysql[] = {
 	" nsec3_optout TINYINT NOT NULL DEFAULT 0,"
 	" signed_at BIGINT NOT NULL DEFAULT 0,"
 	" updated_at BIGINT NOT NULL DEFAULT 0,"
+	" roll_kind VARCHAR(15) NOT NULL DEFAULT '',"
+	" roll_step INT NOT NULL DEFAULT 0,"
+	" roll_next_at BIGINT NOT NULL DEFAULT 0,"
+	" roll_version BIGINT NOT NULL DEFAULT 0,"
+	" roll_ds_at BIGINT NOT NULL DEFAULT 0,"
 	" PRIMARY KEY (zone_id),"
+	" KEY idx_dnssec_roll (roll_kind),"
 	" CONSTRAINT fk_dnssec_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
 	" ON DELETE CASCADE)" MY_TABLE,
 

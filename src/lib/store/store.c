@@ -1356,6 +1356,7 @@ void store_dnssec_clear(struct store_dnssec *d)
 	if (d == NULL)
 		return;
 	free(d->scheme);
+	free(d->roll_kind);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -1375,7 +1376,15 @@ int store_dnssec_get(struct store *st, int64_t zone_id, struct store_dnssec *ret
 		ret->nsec3_optout = db_column_int64(q, 5) != 0;
 		ret->signed_at = db_column_int64(q, 6);
 		ret->updated_at = db_column_int64(q, 7);
-		r = dup_col(q, 3, &ret->scheme) && ret->scheme != NULL ? 0 : -ENOMEM;
+		ret->roll_step = (uint32_t)db_column_int64(q, 9);
+		ret->roll_next_at = db_column_int64(q, 10);
+		ret->roll_version = (uint64_t)db_column_int64(q, 11);
+		ret->roll_ds_at = db_column_int64(q, 12);
+		bool ok = dup_col(q, 3, &ret->scheme) && ret->scheme != NULL;
+		ok = dup_col(q, 8, &ret->roll_kind) && ret->roll_kind != NULL && ok;
+		r = ok ? 0 : -ENOMEM;
+		if (r < 0)
+			store_dnssec_clear(ret);
 	} else if (r == DB_DONE) {
 		r = -ENOENT;
 	}
@@ -1396,10 +1405,12 @@ int store_dnssec_put(struct store *st, const struct store_dnssec *d)
 	if (r == 0)
 		r = finish(q, NULL, NULL);
 	if (r == 0)
-		r = start(st, Q_DNSSEC_INSERT, &q, "iiitiiii", d->zone_id, (int64_t)d->enabled,
+		r = start(st, Q_DNSSEC_INSERT, &q, "iiitiiiitiiii", d->zone_id, (int64_t)d->enabled,
 			  (int64_t)d->algorithm, d->scheme, (int64_t)d->nsec3,
 			  (int64_t)d->nsec3_optout, d->signed_at,
-			  d->updated_at != 0 ? d->updated_at : now_s());
+			  d->updated_at != 0 ? d->updated_at : now_s(),
+			  d->roll_kind ? d->roll_kind : "", (int64_t)d->roll_step, d->roll_next_at,
+			  (int64_t)d->roll_version, d->roll_ds_at);
 	if (r == 0)
 		r = finish(q, NULL, NULL);
 	return auto_end(st, own, r);
@@ -1503,4 +1514,57 @@ int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key
 		store_dnssec_key_clear(&rows[i]);
 	}
 	return r;
+}
+
+int store_dnssec_key_delete(struct store *st, int64_t zone_id, int64_t key_id)
+{
+	struct db_stmt *q;
+	uint64_t n = 0;
+	int r = start(st, Q_KEY_DELETE, &q, "ii", key_id, zone_id);
+	if (r == 0)
+		r = finish(q, &n, NULL);
+	return r < 0 ? r : n == 0 ? -ENOENT : 0;
+}
+
+int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id, bool active,
+			       bool published)
+{
+	struct db_stmt *q;
+	uint64_t n = 0;
+	int r = start(st, Q_KEY_SET_FLAGS, &q, "iiii", (int64_t)active, (int64_t)published, key_id,
+		      zone_id);
+	if (r == 0)
+		r = finish(q, &n, NULL);
+	return r < 0 ? r : n == 0 ? -ENOENT : 0;
+}
+
+int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx)
+{
+	struct db_stmt *q;
+	int64_t *ids = NULL;
+	size_t n = 0, alloc = 0;
+	int r = start(st, Q_DNSSEC_ROLLING, &q, "");
+	if (r < 0)
+		return r;
+	while ((r = db_step(q)) == DB_ROW) {
+		if (n == alloc) {
+			size_t a = alloc ? 2 * alloc : 64;
+			int64_t *v = realloc(ids, a * sizeof(*v));
+			if (v == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			ids = v;
+			alloc = a;
+		}
+		ids[n++] = db_column_int64(q, 0);
+	}
+	db_reset(q);
+	for (size_t i = 0; r == DB_DONE && i < n; i++) {
+		int x = fn(ids[i], ctx);
+		if (x != 0)
+			r = x;
+	}
+	free(ids);
+	return r == DB_DONE ? 0 : r;
 }

@@ -209,6 +209,15 @@ struct store_dnssec {
 	bool nsec3_optout;
 	int64_t signed_at;
 	int64_t updated_at;
+	/* A key rollover in progress: roll_kind "zsk", "ksk" or "csk" ("" for
+	 * none), its step, when the next step may run at the earliest, the zone
+	 * version every node must have acknowledged first, and when the
+	 * operator said the parent publishes the new DS (0: not yet). */
+	char *roll_kind;
+	uint32_t roll_step;
+	int64_t roll_next_at;
+	uint64_t roll_version;
+	int64_t roll_ds_at;
 };
 
 /* One key. 'private_key' is ISC (BIND) private-key text: it goes to agents
@@ -238,6 +247,14 @@ void store_dnssec_clear(struct store_dnssec *d);
 /* Sets k->id (and k->created_at when 0). */
 int store_dnssec_key_insert(struct store *st, struct store_dnssec_key *k);
 int store_dnssec_key_delete_zone(struct store *st, int64_t zone_id);
+/* One key of the zone: -ENOENT if it is not there. */
+int store_dnssec_key_delete(struct store *st, int64_t zone_id, int64_t key_id);
+int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id, bool active,
+			       bool published);
+/* Zones signed with a rollover in progress, or with a ZSK that may be due
+ * for one (scheme "kskzsk"). */
+typedef int (*store_id_fn)(int64_t id, void *ctx);
+int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx);
 typedef int (*store_dnssec_key_fn)(const struct store_dnssec_key *k, void *ctx);
 /* The zone's keys in id order. */
 int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key_fn fn, void *ctx);
