@@ -1388,6 +1388,16 @@ static int walk_key(const struct store_dnssec_key *k, void *ctx)
 	return 0;
 }
 
+/* ids[0] counts, ids[1..] are the ids seen. */
+static int collect_ids(int64_t id, void *ctx)
+{
+	int64_t *ids = ctx;
+	if (ids[0] < 3)
+		ids[1 + ids[0]] = id;
+	ids[0]++;
+	return 0;
+}
+
 static void test_dnssec_settings_and_keys(void **state)
 {
 	struct fx *f = *state;
@@ -1448,6 +1458,34 @@ static void test_dnssec_settings_and_keys(void **state)
 
 	struct store_dnssec_key bad = { .zone_id = a, .keytype = (char *)"csk" };
 	assert_int_equal(store_dnssec_key_insert(f->st, &bad), -EINVAL);
+
+	/* Rollover state, per-key changes, the rollover walk. */
+	d.enabled = true;
+	d.roll_kind = (char *)"zsk";
+	d.roll_step = 2;
+	d.roll_next_at = 1800000100;
+	d.roll_version = 9;
+	d.roll_ds_at = 1800000050;
+	assert_int_equal(store_dnssec_put(f->st, &d), 0);
+	assert_int_equal(store_dnssec_get(f->st, a, &got), 0);
+	assert_string_equal(got.roll_kind, "zsk");
+	assert_int_equal(got.roll_step, 2);
+	assert_int_equal(got.roll_next_at, 1800000100);
+	assert_int_equal(got.roll_version, 9);
+	assert_int_equal(got.roll_ds_at, 1800000050);
+	store_dnssec_clear(&got);
+	int64_t rolling[4] = { 0 };
+	assert_int_equal(store_dnssec_foreach_rolling(f->st, collect_ids, rolling), 0);
+	assert_int_equal(rolling[0], 1);
+	assert_int_equal(rolling[1], a);
+	assert_int_equal(store_dnssec_key_set_flags(f->st, a, w.ids[1], true, true), 0);
+	assert_int_equal(store_dnssec_key_set_flags(f->st, b, w.ids[1], true, true), -ENOENT);
+	assert_int_equal(store_dnssec_key_delete(f->st, b, w.ids[0]), -ENOENT);
+	assert_int_equal(store_dnssec_key_delete(f->st, a, w.ids[0]), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_dnssec_key_foreach(f->st, a, walk_key, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.types[0], "zsk");
 
 	/* Deleting a zone's DNSSEC state leaves the other zone's keys. */
 	assert_int_equal(store_dnssec_delete(f->st, a), 0);
