@@ -127,8 +127,7 @@ static int ds_text(const char *zone, const char *dnskey, char *out, size_t len)
 /* Generate one key: GnuTLS makes it, libdnssec derives the DNSKEY and its
  * tag from the private key, and the private key is written in the ISC
  * format PowerDNS imports. */
-static int keygen(const char *zone, uint32_t alg, const char *keytype, struct store_dnssec_key *k,
-		  char *err)
+static int keygen(uint32_t alg, const char *keytype, struct store_dnssec_key *k, char *err)
 {
 	gnutls_x509_privkey_t pk = NULL;
 	gnutls_datum_t pem = { 0 }, x = { 0 }, y = { 0 }, d = { 0 };
@@ -210,7 +209,6 @@ out:
 	gnutls_free(x.data);
 	gnutls_free(y.data);
 	gnutls_x509_privkey_deinit(pk);
-	(void)zone;
 	return r;
 }
 
@@ -267,6 +265,7 @@ struct sign_req {
 	int optout;	    /* -1: not asked */
 	struct store_dnssec_key keys[2];
 	size_t nkeys;
+	int64_t now; /* dnssec_now(): key ages are measured on that clock */
 };
 
 static const char *const sign_keys[] = { "algorithm", "scheme", "nsec3", "nsec3_optout", NULL };
@@ -384,7 +383,7 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 		.scheme = (char *)(q->nkeys == 2 ? SCHEME_SPLIT : SCHEME_CSK),
 		.nsec3 = q->nsec3 == 1,
 		.nsec3_optout = q->optout == 1,
-		.signed_at = whm_now(),
+		.signed_at = q->now,
 		.updated_at = whm_now(),
 	};
 	r = store_dnssec_key_delete_zone(st, z->id);
@@ -393,7 +392,7 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 	for (size_t i = 0; r == 0 && i < q->nkeys; i++) {
 		struct store_dnssec_key k = q->keys[i];
 		k.zone_id = z->id;
-		k.created_at = whm_now();
+		k.created_at = q->now;
 		r = store_dnssec_key_insert(st, &k);
 	}
 	if (r == 0)
@@ -412,6 +411,7 @@ int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *
 	int r = parse_sign(body, &q, err);
 	if (r < 0)
 		return r;
+	q.now = dnssec_now(w);
 	struct store *st = whm_store(w);
 	if (st == NULL) {
 		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
@@ -438,10 +438,10 @@ int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *
 	if (!signed_now) {
 		uint32_t alg = q.algorithm ? q.algorithm : ALG_ECDSAP256;
 		bool split = q.scheme != NULL && strcmp(q.scheme, SCHEME_SPLIT) == 0;
-		r = keygen(z.domain, alg, split ? "ksk" : "csk", &q.keys[0], err);
+		r = keygen(alg, split ? "ksk" : "csk", &q.keys[0], err);
 		q.nkeys = r == 0;
 		if (r == 0 && split) {
-			r = keygen(z.domain, alg, "zsk", &q.keys[1], err);
+			r = keygen(alg, "zsk", &q.keys[1], err);
 			q.nkeys += r == 0;
 		}
 	}
@@ -971,13 +971,13 @@ int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const ch
 		r = ERR_CONFLICT;
 	}
 	if (r == 0)
-		r = keygen(z.domain, d.algorithm, type, &rc.key, err);
+		r = keygen(d.algorithm, type, &rc.key, err);
 	store_dnssec_clear(&d);
 	store_zone_clear(&z);
 	if (r < 0)
 		return r;
 	rc.key.zone_id = zone_id;
-	rc.key.created_at = whm_now();
+	rc.key.created_at = rc.now;
 	rc.key.active = strcmp(type, "zsk") != 0; /* a new ZSK is published first */
 	rc.key.published = true;
 	rc.start = strcmp(type, "zsk") == 0   ? ROLL_ZSK
