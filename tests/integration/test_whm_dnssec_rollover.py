@@ -260,3 +260,24 @@ def test_a_rollover_step_waits_for_every_node(rcluster, tmp_path):
     wait_keys(c, zone, s["dnskey"], timeout=20)
     validates_everywhere(c, zone, signed["ds"], tmp_path, "after")
     assert len(r["dnskey"]) == 3
+
+
+def test_a_rollover_survives_a_controller_restart(rcluster, tmp_path):
+    c = rcluster
+    zone = "roll-restart.example."
+    zid = c.create_zone(zone)
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    signed = c.whm.call("POST", path(zid), {"scheme": "ksk-zsk"}, params={"wait": "all"},
+                        expect=200)
+    c.whm.call("POST", path(zid, "/rollover"), {"keytype": "zsk"}, params={"wait": "all"},
+               expect=200)
+    c.whm.kill()                                # SIGKILL mid-rollover
+    c.whm.start()
+    assert state(c, zid)["rollover"]["step"] == 1
+    advance(c, SOA_TTL + DELAY)
+    wait_state(c, zid, lambda s: s["rollover"]["step"] == 2, timeout=20)
+    advance(c, SOA_TTL + DELAY)
+    s = wait_state(c, zid, lambda s: s["rollover"]["state"] == "idle", timeout=20)
+    assert len(s["keys"]) == 2
+    wait_keys(c, zone, s["dnskey"])
+    validates_everywhere(c, zone, signed["ds"], tmp_path, "restarted")

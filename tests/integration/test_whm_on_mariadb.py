@@ -18,6 +18,11 @@ from test_whm_dnssec import (  # noqa: F401
     test_record_change_in_a_signed_zone_is_served_signed_and_valid_everywhere,
     test_unbound_validates_answers_and_denials_from_every_node,
     test_unsign_is_refused_while_a_ds_may_be_published_then_forced)
+from test_whm_dnssec_rollover import (  # noqa: F401
+    rcluster,
+    test_a_rollover_survives_a_controller_restart,
+    test_csk_rollover_by_double_ksk_validates_at_every_step,
+    test_zsk_rollover_by_pre_publication_validates_at_every_step)
 from test_whm_durability import *  # noqa: F401,F403
 from test_whm_membership import *  # noqa: F401,F403
 from test_whm_upstream_defects import *  # noqa: F401,F403
