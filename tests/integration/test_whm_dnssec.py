@@ -394,3 +394,18 @@ def test_agent_refuses_dnssec_zones_in_a_batch(shared_cluster, domain):
                                            "privatekey": row[1]}]})
     r = c.nodes[0].sync_batch([payload])
     assert r.status_code == 422 and "sync-zone" in r.text, r.text
+
+
+def test_a_deleted_signed_zone_comes_back_unsigned(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid, answer = signed_zone(c, domain)
+    c.delete_zone(zid)
+    c.wait_rcode("www." + zone, "A", "REFUSED")
+    again = c.create_zone(domain)
+    assert view(c, again)["enabled"] is False
+    c.wait_all_nodes(zone, "SOA", [c.answers(zone, "SOA")[c.nodes[0].name][0]])
+    assert c.answers(zone, "DNSKEY") == {n.name: [] for n in c.nodes}
+    resigned = sign(c, again)
+    assert resigned["dnskey"] != answer["dnskey"]
+    wait_dnskeys(c, zone, resigned["dnskey"])
