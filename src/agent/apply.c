@@ -124,7 +124,7 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 		rrs[i] = (struct backend_rr){ rr->owner, rr->type, rr->ttl, rr->content,
 					      zone_rr_is_auth(&p->data, i) };
 	}
-	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial };
+	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial, NULL };
 }
 
 int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err)
@@ -285,11 +285,58 @@ static void name_list_clear(struct name_list *l)
  * it changed are added to 'to_rectify'. Returns 1 if pushes remain, 0 at
  * the end, or an error. */
 /* What one batch transaction changed, for batch_publish(). */
+struct to_sign {
+	char *zone;
+	char *cfg; /* the push's zone.dnssec, JSON text */
+	uint64_t version;
+	uint32_t serial;
+};
+
 struct batch_changes {
 	struct name_list to_rectify; /* signed zones */
 	struct name_list zones;	     /* every zone, up to PURGE_EACH_MAX */
 	bool many;		     /* more than that: purge everything */
+	/* Zones whose push carries zone.dnssec: written at a version any retry
+	 * beats, given their version once PowerDNS holds their keys. */
+	struct to_sign *sign;
+	size_t nsign, sign_alloc;
 };
+
+static int sign_add(struct batch_changes *bc, const struct backend_zone *z)
+{
+	if (bc->nsign == bc->sign_alloc) {
+		size_t n = bc->sign_alloc ? 2 * bc->sign_alloc : 16;
+		struct to_sign *v = realloc(bc->sign, n * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		bc->sign = v;
+		bc->sign_alloc = n;
+	}
+	struct to_sign *t = &bc->sign[bc->nsign];
+	t->zone = strdup(z->origin);
+	t->cfg = strdup(z->dnssec);
+	t->version = z->version;
+	t->serial = z->serial;
+	if (t->zone == NULL || t->cfg == NULL) {
+		free(t->zone);
+		free(t->cfg);
+		return -ENOMEM;
+	}
+	bc->nsign++;
+	return 0;
+}
+
+static void sign_clear(struct batch_changes *bc)
+{
+	for (size_t i = 0; i < bc->nsign; i++) {
+		free(bc->sign[i].zone);
+		explicit_bzero(bc->sign[i].cfg, strlen(bc->sign[i].cfg));
+		free(bc->sign[i].cfg);
+	}
+	free(bc->sign);
+	bc->sign = NULL;
+	bc->nsign = bc->sign_alloc = 0;
+}
 
 static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batch_changes *bc,
 		     uint64_t *applied, uint64_t *unchanged, uint64_t *records, char *err)
@@ -305,8 +352,13 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 		char kind[16];
 		r = backend_zone_state(a->db, z.origin, &st);
 		if (r == 0 && is_newer(&st, z.version)) {
-			r = backend_zone_replace(a->db, &z, zone_kind(a), NULL);
-			if (r == 0 && st.exists)
+			struct backend_zone w = z;
+			if (z.dnssec != NULL)
+				w.version = st.known ? st.version : 0;
+			r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
+			if (r == 0 && z.dnssec != NULL)
+				r = sign_add(bc, &z);
+			else if (r == 0 && st.exists)
 				r = backend_zone_info(a->db, z.origin, &is_signed, kind,
 						      sizeof(kind));
 			if (r == 0 && is_signed)
@@ -328,8 +380,53 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 		r = backend_commit(a->db);
 	if (r < 0)
 		return txn_fail(a, r, "writing the batch", err);
-	*applied += changed;
+	*applied += changed - bc->nsign;
 	return more == 1 ? 1 : 0;
+}
+
+/* After a batch transaction: put the keys of the zones that carry
+ * zone.dnssec into PowerDNS, then give those zones their versions. A zone
+ * PowerDNS refuses keeps the earlier version, so the controller's retry
+ * applies it again; the batch then fails. */
+static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *applied, char *err)
+{
+	int first = 0;
+	char msg[DNSSEC_ERR_MAX];
+	bool *ok = calloc(bc->nsign + 1, sizeof(*ok));
+	if (ok == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < bc->nsign; i++) {
+		json_t *cfg = json_loads(bc->sign[i].cfg, 0, NULL);
+		int r = cfg ? dnssec_apply(a, bc->sign[i].zone, cfg, msg) : -ENOMEM;
+		json_decref(cfg);
+		if (r < 0 && first == 0) {
+			first = r;
+			snprintf(err, APPLY_ERR_MAX, "zone '%.200s': %.280s", bc->sign[i].zone,
+				 cfg ? msg : "out of memory");
+		}
+		ok[i] = r == 0;
+	}
+	int r = backend_begin(a->db);
+	for (size_t i = 0; r == 0 && i < bc->nsign; i++)
+		if (ok[i])
+			r = backend_zone_set_version(a->db, bc->sign[i].zone, bc->sign[i].version,
+						     bc->sign[i].serial);
+	if (r == 0)
+		r = backend_commit(a->db);
+	if (r < 0) {
+		free(ok);
+		sign_clear(bc);
+		return txn_fail(a, r, "recording the signed zones", err);
+	}
+	for (size_t i = 0; r == 0 && i < bc->nsign; i++) {
+		if (!ok[i])
+			continue;
+		(*applied)++;
+		r = name_list_add(&bc->to_rectify, bc->sign[i].zone);
+	}
+	free(ok);
+	sign_clear(bc);
+	return r < 0 ? r : first;
 }
 
 /* After a batch transaction: rectify the signed zones it changed, purge
@@ -374,15 +471,20 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_ap
 	do {
 		uint64_t before = *ret_applied;
 		r = batch_txn(a, next, ctx, &bc, ret_applied, ret_unchanged, ret_records, err);
-		if (r >= 0 && *ret_applied > before) {
-			int p = batch_publish(a, &bc, err);
+		int s = r >= 0 && bc.nsign > 0 ? batch_sign(a, &bc, ret_applied, err) : 0;
+		if (r >= 0 && (*ret_applied > before || s < 0)) {
+			char perr[APPLY_ERR_MAX];
+			int p = batch_publish(a, &bc, s < 0 ? perr : err);
 			r = p < 0 ? p : r;
 		}
+		if (r >= 0 && s < 0)
+			r = s; /* the caches are purged; the refused zone waits for a retry */
 	} while (r == 1);
 	count_zones(a);
 	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&bc.to_rectify);
 	name_list_clear(&bc.zones);
+	sign_clear(&bc);
 	return r < 0 ? r : 0;
 }
 

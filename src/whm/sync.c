@@ -294,9 +294,7 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 			r = q;
 			break;
 		}
-		/* Agents take keys zone by zone (sync-zone), through PowerDNS's API. */
-		if (deleted || json_object_get(json_object_get(payload, "zone"), "dnssec")) {
-			json_decref(payload);
+		if (deleted) {
 			push_one(n, st, p->zone[from + i], p->attempts[from + i]);
 			continue;
 		}

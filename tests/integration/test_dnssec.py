@@ -12,7 +12,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from harness import basic_records, rec
+from harness import basic_records, rec, zone_payload
 
 # dnspython checks signatures only when python3-cryptography is installed.
 CAN_VALIDATE = importlib.util.find_spec("cryptography") is not None
@@ -369,3 +369,32 @@ def test_bad_zone_dnssec_is_refused_and_changes_nothing(shared_node, zone_name, 
     assert shared_node.zone(zone_name).json()["version"] == 1
     assert shared_node.dig(zone_name, "DNSKEY") == []
     assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+
+
+def test_batch_with_keys_applies_them_and_a_refused_key_waits_for_a_retry(node, zone_name):
+    good, other = P256Key(), P256Key()
+    bad = pushed_key(P256Key())
+    bad["privatekey"] = ("Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"
+                         "PrivateKey: AAAA\n")        # a shape we accept, a key PowerDNS refuses
+    zones = ["a." + zone_name, "b." + zone_name, "c." + zone_name]
+    payloads = [
+        zone_payload(zones[0], 3, 3, basic_records(),
+                     dnssec={"enabled": True, "keys": [pushed_key(good)]}),
+        zone_payload(zones[1], 3, 3, basic_records(), dnssec={"enabled": True, "keys": [bad]}),
+        zone_payload(zones[2], 3, 3, basic_records()),
+    ]
+    r = node.sync_batch(payloads)
+    assert r.status_code >= 500, r.text
+    assert zones[1] in r.json()["error"]
+    assert node.dig(zones[0], "DNSKEY") == [good.dnskey().to_text()]
+    assert_signed(node, zones[0], "www." + zones[0], "A")
+    have = node.zones()
+    assert have[zones[0]]["version"] == 3 and have[zones[2]]["version"] == 3
+    assert have[zones[1]]["version"] < 3          # not acknowledged: a retry applies it
+    payloads[1] = zone_payload(zones[1], 3, 3, basic_records(),
+                               dnssec={"enabled": True, "keys": [pushed_key(other)]})
+    r = node.sync_batch(payloads)
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] == 1 and r.json()["unchanged"] == 2
+    assert node.dig(zones[1], "DNSKEY") == [other.dnskey().to_text()]
+    assert node.zones()[zones[1]]["version"] == 3

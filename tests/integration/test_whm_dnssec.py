@@ -378,22 +378,32 @@ def test_a_node_away_during_key_changes_converges_to_the_same_keys(cluster, tmp_
     assert len(set(wires.values())) == 1
 
 
-def test_agent_refuses_dnssec_zones_in_a_batch(shared_cluster, domain):
-    """Keys go in through sync-zone only; a batch carrying them is refused whole."""
+def test_a_batch_carries_the_keys_too(shared_cluster, domain):
+    """sync-batch applies zone.dnssec like sync-zone: the keys the store
+    holds, served by the node."""
     c = shared_cluster
-    zid, _ = signed_zone(c, domain)
+    zid, answer = signed_zone(c, domain)
     store = sqlite3.connect("file:%s?mode=ro" % c.whm.store_path, uri=True)
     try:
         row = store.execute("SELECT dnskey, private_key FROM dnssec_keys WHERE zone_id = ?",
                             (zid,)).fetchone()
     finally:
         store.close()
-    payload = cl.harness.zone_payload(
-        "batch-" + domain, 1, 1, cl.harness.basic_records(),
+    other = "batch-" + domain + "."
+    payloads = [cl.harness.zone_payload(
+        other, 1, 1, cl.harness.basic_records(),
         dnssec={"enabled": True, "keys": [{"keytype": "csk", "dnskey": row[0],
-                                           "privatekey": row[1]}]})
-    r = c.nodes[0].sync_batch([payload])
-    assert r.status_code == 422 and "sync-zone" in r.text, r.text
+                                           "privatekey": row[1]}]})]
+    payloads += [cl.harness.zone_payload("plain%d-%s." % (i, domain), 1, 1,
+                                         cl.harness.basic_records()) for i in range(3)]
+    n = c.nodes[0]
+    r = n.sync_batch(payloads)
+    assert r.status_code == 200 and r.json()["applied"] == 4, r.text
+    assert n.dig(other, "DNSKEY") == canon(answer["dnskey"])
+    assert n.zones()[other]["version"] == 1
+    for i in range(3):
+        n.delete_zone("plain%d-%s." % (i, domain))
+    n.delete_zone(other)
 
 
 def test_a_deleted_signed_zone_comes_back_unsigned(shared_cluster, domain):
