@@ -388,7 +388,8 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
  * zone.dnssec into PowerDNS, then give those zones their versions. A zone
  * PowerDNS refuses keeps the earlier version, so the controller's retry
  * applies it again; the batch then fails. */
-static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *applied, char *err)
+static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *applied, int *refused,
+		      char *refused_err, char *err)
 {
 	int first = 0;
 	char msg[DNSSEC_ERR_MAX];
@@ -399,10 +400,10 @@ static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *appli
 		json_t *cfg = json_loads(bc->sign[i].cfg, 0, NULL);
 		int r = cfg ? dnssec_apply(a, bc->sign[i].zone, cfg, msg) : -ENOMEM;
 		json_decref(cfg);
-		if (r < 0 && first == 0) {
+		if (r < 0 && first == 0 && *refused == 0) {
 			first = r;
-			snprintf(err, APPLY_ERR_MAX, "zone '%.200s': %.280s", bc->sign[i].zone,
-				 cfg ? msg : "out of memory");
+			snprintf(refused_err, APPLY_ERR_MAX, "zone '%.200s': %.280s",
+				 bc->sign[i].zone, cfg ? msg : "out of memory");
 		}
 		ok[i] = r == 0;
 	}
@@ -426,7 +427,9 @@ static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *appli
 	}
 	free(ok);
 	sign_clear(bc);
-	return r < 0 ? r : first;
+	if (first < 0)
+		*refused = first;
+	return r;
 }
 
 /* After a batch transaction: rectify the signed zones it changed, purge
@@ -466,20 +469,30 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_ap
 	if (r < 0)
 		return r;
 
+	/* A zone whose keys PowerDNS refuses does not stop the batch: the
+	 * others are applied, and the batch answers with the first refusal. */
+	int refused = 0;
+	char refused_err[APPLY_ERR_MAX] = "";
 	*ret_applied = *ret_unchanged = *ret_records = 0;
 	pthread_mutex_lock(&a->db_lock);
 	do {
 		uint64_t before = *ret_applied;
+		bool signing = false;
 		r = batch_txn(a, next, ctx, &bc, ret_applied, ret_unchanged, ret_records, err);
-		int s = r >= 0 && bc.nsign > 0 ? batch_sign(a, &bc, ret_applied, err) : 0;
-		if (r >= 0 && (*ret_applied > before || s < 0)) {
-			char perr[APPLY_ERR_MAX];
-			int p = batch_publish(a, &bc, s < 0 ? perr : err);
+		if (r >= 0 && bc.nsign > 0) {
+			signing = true;
+			int s = batch_sign(a, &bc, ret_applied, &refused, refused_err, err);
+			r = s < 0 ? s : r;
+		}
+		if (r >= 0 && (*ret_applied > before || signing)) {
+			int p = batch_publish(a, &bc, err);
 			r = p < 0 ? p : r;
 		}
-		if (r >= 0 && s < 0)
-			r = s; /* the caches are purged; the refused zone waits for a retry */
 	} while (r == 1);
+	if (r >= 0 && refused < 0) {
+		snprintf(err, APPLY_ERR_MAX, "%s", refused_err);
+		r = refused;
+	}
 	count_zones(a);
 	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&bc.to_rectify);

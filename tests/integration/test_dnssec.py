@@ -398,3 +398,19 @@ def test_batch_with_keys_applies_them_and_a_refused_key_waits_for_a_retry(node, 
     assert r.json()["applied"] == 1 and r.json()["unchanged"] == 2
     assert node.dig(zones[1], "DNSKEY") == [other.dnskey().to_text()]
     assert node.zones()[zones[1]]["version"] == 3
+
+
+def test_a_refused_key_does_not_hold_back_the_rest_of_a_large_batch(node, zone_name):
+    bad = pushed_key(P256Key())
+    bad["privatekey"] = ("Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"
+                         "PrivateKey: AAAA\n")
+    payloads = [zone_payload("bad." + zone_name, 1, 1, basic_records(),
+                             dnssec={"enabled": True, "keys": [bad]})]
+    # More than one of the agent's batch transactions (500 zones each).
+    names = ["p%d.%s" % (i, zone_name) for i in range(520)]
+    payloads += [zone_payload(n, 1, 1, basic_records()) for n in names]
+    r = node.sync_batch(payloads)
+    assert r.status_code >= 500 and "bad." + zone_name in r.json()["error"], r.text
+    have = node.zones()
+    assert all(have[n]["version"] == 1 for n in names)
+    assert node.dig("www." + names[-1], "A") == ["192.0.2.1"]
