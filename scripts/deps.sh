@@ -3,6 +3,10 @@
 # Idempotent: does nothing when every package is already installed.
 set -eu
 
+# unbound, ldnsutils, bind9-utils: the DNSSEC tests validate with unbound (run
+# as a test process on a port chosen at run time; the package's own service is
+# not used) and check zones and DS with ldns-verify-zone, ldns-key2ds and
+# dnssec-dsfromkey.
 # mariadb-server-core (mariadbd, mariadb-install-db) rather than mariadb-server:
 # the gmysql tests start a private server; no system service is installed.
 # chromium, chromium-driver and python3-selenium: the dashboard's browser
@@ -16,6 +20,7 @@ libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
+unbound ldnsutils
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
 "

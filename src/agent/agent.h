@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "conf/conf.h"
 #include "dns/dns.h"
@@ -109,5 +110,11 @@ struct agent {
 
 /* Record the latency of one applied push. */
 void agent_stats_observe(struct agent_stats *s, double seconds);
+
+/* Managed mode: the agent writes pdns.conf and runs pdns_server. */
+static inline bool agent_is_managed(const struct agent *a)
+{
+	return strcmp(a->conf.mode, "managed") == 0;
+}
 
 #endif

@@ -8,6 +8,7 @@
 #include "backend.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "dnssec.h"
 #include "pdns.h"
 #include "repurge.h"
 
@@ -128,7 +129,7 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 		rrs[i] = (struct backend_rr){ rr->owner, rr->type, rr->ttl, rr->content,
 					      zone_rr_is_auth(&p->data, i) };
 	}
-	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial };
+	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial, NULL };
 }
 
 int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err)
@@ -163,6 +164,31 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		goto out;
 	}
 	apply_zone_view(p, rrs, &z);
+	/* DNSSEC state goes in through PowerDNS's API, before the version is
+	 * recorded: if it fails, the push fails and is sent again. A zone new
+	 * to this node must exist before it can hold keys: it is written first
+	 * at a version any retry beats, then signed, then given its version. */
+	bool sign_new =
+	    p->dnssec != NULL && !st.exists && json_is_true(json_object_get(p->dnssec, "enabled"));
+	if (p->dnssec != NULL && st.exists)
+		r = dnssec_apply(a, zone, p->dnssec, err);
+	if (r == 0 && sign_new) {
+		z.version = st.known ? st.version : 0;
+		r = backend_begin(a->db);
+		if (r == 0)
+			r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
+		if (r == 0)
+			r = backend_commit(a->db);
+		if (r < 0)
+			r = txn_fail(a, r, "writing the zone", err);
+		else
+			r = dnssec_apply(a, zone, p->dnssec, err);
+		z.version = p->version;
+	}
+	if (r < 0) {
+		free(rrs);
+		goto out;
+	}
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
@@ -264,11 +290,58 @@ static void name_list_clear(struct name_list *l)
  * it changed are added to 'to_rectify'. Returns 1 if pushes remain, 0 at
  * the end, or an error. */
 /* What one batch transaction changed, for batch_publish(). */
+struct to_sign {
+	char *zone;
+	char *cfg; /* the push's zone.dnssec, JSON text */
+	uint64_t version;
+	uint32_t serial;
+};
+
 struct batch_changes {
 	struct name_list to_rectify; /* signed zones */
 	struct name_list zones;	     /* every zone, up to PURGE_EACH_MAX */
 	bool many;		     /* more than that: purge everything */
+	/* Zones whose push carries zone.dnssec: written at a version any retry
+	 * beats, given their version once PowerDNS holds their keys. */
+	struct to_sign *sign;
+	size_t nsign, sign_alloc;
 };
+
+static int sign_add(struct batch_changes *bc, const struct backend_zone *z)
+{
+	if (bc->nsign == bc->sign_alloc) {
+		size_t n = bc->sign_alloc ? 2 * bc->sign_alloc : 16;
+		struct to_sign *v = realloc(bc->sign, n * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		bc->sign = v;
+		bc->sign_alloc = n;
+	}
+	struct to_sign *t = &bc->sign[bc->nsign];
+	t->zone = strdup(z->origin);
+	t->cfg = strdup(z->dnssec);
+	t->version = z->version;
+	t->serial = z->serial;
+	if (t->zone == NULL || t->cfg == NULL) {
+		free(t->zone);
+		free(t->cfg);
+		return -ENOMEM;
+	}
+	bc->nsign++;
+	return 0;
+}
+
+static void sign_clear(struct batch_changes *bc)
+{
+	for (size_t i = 0; i < bc->nsign; i++) {
+		free(bc->sign[i].zone);
+		explicit_bzero(bc->sign[i].cfg, strlen(bc->sign[i].cfg));
+		free(bc->sign[i].cfg);
+	}
+	free(bc->sign);
+	bc->sign = NULL;
+	bc->nsign = bc->sign_alloc = 0;
+}
 
 static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batch_changes *bc,
 		     uint64_t *applied, uint64_t *unchanged, uint64_t *records, char *err)
@@ -284,8 +357,13 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 		char kind[16];
 		r = backend_zone_state(a->db, z.origin, &st);
 		if (r == 0 && is_newer(&st, z.version)) {
-			r = backend_zone_replace(a->db, &z, zone_kind(a), NULL);
-			if (r == 0 && st.exists)
+			struct backend_zone w = z;
+			if (z.dnssec != NULL)
+				w.version = st.known ? st.version : 0;
+			r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
+			if (r == 0 && z.dnssec != NULL)
+				r = sign_add(bc, &z);
+			else if (r == 0 && st.exists)
 				r = backend_zone_info(a->db, z.origin, &is_signed, kind,
 						      sizeof(kind));
 			if (r == 0 && is_signed)
@@ -307,8 +385,56 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 		r = backend_commit(a->db);
 	if (r < 0)
 		return txn_fail(a, r, "writing the batch", err);
-	*applied += changed;
+	*applied += changed - bc->nsign;
 	return more == 1 ? 1 : 0;
+}
+
+/* After a batch transaction: put the keys of the zones that carry
+ * zone.dnssec into PowerDNS, then give those zones their versions. A zone
+ * PowerDNS refuses keeps the earlier version, so the controller's retry
+ * applies it again; the batch then fails. */
+static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *applied, int *refused,
+		      char *refused_err, char *err)
+{
+	int first = 0;
+	char msg[DNSSEC_ERR_MAX];
+	bool *ok = calloc(bc->nsign + 1, sizeof(*ok));
+	if (ok == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < bc->nsign; i++) {
+		json_t *cfg = json_loads(bc->sign[i].cfg, 0, NULL);
+		int r = cfg ? dnssec_apply(a, bc->sign[i].zone, cfg, msg) : -ENOMEM;
+		json_decref(cfg);
+		if (r < 0 && first == 0 && *refused == 0) {
+			first = r;
+			snprintf(refused_err, APPLY_ERR_MAX, "zone '%.200s': %.280s",
+				 bc->sign[i].zone, cfg ? msg : "out of memory");
+		}
+		ok[i] = r == 0;
+	}
+	int r = backend_begin(a->db);
+	for (size_t i = 0; r == 0 && i < bc->nsign; i++)
+		if (ok[i])
+			r = backend_zone_set_version(a->db, bc->sign[i].zone, bc->sign[i].version,
+						     bc->sign[i].serial);
+	if (r == 0)
+		r = backend_commit(a->db);
+	if (r < 0) {
+		free(ok);
+		sign_clear(bc);
+		return txn_fail(a, r, "recording the signed zones", err);
+	}
+	for (size_t i = 0; r == 0 && i < bc->nsign; i++) {
+		if (!ok[i])
+			continue;
+		(*applied)++;
+		r = name_list_add(&bc->to_rectify, bc->sign[i].zone);
+	}
+	free(ok);
+	sign_clear(bc);
+	if (first < 0)
+		*refused = first;
+	return r;
 }
 
 /* After a batch transaction: rectify the signed zones it changed, purge
@@ -349,20 +475,35 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_ap
 	if (r < 0)
 		return r;
 
+	/* A zone whose keys PowerDNS refuses does not stop the batch: the
+	 * others are applied, and the batch answers with the first refusal. */
+	int refused = 0;
+	char refused_err[APPLY_ERR_MAX] = "";
 	*ret_applied = *ret_unchanged = *ret_records = 0;
 	pthread_mutex_lock(&a->db_lock);
 	do {
 		uint64_t before = *ret_applied;
+		bool signing = false;
 		r = batch_txn(a, next, ctx, &bc, ret_applied, ret_unchanged, ret_records, err);
-		if (r >= 0 && *ret_applied > before) {
+		if (r >= 0 && bc.nsign > 0) {
+			signing = true;
+			int s = batch_sign(a, &bc, ret_applied, &refused, refused_err, err);
+			r = s < 0 ? s : r;
+		}
+		if (r >= 0 && (*ret_applied > before || signing)) {
 			int p = batch_publish(a, &bc, err);
 			r = p < 0 ? p : r;
 		}
 	} while (r == 1);
+	if (r >= 0 && refused < 0) {
+		snprintf(err, APPLY_ERR_MAX, "%s", refused_err);
+		r = refused;
+	}
 	count_zones(a);
 	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&bc.to_rectify);
 	name_list_clear(&bc.zones);
+	sign_clear(&bc);
 	return r < 0 ? r : 0;
 }
 

@@ -105,6 +105,11 @@ int backend_zone_mark_clean(struct backend *b, const char *zone)
 	return b->ops->zone_mark_clean(b, zone);
 }
 
+int backend_zone_set_version(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
+{
+	return b->ops->zone_set_version(b, zone, version, serial);
+}
+
 int backend_mark_all_clean(struct backend *b)
 {
 	return b->ops->mark_all_clean(b);

@@ -78,6 +78,7 @@ struct backend_zone {
 	size_t n;
 	uint64_t version;
 	uint32_t serial;
+	const char *dnssec; /* the push's zone.dnssec as JSON text, or NULL */
 };
 
 /* Inside a transaction: replace the zone's records with 'z' (validated,
@@ -92,6 +93,12 @@ int backend_zone_delete(struct backend *b, const char *zone, uint64_t version);
 
 /* Clear the dirty flag (caches were purged). */
 int backend_zone_mark_clean(struct backend *b, const char *zone);
+
+/* Inside a transaction: record 'version' and 'serial' as applied for a
+ * zone whose records were already written (a batch's signed zone, once its
+ * keys are in). */
+int backend_zone_set_version(struct backend *b, const char *zone, uint64_t version,
+			     uint32_t serial);
 
 /* Clear every dirty flag (all caches were purged). */
 int backend_mark_all_clean(struct backend *b);
@@ -135,6 +142,8 @@ struct backend_ops {
 			    int64_t *ret_domain_id);
 	int (*zone_delete)(struct backend *b, const char *zone, uint64_t version);
 	int (*zone_mark_clean)(struct backend *b, const char *zone);
+	int (*zone_set_version)(struct backend *b, const char *zone, uint64_t version,
+				uint32_t serial);
 	int (*mark_all_clean)(struct backend *b);
 	int (*zone_foreach)(struct backend *b, backend_zone_fn fn, void *ctx);
 	int (*zone_records)(struct backend *b, const char *zone, backend_record_fn fn, void *ctx);

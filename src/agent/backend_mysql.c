@@ -65,6 +65,7 @@ enum stmt_id {
 	ST_DOMAIN_DELETE,
 	ST_TOMBSTONE,
 	ST_MARK_CLEAN,
+	ST_SET_VERSION,
 	ST_MARK_ALL_CLEAN,
 	ST_RECORDS_LIST,
 	ST_ZONES_LIST,
@@ -101,6 +102,7 @@ static const char *const stmt_sql[ST_INSERT] = {
 			 "version = GREATEST(version, VALUES(version)), deleted = 1, dirty = 1, "
 			 "updated_at = VALUES(updated_at)",
 	[ST_MARK_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE zone = ?",
+	[ST_SET_VERSION] = "UPDATE yumna_zone_state SET version = ?, serial = ? WHERE zone = ?",
 	[ST_MARK_ALL_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE dirty = 1",
 	/* Binary order, as gsqlite3 sorts (the columns are latin1_swedish_ci). */
 	[ST_RECORDS_LIST] = "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
@@ -971,6 +973,20 @@ static int op_zone_mark_clean(struct backend *base, const char *zone)
 	return run(b, ST_MARK_CLEAN, p);
 }
 
+static int op_zone_set_version(struct backend *base, const char *zone, uint64_t version,
+			       uint32_t serial)
+{
+	struct backend_mysql *b = (struct backend_mysql *)base;
+	int r = ensure(b);
+	if (r < 0)
+		return r;
+	struct params *p = params(b);
+	bind_uint(p, version);
+	bind_uint(p, serial);
+	bind_text(p, zone);
+	return run(b, ST_SET_VERSION, p);
+}
+
 static int op_mark_all_clean(struct backend *base)
 {
 	struct backend_mysql *b = (struct backend_mysql *)base;
@@ -1107,6 +1123,7 @@ static const struct backend_ops mysql_ops = {
 	.zone_replace = op_zone_replace,
 	.zone_delete = op_zone_delete,
 	.zone_mark_clean = op_zone_mark_clean,
+	.zone_set_version = op_zone_set_version,
 	.mark_all_clean = op_mark_all_clean,
 	.zone_foreach = op_zone_foreach,
 	.zone_records = op_zone_records,

@@ -25,6 +25,7 @@ enum stmt_id {
 	ST_DOMAIN_DELETE,
 	ST_TOMBSTONE,
 	ST_MARK_CLEAN,
+	ST_SET_VERSION,
 	ST_RECORDS_LIST,
 	ST_ZONES_LIST,
 	ST_KEYS_COUNT,
@@ -55,6 +56,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "updated_at) VALUES (?1, ?2, 0, 1, 1, ?3) ON CONFLICT(zone) DO UPDATE "
 			 "SET version = max(version, ?2), deleted = 1, dirty = 1, updated_at = ?3",
 	[ST_MARK_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE zone = ?1",
+	[ST_SET_VERSION] = "UPDATE yumna_zone_state SET version = ?2, serial = ?3 WHERE zone = ?1",
 	[ST_RECORDS_LIST] = "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
 			    "JOIN domains d ON d.id = r.domain_id WHERE d.name = ?1 "
 			    "AND r.type IS NOT NULL ORDER BY r.name, r.type, r.prio, r.content",
@@ -413,6 +415,17 @@ static int op_zone_mark_clean(struct backend *base, const char *zone)
 	return step_done(s);
 }
 
+static int op_zone_set_version(struct backend *base, const char *zone, uint64_t version,
+			       uint32_t serial)
+{
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
+	sqlite3_stmt *s = stmt(b, ST_SET_VERSION);
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)version);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)serial);
+	return step_done(s);
+}
+
 static int op_mark_all_clean(struct backend *base)
 {
 	struct backend_sqlite *b = (struct backend_sqlite *)base;
@@ -529,6 +542,7 @@ static const struct backend_ops sqlite_ops = {
 	.zone_replace = op_zone_replace,
 	.zone_delete = op_zone_delete,
 	.zone_mark_clean = op_zone_mark_clean,
+	.zone_set_version = op_zone_set_version,
 	.mark_all_clean = op_mark_all_clean,
 	.zone_foreach = op_zone_foreach,
 	.zone_records = op_zone_records,

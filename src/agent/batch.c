@@ -85,13 +85,23 @@ static int spool_write(FILE *f, const void *p, size_t n)
 
 static int spool_zone(struct batch *b, const struct zone_push *p)
 {
-	uint64_t hdr[3] = { p->version, p->serial, p->data.n };
+	char *dnssec = p->dnssec ? json_dumps(p->dnssec, JSON_COMPACT) : NULL;
+	if (p->dnssec != NULL && dnssec == NULL)
+		return -ENOMEM;
+	/* hdr[3]: length of zone.dnssec's text + 1, or 0 */
+	uint64_t hdr[4] = { p->version, p->serial, p->data.n, dnssec ? strlen(dnssec) + 1 : 0 };
 	uint32_t olen = (uint32_t)strlen(p->data.origin);
 	int r = spool_write(b->spool, hdr, sizeof(hdr));
 	if (r == 0)
 		r = spool_write(b->spool, &olen, sizeof(olen));
 	if (r == 0)
 		r = spool_write(b->spool, p->data.origin, olen + 1);
+	if (r == 0 && dnssec != NULL)
+		r = spool_write(b->spool, dnssec, hdr[3]);
+	if (dnssec != NULL) {
+		explicit_bzero(dnssec, strlen(dnssec));
+		free(dnssec);
+	}
 	for (size_t i = 0; r == 0 && i < p->data.n; i++) {
 		const struct rr *rr = &p->data.rrs[i];
 		uint32_t meta[4] = { rr->type, rr->ttl, zone_rr_is_auth(&p->data, i),
@@ -128,9 +138,9 @@ static int spool_take(struct batch *b, size_t len, size_t *ret_off)
 static int spool_next(void *ctx, struct backend_zone *z)
 {
 	struct batch *b = ctx;
-	uint64_t hdr[3];
+	uint64_t hdr[4];
 	uint32_t olen;
-	size_t origin_off;
+	size_t origin_off, dnssec_off = 0;
 
 	if (fread(hdr, 1, sizeof(hdr), b->spool) != sizeof(hdr))
 		return feof(b->spool) ? 0 : -EIO;
@@ -149,6 +159,10 @@ static int spool_next(void *ctx, struct backend_zone *z)
 		return -ENOMEM;
 	buf_reset(&b->rd);
 	int r = spool_take(b, olen + 1, &origin_off);
+	if (r == 0 && hdr[3] > 0)
+		r = hdr[3] <= 2 * MODEL_DNSSEC_KEYS_MAX * (MODEL_PRIVATE_KEY_MAX + 4096)
+			? spool_take(b, hdr[3], &dnssec_off)
+			: -EIO;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		uint32_t meta[4], clen;
 		r = spool_read(b->spool, meta, sizeof(meta));
@@ -169,8 +183,12 @@ static int spool_next(void *ctx, struct backend_zone *z)
 			b->rrs[i].owner = b->rd.data + off[2 * i];
 			b->rrs[i].content = b->rd.data + off[2 * i + 1];
 		}
-		*z = (struct backend_zone){ b->rd.data + origin_off, b->rrs, n, hdr[0],
-					    (uint32_t)hdr[1] };
+		*z = (struct backend_zone){ b->rd.data + origin_off,
+					    b->rrs,
+					    n,
+					    hdr[0],
+					    (uint32_t)hdr[1],
+					    hdr[3] > 0 ? b->rd.data + dnssec_off : NULL };
 	}
 	free(off);
 	return r < 0 ? r : 1;

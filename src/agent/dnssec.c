@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,4 +264,197 @@ out:
 	*ret = describe_keys(zone, list);
 	json_decref(list);
 	return *ret ? 0 : -ENOMEM;
+}
+
+/* --- the controller's key set, carried by pushes ------------------------- */
+
+#define DIGEST_KIND "X-YUMNA-DNSSEC"
+
+/* SHA-256 (hex) of the public view of 'cfg' (private parts left out): what
+ * the node last made PowerDNS serve, kept in the zone's metadata, so that a
+ * push that changes only records costs one metadata read. */
+static int cfg_digest(const json_t *cfg, char out[65])
+{
+	unsigned char d[32];
+	json_t *v = json_deep_copy(cfg);
+	size_t i;
+	json_t *k;
+	if (v == NULL)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(v, "keys"), i, k)
+		json_object_del(k, "privatekey");
+	char *t = json_dumps(v, JSON_SORT_KEYS | JSON_COMPACT);
+	json_decref(v);
+	if (t == NULL)
+		return -ENOMEM;
+	int r = gnutls_hash_fast(GNUTLS_DIG_SHA256, t, strlen(t), d);
+	free(t);
+	if (r < 0)
+		return -EIO;
+	for (unsigned j = 0; j < 32; j++)
+		snprintf(out + 2 * j, 3, "%02x", d[j]);
+	return 0;
+}
+
+static bool flag_of(const json_t *k, const char *name)
+{
+	return !json_is_false(json_object_get(k, name));
+}
+
+/* Import the wanted keys PowerDNS lacks, fix flags, then remove the rest
+ * (in that order, so the zone is never without a key on the way). */
+static int apply_keys(struct agent *a, const char *zone, const json_t *wanted, bool *had_keys,
+		      char *err)
+{
+	json_t *have = NULL;
+	int r = pdns_keys_list(a->pdns, zone, &have);
+	if (r < 0)
+		return upstream_error(r, "listing keys", err);
+	*had_keys = json_array_size(have) > 0;
+	size_t nw = json_array_size(wanted), i, j;
+	long long *match = calloc(nw + 1, sizeof(*match)); /* PowerDNS id + 1, 0: none */
+	bool *keep = calloc(json_array_size(have) + 1, sizeof(*keep));
+	json_t *hk, *wk;
+	if (match == NULL || keep == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	json_array_foreach(wanted, j, wk) {
+		const char *dk = json_string_value(json_object_get(wk, "dnskey"));
+		const char *kt = json_string_value(json_object_get(wk, "keytype"));
+		json_array_foreach(have, i, hk) {
+			const char *hd = json_string_value(json_object_get(hk, "dnskey"));
+			const char *ht = json_string_value(json_object_get(hk, "keytype"));
+			if (!keep[i] && hd && ht && strcmp(hd, dk) == 0 && strcmp(ht, kt) == 0) {
+				keep[i] = true;
+				match[j] = json_integer_value(json_object_get(hk, "id")) + 1;
+				bool act = flag_of(wk, "active"), pub = flag_of(wk, "published");
+				if (act != json_is_true(json_object_get(hk, "active")) ||
+				    pub != json_is_true(json_object_get(hk, "published")))
+					r = pdns_key_set(a->pdns, zone, match[j] - 1, act, pub);
+				break;
+			}
+		}
+		if (r < 0)
+			goto out;
+	}
+	json_array_foreach(wanted, j, wk) {
+		if (match[j] != 0)
+			continue;
+		json_t *k = json_pack("{s:O,s:b,s:b,s:O}", "keytype",
+				      json_object_get(wk, "keytype"), "active",
+				      flag_of(wk, "active"), "published", flag_of(wk, "published"),
+				      "privatekey", json_object_get(wk, "privatekey"));
+		r = k ? pdns_key_add(a->pdns, zone, k) : -ENOMEM;
+		json_decref(k);
+		if (r < 0)
+			goto out;
+	}
+	json_array_foreach(have, i, hk) {
+		if (keep[i])
+			continue;
+		r = pdns_key_delete(a->pdns, zone, json_integer_value(json_object_get(hk, "id")));
+		if (r < 0)
+			goto out;
+	}
+out:
+	free(match);
+	free(keep);
+	json_decref(have);
+	return r < 0 && r != -ENOMEM ? upstream_error(r, "importing keys", err) : r;
+}
+
+static int set_meta(struct agent *a, const char *zone, const char *kind, const char *value)
+{
+	if (value == NULL) {
+		int r = pdns_metadata_delete(a->pdns, zone, kind);
+		return r == -ENOENT ? 0 : r;
+	}
+	json_t *v = json_pack("[s]", value);
+	int r = v ? pdns_metadata_set(a->pdns, zone, kind, v) : -ENOMEM;
+	json_decref(v);
+	return r;
+}
+
+static int unsign(struct agent *a, const char *zone, char *err)
+{
+	json_t *have = NULL, *digest = NULL;
+	int r = pdns_keys_list(a->pdns, zone, &have);
+	if (r == 0)
+		r = pdns_metadata_get(a->pdns, zone, DIGEST_KIND, &digest);
+	if (r < 0) {
+		json_decref(have);
+		return upstream_error(r, "reading keys", err);
+	}
+	bool work = json_array_size(have) > 0 || json_array_size(digest) > 0;
+	json_decref(digest);
+	if (work && json_array_size(have) > 0) {
+		json_t *s = json_pack("{s:s}", "nsec3param", "");
+		r = pdns_zone_put(a->pdns, zone, s);
+		json_decref(s);
+	}
+	size_t i;
+	json_t *hk;
+	json_array_foreach(have, i, hk) {
+		if (r == 0)
+			r = pdns_key_delete(a->pdns, zone,
+					    json_integer_value(json_object_get(hk, "id")));
+	}
+	json_decref(have);
+	if (work && r == 0)
+		r = set_meta(a, zone, "PUBLISH-CDS", NULL);
+	if (work && r == 0)
+		r = set_meta(a, zone, "PUBLISH-CDNSKEY", NULL);
+	if (work && r == 0)
+		r = set_meta(a, zone, DIGEST_KIND, NULL);
+	return r < 0 ? upstream_error(r, "removing keys", err) : 0;
+}
+
+int dnssec_apply(struct agent *a, const char *zone, const json_t *cfg, char *err)
+{
+	char digest[65];
+	json_t *have = NULL;
+
+	if (!json_is_true(json_object_get(cfg, "enabled")))
+		return unsign(a, zone, err);
+	int r = cfg_digest(cfg, digest);
+	if (r < 0) {
+		snprintf(err, DNSSEC_ERR_MAX, "digest: %s", err_str(r));
+		return r;
+	}
+	r = pdns_metadata_get(a->pdns, zone, DIGEST_KIND, &have);
+	if (r < 0)
+		return upstream_error(r, "reading metadata", err);
+	bool same = json_array_size(have) == 1 &&
+		    strcmp(json_string_value(json_array_get(have, 0)) ?: "", digest) == 0;
+	json_decref(have);
+	if (same)
+		return 0;
+
+	bool had_keys = false;
+	r = apply_keys(a, zone, json_object_get(cfg, "keys"), &had_keys, err);
+	if (r < 0)
+		return r;
+	/* A zone that had no keys has no NSEC3 parameters either (they are
+	 * cleared before keys are removed): NSEC needs no call then. */
+	const char *n3 = json_string_value(json_object_get(cfg, "nsec3param"));
+	if (n3 != NULL || had_keys) {
+		json_t *s = json_pack("{s:s}", "nsec3param", n3 ? n3 : "");
+		r = s ? pdns_zone_put(a->pdns, zone, s) : -ENOMEM;
+		json_decref(s);
+		if (r < 0)
+			return upstream_error(r, "setting nsec3param", err);
+	}
+	/* RFC 7344: CDS with SHA-256 digests (type 2) and CDNSKEY. A managed
+	 * PowerDNS publishes them for every signed zone by its configuration
+	 * (default-publish-cds, default-publish-cdnskey); elsewhere per zone. */
+	bool cds = flag_of(cfg, "publish_cds");
+	if (!(cds && agent_is_managed(a))) {
+		r = set_meta(a, zone, "PUBLISH-CDS", cds ? "2" : NULL);
+		if (r == 0)
+			r = set_meta(a, zone, "PUBLISH-CDNSKEY", cds ? "1" : NULL);
+	}
+	if (r == 0)
+		r = set_meta(a, zone, DIGEST_KIND, digest);
+	return r < 0 ? upstream_error(r, "setting metadata", err) : 0;
 }

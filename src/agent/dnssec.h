@@ -16,4 +16,12 @@
  * none, use NSEC). On success *ret is the reply object. */
 int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err);
 
+/* Make PowerDNS hold exactly the DNSSEC state a push's zone.dnssec
+ * (validated by model_dnssec_check) describes: import the keys it lacks,
+ * set flags, remove keys not in the set, NSEC or NSEC3 parameters, CDS and
+ * CDNSKEY publication; or, for {"enabled": false}, remove every key. Does
+ * nothing when the zone's recorded digest says it is already so. Called
+ * with db_lock held; the caller rectifies and purges caches. */
+int dnssec_apply(struct agent *a, const char *zone, const json_t *cfg, char *err);
+
 #endif

@@ -142,7 +142,11 @@ static int write_pdns_conf(struct agent *a, char *err)
 			       "disable-syslog=yes\n"
 			       "log-timestamp=no\n"
 			       "zone-cache-refresh-interval=0\n"
-			       "default-api-rectify=yes\n",
+			       "default-api-rectify=yes\n"
+			       /* CDS (SHA-256) and CDNSKEY for every signed zone
+				* (RFC 7344), without a metadata write per zone. */
+			       "default-publish-cds=2\n"
+			       "default-publish-cdnskey=1\n",
 			       a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
 			       (unsigned)a->conf.pdns_api_port, run);
 	if (r == 0 && a->notify_enabled)

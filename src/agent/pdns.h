@@ -4,6 +4,8 @@
 #ifndef YUMNA_AGENT_PDNS_H
 #define YUMNA_AGENT_PDNS_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 struct pdns;
@@ -40,6 +42,15 @@ int pdns_key_add(struct pdns *p, const char *zone, json_t *key);
 /* One key with its private part; caller owns *ret. */
 int pdns_key_get(struct pdns *p, const char *zone, long long id, json_t **ret);
 int pdns_key_delete(struct pdns *p, const char *zone, long long id);
+
+/* Set a key's flags. */
+int pdns_key_set(struct pdns *p, const char *zone, long long id, bool active, bool published);
+
+/* Zone metadata of one kind: *ret is the list of values (caller owns). */
+int pdns_metadata_get(struct pdns *p, const char *zone, const char *kind, json_t **ret);
+/* Replace the values of one kind ('values' a JSON array of strings). */
+int pdns_metadata_set(struct pdns *p, const char *zone, const char *kind, json_t *values);
+int pdns_metadata_delete(struct pdns *p, const char *zone, const char *kind);
 
 /* PUT zone settings (only 'nsec3param', 'dnssec', 'api_rectify' are used). */
 int pdns_zone_put(struct pdns *p, const char *zone, json_t *settings);

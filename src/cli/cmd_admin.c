@@ -117,6 +117,7 @@ struct dnssec_opts {
 	bool nsec3;
 	bool optout;
 	bool force;
+	bool ds_published;
 };
 
 static int dnssec_opt(int opt, const char *arg, void *ctx)
@@ -140,6 +141,9 @@ static int dnssec_opt(int opt, const char *arg, void *ctx)
 		return 0;
 	case 'f':
 		o->force = true;
+		return 0;
+	case 'D':
+		o->ds_published = true;
 		return 0;
 	}
 	return -1;
@@ -254,6 +258,7 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 		{ "scheme", required_argument, NULL, 's' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "ds-published", no_argument, NULL, 'D' },
 		{ 0 },
 	};
 	struct dnssec_opts o = { 0 };
@@ -282,7 +287,9 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 		if (o.optout)
 			json_object_set_new(body, "nsec3_optout", json_true());
 		if (o.key)
-			json_object_set_new(body, "key", json_string(o.key));
+			json_object_set_new(body, "keytype", json_string(o.key));
+		if (o.ds_published)
+			json_object_set_new(body, "ds_published", json_true());
 	}
 	bool change = strcmp(method, "GET") != 0;
 	snprintf(sfx, sizeof(sfx), "%s%s%s", suffix,
@@ -329,7 +336,8 @@ static int dnssec_ds(struct ctl *c, int argc, char **argv)
 
 static int dnssec_roll(struct ctl *c, int argc, char **argv)
 {
-	return dnssec_run(c, CMD(6), argc, argv, "POST", "/roll", false, "key rollover started");
+	return dnssec_run(c, CMD(6), argc, argv, "POST", "/rollover", false,
+			  "key rollover started");
 }
 
 static int dnssec_unsign(struct ctl *c, int argc, char **argv)
@@ -353,7 +361,9 @@ const struct ctl_cmd ctl_admin_cmds[] = {
 	{ "dnssec", "status", dnssec_status, "ZONE",
 	  "DNSSEC state of a zone: keys (public parts), DS, next rollover step." },
 	{ "dnssec", "ds", dnssec_ds, "ZONE", "Print the zone's DS records, one per line." },
-	{ "dnssec", "roll", dnssec_roll, "[--key ksk|zsk|csk] ZONE", "Start a key rollover now." },
+	{ "dnssec", "roll", dnssec_roll, "--key ksk|zsk|csk ZONE | --ds-published ZONE",
+	  "Start a key rollover now, or confirm that the parent publishes the new DS (the "
+	  "KSK/CSK rollover's second step)." },
 	{ "dnssec", "unsign", dnssec_unsign, "[--force] ZONE",
 	  "Stop signing the zone. Withdraw the DS at the registrar first and wait for its TTL;\n"
 	  "the controller refuses (exit code 7, with what to do) unless --force." },

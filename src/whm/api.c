@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "api.h"
+#include "dnssec.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "events.h"
@@ -1186,6 +1187,122 @@ static void cluster_sync_progress(struct http_request *req, struct http_reply *r
 	free(sum.last_error);
 }
 
+/* --- DNSSEC ------------------------------------------------------------------ */
+
+/* Add ?wait=all's node results to a change's answer 'j'. */
+static void wait_nodes(struct whm *w, struct http_request *req, const struct zone_result *res,
+		       json_t *j)
+{
+	char wait[16];
+	if (res->version == 0 || http_request_query(req, "wait", wait, sizeof(wait)) < 0 ||
+	    strcmp(wait, "all") != 0)
+		return;
+	json_t *nodes = NULL;
+	int r =
+	    sync_wait(w->sync, res->zone_id, res->version, (long)w->conf.wait_timeout_ms, &nodes);
+	json_object_set_new(j, "synced", json_boolean(r == 0));
+	json_object_set_new(j, "nodes", nodes ? nodes : json_array());
+}
+
+static void dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	int64_t id;
+	json_t *j = NULL;
+
+	if (path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = dnssec_view(w, id, &j, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	http_reply_json(rep, 200, j);
+}
+
+static void dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b = NULL, *j = NULL;
+
+	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0)
+		return;
+	if (http_request_body(req)->len > 0 && body_object(req, rep, &b) < 0)
+		return;
+	int r = dnssec_sign(w, id, b, actor(req), &res, &j, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	json_object_set_new(j, "changed", json_boolean(res.version != 0));
+	json_object_set_new(
+	    j, "message",
+	    json_string(res.version != 0 ? "zone signed" : "already signed so; nothing changed"));
+	if (res.version != 0) {
+		json_object_set_new(j, "version", json_integer((json_int_t)res.version));
+		json_object_set_new(j, "serial", json_integer((json_int_t)res.serial));
+	}
+	wait_nodes(w, req, &res, j);
+	http_reply_json(rep, 200, j);
+}
+
+static void dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b = NULL, *j = NULL;
+
+	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
+		return;
+	int r = dnssec_rollover(w, id, b, actor(req), &res, &j, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	if (res.version != 0) {
+		json_object_set_new(j, "version", json_integer((json_int_t)res.version));
+		json_object_set_new(j, "serial", json_integer((json_int_t)res.serial));
+	}
+	wait_nodes(w, req, &res, j);
+	http_reply_json(rep, 200, j);
+}
+
+static void dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX], force[8];
+	struct zone_result res = { 0 };
+	int64_t id;
+
+	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0)
+		return;
+	bool forced = http_request_query(req, "force", force, sizeof(force)) == 0 &&
+		      (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
+	int r = dnssec_unsign(w, id, forced, actor(req), &res, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	json_t *j = json_pack("{s:b,s:I,s:b,s:b,s:s}", "success", 1, "zoneId", (json_int_t)id,
+			      "enabled", 0, "changed", res.version != 0, "message",
+			      res.version != 0 ? "zone unsigned; every node removes its keys"
+					       : "the zone is not signed; nothing changed");
+	if (res.version != 0) {
+		json_object_set_new(j, "version", json_integer((json_int_t)res.version));
+		json_object_set_new(j, "serial", json_integer((json_int_t)res.serial));
+	}
+	wait_nodes(w, req, &res, j);
+	http_reply_json(rep, 200, j);
+}
+
 static void health(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st = whm_store(ctx);
@@ -1286,5 +1403,9 @@ const struct http_route api_routes[] = {
 	{ "PUT", "/api/dns/:id/records", records_replace, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/import", zone_import, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/export", zone_export, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/dnssec", dnssec_get, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/dnssec", dnssec_post, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/:id/dnssec", dnssec_delete, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/dnssec/rollover", dnssec_roll, 0, NULL, NULL },
 	{ 0 },
 };

@@ -55,6 +55,16 @@ static const struct conf_item schema[] = {
 	{ "tls-key-file", CONF_STR, O(tls_key_file), NULL, 0, 4000, NULL, 0, NULL },
 	{ "agent-tls-ca-file", CONF_STR, O(agent_tls_ca_file), NULL, 0, 4000, NULL, 0, NULL },
 	{ "log-level", CONF_ENUM, O(log_level), "info", 0, 0, levels, 0, NULL },
+	{ "dnssec-propagation-delay", CONF_UINT, O(dnssec_propagation_delay_s), "300", 0, 86400,
+	  NULL, 0, NULL },
+	{ "dnssec-parent-ds-ttl", CONF_UINT, O(dnssec_parent_ds_ttl_s), "86400", 0, DNS_TTL_MAX,
+	  NULL, 0, NULL },
+	{ "dnssec-zsk-lifetime-days", CONF_UINT, O(dnssec_zsk_lifetime_days), "90", 0, 36500, NULL,
+	  0, NULL },
+	{ "dnssec-rollover-check-ms", CONF_UINT, O(dnssec_rollover_check_ms), "10000", 10, 3600000,
+	  NULL, 0, NULL },
+	{ "dnssec-test-clock-offset-file", CONF_STR, O(dnssec_test_clock_offset_file), NULL, 0,
+	  4000, NULL, 0, NULL },
 	{ 0 },
 };
 #undef O

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "dnssec.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/secret.h"
@@ -172,10 +173,16 @@ static int run(struct whm *w)
 	int r = sync_start(w, &sync);
 	if (r < 0)
 		return r;
+	r = dnssec_rollover_start(w);
+	if (r < 0) {
+		sync_stop(sync);
+		return r;
+	}
 	r = http_server_start(&cfg, api_routes, &srv);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,
 			(unsigned)w->conf.listen_port, err_str(r));
+		dnssec_rollover_stop(w);
 		sync_stop(sync);
 		return r;
 	}
@@ -185,6 +192,7 @@ static int run(struct whm *w)
 		pause();
 	log_notice("stopping");
 	http_server_stop(srv);
+	dnssec_rollover_stop(w);
 	sync_stop(sync);
 	w->sync = NULL;
 	return 0;

@@ -47,6 +47,11 @@ struct whm_conf {
 	char *tls_key_pem;
 	char *agent_tls_ca_pem;
 	char *log_level;
+	uint64_t dnssec_propagation_delay_s; /* margin added to every rollover wait */
+	uint64_t dnssec_parent_ds_ttl_s;     /* the parent's DS TTL */
+	uint64_t dnssec_zsk_lifetime_days;   /* 0: no scheduled ZSK rollover */
+	uint64_t dnssec_rollover_check_ms;
+	char *dnssec_test_clock_offset_file; /* tests only: seconds added to the clock */
 };
 
 int whm_conf_load(const char *path, struct whm_conf *c, char *err);
@@ -69,6 +74,7 @@ struct whm {
 	struct sync *sync;
 	struct events *events;	     /* recent cluster events */
 	struct whm_metrics *metrics; /* counters for GET /metrics */
+	struct rollover *rollover;
 };
 
 /* This thread's store connection, opened on first use and closed when the

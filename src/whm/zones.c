@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "dnssec.h"
 #include "sync.h"
 #include "zones.h"
 
@@ -44,7 +45,8 @@ static int load_records(struct store *st, int64_t zone_id, json_t **ret)
 
 /* The payload of 'z' with 'records' (borrowed) and the controller's SOA, so
  * every node publishes the same SOA whatever its own defaults. */
-static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records)
+static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records,
+			     json_t *dnssec)
 {
 	char soa[2 * DNAME_TEXT_MAX + 80];
 	const struct whm_conf *c = &w->conf;
@@ -57,8 +59,12 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 		return NULL;
 	json_array_extend(all, records);
 	json_array_append_new(all, payload_record(0, "@", TYPE_SOA, soa, (uint32_t)c->soa_ttl, 0));
-	return json_pack("{s:{s:s,s:I,s:I},s:o}", "zone", "domain", z->domain, "version",
-			 (json_int_t)z->version, "serial", (json_int_t)z->serial, "records", all);
+	json_t *p =
+	    json_pack("{s:{s:s,s:I,s:I},s:o}", "zone", "domain", z->domain, "version",
+		      (json_int_t)z->version, "serial", (json_int_t)z->serial, "records", all);
+	if (p != NULL && dnssec != NULL)
+		json_object_set(json_object_get(p, "zone"), "dnssec", dnssec);
+	return p;
 }
 
 /* Validate the zone as it would be with 'records'; the same check every
@@ -69,7 +75,7 @@ static int validate(const struct whm *w, const struct store_zone *z, json_t *rec
 	struct zone_push p;
 	char msg[MODEL_ERR_MAX];
 
-	json_t *payload = build_payload(w, z, records);
+	json_t *payload = build_payload(w, z, records, NULL);
 	if (payload == NULL)
 		return -ENOMEM;
 	whm_soa_defaults(w, &soa);
@@ -183,6 +189,39 @@ static int finish_change(struct whm *w, struct store *st, struct store_zone *z, 
 	return 0;
 }
 
+int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
+		 const char *action, struct zone_result *res, char *err)
+{
+	struct store *st;
+	struct store_zone z;
+	json_t *records;
+	int r = -EAGAIN;
+
+	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
+		r = read_zone(w, &st, zone_id, &z, &records, err);
+		if (r < 0)
+			return r;
+		json_decref(records);
+		r = lock_unchanged(st, zone_id, z.version, err);
+		if (r == 0) {
+			r = fn(st, &z, ctx, err);
+			if (r == 0) {
+				bump(&z);
+				r = finish_change(w, st, &z, actor, action, z.domain, res, err);
+			} else {
+				store_rollback(st);
+				if (r > 0) { /* nothing to change */
+					res->zone_id = z.id;
+					res->version = 0;
+					res->serial = z.serial;
+				}
+			}
+		}
+		store_zone_clear(&z);
+	}
+	return r == -EAGAIN ? busy(err) : r;
+}
+
 int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
 		 const char *actor, struct zone_result *res, char *err)
 {
@@ -279,7 +318,10 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
 		if (r == 0) {
 			bump(&z);
 			z.deleted = true;
+			z.dnssec = false;
 			r = store_record_delete_zone(st, zone_id);
+			if (r == 0)
+				r = store_dnssec_delete(st, zone_id);
 			if (r == 0)
 				r = finish_change(w, st, &z, actor, "zone.delete", z.domain, res,
 						  err);
@@ -572,7 +614,13 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 			store_zone_clear(&z);
 			return 0;
 		}
+		json_t *dnssec = NULL;
 		r = load_records(st, zone_id, &records);
+		if (r == 0) {
+			r = dnssec_payload(st, zone_id, &dnssec);
+			if (r < 0)
+				json_decref(records);
+		}
 		if (r == 0)
 			r = store_zone_get(st, zone_id, &again);
 		if (r < 0) {
@@ -582,12 +630,14 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		bool stable = again.version == z.version;
 		store_zone_clear(&again);
 		if (stable) {
-			*ret = build_payload(w, &z, records);
+			*ret = build_payload(w, &z, records, dnssec);
 			json_decref(records);
+			json_decref(dnssec);
 			store_zone_clear(&z);
 			return *ret ? 0 : -ENOMEM;
 		}
 		json_decref(records);
+		json_decref(dnssec);
 		store_zone_clear(&z);
 	}
 	return ERR_UNAVAILABLE;

@@ -41,6 +41,15 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
 			 char *err);
+/* A change of the zone that is not a record change (DNSSEC): 'fn' runs
+ * inside the write transaction with the zone as stored and makes its
+ * writes (it may change z->dnssec); it returns 0 to commit (the version
+ * and serial rise, every node is marked), 1 when there is nothing to
+ * change (rolled back; res->version is 0), or an error with 'err' set.
+ * 'fn' may run again if another change committed meanwhile. */
+typedef int (*zones_change_fn)(struct store *st, struct store_zone *z, void *ctx, char *err);
+int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
+		 const char *action, struct zone_result *res, char *err);
 
 /* The push payload of the zone as stored now (SOA included); with its
  * version in *ret_version. -ENOENT if the zone does not exist (a

@@ -12,7 +12,7 @@ import dns.rdataclass
 import dns.rdatatype
 import pytest
 
-from harness import basic_records, rec
+from harness import basic_records, rec, zone_payload
 
 # dnspython checks signatures only when python3-cryptography is installed.
 CAN_VALIDATE = importlib.util.find_spec("cryptography") is not None
@@ -282,3 +282,135 @@ def test_bad_dnssec_request_is_refused_and_changes_nothing(shared_node, zone_nam
     assert isinstance(r.json()["error"], str)
     assert shared_node.zone(zone_name).content == before
     assert shared_node.dig(zone_name, "DNSKEY") == []
+
+
+# --- zone.dnssec in sync-zone: the controller's key set travels with pushes --
+
+def pushed_key(key, keytype="csk", **flags):
+    k = {"keytype": keytype, "privatekey": key.private_text(),
+         "dnskey": "%d 3 13 %s" % (257 if keytype != "zsk" else 256,
+                                   base64.b64encode(key.public).decode())}
+    k.update(flags)
+    return k
+
+
+def push_signed(node, zone, version, keys, nsec3param=None, records=None):
+    d = {"enabled": True, "keys": keys, "publish_cds": True}
+    if nsec3param is not None:
+        d["nsec3param"] = nsec3param
+    return node.push(zone, version, version, records or basic_records(), dnssec=d)
+
+
+def test_push_with_keys_signs_a_new_zone_with_exactly_those_keys(shared_node, zone_name):
+    key = P256Key()
+    r = push_signed(shared_node, zone_name, 1, [pushed_key(key)])
+    assert r.status_code == 200 and r.json()["applied"] is True, r.text
+    assert key.private_text() not in r.text
+    assert shared_node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+    assert shared_node.dig(zone_name, "CDS") == [key.ds(zone_name).to_text()]
+    assert shared_node.zone(zone_name).json()["version"] == 1
+
+
+def test_push_replaces_keys_not_in_the_set_and_keeps_them_across_record_changes(
+        shared_node, zone_name):
+    first, second = P256Key(), P256Key()
+    assert push_signed(shared_node, zone_name, 1, [pushed_key(first)]).status_code == 200
+    # Roll: both, then only the second; NSEC3 on the way.
+    assert push_signed(shared_node, zone_name, 2,
+                       [pushed_key(first), pushed_key(second, published=True)],
+                       nsec3param="1 0 0 -").status_code == 200
+    assert shared_node.dig(zone_name, "DNSKEY") == sorted(
+        [first.dnskey().to_text(), second.dnskey().to_text()])
+    assert shared_node.dig(zone_name, "NSEC3PARAM") == ["1 0 0 -"]
+    assert push_signed(shared_node, zone_name, 3, [pushed_key(second)]).status_code == 200
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    assert shared_node.dig(zone_name, "NSEC3PARAM") == []
+    # A push that only changes records leaves the keys alone.
+    records = basic_records(a="192.0.2.99")
+    assert push_signed(shared_node, zone_name, 4, [pushed_key(second)],
+                       records=records).status_code == 200
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.99"]
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
+    # A push without zone.dnssec (the original panel's) leaves them too.
+    shared_node.push_ok(zone_name, 5, 5, basic_records(a="192.0.2.98"))
+    assert shared_node.dig(zone_name, "DNSKEY") == [second.dnskey().to_text()]
+    # {"enabled": false} removes them.
+    r = shared_node.push(zone_name, 6, 6, basic_records(), dnssec={"enabled": False})
+    assert r.status_code == 200, r.text
+    assert shared_node.dig(zone_name, "DNSKEY") == []
+    assert shared_node.dig(zone_name, "CDS") == []
+    assert shared_node.zone(zone_name).json()["dnssec"] is False
+
+
+BAD_DNSSEC = [
+    ({"enabled": True}, "keys"),
+    ({"enabled": True, "keys": []}, "between 1 and"),
+    ({"enabled": "yes"}, "enabled"),
+    ({"enabled": False, "nsec3param": "1 0 0 -"}, "nothing else"),
+    ({"enabled": True, "nsec3param": "1 0 5 aabb", "keys": "K"}, "RFC 9276"),
+    ({"enabled": True, "keys": [{"keytype": "csk", "dnskey": "257 3 8 AAAA",
+                                 "privatekey": "Private-key-format: v1.2\nPrivateKey: A\n"}]},
+     "dnskey"),
+    ({"enabled": True, "keys": [{"keytype": "csk", "dnskey": "257 3 13 AAAA",
+                                 "privatekey": "not a key"}]}, "ISC"),
+]
+
+
+@pytest.mark.parametrize("dnssec,why", BAD_DNSSEC, ids=[w for _, w in BAD_DNSSEC])
+def test_bad_zone_dnssec_is_refused_and_changes_nothing(shared_node, zone_name, dnssec, why):
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    if dnssec.get("keys") == "K":
+        dnssec = dict(dnssec, keys=[pushed_key(P256Key())])
+    r = shared_node.push(zone_name, 2, 2, basic_records(a="192.0.2.50"), dnssec=dnssec)
+    assert r.status_code == 422, r.text
+    assert why in r.json()["error"]
+    assert shared_node.zone(zone_name).json()["version"] == 1
+    assert shared_node.dig(zone_name, "DNSKEY") == []
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+
+
+def test_batch_with_keys_applies_them_and_a_refused_key_waits_for_a_retry(node, zone_name):
+    good, other = P256Key(), P256Key()
+    bad = pushed_key(P256Key())
+    bad["privatekey"] = ("Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"
+                         "PrivateKey: AAAA\n")        # a shape we accept, a key PowerDNS refuses
+    zones = ["a." + zone_name, "b." + zone_name, "c." + zone_name]
+    payloads = [
+        zone_payload(zones[0], 3, 3, basic_records(),
+                     dnssec={"enabled": True, "keys": [pushed_key(good)]}),
+        zone_payload(zones[1], 3, 3, basic_records(), dnssec={"enabled": True, "keys": [bad]}),
+        zone_payload(zones[2], 3, 3, basic_records()),
+    ]
+    r = node.sync_batch(payloads)
+    assert r.status_code >= 500, r.text
+    assert zones[1] in r.json()["error"]
+    assert node.dig(zones[0], "DNSKEY") == [good.dnskey().to_text()]
+    assert_signed(node, zones[0], "www." + zones[0], "A")
+    have = node.zones()
+    assert have[zones[0]]["version"] == 3 and have[zones[2]]["version"] == 3
+    assert have[zones[1]]["version"] < 3          # not acknowledged: a retry applies it
+    payloads[1] = zone_payload(zones[1], 3, 3, basic_records(),
+                               dnssec={"enabled": True, "keys": [pushed_key(other)]})
+    r = node.sync_batch(payloads)
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] == 1 and r.json()["unchanged"] == 2
+    assert node.dig(zones[1], "DNSKEY") == [other.dnskey().to_text()]
+    assert node.zones()[zones[1]]["version"] == 3
+
+
+def test_a_refused_key_does_not_hold_back_the_rest_of_a_large_batch(node, zone_name):
+    bad = pushed_key(P256Key())
+    bad["privatekey"] = ("Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"
+                         "PrivateKey: AAAA\n")
+    payloads = [zone_payload("bad." + zone_name, 1, 1, basic_records(),
+                             dnssec={"enabled": True, "keys": [bad]})]
+    # More than one of the agent's batch transactions (500 zones each).
+    names = ["p%d.%s" % (i, zone_name) for i in range(520)]
+    payloads += [zone_payload(n, 1, 1, basic_records()) for n in names]
+    r = node.sync_batch(payloads)
+    assert r.status_code >= 500 and "bad." + zone_name in r.json()["error"], r.text
+    have = node.zones()
+    assert all(have[n]["version"] == 1 for n in names)
+    assert node.dig("www." + names[-1], "A") == ["192.0.2.1"]

@@ -46,3 +46,19 @@ def test_external_agent_refuses_changes_while_that_powerdns_is_down(node_factory
     r = agent.push(zone_name, 2, 2, basic_records("192.0.2.42"))
     assert r.status_code == 503, r.text
     assert agent.zones()[zone_name]["version"] == 1
+
+
+def test_external_agent_imports_the_pushed_keys(node_factory, zone_name):
+    from test_dnssec import P256Key, assert_signed, pushed_key
+    owner = node_factory()
+    agent = external_agent(node_factory, owner)
+    key = P256Key()
+    dnssec = {"enabled": True, "keys": [pushed_key(key)], "publish_cds": True}
+    r = agent.push(zone_name, 1, 1, basic_records("192.0.2.41"), dnssec=dnssec)
+    assert r.status_code == 200, r.text
+    assert owner.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+    assert owner.dig(zone_name, "CDS") == [key.ds(zone_name).to_text()]
+    assert_signed(owner, zone_name, "www." + zone_name, "A")
+    r = agent.push(zone_name, 2, 2, basic_records("192.0.2.41"), dnssec={"enabled": False})
+    assert r.status_code == 200, r.text
+    assert owner.dig(zone_name, "DNSKEY") == []

@@ -434,3 +434,20 @@ def test_gmysql_configuration_with_a_password_file_is_accepted(tmp_path):
                              {"pw": ("p#ss word\n", 0o600)})
 
     assert code == 0, err
+
+
+def test_keys_pushed_alone_and_in_a_batch_are_served(gm_node):
+    from test_dnssec import P256Key, assert_signed, pushed_key
+    one, two = P256Key(), P256Key()
+    r = gm_node.push("signed-one.gm.example.", 1, 1, basic_records(),
+                     dnssec={"enabled": True, "keys": [pushed_key(one)]})
+    assert r.status_code == 200, r.text
+    r = gm_node.sync_batch([
+        zone_payload("signed-two.gm.example.", 1, 1, basic_records(),
+                     dnssec={"enabled": True, "keys": [pushed_key(two)]}),
+        zone_payload("plain-two.gm.example.", 1, 1, basic_records())])
+    assert r.status_code == 200 and r.json()["applied"] == 2, r.text
+    for zone, key in (("signed-one.gm.example.", one), ("signed-two.gm.example.", two)):
+        assert gm_node.dig(zone, "DNSKEY") == [key.dnskey().to_text()]
+        assert_signed(gm_node, zone, "www." + zone, "A")
+        assert gm_node.zones()[zone]["version"] == 1

@@ -1,6 +1,7 @@
 """The controller on its MariaDB store passes the same cluster tests as on
 its SQLite store: the tests below are those of test_whm_zones,
-test_whm_durability, test_whm_membership and test_whm_upstream_defects,
+test_whm_durability, test_whm_membership and test_whm_upstream_defects, and
+the DNSSEC tests that do not read the SQLite file,
 collected again here with the cluster fixtures overridden so every
 controller keeps its data in a real MariaDB server (tests/integration/mariadb.py)."""
 import os
@@ -10,6 +11,18 @@ import pytest
 
 import mariadb
 
+from test_whm_dnssec import (  # noqa: F401
+    test_a_node_away_during_key_changes_converges_to_the_same_keys,
+    test_bad_sign_requests_are_refused_and_change_nothing,
+    test_every_node_publishes_the_same_dnskey_rrset_and_the_ds_matches_it,
+    test_record_change_in_a_signed_zone_is_served_signed_and_valid_everywhere,
+    test_unbound_validates_answers_and_denials_from_every_node,
+    test_unsign_is_refused_while_a_ds_may_be_published_then_forced)
+from test_whm_dnssec_rollover import (  # noqa: F401
+    rcluster,
+    test_a_rollover_survives_a_controller_restart,
+    test_csk_rollover_by_double_ksk_validates_at_every_step,
+    test_zsk_rollover_by_pre_publication_validates_at_every_step)
 from test_whm_durability import *  # noqa: F401,F403
 from test_whm_membership import *  # noqa: F401,F403
 from test_whm_upstream_defects import *  # noqa: F401,F403

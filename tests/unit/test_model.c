@@ -417,6 +417,67 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+#define DZONE(d)                                                                              \
+	"{\"zone\":{\"domain\":\"example.com\",\"version\":3,\"serial\":1,\"dnssec\":" d "}," \
+	"\"records\":[" NS_RECORDS "]}"
+#define DKEY(extra)                                                             \
+	"{\"keytype\":\"csk\",\"dnskey\":\"257 3 13 AAECAwQ=\",\"privatekey\":" \
+	"\"Private-key-format: v1.2\\nAlgorithm: 13 (ECDSAP256SHA256)\\n"       \
+	"PrivateKey: AAAA\\n\"" extra "}"
+
+static void dnssec_bad(const char *text, const char *want)
+{
+	push_bad_r(text, ERR_INVALID, want, false);
+}
+
+static void test_dnssec(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	push_ok(DZONE("{\"enabled\":true,\"keys\":[" DKEY("") "]}"), &p);
+	assert_non_null(p.dnssec);
+	assert_true(json_is_true(json_object_get(p.dnssec, "enabled")));
+	zone_push_clear(&p);
+	assert_null(p.dnssec);
+	push_ok(DZONE("{\"enabled\":true,\"nsec3param\":\"1 1 0 -\",\"publish_cds\":true,"
+		      "\"keys\":[" DKEY(",\"active\":true,\"published\":false") "]}"),
+		&p);
+	zone_push_clear(&p);
+	push_ok(DZONE("{\"enabled\":false}"), &p);
+	assert_non_null(p.dnssec);
+	zone_push_clear(&p);
+	push_ok(DZONE("null"), &p);
+	assert_null(p.dnssec);
+	zone_push_clear(&p);
+
+	dnssec_bad(DZONE("true"), "zone.dnssec: must be an object");
+	dnssec_bad(DZONE("{}"), "enabled");
+	dnssec_bad(DZONE("{\"enabled\":false,\"keys\":[]}"), "a disabled zone carries nothing");
+	dnssec_bad(DZONE("{\"enabled\":true}"), "keys");
+	dnssec_bad(DZONE("{\"enabled\":true,\"keys\":[]}"), "between 1 and 8 keys");
+	dnssec_bad(DZONE("{\"enabled\":true,\"salt\":\"ab\",\"keys\":[" DKEY("") "]}"), "salt");
+	dnssec_bad(DZONE("{\"enabled\":true,\"nsec3param\":\"1 0 10 ab\",\"keys\":[" DKEY("") "]}"),
+		   "RFC 9276");
+	dnssec_bad(DZONE("{\"enabled\":true,\"keys\":[" DKEY(",\"flags\":257") "]}"), "flags");
+	dnssec_bad(DZONE("{\"enabled\":true,\"keys\":[" DKEY(",\"active\":1") "]}"), "active");
+	dnssec_bad(
+	    DZONE("{\"enabled\":true,\"keys\":[{\"keytype\":\"big\",\"dnskey\":\"257 3 13 "
+		  "AAAA\",\"privatekey\":\"Private-key-format: v1.2\\nPrivateKey: A\\n\"}]}"),
+	    "keytype");
+	dnssec_bad(
+	    DZONE("{\"enabled\":true,\"keys\":[{\"keytype\":\"csk\",\"dnskey\":\"257 3 8 "
+		  "AAAA\",\"privatekey\":\"Private-key-format: v1.2\\nPrivateKey: A\\n\"}]}"),
+	    "dnskey");
+	dnssec_bad(
+	    DZONE("{\"enabled\":true,\"keys\":[{\"keytype\":\"csk\",\"dnskey\":\"257 3 13 "
+		  "A#A=\",\"privatekey\":\"Private-key-format: v1.2\\nPrivateKey: A\\n\"}]}"),
+	    "dnskey");
+	dnssec_bad(DZONE("{\"enabled\":true,\"keys\":[{\"keytype\":\"csk\",\"dnskey\":\"257 3 13 "
+			 "AAAA\",\"privatekey\":\"-----BEGIN PRIVATE KEY-----\"}]}"),
+		   "ISC (BIND) format");
+}
+
 int main(void)
 {
 	/* One test a line. */
@@ -435,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_record_paths),
 		cmocka_unit_test(test_record_cap),
 		cmocka_unit_test(test_zone_check_runs),
+		cmocka_unit_test(test_dnssec),
 	};
 	/* clang-format on */
 

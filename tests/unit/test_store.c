@@ -88,8 +88,9 @@ static bool mysql_configured(void)
 }
 
 static const char *const all_tables[] = {
-	"node_zone_state", "dns_records", "dns_zone_versions", "audit_log",	    "api_tokens",
-	"dns_zones",	   "servers",	  "dns_purged_zones",  "schema_migrations",
+	"dnssec_keys",	     "dnssec_zones",	 "node_zone_state",   "dns_records",
+	"dns_zone_versions", "audit_log",	 "api_tokens",	      "dns_zones",
+	"servers",	     "dns_purged_zones", "schema_migrations",
 };
 
 static int setup_mysql(void **state)
@@ -308,8 +309,8 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 2);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 2);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 3);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 3);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -1381,6 +1382,139 @@ static void test_length_limits_match(void **state)
 
 /* --- SQLite only ----------------------------------------------------------------- */
 
+struct key_walk {
+	int64_t ids[8];
+	char types[8][8];
+	size_t n;
+};
+
+static int walk_key(const struct store_dnssec_key *k, void *ctx)
+{
+	struct key_walk *w = ctx;
+	if (w->n < 8) {
+		w->ids[w->n] = k->id;
+		snprintf(w->types[w->n], sizeof(w->types[0]), "%s", k->keytype);
+	}
+	w->n++;
+	assert_non_null(k->private_key);
+	assert_non_null(k->dnskey);
+	return 0;
+}
+
+/* ids[0] counts, ids[1..] are the ids seen. */
+static int collect_ids(int64_t id, void *ctx)
+{
+	int64_t *ids = ctx;
+	if (ids[0] < 3)
+		ids[1 + ids[0]] = id;
+	ids[0]++;
+	return 0;
+}
+
+static void test_dnssec_settings_and_keys(void **state)
+{
+	struct fx *f = *state;
+	struct store_dnssec d = { 0 }, got;
+	struct key_walk w = { 0 };
+	char priv[] = "Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: x\n";
+
+	fx_open(f);
+	int64_t a = add_zone(f->st, "signed.example.", 1);
+	int64_t b = add_zone(f->st, "other.example.", 1);
+	assert_int_equal(store_dnssec_get(f->st, a, &got), -ENOENT);
+	assert_int_equal(store_dnssec_key_foreach(f->st, a, walk_key, &w), 0);
+	assert_int_equal(w.n, 0);
+
+	d.zone_id = a;
+	d.enabled = true;
+	d.algorithm = 15;
+	d.scheme = (char *)"kskzsk";
+	d.nsec3 = true;
+	d.nsec3_optout = true;
+	d.signed_at = 1800000000;
+	assert_int_equal(store_dnssec_put(f->st, &d), 0);
+	assert_int_equal(store_dnssec_get(f->st, a, &got), 0);
+	assert_true(got.enabled && got.nsec3 && got.nsec3_optout);
+	assert_int_equal(got.algorithm, 15);
+	assert_string_equal(got.scheme, "kskzsk");
+	assert_int_equal(got.signed_at, 1800000000);
+	assert_true(got.updated_at > 0);
+	store_dnssec_clear(&got);
+	/* put replaces the row */
+	d.enabled = false;
+	d.nsec3 = false;
+	assert_int_equal(store_dnssec_put(f->st, &d), 0);
+	assert_int_equal(store_dnssec_get(f->st, a, &got), 0);
+	assert_false(got.enabled);
+	assert_false(got.nsec3);
+	store_dnssec_clear(&got);
+
+	const char *types[] = { "ksk", "zsk", "csk" };
+	for (int i = 0; i < 3; i++) {
+		struct store_dnssec_key k = { .zone_id = i < 2 ? a : b,
+					      .keytype = (char *)types[i],
+					      .algorithm = 13,
+					      .flags = i == 1 ? 256 : 257,
+					      .keytag = 4000u + (unsigned)i,
+					      .dnskey = (char *)"257 3 13 AAAA",
+					      .private_key = priv,
+					      .active = true,
+					      .published = i != 1 };
+		assert_int_equal(store_dnssec_key_insert(f->st, &k), 0);
+		assert_true(k.id > 0 && k.created_at > 0);
+	}
+	assert_int_equal(store_dnssec_key_foreach(f->st, a, walk_key, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_string_equal(w.types[0], "ksk");
+	assert_string_equal(w.types[1], "zsk");
+	assert_true(w.ids[0] < w.ids[1]);
+
+	struct store_dnssec_key bad = { .zone_id = a, .keytype = (char *)"csk" };
+	assert_int_equal(store_dnssec_key_insert(f->st, &bad), -EINVAL);
+
+	/* Rollover state, per-key changes, the rollover walk. */
+	d.enabled = true;
+	d.roll_kind = (char *)"zsk";
+	d.roll_step = 2;
+	d.roll_next_at = 1800000100;
+	d.roll_version = 9;
+	d.roll_ds_at = 1800000050;
+	assert_int_equal(store_dnssec_put(f->st, &d), 0);
+	assert_int_equal(store_dnssec_get(f->st, a, &got), 0);
+	assert_string_equal(got.roll_kind, "zsk");
+	assert_int_equal(got.roll_step, 2);
+	assert_int_equal(got.roll_next_at, 1800000100);
+	assert_int_equal(got.roll_version, 9);
+	assert_int_equal(got.roll_ds_at, 1800000050);
+	store_dnssec_clear(&got);
+	int64_t rolling[4] = { 0 };
+	assert_int_equal(store_dnssec_foreach_rolling(f->st, collect_ids, rolling), 0);
+	assert_int_equal(rolling[0], 1);
+	assert_int_equal(rolling[1], a);
+	assert_int_equal(store_dnssec_key_set_flags(f->st, a, w.ids[1], true, true), 0);
+	assert_int_equal(store_dnssec_key_set_flags(f->st, b, w.ids[1], true, true), -ENOENT);
+	assert_int_equal(store_dnssec_key_delete(f->st, b, w.ids[0]), -ENOENT);
+	assert_int_equal(store_dnssec_key_delete(f->st, a, w.ids[0]), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_dnssec_key_foreach(f->st, a, walk_key, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.types[0], "zsk");
+
+	/* Deleting a zone's DNSSEC state leaves the other zone's keys. */
+	assert_int_equal(store_dnssec_delete(f->st, a), 0);
+	assert_int_equal(store_dnssec_get(f->st, a, &got), -ENOENT);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_dnssec_key_foreach(f->st, a, walk_key, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(store_dnssec_key_foreach(f->st, b, walk_key, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(store_dnssec_key_delete_zone(f->st, b), 0);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_dnssec_key_foreach(f->st, b, walk_key, &w), 0);
+	assert_int_equal(w.n, 0);
+	fx_close(f);
+}
+
 static void test_sqlite_file_is_0600(void **state)
 {
 	struct fx *f = *state;
@@ -1496,7 +1630,8 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_server_delete_cascades_to_sync_state), \
 	T(test_tokens_find_and_revoke), \
 	T(test_versions_and_audit), \
-	T(test_length_limits_match)
+	T(test_length_limits_match), \
+	T(test_dnssec_settings_and_keys)
 /* clang-format on */
 
 int main(void)

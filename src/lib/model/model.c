@@ -33,6 +33,7 @@ static const char *const zone_keys[] = {
 	"webhook_url",
 	"anycast_enabled",
 	"records",
+	"dnssec",
 	NULL,
 };
 static const char *const record_keys[] = {
@@ -78,7 +79,141 @@ static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, c
 		return r;
 	r = jsonx_get_uint(zone, "serial", true, 0, UINT32_MAX, "zone", &serial, err);
 	ret->serial = (uint32_t)serial;
+	json_t *d = json_object_get(zone, "dnssec");
+	if (r == 0 && d != NULL && !json_is_null(d)) {
+		r = model_dnssec_check(d, "zone.dnssec", err);
+		if (r == 0)
+			ret->dnssec = json_incref(d);
+	}
 	return r;
+}
+
+static const char *const dnssec_keys[] = { "enabled", "nsec3param", "publish_cds", "keys", NULL };
+static const char *const dnssec_key_keys[] = {
+	"keytype", "active", "published", "dnskey", "privatekey", NULL,
+};
+
+/* The shape of the controller's DNSKEY text, "<flags> 3 <algorithm> <base64>"
+ * with flags 256 or 257 and algorithm 13 or 15. The agent only compares it
+ * with what PowerDNS lists; PowerDNS derives the key from the private part. */
+static bool dnskey_text_ok(const char *t)
+{
+	unsigned flags, proto, alg;
+	int used = 0;
+	if (sscanf(t, "%u %u %u %n", &flags, &proto, &alg, &used) != 3 || used == 0)
+		return false;
+	if ((flags != 256 && flags != 257) || proto != 3 || (alg != 13 && alg != 15))
+		return false;
+	const char *b = t + used;
+	size_t n = strlen(b);
+	if (n < 4 || n % 4 != 0 || n > 2048)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = b[i];
+		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			  (c >= '0' && c <= '9') || c == '+' || c == '/' ||
+			  (c == '=' && i >= n - 2);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static int dnssec_key_check(const json_t *k, const char *path, char *err)
+{
+	const char *type, *priv, *dnskey;
+	bool flag;
+
+	if (!json_is_object(k)) {
+		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
+		return ERR_INVALID;
+	}
+	int r = jsonx_check_keys(k, dnssec_key_keys, path, err);
+	if (r == 0)
+		r = jsonx_get_str(k, "keytype", true, path, &type, err);
+	if (r == 0 && strcmp(type, "csk") != 0 && strcmp(type, "ksk") != 0 &&
+	    strcmp(type, "zsk") != 0) {
+		snprintf(err, MODEL_ERR_MAX, "%s.keytype: must be csk, ksk or zsk", path);
+		return ERR_INVALID;
+	}
+	if (r == 0)
+		r = jsonx_get_str(k, "dnskey", true, path, &dnskey, err);
+	if (r == 0 && !dnskey_text_ok(dnskey)) {
+		snprintf(err, MODEL_ERR_MAX,
+			 "%s.dnskey: must be DNSKEY RDATA \"<256|257> 3 <13|15> <base64>\"", path);
+		return ERR_INVALID;
+	}
+	if (r == 0)
+		r = jsonx_get_str(k, "privatekey", true, path, &priv, err);
+	if (r == 0 && (strlen(priv) > MODEL_PRIVATE_KEY_MAX ||
+		       strncmp(priv, "Private-key-format: v1.", 23) != 0 ||
+		       strstr(priv, "\nPrivateKey:") == NULL)) {
+		snprintf(err, MODEL_ERR_MAX,
+			 "%s.privatekey: must be a private key in ISC (BIND) format", path);
+		return ERR_INVALID;
+	}
+	for (unsigned f = 0; r == 0 && f < 2; f++) {
+		r = jsonx_get_bool(k, f ? "published" : "active", false, path, &flag, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	return r;
+}
+
+int model_dnssec_check(const json_t *d, const char *path, char *err)
+{
+	bool enabled, flag;
+	json_t *keys;
+
+	if (!json_is_object(d)) {
+		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
+		return ERR_INVALID;
+	}
+	int r = jsonx_check_keys(d, dnssec_keys, path, err);
+	if (r == 0)
+		r = jsonx_get_bool(d, "enabled", true, path, &enabled, err);
+	if (r < 0)
+		return r;
+	if (!enabled) {
+		if (json_object_size(d) != 1) {
+			snprintf(err, MODEL_ERR_MAX, "%s: a disabled zone carries nothing else",
+				 path);
+			return ERR_INVALID;
+		}
+		return 0;
+	}
+	json_t *n3 = json_object_get(d, "nsec3param");
+	if (n3 != NULL && !json_is_null(n3)) {
+		/* RFC 9276: SHA-1, no extra iterations, empty salt; opt-out may be set. */
+		const char *v = json_string_value(n3);
+		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0)) {
+			snprintf(err, MODEL_ERR_MAX,
+				 "%s.nsec3param: must be null, \"1 0 0 -\" or, for opt-out, "
+				 "\"1 1 0 -\" (RFC 9276)",
+				 path);
+			return ERR_INVALID;
+		}
+	}
+	r = jsonx_get_bool(d, "publish_cds", false, path, &flag, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	r = jsonx_get_array(d, "keys", true, path, &keys, err);
+	if (r < 0)
+		return r;
+	size_t n = json_array_size(keys), i;
+	if (n == 0 || n > MODEL_DNSSEC_KEYS_MAX) {
+		snprintf(err, MODEL_ERR_MAX, "%s.keys: between 1 and %d keys", path,
+			 MODEL_DNSSEC_KEYS_MAX);
+		return ERR_INVALID;
+	}
+	json_t *k;
+	json_array_foreach(keys, i, k) {
+		char kp[64];
+		snprintf(kp, sizeof(kp), "%s.keys[%zu]", path, i);
+		r = dnssec_key_check(k, kp, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* The RDATA text of a record: MX and SRV take their first field from
@@ -272,6 +407,8 @@ fail:
 void zone_push_clear(struct zone_push *p)
 {
 	zone_data_clear(&p->data);
+	json_decref(p->dnssec);
+	p->dnssec = NULL;
 }
 
 /* Fields of a record as the panel sends it to the controller. A routing

@@ -31,7 +31,23 @@ struct zone_push {
 	struct zone_data data; /* checked by zone_check, SOA included */
 	uint64_t version;
 	uint32_t serial;
+	/* zone.dnssec as sent, validated (model_dnssec_check), or NULL when
+	 * the push says nothing about DNSSEC (the node's keys stay as they
+	 * are). Owned: zone_push_clear() releases it. */
+	json_t *dnssec;
 };
+
+#define MODEL_DNSSEC_KEYS_MAX 8
+#define MODEL_PRIVATE_KEY_MAX 8192
+
+/* Check a push's zone.dnssec object:
+ *   {"enabled": false}
+ *   {"enabled": true, "nsec3param": null | "1 0 0 -" | "1 1 0 -",
+ *    "publish_cds": true, "keys": [{"keytype": "csk"|"ksk"|"zsk",
+ *    "active": true, "published": true, "dnskey": "257 3 13 <base64>",
+ *    "privatekey": "Private-key-format: v1.2\n..."}, ...]}
+ * ERR_INVALID with a message in 'err' (MODEL_ERR_MAX); 'path' prefixes it. */
+int model_dnssec_check(const json_t *d, const char *path, char *err);
 
 /* Parse and validate one push payload. On success the caller owns 'ret'
  * (zone_push_clear). On failure returns ERR_INVALID (422), ERR_TOO_LARGE

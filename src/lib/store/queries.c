@@ -9,6 +9,12 @@
 #define ZONE_COLS \
 	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, updated_at"
 #define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at"
+#define DNSSEC_COLS                                                                        \
+	"zone_id, enabled, algorithm, scheme, nsec3, nsec3_optout, signed_at, updated_at," \
+	" roll_kind, roll_step, roll_next_at, roll_version, roll_ds_at"
+#define KEY_COLS                                                                                  \
+	"id, zone_id, keytype, algorithm, flags, keytag, dnskey, private_key, active, published," \
+	" created_at"
 #define SYNC_COLS \
 	"server_id, zone_id, desired, applied, attempts, next_attempt_ms, last_error, updated_at"
 #define SYNC_INSERT                                                                             \
@@ -154,4 +160,19 @@ const char *const store_query_sql[Q_COUNT] = {
 			     " actor, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
 	[Q_AUDIT_INSERT] = "INSERT INTO audit_log (created_at, actor, action, zone_id, detail)"
 			   " VALUES (?, ?, ?, ?, ?)",
+	[Q_DNSSEC_GET] = "SELECT " DNSSEC_COLS " FROM dnssec_zones WHERE zone_id = ?",
+	[Q_DNSSEC_DELETE] = "DELETE FROM dnssec_zones WHERE zone_id = ?",
+	[Q_DNSSEC_INSERT] = "INSERT INTO dnssec_zones (" DNSSEC_COLS
+			    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_KEY_INSERT] =
+	    "INSERT INTO dnssec_keys (zone_id, keytype, algorithm, flags, keytag, dnskey,"
+	    " private_key, active, published, created_at)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_DNSSEC_ROLLING] = "SELECT zone_id FROM dnssec_zones WHERE enabled = 1"
+			     " AND (roll_kind <> '' OR scheme = 'kskzsk') ORDER BY zone_id",
+	[Q_KEY_DELETE] = "DELETE FROM dnssec_keys WHERE id = ? AND zone_id = ?",
+	[Q_KEY_SET_FLAGS] =
+	    "UPDATE dnssec_keys SET active = ?, published = ? WHERE id = ? AND zone_id = ?",
+	[Q_KEY_DELETE_ZONE] = "DELETE FROM dnssec_keys WHERE zone_id = ?",
+	[Q_KEY_LIST] = "SELECT " KEY_COLS " FROM dnssec_keys WHERE zone_id = ? ORDER BY id",
 };

@@ -239,9 +239,87 @@ static const char *const m2_mysql[] = {
 	NULL,
 };
 
+/* 3: DNSSEC. The zone's signing settings and its keys, private parts
+ * included (ISC text): the controller is the one place keys are made, and
+ * every node imports these same keys. The private parts are as secret as
+ * the agent secrets in servers: the SQLite file is created 0600; a MariaDB
+ * deployment must restrict who may read the database (see docs). */
+static const char *const m3_sqlite[] = {
+	"CREATE TABLE dnssec_zones ("
+	" zone_id INTEGER NOT NULL PRIMARY KEY REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" enabled INTEGER NOT NULL DEFAULT 0,"
+	" algorithm INTEGER NOT NULL DEFAULT 13,"
+	" scheme TEXT NOT NULL DEFAULT 'csk' CHECK (length(scheme) BETWEEN 1 AND 15),"
+	" nsec3 INTEGER NOT NULL DEFAULT 0,"
+	" nsec3_optout INTEGER NOT NULL DEFAULT 0,"
+	" signed_at INTEGER NOT NULL DEFAULT 0,"
+	" updated_at INTEGER NOT NULL DEFAULT 0,"
+	" roll_kind TEXT NOT NULL DEFAULT '' CHECK (length(roll_kind) <= 15),"
+	" roll_step INTEGER NOT NULL DEFAULT 0,"
+	" roll_next_at INTEGER NOT NULL DEFAULT 0,"
+	" roll_version INTEGER NOT NULL DEFAULT 0,"
+	" roll_ds_at INTEGER NOT NULL DEFAULT 0)",
+
+	"CREATE TABLE dnssec_keys ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" keytype TEXT NOT NULL CHECK (length(keytype) BETWEEN 1 AND 15),"
+	" algorithm INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL,"
+	" keytag INTEGER NOT NULL,"
+	" dnskey TEXT NOT NULL CHECK (length(dnskey) BETWEEN 1 AND 4096),"
+	" private_key TEXT NOT NULL CHECK (length(private_key) BETWEEN 1 AND 8192),"
+	" active INTEGER NOT NULL DEFAULT 1,"
+	" published INTEGER NOT NULL DEFAULT 1,"
+	" created_at INTEGER NOT NULL DEFAULT 0)",
+	"CREATE INDEX idx_dnssec_keys_zone ON dnssec_keys(zone_id)",
+	"CREATE INDEX idx_dnssec_roll ON dnssec_zones(roll_kind)",
+	NULL,
+};
+
+static const char *const m3_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dnssec_zones ("
+	" zone_id BIGINT NOT NULL,"
+	" enabled TINYINT NOT NULL DEFAULT 0,"
+	" algorithm INT NOT NULL DEFAULT 13,"
+	" scheme VARCHAR(15) NOT NULL DEFAULT 'csk' CHECK (scheme <> ''),"
+	" nsec3 TINYINT NOT NULL DEFAULT 0,"
+	" nsec3_optout TINYINT NOT NULL DEFAULT 0,"
+	" signed_at BIGINT NOT NULL DEFAULT 0,"
+	" updated_at BIGINT NOT NULL DEFAULT 0,"
+	" roll_kind VARCHAR(15) NOT NULL DEFAULT '',"
+	" roll_step INT NOT NULL DEFAULT 0,"
+	" roll_next_at BIGINT NOT NULL DEFAULT 0,"
+	" roll_version BIGINT NOT NULL DEFAULT 0,"
+	" roll_ds_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (zone_id),"
+	" KEY idx_dnssec_roll (roll_kind),"
+	" CONSTRAINT fk_dnssec_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+
+	"CREATE TABLE IF NOT EXISTS dnssec_keys ("
+	" id BIGINT NOT NULL AUTO_INCREMENT,"
+	" zone_id BIGINT NOT NULL,"
+	" keytype VARCHAR(15) NOT NULL CHECK (keytype <> ''),"
+	" algorithm INT NOT NULL,"
+	" flags INT NOT NULL,"
+	" keytag INT NOT NULL,"
+	" dnskey VARCHAR(4096) NOT NULL CHECK (dnskey <> ''),"
+	" private_key VARCHAR(8192) NOT NULL CHECK (private_key <> ''),"
+	" active TINYINT NOT NULL DEFAULT 1,"
+	" published TINYINT NOT NULL DEFAULT 1,"
+	" created_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (id),"
+	" KEY idx_dnssec_keys_zone (zone_id),"
+	" CONSTRAINT fk_dnssec_keys_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },
 	{ 2, m2_sqlite, m2_mysql },
+	{ 3, m3_sqlite, m3_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

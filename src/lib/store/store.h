@@ -211,6 +211,70 @@ typedef int (*store_token_fn)(int64_t id, const char *name, const char *role, in
 			      bool revoked, void *ctx);
 int store_token_foreach(struct store *st, store_token_fn fn, void *ctx);
 
+/* --- DNSSEC ------------------------------------------------------------------ */
+
+/* A zone's signing settings. A row with enabled = false remains after the
+ * zone was unsigned, so its pushes keep telling nodes to remove the keys. */
+struct store_dnssec {
+	int64_t zone_id;
+	bool enabled;
+	uint32_t algorithm; /* 13 (ECDSAP256SHA256) or 15 (ED25519) */
+	char *scheme;	    /* "csk" or "kskzsk" */
+	bool nsec3;
+	bool nsec3_optout;
+	int64_t signed_at;
+	int64_t updated_at;
+	/* A key rollover in progress: roll_kind "zsk", "ksk" or "csk" ("" for
+	 * none), its step, when the next step may run at the earliest, the zone
+	 * version every node must have acknowledged first, and when the
+	 * operator said the parent publishes the new DS (0: not yet). */
+	char *roll_kind;
+	uint32_t roll_step;
+	int64_t roll_next_at;
+	uint64_t roll_version;
+	int64_t roll_ds_at;
+};
+
+/* One key. 'private_key' is ISC (BIND) private-key text: it goes to agents
+ * and nowhere else (never into a reply or a log line). */
+struct store_dnssec_key {
+	int64_t id;
+	int64_t zone_id;
+	char *keytype; /* "csk", "ksk" or "zsk" */
+	uint32_t algorithm;
+	uint32_t flags; /* 257 or 256 */
+	uint32_t keytag;
+	char *dnskey; /* DNSKEY RDATA text: "257 3 13 <base64>" */
+	char *private_key;
+	bool active;
+	bool published;
+	int64_t created_at;
+};
+
+/* -ENOENT when the zone was never signed. */
+int store_dnssec_get(struct store *st, int64_t zone_id, struct store_dnssec *ret);
+/* Insert or replace the zone's settings row. */
+int store_dnssec_put(struct store *st, const struct store_dnssec *d);
+/* Remove the settings row and every key of the zone. */
+int store_dnssec_delete(struct store *st, int64_t zone_id);
+void store_dnssec_clear(struct store_dnssec *d);
+
+/* Sets k->id (and k->created_at when 0). */
+int store_dnssec_key_insert(struct store *st, struct store_dnssec_key *k);
+int store_dnssec_key_delete_zone(struct store *st, int64_t zone_id);
+/* One key of the zone: -ENOENT if it is not there. */
+int store_dnssec_key_delete(struct store *st, int64_t zone_id, int64_t key_id);
+int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id, bool active,
+			       bool published);
+/* Zones signed with a rollover in progress, or with a ZSK that may be due
+ * for one (scheme "kskzsk"). */
+typedef int (*store_id_fn)(int64_t id, void *ctx);
+int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx);
+typedef int (*store_dnssec_key_fn)(const struct store_dnssec_key *k, void *ctx);
+/* The zone's keys in id order. */
+int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key_fn fn, void *ctx);
+void store_dnssec_key_clear(struct store_dnssec_key *k);
+
 /* --- history ---------------------------------------------------------------- */
 
 /* A snapshot of the zone's records (JSON text) at 'version'. */
