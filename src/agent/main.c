@@ -163,6 +163,10 @@ int main(int argc, char **argv)
 	atomic_store(&a.dirty, true); /* purge anything a crash left unpurged */
 	if (r == 0 && init_powerdns(&a, err) < 0)
 		log_err("%s", err); /* keep running: /health says why, initialize retries */
+	else if (r == 0)
+		/* Before the API answers: a PowerDNS that kept running while the
+		 * agent was down may still cache what a commit replaced. */
+		apply_flush_dirty(&a);
 	if (r < 0)
 		log_err("%s", err);
 	else
