@@ -24,9 +24,52 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "base/err.h"
 #include "store/db.h"
 #include "store/store.h"
+
+/* --- a VFS that counts syncs of WAL files -------------------------------------- */
+
+/* Installed as SQLite's default VFS for the whole program: it opens files
+ * through the real one and, for WAL files, counts xSync calls. */
+static sqlite3_vfs count_vfs;
+static sqlite3_io_methods count_wal_methods;
+static const sqlite3_io_methods *real_wal_methods;
+static int wal_syncs;
+
+static int count_wal_sync(sqlite3_file *f, int flags)
+{
+	wal_syncs++;
+	return real_wal_methods->xSync(f, flags);
+}
+
+static int count_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out)
+{
+	sqlite3_vfs *real = vfs->pAppData;
+	int rc = real->xOpen(real, name, f, flags, out);
+	if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL) && f->pMethods != NULL) {
+		if (real_wal_methods == NULL) {
+			real_wal_methods = f->pMethods;
+			count_wal_methods = *f->pMethods;
+			count_wal_methods.xSync = count_wal_sync;
+		}
+		if (f->pMethods == real_wal_methods)
+			f->pMethods = &count_wal_methods;
+	}
+	return rc;
+}
+
+static void install_count_vfs(void)
+{
+	sqlite3_vfs *real = sqlite3_vfs_find(NULL);
+	count_vfs = *real;
+	count_vfs.zName = "count";
+	count_vfs.pAppData = real;
+	count_vfs.xOpen = count_open;
+	sqlite3_vfs_register(&count_vfs, 1);
+}
 
 struct fx {
 	bool mysql;
@@ -1515,6 +1558,38 @@ static void test_dnssec_settings_and_keys(void **state)
 	fx_close(f);
 }
 
+/* A durable connection's COMMIT returns once the WAL is synced (after the
+ * writer lock, so writers share the flush); the sync engine's relaxed
+ * connections skip it. Syncs of the WAL during one committed write on an open store. */
+static int syncs_of_one_commit(struct fx *f, const char *domain)
+{
+	int before = wal_syncs;
+	assert_int_equal(store_begin(f->st), 0);
+	add_zone(f->st, domain, 1);
+	assert_int_equal(store_commit(f->st), 0);
+	return wal_syncs - before;
+}
+
+static void test_sqlite_durable_commit_syncs_the_wal(void **state)
+{
+	struct fx *f = *state;
+
+	/* The first write to a new WAL may sync its header: not counted. */
+	fx_open(f);
+	syncs_of_one_commit(f, "first.example.");
+	assert_int_equal(syncs_of_one_commit(f, "durable.example."), 1);
+	assert_int_equal(syncs_of_one_commit(f, "durable2.example."), 1);
+	fx_close(f);
+
+	f->conf.relaxed = true;
+	fx_open(f);
+	syncs_of_one_commit(f, "first-relaxed.example.");
+	assert_int_equal(syncs_of_one_commit(f, "relaxed.example."), 0);
+	assert_int_equal(syncs_of_one_commit(f, "relaxed2.example."), 0);
+	fx_close(f);
+	f->conf.relaxed = false;
+}
+
 static void test_sqlite_file_is_0600(void **state)
 {
 	struct fx *f = *state;
@@ -1639,6 +1714,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_sqlite, teardown_sqlite)
 	const struct CMUnitTest sqlite_tests[] = {
 		STORE_TESTS,
+		T(test_sqlite_durable_commit_syncs_the_wal),
 		T(test_sqlite_file_is_0600),
 		T(test_sqlite_refuses_readable_file),
 		T(test_sqlite_missing_directory),
@@ -1654,6 +1730,7 @@ int main(void)
 #undef T
 	int failed;
 
+	install_count_vfs();
 	failed = cmocka_run_group_tests_name("store_sqlite", sqlite_tests, NULL, NULL);
 	if (mysql_configured())
 		failed += cmocka_run_group_tests_name("store_mysql", mysql_tests, NULL, NULL);

@@ -6,8 +6,9 @@
  * A 'struct store' is one database connection: not thread-safe; every
  * thread that needs the store opens its own. Writes happen inside
  * store_begin()/store_commit(); store_commit() returns only once the
- * transaction is durable (SQLite WAL with synchronous=FULL; InnoDB with its
- * log flushed), which is what lets the API acknowledge a change.
+ * transaction is durable (SQLite: its WAL synced to disk after the commit;
+ * InnoDB with its log flushed), which is what lets the API acknowledge a
+ * change.
  *
  * Conventions: 0 or a negative code; -ENOENT when a row does not exist;
  * ERR_CONFLICT on a unique constraint; ERR_NO_SPACE when the disk is full;
@@ -32,7 +33,7 @@ struct store_conf {
 	const char *user;
 	const char *password;
 	const char *database;
-	bool relaxed; /* sqlite: commits skip the fsync (synchronous=NORMAL);
+	bool relaxed; /* sqlite: commits skip the WAL sync;
 				 * for bookkeeping that can be redone, never for changes
 				 * the API acknowledges */
 	/* Optional: told of every transaction that ends, with how long it was
