@@ -412,20 +412,8 @@ int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *
 	if (r < 0)
 		return r;
 	q.now = dnssec_now(w);
-	struct store *st = whm_store(w);
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
-	r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
-		r = -ENOENT;
-	}
-	if (r == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
-		return ERR_NOT_FOUND;
-	}
+	struct store *st;
+	r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	/* Keys are made before the transaction (it is the slow part); if the
@@ -488,22 +476,11 @@ int dnssec_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
 	struct store_zone z;
 	struct store_dnssec d;
 	err[0] = '\0';
-	struct store *st = whm_store(w);
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
-	int r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted)
-		r = -ENOENT;
-	if (r == 0)
-		store_zone_clear(&z);
-	if (r == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
-		return ERR_NOT_FOUND;
-	}
+	struct store *st;
+	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
+	store_zone_clear(&z);
 	r = store_dnssec_get(st, zone_id, &d);
 	bool on = r == 0 && d.enabled;
 	if (r == 0)
@@ -618,20 +595,8 @@ int dnssec_view(struct whm *w, int64_t zone_id, json_t **ret, char *err)
 	struct store_zone z;
 	struct store_dnssec d;
 	err[0] = '\0';
-	struct store *st = whm_store(w);
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
-	int r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
-		r = -ENOENT;
-	}
-	if (r == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
-		return ERR_NOT_FOUND;
-	}
+	struct store *st;
+	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	r = store_dnssec_get(st, zone_id, &d);
@@ -936,20 +901,8 @@ int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const ch
 		snprintf(err, ZONES_ERR_MAX, "keytype: must be \"zsk\", \"ksk\" or \"csk\"");
 		return ERR_INVALID;
 	}
-	struct store *st = whm_store(w);
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
-	r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
-		r = -ENOENT;
-	}
-	if (r == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
-		return ERR_NOT_FOUND;
-	}
+	struct store *st;
+	r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	r = store_dnssec_get(st, zone_id, &d);

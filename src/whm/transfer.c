@@ -243,7 +243,7 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 		    size_t len, bool merge, const char *actor, struct transfer_result *res,
 		    json_t **ret_errors, char *err)
 {
-	struct store *st = whm_store(w);
+	struct store *st;
 	struct store_zone z;
 	struct zonefile zf = { 0 };
 	struct collect c = { 0 };
@@ -251,20 +251,9 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 
 	*ret_errors = NULL;
 	memset(res, 0, sizeof(*res));
-	err[0] = '\0';
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
-	r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
-		r = -ENOENT;
-	}
-	if (r < 0) {
-		snprintf(err, ZONES_ERR_MAX, r == -ENOENT ? "no such zone" : "reading the zone");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
-	}
+	r = zones_get_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
 	c.origin = z.domain;
 	c.records = json_array();
 	c.errors = json_array();

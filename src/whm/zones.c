@@ -107,8 +107,8 @@ static int busy(char *err)
 /* Read zone 'zone_id' and its records, outside any transaction: a change
  * is prepared and validated (the costly part) while other changes commit,
  * and lock_unchanged() then makes sure nothing moved meanwhile. */
-static int read_zone(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
-		     json_t **records, char *err)
+int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		   char *err)
 {
 	struct store *st = whm_store(w);
 	err[0] = '\0';
@@ -126,11 +126,18 @@ static int read_zone(struct whm *w, struct store **ret_st, int64_t zone_id, stru
 		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
 		return ERR_NOT_FOUND;
 	}
-	if (r < 0) {
+	if (r < 0)
 		snprintf(err, ZONES_ERR_MAX, "reading the zone: %s", err_str(r));
+	return r;
+}
+
+static int read_zone(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
+		     json_t **records, char *err)
+{
+	int r = zones_get_live(w, zone_id, ret_st, z, err);
+	if (r < 0)
 		return r;
-	}
-	r = load_records(st, zone_id, records);
+	r = load_records(*ret_st, zone_id, records);
 	if (r < 0) {
 		store_zone_clear(z);
 		snprintf(err, ZONES_ERR_MAX, "reading the records: %s", err_str(r));

@@ -41,6 +41,12 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
 			 char *err);
+/* The live zone 'zone_id' and this thread's store: ERR_NOT_FOUND for no
+ * zone or a deleted one, ERR_UNAVAILABLE without a store, with 'err' set.
+ * The caller clears *z. */
+int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		   char *err);
+
 /* A change of the zone that is not a record change (DNSSEC): 'fn' runs
  * inside the write transaction with the zone as stored and makes its
  * writes (it may change z->dnssec); it returns 0 to commit (the version
