@@ -23,6 +23,7 @@ directory by reading /proc.
 
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -56,6 +57,24 @@ class HarnessError(Exception):
 # --- ports -----------------------------------------------------------------
 
 
+def _port_candidates():
+    """Ports to try, in random order: below the kernel's ephemeral range,
+    so that no socket the system numbers by itself (a client's source port,
+    a resolver's query port) can take one between our check and the bind
+    of the program we start. The kernel's own choice when that range leaves
+    no room."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 0
+    if low - 10000 < 2000:
+        return None
+    ports = list(range(10000, low))
+    random.SystemRandom().shuffle(ports)
+    return ports
+
+
 def free_ports(n, udp=()):
     """Return 'n' distinct free loopback port numbers.
 
@@ -64,10 +83,15 @@ def free_ports(n, udp=()):
     chosen so the same number is never handed out twice."""
     held = []
     ports = []
+    candidates = _port_candidates()
     try:
         while len(ports) < n:
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            t.bind(("127.0.0.1", 0))
+            try:
+                t.bind(("127.0.0.1", candidates.pop() if candidates else 0))
+            except OSError:
+                t.close()
+                continue
             port = t.getsockname()[1]
             held.append(t)
             if len(ports) in udp:
