@@ -41,6 +41,20 @@ static int print_change(struct ctl *c, const struct ctl_answer *ans, const char 
 	return partial ? CTL_PARTIAL : CTL_OK;
 }
 
+/* Send one change ('body' is stolen; NULL: none) and report its answer. */
+static int send_change(struct ctl *c, const char *method, const char *path, json_t *body,
+		       const char *what)
+{
+	struct ctl_answer ans;
+	int r = ctl_call(c, method, path, body, &ans);
+	json_decref(body);
+	if (r != CTL_OK)
+		return r;
+	r = print_change(c, &ans, what);
+	ctl_answer_clear(&ans);
+	return r;
+}
+
 /* --- zones ----------------------------------------------------------------- */
 
 static int zones_list(struct ctl *c, int argc, char **argv)
@@ -79,7 +93,6 @@ static int zones_list(struct ctl *c, int argc, char **argv)
 static int zones_create(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[1];
-	struct ctl_answer ans;
 	char path[64];
 	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
 	if (r != 0)
@@ -88,19 +101,12 @@ static int zones_create(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *body = json_pack("{s:s}", "domain", argv[oi]);
 	snprintf(path, sizeof(path), "/api/dns%s", ctl_wait_query(c));
-	r = ctl_call(c, "POST", path, body, &ans);
-	json_decref(body);
-	if (r != CTL_OK)
-		return r;
-	r = print_change(c, &ans, "zone created");
-	ctl_answer_clear(&ans);
-	return r;
+	return send_change(c, "POST", path, body, "zone created");
 }
 
 static int zones_delete(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[2];
-	struct ctl_answer ans;
 	char path[96];
 	int64_t id;
 	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
@@ -110,11 +116,7 @@ static int zones_delete(struct ctl *c, int argc, char **argv)
 	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
-		return r;
-	r = print_change(c, &ans, "zone deleted");
-	ctl_answer_clear(&ans);
-	return r;
+	return send_change(c, "DELETE", path, NULL, "zone deleted");
 }
 
 static void records_table(const json_t *records)
@@ -244,7 +246,6 @@ static int records_add(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[5];
 	struct rec_opts o = { -1, -1 };
-	struct ctl_answer ans;
 	char path[96];
 	int64_t id;
 	int oi, r = ctl_getopt(cmd, argc, argv, "", rec_longopts, rec_opt, &o, &oi);
@@ -255,20 +256,13 @@ static int records_add(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *b = record_body(argv + oi + 1, &o);
 	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
-	r = ctl_call(c, "POST", path, b, &ans);
-	json_decref(b);
-	if (r != CTL_OK)
-		return r;
-	r = print_change(c, &ans, "record created");
-	ctl_answer_clear(&ans);
-	return r;
+	return send_change(c, "POST", path, b, "record created");
 }
 
 static int records_update(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[6];
 	struct rec_opts o = { -1, -1 };
-	struct ctl_answer ans;
 	char path[96];
 	int64_t id;
 	int oi, r = ctl_getopt(cmd, argc, argv, "", rec_longopts, rec_opt, &o, &oi);
@@ -279,19 +273,12 @@ static int records_update(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *b = record_body(argv + oi + 1, &o);
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
-	r = ctl_call(c, "PUT", path, b, &ans);
-	json_decref(b);
-	if (r != CTL_OK)
-		return r;
-	r = print_change(c, &ans, "record updated");
-	ctl_answer_clear(&ans);
-	return r;
+	return send_change(c, "PUT", path, b, "record updated");
 }
 
 static int records_replace(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[7];
-	struct ctl_answer ans;
 	struct buf file;
 	char path[96];
 	int64_t id;
@@ -312,19 +299,12 @@ static int records_replace(struct ctl *c, int argc, char **argv)
 	json_t *body = json_is_array(doc) ? json_pack("{s:O}", "records", doc) : json_incref(doc);
 	json_decref(doc);
 	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
-	r = ctl_call(c, "PUT", path, body, &ans);
-	json_decref(body);
-	if (r != CTL_OK)
-		return r;
-	r = print_change(c, &ans, "records replaced");
-	ctl_answer_clear(&ans);
-	return r;
+	return send_change(c, "PUT", path, body, "records replaced");
 }
 
 static int records_delete(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[8];
-	struct ctl_answer ans;
 	char path[96];
 	int64_t id;
 	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
@@ -334,11 +314,7 @@ static int records_delete(struct ctl *c, int argc, char **argv)
 	    (r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
-		return r;
-	r = print_change(c, &ans, "record deleted");
-	ctl_answer_clear(&ans);
-	return r;
+	return send_change(c, "DELETE", path, NULL, "record deleted");
 }
 
 /* --- import and export ---------------------------------------------------------- */

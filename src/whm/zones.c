@@ -201,14 +201,12 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 {
 	struct store *st;
 	struct store_zone z;
-	json_t *records;
 	int r = -EAGAIN;
 
 	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
-		r = read_zone(w, &st, zone_id, &z, &records, err);
+		r = zones_get_live(w, zone_id, &st, &z, err);
 		if (r < 0)
 			return r;
-		json_decref(records);
 		r = lock_unchanged(st, zone_id, z.version, err);
 		if (r == 0) {
 			r = fn(st, &z, ctx, err);
@@ -308,36 +306,25 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 	return finish_change(w, st, &z, actor, "zone.create", origin, res, err);
 }
 
+/* zones_change() step of a delete: the zone becomes a tombstone without
+ * records or keys. */
+static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, char *err)
+{
+	(void)ctx;
+	z->deleted = true;
+	z->dnssec = false;
+	int r = store_record_delete_zone(st, z->id);
+	if (r == 0)
+		r = store_dnssec_delete(st, z->id);
+	if (r < 0)
+		snprintf(err, ZONES_ERR_MAX, "deleting records: %s", err_str(r));
+	return r;
+}
+
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 char *err)
 {
-	struct store *st;
-	struct store_zone z;
-	json_t *records;
-	int r = -EAGAIN;
-
-	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
-		r = read_zone(w, &st, zone_id, &z, &records, err);
-		if (r < 0)
-			return r;
-		json_decref(records);
-		r = lock_unchanged(st, zone_id, z.version, err);
-		if (r == 0) {
-			bump(&z);
-			z.deleted = true;
-			z.dnssec = false;
-			r = store_record_delete_zone(st, zone_id);
-			if (r == 0)
-				r = store_dnssec_delete(st, zone_id);
-			if (r == 0)
-				r = finish_change(w, st, &z, actor, "zone.delete", z.domain, res,
-						  err);
-			else
-				r = fail(st, r, err, "deleting records");
-		}
-		store_zone_clear(&z);
-	}
-	return r == -EAGAIN ? busy(err) : r;
+	return zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete", res, err);
 }
 
 /* Add or replace (when 'replace_id' > 0) one record, or delete it

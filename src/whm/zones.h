@@ -47,7 +47,7 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
 		   char *err);
 
-/* A change of the zone that is not a record change (DNSSEC): 'fn' runs
+/* A change of the zone that is not a record change (a delete, DNSSEC): 'fn' runs
  * inside the write transaction with the zone as stored and makes its
  * writes (it may change z->dnssec); it returns 0 to commit (the version
  * and serial rise, every node is marked), 1 when there is nothing to
