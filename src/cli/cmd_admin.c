@@ -181,14 +181,7 @@ static int dnssec_call(struct ctl *c, const char *method, const char *suffix, in
 		ctl_answer_clear(ans);
 		return CTL_UNSUPPORTED;
 	}
-	r = ctl_status_exit(ans->status);
-	if (r != CTL_OK) {
-		if (c->json && ans->json != NULL)
-			ctl_print_json(ans->json);
-		ctl_print_error(ans);
-		ctl_answer_clear(ans);
-	}
-	return r;
+	return ctl_answer_check(c, ans);
 }
 
 /* Human output of the DNSSEC state (docs/whm-api.md, DNSSEC): a summary,

@@ -102,9 +102,12 @@ int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *
 	     struct ctl_answer *ans)
 {
 	int r = ctl_call_raw(c, method, path, body, ans);
-	if (r != CTL_OK)
-		return r;
-	r = ctl_status_exit(ans->status);
+	return r != CTL_OK ? r : ctl_answer_check(c, ans);
+}
+
+int ctl_answer_check(struct ctl *c, struct ctl_answer *ans)
+{
+	int r = ctl_status_exit(ans->status);
 	if (r != CTL_OK) {
 		if (c->json && ans->json != NULL)
 			ctl_print_json(ans->json);

@@ -64,6 +64,9 @@ int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *
 /* The same without the error handling: any HTTP answer is CTL_OK. */
 int ctl_call_raw(struct ctl *c, const char *method, const char *path, const json_t *body,
 		 struct ctl_answer *ans);
+/* ctl_call()'s error handling for an answer of ctl_call_raw(): CTL_OK for
+ * a 2xx; else the reason is printed and 'ans' cleared. */
+int ctl_answer_check(struct ctl *c, struct ctl_answer *ans);
 void ctl_answer_clear(struct ctl_answer *ans);
 /* The exit code of an HTTP status. */
 int ctl_status_exit(long status);
