@@ -61,39 +61,46 @@ def _port_candidates():
     """Ports to try, in random order: below the kernel's ephemeral range,
     so that no socket the system numbers by itself (a client's source port,
     a resolver's query port) can take one between our check and the bind
-    of the program we start. The kernel's own choice when that range leaves
-    no room."""
+    of the program we start. Empty (the kernel chooses) when that range
+    leaves no room."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
             low = int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         low = 0
     if low - 10000 < 2000:
-        return None
+        return []
     ports = list(range(10000, low))
     random.SystemRandom().shuffle(ports)
     return ports
 
 
+# Ports this process handed out: a port given to a program that has not
+# bound it yet looks free, so it is never given out again.
+_handed_out = set()
+_candidates = _port_candidates()   # each tried once, then the kernel chooses
+
+
 def free_ports(n, udp=()):
-    """Return 'n' distinct free loopback port numbers.
+    """Return 'n' distinct free loopback port numbers, none handed out
+    before by this process.
 
     Every port is free for TCP; the indices listed in 'udp' are free for UDP
-    too (a DNS port needs both). The sockets stay bound until all ports are
-    chosen so the same number is never handed out twice."""
+    too (a DNS port needs both)."""
     held = []
     ports = []
-    candidates = _port_candidates()
     try:
         while len(ports) < n:
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                t.bind(("127.0.0.1", candidates.pop() if candidates else 0))
+                t.bind(("127.0.0.1", _candidates.pop() if _candidates else 0))
             except OSError:
                 t.close()
                 continue
             port = t.getsockname()[1]
             held.append(t)
+            if port in _handed_out:
+                continue
             if len(ports) in udp:
                 u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 try:
@@ -103,6 +110,7 @@ def free_ports(n, udp=()):
                     continue
                 held.append(u)
             ports.append(port)
+            _handed_out.add(port)
     finally:
         for s in held:
             s.close()
