@@ -343,7 +343,11 @@ class Cluster:
         for _ in range(n):
             self.new_node()
         if start:
-            self.start()
+            try:
+                self.start()
+            except BaseException:
+                self.stop()  # nobody else holds this object to stop it
+                raise
 
     def new_node(self, name=None):
         """A node object (not started, not registered)."""
