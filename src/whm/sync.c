@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "events.h"
 #include "http/client.h"
+#include "payloads.h"
 #include "sync.h"
 #include "zones.h"
 
@@ -60,6 +61,7 @@ struct sync {
 	uint64_t gen;
 	struct node **nodes;
 	size_t n;
+	struct payloads *payloads; /* built once, pushed to every node */
 };
 
 static void sleep_until(struct sync *s, struct node *n, int64_t due_ms)
@@ -97,17 +99,15 @@ static void notify_changed(struct sync *s)
 
 /* --- one request to the agent ------------------------------------------- */
 
+/* 'body' is JSON text ('len' bytes) or NULL. */
 static int agent_call(struct node *n, struct http_client *c, const char *method, const char *path,
-		      json_t *body, long *status, json_t **ret, char *err, size_t errlen)
+		      const char *body, size_t len, long *status, json_t **ret, char *err,
+		      size_t errlen)
 {
 	struct buf resp;
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 
-	if (body != NULL && text == NULL)
-		return -ENOMEM;
 	buf_init(&resp, RESP_MAX);
-	int r = http_client_request(c, method, path, text, text ? strlen(text) : 0, status, &resp);
-	free(text);
+	int r = http_client_request(c, method, path, body, len, status, &resp);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", err_str(r));
 		buf_free(&resp);
@@ -145,7 +145,7 @@ static void check_health(struct node *n, struct store *st)
 	struct timespec a, b;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int r = agent_call(n, n->probe, "GET", "/health", NULL, &status, &j, err, sizeof(err));
+	int r = agent_call(n, n->probe, "GET", "/health", NULL, 0, &status, &j, err, sizeof(err));
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	h.response_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	h.reachable = r == 0 || status == 503;
@@ -295,11 +295,12 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	char domain[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 64], err[256];
 	uint64_t version;
 	bool deleted;
-	json_t *payload = NULL;
+	char *payload = NULL;
+	size_t len = 0;
 	long status;
 
-	int r = zones_payload(n->s->w, st, zone_id, &payload, &version, &deleted, domain,
-			      sizeof(domain));
+	int r = payloads_get(n->s->payloads, n->s->w, st, zone_id, &payload, &len, &version,
+			     &deleted, domain, sizeof(domain));
 	if (r == -ENOENT)
 		return 0; /* purged meanwhile */
 	if (r < 0)
@@ -308,14 +309,14 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	if (deleted) {
 		snprintf(path, sizeof(path), "/api/dns/zones/%s?version=%llu", domain,
 			 (unsigned long long)version);
-		r = agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, sizeof(err));
+		r = agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, sizeof(err));
 		count_push(n, &n->c.pushes_delete, started, r);
 	} else {
 		json_t *answer = NULL;
-		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", payload, &status, &answer,
-			       err, sizeof(err));
+		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", payload, len, &status,
+			       &answer, err, sizeof(err));
 		count_push(n, &n->c.pushes_zone, started, r);
-		json_decref(payload);
+		free(payload);
 		/* Not applied and not served: the node holds a delete (or a version)
 		 * at or above ours. Acknowledging would leave it without the zone. */
 		uint64_t held = (uint64_t)json_integer_value(json_object_get(answer, "version"));
@@ -340,21 +341,25 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	return 0;
 }
 
-/* Many zones in one request; tombstones go one by one. */
+/* Many zones in one request, {"zones":[payload,...]}, the payloads' text
+ * joined as it is; tombstones go one by one. */
 static int push_batch(struct node *n, struct store *st, const struct pending *p, size_t from,
 		      size_t count)
 {
-	json_t *zones = json_array();
+	struct buf body;
 	uint64_t *versions = calloc(count, sizeof(*versions));
 	bool *in_batch = calloc(count, sizeof(*in_batch));
 	char domain[DNAME_TEXT_MAX], err[256];
-	int r = zones && versions && in_batch ? 0 : -ENOMEM;
+	size_t zones = 0;
 
+	buf_init(&body, SIZE_MAX);
+	int r = versions && in_batch ? buf_puts(&body, "{\"zones\":[") : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < count; i++) {
-		json_t *payload = NULL;
+		char *payload = NULL;
+		size_t len = 0;
 		bool deleted;
-		int q = zones_payload(n->s->w, st, p->zone[from + i], &payload, &versions[i],
-				      &deleted, domain, sizeof(domain));
+		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &payload,
+				     &len, &versions[i], &deleted, domain, sizeof(domain));
 		if (q == -ENOENT)
 			continue;
 		if (q < 0) {
@@ -365,18 +370,23 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 			push_one(n, st, p->zone[from + i], p->attempts[from + i]);
 			continue;
 		}
-		json_array_append_new(zones, payload);
-		in_batch[i] = true;
+		if (zones > 0)
+			r = buf_puts(&body, ",");
+		if (r == 0)
+			r = buf_append(&body, payload, len);
+		free(payload);
+		in_batch[i] = r == 0;
+		zones += r == 0;
 	}
-	if (r == 0 && json_array_size(zones) > 0) {
+	if (r == 0 && zones > 0)
+		r = buf_puts(&body, "]}");
+	if (r == 0 && zones > 0) {
 		long status = 0;
-		json_t *body = json_pack("{s:O}", "zones", zones);
 		uint64_t started = mono_ns();
-		r = body ? agent_call(n, n->http, "POST", "/api/dns/sync-batch", body, &status,
-				      NULL, err, sizeof(err))
-			 : -ENOMEM;
+		r = agent_call(n, n->http, "POST", "/api/dns/sync-batch", body.data, body.len,
+			       &status, NULL, err, sizeof(err));
 		count_push(n, &n->c.pushes_batch, started, r);
-		json_decref(body);
+		buf_free(&body);
 		/* The node refused the batch's content (422, or 413 for a zone
 		 * over its own limits): push the zones one by one, so that only
 		 * the zone it will not take waits. */
@@ -404,14 +414,13 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		if (one_by_one)
 			r = 0;
 		if (r < 0) {
-			log_info("node '%s': batch of %zu zones failed: %s", n->name,
-				 json_array_size(zones), err);
+			log_info("node '%s': batch of %zu zones failed: %s", n->name, zones, err);
 			sync_failed(n, NULL, err);
 		} else if (!one_by_one) {
 			sync_succeeded(n);
 		}
 	}
-	json_decref(zones);
+	buf_free(&body);
 	free(versions);
 	free(in_batch);
 	return r;
@@ -490,7 +499,7 @@ static void reconcile(struct node *n, struct store *st)
 	json_t *j = NULL;
 	char err[256];
 
-	if (agent_call(n, n->http, "GET", "/api/dns/zones", NULL, &status, &j, err, sizeof(err)) <
+	if (agent_call(n, n->http, "GET", "/api/dns/zones", NULL, 0, &status, &j, err, sizeof(err)) <
 	    0) {
 		json_decref(rc.agent);
 		return;
@@ -513,7 +522,7 @@ static void reconcile(struct node *n, struct store *st)
 		if (r < 0)
 			break;
 		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
-		if (agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, sizeof(err)) ==
+		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, sizeof(err)) ==
 		    0)
 			stray++;
 	}
@@ -737,6 +746,10 @@ int sync_start(struct whm *w, struct sync **ret)
 	if (s == NULL)
 		return -ENOMEM;
 	s->w = w;
+	if (payloads_new(&s->payloads) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
 	pthread_mutex_init(&s->change_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_t ca;
@@ -767,6 +780,7 @@ void sync_stop(struct sync *s)
 	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->lock);
 	pthread_mutex_destroy(&s->change_lock);
+	payloads_free(s->payloads);
 	free(s);
 }
 
@@ -913,7 +927,7 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 	store_server_clear(&srv);
 	if (n == NULL)
 		return -ENOMEM;
-	r = agent_call(n, n->http, "GET", "/api/dns/zones", NULL, &status, &j, err, errlen);
+	r = agent_call(n, n->http, "GET", "/api/dns/zones", NULL, 0, &status, &j, err, errlen);
 	size_t i;
 	json_t *item;
 	json_array_foreach(json_object_get(j, "zones"), i, item) {
@@ -922,7 +936,7 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 		if (name == NULL)
 			continue;
 		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
-		if (agent_call(n, n->http, "DELETE", path, NULL, &status, NULL, err, errlen) == 0)
+		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, errlen) == 0)
 			deleted++;
 	}
 	json_decref(j);
@@ -956,7 +970,7 @@ static void *fetch_one(void *arg)
 	}
 	struct node tmp = { .s = f->s };
 	snprintf(tmp.name, sizeof(tmp.name), "%s", f->srv.name);
-	if (agent_call(&tmp, c, "GET", f->path, NULL, &status, &j, err, sizeof(err)) < 0)
+	if (agent_call(&tmp, c, "GET", f->path, NULL, 0, &status, &j, err, sizeof(err)) < 0)
 		f->answer = json_pack("{s:s}", "error", err);
 	else
 		f->answer = j;
