@@ -301,6 +301,7 @@ struct batch_changes {
 	struct name_list to_rectify; /* signed zones */
 	struct name_list zones;	     /* every zone, up to PURGE_EACH_MAX */
 	bool many;		     /* more than that: purge everything */
+	bool created;		     /* some zone is new: count the zones again */
 	/* Zones whose push carries zone.dnssec: written at a version any retry
 	 * beats, given their version once PowerDNS holds their keys. */
 	struct to_sign *sign;
@@ -373,6 +374,7 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 			else
 				bc->many = true;
 			changed++;
+			bc->created |= !st.exists;
 			*records += z.n;
 		} else if (r == 0) {
 			(*unchanged)++;
@@ -499,7 +501,8 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_ap
 		snprintf(err, APPLY_ERR_MAX, "%s", refused_err);
 		r = refused;
 	}
-	count_zones(a);
+	if (bc.created)
+		count_zones(a);
 	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&bc.to_rectify);
 	name_list_clear(&bc.zones);

@@ -131,6 +131,34 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 typedef int (*backend_ent_fn)(const char *name, bool auth, void *ctx);
 int backend_zone_ents(const struct backend_zone *z, backend_ent_fn fn, void *ctx);
 
+/* One row PowerDNS keeps for a zone: a record, or an empty non-terminal
+ * (type and content NULL). 'name' points into the zone's data and keeps
+ * its trailing dot, which 'name_len' leaves out (PowerDNS's form). */
+struct backend_row {
+	const char *name;
+	size_t name_len;
+	const char *type;
+	const char *content; /* without the priority of MX and SRV */
+	long prio;
+	uint32_t ttl;
+	bool auth;
+	bool stored; /* a driver found it among the stored rows */
+	size_t rr;   /* its index in the zone's rrs; SIZE_MAX for an ENT */
+};
+
+/* The rows of 'z', sorted, for a driver that rewrites only the rows that
+ * changed: it looks each stored row up, deletes what it does not find and
+ * inserts what was not found stored. */
+struct backend_rows {
+	struct backend_row *v;
+	size_t n, alloc;
+};
+int backend_rows_build(const struct backend_zone *z, struct backend_rows *ret);
+/* The row with this name (PowerDNS's form), type, content and priority. */
+struct backend_row *backend_rows_find(struct backend_rows *w, const char *name, const char *type,
+				      const char *content, long prio);
+void backend_rows_free(struct backend_rows *w);
+
 struct backend_ops {
 	void (*close)(struct backend *b);
 	int (*schema_ensure)(struct backend *b, const char *schema_file);

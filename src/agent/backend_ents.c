@@ -1,9 +1,12 @@
-/* Empty non-terminals of a zone, for every backend driver (see backend.h). */
+/* Empty non-terminals and the rows of a zone, for every backend driver
+ * (see backend.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "base/err.h"
 
 static int cmp_str(const void *x, const void *y)
 {
@@ -82,4 +85,106 @@ out:
 	free(owners);
 	free(ents);
 	return r;
+}
+
+/* --- the rows of a zone, for a driver that rewrites only what changed -- */
+
+static int cmp_text(const char *a, const char *b)
+{
+	return a == b ? 0 : a == NULL ? -1 : b == NULL ? 1 : strcmp(a, b);
+}
+
+static int cmp_row(const void *x, const void *y)
+{
+	const struct backend_row *a = x, *b = y;
+	int c = memcmp(a->name, b->name, a->name_len < b->name_len ? a->name_len : b->name_len);
+	if (c == 0)
+		c = (a->name_len > b->name_len) - (a->name_len < b->name_len);
+	if (c == 0)
+		c = cmp_text(a->type, b->type);
+	if (c == 0)
+		c = cmp_text(a->content, b->content);
+	if (c == 0)
+		c = (a->prio > b->prio) - (a->prio < b->prio);
+	return c;
+}
+
+/* PowerDNS stores names without the trailing dot: the length leaves it out. */
+static size_t row_name_len(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 0 && name[n - 1] == '.' ? n - 1 : n;
+}
+
+static int add_ent(const char *name, bool auth, void *ctx)
+{
+	struct backend_rows *w = ctx;
+	if (w->n == w->alloc) {
+		size_t alloc = 2 * w->alloc;
+		struct backend_row *v = realloc(w->v, alloc * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		w->v = v;
+		w->alloc = alloc;
+	}
+	w->v[w->n++] = (struct backend_row){ .name = name,
+					      .name_len = row_name_len(name),
+					      .auth = auth,
+					      .rr = SIZE_MAX };
+	return 0;
+}
+
+int backend_rows_build(const struct backend_zone *z, struct backend_rows *ret)
+{
+	struct backend_rows w = { .alloc = z->n + 16 };
+
+	w.v = malloc(w.alloc * sizeof(*w.v));
+	if (w.v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < z->n; i++) {
+		const struct backend_rr *rr = &z->rrs[i];
+		const char *content = rr->content;
+		long prio = 0;
+		/* MX and SRV keep their first field in the prio column. */
+		if (rr->type == 15 /* MX */ || rr->type == 33 /* SRV */) {
+			char *end;
+			prio = strtol(content, &end, 10);
+			if (end == content || *end != ' ') {
+				backend_rows_free(&w);
+				return ERR_INVALID;
+			}
+			content = end + 1;
+		}
+		w.v[w.n++] = (struct backend_row){ .name = rr->owner,
+						   .name_len = row_name_len(rr->owner),
+						   .type = rr_type_name(rr->type),
+						   .content = content,
+						   .prio = prio,
+						   .ttl = rr->ttl,
+						   .auth = rr->auth,
+						   .rr = i };
+	}
+	int r = backend_zone_ents(z, add_ent, &w);
+	if (r < 0) {
+		backend_rows_free(&w);
+		return r;
+	}
+	qsort(w.v, w.n, sizeof(*w.v), cmp_row);
+	*ret = w;
+	return 0;
+}
+
+struct backend_row *backend_rows_find(struct backend_rows *w, const char *name, const char *type,
+				      const char *content, long prio)
+{
+	struct backend_row key = {
+		.name = name, .name_len = strlen(name), .type = type, .content = content, .prio = prio
+	};
+	return bsearch(&key, w->v, w->n, sizeof(*w->v), cmp_row);
+}
+
+void backend_rows_free(struct backend_rows *w)
+{
+	free(w->v);
+	*w = (struct backend_rows){ 0 };
 }
