@@ -17,13 +17,14 @@
 #define BATCH_THRESHOLD 1 /* pending zones above which one sync-batch is sent */
 #define BATCH_MAX 2000	  /* zones per sync-batch request */
 #define PENDING_LIMIT 20000
-/* A node worker that comes back for more within LINGER_WINDOW_MS of its
- * last push is under a stream of changes: it waits LINGER_MS first, so the
- * changes of that time go as one batch (one request, one transaction and
- * one cache purge on the node) instead of one push each. A change after a
- * quiet moment goes out at once. */
+/* A node worker whose last round found more than one zone waiting, and
+ * that comes back for more within LINGER_WINDOW_MS of it, is under a
+ * stream of changes: it waits LINGER_MS first, so the changes of that time
+ * go as one batch (one request, one transaction and one cache purge on the
+ * node) instead of a few each. A change after a quiet moment, or one
+ * change after another, goes out at once. */
 #define LINGER_WINDOW_MS 2
-#define LINGER_MS 3
+#define LINGER_MS 10
 #define RESP_MAX (8u << 20)
 #define HEALTH_TIMEOUT_MS 1000
 
@@ -43,6 +44,7 @@ struct node {
 	int64_t next_health_ms;
 	int64_t next_reconcile_ms;
 	int64_t last_push_ms; /* when the last push round that sent something ended */
+	size_t last_round;    /* zones that round found waiting */
 	bool reconcile_now;
 	struct node_counters c;
 	/* Sync failures as events: one when pushes start failing, one when
@@ -430,7 +432,7 @@ static void push_pending(struct node *n, struct store *st)
 {
 	struct pending p = { 0 };
 
-	if (whm_now_ms() - n->last_push_ms < LINGER_WINDOW_MS) {
+	if (n->last_round > 1 && whm_now_ms() - n->last_push_ms < LINGER_WINDOW_MS) {
 		struct timespec ts = { 0, LINGER_MS * 1000000L };
 		nanosleep(&ts, NULL);
 	}
@@ -453,6 +455,7 @@ static void push_pending(struct node *n, struct store *st)
 	}
 	notify_changed(n->s);
 	n->last_push_ms = whm_now_ms();
+	n->last_round = p.n;
 out:
 	free(p.zone);
 	free(p.attempts);
