@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include <sqlite3.h>
 
@@ -37,11 +39,14 @@
 static sqlite3_vfs count_vfs;
 static sqlite3_io_methods count_wal_methods;
 static const sqlite3_io_methods *real_wal_methods;
-static int wal_syncs;
+static atomic_int wal_syncs;
+static atomic_int wal_sync_delay_us; /* a slow disk, for the group commit test */
 
 static int count_wal_sync(sqlite3_file *f, int flags)
 {
-	wal_syncs++;
+	atomic_fetch_add(&wal_syncs, 1);
+	if (atomic_load(&wal_sync_delay_us) > 0)
+		usleep((useconds_t)atomic_load(&wal_sync_delay_us));
 	return real_wal_methods->xSync(f, flags);
 }
 
@@ -1590,6 +1595,77 @@ static void test_sqlite_durable_commit_syncs_the_wal(void **state)
 	f->conf.relaxed = false;
 }
 
+#define COMMITTERS 6
+
+struct committer {
+	struct fx *f;
+	pthread_barrier_t *ready;
+	int n;
+	int r;
+};
+
+static void *commit_one(void *arg)
+{
+	struct committer *c = arg;
+	char err[STORE_ERR_MAX], domain[64];
+	struct store *st = NULL;
+
+	c->r = store_open(&c->f->conf, &st, err);
+	pthread_barrier_wait(c->ready);
+	if (c->r == 0)
+		c->r = store_begin(st);
+	if (c->r == 0) {
+		snprintf(domain, sizeof(domain), "group%d.example.", c->n);
+		struct store_zone z = { .domain = domain, .version = 1, .serial = 1 };
+		c->r = store_zone_insert(st, &z);
+	}
+	if (c->r == 0)
+		c->r = store_commit(st);
+	store_close(st);
+	return NULL;
+}
+
+/* Writers that commit while a sync is in flight share the next one: on a
+ * disk where a sync takes 30 ms, six concurrent commits need two syncs or
+ * three, not six (each waits for a sync that began after its commit). */
+static void test_sqlite_concurrent_commits_share_a_sync(void **state)
+{
+	struct fx *f = *state;
+	pthread_t t[COMMITTERS];
+	struct committer c[COMMITTERS];
+	pthread_barrier_t ready;
+
+	fx_open(f);
+	syncs_of_one_commit(f, "first.example."); /* the WAL's header */
+	pthread_barrier_init(&ready, NULL, COMMITTERS);
+	atomic_store(&wal_sync_delay_us, 30000);
+	int before = atomic_load(&wal_syncs);
+	for (int i = 0; i < COMMITTERS; i++) {
+		c[i] = (struct committer){ f, &ready, i, -1 };
+		assert_int_equal(pthread_create(&t[i], NULL, commit_one, &c[i]), 0);
+	}
+	for (int i = 0; i < COMMITTERS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(c[i].r, 0);
+	}
+	int syncs = atomic_load(&wal_syncs) - before;
+	atomic_store(&wal_sync_delay_us, 0);
+	pthread_barrier_destroy(&ready);
+	assert_true(syncs >= 1);
+	assert_true(syncs < COMMITTERS);
+	/* Every commit is there, for a connection opened afterwards too. */
+	fx_close(f);
+	fx_open(f);
+	for (int i = 0; i < COMMITTERS; i++) {
+		char domain[64];
+		struct store_zone z;
+		snprintf(domain, sizeof(domain), "group%d.example.", i);
+		assert_int_equal(store_zone_get_by_name(f->st, domain, &z), 0);
+		store_zone_clear(&z);
+	}
+	fx_close(f);
+}
+
 static void test_sqlite_file_is_0600(void **state)
 {
 	struct fx *f = *state;
@@ -1715,6 +1791,7 @@ int main(void)
 	const struct CMUnitTest sqlite_tests[] = {
 		STORE_TESTS,
 		T(test_sqlite_durable_commit_syncs_the_wal),
+		T(test_sqlite_concurrent_commits_share_a_sync),
 		T(test_sqlite_file_is_0600),
 		T(test_sqlite_refuses_readable_file),
 		T(test_sqlite_missing_directory),

@@ -13,6 +13,7 @@
  * handler being consulted. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct lite_db {
 	sqlite3 *h;
 	bool writing; /* holds the writer mutex */
 	bool durable; /* sync the WAL after each COMMIT */
+	struct wal_group *group;
 };
 
 struct lite_stmt {
@@ -105,6 +107,58 @@ static int lite_error(struct db *db, int rc)
  * this mutex instead, held from BEGIN to COMMIT or ROLLBACK. */
 static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
 
+/* Group commit, per database file. Its commits are numbered in WAL order,
+ * under 'writer'; one thread at a time syncs the WAL, and that sync covers
+ * every commit numbered before it began (an fdatasync covers what any
+ * connection wrote to the file). A committer already covered syncs
+ * nothing; one that is not waits for the sync in flight, then leads the
+ * next. */
+struct wal_group {
+	struct wal_group *next;
+	dev_t dev;
+	ino_t ino;
+	unsigned users;
+	atomic_uint_fast64_t commits; /* last number given */
+	uint64_t synced;	      /* every commit up to this is on disk */
+	bool syncing;		      /* a sync is in flight */
+};
+static pthread_mutex_t sync_lock = PTHREAD_MUTEX_INITIALIZER; /* the groups' fields */
+static pthread_cond_t sync_done = PTHREAD_COND_INITIALIZER;
+static struct wal_group *groups;
+
+static struct wal_group *group_join(dev_t dev, ino_t ino)
+{
+	pthread_mutex_lock(&sync_lock);
+	struct wal_group *g = groups;
+	while (g != NULL && (g->dev != dev || g->ino != ino))
+		g = g->next;
+	if (g == NULL && (g = calloc(1, sizeof(*g))) != NULL) {
+		g->dev = dev;
+		g->ino = ino;
+		g->next = groups;
+		groups = g;
+	}
+	if (g != NULL)
+		g->users++;
+	pthread_mutex_unlock(&sync_lock);
+	return g;
+}
+
+static void group_leave(struct wal_group *g)
+{
+	if (g == NULL)
+		return;
+	pthread_mutex_lock(&sync_lock);
+	if (--g->users == 0) {
+		struct wal_group **p = &groups;
+		while (*p != g)
+			p = &(*p)->next;
+		*p = g->next;
+		free(g);
+	}
+	pthread_mutex_unlock(&sync_lock);
+}
+
 static void lite_close(struct db *db)
 {
 	struct lite_db *l = lite(db);
@@ -115,6 +169,7 @@ static void lite_close(struct db *db)
 	/* Statements are finalized by their owner first; close_v2 would
 	 * defer the close otherwise instead of failing. */
 	sqlite3_close_v2(l->h);
+	group_leave(l->group);
 	free(l);
 }
 
@@ -241,13 +296,41 @@ static int sync_wal(struct db *db)
 	return rc == SQLITE_OK ? 0 : lite_error(db, rc);
 }
 
+/* Return once commit 'mine' of this connection's file is on disk. */
+static int group_sync(struct db *db, uint64_t mine)
+{
+	struct wal_group *g = lite(db)->group;
+	int r = 0;
+	pthread_mutex_lock(&sync_lock);
+	while (r == 0 && g->synced < mine) {
+		if (g->syncing) {
+			pthread_cond_wait(&sync_done, &sync_lock);
+			continue;
+		}
+		g->syncing = true;
+		uint64_t covers = atomic_load(&g->commits);
+		pthread_mutex_unlock(&sync_lock);
+		r = sync_wal(db);
+		pthread_mutex_lock(&sync_lock);
+		g->syncing = false;
+		if (r == 0 && covers > g->synced)
+			g->synced = covers;
+		pthread_cond_broadcast(&sync_done);
+	}
+	pthread_mutex_unlock(&sync_lock);
+	return r;
+}
+
 static int lite_commit(struct db *db)
 {
+	uint64_t mine = 0;
 	int r = lite_exec(db, "COMMIT");
+	if (r == 0)
+		mine = atomic_fetch_add(&lite(db)->group->commits, 1) + 1;
 	if (r == 0 || sqlite3_get_autocommit(lite(db)->h))
 		end_write(db);
 	if (r == 0 && lite(db)->durable)
-		r = sync_wal(db);
+		r = group_sync(db, mine);
 	return r;
 }
 
@@ -291,7 +374,9 @@ static const struct db_ops lite_ops = {
  * database then takes itself for the last one and deletes the -wal and
  * -shm files under the running connections, which from then on neither
  * see its writes nor are seen by it. */
-static int check_file(const char *path, char *err)
+/* Check the database file ('path'), creating it if missing; its identity
+ * in *ret. */
+static int check_file(const char *path, struct stat *ret, char *err)
 {
 	struct stat sb;
 	int fd, e;
@@ -331,6 +416,7 @@ static int check_file(const char *path, char *err)
 			 path, (unsigned)(sb.st_mode & 07777));
 		return ERR_CONFIG;
 	}
+	*ret = sb;
 	return 0;
 }
 
@@ -372,11 +458,13 @@ int db_sqlite_open(const struct store_conf *conf, struct db **ret, char *err)
 		snprintf(err, STORE_ERR_MAX, "sqlite store needs a database path");
 		return ERR_CONFIG;
 	}
-	r = check_file(conf->path, err);
+	struct stat sb;
+	r = check_file(conf->path, &sb, err);
 	if (r < 0)
 		return r;
 	l = calloc(1, sizeof(*l));
-	if (l == NULL) {
+	if (l == NULL || (l->group = group_join(sb.st_dev, sb.st_ino)) == NULL) {
+		free(l);
 		snprintf(err, STORE_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
@@ -410,7 +498,6 @@ int db_sqlite_open(const struct store_conf *conf, struct db **ret, char *err)
 	*ret = &l->base;
 	return 0;
 fail:
-	sqlite3_close_v2(l->h);
-	free(l);
+	lite_close(&l->base);
 	return r;
 }
