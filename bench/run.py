@@ -967,6 +967,62 @@ def record_load(whm, zones, threads, seconds):
     return run_load(lambda: whm_client(whm), zones, threads, seconds, one)
 
 
+def latency_under_load(c, zones, threads, seconds, every=0.05):
+    """Change → answered by all nodes while 'threads' threads keep changing
+    'zones' (record_load): a probe thread PUTs the www record of a zone of
+    its own every 'every' s and polls every node (UDP, 1 ms apart) until all
+    answer the new value. Returns (latencies in ms, changes/s of the load)."""
+    client = whm_client(c.whm)
+    zone = "probe.whm.bench."
+    zid = call(client, "POST", "/api/dns?wait=all", {"domain": zone})["zoneId"]
+    www = call(client, "POST", "/api/dns/%d/records?wait=all" % zid,
+               {"type": "A", "name": "www", "content": "192.0.2.1", "ttl": 300})["id"]
+    client.close()
+    ports = [n.dns_port for n in c.nodes]
+    lats = []
+    stop = threading.Event()
+
+    def probe():
+        pc = whm_client(c.whm)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        i = 0
+        try:
+            while not stop.is_set():
+                i += 1
+                value = ip_for(120000 + i % 10000)
+                t0 = time.monotonic()
+                status, _ = pc.request("PUT", "/api/dns/records/%d" % www,
+                                       {"type": "A", "name": "www", "content": value,
+                                        "ttl": 300})
+                pending = set(range(len(ports))) if 200 <= status < 300 else set()
+                while pending and time.monotonic() - t0 < 5.0:
+                    for j in list(pending):
+                        try:
+                            m = harness.dns_query("127.0.0.1", ports[j], "www." + zone, "A",
+                                                  timeout=0.5, sock=sock)
+                            if harness.answer_texts(m, "www." + zone, "A") == [value]:
+                                pending.discard(j)
+                        except dns.exception.DNSException:
+                            pass
+                    if pending:
+                        time.sleep(0.001)
+                if 200 <= status < 300 and not pending:
+                    lats.append((time.monotonic() - t0) * 1000)
+                stop.wait(every)
+        finally:
+            sock.close()
+            pc.close()
+
+    t = threading.Thread(target=probe, daemon=True)
+    t.start()
+    try:
+        acks, _, elapsed, _, _, _ = record_load(c.whm, zones, threads, seconds)
+    finally:
+        stop.set()
+        t.join()
+    return lats, acks / elapsed
+
+
 def controller_throughput_figures(args, ctl, tmp, rows):
     c = ctl.get()
     client = whm_client(c.whm)
@@ -987,6 +1043,8 @@ def controller_throughput_figures(args, ctl, tmp, rows):
     conv = converged_after(c, expected, last_ack, 60)
     pushes = [agent_pushes(n) - p0 for n, p0 in zip(c.nodes, pushes0)]
     rate = acks / elapsed
+    probe_lats, probe_rate = latency_under_load(c, zones, args.threads,
+                                                min(5.0, args.load_seconds))
 
     # The same load on a controller with no nodes: what the controller and
     # its store take alone, without three nodes on the same two cores.
@@ -1037,6 +1095,16 @@ def controller_throughput_figures(args, ctl, tmp, rows):
     rows.append(("… all 3 nodes converged after the load stops (every zone's version on every "
                  "node, and %d×3 www records answered by query)" % len(zones),
                  "%.2f s" % conv if conv is not None else "not within 60 s", "≤ 1 s", ""))
+    if probe_lats:
+        rows.append(("… change → answered by all 3 nodes while the load runs, p50 (a second "
+                     "load of %.0f s at %.0f changes/s; a probe changed a zone of its own every "
+                     "50 ms, %d changes; p99 %s, max %s)"
+                     % (min(5.0, args.load_seconds), probe_rate, len(probe_lats),
+                        ms(pct(probe_lats, 99)), ms(max(probe_lats))),
+                     ms(pct(probe_lats, 50)), "", ""))
+    else:
+        rows.append(("… change → answered by all 3 nodes while the load runs",
+                     "no probe change was answered by every node", "", ""))
 
 
 def controller_health_figures(args, tmp, rows):
