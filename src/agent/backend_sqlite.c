@@ -42,7 +42,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_DOMAIN_ID] = "SELECT id FROM domains WHERE name = ?1",
 	[ST_DOMAIN_INSERT] = "INSERT INTO domains (name, type) VALUES (?1, ?2)",
 	[ST_DOMAIN_KIND] = "UPDATE domains SET type = ?2 WHERE id = ?1 AND type != ?2",
-	[ST_ROWS] = "SELECT id, name, type, content, ttl, prio, auth FROM records "
+	[ST_ROWS] = "SELECT id, name, type, content, ttl, prio, auth, disabled FROM records "
 		    "WHERE domain_id = ?1",
 	[ST_ROW_DELETE] = "DELETE FROM records WHERE id = ?1",
 	[ST_ENT_INSERT] =
@@ -420,7 +420,7 @@ static int rewrite_changed(struct backend_sqlite *b, int64_t id, const struct ba
 					     (long)sqlite3_column_int64(s, 5))
 			 : NULL;
 		if (row != NULL && !row->stored && sqlite3_column_int64(s, 4) == row->ttl &&
-		    (sqlite3_column_int(s, 6) != 0) == row->auth)
+		    (sqlite3_column_int(s, 6) != 0) == row->auth && sqlite3_column_int(s, 7) == 0)
 			row->stored = true;
 		else
 			r = add_id(&gone, &ngone, &agone, sqlite3_column_int64(s, 0));
