@@ -13,11 +13,10 @@
 static int tokens_list(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer ans;
-	int oi, r = ctl_getopt(CMD(0), argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(CMD(0), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(CMD(0), argc - oi, 0, 0)) != CTL_OK ||
-	    (r = ctl_call(c, "GET", "/api/dns/tokens", NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", "/api/dns/tokens", NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
@@ -91,11 +90,10 @@ static int tokens_revoke(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[64];
 	int64_t id;
-	int oi, r = ctl_getopt(CMD(2), argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(CMD(2), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(CMD(2), argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_parse_id("the token id", argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_parse_id("the token id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/tokens/%lld", (long long)id);
 	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)

@@ -11,14 +11,6 @@
 
 #define CMD(i) (&ctl_cluster_cmds[i])
 
-static int no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int max, int *oi)
-{
-	int r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, oi);
-	if (r != 0)
-		return r;
-	return ctl_args(cmd, argc - *oi, min, max);
-}
-
 /* --- servers ------------------------------------------------------------------ */
 
 static void servers_table(const json_t *list)
@@ -44,7 +36,7 @@ static void servers_table(const json_t *list)
 static int servers_list(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer ans;
-	int oi, r = no_opts(CMD(0), argc, argv, 0, 0, &oi);
+	int oi, r = ctl_no_opts(CMD(0), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_call(c, "GET", "/api/dns/servers", NULL, &ans)) != CTL_OK)
@@ -171,7 +163,7 @@ static int servers_remove(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[64];
 	int64_t id;
-	int oi, r = no_opts(CMD(2), argc, argv, 1, 1, &oi);
+	int oi, r = ctl_no_opts(CMD(2), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
@@ -235,7 +227,7 @@ static int cluster_status(struct ctl *c, const struct ctl_cmd *cmd, int argc, ch
 			  bool summary)
 {
 	struct ctl_answer ans;
-	int oi, r = no_opts(cmd, argc, argv, 0, 0, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_call(c, "GET", "/api/dns/cluster/status", NULL, &ans)) != CTL_OK)
@@ -315,7 +307,7 @@ static int status(struct ctl *c, int argc, char **argv)
 static int health(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer ans;
-	int oi, r = no_opts(CMD(7), argc, argv, 0, 0, &oi);
+	int oi, r = ctl_no_opts(CMD(7), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_call(c, "GET", "/api/dns/cluster/health", NULL, &ans)) != CTL_OK)
@@ -357,7 +349,7 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = no_opts(CMD(8), argc, argv, 1, 1, &oi);
+	int oi, r = ctl_no_opts(CMD(8), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)

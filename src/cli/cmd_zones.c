@@ -61,11 +61,10 @@ static int zones_list(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[0];
 	struct ctl_answer ans;
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 0, 0)) != CTL_OK ||
-	    (r = ctl_call(c, "GET", "/api/dns", NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", "/api/dns", NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
@@ -94,11 +93,9 @@ static int zones_create(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[1];
 	char path[64];
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK)
-		return r;
 	json_t *body = json_pack("{s:s}", "domain", argv[oi]);
 	snprintf(path, sizeof(path), "/api/dns%s", ctl_wait_query(c));
 	return send_change(c, "POST", path, body, "zone created");
@@ -109,11 +106,10 @@ static int zones_delete(struct ctl *c, int argc, char **argv)
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[2];
 	char path[96];
 	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
 	return send_change(c, "DELETE", path, NULL, "zone deleted");
@@ -145,11 +141,10 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 	struct ctl_answer zone, recs;
 	char path[96];
 	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)id);
 	if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK)
@@ -225,11 +220,10 @@ static int records_list(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[96];
 	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
 	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
@@ -282,11 +276,10 @@ static int records_replace(struct ctl *c, int argc, char **argv)
 	struct buf file;
 	char path[96];
 	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 2, 2, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 2, 2)) != CTL_OK ||
-	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK ||
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK ||
 	    (r = ctl_read_file(argv[oi + 1], &file)) != CTL_OK)
 		return r;
 	json_error_t jerr;
@@ -307,11 +300,10 @@ static int records_delete(struct ctl *c, int argc, char **argv)
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[8];
 	char path[96];
 	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
 	return send_change(c, "DELETE", path, NULL, "record deleted");

@@ -338,3 +338,11 @@ int ctl_args(const struct ctl_cmd *cmd, int n, int min, int max)
 	ctl_cmd_usage(cmd, stderr);
 	return CTL_USAGE;
 }
+
+int ctl_no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int max, int *oi)
+{
+	int r = ctl_getopt(cmd, argc, argv, NULL, NULL, NULL, NULL, oi);
+	if (r != 0)
+		return r;
+	return ctl_args(cmd, argc - *oi, min, max);
+}

@@ -125,5 +125,9 @@ int ctl_getopt(const struct ctl_cmd *cmd, int argc, char **argv, const char *sho
 void ctl_cmd_usage(const struct ctl_cmd *cmd, FILE *f);
 /* Check the positional argument count; prints usage and returns CTL_USAGE. */
 int ctl_args(const struct ctl_cmd *cmd, int n, int min, int max);
+/* ctl_getopt() for a command with no options of its own, then ctl_args()
+ * with 'min'..'max' operands from argv[*oi]: -1 after --help, CTL_USAGE,
+ * or 0. */
+int ctl_no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int max, int *oi);
 
 #endif
