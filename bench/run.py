@@ -154,37 +154,50 @@ def anchor_patch_latency(node, rounds):
     return times
 
 
-def all_answered(port, names, want_rtype="A", window=128, limit=60.0):
-    """Query every name over UDP, a window of queries in flight, asking again
-    for what a lost datagram left unanswered; return how many answered
-    NOERROR with data."""
+def query_window(port, names, rtype, window=128, tries=20, deadline=None, edns=False):
+    """Ask 'port' for every name's 'rtype' over UDP (no RD; EDNS with a 4096
+    byte buffer if 'edns'), with 'window' queries in flight; after a timeout the unanswered are asked
+    again, up to 'tries' timeouts and not past 'deadline' (monotonic).
+    Returns {name: answer message} for the names that were answered."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.settimeout(0.3)
-    ok = 0
-    pending = {}
-    queue = list(names)
+    answers, pending, queue = {}, {}, list(names)
     next_id = 0
-    deadline = time.monotonic() + limit
-    while (queue or pending) and time.monotonic() < deadline:
-        while queue and len(pending) < window:
-            name = queue.pop()
-            q = dns.message.make_query(name, want_rtype)
-            q.id = next_id = (next_id + 1) % 65536
-            pending[q.id] = name
-            sock.sendto(q.to_wire(), ("127.0.0.1", port))
-        try:
-            data, _ = sock.recvfrom(65535)
-        except socket.timeout:
-            queue.extend(pending.values())
-            pending.clear()
-            continue
-        m = dns.message.from_wire(data)
-        name = pending.pop(m.id, None)
-        if name is not None and m.rcode() == 0 and m.answer:
-            ok += 1
-    sock.close()
-    return ok
+    try:
+        while queue or pending:
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            while queue and len(pending) < window:
+                name = queue.pop()
+                q = (dns.message.make_query(name, rtype, use_edns=0, payload=4096) if edns
+                     else dns.message.make_query(name, rtype))
+                q.flags &= ~dns.flags.RD
+                q.id = next_id = (next_id + 1) % 65536
+                pending[q.id] = name
+                sock.sendto(q.to_wire(), ("127.0.0.1", port))
+            try:
+                data, _ = sock.recvfrom(65535)
+            except socket.timeout:
+                tries -= 1
+                if tries < 0:
+                    break
+                queue.extend(pending.values())
+                pending.clear()
+                continue
+            m = dns.message.from_wire(data)
+            name = pending.pop(m.id, None)
+            if name is not None:
+                answers[name] = m
+    finally:
+        sock.close()
+    return answers
 
+
+def all_answered(port, names, want_rtype="A", limit=60.0):
+    """How many of 'names' answered NOERROR with data (query_window())."""
+    answers = query_window(port, names, want_rtype, tries=1000000,
+                           deadline=time.monotonic() + limit)
+    return sum(1 for m in answers.values() if m.rcode() == 0 and m.answer)
 
 class RssSampler(threading.Thread):
     def __init__(self, pid):
@@ -839,44 +852,16 @@ def ip_for(seq):
     return "198.%d.%d.%d" % (18 + ((seq >> 16) & 1), (seq >> 8) & 255, seq & 255)
 
 
-def dig_mismatches(ports, expected, window=128):
+def dig_mismatches(ports, expected):
     """How many (node, name) pairs do not answer the expected A value;
-    'expected' is {name: value}. UDP, a window of queries in flight,
-    lost datagrams asked again."""
+    'expected' is {name: value}."""
     bad = 0
     for port in ports:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        sock.settimeout(0.3)
-        queue = list(expected)
-        pending = {}
-        next_id = 0
-        tries = 0
-        while queue or pending:
-            while queue and len(pending) < window:
-                name = queue.pop()
-                q = dns.message.make_query(name, "A")
-                q.flags &= ~dns.flags.RD
-                next_id = (next_id + 1) % 65536
-                q.id = next_id
-                pending[q.id] = name
-                sock.sendto(q.to_wire(), ("127.0.0.1", port))
-            try:
-                data, _ = sock.recvfrom(65535)
-            except socket.timeout:
-                tries += 1
-                if tries > 20:
-                    bad += len(pending) + len(queue)
-                    break
-                queue.extend(pending.values())
-                pending.clear()
-                continue
-            m = dns.message.from_wire(data)
-            name = pending.pop(m.id, None)
-            if name is not None and harness.answer_texts(m, name, "A") != [expected[name]]:
-                bad += 1
-        sock.close()
+        answers = query_window(port, list(expected), "A")
+        bad += sum(1 for name, value in expected.items()
+                   if name not in answers
+                   or harness.answer_texts(answers[name], name, "A") != [value])
     return bad
-
 
 def converged_after(c, expected, last_ack, limit):
     """Poll until every node serves the controller's zones at the
@@ -1263,7 +1248,7 @@ def controller_memory_figures(args, tmp, rows):
 # --- DNSSEC -------------------------------------------------------------------
 
 
-def dnskeys_served(ports, expected, window=128, limit=120.0):
+def dnskeys_served(ports, expected, limit=120.0):
     """Poll until every node answers every zone's DNSKEY query with exactly
     the expected set ({zone: sorted DNSKEY texts}); return the number of
     (node, zone) pairs still wrong when 'limit' ran out (0: all served)."""
@@ -1272,33 +1257,12 @@ def dnskeys_served(ports, expected, window=128, limit=120.0):
     while wrong and time.monotonic() < deadline:
         for port in ports:
             names = [z for (p, z) in wrong if p == port]
-            if not names:
-                continue
-            sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.settimeout(0.3)
-            queue, pending, next_id = list(names), {}, 0
-            while queue or pending:
-                while queue and len(pending) < window:
-                    name = queue.pop()
-                    q = dns.message.make_query(name, "DNSKEY", use_edns=0, payload=4096)
-                    q.flags &= ~dns.flags.RD
-                    next_id = (next_id + 1) % 65536
-                    q.id = next_id
-                    pending[q.id] = name
-                    sock.sendto(q.to_wire(), ("127.0.0.1", port))
-                try:
-                    data, _ = sock.recvfrom(65535)
-                except socket.timeout:
-                    break                       # asked again in the next round
-                m = dns.message.from_wire(data)
-                name = pending.pop(m.id, None)
-                if name is not None and harness.answer_texts(m, name, "DNSKEY") == expected[name]:
+            for name, m in query_window(port, names, "DNSKEY", tries=0, edns=True).items():
+                if harness.answer_texts(m, name, "DNSKEY") == expected[name]:
                     wrong.discard((port, name))
-            sock.close()
         if wrong:
             time.sleep(0.25)     # leave the nodes' CPU to the work measured
     return len(wrong)
-
 
 def sign_many(whm, zones, threads):
     """POST /api/dns/:id/dnssec for every zone from 'threads' threads;
