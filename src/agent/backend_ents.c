@@ -127,10 +127,9 @@ static int add_ent(const char *name, bool auth, void *ctx)
 		w->v = v;
 		w->alloc = alloc;
 	}
-	w->v[w->n++] = (struct backend_row){ .name = name,
-					      .name_len = row_name_len(name),
-					      .auth = auth,
-					      .rr = SIZE_MAX };
+	w->v[w->n++] = (struct backend_row){
+		.name = name, .name_len = row_name_len(name), .auth = auth, .rr = SIZE_MAX
+	};
 	return 0;
 }
 
@@ -177,9 +176,11 @@ int backend_rows_build(const struct backend_zone *z, struct backend_rows *ret)
 struct backend_row *backend_rows_find(struct backend_rows *w, const char *name, const char *type,
 				      const char *content, long prio)
 {
-	struct backend_row key = {
-		.name = name, .name_len = strlen(name), .type = type, .content = content, .prio = prio
-	};
+	struct backend_row key = { .name = name,
+				   .name_len = strlen(name),
+				   .type = type,
+				   .content = content,
+				   .prio = prio };
 	return bsearch(&key, w->v, w->n, sizeof(*w->v), cmp_row);
 }
 

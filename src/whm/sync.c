@@ -311,7 +311,8 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	if (deleted) {
 		snprintf(path, sizeof(path), "/api/dns/zones/%s?version=%llu", domain,
 			 (unsigned long long)version);
-		r = agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, sizeof(err));
+		r = agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err,
+			       sizeof(err));
 		count_push(n, &n->c.pushes_delete, started, r);
 	} else {
 		json_t *answer = NULL;
@@ -360,8 +361,8 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		char *payload = NULL;
 		size_t len = 0;
 		bool deleted;
-		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &payload,
-				     &len, &versions[i], &deleted, domain, sizeof(domain));
+		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &payload, &len,
+				     &versions[i], &deleted, domain, sizeof(domain));
 		if (q == -ENOENT)
 			continue;
 		if (q < 0) {
@@ -502,8 +503,8 @@ static void reconcile(struct node *n, struct store *st)
 	json_t *j = NULL;
 	char err[256];
 
-	if (agent_call(n, n->http, "GET", "/api/dns/zones", NULL, 0, &status, &j, err, sizeof(err)) <
-	    0) {
+	if (agent_call(n, n->http, "GET", "/api/dns/zones", NULL, 0, &status, &j, err,
+		       sizeof(err)) < 0) {
 		json_decref(rc.agent);
 		return;
 	}
@@ -525,8 +526,8 @@ static void reconcile(struct node *n, struct store *st)
 		if (r < 0)
 			break;
 		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
-		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, sizeof(err)) ==
-		    0)
+		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err,
+			       sizeof(err)) == 0)
 			stray++;
 	}
 	json_decref(rc.agent);
@@ -939,7 +940,8 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 		if (name == NULL)
 			continue;
 		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
-		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, errlen) == 0)
+		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, errlen) ==
+		    0)
 			deleted++;
 	}
 	json_decref(j);

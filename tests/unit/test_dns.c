@@ -55,8 +55,8 @@ static void check_message(const char *msg, const char *want, const char *row)
 
 struct name_case {
 	const char *text;
-	const char *want;	/* normalised form, NULL if rejected */
-	const char *msg;	/* part of the message of a rejected row */
+	const char *want; /* normalised form, NULL if rejected */
+	const char *msg;  /* part of the message of a rejected row */
 };
 
 static const struct name_case zone_cases[] = {
@@ -271,17 +271,23 @@ static void test_is_at_or_below(void **state)
 /* --- records ---------------------------------------------------------------- */
 
 struct rr_case {
-	const char *owner;	/* as a client writes it, in zone ORIGIN */
-	const char *type;	/* mnemonic through rr_type_parse() */
+	const char *owner; /* as a client writes it, in zone ORIGIN */
+	const char *type;  /* mnemonic through rr_type_parse() */
 	uint32_t ttl;
 	const char *rdata;
-	const char *want;	/* canonical content, NULL if rejected */
-	int code;		/* error for a rejected row */
-	const char *msg;	/* part of its message */
+	const char *want; /* canonical content, NULL if rejected */
+	int code;	  /* error for a rejected row */
+	const char *msg;  /* part of its message */
 };
 
-#define OK(o, t, rd, w) { o, t, 300, rd, w, 0, NULL }
-#define BAD(o, t, rd, m) { o, t, 300, rd, NULL, ERR_INVALID, m }
+#define OK(o, t, rd, w)                   \
+	{                                 \
+		o, t, 300, rd, w, 0, NULL \
+	}
+#define BAD(o, t, rd, m)                            \
+	{                                           \
+		o, t, 300, rd, NULL, ERR_INVALID, m \
+	}
 
 static const struct rr_case rr_cases[] = {
 	/* A: exactly a dotted quad. */
@@ -542,8 +548,8 @@ static const char *rr_row(size_t i, char *buf, size_t len)
 		snprintf(buf, len, "row %zu: %s '%s' rejected: %s", i, c->type, c->rdata, err.text);
 		return buf;
 	}
-	if (strcmp(rr.content, c->want) != 0 || strcmp(rr.owner, owner) != 0 ||
-	    rr.type != type || rr.ttl != c->ttl || rr.wire == NULL || rr.wire_len == 0) {
+	if (strcmp(rr.content, c->want) != 0 || strcmp(rr.owner, owner) != 0 || rr.type != type ||
+	    rr.ttl != c->ttl || rr.wire == NULL || rr.wire_len == 0) {
 		snprintf(buf, len, "row %zu: %s '%s' gave '%s', want '%s'", i, c->type, c->rdata,
 			 rr.content, c->want);
 		rr_clear(&rr);
@@ -585,7 +591,7 @@ static void test_rr_table(void **state)
 	assert_true(accepted >= 60);
 	assert_true(N_RR_CASES - accepted >= 80);
 	assert_true(N_RR_CASES + sizeof(owner_cases) / sizeof(owner_cases[0]) +
-			    sizeof(zone_cases) / sizeof(zone_cases[0]) >=
+			sizeof(zone_cases) / sizeof(zone_cases[0]) >=
 		    150);
 }
 
@@ -639,8 +645,8 @@ static void test_rr_type_names(void **state)
 		assert_int_equal(rr_type_parse(names[i], &type, NULL), 0);
 		assert_string_equal(rr_type_name(type), names[i]);
 	}
-	assert_null(rr_type_name(46));	/* RRSIG */
-	assert_null(rr_type_name(13));	/* HINFO */
+	assert_null(rr_type_name(46)); /* RRSIG */
+	assert_null(rr_type_name(13)); /* HINFO */
 	assert_null(rr_type_name(0));
 	assert_int_equal(rr_type_parse(NULL, &type, NULL), ERR_INVALID);
 }
@@ -696,8 +702,8 @@ static void test_txt_limits(void **state)
 	assert_int_equal(rr_parse(ORIGIN, 16, 300, text, ORIGIN, &rr, &err), ERR_INVALID);
 	check_message(err.text, "longer than 255 bytes", "txt string over 255");
 	/* The same bytes as two strings, and as bare words with escapes, pass. */
-	assert_int_equal(rr_parse(ORIGIN, 16, 300, "\"a b\" c\\ d \"e\\\"f\" ( g )", ORIGIN,
-				  &rr, &err), 0);
+	assert_int_equal(
+	    rr_parse(ORIGIN, 16, 300, "\"a b\" c\\ d \"e\\\"f\" ( g )", ORIGIN, &rr, &err), 0);
 	assert_string_equal(rr.content, "\"a b\" \"c d\" \"e\\\"f\" \"g\"");
 	rr_clear(&rr);
 
@@ -751,12 +757,15 @@ static void test_rr_wire(void **state)
 	rr_clear(&a);
 	rr_clear(&b);
 	assert_int_equal(rr_parse("www.example.com.", 15, 300, "10 Mail", ORIGIN, &a, &err), 0);
-	assert_int_equal(rr_parse("www.example.com.", 15, 300, "10 mail.EXAMPLE.com.", ORIGIN, &b,
-				  &err),
-			 0);
+	assert_int_equal(
+	    rr_parse("www.example.com.", 15, 300, "10 mail.EXAMPLE.com.", ORIGIN, &b, &err), 0);
 	assert_int_equal(a.wire_len, b.wire_len);
 	assert_memory_equal(a.wire, b.wire, a.wire_len);
-	assert_memory_equal(a.wire, "\x00\x0a\x04mail\x07" "example\x03" "com", a.wire_len);
+	assert_memory_equal(a.wire,
+			    "\x00\x0a\x04mail\x07"
+			    "example\x03"
+			    "com",
+			    a.wire_len);
 	rr_clear(&a);
 	rr_clear(&b);
 	/* TXT keeps its case. */
@@ -822,8 +831,9 @@ static void zone_load(struct zone_data *z, const char *origin, const char *const
 	}
 }
 
-#define BASE "@ 3600 SOA ns1 hostmaster 1 3600 600 604800 300", "@ 3600 NS ns1", \
-	     "@ 3600 NS ns2.example.net.", "ns1 3600 A 192.0.2.53"
+#define BASE                                                                \
+	"@ 3600 SOA ns1 hostmaster 1 3600 600 604800 300", "@ 3600 NS ns1", \
+	    "@ 3600 NS ns2.example.net.", "ns1 3600 A 192.0.2.53"
 
 struct zone_case {
 	const char *name;
@@ -836,25 +846,23 @@ struct zone_case {
 
 static const struct zone_case zone_check_cases[] = {
 	{ "minimal", ZL(BASE), 0, NULL },
-	{ "full", ZL(BASE, "www 300 A 192.0.2.1", "www 300 AAAA 2001:db8::1",
-		     "alias 300 CNAME www", "@ 300 MX 10 mail.example.net.",
-		     "_sip._tcp 300 SRV 0 5 5060 www", "sub 300 NS ns.sub",
-		     "sub 300 DS 1 8 2 " H32, "ns.sub 300 A 192.0.2.2",
-		     "ns.sub 300 AAAA 2001:db8::2",
-		     "* 300 TXT wild", "old 300 DNAME new.example.net.", "@ 300 CAA 0 issue x.org",
-		     "nomail 300 MX 0 ."),
+	{ "full",
+	  ZL(BASE, "www 300 A 192.0.2.1", "www 300 AAAA 2001:db8::1", "alias 300 CNAME www",
+	     "@ 300 MX 10 mail.example.net.", "_sip._tcp 300 SRV 0 5 5060 www", "sub 300 NS ns.sub",
+	     "sub 300 DS 1 8 2 " H32, "ns.sub 300 A 192.0.2.2", "ns.sub 300 AAAA 2001:db8::2",
+	     "* 300 TXT wild", "old 300 DNAME new.example.net.", "@ 300 CAA 0 issue x.org",
+	     "nomail 300 MX 0 ."),
 	  0, NULL },
 	{ "no apex NS",
-	  ZL("@ 3600 SOA ns1 hostmaster 1 3600 600 604800 300", "www 300 A 192.0.2.1"),
-	  ERR_INVALID, "at least one NS" },
+	  ZL("@ 3600 SOA ns1 hostmaster 1 3600 600 604800 300", "www 300 A 192.0.2.1"), ERR_INVALID,
+	  "at least one NS" },
 	{ "NS only below the apex", ZL("sub 300 NS ns.example.net."), ERR_INVALID,
 	  "at least one NS" },
 	{ "CNAME and A", ZL(BASE, "www 300 CNAME other.example.net.", "www 300 A 192.0.2.1"),
 	  ERR_INVALID, "must be alone" },
 	{ "CNAME and TXT", ZL(BASE, "www 300 TXT x", "www 300 CNAME other.example.net."),
 	  ERR_INVALID, "must be alone" },
-	{ "CNAME at apex", ZL(BASE, "@ 300 CNAME other.example.net."), ERR_INVALID,
-	  "zone apex" },
+	{ "CNAME at apex", ZL(BASE, "@ 300 CNAME other.example.net."), ERR_INVALID, "zone apex" },
 	{ "two CNAMEs", ZL(BASE, "www 300 CNAME a.example.net.", "www 300 CNAME b.example.net."),
 	  ERR_INVALID, "only one CNAME" },
 	{ "duplicate AAAA in other spelling",
@@ -870,8 +878,7 @@ static const struct zone_case zone_check_cases[] = {
 	{ "same data, other owner", ZL(BASE, "a 300 A 192.0.2.1", "b 300 A 192.0.2.1"), 0, NULL },
 	{ "two TTLs in one RRset", ZL(BASE, "www 300 A 192.0.2.1", "www 600 A 192.0.2.2"),
 	  ERR_INVALID, "one TTL" },
-	{ "two TTLs at the apex NS", ZL(BASE, "@ 60 NS ns3.example.net."), ERR_INVALID,
-	  "one TTL" },
+	{ "two TTLs at the apex NS", ZL(BASE, "@ 60 NS ns3.example.net."), ERR_INVALID, "one TTL" },
 	{ "SOA off the apex", ZL(BASE, "www 300 SOA ns1 hostmaster 1 2 3 4 5"), ERR_INVALID,
 	  "only allowed at the zone apex" },
 	{ "two SOAs", ZL(BASE, "@ 3600 SOA ns1 hostmaster 2 3600 600 604800 300"), ERR_INVALID,
@@ -881,15 +888,15 @@ static const struct zone_case zone_check_cases[] = {
 	  ERR_INVALID, "'example.com.' MX: target 'mail.example.com.' is an alias (CNAME)" },
 	{ "NS to alias", ZL(BASE, "sub 300 NS nsalias", "nsalias 300 CNAME ns1"), ERR_INVALID,
 	  "is an alias" },
-	{ "SRV to alias", ZL(BASE, "_x._tcp 300 SRV 0 0 1 srv", "srv 300 CNAME www"),
-	  ERR_INVALID, "RFC 2782" },
+	{ "SRV to alias", ZL(BASE, "_x._tcp 300 SRV 0 0 1 srv", "srv 300 CNAME www"), ERR_INVALID,
+	  "RFC 2782" },
 	{ "MX to an outside name", ZL(BASE, "@ 300 MX 10 mail.example.net."), 0, NULL },
 	{ "CNAME to itself", ZL(BASE, "loop 300 CNAME loop"), ERR_INVALID, "points to itself" },
 	{ "CNAME to itself, absolute", ZL(BASE, "loop 300 CNAME LOOP.example.com."), ERR_INVALID,
 	  "points to itself" },
 	{ "CNAME 2-cycle", ZL(BASE, "a 300 CNAME b", "b 300 CNAME a"), ERR_INVALID, "loop" },
-	{ "CNAME 3-cycle", ZL(BASE, "a 300 CNAME b", "b 300 CNAME c", "c 300 CNAME a"),
-	  ERR_INVALID, "loop" },
+	{ "CNAME 3-cycle", ZL(BASE, "a 300 CNAME b", "b 300 CNAME c", "c 300 CNAME a"), ERR_INVALID,
+	  "loop" },
 	{ "CNAME into a cycle", ZL(BASE, "a 300 CNAME b", "b 300 CNAME c", "c 300 CNAME b"),
 	  ERR_INVALID, "loop" },
 	{ "CNAME chain of 16",
@@ -915,8 +922,8 @@ static const struct zone_case zone_check_cases[] = {
 	{ "TXT below a delegation", ZL(BASE, "sub 300 NS ns.example.net.", "x.sub 300 TXT hi"),
 	  ERR_INVALID, "only glue" },
 	{ "NS below a delegation",
-	  ZL(BASE, "sub 300 NS ns.example.net.", "deeper.sub 300 NS ns.example.net."),
-	  ERR_INVALID, "only glue" },
+	  ZL(BASE, "sub 300 NS ns.example.net.", "deeper.sub 300 NS ns.example.net."), ERR_INVALID,
+	  "only glue" },
 	{ "A at a delegation", ZL(BASE, "sub 300 NS ns.example.net.", "sub 300 A 192.0.2.1"),
 	  ERR_INVALID, "only NS and DS" },
 	{ "DNAME at a delegation",
@@ -976,19 +983,21 @@ static void test_zone_caps(void **state)
 	struct zone_data z;
 
 	(void)state;
-	zone_load(&z, ORIGIN, ZL(BASE, "www 300 A 192.0.2.1", "www 300 A 192.0.2.2",
-				 "www 300 A 192.0.2.3"));
+	zone_load(&z, ORIGIN,
+		  ZL(BASE, "www 300 A 192.0.2.1", "www 300 A 192.0.2.2", "www 300 A 192.0.2.3"));
 	assert_int_equal(zone_check(&z, &lim, &err), 0);
 	zone_data_clear(&z);
 
-	zone_load(&z, ORIGIN, ZL(BASE, "www 300 A 192.0.2.1", "www 300 A 192.0.2.2",
-				 "www 300 A 192.0.2.3", "www 300 A 192.0.2.4"));
+	zone_load(&z, ORIGIN,
+		  ZL(BASE, "www 300 A 192.0.2.1", "www 300 A 192.0.2.2", "www 300 A 192.0.2.3",
+		     "www 300 A 192.0.2.4"));
 	assert_int_equal(zone_check(&z, &lim, &err), ERR_TOO_LARGE);
 	check_message(err.text, "per RRset", "rrset cap");
 	zone_data_clear(&z);
 
-	zone_load(&z, ORIGIN, ZL(BASE, "a 300 A 192.0.2.1", "b 300 A 192.0.2.2",
-				 "c 300 A 192.0.2.3", "d 300 A 192.0.2.4", "e 300 A 192.0.2.5"));
+	zone_load(&z, ORIGIN,
+		  ZL(BASE, "a 300 A 192.0.2.1", "b 300 A 192.0.2.2", "c 300 A 192.0.2.3",
+		     "d 300 A 192.0.2.4", "e 300 A 192.0.2.5"));
 	assert_int_equal(zone_check(&z, &lim, &err), ERR_TOO_LARGE);
 	check_message(err.text, "9 records", "zone cap");
 	zone_data_clear(&z);
@@ -1014,30 +1023,24 @@ static void test_zone_outside_owner(void **state)
 static void test_zone_sort(void **state)
 {
 	static const char *const want[][2] = {
-		{ "example.com.", "NS" },   /* ns1.example.com. */
-		{ "example.com.", "NS" },   /* ns2.example.net. */
-		{ "example.com.", "SOA" },
-		{ "example.com.", "MX" },
-		{ "*.example.com.", "A" },
-		{ "a.example.com.", "A" },
-		{ "yljkjljk.a.example.com.", "A" },
-		{ "z.a.example.com.", "A" },
-		{ "ns1.example.com.", "A" },
-		{ "sub.example.com.", "NS" },
-		{ "a.sub.example.com.", "A" },
-		{ "sub-x.example.com.", "A" },
-		{ "zz.example.com.", "A" },
-		{ "zz.example.com.", "A" },
+		{ "example.com.", "NS" }, /* ns1.example.com. */
+		{ "example.com.", "NS" }, /* ns2.example.net. */
+		{ "example.com.", "SOA" },	    { "example.com.", "MX" },
+		{ "*.example.com.", "A" },	    { "a.example.com.", "A" },
+		{ "yljkjljk.a.example.com.", "A" }, { "z.a.example.com.", "A" },
+		{ "ns1.example.com.", "A" },	    { "sub.example.com.", "NS" },
+		{ "a.sub.example.com.", "A" },	    { "sub-x.example.com.", "A" },
+		{ "zz.example.com.", "A" },	    { "zz.example.com.", "A" },
 	};
 	struct dns_err err;
 	struct zone_data z;
 
 	(void)state;
-	zone_load(&z, ORIGIN, ZL("zz 300 A 192.0.2.2", "zz 300 A 192.0.2.1",
-				 "sub-x 300 A 192.0.2.1", "a.sub 300 A 192.0.2.1",
-				 "sub 300 NS a.sub", "z.a 300 A 192.0.2.1",
-				 "yljkjljk.a 300 A 192.0.2.1", "a 300 A 192.0.2.1",
-				 "* 300 A 192.0.2.1", "@ 300 MX 10 mx.example.net.", BASE));
+	zone_load(&z, ORIGIN,
+		  ZL("zz 300 A 192.0.2.2", "zz 300 A 192.0.2.1", "sub-x 300 A 192.0.2.1",
+		     "a.sub 300 A 192.0.2.1", "sub 300 NS a.sub", "z.a 300 A 192.0.2.1",
+		     "yljkjljk.a 300 A 192.0.2.1", "a 300 A 192.0.2.1", "* 300 A 192.0.2.1",
+		     "@ 300 MX 10 mx.example.net.", BASE));
 	assert_int_equal(zone_check(&z, NULL, &err), 0);
 	assert_int_equal(z.n, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < z.n; i++) {
@@ -1060,20 +1063,20 @@ static void test_zone_is_auth(void **state)
 	size_t checked = 0;
 
 	(void)state;
-	zone_load(&z, ORIGIN, ZL(BASE, "www 300 A 192.0.2.1", "sub 300 NS ns.sub",
-				 "sub 300 NS ns.example.net.", "sub 300 DS 1 8 2 " H32,
-				 "ns.sub 300 A 192.0.2.2", "a.b.sub 300 AAAA 2001:db8::2",
-				 "subway 300 A 192.0.2.3"));
+	zone_load(&z, ORIGIN,
+		  ZL(BASE, "www 300 A 192.0.2.1", "sub 300 NS ns.sub", "sub 300 NS ns.example.net.",
+		     "sub 300 DS 1 8 2 " H32, "ns.sub 300 A 192.0.2.2",
+		     "a.b.sub 300 AAAA 2001:db8::2", "subway 300 A 192.0.2.3"));
 	assert_int_equal(zone_check(&z, NULL, &err), 0);
 	for (size_t i = 0; i < z.n; i++) {
 		const struct rr *r = &z.rrs[i];
 		bool want = true;
 
 		if (strcmp(r->owner, "sub.example.com.") == 0 && r->type == 2)
-			want = false;	/* delegation NS */
+			want = false; /* delegation NS */
 		if (strcmp(r->owner, "ns.sub.example.com.") == 0 ||
 		    strcmp(r->owner, "a.b.sub.example.com.") == 0)
-			want = false;	/* glue */
+			want = false; /* glue */
 		if (zone_rr_is_auth(&z, i) != want)
 			fail_msg("'%s' %s: auth %d", r->owner, rr_type_name(r->type), !want);
 		checked++;
