@@ -114,7 +114,8 @@ typedef int (*backend_record_fn)(const char *name, const char *type, const char 
 				 uint32_t ttl, void *ctx);
 int backend_zone_records(struct backend *b, const char *zone, backend_record_fn fn, void *ctx);
 
-/* Zones PowerDNS holds and records over all of them. */
+/* Zones PowerDNS holds and records over all of them ('ret_records' NULL:
+ * the zones only, without reading every record). */
 int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records);
 
 /* Whether 'zone' has DNSSEC keys, and its kind ("NATIVE", "MASTER"). */

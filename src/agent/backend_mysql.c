@@ -71,6 +71,7 @@ enum stmt_id {
 	ST_ZONES_LIST,
 	ST_KEYS_COUNT,
 	ST_COUNTS,
+	ST_ZONE_COUNT,
 	ST_INSERT, /* ST_INSERT + i: insert chunk_rows[i] records */
 	ST_COUNT = ST_INSERT + CHUNKS
 };
@@ -123,6 +124,7 @@ static const char *const stmt_sql[ST_INSERT] = {
 			  "k.domain_id = d.id AND k.active = 1) FROM domains d WHERE d.name = ?",
 	[ST_COUNTS] = "SELECT (SELECT COUNT(*) FROM domains), "
 		      "(SELECT COUNT(*) FROM records WHERE type IS NOT NULL)",
+	[ST_ZONE_COUNT] = "SELECT COUNT(*), 0 FROM domains",
 };
 
 static const char state_table_sql[] =
@@ -1078,13 +1080,14 @@ static int op_counts(struct backend *base, uint64_t *ret_zones, uint64_t *ret_re
 		return r;
 	col_int(&c, 0);
 	col_int(&c, 1);
-	r = select_row(b, ST_COUNTS, params(b), &c);
+	r = select_row(b, ret_records ? ST_COUNTS : ST_ZONE_COUNT, params(b), &c);
 	if (r == 0)
 		return ERR_BACKEND;
 	if (r < 0)
 		return r;
 	*ret_zones = (uint64_t)c.num[0];
-	*ret_records = (uint64_t)c.num[1];
+	if (ret_records != NULL)
+		*ret_records = (uint64_t)c.num[1];
 	return 0;
 }
 

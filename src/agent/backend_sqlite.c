@@ -574,15 +574,17 @@ static int op_counts(struct backend *base, uint64_t *ret_zones, uint64_t *ret_re
 	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(b->db,
-				    "SELECT (SELECT count(*) FROM domains), "
-				    "(SELECT count(*) FROM records WHERE type IS NOT NULL)",
+				    ret_records ? "SELECT (SELECT count(*) FROM domains), "
+						  "(SELECT count(*) FROM records WHERE type IS NOT NULL)"
+						: "SELECT count(*), 0 FROM domains",
 				    -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return map_err(rc);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*ret_zones = (uint64_t)sqlite3_column_int64(s, 0);
-		*ret_records = (uint64_t)sqlite3_column_int64(s, 1);
+		if (ret_records != NULL)
+			*ret_records = (uint64_t)sqlite3_column_int64(s, 1);
 	}
 	sqlite3_finalize(s);
 	return rc == SQLITE_ROW ? 0 : ERR_BACKEND;
