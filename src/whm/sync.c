@@ -389,7 +389,6 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		r = agent_call(n, n->http, "POST", "/api/dns/sync-batch", body.data, body.len,
 			       &status, NULL, err, sizeof(err));
 		count_push(n, &n->c.pushes_batch, started, r);
-		buf_free(&body);
 		/* The node refused the batch's content (422, or 413 for a zone
 		 * over its own limits): push the zones one by one, so that only
 		 * the zone it will not take waits. */
