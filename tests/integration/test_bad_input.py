@@ -192,6 +192,22 @@ def test_json_with_charset_parameter_is_accepted(bad_node):
     assert bad_node.delete_zone(other).status_code == 200
 
 
+def test_lookalikes_of_refused_data_are_accepted(bad_node):
+    """Numeric labels below the top of a target, CAA parameters and a DNAME
+    to a sibling stay accepted next to the rules that refuse 192.0.2.1.,
+    "ca..example.net" or a DNAME into its own subtree."""
+    other = "lookalike.example."
+    records = [rec("@", "NS", "ns1.example.net."), rec("@", "MX", "1." + other, priority=10),
+               rec("@", "MX", "20 mail1.example."), rec("1", "A", "192.0.2.1"),
+               rec("@", "CAA", '0 issue "ca.example.net; account=230123"'),
+               rec("@", "CAA", '0 issue "ca.example.net; key1=v1; key2=v2"'),
+               rec("@", "CAA", '0 issuewild ";"'), rec("d", "DNAME", "dd." + other)]
+    r = bad_node.post("/api/dns/sync-zone", zone_payload(other, 1, 1, records))
+    assert r.status_code == 200, r.text
+    assert sorted(bad_node.dig(other, "MX")) == ["10 1." + other, "20 mail1.example."]
+    assert bad_node.delete_zone(other).status_code == 200
+
+
 def test_body_over_max_body_size_is_413(bad_node):
     filler = [rec("f%d" % i, "TXT", '"%s"' % ("y" * 200)) for i in range(MAX_BODY // 220 + 10)]
     body = json.dumps(zone_payload(ZONE, next_version(), 1, BASE + filler)).encode()
@@ -428,12 +444,24 @@ BAD_RDATA = {
     "mx-priority-without-target": rec("@", "MX", "", priority=20),
     "mx-priority-70000": rec("@", "MX", "70000 mx.example.net."),
     "mx-target-with-space": rec("@", "MX", "20 mx .example.net."),
+    # RFC 1123 section 2.1: a host name's last label is never all digits
+    "mx-target-ipv4": rec("@", "MX", "20 192.0.2.1."),
+    "mx-target-ipv4-relative": rec("@", "MX", "192.0.2.1", priority=20),
+    "ns-target-ipv4": rec("sub", "NS", "192.0.2.53."),
+    "srv-target-ipv4": rec("_sip._udp", "SRV", "1 1 5060 192.0.2.1."),
     "srv-missing-fields": rec("_sip._udp", "SRV", "5060 sip.example.com."),
     "srv-port-70000": rec("_sip._udp", "SRV", "1 1 70000 sip.example.com."),
     "caa-bad-tag": rec("@", "CAA", '0 is-sue "ca.example.net"'),
     "caa-tag-too-long": rec("@", "CAA", '0 issueissueissue1 "ca.example.net"'),
     "caa-iodef-not-url": rec("@", "CAA", '0 iodef "not a url"'),
     "caa-flags-256": rec("@", "CAA", '256 issue "ca.example.net"'),
+    # RFC 8659 section 4.2: issuer-domain-name [";" parameters], tag=value
+    "caa-parameter-without-value": rec("@", "CAA", '0 issue "ca.example.net; key"'),
+    "caa-issuer-empty-label": rec("@", "CAA", '0 issue "ca..example.net"'),
+    "caa-issuewild-empty-label": rec("@", "CAA", '0 issuewild "ca..example.net"'),
+    "caa-issuer-trailing-dot": rec("@", "CAA", '0 issue "ca.example.net."'),
+    "caa-parameter-trailing-semicolon": rec("@", "CAA", '0 issue "ca.example.net; a=b;"'),
+    "caa-parameter-value-with-space": rec("@", "CAA", '0 issue "ca.example.net; a=b c"'),
     "tlsa-usage-9": rec("_443._tcp", "TLSA", "9 1 1 " + HEX32),
     "tlsa-bad-digest-length": rec("_443._tcp", "TLSA", "3 1 1 abcd"),
     "sshfp-short-fingerprint": rec("host", "SSHFP", "4 2 abcd"),
@@ -480,6 +508,14 @@ def test_ds_sha1_with_sha256_length_is_422(bad_node):
         rec("sub", "DS", "12345 13 1 " + HEX32)), {422})
 
 
+@pytest.mark.parametrize("algorithm", [0, 255])
+def test_ds_with_reserved_algorithm_is_422(bad_node, algorithm):
+    # RFC 4034 appendix A.1: algorithms 0 and 255 are reserved
+    assert_refused(bad_node, push_with(
+        rec("sub", "NS", "ns.example.net."),
+        rec("sub", "DS", "12345 %d 2 %s" % (algorithm, HEX32))), {422})
+
+
 # --- whole-zone rules: 422 -------------------------------------------------
 
 ZONE_RULE_CASES = {
@@ -517,6 +553,11 @@ ZONE_RULE_CASES = {
                                rec("x.sub", "CNAME", "www")],
     "dname-next-to-cname": [rec("alias", "DNAME", "x.example.net.")],
     "data-below-dname": [rec("d", "DNAME", "x.example.net."), rec("a.d", "A", "192.0.2.3")],
+    # RFC 6672 section 2.4: naming loops
+    "dname-self-loop": [rec("d", "DNAME", "d." + ZONE)],
+    "dname-self-loop-relative": [rec("d", "DNAME", "d")],
+    "dname-into-own-subtree": [rec("d", "DNAME", "a.d." + ZONE)],
+    "dname-cycle": [rec("d1", "DNAME", "d2." + ZONE), rec("d2", "DNAME", "d1." + ZONE)],
     "null-mx-not-alone": [rec("@", "MX", "0 .")],
 }
 

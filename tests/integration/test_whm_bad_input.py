@@ -158,6 +158,12 @@ def test_unknown_field_in_record_is_422(bad):
     ("AAAA", "192.0.2.1"), ("AAAA", "2001:db8:::1"), ("MX", "not a host name!"),
     ("CNAME", "two words"), ("TXT", '"unterminated'), ("CAA", "0 issue"),
     ("SRV", "x y z"), ("BOGUSTYPE", "1"), ("A", "192.0.2.1\n@ NS evil.example."),
+    # RFC 1123 section 2.1: a host name's last label is never all digits
+    ("MX", "192.0.2.1."), ("MX", "192.0.2.1"), ("NS", "192.0.2.53."),
+    ("SRV", "5 5060 192.0.2.1."),
+    # RFC 8659 section 4.2: issuer-domain-name [";" parameters], tag=value
+    ("CAA", '0 issue "ca.example.net; key"'), ("CAA", '0 issue "ca..example.net"'),
+    ("CAA", '0 issuewild "ca.example.net; a=b;"'),
 ])
 def test_invalid_rdata_is_422(bad, rtype, content):
     record = {"type": rtype, "name": "bad-rdata", "content": content}
@@ -181,6 +187,31 @@ def test_a_next_to_a_cname_is_422(shared_cluster, bad):
     c.add_record(bad["zone_id"], "alias", "CNAME", "www.bad-input.example.")
     add(bad, a_record(name="alias"))
     add(bad, {"type": "CNAME", "name": "alias", "content": "other.example."})
+
+
+@pytest.mark.parametrize("algorithm", [0, 255])
+def test_ds_with_reserved_algorithm_is_422(bad, algorithm):
+    # RFC 4034 appendix A.1: algorithms 0 and 255 are reserved
+    c = bad["cluster"]
+    if not any(r["name"] == "dssub" and r["type"] == "NS"
+               for r in c.whm.records(bad["zone_id"])):
+        c.add_record(bad["zone_id"], "dssub", "NS", "ns.example.net.")
+    add(bad, {"type": "DS", "name": "dssub",
+              "content": "12345 %d 2 %s" % (algorithm, "ab" * 32)})
+
+
+@pytest.mark.parametrize("content", ["dloop.bad-input.example.", "dloop",
+                                     "a.dloop.bad-input.example."])
+def test_dname_into_its_own_subtree_is_422(bad, content):
+    # RFC 6672 section 2.4: naming loops
+    add(bad, {"type": "DNAME", "name": "dloop", "content": content})
+
+
+def test_dname_cycle_is_422(bad):
+    c = bad["cluster"]
+    if not any(r["name"] == "dcycle1" for r in c.whm.records(bad["zone_id"])):
+        c.add_record(bad["zone_id"], "dcycle1", "DNAME", "dcycle2.bad-input.example.")
+    add(bad, {"type": "DNAME", "name": "dcycle2", "content": "dcycle1.bad-input.example."})
 
 
 def test_cname_at_the_apex_is_422(bad):

@@ -88,10 +88,13 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
  * bytes over 0x7e, comments (';' outside quotes), unbalanced parentheses,
  * RDATA over DNS_RDATA_MAX bytes, TXT strings over 255 bytes (which
  * libzscanner would split silently), and the per-type rules of
- * dns-rules.md: A/AAAA forms, DS/SSHFP/TLSA digest lengths and fields, CAA
- * flags (0 or 128), tags (the IANA registry's issue, issuewild, iodef,
- * issuemail, issuevmc, contactemail, contactphone) and iodef URLs, null MX
- * "0 .", '\000' in TXT strings, and names in RDATA that break the hostname
+ * dns-rules.md: A/AAAA forms, DS/SSHFP/TLSA digest lengths and fields, DS
+ * algorithms 0 and 255 (reserved), CAA flags (0 or 128), tags (the IANA
+ * registry's issue, issuewild, iodef, issuemail, issuevmc, contactemail,
+ * contactphone), the issue/issuewild grammar (RFC 8659 section 4.2) and
+ * iodef URLs, null MX "0 .", MX/NS/SRV targets whose last label is all
+ * digits or that are an IPv4 address written relative (RFC 1123 section
+ * 2.1), '\000' in TXT strings, and names in RDATA that break the hostname
  * rules ('_' only in CNAME, DNAME, PTR, NAPTR and the SOA rname; the root only
  * as null MX, SRV and NAPTR targets) or the trailing-dot rule above.
  *
@@ -146,7 +149,9 @@ void zone_data_clear(struct zone_data *z);
  * Rules: record caps; no duplicate records (canonical wire comparison); one
  * TTL per RRset; at most one SOA and only at the apex; at least one NS at the
  * apex; CNAME alone at its owner, not at the apex, not pointing to itself,
- * no CNAME cycles inside the zone; MX, NS and SRV targets that are not
+ * no CNAME cycles inside the zone; no DNAME whose target is its owner or
+ * below it, directly or through other DNAMEs of the zone (RFC 6672 section
+ * 2.4); MX, NS and SRV targets that are not
  * CNAME owners in the zone; no NS, SOA or DNAME at a wildcard; DS only at a
  * delegation (not at the apex); below a delegation only glue (A/AAAA);
  * DNAME not next to CNAME and with nothing below it.

@@ -356,6 +356,85 @@ static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owir
 	return 0;
 }
 
+static bool label_numeric(const uint8_t *label)
+{
+	for (size_t i = 1; i <= label[0]; i++)
+		if (!isdigit(label[i]))
+			return false;
+	return label[0] > 0;
+}
+
+/* The first four labels of 'name' are 1 to 3 digits: a dotted quad. */
+static bool quad_prefix(const uint8_t *name)
+{
+	for (int i = 0; i < 4; i++, name += *name + 1)
+		if (name[0] > 3 || !label_numeric(name))
+			return false;
+	return true;
+}
+
+/* MX, NS and SRV name a host, and a host name is never all-numeric at the
+ * top (RFC 1123 section 2.1: its highest-level label is alphabetic), so a
+ * target such as '192.0.2.1.' is an address written where a name belongs.
+ * Written without a trailing dot, the same address becomes a name inside
+ * the zone ('192.0.2.1.example.com.'), legal but surely not meant: refused
+ * too when what the client wrote was four numeric labels. Parsing the line
+ * again with an origin nobody can write tells whether the target was
+ * relative, as in relative_check(). */
+static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *owire,
+			     const uint8_t *name, size_t line_len, const char *what,
+			     struct dns_err *err)
+{
+	static const uint8_t sentinel[] = { 1, 0, 0 };
+	struct rdname snames[2];
+	const uint8_t *last = name, *sname;
+	uint8_t quad[4 * 4 + 1];
+	size_t labels = knot_dname_labels(name, NULL), qlen;
+	char q[128], full[128];
+
+	if (type != KNOT_RRTYPE_MX && type != KNOT_RRTYPE_NS && type != KNOT_RRTYPE_SRV)
+		return 0;
+	if (labels == 0)
+		return 0;
+	for (const uint8_t *p = name; *p != 0; p += *p + 1)
+		last = p;
+	if (label_numeric(last)) {
+		name_show(name, q, sizeof(q));
+		if (labels == 4 && quad_prefix(name))
+			dns_err_set(err,
+				    "%s: target '%s' is an IPv4 address, not a host name (RFC 1123 "
+				    "section 2.1)",
+				    what, q);
+		else
+			dns_err_set(err,
+				    "%s: target '%s' ends in an all-numeric label, which no host "
+				    "name does (RFC 1123 section 2.1)",
+				    what, q);
+		return ERR_INVALID;
+	}
+	if (knot_dname_in_bailiwick(name, owire) != 4 || !quad_prefix(name))
+		return 0;
+	if (scan(c, sentinel, sizeof(sentinel), line_len) != 0 ||
+	    rdata_names(type, c->sc.r_data, c->sc.r_data_length, snames) != 1)
+		return 0;
+	/* Relative: the sentinel label took the zone name's place. */
+	sname = c->sc.r_data + snames[0].off;
+	if (knot_dname_in_bailiwick(sname, sentinel) != 4 || !quad_prefix(sname))
+		return 0;
+	/* What the client wrote: the four labels, at most 16 bytes. */
+	qlen = knot_dname_size(name) - knot_dname_size(owire);
+	memcpy(quad, name, qlen);
+	quad[qlen] = 0;
+	name_show(quad, q, sizeof(q));
+	q[strlen(q) - 1] = '\0';
+	name_show(name, full, sizeof(full));
+	dns_err_set(err,
+		    "%s: target '%s' is an IPv4 address, not a host name; without a trailing "
+		    "dot it means '%s' (RFC 1123 section 2.1)",
+		    what, q, full);
+	return ERR_INVALID;
+}
+
 /* --- per-type rules -------------------------------------------------------- */
 
 static int txt_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
@@ -415,6 +494,140 @@ static size_t txt_wire_strings(const uint8_t *rd, size_t len)
 	return n;
 }
 
+static bool is_wsp(char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static bool is_alnum(char ch)
+{
+	return isascii((unsigned char)ch) && isalnum((unsigned char)ch);
+}
+
+/* RFC 8659 section 4.2: a label of the issuer domain name and a parameter
+ * tag share one form, (ALPHA / DIGIT) *( *("-") (ALPHA / DIGIT)). */
+static bool caa_word(const char *w, size_t len)
+{
+	if (len == 0 || !is_alnum(w[0]) || !is_alnum(w[len - 1]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_alnum(w[i]) && w[i] != '-')
+			return false;
+	return true;
+}
+
+/* Quote 'len' bytes of a CAA value, which may hold any byte. */
+static void caa_show(const char *v, size_t len, char *out, size_t outlen)
+{
+	char raw[64];
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && n + 1 < sizeof(raw); i++)
+		raw[n++] = v[i] != '\0' ? v[i] : '\x01';
+	raw[n] = '\0';
+	log_sanitize(raw, out, (unsigned)outlen);
+}
+
+/* The value of issue and issuewild (RFC 8659 section 4.2):
+ *   issue-value = *WSP [issuer-domain-name *WSP] [";" *WSP [parameters *WSP]]
+ *   parameters = (parameter *WSP ";" *WSP parameters) / parameter
+ *   parameter = tag *WSP "=" *WSP value; value = *(%x21-3A / %x3C-7E)
+ * A value outside the grammar leaves each CA to guess, and some then refuse
+ * every certificate. */
+static int caa_issue_check(const char *v, size_t vl, char *why, size_t whylen)
+{
+	char q[128];
+	size_t p = 0, s, tl;
+	bool first;
+
+	while (p < vl && is_wsp(v[p]))
+		p++;
+	for (s = p; p < vl && !is_wsp(v[p]) && v[p] != ';'; p++)
+		;
+	if (p > s) {
+		caa_show(v + s, p - s, q, sizeof(q));
+		for (size_t l = s, e; l <= p; l = e + 1) {
+			for (e = l; e < p && v[e] != '.'; e++)
+				;
+			if (e - l > KNOT_DNAME_MAXLABELLEN || !caa_word(v + l, e - l)) {
+				snprintf(
+				    why, whylen,
+				    "issuer domain name '%s' must be labels of letters, digits "
+				    "and inner '-' joined by single dots, without a trailing dot "
+				    "(RFC 8659 section 4.2)",
+				    q);
+				return ERR_INVALID;
+			}
+		}
+	}
+	while (p < vl && is_wsp(v[p]))
+		p++;
+	if (p == vl)
+		return 0;
+	if (v[p] != ';') {
+		caa_show(v + p, vl - p, q, sizeof(q));
+		snprintf(why, whylen,
+			 "unexpected '%s' after the issuer domain name; parameters follow a ';' "
+			 "(RFC 8659 section 4.2)",
+			 q);
+		return ERR_INVALID;
+	}
+	/* "ca;" and ";" end here: parameters are optional after the first ';'
+	 * only, a later ';' must be followed by one. */
+	for (p++, first = true;; first = false) {
+		while (p < vl && is_wsp(v[p]))
+			p++;
+		if (p == vl) {
+			if (first)
+				return 0;
+			snprintf(why, whylen,
+				 "a ';' after a parameter must be followed by another parameter "
+				 "(RFC 8659 section 4.2)");
+			return ERR_INVALID;
+		}
+		for (s = p; p < vl && !is_wsp(v[p]) && v[p] != '=' && v[p] != ';'; p++)
+			;
+		tl = p - s;
+		while (p < vl && is_wsp(v[p]))
+			p++;
+		if (p == vl || v[p] != '=') {
+			for (p = s; p < vl && v[p] != ';'; p++)
+				;
+			caa_show(v + s, p - s, q, sizeof(q));
+			snprintf(why, whylen,
+				 "parameter '%s' is not 'tag=value' (RFC 8659 section 4.2)", q);
+			return ERR_INVALID;
+		}
+		if (!caa_word(v + s, tl)) {
+			caa_show(v + s, tl, q, sizeof(q));
+			snprintf(why, whylen,
+				 "parameter tag '%s' must be letters, digits and inner '-' (RFC "
+				 "8659 section 4.2)",
+				 q);
+			return ERR_INVALID;
+		}
+		for (p++; p < vl && is_wsp(v[p]); p++)
+			;
+		while (p < vl && (unsigned char)v[p] > 0x20 && (unsigned char)v[p] < 0x7f &&
+		       v[p] != ';')
+			p++;
+		while (p < vl && is_wsp(v[p]))
+			p++;
+		if (p == vl)
+			return 0;
+		if (v[p] != ';') {
+			caa_show(v + p, vl - p, q, sizeof(q));
+			snprintf(why, whylen,
+				 "unexpected '%s' in the parameters: a value has no spaces or "
+				 "control characters, and parameters are separated by ';' (RFC "
+				 "8659 section 4.2)",
+				 q);
+			return ERR_INVALID;
+		}
+		p++;
+	}
+}
+
 /* RFC 8659 section 4 and the IANA "Certification Authority Restriction
  * Properties" registry; a misspelt tag would silently restrict nothing. */
 static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
@@ -465,6 +678,8 @@ static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 	}
 	value = (const char *)rd + 2 + tl;
 	vl = len - 2 - tl;
+	if (strcasecmp(tag, "issue") == 0 || strcasecmp(tag, "issuewild") == 0)
+		return caa_issue_check(value, vl, why, whylen);
 	if (strcasecmp(tag, "iodef") == 0) {
 		for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 			size_t sl = strlen(schemes[i]);
@@ -508,6 +723,13 @@ static int type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t 
 	case KNOT_RRTYPE_DS:
 		if (len < 5)
 			break;
+		/* RFC 4034 appendix A.1: 0 and 255 are reserved, no key uses them
+		 * (0 means "delete" only in CDS, RFC 8078). */
+		if (rd[2] == 0 || rd[2] == 255) {
+			snprintf(why, whylen, "algorithm %u is reserved (RFC 4034 appendix A.1)",
+				 rd[2]);
+			return ERR_INVALID;
+		}
 		/* RFC 3658, RFC 4509, RFC 6605: SHA-1, SHA-256, SHA-384. */
 		want = rd[3] == 1 ? 20 : rd[3] == 2 ? 32 : rd[3] == 4 ? 48 : 0;
 		if (want == 0) {
@@ -692,6 +914,12 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 			dns_err_set(err, "%s: %s '%s': %s", what, names[i].role, q, why);
 			return ERR_INVALID;
 		}
+	}
+	if (n == 1) {
+		r = host_target_check(c, type, owire, ret->wire + names[0].off, line_len, what,
+				      err);
+		if (r < 0)
+			return r;
 	}
 	if (type_check(type, ret->wire, len, why, sizeof(why)) < 0) {
 		dns_err_set(err, "%s: %s", what, why);

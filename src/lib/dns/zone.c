@@ -218,6 +218,79 @@ static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 	}
 }
 
+/* The DNAME whose owner is 'name' or its closest ancestor inside the zone,
+ * or -1. Names here are normalised LDH text, so every '.' ends a label. */
+static long dname_above(const struct zone_data *z, const char *name)
+{
+	for (const char *p = name; dname_is_at_or_below(p, z->origin);) {
+		long k = rr_find(z, p, KNOT_RRTYPE_DNAME);
+
+		if (k >= 0)
+			return k;
+		if (strcmp(p, z->origin) == 0)
+			return -1;
+		p = strchr(p, '.') + 1;
+	}
+	return -1;
+}
+
+/* Follow the DNAME at rrs[i] through the zone's DNAMEs: a name below the
+ * owner is rewritten under the target, and if that lies at or below the
+ * owner again, or at or below a later DNAME of the chain, rewriting never
+ * ends (RFC 6672 section 2.4: naming loops; servers answer SERVFAIL or
+ * YXDOMAIN). 'target' is where the owner's own subtree lands; it is moved on
+ * by each DNAME it falls under. A chain that leaves the zone, grows past 255
+ * octets or gets longer than CNAME_CHAIN_MAX is not followed further. */
+static int dname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
+{
+	const char *seen[CNAME_CHAIN_MAX + 1];
+	char target[DNAME_TEXT_MAX], next[DNAME_TEXT_MAX];
+	const struct rr *cur = &z->rrs[i];
+	size_t n = 0;
+
+	if (!rr_target(cur, target))
+		return 0;
+	seen[n++] = cur->owner;
+	for (;;) {
+		size_t plen;
+		long k;
+
+		for (size_t m = 0; m < n; m++) {
+			if (!dname_is_at_or_below(target, seen[m]))
+				continue;
+			if (n == 1 && strcmp(target, cur->owner) == 0)
+				dns_err_set(err,
+					    "'%s' DNAME: points to itself (RFC 6672 section 2.4)",
+					    cur->owner);
+			else if (n == 1)
+				dns_err_set(err,
+					    "'%s' DNAME: target '%s' is below the owner, so names "
+					    "are rewritten without end (RFC 6672 section 2.4)",
+					    cur->owner, target);
+			else
+				dns_err_set(
+				    err,
+				    "'%s' DNAME: the chain of DNAMEs loops back to '%s' (RFC "
+				    "6672 section 2.4)",
+				    cur->owner, seen[m]);
+			return ERR_INVALID;
+		}
+		if (n > CNAME_CHAIN_MAX - 1)
+			return 0;
+		k = dname_above(z, target);
+		if (k < 0)
+			return 0;
+		/* target = <prefix>.<owner of k>  becomes  <prefix>.<target of k> */
+		plen = strlen(target) - strlen(z->rrs[k].owner);
+		if (!rr_target(&z->rrs[k], next))
+			return 0;
+		if (plen + strlen(next) >= DNAME_TEXT_MAX - 1)
+			return 0;
+		memmove(target + plen, next, strlen(next) + 1);
+		seen[n++] = z->rrs[k].owner;
+	}
+}
+
 /* RRset rules for the records [a, b) of one owner and type. */
 static int rrset_check(const struct zone_data *z, size_t a, size_t b, const struct zone_limits *lim,
 		       struct dns_err *err)
@@ -469,8 +542,12 @@ int zone_check(struct zone_data *z, const struct zone_limits *lim, struct dns_er
 		} else if (o.ns > 0 && cut == NULL) {
 			cut = owner;
 		}
-		if (o.dname > 0)
+		if (o.dname > 0) {
+			r = dname_chain(z, (size_t)rr_find(z, owner, KNOT_RRTYPE_DNAME), err);
+			if (r < 0)
+				return r;
 			dname = owner;
+		}
 	}
 	if (!apex_ns) {
 		dns_err_set(err, "zone '%s': at least one NS record is required at the apex",
