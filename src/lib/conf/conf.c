@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/addrlist.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "base/secret.h"
@@ -51,6 +52,44 @@ static int parse_bool(const char *v, int *ret)
 	return -EINVAL;
 }
 
+/* Store a copy of a checked string value ('shown' is its printable form). */
+static int set_str(const struct conf_item *item, void *target, const char *value, const char *where,
+		   const char *shown, char *err)
+{
+	size_t max = item->max ? item->max : 4096;
+	if (strlen(value) > max)
+		return fail(err, where, "'%s': value '%s' is too long", item->key, shown);
+	char *copy = strdup(value);
+	if (copy == NULL)
+		return -ENOMEM;
+	char **slot = str_slot(target, item);
+	if (*slot != NULL && (item->flags & CONF_SECRET))
+		explicit_bzero(*slot, strlen(*slot));
+	free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+/* An address list: the error names the entry at fault, not the whole line. */
+static int check_addrs(const struct conf_item *item, const char *value, const char *where,
+		       char *err)
+{
+	const char *msg;
+	size_t at, len;
+	char entry[80], shown[128];
+
+	if (addrlist_parse(value, NULL, &msg, &at, &len) == 0)
+		return 0;
+	if (len == 0)
+		return fail(err, where, "'%s': the list %s", item->key, msg);
+	if (len >= sizeof(entry))
+		len = sizeof(entry) - 1;
+	memcpy(entry, value + at, len);
+	entry[len] = '\0';
+	log_sanitize(entry, shown, sizeof(shown));
+	return fail(err, where, "'%s': '%s' %s", item->key, shown, msg);
+}
+
 int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,
 	     char *err)
 {
@@ -89,22 +128,16 @@ int conf_set(const struct conf_item *item, void *target, const char *value, cons
 		if (!ok)
 			return fail(err, where, "'%s': '%s' is not one of the allowed values",
 				    item->key, shown);
+		return set_str(item, target, value, where, shown, err);
 	}
-		/* fall through */
-	case CONF_STR: {
-		size_t max = item->max ? item->max : 4096;
-		if (strlen(value) > max)
-			return fail(err, where, "'%s': value '%s' is too long", item->key, shown);
-		char *copy = strdup(value);
-		if (copy == NULL)
-			return -ENOMEM;
-		char **slot = str_slot(target, item);
-		if (*slot != NULL && (item->flags & CONF_SECRET))
-			explicit_bzero(*slot, strlen(*slot));
-		free(*slot);
-		*slot = copy;
-		return 0;
+	case CONF_ADDRS: {
+		int r = check_addrs(item, value, where, err);
+		if (r < 0)
+			return r;
+		return set_str(item, target, value, where, shown, err);
 	}
+	case CONF_STR:
+		return set_str(item, target, value, where, shown, err);
 	}
 	return -EINVAL;
 }
@@ -206,7 +239,7 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 	for (const struct conf_item *it = schema; r == 0 && it->key != NULL; it++) {
 		if (!(it->flags & CONF_REQUIRED))
 			continue;
-		if ((it->type == CONF_STR || it->type == CONF_ENUM) &&
+		if ((it->type == CONF_STR || it->type == CONF_ENUM || it->type == CONF_ADDRS) &&
 		    *str_slot(target, it) == NULL) {
 			snprintf(err, CONF_ERR_MAX, "%s: '%s' must be set", path, it->key);
 			r = ERR_CONFIG;
@@ -219,7 +252,7 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 void conf_free(const struct conf_item *schema, void *target)
 {
 	for (const struct conf_item *it = schema; it->key != NULL; it++) {
-		if (it->type != CONF_STR && it->type != CONF_ENUM)
+		if (it->type != CONF_STR && it->type != CONF_ENUM && it->type != CONF_ADDRS)
 			continue;
 		char **slot = str_slot(target, it);
 		if (*slot != NULL && (it->flags & CONF_SECRET))

@@ -16,6 +16,7 @@ enum conf_type {
 	CONF_UINT, /* uint64_t within [min, max] */
 	CONF_BOOL, /* int: yes/no, true/false, on/off, 1/0 */
 	CONF_ENUM, /* char * (owned), one of 'choices' */
+	CONF_ADDRS, /* char * (owned): a list addrlist_parse() accepts, kept as text */
 };
 
 #define CONF_REQUIRED 0x1 /* a non-empty value must be given */

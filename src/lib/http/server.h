@@ -10,6 +10,11 @@
  *  - caps bodies (413 from Content-Length before reading, or once the cap is
  *    passed), requires application/json on bodies, caps connections and
  *    idle time;
+ *  - optionally refuses clients outside an allow-list at accept time (the
+ *    socket is closed before any byte is read: no slot, no thread), caps
+ *    connections per client address, closes connections whose request
+ *    headers are not complete in time and cuts off bodies that arrive
+ *    slower than a minimum rate (see struct http_server_config);
  *  - answers every error as {"error": "..."};
  *  - sends "X-Content-Type-Options: nosniff" and "Cache-Control: no-store"
  *    on every answer, plus whatever headers a reply lists.
@@ -23,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "base/addrlist.h"
 #include "base/buf.h"
 
 #define HTTP_MAX_PARAMS 4
@@ -80,6 +86,26 @@ struct http_server_config {
 	unsigned connection_limit;
 	unsigned timeout_s; /* idle connection timeout */
 	size_t max_body;    /* default body cap */
+	/* Slow and unwanted clients; each is off when 0 (NULL).
+	 * 'allow': only these client addresses are served, others are closed
+	 * at accept without an answer (copied at start).
+	 * 'per_address_limit': connections open at once from one address.
+	 * 'header_timeout_ms': the request line and headers of a request must
+	 * be complete within this time of the connection being accepted, or,
+	 * on a kept-alive connection, of its request line (an idle kept-alive
+	 * connection gets 'timeout_s', however slowly a request line
+	 * trickles). Unlike 'timeout_s' this is not reset by each byte.
+	 * 'body_min_rate': after 'body_grace_ms' from the end of the headers a
+	 * body must have arrived at this many bytes per second on average
+	 * (each byte extends the deadline by 1/rate, like Apache's
+	 * mod_reqtimeout MinRate).
+	 * A connection past a deadline is shut down (no answer; the handler of
+	 * its request does not run) within about 100 ms. */
+	const struct addrlist *allow;
+	unsigned per_address_limit;
+	unsigned header_timeout_ms;
+	unsigned body_min_rate;
+	unsigned body_grace_ms;
 	/* HTTPS when both are set: PEM text (certificate chain, private key),
 	 * copied at start. TLS 1.2 and 1.3 only. */
 	const char *tls_cert_pem;
@@ -92,7 +118,9 @@ struct http_server_config {
 struct http_server;
 
 /* Start listening. 'routes' ends with a zeroed entry and must outlive the
- * server. -EINVAL for a bad address or only one of the TLS parts;
+ * server. -EINVAL for a bad address or only one of the TLS parts; a
+ * negative errno if the watchdog thread (header timeout, body rate) cannot
+ * start;
  * ERR_CONFIG when TLS is asked for and the certificate or key is refused. On success the caller owns *ret and stops it with
  * http_server_stop(). */
 int http_server_start(const struct http_server_config *cfg, const struct http_route *routes,
