@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "conf/conf.h"
 #include "dns/dns.h"
@@ -23,6 +24,11 @@ struct agent_conf {
 	char *listen_address;
 	uint64_t listen_port;
 	uint64_t http_threads;
+	char *allow_from; /* client addresses served; others are refused at accept */
+	uint64_t max_connections_per_address;
+	uint64_t header_timeout_ms;
+	uint64_t body_min_rate; /* bytes/s after body_grace_ms; 0: off */
+	uint64_t body_grace_ms;
 	char *mode; /* "managed" or "external" */
 	char *data_dir;
 	char *dns_address;
@@ -52,6 +58,9 @@ struct agent_conf {
 	uint64_t max_zones_per_batch;
 	uint64_t max_rrset_records;
 	uint64_t max_zone_records;
+	uint64_t verify_interval; /* seconds per pass of the background verifier */
+	uint64_t pdns_restart_delay_min; /* ms, managed mode: first restart delay */
+	uint64_t pdns_restart_delay_max; /* ms: cap of the doubling delay */
 	char *log_level;
 };
 
@@ -71,9 +80,11 @@ struct agent_stats {
 	atomic_ullong pushes_failed;
 	atomic_ullong batches;
 	atomic_ullong deletes;
+	atomic_ullong drift; /* zones found not to hold what was applied */
 	atomic_ullong push_latency_bucket[8]; /* cumulative counts, see AGENT_LATENCY_BOUNDS */
 	atomic_ullong push_latency_count;
 	atomic_ullong push_latency_sum_us;
+	atomic_ullong pdns_restarts; /* pdns_server starts by the supervisor */
 };
 
 #define AGENT_LATENCY_BOUNDS                                      \
@@ -97,6 +108,7 @@ struct agent {
 	pthread_mutex_t db_lock;
 	struct pdns *pdns;
 	struct repurge *repurge; /* the second purge after each publish */
+	struct ztree *tree;	 /* what the node serves, for the controller's comparison */
 
 	atomic_ullong zones; /* zones served, refreshed after every write */
 	atomic_bool pdns_up;
@@ -104,6 +116,12 @@ struct agent {
 	char pdns_version[64]; /* under state_lock */
 	char pdns_error[160];  /* under state_lock */
 	pthread_mutex_t state_lock;
+
+	/* Managed mode: starting, killing and reaping pdns_server (init.c,
+	 * supervise.c) happen under pdns_lock. pdns_pid is the pdns_server the
+	 * agent started and has not reaped yet, 0 if none. */
+	pthread_mutex_t pdns_lock;
+	pid_t pdns_pid;
 
 	struct agent_stats stats;
 };

@@ -123,11 +123,11 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 			 (unsigned long long)p.version, res.deleted ? "the delete at" : "applied",
 			 (unsigned long long)res.version);
 	}
-	json_t *out =
-	    json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s}", "success", 1, "applied", res.applied,
-		      "zone", p.data.origin, "version", (json_int_t)res.version, "serial",
-		      (json_int_t)res.serial, "recordCount", (json_int_t)p.data.n, "domainId",
-		      (json_int_t)res.domain_id, "message", msg);
+	json_t *out = json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s,s:s}", "success", 1, "applied",
+				res.applied, "zone", p.data.origin, "version",
+				(json_int_t)res.version, "serial", (json_int_t)res.serial,
+				"recordCount", (json_int_t)p.data.n, "domainId",
+				(json_int_t)res.domain_id, "message", msg, "digest", res.digest);
 	/* The zone is not served: a delete at 'version' stands. A controller
 	 * that still wants the zone must push a higher version. */
 	if (res.deleted)
@@ -183,16 +183,152 @@ static int list_zone(const char *zone, const struct zone_state *st, void *ctx)
 	struct zone_lists *l = ctx;
 	json_t *o;
 	if (st->exists)
-		o = json_pack("{s:s,s:I,s:I}", "zone", zone, "version", (json_int_t)st->version,
-			      "serial", (json_int_t)st->serial);
+		o = json_pack("{s:s,s:I,s:I,s:s}", "zone", zone, "version", (json_int_t)st->version,
+			      "serial", (json_int_t)st->serial, "digest", st->digest);
 	else
 		o = json_pack("{s:s,s:I}", "zone", zone, "version", (json_int_t)st->version);
 	return json_array_append_new(st->exists ? l->zones : l->tombstones, o) == 0 ? 0 : -ENOMEM;
 }
 
+#define LIST_PAGE_MAX 10000
+
+/* ?limit=N[&after=ZONE]: one page of the zones the agent keeps a state
+ * for, in name order, with "next" to ask for the following page (null at
+ * the end). Memory stays bounded whatever the number of zones. */
+struct page_ctx {
+	struct zone_lists l;
+	char last[DNAME_TEXT_MAX];
+};
+
+static int page_zone(const char *zone, const struct zone_state *st, void *ctx)
+{
+	struct page_ctx *p = ctx;
+	json_t *o = json_pack("{s:s,s:I}", "zone", zone, "version", (json_int_t)st->version);
+	if (o != NULL && !st->deleted) {
+		json_object_set_new(o, "serial", json_integer(st->serial));
+		json_object_set_new(o, "digest", json_string(st->digest));
+	}
+	snprintf(p->last, sizeof(p->last), "%s", zone);
+	return json_array_append_new(st->deleted ? p->l.tombstones : p->l.zones, o) == 0 ? 0
+											  : -ENOMEM;
+}
+
+static void list_page(struct http_request *req, struct http_reply *rep, struct agent *a,
+		      const char *limit_text)
+{
+	char after[DNAME_TEXT_MAX] = "", *end;
+	struct page_ctx p = { { json_array(), json_array() }, "" };
+	size_t n = 0;
+	errno = 0;
+	unsigned long long limit = strtoull(limit_text, &end, 10);
+	if (limit_text[0] < '0' || limit_text[0] > '9' || *end != '\0' || errno != 0 ||
+	    limit == 0 || limit > LIST_PAGE_MAX) {
+		json_decref(p.l.zones);
+		json_decref(p.l.tombstones);
+		http_reply_error(rep, ERR_INVALID, "limit: must be an integer 1..10000");
+		return;
+	}
+	int r = http_request_query(req, "after", after, sizeof(after));
+	if (r == -ENOENT)
+		r = 0;
+	else if (r < 0)
+		r = ERR_MALFORMED;
+	if (r == 0) {
+		pthread_mutex_lock(&a->db_lock);
+		r = backend_state_page(a->db, after, (size_t)limit, page_zone, &p, &n);
+		pthread_mutex_unlock(&a->db_lock);
+	}
+	if (r < 0) {
+		json_decref(p.l.zones);
+		json_decref(p.l.tombstones);
+		http_reply_error(rep, r, r == ERR_MALFORMED ? "after: bad encoding"
+							  : "cannot list zones");
+		return;
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:o,s:o,s:s?}", "zones", p.l.zones, "tombstones",
+				  p.l.tombstones, "next", n == limit ? p.last : NULL));
+}
+
+/* ?buckets=B1,B2,...: the live zones in those hash-tree buckets (4 hex
+ * digits each, at most 64), found by one walk over every zone. */
+struct bucket_ctx {
+	bool want[ZTREE_BUCKETS / 8 * 8];
+	json_t *zones;
+	char last[DNAME_TEXT_MAX];
+};
+
+static int bucket_zone(const char *zone, const struct zone_state *st, void *ctx)
+{
+	struct bucket_ctx *b = ctx;
+	snprintf(b->last, sizeof(b->last), "%s", zone);
+	if (st->deleted || !b->want[ztree_bucket(zone)])
+		return 0;
+	json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "zone", zone, "version",
+			      (json_int_t)st->version, "serial", (json_int_t)st->serial, "digest",
+			      st->digest);
+	return json_array_append_new(b->zones, o) == 0 ? 0 : -ENOMEM;
+}
+
+#define BUCKETS_MAX 64
+
+static void list_buckets(struct http_reply *rep, struct agent *a, char *text)
+{
+	struct bucket_ctx *b = calloc(1, sizeof(*b));
+	unsigned n = 0;
+	int r = b != NULL ? 0 : -ENOMEM;
+	char *save = NULL;
+	for (char *t = strtok_r(text, ",", &save); r == 0 && t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (strlen(t) != ZTREE_DEPTH || !ztree_prefix_valid(t) || ++n > BUCKETS_MAX)
+			r = ERR_INVALID;
+		else
+			b->want[ztree_prefix_bucket(t)] = true;
+	}
+	if (r == 0 && n == 0)
+		r = ERR_INVALID;
+	if (r == ERR_INVALID) {
+		free(b);
+		http_reply_error(rep, r, "buckets: 1 to 64 bucket numbers of 4 lowercase hex digits");
+		return;
+	}
+	if (r == 0)
+		b->zones = json_array();
+	size_t got = 0;
+	do {
+		char after[DNAME_TEXT_MAX];
+		snprintf(after, sizeof(after), "%s", b->last);
+		pthread_mutex_lock(&a->db_lock);
+		r = backend_state_page(a->db, after, 2000, bucket_zone, b, &got);
+		pthread_mutex_unlock(&a->db_lock);
+	} while (r == 0 && got == 2000);
+	if (r < 0) {
+		json_decref(b ? b->zones : NULL);
+		free(b);
+		http_reply_error(rep, r, "cannot list zones");
+		return;
+	}
+	http_reply_json(rep, 200, json_pack("{s:o}", "zones", b->zones));
+	free(b);
+}
+
 static void list_zones(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
+	char arg[BUCKETS_MAX * (ZTREE_DEPTH + 1) + 1];
+	int q = http_request_query(req, "buckets", arg, sizeof(arg));
+	if (q == 0) {
+		list_buckets(rep, a, arg);
+		return;
+	}
+	if (q == -ENOENT && (q = http_request_query(req, "limit", arg, sizeof(arg))) == 0) {
+		list_page(req, rep, a, arg);
+		return;
+	}
+	if (q != -ENOENT) {
+		http_reply_error(rep, ERR_INVALID, "buckets, limit: bad or too long");
+		return;
+	}
 	struct zone_lists l = { json_array(), json_array() };
 
 	pthread_mutex_lock(&a->db_lock);
@@ -208,12 +344,19 @@ static void list_zones(struct http_request *req, struct http_reply *rep, void *c
 			json_pack("{s:o,s:o}", "zones", l.zones, "tombstones", l.tombstones));
 }
 
+struct zone_view {
+	json_t *records;
+	struct zone_digest digest;
+};
+
 static int list_record(const char *name, const char *type, const char *content, uint32_t ttl,
 		       void *ctx)
 {
+	struct zone_view *v = ctx;
 	json_t *o = json_pack("{s:s,s:s,s:I,s:s}", "name", name, "type", type, "ttl",
 			      (json_int_t)ttl, "content", content);
-	return json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+	zone_digest_add(&v->digest, name, type, ttl, content);
+	return json_array_append_new(v->records, o) == 0 ? 0 : -ENOMEM;
 }
 
 static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -222,10 +365,12 @@ static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx
 	char zone[DNAME_TEXT_MAX], kind[16];
 	struct zone_state st;
 	bool is_signed = false;
-	json_t *records = json_array();
+	struct zone_view v = { .records = json_array() };
+	char held[ZONE_DIGEST_HEX];
 
+	zone_digest_init(&v.digest);
 	if (path_zone(req, rep, zone) < 0) {
-		json_decref(records);
+		json_decref(v.records);
 		return;
 	}
 	pthread_mutex_lock(&a->db_lock);
@@ -233,18 +378,25 @@ static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx
 	if (r == 0)
 		r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
 	if (r == 0)
-		r = backend_zone_records(a->db, zone, list_record, records);
+		r = backend_zone_records(a->db, zone, list_record, &v);
 	pthread_mutex_unlock(&a->db_lock);
+	int d = zone_digest_final(&v.digest, NULL, held);
+	if (r == 0 && d < 0)
+		r = d;
 	if (r < 0) {
-		json_decref(records);
+		json_decref(v.records);
 		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
 				 r == -ENOENT ? "zone is not served by this node" : NULL);
 		return;
 	}
+	/* "digest": what the backend holds now, read for this answer;
+	 * "applied_digest": what the agent recorded when it wrote or last
+	 * verified the zone. They differ only after a change behind its back. */
 	http_reply_json(rep, 200,
-			json_pack("{s:s,s:I,s:I,s:s,s:b,s:o}", "zone", zone, "version",
+			json_pack("{s:s,s:I,s:I,s:s,s:b,s:o,s:s,s:s}", "zone", zone, "version",
 				  (json_int_t)st.version, "serial", (json_int_t)st.serial, "kind",
-				  kind, "dnssec", is_signed, "records", records));
+				  kind, "dnssec", is_signed, "records", v.records, "digest", held,
+				  "applied_digest", st.digest));
 }
 
 static void notify_zone(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -407,16 +559,50 @@ static void health(struct http_request *req, struct http_reply *rep, void *ctx)
 	bool up = atomic_load(&a->pdns_up);
 	json_t *p;
 
+	json_int_t restarts = (json_int_t)atomic_load(&a->stats.pdns_restarts);
+
 	pdns_state(a, version, sizeof(version), error, sizeof(error));
 	if (up)
-		p = json_pack("{s:b,s:s,s:I}", "running", 1, "version", version, "pid",
-			      (json_int_t)read_pid(a));
+		p = json_pack("{s:b,s:s,s:I,s:I}", "running", 1, "version", version, "pid",
+			      (json_int_t)read_pid(a), "restarts", restarts);
 	else
-		p = json_pack("{s:b,s:s}", "running", 0, "error", error);
+		p = json_pack("{s:b,s:s,s:I}", "running", 0, "error", error, "restarts",
+			      restarts);
 	http_reply_json(rep, up ? 200 : 503,
-			json_pack("{s:s,s:o,s:I,s:s}", "status", up ? "healthy" : "unhealthy",
+			json_pack("{s:s,s:o,s:I,s:s,s:I}", "status", up ? "healthy" : "unhealthy",
 				  "powerdns", p, "zones", (json_int_t)atomic_load(&a->zones),
-				  "agent_version", YUMNA_VERSION));
+				  "agent_version", YUMNA_VERSION, "drift",
+				  (json_int_t)atomic_load(&a->stats.drift)));
+}
+
+/* GET /api/dns/tree[?prefix=HEX]: a node of the hash tree of what this
+ * node serves (model/ztree.h) and its 16 children. */
+static json_t *tree_node_json(const struct ztree_node *n)
+{
+	char hex[ZTREE_LEAF_HEX];
+	ztree_hex(n, hex);
+	return json_pack("{s:s,s:I}", "hash", hex, "zones", (json_int_t)n->zones);
+}
+
+static void tree(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char prefix[ZTREE_DEPTH + 2] = "";
+	struct ztree_node node, children[16];
+
+	int r = http_request_query(req, "prefix", prefix, sizeof(prefix));
+	if ((r < 0 && r != -ENOENT) || ztree_get(a->tree, prefix, &node, children) < 0) {
+		http_reply_error(rep, ERR_INVALID, "prefix: 0 to 4 lowercase hex digits");
+		return;
+	}
+	json_t *out = json_pack("{s:s,s:o}", "prefix", prefix, "node", tree_node_json(&node));
+	if (strlen(prefix) < ZTREE_DEPTH) {
+		json_t *c = json_array();
+		for (unsigned i = 0; i < 16; i++)
+			json_array_append_new(c, tree_node_json(&children[i]));
+		json_object_set_new(out, "children", c);
+	}
+	http_reply_json(rep, 200, out);
 }
 
 static void metrics(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -437,6 +623,7 @@ struct http_route api_routes[] = {
 	{ "POST", "/api/dns/sync-zone", sync_zone, 0, NULL, NULL },
 	{ "POST", "/api/dns/sync-batch", batch_handle, 0, batch_stream, batch_cleanup },
 	{ "GET", "/api/dns/zones", list_zones, 0, NULL, NULL },
+	{ "GET", "/api/dns/tree", tree, 0, NULL, NULL },
 	{ "GET", "/api/dns/zones/:zone", get_zone, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/zones/:zone", delete_zone, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/notify", notify_zone, 0, NULL, NULL },

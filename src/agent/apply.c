@@ -109,10 +109,38 @@ static void notify(struct agent *a, const char *zone)
 	}
 }
 
-/* Whether 'st' lets a push at 'version' replace the zone. */
-static bool is_newer(const struct zone_state *st, uint64_t version)
+/* Whether a push at 'version' with content 'digest' must be written over
+ * the zone in state 'st': when it is newer, or when it is the version the
+ * node holds, the backend does not hold that content, and it no longer
+ * holds what the agent applied either (an edit behind the agent's back, a
+ * zone deleted there, a delete without a version such as a node's purge,
+ * which keeps the applied digest). A push of the version the node holds
+ * with other content than the node applied and still holds is a
+ * conflicting duplicate and changes nothing. Only a push of the version
+ * the node holds reads the zone's records. 'held' gets the digest of what
+ * the zone holds now. */
+static int must_write(struct agent *a, const char *zone, const struct zone_state *st,
+		      uint64_t version, const char *digest, char held[ZONE_DIGEST_HEX], bool *ret)
 {
-	return !st->known || version > st->version;
+	*ret = false;
+	snprintf(held, ZONE_DIGEST_HEX, "%s", st->digest);
+	if (!st->known || version > st->version) {
+		*ret = true;
+		return 0;
+	}
+	if (version < st->version)
+		return 0;
+	int r = backend_zone_held_digest(a->db, zone, held);
+	if (r < 0 || strcmp(held, digest) == 0 || strcmp(held, st->digest) == 0)
+		return r;
+	*ret = true;
+	if (st->exists || !st->deleted) {
+		atomic_fetch_add(&a->stats.drift, 1);
+		log_warn("zone '%s': the backend does not hold version %llu as pushed (digest %.12s, "
+			 "pushed %.12s); writing it again",
+			 zone, (unsigned long long)version, held[0] ? held : "none", digest);
+	}
+	return 0;
 }
 
 static int txn_fail(struct agent *a, int r, const char *what, char *err)
@@ -129,7 +157,8 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 		rrs[i] = (struct backend_rr){ rr->owner, rr->type, rr->ttl, rr->content,
 					      zone_rr_is_auth(&p->data, i) };
 	}
-	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial, NULL };
+	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial, NULL,
+				      NULL };
 }
 
 int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err)
@@ -140,30 +169,44 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	if (r < 0)
 		return r;
 
+	struct backend_rr *rrs = malloc(p->data.n * sizeof(*rrs) + 1);
+	struct backend_zone z;
+	char digest[ZONE_DIGEST_HEX], held[ZONE_DIGEST_HEX];
+	bool write = false;
+	if (rrs == NULL) {
+		snprintf(err, APPLY_ERR_MAX, "out of memory");
+		return -ENOMEM;
+	}
+	apply_zone_view(p, rrs, &z);
+	r = backend_zone_digest(&z, digest);
+	if (r < 0) {
+		free(rrs);
+		snprintf(err, APPLY_ERR_MAX, "digest: %s", err_str(r));
+		return r;
+	}
+	z.digest = digest;
+
 	pthread_mutex_lock(&a->db_lock);
 	r = backend_zone_state(a->db, zone, &st);
+	if (r == 0)
+		r = must_write(a, zone, &st, p->version, digest, held, &write);
 	if (r < 0) {
+		free(rrs);
 		snprintf(err, APPLY_ERR_MAX, "reading zone state: %s", err_str(r));
 		goto out;
 	}
-	if (!is_newer(&st, p->version)) {
+	if (!write) {
+		free(rrs);
 		res->applied = false;
 		res->version = st.version;
 		res->serial = st.serial;
 		res->domain_id = 0;
 		res->deleted = st.deleted && !st.exists;
+		snprintf(res->digest, sizeof(res->digest), "%s", held);
 		if (st.dirty)
 			r = publish(a, zone, err);
 		goto out;
 	}
-	struct backend_rr *rrs = malloc(p->data.n * sizeof(*rrs) + 1);
-	struct backend_zone z;
-	if (rrs == NULL) {
-		r = -ENOMEM;
-		snprintf(err, APPLY_ERR_MAX, "out of memory");
-		goto out;
-	}
-	apply_zone_view(p, rrs, &z);
 	/* DNSSEC state goes in through PowerDNS's API, before the version is
 	 * recorded: if it fails, the push fails and is sent again. A zone new
 	 * to this node must exist before it can hold keys: it is written first
@@ -202,6 +245,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	res->applied = true;
 	res->version = p->version;
 	res->serial = p->serial;
+	snprintf(res->digest, sizeof(res->digest), "%s", digest);
 	if (!st.exists)
 		count_zones(a);
 	r = publish(a, zone, err);
@@ -245,6 +289,11 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_delete(a->db, zone, version ? version : st.version);
+	/* Without a version the delete says nothing of the controller's
+	 * intent (a purge, a stray zone): the applied digest stays, so a push
+	 * of the version the node held brings the zone back. */
+	if (r == 0 && version == 0 && st.known && !st.deleted)
+		r = backend_zone_set_digest(a->db, zone, st.digest);
 	if (r == 0)
 		r = backend_commit(a->db);
 	if (r < 0) {
@@ -344,8 +393,26 @@ static void sign_clear(struct batch_changes *bc)
 	bc->nsign = bc->sign_alloc = 0;
 }
 
+/* What the batch's answer says of one zone: the digest of what it holds
+ * now, and, when a newer version or delete kept the push out, that state. */
+static int report_zone(json_t *report, const struct backend_zone *z, const struct zone_state *st,
+		       bool written, const char *digest, const char *held)
+{
+	if (report == NULL)
+		return 0;
+	json_t *digests = json_object_get(report, "digests");
+	if (json_object_set_new(digests, z->origin, json_string(written ? digest : held)) < 0)
+		return -ENOMEM;
+	if (written || (st->version <= z->version && !(st->deleted && !st->exists)))
+		return 0;
+	json_t *o = json_pack("{s:s,s:I,s:b}", "zone", z->origin, "version",
+			      (json_int_t)st->version, "deleted", st->deleted && !st->exists);
+	return json_array_append_new(json_object_get(report, "blocked"), o) == 0 ? 0 : -ENOMEM;
+}
+
 static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batch_changes *bc,
-		     uint64_t *applied, uint64_t *unchanged, uint64_t *records, char *err)
+		     json_t *report, uint64_t *applied, uint64_t *unchanged, uint64_t *records,
+		     char *err)
 {
 	struct backend_zone z;
 	unsigned done = 0, changed = 0;
@@ -354,10 +421,17 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 	int r = backend_begin(a->db);
 	while (r == 0 && done < BATCH_TXN_ZONES && (more = next(ctx, &z)) == 1) {
 		struct zone_state st;
-		bool is_signed = false;
-		char kind[16];
-		r = backend_zone_state(a->db, z.origin, &st);
-		if (r == 0 && is_newer(&st, z.version)) {
+		bool is_signed = false, write = false;
+		char kind[16], digest[ZONE_DIGEST_HEX], held[ZONE_DIGEST_HEX];
+		r = backend_zone_digest(&z, digest);
+		z.digest = digest;
+		if (r == 0)
+			r = backend_zone_state(a->db, z.origin, &st);
+		if (r == 0)
+			r = must_write(a, z.origin, &st, z.version, digest, held, &write);
+		if (r == 0)
+			r = report_zone(report, &z, &st, write, digest, held);
+		if (r == 0 && write) {
 			struct backend_zone w = z;
 			if (z.dnssec != NULL)
 				w.version = st.known ? st.version : 0;
@@ -469,8 +543,8 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
 	return backend_mark_all_clean(a->db);
 }
 
-int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_applied,
-		uint64_t *ret_unchanged, uint64_t *ret_records, char *err)
+int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
+		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records, char *err)
 {
 	struct batch_changes bc = { 0 };
 	int r = apply_check_pdns(a, err);
@@ -486,7 +560,8 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_ap
 	do {
 		uint64_t before = *ret_applied;
 		bool signing = false;
-		r = batch_txn(a, next, ctx, &bc, ret_applied, ret_unchanged, ret_records, err);
+		r = batch_txn(a, next, ctx, &bc, report, ret_applied, ret_unchanged, ret_records,
+			      err);
 		if (r >= 0 && bc.nsign > 0) {
 			signing = true;
 			int s = batch_sign(a, &bc, ret_applied, &refused, refused_err, err);

@@ -15,6 +15,7 @@ struct apply_result {
 	uint32_t serial;
 	int64_t domain_id;
 	bool deleted; /* not applied because a delete at 'version' stands */
+	char digest[ZONE_DIGEST_HEX]; /* of what the zone holds now ("" none) */
 };
 
 /* Apply one validated push: when its version is newer than the applied one
@@ -32,10 +33,13 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 /* Apply a batch of zones read by 'next' (which fills 'z', valid until the
  * next call, and returns 1; 0 at the end; or a negative error), in
  * transactions of a few hundred zones, purging caches once per
- * transaction. Counts what was applied and what was unchanged. */
+ * transaction. Counts what was applied and what was unchanged. 'report'
+ * (an object with an object "digests" and an array "blocked", or NULL)
+ * gets every zone's digest after the batch and the zones a newer version
+ * or delete kept out ({"zone", "version", "deleted"}). */
 typedef int (*apply_next_fn)(void *ctx, struct backend_zone *z);
-int apply_batch(struct agent *a, apply_next_fn next, void *ctx, uint64_t *ret_applied,
-		uint64_t *ret_unchanged, uint64_t *ret_records, char *err);
+int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
+		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records, char *err);
 
 /* Purge the caches of zones whose data was committed while PowerDNS was
  * unreachable. */

@@ -58,10 +58,14 @@ int backend_open(const struct backend_conf *conf, struct backend **ret)
 	return -EINVAL;
 }
 
+static void tree_free(struct backend_tree *bt);
+
 void backend_close(struct backend *b)
 {
-	if (b != NULL)
-		b->ops->close(b);
+	if (b == NULL)
+		return;
+	tree_free(b->tree);
+	b->ops->close(b);
 }
 
 int backend_schema_ensure(struct backend *b, const char *schema_file)
@@ -69,19 +73,149 @@ int backend_schema_ensure(struct backend *b, const char *schema_file)
 	return b->ops->schema_ensure(b, schema_file);
 }
 
+/* --- the hash tree of what the node serves ------------------------------------- */
+
+/* A change to the tree, kept until the transaction that made it commits. */
+struct tree_op {
+	char zone[DNAME_TEXT_MAX];
+	uint64_t version;
+	char digest[ZONE_DIGEST_HEX];
+	int count;
+};
+
+struct backend_tree {
+	struct ztree *t;
+	bool in_txn;
+	struct tree_op *ops;
+	size_t n, alloc;
+};
+
+static void tree_free(struct backend_tree *bt)
+{
+	if (bt == NULL)
+		return;
+	free(bt->ops);
+	free(bt);
+}
+
+static void tree_apply(struct backend_tree *bt)
+{
+	for (size_t i = 0; i < bt->n; i++)
+		ztree_toggle(bt->t, bt->ops[i].zone, bt->ops[i].version, bt->ops[i].digest,
+			     bt->ops[i].count);
+	bt->n = 0;
+}
+
+static int tree_add(struct backend_tree *bt, const char *zone, uint64_t version,
+		    const char *digest, int count)
+{
+	if (bt->n == bt->alloc) {
+		size_t a = bt->alloc ? 2 * bt->alloc : 64;
+		struct tree_op *v = realloc(bt->ops, a * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		bt->ops = v;
+		bt->alloc = a;
+	}
+	struct tree_op *o = &bt->ops[bt->n++];
+	snprintf(o->zone, sizeof(o->zone), "%s", zone);
+	snprintf(o->digest, sizeof(o->digest), "%s", digest);
+	o->version = version;
+	o->count = count;
+	if (!bt->in_txn)
+		tree_apply(bt);
+	return 0;
+}
+
+/* Before a write of 'zone': its leaf, if it has one, leaves the tree. */
+static int tree_out(struct backend *b, const char *zone, struct zone_state *st)
+{
+	if (b->tree == NULL)
+		return 0;
+	int r = b->ops->zone_state(b, zone, st);
+	if (r == 0 && st->known && !st->deleted)
+		r = tree_add(b->tree, zone, st->version, st->digest, -1);
+	return r;
+}
+
+/* After a write of 'zone' that leaves it live: its new leaf. */
+static int tree_in(struct backend *b, const char *zone, uint64_t version, const char *digest)
+{
+	return b->tree == NULL ? 0 : tree_add(b->tree, zone, version, digest, +1);
+}
+
+struct tree_build {
+	struct ztree *t;
+	char last[DNAME_TEXT_MAX];
+};
+
+static int tree_build_zone(const char *zone, const struct zone_state *st, void *ctx)
+{
+	struct tree_build *tb = ctx;
+	if (!st->deleted)
+		ztree_toggle(tb->t, zone, st->version, st->digest, +1);
+	snprintf(tb->last, sizeof(tb->last), "%s", zone);
+	return 0;
+}
+
+#define TREE_PAGE 2000
+
+int backend_tree_attach(struct backend *b, struct ztree *t)
+{
+	struct tree_build tb = { t, "" };
+	int r;
+	size_t n;
+
+	ztree_clear(t);
+	do {
+		char after[DNAME_TEXT_MAX];
+		snprintf(after, sizeof(after), "%s", tb.last);
+		r = backend_state_page(b, after, TREE_PAGE, tree_build_zone, &tb, &n);
+	} while (r == 0 && n == TREE_PAGE);
+	if (r < 0)
+		return r;
+	b->tree = calloc(1, sizeof(*b->tree));
+	if (b->tree == NULL)
+		return -ENOMEM;
+	b->tree->t = t;
+	return 0;
+}
+
+int backend_state_page(struct backend *b, const char *after, size_t limit, backend_zone_fn fn,
+		       void *ctx, size_t *ret_n)
+{
+	return b->ops->state_page(b, after, limit, fn, ctx, ret_n);
+}
+
 int backend_begin(struct backend *b)
 {
-	return b->ops->begin(b);
+	int r = b->ops->begin(b);
+	if (r == 0 && b->tree != NULL) {
+		b->tree->in_txn = true;
+		b->tree->n = 0;
+	}
+	return r;
 }
 
 int backend_commit(struct backend *b)
 {
-	return b->ops->commit(b);
+	int r = b->ops->commit(b);
+	if (b->tree != NULL) {
+		if (r == 0)
+			tree_apply(b->tree);
+		b->tree->n = 0;
+		b->tree->in_txn = false;
+	}
+	return r;
 }
 
 void backend_rollback(struct backend *b)
 {
 	b->ops->rollback(b);
+	if (b->tree != NULL) {
+		b->tree->n = 0;
+		b->tree->in_txn = false;
+	}
 }
 
 int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret)
@@ -92,12 +226,20 @@ int backend_zone_state(struct backend *b, const char *zone, struct zone_state *r
 int backend_zone_replace(struct backend *b, const struct backend_zone *z, const char *kind,
 			 int64_t *ret_domain_id)
 {
-	return b->ops->zone_replace(b, z, kind, ret_domain_id);
+	struct zone_state st;
+	int r = tree_out(b, z->origin, &st);
+	if (r == 0)
+		r = b->ops->zone_replace(b, z, kind, ret_domain_id);
+	if (r == 0)
+		r = tree_in(b, z->origin, z->version, z->digest ? z->digest : "");
+	return r;
 }
 
 int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
 {
-	return b->ops->zone_delete(b, zone, version);
+	struct zone_state st;
+	int r = tree_out(b, zone, &st);
+	return r < 0 ? r : b->ops->zone_delete(b, zone, version);
 }
 
 int backend_zone_mark_clean(struct backend *b, const char *zone)
@@ -107,7 +249,60 @@ int backend_zone_mark_clean(struct backend *b, const char *zone)
 
 int backend_zone_set_version(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
 {
-	return b->ops->zone_set_version(b, zone, version, serial);
+	struct zone_state st;
+	int r = tree_out(b, zone, &st);
+	if (r == 0)
+		r = b->ops->zone_set_version(b, zone, version, serial);
+	if (r == 0 && b->tree != NULL && st.known && !st.deleted)
+		r = tree_in(b, zone, version, st.digest);
+	return r;
+}
+
+int backend_zone_set_digest(struct backend *b, const char *zone, const char *digest)
+{
+	struct zone_state st;
+	int r = tree_out(b, zone, &st);
+	if (r == 0)
+		r = b->ops->zone_set_digest(b, zone, digest);
+	if (r == 0 && b->tree != NULL && st.known && !st.deleted)
+		r = tree_in(b, zone, st.version, digest);
+	return r;
+}
+
+int backend_zone_digest(const struct backend_zone *z, char ret[ZONE_DIGEST_HEX])
+{
+	struct zone_digest d;
+	zone_digest_init(&d);
+	for (size_t i = 0; i < z->n; i++) {
+		const char *type = rr_type_name(z->rrs[i].type);
+		zone_digest_add(&d, z->rrs[i].owner, type ? type : "", z->rrs[i].ttl,
+				z->rrs[i].content);
+	}
+	return zone_digest_final(&d, NULL, ret);
+}
+
+static int digest_record(const char *name, const char *type, const char *content, uint32_t ttl,
+			 void *ctx)
+{
+	zone_digest_add(ctx, name, type, ttl, content);
+	return 0;
+}
+
+int backend_zone_held_digest(struct backend *b, const char *zone, char ret[ZONE_DIGEST_HEX])
+{
+	struct zone_digest d;
+	zone_digest_init(&d);
+	int r = backend_zone_records(b, zone, digest_record, &d);
+	if (r == -ENOENT) {
+		zone_digest_final(&d, NULL, NULL);
+		ret[0] = '\0';
+		return 0;
+	}
+	if (r < 0) {
+		zone_digest_final(&d, NULL, NULL);
+		return r;
+	}
+	return zone_digest_final(&d, NULL, ret);
 }
 
 int backend_mark_all_clean(struct backend *b)

@@ -19,7 +19,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dns/digest.h"
 #include "dns/dns.h"
+#include "model/ztree.h"
 
 struct backend;
 
@@ -43,6 +45,9 @@ struct zone_state {
 	bool dirty;
 	uint64_t version;
 	uint32_t serial;
+	/* The digest (dns/digest.h) of what the zone held when it was last
+	 * written or verified; "" for a zone not served. */
+	char digest[ZONE_DIGEST_HEX];
 };
 
 /* Connect to the database 'conf' names (a gsqlite3 file is created if
@@ -79,7 +84,19 @@ struct backend_zone {
 	uint64_t version;
 	uint32_t serial;
 	const char *dnssec; /* the push's zone.dnssec as JSON text, or NULL */
+	const char *digest; /* backend_zone_digest() of it, recorded with it */
 };
+
+/* The digest of 'z' as pushed (SOA included). */
+int backend_zone_digest(const struct backend_zone *z, char ret[ZONE_DIGEST_HEX]);
+
+/* The digest of what the backend holds for 'zone' now, read from its
+ * records ("" when PowerDNS does not hold the zone). */
+int backend_zone_held_digest(struct backend *b, const char *zone, char ret[ZONE_DIGEST_HEX]);
+
+/* Inside or outside a transaction: record 'digest' as what the zone holds
+ * (the verifier found it changed behind the agent's back). */
+int backend_zone_set_digest(struct backend *b, const char *zone, const char *digest);
 
 /* Inside a transaction: replace the zone's records with 'z' (validated,
  * SOA included), set its kind ("NATIVE" or "MASTER"), record its version
@@ -107,7 +124,21 @@ int backend_mark_all_clean(struct backend *b);
 typedef int (*backend_zone_fn)(const char *zone, const struct zone_state *st, void *ctx);
 int backend_zone_foreach(struct backend *b, backend_zone_fn fn, void *ctx);
 
-/* Call 'fn' for every record of 'zone', sorted by name, type, content.
+/* Call 'fn' for up to 'limit' zones the agent keeps a state for (applied
+ * or deleted), in name order after 'after' ("" for the first); *ret_n is
+ * how many. 'exists' is not filled. Memory does not grow with the number
+ * of zones: page through them. */
+int backend_state_page(struct backend *b, const char *after, size_t limit, backend_zone_fn fn,
+		       void *ctx, size_t *ret_n);
+
+/* Keep 't' (model/ztree.h) as the tree of every zone the agent applied and
+ * did not delete, at its version and recorded digest: built now from the
+ * database, then changed with every committed write through this handle.
+ * Once per handle. */
+int backend_tree_attach(struct backend *b, struct ztree *t);
+
+/* Call 'fn' for every record of 'zone' PowerDNS serves (disabled rows
+ * left out), sorted by name, type, content.
  * 'name' has a trailing dot, 'content' is the full RDATA (MX and SRV with
  * their priority). -ENOENT if PowerDNS does not hold the zone. */
 typedef int (*backend_record_fn)(const char *name, const char *type, const char *content,
@@ -173,17 +204,22 @@ struct backend_ops {
 	int (*zone_mark_clean)(struct backend *b, const char *zone);
 	int (*zone_set_version)(struct backend *b, const char *zone, uint64_t version,
 				uint32_t serial);
+	int (*zone_set_digest)(struct backend *b, const char *zone, const char *digest);
 	int (*mark_all_clean)(struct backend *b);
 	int (*zone_foreach)(struct backend *b, backend_zone_fn fn, void *ctx);
+	int (*state_page)(struct backend *b, const char *after, size_t limit, backend_zone_fn fn,
+			  void *ctx, size_t *ret_n);
 	int (*zone_records)(struct backend *b, const char *zone, backend_record_fn fn, void *ctx);
 	int (*counts)(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records);
 	int (*zone_info)(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 			 unsigned kind_len);
 };
 
-/* Every driver's handle starts with this. */
+/* Every driver's handle starts with this (zeroed by the driver). */
+struct backend_tree;
 struct backend {
 	const struct backend_ops *ops;
+	struct backend_tree *tree; /* backend.c's, see backend_tree_attach() */
 };
 
 int backend_sqlite_open(const struct backend_conf *conf, struct backend **ret);

@@ -66,6 +66,8 @@ enum stmt_id {
 	ST_TOMBSTONE,
 	ST_MARK_CLEAN,
 	ST_SET_VERSION,
+	ST_SET_DIGEST,
+	ST_STATE_PAGE,
 	ST_MARK_ALL_CLEAN,
 	ST_RECORDS_LIST,
 	ST_ZONES_LIST,
@@ -78,7 +80,8 @@ enum stmt_id {
 
 static const char *const stmt_sql[ST_INSERT] = {
 	/* (SELECT 1) gives exactly one row whether or not either table has one. */
-	[ST_STATE] = "SELECT d.id, s.version, s.serial, s.deleted, s.dirty FROM (SELECT 1) q "
+	[ST_STATE] = "SELECT d.id, s.version, s.serial, s.deleted, s.dirty, s.digest "
+		     "FROM (SELECT 1) q "
 		     "LEFT JOIN domains d ON d.name = ? "
 		     "LEFT JOIN yumna_zone_state s ON s.zone = ?",
 	[ST_DOMAIN_ID] = "SELECT id FROM domains WHERE name = ?",
@@ -89,9 +92,10 @@ static const char *const stmt_sql[ST_INSERT] = {
 			  "disabled, ordername, auth) VALUES (?, ?, NULL, NULL, NULL, NULL, 0, "
 			  "NULL, ?)",
 	[ST_STATE_UPSERT] =
-	    "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, updated_at) "
-	    "VALUES (?, ?, ?, 0, 1, ?) ON DUPLICATE KEY UPDATE version = VALUES(version), "
-	    "serial = VALUES(serial), deleted = 0, dirty = 1, updated_at = VALUES(updated_at)",
+	    "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, updated_at, "
+	    "digest) VALUES (?, ?, ?, 0, 1, ?, ?) ON DUPLICATE KEY UPDATE version = "
+	    "VALUES(version), serial = VALUES(serial), deleted = 0, dirty = 1, "
+	    "updated_at = VALUES(updated_at), digest = VALUES(digest)",
 	/* The MySQL schema has no foreign keys: what gsqlite3 removes by
 	 * ON DELETE CASCADE is removed here one table at a time. */
 	[ST_COMMENTS_DELETE] = "DELETE FROM comments WHERE domain_id = ?",
@@ -101,22 +105,25 @@ static const char *const stmt_sql[ST_INSERT] = {
 	[ST_TOMBSTONE] = "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
 			 "updated_at) VALUES (?, ?, 0, 1, 1, ?) ON DUPLICATE KEY UPDATE "
 			 "version = GREATEST(version, VALUES(version)), deleted = 1, dirty = 1, "
-			 "updated_at = VALUES(updated_at)",
+			 "updated_at = VALUES(updated_at), digest = ''",
 	[ST_MARK_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE zone = ?",
 	[ST_SET_VERSION] = "UPDATE yumna_zone_state SET version = ?, serial = ? WHERE zone = ?",
+	[ST_SET_DIGEST] = "UPDATE yumna_zone_state SET digest = ? WHERE zone = ?",
+	[ST_STATE_PAGE] = "SELECT zone, version, serial, deleted, dirty, digest FROM "
+			  "yumna_zone_state WHERE zone > ? ORDER BY zone LIMIT ?",
 	[ST_MARK_ALL_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE dirty = 1",
 	/* Binary order, as gsqlite3 sorts (the columns are latin1_swedish_ci). */
 	[ST_RECORDS_LIST] = "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
 			    "JOIN domains d ON d.id = r.domain_id WHERE d.name = ? "
-			    "AND r.type IS NOT NULL ORDER BY CAST(r.name AS BINARY), "
+			    "AND r.type IS NOT NULL AND r.disabled = 0 ORDER BY CAST(r.name AS BINARY), "
 			    "CAST(r.type AS BINARY), r.prio, CAST(r.content AS BINARY)",
 	/* The zone column is ascii_bin: converting the latin1 side keeps the
 	 * primary key usable for the join. */
 	[ST_ZONES_LIST] =
-	    "SELECT CONCAT(d.name, '.') AS zone, s.version, s.serial, 0, s.dirty, 1 "
+	    "SELECT CONCAT(d.name, '.') AS zone, s.version, s.serial, 0, s.dirty, 1, s.digest "
 	    "FROM domains d LEFT JOIN yumna_zone_state s "
 	    "ON s.zone = CONVERT(CONCAT(d.name, '.') USING ascii) COLLATE ascii_bin "
-	    "UNION ALL SELECT s.zone, s.version, s.serial, s.deleted, s.dirty, 0 "
+	    "UNION ALL SELECT s.zone, s.version, s.serial, s.deleted, s.dirty, 0, s.digest "
 	    "FROM yumna_zone_state s WHERE s.deleted = 1 AND NOT EXISTS (SELECT 1 FROM "
 	    "domains d WHERE d.name = LEFT(s.zone, CHAR_LENGTH(s.zone) - 1)) "
 	    "ORDER BY 1",
@@ -134,8 +141,13 @@ static const char state_table_sql[] =
     " serial INT UNSIGNED NOT NULL,"
     " deleted TINYINT NOT NULL DEFAULT 0,"
     " dirty TINYINT NOT NULL DEFAULT 0,"
-    " updated_at BIGINT NOT NULL"
+    " updated_at BIGINT NOT NULL,"
+    " digest VARCHAR(64) CHARACTER SET ascii NOT NULL DEFAULT ''"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+/* A table from before digests: an empty digest never matches a push. */
+static const char state_digest_sql[] = "ALTER TABLE yumna_zone_state ADD COLUMN IF NOT EXISTS "
+				       "digest VARCHAR(64) CHARACTER SET ascii NOT NULL DEFAULT ''";
 
 /* Bound parameters of the statement being run. */
 struct params {
@@ -146,7 +158,7 @@ struct params {
 };
 
 /* Result columns of the row being fetched. */
-#define COLS_MAX 6
+#define COLS_MAX 7
 struct cols {
 	MYSQL_BIND b[COLS_MAX];
 	unsigned long len[COLS_MAX];
@@ -713,6 +725,8 @@ static int op_schema_ensure(struct backend *base, const char *schema_file)
 	}
 	if (r == 0)
 		r = exec(b, state_table_sql);
+	if (r == 0)
+		r = exec(b, state_digest_sql);
 	if (r == 0 && !b->prepared) {
 		r = prepare_all(b);
 		if (r < 0)
@@ -758,9 +772,16 @@ static int op_commit(struct backend *base)
 
 /* --- zones ------------------------------------------------------------ */
 
+/* A digest column into 'out': "" for NULL or anything that is not one. */
+static void copy_digest(struct cols *c, unsigned i, char out[ZONE_DIGEST_HEX])
+{
+	const char *t = text_of(c, i);
+	snprintf(out, ZONE_DIGEST_HEX, "%s", zone_digest_valid(t) ? t : "");
+}
+
 static int zone_state(struct backend_mysql *b, const char *zone, struct zone_state *ret)
 {
-	char name[DNAME_TEXT_MAX];
+	char name[DNAME_TEXT_MAX], digest[ZONE_DIGEST_HEX + 1];
 	struct params *p = params(b);
 	struct cols c;
 
@@ -772,6 +793,7 @@ static int zone_state(struct backend_mysql *b, const char *zone, struct zone_sta
 	col_uint(&c, 2);
 	col_int(&c, 3);
 	col_int(&c, 4);
+	col_text(&c, 5, digest, sizeof(digest));
 	int r = select_row(b, ST_STATE, p, &c);
 	if (r == 0)
 		return ERR_BACKEND;
@@ -785,6 +807,7 @@ static int zone_state(struct backend_mysql *b, const char *zone, struct zone_sta
 		.deleted = !c.null[3] && c.num[3] != 0,
 		.dirty = !c.null[4] && c.num[4] != 0,
 	};
+	copy_digest(&c, 5, ret->digest);
 	return 0;
 }
 
@@ -928,6 +951,7 @@ static int op_zone_replace(struct backend *base, const struct backend_zone *z, c
 		bind_uint(p, z->version);
 		bind_uint(p, z->serial);
 		bind_int(p, (long long)time(NULL));
+		bind_text(p, z->digest ? z->digest : "");
 		r = run(b, ST_STATE_UPSERT, p);
 	}
 	if (r == 0 && ret_domain_id != NULL)
@@ -989,6 +1013,18 @@ static int op_zone_set_version(struct backend *base, const char *zone, uint64_t 
 	return run(b, ST_SET_VERSION, p);
 }
 
+static int op_zone_set_digest(struct backend *base, const char *zone, const char *digest)
+{
+	struct backend_mysql *b = (struct backend_mysql *)base;
+	int r = ensure(b);
+	if (r < 0)
+		return r;
+	struct params *p = params(b);
+	bind_text(p, digest);
+	bind_text(p, zone);
+	return run(b, ST_SET_DIGEST, p);
+}
+
 static int op_mark_all_clean(struct backend *base)
 {
 	struct backend_mysql *b = (struct backend_mysql *)base;
@@ -999,7 +1035,7 @@ static int op_mark_all_clean(struct backend *base)
 static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 {
 	struct backend_mysql *b = (struct backend_mysql *)base;
-	char zone[2 * DNAME_TEXT_MAX];
+	char zone[2 * DNAME_TEXT_MAX], digest[ZONE_DIGEST_HEX + 1];
 	struct cols c;
 
 	int r = ensure(b);
@@ -1011,6 +1047,7 @@ static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 	col_int(&c, 3);
 	col_int(&c, 4);
 	col_int(&c, 5);
+	col_text(&c, 6, digest, sizeof(digest));
 	r = run_select(b, ST_ZONES_LIST, params(b), &c);
 	while (r == 0 && (r = fetch(b, ST_ZONES_LIST)) == 1) {
 		struct zone_state st = {
@@ -1021,9 +1058,48 @@ static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 			.deleted = !c.null[3] && c.num[3] != 0,
 			.dirty = !c.null[4] && c.num[4] != 0,
 		};
+		copy_digest(&c, 6, st.digest);
 		r = fn(text_of(&c, 0), &st, ctx);
 	}
 	done(b, ST_ZONES_LIST);
+	return r;
+}
+
+static int op_state_page(struct backend *base, const char *after, size_t limit,
+			 backend_zone_fn fn, void *ctx, size_t *ret_n)
+{
+	struct backend_mysql *b = (struct backend_mysql *)base;
+	char zone[2 * DNAME_TEXT_MAX], digest[ZONE_DIGEST_HEX + 1];
+	struct cols c;
+	size_t n = 0;
+
+	int r = ensure(b);
+	if (r < 0)
+		return r;
+	struct params *p = params(b);
+	bind_text(p, after);
+	bind_uint(p, limit);
+	col_text(&c, 0, zone, sizeof(zone));
+	col_uint(&c, 1);
+	col_uint(&c, 2);
+	col_int(&c, 3);
+	col_int(&c, 4);
+	col_text(&c, 5, digest, sizeof(digest));
+	r = run_select(b, ST_STATE_PAGE, p, &c);
+	while (r == 0 && (r = fetch(b, ST_STATE_PAGE)) == 1) {
+		struct zone_state st = {
+			.known = true,
+			.version = (uint64_t)c.num[1],
+			.serial = (uint32_t)c.num[2],
+			.deleted = c.num[3] != 0,
+			.dirty = c.num[4] != 0,
+		};
+		copy_digest(&c, 5, st.digest);
+		n++;
+		r = fn(text_of(&c, 0), &st, ctx);
+	}
+	done(b, ST_STATE_PAGE);
+	*ret_n = n;
 	return r;
 }
 
@@ -1127,6 +1203,8 @@ static const struct backend_ops mysql_ops = {
 	.zone_delete = op_zone_delete,
 	.zone_mark_clean = op_zone_mark_clean,
 	.zone_set_version = op_zone_set_version,
+	.zone_set_digest = op_zone_set_digest,
+	.state_page = op_state_page,
 	.mark_all_clean = op_mark_all_clean,
 	.zone_foreach = op_zone_foreach,
 	.zone_records = op_zone_records,

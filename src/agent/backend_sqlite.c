@@ -28,6 +28,8 @@ enum stmt_id {
 	ST_TOMBSTONE,
 	ST_MARK_CLEAN,
 	ST_SET_VERSION,
+	ST_SET_DIGEST,
+	ST_STATE_PAGE,
 	ST_RECORDS_LIST,
 	ST_ZONES_LIST,
 	ST_KEYS_COUNT,
@@ -35,7 +37,7 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_STATE] = "SELECT d.id, s.version, s.serial, s.deleted, s.dirty "
+	[ST_STATE] = "SELECT d.id, s.version, s.serial, s.deleted, s.dirty, s.digest "
 		     "FROM (SELECT ?1 AS zone) q "
 		     "LEFT JOIN domains d ON d.name = ?2 "
 		     "LEFT JOIN yumna_zone_state s ON s.zone = q.zone",
@@ -53,20 +55,27 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "disabled, ordername, auth) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, NULL, ?7)",
 	[ST_STATE_UPSERT] =
 	    "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
-	    "updated_at) VALUES (?1, ?2, ?3, 0, 1, ?4) ON CONFLICT(zone) DO UPDATE "
-	    "SET version = ?2, serial = ?3, deleted = 0, dirty = 1, updated_at = ?4",
+	    "updated_at, digest) VALUES (?1, ?2, ?3, 0, 1, ?4, ?5) ON CONFLICT(zone) DO UPDATE "
+	    "SET version = ?2, serial = ?3, deleted = 0, dirty = 1, updated_at = ?4, digest = ?5",
 	[ST_DOMAIN_DELETE] = "DELETE FROM domains WHERE name = ?1",
 	[ST_TOMBSTONE] = "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, "
 			 "updated_at) VALUES (?1, ?2, 0, 1, 1, ?3) ON CONFLICT(zone) DO UPDATE "
-			 "SET version = max(version, ?2), deleted = 1, dirty = 1, updated_at = ?3",
+			 "SET version = max(version, ?2), deleted = 1, dirty = 1, updated_at = ?3, "
+			 "digest = ''",
 	[ST_MARK_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE zone = ?1",
 	[ST_SET_VERSION] = "UPDATE yumna_zone_state SET version = ?2, serial = ?3 WHERE zone = ?1",
+	[ST_SET_DIGEST] = "UPDATE yumna_zone_state SET digest = ?2 WHERE zone = ?1",
+	[ST_STATE_PAGE] = "SELECT zone, version, serial, deleted, dirty, digest FROM "
+			  "yumna_zone_state WHERE zone > ?1 ORDER BY zone LIMIT ?2",
 	[ST_RECORDS_LIST] = "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
 			    "JOIN domains d ON d.id = r.domain_id WHERE d.name = ?1 "
-			    "AND r.type IS NOT NULL ORDER BY r.name, r.type, r.prio, r.content",
-	[ST_ZONES_LIST] = "SELECT d.name || '.', s.version, s.serial, 0, s.dirty, 1 FROM domains d "
+			    "AND r.type IS NOT NULL AND r.disabled = 0 "
+			    "ORDER BY r.name, r.type, r.prio, r.content",
+	[ST_ZONES_LIST] = "SELECT d.name || '.', s.version, s.serial, 0, s.dirty, 1, s.digest "
+			  "FROM domains d "
 			  "LEFT JOIN yumna_zone_state s ON s.zone = d.name || '.' "
-			  "UNION ALL SELECT s.zone, s.version, s.serial, s.deleted, s.dirty, 0 "
+			  "UNION ALL SELECT s.zone, s.version, s.serial, s.deleted, s.dirty, 0, "
+			  "s.digest "
 			  "FROM yumna_zone_state s WHERE s.deleted = 1 "
 			  "AND NOT EXISTS (SELECT 1 FROM domains d WHERE d.name || '.' = s.zone) "
 			  "ORDER BY 1",
@@ -198,6 +207,27 @@ static bool table_exists(struct backend_sqlite *b, const char *name)
 	return found;
 }
 
+static bool column_exists(struct backend_sqlite *b, const char *table, const char *column)
+{
+	sqlite3_stmt *s;
+	bool found = false;
+	if (sqlite3_prepare_v2(b->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+			       &s, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
+	found = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return found;
+}
+
+/* A digest column into 'out': "" for NULL or anything that is not one. */
+static void copy_digest(sqlite3_stmt *s, int col, char out[ZONE_DIGEST_HEX])
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+	snprintf(out, ZONE_DIGEST_HEX, "%s", t != NULL && zone_digest_valid(t) ? t : "");
+}
+
 static int op_schema_ensure(struct backend *base, const char *schema_file)
 {
 	struct backend_sqlite *b = (struct backend_sqlite *)base;
@@ -219,7 +249,12 @@ static int op_schema_ensure(struct backend *base, const char *schema_file)
 		    " serial INTEGER NOT NULL,"
 		    " deleted INTEGER NOT NULL DEFAULT 0,"
 		    " dirty INTEGER NOT NULL DEFAULT 0,"
-		    " updated_at INTEGER NOT NULL)");
+		    " updated_at INTEGER NOT NULL,"
+		    " digest TEXT NOT NULL DEFAULT '')");
+	/* A table from before digests: an empty digest never matches a
+	 * push, so its zones are verified by the first push of each. */
+	if (r == 0 && !column_exists(b, "yumna_zone_state", "digest"))
+		r = exec(b, "ALTER TABLE yumna_zone_state ADD COLUMN digest TEXT NOT NULL DEFAULT ''");
 	for (unsigned i = 0; r == 0 && i < ST_COUNT; i++) {
 		if (b->st[i] == NULL)
 			r = map_err(sqlite3_prepare_v3(b->db, stmt_sql[i], -1,
@@ -269,6 +304,7 @@ static int op_zone_state(struct backend *base, const char *zone, struct zone_sta
 	ret->serial = (uint32_t)sqlite3_column_int64(s, 2);
 	ret->deleted = sqlite3_column_int(s, 3) != 0;
 	ret->dirty = sqlite3_column_int(s, 4) != 0;
+	copy_digest(s, 5, ret->digest);
 	sqlite3_reset(s);
 	return 0;
 }
@@ -360,13 +396,14 @@ static int insert_ent(const char *name, bool auth, void *ctx)
 }
 
 static int state_upsert(struct backend_sqlite *b, const char *zone, uint64_t version,
-			uint32_t serial)
+			uint32_t serial, const char *digest)
 {
 	sqlite3_stmt *s = stmt(b, ST_STATE_UPSERT);
 	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)version);
 	sqlite3_bind_int64(s, 3, serial);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(s, 5, digest ? digest : "", -1, SQLITE_STATIC);
 	return step_done(s);
 }
 
@@ -459,7 +496,7 @@ static int op_zone_replace(struct backend *base, const struct backend_zone *z, c
 	if (r == 0)
 		r = created ? insert_all(b, id, z) : rewrite_changed(b, id, z);
 	if (r == 0)
-		r = state_upsert(b, z->origin, z->version, z->serial);
+		r = state_upsert(b, z->origin, z->version, z->serial, z->digest);
 	if (r == 0 && ret_domain_id != NULL)
 		*ret_domain_id = id;
 	return r;
@@ -502,6 +539,15 @@ static int op_zone_set_version(struct backend *base, const char *zone, uint64_t 
 	return step_done(s);
 }
 
+static int op_zone_set_digest(struct backend *base, const char *zone, const char *digest)
+{
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
+	sqlite3_stmt *s = stmt(b, ST_SET_DIGEST);
+	sqlite3_bind_text(s, 1, zone, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, digest, -1, SQLITE_STATIC);
+	return step_done(s);
+}
+
 static int op_mark_all_clean(struct backend *base)
 {
 	struct backend_sqlite *b = (struct backend_sqlite *)base;
@@ -523,11 +569,41 @@ static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 			.deleted = sqlite3_column_int(s, 3) != 0,
 			.dirty = sqlite3_column_int(s, 4) != 0,
 		};
+		copy_digest(s, 6, st.digest);
 		r = fn((const char *)sqlite3_column_text(s, 0), &st, ctx);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
 		r = map_err(rc) ? map_err(rc) : ERR_BACKEND;
 	sqlite3_reset(s);
+	return r;
+}
+
+static int op_state_page(struct backend *base, const char *after, size_t limit,
+			 backend_zone_fn fn, void *ctx, size_t *ret_n)
+{
+	struct backend_sqlite *b = (struct backend_sqlite *)base;
+	sqlite3_stmt *s = stmt(b, ST_STATE_PAGE);
+	size_t n = 0;
+	int rc, r = 0;
+
+	sqlite3_bind_text(s, 1, after, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+	while (r == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct zone_state st = {
+			.known = true,
+			.version = (uint64_t)sqlite3_column_int64(s, 1),
+			.serial = (uint32_t)sqlite3_column_int64(s, 2),
+			.deleted = sqlite3_column_int(s, 3) != 0,
+			.dirty = sqlite3_column_int(s, 4) != 0,
+		};
+		copy_digest(s, 5, st.digest);
+		n++;
+		r = fn((const char *)sqlite3_column_text(s, 0), &st, ctx);
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = map_err(rc) ? map_err(rc) : ERR_BACKEND;
+	sqlite3_reset(s);
+	*ret_n = n;
 	return r;
 }
 
@@ -621,6 +697,8 @@ static const struct backend_ops sqlite_ops = {
 	.zone_delete = op_zone_delete,
 	.zone_mark_clean = op_zone_mark_clean,
 	.zone_set_version = op_zone_set_version,
+	.zone_set_digest = op_zone_set_digest,
+	.state_page = op_state_page,
 	.mark_all_clean = op_mark_all_clean,
 	.zone_foreach = op_zone_foreach,
 	.zone_records = op_zone_records,

@@ -188,7 +188,8 @@ static int spool_next(void *ctx, struct backend_zone *z)
 					    n,
 					    hdr[0],
 					    (uint32_t)hdr[1],
-					    hdr[3] > 0 ? b->rd.data + dnssec_off : NULL };
+					    hdr[3] > 0 ? b->rd.data + dnssec_off : NULL,
+					    NULL };
 	}
 	free(off);
 	return r < 0 ? r : 1;
@@ -463,8 +464,13 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		http_reply_error(rep, -EIO, "spool file error");
 		return;
 	}
-	int r = apply_batch(a, spool_next, b, &applied, &unchanged, &records, err);
+	/* Every zone's digest, so the controller counts a zone as applied
+	 * only where the node holds exactly what it committed. */
+	json_t *report = json_pack("{s:o,s:o}", "digests", json_object(), "blocked", json_array());
+	int r = report ? apply_batch(a, spool_next, b, report, &applied, &unchanged, &records, err)
+		       : -ENOMEM;
 	if (r < 0) {
+		json_decref(report);
 		atomic_fetch_add(&a->stats.pushes_failed, 1);
 		http_reply_error(rep, r, err);
 		return;
@@ -475,8 +481,10 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 	log_info("batch of %zu zones: %llu applied, %llu unchanged", b->nzones,
 		 (unsigned long long)applied, (unsigned long long)unchanged);
 	http_reply_json(rep, 200,
-			json_pack("{s:b,s:I,s:I,s:I,s:I}", "success", 1, "zones",
+			json_pack("{s:b,s:I,s:I,s:I,s:I,s:O,s:O}", "success", 1, "zones",
 				  (json_int_t)b->nzones, "applied", (json_int_t)applied,
-				  "unchanged", (json_int_t)unchanged, "records",
-				  (json_int_t)records));
+				  "unchanged", (json_int_t)unchanged, "records", (json_int_t)records,
+				  "digests", json_object_get(report, "digests"), "blocked",
+				  json_object_get(report, "blocked")));
+	json_decref(report);
 }

@@ -363,17 +363,19 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-void init_reap(void)
+int init_powerdns(struct agent *a, char *err)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	bool started;
+	return init_ensure_powerdns(a, &started, err);
 }
 
-int init_powerdns(struct agent *a, char *err)
+/* Called with pdns_lock held. */
+static int ensure_powerdns(struct agent *a, bool *ret_started, char *err)
 {
 	char version[64];
 	pid_t pid;
 
+	*ret_started = false;
 	int r = pdns_ping(a->pdns, version, sizeof(version));
 	if (r == 0 || !managed(a)) {
 		if (r < 0) {
@@ -390,10 +392,15 @@ int init_powerdns(struct agent *a, char *err)
 	r = spawn_pdns(a, &pid, err);
 	if (r < 0)
 		return r;
+	/* A pdns_server that does not answer in time stays recorded: the
+	 * supervisor kills it before starting another. */
+	a->pdns_pid = pid;
+	*ret_started = true;
 	log_notice("started pdns_server (pid %d)", (int)pid);
 	for (long waited = 0; waited < START_TIMEOUT_MS; waited += 50) {
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
+			a->pdns_pid = 0;
 			snprintf(err, CONF_ERR_MAX,
 				 "pdns_server exited at start-up (see %s/pdns.log)",
 				 a->conf.data_dir);
@@ -418,5 +425,13 @@ done:
 	}
 	pthread_mutex_unlock(&a->state_lock);
 	atomic_store(&a->pdns_up, r == 0);
+	return r;
+}
+
+int init_ensure_powerdns(struct agent *a, bool *ret_started, char *err)
+{
+	pthread_mutex_lock(&a->pdns_lock);
+	int r = ensure_powerdns(a, ret_started, err);
+	pthread_mutex_unlock(&a->pdns_lock);
 	return r;
 }

@@ -11,13 +11,15 @@
 int init_prepare(struct agent *a, char *err);
 
 /* Make sure PowerDNS answers: in managed mode rewrite pdns.conf and start
- * pdns_server if it is not running. Safe to call again (POST initialize). */
+ * pdns_server if it is not running. Safe to call again (POST initialize),
+ * from any thread: starts are serialised under a->pdns_lock. */
 int init_powerdns(struct agent *a, char *err);
+
+/* The same; *ret_started tells whether a pdns_server was spawned (its pid
+ * is then in a->pdns_pid, even if it failed to answer in time). */
+int init_ensure_powerdns(struct agent *a, bool *ret_started, char *err);
 
 /* The SOA fields the agent adds to zones pushed without one. */
 void agent_soa_defaults(const struct agent *a, struct soa_defaults *ret);
-
-/* Reap exited children (pdns_server started by us). */
-void init_reap(void);
 
 #endif

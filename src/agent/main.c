@@ -13,11 +13,14 @@
 #include "api.h"
 #include "apply.h"
 #include "backend.h"
+#include "base/addrlist.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "init.h"
 #include "repurge.h"
 #include "pdns.h"
+#include "supervise.h"
+#include "verify.h"
 
 #define HEALTH_INTERVAL_MS 1000
 
@@ -37,7 +40,8 @@ static void usage(FILE *f)
 }
 
 /* The health loop: notice PowerDNS going down or coming back (logging only
- * the change), purge caches left dirty while it was down, reap children. */
+ * the change), purge caches left dirty while it was down. Restarting a
+ * managed pdns_server (and reaping it) is the supervisor's (supervise.c). */
 static void health_tick(struct agent *a)
 {
 	char version[64];
@@ -57,7 +61,6 @@ static void health_tick(struct agent *a)
 		log_notice("powerdns state %s -> %s", was ? "up" : "down", r == 0 ? "up" : "down");
 	if (r == 0)
 		apply_flush_dirty(a);
-	init_reap();
 }
 
 static void sleep_ms(long ms)
@@ -69,6 +72,15 @@ static void sleep_ms(long ms)
 static int run(struct agent *a)
 {
 	struct http_server *srv;
+	struct addrlist allow;
+	const char *msg;
+	size_t at, len;
+
+	/* Checked when the file was read: this cannot fail. */
+	if (addrlist_parse(a->conf.allow_from, &allow, &msg, &at, &len) < 0) {
+		log_err("allow-from %s", msg);
+		return ERR_CONFIG;
+	}
 	struct http_server_config cfg = {
 		.address = a->conf.listen_address,
 		.port = (unsigned)a->conf.listen_port,
@@ -76,6 +88,11 @@ static int run(struct agent *a)
 		.connection_limit = 256,
 		.timeout_s = 30,
 		.max_body = a->conf.max_body_size,
+		.allow = &allow,
+		.per_address_limit = (unsigned)a->conf.max_connections_per_address,
+		.header_timeout_ms = (unsigned)a->conf.header_timeout_ms,
+		.body_min_rate = (unsigned)a->conf.body_min_rate,
+		.body_grace_ms = (unsigned)a->conf.body_grace_ms,
 		.tls_cert_pem = a->conf.tls_cert_pem,
 		.tls_key_pem = a->conf.tls_key_pem,
 		.authorize = api_authorize,
@@ -156,10 +173,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pthread_mutex_init(&a.db_lock, NULL);
 	pthread_mutex_init(&a.state_lock, NULL);
+	pthread_mutex_init(&a.pdns_lock, NULL);
 
 	r = init_prepare(&a, err);
 	if (r == 0)
 		apply_count_zones(&a);
+	if (r == 0) {
+		r = ztree_new(&a.tree);
+		if (r == 0)
+			r = backend_tree_attach(a.db, a.tree);
+		if (r < 0)
+			snprintf(err, sizeof(err), "cannot read the zone states: %s", err_str(r));
+	}
 	atomic_store(&a.dirty, true); /* purge anything a crash left unpurged */
 	if (r == 0 && init_powerdns(&a, err) < 0)
 		log_err("%s", err); /* keep running: /health says why, initialize retries */
@@ -167,14 +192,30 @@ int main(int argc, char **argv)
 		/* Before the API answers: a PowerDNS that kept running while the
 		 * agent was down may still cache what a commit replaced. */
 		apply_flush_dirty(&a);
+	struct supervise *sup = NULL;
+	if (r == 0 && agent_is_managed(&a)) {
+		r = supervise_start(&a, &sup);
+		if (r < 0)
+			snprintf(err, sizeof(err), "cannot start the powerdns supervisor: %s",
+				 err_str(r));
+	}
+	struct verify *ver = NULL;
+	if (r == 0) {
+		r = verify_start(&a, (unsigned)a.conf.verify_interval, &ver);
+		if (r < 0)
+			snprintf(err, sizeof(err), "cannot start the verifier: %s", err_str(r));
+	}
 	if (r < 0)
 		log_err("%s", err);
 	else
 		r = run(&a);
 
+	verify_stop(ver);
+	supervise_stop(sup);
 	repurge_stop(a.repurge);
 	pdns_free(a.pdns);
 	backend_close(a.db);
+	ztree_free(a.tree);
 	dns_thread_cleanup();
 	agent_conf_free(&a.conf);
 	return r < 0 ? 1 : 0;

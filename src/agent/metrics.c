@@ -106,6 +106,11 @@ int metrics_render(struct agent *a, struct buf *out)
 		r = counter(out, "yumna_agent_zone_deletes_total", "zones deleted", "counter",
 			    atomic_load(&s->deletes));
 	if (r == 0)
+		r = counter(out, "yumna_agent_drift_total",
+			    "zones found not to hold what was applied (changed behind the agent), "
+			    "then written again",
+			    "counter", atomic_load(&s->drift));
+	if (r == 0)
 		r = buf_puts(out, "# HELP yumna_agent_push_duration_seconds time from request to "
 				  "served, for applied pushes\n"
 				  "# TYPE yumna_agent_push_duration_seconds histogram\n");
@@ -130,6 +135,10 @@ int metrics_render(struct agent *a, struct buf *out)
 	if (r == 0)
 		r = counter(out, "yumna_agent_powerdns_up", "1 if PowerDNS answers its API",
 			    "gauge", atomic_load(&a->pdns_up) ? 1 : 0);
+	if (r == 0)
+		r = counter(out, "yumna_agent_pdns_restarts_total",
+			    "pdns_server restarts after it died or hung (managed mode)", "counter",
+			    atomic_load(&s->pdns_restarts));
 	if (r == 0)
 		r = render_pdns(a, out);
 	return r;

@@ -28,10 +28,15 @@ void pdns_last_error(char *out, size_t len)
 
 int pdns_new(const char *api_url, const char *key, struct pdns **ret)
 {
+	return pdns_new_timeout(api_url, key, TIMEOUT_MS, ret);
+}
+
+int pdns_new_timeout(const char *api_url, const char *key, long timeout_ms, struct pdns **ret)
+{
 	struct pdns *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
-	int r = http_client_new(api_url, "X-API-Key", key, TIMEOUT_MS, &p->http);
+	int r = http_client_new(api_url, "X-API-Key", key, timeout_ms, &p->http);
 	if (r < 0) {
 		free(p);
 		return r;

@@ -12,6 +12,9 @@ struct pdns;
 
 /* 'api_url' like "http://127.0.0.1:8081"; 'key' is copied. */
 int pdns_new(const char *api_url, const char *key, struct pdns **ret);
+/* The same with its own timeout per step (pdns_new: 5 s), for probes that
+ * must tell a hung PowerDNS from a slow answer quickly. */
+int pdns_new_timeout(const char *api_url, const char *key, long timeout_ms, struct pdns **ret);
 void pdns_free(struct pdns *p);
 
 /* Ask the server for its version ("4.7.3"). ERR_UNAVAILABLE if it does not

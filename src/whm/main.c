@@ -22,6 +22,7 @@
 #include "events.h"
 #include "metrics.h"
 #include "sync.h"
+#include "verify.h"
 #include "whm.h"
 
 static volatile sig_atomic_t stopping;
@@ -170,7 +171,12 @@ static int run(struct whm *w)
 		.ctx = w,
 	};
 
-	int r = sync_start(w, &sync);
+	int r = verify_tree_build(w, whm_store(w));
+	if (r < 0) {
+		log_err("cannot build the verification tree: %s", err_str(r));
+		return r;
+	}
+	r = sync_start(w, &sync);
 	if (r < 0)
 		return r;
 	r = dnssec_rollover_start(w);

@@ -243,6 +243,10 @@ enum node_metric {
 	NM_FAILURES,
 	NM_ACKED,
 	NM_QUEUE,
+	NM_DRIFT,
+	NM_RESTARTS,
+	NM_RECONCILES,
+	NM_RECONCILE_SECONDS,
 	NM_LATENCY,
 	NM_COUNT,
 };
@@ -262,6 +266,15 @@ static const char *const node_metric[NM_COUNT][3] = {
 	{ "yumna_whm_zones_acknowledged_total", "counter", "zone versions the node acknowledged" },
 	{ "yumna_whm_sync_queue_depth", "gauge",
 	  "zones due for a push to the node at its worker's last pass" },
+	{ "yumna_whm_node_drift_total", "counter",
+	  "zone versions the node was found holding with other content than committed "
+	  "(changed behind its agent), each pushed again" },
+	{ "yumna_whm_node_powerdns_restarts", "gauge",
+	  "times the node's agent restarted PowerDNS since the agent started" },
+	{ "yumna_whm_node_reconciliations_total", "counter",
+	  "reconciliation passes: the node's hash tree compared with the store's" },
+	{ "yumna_whm_node_reconcile_seconds", "gauge",
+	  "how long the node's last reconciliation pass took" },
 	{ "yumna_whm_push_duration_seconds", "histogram",
 	  "time of one push request to the node, from sending to its answer" },
 };
@@ -322,6 +335,19 @@ static int render_node(int64_t id, const char *name, const struct node_health *h
 		break;
 	case NM_QUEUE:
 		r = buf_printf(wk->out, "%s{%s} %llu\n", metric, l.data, load(&c->queue_depth));
+		break;
+	case NM_DRIFT:
+		r = buf_printf(wk->out, "%s{%s} %llu\n", metric, l.data, load(&c->drift));
+		break;
+	case NM_RESTARTS:
+		r = buf_printf(wk->out, "%s{%s} %llu\n", metric, l.data, load(&c->pdns_restarts));
+		break;
+	case NM_RECONCILES:
+		r = buf_printf(wk->out, "%s{%s} %llu\n", metric, l.data, load(&c->reconciles));
+		break;
+	case NM_RECONCILE_SECONDS:
+		r = buf_printf(wk->out, "%s{%s} %.6f\n", metric, l.data,
+			       (double)load(&c->reconcile_ns) / 1e9);
 		break;
 	case NM_LATENCY:
 		r = buf_puts(&l, ",");

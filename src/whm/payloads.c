@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "payloads.h"
 #include "zones.h"
 
@@ -23,6 +24,7 @@ struct slot {
 	char *domain;
 	char *text;
 	size_t len;
+	char digest[ZONE_DIGEST_HEX];
 };
 
 struct payloads {
@@ -58,7 +60,8 @@ static struct slot *slot_of(struct payloads *pc, int64_t zone_id)
 }
 
 /* A copy of the cached text of the zone at exactly this row, or NULL. */
-static char *cached(struct payloads *pc, const struct store_zone *z, size_t *len)
+static char *cached(struct payloads *pc, const struct store_zone *z, size_t *len,
+		    char digest[ZONE_DIGEST_HEX])
 {
 	char *copy = NULL;
 	pthread_mutex_lock(&pc->lock);
@@ -67,12 +70,14 @@ static char *cached(struct payloads *pc, const struct store_zone *z, size_t *len
 	    strcmp(s->domain, z->domain) == 0 && (copy = malloc(s->len + 1)) != NULL) {
 		memcpy(copy, s->text, s->len + 1);
 		*len = s->len;
+		memcpy(digest, s->digest, ZONE_DIGEST_HEX);
 	}
 	pthread_mutex_unlock(&pc->lock);
 	return copy;
 }
 
-static void keep(struct payloads *pc, const struct store_zone *z, const char *text, size_t len)
+static void keep(struct payloads *pc, const struct store_zone *z, const char *text, size_t len,
+		 const char *digest)
 {
 	if (len > TEXT_MAX)
 		return;
@@ -87,42 +92,61 @@ static void keep(struct payloads *pc, const struct store_zone *z, const char *te
 	struct slot *s = slot_of(pc, z->id);
 	free(s->domain);
 	free(s->text);
-	*s = (struct slot){ z->id, z->version, z->serial, d, t, len };
+	*s = (struct slot){ z->id, z->version, z->serial, d, t, len, "" };
+	memcpy(s->digest, digest, ZONE_DIGEST_HEX);
 	pthread_mutex_unlock(&pc->lock);
 }
 
+/* The zone row 'z' and its digest, once more if the zone moved between
+ * the read of the row and the build of the payload. */
 int payloads_get(struct payloads *pc, struct whm *w, struct store *st, int64_t zone_id,
-		 char **ret_text, size_t *ret_len, uint64_t *ret_version, bool *ret_deleted,
-		 char *ret_domain, size_t domain_len)
+		 struct payload *ret)
 {
 	struct store_zone z;
-	int r = store_zone_get(st, zone_id, &z);
-	if (r < 0)
-		return r;
-	snprintf(ret_domain, domain_len, "%s", z.domain);
-	*ret_version = z.version;
-	*ret_deleted = z.deleted;
-	*ret_text = z.deleted ? NULL : cached(pc, &z, ret_len);
-	if (z.deleted || *ret_text != NULL) {
+	int r = ERR_UNAVAILABLE;
+
+	memset(ret, 0, sizeof(*ret));
+	for (int attempt = 0; attempt < 3 && r == ERR_UNAVAILABLE; attempt++) {
+		r = store_zone_get(st, zone_id, &z);
+		if (r < 0)
+			return r;
+		snprintf(ret->domain, sizeof(ret->domain), "%s", z.domain);
+		ret->version = z.version;
+		ret->deleted = z.deleted;
+		ret->text = z.deleted ? NULL : cached(pc, &z, &ret->len, ret->digest);
+		if (z.deleted || ret->text != NULL) {
+			if (z.deleted)
+				ret->digest[0] = '\0';
+			store_zone_clear(&z);
+			return 0;
+		}
+		r = zones_digest(w, st, &z, ret->digest);
+		json_t *payload = NULL;
+		uint64_t version = 0;
+		bool deleted = false;
+		if (r == 0)
+			r = zones_payload(w, st, zone_id, &payload, &version, &deleted,
+					  ret->domain, sizeof(ret->domain));
+		if (r == 0 && (version != z.version || deleted)) {
+			json_decref(payload);
+			r = ERR_UNAVAILABLE; /* it changed meanwhile: again */
+		} else if (r == 0 && payload != NULL) {
+			ret->text = json_dumps(payload, JSON_COMPACT);
+			json_decref(payload);
+			if (ret->text == NULL)
+				r = -ENOMEM;
+		}
+		if (r == 0 && ret->text != NULL) {
+			ret->len = strlen(ret->text);
+			keep(pc, &z, ret->text, ret->len, ret->digest);
+		}
 		store_zone_clear(&z);
-		return 0;
 	}
-	json_t *payload = NULL;
-	r = zones_payload(w, st, zone_id, &payload, ret_version, ret_deleted, ret_domain,
-			  domain_len);
-	if (r == 0 && payload != NULL) {
-		*ret_text = json_dumps(payload, JSON_COMPACT);
-		json_decref(payload);
-		if (*ret_text == NULL)
-			r = -ENOMEM;
-	}
-	if (*ret_text != NULL) {
-		*ret_len = strlen(*ret_text);
-		/* Only what was built at the row read above: a newer version
-		 * has a serial this code has not seen. */
-		if (*ret_version == z.version)
-			keep(pc, &z, *ret_text, *ret_len);
-	}
-	store_zone_clear(&z);
 	return r;
+}
+
+void payload_clear(struct payload *p)
+{
+	free(p->text);
+	p->text = NULL;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns/digest.h"
 #include "whm.h"
 
 struct payloads;
@@ -18,11 +19,21 @@ struct payloads;
 int payloads_new(struct payloads **ret);
 void payloads_free(struct payloads *pc);
 
-/* The zone as stored now: its payload text in *ret_text (the caller frees
- * it; NULL for a tombstone, reported with *ret_deleted), its version and
- * name. -ENOENT if the zone does not exist. */
+/* One zone version as the node workers push it. */
+struct payload {
+	char *text; /* JSON; NULL for a tombstone */
+	size_t len;
+	uint64_t version;
+	bool deleted;
+	char domain[DNAME_TEXT_MAX];
+	char digest[ZONE_DIGEST_HEX]; /* what a node holding it must report */
+};
+
+/* The zone as stored now: its payload text in ret->text (the caller frees
+ * it with payload_clear()), its version, name and digest. -ENOENT if the
+ * zone does not exist. */
 int payloads_get(struct payloads *pc, struct whm *w, struct store *st, int64_t zone_id,
-		 char **ret_text, size_t *ret_len, uint64_t *ret_version, bool *ret_deleted,
-		 char *ret_domain, size_t domain_len);
+		 struct payload *ret);
+void payload_clear(struct payload *p);
 
 #endif

@@ -12,6 +12,7 @@
 #include "http/client.h"
 #include "payloads.h"
 #include "sync.h"
+#include "verify.h"
 #include "zones.h"
 
 #define BATCH_THRESHOLD 1 /* pending zones above which one sync-batch is sent */
@@ -46,6 +47,11 @@ struct node {
 	int64_t last_push_ms; /* when the last push round that sent something ended */
 	size_t last_round;    /* zones that round found waiting */
 	bool reconcile_now;
+	/* What the agent's /health last said of drift it found (its own
+	 * verifier) and of PowerDNS restarts; the worker's own state. */
+	uint64_t agent_drift;
+	bool agent_drift_known;
+	bool restarts_known;
 	struct node_counters c;
 	/* Sync failures as events: one when pushes start failing, one when
 	 * they succeed again; the worker's own state. */
@@ -152,11 +158,30 @@ static void check_health(struct node *n, struct store *st)
 	h.response_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	h.reachable = r == 0 || status == 503;
 	h.pdns_running = r == 0;
+	uint64_t drift = 0, restarts = 0;
 	if (j != NULL) {
-		const char *v =
-		    json_string_value(json_object_get(json_object_get(j, "powerdns"), "version"));
+		json_t *pdns = json_object_get(j, "powerdns");
+		const char *v = json_string_value(json_object_get(pdns, "version"));
 		snprintf(h.pdns_version, sizeof(h.pdns_version), "%s", v ? v : "");
+		drift = (uint64_t)json_integer_value(json_object_get(j, "drift"));
+		restarts = (uint64_t)json_integer_value(json_object_get(pdns, "restarts"));
 		json_decref(j);
+	}
+	/* The agent found zones changed behind its back: compare digests now
+	 * rather than at the next periodic pass. */
+	if (drift != n->agent_drift) {
+		if (n->agent_drift_known && drift > n->agent_drift)
+			n->reconcile_now = true;
+		n->agent_drift = drift;
+	}
+	n->agent_drift_known = n->agent_drift_known || j != NULL;
+	if (restarts > atomic_load(&n->c.pdns_restarts) && n->restarts_known)
+		events_add(s->w->events, "node.powerdns_restarted", n->name, NULL,
+			   "the agent restarted powerdns (%llu restarts since it started)",
+			   (unsigned long long)restarts);
+	if (j != NULL || r == 0) {
+		atomic_store(&n->c.pdns_restarts, restarts);
+		n->restarts_known = true;
 	}
 	if (r < 0)
 		snprintf(h.error, sizeof(h.error), "%s", err);
@@ -292,55 +317,106 @@ static void sync_succeeded(struct node *n)
 	events_add(n->s->w->events, "sync.recovered", n->name, NULL, "pushes succeed again");
 }
 
+/* A node reported 'held' for a zone whose version it holds: an
+ * acknowledgement counts only when that is the digest of what was
+ * committed (ERR_UPSTREAM with 'err' set otherwise, counted as drift). */
+static int check_digest(struct node *n, const struct payload *p, const char *held, char *err,
+			size_t errlen)
+{
+	if (held != NULL && strcmp(held, p->digest) == 0)
+		return 0;
+	atomic_fetch_add_explicit(&n->c.drift, 1, memory_order_relaxed);
+	snprintf(err, errlen, "the node holds other content for version %llu (digest %.12s, "
+		 "expected %.12s)", (unsigned long long)p->version,
+		 held == NULL ? "missing" : held[0] ? held : "none", p->digest);
+	log_warn("node '%s': zone '%s': %s", n->name, p->domain, err);
+	events_add(n->s->w->events, "sync.drift", n->name, p->domain, "%s", err);
+	return ERR_UPSTREAM;
+}
+
 static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts)
 {
-	char domain[DNAME_TEXT_MAX], path[DNAME_TEXT_MAX + 64], err[256];
-	uint64_t version;
-	bool deleted;
-	char *payload = NULL;
-	size_t len = 0;
+	char path[DNAME_TEXT_MAX + 64], err[256];
+	struct payload p;
 	long status;
 
-	int r = payloads_get(n->s->payloads, n->s->w, st, zone_id, &payload, &len, &version,
-			     &deleted, domain, sizeof(domain));
+	int r = payloads_get(n->s->payloads, n->s->w, st, zone_id, &p);
 	if (r == -ENOENT)
 		return 0; /* purged meanwhile */
 	if (r < 0)
 		return r;
 	uint64_t started = mono_ns();
-	if (deleted) {
-		snprintf(path, sizeof(path), "/api/dns/zones/%s?version=%llu", domain,
-			 (unsigned long long)version);
+	if (p.deleted) {
+		snprintf(path, sizeof(path), "/api/dns/zones/%s?version=%llu", p.domain,
+			 (unsigned long long)p.version);
 		r = agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err,
 			       sizeof(err));
 		count_push(n, &n->c.pushes_delete, started, r);
 	} else {
 		json_t *answer = NULL;
-		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", payload, len, &status,
+		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", p.text, p.len, &status,
 			       &answer, err, sizeof(err));
 		count_push(n, &n->c.pushes_zone, started, r);
-		free(payload);
 		/* Not applied and not served: the node holds a delete (or a version)
-		 * at or above ours. Acknowledging would leave it without the zone. */
+		 * above ours. Acknowledging would leave it without the zone. */
 		uint64_t held = (uint64_t)json_integer_value(json_object_get(answer, "version"));
 		bool blocked = r == 0 && json_is_false(json_object_get(answer, "applied")) &&
-			       (json_is_true(json_object_get(answer, "deleted")) || held > version);
+			       held >= p.version &&
+			       (json_is_true(json_object_get(answer, "deleted")) || held > p.version);
+		if (r == 0 && !blocked)
+			r = check_digest(n, &p, json_string_value(json_object_get(answer, "digest")),
+					 err, sizeof(err));
 		json_decref(answer);
 		if (blocked) {
+			payload_clear(&p);
 			zones_raise_version(n->s->w, st, zone_id, held);
 			return 0;
 		}
 	}
+	payload_clear(&p);
 	if (r < 0) {
-		log_debug("node '%s': zone '%s' version %llu: %s", n->name, domain,
-			  (unsigned long long)version, err);
+		log_debug("node '%s': zone '%s' version %llu: %s", n->name, p.domain,
+			  (unsigned long long)p.version, err);
 		record_failure(n, st, zone_id, attempts, err);
-		sync_failed(n, domain, err);
+		sync_failed(n, p.domain, err);
 		return r;
 	}
-	record_ack(n, st, zone_id, version);
+	record_ack(n, st, zone_id, p.version);
 	atomic_fetch_add_explicit(&n->c.zones_acked, 1, memory_order_relaxed);
 	sync_succeeded(n);
+	return 0;
+}
+
+/* What the node answered for one zone of a batch: acknowledge it when it
+ * holds exactly what was committed (0); when a newer version or delete on
+ * the node kept the push out, 1 with that version in *ret_held (the
+ * caller raises the zone's version after the acknowledgements' commit);
+ * else a failure (-1). */
+static int batch_zone_done(struct node *n, struct store *st, const struct pending *p, size_t i,
+			   const struct payload *pl, json_t *answer, uint64_t *ret_held)
+{
+	char err[256];
+	json_t *b;
+	size_t k;
+	json_array_foreach(json_object_get(answer, "blocked"), k, b) {
+		const char *zone = json_string_value(json_object_get(b, "zone"));
+		if (zone == NULL || strcmp(zone, pl->domain) != 0)
+			continue;
+		uint64_t held = (uint64_t)json_integer_value(json_object_get(b, "version"));
+		if (held >= pl->version) {
+			*ret_held = held;
+			return 1;
+		}
+	}
+	const char *held = json_string_value(
+	    json_object_get(json_object_get(answer, "digests"), pl->domain));
+	if (check_digest(n, pl, held, err, sizeof(err)) < 0) {
+		record_failure(n, st, p->zone[i], p->attempts[i], err);
+		sync_failed(n, pl->domain, err);
+		return -1;
+	}
+	record_ack(n, st, p->zone[i], pl->version);
+	atomic_fetch_add_explicit(&n->c.zones_acked, 1, memory_order_relaxed);
 	return 0;
 }
 
@@ -350,34 +426,33 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		      size_t count)
 {
 	struct buf body;
-	uint64_t *versions = calloc(count, sizeof(*versions));
+	struct payload *pl = calloc(count, sizeof(*pl));
 	bool *in_batch = calloc(count, sizeof(*in_batch));
-	char domain[DNAME_TEXT_MAX], err[256];
+	uint64_t *raise = calloc(count, sizeof(*raise)); /* 0: nothing to raise */
+	bool all_ok = true;
+	char err[256];
 	size_t zones = 0;
+	json_t *answer = NULL;
 
 	buf_init(&body, SIZE_MAX);
-	int r = versions && in_batch ? buf_puts(&body, "{\"zones\":[") : -ENOMEM;
+	int r = pl && in_batch && raise ? buf_puts(&body, "{\"zones\":[") : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < count; i++) {
-		char *payload = NULL;
-		size_t len = 0;
-		bool deleted;
-		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &payload, &len,
-				     &versions[i], &deleted, domain, sizeof(domain));
+		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &pl[i]);
 		if (q == -ENOENT)
 			continue;
 		if (q < 0) {
 			r = q;
 			break;
 		}
-		if (deleted) {
+		if (pl[i].deleted) {
 			push_one(n, st, p->zone[from + i], p->attempts[from + i]);
 			continue;
 		}
 		if (zones > 0)
 			r = buf_puts(&body, ",");
 		if (r == 0)
-			r = buf_append(&body, payload, len);
-		free(payload);
+			r = buf_append(&body, pl[i].text, pl[i].len);
+		payload_clear(&pl[i]);
 		in_batch[i] = r == 0;
 		zones += r == 0;
 	}
@@ -387,7 +462,7 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 		long status = 0;
 		uint64_t started = mono_ns();
 		r = agent_call(n, n->http, "POST", "/api/dns/sync-batch", body.data, body.len,
-			       &status, NULL, err, sizeof(err));
+			       &status, &answer, err, sizeof(err));
 		count_push(n, &n->c.pushes_batch, started, r);
 		/* The node refused the batch's content (422, or 413 for a zone
 		 * over its own limits): push the zones one by one, so that only
@@ -403,28 +478,34 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 				continue;
 			if (one_by_one)
 				push_one(n, st, p->zone[from + i], p->attempts[from + i]);
-			else if (r == 0) {
-				record_ack(n, st, p->zone[from + i], versions[i]);
-				atomic_fetch_add_explicit(&n->c.zones_acked, 1,
-							  memory_order_relaxed);
-			} else
+			else if (r == 0)
+				all_ok &= batch_zone_done(n, st, p, from + i, &pl[i], answer,
+							  &raise[i]) == 0;
+			else
 				record_failure(n, st, p->zone[from + i], p->attempts[from + i],
 					       err);
 		}
 		if (grouped && store_commit(st) < 0)
 			store_rollback(st);
+		for (size_t i = 0; r == 0 && i < count; i++)
+			if (raise[i] > 0)
+				zones_raise_version(n->s->w, st, p->zone[from + i], raise[i]);
 		if (one_by_one)
 			r = 0;
 		if (r < 0) {
 			log_info("node '%s': batch of %zu zones failed: %s", n->name, zones, err);
 			sync_failed(n, NULL, err);
-		} else if (!one_by_one) {
+		} else if (!one_by_one && all_ok) {
 			sync_succeeded(n);
 		}
 	}
+	json_decref(answer);
 	buf_free(&body);
-	free(versions);
+	for (size_t i = 0; pl != NULL && i < count; i++)
+		payload_clear(&pl[i]);
+	free(pl);
 	free(in_batch);
+	free(raise);
 	return r;
 }
 
@@ -466,19 +547,33 @@ out:
 struct recon {
 	struct node *n;
 	struct store *st;
-	json_t *agent; /* zone name -> version, live zones on the node */
+	json_t *agent; /* zone name -> {"version", "digest"}, live zones on the node */
 	unsigned fixed;
+	unsigned drift;
 };
 
 static int reconcile_zone(const struct store_zone *z, void *ctx)
 {
 	struct recon *rc = ctx;
 	json_t *v = json_object_get(rc->agent, z->domain);
-	uint64_t on_node = v ? (uint64_t)json_integer_value(v) : 0;
+	uint64_t on_node = (uint64_t)json_integer_value(json_object_get(v, "version"));
+	char held[ZONE_DIGEST_HEX] = "", want[ZONE_DIGEST_HEX] = "";
+	bool same = false;
 
-	if (v != NULL)
+	if (v != NULL) {
+		snprintf(held, sizeof(held), "%s",
+			 json_string_value(json_object_get(v, "digest")) ?: "");
 		json_object_del(rc->agent, z->domain); /* what remains is unknown to the store */
-	if (z->deleted ? v == NULL : on_node == z->version)
+	}
+	if (z->deleted) {
+		same = v == NULL;
+	} else if (on_node == z->version) {
+		/* The node holds the version: it counts only with the content. */
+		struct store_zone copy = *z;
+		same = zones_digest(rc->n->s->w, rc->st, &copy, want) < 0 ||
+		       strcmp(held, want) == 0;
+	}
+	if (same)
 		return 0;
 	/* A version the node has not acknowledged yet is on its way: only a
 	 * node that lost what it acknowledged needs the zone again. */
@@ -492,48 +587,149 @@ static int reconcile_zone(const struct store_zone *z, void *ctx)
 		return 0;
 	}
 	rc->fixed++;
+	if (!z->deleted && on_node == z->version) {
+		/* Drift: pushed again at the same version, which the agent writes
+		 * because the content differs. */
+		rc->drift++;
+		atomic_fetch_add_explicit(&rc->n->c.drift, 1, memory_order_relaxed);
+		log_warn("node '%s': zone '%s' version %llu: drift: the node holds digest %.12s, "
+			 "the store %.12s; pushing it again",
+			 rc->n->name, z->domain, (unsigned long long)z->version,
+			 held[0] ? held : "none", want);
+		events_add(rc->n->s->w->events, "sync.drift", rc->n->name, z->domain,
+			   "version %llu: the node holds other content (digest %.12s, expected "
+			   "%.12s); pushing it again",
+			   (unsigned long long)z->version, held[0] ? held : "none", want);
+		return store_sync_reset(rc->st, rc->n->id, z->id, 0);
+	}
 	return store_sync_reset(rc->st, rc->n->id, z->id, z->deleted ? 0 : on_node);
 }
 
-static void reconcile(struct node *n, struct store *st)
+/* Differing buckets above which the node is taken as having lost its data
+ * (a database restored or wiped): every zone is pushed to it again. */
+#define RECON_BUCKETS_MAX 1024
+/* Buckets listed by one request (the agent walks its zones once for it). */
+#define RECON_BUCKETS_PER_CALL 64
+
+struct tree_diff {
+	unsigned *buckets;
+	size_t n;
+	unsigned requests;
+};
+
+/* Compare the node's hash tree with the controller's top-down from
+ * 'prefix' and collect the buckets that differ; ERR_TOO_LARGE past
+ * RECON_BUCKETS_MAX. An in-sync node costs one request. */
+static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 {
-	struct recon rc = { n, st, json_object(), 0 };
+	char path[64], err[256], mine[ZTREE_LEAF_HEX];
+	struct ztree_node node, kids[16];
 	long status;
 	json_t *j = NULL;
-	char err[256];
 
-	if (agent_call(n, n->http, "GET", "/api/dns/zones", NULL, 0, &status, &j, err,
-		       sizeof(err)) < 0) {
-		json_decref(rc.agent);
-		return;
+	snprintf(path, sizeof(path), "/api/dns/tree?prefix=%s", prefix);
+	int r = agent_call(n, n->http, "GET", path, NULL, 0, &status, &j, err, sizeof(err));
+	d->requests++;
+	if (r < 0)
+		return r;
+	ztree_get(n->s->w->tree, prefix, &node, kids);
+	json_t *children = json_object_get(j, "children");
+	for (unsigned c = 0; r == 0 && c < 16; c++) {
+		const char *theirs =
+		    json_string_value(json_object_get(json_array_get(children, c), "hash"));
+		ztree_hex(&kids[c], mine);
+		if (theirs != NULL && strcmp(theirs, mine) == 0)
+			continue;
+		char child[ZTREE_DEPTH + 1];
+		snprintf(child, sizeof(child), "%s%x", prefix, c);
+		if (strlen(child) < ZTREE_DEPTH)
+			r = tree_diff(n, child, d);
+		else if (d->n == RECON_BUCKETS_MAX)
+			r = ERR_TOO_LARGE;
+		else
+			d->buckets[d->n++] = ztree_prefix_bucket(child);
 	}
+	json_decref(j);
+	return r;
+}
+
+/* Reconcile the zones of buckets[0..count) with what the node lists for
+ * them; the controller's own buckets are read again from the store first,
+ * in case another process changed them. */
+static int reconcile_buckets(struct node *n, struct store *st, const unsigned *buckets,
+			     size_t count, struct recon *rc, unsigned *stray)
+{
+	char path[40 + RECON_BUCKETS_PER_CALL * (ZTREE_DEPTH + 1)], err[256];
+	long status;
+	json_t *j = NULL;
+	size_t off = (size_t)snprintf(path, sizeof(path), "/api/dns/zones?buckets=");
+
+	for (size_t i = 0; i < count; i++)
+		off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%04x", i ? "," : "",
+					buckets[i]);
+	int r = agent_call(n, n->http, "GET", path, NULL, 0, &status, &j, err, sizeof(err));
+	if (r < 0)
+		return r;
 	size_t i;
 	json_t *item;
 	json_array_foreach(json_object_get(j, "zones"), i, item) {
 		const char *name = json_string_value(json_object_get(item, "zone"));
 		if (name != NULL)
-			json_object_set(rc.agent, name, json_object_get(item, "version"));
+			json_object_set(rc->agent, name, item);
 	}
 	json_decref(j);
-	int r = store_zone_foreach(st, true, reconcile_zone, &rc);
+	for (i = 0; r == 0 && i < count; i++) {
+		r = verify_bucket_refresh(n->s->w, st, buckets[i]);
+		if (r == 0)
+			r = store_zone_foreach_bucket(st, buckets[i], reconcile_zone, rc);
+	}
 	/* Zones the node serves that the store does not know: delete them. */
 	const char *name;
 	json_t *v;
-	unsigned stray = 0;
-	json_object_foreach(rc.agent, name, v) {
-		char path[DNAME_TEXT_MAX + 32];
+	json_object_foreach(rc->agent, name, v) {
+		char zpath[DNAME_TEXT_MAX + 32];
 		if (r < 0)
 			break;
-		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
-		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err,
+		snprintf(zpath, sizeof(zpath), "/api/dns/zones/%s", name);
+		if (agent_call(n, n->http, "DELETE", zpath, NULL, 0, &status, NULL, err,
 			       sizeof(err)) == 0)
-			stray++;
+			(*stray)++;
+	}
+	json_object_clear(rc->agent);
+	return r;
+}
+
+static void reconcile(struct node *n, struct store *st)
+{
+	struct recon rc = { n, st, json_object(), 0, 0 };
+	struct tree_diff d = { calloc(RECON_BUCKETS_MAX, sizeof(unsigned)), 0, 0 };
+	unsigned stray = 0;
+	uint64_t started = mono_ns();
+
+	int r = d.buckets != NULL && rc.agent != NULL ? tree_diff(n, "", &d) : -ENOMEM;
+	if (r == ERR_TOO_LARGE) {
+		/* The node lost most of what it had: push everything again. */
+		log_warn("node '%s': reconciliation: more than %d of its %u buckets differ; "
+			 "pushing every zone again",
+			 n->name, RECON_BUCKETS_MAX, ZTREE_BUCKETS);
+		store_sync_reset_server(st, n->id);
+		d.n = 0;
+	}
+	for (size_t i = 0; r == 0 && i < d.n; i += RECON_BUCKETS_PER_CALL) {
+		size_t count = d.n - i < RECON_BUCKETS_PER_CALL ? d.n - i : RECON_BUCKETS_PER_CALL;
+		r = reconcile_buckets(n, st, d.buckets + i, count, &rc, &stray);
 	}
 	json_decref(rc.agent);
+	free(d.buckets);
+	atomic_store(&n->c.reconcile_ns, mono_ns() - started);
+	atomic_fetch_add(&n->c.reconciles, 1);
 	if (rc.fixed || stray)
-		log_notice(
-		    "node '%s': reconciliation: %u zones to push again, %u stray zones deleted",
-		    n->name, rc.fixed, stray);
+		log_notice("node '%s': reconciliation: %zu buckets differed (%u requests), %u zones "
+			   "to push again (%u drifted), %u stray zones deleted",
+			   n->name, d.n, d.requests, rc.fixed, rc.drift, stray);
+	else if (d.n > 0)
+		log_debug("node '%s': reconciliation: %zu buckets differed, all on their way",
+			  n->name, d.n);
 }
 
 /* --- the worker --------------------------------------------------------------------- */
@@ -930,20 +1126,33 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 	store_server_clear(&srv);
 	if (n == NULL)
 		return -ENOMEM;
-	r = agent_call(n, n->http, "GET", "/api/dns/zones", NULL, 0, &status, &j, err, errlen);
-	size_t i;
-	json_t *item;
-	json_array_foreach(json_object_get(j, "zones"), i, item) {
-		const char *name = json_string_value(json_object_get(item, "zone"));
-		char path[DNAME_TEXT_MAX + 32];
-		if (name == NULL)
-			continue;
-		snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
-		if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err, errlen) ==
-		    0)
-			deleted++;
+	/* A page at a time (the zones it deletes leave the list, so each page
+	 * starts again from the first zone after the last one seen). */
+	char after[DNAME_TEXT_MAX] = "";
+	for (bool more = true; more;) {
+		char path[DNAME_TEXT_MAX + 64];
+		snprintf(path, sizeof(path), "/api/dns/zones?limit=1000&after=%s", after);
+		r = agent_call(n, n->http, "GET", path, NULL, 0, &status, &j, err, errlen);
+		if (r < 0)
+			break;
+		size_t i;
+		json_t *item;
+		json_array_foreach(json_object_get(j, "zones"), i, item) {
+			const char *name = json_string_value(json_object_get(item, "zone"));
+			if (name == NULL)
+				continue;
+			snprintf(path, sizeof(path), "/api/dns/zones/%s", name);
+			if (agent_call(n, n->http, "DELETE", path, NULL, 0, &status, NULL, err,
+				       errlen) == 0)
+				deleted++;
+		}
+		const char *next = json_string_value(json_object_get(j, "next"));
+		more = next != NULL;
+		if (more)
+			snprintf(after, sizeof(after), "%s", next);
+		json_decref(j);
+		j = NULL;
 	}
-	json_decref(j);
 	node_free(n);
 	*ret_deleted = deleted;
 	return r;

@@ -75,6 +75,7 @@ struct whm {
 	struct events *events;	     /* recent cluster events */
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
+	struct ztree *tree; /* every live zone as committed (verify.h) */
 };
 
 /* This thread's store connection, opened on first use and closed when the

@@ -4,10 +4,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <libknot/descriptor.h>
+
 #include "base/err.h"
 #include "base/log.h"
 #include "dnssec.h"
 #include "sync.h"
+#include "verify.h"
 #include "zones.h"
 
 #define TYPE_SOA "SOA"
@@ -68,8 +71,8 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 }
 
 /* Validate the zone as it would be with 'records'; the same check every
- * agent runs on the push. */
-static int validate(const struct whm *w, const struct store_zone *z, json_t *records, char *err)
+ * agent runs on the push. Sets z->rdigest, the digest of those records. */
+static int validate(const struct whm *w, struct store_zone *z, json_t *records, char *err)
 {
 	struct soa_defaults soa;
 	struct zone_push p;
@@ -85,8 +88,56 @@ static int validate(const struct whm *w, const struct store_zone *z, json_t *rec
 		snprintf(err, ZONES_ERR_MAX, "%s", msg);
 		return r;
 	}
+	struct zone_digest d;
+	zone_digest_init(&d);
+	zone_digest_add_zone(&d, &p.data);
+	r = zone_digest_final(&d, z->rdigest, NULL);
 	zone_push_clear(&p);
-	return 0;
+	if (r < 0)
+		snprintf(err, ZONES_ERR_MAX, "digest: %s", err_str(r));
+	return r;
+}
+
+/* D of 'z' from its records digest and the SOA build_payload() gives it,
+ * in the canonical form the agents store. */
+static int soa_digest(const struct whm *w, const struct store_zone *z, char ret[ZONE_DIGEST_HEX])
+{
+	char soa[2 * DNAME_TEXT_MAX + 80];
+	const struct whm_conf *c = &w->conf;
+	struct dns_err derr;
+	struct rr rr;
+
+	snprintf(soa, sizeof(soa), "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, z->serial,
+		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
+		 (unsigned)c->soa_minimum);
+	int r = rr_parse(z->domain, KNOT_RRTYPE_SOA, (uint32_t)c->soa_ttl, soa, z->domain, &rr,
+			 &derr);
+	if (r < 0)
+		return r;
+	r = zone_digest_combine(z->rdigest, z->domain, (uint32_t)c->soa_ttl, rr.content, ret);
+	rr_clear(&rr);
+	return r;
+}
+
+int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret[ZONE_DIGEST_HEX])
+{
+	if (z->deleted) {
+		ret[0] = '\0';
+		return 0;
+	}
+	if (z->rdigest[0] == '\0') {
+		/* A zone stored before digests: computed once, then kept. */
+		char err[ZONES_ERR_MAX];
+		json_t *records = NULL;
+		int r = load_records(st, z->id, &records);
+		if (r == 0)
+			r = validate(w, z, records, err);
+		json_decref(records);
+		if (r < 0)
+			return r;
+		store_zone_set_rdigest(st, z->id, z->version, z->rdigest);
+	}
+	return soa_digest(w, z, ret);
 }
 
 static int fail(struct store *st, int r, char *err, const char *what)
@@ -177,8 +228,9 @@ static void bump(struct store_zone *z)
 
 /* Close a change: zone row, what every node must reach, audit, commit,
  * wake the sync engine. */
-static int finish_change(struct whm *w, struct store *st, struct store_zone *z, const char *actor,
-			 const char *action, const char *detail, struct zone_result *res, char *err)
+static int finish_change(struct whm *w, struct store *st, const struct store_zone *old,
+			 struct store_zone *z, const char *actor, const char *action,
+			 const char *detail, struct zone_result *res, char *err)
 {
 	int r = store_zone_update(st, z);
 	if (r == 0)
@@ -192,6 +244,7 @@ static int finish_change(struct whm *w, struct store *st, struct store_zone *z, 
 	res->zone_id = z->id;
 	res->version = z->version;
 	res->serial = z->serial;
+	verify_zone_changed(w, st, old, z);
 	sync_wake(w->sync);
 	return 0;
 }
@@ -209,10 +262,12 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 			return r;
 		r = lock_unchanged(st, zone_id, z.version, err);
 		if (r == 0) {
+			struct store_zone old = z; /* before 'fn': a delete changes it */
 			r = fn(st, &z, ctx, err);
 			if (r == 0) {
 				bump(&z);
-				r = finish_change(w, st, &z, actor, action, z.domain, res, err);
+				r = finish_change(w, st, &old, &z, actor, action, z.domain, res,
+						  err);
 			} else {
 				store_rollback(st);
 				if (r > 0) { /* nothing to change */
@@ -262,6 +317,7 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 		store_server_clear(&s);
 	}
 	z.domain = origin;
+	z.bucket = (int32_t)ztree_bucket(origin);
 	z.server_id = server_id;
 	z.user_id = user_id;
 	z.created_at = z.updated_at = whm_now();
@@ -303,7 +359,7 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 		snprintf(err, ZONES_ERR_MAX, "zone '%s' already exists", origin);
 	if (r < 0)
 		return fail(st, r, err, "creating the zone");
-	return finish_change(w, st, &z, actor, "zone.create", origin, res, err);
+	return finish_change(w, st, NULL, &z, actor, "zone.create", origin, res, err);
 }
 
 /* zones_change() step of a delete: the zone becomes a tombstone without
@@ -313,6 +369,7 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, char 
 	(void)ctx;
 	z->deleted = true;
 	z->dnssec = false;
+	z->rdigest[0] = '\0';
 	int r = store_record_delete_zone(st, z->id);
 	if (r == 0)
 		r = store_dnssec_delete(st, z->id);
@@ -372,6 +429,7 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 								 mr.content, mr.ttl, mr.priority))
 				? -ENOMEM
 				: 0;
+		struct store_zone old = z;
 		bump(&z);
 		if (r == 0)
 			r = validate(w, &z, records, err);
@@ -396,7 +454,8 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 				char detail[300];
 				res->record_id = row.id;
 				snprintf(detail, sizeof(detail), "record %lld", (long long)row.id);
-				r = finish_change(w, st, &z, actor, action, detail, res, err);
+				r = finish_change(w, st, &old, &z, actor, action, detail, res,
+						  err);
 			} else {
 				r = fail(st, r, err, "writing the record");
 			}
@@ -529,6 +588,7 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 			if (r == 0 && merge && !in_rrsets(o, named))
 				json_array_append(records, o);
 		}
+		struct store_zone before = z;
 		bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
 			z.serial = model_serial_next(*min_serial, time(NULL));
@@ -559,7 +619,8 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 				r = store_record_insert(st, &row);
 			}
 			if (r == 0)
-				r = finish_change(w, st, &z, actor, action, z.domain, res, err);
+				r = finish_change(w, st, &before, &z, actor, action, z.domain,
+						  res, err);
 			else
 				r = fail(st, r, err, "replacing the records");
 		}
@@ -647,6 +708,7 @@ int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64
 		store_rollback(st);
 		return r;
 	}
+	struct store_zone old = z;
 	if (z.version <= node_version) {
 		z.version = node_version;
 		bump(&z);
@@ -661,6 +723,8 @@ int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64
 		r = store_commit(st);
 	else
 		store_rollback(st);
+	if (r == 0 && old.version != z.version)
+		verify_zone_changed(w, st, &old, &z);
 	store_zone_clear(&z);
 	if (r == 0)
 		sync_wake(w->sync);

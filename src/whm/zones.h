@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "dns/digest.h"
 #include "whm.h"
 
 #define ZONES_ERR_MAX 640
@@ -62,6 +63,11 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
  * tombstone is reported with *ret_deleted and no payload). */
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
 		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len);
+
+/* The digest (dns/digest.h) of zone 'z' as every node must hold it at
+ * z->version: "" for a deleted zone. A zone stored before digests gets its
+ * records digest computed and stored (z->rdigest is set). */
+int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret[ZONE_DIGEST_HEX]);
 
 /* A node holds the zone at 'node_version' or deleted it there (a store
  * restored from a backup, a delete behind the controller's back): give the

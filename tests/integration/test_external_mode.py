@@ -41,6 +41,7 @@ def test_external_agent_refuses_changes_while_that_powerdns_is_down(node_factory
     owner = node_factory()
     agent = external_agent(node_factory, owner)
     agent.push_ok(zone_name, 1, 1, basic_records("192.0.2.41"))
+    owner.stop_agent()  # or the owner's (managed) agent restarts its PowerDNS
     owner.stop_pdns()
 
     r = agent.push(zone_name, 2, 2, basic_records("192.0.2.42"))

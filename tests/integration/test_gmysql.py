@@ -87,7 +87,8 @@ def test_powerdns_schema_is_created_from_the_package_file(gm_node, mariadb):
                                 "WHERE table_schema = DATABASE() AND table_name = 'yumna_zone_state'"))
     assert columns == {"zone": "varchar(255)", "version": "bigint(20) unsigned",
                        "serial": "int(10) unsigned", "deleted": "tinyint(4)",
-                       "dirty": "tinyint(4)", "updated_at": "bigint(20)"}
+                       "dirty": "tinyint(4)", "updated_at": "bigint(20)",
+                       "digest": "varchar(64)"}
 
 
 def test_managed_pdns_conf_launches_gmysql_with_the_agents_database(gm_node, settings):

@@ -1,5 +1,9 @@
 """PowerDNS stopped behind the agent's back: the agent says so, refuses
-pushes with 503 (never a false 200) and recovers with POST /api/dns/initialize."""
+pushes with 503 (never a false 200) and recovers with POST /api/dns/initialize.
+
+The agent restarts a managed pdns_server that dies by itself
+(test_pdns_supervision.py); here it is told to wait an hour first, so the
+node stays down long enough to check what it does meanwhile."""
 
 import signal
 import time
@@ -19,8 +23,13 @@ def wait_status(node, path, status, timeout=10.0):
         time.sleep(0.1)
 
 
+HOUR_MS = 3600000
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
-def test_powerdns_down_means_unhealthy_and_503_until_initialize(node, zone_name, sig):
+def test_powerdns_down_means_unhealthy_and_503_until_initialize(node_factory, zone_name, sig):
+    node = node_factory(config={"pdns-restart-delay-min": HOUR_MS,
+                                "pdns-restart-delay-max": HOUR_MS})
     node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
     other = "other-" + zone_name
     node.stop_pdns(sig)

@@ -45,14 +45,43 @@ def test_batch_of_300_zones_is_served(batch_node):
 
 def test_batch_again_with_same_versions_changes_nothing(batch_node):
     zones = batch("again-", 20)
-    assert batch_node.sync_batch(zones).json()["applied"] == 20
+    first = batch_node.sync_batch(zones).json()
+    assert first["applied"] == 20
 
-    r = batch_node.sync_batch(batch("again-", 20, a="192.0.2.99"))
+    r = batch_node.sync_batch(batch("again-", 20))
 
     assert r.status_code == 200, r.text
     assert r.json()["applied"] == 0
     assert r.json()["unchanged"] == 20
+    assert r.json()["digests"] == first["digests"]
+    assert r.json()["blocked"] == []
     assert batch_node.dig("www.again-7.example.", "A") == ["192.0.2.1"]
+
+
+def test_batch_at_the_same_versions_with_other_content_changes_nothing(batch_node):
+    """Same versions, other content, while the node holds what it applied:
+    conflicting duplicates, kept out; the digests say what the node holds."""
+    first = batch_node.sync_batch(batch("conflict-", 5)).json()
+
+    r = batch_node.sync_batch(batch("conflict-", 5, a="192.0.2.99"))
+
+    assert r.status_code == 200, r.text
+    assert r.json()["applied"] == 0
+    assert r.json()["digests"] == first["digests"]
+    assert r.json()["blocked"] == []
+    assert batch_node.dig("www.conflict-3.example.", "A") == ["192.0.2.1"]
+
+
+def test_batch_reports_zones_a_newer_version_keeps_out(batch_node):
+    batch_node.sync_batch(batch("newer-", 3))
+    batch_node.push_ok("newer-1.example.", 9, 9, basic_records("192.0.2.9"))
+
+    r = batch_node.sync_batch(batch("newer-", 3, version=2, a="192.0.2.50"))
+
+    assert r.status_code == 200, r.text
+    assert r.json()["blocked"] == [{"zone": "newer-1.example.", "version": 9, "deleted": False}]
+    assert batch_node.dig("www.newer-1.example.", "A") == ["192.0.2.9"]
+    assert batch_node.dig("www.newer-2.example.", "A") == ["192.0.2.50"]
 
 
 def test_batch_updates_zones_immediately(batch_node):

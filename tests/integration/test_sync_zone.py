@@ -131,7 +131,7 @@ def test_push_with_same_version_changes_nothing(shared_node, zone_name):
     shared_node.push_ok(zone_name, 5, 500, basic_records("192.0.2.5"))
     before = served(shared_node, zone_name)
 
-    r = shared_node.push(zone_name, 5, 501, basic_records("192.0.2.6"))
+    r = shared_node.push(zone_name, 5, 500, basic_records("192.0.2.5"))
 
     assert r.status_code == 200, r.text
     body = r.json()
@@ -140,7 +140,24 @@ def test_push_with_same_version_changes_nothing(shared_node, zone_name):
     assert body["version"] == 5
     assert body["serial"] == 500
     assert "not newer" in body["message"]
+    assert body["digest"] == shared_node.zone(zone_name).json()["digest"]
     assert served(shared_node, zone_name) == before
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.5"]
+
+
+def test_push_with_same_version_and_other_content_changes_nothing(shared_node, zone_name):
+    """A conflicting duplicate: the node still holds what it applied, so it
+    keeps it and says what it holds (a controller then sees the mismatch)."""
+    shared_node.push_ok(zone_name, 5, 500, basic_records("192.0.2.5"))
+    first = shared_node.zone(zone_name).json()["digest"]
+
+    r = shared_node.push(zone_name, 5, 500, basic_records("192.0.2.6"))
+
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["applied"] is False
+    assert body["version"] == 5
+    assert body["digest"] == first
     assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.5"]
 
 
@@ -175,10 +192,28 @@ def test_tombstone_without_version_keeps_the_last_applied_version(shared_node, z
     shared_node.push_ok(zone_name, 7, 7, basic_records())
     shared_node.delete_zone(zone_name)
 
-    r = shared_node.push(zone_name, 7, 7, basic_records())
+    r = shared_node.push(zone_name, 6, 6, basic_records())
 
     assert r.json()["applied"] is False, r.text
+    assert r.json()["deleted"] is True, r.text
     assert shared_node.rcode("www." + zone_name, "A") == "REFUSED"
+    tombstones = {t["zone"]: t["version"] for t in shared_node.get("/api/dns/zones").json()["tombstones"]}
+    assert tombstones[zone_name] == 7
+
+
+def test_a_delete_without_version_does_not_block_the_version_it_removed(shared_node, zone_name):
+    """A node's purge deletes without a version: the controller's push of
+    the version the node held brings the zone back (a tombstone never makes
+    a node skip a zone the controller says it must serve)."""
+    shared_node.push_ok(zone_name, 7, 7, basic_records("192.0.2.7"))
+    shared_node.delete_zone(zone_name)
+    assert shared_node.rcode("www." + zone_name, "A") == "REFUSED"
+
+    r = shared_node.push(zone_name, 7, 7, basic_records("192.0.2.7"))
+
+    assert r.json()["applied"] is True, r.text
+    assert r.json()["digest"] == shared_node.zone(zone_name).json()["digest"]
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.7"]
 
 
 def test_newer_version_after_delete_recreates_the_zone(shared_node, zone_name):
@@ -217,6 +252,9 @@ def test_zone_list_shows_applied_versions_and_serials(shared_node, zone_name):
     body = r.json()
     assert isinstance(body["tombstones"], list)
     zones = {z["zone"]: z for z in body["zones"]}
+    for z in (a, b):
+        assert zones[z]["digest"] == shared_node.zone(z).json()["digest"]
+        assert len(zones[z].pop("digest")) == 64
     assert zones[a] == {"zone": a, "version": 11, "serial": 2026010111}
     assert zones[b] == {"zone": b, "version": 12, "serial": 4294967295}
 
@@ -265,7 +303,7 @@ def test_unknown_zone_detail_is_404(shared_node, zone_name):
 def test_zone_names_are_case_insensitive(shared_node, zone_name):
     shared_node.push_ok(zone_name.upper(), 1, 1, basic_records("192.0.2.8"))
 
-    r = shared_node.push(zone_name, 1, 1, basic_records("192.0.2.9"))
+    r = shared_node.push(zone_name, 1, 1, basic_records("192.0.2.8"))
 
     assert r.json()["applied"] is False, r.text
     assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.8"]
@@ -276,8 +314,8 @@ def test_version_and_serial_limits_are_accepted(shared_node, zone_name):
     r = shared_node.push(zone_name, 2**63 - 1, 2**32 - 1, basic_records())
 
     assert r.status_code == 200 and r.json()["applied"] is True, r.text
-    assert shared_node.zones()[zone_name] == {"zone": zone_name, "version": 2**63 - 1,
-                                               "serial": 2**32 - 1}
+    listed = shared_node.zones()[zone_name]
+    assert (listed["version"], listed["serial"]) == (2**63 - 1, 2**32 - 1)
     assert shared_node.dig(zone_name, "SOA")[0].split()[2] == str(2**32 - 1)
 
 

@@ -316,10 +316,30 @@ static const char *const m3_mysql[] = {
 	NULL,
 };
 
+/* 4: the records digest of each zone's current version (dns/digest.h), so
+ * the controller can check what nodes serve without reading records, and
+ * the zone's bucket in the hash tree it compares nodes with
+ * (model/ztree.h); -1 until the controller computes it. */
+static const char *const m4_sqlite[] = {
+	"ALTER TABLE dns_zones ADD COLUMN rdigest TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(rdigest) IN (0, 64))",
+	"ALTER TABLE dns_zones ADD COLUMN bucket INTEGER NOT NULL DEFAULT -1",
+	"CREATE INDEX idx_dns_zones_bucket ON dns_zones(bucket)",
+	NULL,
+};
+
+static const char *const m4_mysql[] = {
+	"ALTER TABLE dns_zones ADD COLUMN IF NOT EXISTS rdigest VARCHAR(64) NOT NULL DEFAULT ''",
+	"ALTER TABLE dns_zones ADD COLUMN IF NOT EXISTS bucket INT NOT NULL DEFAULT -1",
+	"CREATE INDEX IF NOT EXISTS idx_dns_zones_bucket ON dns_zones (bucket)",
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },
 	{ 2, m2_sqlite, m2_mysql },
 	{ 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -473,6 +473,9 @@ static int row_zone(struct db_stmt *q, struct store_zone *z)
 	z->dnssec = db_column_int64(q, 7) != 0;
 	z->created_at = db_column_int64(q, 8);
 	z->updated_at = db_column_int64(q, 9);
+	const char *rdigest = db_column_text(q, 10);
+	snprintf(z->rdigest, sizeof(z->rdigest), "%s", rdigest ? rdigest : "");
+	z->bucket = (int32_t)db_column_int64(q, 11);
 	if (!dup_col(q, 1, &z->domain) || z->domain == NULL) {
 		store_zone_clear(z);
 		return -ENOMEM;
@@ -578,9 +581,9 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 		if (r == 0)
 			r = finish(q, NULL, NULL);
 		if (r == 0)
-			r = start(st, Q_ZONE_REVIVE, &q, "iiiiiiii", z->user_id, z->server_id,
+			r = start(st, Q_ZONE_REVIVE, &q, "iiiiiiiti", z->user_id, z->server_id,
 				  (int64_t)version, (int64_t)serial, (int64_t)z->dnssec, created,
-				  updated, id);
+				  updated, z->rdigest, id);
 		if (r == 0)
 			r = finish(q, NULL, NULL);
 	} else if (r == -ENOENT) {
@@ -599,9 +602,10 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 			r = 0;
 		}
 		if (r == 0)
-			r = start(st, Q_ZONE_INSERT, &q, "tiiiiiii", z->domain, z->user_id,
+			r = start(st, Q_ZONE_INSERT, &q, "tiiiiiiiti", z->domain, z->user_id,
 				  z->server_id, (int64_t)version, (int64_t)serial,
-				  (int64_t)z->dnssec, created, updated);
+				  (int64_t)z->dnssec, created, updated, z->rdigest,
+				  (int64_t)z->bucket);
 		if (r == 0)
 			r = finish(q, NULL, &id);
 	}
@@ -626,9 +630,9 @@ int store_zone_update(struct store *st, const struct store_zone *z)
 	r = check_version(z->version);
 	if (r < 0)
 		return r;
-	r = start(st, Q_ZONE_UPDATE, &q, "iiiiiiii", (int64_t)z->version, (int64_t)z->serial,
+	r = start(st, Q_ZONE_UPDATE, &q, "iiiiiiiti", (int64_t)z->version, (int64_t)z->serial,
 		  (int64_t)z->deleted, (int64_t)z->dnssec, z->user_id, z->server_id,
-		  z->updated_at != 0 ? z->updated_at : now_s(), z->id);
+		  z->updated_at != 0 ? z->updated_at : now_s(), z->rdigest, z->id);
 	if (r < 0)
 		return r;
 	r = finish(q, &n, NULL);
@@ -675,8 +679,10 @@ int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, vo
 	return store_zone_foreach_after(st, with_deleted, 0, fn, ctx);
 }
 
-int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
-			     void *ctx)
+/* The zones of query 'which' in id order after 'after', a page at a time;
+ * 'bucket' >= 0 is the query's first parameter. */
+static int zone_walk(struct store *st, enum query which, int64_t bucket, int64_t after,
+		     store_zone_fn fn, void *ctx)
 {
 	struct store_zone *rows = calloc(PAGE, sizeof(*rows));
 	size_t n, i;
@@ -687,8 +693,10 @@ int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after,
 	do {
 		struct db_stmt *q;
 
-		r = start(st, with_deleted ? Q_ZONE_PAGE_ALL : Q_ZONE_PAGE, &q, "ii", after,
-			  (int64_t)PAGE);
+		if (bucket >= 0)
+			r = start(st, which, &q, "iii", bucket, after, (int64_t)PAGE);
+		else
+			r = start(st, which, &q, "ii", after, (int64_t)PAGE);
 		if (r < 0)
 			break;
 		for (n = 0; n < PAGE && (r = db_step(q)) == DB_ROW; n++) {
@@ -712,6 +720,31 @@ int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after,
 	} while (r == 0 && n == PAGE);
 	free(rows);
 	return r;
+}
+
+int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
+			     void *ctx)
+{
+	return zone_walk(st, with_deleted ? Q_ZONE_PAGE_ALL : Q_ZONE_PAGE, -1, after, fn, ctx);
+}
+
+int store_zone_foreach_bucket(struct store *st, unsigned bucket, store_zone_fn fn, void *ctx)
+{
+	return zone_walk(st, Q_ZONE_PAGE_BUCKET, (int64_t)bucket, 0, fn, ctx);
+}
+
+int store_zone_set_bucket(struct store *st, int64_t id, unsigned bucket)
+{
+	struct db_stmt *q;
+	int r = start(st, Q_ZONE_SET_BUCKET, &q, "ii", (int64_t)bucket, id);
+	return r < 0 ? r : finish(q, NULL, NULL);
+}
+
+int store_zone_set_rdigest(struct store *st, int64_t id, uint64_t version, const char *rdigest)
+{
+	struct db_stmt *q;
+	int r = start(st, Q_ZONE_SET_RDIGEST, &q, "tii", rdigest, id, (int64_t)version);
+	return r < 0 ? r : finish(q, NULL, NULL);
 }
 
 int store_zone_purge(struct store *st, int64_t id)

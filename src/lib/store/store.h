@@ -104,6 +104,12 @@ struct store_zone {
 	bool dnssec;
 	int64_t created_at;
 	int64_t updated_at;
+	/* The records digest R of this version (dns/digest.h), "" when not
+	 * known yet (a zone from before digests; computed on first use). */
+	char rdigest[65];
+	/* The zone's bucket in the controller's hash tree (model/ztree.h),
+	 * set by the caller on insert; -1 for a zone stored before buckets. */
+	int32_t bucket;
 };
 
 /* Insert a zone, or bring back the tombstone of the same name (keeping its
@@ -121,6 +127,13 @@ int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, vo
 /* The same, from the first zone with an id above 'after'. */
 int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
 			     void *ctx);
+/* Record the records digest of zone 'id' at 'version' (a zone stored
+ * before digests; nothing changes if the zone moved on). */
+int store_zone_set_rdigest(struct store *st, int64_t id, uint64_t version, const char *rdigest);
+/* The zones (tombstones too) of hash-tree bucket 'bucket', in id order. */
+int store_zone_foreach_bucket(struct store *st, unsigned bucket, store_zone_fn fn, void *ctx);
+/* Set the bucket of a zone stored before buckets. */
+int store_zone_set_bucket(struct store *st, int64_t id, unsigned bucket);
 /* Remove a tombstone for good (every node confirmed the delete). */
 int store_zone_purge(struct store *st, int64_t id);
 /* Live zones and records over them. */

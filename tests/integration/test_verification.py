@@ -1,0 +1,166 @@
+"""The controller verifies what every node serves by content, not by the
+version a node was told: a node purged and joined again serves every zone
+again, an edit or a delete made in a node's PowerDNS database behind its
+agent is found and repaired without anyone asking, and a sync of a zone
+reports success only for nodes that hold exactly what was committed.
+
+What is served is checked with DNS queries to the nodes. PowerDNS caches
+answers for 20 s; after editing its database behind the agent, the tests
+purge PowerDNS's caches through its own API (as an expiring cache would), so
+the wrong data is what PowerDNS would serve unless it is repaired."""
+
+import os
+import sqlite3
+import time
+
+import pytest
+import requests
+
+from cluster import Cluster
+
+VERIFY_INTERVAL = 1  # agent: seconds per background verification pass
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp("verify"), n=3,
+                node_config={"verify-interval": VERIFY_INTERVAL})
+    yield c
+    c.stop()
+
+
+def behind_the_back(node, sql, *params):
+    """Change the node's PowerDNS database directly, as an operator or a
+    tool on the node would, then purge PowerDNS's caches through its API."""
+    db = sqlite3.connect(os.path.join(node.data_dir, "pdns.sqlite3"), timeout=10)
+    with db:
+        db.execute(sql, params)
+    db.close()
+    with open(os.path.join(node.data_dir, "pdns-api-key")) as f:
+        key = f.read().strip()
+    r = requests.put("http://%s:%d/api/v1/servers/localhost/cache/flush" %
+                     (node.address, node.pdns_api_port), params={"domain": "."},
+                     headers={"X-API-Key": key}, timeout=5)
+    assert r.status_code == 200, r.text
+
+
+def wait_until(check, timeout, what):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last is True:
+            return
+        time.sleep(0.1)
+    raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
+
+
+def node_digest(node, zone):
+    r = node.zone(zone)
+    return r.json()["digest"] if r.status_code == 200 else None
+
+
+def digests(c, zone):
+    return {n.name: node_digest(n, zone) for n in c.nodes}
+
+
+def whm_metric(c, name, node):
+    text = c.whm.get("/metrics").text
+    for line in text.splitlines():
+        if line.startswith(name + "{") and 'node="%s"' % node.name in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def test_a_node_purged_and_joined_again_serves_every_zone(cluster):
+    zones = ["rejoin-%d.example." % i for i in range(30)]
+    for i, z in enumerate(zones):
+        zid = cluster.create_zone(z)
+        cluster.add_record(zid, "www", "A", "192.0.2.%d" % (i + 1))
+    ns3 = cluster.nodes[2]
+    cluster.wait_all_nodes("www." + zones[-1], "A", ["192.0.2.30"])
+
+    cluster.leave(ns3, purge=True)
+    wait_until(lambda: not any(z in ns3.zones() for z in zones), 10,
+               "the purge empties the node")
+    assert ns3.rcode("www." + zones[0], "A") == "REFUSED"
+    cluster.join(ns3)
+
+    for i, z in enumerate(zones):
+        wait_until(lambda: ns3.dig("www." + z, "A") == ["192.0.2.%d" % (i + 1)], 15,
+                   "node ns3 serves %s again" % z)
+    progress = cluster.whm.get("/api/dns/cluster/sync-all/%d" % ns3.server_id).json()
+    assert progress["behind"] == 0, progress
+    want = digests(cluster, zones[5])
+    assert len(set(want.values())) == 1, want
+
+
+def test_a_record_changed_behind_the_agent_is_repaired(cluster):
+    zone = "edited.example."
+    zid = cluster.create_zone(zone)
+    cluster.add_record(zid, "www", "A", "192.0.2.10")
+    ns2 = cluster.nodes[1]
+    before = whm_metric(cluster, "yumna_whm_node_drift_total", ns2) or 0
+
+    behind_the_back(ns2, "UPDATE records SET content = '192.0.2.66' "
+                         "WHERE name = 'www.edited.example' AND type = 'A'")
+
+    wait_until(lambda: ns2.dig("www." + zone, "A") == ["192.0.2.10"], 4 * VERIFY_INTERVAL + 8,
+               "the edit on ns2 is repaired")
+    wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 5,
+               "every node holds the same content")
+    assert whm_metric(cluster, "yumna_whm_node_drift_total", ns2) > before
+    agent_metrics = ns2.get("/metrics").text
+    assert "yumna_agent_drift_total 0" not in agent_metrics
+    events = cluster.whm.get("/api/dns/cluster/events").json()
+    drift = [e for e in events["events"] if e["kind"] == "sync.drift" and e.get("zone") == zone]
+    assert drift and drift[-1]["node"] == ns2.name, events
+
+
+def test_a_zone_deleted_behind_the_agent_is_restored(cluster):
+    zone = "vanished.example."
+    zid = cluster.create_zone(zone)
+    cluster.add_record(zid, "www", "A", "192.0.2.11")
+    ns1 = cluster.nodes[0]
+
+    behind_the_back(ns1, "DELETE FROM records WHERE domain_id = "
+                         "(SELECT id FROM domains WHERE name = 'vanished.example')")
+    behind_the_back(ns1, "DELETE FROM domains WHERE name = 'vanished.example'")
+
+    wait_until(lambda: ns1.dig("www." + zone, "A") == ["192.0.2.11"], 4 * VERIFY_INTERVAL + 8,
+               "the zone deleted on ns1 is served again")
+    assert len(set(digests(cluster, zone).values())) == 1
+
+
+def test_a_sync_of_a_zone_succeeds_only_where_the_node_holds_the_content(cluster):
+    zone = "synced.example."
+    zid = cluster.create_zone(zone)
+    cluster.add_record(zid, "www", "A", "192.0.2.12")
+    ns3 = cluster.nodes[2]
+    good = node_digest(cluster.nodes[0], zone)
+    behind_the_back(ns3, "UPDATE records SET ttl = 7 WHERE name = 'www.synced.example'")
+
+    r = cluster.whm.post("/api/dns/cluster/sync/%d" % zid)
+
+    assert r.status_code == 200, r.text
+    results = {x["hostname"]: x for x in r.json()["results"]}
+    assert all(x["success"] for x in results.values()), results
+    # Success means verified: the node holds the committed content now.
+    assert node_digest(ns3, zone) == good
+    assert ns3.query("www." + zone, "A").answer[0].ttl != 7
+
+
+def test_the_digest_is_the_same_on_every_node_and_changes_with_the_content(cluster):
+    zone = "digest.example."
+    zid = cluster.create_zone(zone)
+    cluster.add_record(zid, "www", "A", "192.0.2.13")
+    first = digests(cluster, zone)
+    assert len(set(first.values())) == 1 and len(first["ns1"]) == 64, first
+
+    cluster.add_record(zid, "www", "A", "192.0.2.14")
+
+    second = digests(cluster, zone)
+    assert len(set(second.values())) == 1, second
+    assert second["ns1"] != first["ns1"]
+    listed = cluster.nodes[0].zones()[zone]
+    assert listed["digest"] == second["ns1"]
