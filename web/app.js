@@ -154,6 +154,7 @@
         cell("In sync", { cls: "num", text: z.in_sync }),
         cell("Behind", { cls: "num", text: z.behind }),
         cell("Failing", { cls: "num", text: z.failing }),
+        cell("Drift", { cls: "num", text: z.drift || 0 }),
         cell("Last error", { cls: "wrap", text: n.lastError || "" }),
       ]);
       rows.push(tr);

@@ -132,6 +132,8 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 	 * that still wants the zone must push a higher version. */
 	if (res.deleted)
 		json_object_set_new(out, "deleted", json_true());
+	if (res.repaired)
+		json_object_set_new(out, "repaired", json_true());
 	http_reply_json(rep, 200, out);
 	zone_push_clear(&p);
 }

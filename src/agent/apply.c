@@ -131,6 +131,12 @@ static int must_write(struct agent *a, const char *zone, const struct zone_state
 	if (version < st->version)
 		return 0;
 	int r = backend_zone_held_digest(a->db, zone, held);
+	/* It holds the pushed content though it recorded something else (a
+	 * zone written before digests, or found drifted and put right since):
+	 * record it, so its tree agrees with the controller's again. */
+	if (r == 0 && strcmp(held, digest) == 0 && strcmp(held, st->digest) != 0 &&
+	    !(st->deleted && !st->exists))
+		r = backend_zone_set_digest(a->db, zone, held);
 	if (r < 0 || strcmp(held, digest) == 0 || strcmp(held, st->digest) == 0)
 		return r;
 	*ret = true;
@@ -245,9 +251,10 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	res->applied = true;
 	res->version = p->version;
 	res->serial = p->serial;
+	res->repaired = st.known && st.version == p->version;
 	snprintf(res->digest, sizeof(res->digest), "%s", digest);
 	if (!st.exists)
-		count_zones(a);
+		atomic_fetch_add(&a->zones, 1);
 	r = publish(a, zone, err);
 	if (r == 0)
 		notify(a, zone);
@@ -301,7 +308,8 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 		goto out;
 	}
 	*ret_deleted = st.exists;
-	count_zones(a);
+	if (st.exists && atomic_load(&a->zones) > 0)
+		atomic_fetch_sub(&a->zones, 1);
 	r = publish(a, zone, err);
 out:
 	pthread_mutex_unlock(&a->db_lock);
@@ -350,7 +358,7 @@ struct batch_changes {
 	struct name_list to_rectify; /* signed zones */
 	struct name_list zones;	     /* every zone, up to PURGE_EACH_MAX */
 	bool many;		     /* more than that: purge everything */
-	bool created;		     /* some zone is new: count the zones again */
+	uint64_t created;	     /* zones new to PowerDNS */
 	/* Zones whose push carries zone.dnssec: written at a version any retry
 	 * beats, given their version once PowerDNS holds their keys. */
 	struct to_sign *sign;
@@ -403,7 +411,14 @@ static int report_zone(json_t *report, const struct backend_zone *z, const struc
 	json_t *digests = json_object_get(report, "digests");
 	if (json_object_set_new(digests, z->origin, json_string(written ? digest : held)) < 0)
 		return -ENOMEM;
-	if (written || (st->version <= z->version && !(st->deleted && !st->exists)))
+	if (written && st->known && st->version == z->version &&
+	    json_array_append_new(json_object_get(report, "repaired"), json_string(z->origin)) < 0)
+		return -ENOMEM;
+	/* Kept out: a newer version or delete, or the same version with other
+	 * content that the node applied and still holds (the controller's
+	 * content for that version changed: it raises the zone's version). */
+	if (written || (st->version < z->version && !(st->deleted && !st->exists)) ||
+	    strcmp(held, digest) == 0)
 		return 0;
 	json_t *o = json_pack("{s:s,s:I,s:b}", "zone", z->origin, "version",
 			      (json_int_t)st->version, "deleted", st->deleted && !st->exists);
@@ -448,7 +463,7 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 			else
 				bc->many = true;
 			changed++;
-			bc->created |= !st.exists;
+			bc->created += !st.exists;
 			*records += z.n;
 		} else if (r == 0) {
 			(*unchanged)++;
@@ -576,8 +591,10 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
 		snprintf(err, APPLY_ERR_MAX, "%s", refused_err);
 		r = refused;
 	}
-	if (bc.created)
-		count_zones(a);
+	/* Counted, not counted again: a count of every zone costs a scan of
+	 * PowerDNS's domains, which at a million zones after every batch was
+	 * most of a full sync's time. */
+	atomic_fetch_add(&a->zones, bc.created);
 	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&bc.to_rectify);
 	name_list_clear(&bc.zones);

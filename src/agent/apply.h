@@ -16,6 +16,7 @@ struct apply_result {
 	int64_t domain_id;
 	bool deleted; /* not applied because a delete at 'version' stands */
 	char digest[ZONE_DIGEST_HEX]; /* of what the zone holds now ("" none) */
+	bool repaired; /* written at the version it had: the backend had drifted */
 };
 
 /* Apply one validated push: when its version is newer than the applied one

@@ -88,6 +88,12 @@ struct backend_tree {
 	bool in_txn;
 	struct tree_op *ops;
 	size_t n, alloc;
+	/* The state backend_zone_state() last read, until the next write:
+	 * the write that usually follows needs it, and a second read of it is
+	 * a random index lookup per zone, which a full sync pays a million
+	 * times. */
+	char last_zone[DNAME_TEXT_MAX];
+	struct zone_state last;
 };
 
 static void tree_free(struct backend_tree *bt)
@@ -132,7 +138,12 @@ static int tree_out(struct backend *b, const char *zone, struct zone_state *st)
 {
 	if (b->tree == NULL)
 		return 0;
-	int r = b->ops->zone_state(b, zone, st);
+	int r = 0;
+	if (strcmp(b->tree->last_zone, zone) == 0)
+		*st = b->tree->last;
+	else
+		r = b->ops->zone_state(b, zone, st);
+	b->tree->last_zone[0] = '\0';
 	if (r == 0 && st->known && !st->deleted)
 		r = tree_add(b->tree, zone, st->version, st->digest, -1);
 	return r;
@@ -193,6 +204,7 @@ int backend_begin(struct backend *b)
 	if (r == 0 && b->tree != NULL) {
 		b->tree->in_txn = true;
 		b->tree->n = 0;
+		b->tree->last_zone[0] = '\0';
 	}
 	return r;
 }
@@ -205,6 +217,7 @@ int backend_commit(struct backend *b)
 			tree_apply(b->tree);
 		b->tree->n = 0;
 		b->tree->in_txn = false;
+		b->tree->last_zone[0] = '\0';
 	}
 	return r;
 }
@@ -215,12 +228,22 @@ void backend_rollback(struct backend *b)
 	if (b->tree != NULL) {
 		b->tree->n = 0;
 		b->tree->in_txn = false;
+		b->tree->last_zone[0] = '\0';
 	}
 }
 
 int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret)
 {
-	return b->ops->zone_state(b, zone, ret);
+	int r = b->ops->zone_state(b, zone, ret);
+	if (b->tree != NULL) {
+		if (r == 0) {
+			snprintf(b->tree->last_zone, sizeof(b->tree->last_zone), "%s", zone);
+			b->tree->last = *ret;
+		} else {
+			b->tree->last_zone[0] = '\0';
+		}
+	}
+	return r;
 }
 
 int backend_zone_replace(struct backend *b, const struct backend_zone *z, const char *kind,

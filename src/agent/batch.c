@@ -466,7 +466,8 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 	}
 	/* Every zone's digest, so the controller counts a zone as applied
 	 * only where the node holds exactly what it committed. */
-	json_t *report = json_pack("{s:o,s:o}", "digests", json_object(), "blocked", json_array());
+	json_t *report = json_pack("{s:o,s:o,s:o}", "digests", json_object(), "blocked",
+				   json_array(), "repaired", json_array());
 	int r = report ? apply_batch(a, spool_next, b, report, &applied, &unchanged, &records, err)
 		       : -ENOMEM;
 	if (r < 0) {
@@ -481,10 +482,11 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 	log_info("batch of %zu zones: %llu applied, %llu unchanged", b->nzones,
 		 (unsigned long long)applied, (unsigned long long)unchanged);
 	http_reply_json(rep, 200,
-			json_pack("{s:b,s:I,s:I,s:I,s:I,s:O,s:O}", "success", 1, "zones",
+			json_pack("{s:b,s:I,s:I,s:I,s:I,s:O,s:O,s:O}", "success", 1, "zones",
 				  (json_int_t)b->nzones, "applied", (json_int_t)applied,
 				  "unchanged", (json_int_t)unchanged, "records", (json_int_t)records,
 				  "digests", json_object_get(report, "digests"), "blocked",
-				  json_object_get(report, "blocked")));
+				  json_object_get(report, "blocked"), "repaired",
+				  json_object_get(report, "repaired")));
 	json_decref(report);
 }

@@ -16,6 +16,7 @@
 #include "sync.h"
 #include "transfer.h"
 #include "ui.h"
+#include "verify.h"
 #include "zones.h"
 
 #define SECRET_MIN 32
@@ -879,7 +880,8 @@ static int node_status(const struct store_server *s, void *ctx)
 	struct store_sync_summary sum = { 0 };
 
 	sync_node_health(c->w->sync, s->id, &h);
-	store_sync_summary(c->st, s->id, &sum);
+	uint64_t live = verify_live_zones(c->w);
+	store_sync_summary(c->st, s->id, &live, &sum);
 	const char *state = !h.known	     ? "unknown"
 			    : !h.reachable   ? "offline"
 			    : h.pdns_running ? "online"
@@ -889,11 +891,13 @@ static int node_status(const struct store_server *s, void *ctx)
 	else
 		c->offline++;
 	json_t *o = json_pack(
-	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?},s:{s:I,s:I,s:I},s:I,s:f,s:s?,s:I}", "nodeId",
+	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}",
+	    "nodeId",
 	    (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state, "dnsStatus",
 	    "reachable", h.reachable, "running", h.pdns_running, "version",
-	    h.pdns_version[0] ? h.pdns_version : NULL, "zones", "in_sync", (json_int_t)sum.in_sync,
-	    "behind", (json_int_t)sum.behind, "failing", (json_int_t)sum.failing, "lag_seconds",
+	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,
+	    "zones", "in_sync", (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind,
+	    "failing", (json_int_t)sum.failing, "drift", (json_int_t)h.drift, "lag_seconds",
 	    (json_int_t)(sum.oldest_pending ? whm_now() - sum.oldest_pending : 0), "responseTime",
 	    h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
 	    (json_int_t)h.last_check);
@@ -1173,7 +1177,8 @@ static void cluster_sync_progress(struct http_request *req, struct http_reply *r
 	int64_t id;
 	if (st == NULL || path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = store_sync_summary(st, id, &sum);
+	uint64_t live = verify_live_zones(ctx);
+	int r = store_sync_summary(st, id, &live, &sum);
 	if (r < 0) {
 		http_reply_error(rep, r, NULL);
 		return;

@@ -8,6 +8,7 @@
 #include "metrics.h"
 #include "store/store.h"
 #include "sync.h"
+#include "verify.h"
 #include "whm.h"
 
 static const double bounds[METRICS_NBOUNDS] = METRICS_BOUNDS;
@@ -362,6 +363,7 @@ static int render_node(int64_t id, const char *name, const struct node_health *h
 }
 
 struct zone_state_walk {
+	struct whm *w;
 	struct store *st;
 	struct buf *out;
 };
@@ -371,7 +373,8 @@ static int render_zone_states(const struct store_server *s, void *ctx)
 	struct zone_state_walk *zw = ctx;
 	struct store_sync_summary sum = { 0 };
 	struct buf l;
-	int r = store_sync_summary(zw->st, s->id, &sum);
+	uint64_t live = verify_live_zones(zw->w);
+	int r = store_sync_summary(zw->st, s->id, &live, &sum);
 	if (r < 0)
 		return r;
 	free(sum.last_error);
@@ -423,7 +426,7 @@ int metrics_render(struct whm *w, struct buf *out)
 			   "zones per cluster node by sync state (in_sync, behind: a newer "
 			   "version waits, failing: its last push failed)");
 	if (r == 0) {
-		struct zone_state_walk zw = { st, out };
+		struct zone_state_walk zw = { w, st, out };
 		r = store_server_foreach(st, true, render_zone_states, &zw);
 	}
 	if (r == 0)

@@ -317,6 +317,19 @@ static void sync_succeeded(struct node *n)
 	events_add(n->s->w->events, "sync.recovered", n->name, NULL, "pushes succeed again");
 }
 
+/* The node wrote a push of the version it had acknowledged because its
+ * backend no longer held it (changed behind its agent): drift, repaired. */
+static void node_repaired(struct node *n, const char *domain, uint64_t version)
+{
+	atomic_fetch_add_explicit(&n->c.drift, 1, memory_order_relaxed);
+	log_warn("node '%s': zone '%s' version %llu: drift: the node no longer held it as "
+		 "committed; written again",
+		 n->name, domain, (unsigned long long)version);
+	events_add(n->s->w->events, "sync.drift", n->name, domain,
+		   "version %llu: the node no longer held it as committed; written again",
+		   (unsigned long long)version);
+}
+
 /* A node reported 'held' for a zone whose version it holds: an
  * acknowledgement counts only when that is the digest of what was
  * committed (ERR_UPSTREAM with 'err' set otherwise, counted as drift). */
@@ -357,15 +370,22 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 		r = agent_call(n, n->http, "POST", "/api/dns/sync-zone", p.text, p.len, &status,
 			       &answer, err, sizeof(err));
 		count_push(n, &n->c.pushes_zone, started, r);
-		/* Not applied and not served: the node holds a delete (or a version)
-		 * above ours. Acknowledging would leave it without the zone. */
+		/* Not applied: the node holds a delete or a version above ours, or
+		 * this version with other content that it applied and still holds
+		 * (what the store says of this version changed since: another SOA
+		 * in the configuration, a store restored from a backup). The zone
+		 * gets a version above the node's, pushed as any change. */
 		uint64_t held = (uint64_t)json_integer_value(json_object_get(answer, "version"));
+		const char *digest = json_string_value(json_object_get(answer, "digest"));
 		bool blocked = r == 0 && json_is_false(json_object_get(answer, "applied")) &&
 			       held >= p.version &&
-			       (json_is_true(json_object_get(answer, "deleted")) || held > p.version);
+			       (json_is_true(json_object_get(answer, "deleted")) || held > p.version ||
+				(digest != NULL && strcmp(digest, p.digest) != 0));
 		if (r == 0 && !blocked)
 			r = check_digest(n, &p, json_string_value(json_object_get(answer, "digest")),
 					 err, sizeof(err));
+		if (r == 0 && json_is_true(json_object_get(answer, "repaired")))
+			node_repaired(n, p.domain, p.version);
 		json_decref(answer);
 		if (blocked) {
 			payload_clear(&p);
@@ -415,53 +435,94 @@ static int batch_zone_done(struct node *n, struct store *st, const struct pendin
 		sync_failed(n, pl->domain, err);
 		return -1;
 	}
+	json_t *z;
+	size_t k2;
+	json_array_foreach(json_object_get(answer, "repaired"), k2, z) {
+		if (json_is_string(z) && strcmp(json_string_value(z), pl->domain) == 0)
+			node_repaired(n, pl->domain, pl->version);
+	}
 	record_ack(n, st, p->zone[i], pl->version);
 	atomic_fetch_add_explicit(&n->c.zones_acked, 1, memory_order_relaxed);
 	return 0;
 }
 
-/* Many zones in one request, {"zones":[payload,...]}, the payloads' text
- * joined as it is; tombstones go one by one. */
-static int push_batch(struct node *n, struct store *st, const struct pending *p, size_t from,
-		      size_t count)
-{
+/* One sync-batch request: the payloads of pending zones [from, from +
+ * count), joined as they are, and what is needed to read the answer. */
+struct batch_req {
+	size_t from, count, zones;
+	struct payload *pl;
+	bool *in_batch;
+	bool *deleted; /* tombstones: sent one by one */
 	struct buf body;
-	struct payload *pl = calloc(count, sizeof(*pl));
-	bool *in_batch = calloc(count, sizeof(*in_batch));
-	uint64_t *raise = calloc(count, sizeof(*raise)); /* 0: nothing to raise */
-	bool all_ok = true;
-	char err[256];
-	size_t zones = 0;
-	json_t *answer = NULL;
+	int r;
+};
 
-	buf_init(&body, SIZE_MAX);
-	int r = pl && in_batch && raise ? buf_puts(&body, "{\"zones\":[") : -ENOMEM;
+static void batch_req_clear(struct batch_req *b)
+{
+	for (size_t i = 0; b->pl != NULL && i < b->count; i++)
+		payload_clear(&b->pl[i]);
+	free(b->pl);
+	free(b->in_batch);
+	free(b->deleted);
+	buf_free(&b->body);
+	memset(b, 0, sizeof(*b));
+}
+
+static int batch_build(struct node *n, struct store *st, const struct pending *p, size_t from,
+		       size_t count, struct batch_req *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->from = from;
+	b->count = count;
+	b->pl = calloc(count, sizeof(*b->pl));
+	b->in_batch = calloc(count, sizeof(*b->in_batch));
+	b->deleted = calloc(count, sizeof(*b->deleted));
+	buf_init(&b->body, SIZE_MAX);
+	int r = b->pl && b->in_batch && b->deleted ? buf_puts(&b->body, "{\"zones\":[") : -ENOMEM;
 	for (size_t i = 0; r == 0 && i < count; i++) {
-		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &pl[i]);
+		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &b->pl[i]);
 		if (q == -ENOENT)
 			continue;
 		if (q < 0) {
 			r = q;
 			break;
 		}
-		if (pl[i].deleted) {
-			push_one(n, st, p->zone[from + i], p->attempts[from + i]);
+		if (b->pl[i].deleted) {
+			b->deleted[i] = true;
 			continue;
 		}
-		if (zones > 0)
-			r = buf_puts(&body, ",");
+		if (b->zones > 0)
+			r = buf_puts(&b->body, ",");
 		if (r == 0)
-			r = buf_append(&body, pl[i].text, pl[i].len);
-		payload_clear(&pl[i]);
-		in_batch[i] = r == 0;
-		zones += r == 0;
+			r = buf_append(&b->body, b->pl[i].text, b->pl[i].len);
+		payload_clear(&b->pl[i]);
+		b->in_batch[i] = r == 0;
+		b->zones += r == 0;
 	}
-	if (r == 0 && zones > 0)
-		r = buf_puts(&body, "]}");
-	if (r == 0 && zones > 0) {
+	if (r == 0 && b->zones > 0)
+		r = buf_puts(&b->body, "]}");
+	b->r = r;
+	return r;
+}
+
+/* Send a built batch and record what the node answered for each zone;
+ * tombstones go one by one. */
+static int batch_send(struct node *n, struct store *st, const struct pending *p,
+		      struct batch_req *b)
+{
+	uint64_t *raise = calloc(b->count + 1, sizeof(*raise)); /* 0: nothing to raise */
+	bool all_ok = true;
+	char err[256];
+	json_t *answer = NULL;
+	int r = raise != NULL ? b->r : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < b->count; i++)
+		if (b->deleted[i])
+			push_one(n, st, p->zone[b->from + i], p->attempts[b->from + i]);
+	if (r == 0 && b->zones > 0) {
 		long status = 0;
 		uint64_t started = mono_ns();
-		r = agent_call(n, n->http, "POST", "/api/dns/sync-batch", body.data, body.len,
+		r = agent_call(n, n->http, "POST", "/api/dns/sync-batch", b->body.data, b->body.len,
 			       &status, &answer, err, sizeof(err));
 		count_push(n, &n->c.pushes_batch, started, r);
 		/* The node refused the batch's content (422, or 413 for a zone
@@ -473,40 +534,132 @@ static int push_batch(struct node *n, struct store *st, const struct pending *p,
 				 n->name, err);
 		/* One transaction for the batch's acknowledgements. */
 		bool grouped = r == 0 && store_begin(st) == 0;
-		for (size_t i = 0; i < count; i++) {
-			if (!in_batch[i])
+		for (size_t i = 0; i < b->count; i++) {
+			size_t k = b->from + i;
+			if (!b->in_batch[i])
 				continue;
 			if (one_by_one)
-				push_one(n, st, p->zone[from + i], p->attempts[from + i]);
+				push_one(n, st, p->zone[k], p->attempts[k]);
 			else if (r == 0)
-				all_ok &= batch_zone_done(n, st, p, from + i, &pl[i], answer,
-							  &raise[i]) == 0;
+				all_ok &= batch_zone_done(n, st, p, k, &b->pl[i], answer, &raise[i]) ==
+					  0;
 			else
-				record_failure(n, st, p->zone[from + i], p->attempts[from + i],
-					       err);
+				record_failure(n, st, p->zone[k], p->attempts[k], err);
 		}
 		if (grouped && store_commit(st) < 0)
 			store_rollback(st);
-		for (size_t i = 0; r == 0 && i < count; i++)
+		for (size_t i = 0; r == 0 && i < b->count; i++)
 			if (raise[i] > 0)
-				zones_raise_version(n->s->w, st, p->zone[from + i], raise[i]);
+				zones_raise_version(n->s->w, st, p->zone[b->from + i], raise[i]);
 		if (one_by_one)
 			r = 0;
 		if (r < 0) {
-			log_info("node '%s': batch of %zu zones failed: %s", n->name, zones, err);
+			log_info("node '%s': batch of %zu zones failed: %s", n->name, b->zones, err);
 			sync_failed(n, NULL, err);
 		} else if (!one_by_one && all_ok) {
 			sync_succeeded(n);
 		}
 	}
 	json_decref(answer);
-	buf_free(&body);
-	for (size_t i = 0; pl != NULL && i < count; i++)
-		payload_clear(&pl[i]);
-	free(pl);
-	free(in_batch);
 	free(raise);
 	return r;
+}
+
+/* Many batches (a full sync): the next batch is built on another thread,
+ * with its own store connection, while the node applies the current one,
+ * so the controller's work and the node's overlap instead of taking turns. */
+struct pipeline {
+	struct node *n;
+	const struct pending *p;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct batch_req slot;
+	bool full, stop, done;
+};
+
+static void *batch_builder(void *arg)
+{
+	struct pipeline *pp = arg;
+	struct store *st = NULL;
+	char err[STORE_ERR_MAX];
+	struct store_conf relaxed = pp->n->s->w->store_conf;
+	relaxed.relaxed = true;
+	int r = store_open(&relaxed, &st, err);
+	for (size_t from = 0; from < pp->p->n; from += BATCH_MAX) {
+		size_t count = pp->p->n - from < BATCH_MAX ? pp->p->n - from : BATCH_MAX;
+		struct batch_req b;
+		if (r == 0)
+			batch_build(pp->n, st, pp->p, from, count, &b);
+		else
+			b = (struct batch_req){ .from = from, .r = r };
+		pthread_mutex_lock(&pp->lock);
+		while (pp->full && !pp->stop)
+			pthread_cond_wait(&pp->cond, &pp->lock);
+		bool stop = pp->stop;
+		if (!stop) {
+			pp->slot = b;
+			pp->full = true;
+			pthread_cond_broadcast(&pp->cond);
+		}
+		pthread_mutex_unlock(&pp->lock);
+		if (stop) {
+			batch_req_clear(&b);
+			break;
+		}
+	}
+	pthread_mutex_lock(&pp->lock);
+	pp->done = true;
+	pthread_cond_broadcast(&pp->cond);
+	pthread_mutex_unlock(&pp->lock);
+	store_close(st);
+	return NULL;
+}
+
+static void push_batches(struct node *n, struct store *st, const struct pending *p)
+{
+	struct pipeline pp = { .n = n, .p = p };
+	pthread_t t;
+
+	pthread_mutex_init(&pp.lock, NULL);
+	pthread_cond_init(&pp.cond, NULL);
+	if (pthread_create(&t, NULL, batch_builder, &pp) != 0) {
+		for (size_t from = 0; from < p->n; from += BATCH_MAX) {
+			struct batch_req b;
+			size_t count = p->n - from < BATCH_MAX ? p->n - from : BATCH_MAX;
+			batch_build(n, st, p, from, count, &b);
+			int r = batch_send(n, st, p, &b);
+			batch_req_clear(&b);
+			if (r == ERR_UNAVAILABLE)
+				break;
+		}
+	} else {
+		for (;;) {
+			pthread_mutex_lock(&pp.lock);
+			while (!pp.full && !pp.done)
+				pthread_cond_wait(&pp.cond, &pp.lock);
+			if (!pp.full) {
+				pthread_mutex_unlock(&pp.lock);
+				break;
+			}
+			struct batch_req b = pp.slot;
+			pp.full = false;
+			pthread_cond_broadcast(&pp.cond);
+			pthread_mutex_unlock(&pp.lock);
+			int r = batch_send(n, st, p, &b);
+			batch_req_clear(&b);
+			if (r == ERR_UNAVAILABLE) /* the node is down: the rest would fail too */
+				break;
+		}
+		pthread_mutex_lock(&pp.lock);
+		pp.stop = true;
+		pthread_cond_broadcast(&pp.cond);
+		pthread_mutex_unlock(&pp.lock);
+		pthread_join(t, NULL);
+		if (pp.full)
+			batch_req_clear(&pp.slot);
+	}
+	pthread_cond_destroy(&pp.cond);
+	pthread_mutex_destroy(&pp.lock);
 }
 
 static void push_pending(struct node *n, struct store *st)
@@ -527,12 +680,13 @@ static void push_pending(struct node *n, struct store *st)
 		for (size_t i = 0; i < p.n; i++)
 			if (push_one(n, st, p.zone[i], p.attempts[i]) == ERR_UNAVAILABLE)
 				break; /* the node is down: the rest would fail too */
+	} else if (p.n <= BATCH_MAX) {
+		struct batch_req b;
+		batch_build(n, st, &p, 0, p.n, &b);
+		batch_send(n, st, &p, &b);
+		batch_req_clear(&b);
 	} else {
-		for (size_t from = 0; from < p.n; from += BATCH_MAX) {
-			size_t count = p.n - from < BATCH_MAX ? p.n - from : BATCH_MAX;
-			if (push_batch(n, st, &p, from, count) == ERR_UNAVAILABLE)
-				break;
-		}
+		push_batches(n, st, &p);
 	}
 	notify_changed(n->s);
 	n->last_push_ms = whm_now_ms();
@@ -588,18 +742,15 @@ static int reconcile_zone(const struct store_zone *z, void *ctx)
 	}
 	rc->fixed++;
 	if (!z->deleted && on_node == z->version) {
-		/* Drift: pushed again at the same version, which the agent writes
-		 * because the content differs. */
+		/* Pushed again at the same version: the agent writes it when its
+		 * backend drifted (counted as drift when it says it repaired it),
+		 * and keeps it out when it holds what it applied, which makes the
+		 * store raise the version (the store's meaning of it changed). */
 		rc->drift++;
-		atomic_fetch_add_explicit(&rc->n->c.drift, 1, memory_order_relaxed);
-		log_warn("node '%s': zone '%s' version %llu: drift: the node holds digest %.12s, "
-			 "the store %.12s; pushing it again",
-			 rc->n->name, z->domain, (unsigned long long)z->version,
-			 held[0] ? held : "none", want);
-		events_add(rc->n->s->w->events, "sync.drift", rc->n->name, z->domain,
-			   "version %llu: the node holds other content (digest %.12s, expected "
-			   "%.12s); pushing it again",
-			   (unsigned long long)z->version, held[0] ? held : "none", want);
+		log_notice("node '%s': zone '%s' version %llu: the node holds digest %.12s, the "
+			   "store %.12s; pushing it again",
+			   rc->n->name, z->domain, (unsigned long long)z->version,
+			   held[0] ? held : "none", want);
 		return store_sync_reset(rc->st, rc->n->id, z->id, 0);
 	}
 	return store_sync_reset(rc->st, rc->n->id, z->id, z->deleted ? 0 : on_node);
@@ -615,7 +766,16 @@ struct tree_diff {
 	unsigned *buckets;
 	size_t n;
 	unsigned requests;
+	uint64_t node_zones; /* the node's count of live zones (the root) */
 };
+
+/* The node's live zones and ours are so far apart that descending the
+ * tree would reach most buckets. */
+static bool differ_widely(uint64_t ours, uint64_t theirs)
+{
+	uint64_t gap = ours > theirs ? ours - theirs : theirs - ours;
+	return gap > RECON_BUCKETS_MAX;
+}
 
 /* Compare the node's hash tree with the controller's top-down from
  * 'prefix' and collect the buckets that differ; ERR_TOO_LARGE past
@@ -633,6 +793,14 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 	if (r < 0)
 		return r;
 	ztree_get(n->s->w->tree, prefix, &node, kids);
+	if (prefix[0] == '\0') {
+		d->node_zones =
+		    (uint64_t)json_integer_value(json_object_get(json_object_get(j, "node"), "zones"));
+		if (differ_widely(node.zones, d->node_zones)) {
+			json_decref(j);
+			return ERR_TOO_LARGE;
+		}
+	}
 	json_t *children = json_object_get(j, "children");
 	for (unsigned c = 0; r == 0 && c < 16; c++) {
 		const char *theirs =
@@ -702,16 +870,35 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 static void reconcile(struct node *n, struct store *st)
 {
 	struct recon rc = { n, st, json_object(), 0, 0 };
-	struct tree_diff d = { calloc(RECON_BUCKETS_MAX, sizeof(unsigned)), 0, 0 };
+	struct tree_diff d = { calloc(RECON_BUCKETS_MAX, sizeof(unsigned)), 0, 0, 0 };
 	unsigned stray = 0;
 	uint64_t started = mono_ns();
 
 	int r = d.buckets != NULL && rc.agent != NULL ? tree_diff(n, "", &d) : -ENOMEM;
-	if (r == ERR_TOO_LARGE) {
-		/* The node lost most of what it had: push everything again. */
-		log_warn("node '%s': reconciliation: more than %d of its %u buckets differ; "
-			 "pushing every zone again",
-			 n->name, RECON_BUCKETS_MAX, ZTREE_BUCKETS);
+	struct store_sync_summary sum = { 0 };
+	uint64_t live = verify_live_zones(n->s->w);
+	bool catching_up = r == ERR_TOO_LARGE &&
+			   (store_sync_summary(st, n->id, &live, &sum) < 0 || sum.behind > 0);
+	free(sum.last_error);
+	if (r == ERR_TOO_LARGE && catching_up) {
+		/* A node far behind with pushes on their way (a full sync): the
+		 * differences are those pushes. */
+		log_debug("node '%s': reconciliation: %llu zones against %llu, pushes pending; "
+			  "skipped",
+			  n->name, (unsigned long long)d.node_zones, (unsigned long long)live);
+		d.n = 0;
+		r = 0;
+	} else if (r == ERR_TOO_LARGE) {
+		/* Nothing pending, yet most of it differs: the node lost what it
+		 * had (a database restored or wiped). Push everything again. */
+		log_warn("node '%s': reconciliation: it holds %llu zones against %llu, or more "
+			 "than %d of its %u buckets differ; pushing every zone again",
+			 n->name, (unsigned long long)d.node_zones, (unsigned long long)live,
+			 RECON_BUCKETS_MAX, ZTREE_BUCKETS);
+		events_add(n->s->w->events, "sync.drift", n->name, NULL,
+			   "the node holds %llu zones against %llu with nothing pending; pushing "
+			   "every zone again",
+			   (unsigned long long)d.node_zones, (unsigned long long)live);
 		store_sync_reset_server(st, n->id);
 		d.n = 0;
 	}
@@ -725,7 +912,7 @@ static void reconcile(struct node *n, struct store *st)
 	atomic_fetch_add(&n->c.reconciles, 1);
 	if (rc.fixed || stray)
 		log_notice("node '%s': reconciliation: %zu buckets differed (%u requests), %u zones "
-			   "to push again (%u drifted), %u stray zones deleted",
+			   "to push again (%u with other content), %u stray zones deleted",
 			   n->name, d.n, d.requests, rc.fixed, rc.drift, stray);
 	else if (d.n > 0)
 		log_debug("node '%s': reconciliation: %zu buckets differed, all on their way",
@@ -1007,9 +1194,13 @@ void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret
 {
 	memset(ret, 0, sizeof(*ret));
 	pthread_mutex_lock(&s->lock);
-	for (size_t i = 0; i < s->n; i++)
-		if (s->nodes[i]->id == server_id)
-			*ret = s->nodes[i]->h;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->nodes[i]->id != server_id)
+			continue;
+		*ret = s->nodes[i]->h;
+		ret->drift = atomic_load(&s->nodes[i]->c.drift);
+		ret->pdns_restarts = atomic_load(&s->nodes[i]->c.pdns_restarts);
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 

@@ -48,6 +48,9 @@ struct node_health {
 	double response_ms;
 	int64_t last_check; /* Unix seconds */
 	char error[200];
+	/* Filled by sync_node_health() from the node's counters. */
+	uint64_t drift;		/* zone versions found holding other content */
+	uint64_t pdns_restarts; /* PowerDNS restarts its agent reports */
 };
 void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret);
 

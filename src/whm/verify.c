@@ -95,6 +95,14 @@ void verify_zone_changed(struct whm *w, struct store *st, const struct store_zon
 		toggle(w, st, now, +1);
 }
 
+uint64_t verify_live_zones(struct whm *w)
+{
+	struct ztree_node root;
+	if (w->tree == NULL || ztree_get(w->tree, "", &root, NULL) < 0)
+		return 0;
+	return root.zones;
+}
+
 int verify_bucket_refresh(struct whm *w, struct store *st, unsigned bucket)
 {
 	struct ztree_node acc = { { 0 }, 0 };

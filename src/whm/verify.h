@@ -22,6 +22,9 @@ int verify_tree_build(struct whm *w, struct store *st);
 void verify_zone_changed(struct whm *w, struct store *st, const struct store_zone *old,
 			 const struct store_zone *now);
 
+/* How many live zones the tree holds (no store read). */
+uint64_t verify_live_zones(struct whm *w);
+
 /* Read bucket 'bucket' again from the store and put it into w->tree. */
 int verify_bucket_refresh(struct whm *w, struct store *st, unsigned bucket);
 

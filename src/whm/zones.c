@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,14 @@ static int load_records(struct store *st, int64_t zone_id, json_t **ret)
 	return 0;
 }
 
+static void soa_text(const struct whm *w, uint32_t serial, char *out, size_t len)
+{
+	const struct whm_conf *c = &w->conf;
+	snprintf(out, len, "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, serial,
+		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
+		 (unsigned)c->soa_minimum);
+}
+
 /* The payload of 'z' with 'records' (borrowed) and the controller's SOA, so
  * every node publishes the same SOA whatever its own defaults. */
 static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records,
@@ -54,9 +63,7 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 	char soa[2 * DNAME_TEXT_MAX + 80];
 	const struct whm_conf *c = &w->conf;
 
-	snprintf(soa, sizeof(soa), "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, z->serial,
-		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
-		 (unsigned)c->soa_minimum);
+	soa_text(w, z->serial, soa, sizeof(soa));
 	json_t *all = json_array();
 	if (all == NULL)
 		return NULL;
@@ -98,23 +105,29 @@ static int validate(const struct whm *w, struct store_zone *z, json_t *records, 
 	return r;
 }
 
+
 /* D of 'z' from its records digest and the SOA build_payload() gives it,
- * in the canonical form the agents store. */
+ * in the canonical form the agents store. The text build_payload() writes
+ * is already canonical (normalised names, plain numbers) unless the
+ * configuration says otherwise; that is checked once per serial's shape
+ * rather than parsing every zone's SOA (a million zones at start-up). */
 static int soa_digest(const struct whm *w, const struct store_zone *z, char ret[ZONE_DIGEST_HEX])
 {
 	char soa[2 * DNAME_TEXT_MAX + 80];
-	const struct whm_conf *c = &w->conf;
+	uint32_t ttl = (uint32_t)w->conf.soa_ttl;
 	struct dns_err derr;
 	struct rr rr;
+	static _Atomic int canonical; /* 0: not known, 1: yes, -1: no */
 
-	snprintf(soa, sizeof(soa), "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, z->serial,
-		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
-		 (unsigned)c->soa_minimum);
-	int r = rr_parse(z->domain, KNOT_RRTYPE_SOA, (uint32_t)c->soa_ttl, soa, z->domain, &rr,
-			 &derr);
+	soa_text(w, z->serial, soa, sizeof(soa));
+	if (atomic_load(&canonical) == 1)
+		return zone_digest_combine(z->rdigest, z->domain, ttl, soa, ret);
+	int r = rr_parse(z->domain, KNOT_RRTYPE_SOA, ttl, soa, z->domain, &rr, &derr);
 	if (r < 0)
 		return r;
-	r = zone_digest_combine(z->rdigest, z->domain, (uint32_t)c->soa_ttl, rr.content, ret);
+	if (atomic_load(&canonical) == 0)
+		atomic_store(&canonical, strcmp(rr.content, soa) == 0 ? 1 : -1);
+	r = zone_digest_combine(z->rdigest, z->domain, ttl, rr.content, ret);
 	rr_clear(&rr);
 	return r;
 }

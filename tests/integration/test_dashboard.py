@@ -193,6 +193,36 @@ def test_a_stopped_agent_shows_as_down_within_seconds(ui_cluster, signed_in, tmp
     assert console_errors(signed_in) == []
 
 
+def test_a_zone_changed_behind_an_agent_shows_as_drift(ui_cluster, signed_in, tmp_path):
+    """The node's Drift cell counts the repair the controller made after a
+    record was changed in that node's PowerDNS database."""
+    import sqlite3
+    from selenium.webdriver.common.by import By
+
+    zid = ui_cluster.create_zone("drifting.example")
+    ui_cluster.add_record(zid, "www", "A", "192.0.2.31")
+    victim = ui_cluster.nodes[2]
+    db = sqlite3.connect(os.path.join(victim.data_dir, "pdns.sqlite3"), timeout=10)
+    with db:
+        db.execute("UPDATE records SET content = '192.0.2.99' "
+                   "WHERE name = 'www.drifting.example' AND type = 'A'")
+    db.close()
+    # The controller compares the node at its next reconciliation: ask for
+    # one now (a sync of the zone pushes it to every node and verifies).
+    ui_cluster.whm.post("/api/dns/cluster/sync/%d" % zid)
+
+    def drift_cell(d):
+        row = d.find_element(By.CSS_SELECTOR, '#nodes tr[data-node="%s"]' % victim.name)
+        cell = row.find_element(By.CSS_SELECTOR, 'td[data-label="Drift"]')
+        return int(cell.text) >= 1 and cell.text
+    wait_for(signed_in, drift_cell, timeout=10, what="a drift counted for %s" % victim.name)
+    for other in ui_cluster.nodes[:2]:
+        row = signed_in.find_element(By.CSS_SELECTOR, '#nodes tr[data-node="%s"]' % other.name)
+        assert row.find_element(By.CSS_SELECTOR, 'td[data-label="Drift"]').text == "0"
+    screenshot(signed_in, tmp_path, "drift")
+    assert console_errors(signed_in) == []
+
+
 def test_phone_width_shows_the_nodes(ui_cluster, signed_in, tmp_path):
     from selenium.webdriver.common.by import By
 

@@ -164,3 +164,43 @@ def test_the_digest_is_the_same_on_every_node_and_changes_with_the_content(clust
     assert second["ns1"] != first["ns1"]
     listed = cluster.nodes[0].zones()[zone]
     assert listed["digest"] == second["ns1"]
+
+
+def test_a_powerdns_restart_by_an_agent_is_an_event_and_a_metric(cluster):
+    ns1 = cluster.nodes[0]
+    pid = ns1.pdns_pid()
+    os.kill(pid, 9)
+
+    def restarted():
+        events = cluster.whm.get("/api/dns/cluster/events").json()["events"]
+        return any(e["kind"] == "node.powerdns_restarted" and e.get("node") == ns1.name
+                   for e in events)
+    wait_until(restarted, 15, "the controller reports the restart")
+    assert whm_metric(cluster, "yumna_whm_node_powerdns_restarts", ns1) >= 1
+    assert ns1.pdns_pid() != pid
+
+
+def test_another_soa_in_the_configuration_reaches_every_node(cluster):
+    """Last in this module: it restarts the controller with another SOA
+    rname. What every node holds at the zones' versions is then not what
+    the store means by them; the controller raises the versions and every
+    node serves the new SOA, without any change to the zones."""
+    zone = "soa-moves.example."
+    zid = cluster.create_zone(zone)
+    before = cluster.whm.get("/api/dns/%d" % zid).json()
+    version = (before.get("zone") or before)["version"]
+    cluster.whm.extra_config["soa-rname"] = "dns-admin.yumna.test."
+    cluster.whm.write_config()
+    cluster.whm.restart()
+
+    def new_soa_everywhere():
+        for n in cluster.nodes:
+            soa = n.dig(zone, "SOA")
+            if not soa or soa[0].split()[1] != "dns-admin.yumna.test.":
+                return soa
+        return True
+    wait_until(new_soa_everywhere, 30, "every node serves the new SOA")
+    after = cluster.whm.get("/api/dns/%d" % zid).json()
+    assert (after.get("zone") or after)["version"] > version
+    wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 10,
+               "every node holds the same content")

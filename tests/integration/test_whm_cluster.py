@@ -86,7 +86,7 @@ def test_cluster_status_reports_every_node_and_its_zones(cluster):
         assert n["dnsStatus"]["reachable"] is True
         assert n["dnsStatus"]["running"] is True
         assert isinstance(n["dnsStatus"]["version"], str) and n["dnsStatus"]["version"]
-        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0}
+        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0, "drift": 0}
         assert n["lag_seconds"] == 0
         assert isinstance(n["responseTime"], (int, float)) and n["responseTime"] >= 0
         assert isinstance(n["lastCheck"], int) and abs(n["lastCheck"] - time.time()) < 60

@@ -1055,7 +1055,7 @@ static void test_sync_pending_keeps_its_place(void **state)
 	assert_int_equal(store_sync_want_all(f->st, z, 1), 0);
 	raw_exec(f, "UPDATE node_zone_state SET updated_at = 1000");
 	assert_int_equal(store_sync_want_all(f->st, z, 2), 0);
-	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, NULL, &sum), 0);
 	assert_int_equal(sum.behind, 1);
 	assert_int_equal(sum.oldest_pending, 1000);
 	free(sum.last_error);
@@ -1063,13 +1063,25 @@ static void test_sync_pending_keeps_its_place(void **state)
 	assert_int_equal(store_sync_ack(f->st, s1, z, 2), 0);
 	raw_exec(f, "UPDATE node_zone_state SET updated_at = 1000");
 	assert_int_equal(store_sync_want_all(f->st, z, 2), 0); /* nothing new */
-	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, NULL, &sum), 0);
 	assert_int_equal(sum.behind, 0);
 	assert_int_equal(sum.in_sync, 1);
 	assert_int_equal(store_sync_want_all(f->st, z, 3), 0);
-	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, NULL, &sum), 0);
 	assert_int_equal(sum.behind, 1);
 	assert_true(sum.oldest_pending > 1000);
+	/* Told how many zones are live, it reads only the rows behind and
+	 * gives the same answer. */
+	uint64_t live = 1;
+	struct store_sync_summary quick = { 0 };
+	assert_int_equal(store_sync_summary(f->st, s1, &live, &quick), 0);
+	assert_int_equal(quick.behind, 1);
+	assert_int_equal(quick.in_sync, 0);
+	assert_int_equal(quick.oldest_pending, sum.oldest_pending);
+	live = 5; /* four more live zones, none behind */
+	assert_int_equal(store_sync_summary(f->st, s1, &live, &quick), 0);
+	assert_int_equal(quick.behind, 1);
+	assert_int_equal(quick.in_sync, 4);
 	fx_close(f);
 	assert_int_equal(raw_int(f, "SELECT desired FROM node_zone_state"), 3);
 	assert_int_equal(raw_int(f, "SELECT applied FROM node_zone_state"), 2);
@@ -1219,7 +1231,7 @@ static void test_sync_summary_counts(void **state)
 	fx_open(f);
 	s1 = add_server(f->st, "ns1", true);
 	s2 = add_server(f->st, "ns2", true);
-	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, NULL, &sum), 0);
 	assert_int_equal(sum.in_sync + sum.behind + sum.failing, 0);
 	assert_int_equal(sum.oldest_pending, 0);
 	assert_null(sum.last_error);
@@ -1233,7 +1245,7 @@ static void test_sync_summary_counts(void **state)
 	assert_int_equal(store_sync_ack(f->st, s1, z1, 1), 0);
 	assert_int_equal(store_sync_fail(f->st, s1, z2, "connection refused", 1, 0), 0);
 
-	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, NULL, &sum), 0);
 	assert_int_equal(sum.in_sync, 1);
 	assert_int_equal(sum.behind, 2);
 	assert_int_equal(sum.failing, 1);
@@ -1241,14 +1253,14 @@ static void test_sync_summary_counts(void **state)
 	assert_string_equal(sum.last_error, "connection refused");
 	free(sum.last_error);
 
-	assert_int_equal(store_sync_summary(f->st, s2, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s2, NULL, &sum), 0);
 	assert_int_equal(sum.in_sync, 0);
 	assert_int_equal(sum.behind, 3);
 	assert_int_equal(sum.failing, 0);
 	assert_null(sum.last_error);
 
 	/* 0: every node. */
-	assert_int_equal(store_sync_summary(f->st, 0, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, 0, NULL, &sum), 0);
 	assert_int_equal(sum.in_sync, 1);
 	assert_int_equal(sum.behind, 5);
 	assert_int_equal(sum.failing, 1);
@@ -1305,7 +1317,7 @@ static void test_server_delete_cascades_to_sync_state(void **state)
 	assert_int_equal(store_server_delete(f->st, s1), 0);
 	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
 	assert_int_equal(pending(f->st, 0, 0, 0).n, 1);
-	assert_int_equal(store_sync_summary(f->st, s1, &sum), 0);
+	assert_int_equal(store_sync_summary(f->st, s1, NULL, &sum), 0);
 	assert_int_equal(sum.in_sync + sum.behind + sum.failing, 0);
 	assert_null(sum.last_error);
 	/* Inside a caller's transaction too. */

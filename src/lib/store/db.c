@@ -97,6 +97,8 @@ char *db_sql_expand(const struct db *db, const char *sql)
 			sb_subst(&b, d->upsert_head, arg + 1, (size_t)(close - arg - 1));
 		} else if (arg != NULL && strncmp(open, "{NEW:", 5) == 0) {
 			sb_subst(&b, d->upsert_new, arg + 1, (size_t)(close - arg - 1));
+		} else if (arg != NULL && strncmp(open, "{INDEXED_BY:", 12) == 0) {
+			sb_subst(&b, d->indexed_by, arg + 1, (size_t)(close - arg - 1));
 		} else {
 			sb_add(&b, open, (size_t)(close - open + 1));
 		}

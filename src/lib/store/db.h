@@ -69,6 +69,9 @@ struct db_dialect {
 	/* Appended to a SELECT that must lock its rows until the end of the
 	 * transaction; empty for SQLite, whose writers hold the database. */
 	const char *for_update;
+	/* After a table name: read it through index "%s", where a planner
+	 * without statistics would scan instead. */
+	const char *indexed_by;
 };
 
 struct db {

@@ -72,6 +72,7 @@ static const struct db_dialect my_dialect = {
 	.upsert_head = "ON DUPLICATE KEY UPDATE",
 	.upsert_new = "VALUES(%s)",
 	.for_update = " FOR UPDATE",
+	.indexed_by = "FORCE INDEX (%s)",
 };
 
 static struct my_db *mydb(struct db *db)

@@ -47,6 +47,7 @@ static const struct db_dialect lite_dialect = {
 	.upsert_head = "ON CONFLICT(%s) DO UPDATE SET",
 	.upsert_new = "excluded.%s",
 	.for_update = "",
+	.indexed_by = "INDEXED BY %s",
 };
 
 static struct lite_db *lite(struct db *db)

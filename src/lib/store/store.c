@@ -1190,14 +1190,18 @@ int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_
 	return r;
 }
 
-int store_sync_summary(struct store *st, int64_t server_id, struct store_sync_summary *ret)
+int store_sync_summary(struct store *st, int64_t server_id, const uint64_t *live,
+		       struct store_sync_summary *ret)
 {
 	struct store_sync_summary sum = { 0 };
 	struct db_stmt *q;
 	int64_t total;
 	int r;
 
-	if (server_id != 0)
+	bool behind_only = server_id != 0 && live != NULL;
+	if (behind_only)
+		r = start(st, Q_SYNC_SUMMARY_BEHIND, &q, "i", server_id);
+	else if (server_id != 0)
 		r = start(st, Q_SYNC_SUMMARY_SERVER, &q, "i", server_id);
 	else
 		r = start(st, Q_SYNC_SUMMARY, &q, "");
@@ -1210,6 +1214,10 @@ int store_sync_summary(struct store *st, int64_t server_id, struct store_sync_su
 		sum.in_sync = (uint64_t)total - sum.behind;
 		sum.failing = (uint64_t)db_column_int64(q, 2);
 		sum.oldest_pending = db_column_int64(q, 3);
+		if (behind_only) {
+			uint64_t live_behind = (uint64_t)db_column_int64(q, 4);
+			sum.in_sync = *live > live_behind ? *live - live_behind : 0;
+		}
 		r = 0;
 	}
 	db_reset(q);

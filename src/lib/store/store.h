@@ -204,7 +204,13 @@ struct store_sync_summary {
 	int64_t oldest_pending; /* updated_at of the oldest behind row, 0 if none */
 	char *last_error;	/* most recent error, or NULL; caller frees */
 };
-int store_sync_summary(struct store *st, int64_t server_id, struct store_sync_summary *ret);
+/* For one server (or all with 0). With 'live' (the number of live zones,
+ * which the caller keeps) and a server, only the rows still behind are
+ * read, through an index, so the cost does not grow with the number of
+ * zones: in_sync is then the live zones not behind. 'live' NULL counts
+ * every row. */
+int store_sync_summary(struct store *st, int64_t server_id, const uint64_t *live,
+		       struct store_sync_summary *ret);
 /* True if the node acknowledged at least 'version' of the zone. */
 int store_sync_node_acked(struct store *st, int64_t server_id, int64_t zone_id, uint64_t version,
 			  bool *ret);
