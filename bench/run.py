@@ -9,6 +9,11 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only agent               # the agent's figures only
     bench/run.py --only controller          # the controller's figures only
     bench/run.py --only latency,health      # some controller figures
+    bench/run.py --only supervise           # pdns_server killed → serving again
+    bench/run.py --only slowclients         # agent /health under 1,000 slowloris connections
+    bench/run.py --only verify              # drift behind an agent → repaired; verification cost
+    bench/run.py --only scale               # 1,000,000 zones: full sync, status, reconciliation,
+                                            # memory (--scale-zones N for another size)
     bench/run.py --quick                    # small sizes, a smoke check (prints;
                                             # writes only with --out)
     bench/run.py --zones 2000               # a smaller sync (anchor scaled to the same count)
@@ -19,7 +24,15 @@ with NOTIFY), throughput (acknowledged changes/s and convergence, beside
 PowerDNS API PATCH), health (sweep of 100 nodes of which 10 do not answer,
 beside a sequential 5 s-timeout loop) and memory (controller RSS with
 100,000 zones), and dnssec (1,000 zones signed → served signed by 3 nodes;
-record change in a signed zone → valid signed answer, beside an unsigned zone).
+record change in a signed zone → valid signed answer, beside an unsigned zone),
+and supervise (a managed node's pdns_server SIGKILLed → the node answers DNS
+again, restarted by its agent; 20 kills), and slowclients (agent /health p99
+under 1,000 slowloris connections from an address outside allow-from, then
+from an allowed one), and verify (a record changed in a node's PowerDNS
+database behind its agent → served right again, 20 edits; the agent's CPU for
+one background verification pass over 100,000 zones), and scale (1,000,000
+zones created, synced to a fresh node and two more, then cluster status, a
+reconciliation pass over in-sync nodes, one change, memory of every process).
 """
 import argparse
 import json
@@ -1173,6 +1186,38 @@ def controller_health_figures(args, tmp, rows):
                  % (seq, seq_ok)))
 
 
+def create_zones(whm, names, threads):
+    """POST /api/dns for each of 'names' (each once: every thread goes
+    through its share); the seconds it took."""
+    per = (len(names) + threads - 1) // threads
+    done = [0]
+    lock = threading.Lock()
+
+    def work(t):
+        client = whm_client(whm)
+        n = 0
+        try:
+            for name in names[t * per:(t + 1) * per]:
+                status, body = client.request("POST", "/api/dns", {"domain": name})
+                if status != 201:
+                    raise RuntimeError("POST /api/dns %s: %d %s" % (name, status, body[:200]))
+                n += 1
+        finally:
+            client.close()
+            with lock:
+                done[0] += n
+
+    t0 = time.perf_counter()
+    ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if done[0] != len(names):
+        raise RuntimeError("created %d of %d zones" % (done[0], len(names)))
+    return time.perf_counter() - t0
+
+
 def controller_memory_figures(args, tmp, rows):
     """The controller's RSS idle and with 'args.mem_zones' zones created
     through the API (no nodes joined)."""
@@ -1183,37 +1228,9 @@ def controller_memory_figures(args, tmp, rows):
         idle = rss_mb(whm.proc.pid)
         count = args.mem_zones
         names = ["m%d.mem.bench." % i for i in range(count)]
-
-        # Each name once: every thread goes once through its share.
-        per = (count + args.threads - 1) // args.threads
-        done = [0]
-        lock = threading.Lock()
-
-        def work(t):
-            client = whm_client(whm)
-            n = 0
-            try:
-                for name in names[t * per:(t + 1) * per]:
-                    status, body = client.request("POST", "/api/dns", {"domain": name})
-                    if status != 201:
-                        raise RuntimeError("POST /api/dns %s: %d %s" % (name, status, body[:200]))
-                    n += 1
-            finally:
-                client.close()
-                with lock:
-                    done[0] += n
-
         sampler = RssSampler(whm.proc.pid)
         sampler.start()
-        t0 = time.perf_counter()
-        ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(args.threads)]
-        for t in ts:
-            t.start()
-        for t in ts:
-            t.join()
-        create_s = time.perf_counter() - t0
-        if done[0] != count:
-            raise RuntimeError("created %d of %d zones" % (done[0], count))
+        create_s = create_zones(whm, names, args.threads)
         time.sleep(1.0)
         rss = rss_mb(whm.proc.pid)
         hwm = rss_mb(whm.proc.pid, "VmHWM")
@@ -1413,7 +1430,416 @@ def dnssec_figures(args, ctl, tmp, rows):
                  % what, ms(pct(lat, 50)), "", anchor))
     rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "≤ 100 ms", anchor))
 
-SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec")
+def supervise_figures(args, tmp, rows):
+    """A managed node's pdns_server is SIGKILLed 'args.kills' times; each
+    time, how long until the node answers DNS again (the agent restarts it
+    by itself). Each kill comes after PowerDNS has been up longer than the
+    supervisor's stable period (10 s), so every restart waits the first
+    delay (pdns-restart-delay-min), as a crash in production would."""
+    node = harness.Node(os.path.join(tmp, "supervise"), name="supervised")
+    took = []
+    try:
+        node.start()
+        node.push_ok("supervised.bench.", 1, 1, zone_records(1, "192.0.2.77"))
+        name = "www.supervised.bench."
+
+        def udp():
+            # dnspython wants its sockets non-blocking: a blocking one can
+            # hang in recvfrom once a refused datagram made it "readable".
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setblocking(False)
+            return s
+        sock = udp()
+        for i in range(args.kills):
+            time.sleep(10.5)  # past the stable period: the backoff is back at its start
+            pid = node.pdns_pid()
+            t0 = time.perf_counter()
+            os.kill(pid, 9)
+            deadline = time.monotonic() + 60
+            while True:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("kill %d: not answering after 60 s" % (i + 1))
+                try:
+                    msg = harness.dns_query("127.0.0.1", node.dns_port, name, "A",
+                                            sock=sock, timeout=0.05)
+                    if harness.answer_texts(msg, name, "A") == ["192.0.2.77"]:
+                        break
+                except (dns.exception.Timeout, OSError):
+                    sock.close()    # a refused datagram leaves an error on the socket
+                    sock = udp()
+                    time.sleep(0.005)
+            took.append((time.perf_counter() - t0) * 1000)
+        sock.close()
+        metric = [l for l in node.get("/metrics").text.splitlines()
+                  if l.startswith("yumna_agent_pdns_restarts_total ")]
+        restarts = int(metric[0].split()[1]) if metric else -1
+    finally:
+        node.stop()
+    what = ("pdns_server SIGKILLed → the node answers DNS again (managed mode: the agent "
+            "restarts it after pdns-restart-delay-min, 100 ms), p50 over %d kills, each after "
+            "10 s up; /metrics counted %d restarts" % (len(took), restarts))
+    anchor = "before the supervisor: never, until POST /api/dns/initialize by hand"
+    rows.append((what, ms(pct(took, 50)), "", anchor))
+    rows.append(("… p99 (max %s, min %s)" % (ms(max(took)), ms(min(took))), ms(pct(took, 99)),
+                 "", anchor))
+
+
+def slow_attack(address, port, source, count, seconds, head):
+    """A slowloris from 'source' (run in a child process): keep 'count'
+    connections open to address:port, each sending 'head' and then one byte
+    every 0.5 s; a connection the server closes is opened again at once.
+    Prints how many connections it opened."""
+    socks, opened, end = {}, 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        while len(socks) < count:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((source, 0))
+            s.setblocking(False)
+            s.connect_ex((address, port))
+            socks[s] = 0
+            opened += 1
+        time.sleep(0.05)
+        for s in list(socks):
+            try:
+                if socks[s] == 0:
+                    s.send(head)
+                elif socks[s] % 10 == 0:
+                    s.send(b"X")
+                socks[s] += 1
+                if not s.recv(4096):
+                    raise OSError("closed")
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+                del socks[s]
+    for s in socks:
+        s.close()
+    print(opened)
+
+
+def health_p99_ms(node, n):
+    """'n' GET /health on a new connection each (raw socket: the client must
+    cost little); returns (p50 ms, p99 ms, failures)."""
+    req = ("GET /health HTTP/1.1\r\nHost: x\r\nX-Agent-Secret: %s\r\nConnection: close"
+           "\r\n\r\n" % node.secret).encode()
+    took, failures = [], 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        try:
+            with socket.create_connection((node.address, node.api_port), timeout=2) as s:
+                s.sendall(req)
+                data = b""
+                while True:
+                    chunk = s.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
+            if not data.startswith(b"HTTP/1.1 200"):
+                failures += 1
+        except OSError:
+            failures += 1
+        took.append((time.perf_counter() - t0) * 1000)
+        time.sleep(0.005)
+    return pct(took, 50), pct(took, 99), failures
+
+
+def slow_client_figures(args, tmp, rows):
+    """/health p99 from 127.0.0.1 while 1,000 slowloris connections come from
+    127.0.0.2 (not in allow-from) and then from 127.0.0.3 (allowed)."""
+    import multiprocessing
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    node = harness.Node(os.path.join(tmp, "slow"), name="slow",
+                        config={"allow-from": "127.0.0.1, 127.0.0.3, ::1"})
+    try:
+        node.start()
+        n = args.slow_requests
+        base50, base99, base_fail = health_p99_ms(node, n)
+        head = b"GET /health HTTP/1.1\r\nHost: x\r\n"
+        for source, who in (("127.0.0.2", "not in allow-from"),
+                            ("127.0.0.3", "in allow-from: per-address limit 64, "
+                                          "header timeout 2 s")):
+            proc = multiprocessing.Process(
+                target=slow_attack,
+                args=(node.address, node.api_port, source, 1000, 3600, head), daemon=True)
+            proc.start()
+            try:
+                time.sleep(2.0)
+                p50, p99, fail = health_p99_ms(node, n)
+            finally:
+                proc.terminate()
+                proc.join(10)
+            t0 = time.perf_counter()
+            after50, after99, after_fail = health_p99_ms(node, 20)
+            rows.append(("agent /health p99 (new connection each, %d requests) under 1,000 "
+                         "slowloris connections from an address %s (re-opened when closed); "
+                         "p50 %.2f ms, %d failed; right after they stop: p99 %.2f ms, %d failed"
+                         % (n, who, p50, fail, after99, after_fail),
+                         "%.2f ms" % p99, "≤ 10 ms",
+                         "no attack: p99 %.2f ms (p50 %.2f ms, %d failed); before allow-from and "
+                         "the header timeout: every /health timed out while the connections "
+                         "stayed, and for 60 s after" % (base99, base50, base_fail)))
+    finally:
+        node.stop()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def load_zones(node, count, prefix, batch=10000):
+    """'count' zones of 10 records pushed to 'node' in sync-batches."""
+    for start in range(0, count, batch):
+        payloads = [harness.zone_payload("%s%d.bench." % (prefix, i), 1, 1, zone_records(i))
+                    for i in range(start, min(count, start + batch))]
+        r = node.sync_batch(payloads, timeout=600)
+        if r.status_code != 200:
+            raise RuntimeError("sync-batch: %d %s" % (r.status_code, r.text[:300]))
+
+
+def verification_cost(tmp, count, period):
+    """Agent CPU-seconds of one background verification pass over 'count'
+    zones (the agent restarted, so a pass starts at once and lasts
+    'period' seconds), and the time its hash tree took to build."""
+    node = harness.Node(os.path.join(tmp, "verify%d" % count), name="v%d" % count,
+                        config={"verify-interval": period})
+    try:
+        node.start()
+        load_zones(node, count, "v")
+        node.restart()
+        t0 = time.monotonic()
+        cpu0 = proc_cpu_s(node.agent_pid)
+        time.sleep(period)
+        cpu = proc_cpu_s(node.agent_pid) - cpu0
+        elapsed = time.monotonic() - t0
+        peak = rss_kb(node.agent_pid, "VmHWM")
+    finally:
+        node.stop()
+    return cpu, elapsed, peak
+
+
+def pdns_flush(node):
+    with open(os.path.join(node.data_dir, "pdns-api-key")) as f:
+        key = f.read().strip()
+    requests.put("http://%s:%d/api/v1/servers/localhost/cache/flush" %
+                 (node.address, node.pdns_api_port), params={"domain": "."},
+                 headers={"X-API-Key": key}, timeout=5)
+
+
+def verify_figures(args, tmp, rows):
+    """Drift (a record changed in a node's PowerDNS database behind its
+    agent, PowerDNS's cache purged so it serves the change) → the node
+    answers the committed data again, 'args.drift_edits' times; and the CPU
+    cost of one verification pass at each of 'args.verify_zones'."""
+    import cluster as cl
+    period = args.verify_period
+    c = cl.Cluster(os.path.join(tmp, "drift"), n=3, whm_config=WHM_CONFIG,
+                   node_config={"verify-interval": period})
+    took = []
+    try:
+        zones = ["drift%d.bench." % i for i in range(args.drift_zones)]
+        for i, z in enumerate(zones):
+            zid = c.create_zone(z, wait=False)
+            c.add_record(zid, "www", "A", "192.0.2.1", wait=(i == len(zones) - 1))
+        c.wait_converged(timeout=120)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        for i in range(args.drift_edits):
+            z = zones[(i * 7919) % len(zones)]
+            node = c.nodes[i % len(c.nodes)]
+            db = sqlite3.connect(os.path.join(node.data_dir, "pdns.sqlite3"), timeout=10)
+            with db:
+                db.execute("UPDATE records SET content = '198.51.100.9' WHERE name = ? "
+                           "AND type = 'A'", ("www." + z.rstrip("."),))
+            db.close()
+            t0 = time.perf_counter()
+            pdns_flush(node)
+            deadline = time.monotonic() + 4 * period + 30
+            while True:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("edit %d on %s not repaired" % (i, node.name))
+                try:
+                    msg = harness.dns_query(node.address, node.dns_port, "www." + z, "A",
+                                            sock=sock, timeout=0.2)
+                    if harness.answer_texts(msg, "www." + z, "A") == ["192.0.2.1"]:
+                        break
+                except (dns.exception.Timeout, OSError):
+                    pass
+                time.sleep(0.05)
+            took.append(time.perf_counter() - t0)
+        sock.close()
+    finally:
+        c.stop()
+    rows.append(("a record changed in a node's PowerDNS database behind its agent → the "
+                 "node serves the committed data again (found by the agent's background "
+                 "verification, verify-interval %d s, %d zones; repaired by the controller's "
+                 "push), p50 over %d edits" % (period, len(zones), len(took)),
+                 "%.1f s" % pct(took, 50), "", "before: never (watched for 14 minutes)"))
+    rows.append(("… p99 (max %.1f s)" % max(took), "%.1f s" % pct(took, 99),
+                 "≤ %d s (2 × the period)" % (2 * period), ""))
+    for count in args.verify_zones:
+        p = args.verify_cost_period
+        cpu, elapsed, peak = verification_cost(tmp, count, p)
+        rows.append(("agent CPU for one background verification pass over %d zones × 10 "
+                     "records (spread over verify-interval = %d s; agent peak %.1f MB)"
+                     % (count, p, peak / 1024), "%.1f CPU-s (%.0f%% of a core)"
+                     % (cpu, 100 * cpu / elapsed), "", ""))
+
+
+def whm_metric(whm, name, node_name):
+    r = whm.get("/metrics", timeout=30)
+    for line in r.text.splitlines():
+        if line.startswith(name + "{") and 'node="%s"' % node_name in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
+
+
+def wait_synced(whm, server_id, total, limit):
+    """Poll the node's full-sync progress until every zone is in sync;
+    the seconds it took."""
+    t0 = time.perf_counter()
+    while True:
+        p = whm.get("/api/dns/cluster/sync-all/%d" % server_id, timeout=60).json()
+        if p.get("inSync") == total and p.get("behind") == 0:
+            return time.perf_counter() - t0
+        if time.perf_counter() - t0 > limit:
+            raise RuntimeError("node %d not in sync after %.0f s: %s" % (server_id, limit, p))
+        time.sleep(1.0)
+
+
+def scale_figures(args, tmp, rows):
+    """'args.scale_zones' zones (default 1,000,000): created through the
+    API, then a fresh node joins and syncs them all; then two more; then the
+    controller's status, a reconciliation pass over the in-sync nodes, a
+    change and the memory of every process."""
+    count = args.scale_zones
+    base = os.path.join(tmp, "scale")
+    whm = new_whm(os.path.join(base, "whm"), {"reconcile-interval": 15})
+    nodes = [harness.Node(os.path.join(base, "ns%d" % i), name="ns%d" % i, node_id=i,
+                          config={"verify-interval": args.scale_verify_period})
+             for i in (1, 2, 3)]
+    try:
+        whm.start()
+        names = ["s%d.scale.bench." % i for i in range(count)]
+        create_s = create_zones(whm, names, args.threads)
+        whm_after_create = rss_mb(whm.proc.pid)
+        for n in nodes:
+            n.start()
+            r = whm.post("/api/dns/servers", {"name": n.name, "ip": n.address,
+                                              "agent_port": n.api_port,
+                                              "agent_secret": n.secret})
+            n.server_id = r.json()["id"]
+        # One fresh node alone, then the two others together.
+        whm.post("/api/dns/cluster/nodes/%d" % nodes[0].server_id)
+        first_s = wait_synced(whm, nodes[0].server_id, count, 1800)
+        sample = names[::max(1, count // 2000)]
+        answered = all_answered(nodes[0].dns_port, sample, "SOA", 120)
+        for n in nodes[1:]:
+            whm.post("/api/dns/cluster/nodes/%d" % n.server_id)
+        t0 = time.perf_counter()
+        for n in nodes[1:]:
+            wait_synced(whm, n.server_id, count, 3600)
+        rest_s = time.perf_counter() - t0
+        # Status, as the dashboard polls it.
+        took = []
+        for _ in range(20):
+            t1 = time.perf_counter()
+            r = whm.get("/api/dns/cluster/status", timeout=60)
+            took.append((time.perf_counter() - t1) * 1000)
+            if r.status_code != 200:
+                raise RuntimeError("status: %d" % r.status_code)
+        # A reconciliation pass over each in-sync node (reconcile-interval 15 s).
+        before = {n.name: whm_metric(whm, "yumna_whm_node_reconciliations_total", n.name)
+                  for n in nodes}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(
+                whm_metric(whm, "yumna_whm_node_reconciliations_total", n.name) <= before[n.name]
+                for n in nodes):
+            time.sleep(1)
+        recon = [whm_metric(whm, "yumna_whm_node_reconcile_seconds", n.name) for n in nodes]
+        # One change, answered by all three nodes.
+        first = whm.get("/api/dns?limit=1", timeout=60).json()[0]
+        zid, zname = first["id"], first["domain"] + "."
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in nodes]
+        for s in socks:
+            s.setblocking(False)
+        t1 = time.perf_counter()
+        whm.post("/api/dns/%d/records" % zid, {"name": "www", "type": "A",
+                                               "content": "192.0.2.200", "ttl": 300})
+        poll_all(socks, [n.dns_port for n in nodes], "www." + zname, "A", ["192.0.2.200"])
+        change_ms = (time.perf_counter() - t1) * 1000
+        for s in socks:
+            s.close()
+        # One verification pass on ns2 (its agent restarted with a shorter
+        # verify-interval), with a record of one zone changed behind it.
+        ns2, period = nodes[1], args.scale_pass_period
+        ns2.extra_config["verify-interval"] = period
+        ns2.write_config()
+        ns2.restart()
+        cpu0 = proc_cpu_s(ns2.agent_pid)
+        t_pass = time.monotonic()
+        edited = names[count // 3]
+        db = sqlite3.connect(os.path.join(ns2.data_dir, "pdns.sqlite3"), timeout=30)
+        with db:
+            db.execute("UPDATE records SET ttl = 7 WHERE name = ? AND type = 'SOA'",
+                       (edited.rstrip("."),))
+        db.close()
+        pdns_flush(ns2)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        repaired = None
+        while time.monotonic() - t_pass < 2 * period + 30:
+            try:
+                msg = harness.dns_query(ns2.address, ns2.dns_port, edited, "SOA", sock=sock,
+                                        timeout=0.5)
+                if msg.answer and msg.answer[0].ttl != 7:
+                    repaired = time.monotonic() - t_pass
+                    break
+            except (dns.exception.Timeout, OSError):
+                pass
+            time.sleep(0.5)
+        sock.close()
+        time.sleep(max(0.0, period - (time.monotonic() - t_pass)))
+        pass_cpu = proc_cpu_s(ns2.agent_pid) - cpu0
+        whm_hwm = rss_mb(whm.proc.pid, "VmHWM")
+        whm_rss = rss_mb(whm.proc.pid)
+        agent_hwm = max(rss_mb(n.agent_pid, "VmHWM") for n in nodes)
+        agent_rss = max(rss_mb(n.agent_pid) for n in nodes)
+        t1 = time.perf_counter()
+        whm.get("/api/dns?limit=100", timeout=60)
+        page_ms = (time.perf_counter() - t1) * 1000
+    finally:
+        for n in nodes:
+            n.stop()
+        whm.stop()
+    rows.append(("%d zones created through POST /api/dns (%d threads, no nodes yet)"
+                 % (count, args.threads), "%.0f s (%.0f zones/s)" % (create_s, count / create_s),
+                 "", "controller VmRSS after: %.0f MB" % whm_after_create))
+    rows.append(("a fresh node joins and syncs all %d zones (until the controller counts every "
+                 "zone in sync, verified by digest; %d of %d sampled zones answer SOA)"
+                 % (count, answered, len(sample)), "%.0f s" % first_s, "≤ 100 s", ""))
+    rows.append(("… two more fresh nodes together", "%.0f s" % rest_s, "", ""))
+    rows.append(("GET /api/dns/cluster/status with %d zones × 3 nodes, p50 (p99)" % count,
+                 "%.1f ms (%.1f ms)" % (pct(took, 50), pct(took, 99)), "≤ 20 ms", ""))
+    rows.append(("reconciliation pass over an in-sync node (hash tree compared; slowest of 3)",
+                 "%.1f ms" % (max(recon) * 1000), "≤ 1 s", ""))
+    rows.append(("one record change → answered by all 3 nodes", "%.1f ms" % change_ms, "", ""))
+    rows.append(("agent CPU for one background verification pass over %d zones "
+                 "(verify-interval = %d s)" % (count, period),
+                 "%.0f CPU-s (%.0f%% of a core)" % (pass_cpu, 100 * pass_cpu / period), "", ""))
+    rows.append(("a zone's SOA TTL changed in a node's database behind its agent (of %d zones) "
+                 "→ found by the agent's verification and repaired by the controller "
+                 "(verify-interval = %d s)" % (count, period),
+                 "%.0f s" % repaired if repaired is not None else "not repaired",
+                 "≤ %d s (the period)" % period, ""))
+    rows.append(("GET /api/dns?limit=100", "%.1f ms" % page_ms, "", ""))
+    rows.append(("controller resident memory, peak (VmHWM) over all of the above (now)",
+                 "%.0f MB (%.0f MB)" % (whm_hwm, whm_rss), "≤ 256 MB", ""))
+    rows.append(("agent resident memory, peak (VmHWM) over all of the above, largest of 3 (now)",
+                 "%.0f MB (%.0f MB)" % (agent_hwm, agent_rss), "≤ 64 MB", ""))
+
+
+SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "supervise",
+            "slowclients", "verify", "scale")
 CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec")
 
 
@@ -1429,14 +1855,18 @@ def parse_only(text):
             out.append(part)
         else:
             raise argparse.ArgumentTypeError(
-                "unknown section %r (all, agent, controller, %s)" % (part, ", ".join(CONTROLLER)))
+                "unknown section %r (all, agent, controller, supervise, slowclients, verify, scale, "
+                "%s)"
+                % (part, ", ".join(CONTROLLER)))
     return [s for s in SECTIONS if s in out]
 
 
 QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "repl_plain_samples": 0, "load_zones": 40, "load_seconds": 2.0,
          "health_nodes": 20, "health_dead": 4, "sweeps": 2, "mem_zones": 3000,
-         "sign_zones": 50, "signed_changes": 30}
+         "sign_zones": 50, "signed_changes": 30, "kills": 3, "slow_requests": 200,
+         "verify_period": 3, "drift_zones": 50, "drift_edits": 3, "verify_zones": [2000],
+         "verify_cost_period": 5, "scale_zones": 5000, "scale_pass_period": 10}
 
 
 def main():
@@ -1470,6 +1900,25 @@ def main():
     ap.add_argument("--sign-zones", type=int, default=1000, help="zones signed at once")
     ap.add_argument("--signed-changes", type=int, default=300,
                     help="record changes in a signed zone")
+    ap.add_argument("--kills", type=int, default=20,
+                    help="pdns_server kills in the supervise section")
+    ap.add_argument("--slow-requests", type=int, default=1000,
+                    help="GET /health timed in the slowclients section, per case")
+    ap.add_argument("--verify-period", type=int, default=10,
+                    help="agent verify-interval (s) in the drift figure")
+    ap.add_argument("--drift-zones", type=int, default=1000, help="zones in the drift figure")
+    ap.add_argument("--drift-edits", type=int, default=20,
+                    help="edits behind an agent, each timed until repaired")
+    ap.add_argument("--verify-zones", type=lambda t: [int(x) for x in t.split(",")],
+                    default=[100000], help="zone counts for the verification cost (comma list)")
+    ap.add_argument("--verify-cost-period", type=int, default=60,
+                    help="verify-interval (s) while the verification cost is measured")
+    ap.add_argument("--scale-zones", type=int, default=1000000,
+                    help="zones in the scale section")
+    ap.add_argument("--scale-verify-period", type=int, default=3600,
+                    help="agent verify-interval (s) in the scale section")
+    ap.add_argument("--scale-pass-period", type=int, default=180,
+                    help="verify-interval (s) of the timed verification pass at scale")
     ap.add_argument("--keep", action="store_true",
                     help="keep the working directory (logs of every process)")
     ap.add_argument("--out", default=None, help="where to write the table "
@@ -1505,6 +1954,14 @@ def main():
                     controller_memory_figures(args, tmp, rows)
                 elif section == "dnssec":
                     dnssec_figures(args, ctl, tmp, rows)
+                elif section == "supervise":
+                    supervise_figures(args, tmp, rows)
+                elif section == "slowclients":
+                    slow_client_figures(args, tmp, rows)
+                elif section == "verify":
+                    verify_figures(args, tmp, rows)
+                elif section == "scale":
+                    scale_figures(args, tmp, rows)
             except Exception as e:      # the other sections still run
                 traceback.print_exc()
                 failed.append(section)
