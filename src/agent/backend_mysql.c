@@ -148,6 +148,9 @@ static const char state_table_sql[] =
 /* A table from before digests: an empty digest never matches a push. */
 static const char state_digest_sql[] = "ALTER TABLE yumna_zone_state ADD COLUMN IF NOT EXISTS "
 				       "digest VARCHAR(64) CHARACTER SET ascii NOT NULL DEFAULT ''";
+/* Clearing the dirty flags after each batch must not scan every zone. */
+static const char state_dirty_sql[] = "CREATE INDEX IF NOT EXISTS yumna_zone_state_dirty ON "
+				      "yumna_zone_state (dirty)";
 
 /* Bound parameters of the statement being run. */
 struct params {
@@ -727,6 +730,8 @@ static int op_schema_ensure(struct backend *base, const char *schema_file)
 		r = exec(b, state_table_sql);
 	if (r == 0)
 		r = exec(b, state_digest_sql);
+	if (r == 0)
+		r = exec(b, state_dirty_sql);
 	if (r == 0 && !b->prepared) {
 		r = prepare_all(b);
 		if (r < 0)
