@@ -255,7 +255,7 @@ static void list_page(struct http_request *req, struct http_reply *rep, struct a
 /* ?buckets=B1,B2,...: the live zones in those hash-tree buckets (4 hex
  * digits each, at most 64), found by one walk over every zone. */
 struct bucket_ctx {
-	bool want[ZTREE_BUCKETS / 8 * 8];
+	bool want[ZTREE_BUCKETS];
 	json_t *zones;
 	char last[DNAME_TEXT_MAX];
 };

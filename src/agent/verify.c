@@ -54,7 +54,9 @@ static int collect(const char *zone, const struct zone_state *st, void *ctx)
 	return l->v[l->n++] ? 0 : -ENOMEM;
 }
 
-int verify_zone(struct agent *a, const char *zone)
+/* Verify one zone now: 1 when it had drifted (and is now marked so), 0
+ * when it holds what was recorded, or a negative error. */
+static int verify_zone(struct agent *a, const char *zone)
 {
 	struct zone_state st;
 	char held[ZONE_DIGEST_HEX];

@@ -21,8 +21,4 @@ int verify_start(struct agent *a, unsigned interval_s, struct verify **ret);
 /* Stop it and free; accepts NULL. */
 void verify_stop(struct verify *v);
 
-/* Verify one zone now: 1 when it had drifted (and is now recorded as it
- * is), 0 when it holds what was recorded, or a negative error. */
-int verify_zone(struct agent *a, const char *zone);
-
 #endif

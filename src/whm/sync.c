@@ -50,8 +50,7 @@ struct node {
 	/* What the agent's /health last said of drift it found (its own
 	 * verifier) and of PowerDNS restarts; the worker's own state. */
 	uint64_t agent_drift;
-	bool agent_drift_known;
-	bool restarts_known;
+	bool answered; /* the agent answered a health check at least once */
 	struct node_counters c;
 	/* Sync failures as events: one when pushes start failing, one when
 	 * they succeed again; the worker's own state. */
@@ -158,30 +157,26 @@ static void check_health(struct node *n, struct store *st)
 	h.response_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	h.reachable = r == 0 || status == 503;
 	h.pdns_running = r == 0;
-	uint64_t drift = 0, restarts = 0;
 	if (j != NULL) {
 		json_t *pdns = json_object_get(j, "powerdns");
 		const char *v = json_string_value(json_object_get(pdns, "version"));
 		snprintf(h.pdns_version, sizeof(h.pdns_version), "%s", v ? v : "");
-		drift = (uint64_t)json_integer_value(json_object_get(j, "drift"));
-		restarts = (uint64_t)json_integer_value(json_object_get(pdns, "restarts"));
-		json_decref(j);
-	}
-	/* The agent found zones changed behind its back: compare digests now
-	 * rather than at the next periodic pass. */
-	if (drift != n->agent_drift) {
-		if (n->agent_drift_known && drift > n->agent_drift)
+		uint64_t drift = (uint64_t)json_integer_value(json_object_get(j, "drift"));
+		uint64_t restarts = (uint64_t)json_integer_value(json_object_get(pdns, "restarts"));
+		/* Counts that rose since the last answer (an agent that restarted
+		 * starts again from 0): the agent found zones changed behind its
+		 * back, so compare now rather than at the next periodic pass; or
+		 * it restarted PowerDNS. */
+		if (n->answered && drift > n->agent_drift)
 			n->reconcile_now = true;
+		if (n->answered && restarts > atomic_load(&n->c.pdns_restarts))
+			events_add(s->w->events, "node.powerdns_restarted", n->name, NULL,
+				   "the agent restarted powerdns (%llu restarts since it started)",
+				   (unsigned long long)restarts);
 		n->agent_drift = drift;
-	}
-	n->agent_drift_known = n->agent_drift_known || j != NULL;
-	if (restarts > atomic_load(&n->c.pdns_restarts) && n->restarts_known)
-		events_add(s->w->events, "node.powerdns_restarted", n->name, NULL,
-			   "the agent restarted powerdns (%llu restarts since it started)",
-			   (unsigned long long)restarts);
-	if (j != NULL || r == 0) {
 		atomic_store(&n->c.pdns_restarts, restarts);
-		n->restarts_known = true;
+		n->answered = true;
+		json_decref(j);
 	}
 	if (r < 0)
 		snprintf(h.error, sizeof(h.error), "%s", err);
