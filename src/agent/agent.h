@@ -58,7 +58,7 @@ struct agent_conf {
 	uint64_t max_zones_per_batch;
 	uint64_t max_rrset_records;
 	uint64_t max_zone_records;
-	uint64_t verify_interval; /* seconds per pass of the background verifier */
+	uint64_t verify_interval;	 /* seconds per pass of the background verifier */
 	uint64_t pdns_restart_delay_min; /* ms, managed mode: first restart delay */
 	uint64_t pdns_restart_delay_max; /* ms: cap of the doubling delay */
 	char *log_level;
@@ -80,7 +80,7 @@ struct agent_stats {
 	atomic_ullong pushes_failed;
 	atomic_ullong batches;
 	atomic_ullong deletes;
-	atomic_ullong drift; /* zones found not to hold what was applied */
+	atomic_ullong drift;		      /* zones found not to hold what was applied */
 	atomic_ullong push_latency_bucket[8]; /* cumulative counts, see AGENT_LATENCY_BOUNDS */
 	atomic_ullong push_latency_count;
 	atomic_ullong push_latency_sum_us;

@@ -123,11 +123,11 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 			 (unsigned long long)p.version, res.deleted ? "the delete at" : "applied",
 			 (unsigned long long)res.version);
 	}
-	json_t *out = json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s,s:s}", "success", 1, "applied",
-				res.applied, "zone", p.data.origin, "version",
-				(json_int_t)res.version, "serial", (json_int_t)res.serial,
-				"recordCount", (json_int_t)p.data.n, "domainId",
-				(json_int_t)res.domain_id, "message", msg, "digest", res.digest);
+	json_t *out =
+	    json_pack("{s:b,s:b,s:s,s:I,s:I,s:I,s:I,s:s,s:s}", "success", 1, "applied", res.applied,
+		      "zone", p.data.origin, "version", (json_int_t)res.version, "serial",
+		      (json_int_t)res.serial, "recordCount", (json_int_t)p.data.n, "domainId",
+		      (json_int_t)res.domain_id, "message", msg, "digest", res.digest);
 	/* The zone is not served: a delete at 'version' stands. A controller
 	 * that still wants the zone must push a higher version. */
 	if (res.deleted)
@@ -212,7 +212,7 @@ static int page_zone(const char *zone, const struct zone_state *st, void *ctx)
 	}
 	snprintf(p->last, sizeof(p->last), "%s", zone);
 	return json_array_append_new(st->deleted ? p->l.tombstones : p->l.zones, o) == 0 ? 0
-											  : -ENOMEM;
+											 : -ENOMEM;
 }
 
 static void list_page(struct http_request *req, struct http_reply *rep, struct agent *a,
@@ -243,8 +243,8 @@ static void list_page(struct http_request *req, struct http_reply *rep, struct a
 	if (r < 0) {
 		json_decref(p.l.zones);
 		json_decref(p.l.tombstones);
-		http_reply_error(rep, r, r == ERR_MALFORMED ? "after: bad encoding"
-							  : "cannot list zones");
+		http_reply_error(rep, r,
+				 r == ERR_MALFORMED ? "after: bad encoding" : "cannot list zones");
 		return;
 	}
 	http_reply_json(rep, 200,
@@ -266,9 +266,8 @@ static int bucket_zone(const char *zone, const struct zone_state *st, void *ctx)
 	snprintf(b->last, sizeof(b->last), "%s", zone);
 	if (st->deleted || !b->want[ztree_bucket(zone)])
 		return 0;
-	json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "zone", zone, "version",
-			      (json_int_t)st->version, "serial", (json_int_t)st->serial, "digest",
-			      st->digest);
+	json_t *o = json_pack("{s:s,s:I,s:I,s:s}", "zone", zone, "version", (json_int_t)st->version,
+			      "serial", (json_int_t)st->serial, "digest", st->digest);
 	return json_array_append_new(b->zones, o) == 0 ? 0 : -ENOMEM;
 }
 
@@ -291,7 +290,8 @@ static void list_buckets(struct http_reply *rep, struct agent *a, char *text)
 		r = ERR_INVALID;
 	if (r == ERR_INVALID) {
 		free(b);
-		http_reply_error(rep, r, "buckets: 1 to 64 bucket numbers of 4 lowercase hex digits");
+		http_reply_error(rep, r,
+				 "buckets: 1 to 64 bucket numbers of 4 lowercase hex digits");
 		return;
 	}
 	if (r == 0)
@@ -568,8 +568,7 @@ static void health(struct http_request *req, struct http_reply *rep, void *ctx)
 		p = json_pack("{s:b,s:s,s:I,s:I}", "running", 1, "version", version, "pid",
 			      (json_int_t)read_pid(a), "restarts", restarts);
 	else
-		p = json_pack("{s:b,s:s,s:I}", "running", 0, "error", error, "restarts",
-			      restarts);
+		p = json_pack("{s:b,s:s,s:I}", "running", 0, "error", error, "restarts", restarts);
 	http_reply_json(rep, up ? 200 : 503,
 			json_pack("{s:s,s:o,s:I,s:s,s:I}", "status", up ? "healthy" : "unhealthy",
 				  "powerdns", p, "zones", (json_int_t)atomic_load(&a->zones),

@@ -142,9 +142,10 @@ static int must_write(struct agent *a, const char *zone, const struct zone_state
 	*ret = true;
 	if (st->exists || !st->deleted) {
 		atomic_fetch_add(&a->stats.drift, 1);
-		log_warn("zone '%s': the backend does not hold version %llu as pushed (digest %.12s, "
-			 "pushed %.12s); writing it again",
-			 zone, (unsigned long long)version, held[0] ? held : "none", digest);
+		log_warn(
+		    "zone '%s': the backend does not hold version %llu as pushed (digest %.12s, "
+		    "pushed %.12s); writing it again",
+		    zone, (unsigned long long)version, held[0] ? held : "none", digest);
 	}
 	return 0;
 }
@@ -163,8 +164,8 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 		rrs[i] = (struct backend_rr){ rr->owner, rr->type, rr->ttl, rr->content,
 					      zone_rr_is_auth(&p->data, i) };
 	}
-	*ret = (struct backend_zone){ p->data.origin, rrs, p->data.n, p->version, p->serial, NULL,
-				      NULL };
+	*ret = (struct backend_zone){ p->data.origin, rrs,  p->data.n, p->version,
+				      p->serial,      NULL, NULL };
 }
 
 int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err)

@@ -14,9 +14,9 @@ struct apply_result {
 	uint64_t version; /* the version now applied */
 	uint32_t serial;
 	int64_t domain_id;
-	bool deleted; /* not applied because a delete at 'version' stands */
+	bool deleted;		      /* not applied because a delete at 'version' stands */
 	char digest[ZONE_DIGEST_HEX]; /* of what the zone holds now ("" none) */
-	bool repaired; /* written at the version it had: the backend had drifted */
+	bool repaired;		      /* written at the version it had: the backend had drifted */
 };
 
 /* Apply one validated push: when its version is newer than the applied one

@@ -112,8 +112,8 @@ static void tree_apply(struct backend_tree *bt)
 	bt->n = 0;
 }
 
-static int tree_add(struct backend_tree *bt, const char *zone, uint64_t version,
-		    const char *digest, int count)
+static int tree_add(struct backend_tree *bt, const char *zone, uint64_t version, const char *digest,
+		    int count)
 {
 	if (bt->n == bt->alloc) {
 		size_t a = bt->alloc ? 2 * bt->alloc : 64;

@@ -113,10 +113,11 @@ static const char *const stmt_sql[ST_INSERT] = {
 			  "yumna_zone_state WHERE zone > ? ORDER BY zone LIMIT ?",
 	[ST_MARK_ALL_CLEAN] = "UPDATE yumna_zone_state SET dirty = 0 WHERE dirty = 1",
 	/* Binary order, as gsqlite3 sorts (the columns are latin1_swedish_ci). */
-	[ST_RECORDS_LIST] = "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
-			    "JOIN domains d ON d.id = r.domain_id WHERE d.name = ? "
-			    "AND r.type IS NOT NULL AND r.disabled = 0 ORDER BY CAST(r.name AS BINARY), "
-			    "CAST(r.type AS BINARY), r.prio, CAST(r.content AS BINARY)",
+	[ST_RECORDS_LIST] =
+	    "SELECT r.name, r.type, r.content, r.ttl, r.prio FROM records r "
+	    "JOIN domains d ON d.id = r.domain_id WHERE d.name = ? "
+	    "AND r.type IS NOT NULL AND r.disabled = 0 ORDER BY CAST(r.name AS BINARY), "
+	    "CAST(r.type AS BINARY), r.prio, CAST(r.content AS BINARY)",
 	/* The zone column is ascii_bin: converting the latin1 side keeps the
 	 * primary key usable for the join. */
 	[ST_ZONES_LIST] =
@@ -1070,8 +1071,8 @@ static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 	return r;
 }
 
-static int op_state_page(struct backend *base, const char *after, size_t limit,
-			 backend_zone_fn fn, void *ctx, size_t *ret_n)
+static int op_state_page(struct backend *base, const char *after, size_t limit, backend_zone_fn fn,
+			 void *ctx, size_t *ret_n)
 {
 	struct backend_mysql *b = (struct backend_mysql *)base;
 	char zone[2 * DNAME_TEXT_MAX], digest[ZONE_DIGEST_HEX + 1];

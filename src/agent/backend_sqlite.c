@@ -214,8 +214,8 @@ static bool column_exists(struct backend_sqlite *b, const char *table, const cha
 {
 	sqlite3_stmt *s;
 	bool found = false;
-	if (sqlite3_prepare_v2(b->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
-			       &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(b->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &s,
+			       NULL) != SQLITE_OK)
 		return false;
 	sqlite3_bind_text(s, 1, table, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, column, -1, SQLITE_STATIC);
@@ -257,7 +257,8 @@ static int op_schema_ensure(struct backend *base, const char *schema_file)
 	/* A table from before digests: an empty digest never matches a
 	 * push, so its zones are verified by the first push of each. */
 	if (r == 0 && !column_exists(b, "yumna_zone_state", "digest"))
-		r = exec(b, "ALTER TABLE yumna_zone_state ADD COLUMN digest TEXT NOT NULL DEFAULT ''");
+		r = exec(b,
+			 "ALTER TABLE yumna_zone_state ADD COLUMN digest TEXT NOT NULL DEFAULT ''");
 	/* Clearing the dirty flags after each batch must not scan every zone:
 	 * at a million zones that scan was most of a full sync's time. */
 	if (r == 0)
@@ -586,8 +587,8 @@ static int op_zone_foreach(struct backend *base, backend_zone_fn fn, void *ctx)
 	return r;
 }
 
-static int op_state_page(struct backend *base, const char *after, size_t limit,
-			 backend_zone_fn fn, void *ctx, size_t *ret_n)
+static int op_state_page(struct backend *base, const char *after, size_t limit, backend_zone_fn fn,
+			 void *ctx, size_t *ret_n)
 {
 	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	sqlite3_stmt *s = stmt(b, ST_STATE_PAGE);
@@ -657,11 +658,12 @@ static int op_counts(struct backend *base, uint64_t *ret_zones, uint64_t *ret_re
 {
 	struct backend_sqlite *b = (struct backend_sqlite *)base;
 	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(b->db,
-				    ret_records ? "SELECT (SELECT count(*) FROM domains), "
-						  "(SELECT count(*) FROM records WHERE type IS NOT NULL)"
-						: "SELECT count(*), 0 FROM domains",
-				    -1, &s, NULL);
+	int rc =
+	    sqlite3_prepare_v2(b->db,
+			       ret_records ? "SELECT (SELECT count(*) FROM domains), "
+					     "(SELECT count(*) FROM records WHERE type IS NOT NULL)"
+					   : "SELECT count(*), 0 FROM domains",
+			       -1, &s, NULL);
 	if (rc != SQLITE_OK)
 		return map_err(rc);
 	rc = sqlite3_step(s);

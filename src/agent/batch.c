@@ -484,8 +484,9 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 	http_reply_json(rep, 200,
 			json_pack("{s:b,s:I,s:I,s:I,s:I,s:O,s:O,s:O}", "success", 1, "zones",
 				  (json_int_t)b->nzones, "applied", (json_int_t)applied,
-				  "unchanged", (json_int_t)unchanged, "records", (json_int_t)records,
-				  "digests", json_object_get(report, "digests"), "blocked",
+				  "unchanged", (json_int_t)unchanged, "records",
+				  (json_int_t)records, "digests",
+				  json_object_get(report, "digests"), "blocked",
 				  json_object_get(report, "blocked"), "repaired",
 				  json_object_get(report, "repaired")));
 	json_decref(report);

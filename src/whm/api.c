@@ -891,8 +891,7 @@ static int node_status(const struct store_server *s, void *ctx)
 	else
 		c->offline++;
 	json_t *o = json_pack(
-	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}",
-	    "nodeId",
+	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}", "nodeId",
 	    (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state, "dnsStatus",
 	    "reachable", h.reachable, "running", h.pdns_running, "version",
 	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,

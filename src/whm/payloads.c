@@ -125,8 +125,8 @@ int payloads_get(struct payloads *pc, struct whm *w, struct store *st, int64_t z
 		uint64_t version = 0;
 		bool deleted = false;
 		if (r == 0)
-			r = zones_payload(w, st, zone_id, &payload, &version, &deleted,
-					  ret->domain, sizeof(ret->domain));
+			r = zones_payload(w, st, zone_id, &payload, &version, &deleted, ret->domain,
+					  sizeof(ret->domain));
 		if (r == 0 && (version != z.version || deleted)) {
 			json_decref(payload);
 			r = ERR_UNAVAILABLE; /* it changed meanwhile: again */

@@ -334,9 +334,14 @@ static int check_digest(struct node *n, const struct payload *p, const char *hel
 	if (held != NULL && strcmp(held, p->digest) == 0)
 		return 0;
 	atomic_fetch_add_explicit(&n->c.drift, 1, memory_order_relaxed);
-	snprintf(err, errlen, "the node holds other content for version %llu (digest %.12s, "
-		 "expected %.12s)", (unsigned long long)p->version,
-		 held == NULL ? "missing" : held[0] ? held : "none", p->digest);
+	snprintf(err, errlen,
+		 "the node holds other content for version %llu (digest %.12s, "
+		 "expected %.12s)",
+		 (unsigned long long)p->version,
+		 held == NULL ? "missing"
+		 : held[0]    ? held
+			      : "none",
+		 p->digest);
 	log_warn("node '%s': zone '%s': %s", n->name, p->domain, err);
 	events_add(n->s->w->events, "sync.drift", n->name, p->domain, "%s", err);
 	return ERR_UPSTREAM;
@@ -372,13 +377,15 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 		 * gets a version above the node's, pushed as any change. */
 		uint64_t held = (uint64_t)json_integer_value(json_object_get(answer, "version"));
 		const char *digest = json_string_value(json_object_get(answer, "digest"));
-		bool blocked = r == 0 && json_is_false(json_object_get(answer, "applied")) &&
-			       held >= p.version &&
-			       (json_is_true(json_object_get(answer, "deleted")) || held > p.version ||
-				(digest != NULL && strcmp(digest, p.digest) != 0));
+		bool blocked =
+		    r == 0 && json_is_false(json_object_get(answer, "applied")) &&
+		    held >= p.version &&
+		    (json_is_true(json_object_get(answer, "deleted")) || held > p.version ||
+		     (digest != NULL && strcmp(digest, p.digest) != 0));
 		if (r == 0 && !blocked)
-			r = check_digest(n, &p, json_string_value(json_object_get(answer, "digest")),
-					 err, sizeof(err));
+			r = check_digest(n, &p,
+					 json_string_value(json_object_get(answer, "digest")), err,
+					 sizeof(err));
 		if (r == 0 && json_is_true(json_object_get(answer, "repaired")))
 			node_repaired(n, p.domain, p.version);
 		json_decref(answer);
@@ -423,8 +430,8 @@ static int batch_zone_done(struct node *n, struct store *st, const struct pendin
 			return 1;
 		}
 	}
-	const char *held = json_string_value(
-	    json_object_get(json_object_get(answer, "digests"), pl->domain));
+	const char *held =
+	    json_string_value(json_object_get(json_object_get(answer, "digests"), pl->domain));
 	if (check_digest(n, pl, held, err, sizeof(err)) < 0) {
 		record_failure(n, st, p->zone[i], p->attempts[i], err);
 		sync_failed(n, pl->domain, err);
@@ -536,8 +543,8 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 			if (one_by_one)
 				push_one(n, st, p->zone[k], p->attempts[k]);
 			else if (r == 0)
-				all_ok &= batch_zone_done(n, st, p, k, &b->pl[i], answer, &raise[i]) ==
-					  0;
+				all_ok &=
+				    batch_zone_done(n, st, p, k, &b->pl[i], answer, &raise[i]) == 0;
 			else
 				record_failure(n, st, p->zone[k], p->attempts[k], err);
 		}
@@ -549,7 +556,8 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 		if (one_by_one)
 			r = 0;
 		if (r < 0) {
-			log_info("node '%s': batch of %zu zones failed: %s", n->name, b->zones, err);
+			log_info("node '%s': batch of %zu zones failed: %s", n->name, b->zones,
+				 err);
 			sync_failed(n, NULL, err);
 		} else if (!one_by_one && all_ok) {
 			sync_succeeded(n);
@@ -719,8 +727,8 @@ static int reconcile_zone(const struct store_zone *z, void *ctx)
 	} else if (on_node == z->version) {
 		/* The node holds the version: it counts only with the content. */
 		struct store_zone copy = *z;
-		same = zones_digest(rc->n->s->w, rc->st, &copy, want) < 0 ||
-		       strcmp(held, want) == 0;
+		same =
+		    zones_digest(rc->n->s->w, rc->st, &copy, want) < 0 || strcmp(held, want) == 0;
 	}
 	if (same)
 		return 0;
@@ -789,8 +797,8 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 		return r;
 	ztree_get(n->s->w->tree, prefix, &node, kids);
 	if (prefix[0] == '\0') {
-		d->node_zones =
-		    (uint64_t)json_integer_value(json_object_get(json_object_get(j, "node"), "zones"));
+		d->node_zones = (uint64_t)json_integer_value(
+		    json_object_get(json_object_get(j, "node"), "zones"));
 		if (differ_widely(node.zones, d->node_zones)) {
 			json_decref(j);
 			return ERR_TOO_LARGE;
@@ -906,9 +914,10 @@ static void reconcile(struct node *n, struct store *st)
 	atomic_store(&n->c.reconcile_ns, mono_ns() - started);
 	atomic_fetch_add(&n->c.reconciles, 1);
 	if (rc.fixed || stray)
-		log_notice("node '%s': reconciliation: %zu buckets differed (%u requests), %u zones "
-			   "to push again (%u with other content), %u stray zones deleted",
-			   n->name, d.n, d.requests, rc.fixed, rc.drift, stray);
+		log_notice(
+		    "node '%s': reconciliation: %zu buckets differed (%u requests), %u zones "
+		    "to push again (%u with other content), %u stray zones deleted",
+		    n->name, d.n, d.requests, rc.fixed, rc.drift, stray);
 	else if (d.n > 0)
 		log_debug("node '%s': reconciliation: %zu buckets differed, all on their way",
 			  n->name, d.n);

@@ -63,10 +63,10 @@ struct node_counters {
 	atomic_ullong zones_acked;   /* zone versions the node acknowledged */
 	atomic_ullong queue_depth;   /* zones due at the worker's last pass */
 	atomic_ullong health_checks;
-	atomic_ullong drift;	     /* zone versions found holding other content */
-	atomic_ullong pdns_restarts; /* the agent's restarts of PowerDNS, as it reports */
-	atomic_ullong reconciles;    /* reconciliation passes */
-	atomic_ullong reconcile_ns;  /* how long the last one took */
+	atomic_ullong drift;	       /* zone versions found holding other content */
+	atomic_ullong pdns_restarts;   /* the agent's restarts of PowerDNS, as it reports */
+	atomic_ullong reconciles;      /* reconciliation passes */
+	atomic_ullong reconcile_ns;    /* how long the last one took */
 	struct histogram push_latency; /* one observation per request above */
 };
 

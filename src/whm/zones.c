@@ -105,7 +105,6 @@ static int validate(const struct whm *w, struct store_zone *z, json_t *records, 
 	return r;
 }
 
-
 /* D of 'z' from its records digest and the SOA build_payload() gives it,
  * in the canonical form the agents store. The text build_payload() writes
  * is already canonical (normalised names, plain numbers) unless the
@@ -467,8 +466,7 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 				char detail[300];
 				res->record_id = row.id;
 				snprintf(detail, sizeof(detail), "record %lld", (long long)row.id);
-				r = finish_change(w, st, &old, &z, actor, action, detail, res,
-						  err);
+				r = finish_change(w, st, &old, &z, actor, action, detail, res, err);
 			} else {
 				r = fail(st, r, err, "writing the record");
 			}
@@ -632,8 +630,8 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 				r = store_record_insert(st, &row);
 			}
 			if (r == 0)
-				r = finish_change(w, st, &before, &z, actor, action, z.domain,
-						  res, err);
+				r = finish_change(w, st, &before, &z, actor, action, z.domain, res,
+						  err);
 			else
 				r = fail(st, r, err, "replacing the records");
 		}

@@ -68,8 +68,11 @@ static void test_every_field_counts(void **state)
 	static const struct {
 		int row, col;
 		const char *value;
-	} edits[] = { { 2, 0, "ww.example.com." }, { 2, 1, "TXT" },	 { 2, 2, "xxxx" },
-		      { 2, 3, "192.0.2.2" },	   { 3, 3, "20 mail.example.com." } };
+	} edits[] = { { 2, 0, "ww.example.com." },
+		      { 2, 1, "TXT" },
+		      { 2, 2, "xxxx" },
+		      { 2, 3, "192.0.2.2" },
+		      { 3, 3, "20 mail.example.com." } };
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
 		const char *old = changed[edits[i].row][edits[i].col];
 		changed[edits[i].row][edits[i].col] = edits[i].value;
@@ -126,8 +129,8 @@ static void test_absent_zone_is_empty(void **state)
 	assert_string_equal(z, "");
 	assert_true(zone_digest_valid(""));
 	assert_false(zone_digest_valid("abc"));
-	assert_false(zone_digest_valid(
-	    "0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
+	assert_false(
+	    zone_digest_valid("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
 }
 
 int main(void)

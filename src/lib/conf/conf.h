@@ -12,10 +12,10 @@
 #include <stdint.h>
 
 enum conf_type {
-	CONF_STR,  /* char *, owned by the struct, freed by conf_free() */
-	CONF_UINT, /* uint64_t within [min, max] */
-	CONF_BOOL, /* int: yes/no, true/false, on/off, 1/0 */
-	CONF_ENUM, /* char * (owned), one of 'choices' */
+	CONF_STR,   /* char *, owned by the struct, freed by conf_free() */
+	CONF_UINT,  /* uint64_t within [min, max] */
+	CONF_BOOL,  /* int: yes/no, true/false, on/off, 1/0 */
+	CONF_ENUM,  /* char * (owned), one of 'choices' */
 	CONF_ADDRS, /* char * (owned): a list addrlist_parse() accepts, kept as text */
 };
 

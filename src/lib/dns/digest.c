@@ -8,8 +8,8 @@
 #include "dns/digest.h"
 
 /* Maintained by PowerDNS from the zone's keys, never pushed. */
-static const char *const made_by_pdns[] = { "DNSKEY", "RRSIG",	"NSEC",	  "NSEC3",
-					    "NSEC3PARAM", "CDS", "CDNSKEY" };
+static const char *const made_by_pdns[] = { "DNSKEY",	  "RRSIG", "NSEC",   "NSEC3",
+					    "NSEC3PARAM", "CDS",   "CDNSKEY" };
 
 static bool is_made_by_pdns(const char *type)
 {

@@ -49,8 +49,8 @@ static void leaf(const char *zone, uint64_t version, const char *digest, uint8_t
 {
 	char text[512];
 	unsigned char h[32];
-	int n = snprintf(text, sizeof(text), "%s %llu %s", zone, (unsigned long long)version,
-			 digest);
+	int n =
+	    snprintf(text, sizeof(text), "%s %llu %s", zone, (unsigned long long)version, digest);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    gnutls_hash_fast(GNUTLS_DIG_SHA256, text, (size_t)n, h) < 0)
 		memset(h, 0xff, sizeof(h)); /* cannot happen for valid names */
@@ -100,7 +100,8 @@ bool ztree_prefix_valid(const char *prefix)
 	if (n > ZTREE_DEPTH)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!((prefix[i] >= '0' && prefix[i] <= '9') || (prefix[i] >= 'a' && prefix[i] <= 'f')))
+		if (!((prefix[i] >= '0' && prefix[i] <= '9') ||
+		      (prefix[i] >= 'a' && prefix[i] <= 'f')))
 			return false;
 	return true;
 }

@@ -6,8 +6,9 @@
 #define SERVER_COLS                                                                           \
 	"id, name, hostname, ip, agent_port, agent_secret, in_cluster, status, pdns_version," \
 	" last_error, last_seen, created_at"
-#define ZONE_COLS \
-	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, updated_at," \
+#define ZONE_COLS                                                                        \
+	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, " \
+	"updated_at,"                                                                    \
 	" rdigest, bucket"
 #define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at"
 #define DNSSEC_COLS                                                                        \
@@ -146,7 +147,8 @@ const char *const store_query_sql[Q_COUNT] = {
 	/* The rows behind only (idx_nzs_server_pending), and how many of
 	 * them are live zones; the first column repeats the second. */
 	[Q_SYNC_SUMMARY_BEHIND] =
-	    "SELECT COUNT(*), COUNT(*), COALESCE(SUM(CASE WHEN n.attempts > 0 THEN 1 ELSE 0 END), 0),"
+	    "SELECT COUNT(*), COUNT(*), COALESCE(SUM(CASE WHEN n.attempts > 0 THEN 1 ELSE 0 END), "
+	    "0),"
 	    " COALESCE(MIN(n.updated_at), 0), COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0"
 	    " END), 0) FROM node_zone_state n {INDEXED_BY:idx_nzs_server_pending}"
 	    " JOIN dns_zones z ON z.id = n.zone_id"
@@ -154,9 +156,10 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_SYNC_LAST_ERROR] = "SELECT last_error FROM node_zone_state WHERE last_error IS NOT NULL"
 			      " ORDER BY updated_at DESC, server_id DESC, zone_id DESC LIMIT 1",
 	/* An acknowledgement clears the error: only rows behind have one. */
-	[Q_SYNC_LAST_ERROR_SERVER] = "SELECT last_error FROM node_zone_state"
-				     " WHERE server_id = ? AND pending = 1 AND last_error IS NOT NULL"
-				     " ORDER BY updated_at DESC, zone_id DESC LIMIT 1",
+	[Q_SYNC_LAST_ERROR_SERVER] =
+	    "SELECT last_error FROM node_zone_state"
+	    " WHERE server_id = ? AND pending = 1 AND last_error IS NOT NULL"
+	    " ORDER BY updated_at DESC, zone_id DESC LIMIT 1",
 	[Q_SYNC_NOT_ACKED] = "SELECT COUNT(*) FROM servers s LEFT JOIN node_zone_state n"
 			     " ON n.server_id = s.id AND n.zone_id = ?"
 			     " WHERE s.in_cluster = 1 AND (n.applied IS NULL OR n.applied < ?)",
