@@ -39,9 +39,6 @@ static const struct status_case status_cases[] = {
 	{ ERR_CONFIG, 500, "invalid configuration" },
 	{ ERR_TLS_VERIFY, 502, "tls certificate not trusted" },
 	{ -EINVAL, 422, NULL },
-	{ -ENOENT, 404, NULL },
-	{ -E2BIG, 413, NULL },
-	{ -ENOSPC, 507, NULL },
 	{ -ENOMEM, 500, NULL },
 	{ -EIO, 500, NULL },
 	{ -EACCES, 500, NULL },
@@ -62,11 +59,25 @@ static void test_status_table(void **state)
 	}
 }
 
+/* The errno aliases are the errno values themselves: a -ENOENT from a store
+ * or a system call is a 404 without translation. */
+static void test_errno_aliases(void **state)
+{
+	(void)state;
+	assert_int_equal(ERR_NOT_FOUND, -ENOENT);
+	assert_int_equal(ERR_CONFLICT, -EEXIST);
+	assert_int_equal(ERR_TOO_LARGE, -E2BIG);
+	assert_int_equal(ERR_NO_SPACE, -ENOSPC);
+	assert_int_equal(ERR_TIMEOUT, -ETIMEDOUT);
+	assert_int_equal(err_http_status(-ENOENT), 404);
+	assert_string_equal(err_str(-ENOENT), "not found");
+}
+
 /* The table above names every project code: none is left to the default. */
 static void test_every_project_code_listed(void **state)
 {
 	(void)state;
-	for (int e = ERR_INVALID; e >= ERR_TLS_VERIFY; e--) {
+	for (int e = ERR_INVALID; e >= ERR_LAST; e--) {
 		bool found = false;
 		for (size_t i = 0; i < sizeof(status_cases) / sizeof(status_cases[0]); i++)
 			found = found || status_cases[i].err == e;
@@ -81,21 +92,24 @@ static void test_every_project_code_listed(void **state)
 static void test_texts_distinct(void **state)
 {
 	(void)state;
-	for (int a = ERR_INVALID; a >= ERR_TLS_VERIFY; a--)
-		for (int b = a - 1; b >= ERR_TLS_VERIFY; b--)
-			if (strcmp(err_str(a), err_str(b)) == 0)
-				fail_msg("codes %d and %d share '%s'", a, b, err_str(a));
+	for (size_t a = 0; a < sizeof(status_cases) / sizeof(status_cases[0]); a++)
+		for (size_t b = a + 1; b < sizeof(status_cases) / sizeof(status_cases[0]); b++) {
+			int x = status_cases[a].err, y = status_cases[b].err;
+			if (status_cases[a].text != NULL && status_cases[b].text != NULL &&
+			    strcmp(err_str(x), err_str(y)) == 0)
+				fail_msg("codes %d and %d share '%s'", x, y, err_str(x));
+		}
 }
 
 static void test_unknown_codes(void **state)
 {
 	(void)state;
 	assert_int_equal(err_http_status(ERR_BASE), 500);
-	assert_int_equal(err_http_status(ERR_TLS_VERIFY - 1), 500);
+	assert_int_equal(err_http_status(ERR_LAST - 1), 500);
 	assert_int_equal(err_http_status(-123456), 500);
 	assert_int_equal(err_http_status(7), 500);
 	assert_string_equal(err_str(ERR_BASE), "unknown error");
-	assert_string_equal(err_str(ERR_TLS_VERIFY - 1), "unknown error");
+	assert_string_equal(err_str(ERR_LAST - 1), "unknown error");
 	assert_string_equal(err_str(-123456), "unknown error");
 	assert_string_equal(err_str(7), "unknown error");
 	assert_string_equal(err_str(0), "success");
@@ -107,6 +121,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_status_table),
+		cmocka_unit_test(test_errno_aliases),
 		cmocka_unit_test(test_every_project_code_listed),
 		cmocka_unit_test(test_texts_distinct),
 		cmocka_unit_test(test_unknown_codes),

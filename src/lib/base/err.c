@@ -41,7 +41,7 @@ const char *err_str(int err)
 	case ERR_TLS_VERIFY:
 		return "tls certificate not trusted";
 	}
-	if (err < 0 && err > ERR_BASE)
+	if (err < 0 && err > ERR_BASE) /* an errno value without an alias */
 		return strerror(-err);
 	return "unknown error";
 }
@@ -59,14 +59,12 @@ unsigned err_http_status(int err)
 	case ERR_FORBIDDEN:
 		return 403;
 	case ERR_NOT_FOUND:
-	case -ENOENT:
 		return 404;
 	case ERR_METHOD:
 		return 405;
 	case ERR_CONFLICT:
 		return 409;
 	case ERR_TOO_LARGE:
-	case -E2BIG:
 		return 413;
 	case ERR_UNSUPPORTED:
 		return 415;
@@ -78,7 +76,6 @@ unsigned err_http_status(int err)
 	case ERR_TIMEOUT:
 		return 504;
 	case ERR_NO_SPACE:
-	case -ENOSPC:
 		return 507;
 	}
 	return 500;
