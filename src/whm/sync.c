@@ -1130,6 +1130,13 @@ out:
 	free(l.v);
 }
 
+/* A zone commit: every worker looks for what to push. */
+static void on_commit(struct whm *w, struct store *st, const struct store_zone *old,
+		      const struct store_zone *now, void *ctx)
+{
+	sync_wake(w->sync);
+}
+
 int sync_start(struct whm *w, struct sync **ret)
 {
 	struct sync *s = calloc(1, sizeof(*s));
@@ -1148,6 +1155,7 @@ int sync_start(struct whm *w, struct sync **ret)
 	pthread_cond_init(&s->changed, &ca);
 	pthread_condattr_destroy(&ca);
 	w->sync = s;
+	zones_on_commit(w, on_commit, NULL);
 	sync_nodes_changed(s);
 	*ret = s;
 	return 0;
