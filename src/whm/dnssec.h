@@ -5,7 +5,11 @@
  * changes: they raise the zone's version like a record change does.
  *
  * Private keys leave the controller only inside pushes to agents; no reply
- * and no log line carries them. */
+ * and no log line carries them.
+ *
+ *   zkeys.c     key generation, DS, the zone.dnssec part of pushes (zkeys.h)
+ *   signing.c   signing, unsigning, the DNSSEC view
+ *   rollover.c  key rollovers and the thread that advances them */
 #ifndef YUMNA_WHM_DNSSEC_H
 #define YUMNA_WHM_DNSSEC_H
 
@@ -31,10 +35,6 @@ int dnssec_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
 /* State, public keys, DS, rollover: what GET /api/dns/:id/dnssec shows. */
 int dnssec_view(struct whm *w, int64_t zone_id, json_t **ret, char *err);
 
-/* The zone.dnssec object of a push (private keys included), or *ret NULL
- * when the zone was never signed. */
-int dnssec_payload(struct store *st, int64_t zone_id, json_t **ret);
-
 /* Key rollover. 'body' {"keytype": "zsk"|"ksk"|"csk"} starts one (ZSK by
  * pre-publication; KSK/CSK by double-KSK with CDS); {"ds_published": true}
  * confirms that the parent publishes the new DS of a KSK/CSK rollover.
@@ -47,8 +47,5 @@ int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const ch
 void dnssec_rollover_tick(struct whm *w);
 int dnssec_rollover_start(struct whm *w);
 void dnssec_rollover_stop(struct whm *w);
-
-/* The clock of DNSSEC timing: Unix seconds, plus the test-only offset. */
-int64_t dnssec_now(const struct whm *w);
 
 #endif

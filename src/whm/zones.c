@@ -9,8 +9,8 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "dnssec.h"
 #include "model/ztree.h"
+#include "zkeys.h"
 #include "zones.h"
 
 #define TYPE_SOA "SOA"
