@@ -197,7 +197,7 @@ static int confirm_ds(struct whm *w, int64_t zone_id, char *err)
 		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
 		return ERR_UNAVAILABLE;
 	}
-	int64_t now = dnssec_now(w);
+	int64_t now = zkeys_now(w);
 	int r = store_begin(st);
 	if (r == 0)
 		r = store_dnssec_get(st, zone_id, &d);
@@ -239,10 +239,10 @@ static int confirm_ds(struct whm *w, int64_t zone_id, char *err)
 
 static const char *const roll_keys[] = { "keytype", "ds_published", NULL };
 
-int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		    struct zone_result *res, json_t **ret, char *err)
+int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		     struct zone_result *res, json_t **ret, char *err)
 {
-	struct roll_ctx rc = { .w = w, .now = dnssec_now(w) };
+	struct roll_ctx rc = { .w = w, .now = zkeys_now(w) };
 	struct store_dnssec d;
 	struct store_zone z;
 	bool b;
@@ -259,7 +259,7 @@ int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const ch
 			return ERR_INVALID;
 		}
 		r = confirm_ds(w, zone_id, err);
-		return r < 0 ? r : dnssec_view(w, zone_id, ret, err);
+		return r < 0 ? r : signing_view(w, zone_id, ret, err);
 	}
 	if (r == 0 || (r != -ENOENT && r < 0)) {
 		if (r == 0)
@@ -311,7 +311,7 @@ int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const ch
 	if (r < 0)
 		return r;
 	log_notice("zone %lld: %s rollover started", (long long)zone_id, type);
-	return dnssec_view(w, zone_id, ret, err);
+	return signing_view(w, zone_id, ret, err);
 }
 
 struct tick_ctx {
@@ -364,7 +364,7 @@ static int tick_zone(int64_t zone_id, void *arg)
 	if (!rollover_zsk_expired(zsk_scheme, w->conf.dnssec_zsk_lifetime_days, created, t->now))
 		return 0;
 	json_t *body = json_pack("{s:s}", "keytype", "zsk"), *view = NULL;
-	int r = dnssec_rollover(w, zone_id, body, "rollover", &res, &view, err);
+	int r = rollover_request(w, zone_id, body, "rollover", &res, &view, err);
 	json_decref(body);
 	json_decref(view);
 	if (r < 0)
@@ -372,9 +372,9 @@ static int tick_zone(int64_t zone_id, void *arg)
 	return 0;
 }
 
-void dnssec_rollover_tick(struct whm *w)
+void rollover_tick(struct whm *w)
 {
-	struct tick_ctx t = { w, whm_store(w), dnssec_now(w) };
+	struct tick_ctx t = { w, whm_store(w), zkeys_now(w) };
 	if (t.st != NULL)
 		store_dnssec_foreach_rolling(t.st, tick_zone, &t);
 }
@@ -385,7 +385,7 @@ static void *rollover_main(void *arg)
 	pthread_mutex_lock(&ro->lock);
 	while (!ro->stop) {
 		pthread_mutex_unlock(&ro->lock);
-		dnssec_rollover_tick(ro->w);
+		rollover_tick(ro->w);
 		pthread_mutex_lock(&ro->lock);
 		int64_t due = whm_now_ms() + (int64_t)ro->w->conf.dnssec_rollover_check_ms;
 		struct timespec ts = { due / 1000, (due % 1000) * 1000000L };
@@ -397,7 +397,7 @@ static void *rollover_main(void *arg)
 	return NULL;
 }
 
-int dnssec_rollover_start(struct whm *w)
+int rollover_start(struct whm *w)
 {
 	struct rollover *ro = calloc(1, sizeof(*ro));
 	if (ro == NULL)
@@ -415,7 +415,7 @@ int dnssec_rollover_start(struct whm *w)
 	return 0;
 }
 
-void dnssec_rollover_stop(struct whm *w)
+void rollover_stop(struct whm *w)
 {
 	struct rollover *ro = w->rollover;
 	if (ro == NULL)

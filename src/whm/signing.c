@@ -19,7 +19,7 @@ struct sign_req {
 	int optout;	    /* -1: not asked */
 	struct store_dnssec_key keys[2];
 	size_t nkeys;
-	int64_t now; /* dnssec_now(): key ages are measured on that clock */
+	int64_t now; /* zkeys_now(): key ages are measured on that clock */
 };
 
 static const char *const sign_keys[] = { "algorithm", "scheme", "nsec3", "nsec3_optout", NULL };
@@ -154,8 +154,8 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 	return r;
 }
 
-int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		struct zone_result *res, json_t **ret, char *err)
+int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		 struct zone_result *res, json_t **ret, char *err)
 {
 	struct sign_req q;
 	struct store_zone z;
@@ -165,7 +165,7 @@ int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *
 	int r = parse_sign(body, &q, err);
 	if (r < 0)
 		return r;
-	q.now = dnssec_now(w);
+	q.now = zkeys_now(w);
 	struct store *st;
 	r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
@@ -194,7 +194,7 @@ int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *
 		store_dnssec_key_clear(&q.keys[i]);
 	if (r < 0)
 		return r;
-	r = dnssec_view(w, zone_id, ret, err);
+	r = signing_view(w, zone_id, ret, err);
 	return r;
 }
 
@@ -224,8 +224,8 @@ static int unsign_fn(struct store *st, struct store_zone *z, void *ctx, char *er
 	return r;
 }
 
-int dnssec_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
-		  struct zone_result *res, char *err)
+int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
+		   struct zone_result *res, char *err)
 {
 	struct store_zone z;
 	struct store_dnssec d;
@@ -341,10 +341,10 @@ static json_t *rollover_view(struct whm *w, struct store *st, const struct store
 	return json_pack("{s:s,s:s,s:i,s:s,s:I,s:s,s:I,s:b}", "state", "rolling", "kind", k, "step",
 			 (int)d->roll_step, "next_step", next, "not_before",
 			 (json_int_t)d->roll_next_at, "waiting_for", waiting, "now",
-			 (json_int_t)dnssec_now(w), "nodes_synced", acked);
+			 (json_int_t)zkeys_now(w), "nodes_synced", acked);
 }
 
-int dnssec_view(struct whm *w, int64_t zone_id, json_t **ret, char *err)
+int signing_view(struct whm *w, int64_t zone_id, json_t **ret, char *err)
 {
 	struct store_zone z;
 	struct store_dnssec d;

@@ -142,7 +142,7 @@ static int serve(struct whm *w)
 	r = sync_start(w, &w->sync);
 	if (r < 0)
 		return r;
-	r = dnssec_rollover_start(w);
+	r = rollover_start(w);
 	if (r < 0)
 		return r;
 	r = http_server_start(&cfg, api_routes, &w->http);
@@ -176,7 +176,7 @@ void whm_deinit(struct whm *w)
 		http_server_stop(w->http);
 		w->http = NULL;
 	}
-	dnssec_rollover_stop(w);
+	rollover_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
 	pthread_once(&store_key_once, store_key_create);

@@ -212,7 +212,7 @@ const char *zkeys_nsec3param(const struct store_dnssec *d)
 	return !d->nsec3 ? NULL : d->nsec3_optout ? "1 1 0 -" : "1 0 0 -";
 }
 
-int dnssec_payload(struct store *st, int64_t zone_id, json_t **ret)
+int zkeys_payload(struct store *st, int64_t zone_id, json_t **ret)
 {
 	struct store_dnssec d;
 	*ret = NULL;
@@ -240,7 +240,7 @@ int dnssec_payload(struct store *st, int64_t zone_id, json_t **ret)
 	return o ? 0 : -ENOMEM;
 }
 
-int64_t dnssec_now(const struct whm *w)
+int64_t zkeys_now(const struct whm *w)
 {
 	int64_t now = whm_now();
 	const char *path = w->conf.dnssec_test_clock_offset_file;

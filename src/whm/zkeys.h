@@ -36,9 +36,9 @@ const char *zkeys_nsec3param(const struct store_dnssec *d);
 
 /* The zone.dnssec object of a push (private keys included), or *ret NULL
  * when the zone was never signed. */
-int dnssec_payload(struct store *st, int64_t zone_id, json_t **ret);
+int zkeys_payload(struct store *st, int64_t zone_id, json_t **ret);
 
 /* The clock of DNSSEC timing: Unix seconds, plus the test-only offset. */
-int64_t dnssec_now(const struct whm *w);
+int64_t zkeys_now(const struct whm *w);
 
 #endif

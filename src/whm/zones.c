@@ -697,7 +697,7 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		json_t *dnssec = NULL;
 		r = load_records(st, zone_id, &records);
 		if (r == 0) {
-			r = dnssec_payload(st, zone_id, &dnssec);
+			r = zkeys_payload(st, zone_id, &dnssec);
 			if (r < 0)
 				json_decref(records);
 		}
