@@ -1217,7 +1217,7 @@ static void dnssec_get(struct http_request *req, struct http_reply *rep, void *c
 
 	if (path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = dnssec_view(w, id, &j, err);
+	int r = signing_view(w, id, &j, err);
 	if (r < 0) {
 		http_reply_error(rep, r, err);
 		return;
@@ -1237,7 +1237,7 @@ static void dnssec_post(struct http_request *req, struct http_reply *rep, void *
 		return;
 	if (http_request_body(req)->len > 0 && body_object(req, rep, &b) < 0)
 		return;
-	int r = dnssec_sign(w, id, b, actor(req), &res, &j, err);
+	int r = signing_sign(w, id, b, actor(req), &res, &j, err);
 	json_decref(b);
 	if (r < 0) {
 		http_reply_error(rep, r, err);
@@ -1265,7 +1265,7 @@ static void dnssec_roll(struct http_request *req, struct http_reply *rep, void *
 
 	if (!may_write(req, rep) || path_id(req, rep, 0, &id) < 0 || body_object(req, rep, &b) < 0)
 		return;
-	int r = dnssec_rollover(w, id, b, actor(req), &res, &j, err);
+	int r = rollover_request(w, id, b, actor(req), &res, &j, err);
 	json_decref(b);
 	if (r < 0) {
 		http_reply_error(rep, r, err);
@@ -1290,7 +1290,7 @@ static void dnssec_delete(struct http_request *req, struct http_reply *rep, void
 		return;
 	bool forced = http_request_query(req, "force", force, sizeof(force)) == 0 &&
 		      (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
-	int r = dnssec_unsign(w, id, forced, actor(req), &res, err);
+	int r = signing_unsign(w, id, forced, actor(req), &res, err);
 	if (r < 0) {
 		http_reply_error(rep, r, err);
 		return;

@@ -5,7 +5,11 @@
  * changes: they raise the zone's version like a record change does.
  *
  * Private keys leave the controller only inside pushes to agents; no reply
- * and no log line carries them. */
+ * and no log line carries them.
+ *
+ *   zkeys.c     key generation, DS, the zone.dnssec part of pushes (zkeys.h)
+ *   signing.c   signing, unsigning, the DNSSEC view
+ *   rollover.c  key rollovers and the thread that advances them */
 #ifndef YUMNA_WHM_DNSSEC_H
 #define YUMNA_WHM_DNSSEC_H
 
@@ -18,37 +22,30 @@
  * Body fields, all optional: "algorithm" (13, 15, "ECDSAP256SHA256",
  * "ED25519"), "scheme" ("csk" or "ksk-zsk"), "nsec3" (bool),
  * "nsec3_optout" (bool). On an already signed zone only the NSEC/NSEC3
- * choice may change. *ret is the zone's DNSSEC view (dnssec_view) with
+ * choice may change. *ret is the zone's DNSSEC view (signing_view) with
  * instructions; res->version is 0 when nothing changed. */
-int dnssec_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		struct zone_result *res, json_t **ret, char *err);
+int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		 struct zone_result *res, json_t **ret, char *err);
 
 /* Unsign: refused (ERR_CONFLICT, with what to do in 'err') unless 'force',
  * since the parent may still publish a DS. */
-int dnssec_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
-		  struct zone_result *res, char *err);
+int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
+		   struct zone_result *res, char *err);
 
 /* State, public keys, DS, rollover: what GET /api/dns/:id/dnssec shows. */
-int dnssec_view(struct whm *w, int64_t zone_id, json_t **ret, char *err);
-
-/* The zone.dnssec object of a push (private keys included), or *ret NULL
- * when the zone was never signed. */
-int dnssec_payload(struct store *st, int64_t zone_id, json_t **ret);
+int signing_view(struct whm *w, int64_t zone_id, json_t **ret, char *err);
 
 /* Key rollover. 'body' {"keytype": "zsk"|"ksk"|"csk"} starts one (ZSK by
  * pre-publication; KSK/CSK by double-KSK with CDS); {"ds_published": true}
  * confirms that the parent publishes the new DS of a KSK/CSK rollover.
  * The steps after the first are taken by the rollover thread when every
  * node acknowledged the previous one and the TTLs have passed. */
-int dnssec_rollover(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		    struct zone_result *res, json_t **ret, char *err);
+int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		     struct zone_result *res, json_t **ret, char *err);
 
 /* One pass of the rollover engine over every signed zone. */
-void dnssec_rollover_tick(struct whm *w);
-int dnssec_rollover_start(struct whm *w);
-void dnssec_rollover_stop(struct whm *w);
-
-/* The clock of DNSSEC timing: Unix seconds, plus the test-only offset. */
-int64_t dnssec_now(const struct whm *w);
+void rollover_tick(struct whm *w);
+int rollover_start(struct whm *w);
+void rollover_stop(struct whm *w);
 
 #endif

@@ -9,7 +9,10 @@
  * slowing the other nodes. The same worker checks the node's health on its
  * own schedule (logging only state changes) and, when the node comes back
  * and periodically, reconciles: it compares the node's zone list with the
- * store, pushes what the node misses and deletes what it should not serve. */
+ * store, pushes what the node misses and deletes what it should not serve.
+ *
+ * The engine is sync.c; the worker, reconciliation, the health checker
+ * and the agent client are in the files sync_node.h lists. */
 #ifndef YUMNA_WHM_SYNC_H
 #define YUMNA_WHM_SYNC_H
 

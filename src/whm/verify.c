@@ -52,6 +52,13 @@ static int build_zone(const struct store_zone *row, void *ctx)
 	return 0;
 }
 
+/* Observer of zone commits (zones_on_commit). */
+static void on_commit(struct whm *w, struct store *st, const struct store_zone *old,
+		      const struct store_zone *now, void *ctx)
+{
+	verify_zone_changed(w, st, old, now);
+}
+
 int verify_tree_build(struct whm *w, struct store *st)
 {
 	struct build b = { w, st, NULL, 0, 0, 0 };
@@ -60,6 +67,8 @@ int verify_tree_build(struct whm *w, struct store *st)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (w->tree == NULL) {
 		int r = ztree_new(&w->tree);
+		if (r == 0)
+			r = zones_on_commit(w, on_commit, NULL);
 		if (r < 0)
 			return r;
 	}

@@ -14,7 +14,9 @@
 #include "model/ztree.h"
 #include "whm.h"
 
-/* Build w->tree from the store. */
+/* Build w->tree from the store; the first build registers the tree as an
+ * observer of zone commits (zones_on_commit), so it must come before the
+ * sync engine's. */
 int verify_tree_build(struct whm *w, struct store *st);
 
 /* A commit turned zone row 'old' into 'now' (either may be NULL: created,

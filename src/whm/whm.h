@@ -1,4 +1,4 @@
-/* yumna-whm: the controller's shared state. */
+/* yumna-whm: the controller's context (whm.c) and configuration (conf.c). */
 #ifndef YUMNA_WHM_H
 #define YUMNA_WHM_H
 
@@ -62,6 +62,16 @@ void whm_store_conf(const struct whm_conf *c, struct store_conf *ret);
 struct sync;
 struct events;
 struct whm_metrics;
+struct http_server;
+struct whm;
+
+/* Who hears of each zone commit (zones_on_commit in zones.h). */
+struct whm_commit_observer {
+	void (*fn)(struct whm *w, struct store *st, const struct store_zone *old,
+		   const struct store_zone *now, void *ctx);
+	void *ctx;
+};
+#define WHM_COMMIT_OBSERVERS 4
 
 struct whm {
 	struct whm_conf conf;
@@ -76,7 +86,25 @@ struct whm {
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
 	struct ztree *tree; /* every live zone as committed (verify.h) */
+	struct http_server *http;
+	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];
+	unsigned n_commit_observers;
 };
+
+enum whm_mode {
+	WHM_CHECK, /* check the configuration: nothing is opened */
+	WHM_TOOL,  /* a command over the store: the store is opened (and migrated) */
+	WHM_SERVE, /* the daemon: store, verification tree, sync, rollover, HTTP */
+};
+
+/* Start the controller on the loaded configuration 'w->conf', as far as
+ * 'mode' asks. A configuration error returns with a message in 'err'
+ * (CONF_ERR_MAX); other failures are logged and leave 'err' empty. Call
+ * whm_deinit() in every case. */
+int whm_init(struct whm *w, enum whm_mode mode, char *err);
+/* Stop what whm_init() started, close this thread's store, free the
+ * context and its configuration. */
+void whm_deinit(struct whm *w);
 
 /* This thread's store connection, opened on first use and closed when the
  * thread exits; NULL (and a log line) if the database cannot be reached. */

@@ -9,9 +9,8 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "dnssec.h"
-#include "sync.h"
-#include "verify.h"
+#include "model/ztree.h"
+#include "zkeys.h"
 #include "zones.h"
 
 #define TYPE_SOA "SOA"
@@ -238,8 +237,24 @@ static void bump(struct store_zone *z)
 	z->updated_at = whm_now();
 }
 
+int zones_on_commit(struct whm *w, zones_commit_fn fn, void *ctx)
+{
+	if (w->n_commit_observers == WHM_COMMIT_OBSERVERS)
+		return -ENOSPC;
+	w->commit_observers[w->n_commit_observers++] = (struct whm_commit_observer){ fn, ctx };
+	return 0;
+}
+
+/* Tell the observers, in the order they registered. */
+static void committed(struct whm *w, struct store *st, const struct store_zone *old,
+		      const struct store_zone *now)
+{
+	for (unsigned i = 0; i < w->n_commit_observers; i++)
+		w->commit_observers[i].fn(w, st, old, now, w->commit_observers[i].ctx);
+}
+
 /* Close a change: zone row, what every node must reach, audit, commit,
- * wake the sync engine. */
+ * tell the observers. */
 static int finish_change(struct whm *w, struct store *st, const struct store_zone *old,
 			 struct store_zone *z, const char *actor, const char *action,
 			 const char *detail, struct zone_result *res, char *err)
@@ -256,8 +271,7 @@ static int finish_change(struct whm *w, struct store *st, const struct store_zon
 	res->zone_id = z->id;
 	res->version = z->version;
 	res->serial = z->serial;
-	verify_zone_changed(w, st, old, z);
-	sync_wake(w->sync);
+	committed(w, st, old, z);
 	return 0;
 }
 
@@ -683,7 +697,7 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		json_t *dnssec = NULL;
 		r = load_records(st, zone_id, &records);
 		if (r == 0) {
-			r = dnssec_payload(st, zone_id, &dnssec);
+			r = zkeys_payload(st, zone_id, &dnssec);
 			if (r < 0)
 				json_decref(records);
 		}
@@ -735,10 +749,10 @@ int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64
 	else
 		store_rollback(st);
 	if (r == 0 && old.version != z.version)
-		verify_zone_changed(w, st, &old, &z);
+		committed(w, st, &old, &z);
+	else if (r == 0)
+		committed(w, st, NULL, NULL);
 	store_zone_clear(&z);
-	if (r == 0)
-		sync_wake(w->sync);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /* Zone and record changes: validate with the same library as the agents,
  * commit with the zone's new version and serial and the nodes' desired
- * version in one transaction, then wake the sync engine. */
+ * version in one transaction, then tell the commit observers (the
+ * verification tree, then the sync engine). */
 #ifndef YUMNA_WHM_ZONES_H
 #define YUMNA_WHM_ZONES_H
 
@@ -17,6 +18,15 @@ struct zone_result {
 	uint64_t version;
 	uint32_t serial;
 };
+
+/* After every commit of a zone, 'fn' is called on the committing thread
+ * with the zone row before ('old', NULL for a new zone) and after ('now');
+ * both NULL when the commit changed no zone row yet the nodes may have
+ * something to do. Observers are called in the order they registered
+ * (at start-up, before any change); -ENOSPC past WHM_COMMIT_OBSERVERS. */
+typedef void (*zones_commit_fn)(struct whm *w, struct store *st, const struct store_zone *old,
+				const struct store_zone *now, void *ctx);
+int zones_on_commit(struct whm *w, zones_commit_fn fn, void *ctx);
 
 /* Each returns 0 or a negative code with a message in 'err'; nothing is
  * changed on failure. 'actor' names who asked (for the audit log). */

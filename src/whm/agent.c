@@ -1,0 +1,85 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent.h"
+#include "base/buf.h"
+#include "base/err.h"
+
+#define RESP_MAX (8u << 20)
+
+static const struct {
+	const char *method;
+	const char *path;
+} agent_endpoints[] = {
+	[AGENT_HEALTH] = { "GET", "/health" },
+	[AGENT_SYNC_ZONE] = { "POST", "/api/dns/sync-zone" },
+	[AGENT_SYNC_BATCH] = { "POST", "/api/dns/sync-batch" },
+	[AGENT_ZONE_DELETE] = { "DELETE", "/api/dns/zones/" },
+	[AGENT_ZONES] = { "GET", "/api/dns/zones" },
+	[AGENT_TREE] = { "GET", "/api/dns/tree" },
+};
+
+int agent_client_new(const struct whm_conf *c, const struct store_server *srv, long timeout_ms,
+		     char *url, size_t urllen, struct http_client **ret)
+{
+	const char *ca = c->agent_tls_ca_pem;
+	const char *scheme = ca != NULL ? "https" : "http";
+	if (strchr(srv->ip, ':') != NULL)
+		snprintf(url, urllen, "%s://[%s]:%u", scheme, srv->ip, srv->agent_port);
+	else
+		snprintf(url, urllen, "%s://%s:%u", scheme, srv->ip, srv->agent_port);
+	return http_client_new_tls(url, "X-Agent-Secret", srv->agent_secret, timeout_ms, ca, ret);
+}
+
+static int request(struct http_client *c, const char *method, const char *path, const char *body,
+		   size_t len, long *status, json_t **ret, char *err, size_t errlen)
+{
+	struct buf resp;
+
+	*status = 0;
+	buf_init(&resp, RESP_MAX);
+	int r = http_client_request(c, method, path, body, len, status, &resp);
+	if (r < 0) {
+		snprintf(err, errlen, "%s", err_str(r));
+		buf_free(&resp);
+		return r;
+	}
+	json_t *j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+	if (*status < 200 || *status > 299) {
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		snprintf(err, errlen, "agent answered %ld: %.150s", *status, msg ? msg : "");
+		json_decref(j);
+		buf_free(&resp);
+		return *status == 503 ? ERR_UNAVAILABLE : ERR_UPSTREAM;
+	}
+	buf_free(&resp);
+	if (ret != NULL)
+		*ret = j;
+	else
+		json_decref(j);
+	if (ret != NULL && j == NULL) {
+		snprintf(err, errlen, "agent answered with invalid JSON");
+		return ERR_UPSTREAM;
+	}
+	return 0;
+}
+
+int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
+	       size_t len, long *status, json_t **ret, char *err, size_t errlen)
+{
+	char path[1024];
+	int n = snprintf(path, sizeof(path), "%s%s", agent_endpoints[ep].path, tail ? tail : "");
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		*status = 0;
+		snprintf(err, errlen, "request path too long");
+		return -EINVAL;
+	}
+	return request(c, agent_endpoints[ep].method, path, body, len, status, ret, err, errlen);
+}
+
+int agent_get(struct http_client *c, const char *path, long *status, json_t **ret, char *err,
+	      size_t errlen)
+{
+	return request(c, "GET", path, NULL, 0, status, ret, err, errlen);
+}

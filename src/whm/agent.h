@@ -1,0 +1,43 @@
+/* The controller's client of a node's agent: the one place that knows the
+ * agent's URLs (agent_endpoints in agent.c) and reads its answers. */
+#ifndef YUMNA_WHM_AGENT_H
+#define YUMNA_WHM_AGENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "http/client.h"
+#include "whm.h"
+
+/* What the controller asks of an agent. A call names one and adds a tail
+ * to its path: a zone name, a query string. */
+enum agent_endpoint {
+	AGENT_HEALTH,	   /* GET /health */
+	AGENT_SYNC_ZONE,   /* POST /api/dns/sync-zone: one zone's payload */
+	AGENT_SYNC_BATCH,  /* POST /api/dns/sync-batch: {"zones": [payload, ...]} */
+	AGENT_ZONE_DELETE, /* DELETE /api/dns/zones/NAME[?version=N] */
+	AGENT_ZONES,	   /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
+	AGENT_TREE,	   /* GET /api/dns/tree?prefix=P: one node of the hash tree */
+};
+
+/* A client for server 'srv''s agent: https verified against
+ * agent-tls-ca-file when that is set, else http; the agent's base URL is
+ * written to 'url' (for logs). The caller frees *ret with
+ * http_client_free(). */
+int agent_client_new(const struct whm_conf *c, const struct store_server *srv, long timeout_ms,
+		     char *url, size_t urllen, struct http_client **ret);
+
+/* One request to endpoint 'ep' with 'tail' (may be NULL) after its path;
+ * 'body' is JSON text ('len' bytes) or NULL. On a 2xx answer *ret (if
+ * not NULL) is the parsed JSON, which the caller frees. Otherwise a
+ * negative code with 'err' set: ERR_UNAVAILABLE for a 503 (the agent is
+ * up, PowerDNS is not), ERR_UPSTREAM for other answers, or the client's
+ * error; *status is the HTTP status (0 without an answer). */
+int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
+	       size_t len, long *status, json_t **ret, char *err, size_t errlen);
+
+/* GET 'path' as it is (a route the API relays to every node). */
+int agent_get(struct http_client *c, const char *path, long *status, json_t **ret, char *err,
+	      size_t errlen);
+
+#endif

@@ -1,0 +1,432 @@
+/* Key rollovers (rollover.h): starting one, the DS confirmation, and the
+ * thread that takes each next step once its time has come and every node
+ * acknowledged the last one. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "dnssec.h"
+#include "json/jsonx.h"
+#include "rollover.h"
+#include "zkeys.h"
+
+enum rollover_step rollover_next_step(const char *kind, int step)
+{
+	if (strcmp(kind, ROLL_ZSK) == 0 && step == 1)
+		return ROLLOVER_STEP_SWAP_ZSK;
+	return step == 2 ? ROLLOVER_STEP_REMOVE_OLD : ROLLOVER_STEP_NONE;
+}
+
+bool rollover_step_due(const char *kind, int step, int64_t next_at, int64_t now)
+{
+	bool ksk = strcmp(kind, ROLL_ZSK) != 0;
+	return kind[0] != '\0' && now >= next_at && !(ksk && step == 1);
+}
+
+bool rollover_zsk_expired(bool split, uint64_t lifetime_days, int64_t zsk_created, int64_t now)
+{
+	if (!split || lifetime_days == 0 || zsk_created == 0)
+		return false;
+	return now >= zsk_created + (int64_t)lifetime_days * 86400;
+}
+
+enum rollover_ds rollover_ds_check(const char *kind, int step, int64_t next_at, int64_t now)
+{
+	bool ksk = strcmp(kind, ROLL_KSK) == 0 || strcmp(kind, ROLL_CSK) == 0;
+	if (!ksk || step != 1)
+		return ROLLOVER_DS_NOT_WAITING;
+	return now < next_at ? ROLLOVER_DS_TOO_EARLY : ROLLOVER_DS_OK;
+}
+
+struct rollover {
+	struct whm *w;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+};
+
+static int max_ttl_fn(const struct store_record *r, void *ctx)
+{
+	uint32_t *m = ctx;
+	if (r->ttl > *m)
+		*m = r->ttl;
+	return 0;
+}
+
+/* The TTL of the DNSKEY set (PowerDNS serves it with the SOA's) and the
+ * largest TTL a resolver may hold anything of the zone for, SOA and
+ * negative answers included. */
+static void zone_ttls(struct whm *w, struct store *st, int64_t zone_id, uint32_t *dnskey,
+		      uint32_t *max)
+{
+	const struct whm_conf *c = &w->conf;
+	*dnskey = (uint32_t)(c->soa_ttl > c->soa_minimum ? c->soa_ttl : c->soa_minimum);
+	*max = *dnskey;
+	store_record_foreach(st, zone_id, max_ttl_fn, max);
+}
+
+struct roll_ctx {
+	struct whm *w;
+	const char *start; /* start this kind, or NULL: advance */
+	struct store_dnssec_key key;
+	bool have_key;
+	int64_t now;
+	const char *did;
+};
+
+struct key_list {
+	struct store_dnssec_key k[KEYS_MAX * 2];
+	size_t n;
+};
+
+static int collect_key(const struct store_dnssec_key *k, void *ctx)
+{
+	struct key_list *l = ctx;
+	if (l->n >= sizeof(l->k) / sizeof(l->k[0]))
+		return 0;
+	l->k[l->n] = *k;
+	l->k[l->n].keytype = strdup(k->keytype);
+	l->k[l->n].dnskey = NULL;
+	l->k[l->n].private_key = NULL;
+	if (l->k[l->n].keytype == NULL)
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static void key_list_clear(struct key_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->k[i].keytype);
+	l->n = 0;
+}
+
+/* The newest key of 'type' (largest id). */
+static int64_t newest(const struct key_list *l, const char *type)
+{
+	int64_t id = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->k[i].keytype, type) == 0 && l->k[i].id > id)
+			id = l->k[i].id;
+	return id;
+}
+
+static int roll_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
+{
+	struct roll_ctx *rc = ctx;
+	struct store_dnssec d;
+	struct key_list l = { .n = 0 };
+	uint32_t dnskey_ttl, max_ttl;
+	const struct whm_conf *c = &rc->w->conf;
+	int r = store_dnssec_get(st, z->id, &d);
+	if (r == -ENOENT || (r == 0 && !d.enabled)) {
+		if (r == 0)
+			store_dnssec_clear(&d);
+		snprintf(err, ZONES_ERR_MAX, "the zone is not signed");
+		return ERR_CONFLICT;
+	}
+	if (r < 0)
+		return r;
+	zone_ttls(rc->w, st, z->id, &dnskey_ttl, &max_ttl);
+	r = store_dnssec_key_foreach(st, z->id, collect_key, &l);
+	int64_t delay = (int64_t)c->dnssec_propagation_delay_s;
+	char *kind = d.roll_kind;
+	if (r < 0)
+		goto out;
+	if (rc->start != NULL) {
+		if (kind[0] != '\0') {
+			snprintf(err, ZONES_ERR_MAX, "a %s rollover is already in progress", kind);
+			r = ERR_CONFLICT;
+			goto out;
+		}
+		r = store_dnssec_key_insert(st, &rc->key);
+		if (r < 0)
+			goto out;
+		d.roll_kind = (char *)rc->start;
+		d.roll_step = 1;
+		d.roll_next_at = rc->now + dnskey_ttl + delay;
+		d.roll_ds_at = 0;
+		rc->did = "new key published";
+	} else if (rollover_next_step(kind, d.roll_step) == ROLLOVER_STEP_SWAP_ZSK) {
+		int64_t id = newest(&l, "zsk");
+		for (size_t i = 0; r == 0 && i < l.n; i++)
+			if (strcmp(l.k[i].keytype, "zsk") == 0)
+				r = store_dnssec_key_set_flags(st, z->id, l.k[i].id,
+							       l.k[i].id == id, true);
+		d.roll_step = 2;
+		d.roll_next_at = rc->now + max_ttl + delay;
+		rc->did = "new ZSK signs; old ZSK still published";
+	} else if (rollover_next_step(kind, d.roll_step) == ROLLOVER_STEP_REMOVE_OLD) {
+		const char *type = strcmp(kind, ROLL_ZSK) == 0 ? "zsk" : kind;
+		int64_t id = newest(&l, type);
+		for (size_t i = 0; r == 0 && i < l.n; i++)
+			if (strcmp(l.k[i].keytype, type) == 0 && l.k[i].id != id)
+				r = store_dnssec_key_delete(st, z->id, l.k[i].id);
+		d.roll_kind = (char *)"";
+		d.roll_step = 0;
+		d.roll_next_at = 0;
+		d.roll_ds_at = 0;
+		rc->did = "old key removed; rollover done";
+	} else {
+		r = 1; /* nothing to do at this step */
+		goto out;
+	}
+	if (r == 0) {
+		d.roll_version = z->version + 1; /* zones_change's bump */
+		d.updated_at = whm_now();
+		r = store_dnssec_put(st, &d);
+	}
+out:
+	d.roll_kind = kind;
+	store_dnssec_clear(&d);
+	key_list_clear(&l);
+	return r;
+}
+
+/* Confirm the parent publishes the new DS: no change for the nodes. */
+static int confirm_ds(struct whm *w, int64_t zone_id, char *err)
+{
+	struct store *st = whm_store(w);
+	struct store_dnssec d;
+	if (st == NULL) {
+		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
+		return ERR_UNAVAILABLE;
+	}
+	int64_t now = zkeys_now(w);
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_dnssec_get(st, zone_id, &d);
+	if (r == -ENOENT) {
+		snprintf(err, ZONES_ERR_MAX, "the zone is not signed");
+		r = ERR_CONFLICT;
+	}
+	if (r < 0) {
+		store_rollback(st);
+		return r;
+	}
+	enum rollover_ds ds = rollover_ds_check(d.roll_kind, d.roll_step, d.roll_next_at, now);
+	if (ds == ROLLOVER_DS_NOT_WAITING) {
+		snprintf(err, ZONES_ERR_MAX,
+			 "no KSK or CSK rollover is waiting for its DS (start one with "
+			 "{\"keytype\": \"ksk\"} or {\"keytype\": \"csk\"})");
+		r = ERR_CONFLICT;
+	} else if (ds == ROLLOVER_DS_TOO_EARLY) {
+		snprintf(err, ZONES_ERR_MAX,
+			 "too early: the new DNSKEY set may not be in every cache until %lld; "
+			 "give the parent the new DS after that",
+			 (long long)d.roll_next_at);
+		r = ERR_CONFLICT;
+	} else {
+		d.roll_step = 2;
+		d.roll_ds_at = now;
+		d.roll_next_at = now + (int64_t)w->conf.dnssec_parent_ds_ttl_s +
+				 (int64_t)w->conf.dnssec_propagation_delay_s;
+		d.updated_at = whm_now();
+		r = store_dnssec_put(st, &d);
+	}
+	store_dnssec_clear(&d);
+	if (r == 0)
+		r = store_commit(st);
+	else
+		store_rollback(st);
+	return r;
+}
+
+static const char *const roll_keys[] = { "keytype", "ds_published", NULL };
+
+int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		     struct zone_result *res, json_t **ret, char *err)
+{
+	struct roll_ctx rc = { .w = w, .now = zkeys_now(w) };
+	struct store_dnssec d;
+	struct store_zone z;
+	bool b;
+
+	err[0] = '\0';
+	int r = body ? jsonx_check_keys(body, roll_keys, "body", err) : 0;
+	if (r < 0)
+		return r;
+	const char *type = json_string_value(json_object_get(body, "keytype"));
+	r = jsonx_get_bool(body, "ds_published", false, "body", &b, err);
+	if (r == 0 && type == NULL) {
+		if (!b) {
+			snprintf(err, ZONES_ERR_MAX, "ds_published: only true confirms a DS");
+			return ERR_INVALID;
+		}
+		r = confirm_ds(w, zone_id, err);
+		return r < 0 ? r : signing_view(w, zone_id, ret, err);
+	}
+	if (r == 0 || (r != -ENOENT && r < 0)) {
+		if (r == 0)
+			snprintf(err, ZONES_ERR_MAX, "give either keytype or ds_published");
+		return r == 0 ? ERR_INVALID : r;
+	}
+	if (type == NULL ||
+	    (strcmp(type, "zsk") != 0 && strcmp(type, "ksk") != 0 && strcmp(type, "csk") != 0)) {
+		snprintf(err, ZONES_ERR_MAX, "keytype: must be \"zsk\", \"ksk\" or \"csk\"");
+		return ERR_INVALID;
+	}
+	struct store *st;
+	r = zones_get_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	r = store_dnssec_get(st, zone_id, &d);
+	if (r == -ENOENT || (r == 0 && !d.enabled)) {
+		snprintf(err, ZONES_ERR_MAX, "the zone is not signed");
+		r = r == 0 ? (store_dnssec_clear(&d), ERR_CONFLICT) : ERR_CONFLICT;
+		store_zone_clear(&z);
+		return r;
+	}
+	if (r < 0) {
+		store_zone_clear(&z);
+		return r;
+	}
+	bool csk = strcmp(d.scheme, SCHEME_CSK) == 0;
+	if (csk != (strcmp(type, "csk") == 0)) {
+		snprintf(err, ZONES_ERR_MAX, "the zone is signed with %s; roll %s",
+			 csk ? "one combined key (csk)" : "a KSK and a ZSK",
+			 csk ? "the csk" : "the ksk or the zsk");
+		r = ERR_CONFLICT;
+	}
+	if (r == 0)
+		r = zkeys_generate(d.algorithm, type, &rc.key, err, ZONES_ERR_MAX);
+	store_dnssec_clear(&d);
+	store_zone_clear(&z);
+	if (r < 0)
+		return r;
+	rc.key.zone_id = zone_id;
+	rc.key.created_at = rc.now;
+	rc.key.active = strcmp(type, "zsk") != 0; /* a new ZSK is published first */
+	rc.key.published = true;
+	rc.start = strcmp(type, "zsk") == 0   ? ROLL_ZSK
+		   : strcmp(type, "ksk") == 0 ? ROLL_KSK
+					      : ROLL_CSK;
+	r = zones_change(w, zone_id, roll_fn, &rc, actor, "zone.dnssec.rollover", res, err);
+	store_dnssec_key_clear(&rc.key);
+	if (r < 0)
+		return r;
+	log_notice("zone %lld: %s rollover started", (long long)zone_id, type);
+	return signing_view(w, zone_id, ret, err);
+}
+
+struct tick_ctx {
+	struct whm *w;
+	struct store *st;
+	int64_t now;
+};
+
+static int zsk_due(const struct store_dnssec_key *k, void *ctx)
+{
+	int64_t *newest_active = ctx;
+	if (strcmp(k->keytype, "zsk") == 0 && k->active && k->created_at > *newest_active)
+		*newest_active = k->created_at;
+	return 0;
+}
+
+static int tick_zone(int64_t zone_id, void *arg)
+{
+	struct tick_ctx *t = arg;
+	struct whm *w = t->w;
+	struct store_dnssec d;
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+
+	if (store_dnssec_get(t->st, zone_id, &d) < 0)
+		return 0;
+	bool rolling = d.roll_kind[0] != '\0';
+	bool due = rollover_step_due(d.roll_kind, d.roll_step, d.roll_next_at, t->now);
+	uint64_t need = d.roll_version;
+	bool zsk_scheme = strcmp(d.scheme, SCHEME_SPLIT) == 0;
+	store_dnssec_clear(&d);
+	if (rolling) {
+		bool acked = false;
+		if (!due || store_sync_all_acked(t->st, zone_id, need, &acked) < 0 || !acked)
+			return 0;
+		struct roll_ctx rc = { .w = w, .now = t->now };
+		int r = zones_change(w, zone_id, roll_fn, &rc, "rollover", "zone.dnssec.rollover",
+				     &res, err);
+		if (r == 0)
+			log_notice("zone %lld: rollover: %s", (long long)zone_id, rc.did);
+		else if (r < 0)
+			log_warn("zone %lld: rollover step failed: %s", (long long)zone_id, err);
+		return 0;
+	}
+	/* The scheduled ZSK rollover. */
+	if (!zsk_scheme || w->conf.dnssec_zsk_lifetime_days == 0)
+		return 0;
+	int64_t created = 0;
+	store_dnssec_key_foreach(t->st, zone_id, zsk_due, &created);
+	if (!rollover_zsk_expired(zsk_scheme, w->conf.dnssec_zsk_lifetime_days, created, t->now))
+		return 0;
+	json_t *body = json_pack("{s:s}", "keytype", "zsk"), *view = NULL;
+	int r = rollover_request(w, zone_id, body, "rollover", &res, &view, err);
+	json_decref(body);
+	json_decref(view);
+	if (r < 0)
+		log_warn("zone %lld: scheduled ZSK rollover: %s", (long long)zone_id, err);
+	return 0;
+}
+
+void rollover_tick(struct whm *w)
+{
+	struct tick_ctx t = { w, whm_store(w), zkeys_now(w) };
+	if (t.st != NULL)
+		store_dnssec_foreach_rolling(t.st, tick_zone, &t);
+}
+
+static void *rollover_main(void *arg)
+{
+	struct rollover *ro = arg;
+	pthread_mutex_lock(&ro->lock);
+	while (!ro->stop) {
+		pthread_mutex_unlock(&ro->lock);
+		rollover_tick(ro->w);
+		pthread_mutex_lock(&ro->lock);
+		int64_t due = whm_now_ms() + (int64_t)ro->w->conf.dnssec_rollover_check_ms;
+		struct timespec ts = { due / 1000, (due % 1000) * 1000000L };
+		while (!ro->stop && whm_now_ms() < due)
+			if (pthread_cond_timedwait(&ro->cond, &ro->lock, &ts) == ETIMEDOUT)
+				break;
+	}
+	pthread_mutex_unlock(&ro->lock);
+	return NULL;
+}
+
+int rollover_start(struct whm *w)
+{
+	struct rollover *ro = calloc(1, sizeof(*ro));
+	if (ro == NULL)
+		return -ENOMEM;
+	ro->w = w;
+	pthread_mutex_init(&ro->lock, NULL);
+	pthread_cond_init(&ro->cond, NULL);
+	if (pthread_create(&ro->thread, NULL, rollover_main, ro) != 0) {
+		pthread_cond_destroy(&ro->cond);
+		pthread_mutex_destroy(&ro->lock);
+		free(ro);
+		return -EAGAIN;
+	}
+	w->rollover = ro;
+	return 0;
+}
+
+void rollover_stop(struct whm *w)
+{
+	struct rollover *ro = w->rollover;
+	if (ro == NULL)
+		return;
+	pthread_mutex_lock(&ro->lock);
+	ro->stop = true;
+	pthread_cond_broadcast(&ro->cond);
+	pthread_mutex_unlock(&ro->lock);
+	pthread_join(ro->thread, NULL);
+	pthread_cond_destroy(&ro->cond);
+	pthread_mutex_destroy(&ro->lock);
+	free(ro);
+	w->rollover = NULL;
+}

@@ -1,0 +1,54 @@
+/* Inside the rollover engine (rollover.c): the kinds of rollover and the
+ * decisions of each step, as pure functions (tested on their own). The
+ * entry points are in dnssec.h.
+ *
+ * ZSK: pre-publication (RFC 6781 section 4.1.1.1): the new ZSK is published
+ * (step 1), after the DNSKEY TTL it signs instead of the old one (step 2),
+ * after the largest TTL of the zone the old one is removed.
+ * KSK and CSK: double-KSK with CDS signalling (RFC 6781 section 4.1.2,
+ * RFC 7344): the new key is published and signs beside the old one (step
+ * 1; CDS now lists both); once the DNSKEY TTL has passed the parent may
+ * publish the new DS, which the operator confirms (step 2); after the
+ * parent's DS TTL the old key is removed. Each step waits until every node
+ * acknowledged the previous one. */
+#ifndef YUMNA_WHM_ROLLOVER_H
+#define YUMNA_WHM_ROLLOVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define ROLL_ZSK "zsk"
+#define ROLL_KSK "ksk"
+#define ROLL_CSK "csk"
+#define KEYS_MAX 4
+
+/* What advancing a rollover of 'kind' ("" when none) at 'step' does. */
+enum rollover_step {
+	ROLLOVER_STEP_NONE,	  /* nothing to do at this step */
+	ROLLOVER_STEP_SWAP_ZSK,	  /* the new ZSK signs, the old one stays published */
+	ROLLOVER_STEP_REMOVE_OLD, /* the old key goes; the rollover is done */
+};
+enum rollover_step rollover_next_step(const char *kind, int step);
+
+/* Whether the rollover engine may take the next step of a rollover of
+ * 'kind' at 'step' at time 'now' (the nodes' acknowledgement is checked
+ * after): ZSK steps and KSK/CSK step 2 advance by time (roll_next_at);
+ * KSK/CSK step 1 waits for the operator's DS confirmation instead. */
+bool rollover_step_due(const char *kind, int step, int64_t next_at, int64_t now);
+
+/* Whether a zone not rolling starts its scheduled ZSK rollover: a zone
+ * signed with a KSK and a ZSK ('split'), a ZSK lifetime set (days, 0:
+ * none), and its newest active ZSK created at 'zsk_created' (0: none)
+ * that old at 'now'. */
+bool rollover_zsk_expired(bool split, uint64_t lifetime_days, int64_t zsk_created, int64_t now);
+
+/* Whether the operator's "the parent publishes the new DS" may be taken
+ * now: ROLLOVER_DS_OK, or why not. */
+enum rollover_ds {
+	ROLLOVER_DS_OK,
+	ROLLOVER_DS_NOT_WAITING, /* no KSK/CSK rollover at step 1 */
+	ROLLOVER_DS_TOO_EARLY,	 /* the new DNSKEY set may not be in every cache yet */
+};
+enum rollover_ds rollover_ds_check(const char *kind, int step, int64_t next_at, int64_t now);
+
+#endif

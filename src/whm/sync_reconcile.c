@@ -1,0 +1,252 @@
+/* Reconciliation: a node worker compares the node's hash tree with the
+ * controller's (model/ztree.h), lists the zones of the buckets that
+ * differ, and marks for pushing again what the node lost or holds with
+ * other content; zones the store does not know are deleted. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "base/err.h"
+#include "base/log.h"
+#include "events.h"
+#include "sync_node.h"
+#include "verify.h"
+#include "zones.h"
+
+struct recon {
+	struct node *n;
+	struct store *st;
+	json_t *agent; /* zone name -> {"version", "digest"}, live zones on the node */
+	unsigned fixed;
+	unsigned drift;
+};
+
+bool sync_node_holds(bool deleted, uint64_t version, bool listed, uint64_t on_node,
+		     bool same_digest)
+{
+	if (deleted)
+		return !listed;
+	return on_node == version && same_digest;
+}
+
+enum sync_repair sync_reconcile_action(bool deleted, uint64_t version, uint64_t on_node)
+{
+	if (!deleted && on_node > version)
+		return SYNC_REPAIR_AHEAD;
+	if (!deleted && on_node == version)
+		return SYNC_REPAIR_SAME;
+	return SYNC_REPAIR_FROM_NODE;
+}
+
+static int reconcile_zone(const struct store_zone *z, void *ctx)
+{
+	struct recon *rc = ctx;
+	json_t *v = json_object_get(rc->agent, z->domain);
+	uint64_t on_node = (uint64_t)json_integer_value(json_object_get(v, "version"));
+	char held[ZONE_DIGEST_HEX] = "", want[ZONE_DIGEST_HEX] = "";
+	bool same = false;
+
+	if (v != NULL) {
+		snprintf(held, sizeof(held), "%s",
+			 json_string_value(json_object_get(v, "digest")) ?: "");
+		json_object_del(rc->agent, z->domain); /* what remains is unknown to the store */
+	}
+	if (!z->deleted && on_node == z->version) {
+		/* The node holds the version: it counts only with the content. */
+		struct store_zone copy = *z;
+		same =
+		    zones_digest(rc->n->s->w, rc->st, &copy, want) < 0 || strcmp(held, want) == 0;
+	}
+	if (sync_node_holds(z->deleted, z->version, v != NULL, on_node, same))
+		return 0;
+	/* A version the node has not acknowledged yet is on its way: only a
+	 * node that lost what it acknowledged needs the zone again. */
+	bool acked = false;
+	if (store_sync_node_acked(rc->st, rc->n->id, z->id, z->version, &acked) < 0 || !acked)
+		return 0;
+	enum sync_repair action = sync_reconcile_action(z->deleted, z->version, on_node);
+	if (action == SYNC_REPAIR_AHEAD) {
+		log_warn("node '%s': zone '%s' is at version %llu, ahead of the store's %llu",
+			 rc->n->name, z->domain, (unsigned long long)on_node,
+			 (unsigned long long)z->version);
+		return 0;
+	}
+	rc->fixed++;
+	if (action == SYNC_REPAIR_SAME) {
+		/* Pushed again at the same version: the agent writes it when its
+		 * backend drifted (counted as drift when it says it repaired it),
+		 * and keeps it out when it holds what it applied, which makes the
+		 * store raise the version (the store's meaning of it changed). */
+		rc->drift++;
+		log_notice("node '%s': zone '%s' version %llu: the node holds digest %.12s, the "
+			   "store %.12s; pushing it again",
+			   rc->n->name, z->domain, (unsigned long long)z->version,
+			   held[0] ? held : "none", want);
+		return store_sync_reset(rc->st, rc->n->id, z->id, 0);
+	}
+	return store_sync_reset(rc->st, rc->n->id, z->id, z->deleted ? 0 : on_node);
+}
+
+/* Differing buckets above which the node is taken as having lost its data
+ * (a database restored or wiped): every zone is pushed to it again. */
+#define RECON_BUCKETS_MAX 1024
+/* Buckets listed by one request (the agent walks its zones once for it). */
+#define RECON_BUCKETS_PER_CALL 64
+
+struct tree_diff {
+	unsigned *buckets;
+	size_t n;
+	unsigned requests;
+	uint64_t node_zones; /* the node's count of live zones (the root) */
+};
+
+/* The node's live zones and ours are so far apart that descending the
+ * tree would reach most buckets. */
+static bool differ_widely(uint64_t ours, uint64_t theirs)
+{
+	uint64_t gap = ours > theirs ? ours - theirs : theirs - ours;
+	return gap > RECON_BUCKETS_MAX;
+}
+
+/* Compare the node's hash tree with the controller's top-down from
+ * 'prefix' and collect the buckets that differ; ERR_TOO_LARGE past
+ * RECON_BUCKETS_MAX. An in-sync node costs one request. */
+static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
+{
+	char path[64], err[256], mine[ZTREE_LEAF_HEX];
+	struct ztree_node node, kids[16];
+	long status;
+	json_t *j = NULL;
+
+	snprintf(path, sizeof(path), "?prefix=%s", prefix);
+	int r = agent_call(n->http, AGENT_TREE, path, NULL, 0, &status, &j, err, sizeof(err));
+	d->requests++;
+	if (r < 0)
+		return r;
+	ztree_get(n->s->w->tree, prefix, &node, kids);
+	if (prefix[0] == '\0') {
+		d->node_zones = (uint64_t)json_integer_value(
+		    json_object_get(json_object_get(j, "node"), "zones"));
+		if (differ_widely(node.zones, d->node_zones)) {
+			json_decref(j);
+			return ERR_TOO_LARGE;
+		}
+	}
+	json_t *children = json_object_get(j, "children");
+	for (unsigned c = 0; r == 0 && c < 16; c++) {
+		const char *theirs =
+		    json_string_value(json_object_get(json_array_get(children, c), "hash"));
+		ztree_hex(&kids[c], mine);
+		if (theirs != NULL && strcmp(theirs, mine) == 0)
+			continue;
+		char child[ZTREE_DEPTH + 1];
+		snprintf(child, sizeof(child), "%s%x", prefix, c);
+		if (strlen(child) < ZTREE_DEPTH)
+			r = tree_diff(n, child, d);
+		else if (d->n == RECON_BUCKETS_MAX)
+			r = ERR_TOO_LARGE;
+		else
+			d->buckets[d->n++] = ztree_prefix_bucket(child);
+	}
+	json_decref(j);
+	return r;
+}
+
+/* Reconcile the zones of buckets[0..count) with what the node lists for
+ * them; the controller's own buckets are read again from the store first,
+ * in case another process changed them. */
+static int reconcile_buckets(struct node *n, struct store *st, const unsigned *buckets,
+			     size_t count, struct recon *rc, unsigned *stray)
+{
+	char path[40 + RECON_BUCKETS_PER_CALL * (ZTREE_DEPTH + 1)], err[256];
+	long status;
+	json_t *j = NULL;
+	size_t off = (size_t)snprintf(path, sizeof(path), "?buckets=");
+
+	for (size_t i = 0; i < count; i++)
+		off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%04x", i ? "," : "",
+					buckets[i]);
+	int r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, err, sizeof(err));
+	if (r < 0)
+		return r;
+	size_t i;
+	json_t *item;
+	json_array_foreach(json_object_get(j, "zones"), i, item) {
+		const char *name = json_string_value(json_object_get(item, "zone"));
+		if (name != NULL)
+			json_object_set(rc->agent, name, item);
+	}
+	json_decref(j);
+	for (i = 0; r == 0 && i < count; i++) {
+		r = verify_bucket_refresh(n->s->w, st, buckets[i]);
+		if (r == 0)
+			r = store_zone_foreach_bucket(st, buckets[i], reconcile_zone, rc);
+	}
+	/* Zones the node serves that the store does not know: delete them. */
+	const char *name;
+	json_t *v;
+	json_object_foreach(rc->agent, name, v) {
+		if (r < 0)
+			break;
+		if (agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL, err,
+			       sizeof(err)) == 0)
+			(*stray)++;
+	}
+	json_object_clear(rc->agent);
+	return r;
+}
+
+void sync_reconcile(struct node *n, struct store *st)
+{
+	struct recon rc = { n, st, json_object(), 0, 0 };
+	struct tree_diff d = { calloc(RECON_BUCKETS_MAX, sizeof(unsigned)), 0, 0, 0 };
+	unsigned stray = 0;
+	uint64_t started = sync_mono_ns();
+
+	int r = d.buckets != NULL && rc.agent != NULL ? tree_diff(n, "", &d) : -ENOMEM;
+	struct store_sync_summary sum = { 0 };
+	uint64_t live = verify_live_zones(n->s->w);
+	bool catching_up = r == ERR_TOO_LARGE &&
+			   (store_sync_summary(st, n->id, &live, &sum) < 0 || sum.behind > 0);
+	free(sum.last_error);
+	if (r == ERR_TOO_LARGE && catching_up) {
+		/* A node far behind with pushes on their way (a full sync): the
+		 * differences are those pushes. */
+		log_debug("node '%s': reconciliation: %llu zones against %llu, pushes pending; "
+			  "skipped",
+			  n->name, (unsigned long long)d.node_zones, (unsigned long long)live);
+		d.n = 0;
+		r = 0;
+	} else if (r == ERR_TOO_LARGE) {
+		/* Nothing pending, yet most of it differs: the node lost what it
+		 * had (a database restored or wiped). Push everything again. */
+		log_warn("node '%s': reconciliation: it holds %llu zones against %llu, or more "
+			 "than %d of its %u buckets differ; pushing every zone again",
+			 n->name, (unsigned long long)d.node_zones, (unsigned long long)live,
+			 RECON_BUCKETS_MAX, ZTREE_BUCKETS);
+		events_add(n->s->w->events, "sync.drift", n->name, NULL,
+			   "the node holds %llu zones against %llu with nothing pending; pushing "
+			   "every zone again",
+			   (unsigned long long)d.node_zones, (unsigned long long)live);
+		store_sync_reset_server(st, n->id);
+		d.n = 0;
+	}
+	for (size_t i = 0; r == 0 && i < d.n; i += RECON_BUCKETS_PER_CALL) {
+		size_t count = d.n - i < RECON_BUCKETS_PER_CALL ? d.n - i : RECON_BUCKETS_PER_CALL;
+		r = reconcile_buckets(n, st, d.buckets + i, count, &rc, &stray);
+	}
+	json_decref(rc.agent);
+	free(d.buckets);
+	atomic_store(&n->c.reconcile_ns, sync_mono_ns() - started);
+	atomic_fetch_add(&n->c.reconciles, 1);
+	if (rc.fixed || stray)
+		log_notice(
+		    "node '%s': reconciliation: %zu buckets differed (%u requests), %u zones "
+		    "to push again (%u with other content), %u stray zones deleted",
+		    n->name, d.n, d.requests, rc.fixed, rc.drift, stray);
+	else if (d.n > 0)
+		log_debug("node '%s': reconciliation: %zu buckets differed, all on their way",
+			  n->name, d.n);
+}

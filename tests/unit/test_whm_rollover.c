@@ -1,0 +1,75 @@
+/* Unit tests for the rollover engine's step decisions (src/whm/rollover.h):
+ * what each step does, when the engine may take it, when a ZSK is due for
+ * its scheduled rollover, and when a DS confirmation is taken. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "rollover.h"
+
+/* ZSK pre-publication: step 1 swaps the signing ZSK, step 2 removes the
+ * old key. Double-KSK: step 1 is the operator's (DS), step 2 removes the
+ * old key. */
+static void test_next_step(void **state)
+{
+	assert_int_equal(rollover_next_step(ROLL_ZSK, 1), ROLLOVER_STEP_SWAP_ZSK);
+	assert_int_equal(rollover_next_step(ROLL_ZSK, 2), ROLLOVER_STEP_REMOVE_OLD);
+	assert_int_equal(rollover_next_step(ROLL_KSK, 1), ROLLOVER_STEP_NONE);
+	assert_int_equal(rollover_next_step(ROLL_KSK, 2), ROLLOVER_STEP_REMOVE_OLD);
+	assert_int_equal(rollover_next_step(ROLL_CSK, 1), ROLLOVER_STEP_NONE);
+	assert_int_equal(rollover_next_step(ROLL_CSK, 2), ROLLOVER_STEP_REMOVE_OLD);
+	assert_int_equal(rollover_next_step("", 0), ROLLOVER_STEP_NONE);
+}
+
+/* Time-driven steps are due once their time has come; a KSK or CSK at
+ * step 1 never is (it waits for the DS); no rollover, nothing due. */
+static void test_step_due(void **state)
+{
+	assert_false(rollover_step_due(ROLL_ZSK, 1, 1000, 999));
+	assert_true(rollover_step_due(ROLL_ZSK, 1, 1000, 1000));
+	assert_true(rollover_step_due(ROLL_ZSK, 2, 1000, 5000));
+	assert_false(rollover_step_due(ROLL_KSK, 1, 1000, 5000));
+	assert_false(rollover_step_due(ROLL_CSK, 1, 1000, 5000));
+	assert_false(rollover_step_due(ROLL_KSK, 2, 1000, 999));
+	assert_true(rollover_step_due(ROLL_KSK, 2, 1000, 1000));
+	assert_true(rollover_step_due(ROLL_CSK, 2, 1000, 1001));
+	assert_false(rollover_step_due("", 0, 0, 5000));
+}
+
+/* The scheduled ZSK rollover: only with a split scheme, a lifetime set
+ * and a ZSK, once the ZSK has reached the lifetime. */
+static void test_zsk_expired(void **state)
+{
+	const int64_t day = 86400, t0 = 1700000000;
+	assert_false(rollover_zsk_expired(true, 90, t0, t0 + 90 * day - 1));
+	assert_true(rollover_zsk_expired(true, 90, t0, t0 + 90 * day));
+	assert_false(rollover_zsk_expired(false, 90, t0, t0 + 365 * day));
+	assert_false(rollover_zsk_expired(true, 0, t0, t0 + 365 * day));
+	assert_false(rollover_zsk_expired(true, 90, 0, t0 + 365 * day));
+}
+
+/* A DS confirmation needs a KSK or CSK rollover at step 1, after its
+ * DNSKEY set has had time to reach every cache. */
+static void test_ds_check(void **state)
+{
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, 1000, 1000), ROLLOVER_DS_OK);
+	assert_int_equal(rollover_ds_check(ROLL_CSK, 1, 1000, 2000), ROLLOVER_DS_OK);
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, 1000, 999), ROLLOVER_DS_TOO_EARLY);
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 2, 1000, 2000), ROLLOVER_DS_NOT_WAITING);
+	assert_int_equal(rollover_ds_check(ROLL_ZSK, 1, 1000, 2000), ROLLOVER_DS_NOT_WAITING);
+	assert_int_equal(rollover_ds_check("", 0, 0, 2000), ROLLOVER_DS_NOT_WAITING);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_next_step),
+		cmocka_unit_test(test_step_due),
+		cmocka_unit_test(test_zsk_expired),
+		cmocka_unit_test(test_ds_check),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,282 @@
+/* Unit tests for src/whm/zones.c: the version, serial and commit rules of
+ * zone changes, on a controller whose store is a fresh SQLite file. No
+ * thread is started (whm_init in WHM_TOOL mode): the tests see commits
+ * through an observer of their own. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "zones.h"
+
+struct seen {
+	unsigned commits;
+	uint64_t old_version, now_version; /* 0: NULL */
+};
+
+struct fx {
+	char dir[64];
+	struct whm w;
+	struct seen seen;
+	int64_t zone; /* example.com., created by setup */
+	uint64_t version;
+	uint32_t serial;
+};
+
+static void observe(struct whm *w, struct store *st, const struct store_zone *old,
+		    const struct store_zone *now, void *ctx)
+{
+	struct seen *s = ctx;
+	s->commits++;
+	s->old_version = old ? old->version : 0;
+	s->now_version = now ? now->version : 0;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	char path[128], err[CONF_ERR_MAX];
+	struct zone_result res = { 0 };
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_whm_XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(path, sizeof(path), "%s/whm.conf", f->dir);
+	FILE *c = fopen(path, "w");
+	assert_non_null(c);
+	fprintf(c,
+		"store-path = %s/whm.sqlite3\n"
+		"default-ns = ns1.example.net., ns2.example.net.\n"
+		"max-rrset-records = 3\n",
+		f->dir);
+	fclose(c);
+	chmod(path, 0600);
+	assert_int_equal(whm_conf_load(path, &f->w.conf, err), 0);
+	assert_int_equal(whm_init(&f->w, WHM_TOOL, err), 0);
+	assert_int_equal(zones_on_commit(&f->w, observe, &f->seen), 0);
+	assert_int_equal(zones_create(&f->w, "Example.COM", 0, 0, "test", &res, err), 0);
+	f->zone = res.zone_id;
+	f->version = res.version;
+	f->serial = res.serial;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	whm_deinit(&f->w);
+	const char *names[] = { "whm.conf", "whm.sqlite3", "whm.sqlite3-wal", "whm.sqlite3-shm" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+		unlink(path);
+	}
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static json_t *record(const char *name, const char *type, const char *content)
+{
+	return json_pack("{s:s,s:s,s:s,s:i}", "name", name, "type", type, "content", content, "ttl",
+			 300);
+}
+
+static void stored(struct fx *f, struct store_zone *z)
+{
+	assert_int_equal(store_zone_get(whm_store(&f->w), f->zone, z), 0);
+}
+
+/* A new zone starts at version 1 with its name normalised, and is one
+ * commit the observers hear of. */
+static void test_create(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z;
+	stored(f, &z);
+	assert_string_equal(z.domain, "example.com.");
+	assert_int_equal(z.version, 1);
+	assert_int_equal(f->version, 1);
+	assert_int_equal(z.serial, f->serial);
+	store_zone_clear(&z);
+	/* setup registered the observer before it created the zone. */
+	assert_int_equal(f->seen.commits, 1);
+	assert_int_equal(f->seen.old_version, 0);
+	assert_int_equal(f->seen.now_version, 1);
+}
+
+/* A live zone of the same name is refused, and nothing is committed. */
+static void test_create_twice(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	char err[ZONES_ERR_MAX];
+	assert_int_equal(zones_create(&f->w, "example.com.", 0, 0, "test", &res, err),
+			 ERR_CONFLICT);
+	assert_non_null(strstr(err, "already exists"));
+	assert_int_equal(f->seen.commits, 1);
+}
+
+/* Each record change bumps the version by one and raises the serial. */
+static void test_change_bumps(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	char err[ZONES_ERR_MAX];
+	json_t *rec = record("www", "A", "192.0.2.1");
+	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, err), 0);
+	json_decref(rec);
+	assert_int_equal(res.version, f->version + 1);
+	assert_true(res.serial > f->serial);
+	assert_int_equal(f->seen.commits, 2);
+	assert_int_equal(f->seen.old_version, f->version);
+	assert_int_equal(f->seen.now_version, res.version);
+
+	uint32_t serial = res.serial;
+	rec = record("mail", "A", "192.0.2.2");
+	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, err), 0);
+	json_decref(rec);
+	assert_int_equal(res.version, f->version + 2);
+	assert_true(res.serial > serial);
+}
+
+/* A change the rules refuse leaves the zone as it was: same version,
+ * same serial, no commit. */
+static void test_refused_change(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	char err[ZONES_ERR_MAX];
+	struct store_zone z;
+
+	json_t *bad = record("www", "A", "not an address");
+	assert_true(zones_record_add(&f->w, f->zone, bad, "test", &res, err) < 0);
+	json_decref(bad);
+	json_t *soa = record("@", "SOA", "a. b. 1 2 3 4 5");
+	assert_int_equal(zones_record_add(&f->w, f->zone, soa, "test", &res, err), ERR_INVALID);
+	json_decref(soa);
+	/* max-rrset-records = 3: a fourth A record at one name is refused. */
+	json_t *list = json_array();
+	for (int i = 1; i <= 4; i++) {
+		char ip[32];
+		snprintf(ip, sizeof(ip), "192.0.2.%d", i);
+		json_array_append_new(list, record("www", "A", ip));
+	}
+	assert_true(zones_records_replace(&f->w, f->zone, list, "test", &res, err) < 0);
+	json_decref(list);
+	stored(f, &z);
+	assert_int_equal(z.version, f->version);
+	assert_int_equal(z.serial, f->serial);
+	store_zone_clear(&z);
+	assert_int_equal(f->seen.commits, 1);
+}
+
+static int nothing(struct store *st, struct store_zone *z, void *ctx, char *err)
+{
+	return 1;
+}
+
+static int touch(struct store *st, struct store_zone *z, void *ctx, char *err)
+{
+	z->dnssec = !z->dnssec;
+	return 0;
+}
+
+/* zones_change: a step with nothing to change commits nothing and
+ * reports version 0; one that changes the zone bumps it once. */
+static void test_zones_change(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	char err[ZONES_ERR_MAX];
+	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", &res, err), 1);
+	assert_int_equal(res.version, 0);
+	assert_int_equal(res.serial, f->serial);
+	assert_int_equal(f->seen.commits, 1);
+	assert_int_equal(zones_change(&f->w, f->zone, touch, NULL, "test", "t", &res, err), 0);
+	assert_int_equal(res.version, f->version + 1);
+	assert_true(res.serial > f->serial);
+	assert_int_equal(f->seen.commits, 2);
+}
+
+/* An import with a minimum serial (a zone file's SOA) lands above it. */
+static void test_import_min_serial(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	char err[ZONES_ERR_MAX];
+	uint32_t min = f->serial + 1000;
+	json_t *list = json_array();
+	json_array_append_new(list, record("www", "A", "192.0.2.9"));
+	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, &min, "test", &res, err),
+			 0);
+	json_decref(list);
+	assert_true(res.serial > min);
+	assert_int_equal(res.version, f->version + 1);
+}
+
+/* A delete leaves a tombstone: no longer live, and a zone created again
+ * under the name continues its version and serial. */
+static void test_delete_and_recreate(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 }, again = { 0 };
+	struct store *st;
+	struct store_zone z;
+	char err[ZONES_ERR_MAX];
+	assert_int_equal(zones_delete(&f->w, f->zone, "test", &res, err), 0);
+	assert_int_equal(res.version, f->version + 1);
+	assert_int_equal(zones_get_live(&f->w, f->zone, &st, &z, err), ERR_NOT_FOUND);
+	assert_int_equal(zones_create(&f->w, "example.com.", 0, 0, "test", &again, err), 0);
+	assert_true(again.version > res.version);
+	assert_true(again.serial > res.serial);
+}
+
+/* A node holding a version at or above the store's makes the zone jump
+ * above it; one below it changes nothing but still wakes the observers. */
+static void test_raise_version(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone z;
+	struct store *st = whm_store(&f->w);
+	assert_int_equal(zones_raise_version(&f->w, st, f->zone, 41), 0);
+	stored(f, &z);
+	assert_int_equal(z.version, 42);
+	assert_true(z.serial > f->serial);
+	store_zone_clear(&z);
+	assert_int_equal(f->seen.commits, 2);
+	assert_int_equal(f->seen.now_version, 42);
+
+	assert_int_equal(zones_raise_version(&f->w, st, f->zone, 7), 0);
+	stored(f, &z);
+	assert_int_equal(z.version, 42);
+	store_zone_clear(&z);
+	assert_int_equal(f->seen.commits, 3);
+	assert_int_equal(f->seen.now_version, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_create_twice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_change_bumps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zones_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_min_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_and_recreate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_raise_version, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
