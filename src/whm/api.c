@@ -142,6 +142,15 @@ void api_reply_list(struct http_reply *rep, int r, json_t *list, const char *mes
 		http_reply_json(rep, 200, list);
 }
 
+size_t api_count_true(const json_t *array, const char *key)
+{
+	size_t i, n = 0;
+	json_t *o;
+	json_array_foreach(array, i, o)
+		n += json_is_true(json_object_get(o, key));
+	return n;
+}
+
 void api_reply_buf(struct http_reply *rep, const char *content_type, struct buf *out)
 {
 	size_t len = out->len;

@@ -1,16 +1,19 @@
 /* The DNSSEC routes of a zone: its state, signing, unsigning, rollovers. */
-#include <stdio.h>
 #include <string.h>
 
 #include "api_internal.h"
 #include "dnssec.h"
 
-/* Answer 'j' (taken) to a change 'res', which is no change when
- * res->version is 0: with the new version and serial, and with ?wait=all
- * the nodes' answers. */
-static void reply_dnssec(struct whm *w, struct http_request *req, struct http_reply *rep,
-			 const struct zone_result *res, json_t *j)
+/* Answer a change: its error 'r' with 'err', or 'j' (taken) for change
+ * 'res', which is no change when res->version is 0, with the new version
+ * and serial, and with ?wait=all the nodes' answers. */
+static void reply_dnssec(struct whm *w, struct http_request *req, struct http_reply *rep, int r,
+			 const char *err, const struct zone_result *res, json_t *j)
 {
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
 	if (res->version != 0) {
 		json_object_set_new(j, "version", json_integer((json_int_t)res->version));
 		json_object_set_new(j, "serial", json_integer((json_int_t)res->serial));
@@ -50,15 +53,14 @@ void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx
 		return;
 	int r = dnssec_sign(w, id, b, api_actor(req), &res, &j, err);
 	json_decref(b);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
+	if (r >= 0) {
+		json_object_set_new(j, "changed", json_boolean(res.version != 0));
+		json_object_set_new(j, "message",
+				    json_string(res.version != 0
+						    ? "zone signed"
+						    : "already signed so; nothing changed"));
 	}
-	json_object_set_new(j, "changed", json_boolean(res.version != 0));
-	json_object_set_new(
-	    j, "message",
-	    json_string(res.version != 0 ? "zone signed" : "already signed so; nothing changed"));
-	reply_dnssec(w, req, rep, &res, j);
+	reply_dnssec(w, req, rep, r, err, &res, j);
 }
 
 void api_dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -74,11 +76,7 @@ void api_dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx
 		return;
 	int r = dnssec_rollover(w, id, b, api_actor(req), &res, &j, err);
 	json_decref(b);
-	if (r < 0) {
-		http_reply_error(rep, r, err);
-		return;
-	}
-	reply_dnssec(w, req, rep, &res, j);
+	reply_dnssec(w, req, rep, r, err, &res, j);
 }
 
 void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -101,5 +99,5 @@ void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *c
 			      "enabled", 0, "changed", res.version != 0, "message",
 			      res.version != 0 ? "zone unsigned; every node removes its keys"
 					       : "the zone is not signed; nothing changed");
-	reply_dnssec(w, req, rep, &res, j);
+	reply_dnssec(w, req, rep, 0, NULL, &res, j);
 }

@@ -41,6 +41,8 @@ struct store *api_store(struct whm *w, struct http_reply *rep);
 void api_reply_error(struct http_reply *rep, int err, const char *message);
 /* A JSON array from 'list' (a service's list function) or 'message'. */
 void api_reply_list(struct http_reply *rep, int r, json_t *list, const char *message);
+/* How many objects of 'array' have 'key' true. */
+size_t api_count_true(const json_t *array, const char *key);
 /* A 200 with the content of 'out', which is emptied without a copy. */
 void api_reply_buf(struct http_reply *rep, const char *content_type, struct buf *out);
 /* Reply to a zone change: its result, 'extra' (taken, may be NULL) and

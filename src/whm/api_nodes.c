@@ -228,10 +228,7 @@ void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, voi
 		api_reply_error(rep, r, err);
 		return;
 	}
-	size_t i, ok = 0;
-	json_t *o;
-	json_array_foreach(nodes, i, o)
-		ok += json_is_true(json_object_get(o, "success"));
+	size_t ok = api_count_true(nodes, "success");
 	http_reply_json(rep, 200,
 			json_pack("{s:b,s:s,s:o,s:I,s:I,s:I}", "success", 1, "zone", z.domain,
 				  "results", nodes, "totalNodes",

@@ -158,10 +158,7 @@ void api_cluster_health(struct http_request *req, struct http_reply *rep, void *
 		http_reply_error(rep, r, NULL);
 		return;
 	}
-	size_t i, healthy = 0;
-	json_t *o;
-	json_array_foreach(results, i, o)
-		healthy += json_is_true(json_object_get(o, "healthy"));
+	size_t healthy = api_count_true(results, "healthy");
 	http_reply_json(rep, 200,
 			json_pack("{s:I,s:I,s:I,s:o}", "timestamp", (json_int_t)whm_now(),
 				  "totalNodes", (json_int_t)json_array_size(results),

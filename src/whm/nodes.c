@@ -124,6 +124,23 @@ static int begin_get(struct store *st, int64_t id, struct store_server *ret, cha
 	return 0;
 }
 
+/* Close begin_get()'s transaction over 's': commit if 'r' is 0 and hand
+ * 's' to *ret, or roll back and clear 's'. */
+static int end_txn(struct store *st, int r, struct store_server *s, struct store_server *ret,
+		   char *err)
+{
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		store_server_clear(s);
+		err[0] = '\0';
+		return r;
+	}
+	*ret = *s;
+	return 0;
+}
+
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
 		 json_t **ret, char *err)
 {
@@ -178,17 +195,10 @@ static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, c
 		r = store_sync_want_server(st, id); /* everything, pushed by the worker */
 	if (r == 0)
 		r = store_audit(st, actor, join ? "node.join" : "node.leave", 0, s.name);
+	r = end_txn(st, r, &s, ret, err);
 	if (r == 0)
-		r = store_commit(st);
-	if (r < 0) {
-		store_rollback(st);
-		store_server_clear(&s);
-		err[0] = '\0';
-		return r;
-	}
-	sync_nodes_changed(w->sync);
-	*ret = s;
-	return 0;
+		sync_nodes_changed(w->sync);
+	return r;
 }
 
 int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
@@ -224,18 +234,12 @@ int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_ser
 		r = store_sync_reset_server(st, id);
 	if (r == 0)
 		r = store_zone_counts(st, &zones, &records);
-	if (r == 0)
-		r = store_commit(st);
-	if (r < 0) {
-		store_rollback(st);
-		store_server_clear(&s);
-		err[0] = '\0';
-		return r;
+	r = end_txn(st, r, &s, ret, err);
+	if (r == 0) {
+		sync_wake(w->sync);
+		*ret_zones = zones;
 	}
-	sync_wake(w->sync);
-	*ret = s;
-	*ret_zones = zones;
-	return 0;
+	return r;
 }
 
 struct id_list {
