@@ -136,10 +136,12 @@ void api_reply_error(struct http_reply *rep, int err, const char *message)
 
 void api_reply_list(struct http_reply *rep, int r, json_t *list, const char *message)
 {
-	if (r < 0)
+	if (r < 0) {
+		json_decref(list);
 		http_reply_error(rep, r, message);
-	else
+	} else {
 		http_reply_json(rep, 200, list);
+	}
 }
 
 size_t api_count_true(const json_t *array, const char *key)

@@ -39,7 +39,7 @@ struct store *api_store(struct whm *w, struct http_reply *rep);
 
 /* An error with a service's message, or the code's own text for "". */
 void api_reply_error(struct http_reply *rep, int err, const char *message);
-/* A JSON array from 'list' (a service's list function) or 'message'. */
+/* Answer a list: 'list' (taken) if 'r' is 0, else 'r' with 'message'. */
 void api_reply_list(struct http_reply *rep, int r, json_t *list, const char *message);
 /* How many objects of 'array' have 'key' true. */
 size_t api_count_true(const json_t *array, const char *key);

@@ -206,8 +206,6 @@ void api_records_list(struct http_request *req, struct http_reply *rep, void *ct
 	store_zone_clear(&z);
 	json_t *out = json_array();
 	int r = store_record_foreach(st, id, list_record, out);
-	if (r < 0)
-		json_decref(out);
 	api_reply_list(rep, r, out, "cannot list records");
 }
 
