@@ -18,6 +18,7 @@ static const struct {
 	[AGENT_ZONE_DELETE] = { "DELETE", "/api/dns/zones/" },
 	[AGENT_ZONES] = { "GET", "/api/dns/zones" },
 	[AGENT_TREE] = { "GET", "/api/dns/tree" },
+	[AGENT_STATISTICS] = { "GET", "/api/dns/statistics" },
 };
 
 int agent_client_new(const struct whm_conf *c, const struct store_server *srv, long timeout_ms,
@@ -76,10 +77,4 @@ int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, 
 		return -EINVAL;
 	}
 	return request(c, agent_endpoints[ep].method, path, body, len, status, ret, err, errlen);
-}
-
-int agent_get(struct http_client *c, const char *path, long *status, json_t **ret, char *err,
-	      size_t errlen)
-{
-	return request(c, "GET", path, NULL, 0, status, ret, err, errlen);
 }

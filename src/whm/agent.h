@@ -18,6 +18,7 @@ enum agent_endpoint {
 	AGENT_ZONE_DELETE, /* DELETE /api/dns/zones/NAME[?version=N] */
 	AGENT_ZONES,	   /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
 	AGENT_TREE,	   /* GET /api/dns/tree?prefix=P: one node of the hash tree */
+	AGENT_STATISTICS,  /* GET /api/dns/statistics: PowerDNS's counters */
 };
 
 /* A client for server 'srv''s agent: https verified against
@@ -35,9 +36,5 @@ int agent_client_new(const struct whm_conf *c, const struct store_server *srv, l
  * error; *status is the HTTP status (0 without an answer). */
 int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
 	       size_t len, long *status, json_t **ret, char *err, size_t errlen);
-
-/* GET 'path' as it is (a route the API relays to every node). */
-int agent_get(struct http_client *c, const char *path, long *status, json_t **ret, char *err,
-	      size_t errlen);
 
 #endif

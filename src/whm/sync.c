@@ -320,7 +320,7 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 struct fetch {
 	struct sync *s;
 	struct store_server srv;
-	const char *path;
+	enum agent_endpoint ep;
 	long timeout_ms;
 	json_t *answer;
 	pthread_t thread;
@@ -340,7 +340,7 @@ static void *fetch_one(void *arg)
 		f->answer = json_pack("{s:s}", "error", "invalid agent address");
 		return NULL;
 	}
-	if (agent_get(c, f->path, &status, &j, err, sizeof(err)) < 0)
+	if (agent_call(c, f->ep, NULL, NULL, 0, &status, &j, err, sizeof(err)) < 0)
 		f->answer = json_pack("{s:s}", "error", err);
 	else
 		f->answer = j;
@@ -348,7 +348,7 @@ static void *fetch_one(void *arg)
 	return NULL;
 }
 
-int sync_agents_get(struct sync *s, const char *path, long timeout_ms, json_t **ret)
+int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, json_t **ret)
 {
 	struct store *st = whm_store(s->w);
 	struct server_list l = { 0 };
@@ -360,8 +360,7 @@ int sync_agents_get(struct sync *s, const char *path, long timeout_ms, json_t **
 	if (r == 0 && f == NULL)
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
-		f[i] =
-		    (struct fetch){ .s = s, .srv = l.v[i], .path = path, .timeout_ms = timeout_ms };
+		f[i] = (struct fetch){ .s = s, .srv = l.v[i], .ep = ep, .timeout_ms = timeout_ms };
 		f[i].started = pthread_create(&f[i].thread, NULL, fetch_one, &f[i]) == 0;
 		if (!f[i].started)
 			fetch_one(&f[i]);

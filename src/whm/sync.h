@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent.h"
 #include "metrics.h"
 #include "whm.h"
 
@@ -83,10 +84,10 @@ int sync_foreach_node(struct sync *s, sync_node_fn fn, void *ctx);
  * *ret is the array for GET /api/dns/cluster/health. */
 int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret);
 
-/* GET 'path' from every cluster node at once (one thread each, bounded by
- * 'timeout_ms'); *ret maps each node's id (as a string) to its answer, or to
- * {"error": "..."}. */
-int sync_agents_get(struct sync *s, const char *path, long timeout_ms, json_t **ret);
+/* Ask endpoint 'ep' (a GET, agent.h) of every cluster node at once (one
+ * thread each, bounded by 'timeout_ms'); *ret maps each node's id (as a
+ * string) to its answer, or to {"error": "..."}. */
+int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, json_t **ret);
 
 /* Send DELETE for every zone the node serves (a node leaving with
  * purge); counts what was deleted. */

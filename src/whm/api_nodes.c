@@ -1,0 +1,283 @@
+/* The node routes: servers (the nodes as the store keeps them), joining
+ * and leaving the cluster, and pushes on demand. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "base/err.h"
+#include "json/jsonx.h"
+#include "nodes.h"
+#include "verify.h"
+
+#define SECRET_MIN 32
+
+/* --- servers ------------------------------------------------------------------ */
+
+void api_servers_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	json_t *out = NULL;
+
+	if (st == NULL)
+		return;
+	int r = nodes_list(st, &out);
+	api_reply_list(rep, r, out, "cannot list servers");
+}
+
+static const char *const server_keys[] = { "name",	 "hostname",	 "ip",
+					   "agent_port", "agent_secret", NULL };
+
+/* Read and check a server body into 's' (strings borrowed from 'b'); with
+ * 'partial' the fields it leaves out keep their values in 's'. */
+static int server_from_body(const json_t *b, struct store_server *s, bool partial, char *err)
+{
+	const char *name = s->name, *host = s->hostname, *ip = s->ip, *secret = s->agent_secret;
+	uint64_t port = s->agent_port;
+	unsigned char bin[16];
+
+	int r = jsonx_check_keys(b, server_keys, "body", err);
+	if (r == 0 && (r = jsonx_get_str(b, "name", !partial, "body", &name, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_str(b, "hostname", false, "body", &host, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_str(b, "ip", !partial, "body", &ip, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_uint(b, "agent_port", !partial, 1, 65535, "body", &port,
+					  err)) == -ENOENT)
+		r = 0;
+	if (r == 0 &&
+	    (r = jsonx_get_str(b, "agent_secret", !partial, "body", &secret, err)) == -ENOENT)
+		r = 0;
+	if (r < 0)
+		return r;
+	if (name == NULL || !api_printable(name, 1, 63, " /\\'\"")) {
+		snprintf(
+		    err, JSONX_ERR_MAX,
+		    "body.name: 1 to 63 printable ASCII characters, no spaces, slashes or quotes");
+		return ERR_INVALID;
+	}
+	if (ip == NULL || (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)) {
+		snprintf(err, JSONX_ERR_MAX, "body.ip: must be a numeric IPv4 or IPv6 address");
+		return ERR_INVALID;
+	}
+	if (secret == NULL || strlen(secret) < SECRET_MIN || strlen(secret) > 1024 ||
+	    strpbrk(secret, "\r\n") != NULL) {
+		snprintf(err, JSONX_ERR_MAX, "body.agent_secret: at least %d characters",
+			 SECRET_MIN);
+		return ERR_INVALID;
+	}
+	if (host != NULL && !api_printable(host, 0, 255, " '\"")) {
+		snprintf(err, JSONX_ERR_MAX,
+			 "body.hostname: at most 255 printable ASCII characters, no spaces");
+		return ERR_INVALID;
+	}
+	s->name = (char *)name;
+	s->hostname = (char *)(host ? host : name);
+	s->ip = (char *)ip;
+	s->agent_port = (uint32_t)port;
+	s->agent_secret = (char *)secret;
+	return 0;
+}
+
+void api_server_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	char err[JSONX_ERR_MAX];
+	struct store_server s = { .status = "unknown", .pdns_version = "", .last_error = "" };
+	json_t *b;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_body_object(req, rep, &b) < 0)
+		return;
+	int r = server_from_body(b, &s, false, err);
+	if (r == 0)
+		r = nodes_create(st, &s, api_actor(req), err);
+	if (r < 0) {
+		json_decref(b);
+		api_reply_error(rep, r, err);
+		return;
+	}
+	json_t *out = nodes_server_json(&s);
+	json_decref(b);
+	http_reply_json(rep, 201, out);
+}
+
+void api_server_get(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct store_server s;
+	int64_t id;
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = store_server_get(st, id, &s);
+	if (r < 0) {
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		return;
+	}
+	http_reply_json(rep, 200, nodes_server_json(&s));
+	store_server_clear(&s);
+}
+
+/* The body of a PUT over the server as stored (nodes_edit_fn). */
+static int edit_from_body(struct store_server *s, void *ctx, char *err)
+{
+	return server_from_body(ctx, s, true, err);
+}
+
+void api_server_update(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	char err[JSONX_ERR_MAX];
+	int64_t id;
+	json_t *b, *out = NULL;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_path_id(req, rep, 0, &id) < 0 || api_body_object(req, rep, &b) < 0)
+		return;
+	int r = nodes_update(ctx, st, id, edit_from_body, b, &out, err);
+	if (r < 0)
+		api_reply_error(rep, r, err);
+	else
+		http_reply_json(rep, 200, out);
+	json_decref(b);
+}
+
+void api_server_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	char err[JSONX_ERR_MAX];
+	int64_t id;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = nodes_delete(ctx, st, id, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s}", "success", 1, "message", "server deleted"));
+}
+
+/* --- the cluster ---------------------------------------------------------------- */
+
+/* Join or leave the cluster. */
+static void cluster_node_set(struct http_request *req, struct http_reply *rep, void *ctx, bool join)
+{
+	struct store *st;
+	struct store_server s;
+	char err[JSONX_ERR_MAX], purge[8] = "";
+	unsigned deleted = 0;
+	int64_t id;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = http_request_query(req, "purge", purge, sizeof(purge));
+	if (r != 0 && r != -ENOENT) {
+		http_reply_error(rep, ERR_MALFORMED, "purge: bad encoding");
+		return;
+	}
+	if (join)
+		r = nodes_join(ctx, st, id, api_actor(req), &s, err);
+	else
+		r = nodes_leave(ctx, st, id, strcmp(purge, "1") == 0 || strcmp(purge, "true") == 0,
+				api_actor(req), &s, &deleted, err);
+	if (r < 0) {
+		api_reply_error(rep, r, err);
+		return;
+	}
+	json_t *out = json_pack("{s:b,s:s,s:o}", "success", 1, "message",
+				join ? "node joined the cluster; a full sync is under way"
+				     : "node left the cluster",
+				"node", nodes_server_json(&s));
+	if (!join)
+		json_object_set_new(out, "zonesDeleted", json_integer(deleted));
+	store_server_clear(&s);
+	http_reply_json(rep, 200, out);
+}
+
+void api_cluster_node_add(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	cluster_node_set(req, rep, ctx, true);
+}
+
+void api_cluster_node_remove(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	cluster_node_set(req, rep, ctx, false);
+}
+
+/* Push one zone to every node now and report each node. */
+void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_zone z;
+	char err[JSONX_ERR_MAX];
+	int64_t id;
+	json_t *nodes = NULL;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = nodes_push_zone(ctx, st, id, &z, &nodes, err);
+	if (r < 0) {
+		api_reply_error(rep, r, err);
+		return;
+	}
+	size_t ok = api_count_true(nodes, "success");
+	http_reply_json(rep, 200,
+			json_pack("{s:b,s:s,s:o,s:I,s:I,s:I}", "success", 1, "zone", z.domain,
+				  "results", nodes, "totalNodes",
+				  (json_int_t)json_array_size(nodes), "successCount",
+				  (json_int_t)ok, "version", (json_int_t)z.version));
+	store_zone_clear(&z);
+}
+
+void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_server s;
+	char err[JSONX_ERR_MAX];
+	uint64_t zones = 0;
+	int64_t id;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = nodes_sync_all(ctx, st, id, &s, &zones, err);
+	if (r < 0) {
+		api_reply_error(rep, r, err);
+		return;
+	}
+	http_reply_json(rep, 202,
+			json_pack("{s:b,s:o,s:I,s:s}", "success", 1, "node", nodes_server_json(&s),
+				  "totalZones", (json_int_t)zones, "progress",
+				  "GET this URL to follow the sync"));
+	store_server_clear(&s);
+}
+
+void api_cluster_sync_progress(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct store_sync_summary sum = { 0 };
+	int64_t id;
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0)
+		return;
+	uint64_t live = verify_live_zones(ctx);
+	int r = store_sync_summary(st, id, &live, &sum);
+	if (r < 0) {
+		http_reply_error(rep, r, NULL);
+		return;
+	}
+	uint64_t total = sum.in_sync + sum.behind;
+	http_reply_json(rep, 200,
+			json_pack("{s:I,s:I,s:I,s:I,s:b,s:s?}", "totalZones", (json_int_t)total,
+				  "inSync", (json_int_t)sum.in_sync, "behind",
+				  (json_int_t)sum.behind, "failing", (json_int_t)sum.failing,
+				  "done", sum.behind == 0, "lastError", sum.last_error));
+	free(sum.last_error);
+}

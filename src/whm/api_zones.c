@@ -1,0 +1,361 @@
+/* The zone routes: zones, records, import and export. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "base/err.h"
+#include "json/jsonx.h"
+#include "transfer.h"
+#include "zones.h"
+
+/* A change named by the path's id and described by the body. */
+typedef int (*body_change_fn)(struct whm *w, int64_t id, const json_t *body, const char *actor,
+			      struct zone_result *res, char *err);
+
+static void body_change(struct http_request *req, struct http_reply *rep, struct whm *w,
+			body_change_fn fn, unsigned status, const char *message)
+{
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+	json_t *b;
+
+	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
+	    api_body_object(req, rep, &b) < 0)
+		return;
+	int r = fn(w, id, b, api_actor(req), &res, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	api_reply_change(w, req, rep, status, message, &res, NULL);
+}
+
+/* A change named by the path's id alone. */
+typedef int (*id_change_fn)(struct whm *w, int64_t id, const char *actor, struct zone_result *res,
+			    char *err);
+
+static void id_change(struct http_request *req, struct http_reply *rep, struct whm *w,
+		      id_change_fn fn, const char *message)
+{
+	char err[ZONES_ERR_MAX];
+	struct zone_result res = { 0 };
+	int64_t id;
+
+	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = fn(w, id, api_actor(req), &res, err);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	api_reply_change(w, req, rep, 200, message, &res, NULL);
+}
+
+/* --- zones ------------------------------------------------------------------ */
+
+#define LIST_LIMIT_MAX 10000
+
+struct list_ctx {
+	struct store *st;
+	struct buf out;
+	uint64_t left; /* zones still wanted */
+	bool first;
+};
+
+static int list_zone(const struct store_zone *z, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	uint64_t n = 0;
+	if (c->left == 0)
+		return 1;
+	int r = store_record_count(c->st, z->id, &n);
+	json_t *j = r == 0 ? zones_zone_json(z, n) : NULL;
+	char *text = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+	if (r == 0)
+		r = text == NULL ? -ENOMEM : buf_puts(&c->out, c->first ? "" : ",");
+	if (r == 0)
+		r = buf_puts(&c->out, text);
+	free(text);
+	json_decref(j);
+	c->first = false;
+	c->left--;
+	return r;
+}
+
+/* GET /api/dns[?limit=N&after=ID]: the live zones in id order, all of them
+ * or a page of N after zone ID (the next page starts after the last id).
+ * The answer is written as text zone by zone: 100,000 zones cost their
+ * text, about 25 MB, not a JSON tree of them (150 MB). */
+void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct list_ctx c = { st, { 0 }, UINT64_MAX, true };
+	uint64_t after = 0;
+	int r;
+
+	if (st == NULL)
+		return;
+	if ((r = api_query_uint(req, rep, "limit", 1, LIST_LIMIT_MAX, &c.left)) == ERR_INVALID ||
+	    (r = api_query_uint(req, rep, "after", 0, INT64_MAX, &after)) == ERR_INVALID)
+		return;
+	buf_init(&c.out, SIZE_MAX);
+	r = buf_puts(&c.out, "[");
+	if (r == 0)
+		r = store_zone_foreach_after(st, false, (int64_t)after, list_zone, &c);
+	if (r >= 0)
+		r = buf_puts(&c.out, "]");
+	if (r < 0) {
+		buf_free(&c.out);
+		http_reply_error(rep, r, "cannot list zones");
+		return;
+	}
+	size_t len = c.out.len;
+	http_reply_take(rep, 200, NULL, buf_take(&c.out), len);
+}
+
+static const char *const zone_create_keys[] = { "domain", "serverId", "userId", NULL };
+
+void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX];
+	const char *domain;
+	uint64_t server_id = 0, user_id = 0;
+	struct zone_result res = { 0 };
+	json_t *b;
+
+	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, zone_create_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_str(b, "domain", true, "body", &domain, err);
+	if (r == 0) {
+		r = jsonx_get_uint(b, "serverId", false, 1, INT64_MAX, "body", &server_id, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r == 0) {
+		r = jsonx_get_uint(b, "userId", false, 0, INT64_MAX, "body", &user_id, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	if (r == 0)
+		r = zones_create(w, domain, (int64_t)server_id, (int64_t)user_id, api_actor(req),
+				 &res, err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err);
+		return;
+	}
+	api_reply_change(w, req, rep, 201, "zone created", &res, NULL);
+}
+
+/* Zone 'id' unless it is deleted, or "no such zone" answered. The caller
+ * clears *z. */
+static int live_zone(struct store *st, struct http_reply *rep, int64_t id, struct store_zone *z)
+{
+	int r = store_zone_get(st, id, z);
+	if (r == 0 && z->deleted) {
+		store_zone_clear(z);
+		r = -ENOENT;
+	}
+	if (r < 0)
+		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such zone");
+	return r;
+}
+
+void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct store_zone z;
+	int64_t id;
+	uint64_t n = 0;
+
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
+		return;
+	int r = store_record_count(st, id, &n);
+	if (r == 0)
+		http_reply_json(rep, 200, zones_zone_json(&z, n));
+	else
+		http_reply_error(rep, r, "cannot count the zone's records");
+	store_zone_clear(&z);
+}
+
+void api_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	id_change(req, rep, ctx, zones_delete, "zone deleted");
+}
+
+/* --- records --------------------------------------------------------------- */
+
+static int list_record(const struct store_record *r, void *ctx)
+{
+	return json_array_append_new(ctx, zones_record_json(r)) ? -ENOMEM : 0;
+}
+
+void api_records_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct store_zone z;
+	int64_t id;
+
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
+		return;
+	store_zone_clear(&z);
+	json_t *out = json_array();
+	int r = store_record_foreach(st, id, list_record, out);
+	api_reply_list(rep, r, out, "cannot list records");
+}
+
+void api_record_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, zones_record_add, 201, "record created");
+}
+
+static const char *const replace_keys[] = { "records", NULL };
+
+static int replace_records(struct whm *w, int64_t id, const json_t *b, const char *who,
+			   struct zone_result *res, char *err)
+{
+	json_t *records;
+	int r = jsonx_check_keys(b, replace_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_array(b, "records", true, "body", &records, err);
+	if (r == 0 && json_array_size(records) > w->conf.max_zone_records) {
+		snprintf(err, ZONES_ERR_MAX, "records: more than %llu records",
+			 (unsigned long long)w->conf.max_zone_records);
+		r = ERR_TOO_LARGE;
+	}
+	return r < 0 ? r : zones_records_replace(w, id, records, who, res, err);
+}
+
+void api_records_replace(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, replace_records, 200, "records replaced");
+}
+
+void api_record_update(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, zones_record_update, 200, "record updated");
+}
+
+void api_record_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	id_change(req, rep, ctx, zones_record_delete, "record deleted");
+}
+
+/* --- import and export --------------------------------------------------------- */
+
+static const char *const import_keys[] = { "content", "bindData",   "format",
+					   "mode",    "replaceAll", NULL };
+
+/* POST /api/dns/:id/import: {"content" (or the panel's "bindData"),
+ * "format": "bind"|"route53", "mode": "merge"|"replace" (or the panel's
+ * "replaceAll")}. */
+void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	char err[ZONES_ERR_MAX] = "out of memory";
+	const char *format = "bind", *mode = NULL;
+	bool replace_all = false, have_replace_all = false;
+	struct transfer_result res;
+	json_t *b, *content, *errors = NULL;
+	char *dumped = NULL;
+	int64_t id;
+
+	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
+	    api_body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, import_keys, "body", err);
+	if (r == 0 && (r = jsonx_get_str(b, "format", false, "body", &format, err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_str(b, "mode", false, "body", &mode, err)) == -ENOENT)
+		r = 0;
+	if (r == 0) {
+		r = jsonx_get_bool(b, "replaceAll", false, "body", &replace_all, err);
+		have_replace_all = r == 0;
+		r = r == -ENOENT ? 0 : r;
+	}
+	content = json_object_get(b, "content");
+	if (content != NULL && json_object_get(b, "bindData") != NULL) {
+		snprintf(err, sizeof(err), "body: give content or bindData, not both");
+		r = ERR_INVALID;
+	}
+	if (content == NULL)
+		content = json_object_get(b, "bindData");
+	enum transfer_format fmt = TRANSFER_BIND;
+	if (r == 0 && strcmp(format, "route53") == 0)
+		fmt = TRANSFER_ROUTE53;
+	else if (r == 0 && strcmp(format, "bind") != 0) {
+		snprintf(err, sizeof(err), "body.format: bind or route53");
+		r = ERR_INVALID;
+	}
+	if (r == 0 && mode != NULL && strcmp(mode, "merge") != 0 && strcmp(mode, "replace") != 0) {
+		snprintf(err, sizeof(err), "body.mode: merge or replace");
+		r = ERR_INVALID;
+	}
+	if (r == 0 && mode != NULL && have_replace_all &&
+	    replace_all != (strcmp(mode, "replace") == 0)) {
+		snprintf(err, sizeof(err), "body: mode and replaceAll disagree");
+		r = ERR_INVALID;
+	}
+	const char *text = NULL;
+	if (r == 0 && json_is_string(content)) {
+		text = json_string_value(content);
+	} else if (r == 0 && fmt == TRANSFER_ROUTE53 &&
+		   (json_is_object(content) || json_is_array(content))) {
+		dumped = json_dumps(content, JSON_COMPACT);
+		text = dumped;
+		if (dumped == NULL)
+			r = -ENOMEM;
+	} else if (r == 0) {
+		snprintf(err, sizeof(err),
+			 fmt == TRANSFER_BIND
+			     ? "body.content: the zone file as a string"
+			     : "body.content: the Route 53 ResourceRecordSets as JSON or a string");
+		r = ERR_INVALID;
+	}
+	bool merge = mode != NULL ? strcmp(mode, "merge") == 0 : !replace_all;
+	if (r == 0)
+		r = transfer_import(w, id, fmt, text, strlen(text), merge, api_actor(req), &res,
+				    &errors, err);
+	free(dumped);
+	json_decref(b);
+	if (r < 0) {
+		json_t *j = json_pack("{s:s}", "error", err);
+		if (errors != NULL)
+			json_object_set_new(j, "errors", errors);
+		http_reply_json(rep, err_http_status(r), j);
+		return;
+	}
+	json_t *extra = json_pack("{s:I,s:s}", "imported", (json_int_t)res.imported, "mode",
+				  merge ? "merge" : "replace");
+	if (res.soa_seen)
+		json_object_set_new(extra, "soa",
+				    json_pack("{s:b,s:I,s:s}", "ignored", 1, "fileSerial",
+					      (json_int_t)res.soa_serial, "note",
+					      "the controller owns the SOA; its serial "
+					      "moved past the file's"));
+	api_reply_change(w, req, rep, 200, "zone imported", &res.change, extra);
+}
+
+#define EXPORT_MAX (256u << 20)
+
+void api_zone_export(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	char err[ZONES_ERR_MAX];
+	struct buf out;
+	int64_t id;
+
+	if (api_path_id(req, rep, 0, &id) < 0)
+		return;
+	buf_init(&out, EXPORT_MAX);
+	int r = transfer_export(ctx, id, &out, err);
+	if (r < 0)
+		http_reply_error(rep, r, err);
+	else
+		api_reply_buf(rep, "text/dns; charset=utf-8", &out);
+	buf_free(&out);
+}

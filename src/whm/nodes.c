@@ -1,0 +1,297 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "json/jsonx.h"
+#include "nodes.h"
+#include "sync.h"
+#include "verify.h"
+
+json_t *nodes_server_json(const struct store_server *s)
+{
+	return json_pack(
+	    "{s:I,s:s,s:s,s:s,s:I,s:b,s:s,s:s?,s:I,s:I}", "id", (json_int_t)s->id, "name", s->name,
+	    "hostname", s->hostname, "ip", s->ip, "agent_port", (json_int_t)s->agent_port,
+	    "in_cluster", s->in_cluster, "status", s->status ? s->status : "unknown",
+	    "pdns_version", s->pdns_version && s->pdns_version[0] ? s->pdns_version : NULL,
+	    "last_seen", (json_int_t)s->last_seen, "created_at", (json_int_t)s->created_at);
+}
+
+static int list_server(const struct store_server *s, void *ctx)
+{
+	return json_array_append_new(ctx, nodes_server_json(s)) ? -ENOMEM : 0;
+}
+
+int nodes_list(struct store *st, json_t **ret)
+{
+	json_t *out = json_array();
+	int r = store_server_foreach(st, false, list_server, out);
+	if (r < 0) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
+struct status_ctx {
+	struct whm *w;
+	struct store *st;
+	json_t *nodes;
+	unsigned online, offline;
+};
+
+static int node_status(const struct store_server *s, void *ctx)
+{
+	struct status_ctx *c = ctx;
+	struct node_health h;
+	struct store_sync_summary sum = { 0 };
+
+	sync_node_health(c->w->sync, s->id, &h);
+	uint64_t live = verify_live_zones(c->w);
+	store_sync_summary(c->st, s->id, &live, &sum);
+	const char *state = !h.known	     ? "unknown"
+			    : !h.reachable   ? "offline"
+			    : h.pdns_running ? "online"
+					     : "degraded";
+	if (h.known && h.pdns_running)
+		c->online++;
+	else
+		c->offline++;
+	json_t *o = json_pack(
+	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}", "nodeId",
+	    (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state, "dnsStatus",
+	    "reachable", h.reachable, "running", h.pdns_running, "version",
+	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,
+	    "zones", "in_sync", (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind,
+	    "failing", (json_int_t)sum.failing, "drift", (json_int_t)h.drift, "lag_seconds",
+	    (json_int_t)(sum.oldest_pending ? whm_now() - sum.oldest_pending : 0), "responseTime",
+	    h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
+	    (json_int_t)h.last_check);
+	free(sum.last_error);
+	return json_array_append_new(c->nodes, o) ? -ENOMEM : 0;
+}
+
+int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_online,
+		 unsigned *ret_offline)
+{
+	struct status_ctx c = { w, st, json_array(), 0, 0 };
+	int r = store_server_foreach(st, true, node_status, &c);
+	if (r < 0) {
+		json_decref(c.nodes);
+		return r;
+	}
+	*ret = c.nodes;
+	*ret_online = c.online;
+	*ret_offline = c.offline;
+	return 0;
+}
+
+int nodes_create(struct store *st, struct store_server *s, const char *actor, char *err)
+{
+	err[0] = '\0';
+	s->created_at = whm_now();
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_insert(st, s);
+	if (r == 0)
+		r = store_audit(st, actor, "server.create", 0, s->name);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		if (r == ERR_CONFLICT)
+			snprintf(err, JSONX_ERR_MAX, "a server with that name exists");
+	}
+	return r;
+}
+
+/* Open a transaction and read server 'id' in it; on failure the
+ * transaction is closed and the answer is "no such server". */
+static int begin_get(struct store *st, int64_t id, struct store_server *ret, char *err)
+{
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_get(st, id, ret);
+	if (r < 0) {
+		store_rollback(st);
+		snprintf(err, JSONX_ERR_MAX, "no such server");
+		return r == -ENOENT ? ERR_NOT_FOUND : r;
+	}
+	return 0;
+}
+
+/* Close begin_get()'s transaction over 's': commit if 'r' is 0 and hand
+ * 's' to *ret, or roll back and clear 's'. */
+static int end_txn(struct store *st, int r, struct store_server *s, struct store_server *ret,
+		   char *err)
+{
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		store_server_clear(s);
+		err[0] = '\0';
+		return r;
+	}
+	*ret = *s;
+	return 0;
+}
+
+int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
+		 json_t **ret, char *err)
+{
+	struct store_server s;
+
+	err[0] = '\0';
+	int r = begin_get(st, id, &s, err);
+	if (r < 0)
+		return r;
+	struct store_server upd = s;
+	r = fn(&upd, ctx, err);
+	if (r == 0)
+		r = store_server_update(st, &upd);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+	} else {
+		*ret = nodes_server_json(&upd);
+		sync_nodes_changed(w->sync);
+	}
+	store_server_clear(&s);
+	return r;
+}
+
+int nodes_delete(struct whm *w, struct store *st, int64_t id, char *err)
+{
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_delete(st, id);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		snprintf(err, JSONX_ERR_MAX, "no such server");
+		return r == -ENOENT ? ERR_NOT_FOUND : r;
+	}
+	sync_nodes_changed(w->sync);
+	return 0;
+}
+
+static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, const char *actor,
+		       struct store_server *ret, char *err)
+{
+	struct store_server s;
+	int r = begin_get(st, id, &s, err);
+	if (r < 0)
+		return r;
+	s.in_cluster = join;
+	r = store_server_update(st, &s);
+	if (r == 0 && join)
+		r = store_sync_want_server(st, id); /* everything, pushed by the worker */
+	if (r == 0)
+		r = store_audit(st, actor, join ? "node.join" : "node.leave", 0, s.name);
+	r = end_txn(st, r, &s, ret, err);
+	if (r == 0)
+		sync_nodes_changed(w->sync);
+	return r;
+}
+
+int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
+	       struct store_server *ret, char *err)
+{
+	return set_cluster(w, st, id, true, actor, ret, err);
+}
+
+int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
+		struct store_server *ret, unsigned *ret_deleted, char *err)
+{
+	*ret_deleted = 0;
+	int r = set_cluster(w, st, id, false, actor, ret, err);
+	if (r == 0 && purge) {
+		char perr[256];
+		if (sync_purge_node(w->sync, id, ret_deleted, perr, sizeof(perr)) < 0)
+			log_warn("node '%s': purge failed: %s", ret->name, perr);
+	}
+	return r;
+}
+
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
+		   uint64_t *ret_zones, char *err)
+{
+	struct store_server s;
+	uint64_t zones = 0, records = 0;
+
+	int r = begin_get(st, id, &s, err);
+	if (r < 0)
+		return r;
+	r = store_sync_want_server(st, id);
+	if (r == 0)
+		r = store_sync_reset_server(st, id);
+	if (r == 0)
+		r = store_zone_counts(st, &zones, &records);
+	r = end_txn(st, r, &s, ret, err);
+	if (r == 0) {
+		sync_wake(w->sync);
+		*ret_zones = zones;
+	}
+	return r;
+}
+
+struct id_list {
+	int64_t *v;
+	size_t n;
+};
+
+static int collect_id(const struct store_server *srv, void *ctx)
+{
+	struct id_list *l = ctx;
+	int64_t *v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n++] = srv->id;
+	return 0;
+}
+
+int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
+		    json_t **ret_nodes, char *err)
+{
+	struct store_zone z;
+
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_zone_get(st, zone_id, &z);
+	if (r < 0) {
+		store_rollback(st);
+		snprintf(err, JSONX_ERR_MAX, "no such zone");
+		return r == -ENOENT ? ERR_NOT_FOUND : r;
+	}
+	/* Push it to every node again, acknowledged or not, so the answer
+	 * reports what each node says now; the agents' version check makes a
+	 * repeat harmless. */
+	r = store_sync_want_all(st, zone_id, z.version);
+	struct id_list nodes_in = { 0 };
+	if (r == 0)
+		r = store_server_foreach(st, true, collect_id, &nodes_in);
+	for (size_t i = 0; r == 0 && i < nodes_in.n; i++)
+		r = store_sync_reset(st, nodes_in.v[i], zone_id, 0);
+	free(nodes_in.v);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		store_zone_clear(&z);
+		err[0] = '\0';
+		return r;
+	}
+	sync_wake(w->sync);
+	*ret_nodes = NULL;
+	sync_wait(w->sync, zone_id, z.version, (long)w->conf.wait_timeout_ms, ret_nodes);
+	*ret = z;
+	return 0;
+}

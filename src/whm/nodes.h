@@ -1,0 +1,64 @@
+/* Nodes (the store's servers): adding, changing and removing them, joining
+ * and leaving the cluster, and full pushes. Each change is one store
+ * transaction, after which the sync engine is told.
+ *
+ * 'st' is this thread's store (whm_store()). Each function returns 0 or a
+ * negative code with a message in 'err' (JSONX_ERR_MAX bytes), which is ""
+ * when the code says it all; nothing is changed on failure. 'actor' names
+ * who asked (for the audit log). */
+#ifndef YUMNA_WHM_NODES_H
+#define YUMNA_WHM_NODES_H
+
+#include <jansson.h>
+
+#include "whm.h"
+
+/* A server as the API shows it: never its secret. NULL without memory. */
+json_t *nodes_server_json(const struct store_server *s);
+
+/* Every server as nodes_server_json() shows it, in id order; the caller
+ * owns *ret. */
+int nodes_list(struct store *st, json_t **ret);
+
+/* Each node as GET /api/dns/cluster/status shows it (health from the sync
+ * engine, zones from the store), with the count of nodes that serve and of
+ * those that do not. The caller owns *ret. */
+int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_online,
+		 unsigned *ret_offline);
+
+/* Add the server 's' (checked by the caller): sets s->created_at and s->id.
+ * ERR_CONFLICT if a server has its name. */
+int nodes_create(struct store *st, struct store_server *s, const char *actor, char *err);
+
+/* Changes a stored server inside nodes_update()'s transaction: strings it
+ * sets must outlive the call of nodes_update(). */
+typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, char *err);
+
+/* Change server 'id' with 'fn'; *ret is the server as stored now
+ * (nodes_server_json(), the caller owns it). */
+int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
+		 json_t **ret, char *err);
+
+int nodes_delete(struct whm *w, struct store *st, int64_t id, char *err);
+
+/* Put server 'id' in the cluster and mark every zone for it (its worker
+ * pushes them all), or take it out; with 'purge', leaving also asks the
+ * agent to delete the zones it holds (*ret_deleted of them; a failure is
+ * only logged). *ret is the server as stored now (store_server_clear). */
+int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
+	       struct store_server *ret, char *err);
+int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
+		struct store_server *ret, unsigned *ret_deleted, char *err);
+
+/* Push every zone to server 'id' again (its worker does); *ret is the
+ * server (store_server_clear) and *ret_zones the number of live zones. */
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
+		   uint64_t *ret_zones, char *err);
+
+/* Push zone 'zone_id' to every node now, acknowledged or not, and wait (up
+ * to wait-timeout) for their answers: *ret is the zone (store_zone_clear),
+ * *ret_nodes each node's answer (sync_wait(), the caller owns it). */
+int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
+		    json_t **ret_nodes, char *err);
+
+#endif
