@@ -9,8 +9,8 @@
  *
  * Walks never keep a statement open while the caller's function runs: rows
  * are read into memory first (a page of STORE_PAGE rows at a time for the
- * id ordered walks; the whole result for the walks bounded otherwise), so
- * the function may run any other store call.
+ * id ordered walks, store_walk(); the whole result for the walks bounded
+ * otherwise), so the function may run any other store call.
  *
  * Versions are uint64_t in the interface and signed 64-bit columns in SQL;
  * a version above INT64_MAX is refused with -ERANGE.
@@ -100,6 +100,28 @@ int store_run_int(struct db_stmt *s, int64_t *ret)
 	return r;
 }
 
+int store_run_changed(struct db_stmt *s)
+{
+	uint64_t n = 0;
+	int r = store_run(s, &n, NULL);
+
+	if (r < 0)
+		return r;
+	return n == 0 ? -ENOENT : 0;
+}
+
+int store_run_row(struct db_stmt *s, int (*read)(struct db_stmt *s, void *row), void *ret)
+{
+	int r = db_step(s);
+
+	if (r == DB_ROW)
+		r = read(s, ret);
+	else if (r == DB_DONE)
+		r = -ENOENT;
+	db_reset(s);
+	return r;
+}
+
 bool store_col_dup(struct db_stmt *s, unsigned col, char **ret)
 {
 	const char *v = db_column_text(s, col);
@@ -138,6 +160,53 @@ int store_auto_end(struct store *st, bool own, int r)
 		return r;
 	}
 	return store_commit(st);
+}
+
+/* --- the paged walk ----------------------------------------------------- */
+
+int store_walk(struct store *st, enum query which, const int64_t *key, int64_t after,
+	       const struct store_rows *kind, store_fn fn, void *ctx)
+{
+	char *rows = calloc(STORE_PAGE, kind->size);
+	size_t n, i;
+	int r = 0;
+
+	if (rows == NULL)
+		return -ENOMEM;
+	do {
+		struct db_stmt *q;
+
+		if (key != NULL)
+			r = store_stmt(st, which, &q, "iii", *key, after, (int64_t)STORE_PAGE);
+		else
+			r = store_stmt(st, which, &q, "ii", after, (int64_t)STORE_PAGE);
+		if (r < 0)
+			break;
+		for (n = 0; n < STORE_PAGE && (r = db_step(q)) == DB_ROW; n++) {
+			r = kind->read(q, rows + n * kind->size);
+			if (r < 0)
+				break;
+		}
+		db_reset(q);
+		if (r < 0) {
+			for (i = 0; i < n; i++)
+				kind->pass(rows + i * kind->size, NULL, NULL);
+			break;
+		}
+		if (n > 0)
+			memcpy(&after, rows + (n - 1) * kind->size + kind->id_offset,
+			       sizeof(after));
+		/* After 'fn' stopped the walk, the rest of the page is only
+		 * freed. */
+		for (i = 0; i < n; i++) {
+			int x = kind->pass(rows + i * kind->size, r == 0 ? fn : NULL, ctx);
+
+			if (r == 0)
+				r = x;
+		}
+	} while (r == 0 && n == STORE_PAGE);
+	free(rows);
+	return r;
 }
 
 /* --- connection and transactions ----------------------------------------- */

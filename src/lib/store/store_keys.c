@@ -174,23 +174,17 @@ int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key
 int store_dnssec_key_delete(struct store *st, int64_t zone_id, int64_t key_id)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r = store_stmt(st, Q_KEY_DELETE, &q, "ii", key_id, zone_id);
-	if (r == 0)
-		r = store_run(q, &n, NULL);
-	return r < 0 ? r : n == 0 ? -ENOENT : 0;
+	return r < 0 ? r : store_run_changed(q);
 }
 
 int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id, bool active,
 			       bool published)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r = store_stmt(st, Q_KEY_SET_FLAGS, &q, "iiii", (int64_t)active, (int64_t)published,
 			   key_id, zone_id);
-	if (r == 0)
-		r = store_run(q, &n, NULL);
-	return r < 0 ? r : n == 0 ? -ENOENT : 0;
+	return r < 0 ? r : store_run_changed(q);
 }
 
 int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx)

@@ -50,8 +50,9 @@ void store_server_clear(struct store_server *s)
 	memset(s, 0, sizeof(*s));
 }
 
-static int row_server(struct db_stmt *q, struct store_server *s)
+static int row_server(struct db_stmt *q, void *row)
 {
+	struct store_server *s = row;
 	bool ok;
 
 	memset(s, 0, sizeof(*s));
@@ -100,7 +101,6 @@ int store_server_insert(struct store *st, struct store_server *s)
 int store_server_update(struct store *st, const struct store_server *s)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r;
 
 	if (s->name == NULL || s->name[0] == '\0')
@@ -111,27 +111,15 @@ int store_server_update(struct store *st, const struct store_server *s)
 		       s->last_error, s->last_seen, s->id);
 	if (r < 0)
 		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return store_run_changed(q);
 }
 
 int store_server_get(struct store *st, int64_t id, struct store_server *ret)
 {
 	struct db_stmt *q;
-	int r;
+	int r = store_stmt(st, Q_SERVER_GET, &q, "i", id);
 
-	r = store_stmt(st, Q_SERVER_GET, &q, "i", id);
-	if (r < 0)
-		return r;
-	r = db_step(q);
-	if (r == DB_ROW)
-		r = row_server(q, ret);
-	else if (r == DB_DONE)
-		r = -ENOENT;
-	db_reset(q);
-	return r;
+	return r < 0 ? r : store_run_row(q, row_server, ret);
 }
 
 int store_server_delete(struct store *st, int64_t id)
@@ -157,43 +145,12 @@ int store_server_delete(struct store *st, int64_t id)
 	return store_auto_end(st, own, r);
 }
 
+STORE_ROWS(server, struct store_server, row_server, store_server_clear, store_server_fn);
+
 int store_server_foreach(struct store *st, bool cluster_only, store_server_fn fn, void *ctx)
 {
-	struct store_server *rows = calloc(STORE_PAGE, sizeof(*rows));
-	int64_t after = 0;
-	size_t n, i;
-	int r = 0;
-
-	if (rows == NULL)
-		return -ENOMEM;
-	do {
-		struct db_stmt *q;
-
-		r = store_stmt(st, cluster_only ? Q_SERVER_PAGE_CLUSTER : Q_SERVER_PAGE, &q, "ii",
-			       after, (int64_t)STORE_PAGE);
-		if (r < 0)
-			break;
-		for (n = 0; n < STORE_PAGE && (r = db_step(q)) == DB_ROW; n++) {
-			r = row_server(q, &rows[n]);
-			if (r < 0)
-				break;
-		}
-		db_reset(q);
-		if (r < 0) {
-			for (i = 0; i < n; i++)
-				store_server_clear(&rows[i]);
-			break;
-		}
-		if (n > 0)
-			after = rows[n - 1].id;
-		for (i = 0; i < n; i++) {
-			if (r == 0)
-				r = fn(&rows[i], ctx);
-			store_server_clear(&rows[i]);
-		}
-	} while (r == 0 && n == STORE_PAGE);
-	free(rows);
-	return r;
+	return store_walk(st, cluster_only ? Q_SERVER_PAGE_CLUSTER : Q_SERVER_PAGE, NULL, 0,
+			  &server_rows, (store_fn)fn, ctx);
 }
 
 /* --- node sync state -------------------------------------------------------- */
@@ -240,7 +197,6 @@ int store_sync_want_server(struct store *st, int64_t server_id)
 int store_sync_ack(struct store *st, int64_t server_id, int64_t zone_id, uint64_t applied)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r;
 
 	r = store_check_version(applied);
@@ -250,27 +206,17 @@ int store_sync_ack(struct store *st, int64_t server_id, int64_t zone_id, uint64_
 		       server_id, zone_id);
 	if (r < 0)
 		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return store_run_changed(q);
 }
 
 int store_sync_fail(struct store *st, int64_t server_id, int64_t zone_id, const char *error,
 		    uint32_t attempts, int64_t next_attempt_ms)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
-	int r;
+	int r = store_stmt(st, Q_SYNC_FAIL, &q, "tiiiii", error != NULL ? error : "unknown error",
+			   (int64_t)attempts, next_attempt_ms, store_now(), server_id, zone_id);
 
-	r = store_stmt(st, Q_SYNC_FAIL, &q, "tiiiii", error != NULL ? error : "unknown error",
-		       (int64_t)attempts, next_attempt_ms, store_now(), server_id, zone_id);
-	if (r < 0)
-		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return r < 0 ? r : store_run_changed(q);
 }
 
 /* True when zone 'id' no longer exists: a purged tombstone, which every

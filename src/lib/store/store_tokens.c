@@ -63,16 +63,12 @@ int store_token_find(struct store *st, const char *hash, char role[16], int64_t 
 int store_token_revoke(struct store *st, int64_t id)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r;
 
 	r = store_stmt(st, Q_TOKEN_REVOKE, &q, "ii", store_now(), id);
 	if (r < 0)
 		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return store_run_changed(q);
 }
 
 struct token_row {
@@ -90,49 +86,41 @@ static void token_row_clear(struct token_row *t)
 	memset(t, 0, sizeof(*t));
 }
 
-int store_token_foreach(struct store *st, store_token_fn fn, void *ctx)
+static int row_token(struct db_stmt *q, void *row)
 {
-	struct token_row *rows = calloc(STORE_PAGE, sizeof(*rows));
-	int64_t after = 0;
-	size_t n, i;
+	struct token_row *t = row;
+
+	memset(t, 0, sizeof(*t));
+	t->id = db_column_int64(q, 0);
+	t->created_at = db_column_int64(q, 3);
+	t->revoked = db_column_int64(q, 4) != 0;
+	if (!store_col_dup(q, 1, &t->name) || !store_col_dup(q, 2, &t->role) || t->name == NULL ||
+	    t->role == NULL) {
+		token_row_clear(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int pass_token(void *row, store_fn fn, void *ctx)
+{
+	struct token_row *t = row;
 	int r = 0;
 
-	if (rows == NULL)
-		return -ENOMEM;
-	do {
-		struct db_stmt *q;
-
-		r = store_stmt(st, Q_TOKEN_PAGE, &q, "ii", after, (int64_t)STORE_PAGE);
-		if (r < 0)
-			break;
-		for (n = 0; n < STORE_PAGE && (r = db_step(q)) == DB_ROW; n++) {
-			struct token_row *t = &rows[n];
-
-			t->id = db_column_int64(q, 0);
-			t->created_at = db_column_int64(q, 3);
-			t->revoked = db_column_int64(q, 4) != 0;
-			if (!store_col_dup(q, 1, &t->name) || !store_col_dup(q, 2, &t->role) ||
-			    t->name == NULL || t->role == NULL) {
-				token_row_clear(t);
-				r = -ENOMEM;
-				break;
-			}
-		}
-		db_reset(q);
-		if (r < 0) {
-			for (i = 0; i < n; i++)
-				token_row_clear(&rows[i]);
-			break;
-		}
-		if (n > 0)
-			after = rows[n - 1].id;
-		for (i = 0; i < n; i++) {
-			if (r == 0)
-				r = fn(rows[i].id, rows[i].name, rows[i].role, rows[i].created_at,
-				       rows[i].revoked, ctx);
-			token_row_clear(&rows[i]);
-		}
-	} while (r == 0 && n == STORE_PAGE);
-	free(rows);
+	if (fn != NULL)
+		r = ((store_token_fn)fn)(t->id, t->name, t->role, t->created_at, t->revoked, ctx);
+	token_row_clear(t);
 	return r;
+}
+
+static const struct store_rows token_rows = {
+	.size = sizeof(struct token_row),
+	.id_offset = offsetof(struct token_row, id),
+	.read = row_token,
+	.pass = pass_token,
+};
+
+int store_token_foreach(struct store *st, store_token_fn fn, void *ctx)
+{
+	return store_walk(st, Q_TOKEN_PAGE, NULL, 0, &token_rows, (store_fn)fn, ctx);
 }

@@ -29,8 +29,10 @@ void store_zone_clear(struct store_zone *z)
 	memset(z, 0, sizeof(*z));
 }
 
-static int row_zone(struct db_stmt *q, struct store_zone *z)
+static int row_zone(struct db_stmt *q, void *row)
 {
+	struct store_zone *z = row;
+
 	memset(z, 0, sizeof(*z));
 	z->id = db_column_int64(q, 0);
 	z->user_id = db_column_int64(q, 2);
@@ -192,7 +194,6 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 int store_zone_update(struct store *st, const struct store_zone *z)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r;
 
 	r = store_check_version(z->version);
@@ -203,10 +204,7 @@ int store_zone_update(struct store *st, const struct store_zone *z)
 		       z->updated_at != 0 ? z->updated_at : store_now(), z->rdigest, z->id);
 	if (r < 0)
 		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return store_run_changed(q);
 }
 
 static int zone_get(struct store *st, enum query which, int64_t id, const char *domain,
@@ -221,13 +219,7 @@ static int zone_get(struct store *st, enum query which, int64_t id, const char *
 		r = store_stmt(st, which, &q, "t", domain);
 	if (r < 0)
 		return r;
-	r = db_step(q);
-	if (r == DB_ROW)
-		r = row_zone(q, ret);
-	else if (r == DB_DONE)
-		r = -ENOENT;
-	db_reset(q);
-	return r;
+	return store_run_row(q, row_zone, ret);
 }
 
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret)
@@ -247,58 +239,20 @@ int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, vo
 	return store_zone_foreach_after(st, with_deleted, 0, fn, ctx);
 }
 
-/* The zones of query 'which' in id order after 'after', a page at a time;
- * 'bucket' >= 0 is the query's first parameter. */
-static int zone_walk(struct store *st, enum query which, int64_t bucket, int64_t after,
-		     store_zone_fn fn, void *ctx)
-{
-	struct store_zone *rows = calloc(STORE_PAGE, sizeof(*rows));
-	size_t n, i;
-	int r = 0;
-
-	if (rows == NULL)
-		return -ENOMEM;
-	do {
-		struct db_stmt *q;
-
-		if (bucket >= 0)
-			r = store_stmt(st, which, &q, "iii", bucket, after, (int64_t)STORE_PAGE);
-		else
-			r = store_stmt(st, which, &q, "ii", after, (int64_t)STORE_PAGE);
-		if (r < 0)
-			break;
-		for (n = 0; n < STORE_PAGE && (r = db_step(q)) == DB_ROW; n++) {
-			r = row_zone(q, &rows[n]);
-			if (r < 0)
-				break;
-		}
-		db_reset(q);
-		if (r < 0) {
-			for (i = 0; i < n; i++)
-				store_zone_clear(&rows[i]);
-			break;
-		}
-		if (n > 0)
-			after = rows[n - 1].id;
-		for (i = 0; i < n; i++) {
-			if (r == 0)
-				r = fn(&rows[i], ctx);
-			store_zone_clear(&rows[i]);
-		}
-	} while (r == 0 && n == STORE_PAGE);
-	free(rows);
-	return r;
-}
+STORE_ROWS(zone, struct store_zone, row_zone, store_zone_clear, store_zone_fn);
 
 int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
 			     void *ctx)
 {
-	return zone_walk(st, with_deleted ? Q_ZONE_PAGE_ALL : Q_ZONE_PAGE, -1, after, fn, ctx);
+	return store_walk(st, with_deleted ? Q_ZONE_PAGE_ALL : Q_ZONE_PAGE, NULL, after, &zone_rows,
+			  (store_fn)fn, ctx);
 }
 
 int store_zone_foreach_bucket(struct store *st, unsigned bucket, store_zone_fn fn, void *ctx)
 {
-	return zone_walk(st, Q_ZONE_PAGE_BUCKET, (int64_t)bucket, 0, fn, ctx);
+	int64_t key = (int64_t)bucket;
+
+	return store_walk(st, Q_ZONE_PAGE_BUCKET, &key, 0, &zone_rows, (store_fn)fn, ctx);
 }
 
 int store_zone_set_bucket(struct store *st, int64_t id, unsigned bucket)
@@ -392,8 +346,9 @@ void store_record_clear(struct store_record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int row_record(struct db_stmt *q, struct store_record *rec)
+static int row_record(struct db_stmt *q, void *row)
 {
+	struct store_record *rec = row;
 	bool ok;
 
 	memset(rec, 0, sizeof(*rec));
@@ -442,7 +397,6 @@ int store_record_insert(struct store *st, struct store_record *rec)
 int store_record_update(struct store *st, const struct store_record *rec)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
 	int r;
 
 	if (!record_valid(rec))
@@ -451,42 +405,23 @@ int store_record_update(struct store *st, const struct store_record *rec)
 		       (int64_t)rec->ttl, (int64_t)rec->priority, rec->id);
 	if (r < 0)
 		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return store_run_changed(q);
 }
 
 int store_record_get(struct store *st, int64_t id, struct store_record *ret)
 {
 	struct db_stmt *q;
-	int r;
+	int r = store_stmt(st, Q_RECORD_GET, &q, "i", id);
 
-	r = store_stmt(st, Q_RECORD_GET, &q, "i", id);
-	if (r < 0)
-		return r;
-	r = db_step(q);
-	if (r == DB_ROW)
-		r = row_record(q, ret);
-	else if (r == DB_DONE)
-		r = -ENOENT;
-	db_reset(q);
-	return r;
+	return r < 0 ? r : store_run_row(q, row_record, ret);
 }
 
 int store_record_delete(struct store *st, int64_t id)
 {
 	struct db_stmt *q;
-	uint64_t n = 0;
-	int r;
+	int r = store_stmt(st, Q_RECORD_DELETE, &q, "i", id);
 
-	r = store_stmt(st, Q_RECORD_DELETE, &q, "i", id);
-	if (r < 0)
-		return r;
-	r = store_run(q, &n, NULL);
-	if (r < 0)
-		return r;
-	return n == 0 ? -ENOENT : 0;
+	return r < 0 ? r : store_run_changed(q);
 }
 
 int store_record_delete_zone(struct store *st, int64_t zone_id)
@@ -500,40 +435,9 @@ int store_record_delete_zone(struct store *st, int64_t zone_id)
 	return store_run(q, NULL, NULL);
 }
 
+STORE_ROWS(record, struct store_record, row_record, store_record_clear, store_record_fn);
+
 int store_record_foreach(struct store *st, int64_t zone_id, store_record_fn fn, void *ctx)
 {
-	struct store_record *rows = calloc(STORE_PAGE, sizeof(*rows));
-	int64_t after = 0;
-	size_t n, i;
-	int r = 0;
-
-	if (rows == NULL)
-		return -ENOMEM;
-	do {
-		struct db_stmt *q;
-
-		r = store_stmt(st, Q_RECORD_PAGE, &q, "iii", zone_id, after, (int64_t)STORE_PAGE);
-		if (r < 0)
-			break;
-		for (n = 0; n < STORE_PAGE && (r = db_step(q)) == DB_ROW; n++) {
-			r = row_record(q, &rows[n]);
-			if (r < 0)
-				break;
-		}
-		db_reset(q);
-		if (r < 0) {
-			for (i = 0; i < n; i++)
-				store_record_clear(&rows[i]);
-			break;
-		}
-		if (n > 0)
-			after = rows[n - 1].id;
-		for (i = 0; i < n; i++) {
-			if (r == 0)
-				r = fn(&rows[i], ctx);
-			store_record_clear(&rows[i]);
-		}
-	} while (r == 0 && n == STORE_PAGE);
-	free(rows);
-	return r;
+	return store_walk(st, Q_RECORD_PAGE, &zone_id, 0, &record_rows, (store_fn)fn, ctx);
 }
