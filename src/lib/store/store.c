@@ -36,11 +36,10 @@ int64_t store_now(void)
 	return (int64_t)time(NULL);
 }
 
-int store_stmt(struct store *st, enum query q, struct db_stmt **ret, const char *fmt, ...)
+static int stmt_v(struct store *st, enum query q, struct db_stmt **ret, const char *fmt, va_list ap)
 {
 	struct db_stmt *s = st->stmt[q];
 	unsigned idx = 1;
-	va_list ap;
 	int r = 0;
 
 	if (s == NULL) {
@@ -54,20 +53,53 @@ int store_stmt(struct store *st, enum query q, struct db_stmt **ret, const char 
 			return r;
 		st->stmt[q] = s;
 	}
-	va_start(ap, fmt);
 	for (; *fmt != '\0' && r == 0; fmt++, idx++) {
 		if (*fmt == 'i')
 			r = db_bind_int64(s, idx, va_arg(ap, int64_t));
 		else
 			r = db_bind_text(s, idx, va_arg(ap, const char *));
 	}
-	va_end(ap);
 	if (r < 0) {
 		db_reset(s);
 		return r;
 	}
 	*ret = s;
 	return 0;
+}
+
+int store_stmt(struct store *st, enum query q, struct db_stmt **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = stmt_v(st, q, ret, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int store_exec(struct store *st, enum query q, const char *fmt, ...)
+{
+	struct db_stmt *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = stmt_v(st, q, &s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : store_run(s, NULL, NULL);
+}
+
+int store_exec_changed(struct store *st, enum query q, const char *fmt, ...)
+{
+	struct db_stmt *s;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = stmt_v(st, q, &s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? r : store_run_changed(s);
 }
 
 int store_run(struct db_stmt *s, uint64_t *ret_changes, int64_t *ret_id)

@@ -10,7 +10,6 @@
 int store_version_insert(struct store *st, int64_t zone_id, uint64_t version, uint32_t serial,
 			 const char *records_json, const char *actor, const char *comment)
 {
-	struct db_stmt *q;
 	int r;
 
 	if (records_json == NULL)
@@ -18,29 +17,18 @@ int store_version_insert(struct store *st, int64_t zone_id, uint64_t version, ui
 	r = store_check_version(version);
 	if (r < 0)
 		return r;
-	r = store_stmt(st, Q_VERSION_INSERT, &q, "iiittti", zone_id, (int64_t)version,
-		       (int64_t)serial, records_json, actor, comment, store_now());
-	if (r < 0)
-		return r;
-	return store_run(q, NULL, NULL);
+	return store_exec(st, Q_VERSION_INSERT, "iiittti", zone_id, (int64_t)version,
+			  (int64_t)serial, records_json, actor, comment, store_now());
 }
 
 int store_audit(struct store *st, const char *actor, const char *action, int64_t zone_id,
 		const char *detail)
 {
-	struct db_stmt *q;
-	int r;
-
 	if (action == NULL)
 		return -EINVAL;
 	/* zone_id 0 is "no zone": NULL, not a reference. */
 	if (zone_id != 0)
-		r = store_stmt(st, Q_AUDIT_INSERT, &q, "ittit", store_now(), actor, action, zone_id,
-			       detail);
-	else
-		r = store_stmt(st, Q_AUDIT_INSERT, &q, "itttt", store_now(), actor, action, NULL,
-			       detail);
-	if (r < 0)
-		return r;
-	return store_run(q, NULL, NULL);
+		return store_exec(st, Q_AUDIT_INSERT, "ittit", store_now(), actor, action, zone_id,
+				  detail);
+	return store_exec(st, Q_AUDIT_INSERT, "itttt", store_now(), actor, action, NULL, detail);
 }

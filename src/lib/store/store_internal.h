@@ -53,6 +53,11 @@ int store_run_changed(struct db_stmt *s);
  * store_rows's), and resets it; -ENOENT when it answers no row. */
 int store_run_row(struct db_stmt *s, int (*read)(struct db_stmt *s, void *row), void *ret);
 
+/* store_stmt() and store_run() (no outputs) in one call. */
+int store_exec(struct store *st, enum query q, const char *fmt, ...);
+/* store_stmt() and store_run_changed() in one call. */
+int store_exec_changed(struct store *st, enum query q, const char *fmt, ...);
+
 /* A copy of text column 'col' (NULL stays NULL); false when out of memory. */
 bool store_col_dup(struct db_stmt *s, unsigned col, char **ret);
 

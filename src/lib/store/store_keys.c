@@ -49,41 +49,31 @@ int store_dnssec_get(struct store *st, int64_t zone_id, struct store_dnssec *ret
 
 int store_dnssec_put(struct store *st, const struct store_dnssec *d)
 {
-	struct db_stmt *q;
 	bool own;
 
 	if (d->scheme == NULL)
 		return -EINVAL;
 	int r = store_auto_begin(st, &own);
 	if (r == 0)
-		r = store_stmt(st, Q_DNSSEC_DELETE, &q, "i", d->zone_id);
+		r = store_exec(st, Q_DNSSEC_DELETE, "i", d->zone_id);
 	if (r == 0)
-		r = store_run(q, NULL, NULL);
-	if (r == 0)
-		r = store_stmt(st, Q_DNSSEC_INSERT, &q, "iiitiiiitiiii", d->zone_id,
+		r = store_exec(st, Q_DNSSEC_INSERT, "iiitiiiitiiii", d->zone_id,
 			       (int64_t)d->enabled, (int64_t)d->algorithm, d->scheme,
 			       (int64_t)d->nsec3, (int64_t)d->nsec3_optout, d->signed_at,
 			       d->updated_at != 0 ? d->updated_at : store_now(),
 			       d->roll_kind ? d->roll_kind : "", (int64_t)d->roll_step,
 			       d->roll_next_at, (int64_t)d->roll_version, d->roll_ds_at);
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
 	return store_auto_end(st, own, r);
 }
 
 int store_dnssec_delete(struct store *st, int64_t zone_id)
 {
-	struct db_stmt *q;
 	bool own;
 	int r = store_auto_begin(st, &own);
 	if (r == 0)
-		r = store_stmt(st, Q_KEY_DELETE_ZONE, &q, "i", zone_id);
+		r = store_exec(st, Q_KEY_DELETE_ZONE, "i", zone_id);
 	if (r == 0)
-		r = store_run(q, NULL, NULL);
-	if (r == 0)
-		r = store_stmt(st, Q_DNSSEC_DELETE, &q, "i", zone_id);
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
+		r = store_exec(st, Q_DNSSEC_DELETE, "i", zone_id);
 	return store_auto_end(st, own, r);
 }
 
@@ -123,9 +113,7 @@ int store_dnssec_key_insert(struct store *st, struct store_dnssec_key *k)
 
 int store_dnssec_key_delete_zone(struct store *st, int64_t zone_id)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_KEY_DELETE_ZONE, &q, "i", zone_id);
-	return r < 0 ? r : store_run(q, NULL, NULL);
+	return store_exec(st, Q_KEY_DELETE_ZONE, "i", zone_id);
 }
 
 /* A zone has a handful of keys: read them all, then call 'fn'. */
@@ -173,18 +161,14 @@ int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key
 
 int store_dnssec_key_delete(struct store *st, int64_t zone_id, int64_t key_id)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_KEY_DELETE, &q, "ii", key_id, zone_id);
-	return r < 0 ? r : store_run_changed(q);
+	return store_exec_changed(st, Q_KEY_DELETE, "ii", key_id, zone_id);
 }
 
 int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id, bool active,
 			       bool published)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_KEY_SET_FLAGS, &q, "iiii", (int64_t)active, (int64_t)published,
-			   key_id, zone_id);
-	return r < 0 ? r : store_run_changed(q);
+	return store_exec_changed(st, Q_KEY_SET_FLAGS, "iiii", (int64_t)active, (int64_t)published,
+				  key_id, zone_id);
 }
 
 int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx)

@@ -100,18 +100,13 @@ int store_server_insert(struct store *st, struct store_server *s)
 
 int store_server_update(struct store *st, const struct store_server *s)
 {
-	struct db_stmt *q;
-	int r;
 
 	if (s->name == NULL || s->name[0] == '\0')
 		return -EINVAL;
-	r = store_stmt(st, Q_SERVER_UPDATE, &q, "tttititttii", s->name, or_empty(s->hostname),
-		       or_empty(s->ip), (int64_t)s->agent_port, or_empty(s->agent_secret),
-		       (int64_t)s->in_cluster, or_unknown(s->status), s->pdns_version,
-		       s->last_error, s->last_seen, s->id);
-	if (r < 0)
-		return r;
-	return store_run_changed(q);
+	return store_exec_changed(
+	    st, Q_SERVER_UPDATE, "tttititttii", s->name, or_empty(s->hostname), or_empty(s->ip),
+	    (int64_t)s->agent_port, or_empty(s->agent_secret), (int64_t)s->in_cluster,
+	    or_unknown(s->status), s->pdns_version, s->last_error, s->last_seen, s->id);
 }
 
 int store_server_get(struct store *st, int64_t id, struct store_server *ret)
@@ -133,9 +128,7 @@ int store_server_delete(struct store *st, int64_t id)
 	if (r < 0)
 		return r;
 	/* The foreign key cascades too; this does not depend on it. */
-	r = store_stmt(st, Q_SERVER_DELETE_STATE, &q, "i", id);
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
+	r = store_exec(st, Q_SERVER_DELETE_STATE, "i", id);
 	if (r == 0)
 		r = store_stmt(st, Q_SERVER_DELETE, &q, "i", id);
 	if (r == 0)
@@ -165,58 +158,49 @@ void store_sync_clear(struct store_sync *s)
 
 int store_sync_want_all(struct store *st, int64_t zone_id, uint64_t version)
 {
-	struct db_stmt *q;
 	int r;
 
 	r = store_check_version(version);
 	if (r < 0)
 		return r;
-	r = store_stmt(st, Q_SYNC_WANT_ALL, &q, "iiii", zone_id, (int64_t)version,
-		       (int64_t)(version > 0), store_now());
-	if (r < 0)
-		return r;
-	return store_run(q, NULL, NULL);
+	return store_exec(st, Q_SYNC_WANT_ALL, "iiii", zone_id, (int64_t)version,
+			  (int64_t)(version > 0), store_now());
+}
+
+/* 0 when server 'id' exists, else -ENOENT. */
+static int server_exists(struct store *st, int64_t id)
+{
+	struct db_stmt *q;
+	int64_t found = 0;
+	int r = store_stmt(st, Q_SERVER_EXISTS, &q, "i", id);
+
+	return r < 0 ? r : store_run_int(q, &found);
 }
 
 int store_sync_want_server(struct store *st, int64_t server_id)
 {
-	struct db_stmt *q;
-	int64_t found = 0;
-	int r;
+	int r = server_exists(st, server_id);
 
-	r = store_stmt(st, Q_SERVER_EXISTS, &q, "i", server_id);
-	if (r == 0)
-		r = store_run_int(q, &found);
-	if (r == 0)
-		r = store_stmt(st, Q_SYNC_WANT_SERVER, &q, "ii", server_id, store_now());
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
-	return r;
+	return r < 0 ? r : store_exec(st, Q_SYNC_WANT_SERVER, "ii", server_id, store_now());
 }
 
 int store_sync_ack(struct store *st, int64_t server_id, int64_t zone_id, uint64_t applied)
 {
-	struct db_stmt *q;
 	int r;
 
 	r = store_check_version(applied);
 	if (r < 0)
 		return r;
-	r = store_stmt(st, Q_SYNC_ACK, &q, "iiiii", (int64_t)applied, (int64_t)applied, store_now(),
-		       server_id, zone_id);
-	if (r < 0)
-		return r;
-	return store_run_changed(q);
+	return store_exec_changed(st, Q_SYNC_ACK, "iiiii", (int64_t)applied, (int64_t)applied,
+				  store_now(), server_id, zone_id);
 }
 
 int store_sync_fail(struct store *st, int64_t server_id, int64_t zone_id, const char *error,
 		    uint32_t attempts, int64_t next_attempt_ms)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_SYNC_FAIL, &q, "tiiiii", error != NULL ? error : "unknown error",
-			   (int64_t)attempts, next_attempt_ms, store_now(), server_id, zone_id);
-
-	return r < 0 ? r : store_run_changed(q);
+	return store_exec_changed(st, Q_SYNC_FAIL, "tiiiii",
+				  error != NULL ? error : "unknown error", (int64_t)attempts,
+				  next_attempt_ms, store_now(), server_id, zone_id);
 }
 
 /* True when zone 'id' no longer exists: a purged tombstone, which every
@@ -254,27 +238,16 @@ int store_sync_reset(struct store *st, int64_t server_id, int64_t zone_id, uint6
 	if (r == 0)
 		r = store_run_int(q, &found);
 	if (r == 0)
-		r = store_stmt(st, Q_SYNC_RESET, &q, "iiiii", server_id, (int64_t)applied,
+		r = store_exec(st, Q_SYNC_RESET, "iiiii", server_id, (int64_t)applied,
 			       (int64_t)applied, store_now(), zone_id);
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
 	return r;
 }
 
 int store_sync_reset_server(struct store *st, int64_t server_id)
 {
-	struct db_stmt *q;
-	int64_t found = 0;
-	int r;
+	int r = server_exists(st, server_id);
 
-	r = store_stmt(st, Q_SERVER_EXISTS, &q, "i", server_id);
-	if (r == 0)
-		r = store_run_int(q, &found);
-	if (r == 0)
-		r = store_stmt(st, Q_SYNC_RESET_SERVER, &q, "ii", store_now(), server_id);
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
-	return r;
+	return r < 0 ? r : store_exec(st, Q_SYNC_RESET_SERVER, "ii", store_now(), server_id);
 }
 
 int store_sync_node_acked(struct store *st, int64_t server_id, int64_t zone_id, uint64_t version,

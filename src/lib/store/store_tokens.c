@@ -62,13 +62,8 @@ int store_token_find(struct store *st, const char *hash, char role[16], int64_t 
 
 int store_token_revoke(struct store *st, int64_t id)
 {
-	struct db_stmt *q;
-	int r;
 
-	r = store_stmt(st, Q_TOKEN_REVOKE, &q, "ii", store_now(), id);
-	if (r < 0)
-		return r;
-	return store_run_changed(q);
+	return store_exec_changed(st, Q_TOKEN_REVOKE, "ii", store_now(), id);
 }
 
 struct token_row {

@@ -147,15 +147,11 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 		serial = serial_after(old.serial, serial);
 		r = store_check_version(version);
 		if (r == 0)
-			r = store_stmt(st, Q_RECORD_DELETE_ZONE, &q, "i", id);
+			r = store_exec(st, Q_RECORD_DELETE_ZONE, "i", id);
 		if (r == 0)
-			r = store_run(q, NULL, NULL);
-		if (r == 0)
-			r = store_stmt(st, Q_ZONE_REVIVE, &q, "iiiiiiiti", z->user_id, z->server_id,
+			r = store_exec(st, Q_ZONE_REVIVE, "iiiiiiiti", z->user_id, z->server_id,
 				       (int64_t)version, (int64_t)serial, (int64_t)z->dnssec,
 				       created, updated, z->rdigest, id);
-		if (r == 0)
-			r = store_run(q, NULL, NULL);
 	} else if (r == -ENOENT) {
 		/* Purged before: continue what the purged zone reached. */
 		r = purged_find(st, z->domain, &old);
@@ -165,9 +161,7 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 			serial = serial_after(old.serial, serial);
 			r = store_check_version(version);
 			if (r == 0)
-				r = store_stmt(st, Q_PURGED_FORGET, &q, "t", z->domain);
-			if (r == 0)
-				r = store_run(q, NULL, NULL);
+				r = store_exec(st, Q_PURGED_FORGET, "t", z->domain);
 		} else if (r == -ENOENT) {
 			r = 0;
 		}
@@ -193,18 +187,15 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 
 int store_zone_update(struct store *st, const struct store_zone *z)
 {
-	struct db_stmt *q;
 	int r;
 
 	r = store_check_version(z->version);
 	if (r < 0)
 		return r;
-	r = store_stmt(st, Q_ZONE_UPDATE, &q, "iiiiiiiti", (int64_t)z->version, (int64_t)z->serial,
-		       (int64_t)z->deleted, (int64_t)z->dnssec, z->user_id, z->server_id,
-		       z->updated_at != 0 ? z->updated_at : store_now(), z->rdigest, z->id);
-	if (r < 0)
-		return r;
-	return store_run_changed(q);
+	return store_exec_changed(
+	    st, Q_ZONE_UPDATE, "iiiiiiiti", (int64_t)z->version, (int64_t)z->serial,
+	    (int64_t)z->deleted, (int64_t)z->dnssec, z->user_id, z->server_id,
+	    z->updated_at != 0 ? z->updated_at : store_now(), z->rdigest, z->id);
 }
 
 static int zone_get(struct store *st, enum query which, int64_t id, const char *domain,
@@ -257,16 +248,12 @@ int store_zone_foreach_bucket(struct store *st, unsigned bucket, store_zone_fn f
 
 int store_zone_set_bucket(struct store *st, int64_t id, unsigned bucket)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_ZONE_SET_BUCKET, &q, "ii", (int64_t)bucket, id);
-	return r < 0 ? r : store_run(q, NULL, NULL);
+	return store_exec(st, Q_ZONE_SET_BUCKET, "ii", (int64_t)bucket, id);
 }
 
 int store_zone_set_rdigest(struct store *st, int64_t id, uint64_t version, const char *rdigest)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_ZONE_SET_RDIGEST, &q, "tii", rdigest, id, (int64_t)version);
-	return r < 0 ? r : store_run(q, NULL, NULL);
+	return store_exec(st, Q_ZONE_SET_RDIGEST, "tii", rdigest, id, (int64_t)version);
 }
 
 int store_zone_purge(struct store *st, int64_t id)
@@ -282,9 +269,7 @@ int store_zone_purge(struct store *st, int64_t id)
 		return r;
 	/* Its version and serial outlive it (dns_purged_zones); records,
 	 * versions and node states go with it (ON DELETE CASCADE). */
-	r = store_stmt(st, Q_PURGED_REMEMBER, &q, "ii", store_now(), id);
-	if (r == 0)
-		r = store_run(q, NULL, NULL);
+	r = store_exec(st, Q_PURGED_REMEMBER, "ii", store_now(), id);
 	if (r == 0)
 		r = store_stmt(st, Q_ZONE_PURGE, &q, "i", id);
 	if (r == 0)
@@ -396,16 +381,11 @@ int store_record_insert(struct store *st, struct store_record *rec)
 
 int store_record_update(struct store *st, const struct store_record *rec)
 {
-	struct db_stmt *q;
-	int r;
 
 	if (!record_valid(rec))
 		return -EINVAL;
-	r = store_stmt(st, Q_RECORD_UPDATE, &q, "tttiii", rec->name, rec->type, rec->content,
-		       (int64_t)rec->ttl, (int64_t)rec->priority, rec->id);
-	if (r < 0)
-		return r;
-	return store_run_changed(q);
+	return store_exec_changed(st, Q_RECORD_UPDATE, "tttiii", rec->name, rec->type, rec->content,
+				  (int64_t)rec->ttl, (int64_t)rec->priority, rec->id);
 }
 
 int store_record_get(struct store *st, int64_t id, struct store_record *ret)
@@ -418,21 +398,13 @@ int store_record_get(struct store *st, int64_t id, struct store_record *ret)
 
 int store_record_delete(struct store *st, int64_t id)
 {
-	struct db_stmt *q;
-	int r = store_stmt(st, Q_RECORD_DELETE, &q, "i", id);
-
-	return r < 0 ? r : store_run_changed(q);
+	return store_exec_changed(st, Q_RECORD_DELETE, "i", id);
 }
 
 int store_record_delete_zone(struct store *st, int64_t zone_id)
 {
-	struct db_stmt *q;
-	int r;
 
-	r = store_stmt(st, Q_RECORD_DELETE_ZONE, &q, "i", zone_id);
-	if (r < 0)
-		return r;
-	return store_run(q, NULL, NULL);
+	return store_exec(st, Q_RECORD_DELETE_ZONE, "i", zone_id);
 }
 
 STORE_ROWS(record, struct store_record, row_record, store_record_clear, store_record_fn);
