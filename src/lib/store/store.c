@@ -154,17 +154,6 @@ int store_run_row(struct db_stmt *s, int (*read)(struct db_stmt *s, void *row), 
 	return r;
 }
 
-bool store_col_dup(struct db_stmt *s, unsigned col, char **ret)
-{
-	const char *v = db_column_text(s, col);
-
-	*ret = NULL;
-	if (v == NULL)
-		return true;
-	*ret = strdup(v);
-	return *ret != NULL;
-}
-
 int store_check_version(uint64_t v)
 {
 	return v > (uint64_t)INT64_MAX ? -ERANGE : 0;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "store/db.h"
@@ -58,8 +59,18 @@ int store_exec(struct store *st, enum query q, const char *fmt, ...);
 /* store_stmt() and store_run_changed() in one call. */
 int store_exec_changed(struct store *st, enum query q, const char *fmt, ...);
 
-/* A copy of text column 'col' (NULL stays NULL); false when out of memory. */
-bool store_col_dup(struct db_stmt *s, unsigned col, char **ret);
+/* A copy of text column 'col' (NULL stays NULL); false when out of memory.
+ * Inline: the row readers call it for every text column of every row. */
+static inline bool store_col_dup(struct db_stmt *s, unsigned col, char **ret)
+{
+	const char *v = db_column_text(s, col);
+
+	*ret = NULL;
+	if (v == NULL)
+		return true;
+	*ret = strdup(v);
+	return *ret != NULL;
+}
 
 /* -ERANGE for a version above INT64_MAX (versions are signed 64-bit
  * columns), else 0. */
