@@ -1,6 +1,6 @@
 /* The store's SQL (queries.h). Column lists and the shared halves of
  * statements are macros so that every statement reading a row names its
- * columns in the order the row readers in store.c expect. */
+ * columns in the order the row readers in store_*.c expect. */
 #include "store/queries.h"
 
 #define SERVER_COLS                                                                           \

@@ -2,7 +2,7 @@
  *
  * Portable SQL with '?' parameters plus the dialect markers db_sql_expand()
  * replaces ({GREATEST}, {UPSERT:cols}, {NEW:col}, {FOR_UPDATE}); store.c
- * prepares each on first use and binds its parameters in order. */
+ * (store_stmt) prepares each on first use and binds its parameters in order. */
 #ifndef YUMNA_STORE_QUERIES_H
 #define YUMNA_STORE_QUERIES_H
 
