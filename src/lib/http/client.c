@@ -149,6 +149,15 @@ static void headers_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
+static int header_add(struct curl_slist **l, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*l, line); /* NULL: *l untouched */
+	if (n == NULL)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
 /* The same headers on every request: JSON both ways, the key, and no
  * "Expect: 100-continue" (which would wait for an answer our peers never
  * send). With a body, its type; without, none (libcurl would otherwise name
@@ -156,27 +165,32 @@ static void headers_free(struct curl_slist *l)
 static int headers_make(struct http_client *c, const char *key_header, const char *key)
 {
 	for (int with_body = 0; with_body < 2; with_body++) {
-		struct curl_slist *l = NULL, *n;
-		n = l = curl_slist_append(l, "Accept: application/json");
-		if (n != NULL)
-			n = l = curl_slist_append(l, "Expect:");
-		if (n != NULL)
-			n = l = curl_slist_append(l, with_body ? "Content-Type: application/json"
-							       : "Content-Type:");
-		if (n != NULL && key_header != NULL && key != NULL) {
+		struct curl_slist *l = NULL;
+		int r = header_add(&l, "Accept: application/json");
+		if (r == 0)
+			r = header_add(&l, "Expect:");
+		if (r == 0)
+			r = header_add(&l, with_body ? "Content-Type: application/json"
+						     : "Content-Type:");
+		if (r == 0 && key_header != NULL && key != NULL) {
 			size_t len = strlen(key_header) + strlen(key) + 3;
 			char *line = malloc(len);
-			n = NULL;
+			r = -ENOMEM;
 			if (line != NULL) {
-				snprintf(line, len, "%s: %s", key_header, key);
-				n = l = curl_slist_append(l, line);
+				/* "Name;" is libcurl's way to send an empty value
+				 * ("Name:" would remove the header). */
+				if (*key != '\0')
+					snprintf(line, len, "%s: %s", key_header, key);
+				else
+					snprintf(line, len, "%s;", key_header);
+				r = header_add(&l, line);
 				explicit_bzero(line, len);
 				free(line);
 			}
 		}
-		if (n == NULL) {
+		if (r < 0) {
 			headers_free(l);
-			return -ENOMEM;
+			return r;
 		}
 		if (with_body)
 			c->head_body = l;
