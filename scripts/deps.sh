@@ -15,7 +15,7 @@ set -eu
 # installing the package starts nothing in a container.
 PACKAGES="
 build-essential pkg-config meson ninja-build
-libmicrohttpd-dev libjansson-dev libgnutls28-dev
+libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql

@@ -4,7 +4,8 @@
  * The group setup starts http_server on 127.0.0.1 with a port chosen at run
  * time and a tiny route table; the tests speak to it through http_client,
  * or through a raw socket where the client cannot send what is needed (a
- * wrong content type, a Content-Length without the body). */
+ * wrong content type, a Content-Length without the body). The client against
+ * peers that misbehave is in test_http_client.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -746,51 +747,6 @@ static void test_client_answer_cap(void **state)
 	assert_int_equal(status, 200);
 }
 
-static void test_client_unavailable(void **state)
-{
-	struct http_client *c = NULL;
-	struct buf resp;
-	unsigned port = free_port();
-	long status = -1;
-
-	(void)state;
-	assert_true(port > 0);
-	assert_int_equal(client_for(port, true, &c), 0);
-	buf_init(&resp, 1024);
-	assert_int_equal(http_client_request(c, "GET", "/items/1", NULL, 0, &status, &resp),
-			 ERR_UNAVAILABLE);
-	assert_int_equal(status, -1);
-	assert_int_equal(resp.len, 0);
-	/* And again, on a fresh connection attempt. */
-	assert_int_equal(http_client_request(c, "POST", "/x", "{}", 2, &status, &resp),
-			 ERR_UNAVAILABLE);
-	buf_free(&resp);
-	http_client_free(c);
-}
-
-static void test_client_bad_base(void **state)
-{
-	static const char *const bad[] = {
-		"https://127.0.0.1:8081", "127.0.0.1:8081",	"http://localhost:8081",
-		"http://127.0.0.1",	  "http://127.0.0.1:0", "http://127.0.0.1:65536",
-		"http://[::1]8081",
-	};
-	struct http_client *c = NULL;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (http_client_new(bad[i], NULL, NULL, 1000, &c) != -EINVAL)
-			fail_msg("'%s' accepted", bad[i]);
-	}
-	/* A key that would inject a header line. */
-	assert_int_equal(
-	    http_client_new("http://127.0.0.1:1", "X-Key", "a\r\nHost: evil", 1000, &c), -EINVAL);
-	assert_null(c);
-	assert_int_equal(http_client_new("http://[::1]:8081", NULL, NULL, 1000, &c), 0);
-	http_client_free(c);
-	http_client_free(NULL);
-}
-
 static void test_server_bad_config(void **state)
 {
 	struct http_server_config cfg = { .address = "localhost",
@@ -825,8 +781,6 @@ int main(void)
 		cmocka_unit_test(test_415),
 		cmocka_unit_test(test_concurrent),
 		cmocka_unit_test(test_client_answer_cap),
-		cmocka_unit_test(test_client_unavailable),
-		cmocka_unit_test(test_client_bad_base),
 		cmocka_unit_test(test_server_bad_config),
 	};
 

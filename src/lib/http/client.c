@@ -1,20 +1,16 @@
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
@@ -22,43 +18,52 @@
 #include "http/client.h"
 
 #define POOL_MAX 8
-#define HEAD_MAX (64u << 10)
 
-/* One connection: a socket, and its TLS session for https. */
-struct conn {
-	int fd;
-	gnutls_session_t tls; /* NULL for plain HTTP */
+/* One transfer slot: an easy handle and the multi handle that drives it.
+ * The multi handle keeps the slot's connection open between requests. */
+struct slot {
+	CURLM *multi;
+	CURL *easy;
 };
 
 struct http_client {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in in4;
-		struct sockaddr_in6 in6;
-	} addr;
-	socklen_t addr_len;
-	char host[80];	    /* for the Host header */
-	char addr_text[64]; /* the numeric address, which the certificate must name */
+	char base[96]; /* "http://ADDR:PORT", no trailing slash */
 	bool https;
-	gnutls_certificate_credentials_t cred; /* https: the trusted CAs */
-	char *key_line;			       /* "Name: key\r\n" or NULL */
+	char *ca_pem; /* https: the trusted CAs, PEM text */
+	int ca_fd;    /* without CAINFO_BLOB: a memfd holding ca_pem, and its name */
+	char ca_path[32];
+	struct curl_slist *head;      /* headers of a request without a body */
+	struct curl_slist *head_body; /* ... and with a JSON body */
 	long timeout_ms;
 	pthread_mutex_t lock;
-	struct conn idle[POOL_MAX];
+	struct slot idle[POOL_MAX];
 	unsigned nidle;
 };
 
-static void conn_close(struct conn *cn)
+/* Where an answer goes, and what the transfer has seen of it. */
+struct sink {
+	struct buf *resp;
+	curl_off_t received; /* header and body bytes */
+	bool too_large;
+};
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc;
+static bool have_ca_blob; /* the TLS backend takes CURLOPT_CAINFO_BLOB */
+
+/* curl_global_init is not safe to run twice at once: once per process. */
+static void global_init(void)
 {
-	if (cn->tls != NULL)
-		gnutls_deinit(cn->tls);
-	cn->tls = NULL;
-	if (cn->fd >= 0)
-		close(cn->fd);
-	cn->fd = -1;
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	CURL *e = global_rc == CURLE_OK ? curl_easy_init() : NULL;
+	static char none[1];
+	struct curl_blob b = { none, 0, CURL_BLOB_NOCOPY };
+	have_ca_blob = e != NULL && curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &b) == CURLE_OK;
+	curl_easy_cleanup(e);
 }
 
-/* Parse "http://ADDR:PORT" or "https://ADDR:PORT" with a numeric address. */
+/* Check "http://ADDR:PORT" or "https://ADDR:PORT" (a numeric address, an
+ * optional trailing slash) and keep it without the slash. */
 static int parse_base(struct http_client *c, const char *url)
 {
 	char host[64];
@@ -94,28 +99,15 @@ static int parse_base(struct http_client *c, const char *url)
 	    (*stop != '\0' && strcmp(stop, "/") != 0))
 		return -EINVAL;
 
-	memset(&c->addr, 0, sizeof(c->addr));
-	snprintf(c->addr_text, sizeof(c->addr_text), "%s", host);
-	if (inet_pton(AF_INET, host, &c->addr.in4.sin_addr) == 1) {
-		c->addr.in4.sin_family = AF_INET;
-		c->addr.in4.sin_port = htons((uint16_t)port);
-		c->addr_len = sizeof(c->addr.in4);
-		snprintf(c->host, sizeof(c->host), "%s:%lu", host, port);
-	} else if (inet_pton(AF_INET6, host, &c->addr.in6.sin6_addr) == 1) {
-		c->addr.in6.sin6_family = AF_INET6;
-		c->addr.in6.sin6_port = htons((uint16_t)port);
-		c->addr_len = sizeof(c->addr.in6);
-		snprintf(c->host, sizeof(c->host), "[%s]:%lu", host, port);
-	} else {
+	unsigned char addr[16];
+	const char *scheme = c->https ? "https" : "http";
+	if (inet_pton(AF_INET, host, addr) == 1)
+		snprintf(c->base, sizeof(c->base), "%s://%s:%lu", scheme, host, port);
+	else if (inet_pton(AF_INET6, host, addr) == 1)
+		snprintf(c->base, sizeof(c->base), "%s://[%s]:%lu", scheme, host, port);
+	else
 		return -EINVAL;
-	}
 	return 0;
-}
-
-int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
-		    struct http_client **ret)
-{
-	return http_client_new_tls(base_url, key_header, key, timeout_ms, NULL, ret);
 }
 
 int http_tls_ca_check(const char *ca_pem)
@@ -129,52 +121,131 @@ int http_tls_ca_check(const char *ca_pem)
 	return n > 0 ? 0 : -EINVAL;
 }
 
+/* The CAs as a file libcurl can read, for a libcurl whose TLS backend does
+ * not take CURLOPT_CAINFO_BLOB (GnuTLS before curl 8.8; Debian 12 has 7.88):
+ * a memfd, named through /proc/self/fd, so the PEM never touches a disk. */
+static int ca_file(struct http_client *c)
+{
+	c->ca_fd = memfd_create("yumna-ca", MFD_CLOEXEC);
+	if (c->ca_fd < 0)
+		return -errno;
+	size_t len = strlen(c->ca_pem);
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(c->ca_fd, c->ca_pem + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		off += (size_t)w;
+	}
+	snprintf(c->ca_path, sizeof(c->ca_path), "/proc/self/fd/%d", c->ca_fd);
+	return 0;
+}
+
+static void headers_free(struct curl_slist *l)
+{
+	for (struct curl_slist *h = l; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data)); /* the key */
+	curl_slist_free_all(l);
+}
+
+static int header_add(struct curl_slist **l, const char *line)
+{
+	struct curl_slist *n = curl_slist_append(*l, line); /* NULL: *l untouched */
+	if (n == NULL)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
+/* The same headers on every request: JSON both ways, the key, and no
+ * "Expect: 100-continue" (which would wait for an answer our peers never
+ * send). With a body, its type; without, none (libcurl would otherwise name
+ * a form). */
+static int headers_make(struct http_client *c, const char *key_header, const char *key)
+{
+	for (int with_body = 0; with_body < 2; with_body++) {
+		struct curl_slist *l = NULL;
+		int r = header_add(&l, "Accept: application/json");
+		if (r == 0)
+			r = header_add(&l, "Expect:");
+		if (r == 0)
+			r = header_add(&l, with_body ? "Content-Type: application/json"
+						     : "Content-Type:");
+		if (r == 0 && key_header != NULL && key != NULL) {
+			size_t len = strlen(key_header) + strlen(key) + 3;
+			char *line = malloc(len);
+			r = -ENOMEM;
+			if (line != NULL) {
+				/* "Name;" is libcurl's way to send an empty value
+				 * ("Name:" would remove the header). */
+				if (*key != '\0')
+					snprintf(line, len, "%s: %s", key_header, key);
+				else
+					snprintf(line, len, "%s;", key_header);
+				r = header_add(&l, line);
+				explicit_bzero(line, len);
+				free(line);
+			}
+		}
+		if (r < 0) {
+			headers_free(l);
+			return r;
+		}
+		if (with_body)
+			c->head_body = l;
+		else
+			c->head = l;
+	}
+	return 0;
+}
+
+int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
+		    struct http_client **ret)
+{
+	return http_client_new_tls(base_url, key_header, key, timeout_ms, NULL, ret);
+}
+
 int http_client_new_tls(const char *base_url, const char *key_header, const char *key,
 			long timeout_ms, const char *ca_pem, struct http_client **ret)
 {
+	if (key_header != NULL && key != NULL &&
+	    (strpbrk(key, "\r\n") != NULL || strpbrk(key_header, "\r\n:") != NULL))
+		return -EINVAL;
+	pthread_once(&global_once, global_init);
+	if (global_rc != CURLE_OK)
+		return -ENOMEM;
 	struct http_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return -ENOMEM;
+	c->ca_fd = -1;
+	c->timeout_ms = timeout_ms;
+	pthread_mutex_init(&c->lock, NULL);
 	int r = parse_base(c, base_url);
 	if (r == 0 && c->https != (ca_pem != NULL))
 		r = -EINVAL; /* https needs the CAs to trust, and only https uses them */
+	if (r == 0 && c->https)
+		r = http_tls_ca_check(ca_pem);
 	if (r == 0 && c->https) {
-		gnutls_datum_t d = { (unsigned char *)ca_pem, (unsigned)strlen(ca_pem) };
-		if (gnutls_certificate_allocate_credentials(&c->cred) < 0) {
-			c->cred = NULL;
-			r = -ENOMEM;
-		} else if (gnutls_certificate_set_x509_trust_mem(c->cred, &d,
-								 GNUTLS_X509_FMT_PEM) <= 0) {
-			r = -EINVAL; /* no certificate in it */
-		}
+		c->ca_pem = strdup(ca_pem);
+		r = c->ca_pem == NULL ? -ENOMEM : 0;
 	}
+	if (r == 0 && c->https && !have_ca_blob)
+		r = ca_file(c);
+	if (r == 0)
+		r = headers_make(c, key_header, key);
 	if (r < 0) {
-		if (c->cred != NULL)
-			gnutls_certificate_free_credentials(c->cred);
-		free(c);
+		http_client_free(c);
 		return r;
 	}
-	if (key_header != NULL && key != NULL) {
-		if (strpbrk(key, "\r\n") != NULL || strpbrk(key_header, "\r\n:") != NULL) {
-			if (c->cred != NULL)
-				gnutls_certificate_free_credentials(c->cred);
-			free(c);
-			return -EINVAL;
-		}
-		size_t n = strlen(key_header) + strlen(key) + 5;
-		c->key_line = malloc(n);
-		if (c->key_line == NULL) {
-			if (c->cred != NULL)
-				gnutls_certificate_free_credentials(c->cred);
-			free(c);
-			return -ENOMEM;
-		}
-		snprintf(c->key_line, n, "%s: %s\r\n", key_header, key);
-	}
-	c->timeout_ms = timeout_ms;
-	pthread_mutex_init(&c->lock, NULL);
 	*ret = c;
 	return 0;
+}
+
+static void slot_free(struct slot *s)
+{
+	curl_easy_cleanup(s->easy);
+	curl_multi_cleanup(s->multi); /* closes the slot's connection */
 }
 
 void http_client_free(struct http_client *c)
@@ -182,17 +253,74 @@ void http_client_free(struct http_client *c)
 	if (c == NULL)
 		return;
 	for (unsigned i = 0; i < c->nidle; i++)
-		conn_close(&c->idle[i]);
-	if (c->cred != NULL)
-		gnutls_certificate_free_credentials(c->cred);
-	if (c->key_line != NULL)
-		explicit_bzero(c->key_line, strlen(c->key_line));
-	free(c->key_line);
+		slot_free(&c->idle[i]);
+	headers_free(c->head);
+	headers_free(c->head_body);
+	free(c->ca_pem);
+	if (c->ca_fd >= 0)
+		close(c->ca_fd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 }
 
-static bool take_idle(struct http_client *c, struct conn *ret)
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+	struct sink *k = ctx;
+	k->received += (curl_off_t)n;
+	if (k->resp != NULL && buf_append(k->resp, data, n) < 0) {
+		k->too_large = true;
+		return 0; /* ends the transfer with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t n, void *ctx)
+{
+	struct sink *k = ctx;
+	k->received += (curl_off_t)n;
+	return n;
+}
+
+/* What every request of a client shares. Everything not needed is off: no
+ * redirects, no proxy from the environment, no signals (several threads),
+ * no protocol but http(s). Verification is strict: the configured CAs only
+ * (not the system's), the certificate must name the address, TLS 1.2+. */
+static int easy_setup(struct http_client *c, CURL *e)
+{
+	CURLcode rc = CURLE_OK;
+#define SET(opt, val)                                       \
+	do {                                                \
+		if (rc == CURLE_OK)                         \
+			rc = curl_easy_setopt(e, opt, val); \
+	} while (0)
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, c->https ? "https" : "http");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROXY, "");
+	SET(CURLOPT_NOPROXY, "*");
+	SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_PATH_AS_IS, 1L);
+	SET(CURLOPT_TCP_NODELAY, 1L);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
+	SET(CURLOPT_WRITEFUNCTION, on_body);
+	SET(CURLOPT_HEADERFUNCTION, on_header);
+	if (c->https) {
+		SET(CURLOPT_SSL_VERIFYPEER, 1L);
+		SET(CURLOPT_SSL_VERIFYHOST, 2L);
+		SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+		if (have_ca_blob) {
+			struct curl_blob b = { c->ca_pem, strlen(c->ca_pem), CURL_BLOB_NOCOPY };
+			SET(CURLOPT_CAINFO_BLOB, &b);
+		} else {
+			SET(CURLOPT_CAINFO, c->ca_path);
+		}
+	}
+#undef SET
+	return rc == CURLE_OK ? 0 : rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+}
+
+static int slot_take(struct http_client *c, struct slot *ret)
 {
 	bool got = false;
 	pthread_mutex_lock(&c->lock);
@@ -201,418 +329,146 @@ static bool take_idle(struct http_client *c, struct conn *ret)
 		got = true;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return got;
+	if (got)
+		return 0;
+	ret->multi = curl_multi_init();
+	ret->easy = curl_easy_init();
+	int r = ret->multi != NULL && ret->easy != NULL ? easy_setup(c, ret->easy) : -ENOMEM;
+	if (r < 0)
+		slot_free(ret);
+	return r;
 }
 
-static void give_idle(struct http_client *c, struct conn *cn)
+static void slot_give(struct http_client *c, struct slot *s)
 {
 	pthread_mutex_lock(&c->lock);
-	if (c->nidle < POOL_MAX) {
-		c->idle[c->nidle++] = *cn;
-		cn->fd = -1;
-		cn->tls = NULL;
-	}
+	bool kept = c->nidle < POOL_MAX;
+	if (kept)
+		c->idle[c->nidle++] = *s;
 	pthread_mutex_unlock(&c->lock);
-	conn_close(cn);
+	if (!kept)
+		slot_free(s);
 }
 
-static int wait_fd(int fd, short events, long timeout_ms)
+static long now_ms(void)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Drive one transfer to its end. libcurl's own timeouts bound a whole
+ * transfer; ours bounds each wait, as a slow answer to a large push is not a
+ * dead peer: ERR_TIMEOUT once no byte has moved for timeout_ms. */
+static int run(struct http_client *c, struct slot *s, const struct sink *k, CURLcode *ret_rc)
+{
+	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK)
+		return -ENOMEM;
+	long last = now_ms();
+	curl_off_t seen = -1;
+	int running = 1, r = 0;
 	for (;;) {
-		int n = poll(&p, 1, (int)timeout_ms);
-		if (n > 0)
-			return 0;
-		if (n == 0)
-			return ERR_TIMEOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-static int connect_new(struct http_client *c)
-{
-	int fd = socket(c->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, &c->addr.sa, c->addr_len) < 0) {
-		int r =
-		    errno == EINPROGRESS ? wait_fd(fd, POLLOUT, c->timeout_ms) : ERR_UNAVAILABLE;
-		int soerr = 0;
-		socklen_t len = sizeof(soerr);
-		if (r == 0 &&
-		    (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0))
-			r = ERR_UNAVAILABLE;
-		if (r < 0) {
-			close(fd);
-			return r == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
+		if (curl_multi_perform(s->multi, &running) != CURLM_OK) {
+			r = -ENOMEM;
+			break;
+		}
+		if (running == 0)
+			break;
+		curl_off_t sent = 0;
+		curl_easy_getinfo(s->easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+		long now = now_ms();
+		if (sent + k->received != seen) {
+			seen = sent + k->received;
+			last = now;
+		} else if (now - last >= c->timeout_ms) {
+			r = ERR_TIMEOUT;
+			break;
+		}
+		if (curl_multi_poll(s->multi, NULL, 0, (int)(last + c->timeout_ms - now), NULL) !=
+		    CURLM_OK) {
+			r = -ENOMEM;
+			break;
 		}
 	}
-	return fd;
+	CURLMsg *m;
+	int left;
+	*ret_rc = CURLE_OK;
+	while (r == 0 && (m = curl_multi_info_read(s->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE)
+			*ret_rc = m->data.result;
+	curl_multi_remove_handle(s->multi, s->easy); /* mid-transfer: closes the connection */
+	return r;
 }
 
-/* The TLS handshake on a connected non-blocking socket; the peer's
- * certificate must chain to the configured CAs and name the address we
- * connected to (an IP address in its subjectAltName). */
-static int tls_start(struct http_client *c, struct conn *cn)
+static int result_err(CURLcode rc, const struct sink *k)
 {
-	if (gnutls_init(&cn->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK | GNUTLS_NO_SIGNAL) < 0) {
-		cn->tls = NULL;
-		return -ENOMEM;
-	}
-	if (gnutls_priority_set_direct(cn->tls, "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
-				       NULL) < 0 ||
-	    gnutls_credentials_set(cn->tls, GNUTLS_CRD_CERTIFICATE, c->cred) < 0)
-		return -ENOMEM;
-	gnutls_session_set_verify_cert(cn->tls, c->addr_text, 0);
-	gnutls_transport_set_int(cn->tls, cn->fd);
-	gnutls_handshake_set_timeout(cn->tls, (unsigned)c->timeout_ms);
-	for (;;) {
-		int r = gnutls_handshake(cn->tls);
-		if (r == GNUTLS_E_SUCCESS)
-			return 0;
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			int w =
-			    wait_fd(cn->fd, gnutls_record_get_direction(cn->tls) ? POLLOUT : POLLIN,
-				    c->timeout_ms);
-			if (w < 0)
-				return w == ERR_TIMEOUT ? ERR_TIMEOUT : ERR_UNAVAILABLE;
-			continue;
-		}
-		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR || r == GNUTLS_E_CERTIFICATE_ERROR)
-			return ERR_TLS_VERIFY;
-		if (gnutls_error_is_fatal(r))
-			return ERR_UNAVAILABLE;
-	}
-}
-
-static int conn_open(struct http_client *c, struct conn *cn)
-{
-	cn->tls = NULL;
-	cn->fd = connect_new(c);
-	if (cn->fd < 0)
-		return cn->fd;
-	if (!c->https)
+	switch (rc) {
+	case CURLE_OK:
 		return 0;
-	int r = tls_start(c, cn);
-	if (r < 0)
-		conn_close(cn);
-	return r;
-}
-
-static int send_all(struct conn *cn, const char *p, size_t n, long timeout_ms)
-{
-	int fd = cn->fd;
-	while (n > 0 && cn->tls != NULL) {
-		ssize_t w = gnutls_record_send(cn->tls, p, n);
-		if (w == GNUTLS_E_AGAIN || w == GNUTLS_E_INTERRUPTED) {
-			int r = wait_fd(fd, POLLOUT, timeout_ms);
-			if (r < 0)
-				return r;
-			continue;
-		}
-		if (w < 0)
-			return ERR_UNAVAILABLE;
-		p += w;
-		n -= (size_t)w;
+	case CURLE_OPERATION_TIMEDOUT:
+		return ERR_TIMEOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+		return ERR_TLS_VERIFY;
+	case CURLE_WRITE_ERROR:
+		return k->too_large ? ERR_TOO_LARGE : ERR_UPSTREAM;
+	case CURLE_UNSUPPORTED_PROTOCOL: /* only http(s) is asked for: an HTTP/0.9 answer */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_BAD_CONTENT_ENCODING:
+		return ERR_UPSTREAM; /* not HTTP/1.1, or cut short */
+	case CURLE_OUT_OF_MEMORY:
+		/* libcurl 7.x also says this of a header past its own cap */
+		return k->received > 0 ? ERR_UPSTREAM : -ENOMEM;
+	default:
+		/* Refused, reset, nothing answered, a failed handshake; a
+		 * connection that fails in the middle of an answer must not pass
+		 * for a peer that is down. */
+		return k->received > 0 ? ERR_UPSTREAM : ERR_UNAVAILABLE;
 	}
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0) {
-			if (errno == EAGAIN) {
-				int r = wait_fd(fd, POLLOUT, timeout_ms);
-				if (r < 0)
-					return r;
-				continue;
-			}
-			if (errno == EINTR)
-				continue;
-			return ERR_UNAVAILABLE;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Reads from a connection through a small buffer. */
-struct reader {
-	int fd;
-	gnutls_session_t tls;
-	long timeout_ms;
-	char buf[16384];
-	size_t pos, len;
-	bool got_any;
-};
-
-static int fill(struct reader *rd)
-{
-	while (rd->tls != NULL) {
-		ssize_t n = gnutls_record_recv(rd->tls, rd->buf, sizeof(rd->buf));
-		if (n > 0) {
-			rd->pos = 0;
-			rd->len = (size_t)n;
-			rd->got_any = true;
-			return 0;
-		}
-		if (n == GNUTLS_E_INTERRUPTED)
-			continue;
-		/* A close_notify ends the stream. A connection that fails before
-		 * answering anything was a stale one from the pool; one that fails
-		 * in the middle of an answer must not pass for its end. */
-		if (n == 0 || (n != GNUTLS_E_AGAIN && !rd->got_any))
-			return -ECONNRESET;
-		if (n != GNUTLS_E_AGAIN)
-			return ERR_UPSTREAM;
-		int r = wait_fd(rd->fd, POLLIN, rd->timeout_ms);
-		if (r < 0)
-			return r;
-	}
-	for (;;) {
-		ssize_t n = recv(rd->fd, rd->buf, sizeof(rd->buf), 0);
-		if (n > 0) {
-			rd->pos = 0;
-			rd->len = (size_t)n;
-			rd->got_any = true;
-			return 0;
-		}
-		if (n == 0)
-			return -ECONNRESET;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -ECONNRESET;
-		int r = wait_fd(rd->fd, POLLIN, rd->timeout_ms);
-		if (r < 0)
-			return r;
-	}
-}
-
-/* One line ending in CRLF into 'line' (without it). */
-static int read_line(struct reader *rd, struct buf *line)
-{
-	buf_reset(line);
-	for (;;) {
-		if (rd->pos == rd->len) {
-			int r = fill(rd);
-			if (r < 0)
-				return r;
-		}
-		char *nl = memchr(rd->buf + rd->pos, '\n', rd->len - rd->pos);
-		size_t take = nl ? (size_t)(nl - (rd->buf + rd->pos)) + 1 : rd->len - rd->pos;
-		if (buf_append(line, rd->buf + rd->pos, take) < 0)
-			return ERR_UPSTREAM;
-		rd->pos += take;
-		if (nl != NULL) {
-			line->len -= 1;
-			if (line->len > 0 && line->data[line->len - 1] == '\r')
-				line->len--;
-			line->data[line->len] = '\0';
-			return 0;
-		}
-	}
-}
-
-static int read_body(struct reader *rd, size_t n, struct buf *resp)
-{
-	while (n > 0) {
-		if (rd->pos == rd->len) {
-			int r = fill(rd);
-			if (r < 0)
-				return r == -ECONNRESET ? ERR_UPSTREAM : r;
-		}
-		size_t take = rd->len - rd->pos < n ? rd->len - rd->pos : n;
-		if (resp != NULL && buf_append(resp, rd->buf + rd->pos, take) < 0)
-			return ERR_TOO_LARGE;
-		rd->pos += take;
-		n -= take;
-	}
-	return 0;
-}
-
-static int parse_size(const char *text, int base, size_t *ret)
-{
-	char *end;
-	if (!isxdigit((unsigned char)*text))
-		return ERR_UPSTREAM;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, base);
-	while (*end == ' ' || *end == '\t')
-		end++;
-	if (errno != 0 || (*end != '\0' && *end != ';') || v > (1ull << 32))
-		return ERR_UPSTREAM;
-	*ret = (size_t)v;
-	return 0;
-}
-
-static int read_chunked(struct reader *rd, struct buf *line, struct buf *resp)
-{
-	for (;;) {
-		size_t n;
-		int r = read_line(rd, line);
-		if (r == 0)
-			r = parse_size(line->data, 16, &n);
-		if (r < 0)
-			return r == -ECONNRESET ? ERR_UPSTREAM : r;
-		if (n == 0)
-			break;
-		r = read_body(rd, n, resp);
-		if (r == 0)
-			r = read_line(rd, line);
-		if (r < 0)
-			return r == -ECONNRESET ? ERR_UPSTREAM : r;
-	}
-	do { /* trailers up to the empty line */
-		int r = read_line(rd, line);
-		if (r < 0)
-			return ERR_UPSTREAM;
-	} while (line->len > 0);
-	return 0;
-}
-
-/* Read one answer. *keep tells whether the connection may be reused. */
-static int read_response(struct reader *rd, long *status, struct buf *resp, bool *keep)
-{
-	struct buf line;
-	size_t length = 0;
-	bool have_length = false, chunked = false;
-	int r;
-
-	buf_init(&line, HEAD_MAX);
-	*keep = true;
-	r = read_line(rd, &line);
-	if (r < 0)
-		goto out;
-	if (strncmp(line.data, "HTTP/1.", 7) != 0 || line.len < 12 || line.data[8] != ' ') {
-		r = ERR_UPSTREAM;
-		goto out;
-	}
-	*status = strtol(line.data + 9, NULL, 10);
-	if (line.data[7] == '0')
-		*keep = false;
-	for (;;) {
-		r = read_line(rd, &line);
-		if (r < 0)
-			goto out;
-		if (line.len == 0)
-			break;
-		char *colon = strchr(line.data, ':');
-		if (colon == NULL)
-			continue;
-		*colon = '\0';
-		char *v = colon + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (strcasecmp(line.data, "Content-Length") == 0) {
-			r = parse_size(v, 10, &length);
-			if (r < 0)
-				goto out;
-			have_length = true;
-		} else if (strcasecmp(line.data, "Transfer-Encoding") == 0) {
-			chunked = strcasecmp(v, "chunked") == 0;
-		} else if (strcasecmp(line.data, "Connection") == 0) {
-			if (strcasecmp(v, "close") == 0)
-				*keep = false;
-		}
-	}
-	if (chunked) {
-		r = read_chunked(rd, &line, resp);
-	} else if (have_length) {
-		r = read_body(rd, length, resp);
-	} else {
-		*keep = false; /* the body ends when the peer closes */
-		for (;;) {
-			r = fill(rd);
-			if (r == -ECONNRESET) {
-				r = 0;
-				break;
-			}
-			if (r < 0)
-				break;
-			if (resp != NULL && buf_append(resp, rd->buf, rd->len) < 0) {
-				r = ERR_TOO_LARGE;
-				break;
-			}
-			rd->pos = rd->len;
-		}
-	}
-	if (rd->pos != rd->len)
-		*keep = false; /* unexpected bytes after the answer */
-out:
-	buf_free(&line);
-	if (r == -ECONNRESET)
-		r = rd->got_any ? ERR_UPSTREAM : ERR_UNAVAILABLE;
-	return r;
-}
-
-static int build_request(struct http_client *c, const char *method, const char *path,
-			 size_t body_len, bool has_body, struct buf *out)
-{
-	if (strpbrk(method, " \r\n") != NULL || strpbrk(path, " \r\n") != NULL || path[0] != '/')
-		return -EINVAL;
-	int r = buf_printf(out, "%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s",
-			   method, path, c->host, c->key_line ? c->key_line : "");
-	if (r == 0 && has_body)
-		r = buf_printf(out, "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-			       body_len);
-	else if (r == 0)
-		r = buf_puts(out, "Content-Length: 0\r\n\r\n");
-	return r;
 }
 
 int http_client_request(struct http_client *c, const char *method, const char *path,
 			const char *body, size_t body_len, long *ret_status, struct buf *resp)
 {
-	struct buf req;
-	size_t resp_start = resp ? resp->len : 0;
-	int r;
+	if (strpbrk(method, " \r\n") != NULL || strpbrk(path, " \r\n") != NULL || path[0] != '/')
+		return -EINVAL;
+	size_t url_len = strlen(c->base) + strlen(path) + 1;
+	char *url = malloc(url_len);
+	if (url == NULL)
+		return -ENOMEM;
+	snprintf(url, url_len, "%s%s", c->base, path);
 
-	buf_init(&req, HEAD_MAX);
-	r = build_request(c, method, path, body_len, body != NULL, &req);
+	struct slot s;
+	int r = slot_take(c, &s);
 	if (r < 0) {
-		buf_free(&req);
+		free(url);
 		return r;
 	}
-	/* A pooled connection may have been closed by the peer meanwhile: if it
-	 * fails before any answer arrives, try once more on a new one. */
-	for (int attempt = 0; attempt < 2; attempt++) {
-		struct conn cn = { -1, NULL };
-		bool reused = attempt == 0 && take_idle(c, &cn);
-		if (!reused) {
-			r = conn_open(c, &cn);
-			if (r < 0)
-				break;
-		}
-		struct reader *rd = malloc(sizeof(*rd));
-		if (rd == NULL) {
-			conn_close(&cn);
-			r = -ENOMEM;
-			break;
-		}
-		rd->fd = cn.fd;
-		rd->tls = cn.tls;
-		rd->timeout_ms = c->timeout_ms;
-		rd->pos = rd->len = 0;
-		rd->got_any = false;
-		bool keep = false;
-		r = send_all(&cn, req.data, req.len, c->timeout_ms);
-		if (r == 0 && body != NULL)
-			r = send_all(&cn, body, body_len, c->timeout_ms);
-		if (r == 0)
-			r = read_response(rd, ret_status, resp, &keep);
-		bool retry = reused && r == ERR_UNAVAILABLE && !rd->got_any;
-		free(rd);
-		if (r == 0 && keep)
-			give_idle(c, &cn);
-		else
-			conn_close(&cn);
-		if (!retry)
-			break;
-		if (resp != NULL)
-			resp->len = resp_start;
-	}
-	buf_free(&req);
+	struct sink k = { .resp = resp };
+	CURL *e = s.easy;
+	CURLcode rc = CURLE_OK;
+	/* Always a Content-Length, 0 without a body, as before. libcurl copies
+	 * the URL; the body is read during the transfer. */
+	if ((rc = curl_easy_setopt(e, CURLOPT_URL, url)) == CURLE_OK &&
+	    (rc = curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method)) == CURLE_OK &&
+	    (rc = curl_easy_setopt(e, CURLOPT_POSTFIELDS, body != NULL ? body : "")) == CURLE_OK &&
+	    (rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+				   (curl_off_t)(body != NULL ? body_len : 0))) == CURLE_OK &&
+	    (rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, body != NULL ? c->head_body : c->head)) ==
+		CURLE_OK &&
+	    (rc = curl_easy_setopt(e, CURLOPT_WRITEDATA, &k)) == CURLE_OK)
+		rc = curl_easy_setopt(e, CURLOPT_HEADERDATA, &k);
+	free(url);
+	if (rc == CURLE_OK)
+		r = run(c, &s, &k, &rc);
+	else
+		r = rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
+	if (r == 0)
+		r = result_err(rc, &k);
+	if (r == 0)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, ret_status);
+	slot_give(c, &s);
 	return r;
 }

@@ -1,15 +1,15 @@
-/* A small HTTP/1.1 client for JSON APIs on a fixed base URL.
+/* An HTTP/1.1 client for JSON APIs on a fixed base URL, over libcurl.
  *
- * It speaks HTTP, or HTTPS with GnuTLS, to a numeric address — its peers
- * are PowerDNS's API on loopback and the agents — with keep-alive connections reused from a small pool, a
- * timeout on every step and a cap on every answer. It exists instead of
- * libcurl because the agent must stay within 10 MB resident: libcurl's
- * dependencies alone (OpenSSL through libssh2, Kerberos, LDAP) cost about
- * 4.5 MB of it (measured with /proc/PID/smaps).
+ * It speaks HTTP, or HTTPS, to a numeric address: its peers are PowerDNS's
+ * API on loopback and the agents. Each client keeps a few connections alive
+ * for reuse, bounds every wait by a timeout and every answer by a cap, and
+ * does nothing else: no redirects, no proxy from the environment, no
+ * protocol but http(s), no signals.
  *
- * A client may be used from several threads at once. An optional key is
- * sent in a header whose name the caller chooses (X-API-Key for PowerDNS);
- * it is never logged. */
+ * A client may be used from several threads at once; each takes one of its
+ * connections (up to 8 are kept), a new one when all are busy. An optional key
+ * is sent in a header whose name the caller chooses (X-API-Key for
+ * PowerDNS); it is never logged. */
 #ifndef YUMNA_HTTP_CLIENT_H
 #define YUMNA_HTTP_CLIENT_H
 
@@ -20,19 +20,22 @@
 struct http_client;
 
 /* 'base_url' like "http://127.0.0.1:8081" or "http://[::1]:8081" (a
- * numeric address; https needs http_client_new_tls); 'key_header' like "X-API-Key" (NULL:
- * none); 'key' is copied. 'timeout_ms' bounds connecting, sending and each
- * wait for data. */
+ * numeric address; https needs http_client_new_tls); 'key_header' like
+ * "X-API-Key" (NULL: none); 'key' is copied. 'timeout_ms' bounds connecting
+ * (with the TLS handshake) and each wait for data to move either way, not the
+ * whole exchange. */
 int http_client_new(const char *base_url, const char *key_header, const char *key, long timeout_ms,
 		    struct http_client **ret);
 
-/* 0 if 'ca_pem' holds at least one certificate GnuTLS accepts, else
- * -EINVAL: for checking a configuration before any client is made. */
+/* 0 if 'ca_pem' holds at least one certificate GnuTLS (libcurl's TLS
+ * backend) accepts, else -EINVAL: for checking a configuration before any
+ * client is made. */
 int http_tls_ca_check(const char *ca_pem);
 
 /* The same for "https://ADDR:PORT": 'ca_pem' (PEM text, copied) holds the
- * certificates to trust; the server's certificate must chain to one of them
- * and name ADDR (an IP address in its subjectAltName). TLS 1.2 or 1.3. A
+ * only certificates to trust (not the system's); the server's certificate
+ * must chain to one of them and name ADDR (an IP address in its
+ * subjectAltName). TLS 1.2 or 1.3. A
  * handshake that fails verification is ERR_TLS_VERIFY. -EINVAL for an
  * http URL with CAs, an https URL without, or CAs with no certificate. */
 int http_client_new_tls(const char *base_url, const char *key_header, const char *key,
