@@ -49,8 +49,9 @@
 #include <time.h>
 
 #include "base/err.h"
-#include "store/db.h"
+#include "sql/db.h"
 #include "store/queries.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 /* Rows read per round trip in the id-ordered walks. */
@@ -197,7 +198,7 @@ int store_open(const struct store_conf *conf, struct store **ret, char *err)
 		snprintf(err, STORE_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
-	r = db_open(conf, &st->db, err);
+	r = store_db_open(conf, &st->db, err);
 	if (r < 0) {
 		free(st);
 		return r;
