@@ -375,3 +375,28 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 {
 	return backend_sql_zone_info(b->sql, zone, ret_signed, kind, kind_len);
 }
+
+int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, void *ctx)
+{
+	return backend_sql_zone_keys(b->sql, zone, fn, ctx);
+}
+
+int backend_key_add(struct backend *b, const char *zone, const struct backend_key *k)
+{
+	return backend_sql_key_add(b->sql, zone, k);
+}
+
+int backend_key_delete(struct backend *b, int64_t id)
+{
+	return backend_sql_key_delete(b->sql, id);
+}
+
+int backend_meta_get(struct backend *b, const char *zone, const char *kind, char *out, size_t len)
+{
+	return backend_sql_meta_get(b->sql, zone, kind, out, len);
+}
+
+int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value)
+{
+	return backend_sql_meta_set(b->sql, zone, kind, value);
+}

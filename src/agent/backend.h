@@ -153,6 +153,34 @@ int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records
 int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 		      unsigned kind_len);
 
+/* --- DNSSEC keys and metadata ------------------------------------------ */
+
+/* One row of PowerDNS's cryptokeys table. */
+struct backend_key {
+	int64_t id;
+	unsigned flags; /* 257: KSK or CSK, 256: ZSK */
+	bool active;
+	bool published;
+	const char *content; /* the private key in ISC format */
+};
+
+/* Call 'fn' for every key of 'zone', in id order. 'fn' may not use the
+ * backend (the rows are still being read). */
+typedef int (*backend_key_fn)(const struct backend_key *k, void *ctx);
+int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, void *ctx);
+
+/* Inside a transaction, for a zone PowerDNS holds: add a key ('id' is not
+ * read; -ENOENT if the zone has no domains row), remove one by its id. */
+int backend_key_add(struct backend *b, const char *zone, const struct backend_key *k);
+int backend_key_delete(struct backend *b, int64_t id);
+
+/* The first value of the zone's metadata of 'kind' into 'out' (-ENOENT if
+ * it has none, ERR_TOO_LARGE if it does not fit). */
+int backend_meta_get(struct backend *b, const char *zone, const char *kind, char *out, size_t len);
+/* Inside a transaction: make 'value' the zone's only metadata of 'kind'
+ * (NULL: none). */
+int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value);
+
 /* --- for the SQL of the backend (backend_sql.c) ------------------------ */
 
 /* The empty non-terminals of 'z': names between the apex and an owner that

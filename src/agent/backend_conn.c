@@ -106,6 +106,18 @@ static const struct {
 	[ST_COUNTS] = { "SELECT (SELECT COUNT(*) FROM domains), "
 			"(SELECT COUNT(*) FROM records WHERE type IS NOT NULL)" },
 	[ST_ZONE_COUNT] = { "SELECT COUNT(*), 0 FROM domains" },
+	[ST_KEYS_LIST] = { "SELECT k.id, k.flags, k.active, k.published, k.content FROM "
+			   "cryptokeys k JOIN domains d ON d.id = k.domain_id WHERE d.name = ? "
+			   "ORDER BY k.id" },
+	[ST_KEY_INSERT] = { "INSERT INTO cryptokeys (domain_id, flags, active, published, "
+			    "content) SELECT id, ?, ?, ?, ? FROM domains WHERE name = ?" },
+	[ST_KEY_DELETE] = { "DELETE FROM cryptokeys WHERE id = ?" },
+	[ST_META_GET] = { "SELECT m.content FROM domainmetadata m JOIN domains d ON "
+			  "d.id = m.domain_id WHERE d.name = ? AND m.kind = ? ORDER BY m.id" },
+	[ST_META_KIND_DELETE] = { "DELETE FROM domainmetadata WHERE kind = ? AND domain_id IN "
+				  "(SELECT id FROM domains WHERE name = ?)" },
+	[ST_META_INSERT] = { "INSERT INTO domainmetadata (domain_id, kind, content) "
+			     "SELECT id, ?, ? FROM domains WHERE name = ?" },
 };
 
 /* The agent's own table, per engine. */

@@ -427,3 +427,99 @@ int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_sig
 	db_reset(s);
 	return 0;
 }
+
+/* --- DNSSEC keys and metadata ------------------------------------------ */
+
+/* Statement 'id' with the zone's name (PowerDNS's form) bound at 'idx'. */
+static int zone_stmt(struct backend_sql *b, enum stmt_id id, const char *zone, unsigned idx,
+		     struct db_stmt **ret)
+{
+	char name[DNAME_TEXT_MAX];
+	int r = backend_sql_ensure(b);
+	if (r < 0)
+		return r;
+	backend_sql_pdns_name(zone, name);
+	*ret = backend_sql_stmt(b, id);
+	return db_bind_text(*ret, idx, name);
+}
+
+int backend_sql_zone_keys(struct backend_sql *b, const char *zone, backend_key_fn fn, void *ctx)
+{
+	struct db_stmt *s;
+	int rc = DB_DONE;
+	int r = zone_stmt(b, ST_KEYS_LIST, zone, 1, &s);
+	if (r < 0)
+		return r;
+	while (r == 0 && (rc = db_step(s)) == DB_ROW) {
+		const char *content = db_column_text(s, 4);
+		struct backend_key k = { db_column_int64(s, 0), (unsigned)db_column_int64(s, 1),
+					 db_column_int64(s, 2) != 0, db_column_int64(s, 3) != 0,
+					 content ? content : "" };
+		r = fn(&k, ctx);
+	}
+	if (r == 0 && rc < 0)
+		r = backend_sql_fail(b, rc);
+	db_reset(s);
+	return r;
+}
+
+int backend_sql_key_add(struct backend_sql *b, const char *zone, const struct backend_key *k)
+{
+	struct db_stmt *s;
+	int r = zone_stmt(b, ST_KEY_INSERT, zone, 5, &s);
+	if (r < 0)
+		return r;
+	r = db_bind_int64(s, 1, k->flags);
+	if (r == 0)
+		r = db_bind_int64(s, 2, k->active);
+	if (r == 0)
+		r = db_bind_int64(s, 3, k->published);
+	if (r == 0)
+		r = db_bind_text(s, 4, k->content);
+	if (r == 0 && (r = db_step(s)) >= 0)
+		r = db_changes(s) == 1 ? 0 : -ENOENT;
+	db_reset(s);
+	return r == -ENOENT ? r : backend_sql_fail(b, r);
+}
+
+int backend_sql_key_delete(struct backend_sql *b, int64_t id)
+{
+	int r = backend_sql_ensure(b);
+	return r < 0 ? r : backend_sql_run_id(b, ST_KEY_DELETE, id);
+}
+
+int backend_sql_meta_get(struct backend_sql *b, const char *zone, const char *kind, char *out,
+			 size_t len)
+{
+	struct db_stmt *s;
+	int r = zone_stmt(b, ST_META_GET, zone, 1, &s);
+	if (r < 0)
+		return r;
+	r = db_bind_text(s, 2, kind);
+	r = backend_sql_first_row(b, s, r);
+	if (r <= 0)
+		return r == 0 ? -ENOENT : r;
+	const char *v = db_column_text(s, 0);
+	r = (size_t)snprintf(out, len, "%s", v ? v : "") < len ? 0 : ERR_TOO_LARGE;
+	db_reset(s);
+	return r;
+}
+
+int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *kind,
+			 const char *value)
+{
+	struct db_stmt *s;
+	int r = zone_stmt(b, ST_META_KIND_DELETE, zone, 2, &s);
+	if (r < 0)
+		return r;
+	r = backend_sql_run(b, s, db_bind_text(s, 1, kind));
+	if (r < 0 || value == NULL)
+		return r;
+	r = zone_stmt(b, ST_META_INSERT, zone, 3, &s);
+	if (r < 0)
+		return r;
+	r = db_bind_text(s, 1, kind);
+	if (r == 0)
+		r = db_bind_text(s, 2, value);
+	return backend_sql_run(b, s, r);
+}

@@ -45,6 +45,12 @@ enum stmt_id {
 	ST_KEYS_COUNT,
 	ST_COUNTS,
 	ST_ZONE_COUNT,
+	ST_KEYS_LIST,
+	ST_KEY_INSERT,
+	ST_KEY_DELETE,
+	ST_META_GET,
+	ST_META_KIND_DELETE,
+	ST_META_INSERT,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
 	ST_COUNT = ST_INSERT + BACKEND_SQL_CHUNKS
 };
@@ -118,5 +124,12 @@ int backend_sql_zone_records(struct backend_sql *b, const char *zone, backend_re
 int backend_sql_counts(struct backend_sql *b, uint64_t *ret_zones, uint64_t *ret_records);
 int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_signed, char *kind,
 			  unsigned kind_len);
+int backend_sql_zone_keys(struct backend_sql *b, const char *zone, backend_key_fn fn, void *ctx);
+int backend_sql_key_add(struct backend_sql *b, const char *zone, const struct backend_key *k);
+int backend_sql_key_delete(struct backend_sql *b, int64_t id);
+int backend_sql_meta_get(struct backend_sql *b, const char *zone, const char *kind, char *out,
+			 size_t len);
+int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *kind,
+			 const char *value);
 
 #endif
