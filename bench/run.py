@@ -12,6 +12,7 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only supervise           # pdns_server killed → serving again
     bench/run.py --only slowclients         # agent /health under 1,000 slowloris connections
     bench/run.py --only verify              # drift behind an agent → repaired; verification cost
+    bench/run.py --only production          # MariaDB store + gmysql nodes beside the defaults
     bench/run.py --only scale               # 1,000,000 zones: full sync, status, reconciliation,
                                             # memory (--scale-zones N for another size)
     bench/run.py --quick                    # small sizes, a smoke check (prints;
@@ -32,7 +33,11 @@ from an allowed one), and verify (a record changed in a node's PowerDNS
 database behind its agent → served right again, 20 edits; the agent's CPU for
 one background verification pass over 100,000 zones), and scale (1,000,000
 zones created, synced to a fresh node and two more, then cluster status, a
-reconciliation pass over in-sync nodes, one change, memory of every process).
+reconciliation pass over in-sync nodes, one change, memory of every process),
+and production (the controller's store on MariaDB and the nodes' PowerDNS on
+gmysql, on a private MariaDB server, beside the defaults in the same run:
+change -> answered by 3 nodes, acknowledged changes/s, a fresh node's full
+sync of 3,000 zones).
 """
 import argparse
 import json
@@ -1838,8 +1843,137 @@ def scale_figures(args, tmp, rows):
                  "%.0f MB (%.0f MB)" % (agent_hwm, agent_rss), "≤ 64 MB", ""))
 
 
+# --- the production mode -------------------------------------------------------
+
+GMYSQL_SCHEMA = "/usr/share/pdns-backend-mysql/schema/schema.mysql.sql"
+
+
+class ProductionCluster(clusterlib.Cluster):
+    """The three-node cluster of Controller, in the production mode: the
+    controller's store in a MariaDB database and every node's PowerDNS on
+    gmysql, each in a database of its own, all on one private MariaDB
+    server ('server', a tests/integration/mariadb.py MariaDB)."""
+
+    def __init__(self, base, server, n=3):
+        self.server = server
+        db = server.create_database("whm")
+        secret = os.path.join(os.path.abspath(base), "mysql-password")
+        os.makedirs(os.path.dirname(secret), exist_ok=True)
+        fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(db["password"] + "\n")
+        conf = dict(WHM_CONFIG)
+        conf.update({"store": "mysql", "mysql-host": db["host"], "mysql-port": db["port"],
+                     "mysql-user": db["user"], "mysql-password-file": secret,
+                     "mysql-database": db["dbname"], "store-path": None})
+        super().__init__(base, n=n, whm_config=conf, start=False)
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def new_node(self, name=None):
+        node = super().new_node(name)
+        node.extra_config.update(gmysql_config(self.server, "pdns_" + node.name))
+        node.write_config()
+        return node
+
+
+def gmysql_config(server, dbname):
+    """agent.conf keys for a node whose PowerDNS keeps its data in a new
+    database 'dbname' of 'server'."""
+    db = server.create_database(dbname)
+    return {"backend": "gmysql", "gmysql-host": db["host"], "gmysql-port": db["port"],
+            "gmysql-user": db["user"], "gmysql-password": db["password"],
+            "gmysql-dbname": db["dbname"]}
+
+
+def production_figures(args, tmp, rows):
+    """The figures of the latency and throughput sections and the agent's
+    full sync, measured side by side on the defaults (SQLite store, gsqlite3
+    nodes) and in the production mode (MariaDB store, gmysql nodes): two
+    clusters of 3 nodes started together, each figure taken on one and then
+    on the other."""
+    import mariadb
+    base = os.path.join(tmp, "production")
+    server = mariadb.MariaDB(os.path.join(base, "mariadb"))
+    modes = ("defaults", "production")
+    clusters, nodes = {}, []
+    lat, rate, sync = {}, {}, {}
+    try:
+        server.start()
+        clusters["defaults"] = clusterlib.Cluster(os.path.join(base, "defaults"), n=3,
+                                                  whm_config=WHM_CONFIG)
+        clusters["production"] = ProductionCluster(os.path.join(base, "prod"), server)
+        for m in modes:
+            lat[m] = controller_latency(clusters[m], args.changes)
+        for m in modes:
+            c = clusters[m]
+            client = whm_client(c.whm)
+            zones = setup_zones(client, args.load_zones, "load")
+            client.close()
+            c.wait_converged(timeout=120)
+            acks, errors, elapsed, _, lats, _ = record_load(c.whm, zones, args.threads,
+                                                            args.load_seconds)
+            rate[m] = (acks / elapsed, errors, lats)
+        for m in modes:
+            clusters[m].stop()
+        clusters.clear()
+        for m in modes:
+            config = gmysql_config(server, "fresh") if m == "production" else {}
+            node = harness.Node(os.path.join(base, "fresh-" + m), name="fresh-" + m,
+                                config=config)
+            nodes.append(node)
+            node.start()
+            time.sleep(0.5)
+            sync[m] = full_sync(node, args.prod_zones)
+            node.stop()
+    finally:
+        for c in clusters.values():
+            c.stop()
+        for node in nodes:
+            node.stop()
+        server.stop()
+
+    side = "defaults (SQLite store, gsqlite3 nodes), same run: "
+    (d, d_stale), (p, p_stale) = lat["defaults"], lat["production"]
+
+    def slow(times, stale):
+        n = sum(1 for t in times if t > 1000)
+        return "%d over 1 s, %d of them an old answer kept in PowerDNS's packet cache" % (
+            n, stale) if n else "none over 1 s"
+    rows.append(("production mode (controller's store on MariaDB, nodes' PowerDNS on gmysql, "
+                 "one MariaDB server): change acknowledged by the controller → answered by all "
+                 "3 nodes, p50 (%d record changes, POST/PUT without ?wait; %s)"
+                 % (len(p), slow(p, p_stale)),
+                 ms(pct(p, 50)), "", side + "p50 %s (%s)" % (ms(pct(d, 50)), slow(d, d_stale))))
+    rows.append(("… p99 (max %s)" % ms(max(p)), ms(pct(p, 99)), "",
+                 side + "p99 %s (max %s)" % (ms(pct(d, 99)), ms(max(d)))))
+    (pr, pe, pl), (dr, de, dl) = rate["production"], rate["defaults"]
+    rows.append(("production mode: acknowledged record changes through the API (%d threads, "
+                 "keep-alive, PUT /api/dns/records/:id over %d zones for %.0f s, 3 nodes "
+                 "joined; ack p50 %s, p99 %s%s)"
+                 % (args.threads, args.load_zones, args.load_seconds, ms(pct(pl, 50)),
+                    ms(pct(pl, 99)), "; %d failed requests" % pe if pe else ""),
+                 "%.0f changes/s (%.2f× the defaults)" % (pr, pr / dr if dr else 0), "",
+                 side + "%.0f changes/s (ack p50 %s, p99 %s%s)"
+                 % (dr, ms(pct(dl, 50)), ms(pct(dl, 99)),
+                    "; %d failed requests" % de if de else "")))
+    (p_req, p_all, p_ans, p_peak), (d_req, d_all, d_ans, d_peak) = (sync["production"],
+                                                                    sync["defaults"])
+    n = args.prod_zones
+    rows.append(("production mode: a fresh gmysql node's full sync, sync-batch of %d zones × 10 "
+                 "records (request; agent peak %.1f MB)" % (n, p_peak / 1024),
+                 "%.2f s (%.1f× gsqlite3)" % (p_req, p_req / d_req if d_req else 0), "≤ 2× gsqlite3",
+                 "gsqlite3 node, same run: %.2f s (agent peak %.1f MB)" % (d_req, d_peak / 1024)))
+    rows.append(("… → every zone answered (%d/%d verified by query)" % (p_ans, n),
+                 "%.2f s" % p_all, "",
+                 "gsqlite3 node, same run: %.2f s (%d/%d answered)" % (d_all, d_ans, n)))
+
+
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "supervise",
-            "slowclients", "verify", "scale")
+            "slowclients", "verify", "production", "scale")
 CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec")
 
 
@@ -1855,7 +1989,8 @@ def parse_only(text):
             out.append(part)
         else:
             raise argparse.ArgumentTypeError(
-                "unknown section %r (all, agent, controller, supervise, slowclients, verify, scale, "
+                "unknown section %r (all, agent, controller, supervise, slowclients, verify, "
+                "production, scale, "
                 "%s)"
                 % (part, ", ".join(CONTROLLER)))
     return [s for s in SECTIONS if s in out]
@@ -1866,7 +2001,8 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "health_nodes": 20, "health_dead": 4, "sweeps": 2, "mem_zones": 3000,
          "sign_zones": 50, "signed_changes": 30, "kills": 3, "slow_requests": 200,
          "verify_period": 3, "drift_zones": 50, "drift_edits": 3, "verify_zones": [2000],
-         "verify_cost_period": 5, "scale_zones": 5000, "scale_pass_period": 10}
+         "verify_cost_period": 5, "prod_zones": 500, "scale_zones": 5000,
+         "scale_pass_period": 10}
 
 
 def main():
@@ -1913,6 +2049,8 @@ def main():
                     default=[100000], help="zone counts for the verification cost (comma list)")
     ap.add_argument("--verify-cost-period", type=int, default=60,
                     help="verify-interval (s) while the verification cost is measured")
+    ap.add_argument("--prod-zones", type=int, default=3000,
+                    help="zones in the production section's full sync")
     ap.add_argument("--scale-zones", type=int, default=1000000,
                     help="zones in the scale section")
     ap.add_argument("--scale-verify-period", type=int, default=3600,
@@ -1960,6 +2098,8 @@ def main():
                     slow_client_figures(args, tmp, rows)
                 elif section == "verify":
                     verify_figures(args, tmp, rows)
+                elif section == "production":
+                    production_figures(args, tmp, rows)
                 elif section == "scale":
                     scale_figures(args, tmp, rows)
             except Exception as e:      # the other sections still run

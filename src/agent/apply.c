@@ -54,13 +54,16 @@ int apply_check_pdns(struct agent *a, char *err)
 	return ERR_UNAVAILABLE;
 }
 
-/* Make PowerDNS serve what was committed for 'zone': rectify signed zones,
+/* Make PowerDNS serve what was committed for 'zone': read its keys and
+ * DNSSEC metadata again when they changed ('refresh'), rectify signed zones,
  * purge the caches, clear the dirty flag. Called with db_lock held. */
-static int publish(struct agent *a, const char *zone, char *err)
+static int publish(struct agent *a, const char *zone, bool refresh, char *err)
 {
 	bool is_signed = false;
 	char kind[16];
-	int r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
+	int r = refresh ? pdns_dnssec_refresh(a->pdns, zone) : 0;
+	if (r == 0)
+		r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
 	if (r == 0 && is_signed)
 		r = pdns_rectify(a->pdns, zone);
 	if (r == 0 || r == -ENOENT)
@@ -211,31 +214,24 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		res->deleted = st.deleted && !st.exists;
 		snprintf(res->digest, sizeof(res->digest), "%s", held);
 		if (st.dirty)
-			r = publish(a, zone, err);
+			r = publish(a, zone, false, err);
 		goto out;
 	}
-	/* DNSSEC state goes in through PowerDNS's API, before the version is
-	 * recorded: if it fails, the push fails and is sent again. A zone new
-	 * to this node must exist before it can hold keys: it is written first
-	 * at a version any retry beats, then signed, then given its version. */
-	bool sign_new =
-	    p->dnssec != NULL && !st.exists && json_is_true(json_object_get(p->dnssec, "enabled"));
-	if (p->dnssec != NULL && st.exists)
-		r = dnssec_apply(a, zone, p->dnssec, err);
-	if (r == 0 && sign_new) {
-		z.version = st.known ? st.version : 0;
-		r = backend_begin(a->db);
-		if (r == 0)
-			r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
-		if (r == 0)
-			r = backend_commit(a->db);
-		if (r < 0)
-			r = txn_fail(a, r, "writing the zone", err);
-		else
-			r = dnssec_apply(a, zone, p->dnssec, err);
-		z.version = p->version;
-	}
-	if (r < 0) {
+	/* The zone's keys and DNSSEC metadata go in with its records. Keys
+	 * PowerDNS could not use fail the push, and it is sent again; a zone
+	 * new to this node is written at a version any retry beats, unsigned. */
+	bool refresh = false;
+	if (p->dnssec != NULL && (r = dnssec_check(p->dnssec, err)) < 0) {
+		if (!st.exists) {
+			z.version = st.known ? st.version : 0;
+			int w = backend_begin(a->db);
+			if (w == 0)
+				w = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
+			if (w == 0)
+				w = backend_commit(a->db);
+			if (w < 0)
+				r = txn_fail(a, w, "writing the zone", err);
+		}
 		free(rrs);
 		goto out;
 	}
@@ -243,6 +239,8 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	if (r == 0)
 		r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
 	free(rrs);
+	if (r == 0 && p->dnssec != NULL)
+		r = dnssec_write(a, zone, p->dnssec, &refresh, err);
 	if (r == 0)
 		r = backend_commit(a->db);
 	if (r < 0) {
@@ -256,7 +254,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	snprintf(res->digest, sizeof(res->digest), "%s", digest);
 	if (!st.exists)
 		atomic_fetch_add(&a->zones, 1);
-	r = publish(a, zone, err);
+	r = publish(a, zone, refresh, err);
 	if (r == 0)
 		notify(a, zone);
 out:
@@ -311,7 +309,7 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 	*ret_deleted = st.exists;
 	if (st.exists && atomic_load(&a->zones) > 0)
 		atomic_fetch_sub(&a->zones, 1);
-	r = publish(a, zone, err);
+	r = publish(a, zone, false, err);
 out:
 	pthread_mutex_unlock(&a->db_lock);
 	return r;
@@ -344,62 +342,23 @@ static void name_list_clear(struct name_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* One transaction of a batch: up to BATCH_TXN_ZONES pushes. Signed zones
- * it changed are added to 'to_rectify'. Returns 1 if pushes remain, 0 at
- * the end, or an error. */
 /* What one batch transaction changed, for batch_publish(). */
-struct to_sign {
-	char *zone;
-	char *cfg; /* the push's zone.dnssec, JSON text */
-	uint64_t version;
-	uint32_t serial;
-};
-
 struct batch_changes {
+	struct name_list refresh;    /* zones whose keys or DNSSEC metadata changed */
 	struct name_list to_rectify; /* signed zones */
 	struct name_list zones;	     /* every zone, up to PURGE_EACH_MAX */
 	bool many;		     /* more than that: purge everything */
 	uint64_t created;	     /* zones new to PowerDNS */
-	/* Zones whose push carries zone.dnssec: written at a version any retry
-	 * beats, given their version once PowerDNS holds their keys. */
-	struct to_sign *sign;
-	size_t nsign, sign_alloc;
+	int refused;		     /* the first zone whose keys could not be used */
+	char refused_err[APPLY_ERR_MAX];
 };
 
-static int sign_add(struct batch_changes *bc, const struct backend_zone *z)
+static void batch_changes_clear(struct batch_changes *bc)
 {
-	if (bc->nsign == bc->sign_alloc) {
-		size_t n = bc->sign_alloc ? 2 * bc->sign_alloc : 16;
-		struct to_sign *v = realloc(bc->sign, n * sizeof(*v));
-		if (v == NULL)
-			return -ENOMEM;
-		bc->sign = v;
-		bc->sign_alloc = n;
-	}
-	struct to_sign *t = &bc->sign[bc->nsign];
-	t->zone = strdup(z->origin);
-	t->cfg = strdup(z->dnssec);
-	t->version = z->version;
-	t->serial = z->serial;
-	if (t->zone == NULL || t->cfg == NULL) {
-		free(t->zone);
-		free(t->cfg);
-		return -ENOMEM;
-	}
-	bc->nsign++;
-	return 0;
-}
-
-static void sign_clear(struct batch_changes *bc)
-{
-	for (size_t i = 0; i < bc->nsign; i++) {
-		free(bc->sign[i].zone);
-		explicit_bzero(bc->sign[i].cfg, strlen(bc->sign[i].cfg));
-		free(bc->sign[i].cfg);
-	}
-	free(bc->sign);
-	bc->sign = NULL;
-	bc->nsign = bc->sign_alloc = 0;
+	name_list_clear(&bc->refresh);
+	name_list_clear(&bc->to_rectify);
+	name_list_clear(&bc->zones);
+	bc->many = false;
 }
 
 /* What the batch's answer says of one zone: the digest of what it holds
@@ -426,19 +385,70 @@ static int report_zone(json_t *report, const struct backend_zone *z, const struc
 	return json_array_append_new(json_object_get(report, "blocked"), o) == 0 ? 0 : -ENOMEM;
 }
 
+/* Write one zone of a batch: its records, and its keys and DNSSEC
+ * metadata if it carries them. A zone whose keys could not be used is
+ * written at a version any retry beats, unsigned, and the batch answers with
+ * the first such refusal. */
+static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone_state *st,
+		      struct batch_changes *bc, bool *applied)
+{
+	bool refresh = false, is_signed = false;
+	char kind[16], msg[DNSSEC_ERR_MAX];
+	json_t *cfg = NULL;
+	struct backend_zone w = *z;
+	int r = 0;
+
+	*applied = true;
+	if (z->dnssec != NULL) {
+		cfg = json_loads(z->dnssec, 0, NULL);
+		r = cfg ? dnssec_check(cfg, msg) : -ENOMEM;
+		if (r < 0 && r != -ENOMEM) {
+			if (bc->refused == 0) {
+				bc->refused = r;
+				snprintf(bc->refused_err, APPLY_ERR_MAX, "zone '%.200s': %.280s",
+					 z->origin, msg);
+			}
+			w.version = st->known ? st->version : 0;
+			json_decref(cfg);
+			cfg = NULL;
+			*applied = false;
+			r = 0;
+		}
+	}
+	if (r == 0)
+		r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
+	if (r == 0 && cfg != NULL)
+		r = dnssec_write(a, z->origin, cfg, &refresh, msg);
+	json_decref(cfg);
+	if (r == 0 && refresh)
+		r = name_list_add(&bc->refresh, z->origin);
+	if (r == 0 && (st->exists || refresh))
+		r = backend_zone_info(a->db, z->origin, &is_signed, kind, sizeof(kind));
+	if (r == 0 && is_signed)
+		r = name_list_add(&bc->to_rectify, z->origin);
+	if (r == 0 && bc->zones.n < PURGE_EACH_MAX)
+		r = name_list_add(&bc->zones, z->origin);
+	else
+		bc->many = true;
+	return r;
+}
+
+/* One transaction of a batch: up to BATCH_TXN_ZONES pushes. Returns 1 if
+ * pushes remain, 0 at the end, or an error. */
 static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batch_changes *bc,
 		     json_t *report, uint64_t *applied, uint64_t *unchanged, uint64_t *records,
 		     char *err)
 {
 	struct backend_zone z;
-	unsigned done = 0, changed = 0;
+	unsigned done = 0;
+	uint64_t changed = 0;
 	int more = 1;
 
 	int r = backend_begin(a->db);
 	while (r == 0 && done < BATCH_TXN_ZONES && (more = next(ctx, &z)) == 1) {
 		struct zone_state st;
-		bool is_signed = false, write = false;
-		char kind[16], digest[ZONE_DIGEST_HEX], held[ZONE_DIGEST_HEX];
+		bool write = false, ok = false;
+		char digest[ZONE_DIGEST_HEX], held[ZONE_DIGEST_HEX];
 		r = backend_zone_digest(&z, digest);
 		z.digest = digest;
 		if (r == 0)
@@ -448,22 +458,8 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 		if (r == 0)
 			r = report_zone(report, &z, &st, write, digest, held);
 		if (r == 0 && write) {
-			struct backend_zone w = z;
-			if (z.dnssec != NULL)
-				w.version = st.known ? st.version : 0;
-			r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
-			if (r == 0 && z.dnssec != NULL)
-				r = sign_add(bc, &z);
-			else if (r == 0 && st.exists)
-				r = backend_zone_info(a->db, z.origin, &is_signed, kind,
-						      sizeof(kind));
-			if (r == 0 && is_signed)
-				r = name_list_add(&bc->to_rectify, z.origin);
-			if (r == 0 && bc->zones.n < PURGE_EACH_MAX)
-				r = name_list_add(&bc->zones, z.origin);
-			else
-				bc->many = true;
-			changed++;
+			r = batch_zone(a, &z, &st, bc, &ok);
+			changed += ok;
 			bc->created += !st.exists;
 			*records += z.n;
 		} else if (r == 0) {
@@ -477,56 +473,8 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
 		r = backend_commit(a->db);
 	if (r < 0)
 		return txn_fail(a, r, "writing the batch", err);
-	*applied += changed - bc->nsign;
+	*applied += changed;
 	return more == 1 ? 1 : 0;
-}
-
-/* After a batch transaction: put the keys of the zones that carry
- * zone.dnssec into PowerDNS, then give those zones their versions. A zone
- * PowerDNS refuses keeps the earlier version, so the controller's retry
- * applies it again; the batch then fails. */
-static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *applied, int *refused,
-		      char *refused_err, char *err)
-{
-	int first = 0;
-	char msg[DNSSEC_ERR_MAX];
-	bool *ok = calloc(bc->nsign + 1, sizeof(*ok));
-	if (ok == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < bc->nsign; i++) {
-		json_t *cfg = json_loads(bc->sign[i].cfg, 0, NULL);
-		int r = cfg ? dnssec_apply(a, bc->sign[i].zone, cfg, msg) : -ENOMEM;
-		json_decref(cfg);
-		if (r < 0 && first == 0 && *refused == 0) {
-			first = r;
-			snprintf(refused_err, APPLY_ERR_MAX, "zone '%.200s': %.280s",
-				 bc->sign[i].zone, cfg ? msg : "out of memory");
-		}
-		ok[i] = r == 0;
-	}
-	int r = backend_begin(a->db);
-	for (size_t i = 0; r == 0 && i < bc->nsign; i++)
-		if (ok[i])
-			r = backend_zone_set_version(a->db, bc->sign[i].zone, bc->sign[i].version,
-						     bc->sign[i].serial);
-	if (r == 0)
-		r = backend_commit(a->db);
-	if (r < 0) {
-		free(ok);
-		sign_clear(bc);
-		return txn_fail(a, r, "recording the signed zones", err);
-	}
-	for (size_t i = 0; r == 0 && i < bc->nsign; i++) {
-		if (!ok[i])
-			continue;
-		(*applied)++;
-		r = name_list_add(&bc->to_rectify, bc->sign[i].zone);
-	}
-	free(ok);
-	sign_clear(bc);
-	if (first < 0)
-		*refused = first;
-	return r;
 }
 
 /* After a batch transaction: rectify the signed zones it changed, purge
@@ -537,6 +485,8 @@ static int batch_sign(struct agent *a, struct batch_changes *bc, uint64_t *appli
 static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
 {
 	int r = 0;
+	for (size_t i = 0; r == 0 && i < bc->refresh.n; i++)
+		r = pdns_dnssec_refresh(a->pdns, bc->refresh.names[i]);
 	for (size_t i = 0; r == 0 && i < bc->to_rectify.n; i++)
 		r = pdns_rectify(a->pdns, bc->to_rectify.names[i]);
 	if (r == 0 && bc->many && (r = pdns_flush(a->pdns, ".")) == 0)
@@ -544,9 +494,7 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
 	for (size_t i = 0; r == 0 && !bc->many && i < bc->zones.n; i++)
 		if ((r = pdns_flush(a->pdns, bc->zones.names[i])) == 0)
 			repurge_add(a->repurge, bc->zones.names[i]);
-	name_list_clear(&bc->to_rectify);
-	name_list_clear(&bc->zones);
-	bc->many = false;
+	batch_changes_clear(bc);
 	if (r < 0) {
 		char why[256];
 		pdns_last_error(why, sizeof(why));
@@ -567,39 +515,29 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
 	if (r < 0)
 		return r;
 
-	/* A zone whose keys PowerDNS refuses does not stop the batch: the
-	 * others are applied, and the batch answers with the first refusal. */
-	int refused = 0;
-	char refused_err[APPLY_ERR_MAX] = "";
+	/* A zone whose keys cannot be used does not stop the batch: the others
+	 * are applied, and the batch answers with the first refusal. */
 	*ret_applied = *ret_unchanged = *ret_records = 0;
 	pthread_mutex_lock(&a->db_lock);
 	do {
 		uint64_t before = *ret_applied;
-		bool signing = false;
 		r = batch_txn(a, next, ctx, &bc, report, ret_applied, ret_unchanged, ret_records,
 			      err);
-		if (r >= 0 && bc.nsign > 0) {
-			signing = true;
-			int s = batch_sign(a, &bc, ret_applied, &refused, refused_err, err);
-			r = s < 0 ? s : r;
-		}
-		if (r >= 0 && (*ret_applied > before || signing)) {
+		if (r >= 0 && (*ret_applied > before || bc.zones.n > 0 || bc.many)) {
 			int p = batch_publish(a, &bc, err);
 			r = p < 0 ? p : r;
 		}
 	} while (r == 1);
-	if (r >= 0 && refused < 0) {
-		snprintf(err, APPLY_ERR_MAX, "%s", refused_err);
-		r = refused;
+	if (r >= 0 && bc.refused < 0) {
+		snprintf(err, APPLY_ERR_MAX, "%s", bc.refused_err);
+		r = bc.refused;
 	}
 	/* Counted, not counted again: a count of every zone costs a scan of
 	 * PowerDNS's domains, which at a million zones after every batch was
 	 * most of a full sync's time. */
 	atomic_fetch_add(&a->zones, bc.created);
 	pthread_mutex_unlock(&a->db_lock);
-	name_list_clear(&bc.to_rectify);
-	name_list_clear(&bc.zones);
-	sign_clear(&bc);
+	batch_changes_clear(&bc);
 	return r < 0 ? r : 0;
 }
 
@@ -619,8 +557,9 @@ int apply_flush_dirty(struct agent *a)
 		return 0;
 	pthread_mutex_lock(&a->db_lock);
 	int r = backend_zone_foreach(a->db, collect_dirty, &l);
+	/* Which of them had their keys changed is not known: all read them. */
 	for (size_t i = 0; r == 0 && i < l.n; i++)
-		r = publish(a, l.names[i], err);
+		r = publish(a, l.names[i], true, err);
 	pthread_mutex_unlock(&a->db_lock);
 	if (r < 0)
 		atomic_store(&a->dirty, true);

@@ -1,4 +1,5 @@
-/* Dispatch to the backend driver (gsqlite3 or gmysql); see backend.h. */
+/* The backend's public functions and the tree of applied zones; the SQL
+ * is backend_sql.c's (see backend.h). */
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,20 +10,29 @@
 #include "config.h"
 
 #include "backend.h"
+#include "backend_sql.h"
 #include "base/log.h"
+#include "sql/db.h"
 
 #define GMYSQL_MODULE "yumna-agent-gmysql.so"
 
-typedef int (*open_fn)(const struct backend_conf *conf, struct backend **ret);
+struct backend_tree;
+struct backend {
+	struct backend_sql *sql;
+	struct backend_tree *tree; /* see backend_tree_attach() */
+};
 
-/* The gmysql driver lives in a module (it brings libmariadb and OpenSSL):
- * next to the agent's own binary when run from the build tree, else in the
- * installed module directory. */
-static int open_mysql(const struct backend_conf *conf, struct backend **ret)
+/* The MySQL driver of the SQL layer lives in a module (it brings
+ * libmariadb and OpenSSL): next to the agent's own binary when run from
+ * the build tree, else in the installed module directory. */
+static int load_mysql(void)
 {
+	static bool loaded;
 	char exe[4096], path[4200];
 	void *h = NULL;
 
+	if (loaded)
+		return 0;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
@@ -41,21 +51,32 @@ static int open_mysql(const struct backend_conf *conf, struct backend **ret)
 		log_err("cannot load the gmysql driver: %s", dlerror());
 		return -ENOENT;
 	}
-	open_fn fn = (open_fn)dlsym(h, "backend_mysql_open");
+	db_open_fn fn = (db_open_fn)dlsym(h, "db_mysql_open");
 	if (fn == NULL) {
-		log_err("%s has no backend_mysql_open", path);
+		log_err("%s has no db_mysql_open", path);
 		return -ENOENT;
 	}
-	return fn(conf, ret); /* the module stays loaded for the process's life */
+	db_set_mysql_open(fn); /* the module stays loaded for the process's life */
+	loaded = true;
+	return 0;
 }
 
 int backend_open(const struct backend_conf *conf, struct backend **ret)
 {
-	if (strcmp(conf->kind, "gsqlite3") == 0)
-		return backend_sqlite_open(conf, ret);
-	if (strcmp(conf->kind, "gmysql") == 0)
-		return open_mysql(conf, ret);
-	return -EINVAL;
+	if (strcmp(conf->kind, "gsqlite3") != 0 && strcmp(conf->kind, "gmysql") != 0)
+		return -EINVAL;
+	int r = strcmp(conf->kind, "gmysql") == 0 ? load_mysql() : 0;
+	struct backend *b = r == 0 ? calloc(1, sizeof(*b)) : NULL;
+	if (r == 0 && b == NULL)
+		r = -ENOMEM;
+	if (r == 0)
+		r = backend_sql_open(conf, &b->sql);
+	if (r < 0) {
+		free(b);
+		return r;
+	}
+	*ret = b;
+	return 0;
 }
 
 static void tree_free(struct backend_tree *bt);
@@ -65,12 +86,13 @@ void backend_close(struct backend *b)
 	if (b == NULL)
 		return;
 	tree_free(b->tree);
-	b->ops->close(b);
+	backend_sql_close(b->sql);
+	free(b);
 }
 
 int backend_schema_ensure(struct backend *b, const char *schema_file)
 {
-	return b->ops->schema_ensure(b, schema_file);
+	return backend_sql_schema_ensure(b->sql, schema_file);
 }
 
 /* --- the hash tree of what the node serves ------------------------------------- */
@@ -142,7 +164,7 @@ static int tree_out(struct backend *b, const char *zone, struct zone_state *st)
 	if (strcmp(b->tree->last_zone, zone) == 0)
 		*st = b->tree->last;
 	else
-		r = b->ops->zone_state(b, zone, st);
+		r = backend_sql_zone_state(b->sql, zone, st);
 	b->tree->last_zone[0] = '\0';
 	if (r == 0 && st->known && !st->deleted)
 		r = tree_add(b->tree, zone, st->version, st->digest, -1);
@@ -195,12 +217,12 @@ int backend_tree_attach(struct backend *b, struct ztree *t)
 int backend_state_page(struct backend *b, const char *after, size_t limit, backend_zone_fn fn,
 		       void *ctx, size_t *ret_n)
 {
-	return b->ops->state_page(b, after, limit, fn, ctx, ret_n);
+	return backend_sql_state_page(b->sql, after, limit, fn, ctx, ret_n);
 }
 
 int backend_begin(struct backend *b)
 {
-	int r = b->ops->begin(b);
+	int r = backend_sql_begin(b->sql);
 	if (r == 0 && b->tree != NULL) {
 		b->tree->in_txn = true;
 		b->tree->n = 0;
@@ -211,7 +233,7 @@ int backend_begin(struct backend *b)
 
 int backend_commit(struct backend *b)
 {
-	int r = b->ops->commit(b);
+	int r = backend_sql_commit(b->sql);
 	if (b->tree != NULL) {
 		if (r == 0)
 			tree_apply(b->tree);
@@ -224,7 +246,7 @@ int backend_commit(struct backend *b)
 
 void backend_rollback(struct backend *b)
 {
-	b->ops->rollback(b);
+	backend_sql_rollback(b->sql);
 	if (b->tree != NULL) {
 		b->tree->n = 0;
 		b->tree->in_txn = false;
@@ -234,7 +256,7 @@ void backend_rollback(struct backend *b)
 
 int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret)
 {
-	int r = b->ops->zone_state(b, zone, ret);
+	int r = backend_sql_zone_state(b->sql, zone, ret);
 	if (b->tree != NULL) {
 		if (r == 0) {
 			snprintf(b->tree->last_zone, sizeof(b->tree->last_zone), "%s", zone);
@@ -252,7 +274,7 @@ int backend_zone_replace(struct backend *b, const struct backend_zone *z, const 
 	struct zone_state st;
 	int r = tree_out(b, z->origin, &st);
 	if (r == 0)
-		r = b->ops->zone_replace(b, z, kind, ret_domain_id);
+		r = backend_sql_zone_replace(b->sql, z, kind, ret_domain_id);
 	if (r == 0)
 		r = tree_in(b, z->origin, z->version, z->digest ? z->digest : "");
 	return r;
@@ -262,12 +284,12 @@ int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
 {
 	struct zone_state st;
 	int r = tree_out(b, zone, &st);
-	return r < 0 ? r : b->ops->zone_delete(b, zone, version);
+	return r < 0 ? r : backend_sql_zone_delete(b->sql, zone, version);
 }
 
 int backend_zone_mark_clean(struct backend *b, const char *zone)
 {
-	return b->ops->zone_mark_clean(b, zone);
+	return backend_sql_zone_mark_clean(b->sql, zone);
 }
 
 int backend_zone_set_version(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
@@ -275,7 +297,7 @@ int backend_zone_set_version(struct backend *b, const char *zone, uint64_t versi
 	struct zone_state st;
 	int r = tree_out(b, zone, &st);
 	if (r == 0)
-		r = b->ops->zone_set_version(b, zone, version, serial);
+		r = backend_sql_zone_set_version(b->sql, zone, version, serial);
 	if (r == 0 && b->tree != NULL && st.known && !st.deleted)
 		r = tree_in(b, zone, version, st.digest);
 	return r;
@@ -286,7 +308,7 @@ int backend_zone_set_digest(struct backend *b, const char *zone, const char *dig
 	struct zone_state st;
 	int r = tree_out(b, zone, &st);
 	if (r == 0)
-		r = b->ops->zone_set_digest(b, zone, digest);
+		r = backend_sql_zone_set_digest(b->sql, zone, digest);
 	if (r == 0 && b->tree != NULL && st.known && !st.deleted)
 		r = tree_in(b, zone, st.version, digest);
 	return r;
@@ -330,26 +352,51 @@ int backend_zone_held_digest(struct backend *b, const char *zone, char ret[ZONE_
 
 int backend_mark_all_clean(struct backend *b)
 {
-	return b->ops->mark_all_clean(b);
+	return backend_sql_mark_all_clean(b->sql);
 }
 
 int backend_zone_foreach(struct backend *b, backend_zone_fn fn, void *ctx)
 {
-	return b->ops->zone_foreach(b, fn, ctx);
+	return backend_sql_zone_foreach(b->sql, fn, ctx);
 }
 
 int backend_zone_records(struct backend *b, const char *zone, backend_record_fn fn, void *ctx)
 {
-	return b->ops->zone_records(b, zone, fn, ctx);
+	return backend_sql_zone_records(b->sql, zone, fn, ctx);
 }
 
 int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records)
 {
-	return b->ops->counts(b, ret_zones, ret_records);
+	return backend_sql_counts(b->sql, ret_zones, ret_records);
 }
 
 int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 		      unsigned kind_len)
 {
-	return b->ops->zone_info(b, zone, ret_signed, kind, kind_len);
+	return backend_sql_zone_info(b->sql, zone, ret_signed, kind, kind_len);
+}
+
+int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, void *ctx)
+{
+	return backend_sql_zone_keys(b->sql, zone, fn, ctx);
+}
+
+int backend_key_add(struct backend *b, const char *zone, const struct backend_key *k)
+{
+	return backend_sql_key_add(b->sql, zone, k);
+}
+
+int backend_key_delete(struct backend *b, int64_t id)
+{
+	return backend_sql_key_delete(b->sql, id);
+}
+
+int backend_meta_get(struct backend *b, const char *zone, const char *kind, char *out, size_t len)
+{
+	return backend_sql_meta_get(b->sql, zone, kind, out, len);
+}
+
+int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value)
+{
+	return backend_sql_meta_set(b->sql, zone, kind, value);
 }

@@ -153,7 +153,35 @@ int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records
 int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 		      unsigned kind_len);
 
-/* --- for drivers ------------------------------------------------------ */
+/* --- DNSSEC keys and metadata ------------------------------------------ */
+
+/* One row of PowerDNS's cryptokeys table. */
+struct backend_key {
+	int64_t id;
+	unsigned flags; /* 257: KSK or CSK, 256: ZSK */
+	bool active;
+	bool published;
+	const char *content; /* the private key in ISC format */
+};
+
+/* Call 'fn' for every key of 'zone', in id order. 'fn' may not use the
+ * backend (the rows are still being read). */
+typedef int (*backend_key_fn)(const struct backend_key *k, void *ctx);
+int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, void *ctx);
+
+/* Inside a transaction, for a zone PowerDNS holds: add a key ('id' is not
+ * read; -ENOENT if the zone has no domains row), remove one by its id. */
+int backend_key_add(struct backend *b, const char *zone, const struct backend_key *k);
+int backend_key_delete(struct backend *b, int64_t id);
+
+/* The first value of the zone's metadata of 'kind' into 'out' (-ENOENT if
+ * it has none, ERR_TOO_LARGE if it does not fit). */
+int backend_meta_get(struct backend *b, const char *zone, const char *kind, char *out, size_t len);
+/* Inside a transaction: make 'value' the zone's only metadata of 'kind'
+ * (NULL: none). */
+int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value);
+
+/* --- for the SQL of the backend (backend_sql.c) ------------------------ */
 
 /* The empty non-terminals of 'z': names between the apex and an owner that
  * hold no records themselves. PowerDNS needs a row for each (type NULL), or
@@ -174,13 +202,13 @@ struct backend_row {
 	long prio;
 	uint32_t ttl;
 	bool auth;
-	bool stored; /* a driver found it among the stored rows */
+	bool stored; /* found among the stored rows */
 	size_t rr;   /* its index in the zone's rrs; SIZE_MAX for an ENT */
 };
 
-/* The rows of 'z', sorted, for a driver that rewrites only the rows that
- * changed: it looks each stored row up, deletes what it does not find and
- * inserts what was not found stored. */
+/* The rows of 'z', sorted, to rewrite only the rows that changed: each
+ * stored row is looked up, what is not found is deleted, and what was not
+ * found stored is inserted. */
 struct backend_rows {
 	struct backend_row *v;
 	size_t n, alloc;
@@ -190,39 +218,5 @@ int backend_rows_build(const struct backend_zone *z, struct backend_rows *ret);
 struct backend_row *backend_rows_find(struct backend_rows *w, const char *name, const char *type,
 				      const char *content, long prio);
 void backend_rows_free(struct backend_rows *w);
-
-struct backend_ops {
-	void (*close)(struct backend *b);
-	int (*schema_ensure)(struct backend *b, const char *schema_file);
-	int (*begin)(struct backend *b);
-	int (*commit)(struct backend *b);
-	void (*rollback)(struct backend *b);
-	int (*zone_state)(struct backend *b, const char *zone, struct zone_state *ret);
-	int (*zone_replace)(struct backend *b, const struct backend_zone *z, const char *kind,
-			    int64_t *ret_domain_id);
-	int (*zone_delete)(struct backend *b, const char *zone, uint64_t version);
-	int (*zone_mark_clean)(struct backend *b, const char *zone);
-	int (*zone_set_version)(struct backend *b, const char *zone, uint64_t version,
-				uint32_t serial);
-	int (*zone_set_digest)(struct backend *b, const char *zone, const char *digest);
-	int (*mark_all_clean)(struct backend *b);
-	int (*zone_foreach)(struct backend *b, backend_zone_fn fn, void *ctx);
-	int (*state_page)(struct backend *b, const char *after, size_t limit, backend_zone_fn fn,
-			  void *ctx, size_t *ret_n);
-	int (*zone_records)(struct backend *b, const char *zone, backend_record_fn fn, void *ctx);
-	int (*counts)(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records);
-	int (*zone_info)(struct backend *b, const char *zone, bool *ret_signed, char *kind,
-			 unsigned kind_len);
-};
-
-/* Every driver's handle starts with this (zeroed by the driver). */
-struct backend_tree;
-struct backend {
-	const struct backend_ops *ops;
-	struct backend_tree *tree; /* backend.c's, see backend_tree_attach() */
-};
-
-int backend_sqlite_open(const struct backend_conf *conf, struct backend **ret);
-int backend_mysql_open(const struct backend_conf *conf, struct backend **ret);
 
 #endif

@@ -1,5 +1,7 @@
 #include <errno.h>
+#include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +271,8 @@ out:
 /* --- the controller's key set, carried by pushes ------------------------- */
 
 #define DIGEST_KIND "X-YUMNA-DNSSEC"
+#define FLAGS_KSK 257
+#define FLAGS_ZSK 256
 
 /* SHA-256 (hex) of the public view of 'cfg' (private parts left out): what
  * the node last made PowerDNS serve, kept in the zone's metadata, so that a
@@ -301,160 +305,202 @@ static bool flag_of(const json_t *k, const char *name)
 	return !json_is_false(json_object_get(k, name));
 }
 
-/* Import the wanted keys PowerDNS lacks, fix flags, then remove the rest
- * (in that order, so the zone is never without a key on the way). */
-static int apply_keys(struct agent *a, const char *zone, const json_t *wanted, bool *had_keys,
-		      char *err)
+static unsigned flags_of(const json_t *k)
 {
-	json_t *have = NULL;
-	int r = pdns_keys_list(a->pdns, zone, &have);
-	if (r < 0)
-		return upstream_error(r, "listing keys", err);
-	*had_keys = json_array_size(have) > 0;
-	size_t nw = json_array_size(wanted), i, j;
-	long long *match = calloc(nw + 1, sizeof(*match)); /* PowerDNS id + 1, 0: none */
-	bool *keep = calloc(json_array_size(have) + 1, sizeof(*keep));
-	json_t *hk, *wk;
-	if (match == NULL || keep == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	json_array_foreach(wanted, j, wk) {
-		const char *dk = json_string_value(json_object_get(wk, "dnskey"));
-		const char *kt = json_string_value(json_object_get(wk, "keytype"));
-		json_array_foreach(have, i, hk) {
-			const char *hd = json_string_value(json_object_get(hk, "dnskey"));
-			const char *ht = json_string_value(json_object_get(hk, "keytype"));
-			if (!keep[i] && hd && ht && strcmp(hd, dk) == 0 && strcmp(ht, kt) == 0) {
-				keep[i] = true;
-				match[j] = json_integer_value(json_object_get(hk, "id")) + 1;
-				bool act = flag_of(wk, "active"), pub = flag_of(wk, "published");
-				if (act != json_is_true(json_object_get(hk, "active")) ||
-				    pub != json_is_true(json_object_get(hk, "published")))
-					r = pdns_key_set(a->pdns, zone, match[j] - 1, act, pub);
-				break;
-			}
-		}
-		if (r < 0)
-			goto out;
-	}
-	json_array_foreach(wanted, j, wk) {
-		if (match[j] != 0)
-			continue;
-		json_t *k = json_pack("{s:O,s:b,s:b,s:O}", "keytype",
-				      json_object_get(wk, "keytype"), "active",
-				      flag_of(wk, "active"), "published", flag_of(wk, "published"),
-				      "privatekey", json_object_get(wk, "privatekey"));
-		r = k ? pdns_key_add(a->pdns, zone, k) : -ENOMEM;
-		json_decref(k);
-		if (r < 0)
-			goto out;
-	}
-	json_array_foreach(have, i, hk) {
-		if (keep[i])
-			continue;
-		r = pdns_key_delete(a->pdns, zone, json_integer_value(json_object_get(hk, "id")));
-		if (r < 0)
-			goto out;
-	}
-out:
-	free(match);
-	free(keep);
-	json_decref(have);
-	return r < 0 && r != -ENOMEM ? upstream_error(r, "importing keys", err) : r;
+	const char *t = json_string_value(json_object_get(k, "keytype"));
+	return t != NULL && strcmp(t, "zsk") == 0 ? FLAGS_ZSK : FLAGS_KSK;
 }
 
-static int set_meta(struct agent *a, const char *zone, const char *kind, const char *value)
+static int b64_decode(const char *text, size_t len, gnutls_datum_t *out)
 {
-	if (value == NULL) {
-		int r = pdns_metadata_delete(a->pdns, zone, kind);
-		return r == -ENOENT ? 0 : r;
+	gnutls_datum_t in = { (unsigned char *)text, (unsigned)len };
+	out->data = NULL;
+	return gnutls_base64_decode2(&in, out) < 0 ? -EINVAL : 0;
+}
+
+/* Whether the ISC private key 'priv' is a valid key of the algorithm of the
+ * DNSKEY RDATA 'dnskey' (ECDSA P-256 or Ed25519, model.c checked its
+ * shape) and is the private half of it: PowerDNS would refuse the first,
+ * and serve another DNSKEY than the controller published for the second. */
+static bool key_pair_ok(const char *priv, const char *dnskey)
+{
+	unsigned flags, proto, alg, isc_alg;
+	int used = 0;
+	char fp[DNSSEC_PRIVATE_KEY_MAX];
+	const char *a = strstr(priv, "\nAlgorithm:");
+	if (sscanf(dnskey, "%u %u %u %n", &flags, &proto, &alg, &used) != 3 || used == 0 ||
+	    a == NULL || sscanf(a + 11, "%u", &isc_alg) != 1 || isc_alg != alg ||
+	    key_fingerprint(priv, fp, sizeof(fp)) < 0)
+		return false;
+	gnutls_datum_t pub, k;
+	if (b64_decode(dnskey + used, strlen(dnskey + used), &pub) < 0)
+		return false;
+	bool ok = false;
+	gnutls_privkey_t key = NULL;
+	if (b64_decode(fp, strlen(fp), &k) == 0) {
+		bool ed = alg == 15;
+		gnutls_datum_t x = { pub.data, ed ? pub.size : pub.size / 2 };
+		gnutls_datum_t y = { pub.data + pub.size / 2, pub.size / 2 };
+		ok = k.size == 32 && pub.size == (ed ? 32u : 64u) &&
+		     gnutls_privkey_init(&key) == 0 &&
+		     gnutls_privkey_import_ecc_raw(
+			 key, ed ? GNUTLS_ECC_CURVE_ED25519 : GNUTLS_ECC_CURVE_SECP256R1, &x,
+			 ed ? NULL : &y, &k) == 0 &&
+		     gnutls_privkey_verify_params(key) == 0;
+		gnutls_memset(k.data, 0, k.size);
+		gnutls_free(k.data);
 	}
-	json_t *v = json_pack("[s]", value);
-	int r = v ? pdns_metadata_set(a->pdns, zone, kind, v) : -ENOMEM;
-	json_decref(v);
+	gnutls_privkey_deinit(key);
+	explicit_bzero(fp, sizeof(fp));
+	gnutls_free(pub.data);
+	return ok;
+}
+
+int dnssec_check(const json_t *cfg, char *err)
+{
+	size_t i;
+	json_t *k;
+	json_array_foreach(json_object_get(cfg, "keys"), i, k) {
+		if (!key_pair_ok(json_string_value(json_object_get(k, "privatekey")),
+				 json_string_value(json_object_get(k, "dnskey")))) {
+			snprintf(err, DNSSEC_ERR_MAX,
+				 "importing keys: keys[%zu].privatekey is not a valid private key "
+				 "of its dnskey",
+				 i);
+			return ERR_UPSTREAM;
+		}
+	}
+	return 0;
+}
+
+/* The zone's keys as the backend holds them (copies). */
+struct key_rows {
+	struct backend_key *v;
+	size_t n;
+};
+
+static int collect_key(const struct backend_key *k, void *ctx)
+{
+	struct key_rows *l = ctx;
+	struct backend_key *w = realloc(l->v, (l->n + 1) * sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	l->v = w;
+	l->v[l->n] = *k;
+	l->v[l->n].content = strdup(k->content);
+	return l->v[l->n].content != NULL ? (l->n++, 0) : -ENOMEM;
+}
+
+static void key_rows_free(struct key_rows *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		explicit_bzero((char *)l->v[i].content, strlen(l->v[i].content));
+		free((char *)l->v[i].content);
+	}
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Make the zone's keys exactly 'wanted': a key is kept when its private
+ * part and flags match a wanted one (and its active and published flags are
+ * set right), added when none does, removed when it is not wanted. */
+static int write_keys(struct backend *db, const char *zone, const json_t *wanted,
+		      struct key_rows *have)
+{
+	char fp[DNSSEC_PRIVATE_KEY_MAX], have_fp[DNSSEC_PRIVATE_KEY_MAX];
+	bool *keep = calloc(have->n + 1, sizeof(*keep));
+	size_t i, j;
+	json_t *wk;
+	int r = keep ? 0 : -ENOMEM;
+	json_array_foreach(wanted, j, wk) {
+		const char *priv = json_string_value(json_object_get(wk, "privatekey"));
+		struct backend_key k = { 0, flags_of(wk), flag_of(wk, "active"),
+					 flag_of(wk, "published"), priv };
+		bool found = false;
+		if (r < 0)
+			break;
+		key_fingerprint(priv, fp, sizeof(fp));
+		for (i = 0; i < have->n && !found; i++) {
+			const struct backend_key *h = &have->v[i];
+			found = !keep[i] && h->flags == k.flags && h->active == k.active &&
+				h->published == k.published &&
+				key_fingerprint(h->content, have_fp, sizeof(have_fp)) == 0 &&
+				strcmp(fp, have_fp) == 0;
+			keep[i] = keep[i] || found;
+		}
+		if (!found)
+			r = backend_key_add(db, zone, &k);
+	}
+	for (i = 0; r == 0 && i < have->n; i++)
+		if (!keep[i])
+			r = backend_key_delete(db, have->v[i].id);
+	explicit_bzero(fp, sizeof(fp));
+	explicit_bzero(have_fp, sizeof(have_fp));
+	free(keep);
 	return r;
 }
 
-static int unsign(struct agent *a, const char *zone, char *err)
+/* NSEC3 parameters as PowerDNS's API sets them (NSEC3NARROW never set). */
+static int write_nsec3(struct backend *db, const char *zone, const char *nsec3param)
 {
-	json_t *have = NULL, *digest = NULL;
-	int r = pdns_keys_list(a->pdns, zone, &have);
-	if (r == 0)
-		r = pdns_metadata_get(a->pdns, zone, DIGEST_KIND, &digest);
-	if (r < 0) {
-		json_decref(have);
-		return upstream_error(r, "reading keys", err);
-	}
-	bool work = json_array_size(have) > 0 || json_array_size(digest) > 0;
-	json_decref(digest);
-	if (work && json_array_size(have) > 0) {
-		json_t *s = json_pack("{s:s}", "nsec3param", "");
-		r = pdns_zone_put(a->pdns, zone, s);
-		json_decref(s);
-	}
-	size_t i;
-	json_t *hk;
-	json_array_foreach(have, i, hk) {
-		if (r == 0)
-			r = pdns_key_delete(a->pdns, zone,
-					    json_integer_value(json_object_get(hk, "id")));
-	}
-	json_decref(have);
-	if (work && r == 0)
-		r = set_meta(a, zone, "PUBLISH-CDS", NULL);
-	if (work && r == 0)
-		r = set_meta(a, zone, "PUBLISH-CDNSKEY", NULL);
-	if (work && r == 0)
-		r = set_meta(a, zone, DIGEST_KIND, NULL);
-	return r < 0 ? upstream_error(r, "removing keys", err) : 0;
+	int r = backend_meta_set(db, zone, "NSEC3PARAM", nsec3param);
+	return r == 0 ? backend_meta_set(db, zone, "NSEC3NARROW", NULL) : r;
 }
 
-int dnssec_apply(struct agent *a, const char *zone, const json_t *cfg, char *err)
+static int unsign(struct agent *a, const char *zone, bool *changed)
 {
 	char digest[65];
-	json_t *have = NULL;
+	struct key_rows have = { 0 };
+	int r = backend_zone_keys(a->db, zone, collect_key, &have);
+	int d = r == 0 ? backend_meta_get(a->db, zone, DIGEST_KIND, digest, sizeof(digest)) : 0;
+	if (r == 0 && d < 0 && d != -ENOENT)
+		r = d;
+	*changed = r == 0 && (have.n > 0 || d == 0);
+	for (size_t i = 0; *changed && r == 0 && i < have.n; i++)
+		r = backend_key_delete(a->db, have.v[i].id);
+	if (*changed && r == 0)
+		r = write_nsec3(a->db, zone, NULL);
+	static const char *const kinds[] = { "PUBLISH-CDS", "PUBLISH-CDNSKEY", DIGEST_KIND };
+	for (unsigned i = 0; *changed && r == 0 && i < 3; i++)
+		r = backend_meta_set(a->db, zone, kinds[i], NULL);
+	key_rows_free(&have);
+	return r;
+}
 
-	if (!json_is_true(json_object_get(cfg, "enabled")))
-		return unsign(a, zone, err);
-	int r = cfg_digest(cfg, digest);
-	if (r < 0) {
-		snprintf(err, DNSSEC_ERR_MAX, "digest: %s", err_str(r));
-		return r;
-	}
-	r = pdns_metadata_get(a->pdns, zone, DIGEST_KIND, &have);
-	if (r < 0)
-		return upstream_error(r, "reading metadata", err);
-	bool same = json_array_size(have) == 1 &&
-		    strcmp(json_string_value(json_array_get(have, 0)) ?: "", digest) == 0;
-	json_decref(have);
-	if (same)
-		return 0;
+int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed, char *err)
+{
+	char digest[65], have_digest[65];
+	struct key_rows have = { 0 };
 
-	bool had_keys = false;
-	r = apply_keys(a, zone, json_object_get(cfg, "keys"), &had_keys, err);
-	if (r < 0)
-		return r;
-	/* A zone that had no keys has no NSEC3 parameters either (they are
-	 * cleared before keys are removed): NSEC needs no call then. */
-	const char *n3 = json_string_value(json_object_get(cfg, "nsec3param"));
-	if (n3 != NULL || had_keys) {
-		json_t *s = json_pack("{s:s}", "nsec3param", n3 ? n3 : "");
-		r = s ? pdns_zone_put(a->pdns, zone, s) : -ENOMEM;
-		json_decref(s);
-		if (r < 0)
-			return upstream_error(r, "setting nsec3param", err);
-	}
+	*ret_changed = false;
+	int r = json_is_true(json_object_get(cfg, "enabled")) ? cfg_digest(cfg, digest)
+							      : unsign(a, zone, ret_changed);
+	if (r < 0 || !json_is_true(json_object_get(cfg, "enabled")))
+		goto out;
+	r = backend_meta_get(a->db, zone, DIGEST_KIND, have_digest, sizeof(have_digest));
+	if (r == 0 && strcmp(have_digest, digest) == 0)
+		goto out;
+	r = r == -ENOENT || r == ERR_TOO_LARGE ? 0 : r;
+	if (r == 0)
+		r = backend_zone_keys(a->db, zone, collect_key, &have);
+	if (r == 0)
+		r = write_keys(a->db, zone, json_object_get(cfg, "keys"), &have);
+	if (r == 0)
+		r = write_nsec3(a->db, zone, json_string_value(json_object_get(cfg, "nsec3param")));
 	/* RFC 7344: CDS with SHA-256 digests (type 2) and CDNSKEY. A managed
 	 * PowerDNS publishes them for every signed zone by its configuration
 	 * (default-publish-cds, default-publish-cdnskey); elsewhere per zone. */
-	bool cds = flag_of(cfg, "publish_cds");
-	if (!(cds && agent_is_managed(a))) {
-		r = set_meta(a, zone, "PUBLISH-CDS", cds ? "2" : NULL);
-		if (r == 0)
-			r = set_meta(a, zone, "PUBLISH-CDNSKEY", cds ? "1" : NULL);
-	}
+	bool cds = flag_of(cfg, "publish_cds"), per_zone = !(cds && agent_is_managed(a));
 	if (r == 0)
-		r = set_meta(a, zone, DIGEST_KIND, digest);
-	return r < 0 ? upstream_error(r, "setting metadata", err) : 0;
+		r = backend_meta_set(a->db, zone, "PUBLISH-CDS", per_zone && cds ? "2" : NULL);
+	if (r == 0)
+		r = backend_meta_set(a->db, zone, "PUBLISH-CDNSKEY", per_zone && cds ? "1" : NULL);
+	if (r == 0)
+		r = backend_meta_set(a->db, zone, DIGEST_KIND, digest);
+	*ret_changed = r == 0;
+out:
+	key_rows_free(&have);
+	if (r < 0)
+		snprintf(err, DNSSEC_ERR_MAX, "writing keys: %s", err_str(r));
+	return r;
 }

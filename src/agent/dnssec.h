@@ -1,6 +1,7 @@
 /* Signing a zone on this node with keys the controller sends (so every node
- * publishes the same DNSKEY set), or with a key PowerDNS generates when the
- * node runs alone. Keys go in through PowerDNS's API; no shell, no pdnsutil. */
+ * publishes the same DNSSEC state), written into PowerDNS's tables in the
+ * transaction of the zone's records; or with a key PowerDNS generates through
+ * its API when the node runs alone. No shell, no pdnsutil. */
 #ifndef YUMNA_AGENT_DNSSEC_H
 #define YUMNA_AGENT_DNSSEC_H
 
@@ -16,12 +17,22 @@
  * none, use NSEC). On success *ret is the reply object. */
 int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err);
 
-/* Make PowerDNS hold exactly the DNSSEC state a push's zone.dnssec
- * (validated by model_dnssec_check) describes: import the keys it lacks,
- * set flags, remove keys not in the set, NSEC or NSEC3 parameters, CDS and
- * CDNSKEY publication; or, for {"enabled": false}, remove every key. Does
- * nothing when the zone's recorded digest says it is already so. Called
- * with db_lock held; the caller rectifies and purges caches. */
-int dnssec_apply(struct agent *a, const char *zone, const json_t *cfg, char *err);
+/* Whether the keys of a push's zone.dnssec (validated by
+ * model_dnssec_check) can be served: each private key is a valid key and
+ * the private half of its dnskey. Reads nothing; ERR_UPSTREAM if not (the
+ * code PowerDNS's refusal of such a key had). */
+int dnssec_check(const json_t *cfg, char *err);
+
+/* Inside the transaction that writes the zone's records (the zone exists
+ * in it), with db_lock held: make PowerDNS's tables hold exactly the DNSSEC
+ * state 'cfg' (checked by dnssec_check) describes: its keys (cryptokeys),
+ * NSEC or NSEC3 parameters, CDS and CDNSKEY publication and the digest of
+ * it all (domainmetadata); or, for {"enabled": false}, no keys. Does
+ * nothing when the zone's recorded digest says it is already so;
+ * *ret_changed says whether it did something, and then, once committed,
+ * PowerDNS must read them again (pdns_dnssec_refresh) before the zone is
+ * rectified and its caches purged. */
+int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed,
+		 char *err);
 
 #endif

@@ -196,43 +196,15 @@ int pdns_zone_put(struct pdns *p, const char *zone, json_t *settings)
 	return zone_call(p, "PUT", zone, "", settings, NULL);
 }
 
-int pdns_key_set(struct pdns *p, const char *zone, long long id, bool active, bool published)
+/* Metadata of a kind PowerDNS and the agent never store. */
+#define NO_KIND "X-YUMNA-NONE"
+
+int pdns_dnssec_refresh(struct pdns *p, const char *zone)
 {
-	char suffix[48];
-	snprintf(suffix, sizeof(suffix), "/cryptokeys/%lld", id);
-	json_t *b = json_pack("{s:b,s:b}", "active", active, "published", published);
-	int r = b ? zone_call(p, "PUT", zone, suffix, b, NULL) : -ENOMEM;
-	json_decref(b);
+	json_t *keys = NULL;
+	int r = zone_call(p, "GET", zone, "/cryptokeys", NULL, &keys);
+	json_decref(keys);
+	if (r == 0)
+		r = zone_call(p, "DELETE", zone, "/metadata/" NO_KIND, NULL, NULL);
 	return r;
-}
-
-int pdns_metadata_get(struct pdns *p, const char *zone, const char *kind, json_t **ret)
-{
-	char suffix[96];
-	json_t *j = NULL;
-	snprintf(suffix, sizeof(suffix), "/metadata/%s", kind);
-	int r = zone_call(p, "GET", zone, suffix, NULL, &j);
-	if (r < 0)
-		return r;
-	json_t *m = json_object_get(j, "metadata");
-	*ret = json_is_array(m) ? json_incref(m) : json_array();
-	json_decref(j);
-	return *ret ? 0 : -ENOMEM;
-}
-
-int pdns_metadata_set(struct pdns *p, const char *zone, const char *kind, json_t *values)
-{
-	char suffix[96];
-	snprintf(suffix, sizeof(suffix), "/metadata/%s", kind);
-	json_t *b = json_pack("{s:s,s:O}", "kind", kind, "metadata", values);
-	int r = b ? zone_call(p, "PUT", zone, suffix, b, NULL) : -ENOMEM;
-	json_decref(b);
-	return r;
-}
-
-int pdns_metadata_delete(struct pdns *p, const char *zone, const char *kind)
-{
-	char suffix[96];
-	snprintf(suffix, sizeof(suffix), "/metadata/%s", kind);
-	return zone_call(p, "DELETE", zone, suffix, NULL, NULL);
 }

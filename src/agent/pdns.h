@@ -1,6 +1,7 @@
 /* PowerDNS's HTTP API on loopback: the only module that knows its URLs.
  * Used for what the database alone cannot do: purge caches, rectify, send
- * NOTIFY, manage DNSSEC keys, read statistics. */
+ * NOTIFY, generate a DNSSEC key for a node that runs alone, read statistics.
+ * A push's keys and DNSSEC metadata go into the database (dnssec.h). */
 #ifndef YUMNA_AGENT_PDNS_H
 #define YUMNA_AGENT_PDNS_H
 
@@ -46,14 +47,13 @@ int pdns_key_add(struct pdns *p, const char *zone, json_t *key);
 int pdns_key_get(struct pdns *p, const char *zone, long long id, json_t **ret);
 int pdns_key_delete(struct pdns *p, const char *zone, long long id);
 
-/* Set a key's flags. */
-int pdns_key_set(struct pdns *p, const char *zone, long long id, bool active, bool published);
-
-/* Zone metadata of one kind: *ret is the list of values (caller owns). */
-int pdns_metadata_get(struct pdns *p, const char *zone, const char *kind, json_t **ret);
-/* Replace the values of one kind ('values' a JSON array of strings). */
-int pdns_metadata_set(struct pdns *p, const char *zone, const char *kind, json_t *values);
-int pdns_metadata_delete(struct pdns *p, const char *zone, const char *kind);
+/* Make PowerDNS read the zone's keys and DNSSEC metadata from its database
+ * again. PowerDNS 4.7 caches both (dnssec-key-cache-ttl,
+ * zone-metadata-cache-ttl) and neither cache/flush nor rectify clears those
+ * caches: listing the keys reads them afresh and replaces the cached set, and
+ * any change of metadata drops the cached metadata (the deletion of a kind
+ * nobody stores changes nothing else). */
+int pdns_dnssec_refresh(struct pdns *p, const char *zone);
 
 /* PUT zone settings (only 'nsec3param', 'dnssec', 'api_rectify' are used). */
 int pdns_zone_put(struct pdns *p, const char *zone, json_t *settings);

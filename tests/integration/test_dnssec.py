@@ -3,7 +3,9 @@ exactly the keys it is sent, so that several nodes publish the same DNSKEYs."""
 
 import base64
 import importlib.util
+import os
 import secrets
+import sqlite3
 
 import dns.dnssec
 import dns.name
@@ -369,6 +371,38 @@ def test_bad_zone_dnssec_is_refused_and_changes_nothing(shared_node, zone_name, 
     assert shared_node.zone(zone_name).json()["version"] == 1
     assert shared_node.dig(zone_name, "DNSKEY") == []
     assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+
+
+def test_keys_go_into_powerdns_tables_with_the_records_and_a_mismatched_key_is_refused(
+        shared_node, zone_name):
+    key, other = P256Key(), P256Key()
+    shared_node.push_ok(zone_name, 1, 1, basic_records())
+    # A private key that is not the one of its dnskey: refused before anything is written.
+    bad = pushed_key(key)
+    bad["privatekey"] = other.private_text()
+    r = push_signed(shared_node, zone_name, 2, [bad], records=basic_records(a="192.0.2.50"))
+    assert r.status_code == 502 and "privatekey" in r.json()["error"], r.text
+    assert shared_node.zone(zone_name).json()["version"] == 1
+    assert shared_node.dig(zone_name, "DNSKEY") == []
+    assert shared_node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+
+    r = push_signed(shared_node, zone_name, 3, [pushed_key(key)], nsec3param="1 0 0 -")
+    assert r.status_code == 200, r.text
+    db = sqlite3.connect(os.path.join(shared_node.data_dir, "pdns.sqlite3"))
+    try:
+        name = zone_name.rstrip(".").lower()
+        keys = db.execute("SELECT k.flags, k.active, k.published, k.content FROM cryptokeys k "
+                          "JOIN domains d ON d.id = k.domain_id WHERE d.name = ?",
+                          (name,)).fetchall()
+        meta = dict(db.execute("SELECT m.kind, m.content FROM domainmetadata m JOIN domains d "
+                               "ON d.id = m.domain_id WHERE d.name = ?", (name,)).fetchall())
+    finally:
+        db.close()
+    assert keys == [(257, 1, 1, key.private_text())]
+    assert meta["NSEC3PARAM"] == "1 0 0 -" and len(meta["X-YUMNA-DNSSEC"]) == 64
+    assert shared_node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+    assert shared_node.dig(zone_name, "NSEC3PARAM") == ["1 0 0 -"]
+    assert_signed(shared_node, zone_name, "www." + zone_name, "A")
 
 
 def test_batch_with_keys_applies_them_and_a_refused_key_waits_for_a_retry(node, zone_name):

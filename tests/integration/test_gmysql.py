@@ -204,6 +204,53 @@ def test_bad_input_leaves_the_zone_unchanged(gm_node, mariadb):
     assert gm_node.dig("www." + zone, "A") == ["192.0.2.1"]
 
 
+def rows_by_id(mariadb, zone):
+    """PowerDNS's rows of 'zone' by id, names relative to the zone ('' for
+    the apex), disabled rows and empty non-terminals included."""
+    base = zone.rstrip(".")
+    rows = sql(mariadb, "SELECT r.id, r.name, r.type, r.content, r.ttl, r.prio, r.auth, "
+                        "r.disabled FROM records r JOIN domains d ON d.id = r.domain_id "
+                        "WHERE d.name = %s", (base,))
+    return {row[0]: (row[1][:-len(base)].rstrip("."),) + tuple(row[2:]) for row in rows}
+
+
+def test_a_replaced_zone_has_the_rows_of_a_zone_written_whole(gm_node, mariadb):
+    """As on gsqlite3 (test_sync_zone.py), the agent rewrites only the rows
+    that changed. After each step of a series of changes (a TTL, a priority,
+    a delegation that turns records into glue, empty non-terminals that come
+    and go, a record removed) the zone holds exactly the rows of the same
+    zone written once under another name, and every row that did not change
+    keeps its id."""
+    zone = "rowdiff.example."
+    steps = [
+        lambda z: basic_records("192.0.2.1") + [rec("@", "MX", "mail." + z, ttl=300, priority=10)],
+        lambda z: basic_records("192.0.2.1") + [rec("@", "MX", "mail." + z, ttl=600, priority=20)],
+        lambda z: basic_records("192.0.2.2") + [rec("a.b.c", "TXT", '"deep"', ttl=60),
+                                                rec("sub", "NS", "ns.sub." + z, ttl=60),
+                                                rec("ns.sub", "A", "192.0.2.53", ttl=60)],
+        lambda z: basic_records("192.0.2.2") + [rec("x.a.b.c", "TXT", '"deeper"', ttl=60),
+                                                rec("sub", "NS", "ns.sub." + z, ttl=60),
+                                                rec("ns.sub", "A", "192.0.2.53", ttl=120)],
+        lambda z: basic_records("192.0.2.3"),
+    ]
+    for version, records in enumerate(steps, start=1):
+        before = rows_by_id(mariadb, zone)
+        gm_node.push_ok(zone, version, 2026010100 + version, records(zone))
+        whole = "whole%d.rowdiff.example." % version
+        gm_node.push_ok(whole, 1, 2026010100 + version, records(whole))
+        after = rows_by_id(mariadb, zone)
+        rel = lambda rows, z: sorted((r[0],) + tuple(
+            c.replace(z.rstrip("."), "ZONE") if isinstance(c, str) else c for c in r[1:])
+            for r in rows.values())
+        assert rel(after, zone) == rel(rows_by_id(mariadb, whole), whole), "step %d" % version
+        kept = {i: r for i, r in before.items() if r in after.values()}
+        assert all(after.get(i) == r for i, r in kept.items()), "step %d" % version
+        if version > 1:
+            assert kept, "step %d rewrote every row" % version
+    assert gm_node.dig("www." + zone, "A") == ["192.0.2.3"]
+    assert gm_node.rcode("a.b.c." + zone, "TXT") == "NXDOMAIN"
+
+
 def test_batch_of_300_zones_is_served(gm_node):
     zones = [zone_payload("b%d.gm.example." % i, 1, 1000 + i,
                           basic_records() + [rec("n%d" % i, "TXT", '"zone %d"' % i)])

@@ -29,7 +29,7 @@
 #include <sqlite3.h>
 
 #include "base/err.h"
-#include "store/db.h"
+#include "store/schema.h"
 #include "store/store.h"
 
 /* --- a VFS that counts syncs of WAL files -------------------------------------- */
@@ -158,7 +158,7 @@ static int setup_mysql(void **state)
 	f->conf.password = getenv("YUMNA_TEST_MYSQL_PASSWORD");
 	f->conf.database = getenv("YUMNA_TEST_MYSQL_DATABASE");
 	/* A fresh, empty database for every test. */
-	if (db_open(&f->conf, &db, err) < 0) {
+	if (store_db_open(&f->conf, &db, err) < 0) {
 		fprintf(stderr, "mysql: %s\n", err);
 		return -1;
 	}
@@ -211,8 +211,8 @@ static int64_t raw_int(struct fx *f, const char *sql)
 	int64_t v = -1;
 	int r;
 
-	if (db_open(&f->conf, &db, err) < 0)
-		fail_msg("db_open: %s", err);
+	if (store_db_open(&f->conf, &db, err) < 0)
+		fail_msg("store_db_open: %s", err);
 	r = db_prepare(db, sql, &s);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", sql, db->err);
@@ -233,8 +233,8 @@ static void raw_exec(struct fx *f, const char *sql)
 	struct db *db;
 	int r;
 
-	if (db_open(&f->conf, &db, err) < 0)
-		fail_msg("db_open: %s", err);
+	if (store_db_open(&f->conf, &db, err) < 0)
+		fail_msg("store_db_open: %s", err);
 	r = db_exec(db, sql);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", sql, db->err);

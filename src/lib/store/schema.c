@@ -20,7 +20,7 @@
 #include <time.h>
 
 #include "base/err.h"
-#include "store/db.h"
+#include "store/schema.h"
 
 struct migration {
 	unsigned version;
@@ -466,4 +466,25 @@ out:
 	if (locked)
 		(void)db_exec(db, "SELECT RELEASE_LOCK('yumna_store_migrate')");
 	return r;
+}
+
+_Static_assert(STORE_ERR_MAX >= DB_OPEN_ERR_MAX, "db_open() writes DB_OPEN_ERR_MAX bytes");
+
+int store_db_open(const struct store_conf *conf, struct db **ret, char *err)
+{
+	struct db_conf dc = {
+		.driver = conf->driver,
+		.path = conf->path,
+		.private_file = true,
+		.relaxed = conf->relaxed,
+		.host = conf->host,
+		.port = conf->port,
+		.socket = conf->socket,
+		.user = conf->user,
+		.password = conf->password,
+		.database = conf->database,
+	};
+
+	db_set_mysql_open(db_mysql_open);
+	return db_open(&dc, ret, err);
 }

@@ -243,7 +243,7 @@ int store_open(const struct store_conf *conf, struct store **ret, char *err)
 		snprintf(err, STORE_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
-	r = db_open(conf, &st->db, err);
+	r = store_db_open(conf, &st->db, err);
 	if (r < 0) {
 		free(st);
 		return r;

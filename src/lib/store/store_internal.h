@@ -1,5 +1,5 @@
 /* What the store's files share (store.c and store_*.c); internal to
- * src/lib/store. The only header of the store that includes the driver
+ * src/lib/store. The only header of the store that includes the SQL
  * layer (db.h).
  *
  * Every query is a named constant in queries.c; store_stmt() prepares it
@@ -13,7 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/db.h"
+#include "sql/db.h"
+#include "store/schema.h"
 #include "store/queries.h"
 #include "store/store.h"
 

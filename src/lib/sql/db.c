@@ -1,23 +1,60 @@
 /* What the two drivers share: choosing one, error text, and the expansion
- * of the few dialect markers the store's SQL uses. */
+ * of the few dialect markers the SQL written over them uses. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
-#include "store/db.h"
+#include "sql/db.h"
 
-int db_open(const struct store_conf *conf, struct db **ret, char *err)
+static db_open_fn mysql_open;
+
+void db_set_mysql_open(db_open_fn fn)
+{
+	mysql_open = fn;
+}
+
+int db_open(const struct db_conf *conf, struct db **ret, char *err)
 {
 	const char *driver = conf->driver != NULL ? conf->driver : "sqlite";
 
 	if (strcmp(driver, "sqlite") == 0 || strcmp(driver, "sqlite3") == 0)
 		return db_sqlite_open(conf, ret, err);
-	if (strcmp(driver, "mysql") == 0 || strcmp(driver, "mariadb") == 0)
-		return db_mysql_open(conf, ret, err);
-	snprintf(err, STORE_ERR_MAX, "unknown store driver '%s' (sqlite or mysql)", driver);
+	if (strcmp(driver, "mysql") == 0 || strcmp(driver, "mariadb") == 0) {
+		if (mysql_open == NULL) {
+			snprintf(err, DB_OPEN_ERR_MAX, "the mysql driver is not loaded");
+			return ERR_CONFIG;
+		}
+		return mysql_open(conf, ret, err);
+	}
+	snprintf(err, DB_OPEN_ERR_MAX, "unknown database driver '%s' (sqlite or mysql)", driver);
 	return ERR_CONFIG;
+}
+
+int db_exec_script(struct db *db, const char *sql)
+{
+	return db->ops->exec_script(db, sql);
+}
+
+int db_ping(struct db *db)
+{
+	return db->ops->ping(db);
+}
+
+int db_table_exists(struct db *db, const char *table)
+{
+	struct db_stmt *s;
+	int r = db_prepare(db, db->dialect->table_exists, &s);
+
+	if (r < 0)
+		return r;
+	r = db_bind_text(s, 1, table);
+	if (r == 0)
+		r = db_step(s);
+	db_reset(s);
+	db_finalize(s);
+	return r < 0 ? r : r == DB_ROW;
 }
 
 int db_set_error(struct db *db, int code, const char *msg)
@@ -73,7 +110,7 @@ char *db_sql_expand(const struct db *db, const char *sql)
 	struct sb b = { .ok = true };
 	const char *p = sql;
 
-	/* The store's SQL holds no other braces: '{' always opens a marker. */
+	/* The SQL holds no other braces: '{' always opens a marker. */
 	while (*p != '\0') {
 		const char *open = strchr(p, '{');
 		const char *close, *arg;

@@ -1,17 +1,18 @@
-/* The MariaDB/MySQL driver (libmariadb): the production store, and the
- * way onto a replicated or Galera database.
+/* The MariaDB/MySQL driver (libmariadb): the production store, the way
+ * onto a replicated or Galera database, and PowerDNS's gmysql.
  *
  * Every statement is a server-side prepared statement with bound
  * parameters; nothing is ever pasted into SQL text. Result sets are stored
  * on the client (mysql_stmt_store_result) as soon as a statement runs, so
  * another statement can run on the connection while the caller still reads
- * rows. The session is InnoDB, utf8mb4, strict, READ COMMITTED (fewer gap
+ * rows; a 'stream' connection reads them from the wire instead. The session is InnoDB, utf8mb4, strict, READ COMMITTED (fewer gap
  * locks and so fewer deadlocks than REPEATABLE READ; needs binlog_format ROW
  * or MIXED, the MariaDB default, on a server that writes a binary log).
  *
  * The connection does not reconnect by itself: a silent reconnect would
  * drop an open transaction and the session settings. A lost connection is
- * ERR_UNAVAILABLE; the owner closes the store and opens a new one. */
+ * ERR_UNAVAILABLE with db->lost set; the owner closes the handle and opens
+ * a new one. */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -28,7 +29,7 @@
 #include "base/banned.h"
 
 #include "base/err.h"
-#include "store/db.h"
+#include "sql/db.h"
 
 #define CONNECT_TIMEOUT_S 5
 #define IO_TIMEOUT_S 60
@@ -36,6 +37,7 @@
 struct my_db {
 	struct db base;
 	MYSQL *conn;
+	bool stream;
 };
 
 struct my_param {
@@ -73,6 +75,8 @@ static const struct db_dialect my_dialect = {
 	.upsert_new = "VALUES(%s)",
 	.for_update = " FOR UPDATE",
 	.indexed_by = "FORCE INDEX (%s)",
+	.table_exists = "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() "
+			"AND table_name = ?",
 };
 
 static struct my_db *mydb(struct db *db)
@@ -143,17 +147,50 @@ static int map_errno(unsigned e)
 	return ERR_BACKEND;
 }
 
+/* The errors after which the connection cannot be used again. */
+static bool conn_gone(unsigned e)
+{
+	switch (e) {
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_COMMANDS_OUT_OF_SYNC:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+		return true;
+	}
+	return false;
+}
+
+/* InnoDB reports a full disk as "table is full" or as errno 28 (ENOSPC)
+ * inside a write error. */
+static bool no_space(unsigned e, const char *msg)
+{
+	if (e != ER_ERROR_ON_WRITE && e != ER_GET_ERRNO)
+		return false;
+	return strstr(msg, "errno: 28") != NULL || strstr(msg, "Errcode: 28") != NULL ||
+	       strstr(msg, "error 28 ") != NULL;
+}
+
+static int set_error(struct db *db, unsigned e, const char *msg)
+{
+	if (conn_gone(e))
+		db->lost = true;
+	return db_set_error(db, no_space(e, msg) ? ERR_NO_SPACE : map_errno(e), msg);
+}
+
 static int conn_error(struct db *db)
 {
 	MYSQL *c = mydb(db)->conn;
 
-	return db_set_error(db, map_errno(mysql_errno(c)), mysql_error(c));
+	return set_error(db, mysql_errno(c), mysql_error(c));
 }
 
 static int stmt_error(struct my_stmt *s)
 {
-	return db_set_error(s->base.db, map_errno(mysql_stmt_errno(s->stmt)),
-			    mysql_stmt_error(s->stmt));
+	return set_error(s->base.db, mysql_stmt_errno(s->stmt), mysql_stmt_error(s->stmt));
 }
 
 static void my_close(struct db *db)
@@ -177,6 +214,40 @@ static int my_exec(struct db *db, const char *sql)
 		if (res == NULL)
 			return conn_error(db);
 		mysql_free_result(res);
+	}
+	return 0;
+}
+
+/* Every statement's result is read, so that an error in any is seen. DDL
+ * commits implicitly: a script that fails half-way has run its first half. */
+static int my_exec_script(struct db *db, const char *sql)
+{
+	MYSQL *c = mydb(db)->conn;
+	int r = 0, status;
+
+	if (mysql_set_server_option(c, MYSQL_OPTION_MULTI_STATEMENTS_ON) != 0)
+		return conn_error(db);
+	status = mysql_real_query(c, sql, strlen(sql));
+	if (status != 0)
+		r = conn_error(db);
+	while (status == 0) {
+		mysql_free_result(mysql_store_result(c));
+		status = mysql_next_result(c);
+		if (status > 0)
+			r = conn_error(db);
+	}
+	if (mysql_set_server_option(c, MYSQL_OPTION_MULTI_STATEMENTS_OFF) != 0 && r == 0)
+		r = conn_error(db);
+	return r;
+}
+
+static int my_ping(struct db *db)
+{
+	if (db->lost)
+		return db_set_error(db, ERR_UNAVAILABLE, "connection lost");
+	if (mysql_ping(mydb(db)->conn) != 0) {
+		db->lost = true;
+		return conn_error(db);
 	}
 	return 0;
 }
@@ -358,7 +429,9 @@ static int bind_result(struct my_stmt *s)
 			b->buffer = &c->i;
 			continue;
 		}
-		if (grow_col(c, f[i].max_length + 1) < 0) {
+		/* A streamed result has no max_length: start small, and
+		 * refetch_truncated() grows what does not fit. */
+		if (grow_col(c, (mydb(s->base.db)->stream ? 255 : f[i].max_length) + 1) < 0) {
 			mysql_free_result(meta);
 			return db_set_error(s->base.db, -ENOMEM, "out of memory");
 		}
@@ -408,7 +481,7 @@ static int my_step(struct db_stmt *base)
 			return stmt_error(s);
 		s->executed = true;
 		if (mysql_stmt_field_count(s->stmt) > 0) {
-			if (mysql_stmt_store_result(s->stmt) != 0)
+			if (!mydb(s->base.db)->stream && mysql_stmt_store_result(s->stmt) != 0)
 				return stmt_error(s);
 			s->has_result = true;
 			r = bind_result(s);
@@ -507,6 +580,8 @@ static int my_rollback(struct db *db)
 static const struct db_ops my_ops = {
 	.close = my_close,
 	.exec = my_exec,
+	.exec_script = my_exec_script,
+	.ping = my_ping,
 	.prepare = my_prepare,
 	.finalize = my_finalize,
 	.bind_int64 = my_bind_int64,
@@ -533,51 +608,60 @@ static void library_init(void)
 	library_rc = mysql_library_init(0, NULL, NULL);
 }
 
+/* Strict: a value too long for a column fails instead of being cut. No
+ * engine substitution: a table that cannot be InnoDB is an error, never a
+ * MyISAM table without transactions. */
 static const char *const session_sql[] = {
 	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
 	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'",
 	"SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
-	/* Well below IO_TIMEOUT_S, so a lock wait fails as a lock wait
-	 * (ERR_UNAVAILABLE) and not as a lost connection. */
-	"SET SESSION innodb_lock_wait_timeout = 10",
 	"SET SESSION autocommit = 1",
 };
+#define N_SESSION_SQL (sizeof(session_sql) / sizeof(session_sql[0]))
 
-int db_mysql_open(const struct store_conf *conf, struct db **ret, char *err)
+static const char *opt(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err)
 {
 	unsigned connect_timeout = CONNECT_TIMEOUT_S, io_timeout = IO_TIMEOUT_S;
-	unsigned local_infile = 0;
-	my_bool off = 0;
+	unsigned local_infile = 0, proto = MYSQL_PROTOCOL_SOCKET;
+	const char *host = opt(conf->host), *sock = opt(conf->socket);
+	my_bool off = 0, on = 1;
+	char lock_wait[64];
 	const char *where;
 	struct my_db *m;
 	size_t i;
 	int r;
 
 	if (conf->database == NULL || conf->database[0] == '\0') {
-		snprintf(err, STORE_ERR_MAX, "mysql store needs a database name");
+		snprintf(err, DB_OPEN_ERR_MAX, "mysql store needs a database name");
 		return ERR_CONFIG;
 	}
 	if (conf->user == NULL || conf->user[0] == '\0') {
-		snprintf(err, STORE_ERR_MAX, "mysql store needs a user");
+		snprintf(err, DB_OPEN_ERR_MAX, "mysql store needs a user");
 		return ERR_CONFIG;
 	}
 	pthread_once(&library_once, library_init);
 	if (library_rc != 0) {
-		snprintf(err, STORE_ERR_MAX, "cannot initialise the mysql client library");
+		snprintf(err, DB_OPEN_ERR_MAX, "cannot initialise the mysql client library");
 		return ERR_BACKEND;
 	}
 	m = calloc(1, sizeof(*m));
 	if (m == NULL) {
-		snprintf(err, STORE_ERR_MAX, "out of memory");
+		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
 	m->base.ops = &my_ops;
 	m->base.dialect = &my_dialect;
 	m->base.kind = DB_MYSQL;
+	m->stream = conf->stream;
 	m->conn = mysql_init(NULL);
 	if (m->conn == NULL) {
 		free(m);
-		snprintf(err, STORE_ERR_MAX, "out of memory");
+		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
 	mysql_options(m->conn, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
@@ -585,23 +669,28 @@ int db_mysql_open(const struct store_conf *conf, struct db **ret, char *err)
 	mysql_options(m->conn, MYSQL_OPT_WRITE_TIMEOUT, &io_timeout);
 	mysql_options(m->conn, MYSQL_OPT_RECONNECT, &off);
 	mysql_options(m->conn, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+	mysql_options(m->conn, MYSQL_REPORT_DATA_TRUNCATION, &on);
 	mysql_options(m->conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	where = conf->host != NULL && conf->host[0] != '\0' ? conf->host
-		: conf->socket != NULL			    ? conf->socket
-							    : "localhost";
+	if (sock != NULL && host == NULL)
+		mysql_options(m->conn, MYSQL_OPT_PROTOCOL, &proto);
+	where = host != NULL ? host : sock != NULL ? sock : "localhost";
 	/* The password goes to the library only; no message carries it. */
-	if (mysql_real_connect(m->conn, conf->host, conf->user, conf->password, conf->database,
-			       conf->port, conf->socket, CLIENT_FOUND_ROWS) == NULL) {
+	if (mysql_real_connect(m->conn, host, conf->user, conf->password, conf->database,
+			       conf->port, sock, CLIENT_FOUND_ROWS) == NULL) {
 		r = conn_error(&m->base);
-		snprintf(err, STORE_ERR_MAX, "cannot connect to mysql '%s' as '%s': %s", where,
+		snprintf(err, DB_OPEN_ERR_MAX, "cannot connect to mysql '%s' as '%s': %s", where,
 			 conf->user, m->base.err);
 		goto fail;
 	}
-	for (i = 0; i < sizeof(session_sql) / sizeof(session_sql[0]); i++) {
-		r = my_exec(&m->base, session_sql[i]);
+	/* Well below IO_TIMEOUT_S, so a lock wait fails as a lock wait
+	 * (ERR_UNAVAILABLE) and not as a lost connection. */
+	snprintf(lock_wait, sizeof(lock_wait), "SET SESSION innodb_lock_wait_timeout = %u",
+		 conf->lock_wait_s > 0 ? conf->lock_wait_s : 10);
+	for (i = 0; i <= N_SESSION_SQL; i++) {
+		r = my_exec(&m->base, i < N_SESSION_SQL ? session_sql[i] : lock_wait);
 		if (r < 0) {
-			snprintf(err, STORE_ERR_MAX, "mysql '%s': session set-up failed: %s", where,
-				 m->base.err);
+			snprintf(err, DB_OPEN_ERR_MAX, "mysql '%s': session set-up failed: %s",
+				 where, m->base.err);
 			goto fail;
 		}
 	}

@@ -1,4 +1,4 @@
-/* The SQLite driver: the embedded default store.
+/* The SQLite driver: the embedded default store, and PowerDNS's gsqlite3.
  *
  * Durability: WAL, and a durable connection's COMMIT returns only once the
  * WAL holding it has reached the disk. SQLite's synchronous=FULL would sync
@@ -25,7 +25,7 @@
 #include <sqlite3.h>
 
 #include "base/err.h"
-#include "store/db.h"
+#include "sql/db.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -48,6 +48,7 @@ static const struct db_dialect lite_dialect = {
 	.upsert_new = "excluded.%s",
 	.for_update = "",
 	.indexed_by = "INDEXED BY %s",
+	.table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
 };
 
 static struct lite_db *lite(struct db *db)
@@ -179,6 +180,12 @@ static int lite_exec(struct db *db, const char *sql)
 	int rc = sqlite3_exec(lite(db)->h, sql, NULL, NULL, NULL);
 
 	return rc == SQLITE_OK ? 0 : lite_error(db, rc);
+}
+
+static int lite_ping(struct db *db)
+{
+	(void)db;
+	return 0;
 }
 
 static int lite_prepare(struct db *db, const char *sql, struct db_stmt **ret)
@@ -349,6 +356,8 @@ static int lite_rollback(struct db *db)
 static const struct db_ops lite_ops = {
 	.close = lite_close,
 	.exec = lite_exec,
+	.exec_script = lite_exec, /* sqlite3_exec runs every statement */
+	.ping = lite_ping,
 	.prepare = lite_prepare,
 	.finalize = lite_finalize,
 	.bind_int64 = lite_bind_int64,
@@ -385,7 +394,7 @@ static int check_file(const char *path, struct stat *ret, char *err)
 	if (stat(path, &sb) < 0) {
 		e = errno;
 		if (e != ENOENT) {
-			snprintf(err, STORE_ERR_MAX, "cannot stat database '%s': %s", path,
+			snprintf(err, DB_OPEN_ERR_MAX, "cannot stat database '%s': %s", path,
 				 strerror(e));
 			return ERR_CONFIG;
 		}
@@ -393,7 +402,7 @@ static int check_file(const char *path, struct stat *ret, char *err)
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 		if (fd < 0 && errno != EEXIST) {
 			e = errno;
-			snprintf(err, STORE_ERR_MAX, "cannot create database '%s': %s", path,
+			snprintf(err, DB_OPEN_ERR_MAX, "cannot create database '%s': %s", path,
 				 strerror(e));
 			return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_CONFIG;
 		}
@@ -401,17 +410,17 @@ static int check_file(const char *path, struct stat *ret, char *err)
 			close(fd);
 		if (stat(path, &sb) < 0) {
 			e = errno;
-			snprintf(err, STORE_ERR_MAX, "cannot stat database '%s': %s", path,
+			snprintf(err, DB_OPEN_ERR_MAX, "cannot stat database '%s': %s", path,
 				 strerror(e));
 			return ERR_CONFIG;
 		}
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		snprintf(err, STORE_ERR_MAX, "database '%s' is not a regular file", path);
+		snprintf(err, DB_OPEN_ERR_MAX, "database '%s' is not a regular file", path);
 		return ERR_CONFIG;
 	}
 	if ((sb.st_mode & 077) != 0) {
-		snprintf(err, STORE_ERR_MAX,
+		snprintf(err, DB_OPEN_ERR_MAX,
 			 "database '%s' is accessible by group or others (mode %04o) and holds "
 			 "agent secrets: chmod 600 it",
 			 path, (unsigned)(sb.st_mode & 07777));
@@ -431,17 +440,17 @@ static int pragma_expect(struct db *db, const char *sql, const char *want, char 
 	rc = sqlite3_prepare_v2(lite(db)->h, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		r = lite_error(db, rc);
-		snprintf(err, STORE_ERR_MAX, "%s: %s", sql, db->err);
+		snprintf(err, DB_OPEN_ERR_MAX, "%s: %s", sql, db->err);
 		return r;
 	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		r = lite_error(db, rc);
-		snprintf(err, STORE_ERR_MAX, "%s: %s", sql, db->err);
+		snprintf(err, DB_OPEN_ERR_MAX, "%s: %s", sql, db->err);
 	} else if (want != NULL) {
 		got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
 		if (got == NULL || strcmp(got, want) != 0) {
-			snprintf(err, STORE_ERR_MAX, "%s: answered '%s', need '%s'", sql,
+			snprintf(err, DB_OPEN_ERR_MAX, "%s: answered '%s', need '%s'", sql,
 				 got != NULL ? got : "", want);
 			r = ERR_BACKEND;
 		}
@@ -450,33 +459,52 @@ static int pragma_expect(struct db *db, const char *sql, const char *want, char 
 	return r;
 }
 
-int db_sqlite_open(const struct store_conf *conf, struct db **ret, char *err)
+int db_sqlite_open(const struct db_conf *conf, struct db **ret, char *err)
 {
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	struct lite_db *l;
+	struct stat sb;
+	char sql[64];
 	int rc, r;
 
 	if (conf->path == NULL || conf->path[0] == '\0') {
-		snprintf(err, STORE_ERR_MAX, "sqlite store needs a database path");
+		snprintf(err, DB_OPEN_ERR_MAX, "sqlite store needs a database path");
 		return ERR_CONFIG;
 	}
-	struct stat sb;
-	r = check_file(conf->path, &sb, err);
-	if (r < 0)
-		return r;
+	if (conf->private_file) {
+		r = check_file(conf->path, &sb, err);
+		if (r < 0)
+			return r;
+	} else {
+		flags |= SQLITE_OPEN_CREATE;
+	}
 	l = calloc(1, sizeof(*l));
-	if (l == NULL || (l->group = group_join(sb.st_dev, sb.st_ino)) == NULL) {
-		free(l);
-		snprintf(err, STORE_ERR_MAX, "out of memory");
+	if (l == NULL) {
+		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
 		return -ENOMEM;
 	}
 	l->base.ops = &lite_ops;
 	l->base.dialect = &lite_dialect;
 	l->base.kind = DB_SQLITE;
-	rc = sqlite3_open_v2(conf->path, &l->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	rc = sqlite3_open_v2(conf->path, &l->h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		r = lite_error(&l->base, rc);
-		snprintf(err, STORE_ERR_MAX, "cannot open database '%s': %s", conf->path,
+		snprintf(err, DB_OPEN_ERR_MAX, "cannot open database '%s': %s", conf->path,
 			 l->base.err);
+		goto fail;
+	}
+	/* The file's identity names its group of committers (created above
+	 * when it was missing). */
+	if (!conf->private_file && stat(conf->path, &sb) < 0) {
+		r = ERR_CONFIG;
+		snprintf(err, DB_OPEN_ERR_MAX, "cannot stat database '%s': %s", conf->path,
+			 strerror(errno));
+		goto fail;
+	}
+	l->group = group_join(sb.st_dev, sb.st_ino);
+	if (l->group == NULL) {
+		r = -ENOMEM;
+		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(l->h, 1);
@@ -496,6 +524,12 @@ int db_sqlite_open(const struct store_conf *conf, struct db **ret, char *err)
 	r = pragma_expect(&l->base, "PRAGMA foreign_keys", "1", err);
 	if (r < 0)
 		goto fail;
+	if (conf->cache_kib > 0) {
+		snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%u", conf->cache_kib);
+		r = pragma_expect(&l->base, sql, NULL, err);
+		if (r < 0)
+			goto fail;
+	}
 	*ret = &l->base;
 	return 0;
 fail:

@@ -1,21 +1,57 @@
-/* The SQL driver layer under the store: one small vtable, one
- * implementation per database engine (db_sqlite.c, db_mysql.c). Internal to
- * src/lib/store; nothing outside the store includes this header.
+/* The SQL driver layer: one small vtable, one implementation per database
+ * engine (db_sqlite.c, db_mysql.c). The controller's store (src/lib/store)
+ * and the agent's PowerDNS backend (src/agent/backend*.c) write their SQL
+ * once over it; each driver keeps only what differs between the engines:
+ * placeholders, upsert, error mapping, connection and durability set-up.
  *
  * A 'struct db' is one connection and is not thread-safe. Statements are
  * prepared once and reused: bind every parameter (1-based), db_step() until
  * DB_DONE or an error, then db_reset() before the next use. Columns are
  * 0-based and valid until the next step or reset. Every error is one of the
- * store's codes (store.h) and leaves a message in db->err. */
-#ifndef YUMNA_STORE_DB_H
-#define YUMNA_STORE_DB_H
+ * project's codes (base/err.h) and leaves a message in db->err. The layer
+ * never logs: its callers decide what an error is worth. */
+#ifndef YUMNA_SQL_DB_H
+#define YUMNA_SQL_DB_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store/store.h"
-
 #define DB_ERR_MAX 256
+/* The size of db_open()'s 'err'. */
+#define DB_OPEN_ERR_MAX 512
+
+/* Where a database is and how to use it. */
+struct db_conf {
+	const char *driver; /* "sqlite" or "mysql" */
+
+	const char *path; /* sqlite: the database file */
+	/* sqlite: create the file 0600 if missing and refuse one that group
+	 * or others may read (it holds secrets); otherwise SQLite creates a
+	 * missing file with the umask's mode (PowerDNS must read it). */
+	bool private_file;
+	/* sqlite: commits skip the WAL sync; for data that can be redone,
+	 * never for changes a caller acknowledges. Otherwise COMMIT returns
+	 * once the WAL holding it is on disk. */
+	bool relaxed;
+	/* sqlite: the page cache in KiB; 0 keeps SQLite's default. */
+	unsigned cache_kib;
+
+	const char *host; /* mysql: NULL or "" for the socket */
+	unsigned port;	  /* mysql: 0 for 3306 */
+	const char *socket;
+	const char *user;
+	const char *password;
+	const char *database;
+	/* mysql: how long a statement waits for a row lock, in seconds
+	 * (innodb_lock_wait_timeout); 0 for 10. Below the 60 s I/O timeout, so
+	 * a lock wait fails as one and not as a lost connection. */
+	unsigned lock_wait_s;
+	/* mysql: rows are read from the wire as they are stepped instead of
+	 * being stored on the client when the statement runs: memory stays
+	 * flat over a million-row result, but no other statement may run on
+	 * the connection until the result is read to its end or reset. */
+	bool stream;
+};
 
 /* db_step() results besides negative errors. */
 #define DB_DONE 0
@@ -37,6 +73,9 @@ struct db_ops {
 	void (*close)(struct db *db);
 	/* One statement without parameters or result rows (DDL, SET, ...). */
 	int (*exec)(struct db *db, const char *sql);
+	/* Several statements, ';' between them, none with result rows. */
+	int (*exec_script)(struct db *db, const char *sql);
+	int (*ping)(struct db *db);
 	int (*prepare)(struct db *db, const char *sql, struct db_stmt **ret);
 	void (*finalize)(struct db_stmt *s);
 	int (*bind_int64)(struct db_stmt *s, unsigned idx, int64_t v);
@@ -72,27 +111,48 @@ struct db_dialect {
 	/* After a table name: read it through index "%s", where a planner
 	 * without statistics would scan instead. */
 	const char *indexed_by;
+	/* One row if table ?1 exists in the connection's database. */
+	const char *table_exists;
 };
 
 struct db {
 	const struct db_ops *ops;
 	const struct db_dialect *dialect;
 	enum db_kind kind;
+	/* The connection is gone (the server closed it or went away): every
+	 * later call fails with ERR_UNAVAILABLE; the owner closes this handle
+	 * and opens a new one. Never set by SQLite. */
+	bool lost;
 	char err[DB_ERR_MAX];
 };
 
-/* Opens the driver conf->driver names. 'err' (STORE_ERR_MAX) says why not. */
-int db_open(const struct store_conf *conf, struct db **ret, char *err);
-int db_sqlite_open(const struct store_conf *conf, struct db **ret, char *err);
-int db_mysql_open(const struct store_conf *conf, struct db **ret, char *err);
+/* Opens the driver conf->driver names. 'err' (DB_OPEN_ERR_MAX) says why
+ * not; it never holds the password. */
+int db_open(const struct db_conf *conf, struct db **ret, char *err);
+int db_sqlite_open(const struct db_conf *conf, struct db **ret, char *err);
+/* The MySQL driver is its own library (libmariadb brings OpenSSL): a program
+ * that does not link it may load it (dlopen) and call this through
+ * db_set_mysql_open(). */
+int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err);
+typedef int (*db_open_fn)(const struct db_conf *conf, struct db **ret, char *err);
+void db_set_mysql_open(db_open_fn fn);
 
 /* 'sql' with the dialect markers {GREATEST}, {UPSERT:cols}, {NEW:col} and
  * {FOR_UPDATE} replaced for db->kind. The caller frees the result; NULL when out of
  * memory. */
 char *db_sql_expand(const struct db *db, const char *sql);
 
-/* Applies the numbered migrations (schema.c). */
-int db_migrate(struct db *db, char *err);
+/* Runs 'sql', several statements separated by ';' (a schema file), through
+ * the engine's own multi-statement support. */
+int db_exec_script(struct db *db, const char *sql);
+
+/* Whether the connection still answers (MySQL pings the server); 0 or
+ * ERR_UNAVAILABLE, with db->lost set. */
+int db_ping(struct db *db);
+
+/* Whether 'table' exists in the database the connection uses: 1, 0 or an
+ * error. */
+int db_table_exists(struct db *db, const char *table);
 
 /* Copies 'msg' into db->err (truncating) and returns 'code'. */
 int db_set_error(struct db *db, int code, const char *msg);

@@ -1,0 +1,17 @@
+/* The store's database: its connection (sql/db.h) and its schema.
+ * Internal to src/lib/store (and its unit test). */
+#ifndef YUMNA_STORE_SCHEMA_H
+#define YUMNA_STORE_SCHEMA_H
+
+#include "sql/db.h"
+#include "store/store.h"
+
+/* Opens the database 'conf' names, as the store uses it: a SQLite file
+ * private to its owner (it holds agent secrets). 'err' (STORE_ERR_MAX) says
+ * why not. */
+int store_db_open(const struct store_conf *conf, struct db **ret, char *err);
+
+/* Applies the numbered migrations (schema.c). */
+int db_migrate(struct db *db, char *err);
+
+#endif
