@@ -20,10 +20,10 @@
 #include "base/err.h"
 #include "sql/db.h"
 
-/* Written when this many rows or states are queued: the memory of a
+/* Written when this many rows or states are queued (about 1 MiB): the memory of a
  * batch's queue stays small, and the statements stay full. */
-#define QUEUE_ROWS_MAX 1024
-#define QUEUE_STATES_MAX 256
+#define QUEUE_ROWS_MAX 8192
+#define QUEUE_STATES_MAX 1024
 
 static int grow(void **v, size_t *alloc, size_t need, size_t size)
 {
