@@ -203,13 +203,14 @@ static const struct {
 } multi_sql[] = {
 	{ "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, "
 	  "auth) VALUES ",
-	  "((SELECT id FROM domains WHERE name = ?), ?, ?, ?, ?, ?, 0, NULL, ?)", "" },
+	  "(?, ?, ?, ?, ?, ?, 0, NULL, ?)", "" },
 	{ "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, updated_at, "
 	  "digest) VALUES ",
 	  "(?, ?, ?, 0, 1, ?, ?)",
 	  " {UPSERT:zone} version = {NEW:version}, serial = {NEW:serial}, deleted = 0, dirty = 1, "
 	  "updated_at = {NEW:updated_at}, digest = {NEW:digest}" },
 	{ "INSERT INTO domains (name, type) VALUES ", "(?, ?)", "" },
+	{ "SELECT id, name FROM domains WHERE name IN (", "?", ")" },
 };
 
 static int prepare_multi(struct backend_sql *b, unsigned what, enum stmt_id id, unsigned rows)
@@ -240,6 +241,8 @@ static int prepare_all(struct backend_sql *b)
 		r = prepare_multi(b, 1, ST_STATES + i, backend_sql_chunk_rows[i]);
 	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
 		r = prepare_multi(b, 2, ST_DOMAINS + i, backend_sql_chunk_rows[i]);
+	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
+		r = prepare_multi(b, 3, ST_DOMAIN_IDS + i, backend_sql_chunk_rows[i]);
 	if (r < 0)
 		close_stmts(b);
 	return r;

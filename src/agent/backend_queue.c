@@ -4,8 +4,9 @@
  * records, one statement per zone for its records and one for its state
  * made the sync a conversation of round trips with the server, several
  * times slower than gsqlite3. Queued, they go in by INSERTs of up to 64
- * rows across zones; a zone's domains row is still written at once, since
- * its id is the rows' domain_id.
+ * rows across zones, new zones' domains rows too, whose ids are then read
+ * back by name, 64 at a time, for their records. (A subquery per record
+ * for its domain id cost MariaDB more than the round trips it saved.)
  *
  * What is queued is written before anything reads it or changes it: at
  * commit, before a zone's rows or state are read or written again, and
@@ -79,17 +80,19 @@ int backend_sql_queue_domain(struct backend_sql *b, const char *name, const char
 	r = add_text(q, name, strlen(name), &o->name);
 	if (r == 0)
 		r = add_text(q, kind, strlen(kind), &o->kind);
+	o->id = 0;
 	if (r == 0)
 		q->ndomains++;
 	return r;
 }
 
-int backend_sql_queue_rows(struct backend_sql *b, const char *name, const struct backend_rows *w)
+int backend_sql_queue_rows(struct backend_sql *b, int64_t domain_id, const struct backend_rows *w)
 {
 	struct backend_queue *q = &b->q;
-	size_t domain;
-	int r = add_text(q, name, strlen(name), &domain);
+	int r = 0;
 
+	if (domain_id == 0 && q->ndomains == 0)
+		return ERR_BACKEND;
 	for (size_t i = 0; r == 0 && i < w->n; i++) {
 		const struct backend_row *row = &w->v[i];
 		if (row->stored)
@@ -98,9 +101,11 @@ int backend_sql_queue_rows(struct backend_sql *b, const char *name, const struct
 		if (r < 0)
 			return r;
 		struct backend_queued_row *o = &q->rows[q->nrows];
-		*o = (struct backend_queued_row){
-			.domain = domain, .prio = row->prio, .ttl = row->ttl, .auth = row->auth
-		};
+		*o = (struct backend_queued_row){ .domain_id = domain_id,
+						  .domain = q->ndomains - 1,
+						  .prio = row->prio,
+						  .ttl = row->ttl,
+						  .auth = row->auth };
 		r = add_text(q, row->name, row->name_len, &o->name);
 		if (r == 0)
 			r = add_text(q, row->type, row->type ? strlen(row->type) : 0, &o->type);
@@ -143,7 +148,8 @@ static int bind_row(const struct backend_queue *q, struct db_stmt *s, unsigned i
 	unsigned p = i * BACKEND_SQL_ROW_COLS;
 	bool ent = row->type == SIZE_MAX; /* an empty non-terminal: NULL but for its name */
 
-	int r = db_bind_text(s, p + 1, text_at(q, row->domain));
+	int64_t id = row->domain_id ? row->domain_id : q->domains[row->domain].id;
+	int r = id != 0 ? db_bind_int64(s, p + 1, id) : ERR_BACKEND;
 	if (r == 0)
 		r = db_bind_text(s, p + 2, text_at(q, row->name));
 	if (r == 0)
@@ -216,6 +222,35 @@ static int bind_domain_at(struct backend_sql *b, struct db_stmt *s, unsigned row
 	return r < 0 ? r : db_bind_text(s, 2 * row + 2, text_at(&b->q, d->kind));
 }
 
+/* The ids of the queued domains just written, 'chunk' names at a time. */
+static int read_domain_ids(struct backend_sql *b)
+{
+	struct backend_queue *q = &b->q;
+	size_t i = 0;
+	int r = 0;
+
+	while (r == 0 && i < q->ndomains) {
+		unsigned k = 0;
+		while (q->ndomains - i < backend_sql_chunk_rows[k])
+			k++;
+		unsigned n = backend_sql_chunk_rows[k];
+		struct db_stmt *s = backend_sql_stmt(b, ST_DOMAIN_IDS + k);
+		for (unsigned j = 0; r == 0 && j < n; j++)
+			r = db_bind_text(s, j + 1, text_at(q, q->domains[i + j].name));
+		while (r == 0 && (r = db_step(s)) == DB_ROW) {
+			const char *name = db_column_text(s, 1);
+			for (unsigned j = 0; name != NULL && j < n; j++)
+				if (strcmp(text_at(q, q->domains[i + j].name), name) == 0)
+					q->domains[i + j].id = db_column_int64(s, 0);
+			r = 0;
+		}
+		db_reset(s);
+		r = backend_sql_fail(b, r);
+		i += n;
+	}
+	return r;
+}
+
 static bool queued(const struct backend_queue *q, const char *zone)
 {
 	for (size_t i = 0; i < q->nstates; i++)
@@ -233,6 +268,8 @@ int backend_sql_flush(struct backend_sql *b, const char *zone)
 	if (zone != NULL && !queued(q, zone))
 		return 0;
 	int r = write_multi(b, ST_DOMAINS, q->ndomains, bind_domain_at);
+	if (r == 0)
+		r = read_domain_ids(b);
 	if (r == 0)
 		r = write_multi(b, ST_INSERT, q->nrows, bind_row_at);
 	if (r == 0)

@@ -163,7 +163,6 @@ static int keep_stored(struct backend_sql *b, int64_t id, struct backend_rows *w
 int backend_sql_zone_replace(struct backend_sql *b, const struct backend_zone *z, const char *kind,
 			     int64_t *ret_domain_id)
 {
-	char name[DNAME_TEXT_MAX];
 	struct backend_rows w;
 	int64_t id = 0;
 	bool created = false;
@@ -180,11 +179,10 @@ int backend_sql_zone_replace(struct backend_sql *b, const struct backend_zone *z
 	r = backend_rows_build(z, &w);
 	if (r < 0)
 		return r;
-	backend_sql_pdns_name(z->origin, name);
 	if (!created)
 		r = keep_stored(b, id, &w);
 	if (r == 0)
-		r = backend_sql_queue_rows(b, name, &w);
+		r = backend_sql_queue_rows(b, id, &w);
 	backend_rows_free(&w);
 	if (r == 0)
 		r = backend_sql_queue_state(b, z);

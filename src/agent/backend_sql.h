@@ -45,9 +45,10 @@ enum stmt_id {
 	ST_COUNTS,
 	ST_ZONE_COUNT,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
-	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,  /* the same for zone states */
-	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS, /* and for domains rows */
-	ST_COUNT = ST_DOMAINS + BACKEND_SQL_CHUNKS
+	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	 /* the same for zone states */
+	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS,	 /* and for domains rows */
+	ST_DOMAIN_IDS = ST_DOMAINS + BACKEND_SQL_CHUNKS, /* their ids, read back */
+	ST_COUNT = ST_DOMAIN_IDS + BACKEND_SQL_CHUNKS
 };
 
 /* The rows and zone states a transaction wrote, queued to go in by
@@ -56,9 +57,11 @@ enum stmt_id {
  * instead of one per row and one per zone, which on MySQL are round trips. */
 struct backend_queued_domain {
 	size_t name, kind; /* offsets in 'text' */
+	int64_t id;	   /* read back once the row is written */
 };
 struct backend_queued_row {
-	size_t domain;		    /* the zone's domains.name: its id is looked up */
+	int64_t domain_id; /* 0: that of queued domain 'domain' */
+	size_t domain;
 	size_t name, type, content; /* offsets in 'text'; SIZE_MAX for NULL */
 	long prio;
 	uint32_t ttl;
@@ -121,9 +124,9 @@ int backend_sql_first_row(struct backend_sql *b, struct db_stmt *s, int r);
 
 /* Queue a domains row for zone 'name' (PowerDNS's form) of 'kind'. */
 int backend_sql_queue_domain(struct backend_sql *b, const char *name, const char *kind);
-/* Queue the rows of 'w' not found stored, for zone 'name' (PowerDNS's
- * form), whose domains row exists or is queued. */
-int backend_sql_queue_rows(struct backend_sql *b, const char *name, const struct backend_rows *w);
+/* Queue the rows of 'w' not found stored, for domain 'domain_id' (0: the
+ * domain queued last). */
+int backend_sql_queue_rows(struct backend_sql *b, int64_t domain_id, const struct backend_rows *w);
 /* Queue 'z's state: applied at its version and serial, dirty. */
 int backend_sql_queue_state(struct backend_sql *b, const struct backend_zone *z);
 /* Write what is queued: everything ('zone' NULL), or only if 'zone' is
