@@ -54,11 +54,6 @@ static const struct {
 	[ST_ROWS] = { "SELECT id, name, type, content, ttl, prio, auth, disabled FROM records "
 		      "WHERE domain_id = ?" },
 	[ST_ROW_DELETE] = { "DELETE FROM records WHERE id = ?" },
-	[ST_STATE_UPSERT] = { "INSERT INTO yumna_zone_state (zone, version, serial, deleted, "
-			      "dirty, updated_at, digest) VALUES (?, ?, ?, 0, 1, ?, ?) "
-			      "{UPSERT:zone} "
-			      "version = {NEW:version}, serial = {NEW:serial}, deleted = 0, "
-			      "dirty = 1, updated_at = {NEW:updated_at}, digest = {NEW:digest}" },
 	[ST_RECORDS_DELETE] = { "DELETE FROM records WHERE domain_id = ?" },
 	[ST_COMMENTS_DELETE] = { "DELETE FROM comments WHERE domain_id = ?" },
 	[ST_META_DELETE] = { "DELETE FROM domainmetadata WHERE domain_id = ?" },
@@ -213,16 +208,32 @@ static int prepare(struct backend_sql *b, enum stmt_id id, const char *text)
 	return backend_sql_fail(b, r);
 }
 
-/* "INSERT INTO records ... VALUES (...), (...)" for 'rows' rows. */
-static int prepare_insert(struct backend_sql *b, enum stmt_id id, unsigned rows)
+/* The multi-row writes of the queue (backend_queue.c): "INSERT INTO ...
+ * VALUES (...), (...)" for 'rows' rows, and what follows the values. */
+static const struct {
+	const char *head, *row, *tail;
+} multi_sql[] = {
+	{ "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, "
+	  "auth) VALUES ",
+	  "(?, ?, ?, ?, ?, ?, 0, NULL, ?)", "" },
+	{ "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, updated_at, "
+	  "digest) VALUES ",
+	  "(?, ?, ?, 0, 1, ?, ?)",
+	  " {UPSERT:zone} version = {NEW:version}, serial = {NEW:serial}, deleted = 0, dirty = 1, "
+	  "updated_at = {NEW:updated_at}, digest = {NEW:digest}" },
+	{ "INSERT INTO domains (name, type) VALUES ", "(?, ?)", "" },
+	{ "SELECT id, name FROM domains WHERE name IN (", "?", ")" },
+};
+
+static int prepare_multi(struct backend_sql *b, unsigned what, enum stmt_id id, unsigned rows)
 {
 	struct buf sql;
 	buf_init(&sql, 1u << 16);
-	int r = buf_puts(&sql, "INSERT INTO records (domain_id, name, type, content, ttl, prio, "
-			       "disabled, ordername, auth) VALUES ");
+	int r = buf_puts(&sql, multi_sql[what].head);
 	for (unsigned i = 0; r == 0 && i < rows; i++)
-		r = buf_puts(&sql, i ? ", (?, ?, ?, ?, ?, ?, 0, NULL, ?)"
-				     : "(?, ?, ?, ?, ?, ?, 0, NULL, ?)");
+		r = buf_printf(&sql, "%s%s", i ? ", " : "", multi_sql[what].row);
+	if (r == 0)
+		r = buf_puts(&sql, multi_sql[what].tail);
 	if (r == 0)
 		r = prepare(b, id, sql.data);
 	buf_free(&sql);
@@ -237,7 +248,13 @@ static int prepare_all(struct backend_sql *b)
 		r = prepare(b, i, b->db->kind == DB_MYSQL && mysql ? mysql : stmt_sql[i].sql);
 	}
 	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
-		r = prepare_insert(b, ST_INSERT + i, backend_sql_chunk_rows[i]);
+		r = prepare_multi(b, 0, ST_INSERT + i, backend_sql_chunk_rows[i]);
+	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
+		r = prepare_multi(b, 1, ST_STATES + i, backend_sql_chunk_rows[i]);
+	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
+		r = prepare_multi(b, 2, ST_DOMAINS + i, backend_sql_chunk_rows[i]);
+	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
+		r = prepare_multi(b, 3, ST_DOMAIN_IDS + i, backend_sql_chunk_rows[i]);
 	if (r < 0)
 		close_stmts(b);
 	return r;
@@ -315,6 +332,10 @@ void backend_sql_close(struct backend_sql *b)
 	free((char *)b->conf.user);
 	free_secret(b->conf.password);
 	free((char *)b->conf.database);
+	free(b->q.domains);
+	free(b->q.rows);
+	free(b->q.states);
+	free(b->q.text);
 	free(b);
 }
 
@@ -537,6 +558,7 @@ int backend_sql_schema_ensure(struct backend_sql *b, const char *schema_file)
 
 int backend_sql_begin(struct backend_sql *b)
 {
+	backend_sql_queue_clear(b);
 	int r = backend_sql_ensure(b);
 	if (r == 0)
 		r = backend_sql_fail(b, db_begin(b->db));
@@ -551,12 +573,14 @@ void backend_sql_rollback(struct backend_sql *b)
 		(void)db_rollback(b->db);
 	b->in_txn = false;
 	b->last_zone[0] = '\0';
+	backend_sql_queue_clear(b);
 }
 
 int backend_sql_commit(struct backend_sql *b)
 {
-	int r =
-	    b->db == NULL || b->db->lost ? ERR_UNAVAILABLE : backend_sql_fail(b, db_commit(b->db));
+	int r = b->db == NULL || b->db->lost ? ERR_UNAVAILABLE : backend_sql_flush(b, NULL);
+	if (r == 0)
+		r = backend_sql_fail(b, db_commit(b->db));
 	if (r < 0)
 		backend_sql_rollback(b);
 	b->in_txn = false;

@@ -20,6 +20,14 @@ static void copy_digest(struct db_stmt *s, unsigned col, char out[ZONE_DIGEST_HE
 
 /* --- zones ------------------------------------------------------------ */
 
+/* Before a statement on 'zone' (NULL: on any zone): the connection is
+ * there, and what the transaction queued for the zone is written. */
+static int ready(struct backend_sql *b, const char *zone)
+{
+	int r = backend_sql_ensure(b);
+	return r < 0 ? r : backend_sql_flush(b, zone);
+}
+
 static void read_state(struct db_stmt *s, unsigned first, struct zone_state *st)
 {
 	st->known = !db_column_null(s, first);
@@ -33,7 +41,7 @@ static void read_state(struct db_stmt *s, unsigned first, struct zone_state *st)
 int backend_sql_zone_state(struct backend_sql *b, const char *zone, struct zone_state *ret)
 {
 	char name[DNAME_TEXT_MAX];
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	if (r < 0)
 		return r;
 	backend_sql_pdns_name(zone, name);
@@ -57,9 +65,9 @@ int backend_sql_zone_state(struct backend_sql *b, const char *zone, struct zone_
 
 /* The zone's domain id, its row created if there is none (*ret_new), its
  * kind set. The state read just before, if it was this zone's, spares a
- * look-up. */
-static int domain_id(struct backend_sql *b, const char *zone, const char *kind, int64_t *ret,
-		     bool *ret_new)
+ * look-up. With 'queue', a new row is queued and its id is not known (0). */
+static int domain_id(struct backend_sql *b, const char *zone, const char *kind, bool queue,
+		     int64_t *ret, bool *ret_new)
 {
 	char name[DNAME_TEXT_MAX], old_kind[sizeof(b->last_kind)];
 	int64_t id = 0;
@@ -82,8 +90,8 @@ static int domain_id(struct backend_sql *b, const char *zone, const char *kind, 
 		}
 	}
 	*ret_new = id == 0;
+	*ret = id;
 	if (id != 0) {
-		*ret = id;
 		if (strcmp(old_kind, kind) == 0)
 			return 0;
 		struct db_stmt *s = backend_sql_stmt(b, ST_DOMAIN_KIND);
@@ -92,6 +100,8 @@ static int domain_id(struct backend_sql *b, const char *zone, const char *kind, 
 			r = db_bind_int64(s, 2, id);
 		return backend_sql_run(b, s, r);
 	}
+	if (queue)
+		return backend_sql_queue_domain(b, name, kind);
 	struct db_stmt *s = backend_sql_stmt(b, ST_DOMAIN_INSERT);
 	r = db_bind_text(s, 1, name);
 	if (r == 0)
@@ -102,54 +112,6 @@ static int domain_id(struct backend_sql *b, const char *zone, const char *kind, 
 		*ret = db_last_insert_id(s);
 	db_reset(s);
 	return backend_sql_fail(b, r < 0 ? r : 0);
-}
-
-/* Bind 'row' as row 'i' of a multi-row insert. */
-static int bind_row(struct db_stmt *s, unsigned i, int64_t id, const struct backend_row *row)
-{
-	char name[DNAME_TEXT_MAX];
-	unsigned p = i * BACKEND_SQL_ROW_COLS;
-	bool ent = row->type == NULL;
-
-	snprintf(name, sizeof(name), "%.*s", (int)row->name_len, row->name);
-	int r = db_bind_int64(s, p + 1, id);
-	if (r == 0)
-		r = db_bind_text(s, p + 2, name);
-	if (r == 0)
-		r = db_bind_text(s, p + 3, row->type);
-	if (r == 0)
-		r = db_bind_text(s, p + 4, row->content);
-	if (r == 0)
-		r = ent ? db_bind_text(s, p + 5, NULL) : db_bind_int64(s, p + 5, row->ttl);
-	if (r == 0)
-		r = ent ? db_bind_text(s, p + 6, NULL) : db_bind_int64(s, p + 6, row->prio);
-	if (r == 0)
-		r = db_bind_int64(s, p + 7, row->auth ? 1 : 0);
-	return r;
-}
-
-/* Insert every row of 'w' not found stored. */
-static int insert_rows(struct backend_sql *b, int64_t id, const struct backend_rows *w)
-{
-	size_t i = 0, left = 0;
-	int r = 0;
-
-	for (size_t j = 0; j < w->n; j++)
-		left += !w->v[j].stored;
-	while (r == 0 && left > 0) {
-		unsigned k = 0;
-		while (left < backend_sql_chunk_rows[k])
-			k++;
-		struct db_stmt *s = backend_sql_stmt(b, ST_INSERT + k);
-		for (unsigned row = 0; r == 0 && row < backend_sql_chunk_rows[k]; i++) {
-			if (w->v[i].stored)
-				continue;
-			r = bind_row(s, row++, id, &w->v[i]);
-		}
-		r = backend_sql_run(b, s, r);
-		left -= backend_sql_chunk_rows[k];
-	}
-	return r;
 }
 
 static int add_id(int64_t **v, size_t *n, size_t *alloc, int64_t id)
@@ -205,9 +167,12 @@ int backend_sql_zone_replace(struct backend_sql *b, const struct backend_zone *z
 	int64_t id = 0;
 	bool created = false;
 
-	int r = backend_sql_ensure(b);
+	/* A zone written earlier in this transaction may have its domains
+	 * row and its rows queued. A caller that wants the id (to write the
+	 * zone's keys) has its domains row written now. */
+	int r = ready(b, z->origin);
 	if (r == 0)
-		r = domain_id(b, z->origin, kind, &id, &created);
+		r = domain_id(b, z->origin, kind, ret_domain_id == NULL, &id, &created);
 	b->last_zone[0] = '\0';
 	if (r < 0)
 		return r;
@@ -217,21 +182,12 @@ int backend_sql_zone_replace(struct backend_sql *b, const struct backend_zone *z
 	if (!created)
 		r = keep_stored(b, id, &w);
 	if (r == 0)
-		r = insert_rows(b, id, &w);
+		r = backend_sql_queue_rows(b, id, &w);
 	backend_rows_free(&w);
-	if (r == 0) {
-		struct db_stmt *s = backend_sql_stmt(b, ST_STATE_UPSERT);
-		r = db_bind_text(s, 1, z->origin);
-		if (r == 0)
-			r = db_bind_int64(s, 2, (int64_t)z->version);
-		if (r == 0)
-			r = db_bind_int64(s, 3, z->serial);
-		if (r == 0)
-			r = db_bind_int64(s, 4, (int64_t)time(NULL));
-		if (r == 0)
-			r = db_bind_text(s, 5, z->digest ? z->digest : "");
-		r = backend_sql_run(b, s, r);
-	}
+	if (r == 0)
+		r = backend_sql_queue_state(b, z);
+	if (r == 0 && !b->in_txn)
+		r = backend_sql_flush(b, NULL);
 	if (r == 0 && ret_domain_id != NULL)
 		*ret_domain_id = id;
 	return r;
@@ -244,7 +200,7 @@ int backend_sql_zone_delete(struct backend_sql *b, const char *zone, uint64_t ve
 	char name[DNAME_TEXT_MAX];
 	int64_t id = 0;
 
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	if (r < 0)
 		return r;
 	b->last_zone[0] = '\0';
@@ -273,14 +229,14 @@ int backend_sql_zone_delete(struct backend_sql *b, const char *zone, uint64_t ve
 
 int backend_sql_zone_mark_clean(struct backend_sql *b, const char *zone)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	return r < 0 ? r : backend_sql_run_text(b, ST_MARK_CLEAN, zone, NULL);
 }
 
 int backend_sql_zone_set_version(struct backend_sql *b, const char *zone, uint64_t version,
 				 uint32_t serial)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	if (r < 0)
 		return r;
 	struct db_stmt *s = backend_sql_stmt(b, ST_SET_VERSION);
@@ -294,13 +250,13 @@ int backend_sql_zone_set_version(struct backend_sql *b, const char *zone, uint64
 
 int backend_sql_zone_set_digest(struct backend_sql *b, const char *zone, const char *digest)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	return r < 0 ? r : backend_sql_run_text(b, ST_SET_DIGEST, digest, zone);
 }
 
 int backend_sql_mark_all_clean(struct backend_sql *b)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, NULL);
 	return r < 0 ? r : backend_sql_run(b, backend_sql_stmt(b, ST_MARK_ALL_CLEAN), 0);
 }
 
@@ -335,7 +291,7 @@ static int each_state(struct backend_sql *b, struct db_stmt *s, int r, bool list
 
 int backend_sql_zone_foreach(struct backend_sql *b, backend_zone_fn fn, void *ctx)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, NULL);
 	return r < 0 ? r
 		     : each_state(b, backend_sql_stmt(b, ST_ZONES_LIST), 0, true, fn, ctx, NULL);
 }
@@ -343,7 +299,7 @@ int backend_sql_zone_foreach(struct backend_sql *b, backend_zone_fn fn, void *ct
 int backend_sql_state_page(struct backend_sql *b, const char *after, size_t limit,
 			   backend_zone_fn fn, void *ctx, size_t *ret_n)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, NULL);
 
 	*ret_n = 0;
 	if (r < 0)
@@ -395,7 +351,7 @@ int backend_sql_zone_records(struct backend_sql *b, const char *zone, backend_re
 
 int backend_sql_counts(struct backend_sql *b, uint64_t *ret_zones, uint64_t *ret_records)
 {
-	int r = backend_sql_ensure(b);
+	int r = ready(b, NULL);
 	if (r < 0)
 		return r;
 	struct db_stmt *s = backend_sql_stmt(b, ret_records ? ST_COUNTS : ST_ZONE_COUNT);
@@ -413,7 +369,7 @@ int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_sig
 			  unsigned kind_len)
 {
 	char name[DNAME_TEXT_MAX];
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	if (r < 0)
 		return r;
 	backend_sql_pdns_name(zone, name);
@@ -430,12 +386,13 @@ int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_sig
 
 /* --- DNSSEC keys and metadata ------------------------------------------ */
 
-/* Statement 'id' with the zone's name (PowerDNS's form) bound at 'idx'. */
+/* Statement 'id' with the zone's name (PowerDNS's form) bound at 'idx',
+ * once the zone's queued domains row is written (its keys name it). */
 static int zone_stmt(struct backend_sql *b, enum stmt_id id, const char *zone, unsigned idx,
 		     struct db_stmt **ret)
 {
 	char name[DNAME_TEXT_MAX];
-	int r = backend_sql_ensure(b);
+	int r = ready(b, zone);
 	if (r < 0)
 		return r;
 	backend_sql_pdns_name(zone, name);

@@ -28,7 +28,6 @@ enum stmt_id {
 	ST_DOMAIN_KIND,
 	ST_ROWS,
 	ST_ROW_DELETE,
-	ST_STATE_UPSERT,
 	ST_RECORDS_DELETE,
 	ST_COMMENTS_DELETE,
 	ST_META_DELETE,
@@ -52,7 +51,43 @@ enum stmt_id {
 	ST_META_KIND_DELETE,
 	ST_META_INSERT,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
-	ST_COUNT = ST_INSERT + BACKEND_SQL_CHUNKS
+	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	 /* the same for zone states */
+	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS,	 /* and for domains rows */
+	ST_DOMAIN_IDS = ST_DOMAINS + BACKEND_SQL_CHUNKS, /* their ids, read back */
+	ST_COUNT = ST_DOMAIN_IDS + BACKEND_SQL_CHUNKS
+};
+
+/* The rows and zone states a transaction wrote, queued to go in by
+ * multi-row statements (backend_queue.c): a fresh node's full sync of a
+ * few thousand zones then costs the database a few hundred statements
+ * instead of one per row and one per zone, which on MySQL are round trips. */
+struct backend_queued_domain {
+	size_t name, kind; /* offsets in 'text' */
+	int64_t id;	   /* read back once the row is written */
+};
+struct backend_queued_row {
+	int64_t domain_id; /* 0: that of queued domain 'domain' */
+	size_t domain;
+	size_t name, type, content; /* offsets in 'text'; SIZE_MAX for NULL */
+	long prio;
+	uint32_t ttl;
+	bool auth;
+};
+struct backend_queued_state {
+	size_t zone, digest; /* offsets in 'text' */
+	uint64_t version;
+	uint32_t serial;
+	int64_t updated_at;
+};
+struct backend_queue {
+	struct backend_queued_domain *domains;
+	size_t ndomains, adomains;
+	struct backend_queued_row *rows;
+	size_t nrows, arows;
+	struct backend_queued_state *states;
+	size_t nstates, astates;
+	char *text;
+	size_t len, cap;
 };
 
 struct backend_sql {
@@ -69,6 +104,7 @@ struct backend_sql {
 	char last_zone[DNAME_TEXT_MAX];
 	int64_t last_id; /* 0: no domains row */
 	char last_kind[16];
+	struct backend_queue q;
 };
 
 /* --- shared by backend_conn.c (connection, schema, transactions) and
@@ -92,6 +128,19 @@ int backend_sql_run_id(struct backend_sql *b, enum stmt_id id, int64_t v);
  * 1 (readable until the next db_reset of 's'), 0 (none) or an error. */
 int backend_sql_first_row(struct backend_sql *b, struct db_stmt *s, int r);
 
+/* Queue a domains row for zone 'name' (PowerDNS's form) of 'kind'. */
+int backend_sql_queue_domain(struct backend_sql *b, const char *name, const char *kind);
+/* Queue the rows of 'w' not found stored, for domain 'domain_id' (0: the
+ * domain queued last). */
+int backend_sql_queue_rows(struct backend_sql *b, int64_t domain_id, const struct backend_rows *w);
+/* Queue 'z's state: applied at its version and serial, dirty. */
+int backend_sql_queue_state(struct backend_sql *b, const struct backend_zone *z);
+/* Write what is queued: everything ('zone' NULL), or only if 'zone' is
+ * among the queued states (before a statement that reads or changes it). */
+int backend_sql_flush(struct backend_sql *b, const char *zone);
+/* Forget what is queued (the transaction rolls back). */
+void backend_sql_queue_clear(struct backend_sql *b);
+
 /* --- for backend.c ---------------------------------------------------- */
 
 int backend_sql_open(const struct backend_conf *conf, struct backend_sql **ret);
@@ -99,7 +148,9 @@ void backend_sql_close(struct backend_sql *b);
 
 /* The connection, for statements of another module on PowerDNS's tables
  * inside the backend's transaction (between backend_sql_begin and
- * commit). Borrowed; valid until the next call of this module. */
+ * commit). Borrowed; valid until the next call of this module. The rows
+ * and states of zones written in the transaction may still be queued
+ * (backend_sql_flush() writes them). */
 struct db *backend_sql_db(struct backend_sql *b);
 
 int backend_sql_schema_ensure(struct backend_sql *b, const char *schema_file);
