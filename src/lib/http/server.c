@@ -15,48 +15,12 @@
 
 #include "base/err.h"
 #include "http/server.h"
+#include "http/server_internal.h"
 
 /* Discarding a body that passed its cap costs bandwidth only; past this much
  * more the connection is dropped without an answer. */
 #define DISCARD_SLACK (64u << 20)
 #define PARAM_MAX 1024
-
-/* How often the watchdog looks for connections past their deadline. */
-#define WATCH_TICK_MS 100
-
-/* What a connection is waiting for; only HEADER, IDLE and BODY have a
- * deadline (WORK: the handler runs or the answer is being sent, which the
- * idle timeout covers). */
-enum watch_phase { W_HEADER, W_BODY, W_WORK, W_IDLE };
-
-/* One open connection, as the watchdog sees it: created when MHD accepts
- * the connection, freed when MHD reports it closed, which it does before
- * closing the socket, so 'fd' is valid for as long as the entry is listed.
- * Everything under http_server.watch_lock. */
-struct conn_watch {
-	struct conn_watch *prev, *next;
-	int fd;
-	enum watch_phase phase;
-	int64_t since_ms; /* start of the current phase */
-	uint64_t body_bytes;
-	bool cut; /* shut down by the watchdog */
-};
-
-struct http_server {
-	struct MHD_Daemon *daemon;
-	const struct http_route *routes;
-	struct http_server_config cfg;
-	struct addrlist allow; /* cfg.allow points here */
-	char *tls_cert;	       /* copies, kept while the daemon runs */
-	char *tls_key;
-
-	bool watching; /* header timeout or body rate: the watchdog runs */
-	pthread_t watchdog;
-	pthread_mutex_t watch_lock;
-	pthread_cond_t watch_wake;
-	bool watch_stop;
-	struct conn_watch *watched;
-};
 
 /* Modern TLS only; GnuTLS's defaults for everything else. */
 #define TLS_PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
@@ -72,208 +36,6 @@ static void server_free(struct http_server *srv)
 	free(srv->tls_key);
 	free(srv->tls_cert);
 	free(srv);
-}
-
-struct http_request {
-	struct http_server *srv;
-	struct MHD_Connection *conn;
-	const char *method;
-	const char *url;
-	const struct http_route *route;
-	struct timespec started;  /* only when the server has an observer */
-	struct conn_watch *watch; /* the connection's, when the server watches */
-	char *params[HTTP_MAX_PARAMS];
-	struct buf body;
-	void *state;
-	int64_t principal_id;
-	char principal_role[16];
-	size_t cap;
-	size_t received;
-	int failed; /* error that ends the request once the body is read */
-	bool stream_stopped;
-	bool replied;
-};
-
-/* --- the watchdog: header deadlines and body rates --------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static struct conn_watch *watch_get(const struct http_server *srv, struct MHD_Connection *conn)
-{
-	if (!srv->watching)
-		return NULL;
-	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	return ci != NULL ? ci->socket_context : NULL;
-}
-
-/* Move a connection to 'phase' unless the watchdog cut it: false then. */
-static bool watch_enter(struct http_server *srv, struct conn_watch *w, enum watch_phase phase)
-{
-	if (w == NULL)
-		return true;
-	pthread_mutex_lock(&srv->watch_lock);
-	bool cut = w->cut;
-	w->phase = phase;
-	w->since_ms = now_ms();
-	w->body_bytes = 0;
-	pthread_mutex_unlock(&srv->watch_lock);
-	return !cut;
-}
-
-static void watch_body(struct http_server *srv, struct conn_watch *w, size_t n)
-{
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&srv->watch_lock);
-	w->body_bytes += n;
-	pthread_mutex_unlock(&srv->watch_lock);
-}
-
-/* MHD calls this before any byte is read and after the connection's last
- * callback, before it closes the socket. */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	struct http_server *srv = cls;
-
-	if (!srv->watching)
-		return;
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		struct conn_watch *w = ci != NULL ? calloc(1, sizeof(*w)) : NULL;
-		*socket_context = w;
-		if (w == NULL) {
-			/* A connection nothing would time out is not served. */
-			if (ci != NULL)
-				shutdown(ci->connect_fd, SHUT_RDWR);
-			return;
-		}
-		w->fd = ci->connect_fd;
-		w->phase = W_HEADER;
-		w->since_ms = now_ms();
-		pthread_mutex_lock(&srv->watch_lock);
-		w->next = srv->watched;
-		if (w->next != NULL)
-			w->next->prev = w;
-		srv->watched = w;
-		pthread_mutex_unlock(&srv->watch_lock);
-		return;
-	}
-	struct conn_watch *w = *socket_context;
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&srv->watch_lock);
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		srv->watched = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	pthread_mutex_unlock(&srv->watch_lock);
-	free(w);
-	*socket_context = NULL;
-}
-
-/* The request line of a request has arrived: on a kept-alive connection
- * this ends the idle wait and starts the header deadline. Returns the
- * initial request state, which must stay NULL. */
-static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
-{
-	struct http_server *srv = cls;
-	struct conn_watch *w = watch_get(srv, conn);
-
-	if (w != NULL) {
-		pthread_mutex_lock(&srv->watch_lock);
-		if (w->phase == W_IDLE) {
-			w->phase = W_HEADER;
-			w->since_ms = now_ms();
-		}
-		pthread_mutex_unlock(&srv->watch_lock);
-	}
-	return NULL;
-}
-
-static bool past_deadline(const struct http_server_config *c, const struct conn_watch *w,
-			  int64_t now)
-{
-	int64_t age = now - w->since_ms;
-
-	switch (w->phase) {
-	case W_HEADER:
-		return c->header_timeout_ms != 0 && age > (int64_t)c->header_timeout_ms;
-	case W_IDLE:
-		/* MHD's idle timeout, made absolute against a request line
-		 * trickled a byte at a time. */
-		return c->header_timeout_ms != 0 && age > (int64_t)c->timeout_s * 1000;
-	case W_BODY:
-		return c->body_min_rate != 0 &&
-		       age > (int64_t)c->body_grace_ms +
-				 (int64_t)(w->body_bytes * 1000 / c->body_min_rate);
-	case W_WORK:
-		break;
-	}
-	return false;
-}
-
-/* Shut down (not close: MHD owns the descriptor) every connection past its
- * deadline. The socket then reads as closed, so MHD's own thread ends the
- * connection on its next turn: no MHD call from this thread. */
-static void *watchdog_main(void *arg)
-{
-	struct http_server *srv = arg;
-
-	pthread_mutex_lock(&srv->watch_lock);
-	while (!srv->watch_stop) {
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += WATCH_TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&srv->watch_wake, &srv->watch_lock, &until);
-		int64_t now = now_ms();
-		for (struct conn_watch *w = srv->watched; w != NULL; w = w->next) {
-			if (w->cut || !past_deadline(&srv->cfg, w, now))
-				continue;
-			shutdown(w->fd, SHUT_RDWR);
-			w->cut = true;
-		}
-	}
-	pthread_mutex_unlock(&srv->watch_lock);
-	return NULL;
-}
-
-static int watchdog_init(struct http_server *srv)
-{
-	pthread_condattr_t attr;
-
-	if (pthread_condattr_init(&attr) != 0)
-		return -ENOMEM;
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	int r = pthread_cond_init(&srv->watch_wake, &attr);
-	pthread_condattr_destroy(&attr);
-	if (r != 0)
-		return -r;
-	pthread_mutex_init(&srv->watch_lock, NULL);
-	srv->watching = true;
-	return 0;
-}
-
-static void watchdog_stop(struct http_server *srv)
-{
-	pthread_mutex_lock(&srv->watch_lock);
-	srv->watch_stop = true;
-	pthread_cond_signal(&srv->watch_wake);
-	pthread_mutex_unlock(&srv->watch_lock);
-	pthread_join(srv->watchdog, NULL);
 }
 
 /* Only addresses on the allow-list get a connection. */
@@ -798,8 +560,8 @@ int http_server_start(const struct http_server_config *cfg, const struct http_ro
 	    (unsigned)(cfg->connection_limit ? cfg->connection_limit : 256),
 	    MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.timeout_s, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 	    cfg->per_address_limit, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
-	    on_request_line, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
+	    http_on_request_line, srv, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_ARRAY, tls_opts,
 	    MHD_OPTION_END);
 	if (srv->daemon == NULL) {
