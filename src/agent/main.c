@@ -1,7 +1,6 @@
 /* yumna-agent: keeps the PowerDNS server of one DNS node serving exactly
  * the zones the controller pushes. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,28 +124,11 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	bool check_only = false, use_syslog = false;
 	char err[CONF_ERR_MAX];
-	int c;
+	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
-	while ((c = getopt(argc, argv, "c:nsh")) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'n':
-			check_only = true;
-			break;
-		case 's':
-			use_syslog = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (path == NULL || optind != argc) {
+	if (c >= 0)
+		return c;
+	if (path == NULL || oi != argc) {
 		usage(stderr);
 		return 2;
 	}

@@ -87,23 +87,7 @@ static int tokens_create(struct ctl *c, int argc, char **argv)
 
 static int tokens_revoke(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_answer ans;
-	char path[64];
-	int64_t id;
-	int oi, r = ctl_no_opts(CMD(2), argc, argv, 1, 1, &oi);
-	if (r != 0)
-		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_parse_id("the token id", argv[oi], &id)) != CTL_OK)
-		return r;
-	snprintf(path, sizeof(path), "/api/dns/tokens/%lld", (long long)id);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
-		return r;
-	if (c->json)
-		ctl_print_json(ans.json);
-	else
-		printf("token %lld revoked\n", (long long)id);
-	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return ctl_delete_by_id(c, CMD(2), argc, argv, "token", "/api/dns/tokens", "revoked");
 }
 
 /* --- dnssec ---------------------------------------------------------------------- */

@@ -346,3 +346,26 @@ int ctl_no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int m
 		return r;
 	return ctl_args(cmd, argc - *oi, min, max);
 }
+
+int ctl_delete_by_id(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		     const char *what, const char *route, const char *done)
+{
+	struct ctl_answer ans;
+	char path[128], label[64];
+	int64_t id;
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	snprintf(label, sizeof(label), "the %s id", what);
+	if ((r = ctl_parse_id(label, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "%s/%lld", route, (long long)id);
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("%s %lld %s\n", what, (long long)id, done);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}

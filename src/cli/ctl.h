@@ -130,4 +130,10 @@ int ctl_args(const struct ctl_cmd *cmd, int n, int min, int max);
  * or 0. */
 int ctl_no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int max, int *oi);
 
+/* A command 'cmd ID' that sends DELETE to 'route' + "/ID" and says "WHAT ID
+ * DONE" (or prints the answer with --json); 'what' names the id in errors
+ * ("token" checks "the token id"). */
+int ctl_delete_by_id(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		     const char *what, const char *route, const char *done);
+
 #endif

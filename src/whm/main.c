@@ -4,7 +4,6 @@
  *   yumna-whm -n -c FILE                     check the configuration
  *   yumna-whm -c FILE token create NAME ROLE  print a new API token (role admin or read)
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/secret.h"
+#include "conf/conf.h"
 #include "whm.h"
 
 static volatile sig_atomic_t stopping;
@@ -62,30 +62,13 @@ int main(int argc, char **argv)
 	const char *path = NULL;
 	bool check_only = false, use_syslog = false;
 	char err[CONF_ERR_MAX];
-	int c;
+	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
-	while ((c = getopt(argc, argv, "c:nsh")) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'n':
-			check_only = true;
-			break;
-		case 's':
-			use_syslog = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	bool token_cmd = optind + 4 == argc && strcmp(argv[optind], "token") == 0 &&
-			 strcmp(argv[optind + 1], "create") == 0;
-	if (path == NULL || (optind != argc && !token_cmd)) {
+	if (c >= 0)
+		return c;
+	bool token_cmd =
+	    oi + 4 == argc && strcmp(argv[oi], "token") == 0 && strcmp(argv[oi + 1], "create") == 0;
+	if (path == NULL || (oi != argc && !token_cmd)) {
 		usage(stderr);
 		return 2;
 	}
@@ -116,7 +99,7 @@ int main(int argc, char **argv)
 	if (check_only)
 		printf("%s: ok\n", path);
 	else if (token_cmd)
-		r = token_create(&w, argv[optind + 2], argv[optind + 3]);
+		r = token_create(&w, argv[oi + 2], argv[oi + 3]);
 	else
 		while (!stopping)
 			pause();

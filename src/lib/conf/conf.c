@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/addrlist.h"
 #include "base/err.h"
@@ -353,4 +354,32 @@ void conf_tls_free(char **cert, char **key)
 		explicit_bzero(*key, strlen(*key));
 	free(*key);
 	*key = NULL;
+}
+
+int conf_daemon_options(int argc, char **argv, void (*usage)(FILE *f), const char **path,
+			bool *check_only, bool *use_syslog, int *oi)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "c:nsh")) != -1) {
+		switch (c) {
+		case 'c':
+			*path = optarg;
+			break;
+		case 'n':
+			*check_only = true;
+			break;
+		case 's':
+			*use_syslog = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	*oi = optind;
+	return -1;
 }

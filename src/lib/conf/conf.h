@@ -8,6 +8,7 @@
 #define YUMNA_CONF_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,5 +67,12 @@ void conf_tls_free(char **cert, char **key);
 
 /* Free every string 'schema' stored in 'target'. */
 void conf_free(const struct conf_item *schema, void *target);
+
+/* The daemons' command line: -c FILE, -n (check the configuration only),
+ * -s (log to syslog), -h (usage on stdout). Returns -1 to go on, with *oi
+ * the index of the first operand, or the exit status to leave with (0
+ * after -h, 2 after 'usage(stderr)' for an unknown option). */
+int conf_daemon_options(int argc, char **argv, void (*usage)(FILE *f), const char **path,
+			bool *check_only, bool *use_syslog, int *oi);
 
 #endif
