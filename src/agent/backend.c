@@ -260,7 +260,7 @@ int backend_zone_replace(struct backend *b, const struct backend_zone *z, const 
 
 int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
 {
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	int r = tree_out(b, zone, &st);
 	return r < 0 ? r : b->ops->zone_delete(b, zone, version);
 }
@@ -272,7 +272,7 @@ int backend_zone_mark_clean(struct backend *b, const char *zone)
 
 int backend_zone_set_version(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
 {
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	int r = tree_out(b, zone, &st);
 	if (r == 0)
 		r = b->ops->zone_set_version(b, zone, version, serial);
@@ -283,7 +283,7 @@ int backend_zone_set_version(struct backend *b, const char *zone, uint64_t versi
 
 int backend_zone_set_digest(struct backend *b, const char *zone, const char *digest)
 {
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	int r = tree_out(b, zone, &st);
 	if (r == 0)
 		r = b->ops->zone_set_digest(b, zone, digest);

@@ -971,7 +971,7 @@ static int op_zone_delete(struct backend *base, const char *zone, uint64_t versi
 					      ST_KEYS_DELETE, ST_DOMAIN_DELETE };
 	struct backend_mysql *b = (struct backend_mysql *)base;
 	char name[DNAME_TEXT_MAX];
-	int64_t id;
+	int64_t id = 0;
 
 	int r = ensure(b);
 	if (r < 0)
@@ -1115,7 +1115,7 @@ static int op_zone_records(struct backend *base, const char *zone, backend_recor
 	char name[DNAME_TEXT_MAX], rname[2 * DNAME_TEXT_MAX], type[32];
 	char owner[2 * DNAME_TEXT_MAX + 1];
 	struct buf content;
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	struct cols c;
 
 	int r = ensure(b);

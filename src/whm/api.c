@@ -203,7 +203,7 @@ static void id_change(struct http_request *req, struct http_reply *rep, struct w
 static int query_uint(struct http_request *req, struct http_reply *rep, const char *name,
 		      uint64_t min, uint64_t max, uint64_t *ret)
 {
-	char text[24], *end;
+	char text[24], *end = text;
 	int r = http_request_query(req, name, text, sizeof(text));
 	if (r == -ENOENT)
 		return r;
@@ -263,8 +263,8 @@ static void zones_list(struct http_request *req, struct http_reply *rep, void *c
 
 	if (st == NULL)
 		return;
-	if ((r = query_uint(req, rep, "limit", 1, LIST_LIMIT_MAX, &c.left)) == ERR_INVALID ||
-	    (r = query_uint(req, rep, "after", 0, INT64_MAX, &after)) == ERR_INVALID)
+	if (query_uint(req, rep, "limit", 1, LIST_LIMIT_MAX, &c.left) == ERR_INVALID ||
+	    query_uint(req, rep, "after", 0, INT64_MAX, &after) == ERR_INVALID)
 		return;
 	buf_init(&c.out, SIZE_MAX);
 	r = buf_puts(&c.out, "[");
@@ -391,7 +391,7 @@ static const char *const replace_keys[] = { "records", NULL };
 static int replace_records(struct whm *w, int64_t id, const json_t *b, const char *who,
 			   struct zone_result *res, char *err)
 {
-	json_t *records;
+	json_t *records = NULL;
 	int r = jsonx_check_keys(b, replace_keys, "body", err);
 	if (r == 0)
 		r = jsonx_get_array(b, "records", true, "body", &records, err);
@@ -581,8 +581,8 @@ static void token_create(struct http_request *req, struct http_reply *rep, void 
 {
 	struct store *st;
 	char err[JSONX_ERR_MAX], token[80], hash[65];
-	const char *name, *role;
-	int64_t id;
+	const char *name = NULL, *role = NULL;
+	int64_t id = 0;
 	json_t *b;
 
 	if (!admin_only(req, rep) || (st = store_or_503(ctx, rep)) == NULL ||
@@ -999,7 +999,7 @@ static void cluster_node_set(struct http_request *req, struct http_reply *rep, v
 {
 	struct whm *w = ctx;
 	struct store *st;
-	struct store_server s;
+	struct store_server s = { 0 };
 	char purge[8] = "";
 	int64_t id;
 
@@ -1081,7 +1081,7 @@ static void cluster_sync_zone(struct http_request *req, struct http_reply *rep, 
 {
 	struct whm *w = ctx;
 	struct store *st;
-	struct store_zone z;
+	struct store_zone z = { 0 };
 	int64_t id;
 	json_t *nodes = NULL;
 
@@ -1115,7 +1115,7 @@ static void cluster_sync_zone(struct http_request *req, struct http_reply *rep, 
 		return;
 	}
 	sync_wake(w->sync);
-	r = sync_wait(w->sync, id, z.version, (long)w->conf.wait_timeout_ms, &nodes);
+	sync_wait(w->sync, id, z.version, (long)w->conf.wait_timeout_ms, &nodes);
 	size_t i, ok = 0;
 	json_t *o;
 	json_array_foreach(nodes, i, o)
@@ -1132,7 +1132,7 @@ static void cluster_sync_all(struct http_request *req, struct http_reply *rep, v
 {
 	struct whm *w = ctx;
 	struct store *st;
-	struct store_server s;
+	struct store_server s = { 0 };
 	uint64_t zones = 0, records = 0;
 	int64_t id;
 

@@ -450,7 +450,7 @@ static int parse_size(const char *text, int base, size_t *ret)
 static int read_chunked(struct reader *rd, struct buf *line, struct buf *resp)
 {
 	for (;;) {
-		size_t n;
+		size_t n = 0;
 		int r = read_line(rd, line);
 		if (r == 0)
 			r = parse_size(line->data, 16, &n);
