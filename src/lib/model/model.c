@@ -251,7 +251,7 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 			char *rdata, size_t rdata_len, char *err)
 {
 	char owner[DNAME_TEXT_MAX];
-	const char *name = NULL, *type_text = NULL, *content = NULL, *status;
+	const char *name = NULL, *type_text = NULL, *content, *status;
 	uint64_t ttl = default_ttl;
 	uint16_t type = 0;
 	struct dns_err derr;
@@ -290,6 +290,7 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
 		return r;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 (0 or < 0 only) */
 	r = record_rdata(rec, type, content, path, rdata, rdata_len, err);
 	if (r < 0)
 		return r;
