@@ -4,7 +4,7 @@ PYTHON ?= /usr/bin/python3
 BUILD ?= build
 PYTEST_ARGS ?=
 
-.PHONY: all deps build demo demo-stop check check-asan unit integration bench clean install format
+.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench clean install format
 
 all: build
 
@@ -31,17 +31,23 @@ integration: build
 
 check: unit integration
 
-# The whole suite on an ASan+UBSan build; any sanitizer report fails it.
+# The whole suite on an ASan+UBSan build with LeakSanitizer on. Every
+# process (tests, daemons, yumnactl) logs its reports under build-asan/
+# sanitizer-logs; any report fails the run. .ci/lsan.supp lists the leaks
+# that belong to third-party libraries.
 ASAN_LOGS = $(abspath build-asan/sanitizer-logs)
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:log_path=$(ASAN_LOGS)/asan \
+	LSAN_OPTIONS=suppressions=$(abspath .ci/lsan.supp):print_suppressions=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan
 check-asan: deps
 	[ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Dbuildtype=debug
 	ninja -C build-asan
 	rm -rf $(ASAN_LOGS) && mkdir -p $(ASAN_LOGS)
-	ASAN_OPTIONS=detect_leaks=0:log_path=$(ASAN_LOGS)/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan \
-		meson test -C build-asan --suite unit --print-errorlogs
-	ASAN_OPTIONS=detect_leaks=0:log_path=$(ASAN_LOGS)/asan UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_LOGS)/ubsan \
-		YUMNA_BUILD=$(abspath build-asan) $(PYTHON) -m pytest -p no:cacheprovider tests/integration $(PYTEST_ARGS)
-	@if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then cat $(ASAN_LOGS)/*; echo "sanitizer reports above"; exit 1; fi
+	$(SAN_ENV) meson test -C build-asan --suite unit --print-errorlogs
+	$(SAN_ENV) YUMNA_BUILD=$(abspath build-asan) $(PYTHON) -m pytest -p no:cacheprovider tests/integration $(PYTEST_ARGS); \
+	status=$$?; \
+	if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then cat $(ASAN_LOGS)/*; echo "sanitizer reports above"; exit 1; fi; \
+	exit $$status
 
 bench: build
 	YUMNA_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
@@ -49,8 +55,19 @@ bench: build
 install: build
 	meson install -C $(BUILD)
 
+C_FILES = find src tests/unit -name '*.[ch]'
+
 format:
-	find src tests/unit -name '*.[ch]' | xargs clang-format -i
+	$(C_FILES) | xargs clang-format -i
+
+# Fails when any file differs from what `make format` would write.
+check-format:
+	$(C_FILES) | xargs clang-format --dry-run -Werror
+
+# clang-tidy over src with the checks in .clang-tidy, from the compile
+# commands meson writes; any warning fails.
+tidy: build
+	find src -name '*.c' | sort | xargs -P2 -n4 clang-tidy -p $(BUILD) --quiet
 
 clean:
 	rm -rf $(BUILD) build-asan

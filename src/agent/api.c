@@ -82,6 +82,7 @@ static int body_json(struct http_request *req, struct http_reply *rep, bool empt
 static void sync_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
+	/* NOLINTNEXTLINE(bugprone-branch-clone): the larger of two sizes, equal today */
 	char err[MODEL_ERR_MAX > APPLY_ERR_MAX ? MODEL_ERR_MAX : APPLY_ERR_MAX];
 	struct soa_defaults soa;
 	struct zone_push p;
@@ -288,14 +289,15 @@ static void list_buckets(struct http_reply *rep, struct agent *a, char *text)
 	}
 	if (r == 0 && n == 0)
 		r = ERR_INVALID;
-	if (r == ERR_INVALID) {
+	if (r < 0) {
 		free(b);
 		http_reply_error(rep, r,
-				 "buckets: 1 to 64 bucket numbers of 4 lowercase hex digits");
+				 r == ERR_INVALID
+				     ? "buckets: 1 to 64 bucket numbers of 4 lowercase hex digits"
+				     : NULL);
 		return;
 	}
-	if (r == 0)
-		b->zones = json_array();
+	b->zones = json_array();
 	size_t got = 0;
 	do {
 		char after[DNAME_TEXT_MAX];

@@ -282,7 +282,7 @@ int backend_zone_replace(struct backend *b, const struct backend_zone *z, const 
 
 int backend_zone_delete(struct backend *b, const char *zone, uint64_t version)
 {
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	int r = tree_out(b, zone, &st);
 	return r < 0 ? r : backend_sql_zone_delete(b->sql, zone, version);
 }
@@ -294,7 +294,7 @@ int backend_zone_mark_clean(struct backend *b, const char *zone)
 
 int backend_zone_set_version(struct backend *b, const char *zone, uint64_t version, uint32_t serial)
 {
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	int r = tree_out(b, zone, &st);
 	if (r == 0)
 		r = backend_sql_zone_set_version(b->sql, zone, version, serial);
@@ -305,7 +305,7 @@ int backend_zone_set_version(struct backend *b, const char *zone, uint64_t versi
 
 int backend_zone_set_digest(struct backend *b, const char *zone, const char *digest)
 {
-	struct zone_state st;
+	struct zone_state st = { 0 };
 	int r = tree_out(b, zone, &st);
 	if (r == 0)
 		r = backend_sql_zone_set_digest(b->sql, zone, digest);

@@ -160,7 +160,7 @@ static int spool_next(void *ctx, struct backend_zone *z)
 	buf_reset(&b->rd);
 	int r = spool_take(b, olen + 1, &origin_off);
 	if (r == 0 && hdr[3] > 0)
-		r = hdr[3] <= 2 * MODEL_DNSSEC_KEYS_MAX * (MODEL_PRIVATE_KEY_MAX + 4096)
+		r = hdr[3] <= (size_t)2 * MODEL_DNSSEC_KEYS_MAX * (MODEL_PRIVATE_KEY_MAX + 4096)
 			? spool_take(b, hdr[3], &dnssec_off)
 			: -EIO;
 	for (size_t i = 0; r == 0 && i < n; i++) {

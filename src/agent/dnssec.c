@@ -295,7 +295,7 @@ static int cfg_digest(const json_t *cfg, char out[65])
 	free(t);
 	if (r < 0)
 		return -EIO;
-	for (unsigned j = 0; j < 32; j++)
+	for (size_t j = 0; j < 32; j++)
 		snprintf(out + 2 * j, 3, "%02x", d[j]);
 	return 0;
 }

@@ -58,8 +58,8 @@ static int collect(const char *zone, const struct zone_state *st, void *ctx)
  * when it holds what was recorded, or a negative error. */
 static int verify_zone(struct agent *a, const char *zone)
 {
-	struct zone_state st;
-	char held[ZONE_DIGEST_HEX];
+	struct zone_state st = { 0 };
+	char held[ZONE_DIGEST_HEX] = "";
 
 	pthread_mutex_lock(&a->db_lock);
 	int r = backend_zone_state(a->db, zone, &st);

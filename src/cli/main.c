@@ -292,12 +292,14 @@ int ctl_connect(struct ctl *c)
 		r = read_token_file(s->token_file, &token);
 	if (r == CTL_OK && s->demo != NULL)
 		r = load_demo(s->demo, &url, &token);
-	if (r == CTL_OK && url == NULL && getenv("YUMNA_URL") && getenv("YUMNA_URL")[0])
-		url = strdup(getenv("YUMNA_URL"));
-	if (r == CTL_OK && token == NULL && getenv("YUMNA_TOKEN") && getenv("YUMNA_TOKEN")[0])
-		token = strdup(getenv("YUMNA_TOKEN"));
-	if (r == CTL_OK && ca_file == NULL && getenv("YUMNA_CA_FILE") && getenv("YUMNA_CA_FILE")[0])
-		ca_file = strdup(getenv("YUMNA_CA_FILE"));
+	const char *env_url = getenv("YUMNA_URL"), *env_token = getenv("YUMNA_TOKEN");
+	const char *env_ca_file = getenv("YUMNA_CA_FILE");
+	if (r == CTL_OK && url == NULL && env_url && env_url[0])
+		url = strdup(env_url);
+	if (r == CTL_OK && token == NULL && env_token && env_token[0])
+		token = strdup(env_token);
+	if (r == CTL_OK && ca_file == NULL && env_ca_file && env_ca_file[0])
+		ca_file = strdup(env_ca_file);
 	if (r == CTL_OK && (url == NULL || token == NULL || timeout_ms == 0)) {
 		const char *path = s->config ? s->config : default_config(cfgbuf, sizeof(cfgbuf));
 		if (path != NULL)
@@ -409,6 +411,7 @@ int main(int argc, char **argv)
 			break;
 		case 'o':
 			errno = 0;
+			/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): getopt sets optarg for "o:" */
 			src.timeout_ms = strtol(optarg, &end, 10);
 			if (*end != '\0' || errno != 0 || src.timeout_ms < 1 ||
 			    src.timeout_ms > 3600000) {

@@ -676,7 +676,7 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
 		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len)
 {
-	struct store_zone z, again;
+	struct store_zone z, again = { 0 };
 	json_t *records;
 
 	/* Records are read between two reads of the zone row: if the version
@@ -725,7 +725,7 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 
 int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64_t node_version)
 {
-	struct store_zone z;
+	struct store_zone z = { 0 };
 	int r = store_begin(st);
 	if (r == 0)
 		r = store_zone_get(st, zone_id, &z);

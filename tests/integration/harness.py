@@ -43,6 +43,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("YUMNA_BUILD") or os.path.join(REPO, "build")
 AGENT = os.path.join(BUILD, "src", "agent", "yumna-agent")
 
+
+def sanitizer_env():
+    """The sanitizer settings `make check-asan` runs with (ASAN_OPTIONS,
+    LSAN_OPTIONS, UBSAN_OPTIONS), for a test that gives a program an
+    environment of its own: the program's reports still reach the run's logs."""
+    return {k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}
+
 SOA_MNAME = "ns1.yumna.test."
 SOA_RNAME = "hostmaster.yumna.test."
 

@@ -129,10 +129,15 @@ def test_every_node_is_shown_with_its_powerdns_version(ui_cluster, signed_in):
     states = wait_for(signed_in, lambda d: (lambda s: s if set(s.values()) == {"online"} else None)(
         node_states(d)), what="every node online")
     assert sorted(states) == sorted(n.name for n in ui_cluster.nodes)
-    for row in signed_in.find_elements(By.CSS_SELECTOR, "#nodes tbody tr"):
-        cells = row.find_elements(By.TAG_NAME, "td")
-        assert cells[2].text.startswith("4."), cells[2].text      # PowerDNS version
-        assert cells[3].text.endswith("ms"), cells[3].text        # response time
+    # The table is re-rendered on every refresh: read its cells in one script
+    # call, so a refresh between two reads cannot leave a stale row behind.
+    rows = signed_in.execute_script(
+        "return Array.from(document.querySelectorAll('#nodes tbody tr'),"
+        " r => Array.from(r.cells, c => c.innerText.trim()))")
+    assert len(rows) == 3, rows
+    for cells in rows:
+        assert cells[2].startswith("4."), cells[2]      # PowerDNS version
+        assert cells[3].endswith("ms"), cells[3]        # response time
     assert signed_in.find_element(By.ID, "t-nodes").text == "3 / 3"
 
 

@@ -216,8 +216,8 @@ def test_a_key_that_does_not_match_the_certificate_stops_the_start(cluster_facto
 def test_yumnactl_speaks_verified_https(cluster_factory, pki, tmp_path):
     ctl = os.path.join(harness.BUILD, "src", "cli", "yumnactl")
     c = tls_cluster(cluster_factory, pki, pki.server("agent", ["127.0.0.1"]), pki.ca_file, n=1)
-    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", ""),
-           "YUMNA_URL": c.whm.url, "YUMNA_TOKEN": c.whm.admin_token}
+    env = dict(harness.sanitizer_env(), HOME=str(tmp_path), PATH=os.environ.get("PATH", ""),
+               YUMNA_URL=c.whm.url, YUMNA_TOKEN=c.whm.admin_token)
     deadline = time.monotonic() + 15
     while c.whm.status()["nodes"][0]["status"] != "online" and time.monotonic() < deadline:
         time.sleep(0.1)

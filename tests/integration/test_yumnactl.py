@@ -54,7 +54,8 @@ def ctl(shared_cluster, tmp_path):
 
 
 def command_lines():
-    p = subprocess.run([CTL, "--help"], stdout=subprocess.PIPE, text=True, env={})
+    p = subprocess.run([CTL, "--help"], stdout=subprocess.PIPE, text=True,
+                       env=harness.sanitizer_env())
     cmds = []
     for line in p.stdout.split("commands:\n")[1].splitlines():
         if not line.startswith("  "):
@@ -68,7 +69,7 @@ def command_lines():
 def test_every_command_has_help_and_needs_no_controller_for_it(tmp_path):
     cmds = command_lines()
     assert len(cmds) >= 25, cmds
-    env = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    env = dict(harness.sanitizer_env(), HOME=str(tmp_path), PATH=os.environ.get("PATH", ""))
     for cmd in cmds:
         p = subprocess.run([CTL] + cmd + ["--help"], env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
@@ -165,7 +166,7 @@ def test_exit_codes_say_what_went_wrong(ctl, domain, tmp_path):
 
 def test_sources_of_url_and_token(ctl, tmp_path):
     c = ctl.c
-    bare = {"HOME": str(tmp_path), "PATH": os.environ.get("PATH", "")}
+    bare = dict(harness.sanitizer_env(), HOME=str(tmp_path), PATH=os.environ.get("PATH", ""))
     r = ctl.run("zones", "list", env=bare, expect=CONFIG)
     assert "no controller URL" in r.stderr
 

@@ -30,7 +30,7 @@ int secret_sha256_hex(const char *text, char out[65])
 	unsigned char digest[32];
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, text, strlen(text), digest) < 0)
 		return -EIO;
-	for (unsigned i = 0; i < 32; i++)
+	for (size_t i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", digest[i]);
 	explicit_bzero(digest, sizeof(digest));
 	return 0;

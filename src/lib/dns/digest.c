@@ -79,7 +79,7 @@ static int cmp_lines(const void *a, const void *b)
 static void to_hex(const unsigned char *bin, char out[ZONE_DIGEST_HEX])
 {
 	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < 32; i++) {
+	for (size_t i = 0; i < 32; i++) {
 		out[2 * i] = hex[bin[i] >> 4];
 		out[2 * i + 1] = hex[bin[i] & 15];
 	}

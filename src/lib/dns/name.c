@@ -45,7 +45,7 @@ static void label_show(const uint8_t *label, size_t len, char *out, size_t outle
 	/* A NUL byte would cut the text short: show it as log_sanitize() shows
 	 * every other control byte. */
 	for (size_t i = 0; i < len && n + 1 < sizeof(raw); i++)
-		raw[n++] = label[i] != '\0' ? (char)label[i] : '\x01';
+		raw[n++] = (char)(label[i] != '\0' ? label[i] : 1);
 	raw[n] = '\0';
 	log_sanitize(raw, out, (unsigned)outlen);
 }

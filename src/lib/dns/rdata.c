@@ -523,7 +523,7 @@ static void caa_show(const char *v, size_t len, char *out, size_t outlen)
 	size_t n = 0;
 
 	for (size_t i = 0; i < len && n + 1 < sizeof(raw); i++)
-		raw[n++] = v[i] != '\0' ? v[i] : '\x01';
+		raw[n++] = (char)(v[i] != '\0' ? v[i] : 1);
 	raw[n] = '\0';
 	log_sanitize(raw, out, (unsigned)outlen);
 }

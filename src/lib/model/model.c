@@ -100,6 +100,7 @@ static bool dnskey_text_ok(const char *t)
 {
 	unsigned flags, proto, alg;
 	int used = 0;
+	/* NOLINTNEXTLINE(cert-err34-c): glibc converts as strtoul; out of range fails below */
 	if (sscanf(t, "%u %u %u %n", &flags, &proto, &alg, &used) != 3 || used == 0)
 		return false;
 	if ((flags != 256 && flags != 257) || proto != 3 || (alg != 13 && alg != 15))
@@ -161,7 +162,7 @@ static int dnssec_key_check(const json_t *k, const char *path, char *err)
 
 int model_dnssec_check(const json_t *d, const char *path, char *err)
 {
-	bool enabled, flag;
+	bool enabled = false, flag;
 	json_t *keys;
 
 	if (!json_is_object(d)) {
@@ -250,9 +251,9 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 			char *rdata, size_t rdata_len, char *err)
 {
 	char owner[DNAME_TEXT_MAX];
-	const char *name, *type_text, *content, *status;
+	const char *name = NULL, *type_text = NULL, *content, *status;
 	uint64_t ttl = default_ttl;
-	uint16_t type;
+	uint16_t type = 0;
 	struct dns_err derr;
 
 	if (!json_is_object(rec)) {
@@ -289,6 +290,7 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
 		return r;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 (0 or < 0 only) */
 	r = record_rdata(rec, type, content, path, rdata, rdata_len, err);
 	if (r < 0)
 		return r;
@@ -341,7 +343,7 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 		     const struct soa_defaults *soa, struct zone_push *ret, char *err)
 {
 	char origin[DNAME_TEXT_MAX];
-	json_t *zone, *records;
+	json_t *zone = NULL, *records = NULL;
 	struct dns_err derr;
 	bool has_soa = false;
 

@@ -149,7 +149,7 @@ int ztree_get(struct ztree *t, const char *prefix, struct ztree_node *ret_node,
 void ztree_hex(const struct ztree_node *n, char out[ZTREE_LEAF_HEX])
 {
 	static const char hex[] = "0123456789abcdef";
-	for (unsigned i = 0; i < 16; i++) {
+	for (size_t i = 0; i < 16; i++) {
 		out[2 * i] = hex[n->hash[i] >> 4];
 		out[2 * i + 1] = hex[n->hash[i] & 15];
 	}

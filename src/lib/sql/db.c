@@ -74,7 +74,7 @@ static void sb_add(struct sb *b, const char *s, size_t n)
 {
 	if (!b->ok)
 		return;
-	if (b->len + n + 1 > b->cap) {
+	if (b->p == NULL || b->len + n + 1 > b->cap) {
 		size_t cap = (b->len + n + 1) * 2;
 		char *p = realloc(b->p, cap);
 

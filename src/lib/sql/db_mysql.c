@@ -260,9 +260,9 @@ static void my_finalize(struct db_stmt *base)
 	if (s->has_result)
 		mysql_stmt_free_result(s->stmt);
 	mysql_stmt_close(s->stmt);
-	for (i = 0; i < s->nparams; i++)
+	for (i = 0; s->pv != NULL && i < s->nparams; i++)
 		free(s->pv[i].text);
-	for (i = 0; i < s->ncols; i++)
+	for (i = 0; s->cv != NULL && i < s->ncols; i++)
 		free(s->cv[i].buf);
 	free(s->pb);
 	free(s->pv);
