@@ -388,8 +388,7 @@ static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx
 		r = d;
 	if (r < 0) {
 		json_decref(v.records);
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
-				 r == -ENOENT ? "zone is not served by this node" : NULL);
+		http_reply_error(rep, r, r == -ENOENT ? "zone is not served by this node" : NULL);
 		return;
 	}
 	/* "digest": what the backend holds now, read for this answer;
@@ -429,7 +428,7 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 		r = pdns_notify(a->pdns, zone);
 	if (r < 0) {
 		pdns_last_error(err.text, sizeof(err.text));
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
+		http_reply_error(rep, r,
 				 r == -ENOENT ? "zone is not served by this node" : err.text);
 		return;
 	}

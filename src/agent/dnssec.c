@@ -122,8 +122,7 @@ static int upstream_error(int r, const char *what, struct errmsg *err)
 {
 	char why[256];
 	pdns_last_error(why, sizeof(why));
-	errmsg_set(err, 0, "%s: %s", what, why);
-	return r == -ENOENT ? ERR_NOT_FOUND : r;
+	return errmsg_set(err, r, "%s: %s", what, why);
 }
 
 /* Make the zone's keys exactly 'wanted': import what is missing, remove

@@ -112,7 +112,7 @@ void api_server_get(struct http_request *req, struct http_reply *rep, void *ctx)
 		return;
 	int r = store_server_get(st, id, &s);
 	if (r < 0) {
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		http_reply_error(rep, r, "no such server");
 		return;
 	}
 	http_reply_json(rep, 200, nodes_server_json(&s));

@@ -162,7 +162,7 @@ static int live_zone(struct store *st, struct http_reply *rep, int64_t id, struc
 		r = -ENOENT;
 	}
 	if (r < 0)
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such zone");
+		http_reply_error(rep, r, "no such zone");
 	return r;
 }
 

@@ -118,8 +118,7 @@ static int begin_get(struct store *st, int64_t id, struct store_server *ret, str
 		r = store_server_get(st, id, ret);
 	if (r < 0) {
 		store_rollback(st);
-		errmsg_set(err, 0, "no such server");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such server");
 	}
 	return 0;
 }
@@ -175,8 +174,7 @@ int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
-		errmsg_set(err, 0, "no such server");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such server");
 	}
 	sync_nodes_changed(w->sync);
 	return 0;
@@ -268,8 +266,7 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct sto
 		r = store_zone_get(st, zone_id, &z);
 	if (r < 0) {
 		store_rollback(st);
-		errmsg_set(err, 0, "no such zone");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such zone");
 	}
 	/* Push it to every node again, acknowledged or not, so the answer
 	 * reports what each node says now; the agents' version check makes a

@@ -77,8 +77,7 @@ int tokens_revoke(struct store *st, int64_t id, const char *actor, struct errmsg
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
-		errmsg_set(err, 0, "no such token");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such token");
 	}
 	return 0;
 }

@@ -211,7 +211,7 @@ static int lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, s
 		return fail(st, r, err, "starting a transaction");
 	r = store_zone_get(st, zone_id, &now);
 	if (r < 0)
-		return fail(st, r == -ENOENT ? ERR_NOT_FOUND : r, err, "reading the zone");
+		return fail(st, r, err, "reading the zone");
 	bool same = now.version == version && !now.deleted;
 	store_zone_clear(&now);
 	if (!same) {
