@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "base/err.h"
 #include "conf/conf.h"
 #include "dns/dns.h"
 
@@ -65,7 +66,7 @@ struct agent_conf {
 };
 
 /* Load and check 'path'. Fills 'err' with "file:line: message" on failure. */
-int agent_conf_load(const char *path, struct agent_conf *c, char *err);
+int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err);
 void agent_conf_free(struct agent_conf *c);
 
 struct backend;

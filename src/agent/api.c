@@ -57,7 +57,7 @@ static double now_s(void)
 /* The zone named by path parameter 0, normalised. */
 static int path_zone(struct http_request *req, struct http_reply *rep, char zone[DNAME_TEXT_MAX])
 {
-	struct dns_err derr;
+	struct errmsg derr;
 	int r = dname_zone_normalize(http_request_param(req, 0), zone, &derr);
 	if (r < 0)
 		http_reply_error(rep, r, derr.text);
@@ -67,23 +67,22 @@ static int path_zone(struct http_request *req, struct http_reply *rep, char zone
 /* Decode the request body as JSON; an empty body gives 'empty_ok' ? NULL. */
 static int body_json(struct http_request *req, struct http_reply *rep, bool empty_ok, json_t **ret)
 {
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	const struct buf *body = http_request_body(req);
 
 	*ret = NULL;
 	if (body->len == 0 && empty_ok)
 		return 0;
-	int r = jsonx_parse(body->data ? body->data : "", body->len, ret, err);
+	int r = jsonx_parse(body->data ? body->data : "", body->len, ret, &err);
 	if (r < 0)
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 	return r;
 }
 
 static void sync_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
-	/* NOLINTNEXTLINE(bugprone-branch-clone): the larger of two sizes, equal today */
-	char err[MODEL_ERR_MAX > APPLY_ERR_MAX ? MODEL_ERR_MAX : APPLY_ERR_MAX];
+	struct errmsg err;
 	struct soa_defaults soa;
 	struct zone_push p;
 	struct apply_result res = { 0 };
@@ -95,19 +94,19 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 		return;
 	}
 	agent_soa_defaults(a, &soa);
-	int r = model_push_parse(j, &a->limits, &soa, &p, err);
+	int r = model_push_parse(j, &a->limits, &soa, &p, &err);
 	json_decref(j);
 	if (r < 0) {
 		atomic_fetch_add(&a->stats.pushes_rejected, 1);
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
-	r = apply_push(a, &p, &res, err);
+	r = apply_push(a, &p, &res, &err);
 	if (r < 0) {
 		atomic_fetch_add(&a->stats.pushes_failed, 1);
 		log_warn("zone '%s': push of version %llu failed: %s", p.data.origin,
-			 (unsigned long long)p.version, err);
-		http_reply_error(rep, r, err);
+			 (unsigned long long)p.version, err.text);
+		http_reply_error(rep, r, err.text);
 		zone_push_clear(&p);
 		return;
 	}
@@ -142,7 +141,8 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 static void delete_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
-	char zone[DNAME_TEXT_MAX], vtext[24], err[APPLY_ERR_MAX];
+	char zone[DNAME_TEXT_MAX], vtext[24];
+	struct errmsg err;
 	uint64_t version = 0;
 	bool deleted;
 
@@ -162,9 +162,9 @@ static void delete_zone(struct http_request *req, struct http_reply *rep, void *
 		http_reply_error(rep, ERR_MALFORMED, "version: bad encoding");
 		return;
 	}
-	r = apply_delete(a, zone, version, &deleted, err);
+	r = apply_delete(a, zone, version, &deleted, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	atomic_fetch_add(&a->stats.deletes, deleted ? 1 : 0);
@@ -389,8 +389,7 @@ static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx
 		r = d;
 	if (r < 0) {
 		json_decref(v.records);
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
-				 r == -ENOENT ? "zone is not served by this node" : NULL);
+		http_reply_error(rep, r, r == -ENOENT ? "zone is not served by this node" : NULL);
 		return;
 	}
 	/* "digest": what the backend holds now, read for this answer;
@@ -406,7 +405,8 @@ static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx
 static void notify_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
-	char zone[DNAME_TEXT_MAX], err[APPLY_ERR_MAX];
+	char zone[DNAME_TEXT_MAX];
+	struct errmsg err;
 	struct zone_state st;
 
 	if (path_zone(req, rep, zone) < 0)
@@ -416,8 +416,8 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 				 "no secondaries are configured on this node (also-notify)");
 		return;
 	}
-	if (apply_check_pdns(a, err) < 0) {
-		http_reply_error(rep, ERR_UNAVAILABLE, err);
+	if (apply_check_pdns(a, &err) < 0) {
+		http_reply_error(rep, ERR_UNAVAILABLE, err.text);
 		return;
 	}
 	pthread_mutex_lock(&a->db_lock);
@@ -428,9 +428,9 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 	if (r == 0)
 		r = pdns_notify(a->pdns, zone);
 	if (r < 0) {
-		pdns_last_error(err, sizeof(err));
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r,
-				 r == -ENOENT ? "zone is not served by this node" : err);
+		pdns_last_error(err.text, sizeof(err.text));
+		http_reply_error(rep, r,
+				 r == -ENOENT ? "zone is not served by this node" : err.text);
 		return;
 	}
 	http_reply_json(rep, 200,
@@ -441,15 +441,16 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 static void dnssec_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
-	char zone[DNAME_TEXT_MAX], err[DNSSEC_ERR_MAX];
+	char zone[DNAME_TEXT_MAX];
+	struct errmsg err;
 	json_t *body, *result = NULL;
 
 	if (path_zone(req, rep, zone) < 0 || body_json(req, rep, true, &body) < 0)
 		return;
-	int r = dnssec_secure(a, zone, body, &result, err);
+	int r = dnssec_secure(a, zone, body, &result, &err);
 	json_decref(body);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	http_reply_json(rep, 200, result);
@@ -530,11 +531,11 @@ static void statistics(struct http_request *req, struct http_reply *rep, void *c
 static void initialize(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
-	char err[CONF_ERR_MAX];
+	struct errmsg err;
 
-	int r = init_powerdns(a, err);
+	int r = init_powerdns(a, &err);
 	if (r < 0) {
-		http_reply_error(rep, ERR_UNAVAILABLE, err);
+		http_reply_error(rep, ERR_UNAVAILABLE, err.text);
 		return;
 	}
 	apply_flush_dirty(a);

@@ -36,7 +36,7 @@ static void mark_down(struct agent *a, const char *why)
 	pthread_mutex_unlock(&a->state_lock);
 }
 
-int apply_check_pdns(struct agent *a, char *err)
+int apply_check_pdns(struct agent *a, struct errmsg *err)
 {
 	char version[64];
 
@@ -50,14 +50,13 @@ int apply_check_pdns(struct agent *a, char *err)
 		pdns_last_error(why, sizeof(why));
 		mark_down(a, why);
 	}
-	snprintf(err, APPLY_ERR_MAX, "powerdns is not running; nothing was changed");
-	return ERR_UNAVAILABLE;
+	return errmsg_set(err, ERR_UNAVAILABLE, "powerdns is not running; nothing was changed");
 }
 
 /* Make PowerDNS serve what was committed for 'zone': read its keys and
  * DNSSEC metadata again when they changed ('refresh'), rectify signed zones,
  * purge the caches, clear the dirty flag. Called with db_lock held. */
-static int publish(struct agent *a, const char *zone, bool refresh, char *err)
+static int publish(struct agent *a, const char *zone, bool refresh, struct errmsg *err)
 {
 	bool is_signed = false;
 	char kind[16];
@@ -75,10 +74,11 @@ static int publish(struct agent *a, const char *zone, bool refresh, char *err)
 		pdns_last_error(why, sizeof(why));
 		if (r == ERR_UNAVAILABLE)
 			mark_down(a, why);
-		snprintf(err, APPLY_ERR_MAX,
-			 "committed, but powerdns did not take it (%s); it is served once powerdns "
-			 "answers again",
-			 why);
+		errmsg_set(
+		    err, 0,
+		    "committed, but powerdns did not take it (%s); it is served once powerdns "
+		    "answers again",
+		    why);
 		atomic_store(&a->dirty, true);
 		return ERR_UNAVAILABLE;
 	}
@@ -153,11 +153,10 @@ static int must_write(struct agent *a, const char *zone, const struct zone_state
 	return 0;
 }
 
-static int txn_fail(struct agent *a, int r, const char *what, char *err)
+static int txn_fail(struct agent *a, int r, const char *what, struct errmsg *err)
 {
 	backend_rollback(a->db);
-	snprintf(err, APPLY_ERR_MAX, "%s: %s", what, err_str(r));
-	return r;
+	return errmsg_set(err, r, "%s: %s", what, err_str(r));
 }
 
 void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct backend_zone *ret)
@@ -171,7 +170,8 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 				      p->serial,      NULL, NULL };
 }
 
-int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err)
+int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res,
+	       struct errmsg *err)
 {
 	const char *zone = p->data.origin;
 	struct zone_state st;
@@ -183,16 +183,13 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	struct backend_zone z;
 	char digest[ZONE_DIGEST_HEX], held[ZONE_DIGEST_HEX];
 	bool write = false;
-	if (rrs == NULL) {
-		snprintf(err, APPLY_ERR_MAX, "out of memory");
-		return -ENOMEM;
-	}
+	if (rrs == NULL)
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	apply_zone_view(p, rrs, &z);
 	r = backend_zone_digest(&z, digest);
 	if (r < 0) {
 		free(rrs);
-		snprintf(err, APPLY_ERR_MAX, "digest: %s", err_str(r));
-		return r;
+		return errmsg_set(err, r, "digest: %s", err_str(r));
 	}
 	z.digest = digest;
 
@@ -202,7 +199,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		r = must_write(a, zone, &st, p->version, digest, held, &write);
 	if (r < 0) {
 		free(rrs);
-		snprintf(err, APPLY_ERR_MAX, "reading zone state: %s", err_str(r));
+		errmsg_set(err, 0, "reading zone state: %s", err_str(r));
 		goto out;
 	}
 	if (!write) {
@@ -262,7 +259,8 @@ out:
 	return r;
 }
 
-int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted, char *err)
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
+		 struct errmsg *err)
 {
 	struct zone_state st;
 	int r = apply_check_pdns(a, err);
@@ -273,7 +271,7 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 	pthread_mutex_lock(&a->db_lock);
 	r = backend_zone_state(a->db, zone, &st);
 	if (r < 0) {
-		snprintf(err, APPLY_ERR_MAX, "reading zone state: %s", err_str(r));
+		errmsg_set(err, 0, "reading zone state: %s", err_str(r));
 		goto out;
 	}
 	if (version != 0 && st.known && st.version > version)
@@ -288,7 +286,7 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 		if (r < 0 && r != -ENOENT) {
 			char why[256];
 			pdns_last_error(why, sizeof(why));
-			snprintf(err, APPLY_ERR_MAX, "deleting the zone in powerdns: %s", why);
+			errmsg_set(err, 0, "deleting the zone in powerdns: %s", why);
 			goto out;
 		}
 	}
@@ -350,7 +348,7 @@ struct batch_changes {
 	bool many;		     /* more than that: purge everything */
 	uint64_t created;	     /* zones new to PowerDNS */
 	int refused;		     /* the first zone whose keys could not be used */
-	char refused_err[APPLY_ERR_MAX];
+	struct errmsg refused_err;
 };
 
 static void batch_changes_clear(struct batch_changes *bc)
@@ -393,7 +391,8 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 		      struct batch_changes *bc, bool *applied)
 {
 	bool refresh = false, is_signed = false;
-	char kind[16], msg[DNSSEC_ERR_MAX];
+	char kind[16];
+	struct errmsg msg;
 	json_t *cfg = NULL;
 	struct backend_zone w = *z;
 	int r = 0;
@@ -401,12 +400,12 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 	*applied = true;
 	if (z->dnssec != NULL) {
 		cfg = json_loads(z->dnssec, 0, NULL);
-		r = cfg ? dnssec_check(cfg, msg) : -ENOMEM;
+		r = cfg ? dnssec_check(cfg, &msg) : -ENOMEM;
 		if (r < 0 && r != -ENOMEM) {
 			if (bc->refused == 0) {
 				bc->refused = r;
-				snprintf(bc->refused_err, APPLY_ERR_MAX, "zone '%.200s': %.280s",
-					 z->origin, msg);
+				errmsg_set(&bc->refused_err, 0, "zone '%.200s': %.280s", z->origin,
+					   msg.text);
 			}
 			w.version = st->known ? st->version : 0;
 			json_decref(cfg);
@@ -418,7 +417,7 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 	if (r == 0)
 		r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
 	if (r == 0 && cfg != NULL)
-		r = dnssec_write(a, z->origin, cfg, &refresh, msg);
+		r = dnssec_write(a, z->origin, cfg, &refresh, &msg);
 	json_decref(cfg);
 	if (r == 0 && refresh)
 		r = name_list_add(&bc->refresh, z->origin);
@@ -437,7 +436,7 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
  * pushes remain, 0 at the end, or an error. */
 static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batch_changes *bc,
 		     json_t *report, uint64_t *applied, uint64_t *unchanged, uint64_t *records,
-		     char *err)
+		     struct errmsg *err)
 {
 	struct backend_zone z;
 	unsigned done = 0;
@@ -482,7 +481,7 @@ static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batc
  * once for a full sync, where per-zone calls would cost more than the
  * transaction) and clear the dirty flags. The zone cache is off in managed
  * mode, so new zones need nothing more. */
-static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
+static int batch_publish(struct agent *a, struct batch_changes *bc, struct errmsg *err)
 {
 	int r = 0;
 	for (size_t i = 0; r == 0 && i < bc->refresh.n; i++)
@@ -500,7 +499,7 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
 		pdns_last_error(why, sizeof(why));
 		if (r == ERR_UNAVAILABLE)
 			mark_down(a, why);
-		snprintf(err, APPLY_ERR_MAX, "committed, but powerdns did not take it (%s)", why);
+		errmsg_set(err, 0, "committed, but powerdns did not take it (%s)", why);
 		atomic_store(&a->dirty, true);
 		return ERR_UNAVAILABLE;
 	}
@@ -508,7 +507,8 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, char *err)
 }
 
 int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
-		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records, char *err)
+		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records,
+		struct errmsg *err)
 {
 	struct batch_changes bc = { 0 };
 	int r = apply_check_pdns(a, err);
@@ -529,7 +529,7 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
 		}
 	} while (r == 1);
 	if (r >= 0 && bc.refused < 0) {
-		snprintf(err, APPLY_ERR_MAX, "%s", bc.refused_err);
+		errmsg_set(err, 0, "%s", bc.refused_err.text);
 		r = bc.refused;
 	}
 	/* Counted, not counted again: a count of every zone costs a scan of
@@ -549,7 +549,7 @@ static int collect_dirty(const char *zone, const struct zone_state *st, void *ct
 int apply_flush_dirty(struct agent *a)
 {
 	struct name_list l = { 0 };
-	char err[APPLY_ERR_MAX];
+	struct errmsg err;
 
 	/* Listing every zone is what this costs, so only when a purge failed
 	 * (or at start-up, after a crash may have left one undone). */
@@ -559,7 +559,7 @@ int apply_flush_dirty(struct agent *a)
 	int r = backend_zone_foreach(a->db, collect_dirty, &l);
 	/* Which of them had their keys changed is not known: all read them. */
 	for (size_t i = 0; r == 0 && i < l.n; i++)
-		r = publish(a, l.names[i], true, err);
+		r = publish(a, l.names[i], true, &err);
 	pthread_mutex_unlock(&a->db_lock);
 	if (r < 0)
 		atomic_store(&a->dirty, true);

@@ -5,9 +5,8 @@
 
 #include "agent.h"
 #include "backend.h"
+#include "base/err.h"
 #include "model/model.h"
-
-#define APPLY_ERR_MAX 512
 
 struct apply_result {
 	bool applied;	  /* false: the version was not newer */
@@ -25,11 +24,13 @@ struct apply_result {
  * when secondaries are configured. ERR_UNAVAILABLE when PowerDNS is down:
  * nothing is acknowledged then, though the data may already be committed
  * (the zone stays dirty and is purged when PowerDNS returns). */
-int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res, char *err);
+int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res,
+	       struct errmsg *err);
 
 /* Delete 'zone' unless its applied version is newer than 'version'
  * (0: unconditional). *ret_deleted tells whether anything was removed. */
-int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted, char *err);
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
+		 struct errmsg *err);
 
 /* Apply a batch of zones read by 'next' (which fills 'z', valid until the
  * next call, and returns 1; 0 at the end; or a negative error), in
@@ -40,7 +41,8 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
  * or delete kept out ({"zone", "version", "deleted"}). */
 typedef int (*apply_next_fn)(void *ctx, struct backend_zone *z);
 int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
-		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records, char *err);
+		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records,
+		struct errmsg *err);
 
 /* Purge the caches of zones whose data was committed while PowerDNS was
  * unreachable. */
@@ -54,6 +56,6 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 void apply_count_zones(struct agent *a);
 
 /* Fail fast with ERR_UNAVAILABLE while PowerDNS is known to be down. */
-int apply_check_pdns(struct agent *a, char *err);
+int apply_check_pdns(struct agent *a, struct errmsg *err);
 
 #endif

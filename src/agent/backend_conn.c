@@ -262,11 +262,12 @@ static int prepare_all(struct backend_sql *b)
 
 static int connect_db(struct backend_sql *b)
 {
-	char err[DB_OPEN_ERR_MAX], shown[DB_OPEN_ERR_MAX];
+	char shown[ERRMSG_MAX];
+	struct errmsg err;
 
-	int r = db_open(&b->conf, &b->db, err);
+	int r = db_open(&b->conf, &b->db, &err);
 	if (r < 0) {
-		log_sanitize(err, shown, sizeof(shown));
+		log_sanitize(err.text, shown, sizeof(shown));
 		if (!b->unreachable)
 			log_err("%s: %s", b->where, shown);
 		b->unreachable = true;

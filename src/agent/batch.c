@@ -217,7 +217,7 @@ static int remember_name(struct batch *b, const char *name)
 static void element_done(struct batch *b)
 {
 	struct agent *a = b->a;
-	char err[MODEL_ERR_MAX];
+	struct errmsg err;
 	json_t *j = NULL;
 	struct zone_push p;
 	size_t idx = b->nzones;
@@ -228,17 +228,17 @@ static void element_done(struct batch *b)
 			  (unsigned long long)a->conf.max_zones_per_batch);
 		return;
 	}
-	r = jsonx_parse(b->elem.data, b->elem.len, &j, err);
+	r = jsonx_parse(b->elem.data, b->elem.len, &j, &err);
 	if (r < 0) {
-		add_error(b, r, "zones[%zu]: %s", idx, err);
+		add_error(b, r, "zones[%zu]: %s", idx, err.text);
 		return;
 	}
 	struct soa_defaults soa;
 	agent_soa_defaults(a, &soa);
-	r = model_push_parse(j, &a->limits, &soa, &p, err);
+	r = model_push_parse(j, &a->limits, &soa, &p, &err);
 	json_decref(j);
 	if (r < 0) {
-		add_error(b, r, "zones[%zu]: %s", idx, err);
+		add_error(b, r, "zones[%zu]: %s", idx, err.text);
 		b->nzones++;
 		return;
 	}
@@ -441,7 +441,7 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
 	struct batch *b = *(struct batch **)http_request_state(req);
-	char err[APPLY_ERR_MAX];
+	struct errmsg err;
 	uint64_t applied, unchanged, records;
 
 	if (b == NULL) {
@@ -468,12 +468,12 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 	 * only where the node holds exactly what it committed. */
 	json_t *report = json_pack("{s:o,s:o,s:o}", "digests", json_object(), "blocked",
 				   json_array(), "repaired", json_array());
-	int r = report ? apply_batch(a, spool_next, b, report, &applied, &unchanged, &records, err)
+	int r = report ? apply_batch(a, spool_next, b, report, &applied, &unchanged, &records, &err)
 		       : -ENOMEM;
 	if (r < 0) {
 		json_decref(report);
 		atomic_fetch_add(&a->stats.pushes_failed, 1);
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	atomic_fetch_add(&a->stats.batches, 1);

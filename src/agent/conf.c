@@ -108,7 +108,7 @@ static bool pdns_conf_safe(const char *v)
 
 /* The gmysql settings: complete when the backend is gmysql, absent
  * otherwise, and fit for pdns.conf in managed mode. */
-static int check_gmysql(const char *path, struct agent_conf *c, char *err)
+static int check_gmysql(const char *path, struct agent_conf *c, struct errmsg *err)
 {
 	const struct {
 		const char *key;
@@ -124,24 +124,20 @@ static int check_gmysql(const char *path, struct agent_conf *c, char *err)
 	bool gmysql = strcmp(c->backend, "gmysql") == 0;
 
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (!gmysql && *keys[i].value != NULL) {
-			snprintf(err, CONF_ERR_MAX, "%s: '%s' needs 'backend = gmysql'", path,
-				 keys[i].key);
-			return ERR_CONFIG;
-		}
+		if (!gmysql && *keys[i].value != NULL)
+			return errmsg_set(err, ERR_CONFIG, "%s: '%s' needs 'backend = gmysql'",
+					  path, keys[i].key);
 	}
 	if (!gmysql)
 		return 0;
-	if (c->gmysql_user == NULL || c->gmysql_dbname == NULL) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: backend gmysql needs 'gmysql-user' and 'gmysql-dbname'", path);
-		return ERR_CONFIG;
-	}
-	if (c->gmysql_password != NULL && c->gmysql_password_file != NULL) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: set 'gmysql-password' or 'gmysql-password-file', not both", path);
-		return ERR_CONFIG;
-	}
+	if (c->gmysql_user == NULL || c->gmysql_dbname == NULL)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: backend gmysql needs 'gmysql-user' and 'gmysql-dbname'",
+				  path);
+	if (c->gmysql_password != NULL && c->gmysql_password_file != NULL)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: set 'gmysql-password' or 'gmysql-password-file', not both",
+				  path);
 	if (c->gmysql_password_file != NULL) {
 		int r = conf_read_secret_file(c->gmysql_password_file, &c->gmysql_password, err);
 		if (r < 0)
@@ -150,60 +146,54 @@ static int check_gmysql(const char *path, struct agent_conf *c, char *err)
 	if (strcmp(c->mode, "managed") != 0)
 		return 0;
 	for (unsigned i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		if (*keys[i].value != NULL && !pdns_conf_safe(*keys[i].value)) {
-			snprintf(err, CONF_ERR_MAX,
-				 "%s: '%s' cannot go into pdns.conf (control characters, ' #', "
-				 "spaces at either end or a final backslash)",
-				 path,
-				 strcmp(keys[i].key, "gmysql-password-file") == 0
-				     ? "gmysql-password"
-				     : keys[i].key);
-			return ERR_CONFIG;
-		}
+		if (*keys[i].value != NULL && !pdns_conf_safe(*keys[i].value))
+			return errmsg_set(
+			    err, ERR_CONFIG,
+			    "%s: '%s' cannot go into pdns.conf (control characters, ' #', "
+			    "spaces at either end or a final backslash)",
+			    path,
+			    strcmp(keys[i].key, "gmysql-password-file") == 0 ? "gmysql-password"
+									     : keys[i].key);
 	}
 	return 0;
 }
 
-int agent_conf_load(const char *path, struct agent_conf *c, char *err)
+int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err)
 {
 	int r = secret_file_is_private(path);
-	if (r == -EACCES) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: holds a secret but is readable by group or others (chmod 600)", path);
-		return ERR_CONFIG;
-	}
-	if (r < 0 && r != -EINVAL) {
-		snprintf(err, CONF_ERR_MAX, "%s: %s", path, strerror(-r));
-		return ERR_CONFIG;
-	}
+	if (r == -EACCES)
+		return errmsg_set(
+		    err, ERR_CONFIG,
+		    "%s: holds a secret but is readable by group or others (chmod 600)", path);
+	if (r < 0 && r != -EINVAL)
+		return errmsg_set(err, ERR_CONFIG, "%s: %s", path, strerror(-r));
 	r = conf_load(path, schema, c, err);
 	if (r < 0)
 		return r;
 
-	if (c->secret != NULL && c->secret_file != NULL) {
-		snprintf(err, CONF_ERR_MAX, "%s: set 'secret' or 'secret-file', not both", path);
-		return ERR_CONFIG;
-	}
+	if (c->secret != NULL && c->secret_file != NULL)
+		return errmsg_set(err, ERR_CONFIG, "%s: set 'secret' or 'secret-file', not both",
+				  path);
 	if (c->secret_file != NULL) {
 		r = conf_read_secret_file(c->secret_file, &c->secret, err);
 		if (r < 0)
 			return r;
 	}
 	if (c->secret == NULL || strlen(c->secret) < SECRET_MIN) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: 'secret' must be set to at least %d characters (there is no default)",
-			 path, SECRET_MIN);
+		errmsg_set(
+		    err, 0,
+		    "%s: 'secret' must be set to at least %d characters (there is no default)",
+		    path, SECRET_MIN);
 		return ERR_CONFIG;
 	}
 	r = conf_read_tls(c->tls_cert_file, c->tls_key_file, &c->tls_cert_pem, &c->tls_key_pem,
 			  err);
 	if (r < 0)
 		return r;
-	if (c->metrics_token != NULL && c->metrics_token_file != NULL) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: set 'metrics-token' or 'metrics-token-file', not both", path);
-		return ERR_CONFIG;
-	}
+	if (c->metrics_token != NULL && c->metrics_token_file != NULL)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: set 'metrics-token' or 'metrics-token-file', not both",
+				  path);
 	if (c->metrics_token_file != NULL) {
 		r = conf_read_secret_file(c->metrics_token_file, &c->metrics_token, err);
 		if (r < 0)
@@ -211,11 +201,11 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 	}
 	if (c->metrics_token != NULL &&
 	    (strlen(c->metrics_token) < SECRET_MIN || strcmp(c->metrics_token, c->secret) == 0)) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: 'metrics-token' must have at least %d characters and differ from "
-			 "'secret'",
-			 path, SECRET_MIN);
-		return ERR_CONFIG;
+		return errmsg_set(
+		    err, ERR_CONFIG,
+		    "%s: 'metrics-token' must have at least %d characters and differ from "
+		    "'secret'",
+		    path, SECRET_MIN);
 	}
 	if (c->pdns_api_key_file != NULL) {
 		free(c->pdns_api_key);
@@ -231,27 +221,22 @@ int agent_conf_load(const char *path, struct agent_conf *c, char *err)
 	if (strcmp(c->mode, "external") == 0 &&
 	    (c->pdns_api_url == NULL || c->pdns_api_key == NULL ||
 	     (gsqlite3 && c->gsqlite3_database == NULL))) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%s: external mode needs 'pdns-api-url', 'pdns-api-key' (or "
-			 "'pdns-api-key-file') and %s",
-			 path, gsqlite3 ? "'gsqlite3-database'" : "the gmysql settings");
-		return ERR_CONFIG;
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: external mode needs 'pdns-api-url', 'pdns-api-key' (or "
+				  "'pdns-api-key-file') and %s",
+				  path, gsqlite3 ? "'gsqlite3-database'" : "the gmysql settings");
 	}
-	if (c->gsqlite3_database != NULL && !gsqlite3) {
-		snprintf(err, CONF_ERR_MAX, "%s: 'gsqlite3-database' needs 'backend = gsqlite3'",
-			 path);
-		return ERR_CONFIG;
-	}
+	if (c->gsqlite3_database != NULL && !gsqlite3)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: 'gsqlite3-database' needs 'backend = gsqlite3'", path);
 	if (c->pdns_schema == NULL) {
 		c->pdns_schema =
 		    strdup(gsqlite3 ? YUMNA_PDNS_SQLITE_SCHEMA : YUMNA_PDNS_MYSQL_SCHEMA);
 		if (c->pdns_schema == NULL)
 			return -ENOMEM;
 	}
-	if (c->data_dir[0] != '/') {
-		snprintf(err, CONF_ERR_MAX, "%s: 'data-dir' must be an absolute path", path);
-		return ERR_CONFIG;
-	}
+	if (c->data_dir[0] != '/')
+		return errmsg_set(err, ERR_CONFIG, "%s: 'data-dir' must be an absolute path", path);
 	return 0;
 }
 

@@ -40,23 +40,21 @@ static int key_fingerprint(const char *text, char *out, size_t len)
 	return -EINVAL;
 }
 
-static int check_key(const json_t *k, size_t i, char *err)
+static int check_key(const json_t *k, size_t i, struct errmsg *err)
 {
 	char path[32];
 	const char *type, *priv;
 	bool flag;
 
 	snprintf(path, sizeof(path), "keys[%zu]", i);
-	if (!json_is_object(k)) {
-		snprintf(err, DNSSEC_ERR_MAX, "%s: must be an object", path);
-		return ERR_INVALID;
-	}
+	if (!json_is_object(k))
+		return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 	int r = jsonx_check_keys(k, key_keys, path, err);
 	if (r == 0)
 		r = jsonx_get_str(k, "keytype", true, path, &type, err);
 	if (r == 0 && strcmp(type, "csk") != 0 && strcmp(type, "ksk") != 0 &&
 	    strcmp(type, "zsk") != 0) {
-		snprintf(err, DNSSEC_ERR_MAX, "%s.keytype: must be csk, ksk or zsk", path);
+		errmsg_set(err, 0, "%s.keytype: must be csk, ksk or zsk", path);
 		r = ERR_INVALID;
 	}
 	if (r == 0)
@@ -66,8 +64,9 @@ static int check_key(const json_t *k, size_t i, char *err)
 		if (strlen(priv) > DNSSEC_PRIVATE_KEY_MAX ||
 		    strncmp(priv, "Private-key-format: v1.", 23) != 0 ||
 		    key_fingerprint(priv, fp, sizeof(fp)) < 0) {
-			snprintf(err, DNSSEC_ERR_MAX,
-				 "%s.privatekey: must be a private key in ISC (BIND) format", path);
+			errmsg_set(err, 0,
+				   "%s.privatekey: must be a private key in ISC (BIND) format",
+				   path);
 			r = ERR_INVALID;
 		}
 	}
@@ -79,16 +78,15 @@ static int check_key(const json_t *k, size_t i, char *err)
 	return r;
 }
 
-static int check_body(const json_t *body, json_t **ret_keys, const char **ret_nsec3, char *err)
+static int check_body(const json_t *body, json_t **ret_keys, const char **ret_nsec3,
+		      struct errmsg *err)
 {
 	*ret_keys = NULL;
 	*ret_nsec3 = NULL;
 	if (body == NULL)
 		return 0;
-	if (!json_is_object(body)) {
-		snprintf(err, DNSSEC_ERR_MAX, "body must be a JSON object");
-		return ERR_INVALID;
-	}
+	if (!json_is_object(body))
+		return errmsg_set(err, ERR_INVALID, "body must be a JSON object");
 	int r = jsonx_check_keys(body, body_keys, "body", err);
 	if (r < 0)
 		return r;
@@ -96,12 +94,11 @@ static int check_body(const json_t *body, json_t **ret_keys, const char **ret_ns
 	if (n3 != NULL && !json_is_null(n3)) {
 		/* RFC 9276: SHA-1, no extra iterations, empty salt; opt-out may be set. */
 		const char *v = json_string_value(n3);
-		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0)) {
-			snprintf(err, DNSSEC_ERR_MAX,
-				 "nsec3param: must be \"1 0 0 -\" or, for opt-out, \"1 1 0 -\" "
-				 "(RFC 9276)");
-			return ERR_INVALID;
-		}
+		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0))
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "nsec3param: must be \"1 0 0 -\" or, for opt-out, \"1 1 0 -\" "
+			    "(RFC 9276)");
 		*ret_nsec3 = v;
 	}
 	r = jsonx_get_array(body, "keys", false, "body", ret_keys, err);
@@ -109,10 +106,8 @@ static int check_body(const json_t *body, json_t **ret_keys, const char **ret_ns
 		return 0;
 	if (r < 0)
 		return r;
-	if (json_array_size(*ret_keys) == 0 || json_array_size(*ret_keys) > DNSSEC_KEYS_MAX) {
-		snprintf(err, DNSSEC_ERR_MAX, "keys: between 1 and %d keys", DNSSEC_KEYS_MAX);
-		return ERR_INVALID;
-	}
+	if (json_array_size(*ret_keys) == 0 || json_array_size(*ret_keys) > DNSSEC_KEYS_MAX)
+		return errmsg_set(err, ERR_INVALID, "keys: between 1 and %d keys", DNSSEC_KEYS_MAX);
 	size_t i;
 	json_t *k;
 	json_array_foreach(*ret_keys, i, k) {
@@ -123,17 +118,16 @@ static int check_body(const json_t *body, json_t **ret_keys, const char **ret_ns
 	return 0;
 }
 
-static int upstream_error(int r, const char *what, char *err)
+static int upstream_error(int r, const char *what, struct errmsg *err)
 {
 	char why[256];
 	pdns_last_error(why, sizeof(why));
-	snprintf(err, DNSSEC_ERR_MAX, "%s: %s", what, why);
-	return r == -ENOENT ? ERR_NOT_FOUND : r;
+	return errmsg_set(err, r, "%s: %s", what, why);
 }
 
 /* Make the zone's keys exactly 'wanted': import what is missing, remove
  * what is not wanted. Keys are matched by their private part. */
-static int sync_keys(struct agent *a, const char *zone, json_t *wanted, char *err)
+static int sync_keys(struct agent *a, const char *zone, json_t *wanted, struct errmsg *err)
 {
 	json_t *have = NULL;
 	char fp[DNSSEC_PRIVATE_KEY_MAX];
@@ -211,7 +205,8 @@ static json_t *describe_keys(const char *zone, json_t *list)
 			 "keys", keys, "dnskey", dnskeys, "ds", ds);
 }
 
-int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err)
+int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret,
+		  struct errmsg *err)
 {
 	json_t *wanted, *list = NULL;
 	const char *nsec3;
@@ -227,7 +222,7 @@ int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t 
 	pthread_mutex_lock(&a->db_lock);
 	r = backend_zone_state(a->db, zone, &st);
 	if (r == 0 && !st.exists) {
-		snprintf(err, DNSSEC_ERR_MAX, "zone is not served by this node");
+		errmsg_set(err, 0, "zone is not served by this node");
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
@@ -356,17 +351,18 @@ static bool key_pair_ok(const char *priv, const char *dnskey)
 	return ok;
 }
 
-int dnssec_check(const json_t *cfg, char *err)
+int dnssec_check(const json_t *cfg, struct errmsg *err)
 {
 	size_t i;
 	json_t *k;
 	json_array_foreach(json_object_get(cfg, "keys"), i, k) {
 		if (!key_pair_ok(json_string_value(json_object_get(k, "privatekey")),
 				 json_string_value(json_object_get(k, "dnskey")))) {
-			snprintf(err, DNSSEC_ERR_MAX,
-				 "importing keys: keys[%zu].privatekey is not a valid private key "
-				 "of its dnskey",
-				 i);
+			errmsg_set(
+			    err, 0,
+			    "importing keys: keys[%zu].privatekey is not a valid private key "
+			    "of its dnskey",
+			    i);
 			return ERR_UPSTREAM;
 		}
 	}
@@ -467,7 +463,8 @@ static int unsign(struct agent *a, const char *zone, bool *changed)
 	return r;
 }
 
-int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed, char *err)
+int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed,
+		 struct errmsg *err)
 {
 	char digest[65], have_digest[65];
 	struct key_rows have = { 0 };
@@ -501,6 +498,6 @@ int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret
 out:
 	key_rows_free(&have);
 	if (r < 0)
-		snprintf(err, DNSSEC_ERR_MAX, "writing keys: %s", err_str(r));
+		errmsg_set(err, 0, "writing keys: %s", err_str(r));
 	return r;
 }

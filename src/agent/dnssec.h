@@ -8,20 +8,21 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "base/err.h"
 
-#define DNSSEC_ERR_MAX 512
 #define DNSSEC_KEYS_MAX 8
 #define DNSSEC_PRIVATE_KEY_MAX 8192
 
 /* Secure 'zone' as 'body' asks (may be NULL: generate a key if the zone has
  * none, use NSEC). On success *ret is the reply object. */
-int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret, char *err);
+int dnssec_secure(struct agent *a, const char *zone, const json_t *body, json_t **ret,
+		  struct errmsg *err);
 
 /* Whether the keys of a push's zone.dnssec (validated by
  * model_dnssec_check) can be served: each private key is a valid key and
  * the private half of its dnskey. Reads nothing; ERR_UPSTREAM if not (the
  * code PowerDNS's refusal of such a key had). */
-int dnssec_check(const json_t *cfg, char *err);
+int dnssec_check(const json_t *cfg, struct errmsg *err);
 
 /* Inside the transaction that writes the zone's records (the zone exists
  * in it), with db_lock held: make PowerDNS's tables hold exactly the DNSSEC
@@ -33,6 +34,6 @@ int dnssec_check(const json_t *cfg, char *err);
  * PowerDNS must read them again (pdns_dnssec_refresh) before the zone is
  * rectified and its caches purged. */
 int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed,
-		 char *err);
+		 struct errmsg *err);
 
 #endif

@@ -36,10 +36,10 @@ static int path_join(char *out, size_t len, const char *dir, const char *name)
 	return (size_t)snprintf(out, len, "%s/%s", dir, name) < len ? 0 : -ENAMETOOLONG;
 }
 
-static int ensure_dir(const char *path, char *err)
+static int ensure_dir(const char *path, struct errmsg *err)
 {
 	if (mkdir(path, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, CONF_ERR_MAX, "cannot create '%s': %s", path, strerror(errno));
+		errmsg_set(err, 0, "cannot create '%s': %s", path, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -69,7 +69,7 @@ static int write_private_file(const char *path, const char *data, size_t len)
 
 /* The random key of PowerDNS's local API, kept across agent restarts so a
  * restarted agent can still talk to the PowerDNS it started before. */
-static int load_api_key(struct agent *a, char *err)
+static int load_api_key(struct agent *a, struct errmsg *err)
 {
 	char path[4200];
 	int r = path_join(path, sizeof(path), a->conf.data_dir, "pdns-api-key");
@@ -87,7 +87,7 @@ static int load_api_key(struct agent *a, char *err)
 	if (r == 0)
 		r = write_private_file(path, a->api_key, strlen(a->api_key));
 	if (r < 0)
-		snprintf(err, CONF_ERR_MAX, "cannot write '%.300s': %s", path, strerror(-r));
+		errmsg_set(err, 0, "cannot write '%.300s': %s", path, strerror(-r));
 	return r;
 }
 
@@ -111,7 +111,7 @@ static int pdns_conf_backend(const struct agent *a, struct buf *c)
 	return r;
 }
 
-static int write_pdns_conf(struct agent *a, char *err)
+static int write_pdns_conf(struct agent *a, struct errmsg *err)
 {
 	char path[4200], run[4200];
 	struct buf c;
@@ -161,32 +161,31 @@ static int write_pdns_conf(struct agent *a, char *err)
 	explicit_bzero(c.data, c.len);
 	buf_free(&c);
 	if (r < 0)
-		snprintf(err, CONF_ERR_MAX, "cannot write pdns.conf in '%s': %s", a->conf.data_dir,
-			 strerror(-r));
+		errmsg_set(err, 0, "cannot write pdns.conf in '%s': %s", a->conf.data_dir,
+			   strerror(-r));
 	return r;
 }
 
 /* also-notify takes addresses only ("192.0.2.1" or "192.0.2.1:5300"); they
  * go into pdns.conf, so nothing else may pass. */
-static int check_notify_list(const char *list, char *err)
+static int check_notify_list(const char *list, struct errmsg *err)
 {
 	for (const char *p = list; *p != '\0'; p++) {
 		bool ok = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') ||
 			  (*p >= 'A' && *p <= 'F') || *p == '.' || *p == ':' || *p == ',' ||
 			  *p == ' ' || *p == '[' || *p == ']';
-		if (!ok) {
-			snprintf(err, CONF_ERR_MAX,
-				 "'also-notify' takes IP addresses with optional ports, comma "
-				 "separated");
-			return ERR_CONFIG;
-		}
+		if (!ok)
+			return errmsg_set(
+			    err, ERR_CONFIG,
+			    "'also-notify' takes IP addresses with optional ports, comma "
+			    "separated");
 	}
 	return 0;
 }
 
 /* The addresses of the also-notify list without their ports, as
  * ",addr,addr" for allow-axfr-ips: the secondaries we notify may transfer. */
-static int secondaries_addresses(const char *list, char *out, size_t len, char *err)
+static int secondaries_addresses(const char *list, char *out, size_t len, struct errmsg *err)
 {
 	char item[80];
 	size_t o = 0;
@@ -224,19 +223,18 @@ static int secondaries_addresses(const char *list, char *out, size_t len, char *
 	}
 	return 0;
 bad:
-	snprintf(err, CONF_ERR_MAX,
-		 "'also-notify' takes IP addresses with optional ports, comma separated");
-	return ERR_CONFIG;
+	return errmsg_set(err, ERR_CONFIG,
+			  "'also-notify' takes IP addresses with optional ports, comma separated");
 }
 
-static int normalize_soa_names(struct agent *a, char *err)
+static int normalize_soa_names(struct agent *a, struct errmsg *err)
 {
-	struct dns_err derr;
+	struct errmsg derr;
 	int r = dname_zone_normalize(a->conf.soa_mname, a->soa_mname, &derr);
 	if (r == 0)
 		r = dname_zone_normalize(a->conf.soa_rname, a->soa_rname, &derr);
 	if (r < 0)
-		snprintf(err, CONF_ERR_MAX, "soa-mname/soa-rname: %s", derr.text);
+		errmsg_set(err, 0, "soa-mname/soa-rname: %s", derr.text);
 	return r;
 }
 
@@ -253,7 +251,7 @@ void agent_soa_defaults(const struct agent *a, struct soa_defaults *ret)
 	};
 }
 
-int init_prepare(struct agent *a, char *err)
+int init_prepare(struct agent *a, struct errmsg *err)
 {
 	int r = normalize_soa_names(a, err);
 	if (r < 0)
@@ -307,22 +305,20 @@ int init_prepare(struct agent *a, char *err)
 		r = backend_schema_ensure(a->db, a->conf.pdns_schema);
 	if (r < 0) {
 		if (gmysql(a))
-			snprintf(err, CONF_ERR_MAX, "gmysql database '%.64s': %s", bc.dbname,
-				 err_str(r));
+			errmsg_set(err, 0, "gmysql database '%.64s': %s", bc.dbname, err_str(r));
 		else
-			snprintf(err, CONF_ERR_MAX, "database '%.300s': %s", a->db_path,
-				 err_str(r));
+			errmsg_set(err, 0, "database '%.300s': %s", a->db_path, err_str(r));
 		return r;
 	}
 	r = pdns_new(a->api_url, a->api_key, &a->pdns);
 	if (r == 0)
 		r = repurge_start(a->api_url, a->api_key, &a->repurge);
 	if (r < 0)
-		snprintf(err, CONF_ERR_MAX, "powerdns api client: %s", err_str(r));
+		errmsg_set(err, 0, "powerdns api client: %s", err_str(r));
 	return r;
 }
 
-static int spawn_pdns(struct agent *a, pid_t *ret_pid, char *err)
+static int spawn_pdns(struct agent *a, pid_t *ret_pid, struct errmsg *err)
 {
 	char confdir_arg[4200], log_path[4200];
 	posix_spawn_file_actions_t fa;
@@ -330,9 +326,10 @@ static int spawn_pdns(struct agent *a, pid_t *ret_pid, char *err)
 	extern char **environ;
 
 	if (access(a->conf.pdns_server, X_OK) < 0) {
-		snprintf(err, CONF_ERR_MAX,
-			 "pdns_server not found at '%s' (install pdns-server and pdns-backend-%s)",
-			 a->conf.pdns_server, gmysql(a) ? "mysql" : "sqlite3");
+		errmsg_set(
+		    err, 0,
+		    "pdns_server not found at '%s' (install pdns-server and pdns-backend-%s)",
+		    a->conf.pdns_server, gmysql(a) ? "mysql" : "sqlite3");
 		return ERR_UNAVAILABLE;
 	}
 	snprintf(confdir_arg, sizeof(confdir_arg), "--config-dir=%s", a->conf.data_dir);
@@ -350,8 +347,7 @@ static int spawn_pdns(struct agent *a, pid_t *ret_pid, char *err)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
-		snprintf(err, CONF_ERR_MAX, "cannot start '%.300s': %s", a->conf.pdns_server,
-			 strerror(rc));
+		errmsg_set(err, 0, "cannot start '%.300s': %s", a->conf.pdns_server, strerror(rc));
 		return -rc;
 	}
 	return 0;
@@ -363,14 +359,14 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-int init_powerdns(struct agent *a, char *err)
+int init_powerdns(struct agent *a, struct errmsg *err)
 {
 	bool started;
 	return init_ensure_powerdns(a, &started, err);
 }
 
 /* Called with pdns_lock held. */
-static int ensure_powerdns(struct agent *a, bool *ret_started, char *err)
+static int ensure_powerdns(struct agent *a, bool *ret_started, struct errmsg *err)
 {
 	char version[64];
 	pid_t pid;
@@ -381,8 +377,8 @@ static int ensure_powerdns(struct agent *a, bool *ret_started, char *err)
 		if (r < 0) {
 			char why[256];
 			pdns_last_error(why, sizeof(why));
-			snprintf(err, CONF_ERR_MAX, "powerdns at '%.200s' does not answer: %.250s",
-				 a->api_url, why);
+			errmsg_set(err, 0, "powerdns at '%.200s' does not answer: %.250s",
+				   a->api_url, why);
 		}
 		goto done;
 	}
@@ -401,10 +397,9 @@ static int ensure_powerdns(struct agent *a, bool *ret_started, char *err)
 		int status;
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			a->pdns_pid = 0;
-			snprintf(err, CONF_ERR_MAX,
-				 "pdns_server exited at start-up (see %s/pdns.log)",
-				 a->conf.data_dir);
-			return ERR_UNAVAILABLE;
+			return errmsg_set(err, ERR_UNAVAILABLE,
+					  "pdns_server exited at start-up (see %s/pdns.log)",
+					  a->conf.data_dir);
 		}
 		r = pdns_ping(a->pdns, version, sizeof(version));
 		if (r == 0)
@@ -412,23 +407,23 @@ static int ensure_powerdns(struct agent *a, bool *ret_started, char *err)
 		sleep_ms(50);
 	}
 	if (r < 0)
-		snprintf(err, CONF_ERR_MAX,
-			 "pdns_server did not answer within %d s (see %s/pdns.log)",
-			 START_TIMEOUT_MS / 1000, a->conf.data_dir);
+		errmsg_set(err, 0, "pdns_server did not answer within %d s (see %s/pdns.log)",
+			   START_TIMEOUT_MS / 1000, a->conf.data_dir);
 done:
 	pthread_mutex_lock(&a->state_lock);
 	if (r == 0) {
 		snprintf(a->pdns_version, sizeof(a->pdns_version), "%s", version);
 		a->pdns_error[0] = '\0';
 	} else {
-		snprintf(a->pdns_error, sizeof(a->pdns_error), "%s", err);
+		snprintf(a->pdns_error, sizeof(a->pdns_error), "%.*s",
+			 (int)sizeof(a->pdns_error) - 1, err->text);
 	}
 	pthread_mutex_unlock(&a->state_lock);
 	atomic_store(&a->pdns_up, r == 0);
 	return r;
 }
 
-int init_ensure_powerdns(struct agent *a, bool *ret_started, char *err)
+int init_ensure_powerdns(struct agent *a, bool *ret_started, struct errmsg *err)
 {
 	pthread_mutex_lock(&a->pdns_lock);
 	int r = ensure_powerdns(a, ret_started, err);

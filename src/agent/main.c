@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool check_only = false, use_syslog = false;
-	char err[CONF_ERR_MAX];
+	struct errmsg err;
 	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
 	if (c >= 0)
@@ -134,9 +134,9 @@ int main(int argc, char **argv)
 	}
 
 	static struct agent a;
-	int r = agent_conf_load(path, &a.conf, err);
+	int r = agent_conf_load(path, &a.conf, &err);
 	if (r < 0) {
-		fprintf(stderr, "yumna-agent: %s\n", err);
+		fprintf(stderr, "yumna-agent: %s\n", err.text);
 		agent_conf_free(&a.conf);
 		return 1;
 	}
@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&a.state_lock, NULL);
 	pthread_mutex_init(&a.pdns_lock, NULL);
 
-	r = init_prepare(&a, err);
+	r = init_prepare(&a, &err);
 	if (r == 0)
 		apply_count_zones(&a);
 	if (r == 0) {
@@ -165,11 +165,11 @@ int main(int argc, char **argv)
 		if (r == 0)
 			r = backend_tree_attach(a.db, a.tree);
 		if (r < 0)
-			snprintf(err, sizeof(err), "cannot read the zone states: %s", err_str(r));
+			errmsg_set(&err, 0, "cannot read the zone states: %s", err_str(r));
 	}
 	atomic_store(&a.dirty, true); /* purge anything a crash left unpurged */
-	if (r == 0 && init_powerdns(&a, err) < 0)
-		log_err("%s", err); /* keep running: /health says why, initialize retries */
+	if (r == 0 && init_powerdns(&a, &err) < 0)
+		log_err("%s", err.text); /* keep running: /health says why, initialize retries */
 	else if (r == 0)
 		/* Before the API answers: a PowerDNS that kept running while the
 		 * agent was down may still cache what a commit replaced. */
@@ -178,17 +178,16 @@ int main(int argc, char **argv)
 	if (r == 0 && agent_is_managed(&a)) {
 		r = supervise_start(&a, &sup);
 		if (r < 0)
-			snprintf(err, sizeof(err), "cannot start the powerdns supervisor: %s",
-				 err_str(r));
+			errmsg_set(&err, 0, "cannot start the powerdns supervisor: %s", err_str(r));
 	}
 	struct verify *ver = NULL;
 	if (r == 0) {
 		r = verify_start(&a, (unsigned)a.conf.verify_interval, &ver);
 		if (r < 0)
-			snprintf(err, sizeof(err), "cannot start the verifier: %s", err_str(r));
+			errmsg_set(&err, 0, "cannot start the verifier: %s", err_str(r));
 	}
 	if (r < 0)
-		log_err("%s", err);
+		log_err("%s", err.text);
 	else
 		r = run(&a);
 

@@ -33,9 +33,9 @@ struct supervise {
 	struct pdns *probe; /* its own client: short timeout, own connections */
 	pthread_t thread;
 	atomic_bool stopping;
-	long delay_ms;		/* before the next restart */
-	long long up_since_ms;	/* when pdns_server last came (back) up */
-	char why[CONF_ERR_MAX]; /* why the current restart happens */
+	long delay_ms;	       /* before the next restart */
+	long long up_since_ms; /* when pdns_server last came (back) up */
+	char why[ERRMSG_MAX];  /* why the current restart happens */
 };
 
 static long long now_ms(void)
@@ -212,7 +212,8 @@ static void restart(struct supervise *s)
 {
 	struct agent *a = s->a;
 	long long t0 = now_ms();
-	char err[CONF_ERR_MAX], last[CONF_ERR_MAX] = "";
+	struct errmsg last = { "" };
+	struct errmsg err;
 
 	mark_down(a, s->why);
 	log_warn("%s; restarting it in %ld ms", s->why, s->delay_ms);
@@ -228,16 +229,16 @@ static void restart(struct supervise *s)
 			s->delay_ms = (long)a->conf.pdns_restart_delay_min;
 
 		bool started = false;
-		int r = init_ensure_powerdns(a, &started, err);
+		int r = init_ensure_powerdns(a, &started, &err);
 		if (started)
 			atomic_fetch_add(&a->stats.pdns_restarts, 1);
 		if (r == 0)
 			break;
-		if (strcmp(err, last) != 0)
+		if (strcmp(err.text, last.text) != 0)
 			log_warn("cannot restart pdns_server: %s; retrying every %ld ms at most",
-				 err, cap);
-		snprintf(last, sizeof(last), "%s", err);
-		mark_down(a, err);
+				 err.text, cap);
+		last = err;
+		mark_down(a, err.text);
 		/* One that started but never answered holds the ports. */
 		pthread_mutex_lock(&a->pdns_lock);
 		kill_pdns(a);

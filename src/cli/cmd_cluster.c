@@ -86,7 +86,7 @@ static int server_opt(int opt, const char *arg, void *ctx)
  * command line, where every user of the host could read it in ps. */
 static int read_secret(const char *path, char **ret)
 {
-	char err[CONF_ERR_MAX];
+	struct errmsg err;
 	if (strcmp(path, "-") == 0) {
 		char line[1100];
 		if (fgets(line, sizeof(line), stdin) == NULL) {
@@ -98,8 +98,8 @@ static int read_secret(const char *path, char **ret)
 		explicit_bzero(line, sizeof(line));
 		return *ret ? CTL_OK : CTL_FAILED;
 	}
-	if (conf_read_secret_file(path, ret, err) < 0) {
-		fprintf(stderr, "yumnactl: %s\n", err);
+	if (conf_read_secret_file(path, ret, &err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err.text);
 		return CTL_CONFIG;
 	}
 	return CTL_OK;

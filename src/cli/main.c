@@ -104,9 +104,9 @@ static int check_private(const char *path, const char *what)
 
 static int read_token_file(const char *path, char **ret)
 {
-	char err[CONF_ERR_MAX];
-	if (conf_read_secret_file(path, ret, err) < 0) {
-		fprintf(stderr, "yumnactl: %s\n", err);
+	struct errmsg err;
+	if (conf_read_secret_file(path, ret, &err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err.text);
 		return CTL_CONFIG;
 	}
 	return CTL_OK;
@@ -157,12 +157,12 @@ static const char *default_config(char *buf, size_t len)
 static int load_config(const char *path, char **url, char **token, char **ca_file, long *timeout_ms)
 {
 	struct file_conf fc = { 0 };
-	char err[CONF_ERR_MAX];
+	struct errmsg err;
 	int r = check_private(path, "config file");
 	if (r != CTL_OK)
 		return r;
-	if (conf_load(path, file_schema, &fc, err) < 0) {
-		fprintf(stderr, "yumnactl: %s\n", err);
+	if (conf_load(path, file_schema, &fc, &err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err.text);
 		conf_free(file_schema, &fc);
 		return CTL_CONFIG;
 	}
@@ -254,7 +254,7 @@ bad:
 /* The HTTP client for 'base': over https, trusting the CAs in 'ca_file'. */
 static int make_client(struct ctl *c, const char *base, const char *bearer, const char *ca_file)
 {
-	char err[CONF_ERR_MAX];
+	struct errmsg err;
 	char *pem = NULL;
 	bool https = strncmp(base, "https://", 8) == 0;
 
@@ -263,8 +263,8 @@ static int make_client(struct ctl *c, const char *base, const char *bearer, cons
 				"YUMNA_CA_FILE or ca-file in the config file\n");
 		return CTL_CONFIG;
 	}
-	if (https && conf_read_text_file(ca_file, false, 1u << 20, &pem, err) < 0) {
-		fprintf(stderr, "yumnactl: %s\n", err);
+	if (https && conf_read_text_file(ca_file, false, 1u << 20, &pem, &err) < 0) {
+		fprintf(stderr, "yumnactl: %s\n", err.text);
 		return CTL_CONFIG;
 	}
 	int r =

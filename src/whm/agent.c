@@ -34,7 +34,7 @@ int agent_client_new(const struct whm_conf *c, const struct store_server *srv, l
 }
 
 static int request(struct http_client *c, const char *method, const char *path, const char *body,
-		   size_t len, long *status, json_t **ret, char *err, size_t errlen)
+		   size_t len, long *status, json_t **ret, struct errmsg *err)
 {
 	struct buf resp;
 
@@ -42,14 +42,14 @@ static int request(struct http_client *c, const char *method, const char *path, 
 	buf_init(&resp, RESP_MAX);
 	int r = http_client_request(c, method, path, body, len, status, &resp);
 	if (r < 0) {
-		snprintf(err, errlen, "%s", err_str(r));
+		errmsg_set(err, 0, "%s", err_str(r));
 		buf_free(&resp);
 		return r;
 	}
 	json_t *j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
 	if (*status < 200 || *status > 299) {
 		const char *msg = json_string_value(json_object_get(j, "error"));
-		snprintf(err, errlen, "agent answered %ld: %.150s", *status, msg ? msg : "");
+		errmsg_set(err, 0, "agent answered %ld: %.150s", *status, msg ? msg : "");
 		json_decref(j);
 		buf_free(&resp);
 		return *status == 503 ? ERR_UNAVAILABLE : ERR_UPSTREAM;
@@ -59,22 +59,19 @@ static int request(struct http_client *c, const char *method, const char *path, 
 		*ret = j;
 	else
 		json_decref(j);
-	if (ret != NULL && j == NULL) {
-		snprintf(err, errlen, "agent answered with invalid JSON");
-		return ERR_UPSTREAM;
-	}
+	if (ret != NULL && j == NULL)
+		return errmsg_set(err, ERR_UPSTREAM, "agent answered with invalid JSON");
 	return 0;
 }
 
 int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
-	       size_t len, long *status, json_t **ret, char *err, size_t errlen)
+	       size_t len, long *status, json_t **ret, struct errmsg *err)
 {
 	char path[1024];
 	int n = snprintf(path, sizeof(path), "%s%s", agent_endpoints[ep].path, tail ? tail : "");
 	if (n < 0 || (size_t)n >= sizeof(path)) {
 		*status = 0;
-		snprintf(err, errlen, "request path too long");
-		return -EINVAL;
+		return errmsg_set(err, -EINVAL, "request path too long");
 	}
-	return request(c, agent_endpoints[ep].method, path, body, len, status, ret, err, errlen);
+	return request(c, agent_endpoints[ep].method, path, body, len, status, ret, err);
 }

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "base/err.h"
 #include "http/client.h"
 #include "whm.h"
 
@@ -35,6 +36,6 @@ int agent_client_new(const struct whm_conf *c, const struct store_server *srv, l
  * up, PowerDNS is not), ERR_UPSTREAM for other answers, or the client's
  * error; *status is the HTTP status (0 without an answer). */
 int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
-	       size_t len, long *status, json_t **ret, char *err, size_t errlen);
+	       size_t len, long *status, json_t **ret, struct errmsg *err);
 
 #endif

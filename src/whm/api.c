@@ -106,11 +106,11 @@ int api_query_uint(struct http_request *req, struct http_reply *rep, const char 
 
 int api_body_object(struct http_request *req, struct http_reply *rep, json_t **ret)
 {
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	const struct buf *b = http_request_body(req);
-	int r = jsonx_parse(b->data ? b->data : "", b->len, ret, err);
+	int r = jsonx_parse(b->data ? b->data : "", b->len, ret, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return r;
 	}
 	if (!json_is_object(*ret)) {

@@ -25,15 +25,15 @@ static void reply_dnssec(struct whm *w, struct http_request *req, struct http_re
 void api_dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	int64_t id;
 	json_t *j = NULL;
 
 	if (api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = signing_view(w, id, &j, err);
+	int r = signing_view(w, id, &j, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	http_reply_json(rep, 200, j);
@@ -42,7 +42,7 @@ void api_dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx)
 void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 	int64_t id;
 	json_t *b = NULL, *j = NULL;
@@ -51,7 +51,7 @@ void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx
 		return;
 	if (http_request_body(req)->len > 0 && api_body_object(req, rep, &b) < 0)
 		return;
-	int r = signing_sign(w, id, b, api_actor(req), &res, &j, err);
+	int r = signing_sign(w, id, b, api_actor(req), &res, &j, &err);
 	json_decref(b);
 	if (r >= 0) {
 		json_object_set_new(j, "changed", json_boolean(res.version != 0));
@@ -60,13 +60,13 @@ void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx
 						    ? "zone signed"
 						    : "already signed so; nothing changed"));
 	}
-	reply_dnssec(w, req, rep, r, err, &res, j);
+	reply_dnssec(w, req, rep, r, err.text, &res, j);
 }
 
 void api_dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 	int64_t id;
 	json_t *b = NULL, *j = NULL;
@@ -74,15 +74,16 @@ void api_dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx
 	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = rollover_request(w, id, b, api_actor(req), &res, &j, err);
+	int r = rollover_request(w, id, b, api_actor(req), &res, &j, &err);
 	json_decref(b);
-	reply_dnssec(w, req, rep, r, err, &res, j);
+	reply_dnssec(w, req, rep, r, err.text, &res, j);
 }
 
 void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX], force[8];
+	char force[8];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 	int64_t id;
 
@@ -90,9 +91,9 @@ void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *c
 		return;
 	bool forced = http_request_query(req, "force", force, sizeof(force)) == 0 &&
 		      (strcmp(force, "1") == 0 || strcmp(force, "true") == 0);
-	int r = signing_unsign(w, id, forced, api_actor(req), &res, err);
+	int r = signing_unsign(w, id, forced, api_actor(req), &res, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	json_t *j = json_pack("{s:b,s:I,s:b,s:b,s:s}", "success", 1, "zoneId", (json_int_t)id,

@@ -32,7 +32,8 @@ static const char *const server_keys[] = { "name",	 "hostname",	 "ip",
 
 /* Read and check a server body into 's' (strings borrowed from 'b'); with
  * 'partial' the fields it leaves out keep their values in 's'. */
-static int server_from_body(const json_t *b, struct store_server *s, bool partial, char *err)
+static int server_from_body(const json_t *b, struct store_server *s, bool partial,
+			    struct errmsg *err)
 {
 	const char *name = s->name, *host = s->hostname, *ip = s->ip, *secret = s->agent_secret;
 	uint64_t port = s->agent_port;
@@ -54,26 +55,23 @@ static int server_from_body(const json_t *b, struct store_server *s, bool partia
 	if (r < 0)
 		return r;
 	if (name == NULL || !api_printable(name, 1, 63, " /\\'\"")) {
-		snprintf(
-		    err, JSONX_ERR_MAX,
+		errmsg_set(
+		    err, 0,
 		    "body.name: 1 to 63 printable ASCII characters, no spaces, slashes or quotes");
 		return ERR_INVALID;
 	}
-	if (ip == NULL || (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1)) {
-		snprintf(err, JSONX_ERR_MAX, "body.ip: must be a numeric IPv4 or IPv6 address");
-		return ERR_INVALID;
-	}
+	if (ip == NULL || (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1))
+		return errmsg_set(err, ERR_INVALID,
+				  "body.ip: must be a numeric IPv4 or IPv6 address");
 	if (secret == NULL || strlen(secret) < SECRET_MIN || strlen(secret) > 1024 ||
 	    strpbrk(secret, "\r\n") != NULL) {
-		snprintf(err, JSONX_ERR_MAX, "body.agent_secret: at least %d characters",
-			 SECRET_MIN);
-		return ERR_INVALID;
+		return errmsg_set(err, ERR_INVALID, "body.agent_secret: at least %d characters",
+				  SECRET_MIN);
 	}
-	if (host != NULL && !api_printable(host, 0, 255, " '\"")) {
-		snprintf(err, JSONX_ERR_MAX,
-			 "body.hostname: at most 255 printable ASCII characters, no spaces");
-		return ERR_INVALID;
-	}
+	if (host != NULL && !api_printable(host, 0, 255, " '\""))
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "body.hostname: at most 255 printable ASCII characters, no spaces");
 	s->name = (char *)name;
 	s->hostname = (char *)(host ? host : name);
 	s->ip = (char *)ip;
@@ -85,19 +83,19 @@ static int server_from_body(const json_t *b, struct store_server *s, bool partia
 void api_server_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	struct store_server s = { .status = "unknown", .pdns_version = "", .last_error = "" };
 	json_t *b;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = server_from_body(b, &s, false, err);
+	int r = server_from_body(b, &s, false, &err);
 	if (r == 0)
-		r = nodes_create(st, &s, api_actor(req), err);
+		r = nodes_create(st, &s, api_actor(req), &err);
 	if (r < 0) {
 		json_decref(b);
-		api_reply_error(rep, r, err);
+		api_reply_error(rep, r, err.text);
 		return;
 	}
 	json_t *out = nodes_server_json(&s);
@@ -114,7 +112,7 @@ void api_server_get(struct http_request *req, struct http_reply *rep, void *ctx)
 		return;
 	int r = store_server_get(st, id, &s);
 	if (r < 0) {
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such server");
+		http_reply_error(rep, r, "no such server");
 		return;
 	}
 	http_reply_json(rep, 200, nodes_server_json(&s));
@@ -122,7 +120,7 @@ void api_server_get(struct http_request *req, struct http_reply *rep, void *ctx)
 }
 
 /* The body of a PUT over the server as stored (nodes_edit_fn). */
-static int edit_from_body(struct store_server *s, void *ctx, char *err)
+static int edit_from_body(struct store_server *s, void *ctx, struct errmsg *err)
 {
 	return server_from_body(ctx, s, true, err);
 }
@@ -130,16 +128,16 @@ static int edit_from_body(struct store_server *s, void *ctx, char *err)
 void api_server_update(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	int64_t id;
 	json_t *b, *out = NULL;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0 || api_body_object(req, rep, &b) < 0)
 		return;
-	int r = nodes_update(ctx, st, id, edit_from_body, b, &out, err);
+	int r = nodes_update(ctx, st, id, edit_from_body, b, &out, &err);
 	if (r < 0)
-		api_reply_error(rep, r, err);
+		api_reply_error(rep, r, err.text);
 	else
 		http_reply_json(rep, 200, out);
 	json_decref(b);
@@ -148,15 +146,15 @@ void api_server_update(struct http_request *req, struct http_reply *rep, void *c
 void api_server_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	int64_t id;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = nodes_delete(ctx, st, id, err);
+	int r = nodes_delete(ctx, st, id, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	http_reply_json(rep, 200,
@@ -170,7 +168,8 @@ static void cluster_node_set(struct http_request *req, struct http_reply *rep, v
 {
 	struct store *st;
 	struct store_server s;
-	char err[JSONX_ERR_MAX], purge[8] = "";
+	char purge[8] = "";
+	struct errmsg err;
 	unsigned deleted = 0;
 	int64_t id;
 
@@ -183,12 +182,12 @@ static void cluster_node_set(struct http_request *req, struct http_reply *rep, v
 		return;
 	}
 	if (join)
-		r = nodes_join(ctx, st, id, api_actor(req), &s, err);
+		r = nodes_join(ctx, st, id, api_actor(req), &s, &err);
 	else
 		r = nodes_leave(ctx, st, id, strcmp(purge, "1") == 0 || strcmp(purge, "true") == 0,
-				api_actor(req), &s, &deleted, err);
+				api_actor(req), &s, &deleted, &err);
 	if (r < 0) {
-		api_reply_error(rep, r, err);
+		api_reply_error(rep, r, err.text);
 		return;
 	}
 	json_t *out = json_pack("{s:b,s:s,s:o}", "success", 1, "message",
@@ -216,16 +215,16 @@ void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, voi
 {
 	struct store *st;
 	struct store_zone z;
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	int64_t id;
 	json_t *nodes = NULL;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = nodes_push_zone(ctx, st, id, &z, &nodes, err);
+	int r = nodes_push_zone(ctx, st, id, &z, &nodes, &err);
 	if (r < 0) {
-		api_reply_error(rep, r, err);
+		api_reply_error(rep, r, err.text);
 		return;
 	}
 	size_t ok = api_count_true(nodes, "success");
@@ -241,16 +240,16 @@ void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void
 {
 	struct store *st;
 	struct store_server s;
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	uint64_t zones = 0;
 	int64_t id;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = nodes_sync_all(ctx, st, id, &s, &zones, err);
+	int r = nodes_sync_all(ctx, st, id, &s, &zones, &err);
 	if (r < 0) {
-		api_reply_error(rep, r, err);
+		api_reply_error(rep, r, err.text);
 		return;
 	}
 	http_reply_json(rep, 202,

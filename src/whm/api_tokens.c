@@ -33,7 +33,8 @@ static const char *const token_keys[] = { "name", "role", NULL };
 void api_token_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
-	char err[JSONX_ERR_MAX], token[TOKENS_TEXT_MAX];
+	char token[TOKENS_TEXT_MAX];
+	struct errmsg err;
 	const char *name, *role;
 	int64_t id;
 	json_t *b;
@@ -41,25 +42,24 @@ void api_token_create(struct http_request *req, struct http_reply *rep, void *ct
 	if (!admin_only(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = jsonx_check_keys(b, token_keys, "body", err);
+	int r = jsonx_check_keys(b, token_keys, "body", &err);
 	if (r == 0)
-		r = jsonx_get_str(b, "name", true, "body", &name, err);
+		r = jsonx_get_str(b, "name", true, "body", &name, &err);
 	if (r == 0)
-		r = jsonx_get_str(b, "role", true, "body", &role, err);
+		r = jsonx_get_str(b, "role", true, "body", &role, &err);
 	if (r == 0 && !api_printable(name, 1, 63, "'\"")) {
-		snprintf(err, sizeof(err),
-			 "body.name: 1 to 63 printable ASCII characters, no quotes");
+		errmsg_set(&err, 0, "body.name: 1 to 63 printable ASCII characters, no quotes");
 		r = ERR_INVALID;
 	}
 	if (r == 0 && strcmp(role, "admin") != 0 && strcmp(role, "read") != 0) {
-		snprintf(err, sizeof(err), "body.role: admin or read");
+		errmsg_set(&err, 0, "body.role: admin or read");
 		r = ERR_INVALID;
 	}
 	if (r == 0)
-		r = tokens_create(st, name, role, api_actor(req), &id, token, err);
+		r = tokens_create(st, name, role, api_actor(req), &id, token, &err);
 	if (r < 0) {
 		json_decref(b);
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	/* The only time the token is shown: the store keeps its hash. */
@@ -74,15 +74,15 @@ void api_token_create(struct http_request *req, struct http_reply *rep, void *ct
 void api_token_revoke(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	int64_t id;
 
 	if (!admin_only(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = tokens_revoke(st, id, api_actor(req), err);
+	int r = tokens_revoke(st, id, api_actor(req), &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	http_reply_json(rep, 200,

@@ -12,12 +12,12 @@
 
 /* A change named by the path's id and described by the body. */
 typedef int (*body_change_fn)(struct whm *w, int64_t id, const json_t *body, const char *actor,
-			      struct zone_result *res, char *err);
+			      struct zone_result *res, struct errmsg *err);
 
 static void body_change(struct http_request *req, struct http_reply *rep, struct whm *w,
 			body_change_fn fn, unsigned status, const char *message)
 {
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 	int64_t id;
 	json_t *b;
@@ -25,10 +25,10 @@ static void body_change(struct http_request *req, struct http_reply *rep, struct
 	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = fn(w, id, b, api_actor(req), &res, err);
+	int r = fn(w, id, b, api_actor(req), &res, &err);
 	json_decref(b);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	api_reply_change(w, req, rep, status, message, &res, NULL);
@@ -36,20 +36,20 @@ static void body_change(struct http_request *req, struct http_reply *rep, struct
 
 /* A change named by the path's id alone. */
 typedef int (*id_change_fn)(struct whm *w, int64_t id, const char *actor, struct zone_result *res,
-			    char *err);
+			    struct errmsg *err);
 
 static void id_change(struct http_request *req, struct http_reply *rep, struct whm *w,
 		      id_change_fn fn, const char *message)
 {
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 	int64_t id;
 
 	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = fn(w, id, api_actor(req), &res, err);
+	int r = fn(w, id, api_actor(req), &res, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	api_reply_change(w, req, rep, 200, message, &res, NULL);
@@ -122,7 +122,7 @@ static const char *const zone_create_keys[] = { "domain", "serverId", "userId", 
 void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	const char *domain;
 	uint64_t server_id = 0, user_id = 0;
 	struct zone_result res = { 0 };
@@ -130,23 +130,23 @@ void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx
 
 	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
 		return;
-	int r = jsonx_check_keys(b, zone_create_keys, "body", err);
+	int r = jsonx_check_keys(b, zone_create_keys, "body", &err);
 	if (r == 0)
-		r = jsonx_get_str(b, "domain", true, "body", &domain, err);
+		r = jsonx_get_str(b, "domain", true, "body", &domain, &err);
 	if (r == 0) {
-		r = jsonx_get_uint(b, "serverId", false, 1, INT64_MAX, "body", &server_id, err);
+		r = jsonx_get_uint(b, "serverId", false, 1, INT64_MAX, "body", &server_id, &err);
 		r = r == -ENOENT ? 0 : r;
 	}
 	if (r == 0) {
-		r = jsonx_get_uint(b, "userId", false, 0, INT64_MAX, "body", &user_id, err);
+		r = jsonx_get_uint(b, "userId", false, 0, INT64_MAX, "body", &user_id, &err);
 		r = r == -ENOENT ? 0 : r;
 	}
 	if (r == 0)
 		r = zones_create(w, domain, (int64_t)server_id, (int64_t)user_id, api_actor(req),
-				 &res, err);
+				 &res, &err);
 	json_decref(b);
 	if (r < 0) {
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 		return;
 	}
 	api_reply_change(w, req, rep, 201, "zone created", &res, NULL);
@@ -162,7 +162,7 @@ static int live_zone(struct store *st, struct http_reply *rep, int64_t id, struc
 		r = -ENOENT;
 	}
 	if (r < 0)
-		http_reply_error(rep, r == -ENOENT ? ERR_NOT_FOUND : r, "no such zone");
+		http_reply_error(rep, r, "no such zone");
 	return r;
 }
 
@@ -217,15 +217,15 @@ void api_record_create(struct http_request *req, struct http_reply *rep, void *c
 static const char *const replace_keys[] = { "records", NULL };
 
 static int replace_records(struct whm *w, int64_t id, const json_t *b, const char *who,
-			   struct zone_result *res, char *err)
+			   struct zone_result *res, struct errmsg *err)
 {
 	json_t *records;
 	int r = jsonx_check_keys(b, replace_keys, "body", err);
 	if (r == 0)
 		r = jsonx_get_array(b, "records", true, "body", &records, err);
 	if (r == 0 && json_array_size(records) > w->conf.max_zone_records) {
-		snprintf(err, ZONES_ERR_MAX, "records: more than %llu records",
-			 (unsigned long long)w->conf.max_zone_records);
+		errmsg_set(err, 0, "records: more than %llu records",
+			   (unsigned long long)w->conf.max_zone_records);
 		r = ERR_TOO_LARGE;
 	}
 	return r < 0 ? r : zones_records_replace(w, id, records, who, res, err);
@@ -257,7 +257,7 @@ static const char *const import_keys[] = { "content", "bindData",   "format",
 void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char err[ZONES_ERR_MAX] = "out of memory";
+	struct errmsg err = { "out of memory" };
 	const char *format = "bind", *mode = NULL;
 	bool replace_all = false, have_replace_all = false;
 	struct transfer_result res;
@@ -268,19 +268,19 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = jsonx_check_keys(b, import_keys, "body", err);
-	if (r == 0 && (r = jsonx_get_str(b, "format", false, "body", &format, err)) == -ENOENT)
+	int r = jsonx_check_keys(b, import_keys, "body", &err);
+	if (r == 0 && (r = jsonx_get_str(b, "format", false, "body", &format, &err)) == -ENOENT)
 		r = 0;
-	if (r == 0 && (r = jsonx_get_str(b, "mode", false, "body", &mode, err)) == -ENOENT)
+	if (r == 0 && (r = jsonx_get_str(b, "mode", false, "body", &mode, &err)) == -ENOENT)
 		r = 0;
 	if (r == 0) {
-		r = jsonx_get_bool(b, "replaceAll", false, "body", &replace_all, err);
+		r = jsonx_get_bool(b, "replaceAll", false, "body", &replace_all, &err);
 		have_replace_all = r == 0;
 		r = r == -ENOENT ? 0 : r;
 	}
 	content = json_object_get(b, "content");
 	if (content != NULL && json_object_get(b, "bindData") != NULL) {
-		snprintf(err, sizeof(err), "body: give content or bindData, not both");
+		errmsg_set(&err, 0, "body: give content or bindData, not both");
 		r = ERR_INVALID;
 	}
 	if (content == NULL)
@@ -289,16 +289,16 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	if (r == 0 && strcmp(format, "route53") == 0)
 		fmt = TRANSFER_ROUTE53;
 	else if (r == 0 && strcmp(format, "bind") != 0) {
-		snprintf(err, sizeof(err), "body.format: bind or route53");
+		errmsg_set(&err, 0, "body.format: bind or route53");
 		r = ERR_INVALID;
 	}
 	if (r == 0 && mode != NULL && strcmp(mode, "merge") != 0 && strcmp(mode, "replace") != 0) {
-		snprintf(err, sizeof(err), "body.mode: merge or replace");
+		errmsg_set(&err, 0, "body.mode: merge or replace");
 		r = ERR_INVALID;
 	}
 	if (r == 0 && mode != NULL && have_replace_all &&
 	    replace_all != (strcmp(mode, "replace") == 0)) {
-		snprintf(err, sizeof(err), "body: mode and replaceAll disagree");
+		errmsg_set(&err, 0, "body: mode and replaceAll disagree");
 		r = ERR_INVALID;
 	}
 	const char *text = NULL;
@@ -311,20 +311,21 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 		if (dumped == NULL)
 			r = -ENOMEM;
 	} else if (r == 0) {
-		snprintf(err, sizeof(err),
-			 fmt == TRANSFER_BIND
-			     ? "body.content: the zone file as a string"
-			     : "body.content: the Route 53 ResourceRecordSets as JSON or a string");
+		errmsg_set(
+		    &err, 0,
+		    fmt == TRANSFER_BIND
+			? "body.content: the zone file as a string"
+			: "body.content: the Route 53 ResourceRecordSets as JSON or a string");
 		r = ERR_INVALID;
 	}
 	bool merge = mode != NULL ? strcmp(mode, "merge") == 0 : !replace_all;
 	if (r == 0)
 		r = transfer_import(w, id, fmt, text, strlen(text), merge, api_actor(req), &res,
-				    &errors, err);
+				    &errors, &err);
 	free(dumped);
 	json_decref(b);
 	if (r < 0) {
-		json_t *j = json_pack("{s:s}", "error", err);
+		json_t *j = json_pack("{s:s}", "error", err.text);
 		if (errors != NULL)
 			json_object_set_new(j, "errors", errors);
 		http_reply_json(rep, err_http_status(r), j);
@@ -345,16 +346,16 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 
 void api_zone_export(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct buf out;
 	int64_t id;
 
 	if (api_path_id(req, rep, 0, &id) < 0)
 		return;
 	buf_init(&out, EXPORT_MAX);
-	int r = transfer_export(ctx, id, &out, err);
+	int r = transfer_export(ctx, id, &out, &err);
 	if (r < 0)
-		http_reply_error(rep, r, err);
+		http_reply_error(rep, r, err.text);
 	else
 		api_reply_buf(rep, "text/dns; charset=utf-8", &out);
 	buf_free(&out);

@@ -69,19 +69,18 @@ static const struct conf_item schema[] = {
 };
 #undef O
 
-int whm_conf_load(const char *path, struct whm_conf *c, char *err)
+int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err)
 {
 	int r = secret_file_is_private(path);
 	if (r == -EACCES) {
-		snprintf(err, CONF_ERR_MAX,
-			 "%.300s: may hold secrets but is readable by group or others (chmod 600)",
-			 path);
+		errmsg_set(
+		    err, 0,
+		    "%.300s: may hold secrets but is readable by group or others (chmod 600)",
+		    path);
 		return ERR_CONFIG;
 	}
-	if (r < 0 && r != -EINVAL) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(-r));
-		return ERR_CONFIG;
-	}
+	if (r < 0 && r != -EINVAL)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path, strerror(-r));
 	r = conf_load(path, schema, c, err);
 	if (r < 0)
 		return r;
@@ -92,26 +91,24 @@ int whm_conf_load(const char *path, struct whm_conf *c, char *err)
 		if (r < 0)
 			return r;
 	}
-	if (strcmp(c->store_driver, "mysql") == 0 && c->mysql_user == NULL) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: store = mysql needs 'mysql-user'", path);
-		return ERR_CONFIG;
-	}
+	if (strcmp(c->store_driver, "mysql") == 0 && c->mysql_user == NULL)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: store = mysql needs 'mysql-user'",
+				  path);
 	r = conf_read_tls(c->tls_cert_file, c->tls_key_file, &c->tls_cert_pem, &c->tls_key_pem,
 			  err);
 	if (r == 0 && c->agent_tls_ca_file != NULL)
 		r = conf_read_text_file(c->agent_tls_ca_file, false, 1u << 20, &c->agent_tls_ca_pem,
 					err);
 	if (r == 0 && c->agent_tls_ca_pem != NULL && http_tls_ca_check(c->agent_tls_ca_pem) < 0) {
-		snprintf(err, CONF_ERR_MAX, "agent-tls-ca-file '%.300s': no certificate in it",
-			 c->agent_tls_ca_file);
+		errmsg_set(err, 0, "agent-tls-ca-file '%.300s': no certificate in it",
+			   c->agent_tls_ca_file);
 		r = ERR_CONFIG;
 	}
 	if (r < 0)
 		return r;
-	if (c->retry_min_ms > c->retry_max_ms) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: 'retry-min-ms' is above 'retry-max-ms'", path);
-		return ERR_CONFIG;
-	}
+	if (c->retry_min_ms > c->retry_max_ms)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: 'retry-min-ms' is above 'retry-max-ms'",
+				  path);
 	return 0;
 }
 

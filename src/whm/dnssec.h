@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "whm.h"
 #include "zones.h"
 
@@ -25,15 +26,15 @@
  * choice may change. *ret is the zone's DNSSEC view (signing_view) with
  * instructions; res->version is 0 when nothing changed. */
 int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		 struct zone_result *res, json_t **ret, char *err);
+		 struct zone_result *res, json_t **ret, struct errmsg *err);
 
 /* Unsign: refused (ERR_CONFLICT, with what to do in 'err') unless 'force',
  * since the parent may still publish a DS. */
 int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
-		   struct zone_result *res, char *err);
+		   struct zone_result *res, struct errmsg *err);
 
 /* State, public keys, DS, rollover: what GET /api/dns/:id/dnssec shows. */
-int signing_view(struct whm *w, int64_t zone_id, json_t **ret, char *err);
+int signing_view(struct whm *w, int64_t zone_id, json_t **ret, struct errmsg *err);
 
 /* Key rollover. 'body' {"keytype": "zsk"|"ksk"|"csk"} starts one (ZSK by
  * pre-publication; KSK/CSK by double-KSK with CDS); {"ds_published": true}
@@ -41,7 +42,7 @@ int signing_view(struct whm *w, int64_t zone_id, json_t **ret, char *err);
  * The steps after the first are taken by the rollover thread when every
  * node acknowledged the previous one and the TTLs have passed. */
 int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		     struct zone_result *res, json_t **ret, char *err);
+		     struct zone_result *res, json_t **ret, struct errmsg *err);
 
 /* One pass of the rollover engine over every signed zone. */
 void rollover_tick(struct whm *w);

@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 {
 	const char *path = NULL;
 	bool check_only = false, use_syslog = false;
-	char err[CONF_ERR_MAX];
+	struct errmsg err;
 	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
 	if (c >= 0)
@@ -74,7 +74,7 @@ int main(int argc, char **argv)
 	}
 
 	static struct whm w;
-	int r = whm_conf_load(path, &w.conf, err);
+	int r = whm_conf_load(path, &w.conf, &err);
 	if (r == 0 && !check_only) {
 		enum log_level level = LOG_LVL_INFO;
 		log_level_parse(w.conf.log_level, &level);
@@ -88,11 +88,11 @@ int main(int argc, char **argv)
 			sigaction(SIGINT, &sa, NULL);
 			signal(SIGPIPE, SIG_IGN);
 		}
-		r = whm_init(&w, mode, err);
+		r = whm_init(&w, mode, &err);
 	}
 	if (r < 0) {
-		if (err[0] != '\0')
-			fprintf(stderr, "yumna-whm: %s\n", err);
+		if (err.text[0] != '\0')
+			fprintf(stderr, "yumna-whm: %s\n", err.text);
 		whm_deinit(&w);
 		return 1;
 	}

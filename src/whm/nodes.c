@@ -90,9 +90,9 @@ int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_on
 	return 0;
 }
 
-int nodes_create(struct store *st, struct store_server *s, const char *actor, char *err)
+int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err)
 {
-	err[0] = '\0';
+	err->text[0] = '\0';
 	s->created_at = whm_now();
 	int r = store_begin(st);
 	if (r == 0)
@@ -104,22 +104,21 @@ int nodes_create(struct store *st, struct store_server *s, const char *actor, ch
 	if (r < 0) {
 		store_rollback(st);
 		if (r == ERR_CONFLICT)
-			snprintf(err, JSONX_ERR_MAX, "a server with that name exists");
+			errmsg_set(err, 0, "a server with that name exists");
 	}
 	return r;
 }
 
 /* Open a transaction and read server 'id' in it; on failure the
  * transaction is closed and the answer is "no such server". */
-static int begin_get(struct store *st, int64_t id, struct store_server *ret, char *err)
+static int begin_get(struct store *st, int64_t id, struct store_server *ret, struct errmsg *err)
 {
 	int r = store_begin(st);
 	if (r == 0)
 		r = store_server_get(st, id, ret);
 	if (r < 0) {
 		store_rollback(st);
-		snprintf(err, JSONX_ERR_MAX, "no such server");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such server");
 	}
 	return 0;
 }
@@ -127,14 +126,14 @@ static int begin_get(struct store *st, int64_t id, struct store_server *ret, cha
 /* Close begin_get()'s transaction over 's': commit if 'r' is 0 and hand
  * 's' to *ret, or roll back and clear 's'. */
 static int end_txn(struct store *st, int r, struct store_server *s, struct store_server *ret,
-		   char *err)
+		   struct errmsg *err)
 {
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
 		store_server_clear(s);
-		err[0] = '\0';
+		err->text[0] = '\0';
 		return r;
 	}
 	*ret = *s;
@@ -142,11 +141,11 @@ static int end_txn(struct store *st, int r, struct store_server *s, struct store
 }
 
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 json_t **ret, char *err)
+		 json_t **ret, struct errmsg *err)
 {
 	struct store_server s;
 
-	err[0] = '\0';
+	err->text[0] = '\0';
 	int r = begin_get(st, id, &s, err);
 	if (r < 0)
 		return r;
@@ -166,7 +165,7 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 	return r;
 }
 
-int nodes_delete(struct whm *w, struct store *st, int64_t id, char *err)
+int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err)
 {
 	int r = store_begin(st);
 	if (r == 0)
@@ -175,15 +174,14 @@ int nodes_delete(struct whm *w, struct store *st, int64_t id, char *err)
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
-		snprintf(err, JSONX_ERR_MAX, "no such server");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such server");
 	}
 	sync_nodes_changed(w->sync);
 	return 0;
 }
 
 static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, const char *actor,
-		       struct store_server *ret, char *err)
+		       struct store_server *ret, struct errmsg *err)
 {
 	struct store_server s;
 	int r = begin_get(st, id, &s, err);
@@ -202,26 +200,26 @@ static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, c
 }
 
 int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
-	       struct store_server *ret, char *err)
+	       struct store_server *ret, struct errmsg *err)
 {
 	return set_cluster(w, st, id, true, actor, ret, err);
 }
 
 int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
-		struct store_server *ret, unsigned *ret_deleted, char *err)
+		struct store_server *ret, unsigned *ret_deleted, struct errmsg *err)
 {
 	*ret_deleted = 0;
 	int r = set_cluster(w, st, id, false, actor, ret, err);
 	if (r == 0 && purge) {
-		char perr[256];
-		if (sync_purge_node(w->sync, id, ret_deleted, perr, sizeof(perr)) < 0)
-			log_warn("node '%s': purge failed: %s", ret->name, perr);
+		struct errmsg perr;
+		if (sync_purge_node(w->sync, id, ret_deleted, &perr) < 0)
+			log_warn("node '%s': purge failed: %s", ret->name, perr.text);
 	}
 	return r;
 }
 
 int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
-		   uint64_t *ret_zones, char *err)
+		   uint64_t *ret_zones, struct errmsg *err)
 {
 	struct store_server s;
 	uint64_t zones = 0, records = 0;
@@ -259,7 +257,7 @@ static int collect_id(const struct store_server *srv, void *ctx)
 }
 
 int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
-		    json_t **ret_nodes, char *err)
+		    json_t **ret_nodes, struct errmsg *err)
 {
 	struct store_zone z;
 
@@ -268,8 +266,7 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct sto
 		r = store_zone_get(st, zone_id, &z);
 	if (r < 0) {
 		store_rollback(st);
-		snprintf(err, JSONX_ERR_MAX, "no such zone");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such zone");
 	}
 	/* Push it to every node again, acknowledged or not, so the answer
 	 * reports what each node says now; the agents' version check makes a
@@ -286,7 +283,7 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct sto
 	if (r < 0) {
 		store_rollback(st);
 		store_zone_clear(&z);
-		err[0] = '\0';
+		err->text[0] = '\0';
 		return r;
 	}
 	sync_wake(w->sync);

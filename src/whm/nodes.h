@@ -3,7 +3,7 @@
  * transaction, after which the sync engine is told.
  *
  * 'st' is this thread's store (whm_store()). Each function returns 0 or a
- * negative code with a message in 'err' (JSONX_ERR_MAX bytes), which is ""
+ * negative code with a message in 'err', which is ""
  * when the code says it all; nothing is changed on failure. 'actor' names
  * who asked (for the audit log). */
 #ifndef YUMNA_WHM_NODES_H
@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "whm.h"
 
 /* A server as the API shows it: never its secret. NULL without memory. */
@@ -28,37 +29,37 @@ int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_on
 
 /* Add the server 's' (checked by the caller): sets s->created_at and s->id.
  * ERR_CONFLICT if a server has its name. */
-int nodes_create(struct store *st, struct store_server *s, const char *actor, char *err);
+int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err);
 
 /* Changes a stored server inside nodes_update()'s transaction: strings it
  * sets must outlive the call of nodes_update(). */
-typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, char *err);
+typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, struct errmsg *err);
 
 /* Change server 'id' with 'fn'; *ret is the server as stored now
  * (nodes_server_json(), the caller owns it). */
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 json_t **ret, char *err);
+		 json_t **ret, struct errmsg *err);
 
-int nodes_delete(struct whm *w, struct store *st, int64_t id, char *err);
+int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err);
 
 /* Put server 'id' in the cluster and mark every zone for it (its worker
  * pushes them all), or take it out; with 'purge', leaving also asks the
  * agent to delete the zones it holds (*ret_deleted of them; a failure is
  * only logged). *ret is the server as stored now (store_server_clear). */
 int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
-	       struct store_server *ret, char *err);
+	       struct store_server *ret, struct errmsg *err);
 int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
-		struct store_server *ret, unsigned *ret_deleted, char *err);
+		struct store_server *ret, unsigned *ret_deleted, struct errmsg *err);
 
 /* Push every zone to server 'id' again (its worker does); *ret is the
  * server (store_server_clear) and *ret_zones the number of live zones. */
 int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
-		   uint64_t *ret_zones, char *err);
+		   uint64_t *ret_zones, struct errmsg *err);
 
 /* Push zone 'zone_id' to every node now, acknowledged or not, and wait (up
  * to wait-timeout) for their answers: *ret is the zone (store_zone_clear),
  * *ret_nodes each node's answer (sync_wait(), the caller owns it). */
 int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
-		    json_t **ret_nodes, char *err);
+		    json_t **ret_nodes, struct errmsg *err);
 
 #endif

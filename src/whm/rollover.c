@@ -116,7 +116,7 @@ static int64_t newest(const struct key_list *l, const char *type)
 	return id;
 }
 
-static int roll_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
+static int roll_fn(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	struct roll_ctx *rc = ctx;
 	struct store_dnssec d;
@@ -127,8 +127,7 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 	if (r == -ENOENT || (r == 0 && !d.enabled)) {
 		if (r == 0)
 			store_dnssec_clear(&d);
-		snprintf(err, ZONES_ERR_MAX, "the zone is not signed");
-		return ERR_CONFLICT;
+		return errmsg_set(err, ERR_CONFLICT, "the zone is not signed");
 	}
 	if (r < 0)
 		return r;
@@ -140,7 +139,7 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 		goto out;
 	if (rc->start != NULL) {
 		if (kind[0] != '\0') {
-			snprintf(err, ZONES_ERR_MAX, "a %s rollover is already in progress", kind);
+			errmsg_set(err, 0, "a %s rollover is already in progress", kind);
 			r = ERR_CONFLICT;
 			goto out;
 		}
@@ -189,20 +188,18 @@ out:
 }
 
 /* Confirm the parent publishes the new DS: no change for the nodes. */
-static int confirm_ds(struct whm *w, int64_t zone_id, char *err)
+static int confirm_ds(struct whm *w, int64_t zone_id, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	struct store_dnssec d;
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	int64_t now = zkeys_now(w);
 	int r = store_begin(st);
 	if (r == 0)
 		r = store_dnssec_get(st, zone_id, &d);
 	if (r == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "the zone is not signed");
+		errmsg_set(err, 0, "the zone is not signed");
 		r = ERR_CONFLICT;
 	}
 	if (r < 0) {
@@ -211,15 +208,15 @@ static int confirm_ds(struct whm *w, int64_t zone_id, char *err)
 	}
 	enum rollover_ds ds = rollover_ds_check(d.roll_kind, d.roll_step, d.roll_next_at, now);
 	if (ds == ROLLOVER_DS_NOT_WAITING) {
-		snprintf(err, ZONES_ERR_MAX,
-			 "no KSK or CSK rollover is waiting for its DS (start one with "
-			 "{\"keytype\": \"ksk\"} or {\"keytype\": \"csk\"})");
+		errmsg_set(err, 0,
+			   "no KSK or CSK rollover is waiting for its DS (start one with "
+			   "{\"keytype\": \"ksk\"} or {\"keytype\": \"csk\"})");
 		r = ERR_CONFLICT;
 	} else if (ds == ROLLOVER_DS_TOO_EARLY) {
-		snprintf(err, ZONES_ERR_MAX,
-			 "too early: the new DNSKEY set may not be in every cache until %lld; "
-			 "give the parent the new DS after that",
-			 (long long)d.roll_next_at);
+		errmsg_set(err, 0,
+			   "too early: the new DNSKEY set may not be in every cache until %lld; "
+			   "give the parent the new DS after that",
+			   (long long)d.roll_next_at);
 		r = ERR_CONFLICT;
 	} else {
 		d.roll_step = 2;
@@ -240,36 +237,34 @@ static int confirm_ds(struct whm *w, int64_t zone_id, char *err)
 static const char *const roll_keys[] = { "keytype", "ds_published", NULL };
 
 int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		     struct zone_result *res, json_t **ret, char *err)
+		     struct zone_result *res, json_t **ret, struct errmsg *err)
 {
 	struct roll_ctx rc = { .w = w, .now = zkeys_now(w) };
 	struct store_dnssec d;
 	struct store_zone z;
 	bool b;
 
-	err[0] = '\0';
+	err->text[0] = '\0';
 	int r = body ? jsonx_check_keys(body, roll_keys, "body", err) : 0;
 	if (r < 0)
 		return r;
 	const char *type = json_string_value(json_object_get(body, "keytype"));
 	r = jsonx_get_bool(body, "ds_published", false, "body", &b, err);
 	if (r == 0 && type == NULL) {
-		if (!b) {
-			snprintf(err, ZONES_ERR_MAX, "ds_published: only true confirms a DS");
-			return ERR_INVALID;
-		}
+		if (!b)
+			return errmsg_set(err, ERR_INVALID,
+					  "ds_published: only true confirms a DS");
 		r = confirm_ds(w, zone_id, err);
 		return r < 0 ? r : signing_view(w, zone_id, ret, err);
 	}
 	if (r == 0 || (r != -ENOENT && r < 0)) {
 		if (r == 0)
-			snprintf(err, ZONES_ERR_MAX, "give either keytype or ds_published");
+			errmsg_set(err, 0, "give either keytype or ds_published");
 		return r == 0 ? ERR_INVALID : r;
 	}
 	if (type == NULL ||
 	    (strcmp(type, "zsk") != 0 && strcmp(type, "ksk") != 0 && strcmp(type, "csk") != 0)) {
-		snprintf(err, ZONES_ERR_MAX, "keytype: must be \"zsk\", \"ksk\" or \"csk\"");
-		return ERR_INVALID;
+		return errmsg_set(err, ERR_INVALID, "keytype: must be \"zsk\", \"ksk\" or \"csk\"");
 	}
 	struct store *st;
 	r = zones_get_live(w, zone_id, &st, &z, err);
@@ -277,7 +272,7 @@ int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const c
 		return r;
 	r = store_dnssec_get(st, zone_id, &d);
 	if (r == -ENOENT || (r == 0 && !d.enabled)) {
-		snprintf(err, ZONES_ERR_MAX, "the zone is not signed");
+		errmsg_set(err, 0, "the zone is not signed");
 		r = r == 0 ? (store_dnssec_clear(&d), ERR_CONFLICT) : ERR_CONFLICT;
 		store_zone_clear(&z);
 		return r;
@@ -288,13 +283,13 @@ int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const c
 	}
 	bool csk = strcmp(d.scheme, SCHEME_CSK) == 0;
 	if (csk != (strcmp(type, "csk") == 0)) {
-		snprintf(err, ZONES_ERR_MAX, "the zone is signed with %s; roll %s",
-			 csk ? "one combined key (csk)" : "a KSK and a ZSK",
-			 csk ? "the csk" : "the ksk or the zsk");
+		errmsg_set(err, 0, "the zone is signed with %s; roll %s",
+			   csk ? "one combined key (csk)" : "a KSK and a ZSK",
+			   csk ? "the csk" : "the ksk or the zsk");
 		r = ERR_CONFLICT;
 	}
 	if (r == 0)
-		r = zkeys_generate(d.algorithm, type, &rc.key, err, ZONES_ERR_MAX);
+		r = zkeys_generate(d.algorithm, type, &rc.key, err);
 	store_dnssec_clear(&d);
 	store_zone_clear(&z);
 	if (r < 0)
@@ -333,7 +328,7 @@ static int tick_zone(int64_t zone_id, void *arg)
 	struct tick_ctx *t = arg;
 	struct whm *w = t->w;
 	struct store_dnssec d;
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 
 	if (store_dnssec_get(t->st, zone_id, &d) < 0)
@@ -349,11 +344,12 @@ static int tick_zone(int64_t zone_id, void *arg)
 			return 0;
 		struct roll_ctx rc = { .w = w, .now = t->now };
 		int r = zones_change(w, zone_id, roll_fn, &rc, "rollover", "zone.dnssec.rollover",
-				     &res, err);
+				     &res, &err);
 		if (r == 0)
 			log_notice("zone %lld: rollover: %s", (long long)zone_id, rc.did);
 		else if (r < 0)
-			log_warn("zone %lld: rollover step failed: %s", (long long)zone_id, err);
+			log_warn("zone %lld: rollover step failed: %s", (long long)zone_id,
+				 err.text);
 		return 0;
 	}
 	/* The scheduled ZSK rollover. */
@@ -364,11 +360,11 @@ static int tick_zone(int64_t zone_id, void *arg)
 	if (!rollover_zsk_expired(zsk_scheme, w->conf.dnssec_zsk_lifetime_days, created, t->now))
 		return 0;
 	json_t *body = json_pack("{s:s}", "keytype", "zsk"), *view = NULL;
-	int r = rollover_request(w, zone_id, body, "rollover", &res, &view, err);
+	int r = rollover_request(w, zone_id, body, "rollover", &res, &view, &err);
 	json_decref(body);
 	json_decref(view);
 	if (r < 0)
-		log_warn("zone %lld: scheduled ZSK rollover: %s", (long long)zone_id, err);
+		log_warn("zone %lld: scheduled ZSK rollover: %s", (long long)zone_id, err.text);
 	return 0;
 }
 

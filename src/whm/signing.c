@@ -24,7 +24,7 @@ struct sign_req {
 
 static const char *const sign_keys[] = { "algorithm", "scheme", "nsec3", "nsec3_optout", NULL };
 
-static int parse_algorithm(const json_t *v, uint32_t *ret, char *err)
+static int parse_algorithm(const json_t *v, uint32_t *ret, struct errmsg *err)
 {
 	const char *s = json_string_value(v);
 	if (json_is_integer(v) &&
@@ -41,12 +41,12 @@ static int parse_algorithm(const json_t *v, uint32_t *ret, char *err)
 		*ret = ALG_ED25519;
 		return 0;
 	}
-	snprintf(err, ZONES_ERR_MAX,
-		 "algorithm: must be 13 (\"ECDSAP256SHA256\", the default) or 15 (\"ED25519\")");
-	return ERR_INVALID;
+	return errmsg_set(
+	    err, ERR_INVALID,
+	    "algorithm: must be 13 (\"ECDSAP256SHA256\", the default) or 15 (\"ED25519\")");
 }
 
-static int parse_sign(const json_t *body, struct sign_req *q, char *err)
+static int parse_sign(const json_t *body, struct sign_req *q, struct errmsg *err)
 {
 	bool b;
 	memset(q, 0, sizeof(*q));
@@ -65,9 +65,9 @@ static int parse_sign(const json_t *body, struct sign_req *q, char *err)
 		} else if (s != NULL && (strcmp(s, "ksk-zsk") == 0 || strcmp(s, "kskzsk") == 0)) {
 			q->scheme = SCHEME_SPLIT;
 		} else {
-			snprintf(err, ZONES_ERR_MAX,
-				 "scheme: must be \"csk\" (one combined key, the default) or "
-				 "\"ksk-zsk\"");
+			errmsg_set(err, 0,
+				   "scheme: must be \"csk\" (one combined key, the default) or "
+				   "\"ksk-zsk\"");
 			r = ERR_INVALID;
 		}
 	}
@@ -84,13 +84,13 @@ static int parse_sign(const json_t *body, struct sign_req *q, char *err)
 		r = r == -ENOENT ? 0 : r;
 	}
 	if (r == 0 && q->optout == 1 && q->nsec3 != 1) {
-		snprintf(err, ZONES_ERR_MAX, "nsec3_optout: opt-out needs \"nsec3\": true");
+		errmsg_set(err, 0, "nsec3_optout: opt-out needs \"nsec3\": true");
 		r = ERR_INVALID;
 	}
 	return r;
 }
 
-static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
+static int sign_fn(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	struct sign_req *q = ctx;
 	struct store_dnssec d;
@@ -101,12 +101,13 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 	if (was) {
 		if ((q->algorithm && q->algorithm != d.algorithm) ||
 		    (q->scheme && strcmp(q->scheme, d.scheme) != 0)) {
-			snprintf(err, ZONES_ERR_MAX,
-				 "the zone is signed with %s (%s); changing the algorithm or the "
-				 "key scheme needs a rollover, which is not supported: unsign the "
-				 "zone first (DELETE .../dnssec), or keep its settings",
-				 zkeys_alg_name(d.algorithm),
-				 strcmp(d.scheme, SCHEME_CSK) == 0 ? "csk" : "ksk-zsk");
+			errmsg_set(
+			    err, 0,
+			    "the zone is signed with %s (%s); changing the algorithm or the "
+			    "key scheme needs a rollover, which is not supported: unsign the "
+			    "zone first (DELETE .../dnssec), or keep its settings",
+			    zkeys_alg_name(d.algorithm),
+			    strcmp(d.scheme, SCHEME_CSK) == 0 ? "csk" : "ksk-zsk");
 			store_dnssec_clear(&d);
 			return ERR_CONFLICT;
 		}
@@ -125,11 +126,9 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 	}
 	if (r == 0)
 		store_dnssec_clear(&d);
-	if (q->nkeys == 0) {
-		snprintf(err, ZONES_ERR_MAX,
-			 "the zone's DNSSEC state changed meanwhile; try again");
-		return ERR_CONFLICT;
-	}
+	if (q->nkeys == 0)
+		return errmsg_set(err, ERR_CONFLICT,
+				  "the zone's DNSSEC state changed meanwhile; try again");
 	struct store_dnssec nd = {
 		.zone_id = z->id,
 		.enabled = true,
@@ -155,13 +154,13 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
 }
 
 int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		 struct zone_result *res, json_t **ret, char *err)
+		 struct zone_result *res, json_t **ret, struct errmsg *err)
 {
 	struct sign_req q;
 	struct store_zone z;
 	struct store_dnssec d;
 
-	err[0] = '\0';
+	err->text[0] = '\0';
 	int r = parse_sign(body, &q, err);
 	if (r < 0)
 		return r;
@@ -180,10 +179,10 @@ int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char 
 	if (!signed_now) {
 		uint32_t alg = q.algorithm ? q.algorithm : ALG_ECDSAP256;
 		bool split = q.scheme != NULL && strcmp(q.scheme, SCHEME_SPLIT) == 0;
-		r = zkeys_generate(alg, split ? "ksk" : "csk", &q.keys[0], err, ZONES_ERR_MAX);
+		r = zkeys_generate(alg, split ? "ksk" : "csk", &q.keys[0], err);
 		q.nkeys = r == 0;
 		if (r == 0 && split) {
-			r = zkeys_generate(alg, "zsk", &q.keys[1], err, ZONES_ERR_MAX);
+			r = zkeys_generate(alg, "zsk", &q.keys[1], err);
 			q.nkeys += r == 0;
 		}
 	}
@@ -198,7 +197,7 @@ int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char 
 	return r;
 }
 
-static int unsign_fn(struct store *st, struct store_zone *z, void *ctx, char *err)
+static int unsign_fn(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	struct store_dnssec d;
 	int r = store_dnssec_get(st, z->id, &d);
@@ -225,11 +224,11 @@ static int unsign_fn(struct store *st, struct store_zone *z, void *ctx, char *er
 }
 
 int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,
-		   struct zone_result *res, char *err)
+		   struct zone_result *res, struct errmsg *err)
 {
 	struct store_zone z;
 	struct store_dnssec d;
-	err[0] = '\0';
+	err->text[0] = '\0';
 	struct store *st;
 	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
@@ -239,15 +238,14 @@ int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor
 	bool on = r == 0 && d.enabled;
 	if (r == 0)
 		store_dnssec_clear(&d);
-	if (on && !force) {
-		snprintf(err, ZONES_ERR_MAX,
-			 "the zone is signed, and its parent may still publish a DS record for "
-			 "it: removing the keys now would make validating resolvers reject every "
-			 "answer. First remove the DS records at the registrar, wait until the "
-			 "parent's DS TTL has passed (often one or two days), then repeat this "
-			 "request with ?force=1");
-		return ERR_CONFLICT;
-	}
+	if (on && !force)
+		return errmsg_set(
+		    err, ERR_CONFLICT,
+		    "the zone is signed, and its parent may still publish a DS record for "
+		    "it: removing the keys now would make validating resolvers reject every "
+		    "answer. First remove the DS records at the registrar, wait until the "
+		    "parent's DS TTL has passed (often one or two days), then repeat this "
+		    "request with ?force=1");
 	return zones_change(w, zone_id, unsign_fn, NULL, actor, "zone.dnssec.unsign", res, err);
 }
 
@@ -344,11 +342,11 @@ static json_t *rollover_view(struct whm *w, struct store *st, const struct store
 			 (json_int_t)zkeys_now(w), "nodes_synced", acked);
 }
 
-int signing_view(struct whm *w, int64_t zone_id, json_t **ret, char *err)
+int signing_view(struct whm *w, int64_t zone_id, json_t **ret, struct errmsg *err)
 {
 	struct store_zone z;
 	struct store_dnssec d;
-	err[0] = '\0';
+	err->text[0] = '\0';
 	struct store *st;
 	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
@@ -394,6 +392,6 @@ int signing_view(struct whm *w, int64_t zone_id, json_t **ret, char *err)
 	store_dnssec_clear(&d);
 	store_zone_clear(&z);
 	if (r < 0)
-		snprintf(err, ZONES_ERR_MAX, "reading the keys: %s", err_str(r));
+		errmsg_set(err, 0, "reading the keys: %s", err_str(r));
 	return r;
 }

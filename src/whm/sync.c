@@ -268,8 +268,7 @@ int sync_wait(struct sync *s, int64_t zone_id, uint64_t version, long timeout_ms
 	return all ? 0 : ERR_TIMEOUT;
 }
 
-int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, char *err,
-		    size_t errlen)
+int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, struct errmsg *err)
 {
 	struct store *st = whm_store(s->w);
 	struct store_server srv;
@@ -292,7 +291,7 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 	for (bool more = true; more;) {
 		char path[DNAME_TEXT_MAX + 64];
 		snprintf(path, sizeof(path), "?limit=1000&after=%s", after);
-		r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, err, errlen);
+		r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, err);
 		if (r < 0)
 			break;
 		size_t i;
@@ -302,7 +301,7 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, ch
 			if (name == NULL)
 				continue;
 			if (agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL,
-				       err, errlen) == 0)
+				       err) == 0)
 				deleted++;
 		}
 		const char *next = json_string_value(json_object_get(j, "next"));
@@ -331,7 +330,7 @@ static void *fetch_one(void *arg)
 {
 	struct fetch *f = arg;
 	struct http_client *c;
-	char err[256];
+	struct errmsg err;
 	long status;
 	json_t *j = NULL;
 	char url[128];
@@ -340,8 +339,8 @@ static void *fetch_one(void *arg)
 		f->answer = json_pack("{s:s}", "error", "invalid agent address");
 		return NULL;
 	}
-	if (agent_call(c, f->ep, NULL, NULL, 0, &status, &j, err, sizeof(err)) < 0)
-		f->answer = json_pack("{s:s}", "error", err);
+	if (agent_call(c, f->ep, NULL, NULL, 0, &status, &j, &err) < 0)
+		f->answer = json_pack("{s:s}", "error", err.text);
 	else
 		f->answer = j;
 	http_client_free(c);

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "base/err.h"
 #include "metrics.h"
 #include "whm.h"
 
@@ -91,7 +92,6 @@ int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, jso
 
 /* Send DELETE for every zone the node serves (a node leaving with
  * purge); counts what was deleted. */
-int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, char *err,
-		    size_t errlen);
+int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, struct errmsg *err);
 
 #endif

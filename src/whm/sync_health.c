@@ -17,11 +17,11 @@ void sync_check_health(struct node *n, struct store *st)
 	struct node_health h = { .known = true, .last_check = whm_now() };
 	long status = 0;
 	json_t *j = NULL;
-	char err[200] = "";
+	struct errmsg err = { "" };
 	struct timespec a, b;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int r = agent_call(n->probe, AGENT_HEALTH, NULL, NULL, 0, &status, &j, err, sizeof(err));
+	int r = agent_call(n->probe, AGENT_HEALTH, NULL, NULL, 0, &status, &j, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	h.response_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
 	h.reachable = r == 0 || status == 503;
@@ -48,7 +48,7 @@ void sync_check_health(struct node *n, struct store *st)
 		json_decref(j);
 	}
 	if (r < 0)
-		snprintf(h.error, sizeof(h.error), "%s", err);
+		snprintf(h.error, sizeof(h.error), "%s", err.text);
 
 	atomic_fetch_add_explicit(&n->c.health_checks, 1, memory_order_relaxed);
 	pthread_mutex_lock(&s->lock);

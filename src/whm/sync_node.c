@@ -159,22 +159,22 @@ static void node_repaired(struct node *n, const char *domain, uint64_t version)
 /* A node reported 'held' for a zone whose version it holds: an
  * acknowledgement counts only when that is the digest of what was
  * committed (ERR_UPSTREAM with 'err' set otherwise, counted as drift). */
-static int check_digest(struct node *n, const struct payload *p, const char *held, char *err,
-			size_t errlen)
+static int check_digest(struct node *n, const struct payload *p, const char *held,
+			struct errmsg *err)
 {
 	if (held != NULL && strcmp(held, p->digest) == 0)
 		return 0;
 	atomic_fetch_add_explicit(&n->c.drift, 1, memory_order_relaxed);
-	snprintf(err, errlen,
-		 "the node holds other content for version %llu (digest %.12s, "
-		 "expected %.12s)",
-		 (unsigned long long)p->version,
-		 held == NULL ? "missing"
-		 : held[0]    ? held
-			      : "none",
-		 p->digest);
-	log_warn("node '%s': zone '%s': %s", n->name, p->domain, err);
-	events_add(n->s->w->events, "sync.drift", n->name, p->domain, "%s", err);
+	errmsg_set(err, 0,
+		   "the node holds other content for version %llu (digest %.12s, "
+		   "expected %.12s)",
+		   (unsigned long long)p->version,
+		   held == NULL ? "missing"
+		   : held[0]	? held
+				: "none",
+		   p->digest);
+	log_warn("node '%s': zone '%s': %s", n->name, p->domain, err->text);
+	events_add(n->s->w->events, "sync.drift", n->name, p->domain, "%s", err->text);
 	return ERR_UPSTREAM;
 }
 
@@ -198,7 +198,8 @@ bool sync_push_blocked(uint64_t version, const char *digest, const json_t *answe
 
 static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts)
 {
-	char path[DNAME_TEXT_MAX + 64], err[256];
+	char path[DNAME_TEXT_MAX + 64];
+	struct errmsg err;
 	struct payload p;
 	long status;
 
@@ -211,20 +212,18 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	if (p.deleted) {
 		snprintf(path, sizeof(path), "%s?version=%llu", p.domain,
 			 (unsigned long long)p.version);
-		r = agent_call(n->http, AGENT_ZONE_DELETE, path, NULL, 0, &status, NULL, err,
-			       sizeof(err));
+		r = agent_call(n->http, AGENT_ZONE_DELETE, path, NULL, 0, &status, NULL, &err);
 		count_push(n, &n->c.pushes_delete, started, r);
 	} else {
 		json_t *answer = NULL;
-		r = agent_call(n->http, AGENT_SYNC_ZONE, NULL, p.text, p.len, &status, &answer, err,
-			       sizeof(err));
+		r = agent_call(n->http, AGENT_SYNC_ZONE, NULL, p.text, p.len, &status, &answer,
+			       &err);
 		count_push(n, &n->c.pushes_zone, started, r);
 		uint64_t held = 0;
 		bool blocked = r == 0 && sync_push_blocked(p.version, p.digest, answer, &held);
 		if (r == 0 && !blocked)
-			r = check_digest(n, &p,
-					 json_string_value(json_object_get(answer, "digest")), err,
-					 sizeof(err));
+			r = check_digest(
+			    n, &p, json_string_value(json_object_get(answer, "digest")), &err);
 		if (r == 0 && json_is_true(json_object_get(answer, "repaired")))
 			node_repaired(n, p.domain, p.version);
 		json_decref(answer);
@@ -237,9 +236,9 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	payload_clear(&p);
 	if (r < 0) {
 		log_debug("node '%s': zone '%s' version %llu: %s", n->name, p.domain,
-			  (unsigned long long)p.version, err);
-		record_failure(n, st, zone_id, attempts, err);
-		sync_failed(n, p.domain, err);
+			  (unsigned long long)p.version, err.text);
+		record_failure(n, st, zone_id, attempts, err.text);
+		sync_failed(n, p.domain, err.text);
 		return r;
 	}
 	record_ack(n, st, zone_id, p.version);
@@ -256,7 +255,7 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 static int batch_zone_done(struct node *n, struct store *st, const struct pending *p, size_t i,
 			   const struct payload *pl, json_t *answer, uint64_t *ret_held)
 {
-	char err[256];
+	struct errmsg err;
 	json_t *b;
 	size_t k;
 	json_array_foreach(json_object_get(answer, "blocked"), k, b) {
@@ -271,9 +270,9 @@ static int batch_zone_done(struct node *n, struct store *st, const struct pendin
 	}
 	const char *held =
 	    json_string_value(json_object_get(json_object_get(answer, "digests"), pl->domain));
-	if (check_digest(n, pl, held, err, sizeof(err)) < 0) {
-		record_failure(n, st, p->zone[i], p->attempts[i], err);
-		sync_failed(n, pl->domain, err);
+	if (check_digest(n, pl, held, &err) < 0) {
+		record_failure(n, st, p->zone[i], p->attempts[i], err.text);
+		sync_failed(n, pl->domain, err.text);
 		return -1;
 	}
 	json_t *z;
@@ -353,7 +352,7 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 {
 	uint64_t *raise = calloc(b->count + 1, sizeof(*raise)); /* 0: nothing to raise */
 	bool all_ok = true;
-	char err[256];
+	struct errmsg err;
 	json_t *answer = NULL;
 	int r = raise != NULL ? b->r : -ENOMEM;
 
@@ -364,7 +363,7 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 		long status = 0;
 		uint64_t started = sync_mono_ns();
 		r = agent_call(n->http, AGENT_SYNC_BATCH, NULL, b->body.data, b->body.len, &status,
-			       &answer, err, sizeof(err));
+			       &answer, &err);
 		count_push(n, &n->c.pushes_batch, started, r);
 		/* The node refused the batch's content (422, or 413 for a zone
 		 * over its own limits): push the zones one by one, so that only
@@ -372,7 +371,7 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 		bool one_by_one = r == ERR_UPSTREAM && (status == 422 || status == 413);
 		if (one_by_one)
 			log_info("node '%s': batch refused (%s); pushing its zones one by one",
-				 n->name, err);
+				 n->name, err.text);
 		/* One transaction for the batch's acknowledgements. */
 		bool grouped = r == 0 && store_begin(st) == 0;
 		for (size_t i = 0; i < b->count; i++) {
@@ -385,7 +384,7 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 				all_ok &=
 				    batch_zone_done(n, st, p, k, &b->pl[i], answer, &raise[i]) == 0;
 			else
-				record_failure(n, st, p->zone[k], p->attempts[k], err);
+				record_failure(n, st, p->zone[k], p->attempts[k], err.text);
 		}
 		if (grouped && store_commit(st) < 0)
 			store_rollback(st);
@@ -396,8 +395,8 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 			r = 0;
 		if (r < 0) {
 			log_info("node '%s': batch of %zu zones failed: %s", n->name, b->zones,
-				 err);
-			sync_failed(n, NULL, err);
+				 err.text);
+			sync_failed(n, NULL, err.text);
 		} else if (!one_by_one && all_ok) {
 			sync_succeeded(n);
 		}
@@ -423,10 +422,10 @@ static void *batch_builder(void *arg)
 {
 	struct pipeline *pp = arg;
 	struct store *st = NULL;
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store_conf relaxed = pp->n->s->w->store_conf;
 	relaxed.relaxed = true;
-	int r = store_open(&relaxed, &st, err);
+	int r = store_open(&relaxed, &st, &err);
 	for (size_t from = 0; from < pp->p->n; from += BATCH_MAX) {
 		size_t count = pp->p->n - from < BATCH_MAX ? pp->p->n - from : BATCH_MAX;
 		struct batch_req b;
@@ -557,7 +556,7 @@ void *sync_worker(void *arg)
 	struct node *n = arg;
 	struct sync *s = n->s;
 	const struct whm_conf *c = &s->w->conf;
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store *st = NULL;
 
 	n->next_health_ms = 0;
@@ -572,8 +571,8 @@ void *sync_worker(void *arg)
 		 * which the agent's version check makes harmless): no fsync. */
 		struct store_conf relaxed = s->w->store_conf;
 		relaxed.relaxed = true;
-		if (st == NULL && store_open(&relaxed, &st, err) < 0) {
-			log_err("node '%s': cannot open the store: %s", n->name, err);
+		if (st == NULL && store_open(&relaxed, &st, &err) < 0) {
+			log_err("node '%s': cannot open the store: %s", n->name, err.text);
 			st = NULL;
 			sleep_until(s, n, whm_now_ms() + 1000);
 			continue;

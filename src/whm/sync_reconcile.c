@@ -115,13 +115,14 @@ static bool differ_widely(uint64_t ours, uint64_t theirs)
  * RECON_BUCKETS_MAX. An in-sync node costs one request. */
 static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 {
-	char path[64], err[256], mine[ZTREE_LEAF_HEX];
+	char path[64], mine[ZTREE_LEAF_HEX];
+	struct errmsg err;
 	struct ztree_node node, kids[16];
 	long status;
 	json_t *j = NULL;
 
 	snprintf(path, sizeof(path), "?prefix=%s", prefix);
-	int r = agent_call(n->http, AGENT_TREE, path, NULL, 0, &status, &j, err, sizeof(err));
+	int r = agent_call(n->http, AGENT_TREE, path, NULL, 0, &status, &j, &err);
 	d->requests++;
 	if (r < 0)
 		return r;
@@ -160,7 +161,8 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 static int reconcile_buckets(struct node *n, struct store *st, const unsigned *buckets,
 			     size_t count, struct recon *rc, unsigned *stray)
 {
-	char path[40 + RECON_BUCKETS_PER_CALL * (ZTREE_DEPTH + 1)], err[256];
+	char path[40 + RECON_BUCKETS_PER_CALL * (ZTREE_DEPTH + 1)];
+	struct errmsg err;
 	long status;
 	json_t *j = NULL;
 	size_t off = (size_t)snprintf(path, sizeof(path), "?buckets=");
@@ -168,7 +170,7 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 	for (size_t i = 0; i < count; i++)
 		off += (size_t)snprintf(path + off, sizeof(path) - off, "%s%04x", i ? "," : "",
 					buckets[i]);
-	int r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, err, sizeof(err));
+	int r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, &err);
 	if (r < 0)
 		return r;
 	size_t i;
@@ -190,8 +192,7 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 	json_object_foreach(rc->agent, name, v) {
 		if (r < 0)
 			break;
-		if (agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL, err,
-			       sizeof(err)) == 0)
+		if (agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL, &err) == 0)
 			(*stray)++;
 	}
 	json_object_clear(rc->agent);

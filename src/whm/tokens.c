@@ -39,15 +39,14 @@ int tokens_list(struct store *st, json_t **ret)
 }
 
 int tokens_create(struct store *st, const char *name, const char *role, const char *actor,
-		  int64_t *ret_id, char ret_token[TOKENS_TEXT_MAX], char *err)
+		  int64_t *ret_id, char ret_token[TOKENS_TEXT_MAX], struct errmsg *err)
 {
 	char hash[65];
 
 	if (secret_random_hex(ret_token, TOKENS_TEXT_MAX, 32) < 0 ||
 	    secret_sha256_hex(ret_token, hash) < 0) {
 		explicit_bzero(ret_token, TOKENS_TEXT_MAX);
-		snprintf(err, JSONX_ERR_MAX, "cannot make a token");
-		return -EIO;
+		return errmsg_set(err, -EIO, "cannot make a token");
 	}
 	int r = store_begin(st);
 	if (r == 0)
@@ -59,12 +58,12 @@ int tokens_create(struct store *st, const char *name, const char *role, const ch
 	if (r < 0) {
 		store_rollback(st);
 		explicit_bzero(ret_token, TOKENS_TEXT_MAX);
-		snprintf(err, JSONX_ERR_MAX, "cannot store the token");
+		errmsg_set(err, 0, "cannot store the token");
 	}
 	return r;
 }
 
-int tokens_revoke(struct store *st, int64_t id, const char *actor, char *err)
+int tokens_revoke(struct store *st, int64_t id, const char *actor, struct errmsg *err)
 {
 	char detail[32];
 
@@ -78,8 +77,7 @@ int tokens_revoke(struct store *st, int64_t id, const char *actor, char *err)
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
-		snprintf(err, JSONX_ERR_MAX, "no such token");
-		return r == -ENOENT ? ERR_NOT_FOUND : r;
+		return errmsg_set(err, r, "no such token");
 	}
 	return 0;
 }

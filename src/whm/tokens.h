@@ -1,7 +1,7 @@
 /* API tokens: made here, shown once, stored only as their SHA-256.
  *
  * 'st' is this thread's store (whm_store()). Changes return 0 or a negative
- * code with a message in 'err' (JSONX_ERR_MAX bytes); nothing is changed on
+ * code with a message in 'err'; nothing is changed on
  * failure. 'actor' names who asked (for the audit log). */
 #ifndef YUMNA_WHM_TOKENS_H
 #define YUMNA_WHM_TOKENS_H
@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "whm.h"
 
 /* Room for a token's text: 64 hex digits and a NUL. */
@@ -25,9 +26,9 @@ int tokens_list(struct store *st, json_t **ret);
  * its id and its text, which the caller shows once and then wipes
  * (explicit_bzero). */
 int tokens_create(struct store *st, const char *name, const char *role, const char *actor,
-		  int64_t *ret_id, char ret_token[TOKENS_TEXT_MAX], char *err);
+		  int64_t *ret_id, char ret_token[TOKENS_TEXT_MAX], struct errmsg *err);
 
 /* ERR_NOT_FOUND for no such token. */
-int tokens_revoke(struct store *st, int64_t id, const char *actor, char *err);
+int tokens_revoke(struct store *st, int64_t id, const char *actor, struct errmsg *err);
 
 #endif

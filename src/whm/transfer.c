@@ -117,36 +117,37 @@ static const char *const r53_unsupported[] = {
 static int r53_rrset(struct collect *c, const json_t *set, const char *path, uint64_t default_ttl,
 		     size_t *count, size_t max)
 {
-	char err[JSONX_ERR_MAX], name[DNAME_TEXT_MAX + 8], owner[DNAME_TEXT_MAX];
+	char name[DNAME_TEXT_MAX + 8], owner[DNAME_TEXT_MAX];
+	struct errmsg err;
 	const char *name_in, *type_text;
 	uint64_t ttl = default_ttl;
 	json_t *values;
 	uint16_t type;
-	struct dns_err derr;
+	struct errmsg derr;
 
 	if (!json_is_object(set))
 		return add_error(c, "path", json_string(path), "must be an object");
 	for (const char *const *k = r53_unsupported; *k != NULL; k++) {
 		if (json_object_get(set, *k) != NULL) {
-			snprintf(err, sizeof(err),
-				 "%s: Route 53 aliases and routing policies have no equivalent "
-				 "here; write plain records",
-				 *k);
-			return add_error(c, "path", json_string(path), err);
+			errmsg_set(&err, 0,
+				   "%s: Route 53 aliases and routing policies have no equivalent "
+				   "here; write plain records",
+				   *k);
+			return add_error(c, "path", json_string(path), err.text);
 		}
 	}
-	int r = jsonx_check_keys(set, r53_keys, path, err);
+	int r = jsonx_check_keys(set, r53_keys, path, &err);
 	if (r == 0)
-		r = jsonx_get_str(set, "Name", true, path, &name_in, err);
+		r = jsonx_get_str(set, "Name", true, path, &name_in, &err);
 	if (r == 0)
-		r = jsonx_get_str(set, "Type", true, path, &type_text, err);
+		r = jsonx_get_str(set, "Type", true, path, &type_text, &err);
 	if (r == 0 &&
-	    (r = jsonx_get_uint(set, "TTL", false, 0, DNS_TTL_MAX, path, &ttl, err)) == -ENOENT)
+	    (r = jsonx_get_uint(set, "TTL", false, 0, DNS_TTL_MAX, path, &ttl, &err)) == -ENOENT)
 		r = 0;
 	if (r == 0)
-		r = jsonx_get_array(set, "ResourceRecords", true, path, &values, err);
+		r = jsonx_get_array(set, "ResourceRecords", true, path, &values, &err);
 	if (r < 0)
-		return r == -ENOMEM ? r : add_error(c, "path", json_string(path), err);
+		return r == -ENOMEM ? r : add_error(c, "path", json_string(path), err.text);
 	/* Route 53 names are absolute, with or without the final dot, and
 	 * write a leading '*' as \052. */
 	size_t nl = strlen(name_in);
@@ -163,7 +164,7 @@ static int r53_rrset(struct collect *c, const json_t *set, const char *path, uin
 	size_t i;
 	json_t *v;
 	json_array_foreach(values, i, v) {
-		char vpath[JSONX_ERR_MAX];
+		char vpath[ERRMSG_MAX];
 		const char *value;
 		struct rr rr;
 		snprintf(vpath, sizeof(vpath), "%s.ResourceRecords[%zu]", path, i);
@@ -194,13 +195,13 @@ static int r53_rrset(struct collect *c, const json_t *set, const char *path, uin
 static int collect_route53(struct collect *c, const char *text, size_t len, uint64_t default_ttl,
 			   size_t max)
 {
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	json_t *doc, *sets = NULL;
 	size_t count = 0;
 
-	int r = jsonx_parse(text, len, &doc, err);
+	int r = jsonx_parse(text, len, &doc, &err);
 	if (r < 0)
-		return r == -ENOMEM ? r : add_error(c, "path", json_string("content"), err);
+		return r == -ENOMEM ? r : add_error(c, "path", json_string("content"), err.text);
 	if (json_is_array(doc))
 		sets = doc;
 	else if (json_is_object(doc))
@@ -241,7 +242,7 @@ static json_t *error_line(const struct zonefile *zf, const char *msg)
 
 int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, const char *text,
 		    size_t len, bool merge, const char *actor, struct transfer_result *res,
-		    json_t **ret_errors, char *err)
+		    json_t **ret_errors, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -272,9 +273,9 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 	if (r < 0)
 		goto out;
 	if (json_array_size(c.errors) > 0) {
-		snprintf(err, ZONES_ERR_MAX, "%zu error%s in the %s; nothing was imported",
-			 json_array_size(c.errors), json_array_size(c.errors) > 1 ? "s" : "",
-			 fmt == TRANSFER_BIND ? "zone file" : "Route 53 data");
+		errmsg_set(err, 0, "%zu error%s in the %s; nothing was imported",
+			   json_array_size(c.errors), json_array_size(c.errors) > 1 ? "s" : "",
+			   fmt == TRANSFER_BIND ? "zone file" : "Route 53 data");
 		*ret_errors = c.errors;
 		c.errors = NULL;
 		r = ERR_INVALID;
@@ -284,9 +285,10 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 				 actor, &res->change, err);
 	if (r == ERR_INVALID || r == ERR_TOO_LARGE) {
 		/* The zone as a whole (CNAME next to other data, no apex NS...). */
-		json_t *e = json_pack("{s:o,s:s}", fmt == TRANSFER_BIND ? "line" : "path",
-				      fmt == TRANSFER_BIND ? error_line(&zf, err) : json_null(),
-				      "message", err);
+		json_t *e =
+		    json_pack("{s:o,s:s}", fmt == TRANSFER_BIND ? "line" : "path",
+			      fmt == TRANSFER_BIND ? error_line(&zf, err->text) : json_null(),
+			      "message", err->text);
 		json_array_append_new(c.errors, e);
 		*ret_errors = c.errors;
 		c.errors = NULL;
@@ -299,7 +301,7 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 	}
 out:
 	if (r == -ENOMEM)
-		snprintf(err, ZONES_ERR_MAX, "out of memory");
+		errmsg_set(err, 0, "out of memory");
 	zonefile_clear(&zf);
 	json_decref(c.records);
 	json_decref(c.errors);
@@ -325,7 +327,7 @@ static int export_record(struct buf *out, const json_t *o)
 			  prio_sep, json_string_value(json_object_get(o, "content")));
 }
 
-int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, char *err)
+int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	char domain[DNAME_TEXT_MAX];
@@ -333,20 +335,14 @@ int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, char *err)
 	bool deleted;
 	json_t *payload;
 
-	err[0] = '\0';
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	int r = zones_payload(w, st, zone_id, &payload, &version, &deleted, domain, sizeof(domain));
-	if (r == -ENOENT || (r == 0 && deleted)) {
-		snprintf(err, ZONES_ERR_MAX, "no such zone");
-		return ERR_NOT_FOUND;
-	}
-	if (r < 0) {
-		snprintf(err, ZONES_ERR_MAX, "reading the zone: %s", err_str(r));
-		return r;
-	}
+	if (r == -ENOENT || (r == 0 && deleted))
+		return errmsg_set(err, ERR_NOT_FOUND, "no such zone");
+	if (r < 0)
+		return errmsg_set(err, r, "reading the zone: %s", err_str(r));
 	json_t *records = json_object_get(payload, "records");
 	r = buf_printf(out,
 		       "; zone %s exported by yumna-whm (version %llu, serial %lld)\n"
@@ -368,6 +364,6 @@ int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, char *err)
 	}
 	json_decref(payload);
 	if (r < 0)
-		snprintf(err, ZONES_ERR_MAX, "the zone does not fit: %s", err_str(r));
+		errmsg_set(err, 0, "the zone does not fit: %s", err_str(r));
 	return r;
 }

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "base/buf.h"
+#include "base/err.h"
 #include "whm.h"
 #include "zones.h"
 
@@ -33,9 +34,9 @@ struct transfer_result {
  * NULL when there is none). Nothing is changed on failure. */
 int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, const char *text,
 		    size_t len, bool merge, const char *actor, struct transfer_result *res,
-		    json_t **ret_errors, char *err);
+		    json_t **ret_errors, struct errmsg *err);
 
 /* The zone as a zone file (SOA first, $ORIGIN and $TTL set) into 'out'. */
-int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, char *err);
+int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errmsg *err);
 
 #endif

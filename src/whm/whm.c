@@ -35,11 +35,11 @@ struct store *whm_store(struct whm *w)
 {
 	pthread_once(&store_key_once, store_key_create);
 	struct store *st = pthread_getspecific(store_key);
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	if (st != NULL)
 		return st;
-	if (store_open(&w->store_conf, &st, err) < 0) {
-		log_err("cannot open the store: %s", err);
+	if (store_open(&w->store_conf, &st, &err) < 0) {
+		log_err("cannot open the store: %s", err.text);
 		return NULL;
 	}
 	pthread_setspecific(store_key, st);
@@ -72,13 +72,12 @@ void whm_soa_defaults(const struct whm *w, struct soa_defaults *ret)
 }
 
 /* Normalise the configured SOA names and default NS list. */
-static int prepare(struct whm *w, char *err)
+static int prepare(struct whm *w, struct errmsg *err)
 {
-	struct dns_err derr;
+	struct errmsg derr;
 	if (dname_zone_normalize(w->conf.soa_mname, w->soa_mname, &derr) < 0 ||
 	    dname_zone_normalize(w->conf.soa_rname, w->soa_rname, &derr) < 0) {
-		snprintf(err, CONF_ERR_MAX, "soa-mname/soa-rname: %s", derr.text);
-		return ERR_CONFIG;
+		return errmsg_set(err, ERR_CONFIG, "soa-mname/soa-rname: %s", derr.text);
 	}
 	const char *p = w->conf.default_ns;
 	while (*p != '\0') {
@@ -87,30 +86,22 @@ static int prepare(struct whm *w, char *err)
 		size_t n = strcspn(p, ", ");
 		if (n == 0)
 			break;
-		if (n >= sizeof(item) || w->n_default_ns == 8) {
-			snprintf(err, CONF_ERR_MAX, "default-ns: at most 8 names");
-			return ERR_CONFIG;
-		}
+		if (n >= sizeof(item) || w->n_default_ns == 8)
+			return errmsg_set(err, ERR_CONFIG, "default-ns: at most 8 names");
 		memcpy(item, p, n);
 		item[n] = '\0';
 		p += n;
-		if (dname_zone_normalize(item, w->default_ns[w->n_default_ns], &derr) < 0) {
-			snprintf(err, CONF_ERR_MAX, "default-ns: %s", derr.text);
-			return ERR_CONFIG;
-		}
+		if (dname_zone_normalize(item, w->default_ns[w->n_default_ns], &derr) < 0)
+			return errmsg_set(err, ERR_CONFIG, "default-ns: %s", derr.text);
 		w->n_default_ns++;
 	}
-	if (w->n_default_ns == 0) {
-		snprintf(err, CONF_ERR_MAX, "default-ns: at least one name server");
-		return ERR_CONFIG;
-	}
+	if (w->n_default_ns == 0)
+		return errmsg_set(err, ERR_CONFIG, "default-ns: at least one name server");
 	w->limits.max_rrset = (unsigned)w->conf.max_rrset_records;
 	w->limits.max_records = (unsigned)w->conf.max_zone_records;
 	whm_store_conf(&w->conf, &w->store_conf);
-	if (metrics_new(api_routes, &w->metrics) < 0 || events_new(&w->events) < 0) {
-		snprintf(err, CONF_ERR_MAX, "out of memory");
-		return -ENOMEM;
-	}
+	if (metrics_new(api_routes, &w->metrics) < 0 || events_new(&w->events) < 0)
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	w->store_conf.txn_observe = metrics_store_txn;
 	w->store_conf.txn_ctx = w->metrics;
 	return 0;
@@ -156,9 +147,9 @@ static int serve(struct whm *w)
 	return 0;
 }
 
-int whm_init(struct whm *w, enum whm_mode mode, char *err)
+int whm_init(struct whm *w, enum whm_mode mode, struct errmsg *err)
 {
-	err[0] = '\0';
+	err->text[0] = '\0';
 	int r = prepare(w, err);
 	if (r < 0 || mode == WHM_CHECK)
 		return r;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/err.h"
 #include "conf/conf.h"
 #include "dns/dns.h"
 #include "model/model.h"
@@ -54,7 +55,7 @@ struct whm_conf {
 	char *dnssec_test_clock_offset_file; /* tests only: seconds added to the clock */
 };
 
-int whm_conf_load(const char *path, struct whm_conf *c, char *err);
+int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err);
 void whm_conf_free(struct whm_conf *c);
 /* The store settings the configuration names. */
 void whm_store_conf(const struct whm_conf *c, struct store_conf *ret);
@@ -98,10 +99,10 @@ enum whm_mode {
 };
 
 /* Start the controller on the loaded configuration 'w->conf', as far as
- * 'mode' asks. A configuration error returns with a message in 'err'
- * (CONF_ERR_MAX); other failures are logged and leave 'err' empty. Call
- * whm_deinit() in every case. */
-int whm_init(struct whm *w, enum whm_mode mode, char *err);
+ * 'mode' asks. A configuration error returns with a message in 'err';
+ * other failures are logged and leave 'err' empty. Call whm_deinit() in
+ * every case. */
+int whm_init(struct whm *w, enum whm_mode mode, struct errmsg *err);
 /* Stop what whm_init() started, close this thread's store, free the
  * context and its configuration. */
 void whm_deinit(struct whm *w);

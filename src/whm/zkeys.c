@@ -110,8 +110,8 @@ int zkeys_ds_text(const char *zone, const char *dnskey, char *out, size_t len)
 /* Generate one key: GnuTLS makes it, libdnssec derives the DNSKEY and its
  * tag from the private key, and the private key is written in the ISC
  * format PowerDNS imports. */
-int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k, char *err,
-		   size_t errlen)
+int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k,
+		   struct errmsg *err)
 {
 	gnutls_x509_privkey_t pk = NULL;
 	gnutls_datum_t pem = { 0 }, x = { 0 }, y = { 0 }, d = { 0 };
@@ -173,7 +173,7 @@ int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k
 out:
 	if (r < 0) {
 		store_dnssec_key_clear(k);
-		snprintf(err, errlen, "generating a %s key failed", zkeys_alg_name(alg));
+		errmsg_set(err, 0, "generating a %s key failed", zkeys_alg_name(alg));
 	}
 	explicit_bzero(scalar, sizeof(scalar));
 	if (b64 != NULL) {

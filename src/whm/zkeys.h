@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "whm.h"
 
 #define ALG_ECDSAP256 13
@@ -24,8 +25,8 @@ const char *zkeys_alg_name(uint32_t alg);
  * PowerDNS imports, flags and tag, all owned by *k
  * (store_dnssec_key_clear). The zone and dates are the caller's to set.
  * On failure a message in 'err'. */
-int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k, char *err,
-		   size_t errlen);
+int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k,
+		   struct errmsg *err);
 
 /* The DS (SHA-256) of DNSKEY RDATA text 'dnskey' of 'zone', in
  * presentation form. */

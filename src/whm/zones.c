@@ -78,29 +78,27 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 
 /* Validate the zone as it would be with 'records'; the same check every
  * agent runs on the push. Sets z->rdigest, the digest of those records. */
-static int validate(const struct whm *w, struct store_zone *z, json_t *records, char *err)
+static int validate(const struct whm *w, struct store_zone *z, json_t *records, struct errmsg *err)
 {
 	struct soa_defaults soa;
 	struct zone_push p;
-	char msg[MODEL_ERR_MAX];
+	struct errmsg msg;
 
 	json_t *payload = build_payload(w, z, records, NULL);
 	if (payload == NULL)
 		return -ENOMEM;
 	whm_soa_defaults(w, &soa);
-	int r = model_push_parse(payload, &w->limits, &soa, &p, msg);
+	int r = model_push_parse(payload, &w->limits, &soa, &p, &msg);
 	json_decref(payload);
-	if (r < 0) {
-		snprintf(err, ZONES_ERR_MAX, "%s", msg);
-		return r;
-	}
+	if (r < 0)
+		return errmsg_set(err, r, "%s", msg.text);
 	struct zone_digest d;
 	zone_digest_init(&d);
 	zone_digest_add_zone(&d, &p.data);
 	r = zone_digest_final(&d, z->rdigest, NULL);
 	zone_push_clear(&p);
 	if (r < 0)
-		snprintf(err, ZONES_ERR_MAX, "digest: %s", err_str(r));
+		errmsg_set(err, 0, "digest: %s", err_str(r));
 	return r;
 }
 
@@ -113,7 +111,7 @@ static int soa_digest(const struct whm *w, const struct store_zone *z, char ret[
 {
 	char soa[2 * DNAME_TEXT_MAX + 80];
 	uint32_t ttl = (uint32_t)w->conf.soa_ttl;
-	struct dns_err derr;
+	struct errmsg derr;
 	struct rr rr;
 	static _Atomic int canonical; /* 0: not known, 1: yes, -1: no */
 
@@ -138,11 +136,11 @@ int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret
 	}
 	if (z->rdigest[0] == '\0') {
 		/* A zone stored before digests: computed once, then kept. */
-		char err[ZONES_ERR_MAX];
+		struct errmsg err;
 		json_t *records = NULL;
 		int r = load_records(st, z->id, &records);
 		if (r == 0)
-			r = validate(w, z, records, err);
+			r = validate(w, z, records, &err);
 		json_decref(records);
 		if (r < 0)
 			return r;
@@ -151,50 +149,46 @@ int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret
 	return soa_digest(w, z, ret);
 }
 
-static int fail(struct store *st, int r, char *err, const char *what)
+static int fail(struct store *st, int r, struct errmsg *err, const char *what)
 {
 	store_rollback(st);
-	if (err[0] == '\0')
-		snprintf(err, ZONES_ERR_MAX, "%s: %s", what, err_str(r));
+	if (err->text[0] == '\0')
+		errmsg_set(err, 0, "%s: %s", what, err_str(r));
 	return r;
 }
 
 /* The zone kept changing under a change CHANGE_ATTEMPTS times. */
-static int busy(char *err)
+static int busy(struct errmsg *err)
 {
-	snprintf(err, ZONES_ERR_MAX, "the zone is changing too fast; try again");
-	return ERR_UNAVAILABLE;
+	return errmsg_set(err, ERR_UNAVAILABLE, "the zone is changing too fast; try again");
 }
 
 /* Read zone 'zone_id' and its records, outside any transaction: a change
  * is prepared and validated (the costly part) while other changes commit,
  * and lock_unchanged() then makes sure nothing moved meanwhile. */
 int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
-		   char *err)
+		   struct errmsg *err)
 {
 	struct store *st = whm_store(w);
-	err[0] = '\0';
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	*ret_st = st;
 	int r = store_zone_get(st, zone_id, z);
 	if (r == 0 && z->deleted) {
 		store_zone_clear(z);
 		r = -ENOENT;
 	}
-	if (r == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "zone %lld does not exist", (long long)zone_id);
-		return ERR_NOT_FOUND;
-	}
+	if (r == -ENOENT)
+		return errmsg_set(err, ERR_NOT_FOUND, "zone %lld does not exist",
+				  (long long)zone_id);
 	if (r < 0)
-		snprintf(err, ZONES_ERR_MAX, "reading the zone: %s", err_str(r));
+		errmsg_set(err, 0, "reading the zone: %s", err_str(r));
 	return r;
 }
 
 static int read_zone(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
-		     json_t **records, char *err)
+		     json_t **records, struct errmsg *err)
 {
 	int r = zones_get_live(w, zone_id, ret_st, z, err);
 	if (r < 0)
@@ -202,14 +196,14 @@ static int read_zone(struct whm *w, struct store **ret_st, int64_t zone_id, stru
 	r = load_records(*ret_st, zone_id, records);
 	if (r < 0) {
 		store_zone_clear(z);
-		snprintf(err, ZONES_ERR_MAX, "reading the records: %s", err_str(r));
+		errmsg_set(err, 0, "reading the records: %s", err_str(r));
 	}
 	return r;
 }
 
 /* Open the write transaction if the zone is still at 'version'; -EAGAIN
  * (nothing open) if another change committed since it was read. */
-static int lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, char *err)
+static int lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, struct errmsg *err)
 {
 	struct store_zone now;
 	int r = store_begin(st);
@@ -217,7 +211,7 @@ static int lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, c
 		return fail(st, r, err, "starting a transaction");
 	r = store_zone_get(st, zone_id, &now);
 	if (r < 0)
-		return fail(st, r == -ENOENT ? ERR_NOT_FOUND : r, err, "reading the zone");
+		return fail(st, r, err, "reading the zone");
 	bool same = now.version == version && !now.deleted;
 	store_zone_clear(&now);
 	if (!same) {
@@ -257,7 +251,7 @@ static void committed(struct whm *w, struct store *st, const struct store_zone *
  * tell the observers. */
 static int finish_change(struct whm *w, struct store *st, const struct store_zone *old,
 			 struct store_zone *z, const char *actor, const char *action,
-			 const char *detail, struct zone_result *res, char *err)
+			 const char *detail, struct zone_result *res, struct errmsg *err)
 {
 	int r = store_zone_update(st, z);
 	if (r == 0)
@@ -276,7 +270,7 @@ static int finish_change(struct whm *w, struct store *st, const struct store_zon
 }
 
 int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
-		 const char *action, struct zone_result *res, char *err)
+		 const char *action, struct zone_result *res, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -309,24 +303,20 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 }
 
 int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
-		 const char *actor, struct zone_result *res, char *err)
+		 const char *actor, struct zone_result *res, struct errmsg *err)
 {
 	char origin[DNAME_TEXT_MAX];
-	struct dns_err derr;
+	struct errmsg derr;
 	struct store_zone z = { 0 }, old;
 	struct store *st = whm_store(w);
 	json_t *records = NULL;
 
-	err[0] = '\0';
+	err->text[0] = '\0';
 	int r = dname_zone_normalize(domain, origin, &derr);
-	if (r < 0) {
-		snprintf(err, ZONES_ERR_MAX, "domain: %s", derr.text);
-		return ERR_INVALID;
-	}
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
+	if (r < 0)
+		return errmsg_set(err, ERR_INVALID, "domain: %s", derr.text);
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	r = store_begin(st);
 	if (r < 0)
 		return fail(st, r, err, "starting a transaction");
@@ -334,8 +324,7 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 		struct store_server s;
 		r = store_server_get(st, server_id, &s);
 		if (r == -ENOENT) {
-			snprintf(err, ZONES_ERR_MAX, "server %lld does not exist",
-				 (long long)server_id);
+			errmsg_set(err, 0, "server %lld does not exist", (long long)server_id);
 			return fail(st, ERR_NOT_FOUND, err, "");
 		}
 		if (r < 0)
@@ -357,7 +346,7 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 		z.serial = model_serial_next(old.serial, time(NULL));
 		store_zone_clear(&old);
 		if (live) {
-			snprintf(err, ZONES_ERR_MAX, "zone '%s' already exists", origin);
+			errmsg_set(err, 0, "zone '%s' already exists", origin);
 			return fail(st, ERR_CONFLICT, err, "");
 		}
 	} else if (r != -ENOENT) {
@@ -382,7 +371,7 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 	}
 	json_decref(records);
 	if (r == ERR_CONFLICT)
-		snprintf(err, ZONES_ERR_MAX, "zone '%s' already exists", origin);
+		errmsg_set(err, 0, "zone '%s' already exists", origin);
 	if (r < 0)
 		return fail(st, r, err, "creating the zone");
 	return finish_change(w, st, NULL, &z, actor, "zone.create", origin, res, err);
@@ -390,7 +379,7 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 
 /* zones_change() step of a delete: the zone becomes a tombstone without
  * records or keys. */
-static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, char *err)
+static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	(void)ctx;
 	z->deleted = true;
@@ -400,12 +389,12 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, char 
 	if (r == 0)
 		r = store_dnssec_delete(st, z->id);
 	if (r < 0)
-		snprintf(err, ZONES_ERR_MAX, "deleting records: %s", err_str(r));
+		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;
 }
 
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
-		 char *err)
+		 struct errmsg *err)
 {
 	return zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete", res, err);
 }
@@ -413,13 +402,14 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
 /* Add or replace (when 'replace_id' > 0) one record, or delete it
  * ('rec' NULL), as one version of the zone. */
 static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, const json_t *rec,
-			 const char *actor, const char *action, struct zone_result *res, char *err)
+			 const char *actor, const char *action, struct zone_result *res,
+			 struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
 	json_t *records;
 	struct model_record mr = { 0 };
-	char msg[MODEL_ERR_MAX];
+	struct errmsg msg;
 	int r = -EAGAIN;
 
 	for (int attempt = 0; r == -EAGAIN && attempt < CHANGE_ATTEMPTS; attempt++) {
@@ -430,12 +420,12 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 		model_record_clear(&mr);
 		if (rec != NULL) {
 			r = model_record_parse(rec, z.domain, (uint32_t)w->conf.default_ttl, &mr,
-					       msg);
+					       &msg);
 			if (r < 0)
-				snprintf(err, ZONES_ERR_MAX, "%s", msg);
+				errmsg_set(err, 0, "%s", msg.text);
 			else if (strcmp(mr.type, TYPE_SOA) == 0) {
-				snprintf(err, ZONES_ERR_MAX,
-					 "record.type: the SOA is managed by the controller");
+				errmsg_set(err, 0,
+					   "record.type: the SOA is managed by the controller");
 				r = ERR_INVALID;
 			}
 		}
@@ -493,28 +483,25 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 }
 
 int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,
-		     struct zone_result *res, char *err)
+		     struct zone_result *res, struct errmsg *err)
 {
 	return record_change(w, zone_id, 0, rec, actor, "record.create", res, err);
 }
 
 /* The zone a record belongs to. */
-static int record_zone(struct whm *w, int64_t record_id, int64_t *ret_zone, char *err)
+static int record_zone(struct whm *w, int64_t record_id, int64_t *ret_zone, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	struct store_record r;
-	err[0] = '\0';
-	if (st == NULL) {
-		snprintf(err, ZONES_ERR_MAX, "the store is unavailable");
-		return ERR_UNAVAILABLE;
-	}
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	int rc = store_record_get(st, record_id, &r);
-	if (rc == -ENOENT) {
-		snprintf(err, ZONES_ERR_MAX, "record %lld does not exist", (long long)record_id);
-		return ERR_NOT_FOUND;
-	}
+	if (rc == -ENOENT)
+		return errmsg_set(err, ERR_NOT_FOUND, "record %lld does not exist",
+				  (long long)record_id);
 	if (rc < 0) {
-		snprintf(err, ZONES_ERR_MAX, "reading the record: %s", err_str(rc));
+		errmsg_set(err, 0, "reading the record: %s", err_str(rc));
 		return rc;
 	}
 	*ret_zone = r.zone_id;
@@ -523,7 +510,7 @@ static int record_zone(struct whm *w, int64_t record_id, int64_t *ret_zone, char
 }
 
 int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, const char *actor,
-			struct zone_result *res, char *err)
+			struct zone_result *res, struct errmsg *err)
 {
 	int64_t zone_id;
 	int r = record_zone(w, record_id, &zone_id, err);
@@ -532,7 +519,7 @@ int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, con
 }
 
 int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
-			struct zone_result *res, char *err)
+			struct zone_result *res, struct errmsg *err)
 {
 	int64_t zone_id;
 	int r = record_zone(w, record_id, &zone_id, err);
@@ -563,12 +550,12 @@ static bool in_rrsets(const json_t *o, const json_t *named)
  * name) as one version; the serial goes above 'min_serial' when given. */
 static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
 		       const uint32_t *min_serial, const char *actor, const char *action,
-		       struct zone_result *res, char *err)
+		       struct zone_result *res, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
 	json_t *old;
-	char msg[MODEL_ERR_MAX];
+	struct errmsg msg;
 	size_t n = json_array_size(records_in), i;
 	struct model_record *mr = calloc(n + 1, sizeof(*mr));
 	int r = mr != NULL ? -EAGAIN : -ENOMEM;
@@ -588,12 +575,12 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 			model_record_clear(&mr[i]);
 		for (i = 0; r == 0 && i < n; i++) {
 			r = model_record_parse(json_array_get(records_in, i), z.domain,
-					       (uint32_t)w->conf.default_ttl, &mr[i], msg);
+					       (uint32_t)w->conf.default_ttl, &mr[i], &msg);
 			if (r < 0) {
-				snprintf(err, ZONES_ERR_MAX, "records[%zu]: %s", i, msg);
+				errmsg_set(err, 0, "records[%zu]: %s", i, msg.text);
 			} else if (strcmp(mr[i].type, TYPE_SOA) == 0) {
-				snprintf(err, ZONES_ERR_MAX,
-					 "records[%zu]: the SOA is managed by the controller", i);
+				errmsg_set(err, 0,
+					   "records[%zu]: the SOA is managed by the controller", i);
 				r = ERR_INVALID;
 			} else {
 				char key[DNAME_TEXT_MAX + 40];
@@ -660,14 +647,14 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 }
 
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
-			  const char *actor, struct zone_result *res, char *err)
+			  const char *actor, struct zone_result *res, struct errmsg *err)
 {
 	return records_set(w, zone_id, records_in, false, NULL, actor, "records.replace", res, err);
 }
 
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
-			 char *err)
+			 struct errmsg *err)
 {
 	return records_set(w, zone_id, records, merge, min_serial, actor,
 			   merge ? "zone.import.merge" : "zone.import.replace", res, err);

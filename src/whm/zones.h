@@ -7,10 +7,9 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "dns/digest.h"
 #include "whm.h"
-
-#define ZONES_ERR_MAX 640
 
 struct zone_result {
 	int64_t zone_id;
@@ -31,19 +30,19 @@ int zones_on_commit(struct whm *w, zones_commit_fn fn, void *ctx);
 /* Each returns 0 or a negative code with a message in 'err'; nothing is
  * changed on failure. 'actor' names who asked (for the audit log). */
 int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
-		 const char *actor, struct zone_result *res, char *err);
+		 const char *actor, struct zone_result *res, struct errmsg *err);
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
-		 char *err);
+		 struct errmsg *err);
 /* 'rec' is the panel's record object. */
 int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,
-		     struct zone_result *res, char *err);
+		     struct zone_result *res, struct errmsg *err);
 int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, const char *actor,
-			struct zone_result *res, char *err);
+			struct zone_result *res, struct errmsg *err);
 int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
-			struct zone_result *res, char *err);
+			struct zone_result *res, struct errmsg *err);
 /* Replace every record of the zone with 'records' (an array) as one version. */
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records, const char *actor,
-			  struct zone_result *res, char *err);
+			  struct zone_result *res, struct errmsg *err);
 
 /* Import: like zones_records_replace(), or with 'merge' replace only the
  * RRsets (owner and type) that 'records' name and keep the others. With
@@ -51,12 +50,12 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
  * secondaries that followed the old primary see the zone move forward). */
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
-			 char *err);
+			 struct errmsg *err);
 /* The live zone 'zone_id' and this thread's store: ERR_NOT_FOUND for no
  * zone or a deleted one, ERR_UNAVAILABLE without a store, with 'err' set.
  * The caller clears *z. */
 int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
-		   char *err);
+		   struct errmsg *err);
 
 /* A change of the zone that is not a record change (a delete, DNSSEC): 'fn' runs
  * inside the write transaction with the zone as stored and makes its
@@ -64,9 +63,10 @@ int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct
  * and serial rise, every node is marked), 1 when there is nothing to
  * change (rolled back; res->version is 0), or an error with 'err' set.
  * 'fn' may run again if another change committed meanwhile. */
-typedef int (*zones_change_fn)(struct store *st, struct store_zone *z, void *ctx, char *err);
+typedef int (*zones_change_fn)(struct store *st, struct store_zone *z, void *ctx,
+			       struct errmsg *err);
 int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
-		 const char *action, struct zone_result *res, char *err);
+		 const char *action, struct zone_result *res, struct errmsg *err);
 
 /* The push payload of the zone as stored now (SOA included); with its
  * version in *ret_version. -ENOENT if the zone does not exist (a

@@ -52,11 +52,11 @@ struct fixture {
 	char dir[64];
 	char path[96];
 	struct tconf c;
-	/* Room after the message catches a write past CONF_ERR_MAX, even
+	/* Room after the message catches a write past ERRMSG_MAX, even
 	 * one that starts well beyond it. */
 	struct {
-		char err[CONF_ERR_MAX];
-		char guard[CONF_ERR_MAX];
+		struct errmsg err;
+		char guard[ERRMSG_MAX];
 	} e;
 };
 
@@ -81,7 +81,7 @@ static void check_guard(const struct fixture *f)
 {
 	for (size_t i = 0; i < sizeof(f->e.guard); i++)
 		if (f->e.guard[i] != 0x5a)
-			fail_msg("error message ran past CONF_ERR_MAX (byte %zu)", i);
+			fail_msg("error message ran past ERRMSG_MAX (byte %zu)", i);
 }
 
 static int teardown(void **state)
@@ -97,7 +97,7 @@ static int teardown(void **state)
 	rmdir(f->dir);
 	free(f);
 	if (overrun)
-		fail_msg("error message ran past CONF_ERR_MAX");
+		fail_msg("error message ran past ERRMSG_MAX");
 	return 0;
 }
 
@@ -116,14 +116,14 @@ static int load(struct fixture *f, const char *text)
 	conf_free(schema, &f->c);
 	memset(&f->c, 0, sizeof(f->c));
 	write_file(f, text, strlen(text));
-	return conf_load(f->path, schema, &f->c, f->e.err);
+	return conf_load(f->path, schema, &f->c, &f->e.err);
 }
 
 /* Load 'text', expect ERR_CONFIG and exactly "<path>:<line>: <msg>"
  * (line 0: "<path>: <msg>"). */
 static void expect_error(struct fixture *f, const char *text, unsigned line, const char *msg)
 {
-	char want[CONF_ERR_MAX];
+	char want[ERRMSG_MAX];
 
 	if (line > 0)
 		snprintf(want, sizeof(want), "%s:%u: %s", f->path, line, msg);
@@ -132,8 +132,8 @@ static void expect_error(struct fixture *f, const char *text, unsigned line, con
 	int r = load(f, text);
 	if (r != ERR_CONFIG)
 		fail_msg("'%s': %d, want ERR_CONFIG", text, r);
-	if (strcmp(f->e.err, want) != 0)
-		fail_msg("'%s':\n got  %s\n want %s", text, f->e.err, want);
+	if (strcmp(f->e.err.text, want) != 0)
+		fail_msg("'%s':\n got  %s\n want %s", text, f->e.err.text, want);
 }
 
 static void test_defaults(void **state)
@@ -141,7 +141,7 @@ static void test_defaults(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(load(f, KEY_LINE), 0);
-	assert_string_equal(f->e.err, "");
+	assert_string_equal(f->e.err.text, "");
 	assert_string_equal(f->c.name, "agent");
 	assert_int_equal(f->c.port, 8053);
 	assert_int_equal(f->c.enabled, 1);
@@ -360,30 +360,30 @@ static void test_secret_not_echoed(void **state)
 
 	snprintf(text, sizeof(text), "api-key = %s\n", secret);
 	expect_error(f, text, 1, "'api-key': value '(secret)' is too long");
-	assert_null(strstr(f->e.err, "hunter2"));
+	assert_null(strstr(f->e.err.text, "hunter2"));
 
 	snprintf(text, sizeof(text), "api-key = hunter2\napi-key = hunter3\n");
 	expect_error(f, text, 2, "'api-key' is set twice");
-	assert_null(strstr(f->e.err, "hunter"));
+	assert_null(strstr(f->e.err.text, "hunter"));
 
 	expect_error(f, "api-key hunter2\n", 1, "expected 'key = value'");
-	assert_null(strstr(f->e.err, "hunter"));
+	assert_null(strstr(f->e.err.text, "hunter"));
 
 	expect_error(f, "api_key = hunter2\n", 1, "unknown setting 'api_key'");
-	assert_null(strstr(f->e.err, "hunter"));
+	assert_null(strstr(f->e.err.text, "hunter"));
 	conf_free(schema, &f->c);
 }
 
 static void test_missing_file(void **state)
 {
 	struct fixture *f = *state;
-	char want[CONF_ERR_MAX];
+	char want[ERRMSG_MAX];
 
 	snprintf(want, sizeof(want), "%s/nope.conf: cannot open: %s", f->dir, strerror(ENOENT));
 	char path[128];
 	snprintf(path, sizeof(path), "%s/nope.conf", f->dir);
-	assert_int_equal(conf_load(path, schema, &f->c, f->e.err), -ENOENT);
-	assert_string_equal(f->e.err, want);
+	assert_int_equal(conf_load(path, schema, &f->c, &f->e.err), -ENOENT);
+	assert_string_equal(f->e.err.text, want);
 	/* The defaults were applied before the file was tried. */
 	assert_int_equal(f->c.port, 8053);
 	conf_free(schema, &f->c);
@@ -408,11 +408,11 @@ static void test_conf_set_and_free(void **state)
 	struct fixture *f = *state;
 	const struct conf_item *name = &schema[0], *port = &schema[1];
 
-	assert_int_equal(conf_set(name, &f->c, "one", "cli", f->e.err), 0);
-	assert_int_equal(conf_set(name, &f->c, "two", "cli", f->e.err), 0);
+	assert_int_equal(conf_set(name, &f->c, "one", "cli", &f->e.err), 0);
+	assert_int_equal(conf_set(name, &f->c, "two", "cli", &f->e.err), 0);
 	assert_string_equal(f->c.name, "two");
-	assert_int_equal(conf_set(port, &f->c, "99999", "--port", f->e.err), ERR_CONFIG);
-	assert_string_equal(f->e.err, "--port: 'port': '99999' is out of range 1..65535");
+	assert_int_equal(conf_set(port, &f->c, "99999", "--port", &f->e.err), ERR_CONFIG);
+	assert_string_equal(f->e.err.text, "--port: 'port': '99999' is out of range 1..65535");
 	conf_free(schema, &f->c);
 	assert_null(f->c.name);
 	conf_free(schema, &f->c);
@@ -426,16 +426,16 @@ static void test_conf_set_long_where(void **state)
 
 	memset(where, 'w', sizeof(where) - 1);
 	where[sizeof(where) - 1] = '\0';
-	assert_int_equal(conf_set(&schema[1], &f->c, "x", where, f->e.err), ERR_CONFIG);
+	assert_int_equal(conf_set(&schema[1], &f->c, "x", where, &f->e.err), ERR_CONFIG);
 	check_guard(f);
-	assert_int_equal(strlen(f->e.err), CONF_ERR_MAX - 1);
-	assert_memory_equal(f->e.err, where, CONF_ERR_MAX - 1);
+	assert_int_equal(strlen(f->e.err.text), ERRMSG_MAX - 1);
+	assert_memory_equal(f->e.err.text, where, ERRMSG_MAX - 1);
 
-	where[CONF_ERR_MAX - 3] = '\0';
-	assert_int_equal(conf_set(&schema[1], &f->c, "x", where, f->e.err), ERR_CONFIG);
+	where[ERRMSG_MAX - 3] = '\0';
+	assert_int_equal(conf_set(&schema[1], &f->c, "x", where, &f->e.err), ERR_CONFIG);
 	check_guard(f);
-	assert_int_equal(strlen(f->e.err), CONF_ERR_MAX - 1);
-	assert_memory_equal(f->e.err + CONF_ERR_MAX - 3, ": ", 2);
+	assert_int_equal(strlen(f->e.err.text), ERRMSG_MAX - 1);
+	assert_memory_equal(f->e.err.text + ERRMSG_MAX - 3, ": ", 2);
 	conf_free(schema, &f->c);
 }
 
@@ -450,8 +450,8 @@ static void test_bad_default(void **state)
 	uint64_t v = 0;
 
 	write_file(f, "", 0);
-	assert_int_equal(conf_load(f->path, bad, &v, f->e.err), ERR_CONFIG);
-	assert_string_equal(f->e.err, "(default): 'n': '12' is out of range 1..10");
+	assert_int_equal(conf_load(f->path, bad, &v, &f->e.err), ERR_CONFIG);
+	assert_string_equal(f->e.err.text, "(default): 'n': '12' is out of range 1..10");
 	conf_free(schema, &f->c);
 }
 

@@ -182,7 +182,7 @@ static void test_zone_name_table(void **state)
 	for (size_t i = 0; i < sizeof(zone_cases) / sizeof(zone_cases[0]); i++) {
 		const struct name_case *c = &zone_cases[i];
 		char out[DNAME_TEXT_MAX], row[80];
-		struct dns_err err = { { 0 } };
+		struct errmsg err = { { 0 } };
 		int r;
 
 		snprintf(row, sizeof(row), "zone row %zu", i);
@@ -206,7 +206,7 @@ static void test_owner_table(void **state)
 	for (size_t i = 0; i < sizeof(owner_cases) / sizeof(owner_cases[0]); i++) {
 		const struct name_case *c = &owner_cases[i];
 		char out[DNAME_TEXT_MAX], row[80];
-		struct dns_err err = { { 0 } };
+		struct errmsg err = { { 0 } };
 		int r;
 
 		snprintf(row, sizeof(row), "owner row %zu", i);
@@ -232,7 +232,7 @@ static void test_owner_table(void **state)
 static void test_name_length(void **state)
 {
 	char text[600], out[DNAME_TEXT_MAX];
-	struct dns_err err;
+	struct errmsg err;
 	size_t len = 0;
 
 	(void)state;
@@ -575,7 +575,7 @@ static const char *rr_row(size_t i, char *buf, size_t len)
 {
 	const struct rr_case *c = &rr_cases[i];
 	char owner[DNAME_TEXT_MAX];
-	struct dns_err err = { { 0 } };
+	struct errmsg err = { { 0 } };
 	struct rr rr, again;
 	uint16_t type = 0;
 	int r;
@@ -678,7 +678,7 @@ static void test_rr_messages(void **state)
 	for (size_t i = 0; i < N_RR_CASES; i++) {
 		const struct rr_case *c = &rr_cases[i];
 		char owner[DNAME_TEXT_MAX], row[40];
-		struct dns_err err = { { 0 } };
+		struct errmsg err = { { 0 } };
 		uint16_t type;
 		struct rr rr;
 		int r;
@@ -716,7 +716,7 @@ static void test_rr_type_names(void **state)
 
 static void test_rr_bad_arguments(void **state)
 {
-	struct dns_err err;
+	struct errmsg err;
 	struct rr rr;
 
 	(void)state;
@@ -744,7 +744,7 @@ static void test_txt_limits(void **state)
 {
 	size_t big = DNS_RDATA_TEXT_MAX + 10;
 	char *text = malloc(big + 1);
-	struct dns_err err;
+	struct errmsg err;
 	struct rr rr;
 	size_t len = 0;
 
@@ -808,7 +808,7 @@ static void test_txt_limits(void **state)
 /* Canonical wire form is what duplicates are compared on. */
 static void test_rr_wire(void **state)
 {
-	struct dns_err err;
+	struct errmsg err;
 	struct rr a, b;
 
 	(void)state;
@@ -877,7 +877,7 @@ static void zone_load(struct zone_data *z, const char *origin, const char *const
 	zone_data_init(z, origin);
 	for (; *lines != NULL; lines++) {
 		char owner_text[300], type_text[32], owner[DNAME_TEXT_MAX];
-		struct dns_err err;
+		struct errmsg err;
 		unsigned ttl;
 		int used = 0;
 		uint16_t type;
@@ -1037,7 +1037,7 @@ static void test_zone_check_table(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(zone_check_cases) / sizeof(zone_check_cases[0]); i++) {
 		const struct zone_case *c = &zone_check_cases[i];
-		struct dns_err err = { { 0 } };
+		struct errmsg err = { { 0 } };
 		struct zone_data z;
 		int r;
 
@@ -1063,7 +1063,7 @@ static void test_zone_check_table(void **state)
 static void test_zone_caps(void **state)
 {
 	const struct zone_limits lim = { .max_rrset = 3, .max_records = 8 };
-	struct dns_err err;
+	struct errmsg err;
 	struct zone_data z;
 
 	(void)state;
@@ -1090,7 +1090,7 @@ static void test_zone_caps(void **state)
 /* Records of another zone are refused as a whole. */
 static void test_zone_outside_owner(void **state)
 {
-	struct dns_err err;
+	struct errmsg err;
 	struct zone_data z, other;
 
 	(void)state;
@@ -1116,7 +1116,7 @@ static void test_zone_sort(void **state)
 		{ "a.sub.example.com.", "A" },	    { "sub-x.example.com.", "A" },
 		{ "zz.example.com.", "A" },	    { "zz.example.com.", "A" },
 	};
-	struct dns_err err;
+	struct errmsg err;
 	struct zone_data z;
 
 	(void)state;
@@ -1142,7 +1142,7 @@ static void test_zone_sort(void **state)
 
 static void test_zone_is_auth(void **state)
 {
-	struct dns_err err;
+	struct errmsg err;
 	struct zone_data z;
 	size_t checked = 0;
 
@@ -1173,7 +1173,7 @@ static void test_zone_is_auth(void **state)
 static void test_zone_data(void **state)
 {
 	struct zone_data z;
-	struct dns_err err;
+	struct errmsg err;
 	struct rr rr;
 
 	(void)state;
@@ -1221,7 +1221,7 @@ static void test_bench(void **state)
 			{ "ftp", "CNAME", "www" },
 		};
 		char zone[64], owner[DNAME_TEXT_MAX];
-		struct dns_err err;
+		struct errmsg err;
 		struct zone_data z;
 
 		snprintf(zone, sizeof(zone), "zone%u.example.", i);

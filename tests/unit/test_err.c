@@ -1,5 +1,5 @@
 /* Unit tests for src/lib/base/err: the one mapping from error codes to
- * HTTP statuses and to text. */
+ * HTTP statuses and to text, and the error-message type. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -117,6 +117,45 @@ static void test_unknown_codes(void **state)
 	assert_string_equal(err_str(-ENOMEM), strerror(ENOMEM));
 }
 
+static void test_errmsg_set(void **state)
+{
+	struct errmsg e;
+
+	(void)state;
+	memset(&e, 'x', sizeof(e));
+	assert_int_equal(errmsg_set(&e, ERR_INVALID, "%s: %d", "zone", 7), ERR_INVALID);
+	assert_string_equal(e.text, "zone: 7");
+	assert_int_equal(errmsg_set(&e, 0, "again"), 0);
+	assert_string_equal(e.text, "again");
+	/* No target: nothing is written, the code still comes back. */
+	assert_int_equal(errmsg_set(NULL, ERR_NOT_FOUND, "%s", "lost"), ERR_NOT_FOUND);
+}
+
+static void test_errmsg_truncates(void **state)
+{
+	/* A message that cannot fit ends at ERRMSG_MAX - 1 bytes and a NUL,
+	 * and nothing is written past the struct. */
+	struct {
+		struct errmsg e;
+		char guard[16];
+	} b;
+	char big[ERRMSG_MAX * 2];
+
+	(void)state;
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memset(&b, 0x5a, sizeof(b));
+	assert_int_equal(errmsg_set(&b.e, ERR_TOO_LARGE, "%s", big), ERR_TOO_LARGE);
+	assert_int_equal(strlen(b.e.text), ERRMSG_MAX - 1);
+	assert_memory_equal(b.e.text, big, ERRMSG_MAX - 1);
+	for (size_t i = 0; i < sizeof(b.guard); i++)
+		assert_int_equal(b.guard[i], 0x5a);
+	/* One byte short of the room fits whole. */
+	big[ERRMSG_MAX - 1] = '\0';
+	assert_int_equal(errmsg_set(&b.e, 0, "%s", big), 0);
+	assert_string_equal(b.e.text, big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -125,6 +164,8 @@ int main(void)
 		cmocka_unit_test(test_every_project_code_listed),
 		cmocka_unit_test(test_texts_distinct),
 		cmocka_unit_test(test_unknown_codes),
+		cmocka_unit_test(test_errmsg_set),
+		cmocka_unit_test(test_errmsg_truncates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

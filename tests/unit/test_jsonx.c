@@ -16,23 +16,23 @@
 #include "base/err.h"
 #include "json/jsonx.h"
 
-/* An error buffer with room after it, to catch a write past JSONX_ERR_MAX. */
+/* An error message with room after it, to catch a write past its end. */
 struct errbuf {
-	char text[JSONX_ERR_MAX];
+	struct errmsg m;
 	char guard[64];
 };
 
 static void err_init(struct errbuf *e)
 {
 	memset(e, 0x5a, sizeof(*e));
-	e->text[0] = '\0';
+	e->m.text[0] = '\0';
 }
 
 static void err_check_guard(const struct errbuf *e)
 {
 	for (size_t i = 0; i < sizeof(e->guard); i++)
 		if (e->guard[i] != 0x5a)
-			fail_msg("message ran past JSONX_ERR_MAX");
+			fail_msg("message ran past ERRMSG_MAX");
 }
 
 /* Parse 'text'; on success the caller owns the result. */
@@ -40,7 +40,7 @@ static int parse(const char *text, json_t **ret, struct errbuf *e)
 {
 	err_init(e);
 	*ret = NULL;
-	int r = jsonx_parse(text, strlen(text), ret, e->text);
+	int r = jsonx_parse(text, strlen(text), ret, &e->m);
 	err_check_guard(e);
 	return r;
 }
@@ -53,7 +53,7 @@ static json_t *parse_ok(const char *text)
 
 	int r = parse(text, &j, &e);
 	if (r != 0)
-		fail_msg("'%s' refused: %s", text, e.text);
+		fail_msg("'%s' refused: %s", text, e.m.text);
 	assert_non_null(j);
 	return j;
 }
@@ -70,8 +70,8 @@ static void parse_bad(const char *text, const char *want)
 		fail_msg("'%s': %d, want ERR_MALFORMED", text, r);
 	}
 	assert_null(j);
-	if (strstr(e.text, want) == NULL)
-		fail_msg("'%s': message '%s' lacks '%s'", text, e.text, want);
+	if (strstr(e.m.text, want) == NULL)
+		fail_msg("'%s': message '%s' lacks '%s'", text, e.m.text, want);
 }
 
 /* '[' * n, then '1', then ']' * n. */
@@ -167,17 +167,17 @@ static void test_depth_flood(void **state)
 	s[n] = '\0';
 	assert_false(jsonx_depth_ok(s, 100000, JSONX_MAX_DEPTH));
 	err_init(&e);
-	assert_int_equal(jsonx_parse(s, 100000, &j, e.text), ERR_MALFORMED);
-	assert_string_equal(e.text, "invalid JSON: nesting deeper than 32 levels");
+	assert_int_equal(jsonx_parse(s, 100000, &j, &e.m), ERR_MALFORMED);
+	assert_string_equal(e.m.text, "invalid JSON: nesting deeper than 32 levels");
 	assert_null(j);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	err_init(&e);
 	for (int i = 0; i < 1000; i++)
-		assert_int_equal(jsonx_parse(s, n, &j, e.text), ERR_MALFORMED);
+		assert_int_equal(jsonx_parse(s, n, &j, &e.m), ERR_MALFORMED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_null(j);
-	assert_string_equal(e.text, "invalid JSON: nesting deeper than 32 levels");
+	assert_string_equal(e.m.text, "invalid JSON: nesting deeper than 32 levels");
 	/* 1000 refusals of 10 MB each: only possible if each stops at the 33rd
 	 * byte. Scanning the buffer even once per call would take seconds. */
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -251,15 +251,15 @@ static void test_strict_input(void **state)
 static void test_parse_length(void **state)
 {
 	static const char body[] = "{\"a\":1}garbage";
-	char err[JSONX_ERR_MAX];
+	struct errmsg err;
 	json_t *j = NULL;
 
 	(void)state;
-	assert_int_equal(jsonx_parse(body, 7, &j, err), 0);
+	assert_int_equal(jsonx_parse(body, 7, &j, &err), 0);
 	assert_int_equal(json_integer_value(json_object_get(j, "a")), 1);
 	json_decref(j);
 	j = NULL;
-	assert_int_equal(jsonx_parse(body, 6, &j, err), ERR_MALFORMED);
+	assert_int_equal(jsonx_parse(body, 6, &j, &err), ERR_MALFORMED);
 	assert_null(j);
 }
 
@@ -289,8 +289,8 @@ static void expect_invalid(int r, const struct errbuf *e, const char *want)
 	err_check_guard(e);
 	if (r != ERR_INVALID)
 		fail_msg("%d, want ERR_INVALID (%s)", r, want);
-	if (strcmp(e->text, want) != 0)
-		fail_msg("message '%s', want '%s'", e->text, want);
+	if (strcmp(e->m.text, want) != 0)
+		fail_msg("message '%s', want '%s'", e->m.text, want);
 }
 
 static void test_get_uint(void **state)
@@ -300,42 +300,42 @@ static void test_get_uint(void **state)
 	uint64_t v = 77;
 
 	err_init(&e);
-	assert_int_equal(jsonx_get_uint(o, "i", true, 0, 10, "x", &v, e.text), 0);
+	assert_int_equal(jsonx_get_uint(o, "i", true, 0, 10, "x", &v, &e.m), 0);
 	assert_int_equal(v, 5);
-	assert_int_equal(jsonx_get_uint(o, "i", true, 5, 5, "x", &v, e.text), 0);
-	assert_int_equal(jsonx_get_uint(o, "zero", true, 0, 0, "x", &v, e.text), 0);
+	assert_int_equal(jsonx_get_uint(o, "i", true, 5, 5, "x", &v, &e.m), 0);
+	assert_int_equal(jsonx_get_uint(o, "zero", true, 0, 0, "x", &v, &e.m), 0);
 	assert_int_equal(v, 0);
-	assert_int_equal(jsonx_get_uint(o, "max", true, 0, UINT64_MAX, "x", &v, e.text), 0);
+	assert_int_equal(jsonx_get_uint(o, "max", true, 0, UINT64_MAX, "x", &v, &e.m), 0);
 	assert_int_equal(v, 9223372036854775807ull);
 
 	v = 77;
-	expect_invalid(jsonx_get_uint(o, "i", true, 6, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "i", true, 6, 10, "x", &v, &e.m), &e,
 		       "x.i: 5 is out of range 6..10");
-	expect_invalid(jsonx_get_uint(o, "i", true, 0, 4, "zone", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "i", true, 0, 4, "zone", &v, &e.m), &e,
 		       "zone.i: 5 is out of range 0..4");
-	expect_invalid(jsonx_get_uint(o, "neg", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "neg", true, 0, 10, "x", &v, &e.m), &e,
 		       "x.neg: -1 is out of range 0..10");
-	expect_invalid(jsonx_get_uint(o, "neg", true, 0, UINT64_MAX, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "neg", true, 0, UINT64_MAX, "x", &v, &e.m), &e,
 		       "x.neg: -1 is out of range 0..18446744073709551615");
-	expect_invalid(jsonx_get_uint(o, "max", true, 0, 9223372036854775806ull, "x", &v, e.text),
-		       &e, "x.max: 9223372036854775807 is out of range 0..9223372036854775806");
+	expect_invalid(jsonx_get_uint(o, "max", true, 0, 9223372036854775806ull, "x", &v, &e.m), &e,
+		       "x.max: 9223372036854775807 is out of range 0..9223372036854775806");
 	/* Reals, even whole ones, strings, booleans and null are not integers. */
-	expect_invalid(jsonx_get_uint(o, "r", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "r", true, 0, 10, "x", &v, &e.m), &e,
 		       "x.r: must be an integer");
-	expect_invalid(jsonx_get_uint(o, "e", true, 0, 1000, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "e", true, 0, 1000, "x", &v, &e.m), &e,
 		       "x.e: must be an integer");
-	expect_invalid(jsonx_get_uint(o, "s", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "s", true, 0, 10, "x", &v, &e.m), &e,
 		       "x.s: must be an integer");
-	expect_invalid(jsonx_get_uint(o, "t", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "t", true, 0, 10, "x", &v, &e.m), &e,
 		       "x.t: must be an integer");
-	expect_invalid(jsonx_get_uint(o, "n", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "n", true, 0, 10, "x", &v, &e.m), &e,
 		       "x.n: must be an integer");
-	expect_invalid(jsonx_get_uint(o, "a", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "a", true, 0, 10, "x", &v, &e.m), &e,
 		       "x.a: must be an integer");
 	/* Missing. */
-	expect_invalid(jsonx_get_uint(o, "q", true, 0, 10, "x", &v, e.text), &e,
+	expect_invalid(jsonx_get_uint(o, "q", true, 0, 10, "x", &v, &e.m), &e,
 		       "x: missing field 'q'");
-	assert_int_equal(jsonx_get_uint(o, "q", false, 0, 10, "x", &v, e.text), -ENOENT);
+	assert_int_equal(jsonx_get_uint(o, "q", false, 0, 10, "x", &v, &e.m), -ENOENT);
 	/* A failure leaves the out-parameter alone. */
 	assert_int_equal(v, 77);
 }
@@ -347,20 +347,20 @@ static void test_get_str(void **state)
 	struct errbuf e;
 
 	err_init(&e);
-	assert_int_equal(jsonx_get_str(o, "s", true, "x", &s, e.text), 0);
+	assert_int_equal(jsonx_get_str(o, "s", true, "x", &s, &e.m), 0);
 	assert_string_equal(s, "5");
 	/* Borrowed from the object, not copied. */
 	assert_ptr_equal(s, json_string_value(json_object_get(o, "s")));
 
 	s = "untouched";
-	expect_invalid(jsonx_get_str(o, "i", true, "x", &s, e.text), &e, "x.i: must be a string");
-	expect_invalid(jsonx_get_str(o, "r", true, "x", &s, e.text), &e, "x.r: must be a string");
-	expect_invalid(jsonx_get_str(o, "t", true, "x", &s, e.text), &e, "x.t: must be a string");
-	expect_invalid(jsonx_get_str(o, "n", false, "x", &s, e.text), &e, "x.n: must be a string");
-	expect_invalid(jsonx_get_str(o, "o", true, "x", &s, e.text), &e, "x.o: must be a string");
-	expect_invalid(jsonx_get_str(o, "q", true, "records[3]", &s, e.text), &e,
+	expect_invalid(jsonx_get_str(o, "i", true, "x", &s, &e.m), &e, "x.i: must be a string");
+	expect_invalid(jsonx_get_str(o, "r", true, "x", &s, &e.m), &e, "x.r: must be a string");
+	expect_invalid(jsonx_get_str(o, "t", true, "x", &s, &e.m), &e, "x.t: must be a string");
+	expect_invalid(jsonx_get_str(o, "n", false, "x", &s, &e.m), &e, "x.n: must be a string");
+	expect_invalid(jsonx_get_str(o, "o", true, "x", &s, &e.m), &e, "x.o: must be a string");
+	expect_invalid(jsonx_get_str(o, "q", true, "records[3]", &s, &e.m), &e,
 		       "records[3]: missing field 'q'");
-	assert_int_equal(jsonx_get_str(o, "q", false, "x", &s, e.text), -ENOENT);
+	assert_int_equal(jsonx_get_str(o, "q", false, "x", &s, &e.m), -ENOENT);
 	assert_string_equal(s, "untouched");
 }
 
@@ -371,21 +371,21 @@ static void test_get_bool(void **state)
 	bool b = false;
 
 	err_init(&e);
-	assert_int_equal(jsonx_get_bool(o, "t", true, "x", &b, e.text), 0);
+	assert_int_equal(jsonx_get_bool(o, "t", true, "x", &b, &e.m), 0);
 	assert_true(b);
-	assert_int_equal(jsonx_get_bool(o, "f", true, "x", &b, e.text), 0);
+	assert_int_equal(jsonx_get_bool(o, "f", true, "x", &b, &e.m), 0);
 	assert_false(b);
 
 	b = true;
-	expect_invalid(jsonx_get_bool(o, "i", true, "x", &b, e.text), &e,
+	expect_invalid(jsonx_get_bool(o, "i", true, "x", &b, &e.m), &e,
 		       "x.i: must be true or false");
-	expect_invalid(jsonx_get_bool(o, "zero", true, "x", &b, e.text), &e,
+	expect_invalid(jsonx_get_bool(o, "zero", true, "x", &b, &e.m), &e,
 		       "x.zero: must be true or false");
-	expect_invalid(jsonx_get_bool(o, "s", true, "x", &b, e.text), &e,
+	expect_invalid(jsonx_get_bool(o, "s", true, "x", &b, &e.m), &e,
 		       "x.s: must be true or false");
-	expect_invalid(jsonx_get_bool(o, "n", true, "x", &b, e.text), &e,
+	expect_invalid(jsonx_get_bool(o, "n", true, "x", &b, &e.m), &e,
 		       "x.n: must be true or false");
-	assert_int_equal(jsonx_get_bool(o, "q", false, "x", &b, e.text), -ENOENT);
+	assert_int_equal(jsonx_get_bool(o, "q", false, "x", &b, &e.m), -ENOENT);
 	assert_true(b);
 }
 
@@ -396,20 +396,20 @@ static void test_get_array_obj(void **state)
 	json_t *v = NULL;
 
 	err_init(&e);
-	assert_int_equal(jsonx_get_array(o, "a", true, "x", &v, e.text), 0);
+	assert_int_equal(jsonx_get_array(o, "a", true, "x", &v, &e.m), 0);
 	assert_ptr_equal(v, json_object_get(o, "a"));
-	assert_int_equal(jsonx_get_obj(o, "o", true, "x", &v, e.text), 0);
+	assert_int_equal(jsonx_get_obj(o, "o", true, "x", &v, &e.m), 0);
 	assert_ptr_equal(v, json_object_get(o, "o"));
 
 	v = NULL;
-	expect_invalid(jsonx_get_array(o, "o", true, "x", &v, e.text), &e, "x.o: must be an array");
-	expect_invalid(jsonx_get_array(o, "s", true, "x", &v, e.text), &e, "x.s: must be an array");
-	expect_invalid(jsonx_get_obj(o, "a", true, "x", &v, e.text), &e, "x.a: must be an object");
-	expect_invalid(jsonx_get_obj(o, "n", true, "x", &v, e.text), &e, "x.n: must be an object");
-	expect_invalid(jsonx_get_obj(o, "q", true, "body", &v, e.text), &e,
+	expect_invalid(jsonx_get_array(o, "o", true, "x", &v, &e.m), &e, "x.o: must be an array");
+	expect_invalid(jsonx_get_array(o, "s", true, "x", &v, &e.m), &e, "x.s: must be an array");
+	expect_invalid(jsonx_get_obj(o, "a", true, "x", &v, &e.m), &e, "x.a: must be an object");
+	expect_invalid(jsonx_get_obj(o, "n", true, "x", &v, &e.m), &e, "x.n: must be an object");
+	expect_invalid(jsonx_get_obj(o, "q", true, "body", &v, &e.m), &e,
 		       "body: missing field 'q'");
-	assert_int_equal(jsonx_get_array(o, "q", false, "x", &v, e.text), -ENOENT);
-	assert_int_equal(jsonx_get_obj(o, "q", false, "x", &v, e.text), -ENOENT);
+	assert_int_equal(jsonx_get_array(o, "q", false, "x", &v, &e.m), -ENOENT);
+	assert_int_equal(jsonx_get_obj(o, "q", false, "x", &v, &e.m), -ENOENT);
 	assert_null(v);
 }
 
@@ -423,31 +423,30 @@ static void test_check_keys(void **state)
 	(void)state;
 	err_init(&e);
 	j = parse_ok("{\"name\":1,\"content\":2}");
-	assert_int_equal(jsonx_check_keys(j, allowed, "records[0]", e.text), 0);
+	assert_int_equal(jsonx_check_keys(j, allowed, "records[0]", &e.m), 0);
 	json_decref(j);
 
 	j = parse_ok("{}");
-	assert_int_equal(jsonx_check_keys(j, none, "x", e.text), 0);
+	assert_int_equal(jsonx_check_keys(j, none, "x", &e.m), 0);
 	json_decref(j);
 
 	j = parse_ok("{\"name\":1,\"ttl\":2}");
-	expect_invalid(jsonx_check_keys(j, allowed, "records[2]", e.text), &e,
+	expect_invalid(jsonx_check_keys(j, allowed, "records[2]", &e.m), &e,
 		       "records[2]: unknown field 'ttl'");
 	json_decref(j);
 
 	/* Near misses are unknown too. */
 	j = parse_ok("{\"Name\":1}");
-	expect_invalid(jsonx_check_keys(j, allowed, "zone", e.text), &e,
+	expect_invalid(jsonx_check_keys(j, allowed, "zone", &e.m), &e,
 		       "zone: unknown field 'Name'");
 	json_decref(j);
 	j = parse_ok("{\"nam\":1}");
-	expect_invalid(jsonx_check_keys(j, allowed, "zone", e.text), &e,
-		       "zone: unknown field 'nam'");
+	expect_invalid(jsonx_check_keys(j, allowed, "zone", &e.m), &e, "zone: unknown field 'nam'");
 	json_decref(j);
 
 	/* The key is client text: sanitised and cut. */
 	j = parse_ok("{\"a'b\\n\":1}");
-	expect_invalid(jsonx_check_keys(j, allowed, "zone", e.text), &e,
+	expect_invalid(jsonx_check_keys(j, allowed, "zone", &e.m), &e,
 		       "zone: unknown field 'a\\x27b\\x0a'");
 	json_decref(j);
 
@@ -461,7 +460,7 @@ static void test_check_keys(void **state)
 	memcpy(want, "zone: unknown field '", 21);
 	memset(want + 21, 'k', 92);
 	memcpy(want + 21 + 92, "...'", 4);
-	expect_invalid(jsonx_check_keys(j, allowed, "zone", e.text), &e, want);
+	expect_invalid(jsonx_check_keys(j, allowed, "zone", &e.m), &e, want);
 	json_decref(j);
 }
 
@@ -477,14 +476,14 @@ static void test_long_path(void **state)
 	memset(path, 'p', sizeof(path) - 1);
 	path[sizeof(path) - 1] = '\0';
 	err_init(&e);
-	assert_int_equal(jsonx_get_uint(o, "r", true, 0, 1, path, &v, e.text), ERR_INVALID);
+	assert_int_equal(jsonx_get_uint(o, "r", true, 0, 1, path, &v, &e.m), ERR_INVALID);
 	err_check_guard(&e);
-	assert_int_equal(strlen(e.text), JSONX_ERR_MAX - 1);
-	assert_int_equal(jsonx_get_uint(o, "i", true, 0, 1, path, &v, e.text), ERR_INVALID);
+	assert_int_equal(strlen(e.m.text), ERRMSG_MAX - 1);
+	assert_int_equal(jsonx_get_uint(o, "i", true, 0, 1, path, &v, &e.m), ERR_INVALID);
 	err_check_guard(&e);
-	assert_int_equal(jsonx_get_str(o, "q", true, path, &s, e.text), ERR_INVALID);
+	assert_int_equal(jsonx_get_str(o, "q", true, path, &s, &e.m), ERR_INVALID);
 	err_check_guard(&e);
-	assert_int_equal(strlen(e.text), JSONX_ERR_MAX - 1);
+	assert_int_equal(strlen(e.m.text), ERRMSG_MAX - 1);
 }
 
 #define G(fn) cmocka_unit_test_setup_teardown(fn, getters_setup, getters_teardown)

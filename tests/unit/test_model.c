@@ -57,33 +57,33 @@ static json_t *load(const char *text)
 /* 'text' is accepted; the caller clears *ret. */
 static void push_ok(const char *text, struct zone_push *ret)
 {
-	char err[MODEL_ERR_MAX] = "";
+	struct errmsg err = { "" };
 	json_t *j = load(text);
-	int r = model_push_parse(j, &limits, &soa, ret, err);
+	int r = model_push_parse(j, &limits, &soa, ret, &err);
 
 	json_decref(j);
 	if (r != 0)
-		fail_msg("refused (%d): %s\npayload: %s", r, err, text);
+		fail_msg("refused (%d): %s\npayload: %s", r, err.text, text);
 }
 
 /* 'text' is refused with 'want_r' and a message containing 'want'
  * (exactly 'want' if 'exact'); the result holds nothing. */
 static void push_bad_r(const char *text, int want_r, const char *want, bool exact)
 {
-	char err[MODEL_ERR_MAX] = "";
+	struct errmsg err = { "" };
 	struct zone_push p;
 	json_t *j = load(text);
 
 	memset(&p, 0x5a, sizeof(p));
-	int r = model_push_parse(j, &limits, &soa, &p, err);
+	int r = model_push_parse(j, &limits, &soa, &p, &err);
 	json_decref(j);
 	if (r == 0)
 		zone_push_clear(&p);
 	if (r != want_r)
-		fail_msg("%d (%s), want %d\npayload: %s", r, err, want_r, text);
-	if (exact ? strcmp(err, want) != 0 : strstr(err, want) == NULL)
-		fail_msg("message '%s', want %s'%s'\npayload: %s", err, exact ? "" : "part ", want,
-			 text);
+		fail_msg("%d (%s), want %d\npayload: %s", r, err.text, want_r, text);
+	if (exact ? strcmp(err.text, want) != 0 : strstr(err.text, want) == NULL)
+		fail_msg("message '%s', want %s'%s'\npayload: %s", err.text, exact ? "" : "part ",
+			 want, text);
 	assert_null(p.data.rrs);
 	assert_int_equal(p.data.n, 0);
 }
@@ -377,27 +377,27 @@ static void test_record_paths(void **state)
 static void test_record_cap(void **state)
 {
 	static const struct zone_limits tight = { .max_rrset = 100, .max_records = 2 };
-	char err[MODEL_ERR_MAX];
+	struct errmsg err;
 	struct zone_push p;
 	json_t *j;
 
 	(void)state;
 	/* Counted before any record is parsed. */
 	j = load("{" ZONE ",\"records\":[1,2,3]}");
-	assert_int_equal(model_push_parse(j, &tight, &soa, &p, err), ERR_TOO_LARGE);
-	assert_string_equal(err, "records: 3 records, the limit is 2 per zone");
+	assert_int_equal(model_push_parse(j, &tight, &soa, &p, &err), ERR_TOO_LARGE);
+	assert_string_equal(err.text, "records: 3 records, the limit is 2 per zone");
 	assert_null(p.data.rrs);
 	json_decref(j);
 
 	/* Two records and the SOA added to them pass the cap: refused by the
 	 * zone check, which counts the SOA. */
 	j = load("{" ZONE ",\"records\":[" NS_RECORDS "]}");
-	int r = model_push_parse(j, &tight, &soa, &p, err);
+	int r = model_push_parse(j, &tight, &soa, &p, &err);
 	json_decref(j);
 	if (r == 0)
 		zone_push_clear(&p);
 	assert_int_equal(r, ERR_TOO_LARGE);
-	assert_non_null(strstr(err, "3 records"));
+	assert_non_null(strstr(err.text, "3 records"));
 	assert_null(p.data.rrs);
 }
 

@@ -145,7 +145,8 @@ static int setup_mysql(void **state)
 {
 	struct fx *f = &fx_mysql;
 	const char *port = getenv("YUMNA_TEST_MYSQL_PORT");
-	char err[STORE_ERR_MAX], sql[128];
+	char sql[128];
+	struct errmsg err;
 	struct db *db;
 	size_t i;
 
@@ -158,8 +159,8 @@ static int setup_mysql(void **state)
 	f->conf.password = getenv("YUMNA_TEST_MYSQL_PASSWORD");
 	f->conf.database = getenv("YUMNA_TEST_MYSQL_DATABASE");
 	/* A fresh, empty database for every test. */
-	if (store_db_open(&f->conf, &db, err) < 0) {
-		fprintf(stderr, "mysql: %s\n", err);
+	if (store_db_open(&f->conf, &db, &err) < 0) {
+		fprintf(stderr, "mysql: %s\n", err.text);
 		return -1;
 	}
 	for (i = 0; i < sizeof(all_tables) / sizeof(all_tables[0]); i++) {
@@ -186,12 +187,12 @@ static int teardown_mysql(void **state)
 
 static struct store *fx_open(struct fx *f)
 {
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	int r;
 
-	r = store_open(&f->conf, &f->st, err);
+	r = store_open(&f->conf, &f->st, &err);
 	if (r < 0)
-		fail_msg("store_open: %s (%s)", err, err_str(r));
+		fail_msg("store_open: %s (%s)", err.text, err_str(r));
 	return f->st;
 }
 
@@ -205,14 +206,14 @@ static void fx_close(struct fx *f)
  * the store wrote, committed). */
 static int64_t raw_int(struct fx *f, const char *sql)
 {
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct db_stmt *s;
 	struct db *db;
 	int64_t v = -1;
 	int r;
 
-	if (store_db_open(&f->conf, &db, err) < 0)
-		fail_msg("store_db_open: %s", err);
+	if (store_db_open(&f->conf, &db, &err) < 0)
+		fail_msg("store_db_open: %s", err.text);
 	r = db_prepare(db, sql, &s);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", sql, db->err);
@@ -229,12 +230,12 @@ static int64_t raw_int(struct fx *f, const char *sql)
 
 static void raw_exec(struct fx *f, const char *sql)
 {
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct db *db;
 	int r;
 
-	if (store_db_open(&f->conf, &db, err) < 0)
-		fail_msg("store_db_open: %s", err);
+	if (store_db_open(&f->conf, &db, &err) < 0)
+		fail_msg("store_db_open: %s", err.text);
 	r = db_exec(db, sql);
 	if (r < 0) {
 		fprintf(stderr, "%s: %s\n", sql, db->err);
@@ -366,27 +367,27 @@ static void test_migrations_idempotent_on_reopen(void **state)
 static void test_newer_schema_is_refused(void **state)
 {
 	struct fx *f = *state;
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store *st = NULL;
 
 	fx_open(f);
 	fx_close(f);
 	raw_exec(f, "INSERT INTO schema_migrations (version, applied_at) VALUES (999, 1)");
-	assert_int_equal(store_open(&f->conf, &st, err), ERR_CONFIG);
+	assert_int_equal(store_open(&f->conf, &st, &err), ERR_CONFIG);
 	assert_null(st);
-	assert_non_null(strstr(err, "999"));
+	assert_non_null(strstr(err.text, "999"));
 }
 
 static void test_unknown_driver_is_refused(void **state)
 {
 	struct store_conf conf = { .driver = "oracle" };
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store *st = NULL;
 
 	(void)state;
-	assert_int_equal(store_open(&conf, &st, err), ERR_CONFIG);
+	assert_int_equal(store_open(&conf, &st, &err), ERR_CONFIG);
 	assert_null(st);
-	assert_non_null(strstr(err, "oracle"));
+	assert_non_null(strstr(err.text, "oracle"));
 }
 
 static void test_commit_survives_reopen(void **state)
@@ -1619,10 +1620,11 @@ struct committer {
 static void *commit_one(void *arg)
 {
 	struct committer *c = arg;
-	char err[STORE_ERR_MAX], domain[64];
+	char domain[64];
+	struct errmsg err;
 	struct store *st = NULL;
 
-	c->r = store_open(&c->f->conf, &st, err);
+	c->r = store_open(&c->f->conf, &st, &err);
 	pthread_barrier_wait(c->ready);
 	if (c->r == 0)
 		c->r = store_begin(st);
@@ -1695,18 +1697,18 @@ static void test_sqlite_file_is_0600(void **state)
 static void test_sqlite_refuses_readable_file(void **state)
 {
 	struct fx *f = *state;
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store *st = NULL;
 
 	fx_open(f);
 	fx_close(f);
 	assert_int_equal(chmod(f->path, 0644), 0);
-	assert_int_equal(store_open(&f->conf, &st, err), ERR_CONFIG);
+	assert_int_equal(store_open(&f->conf, &st, &err), ERR_CONFIG);
 	assert_null(st);
-	assert_non_null(strstr(err, "0644"));
-	assert_non_null(strstr(err, f->path));
+	assert_non_null(strstr(err.text, "0644"));
+	assert_non_null(strstr(err.text, f->path));
 	assert_int_equal(chmod(f->path, 0640), 0);
-	assert_int_equal(store_open(&f->conf, &st, err), ERR_CONFIG);
+	assert_int_equal(store_open(&f->conf, &st, &err), ERR_CONFIG);
 	assert_int_equal(chmod(f->path, 0600), 0);
 	fx_open(f);
 	fx_close(f);
@@ -1716,15 +1718,16 @@ static void test_sqlite_missing_directory(void **state)
 {
 	struct fx *f = *state;
 	struct store_conf conf = f->conf;
-	char err[STORE_ERR_MAX], path[PATH_MAX + 16];
+	char path[PATH_MAX + 16];
+	struct errmsg err;
 	struct store *st = NULL;
 
 	snprintf(path, sizeof(path), "%s/no/such.db", f->dir);
 	conf.path = path;
-	assert_int_equal(store_open(&conf, &st, err), ERR_CONFIG);
-	assert_non_null(strstr(err, "no/such.db"));
+	assert_int_equal(store_open(&conf, &st, &err), ERR_CONFIG);
+	assert_non_null(strstr(err.text, "no/such.db"));
 	conf.path = NULL;
-	assert_int_equal(store_open(&conf, &st, err), ERR_CONFIG);
+	assert_int_equal(store_open(&conf, &st, &err), ERR_CONFIG);
 	assert_null(st);
 }
 
@@ -1734,11 +1737,11 @@ static void test_sqlite_busy_is_unavailable(void **state)
 {
 	struct fx *f = *state;
 	struct store_server s = { .name = (char *)"ns-waiting" };
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store *other;
 
 	fx_open(f);
-	assert_int_equal(store_open(&f->conf, &other, err), 0);
+	assert_int_equal(store_open(&f->conf, &other, &err), 0);
 	assert_int_equal(store_begin(f->st), 0);
 	add_server(f->st, "ns-holding", true);
 	assert_int_equal(store_server_insert(other, &s), ERR_UNAVAILABLE);
@@ -1754,16 +1757,16 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 {
 	struct fx *f = *state;
 	struct store_conf conf = f->conf;
-	char err[STORE_ERR_MAX];
+	struct errmsg err;
 	struct store *st = NULL;
 	int r;
 
 	conf.password = "wrong-password-7f3a9";
-	r = store_open(&conf, &st, err);
+	r = store_open(&conf, &st, &err);
 	assert_int_equal(r, ERR_CONFIG);
 	assert_null(st);
-	assert_null(strstr(err, "wrong-password-7f3a9"));
-	assert_non_null(strstr(err, conf.user));
+	assert_null(strstr(err.text, "wrong-password-7f3a9"));
+	assert_non_null(strstr(err.text, conf.user));
 }
 
 /* Every driver runs these; T() names the driver's fixtures. */

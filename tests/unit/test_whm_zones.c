@@ -45,7 +45,8 @@ static void observe(struct whm *w, struct store *st, const struct store_zone *ol
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char path[128], err[CONF_ERR_MAX];
+	char path[128];
+	struct errmsg err;
 	struct zone_result res = { 0 };
 
 	assert_non_null(f);
@@ -61,10 +62,10 @@ static int setup(void **state)
 		f->dir);
 	fclose(c);
 	chmod(path, 0600);
-	assert_int_equal(whm_conf_load(path, &f->w.conf, err), 0);
-	assert_int_equal(whm_init(&f->w, WHM_TOOL, err), 0);
+	assert_int_equal(whm_conf_load(path, &f->w.conf, &err), 0);
+	assert_int_equal(whm_init(&f->w, WHM_TOOL, &err), 0);
 	assert_int_equal(zones_on_commit(&f->w, observe, &f->seen), 0);
-	assert_int_equal(zones_create(&f->w, "Example.COM", 0, 0, "test", &res, err), 0);
+	assert_int_equal(zones_create(&f->w, "Example.COM", 0, 0, "test", &res, &err), 0);
 	f->zone = res.zone_id;
 	f->version = res.version;
 	f->serial = res.serial;
@@ -121,10 +122,10 @@ static void test_create_twice(void **state)
 {
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
-	char err[ZONES_ERR_MAX];
-	assert_int_equal(zones_create(&f->w, "example.com.", 0, 0, "test", &res, err),
+	struct errmsg err;
+	assert_int_equal(zones_create(&f->w, "example.com.", 0, 0, "test", &res, &err),
 			 ERR_CONFLICT);
-	assert_non_null(strstr(err, "already exists"));
+	assert_non_null(strstr(err.text, "already exists"));
 	assert_int_equal(f->seen.commits, 1);
 }
 
@@ -133,9 +134,9 @@ static void test_change_bumps(void **state)
 {
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	json_t *rec = record("www", "A", "192.0.2.1");
-	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, err), 0);
+	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, &err), 0);
 	json_decref(rec);
 	assert_int_equal(res.version, f->version + 1);
 	assert_true(res.serial > f->serial);
@@ -145,7 +146,7 @@ static void test_change_bumps(void **state)
 
 	uint32_t serial = res.serial;
 	rec = record("mail", "A", "192.0.2.2");
-	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, err), 0);
+	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, &err), 0);
 	json_decref(rec);
 	assert_int_equal(res.version, f->version + 2);
 	assert_true(res.serial > serial);
@@ -157,14 +158,14 @@ static void test_refused_change(void **state)
 {
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	struct store_zone z;
 
 	json_t *bad = record("www", "A", "not an address");
-	assert_true(zones_record_add(&f->w, f->zone, bad, "test", &res, err) < 0);
+	assert_true(zones_record_add(&f->w, f->zone, bad, "test", &res, &err) < 0);
 	json_decref(bad);
 	json_t *soa = record("@", "SOA", "a. b. 1 2 3 4 5");
-	assert_int_equal(zones_record_add(&f->w, f->zone, soa, "test", &res, err), ERR_INVALID);
+	assert_int_equal(zones_record_add(&f->w, f->zone, soa, "test", &res, &err), ERR_INVALID);
 	json_decref(soa);
 	/* max-rrset-records = 3: a fourth A record at one name is refused. */
 	json_t *list = json_array();
@@ -173,7 +174,7 @@ static void test_refused_change(void **state)
 		snprintf(ip, sizeof(ip), "192.0.2.%d", i);
 		json_array_append_new(list, record("www", "A", ip));
 	}
-	assert_true(zones_records_replace(&f->w, f->zone, list, "test", &res, err) < 0);
+	assert_true(zones_records_replace(&f->w, f->zone, list, "test", &res, &err) < 0);
 	json_decref(list);
 	stored(f, &z);
 	assert_int_equal(z.version, f->version);
@@ -182,12 +183,12 @@ static void test_refused_change(void **state)
 	assert_int_equal(f->seen.commits, 1);
 }
 
-static int nothing(struct store *st, struct store_zone *z, void *ctx, char *err)
+static int nothing(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	return 1;
 }
 
-static int touch(struct store *st, struct store_zone *z, void *ctx, char *err)
+static int touch(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	z->dnssec = !z->dnssec;
 	return 0;
@@ -199,12 +200,12 @@ static void test_zones_change(void **state)
 {
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
-	char err[ZONES_ERR_MAX];
-	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", &res, err), 1);
+	struct errmsg err;
+	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", &res, &err), 1);
 	assert_int_equal(res.version, 0);
 	assert_int_equal(res.serial, f->serial);
 	assert_int_equal(f->seen.commits, 1);
-	assert_int_equal(zones_change(&f->w, f->zone, touch, NULL, "test", "t", &res, err), 0);
+	assert_int_equal(zones_change(&f->w, f->zone, touch, NULL, "test", "t", &res, &err), 0);
 	assert_int_equal(res.version, f->version + 1);
 	assert_true(res.serial > f->serial);
 	assert_int_equal(f->seen.commits, 2);
@@ -215,11 +216,11 @@ static void test_import_min_serial(void **state)
 {
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
-	char err[ZONES_ERR_MAX];
+	struct errmsg err;
 	uint32_t min = f->serial + 1000;
 	json_t *list = json_array();
 	json_array_append_new(list, record("www", "A", "192.0.2.9"));
-	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, &min, "test", &res, err),
+	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, &min, "test", &res, &err),
 			 0);
 	json_decref(list);
 	assert_true(res.serial > min);
@@ -234,11 +235,11 @@ static void test_delete_and_recreate(void **state)
 	struct zone_result res = { 0 }, again = { 0 };
 	struct store *st;
 	struct store_zone z;
-	char err[ZONES_ERR_MAX];
-	assert_int_equal(zones_delete(&f->w, f->zone, "test", &res, err), 0);
+	struct errmsg err;
+	assert_int_equal(zones_delete(&f->w, f->zone, "test", &res, &err), 0);
 	assert_int_equal(res.version, f->version + 1);
-	assert_int_equal(zones_get_live(&f->w, f->zone, &st, &z, err), ERR_NOT_FOUND);
-	assert_int_equal(zones_create(&f->w, "example.com.", 0, 0, "test", &again, err), 0);
+	assert_int_equal(zones_get_live(&f->w, f->zone, &st, &z, &err), ERR_NOT_FOUND);
+	assert_int_equal(zones_create(&f->w, "example.com.", 0, 0, "test", &again, &err), 0);
 	assert_true(again.version > res.version);
 	assert_true(again.serial > res.serial);
 }

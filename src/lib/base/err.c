@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -79,4 +80,21 @@ unsigned err_http_status(int err)
 		return 507;
 	}
 	return 500;
+}
+
+int errmsg_vset(struct errmsg *e, int code, const char *fmt, va_list ap)
+{
+	if (e != NULL)
+		vsnprintf(e->text, sizeof(e->text), fmt, ap);
+	return code;
+}
+
+int errmsg_set(struct errmsg *e, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errmsg_vset(e, code, fmt, ap);
+	va_end(ap);
+	return code;
 }

@@ -14,6 +14,7 @@
 #define YUMNA_ERR_H
 
 #include <errno.h>
+#include <stdarg.h>
 
 enum {
 	/* errno aliases */
@@ -44,5 +45,22 @@ const char *err_str(int err);
 
 /* The HTTP status an API answers with for 'err' (500 for unknown codes). */
 unsigned err_http_status(int err);
+
+/* Room for one error message, NUL included: the largest any module writes. */
+#define ERRMSG_MAX 640
+
+/* What went wrong, for people: one line that may become a 4xx body or a log
+ * line. A function that fills one takes 'struct errmsg *err'. */
+struct errmsg {
+	char text[ERRMSG_MAX];
+};
+
+/* Format into 'e' (NULL: nothing is written), truncating to ERRMSG_MAX - 1
+ * bytes and a NUL, and return 'code', so that a failure reads
+ * 'return errmsg_set(err, ERR_INVALID, "...")'. */
+int errmsg_set(struct errmsg *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int errmsg_vset(struct errmsg *e, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 #endif

@@ -20,18 +20,18 @@ static char **str_slot(void *target, const struct conf_item *item)
 	return (char **)((char *)target + item->offset);
 }
 
-static int fail(char *err, const char *where, const char *fmt, ...)
+static int fail(struct errmsg *err, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static int fail(char *err, const char *where, const char *fmt, ...)
+static int fail(struct errmsg *err, const char *where, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(err, CONF_ERR_MAX, "%s: ", where);
+	int n = snprintf(err->text, sizeof(err->text), "%s: ", where);
 	/* A 'where' that fills the buffer leaves no room for the message. */
-	if (n < 0 || n >= CONF_ERR_MAX)
+	if (n < 0 || (size_t)n >= sizeof(err->text))
 		return ERR_CONFIG;
 	va_start(ap, fmt);
-	vsnprintf(err + n, CONF_ERR_MAX - (size_t)n, fmt, ap);
+	vsnprintf(err->text + n, sizeof(err->text) - (size_t)n, fmt, ap);
 	va_end(ap);
 	return ERR_CONFIG;
 }
@@ -55,7 +55,7 @@ static int parse_bool(const char *v, int *ret)
 
 /* Store a copy of a checked string value ('shown' is its printable form). */
 static int set_str(const struct conf_item *item, void *target, const char *value, const char *where,
-		   const char *shown, char *err)
+		   const char *shown, struct errmsg *err)
 {
 	size_t max = item->max ? item->max : 4096;
 	if (strlen(value) > max)
@@ -73,7 +73,7 @@ static int set_str(const struct conf_item *item, void *target, const char *value
 
 /* An address list: the error names the entry at fault, not the whole line. */
 static int check_addrs(const struct conf_item *item, const char *value, const char *where,
-		       char *err)
+		       struct errmsg *err)
 {
 	const char *msg;
 	size_t at, len;
@@ -92,7 +92,7 @@ static int check_addrs(const struct conf_item *item, const char *value, const ch
 }
 
 int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,
-	     char *err)
+	     struct errmsg *err)
 {
 	char shown[128];
 
@@ -161,12 +161,12 @@ static const struct conf_item *find(const struct conf_item *schema, const char *
 	return NULL;
 }
 
-int conf_load(const char *path, const struct conf_item *schema, void *target, char *err)
+int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err)
 {
 	unsigned nitems = 0;
 	int r = 0;
 
-	err[0] = '\0';
+	err->text[0] = '\0';
 	for (const struct conf_item *it = schema; it->key != NULL; it++, nitems++) {
 		if (it->def == NULL)
 			continue;
@@ -178,7 +178,7 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 	FILE *f = fopen(path, "re");
 	if (f == NULL) {
 		int e = errno;
-		snprintf(err, CONF_ERR_MAX, "%s: cannot open: %s", path, strerror(e));
+		errmsg_set(err, 0, "%s: cannot open: %s", path, strerror(e));
 		return -e;
 	}
 	unsigned char *seen = calloc(nitems ? nitems : 1, 1);
@@ -199,7 +199,7 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > LINE_MAX_LEN) {
-			snprintf(err, CONF_ERR_MAX, "%s: line too long", where);
+			errmsg_set(err, 0, "%s: line too long", where);
 			r = ERR_CONFIG;
 			break;
 		}
@@ -242,7 +242,7 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, ch
 			continue;
 		if ((it->type == CONF_STR || it->type == CONF_ENUM || it->type == CONF_ADDRS) &&
 		    *str_slot(target, it) == NULL) {
-			snprintf(err, CONF_ERR_MAX, "%s: '%s' must be set", path, it->key);
+			errmsg_set(err, 0, "%s: '%s' must be set", path, it->key);
 			r = ERR_CONFIG;
 		}
 	}
@@ -263,20 +263,17 @@ void conf_free(const struct conf_item *schema, void *target)
 	}
 }
 
-int conf_read_secret_file(const char *path, char **ret, char *err)
+int conf_read_secret_file(const char *path, char **ret, struct errmsg *err)
 {
 	char buf[1100];
 	int r = secret_file_is_private(path);
-	if (r < 0) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path,
-			 r == -EACCES ? "readable by group or others (chmod 600)" : strerror(-r));
-		return ERR_CONFIG;
-	}
+	if (r < 0)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path,
+				  r == -EACCES ? "readable by group or others (chmod 600)"
+					       : strerror(-r));
 	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(errno));
-		return ERR_CONFIG;
-	}
+	if (f == NULL)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path, strerror(errno));
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
@@ -286,22 +283,18 @@ int conf_read_secret_file(const char *path, char **ret, char *err)
 	return *ret ? 0 : -ENOMEM;
 }
 
-int conf_read_text_file(const char *path, bool private, size_t max, char **ret, char *err)
+int conf_read_text_file(const char *path, bool private, size_t max, char **ret, struct errmsg *err)
 {
 	if (private) {
 		int r = secret_file_is_private(path);
-		if (r < 0) {
-			snprintf(err, CONF_ERR_MAX, "%.300s: %s", path,
-				 r == -EACCES ? "readable by group or others (chmod 600)"
-					      : strerror(-r));
-			return ERR_CONFIG;
-		}
+		if (r < 0)
+			return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path,
+					  r == -EACCES ? "readable by group or others (chmod 600)"
+						       : strerror(-r));
 	}
 	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, strerror(errno));
-		return ERR_CONFIG;
-	}
+	if (f == NULL)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path, strerror(errno));
 	char *text = malloc(max + 1);
 	if (text == NULL) {
 		fclose(f);
@@ -318,8 +311,7 @@ int conf_read_text_file(const char *path, bool private, size_t max, char **ret, 
 	if (why != NULL) {
 		explicit_bzero(text, n < max + 1 ? n : max + 1);
 		free(text);
-		snprintf(err, CONF_ERR_MAX, "%.300s: %s", path, why);
-		return ERR_CONFIG;
+		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path, why);
 	}
 	text[n] = '\0';
 	*ret = text;
@@ -329,15 +321,14 @@ int conf_read_text_file(const char *path, bool private, size_t max, char **ret, 
 #define PEM_MAX (1u << 20)
 
 int conf_read_tls(const char *cert_file, const char *key_file, char **ret_cert, char **ret_key,
-		  char *err)
+		  struct errmsg *err)
 {
 	*ret_cert = *ret_key = NULL;
 	if (cert_file == NULL && key_file == NULL)
 		return 0;
-	if (cert_file == NULL || key_file == NULL) {
-		snprintf(err, CONF_ERR_MAX, "'tls-cert-file' and 'tls-key-file' go together");
-		return ERR_CONFIG;
-	}
+	if (cert_file == NULL || key_file == NULL)
+		return errmsg_set(err, ERR_CONFIG,
+				  "'tls-cert-file' and 'tls-key-file' go together");
 	int r = conf_read_text_file(cert_file, false, PEM_MAX, ret_cert, err);
 	if (r == 0)
 		r = conf_read_text_file(key_file, true, PEM_MAX, ret_key, err);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 enum conf_type {
 	CONF_STR,   /* char *, owned by the struct, freed by conf_free() */
 	CONF_UINT,  /* uint64_t within [min, max] */
@@ -34,35 +36,33 @@ struct conf_item {
 	const char *help;
 };
 
-#define CONF_ERR_MAX 512
-
 /* Apply the defaults of 'schema' to 'target', then read 'path' into it.
- * On error fills 'err' (CONF_ERR_MAX bytes) and returns ERR_CONFIG or a
+ * On error fills 'err' and returns ERR_CONFIG or a
  * negative errno; 'target' then still needs conf_free(). */
-int conf_load(const char *path, const struct conf_item *schema, void *target, char *err);
+int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err);
 
 /* Set one item from text, as if read from a file (used for defaults and by
  * tests). 'where' prefixes error messages. */
 int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,
-	     char *err);
+	     struct errmsg *err);
 
 /* Read a secret kept in its own file (the first line, without its line
  * end). The file must be private like the configuration: readable by
  * neither group nor others. The caller frees *ret (after explicit_bzero). */
-int conf_read_secret_file(const char *path, char **ret, char *err);
+int conf_read_secret_file(const char *path, char **ret, struct errmsg *err);
 
 /* Read a whole text file (a PEM certificate or key) of at most 'max'
  * bytes, NUL-terminated; with 'private' it must be readable by neither group
  * nor others. A file with a NUL byte, empty or too large is refused. The
  * caller frees *ret (after explicit_bzero for a key). */
-int conf_read_text_file(const char *path, bool private, size_t max, char **ret, char *err);
+int conf_read_text_file(const char *path, bool private, size_t max, char **ret, struct errmsg *err);
 
 /* The TLS settings of a server: both files or neither ('cert_file' and
  * 'key_file' may be NULL). Reads the PEM texts into *ret_cert and *ret_key
  * (NULL when TLS is off); the key file must be private. The caller frees
  * both with conf_tls_free(). */
 int conf_read_tls(const char *cert_file, const char *key_file, char **ret_cert, char **ret_key,
-		  char *err);
+		  struct errmsg *err);
 void conf_tls_free(char **cert, char **key);
 
 /* Free every string 'schema' stored in 'target'. */

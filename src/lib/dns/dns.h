@@ -7,7 +7,7 @@
  * libknot, never matched with hand-written patterns.
  *
  * Error reporting: every function that can reject input fills a
- * 'struct dns_err' with one human-readable line ("'www.example.com.' MX: ...")
+ * 'struct errmsg' (base/err.h) with one human-readable line ("'www.example.com.' MX: ...")
  * in which user text is quoted and sanitised; it becomes the 4xx body. */
 #ifndef YUMNA_DNS_H
 #define YUMNA_DNS_H
@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/err.h"
 
 /* A presentation-format absolute name: 253 characters, a trailing dot, NUL. */
 #define DNAME_TEXT_MAX 256
@@ -28,16 +30,12 @@
  * \DDD escapes in quoted strings, with room to spare. */
 #define DNS_RDATA_TEXT_MAX 262144u
 
-struct dns_err {
-	char text[384];
-};
-
 /* --- names ------------------------------------------------------------ */
 
 /* Check and normalise a zone name ("Example.COM" or "example.com.") into
  * 'ret' as lowercase with a trailing dot. The root zone, wildcards,
  * underscores and invalid A-labels are refused. */
-int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_err *err);
+int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err);
 
 /* Check and normalise a record owner given as "@", a name relative to
  * 'origin' ("www", "_dmarc", "*.dev") or an absolute name ("www.example.com.")
@@ -53,7 +51,7 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_
  * doubled silently and never guessed. Names in RDATA follow the same rule
  * (see rr_parse()). */
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
-			  struct dns_err *err);
+			  struct errmsg *err);
 
 /* True if 'name' equals 'zone' or lies below it. Both normalised. */
 bool dname_is_at_or_below(const char *name, const char *zone);
@@ -79,7 +77,7 @@ const char *rr_type_name(uint16_t type);
  * user data. Unknown types, TYPEnnn, and DNSSEC types that PowerDNS
  * maintains itself (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY)
  * are refused with a message. */
-int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
+int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
 
 /* Parse the RDATA text 'rdata' of type 'type' for the already normalised
  * 'owner' in zone 'origin' (relative names in RDATA are relative to 'origin')
@@ -108,7 +106,7 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err);
  * success the caller owns 'ret' and releases it with rr_clear(); on failure
  * 'ret' holds nothing. */
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
-	     struct rr *ret, struct dns_err *err);
+	     struct rr *ret, struct errmsg *err);
 
 /* Free what 'rr' owns; accepts a zeroed or already cleared rr. */
 void rr_clear(struct rr *rr);
@@ -165,7 +163,7 @@ void zone_data_clear(struct zone_data *z);
  * wildcards; a null MX must be the only MX at its owner (RFC 7505); only one
  * DNAME per owner. Returns 0, ERR_INVALID or ERR_TOO_LARGE with a message in
  * 'err', or -ENOMEM. */
-int zone_check(struct zone_data *z, const struct zone_limits *lim, struct dns_err *err);
+int zone_check(struct zone_data *z, const struct zone_limits *lim, struct errmsg *err);
 
 /* True if the record at 'rrs[i]' is authoritative data (not a delegation NS
  * or glue below a cut); valid after zone_check(). As PowerDNS's auth flag:

@@ -22,9 +22,6 @@ enum {
 	NAME_ROOT = 1 << 2,	  /* the root name '.' itself */
 };
 
-/* Fill 'err' (which may be NULL) with one formatted line. */
-void dns_err_set(struct dns_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* Check the labels of the wire-format name 'name' (lowercased, valid wire
  * form): letters, digits and '-' (plus what 'flags' allows), no label
  * starting or ending with '-' (RFC 1123), 'xn--' labels that are IDNA2008

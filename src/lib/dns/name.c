@@ -25,17 +25,6 @@
 /* Longest text looked at; anything longer cannot be a name. */
 #define NAME_TEXT_SCAN_MAX 1024
 
-void dns_err_set(struct dns_err *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err->text, sizeof(err->text), fmt, ap);
-	va_end(ap);
-}
-
 /* Quote a label (which may hold any byte when it comes from RDATA). */
 static void label_show(const uint8_t *label, size_t len, char *out, size_t outlen)
 {
@@ -177,7 +166,7 @@ int dns_name_canon_cmp(const char *a, const char *b)
 
 /* Screen text for bytes that never belong in a name, with a message that
  * names the problem. 'what' is the quoted context ("owner 'x'"). */
-static int text_screen(const char *text, const char *what, struct dns_err *err)
+static int text_screen(const char *text, const char *what, struct errmsg *err)
 {
 	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
 		unsigned char c = *p;
@@ -185,38 +174,37 @@ static int text_screen(const char *text, const char *what, struct dns_err *err)
 		if (isascii(c) && (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '*'))
 			continue;
 		if (c >= 0x80)
-			dns_err_set(err, "%s: non-ASCII characters; use the IDNA A-label (xn--...)",
-				    what);
+			errmsg_set(err, 0,
+				   "%s: non-ASCII characters; use the IDNA A-label (xn--...)",
+				   what);
 		else if (c < 0x20 || c == 0x7f)
-			dns_err_set(err, "%s: control characters are not allowed", what);
+			errmsg_set(err, 0, "%s: control characters are not allowed", what);
 		else if (c == '\\')
-			dns_err_set(err, "%s: escapes ('\\') are not allowed in names", what);
+			errmsg_set(err, 0, "%s: escapes ('\\') are not allowed in names", what);
 		else if (c == ' ')
-			dns_err_set(err, "%s: spaces are not allowed in names", what);
+			errmsg_set(err, 0, "%s: spaces are not allowed in names", what);
 		else
-			dns_err_set(err, "%s: character '%c' is not allowed in names", what, c);
+			errmsg_set(err, 0, "%s: character '%c' is not allowed in names", what, c);
 		return ERR_INVALID;
 	}
 	return 0;
 }
 
 /* Check the label structure of 'text' ('len' bytes, no trailing dot). */
-static int text_labels(const char *text, size_t len, const char *what, struct dns_err *err)
+static int text_labels(const char *text, size_t len, const char *what, struct errmsg *err)
 {
 	size_t start = 0;
 
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && text[i] != '.')
 			continue;
-		if (i == start) {
-			dns_err_set(err, "%s: empty label (RFC 1035 section 2.3.4)", what);
-			return ERR_INVALID;
-		}
-		if (i - start > KNOT_DNAME_MAXLABELLEN) {
-			dns_err_set(err, "%s: label '%.20s...' is longer than 63 octets", what,
-				    text + start);
-			return ERR_INVALID;
-		}
+		if (i == start)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: empty label (RFC 1035 section 2.3.4)", what);
+		if (i - start > KNOT_DNAME_MAXLABELLEN)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: label '%.20s...' is longer than 63 octets", what,
+					  text + start);
 		start = i + 1;
 	}
 	return 0;
@@ -225,65 +213,52 @@ static int text_labels(const char *text, size_t len, const char *what, struct dn
 /* Turn the absolute name 'full' (screened, trailing dot) into checked,
  * lowercase wire and text forms. */
 static int name_finish(const char *full, unsigned flags, const char *what, uint8_t *wire,
-		       char ret[DNAME_TEXT_MAX], struct dns_err *err)
+		       char ret[DNAME_TEXT_MAX], struct errmsg *err)
 {
 	char why[320];
 
 	/* Without escapes the wire form is one byte longer than the text. */
-	if (strlen(full) + 1 > KNOT_DNAME_MAXLEN) {
-		dns_err_set(err, "%s: longer than 255 octets (RFC 1035 section 2.3.4)", what);
-		return ERR_INVALID;
-	}
-	if (knot_dname_from_str(wire, full, KNOT_DNAME_MAXLEN) == NULL) {
-		dns_err_set(err, "%s: not a valid domain name", what);
-		return ERR_INVALID;
-	}
+	if (strlen(full) + 1 > KNOT_DNAME_MAXLEN)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: longer than 255 octets (RFC 1035 section 2.3.4)", what);
+	if (knot_dname_from_str(wire, full, KNOT_DNAME_MAXLEN) == NULL)
+		return errmsg_set(err, ERR_INVALID, "%s: not a valid domain name", what);
 	knot_dname_to_lower(wire);
-	if (dns_name_check(wire, flags, why, sizeof(why)) < 0) {
-		dns_err_set(err, "%s: %s", what, why);
-		return ERR_INVALID;
-	}
-	if (knot_dname_to_str(ret, wire, DNAME_TEXT_MAX) == NULL) {
-		dns_err_set(err, "%s: not a valid domain name", what);
-		return ERR_INVALID;
-	}
+	if (dns_name_check(wire, flags, why, sizeof(why)) < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", what, why);
+	if (knot_dname_to_str(ret, wire, DNAME_TEXT_MAX) == NULL)
+		return errmsg_set(err, ERR_INVALID, "%s: not a valid domain name", what);
 	return 0;
 }
 
-int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_err *err)
+int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err)
 {
 	char what[160], q[112], full[DNAME_TEXT_MAX + 1];
 	uint8_t wire[KNOT_DNAME_MAXLEN];
 	size_t len;
 	int r;
 
-	if (text == NULL || text[0] == '\0') {
-		dns_err_set(err, "zone name is empty");
-		return ERR_INVALID;
-	}
+	if (text == NULL || text[0] == '\0')
+		return errmsg_set(err, ERR_INVALID, "zone name is empty");
 	len = strnlen(text, NAME_TEXT_SCAN_MAX + 1);
 	log_sanitize(text, q, sizeof(q));
 	snprintf(what, sizeof(what), "zone name '%s'", q);
-	if (len > NAME_TEXT_SCAN_MAX) {
-		dns_err_set(err, "%s: longer than 255 octets", what);
-		return ERR_INVALID;
-	}
+	if (len > NAME_TEXT_SCAN_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s: longer than 255 octets", what);
 	r = text_screen(text, what, err);
 	if (r < 0)
 		return r;
 	if (text[len - 1] == '.')
 		len--;
-	if (len == 0) {
-		dns_err_set(err, "%s: the root zone cannot be managed here", what);
-		return ERR_INVALID;
-	}
+	if (len == 0)
+		return errmsg_set(err, ERR_INVALID, "%s: the root zone cannot be managed here",
+				  what);
 	r = text_labels(text, len, what, err);
 	if (r < 0)
 		return r;
-	if (len + 1 >= sizeof(full)) {
-		dns_err_set(err, "%s: longer than 255 octets (RFC 1035 section 2.3.4)", what);
-		return ERR_INVALID;
-	}
+	if (len + 1 >= sizeof(full))
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: longer than 255 octets (RFC 1035 section 2.3.4)", what);
 	memcpy(full, text, len);
 	full[len] = '.';
 	full[len + 1] = '\0';
@@ -292,29 +267,24 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct dns_
 }
 
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
-			  struct dns_err *err)
+			  struct errmsg *err)
 {
 	char what[160], q[112], full[2 * DNAME_TEXT_MAX];
 	uint8_t wire[KNOT_DNAME_MAXLEN], owire[KNOT_DNAME_MAXLEN];
 	size_t len, olen;
 	int r;
 
-	if (origin == NULL || knot_dname_from_str(owire, origin, sizeof(owire)) == NULL) {
-		dns_err_set(err, "invalid zone name");
-		return -EINVAL;
-	}
+	if (origin == NULL || knot_dname_from_str(owire, origin, sizeof(owire)) == NULL)
+		return errmsg_set(err, -EINVAL, "invalid zone name");
 	olen = strlen(origin);
-	if (text == NULL || text[0] == '\0') {
-		dns_err_set(err, "owner name is empty; use '@' for the zone apex");
-		return ERR_INVALID;
-	}
+	if (text == NULL || text[0] == '\0')
+		return errmsg_set(err, ERR_INVALID,
+				  "owner name is empty; use '@' for the zone apex");
 	len = strnlen(text, NAME_TEXT_SCAN_MAX + 1);
 	log_sanitize(text, q, sizeof(q));
 	snprintf(what, sizeof(what), "owner '%s'", q);
-	if (len > NAME_TEXT_SCAN_MAX) {
-		dns_err_set(err, "%s: longer than 255 octets", what);
-		return ERR_INVALID;
-	}
+	if (len > NAME_TEXT_SCAN_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s: longer than 255 octets", what);
 	if (strcmp(text, "@") == 0) {
 		snprintf(full, sizeof(full), "%s", origin);
 	} else {
@@ -326,29 +296,27 @@ int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_T
 		r = text_screen(text, what, err);
 		if (r < 0)
 			return r;
-		if (body == 0) {
-			dns_err_set(err, "%s: not inside zone '%s'", what, origin);
-			return ERR_INVALID;
-		}
+		if (body == 0)
+			return errmsg_set(err, ERR_INVALID, "%s: not inside zone '%s'", what,
+					  origin);
 		r = text_labels(text, body, what, err);
 		if (r < 0)
 			return r;
 		/* "www.example.com" in zone example.com. is either a forgotten
 		 * trailing dot or a real www.example.com.example.com.: refuse
 		 * to guess, and never double the zone name silently. */
-		if (!absolute && zl > 0 && body == zl && strncasecmp(text, origin, zl) == 0) {
-			dns_err_set(
-			    err, "%s has no trailing dot but is the zone name: write '@' or '%s'",
-			    what, origin);
-			return ERR_INVALID;
-		}
+		if (!absolute && zl > 0 && body == zl && strncasecmp(text, origin, zl) == 0)
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "%s has no trailing dot but is the zone name: write '@' or '%s'", what,
+			    origin);
 		if (!absolute && zl > 0 && body > zl && text[body - zl - 1] == '.' &&
 		    strncasecmp(text + body - zl, origin, zl) == 0) {
-			dns_err_set(err,
-				    "%s has no trailing dot but ends with the zone name: write "
-				    "'%.*s' or '%s.'",
-				    what, (int)(body - zl - 1), text, text);
-			return ERR_INVALID;
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "%s has no trailing dot but ends with the zone name: write "
+			    "'%.*s' or '%s.'",
+			    what, (int)(body - zl - 1), text, text);
 		}
 		if (absolute)
 			snprintf(full, sizeof(full), "%s", text);
@@ -358,10 +326,8 @@ int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_T
 	r = name_finish(full, NAME_WILDCARD | NAME_UNDERSCORE, what, wire, ret, err);
 	if (r < 0)
 		return r;
-	if (knot_dname_in_bailiwick(wire, owire) < 0) {
-		dns_err_set(err, "%s: not inside zone '%s'", what, origin);
-		return ERR_INVALID;
-	}
+	if (knot_dname_in_bailiwick(wire, owire) < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: not inside zone '%s'", what, origin);
 	return 0;
 }
 

@@ -59,15 +59,13 @@ const char *rr_type_name(uint16_t type)
 	return NULL;
 }
 
-int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err)
+int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err)
 {
 	char q[64];
 	uint16_t num;
 
-	if (text == NULL || text[0] == '\0') {
-		dns_err_set(err, "record type is empty");
-		return ERR_INVALID;
-	}
+	if (text == NULL || text[0] == '\0')
+		return errmsg_set(err, ERR_INVALID, "record type is empty");
 	log_sanitize(text, q, sizeof(q));
 	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++) {
 		if (strcasecmp(text, accepted_types[i].name) == 0) {
@@ -76,24 +74,20 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct dns_err *err)
 		}
 	}
 	for (size_t i = 0; i < sizeof(signer_types) / sizeof(signer_types[0]); i++) {
-		if (strcasecmp(text, signer_types[i]) == 0) {
-			dns_err_set(err, "type '%s' is maintained by the signer and cannot be set",
-				    q);
-			return ERR_INVALID;
-		}
+		if (strcasecmp(text, signer_types[i]) == 0)
+			return errmsg_set(err, ERR_INVALID,
+					  "type '%s' is maintained by the signer and cannot be set",
+					  q);
 	}
 	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] != '\0' &&
 	    strspn(text + 4, "0123456789") == strlen(text + 4)) {
-		dns_err_set(err, "generic type '%s' is not accepted; use a supported type mnemonic",
-			    q);
-		return ERR_INVALID;
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "generic type '%s' is not accepted; use a supported type mnemonic", q);
 	}
-	if (strlen(text) < 32 && knot_rrtype_from_string(text, &num) == 0) {
-		dns_err_set(err, "type '%s' is not supported", q);
-		return ERR_INVALID;
-	}
-	dns_err_set(err, "unknown record type '%s'", q);
-	return ERR_INVALID;
+	if (strlen(text) < 32 && knot_rrtype_from_string(text, &num) == 0)
+		return errmsg_set(err, ERR_INVALID, "type '%s' is not supported", q);
+	return errmsg_set(err, ERR_INVALID, "unknown record type '%s'", q);
 }
 
 /* --- the per-thread scanner ---------------------------------------------- */
@@ -293,7 +287,7 @@ static void name_show(const uint8_t *name, char *out, size_t outlen)
  * tells whether it was relative. */
 static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owire, size_t olen,
 			  const uint8_t *rd, const struct rdname *names, int n, size_t line_len,
-			  const char *what, struct dns_err *err)
+			  const char *what, struct errmsg *err)
 {
 	/* One label holding a NUL byte: never a suffix of an accepted name. */
 	static const uint8_t sentinel[] = { 1, 0, 0 };
@@ -315,10 +309,9 @@ static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owir
 
 	memcpy(rel, owire, olen - 1);
 	memcpy(rel + olen - 1, sentinel, sizeof(sentinel));
-	if (scan(c, sentinel, sizeof(sentinel), line_len) != 0) {
-		dns_err_set(err, "%s: a name without trailing dot ends with the zone name", what);
-		return ERR_INVALID;
-	}
+	if (scan(c, sentinel, sizeof(sentinel), line_len) != 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: a name without trailing dot ends with the zone name", what);
 	sd = c->sc.r_data;
 	m = rdata_names(type, sd, c->sc.r_data_length, snames);
 	for (int i = 0; i < m; i++) {
@@ -347,11 +340,11 @@ static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owir
 		} else {
 			snprintf(short_q, sizeof(short_q), "@");
 		}
-		dns_err_set(err,
-			    "%s: %s '%s' has no trailing dot but ends with the zone name: write "
-			    "'%s' or '%s.'",
-			    what, snames[i].role, q, short_q, q);
-		return ERR_INVALID;
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "%s: %s '%s' has no trailing dot but ends with the zone name: write "
+		    "'%s' or '%s.'",
+		    what, snames[i].role, q, short_q, q);
 	}
 	return 0;
 }
@@ -383,7 +376,7 @@ static bool quad_prefix(const uint8_t *name)
  * relative, as in relative_check(). */
 static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *owire,
 			     const uint8_t *name, size_t line_len, const char *what,
-			     struct dns_err *err)
+			     struct errmsg *err)
 {
 	static const uint8_t sentinel[] = { 1, 0, 0 };
 	struct rdname snames[2];
@@ -401,15 +394,15 @@ static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *o
 	if (label_numeric(last)) {
 		name_show(name, q, sizeof(q));
 		if (labels == 4 && quad_prefix(name))
-			dns_err_set(err,
-				    "%s: target '%s' is an IPv4 address, not a host name (RFC 1123 "
-				    "section 2.1)",
-				    what, q);
+			errmsg_set(err, 0,
+				   "%s: target '%s' is an IPv4 address, not a host name (RFC 1123 "
+				   "section 2.1)",
+				   what, q);
 		else
-			dns_err_set(err,
-				    "%s: target '%s' ends in an all-numeric label, which no host "
-				    "name does (RFC 1123 section 2.1)",
-				    what, q);
+			errmsg_set(err, 0,
+				   "%s: target '%s' ends in an all-numeric label, which no host "
+				   "name does (RFC 1123 section 2.1)",
+				   what, q);
 		return ERR_INVALID;
 	}
 	if (knot_dname_in_bailiwick(name, owire) != 4 || !quad_prefix(name))
@@ -428,11 +421,10 @@ static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *o
 	name_show(quad, q, sizeof(q));
 	q[strlen(q) - 1] = '\0';
 	name_show(name, full, sizeof(full));
-	dns_err_set(err,
-		    "%s: target '%s' is an IPv4 address, not a host name; without a trailing "
-		    "dot it means '%s' (RFC 1123 section 2.1)",
-		    what, q, full);
-	return ERR_INVALID;
+	return errmsg_set(err, ERR_INVALID,
+			  "%s: target '%s' is an IPv4 address, not a host name; without a trailing "
+			  "dot it means '%s' (RFC 1123 section 2.1)",
+			  what, q, full);
 }
 
 /* --- per-type rules -------------------------------------------------------- */
@@ -814,29 +806,26 @@ static bool owner_plain(const char *owner)
 /* Bytes that must not be in RDATA text: raw control characters, tab
  * included (a newline would start a second record; inside a string PowerDNS
  * stores them raw), and raw 8-bit bytes (\DDD says the same, visibly). */
-static int text_screen(const char *rdata, size_t len, const char *what, struct dns_err *err)
+static int text_screen(const char *rdata, size_t len, const char *what, struct errmsg *err)
 {
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)rdata[i];
 
-		if (c < 0x20 || c == 0x7f) {
-			dns_err_set(err, "%s: raw control character (0x%02x) in data", what, c);
-			return ERR_INVALID;
-		}
-		if (c >= 0x80) {
-			dns_err_set(err,
-				    "%s: raw non-ASCII byte in data; write \\DDD escapes in "
-				    "strings and IDNA A-labels (xn--) in names",
-				    what);
-			return ERR_INVALID;
-		}
+		if (c < 0x20 || c == 0x7f)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: raw control character (0x%02x) in data", what, c);
+		if (c >= 0x80)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: raw non-ASCII byte in data; write \\DDD escapes in "
+					  "strings and IDNA A-labels (xn--) in names",
+					  what);
 	}
 	return 0;
 }
 
 static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uint32_t ttl,
 		       const char *rdata, size_t rlen, const uint8_t *owire, size_t olen,
-		       const char *what, struct rr *ret, struct dns_err *err)
+		       const char *what, struct rr *ret, struct errmsg *err)
 {
 	const char *tname = rr_type_name(type);
 	zs_scanner_t *s = &c->sc;
@@ -859,37 +848,29 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		char q[100];
 
 		log_sanitize(rdata, q, sizeof(q));
-		if (s->error.code == ZS_RDATA_OVERFLOW || s->error.code == ZS_TEXT_OVERFLOW) {
-			dns_err_set(err, "%s: data is longer than 65535 bytes", what);
-			return ERR_INVALID;
-		}
-		dns_err_set(err, "%s: invalid data '%s': %s", what, q,
-			    s->error.code != ZS_OK ? zs_strerror(s->error.code) : "no record");
-		return ERR_INVALID;
+		if (s->error.code == ZS_RDATA_OVERFLOW || s->error.code == ZS_TEXT_OVERFLOW)
+			return errmsg_set(err, ERR_INVALID, "%s: data is longer than 65535 bytes",
+					  what);
+		return errmsg_set(err, ERR_INVALID, "%s: invalid data '%s': %s", what, q,
+				  s->error.code != ZS_OK ? zs_strerror(s->error.code)
+							 : "no record");
 	}
 	/* The end of input closes what an unbalanced '(' left open. */
-	if (s->multiline) {
-		dns_err_set(err, "%s: unbalanced parenthesis in data", what);
-		return ERR_INVALID;
-	}
+	if (s->multiline)
+		return errmsg_set(err, ERR_INVALID, "%s: unbalanced parenthesis in data", what);
 	/* A ';' outside quotes starts a comment: the rest would be lost. */
-	if (s->buffer_length > 0) {
-		dns_err_set(err, "%s: comments (';') are not allowed in data; quote the string",
-			    what);
-		return ERR_INVALID;
-	}
+	if (s->buffer_length > 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: comments (';') are not allowed in data; quote the string",
+				  what);
 	if (s->r_type != type)
 		return -EINVAL;
 	len = s->r_data_length;
-	if (len > DNS_RDATA_MAX) {
-		dns_err_set(err, "%s: data is %zu bytes, over the limit of %u", what, len,
-			    DNS_RDATA_MAX);
-		return ERR_INVALID;
-	}
-	if (len == 0) {
-		dns_err_set(err, "%s: empty data", what);
-		return ERR_INVALID;
-	}
+	if (len > DNS_RDATA_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s: data is %zu bytes, over the limit of %u",
+				  what, len, DNS_RDATA_MAX);
+	if (len == 0)
+		return errmsg_set(err, ERR_INVALID, "%s: empty data", what);
 	ret->wire = malloc(len);
 	if (ret->wire == NULL)
 		return -ENOMEM;
@@ -911,8 +892,8 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 
 		if (dns_name_check(name, names[i].flags, why, sizeof(why)) < 0) {
 			name_show(name, q, sizeof(q));
-			dns_err_set(err, "%s: %s '%s': %s", what, names[i].role, q, why);
-			return ERR_INVALID;
+			return errmsg_set(err, ERR_INVALID, "%s: %s '%s': %s", what, names[i].role,
+					  q, why);
 		}
 	}
 	if (n == 1) {
@@ -921,17 +902,15 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		if (r < 0)
 			return r;
 	}
-	if (type_check(type, ret->wire, len, why, sizeof(why)) < 0) {
-		dns_err_set(err, "%s: %s", what, why);
-		return ERR_INVALID;
-	}
+	if (type_check(type, ret->wire, len, why, sizeof(why)) < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", what, why);
 	if (type == KNOT_RRTYPE_TXT &&
 	    txt_wire_strings(ret->wire, len) != txt_text_strings(rdata)) {
-		dns_err_set(err,
-			    "%s: a string is longer than 255 bytes; split it into several quoted "
-			    "strings (RFC 1035 section 3.3)",
-			    what);
-		return ERR_INVALID;
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "%s: a string is longer than 255 bytes; split it into several quoted "
+		    "strings (RFC 1035 section 3.3)",
+		    what);
 	}
 
 	if (knot_dname_from_str(owner_wire, owner, sizeof(owner_wire)) == NULL)
@@ -970,7 +949,7 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 }
 
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
-	     struct rr *ret, struct dns_err *err)
+	     struct rr *ret, struct errmsg *err)
 {
 	uint8_t owire[KNOT_DNAME_MAXLEN];
 	const char *tname = rr_type_name(type);
@@ -981,37 +960,27 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
-	if (owner == NULL || origin == NULL || rdata == NULL) {
-		dns_err_set(err, "missing owner, zone or data");
-		return -EINVAL;
-	}
+	if (owner == NULL || origin == NULL || rdata == NULL)
+		return errmsg_set(err, -EINVAL, "missing owner, zone or data");
 	if (!owner_plain(owner) || knot_dname_from_str(owire, origin, sizeof(owire)) == NULL) {
 		char q[100];
 
 		log_sanitize(owner, q, sizeof(q));
-		dns_err_set(err, "owner '%s' is not a normalised name", q);
-		return -EINVAL;
+		return errmsg_set(err, -EINVAL, "owner '%s' is not a normalised name", q);
 	}
-	if (tname == NULL) {
-		dns_err_set(err, "'%s': type %u is not accepted", owner, type);
-		return ERR_INVALID;
-	}
+	if (tname == NULL)
+		return errmsg_set(err, ERR_INVALID, "'%s': type %u is not accepted", owner, type);
 	snprintf(what, sizeof(what), "'%s' %s", owner, tname);
-	if (!dname_is_at_or_below(owner, origin)) {
-		dns_err_set(err, "%s: owner is not inside zone '%s'", what, origin);
-		return ERR_INVALID;
-	}
-	if (ttl > DNS_TTL_MAX) {
-		dns_err_set(err, "%s: TTL %u is over %u (RFC 2181 section 8)", what, ttl,
-			    DNS_TTL_MAX);
-		return ERR_INVALID;
-	}
+	if (!dname_is_at_or_below(owner, origin))
+		return errmsg_set(err, ERR_INVALID, "%s: owner is not inside zone '%s'", what,
+				  origin);
+	if (ttl > DNS_TTL_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s: TTL %u is over %u (RFC 2181 section 8)",
+				  what, ttl, DNS_TTL_MAX);
 	rlen = strnlen(rdata, DNS_RDATA_TEXT_MAX + 1);
-	if (rlen > DNS_RDATA_TEXT_MAX) {
-		dns_err_set(err, "%s: data text is longer than %u characters", what,
-			    DNS_RDATA_TEXT_MAX);
-		return ERR_INVALID;
-	}
+	if (rlen > DNS_RDATA_TEXT_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s: data text is longer than %u characters",
+				  what, DNS_RDATA_TEXT_MAX);
 	r = text_screen(rdata, rlen, what, err);
 	if (r < 0)
 		return r;
@@ -1019,15 +988,14 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	 * it only as the first token, possibly after an opening parenthesis. */
 	p = rdata + strspn(rdata, " \t(");
 	if (p[0] == '\\' && p[1] == '#') {
-		dns_err_set(
-		    err, "%s: generic data ('\\#') is not accepted; use the %s presentation format",
+		errmsg_set(
+		    err, 0,
+		    "%s: generic data ('\\#') is not accepted; use the %s presentation format",
 		    what, tname);
 		return ERR_INVALID;
 	}
-	if (p[0] == '\0') {
-		dns_err_set(err, "%s: empty data", what);
-		return ERR_INVALID;
-	}
+	if (p[0] == '\0')
+		return errmsg_set(err, ERR_INVALID, "%s: empty data", what);
 	c = ctx_get();
 	if (c == NULL)
 		return -ENOMEM;
@@ -1035,9 +1003,9 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 			err);
 	if (r < 0) {
 		if (r == -ENOMEM)
-			dns_err_set(err, "%s: out of memory", what);
+			errmsg_set(err, 0, "%s: out of memory", what);
 		else if (r == -EINVAL)
-			dns_err_set(err, "%s: internal parser error", what);
+			errmsg_set(err, 0, "%s: internal parser error", what);
 		rr_clear(ret);
 		memset(ret, 0, sizeof(*ret));
 	}

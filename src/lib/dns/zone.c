@@ -180,7 +180,7 @@ static bool strictly_below(const char *name, const char *top)
  * may point back into the chain (RFC 1034 section 3.6.2: a loop makes the
  * name unresolvable; PowerDNS answers SERVFAIL), and no chain may be longer
  * than CNAME_CHAIN_MAX. Only exact owners count, not wildcard matches. */
-static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
+static int cname_chain(const struct zone_data *z, size_t i, struct errmsg *err)
 {
 	const char *seen[CNAME_CHAIN_MAX + 1];
 	char target[DNAME_TEXT_MAX];
@@ -197,10 +197,10 @@ static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 			if (strcmp(seen[k], target) != 0)
 				continue;
 			if (n == 1)
-				dns_err_set(err, "'%s' CNAME: points to itself", cur->owner);
+				errmsg_set(err, 0, "'%s' CNAME: points to itself", cur->owner);
 			else
-				dns_err_set(err, "'%s' CNAME: the chain loops back to '%s'",
-					    z->rrs[i].owner, target);
+				errmsg_set(err, 0, "'%s' CNAME: the chain loops back to '%s'",
+					   z->rrs[i].owner, target);
 			return ERR_INVALID;
 		}
 		if (!dname_is_at_or_below(target, z->origin))
@@ -208,11 +208,10 @@ static int cname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 		next = rr_find(z, target, KNOT_RRTYPE_CNAME);
 		if (next < 0)
 			return 0;
-		if (n > CNAME_CHAIN_MAX - 1) {
-			dns_err_set(err, "'%s' CNAME: chain longer than %d aliases",
-				    z->rrs[i].owner, CNAME_CHAIN_MAX);
-			return ERR_INVALID;
-		}
+		if (n > CNAME_CHAIN_MAX - 1)
+			return errmsg_set(err, ERR_INVALID,
+					  "'%s' CNAME: chain longer than %d aliases",
+					  z->rrs[i].owner, CNAME_CHAIN_MAX);
 		cur = &z->rrs[next];
 		seen[n++] = cur->owner;
 	}
@@ -241,7 +240,7 @@ static long dname_above(const struct zone_data *z, const char *name)
  * YXDOMAIN). 'target' is where the owner's own subtree lands; it is moved on
  * by each DNAME it falls under. A chain that leaves the zone, grows past 255
  * octets or gets longer than CNAME_CHAIN_MAX is not followed further. */
-static int dname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
+static int dname_chain(const struct zone_data *z, size_t i, struct errmsg *err)
 {
 	const char *seen[CNAME_CHAIN_MAX + 1];
 	char target[DNAME_TEXT_MAX], next[DNAME_TEXT_MAX];
@@ -259,17 +258,17 @@ static int dname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 			if (!dname_is_at_or_below(target, seen[m]))
 				continue;
 			if (n == 1 && strcmp(target, cur->owner) == 0)
-				dns_err_set(err,
-					    "'%s' DNAME: points to itself (RFC 6672 section 2.4)",
-					    cur->owner);
+				errmsg_set(err, 0,
+					   "'%s' DNAME: points to itself (RFC 6672 section 2.4)",
+					   cur->owner);
 			else if (n == 1)
-				dns_err_set(err,
-					    "'%s' DNAME: target '%s' is below the owner, so names "
-					    "are rewritten without end (RFC 6672 section 2.4)",
-					    cur->owner, target);
+				errmsg_set(err, 0,
+					   "'%s' DNAME: target '%s' is below the owner, so names "
+					   "are rewritten without end (RFC 6672 section 2.4)",
+					   cur->owner, target);
 			else
-				dns_err_set(
-				    err,
+				errmsg_set(
+				    err, 0,
 				    "'%s' DNAME: the chain of DNAMEs loops back to '%s' (RFC "
 				    "6672 section 2.4)",
 				    cur->owner, seen[m]);
@@ -293,16 +292,15 @@ static int dname_chain(const struct zone_data *z, size_t i, struct dns_err *err)
 
 /* RRset rules for the records [a, b) of one owner and type. */
 static int rrset_check(const struct zone_data *z, size_t a, size_t b, const struct zone_limits *lim,
-		       struct dns_err *err)
+		       struct errmsg *err)
 {
 	const struct rr *first = &z->rrs[a];
 	const char *t = type_str(first->type);
 
-	if (lim != NULL && lim->max_rrset > 0 && b - a > lim->max_rrset) {
-		dns_err_set(err, "'%s' %s: %zu records, over the limit of %u per RRset",
-			    first->owner, t, b - a, lim->max_rrset);
-		return ERR_TOO_LARGE;
-	}
+	if (lim != NULL && lim->max_rrset > 0 && b - a > lim->max_rrset)
+		return errmsg_set(err, ERR_TOO_LARGE,
+				  "'%s' %s: %zu records, over the limit of %u per RRset",
+				  first->owner, t, b - a, lim->max_rrset);
 	for (size_t k = a + 1; k < b; k++) {
 		const struct rr *r = &z->rrs[k];
 
@@ -311,17 +309,16 @@ static int rrset_check(const struct zone_data *z, size_t a, size_t b, const stru
 			char q[160];
 
 			log_sanitize(r->content, q, sizeof(q));
-			dns_err_set(err, "'%s' %s: duplicate record '%s' (RFC 2181 section 5)",
-				    r->owner, t, q);
-			return ERR_INVALID;
+			return errmsg_set(err, ERR_INVALID,
+					  "'%s' %s: duplicate record '%s' (RFC 2181 section 5)",
+					  r->owner, t, q);
 		}
-		if (r->ttl != first->ttl) {
-			dns_err_set(err,
-				    "'%s' %s: records of one RRset must share one TTL, not %u and "
-				    "%u (RFC 2181 section 5.2)",
-				    r->owner, t, first->ttl, r->ttl);
-			return ERR_INVALID;
-		}
+		if (r->ttl != first->ttl)
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "'%s' %s: records of one RRset must share one TTL, not %u and "
+			    "%u (RFC 2181 section 5.2)",
+			    r->owner, t, first->ttl, r->ttl);
 	}
 	return 0;
 }
@@ -381,98 +378,83 @@ static void owner_scan(const struct zone_data *z, size_t a, size_t b, struct own
 /* The rules for one owner's records [a, b). 'cut' and 'dname' are the
  * closest delegation and DNAME owner above, or NULL. */
 static int owner_check(const struct zone_data *z, size_t a, size_t b, const char *cut,
-		       const char *dname, struct owner_info *o, struct dns_err *err)
+		       const char *dname, struct owner_info *o, struct errmsg *err)
 {
 	const char *owner = z->rrs[a].owner;
 	bool apex = strcmp(owner, z->origin) == 0;
 	bool wild = owner[0] == '*' && owner[1] == '.';
 
-	if (!dname_is_at_or_below(owner, z->origin)) {
-		dns_err_set(err, "'%s' %s: owner is not inside zone '%s'", owner,
-			    type_str(z->rrs[a].type), z->origin);
-		return ERR_INVALID;
-	}
+	if (!dname_is_at_or_below(owner, z->origin))
+		return errmsg_set(err, ERR_INVALID, "'%s' %s: owner is not inside zone '%s'", owner,
+				  type_str(z->rrs[a].type), z->origin);
 	owner_scan(z, a, b, o);
 	if (dname != NULL) {
-		dns_err_set(
-		    err,
+		errmsg_set(
+		    err, 0,
 		    "'%s' %s: no data may exist below the DNAME at '%s' (RFC 6672 section 2.4)",
 		    owner, type_str(z->rrs[a].type), dname);
 		return ERR_INVALID;
 	}
-	if (cut != NULL && o->not_glue != 0) {
-		dns_err_set(err,
-			    "'%s' %s: below the delegation '%s' only glue (A, AAAA) is allowed",
-			    owner, type_str(o->not_glue), cut);
-		return ERR_INVALID;
-	}
-	if (o->soa > 0 && !apex) {
-		dns_err_set(err, "'%s' SOA: only allowed at the zone apex '%s'", owner, z->origin);
-		return ERR_INVALID;
-	}
-	if (o->soa > 1) {
-		dns_err_set(err, "'%s' SOA: only one SOA record is allowed", owner);
-		return ERR_INVALID;
-	}
+	if (cut != NULL && o->not_glue != 0)
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "'%s' %s: below the delegation '%s' only glue (A, AAAA) is allowed", owner,
+		    type_str(o->not_glue), cut);
+	if (o->soa > 0 && !apex)
+		return errmsg_set(err, ERR_INVALID, "'%s' SOA: only allowed at the zone apex '%s'",
+				  owner, z->origin);
+	if (o->soa > 1)
+		return errmsg_set(err, ERR_INVALID, "'%s' SOA: only one SOA record is allowed",
+				  owner);
 	if (o->cname > 0) {
-		if (apex) {
-			dns_err_set(err, "'%s' CNAME: not allowed at the zone apex", owner);
-			return ERR_INVALID;
-		}
-		if (o->cname > 1) {
-			dns_err_set(err,
-				    "'%s' CNAME: only one CNAME per owner (RFC 2181 section 10.1)",
-				    owner);
-			return ERR_INVALID;
-		}
-		if (o->n > o->cname) {
-			dns_err_set(err,
-				    "'%s' CNAME: the owner also has %s data; a CNAME must be alone "
-				    "(RFC 1034 section 3.6.2)",
-				    owner, type_str(o->other));
-			return ERR_INVALID;
-		}
+		if (apex)
+			return errmsg_set(err, ERR_INVALID,
+					  "'%s' CNAME: not allowed at the zone apex", owner);
+		if (o->cname > 1)
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "'%s' CNAME: only one CNAME per owner (RFC 2181 section 10.1)", owner);
+		if (o->n > o->cname)
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "'%s' CNAME: the owner also has %s data; a CNAME must be alone "
+			    "(RFC 1034 section 3.6.2)",
+			    owner, type_str(o->other));
 	}
-	if (o->dname > 1) {
-		dns_err_set(err, "'%s' DNAME: only one DNAME per owner (RFC 6672 section 2.4)",
-			    owner);
-		return ERR_INVALID;
-	}
-	if (wild && (o->ns > 0 || o->soa > 0 || o->dname > 0)) {
-		dns_err_set(err, "'%s' %s: not allowed at a wildcard owner (RFC 4592 section 4)",
-			    owner,
-			    o->ns > 0	   ? "NS"
-			    : o->dname > 0 ? "DNAME"
-					   : "SOA");
-		return ERR_INVALID;
-	}
-	if (o->ds > 0 && apex) {
-		dns_err_set(err,
-			    "'%s' DS: not allowed at the zone apex; it belongs in the parent zone",
-			    owner);
-		return ERR_INVALID;
-	}
-	if (o->ds > 0 && o->ns == 0) {
-		dns_err_set(err, "'%s' DS: only allowed at a delegation (an owner with NS records)",
-			    owner);
-		return ERR_INVALID;
-	}
-	if (o->ns > 0 && !apex && o->not_at_cut != 0) {
-		dns_err_set(err, "'%s' %s: only NS and DS are allowed at the delegation point '%s'",
-			    owner, type_str(o->not_at_cut), owner);
-		return ERR_INVALID;
-	}
-	if (o->null_mx && o->mx > 1) {
-		dns_err_set(err, "'%s' MX: a null MX ('0 .') must be the only MX (RFC 7505)",
-			    owner);
-		return ERR_INVALID;
-	}
+	if (o->dname > 1)
+		return errmsg_set(err, ERR_INVALID,
+				  "'%s' DNAME: only one DNAME per owner (RFC 6672 section 2.4)",
+				  owner);
+	if (wild && (o->ns > 0 || o->soa > 0 || o->dname > 0))
+		return errmsg_set(err, ERR_INVALID,
+				  "'%s' %s: not allowed at a wildcard owner (RFC 4592 section 4)",
+				  owner,
+				  o->ns > 0	 ? "NS"
+				  : o->dname > 0 ? "DNAME"
+						 : "SOA");
+	if (o->ds > 0 && apex)
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "'%s' DS: not allowed at the zone apex; it belongs in the parent zone", owner);
+	if (o->ds > 0 && o->ns == 0)
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "'%s' DS: only allowed at a delegation (an owner with NS records)", owner);
+	if (o->ns > 0 && !apex && o->not_at_cut != 0)
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "'%s' %s: only NS and DS are allowed at the delegation point '%s'", owner,
+		    type_str(o->not_at_cut), owner);
+	if (o->null_mx && o->mx > 1)
+		return errmsg_set(err, ERR_INVALID,
+				  "'%s' MX: a null MX ('0 .') must be the only MX (RFC 7505)",
+				  owner);
 	return 0;
 }
 
 /* MX, NS and SRV must name a host, not an alias (RFC 2181 section 10.3,
  * RFC 2782): checked where the target is a CNAME owner in this zone. */
-static int target_check(const struct zone_data *z, size_t k, struct dns_err *err)
+static int target_check(const struct zone_data *z, size_t k, struct errmsg *err)
 {
 	const struct rr *r = &z->rrs[k];
 	char target[DNAME_TEXT_MAX];
@@ -483,29 +465,25 @@ static int target_check(const struct zone_data *z, size_t k, struct dns_err *err
 		return 0;
 	if (rr_find(z, target, KNOT_RRTYPE_CNAME) < 0)
 		return 0;
-	dns_err_set(err, "'%s' %s: target '%s' is an alias (CNAME), %s", r->owner,
-		    type_str(r->type), target,
-		    r->type == KNOT_RRTYPE_SRV ? "RFC 2782" : "RFC 2181 section 10.3");
-	return ERR_INVALID;
+	return errmsg_set(err, ERR_INVALID, "'%s' %s: target '%s' is an alias (CNAME), %s",
+			  r->owner, type_str(r->type), target,
+			  r->type == KNOT_RRTYPE_SRV ? "RFC 2782" : "RFC 2181 section 10.3");
 }
 
-int zone_check(struct zone_data *z, const struct zone_limits *lim, struct dns_err *err)
+int zone_check(struct zone_data *z, const struct zone_limits *lim, struct errmsg *err)
 {
 	const char *cut = NULL, *dname = NULL;
 	bool apex_ns = false;
 	size_t a, b;
 	int r;
 
-	if (lim != NULL && lim->max_records > 0 && z->n > lim->max_records) {
-		dns_err_set(err, "zone '%s': %zu records, over the limit of %u", z->origin, z->n,
-			    lim->max_records);
-		return ERR_TOO_LARGE;
-	}
+	if (lim != NULL && lim->max_records > 0 && z->n > lim->max_records)
+		return errmsg_set(err, ERR_TOO_LARGE,
+				  "zone '%s': %zu records, over the limit of %u", z->origin, z->n,
+				  lim->max_records);
 	r = zone_sort(z);
-	if (r < 0) {
-		dns_err_set(err, "zone '%s': out of memory", z->origin);
-		return r;
-	}
+	if (r < 0)
+		return errmsg_set(err, r, "zone '%s': out of memory", z->origin);
 	for (a = 0; a < z->n; a = b) {
 		const char *owner = z->rrs[a].owner;
 		struct owner_info o;
@@ -549,11 +527,10 @@ int zone_check(struct zone_data *z, const struct zone_limits *lim, struct dns_er
 			dname = owner;
 		}
 	}
-	if (!apex_ns) {
-		dns_err_set(err, "zone '%s': at least one NS record is required at the apex",
-			    z->origin);
-		return ERR_INVALID;
-	}
+	if (!apex_ns)
+		return errmsg_set(err, ERR_INVALID,
+				  "zone '%s': at least one NS record is required at the apex",
+				  z->origin);
 	return 0;
 }
 

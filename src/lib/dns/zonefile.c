@@ -209,7 +209,7 @@ static int on_record(struct reader *rd)
 	struct zonefile *zf = rd->zf;
 	unsigned long line = (unsigned long)s->line_counter;
 	char text[KNOT_DNAME_TXT_MAXLEN + 1], owner[DNAME_TEXT_MAX], q[128];
-	struct dns_err derr;
+	struct errmsg derr;
 	const char *rdata;
 	uint16_t type;
 	struct rr rr;

@@ -32,26 +32,23 @@ bool jsonx_depth_ok(const char *data, size_t len, unsigned max)
 	return true;
 }
 
-int jsonx_parse(const char *data, size_t len, json_t **ret, char *err)
+int jsonx_parse(const char *data, size_t len, json_t **ret, struct errmsg *err)
 {
 	json_error_t je;
 
-	if (!jsonx_depth_ok(data, len, JSONX_MAX_DEPTH)) {
-		snprintf(err, JSONX_ERR_MAX, "invalid JSON: nesting deeper than %d levels",
-			 JSONX_MAX_DEPTH);
-		return ERR_MALFORMED;
-	}
+	if (!jsonx_depth_ok(data, len, JSONX_MAX_DEPTH))
+		return errmsg_set(err, ERR_MALFORMED, "invalid JSON: nesting deeper than %d levels",
+				  JSONX_MAX_DEPTH);
 	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-	if (j == NULL) {
-		snprintf(err, JSONX_ERR_MAX, "invalid JSON at line %d column %d: %s", je.line,
-			 je.column, je.text);
-		return ERR_MALFORMED;
-	}
+	if (j == NULL)
+		return errmsg_set(err, ERR_MALFORMED, "invalid JSON at line %d column %d: %s",
+				  je.line, je.column, je.text);
 	*ret = j;
 	return 0;
 }
 
-int jsonx_check_keys(const json_t *obj, const char *const *allowed, const char *path, char *err)
+int jsonx_check_keys(const json_t *obj, const char *const *allowed, const char *path,
+		     struct errmsg *err)
 {
 	const char *key;
 	json_t *v;
@@ -63,35 +60,35 @@ int jsonx_check_keys(const json_t *obj, const char *const *allowed, const char *
 		if (!ok) {
 			char k[96];
 			log_sanitize(key, k, sizeof(k));
-			snprintf(err, JSONX_ERR_MAX, "%s: unknown field '%s'", path, k);
-			return ERR_INVALID;
+			return errmsg_set(err, ERR_INVALID, "%s: unknown field '%s'", path, k);
 		}
 	}
 	return 0;
 }
 
 static int lookup(const json_t *obj, const char *key, bool required, const char *path, json_t **ret,
-		  char *err)
+		  struct errmsg *err)
 {
 	json_t *v = json_object_get(obj, key);
 	if (v == NULL) {
 		if (!required)
 			return -ENOENT;
-		snprintf(err, JSONX_ERR_MAX, "%s: missing field '%s'", path, key);
+		/* The constant, not errmsg_set()'s result: the callers'
+		 * compiler must see that a failure is negative. */
+		errmsg_set(err, 0, "%s: missing field '%s'", path, key);
 		return ERR_INVALID;
 	}
 	*ret = v;
 	return 0;
 }
 
-static int wrong_type(const char *path, const char *key, const char *want, char *err)
+static int wrong_type(const char *path, const char *key, const char *want, struct errmsg *err)
 {
-	snprintf(err, JSONX_ERR_MAX, "%s.%s: must be %s", path, key, want);
-	return ERR_INVALID;
+	return errmsg_set(err, ERR_INVALID, "%s.%s: must be %s", path, key, want);
 }
 
 int jsonx_get_str(const json_t *obj, const char *key, bool required, const char *path,
-		  const char **ret, char *err)
+		  const char **ret, struct errmsg *err)
 {
 	json_t *v;
 	int r = lookup(obj, key, required, path, &v, err);
@@ -104,7 +101,7 @@ int jsonx_get_str(const json_t *obj, const char *key, bool required, const char 
 }
 
 int jsonx_get_uint(const json_t *obj, const char *key, bool required, uint64_t min, uint64_t max,
-		   const char *path, uint64_t *ret, char *err)
+		   const char *path, uint64_t *ret, struct errmsg *err)
 {
 	json_t *v;
 	int r = lookup(obj, key, required, path, &v, err);
@@ -113,17 +110,16 @@ int jsonx_get_uint(const json_t *obj, const char *key, bool required, uint64_t m
 	if (!json_is_integer(v))
 		return wrong_type(path, key, "an integer", err);
 	json_int_t i = json_integer_value(v);
-	if (i < 0 || (uint64_t)i < min || (uint64_t)i > max) {
-		snprintf(err, JSONX_ERR_MAX, "%s.%s: %lld is out of range %llu..%llu", path, key,
-			 (long long)i, (unsigned long long)min, (unsigned long long)max);
-		return ERR_INVALID;
-	}
+	if (i < 0 || (uint64_t)i < min || (uint64_t)i > max)
+		return errmsg_set(err, ERR_INVALID, "%s.%s: %lld is out of range %llu..%llu", path,
+				  key, (long long)i, (unsigned long long)min,
+				  (unsigned long long)max);
 	*ret = (uint64_t)i;
 	return 0;
 }
 
 int jsonx_get_bool(const json_t *obj, const char *key, bool required, const char *path, bool *ret,
-		   char *err)
+		   struct errmsg *err)
 {
 	json_t *v;
 	int r = lookup(obj, key, required, path, &v, err);
@@ -136,7 +132,7 @@ int jsonx_get_bool(const json_t *obj, const char *key, bool required, const char
 }
 
 int jsonx_get_array(const json_t *obj, const char *key, bool required, const char *path,
-		    json_t **ret, char *err)
+		    json_t **ret, struct errmsg *err)
 {
 	json_t *v;
 	int r = lookup(obj, key, required, path, &v, err);
@@ -149,7 +145,7 @@ int jsonx_get_array(const json_t *obj, const char *key, bool required, const cha
 }
 
 int jsonx_get_obj(const json_t *obj, const char *key, bool required, const char *path, json_t **ret,
-		  char *err)
+		  struct errmsg *err)
 {
 	json_t *v;
 	int r = lookup(obj, key, required, path, &v, err);

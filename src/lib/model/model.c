@@ -42,10 +42,10 @@ static const char *const record_keys[] = {
 };
 static const char *const payload_keys[] = { "zone", "records", NULL };
 
-static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, char *err)
+static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, struct errmsg *err)
 {
 	const char *name = NULL;
-	struct dns_err derr;
+	struct errmsg derr;
 	uint64_t serial;
 
 	int r = jsonx_check_keys(zone, zone_keys, "zone", err);
@@ -62,17 +62,13 @@ static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, c
 	if (r < 0)
 		return r;
 	r = dname_zone_normalize(name, origin, &derr);
-	if (r < 0) {
-		snprintf(err, MODEL_ERR_MAX, "zone.domain: %s", derr.text);
-		return r;
-	}
+	if (r < 0)
+		return errmsg_set(err, r, "zone.domain: %s", derr.text);
 	if (other != NULL) {
 		char again[DNAME_TEXT_MAX];
-		if (dname_zone_normalize(other, again, &derr) < 0 || strcmp(again, origin) != 0) {
-			snprintf(err, MODEL_ERR_MAX,
-				 "zone.name and zone.domain name different zones");
-			return ERR_INVALID;
-		}
+		if (dname_zone_normalize(other, again, &derr) < 0 || strcmp(again, origin) != 0)
+			return errmsg_set(err, ERR_INVALID,
+					  "zone.name and zone.domain name different zones");
 	}
 	r = jsonx_get_uint(zone, "version", true, 1, MODEL_VERSION_MAX, "zone", &ret->version, err);
 	if (r < 0)
@@ -120,38 +116,34 @@ static bool dnskey_text_ok(const char *t)
 	return true;
 }
 
-static int dnssec_key_check(const json_t *k, const char *path, char *err)
+static int dnssec_key_check(const json_t *k, const char *path, struct errmsg *err)
 {
 	const char *type, *priv, *dnskey;
 	bool flag;
 
-	if (!json_is_object(k)) {
-		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
-		return ERR_INVALID;
-	}
+	if (!json_is_object(k))
+		return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 	int r = jsonx_check_keys(k, dnssec_key_keys, path, err);
 	if (r == 0)
 		r = jsonx_get_str(k, "keytype", true, path, &type, err);
 	if (r == 0 && strcmp(type, "csk") != 0 && strcmp(type, "ksk") != 0 &&
 	    strcmp(type, "zsk") != 0) {
-		snprintf(err, MODEL_ERR_MAX, "%s.keytype: must be csk, ksk or zsk", path);
-		return ERR_INVALID;
+		return errmsg_set(err, ERR_INVALID, "%s.keytype: must be csk, ksk or zsk", path);
 	}
 	if (r == 0)
 		r = jsonx_get_str(k, "dnskey", true, path, &dnskey, err);
-	if (r == 0 && !dnskey_text_ok(dnskey)) {
-		snprintf(err, MODEL_ERR_MAX,
-			 "%s.dnskey: must be DNSKEY RDATA \"<256|257> 3 <13|15> <base64>\"", path);
-		return ERR_INVALID;
-	}
+	if (r == 0 && !dnskey_text_ok(dnskey))
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "%s.dnskey: must be DNSKEY RDATA \"<256|257> 3 <13|15> <base64>\"", path);
 	if (r == 0)
 		r = jsonx_get_str(k, "privatekey", true, path, &priv, err);
 	if (r == 0 && (strlen(priv) > MODEL_PRIVATE_KEY_MAX ||
 		       strncmp(priv, "Private-key-format: v1.", 23) != 0 ||
 		       strstr(priv, "\nPrivateKey:") == NULL)) {
-		snprintf(err, MODEL_ERR_MAX,
-			 "%s.privatekey: must be a private key in ISC (BIND) format", path);
-		return ERR_INVALID;
+		return errmsg_set(err, ERR_INVALID,
+				  "%s.privatekey: must be a private key in ISC (BIND) format",
+				  path);
 	}
 	for (unsigned f = 0; r == 0 && f < 2; f++) {
 		r = jsonx_get_bool(k, f ? "published" : "active", false, path, &flag, err);
@@ -160,39 +152,34 @@ static int dnssec_key_check(const json_t *k, const char *path, char *err)
 	return r;
 }
 
-int model_dnssec_check(const json_t *d, const char *path, char *err)
+int model_dnssec_check(const json_t *d, const char *path, struct errmsg *err)
 {
 	bool enabled = false, flag;
 	json_t *keys;
 
-	if (!json_is_object(d)) {
-		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
-		return ERR_INVALID;
-	}
+	if (!json_is_object(d))
+		return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 	int r = jsonx_check_keys(d, dnssec_keys, path, err);
 	if (r == 0)
 		r = jsonx_get_bool(d, "enabled", true, path, &enabled, err);
 	if (r < 0)
 		return r;
 	if (!enabled) {
-		if (json_object_size(d) != 1) {
-			snprintf(err, MODEL_ERR_MAX, "%s: a disabled zone carries nothing else",
-				 path);
-			return ERR_INVALID;
-		}
+		if (json_object_size(d) != 1)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: a disabled zone carries nothing else", path);
 		return 0;
 	}
 	json_t *n3 = json_object_get(d, "nsec3param");
 	if (n3 != NULL && !json_is_null(n3)) {
 		/* RFC 9276: SHA-1, no extra iterations, empty salt; opt-out may be set. */
 		const char *v = json_string_value(n3);
-		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0)) {
-			snprintf(err, MODEL_ERR_MAX,
-				 "%s.nsec3param: must be null, \"1 0 0 -\" or, for opt-out, "
-				 "\"1 1 0 -\" (RFC 9276)",
-				 path);
-			return ERR_INVALID;
-		}
+		if (v == NULL || (strcmp(v, "1 0 0 -") != 0 && strcmp(v, "1 1 0 -") != 0))
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "%s.nsec3param: must be null, \"1 0 0 -\" or, for opt-out, "
+			    "\"1 1 0 -\" (RFC 9276)",
+			    path);
 	}
 	r = jsonx_get_bool(d, "publish_cds", false, path, &flag, err);
 	if (r < 0 && r != -ENOENT)
@@ -201,11 +188,9 @@ int model_dnssec_check(const json_t *d, const char *path, char *err)
 	if (r < 0)
 		return r;
 	size_t n = json_array_size(keys), i;
-	if (n == 0 || n > MODEL_DNSSEC_KEYS_MAX) {
-		snprintf(err, MODEL_ERR_MAX, "%s.keys: between 1 and %d keys", path,
-			 MODEL_DNSSEC_KEYS_MAX);
-		return ERR_INVALID;
-	}
+	if (n == 0 || n > MODEL_DNSSEC_KEYS_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s.keys: between 1 and %d keys", path,
+				  MODEL_DNSSEC_KEYS_MAX);
 	json_t *k;
 	json_array_foreach(keys, i, k) {
 		char kp[64];
@@ -220,7 +205,7 @@ int model_dnssec_check(const json_t *d, const char *path, char *err)
 /* The RDATA text of a record: MX and SRV take their first field from
  * 'priority' when it is given (the original panel's columns). */
 static int record_rdata(const json_t *rec, uint16_t type, const char *content, const char *path,
-			char *out, size_t len, char *err)
+			char *out, size_t len, struct errmsg *err)
 {
 	uint64_t prio;
 	int r = jsonx_get_uint(rec, "priority", false, 0, 65535, path, &prio, err);
@@ -232,34 +217,29 @@ static int record_rdata(const json_t *rec, uint16_t type, const char *content, c
 	}
 	if (r < 0)
 		return r;
-	if (type != TYPE_MX && type != TYPE_SRV) {
-		snprintf(err, MODEL_ERR_MAX, "%s.priority: only MX and SRV records have a priority",
-			 path);
-		return ERR_INVALID;
-	}
+	if (type != TYPE_MX && type != TYPE_SRV)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s.priority: only MX and SRV records have a priority", path);
 	if ((size_t)snprintf(out, len, "%llu %s", (unsigned long long)prio, content) >= len)
 		goto too_long;
 	return 0;
 too_long:
-	snprintf(err, MODEL_ERR_MAX, "%s.content: longer than 65535 bytes of text", path);
-	return ERR_INVALID;
+	return errmsg_set(err, ERR_INVALID, "%s.content: longer than 65535 bytes of text", path);
 }
 
 /* One record object into 'ret'; 'allowed' are the keys it may carry. */
 static int parse_record(const json_t *rec, const char *path, const char *origin,
 			const char *const *allowed, uint64_t default_ttl, struct rr *ret,
-			char *rdata, size_t rdata_len, char *err)
+			char *rdata, size_t rdata_len, struct errmsg *err)
 {
 	char owner[DNAME_TEXT_MAX];
 	const char *name = NULL, *type_text = NULL, *content, *status;
 	uint64_t ttl = default_ttl;
 	uint16_t type = 0;
-	struct dns_err derr;
+	struct errmsg derr;
 
-	if (!json_is_object(rec)) {
-		snprintf(err, MODEL_ERR_MAX, "%s: must be an object", path);
-		return ERR_INVALID;
-	}
+	if (!json_is_object(rec))
+		return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 	int r = jsonx_check_keys(rec, allowed, path, err);
 	if (r == 0)
 		r = jsonx_get_str(rec, "name", true, path, &name, err);
@@ -274,8 +254,7 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 	if (r == 0) {
 		r = jsonx_get_str(rec, "status", false, path, &status, err);
 		if (r == 0 && strcmp(status, "active") != 0) {
-			snprintf(err, MODEL_ERR_MAX, "%s.status: only active records can be served",
-				 path);
+			errmsg_set(err, 0, "%s.status: only active records can be served", path);
 			r = ERR_INVALID;
 		}
 		r = r == -ENOENT ? 0 : r;
@@ -286,33 +265,29 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 	r = dname_owner_normalize(name, origin, owner, &derr);
 	if (r == 0)
 		r = rr_type_parse(type_text, &type, &derr);
-	if (r < 0) {
-		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
-		return r;
-	}
+	if (r < 0)
+		return errmsg_set(err, r, "%s: %s", path, derr.text);
 	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 (0 or < 0 only) */
 	r = record_rdata(rec, type, content, path, rdata, rdata_len, err);
 	if (r < 0)
 		return r;
 	r = rr_parse(owner, type, (uint32_t)ttl, rdata, origin, ret, &derr);
 	if (r < 0)
-		snprintf(err, MODEL_ERR_MAX, "%s: %s", path, derr.text);
+		errmsg_set(err, 0, "%s: %s", path, derr.text);
 	return r;
 }
 
-static int add_soa(struct zone_push *p, const struct soa_defaults *soa, char *err)
+static int add_soa(struct zone_push *p, const struct soa_defaults *soa, struct errmsg *err)
 {
 	char rdata[2 * DNAME_TEXT_MAX + 80];
 	struct rr rr;
-	struct dns_err derr;
+	struct errmsg derr;
 
 	snprintf(rdata, sizeof(rdata), "%s %s %u %u %u %u %u", soa->mname, soa->rname, p->serial,
 		 soa->refresh, soa->retry, soa->expire, soa->minimum);
 	int r = rr_parse(p->data.origin, TYPE_SOA, soa->ttl, rdata, p->data.origin, &rr, &derr);
-	if (r < 0) {
-		snprintf(err, MODEL_ERR_MAX, "configured SOA: %s", derr.text);
-		return r;
-	}
+	if (r < 0)
+		return errmsg_set(err, r, "configured SOA: %s", derr.text);
 	r = zone_data_take_rr(&p->data, &rr);
 	if (r < 0)
 		rr_clear(&rr);
@@ -320,7 +295,7 @@ static int add_soa(struct zone_push *p, const struct soa_defaults *soa, char *er
 }
 
 /* An SOA sent with the records must publish the zone's serial. */
-static int check_soa_serial(const struct rr *rr, uint32_t serial, char *err)
+static int check_soa_serial(const struct rr *rr, uint32_t serial, struct errmsg *err)
 {
 	unsigned long s = 0;
 	const char *c = rr->content;
@@ -331,27 +306,23 @@ static int check_soa_serial(const struct rr *rr, uint32_t serial, char *err)
 	}
 	if (c != NULL)
 		s = strtoul(c, NULL, 10);
-	if (c == NULL || s != serial) {
-		snprintf(err, MODEL_ERR_MAX, "SOA serial %lu differs from zone.serial %u", s,
-			 serial);
-		return ERR_INVALID;
-	}
+	if (c == NULL || s != serial)
+		return errmsg_set(err, ERR_INVALID, "SOA serial %lu differs from zone.serial %u", s,
+				  serial);
 	return 0;
 }
 
 int model_push_parse(const json_t *payload, const struct zone_limits *lim,
-		     const struct soa_defaults *soa, struct zone_push *ret, char *err)
+		     const struct soa_defaults *soa, struct zone_push *ret, struct errmsg *err)
 {
 	char origin[DNAME_TEXT_MAX];
 	json_t *zone = NULL, *records = NULL;
-	struct dns_err derr;
+	struct errmsg derr;
 	bool has_soa = false;
 
 	memset(ret, 0, sizeof(*ret));
-	if (!json_is_object(payload)) {
-		snprintf(err, MODEL_ERR_MAX, "body must be a JSON object");
-		return ERR_INVALID;
-	}
+	if (!json_is_object(payload))
+		return errmsg_set(err, ERR_INVALID, "body must be a JSON object");
 	int r = jsonx_check_keys(payload, payload_keys, "body", err);
 	if (r == 0)
 		r = jsonx_get_obj(payload, "zone", true, "body", &zone, err);
@@ -365,8 +336,8 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 
 	size_t n = json_array_size(records);
 	if (n > lim->max_records) {
-		snprintf(err, MODEL_ERR_MAX, "records: %zu records, the limit is %u per zone", n,
-			 lim->max_records);
+		errmsg_set(err, 0, "records: %zu records, the limit is %u per zone", n,
+			   lim->max_records);
 		zone_push_clear(ret);
 		return ERR_TOO_LARGE;
 	}
@@ -397,7 +368,7 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 	}
 	r = zone_check(&ret->data, lim, &derr);
 	if (r < 0) {
-		snprintf(err, MODEL_ERR_MAX, "%s", derr.text);
+		errmsg_set(err, 0, "%s", derr.text);
 		goto fail;
 	}
 	return 0;
@@ -420,7 +391,7 @@ static const char *const api_record_keys[] = {
 };
 
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
-		       struct model_record *ret, char *err)
+		       struct model_record *ret, struct errmsg *err)
 {
 	static __thread char rdata[70000];
 	struct rr rr;
@@ -436,9 +407,10 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 		json_t *rp = json_object_get(rec, "routing_policy");
 		r = 0;
 		if (rp != NULL && !json_is_null(rp)) {
-			snprintf(err, MODEL_ERR_MAX,
-				 "record.routing_policy: routing policies are not served; leave it "
-				 "null");
+			errmsg_set(
+			    err, 0,
+			    "record.routing_policy: routing policies are not served; leave it "
+			    "null");
 			r = ERR_INVALID;
 		}
 	}
@@ -446,7 +418,7 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 		r = model_record_from_rr(&rr, origin, ret);
 	rr_clear(&rr);
 	if (r == -ENOMEM)
-		snprintf(err, MODEL_ERR_MAX, "out of memory");
+		errmsg_set(err, 0, "out of memory");
 	return r;
 }
 

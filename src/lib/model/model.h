@@ -14,9 +14,9 @@
 
 #include <jansson.h>
 
+#include "base/err.h"
 #include "dns/dns.h"
 
-#define MODEL_ERR_MAX 512
 #define MODEL_VERSION_MAX 9223372036854775807ull
 #define MODEL_DEFAULT_TTL 3600
 
@@ -46,15 +46,15 @@ struct zone_push {
  *    "publish_cds": true, "keys": [{"keytype": "csk"|"ksk"|"zsk",
  *    "active": true, "published": true, "dnskey": "257 3 13 <base64>",
  *    "privatekey": "Private-key-format: v1.2\n..."}, ...]}
- * ERR_INVALID with a message in 'err' (MODEL_ERR_MAX); 'path' prefixes it. */
-int model_dnssec_check(const json_t *d, const char *path, char *err);
+ * ERR_INVALID with a message in 'err'; 'path' prefixes it. */
+int model_dnssec_check(const json_t *d, const char *path, struct errmsg *err);
 
 /* Parse and validate one push payload. On success the caller owns 'ret'
  * (zone_push_clear). On failure returns ERR_INVALID (422), ERR_TOO_LARGE
- * (413) or -ENOMEM, with the message in 'err' (MODEL_ERR_MAX bytes), and
+ * (413) or -ENOMEM, with the message in 'err', and
  * 'ret' holds nothing. */
 int model_push_parse(const json_t *payload, const struct zone_limits *lim,
-		     const struct soa_defaults *soa, struct zone_push *ret, char *err);
+		     const struct soa_defaults *soa, struct zone_push *ret, struct errmsg *err);
 
 void zone_push_clear(struct zone_push *p);
 
@@ -70,9 +70,9 @@ struct model_record {
 /* Validate one record of the panel's API ({"name", "type", "content",
  * "ttl", "priority", "auto_publish", "routing_policy"}) for zone 'origin'
  * on its own (whole-zone rules are zone_check's) and return its stored
- * form. ERR_INVALID with a message in 'err' (MODEL_ERR_MAX). */
+ * form. ERR_INVALID with a message in 'err'. */
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
-		       struct model_record *ret, char *err);
+		       struct model_record *ret, struct errmsg *err);
 
 /* The stored form of a validated record. */
 int model_record_from_rr(const struct rr *rr, const char *origin, struct model_record *ret);

@@ -15,21 +15,19 @@ void db_set_mysql_open(db_open_fn fn)
 	mysql_open = fn;
 }
 
-int db_open(const struct db_conf *conf, struct db **ret, char *err)
+int db_open(const struct db_conf *conf, struct db **ret, struct errmsg *err)
 {
 	const char *driver = conf->driver != NULL ? conf->driver : "sqlite";
 
 	if (strcmp(driver, "sqlite") == 0 || strcmp(driver, "sqlite3") == 0)
 		return db_sqlite_open(conf, ret, err);
 	if (strcmp(driver, "mysql") == 0 || strcmp(driver, "mariadb") == 0) {
-		if (mysql_open == NULL) {
-			snprintf(err, DB_OPEN_ERR_MAX, "the mysql driver is not loaded");
-			return ERR_CONFIG;
-		}
+		if (mysql_open == NULL)
+			return errmsg_set(err, ERR_CONFIG, "the mysql driver is not loaded");
 		return mysql_open(conf, ret, err);
 	}
-	snprintf(err, DB_OPEN_ERR_MAX, "unknown database driver '%s' (sqlite or mysql)", driver);
-	return ERR_CONFIG;
+	return errmsg_set(err, ERR_CONFIG, "unknown database driver '%s' (sqlite or mysql)",
+			  driver);
 }
 
 int db_exec_script(struct db *db, const char *sql)

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 #define DB_ERR_MAX 256
-/* The size of db_open()'s 'err'. */
-#define DB_OPEN_ERR_MAX 512
 
 /* Where a database is and how to use it. */
 struct db_conf {
@@ -126,15 +126,15 @@ struct db {
 	char err[DB_ERR_MAX];
 };
 
-/* Opens the driver conf->driver names. 'err' (DB_OPEN_ERR_MAX) says why
- * not; it never holds the password. */
-int db_open(const struct db_conf *conf, struct db **ret, char *err);
-int db_sqlite_open(const struct db_conf *conf, struct db **ret, char *err);
+/* Opens the driver conf->driver names. 'err' says why not; it
+ * never holds the password. */
+int db_open(const struct db_conf *conf, struct db **ret, struct errmsg *err);
+int db_sqlite_open(const struct db_conf *conf, struct db **ret, struct errmsg *err);
 /* The MySQL driver is its own library (libmariadb brings OpenSSL): a program
  * that does not link it may load it (dlopen) and call this through
  * db_set_mysql_open(). */
-int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err);
-typedef int (*db_open_fn)(const struct db_conf *conf, struct db **ret, char *err);
+int db_mysql_open(const struct db_conf *conf, struct db **ret, struct errmsg *err);
+typedef int (*db_open_fn)(const struct db_conf *conf, struct db **ret, struct errmsg *err);
 void db_set_mysql_open(db_open_fn fn);
 
 /* 'sql' with the dialect markers {GREATEST}, {UPSERT:cols}, {NEW:col} and

@@ -624,7 +624,7 @@ static const char *opt(const char *s)
 	return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
-int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err)
+int db_mysql_open(const struct db_conf *conf, struct db **ret, struct errmsg *err)
 {
 	unsigned connect_timeout = CONNECT_TIMEOUT_S, io_timeout = IO_TIMEOUT_S;
 	unsigned local_infile = 0, proto = MYSQL_PROTOCOL_SOCKET;
@@ -636,24 +636,16 @@ int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err)
 	size_t i;
 	int r;
 
-	if (conf->database == NULL || conf->database[0] == '\0') {
-		snprintf(err, DB_OPEN_ERR_MAX, "mysql store needs a database name");
-		return ERR_CONFIG;
-	}
-	if (conf->user == NULL || conf->user[0] == '\0') {
-		snprintf(err, DB_OPEN_ERR_MAX, "mysql store needs a user");
-		return ERR_CONFIG;
-	}
+	if (conf->database == NULL || conf->database[0] == '\0')
+		return errmsg_set(err, ERR_CONFIG, "mysql store needs a database name");
+	if (conf->user == NULL || conf->user[0] == '\0')
+		return errmsg_set(err, ERR_CONFIG, "mysql store needs a user");
 	pthread_once(&library_once, library_init);
-	if (library_rc != 0) {
-		snprintf(err, DB_OPEN_ERR_MAX, "cannot initialise the mysql client library");
-		return ERR_BACKEND;
-	}
+	if (library_rc != 0)
+		return errmsg_set(err, ERR_BACKEND, "cannot initialise the mysql client library");
 	m = calloc(1, sizeof(*m));
-	if (m == NULL) {
-		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
-		return -ENOMEM;
-	}
+	if (m == NULL)
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	m->base.ops = &my_ops;
 	m->base.dialect = &my_dialect;
 	m->base.kind = DB_MYSQL;
@@ -661,8 +653,7 @@ int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err)
 	m->conn = mysql_init(NULL);
 	if (m->conn == NULL) {
 		free(m);
-		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
-		return -ENOMEM;
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	}
 	mysql_options(m->conn, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
 	mysql_options(m->conn, MYSQL_OPT_READ_TIMEOUT, &io_timeout);
@@ -678,8 +669,8 @@ int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err)
 	if (mysql_real_connect(m->conn, host, conf->user, conf->password, conf->database,
 			       conf->port, sock, CLIENT_FOUND_ROWS) == NULL) {
 		r = conn_error(&m->base);
-		snprintf(err, DB_OPEN_ERR_MAX, "cannot connect to mysql '%s' as '%s': %s", where,
-			 conf->user, m->base.err);
+		errmsg_set(err, 0, "cannot connect to mysql '%s' as '%s': %s", where, conf->user,
+			   m->base.err);
 		goto fail;
 	}
 	/* Well below IO_TIMEOUT_S, so a lock wait fails as a lock wait
@@ -689,8 +680,8 @@ int db_mysql_open(const struct db_conf *conf, struct db **ret, char *err)
 	for (i = 0; i <= N_SESSION_SQL; i++) {
 		r = my_exec(&m->base, i < N_SESSION_SQL ? session_sql[i] : lock_wait);
 		if (r < 0) {
-			snprintf(err, DB_OPEN_ERR_MAX, "mysql '%s': session set-up failed: %s",
-				 where, m->base.err);
+			errmsg_set(err, 0, "mysql '%s': session set-up failed: %s", where,
+				   m->base.err);
 			goto fail;
 		}
 	}

@@ -386,52 +386,45 @@ static const struct db_ops lite_ops = {
  * see its writes nor are seen by it. */
 /* Check the database file ('path'), creating it if missing; its identity
  * in *ret. */
-static int check_file(const char *path, struct stat *ret, char *err)
+static int check_file(const char *path, struct stat *ret, struct errmsg *err)
 {
 	struct stat sb;
 	int fd, e;
 
 	if (stat(path, &sb) < 0) {
 		e = errno;
-		if (e != ENOENT) {
-			snprintf(err, DB_OPEN_ERR_MAX, "cannot stat database '%s': %s", path,
-				 strerror(e));
-			return ERR_CONFIG;
-		}
+		if (e != ENOENT)
+			return errmsg_set(err, ERR_CONFIG, "cannot stat database '%s': %s", path,
+					  strerror(e));
 		/* Missing: no connection of ours can have it open. */
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
 		if (fd < 0 && errno != EEXIST) {
 			e = errno;
-			snprintf(err, DB_OPEN_ERR_MAX, "cannot create database '%s': %s", path,
-				 strerror(e));
+			errmsg_set(err, 0, "cannot create database '%s': %s", path, strerror(e));
 			return e == ENOSPC || e == EDQUOT ? ERR_NO_SPACE : ERR_CONFIG;
 		}
 		if (fd >= 0)
 			close(fd);
 		if (stat(path, &sb) < 0) {
 			e = errno;
-			snprintf(err, DB_OPEN_ERR_MAX, "cannot stat database '%s': %s", path,
-				 strerror(e));
-			return ERR_CONFIG;
+			return errmsg_set(err, ERR_CONFIG, "cannot stat database '%s': %s", path,
+					  strerror(e));
 		}
 	}
-	if (!S_ISREG(sb.st_mode)) {
-		snprintf(err, DB_OPEN_ERR_MAX, "database '%s' is not a regular file", path);
-		return ERR_CONFIG;
-	}
-	if ((sb.st_mode & 077) != 0) {
-		snprintf(err, DB_OPEN_ERR_MAX,
-			 "database '%s' is accessible by group or others (mode %04o) and holds "
-			 "agent secrets: chmod 600 it",
-			 path, (unsigned)(sb.st_mode & 07777));
-		return ERR_CONFIG;
-	}
+	if (!S_ISREG(sb.st_mode))
+		return errmsg_set(err, ERR_CONFIG, "database '%s' is not a regular file", path);
+	if ((sb.st_mode & 077) != 0)
+		return errmsg_set(
+		    err, ERR_CONFIG,
+		    "database '%s' is accessible by group or others (mode %04o) and holds "
+		    "agent secrets: chmod 600 it",
+		    path, (unsigned)(sb.st_mode & 07777));
 	*ret = sb;
 	return 0;
 }
 
 /* Runs a PRAGMA that answers one row and checks the answer. */
-static int pragma_expect(struct db *db, const char *sql, const char *want, char *err)
+static int pragma_expect(struct db *db, const char *sql, const char *want, struct errmsg *err)
 {
 	sqlite3_stmt *s;
 	const char *got;
@@ -440,18 +433,17 @@ static int pragma_expect(struct db *db, const char *sql, const char *want, char 
 	rc = sqlite3_prepare_v2(lite(db)->h, sql, -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		r = lite_error(db, rc);
-		snprintf(err, DB_OPEN_ERR_MAX, "%s: %s", sql, db->err);
-		return r;
+		return errmsg_set(err, r, "%s: %s", sql, db->err);
 	}
 	rc = sqlite3_step(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		r = lite_error(db, rc);
-		snprintf(err, DB_OPEN_ERR_MAX, "%s: %s", sql, db->err);
+		errmsg_set(err, 0, "%s: %s", sql, db->err);
 	} else if (want != NULL) {
 		got = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(s, 0) : NULL;
 		if (got == NULL || strcmp(got, want) != 0) {
-			snprintf(err, DB_OPEN_ERR_MAX, "%s: answered '%s', need '%s'", sql,
-				 got != NULL ? got : "", want);
+			errmsg_set(err, 0, "%s: answered '%s', need '%s'", sql,
+				   got != NULL ? got : "", want);
 			r = ERR_BACKEND;
 		}
 	}
@@ -459,7 +451,7 @@ static int pragma_expect(struct db *db, const char *sql, const char *want, char 
 	return r;
 }
 
-int db_sqlite_open(const struct db_conf *conf, struct db **ret, char *err)
+int db_sqlite_open(const struct db_conf *conf, struct db **ret, struct errmsg *err)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
 	struct lite_db *l;
@@ -467,10 +459,8 @@ int db_sqlite_open(const struct db_conf *conf, struct db **ret, char *err)
 	char sql[64];
 	int rc, r;
 
-	if (conf->path == NULL || conf->path[0] == '\0') {
-		snprintf(err, DB_OPEN_ERR_MAX, "sqlite store needs a database path");
-		return ERR_CONFIG;
-	}
+	if (conf->path == NULL || conf->path[0] == '\0')
+		return errmsg_set(err, ERR_CONFIG, "sqlite store needs a database path");
 	if (conf->private_file) {
 		r = check_file(conf->path, &sb, err);
 		if (r < 0)
@@ -479,32 +469,28 @@ int db_sqlite_open(const struct db_conf *conf, struct db **ret, char *err)
 		flags |= SQLITE_OPEN_CREATE;
 	}
 	l = calloc(1, sizeof(*l));
-	if (l == NULL) {
-		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
-		return -ENOMEM;
-	}
+	if (l == NULL)
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	l->base.ops = &lite_ops;
 	l->base.dialect = &lite_dialect;
 	l->base.kind = DB_SQLITE;
 	rc = sqlite3_open_v2(conf->path, &l->h, flags, NULL);
 	if (rc != SQLITE_OK) {
 		r = lite_error(&l->base, rc);
-		snprintf(err, DB_OPEN_ERR_MAX, "cannot open database '%s': %s", conf->path,
-			 l->base.err);
+		errmsg_set(err, 0, "cannot open database '%s': %s", conf->path, l->base.err);
 		goto fail;
 	}
 	/* The file's identity names its group of committers (created above
 	 * when it was missing). */
 	if (!conf->private_file && stat(conf->path, &sb) < 0) {
 		r = ERR_CONFIG;
-		snprintf(err, DB_OPEN_ERR_MAX, "cannot stat database '%s': %s", conf->path,
-			 strerror(errno));
+		errmsg_set(err, 0, "cannot stat database '%s': %s", conf->path, strerror(errno));
 		goto fail;
 	}
 	l->group = group_join(sb.st_dev, sb.st_ino);
 	if (l->group == NULL) {
 		r = -ENOMEM;
-		snprintf(err, DB_OPEN_ERR_MAX, "out of memory");
+		errmsg_set(err, 0, "out of memory");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(l->h, 1);

@@ -420,7 +420,7 @@ static int apply(struct db *db, const struct migration *m)
 	return r;
 }
 
-int db_migrate(struct db *db, char *err)
+int db_migrate(struct db *db, struct errmsg *err)
 {
 	const unsigned latest = migrations[N_MIGRATIONS - 1].version;
 	int64_t current = 0;
@@ -429,10 +429,8 @@ int db_migrate(struct db *db, char *err)
 	int r;
 
 	r = db_exec(db, db->kind == DB_MYSQL ? mysql_bootstrap : sqlite_bootstrap);
-	if (r < 0) {
-		snprintf(err, STORE_ERR_MAX, "cannot create schema_migrations: %s", db->err);
-		return r;
-	}
+	if (r < 0)
+		return errmsg_set(err, r, "cannot create schema_migrations: %s", db->err);
 	/* Two controllers starting at once against one MySQL database: the
 	 * first migrates, the second waits. Best effort: Galera refuses
 	 * GET_LOCK, and the idempotent DDL plus the re-check in apply()
@@ -442,13 +440,13 @@ int db_migrate(struct db *db, char *err)
 	r = query_version(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1,
 			  &current);
 	if (r < 0) {
-		snprintf(err, STORE_ERR_MAX, "cannot read schema_migrations: %s", db->err);
+		errmsg_set(err, 0, "cannot read schema_migrations: %s", db->err);
 		goto out;
 	}
 	if (current > (int64_t)latest) {
-		snprintf(err, STORE_ERR_MAX,
-			 "database schema version %" PRId64 " is newer than this program's (%u)",
-			 current, latest);
+		errmsg_set(err, 0,
+			   "database schema version %" PRId64 " is newer than this program's (%u)",
+			   current, latest);
 		r = ERR_CONFIG;
 		goto out;
 	}
@@ -457,8 +455,8 @@ int db_migrate(struct db *db, char *err)
 			continue;
 		r = apply(db, &migrations[i]);
 		if (r < 0) {
-			snprintf(err, STORE_ERR_MAX, "schema migration %u failed: %s",
-				 migrations[i].version, db->err);
+			errmsg_set(err, 0, "schema migration %u failed: %s", migrations[i].version,
+				   db->err);
 			goto out;
 		}
 	}
@@ -468,9 +466,7 @@ out:
 	return r;
 }
 
-_Static_assert(STORE_ERR_MAX >= DB_OPEN_ERR_MAX, "db_open() writes DB_OPEN_ERR_MAX bytes");
-
-int store_db_open(const struct store_conf *conf, struct db **ret, char *err)
+int store_db_open(const struct store_conf *conf, struct db **ret, struct errmsg *err)
 {
 	struct db_conf dc = {
 		.driver = conf->driver,

@@ -3,15 +3,16 @@
 #ifndef YUMNA_STORE_SCHEMA_H
 #define YUMNA_STORE_SCHEMA_H
 
+#include "base/err.h"
 #include "sql/db.h"
 #include "store/store.h"
 
 /* Opens the database 'conf' names, as the store uses it: a SQLite file
- * private to its owner (it holds agent secrets). 'err' (STORE_ERR_MAX) says
- * why not. */
-int store_db_open(const struct store_conf *conf, struct db **ret, char *err);
+ * private to its owner (it holds agent secrets). 'err' says why
+ * not. */
+int store_db_open(const struct store_conf *conf, struct db **ret, struct errmsg *err);
 
 /* Applies the numbered migrations (schema.c). */
-int db_migrate(struct db *db, char *err);
+int db_migrate(struct db *db, struct errmsg *err);
 
 #endif

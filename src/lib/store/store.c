@@ -232,17 +232,15 @@ int store_walk(struct store *st, enum query which, const int64_t *key, int64_t a
 
 /* --- connection and transactions ----------------------------------------- */
 
-int store_open(const struct store_conf *conf, struct store **ret, char *err)
+int store_open(const struct store_conf *conf, struct store **ret, struct errmsg *err)
 {
 	struct store *st;
 	int r;
 
-	err[0] = '\0';
+	err->text[0] = '\0';
 	st = calloc(1, sizeof(*st));
-	if (st == NULL) {
-		snprintf(err, STORE_ERR_MAX, "out of memory");
-		return -ENOMEM;
-	}
+	if (st == NULL)
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	r = store_db_open(conf, &st->db, err);
 	if (r < 0) {
 		free(st);

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/err.h"
+
 struct store;
 
 struct store_conf {
@@ -47,12 +49,10 @@ struct store_conf {
 #define STORE_TXN_ROLLBACK 1
 #define STORE_TXN_FAILED 2 /* the commit failed (and was rolled back) */
 
-#define STORE_ERR_MAX 512
-
 /* Connect and apply the numbered migrations that have not run yet (each in
- * its own transaction, recorded in schema_migrations). 'err' (STORE_ERR_MAX)
- * says what failed. */
-int store_open(const struct store_conf *conf, struct store **ret, char *err);
+ * its own transaction, recorded in schema_migrations). 'err' says
+ * what failed. */
+int store_open(const struct store_conf *conf, struct store **ret, struct errmsg *err);
 /* Accepts NULL. */
 void store_close(struct store *st);
 
