@@ -245,6 +245,7 @@ static int prepare_all(struct backend_sql *b)
 	int r = 0;
 	for (unsigned i = 0; r == 0 && i < ST_INSERT; i++) {
 		const char *mysql = stmt_sql[i].mysql;
+		/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): called connected */
 		r = prepare(b, i, b->db->kind == DB_MYSQL && mysql ? mysql : stmt_sql[i].sql);
 	}
 	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
@@ -535,6 +536,7 @@ int backend_sql_schema_ensure(struct backend_sql *b, const char *schema_file)
 
 	if (r < 0)
 		return r;
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): backend_sql_ensure() connected */
 	mysql = b->db->kind == DB_MYSQL;
 	r = backend_sql_fail(b, db_table_exists(b->db, "domains"));
 	if (r == 0)

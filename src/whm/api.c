@@ -86,7 +86,7 @@ int api_path_id(struct http_request *req, struct http_reply *rep, unsigned i, in
 int api_query_uint(struct http_request *req, struct http_reply *rep, const char *name, uint64_t min,
 		   uint64_t max, uint64_t *ret)
 {
-	char text[24], *end;
+	char text[24], *end = text;
 	int r = http_request_query(req, name, text, sizeof(text));
 	if (r == -ENOENT)
 		return r;

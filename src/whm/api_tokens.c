@@ -35,8 +35,8 @@ void api_token_create(struct http_request *req, struct http_reply *rep, void *ct
 	struct store *st;
 	char token[TOKENS_TEXT_MAX];
 	struct errmsg err;
-	const char *name, *role;
-	int64_t id;
+	const char *name = NULL, *role = NULL;
+	int64_t id = 0;
 	json_t *b;
 
 	if (!admin_only(req, rep) || (st = api_store(ctx, rep)) == NULL ||

@@ -99,8 +99,8 @@ void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx)
 
 	if (st == NULL)
 		return;
-	if ((r = api_query_uint(req, rep, "limit", 1, LIST_LIMIT_MAX, &c.left)) == ERR_INVALID ||
-	    (r = api_query_uint(req, rep, "after", 0, INT64_MAX, &after)) == ERR_INVALID)
+	if (api_query_uint(req, rep, "limit", 1, LIST_LIMIT_MAX, &c.left) == ERR_INVALID ||
+	    api_query_uint(req, rep, "after", 0, INT64_MAX, &after) == ERR_INVALID)
 		return;
 	buf_init(&c.out, SIZE_MAX);
 	r = buf_puts(&c.out, "[");
@@ -219,7 +219,7 @@ static const char *const replace_keys[] = { "records", NULL };
 static int replace_records(struct whm *w, int64_t id, const json_t *b, const char *who,
 			   struct zone_result *res, struct errmsg *err)
 {
-	json_t *records;
+	json_t *records = NULL;
 	int r = jsonx_check_keys(b, replace_keys, "body", err);
 	if (r == 0)
 		r = jsonx_get_array(b, "records", true, "body", &records, err);

@@ -183,7 +183,7 @@ int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err
 static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, const char *actor,
 		       struct store_server *ret, struct errmsg *err)
 {
-	struct store_server s;
+	struct store_server s = { 0 };
 	int r = begin_get(st, id, &s, err);
 	if (r < 0)
 		return r;
@@ -259,7 +259,7 @@ static int collect_id(const struct store_server *srv, void *ctx)
 int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
 		    json_t **ret_nodes, struct errmsg *err)
 {
-	struct store_zone z;
+	struct store_zone z = { 0 };
 
 	int r = store_begin(st);
 	if (r == 0)

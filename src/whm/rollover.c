@@ -14,14 +14,14 @@
 #include "rollover.h"
 #include "zkeys.h"
 
-enum rollover_step rollover_next_step(const char *kind, int step)
+enum rollover_step rollover_next_step(const char *kind, uint32_t step)
 {
 	if (strcmp(kind, ROLL_ZSK) == 0 && step == 1)
 		return ROLLOVER_STEP_SWAP_ZSK;
 	return step == 2 ? ROLLOVER_STEP_REMOVE_OLD : ROLLOVER_STEP_NONE;
 }
 
-bool rollover_step_due(const char *kind, int step, int64_t next_at, int64_t now)
+bool rollover_step_due(const char *kind, uint32_t step, int64_t next_at, int64_t now)
 {
 	bool ksk = strcmp(kind, ROLL_ZSK) != 0;
 	return kind[0] != '\0' && now >= next_at && !(ksk && step == 1);
@@ -34,7 +34,7 @@ bool rollover_zsk_expired(bool split, uint64_t lifetime_days, int64_t zsk_create
 	return now >= zsk_created + (int64_t)lifetime_days * 86400;
 }
 
-enum rollover_ds rollover_ds_check(const char *kind, int step, int64_t next_at, int64_t now)
+enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, int64_t next_at, int64_t now)
 {
 	bool ksk = strcmp(kind, ROLL_KSK) == 0 || strcmp(kind, ROLL_CSK) == 0;
 	if (!ksk || step != 1)
@@ -206,6 +206,7 @@ static int confirm_ds(struct whm *w, int64_t zone_id, struct errmsg *err)
 		store_rollback(st);
 		return r;
 	}
+	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): r is 0 (the store returns 0 or < 0) */
 	enum rollover_ds ds = rollover_ds_check(d.roll_kind, d.roll_step, d.roll_next_at, now);
 	if (ds == ROLLOVER_DS_NOT_WAITING) {
 		errmsg_set(err, 0,

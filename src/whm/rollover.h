@@ -28,13 +28,13 @@ enum rollover_step {
 	ROLLOVER_STEP_SWAP_ZSK,	  /* the new ZSK signs, the old one stays published */
 	ROLLOVER_STEP_REMOVE_OLD, /* the old key goes; the rollover is done */
 };
-enum rollover_step rollover_next_step(const char *kind, int step);
+enum rollover_step rollover_next_step(const char *kind, uint32_t step);
 
 /* Whether the rollover engine may take the next step of a rollover of
  * 'kind' at 'step' at time 'now' (the nodes' acknowledgement is checked
  * after): ZSK steps and KSK/CSK step 2 advance by time (roll_next_at);
  * KSK/CSK step 1 waits for the operator's DS confirmation instead. */
-bool rollover_step_due(const char *kind, int step, int64_t next_at, int64_t now);
+bool rollover_step_due(const char *kind, uint32_t step, int64_t next_at, int64_t now);
 
 /* Whether a zone not rolling starts its scheduled ZSK rollover: a zone
  * signed with a KSK and a ZSK ('split'), a ZSK lifetime set (days, 0:
@@ -49,6 +49,6 @@ enum rollover_ds {
 	ROLLOVER_DS_NOT_WAITING, /* no KSK/CSK rollover at step 1 */
 	ROLLOVER_DS_TOO_EARLY,	 /* the new DNSKEY set may not be in every cache yet */
 };
-enum rollover_ds rollover_ds_check(const char *kind, int step, int64_t next_at, int64_t now);
+enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, int64_t next_at, int64_t now);
 
 #endif
