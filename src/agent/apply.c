@@ -432,19 +432,35 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 	return r;
 }
 
+/* Read the states of the next zones of the batch, up to 'left' of them
+ * (what remains of the transaction: the window ends with it), in one
+ * statement. *fetched counts the zones read ahead. */
+static int batch_prefetch(struct agent *a, apply_ahead_fn ahead, void *ctx, unsigned left,
+			  unsigned *fetched)
+{
+	const char *names[BACKEND_PREFETCH_MAX];
+	size_t n = ahead(ctx, names, left < BACKEND_PREFETCH_MAX ? left : BACKEND_PREFETCH_MAX);
+	*fetched += (unsigned)n;
+	return n > 0 ? backend_zone_state_prefetch(a->db, names, n) : 0;
+}
+
 /* One transaction of a batch: up to BATCH_TXN_ZONES pushes. Returns 1 if
  * pushes remain, 0 at the end, or an error. */
-static int batch_txn(struct agent *a, apply_next_fn next, void *ctx, struct batch_changes *bc,
-		     json_t *report, uint64_t *applied, uint64_t *unchanged, uint64_t *records,
-		     struct errmsg *err)
+static int batch_txn(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void *ctx,
+		     struct batch_changes *bc, json_t *report, uint64_t *applied,
+		     uint64_t *unchanged, uint64_t *records, struct errmsg *err)
 {
 	struct backend_zone z;
-	unsigned done = 0;
+	unsigned done = 0, fetched = 0;
 	uint64_t changed = 0;
 	int more = 1;
 
 	int r = backend_begin(a->db);
-	while (r == 0 && done < BATCH_TXN_ZONES && (more = next(ctx, &z)) == 1) {
+	while (r == 0 && done < BATCH_TXN_ZONES) {
+		if (ahead != NULL && done == fetched)
+			r = batch_prefetch(a, ahead, ctx, BATCH_TXN_ZONES - done, &fetched);
+		if (r < 0 || (more = next(ctx, &z)) != 1)
+			break;
 		struct zone_state st;
 		bool write = false, ok = false;
 		char digest[ZONE_DIGEST_HEX], held[ZONE_DIGEST_HEX];
@@ -506,9 +522,9 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, struct errms
 	return backend_mark_all_clean(a->db);
 }
 
-int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
-		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records,
-		struct errmsg *err)
+int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void *ctx,
+		json_t *report, uint64_t *ret_applied, uint64_t *ret_unchanged,
+		uint64_t *ret_records, struct errmsg *err)
 {
 	struct batch_changes bc = { 0 };
 	int r = apply_check_pdns(a, err);
@@ -521,8 +537,8 @@ int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
 	pthread_mutex_lock(&a->db_lock);
 	do {
 		uint64_t before = *ret_applied;
-		r = batch_txn(a, next, ctx, &bc, report, ret_applied, ret_unchanged, ret_records,
-			      err);
+		r = batch_txn(a, next, ahead, ctx, &bc, report, ret_applied, ret_unchanged,
+			      ret_records, err);
 		if (r >= 0 && (*ret_applied > before || bc.zones.n > 0 || bc.many)) {
 			int p = batch_publish(a, &bc, err);
 			r = p < 0 ? p : r;

@@ -35,14 +35,18 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 /* Apply a batch of zones read by 'next' (which fills 'z', valid until the
  * next call, and returns 1; 0 at the end; or a negative error), in
  * transactions of a few hundred zones, purging caches once per
- * transaction. Counts what was applied and what was unchanged. 'report'
- * (an object with an object "digests" and an array "blocked", or NULL)
- * gets every zone's digest after the batch and the zones a newer version
- * or delete kept out ({"zone", "version", "deleted"}). */
+ * transaction. 'ahead' (or NULL) names the zones the next calls of 'next'
+ * return, in order: up to 'max' into 'names' (valid until the batch ends),
+ * returning how many; their states are then read a window at a time
+ * instead of zone by zone. Counts what was applied and what was unchanged.
+ * 'report' (an object with an object "digests" and an array "blocked", or
+ * NULL) gets every zone's digest after the batch and the zones a newer
+ * version or delete kept out ({"zone", "version", "deleted"}). */
 typedef int (*apply_next_fn)(void *ctx, struct backend_zone *z);
-int apply_batch(struct agent *a, apply_next_fn next, void *ctx, json_t *report,
-		uint64_t *ret_applied, uint64_t *ret_unchanged, uint64_t *ret_records,
-		struct errmsg *err);
+typedef size_t (*apply_ahead_fn)(void *ctx, const char **names, size_t max);
+int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void *ctx,
+		json_t *report, uint64_t *ret_applied, uint64_t *ret_unchanged,
+		uint64_t *ret_records, struct errmsg *err);
 
 /* Purge the caches of zones whose data was committed while PowerDNS was
  * unreachable. */

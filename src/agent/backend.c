@@ -268,6 +268,11 @@ int backend_zone_state(struct backend *b, const char *zone, struct zone_state *r
 	return r;
 }
 
+int backend_zone_state_prefetch(struct backend *b, const char *const *zones, size_t n)
+{
+	return backend_sql_prefetch(b->sql, zones, n);
+}
+
 int backend_zone_replace(struct backend *b, const struct backend_zone *z, const char *kind,
 			 int64_t *ret_domain_id)
 {

@@ -67,6 +67,15 @@ void backend_rollback(struct backend *b);
 /* The state of 'zone' (normalised name with trailing dot). */
 int backend_zone_state(struct backend *b, const char *zone, struct zone_state *ret);
 
+/* Inside a transaction: read the states of 'zones' (n <= BACKEND_PREFETCH_MAX,
+ * normalised) in one statement, for the backend_zone_state() calls that
+ * follow: each answers one of them once from what was read, unless the
+ * zone was written since. The rest are dropped at the next prefetch, commit
+ * or rollback. Outside a transaction it does nothing. On MySQL this is one
+ * round trip where reading zone by zone is one per zone. */
+#define BACKEND_PREFETCH_MAX 64
+int backend_zone_state_prefetch(struct backend *b, const char *const *zones, size_t n);
+
 /* One record as the backend stores it. */
 struct backend_rr {
 	const char *owner; /* absolute, lowercase, trailing dot */

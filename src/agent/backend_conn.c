@@ -212,17 +212,27 @@ static int prepare(struct backend_sql *b, enum stmt_id id, const char *text)
  * VALUES (...), (...)" for 'rows' rows, and what follows the values. */
 static const struct {
 	const char *head, *row, *tail;
+	const char *again; /* not NULL: a second list of as many rows follows it */
 } multi_sql[] = {
 	{ "INSERT INTO records (domain_id, name, type, content, ttl, prio, disabled, ordername, "
 	  "auth) VALUES ",
-	  "(?, ?, ?, ?, ?, ?, 0, NULL, ?)", "" },
+	  "(?, ?, ?, ?, ?, ?, 0, NULL, ?)", "", NULL },
 	{ "INSERT INTO yumna_zone_state (zone, version, serial, deleted, dirty, updated_at, "
 	  "digest) VALUES ",
 	  "(?, ?, ?, 0, 1, ?, ?)",
 	  " {UPSERT:zone} version = {NEW:version}, serial = {NEW:serial}, deleted = 0, dirty = 1, "
-	  "updated_at = {NEW:updated_at}, digest = {NEW:digest}" },
-	{ "INSERT INTO domains (name, type) VALUES ", "(?, ?)", "" },
-	{ "SELECT id, name FROM domains WHERE name IN (", "?", ")" },
+	  "updated_at = {NEW:updated_at}, digest = {NEW:digest}",
+	  NULL },
+	{ "INSERT INTO domains (name, type) VALUES ", "(?, ?)", "", NULL },
+	{ "SELECT id, name FROM domains WHERE name IN (", "?", ")", NULL },
+	/* Zone states read ahead: the domains rows (PowerDNS's names), then
+	 * the agent's rows (names with their dot), each name in its own
+	 * column so that no UNION mixes their collations on MySQL. */
+	{ "SELECT d.name, d.id, d.type, NULL, NULL, NULL, NULL, NULL, NULL FROM domains d "
+	  "WHERE d.name IN (",
+	  "?", ")",
+	  ") UNION ALL SELECT NULL, NULL, NULL, s.zone, s.version, s.serial, s.deleted, s.dirty, "
+	  "s.digest FROM yumna_zone_state s WHERE s.zone IN (" },
 };
 
 static int prepare_multi(struct backend_sql *b, unsigned what, enum stmt_id id, unsigned rows)
@@ -232,6 +242,11 @@ static int prepare_multi(struct backend_sql *b, unsigned what, enum stmt_id id, 
 	int r = buf_puts(&sql, multi_sql[what].head);
 	for (unsigned i = 0; r == 0 && i < rows; i++)
 		r = buf_printf(&sql, "%s%s", i ? ", " : "", multi_sql[what].row);
+	if (r == 0 && multi_sql[what].again != NULL) {
+		r = buf_puts(&sql, multi_sql[what].again);
+		for (unsigned i = 0; r == 0 && i < rows; i++)
+			r = buf_printf(&sql, "%s%s", i ? ", " : "", multi_sql[what].row);
+	}
 	if (r == 0)
 		r = buf_puts(&sql, multi_sql[what].tail);
 	if (r == 0)
@@ -256,6 +271,8 @@ static int prepare_all(struct backend_sql *b)
 		r = prepare_multi(b, 2, ST_DOMAINS + i, backend_sql_chunk_rows[i]);
 	for (unsigned i = 0; r == 0 && i < BACKEND_SQL_CHUNKS; i++)
 		r = prepare_multi(b, 3, ST_DOMAIN_IDS + i, backend_sql_chunk_rows[i]);
+	if (r == 0)
+		r = prepare_multi(b, 4, ST_PREFETCH, BACKEND_PREFETCH_MAX);
 	if (r < 0)
 		close_stmts(b);
 	return r;
@@ -338,6 +355,7 @@ void backend_sql_close(struct backend_sql *b)
 	free(b->q.rows);
 	free(b->q.states);
 	free(b->q.text);
+	free(b->win);
 	free(b);
 }
 
@@ -567,6 +585,7 @@ int backend_sql_begin(struct backend_sql *b)
 		r = backend_sql_fail(b, db_begin(b->db));
 	b->in_txn = r == 0;
 	b->last_zone[0] = '\0';
+	b->nwin = 0;
 	return r;
 }
 
@@ -576,6 +595,7 @@ void backend_sql_rollback(struct backend_sql *b)
 		(void)db_rollback(b->db);
 	b->in_txn = false;
 	b->last_zone[0] = '\0';
+	b->nwin = 0;
 	backend_sql_queue_clear(b);
 }
 
@@ -588,5 +608,6 @@ int backend_sql_commit(struct backend_sql *b)
 		backend_sql_rollback(b);
 	b->in_txn = false;
 	b->last_zone[0] = '\0';
+	b->nwin = 0;
 	return r;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "backend_sql.h"
@@ -38,9 +39,104 @@ static void read_state(struct db_stmt *s, unsigned first, struct zone_state *st)
 	copy_digest(s, first + 4, st->digest);
 }
 
+/* --- states read ahead -------------------------------------------------- */
+
+/* A write of 'zone' (NULL: of every zone) is coming: what was read ahead
+ * of it no longer holds. */
+static void forget(struct backend_sql *b, const char *zone)
+{
+	for (size_t i = 0; i < b->nwin; i++)
+		if (zone == NULL || strcmp(b->win[i].zone, zone) == 0)
+			b->win[i].valid = false;
+}
+
+/* Whether PowerDNS's name 'pdns' (matched as its column compares:
+ * ignoring case) is that of 'zone'. */
+static bool same_domain(const char *pdns, const char *zone)
+{
+	size_t n = strlen(pdns);
+	return strncasecmp(pdns, zone, n) == 0 && zone[n] == '.' && zone[n + 1] == '\0';
+}
+
+/* One row of ST_PREFETCH into the entries it is the state of. */
+static void prefetched_row(struct backend_sql *b, struct db_stmt *s)
+{
+	const char *dname = db_column_text(s, 0), *zone = db_column_text(s, 3);
+	for (size_t i = 0; i < b->nwin; i++) {
+		struct backend_prefetched *e = &b->win[i];
+		if (dname != NULL && !e->st.exists && same_domain(dname, e->zone)) {
+			const char *kind = db_column_text(s, 2);
+			e->st.exists = true;
+			e->id = db_column_int64(s, 1);
+			snprintf(e->kind, sizeof(e->kind), "%s", kind ? kind : "");
+		} else if (zone != NULL && !e->st.known && strcmp(zone, e->zone) == 0) {
+			read_state(s, 4, &e->st);
+		}
+	}
+}
+
+int backend_sql_prefetch(struct backend_sql *b, const char *const *zones, size_t n)
+{
+	char name[DNAME_TEXT_MAX];
+
+	b->nwin = 0;
+	if (!b->in_txn || n == 0 || n > BACKEND_PREFETCH_MAX)
+		return n > BACKEND_PREFETCH_MAX ? -EINVAL : 0;
+	if (b->win == NULL && (b->win = malloc(BACKEND_PREFETCH_MAX * sizeof(*b->win))) == NULL)
+		return -ENOMEM;
+	/* What the transaction queued for these zones is written first. */
+	int r = backend_sql_ensure(b);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = backend_sql_flush(b, zones[i]);
+	struct db_stmt *s = r == 0 ? backend_sql_stmt(b, ST_PREFETCH) : NULL;
+	/* The lists are filled up with the last name again. */
+	for (unsigned i = 0; r == 0 && i < BACKEND_PREFETCH_MAX; i++) {
+		const char *zone = zones[i < n ? i : n - 1];
+		backend_sql_pdns_name(zone, name);
+		r = db_bind_text(s, i + 1, name);
+		if (r == 0)
+			r = db_bind_text(s, BACKEND_PREFETCH_MAX + i + 1, zone);
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		struct backend_prefetched *e = &b->win[i];
+		memset(e, 0, sizeof(*e));
+		snprintf(e->zone, sizeof(e->zone), "%s", zones[i]);
+		e->valid = true;
+	}
+	b->nwin = n;
+	int rc;
+	while ((rc = db_step(s)) == DB_ROW)
+		prefetched_row(b, s);
+	db_reset(s);
+	if (rc < 0)
+		b->nwin = 0;
+	return rc < 0 ? backend_sql_fail(b, rc) : 0;
+}
+
+/* The state of 'zone' read ahead and not yet answered, taken: 1, or 0. */
+static int take_prefetched(struct backend_sql *b, const char *zone, struct zone_state *ret)
+{
+	for (size_t i = 0; i < b->nwin; i++) {
+		struct backend_prefetched *e = &b->win[i];
+		if (!e->valid || strcmp(e->zone, zone) != 0)
+			continue;
+		e->valid = false;
+		*ret = e->st;
+		snprintf(b->last_zone, sizeof(b->last_zone), "%s", zone);
+		b->last_id = e->id;
+		snprintf(b->last_kind, sizeof(b->last_kind), "%s", e->kind);
+		return 1;
+	}
+	return 0;
+}
+
 int backend_sql_zone_state(struct backend_sql *b, const char *zone, struct zone_state *ret)
 {
 	char name[DNAME_TEXT_MAX];
+	if (take_prefetched(b, zone, ret))
+		return 0;
 	int r = ready(b, zone);
 	if (r < 0)
 		return r;
@@ -170,6 +266,7 @@ int backend_sql_zone_replace(struct backend_sql *b, const struct backend_zone *z
 	/* A zone written earlier in this transaction may have its domains
 	 * row and its rows queued. A caller that wants the id (to write the
 	 * zone's keys) has its domains row written now. */
+	forget(b, z->origin);
 	int r = ready(b, z->origin);
 	if (r == 0)
 		r = domain_id(b, z->origin, kind, ret_domain_id == NULL, &id, &created);
@@ -200,6 +297,7 @@ int backend_sql_zone_delete(struct backend_sql *b, const char *zone, uint64_t ve
 	char name[DNAME_TEXT_MAX];
 	int64_t id = 0;
 
+	forget(b, zone);
 	int r = ready(b, zone);
 	if (r < 0)
 		return r;
@@ -229,6 +327,7 @@ int backend_sql_zone_delete(struct backend_sql *b, const char *zone, uint64_t ve
 
 int backend_sql_zone_mark_clean(struct backend_sql *b, const char *zone)
 {
+	forget(b, zone);
 	int r = ready(b, zone);
 	return r < 0 ? r : backend_sql_run_text(b, ST_MARK_CLEAN, zone, NULL);
 }
@@ -236,6 +335,7 @@ int backend_sql_zone_mark_clean(struct backend_sql *b, const char *zone)
 int backend_sql_zone_set_version(struct backend_sql *b, const char *zone, uint64_t version,
 				 uint32_t serial)
 {
+	forget(b, zone);
 	int r = ready(b, zone);
 	if (r < 0)
 		return r;
@@ -250,12 +350,14 @@ int backend_sql_zone_set_version(struct backend_sql *b, const char *zone, uint64
 
 int backend_sql_zone_set_digest(struct backend_sql *b, const char *zone, const char *digest)
 {
+	forget(b, zone);
 	int r = ready(b, zone);
 	return r < 0 ? r : backend_sql_run_text(b, ST_SET_DIGEST, digest, zone);
 }
 
 int backend_sql_mark_all_clean(struct backend_sql *b)
 {
+	forget(b, NULL);
 	int r = ready(b, NULL);
 	return r < 0 ? r : backend_sql_run(b, backend_sql_stmt(b, ST_MARK_ALL_CLEAN), 0);
 }

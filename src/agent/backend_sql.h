@@ -51,10 +51,21 @@ enum stmt_id {
 	ST_META_KIND_DELETE,
 	ST_META_INSERT,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
-	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	 /* the same for zone states */
-	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS,	 /* and for domains rows */
-	ST_DOMAIN_IDS = ST_DOMAINS + BACKEND_SQL_CHUNKS, /* their ids, read back */
-	ST_COUNT = ST_DOMAIN_IDS + BACKEND_SQL_CHUNKS
+	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	  /* the same for zone states */
+	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS,	  /* and for domains rows */
+	ST_DOMAIN_IDS = ST_DOMAINS + BACKEND_SQL_CHUNKS,  /* their ids, read back */
+	ST_PREFETCH = ST_DOMAIN_IDS + BACKEND_SQL_CHUNKS, /* BACKEND_PREFETCH_MAX states */
+	ST_COUNT
+};
+
+/* A zone's state read ahead by backend_sql_prefetch(), with what
+ * backend_sql_zone_state() keeps of its domains row for domain_id(). */
+struct backend_prefetched {
+	char zone[DNAME_TEXT_MAX];
+	bool valid; /* not yet answered, the zone not written since */
+	struct zone_state st;
+	int64_t id; /* 0: no domains row */
+	char kind[16];
 };
 
 /* The rows and zone states a transaction wrote, queued to go in by
@@ -105,6 +116,10 @@ struct backend_sql {
 	int64_t last_id; /* 0: no domains row */
 	char last_kind[16];
 	struct backend_queue q;
+	/* The states of the zones a transaction is about to read, read in one
+	 * statement (backend_sql_prefetch); dropped when it ends. */
+	struct backend_prefetched *win; /* BACKEND_PREFETCH_MAX entries */
+	size_t nwin;
 };
 
 /* --- shared by backend_conn.c (connection, schema, transactions) and
@@ -159,6 +174,7 @@ int backend_sql_commit(struct backend_sql *b);
 void backend_sql_rollback(struct backend_sql *b);
 
 int backend_sql_zone_state(struct backend_sql *b, const char *zone, struct zone_state *ret);
+int backend_sql_prefetch(struct backend_sql *b, const char *const *zones, size_t n);
 int backend_sql_zone_replace(struct backend_sql *b, const struct backend_zone *z, const char *kind,
 			     int64_t *ret_domain_id);
 int backend_sql_zone_delete(struct backend_sql *b, const char *zone, uint64_t version);

@@ -42,11 +42,12 @@ struct batch {
 	bool in_str, esc;
 	size_t nzones;	    /* elements seen */
 	struct buf names;   /* valid zones' names, NUL-separated ... */
-	uint32_t *name_off; /* ... starting at these offsets */
+	uint32_t *name_off; /* ... starting at these offsets, in spool order */
 	size_t nnames, alloc;
-	bool broken;	/* the framing is wrong: stop reading */
-	int fail;	/* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
-	json_t *errors; /* up to MAX_ERRORS messages */
+	size_t next_name; /* the name of the zone spool_next() reads next */
+	bool broken;	  /* the framing is wrong: stop reading */
+	int fail;	  /* first error: ERR_MALFORMED, ERR_INVALID, ERR_TOO_LARGE, ... */
+	json_t *errors;	  /* up to MAX_ERRORS messages */
 	/* reading back */
 	struct buf rd;
 	struct backend_rr *rrs;
@@ -192,7 +193,19 @@ static int spool_next(void *ctx, struct backend_zone *z)
 					    NULL };
 	}
 	free(off);
+	if (r == 0)
+		b->next_name++;
 	return r < 0 ? r : 1;
+}
+
+/* apply_ahead_fn: the names of the zones spool_next() reads next. */
+static size_t spool_ahead(void *ctx, const char **names, size_t max)
+{
+	struct batch *b = ctx;
+	size_t n = 0;
+	for (; n < max && b->next_name + n < b->nnames; n++)
+		names[n] = b->names.data + b->name_off[b->next_name + n];
+	return n;
 }
 
 /* --- splitting the stream ----------------------------------------------- */
@@ -418,23 +431,31 @@ static int compare_names(const void *x, const void *y)
 	return strcmp(sort_base + *(const uint32_t *)x, sort_base + *(const uint32_t *)y);
 }
 
+/* The names stay in spool order for spool_ahead(): a sorted copy. */
 static void check_duplicates(struct batch *b)
 {
 	if (b->nnames < 2)
 		return;
+	uint32_t *sorted = malloc(b->nnames * sizeof(*sorted));
+	if (sorted == NULL) {
+		add_error(b, -ENOMEM, "out of memory");
+		return;
+	}
+	memcpy(sorted, b->name_off, b->nnames * sizeof(*sorted));
 	sort_base = b->names.data;
-	qsort(b->name_off, b->nnames, sizeof(*b->name_off), compare_names);
+	qsort(sorted, b->nnames, sizeof(*sorted), compare_names);
 	for (size_t i = 1; i < b->nnames; i++) {
-		const char *prev = b->names.data + b->name_off[i - 1];
-		const char *cur = b->names.data + b->name_off[i];
+		const char *prev = b->names.data + sorted[i - 1];
+		const char *cur = b->names.data + sorted[i];
 		if (strcmp(prev, cur) == 0) {
 			char z[300];
 			log_sanitize(cur, z, sizeof(z));
 			add_error(b, ERR_INVALID, "zone '%s' appears more than once in the batch",
 				  z);
-			return;
+			break;
 		}
 	}
+	free(sorted);
 }
 
 void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -468,7 +489,8 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 	 * only where the node holds exactly what it committed. */
 	json_t *report = json_pack("{s:o,s:o,s:o}", "digests", json_object(), "blocked",
 				   json_array(), "repaired", json_array());
-	int r = report ? apply_batch(a, spool_next, b, report, &applied, &unchanged, &records, &err)
+	int r = report ? apply_batch(a, spool_next, spool_ahead, b, report, &applied, &unchanged,
+				     &records, &err)
 		       : -ENOMEM;
 	if (r < 0) {
 		json_decref(report);

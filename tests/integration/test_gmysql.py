@@ -499,3 +499,46 @@ def test_keys_pushed_alone_and_in_a_batch_are_served(gm_node):
         assert gm_node.dig(zone, "DNSKEY") == [key.dnskey().to_text()]
         assert_signed(gm_node, zone, "www." + zone, "A")
         assert gm_node.zones()[zone]["version"] == 1
+
+
+@pytest.mark.parametrize("engine", ["gsqlite3", "gmysql"])
+def test_a_batch_reads_every_zones_state_as_a_single_push_would(engine, request):
+    """A batch reads its zones' states a window at a time: each zone, in
+    whichever window and state, is judged as a push of it alone would be."""
+    node = request.getfixturevalue("shared_node" if engine == "gsqlite3" else "gm_node")
+    name = lambda kind, i: "%s%d.%s.window.example." % (kind, i, engine)  # noqa: E731
+    a_of = lambda version: basic_records(a="192.0.2.%d" % version)  # noqa: E731
+    # Before the batch: (kind, version held or deleted at, version pushed, outcome).
+    kinds = [("new", None, 1, "applied"), ("older", 2, 3, "applied"),
+             ("newer", 5, 4, "blocked"), ("same", 2, 2, "unchanged"),
+             ("gone", 4, 3, "deleted"), ("back", 4, 5, "applied")]
+    payloads, expect = [], {}
+    for i in range(30):  # 180 zones: every kind in each of three windows
+        for kind, held, pushed, outcome in kinds:
+            z = name(kind, i)
+            if held is not None:
+                node.push_ok(z, held, held, a_of(held))
+            if kind in ("gone", "back"):
+                assert node.delete_zone(z, version=held).status_code == 200
+            payloads.append(zone_payload(z, pushed, pushed, a_of(pushed)))
+            expect[z] = (outcome, held, pushed)
+
+    r = node.sync_batch(payloads)
+
+    assert r.status_code == 200, r.text
+    body = r.json()
+    outcomes = [o for o, _, _ in expect.values()]
+    assert body["applied"] == outcomes.count("applied")
+    assert body["unchanged"] == outcomes.count("unchanged") + outcomes.count("blocked") + \
+        outcomes.count("deleted")
+    blocked = {b["zone"]: b for b in body["blocked"]}
+    listed = node.zones()
+    for z, (outcome, held, pushed) in expect.items():
+        if outcome == "applied":
+            assert z not in blocked and listed[z]["version"] == pushed, z
+            assert node.dig("www." + z, "A") == ["192.0.2.%d" % pushed], z
+        elif outcome == "unchanged":
+            assert z not in blocked and listed[z]["version"] == held, z
+        else:
+            assert blocked[z] == {"zone": z, "version": held, "deleted": outcome == "deleted"}
+            assert z not in listed or listed[z]["version"] == held, z
