@@ -88,7 +88,9 @@ int backend_sql_prefetch(struct backend_sql *b, const char *const *zones, size_t
 	int r = backend_sql_ensure(b);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = backend_sql_flush(b, zones[i]);
-	struct db_stmt *s = r == 0 ? backend_sql_stmt(b, ST_PREFETCH) : NULL;
+	if (r < 0)
+		return r;
+	struct db_stmt *s = backend_sql_stmt(b, ST_PREFETCH);
 	/* The lists are filled up with the last name again. */
 	for (unsigned i = 0; r == 0 && i < BACKEND_PREFETCH_MAX; i++) {
 		const char *zone = zones[i < n ? i : n - 1];

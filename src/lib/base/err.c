@@ -89,12 +89,11 @@ int errmsg_vset(struct errmsg *e, int code, const char *fmt, va_list ap)
 	return code;
 }
 
-int errmsg_set(struct errmsg *e, int code, const char *fmt, ...)
+void errmsg_printf(struct errmsg *e, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	errmsg_vset(e, code, fmt, ap);
+	errmsg_vset(e, 0, fmt, ap);
 	va_end(ap);
-	return code;
 }

@@ -56,10 +56,18 @@ struct errmsg {
 };
 
 /* Format into 'e' (NULL: nothing is written), truncating to ERRMSG_MAX - 1
- * bytes and a NUL, and return 'code', so that a failure reads
- * 'return errmsg_set(err, ERR_INVALID, "...")'. */
-int errmsg_set(struct errmsg *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+ * bytes and a NUL. */
+void errmsg_printf(struct errmsg *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* errmsg_printf(), then 'code', so that a failure reads
+ * 'return errmsg_set(err, ERR_INVALID, "...")'. A macro, so that the
+ * compiler and the static analyzer see which code comes back. */
+#define errmsg_set(e, code, ...)                 \
+	({                                       \
+		errmsg_printf((e), __VA_ARGS__); \
+		(code);                          \
+	})
+
 int errmsg_vset(struct errmsg *e, int code, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
