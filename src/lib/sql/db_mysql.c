@@ -320,39 +320,43 @@ static int param_slot(struct my_stmt *s, unsigned idx)
 	return 0;
 }
 
+/* Parameter 'idx' (1-based) made ready for a new value: its bind cleared
+ * and pointed at its NULL flag. */
+static int param_reset(struct my_stmt *s, unsigned idx, struct my_param **ret_p, MYSQL_BIND **ret_b)
+{
+	int r = param_slot(s, idx);
+	if (r < 0)
+		return r;
+	*ret_p = &s->pv[idx - 1];
+	*ret_b = &s->pb[idx - 1];
+	memset(*ret_b, 0, sizeof(**ret_b));
+	(*ret_b)->is_null = &(*ret_p)->is_null;
+	return 0;
+}
+
 static int my_bind_int64(struct db_stmt *base, unsigned idx, int64_t v)
 {
-	struct my_stmt *s = mystmt(base);
 	struct my_param *p;
 	MYSQL_BIND *b;
-	int r = param_slot(s, idx);
+	int r = param_reset(mystmt(base), idx, &p, &b);
 
 	if (r < 0)
 		return r;
-	p = &s->pv[idx - 1];
-	b = &s->pb[idx - 1];
 	p->i = v;
 	p->is_null = 0;
-	memset(b, 0, sizeof(*b));
 	b->buffer_type = MYSQL_TYPE_LONGLONG;
 	b->buffer = &p->i;
-	b->is_null = &p->is_null;
 	return 0;
 }
 
 static int my_bind_text(struct db_stmt *base, unsigned idx, const char *v)
 {
-	struct my_stmt *s = mystmt(base);
 	struct my_param *p;
 	MYSQL_BIND *b;
-	int r = param_slot(s, idx);
+	int r = param_reset(mystmt(base), idx, &p, &b);
 
 	if (r < 0)
 		return r;
-	p = &s->pv[idx - 1];
-	b = &s->pb[idx - 1];
-	memset(b, 0, sizeof(*b));
-	b->is_null = &p->is_null;
 	if (v == NULL) {
 		p->is_null = 1;
 		b->buffer_type = MYSQL_TYPE_NULL;
@@ -360,7 +364,7 @@ static int my_bind_text(struct db_stmt *base, unsigned idx, const char *v)
 	}
 	p->text = strdup(v);
 	if (p->text == NULL)
-		return db_set_error(s->base.db, -ENOMEM, "out of memory");
+		return db_set_error(base->db, -ENOMEM, "out of memory");
 	p->len = (unsigned long)strlen(v);
 	p->is_null = 0;
 	b->buffer_type = MYSQL_TYPE_STRING;
