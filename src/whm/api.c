@@ -30,11 +30,11 @@ bool api_authorize(struct http_request *req, void *ctx)
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0' || strlen(h + 7) > 200)
 		return false;
 	struct store *st = whm_store(w);
-	char role[16];
+	char role[16], name[64];
 	int64_t id;
-	if (st == NULL || tokens_find(st, h + 7, role, &id) < 0)
+	if (st == NULL || tokens_find(st, h + 7, role, &id, name) < 0)
 		return false;
-	http_request_set_principal(req, id, role);
+	http_request_set_principal(req, id, role, name);
 	return true;
 }
 
@@ -54,6 +54,9 @@ bool api_may_write(struct http_request *req, struct http_reply *rep)
 const char *api_actor(const struct http_request *req)
 {
 	static __thread char who[32];
+	const char *name = http_request_principal_name(req);
+	if (name[0] != '\0')
+		return name;
 	snprintf(who, sizeof(who), "token:%lld", (long long)http_request_principal_id(req));
 	return who;
 }

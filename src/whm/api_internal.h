@@ -19,7 +19,8 @@
 bool api_may_write(struct http_request *req, struct http_reply *rep);
 /* Whether the request carries an admin token (not a read token). */
 bool api_is_admin(const struct http_request *req);
-/* Who asked, for the audit log; valid until the handler returns. */
+/* Who asked, for the history and the audit log: the name of the request's
+ * token; valid until the handler returns. */
 const char *api_actor(const struct http_request *req);
 
 /* Whether 's' is 'min' to 'max' printable ASCII characters (no control

@@ -12,6 +12,7 @@
 #include "model/ztree.h"
 #include "zkeys.h"
 #include "zones.h"
+#include "history.h"
 #include "zones_internal.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
@@ -239,14 +240,14 @@ static void committed(struct whm *w, struct store *st, const struct store_zone *
 }
 
 int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
-		 struct store_zone *z, const char *actor, const char *action, const char *detail,
-		 struct zone_result *res, struct errmsg *err)
+		 struct store_zone *z, const json_t *records, const char *actor, const char *action,
+		 const char *summary, struct zone_result *res, struct errmsg *err)
 {
 	int r = store_zone_update(st, z);
 	if (r == 0)
 		r = store_sync_want_all(st, z->id, z->version);
 	if (r == 0)
-		r = store_audit(st, actor, action, z->id, detail);
+		r = history_record(st, z, records, actor, action, summary);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0)
@@ -259,7 +260,8 @@ int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
 }
 
 int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
-		 const char *action, struct zone_result *res, struct errmsg *err)
+		 const char *action, const char *summary, struct zone_result *res,
+		 struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -275,7 +277,9 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 			r = fn(st, &z, ctx, err);
 			if (r == 0) {
 				zones_bump(&z);
-				r = zones_finish(w, st, &old, &z, actor, action, z.domain, res,
+				/* The records did not change (a delete has none):
+				 * the snapshot reads them in the transaction. */
+				r = zones_finish(w, st, &old, &z, NULL, actor, action, summary, res,
 						 err);
 			} else {
 				store_rollback(st);
@@ -359,12 +363,17 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 					    .created_at = z.created_at };
 		r = store_record_insert(st, &rec);
 	}
-	json_decref(records);
 	if (r == ERR_CONFLICT)
 		errmsg_set(err, 0, "zone '%s' already exists", origin);
-	if (r < 0)
-		return zones_fail(st, r, err, "creating the zone");
-	return zones_finish(w, st, NULL, &z, actor, "zone.create", origin, res, err);
+	if (r == 0) {
+		char summary[HISTORY_SUMMARY_MAX];
+		history_summary(summary, "create %s with %u NS records", origin, w->n_default_ns);
+		r = zones_finish(w, st, NULL, &z, records, actor, "zone.create", summary, res, err);
+	} else {
+		r = zones_fail(st, r, err, "creating the zone");
+	}
+	json_decref(records);
+	return r;
 }
 
 /* zones_change() step of a delete: the zone becomes a tombstone without
@@ -386,7 +395,8 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 struct errmsg *err)
 {
-	return zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete", res, err);
+	return zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete", "delete the zone",
+			    res, err);
 }
 
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
@@ -459,6 +469,13 @@ int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64
 		r = store_zone_update(st, &z);
 		if (r == 0)
 			r = store_sync_want_all(st, z.id, z.version);
+		if (r == 0) {
+			char summary[HISTORY_SUMMARY_MAX];
+			history_summary(summary, "version raised above the %llu a node holds",
+					(unsigned long long)node_version);
+			r = history_record(st, &z, NULL, HISTORY_RECONCILE, "zone.raise-version",
+					   summary);
+		}
 	}
 	if (r == 0)
 		r = store_commit(st);

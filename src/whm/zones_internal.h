@@ -50,10 +50,19 @@ int zones_fail(struct store *st, int r, struct errmsg *err, const char *what);
 int zones_busy(struct errmsg *err);
 
 /* Close a change inside its transaction: zone row 'z' (bumped), what every
- * node must reach, audit, commit, then tell the observers ('old' is the
- * zone before). */
+ * node must reach, the version in the history with its audit entry
+ * (history_record: 'records' are the zone's records now, NULL to read them
+ * in the transaction), commit, then tell the observers ('old' is the zone
+ * before). */
 int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
-		 struct store_zone *z, const char *actor, const char *action, const char *detail,
-		 struct zone_result *res, struct errmsg *err);
+		 struct store_zone *z, const json_t *records, const char *actor, const char *action,
+		 const char *summary, struct zone_result *res, struct errmsg *err);
+
+/* Replace every record (or, with 'merge', every RRset 'records' names)
+ * as one version; the serial goes above 'min_serial' when given. 'summary'
+ * NULL: one is made ("replace every record: 12 records"). */
+int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
+		      const uint32_t *min_serial, const char *actor, const char *action,
+		      const char *summary, struct zone_result *res, struct errmsg *err);
 
 #endif

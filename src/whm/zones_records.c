@@ -9,7 +9,38 @@
 
 #include "base/err.h"
 #include "zones.h"
+#include "history.h"
 #include "zones_internal.h"
+
+/* A record as a summary shows it: "www A 192.0.2.1", "@ MX 10 mx.example.com.". */
+static void record_text(char *out, size_t len, const char *name, const char *type,
+			const char *content, uint32_t priority)
+{
+	if (strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0)
+		snprintf(out, len, "%s %s %u %s", name, type, priority, content);
+	else
+		snprintf(out, len, "%s %s %s", name, type, content);
+}
+
+/* The record of 'records' (payload records) with id 'id', as text, taken
+ * out of the array; "" if it is not there. */
+static void take_record(json_t *records, int64_t id, char *out, size_t len)
+{
+	size_t i;
+	json_t *o;
+
+	out[0] = '\0';
+	json_array_foreach(records, i, o) {
+		if (json_integer_value(json_object_get(o, "id")) != id)
+			continue;
+		const char *type = json_string_value(json_object_get(o, "type"));
+		record_text(out, len, json_string_value(json_object_get(o, "name")),
+			    type ? type : "", json_string_value(json_object_get(o, "content")),
+			    (uint32_t)json_integer_value(json_object_get(o, "priority")));
+		json_array_remove(records, i);
+		return;
+	}
+}
 
 /* Add or replace (when 'replace_id' > 0) one record, or delete it
  * ('rec' NULL), as one version of the zone. */
@@ -22,6 +53,7 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 	json_t *records;
 	struct model_record mr = { 0 };
 	struct errmsg msg;
+	char was[160] = "", now[160] = "", summary[HISTORY_SUMMARY_MAX];
 	int r = -EAGAIN;
 
 	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
@@ -41,16 +73,16 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 				r = ERR_INVALID;
 			}
 		}
-		if (r == 0 && replace_id > 0) {
-			size_t i;
-			json_t *o;
-			json_array_foreach(records, i, o) {
-				if (json_integer_value(json_object_get(o, "id")) == replace_id) {
-					json_array_remove(records, i);
-					break;
-				}
-			}
-		}
+		if (r == 0 && replace_id > 0)
+			take_record(records, replace_id, was, sizeof(was));
+		if (r == 0 && rec != NULL)
+			record_text(now, sizeof(now), mr.name, mr.type, mr.content, mr.priority);
+		if (rec == NULL)
+			history_summary(summary, "delete %s", was);
+		else if (replace_id > 0)
+			history_summary(summary, "update %s -> %s", was, now);
+		else
+			history_summary(summary, "add %s", now);
 		if (r == 0 && rec != NULL)
 			r = json_array_append_new(
 				records, zones_payload_record(replace_id, mr.name, mr.type,
@@ -79,10 +111,9 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 			else
 				r = store_record_insert(st, &row);
 			if (r == 0) {
-				char detail[300];
 				res->record_id = row.id;
-				snprintf(detail, sizeof(detail), "record %lld", (long long)row.id);
-				r = zones_finish(w, st, &old, &z, actor, action, detail, res, err);
+				r = zones_finish(w, st, &old, &z, records, actor, action, summary,
+						 res, err);
 			} else {
 				r = zones_fail(st, r, err, "writing the record");
 			}
@@ -158,12 +189,11 @@ static bool in_rrsets(const json_t *o, const json_t *named)
 	       json_object_get(named, key) != NULL;
 }
 
-/* Replace every record (or, with 'merge', every RRset the new records
- * name) as one version; the serial goes above 'min_serial' when given. */
-static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
-		       const uint32_t *min_serial, const char *actor, const char *action,
-		       struct zone_result *res, struct errmsg *err)
+int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
+		      const uint32_t *min_serial, const char *actor, const char *action,
+		      const char *summary, struct zone_result *res, struct errmsg *err)
 {
+	char made[HISTORY_SUMMARY_MAX];
 	struct store *st;
 	struct store_zone z;
 	json_t *old;
@@ -218,7 +248,6 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 			z.serial = model_serial_next(*min_serial, time(NULL));
 		if (r == 0)
 			r = zones_validate(w, &z, records, err);
-		json_decref(records);
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
@@ -242,12 +271,18 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 							    .created_at = whm_now() };
 				r = store_record_insert(st, &row);
 			}
+			if (summary == NULL && merge)
+				history_summary(made, "merge %zu records into %zu RRsets", n,
+						json_object_size(named));
+			else if (summary == NULL)
+				history_summary(made, "replace every record: %zu records", n);
 			if (r == 0)
-				r = zones_finish(w, st, &before, &z, actor, action, z.domain, res,
-						 err);
+				r = zones_finish(w, st, &before, &z, records, actor, action,
+						 summary ? summary : made, res, err);
 			else
 				r = zones_fail(st, r, err, "replacing the records");
 		}
+		json_decref(records);
 		json_decref(named);
 		json_decref(old);
 		store_zone_clear(&z);
@@ -261,13 +296,15 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
 			  const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return records_set(w, zone_id, records_in, false, NULL, actor, "records.replace", res, err);
+	return zones_records_set(w, zone_id, records_in, false, NULL, actor, "records.replace",
+				 NULL, res, err);
 }
 
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
 			 struct errmsg *err)
 {
-	return records_set(w, zone_id, records, merge, min_serial, actor,
-			   merge ? "zone.import.merge" : "zone.import.replace", res, err);
+	return zones_records_set(w, zone_id, records, merge, min_serial, actor,
+				 merge ? "zone.import.merge" : "zone.import.replace", NULL, res,
+				 err);
 }

@@ -201,11 +201,13 @@ static void test_zones_change(void **state)
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
 	struct errmsg err;
-	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", &res, &err), 1);
+	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", NULL, &res, &err),
+			 1);
 	assert_int_equal(res.version, 0);
 	assert_int_equal(res.serial, f->serial);
 	assert_int_equal(f->seen.commits, 1);
-	assert_int_equal(zones_change(&f->w, f->zone, touch, NULL, "test", "t", &res, &err), 0);
+	assert_int_equal(
+	    zones_change(&f->w, f->zone, touch, NULL, "test", "t", "touch", &res, &err), 0);
 	assert_int_equal(res.version, f->version + 1);
 	assert_true(res.serial > f->serial);
 	assert_int_equal(f->seen.commits, 2);
