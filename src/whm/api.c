@@ -1,7 +1,7 @@
 /* The route table and what every route shares: authorization, parsing of
  * ids, query arguments and bodies, and the shapes of answers. The routes
- * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c
- * and api_ops.c; each parses, calls one service and answers. */
+ * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c,
+ * api_history.c and api_ops.c; each parses, calls one service and answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +220,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/tokens", api_tokens_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/tokens", api_token_create, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/tokens/:id", api_token_revoke, 0, NULL, NULL },
+	{ "GET", "/api/dns/audit", api_audit_list, 0, NULL, NULL },
 	{ "GET", "/api/dns", api_zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", api_zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", api_zone_get, 0, NULL, NULL },
@@ -229,6 +230,10 @@ const struct http_route api_routes[] = {
 	{ "PUT", "/api/dns/:id/records", api_records_replace, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/import", api_zone_import, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/export", api_zone_export, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/versions", api_versions_list, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/versions/:version", api_version_get, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/diff", api_zone_diff, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/rollback", api_zone_rollback, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/dnssec", api_dnssec_get, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/dnssec", api_dnssec_post, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/:id/dnssec", api_dnssec_delete, 0, NULL, NULL },

@@ -95,6 +95,13 @@ void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx
 void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx);
 
+/* api_history.c */
+void api_versions_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_version_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_diff(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_rollback(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx);
+
 /* api_ops.c */
 void api_health(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_metrics(struct http_request *req, struct http_reply *rep, void *ctx);
