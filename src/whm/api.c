@@ -89,6 +89,12 @@ int api_path_id(struct http_request *req, struct http_reply *rep, unsigned i, in
 int api_query_uint(struct http_request *req, struct http_reply *rep, const char *name, uint64_t min,
 		   uint64_t max, uint64_t *ret)
 {
+	return api_query_number(req, rep, name, min, max, ERR_INVALID, ret);
+}
+
+int api_query_number(struct http_request *req, struct http_reply *rep, const char *name,
+		     uint64_t min, uint64_t max, int code, uint64_t *ret)
+{
 	char text[24], *end = text;
 	int r = http_request_query(req, name, text, sizeof(text));
 	if (r == -ENOENT)
@@ -100,8 +106,8 @@ int api_query_uint(struct http_request *req, struct http_reply *rep, const char 
 		char err[128];
 		snprintf(err, sizeof(err), "%s must be a whole number from %llu to %llu", name,
 			 (unsigned long long)min, (unsigned long long)max);
-		http_reply_error(rep, ERR_INVALID, err);
-		return ERR_INVALID;
+		http_reply_error(rep, code, err);
+		return code;
 	}
 	*ret = v;
 	return 0;

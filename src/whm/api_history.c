@@ -1,6 +1,7 @@
 /* The history routes: a zone's versions, the records at one, the diff of
  * two, rollback, and the audit log. Read tokens may read them all; only
- * admin tokens roll back. */
+ * admin tokens roll back. A version, a limit or a filter that cannot be
+ * read is a malformed request (400): BAD is its code here. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +14,15 @@
 #include "json/jsonx.h"
 
 #define PAGE_DEFAULT 100
+#define BAD ERR_MALFORMED
 
 /* ?limit= (1..HISTORY_PAGE_MAX, default PAGE_DEFAULT): a larger one is
  * refused with the bound, not cut silently. */
 static int page_limit(struct http_request *req, struct http_reply *rep, unsigned *ret)
 {
 	uint64_t v = PAGE_DEFAULT;
-	int r = api_query_uint(req, rep, "limit", 1, HISTORY_PAGE_MAX, &v);
-	if (r == ERR_INVALID)
+	int r = api_query_number(req, rep, "limit", 1, HISTORY_PAGE_MAX, BAD, &v);
+	if (r == BAD)
 		return r;
 	*ret = (unsigned)v;
 	return 0;
@@ -31,7 +33,7 @@ static int query_id(struct http_request *req, struct http_reply *rep, const char
 		    uint64_t *ret)
 {
 	*ret = 0;
-	int r = api_query_uint(req, rep, name, 1, INT64_MAX, ret);
+	int r = api_query_number(req, rep, name, 1, INT64_MAX, BAD, ret);
 	return r == -ENOENT ? 0 : r;
 }
 
@@ -43,8 +45,8 @@ static int path_version(struct http_request *req, struct http_reply *rep, uint64
 	errno = 0;
 	unsigned long long v = strtoull(t, &end, 10);
 	if (t[0] < '1' || t[0] > '9' || *end != '\0' || errno != 0 || v > INT64_MAX) {
-		http_reply_error(rep, ERR_INVALID, "the version must be a positive integer");
-		return ERR_INVALID;
+		http_reply_error(rep, BAD, "the version must be a positive integer");
+		return BAD;
 	}
 	*ret = v;
 	return 0;
@@ -100,11 +102,11 @@ void api_zone_diff(struct http_request *req, struct http_reply *rep, void *ctx)
 	    query_id(req, rep, "to", &to) < 0)
 		return;
 	if (from == 0) {
-		http_reply_error(rep, ERR_INVALID, "from: the version to compare from is required");
+		http_reply_error(rep, BAD, "from: the version to compare from is required");
 		return;
 	}
 	if (to != 0 && from > to) {
-		http_reply_error(rep, ERR_INVALID, "from must not be above to");
+		http_reply_error(rep, BAD, "from must not be above to");
 		return;
 	}
 	int r = history_diff(ctx, id, from, to, &out, &err);
@@ -131,6 +133,8 @@ void api_zone_rollback(struct http_request *req, struct http_reply *rep, void *c
 	int r = jsonx_check_keys(b, rollback_keys, "body", &err);
 	if (r == 0)
 		r = jsonx_get_uint(b, "version", true, 1, INT64_MAX, "body", &version, &err);
+	if (r == ERR_INVALID)
+		r = BAD; /* not a version: as a bad ?from= is */
 	json_decref(b);
 	if (r == 0)
 		r = history_rollback(ctx, id, version, api_actor(req), &res, &changed, &err);
@@ -194,7 +198,7 @@ static bool parse_utc(const char *text, int64_t *ret)
 }
 
 /* A time argument: Unix seconds or parse_utc()'s forms; 0 (*ret set),
- * -ENOENT when absent, or ERR_INVALID answered. */
+ * -ENOENT when absent, or BAD answered. */
 static int query_time(struct http_request *req, struct http_reply *rep, const char *name,
 		      int64_t *ret)
 {
@@ -204,7 +208,7 @@ static int query_time(struct http_request *req, struct http_reply *rep, const ch
 	if (r == -ENOENT)
 		return r;
 	if (r == 0 && text[0] != '\0' && strspn(text, "0123456789") == strlen(text)) {
-		r = api_query_uint(req, rep, name, 1, INT64_MAX, &v);
+		r = api_query_number(req, rep, name, 1, INT64_MAX, BAD, &v);
 		if (r == 0)
 			*ret = (int64_t)v;
 		return r;
@@ -213,12 +217,12 @@ static int query_time(struct http_request *req, struct http_reply *rep, const ch
 		return 0;
 	snprintf(msg, sizeof(msg),
 		 "%s: Unix seconds, or a UTC time as 2026-01-31T12:00:00Z or 2026-01-31", name);
-	http_reply_error(rep, ERR_INVALID, msg);
-	return ERR_INVALID;
+	http_reply_error(rep, BAD, msg);
+	return BAD;
 }
 
 /* A text argument of at most 'max' printable characters: 0, -ENOENT when
- * absent, or ERR_INVALID answered. */
+ * absent, or BAD answered. */
 static int query_text(struct http_request *req, struct http_reply *rep, const char *name, char *out,
 		      size_t len)
 {
@@ -229,8 +233,8 @@ static int query_text(struct http_request *req, struct http_reply *rep, const ch
 		char msg[128];
 		snprintf(msg, sizeof(msg), "%s: 1 to %zu printable ASCII characters", name,
 			 len - 1);
-		http_reply_error(rep, ERR_INVALID, msg);
-		return ERR_INVALID;
+		http_reply_error(rep, BAD, msg);
+		return BAD;
 	}
 	return 0;
 }
@@ -248,28 +252,28 @@ void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx)
 	if (page_limit(req, rep, &f.limit) < 0 || query_id(req, rep, "before", &before) < 0)
 		return;
 	f.before = (int64_t)before;
-	if ((r = query_text(req, rep, "zone", zone, sizeof(zone))) == ERR_INVALID)
+	if ((r = query_text(req, rep, "zone", zone, sizeof(zone))) == BAD)
 		return;
 	if (r == 0) {
 		struct errmsg derr;
 		if (dname_zone_normalize(zone, origin, &derr) < 0) {
 			errmsg_set(&err, 0, "zone: %s", derr.text);
-			http_reply_error(rep, ERR_INVALID, err.text);
+			http_reply_error(rep, BAD, err.text);
 			return;
 		}
 		f.zone = origin;
 	}
-	if ((r = query_text(req, rep, "actor", actor, sizeof(actor))) == ERR_INVALID)
+	if ((r = query_text(req, rep, "actor", actor, sizeof(actor))) == BAD)
 		return;
 	f.actor = r == 0 ? actor : NULL;
-	if ((r = query_text(req, rep, "action", action, sizeof(action))) == ERR_INVALID)
+	if ((r = query_text(req, rep, "action", action, sizeof(action))) == BAD)
 		return;
 	f.action = r == 0 ? action : NULL;
-	if (query_time(req, rep, "since", &f.since) == ERR_INVALID ||
-	    query_time(req, rep, "until", &f.until) == ERR_INVALID)
+	if (query_time(req, rep, "since", &f.since) == BAD ||
+	    query_time(req, rep, "until", &f.until) == BAD)
 		return;
 	if (f.since > 0 && f.until > 0 && f.since > f.until) {
-		http_reply_error(rep, ERR_INVALID, "since must not be after until");
+		http_reply_error(rep, BAD, "since must not be after until");
 		return;
 	}
 	r = history_audit(ctx, &f, &out, &err);

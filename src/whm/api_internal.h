@@ -33,6 +33,10 @@ int api_path_id(struct http_request *req, struct http_reply *rep, unsigned i, in
  * 0 (*ret set), -ENOENT when absent, or ERR_INVALID. */
 int api_query_uint(struct http_request *req, struct http_reply *rep, const char *name, uint64_t min,
 		   uint64_t max, uint64_t *ret);
+/* The same, refused with 'code' (ERR_MALFORMED: a 400) instead of
+ * ERR_INVALID (a 422). */
+int api_query_number(struct http_request *req, struct http_reply *rep, const char *name,
+		     uint64_t min, uint64_t max, int code, uint64_t *ret);
 /* The body as a JSON object; the caller owns *ret. */
 int api_body_object(struct http_request *req, struct http_reply *rep, json_t **ret);
 /* This thread's store, or NULL with a 503. */

@@ -273,10 +273,13 @@ int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, jso
 	int r = get_zone(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
+	/* Without 'to', a 'from' above the current version is one that does
+	 * not exist (404 below), not a range the wrong way round. */
+	bool given = to != 0;
 	if (to == 0)
-		to = z.version;
-	if (from > to)
-		r = errmsg_set(err, ERR_INVALID, "from (%llu) is above to (%llu)",
+		to = from > z.version ? from : z.version;
+	if (given && from > to)
+		r = errmsg_set(err, ERR_MALFORMED, "from (%llu) is above to (%llu)",
 			       (unsigned long long)from, (unsigned long long)to);
 	if (r == 0)
 		r = version_records(st, &z, from, &a, err);

@@ -10,8 +10,7 @@
  * node holds) and "local:yumna-whm" (yumna-whm's own command line).
  *
  * The queries return 0 or a negative code with a message in 'err'
- * (ERR_NOT_FOUND for no such zone or version, ERR_INVALID for a request
- * that cannot be answered); the caller owns *ret. */
+ * (ERR_NOT_FOUND for no such zone or version); the caller owns *ret. */
 #ifndef YUMNA_WHM_HISTORY_H
 #define YUMNA_WHM_HISTORY_H
 
@@ -70,7 +69,7 @@ int history_version(struct whm *w, int64_t zone_id, uint64_t version, json_t **r
 /* What changed from version 'from' to version 'to' (0: the current one):
  * {"zoneId", "domain", "from", "to", "added", "removed", "changed",
  * "counts": {"added", "removed", "changed"}} with zdiff_rrsets()'s lists.
- * ERR_INVALID when 'from' is above 'to'. */
+ * ERR_MALFORMED when 'from' is above 'to'. */
 int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, json_t **ret,
 		 struct errmsg *err);
 
