@@ -121,6 +121,7 @@ struct ctl_cmd {
 };
 
 extern const struct ctl_cmd ctl_zone_cmds[];
+extern const struct ctl_cmd ctl_history_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];
 
