@@ -189,6 +189,97 @@ static bool in_rrsets(const json_t *o, const json_t *named)
 	       json_object_get(named, key) != NULL;
 }
 
+/* A record's whole content as text: name, type, TTL, priority, RDATA (last,
+ * so the text is unambiguous). The caller frees it; NULL without memory. */
+static char *content_key(const char *name, const char *type, const char *content, json_int_t ttl,
+			 json_int_t priority)
+{
+	size_t len = strlen(name) + strlen(type) + strlen(content) + 48;
+	char *k = malloc(len);
+	if (k != NULL)
+		snprintf(k, len, "%s\t%s\t%lld\t%lld\t%s", name, type, (long long)ttl,
+			 (long long)priority, content);
+	return k;
+}
+
+/* Count 'key' once more in 'want' (add), or take one of it if any is left
+ * (*ret_taken); frees 'key'. */
+static int want_key(json_t *want, char *key, bool add, bool *ret_taken)
+{
+	if (key == NULL)
+		return -ENOMEM;
+	json_int_t n = json_integer_value(json_object_get(want, key));
+	int r = 0;
+	if (add)
+		r = json_object_set_new_nocheck(want, key, json_integer(n + 1)) ? -ENOMEM : 0;
+	else if (n > 0)
+		r = json_object_set_new_nocheck(want, key, json_integer(n - 1)) ? -ENOMEM : 0;
+	if (ret_taken != NULL)
+		*ret_taken = !add && n > 0;
+	free(key);
+	return r;
+}
+
+/* The store's rows of zones_records_set(), inside its transaction. With
+ * 'merge' the rows of the RRsets 'named' names are replaced. Without, the
+ * rows of records that stay exactly as they are keep their id (a panel
+ * holding record ids, or a rollback that changes one record, finds the
+ * others where they were); only the others are deleted and inserted. */
+static int write_records(struct store *st, int64_t zone_id, const json_t *old, const json_t *named,
+			 const struct model_record *mr, size_t n, bool merge)
+{
+	json_t *want = json_object(), *o;
+	bool taken = false;
+	size_t i;
+	int r = want != NULL ? 0 : -ENOMEM;
+
+	for (i = 0; r == 0 && !merge && i < n; i++)
+		r = want_key(
+		    want,
+		    content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl, mr[i].priority),
+		    true, NULL);
+	json_array_foreach(old, i, o) {
+		if (r != 0)
+			break;
+		if (merge) {
+			taken = !in_rrsets(o, named);
+		} else {
+			const char *name = json_string_value(json_object_get(o, "name"));
+			const char *type = json_string_value(json_object_get(o, "type"));
+			const char *content = json_string_value(json_object_get(o, "content"));
+			r = name && type && content
+				? want_key(want,
+					   content_key(
+					       name, type, content,
+					       json_integer_value(json_object_get(o, "ttl")),
+					       json_integer_value(json_object_get(o, "priority"))),
+					   false, &taken)
+				: ERR_BACKEND;
+		}
+		if (r == 0 && !taken)
+			r = store_record_delete(st, json_integer_value(json_object_get(o, "id")));
+	}
+	for (i = 0; r == 0 && i < n; i++) {
+		struct store_record row = { .zone_id = zone_id,
+					    .name = (char *)mr[i].name,
+					    .type = (char *)mr[i].type,
+					    .content = mr[i].content,
+					    .ttl = mr[i].ttl,
+					    .priority = mr[i].priority,
+					    .created_at = whm_now() };
+		taken = true;
+		if (!merge)
+			r = want_key(want,
+				     content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl,
+						 mr[i].priority),
+				     false, &taken);
+		if (r == 0 && taken)
+			r = store_record_insert(st, &row);
+	}
+	json_decref(want);
+	return r;
+}
+
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
 		      const uint32_t *min_serial, const char *actor, const char *action,
 		      const char *summary, struct zone_result *res, struct errmsg *err)
@@ -251,26 +342,7 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
-			if (!merge) {
-				r = store_record_delete_zone(st, zone_id);
-			} else {
-				json_array_foreach(old, i, o) {
-					if (r == 0 && in_rrsets(o, named))
-						r = store_record_delete(
-						    st,
-						    json_integer_value(json_object_get(o, "id")));
-				}
-			}
-			for (i = 0; r == 0 && i < n; i++) {
-				struct store_record row = { .zone_id = zone_id,
-							    .name = mr[i].name,
-							    .type = mr[i].type,
-							    .content = mr[i].content,
-							    .ttl = mr[i].ttl,
-							    .priority = mr[i].priority,
-							    .created_at = whm_now() };
-				r = store_record_insert(st, &row);
-			}
+			r = write_records(st, zone_id, old, named, mr, n, merge);
 			if (summary == NULL && merge)
 				history_summary(made, "merge %zu records into %zu RRsets", n,
 						json_object_size(named));

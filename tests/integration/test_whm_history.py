@@ -170,6 +170,7 @@ def test_rollback_serves_the_old_answer_on_every_node_with_a_higher_serial(hc, d
     good = c.add_record(zid, "www", "A", "192.0.2.1", ttl=300)
     bad = c.add_record(zid, "www", "A", "192.0.2.66", ttl=300)
     c.wait_all_nodes("www.%s." % domain, "A", ["192.0.2.1", "192.0.2.66"])
+    ids = {(x["name"], x["type"], x["content"]): x["id"] for x in c.whm.records(zid)}
 
     r = c.whm.call("POST", "/api/dns/%d/rollback" % zid, {"version": good["version"]},
                    params={"wait": "all"}, expect=200)
@@ -180,6 +181,10 @@ def test_rollback_serves_the_old_answer_on_every_node_with_a_higher_serial(hc, d
     assert r["synced"] is True and all(n["success"] for n in r["nodes"]), r
     assert c.answers("www.%s." % domain, "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
     assert set(c.soa_serials(domain + ".").values()) == {r["serial"]}
+    # Records the rollback left as they were keep their ids; only the bad one went.
+    after = {(x["name"], x["type"], x["content"]): x["id"] for x in c.whm.records(zid)}
+    del ids[("www", "A", "192.0.2.66")]
+    assert after == ids
 
     top = versions(c, zid, limit=1)["versions"][0]
     assert top["action"] == "zone.rollback" and top["actor"] == "tests-admin"
