@@ -60,20 +60,31 @@ static void reply(struct http_reply *rep, int r, json_t *out, const struct errms
 		http_reply_json(rep, 200, out);
 }
 
+/* A listing written as text (history.h), or its error. */
+static void reply_buf(struct http_reply *rep, int r, struct buf *out, const struct errmsg *err)
+{
+	if (r < 0)
+		api_reply_error(rep, r, err->text);
+	else
+		api_reply_buf(rep, NULL, out);
+	buf_free(out);
+}
+
 /* GET /api/dns/:id/versions[?limit=N&before=V] */
 void api_versions_list(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct errmsg err;
+	struct buf out;
 	unsigned limit;
 	uint64_t before;
 	int64_t id;
-	json_t *out = NULL;
 
 	if (api_path_id(req, rep, 0, &id) < 0 || page_limit(req, rep, &limit) < 0 ||
 	    query_id(req, rep, "before", &before) < 0)
 		return;
+	buf_init(&out, SIZE_MAX);
 	int r = history_versions(ctx, id, before, limit, &out, &err);
-	reply(rep, r, out, &err);
+	reply_buf(rep, r, &out, &err);
 }
 
 /* GET /api/dns/:id/versions/:version */
@@ -246,7 +257,6 @@ void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx)
 	struct store_audit_filter f = { 0 };
 	struct errmsg err;
 	uint64_t before = 0;
-	json_t *out = NULL;
 	int r;
 
 	if (page_limit(req, rep, &f.limit) < 0 || query_id(req, rep, "before", &before) < 0)
@@ -276,6 +286,8 @@ void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx)
 		http_reply_error(rep, BAD, "since must not be after until");
 		return;
 	}
+	struct buf out;
+	buf_init(&out, SIZE_MAX);
 	r = history_audit(ctx, &f, &out, &err);
-	reply(rep, r, out, &err);
+	reply_buf(rep, r, &out, &err);
 }

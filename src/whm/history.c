@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "history.h"
 #include "model/zdiff.h"
@@ -164,50 +165,96 @@ static int get_version(struct store *st, const struct store_zone *z, uint64_t ve
 	return 0;
 }
 
+/* Listings are written as text entry by entry (as the zone list is):
+ * 1,000 versions cost their text, not a JSON tree of them and its dump. */
 struct list_ctx {
-	json_t *list;
-	unsigned left;	 /* entries still wanted; one more says there is a next page */
-	json_int_t next; /* the 'before' of the next page */
-	json_int_t last; /* the key of the last entry listed */
+	struct buf *out;
+	unsigned left; /* entries still wanted; one more says there is a next page */
+	int64_t next;  /* the 'before' of the next page */
+	int64_t last;  /* the key of the last entry listed */
 };
+
+/* ',"key":' then 's' as a JSON string, or null. */
+static int put_str(struct buf *b, const char *key, const char *s)
+{
+	int r = buf_printf(b, ",\"%s\":", key);
+	if (r == 0)
+		r = s != NULL ? buf_json_str(b, s) : buf_puts(b, "null");
+	return r;
+}
+
+/* A page's entry: a separator unless it is the first, and whether it is
+ * one past the page (then it only says there is a next page). */
+static bool list_more(struct list_ctx *c, int64_t key, int *r)
+{
+	if (c->left == 0) {
+		c->next = c->last;
+		*r = 1;
+		return false;
+	}
+	*r = c->out->data[c->out->len - 1] == '[' ? 0 : buf_puts(c->out, ",");
+	c->left--;
+	c->last = key;
+	return *r == 0;
+}
 
 static int list_version(const struct store_version *v, void *ctx)
 {
 	struct list_ctx *c = ctx;
-	if (c->left == 0) {
-		c->next = c->last;
-		return 1;
-	}
-	c->left--;
-	c->last = (json_int_t)v->version;
-	return json_array_append_new(c->list, version_json(v)) ? -ENOMEM : 0;
+	char when[32];
+	int r;
+
+	if (!list_more(c, (int64_t)v->version, &r))
+		return r;
+	iso_time(v->created_at, when, sizeof(when));
+	r = buf_printf(c->out, "{\"version\":%llu,\"serial\":%u,\"time\":\"%s\",\"timestamp\":%lld",
+		       (unsigned long long)v->version, v->serial, when, (long long)v->created_at);
+	if (r == 0)
+		r = put_str(c->out, "actor", v->actor);
+	if (r == 0)
+		r = put_str(c->out, "action", v->action);
+	if (r == 0)
+		r = put_str(c->out, "summary", v->summary);
+	if (r == 0)
+		r = buf_printf(c->out, ",\"records\":%llu,\"deleted\":%s}",
+			       (unsigned long long)v->record_count, v->deleted ? "true" : "false");
+	return r;
 }
 
-int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned limit, json_t **ret,
-		     struct errmsg *err)
+/* '],"next":N}' or '],"next":null}' after a page. */
+static int list_end(struct list_ctx *c)
+{
+	if (c->next != 0)
+		return buf_printf(c->out, "],\"next\":%lld}", (long long)c->next);
+	return buf_puts(c->out, "],\"next\":null}");
+}
+
+int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned limit,
+		     struct buf *out, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
-	struct list_ctx c = { json_array(), limit, 0, 0 };
+	struct list_ctx c = { out, limit, 0, 0 };
 
 	int r = get_zone(w, zone_id, &st, &z, err);
-	if (r < 0) {
-		json_decref(c.list);
+	if (r < 0)
 		return r;
-	}
+	size_t n = strlen(z.domain);
+	if (n > 1 && z.domain[n - 1] == '.')
+		z.domain[n - 1] = '\0'; /* the panel's form: no final dot */
+	r = buf_printf(out, "{\"zoneId\":%lld,\"domain\":", (long long)z.id);
+	if (r == 0)
+		r = buf_json_str(out, z.domain);
+	if (r == 0)
+		r = buf_printf(out, ",\"current\":%llu,\"deleted\":%s,\"versions\":[",
+			       (unsigned long long)z.version, z.deleted ? "true" : "false");
 	/* One more than asked: whether a next page exists. */
-	r = c.list != NULL ? store_version_foreach(st, zone_id, before, limit + 1, list_version, &c)
-			   : -ENOMEM;
-	if (r >= 0) {
-		*ret = json_pack("{s:I,s:o,s:I,s:b,s:o,s:o}", "zoneId", (json_int_t)z.id, "domain",
-				 panel_name(z.domain), "current", (json_int_t)z.version, "deleted",
-				 z.deleted, "versions", c.list, "next",
-				 c.next ? json_integer(c.next) : json_null());
-		r = *ret != NULL ? 0 : -ENOMEM;
-	} else {
-		json_decref(c.list);
-		errmsg_set(err, 0, "reading the history: %s", err_str(r));
-	}
+	if (r == 0)
+		r = store_version_foreach(st, zone_id, before, limit + 1, list_version, &c);
+	if (r >= 0)
+		r = list_end(&c);
+	if (r < 0)
+		errmsg_set(err, r, "reading the history: %s", err_str(r));
 	store_zone_clear(&z);
 	return r;
 }
@@ -362,51 +409,58 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 	return r;
 }
 
-static json_t *audit_json(const struct store_audit_entry *e)
-{
-	char when[32];
-	iso_time(e->created_at, when, sizeof(when));
-	json_t *o = json_pack("{s:I,s:s,s:I,s:s?,s:s,s:o,s:o,s:o,s:s?}", "id", (json_int_t)e->id,
-			      "time", when, "timestamp", (json_int_t)e->created_at, "actor",
-			      e->actor, "action", e->action, "zone", panel_name(e->zone), "zoneId",
-			      e->zone_id ? json_integer(e->zone_id) : json_null(), "version",
-			      e->version ? json_integer((json_int_t)e->version) : json_null(),
-			      "summary", e->summary);
-	return o;
-}
-
 static int list_audit(const struct store_audit_entry *e, void *ctx)
 {
 	struct list_ctx *c = ctx;
-	if (c->left == 0) {
-		c->next = c->last;
-		return 1;
+	char when[32], zone[DNAME_TEXT_MAX];
+	int r;
+
+	if (!list_more(c, e->id, &r))
+		return r;
+	iso_time(e->created_at, when, sizeof(when));
+	r = buf_printf(c->out, "{\"id\":%lld,\"time\":\"%s\",\"timestamp\":%lld", (long long)e->id,
+		       when, (long long)e->created_at);
+	if (r == 0)
+		r = put_str(c->out, "actor", e->actor);
+	if (r == 0)
+		r = put_str(c->out, "action", e->action);
+	if (e->zone != NULL) {
+		size_t n = strlen(e->zone);
+		snprintf(zone, sizeof(zone), "%.*s",
+			 (int)(n > 1 && e->zone[n - 1] == '.' ? n - 1 : n), e->zone);
 	}
-	c->left--;
-	c->last = e->id;
-	return json_array_append_new(c->list, audit_json(e)) ? -ENOMEM : 0;
+	if (r == 0)
+		r = put_str(c->out, "zone", e->zone != NULL ? zone : NULL);
+	if (r == 0 && e->zone_id != 0)
+		r = buf_printf(c->out, ",\"zoneId\":%lld", (long long)e->zone_id);
+	else if (r == 0)
+		r = buf_puts(c->out, ",\"zoneId\":null");
+	if (r == 0 && e->version != 0)
+		r = buf_printf(c->out, ",\"version\":%llu", (unsigned long long)e->version);
+	else if (r == 0)
+		r = buf_puts(c->out, ",\"version\":null");
+	if (r == 0)
+		r = put_str(c->out, "summary", e->summary);
+	return r == 0 ? buf_puts(c->out, "}") : r;
 }
 
-int history_audit(struct whm *w, const struct store_audit_filter *f, json_t **ret,
+int history_audit(struct whm *w, const struct store_audit_filter *f, struct buf *out,
 		  struct errmsg *err)
 {
 	struct store *st = whm_store(w);
-	struct list_ctx c = { json_array(), f->limit, 0, 0 };
+	struct list_ctx c = { out, f->limit, 0, 0 };
 	struct store_audit_filter more = *f;
 
 	err->text[0] = '\0';
-	if (st == NULL || c.list == NULL) {
-		json_decref(c.list);
-		return errmsg_set(err, st == NULL ? ERR_UNAVAILABLE : -ENOMEM,
-				  st == NULL ? "the store is unavailable" : "out of memory");
-	}
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	more.limit = f->limit + 1; /* one more: whether a next page exists */
-	int r = store_audit_foreach(st, &more, list_audit, &c);
-	if (r < 0) {
-		json_decref(c.list);
+	int r = buf_puts(out, "{\"entries\":[");
+	if (r == 0)
+		r = store_audit_foreach(st, &more, list_audit, &c);
+	if (r >= 0)
+		r = list_end(&c);
+	if (r < 0)
 		return errmsg_set(err, r, "reading the audit log: %s", err_str(r));
-	}
-	*ret = json_pack("{s:o,s:o}", "entries", c.list, "next",
-			 c.next ? json_integer(c.next) : json_null());
-	return *ret != NULL ? 0 : errmsg_set(err, -ENOMEM, "out of memory");
+	return 0;
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "whm.h"
 #include "zones.h"
@@ -53,12 +54,12 @@ void history_summary(char out[HISTORY_SUMMARY_MAX], const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The zone's versions below 'before' (0: from the current one), newest
- * first, at most 'limit': {"zoneId", "domain", "current", "deleted",
+ * first, at most 'limit', as JSON text appended to 'out': {"zoneId", "domain", "current", "deleted",
  * "versions": [{"version", "serial", "time", "timestamp", "actor",
  * "action", "summary", "records", "deleted"}], "next": the 'before' of the
  * next page or null}. Tombstones (not yet purged) have a history too. */
-int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned limit, json_t **ret,
-		     struct errmsg *err);
+int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned limit,
+		     struct buf *out, struct errmsg *err);
 
 /* One version with its records: the fields of a listing's entry plus
  * "zoneId", "domain", "digest" and "records": [{"name", "type", "content",
@@ -81,10 +82,11 @@ int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, jso
 int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const char *actor,
 		     struct zone_result *res, bool *ret_changed, struct errmsg *err);
 
-/* The audit entries 'f' asks for, newest first: {"entries": [{"id",
+/* The audit entries 'f' asks for, newest first, as JSON text appended to
+ * 'out': {"entries": [{"id",
  * "time", "timestamp", "actor", "action", "zone", "zoneId", "version",
  * "summary"}], "next": the 'before' of the next page or null}. */
-int history_audit(struct whm *w, const struct store_audit_filter *f, json_t **ret,
+int history_audit(struct whm *w, const struct store_audit_filter *f, struct buf *out,
 		  struct errmsg *err);
 
 /* Retention (history_prune.c): a version goes when it is not among its
