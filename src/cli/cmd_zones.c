@@ -6,55 +6,6 @@
 
 #include "ctl.h"
 
-/* Report a change answer; with --wait, each node and CTL_PARTIAL unless
- * every node has it. */
-static int print_change(struct ctl *c, const struct ctl_answer *ans, const char *what)
-{
-	const json_t *j = ans->json;
-	json_t *nodes = json_object_get(j, "nodes");
-	bool partial = c->wait && !json_is_true(json_object_get(j, "synced"));
-
-	if (c->json) {
-		ctl_print_json(j);
-		return partial ? CTL_PARTIAL : CTL_OK;
-	}
-	printf("%s: zone %s, version %s, serial %s", what, cell(json_object_get(j, "zoneId")),
-	       cell(json_object_get(j, "version")), cell(json_object_get(j, "serial")));
-	if (json_object_get(j, "id") != NULL)
-		printf(", record %s", cell(json_object_get(j, "id")));
-	printf("\n");
-	if (c->wait) {
-		size_t i;
-		json_t *n;
-		json_array_foreach(nodes, i, n) {
-			json_t *e = json_object_get(n, "error");
-			printf("  node %-12s %s%s%s\n", cell(json_object_get(n, "hostname")),
-			       json_is_true(json_object_get(n, "success")) ? "applied"
-									   : "NOT applied",
-			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
-		}
-		if (partial)
-			fprintf(stderr,
-				"yumnactl: not every node confirmed the change in time; the "
-				"controller keeps pushing it\n");
-	}
-	return partial ? CTL_PARTIAL : CTL_OK;
-}
-
-/* Send one change ('body' is stolen; NULL: none) and report its answer. */
-static int send_change(struct ctl *c, const char *method, const char *path, json_t *body,
-		       const char *what)
-{
-	struct ctl_answer ans;
-	int r = ctl_call(c, method, path, body, &ans);
-	json_decref(body);
-	if (r != CTL_OK)
-		return r;
-	r = print_change(c, &ans, what);
-	ctl_answer_clear(&ans);
-	return r;
-}
-
 /* --- zones ----------------------------------------------------------------- */
 
 static int zones_list(struct ctl *c, int argc, char **argv)
@@ -98,7 +49,7 @@ static int zones_create(struct ctl *c, int argc, char **argv)
 		return r < 0 ? CTL_OK : r;
 	json_t *body = json_pack("{s:s}", "domain", argv[oi]);
 	snprintf(path, sizeof(path), "/api/dns%s", ctl_wait_query(c));
-	return send_change(c, "POST", path, body, "zone created");
+	return ctl_send_change(c, "POST", path, body, "zone created");
 }
 
 static int zones_delete(struct ctl *c, int argc, char **argv)
@@ -112,7 +63,7 @@ static int zones_delete(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "DELETE", path, NULL, "zone deleted");
+	return ctl_send_change(c, "DELETE", path, NULL, "zone deleted");
 }
 
 static void records_table(const json_t *records)
@@ -250,7 +201,7 @@ static int records_add(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *b = record_body(argv + oi + 1, &o);
 	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "POST", path, b, "record created");
+	return ctl_send_change(c, "POST", path, b, "record created");
 }
 
 static int records_update(struct ctl *c, int argc, char **argv)
@@ -267,7 +218,7 @@ static int records_update(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *b = record_body(argv + oi + 1, &o);
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "PUT", path, b, "record updated");
+	return ctl_send_change(c, "PUT", path, b, "record updated");
 }
 
 static int records_replace(struct ctl *c, int argc, char **argv)
@@ -292,7 +243,7 @@ static int records_replace(struct ctl *c, int argc, char **argv)
 	json_t *body = json_is_array(doc) ? json_pack("{s:O}", "records", doc) : json_incref(doc);
 	json_decref(doc);
 	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "PUT", path, body, "records replaced");
+	return ctl_send_change(c, "PUT", path, body, "records replaced");
 }
 
 static int records_delete(struct ctl *c, int argc, char **argv)
@@ -306,7 +257,7 @@ static int records_delete(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "DELETE", path, NULL, "record deleted");
+	return ctl_send_change(c, "DELETE", path, NULL, "record deleted");
 }
 
 /* --- import and export ---------------------------------------------------------- */
@@ -378,7 +329,7 @@ static int zone_import(struct ctl *c, int argc, char **argv)
 			       "its own\n",
 			       cell(json_object_get(soa, "fileSerial")));
 	}
-	r = print_change(c, &ans, "zone imported");
+	r = ctl_print_change(c, &ans, "zone imported");
 	ctl_answer_clear(&ans);
 	return r;
 }

@@ -203,6 +203,54 @@ int ctl_read_file(const char *path, struct buf *out)
 	return CTL_OK;
 }
 
+/* --- changes ------------------------------------------------------------------ */
+
+int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *what)
+{
+	const json_t *j = ans->json;
+	json_t *nodes = json_object_get(j, "nodes");
+	bool partial = c->wait && !json_is_true(json_object_get(j, "synced"));
+
+	if (c->json) {
+		ctl_print_json(j);
+		return partial ? CTL_PARTIAL : CTL_OK;
+	}
+	printf("%s: zone %s, version %s, serial %s", what, cell(json_object_get(j, "zoneId")),
+	       cell(json_object_get(j, "version")), cell(json_object_get(j, "serial")));
+	if (json_object_get(j, "id") != NULL)
+		printf(", record %s", cell(json_object_get(j, "id")));
+	printf("\n");
+	if (c->wait) {
+		size_t i;
+		json_t *n;
+		json_array_foreach(nodes, i, n) {
+			json_t *e = json_object_get(n, "error");
+			printf("  node %-12s %s%s%s\n", cell(json_object_get(n, "hostname")),
+			       json_is_true(json_object_get(n, "success")) ? "applied"
+									   : "NOT applied",
+			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
+		}
+		if (partial)
+			fprintf(stderr,
+				"yumnactl: not every node confirmed the change in time; the "
+				"controller keeps pushing it\n");
+	}
+	return partial ? CTL_PARTIAL : CTL_OK;
+}
+
+int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
+		    const char *what)
+{
+	struct ctl_answer ans;
+	int r = ctl_call(c, method, path, body, &ans);
+	json_decref(body);
+	if (r != CTL_OK)
+		return r;
+	r = ctl_print_change(c, &ans, what);
+	ctl_answer_clear(&ans);
+	return r;
+}
+
 /* --- tables ---------------------------------------------------------------- */
 
 struct table {

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/secret.h"
 #include "conf/conf.h"
+#include "history.h"
 #include "whm.h"
 
 static volatile sig_atomic_t stopping;
@@ -32,14 +33,30 @@ static int token_create(struct whm *w, const char *name, const char *role)
 		fprintf(stderr, "yumna-whm: role must be admin or read\n");
 		return 2;
 	}
+	/* The API's rule: the name is what the history and the audit log show. */
+	size_t n = strlen(name);
+	bool printable = n >= 1 && n <= 63 && strpbrk(name, "'\"") == NULL;
+	for (size_t i = 0; printable && i < n; i++)
+		printable = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] <= 0x7e;
+	if (!printable) {
+		fprintf(
+		    stderr,
+		    "yumna-whm: the name must be 1 to 63 printable ASCII characters, no quotes\n");
+		return 2;
+	}
 	struct store *st = whm_store(w);
 	if (st == NULL)
 		return 1;
 	if (secret_random_hex(token, sizeof(token), 32) < 0 || secret_sha256_hex(token, hash) < 0)
 		return 1;
+	char summary[HISTORY_SUMMARY_MAX];
 	int r = store_begin(st);
 	if (r == 0)
 		r = store_token_insert(st, name, hash, role, &id);
+	if (r == 0) {
+		history_summary(summary, "token %lld '%s', role %s", (long long)id, name, role);
+		r = history_note(st, HISTORY_LOCAL, "token.create", summary);
+	}
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {

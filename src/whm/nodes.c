@@ -5,6 +5,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "history.h"
 #include "json/jsonx.h"
 #include "nodes.h"
 #include "sync.h"
@@ -90,6 +91,16 @@ int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_on
 	return 0;
 }
 
+/* The audit entry of 'action' on server 's'. */
+static int note_server(struct store *st, const char *actor, const char *action,
+		       const struct store_server *s, const char *what)
+{
+	char summary[HISTORY_SUMMARY_MAX];
+	history_summary(summary, "%sserver %lld '%s' at %s port %u", what, (long long)s->id,
+			s->name, s->ip, (unsigned)s->agent_port);
+	return history_note(st, actor, action, summary);
+}
+
 int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err)
 {
 	err->text[0] = '\0';
@@ -98,7 +109,7 @@ int nodes_create(struct store *st, struct store_server *s, const char *actor, st
 	if (r == 0)
 		r = store_server_insert(st, s);
 	if (r == 0)
-		r = store_audit(st, actor, "server.create", 0, s->name);
+		r = note_server(st, actor, "server.create", s, "");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -141,9 +152,9 @@ static int end_txn(struct store *st, int r, struct store_server *s, struct store
 }
 
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 json_t **ret, struct errmsg *err)
+		 const char *actor, json_t **ret, struct errmsg *err)
 {
-	struct store_server s;
+	struct store_server s = { 0 };
 
 	err->text[0] = '\0';
 	int r = begin_get(st, id, &s, err);
@@ -153,6 +164,8 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 	r = fn(&upd, ctx, err);
 	if (r == 0)
 		r = store_server_update(st, &upd);
+	if (r == 0)
+		r = note_server(st, actor, "server.update", &upd, "");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -165,11 +178,16 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 	return r;
 }
 
-int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err)
+int nodes_delete(struct whm *w, struct store *st, int64_t id, const char *actor, struct errmsg *err)
 {
-	int r = store_begin(st);
+	struct store_server s = { 0 };
+	int r = begin_get(st, id, &s, err);
+	if (r < 0)
+		return r;
+	r = store_server_delete(st, id);
 	if (r == 0)
-		r = store_server_delete(st, id);
+		r = note_server(st, actor, "server.delete", &s, "");
+	store_server_clear(&s);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -192,7 +210,7 @@ static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, c
 	if (r == 0 && join)
 		r = store_sync_want_server(st, id); /* everything, pushed by the worker */
 	if (r == 0)
-		r = store_audit(st, actor, join ? "node.join" : "node.leave", 0, s.name);
+		r = note_server(st, actor, join ? "node.join" : "node.leave", &s, "");
 	r = end_txn(st, r, &s, ret, err);
 	if (r == 0)
 		sync_nodes_changed(w->sync);
@@ -218,10 +236,10 @@ int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const c
 	return r;
 }
 
-int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
-		   uint64_t *ret_zones, struct errmsg *err)
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
+		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err)
 {
-	struct store_server s;
+	struct store_server s = { 0 };
 	uint64_t zones = 0, records = 0;
 
 	int r = begin_get(st, id, &s, err);
@@ -232,6 +250,8 @@ int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_ser
 		r = store_sync_reset_server(st, id);
 	if (r == 0)
 		r = store_zone_counts(st, &zones, &records);
+	if (r == 0)
+		r = note_server(st, actor, "node.sync-all", &s, "push every zone again to ");
 	r = end_txn(st, r, &s, ret, err);
 	if (r == 0) {
 		sync_wake(w->sync);
@@ -256,8 +276,8 @@ static int collect_id(const struct store_server *srv, void *ctx)
 	return 0;
 }
 
-int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
-		    json_t **ret_nodes, struct errmsg *err)
+int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
+		    struct store_zone *ret, json_t **ret_nodes, struct errmsg *err)
 {
 	struct store_zone z = { 0 };
 
@@ -278,6 +298,12 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct sto
 	for (size_t i = 0; r == 0 && i < nodes_in.n; i++)
 		r = store_sync_reset(st, nodes_in.v[i], zone_id, 0);
 	free(nodes_in.v);
+	if (r == 0) {
+		char summary[HISTORY_SUMMARY_MAX];
+		history_summary(summary, "push version %llu to every node again",
+				(unsigned long long)z.version);
+		r = history_note_zone(st, &z, actor, "zone.push", summary);
+	}
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {

@@ -38,9 +38,10 @@ typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, struct errmsg *e
 /* Change server 'id' with 'fn'; *ret is the server as stored now
  * (nodes_server_json(), the caller owns it). */
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 json_t **ret, struct errmsg *err);
+		 const char *actor, json_t **ret, struct errmsg *err);
 
-int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err);
+int nodes_delete(struct whm *w, struct store *st, int64_t id, const char *actor,
+		 struct errmsg *err);
 
 /* Put server 'id' in the cluster and mark every zone for it (its worker
  * pushes them all), or take it out; with 'purge', leaving also asks the
@@ -53,13 +54,13 @@ int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const c
 
 /* Push every zone to server 'id' again (its worker does); *ret is the
  * server (store_server_clear) and *ret_zones the number of live zones. */
-int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
-		   uint64_t *ret_zones, struct errmsg *err);
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
+		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err);
 
 /* Push zone 'zone_id' to every node now, acknowledged or not, and wait (up
  * to wait-timeout) for their answers: *ret is the zone (store_zone_clear),
  * *ret_nodes each node's answer (sync_wait(), the caller owns it). */
-int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
-		    json_t **ret_nodes, struct errmsg *err);
+int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
+		    struct store_zone *ret, json_t **ret_nodes, struct errmsg *err);
 
 #endif

@@ -255,6 +255,51 @@ def test_import_and_export_through_the_cli(ctl, domain, tmp_path):
     ctl.run("import", domain, tmp_path / "missing.zone", expect=USAGE)
 
 
+def test_history_diff_rollback_and_audit_through_the_cli(ctl, domain):
+    c = ctl.c
+    zid = c.create_zone(domain)
+    one = c.add_record(zid, "www", "A", "192.0.2.1")
+    two = c.add_record(zid, "www", "A", "192.0.2.2")
+
+    h = ctl.json("zones", "history", domain)
+    assert h["zoneId"] == zid
+    assert [v["action"] for v in h["versions"]] == ["record.create", "record.create",
+                                                    "zone.create"]
+    out = ctl.run("zones", "history", domain).stdout
+    assert out.split()[:6] == ["VERSION", "SERIAL", "TIME", "ACTOR", "ACTION", "SUMMARY"]
+    assert "tests-admin" in out and "add www A 192.0.2.2" in out
+    assert "(more: yumnactl zones history %s --before %d)" % (domain, two["version"]) in \
+        ctl.run("zones", "history", "--limit", "1", domain).stdout
+
+    d = ctl.run("zones", "diff", domain, one["version"], two["version"]).stdout.splitlines()
+    assert d[0] == "zone %s, version %d -> %d: 0 added, 0 removed, 1 changed" % (
+        domain, one["version"], two["version"])
+    assert d[1:] == ["- www 3600 A 192.0.2.1", "+ www 3600 A 192.0.2.1",
+                     "+ www 3600 A 192.0.2.2"]
+    assert ctl.json("zones", "diff", zid, one["version"])["to"] == two["version"]
+    ctl.run("zones", "diff", domain, two["version"], one["version"], expect=USAGE)
+    ctl.run("zones", "diff", domain, "x", expect=USAGE)
+    ctl.run("zones", "diff", domain, two["version"] + 100, expect=NOT_FOUND)
+
+    ctl.run("zones", "rollback", domain, one["version"], token=c.whm.read_token, expect=DENIED)
+    r = ctl.json("--wait", "zones", "rollback", domain, one["version"])
+    assert r["changed"] is True and r["synced"] is True and r["version"] == two["version"] + 1
+    assert c.answers("www.%s." % domain, "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
+    out = ctl.run("zones", "rollback", domain, one["version"]).stdout
+    assert "nothing changed" in out
+    ctl.run("zones", "rollback", domain, two["version"] + 100, expect=NOT_FOUND)
+
+    a = ctl.json("audit", "--zone", domain, "--limit", "2")
+    assert [e["action"] for e in a["entries"]] == ["zone.rollback", "record.create"]
+    out = ctl.run("audit", "--zone", domain, "--action", "zone.rollback", "--since", "1h",
+                  "--actor", "tests-admin").stdout
+    assert "zone.rollback" in out and "roll back to version %d" % one["version"] in out
+    assert ctl.json("audit", "--zone", domain, "--until", "2000-01-01")["entries"] == []
+    ctl.run("audit", "--limit", "5000", expect=REFUSED)
+    ctl.run("audit", "--since", "soon", expect=REFUSED)
+    ctl.run("audit", "--limit", "x", expect=USAGE)
+
+
 def test_sync_of_one_zone_reports_every_node(ctl, domain):
     ctl.run("zones", "create", domain)
     answer = ctl.json("sync", domain)

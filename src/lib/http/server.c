@@ -219,10 +219,12 @@ int http_request_query(const struct http_request *req, const char *name, char *o
 	return http_pct_decode(raw, strlen(raw), out, len);
 }
 
-void http_request_set_principal(struct http_request *req, int64_t id, const char *role)
+void http_request_set_principal(struct http_request *req, int64_t id, const char *role,
+				const char *name)
 {
 	req->principal_id = id;
 	snprintf(req->principal_role, sizeof(req->principal_role), "%s", role);
+	snprintf(req->principal_name, sizeof(req->principal_name), "%s", name);
 }
 
 int64_t http_request_principal_id(const struct http_request *req)
@@ -233,6 +235,11 @@ int64_t http_request_principal_id(const struct http_request *req)
 const char *http_request_principal_role(const struct http_request *req)
 {
 	return req->principal_role;
+}
+
+const char *http_request_principal_name(const struct http_request *req)
+{
+	return req->principal_name;
 }
 
 void **http_request_state(struct http_request *req)

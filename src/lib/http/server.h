@@ -147,11 +147,13 @@ unsigned http_request_header_count(const struct http_request *req, const char *n
 int http_request_query(const struct http_request *req, const char *name, char *out, size_t len);
 /* Who the authorize callback found the caller to be, kept with the request
  * for its handler (which may run on another connection's turn of the same
- * thread, so never in a thread-local): an id and a role ("" until set;
- * 'role' is cut to 15 bytes). */
-void http_request_set_principal(struct http_request *req, int64_t id, const char *role);
+ * thread, so never in a thread-local): an id, a role and a name ("" until
+ * set; 'role' is cut to 15 bytes, 'name' to 63). */
+void http_request_set_principal(struct http_request *req, int64_t id, const char *role,
+				const char *name);
 int64_t http_request_principal_id(const struct http_request *req);
 const char *http_request_principal_role(const struct http_request *req);
+const char *http_request_principal_name(const struct http_request *req);
 
 /* A pointer the route may use for per-request state (streaming routes). */
 void **http_request_state(struct http_request *req);

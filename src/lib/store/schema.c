@@ -335,11 +335,55 @@ static const char *const m4_mysql[] = {
 	NULL,
 };
 
+/* 5: zone history and the audit log as the API serves them. Each version
+ * row says who made it (actor), what it was (action, a short summary),
+ * whether it deleted the zone, how many records it holds and their
+ * digest; its records column is the canonical snapshot (model/zdiff.h).
+ * Audit rows name their zone (kept after the zone is purged) and the
+ * version they made; the indexes serve the API's filters, newest first.
+ * Rows written before this migration get their zone's name if it still
+ * exists. */
+static const char *const m5_sqlite[] = {
+	"ALTER TABLE dns_zone_versions ADD COLUMN action TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(action) <= 64)",
+	"ALTER TABLE dns_zone_versions ADD COLUMN summary TEXT CHECK (length(summary) <= 1024)",
+	"ALTER TABLE dns_zone_versions ADD COLUMN rdigest TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(rdigest) IN (0, 64))",
+	"ALTER TABLE dns_zone_versions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE dns_zone_versions ADD COLUMN record_count INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE audit_log ADD COLUMN zone TEXT CHECK (length(zone) <= 255)",
+	"ALTER TABLE audit_log ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+	"UPDATE audit_log SET zone = (SELECT domain FROM dns_zones"
+	" WHERE dns_zones.id = audit_log.zone_id) WHERE zone_id IS NOT NULL",
+	"CREATE INDEX idx_audit_zone_name ON audit_log(zone, id)",
+	"CREATE INDEX idx_audit_actor ON audit_log(actor, id)",
+	"CREATE INDEX idx_audit_action ON audit_log(action, id)",
+	"CREATE INDEX idx_audit_created ON audit_log(created_at)",
+	NULL,
+};
+
+static const char *const m5_mysql[] = {
+	"ALTER TABLE dns_zone_versions"
+	" ADD COLUMN IF NOT EXISTS action VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS summary VARCHAR(1024) NULL,"
+	" ADD COLUMN IF NOT EXISTS rdigest VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS deleted TINYINT NOT NULL DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS record_count BIGINT NOT NULL DEFAULT 0",
+	"ALTER TABLE audit_log"
+	" ADD COLUMN IF NOT EXISTS zone VARCHAR(255) NULL,"
+	" ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0",
+	"UPDATE audit_log SET zone = (SELECT domain FROM dns_zones"
+	" WHERE dns_zones.id = audit_log.zone_id) WHERE zone_id IS NOT NULL AND zone IS NULL",
+	"CREATE INDEX IF NOT EXISTS idx_audit_zone_name ON audit_log (zone, id)",
+	"CREATE INDEX IF NOT EXISTS idx_audit_actor ON audit_log (actor, id)",
+	"CREATE INDEX IF NOT EXISTS idx_audit_action ON audit_log (action, id)",
+	"CREATE INDEX IF NOT EXISTS idx_audit_created ON audit_log (created_at)",
+	NULL,
+};
+
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql },
-	{ 2, m2_sqlite, m2_mysql },
-	{ 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql },
+	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
