@@ -33,4 +33,19 @@ int dns_name_check(const uint8_t *name, unsigned flags, char *why, size_t whylen
  * canonical order (RFC 4034 section 6.1): label by label from the right. */
 int dns_name_canon_cmp(const char *a, const char *b);
 
+/* The rules of dns-rules.md for the RDATA 'rd' of 'type' (rdata_check.c)
+ * beyond libzscanner's grammar. May rewrite 'rd' into its canonical form
+ * (CAA tags in lowercase). On failure return ERR_INVALID and write the
+ * reason to 'why'. */
+int dns_type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t whylen);
+
+/* How many character-strings the TXT presentation 'text' holds: quoted
+ * strings and bare words, either with backslash escapes. libzscanner parses
+ * the data; this only counts, so that a string it would split silently at
+ * 255 bytes (RFC 1035 section 3.3) can be refused instead. */
+size_t dns_txt_text_strings(const char *text);
+
+/* How many character-strings the TXT RDATA 'rd' holds. */
+size_t dns_txt_wire_strings(const uint8_t *rd, size_t len);
+
 #endif
