@@ -447,6 +447,10 @@ static const struct rr_case rr_cases[] = {
 	BAD("@", "TXT", "\"del\x7f\"", "control"),
 	BAD("@", "TXT", "\"x\" ; comment", "comments"),
 	BAD("@", "TXT", "\\# 2 0161", "generic"),
+	/* SPF (type 99) is TXT's twin. */
+	OK("@", "SPF", "\"v=spf1 -all\"", "\"v=spf1 -all\""),
+	OK("@", "spf", "v=spf1", "\"v=spf1\""),
+	BAD("@", "SPF", "\"a\\000\"", "NUL"),
 	/* CAA (RFC 8659) */
 	OK("@", "CAA", "0 issue \"letsencrypt.org\"", "0 issue \"letsencrypt.org\""),
 	OK("@", "CAA", "0 issue letsencrypt.org", "0 issue \"letsencrypt.org\""),
@@ -555,7 +559,6 @@ static const struct rr_case rr_cases[] = {
 	BAD("www", "TYPE1", "192.0.2.1", "generic type"),
 	BAD("www", "TYPE65535", "\\# 0", "generic type"),
 	BAD("www", "HINFO", "\"pc\" \"linux\"", "not supported"),
-	BAD("www", "SPF", "\"v=spf1 -all\"", "not supported"),
 	BAD("www", "HTTPS", "1 . alpn=h2", "not supported"),
 	BAD("www", "LOC", "52 22 23 N 4 53 32 E -2m", "not supported"),
 	BAD("www", "FOO", "x", "unknown record type 'FOO'"),
@@ -837,6 +840,179 @@ static void test_rr_wire(void **state)
 	assert_memory_not_equal(a.wire, b.wire, 2);
 	rr_clear(&a);
 	rr_clear(&b);
+}
+
+/* --- the panel's plain text values ---------------------------------------- */
+
+struct plain_case {
+	const char *type;
+	const char *content; /* as the panel sends it */
+	const char *want;    /* canonical content; NULL if refused */
+	const char *plain;   /* what rr_text_to_plain() gives back; NULL: none */
+};
+
+/* A 2048-bit RSA key's DKIM record: 410 characters, over one string. */
+#define DKIM_P                                                                         \
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAx8Gk2vT3eRkN7d1kQp8h3R9mYb5w2xUe" \
+	"Lq0yH6tZ4sVb1nCj8fWuXo3aD2gKp7rEi9lMz5QhT0cYy4NvBw6Jx1SUd8Re3oPk2Fa7Ih5GqLt"  \
+	"Vm9Zs0bKjC4Xn6Wu1Dy8Tr2Ep3Hf7Qg5Ia9Ob0Lc6Md4Ne1Pf2Rh3Sj8Tk7Ul5Vm6Wn9Xo0Yp"    \
+	"4Zq3Ar2Bs1Ct0Du9Ev8Fw7Gx6Hy5Iz4Ja3Kb2Lc1Md0Ne9Of8Pg7Qh6Ri5Sj4Tk3Ul2Vm1Wn0Xo"  \
+	"9Yp8Zq7Ar6Bs5Ct4Du3Ev2Fw1Gx0Hy9Iz8Ja7Kb6Lc5Md4Ne3Of2Pg1Qh0Ri9Sj8Tk7Ul6Vm5W"   \
+	"n4Xo3Yp2Zq1Ar0Bs9Ct8Du7Ev6Fw5Gx4Hy3QIDAQAB"
+#define DKIM "v=DKIM1; k=rsa; p=" DKIM_P
+
+static const struct plain_case plain_cases[] = {
+	/* One text, whatever blanks and quotes it holds (issue 13). */
+	{ "TXT", "v=spf1 -all", "\"v=spf1 -all\"", "v=spf1 -all" },
+	{ "TXT", "v=spf1 include:_spf.example.net ~all", "\"v=spf1 include:_spf.example.net ~all\"",
+	  "v=spf1 include:_spf.example.net ~all" },
+	{ "TXT", "v=DMARC1; p=reject; rua=mailto:d@example.com",
+	  "\"v=DMARC1; p=reject; rua=mailto:d@example.com\"",
+	  "v=DMARC1; p=reject; rua=mailto:d@example.com" },
+	{ "SPF", "v=spf1 -all", "\"v=spf1 -all\"", "v=spf1 -all" },
+	{ "TXT", "say \"hi\" \\ (x)", "\"say \\\"hi\\\" \\\\ (x)\"", "say \"hi\" \\ (x)" },
+	{ "TXT", "a  b", "\"a  b\"", "a  b" },
+	{ "TXT", "plain", "\"plain\"", "plain" },
+	/* Quoted presentation keeps its meaning. */
+	{ "TXT", "\"v=spf1 -all\"", "\"v=spf1 -all\"", "v=spf1 -all" },
+	{ "TXT", "\"a\" \"b\"", "\"a\" \"b\"", NULL },
+	{ "TXT", "\"a\\\"b\"", "\"a\\\"b\"", "a\"b" },
+	{ "TXT", "\"A\\066C\"", "\"ABC\"", "ABC" },
+	{ "TXT", "\"\"", "\"\"", NULL },
+	{ "TXT", "\" lead\"", "\" lead\"", NULL },
+	{ "TXT", "\"trail \"", "\"trail \"", NULL },
+	{ "TXT", "\"caf\\195\\169\"", "\"caf\\195\\169\"", NULL },
+	{ "TXT", "\"\\\"q\"", "\"\\\"q\"", NULL },
+	{ "TXT", "\"\\\\# 1 00\"", "\"\\\\# 1 00\"", NULL },
+	/* A leading blank is part of the text, so it reads back quoted. */
+	{ "TXT", " x", "\" x\"", NULL },
+	/* Refused, as the same bytes would be when quoted. */
+	{ "TXT", "\\# 2 0161", NULL, NULL },
+	{ "TXT", "caf\xc3\xa9", NULL, NULL },
+	{ "TXT", "line\nbreak", NULL, NULL },
+	{ "TXT", "nul\\000", "\"nul\\\\000\"", "nul\\000" },
+	{ "TXT", "", NULL, NULL },
+	/* CAA: the value is everything after the tag. */
+	{ "CAA", "0 issue letsencrypt.org", "0 issue \"letsencrypt.org\"",
+	  "0 issue letsencrypt.org" },
+	{ "CAA", "0 issue \"letsencrypt.org\"", "0 issue \"letsencrypt.org\"",
+	  "0 issue letsencrypt.org" },
+	{ "CAA", "0 issue letsencrypt.org; validationmethods=dns-01",
+	  "0 issue \"letsencrypt.org; validationmethods=dns-01\"",
+	  "0 issue letsencrypt.org; validationmethods=dns-01" },
+	{ "CAA", "128  iodef  mailto:security@example.com",
+	  "128 iodef \"mailto:security@example.com\"", "128 iodef mailto:security@example.com" },
+	{ "CAA", "0 issuewild ;", "0 issuewild \";\"", "0 issuewild ;" },
+	{ "CAA", "0 issue \"\"", "0 issue \"\"", NULL },
+	{ "CAA", "0 issue", NULL, NULL },
+	{ "CAA", "0 issue ca..example", NULL, NULL },
+	/* Other types are presentation text as they are. */
+	{ "A", "192.0.2.1", "192.0.2.1", NULL },
+};
+
+static void test_plain_text(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(plain_cases) / sizeof(plain_cases[0]); i++) {
+		const struct plain_case *c = &plain_cases[i];
+		struct errmsg err = { { 0 } };
+		char *text = NULL, *plain = NULL;
+		uint16_t type;
+		struct rr rr;
+
+		assert_int_equal(rr_type_parse(c->type, &type, &err), 0);
+		assert_int_equal(rr_text_from_plain(type, c->content, &text), 0);
+		int r = rr_parse(ORIGIN, type, 300, text != NULL ? text : c->content, ORIGIN, &rr,
+				 &err);
+		free(text);
+		if (c->want == NULL) {
+			if (r != ERR_INVALID)
+				fail_msg("row %zu: '%s' accepted as '%s'", i, c->content,
+					 rr.content);
+			check_message(err.text, NULL, "plain");
+			continue;
+		}
+		if (r != 0)
+			fail_msg("row %zu: '%s' refused: %s", i, c->content, err.text);
+		if (strcmp(rr.content, c->want) != 0)
+			fail_msg("row %zu: '%s' gave '%s', want '%s'", i, c->content, rr.content,
+				 c->want);
+		assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+		if (c->plain == NULL ? plain != NULL
+				     : plain == NULL || strcmp(plain, c->plain) != 0)
+			fail_msg("row %zu: plain form '%s', want '%s'", i, plain ? plain : "(none)",
+				 c->plain ? c->plain : "(none)");
+		/* The plain form goes back in as exactly the same data. */
+		if (plain != NULL) {
+			struct rr again;
+			assert_int_equal(rr_text_from_plain(type, plain, &text), 0);
+			assert_int_equal(
+			    rr_parse(ORIGIN, type, 300, text ? text : plain, ORIGIN, &again, &err),
+			    0);
+			assert_int_equal(again.wire_len, rr.wire_len);
+			assert_memory_equal(again.wire, rr.wire, rr.wire_len);
+			rr_clear(&again);
+			free(text);
+		}
+		free(plain);
+		rr_clear(&rr);
+	}
+}
+
+/* A DKIM key over 255 octets is one text: cut into strings of 255 that
+ * concatenate to the value, and read back whole. */
+static void test_plain_long_txt(void **state)
+{
+	char *text, *plain;
+	struct errmsg err;
+	struct rr rr;
+	size_t n = strlen(DKIM);
+
+	(void)state;
+	assert_true(n > 255);
+	assert_int_equal(rr_text_from_plain(16, DKIM, &text), 0);
+	assert_int_equal(rr_parse("sel._domainkey." ORIGIN, 16, 300, text, ORIGIN, &rr, &err), 0);
+	free(text);
+	assert_int_equal(rr.wire_len, n + (n + 254) / 255);
+	assert_int_equal(rr.wire[0], 255);
+	assert_memory_equal(rr.wire + 1, DKIM, 255);
+	assert_int_equal(rr.wire[256], n - 255);
+	assert_memory_equal(rr.wire + 257, DKIM + 255, n - 255);
+	assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+	assert_string_equal(plain, DKIM);
+	free(plain);
+	rr_clear(&rr);
+
+	/* The same key written as presentation strings cut elsewhere keeps
+	 * its strings, and then has no plain form. */
+	assert_int_equal(
+	    rr_parse(ORIGIN, 16, 300, "\"v=DKIM1; k=rsa; \" \"p=" DKIM_P "\"", ORIGIN, &rr, &err),
+	    ERR_INVALID); /* "p=..." is one string over 255 */
+	assert_int_equal(
+	    rr_parse(ORIGIN, 16, 300, "\"v=DKIM1; k=rsa; \" \"p=abc\"", ORIGIN, &rr, &err), 0);
+	assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+	assert_null(plain);
+	rr_clear(&rr);
+
+	/* Every length around the cuts reads back as written. */
+	char *v = malloc(1200);
+	assert_non_null(v);
+	for (size_t len = 250; len < 1100; len += 7) {
+		for (size_t i = 0; i < len; i++)
+			v[i] = (char)('!' + (i * 7 + len) % 94);
+		v[0] = 'v';
+		v[len - 1] = 'z';
+		v[len] = '\0';
+		assert_int_equal(rr_text_from_plain(16, v, &text), 0);
+		assert_int_equal(rr_parse(ORIGIN, 16, 300, text, ORIGIN, &rr, &err), 0);
+		free(text);
+		assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+		assert_non_null(plain);
+		assert_string_equal(plain, v);
+		free(plain);
+		rr_clear(&rr);
+	}
+	free(v);
 }
 
 /* Several HTTP workers parse at once: each thread gets its own scanner. */
@@ -1266,6 +1442,8 @@ int main(void)
 		cmocka_unit_test(test_rr_bad_arguments),
 		cmocka_unit_test(test_txt_limits),
 		cmocka_unit_test(test_rr_wire),
+		cmocka_unit_test(test_plain_text),
+		cmocka_unit_test(test_plain_long_txt),
 		cmocka_unit_test(test_rr_threads),
 		cmocka_unit_test(test_zone_check_table),
 		cmocka_unit_test(test_zone_caps),

@@ -108,6 +108,27 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
 	     struct rr *ret, struct errmsg *err);
 
+/* The panel writes text data without presentation quotes: a TXT or SPF
+ * value is one text, and the value of a CAA record ("0 issue ca.example;
+ * account=1") is everything after the tag. If 'content' of 'type' is such
+ * a plain value, set *ret to its presentation form for rr_parse(): the text
+ * cut into strings of 255 octets (RFC 1035 section 3.3), each quoted with
+ * '"' and '\' escaped; the caller frees it. Otherwise set *ret to NULL and
+ * 'content' is presentation text already: other types, an empty value, and
+ * a value (or CAA value) that starts with '"', whose strings and escapes
+ * keep their meaning ("a" "b" is two strings). A value starting with "\#"
+ * stays as it is, for rr_parse() to refuse as generic data. Nothing is
+ * validated here. Returns 0 or -ENOMEM. */
+int rr_text_from_plain(uint16_t type, const char *content, char **ret);
+
+/* The plain form of a validated TXT, SPF or CAA record, when there is one
+ * that rr_text_from_plain() turns back into the same wire form: one text
+ * cut only into full 255-octet strings, of printable ASCII, not starting
+ * with '"' or "\#", without a space at either end. *ret is the caller's to
+ * free, NULL when the record has no plain form (then show rr->content).
+ * Returns 0 or -ENOMEM. */
+int rr_text_to_plain(const struct rr *rr, char **ret);
+
 /* Free what 'rr' owns; accepts a zeroed or already cleared rr. */
 void rr_clear(struct rr *rr);
 

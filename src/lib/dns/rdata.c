@@ -43,7 +43,7 @@ static const struct type_info accepted_types[] = {
 	{ KNOT_RRTYPE_SRV, "SRV" },	{ KNOT_RRTYPE_NAPTR, "NAPTR" },
 	{ KNOT_RRTYPE_DNAME, "DNAME" }, { KNOT_RRTYPE_DS, "DS" },
 	{ KNOT_RRTYPE_SSHFP, "SSHFP" }, { KNOT_RRTYPE_TLSA, "TLSA" },
-	{ KNOT_RRTYPE_CAA, "CAA" },
+	{ KNOT_RRTYPE_CAA, "CAA" },	{ KNOT_RRTYPE_SPF, "SPF" },
 };
 
 /* Kept by PowerDNS's signer from the zone's keys; clients never set them. */
@@ -563,7 +563,7 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	}
 	if (dns_type_check(type, ret->wire, len, why, sizeof(why)) < 0)
 		return errmsg_set(err, ERR_INVALID, "%s: %s", what, why);
-	if (type == KNOT_RRTYPE_TXT &&
+	if ((type == KNOT_RRTYPE_TXT || type == KNOT_RRTYPE_SPF) &&
 	    dns_txt_wire_strings(ret->wire, len) != dns_txt_text_strings(rdata)) {
 		return errmsg_set(
 		    err, ERR_INVALID,

@@ -292,6 +292,7 @@ int dns_type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t why
 
 	switch (type) {
 	case KNOT_RRTYPE_TXT:
+	case KNOT_RRTYPE_SPF:
 		return txt_check(rd, len, why, whylen);
 	case KNOT_RRTYPE_CAA:
 		return caa_check(rd, len, why, whylen);
