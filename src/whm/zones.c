@@ -767,10 +767,16 @@ json_t *zones_zone_json(const struct store_zone *z, uint64_t record_count)
 
 json_t *zones_record_json(const struct store_record *r)
 {
-	char created[32];
+	char created[32], *plain = NULL;
 	iso_time(r->created_at, created, sizeof(created));
-	return json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id, "zoneId",
-			 (json_int_t)r->zone_id, "type", r->type, "name", r->name, "content",
-			 r->content, "priority", (json_int_t)r->priority, "ttl", (json_int_t)r->ttl,
-			 "status", "active", "createdAt", created);
+	/* TXT, SPF and CAA read back the way the panel writes them. */
+	if (model_content_show(r->type, r->content, &plain) < 0)
+		return NULL;
+	json_t *j =
+	    json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id, "zoneId",
+		      (json_int_t)r->zone_id, "type", r->type, "name", r->name, "content",
+		      plain != NULL ? plain : r->content, "priority", (json_int_t)r->priority,
+		      "ttl", (json_int_t)r->ttl, "status", "active", "createdAt", created);
+	free(plain);
+	return j;
 }

@@ -81,6 +81,19 @@ def test_every_command_has_help_and_needs_no_controller_for_it(tmp_path):
     assert p.returncode == USAGE and "unknown command" in p.stderr
 
 
+def test_records_add_unquoted_txt_is_one_string_everywhere(ctl, domain):
+    """Issue 13: `records add example.com @ TXT "v=spf1 -all"` (the shell
+    drops the quotes) was served as "v=spf1" "-all", which breaks SPF."""
+    c = ctl.c
+    ctl.json("--wait", "zones", "create", domain)
+
+    ctl.json("--wait", "records", "add", domain, "@", "TXT", "v=spf1 -all")
+
+    assert c.answers(domain + ".", "TXT") == {n.name: ['"v=spf1 -all"'] for n in c.nodes}
+    listed = ctl.run("records", "list", domain).stdout
+    assert "v=spf1 -all" in listed and '"' not in listed
+
+
 def test_zone_and_record_lifecycle_with_json_output(ctl, domain):
     c = ctl.c
     created = ctl.json("--wait", "zones", "create", domain)
