@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -84,7 +85,45 @@ static const struct name_case zone_cases[] = {
 	{ "a-.example", NULL, "starts or ends with '-'" },
 	{ "xn--zz-.example", NULL, "IDNA2008" },
 	{ "exa mple.com", NULL, "spaces" },
-	{ "m\xc3\xbcnchen.de", NULL, "non-ASCII" },
+	/* International names: U-labels become A-labels (issue 13). */
+	{ "m\xc3\xbcnchen.de", "xn--mnchen-3ya.de.", NULL },
+	{ "b\xc3\xbc"
+	  "cher.example",
+	  "xn--bcher-kva.example.", NULL },
+	{ "B\xc3\x9c"
+	  "CHER.Example.",
+	  "xn--bcher-kva.example.", NULL },
+	{ "fa\xc3\x9f.de", "xn--fa-hia.de.", NULL }, /* non-transitional */
+	{ "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88.jp", "xn--zckzah.jp.", NULL }, /* テスト */
+	{ "\xd9\x85\xd8\xab\xd8\xa7\xd9\x84.example", "xn--mgbh0fb.example.", NULL },
+	{ "\xef\xbd\x85x.com", "ex.com.", NULL }, /* UTS #46 maps fullwidth */
+	{ "b\xc3\xbc"
+	  "cher\xe3\x80\x82"
+	  "example",
+	  "xn--bcher-kva.example.", NULL },
+	{ "b\xe2\x99\xa5"
+	  "cher.example",
+	  NULL, "is not allowed (IDNA2008" },		 /* U+2665 */
+	{ "a\xd7\x90.example", NULL, "bi-directional" }, /* Latin + Hebrew */
+	{ "a\xe2\x80\x8d"
+	  "b.example",
+	  NULL, "'a<U+200D>b'" }, /* ZWJ */
+	{ "\xcc\x81"
+	  "ab.example",
+	  NULL, "combining" }, /* leading U+0301 */
+	{ "\xc3\xbc-.example", NULL, "hyphen" },
+	{ "\xc3\xbc_x.example", NULL, "letters, digits and '-'" },
+	{ "\xe2\x91\xb4.example", NULL, "letters, digits and '-'" }, /* ⑴ maps to (1) */
+	{ "\xf0\x9f\x99\x82.example", NULL, "character U+1F642" },   /* emoji */
+	{ "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc.example",
+	  NULL, "longer than 63" },
+	{ "b\xc3\x28.example", NULL, "\\xc3" }, /* not UTF-8 */
+	{ "xn--bcher-kva.example", "xn--bcher-kva.example.", NULL },
 	{ "a.b\\.c", NULL, "escapes" },
 	{ L64 ".com", NULL, "longer than 63" },
 	{ "example.com;rm -rf", NULL, "character ';'" },
@@ -147,7 +186,25 @@ static const struct name_case owner_cases[] = {
 	{ "a\tb", NULL, "control" },
 	{ "a\rb", NULL, "control" },
 	{ "a\x7f", NULL, "control" },
-	{ "m\xc3\xbcnchen", NULL, "non-ASCII" },
+	{ "m\xc3\xbcnchen", "xn--mnchen-3ya.example.com.", NULL },
+	{ "_dmarc.b\xc3\xbc"
+	  "cher",
+	  "_dmarc.xn--bcher-kva.example.com.", NULL },
+	{ "*.b\xc3\xbc"
+	  "cher",
+	  "*.xn--bcher-kva.example.com.", NULL },
+	{ "www.b\xc3\xbc"
+	  "cher.example.com.",
+	  "www.xn--bcher-kva.example.com.", NULL },
+	{ "b\xc3\xbc"
+	  "cher.example.com",
+	  NULL, "write 'xn--bcher-kva' or" },
+	{ "b\xc3\xbc"
+	  "cher.example.org.",
+	  NULL, "not inside zone" },
+	{ "\xc3\xbc_x", NULL, "letters, digits and '-'" },
+	{ "b\xe2\x99\xa5", NULL, "character U+2665 '\xe2\x99\xa5' is not allowed" },
+	{ "xn--_x-wka", NULL, "IDNA2008" }, /* punycode of "ü_x": not an A-label */
 	{ "-a", NULL, "starts or ends with '-'" },
 	{ "a-", NULL, "starts or ends with '-'" },
 	{ "a.-b", NULL, "starts or ends with '-'" },
@@ -252,6 +309,37 @@ static void test_name_length(void **state)
 	text[strlen(text) - strlen(ORIGIN) - 1] = '\0';
 	assert_int_equal(dname_owner_normalize(text, ORIGIN, out, &err), ERR_INVALID);
 	check_message(err.text, "255 octets", "long relative owner");
+}
+
+/* Names are shown to people with their U-labels. */
+static void test_to_unicode(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "xn--bcher-kva.example.", "b\xc3\xbc"
+					    "cher.example." },
+		{ "www.xn--bcher-kva.xn--zckzah.", "www.b\xc3\xbc"
+						   "cher.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88." },
+		{ "XN--FA-HIA.de.", "fa\xc3\x9f.de." },
+		{ "example.com.", "example.com." },
+		{ "_dmarc.xn--bcher-kva.example.", "_dmarc.b\xc3\xbc"
+						   "cher.example." },
+		{ "*.example.", "*.example." },
+	};
+	char out[DNAME_UNICODE_MAX], small[8], zone[DNAME_TEXT_MAX];
+	struct errmsg err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(dname_to_unicode(rows[i][0], out, sizeof(out)), 0);
+		assert_string_equal(out, rows[i][1]);
+		/* ... and go back in as the same name. */
+		if (rows[i][0][0] != '_' && rows[i][0][0] != '*') {
+			assert_int_equal(dname_zone_normalize(out, zone, &err), 0);
+			assert_int_equal(strcasecmp(zone, rows[i][0]), 0);
+		}
+	}
+	assert_int_equal(dname_to_unicode("xn--bcher-kva.example.", small, sizeof(small)),
+			 -ENAMETOOLONG);
 }
 
 static void test_is_at_or_below(void **state)
@@ -360,7 +448,48 @@ static const struct rr_case rr_cases[] = {
 	BAD("alias", "CNAME", "*.example.net.", "wildcards"),
 	BAD("alias", "CNAME", "xn--zz-.example.net.", "IDNA2008"),
 	BAD("alias", "CNAME", "a b", NULL),
-	BAD("alias", "CNAME", "caf\xc3\xa9.example.net.", "non-ASCII"),
+	/* Names in RDATA may be U-labels (issue 13); strings may not. */
+	OK("alias", "CNAME", "caf\xc3\xa9.example.net.", "xn--caf-dma.example.net."),
+	OK("alias", "CNAME",
+	   "b\xc3\xbc"
+	   "cher",
+	   "xn--bcher-kva.example.com."),
+	OK("alias", "CNAME",
+	   "WWW.B\xc3\x9c"
+	   "CHER.example.",
+	   "www.xn--bcher-kva.example."),
+	BAD("alias", "CNAME",
+	    "b\xe2\x99\xa5"
+	    "cher.example.",
+	    "U+2665"),
+	BAD("alias", "CNAME",
+	    "b\xc3\xbc"
+	    "cher.example.com",
+	    "no trailing dot"),
+	BAD("alias", "CNAME", "\"caf\xc3\xa9.example.net.\"", "non-ASCII"),
+	OK("@", "MX",
+	   "10 mail.b\xc3\xbc"
+	   "cher.example.",
+	   "10 mail.xn--bcher-kva.example."),
+	OK("@", "NS",
+	   "ns1.b\xc3\xbc"
+	   "cher.example.",
+	   "ns1.xn--bcher-kva.example."),
+	OK("_sip._tcp", "SRV",
+	   "0 5 5060 sip.b\xc3\xbc"
+	   "cher.example.",
+	   "0 5 5060 sip.xn--bcher-kva.example."),
+	OK("@", "SOA",
+	   "ns.b\xc3\xbc"
+	   "cher.example. h.b\xc3\xbc"
+	   "cher.example. 1 2 3 4 5",
+	   "ns.xn--bcher-kva.example. h.xn--bcher-kva.example. 1 2 3 4 5"),
+	OK("@", "NAPTR",
+	   "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.b\xc3\xbc"
+	   "cher.example.",
+	   "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.xn--bcher-kva.example."),
+	BAD("@", "NAPTR", "100 10 \"S\" \"SIP+D2U\" \"!\xc3\xbc!\" .", "non-ASCII"),
+	BAD("@", "MX", "1\xc3\xbc mail.example.net.", "non-ASCII"),
 	BAD("alias", "CNAME", "caf\\195\\169.example.net.", "non-ASCII"),
 	/* MX */
 	OK("@", "MX", "10 mail", "10 mail.example.com."),
@@ -1431,27 +1560,17 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_zone_name_table),
-		cmocka_unit_test(test_owner_table),
-		cmocka_unit_test(test_name_length),
-		cmocka_unit_test(test_is_at_or_below),
-		cmocka_unit_test(test_rr_table),
-		cmocka_unit_test(test_rr_table_reversed),
-		cmocka_unit_test(test_rr_messages),
-		cmocka_unit_test(test_rr_type_names),
-		cmocka_unit_test(test_rr_bad_arguments),
-		cmocka_unit_test(test_txt_limits),
-		cmocka_unit_test(test_rr_wire),
-		cmocka_unit_test(test_plain_text),
-		cmocka_unit_test(test_plain_long_txt),
-		cmocka_unit_test(test_rr_threads),
-		cmocka_unit_test(test_zone_check_table),
-		cmocka_unit_test(test_zone_caps),
-		cmocka_unit_test(test_zone_outside_owner),
-		cmocka_unit_test(test_zone_sort),
-		cmocka_unit_test(test_zone_is_auth),
-		cmocka_unit_test(test_zone_data),
-		cmocka_unit_test(test_bench),
+		cmocka_unit_test(test_zone_name_table),	  cmocka_unit_test(test_owner_table),
+		cmocka_unit_test(test_name_length),	  cmocka_unit_test(test_to_unicode),
+		cmocka_unit_test(test_is_at_or_below),	  cmocka_unit_test(test_rr_table),
+		cmocka_unit_test(test_rr_table_reversed), cmocka_unit_test(test_rr_messages),
+		cmocka_unit_test(test_rr_type_names),	  cmocka_unit_test(test_rr_bad_arguments),
+		cmocka_unit_test(test_txt_limits),	  cmocka_unit_test(test_rr_wire),
+		cmocka_unit_test(test_plain_text),	  cmocka_unit_test(test_plain_long_txt),
+		cmocka_unit_test(test_rr_threads),	  cmocka_unit_test(test_zone_check_table),
+		cmocka_unit_test(test_zone_caps),	  cmocka_unit_test(test_zone_outside_owner),
+		cmocka_unit_test(test_zone_sort),	  cmocka_unit_test(test_zone_is_auth),
+		cmocka_unit_test(test_zone_data),	  cmocka_unit_test(test_bench),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, group_teardown);

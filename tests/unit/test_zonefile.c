@@ -133,6 +133,30 @@ static void test_long_strings_are_not_split_silently(void **state)
 	zonefile_clear(&zf);
 }
 
+/* International names: A-labels as the tools write them; U-labels are
+ * refused with what to write instead. */
+static void test_international_names(void **state)
+{
+	struct zonefile zf;
+	(void)state;
+	parse("xn--bcher-kva IN A 192.0.2.1\n"
+	      "www IN CNAME xn--bcher-kva\n"
+	      "b\xc3\xbc"
+	      "cher IN A 192.0.2.2\n"
+	      "x IN CNAME b\xc3\xbc"
+	      "cher.example.net.\n",
+	      0, &zf);
+	assert_int_equal(zf.n, 2);
+	assert_string_equal(zf.rrs[0].rr.owner, "xn--bcher-kva.example.com.");
+	assert_string_equal(zf.rrs[1].rr.content, "xn--bcher-kva.example.com.");
+	assert_int_equal(zf.n_errs, 2);
+	assert_int_equal(zf.errs[0].line, 3);
+	assert_non_null(strstr(zf.errs[0].text, "IDNA A-labels (xn--...)"));
+	assert_int_equal(zf.errs[1].line, 4);
+	assert_non_null(strstr(zf.errs[1].text, "IDNA A-labels"));
+	zonefile_clear(&zf);
+}
+
 static void test_error_count_is_capped(void **state)
 {
 	static char text[ZONEFILE_ERRORS_MAX * 40];
@@ -156,6 +180,7 @@ int main(void)
 		cmocka_unit_test(test_every_error_with_its_line),
 		cmocka_unit_test(test_last_line_without_newline_and_caps),
 		cmocka_unit_test(test_long_strings_are_not_split_silently),
+		cmocka_unit_test(test_international_names),
 		cmocka_unit_test(test_error_count_is_capped),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);

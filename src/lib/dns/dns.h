@@ -34,7 +34,11 @@
 
 /* Check and normalise a zone name ("Example.COM" or "example.com.") into
  * 'ret' as lowercase with a trailing dot. The root zone, wildcards,
- * underscores and invalid A-labels are refused. */
+ * underscores and invalid A-labels are refused. International names may be
+ * given with U-labels in UTF-8 ("bücher.example"): each is mapped (UTS #46,
+ * non-transitional) and stored as its IDNA2008 A-label
+ * ("xn--bcher-kva.example."); a label IDNA2008 refuses, or whose A-label is
+ * over 63 octets, is refused with the reason. */
 int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err);
 
 /* Check and normalise a record owner given as "@", a name relative to
@@ -42,7 +46,8 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
  * into 'ret' (lowercase, trailing dot). 'origin' is an already normalised
  * zone name. The result must be at or below 'origin'. '*' is allowed only as
  * the whole leftmost label; '_' is allowed (RFC 8552); labels may not start
- * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels.
+ * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels; U-labels
+ * become A-labels as in dname_zone_normalize().
  *
  * Trailing-dot rule: a name without a trailing dot is relative, except that
  * one whose text ends with the zone name ("www.example.com" or "example.com"
@@ -52,6 +57,15 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
  * (see rr_parse()). */
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
 			  struct errmsg *err);
+
+/* The longest text dname_to_unicode() writes, NUL included. */
+#define DNAME_UNICODE_MAX 1024
+
+/* The normalised 'name' with every A-label ("xn--...") shown as its
+ * U-label in UTF-8, for people ("xn--bcher-kva.example." gives
+ * "bücher.example."); other labels as they are. 0, or -ENAMETOOLONG if
+ * 'out' is too small, -ENOMEM. */
+int dname_to_unicode(const char *name, char *out, size_t outlen);
 
 /* True if 'name' equals 'zone' or lies below it. Both normalised. */
 bool dname_is_at_or_below(const char *name, const char *zone);

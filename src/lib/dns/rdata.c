@@ -33,18 +33,37 @@
 struct type_info {
 	uint16_t type;
 	const char *name;
+	uint32_t names; /* presentation tokens that are domain names: bit 0 the first */
 };
 
+#define T(n) (1u << (n))
+
 static const struct type_info accepted_types[] = {
-	{ KNOT_RRTYPE_A, "A" },		{ KNOT_RRTYPE_NS, "NS" },
-	{ KNOT_RRTYPE_CNAME, "CNAME" }, { KNOT_RRTYPE_SOA, "SOA" },
-	{ KNOT_RRTYPE_PTR, "PTR" },	{ KNOT_RRTYPE_MX, "MX" },
-	{ KNOT_RRTYPE_TXT, "TXT" },	{ KNOT_RRTYPE_AAAA, "AAAA" },
-	{ KNOT_RRTYPE_SRV, "SRV" },	{ KNOT_RRTYPE_NAPTR, "NAPTR" },
-	{ KNOT_RRTYPE_DNAME, "DNAME" }, { KNOT_RRTYPE_DS, "DS" },
-	{ KNOT_RRTYPE_SSHFP, "SSHFP" }, { KNOT_RRTYPE_TLSA, "TLSA" },
-	{ KNOT_RRTYPE_CAA, "CAA" },	{ KNOT_RRTYPE_SPF, "SPF" },
+	{ KNOT_RRTYPE_A, "A", 0 },
+	{ KNOT_RRTYPE_NS, "NS", T(0) },
+	{ KNOT_RRTYPE_CNAME, "CNAME", T(0) },
+	{ KNOT_RRTYPE_SOA, "SOA", T(0) | T(1) },
+	{ KNOT_RRTYPE_PTR, "PTR", T(0) },
+	{ KNOT_RRTYPE_MX, "MX", T(1) },
+	{ KNOT_RRTYPE_TXT, "TXT", 0 },
+	{ KNOT_RRTYPE_AAAA, "AAAA", 0 },
+	{ KNOT_RRTYPE_SRV, "SRV", T(3) },
+	{ KNOT_RRTYPE_NAPTR, "NAPTR", T(5) },
+	{ KNOT_RRTYPE_DNAME, "DNAME", T(0) },
+	{ KNOT_RRTYPE_DS, "DS", 0 },
+	{ KNOT_RRTYPE_SSHFP, "SSHFP", 0 },
+	{ KNOT_RRTYPE_TLSA, "TLSA", 0 },
+	{ KNOT_RRTYPE_CAA, "CAA", 0 },
+	{ KNOT_RRTYPE_SPF, "SPF", 0 },
 };
+
+static const struct type_info *type_info(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++)
+		if (accepted_types[i].type == type)
+			return &accepted_types[i];
+	return NULL;
+}
 
 /* Kept by PowerDNS's signer from the zone's keys; clients never set them. */
 static const char *const signer_types[] = {
@@ -53,10 +72,9 @@ static const char *const signer_types[] = {
 
 const char *rr_type_name(uint16_t type)
 {
-	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++)
-		if (accepted_types[i].type == type)
-			return accepted_types[i].name;
-	return NULL;
+	const struct type_info *t = type_info(type);
+
+	return t != NULL ? t->name : NULL;
 }
 
 int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err)
@@ -613,7 +631,7 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	uint8_t owire[KNOT_DNAME_MAXLEN];
 	const char *tname = rr_type_name(type);
 	struct scan_ctx *c;
-	char what[DNAME_TEXT_MAX + 32];
+	char what[DNAME_TEXT_MAX + 32], why[400], *idn = NULL;
 	const char *p;
 	size_t rlen;
 	int r;
@@ -640,9 +658,18 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	if (rlen > DNS_RDATA_TEXT_MAX)
 		return errmsg_set(err, ERR_INVALID, "%s: data text is longer than %u characters",
 				  what, DNS_RDATA_TEXT_MAX);
+	/* Names in RDATA may be U-labels, as owners may. */
+	r = dns_idn_rdata(rdata, type_info(type)->names, &idn, why, sizeof(why));
+	if (r < 0)
+		return errmsg_set(err, r == -ENOMEM ? r : ERR_INVALID, "%s: %s", what,
+				  r == -ENOMEM ? "out of memory" : why);
+	if (idn != NULL) {
+		rdata = idn;
+		rlen = strlen(idn);
+	}
 	r = text_screen(rdata, rlen, what, err);
 	if (r < 0)
-		return r;
+		goto out;
 	/* RFC 3597 generic data bypasses every per-type rule. libzscanner takes
 	 * it only as the first token, possibly after an opening parenthesis. */
 	p = rdata + strspn(rdata, " \t(");
@@ -651,13 +678,18 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		    err, 0,
 		    "%s: generic data ('\\#') is not accepted; use the %s presentation format",
 		    what, tname);
-		return ERR_INVALID;
+		r = ERR_INVALID;
+		goto out;
 	}
-	if (p[0] == '\0')
-		return errmsg_set(err, ERR_INVALID, "%s: empty data", what);
+	if (p[0] == '\0') {
+		r = errmsg_set(err, ERR_INVALID, "%s: empty data", what);
+		goto out;
+	}
 	c = ctx_get();
-	if (c == NULL)
-		return -ENOMEM;
+	if (c == NULL) {
+		r = errmsg_set(err, -ENOMEM, "%s: out of memory", what);
+		goto out;
+	}
 	r = rr_parse_in(c, owner, type, ttl, rdata, rlen, owire, knot_dname_size(owire), what, ret,
 			err);
 	if (r < 0) {
@@ -668,6 +700,8 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		rr_clear(ret);
 		memset(ret, 0, sizeof(*ret));
 	}
+out:
+	free(idn);
 	return r;
 }
 
