@@ -88,9 +88,15 @@ struct rr {
 const char *rr_type_name(uint16_t type);
 
 /* Map a mnemonic (case-insensitive) to a type the validator accepts as
- * user data. Unknown types, TYPEnnn, and DNSSEC types that PowerDNS
- * maintains itself (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY)
- * are refused with a message. */
+ * user data: every type libknot parses and PowerDNS 4.7 serves (A, NS,
+ * CNAME, SOA, PTR, HINFO, MINFO, MX, TXT, RP, AFSDB, KEY, AAAA, LOC, SRV,
+ * NAPTR, KX, CERT, DNAME, APL, DS, SSHFP, IPSECKEY, DHCID, TLSA, SMIMEA,
+ * OPENPGPKEY, CSYNC, SVCB, HTTPS, SPF, NID, L32, L64, LP, EUI48, EUI64,
+ * URI, CAA). Refused with a message: unknown types, TYPEnnn, the DNSSEC
+ * types PowerDNS maintains itself (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM,
+ * CDS, CDNSKEY), ZONEMD (it pins the SOA serial, which every change moves),
+ * RT and NULL (PowerDNS 4.7 cannot serve them) and what libknot cannot
+ * parse (PowerDNS's ALIAS and LUA, obsolete types). */
 int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
 
 /* Parse the RDATA text 'rdata' of type 'type' for the already normalised
@@ -104,15 +110,22 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
  * algorithms 0 and 255 (reserved), CAA flags (0 or 128), tags (the IANA
  * registry's issue, issuewild, iodef, issuemail, issuevmc, contactemail,
  * contactphone), the issue/issuewild grammar (RFC 8659 section 4.2) and
- * iodef URLs, null MX "0 .", MX/NS/SRV targets whose last label is all
- * digits or that are an IPv4 address written relative (RFC 1123 section
- * 2.1), '\000' in TXT strings, and names in RDATA that break the hostname
- * rules ('_' only in CNAME, DNAME, PTR, NAPTR and the SOA rname; the root only
- * as null MX, SRV and NAPTR targets) or the trailing-dot rule above.
+ * iodef URLs, null MX "0 .", MX/NS/SRV/KX/AFSDB/LP targets whose last
+ * label is all digits or that are an IPv4 address written relative (RFC
+ * 1123 section 2.1), '\000' in TXT and SPF strings, SMIMEA fields as
+ * TLSA's, the SVCB key 65535 and unnamed SVCB keys without a value, LOC
+ * sizes of 5e9 cm and more, IPSECKEY gateway type 0 and empty URI targets
+ * (the last three PowerDNS 4.7 cannot serve), data libknot cannot print
+ * back as it was read, and names in RDATA that break the hostname rules
+ * ('_' only in CNAME, DNAME, PTR, NAPTR, SVCB/HTTPS, RP, MINFO and the SOA
+ * rname; the root only as null MX, SRV, NAPTR, SVCB/HTTPS, RP and MINFO
+ * names) or the trailing-dot rule above. Names in RDATA may be written
+ * with U-labels (dname_zone_normalize()).
  *
  * Canonical content is libknot's presentation form on one line: names
  * absolute and lowercase, AAAA per RFC 5952, hex in uppercase, TXT strings
- * quoted with \DDD escapes, CAA tags lowercase. 'wire' is the RDATA with
+ * quoted with \DDD escapes, CAA tags lowercase, LOC fields one space
+ * apart, SVCB keys libknot does not name as keyNNNNN. 'wire' is the RDATA with
  * names lowercased (RFC 4034 section 6.2).
  *
  * Errors: ERR_INVALID for rejected data (message in 'err'),

@@ -33,6 +33,18 @@ int dns_name_check(const uint8_t *name, unsigned flags, char *why, size_t whylen
  * canonical order (RFC 4034 section 6.1): label by label from the right. */
 int dns_name_canon_cmp(const char *a, const char *b);
 
+/* --- types (rdata_types.c) --- */
+
+struct dns_type_info {
+	uint16_t type;
+	const char *name;
+	uint32_t names; /* presentation tokens that are domain names: bit 0 the first */
+	bool reparse;	/* check that libknot's text parses back to the same data */
+};
+
+/* What rdata.c needs to know of an accepted type; NULL for others. */
+const struct dns_type_info *dns_type_info(uint16_t type);
+
 /* --- international names (idn.c) --- */
 
 /* True if 'text' holds only ASCII bytes. */

@@ -1,5 +1,6 @@
-/* Single records: type policy, RDATA parsing with libzscanner, per-type
- * rules, and the canonical text (libknot) and wire forms.
+/* Single records: RDATA parsing with libzscanner, the names inside it, and
+ * the canonical text (libknot) and wire forms. The accepted types are in
+ * rdata_types.c, the per-type rules in rdata_check.c.
  *
  * Each thread keeps one zone scanner: zs_init() clears about 200 KiB, far
  * more than parsing one line costs, so the scanner is set up once and put
@@ -28,90 +29,7 @@
 #include "dns/dns.h"
 #include "dns/dns_internal.h"
 
-/* --- type policy -------------------------------------------------------- */
-
-struct type_info {
-	uint16_t type;
-	const char *name;
-	uint32_t names; /* presentation tokens that are domain names: bit 0 the first */
-};
-
-#define T(n) (1u << (n))
-
-static const struct type_info accepted_types[] = {
-	{ KNOT_RRTYPE_A, "A", 0 },
-	{ KNOT_RRTYPE_NS, "NS", T(0) },
-	{ KNOT_RRTYPE_CNAME, "CNAME", T(0) },
-	{ KNOT_RRTYPE_SOA, "SOA", T(0) | T(1) },
-	{ KNOT_RRTYPE_PTR, "PTR", T(0) },
-	{ KNOT_RRTYPE_MX, "MX", T(1) },
-	{ KNOT_RRTYPE_TXT, "TXT", 0 },
-	{ KNOT_RRTYPE_AAAA, "AAAA", 0 },
-	{ KNOT_RRTYPE_SRV, "SRV", T(3) },
-	{ KNOT_RRTYPE_NAPTR, "NAPTR", T(5) },
-	{ KNOT_RRTYPE_DNAME, "DNAME", T(0) },
-	{ KNOT_RRTYPE_DS, "DS", 0 },
-	{ KNOT_RRTYPE_SSHFP, "SSHFP", 0 },
-	{ KNOT_RRTYPE_TLSA, "TLSA", 0 },
-	{ KNOT_RRTYPE_CAA, "CAA", 0 },
-	{ KNOT_RRTYPE_SPF, "SPF", 0 },
-};
-
-static const struct type_info *type_info(uint16_t type)
-{
-	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++)
-		if (accepted_types[i].type == type)
-			return &accepted_types[i];
-	return NULL;
-}
-
-/* Kept by PowerDNS's signer from the zone's keys; clients never set them. */
-static const char *const signer_types[] = {
-	"DNSKEY", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY",
-};
-
-const char *rr_type_name(uint16_t type)
-{
-	const struct type_info *t = type_info(type);
-
-	return t != NULL ? t->name : NULL;
-}
-
-int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err)
-{
-	char q[64];
-	uint16_t num;
-
-	if (text == NULL || text[0] == '\0')
-		return errmsg_set(err, ERR_INVALID, "record type is empty");
-	log_sanitize(text, q, sizeof(q));
-	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++) {
-		if (strcasecmp(text, accepted_types[i].name) == 0) {
-			*ret_type = accepted_types[i].type;
-			return 0;
-		}
-	}
-	for (size_t i = 0; i < sizeof(signer_types) / sizeof(signer_types[0]); i++) {
-		if (strcasecmp(text, signer_types[i]) == 0)
-			return errmsg_set(err, ERR_INVALID,
-					  "type '%s' is maintained by the signer and cannot be set",
-					  q);
-	}
-	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] != '\0' &&
-	    strspn(text + 4, "0123456789") == strlen(text + 4)) {
-		return errmsg_set(
-		    err, ERR_INVALID,
-		    "generic type '%s' is not accepted; use a supported type mnemonic", q);
-	}
-	if (strlen(text) < 32 && knot_rrtype_from_string(text, &num) == 0)
-		return errmsg_set(err, ERR_INVALID, "type '%s' is not supported", q);
-	return errmsg_set(err, ERR_INVALID, "unknown record type '%s'", q);
-}
-
 /* --- the per-thread scanner ---------------------------------------------- */
-
-/* The longest canonical text of one RDATA: every byte as \DDD, plus quotes. */
-#define DUMP_MAX (8u * KNOT_RDATA_MAXLEN + 4096u)
 
 struct scan_ctx {
 	zs_scanner_t sc;
@@ -278,6 +196,32 @@ static int rdata_names(uint16_t type, const uint8_t *rd, size_t len, struct rdna
 		out[n++] = (struct rdname){ 0, "mname", 0 };
 		out[n++] = (struct rdname){ (size_t)h, "rname", NAME_UNDERSCORE };
 		break;
+	case KNOT_RRTYPE_MINFO:
+	case KNOT_RRTYPE_RP:
+		/* Mailboxes and a TXT owner; the root says "none" (RFC 1183). */
+		h = knot_dname_wire_check(rd, rd + len, NULL);
+		if (h <= 0)
+			return -EINVAL;
+		out[n++] = (struct rdname){ 0, type == KNOT_RRTYPE_RP ? "mbox" : "rmailbx",
+					    NAME_UNDERSCORE | NAME_ROOT };
+		out[n++] = (struct rdname){ (size_t)h, type == KNOT_RRTYPE_RP ? "txt" : "emailbx",
+					    NAME_UNDERSCORE | NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_AFSDB:
+	case KNOT_RRTYPE_KX:
+	case KNOT_RRTYPE_LP:
+		out[n++] = (struct rdname){ 2, "target", 0 };
+		break;
+	case KNOT_RRTYPE_SVCB:
+	case KNOT_RRTYPE_HTTPS:
+		/* RFC 9460 section 2.5: "." is the owner itself. */
+		out[n++] = (struct rdname){ 2, "target", NAME_UNDERSCORE | NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_IPSECKEY:
+		/* RFC 4025 section 2.3: gateway type 3 is a name. */
+		if (len > 3 && rd[1] == 3)
+			out[n++] = (struct rdname){ 3, "gateway", 0 };
+		break;
 	default:
 		break;
 	}
@@ -384,7 +328,7 @@ static bool quad_prefix(const uint8_t *name)
 	return true;
 }
 
-/* MX, NS and SRV name a host, and a host name is never all-numeric at the
+/* MX, NS, SRV, KX, AFSDB and LP name a host, and a host name is never all-numeric at the
  * top (RFC 1123 section 2.1: its highest-level label is alphabetic), so a
  * target such as '192.0.2.1.' is an address written where a name belongs.
  * Written without a trailing dot, the same address becomes a name inside
@@ -403,7 +347,8 @@ static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *o
 	size_t labels = knot_dname_labels(name, NULL), qlen;
 	char q[128], full[128];
 
-	if (type != KNOT_RRTYPE_MX && type != KNOT_RRTYPE_NS && type != KNOT_RRTYPE_SRV)
+	if (type != KNOT_RRTYPE_MX && type != KNOT_RRTYPE_NS && type != KNOT_RRTYPE_SRV &&
+	    type != KNOT_RRTYPE_KX && type != KNOT_RRTYPE_AFSDB && type != KNOT_RRTYPE_LP)
 		return 0;
 	if (labels == 0)
 		return 0;
@@ -498,6 +443,43 @@ static int text_screen(const char *rdata, size_t len, const char *what, struct e
 					  what);
 	}
 	return 0;
+}
+
+/* Collapse runs of spaces in 'len' bytes of text without quoted strings;
+ * returns the new length. */
+static size_t squeeze_spaces(char *text, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' || (o > 0 && text[o - 1] != ' '))
+			text[o++] = text[i];
+	return o;
+}
+
+/* The 'len' bytes of canonical text in c->dump must parse back to the wire
+ * form in ret->wire, or what is stored (and served by PowerDNS, which reads
+ * the text) would not be what was checked. A safety net for the types whose
+ * printing has many paths (SVCB parameters, LOC, APL, IPSECKEY, CSYNC).
+ * Returns 'len' or ERR_INVALID. */
+static int reparse_check(struct scan_ctx *c, const char *owner, uint32_t ttl, const char *tname,
+			 size_t len, const uint8_t *owire, size_t olen, const struct rr *ret,
+			 const char *what, struct errmsg *err)
+{
+	int r = grow(&c->line, &c->line_alloc, strlen(owner) + len + 64);
+	if (r < 0)
+		return r;
+	int n = snprintf(c->line, c->line_alloc, "%s %u IN %s %.*s\n", owner, ttl, tname, (int)len,
+			 c->dump);
+	if (n < 0 || (size_t)n >= c->line_alloc)
+		return -EINVAL;
+	if (scan(c, owire, olen, (size_t)n) != 0 || c->sc.r_data_length != ret->wire_len ||
+	    memcmp(c->sc.r_data, ret->wire, ret->wire_len) != 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: the data cannot be written in presentation form that "
+				  "reads back the same",
+				  what);
+	return (int)len;
 }
 
 static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uint32_t ttl,
@@ -598,22 +580,29 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	rrset.rrs.count = 1;
 	rrset.rrs.size = (uint32_t)knot_rdata_size((uint16_t)len);
 	rrset.rrs.rdata = kr;
-	for (;;) {
-		r = grow(&c->dump, &c->dump_alloc, 4096);
-		if (r < 0)
-			return r;
-		r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dns_dump_style);
-		if (r >= 0)
-			break;
-		if (c->dump_alloc >= DUMP_MAX)
-			return -EINVAL;
-		r = grow(&c->dump, &c->dump_alloc, 2 * c->dump_alloc);
+	/* Every byte as \DDD with a separator fits: a failure with this much
+	 * room is not for want of space. libzscanner takes some values libknot
+	 * cannot print, such as an SVCB "key3" (port) of other than two bytes. */
+	r = grow(&c->dump, &c->dump_alloc, 8 * len + 4096);
+	if (r < 0)
+		return r;
+	r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dns_dump_style);
+	if (r < 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: the data has no presentation form (a value of the wrong "
+				  "size for its key or field?)",
+				  what);
+	/* libknot ends some types (CAA) with a separator, and pads LOC's
+	 * fields: one space between fields is the canonical form. */
+	while (r > 0 && c->dump[r - 1] == ' ')
+		r--;
+	if (type == KNOT_RRTYPE_LOC)
+		r = (int)squeeze_spaces(c->dump, (size_t)r);
+	if (dns_type_info(type)->reparse) {
+		r = reparse_check(c, owner, ttl, tname, (size_t)r, owire, olen, ret, what, err);
 		if (r < 0)
 			return r;
 	}
-	/* libknot ends some types (CAA) with a separator. */
-	while (r > 0 && c->dump[r - 1] == ' ')
-		r--;
 	ret->content = malloc((size_t)r + 1);
 	if (ret->content == NULL)
 		return -ENOMEM;
@@ -659,7 +648,7 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		return errmsg_set(err, ERR_INVALID, "%s: data text is longer than %u characters",
 				  what, DNS_RDATA_TEXT_MAX);
 	/* Names in RDATA may be U-labels, as owners may. */
-	r = dns_idn_rdata(rdata, type_info(type)->names, &idn, why, sizeof(why));
+	r = dns_idn_rdata(rdata, dns_type_info(type)->names, &idn, why, sizeof(why));
 	if (r < 0)
 		return errmsg_set(err, r == -ENOMEM ? r : ERR_INVALID, "%s: %s", what,
 				  r == -ENOMEM ? "out of memory" : why);

@@ -10,6 +10,7 @@
 
 #include <libknot/consts.h>
 #include <libknot/descriptor.h>
+#include <libknot/dname.h>
 
 #include "base/err.h"
 #include "base/log.h"
@@ -269,6 +270,64 @@ static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
 	return 0;
 }
 
+/* The last SVCB key libknot 3.2 and PowerDNS 4.7 know by name (ipv6hint). */
+#define SVCB_KEY_NAMED 6
+
+/* RFC 9460 section 14.3.2: key 65535 is reserved ("invalid key"). The
+ * rest of the grammar (ascending keys, mandatory keys present, value
+ * sizes) is libzscanner's. */
+static int svcb_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
+{
+	int h = len > 2 ? knot_dname_wire_check(rd + 2, rd + len, NULL) : -1;
+
+	if (h <= 0) {
+		snprintf(why, whylen, "malformed SVCB data");
+		return ERR_INVALID;
+	}
+	for (size_t p = 2 + (size_t)h; p + 4 <= len;
+	     p += 4 + (size_t)(rd[p + 2] << 8 | rd[p + 3])) {
+		unsigned key = (unsigned)(rd[p] << 8 | rd[p + 1]);
+
+		if (key == 65535) {
+			snprintf(why, whylen,
+				 "parameter key65535 is reserved (RFC 9460 section 14.3.2)");
+			return ERR_INVALID;
+		}
+		/* Keys past ipv6hint are printed "keyNNNNN"; PowerDNS 4.7 reads
+		 * such a key only with "=value" and answers SERVFAIL for it. */
+		if (key > SVCB_KEY_NAMED && rd[p + 2] == 0 && rd[p + 3] == 0) {
+			snprintf(why, whylen,
+				 "parameter key%u has no value, which PowerDNS 4.7 cannot serve",
+				 key);
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
+/* RFC 1876: SIZE, HORIZ PRE and VERT PRE are a digit and a power of ten of
+ * centimetres. PowerDNS 4.7 reads them into 32 bits: from 5e9 cm
+ * (50,000 km) on it serves another value than the one stored. */
+static int loc_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
+{
+	static const char *const fields[] = { "size", "horizontal precision",
+					      "vertical precision" };
+
+	if (len != 16)
+		return 0; /* libzscanner's to refuse */
+	for (int i = 0; i < 3; i++) {
+		unsigned mant = rd[1 + i] >> 4, exp = rd[1 + i] & 0x0f;
+		if (exp >= 9 && mant >= 5) {
+			snprintf(why, whylen,
+				 "%s %ue%u cm is over 42,949,672 m, which PowerDNS 4.7 cannot "
+				 "serve",
+				 fields[i], mant, exp);
+			return ERR_INVALID;
+		}
+	}
+	return 0;
+}
+
 /* A digest of the wrong length is accepted by PowerDNS and breaks
  * validators and dig: 'want' is the length for 'dtype', 0 if unknown. */
 static int digest_check(const char *field, unsigned dtype, size_t want, size_t got, char *why,
@@ -324,9 +383,10 @@ int dns_type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t why
 		want = rd[1] == 1 ? 20 : rd[1] == 2 ? 32 : 0;
 		return digest_check("fingerprint", rd[1], want, len - 2, why, whylen);
 	case KNOT_RRTYPE_TLSA:
+	case KNOT_RRTYPE_SMIMEA:
 		if (len < 4)
 			break;
-		/* RFC 6698 section 2.1. */
+		/* RFC 6698 section 2.1; SMIMEA has the same fields (RFC 8162). */
 		if (rd[0] > 3 || rd[1] > 1 || rd[2] > 2) {
 			snprintf(why, whylen,
 				 "usage %u, selector %u, matching type %u: allowed are usage 0-3, "
@@ -337,6 +397,28 @@ int dns_type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t why
 		if (rd[2] == 0)
 			return 0;
 		return digest_check("matching", rd[2], rd[2] == 1 ? 32 : 64, len - 3, why, whylen);
+	case KNOT_RRTYPE_SVCB:
+	case KNOT_RRTYPE_HTTPS:
+		return svcb_check(rd, len, why, whylen);
+	case KNOT_RRTYPE_LOC:
+		return loc_check(rd, len, why, whylen);
+	case KNOT_RRTYPE_IPSECKEY:
+		/* RFC 4025 writes "no gateway" as '.', which PowerDNS 4.7
+		 * cannot read back (it answers SERVFAIL). */
+		if (len >= 3 && rd[1] == 0) {
+			snprintf(why, whylen,
+				 "gateway type 0 (no gateway, '.') is not supported: PowerDNS 4.7 "
+				 "cannot serve it");
+			return ERR_INVALID;
+		}
+		return 0;
+	case KNOT_RRTYPE_URI:
+		/* RFC 7553 section 4.4: the target is a URI (RFC 3986), never empty. */
+		if (len <= 4) {
+			snprintf(why, whylen, "the target URI is empty (RFC 7553 section 4.4)");
+			return ERR_INVALID;
+		}
+		return 0;
 	case KNOT_RRTYPE_MX:
 		/* RFC 7505: the null MX is "0 ." and nothing else. */
 		if (len == 3 && rd[2] == 0 && (rd[0] != 0 || rd[1] != 0)) {

@@ -83,6 +83,14 @@ static bool content_doubled(uint16_t type, const char *content, const char *dbl)
 	case KNOT_RRTYPE_SRV:
 	case KNOT_RRTYPE_NAPTR:
 	case KNOT_RRTYPE_SOA:
+	case KNOT_RRTYPE_MINFO:
+	case KNOT_RRTYPE_RP:
+	case KNOT_RRTYPE_AFSDB:
+	case KNOT_RRTYPE_KX:
+	case KNOT_RRTYPE_LP:
+	case KNOT_RRTYPE_SVCB:
+	case KNOT_RRTYPE_HTTPS:
+	case KNOT_RRTYPE_IPSECKEY:
 		break;
 	default:
 		return false;
