@@ -5,8 +5,18 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "dns/dns.h"
 
 /* --- zones ----------------------------------------------------------------- */
+
+/* An international name as people write it, or "-" when that is the name
+ * itself (or the controller sent no such field). */
+static const char *unicode_cell(const json_t *o, const char *key, const char *ukey)
+{
+	const char *a = json_string_value(json_object_get(o, key));
+	const char *u = json_string_value(json_object_get(o, ukey));
+	return a != NULL && u != NULL && strcmp(a, u) != 0 ? u : "-";
+}
 
 static int zones_list(struct ctl *c, int argc, char **argv)
 {
@@ -20,14 +30,15 @@ static int zones_list(struct ctl *c, int argc, char **argv)
 	if (c->json) {
 		ctl_print_json(ans.json);
 	} else {
-		static const char *const h[] = { "ID",	   "DOMAIN",  "RECORDS",
+		static const char *const h[] = { "ID",	   "DOMAIN",  "UNICODE", "RECORDS",
 						 "SERIAL", "VERSION", "DNSSEC" };
-		struct table *t = table_new(6, h);
+		struct table *t = table_new(7, h);
 		size_t i;
 		json_t *z;
 		json_array_foreach(ans.json, i, z) {
-			const char *row[6] = { cell(json_object_get(z, "id")),
+			const char *row[7] = { cell(json_object_get(z, "id")),
 					       cell(json_object_get(z, "domain")),
+					       unicode_cell(z, "domain", "domain_unicode"),
 					       cell(json_object_get(z, "records")),
 					       cell(json_object_get(z, "serial")),
 					       cell(json_object_get(z, "version")),
@@ -75,8 +86,13 @@ static void records_table(const json_t *records)
 	json_array_foreach(records, i, rec) {
 		const char *type = cell(json_object_get(rec, "type"));
 		bool prio = strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0;
+		char name[2 * DNAME_UNICODE_MAX];
+		const char *u = unicode_cell(rec, "name", "name_unicode");
+		snprintf(name, sizeof(name), "%s%s%s%s", cell(json_object_get(rec, "name")),
+			 strcmp(u, "-") != 0 ? " (" : "", strcmp(u, "-") != 0 ? u : "",
+			 strcmp(u, "-") != 0 ? ")" : "");
 		const char *row[6] = { cell(json_object_get(rec, "id")),
-				       cell(json_object_get(rec, "name")),
+				       name,
 				       cell(json_object_get(rec, "ttl")),
 				       type,
 				       prio ? cell(json_object_get(rec, "priority")) : "",
@@ -111,10 +127,13 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 		json_decref(out);
 	} else {
 		const json_t *z = zone.json;
-		printf("zone     %s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\nrecords  %s "
-		       "(the SOA is the controller's and not listed)\n\n",
-		       cell(json_object_get(z, "domain")), cell(json_object_get(z, "id")),
-		       cell(json_object_get(z, "serial")), cell(json_object_get(z, "version")),
+		const char *u = unicode_cell(z, "domain", "domain_unicode");
+		printf("zone     %s%s%s%s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\n"
+		       "records  %s (the SOA is the controller's and not listed)\n\n",
+		       cell(json_object_get(z, "domain")), strcmp(u, "-") != 0 ? " (" : "",
+		       strcmp(u, "-") != 0 ? u : "", strcmp(u, "-") != 0 ? ")" : "",
+		       cell(json_object_get(z, "id")), cell(json_object_get(z, "serial")),
+		       cell(json_object_get(z, "version")),
 		       cell(json_object_get(z, "dnssec_enabled")),
 		       cell(json_object_get(z, "records")));
 		records_table(recs.json);
@@ -385,10 +404,13 @@ static int zone_export(struct ctl *c, int argc, char **argv)
 /* The index of each entry is used by its command for its own usage. */
 const struct ctl_cmd ctl_zone_cmds[] = {
 	{ "zones", "list", zones_list, "",
-	  "List every zone with its record count, serial and version." },
+	  "List every zone with its record count, serial and version; an international name\n"
+	  "is shown with its A-labels (DOMAIN) and its U-labels (UNICODE)." },
 	{ "zones", "create", zones_create, "DOMAIN",
 	  "Create a zone; it gets the controller's SOA and default NS records and is pushed to "
-	  "every node." },
+	  "every node.\nAn international DOMAIN may be written with U-labels "
+	  "(b\u00fccher.example); it is\n"
+	  "stored and served as its A-labels (xn--bcher-kva.example)." },
 	{ "zones", "delete", zones_delete, "ZONE",
 	  "Delete a zone (ZONE is its id or name); every node stops serving it." },
 	{ "zones", "show", zones_show, "ZONE", "Show a zone and its records." },

@@ -499,24 +499,37 @@ static void iso_time(int64_t t, char *out, size_t len)
 
 json_t *zones_zone_json(const struct store_zone *z, uint64_t record_count)
 {
-	char created[32], domain[DNAME_TEXT_MAX];
+	char created[32], domain[DNAME_TEXT_MAX], unicode[DNAME_UNICODE_MAX];
 	size_t n = strlen(z->domain);
 	/* The panel shows names without the final dot. */
 	snprintf(domain, sizeof(domain), "%.*s", (int)(n > 0 ? n - 1 : 0), z->domain);
+	/* An international name as people write it ("bücher.example"). */
+	if (dname_to_unicode(domain, unicode, sizeof(unicode)) < 0)
+		snprintf(unicode, sizeof(unicode), "%s", domain);
 	iso_time(z->created_at, created, sizeof(created));
-	return json_pack("{s:I,s:s,s:I,s:I,s:b,s:s,s:I,s:I,s:I}", "id", (json_int_t)z->id, "domain",
-			 domain, "userId", (json_int_t)z->user_id, "serverId",
-			 (json_int_t)z->server_id, "dnssec_enabled", z->dnssec, "createdAt",
-			 created, "records", (json_int_t)record_count, "version",
-			 (json_int_t)z->version, "serial", (json_int_t)z->serial);
+	return json_pack("{s:I,s:s,s:s,s:I,s:I,s:b,s:s,s:I,s:I,s:I}", "id", (json_int_t)z->id,
+			 "domain", domain, "domain_unicode", unicode, "userId",
+			 (json_int_t)z->user_id, "serverId", (json_int_t)z->server_id,
+			 "dnssec_enabled", z->dnssec, "createdAt", created, "records",
+			 (json_int_t)record_count, "version", (json_int_t)z->version, "serial",
+			 (json_int_t)z->serial);
 }
 
 json_t *zones_record_json(const struct store_record *r)
 {
-	char created[32];
+	char created[32], *plain = NULL;
 	iso_time(r->created_at, created, sizeof(created));
-	return json_pack("{s:I,s:I,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id, "zoneId",
-			 (json_int_t)r->zone_id, "type", r->type, "name", r->name, "content",
-			 r->content, "priority", (json_int_t)r->priority, "ttl", (json_int_t)r->ttl,
-			 "status", "active", "createdAt", created);
+	/* TXT, SPF and CAA read back the way the panel writes them. */
+	if (model_content_show(r->type, r->content, &plain) < 0)
+		return NULL;
+	char unicode[DNAME_UNICODE_MAX];
+	if (dname_to_unicode(r->name, unicode, sizeof(unicode)) < 0)
+		snprintf(unicode, sizeof(unicode), "%s", r->name);
+	json_t *j = json_pack(
+	    "{s:I,s:I,s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s}", "id", (json_int_t)r->id, "zoneId",
+	    (json_int_t)r->zone_id, "type", r->type, "name", r->name, "name_unicode", unicode,
+	    "content", plain != NULL ? plain : r->content, "priority", (json_int_t)r->priority,
+	    "ttl", (json_int_t)r->ttl, "status", "active", "createdAt", created);
+	free(plain);
+	return j;
 }

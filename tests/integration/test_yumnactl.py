@@ -81,6 +81,43 @@ def test_every_command_has_help_and_needs_no_controller_for_it(tmp_path):
     assert p.returncode == USAGE and "unknown command" in p.stderr
 
 
+def test_records_add_unquoted_txt_is_one_string_everywhere(ctl, domain):
+    """Issue 13: `records add example.com @ TXT "v=spf1 -all"` (the shell
+    drops the quotes) was served as "v=spf1" "-all", which breaks SPF."""
+    c = ctl.c
+    ctl.json("--wait", "zones", "create", domain)
+
+    ctl.json("--wait", "records", "add", domain, "@", "TXT", "v=spf1 -all")
+
+    assert c.answers(domain + ".", "TXT") == {n.name: ['"v=spf1 -all"'] for n in c.nodes}
+    listed = ctl.run("records", "list", domain).stdout
+    assert "v=spf1 -all" in listed and '"' not in listed
+
+
+def test_international_zone_by_either_name_with_both_shown(ctl, domain):
+    """Issue 13: `yumnactl zones create bücher.example` was refused."""
+    c = ctl.c
+    uname, aname = "b\u00fccher." + domain, "xn--bcher-kva." + domain
+    created = ctl.json("--wait", "zones", "create", uname)
+    assert created["synced"] is True, created
+    zid = created["zoneId"]
+    assert len(c.answers(aname + ".", "SOA")["ns1"]) == 1
+
+    listed = [l for l in ctl.run("zones", "list").stdout.splitlines() if aname in l]
+    assert len(listed) == 1 and uname in listed[0], listed
+    shown = ctl.run("zones", "show", uname).stdout
+    assert "zone     %s (%s) (id %d)" % (aname, uname, zid) in shown, shown
+    ctl.json("--wait", "records", "add", uname, "stra\u00dfe", "A", "192.0.2.5")
+    assert c.answers("xn--strae-oqa.%s." % aname, "A") == {n.name: ["192.0.2.5"]
+                                                          for n in c.nodes}
+    rows = [l for l in ctl.run("records", "list", aname).stdout.splitlines()
+            if "192.0.2.5" in l]
+    assert len(rows) == 1 and "xn--strae-oqa (stra\u00dfe)" in rows[0], rows
+    # A name IDNA2008 refuses: the controller's reason, exit code 7.
+    p = ctl.run("zones", "create", "b\u2665cher.example", expect=REFUSED)
+    assert "U+2665" in p.stderr, p.stderr
+
+
 def test_zone_and_record_lifecycle_with_json_output(ctl, domain):
     c = ctl.c
     created = ctl.json("--wait", "zones", "create", domain)

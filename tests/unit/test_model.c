@@ -260,6 +260,48 @@ static void test_priority(void **state)
 		   ERR_INVALID, "records[2]: ", false);
 }
 
+/* The panel writes TXT, SPF and the CAA value unquoted (issue 13): one
+ * text, never split at blanks; it reads them back the same way. */
+static void test_plain_text_values(void **state)
+{
+	struct model_record mr;
+	struct errmsg err;
+	struct zone_push p;
+	char *shown;
+
+	(void)state;
+	push_ok("{" ZONE ",\"records\":[" NS_RECORDS ","
+		"{\"name\":\"@\",\"type\":\"TXT\",\"content\":\"v=spf1 -all\"},"
+		"{\"name\":\"q\",\"type\":\"TXT\",\"content\":\"\\\"a\\\" \\\"b\\\"\"},"
+		"{\"name\":\"@\",\"type\":\"SPF\",\"content\":\"v=spf1 mx -all\"},"
+		"{\"name\":\"@\",\"type\":\"CAA\",\"content\":\"0 issue ca.example; a=b\"}]}",
+		&p);
+	assert_string_equal(find_rr(&p, "example.com.", 16)->content, "\"v=spf1 -all\"");
+	assert_string_equal(find_rr(&p, "q.example.com.", 16)->content, "\"a\" \"b\"");
+	assert_string_equal(find_rr(&p, "example.com.", 99)->content, "\"v=spf1 mx -all\"");
+	assert_string_equal(find_rr(&p, "example.com.", 257)->content,
+			    "0 issue \"ca.example; a=b\"");
+	zone_push_clear(&p);
+
+	json_t *j = load("{\"name\":\"_dmarc\",\"type\":\"TXT\","
+			 "\"content\":\"v=DMARC1; p=reject\"}");
+	assert_int_equal(model_record_parse(j, "example.com.", 3600, &mr, &err), 0);
+	json_decref(j);
+	assert_string_equal(mr.content, "\"v=DMARC1; p=reject\"");
+	assert_int_equal(model_content_show(mr.type, mr.content, &shown), 0);
+	assert_string_equal(shown, "v=DMARC1; p=reject");
+	free(shown);
+	model_record_clear(&mr);
+
+	assert_int_equal(model_content_show("TXT", "\"a\" \"b\"", &shown), 0);
+	assert_null(shown);
+	assert_int_equal(model_content_show("CAA", "0 issue \"ca.example\"", &shown), 0);
+	assert_string_equal(shown, "0 issue ca.example");
+	free(shown);
+	assert_int_equal(model_content_show("MX", "mail.example.com.", &shown), 0);
+	assert_null(shown);
+}
+
 static void test_unknown_fields(void **state)
 {
 	(void)state;
@@ -488,6 +530,7 @@ int main(void)
 		cmocka_unit_test(test_soa_added),
 		cmocka_unit_test(test_soa_sent),
 		cmocka_unit_test(test_priority),
+		cmocka_unit_test(test_plain_text_values),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_ttl_types),
 		cmocka_unit_test(test_status),

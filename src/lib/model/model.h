@@ -79,6 +79,13 @@ int model_record_from_rr(const struct rr *rr, const char *origin, struct model_r
 
 void model_record_clear(struct model_record *r);
 
+/* The content the panel reads for a stored record of 'type' (a mnemonic)
+ * whose canonical content is 'content': for TXT, SPF and CAA the plain form
+ * the panel writes (rr_text_to_plain), when the data has one. *ret is NULL
+ * when the stored content is what to show; otherwise the caller frees it.
+ * Returns 0 or -ENOMEM. */
+int model_content_show(const char *type, const char *content, char **ret);
+
 /* The SOA serial after 'current' at time 'now': YYYYMMDD00 when that is
  * ahead of 'current' in RFC 1982 arithmetic, else current + 1 (never
  * backwards, whatever the clock says). */
