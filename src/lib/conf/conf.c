@@ -161,31 +161,31 @@ static const struct conf_item *find(const struct conf_item *schema, const char *
 	return NULL;
 }
 
-int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err)
+static int apply_defaults(const struct conf_item *schema, void *target, struct errmsg *err)
+{
+	err->text[0] = '\0';
+	for (const struct conf_item *it = schema; it->key != NULL; it++) {
+		if (it->def == NULL)
+			continue;
+		int r = conf_set(it, target, it->def, "(default)", err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The lines of 'f', then the check that every required item is set. */
+static int read_lines(FILE *f, const char *path, const struct conf_item *schema, void *target,
+		      struct errmsg *err)
 {
 	unsigned nitems = 0;
 	int r = 0;
 
-	err->text[0] = '\0';
-	for (const struct conf_item *it = schema; it->key != NULL; it++, nitems++) {
-		if (it->def == NULL)
-			continue;
-		r = conf_set(it, target, it->def, "(default)", err);
-		if (r < 0)
-			return r;
-	}
-
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		int e = errno;
-		errmsg_set(err, 0, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
+	for (const struct conf_item *it = schema; it->key != NULL; it++)
+		nitems++;
 	unsigned char *seen = calloc(nitems ? nitems : 1, 1);
-	if (seen == NULL) {
-		fclose(f);
+	if (seen == NULL)
 		return -ENOMEM;
-	}
 
 	char line[LINE_MAX_LEN + 2];
 	char where[300];
@@ -234,7 +234,6 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, st
 			continue; /* empty means unset: keep the default */
 		r = conf_set(it, target, value, where, err);
 	}
-	fclose(f);
 	explicit_bzero(line, sizeof(line));
 
 	for (const struct conf_item *it = schema; r == 0 && it->key != NULL; it++) {
@@ -248,6 +247,29 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, st
 	}
 	free(seen);
 	return r;
+}
+
+int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err)
+{
+	int r = apply_defaults(schema, target, err);
+	if (r < 0)
+		return r;
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		int e = errno;
+		errmsg_set(err, 0, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	r = read_lines(f, path, schema, target, err);
+	fclose(f);
+	return r;
+}
+
+int conf_load_stream(FILE *f, const char *name, const struct conf_item *schema, void *target,
+		     struct errmsg *err)
+{
+	int r = apply_defaults(schema, target, err);
+	return r < 0 ? r : read_lines(f, name, schema, target, err);
 }
 
 void conf_free(const struct conf_item *schema, void *target)
