@@ -7,47 +7,48 @@
 #include "fuzz.h"
 #include "json/jsonx.h"
 
+/* The keys the getters are asked for: as in the project, the code's own
+ * names; a document's other keys only meet jsonx_check_keys(). */
 static const char *const allowed[] = { "zone", "records", "name", "type", "content", "ttl", NULL };
 
 static void fields(const json_t *obj)
 {
 	struct errmsg err = { "" };
-	const char *key;
-	json_t *v;
 
 	int r = jsonx_check_keys(obj, allowed, "body", &err);
 	if (r < 0)
 		fuzz_check_message("jsonx_check_keys", r, err.text);
-	json_object_foreach((json_t *)obj, key, v) {
+	for (const char *const *k = allowed; *k != NULL; k++) {
+		json_t *v = json_object_get(obj, *k);
 		const char *s;
 		uint64_t u;
 		bool b;
 		json_t *a;
 		int ok = 0;
 
-		ok += jsonx_get_str(obj, key, true, "body", &s, &err) == 0;
-		ok += jsonx_get_bool(obj, key, true, "body", &b, &err) == 0;
-		ok += jsonx_get_array(obj, key, true, "body", &a, &err) == 0;
-		ok += jsonx_get_obj(obj, key, true, "body", &a, &err) == 0;
-		r = jsonx_get_uint(obj, key, true, 0, UINT64_MAX, "body", &u, &err);
+		r = jsonx_get_str(obj, *k, false, "body", &s, &err);
+		if (v == NULL) {
+			if (r != -ENOENT)
+				fuzz_fail("a missing optional field is not -ENOENT");
+			continue;
+		}
 		ok += r == 0;
-		if (ok > 1)
-			fuzz_fail("field '%s' read as %d types", key, ok);
+		ok += jsonx_get_bool(obj, *k, true, "body", &b, &err) == 0;
+		ok += jsonx_get_array(obj, *k, true, "body", &a, &err) == 0;
+		ok += jsonx_get_obj(obj, *k, true, "body", &a, &err) == 0;
+		ok += jsonx_get_uint(obj, *k, true, 0, UINT64_MAX, "body", &u, &err) == 0;
 		if ((ok == 1) != (json_is_string(v) || json_is_boolean(v) || json_is_array(v) ||
 				  json_is_object(v) ||
-				  (json_is_integer(v) && json_integer_value(v) >= 0)))
-			fuzz_fail("field '%s' of type %d read %d times", key, json_typeof(v), ok);
-		r = jsonx_get_uint(obj, key, true, 1, 65535, "body", &u, &err);
+				  (json_is_integer(v) && json_integer_value(v) >= 0)) ||
+		    ok > 1)
+			fuzz_fail("field '%s' of type %d read as %d types", *k, json_typeof(v), ok);
+		r = jsonx_get_uint(obj, *k, true, 1, 65535, "body", &u, &err);
 		if (r == 0 && (u < 1 || u > 65535))
-			fuzz_fail("field '%s': %llu read in range 1..65535", key,
+			fuzz_fail("field '%s': %llu read in range 1..65535", *k,
 				  (unsigned long long)u);
 		if (r < 0)
 			fuzz_check_message("jsonx_get_uint", r, err.text);
 	}
-	const char *s;
-	if (json_object_get(obj, "absent") == NULL &&
-	    jsonx_get_str(obj, "absent", false, "body", &s, &err) != -ENOENT)
-		fuzz_fail("a missing optional field is not -ENOENT");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
