@@ -2,7 +2,8 @@
  * file, read from memory by conf_load_stream() through a schema with an
  * item of every type, limits, a secret and a required item, as the
  * daemons' schemas have. Oracles: a refusal is one printable line naming
- * the file and line; what is accepted is within the schema's limits. */
+ * the file and line; what is accepted is within the schema's limits, and
+ * holds no NUL byte (which would cut a line short unseen). */
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -96,6 +97,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail("message '%s' does not name the file", err.text);
 	} else {
 		check_accepted(&c);
+		if (size > 0 && memchr(data, '\0', size) != NULL)
+			fuzz_fail("a configuration with a NUL byte was accepted");
 	}
 	conf_free(schema, &c);
 	return 0;

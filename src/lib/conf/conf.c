@@ -174,6 +174,23 @@ static int apply_defaults(const struct conf_item *schema, void *target, struct e
 	return 0;
 }
 
+/* One line of 'f' as fgets() reads it (at most size - 1 bytes, up to and
+ * with its newline, NUL-terminated), but also telling how many bytes were
+ * read, NUL bytes included; -1 at the end of the file. */
+static long read_line(FILE *f, char *line, size_t size)
+{
+	size_t n = 0;
+	int c = EOF;
+
+	while (n + 1 < size && (c = getc(f)) != EOF) {
+		line[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	line[n] = '\0';
+	return n == 0 && c == EOF ? -1 : (long)n;
+}
+
 /* The lines of 'f', then the check that every required item is set. */
 static int read_lines(FILE *f, const char *path, const struct conf_item *schema, void *target,
 		      struct errmsg *err)
@@ -187,20 +204,27 @@ static int read_lines(FILE *f, const char *path, const struct conf_item *schema,
 	if (seen == NULL)
 		return -ENOMEM;
 
-	char line[LINE_MAX_LEN + 2];
+	/* Zeroed for the static analyzer, which loses read_line()'s NUL. */
+	char line[LINE_MAX_LEN + 2] = "";
 	char where[300];
 	unsigned lineno = 0;
-	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
+	long got;
+	while (r == 0 && (got = read_line(f, line, sizeof(line))) >= 0) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		/* The buffer holds LINE_MAX_LEN characters and the newline; a line
 		 * without its newline is either the last one or too long. */
-		size_t len = strlen(line);
+		size_t len = (size_t)got;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > LINE_MAX_LEN) {
 			errmsg_set(err, 0, "%s: line too long", where);
 			r = ERR_CONFIG;
+			break;
+		}
+		/* C strings would end the line there, unseen. */
+		if (memchr(line, '\0', len) != NULL) {
+			r = fail(err, where, "a NUL byte: not a text file");
 			break;
 		}
 		char *hash = strchr(line, '#');
