@@ -270,8 +270,13 @@ static void framing_error(struct spool *b, int code)
 /* Feed one byte outside an element. */
 static void split_outside(struct spool *b, char c)
 {
-	if (is_ws(c))
+	if (is_ws(c)) {
+		/* Between the quotes of "zones" white space is part of the key. */
+		if (b->st == S_PREFIX && b->prefix_len >= 2 &&
+		    b->prefix_len < sizeof(ZONES_KEY) - 2)
+			framing_error(b, ERR_INVALID);
 		return;
+	}
 	switch (b->st) {
 	case S_PREFIX:
 		if (c == '[') {

@@ -1,7 +1,8 @@
 /* The agent's batch body (POST /api/dns/sync-batch), read by the spool as
  * the route reads it: fed once whole and once in chunks of varying sizes,
- * which must come to the same verdict; an accepted batch is then read back
- * zone by zone as apply_batch() reads it. The spool's unlinked files live
+ * which must come to the same verdict; an accepted batch must be valid
+ * JSON of the shape {"zones": [<object>, ...]} with as many elements, and
+ * is then read back zone by zone as apply_batch() reads it. The spool's unlinked files live
  * in a temporary directory removed at exit. */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -99,9 +100,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *e;
 	json_array_foreach(spool_errors(whole), i, e)
 		fuzz_check_message("spool", r, json_string_value(e));
-	if (r == 0)
+	if (r == 0) {
+		json_t *doc = json_loadb((const char *)data, size, 0, NULL);
+		json_t *zones = json_object_get(doc, "zones");
+		if (json_object_size(doc) != 1 || !json_is_array(zones) ||
+		    json_array_size(zones) != spool_zones(whole))
+			fuzz_fail("a batch of %zu zones was accepted, not {\"zones\": [...]}",
+				  spool_zones(whole));
+		json_array_foreach(zones, i, e)
+			if (!json_is_object(e))
+				fuzz_fail("element %zu accepted is not an object", i);
+		json_decref(doc);
 		read_back(whole);
-	else if (json_array_size(spool_errors(whole)) == 0)
+	} else if (json_array_size(spool_errors(whole)) == 0)
 		fuzz_fail("batch refused (%d) without a message", r);
 	spool_free(whole);
 	spool_free(chunked);
