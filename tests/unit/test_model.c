@@ -416,6 +416,47 @@ static void test_record_paths(void **state)
 		   ERR_INVALID, "records[2]: ", false);
 }
 
+/* An owner whose name relative to the zone would end with the zone's name
+ * is stored absolute: read back, the relative text would be refused by the
+ * trailing-dot rule ("www.example.com" in example.com.). */
+static void test_record_name_reads_back(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "www", "www" },
+		{ "@", "@" },
+		{ "example.com.", "@" },
+		{ "www.example.com.example.com.", "www.example.com.example.com." },
+		{ "example.com.example.com.", "example.com.example.com." },
+		{ "Example.Com.example.com.", "example.com.example.com." },
+		{ "xexample.com.example.com.", "xexample.com" },
+		{ "example.com.x.example.com.", "example.com.x" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct model_record mr, again;
+		struct errmsg err = { "" };
+		char text[400];
+
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"%s\",\"type\":\"A\",\"content\":\"192.0.2.1\"}", cases[i][0]);
+		json_t *j = load(text);
+		if (model_record_parse(j, "example.com.", 3600, &mr, &err) < 0)
+			fail_msg("'%s' refused: %s", cases[i][0], err.text);
+		json_decref(j);
+		assert_string_equal(mr.name, cases[i][1]);
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"%s\",\"type\":\"A\",\"content\":\"192.0.2.1\"}", mr.name);
+		j = load(text);
+		if (model_record_parse(j, "example.com.", 3600, &again, &err) < 0)
+			fail_msg("'%s' stored as '%s' does not read back: %s", cases[i][0], mr.name,
+				 err.text);
+		json_decref(j);
+		assert_string_equal(again.name, mr.name);
+		model_record_clear(&mr);
+		model_record_clear(&again);
+	}
+}
+
 static void test_record_cap(void **state)
 {
 	static const struct zone_limits tight = { .max_rrset = 100, .max_records = 2 };
@@ -538,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_zone_fields),
 		cmocka_unit_test(test_record_paths),
 		cmocka_unit_test(test_record_cap),
+		cmocka_unit_test(test_record_name_reads_back),
 		cmocka_unit_test(test_zone_check_runs),
 		cmocka_unit_test(test_dnssec),
 	};

@@ -173,6 +173,19 @@ void http_reply_text(struct http_reply *rep, unsigned status, const char *conten
 void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type, char *body,
 		     size_t len);
 
+/* Routing, as the server does it for every request (no connection
+ * needed): match the raw 'path' (as sent, without the query) against
+ * 'routes' segment by segment. On success *ret_route is the first route
+ * whose pattern and method match, and params[i] holds the percent-decoded
+ * value of its parameter i (malloc'd). 'params' starts zeroed; entries are
+ * replaced (the old value freed) while routes are tried, and the caller
+ * frees every non-NULL entry afterwards, whatever the result.
+ * ERR_NOT_FOUND when no pattern matches the path, ERR_METHOD when one does
+ * but not for 'method', ERR_MALFORMED for a bad escape in a parameter,
+ * -ENOMEM. */
+int http_route_match(const struct http_route *routes, const char *method, const char *path,
+		     const struct http_route **ret_route, char *params[HTTP_MAX_PARAMS]);
+
 /* Percent-decode 'in' (length 'len') into 'out' (size 'outlen'): exactly
  * one level of decoding; '+' is kept. ERR_MALFORMED on a bad escape, an
  * escaped or raw NUL, or if it does not fit. */

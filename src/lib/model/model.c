@@ -437,10 +437,22 @@ int model_record_from_rr(const struct rr *rr, const char *origin, struct model_r
 	const char *content = rr->content;
 
 	memset(ret, 0, sizeof(*ret));
-	if (nlen == olen)
+	if (nlen == olen) {
 		snprintf(ret->name, sizeof(ret->name), "@");
-	else
-		snprintf(ret->name, sizeof(ret->name), "%.*s", (int)(nlen - olen - 1), rr->owner);
+	} else {
+		/* The name relative to the zone, unless that ends with the zone's
+		 * own name ("www.example.com" for www.example.com.example.com.):
+		 * the trailing-dot rule refuses such text when it is read back
+		 * (dns.h), so that owner is stored absolute. */
+		size_t rl = nlen - olen - 1, zl = olen - 1;
+		bool doubled = zl > 0 && rl >= zl &&
+			       strncmp(rr->owner + rl - zl, origin, zl) == 0 &&
+			       (rl == zl || rr->owner[rl - zl - 1] == '.');
+		if (doubled)
+			snprintf(ret->name, sizeof(ret->name), "%s", rr->owner);
+		else
+			snprintf(ret->name, sizeof(ret->name), "%.*s", (int)rl, rr->owner);
+	}
 	snprintf(ret->type, sizeof(ret->type), "%s", rr_type_name(rr->type));
 	if (rr->type == TYPE_MX || rr->type == TYPE_SRV) {
 		char *end;

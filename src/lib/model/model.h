@@ -60,7 +60,9 @@ void zone_push_clear(struct zone_push *p);
 
 /* A record in the form the controller stores and the panel shows. */
 struct model_record {
-	char name[DNAME_TEXT_MAX]; /* "@", or relative to the zone: "www" */
+	/* "@", or relative to the zone ("www"); absolute (with its final
+	 * dot) when the relative form would end with the zone's name. */
+	char name[DNAME_TEXT_MAX];
 	char type[16];
 	char *content; /* canonical RDATA without MX/SRV priority; owned */
 	uint32_t ttl;
