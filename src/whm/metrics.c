@@ -6,6 +6,7 @@
 
 #include "base/err.h"
 #include "metrics.h"
+#include "nodes.h"
 #include "store/store.h"
 #include "sync.h"
 #include "verify.h"
@@ -362,10 +363,13 @@ static int render_node(int64_t id, const char *name, const struct node_health *h
 	return r;
 }
 
+/* One store query per node gives both the zone states and the lag; the
+ * lag samples wait in 'lag' until the zone states' section is complete. */
 struct zone_state_walk {
 	struct whm *w;
 	struct store *st;
 	struct buf *out;
+	struct buf *lag;
 };
 
 static int render_zone_states(const struct store_server *s, void *ctx)
@@ -392,6 +396,9 @@ static int render_zone_states(const struct store_server *s, void *ctx)
 			       l.data, (unsigned long long)sum.in_sync, l.data,
 			       (unsigned long long)sum.behind, l.data,
 			       (unsigned long long)sum.failing);
+	if (r == 0)
+		r = buf_printf(zw->lag, "yumna_whm_node_lag_seconds{%s} %lld\n", l.data,
+			       (long long)nodes_lag_seconds(&sum, whm_now()));
 	buf_free(&l);
 	return r;
 }
@@ -426,8 +433,17 @@ int metrics_render(struct whm *w, struct buf *out)
 			   "zones per cluster node by sync state (in_sync, behind: a newer "
 			   "version waits, failing: its last push failed)");
 	if (r == 0) {
-		struct zone_state_walk zw = { w, st, out };
+		struct buf lag;
+		buf_init(&lag, out->max);
+		struct zone_state_walk zw = { w, st, out, &lag };
 		r = store_server_foreach(st, true, render_zone_states, &zw);
+		if (r == 0)
+			r = header(out, "yumna_whm_node_lag_seconds", "gauge",
+				   "age of the oldest change still waiting for the node, 0 when "
+				   "none waits (lag_seconds in GET /api/dns/cluster/status)");
+		if (r == 0 && lag.len > 0)
+			r = buf_append(out, lag.data, lag.len);
+		buf_free(&lag);
 	}
 	if (r == 0)
 		r = render_store(w->metrics, out);

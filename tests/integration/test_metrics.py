@@ -166,6 +166,14 @@ def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster)
         assert value(samples, "yumna_whm_node_zones", node=victim.name, state="behind") >= 1
         for n in c.nodes[:2]:
             assert value(samples, "yumna_whm_node_up", node=n.name) == 1
+        time.sleep(1.2)         # the lag is in whole seconds: let it reach one
+        samples, _ = whm_metrics(c)
+        status = c.whm.get("/api/dns/cluster/status").json()["nodes"]
+        lag = {n["nodeId"]: n["lag_seconds"] for n in status}
+        assert value(samples, "yumna_whm_node_lag_seconds", node=victim.name) >= 1
+        for n in c.nodes:       # the same number, read a moment apart
+            assert abs(value(samples, "yumna_whm_node_lag_seconds", node=n.name) -
+                       lag[n.server_id]) <= 1, (n.name, lag)
         events = c.whm.get("/api/dns/cluster/events", params={"since": last}).json()["events"]
         assert any(e["kind"] == "node.down" and e["node"] == victim.name for e in events), events
     finally:
@@ -179,6 +187,7 @@ def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster)
         time.sleep(0.1)
     assert value(samples, "yumna_whm_node_up", node=victim.name) == 1
     assert value(samples, "yumna_whm_node_zones", node=victim.name, state="behind") == 0
+    assert value(samples, "yumna_whm_node_lag_seconds", node=victim.name) == 0
     events = c.whm.get("/api/dns/cluster/events", params={"since": last}).json()["events"]
     kinds = [e["kind"] for e in events if e.get("node") == victim.name]
     assert kinds.index("node.down") < len(kinds) - 1 - kinds[::-1].index("node.up"), kinds
