@@ -41,6 +41,7 @@ struct batch {
 	unsigned depth;
 	bool in_str, esc;
 	size_t nzones;	    /* elements seen */
+	double started;	    /* monotonic seconds at the body's first byte */
 	struct buf names;   /* valid zones' names, NUL-separated ... */
 	uint32_t *name_off; /* ... starting at these offsets, in spool order */
 	size_t nnames, alloc;
@@ -367,6 +368,7 @@ static int batch_new(struct agent *a, struct batch **ret)
 	if (b == NULL)
 		return -ENOMEM;
 	b->a = a;
+	b->started = agent_mono_s();
 	buf_init(&b->elem, a->conf.max_body_size);
 	buf_init(&b->rd, 1u << 30);
 	buf_init(&b->names, UINT32_MAX);
@@ -502,7 +504,9 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		http_reply_error(rep, r, err.text);
 		return;
 	}
-	atomic_fetch_add(&a->stats.batches, 1);
+	/* From the first byte: the zones are parsed and checked as the body
+	 * streams in, which for a single push happens in the handler. */
+	agent_stats_observe_batch(&a->stats, agent_mono_s() - b->started, b->nzones);
 	atomic_fetch_add(&a->stats.pushes_applied, applied);
 	atomic_fetch_add(&a->stats.pushes_unchanged, unchanged);
 	log_info("batch of %zu zones: %llu applied, %llu unchanged", b->nzones,

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from harness import basic_records
+from harness import basic_records, zone_payload
 from test_status_metrics import parse_metrics
 
 pytest_plugins = ["cluster_fixtures"]
@@ -286,6 +286,32 @@ def test_agent_metrics_reexport_powerdns_counters_that_move(node, zone_name):
     assert value(after, "yumna_agent_push_duration_seconds_count") == \
         value(before, "yumna_agent_push_duration_seconds_count") + 1
     assert 0 <= value(after, "yumna_pdns_latency_seconds") < 1
+
+
+def test_agent_times_zones_applied_in_batches(node, zone_name):
+    before, _ = parse_metrics(node.get("/metrics").text)
+    zones = [zone_payload("b%d-%s" % (i, zone_name), 1, 1, basic_records()) for i in range(3)]
+
+    r = node.sync_batch(zones)
+    assert r.status_code == 200, r.text
+
+    after, types = parse_metrics(node.get("/metrics").text)
+    check_conventions(after, types)
+    assert types["yumna_agent_batch_duration_seconds"] == "histogram"
+    assert value(after, "yumna_agent_batch_duration_seconds_count") == \
+        value(before, "yumna_agent_batch_duration_seconds_count") + 1
+    took = value(after, "yumna_agent_batch_duration_seconds_sum") - \
+        value(before, "yumna_agent_batch_duration_seconds_sum")
+    assert 0 < took < 60
+    assert value(after, "yumna_agent_batch_zones_total") == \
+        value(before, "yumna_agent_batch_zones_total") + 3
+    assert value(after, "yumna_agent_batches_total") == \
+        value(before, "yumna_agent_batches_total") + 1
+    assert value(after, "yumna_agent_pushes_total", result="applied") == \
+        value(before, "yumna_agent_pushes_total", result="applied") + 3
+    # Single pushes keep their own histogram.
+    assert value(after, "yumna_agent_push_duration_seconds_count") == \
+        value(before, "yumna_agent_push_duration_seconds_count")
 
 
 METRICS_TOKEN = "m" * 20 + "-scraper-token-0123456789"
