@@ -159,7 +159,14 @@ int metrics_render(struct agent *a, struct buf *out)
 		r = counter(out, "yumna_agent_zones", "zones PowerDNS serves from this node",
 			    "gauge", zones);
 	if (r == 0)
-		r = counter(out, "yumna_agent_records", "records PowerDNS serves from this node",
+		r = counter(out, "yumna_agent_records_with_soa",
+			    "records PowerDNS serves from this node, each zone's SOA included "
+			    "(yumna_whm_records leaves the SOA out)",
+			    "gauge", records);
+	if (r == 0)
+		r = counter(out, "yumna_agent_records",
+			    "deprecated: the same value as yumna_agent_records_with_soa, whose "
+			    "name says the SOA is counted",
 			    "gauge", records);
 	if (r == 0)
 		r = counter(out, "yumna_agent_powerdns_up", "1 if PowerDNS answers its API",

@@ -419,7 +419,9 @@ int metrics_render(struct whm *w, struct buf *out)
 	if (r == 0)
 		r = buf_printf(out, "yumna_whm_zones %llu\n", (unsigned long long)zones);
 	if (r == 0)
-		r = header(out, "yumna_whm_records", "gauge", "records in the store");
+		r = header(out, "yumna_whm_records", "gauge",
+			   "records in the store, without the SOA the controller writes for each "
+			   "zone (yumna_agent_records_with_soa counts it)");
 	if (r == 0)
 		r = buf_printf(out, "yumna_whm_records %llu\n", (unsigned long long)records);
 	for (unsigned k = 0; r == 0 && k < NM_COUNT; k++) {

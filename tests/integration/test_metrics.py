@@ -146,6 +146,23 @@ def test_requests_refused_before_routing_count_as_unmatched(shared_cluster):
     assert value(after, "yumna_whm_http_requests_total", **key) >= was + 3
 
 
+def test_agent_counts_the_soa_the_controller_leaves_out(shared_cluster):
+    c = shared_cluster
+    zid = c.create_zone("metrics-records.example")
+    for i in range(3):
+        c.add_record(zid, "r%d" % i, "A", "192.0.2.%d" % (i + 1))   # ?wait=all
+    c.wait_converged()
+    whm, _ = whm_metrics(c)
+    soas = value(whm, "yumna_whm_zones")
+    for n in c.nodes:
+        agent, types = parse_metrics(n.get("/metrics").text)
+        assert value(agent, "yumna_agent_zones") == soas
+        assert value(agent, "yumna_agent_records_with_soa") == \
+            value(whm, "yumna_whm_records") + soas
+        assert value(agent, "yumna_agent_records") == \
+            value(agent, "yumna_agent_records_with_soa")      # the deprecated name stays
+
+
 def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster):
     c = shared_cluster
     victim = c.nodes[2]
