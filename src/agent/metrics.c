@@ -2,7 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 #include "backend.h"
+#include "base/procstat.h"
 #include "metrics.h"
 #include "pdns.h"
 
@@ -118,13 +121,16 @@ int metrics_render(struct agent *a, struct buf *out)
 	pthread_mutex_unlock(&a->db_lock);
 
 	int r = buf_printf(out,
+			   "# HELP yumna_agent_build_info the agent's version\n"
+			   "# TYPE yumna_agent_build_info gauge\n"
+			   "yumna_agent_build_info{version=\"%s\"} 1\n"
 			   "# HELP yumna_agent_pushes_total zone pushes by result\n"
 			   "# TYPE yumna_agent_pushes_total counter\n"
 			   "yumna_agent_pushes_total{result=\"applied\"} %llu\n"
 			   "yumna_agent_pushes_total{result=\"unchanged\"} %llu\n"
 			   "yumna_agent_pushes_total{result=\"rejected\"} %llu\n"
 			   "yumna_agent_pushes_total{result=\"failed\"} %llu\n",
-			   (unsigned long long)atomic_load(&s->pushes_applied),
+			   YUMNA_VERSION, (unsigned long long)atomic_load(&s->pushes_applied),
 			   (unsigned long long)atomic_load(&s->pushes_unchanged),
 			   (unsigned long long)atomic_load(&s->pushes_rejected),
 			   (unsigned long long)atomic_load(&s->pushes_failed));
@@ -177,5 +183,8 @@ int metrics_render(struct agent *a, struct buf *out)
 			    atomic_load(&s->pdns_restarts));
 	if (r == 0)
 		r = render_pdns(a, out);
+	struct procstat ps;
+	if (r == 0 && procstat_read(&ps) == 0) /* without /proc, the rest still counts */
+		r = procstat_render(&ps, out);
 	return r;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "base/err.h"
+#include "base/procstat.h"
 #include "metrics.h"
 #include "nodes.h"
 #include "store/store.h"
@@ -451,5 +452,8 @@ int metrics_render(struct whm *w, struct buf *out)
 		r = render_store(w->metrics, out);
 	if (r == 0)
 		r = render_http(w->metrics, out);
+	struct procstat ps;
+	if (r == 0 && procstat_read(&ps) == 0) /* without /proc, the rest still counts */
+		r = procstat_render(&ps, out);
 	return r;
 }

@@ -4,6 +4,7 @@ changes are pushed, nodes stop and nodes refuse zones.
 
 Also GET /api/dns/cluster/events, the controller's ring of recent events."""
 
+import os
 import re
 import signal
 import time
@@ -16,6 +17,14 @@ from test_status_metrics import parse_metrics
 pytest_plugins = ["cluster_fixtures"]
 
 
+# The standard process collector's metrics, on both daemons, named as every
+# Prometheus client library names them.
+PROCESS_METRICS = {"process_cpu_seconds_total": "counter", "process_open_fds": "gauge",
+                   "process_max_fds": "gauge", "process_virtual_memory_bytes": "gauge",
+                   "process_resident_memory_bytes": "gauge",
+                   "process_start_time_seconds": "gauge"}
+
+
 def check_conventions(samples, types):
     """Names, suffixes and histogram shapes as Prometheus expects them; no
     series twice."""
@@ -23,7 +32,7 @@ def check_conventions(samples, types):
         series = [labels for labels, _ in values]
         assert len(series) == len(set(series)), "%s: a series appears twice" % name
     for name in samples:
-        assert name.startswith("yumna_"), name
+        assert name.startswith("yumna_") or name in PROCESS_METRICS, name
         base = re.sub(r"_(bucket|sum|count)$", "", name)
         kind = types.get(name) or types.get(base)
         assert kind, "%s has no TYPE" % name
@@ -62,6 +71,23 @@ def value(samples, name, **labels):
             found.append(v)
     assert len(found) == 1, "%s%s: %d samples" % (name, labels, len(found))
     return found[0]
+
+
+def check_process_metrics(samples, types, pid):
+    """The process_* metrics describe the process 'pid'."""
+    for name, kind in PROCESS_METRICS.items():
+        assert types.get(name) == kind, name
+    with open("/proc/%d/stat" % pid) as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/stat") as f:
+        btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    started = btime + ticks / os.sysconf("SC_CLK_TCK")
+    assert abs(value(samples, "process_start_time_seconds") - started) < 0.02
+    assert value(samples, "process_start_time_seconds") <= time.time()
+    assert 0 < value(samples, "process_resident_memory_bytes") <= \
+        value(samples, "process_virtual_memory_bytes")
+    assert 3 <= value(samples, "process_open_fds") <= value(samples, "process_max_fds")
+    assert value(samples, "process_cpu_seconds_total") >= 0
 
 
 def whm_metrics(c, token=None):
@@ -144,6 +170,12 @@ def test_requests_refused_before_routing_count_as_unmatched(shared_cluster):
     was = sum(v for lab, v in before.get("yumna_whm_http_requests_total", [])
               if all('%s="%s"' % kv in lab for kv in key.items()))
     assert value(after, "yumna_whm_http_requests_total", **key) >= was + 3
+
+
+def test_controller_exports_its_process_metrics(shared_cluster):
+    samples, types = whm_metrics(shared_cluster)
+    check_process_metrics(samples, types, shared_cluster.whm.proc.pid)
+    assert value(samples, "yumna_whm_build_info") == 1
 
 
 def test_agent_counts_the_soa_the_controller_leaves_out(shared_cluster):
@@ -329,6 +361,15 @@ def test_agent_times_zones_applied_in_batches(node, zone_name):
     # Single pushes keep their own histogram.
     assert value(after, "yumna_agent_push_duration_seconds_count") == \
         value(before, "yumna_agent_push_duration_seconds_count")
+
+
+def test_agent_exports_build_info_and_its_process_metrics(node):
+    samples, types = parse_metrics(node.get("/metrics").text)
+    version = node.get("/health").json()["agent_version"]
+
+    assert types["yumna_agent_build_info"] == "gauge"
+    assert value(samples, "yumna_agent_build_info", version=version) == 1
+    check_process_metrics(samples, types, node.proc.pid)
 
 
 METRICS_TOKEN = "m" * 20 + "-scraper-token-0123456789"
