@@ -6,7 +6,9 @@ Also GET /api/dns/cluster/events, the controller's ring of recent events."""
 
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 
 import pytest
@@ -71,6 +73,17 @@ def value(samples, name, **labels):
             found.append(v)
     assert len(found) == 1, "%s%s: %d samples" % (name, labels, len(found))
     return found[0]
+
+
+def promtool_check(text):
+    """'promtool check metrics' on an exposition: no parse error and no lint
+    warning. promtool comes with scripts/deps.sh (Debian's prometheus)."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run scripts/deps.sh"
+    p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                       capture_output=True, timeout=60)
+    problems = (p.stdout + p.stderr).decode().strip()
+    assert p.returncode == 0 and not problems, problems
 
 
 def check_process_metrics(samples, types, pid):
@@ -170,6 +183,20 @@ def test_requests_refused_before_routing_count_as_unmatched(shared_cluster):
     was = sum(v for lab, v in before.get("yumna_whm_http_requests_total", [])
               if all('%s="%s"' % kv in lab for kv in key.items()))
     assert value(after, "yumna_whm_http_requests_total", **key) >= was + 3
+
+
+def test_both_daemons_pass_promtool_check_metrics(shared_cluster, node, zone_name):
+    c = shared_cluster
+    zid = c.create_zone("metrics-promtool.example")
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    # A node of its own, so that both of its push histograms have samples.
+    node.push_ok(zone_name, 1, 1, basic_records())
+    r = node.sync_batch([zone_payload("b-" + zone_name, 1, 1, basic_records())])
+    assert r.status_code == 200, r.text
+
+    for text in (c.whm.get("/metrics").text, node.get("/metrics").text):
+        parse_metrics(text)
+        promtool_check(text)
 
 
 def test_controller_exports_its_process_metrics(shared_cluster):
