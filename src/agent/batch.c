@@ -1,4 +1,5 @@
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #include "apply.h"
 #include "base/err.h"
@@ -7,11 +8,22 @@
 #include "init.h"
 #include "spool.h"
 
+/* What a batch request holds while its body streams in. */
+struct batch {
+	struct spool *sp;
+	double started; /* monotonic seconds at the body's first byte */
+};
+
 int batch_stream(struct http_request *req, const char *data, size_t len, void *ctx)
 {
 	struct agent *a = ctx;
-	struct spool **sp = (struct spool **)http_request_state(req);
-	if (*sp == NULL) {
+	struct batch **bp = (struct batch **)http_request_state(req);
+	if (*bp == NULL) {
+		struct batch *b = calloc(1, sizeof(*b));
+		if (b == NULL)
+			return -ENOMEM;
+		b->started = agent_mono_s();
+		*bp = b;
 		struct spool_config cfg = {
 			.dir = a->conf.data_dir,
 			.limits = a->limits,
@@ -19,22 +31,27 @@ int batch_stream(struct http_request *req, const char *data, size_t len, void *c
 			.max_element = a->conf.max_body_size,
 		};
 		agent_soa_defaults(a, &cfg.soa);
-		int r = spool_new(&cfg, sp);
+		int r = spool_new(&cfg, &b->sp);
 		if (r < 0)
 			return r;
 	}
-	return spool_feed(*sp, data, len);
+	return spool_feed((*bp)->sp, data, len);
 }
 
 void batch_cleanup(void *state)
 {
-	spool_free(state);
+	struct batch *b = state;
+	if (b == NULL)
+		return;
+	spool_free(b->sp);
+	free(b);
 }
 
 void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
-	struct spool *b = *(struct spool **)http_request_state(req);
+	struct batch *bt = *(struct batch **)http_request_state(req);
+	struct spool *b = bt != NULL ? bt->sp : NULL;
 	struct errmsg err;
 	uint64_t applied, unchanged, records;
 
@@ -69,7 +86,9 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		http_reply_error(rep, r, err.text);
 		return;
 	}
-	atomic_fetch_add(&a->stats.batches, 1);
+	/* From the first byte: the zones are parsed and checked as the body
+	 * streams in, which for a single push happens in the handler. */
+	agent_stats_observe_batch(&a->stats, agent_mono_s() - bt->started, spool_zones(b));
 	atomic_fetch_add(&a->stats.pushes_applied, applied);
 	atomic_fetch_add(&a->stats.pushes_unchanged, unchanged);
 	log_info("batch of %zu zones: %llu applied, %llu unchanged", spool_zones(b),

@@ -38,6 +38,13 @@ int nodes_list(struct store *st, json_t **ret)
 	return 0;
 }
 
+int64_t nodes_lag_seconds(const struct store_sync_summary *sum, int64_t now)
+{
+	if (sum->oldest_pending == 0 || now < sum->oldest_pending)
+		return 0;
+	return now - sum->oldest_pending;
+}
+
 struct status_ctx {
 	struct whm *w;
 	struct store *st;
@@ -69,8 +76,8 @@ static int node_status(const struct store_server *s, void *ctx)
 	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,
 	    "zones", "in_sync", (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind,
 	    "failing", (json_int_t)sum.failing, "drift", (json_int_t)h.drift, "lag_seconds",
-	    (json_int_t)(sum.oldest_pending ? whm_now() - sum.oldest_pending : 0), "responseTime",
-	    h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
+	    (json_int_t)nodes_lag_seconds(&sum, whm_now()), "responseTime", h.response_ms,
+	    "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
 	    (json_int_t)h.last_check);
 	free(sum.last_error);
 	return json_array_append_new(c->nodes, o) ? -ENOMEM : 0;

@@ -21,6 +21,12 @@ json_t *nodes_server_json(const struct store_server *s);
  * owns *ret. */
 int nodes_list(struct store *st, json_t **ret);
 
+/* How far the node is behind, as "lag_seconds" in GET
+ * /api/dns/cluster/status and yumna_whm_node_lag_seconds on /metrics: the
+ * age at 'now' (whm_now()) of the oldest change still waiting for it in
+ * 'sum', 0 when none waits. */
+int64_t nodes_lag_seconds(const struct store_sync_summary *sum, int64_t now);
+
 /* Each node as GET /api/dns/cluster/status shows it (health from the sync
  * engine, zones from the store), with the count of nodes that serve and of
  * those that do not. The caller owns *ret. */
