@@ -86,12 +86,14 @@
     return el("button", { text: text, type: "button", cls: cls || "secondary", onclick: onclick, label: label });
   }
 
-  // A DNS name that wraps only after a dot, never inside a label.
+  // A DNS name that wraps only after a dot, never inside a label (not even
+  // at a hyphen, as in "xn--"): each label is a nowrap span, with a <wbr>
+  // between them.
   function dname(text, cls) {
     const s = el("span", { cls: (cls ? cls + " " : "") + "dname" });
     const parts = String(text).split(".");
     parts.forEach((p, i) => {
-      s.appendChild(document.createTextNode(p + (i < parts.length - 1 ? "." : "")));
+      s.appendChild(el("span", { cls: "lbl", text: p + (i < parts.length - 1 ? "." : "") }));
       if (i < parts.length - 1) s.appendChild(document.createElement("wbr"));
     });
     return s;
@@ -402,7 +404,14 @@
       tr.addEventListener("click", () => selectZone(z.id));
       shown.push(tr);
     }
+    // Keep the keyboard focus on the zone it was on.
+    const a = document.activeElement;
+    const focused = a && $("zones").contains(a) ? a.closest("tr").dataset.zoneId : null;
     $("zones").tBodies[0].replaceChildren(...shown);
+    if (focused !== null) {
+      const b = $("zones").querySelector('tr[data-zone-id="' + focused + '"] button.link');
+      if (b) b.focus();
+    }
     const from = pageIndex * ZONES_PAGE + 1;
     $("zones-more").textContent = zonesPage.length ? "zones " + from + "–" + (from + zonesPage.length - 1) : "no zones";
     $("zones-prev").disabled = pageIndex === 0;

@@ -546,7 +546,12 @@ VIEWS = [("overview", None), ("zones", "records"), ("zones", "dnssec"), ("zones"
          ("zones", "transfer"), ("audit", None), ("tokens", None)]
 
 
-def screenshot_views(driver, tmp_path, label, views):
+SIZES = {"desktop": (1280, 900), "phone": (390, 844),
+         # A 1280 x 900 window at 200% zoom lays the page out in 640 x 450.
+         "zoom200": (640, 450)}
+
+
+def screenshot_views(driver, tmp_path, label, views, size_name):
     from selenium.webdriver.common.by import By
     for v, sub in views:
         show_view(driver, v)
@@ -559,8 +564,12 @@ def screenshot_views(driver, tmp_path, label, views):
         inner = driver.execute_script("return window.innerWidth")
         assert width <= inner, "%s/%s: the page is %d px wide in a %d px window" % (
             v, sub, width, inner)
-        screenshot(driver, tmp_path, "%s-%s-%s" % (label, v + ("-" + sub if sub else ""),
-                                                   "phone" if inner < 500 else "desktop"))
+        # No DNS name is broken inside a label (each label is one box).
+        broken = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.dname .lbl'))"
+            ".filter(e => e.getClientRects().length > 1).map(e => e.textContent)")
+        assert broken == [], (v, sub, broken)
+        screenshot(driver, tmp_path, "%s-%s-%s" % (label, v + ("-" + sub if sub else ""), size_name))
 
 
 def test_every_view_at_desktop_and_phone_sizes(ui_cluster, browser, tmp_path):
@@ -568,10 +577,22 @@ def test_every_view_at_desktop_and_phone_sizes(ui_cluster, browser, tmp_path):
 
     show_view(browser, "zones")
     click_zone(browser, RW)
+    # The keyboard alone: the zone's name is a button that Enter opens.
+    from selenium.webdriver.common.keys import Keys
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    browser.execute_script("document.activeElement.blur()")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#zones tbody tr[data-zone="dashboard.example"] button.link').send_keys(
+        Keys.ENTER) or True, what="Enter on a zone")
+    wait_for(browser, lambda d: d.find_element(By.ID, "zone-name").text == "dashboard.example",
+             what="the zone opened by the keyboard")
+    outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", outline
+    click_zone(browser, RW)
     try:
-        for size in ((1280, 900), (390, 844)):
+        for name, size in SIZES.items():
             browser.set_window_size(*size)
-            screenshot_views(browser, tmp_path, "admin", VIEWS)
+            screenshot_views(browser, tmp_path, "admin", VIEWS, name)
     finally:
         browser.set_window_size(1280, 900)
     assert console_errors(browser) == []
@@ -586,10 +607,10 @@ def test_a_read_token_sees_everything_and_no_write_control(ui_cluster, browser, 
     click_zone(browser, RW)
     wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.10"), what="records")
     views = [v for v in VIEWS if v[0] != "tokens"]
-    for size in ((1280, 900), (390, 844)):
-        browser.set_window_size(*size)
+    for name in ("desktop", "phone"):
+        browser.set_window_size(*SIZES[name])
         try:
-            screenshot_views(browser, tmp_path, "read", views)
+            screenshot_views(browser, tmp_path, "read", views, name)
             for v, sub in views:
                 show_view(browser, v)
                 if sub:
