@@ -659,3 +659,32 @@ def test_an_admin_removes_a_node(ui_cluster, browser, tmp_path):
                               nodes=ui_cluster.nodes[:2])
     screenshot(browser, tmp_path, "node-removed")
     assert console_errors(browser) == []
+
+
+def test_zones_are_read_a_page_at_a_time(ui_cluster, browser):
+    """With more zones than a page, the list pages with Next and Previous,
+    and no request of the page ever reads the whole zone list."""
+    from selenium.webdriver.common.by import By
+
+    for i in range(100):
+        ui_cluster.create_zone("page%03d.example" % i, wait=False)
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
+    # Only this test's requests (the buffer holds 250; it may be full).
+    browser.execute_script("performance.clearResourceTimings()")
+    show_view(browser, "zones")
+    wait_for(browser, lambda d: d.find_element(By.ID, "zones-next").is_enabled(), what="Next")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#zones tbody tr")) == 100
+    assert not browser.find_elements(By.CSS_SELECTOR, '#zones tr[data-zone="page099.example"]')
+    browser.find_element(By.ID, "zones-next").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#zones tr[data-zone="page099.example"]'), what="the second page")
+    assert "zones 101–" in browser.find_element(By.ID, "zones-more").text
+    browser.find_element(By.ID, "zones-prev").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#zones tr[data-zone="dashboard.example"]'), what="the first page")
+    lists = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => /\\/api\\/dns(\\?|$)/.test(n))")
+    assert lists, "no zone list request seen"
+    assert all("limit=100" in n for n in lists), [n for n in lists if "limit=" not in n]
+    assert console_errors(browser) == []
