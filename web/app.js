@@ -381,7 +381,7 @@
   // Re-rendered only when the page, the filter or the selection changed: a
   // refresh then neither moves the keyboard focus nor replaces the rows.
   function renderZones() {
-    const filter = $("zone-filter").value.trim().toLowerCase();
+    const filter = serverSearch() ? "" : $("zone-filter").value.trim().toLowerCase();
     const sig = JSON.stringify([zonesPage, filter, selectedZone, pageIndex]);
     if (sig === zonesShown) return;
     zonesShown = sig;
@@ -418,9 +418,29 @@
     $("zones-next").disabled = zonesPage.length < ZONES_PAGE;
   }
 
+  // The search the controller runs: the start of a zone name in ASCII
+  // (GET /api/dns?q=). A name typed with U-labels filters the page shown.
+  function serverSearch() {
+    const f = $("zone-filter").value.trim().toLowerCase();
+    return /^[!-}]+$/.test(f) ? f : "";
+  }
+
+  let searchTimer = null;
+
+  function searchChanged() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      pageIndex = 0;
+      pageAfter = [0];
+      loadZonesPage().catch(showError);
+    }, 250);
+  }
+
   async function loadZonesPage() {
     const after = pageAfter[pageIndex];
-    zonesPage = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after);
+    const q = serverSearch();
+    zonesPage = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after +
+      (q ? "&q=" + encodeURIComponent(q) : ""));
     if (zonesPage.length === 0 && pageIndex > 0) {
       pageIndex--;
       return loadZonesPage();
@@ -959,7 +979,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     on("signin-form", "submit", signIn);
     on("signout", "click", signOut);
-    on("zone-filter", "input", renderZones);
+    on("zone-filter", "input", () => { renderZones(); searchChanged(); });
     for (const b of document.querySelectorAll("#nav .tab")) b.addEventListener("click", () => showView(b.dataset.view));
     for (const b of document.querySelectorAll(".subtab")) b.addEventListener("click", () => showSub(b.dataset.sub));
     on("zones-prev", "click", () => { pageIndex = Math.max(0, pageIndex - 1); return loadZonesPage(); });

@@ -682,9 +682,19 @@ def test_zones_are_read_a_page_at_a_time(ui_cluster, browser):
     browser.find_element(By.ID, "zones-prev").click()
     wait_for(browser, lambda d: d.find_elements(
         By.CSS_SELECTOR, '#zones tr[data-zone="dashboard.example"]'), what="the first page")
+    # The search box asks the controller (q=): it finds a zone on a page
+    # that is not shown.
+    fill(browser, "zone-filter", "page09")
+    wait_for(browser, lambda d: sorted(r.get_attribute("data-zone") for r in d.find_elements(
+        By.CSS_SELECTOR, "#zones tbody tr")) == ["page%03d.example" % i for i in range(90, 100)],
+        what="the zones found by the search")
+    fill(browser, "zone-filter", "")
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#zones tbody tr")) == 100,
+             what="the first page again")
     lists = browser.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)"
         ".filter(n => /\\/api\\/dns(\\?|$)/.test(n))")
     assert lists, "no zone list request seen"
     assert all("limit=100" in n for n in lists), [n for n in lists if "limit=" not in n]
+    assert any("q=page09" in n for n in lists), lists
     assert console_errors(browser) == []
