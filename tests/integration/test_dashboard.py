@@ -698,3 +698,29 @@ def test_zones_are_read_a_page_at_a_time(ui_cluster, browser):
     assert all("limit=100" in n for n in lists), [n for n in lists if "limit=" not in n]
     assert any("q=page09" in n for n in lists), lists
     assert console_errors(browser) == []
+
+
+def test_an_admin_deletes_a_zone_and_runs_a_full_sync(ui_cluster, browser):
+    from selenium.webdriver.common.by import By
+
+    show_view(browser, "zones")
+    fill(browser, "zone-filter", "page000.")
+    click_zone(browser, "page000.example")
+    wait_for(browser, lambda d: d.find_element(By.ID, "zone-name").text == "page000.example",
+             what="the zone open")
+    browser.find_element(By.ID, "zone-delete").click()
+    accept_dialog(browser)
+    wait_for(browser, lambda d: not d.find_elements(
+        By.CSS_SELECTOR, '#zones tr[data-zone="page000.example"]'), what="the zone gone")
+    assert "page000.example." not in ui_cluster.whm.zones()
+    in_cluster = ui_cluster.nodes[:2]       # the third left above
+    ui_cluster.wait_rcode("page000.example.", "SOA", "REFUSED", nodes=in_cluster)
+    fill(browser, "zone-filter", "")
+
+    show_view(browser, "overview")
+    click_in(browser, '#nodes tr[data-node="%s"]' % in_cluster[0].name, "Full sync")
+    wait_for(browser, lambda d: "done" in d.find_element(By.ID, "sync-progress").text,
+             timeout=20, what="the full sync done")
+    assert "Full sync of %s" % in_cluster[0].name in \
+        browser.find_element(By.ID, "sync-progress").text
+    assert console_errors(browser) == []
