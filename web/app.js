@@ -1,51 +1,69 @@
-// yumna-dns dashboard: plain JavaScript over the controller's JSON API.
-// The token lives in sessionStorage (this tab only) and goes out as
-// "Authorization: Bearer"; the page polls every POLL_MS so that a node
-// going down shows within a few seconds. Everything from the API is put
+// yumna-dns dashboard: plain JavaScript over the controller's JSON API
+// (docs/whm-api.md, nothing else). The token lives in sessionStorage (this
+// tab only) and goes out as "Authorization: Bearer". Every POLL_MS the page
+// reads what is small and bounded: the cluster status, the events after the
+// last sequence it saw, the statistics and the one page of zones on screen;
+// it never downloads the whole zone list. Everything from the API is put
 // into the page as text (textContent), never as HTML.
 "use strict";
 
 (function () {
   const POLL_MS = 2000;
-  const ZONES_SHOWN = 500;
+  const ZONES_PAGE = 100;
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
 
   const $ = (id) => document.getElementById(id);
   let timer = null;
+  let admin = false;
+  let view = "overview";
   let selectedZone = null; // zone id
+  let zoneSub = "records";
   let events = [];
   let eventsBoot = null;
   let eventsLast = 0;
-  let zonesCache = [];
+  let zonesPage = []; // the page on screen
+  let pageAfter = [0]; // "after" of each page seen, for Previous
+  let pageIndex = 0;
+  let zoneShownVersion = null; // version of the selected zone last rendered
+  let records = [];
+  let editing = null; // record id being edited
+  let syncWatch = {}; // serverId -> true while a full sync is watched
+  let auditNext = null;
 
   function token() {
     return sessionStorage.getItem(TOKEN_KEY);
   }
 
   class HttpError extends Error {
-    constructor(status, message) {
+    constructor(status, message, body) {
       super(message);
       this.status = status;
+      this.body = body;
     }
   }
 
-  async function api(path) {
-    const r = await fetch(path, {
+  async function api(path, method, body) {
+    const opts = {
+      method: method || "GET",
       headers: { Authorization: "Bearer " + token(), Accept: "application/json" },
       cache: "no-store",
       credentials: "omit",
-    });
-    let body = null;
+    };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const r = await fetch(path, opts);
+    const text = await r.text();
+    let parsed = null;
     try {
-      body = await r.json();
+      parsed = JSON.parse(text);
     } catch (e) {
-      body = null;
+      parsed = null;
     }
-    if (!r.ok) {
-      throw new HttpError(r.status, (body && body.error) || r.statusText);
-    }
-    return body;
+    if (!r.ok) throw new HttpError(r.status, (parsed && parsed.error) || r.statusText, parsed);
+    return parsed === null ? text : parsed;
   }
 
   function el(tag, opts, children) {
@@ -54,10 +72,31 @@
       if (opts.text !== undefined && opts.text !== null) e.textContent = String(opts.text);
       if (opts.cls) e.className = opts.cls;
       if (opts.title) e.title = opts.title;
+      if (opts.id) e.id = opts.id;
+      if (opts.type) e.type = opts.type;
+      if (opts.label) e.setAttribute("aria-label", opts.label);
       if (opts.data) for (const k in opts.data) e.dataset[k] = opts.data[k];
+      if (opts.onclick) e.addEventListener("click", opts.onclick);
     }
     for (const c of children || []) e.appendChild(c);
     return e;
+  }
+
+  function button(text, onclick, cls, label) {
+    return el("button", { text: text, type: "button", cls: cls || "secondary", onclick: onclick, label: label });
+  }
+
+  // A DNS name that wraps only after a dot, never inside a label (not even
+  // at a hyphen, as in "xn--"): each label is a nowrap span, with a <wbr>
+  // between them.
+  function dname(text, cls) {
+    const s = el("span", { cls: (cls ? cls + " " : "") + "dname" });
+    const parts = String(text).split(".");
+    parts.forEach((p, i) => {
+      s.appendChild(el("span", { cls: "lbl", text: p + (i < parts.length - 1 ? "." : "") }));
+      if (i < parts.length - 1) s.appendChild(document.createElement("wbr"));
+    });
+    return s;
   }
 
   function fmtMs(ms) {
@@ -70,14 +109,47 @@
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
 
-  // The DNSSEC state of a zone, whatever shape the controller gives it.
+  function fmtDate(sec) {
+    if (typeof sec !== "number") return "–";
+    return new Date(sec * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  }
+
   function dnssecState(z) {
-    const d = z.dnssec;
-    if (d && typeof d === "object") return String(d.state || d.status || (d.signed ? "signed" : "unsigned"));
-    if (typeof d === "string" && d) return d;
-    if (typeof z.dnssec_state === "string" && z.dnssec_state) return z.dnssec_state;
-    if (z.dnssec_enabled === true || d === true) return "signed";
+    if (z.dnssec_enabled === true || z.dnssec === true) return "signed";
     return "unsigned";
+  }
+
+  function notice(text) {
+    $("notice").textContent = text;
+    $("notice").hidden = !text;
+  }
+
+  async function copyText(text, btn) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch (e) {
+      const t = el("textarea", { text: text });
+      document.body.appendChild(t);
+      t.select();
+      document.execCommand("copy");
+      t.remove();
+    }
+    btn.textContent = "Copied";
+    setTimeout(() => { btn.textContent = "Copy"; }, 1500);
+  }
+
+  // Show an API error beside the field it is about (by the words it
+  // uses), or under the form when it names none.
+  function fieldError(prefix, fields, e, fallback) {
+    for (const f of fields) $(prefix + f + "-err").textContent = "";
+    if (!e) return;
+    const msg = e.message || String(e);
+    const low = msg.toLowerCase();
+    let target = fallback;
+    for (const f of fields) {
+      if (low.indexOf(f) >= 0) { target = f; break; }
+    }
+    $(prefix + target + "-err").textContent = msg;
   }
 
   // --- sign in and out -----------------------------------------------------
@@ -85,6 +157,8 @@
   function showSignIn(message) {
     stop();
     $("app").hidden = true;
+    $("nav").hidden = true;
+    $("role").hidden = true;
     $("signout").hidden = true;
     $("signin").hidden = false;
     $("signin-error").textContent = message || "";
@@ -92,13 +166,36 @@
     $("token").focus();
   }
 
-  function showApp() {
+  // The only way to know the role is to ask for something only admin
+  // tokens may read: the token list (a read token gets 403).
+  async function probeRole() {
+    try {
+      await api("/api/dns/tokens");
+      return true;
+    } catch (e) {
+      if (e.status === 403) return false;
+      throw e;
+    }
+  }
+
+  async function showApp() {
+    try {
+      admin = await probeRole();
+    } catch (e) {
+      showError(e);
+      return;
+    }
+    document.body.classList.toggle("readonly", !admin);
+    $("role").textContent = admin ? "admin" : "read only";
+    $("role").hidden = false;
     $("signin").hidden = true;
     $("app").hidden = false;
+    $("nav").hidden = false;
     $("signout").hidden = false;
     events = [];
     eventsBoot = null;
     eventsLast = 0;
+    showView(view);
     refresh();
   }
 
@@ -129,7 +226,18 @@
     timer = null;
   }
 
-  // --- rendering -------------------------------------------------------------
+  function showView(name) {
+    view = name;
+    for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== "view-" + name;
+    for (const b of document.querySelectorAll("#nav .tab")) {
+      if (b.dataset.view === name) b.setAttribute("aria-current", "page");
+      else b.removeAttribute("aria-current");
+    }
+    if (name === "audit") loadAudit(false).catch(showError);
+    if (name === "tokens") loadTokens().catch(showError);
+  }
+
+  // --- nodes and servers -----------------------------------------------------
 
   function renderNodes(status) {
     const tbody = $("nodes").tBodies[0];
@@ -146,6 +254,10 @@
         td.dataset.label = label;
         return td;
       };
+      const actions = cell("Actions", { cls: "write" }, [
+        button("Full sync", () => fullSync(n.nodeId, n.hostname), "secondary", "Full sync of " + n.hostname),
+        button("Remove", () => removeNode(n.nodeId, n.hostname), "danger", "Remove " + n.hostname + " from the cluster"),
+      ]);
       const tr = el("tr", { cls: "state-" + n.status, data: { node: n.hostname, state: n.status } }, [
         cell("Node", {}, [el("strong", { text: n.hostname }), el("span", { cls: "muted ip", text: n.ip })]),
         cell("State", {}, [el("span", { cls: "badge", text: n.status })]),
@@ -155,7 +267,9 @@
         cell("Behind", { cls: "num", text: z.behind }),
         cell("Failing", { cls: "num", text: z.failing }),
         cell("Drift", { cls: "num", text: z.drift || 0 }),
+        cell("Lag", { cls: "num", text: typeof n.lag_seconds === "number" ? n.lag_seconds + " s" : "–" }),
         cell("Last error", { cls: "wrap", text: n.lastError || "" }),
+        actions,
       ]);
       rows.push(tr);
     }
@@ -167,8 +281,90 @@
     $("t-failing").parentElement.classList.toggle("bad", failing > 0);
   }
 
-  // An international name as people write it (the controller's
-  // domain_unicode), or the name itself.
+  function renderServers(servers) {
+    const rows = servers.map((s) => el("tr", { data: { server: s.name } }, [
+      el("td", {}, [dname(s.name)]),
+      el("td", { cls: "wrap", text: s.ip + ":" + s.agent_port }),
+      el("td", { text: s.in_cluster ? "yes" : "no" }),
+      el("td", { cls: "write" }, s.in_cluster ? [] : [
+        button("Join", () => joinNode(s.id, s.name), "secondary", "Join " + s.name),
+      ]),
+    ]));
+    $("servers").tBodies[0].replaceChildren(...rows);
+  }
+
+  async function removeNode(id, name) {
+    if (!confirm("Remove node " + name + " from the cluster? It stops receiving changes.")) return;
+    try {
+      await api("/api/dns/cluster/nodes/" + id, "DELETE");
+      notice("Node " + name + " left the cluster.");
+    } catch (e) {
+      showError(e);
+    }
+    refresh();
+  }
+
+  async function joinNode(id, name) {
+    try {
+      await api("/api/dns/cluster/nodes/" + id, "POST");
+      notice("Server " + name + " joined the cluster; it receives every zone.");
+    } catch (e) {
+      showError(e);
+    }
+    refresh();
+  }
+
+  async function fullSync(id, name) {
+    try {
+      await api("/api/dns/cluster/sync-all/" + id, "POST");
+      syncWatch[id] = name;
+    } catch (e) {
+      showError(e);
+    }
+    refresh();
+  }
+
+  async function pollSyncs() {
+    const parts = [];
+    for (const id in syncWatch) {
+      const p = await api("/api/dns/cluster/sync-all/" + id);
+      parts.push("Full sync of " + syncWatch[id] + ": " + p.inSync + " / " + p.totalZones + " zones in sync" +
+        (p.failing ? ", " + p.failing + " failing" : "") + (p.done ? " — done" : "") +
+        (p.lastError ? " (" + p.lastError + ")" : ""));
+      if (p.done) delete syncWatch[id];
+    }
+    if (parts.length) $("sync-progress").textContent = parts.join("; ");
+  }
+
+  async function addServer(ev) {
+    ev.preventDefault();
+    const fields = ["name", "ip", "port", "secret"];
+    fieldError("srv-", fields, null);
+    $("srv-error").textContent = "";
+    const body = {
+      name: $("srv-name").value.trim(),
+      ip: $("srv-ip").value.trim(),
+      agent_port: Number($("srv-port").value),
+      agent_secret: $("srv-secret").value,
+    };
+    try {
+      const s = await api("/api/dns/servers", "POST", body);
+      if ($("srv-join").checked) await api("/api/dns/cluster/nodes/" + s.id, "POST");
+      $("server-form").reset();
+      notice("Server " + s.name + " added" + ($("srv-join").checked ? " and joined." : "."));
+    } catch (e) {
+      const low = (e.message || "").toLowerCase();
+      if (low.indexOf("port") >= 0) $("srv-port-err").textContent = e.message;
+      else if (low.indexOf("secret") >= 0) $("srv-secret-err").textContent = e.message;
+      else if (low.indexOf("ip") >= 0 || low.indexOf("address") >= 0) $("srv-ip-err").textContent = e.message;
+      else if (low.indexOf("name") >= 0) $("srv-name-err").textContent = e.message;
+      else $("srv-error").textContent = e.message;
+    }
+    refresh();
+  }
+
+  // --- zones -----------------------------------------------------------------
+
   function unicodeName(z) {
     return typeof z.domain_unicode === "string" ? z.domain_unicode : z.domain;
   }
@@ -176,26 +372,31 @@
   // A name cell: the U-labels first when they differ, the A-labels (what
   // DNS serves) beside them in grey.
   function nameCell(ascii, unicode) {
-    if (!unicode || unicode === ascii) return el("td", { cls: "wrap", text: ascii });
-    return el("td", { cls: "wrap", title: ascii }, [
-      el("span", { text: unicode }),
-      el("span", { cls: "muted idn", text: " " + ascii }),
-    ]);
+    if (!unicode || unicode === ascii) return el("td", {}, [dname(ascii)]);
+    return el("td", { title: ascii }, [dname(unicode), document.createTextNode(" "), dname(ascii, "muted idn")]);
   }
 
+  let zonesShown = null; // what the zone table shows, to skip same renders
+
+  // Re-rendered only when the page, the filter or the selection changed: a
+  // refresh then neither moves the keyboard focus nor replaces the rows.
   function renderZones() {
-    const filter = $("zone-filter").value.trim().toLowerCase();
-    const tbody = $("zones").tBodies[0];
+    const filter = serverSearch() ? "" : $("zone-filter").value.trim().toLowerCase();
+    const sig = JSON.stringify([zonesPage, filter, selectedZone, pageIndex]);
+    if (sig === zonesShown) return;
+    zonesShown = sig;
     const shown = [];
-    let matching = 0;
-    for (const z of zonesCache) {
+    for (const z of zonesPage) {
       if (filter && z.domain.toLowerCase().indexOf(filter) < 0 &&
           unicodeName(z).toLowerCase().indexOf(filter) < 0) continue;
-      matching++;
-      if (shown.length >= ZONES_SHOWN) continue;
       const state = dnssecState(z);
+      const first = nameCell(z.domain, unicodeName(z));
+      // The name is a real button, so the keyboard can open the zone.
+      const open = el("button", { type: "button", cls: "link", label: "Open zone " + unicodeName(z) });
+      open.append(...first.childNodes);
+      first.replaceChildren(open);
       const tr = el("tr", { cls: "clickable" + (z.id === selectedZone ? " selected" : ""), data: { zone: z.domain, zoneId: String(z.id) } }, [
-        nameCell(z.domain, unicodeName(z)),
+        first,
         el("td", { cls: "num", text: z.serial }),
         el("td", { cls: "num", text: z.records }),
         el("td", { cls: state === "unsigned" ? "dnssec-unsigned" : "dnssec-signed", text: state }),
@@ -203,19 +404,505 @@
       tr.addEventListener("click", () => selectZone(z.id));
       shown.push(tr);
     }
-    tbody.replaceChildren(...shown);
-    $("zones-more").textContent = matching > shown.length ? "Showing " + shown.length + " of " + matching + " zones; filter to narrow." : "";
+    // Keep the keyboard focus on the zone it was on.
+    const a = document.activeElement;
+    const focused = a && $("zones").contains(a) ? a.closest("tr").dataset.zoneId : null;
+    $("zones").tBodies[0].replaceChildren(...shown);
+    if (focused !== null) {
+      const b = $("zones").querySelector('tr[data-zone-id="' + focused + '"] button.link');
+      if (b) b.focus();
+    }
+    const from = pageIndex * ZONES_PAGE + 1;
+    $("zones-more").textContent = zonesPage.length ? "zones " + from + "–" + (from + zonesPage.length - 1) : "no zones";
+    $("zones-prev").disabled = pageIndex === 0;
+    $("zones-next").disabled = zonesPage.length < ZONES_PAGE;
   }
 
-  function renderZoneTotals() {
-    let records = 0;
-    for (const z of zonesCache) records += z.records || 0;
-    $("t-zones").textContent = zonesCache.length;
-    $("t-records").textContent = records;
+  // The search the controller runs: the start of a zone name in ASCII
+  // (GET /api/dns?q=). A name typed with U-labels filters the page shown.
+  function serverSearch() {
+    const f = $("zone-filter").value.trim().toLowerCase();
+    return /^[!-}]+$/.test(f) ? f : "";
+  }
+
+  let searchTimer = null;
+
+  function searchChanged() {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => {
+      pageIndex = 0;
+      pageAfter = [0];
+      loadZonesPage().catch(showError);
+    }, 250);
+  }
+
+  async function loadZonesPage() {
+    const after = pageAfter[pageIndex];
+    const q = serverSearch();
+    zonesPage = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after +
+      (q ? "&q=" + encodeURIComponent(q) : ""));
+    if (zonesPage.length === 0 && pageIndex > 0) {
+      pageIndex--;
+      return loadZonesPage();
+    }
+    pageAfter[pageIndex + 1] = zonesPage.length ? zonesPage[zonesPage.length - 1].id : after;
+    renderZones();
+  }
+
+  async function createZone(ev) {
+    ev.preventDefault();
+    $("new-zone-err").textContent = "";
+    const domain = $("new-zone").value.trim();
+    try {
+      const r = await api("/api/dns", "POST", { domain: domain });
+      $("new-zone").value = "";
+      notice("Zone " + domain + " created.");
+      selectedZone = r.zoneId;
+      await loadZonesPage();
+      await selectZone(r.zoneId);
+    } catch (e) {
+      $("new-zone-err").textContent = e.message;
+    }
+  }
+
+  async function deleteZone() {
+    const z = await api("/api/dns/" + selectedZone);
+    if (!confirm("Delete zone " + z.domain + " and every record in it? Every node stops serving it.")) return;
+    try {
+      await api("/api/dns/" + selectedZone, "DELETE");
+      notice("Zone " + z.domain + " deleted.");
+      selectedZone = null;
+      $("zone-detail").hidden = true;
+      await loadZonesPage();
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  async function selectZone(id) {
+    if (selectedZone !== id) {
+      zoneShownVersion = null;
+      cancelEdit();
+    }
+    selectedZone = id;
+    renderZones();
+    try {
+      await renderZone(true);
+      $("zone-detail").scrollIntoView({ block: "nearest" });
+    } catch (e) {
+      showError(e);
+    }
+  }
+
+  function showSub(name) {
+    zoneSub = name;
+    for (const s of document.querySelectorAll(".sub")) s.hidden = s.id !== "sub-" + name;
+    for (const b of document.querySelectorAll(".subtab")) b.setAttribute("aria-pressed", String(b.dataset.sub === name));
+    zoneShownVersion = null;
+    renderZone(true).catch(showError);
+  }
+
+  // The selected zone: its header every time, the open sub-view only when
+  // the zone's version moved (or 'force').
+  async function renderZone(force) {
+    if (selectedZone === null) {
+      $("zone-detail").hidden = true;
+      return;
+    }
+    let zone;
+    try {
+      zone = await api("/api/dns/" + selectedZone);
+    } catch (e) {
+      if (e.status === 404) {
+        selectedZone = null;
+        $("zone-detail").hidden = true;
+        return;
+      }
+      throw e;
+    }
+    $("zone-name").textContent = unicodeName(zone) === zone.domain ? zone.domain : unicodeName(zone) + " (" + zone.domain + ")";
+    $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone);
+    $("zone-detail").hidden = false;
+    if (!force && zoneShownVersion === zone.version) return;
+    zoneShownVersion = zone.version;
+    const exp = await api("/api/dns/" + selectedZone + "/export");
+    const soa = String(exp).split("\n").find((l) => /\sSOA\s/.test(l));
+    $("zone-soa").textContent = soa ? "SOA " + soa.replace(/\s+/g, " ").replace(/^.*?SOA /, "") : "";
+    if (zoneSub === "records") await renderRecords();
+    else if (zoneSub === "dnssec") await renderDnssec();
+    else if (zoneSub === "history") await renderHistory();
+  }
+
+  // --- records ---------------------------------------------------------------
+
+  function rrsetKey(r) {
+    return r.name + " " + r.type;
+  }
+
+  async function renderRecords() {
+    records = await api("/api/dns/" + selectedZone + "/records");
+    const sets = new Map();
+    for (const r of records) {
+      const k = rrsetKey(r);
+      if (!sets.has(k)) sets.set(k, []);
+      sets.get(k).push(r);
+    }
+    const bodies = [];
+    for (const [k, rs] of sets) {
+      const tb = el("tbody", { cls: "rrset", data: { rrset: k } });
+      rs.forEach((r, i) => {
+        const content = (r.type === "MX" || r.type === "SRV" ? r.priority + " " : "") + r.content;
+        const cells = [];
+        if (i === 0) {
+          const n = nameCell(r.name, r.name_unicode);
+          const t = el("td", { text: r.type });
+          const ttl = el("td", { cls: "num" }, [el("span", { text: rs[0].ttl })]);
+          if (admin) ttl.appendChild(button("TTL", () => editTtl(rs), "secondary small write", "Change the TTL of " + k));
+          for (const c of [n, t, ttl]) {
+            c.rowSpan = rs.length;
+            cells.push(c);
+          }
+        }
+        cells.push(el("td", { cls: "wrap mono", text: content }));
+        cells.push(el("td", { cls: "write" }, [
+          button("Edit", () => startEdit(r), "secondary small", "Edit " + k + " " + content),
+          button("Delete", () => deleteRecord(r, content), "danger small", "Delete " + k + " " + content),
+        ]));
+        tb.appendChild(el("tr", { data: { record: r.name + " " + r.type + " " + r.content, recordId: String(r.id) } }, cells));
+      });
+      bodies.push(tb);
+    }
+    const table = $("records");
+    for (const tb of Array.from(table.tBodies)) tb.remove();
+    table.append(...bodies);
+  }
+
+  // One TTL per RRset: the whole set changes in one version through the
+  // replace route (records that stay as they were keep their ids).
+  async function editTtl(rs) {
+    const v = prompt("New TTL (seconds) for " + rrsetKey(rs[0]), String(rs[0].ttl));
+    if (v === null) return;
+    const ttl = Number(v);
+    const key = rrsetKey(rs[0]);
+    const all = records.map((r) => ({
+      name: r.name, type: r.type, content: r.content,
+      ttl: rrsetKey(r) === key ? ttl : r.ttl, priority: r.priority,
+    }));
+    try {
+      await api("/api/dns/" + selectedZone + "/records", "PUT", { records: all });
+      notice("TTL of " + key + " is now " + ttl + ".");
+    } catch (e) {
+      showError(e);
+    }
+    await renderZone(true);
+  }
+
+  function startEdit(r) {
+    editing = r.id;
+    $("rec-name").value = r.name;
+    $("rec-type").value = r.type;
+    $("rec-ttl").value = r.ttl;
+    $("rec-priority").value = r.type === "MX" || r.type === "SRV" ? r.priority : "";
+    $("rec-content").value = r.content;
+    $("record-form-title").textContent = "Edit " + r.name + " " + r.type;
+    $("rec-save").textContent = "Save record";
+    $("rec-cancel").hidden = false;
+    $("rec-content").focus();
+  }
+
+  function cancelEdit() {
+    editing = null;
+    $("record-form").reset();
+    $("record-form-title").textContent = "Add a record";
+    $("rec-save").textContent = "Add record";
+    $("rec-cancel").hidden = true;
+    fieldError("rec-", ["name", "type", "ttl", "priority", "content"], null);
+  }
+
+  async function saveRecord(ev) {
+    ev.preventDefault();
+    const fields = ["name", "type", "ttl", "priority", "content"];
+    fieldError("rec-", fields, null);
+    const body = {
+      type: $("rec-type").value,
+      name: $("rec-name").value.trim(),
+      content: $("rec-content").value.trim(),
+    };
+    if ($("rec-ttl").value !== "") body.ttl = Number($("rec-ttl").value);
+    if ($("rec-priority").value !== "") body.priority = Number($("rec-priority").value);
+    try {
+      if (editing !== null) await api("/api/dns/records/" + editing, "PUT", body);
+      else await api("/api/dns/" + selectedZone + "/records", "POST", body);
+      notice((editing !== null ? "Record saved: " : "Record added: ") + body.name + " " + body.type + " " + body.content);
+      cancelEdit();
+      await renderZone(true);
+    } catch (e) {
+      fieldError("rec-", fields, e, "content");
+    }
+  }
+
+  async function deleteRecord(r, content) {
+    if (!confirm("Delete " + r.name + " " + r.type + " " + content + "?")) return;
+    try {
+      await api("/api/dns/records/" + r.id, "DELETE");
+    } catch (e) {
+      showError(e);
+    }
+    await renderZone(true);
+  }
+
+  // --- DNSSEC ----------------------------------------------------------------
+
+  function keyList(id, items) {
+    $(id).replaceChildren(...items.map((t) => {
+      const b = button("Copy", null, "secondary small", "Copy " + t);
+      b.addEventListener("click", () => copyText(t, b));
+      return el("li", {}, [el("code", { cls: "wrap", text: t }), b]);
+    }));
+  }
+
+  async function renderDnssec() {
+    const s = await api("/api/dns/" + selectedZone + "/dnssec");
+    $("dnssec-error").textContent = "";
+    $("dnssec-sign").hidden = s.enabled || !admin;
+    $("dnssec-signed").hidden = !s.enabled;
+    if (!s.enabled) {
+      $("dnssec-summary").textContent = "The zone is not signed.";
+      return;
+    }
+    $("dnssec-summary").textContent = "Signed with " + s.algorithmName + " (" + s.scheme + ", " + s.denial + ")" +
+      (s.signedAt ? " since " + fmtDate(s.signedAt) : "") + ". " + (s.instructions || "");
+    keyList("dnssec-ds", s.ds || []);
+    keyList("dnssec-dnskey", s.dnskey || []);
+    const ro = s.rollover || {};
+    let text = "State: " + (ro.state || "idle");
+    if (ro.kind) text += " · " + ro.kind + " rollover, step " + ro.step;
+    if (ro.next_step) text += " · next: " + ro.next_step;
+    if (ro.not_before) text += " · not before " + fmtDate(ro.not_before);
+    if (ro.waiting_for) text += " · waiting for " + ro.waiting_for;
+    if (ro.message) text += " · " + ro.message;
+    $("dnssec-rollover").textContent = text;
+    $("roll-ds").hidden = ro.waiting_for !== "ds";
+    const idle = !ro.state || ro.state === "idle";
+    $("roll-zsk").hidden = !idle || s.scheme !== "ksk-zsk";
+    $("roll-ksk").hidden = !idle || s.scheme !== "ksk-zsk";
+    $("roll-csk").hidden = !idle || s.scheme !== "csk";
+  }
+
+  async function dnssecAction(fn) {
+    $("dnssec-error").textContent = "";
+    try {
+      await fn();
+    } catch (e) {
+      $("dnssec-error").textContent = e.message;
+      return;
+    }
+    await renderZone(true);
+  }
+
+  function signZone(ev) {
+    ev.preventDefault();
+    const body = { algorithm: Number($("dnssec-alg").value), scheme: $("dnssec-scheme").value };
+    if ($("dnssec-nsec3").checked) body.nsec3 = true;
+    return dnssecAction(() => api("/api/dns/" + selectedZone + "/dnssec", "POST", body));
+  }
+
+  async function unsignZone() {
+    if (!confirm("Unsign this zone? Remove the DS at the registrar first, or validating resolvers will reject every answer.")) return;
+    $("dnssec-error").textContent = "";
+    try {
+      await api("/api/dns/" + selectedZone + "/dnssec", "DELETE");
+    } catch (e) {
+      if (e.status !== 409) {
+        $("dnssec-error").textContent = e.message;
+        return;
+      }
+      if (!confirm(e.message + "\n\nUnsign anyway (the DS is gone from the parent and its TTL has passed)?")) {
+        $("dnssec-error").textContent = e.message;
+        return;
+      }
+      return dnssecAction(() => api("/api/dns/" + selectedZone + "/dnssec?force=1", "DELETE"));
+    }
+    await renderZone(true);
+  }
+
+  function roll(body) {
+    return dnssecAction(() => api("/api/dns/" + selectedZone + "/dnssec/rollover", "POST", body));
+  }
+
+  // --- history ---------------------------------------------------------------
+
+  async function renderHistory() {
+    const h = await api("/api/dns/" + selectedZone + "/versions?limit=100");
+    $("history-error").textContent = "";
+    const rows = h.versions.map((v) => el("tr", { data: { version: String(v.version) } }, [
+      el("td", { cls: "num", text: v.version + (v.version === h.current ? " (current)" : "") }),
+      el("td", { text: v.time || fmtDate(v.timestamp) }),
+      el("td", { cls: "wrap", text: v.actor }),
+      el("td", { text: v.action }),
+      el("td", { cls: "wrap", text: v.summary }),
+      el("td", { cls: "num", text: v.records }),
+      el("td", {}, [
+        button("Diff", () => showDiff(v.version, null), "secondary small", "Diff version " + v.version + " with the current one"),
+        v.version === h.current || v.deleted ? el("span") :
+          button("Roll back", () => rollback(v.version), "danger small write", "Roll back to version " + v.version),
+      ]),
+    ]));
+    $("versions").tBodies[0].replaceChildren(...rows);
+  }
+
+  function diffRRsets(title, list, cls) {
+    if (!list.length) return [];
+    return [el("h4", { text: title + " (" + list.length + ")" }), el("ul", { cls: cls }, list.map((s) => {
+      const fmt = (rs) => rs.map((r) => r.ttl + " " + (r.priority ? r.priority + " " : "") + r.content).join(", ");
+      const text = s.before ? fmt(s.before) + " → " + fmt(s.after) : fmt(s.records);
+      return el("li", {}, [el("strong", { text: s.name + " " + s.type + " " }), el("span", { cls: "mono wrap", text: text })]);
+    }))];
+  }
+
+  async function showDiff(from, to) {
+    $("history-error").textContent = "";
+    try {
+      const d = await api("/api/dns/" + selectedZone + "/diff?from=" + from + (to ? "&to=" + to : ""));
+      const parts = [el("p", { text: "From version " + d.from + " to " + d.to + ": " + d.counts.added + " added, " +
+        d.counts.removed + " removed, " + d.counts.changed + " changed." })];
+      parts.push(...diffRRsets("Added", d.added, "added"));
+      parts.push(...diffRRsets("Removed", d.removed, "removed"));
+      parts.push(...diffRRsets("Changed", d.changed, "changed"));
+      $("diff").replaceChildren(...parts);
+    } catch (e) {
+      $("history-error").textContent = e.message;
+    }
+  }
+
+  async function rollback(v) {
+    if (!confirm("Roll the zone back to version " + v + "? Its records become a new version, pushed to every node.")) return;
+    try {
+      const r = await api("/api/dns/" + selectedZone + "/rollback", "POST", { version: v });
+      notice(r.changed ? "Rolled back to version " + v + " (now version " + r.version + ")." : r.message);
+    } catch (e) {
+      $("history-error").textContent = e.message;
+    }
+    await renderZone(true);
+  }
+
+  // --- import and export -----------------------------------------------------
+
+  async function exportZone() {
+    const text = await api("/api/dns/" + selectedZone + "/export");
+    $("export-text").value = String(text);
+    $("export-text").hidden = false;
+    const a = $("export-download");
+    if (a.href) URL.revokeObjectURL(a.href);
+    a.href = URL.createObjectURL(new Blob([String(text)], { type: "text/plain" }));
+    a.download = $("zone-name").textContent.split(" ")[0] + "zone";
+    a.hidden = false;
+  }
+
+  async function importZone(ev) {
+    ev.preventDefault();
+    $("import-errors").replaceChildren();
+    const body = { content: $("import-text").value, format: $("import-format").value, mode: $("import-mode").value };
+    try {
+      const r = await api("/api/dns/" + selectedZone + "/import", "POST", body);
+      notice("Imported " + r.imported + " records (" + r.mode + ").");
+      $("import-text").value = "";
+      await renderZone(true);
+    } catch (e) {
+      const items = [el("li", { text: e.message })];
+      for (const x of (e.body && e.body.errors) || []) {
+        items.push(el("li", { text: (x.line ? "line " + x.line + ": " : x.path ? x.path + ": " : "") + x.message }));
+      }
+      $("import-errors").replaceChildren(...items);
+    }
+  }
+
+  // --- audit log and tokens ----------------------------------------------------
+
+  async function loadAudit(more) {
+    const q = new URLSearchParams();
+    for (const f of ["zone", "actor", "action", "since", "until"]) {
+      const v = $("audit-" + f).value.trim();
+      if (v) q.set(f, v);
+    }
+    q.set("limit", "100");
+    if (more && auditNext !== null) q.set("before", auditNext);
+    $("audit-error").textContent = "";
+    let j;
+    try {
+      j = await api("/api/dns/audit?" + q.toString());
+    } catch (e) {
+      $("audit-error").textContent = e.message;
+      return;
+    }
+    auditNext = j.next;
+    const rows = j.entries.map((a) => el("tr", { data: { action: a.action } }, [
+      el("td", { text: a.time || fmtDate(a.timestamp) }),
+      el("td", { cls: "wrap", text: a.actor }),
+      el("td", { text: a.action }),
+      el("td", {}, a.zone ? [dname(a.zone)] : []),
+      el("td", { cls: "num", text: a.version === null || a.version === undefined ? "" : a.version }),
+      el("td", { cls: "wrap", text: a.summary }),
+    ]));
+    const tbody = $("audit").tBodies[0];
+    if (more) tbody.append(...rows);
+    else tbody.replaceChildren(...rows);
+    $("audit-more").hidden = auditNext === null || auditNext === undefined;
+  }
+
+  async function loadTokens() {
+    if (!admin) return;
+    const list = await api("/api/dns/tokens");
+    $("tokens").tBodies[0].replaceChildren(...list.map((t) => el("tr", { data: { token: t.name } }, [
+      el("td", { cls: "num", text: t.id }),
+      el("td", { cls: "wrap", text: t.name }),
+      el("td", { text: t.role }),
+      el("td", { text: typeof t.created_at === "number" ? fmtDate(t.created_at) : t.created_at }),
+      el("td", { text: t.revoked ? "revoked" : "active" }),
+      el("td", {}, t.revoked ? [] : [button("Revoke", () => revokeToken(t), "danger small", "Revoke token " + t.name)]),
+    ])));
+  }
+
+  async function createToken(ev) {
+    ev.preventDefault();
+    $("tok-name-err").textContent = "";
+    try {
+      const t = await api("/api/dns/tokens", "POST", { name: $("tok-name").value.trim(), role: $("tok-role").value });
+      $("token-value").value = t.token;
+      $("token-once").hidden = false;
+      $("token-form").reset();
+      $("token-value").focus();
+      $("token-value").select();
+    } catch (e) {
+      $("tok-name-err").textContent = e.message;
+    }
+    await loadTokens();
+  }
+
+  async function revokeToken(t) {
+    if (!confirm("Revoke token " + t.name + "? It stops working at once.")) return;
+    try {
+      await api("/api/dns/tokens/" + t.id, "DELETE");
+    } catch (e) {
+      showError(e);
+    }
+    await loadTokens();
+  }
+
+  // --- polling -----------------------------------------------------------------
+
+  function showError(e) {
+    if (e && e.status === 401) {
+      sessionStorage.removeItem(TOKEN_KEY);
+      showSignIn("The controller refused the token; sign in again.");
+      return true;
+    }
+    $("banner").textContent = (e && e.status ? "" : "Cannot refresh: ") + (e && e.message ? e.message : e);
+    $("banner").hidden = false;
+    return false;
   }
 
   function renderEvents() {
-    const list = $("events");
     const items = [];
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i];
@@ -228,52 +915,7 @@
       ]));
     }
     if (items.length === 0) items.push(el("li", { cls: "muted", text: "No events yet." }));
-    list.replaceChildren(...items);
-  }
-
-  async function renderRecords() {
-    if (selectedZone === null) {
-      $("zone-detail").hidden = true;
-      return;
-    }
-    const zone = zonesCache.find((z) => z.id === selectedZone);
-    if (!zone) {
-      selectedZone = null;
-      $("zone-detail").hidden = true;
-      return;
-    }
-    const records = await api("/api/dns/" + encodeURIComponent(selectedZone) + "/records");
-    $("zone-name").textContent = unicodeName(zone) === zone.domain ? zone.domain : unicodeName(zone) + " (" + zone.domain + ")";
-    $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone);
-    const rows = records.map((r) => el("tr", { data: { record: r.name + " " + r.type + " " + r.content } }, [
-      nameCell(r.name, r.name_unicode),
-      el("td", { text: r.type }),
-      el("td", { cls: "num", text: r.ttl }),
-      el("td", { cls: "wrap", text: (r.type === "MX" || r.type === "SRV" ? r.priority + " " : "") + r.content }),
-    ]));
-    $("records").tBodies[0].replaceChildren(...rows);
-    $("zone-detail").hidden = false;
-  }
-
-  function selectZone(id) {
-    selectedZone = id;
-    renderZones();
-    renderRecords()
-      .then(() => $("zone-detail").scrollIntoView({ block: "nearest" }))
-      .catch(showError);
-  }
-
-  // --- polling -----------------------------------------------------------------
-
-  function showError(e) {
-    if (e && e.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      showSignIn("The controller refused the token; sign in again.");
-      return true;
-    }
-    $("banner").textContent = "Cannot refresh: " + (e && e.message ? e.message : e);
-    $("banner").hidden = false;
-    return false;
+    $("events").replaceChildren(...items);
   }
 
   async function pollEvents() {
@@ -287,7 +929,9 @@
     }
     eventsBoot = j.boot;
     eventsLast = j.last;
-    events = events.concat(j.events || []).slice(-EVENTS_KEPT);
+    if ((j.events || []).length) {
+      events = events.concat(j.events).slice(-EVENTS_KEPT);
+    }
     renderEvents();
   }
 
@@ -302,13 +946,16 @@
     }
     inflight = true;
     try {
-      const [status, zones] = await Promise.all([api("/api/dns/cluster/status"), api("/api/dns")]);
+      const [status, stats, servers] = await Promise.all([
+        api("/api/dns/cluster/status"), api("/api/dns/cluster/statistics"), api("/api/dns/servers")]);
       renderNodes(status);
-      zonesCache = zones.slice().sort((a, b) => a.domain.localeCompare(b.domain));
-      renderZoneTotals();
-      renderZones();
+      renderServers(servers);
+      $("t-zones").textContent = stats.totalZones;
+      $("t-records").textContent = stats.totalRecords;
       await pollEvents();
-      await renderRecords();
+      await pollSyncs();
+      await loadZonesPage();
+      await renderZone(false);
       $("banner").hidden = true;
       $("refreshed").textContent = "updated " + fmtTime(Date.now());
     } catch (e) {
@@ -322,10 +969,39 @@
     if (token()) timer = setTimeout(refresh, POLL_MS);
   }
 
+  function on(id, ev, fn) {
+    $(id).addEventListener(ev, (e) => {
+      const r = fn(e);
+      if (r && r.catch) r.catch(showError);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
-    $("signin-form").addEventListener("submit", signIn);
-    $("signout").addEventListener("click", signOut);
-    $("zone-filter").addEventListener("input", renderZones);
+    on("signin-form", "submit", signIn);
+    on("signout", "click", signOut);
+    on("zone-filter", "input", () => { renderZones(); searchChanged(); });
+    for (const b of document.querySelectorAll("#nav .tab")) b.addEventListener("click", () => showView(b.dataset.view));
+    for (const b of document.querySelectorAll(".subtab")) b.addEventListener("click", () => showSub(b.dataset.sub));
+    on("zones-prev", "click", () => { pageIndex = Math.max(0, pageIndex - 1); return loadZonesPage(); });
+    on("zones-next", "click", () => { pageIndex++; return loadZonesPage(); });
+    on("zone-create", "submit", createZone);
+    on("zone-delete", "click", deleteZone);
+    on("record-form", "submit", saveRecord);
+    on("rec-cancel", "click", cancelEdit);
+    on("dnssec-sign", "submit", signZone);
+    on("dnssec-unsign", "click", unsignZone);
+    on("roll-ds", "click", () => roll({ ds_published: true }));
+    on("roll-zsk", "click", () => roll({ keytype: "zsk" }));
+    on("roll-ksk", "click", () => roll({ keytype: "ksk" }));
+    on("roll-csk", "click", () => roll({ keytype: "csk" }));
+    on("diff-form", "submit", (e) => { e.preventDefault(); return showDiff($("diff-from").value, $("diff-to").value); });
+    on("export-button", "click", exportZone);
+    on("import-form", "submit", importZone);
+    on("audit-form", "submit", (e) => { e.preventDefault(); return loadAudit(false); });
+    on("audit-more", "click", () => loadAudit(true));
+    on("token-form", "submit", createToken);
+    on("token-copy", "click", () => copyText($("token-value").value, $("token-copy")));
+    on("server-form", "submit", addServer);
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && token()) refresh();
     });

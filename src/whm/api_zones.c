@@ -86,8 +86,34 @@ static int list_zone(const struct store_zone *z, void *ctx)
 	return r;
 }
 
-/* GET /api/dns[?limit=N&after=ID]: the live zones in id order, all of them
- * or a page of N after zone ID (the next page starts after the last id).
+/* The zone-name prefix of ?q=: lowercase ASCII as names are stored (a
+ * final dot is part of the name); 0 and 'out' empty when not given. */
+static int list_prefix(struct http_request *req, struct http_reply *rep, char *out, size_t len)
+{
+	int r = http_request_query(req, "q", out, len);
+
+	if (r != 0)
+		out[0] = '\0';
+	if (r == -ENOENT)
+		return 0;
+	for (char *p = out; r == 0 && *p != '\0'; p++) {
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+		else if (*p < '!' || *p > '}')
+			r = -EINVAL;
+	}
+	if (r < 0 || out[0] == '\0') {
+		http_reply_error(rep, ERR_INVALID,
+				 "q must be the start of a zone name in ASCII (A-labels), "
+				 "1 to 255 characters");
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+/* GET /api/dns[?q=PREFIX][&limit=N&after=ID]: the live zones in id order,
+ * all of them or a page of N after zone ID (the next page starts after the
+ * last id); with q only those whose name starts with PREFIX.
  * The answer is written as text zone by zone: 100,000 zones cost their
  * text, about 25 MB, not a JSON tree of them (150 MB). */
 void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -95,17 +121,21 @@ void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx)
 	struct store *st = api_store(ctx, rep);
 	struct list_ctx c = { st, { 0 }, UINT64_MAX, true };
 	uint64_t after = 0;
+	char prefix[STORE_PREFIX_MAX + 1];
 	int r;
 
 	if (st == NULL)
 		return;
 	if (api_query_uint(req, rep, "limit", 1, LIST_LIMIT_MAX, &c.left) == ERR_INVALID ||
-	    api_query_uint(req, rep, "after", 0, INT64_MAX, &after) == ERR_INVALID)
+	    api_query_uint(req, rep, "after", 0, INT64_MAX, &after) == ERR_INVALID ||
+	    list_prefix(req, rep, prefix, sizeof(prefix)) < 0)
 		return;
 	buf_init(&c.out, SIZE_MAX);
 	r = buf_puts(&c.out, "[");
 	if (r == 0)
-		r = store_zone_foreach_after(st, false, (int64_t)after, list_zone, &c);
+		r = prefix[0] != '\0'
+			? store_zone_foreach_prefix(st, prefix, (int64_t)after, list_zone, &c)
+			: store_zone_foreach_after(st, false, (int64_t)after, list_zone, &c);
 	if (r >= 0)
 		r = buf_puts(&c.out, "]");
 	if (r < 0) {

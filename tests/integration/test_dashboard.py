@@ -62,7 +62,11 @@ def browser(tmp_path_factory):
 
 
 def console_errors(driver):
-    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
+    """Console errors, but for the one 403 the page asks for on purpose: it
+    reads GET /api/dns/tokens once at sign-in to learn whether the token may
+    write (a read token is refused)."""
+    return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"
+            and not ("/api/dns/tokens" in e.get("message", "") and "403" in e["message"])]
 
 
 def wait_for(driver, predicate, timeout=10.0, what="condition"):
@@ -83,6 +87,23 @@ def node_states(driver):
     from selenium.webdriver.common.by import By
     rows = driver.find_elements(By.CSS_SELECTOR, "#nodes tbody tr")
     return {r.get_attribute("data-node"): r.get_attribute("data-state") for r in rows}
+
+
+def show_view(driver, name):
+    """Open one of the dashboard's views by its button in the header."""
+    from selenium.webdriver.common.by import By
+    driver.find_element(By.CSS_SELECTOR, '#nav button[data-view="%s"]' % name).click()
+    wait_for(driver, lambda d: d.find_element(By.ID, "view-" + name).is_displayed(),
+             what="view %s" % name)
+
+
+def click_zone(driver, domain):
+    """Open a zone by the button that is its name (again if a refresh
+    replaced the row between finding and clicking it)."""
+    from selenium.webdriver.common.by import By
+    wait_for(driver, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#zones tbody tr[data-zone="%s"] button.link' % domain).click() or True,
+        what="zone %s" % domain)
 
 
 def screenshot(driver, tmp_path, name):
@@ -146,11 +167,12 @@ def test_a_record_created_through_the_api_appears(ui_cluster, signed_in, tmp_pat
 
     zid = ui_cluster.create_zone("dashboard.example")
     ui_cluster.add_record(zid, "www", "A", "192.0.2.80")
+    show_view(signed_in, "zones")
     row = wait_for(signed_in, lambda d: d.find_element(
         By.CSS_SELECTOR, '#zones tbody tr[data-zone="dashboard.example"]'), what="zone row")
     cells = row.find_elements(By.TAG_NAME, "td")
     assert cells[3].text == "unsigned"
-    row.click()
+    click_zone(signed_in, "dashboard.example")
     wait_for(signed_in, lambda d: d.find_element(By.ID, "zone-detail").is_displayed(),
              what="records panel")
 
@@ -172,6 +194,7 @@ def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, sig
     from selenium.webdriver.common.by import By
 
     zid = ui_cluster.create_zone("b\u00fccher-ui.example")
+    show_view(signed_in, "zones")
     ui_cluster.add_record(zid, "stra\u00dfe", "A", "192.0.2.82")
     row = wait_for(signed_in, lambda d: d.find_element(
         By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]'),
@@ -186,9 +209,7 @@ def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, sig
         wait_for(signed_in, lambda d: d.find_elements(
             By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]'),
             what="filtered row %r" % text)
-    row = signed_in.find_element(
-        By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]')
-    row.click()
+    click_zone(signed_in, "xn--bcher-ui-65a.example")
     wait_for(signed_in, lambda d: d.find_element(By.ID, "zone-name").text ==
              "b\u00fccher-ui.example (xn--bcher-ui-65a.example)", what="zone title")
     rec = wait_for(signed_in, lambda d: d.find_element(
@@ -204,6 +225,7 @@ def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, sig
 def test_a_stopped_agent_shows_as_down_within_seconds(ui_cluster, signed_in, tmp_path):
     from selenium.webdriver.common.by import By
 
+    show_view(signed_in, "overview")
     victim = ui_cluster.nodes[1]
     wait_for(signed_in, lambda d: node_states(d).get(victim.name) == "online",
              what="%s online first" % victim.name)
@@ -291,3 +313,414 @@ def test_a_refused_token_returns_to_the_sign_in_form(ui_cluster, signed_in):
     # The 401 itself is the only console error the browser reports.
     errors = console_errors(signed_in)
     assert all("401" in e["message"] for e in errors), errors
+
+
+# --- the read-write dashboard, with an admin token ---------------------------------
+#
+# These tests run in order on one cluster and one browser: each starts from
+# where the previous one left the zone "rw.example".
+
+RW = "rw.example"
+state = {}
+
+
+def accept_dialog(driver, text=None):
+    """Accept the confirm() (or answer the prompt() with 'text') the page opened."""
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+    alert = WebDriverWait(driver, 5).until(EC.alert_is_present())
+    if text is not None:
+        alert.send_keys(text)
+    alert.accept()
+
+
+def sign_in_as(driver, whm, tok, role_text):
+    from selenium.webdriver.common.by import By
+    if "/ui/" not in driver.current_url:
+        driver.get(whm.url + "/ui/")
+        wait_for(driver, lambda d: d.find_element(By.ID, "signin").is_displayed() or
+                 d.find_element(By.ID, "signout").is_displayed(), what="the page")
+    if driver.find_element(By.ID, "signout").is_displayed():
+        driver.find_element(By.ID, "signout").click()
+    wait_for(driver, lambda d: d.find_element(By.ID, "signin").is_displayed(), what="sign-in form")
+    driver.find_element(By.ID, "token").send_keys(tok)
+    driver.find_element(By.ID, "signin-button").click()
+    wait_for(driver, lambda d: d.find_element(By.ID, "role").text == role_text,
+             what="role %s" % role_text)
+    driver.get_log("browser")       # the earlier tests' 401 is not this test's
+
+
+def fill(driver, field_id, value):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+    e = driver.find_element(By.ID, field_id)
+    if e.tag_name == "select":
+        try:
+            Select(e).select_by_value(value)
+        except Exception:
+            Select(e).select_by_visible_text(value)
+    else:
+        e.clear()
+        e.send_keys(value)
+
+
+def click_in(driver, css, text):
+    """Click the button labelled 'text' inside the element at 'css', again if
+    a refresh replaced the element between finding and clicking it."""
+    from selenium.webdriver.common.by import By
+
+    def click(d):
+        d.find_element(By.CSS_SELECTOR, css).find_element(
+            By.XPATH, './/button[text()="%s"]' % text).click()
+        return True
+    wait_for(driver, click, what="button %r in %s" % (text, css))
+
+
+def record_row(driver, name, rtype, content):
+    from selenium.webdriver.common.by import By
+    return driver.find_elements(
+        By.CSS_SELECTOR, '#records tr[data-record="%s %s %s"]' % (name, rtype, content))
+
+
+def add_record_in_form(driver, name, rtype, content, ttl="", priority=""):
+    from selenium.webdriver.common.by import By
+    fill(driver, "rec-name", name)
+    fill(driver, "rec-type", rtype)
+    fill(driver, "rec-ttl", ttl)
+    fill(driver, "rec-priority", priority)
+    fill(driver, "rec-content", content)
+    driver.find_element(By.ID, "rec-save").click()
+
+
+def rw_zone_id(cluster):
+    return cluster.whm.zones()[RW + "."]["id"]
+
+
+def node_ttl(node, name, rtype):
+    m = node.query(name, rtype)
+    return [rr.ttl for rr in m.answer]
+
+
+def test_an_admin_creates_a_zone_and_records_every_node_answers(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
+    show_view(browser, "zones")
+    fill(browser, "new-zone", RW)
+    browser.find_element(By.ID, "zone-create-button").click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "zone-name").text == RW, what="new zone open")
+    wait_for(browser, lambda d: "SOA" in d.find_element(By.ID, "zone-soa").text, what="the SOA")
+
+    add_record_in_form(browser, "www", "A", "192.0.2.10", ttl="300")
+    wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.10"), what="A record")
+    add_record_in_form(browser, "www", "AAAA", "2001:db8::10")
+    wait_for(browser, lambda d: record_row(d, "www", "AAAA", "2001:db8::10"), what="AAAA")
+    add_record_in_form(browser, "@", "MX", "mail.rw.example.", priority="10")
+    wait_for(browser, lambda d: record_row(d, "@", "MX", "mail.rw.example."), what="MX")
+    add_record_in_form(browser, "@", "TXT", "v=spf1 -all")
+    wait_for(browser, lambda d: record_row(d, "@", "TXT", "v=spf1 -all"), what="TXT")
+
+    # A refused record: the API's message shows beside the field it is about.
+    add_record_in_form(browser, "bad", "A", "not-an-address")
+    err = wait_for(browser, lambda d: d.find_element(By.ID, "rec-content-err").text,
+                   what="the error beside the content field")
+    assert "IPv4" in err or "address" in err, err
+    assert not record_row(browser, "bad", "A", "not-an-address")
+    # The browser reports the refused request itself; nothing else.
+    assert all("422" in e["message"] for e in console_errors(browser))
+    fill(browser, "rec-content", "")
+
+    ui_cluster.wait_all_nodes("www.rw.example.", "A", ["192.0.2.10"])
+    ui_cluster.wait_all_nodes("www.rw.example.", "AAAA", ["2001:db8::10"])
+    ui_cluster.wait_all_nodes("rw.example.", "MX", ["10 mail.rw.example."])
+    ui_cluster.wait_all_nodes("rw.example.", "TXT", ['"v=spf1 -all"'])
+    assert console_errors(browser) == []
+    screenshot(browser, tmp_path, "zone-records")
+
+
+def test_an_admin_changes_the_ttl_of_an_rrset(ui_cluster, browser):
+    from selenium.webdriver.common.by import By
+
+    click_in(browser, '#records tbody[data-rrset="www A"]', "TTL")
+    accept_dialog(browser, "600")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#records tbody[data-rrset="www A"] td.num span').text == "600",
+        what="TTL 600 shown")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if all(node_ttl(n, "www.rw.example.", "A") == [600] for n in ui_cluster.nodes):
+            break
+        time.sleep(0.1)
+    assert {n.name: node_ttl(n, "www.rw.example.", "A") for n in ui_cluster.nodes} == \
+        {n.name: [600] for n in ui_cluster.nodes}
+    # The version that holds www A 192.0.2.10 with TTL 600: rolled back to below.
+    state["version"] = ui_cluster.whm.zone(rw_zone_id(ui_cluster))["version"]
+    assert console_errors(browser) == []
+
+
+def test_an_admin_signs_the_zone_and_reads_the_ds(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="dnssec"]').click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "dnssec-sign-button").is_displayed(),
+             what="the sign button")
+    browser.find_element(By.ID, "dnssec-sign-button").click()
+    ds = wait_for(browser, lambda d: [li.find_element(By.TAG_NAME, "code").text
+                                      for li in d.find_elements(By.CSS_SELECTOR, "#dnssec-ds li")],
+                  what="the DS records")
+    api = ui_cluster.whm.get("/api/dns/%d/dnssec" % rw_zone_id(ui_cluster)).json()
+    assert ds == api["ds"]
+    assert browser.find_elements(By.CSS_SELECTOR, "#dnssec-ds li button")[0].text == "Copy"
+    assert "idle" in browser.find_element(By.ID, "dnssec-rollover").text
+    for n in ui_cluster.nodes:
+        deadline = time.monotonic() + 10
+        while not n.dig("rw.example.", "DNSKEY") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert n.dig("rw.example.", "DNSKEY"), n.name
+    assert console_errors(browser) == []
+    screenshot(browser, tmp_path, "zone-dnssec")
+
+
+def test_an_admin_rolls_back_and_every_node_serves_the_old_answer(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    click_in(browser, '#records tr[data-record="www A 192.0.2.10"]', "Edit")
+    fill(browser, "rec-content", "192.0.2.11")
+    browser.find_element(By.ID, "rec-save").click()
+    wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.11"), what="edited record")
+    ui_cluster.wait_all_nodes("www.rw.example.", "A", ["192.0.2.11"])
+
+    v = state["version"]
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="history"]').click()
+    click_in(browser, '#versions tr[data-version="%d"]' % v, "Diff")
+    wait_for(browser, lambda d: "192.0.2.11" in d.find_element(By.ID, "diff").text,
+             what="the diff")
+    screenshot(browser, tmp_path, "zone-history")
+    click_in(browser, '#versions tr[data-version="%d"]' % v, "Roll back")
+    accept_dialog(browser)
+    wait_for(browser, lambda d: "Rolled back to version %d" % v in d.find_element(By.ID, "notice").text,
+             what="the rollback notice")
+    ui_cluster.wait_all_nodes("www.rw.example.", "A", ["192.0.2.10"])
+    assert console_errors(browser) == []
+
+
+def test_an_admin_exports_the_zone_and_creates_and_revokes_a_token(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="transfer"]').click()
+    browser.find_element(By.ID, "export-button").click()
+    text = wait_for(browser, lambda d: d.find_element(By.ID, "export-text").get_attribute("value"),
+                    what="the zone file")
+    assert "$ORIGIN rw.example." in text and "192.0.2.10" in text
+    fill(browser, "import-text", "mail 300 IN A 192.0.2.25\n")
+    browser.find_element(By.ID, "import-button").click()
+    wait_for(browser, lambda d: "Imported 1" in d.find_element(By.ID, "notice").text,
+             what="the import notice")
+    ui_cluster.wait_all_nodes("mail.rw.example.", "A", ["192.0.2.25"])
+    screenshot(browser, tmp_path, "zone-transfer")
+
+    show_view(browser, "tokens")
+    fill(browser, "tok-name", "ui-made")
+    browser.find_element(By.ID, "tok-create").click()
+    tok = wait_for(browser, lambda d: d.find_element(By.ID, "token-value").get_attribute("value"),
+                   what="the new token")
+    assert ui_cluster.whm.get("/api/dns/cluster/status", token=tok).status_code == 200
+    screenshot(browser, tmp_path, "tokens")
+    click_in(browser, '#tokens tr[data-token="ui-made"]', "Revoke")
+    accept_dialog(browser)
+    wait_for(browser, lambda d: "revoked" in d.find_element(
+        By.CSS_SELECTOR, '#tokens tr[data-token="ui-made"]').text, what="revoked")
+    assert ui_cluster.whm.get("/api/dns/cluster/status", token=tok).status_code == 401
+
+    show_view(browser, "audit")
+    fill(browser, "audit-zone", RW)
+    browser.find_element(By.ID, "audit-search").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#audit tr[data-action="zone.rollback"]'), what="the rollback audited")
+    screenshot(browser, tmp_path, "audit")
+    assert console_errors(browser) == []
+
+
+VIEWS = [("overview", None), ("zones", "records"), ("zones", "dnssec"), ("zones", "history"),
+         ("zones", "transfer"), ("audit", None), ("tokens", None)]
+
+
+SIZES = {"desktop": (1280, 900), "phone": (390, 844),
+         # A 1280 x 900 window at 200% zoom lays the page out in 640 x 450.
+         "zoom200": (640, 450)}
+
+
+def screenshot_views(driver, tmp_path, label, views, size_name):
+    from selenium.webdriver.common.by import By
+    for v, sub in views:
+        show_view(driver, v)
+        if sub:
+            driver.find_element(By.CSS_SELECTOR, '.subtab[data-sub="%s"]' % sub).click()
+            wait_for(driver, lambda d: d.find_element(By.ID, "sub-" + sub).is_displayed(),
+                     what="sub-view %s" % sub)
+            time.sleep(0.3)
+        width = driver.execute_script("return document.documentElement.scrollWidth")
+        inner = driver.execute_script("return window.innerWidth")
+        assert width <= inner, "%s/%s: the page is %d px wide in a %d px window" % (
+            v, sub, width, inner)
+        # No DNS name is broken inside a label (each label is one box).
+        broken = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.dname .lbl'))"
+            ".filter(e => e.getClientRects().length > 1).map(e => e.textContent)")
+        assert broken == [], (v, sub, broken)
+        screenshot(driver, tmp_path, "%s-%s-%s" % (label, v + ("-" + sub if sub else ""), size_name))
+
+
+def test_every_view_at_desktop_and_phone_sizes(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    show_view(browser, "zones")
+    click_zone(browser, RW)
+    # The keyboard alone: the zone's name is a button that Enter opens.
+    from selenium.webdriver.common.keys import Keys
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    browser.execute_script("document.activeElement.blur()")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#zones tbody tr[data-zone="dashboard.example"] button.link').send_keys(
+        Keys.ENTER) or True, what="Enter on a zone")
+    wait_for(browser, lambda d: d.find_element(By.ID, "zone-name").text == "dashboard.example",
+             what="the zone opened by the keyboard")
+    outline = browser.execute_script("return getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", outline
+    click_zone(browser, RW)
+    try:
+        for name, size in SIZES.items():
+            browser.set_window_size(*size)
+            screenshot_views(browser, tmp_path, "admin", VIEWS, name)
+    finally:
+        browser.set_window_size(1280, 900)
+    assert console_errors(browser) == []
+
+
+def test_a_read_token_sees_everything_and_no_write_control(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.read_token, "read only")
+    assert not browser.find_element(By.CSS_SELECTOR, '#nav button[data-view="tokens"]').is_displayed()
+    show_view(browser, "zones")
+    click_zone(browser, RW)
+    wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.10"), what="records")
+    views = [v for v in VIEWS if v[0] != "tokens"]
+    for name in ("desktop", "phone"):
+        browser.set_window_size(*SIZES[name])
+        try:
+            screenshot_views(browser, tmp_path, "read", views, name)
+            for v, sub in views:
+                show_view(browser, v)
+                if sub:
+                    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="%s"]' % sub).click()
+                    time.sleep(0.3)
+                # Read in one script call: a refresh may replace rows meanwhile.
+                shown, buttons = browser.execute_script(
+                    "const vis = e => e.getClientRects().length > 0;"
+                    "return [Array.from(document.querySelectorAll('.write, button.danger'))"
+                    "        .filter(vis).map(e => e.textContent.trim() || e.id),"
+                    "        Array.from(document.querySelectorAll('button'))"
+                    "        .filter(vis).map(b => b.textContent.trim())];")
+                assert shown == [], (v, sub, shown)
+                writes = {"Create", "Delete", "Delete zone", "Remove", "Roll back", "Sign the zone",
+                          "Add record", "Add server", "Import", "Edit", "Revoke", "Join",
+                          "Full sync", "Unsign", "TTL", "Create token", "Save record"}
+                assert writes.isdisjoint(buttons), (v, sub, writes & set(buttons))
+        finally:
+            browser.set_window_size(1280, 900)
+    # The DS is readable, with its copy button.
+    show_view(browser, "zones")
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="dnssec"]').click()
+    wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dnssec-ds li button"),
+             what="DS with copy button")
+    assert console_errors(browser) == []
+
+
+def test_an_admin_removes_a_node(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
+    show_view(browser, "overview")
+    victim = ui_cluster.nodes[2]
+    click_in(browser, '#nodes tr[data-node="%s"]' % victim.name, "Remove")
+    accept_dialog(browser)
+    wait_for(browser, lambda d: victim.name not in node_states(d), what="the node gone")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#servers tr[data-server="%s"] td:nth-child(3)' % victim.name).text == "no",
+        what="the server shown out of the cluster")
+    servers = {s["name"]: s for s in ui_cluster.whm.servers()}
+    assert not servers[victim.name]["in_cluster"]
+    # Changes no longer go to it; the others still answer.
+    zid = rw_zone_id(ui_cluster)
+    ui_cluster.add_record(zid, "after-leave", "A", "192.0.2.44")
+    ui_cluster.wait_all_nodes("after-leave.rw.example.", "A", ["192.0.2.44"],
+                              nodes=ui_cluster.nodes[:2])
+    screenshot(browser, tmp_path, "node-removed")
+    assert console_errors(browser) == []
+
+
+def test_zones_are_read_a_page_at_a_time(ui_cluster, browser):
+    """With more zones than a page, the list pages with Next and Previous,
+    and no request of the page ever reads the whole zone list."""
+    from selenium.webdriver.common.by import By
+
+    for i in range(100):
+        ui_cluster.create_zone("page%03d.example" % i, wait=False)
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
+    # Only this test's requests (the buffer holds 250; it may be full).
+    browser.execute_script("performance.clearResourceTimings()")
+    show_view(browser, "zones")
+    wait_for(browser, lambda d: d.find_element(By.ID, "zones-next").is_enabled(), what="Next")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#zones tbody tr")) == 100
+    assert not browser.find_elements(By.CSS_SELECTOR, '#zones tr[data-zone="page099.example"]')
+    browser.find_element(By.ID, "zones-next").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#zones tr[data-zone="page099.example"]'), what="the second page")
+    assert "zones 101–" in browser.find_element(By.ID, "zones-more").text
+    browser.find_element(By.ID, "zones-prev").click()
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#zones tr[data-zone="dashboard.example"]'), what="the first page")
+    # The search box asks the controller (q=): it finds a zone on a page
+    # that is not shown.
+    fill(browser, "zone-filter", "page09")
+    wait_for(browser, lambda d: sorted(r.get_attribute("data-zone") for r in d.find_elements(
+        By.CSS_SELECTOR, "#zones tbody tr")) == ["page%03d.example" % i for i in range(90, 100)],
+        what="the zones found by the search")
+    fill(browser, "zone-filter", "")
+    wait_for(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#zones tbody tr")) == 100,
+             what="the first page again")
+    lists = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)"
+        ".filter(n => /\\/api\\/dns(\\?|$)/.test(n))")
+    assert lists, "no zone list request seen"
+    assert all("limit=100" in n for n in lists), [n for n in lists if "limit=" not in n]
+    assert any("q=page09" in n for n in lists), lists
+    assert console_errors(browser) == []
+
+
+def test_an_admin_deletes_a_zone_and_runs_a_full_sync(ui_cluster, browser):
+    from selenium.webdriver.common.by import By
+
+    show_view(browser, "zones")
+    fill(browser, "zone-filter", "page000.")
+    click_zone(browser, "page000.example")
+    wait_for(browser, lambda d: d.find_element(By.ID, "zone-name").text == "page000.example",
+             what="the zone open")
+    browser.find_element(By.ID, "zone-delete").click()
+    accept_dialog(browser)
+    wait_for(browser, lambda d: not d.find_elements(
+        By.CSS_SELECTOR, '#zones tr[data-zone="page000.example"]'), what="the zone gone")
+    assert "page000.example." not in ui_cluster.whm.zones()
+    in_cluster = ui_cluster.nodes[:2]       # the third left above
+    ui_cluster.wait_rcode("page000.example.", "SOA", "REFUSED", nodes=in_cluster)
+    fill(browser, "zone-filter", "")
+
+    show_view(browser, "overview")
+    click_in(browser, '#nodes tr[data-node="%s"]' % in_cluster[0].name, "Full sync")
+    wait_for(browser, lambda d: "done" in d.find_element(By.ID, "sync-progress").text,
+             timeout=20, what="the full sync done")
+    assert "Full sync of %s" % in_cluster[0].name in \
+        browser.find_element(By.ID, "sync-progress").text
+    assert console_errors(browser) == []

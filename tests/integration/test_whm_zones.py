@@ -305,6 +305,45 @@ def test_zone_list_pages_cover_every_zone_once_in_id_order(shared_cluster, domai
     assert first == everything[:1]
 
 
+def test_zone_list_searches_by_name_prefix_and_pages(shared_cluster, domain):
+    c = shared_cluster
+    names = ["alpha%d.%s" % (i, domain) for i in range(5)] + ["beta.%s" % domain]
+    for n in names:
+        c.create_zone_answer(n, wait=False)
+    c.create_zone_answer("alpha-not-this.example", wait=False)
+    want = [z for z in c.whm.call("GET", "/api/dns", expect=200)
+            if z["domain"].startswith("alpha") and z["domain"].endswith("." + domain)]
+    assert len(want) == 5
+    # The prefix is the start of the name (lowercase A-labels, final dot).
+    found = c.whm.call("GET", "/api/dns?q=ALPHA", expect=200)
+    assert [z["domain"] for z in found if z["domain"].endswith("." + domain)] == \
+        [z["domain"] for z in want]
+    assert "alpha-not-this.example" in [z["domain"] for z in found]
+    assert all(z["domain"].startswith("alpha") for z in found)
+    assert c.whm.call("GET", "/api/dns?q=beta.%s" % domain, expect=200)[0]["domain"] == \
+        "beta.%s" % domain
+    assert c.whm.call("GET", "/api/dns?q=alpha0.%s." % domain, expect=200)[0]["domain"] == \
+        "alpha0.%s" % domain
+    assert c.whm.call("GET", "/api/dns?q=zz-nothing", expect=200) == []
+    # Pages of a search, as of the whole list.
+    paged, after = [], 0
+    while True:
+        page = c.whm.call("GET", "/api/dns?q=alpha&limit=2&after=%d" % after, expect=200)
+        if not page:
+            break
+        assert len(page) <= 2 and all(z["domain"].startswith("alpha") for z in page)
+        paged += page
+        after = page[-1]["id"]
+    assert paged == found
+
+
+@pytest.mark.parametrize("query", ["q=", "q=b%C3%BCcher", "q=a%20b", "q=" + "a" * 300])
+def test_zone_list_refuses_a_search_it_cannot_read(shared_cluster, query):
+    r = shared_cluster.whm.get("/api/dns?" + query)
+    assert r.status_code == 422, (query, r.status_code, r.text)
+    assert "q must be" in r.json()["error"]
+
+
 @pytest.mark.parametrize("query", [
     "limit=0", "limit=10001", "limit=-1", "limit=abc", "limit=", "limit=1e3",
     "after=-1", "after=x", "after=99999999999999999999", "limit=%00"])

@@ -747,6 +747,52 @@ static void test_zone_crud(void **state)
 	fx_close(f);
 }
 
+static void test_zone_prefix_walk_finds_the_names_that_start_with_it(void **state)
+{
+	struct fx *f = *state;
+	struct store_zone got;
+	struct walk w = { 0 };
+	int64_t a, b, c;
+
+	fx_open(f);
+	a = add_zone(f->st, "shop.example.", 1);
+	add_zone(f->st, "shoq.example.", 1); /* the byte after the prefix's last */
+	b = add_zone(f->st, "shop-2.example.", 1);
+	add_zone(f->st, "sho.example.", 1);
+	c = add_zone(f->st, "shop.example.net.", 1);
+
+	assert_int_equal(store_zone_foreach_prefix(f->st, "shop", 0, walk_zone, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_int_equal(w.ids[0], a);
+	assert_int_equal(w.ids[1], b);
+	assert_int_equal(w.ids[2], c);
+	/* From an id, as the other walks; the prefix is bytes, dots too. */
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_zone_foreach_prefix(f->st, "shop", a, walk_zone, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], b);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_zone_foreach_prefix(f->st, "shop.example.", 0, walk_zone, &w), 0);
+	assert_int_equal(w.n, 2);
+	assert_int_equal(w.ids[0], a);
+	assert_int_equal(w.ids[1], c);
+	/* Tombstones are not found. */
+	assert_int_equal(store_zone_get(f->st, b, &got), 0);
+	got.deleted = true;
+	got.version++;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(store_zone_foreach_prefix(f->st, "shop-", 0, walk_zone, &w), 0);
+	assert_int_equal(w.n, 0);
+
+	assert_int_equal(store_zone_foreach_prefix(f->st, "", 0, walk_zone, &w), -EINVAL);
+	assert_int_equal(store_zone_foreach_prefix(f->st, NULL, 0, walk_zone, &w), -EINVAL);
+	assert_int_equal(store_zone_foreach_prefix(f->st, "a b", 0, walk_zone, &w), -EINVAL);
+	assert_int_equal(store_zone_foreach_prefix(f->st, "~", 0, walk_zone, &w), -EINVAL);
+	fx_close(f);
+}
+
 static void test_zone_revival_keeps_id_and_raises_version(void **state)
 {
 	struct fx *f = *state;
@@ -2049,6 +2095,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_close_rolls_back), \
 	T(test_server_crud), \
 	T(test_zone_crud), \
+	T(test_zone_prefix_walk_finds_the_names_that_start_with_it), \
 	T(test_zone_revival_keeps_id_and_raises_version), \
 	T(test_zone_purge), \
 	T(test_record_crud), \

@@ -90,6 +90,11 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_ZONE_PAGE] = "SELECT " ZONE_COLS " FROM dns_zones"
 			" WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
 	[Q_ZONE_PAGE_ALL] = "SELECT " ZONE_COLS " FROM dns_zones WHERE id > ? ORDER BY id LIMIT ?",
+	/* A range on the unique domain index: the cost is the zones that
+	 * match, not every zone. */
+	[Q_ZONE_PAGE_PREFIX] =
+	    "SELECT " ZONE_COLS " FROM dns_zones WHERE domain >= ? AND domain < ?"
+	    " AND id > ? AND deleted = 0 ORDER BY id LIMIT ?",
 	[Q_ZONE_PURGE] = "DELETE FROM dns_zones WHERE id = ? AND deleted = 1",
 	[Q_ZONE_IS_DELETED] = "SELECT deleted FROM dns_zones WHERE id = ?",
 	[Q_ZONE_EXISTS] = "SELECT id FROM dns_zones WHERE id = ?",

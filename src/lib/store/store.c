@@ -185,8 +185,9 @@ int store_auto_end(struct store *st, bool own, int r)
 
 /* --- the paged walk ----------------------------------------------------- */
 
-int store_walk(struct store *st, enum query which, const int64_t *key, int64_t after,
-	       const struct store_rows *kind, store_fn fn, void *ctx)
+static int walk(struct store *st, enum query which, const int64_t *key, const char *lo,
+		const char *hi, int64_t after, const struct store_rows *kind, store_fn fn,
+		void *ctx)
 {
 	char *rows = calloc(STORE_PAGE, kind->size);
 	size_t n, i;
@@ -197,7 +198,9 @@ int store_walk(struct store *st, enum query which, const int64_t *key, int64_t a
 	do {
 		struct db_stmt *q;
 
-		if (key != NULL)
+		if (lo != NULL)
+			r = store_stmt(st, which, &q, "ttii", lo, hi, after, (int64_t)STORE_PAGE);
+		else if (key != NULL)
 			r = store_stmt(st, which, &q, "iii", *key, after, (int64_t)STORE_PAGE);
 		else
 			r = store_stmt(st, which, &q, "ii", after, (int64_t)STORE_PAGE);
@@ -228,6 +231,20 @@ int store_walk(struct store *st, enum query which, const int64_t *key, int64_t a
 	} while (r == 0 && n == STORE_PAGE);
 	free(rows);
 	return r;
+}
+
+int store_walk(struct store *st, enum query which, const int64_t *key, int64_t after,
+	       const struct store_rows *kind, store_fn fn, void *ctx)
+{
+	return walk(st, which, key, NULL, NULL, after, kind, fn, ctx);
+}
+
+int store_walk_range(struct store *st, enum query which, const char *lo, const char *hi,
+		     int64_t after, const struct store_rows *kind, store_fn fn, void *ctx)
+{
+	if (lo == NULL || hi == NULL)
+		return -EINVAL;
+	return walk(st, which, NULL, lo, hi, after, kind, fn, ctx);
 }
 
 /* --- connection and transactions ----------------------------------------- */

@@ -127,6 +127,13 @@ int store_zone_foreach(struct store *st, bool with_deleted, store_zone_fn fn, vo
 /* The same, from the first zone with an id above 'after'. */
 int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after, store_zone_fn fn,
 			     void *ctx);
+#define STORE_PREFIX_MAX 255
+/* The live zones whose name starts with 'prefix' (borrowed; lowercase
+ * ASCII, as names are stored), in id order from the first id above
+ * 'after'. A range on the name index: it costs the zones that match.
+ * -EINVAL for an empty prefix or one with a byte outside [!-}]. */
+int store_zone_foreach_prefix(struct store *st, const char *prefix, int64_t after, store_zone_fn fn,
+			      void *ctx);
 /* Record the records digest of zone 'id' at 'version' (a zone stored
  * before digests; nothing changes if the zone moved on). */
 int store_zone_set_rdigest(struct store *st, int64_t id, uint64_t version, const char *rdigest);

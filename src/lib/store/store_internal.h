@@ -121,5 +121,9 @@ struct store_rows {
  * stops the walk and is returned. */
 int store_walk(struct store *st, enum query q, const int64_t *key, int64_t after,
 	       const struct store_rows *rows, store_fn fn, void *ctx);
+/* The same for a query whose first parameters are the text bounds 'lo'
+ * and 'hi' (both borrowed) instead of '*key'. */
+int store_walk_range(struct store *st, enum query q, const char *lo, const char *hi, int64_t after,
+		     const struct store_rows *rows, store_fn fn, void *ctx);
 
 #endif

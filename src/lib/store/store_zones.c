@@ -239,6 +239,27 @@ int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after,
 			  (store_fn)fn, ctx);
 }
 
+int store_zone_foreach_prefix(struct store *st, const char *prefix, int64_t after, store_zone_fn fn,
+			      void *ctx)
+{
+	char hi[STORE_PREFIX_MAX + 1];
+	size_t len = prefix != NULL ? strlen(prefix) : 0;
+
+	if (len == 0 || len > STORE_PREFIX_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		if (prefix[i] < '!' || prefix[i] > '}')
+			return -EINVAL;
+	}
+	/* Both engines compare the bytes (utf8mb4_bin on MariaDB): the names
+	 * in [prefix, prefix with its last byte plus one) are exactly those
+	 * that start with it. */
+	memcpy(hi, prefix, len + 1);
+	hi[len - 1]++;
+	return store_walk_range(st, Q_ZONE_PAGE_PREFIX, prefix, hi, after, &zone_rows, (store_fn)fn,
+				ctx);
+}
+
 int store_zone_foreach_bucket(struct store *st, unsigned bucket, store_zone_fn fn, void *ctx)
 {
 	int64_t key = (int64_t)bucket;
