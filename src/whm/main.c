@@ -11,8 +11,8 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "base/secret.h"
 #include "conf/conf.h"
+#include "tokens.h"
 #include "whm.h"
 
 static volatile sig_atomic_t stopping;
@@ -25,7 +25,8 @@ static void on_signal(int sig)
 /* `token create NAME ROLE`: the token is printed once and stored hashed. */
 static int token_create(struct whm *w, const char *name, const char *role)
 {
-	char token[80], hash[65];
+	char token[TOKENS_TEXT_MAX];
+	struct errmsg err;
 	int64_t id;
 
 	if (strcmp(role, "admin") != 0 && strcmp(role, "read") != 0) {
@@ -35,16 +36,9 @@ static int token_create(struct whm *w, const char *name, const char *role)
 	struct store *st = whm_store(w);
 	if (st == NULL)
 		return 1;
-	if (secret_random_hex(token, sizeof(token), 32) < 0 || secret_sha256_hex(token, hash) < 0)
-		return 1;
-	int r = store_begin(st);
-	if (r == 0)
-		r = store_token_insert(st, name, hash, role, &id);
-	if (r == 0)
-		r = store_commit(st);
+	int r = tokens_create(st, name, role, "yumna-whm token create", &id, token, &err);
 	if (r < 0) {
-		store_rollback(st);
-		fprintf(stderr, "yumna-whm: cannot store the token: %s\n", err_str(r));
+		fprintf(stderr, "yumna-whm: cannot store the token: %s\n", err.text);
 		return 1;
 	}
 	printf("%s\n", token);

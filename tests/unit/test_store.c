@@ -1384,9 +1384,29 @@ static void test_tokens_find_and_revoke(void **state)
 			     role, &found),
 	    -ENOENT);
 
+	uint64_t n = 9;
+	bool revoked = true;
+	assert_int_equal(store_token_count_live(f->st, "admin", NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_token_count_live(f->st, NULL, "dashboard", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_token_count_live(f->st, NULL, "nobody", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_token_get(f->st, id1, role, &revoked), 0);
+	assert_string_equal(role, "admin");
+	assert_false(revoked);
+	assert_int_equal(store_token_get(f->st, 99999, role, &revoked), -ENOENT);
+
 	assert_int_equal(store_token_revoke(f->st, id1), 0);
 	assert_int_equal(store_token_revoke(f->st, id1), 0);
 	assert_int_equal(store_token_revoke(f->st, 99999), -ENOENT);
+	assert_int_equal(store_token_get(f->st, id1, role, &revoked), 0);
+	assert_true(revoked);
+	/* Revoked tokens are not live: neither their role nor their name. */
+	assert_int_equal(store_token_count_live(f->st, "admin", NULL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_token_count_live(f->st, NULL, "ci", &n), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(store_token_find(f->st, h1, role, &found), -ENOENT);
 
 	assert_int_equal(store_token_foreach(f->st, walk_token, &w), 0);

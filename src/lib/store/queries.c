@@ -172,6 +172,13 @@ const char *const store_query_sql[Q_COUNT] = {
 			   " revoked = 1 WHERE id = ?",
 	[Q_TOKEN_PAGE] = "SELECT id, name, role, created_at, revoked FROM api_tokens"
 			 " WHERE id > ? ORDER BY id LIMIT ?",
+	[Q_TOKEN_GET] = "SELECT role, revoked FROM api_tokens WHERE id = ?{FOR_UPDATE}",
+	/* Locking reads: two admins revoking each other at once must not
+	 * both see the other one still there (InnoDB; SQLite has one writer). */
+	[Q_TOKEN_LIVE_ROLE] = "SELECT COUNT(*) FROM api_tokens WHERE role = ? AND revoked = 0"
+			      "{FOR_UPDATE}",
+	[Q_TOKEN_LIVE_NAME] = "SELECT COUNT(*) FROM api_tokens WHERE name = ? AND revoked = 0"
+			      "{FOR_UPDATE}",
 
 	[Q_VERSION_INSERT] = "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"
 			     " actor, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -227,6 +227,12 @@ int store_token_insert(struct store *st, const char *name, const char *hash, con
 /* The role of the live (not revoked) token with 'hash'; -ENOENT otherwise. */
 int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id);
 int store_token_revoke(struct store *st, int64_t id);
+/* The role of token 'id' and whether it was revoked; -ENOENT if none. */
+int store_token_get(struct store *st, int64_t id, char role[16], bool *ret_revoked);
+/* How many live (not revoked) tokens have role 'role', or (with 'role'
+ * NULL) the name 'name'. Inside a transaction, the rows read stay locked
+ * until it ends. */
+int store_token_count_live(struct store *st, const char *role, const char *name, uint64_t *ret);
 typedef int (*store_token_fn)(int64_t id, const char *name, const char *role, int64_t created_at,
 			      bool revoked, void *ctx);
 int store_token_foreach(struct store *st, store_token_fn fn, void *ctx);
