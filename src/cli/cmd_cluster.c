@@ -52,8 +52,11 @@ static int servers_list(struct ctl *c, int argc, char **argv)
 struct server_opts {
 	const char *hostname;
 	const char *secret_file;
+	const char *name;    /* update */
+	const char *address; /* update */
 	long port;
 	bool join;
+	bool no_check;
 };
 
 static int server_opt(int opt, const char *arg, void *ctx)
@@ -63,6 +66,15 @@ static int server_opt(int opt, const char *arg, void *ctx)
 	switch (opt) {
 	case 'H':
 		o->hostname = arg;
+		return 0;
+	case 'n':
+		o->name = arg;
+		return 0;
+	case 'a':
+		o->address = arg;
+		return 0;
+	case 'N':
+		o->no_check = true;
 		return 0;
 	case 's':
 		o->secret_file = arg;
@@ -105,6 +117,12 @@ static int read_secret(const char *path, char **ret)
 	return CTL_OK;
 }
 
+/* "" or "?check=false" (--no-check: the agent is not asked first). */
+static const char *check_query(const struct server_opts *o)
+{
+	return o->no_check ? "?check=false" : "";
+}
+
 static int servers_add(struct ctl *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -112,9 +130,11 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 		{ "agent-port", required_argument, NULL, 'p' },
 		{ "secret-file", required_argument, NULL, 's' },
 		{ "join", no_argument, NULL, 'j' },
+		{ "no-check", no_argument, NULL, 'N' },
 		{ 0 },
 	};
-	struct server_opts o = { NULL, NULL, 0, false };
+	struct server_opts o = { 0 };
+	char path[64];
 	struct ctl_answer ans;
 	char *secret = NULL;
 	int oi, r = ctl_getopt(CMD(1), argc, argv, "", lo, server_opt, &o, &oi);
@@ -134,7 +154,8 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	free(secret);
 	if (o.hostname != NULL)
 		json_object_set_new(b, "hostname", json_string(o.hostname));
-	r = ctl_call(c, "POST", "/api/dns/servers", b, &ans);
+	snprintf(path, sizeof(path), "/api/dns/servers%s", check_query(&o));
+	r = ctl_call(c, "POST", path, b, &ans);
 	json_decref(b);
 	if (r != CTL_OK)
 		return r;
@@ -145,7 +166,6 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 		printf("server '%s' registered with id %lld\n", argv[oi], (long long)id);
 	ctl_answer_clear(&ans);
 	if (o.join) {
-		char path[64];
 		snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
 		if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
 			return r;
@@ -158,9 +178,69 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Only what is given changes; the secret, as for add, from a file or stdin. */
+static int servers_update(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "agent-port", required_argument, NULL, 'p' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "no-check", no_argument, NULL, 'N' },
+		{ 0 },
+	};
+	struct server_opts o = { 0 };
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(CMD(2), argc, argv, "", lo, server_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(2), argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	json_t *b = json_object();
+	if (o.name != NULL)
+		json_object_set_new(b, "name", json_string(o.name));
+	if (o.address != NULL)
+		json_object_set_new(b, "ip", json_string(o.address));
+	if (o.hostname != NULL)
+		json_object_set_new(b, "hostname", json_string(o.hostname));
+	if (o.port != 0)
+		json_object_set_new(b, "agent_port", json_integer(o.port));
+	if (o.secret_file != NULL) {
+		char *secret = NULL;
+		if ((r = read_secret(o.secret_file, &secret)) != CTL_OK) {
+			json_decref(b);
+			return r;
+		}
+		json_object_set_new(b, "agent_secret", json_string(secret));
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	if (json_object_size(b) == 0) {
+		json_decref(b);
+		fprintf(stderr, "yumnactl: servers update: nothing to change (give --name, "
+				"--address, --hostname, --agent-port or --secret-file)\n");
+		return CTL_USAGE;
+	}
+	snprintf(path, sizeof(path), "/api/dns/servers/%lld%s", (long long)id, check_query(&o));
+	r = ctl_call(c, "PUT", path, b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("server %lld updated\n", (long long)id);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
 static int servers_remove(struct ctl *c, int argc, char **argv)
 {
-	return ctl_delete_by_id(c, CMD(2), argc, argv, "server", "/api/dns/servers", "removed");
+	return ctl_delete_by_id(c, CMD(3), argc, argv, "server", "/api/dns/servers", "removed");
 }
 
 /* --- nodes and status ------------------------------------------------------------ */
@@ -234,7 +314,7 @@ static int cluster_status(struct ctl *c, const struct ctl_cmd *cmd, int argc, ch
 
 static int nodes_list(struct ctl *c, int argc, char **argv)
 {
-	return cluster_status(c, CMD(3), argc, argv, false);
+	return cluster_status(c, CMD(4), argc, argv, false);
 }
 
 static int purge_opt(int opt, const char *arg, void *ctx)
@@ -275,23 +355,23 @@ static int nodes_set(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 
 static int nodes_add(struct ctl *c, int argc, char **argv)
 {
-	return nodes_set(c, CMD(4), argc, argv, true);
+	return nodes_set(c, CMD(5), argc, argv, true);
 }
 
 static int nodes_remove(struct ctl *c, int argc, char **argv)
 {
-	return nodes_set(c, CMD(5), argc, argv, false);
+	return nodes_set(c, CMD(6), argc, argv, false);
 }
 
 static int status(struct ctl *c, int argc, char **argv)
 {
-	return cluster_status(c, CMD(6), argc, argv, true);
+	return cluster_status(c, CMD(7), argc, argv, true);
 }
 
 static int health(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer ans;
-	int oi, r = ctl_no_opts(CMD(7), argc, argv, 0, 0, &oi);
+	int oi, r = ctl_no_opts(CMD(8), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_call(c, "GET", "/api/dns/cluster/health", NULL, &ans)) != CTL_OK)
@@ -333,7 +413,7 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = ctl_no_opts(CMD(8), argc, argv, 1, 1, &oi);
+	int oi, r = ctl_no_opts(CMD(9), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
@@ -408,10 +488,10 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = ctl_getopt(CMD(9), argc, argv, "", lo, sync_all_opt, &o, &oi);
+	int oi, r = ctl_getopt(CMD(10), argc, argv, "", lo, sync_all_opt, &o, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(CMD(9), argc - oi, 1, 1)) != CTL_OK ||
+	if ((r = ctl_args(CMD(10), argc - oi, 1, 1)) != CTL_OK ||
 	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/sync-all/%lld", (long long)id);
@@ -490,10 +570,19 @@ const struct ctl_cmd ctl_cluster_cmds[] = {
 	{ "servers", "list", servers_list, "",
 	  "List the registered DNS servers (never their secrets)." },
 	{ "servers", "add", servers_add,
-	  "--agent-port PORT --secret-file FILE [--hostname H] [--join] NAME ADDRESS",
+	  "--agent-port PORT --secret-file FILE [--hostname H] [--join] [--no-check] NAME ADDRESS",
 	  "Register a DNS server's agent. The agent secret is read from FILE, which must be\n"
 	  "private (mode 0600), or from stdin with '--secret-file -'; it is never returned.\n"
+	  "The controller first asks the agent: it must answer, accept the secret and run\n"
+	  "PowerDNS, else nothing is registered (exit 7 for a refused secret, 1 otherwise);\n"
+	  "--no-check registers it without asking (an agent set up later).\n"
 	  "--join also makes it a cluster node, which then receives every zone." },
+	{ "servers", "update", servers_update,
+	  "[--name NAME] [--address ADDRESS] [--hostname H] [--agent-port PORT] [--secret-file "
+	  "FILE] [--no-check] SERVER_ID",
+	  "Change a registered server: only what is given changes. The secret is read as for\n"
+	  "'servers add'. A new address, port or secret is tried on the agent first (it must\n"
+	  "answer, accept the secret and run PowerDNS) unless --no-check." },
 	{ "servers", "remove", servers_remove, "SERVER_ID", "Remove a server from the registry." },
 	{ "nodes", "list", nodes_list, "",
 	  "List the cluster nodes: health, PowerDNS version, zones in sync / behind / failing." },

@@ -32,6 +32,9 @@ int api_path_id(struct http_request *req, struct http_reply *rep, unsigned i, in
  * 0 (*ret set), -ENOENT when absent, or ERR_INVALID. */
 int api_query_uint(struct http_request *req, struct http_reply *rep, const char *name, uint64_t min,
 		   uint64_t max, uint64_t *ret);
+/* A query argument that must be true/false, 1/0 or yes/no when given: 0
+ * (*ret set), -ENOENT when absent, or ERR_INVALID. */
+int api_query_bool(struct http_request *req, struct http_reply *rep, const char *name, bool *ret);
 /* The body as a JSON object; the caller owns *ret. */
 int api_body_object(struct http_request *req, struct http_reply *rep, json_t **ret);
 /* This thread's store, or NULL with a 503. */

@@ -87,12 +87,15 @@ void api_server_create(struct http_request *req, struct http_reply *rep, void *c
 	struct store_server s = { .status = "unknown", .pdns_version = "", .last_error = "" };
 	json_t *b;
 
+	bool check = true;
+
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_query_bool(req, rep, "check", &check) == ERR_INVALID ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
 	int r = server_from_body(b, &s, false, &err);
 	if (r == 0)
-		r = nodes_create(st, &s, api_actor(req), &err);
+		r = nodes_create(ctx, st, &s, check, api_actor(req), &err);
 	if (r < 0) {
 		json_decref(b);
 		api_reply_error(rep, r, err.text);
@@ -132,10 +135,14 @@ void api_server_update(struct http_request *req, struct http_reply *rep, void *c
 	int64_t id;
 	json_t *b, *out = NULL;
 
+	bool check = true;
+
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
-	    api_path_id(req, rep, 0, &id) < 0 || api_body_object(req, rep, &b) < 0)
+	    api_path_id(req, rep, 0, &id) < 0 ||
+	    api_query_bool(req, rep, "check", &check) == ERR_INVALID ||
+	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = nodes_update(ctx, st, id, edit_from_body, b, &out, &err);
+	int r = nodes_update(ctx, st, id, edit_from_body, b, check, &out, &err);
 	if (r < 0)
 		api_reply_error(rep, r, err.text);
 	else

@@ -90,11 +90,71 @@ int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_on
 	return 0;
 }
 
-int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err)
+int nodes_check_agent(struct whm *w, const struct store_server *s, struct errmsg *err)
 {
+	struct http_client *c;
+	struct errmsg aerr = { "" };
+	char url[128];
+	long status = 0;
+	json_t *j = NULL;
+
+	if (agent_client_new(&w->conf, s, (long)w->conf.agent_timeout_ms, url, sizeof(url), &c) < 0)
+		return errmsg_set(err, ERR_INVALID, "cannot make a client for the agent at %s",
+				  url);
+	int r = agent_call(c, AGENT_STATUS, NULL, NULL, 0, &status, &j, &aerr);
+	http_client_free(c);
+	if (r < 0 && status == 0)
+		return errmsg_set(err, ERR_UPSTREAM,
+				  "the agent at %s did not answer (%s): check the address, the "
+				  "agent port and that yumna-agent runs there",
+				  url, aerr.text);
+	if (status == 401 || status == 403)
+		return errmsg_set(err, ERR_INVALID,
+				  "body.agent_secret: the agent at %s refused it (%s): it is not "
+				  "the secret in that agent's configuration",
+				  url, aerr.text);
+	if (r < 0)
+		return errmsg_set(err, ERR_UPSTREAM, "the agent at %s: %s", url, aerr.text);
+	json_t *running = json_object_get(j, "running");
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	if (!json_is_boolean(running))
+		r = errmsg_set(err, ERR_UPSTREAM,
+			       "what answers at %s is not a yumna-agent (no PowerDNS status)", url);
+	else if (!json_is_true(running))
+		r = errmsg_set(err, ERR_UPSTREAM,
+			       "the agent at %s answers, but its PowerDNS is not running: %.200s",
+			       url, msg ? msg : "no reason given");
+	json_decref(j);
+	return r;
+}
+
+/* The server named 'name' exists (other than 'except'). */
+struct name_taken {
+	const char *name;
+	int64_t except;
+};
+
+static int same_name(const struct store_server *s, void *ctx)
+{
+	const struct name_taken *t = ctx;
+	return s->id != t->except && strcmp(s->name, t->name) == 0 ? 1 : 0;
+}
+
+int nodes_create(struct whm *w, struct store *st, struct store_server *s, bool check,
+		 const char *actor, struct errmsg *err)
+{
+	struct name_taken taken = { s->name, 0 };
 	err->text[0] = '\0';
+	/* The name first: a taken name is the answer whatever the agent says. */
+	int r = store_server_foreach(st, false, same_name, &taken);
+	if (r == 1)
+		return errmsg_set(err, ERR_CONFLICT, "a server with that name exists");
+	if (r < 0)
+		return r;
+	if (check && (r = nodes_check_agent(w, s, err)) < 0)
+		return r;
 	s->created_at = whm_now();
-	int r = store_begin(st);
+	r = store_begin(st);
 	if (r == 0)
 		r = store_server_insert(st, s);
 	if (r == 0)
@@ -140,16 +200,35 @@ static int end_txn(struct store *st, int r, struct store_server *s, struct store
 	return 0;
 }
 
+/* Whether the controller reaches the agent of 'b' otherwise than that of 'a'. */
+static bool reached_otherwise(const struct store_server *a, const struct store_server *b)
+{
+	return strcmp(a->ip, b->ip) != 0 || a->agent_port != b->agent_port ||
+	       strcmp(a->agent_secret, b->agent_secret) != 0;
+}
+
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 json_t **ret, struct errmsg *err)
+		 bool check, json_t **ret, struct errmsg *err)
 {
 	struct store_server s;
 
 	err->text[0] = '\0';
-	int r = begin_get(st, id, &s, err);
+	/* The agent is asked before the transaction: a write lock is not held
+	 * across a network call. The edit is applied again inside it. */
+	int r = store_server_get(st, id, &s);
+	if (r < 0)
+		return errmsg_set(err, r, "no such server");
+	struct store_server upd = s;
+	r = fn(&upd, ctx, err);
+	if (r == 0 && check && reached_otherwise(&s, &upd))
+		r = nodes_check_agent(w, &upd, err);
+	store_server_clear(&s);
 	if (r < 0)
 		return r;
-	struct store_server upd = s;
+	r = begin_get(st, id, &s, err);
+	if (r < 0)
+		return r;
+	upd = s;
 	r = fn(&upd, ctx, err);
 	if (r == 0)
 		r = store_server_update(st, &upd);
@@ -157,6 +236,8 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
+		if (r == ERR_CONFLICT && err->text[0] == '\0')
+			errmsg_set(err, 0, "a server with that name exists");
 	} else {
 		*ret = nodes_server_json(&upd);
 		sync_nodes_changed(w->sync);

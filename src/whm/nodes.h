@@ -27,18 +27,29 @@ int nodes_list(struct store *st, json_t **ret);
 int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_online,
 		 unsigned *ret_offline);
 
+/* Ask the agent of 's' (its address, port and secret as given) for its
+ * status: 0 when it answers, accepts the secret and its PowerDNS runs;
+ * else ERR_INVALID when it refuses the secret, ERR_UPSTREAM when it does
+ * not answer, answers an error, or its PowerDNS is down, with the agent's
+ * answer (never the secret) in 'err'. */
+int nodes_check_agent(struct whm *w, const struct store_server *s, struct errmsg *err);
+
 /* Add the server 's' (checked by the caller): sets s->created_at and s->id.
- * ERR_CONFLICT if a server has its name. */
-int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err);
+ * ERR_CONFLICT if a server has its name; with 'check', the agent must pass
+ * nodes_check_agent() first. */
+int nodes_create(struct whm *w, struct store *st, struct store_server *s, bool check,
+		 const char *actor, struct errmsg *err);
 
 /* Changes a stored server inside nodes_update()'s transaction: strings it
  * sets must outlive the call of nodes_update(). */
 typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, struct errmsg *err);
 
 /* Change server 'id' with 'fn'; *ret is the server as stored now
- * (nodes_server_json(), the caller owns it). */
+ * (nodes_server_json(), the caller owns it). With 'check', a change of
+ * the address, port or secret must pass nodes_check_agent() first ('fn'
+ * then runs twice: once to see the change, once inside the transaction). */
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 json_t **ret, struct errmsg *err);
+		 bool check, json_t **ret, struct errmsg *err);
 
 int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err);
 

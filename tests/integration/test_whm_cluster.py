@@ -9,6 +9,7 @@ import time
 
 
 import cluster as cl
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -239,3 +240,82 @@ def test_server_delete_removes_it_from_the_cluster(cluster):
     zid = c.create_zone("after-server-delete.example")
     answer = c.add_record(zid, "www", "A", "192.0.2.1")
     assert answer["synced"] is True and len(answer["nodes"]) == 2, answer
+
+
+def _server_names(c):
+    return sorted(s["name"] for s in c.whm.servers())
+
+
+def test_a_server_with_a_wrong_secret_or_no_agent_is_refused_and_nothing_is_registered(cluster):
+    c = cluster
+    node = c.new_node("ns4")
+    node.start()
+    before = _server_names(c)
+    body = {"name": "ns4", "ip": node.address, "agent_port": node.api_port,
+            "agent_secret": "W" * 40}
+
+    r = c.whm.post("/api/dns/servers", body)
+
+    assert r.status_code == 422, cl.describe(r)
+    msg = r.json()["error"]
+    assert "refused" in msg and "agent_secret" in msg and "401" in msg, msg
+    assert "W" * 40 not in r.text and node.secret not in r.text
+    # Nothing listens there: 502, with what was tried.
+    r = c.whm.post("/api/dns/servers", dict(body, agent_secret=node.secret,
+                                            agent_port=harness.free_port()))
+    assert r.status_code == 502, cl.describe(r)
+    assert "did not answer" in r.json()["error"], r.text
+    assert _server_names(c) == before
+    # The right secret: registered, and it works.
+    r = c.whm.post("/api/dns/servers", dict(body, agent_secret=node.secret))
+    assert r.status_code == 201, cl.describe(r)
+    # ?check=false registers an agent that is not there (yet).
+    r = c.whm.post("/api/dns/servers?check=false", dict(body, name="later", agent_port=1))
+    assert r.status_code == 201, cl.describe(r)
+    r = c.whm.post("/api/dns/servers?check=maybe", dict(body, name="other"))
+    assert r.status_code == 422, cl.describe(r)
+    assert _server_names(c) == sorted(before + ["ns4", "later"])
+
+
+def test_a_server_whose_powerdns_is_down_is_refused_with_the_agents_reason(cluster_factory):
+    c = cluster_factory(n=1, node_config={"pdns-restart-delay-min": 3600000,
+                                          "pdns-restart-delay-max": 3600000})
+    node = c.new_node("ns2")
+    node.start()
+    node.stop_pdns()
+    # The agent notices on its next check of PowerDNS.
+    wait_for(lambda: (node.get("/health").status_code == 503, None), 10, "noticed")
+
+    r = c.whm.post("/api/dns/servers", {"name": "ns2", "ip": node.address,
+                                        "agent_port": node.api_port,
+                                        "agent_secret": node.secret})
+
+    assert r.status_code == 502, cl.describe(r)
+    assert "PowerDNS is not running" in r.json()["error"], r.text
+    assert node.secret not in r.text
+    assert "ns2" not in _server_names(c)
+
+
+def test_a_server_update_tries_a_new_address_port_or_secret_first(cluster):
+    c = cluster
+    node = c.nodes[1]
+    path = "/api/dns/servers/%d" % node.server_id
+    before = c.whm.call("GET", path, expect=200)
+
+    r = c.whm.put(path, {"agent_secret": "X" * 40})
+    assert r.status_code == 422, cl.describe(r)
+    r = c.whm.put(path, {"agent_port": c.nodes[0].api_port})  # another agent, other secret
+    assert r.status_code == 422, cl.describe(r)
+    r = c.whm.put(path, {"ip": "127.0.0.2", "agent_port": 1})
+    assert r.status_code == 502, cl.describe(r)
+    r = c.whm.put(path, {"name": c.nodes[0].name})
+    assert r.status_code == 409, cl.describe(r)
+    assert c.whm.call("GET", path, expect=200) == before
+    # The node still receives changes: its secret and address were kept.
+    zid = c.create_zone("kept-secret.example")
+    c.add_record(zid, "www", "A", "192.0.2.9")
+    assert node.dig("www.kept-secret.example.", "A") == ["192.0.2.9"]
+    # Unchecked on request; a rename alone needs no agent.
+    after = c.whm.call("PUT", path + "?check=false", {"agent_port": 1}, expect=200)
+    assert after["agent_port"] == 1
+    c.whm.call("PUT", path, {"agent_port": node.api_port, "name": "renamed"}, expect=200)

@@ -355,10 +355,27 @@ def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
             node.address, expect=CONFIG)
     secret.chmod(0o600)
     ctl.run("servers", "add", "--agent-port", node.api_port, "ns9", node.address, expect=USAGE)
+    wrong = tmp_path / "wrong"
+    wrong.write_text("W" * 40 + "\n")
+    wrong.chmod(0o600)
+    r = ctl.run("servers", "add", "--agent-port", node.api_port, "--secret-file", wrong, "ns9",
+                node.address, expect=REFUSED)
+    assert "refused" in r.stderr and "W" * 40 not in r.stderr + r.stdout, r.stderr
+    r = ctl.run("servers", "add", "--agent-port", harness.free_port(), "--secret-file", secret,
+                "ns9", node.address, expect=FAILED)
+    assert "did not answer" in r.stderr, r.stderr
+    assert "ns9" not in [s["name"] for s in ctl.json("servers", "list")]
     added = ctl.json("servers", "add", "--agent-port", node.api_port, "--secret-file", secret,
                      "ns9", node.address)
     assert "agent_secret" not in added and node.secret not in json.dumps(added)
     node.server_id = added["id"]
+    r = ctl.run("servers", "update", "--secret-file", wrong, node.server_id, expect=REFUSED)
+    assert "refused" in r.stderr, r.stderr
+    ctl.run("servers", "update", node.server_id, expect=USAGE)   # nothing to change
+    updated = ctl.json("servers", "update", "--hostname", "ns9.example.test", "--secret-file",
+                       secret, "--agent-port", node.api_port, node.server_id)
+    assert updated["hostname"] == "ns9.example.test" and updated["name"] == "ns9"
+    assert "updated" in ctl.run("servers", "update", "--name", "ns9b", node.server_id).stdout
     assert node.dig("www.members.test.", "A") != ["192.0.2.44"]
     ctl.run("nodes", "add", node.server_id)
     c.wait_all_nodes("www.members.test.", "A", ["192.0.2.44"], nodes=[node], timeout=10)
