@@ -238,9 +238,81 @@ static int servers_update(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+struct removal_opts {
+	bool purge, keep, force;
+};
+
+static int removal_opt(int opt, const char *arg, void *ctx)
+{
+	struct removal_opts *o = ctx;
+	(void)arg;
+	if (opt == 'P')
+		o->purge = true;
+	else if (opt == 'K')
+		o->keep = true;
+	else
+		o->force = true;
+	return 0;
+}
+
+/* servers remove (unregister: its zones are purged unless --keep-zones) and
+ * nodes remove (it leaves the cluster: zones kept unless --purge). */
+static int removal(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv, bool unregister)
+{
+	static const struct option lo_server[] = {
+		{ "keep-zones", no_argument, NULL, 'K' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	static const struct option lo_node[] = {
+		{ "purge", no_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct removal_opts o = { 0 };
+	struct ctl_answer ans;
+	char path[128];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "", unregister ? lo_server : lo_node, removal_opt,
+			       &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	bool purge = unregister ? !o.keep : o.purge;
+	snprintf(path, sizeof(path), "/api/dns/%s/%lld?purge=%s%s",
+		 unregister ? "servers" : "cluster/nodes", (long long)id, purge ? "true" : "false",
+		 o.force ? "&force=true" : "");
+	r = ctl_call(c, "DELETE", path, NULL, &ans);
+	if (r == CTL_REFUSED && purge && !o.force)
+		fprintf(stderr, "yumnactl: to remove it anyway: yumnactl %s remove %s %s\n",
+			cmd->group, unregister ? "--keep-zones or --force" : "--force", argv[oi]);
+	if (r != CTL_OK)
+		return r;
+	const char *warning = json_string_value(json_object_get(ans.json, "warning"));
+	bool purged = json_is_true(json_object_get(ans.json, "purged"));
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		if (unregister)
+			printf("server %lld removed\n", (long long)id);
+		else
+			printf("%s\n", cell(json_object_get(ans.json, "message")));
+		if (purged)
+			printf("zones deleted from the node: %s\n",
+			       cell(json_object_get(ans.json, "zonesDeleted")));
+	}
+	if (warning != NULL)
+		fprintf(stderr, "yumnactl: warning: %s\n", warning);
+	ctl_answer_clear(&ans);
+	/* Asked to purge, forced past a failure: done, not everywhere. */
+	return purge && warning != NULL ? CTL_PARTIAL : CTL_OK;
+}
+
 static int servers_remove(struct ctl *c, int argc, char **argv)
 {
-	return ctl_delete_by_id(c, CMD(3), argc, argv, "server", "/api/dns/servers", "removed");
+	return removal(c, CMD(3), argc, argv, true);
 }
 
 /* --- nodes and status ------------------------------------------------------------ */
@@ -317,50 +389,30 @@ static int nodes_list(struct ctl *c, int argc, char **argv)
 	return cluster_status(c, CMD(4), argc, argv, false);
 }
 
-static int purge_opt(int opt, const char *arg, void *ctx)
+static int nodes_add(struct ctl *c, int argc, char **argv)
 {
-	*(bool *)ctx = true;
-	return 0;
-}
-
-static int nodes_set(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv, bool join)
-{
-	static const struct option lo[] = { { "purge", no_argument, NULL, 'P' }, { 0 } };
-	bool purge = false;
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, "", join ? NULL : lo, join ? NULL : purge_opt,
-			       &purge, &oi);
+	int oi, r = ctl_no_opts(CMD(5), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld%s", (long long)id,
-		 purge ? "?purge=1" : "");
-	if ((r = ctl_call(c, join ? "POST" : "DELETE", path, NULL, &ans)) != CTL_OK)
+	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
 		return r;
-	if (c->json) {
+	if (c->json)
 		ctl_print_json(ans.json);
-	} else {
+	else
 		printf("%s\n", cell(json_object_get(ans.json, "message")));
-		if (!join && purge)
-			printf("zones deleted from the node: %s\n",
-			       cell(json_object_get(ans.json, "zonesDeleted")));
-	}
 	ctl_answer_clear(&ans);
 	return CTL_OK;
 }
 
-static int nodes_add(struct ctl *c, int argc, char **argv)
-{
-	return nodes_set(c, CMD(5), argc, argv, true);
-}
-
 static int nodes_remove(struct ctl *c, int argc, char **argv)
 {
-	return nodes_set(c, CMD(6), argc, argv, false);
+	return removal(c, CMD(6), argc, argv, false);
 }
 
 static int status(struct ctl *c, int argc, char **argv)
@@ -583,13 +635,20 @@ const struct ctl_cmd ctl_cluster_cmds[] = {
 	  "Change a registered server: only what is given changes. The secret is read as for\n"
 	  "'servers add'. A new address, port or secret is tried on the agent first (it must\n"
 	  "answer, accept the secret and run PowerDNS) unless --no-check." },
-	{ "servers", "remove", servers_remove, "SERVER_ID", "Remove a server from the registry." },
+	{ "servers", "remove", servers_remove, "[--keep-zones] [--force] SERVER_ID",
+	  "Remove a server from the registry. If it may serve zones (it is a cluster node, or\n"
+	  "kept zones when it left), they are deleted from it first, so that it cannot go on\n"
+	  "answering with data no longer updated. --keep-zones leaves them there (a warning\n"
+	  "says so). If its agent cannot be reached nothing is changed (exit code 7), unless\n"
+	  "--force: then it is removed anyway and the warning says the zones stay (exit 8)." },
 	{ "nodes", "list", nodes_list, "",
 	  "List the cluster nodes: health, PowerDNS version, zones in sync / behind / failing." },
 	{ "nodes", "add", nodes_add, "SERVER_ID",
 	  "Make a registered server a cluster node; it receives every zone by itself." },
-	{ "nodes", "remove", nodes_remove, "[--purge] SERVER_ID",
-	  "The node stops receiving changes; --purge also deletes its zones from it." },
+	{ "nodes", "remove", nodes_remove, "[--purge [--force]] SERVER_ID",
+	  "The node stops receiving changes and stays registered. Its zones stay on it, no\n"
+	  "longer updated (a warning says so), unless --purge: then they are deleted from it.\n"
+	  "An agent that cannot be reached refuses --purge (exit code 7), unless --force." },
 	{ "status", NULL, status, "",
 	  "Cluster status: every node and its zones in sync, behind and failing.\n"
 	  "Exit code 8 when a node is not online or not in sync." },

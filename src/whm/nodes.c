@@ -246,21 +246,6 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 	return r;
 }
 
-int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err)
-{
-	int r = store_begin(st);
-	if (r == 0)
-		r = store_server_delete(st, id);
-	if (r == 0)
-		r = store_commit(st);
-	if (r < 0) {
-		store_rollback(st);
-		return errmsg_set(err, r, "no such server");
-	}
-	sync_nodes_changed(w->sync);
-	return 0;
-}
-
 static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, const char *actor,
 		       struct store_server *ret, struct errmsg *err)
 {
@@ -286,17 +271,118 @@ int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
 	return set_cluster(w, st, id, true, actor, ret, err);
 }
 
-int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
-		struct store_server *ret, unsigned *ret_deleted, struct errmsg *err)
+/* Delete the zones server 's' holds from it, once it is out of the
+ * cluster (no push can bring one back meanwhile), and forget what it
+ * acknowledged. */
+static int purge(struct whm *w, struct store *st, const struct store_server *s,
+		 struct nodes_removed *out, struct errmsg *err)
 {
-	*ret_deleted = 0;
-	int r = set_cluster(w, st, id, false, actor, ret, err);
-	if (r == 0 && purge) {
-		struct errmsg perr;
-		if (sync_purge_node(w->sync, id, ret_deleted, &perr) < 0)
-			log_warn("node '%s': purge failed: %s", ret->name, perr.text);
-	}
+	int r = sync_purge_node(w->sync, s->id, &out->zones_deleted, err);
+	if (r == 0)
+		r = store_sync_forget_server(st, s->id);
+	if (r == 0)
+		out->purged = true;
+	else
+		log_warn("node '%s': purge failed: %s", s->name, err->text);
 	return r;
+}
+
+/* The server's row goes, with its audit line. */
+static int unregister(struct whm *w, struct store *st, const struct store_server *s,
+		      const char *actor, struct errmsg *err)
+{
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_delete(st, s->id);
+	if (r == 0)
+		r = store_audit(st, actor, "server.delete", 0, s->name);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		return errmsg_set(err, r, "%s", r == -ENOENT ? "no such server" : err_str(r));
+	}
+	sync_nodes_changed(w->sync);
+	return 0;
+}
+
+int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
+		 const char *actor, struct store_server *ret, struct nodes_removed *out,
+		 struct errmsg *err)
+{
+	struct store_server s;
+	struct errmsg why = { "" };
+	uint64_t held = 0;
+
+	err->text[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	int r = store_server_get(st, id, &s);
+	if (r < 0)
+		return errmsg_set(err, r, "no such server");
+	r = store_sync_held(st, id, &held);
+	bool holds = s.in_cluster || held > 0, reachable = false;
+	/* Before anything changes: a purge that cannot happen is refused
+	 * rather than leaving a node that serves frozen zones. */
+	if (r == 0 && how->purge && holds) {
+		reachable = nodes_check_agent(w, &s, &why) == 0;
+		if (!reachable && !how->force)
+			r = errmsg_set(
+			    err, ERR_CONFLICT,
+			    "node '%s' cannot delete its zones now: %s. Nothing was "
+			    "changed: try again once it answers, or use force (it then "
+			    "keeps serving the %llu zones it holds, no longer updated, if "
+			    "it comes back) or keep its zones (purge=false)",
+			    s.name, why.text, (unsigned long long)held);
+	}
+	if (r == 0 && s.in_cluster) {
+		struct store_server left;
+		r = set_cluster(w, st, id, false, actor, &left, err);
+		if (r == 0)
+			store_server_clear(&left);
+	}
+	if (r == 0 && how->purge && holds && reachable) {
+		r = purge(w, st, &s, out, &why);
+		if (r < 0 && !how->force)
+			r = errmsg_set(
+			    err, r,
+			    "node '%s' left the cluster, but its zones could not all be "
+			    "deleted (%u were; %s). It %s: run the removal again, or use "
+			    "force",
+			    s.name, out->zones_deleted, why.text,
+			    how->unregister ? "stays registered, out of the cluster"
+					    : "is out of the cluster");
+		else
+			r = 0;
+	}
+	if (r == 0 && holds && !out->purged) {
+		out->zones_kept = held;
+		if (how->purge)
+			snprintf(out->warning, sizeof(out->warning),
+				 "the zones on node '%s' could not be deleted (%s): if it answers "
+				 "again, it serves the %llu zones it holds as they were, never "
+				 "updated; delete them there",
+				 s.name, why.text, (unsigned long long)held);
+		else
+			snprintf(out->warning, sizeof(out->warning),
+				 "node '%s' keeps serving the %llu zones it holds as they are now; "
+				 "they will no longer be updated: delete them there, or remove it "
+				 "with purge",
+				 s.name, (unsigned long long)held);
+	}
+	if (r == 0 && how->unregister)
+		r = unregister(w, st, &s, actor, err);
+	if (r == 0 && !how->unregister) {
+		store_server_clear(&s);
+		r = store_server_get(st, id, &s);
+		if (r < 0)
+			errmsg_set(err, r, "no such server");
+	}
+	if (r < 0) {
+		store_server_clear(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
 }
 
 int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,

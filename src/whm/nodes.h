@@ -51,16 +51,38 @@ typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, struct errmsg *e
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
 		 bool check, json_t **ret, struct errmsg *err);
 
-int nodes_delete(struct whm *w, struct store *st, int64_t id, struct errmsg *err);
-
 /* Put server 'id' in the cluster and mark every zone for it (its worker
- * pushes them all), or take it out; with 'purge', leaving also asks the
- * agent to delete the zones it holds (*ret_deleted of them; a failure is
- * only logged). *ret is the server as stored now (store_server_clear). */
+ * pushes them all). *ret is the server as stored now (store_server_clear). */
 int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
 	       struct store_server *ret, struct errmsg *err);
-int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
-		struct store_server *ret, unsigned *ret_deleted, struct errmsg *err);
+
+/* How a server leaves: out of the cluster, and with 'unregister' out of the
+ * registry too. A node that may serve our zones (in the cluster, or it
+ * acknowledged zones it was never told to delete) then either has them
+ * deleted ('purge': the controller asks its agent to delete every zone it
+ * serves) or keeps them, frozen, with a warning. */
+struct nodes_removal {
+	bool purge;
+	bool force; /* go on when the zones cannot be deleted (with a warning) */
+	bool unregister;
+};
+
+struct nodes_removed {
+	bool purged;		  /* its zones were deleted from it */
+	unsigned zones_deleted;	  /* how many */
+	uint64_t zones_kept;	  /* zones it may still serve, no longer updated */
+	char warning[ERRMSG_MAX]; /* "" or what the operator must know */
+};
+
+/* Remove server 'id' as 'how' says. With 'purge', an agent that cannot be
+ * asked (down, or its PowerDNS down) makes it ERR_CONFLICT, nothing
+ * changed, unless 'force'; a purge that fails half-way leaves the node out
+ * of the cluster (and registered) with ERR_UPSTREAM, so that the removal can
+ * run again. *ret is the server as it was (with 'unregister') or as stored
+ * now (store_server_clear). */
+int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
+		 const char *actor, struct store_server *ret, struct nodes_removed *out,
+		 struct errmsg *err);
 
 /* Push every zone to server 'id' again (its worker does); *ret is the
  * server (store_server_clear) and *ret_zones the number of live zones. */

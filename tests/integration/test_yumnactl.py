@@ -383,11 +383,33 @@ def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
     assert node.server_id in [n["nodeId"] for n in nodes]
 
     ctl.run("sync-all", node.server_id)
-    ctl.run("nodes", "remove", "--purge", node.server_id)
+    r = ctl.run("nodes", "remove", node.server_id)
+    assert "warning:" in r.stderr and "no longer be updated" in r.stderr, r.stderr
+    assert node.dig("www.members.test.", "A") == ["192.0.2.44"]
+    r = ctl.run("servers", "remove", node.server_id)
+    assert "zones deleted from the node: 1" in r.stdout and r.stderr == "", (r.stdout, r.stderr)
     c.wait_rcode("www.members.test.", "A", "REFUSED", nodes=[node], timeout=10)
-    ctl.run("servers", "remove", node.server_id)
     assert node.server_id not in [s["id"] for s in ctl.json("servers", "list")]
     ctl.run("servers", "remove", node.server_id, expect=NOT_FOUND)
+
+
+def test_servers_remove_refuses_an_unreachable_node_unless_forced_or_keeping(cluster, tmp_path):
+    c = cluster
+    ctl = Ctl(c, tmp_path)
+    c.create_zone("remove-cli.test")
+    down, other = c.nodes[2], c.nodes[1]
+    down.stop_agent()
+
+    r = ctl.run("servers", "remove", down.server_id, expect=REFUSED)
+    assert "cannot delete its zones" in r.stderr and "--force" in r.stderr, r.stderr
+    r = ctl.run("nodes", "remove", "--purge", down.server_id, expect=REFUSED)
+    assert down.server_id in [n["nodeId"] for n in ctl.json("nodes", "list")["nodes"]]
+    r = ctl.run("servers", "remove", "--force", down.server_id, expect=PARTIAL)
+    assert "warning:" in r.stderr and "could not be deleted" in r.stderr, r.stderr
+    r = ctl.run("servers", "remove", "--keep-zones", other.server_id)
+    assert "warning:" in r.stderr and "keeps serving" in r.stderr, r.stderr
+    assert other.zones() != {}
+    assert sorted(s["id"] for s in ctl.json("servers", "list")) == [c.nodes[0].server_id]
 
 
 def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domain):

@@ -973,6 +973,48 @@ static void test_sync_want_server_includes_tombstones(void **state)
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM node_zone_state"), 3);
 }
 
+/* What a node may still serve: live zones it acknowledged, deletes it did
+ * not; nothing once forgotten (its zones were purged). */
+static void test_sync_held_and_forget(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, live, gone;
+	struct store_zone got;
+	uint64_t n = 99;
+
+	fx_open(f);
+	live = add_zone(f->st, "live.example.", 2);
+	gone = add_zone(f->st, "gone.example.", 2);
+	add_zone(f->st, "never.example.", 2); /* never acknowledged: not held */
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	assert_int_equal(store_sync_held(f->st, s1, &n), 0);
+	assert_int_equal(n, 0);
+	for (int64_t s = s1; s <= s2; s++) {
+		assert_int_equal(store_sync_want_server(f->st, s), 0);
+		assert_int_equal(store_sync_ack(f->st, s, live, 2), 0);
+		assert_int_equal(store_sync_ack(f->st, s, gone, 2), 0);
+	}
+	assert_int_equal(store_zone_get(f->st, gone, &got), 0);
+	got.deleted = true;
+	got.version = 3;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_sync_want_all(f->st, gone, 3), 0);
+	assert_int_equal(store_sync_ack(f->st, s2, gone, 3), 0);
+	/* ns1 still holds the deleted zone; ns2 confirmed its delete. */
+	assert_int_equal(store_sync_held(f->st, s1, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_sync_held(f->st, s2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_sync_forget_server(f->st, s1), 0);
+	assert_int_equal(store_sync_held(f->st, s1, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_sync_held(f->st, s2, &n), 0);
+	assert_int_equal(n, 1);
+	fx_close(f);
+}
+
 static void test_sync_pending_due_limit_and_order(void **state)
 {
 	struct fx *f = *state;
@@ -1805,6 +1847,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_record_crud), \
 	T(test_sync_want_all_and_ack_never_lowers), \
 	T(test_sync_want_server_includes_tombstones), \
+	T(test_sync_held_and_forget), \
 	T(test_sync_pending_due_limit_and_order), \
 	T(test_sync_pending_keeps_its_place), \
 	T(test_sync_pending_callback_may_write), \

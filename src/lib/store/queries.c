@@ -164,6 +164,13 @@ const char *const store_query_sql[Q_COUNT] = {
 			     " ON n.server_id = s.id AND n.zone_id = ?"
 			     " WHERE s.in_cluster = 1 AND (n.applied IS NULL OR n.applied < ?)",
 
+	/* What the node may still serve: a live zone it acknowledged, or a
+	 * deleted one whose delete it did not. */
+	[Q_SYNC_HELD] =
+	    "SELECT COUNT(*) FROM node_zone_state n JOIN dns_zones z ON z.id = n.zone_id"
+	    " WHERE n.server_id = ? AND n.applied > 0"
+	    " AND (z.deleted = 0 OR n.applied < z.version)",
+
 	[Q_TOKEN_INSERT] = "INSERT INTO api_tokens (name, hash, role, created_at, revoked)"
 			   " VALUES (?, ?, ?, ?, 0)",
 	[Q_TOKEN_FIND] = "SELECT id, role FROM api_tokens WHERE hash = ? AND revoked = 0",

@@ -194,6 +194,13 @@ int store_sync_fail(struct store *st, int64_t server_id, int64_t zone_id, const 
 int store_sync_reset(struct store *st, int64_t server_id, int64_t zone_id, uint64_t applied);
 /* applied = 0 for every zone of the server: the next pass pushes everything. */
 int store_sync_reset_server(struct store *st, int64_t server_id);
+/* How many zones server 'server_id' may still serve from us: the live
+ * zones it acknowledged a version of, and the deleted ones whose delete it
+ * did not acknowledge. */
+int store_sync_held(struct store *st, int64_t server_id, uint64_t *ret);
+/* Forget what server 'server_id' acknowledged (its zones were deleted from
+ * it): every row of it goes. */
+int store_sync_forget_server(struct store *st, int64_t server_id);
 typedef int (*store_sync_fn)(const struct store_sync *s, void *ctx);
 /* Rows with desired > applied, for one server (0: all), due at 'now_ms' or
  * earlier (0: regardless of next_attempt_ms), oldest first, at most 'limit'. */

@@ -138,6 +138,23 @@ int store_server_delete(struct store *st, int64_t id)
 	return store_auto_end(st, own, r);
 }
 
+int store_sync_held(struct store *st, int64_t server_id, uint64_t *ret)
+{
+	struct db_stmt *q;
+	int64_t n = 0;
+	int r = store_stmt(st, Q_SYNC_HELD, &q, "i", server_id);
+	if (r == 0)
+		r = store_run_int(q, &n);
+	if (r == 0)
+		*ret = (uint64_t)n;
+	return r;
+}
+
+int store_sync_forget_server(struct store *st, int64_t server_id)
+{
+	return store_exec(st, Q_SERVER_DELETE_STATE, "i", server_id);
+}
+
 STORE_ROWS(server, struct store_server, row_server, store_server_clear, store_server_fn);
 
 int store_server_foreach(struct store *st, bool cluster_only, store_server_fn fn, void *ctx)
