@@ -319,9 +319,10 @@ static int servers_remove(struct ctl *c, int argc, char **argv)
 
 static void status_table(const json_t *st)
 {
-	static const char *const h[] = { "ID",	    "HOST",   "ADDRESS", "STATUS", "POWERDNS",
-					 "IN SYNC", "BEHIND", "FAILING", "LAG",	   "LAST ERROR" };
-	struct table *t = table_new(10, h);
+	static const char *const h[] = { "ID",	     "HOST",	"ADDRESS",   "STATUS",
+					 "POWERDNS", "IN SYNC", "BEHIND",    "FAILING",
+					 "DELETING", "LAG",	"LAST ERROR" };
+	struct table *t = table_new(11, h);
 	size_t i;
 	json_t *n;
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
@@ -329,7 +330,7 @@ static void status_table(const json_t *st)
 		char lag[32];
 		snprintf(lag, sizeof(lag), "%ss", cell(json_object_get(n, "lag_seconds")));
 		const char *err = json_string_value(json_object_get(n, "lastError"));
-		const char *row[10] = { cell(json_object_get(n, "nodeId")),
+		const char *row[11] = { cell(json_object_get(n, "nodeId")),
 					cell(json_object_get(n, "hostname")),
 					cell(json_object_get(n, "ip")),
 					cell(json_object_get(n, "status")),
@@ -337,6 +338,7 @@ static void status_table(const json_t *st)
 					cell(json_object_get(z, "in_sync")),
 					cell(json_object_get(z, "behind")),
 					cell(json_object_get(z, "failing")),
+					cell(json_object_get(z, "deleting")),
 					lag,
 					err && err[0] ? err : "-" };
 		table_add(t, row);
@@ -353,6 +355,7 @@ static bool cluster_ok(const json_t *st)
 		json_t *z = json_object_get(n, "zones");
 		if (strcmp(cell(json_object_get(n, "status")), "online") != 0 ||
 		    json_integer_value(json_object_get(z, "behind")) != 0 ||
+		    json_integer_value(json_object_get(z, "deleting")) != 0 ||
 		    json_integer_value(json_object_get(z, "failing")) != 0)
 			return false;
 	}

@@ -388,10 +388,12 @@ static int render_zone_states(const struct store_server *s, void *ctx)
 		r = buf_printf(zw->out,
 			       "yumna_whm_node_zones{%s,state=\"in_sync\"} %llu\n"
 			       "yumna_whm_node_zones{%s,state=\"behind\"} %llu\n"
-			       "yumna_whm_node_zones{%s,state=\"failing\"} %llu\n",
+			       "yumna_whm_node_zones{%s,state=\"failing\"} %llu\n"
+			       "yumna_whm_node_zones{%s,state=\"deleting\"} %llu\n",
 			       l.data, (unsigned long long)sum.in_sync, l.data,
 			       (unsigned long long)sum.behind, l.data,
-			       (unsigned long long)sum.failing);
+			       (unsigned long long)sum.failing, l.data,
+			       (unsigned long long)sum.deletes);
 	buf_free(&l);
 	return r;
 }
@@ -423,8 +425,9 @@ int metrics_render(struct whm *w, struct buf *out)
 	}
 	if (r == 0)
 		r = header(out, "yumna_whm_node_zones", "gauge",
-			   "zones per cluster node by sync state (in_sync, behind: a newer "
-			   "version waits, failing: its last push failed)");
+			   "live zones per cluster node by sync state (in_sync, behind: a "
+			   "newer version waits, failing: its last push failed), and deleted "
+			   "zones it has not confirmed deleting (deleting)");
 	if (r == 0) {
 		struct zone_state_walk zw = { w, st, out };
 		r = store_server_foreach(st, true, render_zone_states, &zw);

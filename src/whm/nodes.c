@@ -62,12 +62,13 @@ static int node_status(const struct store_server *s, void *ctx)
 	else
 		c->offline++;
 	json_t *o = json_pack(
-	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}", "nodeId",
-	    (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state, "dnsStatus",
-	    "reachable", h.reachable, "running", h.pdns_running, "version",
+	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}",
+	    "nodeId", (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state,
+	    "dnsStatus", "reachable", h.reachable, "running", h.pdns_running, "version",
 	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,
 	    "zones", "in_sync", (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind,
-	    "failing", (json_int_t)sum.failing, "drift", (json_int_t)h.drift, "lag_seconds",
+	    "failing", (json_int_t)sum.failing, "deleting", (json_int_t)sum.deletes, "drift",
+	    (json_int_t)h.drift, "lag_seconds",
 	    (json_int_t)(sum.oldest_pending ? whm_now() - sum.oldest_pending : 0), "responseTime",
 	    h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
 	    (json_int_t)h.last_check);

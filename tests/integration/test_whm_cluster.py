@@ -87,7 +87,7 @@ def test_cluster_status_reports_every_node_and_its_zones(cluster):
         assert n["dnsStatus"]["reachable"] is True
         assert n["dnsStatus"]["running"] is True
         assert isinstance(n["dnsStatus"]["version"], str) and n["dnsStatus"]["version"]
-        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0, "drift": 0}
+        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0, "deleting": 0, "drift": 0}
         assert n["lag_seconds"] == 0
         assert isinstance(n["responseTime"], (int, float)) and n["responseTime"] >= 0
         assert isinstance(n["lastCheck"], int) and abs(n["lastCheck"] - time.time()) < 60
@@ -319,3 +319,42 @@ def test_a_server_update_tries_a_new_address_port_or_secret_first(cluster):
     after = c.whm.call("PUT", path + "?check=false", {"agent_port": 1}, expect=200)
     assert after["agent_port"] == 1
     c.whm.call("PUT", path, {"agent_port": node.api_port, "name": "renamed"}, expect=200)
+
+
+def test_sync_counts_are_of_live_zones_and_deletes_are_counted_apart(cluster):
+    """Deleted zones are not zones to sync: nodes list, the sync-all progress,
+    the dashboard's totals (which add up the status) and the metrics count
+    live zones; the deletes a node owes are 'deleting'."""
+    c = cluster
+    ids = [c.create_zone("count-%d.example" % i) for i in range(3)]
+    down = c.nodes[2]
+    down.stop_agent()
+    for zid in ids[1:]:
+        c.delete_zone(zid, wait=False)
+
+    def zones_of(node):
+        nodes = {n["nodeId"]: n for n in c.whm.status()["nodes"]}
+        return nodes[node.server_id]["zones"]
+
+    wait_for(lambda: (zones_of(c.nodes[0]).get("deleting", 0) == 0 and
+                      zones_of(c.nodes[0])["in_sync"] == 1, zones_of(c.nodes[0])), 10, "synced")
+    z = zones_of(down)
+    assert (z["in_sync"], z["behind"], z.get("deleting")) == (1, 0, 2), z
+    assert z["failing"] == 0, z
+    status = c.whm.status()
+    assert sum(n["zones"]["behind"] for n in status["nodes"]) == 0, status
+
+    path = "/api/dns/cluster/sync-all/%d" % down.server_id
+    started = c.whm.call("POST", path, expect=202)
+    p = c.whm.call("GET", path, expect=200)
+    assert started["totalZones"] == 1 and p["totalZones"] == 1, (started, p)
+    assert p["inSync"] + p["behind"] == 1 and p["deleting"] == 2 and p["done"] is False, p
+    metrics = c.whm.get("/metrics").text
+    line = 'yumna_whm_node_zones{node="ns3",node_id="%d",state="%s"}'
+    assert line % (down.server_id, "behind") + " 1" in metrics, metrics
+    assert line % (down.server_id, "deleting") + " 2" in metrics
+
+    down.start()
+    p = wait_for(lambda: (c.whm.call("GET", path, expect=200)["done"],
+                          c.whm.call("GET", path, expect=200)), 15, "done")
+    assert (p["totalZones"], p["inSync"], p["deleting"]) == (1, 1, 0), p

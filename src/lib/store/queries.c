@@ -39,10 +39,17 @@
 
 #define SYNC_PENDING_TAIL \
 	" AND next_attempt_ms <= ? ORDER BY updated_at, server_id, zone_id LIMIT ?"
-#define SYNC_SUMMARY_COLS                                                              \
-	"SELECT COUNT(*), COALESCE(SUM(pending), 0),"                                  \
-	" COALESCE(SUM(CASE WHEN pending = 1 AND attempts > 0 THEN 1 ELSE 0 END), 0)," \
-	" COALESCE(MIN(CASE WHEN pending = 1 THEN updated_at END), 0) FROM node_zone_state"
+/* The rows of live zones, those behind, those failing, the oldest pending
+ * row (deletes too) and the deletes pending: the counts are of live zones
+ * only, what a deleted zone still waits for is counted apart. */
+#define SYNC_SUMMARY_COLS                                                                 \
+	"SELECT COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0 END), 0),"             \
+	" COALESCE(SUM(CASE WHEN n.pending = 1 AND z.deleted = 0 THEN 1 ELSE 0 END), 0)," \
+	" COALESCE(SUM(CASE WHEN n.pending = 1 AND z.deleted = 0 AND n.attempts > 0"      \
+	" THEN 1 ELSE 0 END), 0),"                                                        \
+	" COALESCE(MIN(CASE WHEN n.pending = 1 THEN n.updated_at END), 0),"               \
+	" COALESCE(SUM(CASE WHEN n.pending = 1 AND z.deleted = 1 THEN 1 ELSE 0 END), 0)"  \
+	" FROM node_zone_state n JOIN dns_zones z ON z.id = n.zone_id"
 
 const char *const store_query_sql[Q_COUNT] = {
 	[Q_SERVER_INSERT] = "INSERT INTO servers (name, hostname, ip, agent_port, agent_secret,"
@@ -143,14 +150,15 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_SYNC_PENDING_SERVER] = "SELECT " SYNC_COLS " FROM node_zone_state"
 				  " WHERE pending = 1 AND server_id = ?" SYNC_PENDING_TAIL,
 	[Q_SYNC_SUMMARY] = SYNC_SUMMARY_COLS,
-	[Q_SYNC_SUMMARY_SERVER] = SYNC_SUMMARY_COLS " WHERE server_id = ?",
-	/* The rows behind only (idx_nzs_server_pending), and how many of
-	 * them are live zones; the first column repeats the second. */
+	[Q_SYNC_SUMMARY_SERVER] = SYNC_SUMMARY_COLS " WHERE n.server_id = ?",
+	/* The rows behind only (idx_nzs_server_pending), in the columns of
+	 * SYNC_SUMMARY_COLS; the first (rows of live zones) is the caller's. */
 	[Q_SYNC_SUMMARY_BEHIND] =
-	    "SELECT COUNT(*), COUNT(*), COALESCE(SUM(CASE WHEN n.attempts > 0 THEN 1 ELSE 0 END), "
-	    "0),"
-	    " COALESCE(MIN(n.updated_at), 0), COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0"
-	    " END), 0) FROM node_zone_state n {INDEXED_BY:idx_nzs_server_pending}"
+	    "SELECT 0, COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0 END), 0),"
+	    " COALESCE(SUM(CASE WHEN z.deleted = 0 AND n.attempts > 0 THEN 1 ELSE 0 END), 0),"
+	    " COALESCE(MIN(n.updated_at), 0),"
+	    " COALESCE(SUM(CASE WHEN z.deleted = 1 THEN 1 ELSE 0 END), 0)"
+	    " FROM node_zone_state n {INDEXED_BY:idx_nzs_server_pending}"
 	    " JOIN dns_zones z ON z.id = n.zone_id"
 	    " WHERE n.server_id = ? AND n.pending = 1",
 	[Q_SYNC_LAST_ERROR] = "SELECT last_error FROM node_zone_state WHERE last_error IS NOT NULL"

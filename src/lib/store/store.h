@@ -207,15 +207,19 @@ typedef int (*store_sync_fn)(const struct store_sync *s, void *ctx);
 int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit,
 			       store_sync_fn fn, void *ctx);
 struct store_sync_summary {
+	/* Live zones only: a deleted zone is not one more zone to sync. */
 	uint64_t in_sync, behind, failing;
-	int64_t oldest_pending; /* updated_at of the oldest behind row, 0 if none */
+	/* Deleted zones whose delete the node has not acknowledged yet. */
+	uint64_t deletes;
+	int64_t oldest_pending; /* updated_at of the oldest behind row (a
+				 * delete too), 0 if none */
 	char *last_error;	/* most recent error, or NULL; caller frees */
 };
 /* For one server (or all with 0). With 'live' (the number of live zones,
  * which the caller keeps) and a server, only the rows still behind are
  * read, through an index, so the cost does not grow with the number of
  * zones: in_sync is then the live zones not behind. 'live' NULL counts
- * every row. */
+ * every row of a live zone. */
 int store_sync_summary(struct store *st, int64_t server_id, const uint64_t *live,
 		       struct store_sync_summary *ret);
 /* True if the node acknowledged at least 'version' of the zone. */
