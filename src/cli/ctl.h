@@ -81,6 +81,9 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret);
 /* A positive integer argument; prints the problem and returns CTL_USAGE. */
 int ctl_parse_id(const char *what, const char *arg, int64_t *ret);
 
+/* Print a zone's "soa" object (GET /api/dns/:id) as lines of zones show. */
+void ctl_print_soa(const json_t *soa);
+
 /* Print 'j' (pretty, one document) on stdout. */
 void ctl_print_json(const json_t *j);
 
@@ -111,6 +114,7 @@ struct ctl_cmd {
 };
 
 extern const struct ctl_cmd ctl_zone_cmds[];
+extern const struct ctl_cmd ctl_soa_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];
 

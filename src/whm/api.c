@@ -240,6 +240,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns", api_zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", api_zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", api_zone_get, 0, NULL, NULL },
+	{ "PUT", "/api/dns/:id", api_zone_update, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/:id", api_zone_delete, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/records", api_records_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/records", api_record_create, 0, NULL, NULL },

@@ -65,6 +65,7 @@ void api_wait_nodes(struct whm *w, struct http_request *req, const struct zone_r
 void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_update(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_records_list(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_record_create(struct http_request *req, struct http_reply *rep, void *ctx);

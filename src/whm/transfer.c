@@ -8,6 +8,7 @@
 #include "json/jsonx.h"
 #include "store/store.h"
 #include "transfer.h"
+#include "zones_soa.h"
 
 #define TYPE_SOA 6
 
@@ -18,6 +19,9 @@ struct collect {
 	json_t *errors;	 /* [{"line"|"path", "message"}] */
 	bool soa_seen;
 	uint32_t soa_serial;
+	bool keep_soa;	     /* the file's SOA fields become the zone's */
+	struct zone_soa soa; /* with keep_soa: the file's */
+	const struct whm *w;
 };
 
 /* Past ZONEFILE_ERRORS_MAX errors, one last entry says more follow and
@@ -57,6 +61,7 @@ static uint32_t soa_serial(const char *content)
 static int collect_rr(struct collect *c, const struct rr *rr, const char *key, json_t *where)
 {
 	struct model_record mr;
+	struct errmsg msgbuf;
 
 	if (rr->type == TYPE_SOA) {
 		const char *msg = NULL;
@@ -68,6 +73,8 @@ static int collect_rr(struct collect *c, const struct rr *rr, const char *key, j
 			return add_error(c, key, where, msg);
 		c->soa_seen = true;
 		c->soa_serial = soa_serial(rr->content);
+		if (c->keep_soa && zone_soa_from_rdata(c->w, rr->content, &c->soa, &msgbuf) < 0)
+			return add_error(c, key, where, msgbuf.text);
 		json_decref(where);
 		return 0;
 	}
@@ -241,8 +248,8 @@ static json_t *error_line(const struct zonefile *zf, const char *msg)
 }
 
 int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, const char *text,
-		    size_t len, bool merge, const char *actor, struct transfer_result *res,
-		    json_t **ret_errors, struct errmsg *err)
+		    size_t len, bool merge, bool keep_soa, const char *actor,
+		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -256,6 +263,8 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 	if (r < 0)
 		return r;
 	c.origin = z.domain;
+	c.keep_soa = keep_soa;
+	c.w = w;
 	c.records = json_array();
 	c.errors = json_array();
 	if (c.records == NULL || c.errors == NULL) {
@@ -270,6 +279,9 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 	} else {
 		r = collect_route53(&c, text, len, w->conf.default_ttl, w->conf.max_zone_records);
 	}
+	if (r == 0 && keep_soa && !c.soa_seen)
+		r = add_error(&c, fmt == TRANSFER_BIND ? "line" : "path", json_null(),
+			      "asked to keep the file's SOA, but it has none");
 	if (r < 0)
 		goto out;
 	if (json_array_size(c.errors) > 0) {
@@ -281,8 +293,11 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 		r = ERR_INVALID;
 		goto out;
 	}
+	char soa[STORE_ZONE_SOA_MAX];
+	if (keep_soa)
+		zone_soa_write(&c.soa, soa);
 	r = zones_records_import(w, zone_id, c.records, merge, c.soa_seen ? &c.soa_serial : NULL,
-				 actor, &res->change, err);
+				 keep_soa ? soa : NULL, actor, &res->change, err);
 	if (r == ERR_INVALID || r == ERR_TOO_LARGE) {
 		/* The zone as a whole (CNAME next to other data, no apex NS...). */
 		json_t *e =
@@ -294,10 +309,13 @@ int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, co
 		c.errors = NULL;
 		goto out;
 	}
-	if (r == 0) {
+	if (r >= 0) {
+		res->changed = r == 0;
 		res->imported = json_array_size(c.records);
 		res->soa_seen = c.soa_seen;
+		res->soa_kept = keep_soa;
 		res->soa_serial = c.soa_serial;
+		r = 0;
 	}
 out:
 	if (r == -ENOMEM)

@@ -1,17 +1,15 @@
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <libknot/descriptor.h>
 
 #include "base/err.h"
 #include "base/log.h"
 #include "model/ztree.h"
 #include "zkeys.h"
 #include "zones.h"
+#include "zones_soa.h"
 
 #define TYPE_SOA "SOA"
 
@@ -46,23 +44,16 @@ static int load_records(struct store *st, int64_t zone_id, json_t **ret)
 	return 0;
 }
 
-static void soa_text(const struct whm *w, uint32_t serial, char *out, size_t len)
-{
-	const struct whm_conf *c = &w->conf;
-	snprintf(out, len, "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, serial,
-		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
-		 (unsigned)c->soa_minimum);
-}
-
-/* The payload of 'z' with 'records' (borrowed) and the controller's SOA, so
- * every node publishes the same SOA whatever its own defaults. */
+/* The payload of 'z' with 'records' (borrowed) and the zone's SOA as the
+ * controller has it, so every node publishes the same SOA whatever its own
+ * defaults. */
 static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records,
 			     json_t *dnssec)
 {
 	char soa[2 * DNAME_TEXT_MAX + 80];
 	const struct whm_conf *c = &w->conf;
 
-	soa_text(w, z->serial, soa, sizeof(soa));
+	zone_soa_text(w, z, soa, sizeof(soa));
 	json_t *all = json_array();
 	if (all == NULL)
 		return NULL;
@@ -102,32 +93,6 @@ static int validate(const struct whm *w, struct store_zone *z, json_t *records, 
 	return r;
 }
 
-/* D of 'z' from its records digest and the SOA build_payload() gives it,
- * in the canonical form the agents store. The text build_payload() writes
- * is already canonical (normalised names, plain numbers) unless the
- * configuration says otherwise; that is checked once per serial's shape
- * rather than parsing every zone's SOA (a million zones at start-up). */
-static int soa_digest(const struct whm *w, const struct store_zone *z, char ret[ZONE_DIGEST_HEX])
-{
-	char soa[2 * DNAME_TEXT_MAX + 80];
-	uint32_t ttl = (uint32_t)w->conf.soa_ttl;
-	struct errmsg derr;
-	struct rr rr;
-	static _Atomic int canonical; /* 0: not known, 1: yes, -1: no */
-
-	soa_text(w, z->serial, soa, sizeof(soa));
-	if (atomic_load(&canonical) == 1)
-		return zone_digest_combine(z->rdigest, z->domain, ttl, soa, ret);
-	int r = rr_parse(z->domain, KNOT_RRTYPE_SOA, ttl, soa, z->domain, &rr, &derr);
-	if (r < 0)
-		return r;
-	if (atomic_load(&canonical) == 0)
-		atomic_store(&canonical, strcmp(rr.content, soa) == 0 ? 1 : -1);
-	r = zone_digest_combine(z->rdigest, z->domain, ttl, rr.content, ret);
-	rr_clear(&rr);
-	return r;
-}
-
 int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret[ZONE_DIGEST_HEX])
 {
 	if (z->deleted) {
@@ -146,7 +111,7 @@ int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret
 			return r;
 		store_zone_set_rdigest(st, z->id, z->version, z->rdigest);
 	}
-	return soa_digest(w, z, ret);
+	return zone_soa_digest(w, z, ret);
 }
 
 static int fail(struct store *st, int r, struct errmsg *err, const char *what)
@@ -385,6 +350,7 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 	z->deleted = true;
 	z->dnssec = false;
 	z->rdigest[0] = '\0';
+	z->soa[0] = '\0';
 	int r = store_record_delete_zone(st, z->id);
 	if (r == 0)
 		r = store_dnssec_delete(st, z->id);
@@ -546,11 +512,23 @@ static bool in_rrsets(const json_t *o, const json_t *named)
 	       json_object_get(named, key) != NULL;
 }
 
+/* The same records (R), the same SOA fields and no serial ahead to move
+ * past: committing would only raise the version and the serial. */
+static bool same_zone(const struct store_zone *before, const struct store_zone *z,
+		      const uint32_t *min_serial)
+{
+	return before->rdigest[0] != '\0' && strcmp(before->rdigest, z->rdigest) == 0 &&
+	       strcmp(before->soa, z->soa) == 0 &&
+	       (min_serial == NULL || (int32_t)(*min_serial - before->serial) <= 0);
+}
+
 /* Replace every record (or, with 'merge', every RRset the new records
- * name) as one version; the serial goes above 'min_serial' when given. */
+ * name) as one version; the serial goes above 'min_serial' when given, the
+ * zone's SOA fields become 'soa' when given. With 'noop', a change that
+ * leaves the zone as it is commits nothing (res->version is 0). */
 static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
-		       const uint32_t *min_serial, const char *actor, const char *action,
-		       struct zone_result *res, struct errmsg *err)
+		       const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
+		       const char *action, struct zone_result *res, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -604,9 +582,17 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 		bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
 			z.serial = model_serial_next(*min_serial, time(NULL));
+		if (soa != NULL)
+			snprintf(z.soa, sizeof(z.soa), "%s", soa);
 		if (r == 0)
 			r = validate(w, &z, records, err);
 		json_decref(records);
+		if (r == 0 && noop && same_zone(&before, &z, min_serial)) {
+			*res = (struct zone_result){ .zone_id = zone_id,
+						     .version = before.version,
+						     .serial = before.serial };
+			r = 1;
+		}
 		if (r == 0)
 			r = lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
@@ -649,14 +635,16 @@ static int records_set(struct whm *w, int64_t zone_id, const json_t *records_in,
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
 			  const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return records_set(w, zone_id, records_in, false, NULL, actor, "records.replace", res, err);
+	int r = records_set(w, zone_id, records_in, false, NULL, NULL, false, actor,
+			    "records.replace", res, err);
+	return r > 0 ? 0 : r;
 }
 
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
-			 struct errmsg *err)
+			 const uint32_t *min_serial, const char *soa, const char *actor,
+			 struct zone_result *res, struct errmsg *err)
 {
-	return records_set(w, zone_id, records, merge, min_serial, actor,
+	return records_set(w, zone_id, records, merge, min_serial, soa, true, actor,
 			   merge ? "zone.import.merge" : "zone.import.replace", res, err);
 }
 

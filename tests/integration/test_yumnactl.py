@@ -255,6 +255,43 @@ def test_import_and_export_through_the_cli(ctl, domain, tmp_path):
     ctl.run("import", domain, tmp_path / "missing.zone", expect=USAGE)
 
 
+def test_zone_soa_set_shown_and_kept_on_import_and_reimport_is_no_change(ctl, domain,
+                                                                          tmp_path):
+    c = ctl.c
+    zone = domain + "."
+    zid = ctl.json("zones", "create", domain)["zoneId"]
+    shown = ctl.run("zones", "show", domain).stdout
+    assert "soa      mname %s, rname %s" % (harness.SOA_MNAME, harness.SOA_RNAME) in shown
+    assert "the cluster's soa-* settings" in shown
+
+    r = ctl.run("--wait", "zones", "set-soa", "--mname", "ns1." + domain, "--refresh", "2h",
+                "--minimum", "300", domain)
+    assert "SOA of zone %s set" % domain in r.stdout, r.stdout
+    shown = ctl.run("zones", "show", domain).stdout
+    assert "mname ns1.%s*" % zone in shown and "refresh 7200*" in shown, shown
+    assert "minimum 300*" in shown and "retry 3600," in shown, shown
+    assert c.answers(zone, "SOA")[c.nodes[0].name][0].startswith("ns1." + zone)
+    r = ctl.run("zones", "set-soa", "--refresh", "7200", domain)
+    assert "nothing changed" in r.stdout, r.stdout
+    ctl.run("zones", "set-soa", "--refresh", "1y", domain, expect=USAGE)
+    ctl.run("zones", "set-soa", "--refresh", "30", domain, expect=REFUSED)
+    ctl.run("zones", "set-soa", domain, expect=USAGE)
+    ctl.run("zones", "set-soa", "--mname", "default", domain)
+    assert ctl.json("zones", "show", domain)["zone"]["soa"]["own"] == ["refresh", "minimum"]
+
+    src = tmp_path / "soa.zone"
+    src.write_text("@ IN SOA ns9.example.org. ops.example.org. 1 3h 1h 2w 1h\n"
+                   "@ IN NS ns.example.net.\nwww IN A 192.0.2.8\n")
+    r = ctl.run("import", "--replace", "--keep-soa", domain, src)
+    assert "the zone now has the file's SOA fields" in r.stdout, r.stdout
+    soa = ctl.json("zones", "show", domain)["zone"]["soa"]
+    assert (soa["mname"], soa["refresh"], soa["minimum"]) == ("ns9.example.org.", 10800, 3600)
+    version = soa["serial"]
+    r = ctl.run("import", "--replace", "--keep-soa", domain, src)
+    assert "nothing changed" in r.stdout, r.stdout
+    assert ctl.json("zones", "show", zid)["zone"]["soa"]["serial"] == version
+
+
 def test_sync_of_one_zone_reports_every_node(ctl, domain):
     ctl.run("zones", "create", domain)
     answer = ctl.json("sync", domain)

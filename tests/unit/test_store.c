@@ -358,8 +358,8 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 4);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 4);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 5);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 6);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -670,8 +670,16 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	assert_int_equal(store_sync_want_all(f->st, id, 5), 0);
 	assert_int_equal(store_sync_ack(f->st, s1, id, 5), 0);
 
-	/* Deleted at version 6; the node confirms. */
+	/* The zone has its own SOA fields, kept by an update. */
 	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	assert_string_equal(got.soa, "");
+	snprintf(got.soa, sizeof(got.soa), "ns1.revive.example. - 7200 - - 300");
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	assert_string_equal(got.soa, "ns1.revive.example. - 7200 - - 300");
+
+	/* Deleted at version 6; the node confirms. */
 	got.deleted = true;
 	got.version = 6;
 	got.serial = 2024010109;
@@ -693,6 +701,7 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	assert_false(got.deleted);
 	assert_int_equal(got.version, 7);
 	assert_int_equal(got.serial, 2024010110);
+	assert_string_equal(got.soa, ""); /* a new zone: the cluster's SOA */
 	store_zone_clear(&got);
 	/* The tombstone's records do not come back with it. */
 	assert_int_equal(store_record_get(f->st, rid, &r), -ENOENT);

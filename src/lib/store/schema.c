@@ -335,11 +335,23 @@ static const char *const m4_mysql[] = {
 	NULL,
 };
 
+/* 6: a zone's own SOA fields (MNAME, RNAME, the timers), '' for the
+ * cluster's (the soa-* settings). Written by the controller in one text
+ * (whm/zones_soa.c), read with the zone. Number 5 is the zone history's. */
+static const char *const m6_sqlite[] = {
+	"ALTER TABLE dns_zones ADD COLUMN soa TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(soa) < 600)",
+	NULL,
+};
+
+static const char *const m6_mysql[] = {
+	"ALTER TABLE dns_zones ADD COLUMN IF NOT EXISTS soa VARCHAR(599) NOT NULL DEFAULT ''",
+	NULL,
+};
+
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql },
-	{ 2, m2_sqlite, m2_mysql },
-	{ 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql },
+	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql }, { 6, m6_sqlite, m6_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -93,6 +93,8 @@ void store_server_clear(struct store_server *s);
 
 /* --- zones -------------------------------------------------------------- */
 
+#define STORE_ZONE_SOA_MAX 600
+
 struct store_zone {
 	int64_t id;
 	char *domain; /* normalised, trailing dot; unique */
@@ -110,13 +112,17 @@ struct store_zone {
 	/* The zone's bucket in the controller's hash tree (model/ztree.h),
 	 * set by the caller on insert; -1 for a zone stored before buckets. */
 	int32_t bucket;
+	/* The zone's own SOA fields as the controller writes them, "" when it
+	 * has the cluster's; an insert or a revived tombstone starts with "". */
+	char soa[STORE_ZONE_SOA_MAX];
 };
 
 /* Insert a zone, or bring back the tombstone of the same name (keeping its
  * id and continuing its version, so no node can take the new zone for an
  * older one). Sets z->id. ERR_CONFLICT if a live zone has the name. */
 int store_zone_insert(struct store *st, struct store_zone *z);
-/* Update version, serial, deleted, dnssec, user_id, server_id, updated_at. */
+/* Update version, serial, deleted, dnssec, user_id, server_id, updated_at,
+ * rdigest and soa. */
 int store_zone_update(struct store *st, const struct store_zone *z);
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret);
 int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret);
