@@ -12,6 +12,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "conf/conf.h"
+#include "config.h"
 #include "tokens.h"
 #include "whm.h"
 
@@ -48,7 +49,14 @@ static int token_create(struct whm *w, const char *name, const char *role)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: yumna-whm [-n] [-s] -c FILE [token create NAME admin|read]\n");
+	fprintf(f, "usage: yumna-whm [-n] [-s] -c FILE [token create NAME admin|read]\n"
+		   "  -c FILE        configuration file (key = value; see etc/whm.conf.sample)\n"
+		   "  -n             check the configuration and exit\n"
+		   "  -s             log to syslog instead of stderr\n"
+		   "  -h, --help     this text\n"
+		   "  -V, --version  the version\n"
+		   "  token create NAME admin|read\n"
+		   "                 print a new API token (stored hashed, shown once)\n");
 }
 
 int main(int argc, char **argv)
@@ -58,6 +66,10 @@ int main(int argc, char **argv)
 	struct errmsg err;
 	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
+	if (c == CONF_DAEMON_VERSION) {
+		printf("yumna-whm %s\n", YUMNA_VERSION);
+		return 0;
+	}
 	if (c >= 0)
 		return c;
 	bool token_cmd =
