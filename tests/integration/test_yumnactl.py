@@ -6,6 +6,7 @@ demo's cluster.json)."""
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -462,6 +463,11 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
     assert ds == signed["ds"]
     human = ctl.run("dnssec", "status", domain).stdout
     assert "signed     yes" in human and ds[0] in human
+    for key in signed["dnskey"]:
+        assert "%s. IN DNSKEY %s" % (domain, key) in human, human
+    assert "rollover   none in progress" in human, human
+    assert "yumnactl dnssec roll --key csk %s" % domain in human, human
+    assert "/api/" not in human and "POST" not in human, human
     for node in c.nodes:
         keys = node.dig(domain + ".", "DNSKEY")
         assert keys and keys == c.nodes[0].dig(domain + ".", "DNSKEY")
@@ -469,8 +475,9 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
     assert "HTTP 409" in r.stderr
     ctl.run("--wait", "dnssec", "unsign", "--force", domain)
     assert ctl.json("dnssec", "status", domain)["enabled"] is False
-    r = ctl.run("dnssec", "ds", domain)
-    assert r.stdout == "" and "no DS" in r.stderr
+    r = ctl.run("dnssec", "ds", domain, expect=FAILED)
+    assert r.stdout == "" and "no DS" in r.stderr and "dnssec sign" in r.stderr, r.stderr
+    ctl.run("--json", "dnssec", "ds", domain, expect=FAILED)
     ctl.run("dnssec", "sign", "--scheme", "sideways", domain, expect=REFUSED)
     ctl.run("dnssec", "roll", "--key", "csk", domain, expect=REFUSED)   # not signed
     ctl.run("--wait", "dnssec", "sign", domain)
@@ -480,3 +487,11 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
     assert len(rolled["ds"]) == 2, rolled                               # old and new key
     r = ctl.run("dnssec", "roll", "--ds-published", domain, expect=REFUSED)
     assert "HTTP 409" in r.stderr, r.stderr                             # too early
+    assert re.search(r"may be given to the parent from \d{4}-\d\d-\d\d \d\d:\d\d UTC, "
+                     r"in \d+ (h|min|s)", r.stderr), r.stderr
+    human = ctl.run("dnssec", "status", domain).stdout
+    assert "rollover   csk, step 1 of 2: the new key is published" in human, human
+    assert re.search(r"next step  not before \d{4}-\d\d-\d\d \d\d:\d\d UTC, in \d+ (h|min|s)",
+                     human), human
+    assert "yumnactl dnssec roll --ds-published %s" % domain in human, human
+    assert "/api/" not in human and "POST" not in human, human
