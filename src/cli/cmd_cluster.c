@@ -8,6 +8,7 @@
 
 #include "conf/conf.h"
 #include "ctl.h"
+#include "human.h"
 
 #define CMD(i) (&ctl_cluster_cmds[i])
 
@@ -497,25 +498,18 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 	return ok == total ? CTL_OK : CTL_PARTIAL;
 }
 
-struct sync_all_opts {
-	long timeout_s;
-	long interval_ms;
-};
-
+/* --interval-ms; the follow's bound is the global --timeout. */
 static int sync_all_opt(int opt, const char *arg, void *ctx)
 {
-	struct sync_all_opts *o = ctx;
 	char *end;
+	(void)opt;
 	errno = 0;
 	long v = strtol(arg, &end, 10);
 	if (*end != '\0' || errno != 0 || v < 1 || v > 86400000) {
 		fprintf(stderr, "yumnactl: '%s' is not a positive number\n", arg);
 		return -1;
 	}
-	if (opt == 't')
-		o->timeout_s = v;
-	else
-		o->interval_ms = v;
+	*(long *)ctx = v;
 	return 0;
 }
 
@@ -535,15 +529,15 @@ static void progress_bar(json_int_t done, json_int_t total, json_int_t failing)
 static int sync_all(struct ctl *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "timeout", required_argument, NULL, 't' },
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ 0 },
 	};
-	struct sync_all_opts o = { 600, 200 };
+	long interval_ms = 200;
+	long follow_ms = c->timeout_flag_ms > 0 ? c->timeout_flag_ms : 600000;
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = ctl_getopt(CMD(10), argc, argv, "", lo, sync_all_opt, &o, &oi);
+	int oi, r = ctl_getopt(CMD(10), argc, argv, "", lo, sync_all_opt, &interval_ms, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_args(CMD(10), argc - oi, 1, 1)) != CTL_OK ||
@@ -589,13 +583,14 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 		last_failing = failing;
 		ctl_answer_clear(&ans);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!done && now.tv_sec - start.tv_sec >= o.timeout_s) {
+		long elapsed_ms = (long)(now.tv_sec - start.tv_sec) * 1000 +
+				  (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (!done && elapsed_ms >= follow_ms) {
 			timed_out = true;
 			break;
 		}
 		if (!done) {
-			struct timespec ts = { o.interval_ms / 1000,
-					       (o.interval_ms % 1000) * 1000000 };
+			struct timespec ts = { interval_ms / 1000, (interval_ms % 1000) * 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -605,10 +600,12 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 		ctl_print_json(final);
 	json_decref(final);
 	if (timed_out) {
+		char took[48];
+		human_duration(follow_ms / 1000, took, sizeof(took));
 		fprintf(stderr,
-			"yumnactl: the node is still behind after %ld s; the controller keeps "
-			"pushing\n",
-			o.timeout_s);
+			"yumnactl: the node is still behind after %s (--timeout); the controller "
+			"keeps pushing\n",
+			took);
 		return CTL_PARTIAL;
 	}
 	if (last_failing > 0) {
@@ -664,6 +661,7 @@ const struct ctl_cmd ctl_cluster_cmds[] = {
 	{ "sync-all", NULL, sync_all, "[--timeout SECONDS] [--interval-ms MS] SERVER_ID",
 	  "Push every zone to one node again and follow it to the end: a progress bar on a\n"
 	  "terminal, one line per change otherwise, the final figures with --json.\n"
-	  "Exit code 8 if zones failed or the node is still behind after --timeout (600 s)." },
+	  "Exit code 8 if zones failed or the node is still behind after the global --timeout\n"
+	  "(here the whole follow's; default 600 s)." },
 	{ 0 },
 };

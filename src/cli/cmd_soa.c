@@ -1,10 +1,10 @@
 /* yumnactl zones set-soa, and the SOA as zones show prints it. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "human.h"
 
 #define CMD(i) (&ctl_soa_cmds[i])
 
@@ -42,54 +42,26 @@ void ctl_print_soa(const json_t *soa)
 		   : "the cluster's soa-* settings");
 }
 
-/* Seconds: a number with an optional unit (s, m, h, d, w), as zone files
- * write SOA timers. */
-static int parse_seconds(const char *arg, json_int_t *ret)
-{
-	static const struct {
-		char unit;
-		long long mul;
-	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }, { 'w', 604800 } };
-	char *end;
-	errno = 0;
-	long long v = strtoll(arg, &end, 10);
-	if (end == arg || arg[0] == '-' || errno != 0 || v > 0x7fffffffLL)
-		return -1;
-	long long mul = 1;
-	if (*end != '\0') {
-		size_t i;
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (end[0] == units[i].unit && end[1] == '\0')
-				break;
-		if (i == sizeof(units) / sizeof(units[0]))
-			return -1;
-		mul = units[i].mul;
-	}
-	if (v * mul > 0x7fffffffLL)
-		return -1;
-	*ret = (json_int_t)(v * mul);
-	return 0;
-}
-
 static int soa_opt(int opt, const char *arg, void *ctx)
 {
 	json_t *soa = ctx;
 	const char *field = soa_fields[opt - '0'];
-	json_int_t n;
+	int64_t ms;
 
 	/* "default": give the field back to the cluster. */
 	if (strcmp(arg, "default") == 0)
 		return json_object_set_new(soa, field, json_null());
 	if (opt <= '1')
 		return json_object_set_new(soa, field, json_string(arg));
-	if (parse_seconds(arg, &n) < 0) {
+	/* Seconds, as every time in yumnactl, or as zone files write them. */
+	if (human_parse_duration(arg, 0x7fffffffLL * 1000, &ms) < 0 || ms % 1000 != 0) {
 		fprintf(stderr,
 			"yumnactl: --%s takes seconds (7200, or with a unit: 2h, 30m, 1d, 1w), or "
 			"'default'\n",
 			field);
 		return -1;
 	}
-	return json_object_set_new(soa, field, json_integer(n));
+	return json_object_set_new(soa, field, json_integer(ms / 1000));
 }
 
 static int zones_set_soa(struct ctl *c, int argc, char **argv)

@@ -34,11 +34,12 @@ struct ctl_source;
 
 struct ctl {
 	struct http_client *http;
-	bool json;	   /* --json: machine output */
-	bool wait;	   /* --wait: changes wait for every node (?wait=all) */
-	bool progress_tty; /* draw a progress bar (stderr is a terminal) */
-	long timeout_ms;
-	char url[256]; /* for messages */
+	bool json;	      /* --json: machine output */
+	bool wait;	      /* --wait: changes wait for every node (?wait=all) */
+	bool progress_tty;    /* draw a progress bar (stderr is a terminal) */
+	long timeout_ms;      /* each request's bound */
+	long timeout_flag_ms; /* --timeout as given, 0: not given */
+	char url[256];	      /* for messages */
 	/* Where the URL and token come from (main.c); read on first use, so
 	 * that --help and usage errors need no controller. */
 	const struct ctl_source *src;

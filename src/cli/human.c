@@ -1,7 +1,36 @@
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "human.h"
+
+int human_parse_duration(const char *text, int64_t max_ms, int64_t *ret_ms)
+{
+	static const struct {
+		const char *unit;
+		int64_t ms;
+	} units[] = { { "", 1000 },	{ "ms", 1 },	  { "s", 1000 },     { "m", 60000 },
+		      { "min", 60000 }, { "h", 3600000 }, { "d", 86400000 }, { "w", 604800000 } };
+	int64_t v = 0;
+	const char *p = text;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > max_ms)
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].unit) != 0)
+			continue;
+		if (v > max_ms / units[i].ms)
+			return -1;
+		*ret_ms = v * units[i].ms;
+		return 0;
+	}
+	return -1;
+}
 
 void human_duration(int64_t seconds, char *out, size_t len)
 {

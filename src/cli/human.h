@@ -6,6 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A duration as people write it: a whole number of seconds, or with a
+ * unit: "500ms", "30s", "10m" (or "10min"), "2h", "1d", "1w". Into
+ * milliseconds; -1 when it is not one, or above 'max_ms'. */
+int human_parse_duration(const char *text, int64_t max_ms, int64_t *ret_ms);
+
 /* 'seconds' (negative counts as 0) in its two largest units:
  * "3 h 20 min", "2 d 4 h", "1 min 30 s", "45 s", "0 s". */
 void human_duration(int64_t seconds, char *out, size_t len);

@@ -165,6 +165,49 @@ def test_exit_codes_say_what_went_wrong(ctl, domain, tmp_path):
     ctl.run("dnssec", "status", "no-such-zone.test", expect=NOT_FOUND)
 
 
+def test_global_options_go_anywhere_and_timeout_is_seconds(ctl, domain):
+    import socket
+    import time
+
+    listed = json.loads(ctl.run("zones", "list", "--json").stdout)
+    assert isinstance(listed, list)
+    made = json.loads(ctl.run("zones", "create", domain, "--wait", "--json").stdout)
+    assert made["synced"] is True and made["zoneId"] > 0, made
+    shown = json.loads(ctl.run("zones", "show", "--json", domain).stdout)
+    assert shown["zone"]["domain"] == domain
+    # A global option after the command is the global one ...
+    ctl.run("zones", "list", "--url=http://127.0.0.1:1", expect=UNREACHABLE)
+    ctl.run("zones", "list", "--url", "http://127.0.0.1:1", expect=UNREACHABLE)
+    # ... unless after "--", and --help after a command is the command's.
+    ctl.run("zones", "show", "--", "--json", expect=NOT_FOUND)
+    r = ctl.run("zones", "list", "--help")
+    assert r.stdout.startswith("usage: yumnactl [global options] zones list")
+    ctl.run("zones", "list", "--json=yes", expect=USAGE)
+    ctl.run("zones", "list", "--timeout", expect=USAGE)
+
+    for bad in ("0", "5x", "1.5", "-1", "90000", "2d"):
+        r = ctl.run("--timeout", bad, "zones", "list", expect=USAGE)
+        assert "--timeout is in seconds" in r.stderr, r.stderr
+    for good in ("2", "500ms", "1m", "1h"):
+        ctl.run("zones", "list", "--timeout", good)
+    r = ctl.run("--timeout", "30000", "zones", "list")
+    assert "note: --timeout 30000 is 30000 seconds" in r.stderr, r.stderr
+    # The bound holds: a controller that never answers.
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    try:
+        url = "http://127.0.0.1:%d" % hang.getsockname()[1]
+        t0 = time.monotonic()
+        ctl.run("zones", "list", "--url", url, "--timeout", "1", expect=UNREACHABLE)
+        assert time.monotonic() - t0 < 5
+        t0 = time.monotonic()
+        ctl.run("--timeout=300ms", "--url", url, "zones", "list", expect=UNREACHABLE)
+        assert time.monotonic() - t0 < 3
+    finally:
+        hang.close()
+
+
 def test_sources_of_url_and_token(ctl, tmp_path):
     c = ctl.c
     bare = dict(harness.sanitizer_env(), HOME=str(tmp_path), PATH=os.environ.get("PATH", ""))
