@@ -4,7 +4,7 @@ PYTHON ?= /usr/bin/python3
 BUILD ?= build
 PYTEST_ARGS ?=
 
-.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench clean install format
+.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench clean install format fuzz
 
 all: build
 
@@ -49,13 +49,27 @@ check-asan: deps
 	if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then cat $(ASAN_LOGS)/*; echo "sanitizer reports above"; exit 1; fi; \
 	exit $$status
 
+# libFuzzer on every parser that reads outside input (tests/fuzz), in a
+# clang ASan+UBSan build of its own: each target runs FUZZ_SECONDS on a copy
+# of its seed corpus, FUZZ_JOBS at a time; any crash, leak, timeout or
+# sanitizer report fails, naming the input that reproduces it (under
+# build-fuzz/fuzz-out/<target>/artifacts). Inputs worth keeping go to
+# tests/fuzz/regressions/<target>/, which the unit suite replays.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_TARGETS ?= push batch rdata name zonefile route53 json conf http
+fuzz: deps
+	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true
+	ninja -C build-fuzz
+	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
 bench: build
 	YUMNA_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
 
 install: build
 	meson install -C $(BUILD)
 
-C_FILES = find src tests/unit -name '*.[ch]'
+C_FILES = find src tests/unit tests/fuzz -name '*.[ch]'
 
 format:
 	$(C_FILES) | xargs clang-format -i
@@ -70,4 +84,4 @@ tidy: build
 	find src -name '*.c' | sort | xargs -P2 -n4 clang-tidy -p $(BUILD) --quiet
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz

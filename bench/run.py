@@ -9,6 +9,7 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only agent               # the agent's figures only
     bench/run.py --only controller          # the controller's figures only
     bench/run.py --only latency,health      # some controller figures
+    bench/run.py --only history             # zone history: listing, rollback, growth
     bench/run.py --only supervise           # pdns_server killed → serving again
     bench/run.py --only slowclients         # agent /health under 1,000 slowloris connections
     bench/run.py --only verify              # drift behind an agent → repaired; verification cost
@@ -26,6 +27,8 @@ PowerDNS API PATCH), health (sweep of 100 nodes of which 10 do not answer,
 beside a sequential 5 s-timeout loop) and memory (controller RSS with
 100,000 zones), and dnssec (1,000 zones signed → served signed by 3 nodes;
 record change in a signed zone → valid signed answer, beside an unsigned zone),
+and history (1,000 versions of a zone listed in one page; a rollback → the old
+answer from 3 nodes; the store's growth per version of a zone of 10 records),
 and supervise (a managed node's pdns_server SIGKILLed → the node answers DNS
 again, restarted by its agent; 20 kills), and slowclients (agent /health p99
 under 1,000 slowloris connections from an address outside allow-from, then
@@ -1436,6 +1439,102 @@ def dnssec_figures(args, ctl, tmp, rows):
                  % what, ms(pct(lat, 50)), "", anchor))
     rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "≤ 100 ms", anchor))
 
+def store_bytes(path):
+    """The logical size of the controller's SQLite store (the WAL's
+    committed pages included): page_count x page_size, read-only."""
+    db = sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    try:
+        return (db.execute("PRAGMA page_count").fetchone()[0]
+                * db.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        db.close()
+
+
+def history_figures(args, ctl, tmp, rows):
+    """Zone history on the three-node cluster: 'args.history_versions'
+    changes of one zone of ten records (one version each), then the time to
+    list them all in one page, the store's growth per version, and rollbacks
+    timed until all 3 nodes answer the old content."""
+    c = ctl.get()
+    client = whm_client(c.whm)
+    zone, zid, www = setup_zones(client, 1, "history")[0]
+    n = args.history_versions
+    try:
+        before = store_bytes(c.whm.store_path)
+        first = call(client, "GET", "/api/dns/%d" % zid)["version"]
+        for i in range(n):
+            call(client, "PUT", "/api/dns/records/%d" % www,
+                 {"type": "A", "name": "www", "content": ip_for(i + 3), "ttl": 300})
+        grown = store_bytes(c.whm.store_path) - before
+        last = first + n
+        path = "/api/dns/%d/versions?limit=%d" % (zid, min(n + 1, 1000))
+        times = []
+        for _ in range(args.history_lists):
+            t0 = time.perf_counter()
+            page = call(client, "GET", path)
+            times.append((time.perf_counter() - t0) * 1000)
+        listed = len(page["versions"])
+        if page["current"] != last or listed != min(n + 1, 1000):
+            raise RuntimeError("listed %d versions, current %s; expected %d, %d"
+                               % (listed, page["current"], min(n + 1, 1000), last))
+        sample = call(client, "GET", "/api/dns/%d/versions/%d" % (zid, last))
+        snapshot = len(json.dumps([[r["name"], r["type"], r["ttl"], r["content"]]
+                                   for r in sample["records"]], separators=(",", ":")))
+        rows.append(("GET /api/dns/:id/versions?limit=%d: %d versions of a zone of 10 records "
+                     "in one page (%d requests, keep-alive; p99 %s)"
+                     % (min(n + 1, 1000), listed, len(times), ms(pct(times, 99))),
+                     ms(pct(times, 50)), "≤ 50 ms", ""))
+        rows.append(("store growth per version of a zone of 10 records (%d changes of one "
+                     "record, each a version; SQLite page_count × page_size before and after: "
+                     "the version row with its snapshot, its audit entry, their indexes)" % n,
+                     "%.0f bytes" % (grown / n), "",
+                     "the snapshot itself: %d bytes" % snapshot))
+
+        # Rollbacks, alternately to a version with www = A and one with www = B.
+        a = call(client, "PUT", "/api/dns/records/%d" % www,
+                 {"type": "A", "name": "www", "content": "192.0.2.1", "ttl": 300})["version"]
+        b = call(client, "PUT", "/api/dns/records/%d" % www,
+                 {"type": "A", "name": "www", "content": "192.0.2.2", "ttl": 300})["version"]
+        ports = [node.dns_port for node in c.nodes]
+        socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in ports]
+        lat, plain, stale = [], [], 0
+        try:
+            poll_all(socks, ports, "www." + zone, "A", ["192.0.2.2"])
+            for i in range(args.history_rollbacks):
+                target, want = (a, "192.0.2.1") if i % 2 == 0 else (b, "192.0.2.2")
+                t0 = time.perf_counter()
+                r = call(client, "POST", "/api/dns/%d/rollback" % zid, {"version": target})
+                if not r.get("changed"):
+                    raise RuntimeError("rollback to %d changed nothing: %s" % (target, r))
+                stale += bool(poll_all(socks, ports, "www." + zone, "A", [want]))
+                lat.append((time.perf_counter() - t0) * 1000)
+            # The anchor: the same two answers reached by an ordinary record
+            # change (the rollbacks replaced the www record: a new id).
+            www = [x["id"] for x in call(client, "GET", "/api/dns/%d/records" % zid)
+                   if x["type"] == "A" and x["name"] == "www"][0]
+            for i in range(args.history_rollbacks):
+                want = "192.0.2.1" if i % 2 == 0 else "192.0.2.2"
+                t0 = time.perf_counter()
+                call(client, "PUT", "/api/dns/records/%d" % www,
+                     {"type": "A", "name": "www", "content": want, "ttl": 300})
+                poll_all(socks, ports, "www." + zone, "A", [want])
+                plain.append((time.perf_counter() - t0) * 1000)
+        finally:
+            for sock in socks:
+                sock.close()
+        what = "%d rollbacks, POST /api/dns/:id/rollback without ?wait, alternately to two " \
+               "versions" % len(lat)
+        if stale:
+            what += "; %d held back by PowerDNS's packet cache on a node" % stale
+        anchor = "the same answers by PUT /api/dns/records/:id, same run: p50 %s, p99 %s" % (
+            ms(pct(plain, 50)), ms(pct(plain, 99)))
+        rows.append(("rollback acknowledged → the old answer from all 3 nodes, p50 (%s)" % what,
+                     ms(pct(lat, 50)), "", anchor))
+        rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "", anchor))
+    finally:
+        client.close()
+
+
 def supervise_figures(args, tmp, rows):
     """A managed node's pdns_server is SIGKILLed 'args.kills' times; each
     time, how long until the node answers DNS again (the agent restarts it
@@ -1973,9 +2072,9 @@ def production_figures(args, tmp, rows):
                  "gsqlite3 node, same run: %.2f s (%d/%d answered)" % (d_all, d_ans, n)))
 
 
-SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "supervise",
-            "slowclients", "verify", "production", "scale")
-CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec")
+SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
+            "supervise", "slowclients", "verify", "production", "scale")
+CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history")
 
 
 def parse_only(text):
@@ -2003,7 +2102,8 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "sign_zones": 50, "signed_changes": 30, "kills": 3, "slow_requests": 200,
          "verify_period": 3, "drift_zones": 50, "drift_edits": 3, "verify_zones": [2000],
          "verify_cost_period": 5, "prod_zones": 500, "scale_zones": 5000,
-         "scale_pass_period": 10}
+         "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
+         "history_rollbacks": 20}
 
 
 def main():
@@ -2037,6 +2137,12 @@ def main():
     ap.add_argument("--sign-zones", type=int, default=1000, help="zones signed at once")
     ap.add_argument("--signed-changes", type=int, default=300,
                     help="record changes in a signed zone")
+    ap.add_argument("--history-versions", type=int, default=1000,
+                    help="changes of one zone in the history section")
+    ap.add_argument("--history-lists", type=int, default=50,
+                    help="listings of its versions timed")
+    ap.add_argument("--history-rollbacks", type=int, default=100,
+                    help="rollbacks timed until every node answers")
     ap.add_argument("--kills", type=int, default=20,
                     help="pdns_server kills in the supervise section")
     ap.add_argument("--slow-requests", type=int, default=1000,
@@ -2093,6 +2199,8 @@ def main():
                     controller_memory_figures(args, tmp, rows)
                 elif section == "dnssec":
                     dnssec_figures(args, ctl, tmp, rows)
+                elif section == "history":
+                    history_figures(args, ctl, tmp, rows)
                 elif section == "supervise":
                     supervise_figures(args, tmp, rows)
                 elif section == "slowclients":

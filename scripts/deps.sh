@@ -13,6 +13,14 @@ set -eu
 # tests (tests/integration/test_dashboard.py), which fail without them.
 # systemd: systemd-analyze checks the shipped units (test_operations.py);
 # installing the package starts nothing in a container.
+# clang-14, libclang-rt-14-dev and libfuzzer-14-dev: `make fuzz` builds the
+# libFuzzer targets of tests/fuzz with clang and its sanitizer and fuzzer
+# runtimes (the gcc build replays their corpora without them).
+# prometheus: for its promtool, which lints both daemons' /metrics output
+# (tests/integration/test_metrics.py). The tests never run the server the
+# package also ships; on a host running systemd (not in a container) the
+# package enables and starts its prometheus service (port 9090), which
+# `systemctl disable --now prometheus` stops.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
@@ -23,6 +31,8 @@ sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
 unbound ldnsutils
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
+clang-14 libclang-rt-14-dev libfuzzer-14-dev
+prometheus
 "
 
 missing=""

@@ -167,18 +167,35 @@
     $("t-failing").parentElement.classList.toggle("bad", failing > 0);
   }
 
+  // An international name as people write it (the controller's
+  // domain_unicode), or the name itself.
+  function unicodeName(z) {
+    return typeof z.domain_unicode === "string" ? z.domain_unicode : z.domain;
+  }
+
+  // A name cell: the U-labels first when they differ, the A-labels (what
+  // DNS serves) beside them in grey.
+  function nameCell(ascii, unicode) {
+    if (!unicode || unicode === ascii) return el("td", { cls: "wrap", text: ascii });
+    return el("td", { cls: "wrap", title: ascii }, [
+      el("span", { text: unicode }),
+      el("span", { cls: "muted idn", text: " " + ascii }),
+    ]);
+  }
+
   function renderZones() {
     const filter = $("zone-filter").value.trim().toLowerCase();
     const tbody = $("zones").tBodies[0];
     const shown = [];
     let matching = 0;
     for (const z of zonesCache) {
-      if (filter && z.domain.toLowerCase().indexOf(filter) < 0) continue;
+      if (filter && z.domain.toLowerCase().indexOf(filter) < 0 &&
+          unicodeName(z).toLowerCase().indexOf(filter) < 0) continue;
       matching++;
       if (shown.length >= ZONES_SHOWN) continue;
       const state = dnssecState(z);
       const tr = el("tr", { cls: "clickable" + (z.id === selectedZone ? " selected" : ""), data: { zone: z.domain, zoneId: String(z.id) } }, [
-        el("td", { cls: "wrap", text: z.domain }),
+        nameCell(z.domain, unicodeName(z)),
         el("td", { cls: "num", text: z.serial }),
         el("td", { cls: "num", text: z.records }),
         el("td", { cls: state === "unsigned" ? "dnssec-unsigned" : "dnssec-signed", text: state }),
@@ -226,10 +243,10 @@
       return;
     }
     const records = await api("/api/dns/" + encodeURIComponent(selectedZone) + "/records");
-    $("zone-name").textContent = zone.domain;
+    $("zone-name").textContent = unicodeName(zone) === zone.domain ? zone.domain : unicodeName(zone) + " (" + zone.domain + ")";
     $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone);
     const rows = records.map((r) => el("tr", { data: { record: r.name + " " + r.type + " " + r.content } }, [
-      el("td", { cls: "wrap", text: r.name }),
+      nameCell(r.name, r.name_unicode),
       el("td", { text: r.type }),
       el("td", { cls: "num", text: r.ttl }),
       el("td", { cls: "wrap", text: (r.type === "MX" || r.type === "SRV" ? r.priority + " " : "") + r.content }),

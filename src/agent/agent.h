@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "base/err.h"
 #include "conf/conf.h"
@@ -73,6 +74,15 @@ struct backend;
 struct pdns;
 struct repurge;
 
+/* A latency histogram: one bucket per bound plus one above the last; each
+ * observation lands in one bucket (made cumulative when rendered, so a
+ * scrape racing an observation still sees consistent counts). */
+#define AGENT_NBOUNDS 8
+struct agent_histogram {
+	atomic_ullong bucket[AGENT_NBOUNDS + 1];
+	atomic_ullong sum_us;
+};
+
 /* Counters exported on /metrics. */
 struct agent_stats {
 	atomic_ullong pushes_applied;
@@ -80,17 +90,23 @@ struct agent_stats {
 	atomic_ullong pushes_rejected;
 	atomic_ullong pushes_failed;
 	atomic_ullong batches;
+	atomic_ullong batch_zones; /* zones carried by the batches counted in 'batches' */
 	atomic_ullong deletes;
 	atomic_ullong drift;		      /* zones found not to hold what was applied */
-	atomic_ullong push_latency_bucket[8]; /* cumulative counts, see AGENT_LATENCY_BOUNDS */
-	atomic_ullong push_latency_count;
-	atomic_ullong push_latency_sum_us;
-	atomic_ullong pdns_restarts; /* pdns_server starts by the supervisor */
+	struct agent_histogram push_latency;  /* AGENT_PUSH_BOUNDS */
+	struct agent_histogram batch_latency; /* AGENT_BATCH_BOUNDS */
+	atomic_ullong pdns_restarts;	      /* pdns_server starts by the supervisor */
 };
 
-#define AGENT_LATENCY_BOUNDS                                      \
+/* One zone: a millisecond to half a second. */
+#define AGENT_PUSH_BOUNDS                                         \
 	{                                                         \
 		0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5 \
+	}
+/* A batch carries one zone to a full node's worth (a million zones). */
+#define AGENT_BATCH_BOUNDS                           \
+	{                                            \
+		0.01, 0.05, 0.25, 1, 5, 30, 120, 600 \
 	}
 
 struct agent {
@@ -127,8 +143,21 @@ struct agent {
 	struct agent_stats stats;
 };
 
+/* Monotonic seconds, for the latency histograms. */
+static inline double agent_mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Record the latency of one applied push. */
 void agent_stats_observe(struct agent_stats *s, double seconds);
+
+/* Record one sync-batch answered with success: how long it took, from the
+ * first byte of its body to its zones served, and how many zones it
+ * carried. */
+void agent_stats_observe_batch(struct agent_stats *s, double seconds, uint64_t zones);
 
 /* Managed mode: the agent writes pdns.conf and runs pdns_server. */
 static inline bool agent_is_managed(const struct agent *a)

@@ -47,13 +47,6 @@ bool api_authorize(struct http_request *req, void *ctx)
 	       secret_equal(given, a->conf.metrics_token);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The zone named by path parameter 0, normalised. */
 static int path_zone(struct http_request *req, struct http_reply *rep, char zone[DNAME_TEXT_MAX])
 {
@@ -87,7 +80,7 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 	struct zone_push p;
 	struct apply_result res = { 0 };
 	json_t *j;
-	double t0 = now_s();
+	double t0 = agent_mono_s();
 
 	if (body_json(req, rep, false, &j) < 0) {
 		atomic_fetch_add(&a->stats.pushes_rejected, 1);
@@ -113,7 +106,7 @@ static void sync_zone(struct http_request *req, struct http_reply *rep, void *ct
 	char msg[400];
 	if (res.applied) {
 		atomic_fetch_add(&a->stats.pushes_applied, 1);
-		agent_stats_observe(&a->stats, now_s() - t0);
+		agent_stats_observe(&a->stats, agent_mono_s() - t0);
 		snprintf(msg, sizeof(msg), "zone '%s' applied at version %llu", p.data.origin,
 			 (unsigned long long)res.version);
 	} else {

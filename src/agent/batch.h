@@ -1,8 +1,8 @@
 /* POST /api/dns/sync-batch: many zones in one streamed request.
  *
- * The body {"zones": [<push>, <push>, ...]} is split into its elements as
- * it arrives; each element is validated on its own and its canonical
- * records are written to an unlinked spool file, so memory stays small
+ * The body {"zones": [<push>, <push>, ...]} is read as it arrives by a
+ * spool (spool.h): split into its elements, each validated on its own, the
+ * canonical records written to an unlinked file, so memory stays small
  * however large the batch. Only when every element is valid (and no zone
  * appears twice) is the spool applied, in transactions of a few hundred
  * zones. */

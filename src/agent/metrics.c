@@ -2,20 +2,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 #include "backend.h"
+#include "base/procstat.h"
 #include "metrics.h"
 #include "pdns.h"
 
-static const double bounds[] = AGENT_LATENCY_BOUNDS;
-#define NBOUNDS (sizeof(bounds) / sizeof(bounds[0]))
+static const double push_bounds[AGENT_NBOUNDS] = AGENT_PUSH_BOUNDS;
+static const double batch_bounds[AGENT_NBOUNDS] = AGENT_BATCH_BOUNDS;
+
+static void observe(struct agent_histogram *h, const double *bounds, double seconds)
+{
+	unsigned i = 0;
+	while (i < AGENT_NBOUNDS && seconds > bounds[i])
+		i++;
+	atomic_fetch_add(&h->bucket[i], 1);
+	atomic_fetch_add(&h->sum_us, (unsigned long long)(seconds * 1e6));
+}
 
 void agent_stats_observe(struct agent_stats *s, double seconds)
 {
-	for (unsigned i = 0; i < NBOUNDS; i++)
-		if (seconds <= bounds[i])
-			atomic_fetch_add(&s->push_latency_bucket[i], 1);
-	atomic_fetch_add(&s->push_latency_count, 1);
-	atomic_fetch_add(&s->push_latency_sum_us, (unsigned long long)(seconds * 1e6));
+	observe(&s->push_latency, push_bounds, seconds);
+}
+
+void agent_stats_observe_batch(struct agent_stats *s, double seconds, uint64_t zones)
+{
+	observe(&s->batch_latency, batch_bounds, seconds);
+	atomic_fetch_add(&s->batches, 1);
+	atomic_fetch_add(&s->batch_zones, zones);
+}
+
+static int histogram(struct buf *out, const char *name, const char *help,
+		     const struct agent_histogram *h, const double *bounds)
+{
+	unsigned long long total = 0;
+	int r = buf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+	for (unsigned i = 0; r == 0 && i < AGENT_NBOUNDS; i++) {
+		total += atomic_load(&h->bucket[i]);
+		r = buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], total);
+	}
+	total += atomic_load(&h->bucket[AGENT_NBOUNDS]);
+	if (r == 0)
+		r = buf_printf(out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n",
+			       name, total, name, (double)atomic_load(&h->sum_us) / 1e6, name,
+			       total);
+	return r;
 }
 
 static int counter(struct buf *out, const char *name, const char *help, const char *type,
@@ -89,13 +121,16 @@ int metrics_render(struct agent *a, struct buf *out)
 	pthread_mutex_unlock(&a->db_lock);
 
 	int r = buf_printf(out,
+			   "# HELP yumna_agent_build_info the agent's version\n"
+			   "# TYPE yumna_agent_build_info gauge\n"
+			   "yumna_agent_build_info{version=\"%s\"} 1\n"
 			   "# HELP yumna_agent_pushes_total zone pushes by result\n"
 			   "# TYPE yumna_agent_pushes_total counter\n"
 			   "yumna_agent_pushes_total{result=\"applied\"} %llu\n"
 			   "yumna_agent_pushes_total{result=\"unchanged\"} %llu\n"
 			   "yumna_agent_pushes_total{result=\"rejected\"} %llu\n"
 			   "yumna_agent_pushes_total{result=\"failed\"} %llu\n",
-			   (unsigned long long)atomic_load(&s->pushes_applied),
+			   YUMNA_VERSION, (unsigned long long)atomic_load(&s->pushes_applied),
 			   (unsigned long long)atomic_load(&s->pushes_unchanged),
 			   (unsigned long long)atomic_load(&s->pushes_rejected),
 			   (unsigned long long)atomic_load(&s->pushes_failed));
@@ -111,26 +146,33 @@ int metrics_render(struct agent *a, struct buf *out)
 			    "then written again",
 			    "counter", atomic_load(&s->drift));
 	if (r == 0)
-		r = buf_puts(out, "# HELP yumna_agent_push_duration_seconds time from request to "
-				  "served, for applied pushes\n"
-				  "# TYPE yumna_agent_push_duration_seconds histogram\n");
-	for (unsigned i = 0; r == 0 && i < NBOUNDS; i++)
-		r = buf_printf(out, "yumna_agent_push_duration_seconds_bucket{le=\"%g\"} %llu\n",
-			       bounds[i],
-			       (unsigned long long)atomic_load(&s->push_latency_bucket[i]));
+		r = counter(out, "yumna_agent_batch_zones_total",
+			    "zones carried by the sync-batch requests in yumna_agent_batches_total",
+			    "counter", atomic_load(&s->batch_zones));
 	if (r == 0)
-		r = buf_printf(out,
-			       "yumna_agent_push_duration_seconds_bucket{le=\"+Inf\"} %llu\n"
-			       "yumna_agent_push_duration_seconds_sum %.6f\n"
-			       "yumna_agent_push_duration_seconds_count %llu\n",
-			       (unsigned long long)atomic_load(&s->push_latency_count),
-			       (double)atomic_load(&s->push_latency_sum_us) / 1e6,
-			       (unsigned long long)atomic_load(&s->push_latency_count));
+		r = histogram(out, "yumna_agent_push_duration_seconds",
+			      "time from request to served, for applied single-zone pushes "
+			      "(sync-zone); batches are in yumna_agent_batch_duration_seconds",
+			      &s->push_latency, push_bounds);
+	if (r == 0)
+		r = histogram(out, "yumna_agent_batch_duration_seconds",
+			      "time of a sync-batch request answered with success, from the first "
+			      "byte of its body (zones are checked as it streams in) to its zones "
+			      "served; one observation per batch whatever its size, divide by "
+			      "yumna_agent_batch_zones_total for the time per zone",
+			      &s->batch_latency, batch_bounds);
 	if (r == 0)
 		r = counter(out, "yumna_agent_zones", "zones PowerDNS serves from this node",
 			    "gauge", zones);
 	if (r == 0)
-		r = counter(out, "yumna_agent_records", "records PowerDNS serves from this node",
+		r = counter(out, "yumna_agent_records_with_soa",
+			    "records PowerDNS serves from this node, each zone's SOA included "
+			    "(yumna_whm_records leaves the SOA out)",
+			    "gauge", records);
+	if (r == 0)
+		r = counter(out, "yumna_agent_records",
+			    "deprecated: the same value as yumna_agent_records_with_soa, whose "
+			    "name says the SOA is counted",
 			    "gauge", records);
 	if (r == 0)
 		r = counter(out, "yumna_agent_powerdns_up", "1 if PowerDNS answers its API",
@@ -141,5 +183,8 @@ int metrics_render(struct agent *a, struct buf *out)
 			    atomic_load(&s->pdns_restarts));
 	if (r == 0)
 		r = render_pdns(a, out);
+	struct procstat ps;
+	if (r == 0 && procstat_read(&ps) == 0) /* without /proc, the rest still counts */
+		r = procstat_render(&ps, out);
 	return r;
 }

@@ -99,6 +99,32 @@ static bool pid_is_ours(const struct agent *a, pid_t pid)
 	return false;
 }
 
+int supervise_pdns_state(struct agent *a, char *why, size_t len)
+{
+	char path[64], buf[8192];
+
+	pthread_mutex_lock(&a->pdns_lock);
+	pid_t pid = a->pdns_pid;
+	pthread_mutex_unlock(&a->pdns_lock);
+	if (pid == 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	const char *paren = read_small(path, buf, sizeof(buf)) > 0 ? strrchr(buf, ')') : NULL;
+	int state = paren != NULL && paren[1] == ' ' ? paren[2] : 'X';
+	switch (state) {
+	case 'T': /* stopped (SIGSTOP) */
+	case 't': /* stopped by a debugger */
+		snprintf(why, len, "pdns_server (pid %d) is stopped", (int)pid);
+		return 0;
+	case 'Z': /* killed or exited, not reaped yet */
+	case 'X':
+		snprintf(why, len, "pdns_server (pid %d) is gone", (int)pid);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /* The pid in run/pdns.pid if it is a pdns_server of ours, else 0. */
 static pid_t pid_file_ours(const struct agent *a)
 {

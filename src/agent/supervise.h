@@ -7,6 +7,8 @@
 #ifndef YUMNA_AGENT_SUPERVISE_H
 #define YUMNA_AGENT_SUPERVISE_H
 
+#include <stddef.h>
+
 #include "agent.h"
 
 struct supervise;
@@ -15,6 +17,12 @@ struct supervise;
  * 'a' must outlive it). Restarts are counted in a->stats.pdns_restarts.
  * The caller frees *ret with supervise_stop(). */
 int supervise_start(struct agent *a, struct supervise **ret);
+
+/* Whether the pdns_server the agent runs can take a change, asked of the
+ * process itself (one read of /proc, no request to PowerDNS): 1 if it runs,
+ * 0 if it is gone, killed but not yet reaped, or stopped ('why' says
+ * which), -1 if no pdns_server is known (external mode, or not started). */
+int supervise_pdns_state(struct agent *a, char *why, size_t len);
 
 /* Stop the thread and free; pdns_server keeps running. Accepts NULL. */
 void supervise_stop(struct supervise *s);

@@ -5,57 +5,18 @@
 #include <string.h>
 
 #include "ctl.h"
-
-/* Report a change answer; with --wait, each node and CTL_PARTIAL unless
- * every node has it. */
-static int print_change(struct ctl *c, const struct ctl_answer *ans, const char *what)
-{
-	const json_t *j = ans->json;
-	json_t *nodes = json_object_get(j, "nodes");
-	bool partial = c->wait && !json_is_true(json_object_get(j, "synced"));
-
-	if (c->json) {
-		ctl_print_json(j);
-		return partial ? CTL_PARTIAL : CTL_OK;
-	}
-	printf("%s: zone %s, version %s, serial %s", what, cell(json_object_get(j, "zoneId")),
-	       cell(json_object_get(j, "version")), cell(json_object_get(j, "serial")));
-	if (json_object_get(j, "id") != NULL)
-		printf(", record %s", cell(json_object_get(j, "id")));
-	printf("\n");
-	if (c->wait) {
-		size_t i;
-		json_t *n;
-		json_array_foreach(nodes, i, n) {
-			json_t *e = json_object_get(n, "error");
-			printf("  node %-12s %s%s%s\n", cell(json_object_get(n, "hostname")),
-			       json_is_true(json_object_get(n, "success")) ? "applied"
-									   : "NOT applied",
-			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
-		}
-		if (partial)
-			fprintf(stderr,
-				"yumnactl: not every node confirmed the change in time; the "
-				"controller keeps pushing it\n");
-	}
-	return partial ? CTL_PARTIAL : CTL_OK;
-}
-
-/* Send one change ('body' is stolen; NULL: none) and report its answer. */
-static int send_change(struct ctl *c, const char *method, const char *path, json_t *body,
-		       const char *what)
-{
-	struct ctl_answer ans;
-	int r = ctl_call(c, method, path, body, &ans);
-	json_decref(body);
-	if (r != CTL_OK)
-		return r;
-	r = print_change(c, &ans, what);
-	ctl_answer_clear(&ans);
-	return r;
-}
+#include "dns/dns.h"
 
 /* --- zones ----------------------------------------------------------------- */
+
+/* An international name as people write it, or "-" when that is the name
+ * itself (or the controller sent no such field). */
+static const char *unicode_cell(const json_t *o, const char *key, const char *ukey)
+{
+	const char *a = json_string_value(json_object_get(o, key));
+	const char *u = json_string_value(json_object_get(o, ukey));
+	return a != NULL && u != NULL && strcmp(a, u) != 0 ? u : "-";
+}
 
 static int zones_list(struct ctl *c, int argc, char **argv)
 {
@@ -69,14 +30,15 @@ static int zones_list(struct ctl *c, int argc, char **argv)
 	if (c->json) {
 		ctl_print_json(ans.json);
 	} else {
-		static const char *const h[] = { "ID",	   "DOMAIN",  "RECORDS",
+		static const char *const h[] = { "ID",	   "DOMAIN",  "UNICODE", "RECORDS",
 						 "SERIAL", "VERSION", "DNSSEC" };
-		struct table *t = table_new(6, h);
+		struct table *t = table_new(7, h);
 		size_t i;
 		json_t *z;
 		json_array_foreach(ans.json, i, z) {
-			const char *row[6] = { cell(json_object_get(z, "id")),
+			const char *row[7] = { cell(json_object_get(z, "id")),
 					       cell(json_object_get(z, "domain")),
+					       unicode_cell(z, "domain", "domain_unicode"),
 					       cell(json_object_get(z, "records")),
 					       cell(json_object_get(z, "serial")),
 					       cell(json_object_get(z, "version")),
@@ -98,7 +60,7 @@ static int zones_create(struct ctl *c, int argc, char **argv)
 		return r < 0 ? CTL_OK : r;
 	json_t *body = json_pack("{s:s}", "domain", argv[oi]);
 	snprintf(path, sizeof(path), "/api/dns%s", ctl_wait_query(c));
-	return send_change(c, "POST", path, body, "zone created");
+	return ctl_send_change(c, "POST", path, body, "zone created");
 }
 
 static int zones_delete(struct ctl *c, int argc, char **argv)
@@ -112,7 +74,7 @@ static int zones_delete(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "DELETE", path, NULL, "zone deleted");
+	return ctl_send_change(c, "DELETE", path, NULL, "zone deleted");
 }
 
 static void records_table(const json_t *records)
@@ -124,8 +86,13 @@ static void records_table(const json_t *records)
 	json_array_foreach(records, i, rec) {
 		const char *type = cell(json_object_get(rec, "type"));
 		bool prio = strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0;
+		char name[2 * DNAME_UNICODE_MAX];
+		const char *u = unicode_cell(rec, "name", "name_unicode");
+		snprintf(name, sizeof(name), "%s%s%s%s", cell(json_object_get(rec, "name")),
+			 strcmp(u, "-") != 0 ? " (" : "", strcmp(u, "-") != 0 ? u : "",
+			 strcmp(u, "-") != 0 ? ")" : "");
 		const char *row[6] = { cell(json_object_get(rec, "id")),
-				       cell(json_object_get(rec, "name")),
+				       name,
 				       cell(json_object_get(rec, "ttl")),
 				       type,
 				       prio ? cell(json_object_get(rec, "priority")) : "",
@@ -160,9 +127,12 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 		json_decref(out);
 	} else {
 		const json_t *z = zone.json;
-		printf("zone     %s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\n",
-		       cell(json_object_get(z, "domain")), cell(json_object_get(z, "id")),
-		       cell(json_object_get(z, "serial")), cell(json_object_get(z, "version")),
+		const char *u = unicode_cell(z, "domain", "domain_unicode");
+		printf("zone     %s%s%s%s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\n",
+		       cell(json_object_get(z, "domain")), strcmp(u, "-") != 0 ? " (" : "",
+		       strcmp(u, "-") != 0 ? u : "", strcmp(u, "-") != 0 ? ")" : "",
+		       cell(json_object_get(z, "id")), cell(json_object_get(z, "serial")),
+		       cell(json_object_get(z, "version")),
 		       cell(json_object_get(z, "dnssec_enabled")));
 		ctl_print_soa(json_object_get(z, "soa"));
 		printf("records  %s (the SOA above is not listed)\n\n",
@@ -251,7 +221,7 @@ static int records_add(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *b = record_body(argv + oi + 1, &o);
 	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "POST", path, b, "record created");
+	return ctl_send_change(c, "POST", path, b, "record created");
 }
 
 static int records_update(struct ctl *c, int argc, char **argv)
@@ -268,7 +238,7 @@ static int records_update(struct ctl *c, int argc, char **argv)
 		return r;
 	json_t *b = record_body(argv + oi + 1, &o);
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "PUT", path, b, "record updated");
+	return ctl_send_change(c, "PUT", path, b, "record updated");
 }
 
 static int records_replace(struct ctl *c, int argc, char **argv)
@@ -293,7 +263,7 @@ static int records_replace(struct ctl *c, int argc, char **argv)
 	json_t *body = json_is_array(doc) ? json_pack("{s:O}", "records", doc) : json_incref(doc);
 	json_decref(doc);
 	snprintf(path, sizeof(path), "/api/dns/%lld/records%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "PUT", path, body, "records replaced");
+	return ctl_send_change(c, "PUT", path, body, "records replaced");
 }
 
 static int records_delete(struct ctl *c, int argc, char **argv)
@@ -307,7 +277,7 @@ static int records_delete(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_parse_id("the record id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/records/%lld%s", (long long)id, ctl_wait_query(c));
-	return send_change(c, "DELETE", path, NULL, "record deleted");
+	return ctl_send_change(c, "DELETE", path, NULL, "record deleted");
 }
 
 /* --- import and export ---------------------------------------------------------- */
@@ -398,7 +368,7 @@ static int zone_import(struct ctl *c, int argc, char **argv)
 			       "its own (--keep-soa takes its fields)\n",
 			       cell(json_object_get(soa, "fileSerial")));
 	}
-	r = print_change(c, &ans, "zone imported");
+	r = ctl_print_change(c, &ans, "zone imported");
 	ctl_answer_clear(&ans);
 	return r;
 }
@@ -454,10 +424,13 @@ static int zone_export(struct ctl *c, int argc, char **argv)
 /* The index of each entry is used by its command for its own usage. */
 const struct ctl_cmd ctl_zone_cmds[] = {
 	{ "zones", "list", zones_list, "",
-	  "List every zone with its record count, serial and version." },
+	  "List every zone with its record count, serial and version; an international name\n"
+	  "is shown with its A-labels (DOMAIN) and its U-labels (UNICODE)." },
 	{ "zones", "create", zones_create, "DOMAIN",
 	  "Create a zone; it gets the controller's SOA and default NS records and is pushed to "
-	  "every node." },
+	  "every node.\nAn international DOMAIN may be written with U-labels "
+	  "(b\u00fccher.example); it is\n"
+	  "stored and served as its A-labels (xn--bcher-kva.example)." },
 	{ "zones", "delete", zones_delete, "ZONE",
 	  "Delete a zone (ZONE is its id or name); every node stops serving it." },
 	{ "zones", "show", zones_show, "ZONE", "Show a zone and its records." },

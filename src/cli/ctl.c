@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "ctl.h"
+#include "dns/dns.h"
 
 /* Answers up to this size: a zone file export of a large zone fits. */
 #define ANSWER_MAX (512u << 20)
@@ -152,7 +153,12 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
 
 	if (arg[0] >= '1' && arg[0] <= '9' && strspn(arg, "0123456789") == strlen(arg))
 		return ctl_parse_id("a zone id", arg, ret);
-	snprintf(want, sizeof(want), "%s", arg);
+	/* The name as the controller stores it: an international name given
+	 * with U-labels ("bücher.example") is its A-labels. */
+	char norm[DNAME_TEXT_MAX];
+	struct errmsg derr;
+	snprintf(want, sizeof(want), "%s",
+		 dname_zone_normalize(arg, norm, &derr) == 0 ? norm : arg);
 	size_t n = strlen(want);
 	if (n > 1 && want[n - 1] == '.')
 		want[n - 1] = '\0';
@@ -170,7 +176,7 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
 		}
 	}
 	ctl_answer_clear(&ans);
-	fprintf(stderr, "yumnactl: no zone named '%s'\n", want);
+	fprintf(stderr, "yumnactl: no zone named '%s'\n", arg);
 	return CTL_NOT_FOUND;
 }
 
@@ -201,6 +207,54 @@ int ctl_read_file(const char *path, struct buf *out)
 		return CTL_USAGE;
 	}
 	return CTL_OK;
+}
+
+/* --- changes ------------------------------------------------------------------ */
+
+int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *what)
+{
+	const json_t *j = ans->json;
+	json_t *nodes = json_object_get(j, "nodes");
+	bool partial = c->wait && !json_is_true(json_object_get(j, "synced"));
+
+	if (c->json) {
+		ctl_print_json(j);
+		return partial ? CTL_PARTIAL : CTL_OK;
+	}
+	printf("%s: zone %s, version %s, serial %s", what, cell(json_object_get(j, "zoneId")),
+	       cell(json_object_get(j, "version")), cell(json_object_get(j, "serial")));
+	if (json_object_get(j, "id") != NULL)
+		printf(", record %s", cell(json_object_get(j, "id")));
+	printf("\n");
+	if (c->wait) {
+		size_t i;
+		json_t *n;
+		json_array_foreach(nodes, i, n) {
+			json_t *e = json_object_get(n, "error");
+			printf("  node %-12s %s%s%s\n", cell(json_object_get(n, "hostname")),
+			       json_is_true(json_object_get(n, "success")) ? "applied"
+									   : "NOT applied",
+			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
+		}
+		if (partial)
+			fprintf(stderr,
+				"yumnactl: not every node confirmed the change in time; the "
+				"controller keeps pushing it\n");
+	}
+	return partial ? CTL_PARTIAL : CTL_OK;
+}
+
+int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
+		    const char *what)
+{
+	struct ctl_answer ans;
+	int r = ctl_call(c, method, path, body, &ans);
+	json_decref(body);
+	if (r != CTL_OK)
+		return r;
+	r = ctl_print_change(c, &ans, what);
+	ctl_answer_clear(&ans);
+	return r;
 }
 
 /* --- tables ---------------------------------------------------------------- */
@@ -242,22 +296,34 @@ void table_add(struct table *t, const char *const *cells)
 	t->nrows++;
 }
 
+/* The width of 'cell' in characters: international names are UTF-8, and
+ * a column of them lines up by characters, not bytes. */
+static size_t text_width(const char *cell)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)cell; *p != '\0'; p++)
+		n += (*p & 0xc0) != 0x80;
+	return n;
+}
+
 void table_print_free(struct table *t)
 {
 	size_t w[32] = { 0 };
 	for (size_t r = 0; r < t->nrows; r++)
 		for (unsigned i = 0; i < t->ncols && i < 32; i++) {
-			size_t l = strlen(t->cells[r * t->ncols + i]);
+			size_t l = text_width(t->cells[r * t->ncols + i]);
 			if (l > w[i])
 				w[i] = l;
 		}
 	for (size_t r = 0; r < t->nrows; r++) {
 		for (unsigned i = 0; i < t->ncols; i++) {
 			const char *s = t->cells[r * t->ncols + i];
-			if (i + 1 == t->ncols)
+			if (i + 1 == t->ncols) {
 				printf("%s\n", s);
-			else
-				printf("%-*s  ", (int)w[i], s);
+				continue;
+			}
+			size_t pad = i < 32 ? w[i] - text_width(s) : 0;
+			printf("%s%*s  ", s, (int)pad, "");
 		}
 	}
 	for (size_t i = 0; i < t->nrows * t->ncols; i++)

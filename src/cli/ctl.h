@@ -91,6 +91,16 @@ void ctl_print_json(const json_t *j);
 /* Read a whole file ('-' is stdin) into 'out' (capped). */
 int ctl_read_file(const char *path, struct buf *out);
 
+/* --- changes ---------------------------------------------------------- */
+
+/* Report the answer to a change as "WHAT: zone Z, version V, serial S";
+ * with --wait, each node's answer, and CTL_PARTIAL unless every node has
+ * it. --json prints the answer instead. */
+int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *what);
+/* Send one change ('body' is stolen; NULL: none) and report its answer. */
+int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
+		    const char *what);
+
 /* --- tables ------------------------------------------------------------ */
 
 struct table;
@@ -116,6 +126,7 @@ struct ctl_cmd {
 
 extern const struct ctl_cmd ctl_zone_cmds[];
 extern const struct ctl_cmd ctl_soa_cmds[];
+extern const struct ctl_cmd ctl_history_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];
 

@@ -1,7 +1,7 @@
 /* The route table and what every route shares: authorization, parsing of
  * ids, query arguments and bodies, and the shapes of answers. The routes
- * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c
- * and api_ops.c; each parses, calls one service and answers. */
+ * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c,
+ * api_history.c and api_ops.c; each parses, calls one service and answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +30,11 @@ bool api_authorize(struct http_request *req, void *ctx)
 	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0' || strlen(h + 7) > 200)
 		return false;
 	struct store *st = whm_store(w);
-	char role[16];
+	char role[16], name[64];
 	int64_t id;
-	if (st == NULL || tokens_find(st, h + 7, role, &id) < 0)
+	if (st == NULL || tokens_find(st, h + 7, role, &id, name) < 0)
 		return false;
-	http_request_set_principal(req, id, role);
+	http_request_set_principal(req, id, role, name);
 	return true;
 }
 
@@ -54,6 +54,9 @@ bool api_may_write(struct http_request *req, struct http_reply *rep)
 const char *api_actor(const struct http_request *req)
 {
 	static __thread char who[32];
+	const char *name = http_request_principal_name(req);
+	if (name[0] != '\0')
+		return name;
 	snprintf(who, sizeof(who), "token:%lld", (long long)http_request_principal_id(req));
 	return who;
 }
@@ -86,6 +89,12 @@ int api_path_id(struct http_request *req, struct http_reply *rep, unsigned i, in
 int api_query_uint(struct http_request *req, struct http_reply *rep, const char *name, uint64_t min,
 		   uint64_t max, uint64_t *ret)
 {
+	return api_query_number(req, rep, name, min, max, ERR_INVALID, ret);
+}
+
+int api_query_number(struct http_request *req, struct http_reply *rep, const char *name,
+		     uint64_t min, uint64_t max, int code, uint64_t *ret)
+{
 	char text[24], *end = text;
 	int r = http_request_query(req, name, text, sizeof(text));
 	if (r == -ENOENT)
@@ -97,8 +106,8 @@ int api_query_uint(struct http_request *req, struct http_reply *rep, const char 
 		char err[128];
 		snprintf(err, sizeof(err), "%s must be a whole number from %llu to %llu", name,
 			 (unsigned long long)min, (unsigned long long)max);
-		http_reply_error(rep, ERR_INVALID, err);
-		return ERR_INVALID;
+		http_reply_error(rep, code, err);
+		return code;
 	}
 	*ret = v;
 	return 0;
@@ -237,6 +246,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/tokens", api_tokens_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/tokens", api_token_create, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/tokens/:id", api_token_revoke, 0, NULL, NULL },
+	{ "GET", "/api/dns/audit", api_audit_list, 0, NULL, NULL },
 	{ "GET", "/api/dns", api_zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", api_zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", api_zone_get, 0, NULL, NULL },
@@ -247,6 +257,10 @@ const struct http_route api_routes[] = {
 	{ "PUT", "/api/dns/:id/records", api_records_replace, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/import", api_zone_import, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/export", api_zone_export, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/versions", api_versions_list, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/versions/:version", api_version_get, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/diff", api_zone_diff, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/rollback", api_zone_rollback, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/dnssec", api_dnssec_get, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/dnssec", api_dnssec_post, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/:id/dnssec", api_dnssec_delete, 0, NULL, NULL },

@@ -19,7 +19,8 @@
 bool api_may_write(struct http_request *req, struct http_reply *rep);
 /* Whether the request carries an admin token (not a read token). */
 bool api_is_admin(const struct http_request *req);
-/* Who asked, for the audit log; valid until the handler returns. */
+/* Who asked, for the history and the audit log: the name of the request's
+ * token; valid until the handler returns. */
 const char *api_actor(const struct http_request *req);
 
 /* Whether 's' is 'min' to 'max' printable ASCII characters (no control
@@ -35,6 +36,10 @@ int api_query_uint(struct http_request *req, struct http_reply *rep, const char 
 /* A query argument that must be true/false, 1/0 or yes/no when given: 0
  * (*ret set), -ENOENT when absent, or ERR_INVALID. */
 int api_query_bool(struct http_request *req, struct http_reply *rep, const char *name, bool *ret);
+/* The same, refused with 'code' (ERR_MALFORMED: a 400) instead of
+ * ERR_INVALID (a 422). */
+int api_query_number(struct http_request *req, struct http_reply *rep, const char *name,
+		     uint64_t min, uint64_t max, int code, uint64_t *ret);
 /* The body as a JSON object; the caller owns *ret. */
 int api_body_object(struct http_request *req, struct http_reply *rep, json_t **ret);
 /* This thread's store, or NULL with a 503. */
@@ -97,6 +102,13 @@ void api_dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx)
 void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_roll(struct http_request *req, struct http_reply *rep, void *ctx);
+
+/* api_history.c */
+void api_versions_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_version_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_diff(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_rollback(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_ops.c */
 void api_health(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -142,7 +142,7 @@ void api_server_update(struct http_request *req, struct http_reply *rep, void *c
 	    api_query_bool(req, rep, "check", &check) == ERR_INVALID ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = nodes_update(ctx, st, id, edit_from_body, b, check, &out, &err);
+	int r = nodes_update(ctx, st, id, edit_from_body, b, check, api_actor(req), &out, &err);
 	if (r < 0)
 		api_reply_error(rep, r, err.text);
 	else
@@ -236,7 +236,7 @@ void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, voi
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = nodes_push_zone(ctx, st, id, &z, &nodes, &err);
+	int r = nodes_push_zone(ctx, st, id, api_actor(req), &z, &nodes, &err);
 	if (r < 0) {
 		api_reply_error(rep, r, err.text);
 		return;
@@ -261,7 +261,7 @@ void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = nodes_sync_all(ctx, st, id, &s, &zones, &err);
+	int r = nodes_sync_all(ctx, st, id, api_actor(req), &s, &zones, &err);
 	if (r < 0) {
 		api_reply_error(rep, r, err.text);
 		return;

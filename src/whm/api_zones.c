@@ -329,9 +329,9 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	}
 	if (content == NULL)
 		content = json_object_get(b, "bindData");
-	enum transfer_format fmt = TRANSFER_BIND;
+	enum import_format fmt = IMPORT_BIND;
 	if (r == 0 && strcmp(format, "route53") == 0)
-		fmt = TRANSFER_ROUTE53;
+		fmt = IMPORT_ROUTE53;
 	else if (r == 0 && strcmp(format, "bind") != 0) {
 		errmsg_set(&err, 0, "body.format: bind or route53");
 		r = ERR_INVALID;
@@ -348,7 +348,7 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	const char *text = NULL;
 	if (r == 0 && json_is_string(content)) {
 		text = json_string_value(content);
-	} else if (r == 0 && fmt == TRANSFER_ROUTE53 &&
+	} else if (r == 0 && fmt == IMPORT_ROUTE53 &&
 		   (json_is_object(content) || json_is_array(content))) {
 		dumped = json_dumps(content, JSON_COMPACT);
 		text = dumped;
@@ -357,7 +357,7 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	} else if (r == 0) {
 		errmsg_set(
 		    &err, 0,
-		    fmt == TRANSFER_BIND
+		    fmt == IMPORT_BIND
 			? "body.content: the zone file as a string"
 			: "body.content: the Route 53 ResourceRecordSets as JSON or a string");
 		r = ERR_INVALID;

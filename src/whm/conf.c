@@ -65,6 +65,12 @@ static const struct conf_item schema[] = {
 	  NULL, 0, NULL },
 	{ "dnssec-test-clock-offset-file", CONF_STR, O(dnssec_test_clock_offset_file), NULL, 0,
 	  4000, NULL, 0, NULL },
+	{ "history-keep-versions", CONF_UINT, O(history_keep_versions), "100", 1, 1000000, NULL, 0,
+	  NULL },
+	{ "history-keep-days", CONF_UINT, O(history_keep_days), "30", 0, 36500, NULL, 0, NULL },
+	{ "history-prune-interval", CONF_UINT, O(history_prune_interval_s), "3600", 1, 604800, NULL,
+	  0, NULL },
+	{ "audit-keep-days", CONF_UINT, O(audit_keep_days), "0", 0, 36500, NULL, 0, NULL },
 	{ 0 },
 };
 #undef O

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "conf/conf.h"
 #include "config.h"
+#include "history.h"
 #include "tokens.h"
 #include "whm.h"
 
@@ -34,10 +35,21 @@ static int token_create(struct whm *w, const char *name, const char *role)
 		fprintf(stderr, "yumna-whm: role must be admin or read\n");
 		return 2;
 	}
+	/* The API's rule: the name is what the history and the audit log show. */
+	size_t n = strlen(name);
+	bool printable = n >= 1 && n <= 63 && strpbrk(name, "'\"") == NULL;
+	for (size_t i = 0; printable && i < n; i++)
+		printable = (unsigned char)name[i] >= 0x20 && (unsigned char)name[i] <= 0x7e;
+	if (!printable) {
+		fprintf(
+		    stderr,
+		    "yumna-whm: the name must be 1 to 63 printable ASCII characters, no quotes\n");
+		return 2;
+	}
 	struct store *st = whm_store(w);
 	if (st == NULL)
 		return 1;
-	int r = tokens_create(st, name, role, "yumna-whm token create", &id, token, &err);
+	int r = tokens_create(st, name, role, HISTORY_LOCAL, &id, token, &err);
 	if (r < 0) {
 		fprintf(stderr, "yumna-whm: cannot store the token: %s\n", err.text);
 		return 1;

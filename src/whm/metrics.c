@@ -5,7 +5,9 @@
 #include "config.h"
 
 #include "base/err.h"
+#include "base/procstat.h"
 #include "metrics.h"
+#include "nodes.h"
 #include "store/store.h"
 #include "sync.h"
 #include "verify.h"
@@ -362,10 +364,13 @@ static int render_node(int64_t id, const char *name, const struct node_health *h
 	return r;
 }
 
+/* One store query per node gives both the zone states and the lag; the
+ * lag samples wait in 'lag' until the zone states' section is complete. */
 struct zone_state_walk {
 	struct whm *w;
 	struct store *st;
 	struct buf *out;
+	struct buf *lag;
 };
 
 static int render_zone_states(const struct store_server *s, void *ctx)
@@ -394,6 +399,9 @@ static int render_zone_states(const struct store_server *s, void *ctx)
 			       (unsigned long long)sum.behind, l.data,
 			       (unsigned long long)sum.failing, l.data,
 			       (unsigned long long)sum.deletes);
+	if (r == 0)
+		r = buf_printf(zw->lag, "yumna_whm_node_lag_seconds{%s} %lld\n", l.data,
+			       (long long)nodes_lag_seconds(&sum, whm_now()));
 	buf_free(&l);
 	return r;
 }
@@ -414,7 +422,9 @@ int metrics_render(struct whm *w, struct buf *out)
 	if (r == 0)
 		r = buf_printf(out, "yumna_whm_zones %llu\n", (unsigned long long)zones);
 	if (r == 0)
-		r = header(out, "yumna_whm_records", "gauge", "records in the store");
+		r = header(out, "yumna_whm_records", "gauge",
+			   "records in the store, without the SOA the controller writes for each "
+			   "zone (yumna_agent_records_with_soa counts it)");
 	if (r == 0)
 		r = buf_printf(out, "yumna_whm_records %llu\n", (unsigned long long)records);
 	for (unsigned k = 0; r == 0 && k < NM_COUNT; k++) {
@@ -429,12 +439,24 @@ int metrics_render(struct whm *w, struct buf *out)
 			   "newer version waits, failing: its last push failed), and deleted "
 			   "zones it has not confirmed deleting (deleting)");
 	if (r == 0) {
-		struct zone_state_walk zw = { w, st, out };
+		struct buf lag;
+		buf_init(&lag, out->max);
+		struct zone_state_walk zw = { w, st, out, &lag };
 		r = store_server_foreach(st, true, render_zone_states, &zw);
+		if (r == 0)
+			r = header(out, "yumna_whm_node_lag_seconds", "gauge",
+				   "age of the oldest change still waiting for the node, 0 when "
+				   "none waits (lag_seconds in GET /api/dns/cluster/status)");
+		if (r == 0 && lag.len > 0)
+			r = buf_append(out, lag.data, lag.len);
+		buf_free(&lag);
 	}
 	if (r == 0)
 		r = render_store(w->metrics, out);
 	if (r == 0)
 		r = render_http(w->metrics, out);
+	struct procstat ps;
+	if (r == 0 && procstat_read(&ps) == 0) /* without /proc, the rest still counts */
+		r = procstat_render(&ps, out);
 	return r;
 }

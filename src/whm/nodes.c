@@ -5,6 +5,7 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "history.h"
 #include "json/jsonx.h"
 #include "nodes.h"
 #include "sync.h"
@@ -35,6 +36,13 @@ int nodes_list(struct store *st, json_t **ret)
 	}
 	*ret = out;
 	return 0;
+}
+
+int64_t nodes_lag_seconds(const struct store_sync_summary *sum, int64_t now)
+{
+	if (sum->oldest_pending == 0 || now < sum->oldest_pending)
+		return 0;
+	return now - sum->oldest_pending;
 }
 
 struct status_ctx {
@@ -68,10 +76,9 @@ static int node_status(const struct store_server *s, void *ctx)
 	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,
 	    "zones", "in_sync", (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind,
 	    "failing", (json_int_t)sum.failing, "deleting", (json_int_t)sum.deletes, "drift",
-	    (json_int_t)h.drift, "lag_seconds",
-	    (json_int_t)(sum.oldest_pending ? whm_now() - sum.oldest_pending : 0), "responseTime",
-	    h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
-	    (json_int_t)h.last_check);
+	    (json_int_t)h.drift, "lag_seconds", (json_int_t)nodes_lag_seconds(&sum, whm_now()),
+	    "responseTime", h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error,
+	    "lastCheck", (json_int_t)h.last_check);
 	free(sum.last_error);
 	return json_array_append_new(c->nodes, o) ? -ENOMEM : 0;
 }
@@ -89,6 +96,16 @@ int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_on
 	*ret_online = c.online;
 	*ret_offline = c.offline;
 	return 0;
+}
+
+/* The audit entry of 'action' on server 's'. */
+static int note_server(struct store *st, const char *actor, const char *action,
+		       const struct store_server *s, const char *what)
+{
+	char summary[HISTORY_SUMMARY_MAX];
+	history_summary(summary, "%sserver %lld '%s' at %s port %u", what, (long long)s->id,
+			s->name, s->ip, (unsigned)s->agent_port);
+	return history_note(st, actor, action, summary);
 }
 
 int nodes_check_agent(struct whm *w, const struct store_server *s, struct errmsg *err)
@@ -159,7 +176,8 @@ int nodes_create(struct whm *w, struct store *st, struct store_server *s, bool c
 	if (r == 0)
 		r = store_server_insert(st, s);
 	if (r == 0)
-		r = store_audit(st, actor, "server.create", 0, s->name);
+		r = note_server(st, actor, "server.create", s,
+				check ? "" : "without checking its agent: ");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -209,9 +227,9 @@ static bool reached_otherwise(const struct store_server *a, const struct store_s
 }
 
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 bool check, json_t **ret, struct errmsg *err)
+		 bool check, const char *actor, json_t **ret, struct errmsg *err)
 {
-	struct store_server s;
+	struct store_server s = { 0 };
 
 	err->text[0] = '\0';
 	/* The agent is asked before the transaction: a write lock is not held
@@ -233,6 +251,10 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 	r = fn(&upd, ctx, err);
 	if (r == 0)
 		r = store_server_update(st, &upd);
+	if (r == 0)
+		r = note_server(
+		    st, actor, "server.update", &upd,
+		    check || !reached_otherwise(&s, &upd) ? "" : "without checking its agent: ");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -259,7 +281,7 @@ static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, c
 	if (r == 0 && join)
 		r = store_sync_want_server(st, id); /* everything, pushed by the worker */
 	if (r == 0)
-		r = store_audit(st, actor, join ? "node.join" : "node.leave", 0, s.name);
+		r = note_server(st, actor, join ? "node.join" : "node.leave", &s, "");
 	r = end_txn(st, r, &s, ret, err);
 	if (r == 0)
 		sync_nodes_changed(w->sync);
@@ -275,9 +297,10 @@ int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
 /* Delete the zones server 's' holds from it, once it is out of the
  * cluster (no push can bring one back meanwhile), and forget what it
  * acknowledged. */
-static int purge(struct whm *w, struct store *st, const struct store_server *s,
+static int purge(struct whm *w, struct store *st, const struct store_server *s, const char *actor,
 		 struct nodes_removed *out, struct errmsg *err)
 {
+	char what[64];
 	int r = sync_purge_node(w->sync, s->id, &out->zones_deleted, err);
 	if (r == 0)
 		r = store_sync_forget_server(st, s->id);
@@ -285,6 +308,12 @@ static int purge(struct whm *w, struct store *st, const struct store_server *s,
 		out->purged = true;
 	else
 		log_warn("node '%s': purge failed: %s", s->name, err->text);
+	/* In the audit log whether or not it all went: what was deleted. */
+	snprintf(what, sizeof(what), "%s%u zones deleted from ",
+		 r == 0 ? "" : "incomplete: ", out->zones_deleted);
+	int n = note_server(st, actor, "node.purge", s, what);
+	if (n < 0)
+		log_warn("node '%s': cannot record the purge: %s", s->name, err_str(n));
 	return r;
 }
 
@@ -296,7 +325,7 @@ static int unregister(struct whm *w, struct store *st, const struct store_server
 	if (r == 0)
 		r = store_server_delete(st, s->id);
 	if (r == 0)
-		r = store_audit(st, actor, "server.delete", 0, s->name);
+		r = note_server(st, actor, "server.delete", s, "");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -342,7 +371,7 @@ int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes
 			store_server_clear(&left);
 	}
 	if (r == 0 && how->purge && holds && reachable) {
-		r = purge(w, st, &s, out, &why);
+		r = purge(w, st, &s, actor, out, &why);
 		if (r < 0 && !how->force)
 			r = errmsg_set(
 			    err, r,
@@ -386,10 +415,10 @@ int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes
 	return 0;
 }
 
-int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
-		   uint64_t *ret_zones, struct errmsg *err)
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
+		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err)
 {
-	struct store_server s;
+	struct store_server s = { 0 };
 	uint64_t zones = 0, records = 0;
 
 	int r = begin_get(st, id, &s, err);
@@ -400,6 +429,8 @@ int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_ser
 		r = store_sync_reset_server(st, id);
 	if (r == 0)
 		r = store_zone_counts(st, &zones, &records);
+	if (r == 0)
+		r = note_server(st, actor, "node.sync-all", &s, "push every zone again to ");
 	r = end_txn(st, r, &s, ret, err);
 	if (r == 0) {
 		sync_wake(w->sync);
@@ -424,8 +455,8 @@ static int collect_id(const struct store_server *srv, void *ctx)
 	return 0;
 }
 
-int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
-		    json_t **ret_nodes, struct errmsg *err)
+int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
+		    struct store_zone *ret, json_t **ret_nodes, struct errmsg *err)
 {
 	struct store_zone z = { 0 };
 
@@ -446,6 +477,12 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct sto
 	for (size_t i = 0; r == 0 && i < nodes_in.n; i++)
 		r = store_sync_reset(st, nodes_in.v[i], zone_id, 0);
 	free(nodes_in.v);
+	if (r == 0) {
+		char summary[HISTORY_SUMMARY_MAX];
+		history_summary(summary, "push version %llu to every node again",
+				(unsigned long long)z.version);
+		r = history_note_zone(st, &z, actor, "zone.push", summary);
+	}
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {

@@ -21,6 +21,12 @@ json_t *nodes_server_json(const struct store_server *s);
  * owns *ret. */
 int nodes_list(struct store *st, json_t **ret);
 
+/* How far the node is behind, as "lag_seconds" in GET
+ * /api/dns/cluster/status and yumna_whm_node_lag_seconds on /metrics: the
+ * age at 'now' (whm_now()) of the oldest change still waiting for it in
+ * 'sum', 0 when none waits. */
+int64_t nodes_lag_seconds(const struct store_sync_summary *sum, int64_t now);
+
 /* Each node as GET /api/dns/cluster/status shows it (health from the sync
  * engine, zones from the store), with the count of nodes that serve and of
  * those that do not. The caller owns *ret. */
@@ -49,7 +55,7 @@ typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, struct errmsg *e
  * the address, port or secret must pass nodes_check_agent() first ('fn'
  * then runs twice: once to see the change, once inside the transaction). */
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 bool check, json_t **ret, struct errmsg *err);
+		 bool check, const char *actor, json_t **ret, struct errmsg *err);
 
 /* Put server 'id' in the cluster and mark every zone for it (its worker
  * pushes them all). *ret is the server as stored now (store_server_clear). */
@@ -86,13 +92,13 @@ int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes
 
 /* Push every zone to server 'id' again (its worker does); *ret is the
  * server (store_server_clear) and *ret_zones the number of live zones. */
-int nodes_sync_all(struct whm *w, struct store *st, int64_t id, struct store_server *ret,
-		   uint64_t *ret_zones, struct errmsg *err);
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
+		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err);
 
 /* Push zone 'zone_id' to every node now, acknowledged or not, and wait (up
  * to wait-timeout) for their answers: *ret is the zone (store_zone_clear),
  * *ret_nodes each node's answer (sync_wait(), the caller owns it). */
-int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, struct store_zone *ret,
-		    json_t **ret_nodes, struct errmsg *err);
+int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
+		    struct store_zone *ret, json_t **ret_nodes, struct errmsg *err);
 
 #endif

@@ -10,6 +10,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "dnssec.h"
+#include "history.h"
 #include "json/jsonx.h"
 #include "rollover.h"
 #include "zkeys.h"
@@ -77,6 +78,7 @@ struct roll_ctx {
 	bool have_key;
 	int64_t now;
 	const char *did;
+	char summary[HISTORY_SUMMARY_MAX]; /* what roll_fn did, for the history */
 };
 
 struct key_list {
@@ -179,6 +181,8 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 		d.roll_version = z->version + 1; /* zones_change's bump */
 		d.updated_at = whm_now();
 		r = store_dnssec_put(st, &d);
+		history_summary(rc->summary, "%s rollover: %s", rc->start ? rc->start : kind,
+				rc->did);
 	}
 out:
 	d.roll_kind = kind;
@@ -188,7 +192,7 @@ out:
 }
 
 /* Confirm the parent publishes the new DS: no change for the nodes. */
-static int confirm_ds(struct whm *w, int64_t zone_id, struct errmsg *err)
+static int confirm_ds(struct whm *w, int64_t zone_id, const char *actor, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	struct store_dnssec d;
@@ -227,6 +231,16 @@ static int confirm_ds(struct whm *w, int64_t zone_id, struct errmsg *err)
 		d.updated_at = whm_now();
 		r = store_dnssec_put(st, &d);
 	}
+	if (r == 0) {
+		struct store_zone z = { 0 };
+		char summary[HISTORY_SUMMARY_MAX];
+		history_summary(summary, "%s rollover: the parent publishes the new DS",
+				d.roll_kind);
+		r = store_zone_get(st, zone_id, &z);
+		if (r == 0)
+			r = history_note_zone(st, &z, actor, "zone.dnssec.ds-published", summary);
+		store_zone_clear(&z);
+	}
 	store_dnssec_clear(&d);
 	if (r == 0)
 		r = store_commit(st);
@@ -255,7 +269,7 @@ int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const c
 		if (!b)
 			return errmsg_set(err, ERR_INVALID,
 					  "ds_published: only true confirms a DS");
-		r = confirm_ds(w, zone_id, err);
+		r = confirm_ds(w, zone_id, actor, err);
 		return r < 0 ? r : signing_view(w, zone_id, ret, err);
 	}
 	if (r == 0 || (r != -ENOENT && r < 0)) {
@@ -302,7 +316,8 @@ int rollover_request(struct whm *w, int64_t zone_id, const json_t *body, const c
 	rc.start = strcmp(type, "zsk") == 0   ? ROLL_ZSK
 		   : strcmp(type, "ksk") == 0 ? ROLL_KSK
 					      : ROLL_CSK;
-	r = zones_change(w, zone_id, roll_fn, &rc, actor, "zone.dnssec.rollover", res, err);
+	r = zones_change(w, zone_id, roll_fn, &rc, actor, "zone.dnssec.rollover", rc.summary, res,
+			 err);
 	store_dnssec_key_clear(&rc.key);
 	if (r < 0)
 		return r;
@@ -344,8 +359,8 @@ static int tick_zone(int64_t zone_id, void *arg)
 		if (!due || store_sync_all_acked(t->st, zone_id, need, &acked) < 0 || !acked)
 			return 0;
 		struct roll_ctx rc = { .w = w, .now = t->now };
-		int r = zones_change(w, zone_id, roll_fn, &rc, "rollover", "zone.dnssec.rollover",
-				     &res, &err);
+		int r = zones_change(w, zone_id, roll_fn, &rc, HISTORY_ROLLOVER,
+				     "zone.dnssec.rollover", rc.summary, &res, &err);
 		if (r == 0)
 			log_notice("zone %lld: rollover: %s", (long long)zone_id, rc.did);
 		else if (r < 0)
@@ -361,7 +376,7 @@ static int tick_zone(int64_t zone_id, void *arg)
 	if (!rollover_zsk_expired(zsk_scheme, w->conf.dnssec_zsk_lifetime_days, created, t->now))
 		return 0;
 	json_t *body = json_pack("{s:s}", "keytype", "zsk"), *view = NULL;
-	int r = rollover_request(w, zone_id, body, "rollover", &res, &view, &err);
+	int r = rollover_request(w, zone_id, body, HISTORY_ROLLOVER, &res, &view, &err);
 	json_decref(body);
 	json_decref(view);
 	if (r < 0)

@@ -8,6 +8,7 @@
 
 #include "base/err.h"
 #include "dnssec.h"
+#include "history.h"
 #include "json/jsonx.h"
 #include "rollover.h"
 #include "zkeys.h"
@@ -19,7 +20,8 @@ struct sign_req {
 	int optout;	    /* -1: not asked */
 	struct store_dnssec_key keys[2];
 	size_t nkeys;
-	int64_t now; /* zkeys_now(): key ages are measured on that clock */
+	int64_t now;			   /* zkeys_now(): key ages are measured on that clock */
+	char summary[HISTORY_SUMMARY_MAX]; /* what sign_fn did, for the history */
 };
 
 static const char *const sign_keys[] = { "algorithm", "scheme", "nsec3", "nsec3_optout", NULL };
@@ -120,6 +122,8 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 		d.nsec3 = n3;
 		d.nsec3_optout = oo;
 		d.updated_at = whm_now();
+		history_summary(q->summary, "denial of existence: %s",
+				n3 ? (oo ? "NSEC3 with opt-out" : "NSEC3") : "NSEC");
 		r = store_dnssec_put(st, &d);
 		store_dnssec_clear(&d);
 		return r;
@@ -150,6 +154,9 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 	}
 	if (r == 0)
 		z->dnssec = true;
+	history_summary(q->summary, "sign with %s, %s, %s", zkeys_alg_name(nd.algorithm),
+			q->nkeys == 2 ? "ksk-zsk" : "csk",
+			nd.nsec3 ? (nd.nsec3_optout ? "NSEC3 with opt-out" : "NSEC3") : "NSEC");
 	return r;
 }
 
@@ -188,7 +195,8 @@ int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char 
 	}
 	store_zone_clear(&z);
 	if (r == 0)
-		r = zones_change(w, zone_id, sign_fn, &q, actor, "zone.dnssec.sign", res, err);
+		r = zones_change(w, zone_id, sign_fn, &q, actor, "zone.dnssec.sign", q.summary, res,
+				 err);
 	for (size_t i = 0; i < q.nkeys; i++)
 		store_dnssec_key_clear(&q.keys[i]);
 	if (r < 0)
@@ -246,7 +254,8 @@ int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor
 		    "answer. First remove the DS records at the registrar, wait until the "
 		    "parent's DS TTL has passed (often one or two days), then repeat this "
 		    "request with ?force=1");
-	return zones_change(w, zone_id, unsign_fn, NULL, actor, "zone.dnssec.unsign", res, err);
+	return zones_change(w, zone_id, unsign_fn, NULL, actor, "zone.dnssec.unsign",
+			    "unsign: the keys are removed", res, err);
 }
 
 /* --- the view ---------------------------------------------------------------- */

@@ -5,9 +5,11 @@
 #include "base/err.h"
 #include "base/secret.h"
 #include "json/jsonx.h"
+#include "history.h"
 #include "tokens.h"
 
-int tokens_find(struct store *st, const char *token, char ret_role[16], int64_t *ret_id)
+int tokens_find(struct store *st, const char *token, char ret_role[16], int64_t *ret_id,
+		char ret_name[64])
 {
 	char hash[65];
 
@@ -15,7 +17,7 @@ int tokens_find(struct store *st, const char *token, char ret_role[16], int64_t 
 	 * nothing about the token through timing. */
 	if (secret_sha256_hex(token, hash) < 0)
 		return -EIO;
-	return store_token_find(st, hash, ret_role, ret_id);
+	return store_token_find(st, hash, ret_role, ret_id, ret_name);
 }
 
 static int list_token(int64_t id, const char *name, const char *role, int64_t created_at,
@@ -48,6 +50,7 @@ int tokens_create(struct store *st, const char *name, const char *role, const ch
 		explicit_bzero(ret_token, TOKENS_TEXT_MAX);
 		return errmsg_set(err, -EIO, "cannot make a token");
 	}
+	char summary[HISTORY_SUMMARY_MAX];
 	uint64_t same = 0;
 	err->text[0] = '\0';
 	int r = store_begin(st);
@@ -59,8 +62,11 @@ int tokens_create(struct store *st, const char *name, const char *role, const ch
 			       name);
 	if (r == 0)
 		r = store_token_insert(st, name, hash, role, ret_id);
-	if (r == 0)
-		r = store_audit(st, actor, "token.create", 0, name);
+	if (r == 0) {
+		history_summary(summary, "token %lld '%s', role %s", (long long)*ret_id, name,
+				role);
+		r = history_note(st, actor, "token.create", summary);
+	}
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -98,17 +104,17 @@ static int keeps_an_admin(struct store *st, int64_t id, int64_t self_id, struct 
 int tokens_revoke(struct store *st, int64_t id, int64_t self_id, const char *actor,
 		  struct errmsg *err)
 {
-	char detail[32];
+	char summary[HISTORY_SUMMARY_MAX];
 
 	err->text[0] = '\0';
-	snprintf(detail, sizeof(detail), "token %lld", (long long)id);
+	history_summary(summary, "token %lld", (long long)id);
 	int r = store_begin(st);
 	if (r == 0)
 		r = keeps_an_admin(st, id, self_id, err);
 	if (r == 0)
 		r = store_token_revoke(st, id);
 	if (r == 0)
-		r = store_audit(st, actor, "token.revoke", 0, detail);
+		r = history_note(st, actor, "token.revoke", summary);
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {

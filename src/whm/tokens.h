@@ -16,8 +16,9 @@
 #define TOKENS_TEXT_MAX 80
 
 /* The token 'token' (as a client sends it) if it is stored and not
- * revoked: its role ("admin" or "read") and id. -ENOENT otherwise. */
-int tokens_find(struct store *st, const char *token, char ret_role[16], int64_t *ret_id);
+ * revoked: its role ("admin" or "read"), id and name. -ENOENT otherwise. */
+int tokens_find(struct store *st, const char *token, char ret_role[16], int64_t *ret_id,
+		char ret_name[64]);
 
 /* Every token (never its hash), in id order; the caller owns *ret. */
 int tokens_list(struct store *st, json_t **ret);

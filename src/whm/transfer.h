@@ -13,13 +13,9 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "import.h"
 #include "whm.h"
 #include "zones.h"
-
-enum transfer_format {
-	TRANSFER_BIND,
-	TRANSFER_ROUTE53,
-};
 
 struct transfer_result {
 	struct zone_result change; /* the zone's version and serial, new or not */
@@ -37,7 +33,7 @@ struct transfer_result {
  * and, for invalid input, every problem found in *ret_errors (an array of
  * {"line": N, "message"} or {"path": "...", "message"}; caller owns it;
  * NULL when there is none). Nothing is changed on failure. */
-int transfer_import(struct whm *w, int64_t zone_id, enum transfer_format fmt, const char *text,
+int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, const char *text,
 		    size_t len, bool merge, bool keep_soa, const char *actor,
 		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err);
 

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "dnssec.h"
 #include "events.h"
+#include "history.h"
 #include "metrics.h"
 #include "sync.h"
 #include "verify.h"
@@ -107,8 +108,9 @@ static int prepare(struct whm *w, struct errmsg *err)
 	return 0;
 }
 
-/* The verification tree, the sync engine, the rollover thread and the
- * HTTP server, in that order: each may use the ones before it. */
+/* The verification tree, the sync engine, the rollover thread, the
+ * history's retention thread and the HTTP server, in that order: each may
+ * use the ones before it. */
 static int serve(struct whm *w)
 {
 	struct http_server_config cfg = {
@@ -134,6 +136,9 @@ static int serve(struct whm *w)
 	if (r < 0)
 		return r;
 	r = rollover_start(w);
+	if (r < 0)
+		return r;
+	r = history_prune_start(w);
 	if (r < 0)
 		return r;
 	r = http_server_start(&cfg, api_routes, &w->http);
@@ -167,6 +172,7 @@ void whm_deinit(struct whm *w)
 		http_server_stop(w->http);
 		w->http = NULL;
 	}
+	history_prune_stop(w);
 	rollover_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;

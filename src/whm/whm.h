@@ -53,6 +53,12 @@ struct whm_conf {
 	uint64_t dnssec_zsk_lifetime_days;   /* 0: no scheduled ZSK rollover */
 	uint64_t dnssec_rollover_check_ms;
 	char *dnssec_test_clock_offset_file; /* tests only: seconds added to the clock */
+	/* Retention (history.h): a version goes when it is neither among its
+	 * zone's keep-versions newest nor younger than keep-days. */
+	uint64_t history_keep_versions;
+	uint64_t history_keep_days;
+	uint64_t history_prune_interval_s;
+	uint64_t audit_keep_days; /* 0: the audit log is kept forever */
 };
 
 int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err);
@@ -86,7 +92,8 @@ struct whm {
 	struct events *events;	     /* recent cluster events */
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
-	struct ztree *tree; /* every live zone as committed (verify.h) */
+	struct history_prune *prune; /* the retention thread (history.h) */
+	struct ztree *tree;	     /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];
 	unsigned n_commit_observers;

@@ -61,7 +61,9 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
 		   struct errmsg *err);
 
-/* A change of the zone that is not a record change (a delete, DNSSEC): 'fn' runs
+/* A change of the zone that is not a record change (a delete, DNSSEC),
+ * kept in the history as 'action' by 'actor' with 'summary' (read after
+ * 'fn' ran, so 'fn' may write it through 'ctx'): 'fn' runs
  * inside the write transaction with the zone as stored and makes its
  * writes (it may change z->dnssec); it returns 0 to commit (the version
  * and serial rise, every node is marked), 1 when there is nothing to
@@ -70,7 +72,8 @@ int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct
 typedef int (*zones_change_fn)(struct store *st, struct store_zone *z, void *ctx,
 			       struct errmsg *err);
 int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
-		 const char *action, struct zone_result *res, struct errmsg *err);
+		 const char *action, const char *summary, struct zone_result *res,
+		 struct errmsg *err);
 
 /* The push payload of the zone as stored now (SOA included); with its
  * version in *ret_version. -ENOENT if the zone does not exist (a

@@ -8,6 +8,7 @@
 #include <libknot/descriptor.h>
 
 #include "json/jsonx.h"
+#include "history.h"
 #include "zones_soa.h"
 
 /* The numeric fields, in RDATA order after the serial. */
@@ -301,6 +302,29 @@ static int set_soa(struct store *st, struct store_zone *z, void *ctx, struct err
 	return 0;
 }
 
+/* What the history says of a change of SOA fields: each field asked for
+ * with its value ("set the SOA: refresh 3600, mname ns1.example."; null:
+ * back to the cluster's). */
+static void soa_summary(const json_t *o, char out[HISTORY_SUMMARY_MAX])
+{
+	char fields[HISTORY_SUMMARY_MAX] = "";
+	size_t used = 0;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)o, key, v) {
+		char *text = json_is_null(v) ? NULL : json_dumps(v, JSON_ENCODE_ANY);
+		int n =
+		    snprintf(fields + used, sizeof(fields) - used, "%s%s %s", used > 0 ? ", " : "",
+			     key, text != NULL ? text : "(the cluster's)");
+		free(text);
+		if (n < 0 || (size_t)n >= sizeof(fields) - used)
+			break;
+		used += (size_t)n;
+	}
+	history_summary(out, "set the SOA: %s", used > 0 ? fields : "no field");
+}
+
 int zones_set_soa(struct whm *w, int64_t zone_id, const json_t *soa, const char *actor,
 		  struct zone_result *res, json_t **ret_soa, struct errmsg *err)
 {
@@ -308,7 +332,9 @@ int zones_set_soa(struct whm *w, int64_t zone_id, const json_t *soa, const char 
 	struct store_zone z;
 	struct store *st;
 
-	int r = zones_change(w, zone_id, set_soa, ctx, actor, "zone.soa", res, err);
+	char summary[HISTORY_SUMMARY_MAX];
+	soa_summary(soa, summary);
+	int r = zones_change(w, zone_id, set_soa, ctx, actor, "zone.soa", summary, res, err);
 	if (r < 0 || ret_soa == NULL)
 		return r < 0 ? r : 0;
 	/* As stored now, after this change or another one. */

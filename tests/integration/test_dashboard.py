@@ -167,6 +167,40 @@ def test_a_record_created_through_the_api_appears(ui_cluster, signed_in, tmp_pat
     screenshot(signed_in, tmp_path, "records")
 
 
+def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, signed_in,
+                                                                tmp_path):
+    from selenium.webdriver.common.by import By
+
+    zid = ui_cluster.create_zone("b\u00fccher-ui.example")
+    ui_cluster.add_record(zid, "stra\u00dfe", "A", "192.0.2.82")
+    row = wait_for(signed_in, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]'),
+        what="zone row")
+    name = row.find_elements(By.TAG_NAME, "td")[0]
+    assert name.text.split() == ["b\u00fccher-ui.example", "xn--bcher-ui-65a.example"], name.text
+    # The filter finds it by either name.
+    box = signed_in.find_element(By.ID, "zone-filter")
+    for text in ("b\u00fccher-ui", "xn--bcher"):
+        box.clear()
+        box.send_keys(text)
+        wait_for(signed_in, lambda d: d.find_elements(
+            By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]'),
+            what="filtered row %r" % text)
+    row = signed_in.find_element(
+        By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]')
+    row.click()
+    wait_for(signed_in, lambda d: d.find_element(By.ID, "zone-name").text ==
+             "b\u00fccher-ui.example (xn--bcher-ui-65a.example)", what="zone title")
+    rec = wait_for(signed_in, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#records tbody tr[data-record="xn--strae-oqa A 192.0.2.82"]'),
+        what="the record")
+    assert rec.find_elements(By.TAG_NAME, "td")[0].text.split() == [
+        "stra\u00dfe", "xn--strae-oqa"]
+    box.clear()
+    assert console_errors(signed_in) == []
+    screenshot(signed_in, tmp_path, "idn")
+
+
 def test_a_stopped_agent_shows_as_down_within_seconds(ui_cluster, signed_in, tmp_path):
     from selenium.webdriver.common.by import By
 

@@ -4,16 +4,27 @@ changes are pushed, nodes stop and nodes refuse zones.
 
 Also GET /api/dns/cluster/events, the controller's ring of recent events."""
 
+import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 
 import pytest
 
-from harness import basic_records
+from harness import basic_records, zone_payload
 from test_status_metrics import parse_metrics
 
 pytest_plugins = ["cluster_fixtures"]
+
+
+# The standard process collector's metrics, on both daemons, named as every
+# Prometheus client library names them.
+PROCESS_METRICS = {"process_cpu_seconds_total": "counter", "process_open_fds": "gauge",
+                   "process_max_fds": "gauge", "process_virtual_memory_bytes": "gauge",
+                   "process_resident_memory_bytes": "gauge",
+                   "process_start_time_seconds": "gauge"}
 
 
 def check_conventions(samples, types):
@@ -23,7 +34,7 @@ def check_conventions(samples, types):
         series = [labels for labels, _ in values]
         assert len(series) == len(set(series)), "%s: a series appears twice" % name
     for name in samples:
-        assert name.startswith("yumna_"), name
+        assert name.startswith("yumna_") or name in PROCESS_METRICS, name
         base = re.sub(r"_(bucket|sum|count)$", "", name)
         kind = types.get(name) or types.get(base)
         assert kind, "%s has no TYPE" % name
@@ -62,6 +73,34 @@ def value(samples, name, **labels):
             found.append(v)
     assert len(found) == 1, "%s%s: %d samples" % (name, labels, len(found))
     return found[0]
+
+
+def promtool_check(text):
+    """'promtool check metrics' on an exposition: no parse error and no lint
+    warning. promtool comes with scripts/deps.sh (Debian's prometheus)."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing: run scripts/deps.sh"
+    p = subprocess.run([promtool, "check", "metrics"], input=text.encode(),
+                       capture_output=True, timeout=60)
+    problems = (p.stdout + p.stderr).decode().strip()
+    assert p.returncode == 0 and not problems, problems
+
+
+def check_process_metrics(samples, types, pid):
+    """The process_* metrics describe the process 'pid'."""
+    for name, kind in PROCESS_METRICS.items():
+        assert types.get(name) == kind, name
+    with open("/proc/%d/stat" % pid) as f:
+        ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+    with open("/proc/stat") as f:
+        btime = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+    started = btime + ticks / os.sysconf("SC_CLK_TCK")
+    assert abs(value(samples, "process_start_time_seconds") - started) < 0.02
+    assert value(samples, "process_start_time_seconds") <= time.time()
+    assert 0 < value(samples, "process_resident_memory_bytes") <= \
+        value(samples, "process_virtual_memory_bytes")
+    assert 3 <= value(samples, "process_open_fds") <= value(samples, "process_max_fds")
+    assert value(samples, "process_cpu_seconds_total") >= 0
 
 
 def whm_metrics(c, token=None):
@@ -146,6 +185,43 @@ def test_requests_refused_before_routing_count_as_unmatched(shared_cluster):
     assert value(after, "yumna_whm_http_requests_total", **key) >= was + 3
 
 
+def test_both_daemons_pass_promtool_check_metrics(shared_cluster, node, zone_name):
+    c = shared_cluster
+    zid = c.create_zone("metrics-promtool.example")
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    # A node of its own, so that both of its push histograms have samples.
+    node.push_ok(zone_name, 1, 1, basic_records())
+    r = node.sync_batch([zone_payload("b-" + zone_name, 1, 1, basic_records())])
+    assert r.status_code == 200, r.text
+
+    for text in (c.whm.get("/metrics").text, node.get("/metrics").text):
+        parse_metrics(text)
+        promtool_check(text)
+
+
+def test_controller_exports_its_process_metrics(shared_cluster):
+    samples, types = whm_metrics(shared_cluster)
+    check_process_metrics(samples, types, shared_cluster.whm.proc.pid)
+    assert value(samples, "yumna_whm_build_info") == 1
+
+
+def test_agent_counts_the_soa_the_controller_leaves_out(shared_cluster):
+    c = shared_cluster
+    zid = c.create_zone("metrics-records.example")
+    for i in range(3):
+        c.add_record(zid, "r%d" % i, "A", "192.0.2.%d" % (i + 1))   # ?wait=all
+    c.wait_converged()
+    whm, _ = whm_metrics(c)
+    soas = value(whm, "yumna_whm_zones")
+    for n in c.nodes:
+        agent, types = parse_metrics(n.get("/metrics").text)
+        assert value(agent, "yumna_agent_zones") == soas
+        assert value(agent, "yumna_agent_records_with_soa") == \
+            value(whm, "yumna_whm_records") + soas
+        assert value(agent, "yumna_agent_records") == \
+            value(agent, "yumna_agent_records_with_soa")      # the deprecated name stays
+
+
 def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster):
     c = shared_cluster
     victim = c.nodes[2]
@@ -166,6 +242,14 @@ def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster)
         assert value(samples, "yumna_whm_node_zones", node=victim.name, state="behind") >= 1
         for n in c.nodes[:2]:
             assert value(samples, "yumna_whm_node_up", node=n.name) == 1
+        time.sleep(1.2)         # the lag is in whole seconds: let it reach one
+        samples, _ = whm_metrics(c)
+        status = c.whm.get("/api/dns/cluster/status").json()["nodes"]
+        lag = {n["nodeId"]: n["lag_seconds"] for n in status}
+        assert value(samples, "yumna_whm_node_lag_seconds", node=victim.name) >= 1
+        for n in c.nodes:       # the same number, read a moment apart
+            assert abs(value(samples, "yumna_whm_node_lag_seconds", node=n.name) -
+                       lag[n.server_id]) <= 1, (n.name, lag)
         events = c.whm.get("/api/dns/cluster/events", params={"since": last}).json()["events"]
         assert any(e["kind"] == "node.down" and e["node"] == victim.name for e in events), events
     finally:
@@ -179,6 +263,7 @@ def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster)
         time.sleep(0.1)
     assert value(samples, "yumna_whm_node_up", node=victim.name) == 1
     assert value(samples, "yumna_whm_node_zones", node=victim.name, state="behind") == 0
+    assert value(samples, "yumna_whm_node_lag_seconds", node=victim.name) == 0
     events = c.whm.get("/api/dns/cluster/events", params={"since": last}).json()["events"]
     kinds = [e["kind"] for e in events if e.get("node") == victim.name]
     assert kinds.index("node.down") < len(kinds) - 1 - kinds[::-1].index("node.up"), kinds
@@ -277,6 +362,41 @@ def test_agent_metrics_reexport_powerdns_counters_that_move(node, zone_name):
     assert value(after, "yumna_agent_push_duration_seconds_count") == \
         value(before, "yumna_agent_push_duration_seconds_count") + 1
     assert 0 <= value(after, "yumna_pdns_latency_seconds") < 1
+
+
+def test_agent_times_zones_applied_in_batches(node, zone_name):
+    before, _ = parse_metrics(node.get("/metrics").text)
+    zones = [zone_payload("b%d-%s" % (i, zone_name), 1, 1, basic_records()) for i in range(3)]
+
+    r = node.sync_batch(zones)
+    assert r.status_code == 200, r.text
+
+    after, types = parse_metrics(node.get("/metrics").text)
+    check_conventions(after, types)
+    assert types["yumna_agent_batch_duration_seconds"] == "histogram"
+    assert value(after, "yumna_agent_batch_duration_seconds_count") == \
+        value(before, "yumna_agent_batch_duration_seconds_count") + 1
+    took = value(after, "yumna_agent_batch_duration_seconds_sum") - \
+        value(before, "yumna_agent_batch_duration_seconds_sum")
+    assert 0 < took < 60
+    assert value(after, "yumna_agent_batch_zones_total") == \
+        value(before, "yumna_agent_batch_zones_total") + 3
+    assert value(after, "yumna_agent_batches_total") == \
+        value(before, "yumna_agent_batches_total") + 1
+    assert value(after, "yumna_agent_pushes_total", result="applied") == \
+        value(before, "yumna_agent_pushes_total", result="applied") + 3
+    # Single pushes keep their own histogram.
+    assert value(after, "yumna_agent_push_duration_seconds_count") == \
+        value(before, "yumna_agent_push_duration_seconds_count")
+
+
+def test_agent_exports_build_info_and_its_process_metrics(node):
+    samples, types = parse_metrics(node.get("/metrics").text)
+    version = node.get("/health").json()["agent_version"]
+
+    assert types["yumna_agent_build_info"] == "gauge"
+    assert value(samples, "yumna_agent_build_info", version=version) == 1
+    check_process_metrics(samples, types, node.proc.pid)
 
 
 METRICS_TOKEN = "m" * 20 + "-scraper-token-0123456789"

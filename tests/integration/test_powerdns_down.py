@@ -5,6 +5,7 @@ The agent restarts a managed pdns_server that dies by itself
 (test_pdns_supervision.py); here it is told to wait an hour first, so the
 node stays down long enough to check what it does meanwhile."""
 
+import os
 import signal
 import time
 
@@ -24,6 +25,18 @@ def wait_status(node, path, status, timeout=10.0):
 
 
 HOUR_MS = 3600000
+
+
+def wait_stopped(pid, timeout=5.0):
+    """Until the kernel has stopped every thread of 'pid' (a signal is
+    delivered after kill() returns)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                return
+        time.sleep(0.005)
+    raise AssertionError("pdns_server %d did not stop" % pid)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
@@ -120,3 +133,30 @@ def test_agent_starts_powerdns_when_it_is_not_running(node, zone_name):
 
     assert node.pdns_pid() is not None
     assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+
+
+def test_a_stopped_powerdns_refuses_a_push_at_once_and_nothing_is_written(node_factory,
+                                                                          zone_name):
+    # A SIGSTOPped pdns_server still accepts connections (the kernel
+    # completes them), so only the process's own state tells, right away,
+    # that it cannot take the change.
+    node = node_factory(config={"pdns-restart-delay-min": HOUR_MS,
+                                "pdns-restart-delay-max": HOUR_MS})
+    node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
+    pid = node.pdns_pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        wait_stopped(pid)
+        t0 = time.monotonic()
+        r = node.push(zone_name, 2, 2, basic_records("192.0.2.2"))
+        took = time.monotonic() - t0
+        assert r.status_code == 503, r.text
+        assert "nothing was changed" in r.json()["error"]
+        assert took < 2.0, "refused after %.1f s, not at once" % took
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    node.wait_healthy(timeout=15)
+    assert node.zones()[zone_name]["version"] == 1
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+    node.push_ok(zone_name, 2, 2, basic_records("192.0.2.2"))
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.2"]

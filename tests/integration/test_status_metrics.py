@@ -115,8 +115,9 @@ def test_metrics_are_strict_prometheus_text(busy_node):
     samples, types = parse_metrics(r.text)
     ours = [n for n in samples if n.startswith("yumna_agent_")]
     assert ours, "no yumna_agent_ metric"
-    assert all(n.startswith("yumna_") for n in samples), \
-        [n for n in samples if not n.startswith("yumna_")]
+    # Ours, and the standard process_* metrics every Prometheus client exports.
+    assert all(n.startswith(("yumna_", "process_")) for n in samples), \
+        [n for n in samples if not n.startswith(("yumna_", "process_"))]
     pdns = [n for n in samples if "pdns" in n or "powerdns" in n]
     assert any("queries" in n for n in pdns), "no PowerDNS query counter"
     for name in samples:

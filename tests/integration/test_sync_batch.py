@@ -159,9 +159,11 @@ def test_empty_batch_is_a_no_op(batch_node):
 
 
 @pytest.mark.parametrize("body", [[], {"zone": []}, {"zones": {}}, {"zones": None},
-                                  {"zones": [], "extra": 1}, {"zones": [5]}],
+                                  {"zones": [], "extra": 1}, {"zones": [5]},
+                                  {"zones ": []}, {" zones": []}, {"zo nes": []}],
                          ids=["list", "no-zones", "zones-object", "zones-null", "unknown-field",
-                              "zone-not-object"])
+                              "zone-not-object", "space-after-key", "space-before-key",
+                              "space-inside-key"])
 def test_batch_body_must_be_an_object_with_zones(batch_node, body):
     r = batch_node.post("/api/dns/sync-batch", body)
 

@@ -172,6 +172,12 @@ def test_a_server_removed_from_the_registry_has_its_zones_deleted_first(cluster)
     assert gone.zones() == {}
     assert gone.rcode("gone-a.example.", "SOA") == "REFUSED"
     assert gone.server_id not in _server_ids(c)
+    # The audit log says what happened, as for every server action.
+    entries = c.whm.call("GET", "/api/dns/audit", params={"limit": 20}, expect=200)["entries"]
+    mine = [e["action"] for e in entries if "'%s'" % gone.name in (e["summary"] or "")]
+    assert mine[:3] == ["server.delete", "node.purge", "node.leave"], entries
+    purge = next(e for e in entries if e["action"] == "node.purge")
+    assert purge["summary"].startswith("2 zones deleted from server"), purge
     for n in c.nodes[:2]:
         assert sorted(n.zones()) == ["gone-a.example.", "gone-b.example."]
 

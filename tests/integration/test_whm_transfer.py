@@ -167,7 +167,7 @@ def test_merge_replaces_only_the_rrsets_the_file_names(shared_cluster, domain):
     got = {(r["name"], r["type"], r["content"], r["ttl"]) for r in c.whm.records(zid)}
     assert ("www", "A", "192.0.2.9", 600) in got
     assert ("ftp", "A", "192.0.2.3", 3600) in got
-    assert ("new", "TXT", '"hello"', 3600) in got
+    assert ("new", "TXT", "hello", 3600) in got  # one text reads back as the panel writes it
     assert not any(r[0] == "www" and r[2] != "192.0.2.9" for r in got)
     assert ("@", "NS", "ns1.yumna.test.", 3600) in got
     c.wait_all_nodes("www." + domain + ".", "A", ["192.0.2.9"])
@@ -217,7 +217,7 @@ def test_route53_resource_record_sets_import(shared_cluster, domain):
     answer = import_zone(c.whm, zid, sets, format="route53", mode="replace")
     assert answer["imported"] == 6
     got = record_set(c.whm, zid)
-    assert ("*", "TXT", '"v=spf1 -all"', 300, 0) in got
+    assert ("*", "TXT", "v=spf1 -all", 300, 0) in got
     assert ("@", "MX", "mail.example.net.", 300, 10) in got
     assert ("www", "A", "192.0.2.2", 60, 0) in got
     c.wait_all_nodes("x." + zone, "TXT", ['"v=spf1 -all"'])

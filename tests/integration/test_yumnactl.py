@@ -82,6 +82,43 @@ def test_every_command_has_help_and_needs_no_controller_for_it(tmp_path):
     assert p.returncode == USAGE and "unknown command" in p.stderr
 
 
+def test_records_add_unquoted_txt_is_one_string_everywhere(ctl, domain):
+    """Issue 13: `records add example.com @ TXT "v=spf1 -all"` (the shell
+    drops the quotes) was served as "v=spf1" "-all", which breaks SPF."""
+    c = ctl.c
+    ctl.json("--wait", "zones", "create", domain)
+
+    ctl.json("--wait", "records", "add", domain, "@", "TXT", "v=spf1 -all")
+
+    assert c.answers(domain + ".", "TXT") == {n.name: ['"v=spf1 -all"'] for n in c.nodes}
+    listed = ctl.run("records", "list", domain).stdout
+    assert "v=spf1 -all" in listed and '"' not in listed
+
+
+def test_international_zone_by_either_name_with_both_shown(ctl, domain):
+    """Issue 13: `yumnactl zones create bücher.example` was refused."""
+    c = ctl.c
+    uname, aname = "b\u00fccher." + domain, "xn--bcher-kva." + domain
+    created = ctl.json("--wait", "zones", "create", uname)
+    assert created["synced"] is True, created
+    zid = created["zoneId"]
+    assert len(c.answers(aname + ".", "SOA")["ns1"]) == 1
+
+    listed = [l for l in ctl.run("zones", "list").stdout.splitlines() if aname in l]
+    assert len(listed) == 1 and uname in listed[0], listed
+    shown = ctl.run("zones", "show", uname).stdout
+    assert "zone     %s (%s) (id %d)" % (aname, uname, zid) in shown, shown
+    ctl.json("--wait", "records", "add", uname, "stra\u00dfe", "A", "192.0.2.5")
+    assert c.answers("xn--strae-oqa.%s." % aname, "A") == {n.name: ["192.0.2.5"]
+                                                          for n in c.nodes}
+    rows = [l for l in ctl.run("records", "list", aname).stdout.splitlines()
+            if "192.0.2.5" in l]
+    assert len(rows) == 1 and "xn--strae-oqa (stra\u00dfe)" in rows[0], rows
+    # A name IDNA2008 refuses: the controller's reason, exit code 7.
+    p = ctl.run("zones", "create", "b\u2665cher.example", expect=REFUSED)
+    assert "U+2665" in p.stderr, p.stderr
+
+
 def test_zone_and_record_lifecycle_with_json_output(ctl, domain):
     c = ctl.c
     created = ctl.json("--wait", "zones", "create", domain)
@@ -322,6 +359,11 @@ def test_zone_soa_set_shown_and_kept_on_import_and_reimport_is_no_change(ctl, do
     ctl.run("zones", "set-soa", domain, expect=USAGE)
     ctl.run("zones", "set-soa", "--mname", "default", domain)
     assert ctl.json("zones", "show", domain)["zone"]["soa"]["own"] == ["refresh", "minimum"]
+    # Each change of SOA fields is a version in the history and the audit log.
+    soa_changes = ctl.json("audit", "--zone", domain, "--action", "zone.soa")["entries"]
+    assert len(soa_changes) == 2 and soa_changes[0]["summary"] == \
+        'set the SOA: mname (the cluster\'s)', soa_changes
+    assert ctl.json("zones", "history", domain)["versions"][0]["action"] == "zone.soa"
 
     src = tmp_path / "soa.zone"
     src.write_text("@ IN SOA ns9.example.org. ops.example.org. 1 3h 1h 2w 1h\n"
@@ -334,6 +376,54 @@ def test_zone_soa_set_shown_and_kept_on_import_and_reimport_is_no_change(ctl, do
     r = ctl.run("import", "--replace", "--keep-soa", domain, src)
     assert "nothing changed" in r.stdout, r.stdout
     assert ctl.json("zones", "show", zid)["zone"]["soa"]["serial"] == version
+    # The re-import made no version: the last one is still the first import.
+    assert ctl.json("zones", "history", domain)["versions"][0]["action"] == \
+        "zone.import.replace"
+
+
+def test_history_diff_rollback_and_audit_through_the_cli(ctl, domain):
+    c = ctl.c
+    zid = c.create_zone(domain)
+    one = c.add_record(zid, "www", "A", "192.0.2.1")
+    two = c.add_record(zid, "www", "A", "192.0.2.2")
+
+    h = ctl.json("zones", "history", domain)
+    assert h["zoneId"] == zid
+    assert [v["action"] for v in h["versions"]] == ["record.create", "record.create",
+                                                    "zone.create"]
+    out = ctl.run("zones", "history", domain).stdout
+    assert out.split()[:6] == ["VERSION", "SERIAL", "TIME", "ACTOR", "ACTION", "SUMMARY"]
+    assert "tests-admin" in out and "add www A 192.0.2.2" in out
+    assert "(more: yumnactl zones history %s --before %d)" % (domain, two["version"]) in \
+        ctl.run("zones", "history", "--limit", "1", domain).stdout
+
+    d = ctl.run("zones", "diff", domain, one["version"], two["version"]).stdout.splitlines()
+    assert d[0] == "zone %s, version %d -> %d: 0 added, 0 removed, 1 changed" % (
+        domain, one["version"], two["version"])
+    assert d[1:] == ["- www 3600 A 192.0.2.1", "+ www 3600 A 192.0.2.1",
+                     "+ www 3600 A 192.0.2.2"]
+    assert ctl.json("zones", "diff", zid, one["version"])["to"] == two["version"]
+    ctl.run("zones", "diff", domain, two["version"], one["version"], expect=USAGE)
+    ctl.run("zones", "diff", domain, "x", expect=USAGE)
+    ctl.run("zones", "diff", domain, two["version"] + 100, expect=NOT_FOUND)
+
+    ctl.run("zones", "rollback", domain, one["version"], token=c.whm.read_token, expect=DENIED)
+    r = ctl.json("--wait", "zones", "rollback", domain, one["version"])
+    assert r["changed"] is True and r["synced"] is True and r["version"] == two["version"] + 1
+    assert c.answers("www.%s." % domain, "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
+    out = ctl.run("zones", "rollback", domain, one["version"]).stdout
+    assert "nothing changed" in out
+    ctl.run("zones", "rollback", domain, two["version"] + 100, expect=NOT_FOUND)
+
+    a = ctl.json("audit", "--zone", domain, "--limit", "2")
+    assert [e["action"] for e in a["entries"]] == ["zone.rollback", "record.create"]
+    out = ctl.run("audit", "--zone", domain, "--action", "zone.rollback", "--since", "1h",
+                  "--actor", "tests-admin").stdout
+    assert "zone.rollback" in out and "roll back to version %d" % one["version"] in out
+    assert ctl.json("audit", "--zone", domain, "--until", "2000-01-01")["entries"] == []
+    ctl.run("audit", "--limit", "5000", expect=REFUSED)
+    ctl.run("audit", "--since", "soon", expect=REFUSED)
+    ctl.run("audit", "--limit", "x", expect=USAGE)
 
 
 def test_sync_of_one_zone_reports_every_node(ctl, domain):

@@ -136,6 +136,23 @@ static void expect_error(struct fixture *f, const char *text, unsigned line, con
 		fail_msg("'%s':\n got  %s\n want %s", text, f->e.err.text, want);
 }
 
+/* A NUL byte would end the line for every C string function, and what
+ * follows it would be ignored unseen: the file is refused. */
+static void test_nul_byte_refused(void **state)
+{
+	struct fixture *f = *state;
+	static const char text[] = "api-key = secret\0, more\nport = 1\n";
+
+	conf_free(schema, &f->c);
+	memset(&f->c, 0, sizeof(f->c));
+	write_file(f, text, sizeof(text) - 1);
+	assert_int_equal(conf_load(f->path, schema, &f->c, &f->e.err), ERR_CONFIG);
+	char want[ERRMSG_MAX];
+	snprintf(want, sizeof(want), "%s:1: a NUL byte: not a text file", f->path);
+	assert_string_equal(f->e.err.text, want);
+	conf_free(schema, &f->c);
+}
+
 static void test_defaults(void **state)
 {
 	struct fixture *f = *state;
@@ -473,6 +490,7 @@ int main(void)
 		T(test_empty_value_keeps_default),
 		T(test_required),
 		T(test_line_length),
+		T(test_nul_byte_refused),
 		T(test_secret_not_echoed),
 		T(test_missing_file),
 		T(test_error_after_strings),

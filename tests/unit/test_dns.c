@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -84,7 +85,45 @@ static const struct name_case zone_cases[] = {
 	{ "a-.example", NULL, "starts or ends with '-'" },
 	{ "xn--zz-.example", NULL, "IDNA2008" },
 	{ "exa mple.com", NULL, "spaces" },
-	{ "m\xc3\xbcnchen.de", NULL, "non-ASCII" },
+	/* International names: U-labels become A-labels (issue 13). */
+	{ "m\xc3\xbcnchen.de", "xn--mnchen-3ya.de.", NULL },
+	{ "b\xc3\xbc"
+	  "cher.example",
+	  "xn--bcher-kva.example.", NULL },
+	{ "B\xc3\x9c"
+	  "CHER.Example.",
+	  "xn--bcher-kva.example.", NULL },
+	{ "fa\xc3\x9f.de", "xn--fa-hia.de.", NULL }, /* non-transitional */
+	{ "\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88.jp", "xn--zckzah.jp.", NULL }, /* テスト */
+	{ "\xd9\x85\xd8\xab\xd8\xa7\xd9\x84.example", "xn--mgbh0fb.example.", NULL },
+	{ "\xef\xbd\x85x.com", "ex.com.", NULL }, /* UTS #46 maps fullwidth */
+	{ "b\xc3\xbc"
+	  "cher\xe3\x80\x82"
+	  "example",
+	  "xn--bcher-kva.example.", NULL },
+	{ "b\xe2\x99\xa5"
+	  "cher.example",
+	  NULL, "is not allowed (IDNA2008" },		 /* U+2665 */
+	{ "a\xd7\x90.example", NULL, "bi-directional" }, /* Latin + Hebrew */
+	{ "a\xe2\x80\x8d"
+	  "b.example",
+	  NULL, "'a<U+200D>b'" }, /* ZWJ */
+	{ "\xcc\x81"
+	  "ab.example",
+	  NULL, "combining" }, /* leading U+0301 */
+	{ "\xc3\xbc-.example", NULL, "hyphen" },
+	{ "\xc3\xbc_x.example", NULL, "letters, digits and '-'" },
+	{ "\xe2\x91\xb4.example", NULL, "letters, digits and '-'" }, /* ⑴ maps to (1) */
+	{ "\xf0\x9f\x99\x82.example", NULL, "character U+1F642" },   /* emoji */
+	{ "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc"
+	  "\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc\xc3\xbc.example",
+	  NULL, "longer than 63" },
+	{ "b\xc3\x28.example", NULL, "\\xc3" }, /* not UTF-8 */
+	{ "xn--bcher-kva.example", "xn--bcher-kva.example.", NULL },
 	{ "a.b\\.c", NULL, "escapes" },
 	{ L64 ".com", NULL, "longer than 63" },
 	{ "example.com;rm -rf", NULL, "character ';'" },
@@ -147,7 +186,25 @@ static const struct name_case owner_cases[] = {
 	{ "a\tb", NULL, "control" },
 	{ "a\rb", NULL, "control" },
 	{ "a\x7f", NULL, "control" },
-	{ "m\xc3\xbcnchen", NULL, "non-ASCII" },
+	{ "m\xc3\xbcnchen", "xn--mnchen-3ya.example.com.", NULL },
+	{ "_dmarc.b\xc3\xbc"
+	  "cher",
+	  "_dmarc.xn--bcher-kva.example.com.", NULL },
+	{ "*.b\xc3\xbc"
+	  "cher",
+	  "*.xn--bcher-kva.example.com.", NULL },
+	{ "www.b\xc3\xbc"
+	  "cher.example.com.",
+	  "www.xn--bcher-kva.example.com.", NULL },
+	{ "b\xc3\xbc"
+	  "cher.example.com",
+	  NULL, "write 'xn--bcher-kva' or" },
+	{ "b\xc3\xbc"
+	  "cher.example.org.",
+	  NULL, "not inside zone" },
+	{ "\xc3\xbc_x", NULL, "letters, digits and '-'" },
+	{ "b\xe2\x99\xa5", NULL, "character U+2665 '\xe2\x99\xa5' is not allowed" },
+	{ "xn--_x-wka", NULL, "IDNA2008" }, /* punycode of "ü_x": not an A-label */
 	{ "-a", NULL, "starts or ends with '-'" },
 	{ "a-", NULL, "starts or ends with '-'" },
 	{ "a.-b", NULL, "starts or ends with '-'" },
@@ -252,6 +309,37 @@ static void test_name_length(void **state)
 	text[strlen(text) - strlen(ORIGIN) - 1] = '\0';
 	assert_int_equal(dname_owner_normalize(text, ORIGIN, out, &err), ERR_INVALID);
 	check_message(err.text, "255 octets", "long relative owner");
+}
+
+/* Names are shown to people with their U-labels. */
+static void test_to_unicode(void **state)
+{
+	static const char *const rows[][2] = {
+		{ "xn--bcher-kva.example.", "b\xc3\xbc"
+					    "cher.example." },
+		{ "www.xn--bcher-kva.xn--zckzah.", "www.b\xc3\xbc"
+						   "cher.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88." },
+		{ "XN--FA-HIA.de.", "fa\xc3\x9f.de." },
+		{ "example.com.", "example.com." },
+		{ "_dmarc.xn--bcher-kva.example.", "_dmarc.b\xc3\xbc"
+						   "cher.example." },
+		{ "*.example.", "*.example." },
+	};
+	char out[DNAME_UNICODE_MAX], small[8], zone[DNAME_TEXT_MAX];
+	struct errmsg err;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(dname_to_unicode(rows[i][0], out, sizeof(out)), 0);
+		assert_string_equal(out, rows[i][1]);
+		/* ... and go back in as the same name. */
+		if (rows[i][0][0] != '_' && rows[i][0][0] != '*') {
+			assert_int_equal(dname_zone_normalize(out, zone, &err), 0);
+			assert_int_equal(strcasecmp(zone, rows[i][0]), 0);
+		}
+	}
+	assert_int_equal(dname_to_unicode("xn--bcher-kva.example.", small, sizeof(small)),
+			 -ENAMETOOLONG);
 }
 
 static void test_is_at_or_below(void **state)
@@ -360,7 +448,48 @@ static const struct rr_case rr_cases[] = {
 	BAD("alias", "CNAME", "*.example.net.", "wildcards"),
 	BAD("alias", "CNAME", "xn--zz-.example.net.", "IDNA2008"),
 	BAD("alias", "CNAME", "a b", NULL),
-	BAD("alias", "CNAME", "caf\xc3\xa9.example.net.", "non-ASCII"),
+	/* Names in RDATA may be U-labels (issue 13); strings may not. */
+	OK("alias", "CNAME", "caf\xc3\xa9.example.net.", "xn--caf-dma.example.net."),
+	OK("alias", "CNAME",
+	   "b\xc3\xbc"
+	   "cher",
+	   "xn--bcher-kva.example.com."),
+	OK("alias", "CNAME",
+	   "WWW.B\xc3\x9c"
+	   "CHER.example.",
+	   "www.xn--bcher-kva.example."),
+	BAD("alias", "CNAME",
+	    "b\xe2\x99\xa5"
+	    "cher.example.",
+	    "U+2665"),
+	BAD("alias", "CNAME",
+	    "b\xc3\xbc"
+	    "cher.example.com",
+	    "no trailing dot"),
+	BAD("alias", "CNAME", "\"caf\xc3\xa9.example.net.\"", "non-ASCII"),
+	OK("@", "MX",
+	   "10 mail.b\xc3\xbc"
+	   "cher.example.",
+	   "10 mail.xn--bcher-kva.example."),
+	OK("@", "NS",
+	   "ns1.b\xc3\xbc"
+	   "cher.example.",
+	   "ns1.xn--bcher-kva.example."),
+	OK("_sip._tcp", "SRV",
+	   "0 5 5060 sip.b\xc3\xbc"
+	   "cher.example.",
+	   "0 5 5060 sip.xn--bcher-kva.example."),
+	OK("@", "SOA",
+	   "ns.b\xc3\xbc"
+	   "cher.example. h.b\xc3\xbc"
+	   "cher.example. 1 2 3 4 5",
+	   "ns.xn--bcher-kva.example. h.xn--bcher-kva.example. 1 2 3 4 5"),
+	OK("@", "NAPTR",
+	   "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.b\xc3\xbc"
+	   "cher.example.",
+	   "100 10 \"S\" \"SIP+D2U\" \"\" _sip._udp.xn--bcher-kva.example."),
+	BAD("@", "NAPTR", "100 10 \"S\" \"SIP+D2U\" \"!\xc3\xbc!\" .", "non-ASCII"),
+	BAD("@", "MX", "1\xc3\xbc mail.example.net.", "non-ASCII"),
 	BAD("alias", "CNAME", "caf\\195\\169.example.net.", "non-ASCII"),
 	/* MX */
 	OK("@", "MX", "10 mail", "10 mail.example.com."),
@@ -447,6 +576,10 @@ static const struct rr_case rr_cases[] = {
 	BAD("@", "TXT", "\"del\x7f\"", "control"),
 	BAD("@", "TXT", "\"x\" ; comment", "comments"),
 	BAD("@", "TXT", "\\# 2 0161", "generic"),
+	/* SPF (type 99) is TXT's twin. */
+	OK("@", "SPF", "\"v=spf1 -all\"", "\"v=spf1 -all\""),
+	OK("@", "spf", "v=spf1", "\"v=spf1\""),
+	BAD("@", "SPF", "\"a\\000\"", "NUL"),
 	/* CAA (RFC 8659) */
 	OK("@", "CAA", "0 issue \"letsencrypt.org\"", "0 issue \"letsencrypt.org\""),
 	OK("@", "CAA", "0 issue letsencrypt.org", "0 issue \"letsencrypt.org\""),
@@ -543,6 +676,77 @@ static const struct rr_case rr_cases[] = {
 	BAD("@", "SOA", "ns1 hostmaster 4294967296 1 2 3 4", NULL),
 	BAD("@", "SOA", "ns1.example.com hostmaster 1 2 3 4 5", "mname 'ns1.example.com'"),
 	BAD("@", "SOA", "ns1 hostmaster.example.com 1 2 3 4 5", "rname"),
+	/* The types PowerDNS 4.7 serves beyond the basic ones (issue 13). */
+	OK("_https._tcp", "SVCB", "1 . alpn=h2,h3 ipv4hint=192.0.2.1 port=8443",
+	   "1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1"),
+	OK("www", "HTTPS", "1 . alpn=\"h2,h3\"", "1 . alpn=h2,h3"),
+	OK("www", "HTTPS", "0 cdn.example.net.", "0 cdn.example.net."),
+	OK("www", "HTTPS", "1 cdn", "1 cdn.example.com."),
+	OK("www", "HTTPS", "1 . mandatory=alpn alpn=h2 no-default-alpn ipv6hint=2001:db8::1",
+	   "1 . mandatory=alpn alpn=h2 no-default-alpn ipv6hint=2001:db8::1"),
+	OK("www", "HTTPS", "1 . key65000=abc", "1 . key65000=\"abc\""),
+	BAD("www", "HTTPS", "1 . dohpath=/q{?dns}", NULL), /* libknot 3.2: key7=... */
+	OK("www", "HTTPS", "1 . key7=/q{?dns}", "1 . key7=\"/q{?dns}\""),
+	BAD("www", "HTTPS", "1 . key65000", "PowerDNS 4.7"),
+	BAD("www", "HTTPS", "1 . key65535=x", "reserved"),
+	BAD("www", "HTTPS", "1 . key3=8443", "no presentation form"),
+	/* RFC 9460 appendix A.1: a ',' inside an ALPN id is "\\," in a
+	 * zone file; "\," is a plain ','. */
+	OK("www", "HTTPS", "1 . alpn=h2\\\\,h3,h1", "1 . alpn=h2\\\\,h3,h1"),
+	OK("www", "HTTPS", "1 . alpn=h2\\,h3,h1", "1 . alpn=h2,h3,h1"),
+	BAD("www", "HTTPS", "1 . mandatory=alpn", NULL),
+	BAD("www", "HTTPS", "1 . alpn=h2 alpn=h3", NULL),
+	BAD("www", "HTTPS", "1 -bad.example.net.", "starts or ends with '-'"),
+	BAD("www", "HTTPS", "1 cdn.example.com", "no trailing dot"),
+	OK("www", "LOC", "52 22 23.000 N 4 53 32.000 E -2.00m 0.00m 10000m 10m",
+	   "52 22 23 N 4 53 32 E -2m 0m 10000m 10m"),
+	OK("www", "LOC", "52 N 4 E 1m", "52 0 0 N 4 0 0 E 1m 1m 10000m 10m"),
+	OK("www", "LOC", "42 21 54.123 N 71 6 18.5 W -24m 30m",
+	   "42 21 54.123 N 71 6 18.500 W -24m 30m 10000m 10m"),
+	OK("www", "LOC", "0 N 0 E 0m 40000000m", "0 0 0 N 0 0 0 E 0m 40000000m 10000m 10m"),
+	BAD("www", "LOC", "0 N 0 E 0m 90000000m", "PowerDNS 4.7"),
+	BAD("www", "LOC", "91 N 0 E 0m", NULL),
+	OK("smime", "SMIMEA", "3 1 1 " H32, "3 1 1 " H32U),
+	BAD("smime", "SMIMEA", "4 1 1 " H32, "usage 4"),
+	OK("www", "HINFO", "\"PC Intel\" \"Linux 6\"", "\"PC Intel\" \"Linux 6\""),
+	OK("www", "HINFO", "PC Linux", "\"PC\" \"Linux\""),
+	BAD("www", "HINFO", "\"PC\"", NULL),
+	OK("www", "MINFO", "rm em.example.net.", "rm.example.com. em.example.net."),
+	OK("www", "RP", "admin.example.com. _txt", "admin.example.com. _txt.example.com."),
+	OK("www", "RP", ". .", ". ."),
+	OK("www", "AFSDB", "1 afs", "1 afs.example.com."),
+	BAD("www", "AFSDB", "1 192.0.2.1.", "IPv4 address"),
+	OK("www", "KX", "10 kx.example.net.", "10 kx.example.net."),
+	BAD("www", "KX", "10 _kx.example.net.", "'_' is not allowed"),
+	OK("www", "KEY", "256 3 13 AQIDBA==", "256 3 13 AQIDBA=="),
+	OK("www", "CERT", "PGP 0 0 AQIDBA==", "3 0 0 AQIDBA=="),
+	BAD("www", "CERT", "PGP 0 0 !!!", NULL),
+	OK("www", "APL", "1:192.0.2.0/24 !2:2001:db8::/32", "1:192.0.2.0/24 !2:2001:db8::/32"),
+	BAD("www", "APL", "1:192.0.2.0/33", NULL),
+	OK("www", "IPSECKEY", "10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+	   "10 1 2 192.0.2.38 AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="),
+	OK("www", "IPSECKEY", "10 3 2 gw AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==",
+	   "10 3 2 gw.example.com. AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ=="),
+	OK("www", "IPSECKEY",
+	   "10 3 2 gw.b\xc3\xbc"
+	   "cher.example. AQNRU3mG",
+	   "10 3 2 gw.xn--bcher-kva.example. AQNRU3mG"),
+	BAD("www", "IPSECKEY",
+	    "10 0 2 . AQNRU3mG7TVTO2BkR47usntb102uFJtugbo6BSGvgqt4AQ==", "gateway type 0"),
+	OK("www", "DHCID", "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA=",
+	   "AAIBY2/AuCccgoJbsaxcQc9TUapptP69lOjxfNuVAA2kjEA="),
+	OK("www", "OPENPGPKEY", "AQIDBAUGBwg=", "AQIDBAUGBwg="),
+	OK("@", "CSYNC", "66 3 A NS AAAA", "66 3 A NS AAAA"),
+	OK("www", "NID", "10 0014:4fff:ff20:ee64", "10 0014:4FFF:FF20:EE64"),
+	OK("www", "L32", "10 10.1.2.0", "10 10.1.2.0"),
+	OK("www", "L64", "10 2001:0db8:1140:1000", "10 2001:0DB8:1140:1000"),
+	OK("www", "LP", "10 l64-subnet", "10 l64-subnet.example.com."),
+	OK("www", "EUI48", "00-00-5e-00-53-2a", "00-00-5E-00-53-2A"),
+	OK("www", "EUI64", "00-00-5e-ef-10-00-00-2a", "00-00-5E-EF-10-00-00-2A"),
+	BAD("www", "EUI48", "00:00:5e:00:53:2a", NULL),
+	OK("_ftp._tcp", "URI", "10 1 \"ftp://ftp1.example.com/public\"",
+	   "10 1 \"ftp://ftp1.example.com/public\""),
+	BAD("_ftp._tcp", "URI", "10 1 \"\"", "empty"),
 	/* Types: only the accepted list; the signer's types are read-only. */
 	OK("www", "mx", "10 mail", "10 mail.example.com."),
 	BAD("@", "RRSIG", "A 8 2 300 20300101000000 20200101000000 1 example.com. AAAA", "signer"),
@@ -554,10 +758,11 @@ static const struct rr_case rr_cases[] = {
 	BAD("@", "cdnskey", "257 3 8 AwEAAQ==", "signer"),
 	BAD("www", "TYPE1", "192.0.2.1", "generic type"),
 	BAD("www", "TYPE65535", "\\# 0", "generic type"),
-	BAD("www", "HINFO", "\"pc\" \"linux\"", "not supported"),
-	BAD("www", "SPF", "\"v=spf1 -all\"", "not supported"),
-	BAD("www", "HTTPS", "1 . alpn=h2", "not supported"),
-	BAD("www", "LOC", "52 22 23 N 4 53 32 E -2m", "not supported"),
+	BAD("@", "ZONEMD", "2018031900 1 1 " H48, "new serial with every change"),
+	BAD("www", "RT", "10 rt.example.net.", "PowerDNS 4.7 cannot serve it"),
+	BAD("www", "ALIAS", "www.example.net.", "PowerDNS's own"),
+	BAD("www", "MB", "mb.example.net.", "not supported"),
+	BAD("www", "A6", "0 2001:db8::1", "obsolete"),
 	BAD("www", "FOO", "x", "unknown record type 'FOO'"),
 	BAD("www", "", "x", "empty"),
 	BAD("www", "A A", "x", "unknown"),
@@ -709,7 +914,8 @@ static void test_rr_type_names(void **state)
 		assert_string_equal(rr_type_name(type), names[i]);
 	}
 	assert_null(rr_type_name(46)); /* RRSIG */
-	assert_null(rr_type_name(13)); /* HINFO */
+	assert_null(rr_type_name(21)); /* RT: PowerDNS 4.7 cannot serve it */
+	assert_null(rr_type_name(63)); /* ZONEMD */
 	assert_null(rr_type_name(0));
 	assert_int_equal(rr_type_parse(NULL, &type, NULL), ERR_INVALID);
 }
@@ -837,6 +1043,179 @@ static void test_rr_wire(void **state)
 	assert_memory_not_equal(a.wire, b.wire, 2);
 	rr_clear(&a);
 	rr_clear(&b);
+}
+
+/* --- the panel's plain text values ---------------------------------------- */
+
+struct plain_case {
+	const char *type;
+	const char *content; /* as the panel sends it */
+	const char *want;    /* canonical content; NULL if refused */
+	const char *plain;   /* what rr_text_to_plain() gives back; NULL: none */
+};
+
+/* A 2048-bit RSA key's DKIM record: 410 characters, over one string. */
+#define DKIM_P                                                                         \
+	"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAx8Gk2vT3eRkN7d1kQp8h3R9mYb5w2xUe" \
+	"Lq0yH6tZ4sVb1nCj8fWuXo3aD2gKp7rEi9lMz5QhT0cYy4NvBw6Jx1SUd8Re3oPk2Fa7Ih5GqLt"  \
+	"Vm9Zs0bKjC4Xn6Wu1Dy8Tr2Ep3Hf7Qg5Ia9Ob0Lc6Md4Ne1Pf2Rh3Sj8Tk7Ul5Vm6Wn9Xo0Yp"    \
+	"4Zq3Ar2Bs1Ct0Du9Ev8Fw7Gx6Hy5Iz4Ja3Kb2Lc1Md0Ne9Of8Pg7Qh6Ri5Sj4Tk3Ul2Vm1Wn0Xo"  \
+	"9Yp8Zq7Ar6Bs5Ct4Du3Ev2Fw1Gx0Hy9Iz8Ja7Kb6Lc5Md4Ne3Of2Pg1Qh0Ri9Sj8Tk7Ul6Vm5W"   \
+	"n4Xo3Yp2Zq1Ar0Bs9Ct8Du7Ev6Fw5Gx4Hy3QIDAQAB"
+#define DKIM "v=DKIM1; k=rsa; p=" DKIM_P
+
+static const struct plain_case plain_cases[] = {
+	/* One text, whatever blanks and quotes it holds (issue 13). */
+	{ "TXT", "v=spf1 -all", "\"v=spf1 -all\"", "v=spf1 -all" },
+	{ "TXT", "v=spf1 include:_spf.example.net ~all", "\"v=spf1 include:_spf.example.net ~all\"",
+	  "v=spf1 include:_spf.example.net ~all" },
+	{ "TXT", "v=DMARC1; p=reject; rua=mailto:d@example.com",
+	  "\"v=DMARC1; p=reject; rua=mailto:d@example.com\"",
+	  "v=DMARC1; p=reject; rua=mailto:d@example.com" },
+	{ "SPF", "v=spf1 -all", "\"v=spf1 -all\"", "v=spf1 -all" },
+	{ "TXT", "say \"hi\" \\ (x)", "\"say \\\"hi\\\" \\\\ (x)\"", "say \"hi\" \\ (x)" },
+	{ "TXT", "a  b", "\"a  b\"", "a  b" },
+	{ "TXT", "plain", "\"plain\"", "plain" },
+	/* Quoted presentation keeps its meaning. */
+	{ "TXT", "\"v=spf1 -all\"", "\"v=spf1 -all\"", "v=spf1 -all" },
+	{ "TXT", "\"a\" \"b\"", "\"a\" \"b\"", NULL },
+	{ "TXT", "\"a\\\"b\"", "\"a\\\"b\"", "a\"b" },
+	{ "TXT", "\"A\\066C\"", "\"ABC\"", "ABC" },
+	{ "TXT", "\"\"", "\"\"", NULL },
+	{ "TXT", "\" lead\"", "\" lead\"", NULL },
+	{ "TXT", "\"trail \"", "\"trail \"", NULL },
+	{ "TXT", "\"caf\\195\\169\"", "\"caf\\195\\169\"", NULL },
+	{ "TXT", "\"\\\"q\"", "\"\\\"q\"", NULL },
+	{ "TXT", "\"\\\\# 1 00\"", "\"\\\\# 1 00\"", NULL },
+	/* A leading blank is part of the text, so it reads back quoted. */
+	{ "TXT", " x", "\" x\"", NULL },
+	/* Refused, as the same bytes would be when quoted. */
+	{ "TXT", "\\# 2 0161", NULL, NULL },
+	{ "TXT", "caf\xc3\xa9", NULL, NULL },
+	{ "TXT", "line\nbreak", NULL, NULL },
+	{ "TXT", "nul\\000", "\"nul\\\\000\"", "nul\\000" },
+	{ "TXT", "", NULL, NULL },
+	/* CAA: the value is everything after the tag. */
+	{ "CAA", "0 issue letsencrypt.org", "0 issue \"letsencrypt.org\"",
+	  "0 issue letsencrypt.org" },
+	{ "CAA", "0 issue \"letsencrypt.org\"", "0 issue \"letsencrypt.org\"",
+	  "0 issue letsencrypt.org" },
+	{ "CAA", "0 issue letsencrypt.org; validationmethods=dns-01",
+	  "0 issue \"letsencrypt.org; validationmethods=dns-01\"",
+	  "0 issue letsencrypt.org; validationmethods=dns-01" },
+	{ "CAA", "128  iodef  mailto:security@example.com",
+	  "128 iodef \"mailto:security@example.com\"", "128 iodef mailto:security@example.com" },
+	{ "CAA", "0 issuewild ;", "0 issuewild \";\"", "0 issuewild ;" },
+	{ "CAA", "0 issue \"\"", "0 issue \"\"", NULL },
+	{ "CAA", "0 issue", NULL, NULL },
+	{ "CAA", "0 issue ca..example", NULL, NULL },
+	/* Other types are presentation text as they are. */
+	{ "A", "192.0.2.1", "192.0.2.1", NULL },
+};
+
+static void test_plain_text(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(plain_cases) / sizeof(plain_cases[0]); i++) {
+		const struct plain_case *c = &plain_cases[i];
+		struct errmsg err = { { 0 } };
+		char *text = NULL, *plain = NULL;
+		uint16_t type;
+		struct rr rr;
+
+		assert_int_equal(rr_type_parse(c->type, &type, &err), 0);
+		assert_int_equal(rr_text_from_plain(type, c->content, &text), 0);
+		int r = rr_parse(ORIGIN, type, 300, text != NULL ? text : c->content, ORIGIN, &rr,
+				 &err);
+		free(text);
+		if (c->want == NULL) {
+			if (r != ERR_INVALID)
+				fail_msg("row %zu: '%s' accepted as '%s'", i, c->content,
+					 rr.content);
+			check_message(err.text, NULL, "plain");
+			continue;
+		}
+		if (r != 0)
+			fail_msg("row %zu: '%s' refused: %s", i, c->content, err.text);
+		if (strcmp(rr.content, c->want) != 0)
+			fail_msg("row %zu: '%s' gave '%s', want '%s'", i, c->content, rr.content,
+				 c->want);
+		assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+		if (c->plain == NULL ? plain != NULL
+				     : plain == NULL || strcmp(plain, c->plain) != 0)
+			fail_msg("row %zu: plain form '%s', want '%s'", i, plain ? plain : "(none)",
+				 c->plain ? c->plain : "(none)");
+		/* The plain form goes back in as exactly the same data. */
+		if (plain != NULL) {
+			struct rr again;
+			assert_int_equal(rr_text_from_plain(type, plain, &text), 0);
+			assert_int_equal(
+			    rr_parse(ORIGIN, type, 300, text ? text : plain, ORIGIN, &again, &err),
+			    0);
+			assert_int_equal(again.wire_len, rr.wire_len);
+			assert_memory_equal(again.wire, rr.wire, rr.wire_len);
+			rr_clear(&again);
+			free(text);
+		}
+		free(plain);
+		rr_clear(&rr);
+	}
+}
+
+/* A DKIM key over 255 octets is one text: cut into strings of 255 that
+ * concatenate to the value, and read back whole. */
+static void test_plain_long_txt(void **state)
+{
+	char *text, *plain;
+	struct errmsg err;
+	struct rr rr;
+	size_t n = strlen(DKIM);
+
+	(void)state;
+	assert_true(n > 255);
+	assert_int_equal(rr_text_from_plain(16, DKIM, &text), 0);
+	assert_int_equal(rr_parse("sel._domainkey." ORIGIN, 16, 300, text, ORIGIN, &rr, &err), 0);
+	free(text);
+	assert_int_equal(rr.wire_len, n + (n + 254) / 255);
+	assert_int_equal(rr.wire[0], 255);
+	assert_memory_equal(rr.wire + 1, DKIM, 255);
+	assert_int_equal(rr.wire[256], n - 255);
+	assert_memory_equal(rr.wire + 257, DKIM + 255, n - 255);
+	assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+	assert_string_equal(plain, DKIM);
+	free(plain);
+	rr_clear(&rr);
+
+	/* The same key written as presentation strings cut elsewhere keeps
+	 * its strings, and then has no plain form. */
+	assert_int_equal(
+	    rr_parse(ORIGIN, 16, 300, "\"v=DKIM1; k=rsa; \" \"p=" DKIM_P "\"", ORIGIN, &rr, &err),
+	    ERR_INVALID); /* "p=..." is one string over 255 */
+	assert_int_equal(
+	    rr_parse(ORIGIN, 16, 300, "\"v=DKIM1; k=rsa; \" \"p=abc\"", ORIGIN, &rr, &err), 0);
+	assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+	assert_null(plain);
+	rr_clear(&rr);
+
+	/* Every length around the cuts reads back as written. */
+	char *v = malloc(1200);
+	assert_non_null(v);
+	for (size_t len = 250; len < 1100; len += 7) {
+		for (size_t i = 0; i < len; i++)
+			v[i] = (char)('!' + (i * 7 + len) % 94);
+		v[0] = 'v';
+		v[len - 1] = 'z';
+		v[len] = '\0';
+		assert_int_equal(rr_text_from_plain(16, v, &text), 0);
+		assert_int_equal(rr_parse(ORIGIN, 16, 300, text, ORIGIN, &rr, &err), 0);
+		free(text);
+		assert_int_equal(rr_text_to_plain(&rr, &plain), 0);
+		assert_non_null(plain);
+		assert_string_equal(plain, v);
+		free(plain);
+		rr_clear(&rr);
+	}
+	free(v);
 }
 
 /* Several HTTP workers parse at once: each thread gets its own scanner. */
@@ -1255,25 +1634,17 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_zone_name_table),
-		cmocka_unit_test(test_owner_table),
-		cmocka_unit_test(test_name_length),
-		cmocka_unit_test(test_is_at_or_below),
-		cmocka_unit_test(test_rr_table),
-		cmocka_unit_test(test_rr_table_reversed),
-		cmocka_unit_test(test_rr_messages),
-		cmocka_unit_test(test_rr_type_names),
-		cmocka_unit_test(test_rr_bad_arguments),
-		cmocka_unit_test(test_txt_limits),
-		cmocka_unit_test(test_rr_wire),
-		cmocka_unit_test(test_rr_threads),
-		cmocka_unit_test(test_zone_check_table),
-		cmocka_unit_test(test_zone_caps),
-		cmocka_unit_test(test_zone_outside_owner),
-		cmocka_unit_test(test_zone_sort),
-		cmocka_unit_test(test_zone_is_auth),
-		cmocka_unit_test(test_zone_data),
-		cmocka_unit_test(test_bench),
+		cmocka_unit_test(test_zone_name_table),	  cmocka_unit_test(test_owner_table),
+		cmocka_unit_test(test_name_length),	  cmocka_unit_test(test_to_unicode),
+		cmocka_unit_test(test_is_at_or_below),	  cmocka_unit_test(test_rr_table),
+		cmocka_unit_test(test_rr_table_reversed), cmocka_unit_test(test_rr_messages),
+		cmocka_unit_test(test_rr_type_names),	  cmocka_unit_test(test_rr_bad_arguments),
+		cmocka_unit_test(test_txt_limits),	  cmocka_unit_test(test_rr_wire),
+		cmocka_unit_test(test_plain_text),	  cmocka_unit_test(test_plain_long_txt),
+		cmocka_unit_test(test_rr_threads),	  cmocka_unit_test(test_zone_check_table),
+		cmocka_unit_test(test_zone_caps),	  cmocka_unit_test(test_zone_outside_owner),
+		cmocka_unit_test(test_zone_sort),	  cmocka_unit_test(test_zone_is_auth),
+		cmocka_unit_test(test_zone_data),	  cmocka_unit_test(test_bench),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, group_teardown);

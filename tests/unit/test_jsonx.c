@@ -214,6 +214,16 @@ static void test_depth_strings(void **state)
 	free(deep);
 }
 
+/* jansson quotes the token it stopped at: bytes of the input that are not
+ * printable ASCII reach the message as \xNN, never raw. */
+static void test_error_quotes_input_printably(void **state)
+{
+	(void)state;
+	parse_bad("{\"a\":1\x01}", "'}' expected near '\\x01'");
+	parse_bad("[\x1a]", "invalid token near '\\x1a'");
+	parse_bad("[\xc3\xa9]", "near '\\xc3\\xa9'");
+}
+
 static void test_strict_input(void **state)
 {
 	(void)state;
@@ -496,6 +506,7 @@ int main(void)
 		cmocka_unit_test(test_depth_flood),
 		cmocka_unit_test(test_depth_strings),
 		cmocka_unit_test(test_strict_input),
+		cmocka_unit_test(test_error_quotes_input_printably),
 		cmocka_unit_test(test_parse_length),
 		G(test_get_uint),
 		G(test_get_str),

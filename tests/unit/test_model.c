@@ -260,6 +260,48 @@ static void test_priority(void **state)
 		   ERR_INVALID, "records[2]: ", false);
 }
 
+/* The panel writes TXT, SPF and the CAA value unquoted (issue 13): one
+ * text, never split at blanks; it reads them back the same way. */
+static void test_plain_text_values(void **state)
+{
+	struct model_record mr;
+	struct errmsg err;
+	struct zone_push p;
+	char *shown;
+
+	(void)state;
+	push_ok("{" ZONE ",\"records\":[" NS_RECORDS ","
+		"{\"name\":\"@\",\"type\":\"TXT\",\"content\":\"v=spf1 -all\"},"
+		"{\"name\":\"q\",\"type\":\"TXT\",\"content\":\"\\\"a\\\" \\\"b\\\"\"},"
+		"{\"name\":\"@\",\"type\":\"SPF\",\"content\":\"v=spf1 mx -all\"},"
+		"{\"name\":\"@\",\"type\":\"CAA\",\"content\":\"0 issue ca.example; a=b\"}]}",
+		&p);
+	assert_string_equal(find_rr(&p, "example.com.", 16)->content, "\"v=spf1 -all\"");
+	assert_string_equal(find_rr(&p, "q.example.com.", 16)->content, "\"a\" \"b\"");
+	assert_string_equal(find_rr(&p, "example.com.", 99)->content, "\"v=spf1 mx -all\"");
+	assert_string_equal(find_rr(&p, "example.com.", 257)->content,
+			    "0 issue \"ca.example; a=b\"");
+	zone_push_clear(&p);
+
+	json_t *j = load("{\"name\":\"_dmarc\",\"type\":\"TXT\","
+			 "\"content\":\"v=DMARC1; p=reject\"}");
+	assert_int_equal(model_record_parse(j, "example.com.", 3600, &mr, &err), 0);
+	json_decref(j);
+	assert_string_equal(mr.content, "\"v=DMARC1; p=reject\"");
+	assert_int_equal(model_content_show(mr.type, mr.content, &shown), 0);
+	assert_string_equal(shown, "v=DMARC1; p=reject");
+	free(shown);
+	model_record_clear(&mr);
+
+	assert_int_equal(model_content_show("TXT", "\"a\" \"b\"", &shown), 0);
+	assert_null(shown);
+	assert_int_equal(model_content_show("CAA", "0 issue \"ca.example\"", &shown), 0);
+	assert_string_equal(shown, "0 issue ca.example");
+	free(shown);
+	assert_int_equal(model_content_show("MX", "mail.example.com.", &shown), 0);
+	assert_null(shown);
+}
+
 static void test_unknown_fields(void **state)
 {
 	(void)state;
@@ -372,6 +414,47 @@ static void test_record_paths(void **state)
 	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www.example.org.\","
 		   "\"type\":\"A\",\"content\":\"192.0.2.1\"}]}",
 		   ERR_INVALID, "records[2]: ", false);
+}
+
+/* An owner whose name relative to the zone would end with the zone's name
+ * is stored absolute: read back, the relative text would be refused by the
+ * trailing-dot rule ("www.example.com" in example.com.). */
+static void test_record_name_reads_back(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "www", "www" },
+		{ "@", "@" },
+		{ "example.com.", "@" },
+		{ "www.example.com.example.com.", "www.example.com.example.com." },
+		{ "example.com.example.com.", "example.com.example.com." },
+		{ "Example.Com.example.com.", "example.com.example.com." },
+		{ "xexample.com.example.com.", "xexample.com" },
+		{ "example.com.x.example.com.", "example.com.x" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct model_record mr, again;
+		struct errmsg err = { "" };
+		char text[400];
+
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"%s\",\"type\":\"A\",\"content\":\"192.0.2.1\"}", cases[i][0]);
+		json_t *j = load(text);
+		if (model_record_parse(j, "example.com.", 3600, &mr, &err) < 0)
+			fail_msg("'%s' refused: %s", cases[i][0], err.text);
+		json_decref(j);
+		assert_string_equal(mr.name, cases[i][1]);
+		snprintf(text, sizeof(text),
+			 "{\"name\":\"%s\",\"type\":\"A\",\"content\":\"192.0.2.1\"}", mr.name);
+		j = load(text);
+		if (model_record_parse(j, "example.com.", 3600, &again, &err) < 0)
+			fail_msg("'%s' stored as '%s' does not read back: %s", cases[i][0], mr.name,
+				 err.text);
+		json_decref(j);
+		assert_string_equal(again.name, mr.name);
+		model_record_clear(&mr);
+		model_record_clear(&again);
+	}
 }
 
 static void test_record_cap(void **state)
@@ -488,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_soa_added),
 		cmocka_unit_test(test_soa_sent),
 		cmocka_unit_test(test_priority),
+		cmocka_unit_test(test_plain_text_values),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_ttl_types),
 		cmocka_unit_test(test_status),
@@ -495,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_zone_fields),
 		cmocka_unit_test(test_record_paths),
 		cmocka_unit_test(test_record_cap),
+		cmocka_unit_test(test_record_name_reads_back),
 		cmocka_unit_test(test_zone_check_runs),
 		cmocka_unit_test(test_dnssec),
 	};

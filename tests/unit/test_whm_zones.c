@@ -1,5 +1,5 @@
 /* Unit tests for src/whm/zones.c: the version, serial and commit rules of
- * zone changes, on a controller whose store is a fresh SQLite file. No
+ * zone changes, the history they keep (history.c), on a controller whose store is a fresh SQLite file. No
  * thread is started (whm_init in WHM_TOOL mode): the tests see commits
  * through an observer of their own. */
 #include <setjmp.h>
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "history.h"
 #include "zones.h"
 #include "zones_soa.h"
 
@@ -202,11 +203,13 @@ static void test_zones_change(void **state)
 	struct fx *f = *state;
 	struct zone_result res = { 0 };
 	struct errmsg err;
-	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", &res, &err), 1);
+	assert_int_equal(zones_change(&f->w, f->zone, nothing, NULL, "test", "t", NULL, &res, &err),
+			 1);
 	assert_int_equal(res.version, 0);
 	assert_int_equal(res.serial, f->serial);
 	assert_int_equal(f->seen.commits, 1);
-	assert_int_equal(zones_change(&f->w, f->zone, touch, NULL, "test", "t", &res, &err), 0);
+	assert_int_equal(
+	    zones_change(&f->w, f->zone, touch, NULL, "test", "t", "touch", &res, &err), 0);
 	assert_int_equal(res.version, f->version + 1);
 	assert_true(res.serial > f->serial);
 	assert_int_equal(f->seen.commits, 2);
@@ -366,6 +369,86 @@ static void test_raise_version(void **state)
 	assert_int_equal(f->seen.now_version, 0);
 }
 
+static int count_version(const struct store_version *v, void *ctx)
+{
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static unsigned versions_kept(struct fx *f)
+{
+	unsigned n = 0;
+	assert_int_equal(
+	    store_version_foreach(whm_store(&f->w), f->zone, 0, 1000, count_version, &n), 0);
+	return n;
+}
+
+/* Every change is a version of the history with its actor and action; a
+ * rollback is one more version with the old content, and one to the
+ * content the zone has changes nothing. */
+static void test_history_and_rollback(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result one = { 0 }, two = { 0 }, back = { 0 }, same = { 0 };
+	struct store_version v;
+	struct errmsg err;
+	bool changed = false;
+	json_t *rec = record("www", "A", "192.0.2.1");
+	assert_int_equal(zones_record_add(&f->w, f->zone, rec, "alice", &one, &err), 0);
+	json_decref(rec);
+	rec = record("www", "A", "192.0.2.2");
+	assert_int_equal(zones_record_update(&f->w, one.record_id, rec, "bob", &two, &err), 0);
+	json_decref(rec);
+	assert_int_equal(versions_kept(f), 3);
+	assert_int_equal(store_version_get(whm_store(&f->w), f->zone, two.version, &v), 0);
+	assert_string_equal(v.actor, "bob");
+	assert_string_equal(v.action, "record.update");
+	assert_string_equal(v.summary, "update www A 192.0.2.1 -> www A 192.0.2.2");
+	assert_int_equal(v.record_count, 3);
+	store_version_clear(&v);
+
+	assert_int_equal(
+	    history_rollback(&f->w, f->zone, one.version, "carol", &back, &changed, &err), 0);
+	assert_true(changed);
+	assert_int_equal(back.version, two.version + 1);
+	assert_int_equal(store_version_get(whm_store(&f->w), f->zone, back.version, &v), 0);
+	assert_string_equal(v.action, "zone.rollback");
+	store_version_clear(&v);
+	assert_int_equal(
+	    history_rollback(&f->w, f->zone, one.version, "carol", &same, &changed, &err), 0);
+	assert_false(changed);
+	assert_int_equal(same.version, back.version);
+	assert_int_equal(history_rollback(&f->w, f->zone, 99, "carol", &same, &changed, &err),
+			 ERR_NOT_FOUND);
+}
+
+/* Retention keeps the newest N and never the current version away. */
+static void test_prune_keeps_the_newest(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	struct errmsg err;
+	uint64_t versions = 0, audit = 0;
+	char name[16];
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		json_t *rec = record(name, "A", "192.0.2.1");
+		assert_int_equal(zones_record_add(&f->w, f->zone, rec, "test", &res, &err), 0);
+		json_decref(rec);
+	}
+	assert_int_equal(versions_kept(f), 6);
+	f->w.conf.history_keep_versions = 2;
+	f->w.conf.history_keep_days = 0;
+	sleep(1); /* "older than 0 days": made before this second */
+	assert_int_equal(history_prune_pass(&f->w, whm_store(&f->w), &versions, &audit), 0);
+	assert_int_equal(versions, 4);
+	assert_int_equal(audit, 0); /* audit-keep-days 0: kept */
+	assert_int_equal(versions_kept(f), 2);
+	struct store_version v;
+	assert_int_equal(store_version_get(whm_store(&f->w), f->zone, res.version, &v), 0);
+	store_version_clear(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +463,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_soa_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_and_recreate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raise_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_and_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keeps_the_newest, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -133,6 +133,58 @@ static void test_long_strings_are_not_split_silently(void **state)
 	zonefile_clear(&zf);
 }
 
+/* The types PowerDNS 4.7 serves beyond the basic ones, with names in
+ * their data relative to $ORIGIN like any other. */
+static void test_modern_types(void **state)
+{
+	struct zonefile zf;
+	(void)state;
+	parse("www IN HTTPS 1 . alpn=h2,h3\n"
+	      "_svc IN SVCB 0 svc\n"
+	      "loc IN LOC 52 22 23 N 4 53 32 E -2m\n"
+	      "kx IN KX 10 kx\n"
+	      "rp IN RP admin txt\n"
+	      "ipsec IN IPSECKEY 10 0 2 . AQNRU3mG\n"
+	      "zmd IN ZONEMD 1 1 1 00112233445566778899AABBCCDDEEFF\n",
+	      0, &zf);
+	assert_int_equal(zf.n, 5);
+	assert_string_equal(zf.rrs[0].rr.content, "1 . alpn=h2,h3");
+	assert_string_equal(zf.rrs[1].rr.content, "0 svc.example.com.");
+	assert_string_equal(zf.rrs[2].rr.content, "52 22 23 N 4 53 32 E -2m 1m 10000m 10m");
+	assert_string_equal(zf.rrs[3].rr.content, "10 kx.example.com.");
+	assert_string_equal(zf.rrs[4].rr.content, "admin.example.com. txt.example.com.");
+	assert_int_equal(zf.n_errs, 2);
+	assert_int_equal(zf.errs[0].line, 6);
+	assert_non_null(strstr(zf.errs[0].text, "gateway type 0"));
+	assert_int_equal(zf.errs[1].line, 7);
+	assert_non_null(strstr(zf.errs[1].text, "ZONEMD"));
+	zonefile_clear(&zf);
+}
+
+/* International names: A-labels as the tools write them; U-labels are
+ * refused with what to write instead. */
+static void test_international_names(void **state)
+{
+	struct zonefile zf;
+	(void)state;
+	parse("xn--bcher-kva IN A 192.0.2.1\n"
+	      "www IN CNAME xn--bcher-kva\n"
+	      "b\xc3\xbc"
+	      "cher IN A 192.0.2.2\n"
+	      "x IN CNAME b\xc3\xbc"
+	      "cher.example.net.\n",
+	      0, &zf);
+	assert_int_equal(zf.n, 2);
+	assert_string_equal(zf.rrs[0].rr.owner, "xn--bcher-kva.example.com.");
+	assert_string_equal(zf.rrs[1].rr.content, "xn--bcher-kva.example.com.");
+	assert_int_equal(zf.n_errs, 2);
+	assert_int_equal(zf.errs[0].line, 3);
+	assert_non_null(strstr(zf.errs[0].text, "IDNA A-labels (xn--...)"));
+	assert_int_equal(zf.errs[1].line, 4);
+	assert_non_null(strstr(zf.errs[1].text, "IDNA A-labels"));
+	zonefile_clear(&zf);
+}
+
 static void test_error_count_is_capped(void **state)
 {
 	static char text[ZONEFILE_ERRORS_MAX * 40];
@@ -156,6 +208,8 @@ int main(void)
 		cmocka_unit_test(test_every_error_with_its_line),
 		cmocka_unit_test(test_last_line_without_newline_and_caps),
 		cmocka_unit_test(test_long_strings_are_not_split_silently),
+		cmocka_unit_test(test_modern_types),
+		cmocka_unit_test(test_international_names),
 		cmocka_unit_test(test_error_count_is_capped),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);

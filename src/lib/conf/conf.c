@@ -162,46 +162,70 @@ static const struct conf_item *find(const struct conf_item *schema, const char *
 	return NULL;
 }
 
-int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err)
+static int apply_defaults(const struct conf_item *schema, void *target, struct errmsg *err)
+{
+	err->text[0] = '\0';
+	for (const struct conf_item *it = schema; it->key != NULL; it++) {
+		if (it->def == NULL)
+			continue;
+		int r = conf_set(it, target, it->def, "(default)", err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One line of 'f' as fgets() reads it (at most size - 1 bytes, up to and
+ * with its newline, NUL-terminated), but also telling how many bytes were
+ * read, NUL bytes included; -1 at the end of the file. */
+static long read_line(FILE *f, char *line, size_t size)
+{
+	size_t n = 0;
+	int c = EOF;
+
+	while (n + 1 < size && (c = getc(f)) != EOF) {
+		line[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	line[n] = '\0';
+	return n == 0 && c == EOF ? -1 : (long)n;
+}
+
+/* The lines of 'f', then the check that every required item is set. */
+static int read_lines(FILE *f, const char *path, const struct conf_item *schema, void *target,
+		      struct errmsg *err)
 {
 	unsigned nitems = 0;
 	int r = 0;
 
-	err->text[0] = '\0';
-	for (const struct conf_item *it = schema; it->key != NULL; it++, nitems++) {
-		if (it->def == NULL)
-			continue;
-		r = conf_set(it, target, it->def, "(default)", err);
-		if (r < 0)
-			return r;
-	}
-
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		int e = errno;
-		errmsg_set(err, 0, "%s: cannot open: %s", path, strerror(e));
-		return -e;
-	}
+	for (const struct conf_item *it = schema; it->key != NULL; it++)
+		nitems++;
 	unsigned char *seen = calloc(nitems ? nitems : 1, 1);
-	if (seen == NULL) {
-		fclose(f);
+	if (seen == NULL)
 		return -ENOMEM;
-	}
 
-	char line[LINE_MAX_LEN + 2];
+	/* Zeroed for the static analyzer, which loses read_line()'s NUL. */
+	char line[LINE_MAX_LEN + 2] = "";
 	char where[300];
 	unsigned lineno = 0;
-	while (r == 0 && fgets(line, sizeof(line), f) != NULL) {
+	long got;
+	while (r == 0 && (got = read_line(f, line, sizeof(line))) >= 0) {
 		lineno++;
 		snprintf(where, sizeof(where), "%s:%u", path, lineno);
 		/* The buffer holds LINE_MAX_LEN characters and the newline; a line
 		 * without its newline is either the last one or too long. */
-		size_t len = strlen(line);
+		size_t len = (size_t)got;
 		if (len > 0 && line[len - 1] == '\n')
 			line[--len] = '\0';
 		if (len > LINE_MAX_LEN) {
 			errmsg_set(err, 0, "%s: line too long", where);
 			r = ERR_CONFIG;
+			break;
+		}
+		/* C strings would end the line there, unseen. */
+		if (memchr(line, '\0', len) != NULL) {
+			r = fail(err, where, "a NUL byte: not a text file");
 			break;
 		}
 		char *hash = strchr(line, '#');
@@ -235,7 +259,6 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, st
 			continue; /* empty means unset: keep the default */
 		r = conf_set(it, target, value, where, err);
 	}
-	fclose(f);
 	explicit_bzero(line, sizeof(line));
 
 	for (const struct conf_item *it = schema; r == 0 && it->key != NULL; it++) {
@@ -249,6 +272,29 @@ int conf_load(const char *path, const struct conf_item *schema, void *target, st
 	}
 	free(seen);
 	return r;
+}
+
+int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err)
+{
+	int r = apply_defaults(schema, target, err);
+	if (r < 0)
+		return r;
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		int e = errno;
+		errmsg_set(err, 0, "%s: cannot open: %s", path, strerror(e));
+		return -e;
+	}
+	r = read_lines(f, path, schema, target, err);
+	fclose(f);
+	return r;
+}
+
+int conf_load_stream(FILE *f, const char *name, const struct conf_item *schema, void *target,
+		     struct errmsg *err)
+{
+	int r = apply_defaults(schema, target, err);
+	return r < 0 ? r : read_lines(f, name, schema, target, err);
 }
 
 void conf_free(const struct conf_item *schema, void *target)

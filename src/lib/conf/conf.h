@@ -41,6 +41,12 @@ struct conf_item {
  * negative errno; 'target' then still needs conf_free(). */
 int conf_load(const char *path, const struct conf_item *schema, void *target, struct errmsg *err);
 
+/* The same over an open stream (a memory buffer, for tests), named 'name'
+ * in messages; 'f' is read to its end or to the first error and stays
+ * open. */
+int conf_load_stream(FILE *f, const char *name, const struct conf_item *schema, void *target,
+		     struct errmsg *err);
+
 /* Set one item from text, as if read from a file (used for defaults and by
  * tests). 'where' prefixes error messages. */
 int conf_set(const struct conf_item *item, void *target, const char *value, const char *where,

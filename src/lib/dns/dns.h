@@ -34,7 +34,11 @@
 
 /* Check and normalise a zone name ("Example.COM" or "example.com.") into
  * 'ret' as lowercase with a trailing dot. The root zone, wildcards,
- * underscores and invalid A-labels are refused. */
+ * underscores and invalid A-labels are refused. International names may be
+ * given with U-labels in UTF-8 ("bücher.example"): each is mapped (UTS #46,
+ * non-transitional) and stored as its IDNA2008 A-label
+ * ("xn--bcher-kva.example."); a label IDNA2008 refuses, or whose A-label is
+ * over 63 octets, is refused with the reason. */
 int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err);
 
 /* Check and normalise a record owner given as "@", a name relative to
@@ -42,7 +46,8 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
  * into 'ret' (lowercase, trailing dot). 'origin' is an already normalised
  * zone name. The result must be at or below 'origin'. '*' is allowed only as
  * the whole leftmost label; '_' is allowed (RFC 8552); labels may not start
- * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels.
+ * or end with '-'; 'xn--' labels must be valid IDNA2008 A-labels; U-labels
+ * become A-labels as in dname_zone_normalize().
  *
  * Trailing-dot rule: a name without a trailing dot is relative, except that
  * one whose text ends with the zone name ("www.example.com" or "example.com"
@@ -52,6 +57,15 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
  * (see rr_parse()). */
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
 			  struct errmsg *err);
+
+/* The longest text dname_to_unicode() writes, NUL included. */
+#define DNAME_UNICODE_MAX 1024
+
+/* The normalised 'name' with every A-label ("xn--...") shown as its
+ * U-label in UTF-8, for people ("xn--bcher-kva.example." gives
+ * "bücher.example."); other labels as they are. 0, or -ENAMETOOLONG if
+ * 'out' is too small, -ENOMEM. */
+int dname_to_unicode(const char *name, char *out, size_t outlen);
 
 /* True if 'name' equals 'zone' or lies below it. Both normalised. */
 bool dname_is_at_or_below(const char *name, const char *zone);
@@ -74,9 +88,15 @@ struct rr {
 const char *rr_type_name(uint16_t type);
 
 /* Map a mnemonic (case-insensitive) to a type the validator accepts as
- * user data. Unknown types, TYPEnnn, and DNSSEC types that PowerDNS
- * maintains itself (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY)
- * are refused with a message. */
+ * user data: every type libknot parses and PowerDNS 4.7 serves (A, NS,
+ * CNAME, SOA, PTR, HINFO, MINFO, MX, TXT, RP, AFSDB, KEY, AAAA, LOC, SRV,
+ * NAPTR, KX, CERT, DNAME, APL, DS, SSHFP, IPSECKEY, DHCID, TLSA, SMIMEA,
+ * OPENPGPKEY, CSYNC, SVCB, HTTPS, SPF, NID, L32, L64, LP, EUI48, EUI64,
+ * URI, CAA). Refused with a message: unknown types, TYPEnnn, the DNSSEC
+ * types PowerDNS maintains itself (DNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM,
+ * CDS, CDNSKEY), ZONEMD (it pins the SOA serial, which every change moves),
+ * RT and NULL (PowerDNS 4.7 cannot serve them) and what libknot cannot
+ * parse (PowerDNS's ALIAS and LUA, obsolete types). */
 int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
 
 /* Parse the RDATA text 'rdata' of type 'type' for the already normalised
@@ -90,15 +110,22 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
  * algorithms 0 and 255 (reserved), CAA flags (0 or 128), tags (the IANA
  * registry's issue, issuewild, iodef, issuemail, issuevmc, contactemail,
  * contactphone), the issue/issuewild grammar (RFC 8659 section 4.2) and
- * iodef URLs, null MX "0 .", MX/NS/SRV targets whose last label is all
- * digits or that are an IPv4 address written relative (RFC 1123 section
- * 2.1), '\000' in TXT strings, and names in RDATA that break the hostname
- * rules ('_' only in CNAME, DNAME, PTR, NAPTR and the SOA rname; the root only
- * as null MX, SRV and NAPTR targets) or the trailing-dot rule above.
+ * iodef URLs, null MX "0 .", MX/NS/SRV/KX/AFSDB/LP targets whose last
+ * label is all digits or that are an IPv4 address written relative (RFC
+ * 1123 section 2.1), '\000' in TXT and SPF strings, SMIMEA fields as
+ * TLSA's, the SVCB key 65535 and unnamed SVCB keys without a value, LOC
+ * sizes of 5e9 cm and more, IPSECKEY gateway type 0 and empty URI targets
+ * (the last three PowerDNS 4.7 cannot serve), data libknot cannot print
+ * back as it was read, and names in RDATA that break the hostname rules
+ * ('_' only in CNAME, DNAME, PTR, NAPTR, SVCB/HTTPS, RP, MINFO and the SOA
+ * rname; the root only as null MX, SRV, NAPTR, SVCB/HTTPS, RP and MINFO
+ * names) or the trailing-dot rule above. Names in RDATA may be written
+ * with U-labels (dname_zone_normalize()).
  *
  * Canonical content is libknot's presentation form on one line: names
  * absolute and lowercase, AAAA per RFC 5952, hex in uppercase, TXT strings
- * quoted with \DDD escapes, CAA tags lowercase. 'wire' is the RDATA with
+ * quoted with \DDD escapes, CAA tags lowercase, LOC fields one space
+ * apart, SVCB keys libknot does not name as keyNNNNN. 'wire' is the RDATA with
  * names lowercased (RFC 4034 section 6.2).
  *
  * Errors: ERR_INVALID for rejected data (message in 'err'),
@@ -107,6 +134,27 @@ int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
  * 'ret' holds nothing. */
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
 	     struct rr *ret, struct errmsg *err);
+
+/* The panel writes text data without presentation quotes: a TXT or SPF
+ * value is one text, and the value of a CAA record ("0 issue ca.example;
+ * account=1") is everything after the tag. If 'content' of 'type' is such
+ * a plain value, set *ret to its presentation form for rr_parse(): the text
+ * cut into strings of 255 octets (RFC 1035 section 3.3), each quoted with
+ * '"' and '\' escaped; the caller frees it. Otherwise set *ret to NULL and
+ * 'content' is presentation text already: other types, an empty value, and
+ * a value (or CAA value) that starts with '"', whose strings and escapes
+ * keep their meaning ("a" "b" is two strings). A value starting with "\#"
+ * stays as it is, for rr_parse() to refuse as generic data. Nothing is
+ * validated here. Returns 0 or -ENOMEM. */
+int rr_text_from_plain(uint16_t type, const char *content, char **ret);
+
+/* The plain form of a validated TXT, SPF or CAA record, when there is one
+ * that rr_text_from_plain() turns back into the same wire form: one text
+ * cut only into full 255-octet strings, of printable ASCII, not starting
+ * with '"' or "\#", without a space at either end. *ret is the caller's to
+ * free, NULL when the record has no plain form (then show rr->content).
+ * Returns 0 or -ENOMEM. */
+int rr_text_to_plain(const struct rr *rr, char **ret);
 
 /* Free what 'rr' owns; accepts a zeroed or already cleared rr. */
 void rr_clear(struct rr *rr);

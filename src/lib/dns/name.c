@@ -101,7 +101,8 @@ static int label_check(const uint8_t *label, size_t len, bool leftmost, unsigned
 
 		memcpy(text, label, len);
 		text[len] = '\0';
-		if (!alabel_valid(text)) {
+		/* An A-label is letters, digits and '-' (RFC 5890 section 2.3.2.1). */
+		if (memchr(text, '_', len) != NULL || !alabel_valid(text)) {
 			snprintf(why, whylen,
 				 "label '%s' is not a valid IDNA2008 A-label (RFC 5891)", q);
 			return ERR_INVALID;
@@ -190,6 +191,33 @@ static int text_screen(const char *text, const char *what, struct errmsg *err)
 	return 0;
 }
 
+/* Quote name text from a client for a message. */
+static void quote_text(const char *text, size_t len, char *out, size_t outlen)
+{
+	if (dns_text_ascii(text))
+		log_sanitize(text, out, (unsigned)outlen);
+	else
+		dns_idn_show(text, len, out, outlen);
+}
+
+/* U-labels in '*text' to A-labels in 'ascii' (NAME_TEXT_SCAN_MAX + 1
+ * bytes), '*text' then pointing there; ASCII text stays where it is. */
+static int to_ascii(const char **text, char *ascii, const char *what, struct errmsg *err)
+{
+	char why[400];
+
+	if (dns_text_ascii(*text))
+		return 0;
+	int r =
+	    dns_idn_to_ascii(*text, strlen(*text), ascii, NAME_TEXT_SCAN_MAX + 1, why, sizeof(why));
+	if (r == -ENOMEM)
+		return errmsg_set(err, r, "%s: out of memory", what);
+	if (r < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", what, why);
+	*text = ascii;
+	return 0;
+}
+
 /* Check the label structure of 'text' ('len' bytes, no trailing dot). */
 static int text_labels(const char *text, size_t len, const char *what, struct errmsg *err)
 {
@@ -233,7 +261,7 @@ static int name_finish(const char *full, unsigned flags, const char *what, uint8
 
 int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err)
 {
-	char what[160], q[112], full[DNAME_TEXT_MAX + 1];
+	char what[240], q[192], full[DNAME_TEXT_MAX + 1], ascii[NAME_TEXT_SCAN_MAX + 1];
 	uint8_t wire[KNOT_DNAME_MAXLEN];
 	size_t len;
 	int r;
@@ -241,10 +269,14 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
 	if (text == NULL || text[0] == '\0')
 		return errmsg_set(err, ERR_INVALID, "zone name is empty");
 	len = strnlen(text, NAME_TEXT_SCAN_MAX + 1);
-	log_sanitize(text, q, sizeof(q));
+	quote_text(text, len, q, sizeof(q));
 	snprintf(what, sizeof(what), "zone name '%s'", q);
 	if (len > NAME_TEXT_SCAN_MAX)
 		return errmsg_set(err, ERR_INVALID, "%s: longer than 255 octets", what);
+	r = to_ascii(&text, ascii, what, err);
+	if (r < 0)
+		return r;
+	len = strlen(text);
 	r = text_screen(text, what, err);
 	if (r < 0)
 		return r;
@@ -269,7 +301,7 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
 			  struct errmsg *err)
 {
-	char what[160], q[112], full[2 * DNAME_TEXT_MAX];
+	char what[240], q[192], full[2 * DNAME_TEXT_MAX], ascii[NAME_TEXT_SCAN_MAX + 1];
 	uint8_t wire[KNOT_DNAME_MAXLEN], owire[KNOT_DNAME_MAXLEN];
 	size_t len, olen;
 	int r;
@@ -281,10 +313,14 @@ int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_T
 		return errmsg_set(err, ERR_INVALID,
 				  "owner name is empty; use '@' for the zone apex");
 	len = strnlen(text, NAME_TEXT_SCAN_MAX + 1);
-	log_sanitize(text, q, sizeof(q));
+	quote_text(text, len, q, sizeof(q));
 	snprintf(what, sizeof(what), "owner '%s'", q);
 	if (len > NAME_TEXT_SCAN_MAX)
 		return errmsg_set(err, ERR_INVALID, "%s: longer than 255 octets", what);
+	r = to_ascii(&text, ascii, what, err);
+	if (r < 0)
+		return r;
+	len = strlen(text);
 	if (strcmp(text, "@") == 0) {
 		snprintf(full, sizeof(full), "%s", origin);
 	} else {

@@ -1,5 +1,6 @@
-/* Single records: type policy, RDATA parsing with libzscanner, per-type
- * rules, and the canonical text (libknot) and wire forms.
+/* Single records: RDATA parsing with libzscanner, the names inside it, and
+ * the canonical text (libknot) and wire forms. The accepted types are in
+ * rdata_types.c, the per-type rules in rdata_check.c.
  *
  * Each thread keeps one zone scanner: zs_init() clears about 200 KiB, far
  * more than parsing one line costs, so the scanner is set up once and put
@@ -28,72 +29,7 @@
 #include "dns/dns.h"
 #include "dns/dns_internal.h"
 
-/* --- type policy -------------------------------------------------------- */
-
-struct type_info {
-	uint16_t type;
-	const char *name;
-};
-
-static const struct type_info accepted_types[] = {
-	{ KNOT_RRTYPE_A, "A" },		{ KNOT_RRTYPE_NS, "NS" },
-	{ KNOT_RRTYPE_CNAME, "CNAME" }, { KNOT_RRTYPE_SOA, "SOA" },
-	{ KNOT_RRTYPE_PTR, "PTR" },	{ KNOT_RRTYPE_MX, "MX" },
-	{ KNOT_RRTYPE_TXT, "TXT" },	{ KNOT_RRTYPE_AAAA, "AAAA" },
-	{ KNOT_RRTYPE_SRV, "SRV" },	{ KNOT_RRTYPE_NAPTR, "NAPTR" },
-	{ KNOT_RRTYPE_DNAME, "DNAME" }, { KNOT_RRTYPE_DS, "DS" },
-	{ KNOT_RRTYPE_SSHFP, "SSHFP" }, { KNOT_RRTYPE_TLSA, "TLSA" },
-	{ KNOT_RRTYPE_CAA, "CAA" },
-};
-
-/* Kept by PowerDNS's signer from the zone's keys; clients never set them. */
-static const char *const signer_types[] = {
-	"DNSKEY", "RRSIG", "NSEC", "NSEC3", "NSEC3PARAM", "CDS", "CDNSKEY",
-};
-
-const char *rr_type_name(uint16_t type)
-{
-	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++)
-		if (accepted_types[i].type == type)
-			return accepted_types[i].name;
-	return NULL;
-}
-
-int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err)
-{
-	char q[64];
-	uint16_t num;
-
-	if (text == NULL || text[0] == '\0')
-		return errmsg_set(err, ERR_INVALID, "record type is empty");
-	log_sanitize(text, q, sizeof(q));
-	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++) {
-		if (strcasecmp(text, accepted_types[i].name) == 0) {
-			*ret_type = accepted_types[i].type;
-			return 0;
-		}
-	}
-	for (size_t i = 0; i < sizeof(signer_types) / sizeof(signer_types[0]); i++) {
-		if (strcasecmp(text, signer_types[i]) == 0)
-			return errmsg_set(err, ERR_INVALID,
-					  "type '%s' is maintained by the signer and cannot be set",
-					  q);
-	}
-	if (strncasecmp(text, "TYPE", 4) == 0 && text[4] != '\0' &&
-	    strspn(text + 4, "0123456789") == strlen(text + 4)) {
-		return errmsg_set(
-		    err, ERR_INVALID,
-		    "generic type '%s' is not accepted; use a supported type mnemonic", q);
-	}
-	if (strlen(text) < 32 && knot_rrtype_from_string(text, &num) == 0)
-		return errmsg_set(err, ERR_INVALID, "type '%s' is not supported", q);
-	return errmsg_set(err, ERR_INVALID, "unknown record type '%s'", q);
-}
-
 /* --- the per-thread scanner ---------------------------------------------- */
-
-/* The longest canonical text of one RDATA: every byte as \DDD, plus quotes. */
-#define DUMP_MAX (8u * KNOT_RDATA_MAXLEN + 4096u)
 
 struct scan_ctx {
 	zs_scanner_t sc;
@@ -260,6 +196,32 @@ static int rdata_names(uint16_t type, const uint8_t *rd, size_t len, struct rdna
 		out[n++] = (struct rdname){ 0, "mname", 0 };
 		out[n++] = (struct rdname){ (size_t)h, "rname", NAME_UNDERSCORE };
 		break;
+	case KNOT_RRTYPE_MINFO:
+	case KNOT_RRTYPE_RP:
+		/* Mailboxes and a TXT owner; the root says "none" (RFC 1183). */
+		h = knot_dname_wire_check(rd, rd + len, NULL);
+		if (h <= 0)
+			return -EINVAL;
+		out[n++] = (struct rdname){ 0, type == KNOT_RRTYPE_RP ? "mbox" : "rmailbx",
+					    NAME_UNDERSCORE | NAME_ROOT };
+		out[n++] = (struct rdname){ (size_t)h, type == KNOT_RRTYPE_RP ? "txt" : "emailbx",
+					    NAME_UNDERSCORE | NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_AFSDB:
+	case KNOT_RRTYPE_KX:
+	case KNOT_RRTYPE_LP:
+		out[n++] = (struct rdname){ 2, "target", 0 };
+		break;
+	case KNOT_RRTYPE_SVCB:
+	case KNOT_RRTYPE_HTTPS:
+		/* RFC 9460 section 2.5: "." is the owner itself. */
+		out[n++] = (struct rdname){ 2, "target", NAME_UNDERSCORE | NAME_ROOT };
+		break;
+	case KNOT_RRTYPE_IPSECKEY:
+		/* RFC 4025 section 2.3: gateway type 3 is a name. */
+		if (len > 3 && rd[1] == 3)
+			out[n++] = (struct rdname){ 3, "gateway", 0 };
+		break;
 	default:
 		break;
 	}
@@ -366,7 +328,7 @@ static bool quad_prefix(const uint8_t *name)
 	return true;
 }
 
-/* MX, NS and SRV name a host, and a host name is never all-numeric at the
+/* MX, NS, SRV, KX, AFSDB and LP name a host, and a host name is never all-numeric at the
  * top (RFC 1123 section 2.1: its highest-level label is alphabetic), so a
  * target such as '192.0.2.1.' is an address written where a name belongs.
  * Written without a trailing dot, the same address becomes a name inside
@@ -385,7 +347,8 @@ static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *o
 	size_t labels = knot_dname_labels(name, NULL), qlen;
 	char q[128], full[128];
 
-	if (type != KNOT_RRTYPE_MX && type != KNOT_RRTYPE_NS && type != KNOT_RRTYPE_SRV)
+	if (type != KNOT_RRTYPE_MX && type != KNOT_RRTYPE_NS && type != KNOT_RRTYPE_SRV &&
+	    type != KNOT_RRTYPE_KX && type != KNOT_RRTYPE_AFSDB && type != KNOT_RRTYPE_LP)
 		return 0;
 	if (labels == 0)
 		return 0;
@@ -425,347 +388,6 @@ static int host_target_check(struct scan_ctx *c, uint16_t type, const uint8_t *o
 			  "%s: target '%s' is an IPv4 address, not a host name; without a trailing "
 			  "dot it means '%s' (RFC 1123 section 2.1)",
 			  what, q, full);
-}
-
-/* --- per-type rules -------------------------------------------------------- */
-
-static int txt_check(const uint8_t *rd, size_t len, char *why, size_t whylen)
-{
-	for (size_t p = 0; p < len; p += 1 + rd[p]) {
-		if (p + 1 + rd[p] > len) {
-			snprintf(why, whylen, "malformed character string");
-			return ERR_INVALID;
-		}
-		/* C code downstream (PowerDNS's API, logs) would cut the text. */
-		if (memchr(rd + p + 1, 0, rd[p]) != NULL) {
-			snprintf(why, whylen, "'\\000' (NUL) is not allowed in strings");
-			return ERR_INVALID;
-		}
-	}
-	return 0;
-}
-
-/* How many character-strings the TXT presentation 'text' holds: quoted
- * strings and bare words, either with backslash escapes. libzscanner parses
- * the data; this only counts, so that a string it would split silently at
- * 255 bytes (RFC 1035 section 3.3) can be refused instead. */
-static size_t txt_text_strings(const char *text)
-{
-	size_t n = 0;
-	const char *p = text;
-
-	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '(' || *p == ')')
-			p++;
-		if (*p == '\0')
-			return n;
-		n++;
-		bool quoted = *p == '"';
-		if (quoted)
-			p++;
-		while (*p != '\0') {
-			if (*p == '\\' && p[1] != '\0') {
-				p += 2;
-				continue;
-			}
-			if (quoted ? *p == '"'
-				   : (*p == ' ' || *p == '\t' || *p == '(' || *p == ')'))
-				break;
-			p++;
-		}
-		if (quoted && *p == '"')
-			p++;
-	}
-}
-
-static size_t txt_wire_strings(const uint8_t *rd, size_t len)
-{
-	size_t n = 0;
-	for (size_t p = 0; p < len; p += 1 + rd[p])
-		n++;
-	return n;
-}
-
-static bool is_wsp(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-static bool is_alnum(char ch)
-{
-	return isascii((unsigned char)ch) && isalnum((unsigned char)ch);
-}
-
-/* RFC 8659 section 4.2: a label of the issuer domain name and a parameter
- * tag share one form, (ALPHA / DIGIT) *( *("-") (ALPHA / DIGIT)). */
-static bool caa_word(const char *w, size_t len)
-{
-	if (len == 0 || !is_alnum(w[0]) || !is_alnum(w[len - 1]))
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!is_alnum(w[i]) && w[i] != '-')
-			return false;
-	return true;
-}
-
-/* Quote 'len' bytes of a CAA value, which may hold any byte. */
-static void caa_show(const char *v, size_t len, char *out, size_t outlen)
-{
-	char raw[64];
-	size_t n = 0;
-
-	for (size_t i = 0; i < len && n + 1 < sizeof(raw); i++)
-		raw[n++] = (char)(v[i] != '\0' ? v[i] : 1);
-	raw[n] = '\0';
-	log_sanitize(raw, out, (unsigned)outlen);
-}
-
-/* The value of issue and issuewild (RFC 8659 section 4.2):
- *   issue-value = *WSP [issuer-domain-name *WSP] [";" *WSP [parameters *WSP]]
- *   parameters = (parameter *WSP ";" *WSP parameters) / parameter
- *   parameter = tag *WSP "=" *WSP value; value = *(%x21-3A / %x3C-7E)
- * A value outside the grammar leaves each CA to guess, and some then refuse
- * every certificate. */
-static int caa_issue_check(const char *v, size_t vl, char *why, size_t whylen)
-{
-	char q[128];
-	size_t p = 0, s, tl;
-	bool first;
-
-	while (p < vl && is_wsp(v[p]))
-		p++;
-	for (s = p; p < vl && !is_wsp(v[p]) && v[p] != ';'; p++)
-		;
-	if (p > s) {
-		caa_show(v + s, p - s, q, sizeof(q));
-		for (size_t l = s, e; l <= p; l = e + 1) {
-			for (e = l; e < p && v[e] != '.'; e++)
-				;
-			if (e - l > KNOT_DNAME_MAXLABELLEN || !caa_word(v + l, e - l)) {
-				snprintf(
-				    why, whylen,
-				    "issuer domain name '%s' must be labels of letters, digits "
-				    "and inner '-' joined by single dots, without a trailing dot "
-				    "(RFC 8659 section 4.2)",
-				    q);
-				return ERR_INVALID;
-			}
-		}
-	}
-	while (p < vl && is_wsp(v[p]))
-		p++;
-	if (p == vl)
-		return 0;
-	if (v[p] != ';') {
-		caa_show(v + p, vl - p, q, sizeof(q));
-		snprintf(why, whylen,
-			 "unexpected '%s' after the issuer domain name; parameters follow a ';' "
-			 "(RFC 8659 section 4.2)",
-			 q);
-		return ERR_INVALID;
-	}
-	/* "ca;" and ";" end here: parameters are optional after the first ';'
-	 * only, a later ';' must be followed by one. */
-	for (p++, first = true;; first = false) {
-		while (p < vl && is_wsp(v[p]))
-			p++;
-		if (p == vl) {
-			if (first)
-				return 0;
-			snprintf(why, whylen,
-				 "a ';' after a parameter must be followed by another parameter "
-				 "(RFC 8659 section 4.2)");
-			return ERR_INVALID;
-		}
-		for (s = p; p < vl && !is_wsp(v[p]) && v[p] != '=' && v[p] != ';'; p++)
-			;
-		tl = p - s;
-		while (p < vl && is_wsp(v[p]))
-			p++;
-		if (p == vl || v[p] != '=') {
-			for (p = s; p < vl && v[p] != ';'; p++)
-				;
-			caa_show(v + s, p - s, q, sizeof(q));
-			snprintf(why, whylen,
-				 "parameter '%s' is not 'tag=value' (RFC 8659 section 4.2)", q);
-			return ERR_INVALID;
-		}
-		if (!caa_word(v + s, tl)) {
-			caa_show(v + s, tl, q, sizeof(q));
-			snprintf(why, whylen,
-				 "parameter tag '%s' must be letters, digits and inner '-' (RFC "
-				 "8659 section 4.2)",
-				 q);
-			return ERR_INVALID;
-		}
-		for (p++; p < vl && is_wsp(v[p]); p++)
-			;
-		while (p < vl && (unsigned char)v[p] > 0x20 && (unsigned char)v[p] < 0x7f &&
-		       v[p] != ';')
-			p++;
-		while (p < vl && is_wsp(v[p]))
-			p++;
-		if (p == vl)
-			return 0;
-		if (v[p] != ';') {
-			caa_show(v + p, vl - p, q, sizeof(q));
-			snprintf(why, whylen,
-				 "unexpected '%s' in the parameters: a value has no spaces or "
-				 "control characters, and parameters are separated by ';' (RFC "
-				 "8659 section 4.2)",
-				 q);
-			return ERR_INVALID;
-		}
-		p++;
-	}
-}
-
-/* RFC 8659 section 4 and the IANA "Certification Authority Restriction
- * Properties" registry; a misspelt tag would silently restrict nothing. */
-static int caa_check(uint8_t *rd, size_t len, char *why, size_t whylen)
-{
-	static const char *const tags[] = {
-		"issue",    "issuewild",    "iodef",	    "issuemail",
-		"issuevmc", "contactemail", "contactphone",
-	};
-	static const char *const schemes[] = { "mailto:", "http://", "https://" };
-	char tag[256], q[64];
-	size_t tl, vl;
-	const char *value;
-	bool known = false;
-
-	if (len < 2 || (size_t)rd[1] + 2 > len) {
-		snprintf(why, whylen, "malformed CAA data");
-		return ERR_INVALID;
-	}
-	if (rd[0] != 0 && rd[0] != 128) {
-		snprintf(why, whylen, "flags must be 0 or 128 (issuer critical), not %u", rd[0]);
-		return ERR_INVALID;
-	}
-	tl = rd[1];
-	memcpy(tag, rd + 2, tl);
-	tag[tl] = '\0';
-	for (size_t i = 0; i < tl; i++)
-		if (!isascii((unsigned char)tag[i]) || !isalnum((unsigned char)tag[i]))
-			tl = 0;
-	if (tl == 0 || tl > 15) {
-		log_sanitize(tag, q, sizeof(q));
-		snprintf(why, whylen,
-			 "tag '%s' must be 1 to 15 letters or digits (RFC 8659 section 4.1)", q);
-		return ERR_INVALID;
-	}
-	/* Tags match case-insensitively: store them in lowercase. */
-	for (size_t i = 0; i < tl; i++)
-		rd[2 + i] = (uint8_t)tolower(rd[2 + i]);
-	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
-		if (strcasecmp(tag, tags[i]) == 0)
-			known = true;
-	if (!known) {
-		log_sanitize(tag, q, sizeof(q));
-		snprintf(why, whylen,
-			 "unknown tag '%s' (issue, issuewild, iodef, issuemail, issuevmc, "
-			 "contactemail, contactphone)",
-			 q);
-		return ERR_INVALID;
-	}
-	value = (const char *)rd + 2 + tl;
-	vl = len - 2 - tl;
-	if (strcasecmp(tag, "issue") == 0 || strcasecmp(tag, "issuewild") == 0)
-		return caa_issue_check(value, vl, why, whylen);
-	if (strcasecmp(tag, "iodef") == 0) {
-		for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
-			size_t sl = strlen(schemes[i]);
-
-			if (vl > sl && strncasecmp(value, schemes[i], sl) == 0)
-				return 0;
-		}
-		snprintf(why, whylen,
-			 "iodef must be a mailto:, http:// or https:// URL (RFC 8659 section 4.4)");
-		return ERR_INVALID;
-	}
-	return 0;
-}
-
-/* A digest of the wrong length is accepted by PowerDNS and breaks
- * validators and dig: 'want' is the length for 'dtype', 0 if unknown. */
-static int digest_check(const char *field, unsigned dtype, size_t want, size_t got, char *why,
-			size_t whylen)
-{
-	if (want == 0) {
-		snprintf(why, whylen, "%s type %u is not accepted", field, dtype);
-		return ERR_INVALID;
-	}
-	if (got != want) {
-		snprintf(why, whylen, "%s type %u needs %zu bytes, got %zu", field, dtype, want,
-			 got);
-		return ERR_INVALID;
-	}
-	return 0;
-}
-
-static int type_check(uint16_t type, uint8_t *rd, size_t len, char *why, size_t whylen)
-{
-	size_t want;
-
-	switch (type) {
-	case KNOT_RRTYPE_TXT:
-		return txt_check(rd, len, why, whylen);
-	case KNOT_RRTYPE_CAA:
-		return caa_check(rd, len, why, whylen);
-	case KNOT_RRTYPE_DS:
-		if (len < 5)
-			break;
-		/* RFC 4034 appendix A.1: 0 and 255 are reserved, no key uses them
-		 * (0 means "delete" only in CDS, RFC 8078). */
-		if (rd[2] == 0 || rd[2] == 255) {
-			snprintf(why, whylen, "algorithm %u is reserved (RFC 4034 appendix A.1)",
-				 rd[2]);
-			return ERR_INVALID;
-		}
-		/* RFC 3658, RFC 4509, RFC 6605: SHA-1, SHA-256, SHA-384. */
-		want = rd[3] == 1 ? 20 : rd[3] == 2 ? 32 : rd[3] == 4 ? 48 : 0;
-		if (want == 0) {
-			snprintf(why, whylen, "digest type %u is not accepted (1, 2 or 4)", rd[3]);
-			return ERR_INVALID;
-		}
-		return digest_check("digest", rd[3], want, len - 4, why, whylen);
-	case KNOT_RRTYPE_SSHFP:
-		if (len < 3)
-			break;
-		if (rd[0] == 0) {
-			snprintf(why, whylen, "algorithm 0 is reserved");
-			return ERR_INVALID;
-		}
-		/* RFC 4255, RFC 6594: SHA-1, SHA-256. */
-		want = rd[1] == 1 ? 20 : rd[1] == 2 ? 32 : 0;
-		return digest_check("fingerprint", rd[1], want, len - 2, why, whylen);
-	case KNOT_RRTYPE_TLSA:
-		if (len < 4)
-			break;
-		/* RFC 6698 section 2.1. */
-		if (rd[0] > 3 || rd[1] > 1 || rd[2] > 2) {
-			snprintf(why, whylen,
-				 "usage %u, selector %u, matching type %u: allowed are usage 0-3, "
-				 "selector 0-1, matching type 0-2",
-				 rd[0], rd[1], rd[2]);
-			return ERR_INVALID;
-		}
-		if (rd[2] == 0)
-			return 0;
-		return digest_check("matching", rd[2], rd[2] == 1 ? 32 : 64, len - 3, why, whylen);
-	case KNOT_RRTYPE_MX:
-		/* RFC 7505: the null MX is "0 ." and nothing else. */
-		if (len == 3 && rd[2] == 0 && (rd[0] != 0 || rd[1] != 0)) {
-			snprintf(why, whylen,
-				 "a null MX (target '.') must have preference 0 (RFC 7505)");
-			return ERR_INVALID;
-		}
-		return 0;
-	default:
-		return 0;
-	}
-	snprintf(why, whylen, "data is too short");
-	return ERR_INVALID;
 }
 
 /* --- rr_parse -------------------------------------------------------------- */
@@ -821,6 +443,43 @@ static int text_screen(const char *rdata, size_t len, const char *what, struct e
 					  what);
 	}
 	return 0;
+}
+
+/* Collapse runs of spaces in 'len' bytes of text without quoted strings;
+ * returns the new length. */
+static size_t squeeze_spaces(char *text, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] != ' ' || (o > 0 && text[o - 1] != ' '))
+			text[o++] = text[i];
+	return o;
+}
+
+/* The 'len' bytes of canonical text in c->dump must parse back to the wire
+ * form in ret->wire, or what is stored (and served by PowerDNS, which reads
+ * the text) would not be what was checked. A safety net for the types whose
+ * printing has many paths (SVCB parameters, LOC, APL, IPSECKEY, CSYNC).
+ * Returns 'len' or ERR_INVALID. */
+static int reparse_check(struct scan_ctx *c, const char *owner, uint32_t ttl, const char *tname,
+			 size_t len, const uint8_t *owire, size_t olen, const struct rr *ret,
+			 const char *what, struct errmsg *err)
+{
+	int r = grow(&c->line, &c->line_alloc, strlen(owner) + len + 64);
+	if (r < 0)
+		return r;
+	int n = snprintf(c->line, c->line_alloc, "%s %u IN %s %.*s\n", owner, ttl, tname, (int)len,
+			 c->dump);
+	if (n < 0 || (size_t)n >= c->line_alloc)
+		return -EINVAL;
+	if (scan(c, owire, olen, (size_t)n) != 0 || c->sc.r_data_length != ret->wire_len ||
+	    memcmp(c->sc.r_data, ret->wire, ret->wire_len) != 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: the data cannot be written in presentation form that "
+				  "reads back the same",
+				  what);
+	return (int)len;
 }
 
 static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uint32_t ttl,
@@ -902,10 +561,10 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		if (r < 0)
 			return r;
 	}
-	if (type_check(type, ret->wire, len, why, sizeof(why)) < 0)
+	if (dns_type_check(type, ret->wire, len, why, sizeof(why)) < 0)
 		return errmsg_set(err, ERR_INVALID, "%s: %s", what, why);
-	if (type == KNOT_RRTYPE_TXT &&
-	    txt_wire_strings(ret->wire, len) != txt_text_strings(rdata)) {
+	if ((type == KNOT_RRTYPE_TXT || type == KNOT_RRTYPE_SPF) &&
+	    dns_txt_wire_strings(ret->wire, len) != dns_txt_text_strings(rdata)) {
 		return errmsg_set(
 		    err, ERR_INVALID,
 		    "%s: a string is longer than 255 bytes; split it into several quoted "
@@ -921,22 +580,29 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 	rrset.rrs.count = 1;
 	rrset.rrs.size = (uint32_t)knot_rdata_size((uint16_t)len);
 	rrset.rrs.rdata = kr;
-	for (;;) {
-		r = grow(&c->dump, &c->dump_alloc, 4096);
-		if (r < 0)
-			return r;
-		r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dns_dump_style);
-		if (r >= 0)
-			break;
-		if (c->dump_alloc >= DUMP_MAX)
-			return -EINVAL;
-		r = grow(&c->dump, &c->dump_alloc, 2 * c->dump_alloc);
+	/* Every byte as \DDD with a separator fits: a failure with this much
+	 * room is not for want of space. libzscanner takes some values libknot
+	 * cannot print, such as an SVCB "key3" (port) of other than two bytes. */
+	r = grow(&c->dump, &c->dump_alloc, 8 * len + 4096);
+	if (r < 0)
+		return r;
+	r = knot_rrset_txt_dump_data(&rrset, 0, c->dump, c->dump_alloc, &dns_dump_style);
+	if (r < 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: the data has no presentation form (a value of the wrong "
+				  "size for its key or field?)",
+				  what);
+	/* libknot ends some types (CAA) with a separator, and pads LOC's
+	 * fields: one space between fields is the canonical form. */
+	while (r > 0 && c->dump[r - 1] == ' ')
+		r--;
+	if (type == KNOT_RRTYPE_LOC)
+		r = (int)squeeze_spaces(c->dump, (size_t)r);
+	if (dns_type_info(type)->reparse) {
+		r = reparse_check(c, owner, ttl, tname, (size_t)r, owire, olen, ret, what, err);
 		if (r < 0)
 			return r;
 	}
-	/* libknot ends some types (CAA) with a separator. */
-	while (r > 0 && c->dump[r - 1] == ' ')
-		r--;
 	ret->content = malloc((size_t)r + 1);
 	if (ret->content == NULL)
 		return -ENOMEM;
@@ -954,7 +620,7 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	uint8_t owire[KNOT_DNAME_MAXLEN];
 	const char *tname = rr_type_name(type);
 	struct scan_ctx *c;
-	char what[DNAME_TEXT_MAX + 32];
+	char what[DNAME_TEXT_MAX + 32], why[400], *idn = NULL;
 	const char *p;
 	size_t rlen;
 	int r;
@@ -981,9 +647,18 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	if (rlen > DNS_RDATA_TEXT_MAX)
 		return errmsg_set(err, ERR_INVALID, "%s: data text is longer than %u characters",
 				  what, DNS_RDATA_TEXT_MAX);
+	/* Names in RDATA may be U-labels, as owners may. */
+	r = dns_idn_rdata(rdata, dns_type_info(type)->names, &idn, why, sizeof(why));
+	if (r < 0)
+		return errmsg_set(err, r == -ENOMEM ? r : ERR_INVALID, "%s: %s", what,
+				  r == -ENOMEM ? "out of memory" : why);
+	if (idn != NULL) {
+		rdata = idn;
+		rlen = strlen(idn);
+	}
 	r = text_screen(rdata, rlen, what, err);
 	if (r < 0)
-		return r;
+		goto out;
 	/* RFC 3597 generic data bypasses every per-type rule. libzscanner takes
 	 * it only as the first token, possibly after an opening parenthesis. */
 	p = rdata + strspn(rdata, " \t(");
@@ -992,13 +667,18 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		    err, 0,
 		    "%s: generic data ('\\#') is not accepted; use the %s presentation format",
 		    what, tname);
-		return ERR_INVALID;
+		r = ERR_INVALID;
+		goto out;
 	}
-	if (p[0] == '\0')
-		return errmsg_set(err, ERR_INVALID, "%s: empty data", what);
+	if (p[0] == '\0') {
+		r = errmsg_set(err, ERR_INVALID, "%s: empty data", what);
+		goto out;
+	}
 	c = ctx_get();
-	if (c == NULL)
-		return -ENOMEM;
+	if (c == NULL) {
+		r = errmsg_set(err, -ENOMEM, "%s: out of memory", what);
+		goto out;
+	}
 	r = rr_parse_in(c, owner, type, ttl, rdata, rlen, owire, knot_dname_size(owire), what, ret,
 			err);
 	if (r < 0) {
@@ -1009,6 +689,8 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		rr_clear(ret);
 		memset(ret, 0, sizeof(*ret));
 	}
+out:
+	free(idn);
 	return r;
 }
 

@@ -83,6 +83,14 @@ static bool content_doubled(uint16_t type, const char *content, const char *dbl)
 	case KNOT_RRTYPE_SRV:
 	case KNOT_RRTYPE_NAPTR:
 	case KNOT_RRTYPE_SOA:
+	case KNOT_RRTYPE_MINFO:
+	case KNOT_RRTYPE_RP:
+	case KNOT_RRTYPE_AFSDB:
+	case KNOT_RRTYPE_KX:
+	case KNOT_RRTYPE_LP:
+	case KNOT_RRTYPE_SVCB:
+	case KNOT_RRTYPE_HTTPS:
+	case KNOT_RRTYPE_IPSECKEY:
 		break;
 	default:
 		return false;
@@ -274,6 +282,20 @@ static int on_record(struct reader *rd)
 	return 0;
 }
 
+/* A zone file names international domains with A-labels, as BIND's and
+ * Knot's tools write them; libzscanner refuses the UTF-8 of U-labels as a
+ * bad name character. Say what to write instead. */
+static const char *idn_hint(const struct reader *rd)
+{
+	if (rd->s->error.code != ZS_BAD_DNAME_CHAR)
+		return "";
+	for (const char *p = rd->from; p < rd->s->input.current && *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return "; write international names as IDNA A-labels (xn--...) in a zone "
+			       "file";
+	return "";
+}
+
 int zonefile_parse(const char *text, size_t len, const char *origin, uint32_t default_ttl,
 		   size_t max_records, struct zonefile *ret)
 {
@@ -318,7 +340,8 @@ int zonefile_parse(const char *text, size_t len, const char *origin, uint32_t de
 					       "every record");
 			break;
 		case ZS_STATE_ERROR:
-			r = zonefile_add_error(ret, line, "%s", zs_strerror(rd.s->error.code));
+			r = zonefile_add_error(ret, line, "%s%s", zs_strerror(rd.s->error.code),
+					       idn_hint(&rd));
 			done = rd.s->error.fatal;
 			break;
 		default: /* ZS_STATE_EOF, ZS_STATE_STOP */

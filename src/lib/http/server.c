@@ -219,10 +219,12 @@ int http_request_query(const struct http_request *req, const char *name, char *o
 	return http_pct_decode(raw, strlen(raw), out, len);
 }
 
-void http_request_set_principal(struct http_request *req, int64_t id, const char *role)
+void http_request_set_principal(struct http_request *req, int64_t id, const char *role,
+				const char *name)
 {
 	req->principal_id = id;
 	snprintf(req->principal_role, sizeof(req->principal_role), "%s", role);
+	snprintf(req->principal_name, sizeof(req->principal_name), "%s", name);
 }
 
 int64_t http_request_principal_id(const struct http_request *req)
@@ -235,6 +237,11 @@ const char *http_request_principal_role(const struct http_request *req)
 	return req->principal_role;
 }
 
+const char *http_request_principal_name(const struct http_request *req)
+{
+	return req->principal_name;
+}
+
 void **http_request_state(struct http_request *req)
 {
 	return &req->state;
@@ -243,9 +250,9 @@ void **http_request_state(struct http_request *req)
 /* --- routing ----------------------------------------------------------- */
 
 /* Match the raw 'path' against 'pattern'; on success the decoded parameters
- * are stored in req->params. Returns 1 on match, 0 on no match,
- * ERR_MALFORMED on a bad escape in a parameter. */
-static int match(const char *pattern, const char *path, struct http_request *req)
+ * are stored in 'params' (an entry it replaces is freed). Returns 1 on
+ * match, 0 on no match, ERR_MALFORMED on a bad escape in a parameter. */
+static int match(const char *pattern, const char *path, char *params[HTTP_MAX_PARAMS])
 {
 	unsigned np = 0;
 	const char *p = pattern, *u = path;
@@ -268,8 +275,8 @@ static int match(const char *pattern, const char *path, struct http_request *req
 				free(dec);
 				return r;
 			}
-			free(req->params[np]);
-			req->params[np++] = dec;
+			free(params[np]);
+			params[np++] = dec;
 		} else if (plen != ulen || memcmp(p, u, plen) != 0) {
 			return 0;
 		}
@@ -279,19 +286,20 @@ static int match(const char *pattern, const char *path, struct http_request *req
 	return *p == '\0' && *u == '\0';
 }
 
-static int route_find(struct http_request *req, const char *path)
+int http_route_match(const struct http_route *routes, const char *method, const char *path,
+		     const struct http_route **ret_route, char *params[HTTP_MAX_PARAMS])
 {
 	bool path_known = false;
 
-	for (const struct http_route *rt = req->srv->routes; rt->pattern != NULL; rt++) {
-		int r = match(rt->pattern, path, req);
+	for (const struct http_route *rt = routes; rt->pattern != NULL; rt++) {
+		int r = match(rt->pattern, path, params);
 		if (r < 0)
 			return r;
 		if (r == 0)
 			continue;
 		path_known = true;
-		if (strcmp(rt->method, req->method) == 0) {
-			req->route = rt;
+		if (strcmp(rt->method, method) == 0) {
+			*ret_route = rt;
 			return 0;
 		}
 	}
@@ -378,7 +386,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 		if (!srv->cfg.authorize(req, srv->cfg.ctx))
 			return reply_error_now(req, ERR_AUTH, "unauthorized");
-		int r = route_find(req, url);
+		int r = http_route_match(srv->routes, method, url, &req->route, req->params);
 		if (r == 0 && req->route->max_body)
 			req->cap = req->route->max_body;
 		req->body.max = req->cap;

@@ -147,11 +147,13 @@ unsigned http_request_header_count(const struct http_request *req, const char *n
 int http_request_query(const struct http_request *req, const char *name, char *out, size_t len);
 /* Who the authorize callback found the caller to be, kept with the request
  * for its handler (which may run on another connection's turn of the same
- * thread, so never in a thread-local): an id and a role ("" until set;
- * 'role' is cut to 15 bytes). */
-void http_request_set_principal(struct http_request *req, int64_t id, const char *role);
+ * thread, so never in a thread-local): an id, a role and a name ("" until
+ * set; 'role' is cut to 15 bytes, 'name' to 63). */
+void http_request_set_principal(struct http_request *req, int64_t id, const char *role,
+				const char *name);
 int64_t http_request_principal_id(const struct http_request *req);
 const char *http_request_principal_role(const struct http_request *req);
+const char *http_request_principal_name(const struct http_request *req);
 
 /* A pointer the route may use for per-request state (streaming routes). */
 void **http_request_state(struct http_request *req);
@@ -170,6 +172,19 @@ void http_reply_text(struct http_reply *rep, unsigned status, const char *conten
  * copy: for large answers. */
 void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type, char *body,
 		     size_t len);
+
+/* Routing, as the server does it for every request (no connection
+ * needed): match the raw 'path' (as sent, without the query) against
+ * 'routes' segment by segment. On success *ret_route is the first route
+ * whose pattern and method match, and params[i] holds the percent-decoded
+ * value of its parameter i (malloc'd). 'params' starts zeroed; entries are
+ * replaced (the old value freed) while routes are tried, and the caller
+ * frees every non-NULL entry afterwards, whatever the result.
+ * ERR_NOT_FOUND when no pattern matches the path, ERR_METHOD when one does
+ * but not for 'method', ERR_MALFORMED for a bad escape in a parameter,
+ * -ENOMEM. */
+int http_route_match(const struct http_route *routes, const char *method, const char *path,
+		     const struct http_route **ret_route, char *params[HTTP_MAX_PARAMS]);
 
 /* Percent-decode 'in' (length 'len') into 'out' (size 'outlen'): exactly
  * one level of decoding; '+' is kept. ERR_MALFORMED on a bad escape, an

@@ -64,6 +64,7 @@ struct http_request {
 	void *state;
 	int64_t principal_id;
 	char principal_role[16];
+	char principal_name[64];
 	size_t cap;
 	size_t received;
 	int failed; /* error that ends the request once the body is read */

@@ -32,17 +32,42 @@ bool jsonx_depth_ok(const char *data, size_t len, unsigned max)
 	return true;
 }
 
+/* jansson's message quotes the token it stopped at ("invalid token near
+ * '...'"), raw: control characters and 8-bit bytes of the input become
+ * \xNN here, so the message stays one printable line. Its own quotes stay
+ * as they are, unlike log_sanitize(). */
+static void error_text(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0' && o + 5 < len; p++) {
+		if (*p >= 0x20 && *p < 0x7f) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
 int jsonx_parse(const char *data, size_t len, json_t **ret, struct errmsg *err)
 {
 	json_error_t je;
+	char text[4 * JSON_ERROR_TEXT_LENGTH];
 
 	if (!jsonx_depth_ok(data, len, JSONX_MAX_DEPTH))
 		return errmsg_set(err, ERR_MALFORMED, "invalid JSON: nesting deeper than %d levels",
 				  JSONX_MAX_DEPTH);
 	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
-	if (j == NULL)
+	if (j == NULL) {
+		error_text(je.text, text, sizeof(text));
 		return errmsg_set(err, ERR_MALFORMED, "invalid JSON at line %d column %d: %s",
-				  je.line, je.column, je.text);
+				  je.line, je.column, text);
+	}
 	*ret = j;
 	return 0;
 }

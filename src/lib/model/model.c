@@ -202,35 +202,45 @@ int model_dnssec_check(const json_t *d, const char *path, struct errmsg *err)
 	return 0;
 }
 
-/* The RDATA text of a record: MX and SRV take their first field from
- * 'priority' when it is given (the original panel's columns). */
+/* The RDATA text of a record into *ret (the caller frees it): MX and SRV
+ * take their first field from 'priority' when it is given (the original
+ * panel's columns); plain TXT, SPF and CAA values become presentation text
+ * (rr_text_from_plain). */
 static int record_rdata(const json_t *rec, uint16_t type, const char *content, const char *path,
-			char *out, size_t len, struct errmsg *err)
+			char **ret, struct errmsg *err)
 {
 	uint64_t prio;
+	char *plain = NULL;
 	int r = jsonx_get_uint(rec, "priority", false, 0, 65535, path, &prio, err);
-	if (r == -ENOENT || (r == 0 && prio == 0 && type != TYPE_MX && type != TYPE_SRV)) {
-		if (strlen(content) >= len)
-			goto too_long;
-		memcpy(out, content, strlen(content) + 1);
-		return 0;
-	}
-	if (r < 0)
+	if (r < 0 && r != -ENOENT)
 		return r;
-	if (type != TYPE_MX && type != TYPE_SRV)
+	bool with_prio = r == 0 && (prio != 0 || type == TYPE_MX || type == TYPE_SRV);
+	if (with_prio && type != TYPE_MX && type != TYPE_SRV)
 		return errmsg_set(err, ERR_INVALID,
 				  "%s.priority: only MX and SRV records have a priority", path);
-	if ((size_t)snprintf(out, len, "%llu %s", (unsigned long long)prio, content) >= len)
-		goto too_long;
-	return 0;
-too_long:
-	return errmsg_set(err, ERR_INVALID, "%s.content: longer than 65535 bytes of text", path);
+	if (strlen(content) > DNS_RDATA_TEXT_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s.content: longer than %u characters", path,
+				  DNS_RDATA_TEXT_MAX);
+	r = rr_text_from_plain(type, content, &plain);
+	if (r < 0)
+		return errmsg_set(err, r, "out of memory");
+	const char *text = plain != NULL ? plain : content;
+	size_t len = strlen(text) + 32;
+	*ret = malloc(len);
+	if (*ret != NULL) {
+		if (with_prio)
+			snprintf(*ret, len, "%llu %s", (unsigned long long)prio, text);
+		else
+			memcpy(*ret, text, strlen(text) + 1);
+	}
+	free(plain);
+	return *ret != NULL ? 0 : errmsg_set(err, -ENOMEM, "out of memory");
 }
 
 /* One record object into 'ret'; 'allowed' are the keys it may carry. */
 static int parse_record(const json_t *rec, const char *path, const char *origin,
 			const char *const *allowed, uint64_t default_ttl, struct rr *ret,
-			char *rdata, size_t rdata_len, struct errmsg *err)
+			struct errmsg *err)
 {
 	char owner[DNAME_TEXT_MAX];
 	const char *name = NULL, *type_text = NULL, *content, *status;
@@ -267,11 +277,13 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 		r = rr_type_parse(type_text, &type, &derr);
 	if (r < 0)
 		return errmsg_set(err, r, "%s: %s", path, derr.text);
+	char *rdata = NULL;
 	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 (0 or < 0 only) */
-	r = record_rdata(rec, type, content, path, rdata, rdata_len, err);
+	r = record_rdata(rec, type, content, path, &rdata, err);
 	if (r < 0)
 		return r;
 	r = rr_parse(owner, type, (uint32_t)ttl, rdata, origin, ret, &derr);
+	free(rdata);
 	if (r < 0)
 		errmsg_set(err, 0, "%s: %s", path, derr.text);
 	return r;
@@ -341,13 +353,12 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 		zone_push_clear(ret);
 		return ERR_TOO_LARGE;
 	}
-	static __thread char rdata[70000];
 	for (size_t i = 0; i < n; i++) {
 		struct rr rr;
 		char path[48];
 		snprintf(path, sizeof(path), "records[%zu]", i);
 		r = parse_record(json_array_get(records, i), path, ret->data.origin, record_keys,
-				 MODEL_DEFAULT_TTL, &rr, rdata, sizeof(rdata), err);
+				 MODEL_DEFAULT_TTL, &rr, err);
 		if (r < 0)
 			goto fail;
 		if (rr.type == TYPE_SOA) {
@@ -393,13 +404,11 @@ static const char *const api_record_keys[] = {
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
 		       struct model_record *ret, struct errmsg *err)
 {
-	static __thread char rdata[70000];
 	struct rr rr;
 	bool flag;
 
 	memset(ret, 0, sizeof(*ret));
-	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl, &rr, rdata,
-			     sizeof(rdata), err);
+	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl, &rr, err);
 	if (r < 0)
 		return r;
 	r = jsonx_get_bool(rec, "auto_publish", false, "record", &flag, err);
@@ -428,10 +437,22 @@ int model_record_from_rr(const struct rr *rr, const char *origin, struct model_r
 	const char *content = rr->content;
 
 	memset(ret, 0, sizeof(*ret));
-	if (nlen == olen)
+	if (nlen == olen) {
 		snprintf(ret->name, sizeof(ret->name), "@");
-	else
-		snprintf(ret->name, sizeof(ret->name), "%.*s", (int)(nlen - olen - 1), rr->owner);
+	} else {
+		/* The name relative to the zone, unless that ends with the zone's
+		 * own name ("www.example.com" for www.example.com.example.com.):
+		 * the trailing-dot rule refuses such text when it is read back
+		 * (dns.h), so that owner is stored absolute. */
+		size_t rl = nlen - olen - 1, zl = olen - 1;
+		bool doubled = zl > 0 && rl >= zl &&
+			       strncmp(rr->owner + rl - zl, origin, zl) == 0 &&
+			       (rl == zl || rr->owner[rl - zl - 1] == '.');
+		if (doubled)
+			snprintf(ret->name, sizeof(ret->name), "%s", rr->owner);
+		else
+			snprintf(ret->name, sizeof(ret->name), "%.*s", (int)rl, rr->owner);
+	}
 	snprintf(ret->type, sizeof(ret->type), "%s", rr_type_name(rr->type));
 	if (rr->type == TYPE_MX || rr->type == TYPE_SRV) {
 		char *end;
@@ -441,6 +462,28 @@ int model_record_from_rr(const struct rr *rr, const char *origin, struct model_r
 	ret->ttl = rr->ttl;
 	ret->content = strdup(content);
 	return ret->content ? 0 : -ENOMEM;
+}
+
+int model_content_show(const char *type, const char *content, char **ret)
+{
+	struct errmsg err;
+	struct rr rr;
+	uint16_t t;
+
+	*ret = NULL;
+	if (strcmp(type, "TXT") != 0 && strcmp(type, "SPF") != 0 && strcmp(type, "CAA") != 0)
+		return 0;
+	if (rr_type_parse(type, &t, &err) < 0)
+		return 0;
+	/* Text data holds no names: any owner and origin will do. */
+	int r = rr_parse(".", t, 0, content, ".", &rr, &err);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0; /* shown as stored */
+	r = rr_text_to_plain(&rr, ret);
+	rr_clear(&rr);
+	return r;
 }
 
 void model_record_clear(struct model_record *r)

@@ -60,7 +60,9 @@ void zone_push_clear(struct zone_push *p);
 
 /* A record in the form the controller stores and the panel shows. */
 struct model_record {
-	char name[DNAME_TEXT_MAX]; /* "@", or relative to the zone: "www" */
+	/* "@", or relative to the zone ("www"); absolute (with its final
+	 * dot) when the relative form would end with the zone's name. */
+	char name[DNAME_TEXT_MAX];
 	char type[16];
 	char *content; /* canonical RDATA without MX/SRV priority; owned */
 	uint32_t ttl;
@@ -78,6 +80,13 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 int model_record_from_rr(const struct rr *rr, const char *origin, struct model_record *ret);
 
 void model_record_clear(struct model_record *r);
+
+/* The content the panel reads for a stored record of 'type' (a mnemonic)
+ * whose canonical content is 'content': for TXT, SPF and CAA the plain form
+ * the panel writes (rr_text_to_plain), when the data has one. *ret is NULL
+ * when the stored content is what to show; otherwise the caller frees it.
+ * Returns 0 or -ENOMEM. */
+int model_content_show(const char *type, const char *content, char **ret);
 
 /* The SOA serial after 'current' at time 'now': YYYYMMDD00 when that is
  * ahead of 'current' in RFC 1982 arithmetic, else current + 1 (never

@@ -17,6 +17,17 @@
 #define KEY_COLS                                                                                  \
 	"id, zone_id, keytype, algorithm, flags, keytag, dnskey, private_key, active, published," \
 	" created_at"
+#define VERSION_COLS                                                                          \
+	"id, zone_id, version, serial, created_at, actor, action, summary, rdigest, deleted," \
+	" record_count"
+#define AUDIT_COLS "id, created_at, actor, action, zone_id, zone, version, detail"
+/* The tail of an audit page: the filters (zone, actor, action; "" is any),
+ * the id range that 'since' and 'until' became, the times themselves
+ * (exact at the edges) and the page size. */
+#define AUDIT_TAIL                                                                   \
+	" (? = '' OR zone = ?) AND (? = '' OR actor = ?) AND (? = '' OR action = ?)" \
+	" AND id >= ? AND id < ? AND created_at >= ? AND created_at <= ?"            \
+	" ORDER BY id DESC LIMIT ?"
 #define SYNC_COLS \
 	"server_id, zone_id, desired, applied, attempts, next_attempt_ms, last_error, updated_at"
 #define SYNC_INSERT                                                                             \
@@ -183,7 +194,7 @@ const char *const store_query_sql[Q_COUNT] = {
 
 	[Q_TOKEN_INSERT] = "INSERT INTO api_tokens (name, hash, role, created_at, revoked)"
 			   " VALUES (?, ?, ?, ?, 0)",
-	[Q_TOKEN_FIND] = "SELECT id, role FROM api_tokens WHERE hash = ? AND revoked = 0",
+	[Q_TOKEN_FIND] = "SELECT id, role, name FROM api_tokens WHERE hash = ? AND revoked = 0",
 	[Q_TOKEN_REVOKE] = "UPDATE api_tokens SET"
 			   " revoked_at = CASE WHEN revoked = 1 THEN revoked_at ELSE ? END,"
 			   " revoked = 1 WHERE id = ?",
@@ -198,9 +209,43 @@ const char *const store_query_sql[Q_COUNT] = {
 			      "{FOR_UPDATE}",
 
 	[Q_VERSION_INSERT] = "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"
-			     " actor, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-	[Q_AUDIT_INSERT] = "INSERT INTO audit_log (created_at, actor, action, zone_id, detail)"
-			   " VALUES (?, ?, ?, ?, ?)",
+			     " actor, created_at, action, summary, rdigest, deleted, record_count)"
+			     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_VERSION_GET] = "SELECT " VERSION_COLS ", records FROM dns_zone_versions"
+			  " WHERE zone_id = ? AND version = ? ORDER BY id DESC LIMIT 1",
+	[Q_VERSION_PAGE] = "SELECT " VERSION_COLS " FROM dns_zone_versions"
+			   " WHERE zone_id = ? AND version < ? ORDER BY version DESC LIMIT ?",
+	/* Retention: the oldest version of the newest N (OFFSET N - 1), and
+	 * the version that bounds one pruning step to at most M rows (OFFSET
+	 * M - 1 among those that may go), both through idx_versions_zone. */
+	[Q_VERSION_NTH] = "SELECT version FROM dns_zone_versions WHERE zone_id = ?"
+			  " ORDER BY version DESC LIMIT 1 OFFSET ?",
+	[Q_VERSION_PRUNE_BOUND] = "SELECT version FROM dns_zone_versions WHERE zone_id = ?"
+				  " AND version < ? AND created_at < ?"
+				  " ORDER BY version LIMIT 1 OFFSET ?",
+	[Q_VERSION_PRUNE] = "DELETE FROM dns_zone_versions WHERE zone_id = ? AND version < ?"
+			    " AND version <= ? AND created_at < ?",
+	/* A zone can hold more than N versions only if its version is above N. */
+	[Q_VERSION_CANDIDATES] = "SELECT id FROM dns_zones WHERE id > ? AND version > ?"
+				 " ORDER BY id LIMIT ?",
+	[Q_AUDIT_INSERT] = "INSERT INTO audit_log (created_at, actor, action, zone_id, detail,"
+			   " zone, version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	/* One page of the audit log, newest first, driven by the index of
+	 * the first filter given (zone, actor, action), else by the id. */
+	[Q_AUDIT_PAGE] = "SELECT " AUDIT_COLS " FROM audit_log WHERE" AUDIT_TAIL,
+	[Q_AUDIT_PAGE_ZONE] = "SELECT " AUDIT_COLS " FROM audit_log WHERE zone = ? AND" AUDIT_TAIL,
+	[Q_AUDIT_PAGE_ACTOR] =
+	    "SELECT " AUDIT_COLS " FROM audit_log WHERE actor = ? AND" AUDIT_TAIL,
+	[Q_AUDIT_PAGE_ACTION] =
+	    "SELECT " AUDIT_COLS " FROM audit_log WHERE action = ? AND" AUDIT_TAIL,
+	/* The ids that bound a time range (idx_audit_created): rows are
+	 * written with the time of their transaction, so ids follow times. */
+	[Q_AUDIT_ID_SINCE] = "SELECT id FROM audit_log WHERE created_at >= ?"
+			     " ORDER BY created_at, id LIMIT 1",
+	[Q_AUDIT_ID_UNTIL] = "SELECT id FROM audit_log WHERE created_at <= ?"
+			     " ORDER BY created_at DESC, id DESC LIMIT 1",
+	[Q_AUDIT_PRUNE_BOUND] = "SELECT id FROM audit_log ORDER BY id LIMIT 1 OFFSET ?",
+	[Q_AUDIT_PRUNE] = "DELETE FROM audit_log WHERE id <= ? AND created_at < ?",
 	[Q_DNSSEC_GET] = "SELECT " DNSSEC_COLS " FROM dnssec_zones WHERE zone_id = ?",
 	[Q_DNSSEC_DELETE] = "DELETE FROM dnssec_zones WHERE zone_id = ?",
 	[Q_DNSSEC_INSERT] = "INSERT INTO dnssec_zones (" DNSSEC_COLS

@@ -335,6 +335,52 @@ static const char *const m4_mysql[] = {
 	NULL,
 };
 
+/* 5: zone history and the audit log as the API serves them. Each version
+ * row says who made it (actor), what it was (action, a short summary),
+ * whether it deleted the zone, how many records it holds and their
+ * digest; its records column is the canonical snapshot (model/zdiff.h).
+ * Audit rows name their zone (kept after the zone is purged) and the
+ * version they made; the indexes serve the API's filters, newest first.
+ * Rows written before this migration get their zone's name if it still
+ * exists. */
+static const char *const m5_sqlite[] = {
+	"ALTER TABLE dns_zone_versions ADD COLUMN action TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(action) <= 64)",
+	"ALTER TABLE dns_zone_versions ADD COLUMN summary TEXT CHECK (length(summary) <= 1024)",
+	"ALTER TABLE dns_zone_versions ADD COLUMN rdigest TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(rdigest) IN (0, 64))",
+	"ALTER TABLE dns_zone_versions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE dns_zone_versions ADD COLUMN record_count INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE audit_log ADD COLUMN zone TEXT CHECK (length(zone) <= 255)",
+	"ALTER TABLE audit_log ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+	"UPDATE audit_log SET zone = (SELECT domain FROM dns_zones"
+	" WHERE dns_zones.id = audit_log.zone_id) WHERE zone_id IS NOT NULL",
+	"CREATE INDEX idx_audit_zone_name ON audit_log(zone, id)",
+	"CREATE INDEX idx_audit_actor ON audit_log(actor, id)",
+	"CREATE INDEX idx_audit_action ON audit_log(action, id)",
+	"CREATE INDEX idx_audit_created ON audit_log(created_at)",
+	NULL,
+};
+
+static const char *const m5_mysql[] = {
+	"ALTER TABLE dns_zone_versions"
+	" ADD COLUMN IF NOT EXISTS action VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS summary VARCHAR(1024) NULL,"
+	" ADD COLUMN IF NOT EXISTS rdigest VARCHAR(64) NOT NULL DEFAULT '',"
+	" ADD COLUMN IF NOT EXISTS deleted TINYINT NOT NULL DEFAULT 0,"
+	" ADD COLUMN IF NOT EXISTS record_count BIGINT NOT NULL DEFAULT 0",
+	"ALTER TABLE audit_log"
+	" ADD COLUMN IF NOT EXISTS zone VARCHAR(255) NULL,"
+	" ADD COLUMN IF NOT EXISTS version BIGINT NOT NULL DEFAULT 0",
+	"UPDATE audit_log SET zone = (SELECT domain FROM dns_zones"
+	" WHERE dns_zones.id = audit_log.zone_id) WHERE zone_id IS NOT NULL AND zone IS NULL",
+	"CREATE INDEX IF NOT EXISTS idx_audit_zone_name ON audit_log (zone, id)",
+	"CREATE INDEX IF NOT EXISTS idx_audit_actor ON audit_log (actor, id)",
+	"CREATE INDEX IF NOT EXISTS idx_audit_action ON audit_log (action, id)",
+	"CREATE INDEX IF NOT EXISTS idx_audit_created ON audit_log (created_at)",
+	NULL,
+};
+
 /* 6: a zone's own SOA fields (MNAME, RNAME, the timers), '' for the
  * cluster's (the soa-* settings). Written by the controller in one text
  * (whm/zones_soa.c), read with the zone. Number 5 is the zone history's. */
@@ -351,7 +397,7 @@ static const char *const m6_mysql[] = {
 
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql }, { 6, m6_sqlite, m6_mysql },
+	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -463,8 +509,23 @@ int db_migrate(struct db *db, struct errmsg *err)
 		goto out;
 	}
 	for (i = 0; i < N_MIGRATIONS; i++) {
-		if (migrations[i].version <= (unsigned)current)
-			continue;
+		/* Migrations are not always applied in order: a store made
+		 * before 5 (the history) and 6 (the zone SOA) were merged may
+		 * hold 6 without 5. Below the latest applied one, apply only
+		 * what is not recorded. */
+		if (migrations[i].version <= (unsigned)current) {
+			int64_t done = 0;
+
+			r = query_version(db,
+					  "SELECT version FROM schema_migrations WHERE version = ?",
+					  migrations[i].version, &done);
+			if (r < 0) {
+				errmsg_set(err, 0, "cannot read schema_migrations: %s", db->err);
+				goto out;
+			}
+			if (done != 0)
+				continue;
+		}
 		r = apply(db, &migrations[i]);
 		if (r < 0) {
 			errmsg_set(err, 0, "schema migration %u failed: %s", migrations[i].version,

@@ -241,8 +241,10 @@ void store_sync_clear(struct store_sync *s);
  * 'role' is "admin" or "read". */
 int store_token_insert(struct store *st, const char *name, const char *hash, const char *role,
 		       int64_t *ret_id);
-/* The role of the live (not revoked) token with 'hash'; -ENOENT otherwise. */
-int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id);
+/* The role of the live (not revoked) token with 'hash', its id and (when
+ * 'ret_name' is not NULL) its name, cut to 63 bytes; -ENOENT otherwise. */
+int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id,
+		     char ret_name[64]);
 int store_token_revoke(struct store *st, int64_t id);
 /* The role of token 'id' and whether it was revoked; -ENOENT if none. */
 int store_token_get(struct store *st, int64_t id, char role[16], bool *ret_revoked);
@@ -320,10 +322,77 @@ void store_dnssec_key_clear(struct store_dnssec_key *k);
 
 /* --- history ---------------------------------------------------------------- */
 
-/* A snapshot of the zone's records (JSON text) at 'version'. */
-int store_version_insert(struct store *st, int64_t zone_id, uint64_t version, uint32_t serial,
-			 const char *records_json, const char *actor, const char *comment);
-int store_audit(struct store *st, const char *actor, const char *action, int64_t zone_id,
-		const char *detail);
+/* One version of a zone as its history keeps it. */
+struct store_version {
+	int64_t id;
+	int64_t zone_id;
+	uint64_t version;
+	uint32_t serial;
+	int64_t created_at;
+	char *actor;	  /* who made it: a token's name, "system:..."; may be NULL */
+	char *action;	  /* what it was: "record.create", "zone.rollback", ... */
+	char *summary;	  /* a short text about it; may be NULL */
+	char rdigest[65]; /* the records digest (dns/digest.h); "" if deleted */
+	bool deleted;	  /* the version deleted the zone */
+	uint64_t record_count;
+	char *records; /* the snapshot (model/zdiff.h); NULL in listings */
+};
+
+/* Keep version v->version of zone v->zone_id (v->id is ignored; a
+ * created_at of 0 is now). -ENOENT if the zone does not exist. */
+int store_version_insert(struct store *st, const struct store_version *v);
+/* Version 'version' of the zone with its records; -ENOENT if the zone
+ * never had it or it was pruned. */
+int store_version_get(struct store *st, int64_t zone_id, uint64_t version,
+		      struct store_version *ret);
+typedef int (*store_version_fn)(const struct store_version *v, void *ctx);
+/* The zone's versions below 'before' (0: from the newest), newest first,
+ * at most 'limit' of them, without their records. */
+int store_version_foreach(struct store *st, int64_t zone_id, uint64_t before, unsigned limit,
+			  store_version_fn fn, void *ctx);
+/* Retention, one step: delete the zone's versions that are not among its
+ * 'keep' newest (keep >= 1: the current one always stays) and were made
+ * before 'older_than', the oldest first and at most 'max' of them;
+ * *ret_deleted says how many went. */
+int store_version_prune(struct store *st, int64_t zone_id, unsigned keep, int64_t older_than,
+			unsigned max, uint64_t *ret_deleted);
+/* The zones (tombstones too) that may hold more than 'keep' versions, in
+ * id order from the first id above 'after', at most 'limit' of them. */
+int store_version_candidates(struct store *st, int64_t after, unsigned keep, unsigned limit,
+			     store_id_fn fn, void *ctx);
+void store_version_clear(struct store_version *v);
+
+/* One entry of the audit log: every change of a zone, a token or a server. */
+struct store_audit_entry {
+	int64_t id;
+	int64_t created_at; /* 0 on insert: now */
+	char *actor;	    /* may be NULL */
+	char *action;	    /* "zone.create", "token.revoke", "server.update", ... */
+	int64_t zone_id;    /* 0: not about a zone */
+	char *zone;	    /* the zone's name, or NULL */
+	uint64_t version;   /* the zone version the change made, 0 for none */
+	char *summary;	    /* may be NULL */
+};
+
+/* Append 'e' (its id is ignored). */
+int store_audit(struct store *st, const struct store_audit_entry *e);
+
+/* Which entries store_audit_foreach() reads. */
+struct store_audit_filter {
+	const char *zone, *actor, *action; /* exact matches; NULL or "": any */
+	int64_t since, until;		   /* created_at range, inclusive; 0: open */
+	int64_t before;			   /* entries with an id below it; 0: from the newest */
+	unsigned limit;			   /* at most this many (1 or more) */
+};
+typedef int (*store_audit_fn)(const struct store_audit_entry *e, void *ctx);
+/* The entries 'f' asks for, newest first. Each page is an index range:
+ * the first filter given of zone, actor and action picks the index, and
+ * the time range becomes an id range. */
+int store_audit_foreach(struct store *st, const struct store_audit_filter *f, store_audit_fn fn,
+			void *ctx);
+/* Delete entries made before 'older_than', the oldest first and at most
+ * 'max' of them; *ret_deleted says how many went. */
+int store_audit_prune(struct store *st, int64_t older_than, unsigned max, uint64_t *ret_deleted);
+void store_audit_clear(struct store_audit_entry *e);
 
 #endif

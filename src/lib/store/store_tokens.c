@@ -29,7 +29,8 @@ int store_token_insert(struct store *st, const char *name, const char *hash, con
 	return 0;
 }
 
-int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id)
+int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id,
+		     char ret_name[64])
 {
 	struct db_stmt *q;
 	const char *v;
@@ -51,6 +52,9 @@ int store_token_find(struct store *st, const char *hash, char role[16], int64_t 
 			memcpy(role, v, strlen(v) + 1);
 			if (ret_id != NULL)
 				*ret_id = id;
+			if (ret_name != NULL)
+				snprintf(ret_name, 64, "%s",
+					 db_column_text(q, 2) ? db_column_text(q, 2) : "");
 			r = 0;
 		}
 	} else if (r == DB_DONE) {

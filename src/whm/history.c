@@ -1,0 +1,466 @@
+/* Zone history and the audit log (history.h): what every change keeps,
+ * and the queries and the rollback over it. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "history.h"
+#include "model/zdiff.h"
+#include "zones_internal.h"
+
+void history_summary(char out[HISTORY_SUMMARY_MAX], const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, HISTORY_SUMMARY_MAX, fmt, ap);
+	va_end(ap);
+	if (n < HISTORY_SUMMARY_MAX)
+		return;
+	/* Cut on a character boundary (MariaDB refuses broken UTF-8), then "...". */
+	size_t end = HISTORY_SUMMARY_MAX - 4;
+	while (end > 0 && ((unsigned char)out[end] & 0xc0) == 0x80)
+		end--;
+	memcpy(out + end, "...", 4);
+}
+
+int history_record(struct store *st, const struct store_zone *z, const json_t *records,
+		   const char *actor, const char *action, const char *summary)
+{
+	json_t *loaded = NULL;
+	char *text = NULL;
+	size_t count = 0;
+	int r = 0;
+
+	if (z->deleted) {
+		text = strdup("[]");
+		r = text != NULL ? 0 : -ENOMEM;
+	} else {
+		if (records == NULL) {
+			r = zones_load_records(st, z->id, &loaded);
+			records = loaded;
+		}
+		if (r == 0)
+			r = zdiff_encode(records, &text, &count);
+	}
+	struct store_version v = {
+		.zone_id = z->id,
+		.version = z->version,
+		.serial = z->serial,
+		.created_at = z->updated_at,
+		.actor = (char *)actor,
+		.action = (char *)action,
+		.summary = (char *)summary,
+		.deleted = z->deleted,
+		.record_count = count,
+		.records = text,
+	};
+	snprintf(v.rdigest, sizeof(v.rdigest), "%s", z->deleted ? "" : z->rdigest);
+	if (r == 0)
+		r = store_version_insert(st, &v);
+	struct store_audit_entry e = {
+		.created_at = z->updated_at,
+		.actor = (char *)actor,
+		.action = (char *)action,
+		.zone_id = z->id,
+		.zone = z->domain,
+		.version = z->version,
+		.summary = (char *)summary,
+	};
+	if (r == 0)
+		r = store_audit(st, &e);
+	free(text);
+	json_decref(loaded);
+	return r;
+}
+
+int history_note(struct store *st, const char *actor, const char *action, const char *summary)
+{
+	struct store_audit_entry e = {
+		.actor = (char *)actor,
+		.action = (char *)action,
+		.summary = (char *)summary,
+	};
+	return store_audit(st, &e);
+}
+
+int history_note_zone(struct store *st, const struct store_zone *z, const char *actor,
+		      const char *action, const char *summary)
+{
+	struct store_audit_entry e = {
+		.actor = (char *)actor,
+		.action = (char *)action,
+		.zone_id = z->id,
+		.zone = z->domain,
+		.summary = (char *)summary,
+	};
+	return store_audit(st, &e);
+}
+
+/* --- the queries ------------------------------------------------------------------ */
+
+static void iso_time(int64_t t, char *out, size_t len)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	gmtime_r(&tt, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A domain as the panel shows it: without the final dot. */
+static json_t *panel_name(const char *domain)
+{
+	size_t n = domain != NULL ? strlen(domain) : 0;
+	if (domain == NULL)
+		return json_null();
+	return json_stringn(domain, n > 1 && domain[n - 1] == '.' ? n - 1 : n);
+}
+
+static json_t *version_json(const struct store_version *v)
+{
+	char when[32];
+	iso_time(v->created_at, when, sizeof(when));
+	return json_pack("{s:I,s:I,s:s,s:I,s:s?,s:s,s:s?,s:I,s:b}", "version",
+			 (json_int_t)v->version, "serial", (json_int_t)v->serial, "time", when,
+			 "timestamp", (json_int_t)v->created_at, "actor", v->actor, "action",
+			 v->action, "summary", v->summary, "records", (json_int_t)v->record_count,
+			 "deleted", v->deleted);
+}
+
+/* The zone (a tombstone too: its history lasts until it is purged) and
+ * this thread's store. The caller clears *z. */
+static int get_zone(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		    struct errmsg *err)
+{
+	struct store *st = whm_store(w);
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	int r = store_zone_get(st, zone_id, z);
+	if (r == -ENOENT)
+		return errmsg_set(err, ERR_NOT_FOUND, "zone %lld does not exist",
+				  (long long)zone_id);
+	if (r < 0)
+		return errmsg_set(err, r, "reading the zone: %s", err_str(r));
+	*ret_st = st;
+	return 0;
+}
+
+static int get_version(struct store *st, const struct store_zone *z, uint64_t version,
+		       struct store_version *ret, struct errmsg *err)
+{
+	int r = store_version_get(st, z->id, version, ret);
+	if (r == -ENOENT)
+		return errmsg_set(err, ERR_NOT_FOUND,
+				  "zone '%s' has no version %llu in its history (never made, or "
+				  "pruned by the retention)",
+				  z->domain, (unsigned long long)version);
+	if (r < 0)
+		return errmsg_set(err, r, "reading version %llu: %s", (unsigned long long)version,
+				  err_str(r));
+	return 0;
+}
+
+/* Listings are written as text entry by entry (as the zone list is):
+ * 1,000 versions cost their text, not a JSON tree of them and its dump. */
+struct list_ctx {
+	struct buf *out;
+	unsigned left; /* entries still wanted; one more says there is a next page */
+	int64_t next;  /* the 'before' of the next page */
+	int64_t last;  /* the key of the last entry listed */
+};
+
+/* ',"key":' then 's' as a JSON string, or null. */
+static int put_str(struct buf *b, const char *key, const char *s)
+{
+	int r = buf_printf(b, ",\"%s\":", key);
+	if (r == 0)
+		r = s != NULL ? buf_json_str(b, s) : buf_puts(b, "null");
+	return r;
+}
+
+/* A page's entry: a separator unless it is the first, and whether it is
+ * one past the page (then it only says there is a next page). */
+static bool list_more(struct list_ctx *c, int64_t key, int *r)
+{
+	if (c->left == 0) {
+		c->next = c->last;
+		*r = 1;
+		return false;
+	}
+	*r = c->out->data[c->out->len - 1] == '[' ? 0 : buf_puts(c->out, ",");
+	c->left--;
+	c->last = key;
+	return *r == 0;
+}
+
+static int list_version(const struct store_version *v, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	char when[32];
+	int r;
+
+	if (!list_more(c, (int64_t)v->version, &r))
+		return r;
+	iso_time(v->created_at, when, sizeof(when));
+	r = buf_printf(c->out, "{\"version\":%llu,\"serial\":%u,\"time\":\"%s\",\"timestamp\":%lld",
+		       (unsigned long long)v->version, v->serial, when, (long long)v->created_at);
+	if (r == 0)
+		r = put_str(c->out, "actor", v->actor);
+	if (r == 0)
+		r = put_str(c->out, "action", v->action);
+	if (r == 0)
+		r = put_str(c->out, "summary", v->summary);
+	if (r == 0)
+		r = buf_printf(c->out, ",\"records\":%llu,\"deleted\":%s}",
+			       (unsigned long long)v->record_count, v->deleted ? "true" : "false");
+	return r;
+}
+
+/* '],"next":N}' or '],"next":null}' after a page. */
+static int list_end(struct list_ctx *c)
+{
+	if (c->next != 0)
+		return buf_printf(c->out, "],\"next\":%lld}", (long long)c->next);
+	return buf_puts(c->out, "],\"next\":null}");
+}
+
+int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned limit,
+		     struct buf *out, struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+	struct list_ctx c = { out, limit, 0, 0 };
+
+	int r = get_zone(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	size_t n = strlen(z.domain);
+	if (n > 1 && z.domain[n - 1] == '.')
+		z.domain[n - 1] = '\0'; /* the panel's form: no final dot */
+	r = buf_printf(out, "{\"zoneId\":%lld,\"domain\":", (long long)z.id);
+	if (r == 0)
+		r = buf_json_str(out, z.domain);
+	if (r == 0)
+		r = buf_printf(out, ",\"current\":%llu,\"deleted\":%s,\"versions\":[",
+			       (unsigned long long)z.version, z.deleted ? "true" : "false");
+	/* One more than asked: whether a next page exists. */
+	if (r == 0)
+		r = store_version_foreach(st, zone_id, before, limit + 1, list_version, &c);
+	if (r >= 0)
+		r = list_end(&c);
+	if (r < 0)
+		errmsg_set(err, r, "reading the history: %s", err_str(r));
+	store_zone_clear(&z);
+	return r;
+}
+
+int history_version(struct whm *w, int64_t zone_id, uint64_t version, json_t **ret,
+		    struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+	struct store_version v = { 0 };
+	json_t *records = NULL;
+
+	int r = get_zone(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	r = get_version(st, &z, version, &v, err);
+	if (r == 0) {
+		r = zdiff_decode(v.records, &records);
+		if (r < 0)
+			errmsg_set(err, ERR_BACKEND, "version %llu: its records cannot be read",
+				   (unsigned long long)version);
+	}
+	json_t *o = r == 0 ? version_json(&v) : NULL;
+	if (r == 0 && o != NULL) {
+		json_object_set_new(o, "zoneId", json_integer(z.id));
+		json_object_set_new(o, "domain", panel_name(z.domain));
+		json_object_set_new(o, "digest", json_string(v.rdigest));
+		json_object_set_new(o, "records", records);
+		records = NULL;
+		*ret = o;
+	} else if (r == 0) {
+		r = -ENOMEM;
+	}
+	store_version_clear(&v);
+	json_decref(records);
+	store_zone_clear(&z);
+	return r < 0 && err->text[0] == '\0' ? errmsg_set(err, r, "out of memory") : r;
+}
+
+/* The records of version 'version' of 'z' ([] for a delete). */
+static int version_records(struct store *st, const struct store_zone *z, uint64_t version,
+			   json_t **ret, struct errmsg *err)
+{
+	struct store_version v;
+	int r = get_version(st, z, version, &v, err);
+	if (r < 0)
+		return r;
+	r = zdiff_decode(v.records, ret);
+	store_version_clear(&v);
+	if (r < 0)
+		errmsg_set(err, ERR_BACKEND, "version %llu: its records cannot be read",
+			   (unsigned long long)version);
+	return r < 0 ? ERR_BACKEND : 0;
+}
+
+int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, json_t **ret,
+		 struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+	json_t *a = NULL, *b = NULL, *d = NULL;
+
+	int r = get_zone(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	/* Without 'to', a 'from' above the current version is one that does
+	 * not exist (404 below), not a range the wrong way round. */
+	bool given = to != 0;
+	if (to == 0)
+		to = from > z.version ? from : z.version;
+	if (given && from > to)
+		r = errmsg_set(err, ERR_MALFORMED, "from (%llu) is above to (%llu)",
+			       (unsigned long long)from, (unsigned long long)to);
+	if (r == 0)
+		r = version_records(st, &z, from, &a, err);
+	if (r == 0)
+		r = version_records(st, &z, to, &b, err);
+	if (r == 0) {
+		r = zdiff_rrsets(a, b, &d);
+		if (r < 0)
+			errmsg_set(err, r, "comparing the versions: %s", err_str(r));
+	}
+	if (r == 0) {
+		json_t *counts =
+		    json_pack("{s:I,s:I,s:I}", "added",
+			      (json_int_t)json_array_size(json_object_get(d, "added")), "removed",
+			      (json_int_t)json_array_size(json_object_get(d, "removed")), "changed",
+			      (json_int_t)json_array_size(json_object_get(d, "changed")));
+		json_object_set_new(d, "zoneId", json_integer(z.id));
+		json_object_set_new(d, "domain", panel_name(z.domain));
+		json_object_set_new(d, "from", json_integer((json_int_t)from));
+		json_object_set_new(d, "to", json_integer((json_int_t)to));
+		json_object_set_new(d, "counts", counts);
+		*ret = d;
+	}
+	json_decref(a);
+	json_decref(b);
+	store_zone_clear(&z);
+	return r;
+}
+
+int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const char *actor,
+		     struct zone_result *res, bool *ret_changed, struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+	struct store_version v = { 0 };
+	json_t *target = NULL, *now = NULL;
+	char *now_text = NULL;
+
+	int r = zones_get_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	r = get_version(st, &z, version, &v, err);
+	if (r < 0) {
+		store_zone_clear(&z);
+		return r;
+	}
+	if (v.deleted)
+		r = errmsg_set(err, ERR_CONFLICT,
+			       "version %llu deleted the zone: there is no content to go back to; "
+			       "pick the version before it",
+			       (unsigned long long)version);
+	if (r == 0 && zdiff_decode(v.records, &target) < 0)
+		r = errmsg_set(err, ERR_BACKEND, "version %llu: its records cannot be read",
+			       (unsigned long long)version);
+	/* The same content already: no new version, nothing to push. */
+	if (r == 0)
+		r = zones_load_records(st, zone_id, &now);
+	if (r == 0)
+		r = zdiff_encode(now, &now_text, NULL);
+	if (r == 0 && strcmp(now_text, v.records) == 0) {
+		*ret_changed = false;
+		res->zone_id = z.id;
+		res->version = z.version;
+		res->serial = z.serial;
+	} else if (r == 0) {
+		char summary[HISTORY_SUMMARY_MAX];
+		history_summary(summary, "roll back to version %llu (serial %u)",
+				(unsigned long long)version, v.serial);
+		r = zones_records_set(w, zone_id, target, false, NULL, NULL, false, actor,
+				      "zone.rollback", summary, res, err);
+		*ret_changed = r == 0;
+	}
+	if (r < 0 && err->text[0] == '\0')
+		errmsg_set(err, r, "rolling back: %s", err_str(r));
+	free(now_text);
+	json_decref(now);
+	json_decref(target);
+	store_version_clear(&v);
+	store_zone_clear(&z);
+	return r;
+}
+
+static int list_audit(const struct store_audit_entry *e, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	char when[32], zone[DNAME_TEXT_MAX];
+	int r;
+
+	if (!list_more(c, e->id, &r))
+		return r;
+	iso_time(e->created_at, when, sizeof(when));
+	r = buf_printf(c->out, "{\"id\":%lld,\"time\":\"%s\",\"timestamp\":%lld", (long long)e->id,
+		       when, (long long)e->created_at);
+	if (r == 0)
+		r = put_str(c->out, "actor", e->actor);
+	if (r == 0)
+		r = put_str(c->out, "action", e->action);
+	if (e->zone != NULL) {
+		size_t n = strlen(e->zone);
+		snprintf(zone, sizeof(zone), "%.*s",
+			 (int)(n > 1 && e->zone[n - 1] == '.' ? n - 1 : n), e->zone);
+	}
+	if (r == 0)
+		r = put_str(c->out, "zone", e->zone != NULL ? zone : NULL);
+	if (r == 0 && e->zone_id != 0)
+		r = buf_printf(c->out, ",\"zoneId\":%lld", (long long)e->zone_id);
+	else if (r == 0)
+		r = buf_puts(c->out, ",\"zoneId\":null");
+	if (r == 0 && e->version != 0)
+		r = buf_printf(c->out, ",\"version\":%llu", (unsigned long long)e->version);
+	else if (r == 0)
+		r = buf_puts(c->out, ",\"version\":null");
+	if (r == 0)
+		r = put_str(c->out, "summary", e->summary);
+	return r == 0 ? buf_puts(c->out, "}") : r;
+}
+
+int history_audit(struct whm *w, const struct store_audit_filter *f, struct buf *out,
+		  struct errmsg *err)
+{
+	struct store *st = whm_store(w);
+	struct list_ctx c = { out, f->limit, 0, 0 };
+	struct store_audit_filter more = *f;
+
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	more.limit = f->limit + 1; /* one more: whether a next page exists */
+	int r = buf_puts(out, "{\"entries\":[");
+	if (r == 0)
+		r = store_audit_foreach(st, &more, list_audit, &c);
+	if (r >= 0)
+		r = list_end(&c);
+	if (r < 0)
+		return errmsg_set(err, r, "reading the audit log: %s", err_str(r));
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* Reading a zone import: a BIND zone file or Route 53 JSON into the
+ * panel's record objects, before anything is committed.
+ *
+ * Every record is validated on its own (rr_parse(), the same rules as every
+ * other way in) and every problem is kept with its line in the file or its
+ * place in the JSON, so a client can fix the input in one go. Whole-zone
+ * rules and the commit are the caller's (transfer.c); nothing here touches
+ * the store. */
+#ifndef YUMNA_WHM_IMPORT_H
+#define YUMNA_WHM_IMPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dns/zonefile.h"
+#include "model/model.h"
+
+enum import_format {
+	IMPORT_BIND,
+	IMPORT_ROUTE53,
+};
+
+struct import_result {
+	const char *origin; /* borrowed from the caller */
+	/* The records as the panel's objects {"name", "type", "content",
+	 * "ttl", "priority"}, the SOA left out (see soa_seen). */
+	json_t *records;
+	/* [{"line": N, "message"} or {"path": "...", "message"}]: at most
+	 * ZONEFILE_ERRORS_MAX, and one more saying that more follow. */
+	json_t *errors;
+	bool soa_seen;	     /* the input had an SOA at the apex (left out) */
+	uint32_t soa_serial; /* its serial */
+	char *soa_rdata;     /* its canonical RDATA text (owned), or NULL */
+	json_t *soa_where;   /* its line or its path, for errors about it */
+	struct zonefile zf;  /* a zone file's records with their lines */
+};
+
+/* Read 'len' bytes of 'text' (a zone file, or Route 53 JSON as text:
+ * {"ResourceRecordSets": [...]} or the bare array) for the zone 'origin'
+ * (normalised). Records without a TTL get 'default_ttl'; at most
+ * 'max_records' (0: no cap). Returns 0 with the result in 'ret', problems
+ * in input included (ret->errors not empty), or -ENOMEM. The caller clears
+ * 'ret' with import_result_clear() after success. */
+int import_read(enum import_format fmt, const char *text, size_t len, const char *origin,
+		uint64_t default_ttl, size_t max_records, struct import_result *ret);
+
+/* Frees what 'c' holds; accepts a cleared result. */
+void import_result_clear(struct import_result *c);
+
+/* A whole-zone error message names an owner in quotes: the line of that
+ * owner's first record in the zone file read into 'c', as a JSON integer,
+ * or JSON null. */
+json_t *import_error_line(const struct import_result *c, const char *msg);
+
+#endif

@@ -1,0 +1,73 @@
+/* What zones.c shares with the other files of the zone service
+ * (zones_records.c, history.c): the steps every zone change takes. Not for
+ * use outside the zone service.
+ *
+ * A change reads the zone and its records outside any transaction
+ * (zones_read), prepares and validates the new content (zones_validate,
+ * the costly part), then opens the write transaction only if the zone did
+ * not move meanwhile (zones_lock_unchanged; -EAGAIN: read again, at most
+ * ZONES_CHANGE_ATTEMPTS times), writes, and closes with zones_finish. */
+#ifndef YUMNA_WHM_ZONES_INTERNAL_H
+#define YUMNA_WHM_ZONES_INTERNAL_H
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "whm.h"
+#include "zones.h"
+
+#define ZONES_TYPE_SOA "SOA"
+#define ZONES_CHANGE_ATTEMPTS 8
+
+/* A record as the push payload carries it ('id' 0: none; the priority
+ * only for MX and SRV). NULL without memory. */
+json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
+			     uint32_t ttl, uint32_t priority);
+
+/* The zone's records as payload records, in id order; the caller owns *ret. */
+int zones_load_records(struct store *st, int64_t zone_id, json_t **ret);
+
+/* Validate the zone as it would be with 'records'; the same check every
+ * agent runs on the push. Sets z->rdigest, the digest of those records. */
+int zones_validate(const struct whm *w, struct store_zone *z, json_t *records, struct errmsg *err);
+
+/* zones_get_live() and the zone's records (zones_load_records). */
+int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
+	       json_t **records, struct errmsg *err);
+
+/* Open the write transaction if the zone is still at 'version'; -EAGAIN
+ * (nothing open) if another change committed since it was read. */
+int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, struct errmsg *err);
+
+/* The next version and serial of 'z'. */
+void zones_bump(struct store_zone *z);
+
+/* Roll back, set 'err' to "'what': <code's text>" unless it says something
+ * already, and return 'r'. */
+int zones_fail(struct store *st, int r, struct errmsg *err, const char *what);
+
+/* The zone kept changing under a change ZONES_CHANGE_ATTEMPTS times. */
+int zones_busy(struct errmsg *err);
+
+/* Close a change inside its transaction: zone row 'z' (bumped), what every
+ * node must reach, the version in the history with its audit entry
+ * (history_record: 'records' are the zone's records now, NULL to read them
+ * in the transaction), commit, then tell the observers ('old' is the zone
+ * before). */
+int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
+		 struct store_zone *z, const json_t *records, const char *actor, const char *action,
+		 const char *summary, struct zone_result *res, struct errmsg *err);
+
+/* Replace every record (or, with 'merge', every RRset 'records' names)
+ * as one version; the serial goes above 'min_serial' when given, the
+ * zone's SOA fields become 'soa' (zone_soa_write() text) when given.
+ * 'summary' NULL: one is made ("replace every record: 12 records"). With
+ * 'noop', a change that leaves the zone as it is (the same records, SOA
+ * fields and serial) commits nothing and returns 1, *res the zone as it
+ * is. */
+int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
+		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
+		      const char *action, const char *summary, struct zone_result *res,
+		      struct errmsg *err);
+
+#endif

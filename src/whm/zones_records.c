@@ -1,0 +1,407 @@
+/* Record changes (zones.h): one record added, replaced or deleted, every
+ * record replaced, or an import merged, each as one version of the zone,
+ * through the steps of zones_internal.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "zones.h"
+#include "history.h"
+#include "zones_internal.h"
+
+/* A record as a summary shows it: "www A 192.0.2.1", "@ MX 10 mx.example.com.". */
+static void record_text(char *out, size_t len, const char *name, const char *type,
+			const char *content, uint32_t priority)
+{
+	if (strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0)
+		snprintf(out, len, "%s %s %u %s", name, type, priority, content);
+	else
+		snprintf(out, len, "%s %s %s", name, type, content);
+}
+
+/* The record of 'records' (payload records) with id 'id', as text, taken
+ * out of the array; "" if it is not there. */
+static void take_record(json_t *records, int64_t id, char *out, size_t len)
+{
+	size_t i;
+	json_t *o;
+
+	out[0] = '\0';
+	json_array_foreach(records, i, o) {
+		if (json_integer_value(json_object_get(o, "id")) != id)
+			continue;
+		const char *type = json_string_value(json_object_get(o, "type"));
+		record_text(out, len, json_string_value(json_object_get(o, "name")),
+			    type ? type : "", json_string_value(json_object_get(o, "content")),
+			    (uint32_t)json_integer_value(json_object_get(o, "priority")));
+		json_array_remove(records, i);
+		return;
+	}
+}
+
+/* Add or replace (when 'replace_id' > 0) one record, or delete it
+ * ('rec' NULL), as one version of the zone. */
+static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, const json_t *rec,
+			 const char *actor, const char *action, struct zone_result *res,
+			 struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+	json_t *records;
+	struct model_record mr = { 0 };
+	struct errmsg msg;
+	char was[160] = "", now[160] = "", summary[HISTORY_SUMMARY_MAX];
+	int r = -EAGAIN;
+
+	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
+		r = zones_read(w, &st, zone_id, &z, &records, err);
+		if (r < 0)
+			return r;
+		uint64_t seen = z.version;
+		model_record_clear(&mr);
+		if (rec != NULL) {
+			r = model_record_parse(rec, z.domain, (uint32_t)w->conf.default_ttl, &mr,
+					       &msg);
+			if (r < 0)
+				errmsg_set(err, 0, "%s", msg.text);
+			else if (strcmp(mr.type, ZONES_TYPE_SOA) == 0) {
+				errmsg_set(err, 0,
+					   "record.type: the SOA is managed by the controller");
+				r = ERR_INVALID;
+			}
+		}
+		if (r == 0 && replace_id > 0)
+			take_record(records, replace_id, was, sizeof(was));
+		if (r == 0 && rec != NULL)
+			record_text(now, sizeof(now), mr.name, mr.type, mr.content, mr.priority);
+		if (rec == NULL)
+			history_summary(summary, "delete %s", was);
+		else if (replace_id > 0)
+			history_summary(summary, "update %s -> %s", was, now);
+		else
+			history_summary(summary, "add %s", now);
+		if (r == 0 && rec != NULL)
+			r = json_array_append_new(
+				records, zones_payload_record(replace_id, mr.name, mr.type,
+							      mr.content, mr.ttl, mr.priority))
+				? -ENOMEM
+				: 0;
+		struct store_zone old = z;
+		zones_bump(&z);
+		if (r == 0)
+			r = zones_validate(w, &z, records, err);
+		if (r == 0)
+			r = zones_lock_unchanged(st, zone_id, seen, err);
+		if (r == 0) {
+			struct store_record row = { .id = replace_id,
+						    .zone_id = zone_id,
+						    .name = mr.name,
+						    .type = mr.type,
+						    .content = mr.content,
+						    .ttl = mr.ttl,
+						    .priority = mr.priority,
+						    .created_at = whm_now() };
+			if (rec == NULL)
+				r = store_record_delete(st, replace_id);
+			else if (replace_id > 0)
+				r = store_record_update(st, &row);
+			else
+				r = store_record_insert(st, &row);
+			if (r == 0) {
+				res->record_id = row.id;
+				r = zones_finish(w, st, &old, &z, records, actor, action, summary,
+						 res, err);
+			} else {
+				r = zones_fail(st, r, err, "writing the record");
+			}
+		}
+		json_decref(records);
+		store_zone_clear(&z);
+	}
+	model_record_clear(&mr);
+	return r == -EAGAIN ? zones_busy(err) : r;
+}
+
+int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,
+		     struct zone_result *res, struct errmsg *err)
+{
+	return record_change(w, zone_id, 0, rec, actor, "record.create", res, err);
+}
+
+/* The zone a record belongs to. */
+static int record_zone(struct whm *w, int64_t record_id, int64_t *ret_zone, struct errmsg *err)
+{
+	struct store *st = whm_store(w);
+	struct store_record r;
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	int rc = store_record_get(st, record_id, &r);
+	if (rc == -ENOENT)
+		return errmsg_set(err, ERR_NOT_FOUND, "record %lld does not exist",
+				  (long long)record_id);
+	if (rc < 0) {
+		errmsg_set(err, 0, "reading the record: %s", err_str(rc));
+		return rc;
+	}
+	*ret_zone = r.zone_id;
+	store_record_clear(&r);
+	return 0;
+}
+
+int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, const char *actor,
+			struct zone_result *res, struct errmsg *err)
+{
+	int64_t zone_id;
+	int r = record_zone(w, record_id, &zone_id, err);
+	return r < 0 ? r
+		     : record_change(w, zone_id, record_id, rec, actor, "record.update", res, err);
+}
+
+int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
+			struct zone_result *res, struct errmsg *err)
+{
+	int64_t zone_id;
+	int r = record_zone(w, record_id, &zone_id, err);
+	return r < 0 ? r
+		     : record_change(w, zone_id, record_id, NULL, actor, "record.delete", res, err);
+}
+
+/* The key of an RRset in a set of them: owner and type. A normalised
+ * owner never holds a raw tab (it would be written \009). */
+static int rrset_key(const char *name, const char *type, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s\t%s", name, type);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* True if 'o' (a payload record) belongs to an RRset in 'named' (a JSON
+ * object used as a hashed set of rrset_key()s). */
+static bool in_rrsets(const json_t *o, const json_t *named)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *type = json_string_value(json_object_get(o, "type"));
+	char key[DNAME_TEXT_MAX + 40];
+	return name != NULL && type != NULL && rrset_key(name, type, key, sizeof(key)) == 0 &&
+	       json_object_get(named, key) != NULL;
+}
+
+/* A record's whole content as text: name, type, TTL, priority, RDATA (last,
+ * so the text is unambiguous). The caller frees it; NULL without memory. */
+static char *content_key(const char *name, const char *type, const char *content, json_int_t ttl,
+			 json_int_t priority)
+{
+	size_t len = strlen(name) + strlen(type) + strlen(content) + 48;
+	char *k = malloc(len);
+	if (k != NULL)
+		snprintf(k, len, "%s\t%s\t%lld\t%lld\t%s", name, type, (long long)ttl,
+			 (long long)priority, content);
+	return k;
+}
+
+/* Count 'key' once more in 'want' (add), or take one of it if any is left
+ * (*ret_taken); frees 'key'. */
+static int want_key(json_t *want, char *key, bool add, bool *ret_taken)
+{
+	if (key == NULL)
+		return -ENOMEM;
+	json_int_t n = json_integer_value(json_object_get(want, key));
+	int r = 0;
+	if (add)
+		r = json_object_set_new_nocheck(want, key, json_integer(n + 1)) ? -ENOMEM : 0;
+	else if (n > 0)
+		r = json_object_set_new_nocheck(want, key, json_integer(n - 1)) ? -ENOMEM : 0;
+	if (ret_taken != NULL)
+		*ret_taken = !add && n > 0;
+	free(key);
+	return r;
+}
+
+/* The store's rows of zones_records_set(), inside its transaction. With
+ * 'merge' the rows of the RRsets 'named' names are replaced. Without, the
+ * rows of records that stay exactly as they are keep their id (a panel
+ * holding record ids, or a rollback that changes one record, finds the
+ * others where they were); only the others are deleted and inserted. */
+static int write_records(struct store *st, int64_t zone_id, const json_t *old, const json_t *named,
+			 const struct model_record *mr, size_t n, bool merge)
+{
+	json_t *want = json_object(), *o;
+	bool taken = false;
+	size_t i;
+	int r = want != NULL ? 0 : -ENOMEM;
+
+	for (i = 0; r == 0 && !merge && i < n; i++)
+		r = want_key(
+		    want,
+		    content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl, mr[i].priority),
+		    true, NULL);
+	json_array_foreach(old, i, o) {
+		if (r != 0)
+			break;
+		if (merge) {
+			taken = !in_rrsets(o, named);
+		} else {
+			const char *name = json_string_value(json_object_get(o, "name"));
+			const char *type = json_string_value(json_object_get(o, "type"));
+			const char *content = json_string_value(json_object_get(o, "content"));
+			r = name && type && content
+				? want_key(want,
+					   content_key(
+					       name, type, content,
+					       json_integer_value(json_object_get(o, "ttl")),
+					       json_integer_value(json_object_get(o, "priority"))),
+					   false, &taken)
+				: ERR_BACKEND;
+		}
+		if (r == 0 && !taken)
+			r = store_record_delete(st, json_integer_value(json_object_get(o, "id")));
+	}
+	for (i = 0; r == 0 && i < n; i++) {
+		struct store_record row = { .zone_id = zone_id,
+					    .name = (char *)mr[i].name,
+					    .type = (char *)mr[i].type,
+					    .content = mr[i].content,
+					    .ttl = mr[i].ttl,
+					    .priority = mr[i].priority,
+					    .created_at = whm_now() };
+		taken = true;
+		if (!merge)
+			r = want_key(want,
+				     content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl,
+						 mr[i].priority),
+				     false, &taken);
+		if (r == 0 && taken)
+			r = store_record_insert(st, &row);
+	}
+	json_decref(want);
+	return r;
+}
+
+/* The same records (R), the same SOA fields and no serial ahead to move
+ * past: committing would only raise the version and the serial. */
+static bool same_zone(const struct store_zone *before, const struct store_zone *z,
+		      const uint32_t *min_serial)
+{
+	return before->rdigest[0] != '\0' && strcmp(before->rdigest, z->rdigest) == 0 &&
+	       strcmp(before->soa, z->soa) == 0 &&
+	       (min_serial == NULL || (int32_t)(*min_serial - before->serial) <= 0);
+}
+
+int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
+		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
+		      const char *action, const char *summary, struct zone_result *res,
+		      struct errmsg *err)
+{
+	char made[HISTORY_SUMMARY_MAX];
+	struct store *st;
+	struct store_zone z;
+	json_t *old;
+	struct errmsg msg;
+	size_t n = json_array_size(records_in), i;
+	struct model_record *mr = calloc(n + 1, sizeof(*mr));
+	int r = mr != NULL ? -EAGAIN : -ENOMEM;
+
+	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
+		json_t *records = json_array();
+		r = zones_read(w, &st, zone_id, &z, &old, err);
+		if (r < 0) {
+			json_decref(records);
+			break;
+		}
+		uint64_t seen = z.version;
+		json_t *named = json_object();
+		if (named == NULL)
+			r = -ENOMEM;
+		for (i = 0; i < n; i++)
+			model_record_clear(&mr[i]);
+		for (i = 0; r == 0 && i < n; i++) {
+			r = model_record_parse(json_array_get(records_in, i), z.domain,
+					       (uint32_t)w->conf.default_ttl, &mr[i], &msg);
+			if (r < 0) {
+				errmsg_set(err, 0, "records[%zu]: %s", i, msg.text);
+			} else if (strcmp(mr[i].type, ZONES_TYPE_SOA) == 0) {
+				errmsg_set(err, 0,
+					   "records[%zu]: the SOA is managed by the controller", i);
+				r = ERR_INVALID;
+			} else {
+				char key[DNAME_TEXT_MAX + 40];
+				json_array_append_new(
+				    records,
+				    zones_payload_record(0, mr[i].name, mr[i].type, mr[i].content,
+							 mr[i].ttl, mr[i].priority));
+				r = rrset_key(mr[i].name, mr[i].type, key, sizeof(key));
+				if (r == 0)
+					r = json_object_set_new(named, key, json_true()) ? -ENOMEM
+											 : 0;
+			}
+		}
+		/* Merge: the records of RRsets the change does not name stay. */
+		json_t *o;
+		json_array_foreach(old, i, o) {
+			if (r == 0 && merge && !in_rrsets(o, named))
+				json_array_append(records, o);
+		}
+		struct store_zone before = z;
+		zones_bump(&z);
+		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
+			z.serial = model_serial_next(*min_serial, time(NULL));
+		if (soa != NULL)
+			snprintf(z.soa, sizeof(z.soa), "%s", soa);
+		if (r == 0)
+			r = zones_validate(w, &z, records, err);
+		/* Nothing would change but the version and the serial: no
+		 * version, no history entry (res says the zone as it is). */
+		if (r == 0 && noop && same_zone(&before, &z, min_serial)) {
+			*res = (struct zone_result){ .zone_id = zone_id,
+						     .version = before.version,
+						     .serial = before.serial };
+			r = 1;
+		}
+		if (r == 0)
+			r = zones_lock_unchanged(st, zone_id, seen, err);
+		if (r == 0) {
+			r = write_records(st, zone_id, old, named, mr, n, merge);
+			if (summary == NULL && merge)
+				history_summary(made, "merge %zu records into %zu RRsets", n,
+						json_object_size(named));
+			else if (summary == NULL)
+				history_summary(made, "replace every record: %zu records", n);
+			if (summary == NULL && soa != NULL)
+				history_summary(made, "%s, and the SOA fields of the import",
+						merge ? "merge" : "replace every record");
+			if (r == 0)
+				r = zones_finish(w, st, &before, &z, records, actor, action,
+						 summary ? summary : made, res, err);
+			else
+				r = zones_fail(st, r, err, "replacing the records");
+		}
+		json_decref(records);
+		json_decref(named);
+		json_decref(old);
+		store_zone_clear(&z);
+	}
+	for (i = 0; mr != NULL && i < n; i++)
+		model_record_clear(&mr[i]);
+	free(mr);
+	return r == -EAGAIN ? zones_busy(err) : r;
+}
+
+int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
+			  const char *actor, struct zone_result *res, struct errmsg *err)
+{
+	int r = zones_records_set(w, zone_id, records_in, false, NULL, NULL, false, actor,
+				  "records.replace", NULL, res, err);
+	return r > 0 ? 0 : r;
+}
+
+int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
+			 const uint32_t *min_serial, const char *soa, const char *actor,
+			 struct zone_result *res, struct errmsg *err)
+{
+	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, actor,
+				 merge ? "zone.import.merge" : "zone.import.replace", NULL, res,
+				 err);
+}

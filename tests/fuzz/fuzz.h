@@ -1,0 +1,62 @@
+/* What the fuzz targets share (tests/fuzz).
+ *
+ * Each fuzz_<name>.c defines LLVMFuzzerTestOneInput() over one parser that
+ * reads input from outside. It is linked two ways: with libFuzzer in the
+ * fuzz build (make fuzz), and with replay.c in every other build, where the
+ * unit suite runs it over its corpus and its regressions. A target frees
+ * everything it allocates, writes no file outside a temporary directory,
+ * opens no socket and never exits; it aborts only when an oracle fails
+ * (fuzz_fail), which libFuzzer reports as a crash. */
+#ifndef YUMNA_FUZZ_H
+#define YUMNA_FUZZ_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* An oracle failed: say which and abort. */
+static inline __attribute__((noreturn, format(printf, 1, 2))) void fuzz_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("fuzz oracle failed: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	abort();
+}
+
+/* The input as a NUL-terminated string (cut at its first NUL byte, as C
+ * callers see it); the caller frees it. NULL if out of memory. */
+static inline char *fuzz_str(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	return s;
+}
+
+/* A refusal must say what is wrong in one printable line: no empty message,
+ * no control characters or raw bytes from the input (they must have been
+ * quoted with log_sanitize()). 'what' names the call. */
+static inline void fuzz_check_message(const char *what, int r, const char *text)
+{
+	if (text[0] == '\0')
+		fuzz_fail("%s: error %d without a message", what, r);
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			fuzz_fail("%s: byte 0x%02x in the message '%s'", what, *p, text);
+}
+
+#endif
