@@ -1147,7 +1147,8 @@ def controller_health_figures(args, tmp, rows):
         whm.start()
         client = whm_client(whm)
         for name, port, secret in targets:
-            sid = call(client, "POST", "/api/dns/servers",
+            # The dead ones could not pass the agent check at registration.
+            sid = call(client, "POST", "/api/dns/servers?check=false",
                        {"name": name, "ip": "127.0.0.1", "agent_port": port,
                         "agent_secret": secret}, expect=(201,))["id"]
             call(client, "POST", "/api/dns/cluster/nodes/%d" % sid, expect=(200,))

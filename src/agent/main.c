@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "config.h"
 #include "api.h"
 #include "apply.h"
 #include "backend.h"
@@ -32,10 +33,12 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: yumna-agent [-n] -c FILE\n"
-		   "  -c FILE  configuration file (key = value; see etc/agent.conf.sample)\n"
-		   "  -n       check the configuration and exit\n"
-		   "  -s       log to syslog instead of stderr\n");
+	fprintf(f, "usage: yumna-agent [-n] [-s] -c FILE\n"
+		   "  -c FILE        configuration file (key = value; see etc/agent.conf.sample)\n"
+		   "  -n             check the configuration and exit\n"
+		   "  -s             log to syslog instead of stderr\n"
+		   "  -h, --help     this text\n"
+		   "  -V, --version  the version\n");
 }
 
 /* The health loop: notice PowerDNS going down or coming back (logging only
@@ -126,6 +129,10 @@ int main(int argc, char **argv)
 	struct errmsg err;
 	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
+	if (c == CONF_DAEMON_VERSION) {
+		printf("yumna-agent %s\n", YUMNA_VERSION);
+		return 0;
+	}
 	if (c >= 0)
 		return c;
 	if (path == NULL || oi != argc) {

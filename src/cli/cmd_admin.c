@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "human.h"
 
 #define CMD(i) (&ctl_admin_cmds[i])
 
@@ -166,41 +167,94 @@ static int dnssec_call(struct ctl *c, const char *method, const char *suffix, in
 	return ctl_answer_check(c, ans);
 }
 
+/* The rollover line and the next step, with commands rather than routes:
+ * the API's next_step text speaks of routes, so the step is read from
+ * kind, step and waiting_for instead. 'zone' is how the user named it. */
+static void rollover_print(const json_t *j, const char *zone)
+{
+	json_t *roll = json_object_get(j, "rollover");
+	const char *state = json_string_value(json_object_get(roll, "state"));
+	const char *kind = json_string_value(json_object_get(roll, "kind"));
+	const char *waiting = json_string_value(json_object_get(roll, "waiting_for"));
+	json_int_t step = json_integer_value(json_object_get(roll, "step"));
+	char when[96];
+
+	if (state == NULL)
+		return;
+	if (strcmp(state, "rolling") != 0 || kind == NULL) {
+		bool split = strcmp(cell(json_object_get(j, "scheme")), "ksk-zsk") == 0;
+		printf("rollover   none in progress%s\n"
+		       "           start one: yumnactl dnssec roll --key %s %s\n",
+		       split ? " (the ZSK is rolled by itself when it reaches "
+			       "dnssec-zsk-lifetime-days)"
+			     : "",
+		       split ? "zsk|ksk" : "csk", zone);
+		return;
+	}
+	bool zsk = strcmp(kind, "zsk") == 0;
+	const char *did, *next;
+	if (zsk)
+		did = step == 1 ? "the new ZSK is published beside the old one"
+				: "the new ZSK signs; the old one stays published";
+	else
+		did = step == 1 ? "the new key is published and signs beside the old one"
+				: "the parent publishes the new DS";
+	if (zsk)
+		next = step == 1 ? "the new ZSK starts signing, by itself"
+				 : "the old ZSK is removed, by itself; the rollover is done";
+	else
+		next = step == 1 ? "give the registrar the new DS (below, and in the zone's CDS), "
+				   "then confirm"
+				 : "the old key is removed, by itself; the rollover is done";
+	human_when(json_integer_value(json_object_get(roll, "not_before")),
+		   json_integer_value(json_object_get(roll, "now")), when, sizeof(when));
+	printf("rollover   %s, step %lld of 2: %s\n", kind, (long long)step, did);
+	bool due = strncmp(when, "now", 3) == 0;
+	printf("next step  %s%s\n           %s\n", zsk || step != 1 || due ? "" : "not before ",
+	       when, next);
+	if (waiting != NULL && strcmp(waiting, "nodes") == 0)
+		printf("           (first every node must have the current step; see "
+		       "yumnactl status)\n");
+	if (!zsk && step == 1)
+		printf(
+		    "           once the parent has it: yumnactl dnssec roll --ds-published %s\n",
+		    zone);
+}
+
 /* Human output of the DNSSEC state (docs/whm-api.md, DNSSEC): a summary,
- * the keys, the DS for the registrar and what to do; 'ds_only' prints the
- * DS records alone, one per line, for scripts. */
-static void dnssec_print(const json_t *j, bool ds_only)
+ * the rollover, the keys, the DNSKEY and DS records and what to do; 'ds_only'
+ * prints the DS records alone, one per line, for scripts, and is
+ * CTL_FAILED without any (the zone is not signed). */
+static int dnssec_print(const json_t *j, bool ds_only, const char *zone)
 {
 	json_t *ds = json_object_get(j, "ds");
+	const char *domain = cell(json_object_get(j, "domain"));
 	size_t i;
 	json_t *d;
 
 	if (ds_only) {
 		json_array_foreach(ds, i, d)
 			printf("%s\n", cell(d));
-		if (json_array_size(ds) == 0)
-			fprintf(stderr, "yumnactl: the zone has no DS records (is it signed?)\n");
-		return;
+		if (json_array_size(ds) > 0)
+			return CTL_OK;
+		fprintf(stderr,
+			"yumnactl: zone %s is not signed: it has no DS records (sign it: "
+			"yumnactl dnssec sign %s)\n",
+			zone, zone);
+		return CTL_FAILED;
 	}
 	const char *msg = json_string_value(json_object_get(j, "message"));
 	if (msg != NULL)
 		printf("%s\n", msg);
 	if (!json_is_true(json_object_get(j, "enabled"))) {
-		printf("zone %s is not signed\n", cell(json_object_get(j, "domain")));
-		return;
+		printf("zone %s is not signed (sign it: yumnactl dnssec sign %s)\n", domain, zone);
+		return CTL_OK;
 	}
-	printf("zone       %s\nsigned     yes, %s (%s), %s, denial %s%s\n",
-	       cell(json_object_get(j, "domain")), cell(json_object_get(j, "algorithmName")),
-	       cell(json_object_get(j, "algorithm")), cell(json_object_get(j, "scheme")),
-	       cell(json_object_get(j, "denial")),
+	printf("zone       %s\nsigned     yes, %s (%s), %s, denial %s%s\n", domain,
+	       cell(json_object_get(j, "algorithmName")), cell(json_object_get(j, "algorithm")),
+	       cell(json_object_get(j, "scheme")), cell(json_object_get(j, "denial")),
 	       json_is_true(json_object_get(j, "nsec3_optout")) ? " (opt-out)" : "");
-	json_t *roll = json_object_get(j, "rollover");
-	if (roll != NULL)
-		printf("rollover   %s%s%s\n", cell(json_object_get(roll, "state")),
-		       json_is_string(json_object_get(roll, "message")) ? ": " : "",
-		       json_is_string(json_object_get(roll, "message"))
-			   ? cell(json_object_get(roll, "message"))
-			   : "");
+	rollover_print(j, zone);
 	static const char *const h[] = { "ID",	  "TYPE",   "ALG",	"KEYTAG",
 					 "FLAGS", "ACTIVE", "PUBLISHED" };
 	struct table *t = table_new(7, h);
@@ -215,12 +269,44 @@ static void dnssec_print(const json_t *j, bool ds_only)
 	}
 	printf("\n");
 	table_print_free(t);
+	printf("\nDNSKEY records (published by every node):\n");
+	json_array_foreach(json_object_get(j, "dnskey"), i, d)
+		printf("  %s IN DNSKEY %s\n", domain, cell(d));
 	printf("\nDS records for the registrar:\n");
 	json_array_foreach(ds, i, d)
-		printf("  %s IN DS %s\n", cell(json_object_get(j, "domain")), cell(d));
+		printf("  %s IN DS %s\n", domain, cell(d));
 	const char *how = json_string_value(json_object_get(j, "instructions"));
 	if (how != NULL)
 		printf("\n%s\n", how);
+	printf("\nThe DS alone, one per line: yumnactl dnssec ds %s\n", zone);
+	return CTL_OK;
+}
+
+/* After a refused --ds-published: when the step may be confirmed, from the
+ * zone's state (the controller's refusal gives a Unix time). */
+static void ds_refused_hint(struct ctl *c, int64_t id, const char *zone)
+{
+	struct ctl_answer ans;
+	char path[96];
+	snprintf(path, sizeof(path), "/api/dns/%lld/dnssec", (long long)id);
+	if (ctl_call_raw(c, "GET", path, NULL, &ans) != CTL_OK)
+		return;
+	json_t *roll = json_object_get(ans.json, "rollover");
+	const char *kind = json_string_value(json_object_get(roll, "kind"));
+	char when[96];
+	if (ans.status == 200 && kind != NULL && strcmp(kind, "zsk") != 0 &&
+	    json_integer_value(json_object_get(roll, "step")) == 1) {
+		human_when(json_integer_value(json_object_get(roll, "not_before")),
+			   json_integer_value(json_object_get(roll, "now")), when, sizeof(when));
+		fprintf(stderr, "yumnactl: the new DS may be given to the parent %s%s\n",
+			strncmp(when, "now", 3) == 0 ? "" : "from ", when);
+	} else if (ans.status == 200) {
+		fprintf(stderr,
+			"yumnactl: no KSK or CSK rollover waits for its DS; start one: "
+			"yumnactl dnssec roll --key ksk|csk %s\n",
+			zone);
+	}
+	ctl_answer_clear(&ans);
 }
 
 static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
@@ -277,6 +363,8 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 			"yumnactl: once the DS is gone from the parent: yumnactl dnssec "
 			"unsign --force %s\n",
 			argv[oi]);
+	if (r == CTL_REFUSED && o.ds_published)
+		ds_refused_hint(c, id, argv[oi]);
 	if (r != CTL_OK)
 		return r;
 	bool partial = change && c->wait && json_object_get(ans.json, "synced") != NULL &&
@@ -288,10 +376,12 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 				   ? json_string_value(json_object_get(ans.json, "message"))
 				   : done);
 	} else {
-		dnssec_print(ans.json, ds_only);
+		r = dnssec_print(ans.json, ds_only, argv[oi]);
 	}
+	if (c->json && ds_only && json_array_size(json_object_get(ans.json, "ds")) == 0)
+		r = dnssec_print(ans.json, true, argv[oi]) == CTL_OK ? CTL_OK : CTL_FAILED;
 	ctl_answer_clear(&ans);
-	return partial ? CTL_PARTIAL : CTL_OK;
+	return r != CTL_OK ? r : partial ? CTL_PARTIAL : CTL_OK;
 }
 
 static int dnssec_sign(struct ctl *c, int argc, char **argv)

@@ -8,6 +8,7 @@
 
 #include "conf/conf.h"
 #include "ctl.h"
+#include "human.h"
 
 #define CMD(i) (&ctl_cluster_cmds[i])
 
@@ -52,8 +53,11 @@ static int servers_list(struct ctl *c, int argc, char **argv)
 struct server_opts {
 	const char *hostname;
 	const char *secret_file;
+	const char *name;    /* update */
+	const char *address; /* update */
 	long port;
 	bool join;
+	bool no_check;
 };
 
 static int server_opt(int opt, const char *arg, void *ctx)
@@ -63,6 +67,15 @@ static int server_opt(int opt, const char *arg, void *ctx)
 	switch (opt) {
 	case 'H':
 		o->hostname = arg;
+		return 0;
+	case 'n':
+		o->name = arg;
+		return 0;
+	case 'a':
+		o->address = arg;
+		return 0;
+	case 'N':
+		o->no_check = true;
 		return 0;
 	case 's':
 		o->secret_file = arg;
@@ -105,6 +118,12 @@ static int read_secret(const char *path, char **ret)
 	return CTL_OK;
 }
 
+/* "" or "?check=false" (--no-check: the agent is not asked first). */
+static const char *check_query(const struct server_opts *o)
+{
+	return o->no_check ? "?check=false" : "";
+}
+
 static int servers_add(struct ctl *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -112,9 +131,11 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 		{ "agent-port", required_argument, NULL, 'p' },
 		{ "secret-file", required_argument, NULL, 's' },
 		{ "join", no_argument, NULL, 'j' },
+		{ "no-check", no_argument, NULL, 'N' },
 		{ 0 },
 	};
-	struct server_opts o = { NULL, NULL, 0, false };
+	struct server_opts o = { 0 };
+	char path[64];
 	struct ctl_answer ans;
 	char *secret = NULL;
 	int oi, r = ctl_getopt(CMD(1), argc, argv, "", lo, server_opt, &o, &oi);
@@ -134,7 +155,8 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	free(secret);
 	if (o.hostname != NULL)
 		json_object_set_new(b, "hostname", json_string(o.hostname));
-	r = ctl_call(c, "POST", "/api/dns/servers", b, &ans);
+	snprintf(path, sizeof(path), "/api/dns/servers%s", check_query(&o));
+	r = ctl_call(c, "POST", path, b, &ans);
 	json_decref(b);
 	if (r != CTL_OK)
 		return r;
@@ -145,7 +167,6 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 		printf("server '%s' registered with id %lld\n", argv[oi], (long long)id);
 	ctl_answer_clear(&ans);
 	if (o.join) {
-		char path[64];
 		snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
 		if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
 			return r;
@@ -158,18 +179,151 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Only what is given changes; the secret, as for add, from a file or stdin. */
+static int servers_update(struct ctl *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "hostname", required_argument, NULL, 'H' },
+		{ "agent-port", required_argument, NULL, 'p' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "no-check", no_argument, NULL, 'N' },
+		{ 0 },
+	};
+	struct server_opts o = { 0 };
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_getopt(CMD(2), argc, argv, "", lo, server_opt, &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(CMD(2), argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	json_t *b = json_object();
+	if (o.name != NULL)
+		json_object_set_new(b, "name", json_string(o.name));
+	if (o.address != NULL)
+		json_object_set_new(b, "ip", json_string(o.address));
+	if (o.hostname != NULL)
+		json_object_set_new(b, "hostname", json_string(o.hostname));
+	if (o.port != 0)
+		json_object_set_new(b, "agent_port", json_integer(o.port));
+	if (o.secret_file != NULL) {
+		char *secret = NULL;
+		if ((r = read_secret(o.secret_file, &secret)) != CTL_OK) {
+			json_decref(b);
+			return r;
+		}
+		json_object_set_new(b, "agent_secret", json_string(secret));
+		explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	if (json_object_size(b) == 0) {
+		json_decref(b);
+		fprintf(stderr, "yumnactl: servers update: nothing to change (give --name, "
+				"--address, --hostname, --agent-port or --secret-file)\n");
+		return CTL_USAGE;
+	}
+	snprintf(path, sizeof(path), "/api/dns/servers/%lld%s", (long long)id, check_query(&o));
+	r = ctl_call(c, "PUT", path, b, &ans);
+	json_decref(b);
+	if (r != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("server %lld updated\n", (long long)id);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
+struct removal_opts {
+	bool purge, keep, force;
+};
+
+static int removal_opt(int opt, const char *arg, void *ctx)
+{
+	struct removal_opts *o = ctx;
+	(void)arg;
+	if (opt == 'P')
+		o->purge = true;
+	else if (opt == 'K')
+		o->keep = true;
+	else
+		o->force = true;
+	return 0;
+}
+
+/* servers remove (unregister: its zones are purged unless --keep-zones) and
+ * nodes remove (it leaves the cluster: zones kept unless --purge). */
+static int removal(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv, bool unregister)
+{
+	static const struct option lo_server[] = {
+		{ "keep-zones", no_argument, NULL, 'K' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	static const struct option lo_node[] = {
+		{ "purge", no_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct removal_opts o = { 0 };
+	struct ctl_answer ans;
+	char path[128];
+	int64_t id;
+	int oi, r = ctl_getopt(cmd, argc, argv, "", unregister ? lo_server : lo_node, removal_opt,
+			       &o, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
+	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	bool purge = unregister ? !o.keep : o.purge;
+	snprintf(path, sizeof(path), "/api/dns/%s/%lld?purge=%s%s",
+		 unregister ? "servers" : "cluster/nodes", (long long)id, purge ? "true" : "false",
+		 o.force ? "&force=true" : "");
+	r = ctl_call(c, "DELETE", path, NULL, &ans);
+	if (r == CTL_REFUSED && purge && !o.force)
+		fprintf(stderr, "yumnactl: to remove it anyway: yumnactl %s remove %s %s\n",
+			cmd->group, unregister ? "--keep-zones or --force" : "--force", argv[oi]);
+	if (r != CTL_OK)
+		return r;
+	const char *warning = json_string_value(json_object_get(ans.json, "warning"));
+	bool purged = json_is_true(json_object_get(ans.json, "purged"));
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		if (unregister)
+			printf("server %lld removed\n", (long long)id);
+		else
+			printf("%s\n", cell(json_object_get(ans.json, "message")));
+		if (purged)
+			printf("zones deleted from the node: %s\n",
+			       cell(json_object_get(ans.json, "zonesDeleted")));
+	}
+	if (warning != NULL)
+		fprintf(stderr, "yumnactl: warning: %s\n", warning);
+	ctl_answer_clear(&ans);
+	/* Asked to purge, forced past a failure: done, not everywhere. */
+	return purge && warning != NULL ? CTL_PARTIAL : CTL_OK;
+}
+
 static int servers_remove(struct ctl *c, int argc, char **argv)
 {
-	return ctl_delete_by_id(c, CMD(2), argc, argv, "server", "/api/dns/servers", "removed");
+	return removal(c, CMD(3), argc, argv, true);
 }
 
 /* --- nodes and status ------------------------------------------------------------ */
 
 static void status_table(const json_t *st)
 {
-	static const char *const h[] = { "ID",	    "HOST",   "ADDRESS", "STATUS", "POWERDNS",
-					 "IN SYNC", "BEHIND", "FAILING", "LAG",	   "LAST ERROR" };
-	struct table *t = table_new(10, h);
+	static const char *const h[] = { "ID",	     "HOST",	"ADDRESS",   "STATUS",
+					 "POWERDNS", "IN SYNC", "BEHIND",    "FAILING",
+					 "DELETING", "LAG",	"LAST ERROR" };
+	struct table *t = table_new(11, h);
 	size_t i;
 	json_t *n;
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
@@ -177,7 +331,7 @@ static void status_table(const json_t *st)
 		char lag[32];
 		snprintf(lag, sizeof(lag), "%ss", cell(json_object_get(n, "lag_seconds")));
 		const char *err = json_string_value(json_object_get(n, "lastError"));
-		const char *row[10] = { cell(json_object_get(n, "nodeId")),
+		const char *row[11] = { cell(json_object_get(n, "nodeId")),
 					cell(json_object_get(n, "hostname")),
 					cell(json_object_get(n, "ip")),
 					cell(json_object_get(n, "status")),
@@ -185,6 +339,7 @@ static void status_table(const json_t *st)
 					cell(json_object_get(z, "in_sync")),
 					cell(json_object_get(z, "behind")),
 					cell(json_object_get(z, "failing")),
+					cell(json_object_get(z, "deleting")),
 					lag,
 					err && err[0] ? err : "-" };
 		table_add(t, row);
@@ -201,6 +356,7 @@ static bool cluster_ok(const json_t *st)
 		json_t *z = json_object_get(n, "zones");
 		if (strcmp(cell(json_object_get(n, "status")), "online") != 0 ||
 		    json_integer_value(json_object_get(z, "behind")) != 0 ||
+		    json_integer_value(json_object_get(z, "deleting")) != 0 ||
 		    json_integer_value(json_object_get(z, "failing")) != 0)
 			return false;
 	}
@@ -234,64 +390,44 @@ static int cluster_status(struct ctl *c, const struct ctl_cmd *cmd, int argc, ch
 
 static int nodes_list(struct ctl *c, int argc, char **argv)
 {
-	return cluster_status(c, CMD(3), argc, argv, false);
-}
-
-static int purge_opt(int opt, const char *arg, void *ctx)
-{
-	*(bool *)ctx = true;
-	return 0;
-}
-
-static int nodes_set(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv, bool join)
-{
-	static const struct option lo[] = { { "purge", no_argument, NULL, 'P' }, { 0 } };
-	bool purge = false;
-	struct ctl_answer ans;
-	char path[80];
-	int64_t id;
-	int oi, r = ctl_getopt(cmd, argc, argv, "", join ? NULL : lo, join ? NULL : purge_opt,
-			       &purge, &oi);
-	if (r != 0)
-		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
-	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
-		return r;
-	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld%s", (long long)id,
-		 purge ? "?purge=1" : "");
-	if ((r = ctl_call(c, join ? "POST" : "DELETE", path, NULL, &ans)) != CTL_OK)
-		return r;
-	if (c->json) {
-		ctl_print_json(ans.json);
-	} else {
-		printf("%s\n", cell(json_object_get(ans.json, "message")));
-		if (!join && purge)
-			printf("zones deleted from the node: %s\n",
-			       cell(json_object_get(ans.json, "zonesDeleted")));
-	}
-	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return cluster_status(c, CMD(4), argc, argv, false);
 }
 
 static int nodes_add(struct ctl *c, int argc, char **argv)
 {
-	return nodes_set(c, CMD(4), argc, argv, true);
+	struct ctl_answer ans;
+	char path[80];
+	int64_t id;
+	int oi, r = ctl_no_opts(CMD(5), argc, argv, 1, 1, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("%s\n", cell(json_object_get(ans.json, "message")));
+	ctl_answer_clear(&ans);
+	return CTL_OK;
 }
 
 static int nodes_remove(struct ctl *c, int argc, char **argv)
 {
-	return nodes_set(c, CMD(5), argc, argv, false);
+	return removal(c, CMD(6), argc, argv, false);
 }
 
 static int status(struct ctl *c, int argc, char **argv)
 {
-	return cluster_status(c, CMD(6), argc, argv, true);
+	return cluster_status(c, CMD(7), argc, argv, true);
 }
 
 static int health(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer ans;
-	int oi, r = ctl_no_opts(CMD(7), argc, argv, 0, 0, &oi);
+	int oi, r = ctl_no_opts(CMD(8), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_call(c, "GET", "/api/dns/cluster/health", NULL, &ans)) != CTL_OK)
@@ -333,7 +469,7 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = ctl_no_opts(CMD(8), argc, argv, 1, 1, &oi);
+	int oi, r = ctl_no_opts(CMD(9), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
@@ -362,25 +498,18 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 	return ok == total ? CTL_OK : CTL_PARTIAL;
 }
 
-struct sync_all_opts {
-	long timeout_s;
-	long interval_ms;
-};
-
+/* --interval-ms; the follow's bound is the global --timeout. */
 static int sync_all_opt(int opt, const char *arg, void *ctx)
 {
-	struct sync_all_opts *o = ctx;
 	char *end;
+	(void)opt;
 	errno = 0;
 	long v = strtol(arg, &end, 10);
 	if (*end != '\0' || errno != 0 || v < 1 || v > 86400000) {
 		fprintf(stderr, "yumnactl: '%s' is not a positive number\n", arg);
 		return -1;
 	}
-	if (opt == 't')
-		o->timeout_s = v;
-	else
-		o->interval_ms = v;
+	*(long *)ctx = v;
 	return 0;
 }
 
@@ -400,18 +529,18 @@ static void progress_bar(json_int_t done, json_int_t total, json_int_t failing)
 static int sync_all(struct ctl *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "timeout", required_argument, NULL, 't' },
 		{ "interval-ms", required_argument, NULL, 'i' },
 		{ 0 },
 	};
-	struct sync_all_opts o = { 600, 200 };
+	long interval_ms = 200;
+	long follow_ms = c->timeout_flag_ms > 0 ? c->timeout_flag_ms : 600000;
 	struct ctl_answer ans;
 	char path[80];
 	int64_t id;
-	int oi, r = ctl_getopt(CMD(9), argc, argv, "", lo, sync_all_opt, &o, &oi);
+	int oi, r = ctl_getopt(CMD(10), argc, argv, "", lo, sync_all_opt, &interval_ms, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_args(CMD(9), argc - oi, 1, 1)) != CTL_OK ||
+	if ((r = ctl_args(CMD(10), argc - oi, 1, 1)) != CTL_OK ||
 	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/sync-all/%lld", (long long)id);
@@ -454,13 +583,14 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 		last_failing = failing;
 		ctl_answer_clear(&ans);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (!done && now.tv_sec - start.tv_sec >= o.timeout_s) {
+		long elapsed_ms = (long)(now.tv_sec - start.tv_sec) * 1000 +
+				  (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (!done && elapsed_ms >= follow_ms) {
 			timed_out = true;
 			break;
 		}
 		if (!done) {
-			struct timespec ts = { o.interval_ms / 1000,
-					       (o.interval_ms % 1000) * 1000000 };
+			struct timespec ts = { interval_ms / 1000, (interval_ms % 1000) * 1000000 };
 			nanosleep(&ts, NULL);
 		}
 	}
@@ -470,10 +600,12 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 		ctl_print_json(final);
 	json_decref(final);
 	if (timed_out) {
+		char took[48];
+		human_duration(follow_ms / 1000, took, sizeof(took));
 		fprintf(stderr,
-			"yumnactl: the node is still behind after %ld s; the controller keeps "
-			"pushing\n",
-			o.timeout_s);
+			"yumnactl: the node is still behind after %s (--timeout); the controller "
+			"keeps pushing\n",
+			took);
 		return CTL_PARTIAL;
 	}
 	if (last_failing > 0) {
@@ -490,17 +622,33 @@ const struct ctl_cmd ctl_cluster_cmds[] = {
 	{ "servers", "list", servers_list, "",
 	  "List the registered DNS servers (never their secrets)." },
 	{ "servers", "add", servers_add,
-	  "--agent-port PORT --secret-file FILE [--hostname H] [--join] NAME ADDRESS",
+	  "--agent-port PORT --secret-file FILE [--hostname H] [--join] [--no-check] NAME ADDRESS",
 	  "Register a DNS server's agent. The agent secret is read from FILE, which must be\n"
 	  "private (mode 0600), or from stdin with '--secret-file -'; it is never returned.\n"
+	  "The controller first asks the agent: it must answer, accept the secret and run\n"
+	  "PowerDNS, else nothing is registered (exit 7 for a refused secret, 1 otherwise);\n"
+	  "--no-check registers it without asking (an agent set up later).\n"
 	  "--join also makes it a cluster node, which then receives every zone." },
-	{ "servers", "remove", servers_remove, "SERVER_ID", "Remove a server from the registry." },
+	{ "servers", "update", servers_update,
+	  "[--name NAME] [--address ADDRESS] [--hostname H] [--agent-port PORT] [--secret-file "
+	  "FILE] [--no-check] SERVER_ID",
+	  "Change a registered server: only what is given changes. The secret is read as for\n"
+	  "'servers add'. A new address, port or secret is tried on the agent first (it must\n"
+	  "answer, accept the secret and run PowerDNS) unless --no-check." },
+	{ "servers", "remove", servers_remove, "[--keep-zones] [--force] SERVER_ID",
+	  "Remove a server from the registry. If it may serve zones (it is a cluster node, or\n"
+	  "kept zones when it left), they are deleted from it first, so that it cannot go on\n"
+	  "answering with data no longer updated. --keep-zones leaves them there (a warning\n"
+	  "says so). If its agent cannot be reached nothing is changed (exit code 7), unless\n"
+	  "--force: then it is removed anyway and the warning says the zones stay (exit 8)." },
 	{ "nodes", "list", nodes_list, "",
 	  "List the cluster nodes: health, PowerDNS version, zones in sync / behind / failing." },
 	{ "nodes", "add", nodes_add, "SERVER_ID",
 	  "Make a registered server a cluster node; it receives every zone by itself." },
-	{ "nodes", "remove", nodes_remove, "[--purge] SERVER_ID",
-	  "The node stops receiving changes; --purge also deletes its zones from it." },
+	{ "nodes", "remove", nodes_remove, "[--purge [--force]] SERVER_ID",
+	  "The node stops receiving changes and stays registered. Its zones stay on it, no\n"
+	  "longer updated (a warning says so), unless --purge: then they are deleted from it.\n"
+	  "An agent that cannot be reached refuses --purge (exit code 7), unless --force." },
 	{ "status", NULL, status, "",
 	  "Cluster status: every node and its zones in sync, behind and failing.\n"
 	  "Exit code 8 when a node is not online or not in sync." },
@@ -513,6 +661,7 @@ const struct ctl_cmd ctl_cluster_cmds[] = {
 	{ "sync-all", NULL, sync_all, "[--timeout SECONDS] [--interval-ms MS] SERVER_ID",
 	  "Push every zone to one node again and follow it to the end: a progress bar on a\n"
 	  "terminal, one line per change otherwise, the final figures with --json.\n"
-	  "Exit code 8 if zones failed or the node is still behind after --timeout (600 s)." },
+	  "Exit code 8 if zones failed or the node is still behind after the global --timeout\n"
+	  "(here the whole follow's; default 600 s)." },
 	{ 0 },
 };

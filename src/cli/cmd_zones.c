@@ -128,13 +128,14 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 	} else {
 		const json_t *z = zone.json;
 		const char *u = unicode_cell(z, "domain", "domain_unicode");
-		printf("zone     %s%s%s%s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\n"
-		       "records  %s (the SOA is the controller's and not listed)\n\n",
+		printf("zone     %s%s%s%s (id %s)\nserial   %s\nversion  %s\ndnssec   %s\n",
 		       cell(json_object_get(z, "domain")), strcmp(u, "-") != 0 ? " (" : "",
 		       strcmp(u, "-") != 0 ? u : "", strcmp(u, "-") != 0 ? ")" : "",
 		       cell(json_object_get(z, "id")), cell(json_object_get(z, "serial")),
 		       cell(json_object_get(z, "version")),
-		       cell(json_object_get(z, "dnssec_enabled")),
+		       cell(json_object_get(z, "dnssec_enabled")));
+		ctl_print_soa(json_object_get(z, "soa"));
+		printf("records  %s (the SOA above is not listed)\n\n",
 		       cell(json_object_get(z, "records")));
 		records_table(recs.json);
 	}
@@ -284,6 +285,7 @@ static int records_delete(struct ctl *c, int argc, char **argv)
 struct import_opts {
 	const char *format;
 	const char *mode;
+	bool keep_soa;
 };
 
 static int import_opt(int opt, const char *arg, void *ctx)
@@ -295,6 +297,8 @@ static int import_opt(int opt, const char *arg, void *ctx)
 			return -1;
 		}
 		o->format = arg;
+	} else if (opt == 'k') {
+		o->keep_soa = true;
 	} else if (opt == 'r' || opt == 'm') {
 		const char *m = opt == 'r' ? "replace" : "merge";
 		if (o->mode != NULL && strcmp(o->mode, m) != 0) {
@@ -313,9 +317,10 @@ static int zone_import(struct ctl *c, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "replace", no_argument, NULL, 'r' },
 		{ "merge", no_argument, NULL, 'm' },
+		{ "keep-soa", no_argument, NULL, 'k' },
 		{ 0 },
 	};
-	struct import_opts o = { "bind", NULL };
+	struct import_opts o = { "bind", NULL, false };
 	struct ctl_answer ans;
 	struct buf file;
 	char path[96];
@@ -330,6 +335,8 @@ static int zone_import(struct ctl *c, int argc, char **argv)
 	json_t *b = json_pack("{s:s%,s:s,s:s}", "content", file.data, file.len, "format", o.format,
 			      "mode", o.mode ? o.mode : "merge");
 	buf_free(&file);
+	if (b != NULL && o.keep_soa)
+		json_object_set_new(b, "keepSoa", json_true());
 	if (b == NULL) {
 		fprintf(stderr, "yumnactl: '%s' is not UTF-8 text\n", argv[oi + 1]);
 		return CTL_USAGE;
@@ -339,13 +346,26 @@ static int zone_import(struct ctl *c, int argc, char **argv)
 	json_decref(b);
 	if (r != CTL_OK)
 		return r;
+	bool changed = !json_is_false(json_object_get(ans.json, "changed"));
+	if (!c->json && !changed) {
+		printf("nothing changed: zone %s already holds this content (version %s, serial "
+		       "%s)\n",
+		       argv[oi], cell(json_object_get(ans.json, "version")),
+		       cell(json_object_get(ans.json, "serial")));
+		ctl_answer_clear(&ans);
+		return CTL_OK;
+	}
 	if (!c->json) {
 		printf("imported %s records (%s)\n", cell(json_object_get(ans.json, "imported")),
 		       cell(json_object_get(ans.json, "mode")));
 		json_t *soa = json_object_get(ans.json, "soa");
-		if (soa != NULL)
+		if (soa != NULL && json_is_true(json_object_get(soa, "kept")))
+			printf("the zone now has the file's SOA fields (its serial %s is the "
+			       "controller's to move)\n",
+			       cell(json_object_get(soa, "fileSerial")));
+		else if (soa != NULL)
 			printf("the file's SOA (serial %s) was not imported: the controller keeps "
-			       "its own\n",
+			       "its own (--keep-soa takes its fields)\n",
 			       cell(json_object_get(soa, "fileSerial")));
 	}
 	r = ctl_print_change(c, &ans, "zone imported");
@@ -426,12 +446,16 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	  "Replace every record of the zone, as one version, with the JSON array in FILE\n"
 	  "('-' for stdin): [{\"name\", \"type\", \"content\", \"ttl\"?, \"priority\"?}, ...]." },
 	{ "records", "delete", records_delete, "RECORD_ID", "Delete one record." },
-	{ "import", NULL, zone_import, "[--format bind|route53] [--replace|--merge] ZONE FILE",
+	{ "import", NULL, zone_import,
+	  "[--format bind|route53] [--replace|--merge] [--keep-soa] ZONE FILE",
 	  "Import a zone file (BIND/RFC 1035) or Route 53 ResourceRecordSets JSON into ZONE as "
 	  "one\n"
 	  "version. --merge (the default) replaces only the RRsets the file names; --replace\n"
 	  "replaces every record. The whole file is checked first: on any error nothing is\n"
-	  "imported and every error is printed with its line. The file's SOA is not imported." },
+	  "imported and every error is printed with its line. The file's SOA is not imported\n"
+	  "unless --keep-soa: then its MNAME, RNAME and timers become the zone's (see zones\n"
+	  "set-soa for the bounds); the serial stays the controller's. Importing what the zone\n"
+	  "already holds changes nothing (no new version, no new serial)." },
 	{ "export", NULL, zone_export, "[-o FILE] ZONE",
 	  "Print the zone as a zone file (accepted by named-checkzone and kzonecheck)." },
 	{ 0 },

@@ -34,11 +34,12 @@ struct ctl_source;
 
 struct ctl {
 	struct http_client *http;
-	bool json;	   /* --json: machine output */
-	bool wait;	   /* --wait: changes wait for every node (?wait=all) */
-	bool progress_tty; /* draw a progress bar (stderr is a terminal) */
-	long timeout_ms;
-	char url[256]; /* for messages */
+	bool json;	      /* --json: machine output */
+	bool wait;	      /* --wait: changes wait for every node (?wait=all) */
+	bool progress_tty;    /* draw a progress bar (stderr is a terminal) */
+	long timeout_ms;      /* each request's bound */
+	long timeout_flag_ms; /* --timeout as given, 0: not given */
+	char url[256];	      /* for messages */
 	/* Where the URL and token come from (main.c); read on first use, so
 	 * that --help and usage errors need no controller. */
 	const struct ctl_source *src;
@@ -81,6 +82,9 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret);
 /* A positive integer argument; prints the problem and returns CTL_USAGE. */
 int ctl_parse_id(const char *what, const char *arg, int64_t *ret);
 
+/* Print a zone's "soa" object (GET /api/dns/:id) as lines of zones show. */
+void ctl_print_soa(const json_t *soa);
+
 /* Print 'j' (pretty, one document) on stdout. */
 void ctl_print_json(const json_t *j);
 
@@ -121,6 +125,7 @@ struct ctl_cmd {
 };
 
 extern const struct ctl_cmd ctl_zone_cmds[];
+extern const struct ctl_cmd ctl_soa_cmds[];
 extern const struct ctl_cmd ctl_history_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];

@@ -1,10 +1,11 @@
 /* yumnactl: the operator's command line over yumna-whm's API.
  *
  *   yumnactl [--url URL] [--token-file FILE] [--demo[=FILE]] [--json] [--wait]
- *            COMMAND [SUBCOMMAND] [ARGS]
+ *            [--timeout SECONDS] COMMAND [SUBCOMMAND] [ARGS]
+ *
+ * The global options may come after the command too (take_globals()).
  *
  * See docs/yumnactl.md for every command and the exit codes. */
-#include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "conf/conf.h"
 #include "config.h"
 #include "ctl.h"
+#include "human.h"
 
 #define DEFAULT_TIMEOUT_MS 30000
 
@@ -27,7 +29,7 @@ struct ctl_source {
 	const char *config;	/* --config */
 	const char *demo;	/* --demo[=FILE] */
 	const char *ca_file;	/* --ca-file */
-	long timeout_ms;	/* --timeout, 0: unset */
+	long timeout_ms;	/* --timeout in ms, 0: unset */
 };
 
 struct file_conf {
@@ -51,14 +53,14 @@ static const struct conf_item file_schema[] = {
 	{ 0 },
 };
 
-static const struct ctl_cmd *const tables[] = { ctl_zone_cmds, ctl_history_cmds, ctl_cluster_cmds,
-						ctl_admin_cmds };
+static const struct ctl_cmd *const tables[] = { ctl_zone_cmds, ctl_soa_cmds, ctl_history_cmds,
+						ctl_cluster_cmds, ctl_admin_cmds };
 
 static void usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: yumnactl [global options] COMMAND [SUBCOMMAND] [ARGS]\n\n"
-	       "global options (before the command):\n"
+	       "global options (anywhere on the line; '--' ends them):\n"
 	       "  --url URL           the controller (http[s]://ADDRESS:PORT); or YUMNA_URL\n"
 	       "  --ca-file FILE      the CA certificates (PEM) to trust for https; or\n"
 	       "                      YUMNA_CA_FILE\n"
@@ -70,7 +72,9 @@ static void usage(FILE *f)
 	       "  --demo[=FILE]       use the demo cluster's controller (demo/cluster.json)\n"
 	       "  --json              print the controller's JSON instead of tables\n"
 	       "  --wait              changes wait until every node has them (?wait=all)\n"
-	       "  --timeout MS        request timeout (default 30000)\n"
+	       "  --timeout SECONDS   how long to wait for the controller: each request\n"
+	       "                      (default 30) and a whole sync-all (default 600);\n"
+	       "                      or with a unit: 500ms, 30s, 10m, 2h\n"
 	       "  --version, --help\n\ncommands:\n");
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct ctl_cmd *c = tables[t]; c->group != NULL; c++)
@@ -362,75 +366,149 @@ static const struct ctl_cmd *find(const char *group, const char *name, bool *gro
 	return NULL;
 }
 
-int main(int argc, char **argv)
-{
-	static const struct option lo[] = {
-		{ "url", required_argument, NULL, 'u' },
-		{ "token", required_argument, NULL, 't' },
-		{ "token-file", required_argument, NULL, 'T' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "demo", optional_argument, NULL, 'd' },
-		{ "ca-file", required_argument, NULL, 'C' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ "timeout", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	struct ctl_source src = { 0 };
-	struct ctl c = { 0 };
-	char *end;
-	int opt;
+/* The global options: before the command, as always, and (since any
+ * place should do) after it too, where take_globals() takes them out of
+ * the command's arguments. --help and --version count only before it:
+ * after it, --help is the command's. */
+static const struct option global_lo[] = {
+	{ "url", required_argument, NULL, 'u' },
+	{ "token", required_argument, NULL, 't' },
+	{ "token-file", required_argument, NULL, 'T' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "demo", optional_argument, NULL, 'd' },
+	{ "ca-file", required_argument, NULL, 'C' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "timeout", required_argument, NULL, 'o' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
 
-	c.src = &src;
-	while ((opt = getopt_long(argc, argv, "+hc:", lo, NULL)) != -1) {
-		switch (opt) {
-		case 'u':
-			src.url = optarg;
-			break;
-		case 't':
-			src.token = optarg;
-			break;
-		case 'T':
-			src.token_file = optarg;
-			break;
-		case 'c':
-			src.config = optarg;
-			break;
-		case 'd':
-			src.demo = optarg ? optarg : "demo/cluster.json";
-			break;
-		case 'C':
-			src.ca_file = optarg;
-			break;
-		case 'j':
-			c.json = true;
-			break;
-		case 'w':
-			c.wait = true;
-			break;
-		case 'o':
-			errno = 0;
-			/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): getopt sets optarg for "o:" */
-			src.timeout_ms = strtol(optarg, &end, 10);
-			if (*end != '\0' || errno != 0 || src.timeout_ms < 1 ||
-			    src.timeout_ms > 3600000) {
-				fprintf(stderr, "yumnactl: --timeout is 1 to 3600000 ms\n");
-				return CTL_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return CTL_OK;
-		case 'V':
-			printf("yumnactl %s\n", YUMNA_VERSION);
-			return CTL_OK;
-		default:
-			usage(stderr);
+#define TIMEOUT_MAX_MS 86400000 /* a day */
+
+/* One global option: CTL_OK, or the exit code to leave with. */
+static int global_opt(int opt, const char *arg, struct ctl *c, struct ctl_source *src)
+{
+	int64_t ms;
+	switch (opt) {
+	case 'u':
+		src->url = arg;
+		return CTL_OK;
+	case 't':
+		src->token = arg;
+		return CTL_OK;
+	case 'T':
+		src->token_file = arg;
+		return CTL_OK;
+	case 'c':
+		src->config = arg;
+		return CTL_OK;
+	case 'd':
+		src->demo = arg ? arg : "demo/cluster.json";
+		return CTL_OK;
+	case 'C':
+		src->ca_file = arg;
+		return CTL_OK;
+	case 'j':
+		c->json = true;
+		return CTL_OK;
+	case 'w':
+		c->wait = true;
+		return CTL_OK;
+	case 'o':
+		/* Seconds, as everywhere in yumnactl, or with a unit. */
+		if (arg == NULL || human_parse_duration(arg, TIMEOUT_MAX_MS, &ms) < 0 || ms == 0) {
+			fprintf(stderr,
+				"yumnactl: --timeout is in seconds, 1 to 86400, or with a unit "
+				"(500ms, 30s, 10m, 2h); not '%s'\n",
+				arg);
 			return CTL_USAGE;
 		}
+		/* Until 0.2 the global --timeout took milliseconds. */
+		if (strspn(arg, "0123456789") == strlen(arg) && ms >= 1000000)
+			fprintf(stderr,
+				"yumnactl: note: --timeout %s is %s seconds; write %sms for "
+				"milliseconds\n",
+				arg, arg, arg);
+		src->timeout_ms = (long)ms;
+		c->timeout_flag_ms = (long)ms;
+		return CTL_OK;
+	case 'h':
+		usage(stdout);
+		return -1;
+	case 'V':
+		printf("yumnactl %s\n", YUMNA_VERSION);
+		return -1;
+	default:
+		usage(stderr);
+		return CTL_USAGE;
 	}
+}
+
+/* The global options among argv[from..argc-1] (the command's words), taken
+ * out in place; *argc shrinks. Only exact names (--json, --url=URL, --url
+ * URL, -c FILE); "--" ends them, and stays for the command. */
+static int take_globals(int *argc, char **argv, int from, struct ctl *c, struct ctl_source *src)
+{
+	int out = from;
+	bool done = false;
+	for (int i = from; i < *argc; i++) {
+		const char *a = argv[i];
+		const struct option *o = NULL;
+		const char *val = NULL;
+		if (!done && strcmp(a, "--") == 0)
+			done = true;
+		if (!done && strncmp(a, "--", 2) == 0) {
+			size_t n = strcspn(a + 2, "=");
+			for (const struct option *g = global_lo; g->name != NULL; g++)
+				if (g->val != 'h' && g->val != 'V' && strlen(g->name) == n &&
+				    strncmp(a + 2, g->name, n) == 0)
+					o = g;
+			if (o != NULL && a[2 + n] == '=')
+				val = a + 3 + n;
+			if (o != NULL && a[2 + n] == '=' && o->has_arg == no_argument) {
+				fprintf(stderr, "yumnactl: --%s takes no value\n", o->name);
+				return CTL_USAGE;
+			}
+		} else if (!done && strncmp(a, "-c", 2) == 0) {
+			o = &global_lo[3];
+			val = a[2] != '\0' ? a + 2 : NULL;
+		}
+		if (o == NULL) {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (val == NULL && o->has_arg == required_argument) {
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "yumnactl: --%s needs a value\n", o->name);
+				return CTL_USAGE;
+			}
+			val = argv[++i];
+		}
+		int r = global_opt(o->val, val, c, src);
+		if (r != CTL_OK)
+			return r;
+	}
+	*argc = out;
+	argv[out] = NULL;
+	return CTL_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl_source src = { 0 };
+	struct ctl c = { 0 };
+	int opt, r;
+
+	c.src = &src;
+	while ((opt = getopt_long(argc, argv, "+hc:", global_lo, NULL)) != -1) {
+		r = global_opt(opt, optarg, &c, &src);
+		if (r != CTL_OK)
+			return r < 0 ? CTL_OK : r;
+	}
+	if (optind < argc && (r = take_globals(&argc, argv, optind + 1, &c, &src)) != CTL_OK)
+		return r;
 	if (src.token != NULL && src.token_file != NULL) {
 		fprintf(stderr, "yumnactl: --token and --token-file exclude each other\n");
 		return CTL_USAGE;
@@ -458,7 +536,7 @@ int main(int argc, char **argv)
 	}
 	c.progress_tty = isatty(STDERR_FILENO) == 1;
 	int first = cmd->name ? optind + 1 : optind;
-	int r = cmd->run(&c, argc - first, argv + first);
+	r = cmd->run(&c, argc - first, argv + first);
 	http_client_free(c.http);
 	fflush(stdout);
 	return r;

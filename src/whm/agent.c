@@ -19,6 +19,7 @@ static const struct {
 	[AGENT_ZONES] = { "GET", "/api/dns/zones" },
 	[AGENT_TREE] = { "GET", "/api/dns/tree" },
 	[AGENT_STATISTICS] = { "GET", "/api/dns/statistics" },
+	[AGENT_STATUS] = { "GET", "/api/dns/status" },
 };
 
 int agent_client_new(const struct whm_conf *c, const struct store_server *srv, long timeout_ms,

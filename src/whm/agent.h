@@ -20,6 +20,7 @@ enum agent_endpoint {
 	AGENT_ZONES,	   /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
 	AGENT_TREE,	   /* GET /api/dns/tree?prefix=P: one node of the hash tree */
 	AGENT_STATISTICS,  /* GET /api/dns/statistics: PowerDNS's counters */
+	AGENT_STATUS,	   /* GET /api/dns/status: is PowerDNS running, its version */
 };
 
 /* A client for server 'srv''s agent: https verified against

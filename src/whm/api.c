@@ -113,6 +113,26 @@ int api_query_number(struct http_request *req, struct http_reply *rep, const cha
 	return 0;
 }
 
+int api_query_bool(struct http_request *req, struct http_reply *rep, const char *name, bool *ret)
+{
+	static const char *const yes[] = { "1", "true", "yes", NULL };
+	static const char *const no[] = { "0", "false", "no", NULL };
+	char text[8];
+	int r = http_request_query(req, name, text, sizeof(text));
+	if (r == -ENOENT)
+		return r;
+	for (unsigned i = 0; r == 0 && yes[i] != NULL; i++) {
+		if (strcmp(text, yes[i]) == 0 || strcmp(text, no[i]) == 0) {
+			*ret = strcmp(text, yes[i]) == 0;
+			return 0;
+		}
+	}
+	char err[96];
+	snprintf(err, sizeof(err), "%s must be true or false (1 or 0)", name);
+	http_reply_error(rep, ERR_INVALID, err);
+	return ERR_INVALID;
+}
+
 int api_body_object(struct http_request *req, struct http_reply *rep, json_t **ret)
 {
 	struct errmsg err;
@@ -230,6 +250,7 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns", api_zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", api_zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", api_zone_get, 0, NULL, NULL },
+	{ "PUT", "/api/dns/:id", api_zone_update, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/:id", api_zone_delete, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/records", api_records_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/records", api_record_create, 0, NULL, NULL },

@@ -33,6 +33,9 @@ int api_path_id(struct http_request *req, struct http_reply *rep, unsigned i, in
  * 0 (*ret set), -ENOENT when absent, or ERR_INVALID. */
 int api_query_uint(struct http_request *req, struct http_reply *rep, const char *name, uint64_t min,
 		   uint64_t max, uint64_t *ret);
+/* A query argument that must be true/false, 1/0 or yes/no when given: 0
+ * (*ret set), -ENOENT when absent, or ERR_INVALID. */
+int api_query_bool(struct http_request *req, struct http_reply *rep, const char *name, bool *ret);
 /* The same, refused with 'code' (ERR_MALFORMED: a 400) instead of
  * ERR_INVALID (a 422). */
 int api_query_number(struct http_request *req, struct http_reply *rep, const char *name,
@@ -67,6 +70,7 @@ void api_wait_nodes(struct whm *w, struct http_request *req, const struct zone_r
 void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_update(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_records_list(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_record_create(struct http_request *req, struct http_reply *rep, void *ctx);

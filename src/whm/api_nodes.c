@@ -87,12 +87,15 @@ void api_server_create(struct http_request *req, struct http_reply *rep, void *c
 	struct store_server s = { .status = "unknown", .pdns_version = "", .last_error = "" };
 	json_t *b;
 
+	bool check = true;
+
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_query_bool(req, rep, "check", &check) == ERR_INVALID ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
 	int r = server_from_body(b, &s, false, &err);
 	if (r == 0)
-		r = nodes_create(st, &s, api_actor(req), &err);
+		r = nodes_create(ctx, st, &s, check, api_actor(req), &err);
 	if (r < 0) {
 		json_decref(b);
 		api_reply_error(rep, r, err.text);
@@ -132,10 +135,14 @@ void api_server_update(struct http_request *req, struct http_reply *rep, void *c
 	int64_t id;
 	json_t *b, *out = NULL;
 
+	bool check = true;
+
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
-	    api_path_id(req, rep, 0, &id) < 0 || api_body_object(req, rep, &b) < 0)
+	    api_path_id(req, rep, 0, &id) < 0 ||
+	    api_query_bool(req, rep, "check", &check) == ERR_INVALID ||
+	    api_body_object(req, rep, &b) < 0)
 		return;
-	int r = nodes_update(ctx, st, id, edit_from_body, b, api_actor(req), &out, &err);
+	int r = nodes_update(ctx, st, id, edit_from_body, b, check, api_actor(req), &out, &err);
 	if (r < 0)
 		api_reply_error(rep, r, err.text);
 	else
@@ -143,71 +150,78 @@ void api_server_update(struct http_request *req, struct http_reply *rep, void *c
 	json_decref(b);
 }
 
-void api_server_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+/* DELETE of a server (unregister) or of a cluster node: ?purge= (default
+ * 'purge'), ?force=, one service call, and the answer with what became of
+ * the zones the node held. */
+static void remove_server(struct http_request *req, struct http_reply *rep, void *ctx,
+			  bool unregister, bool purge)
 {
 	struct store *st;
+	struct store_server s;
 	struct errmsg err;
+	struct nodes_removed out;
+	struct nodes_removal how = { purge, false, unregister };
 	int64_t id;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
-	    api_path_id(req, rep, 0, &id) < 0)
+	    api_path_id(req, rep, 0, &id) < 0 ||
+	    api_query_bool(req, rep, "purge", &how.purge) == ERR_INVALID ||
+	    api_query_bool(req, rep, "force", &how.force) == ERR_INVALID)
 		return;
-	int r = nodes_delete(ctx, st, id, api_actor(req), &err);
+	int r = nodes_remove(ctx, st, id, &how, api_actor(req), &s, &out, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, err.text);
+		api_reply_error(rep, r, err.text);
 		return;
 	}
-	http_reply_json(rep, 200,
-			json_pack("{s:b,s:s}", "success", 1, "message", "server deleted"));
+	json_t *j = json_pack("{s:b,s:s,s:b,s:I}", "success", 1, "message",
+			      unregister ? "server deleted" : "node left the cluster", "purged",
+			      out.purged, "zonesDeleted", (json_int_t)out.zones_deleted);
+	if (!unregister)
+		json_object_set_new(j, "node", nodes_server_json(&s));
+	if (out.warning[0] != '\0') {
+		json_object_set_new(j, "zonesKept", json_integer((json_int_t)out.zones_kept));
+		json_object_set_new(j, "warning", json_string(out.warning));
+	}
+	store_server_clear(&s);
+	http_reply_json(rep, 200, j);
+}
+
+/* A server removed from the registry has its zones deleted unless asked
+ * not to (?purge=false): otherwise it would go on serving them, frozen. */
+void api_server_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	remove_server(req, rep, ctx, true, true);
 }
 
 /* --- the cluster ---------------------------------------------------------------- */
 
-/* Join or leave the cluster. */
-static void cluster_node_set(struct http_request *req, struct http_reply *rep, void *ctx, bool join)
+void api_cluster_node_add(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;
 	struct store_server s;
-	char purge[8] = "";
 	struct errmsg err;
-	unsigned deleted = 0;
 	int64_t id;
 
 	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = http_request_query(req, "purge", purge, sizeof(purge));
-	if (r != 0 && r != -ENOENT) {
-		http_reply_error(rep, ERR_MALFORMED, "purge: bad encoding");
-		return;
-	}
-	if (join)
-		r = nodes_join(ctx, st, id, api_actor(req), &s, &err);
-	else
-		r = nodes_leave(ctx, st, id, strcmp(purge, "1") == 0 || strcmp(purge, "true") == 0,
-				api_actor(req), &s, &deleted, &err);
+	int r = nodes_join(ctx, st, id, api_actor(req), &s, &err);
 	if (r < 0) {
 		api_reply_error(rep, r, err.text);
 		return;
 	}
 	json_t *out = json_pack("{s:b,s:s,s:o}", "success", 1, "message",
-				join ? "node joined the cluster; a full sync is under way"
-				     : "node left the cluster",
-				"node", nodes_server_json(&s));
-	if (!join)
-		json_object_set_new(out, "zonesDeleted", json_integer(deleted));
+				"node joined the cluster; a full sync is under way", "node",
+				nodes_server_json(&s));
 	store_server_clear(&s);
 	http_reply_json(rep, 200, out);
 }
 
-void api_cluster_node_add(struct http_request *req, struct http_reply *rep, void *ctx)
-{
-	cluster_node_set(req, rep, ctx, true);
-}
-
+/* Leaving the cluster keeps the zones on the node unless ?purge=1, as the
+ * panel's route always did; the answer warns when it keeps some. */
 void api_cluster_node_remove(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	cluster_node_set(req, rep, ctx, false);
+	remove_server(req, rep, ctx, false, false);
 }
 
 /* Push one zone to every node now and report each node. */
@@ -272,11 +286,14 @@ void api_cluster_sync_progress(struct http_request *req, struct http_reply *rep,
 		http_reply_error(rep, r, NULL);
 		return;
 	}
+	/* Live zones only, as POST answered totalZones; the deletes the node
+	 * still owes are counted apart, and done waits for them too. */
 	uint64_t total = sum.in_sync + sum.behind;
-	http_reply_json(rep, 200,
-			json_pack("{s:I,s:I,s:I,s:I,s:b,s:s?}", "totalZones", (json_int_t)total,
-				  "inSync", (json_int_t)sum.in_sync, "behind",
-				  (json_int_t)sum.behind, "failing", (json_int_t)sum.failing,
-				  "done", sum.behind == 0, "lastError", sum.last_error));
+	http_reply_json(
+	    rep, 200,
+	    json_pack("{s:I,s:I,s:I,s:I,s:I,s:b,s:s?}", "totalZones", (json_int_t)total, "inSync",
+		      (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind, "failing",
+		      (json_int_t)sum.failing, "deleting", (json_int_t)sum.deletes, "done",
+		      sum.behind == 0 && sum.deletes == 0, "lastError", sum.last_error));
 	free(sum.last_error);
 }

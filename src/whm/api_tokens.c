@@ -80,7 +80,7 @@ void api_token_revoke(struct http_request *req, struct http_reply *rep, void *ct
 	if (!admin_only(req, rep) || (st = api_store(ctx, rep)) == NULL ||
 	    api_path_id(req, rep, 0, &id) < 0)
 		return;
-	int r = tokens_revoke(st, id, api_actor(req), &err);
+	int r = tokens_revoke(st, id, http_request_principal_id(req), api_actor(req), &err);
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);
 		return;

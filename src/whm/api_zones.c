@@ -9,6 +9,7 @@
 #include "json/jsonx.h"
 #include "transfer.h"
 #include "zones.h"
+#include "zones_soa.h"
 
 /* A change named by the path's id and described by the body. */
 typedef int (*body_change_fn)(struct whm *w, int64_t id, const json_t *body, const char *actor,
@@ -206,11 +207,52 @@ void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
 	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
 		return;
 	int r = store_record_count(st, id, &n);
+	json_t *j = r == 0 ? zones_zone_json(&z, n) : NULL;
+	if (j != NULL)
+		json_object_set_new(j, "soa", zone_soa_json(ctx, &z));
 	if (r == 0)
-		http_reply_json(rep, 200, zones_zone_json(&z, n));
+		http_reply_json(rep, 200, j);
 	else
 		http_reply_error(rep, r, "cannot count the zone's records");
 	store_zone_clear(&z);
+}
+
+static const char *const zone_update_keys[] = { "soa", NULL };
+
+/* PUT /api/dns/:id {"soa": {"mname"?, "rname"?, "refresh"?, "retry"?,
+ * "expire"?, "minimum"?}}: the zone's own SOA fields (null: the
+ * cluster's again). */
+void api_zone_update(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct errmsg err;
+	struct zone_result res = { 0 };
+	json_t *b, *soa = NULL, *now = NULL;
+	int64_t id;
+
+	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
+	    api_body_object(req, rep, &b) < 0)
+		return;
+	int r = jsonx_check_keys(b, zone_update_keys, "body", &err);
+	if (r == 0)
+		r = jsonx_get_obj(b, "soa", true, "body", &soa, &err);
+	if (r == 0)
+		r = zones_set_soa(w, id, soa, api_actor(req), &res, &now, &err);
+	json_decref(b);
+	if (r < 0) {
+		http_reply_error(rep, r, err.text);
+		return;
+	}
+	if (res.version == 0) {
+		http_reply_json(rep, 200,
+				json_pack("{s:b,s:b,s:s,s:I,s:I,s:o}", "success", 1, "changed", 0,
+					  "message", "the SOA is already so; nothing changed",
+					  "zoneId", (json_int_t)id, "serial",
+					  (json_int_t)res.serial, "soa", now));
+		return;
+	}
+	api_reply_change(w, req, rep, 200, "SOA updated", &res,
+			 json_pack("{s:b,s:o}", "changed", 1, "soa", now));
 }
 
 void api_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -278,18 +320,18 @@ void api_record_delete(struct http_request *req, struct http_reply *rep, void *c
 
 /* --- import and export --------------------------------------------------------- */
 
-static const char *const import_keys[] = { "content", "bindData",   "format",
-					   "mode",    "replaceAll", NULL };
+static const char *const import_keys[] = { "content",	 "bindData", "format", "mode",
+					   "replaceAll", "keepSoa",  NULL };
 
 /* POST /api/dns/:id/import: {"content" (or the panel's "bindData"),
  * "format": "bind"|"route53", "mode": "merge"|"replace" (or the panel's
- * "replaceAll")}. */
+ * "replaceAll"), "keepSoa": the file's SOA fields become the zone's}. */
 void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
 	struct errmsg err = { "out of memory" };
 	const char *format = "bind", *mode = NULL;
-	bool replace_all = false, have_replace_all = false;
+	bool replace_all = false, have_replace_all = false, keep_soa = false;
 	struct transfer_result res;
 	json_t *b, *content, *errors = NULL;
 	char *dumped = NULL;
@@ -308,6 +350,8 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 		have_replace_all = r == 0;
 		r = r == -ENOENT ? 0 : r;
 	}
+	if (r == 0 && (r = jsonx_get_bool(b, "keepSoa", false, "body", &keep_soa, &err)) == -ENOENT)
+		r = 0;
 	content = json_object_get(b, "content");
 	if (content != NULL && json_object_get(b, "bindData") != NULL) {
 		errmsg_set(&err, 0, "body: give content or bindData, not both");
@@ -350,8 +394,8 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	}
 	bool merge = mode != NULL ? strcmp(mode, "merge") == 0 : !replace_all;
 	if (r == 0)
-		r = transfer_import(w, id, fmt, text, strlen(text), merge, api_actor(req), &res,
-				    &errors, &err);
+		r = transfer_import(w, id, fmt, text, strlen(text), merge, keep_soa, api_actor(req),
+				    &res, &errors, &err);
 	free(dumped);
 	json_decref(b);
 	if (r < 0) {
@@ -361,15 +405,21 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 		http_reply_json(rep, err_http_status(r), j);
 		return;
 	}
-	json_t *extra = json_pack("{s:I,s:s}", "imported", (json_int_t)res.imported, "mode",
-				  merge ? "merge" : "replace");
+	json_t *extra = json_pack("{s:I,s:s,s:b}", "imported", (json_int_t)res.imported, "mode",
+				  merge ? "merge" : "replace", "changed", res.changed);
 	if (res.soa_seen)
-		json_object_set_new(extra, "soa",
-				    json_pack("{s:b,s:I,s:s}", "ignored", 1, "fileSerial",
-					      (json_int_t)res.soa_serial, "note",
-					      "the controller owns the SOA; its serial "
-					      "moved past the file's"));
-	api_reply_change(w, req, rep, 200, "zone imported", &res.change, extra);
+		json_object_set_new(
+		    extra, "soa",
+		    json_pack("{s:b,s:b,s:I,s:s}", "ignored", !res.soa_kept, "kept", res.soa_kept,
+			      "fileSerial", (json_int_t)res.soa_serial, "note",
+			      res.soa_kept ? "the zone now has the file's SOA fields; the "
+					     "controller keeps the serial, past the file's"
+					   : "the controller owns the SOA; its serial "
+					     "moved past the file's"));
+	api_reply_change(w, req, rep, 200,
+			 res.changed ? "zone imported"
+				     : "nothing changed: the zone already holds this content",
+			 &res.change, extra);
 }
 
 #define EXPORT_MAX (256u << 20)

@@ -395,8 +395,8 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 		char summary[HISTORY_SUMMARY_MAX];
 		history_summary(summary, "roll back to version %llu (serial %u)",
 				(unsigned long long)version, v.serial);
-		r = zones_records_set(w, zone_id, target, false, NULL, actor, "zone.rollback",
-				      summary, res, err);
+		r = zones_records_set(w, zone_id, target, false, NULL, NULL, false, actor,
+				      "zone.rollback", summary, res, err);
 		*ret_changed = r == 0;
 	}
 	if (r < 0 && err->text[0] == '\0')

@@ -59,8 +59,11 @@ static int collect_rr(struct import_result *c, const struct rr *rr, const char *
 			return add_error(c, key, where, msg);
 		c->soa_seen = true;
 		c->soa_serial = soa_serial(rr->content);
-		json_decref(where);
-		return 0;
+		/* Kept for a caller that makes the file's SOA fields the
+		 * zone's (zone_soa_from_rdata()), with where it was. */
+		c->soa_rdata = strdup(rr->content);
+		c->soa_where = where;
+		return c->soa_rdata != NULL ? 0 : -ENOMEM;
 	}
 	json_decref(where);
 	int r = model_record_from_rr(rr, c->origin, &mr);
@@ -254,5 +257,8 @@ void import_result_clear(struct import_result *c)
 	zonefile_clear(&c->zf);
 	json_decref(c->records);
 	json_decref(c->errors);
-	c->records = c->errors = NULL;
+	json_decref(c->soa_where);
+	free(c->soa_rdata);
+	c->records = c->errors = c->soa_where = NULL;
+	c->soa_rdata = NULL;
 }

@@ -33,6 +33,8 @@ struct import_result {
 	json_t *errors;
 	bool soa_seen;	     /* the input had an SOA at the apex (left out) */
 	uint32_t soa_serial; /* its serial */
+	char *soa_rdata;     /* its canonical RDATA text (owned), or NULL */
+	json_t *soa_where;   /* its line or its path, for errors about it */
 	struct zonefile zf;  /* a zone file's records with their lines */
 };
 

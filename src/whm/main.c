@@ -11,9 +11,10 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "base/secret.h"
 #include "conf/conf.h"
+#include "config.h"
 #include "history.h"
+#include "tokens.h"
 #include "whm.h"
 
 static volatile sig_atomic_t stopping;
@@ -26,7 +27,8 @@ static void on_signal(int sig)
 /* `token create NAME ROLE`: the token is printed once and stored hashed. */
 static int token_create(struct whm *w, const char *name, const char *role)
 {
-	char token[80], hash[65];
+	char token[TOKENS_TEXT_MAX];
+	struct errmsg err;
 	int64_t id;
 
 	if (strcmp(role, "admin") != 0 && strcmp(role, "read") != 0) {
@@ -47,21 +49,9 @@ static int token_create(struct whm *w, const char *name, const char *role)
 	struct store *st = whm_store(w);
 	if (st == NULL)
 		return 1;
-	if (secret_random_hex(token, sizeof(token), 32) < 0 || secret_sha256_hex(token, hash) < 0)
-		return 1;
-	char summary[HISTORY_SUMMARY_MAX];
-	int r = store_begin(st);
-	if (r == 0)
-		r = store_token_insert(st, name, hash, role, &id);
-	if (r == 0) {
-		history_summary(summary, "token %lld '%s', role %s", (long long)id, name, role);
-		r = history_note(st, HISTORY_LOCAL, "token.create", summary);
-	}
-	if (r == 0)
-		r = store_commit(st);
+	int r = tokens_create(st, name, role, HISTORY_LOCAL, &id, token, &err);
 	if (r < 0) {
-		store_rollback(st);
-		fprintf(stderr, "yumna-whm: cannot store the token: %s\n", err_str(r));
+		fprintf(stderr, "yumna-whm: cannot store the token: %s\n", err.text);
 		return 1;
 	}
 	printf("%s\n", token);
@@ -71,7 +61,14 @@ static int token_create(struct whm *w, const char *name, const char *role)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: yumna-whm [-n] [-s] -c FILE [token create NAME admin|read]\n");
+	fprintf(f, "usage: yumna-whm [-n] [-s] -c FILE [token create NAME admin|read]\n"
+		   "  -c FILE        configuration file (key = value; see etc/whm.conf.sample)\n"
+		   "  -n             check the configuration and exit\n"
+		   "  -s             log to syslog instead of stderr\n"
+		   "  -h, --help     this text\n"
+		   "  -V, --version  the version\n"
+		   "  token create NAME admin|read\n"
+		   "                 print a new API token (stored hashed, shown once)\n");
 }
 
 int main(int argc, char **argv)
@@ -81,6 +78,10 @@ int main(int argc, char **argv)
 	struct errmsg err;
 	int oi, c = conf_daemon_options(argc, argv, usage, &path, &check_only, &use_syslog, &oi);
 
+	if (c == CONF_DAEMON_VERSION) {
+		printf("yumna-whm %s\n", YUMNA_VERSION);
+		return 0;
+	}
 	if (c >= 0)
 		return c;
 	bool token_cmd =

@@ -393,10 +393,12 @@ static int render_zone_states(const struct store_server *s, void *ctx)
 		r = buf_printf(zw->out,
 			       "yumna_whm_node_zones{%s,state=\"in_sync\"} %llu\n"
 			       "yumna_whm_node_zones{%s,state=\"behind\"} %llu\n"
-			       "yumna_whm_node_zones{%s,state=\"failing\"} %llu\n",
+			       "yumna_whm_node_zones{%s,state=\"failing\"} %llu\n"
+			       "yumna_whm_node_zones{%s,state=\"deleting\"} %llu\n",
 			       l.data, (unsigned long long)sum.in_sync, l.data,
 			       (unsigned long long)sum.behind, l.data,
-			       (unsigned long long)sum.failing);
+			       (unsigned long long)sum.failing, l.data,
+			       (unsigned long long)sum.deletes);
 	if (r == 0)
 		r = buf_printf(zw->lag, "yumna_whm_node_lag_seconds{%s} %lld\n", l.data,
 			       (long long)nodes_lag_seconds(&sum, whm_now()));
@@ -433,8 +435,9 @@ int metrics_render(struct whm *w, struct buf *out)
 	}
 	if (r == 0)
 		r = header(out, "yumna_whm_node_zones", "gauge",
-			   "zones per cluster node by sync state (in_sync, behind: a newer "
-			   "version waits, failing: its last push failed)");
+			   "live zones per cluster node by sync state (in_sync, behind: a "
+			   "newer version waits, failing: its last push failed), and deleted "
+			   "zones it has not confirmed deleting (deleting)");
 	if (r == 0) {
 		struct buf lag;
 		buf_init(&lag, out->max);

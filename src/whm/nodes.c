@@ -70,15 +70,15 @@ static int node_status(const struct store_server *s, void *ctx)
 	else
 		c->offline++;
 	json_t *o = json_pack(
-	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}", "nodeId",
-	    (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state, "dnsStatus",
-	    "reachable", h.reachable, "running", h.pdns_running, "version",
+	    "{s:I,s:s,s:s,s:s,s:{s:b,s:b,s:s?,s:I},s:{s:I,s:I,s:I,s:I,s:I},s:I,s:f,s:s?,s:I}",
+	    "nodeId", (json_int_t)s->id, "hostname", s->hostname, "ip", s->ip, "status", state,
+	    "dnsStatus", "reachable", h.reachable, "running", h.pdns_running, "version",
 	    h.pdns_version[0] ? h.pdns_version : NULL, "restarts", (json_int_t)h.pdns_restarts,
 	    "zones", "in_sync", (json_int_t)sum.in_sync, "behind", (json_int_t)sum.behind,
-	    "failing", (json_int_t)sum.failing, "drift", (json_int_t)h.drift, "lag_seconds",
-	    (json_int_t)nodes_lag_seconds(&sum, whm_now()), "responseTime", h.response_ms,
-	    "lastError", h.error[0] ? h.error : sum.last_error, "lastCheck",
-	    (json_int_t)h.last_check);
+	    "failing", (json_int_t)sum.failing, "deleting", (json_int_t)sum.deletes, "drift",
+	    (json_int_t)h.drift, "lag_seconds", (json_int_t)nodes_lag_seconds(&sum, whm_now()),
+	    "responseTime", h.response_ms, "lastError", h.error[0] ? h.error : sum.last_error,
+	    "lastCheck", (json_int_t)h.last_check);
 	free(sum.last_error);
 	return json_array_append_new(c->nodes, o) ? -ENOMEM : 0;
 }
@@ -108,15 +108,76 @@ static int note_server(struct store *st, const char *actor, const char *action,
 	return history_note(st, actor, action, summary);
 }
 
-int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err)
+int nodes_check_agent(struct whm *w, const struct store_server *s, struct errmsg *err)
 {
+	struct http_client *c;
+	struct errmsg aerr = { "" };
+	char url[128];
+	long status = 0;
+	json_t *j = NULL;
+
+	if (agent_client_new(&w->conf, s, (long)w->conf.agent_timeout_ms, url, sizeof(url), &c) < 0)
+		return errmsg_set(err, ERR_INVALID, "cannot make a client for the agent at %s",
+				  url);
+	int r = agent_call(c, AGENT_STATUS, NULL, NULL, 0, &status, &j, &aerr);
+	http_client_free(c);
+	if (r < 0 && status == 0)
+		return errmsg_set(err, ERR_UPSTREAM,
+				  "the agent at %s did not answer (%s): check the address, the "
+				  "agent port and that yumna-agent runs there",
+				  url, aerr.text);
+	if (status == 401 || status == 403)
+		return errmsg_set(err, ERR_INVALID,
+				  "body.agent_secret: the agent at %s refused it (%s): it is not "
+				  "the secret in that agent's configuration",
+				  url, aerr.text);
+	if (r < 0)
+		return errmsg_set(err, ERR_UPSTREAM, "the agent at %s: %s", url, aerr.text);
+	json_t *running = json_object_get(j, "running");
+	const char *msg = json_string_value(json_object_get(j, "message"));
+	if (!json_is_boolean(running))
+		r = errmsg_set(err, ERR_UPSTREAM,
+			       "what answers at %s is not a yumna-agent (no PowerDNS status)", url);
+	else if (!json_is_true(running))
+		r = errmsg_set(err, ERR_UPSTREAM,
+			       "the agent at %s answers, but its PowerDNS is not running: %.200s",
+			       url, msg ? msg : "no reason given");
+	json_decref(j);
+	return r;
+}
+
+/* The server named 'name' exists (other than 'except'). */
+struct name_taken {
+	const char *name;
+	int64_t except;
+};
+
+static int same_name(const struct store_server *s, void *ctx)
+{
+	const struct name_taken *t = ctx;
+	return s->id != t->except && strcmp(s->name, t->name) == 0 ? 1 : 0;
+}
+
+int nodes_create(struct whm *w, struct store *st, struct store_server *s, bool check,
+		 const char *actor, struct errmsg *err)
+{
+	struct name_taken taken = { s->name, 0 };
 	err->text[0] = '\0';
+	/* The name first: a taken name is the answer whatever the agent says. */
+	int r = store_server_foreach(st, false, same_name, &taken);
+	if (r == 1)
+		return errmsg_set(err, ERR_CONFLICT, "a server with that name exists");
+	if (r < 0)
+		return r;
+	if (check && (r = nodes_check_agent(w, s, err)) < 0)
+		return r;
 	s->created_at = whm_now();
-	int r = store_begin(st);
+	r = store_begin(st);
 	if (r == 0)
 		r = store_server_insert(st, s);
 	if (r == 0)
-		r = note_server(st, actor, "server.create", s, "");
+		r = note_server(st, actor, "server.create", s,
+				check ? "" : "without checking its agent: ");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
@@ -158,51 +219,54 @@ static int end_txn(struct store *st, int r, struct store_server *s, struct store
 	return 0;
 }
 
+/* Whether the controller reaches the agent of 'b' otherwise than that of 'a'. */
+static bool reached_otherwise(const struct store_server *a, const struct store_server *b)
+{
+	return strcmp(a->ip, b->ip) != 0 || a->agent_port != b->agent_port ||
+	       strcmp(a->agent_secret, b->agent_secret) != 0;
+}
+
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 const char *actor, json_t **ret, struct errmsg *err)
+		 bool check, const char *actor, json_t **ret, struct errmsg *err)
 {
 	struct store_server s = { 0 };
 
 	err->text[0] = '\0';
-	int r = begin_get(st, id, &s, err);
+	/* The agent is asked before the transaction: a write lock is not held
+	 * across a network call. The edit is applied again inside it. */
+	int r = store_server_get(st, id, &s);
+	if (r < 0)
+		return errmsg_set(err, r, "no such server");
+	struct store_server upd = s;
+	r = fn(&upd, ctx, err);
+	if (r == 0 && check && reached_otherwise(&s, &upd))
+		r = nodes_check_agent(w, &upd, err);
+	store_server_clear(&s);
 	if (r < 0)
 		return r;
-	struct store_server upd = s;
+	r = begin_get(st, id, &s, err);
+	if (r < 0)
+		return r;
+	upd = s;
 	r = fn(&upd, ctx, err);
 	if (r == 0)
 		r = store_server_update(st, &upd);
 	if (r == 0)
-		r = note_server(st, actor, "server.update", &upd, "");
+		r = note_server(
+		    st, actor, "server.update", &upd,
+		    check || !reached_otherwise(&s, &upd) ? "" : "without checking its agent: ");
 	if (r == 0)
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
+		if (r == ERR_CONFLICT && err->text[0] == '\0')
+			errmsg_set(err, 0, "a server with that name exists");
 	} else {
 		*ret = nodes_server_json(&upd);
 		sync_nodes_changed(w->sync);
 	}
 	store_server_clear(&s);
 	return r;
-}
-
-int nodes_delete(struct whm *w, struct store *st, int64_t id, const char *actor, struct errmsg *err)
-{
-	struct store_server s = { 0 };
-	int r = begin_get(st, id, &s, err);
-	if (r < 0)
-		return r;
-	r = store_server_delete(st, id);
-	if (r == 0)
-		r = note_server(st, actor, "server.delete", &s, "");
-	store_server_clear(&s);
-	if (r == 0)
-		r = store_commit(st);
-	if (r < 0) {
-		store_rollback(st);
-		return errmsg_set(err, r, "no such server");
-	}
-	sync_nodes_changed(w->sync);
-	return 0;
 }
 
 static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, const char *actor,
@@ -230,17 +294,125 @@ int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
 	return set_cluster(w, st, id, true, actor, ret, err);
 }
 
-int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
-		struct store_server *ret, unsigned *ret_deleted, struct errmsg *err)
+/* Delete the zones server 's' holds from it, once it is out of the
+ * cluster (no push can bring one back meanwhile), and forget what it
+ * acknowledged. */
+static int purge(struct whm *w, struct store *st, const struct store_server *s, const char *actor,
+		 struct nodes_removed *out, struct errmsg *err)
 {
-	*ret_deleted = 0;
-	int r = set_cluster(w, st, id, false, actor, ret, err);
-	if (r == 0 && purge) {
-		struct errmsg perr;
-		if (sync_purge_node(w->sync, id, ret_deleted, &perr) < 0)
-			log_warn("node '%s': purge failed: %s", ret->name, perr.text);
-	}
+	char what[64];
+	int r = sync_purge_node(w->sync, s->id, &out->zones_deleted, err);
+	if (r == 0)
+		r = store_sync_forget_server(st, s->id);
+	if (r == 0)
+		out->purged = true;
+	else
+		log_warn("node '%s': purge failed: %s", s->name, err->text);
+	/* In the audit log whether or not it all went: what was deleted. */
+	snprintf(what, sizeof(what), "%s%u zones deleted from ",
+		 r == 0 ? "" : "incomplete: ", out->zones_deleted);
+	int n = note_server(st, actor, "node.purge", s, what);
+	if (n < 0)
+		log_warn("node '%s': cannot record the purge: %s", s->name, err_str(n));
 	return r;
+}
+
+/* The server's row goes, with its audit line. */
+static int unregister(struct whm *w, struct store *st, const struct store_server *s,
+		      const char *actor, struct errmsg *err)
+{
+	int r = store_begin(st);
+	if (r == 0)
+		r = store_server_delete(st, s->id);
+	if (r == 0)
+		r = note_server(st, actor, "server.delete", s, "");
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		return errmsg_set(err, r, "%s", r == -ENOENT ? "no such server" : err_str(r));
+	}
+	sync_nodes_changed(w->sync);
+	return 0;
+}
+
+int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
+		 const char *actor, struct store_server *ret, struct nodes_removed *out,
+		 struct errmsg *err)
+{
+	struct store_server s;
+	struct errmsg why = { "" };
+	uint64_t held = 0;
+
+	err->text[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	int r = store_server_get(st, id, &s);
+	if (r < 0)
+		return errmsg_set(err, r, "no such server");
+	r = store_sync_held(st, id, &held);
+	bool holds = s.in_cluster || held > 0, reachable = false;
+	/* Before anything changes: a purge that cannot happen is refused
+	 * rather than leaving a node that serves frozen zones. */
+	if (r == 0 && how->purge && holds) {
+		reachable = nodes_check_agent(w, &s, &why) == 0;
+		if (!reachable && !how->force)
+			r = errmsg_set(
+			    err, ERR_CONFLICT,
+			    "node '%s' cannot delete its zones now: %s. Nothing was "
+			    "changed: try again once it answers, or use force (it then "
+			    "keeps serving the %llu zones it holds, no longer updated, if "
+			    "it comes back) or keep its zones (purge=false)",
+			    s.name, why.text, (unsigned long long)held);
+	}
+	if (r == 0 && s.in_cluster) {
+		struct store_server left;
+		r = set_cluster(w, st, id, false, actor, &left, err);
+		if (r == 0)
+			store_server_clear(&left);
+	}
+	if (r == 0 && how->purge && holds && reachable) {
+		r = purge(w, st, &s, actor, out, &why);
+		if (r < 0 && !how->force)
+			r = errmsg_set(
+			    err, r,
+			    "node '%s' left the cluster, but its zones could not all be "
+			    "deleted (%u were; %s). It %s: run the removal again, or use "
+			    "force",
+			    s.name, out->zones_deleted, why.text,
+			    how->unregister ? "stays registered, out of the cluster"
+					    : "is out of the cluster");
+		else
+			r = 0;
+	}
+	if (r == 0 && holds && !out->purged) {
+		out->zones_kept = held;
+		if (how->purge)
+			snprintf(out->warning, sizeof(out->warning),
+				 "the zones on node '%s' could not be deleted (%s): if it answers "
+				 "again, it serves the %llu zones it holds as they were, never "
+				 "updated; delete them there",
+				 s.name, why.text, (unsigned long long)held);
+		else
+			snprintf(out->warning, sizeof(out->warning),
+				 "node '%s' keeps serving the %llu zones it holds as they are now; "
+				 "they will no longer be updated: delete them there, or remove it "
+				 "with purge",
+				 s.name, (unsigned long long)held);
+	}
+	if (r == 0 && how->unregister)
+		r = unregister(w, st, &s, actor, err);
+	if (r == 0 && !how->unregister) {
+		store_server_clear(&s);
+		r = store_server_get(st, id, &s);
+		if (r < 0)
+			errmsg_set(err, r, "no such server");
+	}
+	if (r < 0) {
+		store_server_clear(&s);
+		return r;
+	}
+	*ret = s;
+	return 0;
 }
 
 int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,

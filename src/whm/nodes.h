@@ -33,30 +33,62 @@ int64_t nodes_lag_seconds(const struct store_sync_summary *sum, int64_t now);
 int nodes_status(struct whm *w, struct store *st, json_t **ret, unsigned *ret_online,
 		 unsigned *ret_offline);
 
+/* Ask the agent of 's' (its address, port and secret as given) for its
+ * status: 0 when it answers, accepts the secret and its PowerDNS runs;
+ * else ERR_INVALID when it refuses the secret, ERR_UPSTREAM when it does
+ * not answer, answers an error, or its PowerDNS is down, with the agent's
+ * answer (never the secret) in 'err'. */
+int nodes_check_agent(struct whm *w, const struct store_server *s, struct errmsg *err);
+
 /* Add the server 's' (checked by the caller): sets s->created_at and s->id.
- * ERR_CONFLICT if a server has its name. */
-int nodes_create(struct store *st, struct store_server *s, const char *actor, struct errmsg *err);
+ * ERR_CONFLICT if a server has its name; with 'check', the agent must pass
+ * nodes_check_agent() first. */
+int nodes_create(struct whm *w, struct store *st, struct store_server *s, bool check,
+		 const char *actor, struct errmsg *err);
 
 /* Changes a stored server inside nodes_update()'s transaction: strings it
  * sets must outlive the call of nodes_update(). */
 typedef int (*nodes_edit_fn)(struct store_server *s, void *ctx, struct errmsg *err);
 
 /* Change server 'id' with 'fn'; *ret is the server as stored now
- * (nodes_server_json(), the caller owns it). */
+ * (nodes_server_json(), the caller owns it). With 'check', a change of
+ * the address, port or secret must pass nodes_check_agent() first ('fn'
+ * then runs twice: once to see the change, once inside the transaction). */
 int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, void *ctx,
-		 const char *actor, json_t **ret, struct errmsg *err);
-
-int nodes_delete(struct whm *w, struct store *st, int64_t id, const char *actor,
-		 struct errmsg *err);
+		 bool check, const char *actor, json_t **ret, struct errmsg *err);
 
 /* Put server 'id' in the cluster and mark every zone for it (its worker
- * pushes them all), or take it out; with 'purge', leaving also asks the
- * agent to delete the zones it holds (*ret_deleted of them; a failure is
- * only logged). *ret is the server as stored now (store_server_clear). */
+ * pushes them all). *ret is the server as stored now (store_server_clear). */
 int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
 	       struct store_server *ret, struct errmsg *err);
-int nodes_leave(struct whm *w, struct store *st, int64_t id, bool purge, const char *actor,
-		struct store_server *ret, unsigned *ret_deleted, struct errmsg *err);
+
+/* How a server leaves: out of the cluster, and with 'unregister' out of the
+ * registry too. A node that may serve our zones (in the cluster, or it
+ * acknowledged zones it was never told to delete) then either has them
+ * deleted ('purge': the controller asks its agent to delete every zone it
+ * serves) or keeps them, frozen, with a warning. */
+struct nodes_removal {
+	bool purge;
+	bool force; /* go on when the zones cannot be deleted (with a warning) */
+	bool unregister;
+};
+
+struct nodes_removed {
+	bool purged;		  /* its zones were deleted from it */
+	unsigned zones_deleted;	  /* how many */
+	uint64_t zones_kept;	  /* zones it may still serve, no longer updated */
+	char warning[ERRMSG_MAX]; /* "" or what the operator must know */
+};
+
+/* Remove server 'id' as 'how' says. With 'purge', an agent that cannot be
+ * asked (down, or its PowerDNS down) makes it ERR_CONFLICT, nothing
+ * changed, unless 'force'; a purge that fails half-way leaves the node out
+ * of the cluster (and registered) with ERR_UPSTREAM, so that the removal can
+ * run again. *ret is the server as it was (with 'unregister') or as stored
+ * now (store_server_clear). */
+int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
+		 const char *actor, struct store_server *ret, struct nodes_removed *out,
+		 struct errmsg *err);
 
 /* Push every zone to server 'id' again (its worker does); *ret is the
  * server (store_server_clear) and *ret_zones the number of live zones. */

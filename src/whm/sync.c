@@ -288,6 +288,8 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, st
 	/* A page at a time (the zones it deletes leave the list, so each page
 	 * starts again from the first zone after the last one seen). */
 	char after[DNAME_TEXT_MAX] = "";
+	unsigned failed = 0;
+	struct errmsg derr;
 	for (bool more = true; more;) {
 		char path[DNAME_TEXT_MAX + 64];
 		snprintf(path, sizeof(path), "?limit=1000&after=%s", after);
@@ -301,8 +303,10 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, st
 			if (name == NULL)
 				continue;
 			if (agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL,
-				       err) == 0)
+				       &derr) == 0)
 				deleted++;
+			else if (failed++ == 0)
+				errmsg_set(err, 0, "zone '%.255s': %s", name, derr.text);
 		}
 		const char *next = json_string_value(json_object_get(j, "next"));
 		more = next != NULL;
@@ -313,6 +317,11 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, st
 	}
 	node_free(n);
 	*ret_deleted = deleted;
+	if (r == 0 && failed > 0) {
+		derr = *err;
+		r = errmsg_set(err, ERR_UPSTREAM, "%u zone%s not deleted, the first %s", failed,
+			       failed > 1 ? "s" : "", derr.text);
+	}
 	return r;
 }
 

@@ -91,7 +91,8 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret);
 int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, json_t **ret);
 
 /* Send DELETE for every zone the node serves (a node leaving with
- * purge); counts what was deleted. */
+ * purge); counts what was deleted. 0 only when every zone it listed was
+ * deleted; otherwise the first failure is in 'err'. */
 int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, struct errmsg *err);
 
 #endif

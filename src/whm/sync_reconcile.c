@@ -209,8 +209,8 @@ void sync_reconcile(struct node *n, struct store *st)
 	int r = d.buckets != NULL && rc.agent != NULL ? tree_diff(n, "", &d) : -ENOMEM;
 	struct store_sync_summary sum = { 0 };
 	uint64_t live = verify_live_zones(n->s->w);
-	bool catching_up = r == ERR_TOO_LARGE &&
-			   (store_sync_summary(st, n->id, &live, &sum) < 0 || sum.behind > 0);
+	bool catching_up = r == ERR_TOO_LARGE && (store_sync_summary(st, n->id, &live, &sum) < 0 ||
+						  sum.behind > 0 || sum.deletes > 0);
 	free(sum.last_error);
 	if (r == ERR_TOO_LARGE && catching_up) {
 		/* A node far behind with pushes on their way (a full sync): the

@@ -51,7 +51,15 @@ int tokens_create(struct store *st, const char *name, const char *role, const ch
 		return errmsg_set(err, -EIO, "cannot make a token");
 	}
 	char summary[HISTORY_SUMMARY_MAX];
+	uint64_t same = 0;
+	err->text[0] = '\0';
 	int r = store_begin(st);
+	if (r == 0)
+		r = store_token_count_live(st, NULL, name, &same);
+	if (r == 0 && same > 0)
+		r = errmsg_set(err, ERR_CONFLICT,
+			       "a token named '%s' exists; revoke it first or choose another name",
+			       name);
 	if (r == 0)
 		r = store_token_insert(st, name, hash, role, ret_id);
 	if (r == 0) {
@@ -64,17 +72,45 @@ int tokens_create(struct store *st, const char *name, const char *role, const ch
 	if (r < 0) {
 		store_rollback(st);
 		explicit_bzero(ret_token, TOKENS_TEXT_MAX);
-		errmsg_set(err, 0, "cannot store the token");
+		if (err->text[0] == '\0')
+			errmsg_set(err, 0, "cannot store the token");
 	}
 	return r;
 }
 
-int tokens_revoke(struct store *st, int64_t id, const char *actor, struct errmsg *err)
+/* Revoking the last live admin token would leave nobody able to manage
+ * tokens through the API (only `yumna-whm token create` on the
+ * controller's host could make one again). */
+static int keeps_an_admin(struct store *st, int64_t id, int64_t self_id, struct errmsg *err)
+{
+	char role[16];
+	bool revoked;
+	uint64_t admins = 0;
+
+	int r = store_token_get(st, id, role, &revoked);
+	if (r == -ENOENT)
+		return errmsg_set(err, ERR_NOT_FOUND, "no such token");
+	if (r < 0 || revoked || strcmp(role, "admin") != 0)
+		return r;
+	r = store_token_count_live(st, "admin", NULL, &admins);
+	if (r == 0 && admins <= 1)
+		r = errmsg_set(err, ERR_CONFLICT,
+			       "token %lld is the last admin token%s: revoking it would lock every "
+			       "admin out; create another admin token first",
+			       (long long)id, id == self_id ? ", and the one you are using" : "");
+	return r;
+}
+
+int tokens_revoke(struct store *st, int64_t id, int64_t self_id, const char *actor,
+		  struct errmsg *err)
 {
 	char summary[HISTORY_SUMMARY_MAX];
 
+	err->text[0] = '\0';
 	history_summary(summary, "token %lld", (long long)id);
 	int r = store_begin(st);
+	if (r == 0)
+		r = keeps_an_admin(st, id, self_id, err);
 	if (r == 0)
 		r = store_token_revoke(st, id);
 	if (r == 0)
@@ -83,7 +119,9 @@ int tokens_revoke(struct store *st, int64_t id, const char *actor, struct errmsg
 		r = store_commit(st);
 	if (r < 0) {
 		store_rollback(st);
-		return errmsg_set(err, r, "no such token");
+		if (err->text[0] == '\0')
+			errmsg_set(err, 0, "%s", r == -ENOENT ? "no such token" : err_str(r));
+		return r;
 	}
 	return 0;
 }

@@ -25,11 +25,15 @@ int tokens_list(struct store *st, json_t **ret);
 
 /* A new token named 'name' with role 'role' (both checked by the caller):
  * its id and its text, which the caller shows once and then wipes
- * (explicit_bzero). */
+ * (explicit_bzero). ERR_CONFLICT if a live token has that name. */
 int tokens_create(struct store *st, const char *name, const char *role, const char *actor,
 		  int64_t *ret_id, char ret_token[TOKENS_TEXT_MAX], struct errmsg *err);
 
-/* ERR_NOT_FOUND for no such token. */
-int tokens_revoke(struct store *st, int64_t id, const char *actor, struct errmsg *err);
+/* Revoke token 'id' for the holder of token 'self_id'. ERR_NOT_FOUND for
+ * no such token; ERR_CONFLICT (nothing changed) when it is the last live
+ * admin token, which would leave no admin. Revoking a revoked token again
+ * succeeds. */
+int tokens_revoke(struct store *st, int64_t id, int64_t self_id, const char *actor,
+		  struct errmsg *err);
 
 #endif

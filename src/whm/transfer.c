@@ -6,10 +6,21 @@
 #include "base/err.h"
 #include "store/store.h"
 #include "transfer.h"
+#include "zones_soa.h"
+
+/* One more problem with the input, about its SOA ('where' stolen; JSON null
+ * when it has none). */
+static int soa_error(struct import_result *c, enum import_format fmt, json_t *where,
+		     const char *msg)
+{
+	json_t *e = json_pack("{s:o,s:s}", fmt == IMPORT_BIND ? "line" : "path",
+			      where != NULL ? where : json_null(), "message", msg);
+	return e != NULL && json_array_append_new(c->errors, e) == 0 ? 0 : -ENOMEM;
+}
 
 int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, const char *text,
-		    size_t len, bool merge, const char *actor, struct transfer_result *res,
-		    json_t **ret_errors, struct errmsg *err)
+		    size_t len, bool merge, bool keep_soa, const char *actor,
+		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -23,6 +34,16 @@ int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, cons
 		return r;
 	r = import_read(fmt, text, len, z.domain, w->conf.default_ttl, w->conf.max_zone_records,
 			&c);
+	/* With keep_soa the file's SOA fields become the zone's: they must be
+	 * there, and valid as the zone's own. */
+	struct zone_soa soa_in;
+	if (r == 0 && keep_soa && !c.soa_seen) {
+		r = soa_error(&c, fmt, NULL, "asked to keep the file's SOA, but it has none");
+	} else if (r == 0 && keep_soa) {
+		struct errmsg msgbuf;
+		if (zone_soa_from_rdata(w, c.soa_rdata, &soa_in, &msgbuf) < 0)
+			r = soa_error(&c, fmt, json_incref(c.soa_where), msgbuf.text);
+	}
 	if (r < 0)
 		goto out;
 	if (json_array_size(c.errors) > 0) {
@@ -34,8 +55,11 @@ int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, cons
 		r = ERR_INVALID;
 		goto out;
 	}
+	char soa[STORE_ZONE_SOA_MAX];
+	if (keep_soa)
+		zone_soa_write(&soa_in, soa);
 	r = zones_records_import(w, zone_id, c.records, merge, c.soa_seen ? &c.soa_serial : NULL,
-				 actor, &res->change, err);
+				 keep_soa ? soa : NULL, actor, &res->change, err);
 	if (r == ERR_INVALID || r == ERR_TOO_LARGE) {
 		/* The zone as a whole (CNAME next to other data, no apex NS...). */
 		json_t *e =
@@ -47,10 +71,13 @@ int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, cons
 		c.errors = NULL;
 		goto out;
 	}
-	if (r == 0) {
+	if (r >= 0) {
+		res->changed = r == 0;
 		res->imported = json_array_size(c.records);
 		res->soa_seen = c.soa_seen;
+		res->soa_kept = keep_soa;
 		res->soa_serial = c.soa_serial;
+		r = 0;
 	}
 out:
 	if (r == -ENOMEM)

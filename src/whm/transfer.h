@@ -3,8 +3,9 @@
  * Import validates the whole input first: every record on its own (with
  * its line, or its place in the JSON), then the zone as it would be; only
  * then is it committed as one version (zones_records_import). A file's SOA
- * is checked and dropped: the controller owns the SOA, and its serial only
- * moves past the file's. */
+ * is checked and, unless asked to keep its fields, dropped: the controller
+ * owns the serial, which only moves past the file's. Importing what the
+ * zone already holds commits nothing. */
 #ifndef YUMNA_WHM_TRANSFER_H
 #define YUMNA_WHM_TRANSFER_H
 
@@ -17,20 +18,24 @@
 #include "zones.h"
 
 struct transfer_result {
-	struct zone_result change;
-	size_t imported;     /* records committed from the input */
-	bool soa_seen;	     /* the input had an SOA (dropped) */
-	uint32_t soa_serial; /* its serial */
+	struct zone_result change; /* the zone's version and serial, new or not */
+	bool changed;		   /* false: the zone already held this; nothing committed */
+	size_t imported;	   /* records in the input */
+	bool soa_seen;		   /* the input had an SOA */
+	bool soa_kept;		   /* and its fields became the zone's */
+	uint32_t soa_serial;	   /* its serial */
 };
 
 /* Import 'text' (a zone file, or Route 53 JSON as text) into zone
- * 'zone_id'. On failure returns a negative code with one line in 'err'
+ * 'zone_id'; with 'keep_soa' the zone's SOA fields (MNAME, RNAME, the
+ * timers) become the file's, which must have an SOA within the bounds of
+ * zones_soa.h. On failure returns a negative code with one line in 'err'
  * and, for invalid input, every problem found in *ret_errors (an array of
  * {"line": N, "message"} or {"path": "...", "message"}; caller owns it;
  * NULL when there is none). Nothing is changed on failure. */
 int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, const char *text,
-		    size_t len, bool merge, const char *actor, struct transfer_result *res,
-		    json_t **ret_errors, struct errmsg *err);
+		    size_t len, bool merge, bool keep_soa, const char *actor,
+		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err);
 
 /* The zone as a zone file (SOA first, $ORIGIN and $TTL set) into 'out'. */
 int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errmsg *err);

@@ -1,11 +1,8 @@
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <libknot/descriptor.h>
 
 #include "base/err.h"
 #include "base/log.h"
@@ -14,6 +11,7 @@
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
+#include "zones_soa.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
 			     uint32_t ttl, uint32_t priority)
@@ -45,23 +43,16 @@ int zones_load_records(struct store *st, int64_t zone_id, json_t **ret)
 	return 0;
 }
 
-static void soa_text(const struct whm *w, uint32_t serial, char *out, size_t len)
-{
-	const struct whm_conf *c = &w->conf;
-	snprintf(out, len, "%s %s %u %u %u %u %u", w->soa_mname, w->soa_rname, serial,
-		 (unsigned)c->soa_refresh, (unsigned)c->soa_retry, (unsigned)c->soa_expire,
-		 (unsigned)c->soa_minimum);
-}
-
-/* The payload of 'z' with 'records' (borrowed) and the controller's SOA, so
- * every node publishes the same SOA whatever its own defaults. */
+/* The payload of 'z' with 'records' (borrowed) and the zone's SOA as the
+ * controller has it, so every node publishes the same SOA whatever its own
+ * defaults. */
 static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records,
 			     json_t *dnssec)
 {
 	char soa[2 * DNAME_TEXT_MAX + 80];
 	const struct whm_conf *c = &w->conf;
 
-	soa_text(w, z->serial, soa, sizeof(soa));
+	zone_soa_text(w, z, soa, sizeof(soa));
 	json_t *all = json_array();
 	if (all == NULL)
 		return NULL;
@@ -100,32 +91,6 @@ int zones_validate(const struct whm *w, struct store_zone *z, json_t *records, s
 	return r;
 }
 
-/* D of 'z' from its records digest and the SOA build_payload() gives it,
- * in the canonical form the agents store. The text build_payload() writes
- * is already canonical (normalised names, plain numbers) unless the
- * configuration says otherwise; that is checked once per serial's shape
- * rather than parsing every zone's SOA (a million zones at start-up). */
-static int soa_digest(const struct whm *w, const struct store_zone *z, char ret[ZONE_DIGEST_HEX])
-{
-	char soa[2 * DNAME_TEXT_MAX + 80];
-	uint32_t ttl = (uint32_t)w->conf.soa_ttl;
-	struct errmsg derr;
-	struct rr rr;
-	static _Atomic int canonical; /* 0: not known, 1: yes, -1: no */
-
-	soa_text(w, z->serial, soa, sizeof(soa));
-	if (atomic_load(&canonical) == 1)
-		return zone_digest_combine(z->rdigest, z->domain, ttl, soa, ret);
-	int r = rr_parse(z->domain, KNOT_RRTYPE_SOA, ttl, soa, z->domain, &rr, &derr);
-	if (r < 0)
-		return r;
-	if (atomic_load(&canonical) == 0)
-		atomic_store(&canonical, strcmp(rr.content, soa) == 0 ? 1 : -1);
-	r = zone_digest_combine(z->rdigest, z->domain, ttl, rr.content, ret);
-	rr_clear(&rr);
-	return r;
-}
-
 int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret[ZONE_DIGEST_HEX])
 {
 	if (z->deleted) {
@@ -144,7 +109,7 @@ int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret
 			return r;
 		store_zone_set_rdigest(st, z->id, z->version, z->rdigest);
 	}
-	return soa_digest(w, z, ret);
+	return zone_soa_digest(w, z, ret);
 }
 
 int zones_fail(struct store *st, int r, struct errmsg *err, const char *what)
@@ -384,6 +349,7 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 	z->deleted = true;
 	z->dnssec = false;
 	z->rdigest[0] = '\0';
+	z->soa[0] = '\0';
 	int r = store_record_delete_zone(st, z->id);
 	if (r == 0)
 		r = store_dnssec_delete(st, z->id);

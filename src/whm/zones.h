@@ -47,10 +47,14 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 /* Import: like zones_records_replace(), or with 'merge' replace only the
  * RRsets (owner and type) that 'records' name and keep the others. With
  * 'min_serial' the new serial is above it (a file's SOA serial, so
- * secondaries that followed the old primary see the zone move forward). */
+ * secondaries that followed the old primary see the zone move forward).
+ * With 'soa' the zone's own SOA fields become it (zones_soa.h's stored
+ * text). An import that leaves the zone as it was (the same records, the
+ * same SOA, no serial ahead of the zone's) commits nothing: it returns 1,
+ * with the zone's current version and serial in 'res'. */
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
-			 struct errmsg *err);
+			 const uint32_t *min_serial, const char *soa, const char *actor,
+			 struct zone_result *res, struct errmsg *err);
 /* The live zone 'zone_id' and this thread's store: ERR_NOT_FOUND for no
  * zone or a deleted one, ERR_UNAVAILABLE without a store, with 'err' set.
  * The caller clears *z. */

@@ -59,10 +59,15 @@ int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
 		 const char *summary, struct zone_result *res, struct errmsg *err);
 
 /* Replace every record (or, with 'merge', every RRset 'records' names)
- * as one version; the serial goes above 'min_serial' when given. 'summary'
- * NULL: one is made ("replace every record: 12 records"). */
+ * as one version; the serial goes above 'min_serial' when given, the
+ * zone's SOA fields become 'soa' (zone_soa_write() text) when given.
+ * 'summary' NULL: one is made ("replace every record: 12 records"). With
+ * 'noop', a change that leaves the zone as it is (the same records, SOA
+ * fields and serial) commits nothing and returns 1, *res the zone as it
+ * is. */
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-		      const uint32_t *min_serial, const char *actor, const char *action,
-		      const char *summary, struct zone_result *res, struct errmsg *err);
+		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
+		      const char *action, const char *summary, struct zone_result *res,
+		      struct errmsg *err);
 
 #endif

@@ -280,9 +280,20 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 	return r;
 }
 
+/* The same records (R), the same SOA fields and no serial ahead to move
+ * past: committing would only raise the version and the serial. */
+static bool same_zone(const struct store_zone *before, const struct store_zone *z,
+		      const uint32_t *min_serial)
+{
+	return before->rdigest[0] != '\0' && strcmp(before->rdigest, z->rdigest) == 0 &&
+	       strcmp(before->soa, z->soa) == 0 &&
+	       (min_serial == NULL || (int32_t)(*min_serial - before->serial) <= 0);
+}
+
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
-		      const uint32_t *min_serial, const char *actor, const char *action,
-		      const char *summary, struct zone_result *res, struct errmsg *err)
+		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
+		      const char *action, const char *summary, struct zone_result *res,
+		      struct errmsg *err)
 {
 	char made[HISTORY_SUMMARY_MAX];
 	struct store *st;
@@ -337,8 +348,18 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 		zones_bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
 			z.serial = model_serial_next(*min_serial, time(NULL));
+		if (soa != NULL)
+			snprintf(z.soa, sizeof(z.soa), "%s", soa);
 		if (r == 0)
 			r = zones_validate(w, &z, records, err);
+		/* Nothing would change but the version and the serial: no
+		 * version, no history entry (res says the zone as it is). */
+		if (r == 0 && noop && same_zone(&before, &z, min_serial)) {
+			*res = (struct zone_result){ .zone_id = zone_id,
+						     .version = before.version,
+						     .serial = before.serial };
+			r = 1;
+		}
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
@@ -348,6 +369,9 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 						json_object_size(named));
 			else if (summary == NULL)
 				history_summary(made, "replace every record: %zu records", n);
+			if (summary == NULL && soa != NULL)
+				history_summary(made, "%s, and the SOA fields of the import",
+						merge ? "merge" : "replace every record");
 			if (r == 0)
 				r = zones_finish(w, st, &before, &z, records, actor, action,
 						 summary ? summary : made, res, err);
@@ -368,15 +392,16 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
 			  const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return zones_records_set(w, zone_id, records_in, false, NULL, actor, "records.replace",
-				 NULL, res, err);
+	int r = zones_records_set(w, zone_id, records_in, false, NULL, NULL, false, actor,
+				  "records.replace", NULL, res, err);
+	return r > 0 ? 0 : r;
 }
 
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-			 const uint32_t *min_serial, const char *actor, struct zone_result *res,
-			 struct errmsg *err)
+			 const uint32_t *min_serial, const char *soa, const char *actor,
+			 struct zone_result *res, struct errmsg *err)
 {
-	return zones_records_set(w, zone_id, records, merge, min_serial, actor,
+	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, actor,
 				 merge ? "zone.import.merge" : "zone.import.replace", NULL, res,
 				 err);
 }

@@ -137,3 +137,26 @@ def test_secret_of_exactly_32_characters_is_enough(node_factory):
     node = node_factory(secret="k" * 32)
 
     assert node.get("/health").status_code == 200
+
+
+@pytest.mark.parametrize("program", ["agent", "whm"])
+def test_daemons_answer_help_and_version_on_stdout(program):
+    binary = harness.AGENT if program == "agent" else os.path.join(harness.BUILD, "src", "whm",
+                                                                   "yumna-whm")
+    name = "yumna-" + program
+    for flag in ("--help", "-h"):
+        p = subprocess.run([binary, flag], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=10, env=harness.sanitizer_env())
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.startswith("usage: " + name) and "--version" in p.stdout, p.stdout
+        assert p.stderr == ""
+    for flag in ("--version", "-V"):
+        p = subprocess.run([binary, flag], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=10, env=harness.sanitizer_env())
+        assert p.returncode == 0, p.stderr
+        words = p.stdout.split()
+        assert len(words) == 2 and words[0] == name and words[1][0].isdigit(), p.stdout
+        assert p.stderr == ""
+    p = subprocess.run([binary, "--no-such-option"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=10, env=harness.sanitizer_env())
+    assert p.returncode == 2 and "usage: " + name in p.stderr and p.stdout == ""

@@ -80,7 +80,7 @@ def pki(tmp_path_factory):
     return Pki(d, "yumna-test")
 
 
-def tls_cluster(factory, pki, agent_cert, agent_ca, n=2, node_ca=None):
+def tls_cluster(factory, pki, agent_cert, agent_ca, n=2, node_ca=None, check=True):
     whm_cert, whm_key = pki.server("controller", ["127.0.0.1"])
     c = Cluster(os.path.join(factory.base, "c%d" % (len(factory.clusters) + 1)), n=n, start=False,
                 whm_config={"tls-cert-file": whm_cert, "tls-key-file": whm_key,
@@ -90,8 +90,20 @@ def tls_cluster(factory, pki, agent_cert, agent_ca, n=2, node_ca=None):
     c.whm.ca_file = pki.ca_file
     for node in c.nodes:
         node.ca_file = pki.ca_file if node_ca is None else node_ca
+    c.check_agents = check
     c.start()
     return c
+
+
+def assert_registration_refused(c):
+    """The agent check at registration meets the untrusted certificate."""
+    node = c.nodes[0]
+    r = c.whm.post("/api/dns/servers", {"name": "probe", "ip": node.address,
+                                        "agent_port": node.api_port,
+                                        "agent_secret": node.secret})
+    assert r.status_code == 502, r.text
+    assert "tls certificate not trusted" in r.json()["error"], r.text
+    assert "probe" not in [s["name"] for s in c.whm.servers()]
 
 
 def test_controller_and_agents_speak_verified_https(cluster_factory, pki):
@@ -132,8 +144,10 @@ def _wait_node_error(c, timeout=10.0):
 
 def test_an_agent_certificate_from_another_ca_keeps_the_node_down(cluster_factory, pki, tmp_path):
     other = Pki(str(tmp_path), "someone-else")
+    # Registered without the agent check, which would refuse it.
     c = tls_cluster(cluster_factory, pki, other.server("agent", ["127.0.0.1"]), pki.ca_file, n=1,
-                    node_ca=other.ca_file)
+                    node_ca=other.ca_file, check=False)
+    assert_registration_refused(c)
 
     nodes = _wait_node_error(c)
     assert nodes[0]["status"] == "offline", nodes
@@ -150,7 +164,8 @@ def test_an_agent_certificate_from_another_ca_keeps_the_node_down(cluster_factor
 @pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_an_agent_certificate_must_name_the_agents_address(cluster_factory, pki):
     c = tls_cluster(cluster_factory, pki, pki.server("elsewhere", ["192.0.2.1"]), pki.ca_file,
-                    n=1, node_ca=False)
+                    n=1, node_ca=False, check=False)
+    assert_registration_refused(c)
 
     nodes = _wait_node_error(c)
     assert nodes[0]["status"] == "offline", nodes

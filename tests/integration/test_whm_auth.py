@@ -204,3 +204,78 @@ def test_a_request_keeps_its_own_token_while_others_are_served(shared_cluster, d
         held.close()
     assert answer.startswith("HTTP/1.1 403"), answer
     assert not any(z["domain"] == domain for z in whm.call("GET", "/api/dns", expect=200))
+
+
+@pytest.fixture
+def lone_whm(tmp_path):
+    """A controller of its own (no nodes): these tests revoke its tokens."""
+    import cluster as cl
+
+    w = cl.Whm(str(tmp_path / "whm"))
+    w.start()
+    yield w
+    w.stop()
+
+
+def _tokens(w, **kw):
+    return {t["id"]: t for t in w.call("GET", "/api/dns/tokens", expect=200, **kw)}
+
+
+def _token_id(w, name, **kw):
+    return [t["id"] for t in _tokens(w, **kw).values()
+            if t["name"] == name and not t["revoked"]][0]
+
+
+def test_revoking_the_last_admin_token_is_409_and_it_keeps_working(lone_whm):
+    w = lone_whm
+    mine = _token_id(w, "tests-admin")
+
+    r = w.delete("/api/dns/tokens/%d" % mine)
+
+    assert r.status_code == 409, r.text
+    assert "last admin token" in r.json()["error"] and "you are using" in r.json()["error"]
+    assert _tokens(w)[mine]["revoked"] is False
+    assert w.get("/api/dns").status_code == 200
+    # A read token does not count as an admin: still the last one.
+    assert w.call("GET", "/api/dns/tokens", expect=200)
+    assert w.delete("/api/dns/tokens/%d" % mine).status_code == 409
+
+
+def test_an_admin_token_may_be_revoked_while_another_admin_remains(lone_whm):
+    w = lone_whm
+    other = w.call("POST", "/api/dns/tokens", {"name": "second-admin", "role": "admin"},
+                   expect=201)
+
+    # Revoking one's own token is allowed when another admin remains ...
+    r = w.delete("/api/dns/tokens/%d" % _token_id(w, "tests-admin"))
+    assert r.status_code == 200, r.text
+    assert_unauthorized(w.get("/api/dns"))
+    # ... and the remaining one is now the last.
+    r = w.delete("/api/dns/tokens/%d" % other["id"], token=other["token"])
+    assert r.status_code == 409, r.text
+    assert w.get("/api/dns", token=other["token"]).status_code == 200
+    # A read token can always go.
+    read = _token_id(w, "tests-read", token=other["token"])
+    r = w.delete("/api/dns/tokens/%d" % read, token=other["token"])
+    assert r.status_code == 200, r.text
+
+
+def test_a_duplicate_token_name_is_409_and_creates_nothing(lone_whm):
+    w = lone_whm
+    w.call("POST", "/api/dns/tokens", {"name": "grafana", "role": "read"}, expect=201)
+    before = _tokens(w)
+
+    for role in ("read", "admin"):
+        r = w.post("/api/dns/tokens", {"name": "grafana", "role": role})
+        assert r.status_code == 409, r.text
+        assert "grafana" in r.json()["error"]
+    r = w.post("/api/dns/tokens", {"name": "tests-admin", "role": "admin"})
+    assert r.status_code == 409, r.text
+    assert _tokens(w) == before
+    # The controller's own `token create` refuses it too.
+    with pytest.raises(Exception):
+        w.token_create("grafana", "read")
+    assert _tokens(w) == before
+    # Once revoked, the name may be used again.
+    w.call("DELETE", "/api/dns/tokens/%d" % _token_id(w, "grafana"), expect=200)
+    w.call("POST", "/api/dns/tokens", {"name": "grafana", "role": "read"}, expect=201)

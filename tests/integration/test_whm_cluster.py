@@ -9,6 +9,7 @@ import time
 
 
 import cluster as cl
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -86,7 +87,7 @@ def test_cluster_status_reports_every_node_and_its_zones(cluster):
         assert n["dnsStatus"]["reachable"] is True
         assert n["dnsStatus"]["running"] is True
         assert isinstance(n["dnsStatus"]["version"], str) and n["dnsStatus"]["version"]
-        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0, "drift": 0}
+        assert n["zones"] == {"in_sync": 2, "behind": 0, "failing": 0, "deleting": 0, "drift": 0}
         assert n["lag_seconds"] == 0
         assert isinstance(n["responseTime"], (int, float)) and n["responseTime"] >= 0
         assert isinstance(n["lastCheck"], int) and abs(n["lastCheck"] - time.time()) < 60
@@ -239,3 +240,121 @@ def test_server_delete_removes_it_from_the_cluster(cluster):
     zid = c.create_zone("after-server-delete.example")
     answer = c.add_record(zid, "www", "A", "192.0.2.1")
     assert answer["synced"] is True and len(answer["nodes"]) == 2, answer
+
+
+def _server_names(c):
+    return sorted(s["name"] for s in c.whm.servers())
+
+
+def test_a_server_with_a_wrong_secret_or_no_agent_is_refused_and_nothing_is_registered(cluster):
+    c = cluster
+    node = c.new_node("ns4")
+    node.start()
+    before = _server_names(c)
+    body = {"name": "ns4", "ip": node.address, "agent_port": node.api_port,
+            "agent_secret": "W" * 40}
+
+    r = c.whm.post("/api/dns/servers", body)
+
+    assert r.status_code == 422, cl.describe(r)
+    msg = r.json()["error"]
+    assert "refused" in msg and "agent_secret" in msg and "401" in msg, msg
+    assert "W" * 40 not in r.text and node.secret not in r.text
+    # Nothing listens there: 502, with what was tried.
+    r = c.whm.post("/api/dns/servers", dict(body, agent_secret=node.secret,
+                                            agent_port=harness.free_port()))
+    assert r.status_code == 502, cl.describe(r)
+    assert "did not answer" in r.json()["error"], r.text
+    assert _server_names(c) == before
+    # The right secret: registered, and it works.
+    r = c.whm.post("/api/dns/servers", dict(body, agent_secret=node.secret))
+    assert r.status_code == 201, cl.describe(r)
+    # ?check=false registers an agent that is not there (yet).
+    r = c.whm.post("/api/dns/servers?check=false", dict(body, name="later", agent_port=1))
+    assert r.status_code == 201, cl.describe(r)
+    r = c.whm.post("/api/dns/servers?check=maybe", dict(body, name="other"))
+    assert r.status_code == 422, cl.describe(r)
+    assert _server_names(c) == sorted(before + ["ns4", "later"])
+
+
+def test_a_server_whose_powerdns_is_down_is_refused_with_the_agents_reason(cluster_factory):
+    c = cluster_factory(n=1, node_config={"pdns-restart-delay-min": 3600000,
+                                          "pdns-restart-delay-max": 3600000})
+    node = c.new_node("ns2")
+    node.start()
+    node.stop_pdns()
+    # The agent notices on its next check of PowerDNS.
+    wait_for(lambda: (node.get("/health").status_code == 503, None), 10, "noticed")
+
+    r = c.whm.post("/api/dns/servers", {"name": "ns2", "ip": node.address,
+                                        "agent_port": node.api_port,
+                                        "agent_secret": node.secret})
+
+    assert r.status_code == 502, cl.describe(r)
+    assert "PowerDNS is not running" in r.json()["error"], r.text
+    assert node.secret not in r.text
+    assert "ns2" not in _server_names(c)
+
+
+def test_a_server_update_tries_a_new_address_port_or_secret_first(cluster):
+    c = cluster
+    node = c.nodes[1]
+    path = "/api/dns/servers/%d" % node.server_id
+    before = c.whm.call("GET", path, expect=200)
+
+    r = c.whm.put(path, {"agent_secret": "X" * 40})
+    assert r.status_code == 422, cl.describe(r)
+    r = c.whm.put(path, {"agent_port": c.nodes[0].api_port})  # another agent, other secret
+    assert r.status_code == 422, cl.describe(r)
+    r = c.whm.put(path, {"ip": "127.0.0.2", "agent_port": 1})
+    assert r.status_code == 502, cl.describe(r)
+    r = c.whm.put(path, {"name": c.nodes[0].name})
+    assert r.status_code == 409, cl.describe(r)
+    assert c.whm.call("GET", path, expect=200) == before
+    # The node still receives changes: its secret and address were kept.
+    zid = c.create_zone("kept-secret.example")
+    c.add_record(zid, "www", "A", "192.0.2.9")
+    assert node.dig("www.kept-secret.example.", "A") == ["192.0.2.9"]
+    # Unchecked on request; a rename alone needs no agent.
+    after = c.whm.call("PUT", path + "?check=false", {"agent_port": 1}, expect=200)
+    assert after["agent_port"] == 1
+    c.whm.call("PUT", path, {"agent_port": node.api_port, "name": "renamed"}, expect=200)
+
+
+def test_sync_counts_are_of_live_zones_and_deletes_are_counted_apart(cluster):
+    """Deleted zones are not zones to sync: nodes list, the sync-all progress,
+    the dashboard's totals (which add up the status) and the metrics count
+    live zones; the deletes a node owes are 'deleting'."""
+    c = cluster
+    ids = [c.create_zone("count-%d.example" % i) for i in range(3)]
+    down = c.nodes[2]
+    down.stop_agent()
+    for zid in ids[1:]:
+        c.delete_zone(zid, wait=False)
+
+    def zones_of(node):
+        nodes = {n["nodeId"]: n for n in c.whm.status()["nodes"]}
+        return nodes[node.server_id]["zones"]
+
+    wait_for(lambda: (zones_of(c.nodes[0]).get("deleting", 0) == 0 and
+                      zones_of(c.nodes[0])["in_sync"] == 1, zones_of(c.nodes[0])), 10, "synced")
+    z = zones_of(down)
+    assert (z["in_sync"], z["behind"], z.get("deleting")) == (1, 0, 2), z
+    assert z["failing"] == 0, z
+    status = c.whm.status()
+    assert sum(n["zones"]["behind"] for n in status["nodes"]) == 0, status
+
+    path = "/api/dns/cluster/sync-all/%d" % down.server_id
+    started = c.whm.call("POST", path, expect=202)
+    p = c.whm.call("GET", path, expect=200)
+    assert started["totalZones"] == 1 and p["totalZones"] == 1, (started, p)
+    assert p["inSync"] + p["behind"] == 1 and p["deleting"] == 2 and p["done"] is False, p
+    metrics = c.whm.get("/metrics").text
+    line = 'yumna_whm_node_zones{node="ns3",node_id="%d",state="%s"}'
+    assert line % (down.server_id, "behind") + " 1" in metrics, metrics
+    assert line % (down.server_id, "deleting") + " 2" in metrics
+
+    down.start()
+    p = wait_for(lambda: (c.whm.call("GET", path, expect=200)["done"],
+                          c.whm.call("GET", path, expect=200)), 15, "done")
+    assert (p["totalZones"], p["inSync"], p["deleting"]) == (1, 1, 0), p

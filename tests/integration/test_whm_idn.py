@@ -26,7 +26,9 @@ def test_unicode_zone_is_stored_and_served_under_its_a_label(shared_cluster, dom
     z = c.whm.zone(zid)
     assert z["domain"] == "xn--bcher-kva." + domain
     assert z["domain_unicode"] == "b\u00fccher." + domain
-    assert c.whm.zones()["xn--bcher-kva.%s." % domain] == z
+    # The list shows every field of the zone but its SOA (only GET of one zone has it).
+    listed = {k: v for k, v in z.items() if k != "soa"}
+    assert z["soa"]["own"] == [] and c.whm.zones()["xn--bcher-kva.%s." % domain] == listed
     apex = "xn--bcher-kva.%s." % domain
     assert c.answers(apex, "NS") == everywhere(c, sorted(cl.DEFAULT_NS))
     assert all(len(v) == 1 for v in c.answers(apex, "SOA").values())

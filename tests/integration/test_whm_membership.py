@@ -1,6 +1,7 @@
 """Cluster membership: a node removed stops receiving changes (and with
 ?purge=1 stops serving the zones); a node added receives every zone by
-itself."""
+itself; a server removed from the registry has its zones deleted unless
+the operator chose to keep them (and is then told they are frozen)."""
 
 import time
 
@@ -18,6 +19,8 @@ def test_removed_node_stops_receiving_changes(cluster):
     answer = c.leave(gone)
 
     assert answer["success"] is True
+    assert answer["purged"] is False and answer["zonesKept"] == 1, answer
+    assert "no longer be updated" in answer["warning"], answer
     servers = {s["id"]: s for s in c.whm.servers()}
     assert servers[gone.server_id]["in_cluster"] is False
     status = c.whm.status()
@@ -148,3 +151,104 @@ def test_nodes_leaving_and_joining_while_metrics_and_status_are_read(cluster):
     assert c.whm.running()
     status = c.whm.status()
     assert sorted(n["nodeId"] for n in status["nodes"]) == sorted(n.server_id for n in c.nodes)
+
+
+def _server_ids(c):
+    return [s["id"] for s in c.whm.servers()]
+
+
+def test_a_server_removed_from_the_registry_has_its_zones_deleted_first(cluster):
+    c = cluster
+    for d in ("gone-a.example", "gone-b.example"):
+        c.create_zone(d)
+    gone = c.nodes[2]
+
+    r = c.whm.delete("/api/dns/servers/%d" % gone.server_id)
+
+    assert r.status_code == 200, cl.describe(r)
+    answer = r.json()
+    assert answer["purged"] is True and answer["zonesDeleted"] == 2, answer
+    assert "warning" not in answer
+    assert gone.zones() == {}
+    assert gone.rcode("gone-a.example.", "SOA") == "REFUSED"
+    assert gone.server_id not in _server_ids(c)
+    # The audit log says what happened, as for every server action.
+    entries = c.whm.call("GET", "/api/dns/audit", params={"limit": 20}, expect=200)["entries"]
+    mine = [e["action"] for e in entries if "'%s'" % gone.name in (e["summary"] or "")]
+    assert mine[:3] == ["server.delete", "node.purge", "node.leave"], entries
+    purge = next(e for e in entries if e["action"] == "node.purge")
+    assert purge["summary"].startswith("2 zones deleted from server"), purge
+    for n in c.nodes[:2]:
+        assert sorted(n.zones()) == ["gone-a.example.", "gone-b.example."]
+
+
+def test_a_server_removed_keeping_its_zones_is_warned_about_frozen_data(cluster):
+    c = cluster
+    zid = c.create_zone("frozen.example")
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    kept = c.nodes[2]
+
+    r = c.whm.delete("/api/dns/servers/%d" % kept.server_id, params={"purge": "false"})
+
+    assert r.status_code == 200, cl.describe(r)
+    answer = r.json()
+    assert answer["purged"] is False and answer["zonesKept"] == 1, answer
+    assert "no longer be updated" in answer["warning"] and "'ns3'" in answer["warning"]
+    assert kept.server_id not in _server_ids(c)
+    c.add_record(zid, "www", "A", "192.0.2.2")
+    assert kept.dig("www.frozen.example.", "A") == ["192.0.2.1"]
+
+
+def test_a_server_whose_agent_is_down_is_not_removed_unless_forced(cluster):
+    c = cluster
+    zid = c.create_zone("unreachable.example")
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    down = c.nodes[1]
+    down.stop_agent()           # PowerDNS goes on serving what it has
+
+    r = c.whm.delete("/api/dns/servers/%d" % down.server_id)
+
+    assert r.status_code == 409, cl.describe(r)
+    msg = r.json()["error"]
+    assert "cannot delete its zones" in msg and "Nothing was changed" in msg, msg
+    assert "force" in msg and "purge=false" in msg
+    servers = {s["id"]: s for s in c.whm.servers()}
+    assert servers[down.server_id]["in_cluster"] is True
+    # Leaving with a purge is refused the same way.
+    r = c.whm.delete("/api/dns/cluster/nodes/%d" % down.server_id, params={"purge": "1"})
+    assert r.status_code == 409, cl.describe(r)
+    assert {s["id"]: s for s in c.whm.servers()}[down.server_id]["in_cluster"] is True
+
+    r = c.whm.delete("/api/dns/servers/%d" % down.server_id, params={"force": "true"})
+
+    assert r.status_code == 200, cl.describe(r)
+    answer = r.json()
+    assert answer["purged"] is False and answer["zonesKept"] == 1, answer
+    assert "could not be deleted" in answer["warning"], answer
+    assert down.server_id not in _server_ids(c)
+    assert down.dig("www.unreachable.example.", "A") == ["192.0.2.1"]
+
+
+def test_a_node_that_left_keeping_its_zones_has_them_deleted_when_removed(cluster):
+    c = cluster
+    c.create_zone("left-then-removed.example")
+    node = c.nodes[0]
+    c.leave(node)
+    assert sorted(node.zones()) == ["left-then-removed.example."]
+
+    r = c.whm.delete("/api/dns/servers/%d" % node.server_id)
+
+    assert r.status_code == 200, cl.describe(r)
+    assert r.json()["purged"] is True and r.json()["zonesDeleted"] == 1, r.json()
+    assert node.zones() == {}
+
+
+def test_bad_purge_and_force_arguments_are_422_and_change_nothing(cluster):
+    c = cluster
+    node = c.nodes[0]
+    for q in ({"purge": "maybe"}, {"force": "2"}):
+        for path in ("/api/dns/servers/%d", "/api/dns/cluster/nodes/%d"):
+            r = c.whm.delete(path % node.server_id, params=q)
+            assert r.status_code == 422, cl.describe(r)
+    assert sorted(_server_ids(c)) == sorted(n.server_id for n in c.nodes)
+    assert c.whm.status()["totalNodes"] == 3

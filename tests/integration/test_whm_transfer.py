@@ -73,9 +73,11 @@ def test_zone_file_imports_exports_passes_checkers_and_reimports_the_same(
     run_checker(["kzonecheck", "-o", zone, str(path)])
 
     # The export goes back in as exactly the same records, in a new zone
-    # of the same name (after a delete) and in place.
+    # of the same name (after a delete) and in place, where it changes
+    # nothing.
     again = import_zone(c.whm, zid, exported, mode="replace")
-    assert again["version"] == answer["version"] + 1
+    assert again["changed"] is False, again
+    assert (again["version"], again["serial"]) == (answer["version"], answer["serial"])
     assert record_set(c.whm, zid) == before
     c.delete_zone(zid)
     zid2 = c.create_zone(domain)
@@ -187,8 +189,12 @@ def test_file_serial_ahead_of_the_zone_moves_the_serial_past_it(shared_cluster, 
     assert answer["serial"] == 2090010101
     soa = c.answers(domain + ".", "SOA")
     assert all(v[0].split()[2] == "2090010101" for v in soa.values()), soa
-    # An older file never moves it back.
+    # An older file never moves it back: the same records are no change at
+    # all, other records the next serial.
     text = text.replace("2090010100", "2000010100")
+    again = import_zone(c.whm, zid, text, mode="replace")
+    assert again["changed"] is False and again["serial"] == 2090010101, again
+    text += "www IN A 192.0.2.1\n"
     assert import_zone(c.whm, zid, text, mode="replace")["serial"] == 2090010102
 
 
@@ -281,3 +287,79 @@ def test_import_needs_an_admin_token_and_an_existing_zone(shared_cluster, domain
     assert c.whm.post("/api/dns/999999/import", {"content": ""}).status_code == 404
     assert c.whm.get("/api/dns/999999/export").status_code == 404
     assert c.whm.get("/api/dns/%d/export" % zid, token=None).status_code == 401
+
+
+def soa_of(c, domain):
+    got = c.answers(domain + ".", "SOA")
+    assert len(set(map(tuple, got.values()))) == 1, got
+    return next(iter(got.values()))[0].split()
+
+
+def test_reimporting_the_same_content_changes_nothing(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    text = zone_text("shop", zone)
+    first = import_zone(c.whm, zid, text, mode="replace")
+    assert first["changed"] is True and first["message"] == "zone imported", first
+    served = soa_of(c, domain)
+
+    for mode in ("replace", "merge"):
+        again = import_zone(c.whm, zid, text, mode=mode)
+
+        assert again["changed"] is False, again
+        assert "nothing changed" in again["message"], again
+        assert (again["version"], again["serial"]) == (first["version"], first["serial"])
+        assert again["synced"] is True, again
+    assert c.whm.zone(zid)["version"] == first["version"]
+    assert soa_of(c, domain) == served
+    # One record more is a change again.
+    more = import_zone(c.whm, zid, "extra IN A 192.0.2.77\n", mode="merge")
+    assert more["changed"] is True and more["version"] == first["version"] + 1, more
+
+
+def test_import_can_keep_the_files_soa_fields(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    text = ("$TTL 3600\n@ IN SOA ns1.other.example. dns.other.example. ("
+            " 5 2h 30m 2w 300 )\n@ IN NS ns.example.net.\nwww IN A 192.0.2.5\n")
+
+    answer = import_zone(c.whm, zid, text, mode="replace", keepSoa=True)
+
+    assert answer["changed"] is True and answer["soa"]["kept"] is True, answer
+    soa = c.whm.zone(zid)["soa"]
+    assert (soa["mname"], soa["rname"], soa["refresh"], soa["retry"], soa["expire"],
+            soa["minimum"]) == ("ns1.other.example.", "dns.other.example.", 7200, 1800,
+                                1209600, 300), soa
+    assert sorted(soa["own"]) == sorted(["mname", "rname", "refresh", "retry", "expire",
+                                         "minimum"])
+    assert soa_of(c, domain) == ["ns1.other.example.", "dns.other.example.",
+                                 str(answer["serial"]), "7200", "1800", "1209600", "300"]
+    assert "ns1.other.example. dns.other.example. %d 7200 1800 1209600 300" % answer[
+        "serial"] in export_zone(c.whm, zid)
+    # The same file again, kept or not, changes nothing: its SOA is the zone's.
+    again = import_zone(c.whm, zid, text, mode="replace", keepSoa=True)
+    assert again["changed"] is False, again
+    again = import_zone(c.whm, zid, text, mode="replace")
+    assert again["changed"] is False and again["soa"]["ignored"] is True, again
+
+
+@pytest.mark.parametrize("text,words", [
+    ("@ IN NS ns.example.net.\n", "has none"),
+    ("@ IN SOA ns.x. h.x. 1 3600 900 604800 172800\n@ IN NS ns.example.net.\n",
+     "soa.minimum"),
+    ("@ IN SOA ns.x. h.x. 1 3600 7200 604800 300\n@ IN NS ns.example.net.\n", "soa.retry"),
+])
+def test_keeping_a_files_soa_it_lacks_or_out_of_bounds_is_422(shared_cluster, domain, text,
+                                                              words):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    before = c.whm.zone(zid)
+
+    r = c.whm.post("/api/dns/%d/import" % zid, {"content": text, "mode": "replace",
+                                                 "keepSoa": True})
+
+    assert r.status_code == 422, cl.describe(r)
+    assert any(words in e["message"] for e in r.json()["errors"]), r.json()
+    assert c.whm.zone(zid) == before

@@ -66,7 +66,9 @@ def test_zone_and_record_listings_have_the_panel_shapes(shared_cluster, domain):
     assert z["version"] == created["version"] + 1
     assert z["dnssec_enabled"] is False
     assert ISO.match(z["createdAt"]), z
-    assert c.whm.zone(zid) == z
+    one = c.whm.zone(zid)   # the list's shape, and the zone's SOA
+    assert one.pop("soa")["serial"] == z["serial"]
+    assert one == z
 
     records = c.whm.records(zid)
     for r in records:
@@ -351,3 +353,71 @@ def test_zone_list_refuses_bad_paging_arguments(shared_cluster, query):
     r = shared_cluster.whm.get("/api/dns?" + query)
     assert r.status_code == 422, (query, r.status_code, r.text)
     assert "error" in r.json()
+
+
+def test_zone_soa_fields_are_set_shown_and_served_by_every_node(shared_cluster, domain):
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    before = c.whm.zone(zid)
+    assert before["soa"]["own"] == [] and before["soa"]["mname"] == cl.harness.SOA_MNAME
+    path = "/api/dns/%d" % zid
+
+    answer = c.whm.call("PUT", path, {"soa": {"mname": "ns1." + domain,
+                                              "rname": "dns@" + domain,
+                                              "refresh": 7200, "minimum": 300}},
+                        expect=200, params={"wait": "all"})
+
+    assert answer["changed"] is True and answer["synced"] is True, answer
+    assert answer["version"] == before["version"] + 1 and answer["serial"] > before["serial"]
+    want = "ns1.%s dns.%s %d 7200 3600 604800 300" % (zone, zone, answer["serial"])
+    assert dig_everywhere_once(c, zone, "SOA") == same_everywhere(c, [want])
+    soa = c.whm.zone(zid)["soa"]
+    assert sorted(soa["own"]) == ["minimum", "mname", "refresh", "rname"], soa
+    assert (soa["retry"], soa["expire"], soa["serial"]) == (3600, 604800, answer["serial"])
+
+    # The same values again: nothing changes, and the answer says so.
+    again = c.whm.call("PUT", path, {"soa": {"refresh": 7200}}, expect=200)
+    assert again["changed"] is False and "nothing changed" in again["message"], again
+    assert c.whm.zone(zid)["version"] == answer["version"]
+    # null gives a field back to the cluster.
+    back = c.whm.call("PUT", path, {"soa": {"mname": None, "minimum": None}}, expect=200,
+                      params={"wait": "all"})
+    want = "%s dns.%s %d 7200 3600 604800 3600" % (cl.harness.SOA_MNAME, zone, back["serial"])
+    assert dig_everywhere_once(c, zone, "SOA") == same_everywhere(c, [want])
+
+
+@pytest.mark.parametrize("body,words", [
+    ({"soa": {"refresh": 59}}, "soa.refresh"),
+    ({"soa": {"minimum": 86401}}, "soa.minimum"),
+    ({"soa": {"retry": 20000}}, "soa.retry"),
+    ({"soa": {"expire": 7200}}, "soa.expire"),
+    ({"soa": {"refresh": "2h"}}, "soa.refresh"),
+    ({"soa": {"mname": "not a name"}}, "soa.mname"),
+    ({"soa": {"rname": "a.b@example.org"}}, "soa.rname"),
+    ({"soa": {"serial": 2099010100}}, "serial"),
+    ({"soa": "ns1.example.org."}, "soa"),
+    ({"domain": "other.example"}, "domain"),
+    ({}, "soa"),
+])
+def test_bad_zone_soa_is_422_and_changes_nothing(shared_cluster, domain, body, words):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    before = c.whm.zone(zid)
+
+    r = c.whm.put("/api/dns/%d" % zid, body)
+
+    assert r.status_code == 422, cl.describe(r)
+    assert words in r.json()["error"], r.json()
+    assert c.whm.zone(zid) == before
+
+
+def test_zone_soa_needs_an_admin_token_and_a_live_zone(shared_cluster, domain):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    body = {"soa": {"refresh": 7200}}
+    r = c.whm.put("/api/dns/%d" % zid, body, token=c.whm.read_token)
+    assert r.status_code == 403, cl.describe(r)
+    c.delete_zone(zid)
+    assert c.whm.put("/api/dns/%d" % zid, body).status_code == 404
+    assert c.whm.put("/api/dns/999999", body).status_code == 404

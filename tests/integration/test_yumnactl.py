@@ -6,6 +6,7 @@ demo's cluster.json)."""
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import subprocess
@@ -201,6 +202,49 @@ def test_exit_codes_say_what_went_wrong(ctl, domain, tmp_path):
     ctl.run("dnssec", "status", "no-such-zone.test", expect=NOT_FOUND)
 
 
+def test_global_options_go_anywhere_and_timeout_is_seconds(ctl, domain):
+    import socket
+    import time
+
+    listed = json.loads(ctl.run("zones", "list", "--json").stdout)
+    assert isinstance(listed, list)
+    made = json.loads(ctl.run("zones", "create", domain, "--wait", "--json").stdout)
+    assert made["synced"] is True and made["zoneId"] > 0, made
+    shown = json.loads(ctl.run("zones", "show", "--json", domain).stdout)
+    assert shown["zone"]["domain"] == domain
+    # A global option after the command is the global one ...
+    ctl.run("zones", "list", "--url=http://127.0.0.1:1", expect=UNREACHABLE)
+    ctl.run("zones", "list", "--url", "http://127.0.0.1:1", expect=UNREACHABLE)
+    # ... unless after "--", and --help after a command is the command's.
+    ctl.run("zones", "show", "--", "--json", expect=NOT_FOUND)
+    r = ctl.run("zones", "list", "--help")
+    assert r.stdout.startswith("usage: yumnactl [global options] zones list")
+    ctl.run("zones", "list", "--json=yes", expect=USAGE)
+    ctl.run("zones", "list", "--timeout", expect=USAGE)
+
+    for bad in ("0", "5x", "1.5", "-1", "90000", "2d"):
+        r = ctl.run("--timeout", bad, "zones", "list", expect=USAGE)
+        assert "--timeout is in seconds" in r.stderr, r.stderr
+    for good in ("2", "500ms", "1m", "1h"):
+        ctl.run("zones", "list", "--timeout", good)
+    r = ctl.run("--timeout", "30000", "zones", "list")
+    assert "note: --timeout 30000 is 30000 seconds" in r.stderr, r.stderr
+    # The bound holds: a controller that never answers.
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    try:
+        url = "http://127.0.0.1:%d" % hang.getsockname()[1]
+        t0 = time.monotonic()
+        ctl.run("zones", "list", "--url", url, "--timeout", "1", expect=UNREACHABLE)
+        assert time.monotonic() - t0 < 5
+        t0 = time.monotonic()
+        ctl.run("--timeout=300ms", "--url", url, "zones", "list", expect=UNREACHABLE)
+        assert time.monotonic() - t0 < 3
+    finally:
+        hang.close()
+
+
 def test_sources_of_url_and_token(ctl, tmp_path):
     c = ctl.c
     bare = dict(harness.sanitizer_env(), HOME=str(tmp_path), PATH=os.environ.get("PATH", ""))
@@ -290,6 +334,51 @@ def test_import_and_export_through_the_cli(ctl, domain, tmp_path):
     c.wait_all_nodes("r53." + zone, "A", ["192.0.2.53"], timeout=5)
     ctl.run("import", "--replace", "--merge", domain, src, expect=USAGE)
     ctl.run("import", domain, tmp_path / "missing.zone", expect=USAGE)
+
+
+def test_zone_soa_set_shown_and_kept_on_import_and_reimport_is_no_change(ctl, domain,
+                                                                          tmp_path):
+    c = ctl.c
+    zone = domain + "."
+    zid = ctl.json("zones", "create", domain)["zoneId"]
+    shown = ctl.run("zones", "show", domain).stdout
+    assert "soa      mname %s, rname %s" % (harness.SOA_MNAME, harness.SOA_RNAME) in shown
+    assert "the cluster's soa-* settings" in shown
+
+    r = ctl.run("--wait", "zones", "set-soa", "--mname", "ns1." + domain, "--refresh", "2h",
+                "--minimum", "300", domain)
+    assert "SOA of zone %s set" % domain in r.stdout, r.stdout
+    shown = ctl.run("zones", "show", domain).stdout
+    assert "mname ns1.%s*" % zone in shown and "refresh 7200*" in shown, shown
+    assert "minimum 300*" in shown and "retry 3600," in shown, shown
+    assert c.answers(zone, "SOA")[c.nodes[0].name][0].startswith("ns1." + zone)
+    r = ctl.run("zones", "set-soa", "--refresh", "7200", domain)
+    assert "nothing changed" in r.stdout, r.stdout
+    ctl.run("zones", "set-soa", "--refresh", "1y", domain, expect=USAGE)
+    ctl.run("zones", "set-soa", "--refresh", "30", domain, expect=REFUSED)
+    ctl.run("zones", "set-soa", domain, expect=USAGE)
+    ctl.run("zones", "set-soa", "--mname", "default", domain)
+    assert ctl.json("zones", "show", domain)["zone"]["soa"]["own"] == ["refresh", "minimum"]
+    # Each change of SOA fields is a version in the history and the audit log.
+    soa_changes = ctl.json("audit", "--zone", domain, "--action", "zone.soa")["entries"]
+    assert len(soa_changes) == 2 and soa_changes[0]["summary"] == \
+        'set the SOA: mname (the cluster\'s)', soa_changes
+    assert ctl.json("zones", "history", domain)["versions"][0]["action"] == "zone.soa"
+
+    src = tmp_path / "soa.zone"
+    src.write_text("@ IN SOA ns9.example.org. ops.example.org. 1 3h 1h 2w 1h\n"
+                   "@ IN NS ns.example.net.\nwww IN A 192.0.2.8\n")
+    r = ctl.run("import", "--replace", "--keep-soa", domain, src)
+    assert "the zone now has the file's SOA fields" in r.stdout, r.stdout
+    soa = ctl.json("zones", "show", domain)["zone"]["soa"]
+    assert (soa["mname"], soa["refresh"], soa["minimum"]) == ("ns9.example.org.", 10800, 3600)
+    version = soa["serial"]
+    r = ctl.run("import", "--replace", "--keep-soa", domain, src)
+    assert "nothing changed" in r.stdout, r.stdout
+    assert ctl.json("zones", "show", zid)["zone"]["soa"]["serial"] == version
+    # The re-import made no version: the last one is still the first import.
+    assert ctl.json("zones", "history", domain)["versions"][0]["action"] == \
+        "zone.import.replace"
 
 
 def test_history_diff_rollback_and_audit_through_the_cli(ctl, domain):
@@ -437,10 +526,27 @@ def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
             node.address, expect=CONFIG)
     secret.chmod(0o600)
     ctl.run("servers", "add", "--agent-port", node.api_port, "ns9", node.address, expect=USAGE)
+    wrong = tmp_path / "wrong"
+    wrong.write_text("W" * 40 + "\n")
+    wrong.chmod(0o600)
+    r = ctl.run("servers", "add", "--agent-port", node.api_port, "--secret-file", wrong, "ns9",
+                node.address, expect=REFUSED)
+    assert "refused" in r.stderr and "W" * 40 not in r.stderr + r.stdout, r.stderr
+    r = ctl.run("servers", "add", "--agent-port", harness.free_port(), "--secret-file", secret,
+                "ns9", node.address, expect=FAILED)
+    assert "did not answer" in r.stderr, r.stderr
+    assert "ns9" not in [s["name"] for s in ctl.json("servers", "list")]
     added = ctl.json("servers", "add", "--agent-port", node.api_port, "--secret-file", secret,
                      "ns9", node.address)
     assert "agent_secret" not in added and node.secret not in json.dumps(added)
     node.server_id = added["id"]
+    r = ctl.run("servers", "update", "--secret-file", wrong, node.server_id, expect=REFUSED)
+    assert "refused" in r.stderr, r.stderr
+    ctl.run("servers", "update", node.server_id, expect=USAGE)   # nothing to change
+    updated = ctl.json("servers", "update", "--hostname", "ns9.example.test", "--secret-file",
+                       secret, "--agent-port", node.api_port, node.server_id)
+    assert updated["hostname"] == "ns9.example.test" and updated["name"] == "ns9"
+    assert "updated" in ctl.run("servers", "update", "--name", "ns9b", node.server_id).stdout
     assert node.dig("www.members.test.", "A") != ["192.0.2.44"]
     ctl.run("nodes", "add", node.server_id)
     c.wait_all_nodes("www.members.test.", "A", ["192.0.2.44"], nodes=[node], timeout=10)
@@ -448,11 +554,33 @@ def test_servers_and_nodes_add_sync_and_remove(cluster, tmp_path):
     assert node.server_id in [n["nodeId"] for n in nodes]
 
     ctl.run("sync-all", node.server_id)
-    ctl.run("nodes", "remove", "--purge", node.server_id)
+    r = ctl.run("nodes", "remove", node.server_id)
+    assert "warning:" in r.stderr and "no longer be updated" in r.stderr, r.stderr
+    assert node.dig("www.members.test.", "A") == ["192.0.2.44"]
+    r = ctl.run("servers", "remove", node.server_id)
+    assert "zones deleted from the node: 1" in r.stdout and r.stderr == "", (r.stdout, r.stderr)
     c.wait_rcode("www.members.test.", "A", "REFUSED", nodes=[node], timeout=10)
-    ctl.run("servers", "remove", node.server_id)
     assert node.server_id not in [s["id"] for s in ctl.json("servers", "list")]
     ctl.run("servers", "remove", node.server_id, expect=NOT_FOUND)
+
+
+def test_servers_remove_refuses_an_unreachable_node_unless_forced_or_keeping(cluster, tmp_path):
+    c = cluster
+    ctl = Ctl(c, tmp_path)
+    c.create_zone("remove-cli.test")
+    down, other = c.nodes[2], c.nodes[1]
+    down.stop_agent()
+
+    r = ctl.run("servers", "remove", down.server_id, expect=REFUSED)
+    assert "cannot delete its zones" in r.stderr and "--force" in r.stderr, r.stderr
+    r = ctl.run("nodes", "remove", "--purge", down.server_id, expect=REFUSED)
+    assert down.server_id in [n["nodeId"] for n in ctl.json("nodes", "list")["nodes"]]
+    r = ctl.run("servers", "remove", "--force", down.server_id, expect=PARTIAL)
+    assert "warning:" in r.stderr and "could not be deleted" in r.stderr, r.stderr
+    r = ctl.run("servers", "remove", "--keep-zones", other.server_id)
+    assert "warning:" in r.stderr and "keeps serving" in r.stderr, r.stderr
+    assert other.zones() != {}
+    assert sorted(s["id"] for s in ctl.json("servers", "list")) == [c.nodes[0].server_id]
 
 
 def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domain):
@@ -468,6 +596,11 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
     assert ds == signed["ds"]
     human = ctl.run("dnssec", "status", domain).stdout
     assert "signed     yes" in human and ds[0] in human
+    for key in signed["dnskey"]:
+        assert "%s. IN DNSKEY %s" % (domain, key) in human, human
+    assert "rollover   none in progress" in human, human
+    assert "yumnactl dnssec roll --key csk %s" % domain in human, human
+    assert "/api/" not in human and "POST" not in human, human
     for node in c.nodes:
         keys = node.dig(domain + ".", "DNSKEY")
         assert keys and keys == c.nodes[0].dig(domain + ".", "DNSKEY")
@@ -475,8 +608,9 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
     assert "HTTP 409" in r.stderr
     ctl.run("--wait", "dnssec", "unsign", "--force", domain)
     assert ctl.json("dnssec", "status", domain)["enabled"] is False
-    r = ctl.run("dnssec", "ds", domain)
-    assert r.stdout == "" and "no DS" in r.stderr
+    r = ctl.run("dnssec", "ds", domain, expect=FAILED)
+    assert r.stdout == "" and "no DS" in r.stderr and "dnssec sign" in r.stderr, r.stderr
+    ctl.run("--json", "dnssec", "ds", domain, expect=FAILED)
     ctl.run("dnssec", "sign", "--scheme", "sideways", domain, expect=REFUSED)
     ctl.run("dnssec", "roll", "--key", "csk", domain, expect=REFUSED)   # not signed
     ctl.run("--wait", "dnssec", "sign", domain)
@@ -486,3 +620,11 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
     assert len(rolled["ds"]) == 2, rolled                               # old and new key
     r = ctl.run("dnssec", "roll", "--ds-published", domain, expect=REFUSED)
     assert "HTTP 409" in r.stderr, r.stderr                             # too early
+    assert re.search(r"may be given to the parent from \d{4}-\d\d-\d\d \d\d:\d\d UTC, "
+                     r"in \d+ (h|min|s)", r.stderr), r.stderr
+    human = ctl.run("dnssec", "status", domain).stdout
+    assert "rollover   csk, step 1 of 2: the new key is published" in human, human
+    assert re.search(r"next step  not before \d{4}-\d\d-\d\d \d\d:\d\d UTC, in \d+ (h|min|s)",
+                     human), human
+    assert "yumnactl dnssec roll --ds-published %s" % domain in human, human
+    assert "/api/" not in human and "POST" not in human, human

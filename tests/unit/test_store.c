@@ -399,14 +399,16 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 5);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 5);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 6);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 6);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
 
 /* A store from before migration 5 (its columns and indexes taken away
- * again): opening it adds them and names the zone of its audit entries. */
+ * again): opening it adds them and names the zone of its audit entries.
+ * Migration 6 stays recorded, as in a store made by a build that had the
+ * zone SOA before the history: 5 is applied although 6 is newer. */
 static void test_migration_5_names_old_audit_entries(void **state)
 {
 	static const char *const indexes[] = { "idx_audit_zone_name", "idx_audit_actor",
@@ -452,7 +454,8 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 5);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 6);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
 }
 
@@ -808,8 +811,16 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	assert_int_equal(store_sync_want_all(f->st, id, 5), 0);
 	assert_int_equal(store_sync_ack(f->st, s1, id, 5), 0);
 
-	/* Deleted at version 6; the node confirms. */
+	/* The zone has its own SOA fields, kept by an update. */
 	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	assert_string_equal(got.soa, "");
+	snprintf(got.soa, sizeof(got.soa), "ns1.revive.example. - 7200 - - 300");
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_zone_get(f->st, id, &got), 0);
+	assert_string_equal(got.soa, "ns1.revive.example. - 7200 - - 300");
+
+	/* Deleted at version 6; the node confirms. */
 	got.deleted = true;
 	got.version = 6;
 	got.serial = 2024010109;
@@ -831,6 +842,7 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	assert_false(got.deleted);
 	assert_int_equal(got.version, 7);
 	assert_int_equal(got.serial, 2024010110);
+	assert_string_equal(got.soa, ""); /* a new zone: the cluster's SOA */
 	store_zone_clear(&got);
 	/* The tombstone's records do not come back with it. */
 	assert_int_equal(store_record_get(f->st, rid, &r), -ENOENT);
@@ -1109,6 +1121,48 @@ static void test_sync_want_server_includes_tombstones(void **state)
 	assert_int_equal(store_sync_want_server(f->st, 99999), -ENOENT);
 	fx_close(f);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM node_zone_state"), 3);
+}
+
+/* What a node may still serve: live zones it acknowledged, deletes it did
+ * not; nothing once forgotten (its zones were purged). */
+static void test_sync_held_and_forget(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, s2, live, gone;
+	struct store_zone got;
+	uint64_t n = 99;
+
+	fx_open(f);
+	live = add_zone(f->st, "live.example.", 2);
+	gone = add_zone(f->st, "gone.example.", 2);
+	add_zone(f->st, "never.example.", 2); /* never acknowledged: not held */
+	s1 = add_server(f->st, "ns1", true);
+	s2 = add_server(f->st, "ns2", true);
+	assert_int_equal(store_sync_held(f->st, s1, &n), 0);
+	assert_int_equal(n, 0);
+	for (int64_t s = s1; s <= s2; s++) {
+		assert_int_equal(store_sync_want_server(f->st, s), 0);
+		assert_int_equal(store_sync_ack(f->st, s, live, 2), 0);
+		assert_int_equal(store_sync_ack(f->st, s, gone, 2), 0);
+	}
+	assert_int_equal(store_zone_get(f->st, gone, &got), 0);
+	got.deleted = true;
+	got.version = 3;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_sync_want_all(f->st, gone, 3), 0);
+	assert_int_equal(store_sync_ack(f->st, s2, gone, 3), 0);
+	/* ns1 still holds the deleted zone; ns2 confirmed its delete. */
+	assert_int_equal(store_sync_held(f->st, s1, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_sync_held(f->st, s2, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_sync_forget_server(f->st, s1), 0);
+	assert_int_equal(store_sync_held(f->st, s1, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_sync_held(f->st, s2, &n), 0);
+	assert_int_equal(n, 1);
+	fx_close(f);
 }
 
 static void test_sync_pending_due_limit_and_order(void **state)
@@ -1403,8 +1457,33 @@ static void test_sync_summary_counts(void **state)
 	assert_int_equal(sum.in_sync, 1);
 	assert_int_equal(sum.behind, 5);
 	assert_int_equal(sum.failing, 1);
+	assert_int_equal(sum.deletes, 0);
 	assert_string_equal(sum.last_error, "connection refused");
 	free(sum.last_error);
+
+	/* A deleted zone is not a zone to sync: its delete is counted apart,
+	 * read in full or from the rows behind only. */
+	struct store_zone got;
+	assert_int_equal(store_zone_get(f->st, z3, &got), 0);
+	got.deleted = true;
+	got.version = 2;
+	assert_int_equal(store_zone_update(f->st, &got), 0);
+	store_zone_clear(&got);
+	assert_int_equal(store_sync_want_all(f->st, z3, 2), 0);
+	uint64_t live = 2;
+	for (int quick = 0; quick < 2; quick++) {
+		assert_int_equal(store_sync_summary(f->st, s2, quick ? &live : NULL, &sum), 0);
+		assert_int_equal(sum.in_sync, 0);
+		assert_int_equal(sum.behind, 2);
+		assert_int_equal(sum.failing, 0);
+		assert_int_equal(sum.deletes, 1);
+		assert_int_equal(store_sync_summary(f->st, s1, quick ? &live : NULL, &sum), 0);
+		assert_int_equal(sum.in_sync, 1);
+		assert_int_equal(sum.behind, 1);
+		assert_int_equal(sum.failing, 1);
+		assert_int_equal(sum.deletes, 1);
+		free(sum.last_error);
+	}
 	fx_close(f);
 }
 
@@ -1523,9 +1602,29 @@ static void test_tokens_find_and_revoke(void **state)
 			     role, &found, NULL),
 	    -ENOENT);
 
+	uint64_t n = 9;
+	bool revoked = true;
+	assert_int_equal(store_token_count_live(f->st, "admin", NULL, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_token_count_live(f->st, NULL, "dashboard", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_token_count_live(f->st, NULL, "nobody", &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_token_get(f->st, id1, role, &revoked), 0);
+	assert_string_equal(role, "admin");
+	assert_false(revoked);
+	assert_int_equal(store_token_get(f->st, 99999, role, &revoked), -ENOENT);
+
 	assert_int_equal(store_token_revoke(f->st, id1), 0);
 	assert_int_equal(store_token_revoke(f->st, id1), 0);
 	assert_int_equal(store_token_revoke(f->st, 99999), -ENOENT);
+	assert_int_equal(store_token_get(f->st, id1, role, &revoked), 0);
+	assert_true(revoked);
+	/* Revoked tokens are not live: neither their role nor their name. */
+	assert_int_equal(store_token_count_live(f->st, "admin", NULL, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_token_count_live(f->st, NULL, "ci", &n), 0);
+	assert_int_equal(n, 0);
 	assert_int_equal(store_token_find(f->st, h1, role, &found, NULL), -ENOENT);
 
 	assert_int_equal(store_token_foreach(f->st, walk_token, &w), 0);
@@ -2101,6 +2200,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_record_crud), \
 	T(test_sync_want_all_and_ack_never_lowers), \
 	T(test_sync_want_server_includes_tombstones), \
+	T(test_sync_held_and_forget), \
 	T(test_sync_pending_due_limit_and_order), \
 	T(test_sync_pending_keeps_its_place), \
 	T(test_sync_pending_callback_may_write), \

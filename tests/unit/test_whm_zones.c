@@ -19,6 +19,7 @@
 #include "base/err.h"
 #include "history.h"
 #include "zones.h"
+#include "zones_soa.h"
 
 struct seen {
 	unsigned commits;
@@ -223,11 +224,109 @@ static void test_import_min_serial(void **state)
 	uint32_t min = f->serial + 1000;
 	json_t *list = json_array();
 	json_array_append_new(list, record("www", "A", "192.0.2.9"));
-	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, &min, "test", &res, &err),
-			 0);
+	assert_int_equal(
+	    zones_records_import(&f->w, f->zone, list, true, &min, NULL, "test", &res, &err), 0);
 	json_decref(list);
 	assert_true(res.serial > min);
 	assert_int_equal(res.version, f->version + 1);
+}
+
+/* Importing what the zone holds again commits nothing: no version, no
+ * serial, no commit; a file whose serial is ahead still moves it. */
+static void test_import_identical_is_no_change(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 }, again = { 0 };
+	struct errmsg err;
+	json_t *list = json_array();
+	json_array_append_new(list, record("www", "A", "192.0.2.9"));
+	assert_int_equal(
+	    zones_records_import(&f->w, f->zone, list, true, NULL, NULL, "t", &res, &err), 0);
+	unsigned commits = f->seen.commits;
+	uint32_t behind = res.serial - 5;
+	assert_int_equal(
+	    zones_records_import(&f->w, f->zone, list, true, &behind, NULL, "t", &again, &err), 1);
+	assert_int_equal(again.version, res.version);
+	assert_int_equal(again.serial, res.serial);
+	assert_int_equal(f->seen.commits, commits);
+	/* The same records with other SOA fields are a change. */
+	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, NULL,
+					      "ns9.example.net. - - - - -", "t", &again, &err),
+			 0);
+	assert_int_equal(again.version, res.version + 1);
+	uint32_t ahead = again.serial + 1000;
+	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, &ahead,
+					      "ns9.example.net. - - - - -", "t", &res, &err),
+			 0);
+	assert_true(res.serial > ahead);
+	json_decref(list);
+}
+
+/* A zone's own SOA fields: kept as text, checked field by field and as a
+ * whole, in the pushed SOA, and one version per change. */
+static void test_soa_fields(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	struct errmsg err;
+	struct zone_soa s;
+	char text[STORE_ZONE_SOA_MAX];
+
+	zone_soa_init(&s);
+	zone_soa_write(&s, text);
+	assert_string_equal(text, "");
+	json_t *o = json_pack("{s:s,s:s,s:i,s:i}", "mname", "NS1.Example.ORG", "rname",
+			      "dns@example.org", "refresh", 7200, "minimum", 0);
+	assert_int_equal(zone_soa_apply_json(&f->w, o, &s, &err), 0);
+	zone_soa_write(&s, text);
+	assert_string_equal(text, "ns1.example.org. dns.example.org. 7200 - - 0");
+	struct zone_soa back;
+	zone_soa_read(text, &back);
+	assert_memory_equal(&back, &s, sizeof(s));
+	json_decref(o);
+	static const char *const bad[] = {
+		"{\"refresh\": 59}",	"{\"retry\": 2419201}",
+		"{\"minimum\": 86401}", "{\"expire\": \"1w\"}",
+		"{\"mname\": \"a b\"}", "{\"rname\": \"a.b@c.d\"}",
+		"{\"serial\": 1}",	"{\"retry\": 10800, \"refresh\": 3600}",
+		"{\"expire\": 3600}",	"[]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct zone_soa t = s;
+		json_t *b = json_loads(bad[i], 0, NULL);
+		assert_int_equal(zone_soa_apply_json(&f->w, b, &t, &err), ERR_INVALID);
+		json_decref(b);
+	}
+	o = json_pack("{s:s,s:n,s:i}", "mname", "ns1.example.org.", "rname", "refresh", 7200);
+	json_t *now = NULL;
+	assert_int_equal(zones_set_soa(&f->w, f->zone, o, "t", &res, &now, &err), 0);
+	assert_int_equal(res.version, f->version + 1);
+	assert_string_equal(json_string_value(json_object_get(now, "mname")), "ns1.example.org.");
+	assert_int_equal(json_integer_value(json_object_get(now, "refresh")), 7200);
+	assert_int_equal(json_array_size(json_object_get(now, "own")), 2);
+	json_decref(now);
+	assert_int_equal(zones_set_soa(&f->w, f->zone, o, "t", &res, NULL, &err), 0);
+	assert_int_equal(res.version, 0); /* the same again: nothing to change */
+	json_decref(o);
+	json_t *payload;
+	uint64_t version;
+	bool deleted;
+	char domain[DNAME_TEXT_MAX];
+	assert_int_equal(zones_payload(&f->w, whm_store(&f->w), f->zone, &payload, &version,
+				       &deleted, domain, sizeof(domain)),
+			 0);
+	size_t i;
+	json_t *r;
+	const char *soa = NULL;
+	json_array_foreach(json_object_get(payload, "records"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "type")), "SOA") == 0)
+			soa = json_string_value(json_object_get(r, "content"));
+	/* Its fields over the cluster's; the serial is the controller's. */
+	assert_non_null(soa);
+	const char *head = "ns1.example.org. hostmaster.example.net. ";
+	assert_int_equal(strncmp(soa, head, strlen(head)), 0);
+	assert_string_equal(strchr(soa + strlen(head), ' '), " 7200 3600 604800 3600");
+	json_decref(payload);
 }
 
 /* A delete leaves a tombstone: no longer live, and a zone created again
@@ -359,6 +458,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zones_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_min_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_identical_is_no_change, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_soa_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_and_recreate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_raise_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_rollback, setup, teardown),

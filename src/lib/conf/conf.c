@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -396,9 +397,14 @@ void conf_tls_free(char **cert, char **key)
 int conf_daemon_options(int argc, char **argv, void (*usage)(FILE *f), const char **path,
 			bool *check_only, bool *use_syslog, int *oi)
 {
+	static const struct option lo[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
 	int c;
 
-	while ((c = getopt(argc, argv, "c:nsh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:nshV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			*path = optarg;
@@ -412,6 +418,8 @@ int conf_daemon_options(int argc, char **argv, void (*usage)(FILE *f), const cha
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			return CONF_DAEMON_VERSION;
 		default:
 			usage(stderr);
 			return 2;

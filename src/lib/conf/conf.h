@@ -75,9 +75,12 @@ void conf_tls_free(char **cert, char **key);
 void conf_free(const struct conf_item *schema, void *target);
 
 /* The daemons' command line: -c FILE, -n (check the configuration only),
- * -s (log to syslog), -h (usage on stdout). Returns -1 to go on, with *oi
- * the index of the first operand, or the exit status to leave with (0
- * after -h, 2 after 'usage(stderr)' for an unknown option). */
+ * -s (log to syslog), -h or --help (usage on stdout), -V or --version.
+ * Returns -1 to go on, with *oi the index of the first operand;
+ * CONF_DAEMON_VERSION after --version (the caller prints its version on
+ * stdout and exits with 0); or the exit status to leave with (0 after
+ * --help, 2 after 'usage(stderr)' for an unknown option). */
+#define CONF_DAEMON_VERSION (-2)
 int conf_daemon_options(int argc, char **argv, void (*usage)(FILE *f), const char **path,
 			bool *check_only, bool *use_syslog, int *oi);
 

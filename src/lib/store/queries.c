@@ -9,7 +9,7 @@
 #define ZONE_COLS                                                                        \
 	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, " \
 	"updated_at,"                                                                    \
-	" rdigest, bucket"
+	" rdigest, bucket, soa"
 #define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at"
 #define DNSSEC_COLS                                                                        \
 	"zone_id, enabled, algorithm, scheme, nsec3, nsec3_optout, signed_at, updated_at," \
@@ -50,10 +50,17 @@
 
 #define SYNC_PENDING_TAIL \
 	" AND next_attempt_ms <= ? ORDER BY updated_at, server_id, zone_id LIMIT ?"
-#define SYNC_SUMMARY_COLS                                                              \
-	"SELECT COUNT(*), COALESCE(SUM(pending), 0),"                                  \
-	" COALESCE(SUM(CASE WHEN pending = 1 AND attempts > 0 THEN 1 ELSE 0 END), 0)," \
-	" COALESCE(MIN(CASE WHEN pending = 1 THEN updated_at END), 0) FROM node_zone_state"
+/* The rows of live zones, those behind, those failing, the oldest pending
+ * row (deletes too) and the deletes pending: the counts are of live zones
+ * only, what a deleted zone still waits for is counted apart. */
+#define SYNC_SUMMARY_COLS                                                                 \
+	"SELECT COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0 END), 0),"             \
+	" COALESCE(SUM(CASE WHEN n.pending = 1 AND z.deleted = 0 THEN 1 ELSE 0 END), 0)," \
+	" COALESCE(SUM(CASE WHEN n.pending = 1 AND z.deleted = 0 AND n.attempts > 0"      \
+	" THEN 1 ELSE 0 END), 0),"                                                        \
+	" COALESCE(MIN(CASE WHEN n.pending = 1 THEN n.updated_at END), 0),"               \
+	" COALESCE(SUM(CASE WHEN n.pending = 1 AND z.deleted = 1 THEN 1 ELSE 0 END), 0)"  \
+	" FROM node_zone_state n JOIN dns_zones z ON z.id = n.zone_id"
 
 const char *const store_query_sql[Q_COUNT] = {
 	[Q_SERVER_INSERT] = "INSERT INTO servers (name, hostname, ip, agent_port, agent_secret,"
@@ -75,12 +82,14 @@ const char *const store_query_sql[Q_COUNT] = {
 			"{FOR_UPDATE}",
 	[Q_ZONE_REVIVE] =
 	    "UPDATE dns_zones SET user_id = ?, server_id = ?, version = ?, serial = ?,"
-	    " deleted = 0, dnssec = ?, created_at = ?, updated_at = ?, rdigest = ? WHERE id = ?",
+	    " deleted = 0, dnssec = ?, created_at = ?, updated_at = ?, rdigest = ?, soa = ''"
+	    " WHERE id = ?",
 	[Q_ZONE_INSERT] = "INSERT INTO dns_zones (domain, user_id, server_id, version, serial,"
 			  " deleted, dnssec, created_at, updated_at, rdigest, bucket)"
 			  " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
 	[Q_ZONE_UPDATE] = "UPDATE dns_zones SET version = ?, serial = ?, deleted = ?, dnssec = ?,"
-			  " user_id = ?, server_id = ?, updated_at = ?, rdigest = ? WHERE id = ?",
+			  " user_id = ?, server_id = ?, updated_at = ?, rdigest = ?, soa = ?"
+			  " WHERE id = ?",
 	[Q_ZONE_SET_RDIGEST] = "UPDATE dns_zones SET rdigest = ? WHERE id = ? AND version = ?",
 	[Q_ZONE_SET_BUCKET] = "UPDATE dns_zones SET bucket = ? WHERE id = ?",
 	[Q_ZONE_PAGE_BUCKET] = "SELECT " ZONE_COLS " FROM dns_zones"
@@ -159,14 +168,15 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_SYNC_PENDING_SERVER] = "SELECT " SYNC_COLS " FROM node_zone_state"
 				  " WHERE pending = 1 AND server_id = ?" SYNC_PENDING_TAIL,
 	[Q_SYNC_SUMMARY] = SYNC_SUMMARY_COLS,
-	[Q_SYNC_SUMMARY_SERVER] = SYNC_SUMMARY_COLS " WHERE server_id = ?",
-	/* The rows behind only (idx_nzs_server_pending), and how many of
-	 * them are live zones; the first column repeats the second. */
+	[Q_SYNC_SUMMARY_SERVER] = SYNC_SUMMARY_COLS " WHERE n.server_id = ?",
+	/* The rows behind only (idx_nzs_server_pending), in the columns of
+	 * SYNC_SUMMARY_COLS; the first (rows of live zones) is the caller's. */
 	[Q_SYNC_SUMMARY_BEHIND] =
-	    "SELECT COUNT(*), COUNT(*), COALESCE(SUM(CASE WHEN n.attempts > 0 THEN 1 ELSE 0 END), "
-	    "0),"
-	    " COALESCE(MIN(n.updated_at), 0), COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0"
-	    " END), 0) FROM node_zone_state n {INDEXED_BY:idx_nzs_server_pending}"
+	    "SELECT 0, COALESCE(SUM(CASE WHEN z.deleted = 0 THEN 1 ELSE 0 END), 0),"
+	    " COALESCE(SUM(CASE WHEN z.deleted = 0 AND n.attempts > 0 THEN 1 ELSE 0 END), 0),"
+	    " COALESCE(MIN(n.updated_at), 0),"
+	    " COALESCE(SUM(CASE WHEN z.deleted = 1 THEN 1 ELSE 0 END), 0)"
+	    " FROM node_zone_state n {INDEXED_BY:idx_nzs_server_pending}"
 	    " JOIN dns_zones z ON z.id = n.zone_id"
 	    " WHERE n.server_id = ? AND n.pending = 1",
 	[Q_SYNC_LAST_ERROR] = "SELECT last_error FROM node_zone_state WHERE last_error IS NOT NULL"
@@ -180,6 +190,13 @@ const char *const store_query_sql[Q_COUNT] = {
 			     " ON n.server_id = s.id AND n.zone_id = ?"
 			     " WHERE s.in_cluster = 1 AND (n.applied IS NULL OR n.applied < ?)",
 
+	/* What the node may still serve: a live zone it acknowledged, or a
+	 * deleted one whose delete it did not. */
+	[Q_SYNC_HELD] =
+	    "SELECT COUNT(*) FROM node_zone_state n JOIN dns_zones z ON z.id = n.zone_id"
+	    " WHERE n.server_id = ? AND n.applied > 0"
+	    " AND (z.deleted = 0 OR n.applied < z.version)",
+
 	[Q_TOKEN_INSERT] = "INSERT INTO api_tokens (name, hash, role, created_at, revoked)"
 			   " VALUES (?, ?, ?, ?, 0)",
 	[Q_TOKEN_FIND] = "SELECT id, role, name FROM api_tokens WHERE hash = ? AND revoked = 0",
@@ -188,6 +205,13 @@ const char *const store_query_sql[Q_COUNT] = {
 			   " revoked = 1 WHERE id = ?",
 	[Q_TOKEN_PAGE] = "SELECT id, name, role, created_at, revoked FROM api_tokens"
 			 " WHERE id > ? ORDER BY id LIMIT ?",
+	[Q_TOKEN_GET] = "SELECT role, revoked FROM api_tokens WHERE id = ?{FOR_UPDATE}",
+	/* Locking reads: two admins revoking each other at once must not
+	 * both see the other one still there (InnoDB; SQLite has one writer). */
+	[Q_TOKEN_LIVE_ROLE] = "SELECT COUNT(*) FROM api_tokens WHERE role = ? AND revoked = 0"
+			      "{FOR_UPDATE}",
+	[Q_TOKEN_LIVE_NAME] = "SELECT COUNT(*) FROM api_tokens WHERE name = ? AND revoked = 0"
+			      "{FOR_UPDATE}",
 
 	[Q_VERSION_INSERT] = "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"
 			     " actor, created_at, action, summary, rdigest, deleted, record_count)"

@@ -381,9 +381,23 @@ static const char *const m5_mysql[] = {
 	NULL,
 };
 
+/* 6: a zone's own SOA fields (MNAME, RNAME, the timers), '' for the
+ * cluster's (the soa-* settings). Written by the controller in one text
+ * (whm/zones_soa.c), read with the zone. Number 5 is the zone history's. */
+static const char *const m6_sqlite[] = {
+	"ALTER TABLE dns_zones ADD COLUMN soa TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(soa) < 600)",
+	NULL,
+};
+
+static const char *const m6_mysql[] = {
+	"ALTER TABLE dns_zones ADD COLUMN IF NOT EXISTS soa VARCHAR(599) NOT NULL DEFAULT ''",
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql },
+	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -495,8 +509,23 @@ int db_migrate(struct db *db, struct errmsg *err)
 		goto out;
 	}
 	for (i = 0; i < N_MIGRATIONS; i++) {
-		if (migrations[i].version <= (unsigned)current)
-			continue;
+		/* Migrations are not always applied in order: a store made
+		 * before 5 (the history) and 6 (the zone SOA) were merged may
+		 * hold 6 without 5. Below the latest applied one, apply only
+		 * what is not recorded. */
+		if (migrations[i].version <= (unsigned)current) {
+			int64_t done = 0;
+
+			r = query_version(db,
+					  "SELECT version FROM schema_migrations WHERE version = ?",
+					  migrations[i].version, &done);
+			if (r < 0) {
+				errmsg_set(err, 0, "cannot read schema_migrations: %s", db->err);
+				goto out;
+			}
+			if (done != 0)
+				continue;
+		}
 		r = apply(db, &migrations[i]);
 		if (r < 0) {
 			errmsg_set(err, 0, "schema migration %u failed: %s", migrations[i].version,

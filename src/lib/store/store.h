@@ -93,6 +93,8 @@ void store_server_clear(struct store_server *s);
 
 /* --- zones -------------------------------------------------------------- */
 
+#define STORE_ZONE_SOA_MAX 600
+
 struct store_zone {
 	int64_t id;
 	char *domain; /* normalised, trailing dot; unique */
@@ -110,13 +112,17 @@ struct store_zone {
 	/* The zone's bucket in the controller's hash tree (model/ztree.h),
 	 * set by the caller on insert; -1 for a zone stored before buckets. */
 	int32_t bucket;
+	/* The zone's own SOA fields as the controller writes them, "" when it
+	 * has the cluster's; an insert or a revived tombstone starts with "". */
+	char soa[STORE_ZONE_SOA_MAX];
 };
 
 /* Insert a zone, or bring back the tombstone of the same name (keeping its
  * id and continuing its version, so no node can take the new zone for an
  * older one). Sets z->id. ERR_CONFLICT if a live zone has the name. */
 int store_zone_insert(struct store *st, struct store_zone *z);
-/* Update version, serial, deleted, dnssec, user_id, server_id, updated_at. */
+/* Update version, serial, deleted, dnssec, user_id, server_id, updated_at,
+ * rdigest and soa. */
 int store_zone_update(struct store *st, const struct store_zone *z);
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret);
 int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret);
@@ -201,21 +207,32 @@ int store_sync_fail(struct store *st, int64_t server_id, int64_t zone_id, const 
 int store_sync_reset(struct store *st, int64_t server_id, int64_t zone_id, uint64_t applied);
 /* applied = 0 for every zone of the server: the next pass pushes everything. */
 int store_sync_reset_server(struct store *st, int64_t server_id);
+/* How many zones server 'server_id' may still serve from us: the live
+ * zones it acknowledged a version of, and the deleted ones whose delete it
+ * did not acknowledge. */
+int store_sync_held(struct store *st, int64_t server_id, uint64_t *ret);
+/* Forget what server 'server_id' acknowledged (its zones were deleted from
+ * it): every row of it goes. */
+int store_sync_forget_server(struct store *st, int64_t server_id);
 typedef int (*store_sync_fn)(const struct store_sync *s, void *ctx);
 /* Rows with desired > applied, for one server (0: all), due at 'now_ms' or
  * earlier (0: regardless of next_attempt_ms), oldest first, at most 'limit'. */
 int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit,
 			       store_sync_fn fn, void *ctx);
 struct store_sync_summary {
+	/* Live zones only: a deleted zone is not one more zone to sync. */
 	uint64_t in_sync, behind, failing;
-	int64_t oldest_pending; /* updated_at of the oldest behind row, 0 if none */
+	/* Deleted zones whose delete the node has not acknowledged yet. */
+	uint64_t deletes;
+	int64_t oldest_pending; /* updated_at of the oldest behind row (a
+				 * delete too), 0 if none */
 	char *last_error;	/* most recent error, or NULL; caller frees */
 };
 /* For one server (or all with 0). With 'live' (the number of live zones,
  * which the caller keeps) and a server, only the rows still behind are
  * read, through an index, so the cost does not grow with the number of
  * zones: in_sync is then the live zones not behind. 'live' NULL counts
- * every row. */
+ * every row of a live zone. */
 int store_sync_summary(struct store *st, int64_t server_id, const uint64_t *live,
 		       struct store_sync_summary *ret);
 /* True if the node acknowledged at least 'version' of the zone. */
@@ -236,6 +253,12 @@ int store_token_insert(struct store *st, const char *name, const char *hash, con
 int store_token_find(struct store *st, const char *hash, char role[16], int64_t *ret_id,
 		     char ret_name[64]);
 int store_token_revoke(struct store *st, int64_t id);
+/* The role of token 'id' and whether it was revoked; -ENOENT if none. */
+int store_token_get(struct store *st, int64_t id, char role[16], bool *ret_revoked);
+/* How many live (not revoked) tokens have role 'role', or (with 'role'
+ * NULL) the name 'name'. Inside a transaction, the rows read stay locked
+ * until it ends. */
+int store_token_count_live(struct store *st, const char *role, const char *name, uint64_t *ret);
 typedef int (*store_token_fn)(int64_t id, const char *name, const char *role, int64_t created_at,
 			      bool revoked, void *ctx);
 int store_token_foreach(struct store *st, store_token_fn fn, void *ctx);

@@ -9,7 +9,8 @@
  *   store_sync_fail on a (server, zone) without a row are -ENOENT.
  * - store_sync_foreach_pending: limit 0 means no limit.
  * - store_sync_summary: server_id 0 sums over every node; "failing" are
- *   the behind rows with attempts > 0.
+ *   the behind rows with attempts > 0; rows of zones gone from
+ *   dns_zones (purged) are not counted.
  * - store_sync_all_acked and store_sync_node_acked: a node without a row
  *   has not acknowledged, unless the zone is gone: a purged zone (every
  *   node confirmed its delete first) counts as acknowledged, so a caller
@@ -136,6 +137,23 @@ int store_server_delete(struct store *st, int64_t id)
 	if (r == 0 && n == 0)
 		r = -ENOENT;
 	return store_auto_end(st, own, r);
+}
+
+int store_sync_held(struct store *st, int64_t server_id, uint64_t *ret)
+{
+	struct db_stmt *q;
+	int64_t n = 0;
+	int r = store_stmt(st, Q_SYNC_HELD, &q, "i", server_id);
+	if (r == 0)
+		r = store_run_int(q, &n);
+	if (r == 0)
+		*ret = (uint64_t)n;
+	return r;
+}
+
+int store_sync_forget_server(struct store *st, int64_t server_id)
+{
+	return store_exec(st, Q_SERVER_DELETE_STATE, "i", server_id);
 }
 
 STORE_ROWS(server, struct store_server, row_server, store_server_clear, store_server_fn);
@@ -356,13 +374,12 @@ int store_sync_summary(struct store *st, int64_t server_id, const uint64_t *live
 	if (r == DB_ROW) {
 		total = db_column_int64(q, 0);
 		sum.behind = (uint64_t)db_column_int64(q, 1);
-		sum.in_sync = (uint64_t)total - sum.behind;
 		sum.failing = (uint64_t)db_column_int64(q, 2);
 		sum.oldest_pending = db_column_int64(q, 3);
-		if (behind_only) {
-			uint64_t live_behind = (uint64_t)db_column_int64(q, 4);
-			sum.in_sync = *live > live_behind ? *live - live_behind : 0;
-		}
+		sum.deletes = (uint64_t)db_column_int64(q, 4);
+		if (behind_only)
+			total = (int64_t)*live;
+		sum.in_sync = (uint64_t)total > sum.behind ? (uint64_t)total - sum.behind : 0;
 		r = 0;
 	}
 	db_reset(q);

@@ -70,6 +70,42 @@ int store_token_revoke(struct store *st, int64_t id)
 	return store_exec_changed(st, Q_TOKEN_REVOKE, "ii", store_now(), id);
 }
 
+int store_token_get(struct store *st, int64_t id, char role[16], bool *ret_revoked)
+{
+	struct db_stmt *q;
+	int r = store_stmt(st, Q_TOKEN_GET, &q, "i", id);
+	if (r < 0)
+		return r;
+	r = db_step(q);
+	if (r == DB_ROW) {
+		const char *v = db_column_text(q, 0);
+		if (v == NULL || strlen(v) >= 16) {
+			r = ERR_BACKEND;
+		} else {
+			memcpy(role, v, strlen(v) + 1);
+			*ret_revoked = db_column_int64(q, 1) != 0;
+			r = 0;
+		}
+	} else if (r == DB_DONE) {
+		r = -ENOENT;
+	}
+	db_reset(q);
+	return r;
+}
+
+int store_token_count_live(struct store *st, const char *role, const char *name, uint64_t *ret)
+{
+	struct db_stmt *q;
+	int64_t n = 0;
+	int r = role != NULL ? store_stmt(st, Q_TOKEN_LIVE_ROLE, &q, "t", role)
+			     : store_stmt(st, Q_TOKEN_LIVE_NAME, &q, "t", name);
+	if (r == 0)
+		r = store_run_int(q, &n);
+	if (r == 0)
+		*ret = (uint64_t)n;
+	return r;
+}
+
 struct token_row {
 	int64_t id;
 	char *name;
