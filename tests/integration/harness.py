@@ -290,14 +290,15 @@ class Node:
 
     'directory' is created if needed and belongs to the node. 'config' holds
     extra or overriding agent.conf keys ({"also-notify": "127.0.0.1:5300"};
-    a value of None drops the key). The agent runs in its own session with
-    its output in agent.log, so it may outlive the process that started it
-    (scripts/demo.py relies on that)."""
+    a value of None drops the key). 'env' holds extra environment variables
+    for the agent (and so for the pdns_server it starts). The agent runs in
+    its own session with its output in agent.log, so it may outlive the
+    process that started it (scripts/demo.py relies on that)."""
 
     instances = []
 
     def __init__(self, directory, name="ns1", node_id=1, secret=None, config=None,
-                 agent=None):
+                 agent=None, env=None):
         self.directory = os.path.abspath(str(directory))
         self.name = name
         self.node_id = node_id
@@ -309,6 +310,7 @@ class Node:
         self.api_port, self.dns_port, self.pdns_api_port = free_ports(3, udp=(1,))
         self.address = "127.0.0.1"
         self.extra_config = dict(config or {})
+        self.env = dict(env or {})
         self.proc = None
         self.agent_pid = None
         self.seen_pdns_pids = set()
@@ -369,7 +371,8 @@ class Node:
             self.proc = subprocess.Popen(
                 [self.agent, "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.directory, start_new_session=True, close_fds=True)
+                cwd=self.directory, start_new_session=True, close_fds=True,
+                env=dict(os.environ, **self.env) if self.env else None)
         finally:
             log.close()
         self.agent_pid = self.proc.pid
