@@ -37,8 +37,9 @@
 	" > node_zone_state.applied THEN 1 ELSE 0 END,"                           \
 	" desired = {GREATEST}(node_zone_state.desired, {NEW:desired})"
 
-#define SYNC_PENDING_TAIL \
-	" AND next_attempt_ms <= ? ORDER BY updated_at, server_id, zone_id LIMIT ?"
+#define SYNC_PENDING_TAIL                                    \
+	" AND (next_attempt_ms <= ? OR next_attempt_ms > ?)" \
+	" ORDER BY updated_at, server_id, zone_id LIMIT ?"
 #define SYNC_SUMMARY_COLS                                                              \
 	"SELECT COUNT(*), COALESCE(SUM(pending), 0),"                                  \
 	" COALESCE(SUM(CASE WHEN pending = 1 AND attempts > 0 THEN 1 ELSE 0 END), 0)," \
