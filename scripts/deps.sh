@@ -13,6 +13,8 @@ set -eu
 # tests (tests/integration/test_dashboard.py), which fail without them.
 # systemd: systemd-analyze checks the shipped units (test_operations.py);
 # installing the package starts nothing in a container.
+# libfaketime: test_whm_clock.py and `make torture` jump a daemon's wall
+# clock forward and back (LD_PRELOAD with a timestamp file it re-reads).
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
@@ -20,7 +22,7 @@ libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
-unbound ldnsutils
+unbound ldnsutils libfaketime
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
 "
