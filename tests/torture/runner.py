@@ -70,6 +70,7 @@ def run_seed(world, kind, seed, quick=False):
     finally:
         if observer is not None:
             observer.stop()
+            res.observed = observer.queries
         if fault is not None:
             try:
                 fault.cleanup()
@@ -123,6 +124,7 @@ def report(res, world=None, verbose=False):
                 lines.append("    %r" % o)
         lines.append("  convergence: %s" % res.trace)
         lines.append("  phases: %s" % {k: round(v, 2) for k, v in res.phases.items()})
+        lines.append("  observer: %d SOA answers" % getattr(res, "observed", 0))
         if getattr(res, "cluster_events", None) is not None:
             lines.append("  controller events (heal at t=%s): %s" % (
                 "%.3f" % res.t_heal if hasattr(res, "t_heal") else "?", res.cluster_events))

@@ -62,7 +62,7 @@ class Schedule:
         self.kind = kind
         self.seed = int(seed)
         self.quick = quick
-        self.workload = 1.5 if quick else 2.5
+        self.workload = 1.5 if quick else 2.0
         self.prefix = "s%d.%s.torture." % (self.seed, kind)
 
         # One stream per part, so that a shorter workload (quick) draws the

@@ -22,6 +22,7 @@ import urllib3.exceptions
 
 DEFAULT_NS = ("ns1.yumna.test.", "ns2.yumna.test.")
 TIMEOUT = 1.5       # a request's patience; a stopped controller makes it "unknown"
+SETUP = -1          # the client index of the first zones' creation
 
 
 def canon(zone, name, rtype, content, ttl, priority=None):
@@ -85,7 +86,8 @@ class Op:
 
     def __repr__(self):
         return "%s(%s %s %s %s) -> %s %s %s [%.3f..%.3f]" % (
-            self.op, self.zone, self.item or "", self.detail or "", "c%d" % self.client,
+            self.op, self.zone, self.item or "", self.detail or "",
+            "setup" if self.client == SETUP else "c%d" % self.client,
             self.outcome, self.status, (self.answer or "")[:160], self.t0 or 0, self.t1 or 0)
 
 
@@ -114,7 +116,10 @@ class History:
         return out
 
     def acknowledged_changes(self):
-        return sum(1 for o in self.ops if o.outcome == "ok" and o.op not in ("leave", "join"))
+        """Changes the clients had acknowledged during the workload (the
+        first zones and membership changes left out)."""
+        return sum(1 for o in self.ops if o.outcome == "ok" and o.client != SETUP and
+                   o.op not in ("leave", "join"))
 
 
 class Client:
@@ -366,7 +371,7 @@ class Client:
 def setup_zones(whm, history, schedule):
     """Create the schedule's first zones (and sign some) before the fault,
     waiting for every node: the state every run starts from."""
-    c = Client(whm, 0, history, time.monotonic())
+    c = Client(whm, SETUP, history, time.monotonic())
     try:
         for i, label in enumerate(schedule.zones):
             z = history.add_zone("%s.%s" % (label, schedule.prefix), i % 2)
