@@ -50,6 +50,28 @@ def sanitizer_env():
     environment of its own: the program's reports still reach the run's logs."""
     return {k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def faketime_env(clock_file):
+    """The environment that runs a program under libfaketime with the
+    offset written in 'clock_file' ("+0", "-1d", "+1h"), read again at
+    every clock call (with a cache, libfaketime misses a jump back until the
+    faked time catches up); monotonic clocks are left alone, as an NTP step
+    leaves them. A program built with AddressSanitizer is told not to insist
+    on coming first in the preload list."""
+    env = {
+        "LD_PRELOAD": FAKETIME_LIB,
+        "FAKETIME_TIMESTAMP_FILE": str(clock_file),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+    asan = os.environ.get("ASAN_OPTIONS")
+    if asan is not None:
+        env["ASAN_OPTIONS"] = asan + ":verify_asan_link_order=0"
+    return env
+
+
 SOA_MNAME = "ns1.yumna.test."
 SOA_RNAME = "hostmaster.yumna.test."
 

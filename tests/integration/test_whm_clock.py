@@ -13,10 +13,9 @@ import time
 import pytest
 
 import cluster as cl
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
-
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 
 
 @pytest.fixture
@@ -24,9 +23,7 @@ def clock_cluster(tmp_path):
     clock = tmp_path / "clock"
     clock.write_text("+0\n")
     c = cl.Cluster(tmp_path / "c", n=3, start=False)
-    c.whm.env.update({"LD_PRELOAD": FAKETIME_LIB, "FAKETIME_TIMESTAMP_FILE": str(clock),
-                      # read at every call; a wall-clock step, monotonic clocks go on
-                      "FAKETIME_NO_CACHE": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+    c.whm.env.update(harness.faketime_env(clock))
     try:
         c.start()
         c.clock = clock

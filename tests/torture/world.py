@@ -26,7 +26,6 @@ import harness  # noqa: E402
 from cluster import Cluster  # noqa: E402
 from proxy import FaultProxy  # noqa: E402
 
-FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 TMPFS_SIZE = "24m"
 TORTURE_SUFFIX = ".torture."
 
@@ -137,15 +136,7 @@ class World:
                 with open(path, "w") as f:
                     f.write("+0\n")
                 self.clocks[name] = path
-                proc.env.update({
-                    "LD_PRELOAD": FAKETIME_LIB,
-                    "FAKETIME_TIMESTAMP_FILE": path,
-                    # Read the file at every call: with a cache, libfaketime
-                    # misses a jump back until the faked time catches up.
-                    "FAKETIME_NO_CACHE": "1",
-                    # A wall-clock step, as NTP makes it: monotonic clocks go on.
-                    "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-                })
+                proc.env.update(harness.faketime_env(path))
         self.cluster.start()
 
     # shortcuts
