@@ -105,7 +105,7 @@ def anchor_cell(results):
         anchor.CONVERGE_TIMEOUT)
 
 
-def summary(all_results, anchors, wall, seeds_label):
+def summary(all_results, anchors, wall, seeds_label, load):
     rows = ["| kind | seeds | violations | converge p50 | converge p99 | acknowledged changes "
             "per run | PowerDNS secondary p50 / p99 (anchor kind) |",
             "|---|---|---|---|---|---|---|"]
@@ -136,7 +136,8 @@ def summary(all_results, anchors, wall, seeds_label):
                 sum(1 for c in conv if not math.isinf(c)),
                 "%.0f" % statistics.mean(acked) if acked else "-"))
     rows.append("")
-    rows.append("Seeds %s; total wall time %.1f min." % (seeds_label, wall / 60))
+    rows.append("Seeds %s; total wall time %.1f min; load average %s (other work on the "
+                "machine slows every figure)." % (seeds_label, wall / 60, load))
     return "\n".join(rows) + "\n"
 
 
@@ -210,6 +211,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_term)
     base = tempfile.mkdtemp(prefix="yumna-torture-")
     t0 = time.monotonic()
+    load0 = os.getloadavg()[0]
     all_results, anchors = {}, {}
     failed = False
     try:
@@ -227,7 +229,8 @@ def main(argv=None):
     finally:
         wall = time.monotonic() - t0
         if all_results:
-            table = summary(all_results, anchors, wall, label)
+            load = "%.1f at the start, %.1f at the end" % (load0, os.getloadavg()[0])
+            table = summary(all_results, anchors, wall, label, load)
             print(table)
             if args.out:
                 header = HEADER % {
