@@ -4,7 +4,7 @@ PYTHON ?= /usr/bin/python3
 BUILD ?= build
 PYTEST_ARGS ?=
 
-.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench clean install format fuzz
+.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench torture clean install format fuzz
 
 all: build
 
@@ -65,6 +65,24 @@ fuzz: deps
 
 bench: build
 	YUMNA_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/run.py
+
+# Every fault kind x TORTURE_SEEDS seeds over a real cluster, beside PowerDNS
+# primary -> secondary, summary in bench/torture.md (tests/torture/). One
+# run again: make torture KIND=agent-kill SEED=1234 (the table is then only
+# printed). Needs root (tmpfs mounts).
+TORTURE_SEEDS ?= 20
+TORTURE_ARGS = --seeds $(TORTURE_SEEDS)
+ifneq ($(KIND),)
+TORTURE_ARGS += --kind $(KIND)
+endif
+ifneq ($(SEED),)
+TORTURE_ARGS += --seed $(SEED)
+endif
+ifeq ($(KIND)$(SEED),)
+TORTURE_ARGS += --out bench/torture.md
+endif
+torture: build
+	YUMNA_BUILD=$(abspath $(BUILD)) $(PYTHON) tests/torture/torture.py $(TORTURE_ARGS)
 
 install: build
 	meson install -C $(BUILD)

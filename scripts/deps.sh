@@ -21,6 +21,8 @@ set -eu
 # package also ships; on a host running systemd (not in a container) the
 # package enables and starts its prometheus service (port 9090), which
 # `systemctl disable --now prometheus` stops.
+# libfaketime: test_whm_clock.py and `make torture` jump a daemon's wall
+# clock forward and back (LD_PRELOAD with a timestamp file it re-reads).
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
@@ -28,7 +30,7 @@ libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
-unbound ldnsutils
+unbound ldnsutils libfaketime
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
 clang-14 libclang-rt-14-dev libfuzzer-14-dev

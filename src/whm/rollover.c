@@ -399,9 +399,9 @@ static void *rollover_main(void *arg)
 		pthread_mutex_unlock(&ro->lock);
 		rollover_tick(ro->w);
 		pthread_mutex_lock(&ro->lock);
-		int64_t due = whm_now_ms() + (int64_t)ro->w->conf.dnssec_rollover_check_ms;
-		struct timespec ts = { due / 1000, (due % 1000) * 1000000L };
-		while (!ro->stop && whm_now_ms() < due)
+		int64_t due = whm_mono_ms() + (int64_t)ro->w->conf.dnssec_rollover_check_ms;
+		struct timespec ts = whm_mono_deadline(due);
+		while (!ro->stop && whm_mono_ms() < due)
 			if (pthread_cond_timedwait(&ro->cond, &ro->lock, &ts) == ETIMEDOUT)
 				break;
 	}
@@ -416,7 +416,7 @@ int rollover_start(struct whm *w)
 		return -ENOMEM;
 	ro->w = w;
 	pthread_mutex_init(&ro->lock, NULL);
-	pthread_cond_init(&ro->cond, NULL);
+	whm_cond_init(&ro->cond);
 	if (pthread_create(&ro->thread, NULL, rollover_main, ro) != 0) {
 		pthread_cond_destroy(&ro->cond);
 		pthread_mutex_destroy(&ro->lock);

@@ -165,11 +165,8 @@ int sync_start(struct whm *w, struct sync **ret)
 	}
 	pthread_mutex_init(&s->change_lock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_cond_init(&s->wake, &ca); /* CLOCK_REALTIME: whm_now_ms() deadlines */
-	pthread_cond_init(&s->changed, &ca);
-	pthread_condattr_destroy(&ca);
+	whm_cond_init(&s->wake); /* whm_mono_ms() deadlines */
+	whm_cond_init(&s->changed);
 	w->sync = s;
 	zones_on_commit(w, on_commit, NULL);
 	sync_nodes_changed(s);
@@ -246,7 +243,7 @@ static json_t *node_results(struct sync *s, struct store *st, int64_t zone_id, u
 int sync_wait(struct sync *s, int64_t zone_id, uint64_t version, long timeout_ms, json_t **ret)
 {
 	struct store *st = whm_store(s->w);
-	int64_t deadline = whm_now_ms() + timeout_ms;
+	int64_t deadline = whm_mono_ms() + timeout_ms;
 	bool all = false;
 
 	if (st == NULL)
@@ -254,12 +251,10 @@ int sync_wait(struct sync *s, int64_t zone_id, uint64_t version, long timeout_ms
 	for (;;) {
 		if (store_sync_all_acked(st, zone_id, version, &all) == 0 && all)
 			break;
-		if (whm_now_ms() >= deadline)
+		if (whm_mono_ms() >= deadline)
 			break;
-		struct timespec ts;
-		int64_t due = whm_now_ms() + 50 < deadline ? whm_now_ms() + 50 : deadline;
-		ts.tv_sec = due / 1000;
-		ts.tv_nsec = (due % 1000) * 1000000L;
+		int64_t due = whm_mono_ms() + 50 < deadline ? whm_mono_ms() + 50 : deadline;
+		struct timespec ts = whm_mono_deadline(due);
 		pthread_mutex_lock(&s->lock);
 		pthread_cond_timedwait(&s->changed, &s->lock, &ts);
 		pthread_mutex_unlock(&s->lock);

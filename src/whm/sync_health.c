@@ -114,7 +114,7 @@ void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret
 
 int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
 {
-	int64_t deadline = whm_now_ms() + timeout_ms;
+	int64_t deadline = whm_mono_ms() + timeout_ms;
 	pthread_mutex_lock(&s->lock);
 	uint64_t *before = calloc(s->n + 1, sizeof(*before));
 	if (before == NULL) {
@@ -131,9 +131,9 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
 		bool done = true;
 		for (size_t i = 0; i < n && i < s->n; i++)
 			done = done && s->nodes[i]->checks > before[i];
-		if (done || whm_now_ms() >= deadline)
+		if (done || whm_mono_ms() >= deadline)
 			break;
-		struct timespec ts = { deadline / 1000, (deadline % 1000) * 1000000L };
+		struct timespec ts = whm_mono_deadline(deadline);
 		pthread_cond_timedwait(&s->changed, &s->lock, &ts);
 	}
 	json_t *out = json_array();

@@ -27,11 +27,12 @@
 #define LINGER_WINDOW_MS 2
 #define LINGER_MS 10
 
+/* Until 'due_ms' (whm_mono_ms()), a change, a stop or a health sweep. */
 static void sleep_until(struct sync *s, struct node *n, int64_t due_ms)
 {
-	struct timespec ts = { due_ms / 1000, (due_ms % 1000) * 1000000L };
+	struct timespec ts = whm_mono_deadline(due_ms);
 	pthread_mutex_lock(&s->lock);
-	while (!n->stop && !n->health_now && n->seen_gen == s->gen && whm_now_ms() < due_ms) {
+	while (!n->stop && !n->health_now && n->seen_gen == s->gen && whm_mono_ms() < due_ms) {
 		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) == ETIMEDOUT)
 			break;
 	}
@@ -125,7 +126,7 @@ static void count_push(struct node *n, atomic_ullong *kind, uint64_t started_ns,
  * for a different error at most once a minute. */
 static void sync_failed(struct node *n, const char *domain, const char *why)
 {
-	int64_t now = whm_now_ms();
+	int64_t now = whm_mono_ms();
 	if (n->failing && (strncmp(why, n->failing_error, sizeof(n->failing_error) - 1) == 0 ||
 			   now - n->failing_event_ms < 60000))
 		return;
@@ -514,12 +515,16 @@ static void push_pending(struct node *n, struct store *st)
 {
 	struct pending p = { 0 };
 
-	if (n->last_round > 1 && whm_now_ms() - n->last_push_ms < LINGER_WINDOW_MS) {
+	if (n->last_round > 1 && whm_mono_ms() - n->last_push_ms < LINGER_WINDOW_MS) {
 		struct timespec ts = { 0, LINGER_MS * 1000000L };
 		nanosleep(&ts, NULL);
 	}
+	/* Retry times are wall-clock times in the store (they outlive the
+	 * process); one further ahead than the longest backoff was set while
+	 * the clock was ahead and is due now. */
 	int r =
-	    store_sync_foreach_pending(st, n->id, whm_now_ms(), PENDING_LIMIT, collect_pending, &p);
+	    store_sync_foreach_pending(st, n->id, whm_now_ms(), (int64_t)n->s->w->conf.retry_max_ms,
+				       PENDING_LIMIT, collect_pending, &p);
 	if (r == 0)
 		atomic_store_explicit(&n->c.queue_depth, p.n, memory_order_relaxed);
 	if (r < 0 || p.n == 0)
@@ -542,7 +547,7 @@ static void push_pending(struct node *n, struct store *st)
 		break;
 	}
 	notify_changed(n->s);
-	n->last_push_ms = whm_now_ms();
+	n->last_push_ms = whm_mono_ms();
 	n->last_round = p.n;
 out:
 	free(p.zone);
@@ -560,7 +565,7 @@ void *sync_worker(void *arg)
 	struct store *st = NULL;
 
 	n->next_health_ms = 0;
-	n->next_reconcile_ms = whm_now_ms() + (int64_t)c->reconcile_interval_s * 1000;
+	n->next_reconcile_ms = whm_mono_ms() + (int64_t)c->reconcile_interval_s * 1000;
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		bool stop = n->stop;
@@ -574,16 +579,16 @@ void *sync_worker(void *arg)
 		if (st == NULL && store_open(&relaxed, &st, &err) < 0) {
 			log_err("node '%s': cannot open the store: %s", n->name, err.text);
 			st = NULL;
-			sleep_until(s, n, whm_now_ms() + 1000);
+			sleep_until(s, n, whm_mono_ms() + 1000);
 			continue;
 		}
-		int64_t now = whm_now_ms();
+		int64_t now = whm_mono_ms();
 		pthread_mutex_lock(&s->lock);
 		bool probe = n->health_now || now >= n->next_health_ms;
 		pthread_mutex_unlock(&s->lock);
 		if (probe) {
 			sync_check_health(n, st);
-			n->next_health_ms = whm_now_ms() + (int64_t)c->health_interval_ms;
+			n->next_health_ms = whm_mono_ms() + (int64_t)c->health_interval_ms;
 		}
 		pthread_mutex_lock(&s->lock);
 		bool up = n->h.pdns_running;
@@ -593,14 +598,14 @@ void *sync_worker(void *arg)
 				sync_reconcile(n, st);
 				n->reconcile_now = false;
 				n->next_reconcile_ms =
-				    whm_now_ms() + (int64_t)c->reconcile_interval_s * 1000;
+				    whm_mono_ms() + (int64_t)c->reconcile_interval_s * 1000;
 			}
 			push_pending(n, st);
 		}
 		/* Wake for the next health check, or sooner for retries. */
 		int64_t due = n->next_health_ms;
-		if (up && due > whm_now_ms() + 200)
-			due = whm_now_ms() + 200;
+		if (up && due > whm_mono_ms() + 200)
+			due = whm_mono_ms() + 200;
 		sleep_until(s, n, due);
 	}
 	store_close(st);

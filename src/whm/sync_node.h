@@ -31,9 +31,9 @@ struct node {
 	bool stop;	 /* under s->lock */
 	bool health_now; /* under s->lock */
 	uint64_t seen_gen;
-	uint64_t checks;      /* completed health checks, under s->lock */
-	struct node_health h; /* under s->lock */
-	int64_t next_health_ms;
+	uint64_t checks;	/* completed health checks, under s->lock */
+	struct node_health h;	/* under s->lock */
+	int64_t next_health_ms; /* whm_mono_ms(), as every time here */
 	int64_t next_reconcile_ms;
 	int64_t last_push_ms; /* when the last push round that sent something ended */
 	size_t last_round;    /* zones that round found waiting */

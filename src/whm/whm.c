@@ -59,6 +59,30 @@ int64_t whm_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t whm_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int whm_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t ca;
+	int r = pthread_condattr_init(&ca);
+	if (r == 0)
+		r = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (r == 0)
+		r = pthread_cond_init(cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return -r;
+}
+
+struct timespec whm_mono_deadline(int64_t due_ms)
+{
+	return (struct timespec){ due_ms / 1000, (due_ms % 1000) * 1000000L };
+}
+
 void whm_soa_defaults(const struct whm *w, struct soa_defaults *ret)
 {
 	*ret = (struct soa_defaults){

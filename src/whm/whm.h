@@ -121,8 +121,16 @@ struct store *whm_store(struct whm *w);
 /* The SOA fields of pushes (the serial comes from the zone). */
 void whm_soa_defaults(const struct whm *w, struct soa_defaults *ret);
 
-/* Current time in Unix seconds / milliseconds. */
+/* Current time in Unix seconds / milliseconds: for what is stored or
+ * shown. The wall clock may jump (an NTP step, a clock set right by hand),
+ * so waits and timers use whm_mono_ms(). */
 int64_t whm_now(void);
 int64_t whm_now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC: deadlines inside the process. */
+int64_t whm_mono_ms(void);
+/* A condition variable whose timed waits take whm_mono_ms() deadlines, and
+ * such a deadline as pthread_cond_timedwait() takes it. */
+int whm_cond_init(pthread_cond_t *cond);
+struct timespec whm_mono_deadline(int64_t due_ms);
 
 #endif

@@ -218,8 +218,15 @@ int zkeys_payload(struct store *st, int64_t zone_id, json_t **ret)
 	struct store_dnssec d;
 	*ret = NULL;
 	int r = store_dnssec_get(st, zone_id, &d);
-	if (r == -ENOENT)
-		return 0;
+	if (r == -ENOENT) {
+		/* Never signed, or signed before a delete: either way no keys.
+		 * Said rather than left out, which would let a node keep what it
+		 * holds: a node that missed the delete of a signed zone receives
+		 * the zone created again under its name as the next version of
+		 * the signed one. */
+		*ret = json_pack("{s:b}", "enabled", 0);
+		return *ret ? 0 : -ENOMEM;
+	}
 	if (r < 0)
 		return r;
 	json_t *o;

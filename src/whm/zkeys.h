@@ -35,8 +35,9 @@ int zkeys_ds_text(const char *zone, const char *dnskey, char *out, size_t len);
 /* The NSEC3PARAM the zone is served with, or NULL for NSEC. */
 const char *zkeys_nsec3param(const struct store_dnssec *d);
 
-/* The zone.dnssec object of a push (private keys included), or *ret NULL
- * when the zone was never signed. */
+/* The zone.dnssec object of a push (private keys included); for a zone
+ * that is not signed, {"enabled": false}, so that a node drops any keys it
+ * holds for the name. */
 int zkeys_payload(struct store *st, int64_t zone_id, json_t **ret);
 
 /* The clock of DNSSEC timing: Unix seconds, plus the test-only offset. */

@@ -67,20 +67,22 @@ class Whm:
     """One yumna-whm in its own directory.
 
     'config' holds extra or overriding whm.conf keys (a value of None drops
-    the key). The controller runs in its own session with its output in
-    whm.log."""
+    the key); 'env' extra environment variables. The controller runs in its
+    own session with its output in whm.log."""
 
     instances = []
 
-    def __init__(self, directory, config=None, binary=None):
+    def __init__(self, directory, config=None, binary=None, env=None):
         self.directory = os.path.abspath(str(directory))
         self.binary = binary or WHM
         self.conf_path = os.path.join(self.directory, "whm.conf")
         self.log_path = os.path.join(self.directory, "whm.log")
-        self.store_path = os.path.join(self.directory, "whm.sqlite3")
+        self.extra_config = dict(config or {})
+        self.store_path = self.extra_config.get("store-path") or os.path.join(self.directory,
+                                                                              "whm.sqlite3")
+        self.env = dict(env or {})
         self.address = "127.0.0.1"
         self.port = harness.free_port()
-        self.extra_config = dict(config or {})
         self.proc = None
         self.pids = set()
         self.admin_token = None
@@ -189,7 +191,8 @@ class Whm:
             self.proc = subprocess.Popen(
                 [self.binary, "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.directory, start_new_session=True, close_fds=True)
+                cwd=self.directory, start_new_session=True, close_fds=True,
+                env=dict(os.environ, **self.env) if self.env else None)
         finally:
             log.close()
         self.pids.add(self.proc.pid)
@@ -331,8 +334,10 @@ class Cluster:
     """'n' nodes (harness.Node: agent + pdns_server) and one controller that
     knows them all, under 'base'.
 
-    nodes[i].server_id is the node's id at the controller. Every process is
-    stopped by stop()."""
+    nodes[i].server_id is the node's id at the controller; nodes[i].front,
+    when set before the node is registered, is the (address, port) the
+    controller is told to reach its agent at (a proxy in front of it)
+    instead of the agent's own. Every process is stopped by stop()."""
 
     def __init__(self, base, n=3, whm_config=None, node_config=None, start=True):
         self.base = os.path.abspath(str(base))
@@ -356,6 +361,7 @@ class Cluster:
         node = Node(os.path.join(self.base, name), name=name, node_id=len(self.nodes) + 1,
                     config=self.node_config)
         node.server_id = None
+        node.front = None
         self.nodes.append(node)
         return node
 
@@ -380,10 +386,11 @@ class Cluster:
         return node
 
     def register(self, node, check=True):
-        """POST /api/dns/servers; with check=False the controller does not
+        """POST /api/dns/servers, at the node's address or at the proxy in
+        front of it (node.front); with check=False the controller does not
         ask the agent first (?check=false)."""
-        body = {"name": node.name, "ip": node.address, "agent_port": node.api_port,
-                "agent_secret": node.secret}
+        ip, port = getattr(node, "front", None) or (node.address, node.api_port)
+        body = {"name": node.name, "ip": ip, "agent_port": port, "agent_secret": node.secret}
         r = self.whm.post("/api/dns/servers", body,
                           params=None if check else {"check": "false"})
         self.responses.append(r)

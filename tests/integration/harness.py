@@ -50,6 +50,28 @@ def sanitizer_env():
     environment of its own: the program's reports still reach the run's logs."""
     return {k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}
 
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+
+
+def faketime_env(clock_file):
+    """The environment that runs a program under libfaketime with the
+    offset written in 'clock_file' ("+0", "-1d", "+1h"), read again at
+    every clock call (with a cache, libfaketime misses a jump back until the
+    faked time catches up); monotonic clocks are left alone, as an NTP step
+    leaves them. A program built with AddressSanitizer is told not to insist
+    on coming first in the preload list."""
+    env = {
+        "LD_PRELOAD": FAKETIME_LIB,
+        "FAKETIME_TIMESTAMP_FILE": str(clock_file),
+        "FAKETIME_NO_CACHE": "1",
+        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+    }
+    asan = os.environ.get("ASAN_OPTIONS")
+    if asan is not None:
+        env["ASAN_OPTIONS"] = asan + ":verify_asan_link_order=0"
+    return env
+
+
 SOA_MNAME = "ns1.yumna.test."
 SOA_RNAME = "hostmaster.yumna.test."
 
@@ -290,14 +312,15 @@ class Node:
 
     'directory' is created if needed and belongs to the node. 'config' holds
     extra or overriding agent.conf keys ({"also-notify": "127.0.0.1:5300"};
-    a value of None drops the key). The agent runs in its own session with
-    its output in agent.log, so it may outlive the process that started it
-    (scripts/demo.py relies on that)."""
+    a value of None drops the key). 'env' holds extra environment variables
+    for the agent (and so for the pdns_server it starts). The agent runs in
+    its own session with its output in agent.log, so it may outlive the
+    process that started it (scripts/demo.py relies on that)."""
 
     instances = []
 
     def __init__(self, directory, name="ns1", node_id=1, secret=None, config=None,
-                 agent=None):
+                 agent=None, env=None):
         self.directory = os.path.abspath(str(directory))
         self.name = name
         self.node_id = node_id
@@ -309,6 +332,7 @@ class Node:
         self.api_port, self.dns_port, self.pdns_api_port = free_ports(3, udp=(1,))
         self.address = "127.0.0.1"
         self.extra_config = dict(config or {})
+        self.env = dict(env or {})
         self.proc = None
         self.agent_pid = None
         self.seen_pdns_pids = set()
@@ -369,7 +393,8 @@ class Node:
             self.proc = subprocess.Popen(
                 [self.agent, "-c", self.conf_path],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                cwd=self.directory, start_new_session=True, close_fds=True)
+                cwd=self.directory, start_new_session=True, close_fds=True,
+                env=dict(os.environ, **self.env) if self.env else None)
         finally:
             log.close()
         self.agent_pid = self.proc.pid

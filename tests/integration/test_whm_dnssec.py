@@ -419,3 +419,24 @@ def test_a_deleted_signed_zone_comes_back_unsigned(shared_cluster, domain):
     resigned = sign(c, again)
     assert resigned["dnskey"] != answer["dnskey"]
     wait_dnskeys(c, zone, resigned["dnskey"])
+
+
+def test_a_node_away_while_a_signed_zone_is_deleted_and_created_again_drops_the_keys(
+        cluster, domain):
+    """The node misses the delete: the zone created again reaches it as the
+    next version of the signed zone it holds, and must come without the old
+    keys (found by make torture: kind pdns-stop seed 1)."""
+    c = cluster
+    zone = domain + "."
+    away = c.nodes[2]
+    zid, answer = signed_zone(c, domain)
+    c.leave(away)
+    c.delete_zone(zid)
+    again = c.create_zone(domain)
+    c.add_record(again, "www", "A", "192.0.2.9")
+    assert away.dig(zone, "DNSKEY") == canon(answer["dnskey"])    # still the old zone
+    c.join(away)
+    c.wait_all_nodes("www." + zone, "A", ["192.0.2.9"], timeout=20)
+    c.wait_converged(timeout=20)
+    assert c.answers(zone, "DNSKEY") == {n.name: [] for n in c.nodes}
+    assert c.answers(zone, "RRSIG") == {n.name: [] for n in c.nodes}

@@ -353,12 +353,14 @@ static size_t row_of(const struct pending *p, int64_t server_id, int64_t zone_id
 	return 0;
 }
 
-static struct pending pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit)
+static struct pending pending_within(struct store *st, int64_t server_id, int64_t now_ms,
+				     int64_t horizon_ms, unsigned limit)
 {
 	struct pending p = { 0 };
 
-	assert_int_equal(
-	    store_sync_foreach_pending(st, server_id, now_ms, limit, collect_pending, &p), 0);
+	assert_int_equal(store_sync_foreach_pending(st, server_id, now_ms, horizon_ms, limit,
+						    collect_pending, &p),
+			 0);
 	return p;
 }
 
@@ -384,6 +386,12 @@ static size_t audit_of(struct store *st, const struct store_audit_filter *f, str
 	memset(w, 0, sizeof(*w));
 	assert_int_equal(store_audit_foreach(st, f, walk_audit, w), 0);
 	return w->n;
+}
+
+/* Without a horizon: a row is due at its next_attempt_ms, however far. */
+static struct pending pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit)
+{
+	return pending_within(st, server_id, now_ms, -1, limit);
 }
 
 /* --- open, migrations, transactions ----------------------------------------- */
@@ -1234,6 +1242,33 @@ static void test_sync_pending_due_limit_and_order(void **state)
 	fx_close(f);
 }
 
+/* A retry put off further ahead than the horizon (the longest backoff) was
+ * set while the wall clock was ahead (an NTP step back since): due now. */
+static void test_sync_pending_beyond_the_horizon_is_due(void **state)
+{
+	struct fx *f = *state;
+	int64_t s1, z1, z2, now_ms = (int64_t)time(NULL) * 1000;
+	struct pending p;
+
+	fx_open(f);
+	s1 = add_server(f->st, "ns1", true);
+	z1 = add_zone(f->st, "a.example.", 1);
+	z2 = add_zone(f->st, "b.example.", 1);
+	assert_int_equal(store_sync_want_all(f->st, z1, 1), 0);
+	assert_int_equal(store_sync_want_all(f->st, z2, 1), 0);
+	assert_int_equal(store_sync_fail(f->st, s1, z1, "timeout", 3, now_ms + 800), 0);
+	assert_int_equal(store_sync_fail(f->st, s1, z2, "timeout", 1, now_ms + 86400000), 0);
+
+	p = pending_within(f->st, s1, now_ms, 1000, 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.row[0].zone_id, z2);
+	p = pending_within(f->st, s1, now_ms + 900, 1000, 0);
+	assert_int_equal(p.n, 2);
+	p = pending(f->st, s1, now_ms, 0);
+	assert_int_equal(p.n, 0);
+	fx_close(f);
+}
+
 /* A row already waiting keeps its place in the queue when a newer version
  * is wanted; a row that was in sync joins at the back. */
 static void test_sync_pending_keeps_its_place(void **state)
@@ -1410,7 +1445,7 @@ static void test_sync_pending_callback_may_write(void **state)
 		z = add_zone(f->st, name, 1);
 		assert_int_equal(store_sync_want_all(f->st, z, 1), 0);
 	}
-	assert_int_equal(store_sync_foreach_pending(f->st, 0, 0, 0, ack_each, f->st), 0);
+	assert_int_equal(store_sync_foreach_pending(f->st, 0, 0, -1, 0, ack_each, f->st), 0);
 	assert_int_equal(pending(f->st, 0, 0, 0).n, 0);
 	fx_close(f);
 }
@@ -2202,6 +2237,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_sync_want_server_includes_tombstones), \
 	T(test_sync_held_and_forget), \
 	T(test_sync_pending_due_limit_and_order), \
+	T(test_sync_pending_beyond_the_horizon_is_due), \
 	T(test_sync_pending_keeps_its_place), \
 	T(test_sync_pending_callback_may_write), \
 	T(test_sync_reset_follows_the_node), \

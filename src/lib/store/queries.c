@@ -48,8 +48,9 @@
 	" > node_zone_state.applied THEN 1 ELSE 0 END,"                           \
 	" desired = {GREATEST}(node_zone_state.desired, {NEW:desired})"
 
-#define SYNC_PENDING_TAIL \
-	" AND next_attempt_ms <= ? ORDER BY updated_at, server_id, zone_id LIMIT ?"
+#define SYNC_PENDING_TAIL                                    \
+	" AND (next_attempt_ms <= ? OR next_attempt_ms > ?)" \
+	" ORDER BY updated_at, server_id, zone_id LIMIT ?"
 /* The rows of live zones, those behind, those failing, the oldest pending
  * row (deletes too) and the deletes pending: the counts are of live zones
  * only, what a deleted zone still waits for is counted apart. */

@@ -216,9 +216,11 @@ int store_sync_held(struct store *st, int64_t server_id, uint64_t *ret);
 int store_sync_forget_server(struct store *st, int64_t server_id);
 typedef int (*store_sync_fn)(const struct store_sync *s, void *ctx);
 /* Rows with desired > applied, for one server (0: all), due at 'now_ms' or
- * earlier (0: regardless of next_attempt_ms), oldest first, at most 'limit'. */
-int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit,
-			       store_sync_fn fn, void *ctx);
+ * earlier (0: regardless of next_attempt_ms), oldest first, at most 'limit'.
+ * A row due later than 'now_ms' + 'horizon_ms' is due too: no retry is put
+ * off that far, so it was put off while the wall clock was ahead. */
+int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms,
+			       int64_t horizon_ms, unsigned limit, store_sync_fn fn, void *ctx);
 struct store_sync_summary {
 	/* Live zones only: a deleted zone is not one more zone to sync. */
 	uint64_t in_sync, behind, failing;

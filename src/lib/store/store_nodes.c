@@ -308,10 +308,13 @@ static int row_sync(struct db_stmt *q, struct store_sync *s)
 	return 0;
 }
 
-int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms, unsigned limit,
-			       store_sync_fn fn, void *ctx)
+int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_ms,
+			       int64_t horizon_ms, unsigned limit, store_sync_fn fn, void *ctx)
 {
 	int64_t due = now_ms != 0 ? now_ms : INT64_MAX;
+	int64_t beyond = now_ms != 0 && horizon_ms >= 0 && now_ms < INT64_MAX - horizon_ms
+			     ? now_ms + horizon_ms
+			     : INT64_MAX;
 	int64_t max = limit != 0 ? (int64_t)limit : INT64_MAX;
 	struct store_sync *rows = NULL, *grown;
 	size_t n = 0, cap = 0, i;
@@ -321,9 +324,9 @@ int store_sync_foreach_pending(struct store *st, int64_t server_id, int64_t now_
 	/* The whole answer is read before 'fn' runs: 'fn' typically acks or
 	 * fails rows, which moves them in this very ordering. */
 	if (server_id != 0)
-		r = store_stmt(st, Q_SYNC_PENDING_SERVER, &q, "iii", server_id, due, max);
+		r = store_stmt(st, Q_SYNC_PENDING_SERVER, &q, "iiii", server_id, due, beyond, max);
 	else
-		r = store_stmt(st, Q_SYNC_PENDING, &q, "ii", due, max);
+		r = store_stmt(st, Q_SYNC_PENDING, &q, "iii", due, beyond, max);
 	if (r < 0)
 		return r;
 	while ((r = db_step(q)) == DB_ROW) {
