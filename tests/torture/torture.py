@@ -136,8 +136,9 @@ def summary(all_results, anchors, wall, seeds_label, load):
                 sum(1 for c in conv if not math.isinf(c)),
                 "%.0f" % statistics.mean(acked) if acked else "-"))
     rows.append("")
-    rows.append("Seeds %s; total wall time %.1f min; load average %s (other work on the "
-                "machine slows every figure)." % (seeds_label, wall / 60, load))
+    rows.append("Seeds %s; total wall time %.1f min; load average %s (the run's own "
+                "processes count too; other work on the machine slows every figure)."
+                % (seeds_label, wall / 60, load))
     return "\n".join(rows) + "\n"
 
 
