@@ -131,25 +131,6 @@ static json_t *version_json(const struct store_version *v)
 			 "deleted", v->deleted);
 }
 
-/* The zone (a tombstone too: its history lasts until it is purged) and
- * this thread's store. The caller clears *z. */
-static int get_zone(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
-		    struct errmsg *err)
-{
-	struct store *st = whm_store(w);
-	err->text[0] = '\0';
-	if (st == NULL)
-		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
-	int r = store_zone_get(st, zone_id, z);
-	if (r == -ENOENT)
-		return errmsg_set(err, ERR_NOT_FOUND, "zone %lld does not exist",
-				  (long long)zone_id);
-	if (r < 0)
-		return errmsg_set(err, r, "reading the zone: %s", err_str(r));
-	*ret_st = st;
-	return 0;
-}
-
 static int get_version(struct store *st, const struct store_zone *z, uint64_t version,
 		       struct store_version *ret, struct errmsg *err)
 {
@@ -236,7 +217,7 @@ int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned l
 	struct store_zone z;
 	struct list_ctx c = { out, limit, 0, 0 };
 
-	int r = get_zone(w, zone_id, &st, &z, err);
+	int r = zones_get(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	size_t n = strlen(z.domain);
@@ -267,7 +248,7 @@ int history_version(struct whm *w, int64_t zone_id, uint64_t version, json_t **r
 	struct store_version v = { 0 };
 	json_t *records = NULL;
 
-	int r = get_zone(w, zone_id, &st, &z, err);
+	int r = zones_get(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	r = get_version(st, &z, version, &v, err);
@@ -317,7 +298,7 @@ int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, jso
 	struct store_zone z;
 	json_t *a = NULL, *b = NULL, *d = NULL;
 
-	int r = get_zone(w, zone_id, &st, &z, err);
+	int r = zones_get(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	/* Without 'to', a 'from' above the current version is one that does

@@ -125,11 +125,8 @@ int zones_busy(struct errmsg *err)
 	return errmsg_set(err, ERR_UNAVAILABLE, "the zone is changing too fast; try again");
 }
 
-/* Read zone 'zone_id' and its records, outside any transaction: a change
- * is prepared and validated (the costly part) while other changes commit,
- * and zones_lock_unchanged() then makes sure nothing moved meanwhile. */
-int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
-		   struct errmsg *err)
+int zones_get(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+	      struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	err->text[0] = '\0';
@@ -137,15 +134,26 @@ int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	*ret_st = st;
 	int r = store_zone_get(st, zone_id, z);
-	if (r == 0 && z->deleted) {
-		store_zone_clear(z);
-		r = -ENOENT;
-	}
 	if (r == -ENOENT)
 		return errmsg_set(err, ERR_NOT_FOUND, "zone %lld does not exist",
 				  (long long)zone_id);
 	if (r < 0)
-		errmsg_set(err, 0, "reading the zone: %s", err_str(r));
+		return errmsg_set(err, r, "reading the zone: %s", err_str(r));
+	return 0;
+}
+
+/* Read zone 'zone_id' and its records, outside any transaction: a change
+ * is prepared and validated (the costly part) while other changes commit,
+ * and zones_lock_unchanged() then makes sure nothing moved meanwhile. */
+int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		   struct errmsg *err)
+{
+	int r = zones_get(w, zone_id, ret_st, z, err);
+	if (r == 0 && z->deleted) {
+		store_zone_clear(z);
+		return errmsg_set(err, ERR_NOT_FOUND, "zone %lld does not exist",
+				  (long long)zone_id);
+	}
 	return r;
 }
 

@@ -55,9 +55,12 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *soa, const char *actor,
 			 struct zone_result *res, struct errmsg *err);
-/* The live zone 'zone_id' and this thread's store: ERR_NOT_FOUND for no
- * zone or a deleted one, ERR_UNAVAILABLE without a store, with 'err' set.
- * The caller clears *z. */
+/* Zone 'zone_id', a deleted one (a tombstone: its history lasts until it
+ * is purged) too, and this thread's store: ERR_NOT_FOUND for no zone,
+ * ERR_UNAVAILABLE without a store, with 'err' set. The caller clears *z. */
+int zones_get(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+	      struct errmsg *err);
+/* zones_get() of a live zone: ERR_NOT_FOUND for a deleted one too. */
 int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
 		   struct errmsg *err);
 
