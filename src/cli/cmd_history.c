@@ -358,10 +358,10 @@ const struct ctl_cmd ctl_history_cmds[] = {
 	  "Show the RRsets that differ from version FROM to version TO (default: the current\n"
 	  "version): '-' lines were removed, '+' lines added; a changed RRset shows both." },
 	{ "zones", "rollback", zones_rollback, "ZONE VERSION",
-	  "Give the zone the records of VERSION again, as a new version with a new serial that\n"
-	  "every node gets like any change (--wait waits for them). History is never rewritten;\n"
-	  "if the zone already has those records nothing changes. DNSSEC keys are not part of a\n"
-	  "version and stay as they are. Needs an admin token." },
+	  "Give the zone the records and the own SOA fields (zones set-soa) of VERSION again, as\n"
+	  "a new version with a new serial that every node gets like any change (--wait waits\n"
+	  "for them). History is never rewritten; if the zone already has those nothing changes.\n"
+	  "DNSSEC keys are not part of a version and stay as they are. Needs an admin token." },
 	{ "audit", NULL, audit,
 	  "[--zone ZONE] [--actor NAME] [--action ACTION] [--since T] [--until T] [--limit N] "
 	  "[--before ID]",

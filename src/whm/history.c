@@ -12,6 +12,7 @@
 #include "history.h"
 #include "model/zdiff.h"
 #include "zones_internal.h"
+#include "zones_soa.h"
 
 void history_summary(char out[HISTORY_SUMMARY_MAX], const char *fmt, ...)
 {
@@ -58,6 +59,7 @@ int history_record(struct store *st, const struct store_zone *z, const json_t *r
 		.deleted = z->deleted,
 		.record_count = count,
 		.records = text,
+		.soa = z->deleted ? NULL : (char *)z->soa,
 	};
 	snprintf(v.rdigest, sizeof(v.rdigest), "%s", z->deleted ? "" : z->rdigest);
 	if (r == 0)
@@ -265,6 +267,12 @@ int history_version(struct whm *w, int64_t zone_id, uint64_t version, json_t **r
 		json_object_set_new(o, "digest", json_string(v.rdigest));
 		json_object_set_new(o, "records", records);
 		records = NULL;
+		if (v.soa != NULL) {
+			/* Its own fields then, over today's cluster settings. */
+			struct store_zone then = { .serial = v.serial };
+			snprintf(then.soa, sizeof(then.soa), "%s", v.soa);
+			json_object_set_new(o, "soa", zone_soa_json(w, &then));
+		}
 		*ret = o;
 	} else if (r == 0) {
 		r = -ENOMEM;
@@ -343,8 +351,7 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 	struct store *st;
 	struct store_zone z;
 	struct store_version v = { 0 };
-	json_t *target = NULL, *now = NULL;
-	char *now_text = NULL;
+	json_t *target = NULL;
 
 	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
@@ -362,28 +369,20 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 	if (r == 0 && zdiff_decode(v.records, &target) < 0)
 		r = errmsg_set(err, ERR_BACKEND, "version %llu: its records cannot be read",
 			       (unsigned long long)version);
-	/* The same content already: no new version, nothing to push. */
-	if (r == 0)
-		r = zones_load_records(st, zone_id, &now);
-	if (r == 0)
-		r = zdiff_encode(now, &now_text, NULL);
-	if (r == 0 && strcmp(now_text, v.records) == 0) {
-		*ret_changed = false;
-		res->zone_id = z.id;
-		res->version = z.version;
-		res->serial = z.serial;
-	} else if (r == 0) {
+	/* The records and the SOA fields the version had, as one new version;
+	 * none when they are the zone's already (nothing to push). A version
+	 * from before the SOA fields were kept leaves them as they are. */
+	if (r == 0) {
 		char summary[HISTORY_SUMMARY_MAX];
 		history_summary(summary, "roll back to version %llu (serial %u)",
 				(unsigned long long)version, v.serial);
-		r = zones_records_set(w, zone_id, target, false, NULL, NULL, false, actor,
+		r = zones_records_set(w, zone_id, target, false, NULL, v.soa, true, actor,
 				      "zone.rollback", summary, res, err);
 		*ret_changed = r == 0;
+		r = r > 0 ? 0 : r;
 	}
 	if (r < 0 && err->text[0] == '\0')
 		errmsg_set(err, r, "rolling back: %s", err_str(r));
-	free(now_text);
-	json_decref(now);
 	json_decref(target);
 	store_version_clear(&v);
 	store_zone_clear(&z);

@@ -74,9 +74,9 @@ int history_version(struct whm *w, int64_t zone_id, uint64_t version, json_t **r
 int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, json_t **ret,
 		 struct errmsg *err);
 
-/* Give the zone the records of version 'version' as a new version (new
- * serial, pushed to every node like any change). When the zone already
- * holds exactly those records nothing changes: *ret_changed is false and
+/* Give the zone the records of version 'version', and the SOA fields it
+ * set then, as a new version (new serial, pushed to every node like any
+ * change). When the zone already holds exactly those nothing changes: *ret_changed is false and
  * res has the current version. ERR_CONFLICT for a version that deleted
  * the zone. The zone's DNSSEC state is not part of a version: it stays. */
 int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const char *actor,

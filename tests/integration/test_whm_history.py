@@ -208,6 +208,42 @@ def test_rollback_serves_the_old_answer_on_every_node_with_a_higher_serial(hc, d
     assert c.whm.zone(zid)["version"] == r["version"]
 
 
+def test_rollback_brings_back_the_soa_fields_the_version_had(hc, domain):
+    """A version keeps the zone's own SOA fields with its records: rolling
+    back to it serves them again on every node, and a version before any
+    own field gives them all back to the cluster."""
+    c = hc
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    plain = c.add_record(zid, "www", "A", "192.0.2.1")
+    path = "/api/dns/%d" % zid
+    cluster = c.whm.zone(zid)["soa"]
+    defaults = [str(cluster[k]) for k in ("refresh", "retry", "expire", "minimum")]
+    own = c.whm.call("PUT", path, {"soa": {"refresh": 7200, "minimum": 300}}, expect=200)
+    c.whm.call("PUT", path, {"soa": {"refresh": 10800, "minimum": None}}, expect=200)
+    shown = c.whm.call("GET", "%s/versions/%d" % (path, own["version"]), expect=200)
+    assert (shown["soa"]["refresh"], shown["soa"]["minimum"]) == (7200, 300), shown
+    assert sorted(shown["soa"]["own"]) == ["minimum", "refresh"], shown
+
+    def served():
+        fields = {n.name: n.dig(zone, "SOA")[0].split()[3:] for n in c.nodes}
+        assert len({tuple(f) for f in fields.values()}) == 1, fields
+        return fields[c.nodes[0].name]
+
+    back = c.whm.call("POST", path + "/rollback", {"version": own["version"]},
+                      params={"wait": "all"}, expect=200)
+    assert back["changed"] is True, back
+    soa = c.whm.zone(zid)["soa"]
+    assert (soa["refresh"], soa["minimum"], sorted(soa["own"])) == \
+        (7200, 300, ["minimum", "refresh"]), soa
+    assert served() == ["7200", "3600", "604800", "300"]
+    # The same records, other SOA fields: a rollback all the same.
+    first = c.whm.call("POST", path + "/rollback", {"version": plain["version"]},
+                       params={"wait": "all"}, expect=200)
+    assert first["changed"] is True and c.whm.zone(zid)["soa"]["own"] == [], first
+    assert served() == defaults
+
+
 def test_read_token_reads_history_but_may_not_roll_back(hc, domain):
     c = hc
     zid = c.create_zone(domain)

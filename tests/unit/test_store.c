@@ -407,8 +407,8 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 6);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 6);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 7);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 7);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -462,7 +462,7 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 6);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 7);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
 }
@@ -1727,6 +1727,23 @@ static void test_versions_kept_listed_and_pruned(void **state)
 		.zone_id = 99999, .version = 1, .action = (char *)"x", .records = (char *)"[]"
 	};
 	assert_int_equal(store_version_insert(f->st, &bad), -ENOENT);
+	int64_t mine = add_zone(f->st, "own-soa.example.", 2);
+	add_version(f->st, mine, 1, now, "zone.create");
+	struct store_version own = { .zone_id = mine,
+				     .version = 2,
+				     .action = (char *)"zone.soa",
+				     .records = (char *)"[]",
+				     .soa = (char *)"- - 7200 - - 300" };
+	assert_int_equal(store_version_insert(f->st, &own), 0);
+
+	/* The zone's own SOA fields come back with the version; NULL when
+	 * none were kept. */
+	assert_int_equal(store_version_get(f->st, mine, 2, &got), 0);
+	assert_string_equal(got.soa, "- - 7200 - - 300");
+	store_version_clear(&got);
+	assert_int_equal(store_version_get(f->st, mine, 1, &got), 0);
+	assert_null(got.soa);
+	store_version_clear(&got);
 
 	/* One version with its records; an unknown one is -ENOENT. */
 	assert_int_equal(store_version_get(f->st, z, 7, &got), 0);

@@ -19,7 +19,7 @@
 	" created_at"
 #define VERSION_COLS                                                                          \
 	"id, zone_id, version, serial, created_at, actor, action, summary, rdigest, deleted," \
-	" record_count"
+	" record_count, soa"
 #define AUDIT_COLS "id, created_at, actor, action, zone_id, zone, version, detail"
 /* The tail of an audit page: the filters (zone, actor, action; "" is any),
  * the id range that 'since' and 'until' became, the times themselves
@@ -214,9 +214,10 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_TOKEN_LIVE_NAME] = "SELECT COUNT(*) FROM api_tokens WHERE name = ? AND revoked = 0"
 			      "{FOR_UPDATE}",
 
-	[Q_VERSION_INSERT] = "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"
-			     " actor, created_at, action, summary, rdigest, deleted, record_count)"
-			     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	[Q_VERSION_INSERT] =
+	    "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"
+	    " actor, created_at, action, summary, rdigest, deleted, record_count, soa)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[Q_VERSION_GET] = "SELECT " VERSION_COLS ", records FROM dns_zone_versions"
 			  " WHERE zone_id = ? AND version = ? ORDER BY id DESC LIMIT 1",
 	[Q_VERSION_PAGE] = "SELECT " VERSION_COLS " FROM dns_zone_versions"

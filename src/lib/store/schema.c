@@ -395,9 +395,23 @@ static const char *const m6_mysql[] = {
 	NULL,
 };
 
+/* 7: the zone's own SOA fields (as in dns_zones.soa) that each version
+ * had, so a rollback brings them back too; NULL in versions written
+ * before, which a rollback leaves the SOA fields alone for. */
+static const char *const m7_sqlite[] = {
+	"ALTER TABLE dns_zone_versions ADD COLUMN soa TEXT CHECK (length(soa) < 600)",
+	NULL,
+};
+
+static const char *const m7_mysql[] = {
+	"ALTER TABLE dns_zone_versions ADD COLUMN IF NOT EXISTS soa VARCHAR(599) NULL",
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
+	{ 7, m7_sqlite, m7_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

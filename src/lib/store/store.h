@@ -345,6 +345,8 @@ struct store_version {
 	bool deleted;	  /* the version deleted the zone */
 	uint64_t record_count;
 	char *records; /* the snapshot (model/zdiff.h); NULL in listings */
+	char *soa;     /* the zone's own SOA fields then (store_zone.soa); NULL
+			* if the version was written before they were kept */
 };
 
 /* Keep version v->version of zone v->zone_id (v->id is ignored; a

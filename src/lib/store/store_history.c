@@ -24,6 +24,7 @@ void store_version_clear(struct store_version *v)
 	free(v->action);
 	free(v->summary);
 	free(v->records);
+	free(v->soa);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -41,8 +42,9 @@ static int read_version(struct db_stmt *q, struct store_version *v, bool records
 	v->deleted = db_column_int64(q, 9) != 0;
 	v->record_count = (uint64_t)db_column_int64(q, 10);
 	if (!store_col_dup(q, 5, &v->actor) || !store_col_dup(q, 6, &v->action) ||
-	    !store_col_dup(q, 7, &v->summary) || v->action == NULL ||
-	    (records && (!store_col_dup(q, 11, &v->records) || v->records == NULL))) {
+	    !store_col_dup(q, 7, &v->summary) || !store_col_dup(q, 11, &v->soa) ||
+	    v->action == NULL ||
+	    (records && (!store_col_dup(q, 12, &v->records) || v->records == NULL))) {
 		store_version_clear(v);
 		return -ENOMEM;
 	}
@@ -70,10 +72,10 @@ int store_version_insert(struct store *st, const struct store_version *v)
 	r = store_check_version(v->version);
 	if (r < 0)
 		return r;
-	return store_exec(st, Q_VERSION_INSERT, "iiittitttii", v->zone_id, (int64_t)v->version,
+	return store_exec(st, Q_VERSION_INSERT, "iiittitttiit", v->zone_id, (int64_t)v->version,
 			  (int64_t)v->serial, v->records, v->actor,
 			  v->created_at != 0 ? v->created_at : store_now(), v->action, v->summary,
-			  v->rdigest, (int64_t)v->deleted, (int64_t)v->record_count);
+			  v->rdigest, (int64_t)v->deleted, (int64_t)v->record_count, v->soa);
 }
 
 int store_version_get(struct store *st, int64_t zone_id, uint64_t version,
