@@ -126,6 +126,7 @@ struct ctl_cmd {
 
 extern const struct ctl_cmd ctl_zone_cmds[];
 extern const struct ctl_cmd ctl_soa_cmds[];
+extern const struct ctl_cmd ctl_rrset_cmds[];
 extern const struct ctl_cmd ctl_history_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];
