@@ -224,25 +224,26 @@ static int zones_notify(struct ctl *c, int argc, char **argv)
 
 const struct ctl_cmd ctl_rrset_cmds[] = {
 	{ "rrset", "replace", rrset_replace, "[--ttl N] [--priority N] ZONE NAME TYPE CONTENT...",
-	  "Give the RRset NAME TYPE exactly the records CONTENT... (one argument each), as one\n"
-	  "version; records that stay keep their ids. NAME is '@', relative to the zone ('www')\n"
-	  "or absolute with a final dot. An MX or SRV priority is --priority (for every record)\n"
-	  "or the start of each CONTENT ('10 mx1'). Without --ttl an existing RRset keeps its\n"
-	  "TTL (a new one gets the controller's default-ttl); TTLs are seconds or with a unit\n"
-	  "(5m, 1h, 1d). Like pdnsutil replace-rrset." },
+	  "Give the RRset NAME TYPE exactly the records CONTENT... (one argument each),\n"
+	  "as one version; records that stay keep their ids. NAME is '@', relative to the\n"
+	  "zone ('www') or absolute with a final dot. An MX or SRV priority is --priority\n"
+	  "(for every record) or the start of each CONTENT ('10 mx1'). Without --ttl an\n"
+	  "existing RRset keeps its TTL (a new one gets the controller's default-ttl);\n"
+	  "TTLs are seconds or with a unit (5m, 1h, 1d). Like pdnsutil replace-rrset." },
 	{ "rrset", "delete", rrset_delete, "ZONE NAME TYPE",
 	  "Delete every record of the RRset NAME TYPE, as one version." },
 	{ "rrset", "set-ttl", rrset_set_ttl, "ZONE NAME TYPE TTL",
-	  "Give the RRset NAME TYPE a new TTL (seconds, or with a unit: 5m, 1h, 1d) and keep its\n"
-	  "records, as one version. Refused (exit 7) if the zone changed between the read of\n"
-	  "the RRset and the change; exit 6 if the zone has no such RRset." },
+	  "Give the RRset NAME TYPE a new TTL (seconds, or with a unit: 5m, 1h, 1d) and\n"
+	  "keep its records, as one version. Refused (exit 7) if the zone changed between\n"
+	  "the read of the RRset and the change; exit 6 if the zone has no such RRset." },
 	{ "zones", "increase-serial", zones_increase_serial, "ZONE",
-	  "Give the zone a new version with the next SOA serial and the same records, pushed to\n"
-	  "every node (secondaries that follow a node see the zone move). Like pdnsutil\n"
-	  "increase-serial." },
+	  "Give the zone a new version with the next SOA serial and the same records,\n"
+	  "pushed to every node (secondaries that follow a node see the zone move).\n"
+	  "Like pdnsutil increase-serial." },
 	{ "zones", "notify", zones_notify, "ZONE",
-	  "Make every node send a DNS NOTIFY for the zone to its secondaries (its also-notify),\n"
-	  "and print what each node answered. Exit 0 when every node sent it, 8 when some did,\n"
-	  "1 when none did (a node without also-notify refuses). Like knotc zone-notify." },
+	  "Make every node send a DNS NOTIFY for the zone to its secondaries (its\n"
+	  "also-notify), and print what each node answered. Exit 0 when every node sent\n"
+	  "it, 8 when some did, 1 when none did (a node without also-notify refuses).\n"
+	  "Like knotc zone-notify." },
 	{ 0 },
 };

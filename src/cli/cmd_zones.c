@@ -444,7 +444,11 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	  "Replace one record, named by its id (see 'records list')." },
 	{ "records", "replace", records_replace, "ZONE FILE",
 	  "Replace every record of the zone, as one version, with the JSON array in FILE\n"
-	  "('-' for stdin): [{\"name\", \"type\", \"content\", \"ttl\"?, \"priority\"?}, ...]." },
+	  "('-' for stdin): [{\"name\", \"type\", \"content\", \"ttl\"?, \"priority\"?}, ...].\n"
+	  "The output of 'records list --json' is taken as it is (ids and the other listed\n"
+	  "fields are ignored); records left as they were keep their ids. A file\n"
+	  "{\"records\": [...], \"ifVersion\": N} is refused (exit 7) if the zone is no longer\n"
+	  "at version N." },
 	{ "records", "delete", records_delete, "RECORD_ID", "Delete one record." },
 	{ "import", NULL, zone_import,
 	  "[--format bind|route53] [--replace|--merge] [--keep-soa] ZONE FILE",
