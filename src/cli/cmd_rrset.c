@@ -137,23 +137,15 @@ static int rrset_set_ttl(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer zone, recs;
 	long long ttl;
-	char path[96];
 	int64_t id;
 	int oi, r = ctl_no_opts(CMD(2), argc, argv, 4, 4, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if (parse_ttl(argv[oi + 3], &ttl) < 0)
 		return CTL_USAGE;
-	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK ||
+	    (r = ctl_zone_read(c, id, &zone, &recs)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)id);
-	if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK)
-		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
-	if ((r = ctl_call(c, "GET", path, NULL, &recs)) != CTL_OK) {
-		ctl_answer_clear(&zone);
-		return r;
-	}
 	const char *domain = json_string_value(json_object_get(zone.json, "domain"));
 	uint64_t version = (uint64_t)json_integer_value(json_object_get(zone.json, "version"));
 	json_t *records =

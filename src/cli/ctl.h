@@ -79,6 +79,9 @@ const char *ctl_wait_query(const struct ctl *c);
 
 /* A zone given as its id or its name ("example.com" or "example.com."). */
 int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret);
+/* Zone 'id' (GET /api/dns/:id) and its records (GET .../records), both
+ * the caller's to clear on CTL_OK; nothing to clear otherwise. */
+int ctl_zone_read(struct ctl *c, int64_t id, struct ctl_answer *zone, struct ctl_answer *records);
 /* A positive integer argument; prints the problem and returns CTL_USAGE. */
 int ctl_parse_id(const char *what, const char *arg, int64_t *ret);
 
