@@ -106,21 +106,13 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 {
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[3];
 	struct ctl_answer zone, recs;
-	char path[96];
 	int64_t id;
 	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK ||
+	    (r = ctl_zone_read(c, id, &zone, &recs)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)id);
-	if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK)
-		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
-	if ((r = ctl_call(c, "GET", path, NULL, &recs)) != CTL_OK) {
-		ctl_answer_clear(&zone);
-		return r;
-	}
 	if (c->json) {
 		json_t *out = json_pack("{s:O,s:O}", "zone", zone.json, "records", recs.json);
 		ctl_print_json(out);
@@ -444,7 +436,11 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	  "Replace one record, named by its id (see 'records list')." },
 	{ "records", "replace", records_replace, "ZONE FILE",
 	  "Replace every record of the zone, as one version, with the JSON array in FILE\n"
-	  "('-' for stdin): [{\"name\", \"type\", \"content\", \"ttl\"?, \"priority\"?}, ...]." },
+	  "('-' for stdin): [{\"name\", \"type\", \"content\", \"ttl\"?, \"priority\"?}, ...].\n"
+	  "The output of 'records list --json' is taken as it is (ids and the other listed\n"
+	  "fields are ignored); records left as they were keep their ids. A file\n"
+	  "{\"records\": [...], \"ifVersion\": N} is refused (exit 7) if the zone is no longer\n"
+	  "at version N." },
 	{ "records", "delete", records_delete, "RECORD_ID", "Delete one record." },
 	{ "import", NULL, zone_import,
 	  "[--format bind|route53] [--replace|--merge] [--keep-soa] ZONE FILE",

@@ -180,6 +180,20 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
 	return CTL_NOT_FOUND;
 }
 
+int ctl_zone_read(struct ctl *c, int64_t id, struct ctl_answer *zone, struct ctl_answer *records)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)id);
+	int r = ctl_call(c, "GET", path, NULL, zone);
+	if (r != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
+	r = ctl_call(c, "GET", path, NULL, records);
+	if (r != CTL_OK)
+		ctl_answer_clear(zone);
+	return r;
+}
+
 int ctl_read_file(const char *path, struct buf *out)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");

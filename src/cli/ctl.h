@@ -79,6 +79,9 @@ const char *ctl_wait_query(const struct ctl *c);
 
 /* A zone given as its id or its name ("example.com" or "example.com."). */
 int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret);
+/* Zone 'id' (GET /api/dns/:id) and its records (GET .../records), both
+ * the caller's to clear on CTL_OK; nothing to clear otherwise. */
+int ctl_zone_read(struct ctl *c, int64_t id, struct ctl_answer *zone, struct ctl_answer *records);
 /* A positive integer argument; prints the problem and returns CTL_USAGE. */
 int ctl_parse_id(const char *what, const char *arg, int64_t *ret);
 
@@ -126,6 +129,7 @@ struct ctl_cmd {
 
 extern const struct ctl_cmd ctl_zone_cmds[];
 extern const struct ctl_cmd ctl_soa_cmds[];
+extern const struct ctl_cmd ctl_rrset_cmds[];
 extern const struct ctl_cmd ctl_history_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];

@@ -21,6 +21,7 @@ enum agent_endpoint {
 	AGENT_TREE,	   /* GET /api/dns/tree?prefix=P: one node of the hash tree */
 	AGENT_STATISTICS,  /* GET /api/dns/statistics: PowerDNS's counters */
 	AGENT_STATUS,	   /* GET /api/dns/status: is PowerDNS running, its version */
+	AGENT_ZONE_NOTIFY, /* POST /api/dns/zones/NAME/notify: send NOTIFY for a zone */
 };
 
 /* A client for server 'srv''s agent: https verified against

@@ -77,6 +77,8 @@ void api_record_create(struct http_request *req, struct http_reply *rep, void *c
 void api_records_replace(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_record_update(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_record_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_rrsets_patch(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_increase_serial(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);
 
@@ -91,6 +93,7 @@ void api_cluster_node_remove(struct http_request *req, struct http_reply *rep, v
 void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_cluster_sync_progress(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_tokens.c */
 void api_tokens_list(struct http_request *req, struct http_reply *rep, void *ctx);

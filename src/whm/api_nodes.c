@@ -250,6 +250,37 @@ void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, voi
 	store_zone_clear(&z);
 }
 
+/* POST /api/dns/:id/notify: every node sends a DNS NOTIFY for the zone to
+ * its secondaries; 502 with each node's answer unless every node did. */
+void api_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_zone z;
+	struct errmsg err;
+	int64_t id;
+	size_t ok = 0;
+	json_t *nodes = NULL;
+
+	if (!api_may_write(req, rep) || (st = api_store(ctx, rep)) == NULL ||
+	    api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = nodes_notify_zone(ctx, st, id, api_actor(req), &z, &nodes, &ok, &err);
+	if (r < 0) {
+		api_reply_error(rep, r, err.text);
+		return;
+	}
+	size_t total = json_array_size(nodes);
+	char msg[160];
+	snprintf(msg, sizeof(msg), "%zu of %zu nodes sent the NOTIFY", ok, total);
+	bool all = ok == total;
+	json_t *j = json_pack("{s:b,s:I,s:s,s:o,s:I,s:I}", "success", all, "zoneId", (json_int_t)id,
+			      "zone", z.domain, "nodes", nodes, "totalNodes", (json_int_t)total,
+			      "successCount", (json_int_t)ok);
+	json_object_set_new(j, all ? "message" : "error", json_string(msg));
+	store_zone_clear(&z);
+	http_reply_json(rep, all ? 200 : err_http_status(ERR_UPSTREAM), j);
+}
+
 void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st;

@@ -286,26 +286,110 @@ void api_record_create(struct http_request *req, struct http_reply *rep, void *c
 	body_change(req, rep, ctx, zones_record_add, 201, "record created");
 }
 
-static const char *const replace_keys[] = { "records", NULL };
+static const char *const replace_keys[] = { "records", "ifVersion", NULL };
+
+/* "ifVersion" of a change's body: 0 when not given. */
+static int if_version(const json_t *b, uint64_t *ret, struct errmsg *err)
+{
+	*ret = 0;
+	int r = jsonx_get_uint(b, "ifVersion", false, 1, MODEL_VERSION_MAX, "body", ret, err);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The fields GET /api/dns/:id/records adds to a record that a record
+ * routes' body does not take: a listing is taken back as it is (ids,
+ * times and the Unicode name are the controller's; it ignores them). */
+static const char *const listing_keys[] = { "id", "zoneId", "createdAt", "name_unicode", NULL };
+
+/* 'in' (the body's records) without the listing's own fields; the caller
+ * owns *ret. */
+static int listing_records(const json_t *in, json_t **ret, struct errmsg *err)
+{
+	json_t *out = json_array(), *rec;
+	size_t i;
+	int r = out != NULL ? 0 : -ENOMEM;
+
+	json_array_foreach(in, i, rec) {
+		if (r < 0)
+			break;
+		json_t *o = json_is_object(rec) ? json_copy(rec) : json_incref(rec);
+		const char *status = json_string_value(json_object_get(rec, "status"));
+		if (o == NULL) {
+			r = -ENOMEM;
+			break;
+		}
+		for (unsigned k = 0; json_is_object(o) && listing_keys[k] != NULL; k++)
+			json_object_del(o, listing_keys[k]);
+		/* A listing's records are all active; no other status is served. */
+		if (status != NULL && strcmp(status, "active") == 0)
+			json_object_del(o, "status");
+		else if (json_object_get(o, "status") != NULL)
+			r = errmsg_set(err, ERR_INVALID,
+				       "records[%zu].status: only active records can be served", i);
+		if (json_array_append_new(out, o) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
 
 static int replace_records(struct whm *w, int64_t id, const json_t *b, const char *who,
 			   struct zone_result *res, struct errmsg *err)
 {
-	json_t *records = NULL;
+	json_t *records = NULL, *plain = NULL;
+	uint64_t version = 0;
 	int r = jsonx_check_keys(b, replace_keys, "body", err);
 	if (r == 0)
 		r = jsonx_get_array(b, "records", true, "body", &records, err);
+	if (r == 0)
+		r = if_version(b, &version, err);
 	if (r == 0 && json_array_size(records) > w->conf.max_zone_records) {
 		errmsg_set(err, 0, "records: more than %llu records",
 			   (unsigned long long)w->conf.max_zone_records);
 		r = ERR_TOO_LARGE;
 	}
-	return r < 0 ? r : zones_records_replace(w, id, records, who, res, err);
+	if (r == 0)
+		r = listing_records(records, &plain, err);
+	if (r == 0)
+		r = zones_records_replace(w, id, plain, version, who, res, err);
+	json_decref(plain);
+	return r;
 }
 
 void api_records_replace(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	body_change(req, rep, ctx, replace_records, 200, "records replaced");
+}
+
+static const char *const patch_keys[] = { "rrsets", "ifVersion", NULL };
+
+static int patch_rrsets(struct whm *w, int64_t id, const json_t *b, const char *who,
+			struct zone_result *res, struct errmsg *err)
+{
+	json_t *rrsets = NULL;
+	uint64_t version = 0;
+	int r = jsonx_check_keys(b, patch_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_array(b, "rrsets", true, "body", &rrsets, err);
+	if (r == 0)
+		r = if_version(b, &version, err);
+	return r < 0 ? r : zones_rrsets_patch(w, id, rrsets, version, who, res, err);
+}
+
+/* PATCH /api/dns/:id/rrsets {"rrsets": [...], "ifVersion"?}: the PowerDNS
+ * API's RRset changes (zones_rrsets_patch()) as one version. */
+void api_rrsets_patch(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, patch_rrsets, 200, "rrsets changed");
+}
+
+void api_zone_increase_serial(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	id_change(req, rep, ctx, zones_increase_serial, "serial increased");
 }
 
 void api_record_update(struct http_request *req, struct http_reply *rep, void *ctx)

@@ -497,3 +497,79 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char
 	*ret = z;
 	return 0;
 }
+
+struct notified {
+	const json_t *answers; /* sync_agents_call()'s, by node id */
+	json_t *nodes;
+	size_t ok;
+};
+
+static int notified_node(const struct store_server *srv, void *ctx)
+{
+	struct notified *n = ctx;
+	char key[24];
+	snprintf(key, sizeof(key), "%lld", (long long)srv->id);
+	const json_t *a = json_object_get(n->answers, key);
+	if (a == NULL)
+		return 0; /* joined since the agents were asked */
+	const char *error = json_string_value(json_object_get(a, "error"));
+	const char *message = json_string_value(json_object_get(a, "message"));
+	json_t *o = json_pack("{s:I,s:s,s:s,s:b}", "nodeId", (json_int_t)srv->id, "name", srv->name,
+			      "hostname", srv->hostname, "success", error == NULL);
+	if (o != NULL)
+		json_object_set_new(o, error ? "error" : "message",
+				    json_string(error	  ? error
+						: message ? message
+							  : "sent"));
+	n->ok += error == NULL;
+	return o != NULL && json_array_append_new(n->nodes, o) == 0 ? 0 : -ENOMEM;
+}
+
+int nodes_notify_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
+		      struct store_zone *ret, json_t **ret_nodes, size_t *ret_ok,
+		      struct errmsg *err)
+{
+	struct store_zone z = { 0 };
+	struct notified n = { NULL, json_array(), 0 };
+	json_t *answers = NULL;
+	char tail[DNAME_TEXT_MAX + 16], summary[HISTORY_SUMMARY_MAX];
+
+	err->text[0] = '\0';
+	int r = store_zone_get(st, zone_id, &z);
+	if (r == 0 && z.deleted) {
+		store_zone_clear(&z);
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		json_decref(n.nodes);
+		return errmsg_set(err, r, "%s", r == -ENOENT ? "no such zone" : err_str(r));
+	}
+	snprintf(tail, sizeof(tail), "%s/notify", z.domain);
+	r = n.nodes != NULL ? sync_agents_call(w->sync, AGENT_ZONE_NOTIFY, tail,
+					       (long)w->conf.agent_timeout_ms, &answers)
+			    : -ENOMEM;
+	n.answers = answers;
+	if (r == 0)
+		r = store_server_foreach(st, true, notified_node, &n);
+	json_decref(answers);
+	if (r == 0) {
+		history_summary(summary, "send NOTIFY from every node: %zu of %zu did", n.ok,
+				json_array_size(n.nodes));
+		r = store_begin(st);
+		if (r == 0)
+			r = history_note_zone(st, &z, actor, "zone.notify", summary);
+		if (r == 0)
+			r = store_commit(st);
+		else
+			store_rollback(st);
+	}
+	if (r < 0) {
+		json_decref(n.nodes);
+		store_zone_clear(&z);
+		return r;
+	}
+	*ret = z;
+	*ret_nodes = n.nodes;
+	*ret_ok = n.ok;
+	return 0;
+}

@@ -101,4 +101,13 @@ int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *acto
 int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
 		    struct store_zone *ret, json_t **ret_nodes, struct errmsg *err);
 
+/* Ask every cluster node's agent, all at once, to send a DNS NOTIFY for
+ * zone 'zone_id' to its secondaries (its also-notify): *ret_nodes lists
+ * each node as {"nodeId", "name", "hostname", "success", "message" or
+ * "error" (the agent's)} and *ret_ok counts those that did. The request
+ * goes into the audit log. *ret is the zone (store_zone_clear). */
+int nodes_notify_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
+		      struct store_zone *ret, json_t **ret_nodes, size_t *ret_ok,
+		      struct errmsg *err);
+
 #endif

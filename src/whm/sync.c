@@ -324,6 +324,7 @@ struct fetch {
 	struct sync *s;
 	struct store_server srv;
 	enum agent_endpoint ep;
+	const char *tail;
 	long timeout_ms;
 	json_t *answer;
 	pthread_t thread;
@@ -343,7 +344,7 @@ static void *fetch_one(void *arg)
 		f->answer = json_pack("{s:s}", "error", "invalid agent address");
 		return NULL;
 	}
-	if (agent_call(c, f->ep, NULL, NULL, 0, &status, &j, &err) < 0)
+	if (agent_call(c, f->ep, f->tail, NULL, 0, &status, &j, &err) < 0)
 		f->answer = json_pack("{s:s}", "error", err.text);
 	else
 		f->answer = j;
@@ -352,6 +353,12 @@ static void *fetch_one(void *arg)
 }
 
 int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, json_t **ret)
+{
+	return sync_agents_call(s, ep, NULL, timeout_ms, ret);
+}
+
+int sync_agents_call(struct sync *s, enum agent_endpoint ep, const char *tail, long timeout_ms,
+		     json_t **ret)
 {
 	struct store *st = whm_store(s->w);
 	struct server_list l = { 0 };
@@ -363,7 +370,9 @@ int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, jso
 	if (r == 0 && f == NULL)
 		r = -ENOMEM;
 	for (size_t i = 0; r == 0 && i < l.n; i++) {
-		f[i] = (struct fetch){ .s = s, .srv = l.v[i], .ep = ep, .timeout_ms = timeout_ms };
+		f[i] = (struct fetch){
+			.s = s, .srv = l.v[i], .ep = ep, .tail = tail, .timeout_ms = timeout_ms
+		};
 		f[i].started = pthread_create(&f[i].thread, NULL, fetch_one, &f[i]) == 0;
 		if (!f[i].started)
 			fetch_one(&f[i]);

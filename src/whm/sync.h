@@ -89,6 +89,10 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret);
  * thread each, bounded by 'timeout_ms'); *ret maps each node's id (as a
  * string) to its answer, or to {"error": "..."}. */
 int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, json_t **ret);
+/* The same for any endpoint without a body, with 'tail' (may be NULL)
+ * after its path. */
+int sync_agents_call(struct sync *s, enum agent_endpoint ep, const char *tail, long timeout_ms,
+		     json_t **ret);
 
 /* Send DELETE for every zone the node serves (a node leaving with
  * purge); counts what was deleted. 0 only when every zone it listed was

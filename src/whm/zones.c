@@ -373,6 +373,24 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
 			    res, err);
 }
 
+/* zones_change() step of a serial increase: nothing to write, the version
+ * and serial rise. */
+static int no_write(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
+{
+	(void)st;
+	(void)z;
+	(void)ctx;
+	(void)err;
+	return 0;
+}
+
+int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
+			  struct zone_result *res, struct errmsg *err)
+{
+	return zones_change(w, zone_id, no_write, NULL, actor, "zone.increase-serial",
+			    "increase the serial", res, err);
+}
+
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
 		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len)
 {

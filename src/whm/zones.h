@@ -40,8 +40,34 @@ int zones_record_update(struct whm *w, int64_t record_id, const json_t *rec, con
 			struct zone_result *res, struct errmsg *err);
 int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
 			struct zone_result *res, struct errmsg *err);
-/* Replace every record of the zone with 'records' (an array) as one version. */
-int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records, const char *actor,
+/* Replace every record of the zone with 'records' (an array) as one
+ * version. Records that stay exactly as they were keep their ids. With
+ * 'if_version' (0: none) the zone must be at that version: ERR_CONFLICT
+ * otherwise, nothing changed. */
+int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
+			  uint64_t if_version, const char *actor, struct zone_result *res,
+			  struct errmsg *err);
+
+/* Change RRsets as the PowerDNS API's PATCH of rrsets does, all of them as
+ * one version with one serial, or none: 'rrsets' is an array of
+ *   {"name", "type", "changetype": "REPLACE"|"DELETE", "ttl"?,
+ *    "records": [{"content", "priority"?, "disabled"?: false}]}
+ * with names and contents as the panel's record routes take them (MX and
+ * SRV priority in "priority" or at the start of the content). REPLACE
+ * gives the RRset exactly those records (none: the RRset goes; no "ttl":
+ * the RRset's TTL, or default-ttl for a new one); DELETE removes it.
+ * Records that stay as they were keep their ids. ERR_INVALID naming the
+ * change at fault for an unknown changetype, an RRset named twice, the
+ * SOA, a name outside the zone, a bad record or a zone the change would
+ * make invalid (CNAME beside other data...); ERR_TOO_LARGE past
+ * max-zone-records; ERR_CONFLICT when 'if_version' is not 0 and the zone
+ * is at another version. */
+int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
+		       const char *actor, struct zone_result *res, struct errmsg *err);
+
+/* A new version with the next serial (model_serial_next()) and the same
+ * records, pushed to every node like any change. */
+int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 			  struct zone_result *res, struct errmsg *err);
 
 /* Import: like zones_records_replace(), or with 'merge' replace only the

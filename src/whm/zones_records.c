@@ -1,13 +1,15 @@
 /* Record changes (zones.h): one record added, replaced or deleted, every
- * record replaced, or an import merged, each as one version of the zone,
- * through the steps of zones_internal.h. */
+ * record replaced, RRsets replaced or deleted, or an import merged, each
+ * as one version of the zone, through the steps of zones_internal.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/buf.h"
 #include "base/err.h"
+#include "json/jsonx.h"
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
@@ -220,11 +222,12 @@ static int want_key(json_t *want, char *key, bool add, bool *ret_taken)
 	return r;
 }
 
-/* The store's rows of zones_records_set(), inside its transaction. With
- * 'merge' the rows of the RRsets 'named' names are replaced. Without, the
- * rows of records that stay exactly as they are keep their id (a panel
- * holding record ids, or a rollback that changes one record, finds the
- * others where they were); only the others are deleted and inserted. */
+/* The store's rows of a records_set(), inside its transaction. Without
+ * 'merge' every row is replaced, with it the rows of the RRsets 'named'
+ * names. Either way the rows of records that stay exactly as they are keep
+ * their id (a panel holding record ids, or a rollback that changes one
+ * record, finds the others where they were); only the others are deleted
+ * and inserted. */
 static int write_records(struct store *st, int64_t zone_id, const json_t *old, const json_t *named,
 			 const struct model_record *mr, size_t n, bool merge)
 {
@@ -233,7 +236,7 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 	size_t i;
 	int r = want != NULL ? 0 : -ENOMEM;
 
-	for (i = 0; r == 0 && !merge && i < n; i++)
+	for (i = 0; r == 0 && i < n; i++)
 		r = want_key(
 		    want,
 		    content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl, mr[i].priority),
@@ -241,21 +244,18 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 	json_array_foreach(old, i, o) {
 		if (r != 0)
 			break;
-		if (merge) {
-			taken = !in_rrsets(o, named);
-		} else {
-			const char *name = json_string_value(json_object_get(o, "name"));
-			const char *type = json_string_value(json_object_get(o, "type"));
-			const char *content = json_string_value(json_object_get(o, "content"));
-			r = name && type && content
-				? want_key(want,
-					   content_key(
-					       name, type, content,
+		if (merge && !in_rrsets(o, named))
+			continue; /* an RRset the change leaves alone */
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *type = json_string_value(json_object_get(o, "type"));
+		const char *content = json_string_value(json_object_get(o, "content"));
+		r = name && type && content
+			? want_key(want,
+				   content_key(name, type, content,
 					       json_integer_value(json_object_get(o, "ttl")),
 					       json_integer_value(json_object_get(o, "priority"))),
-					   false, &taken)
-				: ERR_BACKEND;
-		}
+				   false, &taken)
+			: ERR_BACKEND;
 		if (r == 0 && !taken)
 			r = store_record_delete(st, json_integer_value(json_object_get(o, "id")));
 	}
@@ -267,17 +267,30 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 					    .ttl = mr[i].ttl,
 					    .priority = mr[i].priority,
 					    .created_at = whm_now() };
-		taken = true;
-		if (!merge)
-			r = want_key(want,
-				     content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl,
-						 mr[i].priority),
-				     false, &taken);
+		r = want_key(
+		    want,
+		    content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl, mr[i].priority),
+		    false, &taken);
 		if (r == 0 && taken)
 			r = store_record_insert(st, &row);
 	}
 	json_decref(want);
 	return r;
+}
+
+/* The TTL of the RRset 'name' 'type' among 'old' (payload records), or
+ * 'ttl' when the zone has no such RRset. */
+static uint32_t rrset_ttl(const json_t *old, const char *name, const char *type, uint32_t ttl)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(old, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (n != NULL && t != NULL && strcmp(n, name) == 0 && strcmp(t, type) == 0)
+			return (uint32_t)json_integer_value(json_object_get(o, "ttl"));
+	}
+	return ttl;
 }
 
 /* The same records (R), the same SOA fields and no serial ahead to move
@@ -290,16 +303,35 @@ static bool same_zone(const struct store_zone *before, const struct store_zone *
 	       (min_serial == NULL || (int32_t)(*min_serial - before->serial) <= 0);
 }
 
-int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
-		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
-		      const char *action, const char *summary, struct zone_result *res,
-		      struct errmsg *err)
+/* What records_set() makes of the zone. */
+struct set_spec {
+	const json_t *records; /* the panel's records */
+	/* Replace only the RRsets 'records' names, and those 'emptied' names
+	 * (an object whose keys are rrset_key()s; NULL: none). A record
+	 * without a TTL then takes that of the RRset it replaces. */
+	bool merge;
+	const json_t *emptied;
+	const uint32_t *min_serial;
+	const char *soa;
+	bool noop;
+	uint64_t if_version; /* 0, or the version the zone must be at */
+	const char *action;
+	const char *summary;
+};
+
+/* zones_records_set() as 'spec' says. */
+static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *spec,
+		       const char *actor, struct zone_result *res, struct errmsg *err)
 {
 	char made[HISTORY_SUMMARY_MAX];
 	struct store *st;
 	struct store_zone z;
 	json_t *old;
 	struct errmsg msg;
+	const json_t *records_in = spec->records;
+	const bool merge = spec->merge;
+	const uint32_t *min_serial = spec->min_serial;
+	const char *soa = spec->soa, *summary = spec->summary;
 	size_t n = json_array_size(records_in), i;
 	struct model_record *mr = calloc(n + 1, sizeof(*mr));
 	int r = mr != NULL ? -EAGAIN : -ENOMEM;
@@ -313,13 +345,23 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 		}
 		uint64_t seen = z.version;
 		json_t *named = json_object();
-		if (named == NULL)
+		if (named == NULL || (merge && spec->emptied != NULL &&
+				      json_object_update(named, (json_t *)spec->emptied) < 0))
 			r = -ENOMEM;
+		/* Checked again on each attempt: a change that committed
+		 * meanwhile moved the zone past it. */
+		if (r == 0 && spec->if_version != 0 && spec->if_version != z.version)
+			r = errmsg_set(err, ERR_CONFLICT,
+				       "ifVersion: the zone is at version %llu, not %llu; nothing "
+				       "changed (read the zone again)",
+				       (unsigned long long)z.version,
+				       (unsigned long long)spec->if_version);
 		for (i = 0; i < n; i++)
 			model_record_clear(&mr[i]);
 		for (i = 0; r == 0 && i < n; i++) {
-			r = model_record_parse(json_array_get(records_in, i), z.domain,
-					       (uint32_t)w->conf.default_ttl, &mr[i], &msg);
+			const json_t *in = json_array_get(records_in, i);
+			r = model_record_parse(in, z.domain, (uint32_t)w->conf.default_ttl, &mr[i],
+					       &msg);
 			if (r < 0) {
 				errmsg_set(err, 0, "records[%zu]: %s", i, msg.text);
 			} else if (strcmp(mr[i].type, ZONES_TYPE_SOA) == 0) {
@@ -328,6 +370,9 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 				r = ERR_INVALID;
 			} else {
 				char key[DNAME_TEXT_MAX + 40];
+				if (merge && json_object_get(in, "ttl") == NULL)
+					mr[i].ttl =
+					    rrset_ttl(old, mr[i].name, mr[i].type, mr[i].ttl);
 				json_array_append_new(
 				    records,
 				    zones_payload_record(0, mr[i].name, mr[i].type, mr[i].content,
@@ -354,7 +399,7 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 			r = zones_validate(w, &z, records, err);
 		/* Nothing would change but the version and the serial: no
 		 * version, no history entry (res says the zone as it is). */
-		if (r == 0 && noop && same_zone(&before, &z, min_serial)) {
+		if (r == 0 && spec->noop && same_zone(&before, &z, min_serial)) {
 			*res = (struct zone_result){ .zone_id = zone_id,
 						     .version = before.version,
 						     .serial = before.serial };
@@ -373,7 +418,7 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 				history_summary(made, "%s, and the SOA fields of the import",
 						merge ? "merge" : "replace every record");
 			if (r == 0)
-				r = zones_finish(w, st, &before, &z, records, actor, action,
+				r = zones_finish(w, st, &before, &z, records, actor, spec->action,
 						 summary ? summary : made, res, err);
 			else
 				r = zones_fail(st, r, err, "replacing the records");
@@ -389,11 +434,29 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 	return r == -EAGAIN ? zones_busy(err) : r;
 }
 
-int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
-			  const char *actor, struct zone_result *res, struct errmsg *err)
+int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
+		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
+		      const char *action, const char *summary, struct zone_result *res,
+		      struct errmsg *err)
 {
-	int r = zones_records_set(w, zone_id, records_in, false, NULL, NULL, false, actor,
-				  "records.replace", NULL, res, err);
+	struct set_spec spec = { .records = records,
+				 .merge = merge,
+				 .min_serial = min_serial,
+				 .soa = soa,
+				 .noop = noop,
+				 .action = action,
+				 .summary = summary };
+	return records_set(w, zone_id, &spec, actor, res, err);
+}
+
+int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
+			  uint64_t if_version, const char *actor, struct zone_result *res,
+			  struct errmsg *err)
+{
+	struct set_spec spec = { .records = records_in,
+				 .if_version = if_version,
+				 .action = "records.replace" };
+	int r = records_set(w, zone_id, &spec, actor, res, err);
 	return r > 0 ? 0 : r;
 }
 
@@ -404,4 +467,166 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, actor,
 				 merge ? "zone.import.merge" : "zone.import.replace", NULL, res,
 				 err);
+}
+
+/* --- RRset changes ------------------------------------------------------------ */
+
+static const char *const rrset_keys[] = { "name", "type", "ttl", "changetype", "records", NULL };
+static const char *const rrset_record_keys[] = { "content", "priority", "disabled", NULL };
+
+/* The records of REPLACE 'set' (rrsets[i]) as panel records appended to
+ * 'flat', each checked on its own for zone 'origin' so that a refusal
+ * names it. */
+static int rrset_records(const struct whm *w, const json_t *set, size_t i, const char *origin,
+			 json_t *flat, struct errmsg *err)
+{
+	char path[64];
+	struct model_record mr;
+	struct errmsg msg;
+	json_t *records, *rec;
+	uint64_t ttl;
+	size_t j;
+	bool disabled;
+
+	snprintf(path, sizeof(path), "rrsets[%zu]", i);
+	int r = jsonx_get_array(set, "records", true, path, &records, err);
+	if (r == 0) {
+		r = jsonx_get_uint(set, "ttl", false, 0, DNS_TTL_MAX, path, &ttl, err);
+		r = r == -ENOENT ? 0 : r;
+	}
+	json_array_foreach(records, j, rec) {
+		if (r < 0)
+			break;
+		snprintf(path, sizeof(path), "rrsets[%zu].records[%zu]", i, j);
+		if (!json_is_object(rec))
+			return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
+		r = jsonx_check_keys(rec, rrset_record_keys, path, err);
+		if (r == 0 &&
+		    (r = jsonx_get_bool(rec, "disabled", false, path, &disabled, err)) == 0 &&
+		    disabled)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s.disabled: disabled records are not kept; leave the "
+					  "record out",
+					  path);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		/* The record as the panel's record routes take it. */
+		json_t *o = json_pack("{s:O,s:O,s:O}", "name", json_object_get(set, "name"), "type",
+				      json_object_get(set, "type"), "content",
+				      json_object_get(rec, "content"));
+		if (o == NULL)
+			return errmsg_set(err, ERR_INVALID, "%s.content: required", path);
+		if (json_object_get(rec, "priority") != NULL)
+			json_object_set(o, "priority", json_object_get(rec, "priority"));
+		if (json_object_get(set, "ttl") != NULL)
+			json_object_set(o, "ttl", json_object_get(set, "ttl"));
+		r = model_record_parse(o, origin, (uint32_t)w->conf.default_ttl, &mr, &msg);
+		model_record_clear(&mr);
+		if (r < 0)
+			errmsg_set(err, 0, "%s: %s", path, msg.text);
+		else if (json_array_append(flat, o) < 0)
+			r = -ENOMEM;
+		json_decref(o);
+	}
+	return r;
+}
+
+/* Check rrsets[i] ('set') of a patch of zone 'origin': its RRset key goes
+ * into 'emptied', its records (REPLACE) into 'flat', and a few words
+ * about it into 'summary'. */
+static int rrset_change(const struct whm *w, const json_t *set, size_t i, const char *origin,
+			json_t *emptied, json_t *flat, struct buf *summary, struct errmsg *err)
+{
+	char path[32], name[DNAME_TEXT_MAX], type[16], key[DNAME_TEXT_MAX + 40];
+	const char *name_in = "", *type_in = "", *op = "";
+	struct errmsg msg;
+
+	snprintf(path, sizeof(path), "rrsets[%zu]", i);
+	if (!json_is_object(set))
+		return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
+	int r = jsonx_check_keys(set, rrset_keys, path, err);
+	if (r == 0)
+		r = jsonx_get_str(set, "name", true, path, &name_in, err);
+	if (r == 0)
+		r = jsonx_get_str(set, "type", true, path, &type_in, err);
+	if (r == 0)
+		r = jsonx_get_str(set, "changetype", true, path, &op, err);
+	if (r < 0)
+		return r;
+	bool replace = strcmp(op, "REPLACE") == 0;
+	if (!replace && strcmp(op, "DELETE") != 0)
+		return errmsg_set(err, ERR_INVALID, "%s.changetype: REPLACE or DELETE, not '%.40s'",
+				  path, op);
+	r = model_rrset_parse(name_in, type_in, origin, name, type, &msg);
+	if (r < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", path, msg.text);
+	if (strcmp(type, ZONES_TYPE_SOA) == 0)
+		return errmsg_set(err, ERR_INVALID, "%s: the SOA is managed by the controller",
+				  path);
+	r = rrset_key(name, type, key, sizeof(key));
+	if (r == 0 && json_object_get(emptied, key) != NULL)
+		return errmsg_set(err, ERR_INVALID, "%s: RRset %s %s is named twice", path, name,
+				  type);
+	if (r == 0)
+		r = json_object_set_new(emptied, key, json_true()) < 0 ? -ENOMEM : 0;
+	if (r == 0 && !replace && json_array_size(json_object_get(set, "records")) > 0)
+		r = errmsg_set(err, ERR_INVALID, "%s.records: a DELETE carries no records", path);
+	if (r == 0 && replace)
+		r = rrset_records(w, set, i, origin, flat, err);
+	if (r == 0) {
+		r = buf_printf(summary, "%s%s %s %s", i > 0 ? ", " : "",
+			       replace && json_array_size(json_object_get(set, "records")) > 0
+				   ? "replace"
+				   : "delete",
+			       name, type);
+		r = r == -E2BIG ? 0 : r; /* history_summary() cuts it anyway */
+	}
+	return r;
+}
+
+int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
+		       const char *actor, struct zone_result *res, struct errmsg *err)
+{
+	char summary[HISTORY_SUMMARY_MAX];
+	struct store *st;
+	struct store_zone z;
+	struct buf text;
+	size_t i;
+	json_t *set;
+
+	if (!json_is_array(rrsets) || json_array_size(rrsets) == 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "rrsets: an array of at least one RRset change");
+	if (json_array_size(rrsets) > w->conf.max_zone_records)
+		return errmsg_set(err, ERR_TOO_LARGE, "rrsets: more than %llu RRsets",
+				  (unsigned long long)w->conf.max_zone_records);
+	int r = zones_get_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	json_t *emptied = json_object(), *flat = json_array();
+	buf_init(&text, (size_t)4 * HISTORY_SUMMARY_MAX);
+	r = emptied != NULL && flat != NULL ? buf_puts(&text, "rrsets: ") : -ENOMEM;
+	json_array_foreach(rrsets, i, set) {
+		if (r < 0)
+			break;
+		r = rrset_change(w, set, i, z.domain, emptied, flat, &text, err);
+		if (r == 0 && json_array_size(flat) > w->conf.max_zone_records)
+			r = errmsg_set(err, ERR_TOO_LARGE, "rrsets: more than %llu records",
+				       (unsigned long long)w->conf.max_zone_records);
+	}
+	store_zone_clear(&z);
+	history_summary(summary, "%.*s", (int)text.len, text.data ? text.data : "");
+	buf_free(&text);
+	if (r == 0) {
+		struct set_spec spec = { .records = flat,
+					 .merge = true,
+					 .emptied = emptied,
+					 .if_version = if_version,
+					 .action = "rrsets.patch",
+					 .summary = summary };
+		r = records_set(w, zone_id, &spec, actor, res, err);
+	}
+	json_decref(emptied);
+	json_decref(flat);
+	return r == -ENOMEM && err->text[0] == '\0' ? errmsg_set(err, r, "out of memory") : r;
 }

@@ -63,7 +63,8 @@ def command_lines():
             break
         words = line.split()
         cmds.append(words[:2] if words[0] in
-                    ("zones", "records", "servers", "nodes", "tokens", "dnssec") else words[:1])
+                    ("zones", "records", "rrset", "servers", "nodes", "tokens",
+                                     "dnssec") else words[:1])
     return cmds
 
 
@@ -628,3 +629,136 @@ def test_dnssec_commands_sign_show_ds_and_unsign_or_say_it_is_missing(ctl, domai
                      human), human
     assert "yumnactl dnssec roll --ds-published %s" % domain in human, human
     assert "/api/" not in human and "POST" not in human, human
+
+
+def test_rrset_replace_set_ttl_and_delete_reach_every_node(ctl, domain):
+    c = ctl.c
+    zid = ctl.json("--wait", "zones", "create", domain)["zoneId"]
+    www = "www.%s." % domain
+
+    out = ctl.run("--wait", "rrset", "replace", "--ttl", "5m", domain, "www", "A",
+                  "192.0.2.1", "192.0.2.2").stdout
+    assert out.startswith("rrset replaced: zone %d, version " % zid), out
+    assert c.answers(www, "A") == {n.name: ["192.0.2.1", "192.0.2.2"] for n in c.nodes}
+    ctl.json("--wait", "rrset", "replace", domain, "@", "MX", "10 mx1", "20 mx2")
+    assert c.answers(domain + ".", "MX") == {
+        n.name: ["10 mx1.%s." % domain, "20 mx2.%s." % domain] for n in c.nodes}
+    ctl.json("--wait", "rrset", "replace", "--priority", "5", domain, "@", "MX", "mx3")
+    assert c.answers(domain + ".", "MX") == {n.name: ["5 mx3.%s." % domain] for n in c.nodes}
+    ids = {r["content"]: r["id"] for r in c.whm.records(zid) if r["type"] == "A"}
+
+    done = ctl.json("--wait", "rrset", "set-ttl", domain, www, "a", "1h")
+
+    assert done["synced"] is True, done
+    a = [r for r in c.whm.records(zid) if r["type"] == "A"]
+    assert {(r["content"], r["ttl"]) for r in a} == {("192.0.2.1", 3600), ("192.0.2.2", 3600)}
+    assert ctl.json("--wait", "rrset", "set-ttl", domain, "@", "MX", "60")["synced"] is True
+    mx = [r for r in c.whm.records(zid) if r["type"] == "MX"]
+    assert [(r["content"], r["priority"], r["ttl"]) for r in mx] == [("mx3.%s." % domain, 5, 60)]
+    # The TTL of an RRset stays when replace gives none.
+    ctl.json("rrset", "replace", domain, "www", "A", "192.0.2.1", "192.0.2.3")
+    a = {r["content"]: r for r in c.whm.records(zid) if r["type"] == "A"}
+    assert {k: r["ttl"] for k, r in a.items()} == {"192.0.2.1": 3600, "192.0.2.3": 3600}
+    assert a["192.0.2.1"]["id"] != ids["192.0.2.1"]   # its TTL changed above: a new row
+
+    ctl.run("--wait", "rrset", "delete", domain, "www", "A")
+    assert c.answers(www, "A") == {n.name: [] for n in c.nodes}
+
+    # Exit codes: usage, not found, refused, denied.
+    ctl.run("rrset", "replace", domain, "www", "A", expect=USAGE)
+    ctl.run("rrset", "replace", "--ttl", "soon", domain, "www", "A", "192.0.2.1", expect=USAGE)
+    ctl.run("rrset", "set-ttl", domain, "www", "A", "-1", expect=USAGE)
+    r = ctl.run("rrset", "set-ttl", domain, "www", "A", "60", expect=NOT_FOUND)
+    assert "no RRset www A" in r.stderr, r.stderr
+    ctl.run("rrset", "delete", "no-such-" + domain, "www", "A", expect=NOT_FOUND)
+    version = c.whm.zone(zid)["version"]
+    r = ctl.run("rrset", "replace", domain, "www", "A", "192.0.2.300", expect=REFUSED)
+    assert "rrsets[0].records[0]" in r.stderr, r.stderr
+    ctl.run("rrset", "replace", domain, "@", "SOA", "x", expect=REFUSED)
+    ctl.run("rrset", "replace", domain, "@", "CNAME", "elsewhere.example.", expect=REFUSED)
+    ctl.run("rrset", "delete", domain, "www", "A", token=c.whm.read_token, expect=DENIED)
+    ctl.run("zones", "increase-serial", domain, token=c.whm.read_token, expect=DENIED)
+    ctl.run("zones", "notify", domain, token=c.whm.read_token, expect=DENIED)
+    assert c.whm.zone(zid)["version"] == version
+
+
+def test_zones_increase_serial_reaches_every_node(ctl, domain):
+    c = ctl.c
+    zone = ctl.json("--wait", "zones", "create", domain)
+    records = c.whm.records(zone["zoneId"])
+
+    out = ctl.run("--wait", "zones", "increase-serial", domain).stdout
+
+    now = c.whm.zone(zone["zoneId"])
+    assert now["version"] == zone["version"] + 1 and now["serial"] != zone["serial"]
+    assert out.startswith("serial increased: zone %d, version %d, serial %d" % (
+        zone["zoneId"], now["version"], now["serial"])), out
+    assert c.soa_serials(domain + ".") == {n.name: now["serial"] for n in c.nodes}
+    assert c.whm.records(zone["zoneId"]) == records
+    ctl.run("zones", "increase-serial", "no-such-" + domain, expect=NOT_FOUND)
+
+
+def test_zones_notify_reports_each_node_and_its_exit_code(cluster_factory, domain, tmp_path):
+    from test_notify import Secondary
+    secondary = Secondary()
+    try:
+        c = cluster_factory(n=1, node_config={"also-notify": "127.0.0.1:%d" % secondary.port})
+        ctl = Ctl(c, tmp_path)
+        ctl.run("--wait", "zones", "create", domain)
+        secondary.drain()
+
+        out = ctl.run("zones", "notify", domain).stdout
+
+        assert "1 of 1 nodes sent it" in out and "node ns1" in out, out
+        assert secondary.wait_notify(domain + ".", timeout=5.0) is not None
+        # A node without secondaries refuses: some nodes did it (8).
+        node = c.new_node("ns2")
+        node.extra_config["also-notify"] = None
+        node.write_config()
+        node.start()
+        c.register(node)
+        c.join(node)
+        r = ctl.run("zones", "notify", domain, expect=PARTIAL)
+        assert "1 of 2 nodes sent it" in r.stdout, r.stdout
+        assert "node ns2" in r.stdout and "also-notify" in r.stdout, r.stdout
+        j = ctl.json("zones", "notify", domain, expect=PARTIAL)
+        assert {n["name"]: n["success"] for n in j["nodes"]} == {"ns1": True, "ns2": False}
+    finally:
+        secondary.close()
+
+
+def test_notify_from_no_node_is_a_failure(ctl, domain):
+    ctl.run("--wait", "zones", "create", domain)
+    r = ctl.run("zones", "notify", domain, expect=FAILED)
+    assert "0 of 3 nodes sent it" in r.stdout and "NOT sent" in r.stdout, r.stdout
+
+
+def test_records_list_json_is_taken_back_by_replace_and_ids_stay(ctl, domain, tmp_path):
+    c = ctl.c
+    zid = ctl.json("--wait", "zones", "create", domain)["zoneId"]
+    ctl.run("rrset", "replace", domain, "www", "A", "192.0.2.1", "192.0.2.2")
+    ctl.run("rrset", "replace", domain, "@", "MX", "10 mx1")
+    ctl.run("records", "add", domain, "txt", "TXT", "v=spf1 -all")
+    listing = ctl.json("records", "list", domain)
+    changed = next(r for r in listing if r["content"] == "192.0.2.2")
+    changed["content"] = "192.0.2.9"
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps(listing))
+
+    ctl.run("--wait", "records", "replace", domain, str(path))
+
+    again = ctl.json("records", "list", domain)
+    unchanged = {r["id"]: r["content"] for r in listing if r["id"] != changed["id"]}
+    assert {r["id"]: r["content"] for r in again if r["id"] in unchanged} == unchanged
+    assert len(again) == len(listing) and changed["id"] not in {r["id"] for r in again}
+    assert c.answers("www.%s." % domain, "A") == {n.name: ["192.0.2.1", "192.0.2.9"]
+                                                  for n in c.nodes}
+    # Unchanged, it changes no id at all.
+    path.write_text(json.dumps(again))
+    ctl.run("records", "replace", domain, str(path))
+    assert [r["id"] for r in ctl.json("records", "list", domain)] == [r["id"] for r in again]
+    # A stale file is refused when it says which version it was read at.
+    version = c.whm.zone(zid)["version"]
+    path.write_text(json.dumps({"records": again, "ifVersion": version - 1}))
+    ctl.run("records", "replace", domain, str(path), expect=REFUSED)
+    assert c.whm.zone(zid)["version"] == version

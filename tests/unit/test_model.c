@@ -561,6 +561,44 @@ static void test_dnssec(void **state)
 		   "ISC (BIND) format");
 }
 
+/* An RRset named in any form the record routes take is found in the form
+ * they store its records in. */
+static void test_rrset_names(void **state)
+{
+	char name[DNAME_TEXT_MAX], type[16];
+	struct errmsg err;
+	struct model_record mr;
+
+	(void)state;
+	assert_int_equal(model_rrset_parse("WWW", "a", "example.com.", name, type, &err), 0);
+	assert_string_equal(name, "www");
+	assert_string_equal(type, "A");
+	assert_int_equal(
+	    model_rrset_parse("www.example.com.", "A", "example.com.", name, type, &err), 0);
+	assert_string_equal(name, "www");
+	assert_int_equal(model_rrset_parse("example.com.", "mx", "example.com.", name, type, &err),
+			 0);
+	assert_string_equal(name, "@");
+	assert_string_equal(type, "MX");
+	/* The relative form would end with the zone's name: stored absolute,
+	 * as model_record_parse() stores it. */
+	assert_int_equal(model_rrset_parse("www.example.com.example.com.", "A", "example.com.",
+					   name, type, &err),
+			 0);
+	json_t *j = load("{\"name\":\"www.example.com.example.com.\",\"type\":\"A\","
+			 "\"content\":\"192.0.2.1\"}");
+	assert_int_equal(model_record_parse(j, "example.com.", 3600, &mr, &err), 0);
+	json_decref(j);
+	assert_string_equal(name, mr.name);
+	model_record_clear(&mr);
+	assert_int_equal(
+	    model_rrset_parse("www.example.net.", "A", "example.com.", name, type, &err),
+	    ERR_INVALID);
+	assert_non_null(strstr(err.text, "not inside zone"));
+	assert_int_equal(model_rrset_parse("www", "BOGUS", "example.com.", name, type, &err),
+			 ERR_INVALID);
+}
+
 int main(void)
 {
 	/* One test a line. */
@@ -582,6 +620,7 @@ int main(void)
 		cmocka_unit_test(test_record_name_reads_back),
 		cmocka_unit_test(test_zone_check_runs),
 		cmocka_unit_test(test_dnssec),
+		cmocka_unit_test(test_rrset_names),
 	};
 	/* clang-format on */
 

@@ -176,7 +176,7 @@ static void test_refused_change(void **state)
 		snprintf(ip, sizeof(ip), "192.0.2.%d", i);
 		json_array_append_new(list, record("www", "A", ip));
 	}
-	assert_true(zones_records_replace(&f->w, f->zone, list, "test", &res, &err) < 0);
+	assert_true(zones_records_replace(&f->w, f->zone, list, 0, "test", &res, &err) < 0);
 	json_decref(list);
 	stored(f, &z);
 	assert_int_equal(z.version, f->version);

@@ -431,28 +431,34 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 	return r;
 }
 
+/* The stored form of absolute owner 'owner' in zone 'origin'. */
+static void owner_stored(const char *owner, const char *origin, char out[DNAME_TEXT_MAX])
+{
+	size_t olen = strlen(origin), nlen = strlen(owner);
+
+	if (nlen == olen) {
+		snprintf(out, DNAME_TEXT_MAX, "@");
+		return;
+	}
+	/* The name relative to the zone, unless that ends with the zone's own
+	 * name ("www.example.com" for www.example.com.example.com.): the
+	 * trailing-dot rule refuses such text when it is read back (dns.h),
+	 * so that owner is stored absolute. */
+	size_t rl = nlen - olen - 1, zl = olen - 1;
+	bool doubled = zl > 0 && rl >= zl && strncmp(owner + rl - zl, origin, zl) == 0 &&
+		       (rl == zl || owner[rl - zl - 1] == '.');
+	if (doubled)
+		snprintf(out, DNAME_TEXT_MAX, "%s", owner);
+	else
+		snprintf(out, DNAME_TEXT_MAX, "%.*s", (int)rl, owner);
+}
+
 int model_record_from_rr(const struct rr *rr, const char *origin, struct model_record *ret)
 {
-	size_t olen = strlen(origin), nlen = strlen(rr->owner);
 	const char *content = rr->content;
 
 	memset(ret, 0, sizeof(*ret));
-	if (nlen == olen) {
-		snprintf(ret->name, sizeof(ret->name), "@");
-	} else {
-		/* The name relative to the zone, unless that ends with the zone's
-		 * own name ("www.example.com" for www.example.com.example.com.):
-		 * the trailing-dot rule refuses such text when it is read back
-		 * (dns.h), so that owner is stored absolute. */
-		size_t rl = nlen - olen - 1, zl = olen - 1;
-		bool doubled = zl > 0 && rl >= zl &&
-			       strncmp(rr->owner + rl - zl, origin, zl) == 0 &&
-			       (rl == zl || rr->owner[rl - zl - 1] == '.');
-		if (doubled)
-			snprintf(ret->name, sizeof(ret->name), "%s", rr->owner);
-		else
-			snprintf(ret->name, sizeof(ret->name), "%.*s", (int)rl, rr->owner);
-	}
+	owner_stored(rr->owner, origin, ret->name);
 	snprintf(ret->type, sizeof(ret->type), "%s", rr_type_name(rr->type));
 	if (rr->type == TYPE_MX || rr->type == TYPE_SRV) {
 		char *end;
@@ -462,6 +468,21 @@ int model_record_from_rr(const struct rr *rr, const char *origin, struct model_r
 	ret->ttl = rr->ttl;
 	ret->content = strdup(content);
 	return ret->content ? 0 : -ENOMEM;
+}
+
+int model_rrset_parse(const char *name, const char *type, const char *origin,
+		      char ret_name[DNAME_TEXT_MAX], char ret_type[16], struct errmsg *err)
+{
+	char owner[DNAME_TEXT_MAX];
+	uint16_t t = 0;
+	int r = dname_owner_normalize(name, origin, owner, err);
+	if (r == 0)
+		r = rr_type_parse(type, &t, err);
+	if (r < 0)
+		return r;
+	owner_stored(owner, origin, ret_name);
+	snprintf(ret_type, 16, "%s", rr_type_name(t));
+	return 0;
 }
 
 int model_content_show(const char *type, const char *content, char **ret)

@@ -81,6 +81,14 @@ int model_record_from_rr(const struct rr *rr, const char *origin, struct model_r
 
 void model_record_clear(struct model_record *r);
 
+/* An RRset's owner and type as a record of the panel's API gives them
+ * ('name' "@", relative or absolute inside zone 'origin'; 'type' a
+ * mnemonic, any case) in the form model_record_parse() stores them: the
+ * name of struct model_record, the type's mnemonic. ERR_INVALID with a
+ * message in 'err'. */
+int model_rrset_parse(const char *name, const char *type, const char *origin,
+		      char ret_name[DNAME_TEXT_MAX], char ret_type[16], struct errmsg *err);
+
 /* The content the panel reads for a stored record of 'type' (a mnemonic)
  * whose canonical content is 'content': for TXT, SPF and CAA the plain form
  * the panel writes (rr_text_to_plain), when the data has one. *ret is NULL
