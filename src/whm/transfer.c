@@ -62,11 +62,7 @@ int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, cons
 				 keep_soa ? soa : NULL, actor, &res->change, err);
 	if (r == ERR_INVALID || r == ERR_TOO_LARGE) {
 		/* The zone as a whole (CNAME next to other data, no apex NS...). */
-		json_t *e =
-		    json_pack("{s:o,s:s}", fmt == IMPORT_BIND ? "line" : "path",
-			      fmt == IMPORT_BIND ? import_error_line(&c, err->text) : json_null(),
-			      "message", err->text);
-		json_array_append_new(c.errors, e);
+		import_add_zone_error(&c, fmt, err->text);
 		*ret_errors = c.errors;
 		c.errors = NULL;
 		goto out;

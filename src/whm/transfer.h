@@ -13,7 +13,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "import.h"
+#include "model/import.h"
 #include "whm.h"
 #include "zones.h"
 
