@@ -291,9 +291,9 @@ static bool same_zone(const struct store_zone *before, const struct store_zone *
 }
 
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, bool merge,
-		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
-		      const char *action, const char *summary, struct zone_result *res,
-		      struct errmsg *err)
+		      const uint32_t *min_serial, const char *soa, bool noop, uint64_t if_version,
+		      const char *actor, const char *action, const char *summary,
+		      struct zone_result *res, struct errmsg *err)
 {
 	char made[HISTORY_SUMMARY_MAX];
 	struct store *st;
@@ -315,6 +315,13 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 		json_t *named = json_object();
 		if (named == NULL)
 			r = -ENOMEM;
+		/* Read again after a change committed meanwhile, the zone has
+		 * moved past 'if_version' too. */
+		if (r == 0 && if_version != 0 && seen != if_version)
+			r = errmsg_set(err, ERR_CONFLICT,
+				       "the zone is at version %llu, not %llu: it changed since "
+				       "then; nothing was changed",
+				       (unsigned long long)seen, (unsigned long long)if_version);
 		for (i = 0; i < n; i++)
 			model_record_clear(&mr[i]);
 		for (i = 0; r == 0 && i < n; i++) {
@@ -392,16 +399,16 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records_in, 
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_in,
 			  const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	int r = zones_records_set(w, zone_id, records_in, false, NULL, NULL, false, actor,
+	int r = zones_records_set(w, zone_id, records_in, false, NULL, NULL, false, 0, actor,
 				  "records.replace", NULL, res, err);
 	return r > 0 ? 0 : r;
 }
 
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-			 const uint32_t *min_serial, const char *soa, const char *actor,
-			 struct zone_result *res, struct errmsg *err)
+			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
+			 const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, actor,
-				 merge ? "zone.import.merge" : "zone.import.replace", NULL, res,
-				 err);
+	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, if_version,
+				 actor, merge ? "zone.import.merge" : "zone.import.replace", NULL,
+				 res, err);
 }
