@@ -239,3 +239,45 @@ def test_edit_on_a_terminal_offers_to_edit_again_then_asks_before_applying(ctl, 
     assert b"+ bad 3600 A 192.0.2.30" in stdout, stdout
     assert version(ctl, domain) == before + 1
     c.wait_all_nodes("bad.%s." % domain, "A", ["192.0.2.30"], timeout=5)
+
+
+# --- dnssec keys ---------------------------------------------------------------------
+
+
+def test_dnssec_keys_lists_every_signed_zone_and_never_a_private_key(ctl, domain):
+    c = ctl.c
+    csk, split, plain = ("%s-%s" % (n, domain) for n in ("csk", "split", "plain"))
+    for d in (csk, split, plain):
+        ctl.json("zones", "create", d)
+    ctl.json("dnssec", "sign", csk)
+    ctl.json("dnssec", "sign", "--scheme", "ksk-zsk", "--algorithm", "15", split)
+    ctl.json("dnssec", "roll", "--key", "zsk", split)
+    read = ctl.run("tokens", "create", "--role", "read", "keys-" + domain).stdout.strip()
+
+    j = ctl.json("dnssec", "keys", token=read)
+
+    mine = [k for k in j["keys"] if k["zone"] in (csk + ".", split + ".", plain + ".")]
+    got = sorted((k["zone"], k["role"], k["algorithm"], k["state"]) for k in mine)
+    assert got == sorted([(csk + ".", "csk", 13, "active"),
+                          (split + ".", "ksk", 15, "active"),
+                          (split + ".", "zsk", 15, "active"),
+                          (split + ".", "zsk", 15, "published")]), got
+    for k in mine:
+        status = ctl.json("dnssec", "status", k["zone"])
+        assert k["keytag"] in [s["keytag"] for s in status["keys"]], (k, status)
+        want = {"kind": "zsk", "step": 1} if k["zone"] == split + "." else None
+        assert k["rollover"] == want, k
+    text = json.dumps(j).lower()
+    assert "private" not in text and "privatekey" not in text
+    human = ctl.run("dnssec", "keys").stdout.splitlines()
+    assert human[0].split() == ["ZONE", "KEYTAG", "ROLE", "ALGORITHM", "STATE", "ROLLOVER"]
+    rows = [l for l in human if l.startswith(split + ".")]
+    assert len(rows) == 3, human
+    assert all("ED25519 (15)" in r and r.endswith("zsk, step 1 of 2") for r in rows), rows
+    assert not any(l.startswith(plain + ".") for l in human)
+    # The route pages by key id.
+    page = c.whm.get("/api/dns/dnssec/keys?limit=1").json()
+    assert len(page["keys"]) == 1 and page["next"] == page["keys"][0]["id"], page
+    rest = c.whm.get("/api/dns/dnssec/keys?limit=1000&after=%d" % page["next"]).json()
+    assert len(rest["keys"]) == len(j["keys"]) - 1 and rest["next"] is None, rest
+    assert c.whm.get("/api/dns/dnssec/keys?limit=0").status_code == 422
