@@ -96,36 +96,60 @@ int check_find_origin(enum import_format fmt, const char *text, size_t len,
 	return dname_zone_normalize(name, ret, err) < 0 ? ERR_INVALID : 0;
 }
 
+int check_soa_parse(const char *rdata, struct check_soa *ret)
+{
+	uint32_t *num[5] = { &ret->serial, &ret->refresh, &ret->retry, &ret->expire,
+			     &ret->minimum };
+	const char *p = rdata;
+	for (int i = 0; i < 7; i++) {
+		size_t n = strcspn(p, " ");
+		if (n == 0)
+			return -EINVAL;
+		if (i < 2) {
+			if (n >= DNAME_TEXT_MAX)
+				return -EINVAL;
+			snprintf(i == 0 ? ret->mname : ret->rname, DNAME_TEXT_MAX, "%.*s", (int)n,
+				 p);
+		} else {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(p, &end, 10);
+			if (errno != 0 || end != p + n || v > UINT32_MAX)
+				return -EINVAL;
+			*num[i - 2] = (uint32_t)v;
+		}
+		p += n;
+		if (*p == ' ')
+			p++;
+	}
+	return *p == '\0' ? 0 : -EINVAL;
+}
+
 /* The SOA the whole-zone check gives the zone: the file's, or one that
  * stands for the controller's own. */
-static void soa_for_check(const struct import_result *c, char *mname, char *rname,
+static void soa_for_check(const struct import_result *c, struct check_soa *fields,
 			  struct soa_defaults *soa)
 {
-	unsigned long serial, t[4];
 	*soa = (struct soa_defaults){ "ns.invalid.", "hostmaster.invalid.", 10800, 3600, 604800,
 				      3600,	     CHECK_DEFAULT_TTL };
-	if (c->soa_rdata == NULL || sscanf(c->soa_rdata, "%254s %254s %lu %lu %lu %lu %lu", mname,
-					   rname, &serial, &t[0], &t[1], &t[2], &t[3]) != 7)
+	if (c->soa_rdata == NULL || check_soa_parse(c->soa_rdata, fields) < 0)
 		return;
-	soa->mname = mname;
-	soa->rname = rname;
-	soa->refresh = (uint32_t)t[0];
-	soa->retry = (uint32_t)t[1];
-	soa->expire = (uint32_t)t[2];
-	soa->minimum = (uint32_t)t[3];
+	*soa =
+	    (struct soa_defaults){ fields->mname,  fields->rname,   fields->refresh,  fields->retry,
+				   fields->expire, fields->minimum, CHECK_DEFAULT_TTL };
 }
 
 int check_text(enum import_format fmt, const char *text, size_t len, const char *origin,
 	       struct import_result *ret)
 {
 	static const struct zone_limits lim = { CHECK_MAX_RRSET, CHECK_MAX_RECORDS };
-	char mname[DNAME_TEXT_MAX], rname[DNAME_TEXT_MAX];
+	struct check_soa fields;
 	struct soa_defaults soa;
 
 	int r = import_read(fmt, text, len, origin, CHECK_DEFAULT_TTL, CHECK_MAX_RECORDS, ret);
 	if (r < 0 || json_array_size(ret->errors) > 0)
 		return r;
-	soa_for_check(ret, mname, rname, &soa);
+	soa_for_check(ret, &fields, &soa);
 	r = import_check_zone(ret, fmt, &lim, &soa);
 	if (r < 0)
 		import_result_clear(ret);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dns/dns.h"
 #include "model/import.h"
@@ -31,6 +32,16 @@ int check_find_origin(enum import_format fmt, const char *text, size_t len,
  * -ENOMEM. */
 int check_text(enum import_format fmt, const char *text, size_t len, const char *origin,
 	       struct import_result *ret);
+
+/* The fields of canonical SOA RDATA text ("MNAME RNAME SERIAL REFRESH
+ * RETRY EXPIRE MINIMUM", as model/import.h keeps it): 0, or -EINVAL when
+ * 'rdata' is not that. */
+struct check_soa {
+	char mname[DNAME_TEXT_MAX];
+	char rname[DNAME_TEXT_MAX];
+	uint32_t serial, refresh, retry, expire, minimum;
+};
+int check_soa_parse(const char *rdata, struct check_soa *ret);
 
 /* Print each error of 'c' on stderr as "NAME:LINE: message" (a zone
  * file) or "NAME: PATH: message" (Route 53). */

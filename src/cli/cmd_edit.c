@@ -133,21 +133,23 @@ static int ask(const char *question)
 /* The SOA fields of canonical SOA text without its serial, into 'out'. */
 static void soa_fields(const char *soa, char *out, size_t len)
 {
-	char mname[DNAME_TEXT_MAX], rname[DNAME_TEXT_MAX];
-	unsigned long serial, t[4];
+	struct check_soa f;
 	out[0] = '\0';
-	if (soa != NULL && sscanf(soa, "%254s %254s %lu %lu %lu %lu %lu", mname, rname, &serial,
-				  &t[0], &t[1], &t[2], &t[3]) == 7)
-		snprintf(out, len, "%s %s %lu %lu %lu %lu", mname, rname, t[0], t[1], t[2], t[3]);
+	if (soa != NULL && check_soa_parse(soa, &f) == 0)
+		snprintf(out, len, "%s %s %u %u %u %u", f.mname, f.rname, f.refresh, f.retry,
+			 f.expire, f.minimum);
 }
 
-/* --json when nothing is applied: the zone stays at the version exported. */
-static void no_change_json(const struct edit *e)
+/* --json when nothing is applied: the zone stays at the version exported;
+ * 'errors' (borrowed, may be NULL) are an invalid edit's. */
+static void no_change_json(const struct edit *e, json_t *errors)
 {
 	if (!e->c->json)
 		return;
 	json_t *j = json_pack("{s:b,s:I,s:I}", "changed", 0, "zoneId", (json_int_t)e->id, "version",
 			      (json_int_t)e->version);
+	if (j != NULL && errors != NULL)
+		json_object_set(j, "errors", errors);
 	ctl_print_json(j);
 	json_decref(j);
 }
@@ -198,6 +200,7 @@ static int invalid(struct edit *e, const struct import_result *now)
 	if (e->o->yes) {
 		fprintf(stderr, "yumnactl: the edit of %s is invalid; nothing was applied\n",
 			e->zone);
+		no_change_json(e, now->errors);
 		return CTL_REFUSED;
 	}
 	if (ask("The edit is invalid. (e)dit again or (a)bort? [e]") != 'a')
@@ -224,7 +227,7 @@ static int edit_once(struct edit *e)
 	if (after.len == e->before.len && memcmp(after.data, e->before.data, after.len) == 0) {
 		fprintf(e->out, "zone %s: the file is unchanged; nothing to apply\n", e->zone);
 		buf_free(&after);
-		no_change_json(e);
+		no_change_json(e, NULL);
 		return CTL_OK;
 	}
 	if (check_text(IMPORT_BIND, after.data, after.len, e->origin, &now) < 0) {
@@ -255,7 +258,7 @@ static int edit_once(struct edit *e)
 		   json_array_size(json_object_get(diff, "changed"));
 	if (n == 0 && !(soa_changed && e->o->keep_soa)) {
 		fprintf(e->out, "zone %s: no record changed; nothing to apply\n", e->zone);
-		no_change_json(e);
+		no_change_json(e, NULL);
 		r = CTL_OK;
 		goto out;
 	}

@@ -281,3 +281,86 @@ def test_dnssec_keys_lists_every_signed_zone_and_never_a_private_key(ctl, domain
     rest = c.whm.get("/api/dns/dnssec/keys?limit=1000&after=%d" % page["next"]).json()
     assert len(rest["keys"]) == len(j["keys"]) - 1 and rest["next"] is None, rest
     assert c.whm.get("/api/dns/dnssec/keys?limit=0").status_code == 422
+
+
+# --- --json everywhere ------------------------------------------------------------------
+
+
+def test_every_command_prints_json_with_the_global_json_option(cluster, tmp_path):
+    """Each command of --help, run with --json, prints one JSON document on
+    stdout (a new command must be added here)."""
+    from test_yumnactl import command_lines
+    c = cluster
+    ctl = Ctl(c, tmp_path)
+    covered = set()
+
+    def j(*args, expect=OK, **kw):
+        words = [a for a in args if not str(a).startswith("-")]
+        covered.add(" ".join(words[:2]) if words[0] in
+                    ("zones", "records", "servers", "nodes", "tokens", "dnssec") else words[0])
+        p = ctl.run("--json", *args, expect=expect, **kw)
+        try:
+            return json.loads(p.stdout)
+        except ValueError:
+            raise AssertionError("%s: not JSON: %r" % (" ".join(map(str, args)), p.stdout))
+
+    d = "json-every.test"
+    zid = j("zones", "create", d)["zoneId"]
+    assert any(z["id"] == zid for z in j("zones", "list"))
+    assert j("zones", "show", d)["zone"]["id"] == zid
+    j("zones", "set-soa", "--refresh", "2h", d)
+    rid = j("records", "add", d, "www", "A", "192.0.2.1")["id"]
+    j("records", "update", rid, "www", "A", "192.0.2.2")
+    assert any(r["content"] == "192.0.2.2" for r in j("records", "list", d))
+    other = j("records", "add", d, "old", "A", "192.0.2.3")["id"]
+    j("records", "delete", other)
+    ns = [{"name": r["name"], "type": r["type"], "content": r["content"]}
+          for r in j("records", "list", d) if r["type"] == "NS"]
+    j("records", "replace", d, "-", input=json.dumps(ns + [{"name": "www", "type": "A",
+                                                            "content": "192.0.2.4"}]))
+    j("import", d, "-", input="www IN A 192.0.2.5\n")
+    assert "192.0.2.5" in j("export", d)["content"]
+    assert j("export", "-o", tmp_path / "out.zone", d)["file"] == str(tmp_path / "out.zone")
+    assert j("check", tmp_path / "out.zone")["valid"] is True
+    ed = tmp_path / "ed.py"
+    ed.write_text("import sys\np = sys.argv[-1]\nt = open(p).read()\n"
+                  "open(p, 'w').write(t.replace('192.0.2.5', '192.0.2.6'))\n")
+    edited = j("edit", "--yes", d, env=ctl.env(EDITOR="%s %s" % (sys.executable, ed)))
+    assert edited["diff"]["changed"][0]["name"] == "www", edited
+    versions = j("zones", "history", d)["versions"]
+    j("zones", "diff", d, versions[-1]["version"])
+    j("zones", "rollback", d, versions[1]["version"])
+    assert j("audit", "--zone", d, "--limit", "3")["entries"]
+
+    node = c.new_node("ns9")
+    node.start()
+    secret = tmp_path / "secret"
+    secret.write_text(node.secret + "\n")
+    secret.chmod(0o600)
+    sid = j("servers", "add", "--agent-port", node.api_port, "--secret-file", secret, "ns9",
+            node.address)["id"]
+    assert any(s["id"] == sid for s in j("servers", "list"))
+    j("servers", "update", "--hostname", "ns9.example.test", sid)
+    j("nodes", "add", sid)
+    assert any(n["nodeId"] == sid for n in j("nodes", "list")["nodes"])
+    j("sync-all", sid)
+    j("sync", d)
+    j("health")
+    j("status")
+    j("nodes", "remove", sid)
+    j("servers", "remove", sid)
+
+    tok = j("tokens", "create", "--role", "read", "json-every")
+    assert any(t["id"] == tok["id"] for t in j("tokens", "list"))
+    j("tokens", "revoke", tok["id"])
+
+    j("dnssec", "sign", d)
+    assert j("dnssec", "status", d)["enabled"] is True
+    assert j("dnssec", "ds", d)["ds"]
+    j("dnssec", "roll", "--key", "csk", d)
+    assert any(k["zone"] == d + "." for k in j("dnssec", "keys")["keys"])
+    j("dnssec", "unsign", "--force", d)
+    j("zones", "delete", d)
+
+    listed = {" ".join(cmd) for cmd in command_lines()}
+    assert listed <= covered, sorted(listed - covered)
