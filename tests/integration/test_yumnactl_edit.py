@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import harness
-from test_yumnactl import CTL, HERE, OK, USAGE, REFUSED, Ctl
+from test_yumnactl import CTL, HERE, OK, USAGE, REFUSED, Ctl, read_tty
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -206,7 +206,6 @@ def test_edit_asks_on_a_terminal_only_and_keeps_the_soa_unless_asked(ctl, domain
 def test_edit_on_a_terminal_offers_to_edit_again_then_asks_before_applying(ctl, domain,
                                                                            tmp_path):
     import pty
-    import select
     c = ctl.c
     ctl.json("--wait", "zones", "create", domain)
     before = version(ctl, domain)
@@ -218,20 +217,8 @@ def test_edit_on_a_terminal_offers_to_edit_again_then_asks_before_applying(ctl, 
     p = subprocess.Popen([CTL, "--wait", "edit", domain], env=ctl.env(EDITOR=ed), stdin=slave,
                          stdout=subprocess.PIPE, stderr=slave)
     os.close(slave)
-    tty, answers = b"", [(b"(e)dit again or (a)bort?", b"e\n"), (b"(n)o [n]", b"y\n")]
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        tty += chunk
-        if answers and answers[0][0] in tty:
-            os.write(master, answers.pop(0)[1])
+    answers = [(b"(e)dit again or (a)bort?", b"e\n"), (b"(n)o [n]", b"y\n")]
+    tty = read_tty(master, answers)
     stdout, _ = p.communicate(timeout=60)
     os.close(master)
     assert p.returncode == OK and not answers, (p.returncode, tty, stdout)
