@@ -410,6 +410,94 @@ static int dnssec_unsign(struct ctl *c, int argc, char **argv)
 	return dnssec_run(c, CMD(7), argc, argv, "DELETE", "", false, "zone unsigned");
 }
 
+/* --- dnssec keys ---------------------------------------------------------------- */
+
+static int by_zone(const void *pa, const void *pb)
+{
+	const json_t *a = *(const json_t *const *)pa, *b = *(const json_t *const *)pb;
+	int c = strcmp(cell(json_object_get(a, "zone")), cell(json_object_get(b, "zone")));
+	json_int_t x = json_integer_value(json_object_get(a, "id"));
+	json_int_t y = json_integer_value(json_object_get(b, "id"));
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+static void keys_table(const json_t *keys)
+{
+	static const char *const h[] = {
+		"ZONE", "KEYTAG", "ROLE", "ALGORITHM", "STATE", "ROLLOVER"
+	};
+	size_t n = json_array_size(keys), i;
+	const json_t **sorted = calloc(n + 1, sizeof(*sorted));
+	if (sorted == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		sorted[i] = json_array_get(keys, i);
+	qsort(sorted, n, sizeof(*sorted), by_zone);
+	struct table *t = table_new(6, h);
+	for (i = 0; i < n; i++) {
+		const json_t *k = sorted[i], *roll = json_object_get(k, "rollover");
+		char alg[64], step[64] = "-";
+		snprintf(alg, sizeof(alg), "%s (%s)", cell(json_object_get(k, "algorithmName")),
+			 cell(json_object_get(k, "algorithm")));
+		if (json_is_object(roll))
+			snprintf(step, sizeof(step), "%s, step %s of 2",
+				 cell(json_object_get(roll, "kind")),
+				 cell(json_object_get(roll, "step")));
+		const char *row[6] = {
+			cell(json_object_get(k, "zone")),  cell(json_object_get(k, "keytag")),
+			cell(json_object_get(k, "role")),  alg,
+			cell(json_object_get(k, "state")), step
+		};
+		table_add(t, row);
+	}
+	table_print_free(t);
+	free(sorted);
+}
+
+static int dnssec_keys(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	char path[96];
+	long long after = 0;
+	int oi, r = ctl_no_opts(CMD(8), argc, argv, 0, 0, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	json_t *all = json_array();
+	/* Page by page: one query each on the controller, whatever the number
+	 * of zones. */
+	for (;;) {
+		snprintf(path, sizeof(path), "/api/dns/dnssec/keys?after=%lld", after);
+		if ((r = ctl_call_raw(c, "GET", path, NULL, &ans)) != CTL_OK)
+			break;
+		if (ans.status == 404 || ans.status == 405 || ans.status == 501) {
+			fprintf(stderr,
+				"yumnactl: this controller cannot list every DNSSEC key (GET %s: "
+				"HTTP %ld); use yumnactl dnssec status ZONE, or upgrade it\n",
+				path, ans.status);
+			ctl_answer_clear(&ans);
+			r = CTL_UNSUPPORTED;
+			break;
+		}
+		if ((r = ctl_answer_check(c, &ans)) != CTL_OK)
+			break;
+		json_array_extend(all, json_object_get(ans.json, "keys"));
+		json_t *next = json_object_get(ans.json, "next");
+		after = json_is_integer(next) ? (long long)json_integer_value(next) : 0;
+		ctl_answer_clear(&ans);
+		if (after <= 0)
+			break;
+	}
+	if (r == CTL_OK && c->json) {
+		json_t *j = json_pack("{s:O}", "keys", all);
+		ctl_print_json(j);
+		json_decref(j);
+	} else if (r == CTL_OK) {
+		keys_table(all);
+	}
+	json_decref(all);
+	return r;
+}
+
 const struct ctl_cmd ctl_admin_cmds[] = {
 	{ "tokens", "list", tokens_list, "",
 	  "List API tokens (never the tokens themselves). Admin only." },
@@ -432,5 +520,10 @@ const struct ctl_cmd ctl_admin_cmds[] = {
 	{ "dnssec", "unsign", dnssec_unsign, "[--force] ZONE",
 	  "Stop signing the zone. Withdraw the DS at the registrar first and wait for its TTL;\n"
 	  "the controller refuses (exit code 7, with what to do) unless --force." },
+	{ "dnssec", "keys", dnssec_keys, "",
+	  "List the DNSSEC keys of every signed zone: zone, key tag, role (csk, ksk, zsk),\n"
+	  "algorithm, state (active: published and signing; published: published only, as\n"
+	  "during a rollover) and the zone's rollover step. Never a private key. A read token\n"
+	  "may list them. --json prints {\"keys\": [...]} as the controller gives them." },
 	{ 0 },
 };

@@ -133,26 +133,6 @@ static int zones_history(struct ctl *c, int argc, char **argv)
 
 /* --- zones diff ----------------------------------------------------------------- */
 
-/* One record of an RRset as a line of the diff. */
-static void print_record(char sign, const json_t *rrset, const json_t *rec)
-{
-	const char *type = cell(json_object_get(rrset, "type"));
-	bool prio = strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0;
-	printf("%c %s %s %s %s%s%s\n", sign, cell(json_object_get(rrset, "name")),
-	       cell(json_object_get(rec, "ttl")), type,
-	       prio ? cell(json_object_get(rec, "priority")) : "", prio ? " " : "",
-	       cell(json_object_get(rec, "content")));
-}
-
-/* The records under 'key' of one RRset of the diff. */
-static void print_rrset(const json_t *rrset, const char *key, char sign)
-{
-	size_t k;
-	json_t *rec;
-	json_array_foreach(json_object_get(rrset, key), k, rec)
-		print_record(sign, rrset, rec);
-}
-
 static int zones_diff(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_answer ans;
@@ -186,16 +166,7 @@ static int zones_diff(struct ctl *c, int argc, char **argv)
 		       cell(json_object_get(d, "domain")), cell(json_object_get(d, "from")),
 		       cell(json_object_get(d, "to")), cell(json_object_get(n, "added")),
 		       cell(json_object_get(n, "removed")), cell(json_object_get(n, "changed")));
-		size_t i;
-		json_t *rrset;
-		json_array_foreach(json_object_get(d, "removed"), i, rrset)
-			print_rrset(rrset, "records", '-');
-		json_array_foreach(json_object_get(d, "added"), i, rrset)
-			print_rrset(rrset, "records", '+');
-		json_array_foreach(json_object_get(d, "changed"), i, rrset) {
-			print_rrset(rrset, "before", '-');
-			print_rrset(rrset, "after", '+');
-		}
+		ctl_print_rrset_diff(stdout, d);
 	}
 	ctl_answer_clear(&ans);
 	return CTL_OK;

@@ -408,6 +408,12 @@ static int zone_export(struct ctl *c, int argc, char **argv)
 	if (f != stdout && fclose(f) != 0) {
 		fprintf(stderr, "yumnactl: cannot write '%s': %s\n", out, strerror(errno));
 		r = CTL_FAILED;
+	} else if (f != stdout && c->json) {
+		/* The zone went to the file: say where, as JSON too. */
+		json_t *j = json_pack("{s:I,s:s,s:I}", "zoneId", (json_int_t)id, "file", out,
+				      "bytes", (json_int_t)ans.body.len);
+		ctl_print_json(j);
+		json_decref(j);
 	}
 	ctl_answer_clear(&ans);
 	return r;
@@ -453,6 +459,7 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	  "set-soa for the bounds); the serial stays the controller's. Importing what the zone\n"
 	  "already holds changes nothing (no new version, no new serial)." },
 	{ "export", NULL, zone_export, "[-o FILE] ZONE",
-	  "Print the zone as a zone file (accepted by named-checkzone and kzonecheck)." },
+	  "Print the zone as a zone file (accepted by named-checkzone and kzonecheck). --json\n"
+	  "prints {\"zoneId\", \"content\"}, or with -o {\"zoneId\", \"file\", \"bytes\"}." },
 	{ 0 },
 };

@@ -271,6 +271,40 @@ int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t 
 	return r;
 }
 
+/* One record of an RRset as a line of a diff. */
+static void diff_record(FILE *f, char sign, const json_t *rrset, const json_t *rec)
+{
+	const char *type = cell(json_object_get(rrset, "type"));
+	bool prio = strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0;
+	fprintf(f, "%c %s %s %s %s%s%s\n", sign, cell(json_object_get(rrset, "name")),
+		cell(json_object_get(rec, "ttl")), type,
+		prio ? cell(json_object_get(rec, "priority")) : "", prio ? " " : "",
+		cell(json_object_get(rec, "content")));
+}
+
+/* The records under 'key' of one RRset of a diff. */
+static void diff_rrset(FILE *f, const json_t *rrset, const char *key, char sign)
+{
+	size_t k;
+	json_t *rec;
+	json_array_foreach(json_object_get(rrset, key), k, rec)
+		diff_record(f, sign, rrset, rec);
+}
+
+void ctl_print_rrset_diff(FILE *f, const json_t *d)
+{
+	size_t i;
+	json_t *rrset;
+	json_array_foreach(json_object_get(d, "removed"), i, rrset)
+		diff_rrset(f, rrset, "records", '-');
+	json_array_foreach(json_object_get(d, "added"), i, rrset)
+		diff_rrset(f, rrset, "records", '+');
+	json_array_foreach(json_object_get(d, "changed"), i, rrset) {
+		diff_rrset(f, rrset, "before", '-');
+		diff_rrset(f, rrset, "after", '+');
+	}
+}
+
 /* --- tables ---------------------------------------------------------------- */
 
 struct table {

@@ -104,6 +104,11 @@ int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *wh
 int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
 		    const char *what);
 
+/* Print the RRsets of a diff (zdiff_rrsets(), GET /api/dns/:id/diff) as
+ * lines "- NAME TTL TYPE [PRIO] CONTENT" for records removed and "+ ..."
+ * for records added; a changed RRset shows both. */
+void ctl_print_rrset_diff(FILE *f, const json_t *d);
+
 /* --- tables ------------------------------------------------------------ */
 
 struct table;
@@ -133,6 +138,8 @@ extern const struct ctl_cmd ctl_rrset_cmds[];
 extern const struct ctl_cmd ctl_history_cmds[];
 extern const struct ctl_cmd ctl_cluster_cmds[];
 extern const struct ctl_cmd ctl_admin_cmds[];
+extern const struct ctl_cmd ctl_check_cmds[];
+extern const struct ctl_cmd ctl_edit_cmds[];
 
 /* Command option parsing: getopt_long over argv (argv[0] is the command),
  * with --help handled: prints the command's usage and returns -1 so the

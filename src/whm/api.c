@@ -247,6 +247,7 @@ const struct http_route api_routes[] = {
 	{ "POST", "/api/dns/tokens", api_token_create, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/tokens/:id", api_token_revoke, 0, NULL, NULL },
 	{ "GET", "/api/dns/audit", api_audit_list, 0, NULL, NULL },
+	{ "GET", "/api/dns/dnssec/keys", api_dnssec_keys, 0, NULL, NULL },
 	{ "GET", "/api/dns", api_zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", api_zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", api_zone_get, 0, NULL, NULL },

@@ -39,6 +39,26 @@ void api_dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx)
 	http_reply_json(rep, 200, j);
 }
 
+/* GET /api/dns/dnssec/keys?limit=N&after=ID: the keys of every signed zone. */
+void api_dnssec_keys(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct errmsg err;
+	uint64_t limit = 1000, after = 0;
+	json_t *j = NULL;
+
+	int r = api_query_uint(req, rep, "limit", 1, STORE_KEY_PAGE_MAX, &limit);
+	if (r == ERR_INVALID)
+		return;
+	r = api_query_uint(req, rep, "after", 0, INT64_MAX, &after);
+	if (r == ERR_INVALID)
+		return;
+	r = signing_keys(ctx, (int64_t)after, (unsigned)limit, &j, &err);
+	if (r < 0)
+		http_reply_error(rep, r, err.text);
+	else
+		http_reply_json(rep, 200, j);
+}
+
 void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;

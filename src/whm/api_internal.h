@@ -101,6 +101,7 @@ void api_token_create(struct http_request *req, struct http_reply *rep, void *ct
 void api_token_revoke(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_dnssec.c */
+void api_dnssec_keys(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_post(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_delete(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -404,18 +404,20 @@ void api_record_delete(struct http_request *req, struct http_reply *rep, void *c
 
 /* --- import and export --------------------------------------------------------- */
 
-static const char *const import_keys[] = { "content",	 "bindData", "format", "mode",
-					   "replaceAll", "keepSoa",  NULL };
+static const char *const import_keys[] = { "content",	 "bindData", "format",	  "mode",
+					   "replaceAll", "keepSoa",  "ifVersion", NULL };
 
 /* POST /api/dns/:id/import: {"content" (or the panel's "bindData"),
  * "format": "bind"|"route53", "mode": "merge"|"replace" (or the panel's
- * "replaceAll"), "keepSoa": the file's SOA fields become the zone's}. */
+ * "replaceAll"), "keepSoa": the file's SOA fields become the zone's,
+ * "ifVersion": only onto this version of the zone, else a 409}. */
 void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
 	struct errmsg err = { "out of memory" };
 	const char *format = "bind", *mode = NULL;
 	bool replace_all = false, have_replace_all = false, keep_soa = false;
+	uint64_t if_version = 0;
 	struct transfer_result res;
 	json_t *b, *content, *errors = NULL;
 	char *dumped = NULL;
@@ -435,6 +437,9 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 		r = r == -ENOENT ? 0 : r;
 	}
 	if (r == 0 && (r = jsonx_get_bool(b, "keepSoa", false, "body", &keep_soa, &err)) == -ENOENT)
+		r = 0;
+	if (r == 0 && (r = jsonx_get_uint(b, "ifVersion", false, 1, MODEL_VERSION_MAX, "body",
+					  &if_version, &err)) == -ENOENT)
 		r = 0;
 	content = json_object_get(b, "content");
 	if (content != NULL && json_object_get(b, "bindData") != NULL) {
@@ -478,8 +483,8 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	}
 	bool merge = mode != NULL ? strcmp(mode, "merge") == 0 : !replace_all;
 	if (r == 0)
-		r = transfer_import(w, id, fmt, text, strlen(text), merge, keep_soa, api_actor(req),
-				    &res, &errors, &err);
+		r = transfer_import(w, id, fmt, text, strlen(text), merge, keep_soa, if_version,
+				    api_actor(req), &res, &errors, &err);
 	free(dumped);
 	json_decref(b);
 	if (r < 0) {

@@ -36,6 +36,17 @@ int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor
 /* State, public keys, DS, rollover: what GET /api/dns/:id/dnssec shows. */
 int signing_view(struct whm *w, int64_t zone_id, json_t **ret, struct errmsg *err);
 
+/* The keys of every signed zone, 'limit' at most (1 to 1000) with a key id
+ * above 'after', in key id order: what GET /api/dns/dnssec/keys shows,
+ *   {"keys": [{"id", "zoneId", "zone", "role" (csk, ksk, zsk), "keytag",
+ *              "algorithm", "algorithmName", "flags", "state" ("active":
+ *              published and signing; "published": published only, as in a
+ *              rollover), "active", "published", "createdAt",
+ *              "rollover": null or the zone's {"kind", "step"}}],
+ *    "next": the "after" of the next page, or null}.
+ * One store query, whatever the number of zones; never a private key. */
+int signing_keys(struct whm *w, int64_t after, unsigned limit, json_t **ret, struct errmsg *err);
+
 /* Key rollover. 'body' {"keytype": "zsk"|"ksk"|"csk"} starts one (ZSK by
  * pre-publication; KSK/CSK by double-KSK with CDS); {"ds_published": true}
  * confirms that the parent publishes the new DS of a KSK/CSK rollover.

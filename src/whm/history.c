@@ -376,7 +376,7 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 		char summary[HISTORY_SUMMARY_MAX];
 		history_summary(summary, "roll back to version %llu (serial %u)",
 				(unsigned long long)version, v.serial);
-		r = zones_records_set(w, zone_id, target, false, NULL, v.soa, true, actor,
+		r = zones_records_set(w, zone_id, target, false, NULL, v.soa, true, 0, actor,
 				      "zone.rollback", summary, res, err);
 		*ret_changed = r == 0;
 		r = r > 0 ? 0 : r;

@@ -351,6 +351,44 @@ static json_t *rollover_view(struct whm *w, struct store *st, const struct store
 			 (json_int_t)zkeys_now(w), "nodes_synced", acked);
 }
 
+static int add_listed_key(const struct store_key_listing *l, void *arg)
+{
+	const struct store_dnssec_key *k = &l->key;
+	json_t *roll = l->roll_kind[0] != '\0'
+			   ? json_pack("{s:s,s:i}", "kind", l->roll_kind, "step", (int)l->roll_step)
+			   : json_null();
+	json_t *o = json_pack("{s:I,s:I,s:s,s:s,s:I,s:I,s:s,s:I,s:s,s:b,s:b,s:I,s:o}", "id",
+			      (json_int_t)k->id, "zoneId", (json_int_t)k->zone_id, "zone",
+			      l->domain, "role", k->keytype, "keytag", (json_int_t)k->keytag,
+			      "algorithm", (json_int_t)k->algorithm, "algorithmName",
+			      zkeys_alg_name(k->algorithm), "flags", (json_int_t)k->flags, "state",
+			      k->active && k->published ? "active"
+			      : k->published		? "published"
+							: "inactive",
+			      "active", k->active, "published", k->published, "createdAt",
+			      (json_int_t)k->created_at, "rollover", roll);
+	return o != NULL && json_array_append_new(arg, o) == 0 ? 0 : -ENOMEM;
+}
+
+int signing_keys(struct whm *w, int64_t after, unsigned limit, json_t **ret, struct errmsg *err)
+{
+	struct store *st = whm_store(w);
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	json_t *keys = json_array();
+	int r =
+	    keys != NULL ? store_dnssec_key_page(st, after, limit, add_listed_key, keys) : -ENOMEM;
+	if (r < 0) {
+		json_decref(keys);
+		return errmsg_set(err, r, "reading the keys: %s", err_str(r));
+	}
+	size_t n = json_array_size(keys);
+	json_t *last = json_object_get(json_array_get(keys, n - 1), "id");
+	*ret = json_pack("{s:o,s:o}", "keys", keys, "next",
+			 n == limit && last != NULL ? json_incref(last) : json_null());
+	return *ret != NULL ? 0 : errmsg_set(err, -ENOMEM, "out of memory");
+}
+
 int signing_view(struct whm *w, int64_t zone_id, json_t **ret, struct errmsg *err)
 {
 	struct store_zone z;

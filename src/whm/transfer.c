@@ -19,7 +19,7 @@ static int soa_error(struct import_result *c, enum import_format fmt, json_t *wh
 }
 
 int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, const char *text,
-		    size_t len, bool merge, bool keep_soa, const char *actor,
+		    size_t len, bool merge, bool keep_soa, uint64_t if_version, const char *actor,
 		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err)
 {
 	struct store *st;
@@ -59,14 +59,10 @@ int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, cons
 	if (keep_soa)
 		zone_soa_write(&soa_in, soa);
 	r = zones_records_import(w, zone_id, c.records, merge, c.soa_seen ? &c.soa_serial : NULL,
-				 keep_soa ? soa : NULL, actor, &res->change, err);
+				 keep_soa ? soa : NULL, if_version, actor, &res->change, err);
 	if (r == ERR_INVALID || r == ERR_TOO_LARGE) {
 		/* The zone as a whole (CNAME next to other data, no apex NS...). */
-		json_t *e =
-		    json_pack("{s:o,s:s}", fmt == IMPORT_BIND ? "line" : "path",
-			      fmt == IMPORT_BIND ? import_error_line(&c, err->text) : json_null(),
-			      "message", err->text);
-		json_array_append_new(c.errors, e);
+		import_add_zone_error(&c, fmt, err->text);
 		*ret_errors = c.errors;
 		c.errors = NULL;
 		goto out;

@@ -13,7 +13,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-#include "import.h"
+#include "model/import.h"
 #include "whm.h"
 #include "zones.h"
 
@@ -32,9 +32,11 @@ struct transfer_result {
  * zones_soa.h. On failure returns a negative code with one line in 'err'
  * and, for invalid input, every problem found in *ret_errors (an array of
  * {"line": N, "message"} or {"path": "...", "message"}; caller owns it;
- * NULL when there is none). Nothing is changed on failure. */
+ * NULL when there is none). With 'if_version' (0: any) the import commits
+ * only onto that version of the zone: ERR_CONFLICT when it moved on.
+ * Nothing is changed on failure. */
 int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, const char *text,
-		    size_t len, bool merge, bool keep_soa, const char *actor,
+		    size_t len, bool merge, bool keep_soa, uint64_t if_version, const char *actor,
 		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err);
 
 /* The zone as a zone file (SOA first, $ORIGIN and $TTL set) into 'out'. */

@@ -77,10 +77,12 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
  * With 'soa' the zone's own SOA fields become it (zones_soa.h's stored
  * text). An import that leaves the zone as it was (the same records, the
  * same SOA, no serial ahead of the zone's) commits nothing: it returns 1,
- * with the zone's current version and serial in 'res'. */
+ * with the zone's current version and serial in 'res'. With 'if_version'
+ * (0: any) the import commits only onto that version of the zone, else
+ * ERR_CONFLICT and nothing changed. */
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-			 const uint32_t *min_serial, const char *soa, const char *actor,
-			 struct zone_result *res, struct errmsg *err);
+			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
+			 const char *actor, struct zone_result *res, struct errmsg *err);
 /* Zone 'zone_id', a deleted one (a tombstone: its history lasts until it
  * is purged) too, and this thread's store: ERR_NOT_FOUND for no zone,
  * ERR_UNAVAILABLE without a store, with 'err' set. The caller clears *z. */

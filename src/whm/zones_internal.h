@@ -64,10 +64,11 @@ int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
  * 'summary' NULL: one is made ("replace every record: 12 records"). With
  * 'noop', a change that leaves the zone as it is (the same records, SOA
  * fields and serial) commits nothing and returns 1, *res the zone as it
- * is. */
+ * is. With 'if_version' (0: any), ERR_CONFLICT and nothing changed unless
+ * the zone is at that version when the change commits. */
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
-		      const char *action, const char *summary, struct zone_result *res,
-		      struct errmsg *err);
+		      const uint32_t *min_serial, const char *soa, bool noop, uint64_t if_version,
+		      const char *actor, const char *action, const char *summary,
+		      struct zone_result *res, struct errmsg *err);
 
 #endif

@@ -435,15 +435,16 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 }
 
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-		      const uint32_t *min_serial, const char *soa, bool noop, const char *actor,
-		      const char *action, const char *summary, struct zone_result *res,
-		      struct errmsg *err)
+		      const uint32_t *min_serial, const char *soa, bool noop, uint64_t if_version,
+		      const char *actor, const char *action, const char *summary,
+		      struct zone_result *res, struct errmsg *err)
 {
 	struct set_spec spec = { .records = records,
 				 .merge = merge,
 				 .min_serial = min_serial,
 				 .soa = soa,
 				 .noop = noop,
+				 .if_version = if_version,
 				 .action = action,
 				 .summary = summary };
 	return records_set(w, zone_id, &spec, actor, res, err);
@@ -461,12 +462,12 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_
 }
 
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
-			 const uint32_t *min_serial, const char *soa, const char *actor,
-			 struct zone_result *res, struct errmsg *err)
+			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
+			 const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, actor,
-				 merge ? "zone.import.merge" : "zone.import.replace", NULL, res,
-				 err);
+	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, if_version,
+				 actor, merge ? "zone.import.merge" : "zone.import.replace", NULL,
+				 res, err);
 }
 
 /* --- RRset changes ------------------------------------------------------------ */

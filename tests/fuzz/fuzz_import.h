@@ -12,7 +12,7 @@
 #define YUMNA_FUZZ_IMPORT_H
 
 #include "fuzz.h"
-#include "import.h"
+#include "model/import.h"
 #include "model/model.h"
 
 #define FUZZ_ORIGIN "example.com."

@@ -180,6 +180,24 @@ def test_merge_replaces_only_the_rrsets_the_file_names(shared_cluster, domain):
                                       ("only", "A", "192.0.2.4", 3600, 0)]
 
 
+def test_import_if_version_lands_only_on_that_version(shared_cluster, domain):
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    at = c.whm.get("/api/dns/%d" % zid).json()["version"]
+    c.add_record(zid, "www", "A", "192.0.2.1")   # the zone moves on
+    before = record_set(c.whm, zid)
+    r = c.whm.post("/api/dns/%d/import" % zid,
+                   {"content": "www IN A 192.0.2.9\n", "ifVersion": at})
+    assert r.status_code == 409, cl.describe(r)
+    assert r.json()["error"] == ("the zone is at version %d, not %d: it changed since then; "
+                                 "nothing was changed" % (at + 1, at)), r.json()
+    assert record_set(c.whm, zid) == before
+    assert c.whm.get("/api/dns/%d" % zid).json()["version"] == at + 1
+    answer = import_zone(c.whm, zid, "www IN A 192.0.2.9\n", ifVersion=at + 1)
+    assert answer["version"] == at + 2
+    c.wait_all_nodes("www." + domain + ".", "A", ["192.0.2.9"])
+
+
 def test_file_serial_ahead_of_the_zone_moves_the_serial_past_it(shared_cluster, domain):
     c = shared_cluster
     zid = c.create_zone(domain)
@@ -268,6 +286,8 @@ def test_route53_errors_stop_at_a_hundred(shared_cluster, domain):
     ({"content": "", "mode": "merge", "replaceAll": True}, "disagree"),
     ({"content": "", "bindData": ""}, "not both"),
     ({"content": "", "extra": 1}, "extra"),
+    ({"content": "", "ifVersion": 0}, "ifVersion"),
+    ({"content": "", "ifVersion": "7"}, "ifVersion"),
 ])
 def test_bad_import_bodies_are_refused(shared_cluster, domain, body, words):
     c = shared_cluster

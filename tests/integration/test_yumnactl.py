@@ -49,6 +49,27 @@ class Ctl:
         return json.loads(self.run("--json", *args, **kw).stdout)
 
 
+def read_tty(master, answers=()):
+    """What a program wrote on the terminal 'master' until it closed it;
+    each (prompt, reply) of 'answers' is typed, in turn, once its prompt
+    was seen. The replies not typed are left in 'answers'."""
+    tty = b""
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        tty += chunk
+        if answers and answers[0][0] in tty:
+            os.write(master, answers.pop(0)[1])
+    return tty
+
+
 @pytest.fixture
 def ctl(shared_cluster, tmp_path):
     return Ctl(shared_cluster, tmp_path)
@@ -457,18 +478,7 @@ def test_full_sync_progress_as_plain_lines_json_and_a_bar_on_a_terminal(ctl, dom
     p = subprocess.Popen([CTL, "sync-all", "--interval-ms", "20", str(node)], env=ctl.env(),
                          stdout=subprocess.PIPE, stderr=slave, text=True)
     os.close(slave)
-    tty = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        tty += chunk
+    tty = read_tty(master)
     stdout, _ = p.communicate(timeout=60)
     os.close(master)
     assert p.returncode == OK

@@ -2041,6 +2041,89 @@ static void test_dnssec_settings_and_keys(void **state)
 	fx_close(f);
 }
 
+struct listing_walk {
+	size_t n;
+	int64_t ids[8];
+	char zones[8][64];
+	char roll[8][16];
+};
+
+static int walk_listing(const struct store_key_listing *l, void *ctx)
+{
+	struct listing_walk *w = ctx;
+	assert_null(l->key.private_key);
+	assert_null(l->key.dnskey);
+	if (w->n < 8) {
+		w->ids[w->n] = l->key.id;
+		snprintf(w->zones[w->n], sizeof(w->zones[0]), "%s", l->domain);
+		snprintf(w->roll[w->n], sizeof(w->roll[0]), "%s%u", l->roll_kind, l->roll_step);
+	}
+	w->n++;
+	return 0;
+}
+
+/* The keys of every signed live zone in one query, a page at a time: not
+ * those of an unsigned zone (its keys stay until pushes removed them) nor
+ * of a deleted one, and never the private part. */
+static void test_dnssec_key_page_lists_signed_live_zones_only(void **state)
+{
+	struct fx *f = *state;
+	char priv[] = "Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: x\n";
+	const char *names[] = { "a.example.", "b.example.", "off.example.", "gone.example." };
+	struct listing_walk w = { 0 };
+	struct store_zone z;
+	int64_t ids[4];
+
+	fx_open(f);
+	for (int i = 0; i < 4; i++) {
+		ids[i] = add_zone(f->st, names[i], 1);
+		struct store_dnssec d = { .zone_id = ids[i],
+					  .enabled = i != 2,
+					  .algorithm = 13,
+					  .scheme = (char *)"csk",
+					  .roll_kind = (char *)(i == 1 ? "csk" : ""),
+					  .roll_step = i == 1 ? 1 : 0 };
+		assert_int_equal(store_dnssec_put(f->st, &d), 0);
+		for (int k = 0; k < (i == 1 ? 2 : 1); k++) {
+			struct store_dnssec_key key = { .zone_id = ids[i],
+							.keytype = (char *)"csk",
+							.algorithm = 13,
+							.flags = 257,
+							.keytag = 100u + (unsigned)i,
+							.dnskey = (char *)"257 3 13 AAAA",
+							.private_key = priv,
+							.active = true,
+							.published = true };
+			assert_int_equal(store_dnssec_key_insert(f->st, &key), 0);
+		}
+	}
+	assert_int_equal(store_zone_get(f->st, ids[3], &z), 0);
+	z.deleted = true;
+	z.version++;
+	assert_int_equal(store_zone_update(f->st, &z), 0);
+	store_zone_clear(&z);
+
+	assert_int_equal(store_dnssec_key_page(f->st, 0, 10, walk_listing, &w), 0);
+	assert_int_equal(w.n, 3);
+	assert_string_equal(w.zones[0], "a.example.");
+	assert_string_equal(w.zones[1], "b.example.");
+	assert_string_equal(w.zones[2], "b.example.");
+	assert_string_equal(w.roll[0], "0");
+	assert_string_equal(w.roll[1], "csk1");
+	/* Pages: after the first key, one at a time. */
+	struct listing_walk p = { 0 };
+	assert_int_equal(store_dnssec_key_page(f->st, w.ids[0], 1, walk_listing, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.ids[0], w.ids[1]);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(store_dnssec_key_page(f->st, w.ids[2], 5, walk_listing, &p), 0);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(store_dnssec_key_page(f->st, 0, 0, walk_listing, &p), -EINVAL);
+	assert_int_equal(store_dnssec_key_page(f->st, 0, STORE_KEY_PAGE_MAX + 1, walk_listing, &p),
+			 -EINVAL);
+	fx_close(f);
+}
+
 /* A durable connection's COMMIT returns once the WAL is synced (after the
  * writer lock, so writers share the flush); the sync engine's relaxed
  * connections skip it. Syncs of the WAL during one committed write on an open store. */
@@ -2267,7 +2350,8 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_versions_kept_listed_and_pruned), \
 	T(test_audit_filters_pages_and_prunes), \
 	T(test_length_limits_match), \
-	T(test_dnssec_settings_and_keys)
+	T(test_dnssec_settings_and_keys), \
+	T(test_dnssec_key_page_lists_signed_live_zones_only)
 /* clang-format on */
 
 int main(void)

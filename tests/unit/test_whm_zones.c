@@ -225,10 +225,32 @@ static void test_import_min_serial(void **state)
 	json_t *list = json_array();
 	json_array_append_new(list, record("www", "A", "192.0.2.9"));
 	assert_int_equal(
-	    zones_records_import(&f->w, f->zone, list, true, &min, NULL, "test", &res, &err), 0);
+	    zones_records_import(&f->w, f->zone, list, true, &min, NULL, 0, "test", &res, &err), 0);
 	json_decref(list);
 	assert_true(res.serial > min);
 	assert_int_equal(res.version, f->version + 1);
+}
+
+/* An import made for one version of the zone is refused, changing
+ * nothing, once the zone has moved past it; onto that version it commits. */
+static void test_import_if_version(void **state)
+{
+	struct fx *f = *state;
+	struct zone_result res = { 0 };
+	struct errmsg err;
+	json_t *list = json_array();
+	json_array_append_new(list, record("www", "A", "192.0.2.9"));
+	unsigned commits = f->seen.commits;
+	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, NULL, NULL,
+					      f->version + 7, "t", &res, &err),
+			 ERR_CONFLICT);
+	assert_non_null(strstr(err.text, "changed since"));
+	assert_int_equal(f->seen.commits, commits);
+	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, NULL, NULL, f->version,
+					      "t", &res, &err),
+			 0);
+	assert_int_equal(res.version, f->version + 1);
+	json_decref(list);
 }
 
 /* Importing what the zone holds again commits nothing: no version, no
@@ -241,22 +263,23 @@ static void test_import_identical_is_no_change(void **state)
 	json_t *list = json_array();
 	json_array_append_new(list, record("www", "A", "192.0.2.9"));
 	assert_int_equal(
-	    zones_records_import(&f->w, f->zone, list, true, NULL, NULL, "t", &res, &err), 0);
+	    zones_records_import(&f->w, f->zone, list, true, NULL, NULL, 0, "t", &res, &err), 0);
 	unsigned commits = f->seen.commits;
 	uint32_t behind = res.serial - 5;
 	assert_int_equal(
-	    zones_records_import(&f->w, f->zone, list, true, &behind, NULL, "t", &again, &err), 1);
+	    zones_records_import(&f->w, f->zone, list, true, &behind, NULL, 0, "t", &again, &err),
+	    1);
 	assert_int_equal(again.version, res.version);
 	assert_int_equal(again.serial, res.serial);
 	assert_int_equal(f->seen.commits, commits);
 	/* The same records with other SOA fields are a change. */
 	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, NULL,
-					      "ns9.example.net. - - - - -", "t", &again, &err),
+					      "ns9.example.net. - - - - -", 0, "t", &again, &err),
 			 0);
 	assert_int_equal(again.version, res.version + 1);
 	uint32_t ahead = again.serial + 1000;
 	assert_int_equal(zones_records_import(&f->w, f->zone, list, true, &ahead,
-					      "ns9.example.net. - - - - -", "t", &res, &err),
+					      "ns9.example.net. - - - - -", 0, "t", &res, &err),
 			 0);
 	assert_true(res.serial > ahead);
 	json_decref(list);
@@ -458,6 +481,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zones_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_min_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_import_if_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_import_identical_is_no_change, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_soa_fields, setup, teardown),

@@ -268,4 +268,11 @@ const char *const store_query_sql[Q_COUNT] = {
 	    "UPDATE dnssec_keys SET active = ?, published = ? WHERE id = ? AND zone_id = ?",
 	[Q_KEY_DELETE_ZONE] = "DELETE FROM dnssec_keys WHERE zone_id = ?",
 	[Q_KEY_LIST] = "SELECT " KEY_COLS " FROM dnssec_keys WHERE zone_id = ? ORDER BY id",
+	/* One page of the keys of every signed live zone, by key id (the
+	 * primary key drives it); never the private part. */
+	[Q_KEY_PAGE] = "SELECT k.id, k.zone_id, k.keytype, k.algorithm, k.flags, k.keytag,"
+		       " k.active, k.published, k.created_at, z.domain, d.roll_kind, d.roll_step"
+		       " FROM dnssec_keys k JOIN dnssec_zones d ON d.zone_id = k.zone_id"
+		       " JOIN dns_zones z ON z.id = k.zone_id"
+		       " WHERE d.enabled = 1 AND z.deleted = 0 AND k.id > ? ORDER BY k.id LIMIT ?",
 };

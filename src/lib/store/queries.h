@@ -90,6 +90,7 @@ enum query {
 	Q_KEY_DELETE,
 	Q_KEY_SET_FLAGS,
 	Q_KEY_LIST,
+	Q_KEY_PAGE,
 	Q_COUNT,
 };
 

@@ -329,6 +329,23 @@ typedef int (*store_dnssec_key_fn)(const struct store_dnssec_key *k, void *ctx);
 int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key_fn fn, void *ctx);
 void store_dnssec_key_clear(struct store_dnssec_key *k);
 
+/* A key of a signed zone in the listing of every key: its public facts
+ * (key.dnskey and key.private_key are NULL), its zone's name and the
+ * zone's rollover (roll_kind "" for none). */
+struct store_key_listing {
+	struct store_dnssec_key key;
+	char *domain;
+	char *roll_kind;
+	uint32_t roll_step;
+};
+typedef int (*store_key_listing_fn)(const struct store_key_listing *k, void *ctx);
+/* The keys of every live signed zone with an id above 'after', in id order,
+ * at most 'limit' (1 to STORE_KEY_PAGE_MAX): one query, whatever the number
+ * of zones. */
+#define STORE_KEY_PAGE_MAX 1000
+int store_dnssec_key_page(struct store *st, int64_t after, unsigned limit, store_key_listing_fn fn,
+			  void *ctx);
+
 /* --- history ---------------------------------------------------------------- */
 
 /* One version of a zone as its history keeps it. */

@@ -162,6 +162,63 @@ int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key
 	return r;
 }
 
+static void listing_clear(struct store_key_listing *l)
+{
+	store_dnssec_key_clear(&l->key);
+	free(l->domain);
+	free(l->roll_kind);
+	memset(l, 0, sizeof(*l));
+}
+
+int store_dnssec_key_page(struct store *st, int64_t after, unsigned limit, store_key_listing_fn fn,
+			  void *ctx)
+{
+	struct store_key_listing *rows;
+	struct db_stmt *q;
+	size_t n = 0;
+
+	if (limit == 0 || limit > STORE_KEY_PAGE_MAX)
+		return -EINVAL;
+	rows = calloc(limit, sizeof(*rows));
+	if (rows == NULL)
+		return -ENOMEM;
+	/* The rows are read first, then handed out: 'fn' may use the store. */
+	int r = store_stmt(st, Q_KEY_PAGE, &q, "ii", after, (int64_t)limit);
+	if (r < 0) {
+		free(rows);
+		return r;
+	}
+	while (n < limit && (r = db_step(q)) == DB_ROW) {
+		struct store_key_listing *l = &rows[n++];
+		l->key.id = db_column_int64(q, 0);
+		l->key.zone_id = db_column_int64(q, 1);
+		l->key.algorithm = (uint32_t)db_column_int64(q, 3);
+		l->key.flags = (uint32_t)db_column_int64(q, 4);
+		l->key.keytag = (uint32_t)db_column_int64(q, 5);
+		l->key.active = db_column_int64(q, 6) != 0;
+		l->key.published = db_column_int64(q, 7) != 0;
+		l->key.created_at = db_column_int64(q, 8);
+		l->roll_step = (uint32_t)db_column_int64(q, 11);
+		bool ok = store_col_dup(q, 2, &l->key.keytype) && l->key.keytype != NULL;
+		ok = store_col_dup(q, 9, &l->domain) && l->domain != NULL && ok;
+		ok = store_col_dup(q, 10, &l->roll_kind) && l->roll_kind != NULL && ok;
+		if (!ok) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	db_reset(q);
+	if (r == DB_ROW || r == DB_DONE)
+		r = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (r == 0)
+			r = fn(&rows[i], ctx);
+		listing_clear(&rows[i]);
+	}
+	free(rows);
+	return r;
+}
+
 int store_dnssec_key_delete(struct store *st, int64_t zone_id, int64_t key_id)
 {
 	return store_exec_changed(st, Q_KEY_DELETE, "ii", key_id, zone_id);

@@ -1,12 +1,13 @@
 /* Reading an import (import.h): zone files through zonefile_parse(), Route
- * 53 JSON here, every record through rr_parse() and into the panel's form. */
+ * 53 JSON here, every record through rr_parse() and into the panel's form;
+ * the zone as a whole through model_push_parse(). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
-#include "import.h"
+#include "model/import.h"
 #include "json/jsonx.h"
 
 #define TYPE_SOA 6
@@ -230,6 +231,35 @@ json_t *import_error_line(const struct import_result *c, const char *msg)
 			return json_integer((json_int_t)zf->rrs[i].line);
 	}
 	return json_null();
+}
+
+int import_add_zone_error(struct import_result *c, enum import_format fmt, const char *msg)
+{
+	json_t *e =
+	    json_pack("{s:o,s:s}", fmt == IMPORT_BIND ? "line" : "path",
+		      fmt == IMPORT_BIND ? import_error_line(c, msg) : json_null(), "message", msg);
+	return e != NULL && json_array_append_new(c->errors, e) == 0 ? 0 : -ENOMEM;
+}
+
+int import_check_zone(struct import_result *c, enum import_format fmt,
+		      const struct zone_limits *lim, const struct soa_defaults *soa)
+{
+	struct zone_push p;
+	struct errmsg err;
+
+	/* The push of version 1: its SOA is made from 'soa' (none of the
+	 * records is one, collect_rr() kept it aside). */
+	json_t *payload = json_pack("{s:{s:s,s:i,s:I},s:O}", "zone", "domain", c->origin, "version",
+				    1, "serial", (json_int_t)c->soa_serial, "records", c->records);
+	if (payload == NULL)
+		return -ENOMEM;
+	int r = model_push_parse(payload, lim, soa, &p, &err);
+	json_decref(payload);
+	if (r == 0) {
+		zone_push_clear(&p);
+		return 0;
+	}
+	return r == -ENOMEM ? r : import_add_zone_error(c, fmt, err.text);
 }
 
 int import_read(enum import_format fmt, const char *text, size_t len, const char *origin,

@@ -3,11 +3,12 @@
  *
  * Every record is validated on its own (rr_parse(), the same rules as every
  * other way in) and every problem is kept with its line in the file or its
- * place in the JSON, so a client can fix the input in one go. Whole-zone
- * rules and the commit are the caller's (transfer.c); nothing here touches
- * the store. */
-#ifndef YUMNA_WHM_IMPORT_H
-#define YUMNA_WHM_IMPORT_H
+ * place in the JSON, so a client can fix the input in one go. The
+ * controller's import (src/whm/transfer.c) and yumnactl's offline check
+ * (src/cli/cmd_check.c) both read through here; the commit and the zone's
+ * own SOA are the controller's, and nothing here touches a store. */
+#ifndef YUMNA_MODEL_IMPORT_H
+#define YUMNA_MODEL_IMPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,5 +55,20 @@ void import_result_clear(struct import_result *c);
  * owner's first record in the zone file read into 'c', as a JSON integer,
  * or JSON null. */
 json_t *import_error_line(const struct import_result *c, const char *msg);
+
+/* Add 'msg', a refusal of the zone as a whole, to c->errors: at the line
+ * import_error_line() finds for a zone file, without a place otherwise.
+ * 0 or -ENOMEM. */
+int import_add_zone_error(struct import_result *c, enum import_format fmt, const char *msg);
+
+/* The whole-zone rules every node applies to a push (model_push_parse(),
+ * zone_check(): a CNAME beside other data, NS at the apex, the RRset and
+ * zone limits in 'lim'), for the records of 'c' and an SOA made from 'soa'
+ * (the zone's own, or the file's). This is the check the controller makes
+ * before it commits an import, for a caller without the zone at hand: a
+ * refusal goes into c->errors (import_add_zone_error()). 0 (c->errors
+ * says whether the zone passed), or -ENOMEM. */
+int import_check_zone(struct import_result *c, enum import_format fmt,
+		      const struct zone_limits *lim, const struct soa_defaults *soa);
 
 #endif
