@@ -352,8 +352,8 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		 * meanwhile moved the zone past it. */
 		if (r == 0 && spec->if_version != 0 && spec->if_version != z.version)
 			r = errmsg_set(err, ERR_CONFLICT,
-				       "ifVersion: the zone is at version %llu, not %llu; nothing "
-				       "changed (read the zone again)",
+				       "the zone is at version %llu, not %llu: it changed since "
+				       "then; nothing was changed",
 				       (unsigned long long)z.version,
 				       (unsigned long long)spec->if_version);
 		for (i = 0; i < n; i++)
