@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import harness
-from test_yumnactl import CTL, HERE, OK, USAGE, REFUSED, Ctl, read_tty
+from test_yumnactl import CTL, FAILED, HERE, OK, USAGE, REFUSED, Ctl, read_tty
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -284,7 +284,8 @@ def test_every_command_prints_json_with_the_global_json_option(cluster, tmp_path
     def j(*args, expect=OK, **kw):
         words = [a for a in args if not str(a).startswith("-")]
         covered.add(" ".join(words[:2]) if words[0] in
-                    ("zones", "records", "servers", "nodes", "tokens", "dnssec") else words[0])
+                    ("zones", "records", "rrset", "servers", "nodes", "tokens", "dnssec")
+                    else words[0])
         p = ctl.run("--json", *args, expect=expect, **kw)
         try:
             return json.loads(p.stdout)
@@ -305,6 +306,12 @@ def test_every_command_prints_json_with_the_global_json_option(cluster, tmp_path
           for r in j("records", "list", d) if r["type"] == "NS"]
     j("records", "replace", d, "-", input=json.dumps(ns + [{"name": "www", "type": "A",
                                                             "content": "192.0.2.4"}]))
+    j("rrset", "replace", "--ttl", "300", d, "multi", "A", "192.0.2.10", "192.0.2.11")
+    j("rrset", "set-ttl", d, "multi", "A", "600")
+    j("rrset", "delete", d, "multi", "A")
+    j("zones", "increase-serial", d)
+    # No node has secondaries to notify here: refused, and said in JSON.
+    j("zones", "notify", d, expect=FAILED)
     j("import", d, "-", input="www IN A 192.0.2.5\n")
     assert "192.0.2.5" in j("export", d)["content"]
     assert j("export", "-o", tmp_path / "out.zone", d)["file"] == str(tmp_path / "out.zone")
