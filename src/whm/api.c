@@ -1,7 +1,8 @@
 /* The route table and what every route shares: authorization, parsing of
  * ids, query arguments and bodies, and the shapes of answers. The routes
  * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c,
- * api_history.c and api_ops.c; each parses, calls one service and answers. */
+ * api_history.c and api_ops.c, and PowerDNS's API in api_pdns.c; each
+ * parses, calls one service and answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +24,28 @@ bool api_authorize(struct http_request *req, void *ctx)
 	/* The dashboard's files are public; the API calls it makes are not. */
 	if (ui_path(http_request_method(req), http_request_path(req)))
 		return true;
-	if (http_request_header_count(req, "Authorization") != 1)
+	/* A token as a bearer token, or in X-API-Key as PowerDNS's clients
+	 * send it; one of them, once. */
+	unsigned bearer = http_request_header_count(req, "Authorization");
+	unsigned key = http_request_header_count(req, "X-API-Key");
+	const char *token;
+	if (bearer + key != 1)
 		return false;
-	const char *h = http_request_header(req, "Authorization");
-	/* RFC 9110 section 11.1: the scheme is case-insensitive. */
-	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0 || h[7] == '\0' || strlen(h + 7) > 200)
+	if (bearer == 1) {
+		token = http_request_header(req, "Authorization");
+		/* RFC 9110 section 11.1: the scheme is case-insensitive. */
+		if (token == NULL || strncasecmp(token, "Bearer ", 7) != 0)
+			return false;
+		token += 7;
+	} else {
+		token = http_request_header(req, "X-API-Key");
+	}
+	if (token == NULL || token[0] == '\0' || strlen(token) > 200)
 		return false;
 	struct store *st = whm_store(w);
 	char role[16], name[64];
 	int64_t id;
-	if (st == NULL || tokens_find(st, h + 7, role, &id, name) < 0)
+	if (st == NULL || tokens_find(st, token, role, &id, name) < 0)
 		return false;
 	http_request_set_principal(req, id, role, name);
 	return true;
@@ -227,6 +240,14 @@ const struct http_route api_routes[] = {
 	{ "GET", "/ui", ui_index, 0, NULL, NULL },
 	{ "GET", "/ui/", ui_index, 0, NULL, NULL },
 	{ "GET", "/ui/:file", ui_file, 0, NULL, NULL },
+	{ "GET", "/api", api_pdns_discovery, 0, NULL, NULL },
+	{ "GET", "/api/v1", api_pdns_v1, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers", api_pdns_servers, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server", api_pdns_server, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server/config", api_pdns_config, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server/zones", api_pdns_zones, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_get, 0, NULL, NULL },
+	{ "DELETE", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_delete, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers", api_servers_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/servers", api_server_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers/:id", api_server_get, 0, NULL, NULL },

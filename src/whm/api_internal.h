@@ -122,4 +122,14 @@ void api_cluster_statistics(struct http_request *req, struct http_reply *rep, vo
 void api_cluster_health(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_cluster_events(struct http_request *req, struct http_reply *rep, void *ctx);
 
+/* api_pdns.c: PowerDNS's API */
+void api_pdns_discovery(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_v1(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_servers(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_server(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_config(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zones(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+
 #endif

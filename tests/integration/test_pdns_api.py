@@ -1,0 +1,255 @@
+"""PowerDNS's HTTP API on the controller, side by side with a real
+pdns_server 4.7 (gsqlite3, API on loopback): the same requests go to both
+and the answers must agree in status and shape, except for the divergences
+listed in DIVERGENCES with their reasons.
+
+This covers the routes built so far: discovery, servers, config, the zone
+list, one zone (with its filters) and zone deletion, and the X-API-Key
+authentication. Zone creation and PATCH are not built yet."""
+
+import pytest
+import requests
+
+from pdns_plain import Pdns
+
+pytest_plugins = ["cluster_fixtures"]
+
+BASE = "/api/v1/servers/localhost"
+# The apex NS records every zone of the test cluster gets (default-ns).
+NAMESERVERS = ["ns1.yumna.test.", "ns2.yumna.test."]
+
+# Where the controller answers differently on purpose, and why.
+DIVERGENCES = {
+    "error bodies": "every error is JSON {\"error\": ...}; PowerDNS 4.7 answers 400, 401, 404, "
+                    "405 and 409 with text/plain bodies; clients read the status code",
+    "version": "the controller says 4.7.4 whatever pdns_server the nodes run, so clients "
+               "that parse it choose their 4.x behaviour",
+    "SOA": "the SOA is the cluster's (soa-* settings, the zone's own fields), not "
+           "default-soa-content",
+    "config": "/config lists the settings that mean something for the cluster, not every "
+              "pdns_server setting",
+    "read tokens": "a read token may read and gets 403 on writes; PowerDNS has one key",
+    "rrset_type alone": "422: PowerDNS ignores rrset_type without rrset_name and answers "
+                        "every RRset, which a client asking for one type does not expect",
+}
+
+
+class Side:
+    """One API under test: a base URL and a key sent as X-API-Key."""
+
+    def __init__(self, url, key):
+        self.url = url
+        self.key = key
+        self.session = requests.Session()
+
+    def send(self, method, path, body=None, key=True, **kw):
+        headers = {"X-API-Key": self.key if key is True else key} if key else {}
+        r = self.session.request(method, self.url + path, json=body, headers=headers,
+                                 timeout=30, **kw)
+        try:
+            data = r.json()
+        except ValueError:
+            data = None
+        return r.status_code, data, r
+
+
+def shape(x):
+    """The type structure of a JSON value: objects by key, lists by the
+    shapes they hold."""
+    if isinstance(x, dict):
+        return {k: shape(v) for k, v in x.items()}
+    if isinstance(x, list):
+        shapes = []
+        for v in x:
+            s = shape(v)
+            if s not in shapes:
+                shapes.append(s)
+        return shapes
+    return type(x).__name__
+
+
+@pytest.fixture(scope="module")
+def pdns(tmp_path_factory):
+    p = Pdns(tmp_path_factory.mktemp("pdns-api")).start()
+    try:
+        yield Side(p.url, p.key)
+    finally:
+        p.stop()
+
+
+@pytest.fixture(scope="module")
+def sides(shared_cluster, pdns):
+    c = shared_cluster
+    return c, Side(c.whm.url, c.whm.admin_token), pdns
+
+
+def same_zone(c, ours, pdns, domain):
+    """The same records in a zone on both sides: through the panel's routes
+    on the controller, through POST /zones on PowerDNS."""
+    zid = c.create_zone(domain)
+    c.add_record(zid, "www", "A", "192.0.2.1", ttl=300)
+    c.add_record(zid, "www", "A", "192.0.2.2", ttl=300)
+    c.add_record(zid, "@", "MX", "mail.%s." % domain, priority=10, ttl=600)
+    c.add_record(zid, "_sip._udp", "SRV", "5 5060 sip.%s." % domain, priority=20, ttl=600)
+    c.add_record(zid, "txt", "TXT", "\"hello world\"", ttl=60)
+    name = domain + "."
+    status, _, _ = pdns.send("POST", BASE + "/zones", {
+        "name": name, "kind": "Native", "nameservers": NAMESERVERS,
+        "rrsets": [
+            {"name": "www." + name, "type": "A", "ttl": 300,
+             "records": [{"content": "192.0.2.1", "disabled": False},
+                         {"content": "192.0.2.2", "disabled": False}]},
+            {"name": name, "type": "MX", "ttl": 600,
+             "records": [{"content": "10 mail.%s" % name, "disabled": False}]},
+            {"name": "_sip._udp." + name, "type": "SRV", "ttl": 600,
+             "records": [{"content": "20 5 5060 sip.%s" % name, "disabled": False}]},
+            {"name": "txt." + name, "type": "TXT", "ttl": 60,
+             "records": [{"content": "\"hello world\"", "disabled": False}]}]})
+    assert status == 201
+    return zid
+
+
+def rrsets(zone):
+    """The RRsets but the SOA (see DIVERGENCES), each with its records sorted."""
+    out = {}
+    for s in zone["rrsets"]:
+        if s["type"] != "SOA":
+            out[(s["name"], s["type"])] = (s["ttl"], sorted(r["content"] for r in s["records"]),
+                                           s["comments"])
+    return out
+
+
+def test_discovery_and_server_agree_with_powerdns(sides):
+    c, ours, pdns = sides
+    for path in ("/api", "/api/v1", "/api/v1/servers", BASE):
+        a, b = ours.send("GET", path), pdns.send("GET", path)
+        assert a[0] == b[0] == 200, (path, a[1], b[1])
+        assert shape(a[1]) == shape(b[1]), path
+        if path != BASE and path != "/api/v1/servers":
+            assert a[1] == b[1], path
+    server = ours.send("GET", BASE)[1]
+    theirs = pdns.send("GET", BASE)[1]
+    assert {k: v for k, v in server.items() if k != "version"} == \
+        {k: v for k, v in theirs.items() if k != "version"}
+    assert server["version"] == "4.7.4" and server["daemon_type"] == "authoritative"
+    # Only "localhost" exists.
+    assert ours.send("GET", "/api/v1/servers/other")[0] == pdns.send(
+        "GET", "/api/v1/servers/other")[0] == 404
+    config = ours.send("GET", BASE + "/config")
+    assert config[0] == 200 and shape(config[1]) == shape(pdns.send("GET", BASE + "/config")[1])
+    names = [s["name"] for s in config[1]]
+    assert names == sorted(names) and "default-ttl" in names
+
+
+def test_the_api_key_is_a_token_and_nothing_else(sides):
+    c, ours, pdns = sides
+    for side in (ours, pdns):
+        assert side.send("GET", BASE + "/zones", key=None)[0] == 401
+        assert side.send("GET", BASE + "/zones", key="x" * 40)[0] == 401
+    # A read token reads; an admin token as a bearer token works too.
+    assert ours.send("GET", BASE + "/zones", key=c.whm.read_token)[0] == 200
+    r = c.whm.get(BASE + "/zones")
+    assert r.status_code == 200
+    # Two credentials at once are refused, even if both are good.
+    r = requests.get(ours.url + BASE, headers={"X-API-Key": ours.key,
+                                               "Authorization": "Bearer " + ours.key})
+    assert r.status_code == 401 and r.json()["error"]
+
+
+def test_zone_list_and_zone_agree_with_powerdns(sides, domain):
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    name = domain + "."
+
+    a, b = ours.send("GET", BASE + "/zones"), pdns.send("GET", BASE + "/zones")
+    assert a[0] == b[0] == 200
+    mine = [z for z in a[1] if z["name"] == name]
+    theirs = [z for z in b[1] if z["name"] == name]
+    assert len(mine) == len(theirs) == 1
+    assert shape(mine[0]) == shape(theirs[0])
+    for k in ("id", "url", "name", "kind", "account", "masters", "catalog", "dnssec"):
+        assert mine[0][k] == theirs[0][k], k
+
+    # ?zone= takes a canonical name only; ?dnssec=false leaves out what
+    # PowerDNS computes per zone.
+    for q in ("?zone=" + name, "?zone=" + name + "&dnssec=false", "?dnssec=false"):
+        a, b = ours.send("GET", BASE + "/zones" + q), pdns.send("GET", BASE + "/zones" + q)
+        assert a[0] == b[0] == 200, q
+        assert shape(a[1]) == shape(b[1]), q
+    assert ours.send("GET", BASE + "/zones?zone=" + name)[1][0]["name"] == name
+    for q in ("?zone=" + domain, "?zone=bad..name", "?zone=nope.example.org",
+              "?dnssec=maybe"):
+        a, b = ours.send("GET", BASE + "/zones" + q), pdns.send("GET", BASE + "/zones" + q)
+        assert a[0] == 422 and a[1]["error"], (q, a[1])
+        if q != "?dnssec=maybe":  # PowerDNS takes any other text as true
+            assert b[0] == 422, q
+    assert ours.send("GET", BASE + "/zones?zone=absent.example.")[1] == []
+
+    # One zone: the same fields, the same RRsets (but the SOA).
+    for zid in (name, domain):
+        a, b = ours.send("GET", BASE + "/zones/" + zid), pdns.send("GET", BASE + "/zones/" + zid)
+        assert a[0] == b[0] == 200, zid
+        assert sorted(a[1]) == sorted(b[1]), zid
+        assert shape({k: v for k, v in a[1].items() if k != "rrsets"}) == \
+            shape({k: v for k, v in b[1].items() if k != "rrsets"})
+        assert rrsets(a[1]) == rrsets(b[1])
+    soa = [s for s in a[1]["rrsets"] if s["type"] == "SOA"]
+    assert len(soa) == 1 and soa[0]["name"] == name
+    assert int(soa[0]["records"][0]["content"].split()[2]) == a[1]["serial"]
+
+    for q, want in (("?rrsets=false", None),
+                    ("?rrset_name=www.%s&rrset_type=A" % name, [("www." + name, "A")]),
+                    ("?rrset_name=%s&rrset_type=MX" % name, [(name, "MX")]),
+                    ("?rrset_name=txt.%s" % name, [("txt." + name, "TXT")])):
+        a, b = ours.send("GET", BASE + "/zones/" + name + q), \
+            pdns.send("GET", BASE + "/zones/" + name + q)
+        assert a[0] == b[0] == 200, q
+        assert ("rrsets" in a[1]) == ("rrsets" in b[1]) == (want is not None), q
+        if want is not None:
+            assert sorted(rrsets(a[1])) == sorted(rrsets(b[1])) == want, q
+    for q in ("?rrset_name=%s&rrset_type=BOGUS" % name, "?rrsets=perhaps",
+              "?rrset_name=www.other.org.", "?rrset_type=MX"):
+        assert ours.send("GET", BASE + "/zones/" + name + q)[0] == 422, q
+    for zid in ("absent.example.", "bad..name", "=ZZ", "a=2"):
+        a, b = ours.send("GET", BASE + "/zones/" + zid), pdns.send("GET", BASE + "/zones/" + zid)
+        assert a[0] == b[0] and a[0] in (400, 404, 422), (zid, a[0], b[0])
+        assert a[1]["error"]
+
+
+def test_a_zone_id_is_read_with_powerdns_escapes(sides, domain):
+    """Zone names here are letters, digits and '-' (A-labels), which PowerDNS
+    never escapes in an id; an id with "=XX" escapes names the same zone."""
+    c, ours, pdns = sides
+    zid = c.create_zone(domain)
+    name = domain + "."
+    listed = ours.send("GET", BASE + "/zones?zone=" + name)[1]
+    assert listed[0]["id"] == name and listed[0]["url"] == BASE + "/zones/" + name
+    escaped = "".join("=%02X" % ord(ch) if ch == "-" else ch for ch in name)
+    assert escaped != name
+    a = ours.send("GET", BASE + "/zones/" + escaped)
+    assert a[0] == 200 and a[1]["name"] == name
+    assert ours.send("GET", BASE + "/zones/" + name.upper())[1]["name"] == name
+    c.delete_zone(zid)
+
+
+def test_delete_is_a_cluster_delete(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1", "192.0.2.2"])
+
+    # A verb the route does not have.
+    a, b = ours.send("POST", BASE + "/zones/" + name), pdns.send("POST", BASE + "/zones/" + name)
+    assert a[0] == b[0] == 405
+
+    a = ours.send("DELETE", BASE + "/zones/" + name, key=c.whm.read_token)
+    assert a[0] == 403 and a[1]["error"]
+    assert c.whm.zone(zid)["domain"]
+
+    a, b = ours.send("DELETE", BASE + "/zones/" + name), pdns.send("DELETE", BASE + "/zones/" + name)
+    assert a[0] == b[0] == 204 and a[2].content == b[2].content == b""
+    c.wait_all_nodes("www." + name, "A", [])
+    a, b = ours.send("DELETE", BASE + "/zones/" + name), pdns.send("DELETE", BASE + "/zones/" + name)
+    assert a[0] == b[0] == 404
+    a, b = ours.send("GET", BASE + "/zones/" + name), pdns.send("GET", BASE + "/zones/" + name)
+    assert a[0] == b[0] == 404
