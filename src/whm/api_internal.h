@@ -129,6 +129,7 @@ void api_pdns_servers(struct http_request *req, struct http_reply *rep, void *ct
 void api_pdns_server(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_config(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zones(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 

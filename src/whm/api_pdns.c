@@ -16,6 +16,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "dns/dns.h"
+#include "json/jsonx.h"
+#include "pdns_shape.h"
 #include "zones_soa.h"
 
 /* What clients that parse it (octoDNS, the Terraform provider) compare
@@ -33,38 +35,6 @@ static bool our_server(struct http_request *req, struct http_reply *rep)
 	return false;
 }
 
-/* A zone id as PowerDNS writes it: the name with every byte outside
- * [A-Za-z0-9.-] as "=XX" (names here are A-labels, so only '_' and the
- * rare escaped byte need it). */
-static void zone_id(const char *name, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0' && o + 4 < len; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-') {
-			out[o++] = (char)*p;
-		} else {
-			out[o++] = '=';
-			out[o++] = hex[*p >> 4];
-			out[o++] = hex[*p & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The zone named by path parameter 1 (a zone id, "=XX" escapes undone, the
  * trailing dot optional as PowerDNS takes it): 0 with *z set (the caller
  * clears it), or an answered error: 400 for a broken escape, 422 for a
@@ -72,34 +42,17 @@ static int hex_digit(char c)
 static int path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
 		     struct store_zone *z)
 {
-	const char *id = http_request_param(req, 1);
 	char text[DNAME_TEXT_MAX], name[DNAME_TEXT_MAX];
 	struct errmsg err;
-	size_t o = 0;
 
-	for (const char *p = id; *p != '\0'; p++) {
-		int hi = p[0] == '=' ? hex_digit(p[1]) : 0, lo = hi >= 0 ? hex_digit(p[2]) : -1;
-		if (p[0] == '=' && (hi < 0 || lo < 0)) {
-			http_reply_error(rep, ERR_MALFORMED, "the zone id has a broken =XX escape");
-			return ERR_MALFORMED;
-		}
-		if (o + 1 >= sizeof(text)) {
-			http_reply_error(rep, ERR_INVALID, "the zone id is not a zone name");
-			return ERR_INVALID;
-		}
-		if (p[0] == '=') {
-			text[o++] = (char)(hi << 4 | lo);
-			p += 2;
-		} else {
-			text[o++] = *p;
-		}
+	int r = pdns_zone_id_read(http_request_param(req, 1), text, &err);
+	if (r == 0 && dname_zone_normalize(text, name, &err) < 0)
+		r = ERR_INVALID;
+	if (r < 0) {
+		http_reply_error(rep, r, err.text);
+		return r;
 	}
-	text[o] = '\0';
-	if (memchr(text, '\0', o) != NULL || dname_zone_normalize(text, name, &err) < 0) {
-		http_reply_error(rep, ERR_INVALID, o > 0 ? err.text : "the zone id is empty");
-		return ERR_INVALID;
-	}
-	int r = store_zone_get_by_name(st, name, z);
+	r = store_zone_get_by_name(st, name, z);
 	if (r == 0 && z->deleted) {
 		store_zone_clear(z);
 		r = -ENOENT;
@@ -114,12 +67,14 @@ static int path_zone(struct http_request *req, struct http_reply *rep, struct st
  * PowerDNS must compute per zone are left out (dnssec, edited_serial). */
 static json_t *zone_json(const struct store_zone *z, bool full, bool dnssec)
 {
-	char id[3 * DNAME_TEXT_MAX + 1], url[sizeof(id) + 64];
+	char id[PDNS_ZONE_ID_MAX], url[sizeof(id) + 64];
+	struct pdns_settings set;
 
-	zone_id(z->domain, id, sizeof(id));
+	pdns_settings_read(z->pdns, &set);
+	pdns_zone_id(z->domain, id);
 	snprintf(url, sizeof(url), PDNS_SERVER_URL "/zones/%s", id);
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:[],s:I,s:I,s:s}", "id", id, "url", url,
-			      "name", z->domain, "kind", "Native", "account", "", "serial",
+			      "name", z->domain, "kind", set.kind, "account", set.account, "serial",
 			      (json_int_t)z->serial, "masters", "notified_serial", (json_int_t)0,
 			      "last_check", (json_int_t)0, "catalog", "");
 	if (o != NULL && dnssec) {
@@ -127,10 +82,10 @@ static json_t *zone_json(const struct store_zone *z, bool full, bool dnssec)
 		json_object_set_new(o, "edited_serial", json_integer(z->serial));
 	}
 	if (o != NULL && full) {
-		json_t *more =
-		    json_pack("{s:b,s:[],s:b,s:s,s:[],s:s,s:s}", "api_rectify", 0,
-			      "master_tsig_key_ids", "nsec3narrow", 0, "nsec3param", "",
-			      "slave_tsig_key_ids", "soa_edit", "", "soa_edit_api", "DEFAULT");
+		json_t *more = json_pack("{s:b,s:[],s:b,s:s,s:[],s:s,s:s}", "api_rectify", 0,
+					 "master_tsig_key_ids", "nsec3narrow", 0, "nsec3param", "",
+					 "slave_tsig_key_ids", "soa_edit", "", "soa_edit_api",
+					 set.soa_edit_api);
 		if (more == NULL || json_object_update(o, more) < 0) {
 			json_decref(o);
 			o = NULL;
@@ -278,6 +233,8 @@ static int collect_rr(const struct store_record *rec, void *ctx)
 
 	if (strcmp(rec->name, "@") == 0)
 		snprintf(owner, sizeof(owner), "%s", c->origin);
+	else if (rec->name[strlen(rec->name) - 1] == '.') /* stored absolute (model.h) */
+		snprintf(owner, sizeof(owner), "%s", rec->name);
 	else
 		snprintf(owner, sizeof(owner), "%s.%s", rec->name, c->origin);
 	if (!prio)
@@ -329,9 +286,41 @@ static int rrset_filter(struct http_request *req, struct http_reply *rep, const 
 	return 0;
 }
 
+/* Answer 'status' with zone 'z' as PowerDNS shows one zone: with its
+ * RRsets (those 'c' lets through; the SOA as every node serves it) unless
+ * 'rrsets' is false. */
+static void reply_zone(struct whm *w, struct store *st, const struct store_zone *z, unsigned status,
+		       bool rrsets, struct rrsets_ctx *c, struct http_reply *rep)
+{
+	char soa[2 * DNAME_TEXT_MAX + 80];
+	json_t *o = zone_json(z, true, true);
+	int r = o != NULL ? 0 : -ENOMEM;
+
+	c->origin = z->domain;
+	if (r == 0 && rrsets) {
+		c->rrsets = json_array();
+		c->index = json_object();
+		r = c->rrsets != NULL && c->index != NULL ? 0 : -ENOMEM;
+		if (r == 0)
+			r = store_record_foreach(st, z->id, collect_rr, c);
+		zone_soa_text(w, z, soa, sizeof(soa));
+		if (r == 0)
+			r = add_rr(c, z->domain, "SOA", soa, (uint32_t)w->conf.soa_ttl);
+		if (r == 0)
+			r = json_object_set(o, "rrsets", c->rrsets) < 0 ? -ENOMEM : 0;
+		json_decref(c->rrsets);
+		json_decref(c->index);
+	}
+	if (r == 0) {
+		http_reply_json(rep, status, o);
+	} else {
+		json_decref(o);
+		http_reply_error(rep, r, "cannot read the zone's records");
+	}
+}
+
 /* GET /api/v1/servers/localhost/zones/:zone[?rrsets=false]
- * [&rrset_name=NAME&rrset_type=TYPE]: the zone with its RRsets, the SOA
- * as every node serves it. */
+ * [&rrset_name=NAME&rrset_type=TYPE]: the zone with its RRsets. */
 void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
@@ -345,30 +334,129 @@ void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *c
 	    api_query_bool(req, rep, "rrsets", &rrsets) == ERR_INVALID ||
 	    path_zone(req, rep, st, &z) < 0)
 		return;
-	c.origin = z.domain;
-	int r = rrset_filter(req, rep, z.domain, name, type, &c);
-	json_t *o = r == 0 ? zone_json(&z, true, true) : NULL;
-	if (r == 0 && rrsets) {
-		char soa[2 * DNAME_TEXT_MAX + 80];
-		c.rrsets = json_array();
-		c.index = json_object();
-		r = c.rrsets != NULL && c.index != NULL ? 0 : -ENOMEM;
-		if (r == 0)
-			r = store_record_foreach(st, z.id, collect_rr, &c);
-		zone_soa_text(w, &z, soa, sizeof(soa));
-		if (r == 0)
-			r = add_rr(&c, z.domain, "SOA", soa, (uint32_t)w->conf.soa_ttl);
-		if (r == 0 && o != NULL)
-			json_object_set(o, "rrsets", c.rrsets);
-		if (r < 0)
-			http_reply_error(rep, r, "cannot read the zone's records");
-		json_decref(c.rrsets);
-		json_decref(c.index);
-	}
-	if (r == 0)
-		http_reply_json(rep, 200, o);
+	if (rrset_filter(req, rep, z.domain, name, type, &c) == 0)
+		reply_zone(w, st, &z, 200, rrsets, &c, rep);
+	store_zone_clear(&z);
+}
+
+/* The records of a new zone from a creation body for zone 'origin' into
+ * 'pr': its "rrsets", or its "zone" as BIND text; "nameservers" as apex NS
+ * records, or the cluster's NS records when the zone would have none. */
+static int creation_records(const struct whm *w, const json_t *b, const char *origin,
+			    struct pdns_records *pr, struct errmsg *err)
+{
+	json_t *ns = json_object_get(b, "nameservers"), *text = json_object_get(b, "zone"), *v;
+	size_t i;
+	int r;
+
+	if (ns != NULL && !json_is_array(ns))
+		return errmsg_set(err, ERR_INVALID, "nameservers: must be a list of names");
+	if (text != NULL && !json_is_string(text))
+		return errmsg_set(err, ERR_INVALID, "zone: must be a zone file as text");
+	if (json_string_length(text) == 0)
+		text = NULL; /* "" is no zone text, as in PowerDNS */
+	if (text != NULL && json_array_size(json_object_get(b, "rrsets")) > 0)
+		return errmsg_set(err, ERR_INVALID, "rrsets and zone: give one of them, not both");
+	if (text != NULL)
+		r = pdns_zone_text_read(json_string_value(text), json_string_length(text), origin,
+					w->conf.default_ttl, w->conf.max_zone_records, pr, err);
 	else
-		json_decref(o);
+		r = pdns_rrsets_read(json_object_get(b, "rrsets"), origin, pr, err);
+	if (r < 0)
+		return r;
+	if (json_array_size(pr->records) > w->conf.max_zone_records)
+		return errmsg_set(err, ERR_TOO_LARGE, "more than %llu records",
+				  (unsigned long long)w->conf.max_zone_records);
+	if (json_array_size(ns) > 0 && pr->apex_ns)
+		return errmsg_set(err, ERR_INVALID,
+				  "nameservers: must not be given with an NS RRset at the apex");
+	json_array_foreach(ns, i, v) {
+		if (!json_is_string(v))
+			return errmsg_set(err, ERR_INVALID, "nameservers[%zu]: must be a name", i);
+		if (json_array_append_new(pr->records,
+					  json_pack("{s:s,s:s,s:O,s:I}", "name", origin, "type",
+						    "NS", "content", v, "ttl",
+						    (json_int_t)w->conf.default_ttl)) < 0)
+			return -ENOMEM;
+		pr->apex_ns = true;
+	}
+	for (i = 0; !pr->apex_ns && i < w->n_default_ns; i++)
+		if (json_array_append_new(pr->records,
+					  json_pack("{s:s,s:s,s:s,s:I}", "name", origin, "type",
+						    "NS", "content", w->default_ns[i], "ttl",
+						    (json_int_t)w->conf.default_ttl)) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+/* POST /api/v1/servers/localhost/zones[?rrsets=false]: a new zone, with
+ * its records, SOA fields and settings, in one version; 201 with the zone
+ * as GET shows it. Keys PowerDNS ignores are ignored; "serial" too (as
+ * PowerDNS, the serial is the server's). */
+void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct errmsg err = { "" };
+	struct pdns_settings set;
+	struct pdns_records pr = { 0 };
+	struct zone_result res;
+	char origin[DNAME_TEXT_MAX], soa[STORE_ZONE_SOA_MAX], stored[STORE_ZONE_PDNS_MAX];
+	const char *name, *kind;
+	bool rrsets = true;
+	json_t *b;
+
+	if (!our_server(req, rep) || !api_may_write(req, rep) || (st = api_store(w, rep)) == NULL ||
+	    api_query_bool(req, rep, "rrsets", &rrsets) == ERR_INVALID ||
+	    api_body_object(req, rep, &b) < 0)
+		return;
+	pdns_settings_read("", &set);
+	int r = jsonx_get_str(b, "name", true, "body", &name, &err);
+	if (r == 0 && (name[0] == '\0' || name[strlen(name) - 1] != '.'))
+		r = errmsg_set(&err, ERR_INVALID,
+			       "name: '%s' is not canonical (a zone name ends with '.')", name);
+	if (r == 0 && dname_zone_normalize(name, origin, &err) < 0)
+		r = ERR_INVALID;
+	if (r == 0)
+		r = jsonx_get_str(b, "kind", true, "body", &kind, &err);
+	if (r == 0)
+		r = pdns_settings_apply(b, &set, &err);
+	if (r == 0 && json_is_true(json_object_get(b, "dnssec")))
+		r = errmsg_set(&err, ERR_INVALID,
+			       "dnssec: signing a zone as it is created is not built yet; create "
+			       "it, then sign it with POST /api/dns/:id/dnssec");
+	if (r == 0)
+		r = creation_records(w, b, origin, &pr, &err);
+	struct zone_init init = { .records = pr.records };
+	if (r == 0 && pr.soa_rdata != NULL) {
+		struct zone_soa own;
+		struct errmsg serr;
+		r = zone_soa_from_rdata(w, pr.soa_rdata, &own, &serr);
+		if (r < 0) {
+			errmsg_set(&err, r, "the SOA: %s", serr.text);
+		} else {
+			zone_soa_write(&own, soa);
+			init.soa = soa;
+		}
+	}
+	pdns_settings_write(&set, stored);
+	init.pdns = stored;
+	if (r == 0)
+		r = zones_create_with(w, origin, 0, 0, &init, api_actor(req), &res, &err);
+	pdns_records_clear(&pr);
+	json_decref(b);
+	if (r < 0) {
+		api_reply_error(rep, r, err.text);
+		return;
+	}
+	struct store_zone z;
+	struct rrsets_ctx c = { 0 };
+	r = store_zone_get(st, res.zone_id, &z);
+	if (r < 0) {
+		http_reply_error(rep, r, "the zone was created but cannot be read back");
+		return;
+	}
+	reply_zone(w, st, &z, 201, rrsets, &c, rep);
 	store_zone_clear(&z);
 }
 

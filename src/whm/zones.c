@@ -268,14 +268,65 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 	return r == -EAGAIN ? zones_busy(err) : r;
 }
 
+/* The records a new zone of 'origin' starts with, as payload records into
+ * 'records' and stored forms into *ret_mr (*ret_n of them; the caller
+ * clears and frees them): init->records checked one by one, or the
+ * cluster's NS records. */
+static int initial_records(const struct whm *w, const char *origin, const struct zone_init *init,
+			   json_t *records, struct model_record **ret_mr, size_t *ret_n,
+			   struct errmsg *err)
+{
+	const json_t *in = init != NULL ? init->records : NULL;
+	size_t n = in != NULL ? json_array_size(in) : w->n_default_ns;
+	struct model_record *mr = calloc(n + 1, sizeof(*mr));
+	struct errmsg msg;
+	int r = mr != NULL ? 0 : -ENOMEM;
+
+	*ret_mr = mr;
+	*ret_n = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (in == NULL) {
+			snprintf(mr[i].name, sizeof(mr[i].name), "@");
+			snprintf(mr[i].type, sizeof(mr[i].type), "NS");
+			mr[i].content = strdup(w->default_ns[i]);
+			mr[i].ttl = (uint32_t)w->conf.default_ttl;
+			r = mr[i].content != NULL ? 0 : -ENOMEM;
+		} else {
+			r = model_record_parse(json_array_get(in, i), origin,
+					       (uint32_t)w->conf.default_ttl, &mr[i], &msg);
+			if (r < 0)
+				errmsg_set(err, 0, "records[%zu]: %s", i, msg.text);
+			else if (strcmp(mr[i].type, ZONES_TYPE_SOA) == 0)
+				r = errmsg_set(err, ERR_INVALID,
+					       "records[%zu]: the SOA is managed by the controller",
+					       i);
+		}
+		*ret_n = i + 1;
+		if (r == 0 &&
+		    json_array_append_new(records, zones_payload_record(0, mr[i].name, mr[i].type,
+									mr[i].content, mr[i].ttl,
+									mr[i].priority)) < 0)
+			r = -ENOMEM;
+	}
+	return r;
+}
+
 int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
 		 const char *actor, struct zone_result *res, struct errmsg *err)
+{
+	return zones_create_with(w, domain, server_id, user_id, NULL, actor, res, err);
+}
+
+int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
+		      const struct zone_init *init, const char *actor, struct zone_result *res,
+		      struct errmsg *err)
 {
 	char origin[DNAME_TEXT_MAX];
 	struct errmsg derr;
 	struct store_zone z = { 0 }, old;
 	struct store *st = whm_store(w);
-	json_t *records = NULL;
+	struct model_record *mr = NULL;
+	size_t n = 0;
 
 	err->text[0] = '\0';
 	int r = dname_zone_normalize(domain, origin, &derr);
@@ -283,19 +334,21 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 		return errmsg_set(err, ERR_INVALID, "domain: %s", derr.text);
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
-	r = store_begin(st);
-	if (r < 0)
-		return zones_fail(st, r, err, "starting a transaction");
-	if (server_id > 0) {
+	json_t *records = json_array();
+	r = records != NULL ? initial_records(w, origin, init, records, &mr, &n, err) : -ENOMEM;
+	if (r == 0 && (r = store_begin(st)) < 0)
+		r = zones_fail(st, r, err, "starting a transaction");
+	if (r == 0 && server_id > 0) {
 		struct store_server s;
 		r = store_server_get(st, server_id, &s);
 		if (r == -ENOENT) {
 			errmsg_set(err, 0, "server %lld does not exist", (long long)server_id);
-			return zones_fail(st, ERR_NOT_FOUND, err, "");
+			r = zones_fail(st, ERR_NOT_FOUND, err, "");
+		} else if (r < 0) {
+			r = zones_fail(st, r, err, "reading the server");
+		} else {
+			store_server_clear(&s);
 		}
-		if (r < 0)
-			return zones_fail(st, r, err, "reading the server");
-		store_server_clear(&s);
 	}
 	z.domain = origin;
 	z.bucket = (int32_t)ztree_bucket(origin);
@@ -305,46 +358,55 @@ int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t u
 	z.version = 1;
 	z.serial = model_serial_next(0, time(NULL));
 	/* A tombstone of the same name continues its version and serial. */
-	r = store_zone_get_by_name(st, origin, &old);
-	if (r == 0) {
+	int rg = r == 0 ? store_zone_get_by_name(st, origin, &old) : r;
+	if (r == 0 && rg == 0) {
 		bool live = !old.deleted;
 		z.version = old.version + 1;
 		z.serial = model_serial_next(old.serial, time(NULL));
 		store_zone_clear(&old);
 		if (live) {
 			errmsg_set(err, 0, "zone '%s' already exists", origin);
-			return zones_fail(st, ERR_CONFLICT, err, "");
+			r = zones_fail(st, ERR_CONFLICT, err, "");
 		}
-	} else if (r != -ENOENT) {
-		return zones_fail(st, r, err, "reading zones");
+	} else if (r == 0 && rg != -ENOENT) {
+		r = zones_fail(st, rg, err, "reading zones");
 	}
-
-	records = json_array();
-	for (unsigned i = 0; records != NULL && i < w->n_default_ns; i++)
-		json_array_append_new(records,
-				      zones_payload_record(0, "@", "NS", w->default_ns[i],
-							   (uint32_t)w->conf.default_ttl, 0));
-	r = records ? zones_validate(w, &z, records, err) : -ENOMEM;
-	if (r == 0)
-		r = store_zone_insert(st, &z);
-	for (unsigned i = 0; r == 0 && i < w->n_default_ns; i++) {
+	int rw = r;
+	if (rw == 0)
+		rw = zones_validate(w, &z, records, err);
+	if (rw == 0)
+		rw = store_zone_insert(st, &z);
+	/* An insert starts with the defaults; zones_finish() writes these. */
+	if (init != NULL && init->soa != NULL)
+		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
+	if (init != NULL && init->pdns != NULL)
+		snprintf(z.pdns, sizeof(z.pdns), "%s", init->pdns);
+	for (size_t i = 0; rw == 0 && i < n; i++) {
 		struct store_record rec = { .zone_id = z.id,
-					    .name = "@",
-					    .type = "NS",
-					    .content = w->default_ns[i],
-					    .ttl = (uint32_t)w->conf.default_ttl,
+					    .name = mr[i].name,
+					    .type = mr[i].type,
+					    .content = mr[i].content,
+					    .ttl = mr[i].ttl,
+					    .priority = mr[i].priority,
 					    .created_at = z.created_at };
-		r = store_record_insert(st, &rec);
+		rw = store_record_insert(st, &rec);
 	}
-	if (r == ERR_CONFLICT)
+	if (rw == ERR_CONFLICT)
 		errmsg_set(err, 0, "zone '%s' already exists", origin);
-	if (r == 0) {
+	if (r == 0 && rw == 0) {
 		char summary[HISTORY_SUMMARY_MAX];
-		history_summary(summary, "create %s with %u NS records", origin, w->n_default_ns);
+		if (init == NULL)
+			history_summary(summary, "create %s with %u NS records", origin,
+					w->n_default_ns);
+		else
+			history_summary(summary, "create %s with %zu records", origin, n);
 		r = zones_finish(w, st, NULL, &z, records, actor, "zone.create", summary, res, err);
-	} else {
-		r = zones_fail(st, r, err, "creating the zone");
+	} else if (r == 0) {
+		r = zones_fail(st, rw, err, "creating the zone");
 	}
+	for (size_t i = 0; mr != NULL && i < n; i++)
+		model_record_clear(&mr[i]);
+	free(mr);
 	json_decref(records);
 	return r;
 }

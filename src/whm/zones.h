@@ -31,6 +31,18 @@ int zones_on_commit(struct whm *w, zones_commit_fn fn, void *ctx);
  * changed on failure. 'actor' names who asked (for the audit log). */
 int zones_create(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
 		 const char *actor, struct zone_result *res, struct errmsg *err);
+/* What a new zone starts with; NULL members take the defaults. */
+struct zone_init {
+	const json_t *records; /* the panel's record objects, the SOA not among
+				* them; NULL: the cluster's NS records */
+	const char *soa;       /* its own SOA fields (zones_soa.h), or NULL */
+	const char *pdns;      /* its PowerDNS API settings (pdns_shape.h), or NULL */
+};
+/* zones_create() with 'init' (NULL: as zones_create()): the zone and its
+ * records in one version, or nothing (every record is checked first). */
+int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int64_t user_id,
+		      const struct zone_init *init, const char *actor, struct zone_result *res,
+		      struct errmsg *err);
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 struct errmsg *err);
 /* 'rec' is the panel's record object. */

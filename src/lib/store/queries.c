@@ -9,7 +9,7 @@
 #define ZONE_COLS                                                                        \
 	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, " \
 	"updated_at,"                                                                    \
-	" rdigest, bucket, soa"
+	" rdigest, bucket, soa, pdns"
 #define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at"
 #define DNSSEC_COLS                                                                        \
 	"zone_id, enabled, algorithm, scheme, nsec3, nsec3_optout, signed_at, updated_at," \
@@ -83,13 +83,15 @@ const char *const store_query_sql[Q_COUNT] = {
 			"{FOR_UPDATE}",
 	[Q_ZONE_REVIVE] =
 	    "UPDATE dns_zones SET user_id = ?, server_id = ?, version = ?, serial = ?,"
-	    " deleted = 0, dnssec = ?, created_at = ?, updated_at = ?, rdigest = ?, soa = ''"
+	    " deleted = 0, dnssec = ?, created_at = ?, updated_at = ?, rdigest = ?, soa = '',"
+	    " pdns = ''"
 	    " WHERE id = ?",
 	[Q_ZONE_INSERT] = "INSERT INTO dns_zones (domain, user_id, server_id, version, serial,"
 			  " deleted, dnssec, created_at, updated_at, rdigest, bucket)"
 			  " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
 	[Q_ZONE_UPDATE] = "UPDATE dns_zones SET version = ?, serial = ?, deleted = ?, dnssec = ?,"
-			  " user_id = ?, server_id = ?, updated_at = ?, rdigest = ?, soa = ?"
+			  " user_id = ?, server_id = ?, updated_at = ?, rdigest = ?, soa = ?,"
+			  " pdns = ?"
 			  " WHERE id = ?",
 	[Q_ZONE_SET_RDIGEST] = "UPDATE dns_zones SET rdigest = ? WHERE id = ? AND version = ?",
 	[Q_ZONE_SET_BUCKET] = "UPDATE dns_zones SET bucket = ? WHERE id = ?",

@@ -408,10 +408,24 @@ static const char *const m7_mysql[] = {
 	NULL,
 };
 
+/* 8: a zone's settings as PowerDNS's API shows them (kind, SOA-EDIT-API,
+ * account), written and read by whm/pdns_shape.c as one text; '' for the
+ * defaults (Native, DEFAULT, no account). */
+static const char *const m8_sqlite[] = {
+	"ALTER TABLE dns_zones ADD COLUMN pdns TEXT NOT NULL DEFAULT ''"
+	" CHECK (length(pdns) < 300)",
+	NULL,
+};
+
+static const char *const m8_mysql[] = {
+	"ALTER TABLE dns_zones ADD COLUMN IF NOT EXISTS pdns VARCHAR(299) NOT NULL DEFAULT ''",
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql },
+	{ 7, m7_sqlite, m7_mysql }, { 8, m8_sqlite, m8_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

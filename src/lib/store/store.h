@@ -94,6 +94,7 @@ void store_server_clear(struct store_server *s);
 /* --- zones -------------------------------------------------------------- */
 
 #define STORE_ZONE_SOA_MAX 600
+#define STORE_ZONE_PDNS_MAX 300
 
 struct store_zone {
 	int64_t id;
@@ -115,6 +116,10 @@ struct store_zone {
 	/* The zone's own SOA fields as the controller writes them, "" when it
 	 * has the cluster's; an insert or a revived tombstone starts with "". */
 	char soa[STORE_ZONE_SOA_MAX];
+	/* Its settings as PowerDNS's API shows them, written and read by the
+	 * controller (whm/pdns_shape.h) as one text; "" for the defaults. An
+	 * insert or a revived tombstone starts with "". */
+	char pdns[STORE_ZONE_PDNS_MAX];
 };
 
 /* Insert a zone, or bring back the tombstone of the same name (keeping its
@@ -122,7 +127,7 @@ struct store_zone {
  * older one). Sets z->id. ERR_CONFLICT if a live zone has the name. */
 int store_zone_insert(struct store *st, struct store_zone *z);
 /* Update version, serial, deleted, dnssec, user_id, server_id, updated_at,
- * rdigest and soa. */
+ * rdigest, soa and pdns. */
 int store_zone_update(struct store *st, const struct store_zone *z);
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret);
 int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret);

@@ -48,6 +48,8 @@ static int row_zone(struct db_stmt *q, void *row)
 	z->bucket = (int32_t)db_column_int64(q, 11);
 	const char *soa = db_column_text(q, 12);
 	snprintf(z->soa, sizeof(z->soa), "%s", soa ? soa : "");
+	const char *pdns = db_column_text(q, 13);
+	snprintf(z->pdns, sizeof(z->pdns), "%s", pdns ? pdns : "");
 	if (!store_col_dup(q, 1, &z->domain) || z->domain == NULL) {
 		store_zone_clear(z);
 		return -ENOMEM;
@@ -183,6 +185,7 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 	z->serial = serial;
 	z->deleted = false;
 	z->soa[0] = '\0';
+	z->pdns[0] = '\0';
 	z->created_at = created;
 	z->updated_at = updated;
 	return 0;
@@ -196,9 +199,9 @@ int store_zone_update(struct store *st, const struct store_zone *z)
 	if (r < 0)
 		return r;
 	return store_exec_changed(
-	    st, Q_ZONE_UPDATE, "iiiiiiitti", (int64_t)z->version, (int64_t)z->serial,
+	    st, Q_ZONE_UPDATE, "iiiiiiittti", (int64_t)z->version, (int64_t)z->serial,
 	    (int64_t)z->deleted, (int64_t)z->dnssec, z->user_id, z->server_id,
-	    z->updated_at != 0 ? z->updated_at : store_now(), z->rdigest, z->soa, z->id);
+	    z->updated_at != 0 ? z->updated_at : store_now(), z->rdigest, z->soa, z->pdns, z->id);
 }
 
 static int zone_get(struct store *st, enum query which, int64_t id, const char *domain,

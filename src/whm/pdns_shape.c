@@ -1,0 +1,312 @@
+/* PowerDNS's API shapes into the controller's (pdns_shape.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "model/import.h"
+#include "json/jsonx.h"
+#include "pdns_shape.h"
+
+void pdns_zone_id(const char *name, char out[PDNS_ZONE_ID_MAX])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name;
+	     *p != '\0' && o + 4 < PDNS_ZONE_ID_MAX; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '=';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int pdns_zone_id_read(const char *id, char out[DNAME_TEXT_MAX], struct errmsg *err)
+{
+	size_t o = 0;
+
+	for (const char *p = id; *p != '\0'; p++) {
+		int c = (unsigned char)*p;
+		if (*p == '=') {
+			int hi = hex_digit(p[1]), lo = hi >= 0 ? hex_digit(p[2]) : -1;
+			if (hi < 0 || lo < 0)
+				return errmsg_set(err, ERR_MALFORMED,
+						  "the zone id has a broken =XX escape");
+			c = hi << 4 | lo;
+			p += 2;
+		}
+		if (c == 0 || o + 1 >= DNAME_TEXT_MAX)
+			return errmsg_set(err, ERR_INVALID, "the zone id is not a zone name");
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static void settings_default(struct pdns_settings *s)
+{
+	snprintf(s->kind, sizeof(s->kind), "Native");
+	snprintf(s->soa_edit_api, sizeof(s->soa_edit_api), "DEFAULT");
+	s->account[0] = '\0';
+}
+
+void pdns_settings_read(const char *stored, struct pdns_settings *s)
+{
+	char kind[8], edit[12];
+	int n = 0;
+
+	settings_default(s);
+	/* "KIND EDIT ACCOUNT", the account last as it may hold blanks. */
+	if (sscanf(stored, "%7s %11s %n", kind, edit, &n) != 2 || n == 0)
+		return;
+	snprintf(s->kind, sizeof(s->kind), "%s", kind);
+	snprintf(s->soa_edit_api, sizeof(s->soa_edit_api), "%s", edit);
+	snprintf(s->account, sizeof(s->account), "%s", stored + n);
+}
+
+void pdns_settings_write(const struct pdns_settings *s, char out[STORE_ZONE_PDNS_MAX])
+{
+	if (strcmp(s->kind, "Native") == 0 && strcmp(s->soa_edit_api, "DEFAULT") == 0 &&
+	    s->account[0] == '\0')
+		out[0] = '\0';
+	else
+		snprintf(out, STORE_ZONE_PDNS_MAX, "%s %s %s", s->kind, s->soa_edit_api,
+			 s->account);
+}
+
+/* Which of 'names' (NULL-terminated) 'text' is, case aside: its index, or -1. */
+static int one_of(const char *text, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcasecmp(text, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err)
+{
+	static const char *const kinds[] = { "Native", "Master", "Primary", NULL };
+	static const char *const transfers[] = { "Slave", "Secondary", "Producer", "Consumer",
+						 NULL };
+	static const char *const edits[] = { "DEFAULT", "INCREASE", "EPOCH", "OFF", NULL };
+	const char *text;
+	int r = jsonx_get_str(body, "kind", false, "body", &text, err);
+
+	if (r == 0 && one_of(text, transfers) >= 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "kind: %s zones need zone transfers, which the cluster does not "
+				  "do yet; every node serves Native and Master zones",
+				  text);
+	if (r == 0 && one_of(text, kinds) < 0)
+		return errmsg_set(err, ERR_INVALID, "kind: must be Native or Master");
+	if (r == 0)
+		snprintf(s->kind, sizeof(s->kind), "%s",
+			 one_of(text, kinds) == 0 ? "Native" : "Master");
+	if (r == 0 || r == -ENOENT)
+		r = jsonx_get_str(body, "soa_edit_api", false, "body", &text, err);
+	if (r == 0 && one_of(text, edits) < 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "soa_edit_api: must be DEFAULT, INCREASE, EPOCH or OFF");
+	if (r == 0)
+		snprintf(s->soa_edit_api, sizeof(s->soa_edit_api), "%s",
+			 edits[one_of(text, edits)]);
+	if (r == 0 || r == -ENOENT)
+		r = jsonx_get_str(body, "account", false, "body", &text, err);
+	if (r == 0) {
+		if (strlen(text) >= sizeof(s->account))
+			return errmsg_set(err, ERR_INVALID, "account: longer than %zu bytes",
+					  sizeof(s->account) - 1);
+		for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				return errmsg_set(err, ERR_INVALID,
+						  "account: control characters are not allowed");
+		snprintf(s->account, sizeof(s->account), "%s", text);
+	}
+	return r == -ENOENT ? 0 : r;
+}
+
+void pdns_records_clear(struct pdns_records *p)
+{
+	json_decref(p->records);
+	free(p->soa_rdata);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *const rrset_keys[] = { "name",     "type",	    "ttl", "records",
+					  "comments", "changetype", NULL };
+static const char *const record_keys[] = { "content", "disabled", NULL };
+
+/* One RRset's records into the panel's objects for owner 'name'. */
+static int read_records(const json_t *set, const char *path, const char *name, const char *type,
+			uint64_t ttl, struct pdns_records *ret, struct errmsg *err)
+{
+	json_t *records = NULL, *rec;
+	size_t i;
+	char at[96];
+	int r = jsonx_get_array(set, "records", true, path, &records, err);
+
+	if (r < 0)
+		return r;
+	json_array_foreach(records, i, rec) {
+		const char *content = NULL;
+		bool disabled = false;
+		snprintf(at, sizeof(at), "%s.records[%zu]", path, i);
+		if (!json_is_object(rec))
+			return errmsg_set(err, ERR_INVALID, "%s: must be an object", at);
+		r = jsonx_check_keys(rec, record_keys, at, err);
+		if (r == 0)
+			r = jsonx_get_str(rec, "content", true, at, &content, err);
+		if (r == 0 &&
+		    (r = jsonx_get_bool(rec, "disabled", false, at, &disabled, err)) == -ENOENT)
+			r = 0;
+		if (r == 0 && disabled)
+			r = errmsg_set(err, ERR_INVALID,
+				       "%s: disabled records are not kept by the cluster; leave "
+				       "the record out instead",
+				       at);
+		if (r < 0 || content == NULL)
+			return r < 0 ? r : -EINVAL;
+		if (strcasecmp(type, "SOA") == 0) {
+			if (strcmp(name, ret->origin) != 0)
+				return errmsg_set(err, ERR_INVALID,
+						  "%s: an SOA belongs at the apex", at);
+			if (ret->soa_rdata != NULL || i > 0)
+				return errmsg_set(err, ERR_INVALID, "%s: only one SOA record", at);
+			ret->soa_rdata = strdup(content);
+			if (ret->soa_rdata == NULL)
+				return -ENOMEM;
+			continue;
+		}
+		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "name", name, "type", type, "content",
+				      content, "ttl", (json_int_t)ttl);
+		if (o == NULL || json_array_append_new(ret->records, o) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
+		     struct errmsg *err)
+{
+	json_t *seen = json_object(), *set;
+	size_t i;
+	int r = seen != NULL ? 0 : -ENOMEM;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->origin = origin;
+	ret->records = json_array();
+	if (ret->records == NULL)
+		r = -ENOMEM;
+	if (r == 0 && rrsets != NULL && !json_is_array(rrsets))
+		r = errmsg_set(err, ERR_INVALID, "rrsets: must be an array");
+	json_array_foreach(rrsets, i, set) {
+		char path[32], owner[DNAME_TEXT_MAX], key[DNAME_TEXT_MAX + 24];
+		const char *name, *type;
+		uint64_t ttl;
+		struct errmsg nerr;
+		if (r < 0)
+			break;
+		snprintf(path, sizeof(path), "rrsets[%zu]", i);
+		if (!json_is_object(set)) {
+			r = errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
+			break;
+		}
+		r = jsonx_check_keys(set, rrset_keys, path, err);
+		if (r == 0)
+			r = jsonx_get_str(set, "name", true, path, &name, err);
+		if (r == 0)
+			r = jsonx_get_str(set, "type", true, path, &type, err);
+		if (r == 0)
+			r = jsonx_get_uint(set, "ttl", true, 0, INT32_MAX, path, &ttl, err);
+		if (r == 0 && (name[0] == '\0' || name[strlen(name) - 1] != '.'))
+			r = errmsg_set(err, ERR_INVALID,
+				       "%s.name: '%s' is not canonical (an absolute name ends "
+				       "with '.')",
+				       path, name);
+		if (r == 0 && dname_owner_normalize(name, origin, owner, &nerr) < 0)
+			r = errmsg_set(err, ERR_INVALID, "%s.name: %s", path, nerr.text);
+		if (r == 0) {
+			snprintf(key, sizeof(key), "%s/%s", owner, type);
+			for (char *k = key; *k != '\0'; k++)
+				*k = (char)(*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
+			if (json_object_get(seen, key) != NULL)
+				r = errmsg_set(err, ERR_INVALID, "%s: RRset '%s' %s is given twice",
+					       path, owner, type);
+			else
+				r = json_object_set_new(seen, key, json_true()) < 0 ? -ENOMEM : 0;
+		}
+		json_t *comments = json_object_get(set, "comments");
+		if (r == 0 && comments != NULL && !json_is_array(comments))
+			r = errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
+		if (r == 0 && json_array_size(comments) > 0)
+			r = errmsg_set(err, ERR_INVALID,
+				       "%s.comments: comments are not kept by the cluster", path);
+		if (r == 0)
+			r = read_records(set, path, owner, type, ttl, ret, err);
+		if (r == 0 && strcmp(owner, origin) == 0 && strcasecmp(type, "NS") == 0)
+			ret->apex_ns = true;
+	}
+	json_decref(seen);
+	if (r == -ENOMEM)
+		errmsg_set(err, r, "out of memory");
+	if (r < 0)
+		pdns_records_clear(ret);
+	return r;
+}
+
+int pdns_zone_text_read(const char *text, size_t len, const char *origin, uint64_t default_ttl,
+			size_t max_records, struct pdns_records *ret, struct errmsg *err)
+{
+	struct import_result c = { 0 };
+	json_t *rec;
+	size_t i;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->origin = origin;
+	int r = import_read(IMPORT_BIND, text, len, origin, default_ttl, max_records, &c);
+	if (r < 0)
+		return errmsg_set(err, r, "out of memory");
+	json_t *first = json_array_get(c.errors, 0);
+	if (first != NULL) {
+		json_t *line = json_object_get(first, "line");
+		const char *msg = json_string_value(json_object_get(first, "message"));
+		if (json_is_integer(line))
+			errmsg_set(err, ERR_INVALID, "zone: line %lld: %s",
+				   (long long)json_integer_value(line), msg ? msg : "invalid");
+		else
+			errmsg_set(err, ERR_INVALID, "zone: %s", msg ? msg : "invalid");
+		import_result_clear(&c);
+		return ERR_INVALID;
+	}
+	json_array_foreach(c.records, i, rec) {
+		const char *name = json_string_value(json_object_get(rec, "name"));
+		const char *type = json_string_value(json_object_get(rec, "type"));
+		if (name != NULL && type != NULL && strcmp(type, "NS") == 0 &&
+		    (strcmp(name, "@") == 0 || strcmp(name, origin) == 0))
+			ret->apex_ns = true;
+	}
+	ret->records = c.records;
+	c.records = NULL;
+	ret->soa_rdata = c.soa_rdata;
+	c.soa_rdata = NULL;
+	import_result_clear(&c);
+	return 0;
+}

@@ -1,0 +1,75 @@
+/* PowerDNS's API shapes and the controller's: RRsets as PowerDNS's
+ * clients send them ({"name": absolute, "type", "ttl", "records":
+ * [{"content", "disabled"}], "comments"}) into the panel's record objects
+ * that the zones service takes, checked on the way as PowerDNS checks
+ * them; and zone ids. The RDATA itself is checked by the zones service
+ * (the same rules as every other way in). */
+#ifndef YUMNA_WHM_PDNS_SHAPE_H
+#define YUMNA_WHM_PDNS_SHAPE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/err.h"
+#include "dns/dns.h"
+#include "store/store.h"
+
+/* The largest zone id: every byte of a name as "=XX". */
+#define PDNS_ZONE_ID_MAX (3 * DNAME_TEXT_MAX + 1)
+
+/* A zone id as PowerDNS writes it: the name with every byte outside
+ * [A-Za-z0-9.-] as "=XX". */
+void pdns_zone_id(const char *name, char out[PDNS_ZONE_ID_MAX]);
+
+/* A zone id read back ("=XX" undone) into 'out': 0, or ERR_MALFORMED for
+ * a broken escape, ERR_INVALID for one too long or holding a NUL. */
+int pdns_zone_id_read(const char *id, char out[DNAME_TEXT_MAX], struct errmsg *err);
+
+/* A zone's settings as PowerDNS's API shows them. Every zone is served by
+ * every node whatever its kind: Native and Master are kept for the tools
+ * that read them back (and Master zones are notified, as in PowerDNS). */
+struct pdns_settings {
+	char kind[8];	       /* "Native" or "Master" */
+	char soa_edit_api[12]; /* "DEFAULT", "INCREASE", "EPOCH" or "OFF" */
+	char account[256];     /* "" for none */
+};
+
+/* The settings of a stored zone (store_zone.pdns; "" or a text this module
+ * did not write: the defaults). */
+void pdns_settings_read(const char *stored, struct pdns_settings *s);
+/* Their stored text: "" for the defaults. */
+void pdns_settings_write(const struct pdns_settings *s, char out[STORE_ZONE_PDNS_MAX]);
+/* Apply the "kind", "soa_edit_api" and "account" of a request body (each
+ * optional) to 's'. ERR_INVALID with 'err' naming the key: kinds that need
+ * zone transfers (Slave, Producer, Consumer) are refused until the cluster
+ * does transfers, unknown kinds and SOA-EDIT-API values too. */
+int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err);
+
+/* What the RRsets of a new zone hold: the panel's records (the SOA not
+ * among them), and the SOA's RDATA when one was given. */
+struct pdns_records {
+	const char *origin; /* the zone's name, borrowed */
+	json_t *records;    /* [{"name", "type", "content", "ttl"}] */
+	char *soa_rdata;    /* owned; NULL if the RRsets had no SOA */
+	bool apex_ns;	    /* an NS RRset at the apex was among them */
+};
+
+/* Read the "rrsets" of a zone creation for zone 'origin' (normalised):
+ * names absolute and canonical (their trailing dot), inside the zone,
+ * each (name, type) once, a TTL for each, records as objects with a
+ * "content" string. ERR_INVALID with 'err' naming the RRset. The caller
+ * clears 'ret' with pdns_records_clear(). */
+int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
+		     struct errmsg *err);
+
+/* Read a zone creation's "zone", 'len' bytes of BIND zone file text, for
+ * zone 'origin' as an import reads it (whm/import.h): records without a
+ * TTL get 'default_ttl', at most 'max_records'. ERR_INVALID with the first
+ * problem and its line in 'err'. The caller clears 'ret'. */
+int pdns_zone_text_read(const char *text, size_t len, const char *origin, uint64_t default_ttl,
+			size_t max_records, struct pdns_records *ret, struct errmsg *err);
+
+void pdns_records_clear(struct pdns_records *p);
+
+#endif

@@ -1,0 +1,149 @@
+/* Unit tests for PowerDNS's API shapes (src/whm/pdns_shape.h): zone ids
+ * both ways, the stored zone settings, and RRsets read into the panel's
+ * records with the refusals PowerDNS's clients must see. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "pdns_shape.h"
+
+static void test_zone_ids(void **state)
+{
+	char id[PDNS_ZONE_ID_MAX], name[DNAME_TEXT_MAX];
+	struct errmsg err;
+
+	(void)state;
+	pdns_zone_id("example-1.org.", id);
+	assert_string_equal(id, "example-1.org.");
+	pdns_zone_id("a_b/c.", id);
+	assert_string_equal(id, "a=5Fb=2Fc.");
+	assert_int_equal(pdns_zone_id_read(id, name, &err), 0);
+	assert_string_equal(name, "a_b/c.");
+	assert_int_equal(pdns_zone_id_read("ex=2Dample.org.", name, &err), 0);
+	assert_string_equal(name, "ex-ample.org.");
+	assert_int_equal(pdns_zone_id_read("bad=Z1.", name, &err), ERR_MALFORMED);
+	assert_int_equal(pdns_zone_id_read("cut=4", name, &err), ERR_MALFORMED);
+	assert_int_equal(pdns_zone_id_read("nul=00.org.", name, &err), ERR_INVALID);
+}
+
+static void apply(const char *body_text, struct pdns_settings *s, int want)
+{
+	struct errmsg err;
+	json_t *body = json_loads(body_text, 0, NULL);
+
+	assert_non_null(body);
+	assert_int_equal(pdns_settings_apply(body, s, &err), want);
+	json_decref(body);
+}
+
+/* The defaults are stored as ""; what a request sets comes back as it was
+ * written, an account with blanks included; refusals leave nothing half
+ * applied that the caller would keep. */
+static void test_settings(void **state)
+{
+	struct pdns_settings s, back;
+	char stored[STORE_ZONE_PDNS_MAX];
+
+	(void)state;
+	pdns_settings_read("", &s);
+	assert_string_equal(s.kind, "Native");
+	assert_string_equal(s.soa_edit_api, "DEFAULT");
+	pdns_settings_write(&s, stored);
+	assert_string_equal(stored, "");
+
+	apply("{\"kind\": \"master\", \"soa_edit_api\": \"epoch\", \"account\": \"team a\"}", &s,
+	      0);
+	pdns_settings_write(&s, stored);
+	assert_string_equal(stored, "Master EPOCH team a");
+	pdns_settings_read(stored, &back);
+	assert_string_equal(back.kind, "Master");
+	assert_string_equal(back.soa_edit_api, "EPOCH");
+	assert_string_equal(back.account, "team a");
+	apply("{\"kind\": \"Primary\"}", &s, 0);
+	assert_string_equal(s.kind, "Master");
+
+	apply("{\"kind\": \"Slave\"}", &s, ERR_INVALID);
+	apply("{\"kind\": \"Consumer\"}", &s, ERR_INVALID);
+	apply("{\"kind\": \"Bogus\"}", &s, ERR_INVALID);
+	apply("{\"kind\": 1}", &s, ERR_INVALID);
+	apply("{\"soa_edit_api\": \"SOA-EDIT\"}", &s, ERR_INVALID);
+	apply("{\"account\": \"a\\u0001b\"}", &s, ERR_INVALID);
+	pdns_settings_read("garbage", &back);
+	assert_string_equal(back.kind, "Native");
+}
+
+static int read_rrsets(const char *text, struct pdns_records *p, struct errmsg *err)
+{
+	json_t *rrsets = json_loads(text, 0, NULL);
+
+	assert_non_null(rrsets);
+	int r = pdns_rrsets_read(rrsets, "example.org.", p, err);
+	json_decref(rrsets);
+	return r;
+}
+
+static void test_rrsets(void **state)
+{
+	struct pdns_records p;
+	struct errmsg err;
+
+	(void)state;
+	assert_int_equal(
+	    read_rrsets("[{\"name\": \"www.example.org.\", \"type\": \"A\", \"ttl\": 60,"
+			" \"records\": [{\"content\": \"192.0.2.1\"}, {\"content\": \"192.0.2.2\","
+			" \"disabled\": false}], \"comments\": []},"
+			" {\"name\": \"Example.org.\", \"type\": \"SOA\", \"ttl\": 60, \"records\":"
+			" [{\"content\": \"ns1.example.org. h.example.org. 1 2 3 4 5\"}]},"
+			" {\"name\": \"example.org.\", \"type\": \"NS\", \"ttl\": 60, \"records\":"
+			" [{\"content\": \"ns1.example.org.\"}]}]",
+			&p, &err),
+	    0);
+	assert_int_equal(json_array_size(p.records), 3);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_array_get(p.records, 0), "name")),
+	    "www.example.org.");
+	assert_string_equal(p.soa_rdata, "ns1.example.org. h.example.org. 1 2 3 4 5");
+	assert_true(p.apex_ns);
+	pdns_records_clear(&p);
+
+	static const char *const refused[] = {
+		"{}",
+		"[5]",
+		"[{\"name\": \"www.example.org\", \"type\": \"A\", \"ttl\": 1, \"records\": []}]",
+		"[{\"name\": \"www.other.org.\", \"type\": \"A\", \"ttl\": 1, \"records\": []}]",
+		"[{\"name\": \"www.example.org.\", \"type\": \"A\", \"records\": []}]",
+		"[{\"name\": \"www.example.org.\", \"type\": \"A\", \"ttl\": 1}]",
+		"[{\"name\": \"www.example.org.\", \"type\": \"A\", \"ttl\": 1, \"records\":"
+		" [{\"content\": \"192.0.2.1\", \"disabled\": true}]}]",
+		"[{\"name\": \"www.example.org.\", \"type\": \"A\", \"ttl\": 1, \"records\": [],"
+		" \"comments\": [{\"content\": \"x\"}]}]",
+		"[{\"name\": \"a.example.org.\", \"type\": \"A\", \"ttl\": 1, \"records\": []},"
+		" {\"name\": \"A.example.org.\", \"type\": \"a\", \"ttl\": 1, \"records\": []}]",
+		"[{\"name\": \"www.example.org.\", \"type\": \"SOA\", \"ttl\": 1, \"records\":"
+		" [{\"content\": \"ns1.example.org. h.example.org. 1 2 3 4 5\"}]}]",
+		"[{\"name\": \"www.example.org.\", \"type\": \"A\", \"ttl\": 1, \"records\":"
+		" [{\"content\": 5}]}]",
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		err.text[0] = '\0';
+		assert_int_equal(read_rrsets(refused[i], &p, &err), ERR_INVALID);
+		assert_true(err.text[0] != '\0');
+		assert_null(p.records);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_zone_ids),
+		cmocka_unit_test(test_settings),
+		cmocka_unit_test(test_rrsets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
