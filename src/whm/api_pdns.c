@@ -460,6 +460,100 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 	store_zone_clear(&z);
 }
 
+/* One RRset change of a PATCH as the zones service takes it: the keys it
+ * knows (others, like the "kind" lego sends, are ignored as PowerDNS
+ * ignores them), the name canonical. */
+static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *err)
+{
+	static const char *const keys[] = { "name", "type", "ttl", "changetype", NULL };
+	json_t *set = json_object(), *records = json_object_get(in, "records"), *rec;
+	const char *name = json_string_value(json_object_get(in, "name"));
+	size_t j;
+
+	if (!json_is_object(in))
+		return errmsg_set(err, ERR_INVALID, "rrsets[%zu]: must be an object", i);
+	if (name != NULL && (name[0] == '\0' || name[strlen(name) - 1] != '.'))
+		return errmsg_set(err, ERR_INVALID,
+				  "rrsets[%zu].name: '%s' is not canonical (an absolute name ends "
+				  "with '.')",
+				  i, name);
+	if (json_array_size(json_object_get(in, "comments")) > 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "rrsets[%zu].comments: comments are not kept by the cluster", i);
+	if (set == NULL || json_array_append_new(out, set) < 0)
+		return -ENOMEM;
+	for (unsigned k = 0; keys[k] != NULL; k++)
+		if (json_object_get(in, keys[k]) != NULL &&
+		    json_object_set(set, keys[k], json_object_get(in, keys[k])) < 0)
+			return -ENOMEM;
+	/* A DELETE's records and TTL mean nothing (lego sends a TTL). */
+	if (json_is_string(json_object_get(in, "changetype")) &&
+	    strcmp(json_string_value(json_object_get(in, "changetype")), "DELETE") == 0) {
+		json_object_del(set, "ttl");
+		return 0;
+	}
+	if (records == NULL || !json_is_array(records))
+		return json_object_set(set, "records", records) < 0 ? -ENOMEM : 0;
+	json_t *list = json_array();
+	if (list == NULL || json_object_set_new(set, "records", list) < 0)
+		return -ENOMEM;
+	json_array_foreach(records, j, rec) {
+		json_t *o = json_object();
+		if (o == NULL || json_array_append_new(list, o) < 0)
+			return -ENOMEM;
+		if (!json_is_object(rec))
+			return errmsg_set(err, ERR_INVALID,
+					  "rrsets[%zu].records[%zu]: must be an object", i, j);
+		if (json_object_set(o, "content", json_object_get(rec, "content")) < 0 ||
+		    (json_object_get(rec, "disabled") != NULL &&
+		     json_object_set(o, "disabled", json_object_get(rec, "disabled")) < 0))
+			return errmsg_set(err, ERR_INVALID,
+					  "rrsets[%zu].records[%zu].content: required", i, j);
+	}
+	return 0;
+}
+
+/* PATCH /api/v1/servers/localhost/zones/:zone {"rrsets": [...]}: RRsets
+ * replaced and deleted as one version or not at all; 204. Other keys of
+ * the body (external-dns sends a whole zone) are ignored, as in PowerDNS. */
+void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_zone z;
+	struct zone_result res;
+	struct errmsg err = { "" };
+	json_t *b, *in, *set, *changes = json_array();
+	size_t i;
+
+	if (!our_server(req, rep) || !api_may_write(req, rep) || (st = api_store(w, rep)) == NULL ||
+	    api_body_object(req, rep, &b) < 0) {
+		json_decref(changes);
+		return;
+	}
+	if (path_zone(req, rep, st, &z) < 0) {
+		json_decref(changes);
+		json_decref(b);
+		return;
+	}
+	int r = jsonx_get_array(b, "rrsets", true, "body", &in, &err);
+	json_array_foreach(in, i, set) {
+		if (r < 0)
+			break;
+		r = patch_change(set, i, changes, &err);
+	}
+	/* Nothing to change: nothing changes (PowerDNS answers 204 too). */
+	if (r == 0 && json_array_size(changes) > 0)
+		r = zones_rrsets_patch(w, z.id, changes, 0, api_actor(req), &res, &err);
+	json_decref(changes);
+	json_decref(b);
+	store_zone_clear(&z);
+	if (r < 0)
+		api_reply_error(rep, r, err.text);
+	else
+		http_reply_text(rep, 204, NULL, "", 0);
+}
+
 /* DELETE /api/v1/servers/localhost/zones/:zone: 204; every node drops it. */
 void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx)
 {

@@ -5,7 +5,7 @@ listed in DIVERGENCES with their reasons.
 
 This covers the routes built so far: discovery, servers, config, the zone
 list, one zone (with its filters), zone creation and deletion, and the
-X-API-Key authentication. PATCH is not built yet."""
+X-API-Key authentication, and PATCH of RRsets."""
 
 import pytest
 import requests
@@ -40,6 +40,11 @@ DIVERGENCES = {
     "dnssec at creation": "422 for now: sign after creating (not built yet)",
     "disabled records and comments": "422 for now: the cluster does not keep them yet",
     "broken zone text": "422 naming the line; PowerDNS answers 500",
+    "wrong JSON types": "422 for a TTL given as a string; PowerDNS reads \"60\" as 60",
+    "SOA in a PATCH": "422: the SOA is the controller's; PowerDNS lets a client replace it",
+    "one RRset twice in a PATCH": "422 for the same (name, type) twice whatever the "
+                                  "changetypes; PowerDNS applies a DELETE and a REPLACE of "
+                                  "one RRset in order",
     "content type": "a body must be sent as application/json (415 otherwise); PowerDNS "
                     "reads any body",
 }
@@ -405,3 +410,111 @@ def test_creation_needs_an_admin_token_and_json(sides, domain):
     a, b = ours.send("POST", BASE + "/zones", [1]), pdns.send("POST", BASE + "/zones", [1])
     assert a[0] == b[0] == 422, (a, b)
     assert ours.send("GET", BASE + "/zones/" + name)[0] == 404
+
+
+def patch_both(ours, pdns, name, body):
+    return (ours.send("PATCH", BASE + "/zones/" + name, body),
+            pdns.send("PATCH", BASE + "/zones/" + name, body))
+
+
+def test_patch_agrees_with_powerdns_and_is_one_version(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)["version"]
+    body = {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.7", "disabled": False},
+                     {"content": "192.0.2.8", "disabled": False}], "comments": []},
+        {"name": "_acme-challenge." + name, "type": "TXT", "ttl": 120, "changetype": "REPLACE",
+         "kind": "Native",  # lego sends it; PowerDNS ignores it
+         "records": [{"content": "\"token-1\"", "disabled": False}]},
+        {"name": "txt." + name, "type": "TXT", "changetype": "DELETE", "ttl": 60},
+        {"name": "mail." + name, "type": "MX", "ttl": 300, "changetype": "REPLACE",
+         "records": [{"content": "5 mx1.example.net."}]}]}
+    a, b = patch_both(ours, pdns, name, body)
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    assert a[2].content == b""
+    assert c.whm.zone(zid)["version"] == before + 1
+    mine = ours.send("GET", BASE + "/zones/" + name)[1]
+    assert rrsets(mine) == rrsets(pdns.send("GET", BASE + "/zones/" + name)[1])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.7", "192.0.2.8"])
+    c.wait_all_nodes("_acme-challenge." + name, "TXT", ['"token-1"'])
+    c.wait_all_nodes("txt." + name, "TXT", [])
+
+    # external-dns sends a whole zone object around its rrsets; lego
+    # deletes with an empty REPLACE or a DELETE carrying a TTL.
+    whole = dict(mine, rrsets=[{"name": "_acme-challenge." + name, "type": "TXT",
+                                "ttl": 120, "changetype": "REPLACE", "records": []}])
+    a, b = patch_both(ours, pdns, name, whole)
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    c.wait_all_nodes("_acme-challenge." + name, "TXT", [])
+    a, b = patch_both(ours, pdns, name, {"rrsets": []})
+    assert a[0] == b[0] == 204
+    assert c.whm.zone(zid)["version"] == before + 2
+    assert rrsets(ours.send("GET", BASE + "/zones/" + name)[1]) == \
+        rrsets(pdns.send("GET", BASE + "/zones/" + name)[1])
+
+
+@pytest.mark.parametrize("change,same", [
+    ({"name": "www.{z}", "type": "A", "changetype": "UPSERT", "ttl": 60,
+      "records": [{"content": "192.0.2.1"}]}, True),
+    ({"name": "www.other.example.", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "192.0.2.1"}]}, True),
+    ({"name": "www.{z}", "type": "CNAME", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "elsewhere.example.net."}]}, True),
+    ({"name": "www", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "192.0.2.1"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "192.0.2.300"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": "60",
+      "records": [{"content": "192.0.2.1"}]}, False),
+    ({"name": "www.{z}", "type": "BOGUS", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "x"}]}, True),
+    ({"name": "{z}", "type": "SOA", "changetype": "REPLACE", "ttl": 60, "records": [
+        {"content": "ns1.{z} h.{z} 1 7200 900 1209600 300"}]}, False),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "192.0.2.1"}], "comments": [{"content": "x", "account": ""}]},
+     False),
+])
+def test_a_refused_patch_changes_nothing(sides, domain, change, same):
+    import json
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1", "192.0.2.2"])
+    before = c.whm.zone(zid)["version"]
+    change = json.loads(json.dumps(change).replace("{z}", name))
+    # A good change beside the bad one: the whole PATCH is refused.
+    good = {"name": "new." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+            "records": [{"content": "192.0.2.99"}]}
+    a, b = patch_both(ours, pdns, name, {"rrsets": [good, change]})
+    assert a[0] in (400, 422) and a[1]["error"], a[1]
+    if same:
+        assert a[0] == b[0], (a[1], b[1])
+    else:
+        assert b[0] == 204, b
+    assert c.whm.zone(zid)["version"] == before
+    for n in c.nodes:
+        assert n.dig("new." + name, "A") == []
+        assert sorted(n.dig("www." + name, "A")) == ["192.0.2.1", "192.0.2.2"]
+
+
+def test_patch_refusals_of_the_request_itself(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)["version"]
+    one = {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+           "records": [{"content": "192.0.2.1"}]}
+    for body, want in (({"rrsets": [one, dict(one)]}, 422), ({"rrsets": "x"}, 422),
+                       ({"rrsets": [5]}, 422), ({}, 422)):
+        a, b = patch_both(ours, pdns, name, body)
+        assert a[0] == want and a[1]["error"], (body, a[1])
+        assert b[0] in (want, 500), (body, b)  # PowerDNS fails some with 500
+    a, b = ours.send("PATCH", BASE + "/zones/absent.example.", {"rrsets": [one]}), \
+        pdns.send("PATCH", BASE + "/zones/absent.example.", {"rrsets": [one]})
+    assert a[0] == b[0] == 404
+    a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [one]}, key=c.whm.read_token)
+    assert a[0] == 403
+    assert c.whm.zone(zid)["version"] == before
