@@ -92,6 +92,22 @@ void pdns_settings_write(const struct pdns_settings *s, char out[STORE_ZONE_PDNS
 			 s->account);
 }
 
+enum model_serial_rule pdns_serial_rule(const char *stored)
+{
+	struct pdns_settings s;
+
+	if (stored[0] == '\0')
+		return MODEL_SERIAL_DATE;
+	pdns_settings_read(stored, &s);
+	if (strcmp(s.soa_edit_api, "INCREASE") == 0)
+		return MODEL_SERIAL_INCREASE;
+	if (strcmp(s.soa_edit_api, "EPOCH") == 0)
+		return MODEL_SERIAL_EPOCH;
+	if (strcmp(s.soa_edit_api, "OFF") == 0)
+		return MODEL_SERIAL_KEEP;
+	return MODEL_SERIAL_DATE;
+}
+
 /* Which of 'names' (NULL-terminated) 'text' is, case aside: its index, or -1. */
 static int one_of(const char *text, const char *const *names)
 {

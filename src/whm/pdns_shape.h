@@ -13,6 +13,7 @@
 
 #include "base/err.h"
 #include "dns/dns.h"
+#include "model/model.h"
 #include "store/store.h"
 
 /* The largest zone id: every byte of a name as "=XX". */
@@ -40,6 +41,10 @@ struct pdns_settings {
 void pdns_settings_read(const char *stored, struct pdns_settings *s);
 /* Their stored text: "" for the defaults. */
 void pdns_settings_write(const struct pdns_settings *s, char out[STORE_ZONE_PDNS_MAX]);
+/* The serial rule of a zone whose stored settings are 'stored': its
+ * SOA-EDIT-API (DEFAULT is the controller's date-based rule). */
+enum model_serial_rule pdns_serial_rule(const char *stored);
+
 /* Apply the "kind", "soa_edit_api" and "account" of a request body (each
  * optional) to 's'. ERR_INVALID with 'err' naming the key: kinds that need
  * zone transfers (Slave, Producer, Consumer) are refused until the cluster

@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "model/ztree.h"
+#include "pdns_shape.h"
 #include "zkeys.h"
 #include "zones.h"
 #include "history.h"
@@ -192,7 +193,7 @@ int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, st
 void zones_bump(struct store_zone *z)
 {
 	z->version++;
-	z->serial = model_serial_next(z->serial, time(NULL));
+	z->serial = model_serial_after(pdns_serial_rule(z->pdns), z->serial, time(NULL));
 	z->updated_at = whm_now();
 }
 
@@ -356,13 +357,19 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	z.user_id = user_id;
 	z.created_at = z.updated_at = whm_now();
 	z.version = 1;
-	z.serial = model_serial_next(0, time(NULL));
+	/* The first serial by the zone's rule; one that moves past a
+	 * tombstone's even if the serial otherwise stays. */
+	enum model_serial_rule rule =
+	    pdns_serial_rule(init != NULL && init->pdns != NULL ? init->pdns : "");
+	bool counts = rule == MODEL_SERIAL_INCREASE || rule == MODEL_SERIAL_KEEP;
+	z.serial = counts ? 1 : model_serial_after(rule, 0, time(NULL));
 	/* A tombstone of the same name continues its version and serial. */
 	int rg = r == 0 ? store_zone_get_by_name(st, origin, &old) : r;
 	if (r == 0 && rg == 0) {
 		bool live = !old.deleted;
 		z.version = old.version + 1;
-		z.serial = model_serial_next(old.serial, time(NULL));
+		z.serial = model_serial_after(counts ? MODEL_SERIAL_INCREASE : rule, old.serial,
+					      time(NULL));
 		store_zone_clear(&old);
 		if (live) {
 			errmsg_set(err, 0, "zone '%s' already exists", origin);
@@ -436,20 +443,21 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
 }
 
 /* zones_change() step of a serial increase: nothing to write, the version
- * and serial rise. */
-static int no_write(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
+ * and serial rise; by one for a zone whose serial otherwise stays. */
+static int raise_serial(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	(void)st;
-	(void)z;
 	(void)ctx;
 	(void)err;
+	if (pdns_serial_rule(z->pdns) == MODEL_SERIAL_KEEP)
+		z->serial = model_serial_after(MODEL_SERIAL_INCREASE, z->serial, time(NULL));
 	return 0;
 }
 
 int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 			  struct zone_result *res, struct errmsg *err)
 {
-	return zones_change(w, zone_id, no_write, NULL, actor, "zone.increase-serial",
+	return zones_change(w, zone_id, raise_serial, NULL, actor, "zone.increase-serial",
 			    "increase the serial", res, err);
 }
 

@@ -518,3 +518,39 @@ def test_patch_refusals_of_the_request_itself(sides, domain):
     a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [one]}, key=c.whm.read_token)
     assert a[0] == 403
     assert c.whm.zone(zid)["version"] == before
+
+
+@pytest.mark.parametrize("rule", ["DEFAULT", "INCREASE", "EPOCH", "OFF"])
+def test_soa_edit_api_moves_the_serial_as_powerdns_does(sides, domain, rule):
+    import time
+    c, ours, pdns = sides
+    name = domain + "."
+    a, b = create_on_both(ours, pdns, {"name": name, "kind": "Native",
+                                       "nameservers": NAMESERVERS, "soa_edit_api": rule})
+    assert a[0] == b[0] == 201 and a[1]["soa_edit_api"] == b[1]["soa_edit_api"] == rule
+    before = {"ours": a[1]["serial"], "pdns": b[1]["serial"]}
+    change = {"rrsets": [{"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+                          "records": [{"content": "192.0.2.1"}]}]}
+    a, b = patch_both(ours, pdns, name, change)
+    assert a[0] == b[0] == 204
+    after = {"ours": ours.send("GET", BASE + "/zones/" + name)[1]["serial"],
+             "pdns": pdns.send("GET", BASE + "/zones/" + name)[1]["serial"]}
+    today = int(time.strftime("%Y%m%d", time.gmtime())) * 100
+    for side in ("ours", "pdns"):
+        s0, s1 = before[side], after[side]
+        if rule == "INCREASE":
+            assert s1 == s0 + 1, (side, s0, s1)
+        elif rule == "EPOCH":
+            assert abs(s1 - time.time()) < 120, (side, s1)
+        elif rule == "OFF":
+            assert s1 == s0, (side, s0, s1)
+        else:
+            assert s1 > s0 and today <= s1 < today + 100, (side, s0, s1)
+    # Every node serves the serial the controller shows, with the change.
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+    for n in c.nodes:
+        assert int(n.dig(name, "SOA")[0].split()[2]) == after["ours"]
+    # An explicit increase moves it even when the rule keeps it.
+    zid = c.whm.zones()[name]["id"]
+    bumped = c.whm.call("POST", "/api/dns/%d/increase-serial" % zid, expect=200)
+    assert bumped["serial"] != after["ours"]

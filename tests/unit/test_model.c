@@ -599,6 +599,26 @@ static void test_rrset_names(void **state)
 			 ERR_INVALID);
 }
 
+/* Each rule moves the serial on, never backwards in RFC 1982 terms, and
+ * never to 0; KEEP leaves it. 1764979200 is 2025-12-06T00:00:00Z. */
+static void test_serial_rules(void **state)
+{
+	const time_t now = 1764979200;
+
+	(void)state;
+	assert_int_equal(model_serial_next(7, now), 2025120600u);
+	assert_int_equal(model_serial_next(2025120600u, now), 2025120601u);
+	assert_int_equal(model_serial_after(MODEL_SERIAL_DATE, 7, now), 2025120600u);
+	assert_int_equal(model_serial_after(MODEL_SERIAL_INCREASE, 7, now), 8);
+	assert_int_equal(model_serial_after(MODEL_SERIAL_INCREASE, UINT32_MAX, now), 1);
+	assert_int_equal(model_serial_after(MODEL_SERIAL_EPOCH, 7, now), (uint32_t)now);
+	/* A serial ahead of the clock: one more, not back to the clock. */
+	assert_int_equal(model_serial_after(MODEL_SERIAL_EPOCH, 2025120600u, now), 2025120601u);
+	assert_int_equal(model_serial_after(MODEL_SERIAL_EPOCH, (uint32_t)now, now),
+			 (uint32_t)now + 1);
+	assert_int_equal(model_serial_after(MODEL_SERIAL_KEEP, 42, now), 42);
+}
+
 int main(void)
 {
 	/* One test a line. */
@@ -621,6 +641,7 @@ int main(void)
 		cmocka_unit_test(test_zone_check_runs),
 		cmocka_unit_test(test_dnssec),
 		cmocka_unit_test(test_rrset_names),
+		cmocka_unit_test(test_serial_rules),
 	};
 	/* clang-format on */
 

@@ -513,6 +513,24 @@ void model_record_clear(struct model_record *r)
 	r->content = NULL;
 }
 
+uint32_t model_serial_after(enum model_serial_rule rule, uint32_t current, time_t now)
+{
+	uint32_t next = current + 1 == 0 ? 1 : current + 1;
+
+	switch (rule) {
+	case MODEL_SERIAL_INCREASE:
+		return next;
+	case MODEL_SERIAL_EPOCH:
+		return (int32_t)((uint32_t)now - current) > 0 && (uint32_t)now != 0 ? (uint32_t)now
+										    : next;
+	case MODEL_SERIAL_KEEP:
+		return current;
+	case MODEL_SERIAL_DATE:
+	default:
+		return model_serial_next(current, now);
+	}
+}
+
 uint32_t model_serial_next(uint32_t current, time_t now)
 {
 	struct tm tm;

@@ -101,4 +101,17 @@ int model_content_show(const char *type, const char *content, char **ret);
  * backwards, whatever the clock says). */
 uint32_t model_serial_next(uint32_t current, time_t now);
 
+/* How a zone's serial moves on a change: PowerDNS's SOA-EDIT-API values
+ * (DEFAULT, INCREASE, EPOCH, OFF), each never backwards in RFC 1982
+ * arithmetic. */
+enum model_serial_rule {
+	MODEL_SERIAL_DATE,     /* model_serial_next() */
+	MODEL_SERIAL_INCREASE, /* current + 1 */
+	MODEL_SERIAL_EPOCH,    /* the Unix time, or current + 1 if that is not ahead */
+	MODEL_SERIAL_KEEP,     /* current: the serial stays */
+};
+
+/* The serial after 'current' at time 'now' by 'rule'; 0 is skipped. */
+uint32_t model_serial_after(enum model_serial_rule rule, uint32_t current, time_t now);
+
 #endif
