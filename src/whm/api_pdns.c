@@ -142,53 +142,135 @@ void api_pdns_server(struct http_request *req, struct http_reply *rep, void *ctx
 
 /* --- zones --------------------------------------------------------------- */
 
-struct list_ctx {
-	json_t *zones;
+/* The zone list as it is sent: ZONES_PIECE zones per piece, read from the
+ * store as they go, so 100,000 zones never sit in memory at once. */
+#define ZONES_PIECE 500
+
+struct zone_list {
+	struct whm *w;
+	int64_t after; /* the id of the last zone sent */
+	uint64_t left; /* zones still to send; UINT64_MAX: all */
 	bool dnssec;
+	bool opened;	/* "[" sent */
+	bool started;	/* a zone sent */
+	unsigned count; /* in this piece */
+	struct buf *out;
 };
 
 static int list_zone(const struct store_zone *z, void *ctx)
 {
-	struct list_ctx *c = ctx;
-	json_t *o = zone_json(z, false, c->dnssec);
+	struct zone_list *l = ctx;
+	json_t *o = zone_json(z, false, l->dnssec);
+	char *text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+	int r = text != NULL ? 0 : -ENOMEM;
 
-	return o != NULL && json_array_append_new(c->zones, o) == 0 ? 0 : -ENOMEM;
+	json_decref(o);
+	if (r == 0 && l->started)
+		r = buf_puts(l->out, ",");
+	if (r == 0)
+		r = buf_puts(l->out, text);
+	free(text);
+	if (r < 0)
+		return r;
+	l->started = true;
+	l->after = z->id;
+	l->left--;
+	return ++l->count == ZONES_PIECE || l->left == 0 ? 1 : 0;
 }
 
-/* GET /api/v1/servers/localhost/zones[?zone=NAME][&dnssec=false]: every
- * live zone, or the one named (as in PowerDNS, the name must be canonical,
- * with its trailing dot). */
-void api_pdns_zones(struct http_request *req, struct http_reply *rep, void *ctx)
+static int zones_piece(void *ctx, struct buf *out)
 {
-	struct store *st;
-	struct list_ctx c = { .dnssec = true };
-	char text[DNAME_TEXT_MAX], name[DNAME_TEXT_MAX];
-	struct errmsg err;
+	struct zone_list *l = ctx;
+	struct store *st = whm_store(l->w);
 
-	if (!our_server(req, rep) || (st = api_store(ctx, rep)) == NULL)
-		return;
-	if (api_query_bool(req, rep, "dnssec", &c.dnssec) == ERR_INVALID)
-		return;
-	c.zones = json_array();
-	int r = http_request_query(req, "zone", text, sizeof(text));
-	if (r == -ENOENT) {
-		r = store_zone_foreach(st, false, list_zone, &c);
-	} else if (r < 0 || dname_zone_normalize(text, name, &err) < 0 || strcmp(text, name) != 0) {
-		json_decref(c.zones);
+	if (st == NULL)
+		return -EIO;
+	if (!l->opened && buf_puts(out, "[") < 0)
+		return -ENOMEM;
+	l->opened = true;
+	l->out = out;
+	l->count = 0;
+	int r = l->left > 0 ? store_zone_foreach_after(st, false, l->after, list_zone, l) : 0;
+	if (r < 0)
+		return r;
+	if (l->count == ZONES_PIECE && l->left > 0)
+		return 1;
+	return buf_puts(out, "]") < 0 ? -ENOMEM : 0;
+}
+
+/* The one zone ?zone= names, as a list of it or of nothing. */
+static void reply_one_zone(struct store *st, struct http_reply *rep, const char *text, bool dnssec)
+{
+	char name[DNAME_TEXT_MAX];
+	struct errmsg err;
+	struct store_zone z;
+	json_t *list = json_array();
+
+	if (dname_zone_normalize(text, name, &err) < 0 || strcmp(text, name) != 0) {
+		json_decref(list);
 		http_reply_error(rep, ERR_INVALID,
 				 "zone must be a canonical zone name (lowercase, with its "
 				 "trailing dot)");
 		return;
-	} else {
-		struct store_zone z;
-		r = store_zone_get_by_name(st, name, &z);
-		if (r == 0 && !z.deleted)
-			r = list_zone(&z, &c);
-		if (r == 0)
-			store_zone_clear(&z);
-		r = r == -ENOENT ? 0 : r;
 	}
-	api_reply_list(rep, r < 0 ? r : 0, c.zones, "cannot list the zones");
+	int r = store_zone_get_by_name(st, name, &z);
+	if (r == 0) {
+		if (!z.deleted && json_array_append_new(list, zone_json(&z, false, dnssec)) < 0)
+			r = -ENOMEM;
+		store_zone_clear(&z);
+	}
+	api_reply_list(rep, r == -ENOENT ? 0 : r, list, "cannot read the zone");
+}
+
+/* GET /api/v1/servers/localhost/zones[?zone=NAME][&dnssec=false]
+ * [&limit=N][&after=NAME]: every live zone, or the one named (as in
+ * PowerDNS, the name must be canonical, with its trailing dot). The list
+ * is sent as it is read. limit and after page it (an addition: PowerDNS
+ * has no paging): zones come in the order they were created, and after=
+ * continues past the zone of that name. */
+void api_pdns_zones(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	char text[DNAME_TEXT_MAX];
+	bool dnssec = true;
+	uint64_t limit = UINT64_MAX;
+
+	if (!our_server(req, rep) || (st = api_store(w, rep)) == NULL ||
+	    api_query_bool(req, rep, "dnssec", &dnssec) == ERR_INVALID ||
+	    api_query_uint(req, rep, "limit", 1, 1000000, &limit) == ERR_INVALID)
+		return;
+	int r = http_request_query(req, "zone", text, sizeof(text));
+	if (r != -ENOENT) {
+		if (r < 0)
+			http_reply_error(rep, ERR_INVALID, "zone is not a zone name");
+		else
+			reply_one_zone(st, rep, text, dnssec);
+		return;
+	}
+	int64_t after = 0;
+	r = http_request_query(req, "after", text, sizeof(text));
+	if (r != -ENOENT) {
+		struct store_zone z = { 0 };
+		if (r == 0)
+			r = store_zone_get_by_name(st, text, &z);
+		if (r != 0) {
+			http_reply_error(rep, ERR_INVALID,
+					 r == -ENOENT ? "after: no zone of that name (give the "
+							"name of the last zone of a page)"
+						      : "after is not a zone name");
+			return;
+		}
+		after = z.id;
+		store_zone_clear(&z);
+	}
+	struct zone_list *l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		http_reply_error(rep, -ENOMEM, "out of memory");
+		return;
+	}
+	*l = (struct zone_list){ .w = w, .after = after, .left = limit, .dnssec = dnssec };
+	http_reply_stream(rep, 200, NULL, zones_piece, free, l);
 }
 
 struct rrsets_ctx {

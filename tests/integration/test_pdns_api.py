@@ -554,3 +554,47 @@ def test_soa_edit_api_moves_the_serial_as_powerdns_does(sides, domain, rule):
     zid = c.whm.zones()[name]["id"]
     bumped = c.whm.call("POST", "/api/dns/%d/increase-serial" % zid, expect=200)
     assert bumped["serial"] != after["ours"]
+
+
+def test_a_long_zone_list_is_streamed_and_paged(tmp_path):
+    """1,200 zones (more than one piece of the streamed list) on a
+    controller of their own: the whole list, then pages with limit and
+    after that add up to it, in the order the zones were made."""
+    import cluster as cl
+    whm = cl.Whm(tmp_path / "whm")
+    whm.start()
+    try:
+        names = ["list%04d.example." % i for i in range(1200)]
+        for n in names:
+            whm.call("POST", "/api/dns", {"domain": n}, expect=201)
+        side = Side(whm.url, whm.admin_token)
+        status, listed, r = side.send("GET", BASE + "/zones")
+        assert status == 200 and r.headers.get("Transfer-Encoding") == "chunked"
+        assert [z["name"] for z in listed] == names
+        assert all(z["kind"] == "Native" and "dnssec" in z for z in listed)
+        lean = side.send("GET", BASE + "/zones?dnssec=false")[1]
+        assert len(lean) == 1200 and "dnssec" not in lean[0]
+
+        pages, after = [], None
+        while True:
+            q = "?limit=500" + ("&after=" + after if after else "")
+            status, page, _ = side.send("GET", BASE + "/zones" + q)
+            assert status == 200 and len(page) <= 500
+            if not page:
+                break
+            pages.append(len(page))
+            after = page[-1]["name"]
+            listed = listed[len(page):] if [z["name"] for z in page] == \
+                [z["name"] for z in listed[:len(page)]] else None
+            assert listed is not None
+        assert pages == [500, 500, 200]
+        # A deleted zone still marks its place.
+        zid = whm.zones()[names[499]]["id"]
+        whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        rest = side.send("GET", BASE + "/zones?limit=1000&after=" + names[499])[1]
+        assert [z["name"] for z in rest] == names[500:]
+        for q in ("?limit=0", "?limit=x", "?after=absent.example.", "?after=Bad..Name"):
+            status, body, _ = side.send("GET", BASE + "/zones" + q)
+            assert status == 422 and body["error"], q
+    finally:
+        whm.stop()

@@ -142,6 +142,7 @@ struct fixture {
 	const struct http_route *observed_route;
 	unsigned observed_status;
 	uint64_t observed_ns;
+	unsigned streams_done; /* streamed replies freed */
 };
 
 static bool authorize(struct http_request *req, void *ctx)
@@ -191,6 +192,55 @@ static void h_text(struct http_request *req, struct http_reply *rep, void *ctx)
 	http_reply_text(rep, 200, "text/plain", "hello\n", 6);
 }
 
+/* A streamed JSON array of the numbers below 'n', 100 per piece; with
+ * 'fail' the piece after the first refuses, cutting the answer. */
+struct numbers {
+	struct fixture *f;
+	unsigned next, n;
+	bool fail, opened;
+};
+
+static int number_piece(void *ctx, struct buf *out)
+{
+	struct numbers *s = ctx;
+
+	if (s->opened && s->fail)
+		return -EIO;
+	if (!s->opened && buf_puts(out, "[") < 0)
+		return -ENOMEM;
+	s->opened = true;
+	for (unsigned i = 0; i < 100 && s->next < s->n; i++, s->next++)
+		if (buf_printf(out, "%s%u", s->next > 0 ? "," : "", s->next) < 0)
+			return -ENOMEM;
+	if (s->next < s->n)
+		return 1;
+	return buf_puts(out, "]") < 0 ? -ENOMEM : 0;
+}
+
+static void number_done(void *ctx)
+{
+	struct numbers *s = ctx;
+	__atomic_add_fetch(&s->f->streams_done, 1, __ATOMIC_SEQ_CST);
+	free(s);
+}
+
+/* /stream?q=N (or q=fail, or q=replace: a stream replaced by an error). */
+static void h_stream(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	char q[8] = "";
+	struct numbers *s = calloc(1, sizeof(*s));
+
+	http_request_query(req, "q", q, sizeof(q));
+	s->f = ctx;
+	s->n = (unsigned)strtoul(q, NULL, 10);
+	s->fail = strcmp(q, "fail") == 0;
+	if (s->fail)
+		s->n = 1000;
+	http_reply_stream(rep, 200, NULL, number_piece, number_done, s);
+	if (strcmp(q, "replace") == 0)
+		http_reply_error(rep, ERR_INVALID, "replaced");
+}
+
 static const struct http_header extra_headers[] = {
 	{ "X-Frame-Options", "DENY" },
 	{ "Content-Security-Policy", "default-src 'none'" },
@@ -224,6 +274,7 @@ static const struct http_route routes[] = {
 	{ "GET", "/text", h_text, 0, NULL, NULL },
 	{ "GET", "/path/:p", h_path, 0, NULL, NULL },
 	{ "GET", "/", h_echo, 0, NULL, NULL },
+	{ "GET", "/stream", h_stream, 0, NULL, NULL },
 	{ 0 },
 };
 
@@ -612,6 +663,45 @@ static void test_handler_json(void **state)
 	assert_non_null(strstr(r.text, "\r\nContent-Type: text/plain\r\n"));
 }
 
+static void wait_streams_done(struct fixture *f, unsigned want)
+{
+	for (int i = 0; i < 200 && __atomic_load_n(&f->streams_done, __ATOMIC_SEQ_CST) < want; i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&f->streams_done, __ATOMIC_SEQ_CST), want);
+}
+
+/* A streamed answer arrives whole over many pieces; one that fails half
+ * way is cut (the client sees a broken answer, never a short one that
+ * parses); a stream replaced by an error is freed; each is freed once. */
+static void test_stream(void **state)
+{
+	struct fixture *f = *state;
+	unsigned done = __atomic_load_n(&f->streams_done, __ATOMIC_SEQ_CST);
+	json_t *j;
+
+	assert_int_equal(request(f->cli, "GET", "/stream?q=2500", NULL, &j), 200);
+	assert_int_equal(json_array_size(j), 2500);
+	for (size_t i = 0; i < 2500; i++)
+		assert_int_equal(json_integer_value(json_array_get(j, i)), i);
+	json_decref(j);
+	wait_streams_done(f, done + 1);
+	assert_int_equal(request(f->cli, "GET", "/stream?q=0", NULL, &j), 200);
+	assert_int_equal(json_array_size(j), 0);
+	json_decref(j);
+	wait_streams_done(f, done + 2);
+
+	struct buf resp;
+	long status = 0;
+	buf_init(&resp, 1 << 16);
+	assert_true(http_client_request(f->cli, "GET", "/stream?q=fail", NULL, 0, &status, &resp) <
+		    0);
+	buf_free(&resp);
+	wait_streams_done(f, done + 3);
+
+	expect_error(f->cli, "GET", "/stream?q=replace", NULL, 422, "replaced");
+	wait_streams_done(f, done + 4);
+}
+
 static void test_handler_without_reply(void **state)
 {
 	struct fixture *f = *state;
@@ -776,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_handler_json),
 		cmocka_unit_test(test_handler_without_reply),
+		cmocka_unit_test(test_stream),
 		cmocka_unit_test(test_413),
 		cmocka_unit_test(test_bad_framing),
 		cmocka_unit_test(test_415),

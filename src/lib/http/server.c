@@ -73,10 +73,21 @@ int http_pct_decode(const char *in, size_t len, char *out, size_t outlen)
 
 /* --- replies ----------------------------------------------------------- */
 
+/* A reply replaced before it was sent frees the stream it had. */
+static void drop_stream(struct http_reply *rep)
+{
+	if (rep->piece_done != NULL)
+		rep->piece_done(rep->piece_ctx);
+	rep->piece = NULL;
+	rep->piece_done = NULL;
+	rep->piece_ctx = NULL;
+}
+
 void http_reply_json(struct http_reply *rep, unsigned status, json_t *j)
 {
 	char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	drop_stream(rep);
 	free(rep->body);
 	rep->content_type = NULL;
 	if (text == NULL) {
@@ -99,6 +110,7 @@ void http_reply_error(struct http_reply *rep, int err, const char *message)
 void http_reply_text(struct http_reply *rep, unsigned status, const char *content_type,
 		     const char *text, size_t len)
 {
+	drop_stream(rep);
 	free(rep->body);
 	rep->body = malloc(len + 1);
 	if (rep->body == NULL) {
@@ -116,6 +128,7 @@ void http_reply_text(struct http_reply *rep, unsigned status, const char *conten
 void http_reply_take(struct http_reply *rep, unsigned status, const char *content_type, char *body,
 		     size_t len)
 {
+	drop_stream(rep);
 	free(rep->body);
 	rep->body = body;
 	rep->len = len;
@@ -123,16 +136,100 @@ void http_reply_take(struct http_reply *rep, unsigned status, const char *conten
 	rep->content_type = content_type;
 }
 
+void http_reply_stream(struct http_reply *rep, unsigned status, const char *content_type,
+		       http_piece_fn piece, void (*done)(void *ctx), void *ctx)
+{
+	drop_stream(rep);
+	free(rep->body);
+	rep->body = NULL;
+	rep->len = 0;
+	rep->status = status;
+	rep->content_type = content_type;
+	rep->piece = piece;
+	rep->piece_done = done;
+	rep->piece_ctx = ctx;
+}
+
+/* A streamed body while MHD sends it: the piece being sent and how much of
+ * it went. */
+struct stream {
+	struct buf buf;
+	size_t off;
+	bool ended;
+	http_piece_fn piece;
+	void (*done)(void *ctx);
+	void *ctx;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct stream *s = cls;
+
+	(void)pos;
+	while (s->off == s->buf.len) {
+		if (s->ended)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		buf_reset(&s->buf);
+		s->off = 0;
+		int r = s->piece(s->ctx, &s->buf);
+		if (r < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		s->ended = r == 0;
+	}
+	size_t n = s->buf.len - s->off < max ? s->buf.len - s->off : max;
+	memcpy(out, s->buf.data + s->off, n);
+	s->off += n;
+	return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *s = cls;
+
+	if (s->done != NULL)
+		s->done(s->ctx);
+	buf_free(&s->buf);
+	free(s);
+}
+
+/* The MHD response of 'rep' (its body or its stream taken), or NULL. */
+static struct MHD_Response *make_response(struct http_reply *rep)
+{
+	struct MHD_Response *resp;
+
+	if (rep->piece == NULL) {
+		resp = MHD_create_response_from_buffer(rep->len, rep->body ? rep->body : (char *)"",
+						       rep->body ? MHD_RESPMEM_MUST_FREE
+								 : MHD_RESPMEM_PERSISTENT);
+		if (resp == NULL)
+			free(rep->body);
+		rep->body = NULL;
+		return resp;
+	}
+	struct stream *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		drop_stream(rep);
+		return NULL;
+	}
+	buf_init(&s->buf, HTTP_PIECE_MAX);
+	s->piece = rep->piece;
+	s->done = rep->piece_done;
+	s->ctx = rep->piece_ctx;
+	rep->piece = NULL;
+	rep->piece_done = NULL;
+	rep->piece_ctx = NULL;
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, (size_t)64 * 1024, stream_read,
+						 s, stream_free);
+	if (resp == NULL)
+		stream_free(s);
+	return resp;
+}
+
 static enum MHD_Result send_reply(struct http_request *req, struct http_reply *rep)
 {
-	struct MHD_Response *resp = MHD_create_response_from_buffer(
-	    rep->len, rep->body ? rep->body : (char *)"",
-	    rep->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-	if (resp == NULL) {
-		free(rep->body);
+	struct MHD_Response *resp = make_response(rep);
+	if (resp == NULL)
 		return MHD_NO;
-	}
-	rep->body = NULL;
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
 				rep->content_type ? rep->content_type : "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

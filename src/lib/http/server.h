@@ -41,12 +41,25 @@ struct http_header {
 	const char *value;
 };
 
+/* A reply body made piece by piece while it is sent (http_reply_stream):
+ * append the next piece to 'out' and return 1 while more follow, 0 after
+ * the last one, or a negative code (the connection is cut: the status and
+ * the first pieces are already sent). Called on the thread that ran the
+ * handler, after it returned. */
+typedef int (*http_piece_fn)(void *ctx, struct buf *out);
+/* The most one piece may hold. */
+#define HTTP_PIECE_MAX (16u << 20)
+
 struct http_reply {
 	unsigned status;
 	char *body; /* owned; freed by the server */
 	size_t len;
 	const char *content_type;	   /* static string; NULL means application/json */
 	const struct http_header *headers; /* optional static array, added to the answer */
+	/* A streamed body instead of 'body' (http_reply_stream). */
+	http_piece_fn piece;
+	void (*piece_done)(void *ctx);
+	void *piece_ctx;
 };
 
 typedef void (*http_handler_fn)(struct http_request *req, struct http_reply *rep, void *ctx);
@@ -167,6 +180,13 @@ void http_reply_error(struct http_reply *rep, int err, const char *message);
 /* A plain body with a content type (copied). */
 void http_reply_text(struct http_reply *rep, unsigned status, const char *content_type,
 		     const char *text, size_t len);
+
+/* A body of unknown length sent as 'piece' makes it (chunked transfer
+ * coding), so a long list never sits in memory whole; 'done' frees 'ctx'
+ * once the answer is over, sent or not (also when this reply is replaced
+ * or never sent). */
+void http_reply_stream(struct http_reply *rep, unsigned status, const char *content_type,
+		       http_piece_fn piece, void (*done)(void *ctx), void *ctx);
 
 /* The same, taking 'body' (malloc'd, 'len' bytes plus a NUL) without a
  * copy: for large answers. */
