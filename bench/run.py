@@ -10,6 +10,7 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only controller          # the controller's figures only
     bench/run.py --only latency,health      # some controller figures
     bench/run.py --only history             # zone history: listing, rollback, growth
+    bench/run.py --only pdnsapi             # PowerDNS's API on the controller vs pdns_server
     bench/run.py --only supervise           # pdns_server killed → serving again
     bench/run.py --only slowclients         # agent /health under 1,000 slowloris connections
     bench/run.py --only verify              # drift behind an agent → repaired; verification cost
@@ -1173,6 +1174,202 @@ def controller_memory_figures(args, tmp, rows):
 
 
 
+# --- PowerDNS's API on the controller -----------------------------------------
+
+V1 = "/api/v1/servers/localhost"
+
+
+def v1_client(whm):
+    return KeepAlive(whm.port, {"X-API-Key": whm.admin_token})
+
+
+def v1_patch(client, zone, value):
+    status, body = client.request("PATCH", V1 + "/zones/" + zone, {"rrsets": [
+        {"name": "www." + zone, "type": "A", "ttl": 300, "changetype": "REPLACE",
+         "records": [{"content": value, "disabled": False}]}]})
+    return status == 204, body
+
+
+def v1_create(make_client, names, threads, ok_status=201):
+    """POST .../zones of ten records (api_rrsets) for each of 'names' with
+    'threads' keep-alive clients of make_client(); the seconds it took."""
+    per = (len(names) + threads - 1) // threads
+    errors = []
+
+    def work(t):
+        client = make_client()
+        try:
+            for i, name in enumerate(names[t * per:(t + 1) * per]):
+                status, body = client.request("POST", V1 + "/zones?rrsets=false", {
+                    "name": name, "kind": "Native", "rrsets": api_rrsets(name, t * per + i)})
+                if status != ok_status:
+                    errors.append("%s: %d %s" % (name, status, body[:200]))
+                    return
+        finally:
+            client.close()
+
+    t0 = time.perf_counter()
+    ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errors:
+        raise RuntimeError("POST zones: " + errors[0])
+    return time.perf_counter() - t0
+
+
+def v1_patch_latency(c, n):
+    """PATCH one rrset through the controller's /api/v1 (no wait); time
+    until all three nodes answer the new value."""
+    client = v1_client(c.whm)
+    zone = "latency.v1.bench."
+    status, body = client.request("POST", V1 + "/zones", {
+        "name": zone, "kind": "Native", "rrsets": api_rrsets(zone, 0)})
+    if status != 201:
+        raise RuntimeError("POST zone: %d %s" % (status, body[:300]))
+    ports = [node.dns_port for node in c.nodes]
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in ports]
+    times = []
+    try:
+        poll_all(socks, ports, "www." + zone, "A", ["192.0.2.1"])
+        for i in range(n):
+            value = ip_for(i + 1)
+            t0 = time.perf_counter()
+            ok, body = v1_patch(client, zone, value)
+            if not ok:
+                raise RuntimeError("PATCH: %s" % body[:300])
+            poll_all(socks, ports, "www." + zone, "A", [value])
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        for s in socks:
+            s.close()
+        client.close()
+    return times
+
+
+def v1_list(url, headers, pid=None):
+    """GET the zone list; (seconds, zones listed, the peak VmRSS growth in
+    MB of 'pid' while it was sent)."""
+    sampler = RssSampler(pid) if pid else None
+    base = rss_mb(pid) if pid else 0.0
+    if sampler:
+        sampler.start()
+    t0 = time.perf_counter()
+    r = requests.get(url + V1 + "/zones", headers=headers, timeout=600)
+    secs = time.perf_counter() - t0
+    if sampler:
+        sampler.stop.set()
+        sampler.join()
+    if r.status_code != 200:
+        raise RuntimeError("GET zones: %d %s" % (r.status_code, r.text[:300]))
+    return secs, len(r.json()), (sampler.peak / 1024.0 - base) if sampler else 0.0
+
+
+def pdns_fill_zones(p, names):
+    """The same zones straight into a stopped pdns_server's gsqlite3
+    database (the API would take minutes for 100,000): a domain row and an
+    SOA record each, which is what PowerDNS's zone list reads."""
+    con = sqlite3.connect(p.db)
+    with con:
+        for i, name in enumerate(names):
+            cur = con.execute("INSERT INTO domains (name, type) VALUES (?, 'NATIVE')",
+                              (name.rstrip("."),))
+            con.execute("INSERT INTO records (domain_id, name, type, content, ttl, prio,"
+                        " disabled, auth) VALUES (?, ?, 'SOA', ?, 3600, 0, 0, 1)",
+                        (cur.lastrowid, name.rstrip("."),
+                         "ns1.bench. hostmaster.bench. %d 10800 3600 604800 3600"
+                         % (2024010100 + i % 99)))
+    con.close()
+
+
+def pdnsapi_figures(args, ctl, tmp, rows):
+    """The controller's PowerDNS API against PowerDNS itself, in the same
+    run: PATCH → every node answers, PATCH throughput, zone creation, and
+    the zone list of 'args.mem_zones' zones."""
+    c = ctl.get()
+    lat = v1_patch_latency(c, args.changes)
+    rep = anchor_replication(os.path.join(tmp, "v1-replication"), args.repl_samples, 0, 0)
+    nt = rep["notify"]
+    anchor = ("PowerDNS primary → secondary, PATCH + NOTIFY (PUT …/notify): p50 %s, max %s "
+              "(%d changes)" % (ms(pct(nt, 50)), ms(max(nt)), len(nt)))
+    rows.append(("PATCH /api/v1/…/zones/:zone of one rrset → answered by all 3 nodes, p50 "
+                 "(%d changes, no wait)" % len(lat), ms(pct(lat, 50)), "≤ 10 ms", anchor))
+    rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "≤ 50 ms", anchor))
+
+    # Throughput: 8 keep-alive clients PATCH their share of the zones.
+    names = ["v1load%d.bench." % i for i in range(args.load_zones)]
+    v1_create(lambda: v1_client(c.whm), names, args.threads)
+    c.wait_converged(timeout=120)
+
+    def one(client, zone, seq):
+        ok, _ = v1_patch(client, zone, ip_for(seq))
+        return ok, ip_for(seq)
+
+    acks, errors, elapsed, _, lats, _ = run_load(lambda: v1_client(c.whm), names,
+                                                 args.threads, args.load_seconds, one)
+    a = anchor_patch_throughput(tmp, args.load_zones, args.threads, args.load_seconds)
+    parts = []
+    for n in sorted(a, reverse=True):
+        a_rate, a_err, a_lat, a_status = a[n]
+        txt = "%d thread%s: %.0f/s" % (n, "s" if n > 1 else "", a_rate)
+        if a_err:
+            txt += " and %d failed (%s)" % (a_err, ", ".join(
+                "%d× %s" % (v, k) for k, v in sorted(a_status.items()) if k != 204))
+        parts.append(txt)
+    detail = ("%d threads, keep-alive, over %d zones for %.0f s, 3 nodes joined; ack p50 %s, "
+              "p99 %s" % (args.threads, len(names), elapsed, ms(pct(lats, 50)),
+                          ms(pct(lats, 99))))
+    if errors:
+        detail += "; %d failed requests" % errors
+    rows.append(("acknowledged PATCHes of one rrset through /api/v1 (%s)" % detail,
+                 "%.0f changes/s" % (acks / elapsed), "≥ 2,000/s",
+                 "PowerDNS API PATCH, one pdns_server (gsqlite3): " + "; ".join(parts)))
+
+    # Creation: the same zones of ten records, on a controller of its own
+    # (no nodes: the figure is the API and the store) and on pdns_server.
+    count = max(args.load_zones * 10, 1000)
+    alone = new_whm(os.path.join(tmp, "v1-create"))
+    p = Pdns(os.path.join(tmp, "v1-create-anchor"))
+    try:
+        alone.start()
+        names = ["v1new%d.bench." % i for i in range(count)]
+        secs = v1_create(lambda: v1_client(alone), names, args.threads)
+        p.start()
+        a_names = names[:max(count // 5, 200)]
+        a_secs = v1_create(lambda: KeepAlive(p.api_port, {"X-API-Key": p.key}), a_names, 1)
+    finally:
+        alone.stop()
+        p.stop()
+    rows.append(("POST /api/v1/…/zones: zones of ten records created (%d zones, %d threads, "
+                 "no nodes joined)" % (count, args.threads), "%.0f zones/s" % (count / secs),
+                 "≥ 2,000/s", "PowerDNS API, one pdns_server (gsqlite3), one client: %.0f "
+                 "zones/s (%d zones)" % (len(a_names) / a_secs, len(a_names))))
+
+    # The zone list of many zones, and the controller's memory while it goes.
+    many = args.mem_zones
+    whm = new_whm(os.path.join(tmp, "v1-list"))
+    p = Pdns(os.path.join(tmp, "v1-list-anchor"))
+    try:
+        whm.start()
+        names = ["l%d.list.bench." % i for i in range(many)]
+        create_zones(whm, names, args.threads)
+        time.sleep(1.0)
+        secs, listed, grew = v1_list(whm.url, {"X-API-Key": whm.admin_token}, whm.proc.pid)
+        pdns_fill_zones(p, names)
+        p.start()
+        a_secs, a_listed, _ = v1_list(p.url, {"X-API-Key": p.key})
+    finally:
+        whm.stop()
+        p.stop()
+    if listed != many or a_listed != many:
+        raise RuntimeError("listed %d and %d of %d zones" % (listed, a_listed, many))
+    rows.append(("GET /api/v1/…/zones listing %d zones" % many, "%.2f s" % secs, "≤ 1 s",
+                 "PowerDNS's own list of the same %d zones: %.2f s" % (many, a_secs)))
+    rows.append(("… the controller's resident memory growth while it streams the list "
+                 "(VmRSS sampled)", "%.1f MB" % grew, "≤ 20 MB", ""))
+
+
 # --- DNSSEC -------------------------------------------------------------------
 
 
@@ -1975,8 +2172,8 @@ def production_figures(args, tmp, rows):
 
 
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
-            "supervise", "slowclients", "verify", "production", "scale")
-CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history")
+            "pdnsapi", "supervise", "slowclients", "verify", "production", "scale")
+CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi")
 
 
 def parse_only(text):
@@ -2103,6 +2300,8 @@ def main():
                     dnssec_figures(args, ctl, tmp, rows)
                 elif section == "history":
                     history_figures(args, ctl, tmp, rows)
+                elif section == "pdnsapi":
+                    pdnsapi_figures(args, ctl, tmp, rows)
                 elif section == "supervise":
                     supervise_figures(args, tmp, rows)
                 elif section == "slowclients":
