@@ -368,11 +368,32 @@ static int rrset_filter(struct http_request *req, struct http_reply *rep, const 
 	return 0;
 }
 
+/* An answer to a change through this API: 204 as in PowerDNS, or with
+ * ?wait=all (an addition) 200 with the change's version and serial and
+ * each node's answer, as on the panel's routes. */
+static void reply_done(struct whm *w, struct http_request *req, struct http_reply *rep,
+		       const struct zone_result *res)
+{
+	char wait[8];
+
+	if (http_request_query(req, "wait", wait, sizeof(wait)) != 0 || strcmp(wait, "all") != 0) {
+		http_reply_text(rep, 204, NULL, "", 0);
+		return;
+	}
+	json_t *j = json_pack("{s:I,s:I}", "version", (json_int_t)res->version, "serial",
+			      (json_int_t)res->serial);
+	if (j != NULL)
+		api_wait_nodes(w, req, res, j);
+	http_reply_json(rep, 200, j);
+}
+
 /* Answer 'status' with zone 'z' as PowerDNS shows one zone: with its
  * RRsets (those 'c' lets through; the SOA as every node serves it) unless
- * 'rrsets' is false. */
-static void reply_zone(struct whm *w, struct store *st, const struct store_zone *z, unsigned status,
-		       bool rrsets, struct rrsets_ctx *c, struct http_reply *rep)
+ * 'rrsets' is false; after change 'res' (or NULL) with ?wait=all also
+ * "synced" and each node's answer (an addition). */
+static void reply_zone(struct whm *w, struct http_request *req, struct store *st,
+		       const struct store_zone *z, unsigned status, bool rrsets,
+		       struct rrsets_ctx *c, const struct zone_result *res, struct http_reply *rep)
 {
 	char soa[2 * DNAME_TEXT_MAX + 80];
 	json_t *o = zone_json(z, true, true);
@@ -393,6 +414,8 @@ static void reply_zone(struct whm *w, struct store *st, const struct store_zone 
 		json_decref(c->rrsets);
 		json_decref(c->index);
 	}
+	if (r == 0 && res != NULL)
+		api_wait_nodes(w, req, res, o);
 	if (r == 0) {
 		http_reply_json(rep, status, o);
 	} else {
@@ -417,7 +440,7 @@ void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *c
 	    path_zone(req, rep, st, &z) < 0)
 		return;
 	if (rrset_filter(req, rep, z.domain, name, type, &c) == 0)
-		reply_zone(w, st, &z, 200, rrsets, &c, rep);
+		reply_zone(w, req, st, &z, 200, rrsets, &c, NULL, rep);
 	store_zone_clear(&z);
 }
 
@@ -538,7 +561,7 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		http_reply_error(rep, r, "the zone was created but cannot be read back");
 		return;
 	}
-	reply_zone(w, st, &z, 201, rrsets, &c, rep);
+	reply_zone(w, req, st, &z, 201, rrsets, &c, &res, rep);
 	store_zone_clear(&z);
 }
 
@@ -625,15 +648,18 @@ void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void 
 		r = patch_change(set, i, changes, &err);
 	}
 	/* Nothing to change: nothing changes (PowerDNS answers 204 too). */
-	if (r == 0 && json_array_size(changes) > 0)
+	bool nothing = json_array_size(changes) == 0;
+	if (r == 0 && !nothing)
 		r = zones_rrsets_patch(w, z.id, changes, 0, api_actor(req), &res, &err);
 	json_decref(changes);
 	json_decref(b);
 	store_zone_clear(&z);
 	if (r < 0)
 		api_reply_error(rep, r, err.text);
-	else
+	else if (nothing)
 		http_reply_text(rep, 204, NULL, "", 0);
+	else
+		reply_done(w, req, rep, &res);
 }
 
 /* DELETE /api/v1/servers/localhost/zones/:zone: 204; every node drops it. */
@@ -653,7 +679,7 @@ void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void
 	if (r < 0)
 		api_reply_error(rep, r, err.text);
 	else
-		http_reply_text(rep, 204, NULL, "", 0);
+		reply_done(w, req, rep, &res);
 }
 
 /* GET /api/v1/servers/localhost/config: the settings a PowerDNS client

@@ -598,3 +598,28 @@ def test_a_long_zone_list_is_streamed_and_paged(tmp_path):
             assert status == 422 and body["error"], q
     finally:
         whm.stop()
+
+
+def test_wait_all_answers_once_every_node_has_the_change(sides, domain):
+    """?wait=all (an addition): the answer comes when every node has the
+    change, with each node's answer; without it, PowerDNS's bare 204."""
+    c, ours, pdns = sides
+    name = domain + "."
+    a = ours.send("POST", BASE + "/zones?wait=all&rrsets=false",
+                  {"name": name, "kind": "Native", "nameservers": NAMESERVERS,
+                   "rrsets": [{"name": "www." + name, "type": "A", "ttl": 60,
+                               "records": [{"content": "192.0.2.1"}]}]})
+    assert a[0] == 201 and a[1]["synced"] is True and len(a[1]["nodes"]) == 3, a[1]
+    for n in c.nodes:  # asked once each: no waiting here
+        assert n.dig("www." + name, "A") == ["192.0.2.1"]
+    change = {"rrsets": [{"name": "www." + name, "type": "A", "ttl": 60,
+                          "changetype": "REPLACE", "records": [{"content": "192.0.2.2"}]}]}
+    a = ours.send("PATCH", BASE + "/zones/" + name + "?wait=all", change)
+    assert a[0] == 200 and a[1]["synced"] is True, a[1]
+    assert all(x["success"] for x in a[1]["nodes"]) and a[1]["serial"] > 0
+    for n in c.nodes:
+        assert n.dig("www." + name, "A") == ["192.0.2.2"]
+    a = ours.send("DELETE", BASE + "/zones/" + name + "?wait=all")
+    assert a[0] == 200 and a[1]["synced"] is True, a[1]
+    for n in c.nodes:
+        assert n.dig("www." + name, "A") == []
