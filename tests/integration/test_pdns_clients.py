@@ -78,12 +78,8 @@ class Pebble:
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            harness.terminate(self.proc.pid)   # our child: its pid is ours until reaped
+            self.proc.wait()
 
     def logs(self):
         try:
