@@ -23,6 +23,11 @@ set -eu
 # `systemctl disable --now prometheus` stops.
 # libfaketime: test_whm_clock.py and `make torture` jump a daemon's wall
 # clock forward and back (LD_PRELOAD with a timestamp file it re-reads).
+# lego and pebble: tests/integration/test_pdns_clients.py has lego (its pdns
+# provider, a real client of the controller's PowerDNS API) get a
+# certificate from pebble, a test ACME server that validates the DNS-01
+# challenges against a node. Both run as test processes on ports chosen at
+# run time; neither package installs a service.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
@@ -30,7 +35,7 @@ libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
-unbound ldnsutils libfaketime
+unbound ldnsutils libfaketime lego pebble
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
 clang-14 libclang-rt-14-dev libfuzzer-14-dev

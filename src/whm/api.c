@@ -250,6 +250,8 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_get, 0, NULL, NULL },
 	{ "PATCH", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_patch, 0, NULL, NULL },
 	{ "DELETE", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_delete, 0, NULL, NULL },
+	{ "PUT", "/api/v1/servers/:server/zones/:zone/notify", api_pdns_zone_notify, 0, NULL,
+	  NULL },
 	{ "GET", "/api/dns/servers", api_servers_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/servers", api_server_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers/:id", api_server_get, 0, NULL, NULL },

@@ -133,5 +133,6 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
 
 #endif

@@ -17,6 +17,7 @@
 #include "base/err.h"
 #include "dns/dns.h"
 #include "json/jsonx.h"
+#include "nodes.h"
 #include "pdns_shape.h"
 #include "zones_soa.h"
 
@@ -680,6 +681,36 @@ void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void
 		api_reply_error(rep, r, err.text);
 	else
 		reply_done(w, req, rep, &res);
+}
+
+/* PUT /api/v1/servers/localhost/zones/:zone/notify: every node sends a DNS
+ * NOTIFY for the zone to its secondaries (its also-notify), as POST
+ * /api/dns/:id/notify does; 200 {"result": "Notification queued"}. PowerDNS
+ * queues the NOTIFY and answers so even for a zone without secondaries:
+ * lego 4.9 calls this after each change whatever the zone's kind, and must
+ * not fail because a node has no secondaries to notify (or is down; it
+ * gets the zone when it is back). */
+void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_zone z, notified;
+	struct errmsg err = { "" };
+	json_t *nodes = NULL;
+	size_t ok = 0;
+
+	if (!our_server(req, rep) || !api_may_write(req, rep) || (st = api_store(w, rep)) == NULL ||
+	    path_zone(req, rep, st, &z) < 0)
+		return;
+	int r = nodes_notify_zone(w, st, z.id, api_actor(req), &notified, &nodes, &ok, &err);
+	store_zone_clear(&z);
+	if (r < 0) {
+		api_reply_error(rep, r, err.text);
+		return;
+	}
+	json_decref(nodes);
+	store_zone_clear(&notified);
+	http_reply_json(rep, 200, json_pack("{s:s}", "result", "Notification queued"));
 }
 
 /* GET /api/v1/servers/localhost/config: the settings a PowerDNS client

@@ -5,7 +5,7 @@ listed in DIVERGENCES with their reasons.
 
 This covers the routes built so far: discovery, servers, config, the zone
 list, one zone (with its filters), zone creation and deletion, and the
-X-API-Key authentication, and PATCH of RRsets."""
+X-API-Key authentication, PATCH of RRsets, and the notify lego asks for."""
 
 import pytest
 import requests
@@ -623,3 +623,26 @@ def test_wait_all_answers_once_every_node_has_the_change(sides, domain):
     assert a[0] == 200 and a[1]["synced"] is True, a[1]
     for n in c.nodes:
         assert n.dig("www." + name, "A") == []
+
+
+def test_notify_agrees_with_powerdns(sides, domain):
+    # lego 4.9 asks for a NOTIFY after each change, whatever the zone's
+    # kind: PowerDNS queues one (to no secondary here) and says so.
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)["version"]
+    for zone_id in (name, domain, name.upper()):
+        a, b = ours.send("PUT", BASE + "/zones/%s/notify" % zone_id), \
+            pdns.send("PUT", BASE + "/zones/%s/notify" % zone_id)
+        assert a[0] == b[0] == 200, (zone_id, a[1], b[1])
+        assert a[1] == b[1] == {"result": "Notification queued"}
+    a, b = ours.send("PUT", BASE + "/zones/absent.example./notify"), \
+        pdns.send("PUT", BASE + "/zones/absent.example./notify")
+    assert a[0] == b[0] == 404 and a[1]["error"]
+    a = ours.send("PUT", BASE + "/zones/%s/notify" % name, key=c.whm.read_token)
+    assert a[0] == 403 and a[1]["error"]
+    # Every node was asked, as POST /api/dns/:id/notify asks them; no version.
+    assert c.whm.zone(zid)["version"] == before
+    audit = c.whm.call("GET", "/api/dns/audit", expect=200)["entries"]
+    assert any(e["action"] == "zone.notify" and e["zoneId"] == zid for e in audit), audit
