@@ -146,5 +146,11 @@ void api_pdns_key_create(struct http_request *req, struct http_reply *rep, void 
 void api_pdns_key_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_key_update(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_key_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+/* api_pdns_meta.c: PowerDNS's zone metadata */
+void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_meta_post(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_meta_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 
 #endif

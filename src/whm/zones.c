@@ -419,7 +419,7 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 }
 
 /* zones_change() step of a delete: the zone becomes a tombstone without
- * records or keys. */
+ * records, keys, settings or metadata. */
 static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
 	(void)ctx;
@@ -427,9 +427,12 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 	z->dnssec = false;
 	z->rdigest[0] = '\0';
 	z->soa[0] = '\0';
+	z->pdns[0] = '\0';
 	int r = store_record_delete_zone(st, z->id);
 	if (r == 0)
 		r = store_dnssec_delete(st, z->id);
+	if (r == 0)
+		r = store_meta_delete_zone(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;

@@ -49,6 +49,9 @@ DIVERGENCES = {
                   "signed one: 422 here, use the rollover), PUT may not change a key "
                   "(422), DELETE of the only key unsigns the zone and of one of several "
                   "is 422; DS records are given for digest type 2 (SHA-256) only",
+    "metadata kinds": "only X-* kinds are kept (with at most 100 printable values of 2,048 "
+                      "bytes); the zone-transfer kinds (ALSO-NOTIFY, ALLOW-AXFR-FROM, ...) "
+                      "are 422 until the cluster does transfers",
     "wrong JSON types": "422 for a TTL given as a string; PowerDNS reads \"60\" as 60",
     "SOA in a PATCH": "422: the SOA is the controller's; PowerDNS lets a client replace it",
     "one RRset twice in a PATCH": "422 for the same (name, type) twice whatever the "
@@ -717,3 +720,56 @@ def test_cryptokeys_sign_list_and_unsign_as_powerdns_admin_does(sides, domain):
         time.sleep(0.05)
     assert not any(n.dig(name, "DNSKEY") for n in c.nodes)
     assert ours.send("DELETE", base + "/%d" % key_id)[0] == 404
+
+
+def test_metadata_agrees_with_powerdns_for_the_kinds_the_cluster_keeps(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    base = BASE + "/zones/" + name + "/metadata"
+    a, b = ours.send("GET", base), pdns.send("GET", base)
+    assert a[0] == b[0] == 200 and a[1] == b[1], (a[1], b[1])  # SOA-EDIT-API only
+
+    steps = [("PUT", "/X-TEST", {"metadata": ["a", "b"]}, 200),
+             ("POST", "", {"kind": "X-OTHER", "metadata": ["c"]}, 201),
+             ("POST", "", {"kind": "X-OTHER", "metadata": ["d"]}, 201),
+             ("GET", "/X-TEST", None, 200),
+             ("GET", "/X-NONE", None, 200),
+             ("GET", "", None, 200),
+             ("DELETE", "/X-TEST", None, 200),
+             ("GET", "", None, 200),
+             ("GET", "/X-TEST", None, 200)]
+    for method, path, body, want in steps:
+        a, b = ours.send(method, base + path, body), pdns.send(method, base + path, body)
+        assert a[0] == b[0] == want, (method, path, a[1], b[1])
+        assert a[1] == b[1], (method, path, a[1], b[1])
+    assert ours.send("GET", base + "/X-OTHER")[1]["metadata"] == ["c", "d"]
+
+    # Refused the same way as PowerDNS: its own kinds here, unknown ones.
+    for method, path, body in (("PUT", "/BOGUS", {"metadata": ["1"]}),
+                               ("PUT", "/NSEC3PARAM", {"metadata": ["1 0 0 -"]}),
+                               ("GET", "/SOA-EDIT-API", None)):
+        a, b = ours.send(method, base + path, body), pdns.send(method, base + path, body)
+        assert a[0] == b[0] == 422 and a[1]["error"], (method, path, a[1], b[1])
+    # Refused here (see DIVERGENCES): transfer kinds, bad values.
+    for method, path, body in (("PUT", "/ALSO-NOTIFY", {"metadata": ["192.0.2.1"]}),
+                               ("PUT", "/X-BAD", {"metadata": "x"}),
+                               ("PUT", "/X-BAD", {"metadata": [1]}),
+                               ("PUT", "/X-BAD", {"metadata": ["a" + chr(1)]}),
+                               ("POST", "", {"kind": "X-BAD"}),
+                               ("PUT", "/X-BAD", {"metadata": ["v"] * 101})):
+        a = ours.send(method, base + path, body)
+        assert a[0] == 422 and a[1]["error"], (method, path, a[1])
+    assert ours.send("GET", base + "/X-BAD")[1]["metadata"] == []
+    assert ours.send("PUT", base + "/X-READ", {"metadata": ["x"]},
+                     key=c.whm.read_token)[0] == 403
+    assert ours.send("GET", BASE + "/zones/absent.example./metadata")[0] == 404
+
+    # The zone's settings show through; the metadata goes with the zone.
+    c.whm.call("POST", "/api/dns/%d/dnssec" % zid, {"nsec3": True}, expect=(200, 201))
+    listed = {m["kind"]: m["metadata"] for m in ours.send("GET", base)[1]}
+    assert listed["NSEC3PARAM"] == ["1 0 0 -"] and listed["SOA-EDIT-API"] == ["DEFAULT"]
+    assert ours.send("DELETE", BASE + "/zones/" + name)[0] == 204
+    assert ours.send("POST", BASE + "/zones", {"name": name, "kind": "Native",
+                                              "nameservers": NAMESERVERS})[0] == 201
+    assert [m["kind"] for m in ours.send("GET", base)[1]] == ["SOA-EDIT-API"]

@@ -136,9 +136,9 @@ static bool mysql_configured(void)
 }
 
 static const char *const all_tables[] = {
-	"dnssec_keys",	     "dnssec_zones",	 "node_zone_state",   "dns_records",
-	"dns_zone_versions", "audit_log",	 "api_tokens",	      "dns_zones",
-	"servers",	     "dns_purged_zones", "schema_migrations",
+	"dns_zone_meta", "dnssec_keys",	      "dnssec_zones",	  "node_zone_state",
+	"dns_records",	 "dns_zone_versions", "audit_log",	  "api_tokens",
+	"dns_zones",	 "servers",	      "dns_purged_zones", "schema_migrations",
 };
 
 static int setup_mysql(void **state)
@@ -407,8 +407,8 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 8);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 8);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 9);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 9);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -462,7 +462,7 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 8);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 9);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
 }

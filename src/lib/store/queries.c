@@ -130,6 +130,12 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_RECORD_GET] = "SELECT " RECORD_COLS " FROM dns_records WHERE id = ?",
 	[Q_RECORD_DELETE] = "DELETE FROM dns_records WHERE id = ?",
 	[Q_RECORD_DELETE_ZONE] = "DELETE FROM dns_records WHERE zone_id = ?",
+	[Q_META_PUT] = "INSERT INTO dns_zone_meta (zone_id, kind, content) VALUES (?, ?, ?)"
+		       " {UPSERT:zone_id, kind} content = {NEW:content}",
+	[Q_META_GET] = "SELECT content FROM dns_zone_meta WHERE zone_id = ? AND kind = ?",
+	[Q_META_LIST] = "SELECT kind, content FROM dns_zone_meta WHERE zone_id = ? ORDER BY kind",
+	[Q_META_DELETE] = "DELETE FROM dns_zone_meta WHERE zone_id = ? AND kind = ?",
+	[Q_META_DELETE_ZONE] = "DELETE FROM dns_zone_meta WHERE zone_id = ?",
 	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
 			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
 

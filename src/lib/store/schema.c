@@ -422,10 +422,33 @@ static const char *const m8_mysql[] = {
 	NULL,
 };
 
+/* 9: a zone's metadata as PowerDNS's API keeps it (kinds the cluster gives
+ * a meaning, and any X-* kind), each kind's values as one JSON array;
+ * gone with the zone. */
+static const char *const m9_sqlite[] = {
+	"CREATE TABLE dns_zone_meta ("
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 64),"
+	" content TEXT NOT NULL CHECK (length(content) <= 65536),"
+	" PRIMARY KEY (zone_id, kind))",
+	NULL,
+};
+
+static const char *const m9_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_zone_meta ("
+	" zone_id BIGINT NOT NULL,"
+	" kind VARCHAR(64) NOT NULL CHECK (kind <> ''),"
+	" content MEDIUMTEXT NOT NULL,"
+	" PRIMARY KEY (zone_id, kind),"
+	" CONSTRAINT fk_meta_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql }, { 8, m8_sqlite, m8_mysql },
+	{ 7, m7_sqlite, m7_mysql }, { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

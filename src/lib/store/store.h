@@ -176,6 +176,19 @@ int store_record_update(struct store *st, const struct store_record *r);
 int store_record_get(struct store *st, int64_t id, struct store_record *ret);
 int store_record_delete(struct store *st, int64_t id);
 int store_record_delete_zone(struct store *st, int64_t zone_id);
+
+/* --- zone metadata (PowerDNS's API): per zone and kind, one text ----------- */
+
+/* Set kind 'kind' of zone 'zone_id' to 'content' (inserted or replaced). */
+int store_meta_put(struct store *st, int64_t zone_id, const char *kind, const char *content);
+/* Its content (the caller frees it); -ENOENT if the zone has no such kind. */
+int store_meta_get(struct store *st, int64_t zone_id, const char *kind, char **ret);
+/* Every kind of the zone, in kind order; a nonzero return of 'fn' stops. */
+typedef int (*store_meta_fn)(const char *kind, const char *content, void *ctx);
+int store_meta_foreach(struct store *st, int64_t zone_id, store_meta_fn fn, void *ctx);
+/* Remove one kind (0 whether it was there or not), or every kind of a zone. */
+int store_meta_delete(struct store *st, int64_t zone_id, const char *kind);
+int store_meta_delete_zone(struct store *st, int64_t zone_id);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);

@@ -440,3 +440,51 @@ int store_record_foreach(struct store *st, int64_t zone_id, store_record_fn fn, 
 {
 	return store_walk(st, Q_RECORD_PAGE, &zone_id, 0, &record_rows, (store_fn)fn, ctx);
 }
+
+/* --- zone metadata ---------------------------------------------------------- */
+
+int store_meta_put(struct store *st, int64_t zone_id, const char *kind, const char *content)
+{
+	return store_exec(st, Q_META_PUT, "itt", zone_id, kind, content);
+}
+
+static int row_text(struct db_stmt *q, void *row)
+{
+	char **ret = row;
+	return store_col_dup(q, 0, ret) && *ret != NULL ? 0 : -ENOMEM;
+}
+
+int store_meta_get(struct store *st, int64_t zone_id, const char *kind, char **ret)
+{
+	struct db_stmt *q;
+	int r = store_stmt(st, Q_META_GET, &q, "it", zone_id, kind);
+
+	return r < 0 ? r : store_run_row(q, row_text, ret);
+}
+
+int store_meta_foreach(struct store *st, int64_t zone_id, store_meta_fn fn, void *ctx)
+{
+	struct db_stmt *q = NULL;
+	int r = store_stmt(st, Q_META_LIST, &q, "i", zone_id);
+
+	if (r < 0)
+		return r;
+	while ((r = db_step(q)) == DB_ROW) {
+		const char *kind = db_column_text(q, 0), *content = db_column_text(q, 1);
+		r = fn(kind ? kind : "", content ? content : "", ctx);
+		if (r != 0)
+			break;
+	}
+	db_reset(q);
+	return r; /* DB_DONE is 0 */
+}
+
+int store_meta_delete(struct store *st, int64_t zone_id, const char *kind)
+{
+	return store_exec(st, Q_META_DELETE, "it", zone_id, kind);
+}
+
+int store_meta_delete_zone(struct store *st, int64_t zone_id)
+{
+	return store_exec(st, Q_META_DELETE_ZONE, "i", zone_id);
+}

@@ -1,0 +1,298 @@
+/* PowerDNS's zone metadata routes. Two kinds come from the zone itself and
+ * are shown, never written here: SOA-EDIT-API (its serial rule, set with
+ * the zone's settings) and NSEC3PARAM (how it is signed). X-* kinds are
+ * kept for the tools that use them, gone with the zone. The kinds that
+ * steer a PowerDNS server's zone transfers (ALSO-NOTIFY, ALLOW-AXFR-FROM,
+ * ...) are refused until the cluster does transfers: kept but unused,
+ * they would say something untrue. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_internal.h"
+#include "base/err.h"
+#include "json/jsonx.h"
+#include "pdns_shape.h"
+#include "zkeys.h"
+
+#define META_VALUES_MAX 100
+#define META_VALUE_MAX 2048
+
+static json_t *meta_json(const char *kind, json_t *values)
+{
+	return json_pack("{s:s,s:s,s:o}", "type", "Metadata", "kind", kind, "metadata", values);
+}
+
+/* Whether 'kind' is one this API keeps: "X-" and then letters, digits and
+ * '-', as PowerDNS's own checks take them. */
+static bool kept_kind(const char *kind)
+{
+	size_t n = strlen(kind);
+
+	if (n < 3 || n > 64 || (kind[0] != 'X' && kind[0] != 'x') || kind[1] != '-')
+		return false;
+	for (size_t i = 2; i < n; i++)
+		if (!((kind[i] >= 'a' && kind[i] <= 'z') || (kind[i] >= 'A' && kind[i] <= 'Z') ||
+		      (kind[i] >= '0' && kind[i] <= '9') || kind[i] == '-'))
+			return false;
+	return true;
+}
+
+/* A kind that is not X-*: answered with why it is not written here. */
+static void refuse_kind(struct http_reply *rep, const char *kind)
+{
+	char msg[256];
+
+	if (strcmp(kind, "SOA-EDIT-API") == 0)
+		snprintf(msg, sizeof(msg),
+			 "SOA-EDIT-API is the zone's soa_edit_api: set it with PUT of the zone");
+	else if (strcmp(kind, "NSEC3PARAM") == 0)
+		snprintf(msg, sizeof(msg),
+			 "NSEC3PARAM follows how the zone is signed (POST /api/dns/:id/dnssec)");
+	else
+		snprintf(msg, sizeof(msg),
+			 "Unsupported metadata kind '%.64s': the cluster keeps X-* kinds; the "
+			 "zone-transfer kinds wait for zone transfers",
+			 kind);
+	http_reply_error(rep, ERR_INVALID, msg);
+}
+
+struct list_ctx {
+	json_t *list;
+	int r;
+};
+
+static int add_stored(const char *kind, const char *content, void *arg)
+{
+	struct list_ctx *c = arg;
+	json_t *values = json_loads(content, 0, NULL);
+
+	if (!json_is_array(values)) {
+		json_decref(values);
+		values = json_array();
+	}
+	return json_array_append_new(c->list, meta_json(kind, values)) < 0 ? -ENOMEM : 0;
+}
+
+static int by_kind(const void *a, const void *b)
+{
+	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "kind")),
+		      json_string_value(json_object_get(*(json_t *const *)b, "kind")));
+}
+
+/* GET .../zones/:zone/metadata: SOA-EDIT-API, NSEC3PARAM when the zone is
+ * signed with NSEC3, and the kept kinds, sorted by kind. */
+void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_zone z;
+	struct pdns_settings set;
+	struct store_dnssec d;
+	struct list_ctx c = { .list = json_array() };
+
+	if (!api_pdns_our_server(req, rep) || (st = api_store(w, rep)) == NULL ||
+	    api_pdns_path_zone(req, rep, st, &z) < 0) {
+		json_decref(c.list);
+		return;
+	}
+	pdns_settings_read(z.pdns, &set);
+	json_array_append_new(c.list,
+			      meta_json("SOA-EDIT-API", json_pack("[s]", set.soa_edit_api)));
+	if (store_dnssec_get(st, z.id, &d) == 0) {
+		const char *p = d.enabled ? zkeys_nsec3param(&d) : NULL;
+		if (p != NULL)
+			json_array_append_new(c.list, meta_json("NSEC3PARAM", json_pack("[s]", p)));
+		store_dnssec_clear(&d);
+	}
+	int r = store_meta_foreach(st, z.id, add_stored, &c);
+	store_zone_clear(&z);
+	if (r < 0) {
+		json_decref(c.list);
+		http_reply_error(rep, r, "cannot read the zone's metadata");
+		return;
+	}
+	size_t n = json_array_size(c.list);
+	json_t **items = calloc(n + 1, sizeof(*items));
+	json_t *sorted = json_array();
+	for (size_t i = 0; items != NULL && i < n; i++)
+		items[i] = json_array_get(c.list, i);
+	if (items != NULL)
+		qsort(items, n, sizeof(*items), by_kind);
+	for (size_t i = 0; items != NULL && i < n; i++)
+		json_array_append(sorted, items[i]);
+	free(items);
+	json_decref(c.list);
+	http_reply_json(rep, 200, sorted);
+}
+
+/* The kind of path parameter 2, the zone of parameter 1: 0, or answered. */
+static int meta_target(struct http_request *req, struct http_reply *rep, struct whm *w,
+		       struct store **st, struct store_zone *z, const char **kind)
+{
+	if (!api_pdns_our_server(req, rep) || (*st = api_store(w, rep)) == NULL)
+		return ERR_NOT_FOUND;
+	int r = api_pdns_path_zone(req, rep, *st, z);
+	if (r < 0)
+		return r;
+	*kind = http_request_param(req, 2);
+	if (*kind != NULL && !kept_kind(*kind)) {
+		refuse_kind(rep, *kind);
+		store_zone_clear(z);
+		return ERR_INVALID;
+	}
+	return 0;
+}
+
+/* GET .../metadata/:kind: its values, [] when the zone has none. */
+void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_zone z;
+	const char *kind;
+	char *content = NULL;
+
+	if (meta_target(req, rep, ctx, &st, &z, &kind) < 0)
+		return;
+	int r = store_meta_get(st, z.id, kind, &content);
+	store_zone_clear(&z);
+	if (r < 0 && r != -ENOENT) {
+		http_reply_error(rep, r, "cannot read the zone's metadata");
+		return;
+	}
+	json_t *values = content != NULL ? json_loads(content, 0, NULL) : NULL;
+	free(content);
+	http_reply_json(rep, 200, meta_json(kind, json_is_array(values) ? values : json_array()));
+	if (!json_is_array(values))
+		json_decref(values);
+}
+
+/* The "metadata" of a body: 1 to META_VALUES_MAX strings, each printable
+ * and at most META_VALUE_MAX bytes. */
+static int read_values(const json_t *b, json_t **ret, struct errmsg *err)
+{
+	json_t *values, *v;
+	size_t i;
+	int r = jsonx_get_array(b, "metadata", true, "body", &values, err);
+
+	if (r < 0)
+		return r;
+	if (json_array_size(values) > META_VALUES_MAX)
+		return errmsg_set(err, ERR_INVALID, "metadata: at most %d values", META_VALUES_MAX);
+	json_array_foreach(values, i, v) {
+		const char *s = json_string_value(v);
+		if (s == NULL)
+			return errmsg_set(err, ERR_INVALID, "metadata[%zu]: must be a string", i);
+		if (strlen(s) > META_VALUE_MAX)
+			return errmsg_set(err, ERR_INVALID, "metadata[%zu]: longer than %d bytes",
+					  i, META_VALUE_MAX);
+		for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
+			if (*p < 0x20 || *p == 0x7f)
+				return errmsg_set(
+				    err, ERR_INVALID,
+				    "metadata[%zu]: control characters are not allowed", i);
+	}
+	*ret = values;
+	return 0;
+}
+
+/* Write 'values' as kind 'kind' of zone 'z' ('append': after the values
+ * it has), then answer 'status' with the kind as it is. */
+static void write_kind(struct http_reply *rep, struct store *st, const struct store_zone *z,
+		       const char *kind, const json_t *values, bool append, unsigned status)
+{
+	char *old = NULL, *text = NULL;
+	json_t *now = NULL;
+	int r = append ? store_meta_get(st, z->id, kind, &old) : -ENOENT;
+
+	if (r == 0)
+		now = json_loads(old, 0, NULL);
+	if (!json_is_array(now)) {
+		json_decref(now);
+		now = json_array();
+	}
+	r = r == -ENOENT || r == 0 ? 0 : r;
+	if (r == 0 && json_array_extend(now, (json_t *)values) < 0)
+		r = -ENOMEM;
+	if (r == 0 && json_array_size(now) > META_VALUES_MAX)
+		r = ERR_INVALID;
+	if (r == 0 && (text = json_dumps(now, JSON_COMPACT)) == NULL)
+		r = -ENOMEM;
+	if (r == 0)
+		r = json_array_size(now) > 0 ? store_meta_put(st, z->id, kind, text)
+					     : store_meta_delete(st, z->id, kind);
+	free(old);
+	free(text);
+	if (r == ERR_INVALID)
+		http_reply_error(rep, r, "metadata: more than 100 values for the kind");
+	else if (r < 0)
+		http_reply_error(rep, r, "cannot write the zone's metadata");
+	else
+		http_reply_json(rep, status, meta_json(kind, json_incref(now)));
+	json_decref(now);
+}
+
+/* PUT .../metadata/:kind {"metadata": [...]}: the kind's values replaced;
+ * 200 with them. */
+void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_zone z;
+	struct errmsg err;
+	const char *kind;
+	json_t *b, *values;
+
+	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
+		return;
+	if (meta_target(req, rep, ctx, &st, &z, &kind) == 0) {
+		if (read_values(b, &values, &err) < 0)
+			http_reply_error(rep, ERR_INVALID, err.text);
+		else
+			write_kind(rep, st, &z, kind, values, false, 200);
+		store_zone_clear(&z);
+	}
+	json_decref(b);
+}
+
+/* POST .../metadata {"kind", "metadata": [...]}: values added to the
+ * kind's; 201 with them all. */
+void api_pdns_meta_post(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_zone z;
+	struct errmsg err;
+	const char *kind;
+	json_t *b, *values;
+
+	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
+		return;
+	if (meta_target(req, rep, ctx, &st, &z, &kind) == 0) {
+		int r = jsonx_get_str(b, "kind", true, "body", &kind, &err);
+		if (r == 0 && !kept_kind(kind))
+			refuse_kind(rep, kind);
+		else if (r == 0 && (r = read_values(b, &values, &err)) == 0)
+			write_kind(rep, st, &z, kind, values, true, 201);
+		if (r < 0)
+			http_reply_error(rep, ERR_INVALID, err.text);
+		store_zone_clear(&z);
+	}
+	json_decref(b);
+}
+
+/* DELETE .../metadata/:kind: 200 with no body, as PowerDNS answers. */
+void api_pdns_meta_delete(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st;
+	struct store_zone z;
+	const char *kind;
+
+	if (!api_may_write(req, rep) || meta_target(req, rep, ctx, &st, &z, &kind) < 0)
+		return;
+	int r = store_meta_delete(st, z.id, kind);
+	store_zone_clear(&z);
+	if (r < 0)
+		http_reply_error(rep, r, "cannot write the zone's metadata");
+	else
+		http_reply_text(rep, 200, NULL, "", 0);
+}
