@@ -1,15 +1,19 @@
 // yumna-dns dashboard: plain JavaScript over the controller's JSON API
 // (docs/whm-api.md, nothing else). The token lives in sessionStorage (this
 // tab only) and goes out as "Authorization: Bearer". Every POLL_MS the page
-// reads what is small and bounded: the cluster status, the events after the
-// last sequence it saw, the statistics and the one page of zones on screen;
-// it never downloads the whole zone list. Everything from the API is put
-// into the page as text (textContent), never as HTML.
+// reads two small answers whose size does not grow with the zone count: the
+// cluster status (node health and lag) and the events after the last
+// sequence it saw, with the controller's change counter. Only when that
+// counter moved does it read again the page of zones on screen, the open
+// zone and the totals; the server list only when nodes come or go. It never
+// downloads the whole zone list. Everything from the API is put into the
+// page as text (textContent), never as HTML.
 "use strict";
 
 (function () {
   const POLL_MS = 2000;
   const ZONES_PAGE = 100;
+  const SEARCH_PAUSE_MS = 60;
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
 
@@ -22,6 +26,9 @@
   let events = [];
   let eventsBoot = null;
   let eventsLast = 0;
+  let changesSeen = null; // the change counter the lists on screen reflect
+  let serversStale = true; // read the server list on the next refresh
+  let nodesSeen = null; // the node ids of the last status, to see them change
   let zonesPage = []; // the page on screen
   let pageAfter = [0]; // "after" of each page seen, for Previous
   let pageIndex = 0;
@@ -195,6 +202,8 @@
     events = [];
     eventsBoot = null;
     eventsLast = 0;
+    changesSeen = null;
+    serversStale = true;
     showView(view);
     refresh();
   }
@@ -266,6 +275,7 @@
         cell("In sync", { cls: "num", text: z.in_sync }),
         cell("Behind", { cls: "num", text: z.behind }),
         cell("Failing", { cls: "num", text: z.failing }),
+        cell("Deleting", { cls: "num", text: z.deleting || 0 }),
         cell("Drift", { cls: "num", text: z.drift || 0 }),
         cell("Lag", { cls: "num", text: typeof n.lag_seconds === "number" ? n.lag_seconds + " s" : "–" }),
         cell("Last error", { cls: "wrap", text: n.lastError || "" }),
@@ -298,6 +308,7 @@
     try {
       await api("/api/dns/cluster/nodes/" + id, "DELETE");
       notice("Node " + name + " left the cluster.");
+      serversStale = true;
     } catch (e) {
       showError(e);
     }
@@ -308,6 +319,7 @@
     try {
       await api("/api/dns/cluster/nodes/" + id, "POST");
       notice("Server " + name + " joined the cluster; it receives every zone.");
+      serversStale = true;
     } catch (e) {
       showError(e);
     }
@@ -349,6 +361,7 @@
     };
     try {
       const s = await api("/api/dns/servers", "POST", body);
+      serversStale = true;
       if ($("srv-join").checked) await api("/api/dns/cluster/nodes/" + s.id, "POST");
       $("server-form").reset();
       notice("Server " + s.name + " added" + ($("srv-join").checked ? " and joined." : "."));
@@ -426,21 +439,27 @@
   }
 
   let searchTimer = null;
+  let pageAsked = 0; // the newest page request: older answers are dropped
 
+  // A short pause lets a typed word go out as one request; the answer of
+  // an older request that comes back late is not shown.
   function searchChanged() {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
       pageIndex = 0;
       pageAfter = [0];
       loadZonesPage().catch(showError);
-    }, 250);
+    }, SEARCH_PAUSE_MS);
   }
 
   async function loadZonesPage() {
     const after = pageAfter[pageIndex];
     const q = serverSearch();
-    zonesPage = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after +
+    const asked = ++pageAsked;
+    const page = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after +
       (q ? "&q=" + encodeURIComponent(q) : ""));
+    if (asked !== pageAsked) return;
+    zonesPage = page;
     if (zonesPage.length === 0 && pageIndex > 0) {
       pageIndex--;
       return loadZonesPage();
@@ -918,21 +937,38 @@
     $("events").replaceChildren(...items);
   }
 
+  // The events after the last one seen, and the controller's change
+  // counter: its value, or null when it cannot be trusted (a controller
+  // restarted, or one without the counter), so the lists are read again.
   async function pollEvents() {
     const since = eventsBoot === null ? "limit=50" : "since=" + eventsLast;
     const j = await api("/api/dns/cluster/events?" + since);
     if (eventsBoot !== null && j.boot !== eventsBoot) {
-      // The controller restarted: its ring starts again.
+      // The controller restarted: its ring and its counter start again.
       events = [];
       eventsBoot = null;
+      changesSeen = null;
+      serversStale = true;
       return pollEvents();
     }
+    const fresh = eventsBoot === null || (j.events || []).length > 0;
     eventsBoot = j.boot;
     eventsLast = j.last;
     if ((j.events || []).length) {
       events = events.concat(j.events).slice(-EVENTS_KEPT);
+      if (j.events.some((e) => e.kind.startsWith("node."))) serversStale = true;
     }
-    renderEvents();
+    if (fresh) renderEvents();
+    return typeof j.changes === "number" ? j.boot + ":" + j.changes : null;
+  }
+
+  // The totals, the page of zones and the open zone, read again.
+  async function loadLists() {
+    const totals = api("/api/dns/cluster/statistics").then((stats) => {
+      $("t-zones").textContent = stats.totalZones;
+      $("t-records").textContent = stats.totalRecords;
+    });
+    await Promise.all([totals, loadZonesPage(), renderZone(false)]);
   }
 
   let inflight = false;
@@ -946,16 +982,23 @@
     }
     inflight = true;
     try {
-      const [status, stats, servers] = await Promise.all([
-        api("/api/dns/cluster/status"), api("/api/dns/cluster/statistics"), api("/api/dns/servers")]);
+      const [status, changes] = await Promise.all([api("/api/dns/cluster/status"), pollEvents()]);
       renderNodes(status);
-      renderServers(servers);
-      $("t-zones").textContent = stats.totalZones;
-      $("t-records").textContent = stats.totalRecords;
-      await pollEvents();
-      await pollSyncs();
-      await loadZonesPage();
-      await renderZone(false);
+      const ids = (status.nodes || []).map((n) => n.nodeId).join(",");
+      if (ids !== nodesSeen) serversStale = true;
+      nodesSeen = ids;
+      const reads = [pollSyncs()];
+      if (serversStale) {
+        serversStale = false;
+        reads.push(api("/api/dns/servers").then(renderServers, (e) => {
+          serversStale = true;
+          throw e;
+        }));
+      }
+      if (changes === null || changes !== changesSeen) {
+        reads.push(loadLists().then(() => { changesSeen = changes; }));
+      }
+      await Promise.all(reads);
       $("banner").hidden = true;
       $("refreshed").textContent = "updated " + fmtTime(Date.now());
     } catch (e) {
