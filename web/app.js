@@ -37,6 +37,7 @@
   let editing = null; // record id being edited
   let syncWatch = {}; // serverId -> true while a full sync is watched
   let auditNext = null;
+  let dnssecWatch = false; // a rollover waits for the nodes: re-read its state
 
   function token() {
     return sessionStorage.getItem(TOKEN_KEY);
@@ -366,8 +367,13 @@
       $("server-form").reset();
       notice("Server " + s.name + " added" + ($("srv-join").checked ? " and joined." : "."));
     } catch (e) {
+      // The controller names the field first ("body.agent_secret: ...");
+      // the words of the message are the fallback.
+      const named = { "body.name": "name", "body.ip": "ip", "body.agent_port": "port", "body.agent_secret": "secret" };
+      const field = Object.keys(named).find((k) => (e.message || "").startsWith(k + ":"));
       const low = (e.message || "").toLowerCase();
-      if (low.indexOf("port") >= 0) $("srv-port-err").textContent = e.message;
+      if (field) $("srv-" + named[field] + "-err").textContent = e.message;
+      else if (low.indexOf("port") >= 0) $("srv-port-err").textContent = e.message;
       else if (low.indexOf("secret") >= 0) $("srv-secret-err").textContent = e.message;
       else if (low.indexOf("ip") >= 0 || low.indexOf("address") >= 0) $("srv-ip-err").textContent = e.message;
       else if (low.indexOf("name") >= 0) $("srv-name-err").textContent = e.message;
@@ -440,6 +446,7 @@
 
   let searchTimer = null;
   let pageAsked = 0; // the newest page request: older answers are dropped
+  let pageQuery = ""; // the search the page on screen answers
 
   // A short pause lets a typed word go out as one request; the answer of
   // an older request that comes back late is not shown.
@@ -460,6 +467,7 @@
       (q ? "&q=" + encodeURIComponent(q) : ""));
     if (asked !== pageAsked) return;
     zonesPage = page;
+    pageQuery = q;
     if (zonesPage.length === 0 && pageIndex > 0) {
       pageIndex--;
       return loadZonesPage();
@@ -685,6 +693,10 @@
     $("dnssec-error").textContent = "";
     $("dnssec-sign").hidden = s.enabled || !admin;
     $("dnssec-signed").hidden = !s.enabled;
+    // The nodes' acknowledgements commit nothing, so the change counter
+    // does not move for them: while a rollover waits for the nodes, its
+    // state is read again at every refresh.
+    dnssecWatch = !!(s.enabled && s.rollover && s.rollover.waiting_for === "nodes");
     if (!s.enabled) {
       $("dnssec-summary").textContent = "The zone is not signed.";
       return;
@@ -997,7 +1009,12 @@
       }
       if (changes === null || changes !== changesSeen) {
         reads.push(loadLists().then(() => { changesSeen = changes; }));
+      } else if (serverSearch() !== pageQuery) {
+        pageIndex = 0;
+        pageAfter = [0];
+        reads.push(loadZonesPage());
       }
+      if (dnssecWatch && zoneSub === "dnssec" && selectedZone !== null) reads.push(renderDnssec());
       await Promise.all(reads);
       $("banner").hidden = true;
       $("refreshed").textContent = "updated " + fmtTime(Date.now());
@@ -1022,7 +1039,9 @@
   document.addEventListener("DOMContentLoaded", () => {
     on("signin-form", "submit", signIn);
     on("signout", "click", signOut);
-    on("zone-filter", "input", () => { renderZones(); searchChanged(); });
+    // "change" too: a field emptied by a script or an autofill fires no
+    // "input", and the refresh no longer reads the page when nothing moved.
+    for (const ev of ["input", "change"]) on("zone-filter", ev, () => { renderZones(); searchChanged(); });
     for (const b of document.querySelectorAll("#nav .tab")) b.addEventListener("click", () => showView(b.dataset.view));
     for (const b of document.querySelectorAll(".subtab")) b.addEventListener("click", () => showSub(b.dataset.sub));
     on("zones-prev", "click", () => { pageIndex = Math.max(0, pageIndex - 1); return loadZonesPage(); });
