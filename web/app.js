@@ -974,13 +974,14 @@
     return typeof j.changes === "number" ? j.boot + ":" + j.changes : null;
   }
 
-  // The totals, the page of zones and the open zone, read again.
+  // The page of zones and the open zone, then the totals: the statistics
+  // count every record and ask every agent (150 ms at 100,000 zones), and
+  // the page on screen should not wait behind them.
   async function loadLists() {
-    const totals = api("/api/dns/cluster/statistics").then((stats) => {
-      $("t-zones").textContent = stats.totalZones;
-      $("t-records").textContent = stats.totalRecords;
-    });
-    await Promise.all([totals, loadZonesPage(), renderZone(false)]);
+    await Promise.all([loadZonesPage(), renderZone(false)]);
+    const stats = await api("/api/dns/cluster/statistics");
+    $("t-zones").textContent = stats.totalZones;
+    $("t-records").textContent = stats.totalRecords;
   }
 
   let inflight = false;
