@@ -779,10 +779,10 @@ def test_an_idle_dashboard_reads_no_list_and_reads_again_after_a_change(ui_clust
     wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.10"), what="records")
     time.sleep(2.5)
     browser.execute_script("performance.clearResourceTimings()")
-    time.sleep(6.5)             # three refreshes at least
+    time.sleep(6.5)             # three refreshes, two on a busy machine
     idle = api_requests(browser)
-    assert sum(p.startswith("/api/dns/cluster/events?since=") for p in idle) >= 3, idle
-    assert sum(p == "/api/dns/cluster/status" for p in idle) >= 3, idle
+    assert sum(p.startswith("/api/dns/cluster/events?since=") for p in idle) >= 2, idle
+    assert sum(p == "/api/dns/cluster/status" for p in idle) >= 2, idle
     assert [p for p in idle if is_list(p)] == [], idle
 
     zid = rw_zone_id(ui_cluster)
