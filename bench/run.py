@@ -17,6 +17,8 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only production          # MariaDB store + gmysql nodes beside the defaults
     bench/run.py --only scale               # 1,000,000 zones: full sync, status, reconciliation,
                                             # memory (--scale-zones N for another size)
+    bench/run.py --only dashboard           # 100,000 zones in headless Chromium: first
+                                            # screen, a search, an idle minute's bytes
     bench/run.py --quick                    # small sizes, a smoke check (prints;
                                             # writes only with --out)
     bench/run.py --zones 2000               # a smaller sync (anchor scaled to the same count)
@@ -41,7 +43,10 @@ reconciliation pass over in-sync nodes, one change, memory of every process),
 and production (the controller's store on MariaDB and the nodes' PowerDNS on
 gmysql, on a private MariaDB server, beside the defaults in the same run:
 change -> answered by 3 nodes, acknowledged changes/s, a fresh node's full
-sync of 3,000 zones).
+sync of 3,000 zones), and dashboard (100,000 zones and one node, the
+dashboard in headless Chromium: navigation -> the first page of zones
+shown; a prefix typed -> its zones shown; bytes received in one idle
+minute).
 """
 import argparse
 import json
@@ -2042,6 +2047,213 @@ def scale_figures(args, tmp, rows):
                  "%.0f MB (%.0f MB)" % (agent_hwm, agent_rss), "≤ 64 MB", ""))
 
 
+# --- the dashboard -------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def dashboard_browser(profile):
+    """Headless Chromium with its DevTools network events in the
+    performance log (as tests/integration/test_dashboard.py starts it)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--no-first-run", "--disable-extensions", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                "--user-data-dir=%s" % profile):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+def network_log(driver):
+    """The requests since the last call, from the performance log:
+    [(url, bytes received with headers, as DevTools' "transferred")]."""
+    urls, sizes = {}, {}
+    for entry in driver.get_log("performance"):
+        m = json.loads(entry["message"])["message"]
+        p = m.get("params", {})
+        if m.get("method") == "Network.requestWillBeSent":
+            urls[p["requestId"]] = p["request"]["url"]
+        elif m.get("method") == "Network.loadingFinished":
+            sizes[p["requestId"]] = p.get("encodedDataLength", 0)
+    return [(urls.get(k, "?"), v) for k, v in sizes.items()]
+
+
+def wait_page(driver, script, arg, limit=30.0):
+    """Run 'script' until it returns a number (performance.now() when the
+    page showed what it waits for); that number."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        v = driver.execute_script(script, arg)
+        if v is not None:
+            return v
+        time.sleep(0.002)
+    raise RuntimeError("the dashboard did not show it in %.0f s" % limit)
+
+
+# The page's own clock marks when the rows are in the table (a mutation
+# observer, then the next animation frame: the rows painted), so the
+# WebDriver's round trips do not count. WATCH is put into every page
+# before its scripts run (DevTools' Page.addScriptToEvaluateOnNewDocument);
+# window.benchWatch(test) arms it, and window.benchDone holds the time.
+WATCH = """
+window.benchWatch = function (test) {
+  window.benchDone = null;
+  const check = () => {
+    if (window.benchDone !== null || !test()) return;
+    window.benchDone = -1;
+    requestAnimationFrame(() => { window.benchDone = performance.now(); });
+    obs.disconnect();
+  };
+  const obs = new MutationObserver(check);
+  obs.observe(document, { childList: true, subtree: true });
+  check();
+};
+window.benchRows = () => Array.from(document.querySelectorAll('#zones tbody tr'));
+window.benchWatch(() => window.benchRows().length === 100);
+"""
+DONE = "return window.benchDone > 0 ? window.benchDone : null;"
+SEARCH = ("const p = arguments[0];"
+          "window.benchWatch(() => { const rows = window.benchRows();"
+          "  return rows.length === 100 && rows.every(r => r.dataset.zone.startsWith(p)); });"
+          "const f = document.getElementById('zone-filter'); f.value = p;"
+          "f.dispatchEvent(new Event('input')); return performance.now();")
+TYPE = ("const f = document.getElementById('zone-filter'); f.value = arguments[0];"
+        "f.dispatchEvent(new Event('input')); return performance.now();")
+
+
+def old_poll_bytes(whm, zone_id):
+    """What the dashboard read every 2 s before it polled the change
+    counter: status, statistics, servers, events, the page of zones and the
+    open zone, each read once here (body and headers)."""
+    total = 0
+    for path in ("/api/dns/cluster/status", "/api/dns/cluster/statistics", "/api/dns/servers",
+                 "/api/dns/cluster/events?since=1000000", "/api/dns?limit=100&after=0",
+                 "/api/dns/%d" % zone_id):
+        r = whm.get(path, timeout=60)
+        head = sum(len(k) + len(v) + 4 for k, v in r.headers.items()) + 17
+        total += len(r.content) + head
+    return total
+
+
+def dashboard_figures(args, tmp, rows):
+    """A controller with 'args.dash_zones' zones (and one node that holds
+    them all), the dashboard in headless Chromium: the first screen, a
+    search, and one idle minute's traffic."""
+    count = args.dash_zones
+    base = os.path.join(tmp, "dashboard")
+    whm = new_whm(os.path.join(base, "whm"))
+    node = harness.Node(os.path.join(base, "ns1"), name="ns1", node_id=1)
+    driver = None
+    try:
+        whm.start()
+        names = ["z%06d.dash.bench." % i for i in range(count)]
+        create_s = create_zones(whm, names, args.threads)
+        node.start()
+        r = whm.post("/api/dns/servers", {"name": node.name, "ip": node.address,
+                                          "agent_port": node.api_port,
+                                          "agent_secret": node.secret})
+        sid = r.json()["id"]
+        whm.post("/api/dns/cluster/nodes/%d" % sid)
+        sync_s = wait_synced(whm, sid, count, 1200)
+        status_bytes = len(whm.get("/api/dns/cluster/status").content)
+        first_zone = whm.get("/api/dns?limit=1").json()[0]
+        driver = dashboard_browser(os.path.join(base, "chromium"))
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": WATCH})
+        url = whm.url + "/ui/"
+        driver.get(url)
+        driver.execute_script("sessionStorage.setItem('yumna-token', arguments[0])",
+                              whm.admin_token)
+        # First screen: navigation start → the first page of 100 zones in
+        # the table (performance.now() counts from the navigation).
+        firsts = []
+        for _ in range(args.dash_loads):
+            driver.get(url)
+            firsts.append(wait_page(driver, DONE, None))
+        driver.find_element("css selector", '#nav button[data-view="zones"]').click()
+        # Searches: a prefix typed → its 100 zones (one full page) shown.
+        searches = []
+        step = max(1, (count // 100) // args.dash_searches)
+        for i in range(args.dash_searches):
+            prefix = "z%04d" % ((i * step) % max(1, count // 100))
+            t0 = driver.execute_script(SEARCH, prefix)
+            searches.append(wait_page(driver, DONE, None) - t0)
+        # Broad prefixes (every zone, a tenth of them), each after one that
+        # finds nothing, so the rows shown are the new answer's.
+        broad = ([], [])
+        wide = ("z", names[-1][:3])
+        for _ in range(args.dash_wide):
+            for prefix, took in zip(wide, broad):
+                driver.execute_script(TYPE, "y")
+                wait_page(driver, "return document.querySelectorAll('#zones tbody tr').length"
+                          " === 0 ? performance.now() : null;", None)
+                t0 = driver.execute_script(SEARCH, prefix)
+                took.append(wait_page(driver, DONE, None) - t0)
+        driver.execute_script(TYPE, "")
+        row = '#zones tr[data-zone="%s"] button.link' % first_zone["domain"]
+        wait_page(driver, "return document.querySelector(arguments[0]) ? performance.now() : null;",
+                  row)
+        # One idle minute with a zone open: what crosses the wire.
+        driver.find_element("css selector", row).click()
+        time.sleep(3.0)
+        network_log(driver)
+        load0 = os.getloadavg()[0]
+        time.sleep(args.dash_idle)
+        idle = network_log(driver)
+        load1 = os.getloadavg()[0]
+        # …then a change made elsewhere reaches the page.
+        whm.post("/api/dns", {"domain": "a-new.dash.bench."})
+        t0 = time.perf_counter()
+        wait_page(driver, "return document.getElementById('t-zones').textContent === "
+                  "arguments[0] ? performance.now() : null;", str(count + 1), 10)
+        change_s = time.perf_counter() - t0
+        before = old_poll_bytes(whm, first_zone["id"])
+    finally:
+        if driver is not None:
+            driver.quit()
+        node.stop()
+        whm.stop()
+    idle_bytes = sum(b for _, b in idle) * 60.0 / args.dash_idle
+    kinds = {}
+    for u, b in idle:
+        path = u.split("//", 1)[-1].split("/", 1)[-1].split("?")[0]
+        kinds[path] = kinds.get(path, 0) + 1
+    lists = sum(n for k, n in kinds.items() if k in ("api/dns", "api/dns/servers",
+                                                     "api/dns/cluster/statistics")
+                or k.startswith("api/dns/") and k.split("/")[2].isdigit())
+    what = ", ".join("%d× /%s" % (n, k) for k, n in sorted(kinds.items()))
+    rows.append(("dashboard with %d zones (created through POST /api/dns in %.0f s; one node "
+                 "joined, synced in %.0f s): first screen, navigation → the first page of 100 "
+                 "zones in the table, headless Chromium, median of %d loads (max %.0f ms)"
+                 % (count, create_s, sync_s, len(firsts), max(firsts)),
+                 ms(pct(firsts, 50)), "≤ 1 s", ""))
+    rows.append(("… a search: a zone-name prefix typed → its 100 zones shown (GET "
+                 "/api/dns?q=, after a %d ms pause for typing), median of %d (max %.0f ms)"
+                 % (60, len(searches), max(searches)),
+                 ms(pct(searches, 50)), "≤ 200 ms", ""))
+    rows.append(("… a search by a prefix that matches every zone (\"z\", %d zones) / "
+                 "\"%s\" (%d zones), the first 100 shown; median of %d each (max %.0f / %.0f ms)"
+                 % (count, wide[1], sum(n.startswith(wide[1]) for n in names), len(broad[0]),
+                    max(broad[0]), max(broad[1])),
+                 "%s / %s" % (ms(pct(broad[0], 50)), ms(pct(broad[1], 50))), "≤ 200 ms", ""))
+    rows.append(("… bytes received (headers and bodies, DevTools' encodedDataLength) in one "
+                 "idle minute, a zone open (%d requests in %.0f s: %s; %d list requests; "
+                 "status answer %d bytes with 1 node; load average %.1f → %.1f); a zone "
+                 "created elsewhere then showed in the total in %.1f s"
+                 % (len(idle), args.dash_idle, what, lists, status_bytes, load0, load1,
+                    change_s),
+                 "%.1f KB" % (idle_bytes / 1000.0), "≤ 100 KB",
+                 "every 2 s before (status, statistics, servers, events, the page of zones "
+                 "and the open zone, read once each here × 30): %.0f KB" % (before * 30 / 1000.0)))
+
+
 # --- the production mode -------------------------------------------------------
 
 GMYSQL_SCHEMA = "/usr/share/pdns-backend-mysql/schema/schema.mysql.sql"
@@ -2172,7 +2384,7 @@ def production_figures(args, tmp, rows):
 
 
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
-            "pdnsapi", "supervise", "slowclients", "verify", "production", "scale")
+            "pdnsapi", "supervise", "slowclients", "verify", "production", "scale", "dashboard")
 CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi")
 
 
@@ -2189,7 +2401,7 @@ def parse_only(text):
         else:
             raise argparse.ArgumentTypeError(
                 "unknown section %r (all, agent, controller, supervise, slowclients, verify, "
-                "production, scale, "
+                "production, scale, dashboard, "
                 "%s)"
                 % (part, ", ".join(CONTROLLER)))
     return [s for s in SECTIONS if s in out]
@@ -2202,7 +2414,7 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "verify_period": 3, "drift_zones": 50, "drift_edits": 3, "verify_zones": [2000],
          "verify_cost_period": 5, "prod_zones": 500, "scale_zones": 5000,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
-         "history_rollbacks": 20}
+         "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0}
 
 
 def main():
@@ -2263,6 +2475,14 @@ def main():
                     help="agent verify-interval (s) in the scale section")
     ap.add_argument("--scale-pass-period", type=int, default=180,
                     help="verify-interval (s) of the timed verification pass at scale")
+    ap.add_argument("--dash-zones", type=int, default=100000,
+                    help="zones in the dashboard section")
+    ap.add_argument("--dash-loads", type=int, default=5, help="dashboard loads timed")
+    ap.add_argument("--dash-searches", type=int, default=10, help="dashboard searches timed")
+    ap.add_argument("--dash-wide", type=int, default=5,
+                    help="dashboard searches timed for each broad prefix")
+    ap.add_argument("--dash-idle", type=float, default=60.0,
+                    help="seconds of the idle dashboard whose traffic is measured")
     ap.add_argument("--keep", action="store_true",
                     help="keep the working directory (logs of every process)")
     ap.add_argument("--out", default=None, help="where to write the table "
@@ -2312,6 +2532,8 @@ def main():
                     production_figures(args, tmp, rows)
                 elif section == "scale":
                     scale_figures(args, tmp, rows)
+                elif section == "dashboard":
+                    dashboard_figures(args, tmp, rows)
             except Exception as e:      # the other sections still run
                 traceback.print_exc()
                 failed.append(section)

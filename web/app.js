@@ -1,15 +1,19 @@
 // yumna-dns dashboard: plain JavaScript over the controller's JSON API
 // (docs/whm-api.md, nothing else). The token lives in sessionStorage (this
 // tab only) and goes out as "Authorization: Bearer". Every POLL_MS the page
-// reads what is small and bounded: the cluster status, the events after the
-// last sequence it saw, the statistics and the one page of zones on screen;
-// it never downloads the whole zone list. Everything from the API is put
-// into the page as text (textContent), never as HTML.
+// reads two small answers whose size does not grow with the zone count: the
+// cluster status (node health and lag) and the events after the last
+// sequence it saw, with the controller's change counter. Only when that
+// counter moved does it read again the page of zones on screen, the open
+// zone and the totals; the server list only when nodes come or go. It never
+// downloads the whole zone list. Everything from the API is put into the
+// page as text (textContent), never as HTML.
 "use strict";
 
 (function () {
   const POLL_MS = 2000;
   const ZONES_PAGE = 100;
+  const SEARCH_PAUSE_MS = 60;
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
 
@@ -22,6 +26,9 @@
   let events = [];
   let eventsBoot = null;
   let eventsLast = 0;
+  let changesSeen = null; // the change counter the lists on screen reflect
+  let serversStale = true; // read the server list on the next refresh
+  let nodesSeen = null; // the node ids of the last status, to see them change
   let zonesPage = []; // the page on screen
   let pageAfter = [0]; // "after" of each page seen, for Previous
   let pageIndex = 0;
@@ -30,6 +37,7 @@
   let editing = null; // record id being edited
   let syncWatch = {}; // serverId -> true while a full sync is watched
   let auditNext = null;
+  let dnssecWatch = false; // a rollover waits for the nodes: re-read its state
 
   function token() {
     return sessionStorage.getItem(TOKEN_KEY);
@@ -195,6 +203,8 @@
     events = [];
     eventsBoot = null;
     eventsLast = 0;
+    changesSeen = null;
+    serversStale = true;
     showView(view);
     refresh();
   }
@@ -266,6 +276,7 @@
         cell("In sync", { cls: "num", text: z.in_sync }),
         cell("Behind", { cls: "num", text: z.behind }),
         cell("Failing", { cls: "num", text: z.failing }),
+        cell("Deleting", { cls: "num", text: z.deleting || 0 }),
         cell("Drift", { cls: "num", text: z.drift || 0 }),
         cell("Lag", { cls: "num", text: typeof n.lag_seconds === "number" ? n.lag_seconds + " s" : "–" }),
         cell("Last error", { cls: "wrap", text: n.lastError || "" }),
@@ -298,6 +309,7 @@
     try {
       await api("/api/dns/cluster/nodes/" + id, "DELETE");
       notice("Node " + name + " left the cluster.");
+      serversStale = true;
     } catch (e) {
       showError(e);
     }
@@ -308,6 +320,7 @@
     try {
       await api("/api/dns/cluster/nodes/" + id, "POST");
       notice("Server " + name + " joined the cluster; it receives every zone.");
+      serversStale = true;
     } catch (e) {
       showError(e);
     }
@@ -349,12 +362,18 @@
     };
     try {
       const s = await api("/api/dns/servers", "POST", body);
+      serversStale = true;
       if ($("srv-join").checked) await api("/api/dns/cluster/nodes/" + s.id, "POST");
       $("server-form").reset();
       notice("Server " + s.name + " added" + ($("srv-join").checked ? " and joined." : "."));
     } catch (e) {
+      // The controller names the field first ("body.agent_secret: ...");
+      // the words of the message are the fallback.
+      const named = { "body.name": "name", "body.ip": "ip", "body.agent_port": "port", "body.agent_secret": "secret" };
+      const field = Object.keys(named).find((k) => (e.message || "").startsWith(k + ":"));
       const low = (e.message || "").toLowerCase();
-      if (low.indexOf("port") >= 0) $("srv-port-err").textContent = e.message;
+      if (field) $("srv-" + named[field] + "-err").textContent = e.message;
+      else if (low.indexOf("port") >= 0) $("srv-port-err").textContent = e.message;
       else if (low.indexOf("secret") >= 0) $("srv-secret-err").textContent = e.message;
       else if (low.indexOf("ip") >= 0 || low.indexOf("address") >= 0) $("srv-ip-err").textContent = e.message;
       else if (low.indexOf("name") >= 0) $("srv-name-err").textContent = e.message;
@@ -426,21 +445,29 @@
   }
 
   let searchTimer = null;
+  let pageAsked = 0; // the newest page request: older answers are dropped
+  let pageQuery = ""; // the search the page on screen answers
 
+  // A short pause lets a typed word go out as one request; the answer of
+  // an older request that comes back late is not shown.
   function searchChanged() {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(() => {
       pageIndex = 0;
       pageAfter = [0];
       loadZonesPage().catch(showError);
-    }, 250);
+    }, SEARCH_PAUSE_MS);
   }
 
   async function loadZonesPage() {
     const after = pageAfter[pageIndex];
     const q = serverSearch();
-    zonesPage = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after +
+    const asked = ++pageAsked;
+    const page = await api("/api/dns?limit=" + ZONES_PAGE + "&after=" + after +
       (q ? "&q=" + encodeURIComponent(q) : ""));
+    if (asked !== pageAsked) return;
+    zonesPage = page;
+    pageQuery = q;
     if (zonesPage.length === 0 && pageIndex > 0) {
       pageIndex--;
       return loadZonesPage();
@@ -666,6 +693,10 @@
     $("dnssec-error").textContent = "";
     $("dnssec-sign").hidden = s.enabled || !admin;
     $("dnssec-signed").hidden = !s.enabled;
+    // The nodes' acknowledgements commit nothing, so the change counter
+    // does not move for them: while a rollover waits for the nodes, its
+    // state is read again at every refresh.
+    dnssecWatch = !!(s.enabled && s.rollover && s.rollover.waiting_for === "nodes");
     if (!s.enabled) {
       $("dnssec-summary").textContent = "The zone is not signed.";
       return;
@@ -918,21 +949,39 @@
     $("events").replaceChildren(...items);
   }
 
+  // The events after the last one seen, and the controller's change
+  // counter: its value, or null when it cannot be trusted (a controller
+  // restarted, or one without the counter), so the lists are read again.
   async function pollEvents() {
     const since = eventsBoot === null ? "limit=50" : "since=" + eventsLast;
     const j = await api("/api/dns/cluster/events?" + since);
     if (eventsBoot !== null && j.boot !== eventsBoot) {
-      // The controller restarted: its ring starts again.
+      // The controller restarted: its ring and its counter start again.
       events = [];
       eventsBoot = null;
+      changesSeen = null;
+      serversStale = true;
       return pollEvents();
     }
+    const fresh = eventsBoot === null || (j.events || []).length > 0;
     eventsBoot = j.boot;
     eventsLast = j.last;
     if ((j.events || []).length) {
       events = events.concat(j.events).slice(-EVENTS_KEPT);
+      if (j.events.some((e) => e.kind.startsWith("node."))) serversStale = true;
     }
-    renderEvents();
+    if (fresh) renderEvents();
+    return typeof j.changes === "number" ? j.boot + ":" + j.changes : null;
+  }
+
+  // The page of zones and the open zone, then the totals: the statistics
+  // count every record and ask every agent (150 ms at 100,000 zones), and
+  // the page on screen should not wait behind them.
+  async function loadLists() {
+    await Promise.all([loadZonesPage(), renderZone(false)]);
+    const stats = await api("/api/dns/cluster/statistics");
+    $("t-zones").textContent = stats.totalZones;
+    $("t-records").textContent = stats.totalRecords;
   }
 
   let inflight = false;
@@ -946,16 +995,28 @@
     }
     inflight = true;
     try {
-      const [status, stats, servers] = await Promise.all([
-        api("/api/dns/cluster/status"), api("/api/dns/cluster/statistics"), api("/api/dns/servers")]);
+      const [status, changes] = await Promise.all([api("/api/dns/cluster/status"), pollEvents()]);
       renderNodes(status);
-      renderServers(servers);
-      $("t-zones").textContent = stats.totalZones;
-      $("t-records").textContent = stats.totalRecords;
-      await pollEvents();
-      await pollSyncs();
-      await loadZonesPage();
-      await renderZone(false);
+      const ids = (status.nodes || []).map((n) => n.nodeId).join(",");
+      if (ids !== nodesSeen) serversStale = true;
+      nodesSeen = ids;
+      const reads = [pollSyncs()];
+      if (serversStale) {
+        serversStale = false;
+        reads.push(api("/api/dns/servers").then(renderServers, (e) => {
+          serversStale = true;
+          throw e;
+        }));
+      }
+      if (changes === null || changes !== changesSeen) {
+        reads.push(loadLists().then(() => { changesSeen = changes; }));
+      } else if (serverSearch() !== pageQuery) {
+        pageIndex = 0;
+        pageAfter = [0];
+        reads.push(loadZonesPage());
+      }
+      if (dnssecWatch && zoneSub === "dnssec" && selectedZone !== null) reads.push(renderDnssec());
+      await Promise.all(reads);
       $("banner").hidden = true;
       $("refreshed").textContent = "updated " + fmtTime(Date.now());
     } catch (e) {
@@ -979,7 +1040,9 @@
   document.addEventListener("DOMContentLoaded", () => {
     on("signin-form", "submit", signIn);
     on("signout", "click", signOut);
-    on("zone-filter", "input", () => { renderZones(); searchChanged(); });
+    // "change" too: a field emptied by a script or an autofill fires no
+    // "input", and the refresh no longer reads the page when nothing moved.
+    for (const ev of ["input", "change"]) on("zone-filter", ev, () => { renderZones(); searchChanged(); });
     for (const b of document.querySelectorAll("#nav .tab")) b.addEventListener("click", () => showView(b.dataset.view));
     for (const b of document.querySelectorAll(".subtab")) b.addEventListener("click", () => showSub(b.dataset.sub));
     on("zones-prev", "click", () => { pageIndex = Math.max(0, pageIndex - 1); return loadZonesPage(); });

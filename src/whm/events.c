@@ -8,6 +8,7 @@
 
 #include "events.h"
 #include "whm.h"
+#include "zones.h"
 
 struct event {
 	uint64_t seq;
@@ -20,7 +21,8 @@ struct event {
 
 struct events {
 	pthread_mutex_t lock;
-	uint64_t next; /* sequence number of the next event; the first is 1 */
+	uint64_t next;	  /* sequence number of the next event; the first is 1 */
+	uint64_t changes; /* events_touch() calls since the start */
 	uint32_t boot;
 	struct event ring[EVENTS_MAX];
 };
@@ -79,12 +81,33 @@ void events_add(struct events *e, const char *kind, const char *node, const char
 	pthread_mutex_unlock(&e->lock);
 }
 
+void events_touch(struct events *e)
+{
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&e->lock);
+	e->changes++;
+	pthread_mutex_unlock(&e->lock);
+}
+
+static void on_commit(struct whm *w, struct store *st, const struct store_zone *old,
+		      const struct store_zone *now, void *ctx)
+{
+	events_touch(w->events);
+}
+
+int events_watch_zones(struct whm *w)
+{
+	return zones_on_commit(w, on_commit, NULL);
+}
+
 json_t *events_json(struct events *e, uint64_t since, unsigned limit)
 {
 	json_t *list = json_array();
 
 	pthread_mutex_lock(&e->lock);
 	uint64_t last = e->next - 1;
+	uint64_t changes = e->changes;
 	uint64_t first = last >= EVENTS_MAX ? last - EVENTS_MAX + 1 : 1;
 	if (since >= last)
 		first = last + 1; /* nothing newer */
@@ -109,6 +132,6 @@ json_t *events_json(struct events *e, uint64_t since, unsigned limit)
 	pthread_mutex_unlock(&e->lock);
 	if (list == NULL)
 		return NULL;
-	return json_pack("{s:I,s:I,s:o}", "boot", (json_int_t)e->boot, "last", (json_int_t)last,
-			 "events", list);
+	return json_pack("{s:I,s:I,s:I,s:o}", "boot", (json_int_t)e->boot, "last", (json_int_t)last,
+			 "changes", (json_int_t)changes, "events", list);
 }

@@ -12,6 +12,7 @@
 #define EVENTS_MAX 256
 
 struct events;
+struct whm;
 
 int events_new(struct events **ret);
 /* Accepts NULL. */
@@ -22,9 +23,19 @@ void events_free(struct events *e);
 void events_add(struct events *e, const char *kind, const char *node, const char *zone,
 		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-/* {"boot", "last", "events": [{"seq", "time" (Unix ms), "kind", "node"?,
- * "zone"?, "message"}]}: the events after sequence number 'since' (0 for
- * all kept), oldest first, at most 'limit' (the newest ones). */
+/* Count one change of what the dashboard lists (a zone committed, created,
+ * deleted, signed...). Thread-safe and cheap: called on every commit. */
+void events_touch(struct events *e);
+
+/* Make every zone commit count as a change (events_touch); once, at
+ * start-up, like the other commit observers (zones_on_commit). */
+int events_watch_zones(struct whm *w);
+
+/* {"boot", "last", "changes", "events": [{"seq", "time" (Unix ms), "kind",
+ * "node"?, "zone"?, "message"}]}: the events after sequence number 'since'
+ * (0 for all kept), oldest first, at most 'limit' (the newest ones).
+ * 'changes' counts the changes since the start (events_touch): a reader
+ * that sees it unchanged (with the same 'boot') knows no zone moved. */
 json_t *events_json(struct events *e, uint64_t since, unsigned limit);
 
 #endif

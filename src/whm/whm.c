@@ -159,6 +159,9 @@ static int serve(struct whm *w)
 	r = sync_start(w, &w->sync);
 	if (r < 0)
 		return r;
+	r = events_watch_zones(w);
+	if (r < 0)
+		return r;
 	r = rollover_start(w);
 	if (r < 0)
 		return r;

@@ -28,8 +28,17 @@ SCREENSHOTS = os.path.join(harness.BUILD, "screenshots")
 def ui_cluster(tmp_path_factory):
     # None drops the test harness's fast timer: the controller's default
     # health interval applies.
-    c = Cluster(tmp_path_factory.mktemp("dashboard"), n=3, start=False,
-                whm_config={"health-interval-ms": None})
+    base = tmp_path_factory.mktemp("dashboard")
+    # The DNSSEC rollover's waits run on a clock the tests move forward (a
+    # test-only offset the controller adds to its clock).
+    clock = base / "clock-offset"
+    clock.write_text("0\n")
+    c = Cluster(base, n=3, start=False,
+                whm_config={"health-interval-ms": None,
+                            "dnssec-test-clock-offset-file": str(clock),
+                            "dnssec-propagation-delay": 1,
+                            "dnssec-rollover-check-ms": 100})
+    c.clock = clock
     try:
         c.start()
         yield c
@@ -61,12 +70,15 @@ def browser(tmp_path_factory):
         driver.quit()
 
 
-def console_errors(driver):
+def console_errors(driver, expected=()):
     """Console errors, but for the one 403 the page asks for on purpose: it
     reads GET /api/dns/tokens once at sign-in to learn whether the token may
-    write (a read token is refused)."""
+    write (a read token is refused); and the refusals a test provokes, each
+    given as (path part, status)."""
+    allowed = (("/api/dns/tokens", 403),) + tuple(expected)
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"
-            and not ("/api/dns/tokens" in e.get("message", "") and "403" in e["message"])]
+            and not any(p in e.get("message", "") and "status of %d" % c in e["message"]
+                        for p, c in allowed)]
 
 
 def wait_for(driver, predicate, timeout=10.0, what="condition"):
@@ -724,3 +736,180 @@ def test_an_admin_deletes_a_zone_and_runs_a_full_sync(ui_cluster, browser):
     assert "Full sync of %s" % in_cluster[0].name in \
         browser.find_element(By.ID, "sync-progress").text
     assert console_errors(browser) == []
+
+
+def api_requests(driver):
+    """The API paths the page asked for since the last clearResourceTimings()."""
+    return driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name))"
+        ".filter(u => u.pathname.startsWith('/api/')).map(u => u.pathname + u.search)")
+
+
+def is_list(path):
+    """A request that reads a list or a zone (what an idle page must not
+    ask for again): the zone page, the servers, the totals, a zone and
+    what hangs under it."""
+    p = path.split("?")[0]
+    return (p in ("/api/dns", "/api/dns/servers", "/api/dns/cluster/statistics")
+            or p.split("/")[3:4] != [] and p.split("/")[3].isdigit())
+
+
+def test_the_change_counter_moves_with_each_zone_commit_only(ui_cluster):
+    whm = ui_cluster.whm
+    first = whm.get("/api/dns/cluster/events?since=1000000").json()
+    assert isinstance(first["changes"], int)
+    time.sleep(2.5)         # health checks and status reads commit no zone
+    assert whm.get("/api/dns/cluster/events?since=1000000").json()["changes"] == \
+        first["changes"]
+    ui_cluster.add_record(rw_zone_id(ui_cluster), "counted", "A", "192.0.2.80")
+    after = whm.get("/api/dns/cluster/events?since=1000000").json()
+    assert after["changes"] > first["changes"] and after["boot"] == first["boot"]
+
+
+def test_an_idle_dashboard_reads_no_list_and_reads_again_after_a_change(ui_cluster, browser):
+    """Nothing changed: every refresh asks only for the status and the
+    events. A record added elsewhere: the zone page, the open zone and its
+    records are read again, and the record shows."""
+    from selenium.webdriver.common.by import By
+
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
+    show_view(browser, "zones")
+    click_zone(browser, RW)
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.10"), what="records")
+    time.sleep(2.5)
+    browser.execute_script("performance.clearResourceTimings()")
+    time.sleep(6.5)             # three refreshes, two on a busy machine
+    idle = api_requests(browser)
+    assert sum(p.startswith("/api/dns/cluster/events?since=") for p in idle) >= 2, idle
+    assert sum(p == "/api/dns/cluster/status" for p in idle) >= 2, idle
+    assert [p for p in idle if is_list(p)] == [], idle
+
+    zid = rw_zone_id(ui_cluster)
+    browser.execute_script("performance.clearResourceTimings()")
+    ui_cluster.add_record(zid, "idle-check", "A", "192.0.2.77")
+    wait_for(browser, lambda d: record_row(d, "idle-check", "A", "192.0.2.77"), timeout=6,
+             what="the record added elsewhere")
+    after = api_requests(browser)
+    assert any(p.startswith("/api/dns?limit=100") for p in after), after
+    assert "/api/dns/%d" % zid in after and "/api/dns/%d/records" % zid in after, after
+    assert console_errors(browser) == []
+
+
+def dnssec_text(driver):
+    from selenium.webdriver.common.by import By
+    return driver.find_element(By.ID, "dnssec-rollover").text
+
+
+def test_an_admin_rolls_the_csk_and_confirms_the_ds(ui_cluster, browser, tmp_path):
+    """Start a CSK rollover; the page offers the DS confirmation once the
+    nodes hold the new key, refuses it while too early (the reason shown),
+    and takes it after the wait: the rollover moves to its last step."""
+    from selenium.webdriver.common.by import By
+
+    zid = rw_zone_id(ui_cluster)
+    show_view(browser, "zones")
+    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="dnssec"]').click()
+    wait_for(browser, lambda d: d.find_element(By.ID, "roll-csk").is_displayed(),
+             what="the CSK rollover button")
+    keys_before = len(ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["dnskey"])
+    browser.find_element(By.ID, "roll-csk").click()
+    wait_for(browser, lambda d: "csk rollover, step 1" in dnssec_text(d), what="step 1")
+    # Once every node holds the new key, the page asks for the DS.
+    wait_for(browser, lambda d: d.find_element(By.ID, "roll-ds").is_displayed(), timeout=15,
+             what="the DS confirmation button")
+    assert "waiting for ds" in dnssec_text(browser)
+    assert not browser.find_element(By.ID, "roll-csk").is_displayed()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#dnssec-dnskey li")) == keys_before + 1
+    # Too early: the DNSKEY set may not be in every cache yet.
+    browser.find_element(By.ID, "roll-ds").click()
+    wait_for(browser, lambda d: "too early" in d.find_element(By.ID, "dnssec-error").text,
+             what="the refusal")
+    assert ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["rollover"]["step"] == 1
+    screenshot(browser, tmp_path, "zone-dnssec-rollover")
+    # After the wait (the test clock moved past not_before) it is taken.
+    not_before = ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["rollover"]["not_before"]
+    ui_cluster.clock.write_text("%d\n" % (not_before - int(time.time()) + 5))
+    browser.find_element(By.ID, "roll-ds").click()
+    wait_for(browser, lambda d: "csk rollover, step 2" in dnssec_text(d), what="step 2")
+    assert browser.find_element(By.ID, "dnssec-error").text == ""
+    assert not browser.find_element(By.ID, "roll-ds").is_displayed()
+    assert ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["rollover"]["step"] == 2
+    assert console_errors(browser, [("/dnssec/rollover", 409)]) == []
+
+
+def test_an_admin_unsigns_the_zone_after_two_confirmations(ui_cluster, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    zid = rw_zone_id(ui_cluster)
+    browser.find_element(By.ID, "dnssec-unsign").click()
+    accept_dialog(browser)          # "Remove the DS at the registrar first"
+    accept_dialog(browser)          # the controller's 409: unsign anyway
+    wait_for(browser, lambda d: d.find_element(By.ID, "dnssec-summary").text ==
+             "The zone is not signed.", what="the zone unsigned")
+    assert browser.find_element(By.ID, "dnssec-sign-button").is_displayed()
+    assert not ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["enabled"]
+    in_cluster = ui_cluster.nodes[:2]       # the third left above
+    for n in in_cluster:
+        deadline = time.monotonic() + 10
+        while n.dig("rw.example.", "DNSKEY") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not n.dig("rw.example.", "DNSKEY"), n.name
+    screenshot(browser, tmp_path, "zone-unsigned")
+    assert console_errors(browser, [("/dnssec", 409)]) == []
+
+
+def test_an_admin_joins_a_server_back_and_it_catches_up(ui_cluster, browser):
+    """The node removed above is still a registered server: Join puts it
+    back, and it receives what changed while it was out."""
+    from selenium.webdriver.common.by import By
+
+    show_view(browser, "overview")
+    node = ui_cluster.nodes[2]
+    click_in(browser, '#servers tr[data-server="%s"]' % node.name, "Join")
+    wait_for(browser, lambda d: node.name in node_states(d), what="the node back in the list")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#servers tr[data-server="%s"] td:nth-child(3)' % node.name).text == "yes",
+        what="the server shown in the cluster")
+    assert "joined" in browser.find_element(By.ID, "notice").text
+    ui_cluster.wait_all_nodes("after-leave.rw.example.", "A", ["192.0.2.44"], timeout=20,
+                              nodes=[node])
+    assert console_errors(browser) == []
+
+
+def test_an_admin_adds_a_server_after_its_agent_answers(ui_cluster, browser, tmp_path):
+    """The controller asks the agent before it registers a server: a wrong
+    secret is refused, the reason shown beside the secret field, and nothing
+    is added; the right one adds it and joins it, and it serves the zones."""
+    from selenium.webdriver.common.by import By
+
+    node = ui_cluster.new_node("ns4")
+    node.start()
+    show_view(browser, "overview")
+    fill(browser, "srv-name", node.name)
+    fill(browser, "srv-ip", node.address)
+    fill(browser, "srv-port", str(node.api_port))
+    fill(browser, "srv-secret", "not-" + node.secret)
+    browser.find_element(By.ID, "srv-add").click()
+    err = wait_for(browser, lambda d: d.find_element(By.ID, "srv-secret-err").text,
+                   what="the refusal beside the secret")
+    assert "refused" in err and "agent_secret" in err, err
+    assert browser.find_element(By.ID, "srv-error").text == ""
+    assert node.name not in {s["name"] for s in ui_cluster.whm.servers()}
+    screenshot(browser, tmp_path, "server-refused")
+
+    fill(browser, "srv-secret", node.secret)
+    browser.find_element(By.ID, "srv-add").click()
+    wait_for(browser, lambda d: "added and joined" in d.find_element(By.ID, "notice").text,
+             what="the server added")
+    assert browser.find_element(By.ID, "srv-secret-err").text == ""
+    wait_for(browser, lambda d: node.name in node_states(d), what="the new node's row")
+    wait_for(browser, lambda d: d.find_elements(
+        By.CSS_SELECTOR, '#servers tr[data-server="%s"]' % node.name), what="the server row")
+    node.server_id = {s["name"]: s for s in ui_cluster.whm.servers()}[node.name]["id"]
+    ui_cluster.wait_all_nodes("www.rw.example.", "A", ["192.0.2.10"], timeout=30, nodes=[node])
+    # Its row counts its zones, deleted ones it still owes included.
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#nodes tr[data-node="%s"] td[data-label="Deleting"]' % node.name
+    ).text == "0", what="the Deleting count")
+    assert console_errors(browser, [("/api/dns/servers", 422)]) == []

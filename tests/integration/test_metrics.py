@@ -308,7 +308,7 @@ def test_a_zone_the_node_refuses_counts_failures_and_raises_one_event(cluster_fa
 def test_events_are_ordered_and_filtered_by_since_and_limit(shared_cluster):
     w = shared_cluster.whm
     j = w.get("/api/dns/cluster/events", token=w.read_token).json()
-    assert set(j) == {"boot", "last", "events"}
+    assert set(j) == {"boot", "last", "changes", "events"}
     seqs = [e["seq"] for e in j["events"]]
     assert seqs == sorted(seqs) and seqs[-1] == j["last"]
     assert {e["kind"] for e in j["events"]} >= {"node.joined", "node.up"}

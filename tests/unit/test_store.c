@@ -804,6 +804,67 @@ static void test_zone_prefix_walk_finds_the_names_that_start_with_it(void **stat
 	fx_close(f);
 }
 
+struct prefix_walk {
+	const char *prefix;
+	size_t n;
+	int64_t last;
+	bool ordered, matched;
+};
+
+static int prefix_walk(const struct store_zone *z, void *ctx)
+{
+	struct prefix_walk *w = ctx;
+
+	w->ordered = w->ordered && z->id > w->last;
+	w->matched = w->matched && strncmp(z->domain, w->prefix, strlen(w->prefix)) == 0;
+	w->last = z->id;
+	w->n++;
+	return 0;
+}
+
+static size_t prefix_count(struct store *st, const char *prefix, int64_t after)
+{
+	struct prefix_walk w = { prefix, 0, after, true, true };
+
+	assert_int_equal(store_zone_foreach_prefix(st, prefix, after, prefix_walk, &w), 0);
+	assert_true(w.ordered);
+	assert_true(w.matched);
+	return w.n;
+}
+
+/* The walk reads a prefix that few names share by the name index and one
+ * that many share by the ids: both give the zones in id order, from an id.
+ * The names go in backwards, so name order is not id order. */
+static void test_zone_prefix_walk_is_in_id_order_by_either_plan(void **state)
+{
+	struct fx *f = *state;
+	char name[32];
+	int64_t mid = 0;
+
+	fx_open(f);
+	assert_int_equal(store_begin(f->st), 0);
+	for (int i = 2099; i >= 0; i--) {
+		snprintf(name, sizeof(name), "many-%04d.example.", i);
+		int64_t id = add_zone(f->st, name, 1);
+		if (i == 150)
+			mid = id;
+		if (i % 500 == 0) { /* other names between them */
+			snprintf(name, sizeof(name), "%s%d.example.", i == 0 ? "manx" : "other", i);
+			add_zone(f->st, name, 1);
+		}
+	}
+	assert_int_equal(store_commit(f->st), 0);
+
+	assert_int_equal(prefix_count(f->st, "many-", 0), 2100);   /* past 2000: by id */
+	assert_int_equal(prefix_count(f->st, "many-01", 0), 100);  /* by name */
+	assert_int_equal(prefix_count(f->st, "many-01", mid), 50); /* many-0100..0149 */
+	assert_int_equal(prefix_count(f->st, "many-", mid), 150);  /* many-0000..0149 */
+	assert_int_equal(prefix_count(f->st, "man", 0), 2101);
+	assert_int_equal(prefix_count(f->st, "manx", 0), 1);
+	assert_int_equal(prefix_count(f->st, "other", 0), 4);
+	fx_close(f);
+}
+
 static void test_zone_revival_keeps_id_and_raises_version(void **state)
 {
 	struct fx *f = *state;
@@ -2330,6 +2391,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_server_crud), \
 	T(test_zone_crud), \
 	T(test_zone_prefix_walk_finds_the_names_that_start_with_it), \
+	T(test_zone_prefix_walk_is_in_id_order_by_either_plan), \
 	T(test_zone_revival_keeps_id_and_raises_version), \
 	T(test_zone_purge), \
 	T(test_record_crud), \

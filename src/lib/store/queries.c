@@ -102,11 +102,19 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_ZONE_PAGE] = "SELECT " ZONE_COLS " FROM dns_zones"
 			" WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",
 	[Q_ZONE_PAGE_ALL] = "SELECT " ZONE_COLS " FROM dns_zones WHERE id > ? ORDER BY id LIMIT ?",
-	/* A range on the unique domain index: the cost is the zones that
-	 * match, not every zone. */
+	/* Two plans for a name prefix (store_zone_foreach_prefix picks one):
+	 * walk the ids in order and keep the names in the range, which finds
+	 * a page soon when many names match; or read the range on the unique
+	 * domain index and sort it by id ('+id' keeps the id order from being
+	 * chosen), which costs only the names that match. */
 	[Q_ZONE_PAGE_PREFIX] =
 	    "SELECT " ZONE_COLS " FROM dns_zones WHERE domain >= ? AND domain < ?"
 	    " AND id > ? AND deleted = 0 ORDER BY id LIMIT ?",
+	[Q_ZONE_PAGE_PREFIX_NAME] =
+	    "SELECT " ZONE_COLS " FROM dns_zones WHERE domain >= ? AND domain < ?"
+	    " AND +id > ? AND deleted = 0 ORDER BY +id LIMIT ?",
+	[Q_ZONE_PREFIX_COUNT] = "SELECT COUNT(*) FROM (SELECT 1 FROM dns_zones"
+				" WHERE domain >= ? AND domain < ? LIMIT ?) AS m",
 	[Q_ZONE_PURGE] = "DELETE FROM dns_zones WHERE id = ? AND deleted = 1",
 	[Q_ZONE_IS_DELETED] = "SELECT deleted FROM dns_zones WHERE id = ?",
 	[Q_ZONE_EXISTS] = "SELECT id FROM dns_zones WHERE id = ?",

@@ -245,6 +245,8 @@ int store_zone_foreach_after(struct store *st, bool with_deleted, int64_t after,
 			  (store_fn)fn, ctx);
 }
 
+#define PREFIX_BY_NAME 2000
+
 int store_zone_foreach_prefix(struct store *st, const char *prefix, int64_t after, store_zone_fn fn,
 			      void *ctx)
 {
@@ -262,8 +264,23 @@ int store_zone_foreach_prefix(struct store *st, const char *prefix, int64_t afte
 	 * that start with it. */
 	memcpy(hi, prefix, len + 1);
 	hi[len - 1]++;
-	return store_walk_range(st, Q_ZONE_PAGE_PREFIX, prefix, hi, after, &zone_rows, (store_fn)fn,
-				ctx);
+	/* SQLite without statistics always walks the ids, so a prefix that
+	 * few names share read every zone: 43 ms for 100 names of 100,000
+	 * zones, against 0.2 ms by the name index. Up to PREFIX_BY_NAME
+	 * names (counted on the index, at most that many read) the name
+	 * index is used; past it the names are dense enough that the id
+	 * walk finds a page soon. */
+	struct db_stmt *q;
+	int64_t n = 0;
+	int r =
+	    store_stmt(st, Q_ZONE_PREFIX_COUNT, &q, "tti", prefix, hi, (int64_t)PREFIX_BY_NAME + 1);
+	if (r == 0)
+		r = store_run_int(q, &n);
+	if (r < 0)
+		return r;
+	return store_walk_range(st,
+				n <= PREFIX_BY_NAME ? Q_ZONE_PAGE_PREFIX_NAME : Q_ZONE_PAGE_PREFIX,
+				prefix, hi, after, &zone_rows, (store_fn)fn, ctx);
 }
 
 int store_zone_foreach_bucket(struct store *st, unsigned bucket, store_zone_fn fn, void *ctx)
