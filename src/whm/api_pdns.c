@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "api_internal.h"
+#include "api_pdns.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "dns/dns.h"
@@ -23,11 +24,8 @@
 /* What clients that parse it (octoDNS, the Terraform provider) compare
  * with: 4.7 makes them use SOA-EDIT-API and the rrsets of 4.x. */
 #define PDNS_VERSION "4.7.4"
-#define PDNS_SERVER_URL "/api/v1/servers/localhost"
 
-/* Path parameter 0 of every /servers/:server route: only "localhost"
- * exists, as in PowerDNS; anything else is a 404. */
-static bool our_server(struct http_request *req, struct http_reply *rep)
+bool api_pdns_our_server(struct http_request *req, struct http_reply *rep)
 {
 	if (strcmp(http_request_param(req, 0), "localhost") == 0)
 		return true;
@@ -35,12 +33,8 @@ static bool our_server(struct http_request *req, struct http_reply *rep)
 	return false;
 }
 
-/* The zone named by path parameter 1 (a zone id, "=XX" escapes undone, the
- * trailing dot optional as PowerDNS takes it): 0 with *z set (the caller
- * clears it), or an answered error: 400 for a broken escape, 422 for a
- * name that is not one, 404 for no such live zone. */
-static int path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
-		     struct store_zone *z)
+int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
+		       struct store_zone *z)
 {
 	char text[DNAME_TEXT_MAX], name[DNAME_TEXT_MAX];
 	struct errmsg err;
@@ -136,7 +130,7 @@ void api_pdns_servers(struct http_request *req, struct http_reply *rep, void *ct
 void api_pdns_server(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	(void)ctx;
-	if (our_server(req, rep))
+	if (api_pdns_our_server(req, rep))
 		http_reply_json(rep, 200, server_json());
 }
 
@@ -165,7 +159,7 @@ void api_pdns_zones(struct http_request *req, struct http_reply *rep, void *ctx)
 	char text[DNAME_TEXT_MAX], name[DNAME_TEXT_MAX];
 	struct errmsg err;
 
-	if (!our_server(req, rep) || (st = api_store(ctx, rep)) == NULL)
+	if (!api_pdns_our_server(req, rep) || (st = api_store(ctx, rep)) == NULL)
 		return;
 	if (api_query_bool(req, rep, "dnssec", &c.dnssec) == ERR_INVALID)
 		return;
@@ -330,9 +324,9 @@ void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *c
 	bool rrsets = true;
 	struct rrsets_ctx c = { 0 };
 
-	if (!our_server(req, rep) || (st = api_store(w, rep)) == NULL ||
+	if (!api_pdns_our_server(req, rep) || (st = api_store(w, rep)) == NULL ||
 	    api_query_bool(req, rep, "rrsets", &rrsets) == ERR_INVALID ||
-	    path_zone(req, rep, st, &z) < 0)
+	    api_pdns_path_zone(req, rep, st, &z) < 0)
 		return;
 	if (rrset_filter(req, rep, z.domain, name, type, &c) == 0)
 		reply_zone(w, st, &z, 200, rrsets, &c, rep);
@@ -406,7 +400,8 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 	bool rrsets = true;
 	json_t *b;
 
-	if (!our_server(req, rep) || !api_may_write(req, rep) || (st = api_store(w, rep)) == NULL ||
+	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
+	    (st = api_store(w, rep)) == NULL ||
 	    api_query_bool(req, rep, "rrsets", &rrsets) == ERR_INVALID ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
@@ -526,12 +521,12 @@ void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void 
 	json_t *b, *in, *set, *changes = json_array();
 	size_t i;
 
-	if (!our_server(req, rep) || !api_may_write(req, rep) || (st = api_store(w, rep)) == NULL ||
-	    api_body_object(req, rep, &b) < 0) {
+	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
+	    (st = api_store(w, rep)) == NULL || api_body_object(req, rep, &b) < 0) {
 		json_decref(changes);
 		return;
 	}
-	if (path_zone(req, rep, st, &z) < 0) {
+	if (api_pdns_path_zone(req, rep, st, &z) < 0) {
 		json_decref(changes);
 		json_decref(b);
 		return;
@@ -563,8 +558,8 @@ void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void
 	struct zone_result res;
 	struct errmsg err = { "" };
 
-	if (!our_server(req, rep) || !api_may_write(req, rep) || (st = api_store(w, rep)) == NULL ||
-	    path_zone(req, rep, st, &z) < 0)
+	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
+	    (st = api_store(w, rep)) == NULL || api_pdns_path_zone(req, rep, st, &z) < 0)
 		return;
 	int r = zones_delete(w, z.id, api_actor(req), &res, &err);
 	store_zone_clear(&z);
@@ -581,7 +576,7 @@ void api_pdns_config(struct http_request *req, struct http_reply *rep, void *ctx
 	struct whm *w = ctx;
 	char ttl[24];
 
-	if (!our_server(req, rep))
+	if (!api_pdns_our_server(req, rep))
 		return;
 	snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)w->conf.default_ttl);
 	json_t *a = json_array();
