@@ -134,4 +134,12 @@ void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *c
 void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 
+/* api_pdns_ops.c: PowerDNS's API, operations */
+void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_rectify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_statistics(struct http_request *req, struct http_reply *rep, void *ctx);
+
 #endif
