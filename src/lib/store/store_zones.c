@@ -440,3 +440,8 @@ int store_record_foreach(struct store *st, int64_t zone_id, store_record_fn fn, 
 {
 	return store_walk(st, Q_RECORD_PAGE, &zone_id, 0, &record_rows, (store_fn)fn, ctx);
 }
+
+int store_record_foreach_after(struct store *st, int64_t after, store_record_fn fn, void *ctx)
+{
+	return store_walk(st, Q_RECORD_PAGE_ALL, NULL, after, &record_rows, (store_fn)fn, ctx);
+}
