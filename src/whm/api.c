@@ -259,6 +259,7 @@ const struct http_route api_routes[] = {
 	  NULL },
 	{ "PUT", "/api/v1/servers/:server/cache/flush", api_pdns_cache_flush, 0, NULL, NULL },
 	{ "GET", "/api/v1/servers/:server/statistics", api_pdns_statistics, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server/search-data", api_pdns_search, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers", api_servers_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/servers", api_server_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers/:id", api_server_get, 0, NULL, NULL },

@@ -141,5 +141,6 @@ void api_pdns_zone_rectify(struct http_request *req, struct http_reply *rep, voi
 void api_pdns_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_statistics(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx);
 
 #endif

@@ -1,8 +1,8 @@
 /* PowerDNS's API (4.7) over the cluster, the operations on a zone and on
  * the server: a zone's settings (PUT), notify, rectify, export, cache
- * flush and statistics. Each is the cluster's own operation in PowerDNS's
- * shape: a NOTIFY from every node, a purge on every node, the nodes'
- * counters summed. docs/powerdns-api.md says where they differ. */
+ * flush, statistics and search. Each is the cluster's own operation in
+ * PowerDNS's shape: a NOTIFY from every node, a purge on every node, the
+ * nodes' counters summed. docs/powerdns-api.md says where they differ. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,4 +381,222 @@ void api_pdns_statistics(struct http_request *req, struct http_reply *rep, void 
 		return;
 	}
 	api_reply_list(rep, r, list, "cannot read the statistics");
+}
+
+/* --- search-data ------------------------------------------------------------ */
+
+#define SEARCH_MAX_DEFAULT 100 /* PowerDNS's default */
+#define SEARCH_MAX_LIMIT 10000
+#define SEARCH_QUERY_MAX 1024
+
+static unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+/* Whether 'text' matches 'pattern' whole, '*' any run of bytes and '?'
+ * one byte, ASCII case ignored: PowerDNS's SimpleMatch. Greedy with one
+ * backtrack point, so linear in practice and never recursive. */
+static bool glob_match(const char *pattern, const char *text)
+{
+	const char *p = pattern, *t = text, *star = NULL, *resume = NULL;
+
+	while (*t != '\0') {
+		if (*p == '*') {
+			star = p++;
+			resume = t;
+		} else if (*p != '\0' &&
+			   (*p == '?' || lower((unsigned char)*p) == lower((unsigned char)*t))) {
+			p++;
+			t++;
+		} else if (star != NULL) {
+			p = star + 1;
+			t = ++resume;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == '\0';
+}
+
+struct search {
+	struct store *st;
+	const char *q; /* the pattern as given */
+	uint64_t max;  /* per kind of object, as in PowerDNS */
+	uint64_t found;
+	json_t *out;
+	json_t *zones; /* zone id -> its name, for the records */
+};
+
+/* A name as PowerDNS matches it: without its final dot. */
+static bool name_matches(const char *q, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", name);
+	size_t n = strlen(buf);
+	if (n > 1 && buf[n - 1] == '.')
+		buf[n - 1] = '\0';
+	return glob_match(q, buf);
+}
+
+static int search_zone(const struct store_zone *z, void *ctx)
+{
+	struct search *s = ctx;
+	char text[DNAME_TEXT_MAX], id[PDNS_ZONE_ID_MAX];
+
+	if (!name_matches(s->q, z->domain, text, sizeof(text)))
+		return 0;
+	pdns_zone_id(z->domain, id);
+	if (json_array_append_new(s->out, json_pack("{s:s,s:s,s:s}", "name", z->domain,
+						    "object_type", "zone", "zone_id", id)) < 0)
+		return -ENOMEM;
+	return ++s->found >= s->max ? 1 : 0;
+}
+
+/* The name of zone 'id' (from the cache, else the store), or NULL. */
+static const char *zone_name(struct search *s, int64_t id)
+{
+	char key[24];
+	struct store_zone z;
+
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	json_t *name = json_object_get(s->zones, key);
+	if (name == NULL && store_zone_get(s->st, id, &z) == 0) {
+		if (!z.deleted)
+			json_object_set_new(s->zones, key, json_string(z.domain));
+		store_zone_clear(&z);
+		name = json_object_get(s->zones, key);
+	}
+	return json_string_value(name);
+}
+
+/* Whether a record's content matches 'q' as PowerDNS's SQL backends keep
+ * it: names without their final dot (outside TXT and SPF strings, a '.'
+ * before a space or at the end goes), the MX and SRV priority apart. */
+static bool content_matches(const char *q, const struct store_record *rec)
+{
+	size_t len = strlen(rec->content);
+	char *text = malloc(len + 1);
+	size_t o = 0;
+
+	if (text == NULL)
+		return false;
+	bool strings = strcmp(rec->type, "TXT") == 0 || strcmp(rec->type, "SPF") == 0;
+	for (size_t i = 0; i < len; i++)
+		if (strings || rec->content[i] != '.' ||
+		    (rec->content[i + 1] != ' ' && rec->content[i + 1] != '\0') || i == 0)
+			text[o++] = rec->content[i];
+	text[o] = '\0';
+	bool m = glob_match(q, text);
+	free(text);
+	return m;
+}
+
+/* A record matches by its absolute name or by its content
+ * (content_matches); it is shown as PowerDNS shows it, the priority in
+ * front. */
+static int search_record(const struct store_record *rec, void *ctx)
+{
+	struct search *s = ctx;
+	char owner[2 * DNAME_TEXT_MAX], text[2 * DNAME_TEXT_MAX], id[PDNS_ZONE_ID_MAX];
+	const char *zone = zone_name(s, rec->zone_id);
+
+	if (zone == NULL)
+		return 0;
+	if (strcmp(rec->name, "@") == 0)
+		snprintf(owner, sizeof(owner), "%s", zone);
+	else if (rec->name[strlen(rec->name) - 1] == '.') /* stored absolute (model.h) */
+		snprintf(owner, sizeof(owner), "%s", rec->name);
+	else
+		snprintf(owner, sizeof(owner), "%s.%s", rec->name, zone);
+	if (!name_matches(s->q, owner, text, sizeof(text)) && !content_matches(s->q, rec))
+		return 0;
+	bool prio = strcmp(rec->type, "MX") == 0 || strcmp(rec->type, "SRV") == 0;
+	size_t len = strlen(rec->content) + 16;
+	char *content = malloc(len);
+	if (content == NULL)
+		return -ENOMEM;
+	if (prio)
+		snprintf(content, len, "%u %s", rec->priority, rec->content);
+	else
+		snprintf(content, len, "%s", rec->content);
+	pdns_zone_id(zone, id);
+	int r = json_array_append_new(s->out, json_pack("{s:s,s:b,s:s,s:s,s:I,s:s,s:s,s:s}",
+							"content", content, "disabled", 0, "name",
+							owner, "object_type", "record", "ttl",
+							(json_int_t)rec->ttl, "type", rec->type,
+							"zone", zone, "zone_id", id));
+	free(content);
+	if (r < 0)
+		return -ENOMEM;
+	return ++s->found >= s->max ? 1 : 0;
+}
+
+/* The zones 'q' can match: those whose name starts with the part of 'q'
+ * before its first wildcard (a range on the name index), or every zone
+ * when it starts with one. */
+static int search_zones(struct search *s)
+{
+	char prefix[STORE_PREFIX_MAX + 1];
+	size_t n = 0;
+
+	for (const char *p = s->q; *p != '\0' && *p != '*' && *p != '?' && n < STORE_PREFIX_MAX;
+	     p++)
+		prefix[n++] = (char)lower((unsigned char)*p);
+	prefix[n] = '\0';
+	if (n == 0)
+		return store_zone_foreach(s->st, false, search_zone, s);
+	int r = store_zone_foreach_prefix(s->st, prefix, 0, search_zone, s);
+	return r == -EINVAL ? 0 : r; /* a byte no stored name has: no zone */
+}
+
+/* GET /api/v1/servers/localhost/search-data?q=PATTERN[&max=N]
+ * [&object_type=all|zone|record|comment]: zones whose name, and records
+ * whose name or content, match PATTERN ('*' and '?', case ignored), at
+ * most N of each (100 unless given), zones first, as PowerDNS answers.
+ * Zones are found through the name index when PATTERN starts with a
+ * literal part; records by a walk of every record in id order that stops
+ * at the Nth match (PowerDNS's SQL backends scan their records with LIKE
+ * too). There are no comments: "comment" finds nothing. */
+void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	static const char *const kinds[] = { "all", "zone", "record", "comment", NULL };
+	char q[SEARCH_QUERY_MAX], kind[16] = "all";
+	struct search s = { 0 };
+	unsigned k = 0;
+
+	if (!api_pdns_our_server(req, rep) || (s.st = api_store(ctx, rep)) == NULL)
+		return;
+	int r = http_request_query(req, "q", q, sizeof(q));
+	if (r < 0 || q[0] == '\0') {
+		http_reply_error(rep, ERR_INVALID,
+				 r == -ENOENT || r == 0 ? "Query q can't be blank"
+							: "q: too long or not text");
+		return;
+	}
+	s.max = SEARCH_MAX_DEFAULT;
+	r = api_query_uint(req, rep, "max", 1, SEARCH_MAX_LIMIT, &s.max);
+	if (r < 0 && r != -ENOENT)
+		return;
+	r = http_request_query(req, "object_type", kind, sizeof(kind));
+	while (r == 0 && kinds[k] != NULL && strcmp(kind, kinds[k]) != 0)
+		k++;
+	if ((r < 0 && r != -ENOENT) || kinds[k] == NULL) {
+		http_reply_error(rep, ERR_INVALID,
+				 "object_type must be one of the following options: all, zone, "
+				 "record, comment");
+		return;
+	}
+	s.q = q;
+	s.out = json_array();
+	s.zones = json_object();
+	r = s.out != NULL && s.zones != NULL ? 0 : -ENOMEM;
+	if (r == 0 && (k == 0 || k == 1))
+		r = search_zones(&s);
+	s.found = 0;
+	if (r >= 0 && (k == 0 || k == 2))
+		r = store_record_foreach_after(s.st, 0, search_record, &s);
+	json_decref(s.zones);
+	api_reply_list(rep, r < 0 ? r : 0, s.out, "cannot search");
 }

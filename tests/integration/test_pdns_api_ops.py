@@ -30,6 +30,9 @@ DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
     "cache flush": "every node purges; count is the sum; 502 naming a node that could not",
     "statistics": "PowerDNS's counters over the nodes that answer: latencies averaged, uptime "
                   "the shortest, the rest summed; no rings, no map or ring items",
+    "search": "the SOA, which the controller makes for every zone, is not among the records "
+              "found; max above 10000 and a max that is not a number are 422 (PowerDNS: "
+              "500 for the latter); no comments are kept, so none are found",
 })
 
 
@@ -273,3 +276,61 @@ def test_statistics_are_the_nodes_counters_summed(sides, domain):
     a, b = [side.send("GET", BASE + "/statistics", params={"includerings": "false"})
             for side in (ours, pdns)]
     assert a[0] == b[0] == 200
+
+
+def found(side, **params):
+    a = side.send("GET", BASE + "/search-data", params=params)
+    assert a[0] == 200, (params, a[1])
+    return a[1]
+
+
+def without_soa(objects):
+    return sorted((o for o in objects if o.get("type") != "SOA"),
+                  key=lambda o: sorted((k, str(v)) for k, v in o.items()))
+
+
+def test_search_data_agrees_with_powerdns(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    c.add_record(zid, "uniq", "TXT", '"mark-%s"' % domain, ttl=60)
+    assert pdns.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+        {"name": "uniq." + name, "type": "TXT", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": '"mark-%s"' % domain, "disabled": False}]}]})[0] == 204
+
+    # Names without their final dot, in records' names and contents alike.
+    for q in (domain, domain.upper(), "www." + domain, "*." + domain, "mail." + domain,
+              '"mark-%s"' % domain, "*mark-%s*" % domain, "w?w." + domain, name):
+        mine, theirs = found(ours, q=q), found(pdns, q=q)
+        assert without_soa(mine) == without_soa(theirs), q
+        assert shape(mine) == shape(theirs) or mine == theirs == [], q
+    # The zone itself, with the records at its apex, zones first.
+    mine = found(ours, q=domain)
+    assert mine[0] == {"name": name, "object_type": "zone", "zone_id": name}
+    assert {o["type"] for o in mine[1:]} == {"NS", "MX"}
+    assert [o["content"] for o in found(ours, q="mail." + domain)] == ["10 mail." + name]
+    assert found(ours, q=name) == found(ours, q="mail." + name) == []
+    # max counts each kind of object; object_type picks one.
+    for side in (ours, pdns):
+        assert len(found(side, q="*." + domain, max=1)) == 1
+        assert len(found(side, q=domain, max=1)) == 2
+        assert [o["object_type"] for o in found(side, q=domain, object_type="zone")] == ["zone"]
+        assert {o["object_type"] for o in found(side, q=domain, object_type="record")} == \
+            {"record"}
+        assert found(side, q=domain, object_type="comment") == []
+    # A read token may search.
+    assert ours.send("GET", BASE + "/search-data", params={"q": domain},
+                     key=c.whm.read_token)[0] == 200
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"q": ""}, {"q": "*", "max": "0"}, {"q": "*", "object_type": "bogus"},
+])
+def test_search_data_refusals_agree_with_powerdns(sides, params):
+    c, ours, pdns = sides
+    a, b = [side.send("GET", BASE + "/search-data", params=params) for side in (ours, pdns)]
+    assert a[0] == b[0] == 422 and a[1]["error"], (params, a[1], b[1])
+    if "max" not in params:
+        assert a[1] == b[1]
+    a = ours.send("GET", BASE + "/search-data", params={"q": "*", "max": "x"})
+    assert a[0] == 422 and a[1]["error"]
