@@ -449,8 +449,9 @@ static void dnssec_zone(struct http_request *req, struct http_reply *rep, void *
 	http_reply_json(rep, 200, result);
 }
 
-/* Purge PowerDNS's caches for a name and everything below it, as its own
- * API does (and refresh the zone cache entry): {"count", "result"}. */
+/* Purge PowerDNS's caches for a name and everything below it ("." for
+ * everything), as its own API does (and refresh the zone cache entry):
+ * {"count", "result"}. */
 static void cache_flush(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
@@ -458,8 +459,16 @@ static void cache_flush(struct http_request *req, struct http_reply *rep, void *
 	struct errmsg err;
 	uint64_t count = 0;
 
-	if (path_zone(req, rep, name) < 0)
+	/* "." is every name, as in PowerDNS; any other must be a name (an
+	 * owner below the root: "_acme-challenge.example.com." too). */
+	const char *text = http_request_param(req, 0);
+	if (strcmp(text, ".") == 0) {
+		snprintf(name, sizeof(name), ".");
+	} else if (text[0] == '\0' || text[strlen(text) - 1] != '.' ||
+		   dname_owner_normalize(text, ".", name, &err) < 0) {
+		http_reply_error(rep, ERR_INVALID, "not an absolute name");
 		return;
+	}
 	if (apply_check_pdns(a, &err) < 0) {
 		http_reply_error(rep, ERR_UNAVAILABLE, err.text);
 		return;

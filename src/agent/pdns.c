@@ -132,10 +132,12 @@ int pdns_flush(struct pdns *p, const char *zone)
 
 int pdns_flush_count(struct pdns *p, const char *zone, uint64_t *ret_count)
 {
-	char path[DNAME_PATH_MAX];
-	char id[800];
+	char path[2 * DNAME_PATH_MAX];
+	char id[DNAME_PATH_MAX];
 	json_t *j = NULL;
-	zone_id(zone, id, sizeof(id));
+	/* A name, not a zone id: PowerDNS reads the value as text. */
+	if (http_pct_encode(zone, id, sizeof(id)) < 0)
+		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), SERVER "/cache/flush?domain=%s", id);
 	int r = call(p, "PUT", path, NULL, ret_count != NULL ? &j : NULL);
 	if (r == 0 && ret_count != NULL)

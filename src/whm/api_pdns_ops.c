@@ -15,6 +15,7 @@
 #include "dns/dns.h"
 #include "dnssec.h"
 #include "history.h"
+#include "http/client.h"
 #include "json/jsonx.h"
 #include "nodes.h"
 #include "pdns_shape.h"
@@ -229,7 +230,7 @@ static size_t failures(const json_t *answers, struct buf *out)
 void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
-	char text[DNAME_TEXT_MAX] = "", name[DNAME_TEXT_MAX];
+	char text[DNAME_TEXT_MAX] = "", name[DNAME_TEXT_MAX], segment[3 * DNAME_TEXT_MAX + 1];
 	struct errmsg err;
 	json_t *answers = NULL, *a;
 	const char *id;
@@ -238,14 +239,21 @@ void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void
 	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep))
 		return;
 	int r = http_request_query(req, "domain", text, sizeof(text));
-	if (r < 0 || text[0] == '\0' || text[strlen(text) - 1] != '.' ||
-	    dname_zone_normalize(text, name, &err) < 0) {
+	if (r == 0 && strcmp(text, ".") == 0) /* everything, as in PowerDNS */
+		snprintf(name, sizeof(name), ".");
+	else if (r < 0 || text[0] == '\0' || text[strlen(text) - 1] != '.' ||
+		 dname_owner_normalize(text, ".", name, &err) < 0) /* any name */
+		r = ERR_INVALID;
+	if (r < 0) {
 		http_reply_error(rep, ERR_INVALID,
 				 "domain: must be a name with its trailing dot (canonical)");
 		return;
 	}
-	r = sync_agents_call(w->sync, AGENT_CACHE_FLUSH, name, (long)w->conf.agent_timeout_ms,
-			     &answers);
+	/* The agent decodes its path: "." and names with '?' or '#' too. */
+	r = http_pct_encode(name, segment, sizeof(segment));
+	if (r == 0)
+		r = sync_agents_call(w->sync, AGENT_CACHE_FLUSH, segment,
+				     (long)w->conf.agent_timeout_ms, &answers);
 	if (r < 0) {
 		http_reply_error(rep, r, "cannot ask the nodes");
 		return;

@@ -240,6 +240,14 @@ def test_cache_flush_purges_every_node(sides, domain):
     # Nothing left to purge.
     a = ours.send("PUT", BASE + "/cache/flush", params={"domain": name})
     assert a[0] == 200 and a[1]["count"] < len(c.nodes), a[1]
+    # Any name, the root too; case does not matter.
+    for q in (".", name.upper(), "_acme-challenge.www." + name):
+        a, b = ours.send("PUT", BASE + "/cache/flush", params={"domain": q}), \
+            pdns.send("PUT", BASE + "/cache/flush", params={"domain": q})
+        assert a[0] == b[0] == 200, (q, a[1])
+    query_each_node(c, "www." + name)
+    a = ours.send("PUT", BASE + "/cache/flush", params={"domain": "."})
+    assert a[0] == 200 and a[1]["count"] >= len(c.nodes), a[1]
     for q in ({"domain": domain}, {"domain": "bad..x."}, {}):
         a, b = ours.send("PUT", BASE + "/cache/flush", params=q), \
             pdns.send("PUT", BASE + "/cache/flush", params=q)
