@@ -205,9 +205,9 @@ void api_pdns_zone_export(struct http_request *req, struct http_reply *rep, void
 
 /* --- the server: cache flush, statistics --------------------------------- */
 
-/* The nodes whose answer in 'answers' (sync_agents_call()'s) is an error,
- * as "node ID: error; ...", into 'out'; how many. */
-static size_t failures(const json_t *answers, struct buf *out)
+/* The nodes whose answer in 'answers' (sync_agents_call()'s, by node id)
+ * is an error, as "node 'NAME': error; ...", into 'out'; how many. */
+static size_t failures(struct store *st, const json_t *answers, struct buf *out)
 {
 	const char *id;
 	json_t *a;
@@ -215,9 +215,15 @@ static size_t failures(const json_t *answers, struct buf *out)
 
 	json_object_foreach((json_t *)answers, id, a) {
 		const char *error = json_string_value(json_object_get(a, "error"));
+		struct store_server srv;
 		if (error == NULL)
 			continue;
-		buf_printf(out, "%snode %s: %s", n > 0 ? "; " : "", id, error);
+		if (st != NULL && store_server_get(st, strtoll(id, NULL, 10), &srv) == 0) {
+			buf_printf(out, "%snode '%s': %s", n > 0 ? "; " : "", srv.name, error);
+			store_server_clear(&srv);
+		} else {
+			buf_printf(out, "%snode %s: %s", n > 0 ? "; " : "", id, error);
+		}
 		n++;
 	}
 	return n;
@@ -260,7 +266,7 @@ void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void
 	}
 	struct buf failed;
 	buf_init(&failed, 16384);
-	if (failures(answers, &failed) > 0) {
+	if (failures(whm_store(w), answers, &failed) > 0) {
 		http_reply_error(rep, ERR_UPSTREAM, failed.data);
 	} else {
 		json_object_foreach(answers, id, a)

@@ -166,21 +166,29 @@ def test_notify_and_rectify_answer_as_powerdns(sides, domain):
     assert {n["status"] for n in r.json()["nodes"]} == {409}
 
 
-def test_notify_is_sent_by_every_node(cluster_factory, domain):
+def test_notify_is_sent_by_every_node_and_a_node_that_cannot_is_named(cluster_factory, domain):
     from test_notify import Secondary
     secondary = Secondary()
     try:
-        c = cluster_factory(n=1, node_config={"also-notify": "127.0.0.1:%d" % secondary.port})
+        # PowerDNS stopped below stays down for the test.
+        c = cluster_factory(n=1, node_config={"also-notify": "127.0.0.1:%d" % secondary.port,
+                                              "pdns-restart-delay-min": 3600000,
+                                              "pdns-restart-delay-max": 3600000})
         ours = Side(c.whm.url, c.whm.admin_token)
         c.create_zone(domain)
         secondary.drain()
         a = ours.send("PUT", BASE + "/zones/%s./notify" % domain)
         assert a[0] == 200 and a[1] == {"result": "Notification queued"}
         assert secondary.wait_notify(domain + ".", timeout=5.0) is not None
-        # A node that cannot: 502 naming it.
+        # A node that cannot: 502 naming it, for a NOTIFY and a cache flush;
+        # the statistics are those of the nodes that answer (none here).
         c.nodes[0].stop_pdns()
         a = ours.send("PUT", BASE + "/zones/%s./notify" % domain)
-        assert a[0] == 502 and "ns1" in a[1]["error"], a[1]
+        assert a[0] == 502 and "node 'ns1'" in a[1]["error"], a[1]
+        a = ours.send("PUT", BASE + "/cache/flush", params={"domain": domain + "."})
+        assert a[0] == 502 and "node 'ns1'" in a[1]["error"], a[1]
+        a = ours.send("GET", BASE + "/statistics")
+        assert a[0] == 200 and a[1] == []
     finally:
         secondary.close()
 
