@@ -449,6 +449,41 @@ static void dnssec_zone(struct http_request *req, struct http_reply *rep, void *
 	http_reply_json(rep, 200, result);
 }
 
+/* Purge PowerDNS's caches for a name and everything below it ("." for
+ * everything), as its own API does (and refresh the zone cache entry):
+ * {"count", "result"}. */
+static void cache_flush(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	char name[DNAME_TEXT_MAX];
+	struct errmsg err;
+	uint64_t count = 0;
+
+	/* "." is every name, as in PowerDNS; any other must be a name (an
+	 * owner below the root: "_acme-challenge.example.com." too). */
+	const char *text = http_request_param(req, 0);
+	if (strcmp(text, ".") == 0) {
+		snprintf(name, sizeof(name), ".");
+	} else if (text[0] == '\0' || text[strlen(text) - 1] != '.' ||
+		   dname_owner_normalize(text, ".", name, &err) < 0) {
+		http_reply_error(rep, ERR_INVALID, "not an absolute name");
+		return;
+	}
+	if (apply_check_pdns(a, &err) < 0) {
+		http_reply_error(rep, ERR_UNAVAILABLE, err.text);
+		return;
+	}
+	int r = pdns_flush_count(a->pdns, name, &count);
+	if (r < 0) {
+		pdns_last_error(err.text, sizeof(err.text));
+		http_reply_error(rep, r, err.text);
+		return;
+	}
+	http_reply_json(
+	    rep, 200,
+	    json_pack("{s:I,s:s}", "count", (json_int_t)count, "result", "Flushed cache."));
+}
+
 /* Zone and record counts, for status and statistics. */
 static int counts(struct agent *a, uint64_t *zones, uint64_t *records)
 {
@@ -517,6 +552,20 @@ static void statistics(struct http_request *req, struct http_reply *rep, void *c
 		      "cache_hits", stat_value(list, "packetcache-hit"), "cache_misses",
 		      stat_value(list, "packetcache-miss"), "latency_us",
 		      stat_value(list, "latency"), "uptime", stat_value(list, "uptime"));
+	json_t *raw = json_object();
+	size_t i;
+	json_t *item;
+	/* PowerDNS's own counters by name (its StatisticItems), for the
+	 * controller's copy of PowerDNS's statistics route. */
+	json_array_foreach(list, i, item) {
+		const char *name = json_string_value(json_object_get(item, "name"));
+		const char *v = json_string_value(json_object_get(item, "value"));
+		if (name != NULL && v != NULL &&
+		    strcmp(json_string_value(json_object_get(item, "type")) ?: "",
+			   "StatisticItem") == 0)
+			json_object_set_new(raw, name, json_integer(strtoll(v, NULL, 10)));
+	}
+	json_object_set_new(j, "pdns", raw);
 	json_decref(list);
 	http_reply_json(rep, 200, j);
 }
@@ -625,6 +674,7 @@ struct http_route api_routes[] = {
 	{ "DELETE", "/api/dns/zones/:zone", delete_zone, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/notify", notify_zone, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/dnssec", dnssec_zone, 0, NULL, NULL },
+	{ "POST", "/api/dns/cache/flush/:name", cache_flush, 0, NULL, NULL },
 	{ "GET", "/api/dns/status", status, 0, NULL, NULL },
 	{ "GET", "/api/dns/statistics", statistics, 0, NULL, NULL },
 	{ "POST", "/api/dns/initialize", initialize, 0, NULL, NULL },

@@ -127,11 +127,23 @@ int pdns_ping(struct pdns *p, char *version, size_t len)
 
 int pdns_flush(struct pdns *p, const char *zone)
 {
-	char path[DNAME_PATH_MAX];
-	char id[800];
-	zone_id(zone, id, sizeof(id));
+	return pdns_flush_count(p, zone, NULL);
+}
+
+int pdns_flush_count(struct pdns *p, const char *zone, uint64_t *ret_count)
+{
+	char path[2 * DNAME_PATH_MAX];
+	char id[DNAME_PATH_MAX];
+	json_t *j = NULL;
+	/* A name, not a zone id: PowerDNS reads the value as text. */
+	if (http_pct_encode(zone, id, sizeof(id)) < 0)
+		return -ENAMETOOLONG;
 	snprintf(path, sizeof(path), SERVER "/cache/flush?domain=%s", id);
-	return call(p, "PUT", path, NULL, NULL);
+	int r = call(p, "PUT", path, NULL, ret_count != NULL ? &j : NULL);
+	if (r == 0 && ret_count != NULL)
+		*ret_count = (uint64_t)json_integer_value(json_object_get(j, "count"));
+	json_decref(j);
+	return r;
 }
 
 static int zone_call(struct pdns *p, const char *method, const char *zone, const char *suffix,

@@ -6,6 +6,7 @@
 #define YUMNA_AGENT_PDNS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -25,6 +26,8 @@ int pdns_ping(struct pdns *p, char *version, size_t len);
 /* Purge the packet and query caches for 'zone' and everything below it,
  * and refresh the zone cache entry. "." purges everything. */
 int pdns_flush(struct pdns *p, const char *zone);
+/* The same, with how many cache entries PowerDNS purged in *ret_count. */
+int pdns_flush_count(struct pdns *p, const char *zone, uint64_t *ret_count);
 
 /* Delete a zone with everything PowerDNS keeps for it (-ENOENT if none). */
 int pdns_zone_delete(struct pdns *p, const char *zone);

@@ -21,6 +21,7 @@ static const struct {
 	[AGENT_STATISTICS] = { "GET", "/api/dns/statistics" },
 	[AGENT_STATUS] = { "GET", "/api/dns/status" },
 	[AGENT_ZONE_NOTIFY] = { "POST", "/api/dns/zones/" },
+	[AGENT_CACHE_FLUSH] = { "POST", "/api/dns/cache/flush/" },
 };
 
 int agent_client_new(const struct whm_conf *c, const struct store_server *srv, long timeout_ms,

@@ -19,9 +19,10 @@ enum agent_endpoint {
 	AGENT_ZONE_DELETE, /* DELETE /api/dns/zones/NAME[?version=N] */
 	AGENT_ZONES,	   /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
 	AGENT_TREE,	   /* GET /api/dns/tree?prefix=P: one node of the hash tree */
-	AGENT_STATISTICS,  /* GET /api/dns/statistics: PowerDNS's counters */
+	AGENT_STATISTICS,  /* GET /api/dns/statistics: PowerDNS's counters ("pdns") */
 	AGENT_STATUS,	   /* GET /api/dns/status: is PowerDNS running, its version */
 	AGENT_ZONE_NOTIFY, /* POST /api/dns/zones/NAME/notify: send NOTIFY for a zone */
+	AGENT_CACHE_FLUSH, /* POST /api/dns/cache/flush/NAME: purge PowerDNS's caches */
 };
 
 /* A client for server 'srv''s agent: https verified against

@@ -1,8 +1,8 @@
 /* The route table and what every route shares: authorization, parsing of
  * ids, query arguments and bodies, and the shapes of answers. The routes
  * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c,
- * api_history.c and api_ops.c, and PowerDNS's API in api_pdns.c; each
- * parses, calls one service and answers. */
+ * api_history.c and api_ops.c, and PowerDNS's API in api_pdns.c and
+ * api_pdns_ops.c; each parses, calls one service and answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,8 +270,16 @@ const struct http_route api_routes[] = {
 	  NULL, NULL },
 	{ "PATCH", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_patch, 0, NULL, NULL },
 	{ "DELETE", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_delete, 0, NULL, NULL },
+	{ "PUT", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_put, 0, NULL, NULL },
 	{ "PUT", "/api/v1/servers/:server/zones/:zone/notify", api_pdns_zone_notify, 0, NULL,
 	  NULL },
+	{ "PUT", "/api/v1/servers/:server/zones/:zone/rectify", api_pdns_zone_rectify, 0, NULL,
+	  NULL },
+	{ "GET", "/api/v1/servers/:server/zones/:zone/export", api_pdns_zone_export, 0, NULL,
+	  NULL },
+	{ "PUT", "/api/v1/servers/:server/cache/flush", api_pdns_cache_flush, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server/statistics", api_pdns_statistics, 0, NULL, NULL },
+	{ "GET", "/api/v1/servers/:server/search-data", api_pdns_search, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers", api_servers_list, 0, NULL, NULL },
 	{ "POST", "/api/dns/servers", api_server_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/servers/:id", api_server_get, 0, NULL, NULL },

@@ -122,12 +122,7 @@ void api_cluster_statistics(struct http_request *req, struct http_reply *rep, vo
 void api_cluster_health(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_cluster_events(struct http_request *req, struct http_reply *rep, void *ctx);
 
-/* api_pdns.c: PowerDNS's API. Its shared checks: the server id is
- * "localhost" (else a 404 answered); path parameter 1 names a live zone
- * (0 with *z set, cleared by the caller; else an error answered). */
-bool api_pdns_our_server(struct http_request *req, struct http_reply *rep);
-int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
-		       struct store_zone *z);
+/* api_pdns.c: PowerDNS's API (api_pdns.h: what its files share) */
 void api_pdns_discovery(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_v1(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_servers(struct http_request *req, struct http_reply *rep, void *ctx);
@@ -138,7 +133,6 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
-void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_pdns_keys.c: PowerDNS's cryptokeys over the zone's key set */
 void api_pdns_keys_list(struct http_request *req, struct http_reply *rep, void *ctx);
@@ -152,5 +146,14 @@ void api_pdns_meta_post(struct http_request *req, struct http_reply *rep, void *
 void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_meta_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+
+/* api_pdns_ops.c: PowerDNS's API, operations */
+void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_rectify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_statistics(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx);
 
 #endif

@@ -13,21 +13,18 @@
 #include <strings.h>
 
 #include "api_internal.h"
+#include "api_pdns.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "dns/dns.h"
 #include "json/jsonx.h"
-#include "nodes.h"
 #include "pdns_shape.h"
 #include "zones_soa.h"
 
 /* What clients that parse it (octoDNS, the Terraform provider) compare
  * with: 4.7 makes them use SOA-EDIT-API and the rrsets of 4.x. */
 #define PDNS_VERSION "4.7.4"
-#define PDNS_SERVER_URL "/api/v1/servers/localhost"
 
-/* Path parameter 0 of every /servers/:server route: only "localhost"
- * exists, as in PowerDNS; anything else is a 404. */
 bool api_pdns_our_server(struct http_request *req, struct http_reply *rep)
 {
 	if (strcmp(http_request_param(req, 0), "localhost") == 0)
@@ -36,10 +33,6 @@ bool api_pdns_our_server(struct http_request *req, struct http_reply *rep)
 	return false;
 }
 
-/* The zone named by path parameter 1 (a zone id, "=XX" escapes undone, the
- * trailing dot optional as PowerDNS takes it): 0 with *z set (the caller
- * clears it), or an answered error: 400 for a broken escape, 422 for a
- * name that is not one, 404 for no such live zone. */
 int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
 		       struct store_zone *z)
 {
@@ -682,36 +675,6 @@ void api_pdns_zone_delete(struct http_request *req, struct http_reply *rep, void
 		api_reply_error(rep, r, err.text);
 	else
 		reply_done(w, req, rep, &res);
-}
-
-/* PUT /api/v1/servers/localhost/zones/:zone/notify: every node sends a DNS
- * NOTIFY for the zone to its secondaries (its also-notify), as POST
- * /api/dns/:id/notify does; 200 {"result": "Notification queued"}. PowerDNS
- * queues the NOTIFY and answers so even for a zone without secondaries:
- * lego 4.9 calls this after each change whatever the zone's kind, and must
- * not fail because a node has no secondaries to notify (or is down; it
- * gets the zone when it is back). */
-void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx)
-{
-	struct whm *w = ctx;
-	struct store *st;
-	struct store_zone z, notified;
-	struct errmsg err = { "" };
-	json_t *nodes = NULL;
-	size_t ok = 0;
-
-	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
-	    (st = api_store(w, rep)) == NULL || api_pdns_path_zone(req, rep, st, &z) < 0)
-		return;
-	int r = nodes_notify_zone(w, st, z.id, api_actor(req), &notified, &nodes, &ok, &err);
-	store_zone_clear(&z);
-	if (r < 0) {
-		api_reply_error(rep, r, err.text);
-		return;
-	}
-	json_decref(nodes);
-	store_zone_clear(&notified);
-	http_reply_json(rep, 200, json_pack("{s:s}", "result", "Notification queued"));
 }
 
 /* GET /api/v1/servers/localhost/config: the settings a PowerDNS client

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "api_internal.h"
+#include "api_pdns.h"
 #include "base/err.h"
 #include "dnssec.h"
 #include "json/jsonx.h"

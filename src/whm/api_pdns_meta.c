@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api_internal.h"
+#include "api_pdns.h"
 #include "base/err.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"

@@ -521,6 +521,8 @@ static int notified_node(const struct store_server *srv, void *ctx)
 				    json_string(error	  ? error
 						: message ? message
 							  : "sent"));
+	if (o != NULL && error != NULL)
+		json_object_set(o, "status", json_object_get(a, "status"));
 	n->ok += error == NULL;
 	return o != NULL && json_array_append_new(n->nodes, o) == 0 ? 0 : -ENOMEM;
 }

@@ -104,8 +104,10 @@ int nodes_push_zone(struct whm *w, struct store *st, int64_t zone_id, const char
 /* Ask every cluster node's agent, all at once, to send a DNS NOTIFY for
  * zone 'zone_id' to its secondaries (its also-notify): *ret_nodes lists
  * each node as {"nodeId", "name", "hostname", "success", "message" or
- * "error" (the agent's)} and *ret_ok counts those that did. The request
- * goes into the audit log. *ret is the zone (store_zone_clear). */
+ * "error" and "status" (the agent's, its HTTP status: 409 when the node
+ * has no secondaries, 0 when it did not answer)} and *ret_ok counts those
+ * that did. The request goes into the audit log. *ret is the zone
+ * (store_zone_clear). */
 int nodes_notify_zone(struct whm *w, struct store *st, int64_t zone_id, const char *actor,
 		      struct store_zone *ret, json_t **ret_nodes, size_t *ret_ok,
 		      struct errmsg *err);

@@ -345,7 +345,7 @@ static void *fetch_one(void *arg)
 		return NULL;
 	}
 	if (agent_call(c, f->ep, f->tail, NULL, 0, &status, &j, &err) < 0)
-		f->answer = json_pack("{s:s}", "error", err.text);
+		f->answer = json_pack("{s:s,s:i}", "error", err.text, "status", (int)status);
 	else
 		f->answer = j;
 	http_client_free(c);

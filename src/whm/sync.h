@@ -87,7 +87,8 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret);
 
 /* Ask endpoint 'ep' (a GET, agent.h) of every cluster node at once (one
  * thread each, bounded by 'timeout_ms'); *ret maps each node's id (as a
- * string) to its answer, or to {"error": "..."}. */
+ * string) to its answer, or to {"error": "...", "status": the agent's HTTP
+ * status, 0 without an answer}. */
 int sync_agents_get(struct sync *s, enum agent_endpoint ep, long timeout_ms, json_t **ret);
 /* The same for any endpoint without a body, with 'tail' (may be NULL)
  * after its path. */

@@ -598,3 +598,46 @@ json_t *zones_record_json(const struct store_record *r)
 	free(plain);
 	return j;
 }
+
+int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
+		   const char *summary, struct errmsg *err)
+{
+	struct store *st = whm_store(w);
+	struct store_zone z;
+
+	err->text[0] = '\0';
+	if (st == NULL)
+		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	/* Read in the write transaction: a change committing meanwhile keeps
+	 * its version and serial, this one only the settings. */
+	int r = store_begin(st);
+	if (r < 0)
+		return errmsg_set(err, r, "starting a transaction: %s", err_str(r));
+	r = store_zone_get(st, zone_id, &z);
+	if (r == 0 && z.deleted) {
+		store_zone_clear(&z);
+		r = -ENOENT;
+	}
+	if (r < 0) {
+		store_rollback(st);
+		return r == -ENOENT ? errmsg_set(err, ERR_NOT_FOUND, "no such zone")
+				    : errmsg_set(err, r, "reading the zone: %s", err_str(r));
+	}
+	if (strcmp(z.pdns, pdns) == 0) {
+		store_rollback(st);
+		store_zone_clear(&z);
+		return 1;
+	}
+	snprintf(z.pdns, sizeof(z.pdns), "%s", pdns);
+	r = store_zone_update(st, &z);
+	if (r == 0)
+		r = history_note_zone(st, &z, actor, "zone.settings", summary);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		errmsg_set(err, r, "storing the settings: %s", err_str(r));
+	}
+	store_zone_clear(&z);
+	return r;
+}

@@ -77,6 +77,14 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
 		       const char *actor, struct zone_result *res, struct errmsg *err);
 
+/* Store 'pdns' (pdns_shape.h) as zone 'zone_id''s PowerDNS API settings,
+ * with an audit entry ('summary') and without a new version: the settings
+ * change nothing that a node serves, so nothing is pushed. 1 when the zone
+ * already had them (nothing written), 0 when stored, or a negative code
+ * with 'err' set (ERR_NOT_FOUND for no live zone). */
+int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
+		   const char *summary, struct errmsg *err);
+
 /* A new version with the next serial (model_serial_next()) and the same
  * records, pushed to every node like any change. */
 int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,

@@ -316,6 +316,29 @@ static void test_bad_base(void **state)
 	http_client_free(NULL);
 }
 
+static void test_pct_encode_keeps_only_letters_digits_dash_underscore(void **state)
+{
+	(void)state;
+	char out[64], small[8];
+
+	assert_int_equal(http_pct_encode("www.Example-1_a.", out, sizeof(out)), 0);
+	assert_string_equal(out, "www%2EExample-1_a%2E");
+	assert_int_equal(http_pct_encode(".", out, sizeof(out)), 0);
+	assert_string_equal(out, "%2E");
+	assert_int_equal(http_pct_encode("a?b#c%d\\032\xc3", out, sizeof(out)), 0);
+	assert_string_equal(out, "a%3Fb%23c%25d%5C032%C3");
+	assert_int_equal(http_pct_encode("", out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	/* Exactly fits (with its NUL), then one byte too many. */
+	assert_int_equal(http_pct_encode("abcd%", small, sizeof(small)), 0);
+	assert_string_equal(small, "abcd%25");
+	assert_int_equal(http_pct_encode("abcd%", out, 7), -ENAMETOOLONG);
+	assert_string_equal(out, "");
+	assert_int_equal(http_pct_encode("abcdefgh", small, sizeof(small)), -ENAMETOOLONG);
+	assert_int_equal(http_pct_encode("abcdefg", small, sizeof(small)), 0);
+	assert_string_equal(small, "abcdefg");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_no_redirect_no_proxy),
 		cmocka_unit_test(test_refused_is_unavailable),
 		cmocka_unit_test(test_bad_base),
+		cmocka_unit_test(test_pct_encode_keeps_only_letters_digits_dash_underscore),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1093,6 +1093,19 @@ static void test_record_crud(void **state)
 	assert_int_equal(w.ids[1], first);
 	for (i = 1; i < w.n; i++)
 		assert_true(w.ids[i] > w.ids[i - 1]);
+	/* Every zone's records, in id order, from the first id above 'after'. */
+	memset(&w, 0, sizeof(w));
+	w.st = f->st;
+	assert_int_equal(store_record_foreach_after(f->st, 0, walk_record, &w), 0);
+	assert_int_equal(w.n, 301 + 43);
+	assert_int_equal(w.ids[0], rid);
+	for (i = 1; i < w.n; i++)
+		assert_true(w.ids[i] > w.ids[i - 1]);
+	memset(&w, 0, sizeof(w));
+	w.st = f->st;
+	assert_int_equal(store_record_foreach_after(f->st, first, walk_record, &w), 0);
+	assert_int_equal(w.n, 301 + 43 - 3); /* rid, b's first and 'first' itself */
+	assert_true(w.ids[0] > first);
 
 	assert_int_equal(store_record_delete(f->st, rid), 0);
 	assert_int_equal(store_record_delete(f->st, rid), -ENOENT);

@@ -472,3 +472,29 @@ int http_client_request(struct http_client *c, const char *method, const char *p
 	slot_give(c, &s);
 	return r;
 }
+
+int http_pct_encode(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+		bool plain = isalnum(*p) || *p == '-' || *p == '_';
+		if (o + (plain ? 1 : 3) + 1 > outlen) { /* with the final NUL */
+			if (outlen > 0)
+				out[0] = '\0';
+			return -ENAMETOOLONG;
+		}
+		if (plain) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	if (outlen == 0)
+		return -ENAMETOOLONG;
+	out[o] = '\0';
+	return 0;
+}

@@ -53,4 +53,10 @@ void http_client_free(struct http_client *c);
 int http_client_request(struct http_client *c, const char *method, const char *path,
 			const char *body, size_t body_len, long *ret_status, struct buf *resp);
 
+/* 'in' percent-encoded into 'out' (size 'outlen') for a path segment or a
+ * query value: every byte but [A-Za-z0-9-_] as %XX, so a name like "." or
+ * one holding '?', '#' or '%' arrives as sent. 0, or -ENAMETOOLONG when it
+ * does not fit (out is then ""). */
+int http_pct_encode(const char *in, char *out, size_t outlen);
+
 #endif

@@ -146,6 +146,9 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_META_DELETE_ZONE] = "DELETE FROM dns_zone_meta WHERE zone_id = ?",
 	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
 			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
+	/* A range on the primary key: every record, a page at a time. */
+	[Q_RECORD_PAGE_ALL] = "SELECT " RECORD_COLS " FROM dns_records"
+			      " WHERE id > ? ORDER BY id LIMIT ?",
 
 	[Q_SYNC_WANT_ALL] = SYNC_INSERT "SELECT id, ?, ?, 0, ?, 0, 0, NULL, ? FROM servers"
 					" WHERE in_cluster = 1" SYNC_UPSERT,

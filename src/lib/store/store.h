@@ -194,6 +194,11 @@ typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);
 /* In id order. */
 int store_record_foreach(struct store *st, int64_t zone_id, store_record_fn fn, void *ctx);
+/* Every record of every zone with an id above 'after', in id order, a page
+ * at a time (a walk of the primary key: it costs every record it passes;
+ * a positive return of 'fn' stops it and is returned). Records belong to
+ * live zones only (a delete removes them). */
+int store_record_foreach_after(struct store *st, int64_t after, store_record_fn fn, void *ctx);
 void store_record_clear(struct store_record *r);
 
 /* --- what each node should serve and has acknowledged -------------------- */

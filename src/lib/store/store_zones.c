@@ -505,3 +505,8 @@ int store_meta_delete_zone(struct store *st, int64_t zone_id)
 {
 	return store_exec(st, Q_META_DELETE_ZONE, "i", zone_id);
 }
+
+int store_record_foreach_after(struct store *st, int64_t after, store_record_fn fn, void *ctx)
+{
+	return store_walk(st, Q_RECORD_PAGE_ALL, NULL, after, &record_rows, (store_fn)fn, ctx);
+}

@@ -1,0 +1,26 @@
+/* What the files of PowerDNS's API (api_pdns.c, api_pdns_ops.c,
+ * api_pdns_keys.c, api_pdns_meta.c) share: the
+ * checks of the path every /api/v1/servers/:server route starts with. Not
+ * for use outside the API. */
+#ifndef YUMNA_WHM_API_PDNS_H
+#define YUMNA_WHM_API_PDNS_H
+
+#include <stdbool.h>
+
+#include "http/server.h"
+#include "store/store.h"
+
+#define PDNS_SERVER_URL "/api/v1/servers/localhost"
+
+/* Path parameter 0 of every /servers/:server route: only "localhost"
+ * exists, as in PowerDNS; anything else is answered with a 404. */
+bool api_pdns_our_server(struct http_request *req, struct http_reply *rep);
+
+/* The zone named by path parameter 1 (a zone id, "=XX" escapes undone, the
+ * trailing dot optional as PowerDNS takes it): 0 with *z set (the caller
+ * clears it), or an answered error: 400 for a broken escape, 422 for a
+ * name that is not one, 404 for no such live zone. */
+int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
+		       struct store_zone *z);
+
+#endif

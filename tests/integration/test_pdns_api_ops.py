@@ -1,0 +1,352 @@
+"""PowerDNS's API on the controller, the operations: a zone's settings
+(PUT), notify, rectify, export, cache flush and statistics, side by side
+with a real pdns_server 4.7 as in test_pdns_api.py (whose Side, shape and
+fixtures this reuses), with the divergences listed in DIVERGENCES."""
+
+import time
+
+import dns.rdatatype
+import dns.zone
+import pytest
+
+from test_pdns_api import BASE, DIVERGENCES as ROUTE_DIVERGENCES, Side, pdns, sides, same_zone, \
+    shape  # noqa: F401 (fixtures)
+
+pytest_plugins = ["cluster_fixtures"]
+
+# Where these routes answer differently on purpose (beyond those of
+# test_pdns_api.py), and why.
+DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
+    "settings refused": "PUT of a zone checks kind and soa_edit_api as POST does (422 for an "
+                        "unknown value or a transfer kind); PowerDNS stores any text",
+    "NSEC3 parameters": "422 for nsec3param and nsec3narrow: the cluster's signing service "
+                        "chooses them (POST /api/dns/:id/dnssec {\"nsec3\": true})",
+    "unsigning": "dnssec: false unsigns the zone at once, as PowerDNS does, though the panel's "
+                 "route asks for force",
+    "notify": "every node sends it; 502 naming the nodes that could not (a node without "
+              "secondaries counts as done, as PowerDNS queues to nobody)",
+    "export text": "the zone file is the panel's export (a comment line, $ORIGIN and $TTL, "
+                   "the SOA first); PowerDNS writes one absolute record a line, sorted",
+    "cache flush": "every node purges; count is the sum; 502 naming a node that could not",
+    "statistics": "PowerDNS's counters over the nodes that answer: latencies averaged, uptime "
+                  "the shortest, the rest summed; no rings, no map or ring items",
+    "search": "the SOA, which the controller makes for every zone, is not among the records "
+              "found; max above 10000 and a max that is not a number are 422 (PowerDNS: "
+              "500 for the latter); no comments are kept, so none are found",
+})
+
+
+def audit(c, domain, action):
+    entries = c.whm.call("GET", "/api/dns/audit", params={"zone": domain + "."},
+                         expect=200)["entries"]
+    return [e for e in entries if e["action"] == action]
+
+
+def settings(side, name):
+    z = side.send("GET", BASE + "/zones/" + name, params={"rrsets": "false"})[1]
+    return {k: z[k] for k in ("kind", "account", "soa_edit_api", "dnssec")}
+
+
+def test_put_settings_agrees_with_powerdns_and_makes_no_version(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)
+    body = {"kind": "Master", "account": "cust42", "soa_edit_api": "INCREASE",
+            "name": name, "serial": 1}  # keys PUT does not change are ignored
+    a, b = ours.send("PUT", BASE + "/zones/" + name, body), \
+        pdns.send("PUT", BASE + "/zones/" + name, body)
+    assert a[0] == b[0] == 204 and a[2].content == b[2].content == b""
+    assert settings(ours, name) == settings(pdns, name) == {
+        "kind": "Master", "account": "cust42", "soa_edit_api": "INCREASE", "dnssec": False}
+    listed = ours.send("GET", BASE + "/zones?zone=" + name)[1][0]
+    assert listed["kind"] == "Master" and listed["account"] == "cust42"
+    # Nothing the nodes serve changed: no version, but an audit entry.
+    after = c.whm.zone(zid)
+    assert (after["version"], after["serial"]) == (before["version"], before["serial"])
+    notes = audit(c, domain, "zone.settings")
+    assert len(notes) == 1 and "cust42" in notes[0]["summary"], notes
+    # The same settings again: nothing written, no second entry.
+    assert ours.send("PUT", BASE + "/zones/" + name, body)[0] == 204
+    assert len(audit(c, domain, "zone.settings")) == 1
+    # Only what is given changes.
+    for side in (ours, pdns):
+        assert side.send("PUT", BASE + "/zones/" + name, {"account": ""})[0] == 204
+    assert settings(ours, name) == settings(pdns, name)
+    assert settings(ours, name)["kind"] == "Master"
+
+
+def test_put_dnssec_signs_and_unsigns_on_every_node(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    version = c.whm.zone(zid)["version"]
+    for side in (ours, pdns):
+        assert side.send("PUT", BASE + "/zones/" + name, {"dnssec": True})[0] == 204
+    assert settings(ours, name)["dnssec"] is settings(pdns, name)["dnssec"] is True
+    # Signing is a version: the keys go to every node.
+    assert c.whm.zone(zid)["version"] == version + 1
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if all(c._dig(n, name, "DNSKEY") for n in c.nodes):
+            break
+        time.sleep(0.2)
+    assert all(c._dig(n, name, "DNSKEY") for n in c.nodes)
+    # Signed again: nothing to do.
+    assert ours.send("PUT", BASE + "/zones/" + name, {"dnssec": True})[0] == 204
+    assert c.whm.zone(zid)["version"] == version + 1
+    for side in (ours, pdns):
+        assert side.send("PUT", BASE + "/zones/" + name, {"dnssec": False})[0] == 204
+    assert settings(ours, name)["dnssec"] is settings(pdns, name)["dnssec"] is False
+    assert c.whm.zone(zid)["version"] == version + 2
+
+
+@pytest.mark.parametrize("body,same", [
+    ({"kind": "Slave"}, False),
+    ({"kind": "Bogus"}, False),
+    ({"soa_edit_api": "BOGUS"}, False),
+    ({"account": 5}, None),
+    ({"dnssec": "yes"}, None),
+    ({"kind": "Master", "nsec3param": "1 0 0 -"}, True),
+    ({"kind": "Master", "nsec3narrow": True}, None),
+])
+def test_a_refused_put_changes_nothing(sides, domain, body, same):
+    """'same': PowerDNS refuses it too (True), stores it (False, see
+    DIVERGENCES), or was not compared (None)."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before, version = settings(ours, name), c.whm.zone(zid)["version"]
+    a = ours.send("PUT", BASE + "/zones/" + name, body)
+    assert a[0] == 422 and a[1]["error"], a[1]
+    assert settings(ours, name) == before and c.whm.zone(zid)["version"] == version
+    assert audit(c, domain, "zone.settings") == []
+    if same is not None:
+        b = pdns.send("PUT", BASE + "/zones/" + name, body)
+        assert (b[0] == 422) is same, (b[0], b[2].text)
+
+
+def test_zone_operations_need_a_zone_and_an_admin_token(sides, domain):
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    for method, tail, body in (("PUT", "", {"kind": "Master"}), ("PUT", "/notify", None),
+                               ("PUT", "/rectify", None), ("GET", "/export", None)):
+        a = ours.send(method, BASE + "/zones/nope-" + name + tail, body)
+        b = pdns.send(method, BASE + "/zones/nope-" + name + tail, body)
+        assert a[0] == b[0] == 404, (method, tail)
+        assert a[1]["error"]
+        a = ours.send(method, BASE + "/zones/" + name + tail, body, key=c.whm.read_token)
+        assert a[0] == (200 if method == "GET" else 403), (method, tail, a[1])
+    assert ours.send("PUT", BASE + "/cache/flush", params={"domain": name},
+                     key=c.whm.read_token)[0] == 403
+    assert ours.send("GET", BASE + "/statistics", key=c.whm.read_token)[0] == 200
+    # The verbs PowerDNS does not have there.
+    for method, tail in (("POST", "/notify"), ("GET", "/notify"), ("PUT", "/export")):
+        a = ours.send(method, BASE + "/zones/" + name + tail)
+        b = pdns.send(method, BASE + "/zones/" + name + tail)
+        assert a[0] == b[0] == 405, (method, tail)
+
+
+def test_notify_and_rectify_answer_as_powerdns(sides, domain):
+    """The nodes of this cluster have no secondaries: each has nobody to
+    notify, as a pdns_server without any, which queues the NOTIFY anyway."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    for tail, result in (("/notify", "Notification queued"), ("/rectify", "Rectified")):
+        a = ours.send("PUT", BASE + "/zones/" + name + tail)
+        b = pdns.send("PUT", BASE + "/zones/" + name + tail)
+        assert a[0] == b[0] == 200, (tail, a[1])
+        assert a[1] == b[1] == {"result": result}
+    assert len(audit(c, domain, "zone.notify")) == 1
+    # The panel's route calls that a failure, and says why for each node.
+    r = c.whm.post("/api/dns/%d/notify" % zid)
+    assert r.status_code == 502
+    assert {n["status"] for n in r.json()["nodes"]} == {409}
+
+
+def test_notify_is_sent_by_every_node_and_a_node_that_cannot_is_named(cluster_factory, domain):
+    from test_notify import Secondary
+    secondary = Secondary()
+    try:
+        # PowerDNS stopped below stays down for the test.
+        c = cluster_factory(n=1, node_config={"also-notify": "127.0.0.1:%d" % secondary.port,
+                                              "pdns-restart-delay-min": 3600000,
+                                              "pdns-restart-delay-max": 3600000})
+        ours = Side(c.whm.url, c.whm.admin_token)
+        c.create_zone(domain)
+        secondary.drain()
+        a = ours.send("PUT", BASE + "/zones/%s./notify" % domain)
+        assert a[0] == 200 and a[1] == {"result": "Notification queued"}
+        assert secondary.wait_notify(domain + ".", timeout=5.0) is not None
+        # A node that cannot: 502 naming it, for a NOTIFY and a cache flush;
+        # the statistics are those of the nodes that answer (none here).
+        c.nodes[0].stop_pdns()
+        a = ours.send("PUT", BASE + "/zones/%s./notify" % domain)
+        assert a[0] == 502 and "node 'ns1'" in a[1]["error"], a[1]
+        a = ours.send("PUT", BASE + "/cache/flush", params={"domain": domain + "."})
+        assert a[0] == 502 and "node 'ns1'" in a[1]["error"], a[1]
+        a = ours.send("GET", BASE + "/statistics")
+        assert a[0] == 200 and a[1] == []
+    finally:
+        secondary.close()
+
+
+def records_of(text, name):
+    """The RRsets of a zone file but the SOA, as {(name, type): sorted texts}."""
+    z = dns.zone.from_text(text, origin=name, relativize=False, check_origin=False)
+    out = {}
+    for owner, node in z.nodes.items():
+        for rds in node.rdatasets:
+            if rds.rdtype != dns.rdatatype.SOA:
+                out[(owner.to_text(), dns.rdatatype.to_text(rds.rdtype))] = (
+                    rds.ttl, sorted(r.to_text() for r in rds))
+    return out
+
+
+def test_export_agrees_with_powerdns(sides, domain):
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    a, b = ours.send("GET", BASE + "/zones/%s/export" % name), \
+        pdns.send("GET", BASE + "/zones/%s/export" % name)
+    assert a[0] == b[0] == 200
+    assert a[2].headers["content-type"] == b[2].headers["content-type"] == \
+        "text/plain; charset=us-ascii"
+    mine, theirs = records_of(a[2].text, name), records_of(b[2].text, name)
+    assert ("www." + name, "A") in mine
+    # The NS TTL is the cluster's default-ttl, PowerDNS's default-ttl its own.
+    assert {k: v[1] for k, v in mine.items()} == {k: v[1] for k, v in theirs.items()}
+    assert {k: v for k, v in mine.items() if k[1] != "NS"} == \
+        {k: v for k, v in theirs.items() if k[1] != "NS"}
+    # JSON when asked for.
+    a, b = [side.send("GET", BASE + "/zones/%s/export" % name,
+                      headers={"Accept": "application/json"}) for side in (ours, pdns)]
+    assert a[0] == b[0] == 200 and shape(a[1]) == shape(b[1]) == {"zone": "str"}
+    assert records_of(a[1]["zone"], name) == mine
+
+
+def query_each_node(c, name, times=1):
+    for n in c.nodes:
+        for _ in range(times):
+            n.query(name, "A")
+
+
+def test_cache_flush_purges_every_node(sides, domain):
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1", "192.0.2.2"])
+    query_each_node(c, "www." + name)
+    a = ours.send("PUT", BASE + "/cache/flush", params={"domain": name})
+    b = pdns.send("PUT", BASE + "/cache/flush", params={"domain": name})
+    assert a[0] == b[0] == 200 and shape(a[1]) == shape(b[1])
+    assert a[1]["result"] == b[1]["result"] == "Flushed cache."
+    # Each node had the answer in its packet cache.
+    assert a[1]["count"] >= len(c.nodes), a[1]
+    # Nothing left to purge.
+    a = ours.send("PUT", BASE + "/cache/flush", params={"domain": name})
+    assert a[0] == 200 and a[1]["count"] < len(c.nodes), a[1]
+    # Any name, the root too; case does not matter.
+    for q in (".", name.upper(), "_acme-challenge.www." + name):
+        a, b = ours.send("PUT", BASE + "/cache/flush", params={"domain": q}), \
+            pdns.send("PUT", BASE + "/cache/flush", params={"domain": q})
+        assert a[0] == b[0] == 200, (q, a[1])
+    query_each_node(c, "www." + name)
+    a = ours.send("PUT", BASE + "/cache/flush", params={"domain": "."})
+    assert a[0] == 200 and a[1]["count"] >= len(c.nodes), a[1]
+    for q in ({"domain": domain}, {"domain": "bad..x."}, {}):
+        a, b = ours.send("PUT", BASE + "/cache/flush", params=q), \
+            pdns.send("PUT", BASE + "/cache/flush", params=q)
+        assert a[0] == b[0] == 422 and a[1]["error"], q
+
+
+def stat(side, statistic):
+    a = side.send("GET", BASE + "/statistics", params={"statistic": statistic})
+    assert a[0] == 200, a[1]
+    assert len(a[1]) == 1 and a[1][0]["name"] == statistic
+    return int(a[1][0]["value"])
+
+
+def test_statistics_are_the_nodes_counters_summed(sides, domain):
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1", "192.0.2.2"])
+    a, b = ours.send("GET", BASE + "/statistics"), pdns.send("GET", BASE + "/statistics")
+    assert a[0] == b[0] == 200
+    assert shape(a[1]) == [{"name": "str", "type": "str", "value": "str"}]
+    assert {"name": "str", "type": "str", "value": "str"} in shape(b[1])
+    names = [s["name"] for s in a[1]]
+    assert names == sorted(names) and {s["type"] for s in a[1]} == {"StatisticItem"}
+    theirs = {s["name"] for s in b[1]}
+    for n in ("udp-queries", "udp-answers", "packetcache-hit", "packetcache-miss", "uptime"):
+        assert n in names and n in theirs, n
+    before = stat(ours, "udp-queries")
+    query_each_node(c, "www." + name, times=3)
+    assert stat(ours, "udp-queries") >= before + 3 * len(c.nodes)
+    for side in (ours, pdns):
+        a = side.send("GET", BASE + "/statistics", params={"statistic": "no-such-counter"})
+        assert a[0] == 422 and a[1] == {"error": "Unknown statistic name"}
+    a, b = [side.send("GET", BASE + "/statistics", params={"includerings": "false"})
+            for side in (ours, pdns)]
+    assert a[0] == b[0] == 200
+
+
+def found(side, **params):
+    a = side.send("GET", BASE + "/search-data", params=params)
+    assert a[0] == 200, (params, a[1])
+    return a[1]
+
+
+def without_soa(objects):
+    return sorted((o for o in objects if o.get("type") != "SOA"),
+                  key=lambda o: sorted((k, str(v)) for k, v in o.items()))
+
+
+def test_search_data_agrees_with_powerdns(sides, domain):
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    c.add_record(zid, "uniq", "TXT", '"mark-%s"' % domain, ttl=60)
+    assert pdns.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+        {"name": "uniq." + name, "type": "TXT", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": '"mark-%s"' % domain, "disabled": False}]}]})[0] == 204
+
+    # Names without their final dot, in records' names and contents alike.
+    for q in (domain, domain.upper(), "www." + domain, "*." + domain, "mail." + domain,
+              '"mark-%s"' % domain, "*mark-%s*" % domain, "w?w." + domain, name):
+        mine, theirs = found(ours, q=q), found(pdns, q=q)
+        assert without_soa(mine) == without_soa(theirs), q
+        assert shape(mine) == shape(theirs) or mine == theirs == [], q
+    # The zone itself, with the records at its apex, zones first.
+    mine = found(ours, q=domain)
+    assert mine[0] == {"name": name, "object_type": "zone", "zone_id": name}
+    assert {o["type"] for o in mine[1:]} == {"NS", "MX"}
+    assert [o["content"] for o in found(ours, q="mail." + domain)] == ["10 mail." + name]
+    assert found(ours, q=name) == found(ours, q="mail." + name) == []
+    # max counts each kind of object; object_type picks one.
+    for side in (ours, pdns):
+        assert len(found(side, q="*." + domain, max=1)) == 1
+        assert len(found(side, q=domain, max=1)) == 2
+        assert [o["object_type"] for o in found(side, q=domain, object_type="zone")] == ["zone"]
+        assert {o["object_type"] for o in found(side, q=domain, object_type="record")} == \
+            {"record"}
+        assert found(side, q=domain, object_type="comment") == []
+    # A read token may search.
+    assert ours.send("GET", BASE + "/search-data", params={"q": domain},
+                     key=c.whm.read_token)[0] == 200
+
+
+@pytest.mark.parametrize("params", [
+    {}, {"q": ""}, {"q": "*", "max": "0"}, {"q": "*", "object_type": "bogus"},
+])
+def test_search_data_refusals_agree_with_powerdns(sides, params):
+    c, ours, pdns = sides
+    a, b = [side.send("GET", BASE + "/search-data", params=params) for side in (ours, pdns)]
+    assert a[0] == b[0] == 422 and a[1]["error"], (params, a[1], b[1])
+    if "max" not in params:
+        assert a[1] == b[1]
+    a = ours.send("GET", BASE + "/search-data", params={"q": "*", "max": "x"})
+    assert a[0] == 422 and a[1]["error"]
