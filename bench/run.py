@@ -76,6 +76,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "integration"))
 import harness  # noqa: E402
 import cluster as clusterlib  # noqa: E402
+import chromium  # noqa: E402
 import pdns_plain  # noqa: E402
 
 
@@ -1103,26 +1104,24 @@ def controller_health_figures(args, tmp, rows):
                  % (seq, seq_ok)))
 
 
-def create_zones(whm, names, threads):
-    """POST /api/dns for each of 'names' (each once: every thread goes
-    through its share); the seconds it took."""
+def in_threads(make_client, names, threads, one):
+    """one(client, index, name) for each of 'names' (each once: every
+    thread goes through its share with a keep-alive client of
+    make_client()); one() returns None or what went wrong. The seconds it
+    took; the first thing that went wrong is raised."""
     per = (len(names) + threads - 1) // threads
-    done = [0]
-    lock = threading.Lock()
+    errors = []
 
     def work(t):
-        client = whm_client(whm)
-        n = 0
+        client = make_client()
         try:
-            for name in names[t * per:(t + 1) * per]:
-                status, body = client.request("POST", "/api/dns", {"domain": name})
-                if status != 201:
-                    raise RuntimeError("POST /api/dns %s: %d %s" % (name, status, body[:200]))
-                n += 1
+            for i in range(t * per, min((t + 1) * per, len(names))):
+                wrong = one(client, i, names[i])
+                if wrong:
+                    errors.append(wrong)
+                    return
         finally:
             client.close()
-            with lock:
-                done[0] += n
 
     t0 = time.perf_counter()
     ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
@@ -1130,9 +1129,19 @@ def create_zones(whm, names, threads):
         t.start()
     for t in ts:
         t.join()
-    if done[0] != len(names):
-        raise RuntimeError("created %d of %d zones" % (done[0], len(names)))
+    if errors:
+        raise RuntimeError(errors[0])
     return time.perf_counter() - t0
+
+
+def create_zones(whm, names, threads):
+    """POST /api/dns for each of 'names' with 'threads' threads; the
+    seconds it took."""
+    def one(client, i, name):
+        status, body = client.request("POST", "/api/dns", {"domain": name})
+        return None if status == 201 else "POST /api/dns %s: %d %s" % (name, status, body[:200])
+
+    return in_threads(lambda: whm_client(whm), names, threads, one)
 
 
 def controller_memory_figures(args, tmp, rows):
@@ -1195,33 +1204,15 @@ def v1_patch(client, zone, value):
     return status == 204, body
 
 
-def v1_create(make_client, names, threads, ok_status=201):
+def v1_create(make_client, names, threads):
     """POST .../zones of ten records (api_rrsets) for each of 'names' with
     'threads' keep-alive clients of make_client(); the seconds it took."""
-    per = (len(names) + threads - 1) // threads
-    errors = []
+    def one(client, i, name):
+        status, body = client.request("POST", V1 + "/zones?rrsets=false", {
+            "name": name, "kind": "Native", "rrsets": api_rrsets(name, i)})
+        return None if status == 201 else "POST zones %s: %d %s" % (name, status, body[:200])
 
-    def work(t):
-        client = make_client()
-        try:
-            for i, name in enumerate(names[t * per:(t + 1) * per]):
-                status, body = client.request("POST", V1 + "/zones?rrsets=false", {
-                    "name": name, "kind": "Native", "rrsets": api_rrsets(name, t * per + i)})
-                if status != ok_status:
-                    errors.append("%s: %d %s" % (name, status, body[:200]))
-                    return
-        finally:
-            client.close()
-
-    t0 = time.perf_counter()
-    ts = [threading.Thread(target=work, args=(t,), daemon=True) for t in range(threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    if errors:
-        raise RuntimeError("POST zones: " + errors[0])
-    return time.perf_counter() - t0
+    return in_threads(make_client, names, threads, one)
 
 
 def v1_patch_latency(c, n):
@@ -2049,27 +2040,10 @@ def scale_figures(args, tmp, rows):
 
 # --- the dashboard -------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
 def dashboard_browser(profile):
     """Headless Chromium with its DevTools network events in the
-    performance log (as tests/integration/test_dashboard.py starts it)."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-extensions", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                "--user-data-dir=%s" % profile):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
-    return driver
+    performance log."""
+    return chromium.start(profile, "performance", 60)
 
 
 def network_log(driver):

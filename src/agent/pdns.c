@@ -6,6 +6,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "dns/dns.h"
 #include "http/client.h"
 #include "pdns.h"
 
@@ -51,25 +52,6 @@ void pdns_free(struct pdns *p)
 		return;
 	http_client_free(p->http);
 	free(p);
-}
-
-/* PowerDNS zone ids: the name with bytes outside [A-Za-z0-9.-] as =XX. */
-static void zone_id(const char *zone, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (const unsigned char *c = (const unsigned char *)zone; *c && o + 4 < len; c++) {
-		bool plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-			     (*c >= '0' && *c <= '9') || *c == '.' || *c == '-';
-		if (plain) {
-			out[o++] = (char)*c;
-		} else {
-			out[o++] = '=';
-			out[o++] = hex[*c >> 4];
-			out[o++] = hex[*c & 15];
-		}
-	}
-	out[o] = '\0';
 }
 
 /* Perform a call; a 2xx answer is success, its body parsed into *ret when
@@ -150,8 +132,8 @@ static int zone_call(struct pdns *p, const char *method, const char *zone, const
 		     json_t *body, json_t **ret)
 {
 	char path[DNAME_PATH_MAX];
-	char id[800];
-	zone_id(zone, id, sizeof(id));
+	char id[DNAME_PDNS_ID_MAX];
+	dname_pdns_id(zone, id);
 	snprintf(path, sizeof(path), SERVER "/zones/%s%s", id, suffix);
 	return call(p, method, path, body, ret);
 }

@@ -39,7 +39,7 @@ int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct 
 	char text[DNAME_TEXT_MAX], name[DNAME_TEXT_MAX];
 	struct errmsg err;
 
-	int r = pdns_zone_id_read(http_request_param(req, 1), text, &err);
+	int r = dname_pdns_id_read(http_request_param(req, 1), text, &err);
 	if (r == 0 && dname_zone_normalize(text, name, &err) < 0)
 		r = ERR_INVALID;
 	if (r < 0) {
@@ -61,11 +61,11 @@ int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct 
  * PowerDNS must compute per zone are left out (dnssec, edited_serial). */
 static json_t *zone_json(const struct store_zone *z, bool full, bool dnssec)
 {
-	char id[PDNS_ZONE_ID_MAX], url[sizeof(id) + 64];
+	char id[DNAME_PDNS_ID_MAX], url[sizeof(id) + 64];
 	struct pdns_settings set;
 
 	pdns_settings_read(z->pdns, &set);
-	pdns_zone_id(z->domain, id);
+	dname_pdns_id(z->domain, id);
 	snprintf(url, sizeof(url), PDNS_SERVER_URL "/zones/%s", id);
 	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:[],s:I,s:I,s:s}", "id", id, "url", url,
 			      "name", z->domain, "kind", set.kind, "account", set.account, "serial",

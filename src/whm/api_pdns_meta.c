@@ -234,9 +234,10 @@ static void write_kind(struct http_reply *rep, struct store *st, const struct st
 	json_decref(now);
 }
 
-/* PUT .../metadata/:kind {"metadata": [...]}: the kind's values replaced;
- * 200 with them. */
-void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *ctx)
+/* PUT .../metadata/:kind {"metadata": [...]} replaces the kind's values
+ * (200 with them); POST .../metadata {"kind", "metadata": [...]} adds to
+ * them ('post'; 201 with them all). */
+static void meta_write(struct http_request *req, struct http_reply *rep, void *ctx, bool post)
 {
 	struct store *st;
 	struct store_zone z;
@@ -247,38 +248,26 @@ void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *c
 	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
 		return;
 	if (meta_target(req, rep, ctx, &st, &z, &kind) == 0) {
-		if (read_values(b, &values, &err) < 0)
-			http_reply_error(rep, ERR_INVALID, err.text);
-		else
-			write_kind(rep, st, &z, kind, values, false, 200);
-		store_zone_clear(&z);
-	}
-	json_decref(b);
-}
-
-/* POST .../metadata {"kind", "metadata": [...]}: values added to the
- * kind's; 201 with them all. */
-void api_pdns_meta_post(struct http_request *req, struct http_reply *rep, void *ctx)
-{
-	struct store *st;
-	struct store_zone z;
-	struct errmsg err;
-	const char *kind;
-	json_t *b, *values;
-
-	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
-		return;
-	if (meta_target(req, rep, ctx, &st, &z, &kind) == 0) {
-		int r = jsonx_get_str(b, "kind", true, "body", &kind, &err);
+		int r = post ? jsonx_get_str(b, "kind", true, "body", &kind, &err) : 0;
 		if (r == 0 && !kept_kind(kind))
 			refuse_kind(rep, kind);
 		else if (r == 0 && (r = read_values(b, &values, &err)) == 0)
-			write_kind(rep, st, &z, kind, values, true, 201);
+			write_kind(rep, st, &z, kind, values, post, post ? 201 : 200);
 		if (r < 0)
 			http_reply_error(rep, ERR_INVALID, err.text);
 		store_zone_clear(&z);
 	}
 	json_decref(b);
+}
+
+void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	meta_write(req, rep, ctx, false);
+}
+
+void api_pdns_meta_post(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	meta_write(req, rep, ctx, true);
 }
 
 /* DELETE .../metadata/:kind: 200 with no body, as PowerDNS answers. */

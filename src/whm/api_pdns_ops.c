@@ -457,11 +457,11 @@ static bool name_matches(const char *q, const char *name, char *buf, size_t len)
 static int search_zone(const struct store_zone *z, void *ctx)
 {
 	struct search *s = ctx;
-	char text[DNAME_TEXT_MAX], id[PDNS_ZONE_ID_MAX];
+	char text[DNAME_TEXT_MAX], id[DNAME_PDNS_ID_MAX];
 
 	if (!name_matches(s->q, z->domain, text, sizeof(text)))
 		return 0;
-	pdns_zone_id(z->domain, id);
+	dname_pdns_id(z->domain, id);
 	if (json_array_append_new(s->out, json_pack("{s:s,s:s,s:s}", "name", z->domain,
 						    "object_type", "zone", "zone_id", id)) < 0)
 		return -ENOMEM;
@@ -513,7 +513,7 @@ static bool content_matches(const char *q, const struct store_record *rec)
 static int search_record(const struct store_record *rec, void *ctx)
 {
 	struct search *s = ctx;
-	char owner[2 * DNAME_TEXT_MAX], text[2 * DNAME_TEXT_MAX], id[PDNS_ZONE_ID_MAX];
+	char owner[2 * DNAME_TEXT_MAX], text[2 * DNAME_TEXT_MAX], id[DNAME_PDNS_ID_MAX];
 	const char *zone = zone_name(s, rec->zone_id);
 
 	if (zone == NULL)
@@ -535,7 +535,7 @@ static int search_record(const struct store_record *rec, void *ctx)
 		snprintf(content, len, "%u %s", rec->priority, rec->content);
 	else
 		snprintf(content, len, "%s", rec->content);
-	pdns_zone_id(zone, id);
+	dname_pdns_id(zone, id);
 	int r = json_array_append_new(s->out, json_pack("{s:s,s:b,s:s,s:s,s:I,s:s,s:s,s:s}",
 							"content", content, "disabled", 0, "name",
 							owner, "object_type", "record", "ttl",

@@ -2,7 +2,7 @@
  * clients send them ({"name": absolute, "type", "ttl", "records":
  * [{"content", "disabled"}], "comments"}) into the panel's record objects
  * that the zones service takes, checked on the way as PowerDNS checks
- * them; and zone ids. The RDATA itself is checked by the zones service
+ * them. The RDATA itself is checked by the zones service
  * (the same rules as every other way in). */
 #ifndef YUMNA_WHM_PDNS_SHAPE_H
 #define YUMNA_WHM_PDNS_SHAPE_H
@@ -15,17 +15,6 @@
 #include "dns/dns.h"
 #include "model/model.h"
 #include "store/store.h"
-
-/* The largest zone id: every byte of a name as "=XX". */
-#define PDNS_ZONE_ID_MAX (3 * DNAME_TEXT_MAX + 1)
-
-/* A zone id as PowerDNS writes it: the name with every byte outside
- * [A-Za-z0-9.-] as "=XX". */
-void pdns_zone_id(const char *name, char out[PDNS_ZONE_ID_MAX]);
-
-/* A zone id read back ("=XX" undone) into 'out': 0, or ERR_MALFORMED for
- * a broken escape, ERR_INVALID for one too long or holding a NUL. */
-int pdns_zone_id_read(const char *id, char out[DNAME_TEXT_MAX], struct errmsg *err);
 
 /* A zone's settings as PowerDNS's API shows them. Every zone is served by
  * every node whatever its kind: Native and Master are kept for the tools

@@ -14,13 +14,12 @@ import time
 
 import pytest
 
+import chromium
 import harness
 from cluster import Cluster
 
 pytest_plugins = ["cluster_fixtures"]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = os.path.join(harness.BUILD, "screenshots")
 
 
@@ -48,22 +47,7 @@ def ui_cluster(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert os.access(CHROMIUM, os.X_OK), "chromium is not installed (scripts/deps.sh installs it)"
-    assert os.access(CHROMEDRIVER, os.X_OK), "chromium-driver is not installed"
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--no-first-run", "--disable-extensions", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
-                "--user-data-dir=%s" % profile):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(30)
+    driver = chromium.start(tmp_path_factory.mktemp("chromium-profile"), "browser", 30)
     try:
         yield driver
     finally:

@@ -15,21 +15,21 @@
 
 static void test_zone_ids(void **state)
 {
-	char id[PDNS_ZONE_ID_MAX], name[DNAME_TEXT_MAX];
+	char id[DNAME_PDNS_ID_MAX], name[DNAME_TEXT_MAX];
 	struct errmsg err;
 
 	(void)state;
-	pdns_zone_id("example-1.org.", id);
+	dname_pdns_id("example-1.org.", id);
 	assert_string_equal(id, "example-1.org.");
-	pdns_zone_id("a_b/c.", id);
+	dname_pdns_id("a_b/c.", id);
 	assert_string_equal(id, "a=5Fb=2Fc.");
-	assert_int_equal(pdns_zone_id_read(id, name, &err), 0);
+	assert_int_equal(dname_pdns_id_read(id, name, &err), 0);
 	assert_string_equal(name, "a_b/c.");
-	assert_int_equal(pdns_zone_id_read("ex=2Dample.org.", name, &err), 0);
+	assert_int_equal(dname_pdns_id_read("ex=2Dample.org.", name, &err), 0);
 	assert_string_equal(name, "ex-ample.org.");
-	assert_int_equal(pdns_zone_id_read("bad=Z1.", name, &err), ERR_MALFORMED);
-	assert_int_equal(pdns_zone_id_read("cut=4", name, &err), ERR_MALFORMED);
-	assert_int_equal(pdns_zone_id_read("nul=00.org.", name, &err), ERR_INVALID);
+	assert_int_equal(dname_pdns_id_read("bad=Z1.", name, &err), ERR_MALFORMED);
+	assert_int_equal(dname_pdns_id_read("cut=4", name, &err), ERR_MALFORMED);
+	assert_int_equal(dname_pdns_id_read("nul=00.org.", name, &err), ERR_INVALID);
 }
 
 static void apply(const char *body_text, struct pdns_settings *s, int want)

@@ -58,6 +58,15 @@ int dname_zone_normalize(const char *text, char ret[DNAME_TEXT_MAX], struct errm
 int dname_owner_normalize(const char *text, const char *origin, char ret[DNAME_TEXT_MAX],
 			  struct errmsg *err);
 
+/* PowerDNS's zone ids (its HTTP API, every server's): the name with every
+ * byte outside [A-Za-z0-9.-] written as "=XX". The longest one, NUL
+ * included, and the id of 'name'. */
+#define DNAME_PDNS_ID_MAX (3 * DNAME_TEXT_MAX + 1)
+void dname_pdns_id(const char *name, char out[DNAME_PDNS_ID_MAX]);
+/* An id read back ("=XX" undone) into 'out': 0, or ERR_MALFORMED for a
+ * broken escape, ERR_INVALID for one too long or holding a NUL. */
+int dname_pdns_id_read(const char *id, char out[DNAME_TEXT_MAX], struct errmsg *err);
+
 /* The longest text dname_to_unicode() writes, NUL included. */
 #define DNAME_UNICODE_MAX 1024
 

@@ -381,3 +381,55 @@ bool dname_is_at_or_below(const char *name, const char *zone)
 		return false;
 	return nl == zl || name[nl - zl - 1] == '.';
 }
+
+void dname_pdns_id(const char *name, char out[DNAME_PDNS_ID_MAX])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (const unsigned char *p = (const unsigned char *)name;
+	     *p != '\0' && o + 4 < DNAME_PDNS_ID_MAX; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-') {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '=';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static int pdns_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int dname_pdns_id_read(const char *id, char out[DNAME_TEXT_MAX], struct errmsg *err)
+{
+	size_t o = 0;
+
+	for (const char *p = id; *p != '\0'; p++) {
+		int c = (unsigned char)*p;
+		if (*p == '=') {
+			int hi = pdns_hex_digit(p[1]), lo = hi >= 0 ? pdns_hex_digit(p[2]) : -1;
+			if (hi < 0 || lo < 0)
+				return errmsg_set(err, ERR_MALFORMED,
+						  "the zone id has a broken =XX escape");
+			c = hi << 4 | lo;
+			p += 2;
+		}
+		if (c == 0 || o + 1 >= DNAME_TEXT_MAX)
+			return errmsg_set(err, ERR_INVALID, "the zone id is not a zone name");
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
