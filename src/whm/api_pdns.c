@@ -17,8 +17,10 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "dns/dns.h"
+#include "dnssec.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
+#include "zkeys.h"
 #include "zones_soa.h"
 
 /* What clients that parse it (octoDNS, the Terraform provider) compare
@@ -394,6 +396,13 @@ static void reply_zone(struct whm *w, struct http_request *req, struct store *st
 	int r = o != NULL ? 0 : -ENOMEM;
 
 	c->origin = z->domain;
+	struct store_dnssec d;
+	if (r == 0 && z->dnssec && store_dnssec_get(st, z->id, &d) == 0) {
+		const char *param = d.enabled ? zkeys_nsec3param(&d) : NULL;
+		if (param != NULL)
+			json_object_set_new(o, "nsec3param", json_string(param));
+		store_dnssec_clear(&d);
+	}
 	if (r == 0 && rrsets) {
 		c->rrsets = json_array();
 		c->index = json_object();
@@ -521,10 +530,12 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = jsonx_get_str(b, "kind", true, "body", &kind, &err);
 	if (r == 0)
 		r = pdns_settings_apply(b, &set, &err);
-	if (r == 0 && json_is_true(json_object_get(b, "dnssec")))
-		r = errmsg_set(&err, ERR_INVALID,
-			       "dnssec: signing a zone as it is created is not built yet; create "
-			       "it, then sign it with POST /api/dns/:id/dnssec");
+	int sign = -1;
+	json_t *how = NULL;
+	if (r == 0)
+		r = pdns_dnssec_wanted(b, &sign, &how, &err);
+	if (r == 0 && how != NULL && sign != 1)
+		r = errmsg_set(&err, ERR_INVALID, "nsec3param: needs \"dnssec\": true");
 	if (r == 0)
 		r = creation_records(w, b, origin, &pr, &err);
 	struct zone_init init = { .records = pr.records };
@@ -543,6 +554,16 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 	init.pdns = stored;
 	if (r == 0)
 		r = zones_create_with(w, origin, 0, 0, &init, api_actor(req), &res, &err);
+	/* Signed as asked, through the cluster's key authority: a second
+	 * version, as a sign is for any zone. */
+	if (r == 0 && sign == 1) {
+		json_t *view = NULL;
+		r = signing_sign(w, res.zone_id, how, api_actor(req), &res, &view, &err);
+		json_decref(view);
+		if (r < 0)
+			errmsg_set(&err, r, "the zone was created, but not signed: %s", err.text);
+	}
+	json_decref(how);
 	pdns_records_clear(&pr);
 	json_decref(b);
 	if (r < 0) {

@@ -31,28 +31,6 @@ static void reply_result(struct http_reply *rep, const char *result)
 
 /* --- a zone's settings ---------------------------------------------------- */
 
-/* What of "dnssec", "nsec3param" and "nsec3narrow" the body asks: *sign
- * -1 (leave it), 0 (unsign) or 1 (sign). The NSEC3 parameters are the
- * signing service's: a body that names its own is refused. */
-static int dnssec_wanted(const json_t *b, int *sign, struct errmsg *err)
-{
-	const json_t *d = json_object_get(b, "dnssec"), *p = json_object_get(b, "nsec3param");
-	const json_t *narrow = json_object_get(b, "nsec3narrow");
-
-	*sign = -1;
-	if (d != NULL && !json_is_boolean(d))
-		return errmsg_set(err, ERR_INVALID, "dnssec: must be true or false");
-	if (p != NULL && !json_is_null(p) && (!json_is_string(p) || json_string_length(p) > 0))
-		return errmsg_set(err, ERR_INVALID,
-				  "nsec3param: the cluster chooses the NSEC3 parameters; sign "
-				  "with POST /api/dns/:id/dnssec {\"nsec3\": true} instead");
-	if (narrow != NULL && !json_is_false(narrow))
-		return errmsg_set(err, ERR_INVALID, "nsec3narrow: narrow NSEC3 is not supported");
-	if (d != NULL)
-		*sign = json_is_true(d);
-	return 0;
-}
-
 /* PUT /api/v1/servers/localhost/zones/:zone: the zone's kind, account,
  * soa_edit_api and signing; 204. Signing and unsigning are zone versions
  * (the nodes serve the keys); the other settings are only the
@@ -67,7 +45,7 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 	struct zone_result res;
 	char stored[STORE_ZONE_PDNS_MAX], summary[HISTORY_SUMMARY_MAX];
 	int sign;
-	json_t *b;
+	json_t *b, *how = NULL;
 
 	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
 	    (st = api_store(w, rep)) == NULL || api_body_object(req, rep, &b) < 0)
@@ -79,17 +57,21 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 	pdns_settings_read(z.pdns, &set);
 	int r = pdns_settings_apply(b, &set, &err);
 	if (r == 0)
-		r = dnssec_wanted(b, &sign, &err);
+		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	json_decref(b);
-	if (r == 0 && sign == 1 && !z.dnssec) {
+	if (r == 0 && how != NULL && sign == -1 && !z.dnssec)
+		r = errmsg_set(&err, ERR_INVALID, "nsec3param: the zone is not signed");
+	/* Sign, or on a signed zone change the NSEC choice. */
+	if (r == 0 && (sign == 1 || how != NULL) && (!z.dnssec || how != NULL)) {
 		json_t *view = NULL;
-		r = signing_sign(w, z.id, NULL, api_actor(req), &res, &view, &err);
+		r = signing_sign(w, z.id, how, api_actor(req), &res, &view, &err);
 		json_decref(view);
 	} else if (r == 0 && sign == 0 && z.dnssec) {
 		/* PowerDNS unsigns when asked; the DS at the parent is the
 		 * client's business here as there. */
 		r = signing_unsign(w, z.id, true, api_actor(req), &res, &err);
 	}
+	json_decref(how);
 	pdns_settings_write(&set, stored);
 	history_summary(summary, "PowerDNS API settings: kind %s, soa_edit_api %s, account '%s'",
 			set.kind, set.soa_edit_api, set.account);

@@ -107,6 +107,37 @@ int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errm
 	return r == -ENOENT ? 0 : r;
 }
 
+int pdns_dnssec_wanted(const json_t *body, int *sign, json_t **how, struct errmsg *err)
+{
+	const json_t *d = json_object_get(body, "dnssec"), *p = json_object_get(body, "nsec3param");
+	const json_t *narrow = json_object_get(body, "nsec3narrow");
+	const char *text = json_string_value(p);
+
+	*sign = -1;
+	*how = NULL;
+	if (d != NULL && !json_is_boolean(d))
+		return errmsg_set(err, ERR_INVALID, "dnssec: must be true or false");
+	if (narrow != NULL && !json_is_false(narrow))
+		return errmsg_set(err, ERR_INVALID, "nsec3narrow: narrow NSEC3 is not supported");
+	if (p != NULL && !json_is_null(p) && text == NULL)
+		return errmsg_set(err, ERR_INVALID, "nsec3param: must be a string");
+	if (d != NULL)
+		*sign = json_is_true(d);
+	if (text == NULL)
+		return 0;
+	bool nsec3 = text[0] != '\0', optout = strcmp(text, "1 1 0 -") == 0;
+	if (nsec3 && !optout && strcmp(text, "1 0 0 -") != 0)
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "nsec3param: the cluster signs with NSEC3 as RFC 9276 asks: '1 0 0 "
+		    "-' (SHA-1, no opt-out, no extra iterations, no salt), or '1 1 0 -' "
+		    "with opt-out");
+	if (*sign == 0)
+		return errmsg_set(err, ERR_INVALID, "nsec3param: given with \"dnssec\": false");
+	*how = json_pack("{s:b,s:b}", "nsec3", nsec3, "nsec3_optout", optout);
+	return *how != NULL ? 0 : -ENOMEM;
+}
+
 void pdns_records_clear(struct pdns_records *p)
 {
 	json_decref(p->records);

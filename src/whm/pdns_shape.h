@@ -40,6 +40,14 @@ enum model_serial_rule pdns_serial_rule(const char *stored);
  * does transfers, unknown kinds and SOA-EDIT-API values too. */
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err);
 
+/* What a body's "dnssec", "nsec3param" and "nsec3narrow" ask: *sign -1
+ * (leave it), 0 (unsign) or 1 (sign); *how, when "nsec3param" is given,
+ * the signing service's body for the NSEC choice ({"nsec3", "nsec3_optout"};
+ * the caller frees it), else NULL. The cluster signs with NSEC3 as RFC 9276
+ * asks: "1 0 0 -", or "1 1 0 -" with opt-out; "" is NSEC. ERR_INVALID for
+ * other parameters, narrow NSEC3, or "nsec3param" with "dnssec": false. */
+int pdns_dnssec_wanted(const json_t *body, int *sign, json_t **how, struct errmsg *err);
+
 /* What the RRsets of a new zone hold: the panel's records (the SOA not
  * among them), and the SOA's RDATA when one was given. */
 struct pdns_records {

@@ -39,7 +39,8 @@ DIVERGENCES = {
     "duplicate RRsets": "422 when one (name, type) is given twice; PowerDNS keeps one",
     "no NS": "a zone created without NS records gets the cluster's (default-ns), as through "
              "the panel's routes; PowerDNS creates a zone without NS",
-    "dnssec at creation": "422 for now: sign after creating (not built yet)",
+    "dnssec at creation": "a zone created with dnssec: true is signed through the cluster's "
+                          "key authority as a second version (PowerDNS: one step)",
     "disabled records and comments": "422 for now: the cluster does not keep them yet",
     "broken zone text": "422 naming the line; PowerDNS answers 500",
     "private keys": "never returned (GET of one cryptokey has no privatekey): the "
@@ -384,7 +385,8 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
                  {"name": "www.{z}", "type": "A", "ttl": 60,
                   "records": [{"content": "192.0.2.2"}]}]}, False),
     ({"name": "{z}", "kind": "Native", "nameservers": [], "soa_edit_api": "SOMETIMES"}, False),
-    ({"name": "{z}", "kind": "Native", "nameservers": [], "dnssec": True}, False),
+    ({"name": "{z}", "kind": "Native", "nameservers": [], "dnssec": True,
+      "nsec3param": "1 0 5 aabb"}, False),
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "rrsets": [{"name": "www.{z}", "type": "A", "ttl": 60,
                   "records": [{"content": "192.0.2.1", "disabled": True}]}]}, False),
@@ -773,3 +775,23 @@ def test_metadata_agrees_with_powerdns_for_the_kinds_the_cluster_keeps(sides, do
     assert ours.send("POST", BASE + "/zones", {"name": name, "kind": "Native",
                                               "nameservers": NAMESERVERS})[0] == 201
     assert [m["kind"] for m in ours.send("GET", base)[1]] == ["SOA-EDIT-API"]
+
+
+def test_a_zone_created_signed_is_signed_on_every_node(sides, domain):
+    c, ours, pdns = sides
+    name = domain + "."
+    body = {"name": name, "kind": "Native", "nameservers": NAMESERVERS, "dnssec": True,
+            "nsec3param": "1 0 0 -",
+            "rrsets": [{"name": "www." + name, "type": "A", "ttl": 60,
+                        "records": [{"content": "192.0.2.1"}]}]}
+    a, b = create_on_both(ours, pdns, body)
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    for k in ("dnssec", "nsec3param"):
+        assert a[1][k] == b[1][k], k
+    assert a[1]["dnssec"] is True and a[1]["nsec3param"] == "1 0 0 -"
+    c.wait_all_nodes(name, "NSEC3PARAM", ["1 0 0 -"], timeout=15)
+    keys = ours.send("GET", BASE + "/zones/" + name + "/cryptokeys")[1]
+    assert len(keys) == 1 and keys[0]["active"] is True
+    want = "".join(keys[0]["dnskey"].split()[3:])
+    for n in c.nodes:  # the same key everywhere (dig splits the base64)
+        assert [k for k in n.dig(name, "DNSKEY") if "".join(k.split()[3:]) == want], n.name

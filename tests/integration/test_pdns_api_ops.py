@@ -19,8 +19,8 @@ pytest_plugins = ["cluster_fixtures"]
 DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
     "settings refused": "PUT of a zone checks kind and soa_edit_api as POST does (422 for an "
                         "unknown value or a transfer kind); PowerDNS stores any text",
-    "NSEC3 parameters": "422 for nsec3param and nsec3narrow: the cluster's signing service "
-                        "chooses them (POST /api/dns/:id/dnssec {\"nsec3\": true})",
+    "NSEC3 parameters": "nsec3param only as RFC 9276 asks ('1 0 0 -', or '1 1 0 -' with "
+                        "opt-out; other parameters are 422); nsec3narrow is 422",
     "unsigning": "dnssec: false unsigns the zone at once, as PowerDNS does, though the panel's "
                  "route asks for force",
     "notify": "every node sends it; 502 naming the nodes that could not (a node without "
@@ -99,6 +99,15 @@ def test_put_dnssec_signs_and_unsigns_on_every_node(sides, domain):
         assert side.send("PUT", BASE + "/zones/" + name, {"dnssec": False})[0] == 204
     assert settings(ours, name)["dnssec"] is settings(pdns, name)["dnssec"] is False
     assert c.whm.zone(zid)["version"] == version + 2
+    # Signed with NSEC3 as RFC 9276 asks, then back to NSEC on the signed zone.
+    for side in (ours, pdns):
+        a = side.send("PUT", BASE + "/zones/" + name, {"dnssec": True, "nsec3param": "1 0 0 -"})
+        assert a[0] == 204, a[1]
+    assert ours.send("GET", BASE + "/zones/" + name)[1]["nsec3param"] == \
+        pdns.send("GET", BASE + "/zones/" + name)[1]["nsec3param"] == "1 0 0 -"
+    c.wait_all_nodes(name, "NSEC3PARAM", ["1 0 0 -"], timeout=15)
+    assert ours.send("PUT", BASE + "/zones/" + name, {"nsec3param": ""})[0] == 204
+    c.wait_all_nodes(name, "NSEC3PARAM", [], timeout=15)
 
 
 @pytest.mark.parametrize("body,same", [
@@ -108,6 +117,8 @@ def test_put_dnssec_signs_and_unsigns_on_every_node(sides, domain):
     ({"account": 5}, None),
     ({"dnssec": "yes"}, None),
     ({"kind": "Master", "nsec3param": "1 0 0 -"}, True),
+    ({"dnssec": True, "nsec3param": "1 0 10 abcd"}, False),
+    ({"dnssec": False, "nsec3param": "1 0 0 -"}, None),
     ({"kind": "Master", "nsec3narrow": True}, None),
 ])
 def test_a_refused_put_changes_nothing(sides, domain, body, same):
