@@ -795,3 +795,49 @@ def test_a_zone_created_signed_is_signed_on_every_node(sides, domain):
     want = "".join(keys[0]["dnskey"].split()[3:])
     for n in c.nodes:  # the same key everywhere (dig splits the base64)
         assert [k for k in n.dig(name, "DNSKEY") if "".join(k.split()[3:]) == want], n.name
+
+
+def test_the_panel_routes_and_the_api_see_one_zone(sides, domain):
+    """One zone changed in turn through the panel's routes, PowerDNS's API
+    and yumnactl's route: each sees the others' changes, every change is
+    one version with a higher serial, and the history lists them all."""
+    c, ours, pdns = sides
+    name = domain + "."
+    zid = c.create_zone(domain)
+    seen = []
+
+    def both():
+        panel = c.whm.zone(zid)
+        api = ours.send("GET", BASE + "/zones/" + name)[1]
+        assert api["serial"] == panel["serial"], (api["serial"], panel)
+        soa = [s for s in api["rrsets"] if s["type"] == "SOA"][0]["records"][0]["content"]
+        assert int(soa.split()[2]) == panel["serial"]
+        seen.append((panel["version"], panel["serial"]))
+        return panel, api
+
+    both()
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    _, api = both()
+    assert rrsets(api)[("www." + name, "A")][1] == ["192.0.2.1"]
+    a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 300, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.2"}]},
+        {"name": "mail." + name, "type": "A", "ttl": 300, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.3"}]}]})
+    assert a[0] == 204
+    panel, _ = both()
+    records = {(r["name"], r["content"]) for r in c.whm.records(zid) if r["type"] == "A"}
+    assert records == {("www", "192.0.2.2"), ("mail", "192.0.2.3")}
+    c.whm.call("PATCH", "/api/dns/%d/rrsets" % zid, {"rrsets": [
+        {"name": "mail", "type": "A", "changetype": "DELETE"}]}, expect=200)
+    _, api = both()
+    assert ("mail." + name, "A") not in rrsets(api)
+    versions = [v for v, _ in seen]
+    serials = [s for _, s in seen]
+    assert versions == sorted(versions) and len(set(versions)) == len(versions), seen
+    assert all((b - a) % 2**32 < 2**31 and a != b for a, b in zip(serials, serials[1:])), seen
+    history = c.whm.call("GET", "/api/dns/%d/versions" % zid, expect=200)["versions"]
+    assert [h["version"] for h in history[:3]] == versions[:0:-1][:3]
+    assert history[1]["action"] == "rrsets.patch" and history[1]["actor"] == "tests-admin"
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.2"])
+    c.wait_all_nodes("mail." + name, "A", [])
