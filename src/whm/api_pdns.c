@@ -587,7 +587,7 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *err)
 {
 	static const char *const keys[] = { "name", "type", "ttl", "changetype", NULL };
-	json_t *set = json_object(), *records = json_object_get(in, "records"), *rec;
+	json_t *set, *records = json_object_get(in, "records"), *rec;
 	const char *name = json_string_value(json_object_get(in, "name"));
 	size_t j;
 
@@ -601,6 +601,7 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 	if (json_array_size(json_object_get(in, "comments")) > 0)
 		return errmsg_set(err, ERR_INVALID,
 				  "rrsets[%zu].comments: comments are not kept by the cluster", i);
+	set = json_object();
 	if (set == NULL || json_array_append_new(out, set) < 0)
 		return -ENOMEM;
 	for (unsigned k = 0; keys[k] != NULL; k++)
@@ -613,7 +614,10 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 		json_object_del(set, "ttl");
 		return 0;
 	}
-	if (records == NULL || !json_is_array(records))
+	/* None, or not a list: the zones service says what is wrong. */
+	if (records == NULL)
+		return 0;
+	if (!json_is_array(records))
 		return json_object_set(set, "records", records) < 0 ? -ENOMEM : 0;
 	json_t *list = json_array();
 	if (list == NULL || json_object_set_new(set, "records", list) < 0)

@@ -484,7 +484,7 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 	char path[64];
 	struct model_record mr;
 	struct errmsg msg;
-	json_t *records, *rec;
+	json_t *records = NULL, *rec;
 	uint64_t ttl;
 	size_t j;
 	bool disabled;
@@ -495,6 +495,8 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 		r = jsonx_get_uint(set, "ttl", false, 0, DNS_TTL_MAX, path, &ttl, err);
 		r = r == -ENOENT ? 0 : r;
 	}
+	if (r < 0)
+		return r;
 	json_array_foreach(records, j, rec) {
 		if (r < 0)
 			break;

@@ -473,6 +473,11 @@ def test_patch_agrees_with_powerdns_and_is_one_version(sides, domain):
 @pytest.mark.parametrize("change,same", [
     ({"name": "www.{z}", "type": "A", "changetype": "UPSERT", "ttl": 60,
       "records": [{"content": "192.0.2.1"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": "192.0.2.1"}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "192.0.2.1"}, "x"]}, True),
     ({"name": "www.other.example.", "type": "A", "changetype": "REPLACE", "ttl": 60,
       "records": [{"content": "192.0.2.1"}]}, True),
     ({"name": "www.{z}", "type": "CNAME", "changetype": "REPLACE", "ttl": 60,
