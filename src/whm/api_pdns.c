@@ -521,9 +521,8 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		return;
 	pdns_settings_read("", &set);
 	int r = jsonx_get_str(b, "name", true, "body", &name, &err);
-	if (r == 0 && (name[0] == '\0' || name[strlen(name) - 1] != '.'))
-		r = errmsg_set(&err, ERR_INVALID,
-			       "name: '%s' is not canonical (a zone name ends with '.')", name);
+	if (r == 0)
+		r = pdns_canonical("name", name, &err);
 	if (r == 0 && dname_zone_normalize(name, origin, &err) < 0)
 		r = ERR_INVALID;
 	if (r == 0)
@@ -593,11 +592,10 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 
 	if (!json_is_object(in))
 		return errmsg_set(err, ERR_INVALID, "rrsets[%zu]: must be an object", i);
-	if (name != NULL && (name[0] == '\0' || name[strlen(name) - 1] != '.'))
-		return errmsg_set(err, ERR_INVALID,
-				  "rrsets[%zu].name: '%s' is not canonical (an absolute name ends "
-				  "with '.')",
-				  i, name);
+	char what[48];
+	snprintf(what, sizeof(what), "rrsets[%zu].name", i);
+	if (name != NULL && pdns_canonical(what, name, err) < 0)
+		return ERR_INVALID;
 	if (json_array_size(json_object_get(in, "comments")) > 0)
 		return errmsg_set(err, ERR_INVALID,
 				  "rrsets[%zu].comments: comments are not kept by the cluster", i);

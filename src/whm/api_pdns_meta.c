@@ -13,6 +13,7 @@
 #include "api_internal.h"
 #include "api_pdns.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
 #include "zkeys.h"
@@ -43,7 +44,7 @@ static bool kept_kind(const char *kind)
 /* A kind that is not X-*: answered with why it is not written here. */
 static void refuse_kind(struct http_reply *rep, const char *kind)
 {
-	char msg[256];
+	char msg[256], q[72];
 
 	if (strcmp(kind, "SOA-EDIT-API") == 0)
 		snprintf(msg, sizeof(msg),
@@ -53,9 +54,9 @@ static void refuse_kind(struct http_reply *rep, const char *kind)
 			 "NSEC3PARAM follows how the zone is signed (POST /api/dns/:id/dnssec)");
 	else
 		snprintf(msg, sizeof(msg),
-			 "Unsupported metadata kind '%.64s': the cluster keeps X-* kinds; the "
+			 "Unsupported metadata kind '%s': the cluster keeps X-* kinds; the "
 			 "zone-transfer kinds wait for zone transfers",
-			 kind);
+			 (log_sanitize(kind, q, sizeof(q)), q));
 	http_reply_error(rep, ERR_INVALID, msg);
 }
 

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "model/import.h"
+#include "base/log.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
 
@@ -22,12 +23,13 @@ void pdns_settings_read(const char *stored, struct pdns_settings *s)
 	int n = 0;
 
 	settings_default(s);
-	/* "KIND EDIT ACCOUNT", the account last as it may hold blanks. */
-	if (sscanf(stored, "%7s %11s %n", kind, edit, &n) != 2 || n == 0)
+	/* "KIND EDIT ACCOUNT", the account last, after one blank, as it may
+	 * hold blanks of its own (leading ones too). */
+	if (sscanf(stored, "%7s %11s%n", kind, edit, &n) != 2 || stored[n] != ' ')
 		return;
 	snprintf(s->kind, sizeof(s->kind), "%s", kind);
 	snprintf(s->soa_edit_api, sizeof(s->soa_edit_api), "%s", edit);
-	snprintf(s->account, sizeof(s->account), "%s", stored + n);
+	snprintf(s->account, sizeof(s->account), "%s", stored + n + 1);
 }
 
 void pdns_settings_write(const struct pdns_settings *s, char out[STORE_ZONE_PDNS_MAX])
@@ -138,6 +140,17 @@ int pdns_dnssec_wanted(const json_t *body, int *sign, json_t **how, struct errms
 	return *how != NULL ? 0 : -ENOMEM;
 }
 
+int pdns_canonical(const char *what, const char *name, struct errmsg *err)
+{
+	char q[128];
+
+	if (name[0] != '\0' && name[strlen(name) - 1] == '.')
+		return 0;
+	log_sanitize(name, q, sizeof(q));
+	return errmsg_set(err, ERR_INVALID,
+			  "%s: '%s' is not canonical (an absolute name ends with '.')", what, q);
+}
+
 void pdns_records_clear(struct pdns_records *p)
 {
 	json_decref(p->records);
@@ -231,20 +244,20 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 			r = jsonx_get_str(set, "type", true, path, &type, err);
 		if (r == 0)
 			r = jsonx_get_uint(set, "ttl", true, 0, INT32_MAX, path, &ttl, err);
-		if (r == 0 && (name[0] == '\0' || name[strlen(name) - 1] != '.'))
-			r = errmsg_set(err, ERR_INVALID,
-				       "%s.name: '%s' is not canonical (an absolute name ends "
-				       "with '.')",
-				       path, name);
+		char what[48], q[48];
+		snprintf(what, sizeof(what), "%s.name", path);
+		if (r == 0)
+			r = pdns_canonical(what, name, err);
 		if (r == 0 && dname_owner_normalize(name, origin, owner, &nerr) < 0)
 			r = errmsg_set(err, ERR_INVALID, "%s.name: %s", path, nerr.text);
 		if (r == 0) {
 			snprintf(key, sizeof(key), "%s/%s", owner, type);
 			for (char *k = key; *k != '\0'; k++)
 				*k = (char)(*k >= 'a' && *k <= 'z' ? *k - 32 : *k);
+			log_sanitize(type, q, sizeof(q));
 			if (json_object_get(seen, key) != NULL)
 				r = errmsg_set(err, ERR_INVALID, "%s: RRset '%s' %s is given twice",
-					       path, owner, type);
+					       path, owner, q);
 			else
 				r = json_object_set_new(seen, key, json_true()) < 0 ? -ENOMEM : 0;
 		}

@@ -74,4 +74,9 @@ int pdns_zone_text_read(const char *text, size_t len, const char *origin, uint64
 
 void pdns_records_clear(struct pdns_records *p);
 
+/* Whether 'name' is canonical as PowerDNS's API asks (absolute: it ends
+ * with '.'): 0, or ERR_INVALID with 'err' naming 'what' and the name
+ * (quoted for a message). */
+int pdns_canonical(const char *what, const char *name, struct errmsg *err);
+
 #endif
