@@ -165,9 +165,11 @@ void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *c
 	}
 	json_t *values = content != NULL ? json_loads(content, 0, NULL) : NULL;
 	free(content);
-	http_reply_json(rep, 200, meta_json(kind, json_is_array(values) ? values : json_array()));
-	if (!json_is_array(values))
+	if (!json_is_array(values)) {
 		json_decref(values);
+		values = json_array();
+	}
+	http_reply_json(rep, 200, meta_json(kind, values));
 }
 
 /* The "metadata" of a body: 1 to META_VALUES_MAX strings, each printable
