@@ -3,6 +3,7 @@ status and statistics from what the nodes really answered, parallel health
 checks, per-node sync results and a bulk re-sync whose progress can be
 followed."""
 
+import os
 import shutil
 import signal
 import time
@@ -165,11 +166,13 @@ def test_cluster_health_is_parallel_and_bounded_with_a_node_that_hangs(cluster):
 
 
 def wipe(node):
-    """The node is rebuilt from scratch: same address and secret, no data."""
+    """The node is rebuilt from scratch: same address and secret, no data.
+    Its zones are not checked to be gone once it is back: the controller's
+    verification may already be giving them back, as it should."""
     node.stop()
     shutil.rmtree(node.data_dir)
+    assert not os.path.exists(node.data_dir)
     node.start()
-    assert node.zones() == {}
 
 
 def test_sync_of_one_zone_reports_every_node(cluster):
