@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "http/client.h"
 
 #define CMD(i) (&ctl_history_cmds[i])
 
@@ -13,27 +14,12 @@
  * percent-encoded; false when it does not fit. */
 static bool query_add(char *path, size_t len, const char *name, const char *value)
 {
-	static const char hex[] = "0123456789ABCDEF";
 	size_t n = strlen(path);
 	int w = snprintf(path + n, len - n, "%c%s=", strchr(path, '?') ? '&' : '?', name);
 	if (w < 0 || (size_t)w >= len - n)
 		return false;
 	n += (size_t)w;
-	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++) {
-		bool plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-			     (*p >= '0' && *p <= '9') || strchr("-._~", *p) != NULL;
-		if (n + (plain ? 1 : 3) >= len)
-			return false;
-		if (plain) {
-			path[n++] = (char)*p;
-		} else {
-			path[n++] = '%';
-			path[n++] = hex[*p >> 4];
-			path[n++] = hex[*p & 15];
-		}
-	}
-	path[n] = '\0';
-	return true;
+	return http_pct_encode(value, path + n, len - n) == 0;
 }
 
 static int too_long(void)
