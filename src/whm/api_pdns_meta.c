@@ -60,31 +60,21 @@ static void refuse_kind(struct http_reply *rep, const char *kind)
 	http_reply_error(rep, ERR_INVALID, msg);
 }
 
-struct list_ctx {
-	json_t *list;
-	int r;
-};
-
-static int add_stored(const char *kind, const char *content, void *arg)
+static int add_stored(const char *kind, const char *content, void *list)
 {
-	struct list_ctx *c = arg;
 	json_t *values = json_loads(content, 0, NULL);
 
 	if (!json_is_array(values)) {
 		json_decref(values);
 		values = json_array();
 	}
-	return json_array_append_new(c->list, meta_json(kind, values)) < 0 ? -ENOMEM : 0;
+	return json_array_append_new(list, meta_json(kind, values)) < 0 ? -ENOMEM : 0;
 }
 
-static int by_kind(const void *a, const void *b)
-{
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "kind")),
-		      json_string_value(json_object_get(*(json_t *const *)b, "kind")));
-}
-
-/* GET .../zones/:zone/metadata: SOA-EDIT-API, NSEC3PARAM when the zone is
- * signed with NSEC3, and the kept kinds, sorted by kind. */
+/* GET .../zones/:zone/metadata: NSEC3PARAM when the zone is signed with
+ * NSEC3, SOA-EDIT-API, then the kept kinds as the store lists them, by
+ * kind: sorted by kind as PowerDNS sorts them, since every kept kind
+ * starts with 'X' or 'x', after 'N' and 'S' byte by byte. */
 void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
@@ -92,41 +82,29 @@ void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *
 	struct store_zone z;
 	struct pdns_settings set;
 	struct store_dnssec d;
-	struct list_ctx c = { .list = json_array() };
+	json_t *list = json_array();
 
 	if (!api_pdns_our_server(req, rep) || (st = api_store(w, rep)) == NULL ||
 	    api_pdns_path_zone(req, rep, st, &z) < 0) {
-		json_decref(c.list);
+		json_decref(list);
 		return;
 	}
-	pdns_settings_read(z.pdns, &set);
-	json_array_append_new(c.list,
-			      meta_json("SOA-EDIT-API", json_pack("[s]", set.soa_edit_api)));
 	if (store_dnssec_get(st, z.id, &d) == 0) {
 		const char *p = d.enabled ? zkeys_nsec3param(&d) : NULL;
 		if (p != NULL)
-			json_array_append_new(c.list, meta_json("NSEC3PARAM", json_pack("[s]", p)));
+			json_array_append_new(list, meta_json("NSEC3PARAM", json_pack("[s]", p)));
 		store_dnssec_clear(&d);
 	}
-	int r = store_meta_foreach(st, z.id, add_stored, &c);
+	pdns_settings_read(z.pdns, &set);
+	json_array_append_new(list, meta_json("SOA-EDIT-API", json_pack("[s]", set.soa_edit_api)));
+	int r = store_meta_foreach(st, z.id, add_stored, list);
 	store_zone_clear(&z);
 	if (r < 0) {
-		json_decref(c.list);
+		json_decref(list);
 		http_reply_error(rep, r, "cannot read the zone's metadata");
 		return;
 	}
-	size_t n = json_array_size(c.list);
-	json_t **items = calloc(n + 1, sizeof(*items));
-	json_t *sorted = json_array();
-	for (size_t i = 0; items != NULL && i < n; i++)
-		items[i] = json_array_get(c.list, i);
-	if (items != NULL)
-		qsort(items, n, sizeof(*items), by_kind);
-	for (size_t i = 0; items != NULL && i < n; i++)
-		json_array_append(sorted, items[i]);
-	free(items);
-	json_decref(c.list);
-	http_reply_json(rep, 200, sorted);
+	http_reply_json(rep, 200, list);
 }
 
 /* The kind of path parameter 2, the zone of parameter 1: 0, or answered. */
