@@ -84,7 +84,7 @@ static int run_editor(const char *path)
 		argv[n++] = w;
 	argv[n++] = (char *)path;
 	argv[n] = NULL;
-	/* As system() would: the terminal's ^C is the editor's. */
+	/* While the editor runs, the terminal's ^C and ^\ are its own, not ours. */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, &old_int);
