@@ -28,6 +28,13 @@ set -eu
 # certificate from pebble, a test ACME server that validates the DNS-01
 # challenges against a node. Both run as test processes on ports chosen at
 # run time; neither package installs a service.
+# bind9, knot, certbot and python3-certbot-dns-rfc2136: the DNS-side tests
+# (RFC 2136 updates, transfers to third-party secondaries, catalog zones,
+# zones from an external primary) run a real named and a real knotd as test
+# processes on ports chosen at run time, and certbot's RFC 2136 plugin
+# against the controller. The packages' own services are stopped and
+# disabled below when a service manager started them: tests never use
+# port 53.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
@@ -36,6 +43,7 @@ pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
 unbound ldnsutils libfaketime lego pebble
+bind9 knot certbot python3-certbot-dns-rfc2136
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
 clang-14 libclang-rt-14-dev libfuzzer-14-dev
@@ -61,3 +69,11 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+
+# On a host run by systemd, bind9 and knot start their services on port 53
+# when installed; the tests run their own instances and need neither.
+if [ -d /run/systemd/system ]; then
+	for unit in named knot; do
+		systemctl disable --now "$unit" >/dev/null 2>&1 || true
+	done
+fi
