@@ -190,6 +190,21 @@ int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, st
 	return 0;
 }
 
+int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err)
+{
+	struct store_secondary s;
+	int r = store_secondary_get(st, zone_id, &s);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return errmsg_set(err, r, "reading the zone's kind: %s", err_str(r));
+	store_secondary_clear(&s);
+	return errmsg_set(err, ERR_CONFLICT,
+			  "the zone's data comes from its primary: it is a secondary zone, "
+			  "changed only by zone transfers");
+}
+
 void zones_bump(struct store_zone *z)
 {
 	z->version++;
@@ -388,6 +403,10 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
 	if (init != NULL && init->pdns != NULL)
 		snprintf(z.pdns, sizeof(z.pdns), "%s", init->pdns);
+	if (rw == 0 && init != NULL && init->primaries != NULL)
+		rw = store_secondary_put(st, z.id, init->primaries, init->tsig_key);
+	else if (rw == 0)
+		rw = store_secondary_delete(st, z.id);
 	for (size_t i = 0; rw == 0 && i < n; i++) {
 		struct store_record rec = { .zone_id = z.id,
 					    .name = mr[i].name,
@@ -433,6 +452,8 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 		r = store_dnssec_delete(st, z->id);
 	if (r == 0)
 		r = store_meta_delete_zone(st, z->id);
+	if (r == 0)
+		r = store_secondary_delete(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;
@@ -449,7 +470,9 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
  * and serial rise; by one for a zone whose serial otherwise stays. */
 static int raise_serial(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
-	(void)st;
+	int r = zones_editable(st, z->id, err);
+	if (r < 0)
+		return r;
 	(void)ctx;
 	(void)err;
 	if (pdns_serial_rule(z->pdns) == MODEL_SERIAL_KEEP)

@@ -37,6 +37,10 @@ struct zone_init {
 				* them; NULL: the cluster's NS records */
 	const char *soa;       /* its own SOA fields (zones_soa.h), or NULL */
 	const char *pdns;      /* its PowerDNS API settings (pdns_shape.h), or NULL */
+	/* A secondary zone (secondary.h): its primaries, checked, as
+	 * secondary_primaries_check() writes them; NULL for a zone of its own. */
+	const char *primaries;
+	const char *tsig_key; /* the key its transfers are signed with, or NULL */
 };
 /* zones_create() with 'init' (NULL: as zones_create()): the zone and its
  * records in one version, or nothing (every record is checked first). */
@@ -103,6 +107,15 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
 			 const char *actor, struct zone_result *res, struct errmsg *err);
+/* A zone transfer from a secondary zone's primary (secondary.h): the
+ * zone's records become 'records' (the panel's objects, the SOA not among
+ * them), its SOA fields 'soa' (zones_soa.h's stored text) and its serial
+ * exactly 'serial', whatever the zone's serial rule, as one version. The
+ * same data and serial commit nothing and return 1. */
+int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
+			   const char *soa, const char *actor, struct zone_result *res,
+			   struct errmsg *err);
+
 /* Zone 'zone_id', a deleted one (a tombstone: its history lasts until it
  * is purged) too, and this thread's store: ERR_NOT_FOUND for no zone,
  * ERR_UNAVAILABLE without a store, with 'err' set. The caller clears *z. */

@@ -62,6 +62,12 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 		r = zones_read(w, &st, zone_id, &z, &records, err);
 		if (r < 0)
 			return r;
+		r = zones_editable(st, zone_id, err);
+		if (r < 0) {
+			json_decref(records);
+			store_zone_clear(&z);
+			return r;
+		}
 		uint64_t seen = z.version;
 		model_record_clear(&mr);
 		if (rec != NULL) {
@@ -314,6 +320,9 @@ struct set_spec {
 	const uint32_t *min_serial;
 	const char *soa;
 	bool noop;
+	/* A transfer from the zone's primary: the serial becomes exactly
+	 * this one, and a secondary zone may be written. NULL otherwise. */
+	const uint32_t *transfer_serial;
 	uint64_t if_version; /* 0, or the version the zone must be at */
 	const char *action;
 	const char *summary;
@@ -341,6 +350,12 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		r = zones_read(w, &st, zone_id, &z, &old, err);
 		if (r < 0) {
 			json_decref(records);
+			break;
+		}
+		if (spec->transfer_serial == NULL && (r = zones_editable(st, zone_id, err)) < 0) {
+			json_decref(records);
+			json_decref(old);
+			store_zone_clear(&z);
 			break;
 		}
 		uint64_t seen = z.version;
@@ -393,13 +408,16 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		zones_bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
 			z.serial = model_serial_next(*min_serial, time(NULL));
+		if (spec->transfer_serial != NULL)
+			z.serial = *spec->transfer_serial;
 		if (soa != NULL)
 			snprintf(z.soa, sizeof(z.soa), "%s", soa);
 		if (r == 0)
 			r = zones_validate(w, &z, records, err);
 		/* Nothing would change but the version and the serial: no
 		 * version, no history entry (res says the zone as it is). */
-		if (r == 0 && spec->noop && same_zone(&before, &z, min_serial)) {
+		if (r == 0 && spec->noop && same_zone(&before, &z, min_serial) &&
+		    (spec->transfer_serial == NULL || before.serial == z.serial)) {
 			*res = (struct zone_result){ .zone_id = zone_id,
 						     .version = before.version,
 						     .serial = before.serial };
@@ -468,6 +486,23 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, if_version,
 				 actor, merge ? "zone.import.merge" : "zone.import.replace", NULL,
 				 res, err);
+}
+
+int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
+			   const char *soa, const char *actor, struct zone_result *res,
+			   struct errmsg *err)
+{
+	char summary[HISTORY_SUMMARY_MAX];
+	struct set_spec spec = { .records = records,
+				 .soa = soa,
+				 .noop = true,
+				 .transfer_serial = &serial,
+				 .action = "zone.transfer",
+				 .summary = summary };
+
+	history_summary(summary, "transfer from the primary: serial %u, %zu records", serial,
+			json_array_size(records));
+	return records_set(w, zone_id, &spec, actor, res, err);
 }
 
 /* --- RRset changes ------------------------------------------------------------ */
@@ -606,6 +641,11 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
+	r = zones_editable(st, zone_id, err);
+	if (r < 0) {
+		store_zone_clear(&z);
+		return r;
+	}
 	json_t *emptied = json_object(), *flat = json_array();
 	buf_init(&text, (size_t)4 * HISTORY_SUMMARY_MAX);
 	r = emptied != NULL && flat != NULL ? buf_puts(&text, "rrsets: ") : -ENOMEM;

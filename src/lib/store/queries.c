@@ -294,4 +294,17 @@ const char *const store_query_sql[Q_COUNT] = {
 		       " FROM dnssec_keys k JOIN dnssec_zones d ON d.zone_id = k.zone_id"
 		       " JOIN dns_zones z ON z.id = k.zone_id"
 		       " WHERE d.enabled = 1 AND z.deleted = 0 AND k.id > ? ORDER BY k.id LIMIT ?",
+	[Q_SECONDARY_PUT] =
+	    "INSERT INTO dns_secondary_zones (zone_id, primaries, tsig_key, refreshed_at)"
+	    " VALUES (?, ?, ?, 0) {UPSERT:zone_id} primaries = {NEW:primaries},"
+	    " tsig_key = {NEW:tsig_key}, refreshed_at = 0",
+	[Q_SECONDARY_GET] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at"
+			    " FROM dns_secondary_zones s JOIN dns_zones z ON z.id = s.zone_id"
+			    " WHERE s.zone_id = ? AND z.deleted = 0",
+	[Q_SECONDARY_DELETE] = "DELETE FROM dns_secondary_zones WHERE zone_id = ?",
+	[Q_SECONDARY_REFRESHED] =
+	    "UPDATE dns_secondary_zones SET refreshed_at = ? WHERE zone_id = ?",
+	[Q_SECONDARY_LIST] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at"
+			     " FROM dns_secondary_zones s JOIN dns_zones z ON z.id = s.zone_id"
+			     " WHERE z.deleted = 0 ORDER BY s.zone_id",
 };

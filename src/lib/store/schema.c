@@ -445,10 +445,36 @@ static const char *const m9_mysql[] = {
 	NULL,
 };
 
+/* 14: zones of kind secondary: the primaries they are transferred from
+ * ("address[:port]" comma-separated), the TSIG key that signs the
+ * transfers ('' for none) and when a primary last answered for the data
+ * held (Unix seconds; 0: never), which the expire timer counts from. Gone
+ * with the zone's row. */
+static const char *const m14_sqlite[] = {
+	"CREATE TABLE dns_secondary_zones ("
+	" zone_id INTEGER PRIMARY KEY REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" primaries TEXT NOT NULL CHECK (length(primaries) BETWEEN 1 AND 1024),"
+	" tsig_key TEXT NOT NULL DEFAULT '' CHECK (length(tsig_key) <= 255),"
+	" refreshed_at INTEGER NOT NULL DEFAULT 0)",
+	NULL,
+};
+
+static const char *const m14_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_secondary_zones ("
+	" zone_id BIGINT NOT NULL PRIMARY KEY,"
+	" primaries VARCHAR(1024) NOT NULL CHECK (primaries <> ''),"
+	" tsig_key VARCHAR(255) NOT NULL DEFAULT '',"
+	" refreshed_at BIGINT NOT NULL DEFAULT 0,"
+	" CONSTRAINT fk_secondary_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+	NULL,
+};
+
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql }, { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
+	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
+	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
+	{ 14, m14_sqlite, m14_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -189,6 +189,32 @@ int store_meta_foreach(struct store *st, int64_t zone_id, store_meta_fn fn, void
 /* Remove one kind (0 whether it was there or not), or every kind of a zone. */
 int store_meta_delete(struct store *st, int64_t zone_id, const char *kind);
 int store_meta_delete_zone(struct store *st, int64_t zone_id);
+
+/* --- secondary zones: transferred from primaries outside the cluster ------ */
+
+#define STORE_PRIMARIES_MAX 1024
+
+struct store_secondary {
+	int64_t zone_id;
+	char *domain;	      /* the zone's name */
+	char *primaries;      /* "address[:port]" comma-separated */
+	char *tsig_key;	      /* "" for none */
+	int64_t refreshed_at; /* a primary last answered for the data held; 0 never */
+};
+
+/* Make zone 'zone_id' a secondary of 'primaries' (replacing what it had;
+ * refreshed_at starts at 0). */
+int store_secondary_put(struct store *st, int64_t zone_id, const char *primaries,
+			const char *tsig_key);
+/* -ENOENT when the zone is not a live secondary zone. */
+int store_secondary_get(struct store *st, int64_t zone_id, struct store_secondary *ret);
+/* The zone is not a secondary any more (0 whether it was or not). */
+int store_secondary_delete(struct store *st, int64_t zone_id);
+int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at);
+typedef int (*store_secondary_fn)(const struct store_secondary *s, void *ctx);
+/* Every live secondary zone in zone id order; a nonzero return of 'fn' stops. */
+int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx);
+void store_secondary_clear(struct store_secondary *s);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);
