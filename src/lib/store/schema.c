@@ -467,6 +467,9 @@ static const char *const m11_mysql[] = {
 	" secret VARCHAR(127) NOT NULL,"
 	" created_at BIGINT NOT NULL,"
 	" updated_at BIGINT NOT NULL)" MY_TABLE,
+	NULL,
+};
+
 /* 14: zones of kind secondary: the primaries they are transferred from
  * ("address[:port]" comma-separated), the TSIG key that signs the
  * transfers ('' for none) and when a primary last answered for the data
@@ -493,11 +496,10 @@ static const char *const m14_mysql[] = {
 };
 
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
-	{ 11, m11_sqlite, m11_mysql },
-	{ 14, m14_sqlite, m14_mysql },
+	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
+	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
+	{ 11, m11_sqlite, m11_mysql }, { 14, m14_sqlite, m14_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
