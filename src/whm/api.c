@@ -312,6 +312,7 @@ const struct http_route api_routes[] = {
 	{ "PATCH", "/api/dns/:id/rrsets", api_rrsets_patch, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/increase-serial", api_zone_increase_serial, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/notify", api_zone_notify, 0, NULL, NULL },
+	{ "POST", "/api/dns/:id/retrieve", api_zone_retrieve, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/import", api_zone_import, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/export", api_zone_export, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/versions", api_versions_list, 0, NULL, NULL },

@@ -94,6 +94,7 @@ void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, voi
 void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_cluster_sync_progress(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_tokens.c */
 void api_tokens_list(struct http_request *req, struct http_reply *rep, void *ctx);

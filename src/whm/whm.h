@@ -93,6 +93,7 @@ struct whm {
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
 	struct history_prune *prune; /* the retention thread (history.h) */
+	struct secondary *secondary; /* the secondary zones' refresh thread */
 	struct ztree *tree;	     /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];
