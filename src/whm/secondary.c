@@ -43,7 +43,8 @@ struct sec_zone {
 	enum sec_state state;
 	char last_error[ERRMSG_MAX];
 	uint64_t axfr, ixfr, failures;
-	bool seen; /* in the last reload */
+	bool seen;  /* in the last reload */
+	bool again; /* asked for while it was being refreshed */
 };
 
 struct secondary {
@@ -369,6 +370,9 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		z->state = expired ? SEC_EXPIRED : z->transferred ? SEC_RETRYING : SEC_PENDING;
 		z->due_ms = whm_mono_ms() + (int64_t)(z->retry ? z->retry : 1) * 1000;
 	}
+	if (z->again)
+		z->due_ms = 0;
+	z->again = false;
 	pthread_mutex_unlock(&s->lock);
 	if (done) {
 		struct store *st = whm_store(w);
@@ -475,6 +479,8 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 			rcode = KNOT_RCODE_NOERROR;
 			if (z->due_ms != INT64_MAX) /* not refreshing right now */
 				z->due_ms = 0;
+			else
+				z->again = true;
 			s->wake = true;
 			pthread_cond_signal(&s->cond);
 			atomic_fetch_add(&s->notifies, 1);
@@ -512,6 +518,8 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err)
 	struct sec_zone *z = find_id(s, zone_id);
 	if (z != NULL && z->due_ms != INT64_MAX)
 		z->due_ms = 0;
+	else if (z != NULL)
+		z->again = true;
 	s->wake = true;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);

@@ -207,7 +207,7 @@ static int read_all(struct session *s, uint8_t *data, size_t len, struct errmsg 
 static int send_query(struct session *s, const knot_dname_t *zone, uint16_t qtype,
 		      const knot_rrset_t *soa, struct errmsg *err)
 {
-	uint8_t wire[2 + 4096];
+	uint8_t wire[2 + 4096] = { 0 }; /* knot_pkt_new() keeps what a given buffer holds */
 	knot_pkt_t *q = knot_pkt_new(wire + 2, sizeof(wire) - 2, NULL);
 	if (q == NULL)
 		return -ENOMEM;

@@ -1,0 +1,216 @@
+"""Zones from an external primary: a real BIND named is the primary of a
+secondary zone; the controller transfers it (AXFR, then IXFR where named
+offers it) and every node serves the primary's data with the primary's
+serial. A refresh is started with POST /api/dns/:id/retrieve, which is what
+a NOTIFY to the controller's DNS listener does (secondary_notify()); bad
+transfers (out-of-zone data, a transfer that ends early or stalls, a serial
+that goes backwards, a wrong TSIG key) change nothing."""
+
+import base64
+import time
+
+import dns.rrset
+import pytest
+
+import cluster as cl
+from dns_primaries import BindPrimary, FakePrimary
+
+pytest_plugins = ["cluster_fixtures"]
+
+SECRET = base64.b64encode(b"secondary-zone-test-secret-32by!").decode()
+OTHER = base64.b64encode(b"a-different-secret-of-32-bytes!!").decode()
+
+
+def zone_file(zone, serial, a="192.0.2.1", extra=""):
+    return """$TTL 300
+@ IN SOA ns1.{z} hostmaster.{z} {s} 3600 600 86400 300
+@ IN NS ns1.{z}
+ns1 IN A 192.0.2.53
+www IN A {a}
+mail IN MX 10 mx.example.net.
+txt IN TXT "from the primary"
+{extra}""".format(z=zone, s=serial, a=a, extra=extra)
+
+
+def create_secondary(whm, zone, primaries, key=None, expect=201):
+    body = {"domain": zone, "kind": "secondary", "primaries": primaries}
+    if key:
+        body["tsig_key"] = key
+    r = whm.post("/api/dns", body)
+    assert r.status_code == expect, cl.describe(r)
+    return r.json()
+
+
+def wait_state(whm, zone_id, pred, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        z = whm.zone(zone_id)
+        if pred(z["secondary"]) or time.monotonic() > deadline:
+            return z
+        time.sleep(0.1)
+
+
+def retrieve(whm, zone_id):
+    r = whm.post("/api/dns/%d/retrieve" % zone_id)
+    assert r.status_code == 202, cl.describe(r)
+
+
+@pytest.fixture
+def primary(tmp_path, domain):
+    zone = domain + "."
+    p = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)})
+    p.start()
+    yield p
+    p.stop()
+
+
+def test_a_bind_primary_feeds_every_node_with_its_serial(cluster, primary, domain):
+    zone = domain + "."
+    made = create_secondary(cluster.whm, zone, [primary.address])
+    zid = made["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    cluster.wait_all_nodes("txt." + zone, "TXT", ['"from the primary"'])
+    assert set(cluster.soa_serials(zone).values()) == {100}
+    z = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)
+    assert z["kind"] == "secondary" and z["serial"] == 100
+    assert z["secondary"]["state"] == "ok" and z["secondary"]["transfers"]["axfr"] == 1
+    assert z["secondary"]["primaries"] == [primary.address]
+
+    # Users cannot change it: its data comes from its primary.
+    r = cluster.whm.post("/api/dns/%d/records" % zid,
+                         {"name": "x", "type": "A", "content": "192.0.2.9"})
+    assert r.status_code == 409 and "comes from its primary" in r.json()["error"]
+    r = cluster.whm.request("PATCH", "/api/dns/%d/rrsets" % zid, json_body={"rrsets": [
+        {"name": "x." + zone, "type": "A", "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.9"}]}]})
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/increase-serial" % zid)
+    assert r.status_code == 409, cl.describe(r)
+
+    # A change on the primary, then a refresh (what a NOTIFY starts): it
+    # comes as an IXFR, and every node serves it with the new serial.
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    retrieve(cluster.whm, zid)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    assert set(cluster.soa_serials(zone).values()) == {101}
+    z = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 101)
+    assert z["secondary"]["transfers"]["ixfr"] == 1, z
+    assert "IXFR started" in primary.logs()
+    metrics = cluster.whm.get("/metrics").text
+    assert 'yumna_whm_secondary_transfers_total{kind="ixfr"} 1' in metrics
+
+    # The same serial again: nothing new is stored.
+    version = cluster.whm.zone(zid)["version"]
+    retrieve(cluster.whm, zid)
+    time.sleep(1.0)
+    assert cluster.whm.zone(zid)["version"] == version
+
+
+def test_the_primary_stopped_and_restarted(cluster, primary, domain):
+    zone = domain + "."
+    zid = create_secondary(cluster.whm, zone, [primary.address])["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    primary.stop()
+    retrieve(cluster.whm, zid)
+    z = wait_state(cluster.whm, zid, lambda s: s["state"] == "retrying")
+    assert z["secondary"]["state"] == "retrying" and z["secondary"]["last_error"], z
+    # The nodes keep serving what they had.
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+    primary.write_zone(zone, zone_file(zone, 102, a="192.0.2.3"))
+    primary.start()
+    retrieve(cluster.whm, zid)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.3"], timeout=20)
+    assert set(cluster.soa_serials(zone).values()) == {102}
+    assert wait_state(cluster.whm, zid, lambda s: s["state"] == "ok")["secondary"]["state"] == "ok"
+
+
+def test_a_serial_going_backwards_is_ignored(cluster, domain):
+    # BIND refuses to load a lower serial itself: a primary that serves one.
+    zone = domain + "."
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
+    fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+    try:
+        zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        version = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)["version"]
+        fake.soa = dns.rrset.from_text(zone, 300, "IN", "SOA",
+                                       "ns1.%s h.%s 50 3600 600 86400 300" % (zone, zone))
+        fake.records = [recs[0], dns.rrset.from_text("www." + zone, 300, "IN", "A",
+                                                     "192.0.2.66")]
+        retrieve(cluster.whm, zid)
+        z = wait_state(cluster.whm, zid,
+                       lambda s: "backwards" in (s.get("last_error") or ""))
+        assert "backwards" in (z["secondary"]["last_error"] or ""), z
+        assert z["version"] == version and z["serial"] == 100
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+        assert set(cluster.soa_serials(zone).values()) == {100}
+        assert "behind 100: ignored" in cluster.whm.logs()
+    finally:
+        fake.close()
+
+
+def test_tsig_signs_the_transfers_and_a_wrong_key_stores_nothing(cluster, tmp_path, domain):
+    zone = domain + "."
+    keyname = "xfr." + zone
+    cluster.whm.call("POST", "/api/dns/tsig-keys", {"name": keyname, "secret": SECRET},
+                     expect=201)
+    good = BindPrimary(tmp_path / "good", {zone: zone_file(zone, 7)},
+                       key=(keyname, "hmac-sha256", SECRET))
+    bad = BindPrimary(tmp_path / "bad", {zone: zone_file(zone, 8, a="192.0.2.99")},
+                      key=(keyname, "hmac-sha256", OTHER))
+    good.start()
+    bad.start()
+    try:
+        # The wrong secret: refused, nothing stored.
+        zid = create_secondary(cluster.whm, zone, [bad.address], key=keyname)["zoneId"]
+        z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"))
+        assert z["secondary"]["state"] == "pending" and z["version"] == 1, z
+        assert cluster.whm.records(zid) == [] or all(
+            r["content"] != "192.0.2.99" for r in cluster.whm.records(zid))
+        cluster.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        # The right key: transferred.
+        zid = create_secondary(cluster.whm, zone, [good.address], key=keyname)["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        assert set(cluster.soa_serials(zone).values()) == {7}
+    finally:
+        good.stop()
+        bad.stop()
+
+
+def test_an_unknown_key_or_bad_primaries_are_refused(cluster, domain):
+    zone = domain + "."
+    for body, what in [
+        ({"primaries": []}, "primaries"),
+        ({"primaries": ["not an address"]}, "primaries[0]"),
+        ({"primaries": ["127.0.0.1:70000"]}, "primaries[0]"),
+        ({"primaries": ["127.0.0.1"], "tsig_key": "nope.example."}, "tsig_key"),
+        ({"kind": "primary", "primaries": ["127.0.0.1"]}, "primaries"),
+        ({"kind": "other"}, "kind"),
+    ]:
+        body = dict({"domain": zone, "kind": "secondary"}, **body)
+        r = cluster.whm.post("/api/dns", body)
+        assert r.status_code == 422 and what in r.json()["error"], cl.describe(r)
+    assert zone not in cluster.whm.zones()
+
+
+@pytest.mark.parametrize("mode", ["outside", "short", "stall"])
+def test_bad_transfers_store_nothing(cluster, domain, mode):
+    zone = domain + "."
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.7")]
+    if mode == "outside":
+        recs.append(dns.rrset.from_text("www.elsewhere.example.", 300, "IN", "A", "192.0.2.8"))
+    fake = FakePrimary(zone, "ns1.%s h.%s 5 3600 600 86400 300" % (zone, zone), recs,
+                       mode="ok" if mode == "outside" else mode)
+    try:
+        zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
+        z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"), timeout=30)
+        err = z["secondary"]["last_error"]
+        assert err, z
+        assert {"outside": "outside the zone", "short": "closed before",
+                "stall": "stalled"}[mode] in err, err
+        assert z["version"] == 1 and z["secondary"]["state"] == "pending"
+        assert all(r["content"] != "192.0.2.7" for r in cluster.whm.records(zid))
+    finally:
+        fake.close()
