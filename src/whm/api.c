@@ -271,6 +271,8 @@ const struct http_route api_routes[] = {
 	{ "PATCH", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_patch, 0, NULL, NULL },
 	{ "DELETE", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_delete, 0, NULL, NULL },
 	{ "PUT", "/api/v1/servers/:server/zones/:zone", api_pdns_zone_put, 0, NULL, NULL },
+	{ "PUT", "/api/v1/servers/:server/zones/:zone/axfr-retrieve", api_pdns_zone_retrieve, 0,
+	  NULL, NULL },
 	{ "PUT", "/api/v1/servers/:server/zones/:zone/notify", api_pdns_zone_notify, 0, NULL,
 	  NULL },
 	{ "PUT", "/api/v1/servers/:server/zones/:zone/rectify", api_pdns_zone_rectify, 0, NULL,

@@ -163,6 +163,7 @@ void api_pdns_tsig_delete(struct http_request *req, struct http_reply *rep, void
 /* api_pdns_ops.c: PowerDNS's API, operations */
 void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_rectify(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -20,6 +20,7 @@
 #include "dnssec.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
+#include "secondary.h"
 #include "zkeys.h"
 #include "zones_soa.h"
 
@@ -89,6 +90,49 @@ static json_t *zone_json(const struct store_zone *z, bool full, bool dnssec)
 		json_decref(more);
 	}
 	return o;
+}
+
+/* A Slave zone's "masters" and "master_tsig_key_ids" in 'o' (GET of one
+ * zone), from its secondary settings (secondary.h). */
+static void add_masters(struct whm *w, json_t *o, int64_t zone_id)
+{
+	json_t *sec = secondary_zone_json(w, zone_id);
+	if (sec == NULL)
+		return;
+	json_object_set(o, "masters", json_object_get(sec, "primaries"));
+	json_t *key = json_object_get(sec, "tsig_key");
+	json_object_set_new(o, "master_tsig_key_ids",
+			    json_is_string(key) ? json_pack("[O]", key) : json_array());
+	json_decref(sec);
+}
+
+/* A Slave zone's creation: its "masters" (required) and the key of
+ * "master_tsig_key_ids" (at most one) into 'init'; no records, which come
+ * from the masters. */
+static int creation_masters(struct whm *w, const json_t *b, struct zone_init *init, char *prim,
+			    size_t prim_len, char *key, size_t key_len, struct errmsg *err)
+{
+	const json_t *keys = json_object_get(b, "master_tsig_key_ids");
+	if (json_array_size(json_object_get(b, "rrsets")) > 0 ||
+	    json_string_length(json_object_get(b, "zone")) > 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "rrsets, zone: a Slave zone's data comes from its masters");
+	int r = secondary_primaries_check(json_object_get(b, "masters"), "masters", prim, prim_len,
+					  err);
+	if (r < 0)
+		return r;
+	init->primaries = prim;
+	if (keys != NULL &&
+	    (!json_is_array(keys) || json_array_size(keys) > 1 ||
+	     (json_array_size(keys) == 1 && !json_is_string(json_array_get(keys, 0)))))
+		return errmsg_set(err, ERR_INVALID,
+				  "master_tsig_key_ids: a list of at most one key name");
+	if (json_array_size(keys) == 1) {
+		r = secondary_tsig_check(w, json_string_value(json_array_get(keys, 0)),
+					 "master_tsig_key_ids[0]", key, key_len, err);
+		init->tsig_key = r == 0 ? key : NULL;
+	}
+	return r;
 }
 
 /* GET /api: the API versions. */
@@ -395,6 +439,8 @@ static void reply_zone(struct whm *w, struct http_request *req, struct store *st
 	json_t *o = zone_json(z, true, true);
 	int r = o != NULL ? 0 : -ENOMEM;
 
+	if (o != NULL)
+		add_masters(w, o, z->id);
 	c->origin = z->domain;
 	struct store_dnssec d;
 	if (r == 0 && z->dnssec && store_dnssec_get(st, z->id, &d) == 0) {
@@ -535,9 +581,17 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	if (r == 0 && how != NULL && sign != 1)
 		r = errmsg_set(&err, ERR_INVALID, "nsec3param: needs \"dnssec\": true");
-	if (r == 0)
+	char prim[STORE_PRIMARIES_MAX], key[DNAME_TEXT_MAX];
+	struct zone_init init = { 0 };
+	bool slave = strcmp(set.kind, "Slave") == 0;
+	if (r == 0 && slave && sign == 1)
+		r = errmsg_set(&err, ERR_INVALID,
+			       "dnssec: a Slave zone is served as its masters sign it");
+	if (r == 0 && slave)
+		r = creation_masters(w, b, &init, prim, sizeof(prim), key, sizeof(key), &err);
+	else if (r == 0)
 		r = creation_records(w, b, origin, &pr, &err);
-	struct zone_init init = { .records = pr.records };
+	init.records = pr.records;
 	if (r == 0 && pr.soa_rdata != NULL) {
 		struct zone_soa own;
 		struct errmsg serr;
@@ -569,6 +623,8 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		api_reply_error(rep, r, err.text);
 		return;
 	}
+	if (slave)
+		(void)secondary_retrieve(w, res.zone_id, &err);
 	struct store_zone z;
 	struct rrsets_ctx c = { 0 };
 	r = store_zone_get(st, res.zone_id, &z);

@@ -19,6 +19,7 @@
 #include "json/jsonx.h"
 #include "nodes.h"
 #include "pdns_shape.h"
+#include "secondary.h"
 #include "sync.h"
 #include "transfer.h"
 
@@ -55,7 +56,15 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 		return;
 	}
 	pdns_settings_read(z.pdns, &set);
+	bool was_slave = strcmp(set.kind, "Slave") == 0;
 	int r = pdns_settings_apply(b, &set, &err);
+	if (r == 0 && was_slave != (strcmp(set.kind, "Slave") == 0))
+		r = errmsg_set(&err, ERR_INVALID,
+			       "kind: a zone is made Slave (with its masters) when it is created, "
+			       "and stays so");
+	if (r == 0 && was_slave && json_is_true(json_object_get(b, "dnssec")))
+		r = errmsg_set(&err, ERR_INVALID,
+			       "dnssec: a Slave zone is served as its masters sign it");
 	if (r == 0)
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	json_decref(b);
@@ -85,6 +94,30 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 }
 
 /* --- notify, rectify, export --------------------------------------------- */
+
+/* PUT /api/v1/servers/localhost/zones/:zone/axfr-retrieve: a Slave zone
+ * is refreshed from its masters now (in the background, as PowerDNS). */
+void api_pdns_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_zone z;
+	struct errmsg err;
+	char msg[DNAME_TEXT_MAX + 64];
+
+	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
+	    (st = api_store(w, rep)) == NULL || api_pdns_path_zone(req, rep, st, &z) < 0)
+		return;
+	int r = secondary_retrieve(w, z.id, &err);
+	snprintf(msg, sizeof(msg), "Added retrieval request for '%s' from primary", z.domain);
+	store_zone_clear(&z);
+	if (r == ERR_NOT_FOUND)
+		api_reply_error(rep, ERR_INVALID, err.text);
+	else if (r < 0)
+		api_reply_error(rep, r, err.text);
+	else
+		http_reply_json(rep, 200, json_pack("{s:s}", "result", msg));
+}
 
 /* Whether a node's answer to the NOTIFY request counts as done: it sent
  * it, or it has no secondaries to send it to (the agent's 409), as a

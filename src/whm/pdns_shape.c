@@ -69,23 +69,27 @@ static int one_of(const char *text, const char *const *names)
 
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err)
 {
-	static const char *const kinds[] = { "Native", "Master", "Primary", NULL };
-	static const char *const transfers[] = { "Slave", "Secondary", "Producer", "Consumer",
-						 NULL };
+	static const char *const kinds[] = { "Native", "Master",    "Primary",
+					     "Slave",  "Secondary", NULL };
+	static const char *const transfers[] = { "Producer", "Consumer", NULL };
 	static const char *const edits[] = { "DEFAULT", "INCREASE", "EPOCH", "OFF", NULL };
 	const char *text;
 	int r = jsonx_get_str(body, "kind", false, "body", &text, err);
 
 	if (r == 0 && one_of(text, transfers) >= 0)
 		return errmsg_set(err, ERR_INVALID,
-				  "kind: %s zones need zone transfers, which the cluster does not "
-				  "do yet; every node serves Native and Master zones",
+				  "kind: %s zones need catalog zones, which the cluster does not "
+				  "do yet; every node serves Native, Master and Slave zones",
 				  text);
 	if (r == 0 && one_of(text, kinds) < 0)
-		return errmsg_set(err, ERR_INVALID, "kind: must be Native or Master");
-	if (r == 0)
+		return errmsg_set(err, ERR_INVALID, "kind: must be Native, Master or Slave");
+	if (r == 0) {
+		int k = one_of(text, kinds);
 		snprintf(s->kind, sizeof(s->kind), "%s",
-			 one_of(text, kinds) == 0 ? "Native" : "Master");
+			 k == 0	  ? "Native"
+			 : k >= 3 ? "Slave"
+				  : "Master");
+	}
 	if (r == 0 || r == -ENOENT)
 		r = jsonx_get_str(body, "soa_edit_api", false, "body", &text, err);
 	if (r == 0 && one_of(text, edits) < 0)

@@ -20,7 +20,7 @@
  * every node whatever its kind: Native and Master are kept for the tools
  * that read them back (and Master zones are notified, as in PowerDNS). */
 struct pdns_settings {
-	char kind[8];	       /* "Native" or "Master" */
+	char kind[8];	       /* "Native", "Master" or "Slave" (secondary.h) */
 	char soa_edit_api[12]; /* "DEFAULT", "INCREASE", "EPOCH" or "OFF" */
 	char account[256];     /* "" for none */
 };
@@ -36,8 +36,8 @@ enum model_serial_rule pdns_serial_rule(const char *stored);
 
 /* Apply the "kind", "soa_edit_api" and "account" of a request body (each
  * optional) to 's'. ERR_INVALID with 'err' naming the key: kinds that need
- * zone transfers (Slave, Producer, Consumer) are refused until the cluster
- * does transfers, unknown kinds and SOA-EDIT-API values too. */
+ * catalog zones (Producer, Consumer) are refused, unknown kinds and
+ * SOA-EDIT-API values too. "Secondary" is stored as "Slave". */
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err);
 
 /* What a body's "dnssec", "nsec3param" and "nsec3narrow" ask: *sign -1

@@ -401,8 +401,14 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	/* An insert starts with the defaults; zones_finish() writes these. */
 	if (init != NULL && init->soa != NULL)
 		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
-	if (init != NULL && init->pdns != NULL)
+	if (init != NULL && init->pdns != NULL) {
 		snprintf(z.pdns, sizeof(z.pdns), "%s", init->pdns);
+	} else if (init != NULL && init->primaries != NULL) {
+		struct pdns_settings set; /* shown as PowerDNS shows a secondary */
+		pdns_settings_read("", &set);
+		snprintf(set.kind, sizeof(set.kind), "Slave");
+		pdns_settings_write(&set, z.pdns);
+	}
 	if (rw == 0 && init != NULL && init->primaries != NULL)
 		rw = store_secondary_put(st, z.id, init->primaries, init->tsig_key);
 	else if (rw == 0)

@@ -214,3 +214,33 @@ def test_bad_transfers_store_nothing(cluster, domain, mode):
         assert all(r["content"] != "192.0.2.7" for r in cluster.whm.records(zid))
     finally:
         fake.close()
+
+
+def test_powerdns_api_slave_zone_with_masters(cluster, primary, domain):
+    """POST /api/v1/servers/localhost/zones with kind Slave and masters, as
+    PowerDNS's API takes it; PUT .../axfr-retrieve refreshes it."""
+    zone = domain + "."
+    base = "/api/v1/servers/localhost/zones"
+    r = cluster.whm.post(base, {"name": zone, "kind": "Slave", "nameservers": [],
+                                "masters": [primary.address]})
+    assert r.status_code == 201, cl.describe(r)
+    assert r.json()["kind"] == "Slave" and r.json()["masters"] == [primary.address]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    got = cluster.whm.get(base + "/" + zone).json()
+    assert got["kind"] == "Slave" and got["serial"] == 100 and got["masters"] == [primary.address]
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    r = cluster.whm.put(base + "/" + zone + "/axfr-retrieve")
+    assert r.status_code == 200 and "retrieval" in r.json()["result"], cl.describe(r)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    # Its records are not the API's to change, nor its kind.
+    r = cluster.whm.request("PATCH", base + "/" + zone, json_body={"rrsets": [
+        {"name": "x." + zone, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.9", "disabled": False}]}]})
+    assert r.status_code in (409, 422) and "primary" in r.json()["error"], cl.describe(r)
+    r = cluster.whm.put(base + "/" + zone, {"kind": "Native"})
+    assert r.status_code == 422, cl.describe(r)
+    # A zone of its own has nothing to retrieve.
+    cluster.whm.post(base, {"name": "own." + zone, "kind": "Native",
+                            "nameservers": ["ns1.example.net."]})
+    r = cluster.whm.put(base + "/own." + zone + "/axfr-retrieve")
+    assert r.status_code == 422, cl.describe(r)
