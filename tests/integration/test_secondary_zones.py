@@ -14,6 +14,7 @@ import pytest
 
 import cluster as cl
 from dns_primaries import BindPrimary, FakePrimary
+from test_yumnactl import NOT_FOUND, REFUSED, USAGE, Ctl
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -244,3 +245,23 @@ def test_powerdns_api_slave_zone_with_masters(cluster, primary, domain):
                             "nameservers": ["ns1.example.net."]})
     r = cluster.whm.put(base + "/own." + zone + "/axfr-retrieve")
     assert r.status_code == 422, cl.describe(r)
+
+
+def test_yumnactl_creates_shows_and_retrieves_a_secondary_zone(cluster, primary, domain,
+                                                                tmp_path):
+    ctl = Ctl(cluster, tmp_path)
+    zone = domain + "."
+    ctl.run("zones", "create", "--tsig-key", "k.example.", zone, expect=USAGE)
+    ctl.run("zones", "create", "--primary", "nowhere", zone, expect=REFUSED)
+    made = ctl.json("zones", "create", "--primary", primary.address, zone)
+    zid = made["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)
+    shown = ctl.run("zones", "show", zone).stdout
+    assert "secondary of" in shown and primary.address in shown and "state    ok" in shown
+    ctl.run("records", "add", zone, "x", "A", "192.0.2.9", expect=REFUSED)
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    ctl.run("zones", "retrieve", zone)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    own = ctl.json("zones", "create", "own." + zone)["zoneId"]
+    ctl.run("zones", "retrieve", str(own), expect=NOT_FOUND)
