@@ -107,6 +107,11 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
 			 const char *actor, struct zone_result *res, struct errmsg *err);
+/* 0 when the records of zone 'zone_id' may be changed by a user, or
+ * ERR_CONFLICT with 'err' set for a secondary zone (its data comes from
+ * its primary). */
+int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
+
 /* A zone transfer from a secondary zone's primary (secondary.h): the
  * zone's records become 'records' (the panel's objects, the SOA not among
  * them), its SOA fields 'soa' (zones_soa.h's stored text) and its serial

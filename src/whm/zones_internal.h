@@ -39,11 +39,6 @@ int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct sto
  * (nothing open) if another change committed since it was read. */
 int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, struct errmsg *err);
 
-/* 0 when the records of zone 'zone_id' may be changed by a user, or
- * ERR_CONFLICT with 'err' set for a secondary zone (its data comes from
- * its primary). */
-int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
-
 /* The next version and serial of 'z'. */
 void zones_bump(struct store_zone *z);
 

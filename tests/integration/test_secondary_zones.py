@@ -87,6 +87,15 @@ def test_a_bind_primary_feeds_every_node_with_its_serial(cluster, primary, domai
     assert r.status_code == 409, cl.describe(r)
     r = cluster.whm.post("/api/dns/%d/increase-serial" % zid)
     assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/dnssec" % zid, {})
+    assert r.status_code == 409 and "comes from its primary" in r.json()["error"], \
+        cl.describe(r)
+    r = cluster.whm.put("/api/dns/%d" % zid, {"soa": {"refresh": 7200}})
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/import" % zid, {"content": "x 60 IN A 192.0.2.9\n"})
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/rollback" % zid, {"version": 1})
+    assert r.status_code == 409, cl.describe(r)
 
     # A change on the primary, then a refresh (what a NOTIFY starts): it
     # comes as an IXFR, and every node serves it with the new serial.
