@@ -566,6 +566,32 @@ json_t *secondary_zone_json(struct whm *w, int64_t zone_id)
 	return o;
 }
 
+json_t *secondary_summary_json(struct whm *w)
+{
+	struct secondary *s = w->secondary;
+	json_int_t by_state[4] = { 0 };
+	json_t *attention = json_array();
+
+	if (s != NULL) {
+		pthread_mutex_lock(&s->lock);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct sec_zone *z = s->zones[i];
+			by_state[z->state]++;
+			if (z->state != SEC_OK && json_array_size(attention) < 100)
+				json_array_append_new(
+				    attention,
+				    json_pack("{s:s,s:s,s:o}", "zone", z->domain, "state",
+					      state_names[z->state], "last_error",
+					      z->last_error[0] ? json_string(z->last_error)
+							       : json_null()));
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	return json_pack("{s:I,s:I,s:I,s:I,s:o}", "pending", by_state[SEC_PENDING], "ok",
+			 by_state[SEC_OK], "retrying", by_state[SEC_RETRYING], "expired",
+			 by_state[SEC_EXPIRED], "attention", attention);
+}
+
 int secondary_metrics(struct whm *w, struct buf *out)
 {
 	struct secondary *s = w->secondary;

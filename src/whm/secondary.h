@@ -59,6 +59,11 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err);
  * "last_transfer", "last_error", "transfers": {"axfr", "ixfr"}}. */
 json_t *secondary_zone_json(struct whm *w, int64_t zone_id);
 
+/* The secondary zones at a glance, for GET /api/dns/cluster/status:
+ * {"pending": N, "ok": N, "retrying": N, "expired": N, "attention":
+ * [{"zone", "state", "last_error"}] (those not ok, at most 100)}. */
+json_t *secondary_summary_json(struct whm *w);
+
 /* The Prometheus lines of the secondary zones into 'out'. */
 int secondary_metrics(struct whm *w, struct buf *out);
 

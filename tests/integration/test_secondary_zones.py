@@ -124,6 +124,9 @@ def test_the_primary_stopped_and_restarted(cluster, primary, domain):
     retrieve(cluster.whm, zid)
     z = wait_state(cluster.whm, zid, lambda s: s["state"] == "retrying")
     assert z["secondary"]["state"] == "retrying" and z["secondary"]["last_error"], z
+    status = cluster.whm.get("/api/dns/cluster/status").json()["secondaryZones"]
+    assert status["retrying"] == 1 and status["attention"][0]["zone"] == zone, status
+    assert 'yumna_whm_secondary_zones{state="retrying"} 1' in cluster.whm.get("/metrics").text
     # The nodes keep serving what they had.
     cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
     primary.write_zone(zone, zone_file(zone, 102, a="192.0.2.3"))
