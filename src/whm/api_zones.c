@@ -253,9 +253,11 @@ void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
 	if (j != NULL) {
 		json_t *sec = secondary_zone_json(ctx, id);
 		json_object_set_new(j, "soa", zone_soa_json(ctx, &z));
-		json_object_set_new(j, "kind", json_string(sec != NULL ? "secondary" : "primary"));
-		if (sec != NULL)
+		/* A zone of its own has the list's shape (and its SOA). */
+		if (sec != NULL) {
+			json_object_set_new(j, "kind", json_string("secondary"));
 			json_object_set_new(j, "secondary", sec);
+		}
 	}
 	if (r == 0)
 		http_reply_json(rep, 200, j);

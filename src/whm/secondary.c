@@ -12,6 +12,7 @@
 #include "tsig.h"
 #include "xfr.h"
 #include "zones.h"
+#include "zkeys.h"
 #include "zones_soa.h"
 
 /* Before the first transfer, and for a zone whose SOA is not known, a
@@ -175,14 +176,19 @@ static int reload_one(const struct store_secondary *row, void *ctx)
 		}
 		knot_dname_to_lower(z->dname);
 		z->refreshed_at = row->refreshed_at;
-		z->transferred = row->refreshed_at != 0;
-		if (z->transferred && store_zone_get(rl->st, row->zone_id, &sz) == 0) {
-			z->serial = sz.serial;
-			store_zone_clear(&sz);
-		}
+		z->transferred = row->refreshed_at != 0 && !row->expired;
 		z->retry = z->refresh = SECONDARY_FIRST_RETRY_S;
 		z->expire = 0;
-		z->state = z->transferred ? SEC_OK : SEC_PENDING;
+		if (z->transferred && store_zone_get(rl->st, row->zone_id, &sz) == 0) {
+			/* The timers of the SOA it holds, until a primary answers. */
+			struct zone_soa soa;
+			zone_soa_read(sz.soa, &soa);
+			z->serial = sz.serial;
+			z->expire = soa.expire > 0 ? (uint32_t)soa.expire : 0;
+			z->retry = soa.retry > 0 ? (uint32_t)soa.retry : z->retry;
+			store_zone_clear(&sz);
+		}
+		z->state = row->expired ? SEC_EXPIRED : z->transferred ? SEC_OK : SEC_PENDING;
 		s->zones[s->n++] = z;
 	}
 	zone_settings(s, z, row);
@@ -241,6 +247,16 @@ static int commit(struct secondary *s, struct sec_zone *z, const struct xfr_zone
 		r = errmsg_set(err, ERR_INVALID, "the transferred zone has no SOA");
 	} else if (zone_soa_from_rdata(w, c.soa_rdata, &soa, err) < 0) {
 		r = ERR_INVALID;
+	}
+	if (r == 0 && z->state == SEC_EXPIRED) {
+		/* Expired, so deleted: a primary answers again, the zone
+		 * comes back (its tombstone revived, its primaries kept). */
+		struct zone_init init = { .primaries = z->primaries_text,
+					  .tsig_key = z->tsig_key[0] ? z->tsig_key : NULL };
+		r = zones_create_with(w, z->domain, 0, 0, &init, "secondary", &res, err);
+		if (r == 0)
+			log_notice("secondary: zone %s: a primary answers again: served again",
+				   z->domain);
 	}
 	if (r == 0) {
 		zone_soa_write(&soa, soa_text);
@@ -344,6 +360,9 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 	if (use_key)
 		knot_tsig_key_deinit(&key);
 	int64_t now = whm_now();
+	/* The expire timer runs on the clock tests may shift (zkeys_now). */
+	bool expiring = !done && z->transferred && z->expire > 0 && z->state != SEC_EXPIRED &&
+			zkeys_now(w) - z->refreshed_at > (int64_t)z->expire;
 	pthread_mutex_lock(&s->lock);
 	z->last_check = now;
 	if (done) {
@@ -362,12 +381,14 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		if (z->state == SEC_OK || z->state == SEC_PENDING)
 			log_warn("secondary: zone %s: refresh failed: %s", z->domain, err.text);
 		snprintf(z->last_error, sizeof(z->last_error), "%s", err.text);
-		bool expired =
-		    z->transferred && z->expire > 0 && now - z->refreshed_at > (int64_t)z->expire;
-		if (expired && z->state != SEC_EXPIRED)
-			log_err("secondary: zone %s: expired: no primary answered for %u s",
+		if (expiring)
+			log_err("secondary: zone %s: expired: no primary answered for %u s; it is "
+				"not served until one does",
 				z->domain, z->expire);
-		z->state = expired ? SEC_EXPIRED : z->transferred ? SEC_RETRYING : SEC_PENDING;
+		if (expiring || z->state == SEC_EXPIRED)
+			z->state = SEC_EXPIRED;
+		else
+			z->state = z->transferred ? SEC_RETRYING : SEC_PENDING;
 		z->due_ms = whm_mono_ms() + (int64_t)(z->retry ? z->retry : 1) * 1000;
 	}
 	if (z->again)
@@ -378,6 +399,18 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		struct store *st = whm_store(w);
 		if (st != NULL && store_secondary_refreshed(st, z->zone_id, now) < 0)
 			log_warn("secondary: zone %s: cannot record the refresh", z->domain);
+	}
+	if (expiring) {
+		/* RFC 1035 section 4.3.5: no longer served. The data held goes:
+		 * the zone comes back by a whole transfer. */
+		struct zone_result res;
+		if (zones_expire(w, z->zone_id, "secondary", &res, &err) < 0)
+			log_err("secondary: zone %s: cannot stop serving it: %s", z->domain,
+				err.text);
+		pthread_mutex_lock(&s->lock);
+		xfr_zone_clear(&z->data);
+		z->transferred = false;
+		pthread_mutex_unlock(&s->lock);
 	}
 	(void)changed;
 }
@@ -501,6 +534,21 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err)
 	struct store *st = whm_store(w);
 	struct store_secondary row;
 
+	if (s != NULL) { /* an expired zone too */
+		pthread_mutex_lock(&s->lock);
+		struct sec_zone *z = find_id(s, zone_id);
+		if (z != NULL && z->due_ms != INT64_MAX)
+			z->due_ms = 0;
+		else if (z != NULL)
+			z->again = true;
+		if (z != NULL) {
+			s->wake = true;
+			pthread_cond_signal(&s->cond);
+		}
+		pthread_mutex_unlock(&s->lock);
+		if (z != NULL)
+			return 0;
+	}
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	int r = store_secondary_get(st, zone_id, &row);
@@ -580,8 +628,9 @@ json_t *secondary_summary_json(struct whm *w)
 			if (z->state != SEC_OK && json_array_size(attention) < 100)
 				json_array_append_new(
 				    attention,
-				    json_pack("{s:s,s:s,s:o}", "zone", z->domain, "state",
-					      state_names[z->state], "last_error",
+				    json_pack("{s:I,s:s,s:s,s:o}", "zoneId", (json_int_t)z->zone_id,
+					      "zone", z->domain, "state", state_names[z->state],
+					      "last_error",
 					      z->last_error[0] ? json_string(z->last_error)
 							       : json_null()));
 		}

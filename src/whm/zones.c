@@ -444,10 +444,10 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 }
 
 /* zones_change() step of a delete: the zone becomes a tombstone without
- * records, keys, settings or metadata. */
+ * records, keys, settings or metadata; with 'ctx' (an expiry) a secondary
+ * zone keeps its primaries. */
 static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
-	(void)ctx;
 	z->deleted = true;
 	z->dnssec = false;
 	z->rdigest[0] = '\0';
@@ -458,7 +458,7 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 		r = store_dnssec_delete(st, z->id);
 	if (r == 0)
 		r = store_meta_delete_zone(st, z->id);
-	if (r == 0)
+	if (r == 0 && ctx == NULL)
 		r = store_secondary_delete(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
@@ -468,8 +468,30 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 struct errmsg *err)
 {
-	return zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete", "delete the zone",
-			    res, err);
+	int r = zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete",
+			     "delete the zone", res, err);
+	/* An expired secondary zone is already a tombstone that kept its
+	 * primaries: deleting it forgets them, and nothing brings it back. */
+	struct store *st = r == ERR_NOT_FOUND ? whm_store(w) : NULL;
+	struct store_zone z;
+	if (st != NULL && store_zone_get(st, zone_id, &z) == 0) {
+		if (z.deleted && store_secondary_forget(st, zone_id) == 0) {
+			*res = (struct zone_result){ .zone_id = zone_id,
+						     .version = z.version,
+						     .serial = z.serial };
+			r = 0;
+		}
+		store_zone_clear(&z);
+	}
+	return r;
+}
+
+int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
+		 struct errmsg *err)
+{
+	static const bool keep = true;
+	return zones_change(w, zone_id, mark_deleted, (void *)&keep, actor, "zone.expire",
+			    "expired: no primary answered within the SOA's expire", res, err);
 }
 
 /* zones_change() step of a serial increase: nothing to write, the version

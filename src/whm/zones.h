@@ -112,6 +112,13 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
  * its primary). */
 int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
 
+/* A secondary zone whose primaries all stayed silent past its SOA's
+ * expire (RFC 1035 section 4.3.5): deleted as zones_delete() deletes
+ * (every node stops serving it) but its primaries are kept, so a transfer
+ * brings it back (zones_create_with() revives the tombstone). */
+int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
+		 struct errmsg *err);
+
 /* A zone transfer from a secondary zone's primary (secondary.h): the
  * zone's records become 'records' (the panel's objects, the SOA not among
  * them), its SOA fields 'soa' (zones_soa.h's stored text) and its serial

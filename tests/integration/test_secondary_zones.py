@@ -277,3 +277,58 @@ def test_yumnactl_creates_shows_and_retrieves_a_secondary_zone(cluster, primary,
     cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
     own = ctl.json("zones", "create", "own." + zone)["zoneId"]
     ctl.run("zones", "retrieve", str(own), expect=NOT_FOUND)
+
+
+def test_past_expire_the_zone_is_not_served_until_a_primary_answers(cluster_factory, tmp_path,
+                                                                     domain):
+    """RFC 1035 section 4.3.5: past the SOA's expire (86400 s here) without
+    a primary, the zone stops being served; the clock is moved with the
+    controller's test clock file."""
+    clock = tmp_path / "clock-offset"
+    clock.write_text("0\n")
+    c = cluster_factory(whm_config={"dnssec-test-clock-offset-file": str(clock)})
+    zone = domain + "."
+    primary = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)})
+    primary.start()
+    try:
+        zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        wait_state(c.whm, zid, lambda s: s.get("serial") == 100)
+        primary.stop()
+        # Not yet past expire: retrying, still served.
+        retrieve(c.whm, zid)
+        wait_state(c.whm, zid, lambda s: s["state"] == "retrying")
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+        # Past expire: no node serves it; the status and the metrics say so.
+        clock.write_text("90000\n")
+        retrieve(c.whm, zid)
+        c.wait_rcode(zone, "SOA", "REFUSED", timeout=20)
+        status = c.whm.get("/api/dns/cluster/status").json()["secondaryZones"]
+        assert status["expired"] == 1 and status["attention"][0]["zoneId"] == zid, status
+        assert 'yumna_whm_secondary_zones{state="expired"} 1' in c.whm.get("/metrics").text
+        assert "expired: no primary answered" in c.whm.logs()
+        # The primary is back (with a change): the zone is served again.
+        primary.write_zone(zone, zone_file(zone, 103, a="192.0.2.4"))
+        primary.start()
+        retrieve(c.whm, zid)
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.4"], timeout=20)
+        assert set(c.soa_serials(zone).values()) == {103}
+        z = wait_state(c.whm, zid, lambda s: s["state"] == "ok")
+        assert z["kind"] == "secondary" and z["serial"] == 103
+        # Expired again, then deleted by a user: gone for good.
+        primary.stop()
+        clock.write_text("200000\n")
+        retrieve(c.whm, zid)
+        c.wait_rcode(zone, "SOA", "REFUSED", timeout=20)
+        c.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            status = c.whm.get("/api/dns/cluster/status").json()["secondaryZones"]
+            if status["expired"] == 0:
+                break
+            time.sleep(0.2)
+        assert status["expired"] == 0 and status["attention"] == [], status
+        r = c.whm.post("/api/dns/%d/retrieve" % zid)
+        assert r.status_code == 404, cl.describe(r)
+    finally:
+        primary.stop()

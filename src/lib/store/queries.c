@@ -313,7 +313,7 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_SECONDARY_DELETE] = "DELETE FROM dns_secondary_zones WHERE zone_id = ?",
 	[Q_SECONDARY_REFRESHED] =
 	    "UPDATE dns_secondary_zones SET refreshed_at = ? WHERE zone_id = ?",
-	[Q_SECONDARY_LIST] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at"
-			     " FROM dns_secondary_zones s JOIN dns_zones z ON z.id = s.zone_id"
-			     " WHERE z.deleted = 0 ORDER BY s.zone_id",
+	[Q_SECONDARY_LIST] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at,"
+			     " z.deleted FROM dns_secondary_zones s JOIN dns_zones z"
+			     " ON z.id = s.zone_id ORDER BY s.zone_id",
 };

@@ -200,6 +200,8 @@ struct store_secondary {
 	char *primaries;      /* "address[:port]" comma-separated */
 	char *tsig_key;	      /* "" for none */
 	int64_t refreshed_at; /* a primary last answered for the data held; 0 never */
+	bool expired;	      /* the zone is a tombstone that kept its primaries
+			       * (store_secondary_foreach only) */
 };
 
 /* Make zone 'zone_id' a secondary of 'primaries' (replacing what it had;
@@ -210,9 +212,13 @@ int store_secondary_put(struct store *st, int64_t zone_id, const char *primaries
 int store_secondary_get(struct store *st, int64_t zone_id, struct store_secondary *ret);
 /* The zone is not a secondary any more (0 whether it was or not). */
 int store_secondary_delete(struct store *st, int64_t zone_id);
+/* The same, -ENOENT when it was not one. */
+int store_secondary_forget(struct store *st, int64_t zone_id);
 int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at);
 typedef int (*store_secondary_fn)(const struct store_secondary *s, void *ctx);
-/* Every live secondary zone in zone id order; a nonzero return of 'fn' stops. */
+/* Every secondary zone in zone id order, expired ones too (their zone is
+ * a tombstone: a user's delete removes the secondary row with it); a
+ * nonzero return of 'fn' stops. */
 int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx);
 void store_secondary_clear(struct store_secondary *s);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);

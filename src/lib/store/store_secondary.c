@@ -44,6 +44,11 @@ int store_secondary_delete(struct store *st, int64_t zone_id)
 	return store_exec(st, Q_SECONDARY_DELETE, "i", zone_id);
 }
 
+int store_secondary_forget(struct store *st, int64_t zone_id)
+{
+	return store_exec_changed(st, Q_SECONDARY_DELETE, "i", zone_id);
+}
+
 int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at)
 {
 	return store_exec(st, Q_SECONDARY_REFRESHED, "ii", at, zone_id);
@@ -59,6 +64,7 @@ int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx)
 	while ((r = db_step(q)) == DB_ROW) {
 		struct store_secondary s = { 0 };
 		r = secondary_row(q, &s);
+		s.expired = db_column_int64(q, 5) != 0;
 		if (r == 0)
 			r = fn(&s, ctx);
 		store_secondary_clear(&s);
