@@ -11,6 +11,7 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only latency,health      # some controller figures
     bench/run.py --only history             # zone history: listing, rollback, growth
     bench/run.py --only pdnsapi             # PowerDNS's API on the controller vs pdns_server
+    bench/run.py --only secondary           # external BIND primary change → all 3 nodes
     bench/run.py --only supervise           # pdns_server killed → serving again
     bench/run.py --only slowclients         # agent /health under 1,000 slowloris connections
     bench/run.py --only verify              # drift behind an agent → repaired; verification cost
@@ -78,6 +79,7 @@ import harness  # noqa: E402
 import cluster as clusterlib  # noqa: E402
 import chromium  # noqa: E402
 import pdns_plain  # noqa: E402
+from dns_primaries import BindPrimary  # noqa: E402
 
 
 def pct(values, p):
@@ -1545,6 +1547,69 @@ def store_bytes(path):
         db.close()
 
 
+def secondary_zone_text(zone, serial, www):
+    lines = ["$TTL 300", "@ IN SOA ns1.%s hostmaster.%s %d 3600 600 86400 300" % (zone, zone, serial),
+             "@ IN NS ns1.%s" % zone, "ns1 IN A 192.0.2.53", "www IN A %s" % www]
+    lines += ["h%d IN A 198.51.100.%d" % (i, i % 250 + 1) for i in range(20)]
+    return "\n".join(lines) + "\n"
+
+
+def secondary_figures(args, ctl, tmp, rows):
+    """A secondary zone of a real BIND primary on the three-node cluster:
+    'args.secondary_changes' changes on the primary (a new zone file, SIGHUP),
+    each followed by a refresh request (POST /api/dns/:id/retrieve, what a
+    NOTIFY to the controller starts), timed from the request until all 3
+    nodes answer the new address with the primary's serial; BIND answers
+    each with an IXFR. The anchor: a record change through the controller's
+    API, timed the same way."""
+    c = ctl.get()
+    client = whm_client(c.whm)
+    zone = "secondary-bench.example."
+    primary = BindPrimary(os.path.join(tmp, "bind-primary"),
+                          {zone: secondary_zone_text(zone, 1, ip_for(0))})
+    primary.start()
+    ports = [node.dns_port for node in c.nodes]
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in ports]
+    try:
+        zid = call(client, "POST", "/api/dns", {"domain": zone, "kind": "secondary",
+                                                "primaries": [primary.address]})["zoneId"]
+        poll_all(socks, ports, "www." + zone, "A", [ip_for(0)])
+        lat, stale = [], 0
+        for i in range(1, args.secondary_changes + 1):
+            primary.reload(zone, secondary_zone_text(zone, 1 + i, ip_for(i)))
+            t0 = time.perf_counter()
+            call(client, "POST", "/api/dns/%d/retrieve" % zid, expect=(202,))
+            stale += bool(poll_all(socks, ports, "www." + zone, "A", [ip_for(i)]))
+            lat.append((time.perf_counter() - t0) * 1000)
+        z = call(client, "GET", "/api/dns/%d" % zid)
+        tr = z["secondary"]["transfers"]
+        if z["serial"] != 1 + args.secondary_changes:
+            raise RuntimeError("serial %s, expected %d" % (z["serial"],
+                                                            1 + args.secondary_changes))
+        # The anchor: the same change made through the controller's API.
+        own, oid, www = setup_zones(client, 1, "secondary-anchor")[0]
+        anchor = []
+        for i in range(args.secondary_changes):
+            t0 = time.perf_counter()
+            call(client, "PUT", "/api/dns/records/%d" % www,
+                 {"type": "A", "name": "www", "content": ip_for(i + 7), "ttl": 300})
+            poll_all(socks, ports, "www." + own, "A", [ip_for(i + 7)])
+            anchor.append((time.perf_counter() - t0) * 1000)
+        rows.append(("external primary (BIND 9.18, IXFR) change → refresh request (what its "
+                     "NOTIFY to the controller starts) → answered by all 3 nodes with the "
+                     "primary's serial, p50 (%d changes: %d IXFR, %d AXFR; p99 %s%s)"
+                     % (len(lat), tr["ixfr"], tr["axfr"], ms(pct(lat, 99)),
+                        "; %d answers stale in a packet cache after 1 s" % stale if stale
+                        else ""),
+                     ms(pct(lat, 50)), "≤ 1 s",
+                     "a record change through the controller's API, same run: p50 %s, p99 %s"
+                     % (ms(pct(anchor, 50)), ms(pct(anchor, 99)))))
+    finally:
+        for s in socks:
+            s.close()
+        primary.stop()
+
+
 def history_figures(args, ctl, tmp, rows):
     """Zone history on the three-node cluster: 'args.history_versions'
     changes of one zone of ten records (one version each), then the time to
@@ -2358,8 +2423,9 @@ def production_figures(args, tmp, rows):
 
 
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
-            "pdnsapi", "supervise", "slowclients", "verify", "production", "scale", "dashboard")
-CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi")
+            "pdnsapi", "secondary", "supervise", "slowclients", "verify", "production", "scale", "dashboard")
+CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi",
+              "secondary")
 
 
 def parse_only(text):
@@ -2388,7 +2454,8 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "verify_period": 3, "drift_zones": 50, "drift_edits": 3, "verify_zones": [2000],
          "verify_cost_period": 5, "prod_zones": 500, "scale_zones": 5000,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
-         "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0}
+         "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0,
+         "secondary_changes": 10}
 
 
 def main():
@@ -2428,6 +2495,8 @@ def main():
                     help="listings of its versions timed")
     ap.add_argument("--history-rollbacks", type=int, default=100,
                     help="rollbacks timed until every node answers")
+    ap.add_argument("--secondary-changes", type=int, default=50,
+                    help="changes on the external primary in the secondary section")
     ap.add_argument("--kills", type=int, default=20,
                     help="pdns_server kills in the supervise section")
     ap.add_argument("--slow-requests", type=int, default=1000,
@@ -2496,6 +2565,8 @@ def main():
                     history_figures(args, ctl, tmp, rows)
                 elif section == "pdnsapi":
                     pdnsapi_figures(args, ctl, tmp, rows)
+                elif section == "secondary":
+                    secondary_figures(args, ctl, tmp, rows)
                 elif section == "supervise":
                     supervise_figures(args, tmp, rows)
                 elif section == "slowclients":
