@@ -68,8 +68,13 @@ static void test_settings(void **state)
 	apply("{\"kind\": \"Primary\"}", &s, 0);
 	assert_string_equal(s.kind, "Master");
 
-	apply("{\"kind\": \"Slave\"}", &s, ERR_INVALID);
+	apply("{\"kind\": \"Secondary\"}", &s, 0);
+	assert_string_equal(s.kind, "Slave");
+	pdns_settings_write(&s, stored);
+	pdns_settings_read(stored, &back);
+	assert_string_equal(back.kind, "Slave");
 	apply("{\"kind\": \"Consumer\"}", &s, ERR_INVALID);
+	apply("{\"kind\": \"Producer\"}", &s, ERR_INVALID);
 	apply("{\"kind\": \"Bogus\"}", &s, ERR_INVALID);
 	apply("{\"kind\": 1}", &s, ERR_INVALID);
 	apply("{\"soa_edit_api\": \"SOA-EDIT\"}", &s, ERR_INVALID);
