@@ -100,32 +100,31 @@ static int zones_create(struct ctl *c, int argc, char **argv)
 	return ctl_send_change(c, "POST", path, body, "zone created");
 }
 
-static int zones_retrieve(struct ctl *c, int argc, char **argv)
+/* A command whose one argument is a ZONE: 'method' on /api/dns/:id'tail'. */
+static int zone_request(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+			const char *method, const char *tail, const char *done)
 {
-	const struct ctl_cmd *cmd = &ctl_zone_cmds[11];
-	char path[96];
+	char path[128];
 	int64_t id;
 	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld/retrieve", (long long)id);
-	return ctl_send_change(c, "POST", path, NULL, "refresh from the primary started");
+	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, tail);
+	return ctl_send_change(c, method, path, NULL, done);
+}
+
+static int zones_retrieve(struct ctl *c, int argc, char **argv)
+{
+	return zone_request(c, &ctl_zone_cmds[11], argc, argv, "POST", "/retrieve",
+			    "refresh from the primary started");
 }
 
 static int zones_delete(struct ctl *c, int argc, char **argv)
 {
-	const struct ctl_cmd *cmd = &ctl_zone_cmds[2];
-	char path[96];
-	int64_t id;
-	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
-	if (r != 0)
-		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
-		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
-	return ctl_send_change(c, "DELETE", path, NULL, "zone deleted");
+	return zone_request(c, &ctl_zone_cmds[2], argc, argv, "DELETE", ctl_wait_query(c),
+			    "zone deleted");
 }
 
 static void records_table(const json_t *records)

@@ -490,6 +490,18 @@ void secondary_stop(struct whm *w)
 
 /* --- requests from other threads --------------------------------------- */
 
+/* Refresh 'z' at once, or once more when it is being refreshed now (its
+ * due time is INT64_MAX then). Under the lock. */
+static void refresh_now(struct secondary *s, struct sec_zone *z)
+{
+	if (z->due_ms != INT64_MAX)
+		z->due_ms = 0;
+	else
+		z->again = true;
+	s->wake = true;
+	pthread_cond_signal(&s->cond);
+}
+
 int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct sockaddr_storage *from)
 {
 	struct secondary *s = w->secondary;
@@ -510,12 +522,7 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 			if (!xfr_primary_matches(&z->primaries[k], from))
 				continue;
 			rcode = KNOT_RCODE_NOERROR;
-			if (z->due_ms != INT64_MAX) /* not refreshing right now */
-				z->due_ms = 0;
-			else
-				z->again = true;
-			s->wake = true;
-			pthread_cond_signal(&s->cond);
+			refresh_now(s, z);
 			atomic_fetch_add(&s->notifies, 1);
 			break;
 		}
@@ -537,14 +544,8 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err)
 	if (s != NULL) { /* an expired zone too */
 		pthread_mutex_lock(&s->lock);
 		struct sec_zone *z = find_id(s, zone_id);
-		if (z != NULL && z->due_ms != INT64_MAX)
-			z->due_ms = 0;
-		else if (z != NULL)
-			z->again = true;
-		if (z != NULL) {
-			s->wake = true;
-			pthread_cond_signal(&s->cond);
-		}
+		if (z != NULL)
+			refresh_now(s, z);
 		pthread_mutex_unlock(&s->lock);
 		if (z != NULL)
 			return 0;
@@ -562,12 +563,8 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err)
 	store_secondary_clear(&row);
 	if (s == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "zone transfers are not running");
+	/* Not in the list yet: the next reload adds it, due at once. */
 	pthread_mutex_lock(&s->lock);
-	struct sec_zone *z = find_id(s, zone_id);
-	if (z != NULL && z->due_ms != INT64_MAX)
-		z->due_ms = 0;
-	else if (z != NULL)
-		z->again = true;
 	s->wake = true;
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);

@@ -17,7 +17,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.rrset
 
-from harness import free_ports
+from harness import free_ports, terminate
 
 NAMED = "/usr/sbin/named"
 
@@ -105,13 +105,9 @@ controls { };""" % (self.dir, self.dir, self.port, "yes" if self.ixfr else "no",
             time.sleep(0.05)
 
     def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc is not None:
+            terminate(self.proc.pid)
+            self.proc.wait()
         self.proc = None
 
     def logs(self):
