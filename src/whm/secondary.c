@@ -44,8 +44,9 @@ struct sec_zone {
 	enum sec_state state;
 	char last_error[ERRMSG_MAX];
 	uint64_t axfr, ixfr, failures;
-	bool seen;  /* in the last reload */
-	bool again; /* asked for while it was being refreshed */
+	bool seen;	    /* in the last reload */
+	bool again;	    /* asked for while it was being refreshed */
+	bool notify_warned; /* a NOTIFY from a stranger was logged */
 };
 
 struct secondary {
@@ -378,7 +379,9 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		z->due_ms = whm_mono_ms() + (int64_t)(z->refresh ? z->refresh : 1) * 1000;
 	} else {
 		z->failures++;
-		if (z->state == SEC_OK || z->state == SEC_PENDING)
+		/* Logged when the zone goes from working (or new) to failing,
+		 * not at every retry. */
+		if (z->state == SEC_OK || (z->state == SEC_PENDING && z->last_error[0] == '\0'))
 			log_warn("secondary: zone %s: refresh failed: %s", z->domain, err.text);
 		snprintf(z->last_error, sizeof(z->last_error), "%s", err.text);
 		if (expiring)
@@ -507,6 +510,7 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 	struct secondary *s = w->secondary;
 	knot_dname_storage_t lower;
 	int rcode = KNOT_RCODE_NOTAUTH;
+	bool warn = false;
 
 	if (s == NULL || knot_dname_size(zone) > sizeof(lower))
 		return KNOT_RCODE_REFUSED;
@@ -526,12 +530,15 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 			atomic_fetch_add(&s->notifies, 1);
 			break;
 		}
+		/* Logged once per zone: a NOTIFY costs its sender nothing. */
+		warn = rcode == KNOT_RCODE_REFUSED && !z->notify_warned;
+		z->notify_warned = z->notify_warned || warn;
 		break;
 	}
 	pthread_mutex_unlock(&s->lock);
-	if (rcode == KNOT_RCODE_REFUSED)
+	if (warn)
 		log_warn("secondary: NOTIFY for a secondary zone from an address that is not its "
-			 "primary: refused");
+			 "primary: refused (logged once per zone)");
 	return rcode;
 }
 
