@@ -63,17 +63,23 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 /* Change RRsets as the PowerDNS API's PATCH of rrsets does, all of them as
  * one version with one serial, or none: 'rrsets' is an array of
  *   {"name", "type", "changetype": "REPLACE"|"DELETE", "ttl"?,
- *    "records": [{"content", "priority"?, "disabled"?: false}]}
+ *    "records"?: [{"content", "priority"?, "disabled"?}],
+ *    "comments"?: [{"content", "account", "modified_at"}]}
  * with names and contents as the panel's record routes take them (MX and
  * SRV priority in "priority" or at the start of the content). REPLACE
- * gives the RRset exactly those records (none: the RRset goes; no "ttl":
- * the RRset's TTL, or default-ttl for a new one); DELETE removes it.
- * Records that stay as they were keep their ids. ERR_INVALID naming the
- * change at fault for an unknown changetype, an RRset named twice, the
- * SOA, a name outside the zone, a bad record or a zone the change would
- * make invalid (CNAME beside other data...); ERR_TOO_LARGE past
- * max-zone-records; ERR_CONFLICT when 'if_version' is not 0 and the zone
- * is at another version. */
+ * gives the RRset exactly the records it carries (none: the RRset goes;
+ * no "ttl": the RRset's TTL, or default-ttl for a new one) and, when it
+ * carries "comments", those comments (checked by the caller; none: the
+ * comments go); it must carry one or both. DELETE removes the RRset's
+ * records and comments. Disabled records are stored and served by no
+ * node. Records that stay as they were keep their ids. A patch that
+ * changes only comments makes no version (nothing served changes): it is
+ * written with an audit entry, and 'res' is the zone as it is. ERR_INVALID
+ * naming the change at fault for an unknown changetype, an RRset named
+ * twice, the SOA, a name outside the zone, a bad record or a zone the
+ * change would make invalid (CNAME beside other data...); ERR_TOO_LARGE
+ * past max-zone-records; ERR_CONFLICT when 'if_version' is not 0 and the
+ * zone is at another version. */
 int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
 		       const char *actor, struct zone_result *res, struct errmsg *err);
 

@@ -20,9 +20,10 @@
 #define ZONES_CHANGE_ATTEMPTS 8
 
 /* A record as the push payload carries it ('id' 0: none; the priority
- * only for MX and SRV). NULL without memory. */
+ * only for MX and SRV; "disabled": true for a disabled record, which the
+ * payload itself then leaves out). NULL without memory. */
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
-			     uint32_t ttl, uint32_t priority);
+			     uint32_t ttl, uint32_t priority, bool disabled);
 
 /* The zone's records as payload records, in id order; the caller owns *ret. */
 int zones_load_records(struct store *st, int64_t zone_id, json_t **ret);
