@@ -518,11 +518,11 @@ static int search_record(const struct store_record *rec, void *ctx)
 	else
 		snprintf(content, len, "%s", rec->content);
 	dname_pdns_id(zone, id);
-	int r = json_array_append_new(s->out, json_pack("{s:s,s:b,s:s,s:s,s:I,s:s,s:s,s:s}",
-							"content", content, "disabled", 0, "name",
-							owner, "object_type", "record", "ttl",
-							(json_int_t)rec->ttl, "type", rec->type,
-							"zone", zone, "zone_id", id));
+	int r = json_array_append_new(
+	    s->out,
+	    json_pack("{s:s,s:b,s:s,s:s,s:I,s:s,s:s,s:s}", "content", content, "disabled",
+		      rec->disabled, "name", owner, "object_type", "record", "ttl",
+		      (json_int_t)rec->ttl, "type", rec->type, "zone", zone, "zone_id", id));
 	free(content);
 	if (r < 0)
 		return -ENOMEM;

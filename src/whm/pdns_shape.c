@@ -185,11 +185,6 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 		if (r == 0 &&
 		    (r = jsonx_get_bool(rec, "disabled", false, at, &disabled, err)) == -ENOENT)
 			r = 0;
-		if (r == 0 && disabled)
-			r = errmsg_set(err, ERR_INVALID,
-				       "%s: disabled records are not kept by the cluster; leave "
-				       "the record out instead",
-				       at);
 		if (r < 0 || content == NULL)
 			return r < 0 ? r : -EINVAL;
 		if (strcasecmp(type, "SOA") == 0) {
@@ -205,6 +200,8 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 		}
 		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "name", name, "type", type, "content",
 				      content, "ttl", (json_int_t)ttl);
+		if (o != NULL && disabled)
+			json_object_set_new(o, "disabled", json_true());
 		if (o == NULL || json_array_append_new(ret->records, o) < 0)
 			return -ENOMEM;
 	}
@@ -266,7 +263,9 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 			r = errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
 		if (r == 0 && json_array_size(comments) > 0)
 			r = errmsg_set(err, ERR_INVALID,
-				       "%s.comments: comments are not kept by the cluster", path);
+				       "%s.comments: comments are kept once the zone exists: add "
+				       "them with a PATCH",
+				       path);
 		if (r == 0)
 			r = read_records(set, path, owner, type, ttl, ret, err);
 		if (r == 0 && strcmp(owner, origin) == 0 && strcasecmp(type, "NS") == 0)
@@ -278,6 +277,59 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 	if (r < 0)
 		pdns_records_clear(ret);
 	return r;
+}
+
+int pdns_comments_read(const json_t *in, const char *path, uint32_t now, json_t **ret,
+		       struct errmsg *err)
+{
+	json_t *out, *c;
+	size_t i;
+
+	if (!json_is_array(in))
+		return errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
+	if (json_array_size(in) > PDNS_COMMENTS_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s.comments: at most %d comments an RRset",
+				  path, PDNS_COMMENTS_MAX);
+	out = json_array();
+	if (out == NULL)
+		return -ENOMEM;
+	json_array_foreach(in, i, c) {
+		char at[64];
+		const char *content, *account;
+		uint64_t when = now;
+		int r;
+
+		snprintf(at, sizeof(at), "%s.comments[%zu]", path, i);
+		if (!json_is_object(c)) {
+			r = errmsg_set(err, ERR_INVALID, "%s: must be an object", at);
+		} else {
+			/* As PowerDNS: content and account are required strings,
+			 * modified_at is the time of the change when absent;
+			 * other keys are ignored. */
+			r = jsonx_get_str(c, "content", true, at, &content, err);
+			if (r == 0)
+				r = jsonx_get_str(c, "account", true, at, &account, err);
+			if (r == 0 && strlen(content) > PDNS_COMMENT_MAX)
+				r = errmsg_set(err, ERR_INVALID, "%s.content: longer than %d bytes",
+					       at, PDNS_COMMENT_MAX);
+			if (r == 0 && strlen(account) > PDNS_ACCOUNT_MAX)
+				r = errmsg_set(err, ERR_INVALID, "%s.account: longer than %d bytes",
+					       at, PDNS_ACCOUNT_MAX);
+			if (r == 0 && (r = jsonx_get_uint(c, "modified_at", false, 0, UINT32_MAX,
+							  at, &when, err)) == -ENOENT)
+				r = 0;
+		}
+		if (r == 0 && json_array_append_new(
+				  out, json_pack("{s:s,s:s,s:I}", "content", content, "account",
+						 account, "modified_at", (json_int_t)when)) < 0)
+			r = -ENOMEM;
+		if (r < 0) {
+			json_decref(out);
+			return r;
+		}
+	}
+	*ret = out;
+	return 0;
 }
 
 int pdns_zone_text_read(const char *text, size_t len, const char *origin, uint64_t default_ttl,
