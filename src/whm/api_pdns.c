@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "api_internal.h"
 #include "api_pdns.h"
@@ -629,8 +628,7 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 
 /* One RRset change of a PATCH as the zones service takes it: the keys it
  * knows (others, like the "kind" lego sends, are ignored as PowerDNS
- * ignores them), the name canonical, the comments checked and given the
- * time of the change where they have none. */
+ * ignores them), the name canonical. */
 static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *err)
 {
 	static const char *const keys[] = { "name", "type", "ttl", "changetype", NULL };
@@ -659,13 +657,9 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 		json_object_del(set, "ttl");
 		return 0;
 	}
-	if (comments != NULL) {
-		json_t *list = NULL;
-		snprintf(what, sizeof(what), "rrsets[%zu]", i);
-		int r = pdns_comments_read(comments, what, (uint32_t)time(NULL), &list, err);
-		if (r < 0 || json_object_set_new(set, "comments", list) < 0)
-			return r < 0 ? r : -ENOMEM;
-	}
+	/* Checked by the zones service, as on the panel's route. */
+	if (comments != NULL && json_object_set(set, "comments", comments) < 0)
+		return -ENOMEM;
 	/* None, or not a list: the zones service says what is wrong. */
 	if (records == NULL)
 		return 0;

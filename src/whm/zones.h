@@ -69,9 +69,10 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
  * SRV priority in "priority" or at the start of the content). REPLACE
  * gives the RRset exactly the records it carries (none: the RRset goes;
  * no "ttl": the RRset's TTL, or default-ttl for a new one) and, when it
- * carries "comments", those comments (checked by the caller; none: the
- * comments go); it must carry one or both. DELETE removes the RRset's
- * records and comments. Disabled records are stored and served by no
+ * carries "comments", those comments (pdns_shape.h's checks; none: the
+ * comments go); it must carry one or both, and an empty "records" without
+ * "comments" removes the comments too, as in PowerDNS. DELETE removes the
+ * RRset's records and comments. Disabled records are stored and served by no
  * node. Records that stay as they were keep their ids. A patch that
  * changes only comments makes no version (nothing served changes): it is
  * written with an audit entry, and 'res' is the zone as it is. ERR_INVALID

@@ -11,6 +11,7 @@
 #include "base/err.h"
 #include "json/jsonx.h"
 #include "model/zdiff.h"
+#include "pdns_shape.h"
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
@@ -605,7 +606,8 @@ struct patch {
 
 /* Check rrsets[i] ('set') of a patch of zone 'origin' and add it to 'p'. A
  * REPLACE replaces what it carries: its "records", its "comments", or
- * both; a DELETE removes the RRset's records and comments. */
+ * both (an empty list of records without comments removes both); a DELETE
+ * removes the RRset's records and comments. */
 static int rrset_change(const struct whm *w, const json_t *set, size_t i, const char *origin,
 			struct patch *p, struct errmsg *err)
 {
@@ -637,28 +639,36 @@ static int rrset_change(const struct whm *w, const json_t *set, size_t i, const 
 				  path);
 	const json_t *records = json_object_get(set, "records");
 	json_t *comments = json_object_get(set, "comments");
-	bool with_records = !replace || records != NULL,
-	     with_comments = !replace || comments != NULL;
+	/* No records left and no comments given: the comments go too, as
+	 * PowerDNS's SQL backends drop them with an emptied RRset. */
+	bool emptied = json_is_array(records) && json_array_size(records) == 0;
+	bool with_records = !replace || records != NULL;
+	bool with_comments = !replace || comments != NULL || emptied;
 	if (!with_records && !with_comments)
 		return errmsg_set(err, ERR_INVALID,
 				  "%s: a REPLACE carries records, comments or both: no change for "
 				  "RRset %s %s",
 				  path, name, type);
-	if (comments != NULL && !json_is_array(comments))
-		return errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
+	json_t *list = NULL;
+	if (replace && comments != NULL &&
+	    (r = pdns_comments_read(comments, path, (uint32_t)time(NULL), &list, err)) < 0)
+		return r;
 	r = rrset_key(name, type, key, sizeof(key));
-	if (r == 0 && json_object_get(p->seen, key) != NULL)
+	if (r == 0 && json_object_get(p->seen, key) != NULL) {
+		json_decref(list);
 		return errmsg_set(err, ERR_INVALID, "%s: RRset %s %s is named twice", path, name,
 				  type);
+	}
 	if (r == 0)
 		r = json_object_set_new(p->seen, key, json_true()) < 0 ? -ENOMEM : 0;
 	if (r == 0 && with_records)
 		r = json_object_set_new(p->emptied, key, json_true()) < 0 ? -ENOMEM : 0;
 	if (r == 0 && with_comments)
-		r = json_object_set_new(p->comments, key,
-					replace ? json_incref(comments) : json_array()) < 0
+		r = json_object_set_new(p->comments, key, list != NULL ? list : json_array()) < 0
 			? -ENOMEM
 			: 0;
+	else
+		json_decref(list);
 	if (r == 0 && !replace && json_array_size(records) > 0)
 		r = errmsg_set(err, ERR_INVALID, "%s.records: a DELETE carries no records", path);
 	if (r == 0 && replace && with_records)
