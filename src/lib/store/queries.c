@@ -149,6 +149,9 @@ const char *const store_query_sql[Q_COUNT] = {
 	    " VALUES (?, ?, ?, ?) {UPSERT:zone_id, name, type} content = {NEW:content}",
 	[Q_COMMENT_LIST] = "SELECT name, type, content FROM dns_rrset_comments WHERE zone_id = ?"
 			   " ORDER BY name, type",
+	[Q_COMMENT_LIST_ALL] = "SELECT c.zone_id, c.name, c.type, c.content"
+			       " FROM dns_rrset_comments c JOIN dns_zones z ON z.id = c.zone_id"
+			       " WHERE z.deleted = 0 ORDER BY c.zone_id, c.name, c.type",
 	[Q_COMMENT_DELETE] = "DELETE FROM dns_rrset_comments WHERE zone_id = ? AND name = ?"
 			     " AND type = ?",
 	[Q_COMMENT_DELETE_ZONE] = "DELETE FROM dns_rrset_comments WHERE zone_id = ?",

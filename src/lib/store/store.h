@@ -205,6 +205,12 @@ int store_comment_delete_zone(struct store *st, int64_t zone_id);
  * return of 'fn' stops the walk and is returned. */
 typedef int (*store_comment_fn)(const char *name, const char *type, const char *content, void *ctx);
 int store_comment_foreach(struct store *st, int64_t zone_id, store_comment_fn fn, void *ctx);
+/* The comments of every live zone, in zone id, name and type order, as one
+ * statement (a walk of the comments table, which holds only the RRsets
+ * that have comments); a nonzero return of 'fn' stops the walk. */
+typedef int (*store_comment_all_fn)(int64_t zone_id, const char *name, const char *type,
+				    const char *content, void *ctx);
+int store_comment_foreach_all(struct store *st, store_comment_all_fn fn, void *ctx);
 
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */

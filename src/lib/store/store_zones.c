@@ -545,6 +545,25 @@ int store_comment_foreach(struct store *st, int64_t zone_id, store_comment_fn fn
 	return r; /* DB_DONE is 0 */
 }
 
+int store_comment_foreach_all(struct store *st, store_comment_all_fn fn, void *ctx)
+{
+	struct db_stmt *q = NULL;
+	int r = store_stmt(st, Q_COMMENT_LIST_ALL, &q, "");
+
+	if (r < 0)
+		return r;
+	while ((r = db_step(q)) == DB_ROW) {
+		const char *name = db_column_text(q, 1), *type = db_column_text(q, 2);
+		const char *content = db_column_text(q, 3);
+		r = fn(db_column_int64(q, 0), name ? name : "", type ? type : "",
+		       content ? content : "", ctx);
+		if (r != 0)
+			break;
+	}
+	db_reset(q);
+	return r; /* DB_DONE is 0 */
+}
+
 int store_record_foreach_after(struct store *st, int64_t after, store_record_fn fn, void *ctx)
 {
 	return store_walk(st, Q_RECORD_PAGE_ALL, NULL, after, &record_rows, (store_fn)fn, ctx);
