@@ -612,23 +612,20 @@ json_t *zones_record_json(const struct store_record *r)
 	return j;
 }
 
-int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
-		   const char *summary, struct errmsg *err)
+int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		     struct errmsg *err)
 {
 	struct store *st = whm_store(w);
-	struct store_zone z;
 
 	err->text[0] = '\0';
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
-	/* Read in the write transaction: a change committing meanwhile keeps
-	 * its version and serial, this one only the settings. */
 	int r = store_begin(st);
 	if (r < 0)
 		return errmsg_set(err, r, "starting a transaction: %s", err_str(r));
-	r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
+	r = store_zone_get(st, zone_id, z);
+	if (r == 0 && z->deleted) {
+		store_zone_clear(z);
 		r = -ENOENT;
 	}
 	if (r < 0) {
@@ -636,6 +633,21 @@ int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char 
 		return r == -ENOENT ? errmsg_set(err, ERR_NOT_FOUND, "no such zone")
 				    : errmsg_set(err, r, "reading the zone: %s", err_str(r));
 	}
+	*ret_st = st;
+	return 0;
+}
+
+int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
+		   const char *summary, struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+
+	/* Read in the write transaction: a change committing meanwhile keeps
+	 * its version and serial, this one only the settings. */
+	int r = zones_begin_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
 	if (strcmp(z.pdns, pdns) == 0) {
 		store_rollback(st);
 		store_zone_clear(&z);

@@ -40,6 +40,13 @@ int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct sto
  * (nothing open) if another change committed since it was read. */
 int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, struct errmsg *err);
 
+/* Open the write transaction and read live zone 'zone_id' in it, for a
+ * change that makes no version (settings, comments): ERR_NOT_FOUND for no
+ * live zone, with 'err' set and nothing open. The caller commits or rolls
+ * back, and clears *z. */
+int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		     struct errmsg *err);
+
 /* The next version and serial of 'z'. */
 void zones_bump(struct store_zone *z);
 

@@ -690,24 +690,12 @@ static int comments_only(struct whm *w, int64_t zone_id, const json_t *comments,
 			 uint64_t if_version, const char *actor, const char *summary,
 			 struct zone_result *res, struct errmsg *err)
 {
-	struct store *st = whm_store(w);
+	struct store *st;
 	struct store_zone z;
 
-	if (st == NULL)
-		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
-	int r = store_begin(st);
+	int r = zones_begin_live(w, zone_id, &st, &z, err);
 	if (r < 0)
-		return zones_fail(st, r, err, "starting a transaction");
-	r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
-		r = -ENOENT;
-	}
-	if (r < 0) {
-		store_rollback(st);
-		return r == -ENOENT ? errmsg_set(err, ERR_NOT_FOUND, "no such zone")
-				    : errmsg_set(err, r, "reading the zone: %s", err_str(r));
-	}
+		return r;
 	if (if_version != 0 && if_version != z.version)
 		r = errmsg_set(err, ERR_CONFLICT,
 			       "the zone is at version %llu, not %llu: it changed since then; "
