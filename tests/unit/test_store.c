@@ -136,9 +136,10 @@ static bool mysql_configured(void)
 }
 
 static const char *const all_tables[] = {
-	"dns_zone_meta", "dnssec_keys",	      "dnssec_zones",	  "node_zone_state",
-	"dns_records",	 "dns_zone_versions", "audit_log",	  "api_tokens",
-	"dns_zones",	 "servers",	      "dns_purged_zones", "schema_migrations",
+	"dns_rrset_comments", "dns_zone_meta", "dnssec_keys",	    "dnssec_zones",
+	"node_zone_state",    "dns_records",   "dns_zone_versions", "audit_log",
+	"api_tokens",	      "dns_zones",     "servers",	    "dns_purged_zones",
+	"schema_migrations",
 };
 
 static int setup_mysql(void **state)
