@@ -583,7 +583,7 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = errmsg_set(&err, ERR_INVALID, "nsec3param: needs \"dnssec\": true");
 	if (r == 0)
 		r = creation_records(w, b, origin, &pr, &err);
-	struct zone_init init = { .records = pr.records };
+	struct zone_init init = { .records = pr.records, .comments = pr.comments };
 	if (r == 0 && pr.soa_rdata != NULL) {
 		struct zone_soa own;
 		struct errmsg serr;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "model/import.h"
 #include "base/log.h"
@@ -154,6 +155,7 @@ int pdns_canonical(const char *what, const char *name, struct errmsg *err)
 void pdns_records_clear(struct pdns_records *p)
 {
 	json_decref(p->records);
+	json_decref(p->comments);
 	free(p->soa_rdata);
 	memset(p, 0, sizeof(*p));
 }
@@ -208,6 +210,32 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 	return 0;
 }
 
+/* The comments of an RRset of a new zone into ret->comments, keyed as
+ * zone_init.comments. */
+static int rrset_comments(const json_t *comments, const char *path, const char *owner,
+			  const char *type, struct pdns_records *ret, struct errmsg *err)
+{
+	char name[DNAME_TEXT_MAX], mnemonic[16], key[DNAME_TEXT_MAX + 24];
+	struct errmsg msg;
+	json_t *list = NULL;
+	int r = pdns_comments_read(comments, path, (uint32_t)time(NULL), &list, err);
+
+	if (r < 0 || json_array_size(list) == 0) {
+		json_decref(list);
+		return r;
+	}
+	if (model_rrset_parse(owner, type, ret->origin, name, mnemonic, &msg) < 0) {
+		json_decref(list);
+		return errmsg_set(err, ERR_INVALID, "%s: %s", path, msg.text);
+	}
+	snprintf(key, sizeof(key), "%s\t%s", name, mnemonic);
+	if (ret->comments == NULL && (ret->comments = json_object()) == NULL) {
+		json_decref(list);
+		return -ENOMEM;
+	}
+	return json_object_set_new(ret->comments, key, list) < 0 ? -ENOMEM : 0;
+}
+
 int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
 		     struct errmsg *err)
 {
@@ -259,13 +287,8 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 				r = json_object_set_new(seen, key, json_true()) < 0 ? -ENOMEM : 0;
 		}
 		json_t *comments = json_object_get(set, "comments");
-		if (r == 0 && comments != NULL && !json_is_array(comments))
-			r = errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
-		if (r == 0 && json_array_size(comments) > 0)
-			r = errmsg_set(err, ERR_INVALID,
-				       "%s.comments: comments are kept once the zone exists: add "
-				       "them with a PATCH",
-				       path);
+		if (r == 0 && comments != NULL)
+			r = rrset_comments(comments, path, name, type, ret, err);
 		if (r == 0)
 			r = read_records(set, path, owner, type, ttl, ret, err);
 		if (r == 0 && strcmp(owner, origin) == 0 && strcasecmp(type, "NS") == 0)

@@ -55,12 +55,15 @@ struct pdns_records {
 	json_t *records;    /* [{"name", "type", "content", "ttl", "disabled"?}] */
 	char *soa_rdata;    /* owned; NULL if the RRsets had no SOA */
 	bool apex_ns;	    /* an NS RRset at the apex was among them */
+	json_t *comments;   /* "name<TAB>type" -> comments (zones.h's
+			     * zone_init.comments); NULL when none */
 };
 
 /* Read the "rrsets" of a zone creation for zone 'origin' (normalised):
  * names absolute and canonical (their trailing dot), inside the zone,
  * each (name, type) once, a TTL for each, records as objects with a
- * "content" string. ERR_INVALID with 'err' naming the RRset. The caller
+ * "content" string and an optional "disabled", comments as
+ * pdns_comments_read() takes them. ERR_INVALID with 'err' naming the RRset. The caller
  * clears 'ret' with pdns_records_clear(). */
 int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
 		     struct errmsg *err);

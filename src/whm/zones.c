@@ -35,6 +35,32 @@ static int collect_record(const struct store_record *r, void *ctx)
 	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
 }
 
+int zones_write_comments(struct store *st, int64_t zone_id, const json_t *comments)
+{
+	const char *key;
+	json_t *list;
+	int r = 0;
+
+	json_object_foreach((json_t *)comments, key, list) {
+		char name[DNAME_TEXT_MAX];
+		const char *tab = strchr(key, '\t');
+		if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+			return -EINVAL;
+		snprintf(name, sizeof(name), "%.*s", (int)(tab - key), key);
+		if (json_array_size(list) == 0) {
+			r = store_comment_delete(st, zone_id, name, tab + 1);
+		} else {
+			char *text = json_dumps(list, JSON_COMPACT);
+			r = text != NULL ? store_comment_put(st, zone_id, name, tab + 1, text)
+					 : -ENOMEM;
+			free(text);
+		}
+		if (r < 0)
+			break;
+	}
+	return r;
+}
+
 int zones_load_records(struct store *st, int64_t zone_id, json_t **ret)
 {
 	json_t *a = json_array();
@@ -407,6 +433,8 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 					    .disabled = mr[i].disabled };
 		rw = store_record_insert(st, &rec);
 	}
+	if (rw == 0 && init != NULL && init->comments != NULL)
+		rw = zones_write_comments(st, z.id, init->comments);
 	if (rw == ERR_CONFLICT)
 		errmsg_set(err, 0, "zone '%s' already exists", origin);
 	if (r == 0 && rw == 0) {

@@ -37,6 +37,9 @@ struct zone_init {
 				* them; NULL: the cluster's NS records */
 	const char *soa;       /* its own SOA fields (zones_soa.h), or NULL */
 	const char *pdns;      /* its PowerDNS API settings (pdns_shape.h), or NULL */
+	/* RRset comments: "name<TAB>type" (the name as records name their
+	 * owner) -> the comments (pdns_shape.h); NULL: none. */
+	const json_t *comments;
 };
 /* zones_create() with 'init' (NULL: as zones_create()): the zone and its
  * records in one version, or nothing (every record is checked first). */

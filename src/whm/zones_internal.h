@@ -25,6 +25,11 @@
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
 			     uint32_t ttl, uint32_t priority, bool disabled);
 
+/* Write RRset comments of zone 'zone_id' inside the caller's transaction:
+ * 'comments' maps "name<TAB>type" (the name as records name their owner)
+ * to the RRset's comments, an array (pdns_shape.h's shape; empty: none). */
+int zones_write_comments(struct store *st, int64_t zone_id, const json_t *comments);
+
 /* The zone's records as payload records, in id order; the caller owns *ret. */
 int zones_load_records(struct store *st, int64_t zone_id, json_t **ret);
 

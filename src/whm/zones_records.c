@@ -285,33 +285,6 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 	return r;
 }
 
-/* Write 'comments' (set_spec.comments) of zone 'zone_id'. */
-static int write_comments(struct store *st, int64_t zone_id, const json_t *comments)
-{
-	const char *key;
-	json_t *list;
-	int r = 0;
-
-	json_object_foreach((json_t *)comments, key, list) {
-		char name[DNAME_TEXT_MAX];
-		const char *tab = strchr(key, '\t');
-		if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
-			return -EINVAL;
-		snprintf(name, sizeof(name), "%.*s", (int)(tab - key), key);
-		if (json_array_size(list) == 0) {
-			r = store_comment_delete(st, zone_id, name, tab + 1);
-		} else {
-			char *text = json_dumps(list, JSON_COMPACT);
-			r = text != NULL ? store_comment_put(st, zone_id, name, tab + 1, text)
-					 : -ENOMEM;
-			free(text);
-		}
-		if (r < 0)
-			break;
-	}
-	return r;
-}
-
 /* The TTL of the RRset 'name' 'type' among 'old' (payload records), or
  * 'ttl' when the zone has no such RRset. */
 static uint32_t rrset_ttl(const json_t *old, const char *name, const char *type, uint32_t ttl)
@@ -474,7 +447,7 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		if (r == 0) {
 			r = write_records(st, zone_id, old, named, mr, n, merge);
 			if (r == 0)
-				r = write_comments(st, zone_id, spec->comments);
+				r = zones_write_comments(st, zone_id, spec->comments);
 			if (summary == NULL && merge)
 				history_summary(made, "merge %zu records into %zu RRsets", n,
 						json_object_size(named));
@@ -702,7 +675,7 @@ static int comments_only(struct whm *w, int64_t zone_id, const json_t *comments,
 			       "nothing was changed",
 			       (unsigned long long)z.version, (unsigned long long)if_version);
 	if (r == 0)
-		r = write_comments(st, zone_id, comments);
+		r = zones_write_comments(st, zone_id, comments);
 	if (r == 0)
 		r = history_note_zone(st, &z, actor, "rrsets.comments", summary);
 	if (r == 0)

@@ -50,8 +50,6 @@ DIVERGENCES = {
                       "limits of PowerDNS's SQL schemas, which gsqlite3 does not enforce), "
                       "more than 20 comments an RRset; PowerDNS ignores \"comments\" that "
                       "are not a list",
-    "comments at creation": "422: comments are added by a PATCH once the zone exists; "
-                            "PowerDNS keeps them at creation",
     "broken zone text": "422 naming the line; PowerDNS answers 500",
     "private keys": "never returned (GET of one cryptokey has no privatekey): the "
                     "controller keeps them, and nodes get them only in pushes",
@@ -400,7 +398,7 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "rrsets": [{"name": "www.{z}", "type": "A", "ttl": 60,
                   "records": [{"content": "192.0.2.1"}],
-                  "comments": [{"content": "x", "account": ""}]}]}, False),
+                  "comments": [{"content": "x", "account": "a" * 41}]}]}, False),
     # PowerDNS fails on this one with a 500.
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "zone": "www 60 IN A 300.1.1.1\n"}, 500),
@@ -1063,3 +1061,24 @@ def test_a_disabled_record_is_served_by_no_node_until_it_is_enabled(sides, domai
     assert sorted((r["content"], r["disabled"]) for r in api[1]["rrsets"][0]["records"]) == \
         [("192.0.2.1", False), ("192.0.2.2", True)]
     in_sync()
+
+
+def test_a_zone_created_with_disabled_records_and_comments_agrees_with_powerdns(sides, domain):
+    c, ours, pdns = sides
+    name = domain + "."
+    body = {"name": name, "kind": "Native", "nameservers": NAMESERVERS,
+            "rrsets": [{"name": "www." + name, "type": "A", "ttl": 120,
+                        "records": [{"content": "192.0.2.10", "disabled": False},
+                                    {"content": "192.0.2.11", "disabled": True}],
+                        "comments": [{"content": "one parked", "account": "ops",
+                                      "modified_at": 1700000000}]},
+                       {"name": "later." + name, "type": "TXT", "ttl": 60, "records": [],
+                        "comments": [{"content": "to come", "account": "",
+                                      "modified_at": 1}]}]}
+    a, b = create_on_both(ours, pdns, body)
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    assert full_rrsets(a[1]) == full_rrsets(b[1])
+    assert full_rrsets(ours.send("GET", BASE + "/zones/" + name)[1]) == \
+        full_rrsets(pdns.send("GET", BASE + "/zones/" + name)[1])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.10"])
+    assert c.whm.zones()[name]["version"] == 1

@@ -111,6 +111,19 @@ static void test_rrsets(void **state)
 	    "www.example.org.");
 	assert_string_equal(p.soa_rdata, "ns1.example.org. h.example.org. 1 2 3 4 5");
 	assert_true(p.apex_ns);
+	assert_null(p.comments);
+	pdns_records_clear(&p);
+
+	/* Disabled records and comments are kept, the comments by the RRset's
+	 * name as records name it. */
+	assert_int_equal(
+	    read_rrsets("[{\"name\": \"www.example.org.\", \"type\": \"a\", \"ttl\": 60,"
+			" \"records\": [{\"content\": \"192.0.2.1\", \"disabled\": true}],"
+			" \"comments\": [{\"content\": \"c\", \"account\": \"a\"}]}]",
+			&p, &err),
+	    0);
+	assert_true(json_is_true(json_object_get(json_array_get(p.records, 0), "disabled")));
+	assert_int_equal(json_array_size(json_object_get(p.comments, "www\tA")), 1);
 	pdns_records_clear(&p);
 
 	static const char *const refused[] = {
