@@ -101,7 +101,10 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 			  struct zone_result *res, struct errmsg *err);
 
 /* Import: like zones_records_replace(), or with 'merge' replace only the
- * RRsets (owner and type) that 'records' name and keep the others. With
+ * RRsets (owner and type) that 'records' name and keep the others.
+ * Disabled records stay either way: a zone file holds what is served (the
+ * export leaves them out), so an exported, edited and imported zone keeps
+ * them. With
  * 'min_serial' the new serial is above it (a file's SOA serial, so
  * secondaries that followed the old primary see the zone move forward).
  * With 'soa' the zone's own SOA fields become it (zones_soa.h's stored

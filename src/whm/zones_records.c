@@ -234,7 +234,7 @@ static int want_key(json_t *want, char *key, bool add, bool *ret_taken)
  * record, finds the others where they were); only the others are deleted
  * and inserted. */
 static int write_records(struct store *st, int64_t zone_id, const json_t *old, const json_t *named,
-			 const struct model_record *mr, size_t n, bool merge)
+			 const struct model_record *mr, size_t n, bool merge, bool keep_disabled)
 {
 	json_t *want = json_object(), *o;
 	bool taken = false;
@@ -251,6 +251,8 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 			break;
 		if (merge && !in_rrsets(o, named))
 			continue; /* an RRset the change leaves alone */
+		if (keep_disabled && json_is_true(json_object_get(o, "disabled")))
+			continue;
 		const char *name = json_string_value(json_object_get(o, "name"));
 		const char *type = json_string_value(json_object_get(o, "type"));
 		const char *content = json_string_value(json_object_get(o, "content"));
@@ -348,6 +350,9 @@ struct set_spec {
 	const uint32_t *min_serial;
 	const char *soa;
 	bool noop;
+	/* Disabled records stay as they are (an import: a zone file holds
+	 * what is served, and the export leaves them out). */
+	bool keep_disabled;
 	uint64_t if_version; /* 0, or the version the zone must be at */
 	/* RRset comments written with the change: rrset_key() -> the RRset's
 	 * comments (an array) or null (none); NULL: none changed. */
@@ -423,7 +428,9 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		/* Merge: the records of RRsets the change does not name stay. */
 		json_t *o;
 		json_array_foreach(old, i, o) {
-			if (r == 0 && merge && !in_rrsets(o, named))
+			bool off = json_is_true(json_object_get(o, "disabled"));
+			if (r == 0 &&
+			    ((merge && !in_rrsets(o, named)) || (spec->keep_disabled && off)))
 				json_array_append(records, o);
 		}
 		struct store_zone before = z;
@@ -445,7 +452,8 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
-			r = write_records(st, zone_id, old, named, mr, n, merge);
+			r = write_records(st, zone_id, old, named, mr, n, merge,
+					  spec->keep_disabled);
 			if (r == 0)
 				r = zones_write_comments(st, zone_id, spec->comments);
 			if (summary == NULL && merge)
@@ -504,9 +512,15 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
 			 const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, if_version,
-				 actor, merge ? "zone.import.merge" : "zone.import.replace", NULL,
-				 res, err);
+	struct set_spec spec = { .records = records,
+				 .merge = merge,
+				 .min_serial = min_serial,
+				 .soa = soa,
+				 .noop = true,
+				 .keep_disabled = true,
+				 .if_version = if_version,
+				 .action = merge ? "zone.import.merge" : "zone.import.replace" };
+	return records_set(w, zone_id, &spec, actor, res, err);
 }
 
 /* --- RRset changes ------------------------------------------------------------ */

@@ -1082,3 +1082,40 @@ def test_a_zone_created_with_disabled_records_and_comments_agrees_with_powerdns(
         full_rrsets(pdns.send("GET", BASE + "/zones/" + name)[1])
     c.wait_all_nodes("www." + name, "A", ["192.0.2.10"])
     assert c.whm.zones()[name]["version"] == 1
+
+
+def test_the_panel_keeps_disabled_records_through_a_listing_put_back_and_an_import(sides,
+                                                                                  domain):
+    """What the dashboard and yumnactl do with a zone keeps disabled
+    records: a listing put back as it is (the dashboard's TTL change), an
+    export edited and imported in place (yumnactl edit), in either mode."""
+    c, ours, pdns = sides
+    name = domain + "."
+    zid = c.create_zone(domain)
+    a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.1"}, {"content": "192.0.2.2", "disabled": True}]}]})
+    assert a[0] == 204
+
+    def flags():
+        return sorted((r["name"], r["content"], r["ttl"], r["disabled"])
+                      for r in c.whm.records(zid) if r["type"] == "A")
+
+    listing = c.whm.records(zid)
+    for r in listing:
+        if r["type"] == "A":
+            r["ttl"] = 600
+    c.whm.call("PUT", "/api/dns/%d/records" % zid, {"records": listing}, expect=200)
+    assert flags() == [("www", "192.0.2.1", 600, False), ("www", "192.0.2.2", 600, True)]
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+
+    for mode in ("replace", "merge"):
+        text = c.whm.get("/api/dns/%d/export" % zid).text
+        assert "192.0.2.2\n" not in text and "192.0.2.1" in text
+        text += "mail 300 IN A 198.51.100.25\n" if mode == "replace" else ""
+        c.whm.call("POST", "/api/dns/%d/import" % zid,
+                   {"content": text, "format": "bind", "mode": mode}, expect=200)
+        assert ("www", "192.0.2.2", 600, True) in flags(), mode
+    assert ("mail", "198.51.100.25", 300, False) in flags()
+    c.wait_all_nodes("mail." + name, "A", ["198.51.100.25"])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
