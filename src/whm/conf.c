@@ -71,6 +71,13 @@ static const struct conf_item schema[] = {
 	{ "history-prune-interval", CONF_UINT, O(history_prune_interval_s), "3600", 1, 604800, NULL,
 	  0, NULL },
 	{ "audit-keep-days", CONF_UINT, O(audit_keep_days), "0", 0, 36500, NULL, 0, NULL },
+	{ "dns-listen-address", CONF_STR, O(dns_listen_address), NULL, 0, 64, NULL, 0, NULL },
+	{ "dns-listen-port", CONF_UINT, O(dns_listen_port), "53", 1, 65535, NULL, 0, NULL },
+	{ "dns-tcp-clients", CONF_UINT, O(dns_tcp_clients), "64", 1, 1024, NULL, 0, NULL },
+	{ "dns-tcp-timeout-ms", CONF_UINT, O(dns_tcp_timeout_ms), "5000", 100, 600000, NULL, 0,
+	  NULL },
+	{ "dns-max-message-size", CONF_UINT, O(dns_max_message_size), "65535", 512, 65535, NULL,
+	  0, NULL },
 	{ 0 },
 };
 #undef O
