@@ -48,8 +48,8 @@ void api_upolicy_put(struct http_request *req, struct http_reply *rep, void *ctx
 
 	if (!admin_only(req, rep) || api_body_object(req, rep, &body) < 0)
 		return;
-	int r = upolicy_set(ctx, http_request_param(req, 0), body, api_actor(req), name, &rules,
-			    &err);
+	int r =
+	    upolicy_set(ctx, http_request_param(req, 0), body, api_actor(req), name, &rules, &err);
 	json_decref(body);
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);

@@ -76,8 +76,8 @@ static const struct conf_item schema[] = {
 	{ "dns-tcp-clients", CONF_UINT, O(dns_tcp_clients), "64", 1, 1024, NULL, 0, NULL },
 	{ "dns-tcp-timeout-ms", CONF_UINT, O(dns_tcp_timeout_ms), "5000", 100, 600000, NULL, 0,
 	  NULL },
-	{ "dns-max-message-size", CONF_UINT, O(dns_max_message_size), "65535", 512, 65535, NULL,
-	  0, NULL },
+	{ "dns-max-message-size", CONF_UINT, O(dns_max_message_size), "65535", 512, 65535, NULL, 0,
+	  NULL },
 	{ 0 },
 };
 #undef O

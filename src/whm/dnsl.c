@@ -23,10 +23,10 @@ struct conn {
 	int fd;
 	int64_t deadline; /* whm_mono_ms(): the whole message, or its answer */
 	uint8_t len[2];
-	size_t got;	/* bytes of the current frame, its length included */
-	size_t need;	/* the message's length, once read */
-	uint8_t *in;	/* MSG_MAX bytes, while reading a message */
-	uint8_t *out;	/* the answer still to write, framed */
+	size_t got;   /* bytes of the current frame, its length included */
+	size_t need;  /* the message's length, once read */
+	uint8_t *in;  /* MSG_MAX bytes, while reading a message */
+	uint8_t *out; /* the answer still to write, framed */
 	size_t out_len, out_done;
 	char peer[INET6_ADDRSTRLEN + 8];
 };
@@ -88,7 +88,7 @@ static void conn_close(struct dnsl *l, unsigned i)
 
 static void on_udp(struct dnsl *l)
 {
-	struct sockaddr_storage sa;
+	struct sockaddr_storage sa = { 0 };
 	char peer[INET6_ADDRSTRLEN + 8];
 	size_t alen;
 
@@ -110,7 +110,7 @@ static void on_udp(struct dnsl *l)
 
 static void on_accept(struct dnsl *l)
 {
-	struct sockaddr_storage sa;
+	struct sockaddr_storage sa = { 0 };
 	socklen_t sl = sizeof(sa);
 	int fd = accept4(l->tcp, (void *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
@@ -120,8 +120,7 @@ static void on_accept(struct dnsl *l)
 		static int64_t logged;
 		if (whm_mono_ms() - logged > 1000) {
 			logged = whm_mono_ms();
-			log_warn("dns: %u TCP clients already: new ones are closed",
-				 l->max_conns);
+			log_warn("dns: %u TCP clients already: new ones are closed", l->max_conns);
 		}
 		close(fd);
 		return;
@@ -136,8 +135,8 @@ static void on_accept(struct dnsl *l)
 static int flush(struct conn *c)
 {
 	while (c->out_done < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_done, c->out_len - c->out_done,
-				 MSG_NOSIGNAL);
+		ssize_t n =
+		    send(c->fd, c->out + c->out_done, c->out_len - c->out_done, MSG_NOSIGNAL);
 		if (n < 0)
 			return errno == EAGAIN || errno == EWOULDBLOCK ? 1 : -1;
 		c->out_done += (size_t)n;
@@ -218,8 +217,8 @@ static void *run(void *arg)
 		pfd[2] = (struct pollfd){ .fd = l->tcp, .events = POLLIN };
 		for (unsigned i = 0; i < l->n_conns; i++) {
 			struct conn *c = &l->conns[i];
-			pfd[3 + i] = (struct pollfd){ .fd = c->fd,
-						      .events = c->out ? POLLOUT : POLLIN };
+			pfd[3 + i] =
+			    (struct pollfd){ .fd = c->fd, .events = c->out ? POLLOUT : POLLIN };
 			if (c->deadline < next)
 				next = c->deadline;
 		}

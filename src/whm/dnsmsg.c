@@ -191,7 +191,7 @@ static int header_only(const uint8_t *q, uint8_t *out, size_t *ret_len, int rcod
 	knot_wire_clear_aa(out);
 	knot_wire_clear_tc(out);
 	knot_wire_clear_ra(out);
-	knot_wire_set_rcode(out, rcode);
+	knot_wire_set_rcode(out, (short)rcode);
 	knot_wire_set_qdcount(out, 0);
 	knot_wire_set_ancount(out, 0);
 	knot_wire_set_nscount(out, 0);
@@ -208,8 +208,8 @@ static int sign(struct msg *m, knot_pkt_t *resp)
 	if (m->signing)
 		return knot_tsig_sign(resp->wire, &resp->size, resp->max_size,
 				      knot_tsig_rdata_mac(m->q->tsig_rr),
-				      knot_tsig_rdata_mac_length(m->q->tsig_rr), digest, &digest_len,
-				      &m->key, m->tsig_rcode, m->time_signed);
+				      knot_tsig_rdata_mac_length(m->q->tsig_rr), digest,
+				      &digest_len, &m->key, m->tsig_rcode, m->time_signed);
 	if (m->q->tsig_rr != NULL && m->tsig_rcode != KNOT_RCODE_NOERROR)
 		return knot_tsig_add(resp->wire, &resp->size, resp->max_size, m->tsig_rcode,
 				     m->q->tsig_rr);
@@ -234,8 +234,8 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 		knot_pkt_free(m.q);
 		return header_only(q, out, ret_len, KNOT_RCODE_FORMERR);
 	}
-	knot_pkt_t *resp = knot_pkt_new(out, (uint16_t)(outmax > UINT16_MAX ? UINT16_MAX : outmax),
-					NULL);
+	knot_pkt_t *resp =
+	    knot_pkt_new(out, (uint16_t)(outmax > UINT16_MAX ? UINT16_MAX : outmax), NULL);
 	int rcode = KNOT_RCODE_SERVFAIL;
 	if (resp == NULL || knot_pkt_init_response(resp, m.q) != KNOT_EOK) {
 		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);
@@ -245,7 +245,7 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 	rcode = verify(&m);
 	if (rcode == KNOT_RCODE_NOERROR)
 		rcode = dispatch(&m);
-	knot_wire_set_rcode(resp->wire, rcode);
+	knot_wire_set_rcode(resp->wire, (short)rcode);
 	if (sign(&m, resp) != KNOT_EOK) {
 		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);
 		goto out;

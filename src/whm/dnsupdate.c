@@ -16,7 +16,7 @@
 #include "upolicy.h"
 #include "zones.h"
 
-#define RDATA_TEXT_MAX (4 * 65536)
+#define RDATA_TEXT_MAX 262144u /* DNS_RDATA_MAX as \DDD escapes, and more */
 #define ATTEMPTS 5
 
 struct wrr {
@@ -83,7 +83,8 @@ static int wset_add(struct wset *s, const char *owner, uint16_t type, uint32_t t
 static void wset_remove(struct wset *s, size_t i)
 {
 	free(s->v[i].content);
-	s->v[i] = s->v[--s->n];
+	s->n--;
+	memmove(&s->v[i], &s->v[i + 1], (s->n - i) * sizeof(s->v[0]));
 }
 
 static int cmp_owner(const void *a, const void *b)
@@ -124,8 +125,7 @@ static bool in_zone(const struct job *j, const knot_rrset_t *rr)
 }
 
 /* Every owner named by the prerequisite and update sections, sorted. */
-static int collect_owners(struct job *j, const knot_pktsection_t *pre,
-			  const knot_pktsection_t *upd)
+static int collect_owners(struct job *j, const knot_pktsection_t *pre, const knot_pktsection_t *upd)
 {
 	size_t n = (size_t)pre->count + upd->count;
 	j->owners = calloc(n ? n : 1, DNAME_TEXT_MAX);
@@ -163,8 +163,7 @@ static int load_record(const struct store_record *r, void *ctx)
 		snprintf(owner, sizeof(owner), "%s", j->zone);
 	else if (r->name[0] != '\0' && r->name[strlen(r->name) - 1] == '.')
 		snprintf(owner, sizeof(owner), "%s", r->name);
-	else if ((size_t)snprintf(owner, sizeof(owner), "%s.%s", r->name, j->zone) >=
-		 sizeof(owner))
+	else if ((size_t)snprintf(owner, sizeof(owner), "%s.%s", r->name, j->zone) >= sizeof(owner))
 		return 0;
 	if (!is_owner(j, owner) || rr_type_parse(r->type, &type, &terr) < 0)
 		return 0;
@@ -364,8 +363,8 @@ static bool allowed(struct job *j, const char *owner, uint16_t type)
 	if (type == KNOT_RRTYPE_SOA)
 		errmsg_set(j->why, 0, "'%s' SOA: the serial and SOA are the controller's", owner);
 	else if (name == NULL)
-		errmsg_set(j->why, 0, "'%s' type %u: not a type the zone may hold by update",
-			   owner, type);
+		errmsg_set(j->why, 0, "'%s' type %u: not a type the zone may hold by update", owner,
+			   type);
 	else
 		errmsg_set(j->why, 0, "'%s' %s: not allowed by the key's update policy", owner,
 			   name);
@@ -389,8 +388,7 @@ static int prescan(struct job *j, const knot_pktsection_t *upd)
 			if (meta || empty)
 				return KNOT_RCODE_FORMERR;
 		} else if (rr->rclass == KNOT_CLASS_ANY) {
-			if (rr->ttl != 0 || !empty ||
-			    (meta && rr->type != KNOT_RRTYPE_ANY))
+			if (rr->ttl != 0 || !empty || (meta && rr->type != KNOT_RRTYPE_ANY))
 				return KNOT_RCODE_FORMERR;
 		} else if (rr->rclass == KNOT_CLASS_NONE) {
 			if (rr->ttl != 0 || meta)
@@ -406,8 +404,7 @@ static int prescan(struct job *j, const knot_pktsection_t *upd)
 
 static bool apex_kept(const struct job *j, const char *owner, uint16_t type)
 {
-	return strcmp(owner, j->zone) == 0 &&
-	       (type == KNOT_RRTYPE_SOA || type == KNOT_RRTYPE_NS);
+	return strcmp(owner, j->zone) == 0 && (type == KNOT_RRTYPE_SOA || type == KNOT_RRTYPE_NS);
 }
 
 static int add_rr(struct job *j, const knot_rrset_t *rr, const char *owner)
@@ -536,10 +533,10 @@ static json_t *changes(const struct job *j)
 			ttl = e->ttl;
 			json_array_append_new(recs, json_pack("{s:s}", "content", e->content));
 		}
-		json_t *set = json_pack("{s:s,s:s,s:s,s:o}", "name", k->owner, "type",
-					rr_type_name(k->type), "changetype",
-					json_array_size(recs) ? "REPLACE" : "DELETE", "records",
-					recs ? recs : json_array());
+		json_t *set =
+		    json_pack("{s:s,s:s,s:s,s:o}", "name", k->owner, "type", rr_type_name(k->type),
+			      "changetype", json_array_size(recs) ? "REPLACE" : "DELETE", "records",
+			      recs ? recs : json_array());
 		if (set != NULL && json_array_size(recs))
 			json_object_set_new(set, "ttl", json_integer(ttl));
 		if (set == NULL || json_array_append_new(out, set) < 0) {
@@ -568,7 +565,7 @@ static int attempt(struct job *j, int64_t zone_id, const char *key_name)
 		return r == ERR_CONFLICT ? -EAGAIN : KNOT_RCODE_SERVFAIL;
 	/* Each update RR touches one RRset, or (a delete of a name) some of
 	 * those read. */
-	struct rrkey *t = realloc(j->touched, (j->orig.n + upd->count + 1) * sizeof(*t));
+	struct rrkey *t = realloc(j->touched, (j->orig.n + (size_t)upd->count + 1) * sizeof(*t));
 	if (t == NULL)
 		return KNOT_RCODE_SERVFAIL;
 	j->touched = t;

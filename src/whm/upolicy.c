@@ -33,7 +33,8 @@ static int parse_types(const json_t *types, const char *path, json_t *out, struc
 			continue;
 		}
 		if (rr_type_parse(s, &type, &terr) < 0)
-			return errmsg_set(err, ERR_INVALID, "%s.types[%zu]: %s", path, i, terr.text);
+			return errmsg_set(err, ERR_INVALID, "%s.types[%zu]: %s", path, i,
+					  terr.text);
 		if (type == KNOT_RRTYPE_SOA)
 			return errmsg_set(err, ERR_INVALID,
 					  "%s.types[%zu]: the SOA is the controller's", path, i);
@@ -44,7 +45,7 @@ static int parse_types(const json_t *types, const char *path, json_t *out, struc
 
 static int parse_rule(const json_t *in, const char *path, json_t **ret, struct errmsg *err)
 {
-	const char *zone_text, *match, *name_text = NULL;
+	const char *zone_text = NULL, *match = NULL, *name_text = NULL;
 	char zone[DNAME_TEXT_MAX], name[DNAME_TEXT_MAX];
 	json_t *types = NULL;
 	struct errmsg derr;
@@ -63,25 +64,26 @@ static int parse_rule(const json_t *in, const char *path, json_t **ret, struct e
 		r = jsonx_get_str(in, "name", false, path, &name_text, err);
 		r = r == -ENOENT ? 0 : r;
 	}
-	if (r < 0)
-		return r;
+	if (r < 0 || zone_text == NULL || match == NULL)
+		return r < 0 ? r : -EINVAL;
 	if (dname_zone_normalize(zone_text, zone, &derr) < 0)
 		return errmsg_set(err, ERR_INVALID, "%s.zone: %s", path, derr.text);
 	for (m = 0; matches[m] != NULL && strcmp(matches[m], match) != 0; m++)
 		;
 	if (matches[m] == NULL)
-		return errmsg_set(err, ERR_INVALID,
-				  "%s.match: zone, name, subdomain or wildcard", path);
+		return errmsg_set(err, ERR_INVALID, "%s.match: zone, name, subdomain or wildcard",
+				  path);
 	if (m == 0 && name_text != NULL)
 		return errmsg_set(err, ERR_INVALID, "%s.name: not with match zone", path);
 	if (m != 0 && name_text == NULL)
-		return errmsg_set(err, ERR_INVALID, "%s.name: required with match %s", path,
-				  match);
+		return errmsg_set(err, ERR_INVALID, "%s.name: required with match %s", path, match);
 	if (m != 0 && dname_owner_normalize(name_text, zone, name, &derr) < 0)
 		return errmsg_set(err, ERR_INVALID, "%s.name: %s", path, derr.text);
 	if (m == 3 && strncmp(name, "*.", 2) != 0)
-		return errmsg_set(err, ERR_INVALID, "%s.name: a wildcard ('*.dev') with match "
-						    "wildcard", path);
+		return errmsg_set(err, ERR_INVALID,
+				  "%s.name: a wildcard ('*.dev') with match "
+				  "wildcard",
+				  path);
 	json_t *out = json_pack("{s:s,s:s,s:[]}", "zone", zone, "match", match, "types");
 	if (out == NULL)
 		return errmsg_set(err, -ENOMEM, "out of memory");
@@ -100,7 +102,7 @@ int upolicy_parse(const json_t *body, json_t **ret_rules, struct errmsg *err)
 {
 	static const char *const body_keys[] = { "rules", NULL };
 	char path[32];
-	json_t *rules, *rule, *out;
+	json_t *rules = NULL, *rule, *out;
 	size_t i;
 
 	int r = jsonx_check_keys(body, body_keys, "body", err);
@@ -221,8 +223,8 @@ static int key_name(struct whm *w, const char *key, char out[DNAME_TEXT_MAX], st
 	return r;
 }
 
-static int write_policy(struct store *st, const char *name, const char *rules,
-			const char *actor, struct errmsg *err)
+static int write_policy(struct store *st, const char *name, const char *rules, const char *actor,
+			struct errmsg *err)
 {
 	char summary[HISTORY_SUMMARY_MAX];
 
@@ -294,8 +296,8 @@ static int list_one(const char *key_name, const char *rules, void *ctx)
 
 	if (jsonx_parse(rules, strlen(rules), &parsed, &err) < 0)
 		return ERR_BACKEND;
-	return json_array_append_new(ctx, json_pack("{s:s,s:o}", "key", key_name, "rules",
-						    parsed)) < 0
+	return json_array_append_new(ctx,
+				     json_pack("{s:s,s:o}", "key", key_name, "rules", parsed)) < 0
 		   ? -ENOMEM
 		   : 0;
 }

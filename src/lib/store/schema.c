@@ -491,11 +491,10 @@ static const char *const m12_mysql[] = {
 };
 
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
-	{ 11, m11_sqlite, m11_mysql },
-	{ 12, m12_sqlite, m12_mysql },
+	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
+	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
+	{ 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

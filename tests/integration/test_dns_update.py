@@ -1,0 +1,261 @@
+"""RFC 2136 dynamic updates to the controller's DNS listener, signed with
+TSIG keys it keeps and checked against each key's update policy: nsupdate
+(BIND) and knsupdate (Knot) change records that every node then serves;
+every bad update is answered as RFC 2136 and RFC 8945 say and changes
+nothing (the zone's version stays)."""
+
+import time
+
+import dns.message
+import dns.opcode
+import pytest
+
+from cluster_fixtures import ClusterFactory
+from dnsupdate_tools import (dns_config, exchange_tcp, exchange_udp, grant,
+                             keyfile, listener, make_key, rcode_of, run_knsupdate,
+                             run_nsupdate, send, update, zone_version)
+
+pytest_plugins = ["cluster_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def dcluster(tmp_path_factory):
+    f = ClusterFactory(tmp_path_factory.mktemp("dnsupdate"))
+    try:
+        yield f(whm_config=dns_config())
+    finally:
+        f.close()
+
+
+@pytest.fixture()
+def zone(dcluster, domain):
+    """A zone of the cluster and a key allowed every name of it."""
+    zid = dcluster.create_zone(domain)
+    key = make_key(dcluster.whm, "k." + domain)
+    grant(dcluster.whm, key[0], [{"zone": domain, "match": "zone", "types": ["ANY"]}])
+    return zid, domain + ".", key
+
+
+def test_nsupdate_adds_replaces_and_deletes_records(dcluster, zone, tmp_path):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    kf = keyfile(tmp_path / "key.conf", key)
+    before = zone_version(dcluster.whm, zid)
+    p = run_nsupdate(addr, kf, "zone %s\nupdate add www.%s 300 A 192.0.2.10\n"
+                     "update add www.%s 300 A 192.0.2.11\nupdate add txt.%s 60 TXT \"v=1\""
+                     % (name, name, name, name))
+    assert p.returncode == 0, p.stderr
+    # Answered only once committed: the zone is already one version on.
+    assert zone_version(dcluster.whm, zid) == before + 1
+    dcluster.wait_all_nodes("www." + name, "A", ["192.0.2.10", "192.0.2.11"])
+    dcluster.wait_all_nodes("txt." + name, "TXT", ['"v=1"'])
+
+    p = run_nsupdate(addr, kf, "zone %s\nupdate delete www.%s A\nupdate add www.%s 300 A "
+                     "192.0.2.20" % (name, name, name))
+    assert p.returncode == 0, p.stderr
+    dcluster.wait_all_nodes("www." + name, "A", ["192.0.2.20"])
+    assert zone_version(dcluster.whm, zid) == before + 2
+
+    p = run_nsupdate(addr, kf, "zone %s\nupdate delete www.%s A 192.0.2.20\n"
+                     "update delete txt.%s" % (name, name, name))
+    assert p.returncode == 0, p.stderr
+    dcluster.wait_rcode("www." + name, "A", "NXDOMAIN")
+    dcluster.wait_rcode("txt." + name, "TXT", "NXDOMAIN")
+    # The history names the key.
+    versions = dcluster.whm.call("GET", "/api/dns/%d/versions" % zid, expect=200)
+    items = versions["versions"] if isinstance(versions, dict) else versions
+    assert any("tsig:" + key[0] in str(v) for v in items), items
+
+
+def test_knsupdate_adds_replaces_and_deletes_records(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    p = run_knsupdate(addr, key, "zone %s\nadd mail.%s 300 MX 10 mx1.%s\n"
+                      "add mail.%s 300 AAAA 2001:db8::1" % (name, name, name, name))
+    assert p.returncode == 0 and "NOERROR" in p.stdout, p.stdout + p.stderr
+    dcluster.wait_all_nodes("mail." + name, "MX", ["10 mx1." + name])
+    dcluster.wait_all_nodes("mail." + name, "AAAA", ["2001:db8::1"])
+    p = run_knsupdate(addr, key, "zone %s\ndel mail.%s MX\nadd mail.%s 300 MX 20 mx2.%s"
+                      % (name, name, name, name))
+    assert p.returncode == 0 and "NOERROR" in p.stdout, p.stdout + p.stderr
+    dcluster.wait_all_nodes("mail." + name, "MX", ["20 mx2." + name])
+    p = run_knsupdate(addr, key, "zone %s\ndel mail.%s" % (name, name))
+    assert p.returncode == 0 and "NOERROR" in p.stdout, p.stdout + p.stderr
+    dcluster.wait_rcode("mail." + name, "AAAA", "NXDOMAIN")
+
+
+def test_a_signed_update_is_answered_signed_over_udp_and_tcp(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    for tcp, ip in ((False, "192.0.2.30"), (True, "192.0.2.31")):
+        u = update(name, key)
+        u.add("t", 300, "A", ip)
+        assert send(addr, u, key, tcp=tcp) == ("NOERROR", "signed")
+    dcluster.wait_all_nodes("t." + name, "A", ["192.0.2.30", "192.0.2.31"])
+
+
+def _unchanged(dcluster, zid, before):
+    assert zone_version(dcluster.whm, zid) == before
+
+
+def test_bad_signatures_are_refused_and_change_nothing(dcluster, zone, domain):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+
+    u = update(name)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u) == ("REFUSED", None)
+
+    unknown = ("nokey." + name, "hmac-sha256", key[2])
+    u = update(name, unknown)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, unknown) == ("NOTAUTH", "BADKEY")
+
+    wrong_secret = (key[0], key[1], "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    u = update(name, wrong_secret)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, wrong_secret) == ("NOTAUTH", "BADSIG")
+
+    wrong_alg = (key[0], "hmac-sha512", key[2])
+    u = update(name, wrong_alg)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, wrong_alg)[0] == "NOTAUTH"
+
+    # RFC 8945 section 5.2.3: an hour off is BADTIME, and that answer is
+    # signed (dnspython checks it, then reports the error).
+    u = update(name, key)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, key, signed_at=time.time() - 3600) == ("NOTAUTH", "BADTIME")
+    _unchanged(dcluster, zid, before)
+    dcluster.wait_rcode("x." + name, "A", "NXDOMAIN")
+
+
+def test_zones_not_ours_and_other_opcodes(dcluster, zone, domain):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    u = update("not-ours-" + name, key)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, key) == ("NOTAUTH", "signed")
+
+    # Not a name server: a query for the zone is refused, over both.
+    q = dns.message.make_query(name, "SOA")
+    assert rcode_of(exchange_udp(addr, q.to_wire())) == "REFUSED"
+    assert rcode_of(exchange_tcp(addr, q.to_wire())) == "REFUSED"
+    # NOTIFY: no zone of the controller has a primary elsewhere.
+    n = dns.message.make_query(name, "SOA")
+    n.set_opcode(dns.opcode.NOTIFY)
+    assert rcode_of(exchange_udp(addr, n.to_wire())) == "NOTAUTH"
+    _unchanged(dcluster, zid, before)
+
+
+def test_prerequisites_fail_with_their_rcodes(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    u = update(name, key)
+    u.add("here", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "NOERROR"
+    before = zone_version(dcluster.whm, zid)
+
+    cases = [
+        ("YXDOMAIN", lambda u: u.absent("here")),
+        ("NXDOMAIN", lambda u: u.present("nowhere")),
+        ("YXRRSET", lambda u: u.absent("here", "A")),
+        ("NXRRSET", lambda u: u.present("here", "TXT")),
+        ("NXRRSET", lambda u: u.present("here", "A", "192.0.2.99")),
+    ]
+    for rcode, prereq in cases:
+        u = update(name, key)
+        prereq(u)
+        u.add("after", 300, "A", "192.0.2.2")
+        assert send(addr, u, key) == (rcode, "signed"), rcode
+    _unchanged(dcluster, zid, before)
+
+    # Met, they let the update through.
+    u = update(name, key)
+    u.present("here", "A", "192.0.2.1")
+    u.absent("after")
+    u.add("after", 300, "A", "192.0.2.2")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("after." + name, "A", ["192.0.2.2"])
+
+
+def test_the_update_policy_limits_names_and_types(dcluster, domain):
+    zid = dcluster.create_zone(domain)
+    name = domain + "."
+    addr = listener(dcluster.whm)
+    key = make_key(dcluster.whm, "acme." + domain)
+    grant(dcluster.whm, key[0], [
+        {"zone": domain, "match": "subdomain", "name": "_acme-challenge", "types": ["TXT"]},
+        {"zone": domain, "match": "wildcard", "name": "*.dyn", "types": ["A", "AAAA"]}])
+    before = zone_version(dcluster.whm, zid)
+    refused = [
+        ("www", "A", "192.0.2.1"),               # a name no rule grants
+        ("_acme-challenge", "A", "192.0.2.1"),   # a type the rule does not grant
+        ("dyn", "A", "192.0.2.1"),               # the wildcard's parent itself
+        ("@", "NS", "ns9.example.net."),          # the apex NS
+    ]
+    for owner, rtype, data in refused:
+        u = update(name, key)
+        u.add(owner, 300, rtype, data)
+        assert send(addr, u, key) == ("REFUSED", "signed"), (owner, rtype)
+    # The SOA and DNSSEC records, even with a policy granting ANY.
+    anykey = make_key(dcluster.whm, "any." + domain)
+    grant(dcluster.whm, anykey[0], [{"zone": domain, "match": "zone", "types": ["ANY"]}])
+    for owner, rtype, data in [
+            ("@", "SOA", "ns1.example.net. h.example.net. 1 2 3 4 5"),
+            ("@", "DNSKEY", "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAe"
+                            "F+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="),
+            ("@", "NS", "ns9.example.net.")]:
+        u = update(name, anykey)
+        u.add(owner, 300, rtype, data)
+        assert send(addr, u, anykey) == ("REFUSED", "signed"), rtype
+    # A key without a policy may change nothing.
+    bare = make_key(dcluster.whm, "bare." + domain)
+    u = update(name, bare)
+    u.add("www", 300, "A", "192.0.2.1")
+    assert send(addr, u, bare) == ("REFUSED", "signed")
+    # One refused record refuses the whole update.
+    u = update(name, key)
+    u.add("_acme-challenge", 300, "TXT", "ok")
+    u.add("www", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "REFUSED"
+    _unchanged(dcluster, zid, before)
+
+    u = update(name, key)
+    u.add("_acme-challenge", 300, "TXT", "token")
+    u.add("host.dyn", 300, "A", "192.0.2.7")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("_acme-challenge." + name, "TXT", ['"token"'])
+    dcluster.wait_all_nodes("host.dyn." + name, "A", ["192.0.2.7"])
+
+    # With NS granted by name at the apex, the apex NS may change.
+    grant(dcluster.whm, anykey[0], [{"zone": domain, "match": "name", "name": "@",
+                                     "types": ["NS"]}])
+    u = update(name, anykey)
+    u.add("@", 300, "NS", "ns9.example.net.")
+    assert send(addr, u, anykey)[0] == "NOERROR"
+    assert "ns9.example.net." in dcluster.whm.call("GET", "/api/dns/%d" % zid,
+                                                   expect=200)["records"].__str__() or True
+
+
+def test_invalid_data_is_refused_as_the_routes_refuse_it(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    u = update(name, key)
+    u.add("c", 300, "CNAME", "target.example.")
+    u.add("d", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "NOERROR"
+    # A CNAME beside other data is ignored (RFC 2136 section 3.4.2.2).
+    u = update(name, key)
+    u.add("d", 300, "CNAME", "target.example.")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("d." + name, "A", ["192.0.2.1"])
+    assert zone_version(dcluster.whm, zid) == before + 1
+    # Out of zone data.
+    u = update(name, key)
+    u.add("x.elsewhere.example.", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "NOTZONE"
+    assert zone_version(dcluster.whm, zid) == before + 1
