@@ -10,7 +10,7 @@ import dns.message
 import dns.opcode
 import pytest
 
-from cluster_fixtures import ClusterFactory
+from cluster import Cluster
 from dnsupdate_tools import (dns_config, exchange_tcp, exchange_udp, grant,
                              keyfile, listener, make_key, rcode_of, run_knsupdate,
                              run_nsupdate, send, update, zone_version)
@@ -20,11 +20,12 @@ pytest_plugins = ["cluster_fixtures"]
 
 @pytest.fixture(scope="module")
 def dcluster(tmp_path_factory):
-    f = ClusterFactory(tmp_path_factory.mktemp("dnsupdate"))
+    base = tmp_path_factory.mktemp("dnsupdate")
+    c = Cluster(base, whm_config=dns_config())
     try:
-        yield f(whm_config=dns_config())
+        yield c
     finally:
-        f.close()
+        c.stop()
 
 
 @pytest.fixture()
