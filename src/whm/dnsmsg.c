@@ -15,6 +15,7 @@
 #include "tsig.h"
 #include "upolicy.h"
 #include "zones.h"
+#include "zones_soa.h"
 
 struct msg {
 	struct whm *w;
@@ -160,14 +161,70 @@ static int on_notify(struct msg *m)
 	return KNOT_RCODE_NOTAUTH;
 }
 
-/* The controller is not a name server: it answers no question. */
-static int on_query(struct msg *m)
+/* The SOA of live zone 'zone' into the answer section, with AA set. */
+static int put_soa(struct msg *m, knot_pkt_t *resp, const char *zone)
 {
-	errmsg_set(&m->why, 0, "a query: the controller is not a name server");
-	return KNOT_RCODE_REFUSED;
+	char text[3 * DNAME_TEXT_MAX];
+	struct store_zone z = { 0 };
+	struct errmsg perr;
+	struct rr soa = { 0 };
+	knot_rrset_t set;
+	struct store *st = whm_store(m->w);
+
+	if (st == NULL || store_zone_get_by_name(st, zone, &z) < 0 || z.deleted) {
+		store_zone_clear(&z);
+		return KNOT_RCODE_REFUSED;
+	}
+	zone_soa_text(m->w, &z, text, sizeof(text));
+	store_zone_clear(&z);
+	if (rr_parse(zone, KNOT_RRTYPE_SOA, (uint32_t)m->w->conf.soa_ttl, text, zone, &soa, &perr) <
+	    0)
+		return KNOT_RCODE_SERVFAIL;
+	knot_rrset_init(&set, (knot_dname_t *)knot_pkt_qname(m->q), KNOT_RRTYPE_SOA, KNOT_CLASS_IN,
+			soa.ttl);
+	int r = knot_rrset_add_rdata(&set, soa.wire, soa.wire_len, NULL);
+	if (r == KNOT_EOK)
+		r = knot_pkt_begin(resp, KNOT_ANSWER);
+	if (r == KNOT_EOK)
+		r = knot_pkt_put(resp, KNOT_COMPR_HINT_QNAME, &set, 0);
+	knot_rdataset_clear(&set.rrs, NULL);
+	rr_clear(&soa);
+	if (r != KNOT_EOK)
+		return KNOT_RCODE_SERVFAIL;
+	knot_wire_set_aa(resp->wire);
+	return KNOT_RCODE_NOERROR;
 }
 
-static int dispatch(struct msg *m)
+/* The controller is not a name server: it answers no question but one,
+ * the SOA of a zone's apex asked with a key whose update policy names
+ * the zone. That is how update clients (certbot's RFC 2136 plugin among
+ * them) find the zone a name belongs to before they send the update. */
+static int on_query(struct msg *m, knot_pkt_t *resp)
+{
+	char zone[DNAME_TEXT_MAX], text[DNAME_TEXT_MAX], key[DNAME_TEXT_MAX];
+	struct errmsg derr;
+	json_t *rules = NULL;
+
+	errmsg_set(&m->why, 0, "a query: the controller is not a name server");
+	if (!m->signing || knot_wire_get_qdcount(m->q->wire) != 1 ||
+	    knot_pkt_qtype(m->q) != KNOT_RRTYPE_SOA || knot_pkt_qclass(m->q) != KNOT_CLASS_IN)
+		return KNOT_RCODE_REFUSED;
+	struct store *st = whm_store(m->w);
+	text_name(knot_pkt_qname(m->q), text);
+	if (st == NULL || dname_zone_normalize(text, zone, &derr) < 0)
+		return KNOT_RCODE_REFUSED;
+	text_name(m->key.name, text);
+	if (dname_zone_normalize(text, key, &derr) < 0 || upolicy_load(st, key, &rules) < 0)
+		return KNOT_RCODE_REFUSED;
+	bool named = upolicy_names_zone(rules, zone);
+	json_decref(rules);
+	if (!named)
+		return KNOT_RCODE_REFUSED;
+	m->why.text[0] = '\0';
+	return put_soa(m, resp, zone);
+}
+
+static int dispatch(struct msg *m, knot_pkt_t *resp)
 {
 	switch (knot_wire_get_opcode(m->q->wire)) {
 	case KNOT_OPCODE_UPDATE:
@@ -175,7 +232,7 @@ static int dispatch(struct msg *m)
 	case KNOT_OPCODE_NOTIFY:
 		return on_notify(m);
 	case KNOT_OPCODE_QUERY:
-		return on_query(m);
+		return on_query(m, resp);
 	default:
 		errmsg_set(&m->why, 0, "opcode %u is not implemented",
 			   knot_wire_get_opcode(m->q->wire));
@@ -244,7 +301,7 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 	knot_wire_clear_aa(resp->wire);
 	rcode = verify(&m);
 	if (rcode == KNOT_RCODE_NOERROR)
-		rcode = dispatch(&m);
+		rcode = dispatch(&m, resp);
 	knot_wire_set_rcode(resp->wire, (short)rcode);
 	if (sign(&m, resp) != KNOT_EOK) {
 		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);

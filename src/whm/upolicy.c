@@ -188,6 +188,19 @@ bool upolicy_allows(const json_t *rules, const char *zone, const char *name, uin
 	return false;
 }
 
+bool upolicy_names_zone(const json_t *rules, const char *zone)
+{
+	size_t i;
+	json_t *rule;
+
+	json_array_foreach(rules, i, rule) {
+		const char *rzone = json_string_value(json_object_get(rule, "zone"));
+		if (rzone != NULL && strcmp(rzone, zone) == 0)
+			return true;
+	}
+	return false;
+}
+
 int upolicy_load(struct store *st, const char *key_name, json_t **ret)
 {
 	char *text = NULL;

@@ -34,6 +34,9 @@ int upolicy_parse(const json_t *body, json_t **ret_rules, struct errmsg *err);
  * lower case) of type 'type' in zone 'zone' (both normalised). */
 bool upolicy_allows(const json_t *rules, const char *zone, const char *name, uint16_t type);
 
+/* Whether some rule of 'rules' is for zone 'zone' (normalised). */
+bool upolicy_names_zone(const json_t *rules, const char *zone);
+
 /* The stored rules of key 'key_name' (stored form): 0 with *ret (the
  * caller's), -ENOENT when the key has none, another negative code on a
  * store error. */

@@ -4,15 +4,20 @@ TSIG keys it keeps and checked against each key's update policy: nsupdate
 every bad update is answered as RFC 2136 and RFC 8945 say and changes
 nothing (the zone's version stays)."""
 
+import os
+import subprocess
 import time
 
+import dns.flags
 import dns.message
 import dns.opcode
+import dns.rcode
 import pytest
+from cryptography import x509
 
 from cluster import Cluster
 from dnsupdate_tools import (dns_config, exchange_tcp, exchange_udp, grant,
-                             keyfile, listener, make_key, rcode_of, run_knsupdate,
+                             keyfile, keyring, listener, make_key, rcode_of, run_knsupdate,
                              run_nsupdate, send, update, zone_version)
 
 pytest_plugins = ["cluster_fixtures"]
@@ -260,3 +265,77 @@ def test_invalid_data_is_refused_as_the_routes_refuse_it(dcluster, zone):
     u.add("x.elsewhere.example.", 300, "A", "192.0.2.1")
     assert send(addr, u, key)[0] == "NOTZONE"
     assert zone_version(dcluster.whm, zid) == before + 1
+
+
+def test_only_a_signed_soa_question_at_a_granted_apex_is_answered(dcluster, zone):
+    """Update clients find a name's zone with a signed SOA question (certbot's
+    RFC 2136 plugin does); nothing else is ever answered."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    soa = dns.message.make_query(name, "SOA")
+    assert rcode_of(exchange_udp(addr, soa.to_wire())) == "REFUSED"
+    signed = dns.message.make_query(name, "SOA")
+    signed.use_tsig(keyring(key))
+    answer = dns.message.from_wire(exchange_tcp(addr, signed.to_wire()), keyring=keyring(key),
+                                   request_mac=signed.mac)
+    assert answer.rcode() == dns.rcode.NOERROR and answer.flags & dns.flags.AA
+    serial = answer.answer[0][0].serial
+    assert serial == dcluster.whm.call("GET", "/api/dns/%d" % zid, expect=200)["serial"]
+    for qname, rtype in (("www." + name, "SOA"), (name, "A"), (name, "NS")):
+        q = dns.message.make_query(qname, rtype)
+        q.use_tsig(keyring(key))
+        assert send(addr, q, key) == ("REFUSED", "signed"), (qname, rtype)
+    # A key whose policy is for another zone learns nothing of this one.
+    other = make_key(dcluster.whm, "other." + name)
+    grant(dcluster.whm, other[0], [{"zone": "other-" + name, "match": "zone",
+                                    "types": ["A"]}])
+    q = dns.message.make_query(name, "SOA")
+    q.use_tsig(keyring(other))
+    assert send(addr, q, other) == ("REFUSED", "signed")
+
+
+def test_certbot_gets_a_certificate_through_rfc2136(dcluster, domain, tmp_path):
+    """certbot's dns-rfc2136 plugin writes the DNS-01 challenges through the
+    listener with a key allowed only those TXT records; pebble checks them
+    at a node."""
+    from test_pdns_clients import Pebble
+    zid = dcluster.create_zone(domain)
+    name = domain + "."
+    key = make_key(dcluster.whm, "certbot." + domain, "hmac-sha512")
+    grant(dcluster.whm, key[0], [
+        {"zone": domain, "match": "name", "name": "_acme-challenge", "types": ["TXT"]},
+        {"zone": domain, "match": "name", "name": "_acme-challenge.www", "types": ["TXT"]}])
+    before = zone_version(dcluster.whm, zid)
+    (tmp_path / "pebble").mkdir()
+    pebble = Pebble(tmp_path / "pebble", dcluster.nodes[0].dns).start()
+    try:
+        work = tmp_path / "certbot"
+        work.mkdir()
+        ini = work / "rfc2136.ini"
+        ini.write_text("dns_rfc2136_server = 127.0.0.1\ndns_rfc2136_port = %d\n"
+                       "dns_rfc2136_name = %s\ndns_rfc2136_secret = %s\n"
+                       "dns_rfc2136_algorithm = HMAC-SHA512\n"
+                       % (listener(dcluster.whm)[1], key[0], key[2]))
+        os.chmod(ini, 0o600)
+        args = ["certbot", "certonly", "--non-interactive", "--agree-tos",
+                "--email", "ops@example.org", "--server", pebble.directory_url,
+                "--config-dir", str(work / "config"), "--work-dir", str(work / "work"),
+                "--logs-dir", str(work / "logs"), "--dns-rfc2136",
+                "--dns-rfc2136-credentials", str(ini),
+                "--dns-rfc2136-propagation-seconds", "1", "-d", domain, "-d", "www." + domain]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work),
+               "REQUESTS_CA_BUNDLE": pebble.ca.ca_file}
+        p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           cwd=str(work), env=env, timeout=120)
+        assert p.returncode == 0, "certbot: exit %d\n%s\n%s\npebble:\n%s" % (
+            p.returncode, p.stdout, p.stderr, pebble.logs())
+    finally:
+        pebble.stop()
+    pem = (work / "config" / "live" / domain / "fullchain.pem").read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(sans.get_values_for_type(x509.DNSName)) == {domain, "www." + domain}
+    # The challenges came and went, each change a version of the zone.
+    assert zone_version(dcluster.whm, zid) > before
+    dcluster.wait_rcode("_acme-challenge." + name, "TXT", "NXDOMAIN")
+    dcluster.wait_rcode("_acme-challenge.www." + name, "TXT", "NXDOMAIN")
