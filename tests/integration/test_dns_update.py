@@ -70,7 +70,7 @@ def test_nsupdate_adds_replaces_and_deletes_records(dcluster, zone, tmp_path):
     # The history names the key.
     versions = dcluster.whm.call("GET", "/api/dns/%d/versions" % zid, expect=200)
     items = versions["versions"] if isinstance(versions, dict) else versions
-    assert any("tsig:" + key[0] in str(v) for v in items), items
+    assert any("rfc2136:" + key[0] in str(v) for v in items), items
 
 
 def test_knsupdate_adds_replaces_and_deletes_records(dcluster, zone):
