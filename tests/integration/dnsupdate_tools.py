@@ -3,6 +3,7 @@ DNS, TSIG keys and update policies made through the panel's routes, and
 UPDATE messages built and signed with dnspython (the wire is never written
 by hand)."""
 
+import contextlib
 import socket
 import struct
 import subprocess
@@ -19,6 +20,7 @@ import dns.tsigkeyring
 import dns.update
 
 import harness
+from cluster import Cluster
 
 POLICIES = "/api/dns/update-policies"
 KEYS = "/api/dns/tsig-keys"
@@ -29,6 +31,26 @@ def dns_config():
     port = harness.free_ports(1, udp=(0,))[0]
     return {"dns-listen-address": "127.0.0.1", "dns-listen-port": port,
             "dns-tcp-timeout-ms": 1000, "dns-tcp-clients": 8}
+
+
+@contextlib.contextmanager
+def listener_cluster(base, n=3, **conf):
+    """A cluster of 'n' nodes whose controller listens for DNS, with the
+    whm.conf keys 'conf' besides."""
+    c = Cluster(base, n=n, whm_config=dict(dns_config(), **conf))
+    try:
+        yield c
+    finally:
+        c.stop()
+
+
+def zone_with_key(c, domain):
+    """A zone of cluster 'c' and a key allowed every name of it:
+    (zone id, zone name with its dot, key)."""
+    zid = c.create_zone(domain)
+    key = make_key(c.whm, "k." + domain)
+    grant(c.whm, key[0], [{"zone": domain, "match": "zone", "types": ["ANY"]}])
+    return zid, domain + ".", key
 
 
 def listener(whm):

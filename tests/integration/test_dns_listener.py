@@ -10,10 +10,9 @@ import time
 
 import pytest
 
-from cluster import Cluster
-from dnsupdate_tools import (dns_config, exchange_tcp, exchange_udp, grant, listener,
-                             make_key, rcode_of, recv_exact, send, update, wire,
-                             zone_version)
+from dnsupdate_tools import (exchange_tcp, exchange_udp, listener, listener_cluster,
+                             rcode_of, recv_exact, send, update, wire, zone_version,
+                             zone_with_key)
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -22,22 +21,14 @@ MAX_MESSAGE = 1024
 
 @pytest.fixture(scope="module")
 def lcluster(tmp_path_factory):
-    base = tmp_path_factory.mktemp("dnslistener")
-    conf = dns_config()
-    conf["dns-max-message-size"] = MAX_MESSAGE
-    c = Cluster(base, n=1, whm_config=conf)
-    try:
+    with listener_cluster(tmp_path_factory.mktemp("dnslistener"), n=1,
+                          **{"dns-max-message-size": MAX_MESSAGE}) as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture()
 def zone(lcluster, domain):
-    zid = lcluster.create_zone(domain)
-    key = make_key(lcluster.whm, "k." + domain)
-    grant(lcluster.whm, key[0], [{"zone": domain, "match": "zone", "types": ["ANY"]}])
-    return zid, domain + ".", key
+    return zone_with_key(lcluster, domain)
 
 
 def signed_add(name, key, owner="ok", ip="192.0.2.1"):

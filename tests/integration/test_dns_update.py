@@ -15,31 +15,22 @@ import dns.rcode
 import pytest
 from cryptography import x509
 
-from cluster import Cluster
-from dnsupdate_tools import (dns_config, exchange_tcp, exchange_udp, grant,
-                             keyfile, keyring, listener, make_key, rcode_of, run_knsupdate,
-                             run_nsupdate, send, update, zone_version)
+from dnsupdate_tools import (exchange_tcp, exchange_udp, grant, keyfile, keyring, listener,
+                             listener_cluster, make_key, rcode_of, run_knsupdate,
+                             run_nsupdate, send, update, zone_version, zone_with_key)
 
 pytest_plugins = ["cluster_fixtures"]
 
 
 @pytest.fixture(scope="module")
 def dcluster(tmp_path_factory):
-    base = tmp_path_factory.mktemp("dnsupdate")
-    c = Cluster(base, whm_config=dns_config())
-    try:
+    with listener_cluster(tmp_path_factory.mktemp("dnsupdate")) as c:
         yield c
-    finally:
-        c.stop()
 
 
 @pytest.fixture()
 def zone(dcluster, domain):
-    """A zone of the cluster and a key allowed every name of it."""
-    zid = dcluster.create_zone(domain)
-    key = make_key(dcluster.whm, "k." + domain)
-    grant(dcluster.whm, key[0], [{"zone": domain, "match": "zone", "types": ["ANY"]}])
-    return zid, domain + ".", key
+    return zone_with_key(dcluster, domain)
 
 
 def test_nsupdate_adds_replaces_and_deletes_records(dcluster, zone, tmp_path):
