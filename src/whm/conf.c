@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -119,6 +120,13 @@ int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err)
 	}
 	if (r < 0)
 		return r;
+	struct in6_addr addr;
+	if (c->dns_listen_address != NULL &&
+	    inet_pton(AF_INET, c->dns_listen_address, &addr) != 1 &&
+	    inet_pton(AF_INET6, c->dns_listen_address, &addr) != 1)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%.300s: 'dns-listen-address' is not an IPv4 or IPv6 address",
+				  path);
 	if (c->retry_min_ms > c->retry_max_ms)
 		return errmsg_set(err, ERR_CONFIG, "%.300s: 'retry-min-ms' is above 'retry-max-ms'",
 				  path);

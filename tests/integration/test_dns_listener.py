@@ -6,10 +6,12 @@ nothing, and never keeps an honest client waiting."""
 import os
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 
+from cluster import WHM
 from dnsupdate_tools import (exchange_tcp, exchange_udp, listener, listener_cluster,
                              rcode_of, recv_exact, send, update, wire, zone_version,
                              zone_with_key)
@@ -151,3 +153,14 @@ def test_two_messages_on_one_connection_are_both_answered(lcluster, zone):
         for _ in range(2):
             n = struct.unpack("!H", recv_exact(s, 2))[0]
             assert rcode_of(recv_exact(s, n)) == "NOERROR"
+
+
+def test_a_listener_address_that_is_not_one_is_a_config_error(tmp_path):
+    conf = tmp_path / "whm.conf"
+    for bad in ("localhost", "192.0.2.300", "::g"):
+        conf.write_text("store-path = %s\ndns-listen-address = %s\n"
+                        % (tmp_path / "whm.sqlite3", bad))
+        os.chmod(conf, 0o600)
+        p = subprocess.run([WHM, "-n", "-c", str(conf)], capture_output=True, text=True,
+                           timeout=30)
+        assert p.returncode != 0 and "dns-listen-address" in p.stderr, (bad, p.stderr)
