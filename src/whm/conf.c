@@ -74,6 +74,7 @@ static const struct conf_item schema[] = {
 	{ "audit-keep-days", CONF_UINT, O(audit_keep_days), "0", 0, 36500, NULL, 0, NULL },
 	{ "dns-listen-address", CONF_STR, O(dns_listen_address), NULL, 0, 64, NULL, 0, NULL },
 	{ "dns-listen-port", CONF_UINT, O(dns_listen_port), "53", 1, 65535, NULL, 0, NULL },
+	{ "dns-threads", CONF_UINT, O(dns_threads), "4", 1, 64, NULL, 0, NULL },
 	{ "dns-tcp-clients", CONF_UINT, O(dns_tcp_clients), "64", 1, 1024, NULL, 0, NULL },
 	{ "dns-tcp-timeout-ms", CONF_UINT, O(dns_tcp_timeout_ms), "5000", 100, 600000, NULL, 0,
 	  NULL },

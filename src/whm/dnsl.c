@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,19 @@ struct conn {
 	char peer[INET6_ADDRSTRLEN + 8];
 };
 
+/* A thread that answers UDP only, beside the main one. */
+struct udp_worker {
+	struct dnsl *l;
+	pthread_t thread;
+	uint8_t buf[MSG_MAX + 2], answer[MSG_MAX + 2];
+};
+
 struct dnsl {
 	struct whm *w;
 	pthread_t thread;
+	struct udp_worker *workers;
+	unsigned n_workers; /* started */
+	bool running;	    /* the main thread was started */
 	int wake[2];
 	int udp, tcp;
 	size_t max_msg;
@@ -86,7 +97,7 @@ static void conn_close(struct dnsl *l, unsigned i)
 	l->conns[i] = l->conns[--l->n_conns];
 }
 
-static void on_udp(struct dnsl *l)
+static void on_udp(struct dnsl *l, uint8_t *buf, uint8_t *answer)
 {
 	struct sockaddr_storage sa = { 0 };
 	char peer[INET6_ADDRSTRLEN + 8];
@@ -94,7 +105,7 @@ static void on_udp(struct dnsl *l)
 
 	for (int i = 0; i < UDP_BATCH; i++) {
 		socklen_t sl = sizeof(sa);
-		ssize_t n = recvfrom(l->udp, l->buf, MSG_MAX + 1, MSG_TRUNC, (void *)&sa, &sl);
+		ssize_t n = recvfrom(l->udp, buf, MSG_MAX + 1, MSG_TRUNC, (void *)&sa, &sl);
 		if (n < 0)
 			return;
 		peer_text(&sa, peer, sizeof(peer));
@@ -103,8 +114,8 @@ static void on_udp(struct dnsl *l)
 				 l->max_msg);
 			continue;
 		}
-		if (dnsmsg_answer(l->w, l->buf, (size_t)n, l->answer, MSG_MAX, &alen, peer) == 0)
-			sendto(l->udp, l->answer, alen, 0, (void *)&sa, sl);
+		if (dnsmsg_answer(l->w, buf, (size_t)n, answer, MSG_MAX, &alen, peer) == 0)
+			sendto(l->udp, answer, alen, 0, (void *)&sa, sl);
 	}
 }
 
@@ -247,11 +258,31 @@ static void *run(void *arg)
 				conn_close(l, i);
 		}
 		if (pfd[1].revents)
-			on_udp(l);
+			on_udp(l, l->buf, l->answer);
 		if (pfd[2].revents)
 			on_accept(l);
 	}
 	free(pfd);
+	return NULL;
+}
+
+/* Datagrams only: every thread polls the one UDP socket, and the one that
+ * reads a datagram answers it, so updates to different zones commit side
+ * by side. The wake pipe is never read: once written, it wakes them all. */
+static void *udp_run(void *arg)
+{
+	struct udp_worker *u = arg;
+	struct pollfd pfd[2] = { { .fd = u->l->wake[0], .events = POLLIN },
+				 { .fd = u->l->udp, .events = POLLIN } };
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			break;
+		if (pfd[1].revents)
+			on_udp(u->l, u->buf, u->answer);
+	}
 	return NULL;
 }
 
@@ -268,10 +299,23 @@ static void dnsl_free(struct dnsl *l)
 		close(l->udp);
 	if (l->tcp >= 0)
 		close(l->tcp);
+	free(l->workers);
 	free(l->conns);
 	free(l->buf);
 	free(l->answer);
 	free(l);
+}
+
+static void stop_threads(struct dnsl *l)
+{
+	if (write(l->wake[1], "x", 1) < 0)
+		log_warn("dns: cannot wake the listener: %s", strerror(errno));
+	if (l->running)
+		pthread_join(l->thread, NULL);
+	l->running = false;
+	for (unsigned i = 0; i < l->n_workers; i++)
+		pthread_join(l->workers[i].thread, NULL);
+	l->n_workers = 0;
 }
 
 int dnsl_start(struct whm *w)
@@ -308,8 +352,22 @@ int dnsl_start(struct whm *w)
 		r = l->tcp;
 	if (ai != NULL)
 		freeaddrinfo(ai);
+	unsigned extra = (unsigned)cf->dns_threads - 1;
+	if (r == 0 && extra > 0 && (l->workers = calloc(extra, sizeof(*l->workers))) == NULL)
+		r = -ENOMEM;
 	if (r == 0 && pthread_create(&l->thread, NULL, run, l) != 0)
 		r = -EAGAIN;
+	l->running = r == 0;
+	while (r == 0 && l->n_workers < extra) {
+		struct udp_worker *u = &l->workers[l->n_workers];
+		u->l = l;
+		if (pthread_create(&u->thread, NULL, udp_run, u) != 0)
+			r = -EAGAIN;
+		else
+			l->n_workers++;
+	}
+	if (r < 0 && l->running)
+		stop_threads(l);
 	if (r < 0) {
 		log_err("dns: cannot listen on %s port %s: %s", cf->dns_listen_address, port,
 			err_str(r));
@@ -317,7 +375,8 @@ int dnsl_start(struct whm *w)
 		return r;
 	}
 	w->dnsl = l;
-	log_notice("dns: listening on %s port %s (UDP and TCP)", cf->dns_listen_address, port);
+	log_notice("dns: listening on %s port %s (UDP and TCP, %u threads)", cf->dns_listen_address,
+		   port, extra + 1);
 	return 0;
 }
 
@@ -328,8 +387,6 @@ void dnsl_stop(struct whm *w)
 	if (l == NULL)
 		return;
 	w->dnsl = NULL;
-	if (write(l->wake[1], "x", 1) < 0)
-		log_warn("dns: cannot wake the listener: %s", strerror(errno));
-	pthread_join(l->thread, NULL);
+	stop_threads(l);
 	dnsl_free(l);
 }

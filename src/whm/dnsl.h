@@ -1,6 +1,6 @@
 /* The controller's DNS listener: UDP and TCP on dns-listen-address and
- * dns-listen-port, one thread with poll(), each message answered by
- * dnsmsg_answer(). Every resource a client controls has a bound: TCP
+ * dns-listen-port, dns-threads threads with poll() (the first one serves
+ * TCP too), each message answered by dnsmsg_answer(). Every resource a client controls has a bound: TCP
  * connections (dns-tcp-clients; one over it is closed at once), a
  * message's size (dns-max-message-size; a larger one is dropped and its
  * connection closed), and the time a TCP client may take to send a whole

@@ -62,6 +62,7 @@ struct whm_conf {
 	/* The DNS listener (dnsl.h): off without an address. */
 	char *dns_listen_address;
 	uint64_t dns_listen_port;
+	uint64_t dns_threads;
 	uint64_t dns_tcp_clients;
 	uint64_t dns_tcp_timeout_ms;
 	uint64_t dns_max_message_size;
