@@ -6,6 +6,7 @@ nothing (the zone's version stays)."""
 
 import os
 import subprocess
+import threading
 import time
 
 import dns.flags
@@ -330,3 +331,28 @@ def test_certbot_gets_a_certificate_through_rfc2136(dcluster, domain, tmp_path):
     assert zone_version(dcluster.whm, zid) > before
     dcluster.wait_rcode("_acme-challenge." + name, "TXT", "NXDOMAIN")
     dcluster.wait_rcode("_acme-challenge.www." + name, "TXT", "NXDOMAIN")
+
+
+def test_concurrent_updates_of_one_zone_all_commit(dcluster, zone):
+    """Updates of one zone from many clients at once (the listener's
+    threads commit side by side): each is one version, none is lost."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    results = []
+
+    def client(t):
+        for i in range(10):
+            u = update(name, key)
+            u.add("c%d-%d" % (t, i), 300, "A", "192.0.2.%d" % (t * 10 + i + 1))
+            results.append(send(addr, u, key)[0])
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["NOERROR"] * 60
+    assert zone_version(dcluster.whm, zid) == before + 60
+    for t in range(6):
+        dcluster.wait_all_nodes("c%d-9.%s" % (t, name), "A", ["192.0.2.%d" % (t * 10 + 10)])
