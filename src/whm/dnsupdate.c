@@ -17,7 +17,7 @@
 #include "zones.h"
 
 #define RDATA_TEXT_MAX 262144u /* DNS_RDATA_MAX as \DDD escapes, and more */
-#define ATTEMPTS 20 /* a busy zone: each attempt lost is one change committed */
+#define ATTEMPTS 20	       /* a busy zone: each attempt lost is one change committed */
 
 struct wrr {
 	char owner[DNAME_TEXT_MAX];
