@@ -3,16 +3,19 @@ oversized messages over UDP and TCP, stalled and idle TCP clients, more
 clients than it keeps. Each is dropped or answered FORMERR, changes
 nothing, and never keeps an honest client waiting."""
 
+import io
 import os
 import socket
 import struct
 import subprocess
 import time
 
+import dns.message
+import dns.rrset
 import pytest
 
 from cluster import WHM
-from dnsupdate_tools import (exchange_tcp, exchange_udp, listener, listener_cluster,
+from dnsupdate_tools import (exchange_tcp, exchange_udp, keyring, listener, listener_cluster,
                              rcode_of, recv_exact, send, update, wire, zone_version,
                              zone_with_key)
 
@@ -164,3 +167,33 @@ def test_a_listener_address_that_is_not_one_is_a_config_error(tmp_path):
         p = subprocess.run([WHM, "-n", "-c", str(conf)], capture_output=True, text=True,
                            timeout=30)
         assert p.returncode != 0 and "dns-listen-address" in p.stderr, (bad, p.stderr)
+
+
+def test_truncated_and_replayed_macs_change_nothing(lcluster, zone):
+    zid, name, key = zone
+    addr = listener(lcluster.whm)
+    u = signed_add(name, key, "mac")
+    signed = wire(u)
+    rd = u.tsig[0]
+    before = zone_version(lcluster.whm, zid)
+    # The same update with its MAC cut to 10 bytes (RFC 8945 §5.2.2.1):
+    # the unsigned message, then dnspython's own TSIG record with the
+    # shorter MAC, and one more additional record in the header.
+    unsigned = dns.message.from_wire(signed, keyring=keyring(key))
+    unsigned.tsig = None
+    unsigned.keyring = None
+    body = unsigned.to_wire()
+    short = dns.rrset.from_rdata(u.tsig.name, 0, rd.replace(mac=rd.mac[:10]))
+    out = io.BytesIO()
+    short.to_wire(out)
+    data = bytearray(body + out.getvalue())
+    data[10:12] = struct.pack("!H", struct.unpack("!H", body[10:12])[0] + 1)
+    for exchange in (exchange_udp, exchange_tcp):
+        assert rcode_of(exchange(addr, bytes(data))) in ("NOTAUTH", "FORMERR")
+    assert zone_version(lcluster.whm, zid) == before
+    # A replay within the fudge is the same update again: it adds a record
+    # that is there, so it commits nothing.
+    assert rcode_of(exchange_udp(addr, signed)) == "NOERROR"
+    assert zone_version(lcluster.whm, zid) == before + 1
+    assert rcode_of(exchange_udp(addr, signed)) == "NOERROR"
+    assert zone_version(lcluster.whm, zid) == before + 1
