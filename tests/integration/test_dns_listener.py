@@ -14,6 +14,7 @@ import dns.message
 import dns.rrset
 import pytest
 
+import harness
 from cluster import WHM
 from dnsupdate_tools import (exchange_tcp, exchange_udp, keyring, listener, listener_cluster,
                              rcode_of, recv_exact, send, update, wire, zone_version,
@@ -197,3 +198,20 @@ def test_truncated_and_replayed_macs_change_nothing(lcluster, zone):
     assert zone_version(lcluster.whm, zid) == before + 1
     assert rcode_of(exchange_udp(addr, signed)) == "NOERROR"
     assert zone_version(lcluster.whm, zid) == before + 1
+
+
+def test_a_listener_port_in_use_stops_the_controller_with_a_reason(tmp_path):
+    taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken.bind(("127.0.0.1", 0))
+    try:
+        conf = tmp_path / "whm.conf"
+        conf.write_text("store-path = %s\nlisten-port = %d\ndns-listen-address = 127.0.0.1\n"
+                        "dns-listen-port = %d\n" % (tmp_path / "whm.sqlite3",
+                                                    harness.free_port(),
+                                                    taken.getsockname()[1]))
+        os.chmod(conf, 0o600)
+        p = subprocess.run([WHM, "-c", str(conf)], capture_output=True, text=True, timeout=60)
+    finally:
+        taken.close()
+    assert p.returncode != 0
+    assert "dns: cannot listen on 127.0.0.1 port" in p.stderr, p.stderr
