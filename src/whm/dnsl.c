@@ -110,8 +110,9 @@ static void on_udp(struct dnsl *l, uint8_t *buf, uint8_t *answer)
 			return;
 		peer_text(&sa, peer, sizeof(peer));
 		if ((size_t)n > l->max_msg) {
-			log_info("dns: %zd-byte message from %s dropped: over %zu", n, peer,
-				 l->max_msg);
+			if (dnsmsg_may_log())
+				log_info("dns: %zd-byte message from %s dropped: over %zu", n, peer,
+					 l->max_msg);
 			continue;
 		}
 		if (dnsmsg_answer(l->w, buf, (size_t)n, answer, MSG_MAX, &alen, peer) == 0)
@@ -199,8 +200,9 @@ static int on_read(struct dnsl *l, struct conn *c)
 		if (c->got == 2) {
 			c->need = (size_t)c->len[0] << 8 | c->len[1];
 			if (c->need == 0 || c->need > l->max_msg) {
-				log_info("dns: %zu-byte message from %s: connection closed",
-					 c->need, c->peer);
+				if (dnsmsg_may_log())
+					log_info("dns: %zu-byte message from %s: connection closed",
+						 c->need, c->peer);
 				return -1;
 			}
 			c->in = malloc(c->need);
@@ -251,7 +253,9 @@ static void *run(void *arg)
 			else if (pfd[3 + i].revents)
 				r = on_read(l, c);
 			if (r == 0 && c->deadline <= now) {
-				log_info("dns: TCP client %s too slow: connection closed", c->peer);
+				if (dnsmsg_may_log())
+					log_info("dns: TCP client %s too slow: connection closed",
+						 c->peer);
 				r = -1;
 			}
 			if (r < 0)

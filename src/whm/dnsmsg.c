@@ -29,9 +29,7 @@ struct msg {
 	struct errmsg why; /* what the log line says of a refusal */
 };
 
-/* Bad messages cost one log line each, at most 10 a second: a flood of
- * them must not flood the log too. */
-static bool may_log(void)
+bool dnsmsg_may_log(void)
 {
 	static _Atomic int64_t second;
 	static _Atomic int count;
@@ -286,7 +284,7 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 		return -1;
 	int r = knot_pkt_parse(m.q, 0);
 	if (r != KNOT_EOK) {
-		if (may_log())
+		if (dnsmsg_may_log())
 			log_notice("dns: malformed message from %s: %s", peer, knot_strerror(r));
 		knot_pkt_free(m.q);
 		return header_only(q, out, ret_len, KNOT_RCODE_FORMERR);
@@ -310,7 +308,7 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 	*ret_len = resp->size;
 	r = 0;
 out:
-	if (rcode != KNOT_RCODE_NOERROR && may_log())
+	if (rcode != KNOT_RCODE_NOERROR && dnsmsg_may_log())
 		log_notice("dns: %s from %s: %s%s%s", rcode_name(rcode), peer,
 			   m.why.text[0] ? m.why.text : "refused",
 			   m.tsig_rcode ? ", TSIG error " : "",

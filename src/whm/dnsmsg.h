@@ -4,6 +4,7 @@
 #ifndef YUMNA_WHM_DNSMSG_H
 #define YUMNA_WHM_DNSMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,5 +17,9 @@
  * one log line. */
 int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t outmax,
 		  size_t *ret_len, const char *peer);
+
+/* Whether one more line about a bad message may be logged: at most ten a
+ * second, so that a flood of them does not flood the log too. */
+bool dnsmsg_may_log(void);
 
 #endif
