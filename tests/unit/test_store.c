@@ -139,7 +139,7 @@ static const char *const all_tables[] = {
 	"dns_rrset_comments", "dns_zone_meta", "dnssec_keys",	    "dnssec_zones",
 	"node_zone_state",    "dns_records",   "dns_zone_versions", "audit_log",
 	"api_tokens",	      "dns_zones",     "servers",	    "dns_purged_zones",
-	"schema_migrations",
+	"schema_migrations",  "tsig_keys",     "update_policies",
 };
 
 static int setup_mysql(void **state)
@@ -408,8 +408,9 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 10);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 10);
+	/* 1 to 12. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 12);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 12);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -463,7 +464,7 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 10);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 12);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
 }
@@ -1066,6 +1067,40 @@ static void test_comments(void **state)
 	assert_string_equal(seen, "www/A=[4];");
 	/* A zone that does not exist has no comments. */
 	assert_int_equal(store_comment_put(f->st, 99999, "www", "A", "[]"), -ENOENT);
+	fx_close(f);
+}
+
+/* Update policies: one text per key name, replaced by a put, listed in key
+ * order, gone with a delete (-ENOENT when there is none). */
+static int count_policy(const char *key_name, const char *rules, void *ctx)
+{
+	(void)rules;
+	size_t *n = ctx;
+	if (*n == 0)
+		assert_string_equal(key_name, "a.key.");
+	(*n)++;
+	return 0;
+}
+
+static void test_update_policy_crud(void **state)
+{
+	struct fx *f = *state;
+	char *rules = NULL;
+	size_t n = 0;
+
+	fx_open(f);
+	assert_int_equal(store_upolicy_get(f->st, "b.key.", &rules), -ENOENT);
+	assert_int_equal(store_upolicy_put(f->st, "b.key.", "[1]"), 0);
+	assert_int_equal(store_upolicy_put(f->st, "b.key.", "[2]"), 0);
+	assert_int_equal(store_upolicy_put(f->st, "a.key.", "[]"), 0);
+	assert_int_equal(store_upolicy_get(f->st, "b.key.", &rules), 0);
+	assert_string_equal(rules, "[2]");
+	free(rules);
+	assert_int_equal(store_upolicy_foreach(f->st, count_policy, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_upolicy_delete(f->st, "b.key."), 0);
+	assert_int_equal(store_upolicy_delete(f->st, "b.key."), -ENOENT);
+	assert_int_equal(store_upolicy_put(f->st, "", "[]"), -EINVAL);
 	fx_close(f);
 }
 
@@ -2465,6 +2500,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_zone_revival_keeps_id_and_raises_version), \
 	T(test_zone_purge), \
 	T(test_record_crud), \
+	T(test_update_policy_crud), \
 	T(test_sync_want_all_and_ack_never_lowers), \
 	T(test_sync_want_server_includes_tombstones), \
 	T(test_sync_held_and_forget), \

@@ -314,4 +314,10 @@ const char *const store_query_sql[Q_COUNT] = {
 		       " FROM dnssec_keys k JOIN dnssec_zones d ON d.zone_id = k.zone_id"
 		       " JOIN dns_zones z ON z.id = k.zone_id"
 		       " WHERE d.enabled = 1 AND z.deleted = 0 AND k.id > ? ORDER BY k.id LIMIT ?",
+	[Q_UPOLICY_PUT] =
+	    "INSERT INTO update_policies (key_name, rules, updated_at) VALUES (?, ?, ?)"
+	    " {UPSERT:key_name} rules = {NEW:rules}, updated_at = {NEW:updated_at}",
+	[Q_UPOLICY_GET] = "SELECT rules FROM update_policies WHERE key_name = ?",
+	[Q_UPOLICY_LIST] = "SELECT key_name, rules FROM update_policies ORDER BY key_name",
+	[Q_UPOLICY_DELETE] = "DELETE FROM update_policies WHERE key_name = ?",
 };

@@ -498,11 +498,31 @@ static const char *const m11_mysql[] = {
 	NULL,
 };
 
+/* 12: each TSIG key's RFC 2136 update policy (whm/upolicy.h): its rules
+ * as one JSON text, by the key's name (lower case, trailing dot). A key
+ * without a row may update nothing. */
+static const char *const m12_sqlite[] = {
+	"CREATE TABLE update_policies ("
+	" key_name TEXT PRIMARY KEY CHECK (length(key_name) BETWEEN 1 AND 255),"
+	" rules TEXT NOT NULL CHECK (length(rules) <= 65536),"
+	" updated_at INTEGER NOT NULL)",
+	NULL,
+};
+
+static const char *const m12_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS update_policies ("
+	" key_name VARCHAR(255) NOT NULL CHECK (key_name <> ''),"
+	" rules MEDIUMTEXT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" PRIMARY KEY (key_name))" MY_TABLE,
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
-	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql },
+	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

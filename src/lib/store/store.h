@@ -212,6 +212,18 @@ typedef int (*store_comment_all_fn)(int64_t zone_id, const char *name, const cha
 				    const char *content, void *ctx);
 int store_comment_foreach_all(struct store *st, store_comment_all_fn fn, void *ctx);
 
+/* --- RFC 2136 update policies: per TSIG key name, one JSON text ----------- */
+
+/* Set key 'key_name''s rules to 'rules' (inserted or replaced). */
+int store_upolicy_put(struct store *st, const char *key_name, const char *rules);
+/* Its rules (the caller frees them); -ENOENT if the key has no policy. */
+int store_upolicy_get(struct store *st, const char *key_name, char **ret);
+/* Every policy in key name order; a nonzero return of 'fn' stops. */
+typedef int (*store_upolicy_fn)(const char *key_name, const char *rules, void *ctx);
+int store_upolicy_foreach(struct store *st, store_upolicy_fn fn, void *ctx);
+/* 0 when removed, -ENOENT when the key had no policy. */
+int store_upolicy_delete(struct store *st, const char *key_name);
+
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);
