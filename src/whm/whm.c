@@ -11,6 +11,7 @@
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "dnsl.h"
 #include "dnssec.h"
 #include "events.h"
 #include "history.h"
@@ -172,6 +173,9 @@ static int serve(struct whm *w)
 	r = secondary_start(w);
 	if (r < 0)
 		return r;
+	r = dnsl_start(w);
+	if (r < 0)
+		return r;
 	r = http_server_start(&cfg, api_routes, &w->http);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,
@@ -203,6 +207,7 @@ void whm_deinit(struct whm *w)
 		http_server_stop(w->http);
 		w->http = NULL;
 	}
+	dnsl_stop(w);
 	secondary_stop(w);
 	history_prune_stop(w);
 	rollover_stop(w);

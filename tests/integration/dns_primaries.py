@@ -27,12 +27,13 @@ class BindPrimary:
     (final dot) to its zone file text. With 'key' (name, algorithm,
     secret), transfers need that key; without, anyone may transfer."""
 
-    def __init__(self, directory, zones, key=None, ixfr=True):
+    def __init__(self, directory, zones, key=None, ixfr=True, notify=None):
         self.dir = str(directory)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_ports(1, udp=(0,))[0]
         self.key = key
         self.ixfr = ixfr
+        self.notify = notify  # (address, port) that gets a NOTIFY after each change
         self.zones = dict(zones)
         self.proc = None
         self.log_path = os.path.join(self.dir, "named.log")
@@ -63,7 +64,7 @@ class BindPrimary:
     listen-on port %d { 127.0.0.1; };
     listen-on-v6 { none; };
     recursion no;
-    notify no;
+    notify %s;%s
     dnssec-validation no;
     ixfr-from-differences %s;
     provide-ixfr %s;
@@ -71,7 +72,10 @@ class BindPrimary:
     allow-transfer { %s };
     session-keyfile "%s/session.key";
 };
-controls { };""" % (self.dir, self.dir, self.port, "yes" if self.ixfr else "no",
+controls { };""" % (self.dir, self.dir, self.port,
+                    "explicit" if self.notify else "no",
+                    "\n    also-notify { %s port %d; };" % self.notify if self.notify else "",
+                    "yes" if self.ixfr else "no",
                     "yes" if self.ixfr else "no", allow, self.dir))
         for z in self.zones:
             lines.append('zone "%s" { type primary; file "%s"; };'

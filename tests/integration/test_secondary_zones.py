@@ -7,13 +7,17 @@ transfers (out-of-zone data, a transfer that ends early or stalls, a serial
 that goes backwards, a wrong TSIG key) change nothing."""
 
 import base64
+import socket
 import time
 
+import dns.message
+import dns.opcode
 import dns.rrset
 import pytest
 
 import cluster as cl
 from dns_primaries import BindPrimary, FakePrimary
+from dnsupdate_tools import exchange_udp, listener, listener_cluster, rcode_of
 from test_yumnactl import NOT_FOUND, REFUSED, USAGE, Ctl
 
 pytest_plugins = ["cluster_fixtures"]
@@ -332,3 +336,41 @@ def test_past_expire_the_zone_is_not_served_until_a_primary_answers(cluster_fact
         assert r.status_code == 404, cl.describe(r)
     finally:
         primary.stop()
+
+
+def test_a_notify_from_the_primary_starts_the_transfer(tmp_path, domain):
+    """BIND sends its NOTIFY to the controller's DNS listener after each
+    change (also-notify): every node serves the change without a retrieve
+    request or a refresh timer (the SOA's refresh is an hour). A NOTIFY
+    from another address is REFUSED and starts nothing."""
+    zone = domain + "."
+    with listener_cluster(str(tmp_path / "c")) as c:
+        addr = listener(c.whm)
+        primary = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)}, notify=addr)
+        primary.start()
+        try:
+            zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+            wait_state(c.whm, zid, lambda s: s.get("serial") == 100)
+            primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+            assert set(c.soa_serials(zone).values()) == {101}
+            z = wait_state(c.whm, zid, lambda s: s["transfers"]["ixfr"] == 1)
+            assert z["secondary"]["transfers"]["ixfr"] == 1, z
+            assert "yumna_whm_secondary_notifies_total 1" in c.whm.get("/metrics").text
+            # The same NOTIFY from an address that is not the primary.
+            n = dns.message.make_query(zone, "SOA")
+            n.set_opcode(dns.opcode.NOTIFY)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.2", 0))
+                s.settimeout(5)
+                s.sendto(n.to_wire(), addr)
+                assert rcode_of(s.recv(65535)) == "REFUSED"
+            # A NOTIFY for a zone that is not a secondary zone here.
+            other = dns.message.make_query("own-" + zone, "SOA")
+            other.set_opcode(dns.opcode.NOTIFY)
+            assert rcode_of(exchange_udp(addr, other.to_wire())) == "NOTAUTH"
+            # And the primary's own, by hand: accepted.
+            assert rcode_of(exchange_udp(addr, n.to_wire())) == "NOERROR"
+        finally:
+            primary.stop()
