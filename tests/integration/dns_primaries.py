@@ -74,7 +74,9 @@ class BindPrimary:
 };
 controls { };""" % (self.dir, self.dir, self.port,
                     "explicit" if self.notify else "no",
-                    "\n    also-notify { %s port %d; };" % self.notify if self.notify else "",
+                    # BIND waits notify-delay (5 s) before a NOTIFY by default
+                    "\n    also-notify { %s port %d; };\n    notify-delay 0;" % self.notify
+                    if self.notify else "",
                     "yes" if self.ixfr else "no",
                     "yes" if self.ixfr else "no", allow, self.dir))
         for z in self.zones:
