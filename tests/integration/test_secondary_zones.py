@@ -1,8 +1,9 @@
 """Zones from an external primary: a real BIND named is the primary of a
 secondary zone; the controller transfers it (AXFR, then IXFR where named
 offers it) and every node serves the primary's data with the primary's
-serial. A refresh is started with POST /api/dns/:id/retrieve, which is what
-a NOTIFY to the controller's DNS listener does (secondary_notify()); bad
+serial. A NOTIFY from the primary to the controller's DNS listener starts
+a refresh (test_a_notify_from_the_primary_starts_the_transfer); the other
+tests start it with POST /api/dns/:id/retrieve, which does the same; bad
 transfers (out-of-zone data, a transfer that ends early or stalls, a serial
 that goes backwards, a wrong TSIG key) change nothing."""
 
