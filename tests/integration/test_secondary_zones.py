@@ -375,3 +375,24 @@ def test_a_notify_from_the_primary_starts_the_transfer(tmp_path, domain):
             assert rcode_of(exchange_udp(addr, n.to_wire())) == "NOERROR"
         finally:
             primary.stop()
+
+
+def test_a_controller_restart_keeps_the_secondary_zones(cluster, primary, domain):
+    """After a restart the refresh thread reads the secondary zones back
+    from the store: the zone is ok at its serial (not transferred again
+    while the primary's serial is the same), and the next change comes as
+    an AXFR (the differences start from data the controller no longer
+    holds in memory)."""
+    zone = domain + "."
+    zid = create_secondary(cluster.whm, zone, [primary.address])["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    version = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)["version"]
+    cluster.whm.restart()
+    retrieve(cluster.whm, zid)
+    z = wait_state(cluster.whm, zid, lambda s: s["state"] == "ok" and s["last_check"] > 0)
+    assert z["version"] == version and z["secondary"]["transfers"]["axfr"] == 0, z
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    retrieve(cluster.whm, zid)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    z = wait_state(cluster.whm, zid, lambda s: s["transfers"]["axfr"] == 1)
+    assert z["serial"] == 101 and z["secondary"]["transfers"]["axfr"] == 1, z
