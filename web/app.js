@@ -549,7 +549,9 @@
       throw e;
     }
     $("zone-name").textContent = unicodeName(zone) === zone.domain ? zone.domain : unicodeName(zone) + " (" + zone.domain + ")";
-    $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone);
+    const sec = zone.secondary;
+    $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone) +
+      (sec ? " · secondary of " + sec.primaries.join(", ") + " (" + sec.state + (sec.last_error ? ": " + sec.last_error : "") + ")" : "");
     $("zone-detail").hidden = false;
     if (!force && zoneShownVersion === zone.version) return;
     zoneShownVersion = zone.version;
