@@ -17,7 +17,7 @@ import dns.rrset
 import pytest
 
 import cluster as cl
-from dns_primaries import BindPrimary, FakePrimary
+from dns_primaries import BindPrimary, FakePrimary, KnotPrimary
 from dnsupdate_tools import exchange_udp, listener, listener_cluster, rcode_of
 from test_yumnactl import NOT_FOUND, REFUSED, USAGE, Ctl
 
@@ -396,3 +396,29 @@ def test_a_controller_restart_keeps_the_secondary_zones(cluster, primary, domain
     cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
     z = wait_state(cluster.whm, zid, lambda s: s["transfers"]["axfr"] == 1)
     assert z["serial"] == 101 and z["secondary"]["transfers"]["axfr"] == 1, z
+
+
+def test_a_knot_primary_with_tsig_feeds_the_zone_by_ixfr(cluster, tmp_path, domain):
+    """knotd signs every message of its transfers with the key; the
+    controller verifies each, and takes Knot's IXFR after a change."""
+    zone = domain + "."
+    keyname = "knot-xfr." + zone
+    cluster.whm.call("POST", "/api/dns/tsig-keys",
+                     {"name": keyname, "algorithm": "hmac-sha512", "secret": SECRET},
+                     expect=201)
+    primary = KnotPrimary(tmp_path / "knot", {zone: zone_file(zone, 300)},
+                          key=(keyname, "hmac-sha512", SECRET))
+    primary.start()
+    try:
+        zid = create_secondary(cluster.whm, zone, [primary.address], key=keyname)["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        wait_state(cluster.whm, zid, lambda s: s.get("serial") == 300)
+        primary.reload(zone, zone_file(zone, 301, a="192.0.2.31"))
+        retrieve(cluster.whm, zid)
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.31"], timeout=20)
+        assert set(cluster.soa_serials(zone).values()) == {301}
+        z = wait_state(cluster.whm, zid, lambda s: s["transfers"]["ixfr"] == 1)
+        assert z["secondary"]["transfers"] == {"axfr": 1, "ixfr": 1, "failed": 0}, z
+        assert "IXFR, outgoing" in primary.logs() and "started, serial 300 -> 301" in primary.logs()
+    finally:
+        primary.stop()
