@@ -445,10 +445,35 @@ static const char *const m9_mysql[] = {
 	NULL,
 };
 
+/* 13: zone transfers to third-party secondaries: per zone (zone_id 0: the
+ * cluster's default, so no foreign key) the secondaries that may transfer
+ * it, as a JSON array of {"from": address or prefix, "key": TSIG key name},
+ * and the addresses to NOTIFY, a JSON array of "address" or
+ * "address:port"; a zone's row goes with the zone. */
+static const char *const m13_sqlite[] = {
+	"CREATE TABLE dns_zone_transfers ("
+	" zone_id INTEGER PRIMARY KEY,"
+	" allow_from TEXT NOT NULL DEFAULT '[]' CHECK (length(allow_from) <= 65536),"
+	" also_notify TEXT NOT NULL DEFAULT '[]' CHECK (length(also_notify) <= 65536),"
+	" updated_at INTEGER NOT NULL DEFAULT 0)",
+	NULL,
+};
+
+static const char *const m13_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_zone_transfers ("
+	" zone_id BIGINT NOT NULL,"
+	" allow_from MEDIUMTEXT NOT NULL,"
+	" also_notify MEDIUMTEXT NOT NULL,"
+	" updated_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (zone_id))" MY_TABLE,
+	NULL,
+};
+
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql }, { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql }, { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql }, { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
+	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
+	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
+	{ 13, m13_sqlite, m13_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -189,6 +189,16 @@ int store_meta_foreach(struct store *st, int64_t zone_id, store_meta_fn fn, void
 /* Remove one kind (0 whether it was there or not), or every kind of a zone. */
 int store_meta_delete(struct store *st, int64_t zone_id, const char *kind);
 int store_meta_delete_zone(struct store *st, int64_t zone_id);
+/* --- transfers to third-party secondaries (zone_id 0: the cluster's default) - */
+
+/* The zone's allow list and notify list (JSON texts, the caller frees
+ * both); -ENOENT when it has no settings of its own. */
+int store_xfr_get(struct store *st, int64_t zone_id, char **ret_allow, char **ret_notify);
+/* Insert or replace the zone's settings. */
+int store_xfr_put(struct store *st, int64_t zone_id, const char *allow, const char *notify,
+		  int64_t now);
+/* Remove them (0 whether they were there or not). */
+int store_xfr_delete(struct store *st, int64_t zone_id);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);
@@ -347,6 +357,10 @@ int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id
  * for one (scheme "kskzsk"). */
 typedef int (*store_id_fn)(int64_t id, void *ctx);
 int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx);
+/* The ids of the live zones without transfer settings of their own (they
+ * follow the cluster's default), in id order; read first, so 'fn' may
+ * write; a nonzero return of 'fn' stops. */
+int store_xfr_foreach_default(struct store *st, store_id_fn fn, void *ctx);
 typedef int (*store_dnssec_key_fn)(const struct store_dnssec_key *k, void *ctx);
 /* The zone's keys in id order. */
 int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key_fn fn, void *ctx);
