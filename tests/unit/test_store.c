@@ -407,7 +407,7 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 10);
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 11);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 13);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);

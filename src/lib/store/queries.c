@@ -20,6 +20,7 @@
 #define VERSION_COLS                                                                          \
 	"id, zone_id, version, serial, created_at, actor, action, summary, rdigest, deleted," \
 	" record_count, soa"
+#define TSIG_COLS "id, name, algorithm, secret, created_at, updated_at"
 #define AUDIT_COLS "id, created_at, actor, action, zone_id, zone, version, detail"
 /* The tail of an audit page: the filters (zone, actor, action; "" is any),
  * the id range that 'since' and 'until' became, the times themselves
@@ -242,6 +243,14 @@ const char *const store_query_sql[Q_COUNT] = {
 			      "{FOR_UPDATE}",
 	[Q_TOKEN_LIVE_NAME] = "SELECT COUNT(*) FROM api_tokens WHERE name = ? AND revoked = 0"
 			      "{FOR_UPDATE}",
+
+	[Q_TSIG_INSERT] = "INSERT INTO tsig_keys (name, algorithm, secret, created_at, updated_at)"
+			  " VALUES (?, ?, ?, ?, ?)",
+	[Q_TSIG_GET] = "SELECT " TSIG_COLS " FROM tsig_keys WHERE name = ?",
+	[Q_TSIG_UPDATE] = "UPDATE tsig_keys SET name = ?, algorithm = ?, secret = ?, updated_at = ?"
+			  " WHERE id = ?",
+	[Q_TSIG_DELETE] = "DELETE FROM tsig_keys WHERE id = ?",
+	[Q_TSIG_PAGE] = "SELECT " TSIG_COLS " FROM tsig_keys WHERE id > ? ORDER BY id LIMIT ?",
 
 	[Q_VERSION_INSERT] =
 	    "INSERT INTO dns_zone_versions (zone_id, version, serial, records,"

@@ -445,6 +445,31 @@ static const char *const m9_mysql[] = {
 	NULL,
 };
 
+/* 11: TSIG keys (whm/tsig.c): the name (lower case, trailing dot), the
+ * algorithm's name and the secret in base64, which the controller needs in
+ * the clear to sign and verify; it is never logged or listed. */
+static const char *const m11_sqlite[] = {
+	"CREATE TABLE tsig_keys ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 2 AND 255),"
+	" algorithm TEXT NOT NULL CHECK (length(algorithm) BETWEEN 1 AND 15),"
+	" secret TEXT NOT NULL CHECK (length(secret) BETWEEN 1 AND 127),"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL)",
+	NULL,
+};
+
+static const char *const m11_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS tsig_keys ("
+	" id BIGINT AUTO_INCREMENT PRIMARY KEY,"
+	" name VARCHAR(255) NOT NULL UNIQUE,"
+	" algorithm VARCHAR(15) NOT NULL,"
+	" secret VARCHAR(127) NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL)" MY_TABLE,
+	NULL,
+};
+
 /* 13: zone transfers to third-party secondaries: per zone (zone_id 0: the
  * cluster's default, so no foreign key) the secondaries that may transfer
  * it, as a JSON array of {"from": address or prefix, "key": TSIG key name},
@@ -470,10 +495,10 @@ static const char *const m13_mysql[] = {
 };
 
 static const struct migration migrations[] = {
-	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql }, { 3, m3_sqlite, m3_mysql },
-	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql }, { 6, m6_sqlite, m6_mysql },
-	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql }, { 9, m9_sqlite, m9_mysql },
-	{ 13, m13_sqlite, m13_mysql },
+	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
+	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
+	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
+	{ 11, m11_sqlite, m11_mysql }, { 13, m13_sqlite, m13_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

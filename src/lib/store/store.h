@@ -298,6 +298,33 @@ typedef int (*store_token_fn)(int64_t id, const char *name, const char *role, in
 			      bool revoked, void *ctx);
 int store_token_foreach(struct store *st, store_token_fn fn, void *ctx);
 
+/* --- TSIG keys ------------------------------------------------------------- */
+
+/* A TSIG key: 'name' in lower case with the trailing dot, 'algorithm' as
+ * libdnssec names it ("hmac-sha256"), 'secret' in base64. */
+struct store_tsig_key {
+	int64_t id;
+	char *name;
+	char *algorithm;
+	char *secret;
+	int64_t created_at;
+	int64_t updated_at;
+};
+/* Frees the members, wiping the secret first. */
+void store_tsig_key_clear(struct store_tsig_key *k);
+/* The key's id in '*ret_id' (may be NULL); its timestamps are now. */
+int store_tsig_insert(struct store *st, const char *name, const char *algorithm, const char *secret,
+		      int64_t *ret_id);
+/* The key named 'name' (as stored); -ENOENT if none. */
+int store_tsig_get(struct store *st, const char *name, struct store_tsig_key *ret);
+/* Key 'id' gets these name, algorithm and secret; -ENOENT if none. */
+int store_tsig_update(struct store *st, int64_t id, const char *name, const char *algorithm,
+		      const char *secret);
+int store_tsig_delete(struct store *st, int64_t id);
+typedef int (*store_tsig_fn)(const struct store_tsig_key *k, void *ctx);
+/* Every key in id order. */
+int store_tsig_foreach(struct store *st, store_tsig_fn fn, void *ctx);
+
 /* --- DNSSEC ------------------------------------------------------------------ */
 
 /* A zone's signing settings. A row with enabled = false remains after the
