@@ -13,6 +13,7 @@
 #include "history.h"
 #include "zones_internal.h"
 #include "zones_soa.h"
+#include "xfr.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
 			     uint32_t ttl, uint32_t priority)
@@ -433,6 +434,8 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 		r = store_dnssec_delete(st, z->id);
 	if (r == 0)
 		r = store_meta_delete_zone(st, z->id);
+	if (r == 0)
+		r = store_xfr_delete(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;
@@ -485,12 +488,16 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 			store_zone_clear(&z);
 			return 0;
 		}
-		json_t *dnssec = NULL;
+		json_t *dnssec = NULL, *xfr = NULL;
 		r = zones_load_records(st, zone_id, &records);
 		if (r == 0) {
 			r = zkeys_payload(st, zone_id, &dnssec);
-			if (r < 0)
+			if (r == 0)
+				r = xfr_payload(w, st, zone_id, &xfr);
+			if (r < 0) {
 				json_decref(records);
+				json_decref(dnssec);
+			}
 		}
 		if (r == 0)
 			r = store_zone_get(st, zone_id, &again);
@@ -502,6 +509,9 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		store_zone_clear(&again);
 		if (stable) {
 			*ret = build_payload(w, &z, records, dnssec);
+			if (*ret != NULL)
+				json_object_set(json_object_get(*ret, "zone"), "transfer", xfr);
+			json_decref(xfr);
 			json_decref(records);
 			json_decref(dnssec);
 			store_zone_clear(&z);
@@ -509,6 +519,7 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		}
 		json_decref(records);
 		json_decref(dnssec);
+		json_decref(xfr);
 		store_zone_clear(&z);
 	}
 	return ERR_UNAVAILABLE;

@@ -199,6 +199,10 @@ int store_xfr_put(struct store *st, int64_t zone_id, const char *allow, const ch
 		  int64_t now);
 /* Remove them (0 whether they were there or not). */
 int store_xfr_delete(struct store *st, int64_t zone_id);
+/* The ids of the zones with settings of their own whose allow list
+ * contains 'needle', in id order; read first, so 'fn' may write. */
+int store_xfr_foreach_naming(struct store *st, const char *needle, int (*fn)(int64_t id, void *ctx),
+			     void *ctx);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);

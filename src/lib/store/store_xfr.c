@@ -49,16 +49,19 @@ int store_xfr_delete(struct store *st, int64_t zone_id)
 	return store_exec(st, Q_XFR_DELETE, "i", zone_id);
 }
 
-int store_xfr_foreach_default(struct store *st, store_id_fn fn, void *ctx)
+/* The ids query 'q' answers (first column), those whose second column
+ * contains 'needle' when it is not NULL, handed to 'fn' once all are read:
+ * 'fn' may write through the store. */
+static int each_id(struct db_stmt *q, const char *needle, store_id_fn fn, void *ctx)
 {
-	struct db_stmt *q;
 	int64_t *ids = NULL;
 	size_t n = 0, alloc = 0;
-	int r = store_stmt(st, Q_XFR_ZONES, &q, "");
-	if (r < 0)
-		return r;
-	/* Read first, then handed out: 'fn' may write through the store. */
+	int r;
+
 	while ((r = db_step(q)) == DB_ROW) {
+		const char *text = needle != NULL ? db_column_text(q, 1) : NULL;
+		if (needle != NULL && (text == NULL || strstr(text, needle) == NULL))
+			continue;
 		if (n == alloc) {
 			size_t a = alloc ? 2 * alloc : 64;
 			int64_t *v = realloc(ids, a * sizeof(*v));
@@ -79,4 +82,18 @@ int store_xfr_foreach_default(struct store *st, store_id_fn fn, void *ctx)
 	}
 	free(ids);
 	return r == DB_DONE ? 0 : r;
+}
+
+int store_xfr_foreach_default(struct store *st, store_id_fn fn, void *ctx)
+{
+	struct db_stmt *q;
+	int r = store_stmt(st, Q_XFR_ZONES, &q, "");
+	return r < 0 ? r : each_id(q, NULL, fn, ctx);
+}
+
+int store_xfr_foreach_naming(struct store *st, const char *needle, store_id_fn fn, void *ctx)
+{
+	struct db_stmt *q;
+	int r = store_stmt(st, Q_XFR_ROWS, &q, "");
+	return r < 0 ? r : each_id(q, needle, fn, ctx);
 }
