@@ -154,6 +154,18 @@ void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *c
 void api_pdns_meta_put(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_meta_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 
+/* api_tsig.c: TSIG keys, the panel's routes and PowerDNS's */
+void api_tsig_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_tsig_create(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_tsig_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_tsig_update(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_tsig_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_tsig_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_tsig_create(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_tsig_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_tsig_update(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_tsig_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+
 /* api_pdns_ops.c: PowerDNS's API, operations */
 void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
