@@ -71,6 +71,7 @@ static const struct conf_item schema[] = {
 	{ "history-prune-interval", CONF_UINT, O(history_prune_interval_s), "3600", 1, 604800, NULL,
 	  0, NULL },
 	{ "audit-keep-days", CONF_UINT, O(audit_keep_days), "0", 0, 36500, NULL, 0, NULL },
+	{ "catalog-zone", CONF_STR, O(catalog_zone), "", 0, 255, NULL, 0, NULL },
 	{ 0 },
 };
 #undef O

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "dnssec.h"
 #include "events.h"
+#include "catalog.h"
 #include "history.h"
 #include "metrics.h"
 #include "sync.h"
@@ -168,6 +169,11 @@ static int serve(struct whm *w)
 	r = history_prune_start(w);
 	if (r < 0)
 		return r;
+	r = catalog_start(w);
+	if (r < 0) {
+		log_err("cannot keep the catalog zone: %s", err_str(r));
+		return r;
+	}
 	r = http_server_start(&cfg, api_routes, &w->http);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,
@@ -201,6 +207,7 @@ void whm_deinit(struct whm *w)
 	}
 	history_prune_stop(w);
 	rollover_stop(w);
+	catalog_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
 	pthread_once(&store_key_once, store_key_create);

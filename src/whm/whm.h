@@ -59,6 +59,7 @@ struct whm_conf {
 	uint64_t history_keep_days;
 	uint64_t history_prune_interval_s;
 	uint64_t audit_keep_days; /* 0: the audit log is kept forever */
+	char *catalog_zone;	  /* RFC 9432 catalog the controller keeps; "": none */
 };
 
 int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err);
@@ -78,7 +79,7 @@ struct whm_commit_observer {
 		   const struct store_zone *now, void *ctx);
 	void *ctx;
 };
-#define WHM_COMMIT_OBSERVERS 4
+#define WHM_COMMIT_OBSERVERS 6
 
 struct whm {
 	struct whm_conf conf;
@@ -93,6 +94,7 @@ struct whm {
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
 	struct history_prune *prune; /* the retention thread (history.h) */
+	struct catalog *catalog;     /* the catalog zone's keeper (catalog.h) */
 	struct ztree *tree;	     /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];

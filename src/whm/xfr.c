@@ -6,6 +6,7 @@
 
 #include "base/addrlist.h"
 #include "base/log.h"
+#include "catalog.h"
 #include "history.h"
 #include "json/jsonx.h"
 #include "model/xfr.h"
@@ -291,8 +292,11 @@ static int bump_zone(int64_t id, void *ctx)
 	struct bump *b = ctx;
 	struct zone_result res = { 0 };
 	struct errmsg err;
+	/* The catalog zone follows the default too. */
+	bool was = catalog_internal(true);
 	int r =
 	    zones_change(b->w, id, touch, NULL, b->actor, "zone.transfers", b->summary, &res, &err);
+	catalog_internal(was);
 	if (r == ERR_NOT_FOUND)
 		return 0; /* deleted meanwhile */
 	if (r < 0)

@@ -13,6 +13,7 @@
 #include "history.h"
 #include "zones_internal.h"
 #include "zones_soa.h"
+#include "catalog.h"
 #include "xfr.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
@@ -162,7 +163,9 @@ int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct
 int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
 	       json_t **records, struct errmsg *err)
 {
-	int r = zones_get_live(w, zone_id, ret_st, z, err);
+	int r = catalog_guard(w, zone_id, err);
+	if (r == 0)
+		r = zones_get_live(w, zone_id, ret_st, z, err);
 	if (r < 0)
 		return r;
 	r = zones_load_records(*ret_st, zone_id, records);
@@ -246,7 +249,9 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 		r = zones_get_live(w, zone_id, &st, &z, err);
 		if (r < 0)
 			return r;
-		r = zones_lock_unchanged(st, zone_id, z.version, err);
+		r = catalog_guard(w, zone_id, err);
+		if (r == 0)
+			r = zones_lock_unchanged(st, zone_id, z.version, err);
 		if (r == 0) {
 			struct store_zone old = z; /* before 'fn': a delete changes it */
 			r = fn(st, &z, ctx, err);
@@ -334,6 +339,8 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	int r = dname_zone_normalize(domain, origin, &derr);
 	if (r < 0)
 		return errmsg_set(err, ERR_INVALID, "domain: %s", derr.text);
+	if ((r = catalog_guard_name(w, origin, err)) < 0)
+		return r;
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	json_t *records = json_array();
@@ -619,6 +626,8 @@ int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char 
 	err->text[0] = '\0';
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	if (catalog_guard(w, zone_id, err) < 0)
+		return ERR_FORBIDDEN;
 	/* Read in the write transaction: a change committing meanwhile keeps
 	 * its version and serial, this one only the settings. */
 	int r = store_begin(st);
