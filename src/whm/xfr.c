@@ -359,3 +359,95 @@ int xfr_key_changed(struct whm *w, const char *name)
 	free(notify);
 	return r;
 }
+
+/* --- the PowerDNS API's metadata kinds ------------------------------------ */
+
+static const char *const any_address[] = { "0.0.0.0/0", "::/0" };
+
+bool xfr_meta_kind(const char *kind)
+{
+	return strcmp(kind, XFR_META_FROM) == 0 || strcmp(kind, XFR_META_KEYS) == 0 ||
+	       strcmp(kind, XFR_META_NOTIFY) == 0;
+}
+
+/* Add the distinct values of member 'key' of the objects of 'allow' to 'out'. */
+static void distinct(const json_t *allow, const char *key, json_t *out)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(allow, i, v) {
+		const char *s = json_string_value(json_object_get(v, key));
+		if (s != NULL && !in_list(out, s))
+			json_array_append_new(out, json_string(s));
+	}
+}
+
+int xfr_meta_get(struct whm *w, struct store *st, int64_t zone_id, const char *kind, json_t **ret)
+{
+	json_t *j = NULL;
+	int r = xfr_get(w, st, zone_id, &j);
+	if (r < 0)
+		return r;
+	json_t *out = json_array();
+	if (strcmp(kind, XFR_META_NOTIFY) == 0)
+		json_array_extend(out, json_object_get(j, "notify"));
+	else
+		distinct(json_object_get(j, "allow"),
+			 strcmp(kind, XFR_META_FROM) == 0 ? "from" : "key", out);
+	json_decref(j);
+	*ret = out;
+	return out != NULL ? 0 : -ENOMEM;
+}
+
+int xfr_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t *values,
+		 bool append, const char *actor, struct zone_result *res, struct errmsg *err)
+{
+	struct store *st = whm_store(w);
+	json_t *now = NULL, *froms = json_array(), *keys = json_array();
+	int r = st != NULL ? xfr_get(w, st, zone_id, &now) : ERR_UNAVAILABLE;
+
+	if (r < 0) {
+		json_decref(froms);
+		json_decref(keys);
+		return errmsg_set(err, r, "cannot read the transfer settings");
+	}
+	json_t *allow = json_object_get(now, "allow");
+	distinct(allow, "from", froms);
+	distinct(allow, "key", keys);
+	json_t *notify = json_deep_copy(json_object_get(now, "notify"));
+	json_t *target = strcmp(kind, XFR_META_FROM) == 0   ? froms
+			 : strcmp(kind, XFR_META_KEYS) == 0 ? keys
+							    : notify;
+	if (!append)
+		json_array_clear(target);
+	for (size_t i = 0; i < json_array_size(values); i++) {
+		json_t *v = json_array_get(values, i);
+		if (!json_is_string(v) || !in_list(target, json_string_value(v)))
+			json_array_append(target, v);
+	}
+	/* Every address needs a key (PowerDNS's two lists, crossed); keys
+	 * without addresses may be used from anywhere. */
+	if (json_array_size(froms) > 0 && json_array_size(keys) == 0 &&
+	    strcmp(kind, XFR_META_FROM) == 0) {
+		r = errmsg_set(err, ERR_INVALID,
+			       "%s: every address needs a TSIG key: set TSIG-ALLOW-AXFR first",
+			       kind);
+	}
+	if (json_array_size(froms) == 0)
+		for (size_t i = 0; i < 2; i++)
+			json_array_append_new(froms, json_string(any_address[i]));
+	json_t *pairs = json_array();
+	for (size_t k = 0; r == 0 && k < json_array_size(keys); k++)
+		for (size_t f = 0; f < json_array_size(froms); f++)
+			json_array_append_new(pairs, json_pack("{s:O,s:O}", "from",
+							       json_array_get(froms, f), "key",
+							       json_array_get(keys, k)));
+	json_t *body = json_pack("{s:o,s:o}", "allow", pairs, "notify", notify);
+	if (r == 0)
+		r = body != NULL ? xfr_zone_set(w, zone_id, body, actor, res, err) : -ENOMEM;
+	json_decref(body);
+	json_decref(now);
+	json_decref(froms);
+	json_decref(keys);
+	return r;
+}

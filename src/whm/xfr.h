@@ -10,6 +10,8 @@
 #ifndef YUMNA_WHM_XFR_H
 #define YUMNA_WHM_XFR_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "base/err.h"
@@ -49,5 +51,22 @@ int xfr_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret);
 /* A key was changed or deleted: every zone whose settings name it gets a
  * new version, so the nodes hold its secret as it is now. */
 int xfr_key_changed(struct whm *w, const char *name);
+
+/* PowerDNS's metadata kinds for these settings, in its API: the distinct
+ * addresses of the allow list (ALLOW-AXFR-FROM), its distinct keys
+ * (TSIG-ALLOW-AXFR) and the notify list (ALSO-NOTIFY), as they apply to
+ * the zone (its own settings or the cluster's). A write gives the zone
+ * settings of its own: every address crossed with every key (no address:
+ * any, 0.0.0.0/0 and ::/0), checked as xfr_parse() checks them. */
+#define XFR_META_FROM "ALLOW-AXFR-FROM"
+#define XFR_META_KEYS "TSIG-ALLOW-AXFR"
+#define XFR_META_NOTIFY "ALSO-NOTIFY"
+bool xfr_meta_kind(const char *kind);
+/* The values of 'kind' for zone 'zone_id'; the caller owns *ret. */
+int xfr_meta_get(struct whm *w, struct store *st, int64_t zone_id, const char *kind, json_t **ret);
+/* Replace (or with 'append' add to) the values of 'kind'; 'values' NULL
+ * or empty with !append clears it. As xfr_zone_set() otherwise. */
+int xfr_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t *values,
+		 bool append, const char *actor, struct zone_result *res, struct errmsg *err);
 
 #endif

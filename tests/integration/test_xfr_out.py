@@ -113,6 +113,7 @@ def test_catalog_lists_the_live_zones_with_one_serial_everywhere(xfr, zone_name)
     while zone_name not in catalog_members(c):
         assert time.monotonic() < deadline, catalog_members(c)
         time.sleep(0.05)
+    c.wait_converged()
     serials = c.soa_serials(CATALOG)
     assert len(set(serials.values())) == 1, serials
     assert c.nodes[0].dig("version." + CATALOG, "TXT") == ['"2"']
@@ -163,7 +164,7 @@ def test_bad_transfer_settings_are_refused_and_change_nothing(xfr, domain, body,
     for path in ("/api/dns/transfers", "/api/dns/%d/transfers" % zid):
         r = c.whm.put(path, body)
         assert r.status_code == 422, r.text
-        assert r.json()["success"] is False and word in r.json()["error"], r.text
+        assert word in r.json()["error"], r.text
     assert c.whm.call("GET", "/api/dns/transfers", expect=200) == before_default
     assert c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200) == before_zone
     assert c.whm.zone(zid)["version"] == version
@@ -176,14 +177,16 @@ def test_a_zone_of_its_own_settings_and_back_to_the_default(xfr, domain):
     assert got["default"] is True
     own = {"allow": [{"from": "192.0.2.0/24", "key": OTHER_KEY.upper()}],
            "notify": ["2001:DB8::1", "[2001:db8::2]:5300"]}
-    got = c.whm.call("PUT", "/api/dns/%d/transfers" % zid, own, expect=200)
+    got = c.whm.call("PUT", "/api/dns/%d/transfers" % zid, own, expect=200,
+                     params={"wait": "all"})
     assert got["default"] is False and got["changed"] is True
     assert got["allow"] == [{"from": "192.0.2.0/24", "key": OTHER_KEY}]
     assert got["notify"] == ["2001:db8::1", "[2001:db8::2]:5300"]
     # the key the zone names now transfers it; the default's no longer does
     for node in c.nodes:
         axfr(node, domain + ".", c.other_key, source=STRANGER)
-    got = c.whm.call("DELETE", "/api/dns/%d/transfers" % zid, expect=200)
+    got = c.whm.call("DELETE", "/api/dns/%d/transfers" % zid, expect=200,
+                     params={"wait": "all"})
     assert got["default"] is True
     pdns = c.whm.call("GET", "/api/v1/servers/localhost/zones/%s./metadata/TSIG-ALLOW-AXFR"
                       % domain, expect=200)
@@ -201,5 +204,33 @@ def test_the_catalog_zone_cannot_be_edited_by_hand(xfr):
         ("POST", "/api/dns", {"domain": CATALOG}),
     ]:
         r = c.whm.request(method, path, body)
-        assert r.status_code in (403, 409), (method, path, r.status_code, r.text)
-        assert r.json()["success"] is False
+        assert r.status_code == 403, (method, path, r.status_code, r.text)
+        assert "catalog" in r.json()["error"]
+
+
+def test_powerdns_metadata_kinds_are_the_transfer_settings(xfr, domain):
+    c = xfr
+    zid = c.create_zone(domain)
+    base = "/api/v1/servers/localhost/zones/%s./metadata" % domain
+
+    def kind(k):
+        return c.whm.call("GET", base + "/" + k, expect=200)["metadata"]
+
+    assert kind("TSIG-ALLOW-AXFR") == [KEY]      # the cluster's default shows through
+    c.whm.call("PUT", base + "/TSIG-ALLOW-AXFR", {"metadata": [OTHER_KEY]}, expect=200)
+    c.whm.call("PUT", base + "/ALLOW-AXFR-FROM", {"metadata": ["192.0.2.0/24", "2001:db8::/32"]},
+               expect=200)
+    c.whm.call("POST", base, {"kind": "ALSO-NOTIFY", "metadata": ["192.0.2.53:5300"]},
+               expect=201)
+    got = c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200)
+    assert got["default"] is False
+    assert got["allow"] == [{"from": "192.0.2.0/24", "key": OTHER_KEY},
+                            {"from": "2001:db8::/32", "key": OTHER_KEY}]
+    assert "192.0.2.53:5300" in got["notify"]
+    kinds = [m["kind"] for m in c.whm.call("GET", base, expect=200)]
+    assert kinds[:2] == ["ALLOW-AXFR-FROM", "ALSO-NOTIFY"] and "TSIG-ALLOW-AXFR" in kinds
+    r = c.whm.put(base + "/ALLOW-AXFR-FROM", {"metadata": ["192.0.2.1/24"]})
+    assert r.status_code == 422, r.text
+    assert kind("ALLOW-AXFR-FROM") == ["192.0.2.0/24", "2001:db8::/32"]
+    assert c.whm.delete(base + "/TSIG-ALLOW-AXFR").status_code == 200
+    assert kind("TSIG-ALLOW-AXFR") == [] and kind("ALLOW-AXFR-FROM") == []
