@@ -234,3 +234,29 @@ def test_powerdns_metadata_kinds_are_the_transfer_settings(xfr, domain):
     assert kind("ALLOW-AXFR-FROM") == ["192.0.2.0/24", "2001:db8::/32"]
     assert c.whm.delete(base + "/TSIG-ALLOW-AXFR").status_code == 200
     assert kind("TSIG-ALLOW-AXFR") == [] and kind("ALLOW-AXFR-FROM") == []
+
+
+def test_a_rotated_key_reaches_the_nodes(xfr, domain):
+    c = xfr
+    c.create_zone(domain)
+    name = "rotate." + domain + "."
+    k = c.whm.call("POST", "/api/dns/tsig-keys", {"name": name}, expect=201)
+    zid = c.whm.zones()[domain + "."]["id"]
+    c.whm.call("PUT", "/api/dns/%d/transfers" % zid,
+               {"allow": [{"from": STRANGER, "key": name}]}, expect=200,
+               params={"wait": "all"})
+    for node in c.nodes:
+        axfr(node, domain + ".", k, source=STRANGER)
+    new = c.whm.call("PUT", "/api/dns/tsig-keys/" + name, {"rotate": True}, expect=200)
+    assert new["secret"] != k["secret"]
+    deadline = time.monotonic() + 10
+    for node in c.nodes:
+        while True:
+            try:
+                axfr(node, domain + ".", new, source=STRANGER)
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "the new secret did not reach %s" % node
+                time.sleep(0.05)
+        with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
+            axfr(node, domain + ".", k, source=STRANGER)

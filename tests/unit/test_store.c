@@ -30,6 +30,7 @@
 
 #include "base/err.h"
 #include "store/schema.h"
+#include "store/queries.h"
 #include "store/store.h"
 
 /* --- a VFS that counts syncs of WAL files -------------------------------------- */
@@ -502,6 +503,14 @@ static void test_xfr_settings_per_zone_and_default(void **state)
 	free(allow);
 	free(notify);
 	fx_close(f);
+}
+
+/* Every query the enum names has its SQL (a missing one is NULL). */
+static void test_every_query_has_its_sql(void **state)
+{
+	(void)state;
+	for (int q = 0; q < Q_COUNT; q++)
+		assert_non_null(store_query_sql[q]);
 }
 
 static void test_newer_schema_is_refused(void **state)
@@ -2438,6 +2447,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_migrations_idempotent_on_reopen), \
 	T(test_newer_schema_is_refused), \
 	T(test_xfr_settings_per_zone_and_default), \
+	T(test_every_query_has_its_sql), \
 	T(test_migration_5_names_old_audit_entries), \
 	T(test_unknown_driver_is_refused), \
 	T(test_commit_survives_reopen), \

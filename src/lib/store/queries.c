@@ -155,6 +155,8 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_XFR_ZONES] =
 	    "SELECT z.id FROM dns_zones z WHERE z.deleted = 0 AND NOT EXISTS"
 	    " (SELECT 1 FROM dns_zone_transfers t WHERE t.zone_id = z.id) ORDER BY z.id",
+	[Q_XFR_ROWS] = "SELECT zone_id, allow_from FROM dns_zone_transfers WHERE zone_id > 0"
+		       " ORDER BY zone_id",
 	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
 			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
 	/* A range on the primary key: every record, a page at a time. */
