@@ -260,3 +260,22 @@ def test_a_rotated_key_reaches_the_nodes(xfr, domain):
                 time.sleep(0.05)
         with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
             axfr(node, domain + ".", k, source=STRANGER)
+
+
+def test_yumnactl_transfers_sets_shows_and_drops_a_zones_settings(xfr, domain, tmp_path):
+    from test_yumnactl import Ctl, REFUSED, USAGE
+    c = xfr
+    ctl = Ctl(c, tmp_path)
+    c.create_zone(domain)
+    out = ctl.run("transfers", "set", "--allow", "192.0.2.0/24=" + OTHER_KEY,
+                  "--notify", "192.0.2.53:5300", domain).stdout
+    assert "allow 192.0.2.0/24 key %s" % OTHER_KEY in out and "notify 192.0.2.53:5300" in out
+    shown = ctl.json("transfers", "show", domain)
+    assert shown["default"] is False and shown["notify"] == ["192.0.2.53:5300"]
+    bad = ctl.run("transfers", "set", "--allow", "192.0.2.1/24=" + OTHER_KEY, domain,
+                  expect=REFUSED)
+    assert "from" in bad.stderr
+    ctl.run("transfers", "set", "--allow", "no-key-here", domain, expect=USAGE)
+    ctl.run("transfers", "default", domain)
+    assert ctl.json("transfers", "show", domain)["default"] is True
+    assert "allow 127.0.0.3 key %s" % KEY in ctl.run("transfers", "show").stdout
