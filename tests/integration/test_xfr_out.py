@@ -279,3 +279,29 @@ def test_yumnactl_transfers_sets_shows_and_drops_a_zones_settings(xfr, domain, t
     ctl.run("transfers", "default", domain)
     assert ctl.json("transfers", "show", domain)["default"] is True
     assert "allow 127.0.0.3 key %s" % KEY in ctl.run("transfers", "show").stdout
+
+
+def test_catalog_follows_a_burst_of_concurrent_creates_and_deletes(xfr, domain):
+    from concurrent.futures import ThreadPoolExecutor
+    c = xfr
+    names = ["b%02d.%s" % (i, domain) for i in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda n: c.create_zone(n, wait=False), names))
+        list(pool.map(lambda i: c.delete_zone(i, wait=False), ids[::3]))
+    live = {n + "." for i, n in enumerate(names) if i % 3}
+    deadline = time.monotonic() + 20
+    while True:
+        members = {m for m in catalog_members(c) if m.endswith(domain + ".")}
+        if members == live:
+            break
+        assert time.monotonic() < deadline, (sorted(members ^ live))
+        time.sleep(0.1)
+    c.wait_converged()
+    assert len(set(c.soa_serials(CATALOG).values())) == 1
+    # the catalog zone's history cannot be rolled back by hand either
+    cid = c.whm.zones()[CATALOG]["id"]
+    r = c.whm.post("/api/dns/%d/rollback" % cid, {"version": 1})
+    assert r.status_code == 403, r.text
+    for s in (c.bind, c.knot):
+        s.wait_serves(names[1] + ".", "NS", c.nodes[0].dig(names[1] + ".", "NS"))
+        s.wait_serves(names[0] + ".", "SOA", None)
