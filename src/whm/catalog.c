@@ -98,7 +98,7 @@ static int add_member(const struct store_zone *z, void *ctx)
 		return 0;
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, z->domain, strlen(z->domain), h) < 0)
 		return -EIO;
-	for (int i = 0; i < 20; i++)
+	for (size_t i = 0; i < sizeof(h); i++)
 		snprintf(owner + 2 * i, 3, "%02x", h[i]);
 	snprintf(owner + 40, sizeof(owner) - 40, ".zones");
 	json_t *r = record(owner, "PTR", z->domain);

@@ -123,6 +123,10 @@ static int prepare(struct whm *w, struct errmsg *err)
 	}
 	if (w->n_default_ns == 0)
 		return errmsg_set(err, ERR_CONFIG, "default-ns: at least one name server");
+	char catalog[DNAME_TEXT_MAX];
+	if (w->conf.catalog_zone != NULL && w->conf.catalog_zone[0] != '\0' &&
+	    dname_zone_normalize(w->conf.catalog_zone, catalog, &derr) < 0)
+		return errmsg_set(err, ERR_CONFIG, "catalog-zone: %s", derr.text);
 	w->limits.max_rrset = (unsigned)w->conf.max_rrset_records;
 	w->limits.max_records = (unsigned)w->conf.max_zone_records;
 	whm_store_conf(&w->conf, &w->store_conf);

@@ -39,7 +39,7 @@ static int canonical_from(const char *text, char out[XFR_ADDR_MAX], const char *
 static int parse_allow(struct whm *w, const json_t *list, json_t *out, struct errmsg *err)
 {
 	char where[48], from[XFR_ADDR_MAX];
-	const char *msg, *f, *k;
+	const char *msg, *f = NULL, *k = NULL;
 	struct tsig_key key;
 	struct errmsg kerr;
 	json_t *v;
@@ -54,7 +54,7 @@ static int parse_allow(struct whm *w, const json_t *list, json_t *out, struct er
 			r = jsonx_get_str(v, "from", true, where, &f, err);
 		if (r == 0)
 			r = jsonx_get_str(v, "key", true, where, &k, err);
-		if (r < 0)
+		if (r < 0 || f == NULL || k == NULL)
 			return ERR_INVALID;
 		if (canonical_from(f, from, &msg) < 0)
 			return errmsg_set(err, ERR_INVALID, "%s.from: '%.64s' %s", where, f, msg);
@@ -143,6 +143,10 @@ static int effective(struct store *st, int64_t zone_id, char **allow, char **not
 		*allow = strdup("[]");
 		*notify = strdup("[]");
 		r = *allow != NULL && *notify != NULL ? 0 : -ENOMEM;
+		if (r < 0) {
+			free(*allow);
+			free(*notify);
+		}
 	}
 	return r;
 }

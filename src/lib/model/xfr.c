@@ -124,7 +124,7 @@ static int check_tsig(const json_t *k, const char *where, struct errmsg *err)
 		r = jsonx_get_str(k, "algorithm", true, where, &alg, err);
 	if (r == 0)
 		r = jsonx_get_str(k, "secret", true, where, &secret, err);
-	if (r < 0)
+	if (r < 0 || alg == NULL || secret == NULL)
 		return ERR_INVALID;
 	bool known = false;
 	for (size_t i = 0; algorithms[i] != NULL; i++)
@@ -141,7 +141,7 @@ static int check_tsig(const json_t *k, const char *where, struct errmsg *err)
 
 int model_transfer_check(const json_t *t, const char *path, struct errmsg *err)
 {
-	json_t *allow, *keys, *notify, *tsig, *v;
+	json_t *allow = NULL, *keys = NULL, *notify = NULL, *tsig = NULL, *v;
 	char where[96], canon[XFR_ADDR_MAX];
 	const char *msg;
 	size_t i;
