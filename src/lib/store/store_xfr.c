@@ -49,51 +49,16 @@ int store_xfr_delete(struct store *st, int64_t zone_id)
 	return store_exec(st, Q_XFR_DELETE, "i", zone_id);
 }
 
-/* The ids query 'q' answers (first column), those whose second column
- * contains 'needle' when it is not NULL, handed to 'fn' once all are read:
- * 'fn' may write through the store. */
-static int each_id(struct db_stmt *q, const char *needle, store_id_fn fn, void *ctx)
-{
-	int64_t *ids = NULL;
-	size_t n = 0, alloc = 0;
-	int r;
-
-	while ((r = db_step(q)) == DB_ROW) {
-		const char *text = needle != NULL ? db_column_text(q, 1) : NULL;
-		if (needle != NULL && (text == NULL || strstr(text, needle) == NULL))
-			continue;
-		if (n == alloc) {
-			size_t a = alloc ? 2 * alloc : 64;
-			int64_t *v = realloc(ids, a * sizeof(*v));
-			if (v == NULL) {
-				r = -ENOMEM;
-				break;
-			}
-			ids = v;
-			alloc = a;
-		}
-		ids[n++] = db_column_int64(q, 0);
-	}
-	db_reset(q);
-	for (size_t i = 0; r == DB_DONE && i < n; i++) {
-		int x = fn(ids[i], ctx);
-		if (x != 0)
-			r = x;
-	}
-	free(ids);
-	return r == DB_DONE ? 0 : r;
-}
-
 int store_xfr_foreach_default(struct store *st, store_id_fn fn, void *ctx)
 {
 	struct db_stmt *q;
 	int r = store_stmt(st, Q_XFR_ZONES, &q, "");
-	return r < 0 ? r : each_id(q, NULL, fn, ctx);
+	return r < 0 ? r : store_each_id(q, NULL, fn, ctx);
 }
 
 int store_xfr_foreach_naming(struct store *st, const char *needle, store_id_fn fn, void *ctx)
 {
 	struct db_stmt *q;
 	int r = store_stmt(st, Q_XFR_ROWS, &q, "");
-	return r < 0 ? r : each_id(q, needle, fn, ctx);
+	return r < 0 ? r : store_each_id(q, needle, fn, ctx);
 }
