@@ -164,8 +164,9 @@ int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct sto
 	       json_t **records, struct errmsg *err)
 {
 	int r = catalog_guard(w, zone_id, err);
-	if (r == 0)
-		r = zones_get_live(w, zone_id, ret_st, z, err);
+	if (r < 0)
+		return r;
+	r = zones_get_live(w, zone_id, ret_st, z, err);
 	if (r < 0)
 		return r;
 	r = zones_load_records(*ret_st, zone_id, records);

@@ -605,8 +605,9 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 		return errmsg_set(err, ERR_TOO_LARGE, "rrsets: more than %llu RRsets",
 				  (unsigned long long)w->conf.max_zone_records);
 	int r = catalog_guard(w, zone_id, err);
-	if (r == 0)
-		r = zones_get_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	json_t *emptied = json_object(), *flat = json_array();
