@@ -215,9 +215,12 @@ int xfr_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret)
 		if (!in_list(from, f))
 			json_array_append_new(from, json_string(f));
 	}
-	*ret = r == 0 ? json_pack("{s:o,s:o,s:o,s:O}", "allow_from", from, "keys", keys, "tsig",
-				  tsig, "notify", json_is_array(n) ? n : json_array())
+	json_t *nl = json_is_array(n) ? json_incref(n) : json_array();
+	*ret = r == 0 ? json_pack("{s:o,s:o,s:o,s:o}", "allow_from", from, "keys", keys, "tsig",
+				  tsig, "notify", nl)
 		      : NULL;
+	if (r < 0)
+		json_decref(nl);
 	if (r < 0) {
 		json_decref(from);
 		json_decref(keys);
