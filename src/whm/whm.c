@@ -14,6 +14,7 @@
 #include "dnssec.h"
 #include "events.h"
 #include "catalog.h"
+#include "xfr_push.h"
 #include "history.h"
 #include "metrics.h"
 #include "sync.h"
@@ -173,6 +174,9 @@ static int serve(struct whm *w)
 	r = history_prune_start(w);
 	if (r < 0)
 		return r;
+	r = xfr_push_start(w);
+	if (r < 0)
+		return r;
 	r = catalog_start(w);
 	if (r < 0) {
 		log_err("cannot keep the catalog zone: %s", err_str(r));
@@ -212,6 +216,7 @@ void whm_deinit(struct whm *w)
 	history_prune_stop(w);
 	rollover_stop(w);
 	catalog_stop(w);
+	xfr_push_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
 	pthread_once(&store_key_once, store_key_create);

@@ -95,6 +95,7 @@ struct whm {
 	struct rollover *rollover;
 	struct history_prune *prune; /* the retention thread (history.h) */
 	struct catalog *catalog;     /* the catalog zone's keeper (catalog.h) */
+	struct xfr_push *xfr_push;   /* pushes of changed transfer settings (xfr_push.h) */
 	struct ztree *tree;	     /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];

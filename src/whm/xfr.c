@@ -6,12 +6,12 @@
 
 #include "base/addrlist.h"
 #include "base/log.h"
-#include "catalog.h"
 #include "history.h"
 #include "json/jsonx.h"
 #include "model/xfr.h"
 #include "tsig.h"
 #include "xfr.h"
+#include "xfr_push.h"
 
 static const char *const body_keys[] = { "allow", "notify", NULL };
 static const char *const allow_keys[] = { "from", "key", NULL };
@@ -277,39 +277,10 @@ int xfr_zone_set(struct whm *w, int64_t zone_id, const json_t *body, const char 
 	return r;
 }
 
-/* zones_change() step that only moves the version: what a push carries
- * from the transfer settings changed. */
-static int touch(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
+static int count_zone(int64_t id, void *ctx)
 {
-	(void)st;
-	(void)z;
-	(void)ctx;
-	(void)err;
-	return 0;
-}
-
-struct bump {
-	struct whm *w;
-	const char *actor, *summary;
-	uint64_t n;
-};
-
-static int bump_zone(int64_t id, void *ctx)
-{
-	struct bump *b = ctx;
-	struct zone_result res = { 0 };
-	struct errmsg err;
-	/* The catalog zone follows the default too. */
-	bool was = catalog_internal(true);
-	int r =
-	    zones_change(b->w, id, touch, NULL, b->actor, "zone.transfers", b->summary, &res, &err);
-	catalog_internal(was);
-	if (r == ERR_NOT_FOUND)
-		return 0; /* deleted meanwhile */
-	if (r < 0)
-		log_warn("zone %lld: transfer settings not pushed: %s", (long long)id, err.text);
-	else
-		b->n++;
+	(void)id;
+	(*(uint64_t *)ctx)++;
 	return 0;
 }
 
@@ -338,11 +309,14 @@ int xfr_default_set(struct whm *w, const json_t *body, const char *actor, uint64
 		errmsg_set(err, r, "writing the transfer settings: %s", err_str(r));
 		goto out;
 	}
-	struct bump b = { w, actor, "the cluster's transfer settings changed", 0 };
-	r = store_xfr_foreach_default(st, bump_zone, &b);
-	*ret_zones = b.n;
+	/* Off the request: every zone that follows the default gets a new
+	 * version (xfr_push.h); counted here. */
+	*ret_zones = 0;
+	r = store_xfr_foreach_default(st, count_zone, ret_zones);
 	if (r < 0)
-		errmsg_set(err, r, "pushing the settings: %s", err_str(r));
+		errmsg_set(err, r, "reading the zones: %s", err_str(r));
+	else
+		xfr_push_default(w);
 out:
 	free(allow);
 	free(notify);
@@ -351,20 +325,8 @@ out:
 
 int xfr_key_changed(struct whm *w, const char *name)
 {
-	char needle[DNAME_TEXT_MAX + 16], *allow = NULL, *notify = NULL;
-	struct store *st = whm_store(w);
-	struct bump b = { w, "tsig", "a TSIG key of the transfer settings changed", 0 };
-
-	if (st == NULL)
-		return ERR_UNAVAILABLE;
-	/* The stored JSON is compact and names keys in their canonical form. */
-	snprintf(needle, sizeof(needle), "\"key\":\"%s\"", name);
-	int r = store_xfr_foreach_naming(st, needle, bump_zone, &b);
-	if (r == 0 && store_xfr_get(st, 0, &allow, &notify) == 0 && strstr(allow, needle) != NULL)
-		r = store_xfr_foreach_default(st, bump_zone, &b);
-	free(allow);
-	free(notify);
-	return r;
+	xfr_push_key(w, name);
+	return 0;
 }
 
 /* --- the PowerDNS API's metadata kinds ------------------------------------ */

@@ -38,7 +38,7 @@ int xfr_zone_set(struct whm *w, int64_t zone_id, const json_t *body, const char 
 		 struct zone_result *res, struct errmsg *err);
 
 /* Make 'body' the cluster's default; every zone that follows it gets a new
- * version. *ret_zones: how many. */
+ * version, soon after (xfr_push.h). *ret_zones: how many follow it. */
 int xfr_default_set(struct whm *w, const json_t *body, const char *actor, uint64_t *ret_zones,
 		    struct errmsg *err);
 
@@ -49,7 +49,8 @@ int xfr_default_set(struct whm *w, const json_t *body, const char *actor, uint64
 int xfr_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret);
 
 /* A key was changed or deleted: every zone whose settings name it gets a
- * new version, so the nodes hold its secret as it is now. */
+ * new version (soon after, xfr_push.h), so the nodes hold its secret as it
+ * is now. */
 int xfr_key_changed(struct whm *w, const char *name);
 
 /* PowerDNS's metadata kinds for these settings, in its API: the distinct
