@@ -58,7 +58,7 @@ int catalog_guard_name(const struct whm *w, const char *origin, struct errmsg *e
 static void wake(struct catalog *c)
 {
 	pthread_mutex_lock(&c->lock);
-	c->dirty = true;
+	c->dirty = !c->stop;
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 }
@@ -246,6 +246,15 @@ void catalog_stop(struct whm *w)
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
+	/* Kept until catalog_free(): the sync engine may still commit (and
+	 * call on_commit) until it is stopped. */
+}
+
+void catalog_free(struct whm *w)
+{
+	struct catalog *c = w->catalog;
+	if (c == NULL)
+		return;
 	w->catalog = NULL;
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);

@@ -23,7 +23,9 @@
 /* Create the catalog zone if it is missing, and start the thread. 0 when
  * no catalog is configured. */
 int catalog_start(struct whm *w);
+/* Stop the thread; catalog_free() once nothing commits any more. */
 void catalog_stop(struct whm *w);
+void catalog_free(struct whm *w);
 
 /* ERR_FORBIDDEN with a message in 'err' when zone 'zone_id' is the catalog
  * zone and the caller is not the catalog's thread; else 0. */

@@ -219,6 +219,7 @@ void whm_deinit(struct whm *w)
 	xfr_push_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
+	catalog_free(w);
 	pthread_once(&store_key_once, store_key_create);
 	store_close(pthread_getspecific(store_key));
 	pthread_setspecific(store_key, NULL);
