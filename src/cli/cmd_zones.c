@@ -91,13 +91,21 @@ static void records_table(const json_t *records)
 		snprintf(name, sizeof(name), "%s%s%s%s", cell(json_object_get(rec, "name")),
 			 strcmp(u, "-") != 0 ? " (" : "", strcmp(u, "-") != 0 ? u : "",
 			 strcmp(u, "-") != 0 ? ")" : "");
+		/* A disabled record is listed, and served by no node. */
+		const char *content = cell(json_object_get(rec, "content"));
+		bool off = json_is_true(json_object_get(rec, "disabled"));
+		size_t len = strlen(content) + sizeof(" (disabled)");
+		char *shown = malloc(len);
+		if (shown != NULL)
+			snprintf(shown, len, "%s%s", content, off ? " (disabled)" : "");
 		const char *row[6] = { cell(json_object_get(rec, "id")),
 				       name,
 				       cell(json_object_get(rec, "ttl")),
 				       type,
 				       prio ? cell(json_object_get(rec, "priority")) : "",
-				       cell(json_object_get(rec, "content")) };
+				       shown != NULL ? shown : content };
 		table_add(t, row);
+		free(shown);
 	}
 	table_print_free(t);
 }
@@ -431,8 +439,10 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	  "stored and served as its A-labels (xn--bcher-kva.example)." },
 	{ "zones", "delete", zones_delete, "ZONE",
 	  "Delete a zone (ZONE is its id or name); every node stops serving it." },
-	{ "zones", "show", zones_show, "ZONE", "Show a zone and its records." },
-	{ "records", "list", records_list, "ZONE", "List the records of a zone." },
+	{ "zones", "show", zones_show, "ZONE",
+	  "Show a zone and its records (a disabled one, served by no node, marked so)." },
+	{ "records", "list", records_list, "ZONE",
+	  "List the records of a zone (a disabled one, served by no node, marked so)." },
 	{ "records", "add", records_add, "[--ttl N] [--priority N] ZONE NAME TYPE CONTENT",
 	  "Add one record. NAME is '@', relative to the zone ('www') or absolute with a final "
 	  "dot;\n"

@@ -107,6 +107,12 @@ void api_tokens_list(struct http_request *req, struct http_reply *rep, void *ctx
 void api_token_create(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_token_revoke(struct http_request *req, struct http_reply *rep, void *ctx);
 
+/* api_upolicy.c */
+void api_upolicies_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_upolicy_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_upolicy_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_upolicy_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+
 /* api_dnssec.c */
 void api_dnssec_keys(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_dnssec_get(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -277,28 +277,57 @@ struct rrsets_ctx {
 	json_t *index;	       /* "name/type" -> its rrset */
 };
 
-/* Add one record (absolute owner 'owner') to its RRset. */
-static int add_rr(struct rrsets_ctx *c, const char *owner, const char *type, const char *content,
-		  uint32_t ttl)
+/* The RRset 'owner' (absolute) 'type' of 'c', made (with 'ttl', no
+ * records and no comments) if it is not there yet; NULL when the filters
+ * leave it out, or without memory (*ret_r -ENOMEM). */
+static json_t *rrset_of(struct rrsets_ctx *c, const char *owner, const char *type, uint32_t ttl,
+			int *ret_r)
 {
 	char key[DNAME_TEXT_MAX + 32];
 
+	*ret_r = 0;
 	if ((c->only_name != NULL && strcmp(owner, c->only_name) != 0) ||
 	    (c->only_type != NULL && strcmp(type, c->only_type) != 0))
-		return 0;
+		return NULL;
 	snprintf(key, sizeof(key), "%s/%s", owner, type);
 	json_t *set = json_object_get(c->index, key);
-	if (set == NULL) {
-		set = json_pack("{s:s,s:s,s:I,s:[],s:[]}", "name", owner, "type", type, "ttl",
-				(json_int_t)ttl, "records", "comments");
-		if (set == NULL || json_array_append_new(c->rrsets, set) < 0 ||
-		    json_object_set(c->index, key, set) < 0)
-			return -ENOMEM;
+	if (set != NULL)
+		return set;
+	set = json_pack("{s:s,s:s,s:I,s:[],s:[]}", "name", owner, "type", type, "ttl",
+			(json_int_t)ttl, "records", "comments");
+	if (set == NULL || json_array_append_new(c->rrsets, set) < 0 ||
+	    json_object_set(c->index, key, set) < 0) {
+		*ret_r = -ENOMEM;
+		return NULL;
 	}
-	json_t *rr = json_pack("{s:s,s:b}", "content", content, "disabled", 0);
+	return set;
+}
+
+/* Add one record (absolute owner 'owner') to its RRset. */
+static int add_rr(struct rrsets_ctx *c, const char *owner, const char *type, const char *content,
+		  uint32_t ttl, bool disabled)
+{
+	int r;
+	json_t *set = rrset_of(c, owner, type, ttl, &r);
+
+	if (set == NULL)
+		return r;
+	json_t *rr = json_pack("{s:s,s:b}", "content", content, "disabled", disabled);
 	return rr != NULL && json_array_append_new(json_object_get(set, "records"), rr) == 0
 		   ? 0
 		   : -ENOMEM;
+}
+
+/* The absolute owner of 'name' as records name it ("@", "www", or already
+ * absolute) in zone 'origin'. */
+static void owner_of(const char *name, const char *origin, char *out, size_t len)
+{
+	if (strcmp(name, "@") == 0)
+		snprintf(out, len, "%s", origin);
+	else if (name[strlen(name) - 1] == '.') /* stored absolute (model.h) */
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, "%s.%s", name, origin);
 }
 
 /* A stored record in PowerDNS's terms: an absolute owner, and the MX and
@@ -309,22 +338,37 @@ static int collect_rr(const struct store_record *rec, void *ctx)
 	char owner[DNAME_TEXT_MAX + DNAME_TEXT_MAX];
 	bool prio = strcmp(rec->type, "MX") == 0 || strcmp(rec->type, "SRV") == 0;
 
-	if (strcmp(rec->name, "@") == 0)
-		snprintf(owner, sizeof(owner), "%s", c->origin);
-	else if (rec->name[strlen(rec->name) - 1] == '.') /* stored absolute (model.h) */
-		snprintf(owner, sizeof(owner), "%s", rec->name);
-	else
-		snprintf(owner, sizeof(owner), "%s.%s", rec->name, c->origin);
+	owner_of(rec->name, c->origin, owner, sizeof(owner));
 	if (!prio)
-		return add_rr(c, owner, rec->type, rec->content, rec->ttl);
+		return add_rr(c, owner, rec->type, rec->content, rec->ttl, rec->disabled);
 	size_t len = strlen(rec->content) + 16;
 	char *content = malloc(len);
 	if (content == NULL)
 		return -ENOMEM;
 	snprintf(content, len, "%u %s", rec->priority, rec->content);
-	int r = add_rr(c, owner, rec->type, content, rec->ttl);
+	int r = add_rr(c, owner, rec->type, content, rec->ttl, rec->disabled);
 	free(content);
 	return r;
+}
+
+/* An RRset's stored comments into its RRset; one with comments and no
+ * records is shown with none and TTL 0, as PowerDNS shows it. */
+static int collect_comments(const char *name, const char *type, const char *content, void *ctx)
+{
+	struct rrsets_ctx *c = ctx;
+	char owner[DNAME_TEXT_MAX + DNAME_TEXT_MAX];
+	int r;
+
+	owner_of(name, c->origin, owner, sizeof(owner));
+	json_t *set = rrset_of(c, owner, type, 0, &r);
+	if (set == NULL)
+		return r;
+	json_t *list = json_loads(content, 0, NULL);
+	if (!json_is_array(list)) {
+		json_decref(list);
+		return 0; /* not ours to show */
+	}
+	return json_object_set_new(set, "comments", list) < 0 ? -ENOMEM : 0;
 }
 
 /* ?rrset_name, and ?rrset_type with it: the RRsets of that name (and
@@ -411,7 +455,9 @@ static void reply_zone(struct whm *w, struct http_request *req, struct store *st
 			r = store_record_foreach(st, z->id, collect_rr, c);
 		zone_soa_text(w, z, soa, sizeof(soa));
 		if (r == 0)
-			r = add_rr(c, z->domain, "SOA", soa, (uint32_t)w->conf.soa_ttl);
+			r = add_rr(c, z->domain, "SOA", soa, (uint32_t)w->conf.soa_ttl, false);
+		if (r == 0)
+			r = store_comment_foreach(st, z->id, collect_comments, c);
 		if (r == 0)
 			r = json_object_set(o, "rrsets", c->rrsets) < 0 ? -ENOMEM : 0;
 		json_decref(c->rrsets);
@@ -537,7 +583,7 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = errmsg_set(&err, ERR_INVALID, "nsec3param: needs \"dnssec\": true");
 	if (r == 0)
 		r = creation_records(w, b, origin, &pr, &err);
-	struct zone_init init = { .records = pr.records };
+	struct zone_init init = { .records = pr.records, .comments = pr.comments };
 	if (r == 0 && pr.soa_rdata != NULL) {
 		struct zone_soa own;
 		struct errmsg serr;
@@ -587,6 +633,7 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 {
 	static const char *const keys[] = { "name", "type", "ttl", "changetype", NULL };
 	json_t *set, *records = json_object_get(in, "records"), *rec;
+	json_t *comments = json_object_get(in, "comments");
 	const char *name = json_string_value(json_object_get(in, "name"));
 	size_t j;
 
@@ -596,9 +643,6 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 	snprintf(what, sizeof(what), "rrsets[%zu].name", i);
 	if (name != NULL && pdns_canonical(what, name, err) < 0)
 		return ERR_INVALID;
-	if (json_array_size(json_object_get(in, "comments")) > 0)
-		return errmsg_set(err, ERR_INVALID,
-				  "rrsets[%zu].comments: comments are not kept by the cluster", i);
 	set = json_object();
 	if (set == NULL || json_array_append_new(out, set) < 0)
 		return -ENOMEM;
@@ -606,12 +650,16 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 		if (json_object_get(in, keys[k]) != NULL &&
 		    json_object_set(set, keys[k], json_object_get(in, keys[k])) < 0)
 			return -ENOMEM;
-	/* A DELETE's records and TTL mean nothing (lego sends a TTL). */
+	/* A DELETE's records, comments and TTL mean nothing (lego sends a
+	 * TTL): it removes the RRset's records and comments. */
 	if (json_is_string(json_object_get(in, "changetype")) &&
 	    strcmp(json_string_value(json_object_get(in, "changetype")), "DELETE") == 0) {
 		json_object_del(set, "ttl");
 		return 0;
 	}
+	/* Checked by the zones service, as on the panel's route. */
+	if (comments != NULL && json_object_set(set, "comments", comments) < 0)
+		return -ENOMEM;
 	/* None, or not a list: the zones service says what is wrong. */
 	if (records == NULL)
 		return 0;

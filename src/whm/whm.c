@@ -11,6 +11,7 @@
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "dnsl.h"
 #include "dnssec.h"
 #include "events.h"
 #include "catalog.h"
@@ -174,6 +175,9 @@ static int serve(struct whm *w)
 	r = history_prune_start(w);
 	if (r < 0)
 		return r;
+	r = dnsl_start(w);
+	if (r < 0)
+		return r;
 	r = xfr_push_start(w);
 	if (r < 0)
 		return r;
@@ -213,6 +217,7 @@ void whm_deinit(struct whm *w)
 		http_server_stop(w->http);
 		w->http = NULL;
 	}
+	dnsl_stop(w);
 	history_prune_stop(w);
 	rollover_stop(w);
 	catalog_stop(w);

@@ -137,9 +137,10 @@ static bool mysql_configured(void)
 }
 
 static const char *const all_tables[] = {
-	"dns_zone_meta", "dnssec_keys",	      "dnssec_zones",	  "node_zone_state",
-	"dns_records",	 "dns_zone_versions", "audit_log",	  "api_tokens",
-	"dns_zones",	 "servers",	      "dns_purged_zones", "schema_migrations",
+	"dns_rrset_comments", "dns_zone_meta", "dnssec_keys",	    "dnssec_zones",
+	"node_zone_state",    "dns_records",   "dns_zone_versions", "audit_log",
+	"api_tokens",	      "dns_zones",     "servers",	    "dns_purged_zones",
+	"schema_migrations",  "tsig_keys",     "update_policies",
 };
 
 static int setup_mysql(void **state)
@@ -408,7 +409,8 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 11);
+	/* 1 to 13. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 13);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 13);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
@@ -1072,6 +1074,82 @@ static int walk_record(const struct store_record *r, void *ctx)
 	return 0;
 }
 
+static int walk_comment(const char *name, const char *type, const char *content, void *ctx)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 256 - n, "%s/%s=%s;", name, type, content);
+	return 0;
+}
+
+/* RRset comments: one text per (zone, name, type), replaced, removed one
+ * by one or with the zone's, gone when the zone row goes. */
+static void test_comments(void **state)
+{
+	struct fx *f = *state;
+	char seen[256] = "";
+	int64_t a, b;
+
+	fx_open(f);
+	a = add_zone(f->st, "a.example.", 1);
+	b = add_zone(f->st, "b.example.", 1);
+	assert_int_equal(store_comment_put(f->st, a, "www", "A", "[1]"), 0);
+	assert_int_equal(store_comment_put(f->st, a, "@", "NS", "[2]"), 0);
+	assert_int_equal(store_comment_put(f->st, a, "www", "A", "[3]"), 0);
+	assert_int_equal(store_comment_put(f->st, b, "www", "A", "[4]"), 0);
+	assert_int_equal(store_comment_foreach(f->st, a, walk_comment, seen), 0);
+	assert_string_equal(seen, "@/NS=[2];www/A=[3];");
+	assert_int_equal(store_comment_delete(f->st, a, "www", "A"), 0);
+	assert_int_equal(store_comment_delete(f->st, a, "www", "A"), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_comment_foreach(f->st, a, walk_comment, seen), 0);
+	assert_string_equal(seen, "@/NS=[2];");
+	assert_int_equal(store_comment_delete_zone(f->st, a), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_comment_foreach(f->st, a, walk_comment, seen), 0);
+	assert_string_equal(seen, "");
+	assert_int_equal(store_comment_foreach(f->st, b, walk_comment, seen), 0);
+	assert_string_equal(seen, "www/A=[4];");
+	/* A zone that does not exist has no comments. */
+	assert_int_equal(store_comment_put(f->st, 99999, "www", "A", "[]"), -ENOENT);
+	fx_close(f);
+}
+
+/* Update policies: one text per key name, replaced by a put, listed in key
+ * order, gone with a delete (-ENOENT when there is none). */
+static int count_policy(const char *key_name, const char *rules, void *ctx)
+{
+	(void)rules;
+	size_t *n = ctx;
+	if (*n == 0)
+		assert_string_equal(key_name, "a.key.");
+	(*n)++;
+	return 0;
+}
+
+static void test_update_policy_crud(void **state)
+{
+	struct fx *f = *state;
+	char *rules = NULL;
+	size_t n = 0;
+
+	fx_open(f);
+	assert_int_equal(store_upolicy_get(f->st, "b.key.", &rules), -ENOENT);
+	assert_int_equal(store_upolicy_put(f->st, "b.key.", "[1]"), 0);
+	assert_int_equal(store_upolicy_put(f->st, "b.key.", "[2]"), 0);
+	assert_int_equal(store_upolicy_put(f->st, "a.key.", "[]"), 0);
+	assert_int_equal(store_upolicy_get(f->st, "b.key.", &rules), 0);
+	assert_string_equal(rules, "[2]");
+	free(rules);
+	assert_int_equal(store_upolicy_foreach(f->st, count_policy, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_upolicy_delete(f->st, "b.key."), 0);
+	assert_int_equal(store_upolicy_delete(f->st, "b.key."), -ENOENT);
+	assert_int_equal(store_upolicy_put(f->st, "", "[]"), -EINVAL);
+	fx_close(f);
+}
+
 static void test_record_crud(void **state)
 {
 	struct fx *f = *state;
@@ -1108,6 +1186,15 @@ static void test_record_crud(void **state)
 	assert_string_equal(got.content, "mail.a.example.");
 	assert_int_equal(got.priority, 10);
 	assert_int_equal(got.ttl, 2147483647u);
+	assert_false(got.disabled);
+	/* A disabled record is kept as such, and enabled again. */
+	got.disabled = true;
+	assert_int_equal(store_record_update(f->st, &got), 0);
+	store_record_clear(&got);
+	assert_int_equal(store_record_get(f->st, rid, &got), 0);
+	assert_true(got.disabled);
+	got.disabled = false;
+	assert_int_equal(store_record_update(f->st, &got), 0);
 	got.id = 99999;
 	assert_int_equal(store_record_update(f->st, &got), -ENOENT);
 	store_record_clear(&got);
@@ -2450,6 +2537,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_every_query_has_its_sql), \
 	T(test_migration_5_names_old_audit_entries), \
 	T(test_unknown_driver_is_refused), \
+	T(test_comments), \
 	T(test_commit_survives_reopen), \
 	T(test_rollback_leaves_nothing), \
 	T(test_close_rolls_back), \
@@ -2460,6 +2548,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_zone_revival_keeps_id_and_raises_version), \
 	T(test_zone_purge), \
 	T(test_record_crud), \
+	T(test_update_policy_crud), \
 	T(test_sync_want_all_and_ack_never_lowers), \
 	T(test_sync_want_server_includes_tombstones), \
 	T(test_sync_held_and_forget), \
