@@ -66,7 +66,7 @@ void api_wait_nodes(struct whm *w, struct http_request *req, const struct zone_r
 
 /* Each is an http_handler_fn: 'ctx' is the struct whm. */
 
-/* api_xfr.c */
+/* api_xfrout.c */
 void api_xfr_default_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_xfr_default_put(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_xfr_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);

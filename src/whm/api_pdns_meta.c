@@ -3,7 +3,7 @@
  * the zone's settings) and NSEC3PARAM (how it is signed). X-* kinds are
  * kept for the tools that use them, gone with the zone. ALLOW-AXFR-FROM,
  * TSIG-ALLOW-AXFR and ALSO-NOTIFY are the zone's transfer settings
- * (xfr.h); other kinds that steer a PowerDNS server are refused. */
+ * (xfrout.h); other kinds that steer a PowerDNS server are refused. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 #include "base/log.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
-#include "xfr.h"
+#include "xfrout.h"
 #include "zkeys.h"
 
 #define META_VALUES_MAX 100
@@ -75,7 +75,7 @@ static int add_stored(const char *kind, const char *content, void *list)
 static int add_xfr(struct whm *w, struct store *st, int64_t zone_id, const char *kind, json_t *list)
 {
 	json_t *values = NULL;
-	int r = xfr_meta_get(w, st, zone_id, kind, &values);
+	int r = xfrout_meta_get(w, st, zone_id, kind, &values);
 	if (r == 0 && json_array_size(values) > 0)
 		return json_array_append_new(list, meta_json(kind, values)) < 0 ? -ENOMEM : 0;
 	json_decref(values);
@@ -101,9 +101,9 @@ void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *
 		json_decref(list);
 		return;
 	}
-	int r = add_xfr(w, st, z.id, XFR_META_FROM, list);
+	int r = add_xfr(w, st, z.id, XFROUT_META_FROM, list);
 	if (r == 0)
-		r = add_xfr(w, st, z.id, XFR_META_NOTIFY, list);
+		r = add_xfr(w, st, z.id, XFROUT_META_NOTIFY, list);
 	if (store_dnssec_get(st, z.id, &d) == 0) {
 		const char *p = d.enabled ? zkeys_nsec3param(&d) : NULL;
 		if (p != NULL)
@@ -113,7 +113,7 @@ void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *
 	pdns_settings_read(z.pdns, &set);
 	json_array_append_new(list, meta_json("SOA-EDIT-API", json_pack("[s]", set.soa_edit_api)));
 	if (r == 0)
-		r = add_xfr(w, st, z.id, XFR_META_KEYS, list);
+		r = add_xfr(w, st, z.id, XFROUT_META_KEYS, list);
 	if (r == 0)
 		r = store_meta_foreach(st, z.id, add_stored, list);
 	store_zone_clear(&z);
@@ -135,7 +135,7 @@ static int meta_target(struct http_request *req, struct http_reply *rep, struct 
 	if (r < 0)
 		return r;
 	*kind = http_request_param(req, 2);
-	if (*kind != NULL && !kept_kind(*kind) && !xfr_meta_kind(*kind)) {
+	if (*kind != NULL && !kept_kind(*kind) && !xfrout_meta_kind(*kind)) {
 		refuse_kind(rep, *kind);
 		store_zone_clear(z);
 		return ERR_INVALID;
@@ -153,9 +153,9 @@ void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *c
 
 	if (meta_target(req, rep, ctx, &st, &z, &kind) < 0)
 		return;
-	if (xfr_meta_kind(kind)) {
+	if (xfrout_meta_kind(kind)) {
 		json_t *values = NULL;
-		int r = xfr_meta_get(ctx, st, z.id, kind, &values);
+		int r = xfrout_meta_get(ctx, st, z.id, kind, &values);
 		store_zone_clear(&z);
 		if (r < 0)
 			http_reply_error(rep, r, "cannot read the zone's metadata");
@@ -252,7 +252,7 @@ static void write_xfr(struct http_request *req, struct http_reply *rep, struct w
 	struct zone_result res = { 0 };
 	struct errmsg err;
 	json_t *now = NULL;
-	int r = xfr_meta_set(w, z->id, kind, values, post, api_actor(req), &res, &err);
+	int r = xfrout_meta_set(w, z->id, kind, values, post, api_actor(req), &res, &err);
 
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);
@@ -262,7 +262,7 @@ static void write_xfr(struct http_request *req, struct http_reply *rep, struct w
 		http_reply_text(rep, 200, NULL, "", 0);
 		return;
 	}
-	r = xfr_meta_get(w, st, z->id, kind, &now);
+	r = xfrout_meta_get(w, st, z->id, kind, &now);
 	if (r < 0)
 		http_reply_error(rep, r, "cannot read the zone's metadata");
 	else
@@ -284,9 +284,10 @@ static void meta_write(struct http_request *req, struct http_reply *rep, void *c
 		return;
 	if (meta_target(req, rep, ctx, &st, &z, &kind) == 0) {
 		int r = post ? jsonx_get_str(b, "kind", true, "body", &kind, &err) : 0;
-		if (r == 0 && !kept_kind(kind) && !xfr_meta_kind(kind))
+		if (r == 0 && !kept_kind(kind) && !xfrout_meta_kind(kind))
 			refuse_kind(rep, kind);
-		else if (r == 0 && (r = read_values(b, &values, &err)) == 0 && xfr_meta_kind(kind))
+		else if (r == 0 && (r = read_values(b, &values, &err)) == 0 &&
+			 xfrout_meta_kind(kind))
 			write_xfr(req, rep, ctx, st, &z, kind, values, post);
 		else if (r == 0)
 			write_kind(rep, st, &z, kind, values, post, post ? 201 : 200);
@@ -316,7 +317,7 @@ void api_pdns_meta_delete(struct http_request *req, struct http_reply *rep, void
 
 	if (!api_may_write(req, rep) || meta_target(req, rep, ctx, &st, &z, &kind) < 0)
 		return;
-	if (xfr_meta_kind(kind)) {
+	if (xfrout_meta_kind(kind)) {
 		write_xfr(req, rep, ctx, st, &z, kind, NULL, false);
 		store_zone_clear(&z);
 		return;

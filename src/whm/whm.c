@@ -15,7 +15,7 @@
 #include "dnssec.h"
 #include "events.h"
 #include "catalog.h"
-#include "xfr_push.h"
+#include "xfrout_push.h"
 #include "history.h"
 #include "metrics.h"
 #include "sync.h"
@@ -178,7 +178,7 @@ static int serve(struct whm *w)
 	r = dnsl_start(w);
 	if (r < 0)
 		return r;
-	r = xfr_push_start(w);
+	r = xfrout_push_start(w);
 	if (r < 0)
 		return r;
 	r = catalog_start(w);
@@ -221,7 +221,7 @@ void whm_deinit(struct whm *w)
 	history_prune_stop(w);
 	rollover_stop(w);
 	catalog_stop(w);
-	xfr_push_stop(w);
+	xfrout_push_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
 	catalog_free(w);

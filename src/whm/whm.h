@@ -101,10 +101,10 @@ struct whm {
 	struct events *events;	     /* recent cluster events */
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
-	struct history_prune *prune; /* the retention thread (history.h) */
-	struct catalog *catalog;     /* the catalog zone's keeper (catalog.h) */
-	struct xfr_push *xfr_push;   /* pushes of changed transfer settings (xfr_push.h) */
-	struct ztree *tree;	     /* every live zone as committed (verify.h) */
+	struct history_prune *prune;	 /* the retention thread (history.h) */
+	struct catalog *catalog;	 /* the catalog zone's keeper (catalog.h) */
+	struct xfrout_push *xfrout_push; /* pushes of changed transfer settings (xfrout_push.h) */
+	struct ztree *tree;		 /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct dnsl *dnsl; /* the DNS listener, when configured */
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];

@@ -14,7 +14,7 @@
 #include "zones_internal.h"
 #include "zones_soa.h"
 #include "catalog.h"
-#include "xfr.h"
+#include "xfrout.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
 			     uint32_t ttl, uint32_t priority, bool disabled)
@@ -540,7 +540,7 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		if (r == 0) {
 			r = zkeys_payload(st, zone_id, &dnssec);
 			if (r == 0)
-				r = xfr_payload(w, st, zone_id, &xfr);
+				r = xfrout_payload(w, st, zone_id, &xfr);
 			if (r < 0) {
 				json_decref(records);
 				json_decref(dnssec);

@@ -6,14 +6,14 @@
 
 #include "base/log.h"
 #include "catalog.h"
-#include "xfr_push.h"
+#include "xfrout_push.h"
 #include "zones.h"
 
 /* Key names queued at most; past it every zone with settings of its own
  * is given a new version, which covers whatever keys they were. */
 #define KEYS_MAX 32
 
-struct xfr_push {
+struct xfrout_push {
 	struct whm *w;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -90,7 +90,7 @@ static void bump_key(struct whm *w, struct store *st, const char *name, bool all
 
 static void *run(void *arg)
 {
-	struct xfr_push *p = arg;
+	struct xfrout_push *p = arg;
 	char(*keys)[DNAME_TEXT_MAX] = malloc(sizeof(p->keys));
 
 	pthread_mutex_lock(&p->lock);
@@ -119,9 +119,9 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int xfr_push_start(struct whm *w)
+int xfrout_push_start(struct whm *w)
 {
-	struct xfr_push *p = calloc(1, sizeof(*p));
+	struct xfrout_push *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
 	p->w = w;
@@ -134,13 +134,13 @@ int xfr_push_start(struct whm *w)
 		free(p);
 		return r;
 	}
-	w->xfr_push = p;
+	w->xfrout_push = p;
 	return 0;
 }
 
-void xfr_push_stop(struct whm *w)
+void xfrout_push_stop(struct whm *w)
 {
-	struct xfr_push *p = w->xfr_push;
+	struct xfrout_push *p = w->xfrout_push;
 	if (p == NULL)
 		return;
 	pthread_mutex_lock(&p->lock);
@@ -148,15 +148,15 @@ void xfr_push_stop(struct whm *w)
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	pthread_join(p->thread, NULL);
-	w->xfr_push = NULL;
+	w->xfrout_push = NULL;
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
-void xfr_push_default(struct whm *w)
+void xfrout_push_default(struct whm *w)
 {
-	struct xfr_push *p = w->xfr_push;
+	struct xfrout_push *p = w->xfrout_push;
 	struct store *st;
 
 	if (p == NULL) {
@@ -170,9 +170,9 @@ void xfr_push_default(struct whm *w)
 	pthread_mutex_unlock(&p->lock);
 }
 
-void xfr_push_key(struct whm *w, const char *name)
+void xfrout_push_key(struct whm *w, const char *name)
 {
-	struct xfr_push *p = w->xfr_push;
+	struct xfrout_push *p = w->xfrout_push;
 	struct store *st;
 
 	if (p == NULL) {

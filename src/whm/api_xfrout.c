@@ -1,11 +1,11 @@
-/* Transfers to third-party secondaries (xfr.h): the cluster's default at
+/* Transfers to third-party secondaries (xfrout.h): the cluster's default at
  * /api/dns/transfers, a zone's own at /api/dns/:id/transfers. Reads for
  * any token, changes for admin tokens. */
 #include <errno.h>
 #include <stdio.h>
 
 #include "api_internal.h"
-#include "xfr.h"
+#include "xfrout.h"
 
 static void reply_settings(struct whm *w, struct http_reply *rep, int64_t zone_id, json_t *extra)
 {
@@ -16,7 +16,7 @@ static void reply_settings(struct whm *w, struct http_reply *rep, int64_t zone_i
 		json_decref(extra);
 		return;
 	}
-	int r = xfr_get(w, st, zone_id, &j);
+	int r = xfrout_get(w, st, zone_id, &j);
 	if (r < 0) {
 		json_decref(extra);
 		http_reply_error(rep, r, "cannot read the transfer settings");
@@ -46,7 +46,7 @@ void api_xfr_default_put(struct http_request *req, struct http_reply *rep, void 
 
 	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
 		return;
-	int r = xfr_default_set(ctx, b, api_actor(req), &n, &err);
+	int r = xfrout_default_set(ctx, b, api_actor(req), &n, &err);
 	json_decref(b);
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);
@@ -89,7 +89,7 @@ static void zone_set(struct http_request *req, struct http_reply *rep, void *ctx
 		return;
 	if (put && api_body_object(req, rep, &b) < 0)
 		return;
-	int r = xfr_zone_set(w, id, b, api_actor(req), &res, &err);
+	int r = xfrout_zone_set(w, id, b, api_actor(req), &res, &err);
 	json_decref(b);
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);

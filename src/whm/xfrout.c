@@ -10,8 +10,8 @@
 #include "json/jsonx.h"
 #include "model/xfr.h"
 #include "tsig.h"
-#include "xfr.h"
-#include "xfr_push.h"
+#include "xfrout.h"
+#include "xfrout_push.h"
 
 static const char *const body_keys[] = { "allow", "notify", NULL };
 static const char *const allow_keys[] = { "from", "key", NULL };
@@ -92,8 +92,8 @@ static int parse_notify(const json_t *list, json_t *out, struct errmsg *err)
 	return 0;
 }
 
-int xfr_parse(struct whm *w, const json_t *body, char **ret_allow, char **ret_notify,
-	      struct errmsg *err)
+int xfrout_parse(struct whm *w, const json_t *body, char **ret_allow, char **ret_notify,
+		 struct errmsg *err)
 {
 	json_t *allow = NULL, *notify = NULL;
 	json_t *a = json_array(), *n = json_array();
@@ -151,7 +151,7 @@ static int effective(struct store *st, int64_t zone_id, char **allow, char **not
 	return r;
 }
 
-int xfr_get(struct whm *w, struct store *st, int64_t zone_id, json_t **ret)
+int xfrout_get(struct whm *w, struct store *st, int64_t zone_id, json_t **ret)
 {
 	char *allow = NULL, *notify = NULL;
 	bool own = false;
@@ -178,7 +178,7 @@ static bool in_list(const json_t *a, const char *s)
 	return false;
 }
 
-int xfr_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret)
+int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret)
 {
 	char *allow = NULL, *notify = NULL;
 	bool own;
@@ -258,12 +258,12 @@ static int write_zone(struct store *st, struct store_zone *z, void *ctx, struct 
 	return r;
 }
 
-int xfr_zone_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
-		 struct zone_result *res, struct errmsg *err)
+int xfrout_zone_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+		    struct zone_result *res, struct errmsg *err)
 {
 	struct zone_set s = { NULL, NULL };
 	char *allow = NULL, *notify = NULL;
-	int r = body != NULL ? xfr_parse(w, body, &allow, &notify, err) : 0;
+	int r = body != NULL ? xfrout_parse(w, body, &allow, &notify, err) : 0;
 	if (r < 0)
 		return r;
 	s.allow = allow;
@@ -284,12 +284,12 @@ static int count_zone(int64_t id, void *ctx)
 	return 0;
 }
 
-int xfr_default_set(struct whm *w, const json_t *body, const char *actor, uint64_t *ret_zones,
-		    struct errmsg *err)
+int xfrout_default_set(struct whm *w, const json_t *body, const char *actor, uint64_t *ret_zones,
+		       struct errmsg *err)
 {
 	char *allow = NULL, *notify = NULL;
 	struct store *st = whm_store(w);
-	int r = xfr_parse(w, body, &allow, &notify, err);
+	int r = xfrout_parse(w, body, &allow, &notify, err);
 	if (r < 0)
 		return r;
 	if (st == NULL) {
@@ -310,22 +310,22 @@ int xfr_default_set(struct whm *w, const json_t *body, const char *actor, uint64
 		goto out;
 	}
 	/* Off the request: every zone that follows the default gets a new
-	 * version (xfr_push.h); counted here. */
+	 * version (xfrout_push.h); counted here. */
 	*ret_zones = 0;
 	r = store_xfr_foreach_default(st, count_zone, ret_zones);
 	if (r < 0)
 		errmsg_set(err, r, "reading the zones: %s", err_str(r));
 	else
-		xfr_push_default(w);
+		xfrout_push_default(w);
 out:
 	free(allow);
 	free(notify);
 	return r;
 }
 
-int xfr_key_changed(struct whm *w, const char *name)
+int xfrout_key_changed(struct whm *w, const char *name)
 {
-	xfr_push_key(w, name);
+	xfrout_push_key(w, name);
 	return 0;
 }
 
@@ -333,10 +333,10 @@ int xfr_key_changed(struct whm *w, const char *name)
 
 static const char *const any_address[] = { "0.0.0.0/0", "::/0" };
 
-bool xfr_meta_kind(const char *kind)
+bool xfrout_meta_kind(const char *kind)
 {
-	return strcmp(kind, XFR_META_FROM) == 0 || strcmp(kind, XFR_META_KEYS) == 0 ||
-	       strcmp(kind, XFR_META_NOTIFY) == 0;
+	return strcmp(kind, XFROUT_META_FROM) == 0 || strcmp(kind, XFROUT_META_KEYS) == 0 ||
+	       strcmp(kind, XFROUT_META_NOTIFY) == 0;
 }
 
 /* Add the distinct values of member 'key' of the objects of 'allow' to 'out'. */
@@ -351,29 +351,30 @@ static void distinct(const json_t *allow, const char *key, json_t *out)
 	}
 }
 
-int xfr_meta_get(struct whm *w, struct store *st, int64_t zone_id, const char *kind, json_t **ret)
+int xfrout_meta_get(struct whm *w, struct store *st, int64_t zone_id, const char *kind,
+		    json_t **ret)
 {
 	json_t *j = NULL;
-	int r = xfr_get(w, st, zone_id, &j);
+	int r = xfrout_get(w, st, zone_id, &j);
 	if (r < 0)
 		return r;
 	json_t *out = json_array();
-	if (strcmp(kind, XFR_META_NOTIFY) == 0)
+	if (strcmp(kind, XFROUT_META_NOTIFY) == 0)
 		json_array_extend(out, json_object_get(j, "notify"));
 	else
 		distinct(json_object_get(j, "allow"),
-			 strcmp(kind, XFR_META_FROM) == 0 ? "from" : "key", out);
+			 strcmp(kind, XFROUT_META_FROM) == 0 ? "from" : "key", out);
 	json_decref(j);
 	*ret = out;
 	return out != NULL ? 0 : -ENOMEM;
 }
 
-int xfr_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t *values,
-		 bool append, const char *actor, struct zone_result *res, struct errmsg *err)
+int xfrout_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t *values,
+		    bool append, const char *actor, struct zone_result *res, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	json_t *now = NULL, *froms = json_array(), *keys = json_array();
-	int r = st != NULL ? xfr_get(w, st, zone_id, &now) : ERR_UNAVAILABLE;
+	int r = st != NULL ? xfrout_get(w, st, zone_id, &now) : ERR_UNAVAILABLE;
 
 	if (r < 0) {
 		json_decref(froms);
@@ -384,9 +385,9 @@ int xfr_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t 
 	distinct(allow, "from", froms);
 	distinct(allow, "key", keys);
 	json_t *notify = json_deep_copy(json_object_get(now, "notify"));
-	json_t *target = strcmp(kind, XFR_META_FROM) == 0   ? froms
-			 : strcmp(kind, XFR_META_KEYS) == 0 ? keys
-							    : notify;
+	json_t *target = strcmp(kind, XFROUT_META_FROM) == 0   ? froms
+			 : strcmp(kind, XFROUT_META_KEYS) == 0 ? keys
+							       : notify;
 	if (!append)
 		json_array_clear(target);
 	for (size_t i = 0; i < json_array_size(values); i++) {
@@ -397,7 +398,7 @@ int xfr_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t 
 	/* Every address needs a key (PowerDNS's two lists, crossed); keys
 	 * without addresses may be used from anywhere. */
 	if (json_array_size(froms) > 0 && json_array_size(keys) == 0 &&
-	    strcmp(kind, XFR_META_FROM) == 0) {
+	    strcmp(kind, XFROUT_META_FROM) == 0) {
 		r = errmsg_set(err, ERR_INVALID,
 			       "%s: every address needs a TSIG key: set TSIG-ALLOW-AXFR first",
 			       kind);
@@ -413,7 +414,7 @@ int xfr_meta_set(struct whm *w, int64_t zone_id, const char *kind, const json_t 
 							       json_array_get(keys, k)));
 	json_t *body = json_pack("{s:o,s:o}", "allow", pairs, "notify", notify);
 	if (r == 0)
-		r = body != NULL ? xfr_zone_set(w, zone_id, body, actor, res, err) : -ENOMEM;
+		r = body != NULL ? xfrout_zone_set(w, zone_id, body, actor, res, err) : -ENOMEM;
 	json_decref(body);
 	json_decref(now);
 	json_decref(froms);
