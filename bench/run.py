@@ -19,6 +19,8 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only production          # MariaDB store + gmysql nodes beside the defaults
     bench/run.py --only scale               # 1,000,000 zones: full sync, status, reconciliation,
                                             # memory (--scale-zones N for another size)
+    bench/run.py --only xfr                 # a BIND secondary via the catalog zone: change →
+                                            # served by BIND; 1,000 zones added → all served
     bench/run.py --only dashboard           # 100,000 zones in headless Chromium: first
                                             # screen, a search, an idle minute's bytes
     bench/run.py --quick                    # small sizes, a smoke check (prints;
@@ -85,6 +87,7 @@ import cluster as clusterlib  # noqa: E402
 import chromium  # noqa: E402
 import pdns_plain  # noqa: E402
 from dns_primaries import BindPrimary  # noqa: E402
+import secondaries  # noqa: E402
 
 
 def pct(values, p):
@@ -2193,6 +2196,73 @@ def old_poll_bytes(whm, zone_id):
     return total
 
 
+def xfr_figures(args, tmp, rows):
+    """A real BIND named as a third-party secondary, configured once with
+    the cluster's catalog zone and a TSIG key, transferring from node 1:
+    a record changed on the controller (no ?wait) → BIND answers it, beside
+    PowerDNS's own primary → secondary with NOTIFY; then 'args.xfr_zones'
+    zones created → BIND serves every one (it learns them from the
+    catalog)."""
+    catalog = "catalog.bench."
+    c = clusterlib.Cluster(os.path.join(tmp, "xfr"), n=3,
+                           whm_config=dict(WHM_CONFIG, **{"catalog-zone": catalog}))
+    bind = secondaries.Bind(os.path.join(tmp, "xfr", "named"), "127.0.0.3")
+    try:
+        key = c.whm.call("POST", "/api/dns/tsig-keys", {"name": "xfr.bench."}, expect=201)
+        c.whm.call("PUT", "/api/dns/transfers", {
+            "allow": [{"from": "127.0.0.3", "key": "xfr.bench."}],
+            "notify": ["127.0.0.1:%d" % bind.port]}, expect=200)
+        c.wait_converged()
+        n1 = c.nodes[0]
+        bind.start(catalog, (n1.address, n1.dns_port), key)
+        client = whm_client(c.whm)
+        zone = "latency.xfr.bench."
+        zid = call(client, "POST", "/api/dns?wait=all", {"domain": zone})["zoneId"]
+        bind.wait_serves(zone, "SOA", n1.dig(zone, "SOA"), timeout=60)
+        times = []
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for i in range(args.xfr_changes):
+                value = ip_for(i + 1)
+                name = "r%d.%s" % (i, zone)
+                t0 = time.perf_counter()
+                call(client, "POST", "/api/dns/%d/records" % zid,
+                     {"type": "A", "name": "r%d" % i, "content": value, "ttl": 300},
+                     expect=(201,))
+                poll_all([sock], [bind.port], name, "A", [value], limit=60.0)
+                times.append((time.perf_counter() - t0) * 1000)
+        finally:
+            sock.close()
+        rep = anchor_replication(os.path.join(tmp, "xfr-replication"), args.repl_samples, 0, 0)
+        nt = rep["notify"]
+        anchor = ("PowerDNS primary → secondary, PATCH + NOTIFY: p50 %s, max %s (%d changes)"
+                  % (ms(pct(nt, 50)), ms(max(nt)), len(nt)))
+        rows.append(("change on the controller (no ?wait) → answered by an external BIND "
+                     "secondary (TSIG, NOTIFY from the nodes), p50 (%d changes, max %s)"
+                     % (len(times), ms(max(times))), ms(pct(times, 50)), "≤ 1 s", anchor))
+        count = args.xfr_zones
+        names = ["x%05d.xfr.bench." % i for i in range(count)]
+        t0 = time.perf_counter()
+        create_s = create_zones(c.whm, names, args.threads)
+        deadline = time.monotonic() + 600
+        served = 0
+        while time.monotonic() < deadline:
+            served = all_answered(bind.port, names, "SOA", limit=30.0)
+            if served == count:
+                break
+            time.sleep(0.2)
+        took = time.perf_counter() - t0
+        rows.append(("%d zones created on the controller (%.1f s of API calls) → all served "
+                     "by the BIND secondary through the catalog zone%s"
+                     % (count, create_s, "" if served == count
+                        else "; only %d served after 600 s" % served),
+                     "%.1f s" % took, "", "a PowerDNS producer: not measured"))
+        client.close()
+    finally:
+        bind.stop()
+        c.stop()
+
+
 def dashboard_figures(args, tmp, rows):
     """A controller with 'args.dash_zones' zones (and one node that holds
     them all), the dashboard in headless Chromium: the first screen, a
@@ -2566,7 +2636,7 @@ def dnsupdate_figures(args, tmp, rows):
 
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
             "pdnsapi", "dnsupdate", "secondary", "supervise", "slowclients", "verify",
-            "production", "scale", "dashboard")
+            "production", "scale", "dashboard", "xfr")
 CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi",
               "dnsupdate", "secondary")
 
@@ -2598,7 +2668,8 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "verify_cost_period": 5, "prod_zones": 500, "scale_zones": 5000,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
          "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0,
-         "secondary_changes": 10}
+         "secondary_changes": 10,
+         "xfr_changes": 20, "xfr_zones": 200}
 
 
 def main():
@@ -2669,6 +2740,10 @@ def main():
                     help="dashboard searches timed for each broad prefix")
     ap.add_argument("--dash-idle", type=float, default=60.0,
                     help="seconds of the idle dashboard whose traffic is measured")
+    ap.add_argument("--xfr-changes", type=int, default=100,
+                    help="changes timed until the BIND secondary answers them")
+    ap.add_argument("--xfr-zones", type=int, default=1000,
+                    help="zones added, timed until the BIND secondary serves them all")
     ap.add_argument("--keep", action="store_true",
                     help="keep the working directory (logs of every process)")
     ap.add_argument("--out", default=None, help="where to write the table "
@@ -2724,6 +2799,8 @@ def main():
                     scale_figures(args, tmp, rows)
                 elif section == "dashboard":
                     dashboard_figures(args, tmp, rows)
+                elif section == "xfr":
+                    xfr_figures(args, tmp, rows)
             except Exception as e:      # the other sections still run
                 traceback.print_exc()
                 failed.append(section)

@@ -402,20 +402,27 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 	struct errmsg err;
 	struct zone_state st;
 
+	bool is_signed = false;
+	char kind[16] = "";
+
 	if (path_zone(req, rep, zone) < 0)
 		return;
-	if (!a->notify_enabled) {
-		http_reply_error(rep, ERR_CONFLICT,
-				 "no secondaries are configured on this node (also-notify)");
-		return;
-	}
 	if (apply_check_pdns(a, &err) < 0) {
 		http_reply_error(rep, ERR_UNAVAILABLE, err.text);
 		return;
 	}
 	pthread_mutex_lock(&a->db_lock);
 	int r = backend_zone_state(a->db, zone, &st);
+	if (r == 0 && st.exists && !a->notify_enabled)
+		r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
 	pthread_mutex_unlock(&a->db_lock);
+	/* Secondaries are the node's (also-notify) or the zone's own, which
+	 * make it a MASTER zone. */
+	if (r == 0 && st.exists && !a->notify_enabled && strcmp(kind, "MASTER") != 0) {
+		http_reply_error(rep, ERR_CONFLICT,
+				 "no secondaries are configured on this node (also-notify)");
+		return;
+	}
 	if (r == 0 && !st.exists)
 		r = -ENOENT;
 	if (r == 0)

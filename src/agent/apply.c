@@ -12,6 +12,7 @@
 #include "pdns.h"
 #include "repurge.h"
 #include "supervise.h"
+#include "xfr.h"
 
 /* Zones per backend transaction in a batch: large enough that commits and
  * cache purges are rare, small enough that PowerDNS's readers never wait
@@ -23,9 +24,12 @@
  * a few zones comes from a stream of changes or a full sync. */
 #define PURGE_EACH_MAX 2
 
-static const char *zone_kind(const struct agent *a)
+/* MASTER when PowerDNS has secondaries to notify of the zone (the node's
+ * also-notify, or the zone's own 'transfer'), which it does for no other
+ * kind; NATIVE otherwise. */
+static const char *zone_kind(const struct agent *a, const json_t *transfer)
 {
-	return a->notify_enabled ? "MASTER" : "NATIVE";
+	return a->notify_enabled || xfr_notifies(transfer) ? "MASTER" : "NATIVE";
 }
 
 static void mark_down(struct agent *a, const char *why)
@@ -108,9 +112,10 @@ void apply_count_zones(struct agent *a)
 	pthread_mutex_unlock(&a->db_lock);
 }
 
-static void notify(struct agent *a, const char *zone)
+/* 'own': the zone has secondaries of its own (zone.transfer). */
+static void notify(struct agent *a, const char *zone, bool own)
 {
-	if (!a->notify_enabled)
+	if (!a->notify_enabled && !own)
 		return;
 	if (pdns_notify(a->pdns, zone) < 0) {
 		char why[256];
@@ -174,7 +179,7 @@ void apply_zone_view(const struct zone_push *p, struct backend_rr *rrs, struct b
 					      zone_rr_is_auth(&p->data, i) };
 	}
 	*ret = (struct backend_zone){ p->data.origin, rrs,  p->data.n, p->version,
-				      p->serial,      NULL, NULL };
+				      p->serial,      NULL, NULL,      NULL };
 }
 
 int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *res,
@@ -230,7 +235,8 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 			z.version = st.known ? st.version : 0;
 			int w = backend_begin(a->db);
 			if (w == 0)
-				w = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
+				w = backend_zone_replace(a->db, &z, zone_kind(a, p->transfer),
+							 &res->domain_id);
 			if (w == 0)
 				w = backend_commit(a->db);
 			if (w < 0)
@@ -241,10 +247,13 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	}
 	r = backend_begin(a->db);
 	if (r == 0)
-		r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
+		r = backend_zone_replace(a->db, &z, zone_kind(a, p->transfer), &res->domain_id);
 	free(rrs);
 	if (r == 0 && p->dnssec != NULL)
 		r = dnssec_write(a, zone, p->dnssec, &refresh, err);
+	/* PowerDNS caches metadata: read again, like DNSSEC's. */
+	if (r == 0 && p->transfer != NULL && (r = xfr_write(a, zone, p->transfer, err)) == 0)
+		refresh = true;
 	if (r == 0)
 		r = backend_commit(a->db);
 	if (r < 0) {
@@ -260,7 +269,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		atomic_fetch_add(&a->zones, 1);
 	r = publish(a, zone, refresh, err);
 	if (r == 0)
-		notify(a, zone);
+		notify(a, zone, xfr_notifies(p->transfer));
 out:
 	pthread_mutex_unlock(&a->db_lock);
 	return r;
@@ -352,6 +361,7 @@ struct batch_changes {
 	struct name_list refresh;    /* zones whose keys or DNSSEC metadata changed */
 	struct name_list to_rectify; /* signed zones */
 	struct name_list zones;	     /* every zone, up to PURGE_EACH_MAX */
+	struct name_list notify;     /* zones with secondaries of their own */
 	bool many;		     /* more than that: purge everything */
 	uint64_t created;	     /* zones new to PowerDNS */
 	int refused;		     /* the first zone whose keys could not be used */
@@ -363,6 +373,7 @@ static void batch_changes_clear(struct batch_changes *bc)
 	name_list_clear(&bc->refresh);
 	name_list_clear(&bc->to_rectify);
 	name_list_clear(&bc->zones);
+	name_list_clear(&bc->notify);
 	bc->many = false;
 }
 
@@ -421,10 +432,18 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 			r = 0;
 		}
 	}
+	json_t *xfr = z->transfer != NULL ? json_loads(z->transfer, 0, NULL) : NULL;
+	if (r == 0 && z->transfer != NULL && xfr == NULL)
+		r = -ENOMEM;
 	if (r == 0)
-		r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
+		r = backend_zone_replace(a->db, &w, zone_kind(a, xfr), NULL);
 	if (r == 0 && cfg != NULL)
 		r = dnssec_write(a, z->origin, cfg, &refresh, &msg);
+	if (r == 0 && xfr != NULL && (r = xfr_write(a, z->origin, xfr, &msg)) == 0)
+		refresh = true;
+	if (r == 0 && xfr_notifies(xfr))
+		r = name_list_add(&bc->notify, z->origin);
+	json_decref(xfr);
 	json_decref(cfg);
 	if (r == 0 && refresh)
 		r = name_list_add(&bc->refresh, z->origin);
@@ -516,6 +535,8 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, struct errms
 	for (size_t i = 0; r == 0 && !bc->many && i < bc->zones.n; i++)
 		if ((r = pdns_flush(a->pdns, bc->zones.names[i])) == 0)
 			repurge_add(a->repurge, bc->zones.names[i]);
+	for (size_t i = 0; r == 0 && i < bc->notify.n; i++)
+		notify(a, bc->notify.names[i], true);
 	batch_changes_clear(bc);
 	if (r < 0) {
 		char why[256];

@@ -405,3 +405,14 @@ int backend_meta_set(struct backend *b, const char *zone, const char *kind, cons
 {
 	return backend_sql_meta_set(b->sql, zone, kind, value);
 }
+
+int backend_meta_set_list(struct backend *b, const char *zone, const char *kind,
+			  const char *const *values, size_t n)
+{
+	return backend_sql_meta_set_list(b->sql, zone, kind, values, n);
+}
+
+int backend_tsig_put(struct backend *b, const char *name, const char *algorithm, const char *secret)
+{
+	return backend_sql_tsig_put(b->sql, name, algorithm, secret);
+}

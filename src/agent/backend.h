@@ -92,8 +92,9 @@ struct backend_zone {
 	size_t n;
 	uint64_t version;
 	uint32_t serial;
-	const char *dnssec; /* the push's zone.dnssec as JSON text, or NULL */
-	const char *digest; /* backend_zone_digest() of it, recorded with it */
+	const char *dnssec;   /* the push's zone.dnssec as JSON text, or NULL */
+	const char *digest;   /* backend_zone_digest() of it, recorded with it */
+	const char *transfer; /* the push's zone.transfer as JSON text, or NULL */
 };
 
 /* The digest of 'z' as pushed (SOA included). */
@@ -189,6 +190,12 @@ int backend_meta_get(struct backend *b, const char *zone, const char *kind, char
 /* Inside a transaction: make 'value' the zone's only metadata of 'kind'
  * (NULL: none). */
 int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value);
+/* Kind 'kind' of the zone becomes the 'n' rows 'values' (none: removed). */
+int backend_meta_set_list(struct backend *b, const char *zone, const char *kind,
+			  const char *const *values, size_t n);
+/* PowerDNS's TSIG key 'name' (with its trailing dot) becomes this one. */
+int backend_tsig_put(struct backend *b, const char *name, const char *algorithm,
+		     const char *secret);
 
 /* --- for the SQL of the backend (backend_sql.c) ------------------------ */
 

@@ -584,3 +584,41 @@ int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *ki
 		r = db_bind_text(s, 2, value);
 	return backend_sql_run(b, s, r);
 }
+
+int backend_sql_meta_set_list(struct backend_sql *b, const char *zone, const char *kind,
+			      const char *const *values, size_t n)
+{
+	struct db_stmt *s;
+	int r = backend_sql_meta_set(b, zone, kind, NULL);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = zone_stmt(b, ST_META_INSERT, zone, 3, &s);
+		if (r < 0)
+			return r;
+		r = db_bind_text(s, 1, kind);
+		if (r == 0)
+			r = db_bind_text(s, 2, values[i]);
+		r = backend_sql_run(b, s, r);
+	}
+	return r;
+}
+
+int backend_sql_tsig_put(struct backend_sql *b, const char *name, const char *algorithm,
+			 const char *secret)
+{
+	char pname[DNAME_TEXT_MAX];
+	int r = backend_sql_ensure(b);
+	if (r < 0)
+		return r;
+	backend_sql_pdns_name(name, pname);
+	struct db_stmt *s = backend_sql_stmt(b, ST_TSIG_DELETE);
+	r = backend_sql_run(b, s, db_bind_text(s, 1, pname));
+	if (r < 0)
+		return r;
+	s = backend_sql_stmt(b, ST_TSIG_INSERT);
+	r = db_bind_text(s, 1, pname);
+	if (r == 0)
+		r = db_bind_text(s, 2, algorithm);
+	if (r == 0)
+		r = db_bind_text(s, 3, secret);
+	return backend_sql_run(b, s, r);
+}

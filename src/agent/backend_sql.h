@@ -50,6 +50,8 @@ enum stmt_id {
 	ST_META_GET,
 	ST_META_KIND_DELETE,
 	ST_META_INSERT,
+	ST_TSIG_DELETE,
+	ST_TSIG_INSERT,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
 	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	  /* the same for zone states */
 	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS,	  /* and for domains rows */
@@ -198,5 +200,9 @@ int backend_sql_meta_get(struct backend_sql *b, const char *zone, const char *ki
 			 size_t len);
 int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *kind,
 			 const char *value);
+int backend_sql_meta_set_list(struct backend_sql *b, const char *zone, const char *kind,
+			      const char *const *values, size_t n);
+int backend_sql_tsig_put(struct backend_sql *b, const char *name, const char *algorithm,
+			 const char *secret);
 
 #endif

@@ -149,8 +149,14 @@ static int write_pdns_conf(struct agent *a, struct errmsg *err)
 			       "default-publish-cdnskey=1\n",
 			       a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
 			       (unsigned)a->conf.pdns_api_port, run);
+	/* Always a primary: a zone with secondaries of its own (a push's
+	 * zone.transfer) is a MASTER zone that PowerDNS notifies of changes.
+	 * Only the addresses named for it (ALSO-NOTIFY, also-notify) are
+	 * told, not whatever the zone's NS records resolve to. */
+	if (r == 0)
+		r = buf_puts(&c, "primary=yes\nonly-notify=\n");
 	if (r == 0 && a->notify_enabled)
-		r = buf_printf(&c, "primary=yes\nalso-notify=%s\nallow-axfr-ips=127.0.0.1,::1%s\n",
+		r = buf_printf(&c, "also-notify=%s\nallow-axfr-ips=127.0.0.1,::1%s\n",
 			       a->conf.also_notify, a->axfr_ips);
 	if (r == 0 && !a->notify_enabled)
 		r = buf_puts(&c, "allow-axfr-ips=127.0.0.1,::1\n");

@@ -84,21 +84,32 @@ static int spool_write(FILE *f, const void *p, size_t n)
 static int spool_zone(struct spool *b, const struct zone_push *p)
 {
 	char *dnssec = p->dnssec ? json_dumps(p->dnssec, JSON_COMPACT) : NULL;
-	if (p->dnssec != NULL && dnssec == NULL)
-		return -ENOMEM;
-	/* hdr[3]: length of zone.dnssec's text + 1, or 0 */
-	uint64_t hdr[4] = { p->version, p->serial, p->data.n, dnssec ? strlen(dnssec) + 1 : 0 };
+	char *xfr = p->transfer ? json_dumps(p->transfer, JSON_COMPACT) : NULL;
+	int r = (p->dnssec != NULL && dnssec == NULL) || (p->transfer != NULL && xfr == NULL)
+		    ? -ENOMEM
+		    : 0;
+	/* hdr[3], hdr[4]: length of zone.dnssec's, zone.transfer's text + 1, or 0 */
+	uint64_t hdr[5] = { p->version, p->serial, p->data.n, dnssec ? strlen(dnssec) + 1 : 0,
+			    xfr ? strlen(xfr) + 1 : 0 };
 	uint32_t olen = (uint32_t)strlen(p->data.origin);
-	int r = spool_write(b->spool, hdr, sizeof(hdr));
+	if (r == 0)
+		r = spool_write(b->spool, hdr, sizeof(hdr));
 	if (r == 0)
 		r = spool_write(b->spool, &olen, sizeof(olen));
 	if (r == 0)
 		r = spool_write(b->spool, p->data.origin, olen + 1);
 	if (r == 0 && dnssec != NULL)
 		r = spool_write(b->spool, dnssec, hdr[3]);
+	if (r == 0 && xfr != NULL)
+		r = spool_write(b->spool, xfr, hdr[4]);
+	/* Both hold secrets (private keys, TSIG secrets). */
 	if (dnssec != NULL) {
 		explicit_bzero(dnssec, strlen(dnssec));
 		free(dnssec);
+	}
+	if (xfr != NULL) {
+		explicit_bzero(xfr, strlen(xfr));
+		free(xfr);
 	}
 	for (size_t i = 0; r == 0 && i < p->data.n; i++) {
 		const struct rr *rr = &p->data.rrs[i];
@@ -136,9 +147,9 @@ static int spool_take(struct spool *b, size_t len, size_t *ret_off)
 int spool_next(void *ctx, struct backend_zone *z)
 {
 	struct spool *b = ctx;
-	uint64_t hdr[4];
+	uint64_t hdr[5];
 	uint32_t olen;
-	size_t origin_off, dnssec_off = 0;
+	size_t origin_off, dnssec_off = 0, xfr_off = 0;
 
 	if (fread(hdr, 1, sizeof(hdr), b->spool) != sizeof(hdr))
 		return feof(b->spool) ? 0 : -EIO;
@@ -161,6 +172,8 @@ int spool_next(void *ctx, struct backend_zone *z)
 		r = hdr[3] <= (size_t)2 * MODEL_DNSSEC_KEYS_MAX * (MODEL_PRIVATE_KEY_MAX + 4096)
 			? spool_take(b, hdr[3], &dnssec_off)
 			: -EIO;
+	if (r == 0 && hdr[4] > 0)
+		r = hdr[4] <= (size_t)1 << 20 ? spool_take(b, hdr[4], &xfr_off) : -EIO;
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		uint32_t meta[4], clen;
 		r = spool_read(b->spool, meta, sizeof(meta));
@@ -187,7 +200,8 @@ int spool_next(void *ctx, struct backend_zone *z)
 					    hdr[0],
 					    (uint32_t)hdr[1],
 					    hdr[3] > 0 ? b->rd.data + dnssec_off : NULL,
-					    NULL };
+					    NULL,
+					    hdr[4] > 0 ? b->rd.data + xfr_off : NULL };
 	}
 	free(off);
 	if (r == 0)

@@ -317,6 +317,8 @@ const struct http_route api_routes[] = {
 	{ "PUT", "/api/dns/update-policies/:key", api_upolicy_put, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/update-policies/:key", api_upolicy_delete, 0, NULL, NULL },
 	{ "GET", "/api/dns/dnssec/keys", api_dnssec_keys, 0, NULL, NULL },
+	{ "GET", "/api/dns/transfers", api_xfr_default_get, 0, NULL, NULL },
+	{ "PUT", "/api/dns/transfers", api_xfr_default_put, 0, NULL, NULL },
 	{ "GET", "/api/dns", api_zones_list, 0, NULL, NULL },
 	{ "POST", "/api/dns", api_zone_create, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id", api_zone_get, 0, NULL, NULL },
@@ -338,6 +340,9 @@ const struct http_route api_routes[] = {
 	{ "GET", "/api/dns/:id/dnssec", api_dnssec_get, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/dnssec", api_dnssec_post, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/:id/dnssec", api_dnssec_delete, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/transfers", api_xfr_zone_get, 0, NULL, NULL },
+	{ "PUT", "/api/dns/:id/transfers", api_xfr_zone_put, 0, NULL, NULL },
+	{ "DELETE", "/api/dns/:id/transfers", api_xfr_zone_delete, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/dnssec/rollover", api_dnssec_roll, 0, NULL, NULL },
 	{ 0 },
 };

@@ -66,6 +66,13 @@ void api_wait_nodes(struct whm *w, struct http_request *req, const struct zone_r
 
 /* Each is an http_handler_fn: 'ctx' is the struct whm. */
 
+/* api_xfrout.c */
+void api_xfr_default_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_xfr_default_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_xfr_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_xfr_zone_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_xfr_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx);
+
 /* api_zones.c */
 void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx);

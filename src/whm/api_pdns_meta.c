@@ -1,10 +1,9 @@
 /* PowerDNS's zone metadata routes. Two kinds come from the zone itself and
  * are shown, never written here: SOA-EDIT-API (its serial rule, set with
  * the zone's settings) and NSEC3PARAM (how it is signed). X-* kinds are
- * kept for the tools that use them, gone with the zone. The kinds that
- * steer a PowerDNS server's zone transfers (ALSO-NOTIFY, ALLOW-AXFR-FROM,
- * ...) are refused until the cluster does transfers: kept but unused,
- * they would say something untrue. */
+ * kept for the tools that use them, gone with the zone. ALLOW-AXFR-FROM,
+ * TSIG-ALLOW-AXFR and ALSO-NOTIFY are the zone's transfer settings
+ * (xfrout.h); other kinds that steer a PowerDNS server are refused. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "base/log.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
+#include "xfrout.h"
 #include "zkeys.h"
 
 #define META_VALUES_MAX 100
@@ -54,8 +54,8 @@ static void refuse_kind(struct http_reply *rep, const char *kind)
 			 "NSEC3PARAM follows how the zone is signed (POST /api/dns/:id/dnssec)");
 	else
 		snprintf(msg, sizeof(msg),
-			 "Unsupported metadata kind '%s': the cluster keeps X-* kinds; the "
-			 "zone-transfer kinds wait for zone transfers",
+			 "Unsupported metadata kind '%s': the cluster keeps X-* kinds and the "
+			 "transfer kinds ALLOW-AXFR-FROM, TSIG-ALLOW-AXFR and ALSO-NOTIFY",
 			 (log_sanitize(kind, q, sizeof(q)), q));
 	http_reply_error(rep, ERR_INVALID, msg);
 }
@@ -71,7 +71,19 @@ static int add_stored(const char *kind, const char *content, void *list)
 	return json_array_append_new(list, meta_json(kind, values)) < 0 ? -ENOMEM : 0;
 }
 
-/* GET .../zones/:zone/metadata: NSEC3PARAM when the zone is signed with
+/* A transfer kind when the zone has values for it. */
+static int add_xfr(struct whm *w, struct store *st, int64_t zone_id, const char *kind, json_t *list)
+{
+	json_t *values = NULL;
+	int r = xfrout_meta_get(w, st, zone_id, kind, &values);
+	if (r == 0 && json_array_size(values) > 0)
+		return json_array_append_new(list, meta_json(kind, values)) < 0 ? -ENOMEM : 0;
+	json_decref(values);
+	return r;
+}
+
+/* GET .../zones/:zone/metadata: the transfer kinds that have values,
+ * NSEC3PARAM when the zone is signed with
  * NSEC3, SOA-EDIT-API, then the kept kinds as the store lists them, by
  * kind: sorted by kind as PowerDNS sorts them, since every kept kind
  * starts with 'X' or 'x', after 'N' and 'S' byte by byte. */
@@ -89,6 +101,9 @@ void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *
 		json_decref(list);
 		return;
 	}
+	int r = add_xfr(w, st, z.id, XFROUT_META_FROM, list);
+	if (r == 0)
+		r = add_xfr(w, st, z.id, XFROUT_META_NOTIFY, list);
 	if (store_dnssec_get(st, z.id, &d) == 0) {
 		const char *p = d.enabled ? zkeys_nsec3param(&d) : NULL;
 		if (p != NULL)
@@ -97,7 +112,10 @@ void api_pdns_meta_list(struct http_request *req, struct http_reply *rep, void *
 	}
 	pdns_settings_read(z.pdns, &set);
 	json_array_append_new(list, meta_json("SOA-EDIT-API", json_pack("[s]", set.soa_edit_api)));
-	int r = store_meta_foreach(st, z.id, add_stored, list);
+	if (r == 0)
+		r = add_xfr(w, st, z.id, XFROUT_META_KEYS, list);
+	if (r == 0)
+		r = store_meta_foreach(st, z.id, add_stored, list);
 	store_zone_clear(&z);
 	if (r < 0) {
 		json_decref(list);
@@ -117,7 +135,7 @@ static int meta_target(struct http_request *req, struct http_reply *rep, struct 
 	if (r < 0)
 		return r;
 	*kind = http_request_param(req, 2);
-	if (*kind != NULL && !kept_kind(*kind)) {
+	if (*kind != NULL && !kept_kind(*kind) && !xfrout_meta_kind(*kind)) {
 		refuse_kind(rep, *kind);
 		store_zone_clear(z);
 		return ERR_INVALID;
@@ -135,6 +153,16 @@ void api_pdns_meta_get(struct http_request *req, struct http_reply *rep, void *c
 
 	if (meta_target(req, rep, ctx, &st, &z, &kind) < 0)
 		return;
+	if (xfrout_meta_kind(kind)) {
+		json_t *values = NULL;
+		int r = xfrout_meta_get(ctx, st, z.id, kind, &values);
+		store_zone_clear(&z);
+		if (r < 0)
+			http_reply_error(rep, r, "cannot read the zone's metadata");
+		else
+			http_reply_json(rep, 200, meta_json(kind, values));
+		return;
+	}
 	int r = store_meta_get(st, z.id, kind, &content);
 	store_zone_clear(&z);
 	if (r < 0 && r != -ENOENT) {
@@ -215,6 +243,32 @@ static void write_kind(struct http_reply *rep, struct store *st, const struct st
 	json_decref(now);
 }
 
+/* A transfer kind written ('values' NULL: cleared): a new version of the
+ * zone; answered with the kind's values, or no body for a delete. */
+static void write_xfr(struct http_request *req, struct http_reply *rep, struct whm *w,
+		      struct store *st, const struct store_zone *z, const char *kind,
+		      const json_t *values, bool post)
+{
+	struct zone_result res = { 0 };
+	struct errmsg err;
+	json_t *now = NULL;
+	int r = xfrout_meta_set(w, z->id, kind, values, post, api_actor(req), &res, &err);
+
+	if (r < 0) {
+		http_reply_error(rep, r, err.text);
+		return;
+	}
+	if (values == NULL) {
+		http_reply_text(rep, 200, NULL, "", 0);
+		return;
+	}
+	r = xfrout_meta_get(w, st, z->id, kind, &now);
+	if (r < 0)
+		http_reply_error(rep, r, "cannot read the zone's metadata");
+	else
+		http_reply_json(rep, post ? 201 : 200, meta_json(kind, now));
+}
+
 /* PUT .../metadata/:kind {"metadata": [...]} replaces the kind's values
  * (200 with them); POST .../metadata {"kind", "metadata": [...]} adds to
  * them ('post'; 201 with them all). */
@@ -230,9 +284,12 @@ static void meta_write(struct http_request *req, struct http_reply *rep, void *c
 		return;
 	if (meta_target(req, rep, ctx, &st, &z, &kind) == 0) {
 		int r = post ? jsonx_get_str(b, "kind", true, "body", &kind, &err) : 0;
-		if (r == 0 && !kept_kind(kind))
+		if (r == 0 && !kept_kind(kind) && !xfrout_meta_kind(kind))
 			refuse_kind(rep, kind);
-		else if (r == 0 && (r = read_values(b, &values, &err)) == 0)
+		else if (r == 0 && (r = read_values(b, &values, &err)) == 0 &&
+			 xfrout_meta_kind(kind))
+			write_xfr(req, rep, ctx, st, &z, kind, values, post);
+		else if (r == 0)
 			write_kind(rep, st, &z, kind, values, post, post ? 201 : 200);
 		if (r < 0)
 			http_reply_error(rep, ERR_INVALID, err.text);
@@ -260,6 +317,11 @@ void api_pdns_meta_delete(struct http_request *req, struct http_reply *rep, void
 
 	if (!api_may_write(req, rep) || meta_target(req, rep, ctx, &st, &z, &kind) < 0)
 		return;
+	if (xfrout_meta_kind(kind)) {
+		write_xfr(req, rep, ctx, st, &z, kind, NULL, false);
+		store_zone_clear(&z);
+		return;
+	}
 	int r = store_meta_delete(st, z.id, kind);
 	store_zone_clear(&z);
 	if (r < 0)

@@ -80,6 +80,7 @@ static const struct conf_item schema[] = {
 	  NULL },
 	{ "dns-max-message-size", CONF_UINT, O(dns_max_message_size), "65535", 512, 65535, NULL, 0,
 	  NULL },
+	{ "catalog-zone", CONF_STR, O(catalog_zone), "", 0, 255, NULL, 0, NULL },
 	{ 0 },
 };
 #undef O

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "history.h"
 #include "tsig.h"
+#include "xfrout.h"
 
 /* The algorithms a key may have: the SHA-2 HMACs, and HMAC-MD5 for peers
  * that know nothing else (RFC 8945 §6: MD5 is deprecated). */
@@ -258,6 +260,9 @@ int tsig_update(struct whm *w, const char *name, const struct tsig_change *c, co
 		tsig_key_clear(ret);
 	else
 		ret->updated_at = whm_now();
+	/* The nodes hold the secret of the keys their zones' transfers name. */
+	if (r == 0 && xfrout_key_changed(w, norm) < 0)
+		log_warn("tsig key '%s': zones naming it not pushed again", norm);
 	return r;
 }
 
@@ -292,6 +297,8 @@ int tsig_delete(struct whm *w, const char *name, const char *actor, struct errms
 			errmsg_set(err, r, "cannot delete the TSIG key");
 	}
 	tsig_key_clear(&k);
+	if (r == 0 && xfrout_key_changed(w, norm) < 0)
+		log_warn("tsig key '%s': zones naming it not pushed again", norm);
 	return r;
 }
 

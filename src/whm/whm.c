@@ -14,6 +14,8 @@
 #include "dnsl.h"
 #include "dnssec.h"
 #include "events.h"
+#include "catalog.h"
+#include "xfrout_push.h"
 #include "history.h"
 #include "secondary.h"
 #include "metrics.h"
@@ -124,6 +126,10 @@ static int prepare(struct whm *w, struct errmsg *err)
 	}
 	if (w->n_default_ns == 0)
 		return errmsg_set(err, ERR_CONFIG, "default-ns: at least one name server");
+	char catalog[DNAME_TEXT_MAX];
+	if (w->conf.catalog_zone != NULL && w->conf.catalog_zone[0] != '\0' &&
+	    dname_zone_normalize(w->conf.catalog_zone, catalog, &derr) < 0)
+		return errmsg_set(err, ERR_CONFIG, "catalog-zone: %s", derr.text);
 	w->limits.max_rrset = (unsigned)w->conf.max_rrset_records;
 	w->limits.max_records = (unsigned)w->conf.max_zone_records;
 	whm_store_conf(&w->conf, &w->store_conf);
@@ -176,6 +182,14 @@ static int serve(struct whm *w)
 	r = dnsl_start(w);
 	if (r < 0)
 		return r;
+	r = xfrout_push_start(w);
+	if (r < 0)
+		return r;
+	r = catalog_start(w);
+	if (r < 0) {
+		log_err("cannot keep the catalog zone: %s", err_str(r));
+		return r;
+	}
 	r = http_server_start(&cfg, api_routes, &w->http);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,
@@ -211,8 +225,11 @@ void whm_deinit(struct whm *w)
 	secondary_stop(w);
 	history_prune_stop(w);
 	rollover_stop(w);
+	catalog_stop(w);
+	xfrout_push_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
+	catalog_free(w);
 	pthread_once(&store_key_once, store_key_create);
 	store_close(pthread_getspecific(store_key));
 	pthread_setspecific(store_key, NULL);

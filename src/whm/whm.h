@@ -66,6 +66,7 @@ struct whm_conf {
 	uint64_t dns_tcp_clients;
 	uint64_t dns_tcp_timeout_ms;
 	uint64_t dns_max_message_size;
+	char *catalog_zone; /* RFC 9432 catalog the controller keeps; "": none */
 };
 
 int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err);
@@ -86,7 +87,7 @@ struct whm_commit_observer {
 		   const struct store_zone *now, void *ctx);
 	void *ctx;
 };
-#define WHM_COMMIT_OBSERVERS 4
+#define WHM_COMMIT_OBSERVERS 6
 
 struct whm {
 	struct whm_conf conf;
@@ -100,9 +101,11 @@ struct whm {
 	struct events *events;	     /* recent cluster events */
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
-	struct history_prune *prune; /* the retention thread (history.h) */
-	struct secondary *secondary; /* the secondary zones' refresh thread */
-	struct ztree *tree;	     /* every live zone as committed (verify.h) */
+	struct history_prune *prune;	 /* the retention thread (history.h) */
+	struct secondary *secondary;	 /* the secondary zones' refresh thread */
+	struct catalog *catalog;	 /* the catalog zone's keeper (catalog.h) */
+	struct xfrout_push *xfrout_push; /* pushes of changed transfer settings (xfrout_push.h) */
+	struct ztree *tree;		 /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct dnsl *dnsl; /* the DNS listener, when configured */
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];

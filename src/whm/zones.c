@@ -13,6 +13,8 @@
 #include "history.h"
 #include "zones_internal.h"
 #include "zones_soa.h"
+#include "catalog.h"
+#include "xfrout.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
 			     uint32_t ttl, uint32_t priority, bool disabled)
@@ -195,7 +197,10 @@ int zones_get_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct
 int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,
 	       json_t **records, struct errmsg *err)
 {
-	int r = zones_get_live(w, zone_id, ret_st, z, err);
+	int r = catalog_guard(w, zone_id, err);
+	if (r < 0)
+		return r;
+	r = zones_get_live(w, zone_id, ret_st, z, err);
 	if (r < 0)
 		return r;
 	r = zones_load_records(*ret_st, zone_id, records);
@@ -294,7 +299,9 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 		r = zones_get_live(w, zone_id, &st, &z, err);
 		if (r < 0)
 			return r;
-		r = zones_lock_unchanged(st, zone_id, z.version, err);
+		r = catalog_guard(w, zone_id, err);
+		if (r == 0)
+			r = zones_lock_unchanged(st, zone_id, z.version, err);
 		if (r == 0) {
 			struct store_zone old = z; /* before 'fn': a delete changes it */
 			r = fn(st, &z, ctx, err);
@@ -382,6 +389,8 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	int r = dname_zone_normalize(domain, origin, &derr);
 	if (r < 0)
 		return errmsg_set(err, ERR_INVALID, "domain: %s", derr.text);
+	if ((r = catalog_guard_name(w, origin, err)) < 0)
+		return r;
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	json_t *records = json_array();
@@ -499,6 +508,8 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 		r = store_comment_delete_zone(st, z->id);
 	if (r == 0 && ctx == NULL)
 		r = store_secondary_delete(st, z->id);
+	if (r == 0)
+		r = store_xfr_delete(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;
@@ -575,12 +586,16 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 			store_zone_clear(&z);
 			return 0;
 		}
-		json_t *dnssec = NULL;
+		json_t *dnssec = NULL, *xfr = NULL;
 		r = zones_load_records(st, zone_id, &records);
 		if (r == 0) {
 			r = zkeys_payload(st, zone_id, &dnssec);
-			if (r < 0)
+			if (r == 0)
+				r = xfrout_payload(w, st, zone_id, &xfr);
+			if (r < 0) {
 				json_decref(records);
+				json_decref(dnssec);
+			}
 		}
 		if (r == 0)
 			r = store_zone_get(st, zone_id, &again);
@@ -592,6 +607,9 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		store_zone_clear(&again);
 		if (stable) {
 			*ret = build_payload(w, &z, records, dnssec);
+			if (*ret != NULL)
+				json_object_set(json_object_get(*ret, "zone"), "transfer", xfr);
+			json_decref(xfr);
 			json_decref(records);
 			json_decref(dnssec);
 			store_zone_clear(&z);
@@ -599,6 +617,7 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		}
 		json_decref(records);
 		json_decref(dnssec);
+		json_decref(xfr);
 		store_zone_clear(&z);
 	}
 	return ERR_UNAVAILABLE;
@@ -699,6 +718,10 @@ int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, stru
 	err->text[0] = '\0';
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
+	if (catalog_guard(w, zone_id, err) < 0)
+		return ERR_FORBIDDEN;
+	/* Read in the write transaction: a change committing meanwhile keeps
+	 * its version and serial, this one only the settings. */
 	int r = store_begin(st);
 	if (r < 0)
 		return errmsg_set(err, r, "starting a transaction: %s", err_str(r));

@@ -12,6 +12,7 @@
 #include "json/jsonx.h"
 #include "model/zdiff.h"
 #include "pdns_shape.h"
+#include "catalog.h"
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
@@ -756,7 +757,10 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 	if (json_array_size(rrsets) > w->conf.max_zone_records)
 		return errmsg_set(err, ERR_TOO_LARGE, "rrsets: more than %llu RRsets",
 				  (unsigned long long)w->conf.max_zone_records);
-	int r = zones_get_live(w, zone_id, &st, &z, err);
+	int r = catalog_guard(w, zone_id, err);
+	if (r < 0)
+		return r;
+	r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
 	r = zones_editable(st, zone_id, err);

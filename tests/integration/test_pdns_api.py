@@ -59,8 +59,10 @@ DIVERGENCES = {
                   "(422), DELETE of the only key unsigns the zone and of one of several "
                   "is 422; DS records are given for digest type 2 (SHA-256) only",
     "metadata kinds": "only X-* kinds are kept (with at most 100 printable values of 2,048 "
-                      "bytes); the zone-transfer kinds (ALSO-NOTIFY, ALLOW-AXFR-FROM, ...) "
-                      "are 422 until the cluster does transfers",
+                      "bytes) and the transfer kinds ALLOW-AXFR-FROM, TSIG-ALLOW-AXFR and "
+                      "ALSO-NOTIFY, which are the zone's transfer settings: checked (422 for "
+                      "an address that is not one, an unknown key, an address without a "
+                      "key) and shown as they apply, the cluster's default included",
     "wrong JSON types": "422 for a TTL given as a string; PowerDNS reads \"60\" as 60",
     "SOA in a PATCH": "422: the SOA is the controller's; PowerDNS lets a client replace it",
     "one RRset twice in a PATCH": "422 for the same (name, type) twice whatever the "
@@ -790,8 +792,10 @@ def test_metadata_agrees_with_powerdns_for_the_kinds_the_cluster_keeps(sides, do
                                ("GET", "/SOA-EDIT-API", None)):
         a, b = ours.send(method, base + path, body), pdns.send(method, base + path, body)
         assert a[0] == b[0] == 422 and a[1]["error"], (method, path, a[1], b[1])
-    # Refused here (see DIVERGENCES): transfer kinds, bad values.
-    for method, path, body in (("PUT", "/ALSO-NOTIFY", {"metadata": ["192.0.2.1"]}),
+    # Refused here (see DIVERGENCES): bad transfer settings, bad values.
+    for method, path, body in (("PUT", "/ALSO-NOTIFY", {"metadata": ["not-an-address"]}),
+                               ("PUT", "/ALLOW-AXFR-FROM", {"metadata": ["192.0.2.1"]}),
+                               ("PUT", "/TSIG-ALLOW-AXFR", {"metadata": ["no-such.key."]}),
                                ("PUT", "/X-BAD", {"metadata": "x"}),
                                ("PUT", "/X-BAD", {"metadata": [1]}),
                                ("PUT", "/X-BAD", {"metadata": ["a" + chr(1)]}),

@@ -430,6 +430,27 @@ def check_dnssec(res, node, name, got_zone, keys, tmpdir):
             name, node.name, out.strip()[-400:]))
 
 
+def check_catalog(res, world, zones):
+    """Every node serves the catalog zone (RFC 9432) with one PTR for each
+    live zone the controller has, and none for another."""
+    from world import CATALOG
+    if CATALOG not in zones:
+        res.violation("the controller has no catalog zone %s" % CATALOG)
+        return
+    want = set(zones) - {CATALOG}
+    for node in world.nodes:
+        try:
+            z = axfr(node, CATALOG)
+        except Exception as e:
+            res.violation("%s: AXFR of the catalog: %s" % (node.name, type(e).__name__))
+            continue
+        got = {str(rd.target) for _, rds in z.iterate_rdatasets(dns.rdatatype.PTR) for rd in rds}
+        if got != want:
+            res.violation("%s: the catalog lists %d zones, the controller has %d: missing %s, "
+                          "extra %s" % (node.name, len(got), len(want), sorted(want - got)[:3],
+                                        sorted(got - want)[:3]))
+
+
 def check(world, history, observer, t_heal, res):
     """Wait for convergence, then every check; fills 'res'."""
     cache = {}
@@ -446,5 +467,7 @@ def check(world, history, observer, t_heal, res):
     with tempfile.TemporaryDirectory(prefix="torture-check-") as tmp:
         check_nodes(res, world, history, zones, tmp, cache.get("axfr", {}))
     res.phases["check-nodes"] = time.monotonic() - t
+    if res.converge is not None:
+        check_catalog(res, world, zones)
     for v in observer.violations:
         res.violation(v)

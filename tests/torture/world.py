@@ -37,7 +37,11 @@ WHM_CONFIG = {
     "retry-min-ms": 50,
     "retry-max-ms": 1000,
     "reconcile-interval": 2,
+    # The controller keeps a catalog zone of every live zone: the checker
+    # finds it on every node with exactly the zones the controller has.
+    "catalog-zone": "catalog.torture-catalog.",
 }
+CATALOG = "catalog.torture-catalog."
 NODE_CONFIG = {"verify-interval": 1}
 
 

@@ -68,7 +68,7 @@ static void put(struct backend *b, const char *zone, uint64_t version, bool own)
 		 (unsigned long long)version);
 	struct backend_rr rrs[] = { { zone, 6, 3600, soa, true },
 				    { zone, 1, 300, "192.0.2.1", true } };
-	struct backend_zone z = { zone, rrs, 2, version, (uint32_t)version, NULL, NULL };
+	struct backend_zone z = { zone, rrs, 2, version, (uint32_t)version, NULL, NULL, NULL };
 	char digest[ZONE_DIGEST_HEX];
 	assert_int_equal(backend_zone_digest(&z, digest), 0);
 	z.digest = digest;

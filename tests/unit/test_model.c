@@ -18,6 +18,7 @@
 
 #include "base/err.h"
 #include "model/model.h"
+#include "model/xfr.h"
 
 #define TYPE_A 1
 #define TYPE_NS 2
@@ -619,6 +620,60 @@ static void test_serial_rules(void **state)
 	assert_int_equal(model_serial_after(MODEL_SERIAL_KEEP, 42, now), 42);
 }
 
+/* Transfer settings: addresses and prefixes with inet_pton, notify
+ * addresses with ports, and a push's zone.transfer. */
+static void test_transfer_checks(void **state)
+{
+	char canon[XFR_ADDR_MAX];
+	const char *msg;
+	struct errmsg err;
+	(void)state;
+
+	assert_int_equal(xfr_prefix_check("192.0.2.0/24", &msg), 0);
+	assert_int_equal(xfr_prefix_check("2001:db8::/32", &msg), 0);
+	assert_int_equal(xfr_prefix_check("192.0.2.1", &msg), 0);
+	assert_int_equal(xfr_prefix_check("192.0.2.1/24", &msg), ERR_INVALID);
+	assert_int_equal(xfr_prefix_check("192.0.2.0/33", &msg), ERR_INVALID);
+	assert_int_equal(xfr_prefix_check("300.0.0.1", &msg), ERR_INVALID);
+	assert_int_equal(xfr_prefix_check("192.0.2.1 192.0.2.2", &msg), ERR_INVALID);
+	assert_int_equal(xfr_prefix_check("", &msg), ERR_INVALID);
+
+	assert_int_equal(xfr_notify_check("192.0.2.1", canon, &msg), 0);
+	assert_string_equal(canon, "192.0.2.1");
+	assert_int_equal(xfr_notify_check("192.0.2.1:5300", canon, &msg), 0);
+	assert_string_equal(canon, "192.0.2.1:5300");
+	assert_int_equal(xfr_notify_check("2001:DB8:0::1", canon, &msg), 0);
+	assert_string_equal(canon, "2001:db8::1");
+	assert_int_equal(xfr_notify_check("[2001:db8::1]:53", canon, &msg), 0);
+	assert_string_equal(canon, "[2001:db8::1]:53");
+	static const char *const bad[] = { "192.0.2.1:0",    "192.0.2.1:65536",
+					   "192.0.2.1:053",  "[2001:db8::1]",
+					   "[2001:db8::1]:", "example.com",
+					   "192.0.2.1:5x",   "",
+					   "1.2.3.4/32" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(xfr_notify_check(bad[i], canon, &msg), ERR_INVALID);
+
+	json_t *t = json_loads("{\"allow_from\": [\"192.0.2.0/24\"], \"keys\": [\"k.example.\"],"
+			       " \"notify\": [\"192.0.2.1:5300\"], \"tsig\": [{\"name\": "
+			       "\"k.example.\", \"algorithm\": \"hmac-sha256\", \"secret\": "
+			       "\"MDEyMzQ1Njc4OWFiY2RlZg==\"}]}",
+			       0, NULL);
+	assert_int_equal(model_transfer_check(t, "zone.transfer", &err), 0);
+	json_object_set_new(json_array_get(json_object_get(t, "tsig"), 0), "algorithm",
+			    json_string("hmac-sha1"));
+	assert_int_equal(model_transfer_check(t, "zone.transfer", &err), ERR_INVALID);
+	assert_non_null(strstr(err.text, "algorithm"));
+	json_decref(t);
+	t = json_loads("{\"notify\": [\"nope\"]}", 0, NULL);
+	assert_int_equal(model_transfer_check(t, "zone.transfer", &err), ERR_INVALID);
+	assert_non_null(strstr(err.text, "notify[0]"));
+	json_decref(t);
+	t = json_loads("{\"other\": []}", 0, NULL);
+	assert_int_equal(model_transfer_check(t, "zone.transfer", &err), ERR_INVALID);
+	json_decref(t);
+}
+
 int main(void)
 {
 	/* One test a line. */
@@ -642,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_dnssec),
 		cmocka_unit_test(test_rrset_names),
 		cmocka_unit_test(test_serial_rules),
+		cmocka_unit_test(test_transfer_checks),
 	};
 	/* clang-format on */
 

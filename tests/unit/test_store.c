@@ -30,6 +30,7 @@
 
 #include "base/err.h"
 #include "store/schema.h"
+#include "store/queries.h"
 #include "store/store.h"
 
 /* --- a VFS that counts syncs of WAL files -------------------------------------- */
@@ -140,6 +141,7 @@ static const char *const all_tables[] = {
 	"dnssec_zones",	       "node_zone_state",    "dns_records",   "dns_zone_versions",
 	"audit_log",	       "api_tokens",	     "dns_zones",     "servers",
 	"dns_purged_zones",    "schema_migrations",  "tsig_keys",     "update_policies",
+	"dns_zone_transfers",
 };
 
 static int setup_mysql(void **state)
@@ -408,9 +410,8 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	/* 1 to 12, and 14 (secondary zones): numbers are assigned to the
-	 * branches that add them. */
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 13);
+	/* 1 to 14. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 14);
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 14);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
@@ -468,6 +469,51 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 14);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
+}
+
+/* Transfer settings: a zone's own row, the default (row 0), and the live
+ * zones that follow the default. */
+static int collect_xfr_id(int64_t id, void *ctx)
+{
+	int64_t *got = ctx;
+	got[++got[0]] = id;
+	return 0;
+}
+
+static void test_xfr_settings_per_zone_and_default(void **state)
+{
+	struct fx *f = *state;
+	char *allow = NULL, *notify = NULL;
+	int64_t got[8] = { 0 };
+
+	fx_open(f);
+	int64_t a = add_zone(f->st, "a.example.", 1), b = add_zone(f->st, "b.example.", 1);
+	assert_int_equal(store_xfr_get(f->st, a, &allow, &notify), -ENOENT);
+	assert_int_equal(store_xfr_put(f->st, 0, "[]", "[\"192.0.2.1\"]", 1), 0);
+	assert_int_equal(store_xfr_put(f->st, a, "[{\"from\":\"192.0.2.0/24\"}]", "[]", 1), 0);
+	assert_int_equal(store_xfr_put(f->st, a, "[]", "[\"192.0.2.2\"]", 2), 0);
+	assert_int_equal(store_xfr_get(f->st, a, &allow, &notify), 0);
+	assert_string_equal(allow, "[]");
+	assert_string_equal(notify, "[\"192.0.2.2\"]");
+	free(allow);
+	free(notify);
+	assert_int_equal(store_xfr_foreach_default(f->st, collect_xfr_id, got), 0);
+	assert_int_equal(got[0], 1);
+	assert_int_equal(got[1], b);
+	assert_int_equal(store_xfr_delete(f->st, a), 0);
+	assert_int_equal(store_xfr_get(f->st, a, &allow, &notify), -ENOENT);
+	assert_int_equal(store_xfr_get(f->st, 0, &allow, &notify), 0);
+	free(allow);
+	free(notify);
+	fx_close(f);
+}
+
+/* Every query the enum names has its SQL (a missing one is NULL). */
+static void test_every_query_has_its_sql(void **state)
+{
+	(void)state;
+	for (int q = 0; q < Q_COUNT; q++)
+		assert_non_null(store_query_sql[q]);
 }
 
 static void test_newer_schema_is_refused(void **state)
@@ -2546,6 +2592,8 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 #define STORE_TESTS \
 	T(test_migrations_idempotent_on_reopen), \
 	T(test_newer_schema_is_refused), \
+	T(test_xfr_settings_per_zone_and_default), \
+	T(test_every_query_has_its_sql), \
 	T(test_migration_5_names_old_audit_entries), \
 	T(test_unknown_driver_is_refused), \
 	T(test_comments), \

@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "json/jsonx.h"
+#include "model/xfr.h"
 #include "model/model.h"
 
 #define TYPE_MX 15
@@ -34,6 +35,7 @@ static const char *const zone_keys[] = {
 	"anycast_enabled",
 	"records",
 	"dnssec",
+	"transfer",
 	NULL,
 };
 static const char *const record_keys[] = {
@@ -80,6 +82,12 @@ static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, s
 		r = model_dnssec_check(d, "zone.dnssec", err);
 		if (r == 0)
 			ret->dnssec = json_incref(d);
+	}
+	json_t *t = json_object_get(zone, "transfer");
+	if (r == 0 && t != NULL && !json_is_null(t)) {
+		r = model_transfer_check(t, "zone.transfer", err);
+		if (r == 0)
+			ret->transfer = json_incref(t);
 	}
 	return r;
 }
@@ -393,6 +401,8 @@ void zone_push_clear(struct zone_push *p)
 	zone_data_clear(&p->data);
 	json_decref(p->dnssec);
 	p->dnssec = NULL;
+	json_decref(p->transfer);
+	p->transfer = NULL;
 }
 
 /* Fields of a record as the panel sends it to the controller. A routing

@@ -35,6 +35,9 @@ struct zone_push {
 	 * the push says nothing about DNSSEC (the node's keys stay as they
 	 * are). Owned: zone_push_clear() releases it. */
 	json_t *dnssec;
+	/* zone.transfer as sent, validated (model_transfer_check in xfr.h),
+	 * or NULL when the push says nothing about transfers. Owned. */
+	json_t *transfer;
 };
 
 #define MODEL_DNSSEC_KEYS_MAX 8

@@ -156,6 +156,18 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_COMMENT_DELETE] = "DELETE FROM dns_rrset_comments WHERE zone_id = ? AND name = ?"
 			     " AND type = ?",
 	[Q_COMMENT_DELETE_ZONE] = "DELETE FROM dns_rrset_comments WHERE zone_id = ?",
+	[Q_XFR_PUT] =
+	    "INSERT INTO dns_zone_transfers (zone_id, allow_from, also_notify, updated_at)"
+	    " VALUES (?, ?, ?, ?) {UPSERT:zone_id} allow_from = {NEW:allow_from},"
+	    " also_notify = {NEW:also_notify}, updated_at = {NEW:updated_at}",
+	[Q_XFR_GET] = "SELECT allow_from, also_notify FROM dns_zone_transfers WHERE zone_id = ?",
+	[Q_XFR_DELETE] = "DELETE FROM dns_zone_transfers WHERE zone_id = ?",
+	/* Live zones that follow the cluster's default (no row of their own). */
+	[Q_XFR_ZONES] =
+	    "SELECT z.id FROM dns_zones z WHERE z.deleted = 0 AND NOT EXISTS"
+	    " (SELECT 1 FROM dns_zone_transfers t WHERE t.zone_id = z.id) ORDER BY z.id",
+	[Q_XFR_ROWS] = "SELECT zone_id, allow_from FROM dns_zone_transfers WHERE zone_id > 0"
+		       " ORDER BY zone_id",
 	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
 			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
 	/* A range on the primary key: every record, a page at a time. */

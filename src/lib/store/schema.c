@@ -518,6 +518,30 @@ static const char *const m12_mysql[] = {
 	NULL,
 };
 
+/* 13: zone transfers to third-party secondaries: per zone (zone_id 0: the
+ * cluster's default, so no foreign key) the secondaries that may transfer
+ * it, as a JSON array of {"from": address or prefix, "key": TSIG key name},
+ * and the addresses to NOTIFY, a JSON array of "address" or
+ * "address:port"; a zone's row goes with the zone. */
+static const char *const m13_sqlite[] = {
+	"CREATE TABLE dns_zone_transfers ("
+	" zone_id INTEGER PRIMARY KEY,"
+	" allow_from TEXT NOT NULL DEFAULT '[]' CHECK (length(allow_from) <= 65536),"
+	" also_notify TEXT NOT NULL DEFAULT '[]' CHECK (length(also_notify) <= 65536),"
+	" updated_at INTEGER NOT NULL DEFAULT 0)",
+	NULL,
+};
+
+static const char *const m13_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_zone_transfers ("
+	" zone_id BIGINT NOT NULL,"
+	" allow_from MEDIUMTEXT NOT NULL,"
+	" also_notify MEDIUMTEXT NOT NULL,"
+	" updated_at BIGINT NOT NULL DEFAULT 0,"
+	" PRIMARY KEY (zone_id))" MY_TABLE,
+	NULL,
+};
+
 /* 14: zones of kind secondary: the primaries they are transferred from
  * ("address[:port]" comma-separated), the TSIG key that signs the
  * transfers ('' for none) and when a primary last answered for the data
@@ -548,7 +572,7 @@ static const struct migration migrations[] = {
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
 	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
-	{ 14, m14_sqlite, m14_mysql },
+	{ 13, m13_sqlite, m13_mysql }, { 14, m14_sqlite, m14_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

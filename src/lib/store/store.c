@@ -339,3 +339,38 @@ void store_rollback(struct store *st)
 	st->in_txn = false;
 	txn_ended(st, STORE_TXN_ROLLBACK);
 }
+
+/* The ids query 'q' answers (first column), those whose second column
+ * contains 'needle' when it is not NULL, handed to 'fn' once all are read:
+ * 'fn' may write through the store. */
+int store_each_id(struct db_stmt *q, const char *needle, store_id_fn fn, void *ctx)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, alloc = 0;
+	int r;
+
+	while ((r = db_step(q)) == DB_ROW) {
+		const char *text = needle != NULL ? db_column_text(q, 1) : NULL;
+		if (needle != NULL && (text == NULL || strstr(text, needle) == NULL))
+			continue;
+		if (n == alloc) {
+			size_t a = alloc ? 2 * alloc : 64;
+			int64_t *v = realloc(ids, a * sizeof(*v));
+			if (v == NULL) {
+				r = -ENOMEM;
+				break;
+			}
+			ids = v;
+			alloc = a;
+		}
+		ids[n++] = db_column_int64(q, 0);
+	}
+	db_reset(q);
+	for (size_t i = 0; r == DB_DONE && i < n; i++) {
+		int x = fn(ids[i], ctx);
+		if (x != 0)
+			r = x;
+	}
+	free(ids);
+	return r == DB_DONE ? 0 : r;
+}

@@ -256,6 +256,20 @@ typedef int (*store_secondary_fn)(const struct store_secondary *s, void *ctx);
 int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx);
 void store_secondary_clear(struct store_secondary *s);
 
+/* --- transfers to third-party secondaries (zone_id 0: the cluster's default) - */
+
+/* The zone's allow list and notify list (JSON texts, the caller frees
+ * both); -ENOENT when it has no settings of its own. */
+int store_xfr_get(struct store *st, int64_t zone_id, char **ret_allow, char **ret_notify);
+/* Insert or replace the zone's settings. */
+int store_xfr_put(struct store *st, int64_t zone_id, const char *allow, const char *notify,
+		  int64_t now);
+/* Remove them (0 whether they were there or not). */
+int store_xfr_delete(struct store *st, int64_t zone_id);
+/* The ids of the zones with settings of their own whose allow list
+ * contains 'needle', in id order; read first, so 'fn' may write. */
+int store_xfr_foreach_naming(struct store *st, const char *needle, int (*fn)(int64_t id, void *ctx),
+			     void *ctx);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);
@@ -441,6 +455,10 @@ int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id
  * for one (scheme "kskzsk"). */
 typedef int (*store_id_fn)(int64_t id, void *ctx);
 int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx);
+/* The ids of the live zones without transfer settings of their own (they
+ * follow the cluster's default), in id order; read first, so 'fn' may
+ * write; a nonzero return of 'fn' stops. */
+int store_xfr_foreach_default(struct store *st, store_id_fn fn, void *ctx);
 typedef int (*store_dnssec_key_fn)(const struct store_dnssec_key *k, void *ctx);
 /* The zone's keys in id order. */
 int store_dnssec_key_foreach(struct store *st, int64_t zone_id, store_dnssec_key_fn fn, void *ctx);

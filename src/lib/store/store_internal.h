@@ -55,6 +55,11 @@ int store_run_changed(struct db_stmt *s);
  * store_rows's), and resets it; -ENOENT when it answers no row. */
 int store_run_row(struct db_stmt *s, int (*read)(struct db_stmt *s, void *row), void *ret);
 
+/* Run query 'q' (its first column an id) and hand each id to 'fn' once
+ * all are read, so 'fn' may use the store; with 'needle', only the rows
+ * whose second column contains it. A nonzero return of 'fn' stops. */
+int store_each_id(struct db_stmt *q, const char *needle, store_id_fn fn, void *ctx);
+
 /* store_stmt() and store_run() (no outputs) in one call. */
 int store_exec(struct store *st, enum query q, const char *fmt, ...);
 /* store_stmt() and store_run_changed() in one call. */

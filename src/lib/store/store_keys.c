@@ -234,30 +234,6 @@ int store_dnssec_key_set_flags(struct store *st, int64_t zone_id, int64_t key_id
 int store_dnssec_foreach_rolling(struct store *st, store_id_fn fn, void *ctx)
 {
 	struct db_stmt *q;
-	int64_t *ids = NULL;
-	size_t n = 0, alloc = 0;
 	int r = store_stmt(st, Q_DNSSEC_ROLLING, &q, "");
-	if (r < 0)
-		return r;
-	while ((r = db_step(q)) == DB_ROW) {
-		if (n == alloc) {
-			size_t a = alloc ? 2 * alloc : 64;
-			int64_t *v = realloc(ids, a * sizeof(*v));
-			if (v == NULL) {
-				r = -ENOMEM;
-				break;
-			}
-			ids = v;
-			alloc = a;
-		}
-		ids[n++] = db_column_int64(q, 0);
-	}
-	db_reset(q);
-	for (size_t i = 0; r == DB_DONE && i < n; i++) {
-		int x = fn(ids[i], ctx);
-		if (x != 0)
-			r = x;
-	}
-	free(ids);
-	return r == DB_DONE ? 0 : r;
+	return r < 0 ? r : store_each_id(q, NULL, fn, ctx);
 }

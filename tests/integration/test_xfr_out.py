@@ -1,0 +1,307 @@
+"""Third-party secondaries kept in step: a real BIND named and a real
+knotd, configured once with the cluster's catalog zone (RFC 9432) and a
+TSIG key, serve every zone the cluster has, follow changes after NOTIFY and
+drop deleted zones; transfers without the allowed key are refused; bad
+transfer settings are a 4xx that changes nothing; nobody edits the catalog
+zone by hand."""
+
+import time
+
+import dns.exception
+import dns.name
+import dns.query
+import dns.tsigkeyring
+import dns.xfr
+import dns.zone
+import pytest
+
+from secondaries import Bind, Knot
+
+pytest_plugins = ["cluster_fixtures"]
+
+CATALOG = "catalog.test."
+KEY = "xfr-key.test."
+OTHER_KEY = "other-key.test."
+BIND_ADDR, KNOT_ADDR, STRANGER = "127.0.0.3", "127.0.0.4", "127.0.0.9"
+
+
+@pytest.fixture(scope="module")
+def xfr(tmp_path_factory):
+    """A 2-node cluster with a catalog zone, a transfer key, and BIND
+    (transferring from node 1) and Knot (from node 2) as its secondaries."""
+    from cluster_fixtures import ClusterFactory
+    base = tmp_path_factory.mktemp("xfr_out")
+    f = ClusterFactory(base)
+    bind = Bind(base / "named", BIND_ADDR)
+    knot = Knot(base / "knotd", KNOT_ADDR)
+    try:
+        c = f(n=2, whm_config={"catalog-zone": CATALOG})
+        key = c.whm.call("POST", "/api/dns/tsig-keys", {"name": KEY}, expect=201)
+        other = c.whm.call("POST", "/api/dns/tsig-keys", {"name": OTHER_KEY}, expect=201)
+        c.whm.call("PUT", "/api/dns/transfers", {
+            "allow": [{"from": BIND_ADDR, "key": KEY}, {"from": KNOT_ADDR, "key": KEY}],
+            "notify": ["127.0.0.1:%d" % bind.port, "127.0.0.1:%d" % knot.port],
+        }, expect=200)
+        n1, n2 = c.nodes
+        c.wait_all_nodes("version." + CATALOG, "TXT", ['"2"'])
+        wait_transferable(c, CATALOG, key)
+        bind.start(CATALOG, (n1.address, n1.dns_port), key)
+        knot.start(CATALOG, (n2.address, n2.dns_port), key)
+        c.key, c.other_key, c.bind, c.knot = key, other, bind, knot
+        yield c
+    finally:
+        for s in (bind, knot):
+            print("--- %s log ---\n%s" % (s.kind, s.logs()))
+            s.stop()
+        f.close()
+
+
+def keyring(k):
+    return dns.tsigkeyring.from_text({k["name"]: (k["algorithm"], k["secret"])})
+
+
+def axfr(node, zone, key=None, source=BIND_ADDR):
+    """The zone's records by AXFR from 'node', from address 'source'."""
+    kw = {"keyring": keyring(key), "keyname": key["name"]} if key else {}
+    z = dns.zone.from_xfr(dns.query.xfr(node.address, zone, port=node.dns_port, timeout=5,
+                                        source=source, **kw))
+    return z
+
+
+def wait_transferable(c, zone, key, timeout=10.0):
+    """Until every node gives 'zone' to 'key' (the settings pushed)."""
+    deadline = time.monotonic() + timeout
+    for node in c.nodes:
+        while True:
+            try:
+                axfr(node, zone, key)
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "%s not transferable" % zone
+                time.sleep(0.05)
+
+
+def catalog_members(c):
+    z = axfr(c.nodes[0], CATALOG, c.key)
+    return {str(rd.target) for name, node in z.nodes.items() for rds in node.rdatasets
+            for rd in rds if rds.rdtype == dns.rdatatype.PTR}
+
+
+def test_secondaries_serve_every_zone_follow_changes_and_drop_deleted_zones(xfr, domain):
+    c = xfr
+    zid = c.create_zone(domain)
+    fqdn = domain + "."
+    serials = c.soa_serials(fqdn)
+    assert len(set(serials.values())) == 1, serials
+    for s in (c.bind, c.knot):
+        s.wait_serves(fqdn, "NS", c.nodes[0].dig(fqdn, "NS"))
+    # a change reaches both after the nodes' NOTIFY
+    c.add_record(zid, "www", "A", "192.0.2.80")
+    for s in (c.bind, c.knot):
+        s.wait_serves("www." + fqdn, "A", ["192.0.2.80"], timeout=10)
+        s.wait_serves(fqdn, "SOA", c.nodes[0].dig(fqdn, "SOA"), timeout=10)
+    # a deleted zone leaves the catalog, and both secondaries drop it
+    c.delete_zone(zid)
+    for s in (c.bind, c.knot):
+        s.wait_serves(fqdn, "SOA", None, timeout=20)
+
+
+def test_catalog_lists_the_live_zones_with_one_serial_everywhere(xfr, zone_name):
+    c = xfr
+    zid = c.create_zone(zone_name.rstrip("."))
+    deadline = time.monotonic() + 10
+    while zone_name not in catalog_members(c):
+        assert time.monotonic() < deadline, catalog_members(c)
+        time.sleep(0.05)
+    c.wait_converged()
+    serials = c.soa_serials(CATALOG)
+    assert len(set(serials.values())) == 1, serials
+    assert c.nodes[0].dig("version." + CATALOG, "TXT") == ['"2"']
+    c.delete_zone(zid)
+    deadline = time.monotonic() + 10
+    while zone_name in catalog_members(c):
+        assert time.monotonic() < deadline, catalog_members(c)
+        time.sleep(0.05)
+
+
+def test_a_transfer_without_the_allowed_key_is_refused(xfr, domain):
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    for node in c.nodes:
+        assert axfr(node, fqdn, c.key).origin == dns.name.from_text(fqdn)
+        with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
+            axfr(node, fqdn, None, source=STRANGER)
+        with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
+            axfr(node, fqdn, c.other_key, source=STRANGER)
+
+
+BAD = [
+    ({"allow": [{"from": "300.1.2.3", "key": KEY}]}, "from"),
+    ({"allow": [{"from": "192.0.2.1/24", "key": KEY}]}, "from"),
+    ({"allow": [{"from": "192.0.2.0/33", "key": KEY}]}, "from"),
+    ({"allow": [{"from": "192.0.2.1, 192.0.2.2", "key": KEY}]}, "from"),
+    ({"allow": [{"from": "192.0.2.1"}]}, "key"),
+    ({"allow": [{"from": "192.0.2.1", "key": "no-such-key.test."}]}, "key"),
+    ({"allow": [{"from": "192.0.2.1", "key": KEY, "port": 53}]}, "port"),
+    ({"notify": ["example.com"]}, "notify"),
+    ({"notify": ["192.0.2.1:0"]}, "notify"),
+    ({"notify": ["192.0.2.1:70000"]}, "notify"),
+    ({"notify": ["[2001:db8::1]"]}, "notify"),
+    ({"notify": [5]}, "notify"),
+    ({"allow": "192.0.2.1"}, "allow"),
+    ({"other": []}, "other"),
+]
+
+
+@pytest.mark.parametrize("body,word", BAD)
+def test_bad_transfer_settings_are_refused_and_change_nothing(xfr, domain, body, word):
+    c = xfr
+    zid = c.create_zone(domain)
+    before_default = c.whm.call("GET", "/api/dns/transfers", expect=200)
+    before_zone = c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200)
+    version = c.whm.zone(zid)["version"]
+    for path in ("/api/dns/transfers", "/api/dns/%d/transfers" % zid):
+        r = c.whm.put(path, body)
+        assert r.status_code == 422, r.text
+        assert word in r.json()["error"], r.text
+    assert c.whm.call("GET", "/api/dns/transfers", expect=200) == before_default
+    assert c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200) == before_zone
+    assert c.whm.zone(zid)["version"] == version
+
+
+def test_a_zone_of_its_own_settings_and_back_to_the_default(xfr, domain):
+    c = xfr
+    zid = c.create_zone(domain)
+    got = c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200)
+    assert got["default"] is True
+    own = {"allow": [{"from": "192.0.2.0/24", "key": OTHER_KEY.upper()}],
+           "notify": ["2001:DB8::1", "[2001:db8::2]:5300"]}
+    got = c.whm.call("PUT", "/api/dns/%d/transfers" % zid, own, expect=200,
+                     params={"wait": "all"})
+    assert got["default"] is False and got["changed"] is True
+    assert got["allow"] == [{"from": "192.0.2.0/24", "key": OTHER_KEY}]
+    assert got["notify"] == ["2001:db8::1", "[2001:db8::2]:5300"]
+    # the key the zone names now transfers it; the default's no longer does
+    for node in c.nodes:
+        axfr(node, domain + ".", c.other_key, source=STRANGER)
+    got = c.whm.call("DELETE", "/api/dns/%d/transfers" % zid, expect=200,
+                     params={"wait": "all"})
+    assert got["default"] is True
+    pdns = c.whm.call("GET", "/api/v1/servers/localhost/zones/%s./metadata/TSIG-ALLOW-AXFR"
+                      % domain, expect=200)
+    assert pdns["metadata"] == [KEY]
+
+
+def test_the_catalog_zone_cannot_be_edited_by_hand(xfr):
+    c = xfr
+    cid = c.whm.zones()[CATALOG]["id"]
+    for method, path, body in [
+        ("POST", "/api/dns/%d/records" % cid, {"name": "x", "type": "A", "content": "192.0.2.1"}),
+        ("DELETE", "/api/dns/%d" % cid, None),
+        ("PUT", "/api/dns/%d/transfers" % cid, {"allow": []}),
+        ("POST", "/api/dns/%d/increase-serial" % cid, None),
+        ("POST", "/api/dns", {"domain": CATALOG}),
+    ]:
+        r = c.whm.request(method, path, body)
+        assert r.status_code == 403, (method, path, r.status_code, r.text)
+        assert "catalog" in r.json()["error"]
+
+
+def test_powerdns_metadata_kinds_are_the_transfer_settings(xfr, domain):
+    c = xfr
+    zid = c.create_zone(domain)
+    base = "/api/v1/servers/localhost/zones/%s./metadata" % domain
+
+    def kind(k):
+        return c.whm.call("GET", base + "/" + k, expect=200)["metadata"]
+
+    assert kind("TSIG-ALLOW-AXFR") == [KEY]      # the cluster's default shows through
+    c.whm.call("PUT", base + "/TSIG-ALLOW-AXFR", {"metadata": [OTHER_KEY]}, expect=200)
+    c.whm.call("PUT", base + "/ALLOW-AXFR-FROM", {"metadata": ["192.0.2.0/24", "2001:db8::/32"]},
+               expect=200)
+    c.whm.call("POST", base, {"kind": "ALSO-NOTIFY", "metadata": ["192.0.2.53:5300"]},
+               expect=201)
+    got = c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200)
+    assert got["default"] is False
+    assert got["allow"] == [{"from": "192.0.2.0/24", "key": OTHER_KEY},
+                            {"from": "2001:db8::/32", "key": OTHER_KEY}]
+    assert "192.0.2.53:5300" in got["notify"]
+    kinds = [m["kind"] for m in c.whm.call("GET", base, expect=200)]
+    assert kinds[:2] == ["ALLOW-AXFR-FROM", "ALSO-NOTIFY"] and "TSIG-ALLOW-AXFR" in kinds
+    r = c.whm.put(base + "/ALLOW-AXFR-FROM", {"metadata": ["192.0.2.1/24"]})
+    assert r.status_code == 422, r.text
+    assert kind("ALLOW-AXFR-FROM") == ["192.0.2.0/24", "2001:db8::/32"]
+    assert c.whm.delete(base + "/TSIG-ALLOW-AXFR").status_code == 200
+    assert kind("TSIG-ALLOW-AXFR") == [] and kind("ALLOW-AXFR-FROM") == []
+
+
+def test_a_rotated_key_reaches_the_nodes(xfr, domain):
+    c = xfr
+    c.create_zone(domain)
+    name = "rotate." + domain + "."
+    k = c.whm.call("POST", "/api/dns/tsig-keys", {"name": name}, expect=201)
+    zid = c.whm.zones()[domain + "."]["id"]
+    c.whm.call("PUT", "/api/dns/%d/transfers" % zid,
+               {"allow": [{"from": STRANGER, "key": name}]}, expect=200,
+               params={"wait": "all"})
+    for node in c.nodes:
+        axfr(node, domain + ".", k, source=STRANGER)
+    new = c.whm.call("PUT", "/api/dns/tsig-keys/" + name, {"rotate": True}, expect=200)
+    assert new["secret"] != k["secret"]
+    deadline = time.monotonic() + 10
+    for node in c.nodes:
+        while True:
+            try:
+                axfr(node, domain + ".", new, source=STRANGER)
+                break
+            except Exception:
+                assert time.monotonic() < deadline, "the new secret did not reach %s" % node
+                time.sleep(0.05)
+        with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
+            axfr(node, domain + ".", k, source=STRANGER)
+
+
+def test_yumnactl_transfers_sets_shows_and_drops_a_zones_settings(xfr, domain, tmp_path):
+    from test_yumnactl import Ctl, REFUSED, USAGE
+    c = xfr
+    ctl = Ctl(c, tmp_path)
+    c.create_zone(domain)
+    out = ctl.run("transfers", "set", "--allow", "192.0.2.0/24=" + OTHER_KEY,
+                  "--notify", "192.0.2.53:5300", domain).stdout
+    assert "allow 192.0.2.0/24 key %s" % OTHER_KEY in out and "notify 192.0.2.53:5300" in out
+    shown = ctl.json("transfers", "show", domain)
+    assert shown["default"] is False and shown["notify"] == ["192.0.2.53:5300"]
+    bad = ctl.run("transfers", "set", "--allow", "192.0.2.1/24=" + OTHER_KEY, domain,
+                  expect=REFUSED)
+    assert "from" in bad.stderr
+    ctl.run("transfers", "set", "--allow", "no-key-here", domain, expect=USAGE)
+    ctl.run("transfers", "default", domain)
+    assert ctl.json("transfers", "show", domain)["default"] is True
+    assert "allow 127.0.0.3 key %s" % KEY in ctl.run("transfers", "show").stdout
+
+
+def test_catalog_follows_a_burst_of_concurrent_creates_and_deletes(xfr, domain):
+    from concurrent.futures import ThreadPoolExecutor
+    c = xfr
+    names = ["b%02d.%s" % (i, domain) for i in range(24)]
+    with ThreadPoolExecutor(8) as pool:
+        ids = list(pool.map(lambda n: c.create_zone(n, wait=False), names))
+        list(pool.map(lambda i: c.delete_zone(i, wait=False), ids[::3]))
+    live = {n + "." for i, n in enumerate(names) if i % 3}
+    deadline = time.monotonic() + 20
+    while True:
+        members = {m for m in catalog_members(c) if m.endswith(domain + ".")}
+        if members == live:
+            break
+        assert time.monotonic() < deadline, (sorted(members ^ live))
+        time.sleep(0.1)
+    c.wait_converged()
+    assert len(set(c.soa_serials(CATALOG).values())) == 1
+    # the catalog zone's history cannot be rolled back by hand either
+    cid = c.whm.zones()[CATALOG]["id"]
+    r = c.whm.post("/api/dns/%d/rollback" % cid, {"version": 1})
+    assert r.status_code == 403, r.text
+    for s in (c.bind, c.knot):
+        s.wait_serves(names[1] + ".", "NS", c.nodes[0].dig(names[1] + ".", "NS"))
+        s.wait_serves(names[0] + ".", "SOA", None)
