@@ -433,6 +433,8 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 		r = store_dnssec_delete(st, z->id);
 	if (r == 0)
 		r = store_meta_delete_zone(st, z->id);
+	if (r == 0)
+		r = store_policy_delete_zone(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;

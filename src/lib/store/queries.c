@@ -145,6 +145,14 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_META_LIST] = "SELECT kind, content FROM dns_zone_meta WHERE zone_id = ? ORDER BY kind",
 	[Q_META_DELETE] = "DELETE FROM dns_zone_meta WHERE zone_id = ? AND kind = ?",
 	[Q_META_DELETE_ZONE] = "DELETE FROM dns_zone_meta WHERE zone_id = ?",
+	[Q_POLICY_PUT] = "INSERT INTO dns_rrset_policies (zone_id, name, type, per_record, policy)"
+			 " VALUES (?, ?, ?, ?, ?) {UPSERT:zone_id, name, type}"
+			 " per_record = {NEW:per_record}, policy = {NEW:policy}",
+	[Q_POLICY_LIST] = "SELECT name, type, per_record, policy FROM dns_rrset_policies"
+			  " WHERE zone_id = ? ORDER BY name, type",
+	[Q_POLICY_DELETE] = "DELETE FROM dns_rrset_policies WHERE zone_id = ? AND name = ?"
+			    " AND type = ?",
+	[Q_POLICY_DELETE_ZONE] = "DELETE FROM dns_rrset_policies WHERE zone_id = ?",
 	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
 			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
 	/* A range on the primary key: every record, a page at a time. */
