@@ -9,6 +9,7 @@
 #include "json/jsonx.h"
 #include "transfer.h"
 #include "zones.h"
+#include "zones_steer.h"
 #include "zones_soa.h"
 
 /* A change named by the path's id and described by the body. */
@@ -262,23 +263,42 @@ void api_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx
 
 /* --- records --------------------------------------------------------------- */
 
+struct listing {
+	json_t *out;
+	const json_t *policies; /* zones_steer_load() */
+};
+
 static int list_record(const struct store_record *r, void *ctx)
 {
-	return json_array_append_new(ctx, zones_record_json(r)) ? -ENOMEM : 0;
+	struct listing *l = ctx;
+	json_t *o = zones_record_json(r);
+	json_t *rp = zones_steer_record_policy(l->policies, r->name, r->type, r->content);
+
+	if (o == NULL || rp == NULL || json_object_set_new(o, "routing_policy", rp) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return json_array_append_new(l->out, o) ? -ENOMEM : 0;
 }
 
 void api_records_list(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st = api_store(ctx, rep);
+	struct listing l = { 0 };
 	struct store_zone z;
+	json_t *policies = NULL;
 	int64_t id;
 
 	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
 		return;
 	store_zone_clear(&z);
-	json_t *out = json_array();
-	int r = store_record_foreach(st, id, list_record, out);
-	api_reply_list(rep, r, out, "cannot list records");
+	l.out = json_array();
+	int r = zones_steer_load(st, id, &policies);
+	l.policies = policies;
+	if (r == 0)
+		r = store_record_foreach(st, id, list_record, &l);
+	json_decref(policies);
+	api_reply_list(rep, r, l.out, "cannot list records");
 }
 
 void api_record_create(struct http_request *req, struct http_reply *rep, void *ctx)

@@ -301,6 +301,13 @@ static int initial_records(const struct whm *w, const char *origin, const struct
 				r = errmsg_set(err, ERR_INVALID,
 					       "records[%zu]: the SOA is managed by the controller",
 					       i);
+			else if (!json_is_null(
+				     json_object_get(json_array_get(in, i), "routing_policy")) &&
+				 json_object_get(json_array_get(in, i), "routing_policy") != NULL)
+				r = errmsg_set(err, ERR_INVALID,
+					       "records[%zu].routing_policy: set routing policies "
+					       "through the record routes once the zone exists",
+					       i);
 		}
 		*ret_n = i + 1;
 		if (r == 0 &&

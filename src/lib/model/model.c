@@ -8,6 +8,7 @@
 #include "base/log.h"
 #include "json/jsonx.h"
 #include "model/model.h"
+#include "model/steer.h"
 
 #define TYPE_MX 15
 #define TYPE_SRV 33
@@ -395,8 +396,7 @@ void zone_push_clear(struct zone_push *p)
 	p->dnssec = NULL;
 }
 
-/* Fields of a record as the panel sends it to the controller. A routing
- * policy is refused rather than stored and ignored: nothing serves it. */
+/* Fields of a record as the panel sends it to the controller. */
 static const char *const api_record_keys[] = {
 	"name", "type", "content", "ttl", "priority", "auto_publish", "routing_policy", NULL,
 };
@@ -412,17 +412,11 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 	if (r < 0)
 		return r;
 	r = jsonx_get_bool(rec, "auto_publish", false, "record", &flag, err);
-	if (r == 0 || r == -ENOENT) {
-		json_t *rp = json_object_get(rec, "routing_policy");
-		r = 0;
-		if (rp != NULL && !json_is_null(rp)) {
-			errmsg_set(
-			    err, 0,
-			    "record.routing_policy: routing policies are not served; leave it "
-			    "null");
-			r = ERR_INVALID;
-		}
-	}
+	/* the record's own shape; what its RRset's records make together is
+	 * the zone service's to check (steer_policy_from_records) */
+	if (r == 0 || r == -ENOENT)
+		r = steer_record_policy_check(json_object_get(rec, "routing_policy"), "record",
+					      err);
 	if (r == 0)
 		r = model_record_from_rr(&rr, origin, ret);
 	rr_clear(&rr);

@@ -1,0 +1,203 @@
+/* Routing policies in the zone service (zones_steer.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns/dns.h"
+#include "model/steer.h"
+#include "zones_steer.h"
+
+#define KEY_MAX (DNAME_TEXT_MAX + 40)
+
+int zones_steer_key(const char *name, const char *type, char *out, size_t len)
+{
+	/* a normalised owner never holds a raw tab (it would be \009) */
+	int n = snprintf(out, len, "%s\t%s", name, type);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int load_one(const char *name, const char *type, bool per_record, const char *policy,
+		    void *ctx)
+{
+	char key[KEY_MAX];
+	json_t *pol = json_loads(policy, 0, NULL);
+
+	if (pol == NULL || zones_steer_key(name, type, key, sizeof(key)) < 0) {
+		json_decref(pol);
+		return 0; /* not ours to read: shown as no policy */
+	}
+	json_t *o = json_pack("{s:b, s:o}", "per_record", per_record, "policy", pol);
+	return o != NULL && json_object_set_new(ctx, key, o) == 0 ? 0 : -ENOMEM;
+}
+
+int zones_steer_load(struct store *st, int64_t zone_id, json_t **ret)
+{
+	json_t *out = json_object();
+
+	if (out == NULL)
+		return -ENOMEM;
+	int r = store_policy_foreach(st, zone_id, load_one, out);
+	if (r < 0) {
+		json_decref(out);
+		return r;
+	}
+	*ret = out;
+	return 0;
+}
+
+static bool holds(const json_t *arr, const char *content)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (json_is_string(v) && strcmp(json_string_value(v), content) == 0)
+			return true;
+	}
+	return false;
+}
+
+json_t *zones_steer_record_policy(const json_t *policies, const char *name, const char *type,
+				  const char *content)
+{
+	char key[KEY_MAX];
+	size_t i;
+	json_t *v;
+
+	if (zones_steer_key(name, type, key, sizeof(key)) < 0)
+		return json_null();
+	const json_t *o = json_object_get(policies, key);
+	if (!json_is_true(json_object_get(o, "per_record")))
+		return json_null();
+	const json_t *pol = json_object_get(o, "policy");
+	const char *kind = json_string_value(json_object_get(pol, "type"));
+	if (kind == NULL)
+		return json_null();
+	/* steer_policy_from_records() made 'pol': read each shape back */
+	if (strcmp(kind, "weighted") == 0) {
+		json_array_foreach(json_object_get(pol, "targets"), i, v) {
+			const char *t = json_string_value(json_object_get(v, "target"));
+			if (t != NULL && strcmp(t, content) == 0)
+				return json_pack("{s:s, s:O}", "type", "weighted", "weight",
+						 json_object_get(v, "weight"));
+		}
+	} else if (strcmp(kind, "geo") == 0) {
+		json_array_foreach(json_object_get(pol, "regions"), i, v) {
+			if (holds(json_object_get(v, "targets"), content))
+				return json_pack("{s:s, s:O}", "type", "geo", "region",
+						 json_object_get(v, "country"));
+		}
+	} else if (strcmp(kind, "failover") == 0) {
+		return json_pack("{s:s, s:O}", "type", "failover", "health_check_url",
+				 json_object_get(json_object_get(pol, "check"), "url"));
+	}
+	return json_null();
+}
+
+/* The records of RRset 'name' 'type' in 'recs', as steer_policy_from_records()
+ * takes them; a new array. */
+static json_t *rrset_records(const json_t *recs, const char *name, const char *type)
+{
+	json_t *out = json_array(), *o;
+	size_t i;
+
+	json_array_foreach(recs, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (out == NULL || n == NULL || t == NULL || strcmp(n, name) != 0 ||
+		    strcmp(t, type) != 0)
+			continue;
+		if (json_array_append(out, o) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/* The policy RRset 'key' gets from 'recs': checked, compiled once to be
+ * sure it compiles, or JSON null. */
+static int plan_one(const json_t *recs, const char *key, const char *origin, json_t **ret,
+		    struct errmsg *err)
+{
+	char name[DNAME_TEXT_MAX];
+	const char *tab = strchr(key, '\t');
+	struct errmsg msg;
+	json_t *pol = NULL;
+	char *lua = NULL;
+
+	if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, key, (size_t)(tab - key));
+	name[tab - key] = '\0';
+	const char *type = tab + 1;
+	json_t *set = rrset_records(recs, name, type);
+	if (set == NULL)
+		return -ENOMEM;
+	int r = steer_policy_from_records(type, set, &pol, &msg);
+	json_decref(set);
+	if (r == 0 && pol != NULL)
+		r = steer_compile(pol, type, origin, &lua, &msg);
+	free(lua);
+	if (r == ERR_INVALID) {
+		json_decref(pol);
+		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
+	}
+	if (r < 0) {
+		json_decref(pol);
+		return r;
+	}
+	*ret = pol != NULL ? pol : json_null();
+	return 0;
+}
+
+int zones_steer_plan(const json_t *recs, const json_t *keys, const char *origin, json_t **ret,
+		     struct errmsg *err)
+{
+	json_t *plan = json_object(), *v, *pol;
+	const char *key;
+	int r = plan != NULL ? 0 : -ENOMEM;
+
+	json_object_foreach((json_t *)keys, key, v) {
+		if (r < 0)
+			break;
+		r = plan_one(recs, key, origin, &pol, err);
+		if (r == 0 && json_object_set_new(plan, key, pol) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		json_decref(plan);
+		return r;
+	}
+	*ret = plan;
+	return 0;
+}
+
+int zones_steer_apply(struct store *st, int64_t zone_id, const json_t *plan)
+{
+	char name[DNAME_TEXT_MAX];
+	const char *key;
+	json_t *pol;
+
+	json_object_foreach((json_t *)plan, key, pol) {
+		const char *tab = strchr(key, '\t');
+		int r;
+		if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+			return -EINVAL;
+		memcpy(name, key, (size_t)(tab - key));
+		name[tab - key] = '\0';
+		if (json_is_null(pol)) {
+			r = store_policy_delete(st, zone_id, name, tab + 1);
+		} else {
+			char *text = json_dumps(pol, JSON_COMPACT);
+			if (text == NULL)
+				return -ENOMEM;
+			r = store_policy_put(st, zone_id, name, tab + 1, true, text);
+			free(text);
+		}
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
