@@ -239,6 +239,32 @@ static int record_rdata(const json_t *rec, uint16_t type, const char *content, c
 }
 
 /* One record object into 'ret'; 'allowed' are the keys it may carry. */
+/* A LUA record of a push: its content checked (steer_lua_check), kept as
+ * it is, its "wire" form the content's bytes (the duplicate check and the
+ * digest see it as opaque data). */
+static int lua_record(const char *owner, uint32_t ttl, const char *content, const char *path,
+		      struct rr *ret, struct errmsg *err)
+{
+	struct errmsg derr;
+	size_t len = strlen(content);
+
+	if (steer_lua_check(content, &derr) < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", path, derr.text);
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->owner, sizeof(ret->owner), "%s", owner);
+	ret->type = TYPE_LUA;
+	ret->ttl = ttl;
+	ret->content = strdup(content);
+	ret->wire = malloc(len);
+	if (ret->content == NULL || ret->wire == NULL) {
+		rr_clear(ret);
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
+	memcpy(ret->wire, content, len);
+	ret->wire_len = (uint16_t)len;
+	return 0;
+}
+
 static int parse_record(const json_t *rec, const char *path, const char *origin,
 			const char *const *allowed, uint64_t default_ttl, struct rr *ret,
 			struct errmsg *err)
@@ -274,8 +300,13 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 		return r;
 
 	r = dname_owner_normalize(name, origin, owner, &derr);
-	if (r == 0)
-		r = rr_type_parse(type_text, &type, &derr);
+	if (r < 0)
+		return errmsg_set(err, r, "%s: %s", path, derr.text);
+	/* The controller pushes a steered RRset as one PowerDNS LUA record
+	 * (model/steer.h); only a push carries them, and its keys say so. */
+	if (allowed == record_keys && strcmp(type_text, "LUA") == 0)
+		return lua_record(owner, (uint32_t)ttl, content, path, ret, err);
+	r = rr_type_parse(type_text, &type, &derr);
 	if (r < 0)
 		return errmsg_set(err, r, "%s: %s", path, derr.text);
 	char *rdata = NULL;

@@ -656,3 +656,24 @@ int steer_compile(const json_t *policy, const char *type, const char *origin, ch
 	buf_free(&code);
 	return r;
 }
+
+int steer_lua_check(const char *content, struct errmsg *err)
+{
+	size_t len = strlen(content);
+	const char *q = strchr(content, ' ');
+
+	if (len > STEER_CONTENT_MAX)
+		return errmsg_set(err, ERR_INVALID, "LUA content over %u bytes", STEER_CONTENT_MAX);
+	if (q == NULL || !((q - content == 1 && content[0] == 'A') ||
+			   (q - content == 4 && strncmp(content, "AAAA", 4) == 0) ||
+			   (q - content == 5 && strncmp(content, "CNAME", 5) == 0)))
+		return errmsg_set(err, ERR_INVALID, "LUA content must start with A, AAAA or CNAME");
+	if (q[1] != '"' || len < (size_t)(q - content) + 3 || content[len - 1] != '"')
+		return errmsg_set(err, ERR_INVALID, "LUA content must be one quoted string");
+	for (const char *p = q + 2; p < content + len - 1; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+			return errmsg_set(err, ERR_INVALID,
+					  "LUA content holds a byte 0x%02x it may not hold",
+					  (unsigned char)*p);
+	return 0;
+}

@@ -76,6 +76,12 @@ int steer_policy_from_records(const char *type, const json_t *records, json_t **
 int steer_compile(const json_t *policy, const char *type, const char *origin, char **ret,
 		  struct errmsg *err);
 
+/* Check the content of a LUA record as steer_compile() writes it: "A",
+ * "AAAA" or "CNAME", a space, and one double-quoted string of printable
+ * ASCII without '"' or '\\', at most STEER_CONTENT_MAX bytes. What the
+ * agent accepts in a push. */
+int steer_lua_check(const char *content, struct errmsg *err);
+
 /* Append 's' to 'b' as a single-quoted Lua string. Only printable ASCII
  * without quotes or backslashes is accepted (-EINVAL otherwise): checked
  * values never hold other bytes, and refusing beats escaping through two
