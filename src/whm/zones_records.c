@@ -152,7 +152,7 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 		struct store_zone old = z;
 		zones_bump(&z);
 		if (r == 0)
-			r = zones_validate(w, &z, records, err);
+			r = zones_validate(w, st, &z, records, plan, err);
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
@@ -499,7 +499,7 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		if (soa != NULL)
 			snprintf(z.soa, sizeof(z.soa), "%s", soa);
 		if (r == 0)
-			r = zones_validate(w, &z, records, err);
+			r = zones_validate(w, st, &z, records, plan, err);
 		/* Nothing would change but the version and the serial: no
 		 * version, no history entry (res says the zone as it is). */
 		if (r == 0 && spec->noop && same_zone(&before, &z, min_serial)) {

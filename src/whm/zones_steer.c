@@ -201,3 +201,66 @@ int zones_steer_apply(struct store *st, int64_t zone_id, const json_t *plan)
 	}
 	return 0;
 }
+
+/* The policy RRset 'key' is served with, or NULL. */
+static const json_t *effective(const json_t *policies, const json_t *plan, const char *key)
+{
+	const json_t *p = json_object_get(plan, key);
+	if (p != NULL)
+		return json_is_null(p) ? NULL : p;
+	return json_object_get(json_object_get(policies, key), "policy");
+}
+
+int zones_steer_serve(json_t *records, const json_t *policies, const json_t *plan,
+		      const char *origin, json_t **ret, struct errmsg *err)
+{
+	char key[KEY_MAX];
+	json_t *out, *lua, *o;
+	size_t i;
+	int r = 0;
+
+	if (json_object_size(policies) == 0 && json_object_size(plan) == 0) {
+		*ret = json_incref(records);
+		return 0;
+	}
+	out = json_array();
+	lua = json_object(); /* rrset key -> its LUA record, once */
+	if (out == NULL || lua == NULL)
+		r = -ENOMEM;
+	json_array_foreach(records, i, o) {
+		if (r < 0)
+			break;
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *type = json_string_value(json_object_get(o, "type"));
+		const json_t *pol = NULL;
+		if (name != NULL && type != NULL &&
+		    zones_steer_key(name, type, key, sizeof(key)) == 0)
+			pol = effective(policies, plan, key);
+		if (pol == NULL) {
+			r = json_array_append(out, o) < 0 ? -ENOMEM : 0;
+			continue;
+		}
+		if (json_object_get(lua, key) != NULL)
+			continue;
+		char *content = NULL;
+		struct errmsg msg;
+		r = steer_compile(pol, type, origin, &content, &msg);
+		if (r == ERR_INVALID)
+			r = errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
+		if (r < 0)
+			break;
+		json_t *rec = json_pack("{s:s, s:s, s:s, s:O}", "name", name, "type", "LUA",
+					"content", content, "ttl", json_object_get(o, "ttl"));
+		free(content);
+		if (rec == NULL || json_object_set(lua, key, rec) < 0 ||
+		    json_array_append_new(out, rec) < 0)
+			r = -ENOMEM;
+	}
+	json_decref(lua);
+	if (r < 0) {
+		json_decref(out);
+		return r == -ENOMEM ? errmsg_set(err, -ENOMEM, "out of memory") : r;
+	}
+	*ret = out;
+	return 0;
+}

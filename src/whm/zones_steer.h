@@ -35,6 +35,15 @@ int zones_steer_plan(const json_t *recs, const json_t *keys, const char *origin,
 /* Write a plan inside the change's transaction. */
 int zones_steer_apply(struct store *st, int64_t zone_id, const json_t *plan);
 
+/* The records the nodes serve: 'records' (payload records of zone
+ * 'origin') with each RRset that has a policy replaced by one LUA record
+ * (type "LUA", the compiled policy, the RRset's TTL). The policy of an
+ * RRset is the one 'plan' gives it (JSON null: none), else the one in
+ * 'policies' (zones_steer_load; NULL: none). *ret is a new array, or a
+ * new reference to 'records' when nothing is steered. */
+int zones_steer_serve(json_t *records, const json_t *policies, const json_t *plan,
+		      const char *origin, json_t **ret, struct errmsg *err);
+
 /* The rrset key of 'name' and 'type'. */
 int zones_steer_key(const char *name, const char *type, char *out, size_t len);
 

@@ -1,0 +1,131 @@
+"""Steered answers on every node: the controller pushes an RRset with a
+routing policy as one PowerDNS LUA record, with ENABLE-LUA-RECORDS for its
+zone only, and each node computes the answer itself."""
+
+import collections
+import os
+import re
+import socket
+
+import dns.edns
+import dns.message
+import dns.query
+import dns.rcode
+import pytest
+
+from cluster_fixtures import ClusterFactory
+
+pytest_plugins = ["cluster_fixtures"]
+
+GEOIP = "/usr/share/GeoIP/GeoIP.dat"  # Debian's geoip-database
+CHECK_INTERVAL = 1
+
+# The chi-square critical value for 1 degree of freedom at p = 0.01.
+CHI2_1DF_P01 = 6.635
+
+
+def ask(node, name, rtype="A", ecs=None):
+    options = [dns.edns.ECSOption(ecs, 24)] if ecs else []
+    q = dns.message.make_query(name, rtype, use_edns=0, options=options)
+    r = dns.query.udp(q, node.address, port=node.dns_port, timeout=3)
+    return r
+
+
+def addresses(r):
+    return sorted(x.to_text() for rr in r.answer for x in rr)
+
+
+@pytest.fixture(scope="module")
+def steer_cluster(tmp_path_factory, request):
+    """Three nodes with the GeoIP database and one-second health checks."""
+    if not os.path.exists(GEOIP):
+        pytest.skip("no %s (apt-get install geoip-database)" % GEOIP)
+    base = tmp_path_factory.mktemp(re.sub(r"\W", "_", request.module.__name__))
+    f = ClusterFactory(base)
+    try:
+        yield f(node_config={"geoip-database": GEOIP,
+                             "lua-health-checks-interval": CHECK_INTERVAL})
+    finally:
+        f.close()
+
+
+@pytest.fixture(scope="module")
+def zone(steer_cluster):
+    c = steer_cluster
+    zid = c.create_zone("steer-serve.example")
+    c.add_record(zid, "static", "A", "192.0.2.1")
+    return {"cluster": c, "zone_id": zid, "zone": "steer-serve.example."}
+
+
+def test_weighted_answers_follow_the_weights(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    c.add_record(zid, "w", "A", "192.0.2.10", routing_policy={"type": "weighted", "weight": 20})
+    c.add_record(zid, "w", "A", "192.0.2.11", routing_policy={"type": "weighted", "weight": 80})
+    name = "w." + zone["zone"]
+    for node in c.nodes:
+        counts = collections.Counter()
+        n = 10000 if node is c.nodes[0] else 500
+        for i in range(n):
+            got = addresses(ask(node, name, ecs="198.%d.%d.0" % (i // 256 % 256, i % 256)))
+            assert len(got) == 1, got
+            counts[got[0]] += 1
+        assert set(counts) <= {"192.0.2.10", "192.0.2.11"}, counts
+        expected = {"192.0.2.10": 0.2 * n, "192.0.2.11": 0.8 * n}
+        chi2 = sum((counts[k] - e) ** 2 / e for k, e in expected.items())
+        assert chi2 < CHI2_1DF_P01, (node.name, counts, chi2)
+    # the static RRset beside it is served as before
+    assert c.answers("static." + zone["zone"], "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
+
+
+def test_policy_added_to_a_queried_name_is_served_at_once(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    name = "later." + zone["zone"]
+    c.add_record(zid, "later", "A", "192.0.2.40")
+    c.wait_all_nodes(name, "A", ["192.0.2.40"])
+    rec = [r for r in c.whm.records(zid) if r["name"] == "later"][0]
+    c.whm.call("PUT", "/api/dns/records/%d" % rec["id"],
+               {"type": "A", "name": "later", "content": "192.0.2.41",
+                "routing_policy": {"type": "weighted", "weight": 5}})
+    c.wait_all_nodes(name, "A", ["192.0.2.41"], timeout=5)
+
+
+def test_policy_removed_serves_static_records_again(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    c.add_record(zid, "once", "A", "192.0.2.20", routing_policy={"type": "weighted", "weight": 1})
+    name = "once." + zone["zone"]
+    c.wait_all_nodes(name, "A", ["192.0.2.20"])
+    rec = [r for r in c.whm.records(zid) if r["name"] == "once"][0]
+    c.whm.call("PUT", "/api/dns/records/%d" % rec["id"],
+               {"type": "A", "name": "once", "content": "192.0.2.21", "routing_policy": None})
+    c.wait_all_nodes(name, "A", ["192.0.2.21"])
+
+
+def test_geo_answers_by_client_country(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    c.add_record(zid, "g", "A", "192.0.2.30", routing_policy={"type": "geo", "region": "DE"})
+    c.add_record(zid, "g", "A", "192.0.2.31", routing_policy={"type": "geo", "region": "US"})
+    name = "g." + zone["zone"]
+    for node in c.nodes:
+        de = ask(node, name, ecs="85.214.132.117")
+        assert addresses(de) == ["192.0.2.30"], de
+        # the answer holds for the client's /24 (ECS scope)
+        scope = [o.scopelen for o in de.options if isinstance(o, dns.edns.ECSOption)]
+        assert scope == [24], de
+        assert addresses(ask(node, name, ecs="8.8.8.8")) == ["192.0.2.31"]
+        # elsewhere: every record of the RRset
+        assert addresses(ask(node, name, ecs="1.2.3.4")) == ["192.0.2.30", "192.0.2.31"]
+
+
+def test_failover_follows_a_tcp_listener(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    port = listener.getsockname()[1]
+    policy = {"type": "failover", "order": "ordered", "targets": ["127.0.0.1", "127.0.0.2"],
+              "check": {"tcp_port": port, "interval": 1}, "when_all_down": "backup",
+              "backup": "192.0.2.99"}
+    del policy  # the RRset-level route is not there yet: see docs/whm-api.md
+    listener.close()
+    pytest.skip("the RRset-level policy route is not built yet")
