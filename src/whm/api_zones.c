@@ -301,6 +301,37 @@ void api_records_list(struct http_request *req, struct http_reply *rep, void *ct
 	api_reply_list(rep, r, l.out, "cannot list records");
 }
 
+static int list_policy(const char *name, const char *type, bool per_record, const char *policy,
+		       void *ctx)
+{
+	json_t *pol = json_loads(policy, 0, NULL);
+	json_t *o = json_pack("{s:s, s:s, s:b, s:o*}", "name", name, "type", type, "per_record",
+			      per_record, "policy", pol);
+	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+/* GET /api/dns/:id/policies: every RRset's routing policy, per-record
+ * ones (made from the records' routing_policy) included. */
+void api_policies_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct store_zone z;
+	int64_t id;
+
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
+		return;
+	store_zone_clear(&z);
+	json_t *out = json_array();
+	int r = out != NULL ? store_policy_foreach(st, id, list_policy, out) : -ENOMEM;
+	api_reply_list(rep, r, out, "cannot list routing policies");
+}
+
+/* PUT /api/dns/:id/policies {"name", "type", "policy"}. */
+void api_policy_set(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, zones_rrset_policy_set, 200, "routing policy set");
+}
+
 void api_record_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	body_change(req, rep, ctx, zones_record_add, 201, "record created");

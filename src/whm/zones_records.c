@@ -82,6 +82,13 @@ static int record_plan(struct store *st, const struct store_zone *z, const json_
 		r = zones_steer_key(json_string_value(json_object_get(o, "name")),
 				    json_string_value(json_object_get(o, "type")), key,
 				    sizeof(key));
+		const json_t *p = json_object_get(policies, key);
+		if (r == 0 && p != NULL && !json_is_true(json_object_get(p, "per_record")))
+			r = errmsg_set(err, ERR_INVALID,
+				       "RRset '%s %s' is steered by its own routing policy; remove "
+				       "it (PUT /api/dns/:zoneId/policies) before adding records",
+				       json_string_value(json_object_get(o, "name")),
+				       json_string_value(json_object_get(o, "type")));
 		if (r == 0 && json_object_set_new(keys, key, json_true()) < 0)
 			r = -ENOMEM;
 	}
@@ -385,9 +392,9 @@ static int add_policy_key(const char *name, const char *type, bool per_record, c
 			  void *ctx)
 {
 	char key[DNAME_TEXT_MAX + 40];
-	(void)per_record;
 	(void)policy;
-	if (zones_steer_key(name, type, key, sizeof(key)) < 0)
+	/* an RRset-level policy stands without records: it stays */
+	if (!per_record || zones_steer_key(name, type, key, sizeof(key)) < 0)
 		return 0;
 	return json_object_set_new(ctx, key, json_true()) < 0 ? -ENOMEM : 0;
 }

@@ -5,7 +5,12 @@
 #include <string.h>
 
 #include "dns/dns.h"
+#include "history.h"
+#include "json/jsonx.h"
+#include "model/model.h"
 #include "model/steer.h"
+#include "zones.h"
+#include "zones_internal.h"
 #include "zones_steer.h"
 
 #define KEY_MAX (DNAME_TEXT_MAX + 40)
@@ -211,6 +216,51 @@ static const json_t *effective(const json_t *policies, const json_t *plan, const
 	return json_object_get(json_object_get(policies, key), "policy");
 }
 
+/* True if 'records' holds a record of RRset 'key'. */
+static bool has_rrset_key(const json_t *records, const char *key)
+{
+	char k[KEY_MAX];
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(records, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (n != NULL && t != NULL && zones_steer_key(n, t, k, sizeof(k)) == 0 &&
+		    strcmp(k, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The LUA record of RRset 'key' that has no records of its own ('pol'
+ * NULL: none), with the policy's "ttl" or the default. */
+static int add_rrset_lua(json_t *out, const char *key, const json_t *pol, const char *origin,
+			 struct errmsg *err)
+{
+	char name[DNAME_TEXT_MAX];
+	const char *tab = strchr(key, '\t');
+	struct errmsg msg;
+	char *content = NULL;
+
+	if (pol == NULL)
+		return 0;
+	if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+		return -EINVAL;
+	memcpy(name, key, (size_t)(tab - key));
+	name[tab - key] = '\0';
+	int r = steer_compile(pol, tab + 1, origin, &content, &msg);
+	if (r == ERR_INVALID)
+		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, tab + 1, msg.text);
+	if (r < 0)
+		return r;
+	json_int_t ttl = json_integer_value(json_object_get(pol, "ttl"));
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type", "LUA", "content",
+				content, "ttl", ttl > 0 ? ttl : (json_int_t)STEER_DEFAULT_TTL);
+	free(content);
+	return rec != NULL && json_array_append_new(out, rec) == 0 ? 0 : -ENOMEM;
+}
+
 int zones_steer_serve(json_t *records, const json_t *policies, const json_t *plan,
 		      const char *origin, json_t **ret, struct errmsg *err)
 {
@@ -256,6 +306,20 @@ int zones_steer_serve(json_t *records, const json_t *policies, const json_t *pla
 		    json_array_append_new(out, rec) < 0)
 			r = -ENOMEM;
 	}
+	/* RRset-level policies stand for RRsets without records */
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)policies, k, v) {
+		if (r == 0 && json_object_get(lua, k) == NULL &&
+		    !json_is_true(json_object_get(v, "per_record")))
+			r = add_rrset_lua(out, k, effective(policies, plan, k), origin, err);
+	}
+	json_object_foreach((json_t *)plan, k, v) {
+		if (r == 0 && json_object_get(lua, k) == NULL &&
+		    json_object_get(policies, k) == NULL && !json_is_null(v) &&
+		    !has_rrset_key(records, k))
+			r = add_rrset_lua(out, k, v, origin, err);
+	}
 	json_decref(lua);
 	if (r < 0) {
 		json_decref(out);
@@ -263,4 +327,116 @@ int zones_steer_serve(json_t *records, const json_t *policies, const json_t *pla
 	}
 	*ret = out;
 	return 0;
+}
+
+static const char *const policy_keys[] = { "name", "type", "policy", NULL };
+
+/* True if 'records' holds a record of RRset 'name' 'type'. */
+static bool has_rrset(const json_t *records, const char *name, const char *type)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(records, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (n != NULL && t != NULL && strcmp(n, name) == 0 && strcmp(t, type) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Check the body of zones_rrset_policy_set() for zone 'origin': the RRset's
+ * stored name and type, and the plan it makes. */
+static int policy_body(const json_t *body, const char *origin, char name[DNAME_TEXT_MAX],
+		       char type[16], json_t **ret_plan, struct errmsg *err)
+{
+	const char *n, *t;
+	char key[KEY_MAX];
+	char *lua = NULL;
+	struct errmsg msg;
+
+	int r = jsonx_check_keys(body, policy_keys, "body", err);
+	if (r == 0)
+		r = jsonx_get_str(body, "name", true, "body", &n, err);
+	if (r == 0)
+		r = jsonx_get_str(body, "type", true, "body", &t, err);
+	if (r == 0 && json_object_get(body, "policy") == NULL)
+		r = errmsg_set(err, ERR_INVALID, "body.policy: required (null removes it)");
+	if (r < 0)
+		return r;
+	r = model_rrset_parse(n, t, origin, name, type, &msg);
+	if (r < 0)
+		return errmsg_set(err, r, "body: %s", msg.text);
+	json_t *pol = json_object_get(body, "policy");
+	if (!json_is_null(pol)) {
+		r = steer_compile(pol, type, origin, &lua, &msg);
+		free(lua);
+		if (r < 0)
+			return errmsg_set(err, r, "%s", msg.text);
+	}
+	r = zones_steer_key(name, type, key, sizeof(key));
+	json_t *plan = json_object();
+	if (r < 0 || plan == NULL || json_object_set(plan, key, pol) < 0) {
+		json_decref(plan);
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
+	*ret_plan = plan;
+	return 0;
+}
+
+int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+			   struct zone_result *res, struct errmsg *err)
+{
+	char name[DNAME_TEXT_MAX], type[16], summary[HISTORY_SUMMARY_MAX];
+	struct store *st;
+	struct store_zone z;
+	json_t *records, *plan = NULL;
+	int r = -EAGAIN;
+
+	err->text[0] = '\0';
+	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
+		r = zones_read(w, &st, zone_id, &z, &records, err);
+		if (r < 0)
+			return r;
+		uint64_t seen = z.version;
+		json_decref(plan);
+		plan = NULL;
+		r = policy_body(body, z.domain, name, type, &plan, err);
+		if (r == 0 && has_rrset(records, name, type))
+			r = errmsg_set(err, ERR_INVALID,
+				       "RRset '%s %s' has records: delete them, or give them "
+				       "routing_policy on the record routes",
+				       name, type);
+		bool removing = r == 0 && json_is_null(json_object_get(body, "policy"));
+		history_summary(summary, "%s routing policy %s %s", removing ? "remove" : "set",
+				name, type);
+		struct store_zone old = z;
+		zones_bump(&z);
+		if (r == 0)
+			r = zones_validate(w, st, &z, records, plan, err);
+		if (r == 0)
+			r = zones_lock_unchanged(st, zone_id, seen, err);
+		if (r == 0) {
+			char *text = removing ? NULL
+					      : json_dumps(json_object_get(body, "policy"),
+							   JSON_COMPACT | JSON_SORT_KEYS);
+			if (removing)
+				r = store_policy_delete(st, zone_id, name, type);
+			else
+				r = text != NULL
+					? store_policy_put(st, zone_id, name, type, false, text)
+					: -ENOMEM;
+			free(text);
+			if (r == 0)
+				r = zones_finish(w, st, &old, &z, records, actor, "rrset.policy",
+						 summary, res, err);
+			else
+				r = zones_fail(st, r, err, "writing the policy");
+		}
+		json_decref(records);
+		store_zone_clear(&z);
+	}
+	json_decref(plan);
+	return r == -EAGAIN ? zones_busy(err) : r;
 }

@@ -6,6 +6,7 @@ import collections
 import os
 import re
 import socket
+import time
 
 import dns.edns
 import dns.message
@@ -116,16 +117,87 @@ def test_geo_answers_by_client_country(zone):
         assert addresses(ask(node, name, ecs="1.2.3.4")) == ["192.0.2.30", "192.0.2.31"]
 
 
+def listen(port=0):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(64)
+    return s
+
+
+def set_policy(c, zid, name, rtype, policy, expect=200):
+    return c.whm.call("PUT", "/api/dns/%d/policies" % zid,
+                      {"name": name, "type": rtype, "policy": policy}, expect=expect)
+
+
 def test_failover_follows_a_tcp_listener(zone):
     c, zid = zone["cluster"], zone["zone_id"]
-    listener = socket.socket()
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
+    listener = listen()
     port = listener.getsockname()[1]
-    policy = {"type": "failover", "order": "ordered", "targets": ["127.0.0.1", "127.0.0.2"],
-              "check": {"tcp_port": port, "interval": 1}, "when_all_down": "backup",
-              "backup": "192.0.2.99"}
-    del policy  # the RRset-level route is not there yet: see docs/whm-api.md
-    listener.close()
-    pytest.skip("the RRset-level policy route is not built yet")
+    set_policy(c, zid, "f", "A", {
+        "type": "failover", "order": "ordered", "targets": ["127.0.0.1", "127.0.0.2"],
+        "check": {"tcp_port": port}, "when_all_down": "backup", "backup": "192.0.2.99",
+        "ttl": 5})
+    set_policy(c, zid, "fe", "A", {
+        "type": "failover", "targets": ["127.0.0.1", "127.0.0.3"],
+        "check": {"tcp_port": port}})
+    name, equal = "f." + zone["zone"], "fe." + zone["zone"]
+    try:
+        # the first query starts the checks; until the first one ran, every
+        # target counts as down
+        c.answers(name, "A")
+        c.answers(equal, "A")
+        c.wait_all_nodes(name, "A", ["127.0.0.1"], timeout=10)
+        c.wait_all_nodes(equal, "A", ["127.0.0.1"], timeout=10)
+        listener.close()
+        # no node answers it within two check intervals (and a second)
+        c.wait_all_nodes(name, "A", ["192.0.2.99"], timeout=2 * CHECK_INTERVAL + 1)
+        c.wait_all_nodes(equal, "A", ["127.0.0.1", "127.0.0.3"], timeout=2 * CHECK_INTERVAL + 1)
+        listener = listen(port)
+        c.wait_all_nodes(name, "A", ["127.0.0.1"], timeout=2 * CHECK_INTERVAL + 1)
+    finally:
+        listener.close()
+    policies = c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200)
+    assert {(p["name"], p["type"], p["per_record"]) for p in policies} >= {
+        ("f", "A", False), ("fe", "A", False)}
+    # removed: the name is gone from every node
+    set_policy(c, zid, "fe", "A", None)
+    for node in c.nodes:
+        deadline = 0
+        while dns.rcode.to_text(ask(node, equal).rcode()) != "NXDOMAIN" and deadline < 50:
+            deadline += 1
+            time.sleep(0.1)
+        assert dns.rcode.to_text(ask(node, equal).rcode()) == "NXDOMAIN"
+
+
+def refused(c, zid, name, rtype, policy, needle):
+    before = (c.whm.zone(zid)["version"], c.whm.call("GET", "/api/dns/%d/policies" % zid))
+    r = c.whm.request("PUT", "/api/dns/%d/policies" % zid,
+                      json_body={"name": name, "type": rtype, "policy": policy})
+    assert r.status_code == 422, r.text
+    assert needle in r.json()["error"], r.text
+    assert (c.whm.zone(zid)["version"], c.whm.call("GET", "/api/dns/%d/policies" % zid)) == before
+
+
+A = {"type": "failover", "targets": ["192.0.2.1"], "check": {"tcp_port": 80}}
+
+
+@pytest.mark.parametrize("name,rtype,policy,needle", [
+    ("x", "A", dict(A, check={"tcp_port": 0}), "out of range"),
+    ("x", "A", dict(A, check={"tcp_port": 65536}), "out of range"),
+    ("x", "A", dict(A, check={"url": "https://u@192.0.2.1/"}), "userinfo"),
+    ("x", "A", dict(A, check={"url": "file:///etc/passwd"}), "http"),
+    ("x", "A", dict(A, check={"tcp_port": 80, "interval": 0}), "interval"),
+    ("x", "A", dict(A, targets=["www.example.com."]), "not an IPv4 address"),
+    ("x", "AAAA", dict(A), "not an IPv6 address"),
+    ("x", "MX", dict(A), "A, AAAA and CNAME"),
+    ("x", "CNAME", {"type": "weighted", "targets": [{"target": "a b", "weight": 1}]},
+     "not a name"),
+    ("x", "A", {"type": "weighted", "targets": [{"target": "192.0.2.1", "weight": 0}]},
+     "add up to 0"),
+    ("x", "A", {"type": "geo", "regions": [{"continent": "XX", "targets": ["192.0.2.1"]}],
+                "default": ["192.0.2.2"]}, "continent"),
+    ("static", "A", dict(A), "has records"),
+])
+def test_bad_rrset_policy_is_422_and_changes_nothing(zone, name, rtype, policy, needle):
+    refused(zone["cluster"], zone["zone_id"], name, rtype, policy, needle)

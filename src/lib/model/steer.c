@@ -325,7 +325,7 @@ static int put_checked_targets(const struct ctx *c, const struct check *chk, con
 	return r < 0 ? r : put_check_tail(c, chk);
 }
 
-static const char *const weighted_keys[] = { "type", "sticky", "targets", NULL };
+static const char *const weighted_keys[] = { "type", "sticky", "targets", "ttl", NULL };
 static const char *const weighted_target_keys[] = { "target", "weight", NULL };
 
 static int compile_weighted(const struct ctx *c, const json_t *pol)
@@ -391,7 +391,7 @@ static int compile_weighted(const struct ctx *c, const json_t *pol)
 }
 
 static const char *const failover_keys[] = {
-	"type", "targets", "order", "check", "when_all_down", "backup", NULL,
+	"type", "targets", "order", "check", "when_all_down", "backup", "ttl", NULL,
 };
 
 /* Ordered targets, or a named backup, need each target's own state: up(t)
@@ -476,7 +476,7 @@ static int compile_failover(const struct ctx *c, const json_t *pol)
 	return put_failover_script(c, &chk, targets, ordered, backup);
 }
 
-static const char *const geo_keys[] = { "type", "regions", "default", "check", NULL };
+static const char *const geo_keys[] = { "type", "regions", "default", "check", "ttl", NULL };
 static const char *const region_keys[] = { "country", "continent", "targets", NULL };
 
 /* One region's or the default's answer: the targets, health-checked when
@@ -585,7 +585,7 @@ static int compile_geo(const struct ctx *c, const json_t *pol)
 	return r < 0 ? r : put_geo_answer(c, cp, def, "policy.default");
 }
 
-static const char *const closest_keys[] = { "type", "targets", NULL };
+static const char *const closest_keys[] = { "type", "targets", "ttl", NULL };
 
 static int compile_closest(const struct ctx *c, const json_t *pol)
 {
@@ -629,6 +629,10 @@ int steer_compile(const json_t *policy, const char *type, const char *origin, ch
 		return errmsg_set(err, ERR_INVALID, "policy: an object");
 	r = jsonx_get_str(policy, "type", true, "policy", &kind, err);
 	if (r < 0)
+		return r;
+	uint64_t ttl;
+	r = jsonx_get_uint(policy, "ttl", false, 0, 2147483647, "policy", &ttl, err);
+	if (r < 0 && r != -ENOENT)
 		return r;
 	buf_init(&code, STEER_CONTENT_MAX);
 	if (strcmp(kind, "weighted") == 0)

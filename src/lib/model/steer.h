@@ -15,6 +15,9 @@
  *    "default": [...], "check": {...}}
  *   {"type": "closest", "targets": [...]}
  *
+ * Each may hold "ttl" (0..2147483647): the TTL of an RRset-level policy's
+ * answer (STEER_DEFAULT_TTL when absent).
+ *
  * The panel's per-record shape ({"type": "weighted", "weight": 0..100},
  * {"type": "geo", "region": "DE"}, {"type": "failover", "health_check_url":
  * "..."}) is turned into that form by steer_policy_from_records().
@@ -37,6 +40,8 @@
 #define STEER_REGIONS_MAX 64
 #define STEER_WEIGHT_MAX 1000000
 #define STEER_URL_MAX 1024
+/* The TTL of a steered answer whose policy gives none ("ttl"). */
+#define STEER_DEFAULT_TTL 60
 /* The longest LUA record content the compiler produces. */
 #define STEER_CONTENT_MAX 16384
 /* An address that is never up (connect() to 0.0.0.0/8 fails at once): a
