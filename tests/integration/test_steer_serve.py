@@ -45,7 +45,8 @@ def steer_cluster(tmp_path_factory, request):
     f = ClusterFactory(base)
     try:
         yield f(node_config={"geoip-database": GEOIP,
-                             "lua-health-checks-interval": CHECK_INTERVAL})
+                             "lua-health-checks-interval": CHECK_INTERVAL,
+                             "verify-interval": 1})
     finally:
         f.close()
 
@@ -201,3 +202,15 @@ A = {"type": "failover", "targets": ["192.0.2.1"], "check": {"tcp_port": 80}}
 ])
 def test_bad_rrset_policy_is_422_and_changes_nothing(zone, name, rtype, policy, needle):
     refused(zone["cluster"], zone["zone_id"], name, rtype, policy, needle)
+
+
+def test_steered_zone_verifies_without_drift(zone):
+    """The LUA records a node holds digest as the controller digested them:
+    the verifier (one pass a second) finds nothing to repair."""
+    c = zone["cluster"]
+    time.sleep(3)
+    for node in c.nodes:
+        assert "yumna_agent_drift_total 0" in node.get("/metrics").text, node.name
+        assert node.zone(zone["zone"]).json()["version"] == c.whm.zone(zone["zone_id"])["version"]
+    digests = {n.zone(zone["zone"]).json()["digest"] for n in c.nodes}
+    assert len(digests) == 1, digests
