@@ -214,3 +214,21 @@ def test_steered_zone_verifies_without_drift(zone):
         assert node.zone(zone["zone"]).json()["version"] == c.whm.zone(zone["zone_id"])["version"]
     digests = {n.zone(zone["zone"]).json()["digest"] for n in c.nodes}
     assert len(digests) == 1, digests
+
+
+def test_yumnactl_policy_set_list_delete(zone, tmp_path):
+    from test_yumnactl import Ctl, REFUSED
+    c, zid = zone["cluster"], zone["zone_id"]
+    ctl = Ctl(c, tmp_path)
+    f = tmp_path / "policy.json"
+    f.write_text('{"type": "weighted", "targets": [{"target": "192.0.2.77", "weight": 1}]}')
+    ctl.run("policy", "set", zone["zone"], "cli", "A", f)
+    c.wait_all_nodes("cli." + zone["zone"], "A", ["192.0.2.77"])
+    listed = ctl.run("policy", "list", zone["zone"]).stdout
+    assert 'cli A rrset {"targets":[{"target":"192.0.2.77","weight":1}],"type":"weighted"}' \
+        in listed, listed
+    f.write_text('{"type": "weighted", "targets": [{"target": "192.0.2.77", "weight": -1}]}')
+    err = ctl.run("policy", "set", zone["zone"], "cli", "A", f, expect=REFUSED).stderr
+    assert "out of range" in err, err
+    ctl.run("policy", "delete", zone["zone"], "cli", "A")
+    assert "cli A" not in ctl.run("policy", "list", zone["zone"]).stdout
