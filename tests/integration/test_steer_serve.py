@@ -12,6 +12,7 @@ import dns.edns
 import dns.message
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import pytest
 
 from cluster_fixtures import ClusterFactory
@@ -232,3 +233,28 @@ def test_yumnactl_policy_set_list_delete(zone, tmp_path):
     assert "out of range" in err, err
     ctl.run("policy", "delete", zone["zone"], "cli", "A")
     assert "cli A" not in ctl.run("policy", "list", zone["zone"]).stdout
+
+
+def test_steered_name_in_a_signed_zone_validates_on_every_node(zone, tmp_path):
+    """Steered answers are signed live by every node with the zone's one key
+    set: a validating unbound with the DS as trust anchor accepts them."""
+    import dnssec_tools as dt
+    from test_whm_dnssec import sign
+    c = zone["cluster"]
+    zid = c.create_zone("steer-signed.example")
+    c.add_record(zid, "w", "A", "192.0.2.50", routing_policy={"type": "weighted", "weight": 1})
+    c.add_record(zid, "w", "A", "192.0.2.51", routing_policy={"type": "weighted", "weight": 1})
+    set_policy(c, zid, "g", "A", {"type": "geo", "regions": [
+        {"country": "DE", "targets": ["192.0.2.60"]}], "default": ["192.0.2.61"]})
+    answer = sign(c, zid, {})
+    assert answer["changed"] is True and answer["synced"] is True, answer
+    for n in c.nodes:
+        with dt.Unbound(tmp_path / ("ub-" + n.name), "steer-signed.example.", answer["ds"],
+                        n) as ub:
+            for name, allowed in (("w", {"192.0.2.50", "192.0.2.51"}), ("g", {"192.0.2.61"})):
+                r = ub.query(name + ".steer-signed.example.", "A")
+                assert r.rcode() == dns.rcode.NOERROR and dt.validated(r), (n.name, r,
+                                                                            ub.logs())
+                got = {x.to_text() for rr in r.answer if rr.rdtype == dns.rdatatype.A
+                       for x in rr}
+                assert got and got <= allowed, (n.name, r)
