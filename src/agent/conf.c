@@ -76,6 +76,7 @@ static const struct conf_item schema[] = {
 	{ "geoip-database", CONF_STR, O(geoip_database), NULL, 0, 3900, NULL, 0, NULL },
 	{ "lua-health-checks-interval", CONF_UINT, O(lua_health_checks_interval), "5", 1, 3600,
 	  NULL, 0, NULL },
+	{ "lua-shared-state", CONF_BOOL, O(lua_shared_state), "no", 0, 0, NULL, 0, NULL },
 	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0,
 	  NULL },
 	{ "max-batch-size", CONF_UINT, O(max_batch_size), "268435456", 1024, 1ull << 34, NULL, 0,

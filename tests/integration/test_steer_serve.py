@@ -258,3 +258,26 @@ def test_steered_name_in_a_signed_zone_validates_on_every_node(zone, tmp_path):
                 got = {x.to_text() for rr in r.answer if rr.rdtype == dns.rdatatype.A
                        for x in rr}
                 assert got and got <= allowed, (n.name, r)
+
+
+def test_lua_shared_state_serves_steered_answers(cluster_factory):
+    """lua-shared-state = yes (one Lua state for every answer, PowerDNS's
+    enable-lua-records=shared): the same policies answer the same way."""
+    c = cluster_factory(n=1, node_config={"lua-shared-state": "yes",
+                                          "lua-health-checks-interval": CHECK_INTERVAL})
+    zid = c.create_zone("steer-shared.example")
+    c.add_record(zid, "w", "A", "192.0.2.10", routing_policy={"type": "weighted", "weight": 1})
+    c.add_record(zid, "w", "A", "192.0.2.11", routing_policy={"type": "weighted", "weight": 1})
+    listener = listen()
+    try:
+        set_policy(c, zid, "f", "A", {
+            "type": "failover", "order": "ordered", "targets": ["127.0.0.2", "127.0.0.1"],
+            "check": {"tcp_port": listener.getsockname()[1]}, "when_all_down": "backup",
+            "backup": "192.0.2.99"})
+        seen = {addresses(ask(c.nodes[0], "w.steer-shared.example."))[0] for _ in range(200)}
+        assert seen == {"192.0.2.10", "192.0.2.11"}, seen
+        c.answers("f.steer-shared.example.", "A")
+        c.wait_all_nodes("f.steer-shared.example.", "A", ["127.0.0.1"], timeout=10)
+    finally:
+        listener.close()
+    c.wait_all_nodes("f.steer-shared.example.", "A", ["192.0.2.99"], timeout=2 * CHECK_INTERVAL + 1)
