@@ -27,6 +27,10 @@ static void body_change(struct http_request *req, struct http_reply *rep, struct
 	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
+	if (!api_raw_lua_allowed(w, req, rep, b)) {
+		json_decref(b);
+		return;
+	}
 	int r = fn(w, id, b, api_actor(req), &res, &err);
 	json_decref(b);
 	if (r < 0) {

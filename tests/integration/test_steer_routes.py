@@ -107,3 +107,17 @@ def test_failover_on_a_cname_is_422(steer):
     refused(steer, a("fc", "target.example.net.",
                      {"type": "failover", "health_check_url": "http://192.0.2.1/"}, "CNAME"),
             "A and AAAA")
+
+
+def test_raw_lua_is_422_without_allow_raw_lua(steer):
+    refused(steer, {"type": "LUA", "name": "raw", "content": "A \"'192.0.2.9'\""},
+            "allow-raw-lua")
+    c, zid = steer["cluster"], steer["zone_id"]
+    before = c.whm.records(zid)
+    r = c.whm.request("PATCH", "/api/v1/servers/localhost/zones/" + steer["zone"],
+                      json_body={"rrsets": [{"name": "raw." + steer["zone"], "type": "LUA",
+                                             "ttl": 60, "changetype": "REPLACE",
+                                             "records": [{"content": "A \"'192.0.2.9'\"",
+                                                          "disabled": False}]}]})
+    assert r.status_code == 422 and "allow-raw-lua" in r.json()["error"], r.text
+    assert c.whm.records(zid) == before

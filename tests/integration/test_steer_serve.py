@@ -45,7 +45,8 @@ def steer_cluster(tmp_path_factory, request):
     base = tmp_path_factory.mktemp(re.sub(r"\W", "_", request.module.__name__))
     f = ClusterFactory(base)
     try:
-        yield f(node_config={"geoip-database": GEOIP,
+        yield f(whm_config={"allow-raw-lua": "yes"},
+                node_config={"geoip-database": GEOIP,
                              "lua-health-checks-interval": CHECK_INTERVAL,
                              "verify-interval": 1})
     finally:
@@ -281,3 +282,25 @@ def test_lua_shared_state_serves_steered_answers(cluster_factory):
     finally:
         listener.close()
     c.wait_all_nodes("f.steer-shared.example.", "A", ["192.0.2.99"], timeout=2 * CHECK_INTERVAL + 1)
+
+
+def test_raw_lua_from_an_admin_token_where_allowed(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    raw = {"type": "LUA", "name": "raw", "content": "A \"'192.0.2.8'\"", "ttl": 60}
+    r = c.whm.request("POST", "/api/dns/%d/records" % zid, json_body=raw,
+                      token=c.whm.read_token)
+    assert r.status_code == 403, r.text
+    c.whm.call("POST", "/api/dns/%d/records" % zid, raw, expect=201)
+    c.wait_all_nodes("raw." + zone["zone"], "A", ["192.0.2.8"])
+    # and on PowerDNS's API, as octoDNS would send it
+    r = c.whm.request("PATCH", "/api/v1/servers/localhost/zones/" + zone["zone"],
+                      json_body={"rrsets": [{"name": "raw2." + zone["zone"], "type": "LUA",
+                                             "ttl": 60, "changetype": "REPLACE",
+                                             "records": [{"content": "A \"'192.0.2.7'\"",
+                                                          "disabled": False}]}]})
+    assert r.status_code == 204, r.text
+    c.wait_all_nodes("raw2." + zone["zone"], "A", ["192.0.2.7"])
+    # content the compiler would never write is refused
+    r = c.whm.request("POST", "/api/dns/%d/records" % zid,
+                      json_body=dict(raw, name="raw3", content='A "os.exit(\\"x\\")"'))
+    assert r.status_code == 422, r.text

@@ -121,7 +121,7 @@ static unsigned count_type(const struct zone_push *p, uint16_t type)
 }
 
 /* A push carries a steered RRset as one PowerDNS LUA record, kept as it
- * is; the panel's record routes never take one. */
+ * is; the record routes take one only as the controller allows. */
 static void test_push_lua_record(void **state)
 {
 	struct zone_push p;
@@ -149,7 +149,14 @@ static void test_push_lua_record(void **state)
 
 	struct model_record mr;
 	struct errmsg err;
-	json_t *j = load("{\"name\":\"www\",\"type\":\"LUA\",\"content\":\"A \\\"'x'\\\"\"}");
+	/* a raw one on the record routes: who may is the controller's call */
+	json_t *j = load("{\"name\":\"www\",\"type\":\"lua\",\"content\":\"A \\\"'x'\\\"\"}");
+	assert_int_equal(model_record_parse(j, "example.com.", 300, &mr, &err), 0);
+	assert_string_equal(mr.type, "LUA");
+	assert_string_equal(mr.content, "A \"'x'\"");
+	model_record_clear(&mr);
+	json_decref(j);
+	j = load("{\"name\":\"www\",\"type\":\"LUA\",\"content\":\"TXT \\\"x\\\"\"}");
 	assert_int_equal(model_record_parse(j, "example.com.", 300, &mr, &err), ERR_INVALID);
 	json_decref(j);
 }

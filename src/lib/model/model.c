@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -303,8 +304,10 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 	if (r < 0)
 		return errmsg_set(err, r, "%s: %s", path, derr.text);
 	/* The controller pushes a steered RRset as one PowerDNS LUA record
-	 * (model/steer.h); only a push carries them, and its keys say so. */
-	if (allowed == record_keys && type_text != NULL && strcmp(type_text, "LUA") == 0)
+	 * (model/steer.h); the record routes take raw ones too, which the
+	 * controller lets through only from admin tokens with allow-raw-lua
+	 * (whm/api.c) */
+	if (type_text != NULL && strcasecmp(type_text, "LUA") == 0)
 		/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 */
 		return lua_record(owner, (uint32_t)ttl, content, path, ret, err);
 	r = rr_type_parse(type_text, &type, &derr);
@@ -502,7 +505,10 @@ int model_rrset_parse(const char *name, const char *type, const char *origin,
 	char owner[DNAME_TEXT_MAX];
 	uint16_t t = 0;
 	int r = dname_owner_normalize(name, origin, owner, err);
-	if (r == 0)
+	/* LUA as model_record_parse() takes it */
+	if (r == 0 && strcasecmp(type, "LUA") == 0)
+		t = TYPE_LUA;
+	else if (r == 0)
 		r = rr_type_parse(type, &t, err);
 	if (r < 0)
 		return r;
