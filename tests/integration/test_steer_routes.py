@@ -121,3 +121,15 @@ def test_raw_lua_is_422_without_allow_raw_lua(steer):
                                                           "disabled": False}]}]})
     assert r.status_code == 422 and "allow-raw-lua" in r.json()["error"], r.text
     assert c.whm.records(zid) == before
+
+
+def test_steered_cname_beside_other_data_is_422(steer):
+    c, zid = steer["cluster"], steer["zone_id"]
+    c.add_record(zid, "cn", "TXT", "beside")
+    refused(steer, a("cn", "target.example.net.", weighted(1), "CNAME"), "CNAME")
+    before = c.whm.zone(zid)["version"]
+    r = c.whm.request("PUT", "/api/dns/%d/policies" % zid, json_body={
+        "name": "cn", "type": "CNAME", "policy": {
+            "type": "weighted", "targets": [{"target": "a.example.net.", "weight": 1}]}})
+    assert r.status_code == 422 and "CNAME" in r.json()["error"], r.text
+    assert c.whm.zone(zid)["version"] == before

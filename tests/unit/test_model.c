@@ -140,6 +140,11 @@ static void test_push_lua_record(void **state)
 		}
 	assert_true(found);
 	zone_push_clear(&p);
+	/* a steered CNAME is a CNAME: nothing else at its owner */
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"LUA\","
+		   "\"content\":\"CNAME \\\"'a.example.net.'\\\"\"},"
+		   "{\"name\":\"www\",\"type\":\"TXT\",\"content\":\"\\\"x\\\"\"}]}",
+		   ERR_INVALID, "CNAME", false);
 	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"LUA\","
 		   "\"content\":\"MX \\\"x\\\"\"}]}",
 		   ERR_INVALID, "A, AAAA or CNAME", false);
