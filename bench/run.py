@@ -11,6 +11,8 @@ time); measures, writes bench/results.md and prints the same table.
     bench/run.py --only latency,health      # some controller figures
     bench/run.py --only history             # zone history: listing, rollback, growth
     bench/run.py --only pdnsapi             # PowerDNS's API on the controller vs pdns_server
+    bench/run.py --only secondary           # external BIND primary change + NOTIFY → all 3 nodes
+    bench/run.py --only dnsupdate           # RFC 2136 updates vs pdns_server dnsupdate=yes
     bench/run.py --only supervise           # pdns_server killed → serving again
     bench/run.py --only slowclients         # agent /health under 1,000 slowloris connections
     bench/run.py --only verify              # drift behind an agent → repaired; verification cost
@@ -53,6 +55,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
 import statistics
@@ -71,6 +74,8 @@ import dns.query
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import dns.tsig
+import dns.update
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,6 +84,7 @@ import harness  # noqa: E402
 import cluster as clusterlib  # noqa: E402
 import chromium  # noqa: E402
 import pdns_plain  # noqa: E402
+from dns_primaries import BindPrimary  # noqa: E402
 
 
 def pct(values, p):
@@ -1546,6 +1552,75 @@ def store_bytes(path):
         db.close()
 
 
+def secondary_zone_text(zone, serial, www):
+    lines = ["$TTL 300", "@ IN SOA ns1.%s hostmaster.%s %d 3600 600 86400 300" % (zone, zone, serial),
+             "@ IN NS ns1.%s" % zone, "ns1 IN A 192.0.2.53", "www IN A %s" % www]
+    lines += ["h%d IN A 198.51.100.%d" % (i, i % 250 + 1) for i in range(20)]
+    return "\n".join(lines) + "\n"
+
+
+def secondary_figures(args, tmp, rows):
+    """A secondary zone of a real BIND primary on a three-node cluster whose
+    controller listens for DNS: 'args.secondary_changes' changes on the
+    primary (a new zone file, SIGHUP; BIND sends its NOTIFY to the
+    controller's listener), each timed from the SIGHUP until all 3 nodes
+    answer the new address (the primary's serial with it); BIND answers
+    each refresh with an IXFR. The anchor: a record change through the
+    controller's API, timed the same way."""
+    port = harness.free_ports(1, udp=(0,))[0]
+    conf = dict(WHM_CONFIG, **{"dns-listen-address": "127.0.0.1", "dns-listen-port": port})
+    c = clusterlib.Cluster(os.path.join(tmp, "secondary"), n=3, whm_config=conf)
+    zone = "secondary-bench.example."
+    primary = BindPrimary(os.path.join(tmp, "bind-primary"),
+                          {zone: secondary_zone_text(zone, 1, ip_for(0))},
+                          notify=("127.0.0.1", port))
+    primary.start()
+    ports = [node.dns_port for node in c.nodes]
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in ports]
+    try:
+        client = whm_client(c.whm)
+        zid = call(client, "POST", "/api/dns", {"domain": zone, "kind": "secondary",
+                                                "primaries": [primary.address]})["zoneId"]
+        poll_all(socks, ports, "www." + zone, "A", [ip_for(0)])
+        lat, stale = [], 0
+        for i in range(1, args.secondary_changes + 1):
+            primary.write_zone(zone, secondary_zone_text(zone, 1 + i, ip_for(i)))
+            t0 = time.perf_counter()
+            primary.proc.send_signal(signal.SIGHUP)
+            stale += bool(poll_all(socks, ports, "www." + zone, "A", [ip_for(i)]))
+            lat.append((time.perf_counter() - t0) * 1000)
+        z = call(client, "GET", "/api/dns/%d" % zid)
+        tr = z["secondary"]["transfers"]
+        if z["serial"] != 1 + args.secondary_changes:
+            raise RuntimeError("serial %s, expected %d" % (z["serial"],
+                                                            1 + args.secondary_changes))
+        # The anchor: the same change made through the controller's API.
+        own, oid, www = setup_zones(client, 1, "secondary-anchor")[0]
+        anchor = []
+        for i in range(args.secondary_changes):
+            t0 = time.perf_counter()
+            call(client, "PUT", "/api/dns/records/%d" % www,
+                 {"type": "A", "name": "www", "content": ip_for(i + 7), "ttl": 300})
+            poll_all(socks, ports, "www." + own, "A", [ip_for(i + 7)])
+            anchor.append((time.perf_counter() - t0) * 1000)
+        client.close()
+        rows.append(("external primary (BIND 9.18) change + its NOTIFY to the controller → "
+                     "answered by all 3 nodes with the primary's serial, p50 (%d changes, "
+                     "timed from BIND's SIGHUP, its reload included: %d IXFR, %d AXFR; "
+                     "p99 %s%s)"
+                     % (len(lat), tr["ixfr"], tr["axfr"], ms(pct(lat, 99)),
+                        "; %d answers stale in a packet cache after 1 s" % stale if stale
+                        else ""),
+                     ms(pct(lat, 50)), "≤ 1 s",
+                     "a record change through the controller's API, same run: p50 %s, p99 %s"
+                     % (ms(pct(anchor, 50)), ms(pct(anchor, 99)))))
+    finally:
+        for s in socks:
+            s.close()
+        primary.stop()
+        c.stop()
+
+
 def history_figures(args, ctl, tmp, rows):
     """Zone history on the three-node cluster: 'args.history_versions'
     changes of one zone of ten records (one version each), then the time to
@@ -2358,10 +2433,142 @@ def production_figures(args, tmp, rows):
                  "gsqlite3 node, same run: %.2f s (%d/%d answered)" % (d_all, d_ans, n)))
 
 
+# --- RFC 2136 updates -----------------------------------------------------------
+
+
+class UpdateClient:
+    """One UDP socket that sends TSIG-signed updates to 'port' and reads
+    the rcode of each answer (dnspython checks the answer's TSIG)."""
+
+    def __init__(self, port, key):
+        self.port = port
+        self.key = key
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def replace(self, zone, name, value):
+        u = dns.update.UpdateMessage(zone)
+        u.replace(name, 300, "A", value)
+        u.use_tsig(self.key)
+        r = dns.query.udp(u, "127.0.0.1", port=self.port, timeout=5.0, sock=self.sock)
+        return r.rcode() == 0
+
+    def close(self):
+        self.sock.close()
+
+
+def update_latency(port, key, zone, answer_ports, changes):
+    """Update → answered at every port in 'answer_ports', 'changes' times
+    one after the other: the latencies in ms."""
+    client = UpdateClient(port, key)
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in answer_ports]
+    lat = []
+    try:
+        for i in range(changes):
+            value = ip_for(i + 1)
+            t0 = time.perf_counter()
+            if not client.replace(zone, "www", value):
+                raise RuntimeError("update %d of %s refused" % (i, zone))
+            poll_all(socks, answer_ports, "www." + zone, "A", [value])
+            lat.append((time.perf_counter() - t0) * 1000)
+    finally:
+        client.close()
+        for s in socks:
+            s.close()
+    return lat
+
+
+def update_throughput(tmp, port, key_name, secret, zones, clients, seconds):
+    """dnsperf in update mode (-u) with 'clients' clients signing every
+    update with TSIG (hmac-sha256), each update replacing one A record of
+    one of 'zones' in turn, for 'seconds': (updates/s answered NOERROR,
+    updates not answered NOERROR). dnsperf rather than Python clients, so
+    that the clients' own signing does not bound the figure."""
+    path = os.path.join(tmp, "updates-%d.txt" % port)
+    with open(path, "w") as f:
+        for i in range(50000):
+            f.write("%s\ndelete load%d A\nadd load%d 300 A %s\nsend\n"
+                    % (zones[i % len(zones)], i % 16, i % 16, ip_for(i + 1)))
+    out = subprocess.run(
+        ["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-u", "-d", path, "-c", str(clients),
+         "-q", str(clients * 4), "-l", str(seconds), "-t", "5",
+         "-y", "hmac-sha256:%s:%s" % (key_name, secret)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=seconds + 60)
+    rate = noerror = completed = sent = 0
+    for line in out.stdout.splitlines():
+        words = line.split()
+        if line.strip().startswith("Updates per second:"):
+            rate = float(words[-1])
+        elif line.strip().startswith("Updates sent:"):
+            sent = int(words[2])
+        elif line.strip().startswith("Response codes:") and "NOERROR" in words:
+            noerror = int(words[words.index("NOERROR") + 1])
+        elif line.strip().startswith("Updates completed:"):
+            completed = int(words[2])
+    if sent == 0:
+        raise RuntimeError("dnsperf sent nothing: %s" % out.stdout[-2000:])
+    return rate * noerror / completed if completed else 0.0, sent - noerror
+
+
+def dnsupdate_figures(args, tmp, rows):
+    """RFC 2136 updates signed with TSIG to the controller's DNS listener →
+    answered by all 3 nodes, and updates/s with 'args.threads' signing
+    clients; anchor: one pdns_server with dnsupdate=yes, the same clients."""
+    port = harness.free_ports(1, udp=(0,))[0]
+    conf = dict(WHM_CONFIG, **{"dns-listen-address": "127.0.0.1", "dns-listen-port": port})
+    c = clusterlib.Cluster(os.path.join(tmp, "dnsupdate"), n=3, whm_config=conf)
+    zones = ["u%d.update.bench." % i for i in range(max(args.threads, 8))]
+    try:
+        client = whm_client(c.whm)
+        for z in zones:
+            call(client, "POST", "/api/dns?wait=all", {"domain": z})
+        k = call(client, "POST", "/api/dns/tsig-keys", {"name": "bench-update."})
+        call(client, "PUT", "/api/dns/update-policies/bench-update.",
+             {"rules": [{"zone": z, "match": "zone", "types": ["A"]} for z in zones]})
+        client.close()
+        key = dns.tsig.Key("bench-update.", k["secret"], "hmac-sha256")
+        lat = update_latency(port, key, zones[0], [n.dns_port for n in c.nodes], args.changes)
+        rate, errors = update_throughput(tmp, port, "bench-update.", k["secret"], zones,
+                                         args.threads, args.load_seconds)
+    finally:
+        c.stop()
+
+    p = pdns_plain.Pdns(os.path.join(tmp, "dnsupdate-anchor"),
+                        extra={"dnsupdate": "yes", "allow-dnsupdate-from": "127.0.0.0/8"})
+    try:
+        p.start()
+        secret = k["secret"]
+        p.api("POST", "/tsigkeys", {"name": "bench-update", "algorithm": "hmac-sha256",
+                                     "key": secret})
+        for z in zones:
+            p.api("POST", "/zones", {"name": z, "kind": "Native",
+                                     "nameservers": ["ns1.example.net."]})
+            p.api("PUT", "/zones/%s/metadata/TSIG-ALLOW-DNSUPDATE" % z,
+                  {"metadata": ["bench-update"]})
+        a_lat = update_latency(p.dns_port, key, zones[0], [p.dns_port], args.changes)
+        a_rate, a_errors = update_throughput(tmp, p.dns_port, "bench-update.", secret, zones,
+                                             args.threads, args.load_seconds)
+    finally:
+        p.stop()
+    anchor = "pdns_server dnsupdate=yes (gsqlite3), update → answered: p50 %s, p99 %s" % (
+        ms(pct(a_lat, 50)), ms(pct(a_lat, 99)))
+    rows.append(("RFC 2136 update (TSIG hmac-sha256) → answered by all 3 nodes, p50 (%d "
+                 "updates)" % len(lat), ms(pct(lat, 50)), "≤ 10 ms", anchor))
+    rows.append(("… p99 (max %s)" % ms(max(lat)), ms(pct(lat, 99)), "≤ 50 ms", anchor))
+    rows.append(("RFC 2136 updates answered NOERROR with %d TSIG-signing clients (dnsperf -u) "
+                 "over %d zones for %.0f s (UDP)%s" % (args.threads, len(zones),
+                                                       args.load_seconds,
+                                                       "; %d refused or lost" % errors
+                                                       if errors else ""),
+                 "%.0f updates/s" % rate, "≥ 1,000/s",
+                 "pdns_server dnsupdate=yes, same clients: %.0f updates/s%s"
+                 % (a_rate, "; %d refused or lost" % a_errors if a_errors else "")))
+
+
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
-            "pdnsapi", "supervise", "slowclients", "verify", "production", "scale", "dashboard",
-            "steer")
-CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi")
+            "pdnsapi", "dnsupdate", "secondary", "supervise", "slowclients", "verify",
+            "production", "scale", "dashboard", "steer")
+CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi",
+              "dnsupdate", "secondary")
 
 
 def parse_only(text):
@@ -2391,7 +2598,7 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "verify_cost_period": 5, "prod_zones": 500, "scale_zones": 5000,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
          "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0,
-         "steer_seconds": 3}
+         "secondary_changes": 10, "steer_seconds": 3}
 
 
 def dnsperf_run(port, name, seconds):
@@ -2506,6 +2713,8 @@ def main():
                     help="listings of its versions timed")
     ap.add_argument("--history-rollbacks", type=int, default=100,
                     help="rollbacks timed until every node answers")
+    ap.add_argument("--secondary-changes", type=int, default=50,
+                    help="changes on the external primary in the secondary section")
     ap.add_argument("--kills", type=int, default=20,
                     help="pdns_server kills in the supervise section")
     ap.add_argument("--slow-requests", type=int, default=1000,
@@ -2576,6 +2785,10 @@ def main():
                     history_figures(args, ctl, tmp, rows)
                 elif section == "pdnsapi":
                     pdnsapi_figures(args, ctl, tmp, rows)
+                elif section == "dnsupdate":
+                    dnsupdate_figures(args, tmp, rows)
+                elif section == "secondary":
+                    secondary_figures(args, tmp, rows)
                 elif section == "supervise":
                     supervise_figures(args, tmp, rows)
                 elif section == "slowclients":

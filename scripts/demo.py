@@ -15,7 +15,13 @@ start; how to reach everything is written to demo/cluster.json (mode 0600):
                 "agent_secret": "...", "dns": "127.0.0.1:PORT",
                 "agent_pid": 123, "pdns_pid": 124}, ...],
      "whm": {"url": "http://127.0.0.1:PORT", "token": "...", "read_token": "...",
-             "dashboard": "http://127.0.0.1:PORT/ui/", "pid": 125}}
+             "dashboard": "http://127.0.0.1:PORT/ui/", "pid": 125,
+             "dns": "127.0.0.1:PORT"}}
+
+"dns" is the controller's DNS listener, which takes RFC 2136 updates signed
+with a TSIG key; the demo makes one, allowed every name of the example zone,
+and writes it as a BIND key clause to demo/update.key (mode 0600) for
+`nsupdate -k`.
 
 The dashboard is at the controller's /ui/; `start` and `status` print where,
 and one dig command per node.
@@ -38,6 +44,7 @@ from harness import Node, rec  # noqa: E402
 
 DEMO = os.path.join(REPO, "demo")
 CLUSTER = os.path.join(DEMO, "cluster.json")
+UPDATE_KEY = os.path.join(DEMO, "update.key")
 WHM_DIR = os.path.join(DEMO, "whm")
 NODES = 3
 ZONE = "demo.example."
@@ -117,6 +124,15 @@ def show(doc):
         ctl = os.path.relpath(os.path.join(harness.BUILD, "src", "cli", "yumnactl"))
         log("Or with yumnactl (reads cluster.json): %s --demo status; %s --demo zones list"
             % (ctl, ctl))
+    if w and w.get("dns"):
+        host, port = w["dns"].rsplit(":", 1)
+        log("Change the zone by RFC 2136 (the controller's DNS listener, key in %s):"
+            % os.path.relpath(UPDATE_KEY))
+        log("  printf 'server %s %s\\nzone %s\\nupdate add dyn.%s 300 A 192.0.2.99\\nsend\\n'"
+            " | nsupdate -k %s" % (host, port, ZONE, ZONE, os.path.relpath(UPDATE_KEY)))
+        nhost, nport = nodes[0]["dns"].rsplit(":", 1)
+        log("  dig @%s -p %s dyn.%s A +short      # then every node serves it"
+            % (nhost, nport, ZONE.rstrip(".")))
     log("Logs: demo/whm/whm.log, demo/nsN/agent.log and demo/nsN/data/pdns.log;"
         " stop with: make demo-stop")
 
@@ -152,6 +168,7 @@ def start():
     os.makedirs(DEMO, exist_ok=True)
     nodes = []
     whm = None
+    dns_port = harness.free_ports(1, udp=(0,))[0]
 
     def describe():
         doc = {"nodes": [{
@@ -161,7 +178,8 @@ def start():
         if whm is not None and whm.proc is not None:
             doc["whm"] = {"url": whm.url, "token": whm.admin_token,
                           "read_token": whm.read_token, "pid": whm.proc.pid,
-                          "dashboard": whm.url + "/ui/"}
+                          "dashboard": whm.url + "/ui/",
+                          "dns": "127.0.0.1:%d" % dns_port}
         return doc
 
     try:
@@ -178,7 +196,8 @@ def start():
         whm = Whm(WHM_DIR, config={
             "default-ns": "ns1.%s, ns2.%s" % (ZONE, ZONE), "soa-mname": "ns1." + ZONE,
             "soa-rname": "hostmaster." + ZONE, "health-interval-ms": 1000,
-            "reconcile-interval": 60})
+            "reconcile-interval": 60, "dns-listen-address": "127.0.0.1",
+            "dns-listen-port": dns_port})
         whm.admin_token = whm.token_create("demo-admin", "admin")
         whm.read_token = whm.token_create("demo-read", "read")
         whm.start()
@@ -211,6 +230,15 @@ def start():
         last = whm.call("POST", "/api/dns/%d/records?wait=all" % zone["zoneId"], r)
     log("  zone %d at version %d, serial %d, every node in sync: %s"
         % (zone["zoneId"], last["version"], last["serial"], last.get("synced")))
+    key = whm.call("POST", "/api/dns/tsig-keys", {"name": "demo-update." + ZONE})
+    whm.call("PUT", "/api/dns/update-policies/" + key["name"], {"rules": [
+        {"zone": ZONE, "match": "zone", "types": ["ANY"]}]})
+    fd = os.open(UPDATE_KEY, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write('key "%s" {\n\talgorithm %s;\n\tsecret "%s";\n};\n'
+                % (key["name"], key["algorithm"], key["secret"]))
+    log("  TSIG key %s may update every name of %s (%s)"
+        % (key["name"], ZONE, os.path.relpath(UPDATE_KEY)))
     log()
     log("The same answer from every node:")
     for n in nodes:

@@ -38,6 +38,8 @@ set -eu
 # against the controller. The packages' own services are stopped and
 # disabled below when a service manager started them: tests never use
 # port 53.
+# dnsperf: `make bench` measures RFC 2136 update throughput with it (-u),
+# against the controller's DNS listener and PowerDNS's, with TSIG.
 PACKAGES="
 build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
@@ -47,7 +49,7 @@ pdns-backend-geoip geoip-database
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
 unbound ldnsutils libfaketime lego pebble
-bind9 knot certbot python3-certbot-dns-rfc2136
+bind9 knot certbot python3-certbot-dns-rfc2136 dnsperf
 python3 python3-pytest python3-dnspython python3-requests python3-cryptography
 chromium chromium-driver python3-selenium
 clang-14 libclang-rt-14-dev libfuzzer-14-dev

@@ -35,6 +35,7 @@
   let zoneShownVersion = null; // version of the selected zone last rendered
   let records = [];
   let editing = null; // record id being edited
+  let editingDisabled = false; // the record being edited is disabled: saved so
   let syncWatch = {}; // serverId -> true while a full sync is watched
   let auditNext = null;
   let dnssecWatch = false; // a rollover waits for the nodes: re-read its state
@@ -548,7 +549,9 @@
       throw e;
     }
     $("zone-name").textContent = unicodeName(zone) === zone.domain ? zone.domain : unicodeName(zone) + " (" + zone.domain + ")";
-    $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone);
+    const sec = zone.secondary;
+    $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone) +
+      (sec ? " · secondary of " + sec.primaries.join(", ") + " (" + sec.state + (sec.last_error ? ": " + sec.last_error : "") + ")" : "");
     $("zone-detail").hidden = false;
     if (!force && zoneShownVersion === zone.version) return;
     zoneShownVersion = zone.version;
@@ -590,7 +593,10 @@
             cells.push(c);
           }
         }
-        cells.push(el("td", { cls: "wrap mono", text: content }));
+        // A disabled record (PowerDNS's API keeps them) is listed, not served.
+        const shown = el("td", { cls: "wrap mono", text: content });
+        if (r.disabled) shown.append(" ", el("span", { cls: "badge off", text: "disabled" }));
+        cells.push(shown);
         cells.push(el("td", { cls: "write" }, [
           button("Edit", () => startEdit(r), "secondary small", "Edit " + k + " " + content),
           button("Delete", () => deleteRecord(r, content), "danger small", "Delete " + k + " " + content),
@@ -613,7 +619,7 @@
     const key = rrsetKey(rs[0]);
     const all = records.map((r) => ({
       name: r.name, type: r.type, content: r.content,
-      ttl: rrsetKey(r) === key ? ttl : r.ttl, priority: r.priority,
+      ttl: rrsetKey(r) === key ? ttl : r.ttl, priority: r.priority, disabled: r.disabled === true,
     }));
     try {
       await api("/api/dns/" + selectedZone + "/records", "PUT", { records: all });
@@ -626,6 +632,7 @@
 
   function startEdit(r) {
     editing = r.id;
+    editingDisabled = r.disabled === true;
     $("rec-name").value = r.name;
     $("rec-type").value = r.type;
     $("rec-ttl").value = r.ttl;
@@ -657,6 +664,7 @@
     };
     if ($("rec-ttl").value !== "") body.ttl = Number($("rec-ttl").value);
     if ($("rec-priority").value !== "") body.priority = Number($("rec-priority").value);
+    if (editing !== null && editingDisabled) body.disabled = true; // an edit keeps it disabled
     try {
       if (editing !== null) await api("/api/dns/records/" + editing, "PUT", body);
       else await api("/api/dns/" + selectedZone + "/records", "POST", body);

@@ -51,30 +51,80 @@ static int zones_list(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* zones create's options: a secondary zone's primaries and key. */
+struct create_opts {
+	json_t *primaries; /* NULL: a zone of its own */
+	const char *tsig_key;
+};
+
+static int create_opt(int opt, const char *arg, void *ctx)
+{
+	struct create_opts *o = ctx;
+	if (opt == 'p') {
+		if (o->primaries == NULL)
+			o->primaries = json_array();
+		json_array_append_new(o->primaries, json_string(arg));
+	} else {
+		o->tsig_key = arg;
+	}
+	return 0;
+}
+
 static int zones_create(struct ctl *c, int argc, char **argv)
 {
+	static const struct option longopts[] = { { "primary", required_argument, NULL, 'p' },
+						  { "tsig-key", required_argument, NULL, 'k' },
+						  { 0 } };
 	const struct ctl_cmd *cmd = &ctl_zone_cmds[1];
+	struct create_opts o = { 0 };
 	char path[64];
-	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
-	if (r != 0)
+	int oi, r = ctl_getopt(cmd, argc, argv, "", longopts, create_opt, &o, &oi);
+	if (r == 0)
+		r = ctl_args(cmd, argc - oi, 1, 1);
+	if (r == 0 && o.tsig_key != NULL && o.primaries == NULL) {
+		fprintf(stderr, "yumnactl: --tsig-key is for a secondary zone (give --primary)\n");
+		r = CTL_USAGE;
+	}
+	if (r != 0) {
+		json_decref(o.primaries);
 		return r < 0 ? CTL_OK : r;
+	}
 	json_t *body = json_pack("{s:s}", "domain", argv[oi]);
+	if (o.primaries != NULL) {
+		json_object_set_new(body, "kind", json_string("secondary"));
+		json_object_set_new(body, "primaries", o.primaries);
+		if (o.tsig_key != NULL)
+			json_object_set_new(body, "tsig_key", json_string(o.tsig_key));
+	}
 	snprintf(path, sizeof(path), "/api/dns%s", ctl_wait_query(c));
 	return ctl_send_change(c, "POST", path, body, "zone created");
 }
 
-static int zones_delete(struct ctl *c, int argc, char **argv)
+/* A command whose one argument is a ZONE: 'method' on /api/dns/:id'tail'. */
+static int zone_request(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+			const char *method, const char *tail, const char *done)
 {
-	const struct ctl_cmd *cmd = &ctl_zone_cmds[2];
-	char path[96];
+	char path[128];
 	int64_t id;
 	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
-	return ctl_send_change(c, "DELETE", path, NULL, "zone deleted");
+	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, tail);
+	return ctl_send_change(c, method, path, NULL, done);
+}
+
+static int zones_retrieve(struct ctl *c, int argc, char **argv)
+{
+	return zone_request(c, &ctl_zone_cmds[11], argc, argv, "POST", "/retrieve",
+			    "refresh from the primary started");
+}
+
+static int zones_delete(struct ctl *c, int argc, char **argv)
+{
+	return zone_request(c, &ctl_zone_cmds[2], argc, argv, "DELETE", ctl_wait_query(c),
+			    "zone deleted");
 }
 
 static void records_table(const json_t *records)
@@ -91,13 +141,21 @@ static void records_table(const json_t *records)
 		snprintf(name, sizeof(name), "%s%s%s%s", cell(json_object_get(rec, "name")),
 			 strcmp(u, "-") != 0 ? " (" : "", strcmp(u, "-") != 0 ? u : "",
 			 strcmp(u, "-") != 0 ? ")" : "");
+		/* A disabled record is listed, and served by no node. */
+		const char *content = cell(json_object_get(rec, "content"));
+		bool off = json_is_true(json_object_get(rec, "disabled"));
+		size_t len = strlen(content) + sizeof(" (disabled)");
+		char *shown = malloc(len);
+		if (shown != NULL)
+			snprintf(shown, len, "%s%s", content, off ? " (disabled)" : "");
 		const char *row[6] = { cell(json_object_get(rec, "id")),
 				       name,
 				       cell(json_object_get(rec, "ttl")),
 				       type,
 				       prio ? cell(json_object_get(rec, "priority")) : "",
-				       cell(json_object_get(rec, "content")) };
+				       shown != NULL ? shown : content };
 		table_add(t, row);
+		free(shown);
 	}
 	table_print_free(t);
 }
@@ -126,6 +184,22 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 		       cell(json_object_get(z, "id")), cell(json_object_get(z, "serial")),
 		       cell(json_object_get(z, "version")),
 		       cell(json_object_get(z, "dnssec_enabled")));
+		const json_t *sec = json_object_get(z, "secondary");
+		if (sec != NULL) {
+			char *prim = json_dumps(json_object_get(sec, "primaries"), JSON_COMPACT);
+			printf("kind     secondary of %s%s%s\nstate    %s%s%s\n", prim ? prim : "-",
+			       json_is_string(json_object_get(sec, "tsig_key")) ? ", TSIG key "
+										: "",
+			       json_is_string(json_object_get(sec, "tsig_key"))
+				   ? json_string_value(json_object_get(sec, "tsig_key"))
+				   : "",
+			       cell(json_object_get(sec, "state")),
+			       json_is_string(json_object_get(sec, "last_error")) ? ": " : "",
+			       json_is_string(json_object_get(sec, "last_error"))
+				   ? json_string_value(json_object_get(sec, "last_error"))
+				   : "");
+			free(prim);
+		}
 		ctl_print_soa(json_object_get(z, "soa"));
 		printf("records  %s (the SOA above is not listed)\n\n",
 		       cell(json_object_get(z, "records")));
@@ -424,15 +498,21 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	{ "zones", "list", zones_list, "",
 	  "List every zone with its record count, serial and version; an international name\n"
 	  "is shown with its A-labels (DOMAIN) and its U-labels (UNICODE)." },
-	{ "zones", "create", zones_create, "DOMAIN",
+	{ "zones", "create", zones_create, "[--primary ADDR[:PORT]]... [--tsig-key NAME] DOMAIN",
 	  "Create a zone; it gets the controller's SOA and default NS records and is pushed to "
 	  "every node.\nAn international DOMAIN may be written with U-labels "
 	  "(b\u00fccher.example); it is\n"
-	  "stored and served as its A-labels (xn--bcher-kva.example)." },
+	  "stored and served as its A-labels (xn--bcher-kva.example).\n"
+	  "With --primary (up to 8 times) the zone is a secondary zone: the controller\n"
+	  "transfers it from those primaries (AXFR, IXFR when offered), signed with TSIG key\n"
+	  "NAME when --tsig-key is given (see 'tsig create'), and every node serves the\n"
+	  "primary's data and serial; its records cannot be changed here." },
 	{ "zones", "delete", zones_delete, "ZONE",
 	  "Delete a zone (ZONE is its id or name); every node stops serving it." },
-	{ "zones", "show", zones_show, "ZONE", "Show a zone and its records." },
-	{ "records", "list", records_list, "ZONE", "List the records of a zone." },
+	{ "zones", "show", zones_show, "ZONE",
+	  "Show a zone and its records (a disabled one, served by no node, marked so)." },
+	{ "records", "list", records_list, "ZONE",
+	  "List the records of a zone (a disabled one, served by no node, marked so)." },
 	{ "records", "add", records_add, "[--ttl N] [--priority N] ZONE NAME TYPE CONTENT",
 	  "Add one record. NAME is '@', relative to the zone ('www') or absolute with a final "
 	  "dot;\n"
@@ -461,5 +541,8 @@ const struct ctl_cmd ctl_zone_cmds[] = {
 	{ "export", NULL, zone_export, "[-o FILE] ZONE",
 	  "Print the zone as a zone file (accepted by named-checkzone and kzonecheck). --json\n"
 	  "prints {\"zoneId\", \"content\"}, or with -o {\"zoneId\", \"file\", \"bytes\"}." },
+	{ "zones", "retrieve", zones_retrieve, "ZONE",
+	  "Refresh a secondary zone from its primaries now (as a NOTIFY does); 'zones show'\n"
+	  "shows its state and serial." },
 	{ 0 },
 };

@@ -103,11 +103,18 @@ void api_cluster_sync_zone(struct http_request *req, struct http_reply *rep, voi
 void api_cluster_sync_all(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_cluster_sync_progress(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_tokens.c */
 void api_tokens_list(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_token_create(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_token_revoke(struct http_request *req, struct http_reply *rep, void *ctx);
+
+/* api_upolicy.c */
+void api_upolicies_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_upolicy_get(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_upolicy_put(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_upolicy_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 
 /* api_dnssec.c */
 void api_dnssec_keys(struct http_request *req, struct http_reply *rep, void *ctx);
@@ -171,6 +178,7 @@ void api_pdns_tsig_delete(struct http_request *req, struct http_reply *rep, void
 /* api_pdns_ops.c: PowerDNS's API, operations */
 void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_notify(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_pdns_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_rectify(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_cache_flush(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -10,6 +10,7 @@
 #include "events.h"
 #include "metrics.h"
 #include "nodes.h"
+#include "secondary.h"
 #include "sync.h"
 
 void api_health(struct http_request *req, struct http_reply *rep, void *ctx)
@@ -91,10 +92,10 @@ void api_cluster_status(struct http_request *req, struct http_reply *rep, void *
 		return;
 	}
 	http_reply_json(rep, 200,
-			json_pack("{s:I,s:I,s:I,s:o}", "totalNodes",
+			json_pack("{s:I,s:I,s:I,s:o,s:o}", "totalNodes",
 				  (json_int_t)json_array_size(nodes), "onlineNodes",
 				  (json_int_t)online, "offlineNodes", (json_int_t)offline, "nodes",
-				  nodes));
+				  nodes, "secondaryZones", secondary_summary_json(ctx)));
 }
 
 /* Totals from the store, and per node what its agent reports (zones,

@@ -20,6 +20,7 @@
 #include "dnssec.h"
 #include "json/jsonx.h"
 #include "pdns_shape.h"
+#include "secondary.h"
 #include "zkeys.h"
 #include "zones_soa.h"
 
@@ -89,6 +90,49 @@ static json_t *zone_json(const struct store_zone *z, bool full, bool dnssec)
 		json_decref(more);
 	}
 	return o;
+}
+
+/* A Slave zone's "masters" and "master_tsig_key_ids" in 'o' (GET of one
+ * zone), from its secondary settings (secondary.h). */
+static void add_masters(struct whm *w, json_t *o, int64_t zone_id)
+{
+	json_t *sec = secondary_zone_json(w, zone_id);
+	if (sec == NULL)
+		return;
+	json_object_set(o, "masters", json_object_get(sec, "primaries"));
+	json_t *key = json_object_get(sec, "tsig_key");
+	json_object_set_new(o, "master_tsig_key_ids",
+			    json_is_string(key) ? json_pack("[O]", key) : json_array());
+	json_decref(sec);
+}
+
+/* A Slave zone's creation: its "masters" (required) and the key of
+ * "master_tsig_key_ids" (at most one) into 'init'; no records, which come
+ * from the masters. */
+static int creation_masters(struct whm *w, const json_t *b, struct zone_init *init, char *prim,
+			    size_t prim_len, char *key, size_t key_len, struct errmsg *err)
+{
+	const json_t *keys = json_object_get(b, "master_tsig_key_ids");
+	if (json_array_size(json_object_get(b, "rrsets")) > 0 ||
+	    json_string_length(json_object_get(b, "zone")) > 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "rrsets, zone: a Slave zone's data comes from its masters");
+	int r = secondary_primaries_check(json_object_get(b, "masters"), "masters", prim, prim_len,
+					  err);
+	if (r < 0)
+		return r;
+	init->primaries = prim;
+	if (keys != NULL &&
+	    (!json_is_array(keys) || json_array_size(keys) > 1 ||
+	     (json_array_size(keys) == 1 && !json_is_string(json_array_get(keys, 0)))))
+		return errmsg_set(err, ERR_INVALID,
+				  "master_tsig_key_ids: a list of at most one key name");
+	if (json_array_size(keys) == 1) {
+		r = secondary_tsig_check(w, json_string_value(json_array_get(keys, 0)),
+					 "master_tsig_key_ids[0]", key, key_len, err);
+		init->tsig_key = r == 0 ? key : NULL;
+	}
+	return r;
 }
 
 /* GET /api: the API versions. */
@@ -277,28 +321,57 @@ struct rrsets_ctx {
 	json_t *index;	       /* "name/type" -> its rrset */
 };
 
-/* Add one record (absolute owner 'owner') to its RRset. */
-static int add_rr(struct rrsets_ctx *c, const char *owner, const char *type, const char *content,
-		  uint32_t ttl)
+/* The RRset 'owner' (absolute) 'type' of 'c', made (with 'ttl', no
+ * records and no comments) if it is not there yet; NULL when the filters
+ * leave it out, or without memory (*ret_r -ENOMEM). */
+static json_t *rrset_of(struct rrsets_ctx *c, const char *owner, const char *type, uint32_t ttl,
+			int *ret_r)
 {
 	char key[DNAME_TEXT_MAX + 32];
 
+	*ret_r = 0;
 	if ((c->only_name != NULL && strcmp(owner, c->only_name) != 0) ||
 	    (c->only_type != NULL && strcmp(type, c->only_type) != 0))
-		return 0;
+		return NULL;
 	snprintf(key, sizeof(key), "%s/%s", owner, type);
 	json_t *set = json_object_get(c->index, key);
-	if (set == NULL) {
-		set = json_pack("{s:s,s:s,s:I,s:[],s:[]}", "name", owner, "type", type, "ttl",
-				(json_int_t)ttl, "records", "comments");
-		if (set == NULL || json_array_append_new(c->rrsets, set) < 0 ||
-		    json_object_set(c->index, key, set) < 0)
-			return -ENOMEM;
+	if (set != NULL)
+		return set;
+	set = json_pack("{s:s,s:s,s:I,s:[],s:[]}", "name", owner, "type", type, "ttl",
+			(json_int_t)ttl, "records", "comments");
+	if (set == NULL || json_array_append_new(c->rrsets, set) < 0 ||
+	    json_object_set(c->index, key, set) < 0) {
+		*ret_r = -ENOMEM;
+		return NULL;
 	}
-	json_t *rr = json_pack("{s:s,s:b}", "content", content, "disabled", 0);
+	return set;
+}
+
+/* Add one record (absolute owner 'owner') to its RRset. */
+static int add_rr(struct rrsets_ctx *c, const char *owner, const char *type, const char *content,
+		  uint32_t ttl, bool disabled)
+{
+	int r;
+	json_t *set = rrset_of(c, owner, type, ttl, &r);
+
+	if (set == NULL)
+		return r;
+	json_t *rr = json_pack("{s:s,s:b}", "content", content, "disabled", disabled);
 	return rr != NULL && json_array_append_new(json_object_get(set, "records"), rr) == 0
 		   ? 0
 		   : -ENOMEM;
+}
+
+/* The absolute owner of 'name' as records name it ("@", "www", or already
+ * absolute) in zone 'origin'. */
+static void owner_of(const char *name, const char *origin, char *out, size_t len)
+{
+	if (strcmp(name, "@") == 0)
+		snprintf(out, len, "%s", origin);
+	else if (name[strlen(name) - 1] == '.') /* stored absolute (model.h) */
+		snprintf(out, len, "%s", name);
+	else
+		snprintf(out, len, "%s.%s", name, origin);
 }
 
 /* A stored record in PowerDNS's terms: an absolute owner, and the MX and
@@ -309,22 +382,37 @@ static int collect_rr(const struct store_record *rec, void *ctx)
 	char owner[DNAME_TEXT_MAX + DNAME_TEXT_MAX];
 	bool prio = strcmp(rec->type, "MX") == 0 || strcmp(rec->type, "SRV") == 0;
 
-	if (strcmp(rec->name, "@") == 0)
-		snprintf(owner, sizeof(owner), "%s", c->origin);
-	else if (rec->name[strlen(rec->name) - 1] == '.') /* stored absolute (model.h) */
-		snprintf(owner, sizeof(owner), "%s", rec->name);
-	else
-		snprintf(owner, sizeof(owner), "%s.%s", rec->name, c->origin);
+	owner_of(rec->name, c->origin, owner, sizeof(owner));
 	if (!prio)
-		return add_rr(c, owner, rec->type, rec->content, rec->ttl);
+		return add_rr(c, owner, rec->type, rec->content, rec->ttl, rec->disabled);
 	size_t len = strlen(rec->content) + 16;
 	char *content = malloc(len);
 	if (content == NULL)
 		return -ENOMEM;
 	snprintf(content, len, "%u %s", rec->priority, rec->content);
-	int r = add_rr(c, owner, rec->type, content, rec->ttl);
+	int r = add_rr(c, owner, rec->type, content, rec->ttl, rec->disabled);
 	free(content);
 	return r;
+}
+
+/* An RRset's stored comments into its RRset; one with comments and no
+ * records is shown with none and TTL 0, as PowerDNS shows it. */
+static int collect_comments(const char *name, const char *type, const char *content, void *ctx)
+{
+	struct rrsets_ctx *c = ctx;
+	char owner[DNAME_TEXT_MAX + DNAME_TEXT_MAX];
+	int r;
+
+	owner_of(name, c->origin, owner, sizeof(owner));
+	json_t *set = rrset_of(c, owner, type, 0, &r);
+	if (set == NULL)
+		return r;
+	json_t *list = json_loads(content, 0, NULL);
+	if (!json_is_array(list)) {
+		json_decref(list);
+		return 0; /* not ours to show */
+	}
+	return json_object_set_new(set, "comments", list) < 0 ? -ENOMEM : 0;
 }
 
 /* ?rrset_name, and ?rrset_type with it: the RRsets of that name (and
@@ -395,6 +483,8 @@ static void reply_zone(struct whm *w, struct http_request *req, struct store *st
 	json_t *o = zone_json(z, true, true);
 	int r = o != NULL ? 0 : -ENOMEM;
 
+	if (o != NULL)
+		add_masters(w, o, z->id);
 	c->origin = z->domain;
 	struct store_dnssec d;
 	if (r == 0 && z->dnssec && store_dnssec_get(st, z->id, &d) == 0) {
@@ -411,7 +501,9 @@ static void reply_zone(struct whm *w, struct http_request *req, struct store *st
 			r = store_record_foreach(st, z->id, collect_rr, c);
 		zone_soa_text(w, z, soa, sizeof(soa));
 		if (r == 0)
-			r = add_rr(c, z->domain, "SOA", soa, (uint32_t)w->conf.soa_ttl);
+			r = add_rr(c, z->domain, "SOA", soa, (uint32_t)w->conf.soa_ttl, false);
+		if (r == 0)
+			r = store_comment_foreach(st, z->id, collect_comments, c);
 		if (r == 0)
 			r = json_object_set(o, "rrsets", c->rrsets) < 0 ? -ENOMEM : 0;
 		json_decref(c->rrsets);
@@ -539,9 +631,18 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	if (r == 0 && how != NULL && sign != 1)
 		r = errmsg_set(&err, ERR_INVALID, "nsec3param: needs \"dnssec\": true");
-	if (r == 0)
+	char prim[STORE_PRIMARIES_MAX], key[DNAME_TEXT_MAX];
+	struct zone_init init = { 0 };
+	bool slave = strcmp(set.kind, "Slave") == 0;
+	if (r == 0 && slave && sign == 1)
+		r = errmsg_set(&err, ERR_INVALID,
+			       "dnssec: a Slave zone is served as its masters sign it");
+	if (r == 0 && slave)
+		r = creation_masters(w, b, &init, prim, sizeof(prim), key, sizeof(key), &err);
+	else if (r == 0)
 		r = creation_records(w, b, origin, &pr, &err);
-	struct zone_init init = { .records = pr.records };
+	init.records = pr.records;
+	init.comments = pr.comments;
 	if (r == 0 && pr.soa_rdata != NULL) {
 		struct zone_soa own;
 		struct errmsg serr;
@@ -573,6 +674,8 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		api_reply_error(rep, r, err.text);
 		return;
 	}
+	if (slave)
+		(void)secondary_retrieve(w, res.zone_id, &err);
 	struct store_zone z;
 	struct rrsets_ctx c = { 0 };
 	r = store_zone_get(st, res.zone_id, &z);
@@ -591,6 +694,7 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 {
 	static const char *const keys[] = { "name", "type", "ttl", "changetype", NULL };
 	json_t *set, *records = json_object_get(in, "records"), *rec;
+	json_t *comments = json_object_get(in, "comments");
 	const char *name = json_string_value(json_object_get(in, "name"));
 	size_t j;
 
@@ -600,9 +704,6 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 	snprintf(what, sizeof(what), "rrsets[%zu].name", i);
 	if (name != NULL && pdns_canonical(what, name, err) < 0)
 		return ERR_INVALID;
-	if (json_array_size(json_object_get(in, "comments")) > 0)
-		return errmsg_set(err, ERR_INVALID,
-				  "rrsets[%zu].comments: comments are not kept by the cluster", i);
 	set = json_object();
 	if (set == NULL || json_array_append_new(out, set) < 0)
 		return -ENOMEM;
@@ -610,12 +711,16 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 		if (json_object_get(in, keys[k]) != NULL &&
 		    json_object_set(set, keys[k], json_object_get(in, keys[k])) < 0)
 			return -ENOMEM;
-	/* A DELETE's records and TTL mean nothing (lego sends a TTL). */
+	/* A DELETE's records, comments and TTL mean nothing (lego sends a
+	 * TTL): it removes the RRset's records and comments. */
 	if (json_is_string(json_object_get(in, "changetype")) &&
 	    strcmp(json_string_value(json_object_get(in, "changetype")), "DELETE") == 0) {
 		json_object_del(set, "ttl");
 		return 0;
 	}
+	/* Checked by the zones service, as on the panel's route. */
+	if (comments != NULL && json_object_set(set, "comments", comments) < 0)
+		return -ENOMEM;
 	/* None, or not a list: the zones service says what is wrong. */
 	if (records == NULL)
 		return 0;

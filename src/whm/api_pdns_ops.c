@@ -19,6 +19,7 @@
 #include "json/jsonx.h"
 #include "nodes.h"
 #include "pdns_shape.h"
+#include "secondary.h"
 #include "sync.h"
 #include "transfer.h"
 
@@ -55,7 +56,15 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 		return;
 	}
 	pdns_settings_read(z.pdns, &set);
+	bool was_slave = strcmp(set.kind, "Slave") == 0;
 	int r = pdns_settings_apply(b, &set, &err);
+	if (r == 0 && was_slave != (strcmp(set.kind, "Slave") == 0))
+		r = errmsg_set(&err, ERR_INVALID,
+			       "kind: a zone is made Slave (with its masters) when it is created, "
+			       "and stays so");
+	if (r == 0 && was_slave && json_is_true(json_object_get(b, "dnssec")))
+		r = errmsg_set(&err, ERR_INVALID,
+			       "dnssec: a Slave zone is served as its masters sign it");
 	if (r == 0)
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	json_decref(b);
@@ -85,6 +94,30 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 }
 
 /* --- notify, rectify, export --------------------------------------------- */
+
+/* PUT /api/v1/servers/localhost/zones/:zone/axfr-retrieve: a Slave zone
+ * is refreshed from its masters now (in the background, as PowerDNS). */
+void api_pdns_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct whm *w = ctx;
+	struct store *st;
+	struct store_zone z;
+	struct errmsg err;
+	char msg[DNAME_TEXT_MAX + 64];
+
+	if (!api_pdns_our_server(req, rep) || !api_may_write(req, rep) ||
+	    (st = api_store(w, rep)) == NULL || api_pdns_path_zone(req, rep, st, &z) < 0)
+		return;
+	int r = secondary_retrieve(w, z.id, &err);
+	snprintf(msg, sizeof(msg), "Added retrieval request for '%s' from primary", z.domain);
+	store_zone_clear(&z);
+	if (r == ERR_NOT_FOUND)
+		api_reply_error(rep, ERR_INVALID, err.text);
+	else if (r < 0)
+		api_reply_error(rep, r, err.text);
+	else
+		http_reply_json(rep, 200, json_pack("{s:s}", "result", msg));
+}
 
 /* Whether a node's answer to the NOTIFY request counts as done: it sent
  * it, or it has no secondaries to send it to (the agent's 409), as a
@@ -518,15 +551,58 @@ static int search_record(const struct store_record *rec, void *ctx)
 	else
 		snprintf(content, len, "%s", rec->content);
 	dname_pdns_id(zone, id);
-	int r = json_array_append_new(s->out, json_pack("{s:s,s:b,s:s,s:s,s:I,s:s,s:s,s:s}",
-							"content", content, "disabled", 0, "name",
-							owner, "object_type", "record", "ttl",
-							(json_int_t)rec->ttl, "type", rec->type,
-							"zone", zone, "zone_id", id));
+	int r = json_array_append_new(
+	    s->out,
+	    json_pack("{s:s,s:b,s:s,s:s,s:I,s:s,s:s,s:s}", "content", content, "disabled",
+		      rec->disabled, "name", owner, "object_type", "record", "ttl",
+		      (json_int_t)rec->ttl, "type", rec->type, "zone", zone, "zone_id", id));
 	free(content);
 	if (r < 0)
 		return -ENOMEM;
 	return ++s->found >= s->max ? 1 : 0;
+}
+
+/* The comments of one RRset that match by the RRset's absolute name or
+ * by their text, as PowerDNS's SQL backends match them. */
+static int search_comment(int64_t zone_id, const char *name, const char *type, const char *content,
+			  void *ctx)
+{
+	struct search *s = ctx;
+	char owner[2 * DNAME_TEXT_MAX], text[2 * DNAME_TEXT_MAX], id[DNAME_PDNS_ID_MAX];
+	const char *zone = zone_name(s, zone_id);
+	json_t *list, *c;
+	size_t i;
+	int r = 0;
+
+	if (zone == NULL)
+		return 0;
+	if (strcmp(name, "@") == 0)
+		snprintf(owner, sizeof(owner), "%s", zone);
+	else if (name[0] != '\0' && name[strlen(name) - 1] == '.')
+		snprintf(owner, sizeof(owner), "%s", name);
+	else
+		snprintf(owner, sizeof(owner), "%s.%s", name, zone);
+	bool by_name = name_matches(s->q, owner, text, sizeof(text));
+	list = json_loads(content, 0, NULL);
+	dname_pdns_id(zone, id);
+	json_array_foreach(list, i, c) {
+		const char *says = json_string_value(json_object_get(c, "content"));
+		if (says == NULL || (!by_name && !glob_match(s->q, says)))
+			continue;
+		if (json_array_append_new(s->out,
+					  json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "content", says,
+						    "name", owner, "object_type", "comment", "type",
+						    type, "zone", zone, "zone_id", id)) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		if (++s->found >= s->max) {
+			r = 1;
+			break;
+		}
+	}
+	json_decref(list);
+	return r;
 }
 
 /* The zones 'q' can match: those whose name starts with the part of 'q'
@@ -554,7 +630,8 @@ static int search_zones(struct search *s)
  * Zones are found through the name index when PATTERN starts with a
  * literal part; records by a walk of every record in id order that stops
  * at the Nth match (PowerDNS's SQL backends scan their records with LIKE
- * too). There are no comments: "comment" finds nothing. */
+ * too); comments whose RRset's name or text matches, by a walk of the
+ * RRsets that have comments. */
 void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	static const char *const kinds[] = { "all", "zone", "record", "comment", NULL };
@@ -593,6 +670,9 @@ void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx
 	s.found = 0;
 	if (r >= 0 && (k == 0 || k == 2))
 		r = store_record_foreach_after(s.st, 0, search_record, &s);
+	s.found = 0;
+	if (r >= 0 && (k == 0 || k == 3))
+		r = store_comment_foreach_all(s.st, search_comment, &s);
 	json_decref(s.zones);
 	api_reply_list(rep, r < 0 ? r : 0, s.out, "cannot search");
 }

@@ -9,6 +9,7 @@
 #include "json/jsonx.h"
 #include "transfer.h"
 #include "zones.h"
+#include "secondary.h"
 #include "zones_steer.h"
 #include "zones_soa.h"
 
@@ -153,7 +154,41 @@ void api_zones_list(struct http_request *req, struct http_reply *rep, void *ctx)
 	http_reply_take(rep, 200, NULL, buf_take(&c.out), len);
 }
 
-static const char *const zone_create_keys[] = { "domain", "serverId", "userId", NULL };
+static const char *const zone_create_keys[] = { "domain",    "serverId", "userId", "kind",
+						"primaries", "tsig_key", NULL };
+
+/* A creation's "kind" ("primary", the default, or "secondary"), and for a
+ * secondary its "primaries" and optional "tsig_key" into 'init' (the texts
+ * in 'prim' and 'key'). */
+static int create_kind(struct whm *w, const json_t *b, struct zone_init *init, char *prim,
+		       size_t prim_len, char *key, size_t key_len, struct errmsg *err)
+{
+	const char *kind = "primary", *tsig = NULL;
+	int r = jsonx_get_str(b, "kind", false, "body", &kind, err);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	bool secondary = strcmp(kind, "secondary") == 0;
+	if (!secondary && strcmp(kind, "primary") != 0)
+		return errmsg_set(err, ERR_INVALID, "body.kind: \"primary\" or \"secondary\"");
+	if (!secondary) {
+		if (json_object_get(b, "primaries") != NULL ||
+		    json_object_get(b, "tsig_key") != NULL)
+			return errmsg_set(err, ERR_INVALID,
+					  "body.primaries and body.tsig_key are for a zone of kind "
+					  "\"secondary\"");
+		return 0;
+	}
+	r = secondary_primaries_check(json_object_get(b, "primaries"), "body.primaries", prim,
+				      prim_len, err);
+	const json_t *k = json_object_get(b, "tsig_key");
+	if (r == 0 && k != NULL && !json_is_null(k))
+		r = jsonx_get_str(b, "tsig_key", true, "body", &tsig, err);
+	if (r == 0 && tsig != NULL)
+		r = secondary_tsig_check(w, tsig, "body.tsig_key", key, key_len, err);
+	init->primaries = prim;
+	init->tsig_key = tsig != NULL ? key : NULL;
+	return r;
+}
 
 void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
@@ -177,14 +212,21 @@ void api_zone_create(struct http_request *req, struct http_reply *rep, void *ctx
 		r = jsonx_get_uint(b, "userId", false, 0, INT64_MAX, "body", &user_id, &err);
 		r = r == -ENOENT ? 0 : r;
 	}
+	char prim[STORE_PRIMARIES_MAX], key[DNAME_TEXT_MAX];
+	struct zone_init init = { 0 };
 	if (r == 0)
-		r = zones_create(w, domain, (int64_t)server_id, (int64_t)user_id, api_actor(req),
-				 &res, &err);
+		r = create_kind(w, b, &init, prim, sizeof(prim), key, sizeof(key), &err);
+	if (r == 0)
+		r = zones_create_with(w, domain, (int64_t)server_id, (int64_t)user_id,
+				      init.primaries != NULL ? &init : NULL, api_actor(req), &res,
+				      &err);
 	json_decref(b);
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);
 		return;
 	}
+	if (init.primaries != NULL)
+		(void)secondary_retrieve(w, res.zone_id, &err);
 	api_reply_change(w, req, rep, 201, "zone created", &res, NULL);
 }
 
@@ -213,8 +255,15 @@ void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
 		return;
 	int r = store_record_count(st, id, &n);
 	json_t *j = r == 0 ? zones_zone_json(&z, n) : NULL;
-	if (j != NULL)
+	if (j != NULL) {
+		json_t *sec = secondary_zone_json(ctx, id);
 		json_object_set_new(j, "soa", zone_soa_json(ctx, &z));
+		/* A zone of its own has the list's shape (and its SOA). */
+		if (sec != NULL) {
+			json_object_set_new(j, "kind", json_string("secondary"));
+			json_object_set_new(j, "secondary", sec);
+		}
+	}
 	if (r == 0)
 		http_reply_json(rep, 200, j);
 	else
@@ -583,4 +632,22 @@ void api_zone_export(struct http_request *req, struct http_reply *rep, void *ctx
 	else
 		api_reply_buf(rep, "text/dns; charset=utf-8", &out);
 	buf_free(&out);
+}
+
+/* POST /api/dns/:id/retrieve: refresh a secondary zone from its primary
+ * now (the transfer runs in the background; GET /api/dns/:id shows it). */
+void api_zone_retrieve(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct errmsg err;
+	int64_t id;
+
+	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0)
+		return;
+	int r = secondary_retrieve(ctx, id, &err);
+	if (r < 0)
+		http_reply_error(rep, r, err.text);
+	else
+		http_reply_json(rep, 202,
+				json_pack("{s:b,s:s}", "success", 1, "message",
+					  "a refresh from the primary was started"));
 }

@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -72,6 +73,14 @@ static const struct conf_item schema[] = {
 	{ "history-prune-interval", CONF_UINT, O(history_prune_interval_s), "3600", 1, 604800, NULL,
 	  0, NULL },
 	{ "audit-keep-days", CONF_UINT, O(audit_keep_days), "0", 0, 36500, NULL, 0, NULL },
+	{ "dns-listen-address", CONF_STR, O(dns_listen_address), NULL, 0, 64, NULL, 0, NULL },
+	{ "dns-listen-port", CONF_UINT, O(dns_listen_port), "53", 1, 65535, NULL, 0, NULL },
+	{ "dns-threads", CONF_UINT, O(dns_threads), "4", 1, 64, NULL, 0, NULL },
+	{ "dns-tcp-clients", CONF_UINT, O(dns_tcp_clients), "64", 1, 1024, NULL, 0, NULL },
+	{ "dns-tcp-timeout-ms", CONF_UINT, O(dns_tcp_timeout_ms), "5000", 100, 600000, NULL, 0,
+	  NULL },
+	{ "dns-max-message-size", CONF_UINT, O(dns_max_message_size), "65535", 512, 65535, NULL, 0,
+	  NULL },
 	{ 0 },
 };
 #undef O
@@ -113,6 +122,13 @@ int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err)
 	}
 	if (r < 0)
 		return r;
+	struct in6_addr addr;
+	if (c->dns_listen_address != NULL &&
+	    inet_pton(AF_INET, c->dns_listen_address, &addr) != 1 &&
+	    inet_pton(AF_INET6, c->dns_listen_address, &addr) != 1)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%.300s: 'dns-listen-address' is not an IPv4 or IPv6 address",
+				  path);
 	if (c->retry_min_ms > c->retry_max_ms)
 		return errmsg_set(err, ERR_CONFIG, "%.300s: 'retry-min-ms' is above 'retry-max-ms'",
 				  path);

@@ -7,6 +7,7 @@
 #include "base/err.h"
 #include "base/procstat.h"
 #include "metrics.h"
+#include "secondary.h"
 #include "nodes.h"
 #include "store/store.h"
 #include "sync.h"
@@ -451,6 +452,8 @@ int metrics_render(struct whm *w, struct buf *out)
 			r = buf_append(out, lag.data, lag.len);
 		buf_free(&lag);
 	}
+	if (r == 0)
+		r = secondary_metrics(w, out);
 	if (r == 0)
 		r = render_store(w->metrics, out);
 	if (r == 0)

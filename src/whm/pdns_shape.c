@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "model/import.h"
 #include "base/log.h"
@@ -69,23 +70,27 @@ static int one_of(const char *text, const char *const *names)
 
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err)
 {
-	static const char *const kinds[] = { "Native", "Master", "Primary", NULL };
-	static const char *const transfers[] = { "Slave", "Secondary", "Producer", "Consumer",
-						 NULL };
+	static const char *const kinds[] = { "Native", "Master",    "Primary",
+					     "Slave",  "Secondary", NULL };
+	static const char *const transfers[] = { "Producer", "Consumer", NULL };
 	static const char *const edits[] = { "DEFAULT", "INCREASE", "EPOCH", "OFF", NULL };
 	const char *text;
 	int r = jsonx_get_str(body, "kind", false, "body", &text, err);
 
 	if (r == 0 && one_of(text, transfers) >= 0)
 		return errmsg_set(err, ERR_INVALID,
-				  "kind: %s zones need zone transfers, which the cluster does not "
-				  "do yet; every node serves Native and Master zones",
+				  "kind: %s zones need catalog zones, which the cluster does not "
+				  "do yet; every node serves Native, Master and Slave zones",
 				  text);
 	if (r == 0 && one_of(text, kinds) < 0)
-		return errmsg_set(err, ERR_INVALID, "kind: must be Native or Master");
-	if (r == 0)
+		return errmsg_set(err, ERR_INVALID, "kind: must be Native, Master or Slave");
+	if (r == 0) {
+		int k = one_of(text, kinds);
 		snprintf(s->kind, sizeof(s->kind), "%s",
-			 one_of(text, kinds) == 0 ? "Native" : "Master");
+			 k == 0	  ? "Native"
+			 : k >= 3 ? "Slave"
+				  : "Master");
+	}
 	if (r == 0 || r == -ENOENT)
 		r = jsonx_get_str(body, "soa_edit_api", false, "body", &text, err);
 	if (r == 0 && one_of(text, edits) < 0)
@@ -154,6 +159,7 @@ int pdns_canonical(const char *what, const char *name, struct errmsg *err)
 void pdns_records_clear(struct pdns_records *p)
 {
 	json_decref(p->records);
+	json_decref(p->comments);
 	free(p->soa_rdata);
 	memset(p, 0, sizeof(*p));
 }
@@ -185,11 +191,6 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 		if (r == 0 &&
 		    (r = jsonx_get_bool(rec, "disabled", false, at, &disabled, err)) == -ENOENT)
 			r = 0;
-		if (r == 0 && disabled)
-			r = errmsg_set(err, ERR_INVALID,
-				       "%s: disabled records are not kept by the cluster; leave "
-				       "the record out instead",
-				       at);
 		if (r < 0 || content == NULL)
 			return r < 0 ? r : -EINVAL;
 		if (strcasecmp(type, "SOA") == 0) {
@@ -205,10 +206,38 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 		}
 		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "name", name, "type", type, "content",
 				      content, "ttl", (json_int_t)ttl);
+		if (o != NULL && disabled)
+			json_object_set_new(o, "disabled", json_true());
 		if (o == NULL || json_array_append_new(ret->records, o) < 0)
 			return -ENOMEM;
 	}
 	return 0;
+}
+
+/* The comments of an RRset of a new zone into ret->comments, keyed as
+ * zone_init.comments. */
+static int rrset_comments(const json_t *comments, const char *path, const char *owner,
+			  const char *type, struct pdns_records *ret, struct errmsg *err)
+{
+	char name[DNAME_TEXT_MAX], mnemonic[16], key[DNAME_TEXT_MAX + 24];
+	struct errmsg msg;
+	json_t *list = NULL;
+	int r = pdns_comments_read(comments, path, (uint32_t)time(NULL), &list, err);
+
+	if (r < 0 || json_array_size(list) == 0) {
+		json_decref(list);
+		return r;
+	}
+	if (model_rrset_parse(owner, type, ret->origin, name, mnemonic, &msg) < 0) {
+		json_decref(list);
+		return errmsg_set(err, ERR_INVALID, "%s: %s", path, msg.text);
+	}
+	snprintf(key, sizeof(key), "%s\t%s", name, mnemonic);
+	if (ret->comments == NULL && (ret->comments = json_object()) == NULL) {
+		json_decref(list);
+		return -ENOMEM;
+	}
+	return json_object_set_new(ret->comments, key, list) < 0 ? -ENOMEM : 0;
 }
 
 int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
@@ -262,11 +291,8 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 				r = json_object_set_new(seen, key, json_true()) < 0 ? -ENOMEM : 0;
 		}
 		json_t *comments = json_object_get(set, "comments");
-		if (r == 0 && comments != NULL && !json_is_array(comments))
-			r = errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
-		if (r == 0 && json_array_size(comments) > 0)
-			r = errmsg_set(err, ERR_INVALID,
-				       "%s.comments: comments are not kept by the cluster", path);
+		if (r == 0 && comments != NULL)
+			r = rrset_comments(comments, path, name, type, ret, err);
 		if (r == 0)
 			r = read_records(set, path, owner, type, ttl, ret, err);
 		if (r == 0 && strcmp(owner, origin) == 0 && strcasecmp(type, "NS") == 0)
@@ -278,6 +304,59 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 	if (r < 0)
 		pdns_records_clear(ret);
 	return r;
+}
+
+int pdns_comments_read(const json_t *in, const char *path, uint32_t now, json_t **ret,
+		       struct errmsg *err)
+{
+	json_t *out, *c;
+	size_t i;
+
+	if (!json_is_array(in))
+		return errmsg_set(err, ERR_INVALID, "%s.comments: must be an array", path);
+	if (json_array_size(in) > PDNS_COMMENTS_MAX)
+		return errmsg_set(err, ERR_INVALID, "%s.comments: at most %d comments an RRset",
+				  path, PDNS_COMMENTS_MAX);
+	out = json_array();
+	if (out == NULL)
+		return -ENOMEM;
+	json_array_foreach(in, i, c) {
+		char at[64];
+		const char *content, *account;
+		uint64_t when = now;
+		int r;
+
+		snprintf(at, sizeof(at), "%s.comments[%zu]", path, i);
+		if (!json_is_object(c)) {
+			r = errmsg_set(err, ERR_INVALID, "%s: must be an object", at);
+		} else {
+			/* As PowerDNS: content and account are required strings,
+			 * modified_at is the time of the change when absent;
+			 * other keys are ignored. */
+			r = jsonx_get_str(c, "content", true, at, &content, err);
+			if (r == 0)
+				r = jsonx_get_str(c, "account", true, at, &account, err);
+			if (r == 0 && strlen(content) > PDNS_COMMENT_MAX)
+				r = errmsg_set(err, ERR_INVALID, "%s.content: longer than %d bytes",
+					       at, PDNS_COMMENT_MAX);
+			if (r == 0 && strlen(account) > PDNS_ACCOUNT_MAX)
+				r = errmsg_set(err, ERR_INVALID, "%s.account: longer than %d bytes",
+					       at, PDNS_ACCOUNT_MAX);
+			if (r == 0 && (r = jsonx_get_uint(c, "modified_at", false, 0, UINT32_MAX,
+							  at, &when, err)) == -ENOENT)
+				r = 0;
+		}
+		if (r == 0 && json_array_append_new(
+				  out, json_pack("{s:s,s:s,s:I}", "content", content, "account",
+						 account, "modified_at", (json_int_t)when)) < 0)
+			r = -ENOMEM;
+		if (r < 0) {
+			json_decref(out);
+			return r;
+		}
+	}
+	*ret = out;
+	return 0;
 }
 
 int pdns_zone_text_read(const char *text, size_t len, const char *origin, uint64_t default_ttl,

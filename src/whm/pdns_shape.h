@@ -20,7 +20,7 @@
  * every node whatever its kind: Native and Master are kept for the tools
  * that read them back (and Master zones are notified, as in PowerDNS). */
 struct pdns_settings {
-	char kind[8];	       /* "Native" or "Master" */
+	char kind[8];	       /* "Native", "Master" or "Slave" (secondary.h) */
 	char soa_edit_api[12]; /* "DEFAULT", "INCREASE", "EPOCH" or "OFF" */
 	char account[256];     /* "" for none */
 };
@@ -36,8 +36,8 @@ enum model_serial_rule pdns_serial_rule(const char *stored);
 
 /* Apply the "kind", "soa_edit_api" and "account" of a request body (each
  * optional) to 's'. ERR_INVALID with 'err' naming the key: kinds that need
- * zone transfers (Slave, Producer, Consumer) are refused until the cluster
- * does transfers, unknown kinds and SOA-EDIT-API values too. */
+ * catalog zones (Producer, Consumer) are refused, unknown kinds and
+ * SOA-EDIT-API values too. "Secondary" is stored as "Slave". */
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err);
 
 /* What a body's "dnssec", "nsec3param" and "nsec3narrow" ask: *sign -1
@@ -52,15 +52,18 @@ int pdns_dnssec_wanted(const json_t *body, int *sign, json_t **how, struct errms
  * among them), and the SOA's RDATA when one was given. */
 struct pdns_records {
 	const char *origin; /* the zone's name, borrowed */
-	json_t *records;    /* [{"name", "type", "content", "ttl"}] */
+	json_t *records;    /* [{"name", "type", "content", "ttl", "disabled"?}] */
 	char *soa_rdata;    /* owned; NULL if the RRsets had no SOA */
 	bool apex_ns;	    /* an NS RRset at the apex was among them */
+	json_t *comments;   /* "name<TAB>type" -> comments (zones.h's
+			     * zone_init.comments); NULL when none */
 };
 
 /* Read the "rrsets" of a zone creation for zone 'origin' (normalised):
  * names absolute and canonical (their trailing dot), inside the zone,
  * each (name, type) once, a TTL for each, records as objects with a
- * "content" string. ERR_INVALID with 'err' naming the RRset. The caller
+ * "content" string and an optional "disabled", comments as
+ * pdns_comments_read() takes them. ERR_INVALID with 'err' naming the RRset. The caller
  * clears 'ret' with pdns_records_clear(). */
 int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
 		     struct errmsg *err);
@@ -73,6 +76,23 @@ int pdns_zone_text_read(const char *text, size_t len, const char *origin, uint64
 			size_t max_records, struct pdns_records *ret, struct errmsg *err);
 
 void pdns_records_clear(struct pdns_records *p);
+
+/* Limits of RRset comments: PowerDNS's SQL schemas keep 64 KiB of text
+ * and 40 bytes of account; a bound on their number keeps one RRset's
+ * comments within the store's row. */
+#define PDNS_COMMENTS_MAX 20
+#define PDNS_COMMENT_MAX 65535
+#define PDNS_ACCOUNT_MAX 40
+
+/* Read the "comments" of an RRset at 'path' ("rrsets[2]") as PowerDNS
+ * takes them, [{"content", "account", "modified_at"?}], into *ret (the
+ * caller frees it), each with its three keys, "modified_at" 'now' when
+ * absent. ERR_INVALID naming the comment at fault: not a list, a comment
+ * not an object, content or account missing or not a string, too long,
+ * modified_at not a number of seconds (0 to 2^32-1), more than
+ * PDNS_COMMENTS_MAX. */
+int pdns_comments_read(const json_t *in, const char *path, uint32_t now, json_t **ret,
+		       struct errmsg *err);
 
 /* Whether 'name' is canonical as PowerDNS's API asks (absolute: it ends
  * with '.'): 0, or ERR_INVALID with 'err' naming 'what' and the name

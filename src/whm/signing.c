@@ -96,7 +96,11 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 {
 	struct sign_req *q = ctx;
 	struct store_dnssec d;
-	int r = store_dnssec_get(st, z->id, &d);
+	/* A secondary zone is served as its primary signs it, or not. */
+	int r = zones_editable(st, z->id, err);
+	if (r < 0)
+		return r;
+	r = store_dnssec_get(st, z->id, &d);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	bool was = r == 0 && d.enabled;

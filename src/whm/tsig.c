@@ -6,6 +6,7 @@
 #include <libdnssec/random.h>
 #include <libdnssec/tsig.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "history.h"
@@ -167,15 +168,35 @@ static int taken(struct store *st, const char *name, int64_t self, struct errmsg
 	return r;
 }
 
-/* Writes 'k' (a new key when its id is 0) with an audit entry. */
-static int save(struct store *st, struct tsig_key *k, const char *action, const char *actor,
-		struct errmsg *err)
+/* A key's RFC 2136 update policy goes with it: renamed with the key
+ * ('to' its new name), or deleted with it ('to' NULL). */
+static int move_policy(struct store *st, const char *from, const char *to)
+{
+	char *rules = NULL;
+	int r = store_upolicy_get(st, from, &rules);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0 && to != NULL)
+		r = store_upolicy_put(st, to, rules);
+	if (r == 0)
+		r = store_upolicy_delete(st, from);
+	free(rules);
+	return r;
+}
+
+/* Writes 'k' (a new key when its id is 0; 'old_name' the name it had)
+ * with an audit entry. */
+static int save(struct store *st, struct tsig_key *k, const char *old_name, const char *action,
+		const char *actor, struct errmsg *err)
 {
 	char summary[HISTORY_SUMMARY_MAX];
 
 	int r = store_begin(st);
 	if (r == 0)
 		r = taken(st, k->name, k->id, err);
+	if (r == 0 && old_name != NULL && strcmp(old_name, k->name) != 0)
+		r = move_policy(st, old_name, k->name);
 	if (r == 0)
 		r = k->id == 0 ? store_tsig_insert(st, k->name, k->algorithm, k->secret, &k->id)
 			       : store_tsig_update(st, k->id, k->name, k->algorithm, k->secret);
@@ -206,7 +227,7 @@ int tsig_create(struct whm *w, const struct tsig_change *c, const char *actor, s
 		return errmsg_set(err, ERR_INVALID, "name: a key needs one");
 	int r = apply_change(c, ret, err);
 	if (r == 0)
-		r = save(st, ret, "tsig.create", actor, err);
+		r = save(st, ret, NULL, "tsig.create", actor, err);
 	if (r < 0)
 		tsig_key_clear(ret);
 	else
@@ -230,7 +251,7 @@ int tsig_update(struct whm *w, const char *name, const struct tsig_change *c, co
 	if (r == 0)
 		r = apply_change(c, ret, err);
 	if (r == 0)
-		r = save(st, ret,
+		r = save(st, ret, norm,
 			 c->new_secret || c->secret != NULL ? "tsig.rotate" : "tsig.update", actor,
 			 err);
 	if (r < 0)
@@ -257,6 +278,8 @@ int tsig_delete(struct whm *w, const char *name, const char *actor, struct errms
 		r = load(st, norm, &k, err);
 	if (r == 0)
 		r = store_tsig_delete(st, k.id);
+	if (r == 0)
+		r = move_policy(st, norm, NULL);
 	if (r == 0) {
 		history_summary(summary, "TSIG key %s", norm);
 		r = history_note(st, actor, "tsig.delete", summary);

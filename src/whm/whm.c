@@ -11,9 +11,11 @@
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "dnsl.h"
 #include "dnssec.h"
 #include "events.h"
 #include "history.h"
+#include "secondary.h"
 #include "metrics.h"
 #include "sync.h"
 #include "verify.h"
@@ -168,6 +170,12 @@ static int serve(struct whm *w)
 	r = history_prune_start(w);
 	if (r < 0)
 		return r;
+	r = secondary_start(w);
+	if (r < 0)
+		return r;
+	r = dnsl_start(w);
+	if (r < 0)
+		return r;
 	r = http_server_start(&cfg, api_routes, &w->http);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,
@@ -199,6 +207,8 @@ void whm_deinit(struct whm *w)
 		http_server_stop(w->http);
 		w->http = NULL;
 	}
+	dnsl_stop(w);
+	secondary_stop(w);
 	history_prune_stop(w);
 	rollover_stop(w);
 	sync_stop(w->sync);

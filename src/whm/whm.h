@@ -60,6 +60,13 @@ struct whm_conf {
 	uint64_t history_keep_days;
 	uint64_t history_prune_interval_s;
 	uint64_t audit_keep_days; /* 0: the audit log is kept forever */
+	/* The DNS listener (dnsl.h): off without an address. */
+	char *dns_listen_address;
+	uint64_t dns_listen_port;
+	uint64_t dns_threads;
+	uint64_t dns_tcp_clients;
+	uint64_t dns_tcp_timeout_ms;
+	uint64_t dns_max_message_size;
 };
 
 int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err);
@@ -71,6 +78,7 @@ struct sync;
 struct events;
 struct whm_metrics;
 struct http_server;
+struct dnsl;
 struct whm;
 
 /* Who hears of each zone commit (zones_on_commit in zones.h). */
@@ -94,8 +102,10 @@ struct whm {
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
 	struct history_prune *prune; /* the retention thread (history.h) */
+	struct secondary *secondary; /* the secondary zones' refresh thread */
 	struct ztree *tree;	     /* every live zone as committed (verify.h) */
 	struct http_server *http;
+	struct dnsl *dnsl; /* the DNS listener, when configured */
 	struct whm_commit_observer commit_observers[WHM_COMMIT_OBSERVERS];
 	unsigned n_commit_observers;
 };

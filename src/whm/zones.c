@@ -16,7 +16,7 @@
 #include "zones_soa.h"
 
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
-			     uint32_t ttl, uint32_t priority)
+			     uint32_t ttl, uint32_t priority, bool disabled)
 {
 	json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "name", name, "type", type, "content", content,
 			      "ttl", (json_int_t)ttl);
@@ -24,13 +24,42 @@ json_t *zones_payload_record(int64_t id, const char *name, const char *type, con
 		json_object_set_new(o, "id", json_integer(id));
 	if (o != NULL && (strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0))
 		json_object_set_new(o, "priority", json_integer(priority));
+	if (o != NULL && disabled)
+		json_object_set_new(o, "disabled", json_true());
 	return o;
 }
 
 static int collect_record(const struct store_record *r, void *ctx)
 {
-	json_t *o = zones_payload_record(r->id, r->name, r->type, r->content, r->ttl, r->priority);
+	json_t *o = zones_payload_record(r->id, r->name, r->type, r->content, r->ttl, r->priority,
+					 r->disabled);
 	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+int zones_write_comments(struct store *st, int64_t zone_id, const json_t *comments)
+{
+	const char *key;
+	json_t *list;
+	int r = 0;
+
+	json_object_foreach((json_t *)comments, key, list) {
+		char name[DNAME_TEXT_MAX];
+		const char *tab = strchr(key, '\t');
+		if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+			return -EINVAL;
+		snprintf(name, sizeof(name), "%.*s", (int)(tab - key), key);
+		if (json_array_size(list) == 0) {
+			r = store_comment_delete(st, zone_id, name, tab + 1);
+		} else {
+			char *text = json_dumps(list, JSON_COMPACT);
+			r = text != NULL ? store_comment_put(st, zone_id, name, tab + 1, text)
+					 : -ENOMEM;
+			free(text);
+		}
+		if (r < 0)
+			break;
+	}
+	return r;
 }
 
 int zones_load_records(struct store *st, int64_t zone_id, json_t **ret)
@@ -45,9 +74,10 @@ int zones_load_records(struct store *st, int64_t zone_id, json_t **ret)
 	return 0;
 }
 
-/* The payload of 'z' with 'records' (borrowed) and the zone's SOA as the
- * controller has it, so every node publishes the same SOA whatever its own
- * defaults. */
+/* The payload of 'z' with 'records' (borrowed; the disabled ones left out:
+ * no node serves them, and the digest the nodes are checked against is of
+ * what they serve) and the zone's SOA as the controller has it, so every
+ * node publishes the same SOA whatever its own defaults. */
 static json_t *build_payload(const struct whm *w, const struct store_zone *z, json_t *records,
 			     json_t *dnssec)
 {
@@ -55,12 +85,16 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 	const struct whm_conf *c = &w->conf;
 
 	zone_soa_text(w, z, soa, sizeof(soa));
-	json_t *all = json_array();
+	json_t *all = json_array(), *o;
+	size_t i;
 	if (all == NULL)
 		return NULL;
-	json_array_extend(all, records);
+	json_array_foreach(records, i, o) {
+		if (!json_is_true(json_object_get(o, "disabled")))
+			json_array_append(all, o);
+	}
 	json_array_append_new(
-	    all, zones_payload_record(0, "@", ZONES_TYPE_SOA, soa, (uint32_t)c->soa_ttl, 0));
+	    all, zones_payload_record(0, "@", ZONES_TYPE_SOA, soa, (uint32_t)c->soa_ttl, 0, false));
 	json_t *p =
 	    json_pack("{s:{s:s,s:I,s:I},s:o}", "zone", "domain", z->domain, "version",
 		      (json_int_t)z->version, "serial", (json_int_t)z->serial, "records", all);
@@ -212,6 +246,21 @@ int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, st
 	return 0;
 }
 
+int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err)
+{
+	struct store_secondary s;
+	int r = store_secondary_get(st, zone_id, &s);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return errmsg_set(err, r, "reading the zone's kind: %s", err_str(r));
+	store_secondary_clear(&s);
+	return errmsg_set(err, ERR_CONFLICT,
+			  "the zone's data comes from its primary: it is a secondary zone, "
+			  "changed only by zone transfers");
+}
+
 void zones_bump(struct store_zone *z)
 {
 	z->version++;
@@ -332,10 +381,10 @@ static int initial_records(const struct whm *w, const char *origin, const struct
 					       i);
 		}
 		*ret_n = i + 1;
-		if (r == 0 &&
-		    json_array_append_new(records, zones_payload_record(0, mr[i].name, mr[i].type,
-									mr[i].content, mr[i].ttl,
-									mr[i].priority)) < 0)
+		if (r == 0 && json_array_append_new(
+				  records, zones_payload_record(
+					       0, mr[i].name, mr[i].type, mr[i].content, mr[i].ttl,
+					       mr[i].priority, mr[i].disabled)) < 0)
 			r = -ENOMEM;
 	}
 	return r;
@@ -415,8 +464,18 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	/* An insert starts with the defaults; zones_finish() writes these. */
 	if (init != NULL && init->soa != NULL)
 		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
-	if (init != NULL && init->pdns != NULL)
+	if (init != NULL && init->pdns != NULL) {
 		snprintf(z.pdns, sizeof(z.pdns), "%s", init->pdns);
+	} else if (init != NULL && init->primaries != NULL) {
+		struct pdns_settings set; /* shown as PowerDNS shows a secondary */
+		pdns_settings_read("", &set);
+		snprintf(set.kind, sizeof(set.kind), "Slave");
+		pdns_settings_write(&set, z.pdns);
+	}
+	if (rw == 0 && init != NULL && init->primaries != NULL)
+		rw = store_secondary_put(st, z.id, init->primaries, init->tsig_key);
+	else if (rw == 0)
+		rw = store_secondary_delete(st, z.id);
 	for (size_t i = 0; rw == 0 && i < n; i++) {
 		struct store_record rec = { .zone_id = z.id,
 					    .name = mr[i].name,
@@ -424,9 +483,12 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 					    .content = mr[i].content,
 					    .ttl = mr[i].ttl,
 					    .priority = mr[i].priority,
-					    .created_at = z.created_at };
+					    .created_at = z.created_at,
+					    .disabled = mr[i].disabled };
 		rw = store_record_insert(st, &rec);
 	}
+	if (rw == 0 && init != NULL && init->comments != NULL)
+		rw = zones_write_comments(st, z.id, init->comments);
 	if (rw == ERR_CONFLICT)
 		errmsg_set(err, 0, "zone '%s' already exists", origin);
 	if (r == 0 && rw == 0) {
@@ -448,10 +510,10 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 }
 
 /* zones_change() step of a delete: the zone becomes a tombstone without
- * records, keys, settings or metadata. */
+ * records, keys, settings, metadata or comments; with 'ctx' (an expiry) a
+ * secondary zone keeps its primaries. */
 static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
-	(void)ctx;
 	z->deleted = true;
 	z->dnssec = false;
 	z->rdigest[0] = '\0';
@@ -463,7 +525,11 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 	if (r == 0)
 		r = store_meta_delete_zone(st, z->id);
 	if (r == 0)
+		r = store_comment_delete_zone(st, z->id);
+	if (r == 0)
 		r = store_policy_delete_zone(st, z->id);
+	if (r == 0 && ctx == NULL)
+		r = store_secondary_delete(st, z->id);
 	if (r < 0)
 		errmsg_set(err, 0, "deleting records: %s", err_str(r));
 	return r;
@@ -472,15 +538,39 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 struct errmsg *err)
 {
-	return zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete", "delete the zone",
-			    res, err);
+	int r = zones_change(w, zone_id, mark_deleted, NULL, actor, "zone.delete",
+			     "delete the zone", res, err);
+	/* An expired secondary zone is already a tombstone that kept its
+	 * primaries: deleting it forgets them, and nothing brings it back. */
+	struct store *st = r == ERR_NOT_FOUND ? whm_store(w) : NULL;
+	struct store_zone z;
+	if (st != NULL && store_zone_get(st, zone_id, &z) == 0) {
+		if (z.deleted && store_secondary_forget(st, zone_id) == 0) {
+			*res = (struct zone_result){ .zone_id = zone_id,
+						     .version = z.version,
+						     .serial = z.serial };
+			r = 0;
+		}
+		store_zone_clear(&z);
+	}
+	return r;
+}
+
+int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
+		 struct errmsg *err)
+{
+	static const bool keep = true;
+	return zones_change(w, zone_id, mark_deleted, (void *)&keep, actor, "zone.expire",
+			    "expired: no primary answered within the SOA's expire", res, err);
 }
 
 /* zones_change() step of a serial increase: nothing to write, the version
  * and serial rise; by one for a zone whose serial otherwise stays. */
 static int raise_serial(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
-	(void)st;
+	int r = zones_editable(st, z->id, err);
+	if (r < 0)
+		return r;
 	(void)ctx;
 	(void)err;
 	if (pdns_serial_rule(z->pdns) == MODEL_SERIAL_KEEP)
@@ -631,27 +721,26 @@ json_t *zones_record_json(const struct store_record *r)
 	    (json_int_t)r->zone_id, "type", r->type, "name", r->name, "name_unicode", unicode,
 	    "content", plain != NULL ? plain : r->content, "priority", (json_int_t)r->priority,
 	    "ttl", (json_int_t)r->ttl, "status", "active", "createdAt", created);
+	if (j != NULL)
+		json_object_set_new(j, "disabled", json_boolean(r->disabled));
 	free(plain);
 	return j;
 }
 
-int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
-		   const char *summary, struct errmsg *err)
+int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		     struct errmsg *err)
 {
 	struct store *st = whm_store(w);
-	struct store_zone z;
 
 	err->text[0] = '\0';
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
-	/* Read in the write transaction: a change committing meanwhile keeps
-	 * its version and serial, this one only the settings. */
 	int r = store_begin(st);
 	if (r < 0)
 		return errmsg_set(err, r, "starting a transaction: %s", err_str(r));
-	r = store_zone_get(st, zone_id, &z);
-	if (r == 0 && z.deleted) {
-		store_zone_clear(&z);
+	r = store_zone_get(st, zone_id, z);
+	if (r == 0 && z->deleted) {
+		store_zone_clear(z);
 		r = -ENOENT;
 	}
 	if (r < 0) {
@@ -659,6 +748,21 @@ int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char 
 		return r == -ENOENT ? errmsg_set(err, ERR_NOT_FOUND, "no such zone")
 				    : errmsg_set(err, r, "reading the zone: %s", err_str(r));
 	}
+	*ret_st = st;
+	return 0;
+}
+
+int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
+		   const char *summary, struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+
+	/* Read in the write transaction: a change committing meanwhile keeps
+	 * its version and serial, this one only the settings. */
+	int r = zones_begin_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
 	if (strcmp(z.pdns, pdns) == 0) {
 		store_rollback(st);
 		store_zone_clear(&z);

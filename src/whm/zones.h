@@ -37,6 +37,13 @@ struct zone_init {
 				* them; NULL: the cluster's NS records */
 	const char *soa;       /* its own SOA fields (zones_soa.h), or NULL */
 	const char *pdns;      /* its PowerDNS API settings (pdns_shape.h), or NULL */
+	/* RRset comments: "name<TAB>type" (the name as records name their
+	 * owner) -> the comments (pdns_shape.h); NULL: none. */
+	const json_t *comments;
+	/* A secondary zone (secondary.h): its primaries, checked, as
+	 * secondary_primaries_check() writes them; NULL for a zone of its own. */
+	const char *primaries;
+	const char *tsig_key; /* the key its transfers are signed with, or NULL */
 };
 /* zones_create() with 'init' (NULL: as zones_create()): the zone and its
  * records in one version, or nothing (every record is checked first). */
@@ -63,17 +70,24 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 /* Change RRsets as the PowerDNS API's PATCH of rrsets does, all of them as
  * one version with one serial, or none: 'rrsets' is an array of
  *   {"name", "type", "changetype": "REPLACE"|"DELETE", "ttl"?,
- *    "records": [{"content", "priority"?, "disabled"?: false}]}
+ *    "records"?: [{"content", "priority"?, "disabled"?}],
+ *    "comments"?: [{"content", "account", "modified_at"}]}
  * with names and contents as the panel's record routes take them (MX and
  * SRV priority in "priority" or at the start of the content). REPLACE
- * gives the RRset exactly those records (none: the RRset goes; no "ttl":
- * the RRset's TTL, or default-ttl for a new one); DELETE removes it.
- * Records that stay as they were keep their ids. ERR_INVALID naming the
- * change at fault for an unknown changetype, an RRset named twice, the
- * SOA, a name outside the zone, a bad record or a zone the change would
- * make invalid (CNAME beside other data...); ERR_TOO_LARGE past
- * max-zone-records; ERR_CONFLICT when 'if_version' is not 0 and the zone
- * is at another version. */
+ * gives the RRset exactly the records it carries (none: the RRset goes;
+ * no "ttl": the RRset's TTL, or default-ttl for a new one) and, when it
+ * carries "comments", those comments (pdns_shape.h's checks; none: the
+ * comments go); it must carry one or both, and an empty "records" without
+ * "comments" removes the comments too, as in PowerDNS. DELETE removes the
+ * RRset's records and comments. Disabled records are stored and served by no
+ * node. Records that stay as they were keep their ids. A patch that
+ * changes only comments makes no version (nothing served changes): it is
+ * written with an audit entry, and 'res' is the zone as it is. ERR_INVALID
+ * naming the change at fault for an unknown changetype, an RRset named
+ * twice, the SOA, a name outside the zone, a bad record or a zone the
+ * change would make invalid (CNAME beside other data...); ERR_TOO_LARGE
+ * past max-zone-records; ERR_CONFLICT when 'if_version' is not 0 and the
+ * zone is at another version. */
 int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
 		       const char *actor, struct zone_result *res, struct errmsg *err);
 
@@ -100,7 +114,10 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 			  struct zone_result *res, struct errmsg *err);
 
 /* Import: like zones_records_replace(), or with 'merge' replace only the
- * RRsets (owner and type) that 'records' name and keep the others. With
+ * RRsets (owner and type) that 'records' name and keep the others.
+ * Disabled records stay either way: a zone file holds what is served (the
+ * export leaves them out), so an exported, edited and imported zone keeps
+ * them. With
  * 'min_serial' the new serial is above it (a file's SOA serial, so
  * secondaries that followed the old primary see the zone move forward).
  * With 'soa' the zone's own SOA fields become it (zones_soa.h's stored
@@ -112,6 +129,27 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, bool merge,
 			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
 			 const char *actor, struct zone_result *res, struct errmsg *err);
+/* 0 when the records of zone 'zone_id' may be changed by a user, or
+ * ERR_CONFLICT with 'err' set for a secondary zone (its data comes from
+ * its primary). */
+int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
+
+/* A secondary zone whose primaries all stayed silent past its SOA's
+ * expire (RFC 1035 section 4.3.5): deleted as zones_delete() deletes
+ * (every node stops serving it) but its primaries are kept, so a transfer
+ * brings it back (zones_create_with() revives the tombstone). */
+int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
+		 struct errmsg *err);
+
+/* A zone transfer from a secondary zone's primary (secondary.h): the
+ * zone's records become 'records' (the panel's objects, the SOA not among
+ * them), its SOA fields 'soa' (zones_soa.h's stored text) and its serial
+ * exactly 'serial', whatever the zone's serial rule, as one version. The
+ * same data and serial commit nothing and return 1. */
+int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
+			   const char *soa, const char *actor, struct zone_result *res,
+			   struct errmsg *err);
+
 /* Zone 'zone_id', a deleted one (a tombstone: its history lasts until it
  * is purged) too, and this thread's store: ERR_NOT_FOUND for no zone,
  * ERR_UNAVAILABLE without a store, with 'err' set. The caller clears *z. */

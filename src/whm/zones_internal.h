@@ -20,9 +20,15 @@
 #define ZONES_CHANGE_ATTEMPTS 8
 
 /* A record as the push payload carries it ('id' 0: none; the priority
- * only for MX and SRV). NULL without memory. */
+ * only for MX and SRV; "disabled": true for a disabled record, which the
+ * payload itself then leaves out). NULL without memory. */
 json_t *zones_payload_record(int64_t id, const char *name, const char *type, const char *content,
-			     uint32_t ttl, uint32_t priority);
+			     uint32_t ttl, uint32_t priority, bool disabled);
+
+/* Write RRset comments of zone 'zone_id' inside the caller's transaction:
+ * 'comments' maps "name<TAB>type" (the name as records name their owner)
+ * to the RRset's comments, an array (pdns_shape.h's shape; empty: none). */
+int zones_write_comments(struct store *st, int64_t zone_id, const json_t *comments);
 
 /* The zone's records as payload records, in id order; the caller owns *ret. */
 int zones_load_records(struct store *st, int64_t zone_id, json_t **ret);
@@ -41,6 +47,13 @@ int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct sto
 /* Open the write transaction if the zone is still at 'version'; -EAGAIN
  * (nothing open) if another change committed since it was read. */
 int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, struct errmsg *err);
+
+/* Open the write transaction and read live zone 'zone_id' in it, for a
+ * change that makes no version (settings, comments): ERR_NOT_FOUND for no
+ * live zone, with 'err' set and nothing open. The caller commits or rolls
+ * back, and clears *z. */
+int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, struct store_zone *z,
+		     struct errmsg *err);
 
 /* The next version and serial of 'z'. */
 void zones_bump(struct store_zone *z);

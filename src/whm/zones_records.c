@@ -10,6 +10,8 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "json/jsonx.h"
+#include "model/zdiff.h"
+#include "pdns_shape.h"
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
@@ -122,6 +124,12 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 		r = zones_read(w, &st, zone_id, &z, &records, err);
 		if (r < 0)
 			return r;
+		r = zones_editable(st, zone_id, err);
+		if (r < 0) {
+			json_decref(records);
+			store_zone_clear(&z);
+			return r;
+		}
 		uint64_t seen = z.version;
 		model_record_clear(&mr);
 		if (rec != NULL) {
@@ -147,9 +155,10 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 		else
 			history_summary(summary, "add %s", now);
 		if (r == 0 && rec != NULL)
-			r = json_array_append_new(
-				records, zones_payload_record(replace_id, mr.name, mr.type,
-							      mr.content, mr.ttl, mr.priority))
+			r = json_array_append_new(records,
+						  zones_payload_record(replace_id, mr.name, mr.type,
+								       mr.content, mr.ttl,
+								       mr.priority, mr.disabled))
 				? -ENOMEM
 				: 0;
 		json_decref(plan);
@@ -170,7 +179,8 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 						    .content = mr.content,
 						    .ttl = mr.ttl,
 						    .priority = mr.priority,
-						    .created_at = whm_now() };
+						    .created_at = whm_now(),
+						    .disabled = mr.disabled };
 			if (rec == NULL)
 				r = store_record_delete(st, replace_id);
 			else if (replace_id > 0)
@@ -259,16 +269,17 @@ static bool in_rrsets(const json_t *o, const json_t *named)
 	       json_object_get(named, key) != NULL;
 }
 
-/* A record's whole content as text: name, type, TTL, priority, RDATA (last,
- * so the text is unambiguous). The caller frees it; NULL without memory. */
+/* A record's whole content as text: name, type, TTL, priority, whether it
+ * is disabled, RDATA (last, so the text is unambiguous). The caller frees
+ * it; NULL without memory. */
 static char *content_key(const char *name, const char *type, const char *content, json_int_t ttl,
-			 json_int_t priority)
+			 json_int_t priority, bool disabled)
 {
 	size_t len = strlen(name) + strlen(type) + strlen(content) + 48;
 	char *k = malloc(len);
 	if (k != NULL)
-		snprintf(k, len, "%s\t%s\t%lld\t%lld\t%s", name, type, (long long)ttl,
-			 (long long)priority, content);
+		snprintf(k, len, "%s\t%s\t%lld\t%lld\t%d\t%s", name, type, (long long)ttl,
+			 (long long)priority, disabled, content);
 	return k;
 }
 
@@ -297,7 +308,7 @@ static int want_key(json_t *want, char *key, bool add, bool *ret_taken)
  * record, finds the others where they were); only the others are deleted
  * and inserted. */
 static int write_records(struct store *st, int64_t zone_id, const json_t *old, const json_t *named,
-			 const struct model_record *mr, size_t n, bool merge)
+			 const struct model_record *mr, size_t n, bool merge, bool keep_disabled)
 {
 	json_t *want = json_object(), *o;
 	bool taken = false;
@@ -305,15 +316,17 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 	int r = want != NULL ? 0 : -ENOMEM;
 
 	for (i = 0; r == 0 && i < n; i++)
-		r = want_key(
-		    want,
-		    content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl, mr[i].priority),
-		    true, NULL);
+		r = want_key(want,
+			     content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl,
+					 mr[i].priority, mr[i].disabled),
+			     true, NULL);
 	json_array_foreach(old, i, o) {
 		if (r != 0)
 			break;
 		if (merge && !in_rrsets(o, named))
 			continue; /* an RRset the change leaves alone */
+		if (keep_disabled && json_is_true(json_object_get(o, "disabled")))
+			continue;
 		const char *name = json_string_value(json_object_get(o, "name"));
 		const char *type = json_string_value(json_object_get(o, "type"));
 		const char *content = json_string_value(json_object_get(o, "content"));
@@ -321,7 +334,8 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 			? want_key(want,
 				   content_key(name, type, content,
 					       json_integer_value(json_object_get(o, "ttl")),
-					       json_integer_value(json_object_get(o, "priority"))),
+					       json_integer_value(json_object_get(o, "priority")),
+					       json_is_true(json_object_get(o, "disabled"))),
 				   false, &taken)
 			: ERR_BACKEND;
 		if (r == 0 && !taken)
@@ -334,11 +348,12 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 					    .content = mr[i].content,
 					    .ttl = mr[i].ttl,
 					    .priority = mr[i].priority,
-					    .created_at = whm_now() };
-		r = want_key(
-		    want,
-		    content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl, mr[i].priority),
-		    false, &taken);
+					    .created_at = whm_now(),
+					    .disabled = mr[i].disabled };
+		r = want_key(want,
+			     content_key(mr[i].name, mr[i].type, mr[i].content, mr[i].ttl,
+					 mr[i].priority, mr[i].disabled),
+			     false, &taken);
 		if (r == 0 && taken)
 			r = store_record_insert(st, &row);
 	}
@@ -361,14 +376,41 @@ static uint32_t rrset_ttl(const json_t *old, const char *name, const char *type,
 	return ttl;
 }
 
-/* The same records (R), the same SOA fields and no serial ahead to move
- * past: committing would only raise the version and the serial. */
-static bool same_zone(const struct store_zone *before, const struct store_zone *z,
-		      const uint32_t *min_serial)
+/* Whether 'a' and 'b' (payload records) hold the same disabled records,
+ * which the records digest R does not see. */
+static bool same_disabled(const json_t *a, const json_t *b)
+{
+	const json_t *side[2] = { a, b };
+	char *text[2] = { NULL, NULL };
+	bool same = false;
+
+	for (int k = 0; k < 2; k++) {
+		json_t *off = json_array(), *o;
+		size_t i;
+		json_array_foreach(side[k], i, o) {
+			if (off != NULL && json_is_true(json_object_get(o, "disabled")))
+				json_array_append(off, o);
+		}
+		if (off == NULL || zdiff_encode(off, &text[k], NULL) < 0)
+			text[k] = NULL;
+		json_decref(off);
+	}
+	same = text[0] != NULL && text[1] != NULL && strcmp(text[0], text[1]) == 0;
+	free(text[0]);
+	free(text[1]);
+	return same;
+}
+
+/* The same records (R, and the same disabled ones), the same SOA fields
+ * and no serial ahead to move past: committing would only raise the
+ * version and the serial. */
+static bool same_zone(const struct store_zone *before, const json_t *old,
+		      const struct store_zone *z, const json_t *records, const uint32_t *min_serial)
 {
 	return before->rdigest[0] != '\0' && strcmp(before->rdigest, z->rdigest) == 0 &&
 	       strcmp(before->soa, z->soa) == 0 &&
-	       (min_serial == NULL || (int32_t)(*min_serial - before->serial) <= 0);
+	       (min_serial == NULL || (int32_t)(*min_serial - before->serial) <= 0) &&
+	       same_disabled(old, records);
 }
 
 /* What records_set() makes of the zone. */
@@ -382,7 +424,16 @@ struct set_spec {
 	const uint32_t *min_serial;
 	const char *soa;
 	bool noop;
+	/* A transfer from the zone's primary: the serial becomes exactly
+	 * this one, and a secondary zone may be written. NULL otherwise. */
+	const uint32_t *transfer_serial;
+	/* Disabled records stay as they are (an import: a zone file holds
+	 * what is served, and the export leaves them out). */
+	bool keep_disabled;
 	uint64_t if_version; /* 0, or the version the zone must be at */
+	/* RRset comments written with the change: rrset_key() -> the RRset's
+	 * comments (an array) or null (none); NULL: none changed. */
+	const json_t *comments;
 	const char *action;
 	const char *summary;
 };
@@ -449,6 +500,12 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 			json_decref(records);
 			break;
 		}
+		if (spec->transfer_serial == NULL && (r = zones_editable(st, zone_id, err)) < 0) {
+			json_decref(records);
+			json_decref(old);
+			store_zone_clear(&z);
+			break;
+		}
 		uint64_t seen = z.version;
 		json_t *named = json_object();
 		if (named == NULL || (merge && spec->emptied != NULL &&
@@ -480,9 +537,9 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 					mr[i].ttl =
 					    rrset_ttl(old, mr[i].name, mr[i].type, mr[i].ttl);
 				json_array_append_new(
-				    records,
-				    zones_payload_record(0, mr[i].name, mr[i].type, mr[i].content,
-							 mr[i].ttl, mr[i].priority));
+				    records, zones_payload_record(0, mr[i].name, mr[i].type,
+								  mr[i].content, mr[i].ttl,
+								  mr[i].priority, mr[i].disabled));
 				r = rrset_key(mr[i].name, mr[i].type, key, sizeof(key));
 				if (r == 0)
 					r = json_object_set_new(named, key, json_true()) ? -ENOMEM
@@ -492,7 +549,9 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		/* Merge: the records of RRsets the change does not name stay. */
 		json_t *o;
 		json_array_foreach(old, i, o) {
-			if (r == 0 && merge && !in_rrsets(o, named))
+			bool off = json_is_true(json_object_get(o, "disabled"));
+			if (r == 0 &&
+			    ((merge && !in_rrsets(o, named)) || (spec->keep_disabled && off)))
 				json_array_append(records, o);
 		}
 		json_decref(plan);
@@ -503,13 +562,16 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		zones_bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
 			z.serial = model_serial_next(*min_serial, time(NULL));
+		if (spec->transfer_serial != NULL)
+			z.serial = *spec->transfer_serial;
 		if (soa != NULL)
 			snprintf(z.soa, sizeof(z.soa), "%s", soa);
 		if (r == 0)
 			r = zones_validate(w, st, &z, records, plan, err);
 		/* Nothing would change but the version and the serial: no
 		 * version, no history entry (res says the zone as it is). */
-		if (r == 0 && spec->noop && same_zone(&before, &z, min_serial)) {
+		if (r == 0 && spec->noop && same_zone(&before, old, &z, records, min_serial) &&
+		    (spec->transfer_serial == NULL || before.serial == z.serial)) {
 			*res = (struct zone_result){ .zone_id = zone_id,
 						     .version = before.version,
 						     .serial = before.serial };
@@ -518,7 +580,10 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
-			r = write_records(st, zone_id, old, named, mr, n, merge);
+			r = write_records(st, zone_id, old, named, mr, n, merge,
+					  spec->keep_disabled);
+			if (r == 0)
+				r = zones_write_comments(st, zone_id, spec->comments);
 			if (r == 0)
 				r = zones_steer_apply(st, zone_id, plan);
 			if (summary == NULL && merge)
@@ -578,14 +643,38 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 			 const uint32_t *min_serial, const char *soa, uint64_t if_version,
 			 const char *actor, struct zone_result *res, struct errmsg *err)
 {
-	return zones_records_set(w, zone_id, records, merge, min_serial, soa, true, if_version,
-				 actor, merge ? "zone.import.merge" : "zone.import.replace", NULL,
-				 res, err);
+	struct set_spec spec = { .records = records,
+				 .merge = merge,
+				 .min_serial = min_serial,
+				 .soa = soa,
+				 .noop = true,
+				 .keep_disabled = true,
+				 .if_version = if_version,
+				 .action = merge ? "zone.import.merge" : "zone.import.replace" };
+	return records_set(w, zone_id, &spec, actor, res, err);
+}
+
+int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
+			   const char *soa, const char *actor, struct zone_result *res,
+			   struct errmsg *err)
+{
+	char summary[HISTORY_SUMMARY_MAX];
+	struct set_spec spec = { .records = records,
+				 .soa = soa,
+				 .noop = true,
+				 .transfer_serial = &serial,
+				 .action = "zone.transfer",
+				 .summary = summary };
+
+	history_summary(summary, "transfer from the primary: serial %u, %zu records", serial,
+			json_array_size(records));
+	return records_set(w, zone_id, &spec, actor, res, err);
 }
 
 /* --- RRset changes ------------------------------------------------------------ */
 
-static const char *const rrset_keys[] = { "name", "type", "ttl", "changetype", "records", NULL };
+static const char *const rrset_keys[] = { "name",    "type",	 "ttl", "changetype",
+					  "records", "comments", NULL };
 static const char *const rrset_record_keys[] = { "content", "priority", "disabled", NULL };
 
 /* The records of REPLACE 'set' (rrsets[i]) as panel records appended to
@@ -600,7 +689,6 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 	json_t *records = NULL, *rec;
 	uint64_t ttl;
 	size_t j;
-	bool disabled;
 
 	snprintf(path, sizeof(path), "rrsets[%zu]", i);
 	int r = jsonx_get_array(set, "records", true, path, &records, err);
@@ -617,14 +705,7 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 		if (!json_is_object(rec))
 			return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 		r = jsonx_check_keys(rec, rrset_record_keys, path, err);
-		if (r == 0 &&
-		    (r = jsonx_get_bool(rec, "disabled", false, path, &disabled, err)) == 0 &&
-		    disabled)
-			return errmsg_set(err, ERR_INVALID,
-					  "%s.disabled: disabled records are not kept; leave the "
-					  "record out",
-					  path);
-		if (r < 0 && r != -ENOENT)
+		if (r < 0)
 			return r;
 		/* The record as the panel's record routes take it. */
 		json_t *o = json_pack("{s:O,s:O,s:O}", "name", json_object_get(set, "name"), "type",
@@ -634,6 +715,8 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 			return errmsg_set(err, ERR_INVALID, "%s.content: required", path);
 		if (json_object_get(rec, "priority") != NULL)
 			json_object_set(o, "priority", json_object_get(rec, "priority"));
+		if (json_object_get(rec, "disabled") != NULL)
+			json_object_set(o, "disabled", json_object_get(rec, "disabled"));
 		if (json_object_get(set, "ttl") != NULL)
 			json_object_set(o, "ttl", json_object_get(set, "ttl"));
 		r = model_record_parse(o, origin, (uint32_t)w->conf.default_ttl, &mr, &msg);
@@ -647,11 +730,21 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 	return r;
 }
 
-/* Check rrsets[i] ('set') of a patch of zone 'origin': its RRset key goes
- * into 'emptied', its records (REPLACE) into 'flat', and a few words
- * about it into 'summary'. */
+/* What a patch changes, gathered change by change. */
+struct patch {
+	json_t *seen;	  /* rrset_key()s named so far */
+	json_t *emptied;  /* those whose records are replaced or deleted */
+	json_t *flat;	  /* the new records of those, as panel records */
+	json_t *comments; /* rrset_key() -> new comments (an array; empty: none) */
+	struct buf text;  /* a few words about each change */
+};
+
+/* Check rrsets[i] ('set') of a patch of zone 'origin' and add it to 'p'. A
+ * REPLACE replaces what it carries: its "records", its "comments", or
+ * both (an empty list of records without comments removes both); a DELETE
+ * removes the RRset's records and comments. */
 static int rrset_change(const struct whm *w, const json_t *set, size_t i, const char *origin,
-			json_t *emptied, json_t *flat, struct buf *summary, struct errmsg *err)
+			struct patch *p, struct errmsg *err)
 {
 	char path[32], name[DNAME_TEXT_MAX], type[16], key[DNAME_TEXT_MAX + 40];
 	const char *name_in = "", *type_in = "", *op = "";
@@ -679,24 +772,84 @@ static int rrset_change(const struct whm *w, const json_t *set, size_t i, const 
 	if (strcmp(type, ZONES_TYPE_SOA) == 0)
 		return errmsg_set(err, ERR_INVALID, "%s: the SOA is managed by the controller",
 				  path);
+	const json_t *records = json_object_get(set, "records");
+	json_t *comments = json_object_get(set, "comments");
+	/* No records left and no comments given: the comments go too, as
+	 * PowerDNS's SQL backends drop them with an emptied RRset. */
+	bool emptied = json_is_array(records) && json_array_size(records) == 0;
+	bool with_records = !replace || records != NULL;
+	bool with_comments = !replace || comments != NULL || emptied;
+	if (!with_records && !with_comments)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: a REPLACE carries records, comments or both: no change for "
+				  "RRset %s %s",
+				  path, name, type);
+	json_t *list = NULL;
+	if (replace && comments != NULL &&
+	    (r = pdns_comments_read(comments, path, (uint32_t)time(NULL), &list, err)) < 0)
+		return r;
 	r = rrset_key(name, type, key, sizeof(key));
-	if (r == 0 && json_object_get(emptied, key) != NULL)
+	if (r == 0 && json_object_get(p->seen, key) != NULL) {
+		json_decref(list);
 		return errmsg_set(err, ERR_INVALID, "%s: RRset %s %s is named twice", path, name,
 				  type);
+	}
 	if (r == 0)
-		r = json_object_set_new(emptied, key, json_true()) < 0 ? -ENOMEM : 0;
-	if (r == 0 && !replace && json_array_size(json_object_get(set, "records")) > 0)
+		r = json_object_set_new(p->seen, key, json_true()) < 0 ? -ENOMEM : 0;
+	if (r == 0 && with_records)
+		r = json_object_set_new(p->emptied, key, json_true()) < 0 ? -ENOMEM : 0;
+	if (r == 0 && with_comments)
+		r = json_object_set_new(p->comments, key, list != NULL ? list : json_array()) < 0
+			? -ENOMEM
+			: 0;
+	else
+		json_decref(list);
+	if (r == 0 && !replace && json_array_size(records) > 0)
 		r = errmsg_set(err, ERR_INVALID, "%s.records: a DELETE carries no records", path);
-	if (r == 0 && replace)
-		r = rrset_records(w, set, i, origin, flat, err);
+	if (r == 0 && replace && with_records)
+		r = rrset_records(w, set, i, origin, p->flat, err);
 	if (r == 0) {
-		r = buf_printf(summary, "%s%s %s %s", i > 0 ? ", " : "",
-			       replace && json_array_size(json_object_get(set, "records")) > 0
-				   ? "replace"
-				   : "delete",
-			       name, type);
+		const char *what = !replace			  ? "delete"
+				   : !with_records		  ? "comment"
+				   : json_array_size(records) > 0 ? "replace"
+								  : "delete";
+		r = buf_printf(&p->text, "%s%s %s %s", i > 0 ? ", " : "", what, name, type);
 		r = r == -E2BIG ? 0 : r; /* history_summary() cuts it anyway */
 	}
+	return r;
+}
+
+/* A patch that changes only comments: they are not served, so no version
+ * and nothing pushed; the audit log keeps it. */
+static int comments_only(struct whm *w, int64_t zone_id, const json_t *comments,
+			 uint64_t if_version, const char *actor, const char *summary,
+			 struct zone_result *res, struct errmsg *err)
+{
+	struct store *st;
+	struct store_zone z;
+
+	int r = zones_begin_live(w, zone_id, &st, &z, err);
+	if (r < 0)
+		return r;
+	if (if_version != 0 && if_version != z.version)
+		r = errmsg_set(err, ERR_CONFLICT,
+			       "the zone is at version %llu, not %llu: it changed since then; "
+			       "nothing was changed",
+			       (unsigned long long)z.version, (unsigned long long)if_version);
+	if (r == 0)
+		r = zones_write_comments(st, zone_id, comments);
+	if (r == 0)
+		r = history_note_zone(st, &z, actor, "rrsets.comments", summary);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		zones_fail(st, r, err, "storing the comments");
+	} else {
+		*res = (struct zone_result){ .zone_id = zone_id,
+					     .version = z.version,
+					     .serial = z.serial };
+	}
+	store_zone_clear(&z);
 	return r;
 }
 
@@ -706,7 +859,7 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 	char summary[HISTORY_SUMMARY_MAX];
 	struct store *st;
 	struct store_zone z;
-	struct buf text;
+	struct patch p = { 0 };
 	size_t i;
 	json_t *set;
 
@@ -719,30 +872,45 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 	int r = zones_get_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
-	json_t *emptied = json_object(), *flat = json_array();
-	buf_init(&text, (size_t)4 * HISTORY_SUMMARY_MAX);
-	r = emptied != NULL && flat != NULL ? buf_puts(&text, "rrsets: ") : -ENOMEM;
+	r = zones_editable(st, zone_id, err);
+	if (r < 0) {
+		store_zone_clear(&z);
+		return r;
+	}
+	p.seen = json_object();
+	p.emptied = json_object();
+	p.flat = json_array();
+	p.comments = json_object();
+	buf_init(&p.text, (size_t)4 * HISTORY_SUMMARY_MAX);
+	r = p.seen != NULL && p.emptied != NULL && p.flat != NULL && p.comments != NULL
+		? buf_puts(&p.text, "rrsets: ")
+		: -ENOMEM;
 	json_array_foreach(rrsets, i, set) {
 		if (r < 0)
 			break;
-		r = rrset_change(w, set, i, z.domain, emptied, flat, &text, err);
-		if (r == 0 && json_array_size(flat) > w->conf.max_zone_records)
+		r = rrset_change(w, set, i, z.domain, &p, err);
+		if (r == 0 && json_array_size(p.flat) > w->conf.max_zone_records)
 			r = errmsg_set(err, ERR_TOO_LARGE, "rrsets: more than %llu records",
 				       (unsigned long long)w->conf.max_zone_records);
 	}
 	store_zone_clear(&z);
-	history_summary(summary, "%.*s", (int)text.len, text.data ? text.data : "");
-	buf_free(&text);
-	if (r == 0) {
-		struct set_spec spec = { .records = flat,
+	history_summary(summary, "%.*s", (int)p.text.len, p.text.data ? p.text.data : "");
+	buf_free(&p.text);
+	if (r == 0 && json_object_size(p.emptied) == 0) {
+		r = comments_only(w, zone_id, p.comments, if_version, actor, summary, res, err);
+	} else if (r == 0) {
+		struct set_spec spec = { .records = p.flat,
 					 .merge = true,
-					 .emptied = emptied,
+					 .emptied = p.emptied,
 					 .if_version = if_version,
+					 .comments = p.comments,
 					 .action = "rrsets.patch",
 					 .summary = summary };
 		r = records_set(w, zone_id, &spec, actor, res, err);
 	}
-	json_decref(emptied);
-	json_decref(flat);
+	json_decref(p.seen);
+	json_decref(p.emptied);
+	json_decref(p.flat);
+	json_decref(p.comments);
 	return r == -ENOMEM && err->text[0] == '\0' ? errmsg_set(err, r, "out of memory") : r;
 }

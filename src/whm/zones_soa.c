@@ -9,6 +9,7 @@
 
 #include "json/jsonx.h"
 #include "history.h"
+#include "zones_internal.h"
 #include "zones_soa.h"
 
 /* The numeric fields, in RDATA order after the serial. */
@@ -290,9 +291,11 @@ static int set_soa(struct store *st, struct store_zone *z, void *ctx, struct err
 	struct zone_soa s;
 	char text[STORE_ZONE_SOA_MAX];
 
-	(void)st;
+	int r = zones_editable(st, z->id, err);
+	if (r < 0)
+		return r;
 	zone_soa_read(z->soa, &s);
-	int r = zone_soa_apply_json(w, o, &s, err);
+	r = zone_soa_apply_json(w, o, &s, err);
 	if (r < 0)
 		return r;
 	zone_soa_write(&s, text);

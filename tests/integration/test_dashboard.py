@@ -185,6 +185,36 @@ def test_a_record_created_through_the_api_appears(ui_cluster, signed_in, tmp_pat
     screenshot(signed_in, tmp_path, "records")
 
 
+def test_a_secondary_zone_shows_its_primary_and_state(ui_cluster, signed_in, tmp_path):
+    from selenium.webdriver.common.by import By
+    from dns_primaries import BindPrimary
+
+    zone = "secondary-ui.example."
+    primary = BindPrimary(tmp_path / "named", {zone: """$TTL 300
+@ IN SOA ns1 hostmaster 42 3600 600 86400 300
+@ IN NS ns1
+ns1 IN A 192.0.2.53
+www IN A 192.0.2.42
+"""})
+    primary.start()
+    try:
+        r = ui_cluster.whm.post("/api/dns", {"domain": zone, "kind": "secondary",
+                                             "primaries": [primary.address]})
+        assert r.status_code == 201, r.text
+        ui_cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.42"], timeout=20)
+        show_view(signed_in, "zones")
+        wait_for(signed_in, lambda d: d.find_element(
+            By.CSS_SELECTOR, '#zones tbody tr[data-zone="secondary-ui.example"]'),
+            what="zone row")
+        click_zone(signed_in, "secondary-ui.example")
+        meta = wait_for(signed_in, lambda d: "(ok)" in d.find_element(By.ID, "zone-meta").text
+                        and d.find_element(By.ID, "zone-meta").text, what="the zone's state")
+        assert "serial 42" in meta and "secondary of " + primary.address in meta, meta
+        assert console_errors(signed_in) == []
+    finally:
+        primary.stop()
+
+
 def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, signed_in,
                                                                 tmp_path):
     from selenium.webdriver.common.by import By

@@ -34,14 +34,22 @@ DIVERGENCES = {
     "rrset_type alone": "422: PowerDNS ignores rrset_type without rrset_name and answers "
                         "every RRset, which a client asking for one type does not expect",
     "unknown kind": "422: PowerDNS creates a Native zone when the kind is not one it knows",
-    "transfer kinds": "422 for Slave, Producer and Consumer until the cluster does zone "
-                      "transfers; PowerDNS creates them",
+    "transfer kinds": "422 for Producer and Consumer until the cluster does catalog zones, "
+                      "and for a Slave zone without masters; PowerDNS creates them",
     "duplicate RRsets": "422 when one (name, type) is given twice; PowerDNS keeps one",
     "no NS": "a zone created without NS records gets the cluster's (default-ns), as through "
              "the panel's routes; PowerDNS creates a zone without NS",
     "dnssec at creation": "a zone created with dnssec: true is signed through the cluster's "
                           "key authority as a second version (PowerDNS: one step)",
-    "disabled records and comments": "422 for now: the cluster does not keep them yet",
+    "comments alone": "a PATCH that changes only comments makes no zone version and leaves "
+                      "the serial (nothing any node serves changed); PowerDNS moves its "
+                      "serial under soa_edit_api",
+    "comment checks": "422 for comments that are not a list, a modified_at that is not a "
+                      "number of seconds from 0 to 2^32-1 (PowerDNS keeps -1 and answers 500 "
+                      "for text), an account over 40 bytes or a content over 65,535 (the "
+                      "limits of PowerDNS's SQL schemas, which gsqlite3 does not enforce), "
+                      "more than 20 comments an RRset; PowerDNS ignores \"comments\" that "
+                      "are not a list",
     "broken zone text": "422 naming the line; PowerDNS answers 500",
     "private keys": "never returned (GET of one cryptokey has no privatekey): the "
                     "controller keeps them, and nodes get them only in pushes",
@@ -378,7 +386,8 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
       "zone": "www 60 IN A 192.0.2.2\n"}, True),
     # Divergences (see DIVERGENCES): PowerDNS creates these.
     ({"name": "{z}", "kind": "Bogus", "nameservers": []}, False),
-    ({"name": "{z}", "kind": "Slave", "nameservers": [], "masters": ["192.0.2.1"]}, False),
+    ({"name": "{z}", "kind": "Slave", "nameservers": [], "masters": []}, False),
+    ({"name": "{z}", "kind": "Producer", "nameservers": []}, False),
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "rrsets": [{"name": "www.{z}", "type": "A", "ttl": 60,
                   "records": [{"content": "192.0.2.1"}]},
@@ -389,7 +398,8 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
       "nsec3param": "1 0 5 aabb"}, False),
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "rrsets": [{"name": "www.{z}", "type": "A", "ttl": 60,
-                  "records": [{"content": "192.0.2.1", "disabled": True}]}]}, False),
+                  "records": [{"content": "192.0.2.1"}],
+                  "comments": [{"content": "x", "account": "a" * 41}]}]}, False),
     # PowerDNS fails on this one with a 500.
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "zone": "www 60 IN A 300.1.1.1\n"}, 500),
@@ -492,9 +502,28 @@ def test_patch_agrees_with_powerdns_and_is_one_version(sides, domain):
       "records": [{"content": "x"}]}, True),
     ({"name": "{z}", "type": "SOA", "changetype": "REPLACE", "ttl": 60, "records": [
         {"content": "ns1.{z} h.{z} 1 7200 900 1209600 300"}]}, False),
+    # Comments PowerDNS refuses too.
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": 5, "account": "a"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": "x"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "comments": ["x"]}, True),
     ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
-      "records": [{"content": "192.0.2.1"}], "comments": [{"content": "x", "account": ""}]},
-     False),
+      "records": [{"content": "192.0.2.1", "disabled": "yes"}]}, True),
+    # PowerDNS answers 500 for this one.
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": "x", "account": "a", "modified_at": "now"}]}, 500),
+    # Divergences (see DIVERGENCES, "comment checks"): PowerDNS takes these.
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "192.0.2.1"}], "comments": "x"}, False),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": "x", "account": "a", "modified_at": -1}]}, False),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": "x", "account": "a" * 41}]}, False),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": "x" * 65536, "account": "a"}]}, False),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "comments": [{"content": "x", "account": "a"}] * 21}, False),
 ])
 def test_a_refused_patch_changes_nothing(sides, domain, change, same):
     import json
@@ -509,11 +538,14 @@ def test_a_refused_patch_changes_nothing(sides, domain, change, same):
             "records": [{"content": "192.0.2.99"}]}
     a, b = patch_both(ours, pdns, name, {"rrsets": [good, change]})
     assert a[0] in (400, 422) and a[1]["error"], a[1]
-    if same:
+    if same is True:
         assert a[0] == b[0], (a[1], b[1])
     else:
-        assert b[0] == 204, b
+        assert b[0] == (204 if same is False else same), b
     assert c.whm.zone(zid)["version"] == before
+    # Nor any comment.
+    mine = ours.send("GET", BASE + "/zones/" + name)[1]
+    assert all(s["comments"] == [] for s in mine["rrsets"]), mine["rrsets"]
     for n in c.nodes:
         assert n.dig("new." + name, "A") == []
         assert sorted(n.dig("www." + name, "A")) == ["192.0.2.1", "192.0.2.2"]
@@ -846,3 +878,245 @@ def test_the_panel_routes_and_the_api_see_one_zone(sides, domain):
     assert history[1]["action"] == "rrsets.patch" and history[1]["actor"] == "tests-admin"
     c.wait_all_nodes("www." + name, "A", ["192.0.2.2"])
     c.wait_all_nodes("mail." + name, "A", [])
+
+
+def full_rrsets(zone):
+    """The RRsets but the SOA, each with its records (content, disabled) and
+    its comments sorted: what a client reads back."""
+    out = {}
+    for s in zone["rrsets"]:
+        if s["type"] != "SOA":
+            out[(s["name"], s["type"])] = (
+                s["ttl"], sorted((r["content"], r["disabled"]) for r in s["records"]),
+                sorted((c["content"], c["account"], c["modified_at"]) for c in s["comments"]))
+    return out
+
+
+def test_disabled_records_and_comments_agree_with_powerdns(sides, domain):
+    """Disabled records and comments are kept and shown as PowerDNS shows
+    them: a REPLACE carrying only comments changes only the comments (and
+    here makes no version), an empty REPLACE of the records keeps them, a
+    DELETE drops them; the export and the nodes leave disabled records
+    out; search shows the flag."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)
+
+    def agree():
+        mine = ours.send("GET", BASE + "/zones/" + name)
+        theirs = pdns.send("GET", BASE + "/zones/" + name)
+        assert mine[0] == theirs[0] == 200
+        assert full_rrsets(mine[1]) == full_rrsets(theirs[1])
+        www = [[s for s in side[1]["rrsets"] if s["name"] == "www." + name][0]
+               for side in (mine, theirs)]
+        assert shape(www[0]) == shape(www[1])
+        return mine[1]
+
+    a, b = patch_both(ours, pdns, name, {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 300, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.1", "disabled": False},
+                     {"content": "192.0.2.2", "disabled": True}],
+         "comments": [{"content": "second one parked", "account": "ops",
+                       "modified_at": 1700000000}]},
+        {"name": "off." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.50", "disabled": True}]}]})
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    agree()
+    assert c.whm.zone(zid)["version"] == before["version"] + 1
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+    c.wait_rcode("off." + name, "A", "NXDOMAIN")
+
+    # Comments alone: the records stay; no version, the same serial.
+    now = time.time()
+    a, b = patch_both(ours, pdns, name, {"rrsets": [
+        {"name": "txt." + name, "type": "TXT", "changetype": "REPLACE",
+         "comments": [{"content": "why this TXT", "account": "alice"}]},
+        {"name": "www." + name, "type": "A", "changetype": "REPLACE",
+         "comments": [{"content": "c1", "account": "", "modified_at": 5},
+                      {"content": "c2", "account": "bob", "modified_at": 6}]},
+        {"name": "nothing." + name, "type": "AAAA", "changetype": "REPLACE",
+         "comments": [{"content": "an RRset with comments only", "account": "",
+                       "modified_at": 7}]}]})
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    mine = ours.send("GET", BASE + "/zones/" + name)[1]
+    txt = [s for s in mine["rrsets"] if s["name"] == "txt." + name][0]
+    stamp = txt["comments"][0]["modified_at"]
+    assert now - 5 <= stamp <= time.time() + 5  # the server's time when absent
+    theirs = pdns.send("GET", BASE + "/zones/" + name)[1]
+    for side in (mine, theirs):
+        for s in side["rrsets"]:
+            for cm in s["comments"]:
+                if cm["content"] == "why this TXT":
+                    cm["modified_at"] = 0
+    assert full_rrsets(mine) == full_rrsets(theirs)
+    only = [s for s in mine["rrsets"] if s["name"] == "nothing." + name][0]
+    assert only["records"] == [] and only["ttl"] == 0
+    assert c.whm.zone(zid)["version"] == before["version"] + 1  # see DIVERGENCES
+    assert mine["serial"] == c.whm.zone(zid)["serial"]
+    audit = c.whm.call("GET", "/api/dns/audit?zone=" + domain, expect=200)
+    assert any(e["action"] == "rrsets.comments" for e in audit["entries"]), audit
+    # Search finds comments by their text or their RRset's name.
+    for q in ("why*", "*TXT", "nothing." + domain, "c?"):
+        a = ours.send("GET", BASE + "/search-data", params={"q": q, "object_type": "comment"})
+        b = pdns.send("GET", BASE + "/search-data", params={"q": q, "object_type": "comment"})
+        assert a[0] == b[0] == 200
+        assert sorted(map(sorted, (x.items() for x in a[1]))) == \
+            sorted(map(sorted, (x.items() for x in b[1]))) != [], q
+    # ?rrset_name filters the comments with their RRsets.
+    one = ours.send("GET", BASE + "/zones/%s?rrset_name=www.%s&rrset_type=A" % (name, name))
+    assert [len(s["comments"]) for s in one[1]["rrsets"]] == [2]
+
+    # Emptied records take their comments along unless the change gives
+    # comments (as PowerDNS's SQL backends do); a DELETE drops them.
+    a, b = patch_both(ours, pdns, name, {"rrsets": [
+        {"name": "txt." + name, "type": "TXT", "ttl": 60, "changetype": "REPLACE",
+         "records": []},
+        {"name": "mail." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [], "comments": [{"content": "kept", "account": ""}]},
+        {"name": "nothing." + name, "type": "AAAA", "changetype": "DELETE"}]})
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    mine = agree_without_stamps(ours, pdns, name)
+    assert ("txt." + name, "TXT") not in full_rrsets(mine)
+    assert full_rrsets(mine)[("mail." + name, "A")][2][0][0] == "kept"
+    assert ("nothing." + name, "AAAA") not in full_rrsets(mine)
+    c.wait_all_nodes("txt." + name, "TXT", [])
+
+    # The export leaves the disabled records out, as PowerDNS does.
+    for side in (ours, pdns):
+        r = side.send("GET", BASE + "/zones/%s/export" % name)[2]
+        assert r.status_code == 200
+        assert "192.0.2.1" in r.text and "192.0.2.2" not in r.text and "192.0.2.50" not in r.text
+    # Search shows them with their flag.
+    a = ours.send("GET", BASE + "/search-data?q=192.0.2.50&object_type=record")
+    b = pdns.send("GET", BASE + "/search-data?q=192.0.2.50&object_type=record")
+    assert a[0] == b[0] == 200
+    assert [r["disabled"] for r in a[1]] == [r["disabled"] for r in b[1]] == [True]
+
+    # A DELETE of www drops its records, disabled ones too, and comments.
+    a, b = patch_both(ours, pdns, name, {"rrsets": [
+        {"name": "www." + name, "type": "A", "changetype": "DELETE"}]})
+    assert a[0] == b[0] == 204
+    mine = agree_without_stamps(ours, pdns, name)
+    assert ("www." + name, "A") not in full_rrsets(mine)
+    c.wait_all_nodes("www." + name, "A", [])
+
+
+def agree_without_stamps(ours, pdns, name):
+    """GET the zone on both sides; the same RRsets, the modified_at the
+    servers set aside."""
+    mine = ours.send("GET", BASE + "/zones/" + name)[1]
+    theirs = pdns.send("GET", BASE + "/zones/" + name)[1]
+
+    def plain(zone):
+        return {k: (v[0], v[1], [(cm[0], cm[1]) for cm in v[2]])
+                for k, v in full_rrsets(zone).items()}
+    assert plain(mine) == plain(theirs)
+    return mine
+
+
+def test_a_disabled_record_is_served_by_no_node_until_it_is_enabled(sides, domain):
+    """A disabled record reaches no node; the nodes serving the enabled
+    records are in sync for the controller's verification; enabled again
+    (through the panel's route too) it is served; a rollback brings the
+    flag back."""
+    c, ours, pdns = sides
+    name = domain + "."
+    zid = c.create_zone(domain)
+
+    def patch(records):
+        a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+            {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+             "records": records}]})
+        assert a[0] == 204, a[1]
+        return c.whm.zone(zid)["version"]
+
+    def in_sync():
+        # Every node reports the version and the digest of what it holds
+        # equals the digest of what was committed.
+        r = c.whm.call("POST", "/api/dns/cluster/sync/%d" % zid, expect=200)
+        assert r["successCount"] == r["totalNodes"] == len(c.nodes), r
+
+    v1 = patch([{"content": "192.0.2.1"}, {"content": "192.0.2.2", "disabled": True}])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+    c.wait_converged()
+    in_sync()
+    # Every record disabled: the name is served by nobody.
+    patch([{"content": "192.0.2.1", "disabled": True},
+           {"content": "192.0.2.2", "disabled": True}])
+    c.wait_rcode("www." + name, "A", "NXDOMAIN")
+    c.wait_converged()
+    in_sync()
+    listed = sorted((r["content"], r["disabled"]) for r in c.whm.records(zid)
+                    if r["name"] == "www")
+    assert listed == [("192.0.2.1", True), ("192.0.2.2", True)]
+    # Enabled again through the panel's record route.
+    rid = [r["id"] for r in c.whm.records(zid) if r["content"] == "192.0.2.2"][0]
+    c.update_record(rid, "www", "A", "192.0.2.2", ttl=60)
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.2"])
+    in_sync()
+    # Back to v1: the flag comes back with the records.
+    c.whm.call("POST", "/api/dns/%d/rollback" % zid, {"version": v1}, expect=200)
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+    api = ours.send("GET", BASE + "/zones/%s?rrset_name=www.%s&rrset_type=A" % (name, name))
+    assert sorted((r["content"], r["disabled"]) for r in api[1]["rrsets"][0]["records"]) == \
+        [("192.0.2.1", False), ("192.0.2.2", True)]
+    in_sync()
+
+
+def test_a_zone_created_with_disabled_records_and_comments_agrees_with_powerdns(sides, domain):
+    c, ours, pdns = sides
+    name = domain + "."
+    body = {"name": name, "kind": "Native", "nameservers": NAMESERVERS,
+            "rrsets": [{"name": "www." + name, "type": "A", "ttl": 120,
+                        "records": [{"content": "192.0.2.10", "disabled": False},
+                                    {"content": "192.0.2.11", "disabled": True}],
+                        "comments": [{"content": "one parked", "account": "ops",
+                                      "modified_at": 1700000000}]},
+                       {"name": "later." + name, "type": "TXT", "ttl": 60, "records": [],
+                        "comments": [{"content": "to come", "account": "",
+                                      "modified_at": 1}]}]}
+    a, b = create_on_both(ours, pdns, body)
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    assert full_rrsets(a[1]) == full_rrsets(b[1])
+    assert full_rrsets(ours.send("GET", BASE + "/zones/" + name)[1]) == \
+        full_rrsets(pdns.send("GET", BASE + "/zones/" + name)[1])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.10"])
+    assert c.whm.zones()[name]["version"] == 1
+
+
+def test_the_panel_keeps_disabled_records_through_a_listing_put_back_and_an_import(sides,
+                                                                                  domain):
+    """What the dashboard and yumnactl do with a zone keeps disabled
+    records: a listing put back as it is (the dashboard's TTL change), an
+    export edited and imported in place (yumnactl edit), in either mode."""
+    c, ours, pdns = sides
+    name = domain + "."
+    zid = c.create_zone(domain)
+    a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.1"}, {"content": "192.0.2.2", "disabled": True}]}]})
+    assert a[0] == 204
+
+    def flags():
+        return sorted((r["name"], r["content"], r["ttl"], r["disabled"])
+                      for r in c.whm.records(zid) if r["type"] == "A")
+
+    listing = c.whm.records(zid)
+    for r in listing:
+        if r["type"] == "A":
+            r["ttl"] = 600
+    c.whm.call("PUT", "/api/dns/%d/records" % zid, {"records": listing}, expect=200)
+    assert flags() == [("www", "192.0.2.1", 600, False), ("www", "192.0.2.2", 600, True)]
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+
+    for mode in ("replace", "merge"):
+        text = c.whm.get("/api/dns/%d/export" % zid).text
+        assert "192.0.2.2\n" not in text and "192.0.2.1" in text
+        text += "mail 300 IN A 198.51.100.25\n" if mode == "replace" else ""
+        c.whm.call("POST", "/api/dns/%d/import" % zid,
+                   {"content": text, "format": "bind", "mode": mode}, expect=200)
+        assert ("www", "192.0.2.2", 600, True) in flags(), mode
+    assert ("mail", "198.51.100.25", 300, False) in flags()
+    c.wait_all_nodes("mail." + name, "A", ["198.51.100.25"])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])

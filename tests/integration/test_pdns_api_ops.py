@@ -32,7 +32,7 @@ DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
                   "the shortest, the rest summed; no rings, no map or ring items",
     "search": "the SOA, which the controller makes for every zone, is not among the records "
               "found; max above 10000 and a max that is not a number are 422 (PowerDNS: "
-              "500 for the latter); no comments are kept, so none are found",
+              "500 for the latter)",
 })
 
 

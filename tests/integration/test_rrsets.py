@@ -72,6 +72,25 @@ def test_patch_replaces_and_deletes_rrsets_as_one_version_everywhere(shared_clus
     assert "delete old TXT" in versions[0]["summary"], versions[0]
 
 
+def test_disabled_records_and_comments_through_the_panel_route(shared_cluster, domain, zone):
+    """The panel's route keeps disabled records (listed, served by no node)
+    and comments; comments alone make no version."""
+    c = shared_cluster
+    one = patch(c, zone, [{"name": "www", "type": "A", "changetype": "REPLACE",
+                           "records": [{"content": "192.0.2.1"},
+                                       {"content": "192.0.2.2", "disabled": True}]}])
+    c.wait_all_nodes("www.%s." % domain, "A", ["192.0.2.1"])
+    listed = {r["content"]: r["disabled"] for r in c.whm.records(zone) if r["type"] == "A"}
+    assert listed == {"192.0.2.1": False, "192.0.2.2": True}
+    two = patch(c, zone, [{"name": "www", "type": "A", "changetype": "REPLACE",
+                           "comments": [{"content": "why", "account": "ops"}]}])
+    assert two["version"] == one["version"] and two["serial"] == one["serial"], (one, two)
+    assert c.whm.zone(zone)["version"] == one["version"]
+    api = c.whm.call("GET", "/api/v1/servers/localhost/zones/%s." % domain, expect=200)
+    www = [s for s in api["rrsets"] if s["name"] == "www.%s." % domain and s["type"] == "A"][0]
+    assert [(x["content"], x["account"]) for x in www["comments"]] == [("why", "ops")]
+
+
 def test_unchanged_records_keep_their_ids(shared_cluster, zone):
     c = shared_cluster
     was = ids(c.whm.records(zone))
@@ -123,10 +142,13 @@ BAD = {
     "a TTL that is text": [www(ttl="300")],
     "REPLACE without records": [{"name": "www", "type": "A", "changetype": "REPLACE"}],
     "DELETE with records": [www(changetype="DELETE")],
-    "a disabled record": [www(records=[{"content": "192.0.2.9", "disabled": True}])],
+    "a disabled flag that is not true or false":
+        [www(records=[{"content": "192.0.2.9", "disabled": "yes"}])],
+    "comments that are not a list": [www(comments="x")],
+    "a comment without its account": [www(comments=[{"content": "x"}])],
     "bad content": [www(records=[{"content": "192.0.2.300"}])],
     "a priority on an A record": [www(records=[{"content": "192.0.2.9", "priority": 5}])],
-    "an unknown RRset key": [www(comments=[])],
+    "an unknown RRset key": [www(note="x")],
     "an unknown record key": [www(records=[{"content": "192.0.2.9", "id": 4}])],
     "an unknown type": [www(type="BOGUS")],
     "no RRsets": [],

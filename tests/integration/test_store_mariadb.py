@@ -66,6 +66,7 @@ def test_store_tables_are_innodb_utf8mb4(mariadb, settings, tmp_path):
     tables = {r[0]: (r[1], r[2]) for r in rows}
     for name in ("servers", "dns_zones", "dns_records", "dns_zone_versions",
                  "node_zone_state", "api_tokens", "audit_log", "dns_purged_zones",
+                 "dns_rrset_comments",
                  "schema_migrations"):
         assert name in tables, tables
         assert tables[name] == ("InnoDB", "utf8mb4_bin"), (name, tables[name])

@@ -176,12 +176,17 @@ def test_human_output_is_tables(ctl, domain):
     ctl.run("--wait", "zones", "create", domain)
     out = ctl.run("--wait", "records", "add", domain, "www", "A", "192.0.2.1").stdout
     assert out.startswith("record created: zone ") and out.count("applied") == 3, out
+    zid = ctl.c.whm.zones()[domain + "."]["id"]
+    ctl.c.whm.call("POST", "/api/dns/%d/records" % zid, {
+        "name": "off", "type": "A", "content": "192.0.2.9", "disabled": True},
+        params={"wait": "all"}, expect=201)
     out = ctl.run("zones", "show", domain).stdout
     assert "zone     %s" % domain in out
     lines = out.splitlines()
     header = next(l for l in lines if l.startswith("ID "))
     assert header.split() == ["ID", "NAME", "TTL", "TYPE", "PRIO", "CONTENT"]
     assert any(l.split()[1:] == ["www", "3600", "A", "192.0.2.1"] for l in lines)
+    assert any(l.split()[1:] == ["off", "3600", "A", "192.0.2.9", "(disabled)"] for l in lines)
     # Every change above waited for every node: the cluster is in sync.
     status = ctl.run("status").stdout
     assert "3 nodes, 3 online, 0 offline — every node online and in sync" in status

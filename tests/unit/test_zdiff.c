@@ -252,6 +252,52 @@ static void test_diff_refuses_bad_records(void **state)
 	json_decref(b);
 }
 
+/* A disabled record keeps its flag through a snapshot, sorts after the
+ * same record enabled, and is a change of its RRset. */
+static void test_disabled_records(void **state)
+{
+	(void)state;
+	char *text = encode("[{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\","
+			    "\"ttl\":60,\"disabled\":true},"
+			    "{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\","
+			    "\"ttl\":60,\"disabled\":false},"
+			    "{\"name\":\"@\",\"type\":\"MX\",\"content\":\"mx.example.com.\","
+			    "\"ttl\":60,\"priority\":5,\"disabled\":true}]",
+			    NULL);
+	assert_string_equal(text, "[[\"@\",\"MX\",60,\"mx.example.com.\",5,true],"
+				  "[\"www\",\"A\",60,\"192.0.2.1\"],"
+				  "[\"www\",\"A\",60,\"192.0.2.1\",0,true]]");
+	json_t *records = NULL;
+	assert_int_equal(zdiff_decode(text, &records), 0);
+	assert_json_equal(records,
+			  "[{\"name\":\"@\",\"type\":\"MX\",\"content\":\"mx.example.com.\","
+			  "\"ttl\":60,\"priority\":5,\"disabled\":true},"
+			  "{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\",\"ttl\":60,"
+			  "\"priority\":0},"
+			  "{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\",\"ttl\":60,"
+			  "\"priority\":0,\"disabled\":true}]");
+	char *again = NULL;
+	assert_int_equal(zdiff_encode(records, &again, NULL), 0);
+	assert_string_equal(again, text);
+	free(again);
+	free(text);
+	json_decref(records);
+	json_t *d =
+	    diff("[" WWW1 "]", "[{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\","
+			       "\"ttl\":300,\"disabled\":true}]");
+	assert_int_equal(json_array_size(json_object_get(d, "changed")), 1);
+	json_decref(d);
+	static const char *const bad[] = {
+		"[[\"www\",\"A\",60,\"192.0.2.1\",0,false]]",
+		"[[\"www\",\"A\",60,\"192.0.2.1\",0,true,1]]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *out = NULL;
+		assert_int_equal(zdiff_decode(bad[i], &out), ERR_INVALID);
+		assert_null(out);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_diff_from_and_to_empty),
 		cmocka_unit_test(test_diff_accepts_decoded_snapshots),
 		cmocka_unit_test(test_diff_refuses_bad_records),
+		cmocka_unit_test(test_disabled_records),
 	};
 	json_set_alloc_funcs(json_test_malloc, json_test_free);
 	return cmocka_run_group_tests(tests, NULL, NULL);

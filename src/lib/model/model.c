@@ -433,7 +433,8 @@ void zone_push_clear(struct zone_push *p)
 
 /* Fields of a record as the panel sends it to the controller. */
 static const char *const api_record_keys[] = {
-	"name", "type", "content", "ttl", "priority", "auto_publish", "routing_policy", NULL,
+	"name",		"type",		  "content",  "ttl", "priority",
+	"auto_publish", "routing_policy", "disabled", NULL,
 };
 
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
@@ -452,8 +453,14 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 	if (r == 0 || r == -ENOENT)
 		r = steer_record_policy_check(json_object_get(rec, "routing_policy"), "record",
 					      err);
+	bool disabled = false;
+	if (r == 0 &&
+	    (r = jsonx_get_bool(rec, "disabled", false, "record", &disabled, err)) == -ENOENT)
+		r = 0;
 	if (r == 0)
 		r = model_record_from_rr(&rr, origin, ret);
+	if (r == 0)
+		ret->disabled = disabled;
 	rr_clear(&rr);
 	if (r == -ENOMEM)
 		errmsg_set(err, 0, "out of memory");

@@ -67,14 +67,15 @@ struct model_record {
 	char *content; /* canonical RDATA without MX/SRV priority; owned */
 	uint32_t ttl;
 	uint32_t priority; /* MX and SRV; 0 otherwise */
+	bool disabled;	   /* kept, served by no node (PowerDNS's "disabled") */
 };
 
 /* Validate one record of the panel's API ({"name", "type", "content",
- * "ttl", "priority", "auto_publish", "routing_policy"}) for zone 'origin'
- * on its own (whole-zone rules are zone_check's) and return its stored
- * form. A raw LUA record (type "LUA", content as steer_lua_check() takes
- * it) is accepted here: who may write one is the controller's to decide.
- * ERR_INVALID with a message in 'err'. */
+ * "ttl", "priority", "auto_publish", "routing_policy", "disabled"}) for
+ * zone 'origin' on its own (whole-zone rules are zone_check's) and return
+ * its stored form. A raw LUA record (type "LUA", content as
+ * steer_lua_check() takes it) is accepted here: who may write one is the
+ * controller's to decide. ERR_INVALID with a message in 'err'. */
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
 		       struct model_record *ret, struct errmsg *err);
 

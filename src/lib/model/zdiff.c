@@ -16,6 +16,7 @@
 struct rec {
 	const char *name, *type, *content; /* borrowed from the JSON */
 	json_int_t ttl, priority;
+	bool disabled;
 };
 
 static bool has_priority(const char *type)
@@ -39,6 +40,8 @@ static int cmp_rec(const void *pa, const void *pb)
 		c = (a->priority > b->priority) - (a->priority < b->priority);
 	if (c == 0)
 		c = (a->ttl > b->ttl) - (a->ttl < b->ttl);
+	if (c == 0)
+		c = (int)a->disabled - (int)b->disabled;
 	return c;
 }
 
@@ -60,9 +63,13 @@ static bool read_rec(const json_t *o, struct rec *r)
 		r->name = json_string_value(json_array_get(o, 0));
 		r->type = json_string_value(json_array_get(o, 1));
 		r->content = json_string_value(json_array_get(o, 3));
-		if ((n != 4 && n != 5) || !int_in(json_array_get(o, 2), TTL_MAX, &r->ttl))
+		if (n < 4 || n > 6 || !int_in(json_array_get(o, 2), TTL_MAX, &r->ttl))
 			return false;
-		prio = n == 5 ? json_array_get(o, 4) : NULL;
+		prio = n >= 5 ? json_array_get(o, 4) : NULL;
+		/* A disabled record: its priority (0 when it has none), then true. */
+		r->disabled = n == 6;
+		if (n == 6 && !json_is_true(json_array_get(o, 5)))
+			return false;
 	} else {
 		r->name = json_string_value(json_object_get(o, "name"));
 		r->type = json_string_value(json_object_get(o, "type"));
@@ -70,6 +77,10 @@ static bool read_rec(const json_t *o, struct rec *r)
 		if (!int_in(json_object_get(o, "ttl"), TTL_MAX, &r->ttl))
 			return false;
 		prio = json_object_get(o, "priority");
+		const json_t *d = json_object_get(o, "disabled");
+		if (d != NULL && !json_is_boolean(d))
+			return false;
+		r->disabled = json_is_true(d);
 	}
 	if (r->name == NULL || r->type == NULL || r->content == NULL)
 		return false;
@@ -114,8 +125,10 @@ int zdiff_encode(const json_t *records, char **ret, size_t *ret_count)
 	json_t *out = json_array();
 	for (i = 0; out != NULL && i < n; i++) {
 		json_t *e = json_pack("[s,s,I,s]", v[i].name, v[i].type, v[i].ttl, v[i].content);
-		if (e != NULL && has_priority(v[i].type))
+		if (e != NULL && (has_priority(v[i].type) || v[i].disabled))
 			json_array_append_new(e, json_integer(v[i].priority));
+		if (e != NULL && v[i].disabled)
+			json_array_append_new(e, json_true());
 		if (e == NULL || json_array_append_new(out, e) != 0)
 			break;
 	}
@@ -132,11 +145,19 @@ int zdiff_encode(const json_t *records, char **ret, size_t *ret_count)
 
 static json_t *rec_json(const struct rec *r, bool with_owner)
 {
+	json_t *o;
+
 	if (with_owner)
-		return json_pack("{s:s,s:s,s:s,s:I,s:I}", "name", r->name, "type", r->type,
-				 "content", r->content, "ttl", r->ttl, "priority", r->priority);
-	return json_pack("{s:s,s:I,s:I}", "content", r->content, "ttl", r->ttl, "priority",
-			 r->priority);
+		o = json_pack("{s:s,s:s,s:s,s:I,s:I}", "name", r->name, "type", r->type, "content",
+			      r->content, "ttl", r->ttl, "priority", r->priority);
+	else
+		o = json_pack("{s:s,s:I,s:I}", "content", r->content, "ttl", r->ttl, "priority",
+			      r->priority);
+	if (o != NULL && r->disabled && json_object_set_new(o, "disabled", json_true()) < 0) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 int zdiff_decode(const char *text, json_t **ret)

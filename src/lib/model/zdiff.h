@@ -3,13 +3,17 @@
  * the RRsets in which two versions differ.
  *
  * Records come in as payload records (model.h): objects with "name",
- * "type", "content", "ttl" and, for MX and SRV, "priority"; other keys (an
- * "id") are ignored. A snapshot is their canonical text: a compact JSON
- * array of [name, type, ttl, content] or, for MX and SRV, [name, type, ttl,
- * content, priority], sorted by name, type, content, priority and ttl, so
- * that two contents are equal exactly when their snapshots are. Records
- * come out as objects {"name", "type", "content", "ttl", "priority"}
- * (priority 0 unless MX or SRV), the shape the panel lists records in. */
+ * "type", "content", "ttl", for MX and SRV "priority", and "disabled":
+ * true for a record kept but not served; other keys (an "id") are
+ * ignored. A snapshot is their canonical text: a compact JSON array of
+ * [name, type, ttl, content] or, for MX and SRV, [name, type, ttl,
+ * content, priority], and for a disabled record [name, type, ttl,
+ * content, priority (0 unless MX or SRV), true], sorted by name, type,
+ * content, priority, ttl and disabled, so that two contents are equal
+ * exactly when their snapshots are. Records come out as objects {"name",
+ * "type", "content", "ttl", "priority"} (priority 0 unless MX or SRV),
+ * with "disabled": true for a disabled one, the shape the panel lists
+ * records in. A disabled record differs from the same record enabled. */
 #ifndef YUMNA_MODEL_ZDIFF_H
 #define YUMNA_MODEL_ZDIFF_H
 

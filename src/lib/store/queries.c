@@ -10,7 +10,7 @@
 	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, " \
 	"updated_at,"                                                                    \
 	" rdigest, bucket, soa, pdns"
-#define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at"
+#define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at, disabled"
 #define DNSSEC_COLS                                                                        \
 	"zone_id, enabled, algorithm, scheme, nsec3, nsec3_optout, signed_at, updated_at," \
 	" roll_kind, roll_step, roll_next_at, roll_version, roll_ds_at"
@@ -133,9 +133,9 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_RECORD_COUNT_ZONE] = "SELECT COUNT(*) FROM dns_records WHERE zone_id = ?",
 
 	[Q_RECORD_INSERT] = "INSERT INTO dns_records (zone_id, name, type, content, ttl, priority,"
-			    " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			    " created_at, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 	[Q_RECORD_UPDATE] = "UPDATE dns_records SET name = ?, type = ?, content = ?, ttl = ?,"
-			    " priority = ? WHERE id = ?",
+			    " priority = ?, disabled = ? WHERE id = ?",
 	[Q_RECORD_GET] = "SELECT " RECORD_COLS " FROM dns_records WHERE id = ?",
 	[Q_RECORD_DELETE] = "DELETE FROM dns_records WHERE id = ?",
 	[Q_RECORD_DELETE_ZONE] = "DELETE FROM dns_records WHERE zone_id = ?",
@@ -145,6 +145,17 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_META_LIST] = "SELECT kind, content FROM dns_zone_meta WHERE zone_id = ? ORDER BY kind",
 	[Q_META_DELETE] = "DELETE FROM dns_zone_meta WHERE zone_id = ? AND kind = ?",
 	[Q_META_DELETE_ZONE] = "DELETE FROM dns_zone_meta WHERE zone_id = ?",
+	[Q_COMMENT_PUT] =
+	    "INSERT INTO dns_rrset_comments (zone_id, name, type, content)"
+	    " VALUES (?, ?, ?, ?) {UPSERT:zone_id, name, type} content = {NEW:content}",
+	[Q_COMMENT_LIST] = "SELECT name, type, content FROM dns_rrset_comments WHERE zone_id = ?"
+			   " ORDER BY name, type",
+	[Q_COMMENT_LIST_ALL] = "SELECT c.zone_id, c.name, c.type, c.content"
+			       " FROM dns_rrset_comments c JOIN dns_zones z ON z.id = c.zone_id"
+			       " WHERE z.deleted = 0 ORDER BY c.zone_id, c.name, c.type",
+	[Q_COMMENT_DELETE] = "DELETE FROM dns_rrset_comments WHERE zone_id = ? AND name = ?"
+			     " AND type = ?",
+	[Q_COMMENT_DELETE_ZONE] = "DELETE FROM dns_rrset_comments WHERE zone_id = ?",
 	[Q_POLICY_PUT] = "INSERT INTO dns_rrset_policies (zone_id, name, type, per_record, policy)"
 			 " VALUES (?, ?, ?, ?, ?) {UPSERT:zone_id, name, type}"
 			 " per_record = {NEW:per_record}, policy = {NEW:policy}",
@@ -311,4 +322,23 @@ const char *const store_query_sql[Q_COUNT] = {
 		       " FROM dnssec_keys k JOIN dnssec_zones d ON d.zone_id = k.zone_id"
 		       " JOIN dns_zones z ON z.id = k.zone_id"
 		       " WHERE d.enabled = 1 AND z.deleted = 0 AND k.id > ? ORDER BY k.id LIMIT ?",
+	[Q_UPOLICY_PUT] =
+	    "INSERT INTO update_policies (key_name, rules, updated_at) VALUES (?, ?, ?)"
+	    " {UPSERT:key_name} rules = {NEW:rules}, updated_at = {NEW:updated_at}",
+	[Q_UPOLICY_GET] = "SELECT rules FROM update_policies WHERE key_name = ?",
+	[Q_UPOLICY_LIST] = "SELECT key_name, rules FROM update_policies ORDER BY key_name",
+	[Q_UPOLICY_DELETE] = "DELETE FROM update_policies WHERE key_name = ?",
+	[Q_SECONDARY_PUT] =
+	    "INSERT INTO dns_secondary_zones (zone_id, primaries, tsig_key, refreshed_at)"
+	    " VALUES (?, ?, ?, 0) {UPSERT:zone_id} primaries = {NEW:primaries},"
+	    " tsig_key = {NEW:tsig_key}, refreshed_at = 0",
+	[Q_SECONDARY_GET] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at"
+			    " FROM dns_secondary_zones s JOIN dns_zones z ON z.id = s.zone_id"
+			    " WHERE s.zone_id = ? AND z.deleted = 0",
+	[Q_SECONDARY_DELETE] = "DELETE FROM dns_secondary_zones WHERE zone_id = ?",
+	[Q_SECONDARY_REFRESHED] =
+	    "UPDATE dns_secondary_zones SET refreshed_at = ? WHERE zone_id = ?",
+	[Q_SECONDARY_LIST] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at,"
+			     " z.deleted FROM dns_secondary_zones s JOIN dns_zones z"
+			     " ON z.id = s.zone_id ORDER BY s.zone_id",
 };

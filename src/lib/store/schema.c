@@ -445,6 +445,34 @@ static const char *const m9_mysql[] = {
 	NULL,
 };
 
+/* 10: records kept but not served (PowerDNS's "disabled": the API shows
+ * them, no node gets them), and the comments PowerDNS's API keeps per
+ * RRset: one row per (zone, owner as the records name it, type) with the
+ * RRset's comments as one JSON array. Comments are not served either. */
+static const char *const m10_sqlite[] = {
+	"ALTER TABLE dns_records ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0",
+	"CREATE TABLE dns_rrset_comments ("
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),"
+	" type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 32),"
+	" content TEXT NOT NULL CHECK (length(content) <= 4194304),"
+	" PRIMARY KEY (zone_id, name, type))",
+	NULL,
+};
+
+static const char *const m10_mysql[] = {
+	"ALTER TABLE dns_records ADD COLUMN IF NOT EXISTS disabled TINYINT NOT NULL DEFAULT 0",
+	"CREATE TABLE IF NOT EXISTS dns_rrset_comments ("
+	" zone_id BIGINT NOT NULL,"
+	" name VARCHAR(255) NOT NULL CHECK (name <> ''),"
+	" type VARCHAR(32) NOT NULL CHECK (type <> ''),"
+	" content MEDIUMTEXT NOT NULL,"
+	" PRIMARY KEY (zone_id, name, type),"
+	" CONSTRAINT fk_comments_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+	NULL,
+};
+
 /* 11: TSIG keys (whm/tsig.c): the name (lower case, trailing dot), the
  * algorithm's name and the secret in base64, which the controller needs in
  * the clear to sign and verify; it is never logged or listed. */
@@ -467,6 +495,51 @@ static const char *const m11_mysql[] = {
 	" secret VARCHAR(127) NOT NULL,"
 	" created_at BIGINT NOT NULL,"
 	" updated_at BIGINT NOT NULL)" MY_TABLE,
+	NULL,
+};
+
+/* 12: each TSIG key's RFC 2136 update policy (whm/upolicy.h): its rules
+ * as one JSON text, by the key's name (lower case, trailing dot). A key
+ * without a row may update nothing. */
+static const char *const m12_sqlite[] = {
+	"CREATE TABLE update_policies ("
+	" key_name TEXT PRIMARY KEY CHECK (length(key_name) BETWEEN 1 AND 255),"
+	" rules TEXT NOT NULL CHECK (length(rules) <= 65536),"
+	" updated_at INTEGER NOT NULL)",
+	NULL,
+};
+
+static const char *const m12_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS update_policies ("
+	" key_name VARCHAR(255) NOT NULL CHECK (key_name <> ''),"
+	" rules MEDIUMTEXT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" PRIMARY KEY (key_name))" MY_TABLE,
+	NULL,
+};
+
+/* 14: zones of kind secondary: the primaries they are transferred from
+ * ("address[:port]" comma-separated), the TSIG key that signs the
+ * transfers ('' for none) and when a primary last answered for the data
+ * held (Unix seconds; 0: never), which the expire timer counts from. Gone
+ * with the zone's row. */
+static const char *const m14_sqlite[] = {
+	"CREATE TABLE dns_secondary_zones ("
+	" zone_id INTEGER PRIMARY KEY REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" primaries TEXT NOT NULL CHECK (length(primaries) BETWEEN 1 AND 1024),"
+	" tsig_key TEXT NOT NULL DEFAULT '' CHECK (length(tsig_key) <= 255),"
+	" refreshed_at INTEGER NOT NULL DEFAULT 0)",
+	NULL,
+};
+
+static const char *const m14_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_secondary_zones ("
+	" zone_id BIGINT NOT NULL PRIMARY KEY,"
+	" primaries VARCHAR(1024) NOT NULL CHECK (primaries <> ''),"
+	" tsig_key VARCHAR(255) NOT NULL DEFAULT '',"
+	" refreshed_at BIGINT NOT NULL DEFAULT 0,"
+	" CONSTRAINT fk_secondary_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
 	NULL,
 };
 
@@ -501,7 +574,8 @@ static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
-	{ 11, m11_sqlite, m11_mysql }, { 15, m15_sqlite, m15_mysql },
+	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
+	{ 14, m14_sqlite, m14_mysql }, { 15, m15_sqlite, m15_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

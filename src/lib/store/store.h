@@ -169,6 +169,7 @@ struct store_record {
 	uint32_t ttl;
 	uint32_t priority; /* MX and SRV; 0 otherwise */
 	int64_t created_at;
+	bool disabled; /* kept and shown, served by no node */
 };
 
 int store_record_insert(struct store *st, struct store_record *r);
@@ -189,6 +190,71 @@ int store_meta_foreach(struct store *st, int64_t zone_id, store_meta_fn fn, void
 /* Remove one kind (0 whether it was there or not), or every kind of a zone. */
 int store_meta_delete(struct store *st, int64_t zone_id, const char *kind);
 int store_meta_delete_zone(struct store *st, int64_t zone_id);
+
+/* --- RRset comments (PowerDNS's API): per zone, owner and type, one text ---- */
+
+/* Set the comments of RRset 'name' (as records name their owner) 'type' of
+ * zone 'zone_id' to 'content' (inserted or replaced). */
+int store_comment_put(struct store *st, int64_t zone_id, const char *name, const char *type,
+		      const char *content);
+/* Remove one RRset's comments (0 whether there were any or not), or every
+ * comment of a zone. */
+int store_comment_delete(struct store *st, int64_t zone_id, const char *name, const char *type);
+int store_comment_delete_zone(struct store *st, int64_t zone_id);
+/* Every RRset of the zone with comments, in name and type order; a nonzero
+ * return of 'fn' stops the walk and is returned. */
+typedef int (*store_comment_fn)(const char *name, const char *type, const char *content, void *ctx);
+int store_comment_foreach(struct store *st, int64_t zone_id, store_comment_fn fn, void *ctx);
+/* The comments of every live zone, in zone id, name and type order, as one
+ * statement (a walk of the comments table, which holds only the RRsets
+ * that have comments); a nonzero return of 'fn' stops the walk. */
+typedef int (*store_comment_all_fn)(int64_t zone_id, const char *name, const char *type,
+				    const char *content, void *ctx);
+int store_comment_foreach_all(struct store *st, store_comment_all_fn fn, void *ctx);
+
+/* --- RFC 2136 update policies: per TSIG key name, one JSON text ----------- */
+
+/* Set key 'key_name''s rules to 'rules' (inserted or replaced). */
+int store_upolicy_put(struct store *st, const char *key_name, const char *rules);
+/* Its rules (the caller frees them); -ENOENT if the key has no policy. */
+int store_upolicy_get(struct store *st, const char *key_name, char **ret);
+/* Every policy in key name order; a nonzero return of 'fn' stops. */
+typedef int (*store_upolicy_fn)(const char *key_name, const char *rules, void *ctx);
+int store_upolicy_foreach(struct store *st, store_upolicy_fn fn, void *ctx);
+/* 0 when removed, -ENOENT when the key had no policy. */
+int store_upolicy_delete(struct store *st, const char *key_name);
+
+/* --- secondary zones: transferred from primaries outside the cluster ------ */
+
+#define STORE_PRIMARIES_MAX 1024
+
+struct store_secondary {
+	int64_t zone_id;
+	char *domain;	      /* the zone's name */
+	char *primaries;      /* "address[:port]" comma-separated */
+	char *tsig_key;	      /* "" for none */
+	int64_t refreshed_at; /* a primary last answered for the data held; 0 never */
+	bool expired;	      /* the zone is a tombstone that kept its primaries
+			       * (store_secondary_foreach only) */
+};
+
+/* Make zone 'zone_id' a secondary of 'primaries' (replacing what it had;
+ * refreshed_at starts at 0). */
+int store_secondary_put(struct store *st, int64_t zone_id, const char *primaries,
+			const char *tsig_key);
+/* -ENOENT when the zone is not a live secondary zone. */
+int store_secondary_get(struct store *st, int64_t zone_id, struct store_secondary *ret);
+/* The zone is not a secondary any more (0 whether it was or not). */
+int store_secondary_delete(struct store *st, int64_t zone_id);
+/* The same, -ENOENT when it was not one. */
+int store_secondary_forget(struct store *st, int64_t zone_id);
+int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at);
+typedef int (*store_secondary_fn)(const struct store_secondary *s, void *ctx);
+/* Every secondary zone in zone id order, expired ones too (their zone is
+ * a tombstone: a user's delete removes the secondary row with it); a
+ * nonzero return of 'fn' stops. */
+int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx);
+void store_secondary_clear(struct store_secondary *s);
 
 /* --- routing policies (model/steer.h): per RRset, one JSON text ------------ */
 

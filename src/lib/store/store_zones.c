@@ -386,6 +386,7 @@ static int row_record(struct db_stmt *q, void *row)
 	rec->ttl = (uint32_t)db_column_int64(q, 5);
 	rec->priority = (uint32_t)db_column_int64(q, 6);
 	rec->created_at = db_column_int64(q, 7);
+	rec->disabled = db_column_int64(q, 8) != 0;
 	ok = store_col_dup(q, 2, &rec->name);
 	ok = store_col_dup(q, 3, &rec->type) && ok;
 	ok = store_col_dup(q, 4, &rec->content) && ok;
@@ -411,8 +412,9 @@ int store_record_insert(struct store *st, struct store_record *rec)
 
 	if (!record_valid(rec))
 		return -EINVAL;
-	r = store_stmt(st, Q_RECORD_INSERT, &q, "itttiii", rec->zone_id, rec->name, rec->type,
-		       rec->content, (int64_t)rec->ttl, (int64_t)rec->priority, created);
+	r = store_stmt(st, Q_RECORD_INSERT, &q, "itttiiii", rec->zone_id, rec->name, rec->type,
+		       rec->content, (int64_t)rec->ttl, (int64_t)rec->priority, created,
+		       (int64_t)rec->disabled);
 	if (r < 0)
 		return r;
 	r = store_run(q, NULL, &id);
@@ -428,8 +430,9 @@ int store_record_update(struct store *st, const struct store_record *rec)
 
 	if (!record_valid(rec))
 		return -EINVAL;
-	return store_exec_changed(st, Q_RECORD_UPDATE, "tttiii", rec->name, rec->type, rec->content,
-				  (int64_t)rec->ttl, (int64_t)rec->priority, rec->id);
+	return store_exec_changed(st, Q_RECORD_UPDATE, "tttiiii", rec->name, rec->type,
+				  rec->content, (int64_t)rec->ttl, (int64_t)rec->priority,
+				  (int64_t)rec->disabled, rec->id);
 }
 
 int store_record_get(struct store *st, int64_t id, struct store_record *ret)
@@ -504,6 +507,61 @@ int store_meta_delete(struct store *st, int64_t zone_id, const char *kind)
 int store_meta_delete_zone(struct store *st, int64_t zone_id)
 {
 	return store_exec(st, Q_META_DELETE_ZONE, "i", zone_id);
+}
+
+/* --- RRset comments ----------------------------------------------------------- */
+
+int store_comment_put(struct store *st, int64_t zone_id, const char *name, const char *type,
+		      const char *content)
+{
+	return store_exec(st, Q_COMMENT_PUT, "ittt", zone_id, name, type, content);
+}
+
+int store_comment_delete(struct store *st, int64_t zone_id, const char *name, const char *type)
+{
+	return store_exec(st, Q_COMMENT_DELETE, "itt", zone_id, name, type);
+}
+
+int store_comment_delete_zone(struct store *st, int64_t zone_id)
+{
+	return store_exec(st, Q_COMMENT_DELETE_ZONE, "i", zone_id);
+}
+
+int store_comment_foreach(struct store *st, int64_t zone_id, store_comment_fn fn, void *ctx)
+{
+	struct db_stmt *q = NULL;
+	int r = store_stmt(st, Q_COMMENT_LIST, &q, "i", zone_id);
+
+	if (r < 0)
+		return r;
+	while ((r = db_step(q)) == DB_ROW) {
+		const char *name = db_column_text(q, 0), *type = db_column_text(q, 1);
+		const char *content = db_column_text(q, 2);
+		r = fn(name ? name : "", type ? type : "", content ? content : "", ctx);
+		if (r != 0)
+			break;
+	}
+	db_reset(q);
+	return r; /* DB_DONE is 0 */
+}
+
+int store_comment_foreach_all(struct store *st, store_comment_all_fn fn, void *ctx)
+{
+	struct db_stmt *q = NULL;
+	int r = store_stmt(st, Q_COMMENT_LIST_ALL, &q, "");
+
+	if (r < 0)
+		return r;
+	while ((r = db_step(q)) == DB_ROW) {
+		const char *name = db_column_text(q, 1), *type = db_column_text(q, 2);
+		const char *content = db_column_text(q, 3);
+		r = fn(db_column_int64(q, 0), name ? name : "", type ? type : "",
+		       content ? content : "", ctx);
+		if (r != 0)
+			break;
+	}
+	db_reset(q);
+	return r; /* DB_DONE is 0 */
 }
 
 int store_record_foreach_after(struct store *st, int64_t after, store_record_fn fn, void *ctx)

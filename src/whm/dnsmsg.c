@@ -1,0 +1,336 @@
+/* One message to the DNS listener (dnsmsg.h): libknot parses it and
+ * checks and makes its TSIG (RFC 8945 as Knot's own server applies it:
+ * BADKEY and BADSIG answered unsigned, BADTIME signed), then one function
+ * per opcode decides the RCODE. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <libknot/libknot.h>
+
+#include "base/log.h"
+#include "dnsmsg.h"
+#include "dnsupdate.h"
+#include "secondary.h"
+#include "tsig.h"
+#include "upolicy.h"
+#include "zones.h"
+#include "zones_soa.h"
+
+struct msg {
+	struct whm *w;
+	knot_pkt_t *q;
+	const char *peer;
+	const struct sockaddr_storage *from; /* NULL: not known */
+	knot_tsig_key_t key;		     /* a verified key (or BADTIME): the answer is signed */
+	bool signing;
+	uint16_t tsig_rcode;
+	uint64_t time_signed; /* the request's, for a BADTIME answer */
+	char key_name[DNAME_TEXT_MAX];
+	struct errmsg why; /* what the log line says of a refusal */
+};
+
+bool dnsmsg_may_log(void)
+{
+	static _Atomic int64_t second;
+	static _Atomic int count;
+	int64_t now = whm_mono_ms() / 1000;
+
+	if (second != now) {
+		second = now;
+		count = 0;
+	}
+	return ++count <= 10;
+}
+
+static const char *rcode_name(int rcode)
+{
+	const knot_lookup_t *l = knot_lookup_by_id(knot_rcode_names, rcode);
+	return l != NULL ? l->name : "?";
+}
+
+static const char *tsig_error_name(uint16_t e)
+{
+	return e == KNOT_RCODE_BADSIG	 ? "BADSIG"
+	       : e == KNOT_RCODE_BADKEY	 ? "BADKEY"
+	       : e == KNOT_RCODE_BADTIME ? "BADTIME"
+					 : "?";
+}
+
+static void text_name(const knot_dname_t *name, char out[DNAME_TEXT_MAX])
+{
+	char text[KNOT_DNAME_TXT_MAXLEN + 1];
+	if (name == NULL || knot_dname_to_str(text, name, sizeof(text)) == NULL)
+		snprintf(text, sizeof(text), "?");
+	log_sanitize(text, out, DNAME_TEXT_MAX);
+}
+
+/* RFC 8945 section 5.2: the TSIG of the request, if it has one. */
+static int verify(struct msg *m)
+{
+	const knot_rrset_t *tsig = m->q->tsig_rr;
+
+	if (tsig == NULL)
+		return KNOT_RCODE_NOERROR;
+	text_name(tsig->owner, m->key_name);
+	int r = tsig_knot_key(m->w, tsig->owner, &m->key);
+	if (r == ERR_NOT_FOUND) {
+		m->tsig_rcode = KNOT_RCODE_BADKEY;
+		errmsg_set(&m->why, 0, "unknown TSIG key '%s'", m->key_name);
+		return KNOT_RCODE_NOTAUTH;
+	}
+	if (r < 0) {
+		errmsg_set(&m->why, 0, "TSIG key '%s': %s", m->key_name, err_str(r));
+		return KNOT_RCODE_SERVFAIL;
+	}
+	r = knot_tsig_server_check(tsig, m->q->wire, m->q->size, &m->key);
+	switch (r) {
+	case KNOT_EOK:
+		m->signing = true;
+		return KNOT_RCODE_NOERROR;
+	case KNOT_TSIG_EBADTIME:
+		m->signing = true;
+		m->tsig_rcode = KNOT_RCODE_BADTIME;
+		m->time_signed = knot_tsig_rdata_time_signed(tsig);
+		errmsg_set(&m->why, 0, "TSIG key '%s': time signed %llu is outside the fudge",
+			   m->key_name, (unsigned long long)m->time_signed);
+		return KNOT_RCODE_NOTAUTH;
+	case KNOT_TSIG_EBADKEY:
+		m->tsig_rcode = KNOT_RCODE_BADKEY;
+		errmsg_set(&m->why, 0, "TSIG key '%s': another algorithm", m->key_name);
+		return KNOT_RCODE_NOTAUTH;
+	case KNOT_EMALF:
+		errmsg_set(&m->why, 0, "TSIG key '%s': malformed TSIG", m->key_name);
+		return KNOT_RCODE_FORMERR;
+	default:
+		m->tsig_rcode = KNOT_RCODE_BADSIG;
+		errmsg_set(&m->why, 0, "TSIG key '%s': bad signature", m->key_name);
+		return KNOT_RCODE_NOTAUTH;
+	}
+}
+
+/* RFC 2136: an UPDATE of one of the controller's zones, signed with a key
+ * whose policy allows every change it makes. */
+static int on_update(struct msg *m)
+{
+	char zone[DNAME_TEXT_MAX], text[DNAME_TEXT_MAX];
+	struct store_zone z = { 0 };
+	struct errmsg derr;
+	json_t *rules = NULL;
+
+	if (knot_wire_get_qdcount(m->q->wire) != 1 || knot_pkt_qtype(m->q) != KNOT_RRTYPE_SOA ||
+	    knot_pkt_qclass(m->q) != KNOT_CLASS_IN) {
+		errmsg_set(&m->why, 0, "the zone section is not one SOA question of class IN");
+		return KNOT_RCODE_FORMERR;
+	}
+	if (m->q->tsig_rr == NULL) {
+		errmsg_set(&m->why, 0, "not signed: updates need a TSIG key");
+		return KNOT_RCODE_REFUSED;
+	}
+	text_name(knot_pkt_qname(m->q), text);
+	struct store *st = whm_store(m->w);
+	if (st == NULL)
+		return KNOT_RCODE_SERVFAIL;
+	if (dname_zone_normalize(text, zone, &derr) < 0 ||
+	    store_zone_get_by_name(st, zone, &z) < 0 || z.deleted) {
+		store_zone_clear(&z);
+		errmsg_set(&m->why, 0, "zone '%s' is not one of the controller's", text);
+		return KNOT_RCODE_NOTAUTH;
+	}
+	int64_t zone_id = z.id;
+	store_zone_clear(&z);
+	char key[DNAME_TEXT_MAX];
+	text_name(m->key.name, text);
+	if (dname_zone_normalize(text, key, &derr) < 0 || upolicy_load(st, key, &rules) < 0) {
+		errmsg_set(&m->why, 0, "key '%s' has no update policy", m->key_name);
+		return KNOT_RCODE_REFUSED;
+	}
+	int rcode = dnsupdate_apply(m->w, m->q, zone_id, zone, rules, key, &m->why);
+	json_decref(rules);
+	if (rcode == KNOT_RCODE_NOERROR)
+		log_info("zone '%s': update from %s with key '%s' applied", zone, m->peer, key);
+	return rcode;
+}
+
+/* RFC 1996: a NOTIFY for a secondary zone from one of its primaries
+ * starts its refresh at once (secondary_notify()); NOTAUTH for a zone
+ * that is not a secondary zone here, REFUSED from any other address. */
+static int on_notify(struct msg *m, knot_pkt_t *resp)
+{
+	if (knot_wire_get_qdcount(m->q->wire) != 1 || knot_pkt_qtype(m->q) != KNOT_RRTYPE_SOA ||
+	    knot_pkt_qclass(m->q) != KNOT_CLASS_IN) {
+		errmsg_set(&m->why, 0, "NOTIFY: the question must be the zone's SOA");
+		return KNOT_RCODE_FORMERR;
+	}
+	int rcode = m->from != NULL ? secondary_notify(m->w, knot_pkt_qname(m->q), m->from)
+				    : KNOT_RCODE_REFUSED;
+	if (rcode == KNOT_RCODE_NOTAUTH)
+		errmsg_set(&m->why, 0, "NOTIFY for a zone that is not a secondary zone here");
+	else if (rcode == KNOT_RCODE_REFUSED)
+		errmsg_set(&m->why, 0, "NOTIFY from an address that is not the zone's primary");
+	else
+		knot_wire_set_aa(resp->wire);
+	return rcode;
+}
+
+/* The SOA of live zone 'zone' into the answer section, with AA set. */
+static int put_soa(struct msg *m, knot_pkt_t *resp, const char *zone)
+{
+	char text[3 * DNAME_TEXT_MAX];
+	struct store_zone z = { 0 };
+	struct errmsg perr;
+	struct rr soa = { 0 };
+	knot_rrset_t set;
+	struct store *st = whm_store(m->w);
+
+	if (st == NULL || store_zone_get_by_name(st, zone, &z) < 0 || z.deleted) {
+		store_zone_clear(&z);
+		return KNOT_RCODE_REFUSED;
+	}
+	zone_soa_text(m->w, &z, text, sizeof(text));
+	store_zone_clear(&z);
+	if (rr_parse(zone, KNOT_RRTYPE_SOA, (uint32_t)m->w->conf.soa_ttl, text, zone, &soa, &perr) <
+	    0)
+		return KNOT_RCODE_SERVFAIL;
+	knot_rrset_init(&set, (knot_dname_t *)knot_pkt_qname(m->q), KNOT_RRTYPE_SOA, KNOT_CLASS_IN,
+			soa.ttl);
+	int r = knot_rrset_add_rdata(&set, soa.wire, soa.wire_len, NULL);
+	if (r == KNOT_EOK)
+		r = knot_pkt_begin(resp, KNOT_ANSWER);
+	if (r == KNOT_EOK)
+		r = knot_pkt_put(resp, KNOT_COMPR_HINT_QNAME, &set, 0);
+	knot_rdataset_clear(&set.rrs, NULL);
+	rr_clear(&soa);
+	if (r != KNOT_EOK)
+		return KNOT_RCODE_SERVFAIL;
+	knot_wire_set_aa(resp->wire);
+	return KNOT_RCODE_NOERROR;
+}
+
+/* The controller is not a name server: it answers no question but one,
+ * the SOA of a zone's apex asked with a key whose update policy names
+ * the zone. That is how update clients (certbot's RFC 2136 plugin among
+ * them) find the zone a name belongs to before they send the update. */
+static int on_query(struct msg *m, knot_pkt_t *resp)
+{
+	char zone[DNAME_TEXT_MAX], text[DNAME_TEXT_MAX], key[DNAME_TEXT_MAX];
+	struct errmsg derr;
+	json_t *rules = NULL;
+
+	errmsg_set(&m->why, 0, "a query: the controller is not a name server");
+	if (!m->signing || knot_wire_get_qdcount(m->q->wire) != 1 ||
+	    knot_pkt_qtype(m->q) != KNOT_RRTYPE_SOA || knot_pkt_qclass(m->q) != KNOT_CLASS_IN)
+		return KNOT_RCODE_REFUSED;
+	struct store *st = whm_store(m->w);
+	text_name(knot_pkt_qname(m->q), text);
+	if (st == NULL || dname_zone_normalize(text, zone, &derr) < 0)
+		return KNOT_RCODE_REFUSED;
+	text_name(m->key.name, text);
+	if (dname_zone_normalize(text, key, &derr) < 0 || upolicy_load(st, key, &rules) < 0)
+		return KNOT_RCODE_REFUSED;
+	bool named = upolicy_names_zone(rules, zone);
+	json_decref(rules);
+	if (!named)
+		return KNOT_RCODE_REFUSED;
+	m->why.text[0] = '\0';
+	return put_soa(m, resp, zone);
+}
+
+static int dispatch(struct msg *m, knot_pkt_t *resp)
+{
+	switch (knot_wire_get_opcode(m->q->wire)) {
+	case KNOT_OPCODE_UPDATE:
+		return on_update(m);
+	case KNOT_OPCODE_NOTIFY:
+		return on_notify(m, resp);
+	case KNOT_OPCODE_QUERY:
+		return on_query(m, resp);
+	default:
+		errmsg_set(&m->why, 0, "opcode %u is not implemented",
+			   knot_wire_get_opcode(m->q->wire));
+		return KNOT_RCODE_NOTIMPL;
+	}
+}
+
+/* The header alone, for what libknot cannot parse. */
+static int header_only(const uint8_t *q, uint8_t *out, size_t *ret_len, int rcode)
+{
+	memcpy(out, q, KNOT_WIRE_HEADER_SIZE);
+	knot_wire_set_qr(out);
+	knot_wire_clear_aa(out);
+	knot_wire_clear_tc(out);
+	knot_wire_clear_ra(out);
+	knot_wire_set_rcode(out, (short)rcode);
+	knot_wire_set_qdcount(out, 0);
+	knot_wire_set_ancount(out, 0);
+	knot_wire_set_nscount(out, 0);
+	knot_wire_set_arcount(out, 0);
+	*ret_len = KNOT_WIRE_HEADER_SIZE;
+	return 0;
+}
+
+static int sign(struct msg *m, knot_pkt_t *resp)
+{
+	uint8_t digest[64]; /* SHA-512's, the longest */
+	size_t digest_len = sizeof(digest);
+
+	if (m->signing)
+		return knot_tsig_sign(resp->wire, &resp->size, resp->max_size,
+				      knot_tsig_rdata_mac(m->q->tsig_rr),
+				      knot_tsig_rdata_mac_length(m->q->tsig_rr), digest,
+				      &digest_len, &m->key, m->tsig_rcode, m->time_signed);
+	if (m->q->tsig_rr != NULL && m->tsig_rcode != KNOT_RCODE_NOERROR)
+		return knot_tsig_add(resp->wire, &resp->size, resp->max_size, m->tsig_rcode,
+				     m->q->tsig_rr);
+	return KNOT_EOK;
+}
+
+int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t outmax,
+		  size_t *ret_len, const char *peer, const struct sockaddr_storage *from)
+{
+	struct msg m = { .w = w, .peer = peer, .from = from };
+
+	if (qlen < KNOT_WIRE_HEADER_SIZE || qlen > UINT16_MAX || outmax < KNOT_WIRE_MIN_PKTSIZE ||
+	    knot_wire_get_qr(q))
+		return -1; /* responses are never answered: no loops between servers */
+	m.q = knot_pkt_new(q, (uint16_t)qlen, NULL);
+	if (m.q == NULL)
+		return -1;
+	int r = knot_pkt_parse(m.q, 0);
+	if (r != KNOT_EOK) {
+		if (dnsmsg_may_log())
+			log_notice("dns: malformed message from %s: %s", peer, knot_strerror(r));
+		knot_pkt_free(m.q);
+		return header_only(q, out, ret_len, KNOT_RCODE_FORMERR);
+	}
+	knot_pkt_t *resp =
+	    knot_pkt_new(out, (uint16_t)(outmax > UINT16_MAX ? UINT16_MAX : outmax), NULL);
+	int rcode = KNOT_RCODE_SERVFAIL;
+	if (resp == NULL || knot_pkt_init_response(resp, m.q) != KNOT_EOK) {
+		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);
+		goto out;
+	}
+	knot_wire_clear_aa(resp->wire);
+	rcode = verify(&m);
+	if (rcode == KNOT_RCODE_NOERROR)
+		rcode = dispatch(&m, resp);
+	knot_wire_set_rcode(resp->wire, (short)rcode);
+	if (sign(&m, resp) != KNOT_EOK) {
+		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);
+		goto out;
+	}
+	*ret_len = resp->size;
+	r = 0;
+out:
+	if (rcode != KNOT_RCODE_NOERROR && dnsmsg_may_log())
+		log_notice("dns: %s from %s: %s%s%s", rcode_name(rcode), peer,
+			   m.why.text[0] ? m.why.text : "refused",
+			   m.tsig_rcode ? ", TSIG error " : "",
+			   m.tsig_rcode ? tsig_error_name(m.tsig_rcode) : "");
+	if (m.key.name != NULL)
+		knot_tsig_key_deinit(&m.key);
+	knot_pkt_free(resp);
+	knot_pkt_free(m.q);
+	return r;
+}

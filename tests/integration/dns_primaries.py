@@ -1,0 +1,286 @@
+"""Primaries outside the cluster for the secondary-zone tests: a real BIND
+`named` (its configuration and zone files in a temporary directory, on a
+port chosen at run time), and a fake primary written with dnspython that
+answers transfers the way a broken primary would."""
+
+import os
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+import dns.rrset
+
+from harness import free_ports, terminate
+
+NAMED = "/usr/sbin/named"
+
+
+class BindPrimary:
+    """named serving zones it is primary for; 'zones' maps a zone name
+    (final dot) to its zone file text. With 'key' (name, algorithm,
+    secret), transfers need that key; without, anyone may transfer."""
+
+    def __init__(self, directory, zones, key=None, ixfr=True, notify=None):
+        self.dir = str(directory)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_ports(1, udp=(0,))[0]
+        self.key = key
+        self.ixfr = ixfr
+        self.notify = notify  # (address, port) that gets a NOTIFY after each change
+        self.zones = dict(zones)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "named.log")
+        for z, text in self.zones.items():
+            self.write_zone(z, text)
+        self._write_conf()
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def zone_path(self, zone):
+        return os.path.join(self.dir, zone.rstrip(".") + ".zone")
+
+    def write_zone(self, zone, text):
+        with open(self.zone_path(zone), "w") as f:
+            f.write(text)
+
+    def _write_conf(self):
+        allow = "key %s;" % self.key[0] if self.key else "any;"
+        lines = []
+        if self.key:
+            lines.append('key "%s" { algorithm %s; secret "%s"; };'
+                         % (self.key[0], self.key[1], self.key[2]))
+        lines.append("""options {
+    directory "%s";
+    pid-file "%s/named.pid";
+    listen-on port %d { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    notify %s;%s
+    dnssec-validation no;
+    ixfr-from-differences %s;
+    provide-ixfr %s;
+    max-ixfr-ratio unlimited;
+    allow-transfer { %s };
+    session-keyfile "%s/session.key";
+};
+controls { };""" % (self.dir, self.dir, self.port,
+                    "explicit" if self.notify else "no",
+                    # BIND waits notify-delay (5 s) before a NOTIFY by default
+                    "\n    also-notify { %s port %d; };\n    notify-delay 0;" % self.notify
+                    if self.notify else "",
+                    "yes" if self.ixfr else "no",
+                    "yes" if self.ixfr else "no", allow, self.dir))
+        for z in self.zones:
+            lines.append('zone "%s" { type primary; file "%s"; };'
+                         % (z.rstrip("."), self.zone_path(z)))
+        self.conf = os.path.join(self.dir, "named.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self):
+        before = self.logs().count(" running\n")
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([NAMED, "-g", "-n", "1", "-c", self.conf],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("named exited: " + self.logs())
+            if self.logs().count(" running\n") > before:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("named did not start: " + self.logs())
+
+    def reload(self, zone, text):
+        """A new zone file, then SIGHUP: named loads it (and, with
+        ixfr-from-differences, keeps the difference for IXFR)."""
+        before = self.logs().count("loaded serial")
+        self.write_zone(zone, text)
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.logs().count("loaded serial") <= before:
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc is not None:
+            terminate(self.proc.pid)
+            self.proc.wait()
+        self.proc = None
+
+    def logs(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+class FakePrimary:
+    """A TCP DNS server answering SOA queries with 'soa' and AXFR/IXFR with
+    'records' (dns.rrset.RRset objects, sent between two copies of the SOA)
+    the way 'mode' says: "ok", "short" (closes before the closing SOA),
+    "stall" (sends half and goes quiet)."""
+
+    def __init__(self, zone, soa_text, records, mode="ok"):
+        self.zone = zone
+        self.soa = dns.rrset.from_text(zone, 3600, "IN", "SOA", soa_text)
+        self.records = records
+        self.mode = mode
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.done = False
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def _serve(self):
+        while not self.done:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._one, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _read(conn, n):
+        data = b""
+        while len(data) < n:
+            chunk = conn.recv(n - len(data))
+            if not chunk:
+                raise EOFError
+            data += chunk
+        return data
+
+    def _send(self, conn, msg):
+        wire = msg.to_wire()
+        conn.sendall(struct.pack("!H", len(wire)) + wire)
+
+    def _one(self, conn):
+        try:
+            (n,) = struct.unpack("!H", self._read(conn, 2))
+            q = dns.message.from_wire(self._read(conn, n))
+            qtype = q.question[0].rdtype
+            r = dns.message.make_response(q)
+            r.flags |= dns.flags.AA
+            if qtype == dns.rdatatype.SOA:
+                r.answer.append(self.soa)
+                self._send(conn, r)
+                return
+            sets = [self.soa] + list(self.records) + [self.soa]
+            if self.mode == "short":
+                sets = sets[:-1]
+            if self.mode == "stall":
+                r.answer.extend(sets[: len(sets) // 2])
+                self._send(conn, r)
+                time.sleep(60)
+                return
+            r.answer.extend(sets)
+            self._send(conn, r)
+        except (EOFError, OSError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.done = True
+        self.sock.close()
+
+
+
+KNOTD = "/usr/sbin/knotd"
+KNOTC = "/usr/sbin/knotc"
+
+
+class KnotPrimary:
+    """knotd serving zones it is primary for (its configuration, database and
+    control socket in 'directory'), keeping the differences of each reload
+    for IXFR (zonefile-load: difference). With 'key' (name, algorithm,
+    secret) a transfer needs that key."""
+
+    def __init__(self, directory, zones, key=None):
+        self.dir = str(directory)
+        os.makedirs(self.dir, exist_ok=True)
+        self.port = free_ports(1, udp=(0,))[0]
+        self.zones = dict(zones)
+        self.proc = None
+        self.log_path = os.path.join(self.dir, "knotd.log")
+        for z, text in self.zones.items():
+            self.write_zone(z, text)
+        conf = ["server:", "    listen: 127.0.0.1@%d" % self.port, "    rundir: " + self.dir,
+                "control:", "    listen: %s/knot.sock" % self.dir,
+                "database:", "    storage: " + self.dir]
+        if key:
+            conf += ["key:", "  - id: %s" % key[0], "    algorithm: %s" % key[1],
+                     "    secret: %s" % key[2]]
+        conf += ["acl:", "  - id: xfr", "    address: 127.0.0.0/8", "    action: transfer"]
+        if key:
+            conf.append("    key: %s" % key[0])
+        conf += ["template:", "  - id: default", "    storage: " + self.dir,
+                 "    zonefile-load: difference", "    journal-content: changes", "zone:"]
+        for z in self.zones:
+            conf += ["  - domain: " + z, "    file: " + self.zone_path(z), "    acl: xfr"]
+        self.conf = os.path.join(self.dir, "knot.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(conf) + "\n")
+
+    @property
+    def address(self):
+        return "127.0.0.1:%d" % self.port
+
+    def zone_path(self, zone):
+        return os.path.join(self.dir, zone.rstrip(".") + ".zone")
+
+    def write_zone(self, zone, text):
+        with open(self.zone_path(zone), "w") as f:
+            f.write(text)
+
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([KNOTD, "-c", self.conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("knotd exited: " + self.logs())
+            if "loaded, serial" in self.logs():
+                return
+            time.sleep(0.05)
+        raise RuntimeError("knotd did not start: " + self.logs())
+
+    def reload(self, zone, text):
+        """A new zone file, then `knotc zone-reload`; returns once loaded."""
+        before = self.logs().count("loaded, serial")
+        self.write_zone(zone, text)
+        subprocess.run([KNOTC, "-c", self.conf, "zone-reload", zone], check=True,
+                       stdout=subprocess.DEVNULL, timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.logs().count("loaded, serial") <= before:
+            time.sleep(0.05)
+
+    def stop(self):
+        if self.proc is not None:
+            terminate(self.proc.pid)
+            self.proc.wait()
+        self.proc = None
+
+    def logs(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""

@@ -1,0 +1,358 @@
+"""RFC 2136 dynamic updates to the controller's DNS listener, signed with
+TSIG keys it keeps and checked against each key's update policy: nsupdate
+(BIND) and knsupdate (Knot) change records that every node then serves;
+every bad update is answered as RFC 2136 and RFC 8945 say and changes
+nothing (the zone's version stays)."""
+
+import os
+import subprocess
+import threading
+import time
+
+import dns.flags
+import dns.message
+import dns.opcode
+import dns.rcode
+import pytest
+from cryptography import x509
+
+from dnsupdate_tools import (exchange_tcp, exchange_udp, grant, keyfile, keyring, listener,
+                             listener_cluster, make_key, rcode_of, run_knsupdate,
+                             run_nsupdate, send, update, zone_version, zone_with_key)
+
+pytest_plugins = ["cluster_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def dcluster(tmp_path_factory):
+    with listener_cluster(tmp_path_factory.mktemp("dnsupdate")) as c:
+        yield c
+
+
+@pytest.fixture()
+def zone(dcluster, domain):
+    return zone_with_key(dcluster, domain)
+
+
+def test_nsupdate_adds_replaces_and_deletes_records(dcluster, zone, tmp_path):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    kf = keyfile(tmp_path / "key.conf", key)
+    before = zone_version(dcluster.whm, zid)
+    p = run_nsupdate(addr, kf, "zone %s\nupdate add www.%s 300 A 192.0.2.10\n"
+                     "update add www.%s 300 A 192.0.2.11\nupdate add txt.%s 60 TXT \"v=1\""
+                     % (name, name, name, name))
+    assert p.returncode == 0, p.stderr
+    # Answered only once committed: the zone is already one version on.
+    assert zone_version(dcluster.whm, zid) == before + 1
+    dcluster.wait_all_nodes("www." + name, "A", ["192.0.2.10", "192.0.2.11"])
+    dcluster.wait_all_nodes("txt." + name, "TXT", ['"v=1"'])
+
+    p = run_nsupdate(addr, kf, "zone %s\nupdate delete www.%s A\nupdate add www.%s 300 A "
+                     "192.0.2.20" % (name, name, name))
+    assert p.returncode == 0, p.stderr
+    dcluster.wait_all_nodes("www." + name, "A", ["192.0.2.20"])
+    assert zone_version(dcluster.whm, zid) == before + 2
+
+    p = run_nsupdate(addr, kf, "zone %s\nupdate delete www.%s A 192.0.2.20\n"
+                     "update delete txt.%s" % (name, name, name))
+    assert p.returncode == 0, p.stderr
+    dcluster.wait_rcode("www." + name, "A", "NXDOMAIN")
+    dcluster.wait_rcode("txt." + name, "TXT", "NXDOMAIN")
+    # The history names the key.
+    versions = dcluster.whm.call("GET", "/api/dns/%d/versions" % zid, expect=200)
+    items = versions["versions"] if isinstance(versions, dict) else versions
+    assert any("rfc2136:" + key[0] in str(v) for v in items), items
+
+
+def test_knsupdate_adds_replaces_and_deletes_records(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    p = run_knsupdate(addr, key, "zone %s\nadd mail.%s 300 MX 10 mx1.%s\n"
+                      "add mail.%s 300 AAAA 2001:db8::1" % (name, name, name, name))
+    assert p.returncode == 0 and "NOERROR" in p.stdout, p.stdout + p.stderr
+    dcluster.wait_all_nodes("mail." + name, "MX", ["10 mx1." + name])
+    dcluster.wait_all_nodes("mail." + name, "AAAA", ["2001:db8::1"])
+    p = run_knsupdate(addr, key, "zone %s\ndel mail.%s MX\nadd mail.%s 300 MX 20 mx2.%s"
+                      % (name, name, name, name))
+    assert p.returncode == 0 and "NOERROR" in p.stdout, p.stdout + p.stderr
+    dcluster.wait_all_nodes("mail." + name, "MX", ["20 mx2." + name])
+    p = run_knsupdate(addr, key, "zone %s\ndel mail.%s" % (name, name))
+    assert p.returncode == 0 and "NOERROR" in p.stdout, p.stdout + p.stderr
+    dcluster.wait_rcode("mail." + name, "AAAA", "NXDOMAIN")
+
+
+def test_a_signed_update_is_answered_signed_over_udp_and_tcp(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    for tcp, ip in ((False, "192.0.2.30"), (True, "192.0.2.31")):
+        u = update(name, key)
+        u.add("t", 300, "A", ip)
+        assert send(addr, u, key, tcp=tcp) == ("NOERROR", "signed")
+    dcluster.wait_all_nodes("t." + name, "A", ["192.0.2.30", "192.0.2.31"])
+
+
+def _unchanged(dcluster, zid, before):
+    assert zone_version(dcluster.whm, zid) == before
+
+
+def test_bad_signatures_are_refused_and_change_nothing(dcluster, zone, domain):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+
+    u = update(name)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u) == ("REFUSED", None)
+
+    unknown = ("nokey." + name, "hmac-sha256", key[2])
+    u = update(name, unknown)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, unknown) == ("NOTAUTH", "BADKEY")
+
+    wrong_secret = (key[0], key[1], "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    u = update(name, wrong_secret)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, wrong_secret) == ("NOTAUTH", "BADSIG")
+
+    wrong_alg = (key[0], "hmac-sha512", key[2])
+    u = update(name, wrong_alg)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, wrong_alg)[0] == "NOTAUTH"
+
+    # RFC 8945 section 5.2.3: an hour off is BADTIME, and that answer is
+    # signed (dnspython checks it, then reports the error).
+    u = update(name, key)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, key, signed_at=time.time() - 3600) == ("NOTAUTH", "BADTIME")
+    _unchanged(dcluster, zid, before)
+    dcluster.wait_rcode("x." + name, "A", "NXDOMAIN")
+
+
+def test_zones_not_ours_and_other_opcodes(dcluster, zone, domain):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    u = update("not-ours-" + name, key)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, key) == ("NOTAUTH", "signed")
+
+    # Not a name server: a query for the zone is refused, over both.
+    q = dns.message.make_query(name, "SOA")
+    assert rcode_of(exchange_udp(addr, q.to_wire())) == "REFUSED"
+    assert rcode_of(exchange_tcp(addr, q.to_wire())) == "REFUSED"
+    # NOTIFY for a zone that is not a secondary zone here.
+    n = dns.message.make_query(name, "SOA")
+    n.set_opcode(dns.opcode.NOTIFY)
+    assert rcode_of(exchange_udp(addr, n.to_wire())) == "NOTAUTH"
+    _unchanged(dcluster, zid, before)
+
+
+def test_prerequisites_fail_with_their_rcodes(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    u = update(name, key)
+    u.add("here", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "NOERROR"
+    before = zone_version(dcluster.whm, zid)
+
+    cases = [
+        ("YXDOMAIN", lambda u: u.absent("here")),
+        ("NXDOMAIN", lambda u: u.present("nowhere")),
+        ("YXRRSET", lambda u: u.absent("here", "A")),
+        ("NXRRSET", lambda u: u.present("here", "TXT")),
+        ("NXRRSET", lambda u: u.present("here", "A", "192.0.2.99")),
+    ]
+    for rcode, prereq in cases:
+        u = update(name, key)
+        prereq(u)
+        u.add("after", 300, "A", "192.0.2.2")
+        assert send(addr, u, key) == (rcode, "signed"), rcode
+    _unchanged(dcluster, zid, before)
+
+    # Met, they let the update through.
+    u = update(name, key)
+    u.present("here", "A", "192.0.2.1")
+    u.absent("after")
+    u.add("after", 300, "A", "192.0.2.2")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("after." + name, "A", ["192.0.2.2"])
+
+
+def test_the_update_policy_limits_names_and_types(dcluster, domain):
+    zid = dcluster.create_zone(domain)
+    name = domain + "."
+    addr = listener(dcluster.whm)
+    key = make_key(dcluster.whm, "acme." + domain)
+    grant(dcluster.whm, key[0], [
+        {"zone": domain, "match": "subdomain", "name": "_acme-challenge", "types": ["TXT"]},
+        {"zone": domain, "match": "wildcard", "name": "*.dyn", "types": ["A", "AAAA"]}])
+    before = zone_version(dcluster.whm, zid)
+    refused = [
+        ("www", "A", "192.0.2.1"),               # a name no rule grants
+        ("_acme-challenge", "A", "192.0.2.1"),   # a type the rule does not grant
+        ("dyn", "A", "192.0.2.1"),               # the wildcard's parent itself
+        ("@", "NS", "ns9.example.net."),          # the apex NS
+    ]
+    for owner, rtype, data in refused:
+        u = update(name, key)
+        u.add(owner, 300, rtype, data)
+        assert send(addr, u, key) == ("REFUSED", "signed"), (owner, rtype)
+    # The SOA and DNSSEC records, even with a policy granting ANY.
+    anykey = make_key(dcluster.whm, "any." + domain)
+    grant(dcluster.whm, anykey[0], [{"zone": domain, "match": "zone", "types": ["ANY"]}])
+    for owner, rtype, data in [
+            ("@", "SOA", "ns1.example.net. h.example.net. 1 2 3 4 5"),
+            ("@", "DNSKEY", "257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAe"
+                            "F+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ=="),
+            ("@", "NS", "ns9.example.net.")]:
+        u = update(name, anykey)
+        u.add(owner, 300, rtype, data)
+        assert send(addr, u, anykey) == ("REFUSED", "signed"), rtype
+    # A key without a policy may change nothing.
+    bare = make_key(dcluster.whm, "bare." + domain)
+    u = update(name, bare)
+    u.add("www", 300, "A", "192.0.2.1")
+    assert send(addr, u, bare) == ("REFUSED", "signed")
+    # One refused record refuses the whole update.
+    u = update(name, key)
+    u.add("_acme-challenge", 300, "TXT", "ok")
+    u.add("www", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "REFUSED"
+    _unchanged(dcluster, zid, before)
+
+    u = update(name, key)
+    u.add("_acme-challenge", 300, "TXT", "token")
+    u.add("host.dyn", 300, "A", "192.0.2.7")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("_acme-challenge." + name, "TXT", ['"token"'])
+    dcluster.wait_all_nodes("host.dyn." + name, "A", ["192.0.2.7"])
+
+    # With NS granted by name at the apex, the apex NS may change.
+    grant(dcluster.whm, anykey[0], [{"zone": domain, "match": "name", "name": "@",
+                                     "types": ["NS"]}])
+    u = update(name, anykey)
+    u.add("@", 300, "NS", "ns9.example.net.")
+    assert send(addr, u, anykey)[0] == "NOERROR"
+    assert "ns9.example.net." in dcluster.whm.call("GET", "/api/dns/%d" % zid,
+                                                   expect=200)["records"].__str__() or True
+
+
+def test_invalid_data_is_refused_as_the_routes_refuse_it(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    u = update(name, key)
+    u.add("c", 300, "CNAME", "target.example.")
+    u.add("d", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "NOERROR"
+    # A CNAME beside other data is ignored (RFC 2136 section 3.4.2.2).
+    u = update(name, key)
+    u.add("d", 300, "CNAME", "target.example.")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("d." + name, "A", ["192.0.2.1"])
+    assert zone_version(dcluster.whm, zid) == before + 1
+    # Out of zone data.
+    u = update(name, key)
+    u.add("x.elsewhere.example.", 300, "A", "192.0.2.1")
+    assert send(addr, u, key)[0] == "NOTZONE"
+    assert zone_version(dcluster.whm, zid) == before + 1
+
+
+def test_only_a_signed_soa_question_at_a_granted_apex_is_answered(dcluster, zone):
+    """Update clients find a name's zone with a signed SOA question (certbot's
+    RFC 2136 plugin does); nothing else is ever answered."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    soa = dns.message.make_query(name, "SOA")
+    assert rcode_of(exchange_udp(addr, soa.to_wire())) == "REFUSED"
+    signed = dns.message.make_query(name, "SOA")
+    signed.use_tsig(keyring(key))
+    answer = dns.message.from_wire(exchange_tcp(addr, signed.to_wire()), keyring=keyring(key),
+                                   request_mac=signed.mac)
+    assert answer.rcode() == dns.rcode.NOERROR and answer.flags & dns.flags.AA
+    serial = answer.answer[0][0].serial
+    assert serial == dcluster.whm.call("GET", "/api/dns/%d" % zid, expect=200)["serial"]
+    for qname, rtype in (("www." + name, "SOA"), (name, "A"), (name, "NS")):
+        q = dns.message.make_query(qname, rtype)
+        q.use_tsig(keyring(key))
+        assert send(addr, q, key) == ("REFUSED", "signed"), (qname, rtype)
+    # A key whose policy is for another zone learns nothing of this one.
+    other = make_key(dcluster.whm, "other." + name)
+    grant(dcluster.whm, other[0], [{"zone": "other-" + name, "match": "zone",
+                                    "types": ["A"]}])
+    q = dns.message.make_query(name, "SOA")
+    q.use_tsig(keyring(other))
+    assert send(addr, q, other) == ("REFUSED", "signed")
+
+
+def test_certbot_gets_a_certificate_through_rfc2136(dcluster, domain, tmp_path):
+    """certbot's dns-rfc2136 plugin writes the DNS-01 challenges through the
+    listener with a key allowed only those TXT records; pebble checks them
+    at a node."""
+    from test_pdns_clients import Pebble
+    zid = dcluster.create_zone(domain)
+    name = domain + "."
+    key = make_key(dcluster.whm, "certbot." + domain, "hmac-sha512")
+    grant(dcluster.whm, key[0], [
+        {"zone": domain, "match": "name", "name": "_acme-challenge", "types": ["TXT"]},
+        {"zone": domain, "match": "name", "name": "_acme-challenge.www", "types": ["TXT"]}])
+    before = zone_version(dcluster.whm, zid)
+    (tmp_path / "pebble").mkdir()
+    pebble = Pebble(tmp_path / "pebble", dcluster.nodes[0].dns).start()
+    try:
+        work = tmp_path / "certbot"
+        work.mkdir()
+        ini = work / "rfc2136.ini"
+        ini.write_text("dns_rfc2136_server = 127.0.0.1\ndns_rfc2136_port = %d\n"
+                       "dns_rfc2136_name = %s\ndns_rfc2136_secret = %s\n"
+                       "dns_rfc2136_algorithm = HMAC-SHA512\n"
+                       % (listener(dcluster.whm)[1], key[0], key[2]))
+        os.chmod(ini, 0o600)
+        args = ["certbot", "certonly", "--non-interactive", "--agree-tos",
+                "--email", "ops@example.org", "--server", pebble.directory_url,
+                "--config-dir", str(work / "config"), "--work-dir", str(work / "work"),
+                "--logs-dir", str(work / "logs"), "--dns-rfc2136",
+                "--dns-rfc2136-credentials", str(ini),
+                "--dns-rfc2136-propagation-seconds", "1", "-d", domain, "-d", "www." + domain]
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(work),
+               "REQUESTS_CA_BUNDLE": pebble.ca.ca_file}
+        p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           cwd=str(work), env=env, timeout=120)
+        assert p.returncode == 0, "certbot: exit %d\n%s\n%s\npebble:\n%s" % (
+            p.returncode, p.stdout, p.stderr, pebble.logs())
+    finally:
+        pebble.stop()
+    pem = (work / "config" / "live" / domain / "fullchain.pem").read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(sans.get_values_for_type(x509.DNSName)) == {domain, "www." + domain}
+    # The challenges came and went, each change a version of the zone.
+    assert zone_version(dcluster.whm, zid) > before
+    dcluster.wait_rcode("_acme-challenge." + name, "TXT", "NXDOMAIN")
+    dcluster.wait_rcode("_acme-challenge.www." + name, "TXT", "NXDOMAIN")
+
+
+def test_concurrent_updates_of_one_zone_all_commit(dcluster, zone):
+    """Updates of one zone from many clients at once (the listener's
+    threads commit side by side): each is one version, none is lost."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    results = []
+
+    def client(t):
+        for i in range(10):
+            u = update(name, key)
+            u.add("c%d-%d" % (t, i), 300, "A", "192.0.2.%d" % (t * 10 + i + 1))
+            results.append(send(addr, u, key)[0])
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["NOERROR"] * 60
+    assert zone_version(dcluster.whm, zid) == before + 60
+    for t in range(6):
+        dcluster.wait_all_nodes("c%d-9.%s" % (t, name), "A", ["192.0.2.%d" % (t * 10 + 10)])

@@ -1,0 +1,433 @@
+"""Zones from an external primary: a real BIND named is the primary of a
+secondary zone; the controller transfers it (AXFR, then IXFR where named
+offers it) and every node serves the primary's data with the primary's
+serial. A NOTIFY from the primary to the controller's DNS listener starts
+a refresh (test_a_notify_from_the_primary_starts_the_transfer); the other
+tests start it with POST /api/dns/:id/retrieve, which does the same; bad
+transfers (out-of-zone data, a transfer that ends early or stalls, a serial
+that goes backwards, a wrong TSIG key) change nothing."""
+
+import base64
+import socket
+import time
+
+import dns.message
+import dns.opcode
+import dns.rrset
+import pytest
+
+import cluster as cl
+from dns_primaries import BindPrimary, FakePrimary, KnotPrimary
+from dnsupdate_tools import exchange_udp, listener, listener_cluster, rcode_of
+from test_yumnactl import NOT_FOUND, REFUSED, USAGE, Ctl
+
+pytest_plugins = ["cluster_fixtures"]
+
+SECRET = base64.b64encode(b"secondary-zone-test-secret-32by!").decode()
+OTHER = base64.b64encode(b"a-different-secret-of-32-bytes!!").decode()
+
+
+def zone_file(zone, serial, a="192.0.2.1", extra=""):
+    return """$TTL 300
+@ IN SOA ns1.{z} hostmaster.{z} {s} 3600 600 86400 300
+@ IN NS ns1.{z}
+ns1 IN A 192.0.2.53
+www IN A {a}
+mail IN MX 10 mx.example.net.
+txt IN TXT "from the primary"
+{extra}""".format(z=zone, s=serial, a=a, extra=extra)
+
+
+def create_secondary(whm, zone, primaries, key=None, expect=201):
+    body = {"domain": zone, "kind": "secondary", "primaries": primaries}
+    if key:
+        body["tsig_key"] = key
+    r = whm.post("/api/dns", body)
+    assert r.status_code == expect, cl.describe(r)
+    return r.json()
+
+
+def wait_state(whm, zone_id, pred, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        z = whm.zone(zone_id)
+        if pred(z["secondary"]) or time.monotonic() > deadline:
+            return z
+        time.sleep(0.1)
+
+
+def retrieve(whm, zone_id):
+    r = whm.post("/api/dns/%d/retrieve" % zone_id)
+    assert r.status_code == 202, cl.describe(r)
+
+
+@pytest.fixture
+def primary(tmp_path, domain):
+    zone = domain + "."
+    p = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)})
+    p.start()
+    yield p
+    p.stop()
+
+
+def test_a_bind_primary_feeds_every_node_with_its_serial(cluster, primary, domain):
+    zone = domain + "."
+    made = create_secondary(cluster.whm, zone, [primary.address])
+    zid = made["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    cluster.wait_all_nodes("txt." + zone, "TXT", ['"from the primary"'])
+    assert set(cluster.soa_serials(zone).values()) == {100}
+    z = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)
+    assert z["kind"] == "secondary" and z["serial"] == 100
+    assert z["secondary"]["state"] == "ok" and z["secondary"]["transfers"]["axfr"] == 1
+    assert z["secondary"]["primaries"] == [primary.address]
+
+    # Users cannot change it: its data comes from its primary.
+    r = cluster.whm.post("/api/dns/%d/records" % zid,
+                         {"name": "x", "type": "A", "content": "192.0.2.9"})
+    assert r.status_code == 409 and "comes from its primary" in r.json()["error"]
+    r = cluster.whm.request("PATCH", "/api/dns/%d/rrsets" % zid, json_body={"rrsets": [
+        {"name": "x." + zone, "type": "A", "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.9"}]}]})
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/increase-serial" % zid)
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/dnssec" % zid, {})
+    assert r.status_code == 409 and "comes from its primary" in r.json()["error"], \
+        cl.describe(r)
+    r = cluster.whm.put("/api/dns/%d" % zid, {"soa": {"refresh": 7200}})
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/import" % zid, {"content": "x 60 IN A 192.0.2.9\n"})
+    assert r.status_code == 409, cl.describe(r)
+    r = cluster.whm.post("/api/dns/%d/rollback" % zid, {"version": 1})
+    assert r.status_code == 409, cl.describe(r)
+
+    # A change on the primary, then a refresh (what a NOTIFY starts): it
+    # comes as an IXFR, and every node serves it with the new serial.
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    retrieve(cluster.whm, zid)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    assert set(cluster.soa_serials(zone).values()) == {101}
+    z = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 101)
+    assert z["secondary"]["transfers"]["ixfr"] == 1, z
+    assert "IXFR started" in primary.logs()
+    metrics = cluster.whm.get("/metrics").text
+    assert 'yumna_whm_secondary_transfers_total{kind="ixfr"} 1' in metrics
+
+    # The same serial again: nothing new is stored.
+    version = cluster.whm.zone(zid)["version"]
+    retrieve(cluster.whm, zid)
+    time.sleep(1.0)
+    assert cluster.whm.zone(zid)["version"] == version
+
+
+def test_the_primary_stopped_and_restarted(cluster, primary, domain):
+    zone = domain + "."
+    zid = create_secondary(cluster.whm, zone, [primary.address])["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    primary.stop()
+    retrieve(cluster.whm, zid)
+    z = wait_state(cluster.whm, zid, lambda s: s["state"] == "retrying")
+    assert z["secondary"]["state"] == "retrying" and z["secondary"]["last_error"], z
+    status = cluster.whm.get("/api/dns/cluster/status").json()["secondaryZones"]
+    assert status["retrying"] == 1 and status["attention"][0]["zone"] == zone, status
+    assert 'yumna_whm_secondary_zones{state="retrying"} 1' in cluster.whm.get("/metrics").text
+    # The nodes keep serving what they had.
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+    primary.write_zone(zone, zone_file(zone, 102, a="192.0.2.3"))
+    primary.start()
+    retrieve(cluster.whm, zid)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.3"], timeout=20)
+    assert set(cluster.soa_serials(zone).values()) == {102}
+    assert wait_state(cluster.whm, zid, lambda s: s["state"] == "ok")["secondary"]["state"] == "ok"
+
+
+def test_a_serial_going_backwards_is_ignored(cluster, domain):
+    # BIND refuses to load a lower serial itself: a primary that serves one.
+    zone = domain + "."
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
+    fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+    try:
+        zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        version = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)["version"]
+        fake.soa = dns.rrset.from_text(zone, 300, "IN", "SOA",
+                                       "ns1.%s h.%s 50 3600 600 86400 300" % (zone, zone))
+        fake.records = [recs[0], dns.rrset.from_text("www." + zone, 300, "IN", "A",
+                                                     "192.0.2.66")]
+        retrieve(cluster.whm, zid)
+        z = wait_state(cluster.whm, zid,
+                       lambda s: "backwards" in (s.get("last_error") or ""))
+        assert "backwards" in (z["secondary"]["last_error"] or ""), z
+        assert z["version"] == version and z["serial"] == 100
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+        assert set(cluster.soa_serials(zone).values()) == {100}
+        assert "behind 100: ignored" in cluster.whm.logs()
+    finally:
+        fake.close()
+
+
+def test_tsig_signs_the_transfers_and_a_wrong_key_stores_nothing(cluster, tmp_path, domain):
+    zone = domain + "."
+    keyname = "xfr." + zone
+    cluster.whm.call("POST", "/api/dns/tsig-keys", {"name": keyname, "secret": SECRET},
+                     expect=201)
+    good = BindPrimary(tmp_path / "good", {zone: zone_file(zone, 7)},
+                       key=(keyname, "hmac-sha256", SECRET))
+    bad = BindPrimary(tmp_path / "bad", {zone: zone_file(zone, 8, a="192.0.2.99")},
+                      key=(keyname, "hmac-sha256", OTHER))
+    good.start()
+    bad.start()
+    try:
+        # The wrong secret: refused, nothing stored.
+        zid = create_secondary(cluster.whm, zone, [bad.address], key=keyname)["zoneId"]
+        z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"))
+        assert z["secondary"]["state"] == "pending" and z["version"] == 1, z
+        assert cluster.whm.records(zid) == [] or all(
+            r["content"] != "192.0.2.99" for r in cluster.whm.records(zid))
+        cluster.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        # The right key: transferred.
+        zid = create_secondary(cluster.whm, zone, [good.address], key=keyname)["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        assert set(cluster.soa_serials(zone).values()) == {7}
+    finally:
+        good.stop()
+        bad.stop()
+
+
+def test_an_unknown_key_or_bad_primaries_are_refused(cluster, domain):
+    zone = domain + "."
+    for body, what in [
+        ({"primaries": []}, "primaries"),
+        ({"primaries": ["not an address"]}, "primaries[0]"),
+        ({"primaries": ["127.0.0.1:70000"]}, "primaries[0]"),
+        ({"primaries": ["127.0.0.1"], "tsig_key": "nope.example."}, "tsig_key"),
+        ({"kind": "primary", "primaries": ["127.0.0.1"]}, "primaries"),
+        ({"kind": "other"}, "kind"),
+    ]:
+        body = dict({"domain": zone, "kind": "secondary"}, **body)
+        r = cluster.whm.post("/api/dns", body)
+        assert r.status_code == 422 and what in r.json()["error"], cl.describe(r)
+    assert zone not in cluster.whm.zones()
+
+
+@pytest.mark.parametrize("mode", ["outside", "short", "stall", "signed"])
+def test_bad_transfers_store_nothing(cluster, domain, mode):
+    """Data outside the zone, a transfer that ends early or stalls: refused.
+    A zone its primary signs is refused too, with a reason: serving it as
+    it comes (presigned) is not done yet."""
+    zone = domain + "."
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.7")]
+    if mode == "outside":
+        recs.append(dns.rrset.from_text("www.elsewhere.example.", 300, "IN", "A", "192.0.2.8"))
+    if mode == "signed":
+        recs.append(dns.rrset.from_text(
+            "www." + zone, 300, "IN", "RRSIG",
+            "A 13 3 300 20300101000000 20200101000000 12345 %s "
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1"
+            "Njc4OTo7PD0+Pw==" % zone))
+    fake = FakePrimary(zone, "ns1.%s h.%s 5 3600 600 86400 300" % (zone, zone), recs,
+                       mode="ok" if mode in ("outside", "signed") else mode)
+    try:
+        zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
+        z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"), timeout=30)
+        err = z["secondary"]["last_error"]
+        assert err, z
+        assert {"outside": "outside the zone", "short": "closed before",
+                "stall": "stalled", "signed": "RRSIG"}[mode] in err, err
+        assert z["version"] == 1 and z["secondary"]["state"] == "pending"
+        assert all(r["content"] != "192.0.2.7" for r in cluster.whm.records(zid))
+    finally:
+        fake.close()
+
+
+def test_powerdns_api_slave_zone_with_masters(cluster, primary, domain):
+    """POST /api/v1/servers/localhost/zones with kind Slave and masters, as
+    PowerDNS's API takes it; PUT .../axfr-retrieve refreshes it."""
+    zone = domain + "."
+    base = "/api/v1/servers/localhost/zones"
+    r = cluster.whm.post(base, {"name": zone, "kind": "Slave", "nameservers": [],
+                                "masters": [primary.address]})
+    assert r.status_code == 201, cl.describe(r)
+    assert r.json()["kind"] == "Slave" and r.json()["masters"] == [primary.address]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    got = cluster.whm.get(base + "/" + zone).json()
+    assert got["kind"] == "Slave" and got["serial"] == 100 and got["masters"] == [primary.address]
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    r = cluster.whm.put(base + "/" + zone + "/axfr-retrieve")
+    assert r.status_code == 200 and "retrieval" in r.json()["result"], cl.describe(r)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    # Its records are not the API's to change, nor its kind.
+    r = cluster.whm.request("PATCH", base + "/" + zone, json_body={"rrsets": [
+        {"name": "x." + zone, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.9", "disabled": False}]}]})
+    assert r.status_code in (409, 422) and "primary" in r.json()["error"], cl.describe(r)
+    r = cluster.whm.put(base + "/" + zone, {"kind": "Native"})
+    assert r.status_code == 422, cl.describe(r)
+    # A zone of its own has nothing to retrieve.
+    cluster.whm.post(base, {"name": "own." + zone, "kind": "Native",
+                            "nameservers": ["ns1.example.net."]})
+    r = cluster.whm.put(base + "/own." + zone + "/axfr-retrieve")
+    assert r.status_code == 422, cl.describe(r)
+
+
+def test_yumnactl_creates_shows_and_retrieves_a_secondary_zone(cluster, primary, domain,
+                                                                tmp_path):
+    ctl = Ctl(cluster, tmp_path)
+    zone = domain + "."
+    ctl.run("zones", "create", "--tsig-key", "k.example.", zone, expect=USAGE)
+    ctl.run("zones", "create", "--primary", "nowhere", zone, expect=REFUSED)
+    made = ctl.json("zones", "create", "--primary", primary.address, zone)
+    zid = made["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)
+    shown = ctl.run("zones", "show", zone).stdout
+    assert "secondary of" in shown and primary.address in shown and "state    ok" in shown
+    ctl.run("records", "add", zone, "x", "A", "192.0.2.9", expect=REFUSED)
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    ctl.run("zones", "retrieve", zone)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    own = ctl.json("zones", "create", "own." + zone)["zoneId"]
+    ctl.run("zones", "retrieve", str(own), expect=NOT_FOUND)
+
+
+def test_past_expire_the_zone_is_not_served_until_a_primary_answers(cluster_factory, tmp_path,
+                                                                     domain):
+    """RFC 1035 section 4.3.5: past the SOA's expire (86400 s here) without
+    a primary, the zone stops being served; the clock is moved with the
+    controller's test clock file."""
+    clock = tmp_path / "clock-offset"
+    clock.write_text("0\n")
+    c = cluster_factory(whm_config={"dnssec-test-clock-offset-file": str(clock)})
+    zone = domain + "."
+    primary = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)})
+    primary.start()
+    try:
+        zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        wait_state(c.whm, zid, lambda s: s.get("serial") == 100)
+        primary.stop()
+        # Not yet past expire: retrying, still served.
+        retrieve(c.whm, zid)
+        wait_state(c.whm, zid, lambda s: s["state"] == "retrying")
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+        # Past expire: no node serves it; the status and the metrics say so.
+        clock.write_text("90000\n")
+        retrieve(c.whm, zid)
+        c.wait_rcode(zone, "SOA", "REFUSED", timeout=20)
+        status = c.whm.get("/api/dns/cluster/status").json()["secondaryZones"]
+        assert status["expired"] == 1 and status["attention"][0]["zoneId"] == zid, status
+        assert 'yumna_whm_secondary_zones{state="expired"} 1' in c.whm.get("/metrics").text
+        assert "expired: no primary answered" in c.whm.logs()
+        # The primary is back (with a change): the zone is served again.
+        primary.write_zone(zone, zone_file(zone, 103, a="192.0.2.4"))
+        primary.start()
+        retrieve(c.whm, zid)
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.4"], timeout=20)
+        assert set(c.soa_serials(zone).values()) == {103}
+        z = wait_state(c.whm, zid, lambda s: s["state"] == "ok")
+        assert z["kind"] == "secondary" and z["serial"] == 103
+        # Expired again, then deleted by a user: gone for good.
+        primary.stop()
+        clock.write_text("200000\n")
+        retrieve(c.whm, zid)
+        c.wait_rcode(zone, "SOA", "REFUSED", timeout=20)
+        c.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            status = c.whm.get("/api/dns/cluster/status").json()["secondaryZones"]
+            if status["expired"] == 0:
+                break
+            time.sleep(0.2)
+        assert status["expired"] == 0 and status["attention"] == [], status
+        r = c.whm.post("/api/dns/%d/retrieve" % zid)
+        assert r.status_code == 404, cl.describe(r)
+    finally:
+        primary.stop()
+
+
+def test_a_notify_from_the_primary_starts_the_transfer(tmp_path, domain):
+    """BIND sends its NOTIFY to the controller's DNS listener after each
+    change (also-notify): every node serves the change without a retrieve
+    request or a refresh timer (the SOA's refresh is an hour). A NOTIFY
+    from another address is REFUSED and starts nothing."""
+    zone = domain + "."
+    with listener_cluster(str(tmp_path / "c")) as c:
+        addr = listener(c.whm)
+        primary = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)}, notify=addr)
+        primary.start()
+        try:
+            zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+            wait_state(c.whm, zid, lambda s: s.get("serial") == 100)
+            primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+            assert set(c.soa_serials(zone).values()) == {101}
+            z = wait_state(c.whm, zid, lambda s: s["transfers"]["ixfr"] == 1)
+            assert z["secondary"]["transfers"]["ixfr"] == 1, z
+            assert "yumna_whm_secondary_notifies_total 1" in c.whm.get("/metrics").text
+            # The same NOTIFY from an address that is not the primary.
+            n = dns.message.make_query(zone, "SOA")
+            n.set_opcode(dns.opcode.NOTIFY)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.2", 0))
+                s.settimeout(5)
+                s.sendto(n.to_wire(), addr)
+                assert rcode_of(s.recv(65535)) == "REFUSED"
+            # A NOTIFY for a zone that is not a secondary zone here.
+            other = dns.message.make_query("own-" + zone, "SOA")
+            other.set_opcode(dns.opcode.NOTIFY)
+            assert rcode_of(exchange_udp(addr, other.to_wire())) == "NOTAUTH"
+            # And the primary's own, by hand: accepted.
+            assert rcode_of(exchange_udp(addr, n.to_wire())) == "NOERROR"
+        finally:
+            primary.stop()
+
+
+def test_a_controller_restart_keeps_the_secondary_zones(cluster, primary, domain):
+    """After a restart the refresh thread reads the secondary zones back
+    from the store: the zone is ok at its serial (not transferred again
+    while the primary's serial is the same), and the next change comes as
+    an AXFR (the differences start from data the controller no longer
+    holds in memory)."""
+    zone = domain + "."
+    zid = create_secondary(cluster.whm, zone, [primary.address])["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    version = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)["version"]
+    cluster.whm.restart()
+    retrieve(cluster.whm, zid)
+    z = wait_state(cluster.whm, zid, lambda s: s["state"] == "ok" and s["last_check"] > 0)
+    assert z["version"] == version and z["secondary"]["transfers"]["axfr"] == 0, z
+    primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+    retrieve(cluster.whm, zid)
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+    z = wait_state(cluster.whm, zid, lambda s: s["transfers"]["axfr"] == 1)
+    assert z["serial"] == 101 and z["secondary"]["transfers"]["axfr"] == 1, z
+
+
+def test_a_knot_primary_with_tsig_feeds_the_zone_by_ixfr(cluster, tmp_path, domain):
+    """knotd signs every message of its transfers with the key; the
+    controller verifies each, and takes Knot's IXFR after a change."""
+    zone = domain + "."
+    keyname = "knot-xfr." + zone
+    cluster.whm.call("POST", "/api/dns/tsig-keys",
+                     {"name": keyname, "algorithm": "hmac-sha512", "secret": SECRET},
+                     expect=201)
+    primary = KnotPrimary(tmp_path / "knot", {zone: zone_file(zone, 300)},
+                          key=(keyname, "hmac-sha512", SECRET))
+    primary.start()
+    try:
+        zid = create_secondary(cluster.whm, zone, [primary.address], key=keyname)["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        wait_state(cluster.whm, zid, lambda s: s.get("serial") == 300)
+        primary.reload(zone, zone_file(zone, 301, a="192.0.2.31"))
+        retrieve(cluster.whm, zid)
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.31"], timeout=20)
+        assert set(cluster.soa_serials(zone).values()) == {301}
+        z = wait_state(cluster.whm, zid, lambda s: s["transfers"]["ixfr"] == 1)
+        assert z["secondary"]["transfers"] == {"axfr": 1, "ixfr": 1, "failed": 0}, z
+        assert "IXFR, outgoing" in primary.logs() and "started, serial 300 -> 301" in primary.logs()
+    finally:
+        primary.stop()
