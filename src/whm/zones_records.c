@@ -73,8 +73,9 @@ static int record_plan(struct store *st, const struct store_zone *z, const json_
 		json_t *rp = rec != NULL && i == n - 1
 				 ? json_incref(json_object_get(rec, "routing_policy"))
 				 : zones_steer_record_policy(policies, name, type, content);
-		json_t *x = json_pack("{s:s, s:s, s:s, s:o*}", "name", name, "type", type,
-				      "content", content, "routing_policy", rp);
+		json_t *x = json_pack("{s:s, s:s, s:s, s:o*, s:b}", "name", name, "type", type,
+				      "content", content, "routing_policy", rp, "disabled",
+				      json_is_true(json_object_get(o, "disabled")));
 		if (x == NULL || json_array_append_new(recs, x) < 0)
 			r = -ENOMEM;
 	}
@@ -462,8 +463,9 @@ static int set_plan(struct store *st, const struct store_zone *z, const json_t *
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		json_t *rp = json_object_get(json_array_get(in, i), "routing_policy");
-		json_t *x = json_pack("{s:s, s:s, s:s, s:O*}", "name", mr[i].name, "type",
-				      mr[i].type, "content", mr[i].content, "routing_policy", rp);
+		json_t *x = json_pack("{s:s, s:s, s:s, s:O*, s:b}", "name", mr[i].name, "type",
+				      mr[i].type, "content", mr[i].content, "routing_policy", rp,
+				      "disabled", mr[i].disabled);
 		if (x == NULL || json_array_append_new(recs, x) < 0)
 			r = -ENOMEM;
 	}

@@ -137,9 +137,23 @@ static int plan_one(const json_t *recs, const char *key, const char *origin, jso
 	memcpy(name, key, (size_t)(tab - key));
 	name[tab - key] = '\0';
 	const char *type = tab + 1;
-	json_t *set = rrset_records(recs, name, type);
+	json_t *set = rrset_records(recs, name, type), *o;
+	size_t i;
 	if (set == NULL)
 		return -ENOMEM;
+	/* a steered answer is compiled from every record of the RRset: a
+	 * disabled one would still be served */
+	json_array_foreach(set, i, o) {
+		json_t *rp = json_object_get(o, "routing_policy");
+		if (json_is_true(json_object_get(o, "disabled")) && rp != NULL &&
+		    !json_is_null(rp)) {
+			json_decref(set);
+			return errmsg_set(err, ERR_INVALID,
+					  "RRset '%s %s': a record with a routing policy cannot be "
+					  "disabled; remove the RRset's policies first",
+					  name, type);
+		}
+	}
 	int r = steer_policy_from_records(type, set, &pol, &msg);
 	json_decref(set);
 	if (r == 0 && pol != NULL)

@@ -133,3 +133,7 @@ def test_steered_cname_beside_other_data_is_422(steer):
             "type": "weighted", "targets": [{"target": "a.example.net.", "weight": 1}]}})
     assert r.status_code == 422 and "CNAME" in r.json()["error"], r.text
     assert c.whm.zone(zid)["version"] == before
+
+
+def test_disabled_record_with_a_policy_is_422(steer):
+    refused(steer, dict(a("dis", "192.0.2.60", weighted(1)), disabled=True), "disabled")
