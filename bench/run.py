@@ -2636,7 +2636,7 @@ def dnsupdate_figures(args, tmp, rows):
 
 SECTIONS = ("agent", "latency", "throughput", "health", "memory", "dnssec", "history",
             "pdnsapi", "dnsupdate", "secondary", "supervise", "slowclients", "verify",
-            "production", "scale", "dashboard", "xfr")
+            "production", "scale", "dashboard", "xfr", "steer")
 CONTROLLER = ("latency", "throughput", "health", "memory", "dnssec", "history", "pdnsapi",
               "dnsupdate", "secondary")
 
@@ -2669,7 +2669,82 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
          "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0,
          "secondary_changes": 10,
-         "xfr_changes": 20, "xfr_zones": 200}
+         "xfr_changes": 20, "xfr_zones": 200, "steer_seconds": 3}
+
+
+def dnsperf_run(port, name, seconds):
+    """dnsperf at 'name' A on 127.0.0.1:'port' for 'seconds': (qps, p99 ms,
+    answered share). Latencies from dnsperf -v, one line per query."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write("%s A\n" % name)
+        data = f.name
+    try:
+        p = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", data,
+                            "-l", str(seconds), "-c", "4", "-T", "2", "-v"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           timeout=seconds + 60)
+    finally:
+        os.unlink(data)
+    qps = sent = lost = None
+    lat = []
+    for line in p.stdout.splitlines():
+        words = line.split()
+        if line.strip().startswith("Queries per second:"):
+            qps = float(words[-1])
+        elif line.strip().startswith("Queries sent:"):
+            sent = int(words[-1])
+        elif line.strip().startswith("Queries lost:"):
+            lost = int(words[2])
+        elif line.startswith(">") and words:
+            try:
+                lat.append(float(words[-1]) * 1000)
+            except ValueError:
+                pass
+    if qps is None:
+        raise RuntimeError("dnsperf: no summary: %s %s" % (p.stdout[-500:], p.stderr[-500:]))
+    return qps, pct(lat, 99) if lat else None, (1 - lost / sent) if sent else 0
+
+
+def steer_figures(args, tmp, rows):
+    for shared in (False, True):
+        steer_node_figures(args, tmp, rows, shared)
+
+
+def steer_node_figures(args, tmp, rows, shared):
+    """One node serves a static name and a steered one (a weighted LUA
+    record, as the controller pushes a routing policy) in the same zone;
+    dnsperf measures each on its own. LUA answers are computed per query
+    (PowerDNS does not keep them in its packet cache)."""
+    node = harness.Node(os.path.join(tmp, "steer-%d" % shared), name="steer",
+                        config={"lua-shared-state": "yes" if shared else "no"})
+    mode = "lua-shared-state = %s" % ("yes" if shared else "no")
+    try:
+        node.start()
+        recs = zone_records(1) + [
+            harness.rec("static", "A", "192.0.2.10", ttl=60),
+            {"name": "steered", "type": "LUA", "ttl": 60,
+             "content": "A \"pickwrandom({{30,'192.0.2.10'},{70,'192.0.2.11'}})\""},
+        ]
+        node.push_ok("steer.bench.", 1, 1, recs)
+        figures = {}
+        for label in ("static", "steered"):
+            name = "%s.steer.bench." % label
+            harness.dns_query("127.0.0.1", node.dns_port, name, "A")
+            figures[label] = dnsperf_run(node.dns_port, name, args.steer_seconds)
+        s_qps, s_p99, _ = figures["static"]
+        l_qps, l_p99, l_ok = figures["steered"]
+        rows.append(("steered name (weighted LUA record, %s), one node, dnsperf %d s: "
+                     "queries/s" % (mode, args.steer_seconds),
+                     "%.0f (%.0f %% of the static name's %.0f)" % (l_qps, 100 * l_qps / s_qps,
+                                                                   s_qps),
+                     "≥ 50 % of static", "static name: %.0f q/s" % s_qps))
+        if s_p99 is not None and l_p99 is not None:
+            rows.append(("steered name (%s): p99 latency" % mode, "%.2f ms" % l_p99, "",
+                         "static name: %.2f ms" % s_p99))
+        rows.append(("steered name (%s): answered" % mode, "%.2f %%" % (100 * l_ok), "100 %",
+                     ""))
+    finally:
+        node.stop()
 
 
 def main():
@@ -2744,6 +2819,8 @@ def main():
                     help="changes timed until the BIND secondary answers them")
     ap.add_argument("--xfr-zones", type=int, default=1000,
                     help="zones added, timed until the BIND secondary serves them all")
+    ap.add_argument("--steer-seconds", type=int, default=10,
+                    help="seconds of dnsperf per name in the steer figures")
     ap.add_argument("--keep", action="store_true",
                     help="keep the working directory (logs of every process)")
     ap.add_argument("--out", default=None, help="where to write the table "
@@ -2801,6 +2878,8 @@ def main():
                     dashboard_figures(args, tmp, rows)
                 elif section == "xfr":
                     xfr_figures(args, tmp, rows)
+                elif section == "steer":
+                    steer_figures(args, tmp, rows)
             except Exception as e:      # the other sections still run
                 traceback.print_exc()
                 failed.append(section)

@@ -28,6 +28,9 @@ set -eu
 # certificate from pebble, a test ACME server that validates the DNS-01
 # challenges against a node. Both run as test processes on ports chosen at
 # run time; neither package installs a service.
+# pdns-backend-geoip and geoip-database: traffic steering by country and
+# continent (LUA records' country(), continent()) on nodes whose agent has
+# 'geoip-database' set; test_steer_serve.py uses Debian's GeoIP.dat.
 # bind9, knot, certbot and python3-certbot-dns-rfc2136: the DNS-side tests
 # (RFC 2136 updates, transfers to third-party secondaries, catalog zones,
 # zones from an external primary) run a real named and a real knotd as test
@@ -42,6 +45,7 @@ build-essential pkg-config meson ninja-build
 libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
+pdns-backend-geoip geoip-database
 mariadb-server-core mariadb-client-core python3-pymysql
 sqlite3 dnsutils knot-dnsutils bind9-utils knot-dnssecutils systemd
 unbound ldnsutils libfaketime lego pebble

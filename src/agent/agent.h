@@ -55,6 +55,9 @@ struct agent_conf {
 	char *soa_rname;
 	uint64_t soa_refresh, soa_retry, soa_expire, soa_minimum, soa_ttl;
 	char *also_notify;
+	char *geoip_database;		     /* GeoIP file for LUA country()/continent(), or NULL */
+	uint64_t lua_health_checks_interval; /* seconds between LUA health checks */
+	int lua_shared_state;		     /* enable-lua-records=shared (CONF_BOOL) */
 	uint64_t max_body_size;
 	uint64_t max_batch_size;
 	uint64_t max_zones_per_batch;

@@ -277,9 +277,17 @@ int backend_zone_replace(struct backend *b, const struct backend_zone *z, const 
 			 int64_t *ret_domain_id)
 {
 	struct zone_state st;
+	bool lua = false;
 	int r = tree_out(b, z->origin, &st);
 	if (r == 0)
 		r = backend_sql_zone_replace(b->sql, z, kind, ret_domain_id);
+	/* PowerDNS runs LUA records only in zones that ask for it: per zone,
+	 * never the node-wide enable-lua-records (a raw record elsewhere
+	 * would run) */
+	for (size_t i = 0; i < z->n && !lua; i++)
+		lua = z->rrs[i].type == TYPE_LUA;
+	if (r == 0)
+		r = backend_sql_meta_set(b->sql, z->origin, "ENABLE-LUA-RECORDS", lua ? "1" : NULL);
 	if (r == 0)
 		r = tree_in(b, z->origin, z->version, z->digest ? z->digest : "");
 	return r;

@@ -143,6 +143,7 @@ extern const struct ctl_cmd ctl_edit_cmds[];
 extern const struct ctl_cmd ctl_tsig_cmds[];
 extern const struct ctl_cmd ctl_upolicy_cmds[];
 extern const struct ctl_cmd ctl_transfers_cmds[];
+extern const struct ctl_cmd ctl_policy_cmds[];
 
 /* Command option parsing: getopt_long over argv (argv[0] is the command),
  * with --help handled: prints the command's usage and returns -1 so the

@@ -54,9 +54,9 @@ static const struct conf_item file_schema[] = {
 };
 
 static const struct ctl_cmd *const tables[] = {
-	ctl_zone_cmds,	ctl_check_cmds,	  ctl_edit_cmds,     ctl_soa_cmds,
-	ctl_rrset_cmds, ctl_history_cmds, ctl_cluster_cmds,  ctl_admin_cmds,
-	ctl_tsig_cmds,	ctl_upolicy_cmds, ctl_transfers_cmds
+	ctl_zone_cmds,	ctl_check_cmds,	  ctl_edit_cmds,      ctl_soa_cmds,
+	ctl_rrset_cmds, ctl_history_cmds, ctl_cluster_cmds,   ctl_admin_cmds,
+	ctl_tsig_cmds,	ctl_upolicy_cmds, ctl_transfers_cmds, ctl_policy_cmds
 };
 
 static void usage(FILE *f)

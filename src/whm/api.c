@@ -56,6 +56,51 @@ bool api_is_admin(const struct http_request *req)
 	return strcmp(http_request_principal_role(req), "admin") == 0;
 }
 
+/* True if 'j' holds, at any depth, an object whose "type" is "LUA". */
+static bool names_lua(const json_t *j, unsigned depth)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (depth > JSONX_MAX_DEPTH)
+		return false;
+	if (json_is_object(j)) {
+		const char *t = json_string_value(json_object_get(j, "type"));
+		if (t != NULL && strcasecmp(t, "LUA") == 0)
+			return true;
+		json_object_foreach((json_t *)j, key, v) {
+			if (names_lua(v, depth + 1))
+				return true;
+		}
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) {
+			if (names_lua(v, depth + 1))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool api_raw_lua_allowed(const struct whm *w, const struct http_request *req,
+			 struct http_reply *rep, const json_t *body)
+{
+	if (!names_lua(body, 0))
+		return true;
+	if (!w->conf.allow_raw_lua) {
+		http_reply_error(rep, ERR_INVALID,
+				 "raw LUA records are refused: they run code inside PowerDNS on "
+				 "every node; use a routing policy, or set allow-raw-lua = yes in "
+				 "the controller's configuration");
+		return false;
+	}
+	if (!api_is_admin(req)) {
+		http_reply_error(rep, ERR_FORBIDDEN, "raw LUA records need an admin token");
+		return false;
+	}
+	return true;
+}
+
 bool api_may_write(struct http_request *req, struct http_reply *rep)
 {
 	if (api_is_admin(req))
@@ -328,6 +373,8 @@ const struct http_route api_routes[] = {
 	{ "POST", "/api/dns/:id/records", api_record_create, 0, NULL, NULL },
 	{ "PUT", "/api/dns/:id/records", api_records_replace, 0, NULL, NULL },
 	{ "PATCH", "/api/dns/:id/rrsets", api_rrsets_patch, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/policies", api_policies_list, 0, NULL, NULL },
+	{ "PUT", "/api/dns/:id/policies", api_policy_set, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/increase-serial", api_zone_increase_serial, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/notify", api_zone_notify, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/retrieve", api_zone_retrieve, 0, NULL, NULL },

@@ -19,6 +19,13 @@
 bool api_may_write(struct http_request *req, struct http_reply *rep);
 /* Whether the request carries an admin token (not a read token). */
 bool api_is_admin(const struct http_request *req);
+
+/* Raw LUA records run code inside every node's PowerDNS: a body that
+ * names type "LUA" anywhere (an object's "type") passes only from an admin
+ * token and with allow-raw-lua set; otherwise the reply is the error (403
+ * or 422) and the result false. */
+bool api_raw_lua_allowed(const struct whm *w, const struct http_request *req,
+			 struct http_reply *rep, const json_t *body);
 /* Who asked, for the history and the audit log: the name of the request's
  * token; valid until the handler returns. */
 const char *api_actor(const struct http_request *req);
@@ -85,6 +92,8 @@ void api_records_replace(struct http_request *req, struct http_reply *rep, void 
 void api_record_update(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_record_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_rrsets_patch(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_policies_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_policy_set(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_increase_serial(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_export(struct http_request *req, struct http_reply *rep, void *ctx);

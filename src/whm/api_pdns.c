@@ -611,6 +611,10 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 	    api_query_bool(req, rep, "rrsets", &rrsets) == ERR_INVALID ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
+	if (!api_raw_lua_allowed(w, req, rep, b)) {
+		json_decref(b);
+		return;
+	}
 	pdns_settings_read("", &set);
 	int r = jsonx_get_str(b, "name", true, "body", &name, &err);
 	if (r == 0)
@@ -759,7 +763,7 @@ void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void 
 		json_decref(changes);
 		return;
 	}
-	if (api_pdns_path_zone(req, rep, st, &z) < 0) {
+	if (!api_raw_lua_allowed(w, req, rep, b) || api_pdns_path_zone(req, rep, st, &z) < 0) {
 		json_decref(changes);
 		json_decref(b);
 		return;

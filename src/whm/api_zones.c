@@ -10,6 +10,7 @@
 #include "transfer.h"
 #include "zones.h"
 #include "secondary.h"
+#include "zones_steer.h"
 #include "zones_soa.h"
 
 /* A change named by the path's id and described by the body. */
@@ -27,6 +28,10 @@ static void body_change(struct http_request *req, struct http_reply *rep, struct
 	if (!api_may_write(req, rep) || api_path_id(req, rep, 0, &id) < 0 ||
 	    api_body_object(req, rep, &b) < 0)
 		return;
+	if (!api_raw_lua_allowed(w, req, rep, b)) {
+		json_decref(b);
+		return;
+	}
 	int r = fn(w, id, b, api_actor(req), &res, &err);
 	json_decref(b);
 	if (r < 0) {
@@ -311,12 +316,56 @@ void api_zone_delete(struct http_request *req, struct http_reply *rep, void *ctx
 
 /* --- records --------------------------------------------------------------- */
 
+struct listing {
+	json_t *out;
+	const json_t *policies; /* zones_steer_load() */
+};
+
 static int list_record(const struct store_record *r, void *ctx)
 {
-	return json_array_append_new(ctx, zones_record_json(r)) ? -ENOMEM : 0;
+	struct listing *l = ctx;
+	json_t *o = zones_record_json(r);
+	json_t *rp = zones_steer_record_policy(l->policies, r->name, r->type, r->content);
+
+	if (o == NULL || rp == NULL || json_object_set_new(o, "routing_policy", rp) < 0) {
+		json_decref(o);
+		return -ENOMEM;
+	}
+	return json_array_append_new(l->out, o) ? -ENOMEM : 0;
 }
 
 void api_records_list(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct listing l = { 0 };
+	struct store_zone z;
+	json_t *policies = NULL;
+	int64_t id;
+
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
+		return;
+	store_zone_clear(&z);
+	l.out = json_array();
+	int r = zones_steer_load(st, id, &policies);
+	l.policies = policies;
+	if (r == 0)
+		r = store_record_foreach(st, id, list_record, &l);
+	json_decref(policies);
+	api_reply_list(rep, r, l.out, "cannot list records");
+}
+
+static int list_policy(const char *name, const char *type, bool per_record, const char *policy,
+		       void *ctx)
+{
+	json_t *pol = json_loads(policy, 0, NULL);
+	json_t *o = json_pack("{s:s, s:s, s:b, s:o*}", "name", name, "type", type, "per_record",
+			      per_record, "policy", pol);
+	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
+/* GET /api/dns/:id/policies: every RRset's routing policy, per-record
+ * ones (made from the records' routing_policy) included. */
+void api_policies_list(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct store *st = api_store(ctx, rep);
 	struct store_zone z;
@@ -326,8 +375,14 @@ void api_records_list(struct http_request *req, struct http_reply *rep, void *ct
 		return;
 	store_zone_clear(&z);
 	json_t *out = json_array();
-	int r = store_record_foreach(st, id, list_record, out);
-	api_reply_list(rep, r, out, "cannot list records");
+	int r = out != NULL ? store_policy_foreach(st, id, list_policy, out) : -ENOMEM;
+	api_reply_list(rep, r, out, "cannot list routing policies");
+}
+
+/* PUT /api/dns/:id/policies {"name", "type", "policy"}. */
+void api_policy_set(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	body_change(req, rep, ctx, zones_rrset_policy_set, 200, "routing policy set");
 }
 
 void api_record_create(struct http_request *req, struct http_reply *rep, void *ctx)

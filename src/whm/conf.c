@@ -52,6 +52,7 @@ static const struct conf_item schema[] = {
 	{ "max-zone-records", CONF_UINT, O(max_zone_records), "100000", 2, 10000000, NULL, 0,
 	  NULL },
 	{ "ui", CONF_BOOL, O(ui), "yes", 0, 0, NULL, 0, NULL },
+	{ "allow-raw-lua", CONF_BOOL, O(allow_raw_lua), "no", 0, 0, NULL, 0, NULL },
 	{ "tls-cert-file", CONF_STR, O(tls_cert_file), NULL, 0, 4000, NULL, 0, NULL },
 	{ "tls-key-file", CONF_STR, O(tls_key_file), NULL, 0, 4000, NULL, 0, NULL },
 	{ "agent-tls-ca-file", CONF_STR, O(agent_tls_ca_file), NULL, 0, 4000, NULL, 0, NULL },

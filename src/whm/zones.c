@@ -12,6 +12,7 @@
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
+#include "zones_steer.h"
 #include "zones_soa.h"
 #include "catalog.h"
 #include "xfrout.h"
@@ -104,17 +105,38 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 	return p;
 }
 
-int zones_validate(const struct whm *w, struct store_zone *z, json_t *records, struct errmsg *err)
+/* 'records' as the nodes serve them (zones_steer_serve). */
+static int served(struct store *st, int64_t zone_id, const char *origin, json_t *records,
+		  const json_t *plan, json_t **ret, struct errmsg *err)
+{
+	json_t *policies = NULL;
+	int r = st != NULL && zone_id > 0 ? zones_steer_load(st, zone_id, &policies) : 0;
+
+	if (r == 0)
+		r = zones_steer_serve(records, policies, plan, origin, ret, err);
+	else
+		errmsg_set(err, 0, "reading routing policies: %s", err_str(r));
+	json_decref(policies);
+	return r;
+}
+
+int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, json_t *records,
+		   const json_t *plan, struct errmsg *err)
 {
 	struct soa_defaults soa;
 	struct zone_push p;
 	struct errmsg msg;
+	json_t *serve = NULL;
 
-	json_t *payload = build_payload(w, z, records, NULL);
+	int r = served(st, z->id, z->domain, records, plan, &serve, err);
+	if (r < 0)
+		return r;
+	json_t *payload = build_payload(w, z, serve, NULL);
+	json_decref(serve);
 	if (payload == NULL)
 		return -ENOMEM;
 	whm_soa_defaults(w, &soa);
-	int r = model_push_parse(payload, &w->limits, &soa, &p, &msg);
+	r = model_push_parse(payload, &w->limits, &soa, &p, &msg);
 	json_decref(payload);
 	if (r < 0)
 		return errmsg_set(err, r, "%s", msg.text);
@@ -140,7 +162,7 @@ int zones_digest(struct whm *w, struct store *st, struct store_zone *z, char ret
 		json_t *records = NULL;
 		int r = zones_load_records(st, z->id, &records);
 		if (r == 0)
-			r = zones_validate(w, z, records, &err);
+			r = zones_validate(w, st, z, records, NULL, &err);
 		json_decref(records);
 		if (r < 0)
 			return r;
@@ -357,6 +379,13 @@ static int initial_records(const struct whm *w, const char *origin, const struct
 				r = errmsg_set(err, ERR_INVALID,
 					       "records[%zu]: the SOA is managed by the controller",
 					       i);
+			else if (!json_is_null(
+				     json_object_get(json_array_get(in, i), "routing_policy")) &&
+				 json_object_get(json_array_get(in, i), "routing_policy") != NULL)
+				r = errmsg_set(err, ERR_INVALID,
+					       "records[%zu].routing_policy: set routing policies "
+					       "through the record routes once the zone exists",
+					       i);
 		}
 		*ret_n = i + 1;
 		if (r == 0 && json_array_append_new(
@@ -438,7 +467,7 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	}
 	int rw = r;
 	if (rw == 0)
-		rw = zones_validate(w, &z, records, err);
+		rw = zones_validate(w, NULL, &z, records, NULL, err);
 	if (rw == 0)
 		rw = store_zone_insert(st, &z);
 	/* An insert starts with the defaults; zones_finish() writes these. */
@@ -506,6 +535,8 @@ static int mark_deleted(struct store *st, struct store_zone *z, void *ctx, struc
 		r = store_meta_delete_zone(st, z->id);
 	if (r == 0)
 		r = store_comment_delete_zone(st, z->id);
+	if (r == 0)
+		r = store_policy_delete_zone(st, z->id);
 	if (r == 0 && ctx == NULL)
 		r = store_secondary_delete(st, z->id);
 	if (r == 0)
@@ -605,8 +636,13 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		}
 		bool stable = again.version == z.version;
 		store_zone_clear(&again);
-		if (stable) {
-			*ret = build_payload(w, &z, records, dnssec);
+		json_t *serve = NULL;
+		struct errmsg err;
+		if (stable && served(st, zone_id, z.domain, records, NULL, &serve, &err) < 0)
+			log_err("zone '%s': %s", z.domain, err.text);
+		if (stable && serve != NULL) {
+			*ret = build_payload(w, &z, serve, dnssec);
+			json_decref(serve);
 			if (*ret != NULL)
 				json_object_set(json_object_get(*ret, "zone"), "transfer", xfr);
 			json_decref(xfr);

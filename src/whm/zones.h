@@ -91,6 +91,15 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
 		       const char *actor, struct zone_result *res, struct errmsg *err);
 
+/* Give RRset 'name' 'type' of zone 'zone_id' the structured routing
+ * policy 'policy' (model/steer.h; JSON null: remove it), as one version:
+ * the nodes serve the RRset as the LUA record it compiles to. 'body' is
+ * {"name", "type", "policy"}. ERR_INVALID for a bad policy, an RRset that
+ * has records (its records are the answer, or carry per-record
+ * policies), a type that cannot carry one. */
+int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+			   struct zone_result *res, struct errmsg *err);
+
 /* Store 'pdns' (pdns_shape.h) as zone 'zone_id''s PowerDNS API settings,
  * with an audit entry ('summary') and without a new version: the settings
  * change nothing that a node serves, so nothing is pushed. 1 when the zone

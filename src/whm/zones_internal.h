@@ -34,8 +34,11 @@ int zones_write_comments(struct store *st, int64_t zone_id, const json_t *commen
 int zones_load_records(struct store *st, int64_t zone_id, json_t **ret);
 
 /* Validate the zone as it would be with 'records'; the same check every
- * agent runs on the push. Sets z->rdigest, the digest of those records. */
-int zones_validate(const struct whm *w, struct store_zone *z, json_t *records, struct errmsg *err);
+ * agent runs on the push. Sets z->rdigest, the digest of those records as
+ * the nodes serve them: the RRsets with a routing policy (stored for zone
+ * z->id in 'st', overlaid with 'plan', zones_steer.h) as LUA records. */
+int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, json_t *records,
+		   const json_t *plan, struct errmsg *err);
 
 /* zones_get_live() and the zone's records (zones_load_records). */
 int zones_read(struct whm *w, struct store **ret_st, int64_t zone_id, struct store_zone *z,

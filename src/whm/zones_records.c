@@ -16,6 +16,7 @@
 #include "zones.h"
 #include "history.h"
 #include "zones_internal.h"
+#include "zones_steer.h"
 
 /* A record as a summary shows it: "www A 192.0.2.1", "@ MX 10 mx.example.com.". */
 static void record_text(char *out, size_t len, const char *name, const char *type,
@@ -29,22 +30,80 @@ static void record_text(char *out, size_t len, const char *name, const char *typ
 
 /* The record of 'records' (payload records) with id 'id', as text, taken
  * out of the array; "" if it is not there. */
-static void take_record(json_t *records, int64_t id, char *out, size_t len)
+static void take_record(json_t *records, int64_t id, char *out, size_t len, char *key,
+			size_t keylen)
 {
 	size_t i;
 	json_t *o;
 
 	out[0] = '\0';
+	key[0] = '\0';
 	json_array_foreach(records, i, o) {
 		if (json_integer_value(json_object_get(o, "id")) != id)
 			continue;
 		const char *type = json_string_value(json_object_get(o, "type"));
+		if (zones_steer_key(json_string_value(json_object_get(o, "name")), type ? type : "",
+				    key, keylen) < 0)
+			key[0] = '\0';
 		record_text(out, len, json_string_value(json_object_get(o, "name")),
 			    type ? type : "", json_string_value(json_object_get(o, "content")),
 			    (uint32_t)json_integer_value(json_object_get(o, "priority")));
 		json_array_remove(records, i);
 		return;
 	}
+}
+
+/* The policies of the RRsets a one-record change touches ('records' the
+ * zone's records after it, the changed one last when 'rec' is given;
+ * 'was_key' the RRset the record left, or ""): each record keeps the
+ * routing_policy its RRset's stored policy gives it, the changed one takes
+ * the one 'rec' carries. */
+static int record_plan(struct store *st, const struct store_zone *z, const json_t *records,
+		       const json_t *rec, const char *was_key, json_t **ret, struct errmsg *err)
+{
+	json_t *policies = NULL, *keys = json_object(), *recs = json_array(), *o;
+	size_t i, n = json_array_size(records);
+	int r = keys != NULL && recs != NULL ? zones_steer_load(st, z->id, &policies) : -ENOMEM;
+
+	json_array_foreach(records, i, o) {
+		if (r < 0)
+			break;
+		const char *name = json_string_value(json_object_get(o, "name"));
+		const char *type = json_string_value(json_object_get(o, "type"));
+		const char *content = json_string_value(json_object_get(o, "content"));
+		json_t *rp = rec != NULL && i == n - 1
+				 ? json_incref(json_object_get(rec, "routing_policy"))
+				 : zones_steer_record_policy(policies, name, type, content);
+		json_t *x = json_pack("{s:s, s:s, s:s, s:o*, s:b}", "name", name, "type", type,
+				      "content", content, "routing_policy", rp, "disabled",
+				      json_is_true(json_object_get(o, "disabled")));
+		if (x == NULL || json_array_append_new(recs, x) < 0)
+			r = -ENOMEM;
+	}
+	char key[DNAME_TEXT_MAX + 40];
+	if (r == 0 && rec != NULL) {
+		o = json_array_get(records, n - 1);
+		r = zones_steer_key(json_string_value(json_object_get(o, "name")),
+				    json_string_value(json_object_get(o, "type")), key,
+				    sizeof(key));
+		const json_t *p = json_object_get(policies, key);
+		if (r == 0 && p != NULL && !json_is_true(json_object_get(p, "per_record")))
+			r = errmsg_set(err, ERR_INVALID,
+				       "RRset '%s %s' is steered by its own routing policy; remove "
+				       "it (PUT /api/dns/:zoneId/policies) before adding records",
+				       json_string_value(json_object_get(o, "name")),
+				       json_string_value(json_object_get(o, "type")));
+		if (r == 0 && json_object_set_new(keys, key, json_true()) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && was_key[0] != '\0' && json_object_set_new(keys, was_key, json_true()) < 0)
+		r = -ENOMEM;
+	if (r == 0)
+		r = zones_steer_plan(recs, keys, z->domain, ret, err);
+	json_decref(policies);
+	json_decref(keys);
+	json_decref(recs);
+	return r == -ENOMEM ? errmsg_set(err, -ENOMEM, "out of memory") : r;
 }
 
 /* Add or replace (when 'replace_id' > 0) one record, or delete it
@@ -59,6 +118,8 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 	struct model_record mr = { 0 };
 	struct errmsg msg;
 	char was[160] = "", now[160] = "", summary[HISTORY_SUMMARY_MAX];
+	char was_key[DNAME_TEXT_MAX + 40] = "";
+	json_t *plan = NULL;
 	int r = -EAGAIN;
 
 	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
@@ -85,7 +146,8 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 			}
 		}
 		if (r == 0 && replace_id > 0)
-			take_record(records, replace_id, was, sizeof(was));
+			take_record(records, replace_id, was, sizeof(was), was_key,
+				    sizeof(was_key));
 		if (r == 0 && rec != NULL)
 			record_text(now, sizeof(now), mr.name, mr.type, mr.content, mr.priority);
 		if (rec == NULL)
@@ -101,10 +163,14 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 								       mr.priority, mr.disabled))
 				? -ENOMEM
 				: 0;
+		json_decref(plan);
+		plan = NULL;
+		if (r == 0)
+			r = record_plan(st, &z, records, rec, was_key, &plan, err);
 		struct store_zone old = z;
 		zones_bump(&z);
 		if (r == 0)
-			r = zones_validate(w, &z, records, err);
+			r = zones_validate(w, st, &z, records, plan, err);
 		if (r == 0)
 			r = zones_lock_unchanged(st, zone_id, seen, err);
 		if (r == 0) {
@@ -123,6 +189,8 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 				r = store_record_update(st, &row);
 			else
 				r = store_record_insert(st, &row);
+			if (r == 0)
+				r = zones_steer_apply(st, zone_id, plan);
 			if (r == 0) {
 				res->record_id = row.id;
 				r = zones_finish(w, st, &old, &z, records, actor, action, summary,
@@ -135,6 +203,7 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 		store_zone_clear(&z);
 	}
 	model_record_clear(&mr);
+	json_decref(plan);
 	return r == -EAGAIN ? zones_busy(err) : r;
 }
 
@@ -372,6 +441,44 @@ struct set_spec {
 };
 
 /* zones_records_set() as 'spec' says. */
+static int add_policy_key(const char *name, const char *type, bool per_record, const char *policy,
+			  void *ctx)
+{
+	char key[DNAME_TEXT_MAX + 40];
+	(void)policy;
+	/* an RRset-level policy stands without records: it stays */
+	if (!per_record || zones_steer_key(name, type, key, sizeof(key)) < 0)
+		return 0;
+	return json_object_set_new(ctx, key, json_true()) < 0 ? -ENOMEM : 0;
+}
+
+/* The policies the RRsets a records_set() names get from the routing_policy
+ * of its records ('in', parsed into 'mr'); without 'merge' every RRset that
+ * has one now is named too, so that it goes with its records. */
+static int set_plan(struct store *st, const struct store_zone *z, const json_t *in,
+		    const struct model_record *mr, size_t n, const json_t *named, bool merge,
+		    json_t **ret, struct errmsg *err)
+{
+	json_t *keys = json_deep_copy(named), *recs = json_array();
+	int r = keys != NULL && recs != NULL ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		json_t *rp = json_object_get(json_array_get(in, i), "routing_policy");
+		json_t *x = json_pack("{s:s, s:s, s:s, s:O*, s:b}", "name", mr[i].name, "type",
+				      mr[i].type, "content", mr[i].content, "routing_policy", rp,
+				      "disabled", mr[i].disabled);
+		if (x == NULL || json_array_append_new(recs, x) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && !merge)
+		r = store_policy_foreach(st, z->id, add_policy_key, keys);
+	if (r == 0)
+		r = zones_steer_plan(recs, keys, z->domain, ret, err);
+	json_decref(keys);
+	json_decref(recs);
+	return r == -ENOMEM ? errmsg_set(err, -ENOMEM, "out of memory") : r;
+}
+
 static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *spec,
 		       const char *actor, struct zone_result *res, struct errmsg *err)
 {
@@ -386,6 +493,7 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 	const char *soa = spec->soa, *summary = spec->summary;
 	size_t n = json_array_size(records_in), i;
 	struct model_record *mr = calloc(n + 1, sizeof(*mr));
+	json_t *plan = NULL;
 	int r = mr != NULL ? -EAGAIN : -ENOMEM;
 
 	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
@@ -449,6 +557,10 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 			    ((merge && !in_rrsets(o, named)) || (spec->keep_disabled && off)))
 				json_array_append(records, o);
 		}
+		json_decref(plan);
+		plan = NULL;
+		if (r == 0)
+			r = set_plan(st, &z, records_in, mr, n, named, merge, &plan, err);
 		struct store_zone before = z;
 		zones_bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
@@ -458,7 +570,7 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 		if (soa != NULL)
 			snprintf(z.soa, sizeof(z.soa), "%s", soa);
 		if (r == 0)
-			r = zones_validate(w, &z, records, err);
+			r = zones_validate(w, st, &z, records, plan, err);
 		/* Nothing would change but the version and the serial: no
 		 * version, no history entry (res says the zone as it is). */
 		if (r == 0 && spec->noop && same_zone(&before, old, &z, records, min_serial) &&
@@ -475,6 +587,8 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 					  spec->keep_disabled);
 			if (r == 0)
 				r = zones_write_comments(st, zone_id, spec->comments);
+			if (r == 0)
+				r = zones_steer_apply(st, zone_id, plan);
 			if (summary == NULL && merge)
 				history_summary(made, "merge %zu records into %zu RRsets", n,
 						json_object_size(named));
@@ -497,6 +611,7 @@ static int records_set(struct whm *w, int64_t zone_id, const struct set_spec *sp
 	for (i = 0; mr != NULL && i < n; i++)
 		model_record_clear(&mr[i]);
 	free(mr);
+	json_decref(plan);
 	return r == -EAGAIN ? zones_busy(err) : r;
 }
 

@@ -121,6 +121,52 @@ static unsigned count_type(const struct zone_push *p, uint16_t type)
 	return n;
 }
 
+/* A push carries a steered RRset as one PowerDNS LUA record, kept as it
+ * is; the record routes take one only as the controller allows. */
+static void test_push_lua_record(void **state)
+{
+	struct zone_push p;
+	(void)state;
+
+	push_ok("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"LUA\","
+		"\"content\":\"A \\\"pickwrandom({{1,'192.0.2.1'}})\\\"\",\"ttl\":60}]}",
+		&p);
+	bool found = false;
+	for (size_t i = 0; i < p.data.n; i++)
+		if (p.data.rrs[i].type == TYPE_LUA) {
+			assert_string_equal(p.data.rrs[i].owner, "www.example.com.");
+			assert_string_equal(p.data.rrs[i].content,
+					    "A \"pickwrandom({{1,'192.0.2.1'}})\"");
+			found = true;
+		}
+	assert_true(found);
+	zone_push_clear(&p);
+	/* a steered CNAME is a CNAME: nothing else at its owner */
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"LUA\","
+		   "\"content\":\"CNAME \\\"'a.example.net.'\\\"\"},"
+		   "{\"name\":\"www\",\"type\":\"TXT\",\"content\":\"\\\"x\\\"\"}]}",
+		   ERR_INVALID, "CNAME", false);
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"LUA\","
+		   "\"content\":\"MX \\\"x\\\"\"}]}",
+		   ERR_INVALID, "A, AAAA or CNAME", false);
+	push_bad_r("{" ZONE ",\"records\":[" NS_RECORDS ",{\"name\":\"www\",\"type\":\"LUA\","
+		   "\"content\":\"A \\\"a\\\\\\\"b\\\"\"}]}",
+		   ERR_INVALID, "may not hold", false);
+
+	struct model_record mr;
+	struct errmsg err;
+	/* a raw one on the record routes: who may is the controller's call */
+	json_t *j = load("{\"name\":\"www\",\"type\":\"lua\",\"content\":\"A \\\"'x'\\\"\"}");
+	assert_int_equal(model_record_parse(j, "example.com.", 300, &mr, &err), 0);
+	assert_string_equal(mr.type, "LUA");
+	assert_string_equal(mr.content, "A \"'x'\"");
+	model_record_clear(&mr);
+	json_decref(j);
+	j = load("{\"name\":\"www\",\"type\":\"LUA\",\"content\":\"TXT \\\"x\\\"\"}");
+	assert_int_equal(model_record_parse(j, "example.com.", 300, &mr, &err), ERR_INVALID);
+	json_decref(j);
+}
+
 static void test_valid_push(void **state)
 {
 	struct zone_push p;
@@ -680,6 +726,7 @@ int main(void)
 	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid_push),
+		cmocka_unit_test(test_push_lua_record),
 		cmocka_unit_test(test_zone_name_alias),
 		cmocka_unit_test(test_soa_added),
 		cmocka_unit_test(test_soa_sent),

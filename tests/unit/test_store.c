@@ -137,10 +137,23 @@ static bool mysql_configured(void)
 }
 
 static const char *const all_tables[] = {
-	"dns_secondary_zones", "dns_rrset_comments", "dns_zone_meta", "dnssec_keys",
-	"dnssec_zones",	       "node_zone_state",    "dns_records",   "dns_zone_versions",
-	"audit_log",	       "api_tokens",	     "dns_zones",     "servers",
-	"dns_purged_zones",    "schema_migrations",  "tsig_keys",     "update_policies",
+	"dns_rrset_policies",
+	"dns_secondary_zones",
+	"dns_rrset_comments",
+	"dns_zone_meta",
+	"dnssec_keys",
+	"dnssec_zones",
+	"node_zone_state",
+	"dns_records",
+	"dns_zone_versions",
+	"audit_log",
+	"api_tokens",
+	"dns_zones",
+	"servers",
+	"dns_purged_zones",
+	"schema_migrations",
+	"tsig_keys",
+	"update_policies",
 	"dns_zone_transfers",
 };
 
@@ -410,9 +423,9 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	/* 1 to 14. */
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 14);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 14);
+	/* 1 to 15. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 15);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 15);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -466,7 +479,7 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 14);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 15);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
 }
@@ -1206,6 +1219,42 @@ static void test_update_policy_crud(void **state)
 	assert_int_equal(store_upolicy_delete(f->st, "b.key."), 0);
 	assert_int_equal(store_upolicy_delete(f->st, "b.key."), -ENOENT);
 	assert_int_equal(store_upolicy_put(f->st, "", "[]"), -EINVAL);
+	fx_close(f);
+}
+
+/* Routing policies per RRset: upserted, listed by name and type, deleted
+ * one by one or with the zone's. */
+static int collect_policy(const char *name, const char *type, bool per_record, const char *policy,
+			  void *ctx)
+{
+	char *out = ctx;
+	size_t n = strlen(out);
+	snprintf(out + n, 256 - n, "%s/%s/%d/%s;", name, type, per_record, policy);
+	return 0;
+}
+
+static void test_policy_crud(void **state)
+{
+	struct fx *f = *state;
+	char seen[256] = "";
+
+	fx_open(f);
+	int64_t z = add_zone(f->st, "example.com.", 1);
+
+	assert_int_equal(store_policy_put(f->st, z, "www", "A", true, "{\"a\":1}"), 0);
+	assert_int_equal(store_policy_put(f->st, z, "@", "AAAA", false, "{}"), 0);
+	assert_int_equal(store_policy_put(f->st, z, "www", "A", false, "{\"a\":2}"), 0);
+	assert_int_equal(store_policy_foreach(f->st, z, collect_policy, seen), 0);
+	assert_string_equal(seen, "@/AAAA/0/{};www/A/0/{\"a\":2};");
+	assert_int_equal(store_policy_delete(f->st, z, "www", "A"), 0);
+	assert_int_equal(store_policy_delete(f->st, z, "www", "A"), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_policy_foreach(f->st, z, collect_policy, seen), 0);
+	assert_string_equal(seen, "@/AAAA/0/{};");
+	assert_int_equal(store_policy_delete_zone(f->st, z), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_policy_foreach(f->st, z, collect_policy, seen), 0);
+	assert_string_equal(seen, "");
 	fx_close(f);
 }
 
@@ -2609,6 +2658,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_record_crud), \
 	T(test_secondary_crud), \
 	T(test_update_policy_crud), \
+	T(test_policy_crud), \
 	T(test_sync_want_all_and_ack_never_lowers), \
 	T(test_sync_want_server_includes_tombstones), \
 	T(test_sync_held_and_forget), \

@@ -93,7 +93,13 @@ struct rr {
 	uint16_t wire_len;
 };
 
-/* The mnemonic of a type the validator accepts ("A", "MX"), or NULL. */
+/* PowerDNS's own LUA type (its private-use number): never user data
+ * (rr_type_parse refuses it), only what the controller compiles from a
+ * routing policy (model/steer.h). */
+#define TYPE_LUA 65402
+
+/* The mnemonic of a type the validator accepts ("A", "MX"), "LUA" for
+ * TYPE_LUA, or NULL. */
 const char *rr_type_name(uint16_t type);
 
 /* Map a mnemonic (case-insensitive) to a type the validator accepts as

@@ -106,6 +106,8 @@ const char *rr_type_name(uint16_t type)
 {
 	const struct dns_type_info *t = dns_type_info(type);
 
+	if (type == TYPE_LUA)
+		return "LUA";
 	return t != NULL ? t->name : NULL;
 }
 

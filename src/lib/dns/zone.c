@@ -337,7 +337,11 @@ static void owner_scan(const struct zone_data *z, size_t a, size_t b, struct own
 	o->n = b - a;
 	for (size_t k = a; k < b; k++) {
 		const struct rr *r = &z->rrs[k];
+		/* a steered CNAME (routing policy) is a CNAME to every rule */
+		bool lua_cname = r->type == TYPE_LUA && strncmp(r->content, "CNAME ", 6) == 0;
 
+		if (lua_cname)
+			o->cname++;
 		switch (r->type) {
 		case KNOT_RRTYPE_CNAME:
 			o->cname++;
@@ -366,7 +370,7 @@ static void owner_scan(const struct zone_data *z, size_t a, size_t b, struct own
 		default:
 			break;
 		}
-		if (r->type != KNOT_RRTYPE_CNAME && o->other == 0)
+		if (r->type != KNOT_RRTYPE_CNAME && !lua_cname && o->other == 0)
 			o->other = r->type;
 		if (r->type != KNOT_RRTYPE_NS && r->type != KNOT_RRTYPE_DS && o->not_at_cut == 0)
 			o->not_at_cut = r->type;

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -9,6 +10,7 @@
 #include "json/jsonx.h"
 #include "model/xfr.h"
 #include "model/model.h"
+#include "model/steer.h"
 
 #define TYPE_MX 15
 #define TYPE_SRV 33
@@ -246,6 +248,32 @@ static int record_rdata(const json_t *rec, uint16_t type, const char *content, c
 }
 
 /* One record object into 'ret'; 'allowed' are the keys it may carry. */
+/* A LUA record of a push: its content checked (steer_lua_check), kept as
+ * it is, its "wire" form the content's bytes (the duplicate check and the
+ * digest see it as opaque data). */
+static int lua_record(const char *owner, uint32_t ttl, const char *content, const char *path,
+		      struct rr *ret, struct errmsg *err)
+{
+	struct errmsg derr;
+	size_t len = strlen(content);
+
+	if (steer_lua_check(content, &derr) < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", path, derr.text);
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->owner, sizeof(ret->owner), "%s", owner);
+	ret->type = TYPE_LUA;
+	ret->ttl = ttl;
+	ret->content = strdup(content);
+	ret->wire = malloc(len);
+	if (ret->content == NULL || ret->wire == NULL) {
+		rr_clear(ret);
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
+	memcpy(ret->wire, content, len);
+	ret->wire_len = (uint16_t)len;
+	return 0;
+}
+
 static int parse_record(const json_t *rec, const char *path, const char *origin,
 			const char *const *allowed, uint64_t default_ttl, struct rr *ret,
 			struct errmsg *err)
@@ -281,8 +309,16 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 		return r;
 
 	r = dname_owner_normalize(name, origin, owner, &derr);
-	if (r == 0)
-		r = rr_type_parse(type_text, &type, &derr);
+	if (r < 0)
+		return errmsg_set(err, r, "%s: %s", path, derr.text);
+	/* The controller pushes a steered RRset as one PowerDNS LUA record
+	 * (model/steer.h); the record routes take raw ones too, which the
+	 * controller lets through only from admin tokens with allow-raw-lua
+	 * (whm/api.c) */
+	if (type_text != NULL && strcasecmp(type_text, "LUA") == 0)
+		/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 */
+		return lua_record(owner, (uint32_t)ttl, content, path, ret, err);
+	r = rr_type_parse(type_text, &type, &derr);
 	if (r < 0)
 		return errmsg_set(err, r, "%s: %s", path, derr.text);
 	char *rdata = NULL;
@@ -405,8 +441,7 @@ void zone_push_clear(struct zone_push *p)
 	p->transfer = NULL;
 }
 
-/* Fields of a record as the panel sends it to the controller. A routing
- * policy is refused rather than stored and ignored: nothing serves it. */
+/* Fields of a record as the panel sends it to the controller. */
 static const char *const api_record_keys[] = {
 	"name",		"type",		  "content",  "ttl", "priority",
 	"auto_publish", "routing_policy", "disabled", NULL,
@@ -423,17 +458,11 @@ int model_record_parse(const json_t *rec, const char *origin, uint32_t default_t
 	if (r < 0)
 		return r;
 	r = jsonx_get_bool(rec, "auto_publish", false, "record", &flag, err);
-	if (r == 0 || r == -ENOENT) {
-		json_t *rp = json_object_get(rec, "routing_policy");
-		r = 0;
-		if (rp != NULL && !json_is_null(rp)) {
-			errmsg_set(
-			    err, 0,
-			    "record.routing_policy: routing policies are not served; leave it "
-			    "null");
-			r = ERR_INVALID;
-		}
-	}
+	/* the record's own shape; what its RRset's records make together is
+	 * the zone service's to check (steer_policy_from_records) */
+	if (r == 0 || r == -ENOENT)
+		r = steer_record_policy_check(json_object_get(rec, "routing_policy"), "record",
+					      err);
 	bool disabled = false;
 	if (r == 0 &&
 	    (r = jsonx_get_bool(rec, "disabled", false, "record", &disabled, err)) == -ENOENT)
@@ -493,7 +522,10 @@ int model_rrset_parse(const char *name, const char *type, const char *origin,
 	char owner[DNAME_TEXT_MAX];
 	uint16_t t = 0;
 	int r = dname_owner_normalize(name, origin, owner, err);
-	if (r == 0)
+	/* LUA as model_record_parse() takes it */
+	if (r == 0 && strcasecmp(type, "LUA") == 0)
+		t = TYPE_LUA;
+	else if (r == 0)
 		r = rr_type_parse(type, &t, err);
 	if (r < 0)
 		return r;

@@ -76,7 +76,9 @@ struct model_record {
 /* Validate one record of the panel's API ({"name", "type", "content",
  * "ttl", "priority", "auto_publish", "routing_policy", "disabled"}) for
  * zone 'origin' on its own (whole-zone rules are zone_check's) and return
- * its stored form. ERR_INVALID with a message in 'err'. */
+ * its stored form. A raw LUA record (type "LUA", content as
+ * steer_lua_check() takes it) is accepted here: who may write one is the
+ * controller's to decide. ERR_INVALID with a message in 'err'. */
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
 		       struct model_record *ret, struct errmsg *err);
 

@@ -168,6 +168,14 @@ const char *const store_query_sql[Q_COUNT] = {
 	    " (SELECT 1 FROM dns_zone_transfers t WHERE t.zone_id = z.id) ORDER BY z.id",
 	[Q_XFR_ROWS] = "SELECT zone_id, allow_from FROM dns_zone_transfers WHERE zone_id > 0"
 		       " ORDER BY zone_id",
+	[Q_POLICY_PUT] = "INSERT INTO dns_rrset_policies (zone_id, name, type, per_record, policy)"
+			 " VALUES (?, ?, ?, ?, ?) {UPSERT:zone_id, name, type}"
+			 " per_record = {NEW:per_record}, policy = {NEW:policy}",
+	[Q_POLICY_LIST] = "SELECT name, type, per_record, policy FROM dns_rrset_policies"
+			  " WHERE zone_id = ? ORDER BY name, type",
+	[Q_POLICY_DELETE] = "DELETE FROM dns_rrset_policies WHERE zone_id = ? AND name = ?"
+			    " AND type = ?",
+	[Q_POLICY_DELETE_ZONE] = "DELETE FROM dns_rrset_policies WHERE zone_id = ?",
 	[Q_RECORD_PAGE] = "SELECT " RECORD_COLS " FROM dns_records"
 			  " WHERE zone_id = ? AND id > ? ORDER BY id LIMIT ?",
 	/* A range on the primary key: every record, a page at a time. */

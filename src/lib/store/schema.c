@@ -567,12 +567,39 @@ static const char *const m14_mysql[] = {
 	NULL,
 };
 
+/* 15: routing policies per RRset (model/steer.h), beside the records: the
+ * structured policy as JSON, and whether the panel's per-record
+ * routing_policy made it (each record's policy is then read back from it). */
+static const char *const m15_sqlite[] = {
+	"CREATE TABLE dns_rrset_policies ("
+	" zone_id INTEGER NOT NULL REFERENCES dns_zones(id) ON DELETE CASCADE,"
+	" name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 255),"
+	" type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 15),"
+	" per_record INTEGER NOT NULL,"
+	" policy TEXT NOT NULL CHECK (length(policy) <= 65536),"
+	" PRIMARY KEY (zone_id, name, type))",
+	NULL,
+};
+
+static const char *const m15_mysql[] = {
+	"CREATE TABLE IF NOT EXISTS dns_rrset_policies ("
+	" zone_id BIGINT NOT NULL,"
+	" name VARCHAR(255) NOT NULL,"
+	" type VARCHAR(15) NOT NULL,"
+	" per_record TINYINT NOT NULL,"
+	" policy MEDIUMTEXT NOT NULL,"
+	" PRIMARY KEY (zone_id, name, type),"
+	" CONSTRAINT fk_policy_zone FOREIGN KEY (zone_id) REFERENCES dns_zones (id)"
+	" ON DELETE CASCADE)" MY_TABLE,
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
 	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
-	{ 13, m13_sqlite, m13_mysql }, { 14, m14_sqlite, m14_mysql },
+	{ 13, m13_sqlite, m13_mysql }, { 14, m14_sqlite, m14_mysql }, { 15, m15_sqlite, m15_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

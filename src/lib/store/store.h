@@ -270,6 +270,22 @@ int store_xfr_delete(struct store *st, int64_t zone_id);
  * contains 'needle', in id order; read first, so 'fn' may write. */
 int store_xfr_foreach_naming(struct store *st, const char *needle, int (*fn)(int64_t id, void *ctx),
 			     void *ctx);
+
+/* --- routing policies (model/steer.h): per RRset, one JSON text ------------ */
+
+/* Set the policy of RRset 'name' 'type' (the stored forms of struct
+ * model_record) of zone 'zone_id'; 'per_record' when the records' own
+ * routing_policy made it. */
+int store_policy_put(struct store *st, int64_t zone_id, const char *name, const char *type,
+		     bool per_record, const char *policy);
+/* Every policy of the zone, by name and type; a nonzero return of 'fn'
+ * stops. The strings are borrowed for the call. */
+typedef int (*store_policy_fn)(const char *name, const char *type, bool per_record,
+			       const char *policy, void *ctx);
+int store_policy_foreach(struct store *st, int64_t zone_id, store_policy_fn fn, void *ctx);
+/* Remove one RRset's policy (0 whether it was there or not), or the zone's. */
+int store_policy_delete(struct store *st, int64_t zone_id, const char *name, const char *type);
+int store_policy_delete_zone(struct store *st, int64_t zone_id);
 typedef int (*store_record_fn)(const struct store_record *r, void *ctx);
 /* How many records zone 'zone_id' has. */
 int store_record_count(struct store *st, int64_t zone_id, uint64_t *ret);

@@ -1,0 +1,139 @@
+"""Routing policies on the panel's record routes: each record's
+routing_policy ({"type": "weighted"|"geo"|"failover", ...}) is checked on
+its own and with the other records of its RRset, kept per RRset, and read
+back by GET; bad input is a 422 that changes nothing."""
+
+import pytest
+
+import cluster as cl
+from test_whm_bad_input import assert_refused
+
+pytest_plugins = ["cluster_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def steer(shared_cluster):
+    c = shared_cluster
+    zid = c.create_zone("steer-routes.example")
+    c.add_record(zid, "static", "A", "192.0.2.1")
+    return {"cluster": c, "zone_id": zid, "zone": "steer-routes.example."}
+
+
+def weighted(w):
+    return {"type": "weighted", "weight": w}
+
+
+def policies(c, zid, name):
+    return sorted((r["content"], r["routing_policy"]) for r in c.whm.records(zid)
+                  if r["name"] == name)
+
+
+def test_weighted_records_are_kept_and_read_back(steer):
+    c, zid = steer["cluster"], steer["zone_id"]
+    a = c.add_record(zid, "w", "A", "192.0.2.10", routing_policy=weighted(30))
+    c.add_record(zid, "w", "A", "192.0.2.11", routing_policy=weighted(70))
+    assert policies(c, zid, "w") == [("192.0.2.10", weighted(30)), ("192.0.2.11", weighted(70))]
+    # the static record of another RRset has none
+    assert policies(c, zid, "static") == [("192.0.2.1", None)]
+    # a listing taken back as it is keeps them
+    listing = c.whm.records(zid)
+    c.replace_records(zid, listing)
+    assert policies(c, zid, "w") == [("192.0.2.10", weighted(30)), ("192.0.2.11", weighted(70))]
+    # a record deleted leaves the others' policies
+    a = [r for r in c.whm.records(zid) if r["content"] == "192.0.2.10"][0]
+    c.delete_record(a["id"])
+    assert policies(c, zid, "w") == [("192.0.2.11", weighted(70))]
+
+
+def test_geo_and_failover_records_are_read_back(steer):
+    c, zid = steer["cluster"], steer["zone_id"]
+    c.add_record(zid, "g", "A", "192.0.2.20", routing_policy={"type": "geo", "region": "DE"})
+    c.add_record(zid, "g", "A", "192.0.2.21", routing_policy={"type": "geo", "region": "US"})
+    assert policies(c, zid, "g") == [("192.0.2.20", {"type": "geo", "region": "DE"}),
+                                     ("192.0.2.21", {"type": "geo", "region": "US"})]
+    f = {"type": "failover", "health_check_url": "https://192.0.2.30/health"}
+    c.add_record(zid, "f", "A", "192.0.2.30", routing_policy=f)
+    assert policies(c, zid, "f") == [("192.0.2.30", f)]
+
+
+def refused(steer, record, needle):
+    c, zid = steer["cluster"], steer["zone_id"]
+    doc = assert_refused({"cluster": c, "zone_id": zid}, "POST", "/api/dns/%d/records" % zid,
+                         record, statuses=(422,))
+    assert needle in doc["error"], doc
+
+
+def a(name, content, rp, rtype="A"):
+    return {"type": rtype, "name": name, "content": content, "routing_policy": rp}
+
+
+@pytest.mark.parametrize("rp,needle", [
+    ({"type": "weighted", "weight": -1}, "out of range"),
+    ({"type": "weighted", "weight": 101}, "out of range"),
+    ({"type": "weighted", "weight": 2.5}, "integer"),
+    ({"type": "geo", "region": "XX"}, "ISO 3166"),
+    ({"type": "geo", "region": "DEU"}, "2-letter"),
+    ({"type": "failover", "health_check_url": "ftp://192.0.2.1/"}, "http"),
+    ({"type": "failover", "health_check_url": "http://user:pw@192.0.2.1/"}, "userinfo"),
+    ({"type": "failover", "health_check_url": "http://192.0.2.1:99999/"}, "port"),
+    ({"type": "random"}, "not one of"),
+])
+def test_bad_record_policy_is_422(steer, rp, needle):
+    refused(steer, a("bad", "192.0.2.40", rp), needle)
+
+
+def test_weights_adding_up_to_zero_are_422(steer):
+    refused(steer, a("zero", "192.0.2.41", weighted(0)), "add up to 0")
+
+
+def test_policy_beside_static_records_is_422(steer):
+    refused(steer, a("static", "192.0.2.2", weighted(50)), "beside records without one")
+
+
+def test_static_record_beside_policies_is_422(steer):
+    c, zid = steer["cluster"], steer["zone_id"]
+    c.add_record(zid, "mixed", "A", "192.0.2.50", routing_policy=weighted(10))
+    refused(steer, a("mixed", "192.0.2.51", None), "beside records without one")
+    refused(steer, a("mixed", "192.0.2.51", {"type": "geo", "region": "FR"}),
+            "share one policy type")
+
+
+def test_policy_on_a_type_that_cannot_carry_one_is_422(steer):
+    refused(steer, {"type": "TXT", "name": "t", "content": "hello",
+                    "routing_policy": weighted(10)}, "A, AAAA and CNAME")
+
+
+def test_failover_on_a_cname_is_422(steer):
+    refused(steer, a("fc", "target.example.net.",
+                     {"type": "failover", "health_check_url": "http://192.0.2.1/"}, "CNAME"),
+            "A and AAAA")
+
+
+def test_raw_lua_is_422_without_allow_raw_lua(steer):
+    refused(steer, {"type": "LUA", "name": "raw", "content": "A \"'192.0.2.9'\""},
+            "allow-raw-lua")
+    c, zid = steer["cluster"], steer["zone_id"]
+    before = c.whm.records(zid)
+    r = c.whm.request("PATCH", "/api/v1/servers/localhost/zones/" + steer["zone"],
+                      json_body={"rrsets": [{"name": "raw." + steer["zone"], "type": "LUA",
+                                             "ttl": 60, "changetype": "REPLACE",
+                                             "records": [{"content": "A \"'192.0.2.9'\"",
+                                                          "disabled": False}]}]})
+    assert r.status_code == 422 and "allow-raw-lua" in r.json()["error"], r.text
+    assert c.whm.records(zid) == before
+
+
+def test_steered_cname_beside_other_data_is_422(steer):
+    c, zid = steer["cluster"], steer["zone_id"]
+    c.add_record(zid, "cn", "TXT", "beside")
+    refused(steer, a("cn", "target.example.net.", weighted(1), "CNAME"), "CNAME")
+    before = c.whm.zone(zid)["version"]
+    r = c.whm.request("PUT", "/api/dns/%d/policies" % zid, json_body={
+        "name": "cn", "type": "CNAME", "policy": {
+            "type": "weighted", "targets": [{"target": "a.example.net.", "weight": 1}]}})
+    assert r.status_code == 422 and "CNAME" in r.json()["error"], r.text
+    assert c.whm.zone(zid)["version"] == before
+
+
+def test_disabled_record_with_a_policy_is_422(steer):
+    refused(steer, dict(a("dis", "192.0.2.60", weighted(1)), disabled=True), "disabled")
