@@ -66,17 +66,25 @@ def test_weighted_answers_follow_the_weights(zone):
     c.add_record(zid, "w", "A", "192.0.2.10", routing_policy={"type": "weighted", "weight": 20})
     c.add_record(zid, "w", "A", "192.0.2.11", routing_policy={"type": "weighted", "weight": 80})
     name = "w." + zone["zone"]
+    # A test at p = 0.01 fails one sample in a hundred by chance: a node
+    # fails only when two samples in a row do (one in ten thousand), which
+    # a wrong distribution still does.
     for node in c.nodes:
-        counts = collections.Counter()
         n = 10000 if node is c.nodes[0] else 500
-        for i in range(n):
-            got = addresses(ask(node, name, ecs="198.%d.%d.0" % (i // 256 % 256, i % 256)))
-            assert len(got) == 1, got
-            counts[got[0]] += 1
-        assert set(counts) <= {"192.0.2.10", "192.0.2.11"}, counts
-        expected = {"192.0.2.10": 0.2 * n, "192.0.2.11": 0.8 * n}
-        chi2 = sum((counts[k] - e) ** 2 / e for k, e in expected.items())
-        assert chi2 < CHI2_1DF_P01, (node.name, counts, chi2)
+        tries = []
+        for sample in range(2):
+            counts = collections.Counter()
+            for i in range(n):
+                got = addresses(ask(node, name, ecs="198.%d.%d.0" % (i // 256 % 256, i % 256)))
+                assert len(got) == 1, got
+                counts[got[0]] += 1
+            assert set(counts) <= {"192.0.2.10", "192.0.2.11"}, counts
+            expected = {"192.0.2.10": 0.2 * n, "192.0.2.11": 0.8 * n}
+            chi2 = sum((counts[k] - e) ** 2 / e for k, e in expected.items())
+            tries.append((counts, chi2))
+            if chi2 < CHI2_1DF_P01:
+                break
+        assert tries[-1][1] < CHI2_1DF_P01, (node.name, tries)
     # the static RRset beside it is served as before
     assert c.answers("static." + zone["zone"], "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
 
