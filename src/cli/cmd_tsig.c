@@ -8,18 +8,9 @@
 #include <time.h>
 
 #include "ctl.h"
-#include "http/client.h"
 
 #define CMD(i) (&ctl_tsig_cmds[i])
 #define ROUTE "/api/dns/tsig-keys"
-
-/* ROUTE/NAME with the name percent-encoded; false when it does not fit. */
-static bool key_path(const char *name, char *path, size_t len)
-{
-	int n = snprintf(path, len, "%s/", ROUTE);
-
-	return n > 0 && (size_t)n < len && http_pct_encode(name, path + n, len - (size_t)n) == 0;
-}
 
 /* The key as a BIND key clause on stdout, or the answer with --json. An
  * answer without a secret (a read token's) prints the key's fields. */
@@ -151,7 +142,7 @@ static int tsig_show(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(2), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if (!key_path(argv[oi], path, sizeof(path)))
+	if (!ctl_name_path(ROUTE, argv[oi], path, sizeof(path)))
 		return ctl_args(CMD(2), 0, 1, 1);
 	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
 		return r;
@@ -169,7 +160,7 @@ static int tsig_rotate(struct ctl *c, int argc, char **argv)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_args(CMD(3), argc - oi, 1, 1)) != CTL_OK)
 		return r;
-	if (!key_path(argv[oi], path, sizeof(path)))
+	if (!ctl_name_path(ROUTE, argv[oi], path, sizeof(path)))
 		return ctl_args(CMD(3), 0, 1, 1);
 	if (o.secret_file != NULL && (r = read_secret(&o)) != CTL_OK)
 		return r;
@@ -181,21 +172,7 @@ static int tsig_rotate(struct ctl *c, int argc, char **argv)
 
 static int tsig_delete(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_answer ans;
-	char path[1024];
-	int oi, r = ctl_no_opts(CMD(4), argc, argv, 1, 1, &oi);
-	if (r != 0)
-		return r < 0 ? CTL_OK : r;
-	if (!key_path(argv[oi], path, sizeof(path)))
-		return ctl_args(CMD(4), 0, 1, 1);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
-		return r;
-	if (c->json)
-		ctl_print_json(ans.json);
-	else
-		printf("TSIG key %s deleted\n", argv[oi]);
-	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return ctl_delete_by_name(c, CMD(4), argc, argv, ROUTE, "TSIG key", "deleted");
 }
 
 const struct ctl_cmd ctl_tsig_cmds[] = {

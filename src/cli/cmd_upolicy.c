@@ -6,17 +6,9 @@
 
 #include "base/buf.h"
 #include "ctl.h"
-#include "http/client.h"
 
 #define CMD(i) (&ctl_upolicy_cmds[i])
 #define ROUTE "/api/dns/update-policies"
-
-static bool policy_path(const char *key, char *path, size_t len)
-{
-	int n = snprintf(path, len, "%s/", ROUTE);
-
-	return n > 0 && (size_t)n < len && http_pct_encode(key, path + n, len - (size_t)n) == 0;
-}
 
 static void print_rules(const char *key, const json_t *rules)
 {
@@ -78,7 +70,7 @@ static int upolicy_show(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(1), argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if (!policy_path(argv[oi], path, sizeof(path)))
+	if (!ctl_name_path(ROUTE, argv[oi], path, sizeof(path)))
 		return ctl_args(CMD(1), 0, 1, 1);
 	return print_answer(c, ctl_call(c, "GET", path, NULL, &ans), &ans);
 }
@@ -92,7 +84,7 @@ static int upolicy_set(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(2), argc, argv, 2, 2, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if (!policy_path(argv[oi], path, sizeof(path)))
+	if (!ctl_name_path(ROUTE, argv[oi], path, sizeof(path)))
 		return ctl_args(CMD(2), 0, 2, 2);
 	if ((r = ctl_read_file(argv[oi + 1], &file)) != CTL_OK)
 		return r;
@@ -121,7 +113,7 @@ static int upolicy_grant(struct ctl *c, int argc, char **argv)
 	int n = argc - oi;
 	const char *key = argv[oi], *zone = argv[oi + 1], *match = argv[oi + 2];
 	const char *name = n == 5 ? argv[oi + 3] : NULL, *types = argv[oi + n - 1];
-	if (!policy_path(key, path, sizeof(path)))
+	if (!ctl_name_path(ROUTE, key, path, sizeof(path)))
 		return ctl_args(CMD(3), 0, 4, 5);
 	json_t *rules = NULL;
 	r = ctl_call_raw(c, "GET", path, NULL, &ans);
@@ -154,21 +146,8 @@ static int upolicy_grant(struct ctl *c, int argc, char **argv)
 
 static int upolicy_delete(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_answer ans;
-	char path[1024];
-	int oi, r = ctl_no_opts(CMD(4), argc, argv, 1, 1, &oi);
-	if (r != 0)
-		return r < 0 ? CTL_OK : r;
-	if (!policy_path(argv[oi], path, sizeof(path)))
-		return ctl_args(CMD(4), 0, 1, 1);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
-		return r;
-	if (c->json)
-		ctl_print_json(ans.json);
-	else
-		printf("update policy of %s deleted: the key may update nothing\n", argv[oi]);
-	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return ctl_delete_by_name(c, CMD(4), argc, argv, ROUTE, "update policy of",
+				  "deleted: the key may update nothing");
 }
 
 const struct ctl_cmd ctl_upolicy_cmds[] = {

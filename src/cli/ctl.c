@@ -9,6 +9,7 @@
 
 #include "base/err.h"
 #include "ctl.h"
+#include "http/client.h"
 #include "dns/dns.h"
 
 /* Answers up to this size: a zone file export of a large zone fits. */
@@ -459,6 +460,33 @@ int ctl_no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int m
 	if (r != 0)
 		return r;
 	return ctl_args(cmd, argc - *oi, min, max);
+}
+
+bool ctl_name_path(const char *route, const char *name, char *path, size_t len)
+{
+	int n = snprintf(path, len, "%s/", route);
+
+	return n > 0 && (size_t)n < len && http_pct_encode(name, path + n, len - (size_t)n) == 0;
+}
+
+int ctl_delete_by_name(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		       const char *route, const char *what, const char *done)
+{
+	struct ctl_answer ans;
+	char path[1024];
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if (!ctl_name_path(route, argv[oi], path, sizeof(path)))
+		return ctl_args(cmd, 0, 1, 1);
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("%s %s %s\n", what, argv[oi], done);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
 }
 
 int ctl_delete_by_id(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,

@@ -161,6 +161,14 @@ int ctl_args(const struct ctl_cmd *cmd, int n, int min, int max);
  * or 0. */
 int ctl_no_opts(const struct ctl_cmd *cmd, int argc, char **argv, int min, int max, int *oi);
 
+/* 'route' + "/NAME" with NAME percent-encoded into 'path'; false when it
+ * does not fit. */
+bool ctl_name_path(const char *route, const char *name, char *path, size_t len);
+/* A command 'cmd NAME' that sends DELETE to ctl_name_path(route, NAME) and
+ * says "WHAT NAME DONE" (or prints the answer with --json). */
+int ctl_delete_by_name(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		       const char *route, const char *what, const char *done);
+
 /* A command 'cmd ID' that sends DELETE to 'route' + "/ID" and says "WHAT ID
  * DONE" (or prints the answer with --json); 'what' names the id in errors
  * ("token" checks "the token id"). */
