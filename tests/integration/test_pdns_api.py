@@ -732,6 +732,8 @@ def test_cryptokeys_sign_list_and_unsign_as_powerdns_admin_does(sides, domain):
     one = ours.send("GET", base + "/%d" % key_id)
     assert one[0] == 200 and one[1] == a[1] and "privatekey" not in one[1]
     assert ours.send("GET", BASE + "/zones/" + name)[1]["dnssec"] is True
+    # Acknowledged once committed: the nodes have it a moment later.
+    c.wait_converged(timeout=60)
     for n in c.nodes:
         keys = [k for k in n.dig(name, "DNSKEY") if k.startswith("257 3 13")]
         assert len(keys) == 1, (n.name, keys)
