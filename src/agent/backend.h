@@ -190,7 +190,8 @@ int backend_meta_get(struct backend *b, const char *zone, const char *kind, char
 /* Inside a transaction: make 'value' the zone's only metadata of 'kind'
  * (NULL: none). */
 int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value);
-/* Kind 'kind' of the zone becomes the 'n' rows 'values' (none: removed). */
+/* Kind 'kind' of the zone becomes the 'n' rows 'values' (none: removed):
+ * 0 when written, 1 when it already was so (nothing written). */
 int backend_meta_set_list(struct backend *b, const char *zone, const char *kind,
 			  const char *const *values, size_t n);
 /* PowerDNS's TSIG key 'name' (with its trailing dot) becomes this one. */

@@ -585,11 +585,39 @@ int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *ki
 	return backend_sql_run(b, s, r);
 }
 
+/* Whether the zone's metadata of 'kind' is already the 'n' rows 'values',
+ * in that order: 1 when it is, 0 when not, or an error. */
+static int meta_is(struct backend_sql *b, const char *zone, const char *kind,
+		   const char *const *values, size_t n)
+{
+	struct db_stmt *s;
+	size_t i = 0;
+	int r = zone_stmt(b, ST_META_GET, zone, 1, &s);
+	if (r < 0)
+		return r;
+	r = backend_sql_first_row(b, s, db_bind_text(s, 2, kind));
+	if (r <= 0)
+		return r < 0 ? r : n == 0;
+	bool same = true;
+	do {
+		const char *v = db_column_text(s, 0);
+		same = i < n && v != NULL && strcmp(v, values[i]) == 0;
+		i++;
+	} while (same && (r = db_step(s)) == DB_ROW);
+	db_reset(s);
+	if (same && r != DB_DONE)
+		return backend_sql_fail(b, r);
+	return same && i == n;
+}
+
 int backend_sql_meta_set_list(struct backend_sql *b, const char *zone, const char *kind,
 			      const char *const *values, size_t n)
 {
 	struct db_stmt *s;
-	int r = backend_sql_meta_set(b, zone, kind, NULL);
+	int r = meta_is(b, zone, kind, values, n);
+	if (r != 0)
+		return r;
+	r = backend_sql_meta_set(b, zone, kind, NULL);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		r = zone_stmt(b, ST_META_INSERT, zone, 3, &s);
 		if (r < 0)

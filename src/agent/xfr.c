@@ -28,7 +28,7 @@ int xfr_write(struct agent *a, const char *zone, const json_t *t, struct errmsg 
 {
 	const char *v[XFR_LIST_MAX];
 	const json_t *tsig = json_object_get(t, "tsig");
-	int r = 0;
+	int r = 0, same = 0;
 
 	/* Keys are shared by every zone that names them: a push writes the
 	 * ones it names as they are now (a rotated secret included). */
@@ -40,13 +40,13 @@ int xfr_write(struct agent *a, const char *zone, const json_t *t, struct errmsg 
 	}
 	size_t n = strings_of(t, "keys", v);
 	if (r == 0)
-		r = backend_meta_set_list(a->db, zone, "TSIG-ALLOW-AXFR", v, n);
+		same += r = backend_meta_set_list(a->db, zone, "TSIG-ALLOW-AXFR", v, n);
 	n = strings_of(t, "notify", v);
-	if (r == 0)
-		r = backend_meta_set_list(a->db, zone, "ALSO-NOTIFY", v, n);
-	if (r == 0)
-		r = backend_meta_set(a->db, zone, "ALLOW-AXFR-FROM", NULL);
+	if (r >= 0)
+		same += r = backend_meta_set_list(a->db, zone, "ALSO-NOTIFY", v, n);
+	if (r >= 0)
+		same += r = backend_meta_set_list(a->db, zone, "ALLOW-AXFR-FROM", NULL, 0);
 	if (r < 0)
-		errmsg_set(err, 0, "writing transfer settings: %s", err_str(r));
-	return r;
+		return errmsg_set(err, r, "writing transfer settings: %s", err_str(r));
+	return same == 3;
 }

@@ -21,7 +21,9 @@
 bool xfr_notifies(const json_t *t);
 
 /* Write 't' for 'zone' inside the caller's backend transaction, after the
- * zone's domains row. 0, or a negative code with 'err' set. */
+ * zone's domains row: 0 when it changed the zone's metadata (PowerDNS
+ * must read it again), 1 when the metadata already was so, or a negative
+ * code with 'err' set. */
 int xfr_write(struct agent *a, const char *zone, const json_t *t, struct errmsg *err);
 
 #endif
