@@ -286,8 +286,13 @@ int backend_zone_replace(struct backend *b, const struct backend_zone *z, const 
 	 * would run) */
 	for (size_t i = 0; i < z->n && !lua; i++)
 		lua = z->rrs[i].type == TYPE_LUA;
+	/* Written only when it changes: every push comes here. */
+	static const char *const one[] = { "1" };
 	if (r == 0)
-		r = backend_sql_meta_set(b->sql, z->origin, "ENABLE-LUA-RECORDS", lua ? "1" : NULL);
+		r = backend_sql_meta_set_list(b->sql, z->origin, "ENABLE-LUA-RECORDS", one,
+					      lua ? 1 : 0);
+	if (r == 1)
+		r = 0;
 	if (r == 0)
 		r = tree_in(b, z->origin, z->version, z->digest ? z->digest : "");
 	return r;
