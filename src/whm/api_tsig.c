@@ -103,8 +103,6 @@ void api_tsig_create(struct http_request *req, struct http_reply *rep, void *ctx
 	if (!api_may_write(req, rep) || api_body_object(req, rep, &b) < 0)
 		return;
 	int r = read_change(b, false, &c, &err);
-	if (r == 0 && c.name == NULL)
-		r = errmsg_set(&err, ERR_INVALID, "body.name: a key needs one");
 	if (r == 0)
 		r = tsig_create(ctx, &c, api_actor(req), &k, &err);
 	json_decref(b);
