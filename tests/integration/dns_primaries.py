@@ -22,24 +22,19 @@ from harness import free_ports, terminate
 NAMED = "/usr/sbin/named"
 
 
-class BindPrimary:
-    """named serving zones it is primary for; 'zones' maps a zone name
-    (final dot) to its zone file text. With 'key' (name, algorithm,
-    secret), transfers need that key; without, anyone may transfer."""
+class _Primary:
+    """What BindPrimary and KnotPrimary share: their zone files in 'dir',
+    their address, their log, and stopping the process they started."""
 
-    def __init__(self, directory, zones, key=None, ixfr=True, notify=None):
+    def __init__(self, directory, zones, log_name):
         self.dir = str(directory)
         os.makedirs(self.dir, exist_ok=True)
         self.port = free_ports(1, udp=(0,))[0]
-        self.key = key
-        self.ixfr = ixfr
-        self.notify = notify  # (address, port) that gets a NOTIFY after each change
         self.zones = dict(zones)
         self.proc = None
-        self.log_path = os.path.join(self.dir, "named.log")
+        self.log_path = os.path.join(self.dir, log_name)
         for z, text in self.zones.items():
             self.write_zone(z, text)
-        self._write_conf()
 
     @property
     def address(self):
@@ -51,6 +46,32 @@ class BindPrimary:
     def write_zone(self, zone, text):
         with open(self.zone_path(zone), "w") as f:
             f.write(text)
+
+    def stop(self):
+        if self.proc is not None:
+            terminate(self.proc.pid)
+            self.proc.wait()
+        self.proc = None
+
+    def logs(self):
+        try:
+            with open(self.log_path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+class BindPrimary(_Primary):
+    """named serving zones it is primary for; 'zones' maps a zone name
+    (final dot) to its zone file text. With 'key' (name, algorithm,
+    secret), transfers need that key; without, anyone may transfer."""
+
+    def __init__(self, directory, zones, key=None, ixfr=True, notify=None):
+        super().__init__(directory, zones, "named.log")
+        self.key = key
+        self.ixfr = ixfr
+        self.notify = notify  # (address, port) that gets a NOTIFY after each change
+        self._write_conf()
 
     def _write_conf(self):
         allow = "key %s;" % self.key[0] if self.key else "any;"
@@ -110,18 +131,6 @@ controls { };""" % (self.dir, self.dir, self.port,
         while time.monotonic() < deadline and self.logs().count("loaded serial") <= before:
             time.sleep(0.05)
 
-    def stop(self):
-        if self.proc is not None:
-            terminate(self.proc.pid)
-            self.proc.wait()
-        self.proc = None
-
-    def logs(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
 
 
 class FakePrimary:
@@ -206,21 +215,14 @@ KNOTD = "/usr/sbin/knotd"
 KNOTC = "/usr/sbin/knotc"
 
 
-class KnotPrimary:
+class KnotPrimary(_Primary):
     """knotd serving zones it is primary for (its configuration, database and
     control socket in 'directory'), keeping the differences of each reload
     for IXFR (zonefile-load: difference). With 'key' (name, algorithm,
     secret) a transfer needs that key."""
 
     def __init__(self, directory, zones, key=None):
-        self.dir = str(directory)
-        os.makedirs(self.dir, exist_ok=True)
-        self.port = free_ports(1, udp=(0,))[0]
-        self.zones = dict(zones)
-        self.proc = None
-        self.log_path = os.path.join(self.dir, "knotd.log")
-        for z, text in self.zones.items():
-            self.write_zone(z, text)
+        super().__init__(directory, zones, "knotd.log")
         conf = ["server:", "    listen: 127.0.0.1@%d" % self.port, "    rundir: " + self.dir,
                 "control:", "    listen: %s/knot.sock" % self.dir,
                 "database:", "    storage: " + self.dir]
@@ -237,17 +239,6 @@ class KnotPrimary:
         self.conf = os.path.join(self.dir, "knot.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(conf) + "\n")
-
-    @property
-    def address(self):
-        return "127.0.0.1:%d" % self.port
-
-    def zone_path(self, zone):
-        return os.path.join(self.dir, zone.rstrip(".") + ".zone")
-
-    def write_zone(self, zone, text):
-        with open(self.zone_path(zone), "w") as f:
-            f.write(text)
 
     def start(self):
         self.log = open(self.log_path, "a")
@@ -272,15 +263,3 @@ class KnotPrimary:
         while time.monotonic() < deadline and self.logs().count("loaded, serial") <= before:
             time.sleep(0.05)
 
-    def stop(self):
-        if self.proc is not None:
-            terminate(self.proc.pid)
-            self.proc.wait()
-        self.proc = None
-
-    def logs(self):
-        try:
-            with open(self.log_path) as f:
-                return f.read()
-        except OSError:
-            return ""
