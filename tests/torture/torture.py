@@ -162,7 +162,8 @@ leave and join meanwhile), then the heal, then the checker.
   freed, the proxy passing, the clock set right; for faults that heal by
   themselves, from the end of the workload) until every node serves every
   zone at the controller's version and serial over DNS, no deleted zone,
-  and the controller counts every zone in sync on every node. The
+  the controller counts every zone in sync on every node, and every
+  node's catalog zone lists exactly the live zones. The
   controller runs with tests/integration's fast timers (%(timers)s).
   clock-jump runs every daemon under libfaketime reading its timestamp file
   at every clock call, which slows them several times.
