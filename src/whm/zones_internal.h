@@ -1,6 +1,6 @@
 /* What zones.c shares with the other files of the zone service
- * (zones_records.c, history.c): the steps every zone change takes. Not for
- * use outside the zone service.
+ * (zones_lifecycle.c, zones_records.c, history.c, ...): the steps every
+ * zone change takes. Not for use outside the zone service.
  *
  * A change reads the zone and its records outside any transaction
  * (zones_read), prepares and validates the new content (zones_validate,
