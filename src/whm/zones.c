@@ -4,7 +4,9 @@
  * zones_lifecycle.c), the push payload and digest each node must reach,
  * a zone's PowerDNS settings, and the panel's JSON of zones and records.
  * Zones are created and deleted in zones_lifecycle.c; their records are
- * changed in zones_records.c. */
+ * changed in zones_record.c (one record), zones_records.c (every record:
+ * replace, import, transfer) and zones_rrsets.c (RRsets, as PowerDNS's
+ * PATCH changes them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
