@@ -1,8 +1,9 @@
 /* The route table and what every route shares: authorization, parsing of
  * ids, query arguments and bodies, and the shapes of answers. The routes
  * themselves are in api_zones.c, api_nodes.c, api_tokens.c, api_dnssec.c,
- * api_history.c and api_ops.c, and PowerDNS's API in api_pdns.c and
- * api_pdns_ops.c; each parses, calls one service and answers. */
+ * api_history.c and api_ops.c, and PowerDNS's API in api_pdns.c,
+ * api_pdns_zone.c and api_pdns_ops.c (api_pdns.h); each parses, calls one
+ * service and answers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -152,6 +152,7 @@ void api_pdns_servers(struct http_request *req, struct http_reply *rep, void *ct
 void api_pdns_server(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_config(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zones(struct http_request *req, struct http_reply *rep, void *ctx);
+/* api_pdns_zone.c: PowerDNS's API, one zone */
 void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_get(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -1,10 +1,11 @@
-/* What the files of PowerDNS's API (api_pdns.c, api_pdns_ops.c,
- * api_pdns_keys.c, api_pdns_meta.c) share: the
- * checks of the path every /api/v1/servers/:server route starts with. Not
- * for use outside the API. */
+/* What the files of PowerDNS's API (api_pdns.c, api_pdns_zone.c,
+ * api_pdns_ops.c, api_pdns_keys.c, api_pdns_meta.c) share: the checks of
+ * the path every /api/v1/servers/:server route starts with, and a zone's
+ * fields. Not for use outside the API. */
 #ifndef YUMNA_WHM_API_PDNS_H
 #define YUMNA_WHM_API_PDNS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "http/server.h"
@@ -22,5 +23,11 @@ bool api_pdns_our_server(struct http_request *req, struct http_reply *rep);
  * name that is not one, 404 for no such live zone. */
 int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct store *st,
 		       struct store_zone *z);
+
+/* The fields of zone 'z' in a list ('full': those of GET one, without its
+ * rrsets). With 'dnssec' false, as ?dnssec=false asks, the fields that
+ * PowerDNS must compute per zone are left out (dnssec, edited_serial).
+ * The caller owns the result; NULL without memory. */
+json_t *api_pdns_zone_json(const struct store_zone *z, bool full, bool dnssec);
 
 #endif

@@ -157,11 +157,7 @@ void history_prune_stop(struct whm *w)
 	struct history_prune *p = w->prune;
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->lock);
-	atomic_store(&p->stop, true);
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	pthread_join(p->thread, NULL);
+	whm_thread_stop(p->thread, &p->lock, &p->cond, &p->stop);
 	w->prune = NULL;
 	pthread_cond_destroy(&p->cond);
 	pthread_mutex_destroy(&p->lock);

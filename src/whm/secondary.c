@@ -477,11 +477,7 @@ void secondary_stop(struct whm *w)
 	struct secondary *s = w->secondary;
 	if (s == NULL)
 		return;
-	pthread_mutex_lock(&s->lock);
-	atomic_store(&s->stop, true);
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
+	whm_thread_stop(s->thread, &s->lock, &s->cond, &s->stop);
 	w->secondary = NULL;
 	for (size_t i = 0; i < s->n; i++)
 		zone_free(s->zones[i]);

@@ -82,6 +82,16 @@ int whm_cond_init(pthread_cond_t *cond)
 	return -r;
 }
 
+void whm_thread_stop(pthread_t thread, pthread_mutex_t *lock, pthread_cond_t *cond,
+		     atomic_bool *stop)
+{
+	pthread_mutex_lock(lock);
+	atomic_store(stop, true);
+	pthread_cond_broadcast(cond);
+	pthread_mutex_unlock(lock);
+	pthread_join(thread, NULL);
+}
+
 struct timespec whm_mono_deadline(int64_t due_ms)
 {
 	return (struct timespec){ due_ms / 1000, (due_ms % 1000) * 1000000L };

@@ -147,4 +147,10 @@ int64_t whm_mono_ms(void);
 int whm_cond_init(pthread_cond_t *cond);
 struct timespec whm_mono_deadline(int64_t due_ms);
 
+/* Stop a module's thread that waits on 'cond' under 'lock' and ends once
+ * it sees 'stop': set 'stop' under 'lock', wake every waiter, and wait for
+ * 'thread' to end. The caller then destroys 'lock' and 'cond'. */
+void whm_thread_stop(pthread_t thread, pthread_mutex_t *lock, pthread_cond_t *cond,
+		     atomic_bool *stop);
+
 #endif

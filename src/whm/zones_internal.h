@@ -1,6 +1,7 @@
 /* What zones.c shares with the other files of the zone service
- * (zones_records.c, history.c): the steps every zone change takes. Not for
- * use outside the zone service.
+ * (zones_lifecycle.c, zones_record.c, zones_records.c, zones_rrsets.c,
+ * history.c, ...): the steps every zone change takes. Not for use outside
+ * the zone service.
  *
  * A change reads the zone and its records outside any transaction
  * (zones_read), prepares and validates the new content (zones_validate,
@@ -86,5 +87,40 @@ int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, boo
 		      const uint32_t *min_serial, const char *soa, bool noop, uint64_t if_version,
 		      const char *actor, const char *action, const char *summary,
 		      struct zone_result *res, struct errmsg *err);
+
+/* The key of an RRset in a set of them (a JSON object used as a hashed
+ * set): owner and type, "name<TAB>type". A normalised owner never holds a
+ * raw tab (it would be written \009). -ENAMETOOLONG if 'len' is short. */
+int zones_rrset_key(const char *name, const char *type, char *out, size_t len);
+
+/* What zones_records_apply() makes of the zone. */
+struct zones_set_spec {
+	const json_t *records; /* the panel's records */
+	/* Replace only the RRsets 'records' names, and those 'emptied' names
+	 * (an object whose keys are zones_rrset_key()s; NULL: none). A record
+	 * without a TTL then takes that of the RRset it replaces. */
+	bool merge;
+	const json_t *emptied;
+	const uint32_t *min_serial;
+	const char *soa;
+	bool noop;
+	/* A transfer from the zone's primary: the serial becomes exactly
+	 * this one, and a secondary zone may be written. NULL otherwise. */
+	const uint32_t *transfer_serial;
+	/* Disabled records stay as they are (an import: a zone file holds
+	 * what is served, and the export leaves them out). */
+	bool keep_disabled;
+	uint64_t if_version; /* 0, or the version the zone must be at */
+	/* RRset comments written with the change: zones_rrset_key() -> the
+	 * RRset's comments (an array) or null (none); NULL: none changed. */
+	const json_t *comments;
+	const char *action;
+	const char *summary;
+};
+
+/* zones_records_set() as 'spec' says (zones_records.c); the RRset changes
+ * of zones_rrsets.c name what they empty and their comments through it. */
+int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_spec *spec,
+			const char *actor, struct zone_result *res, struct errmsg *err);
 
 #endif
