@@ -112,15 +112,16 @@ static int pdns_conf_backend(const struct agent *a, struct buf *c)
 }
 
 /* LUA records (routing policies): health checks every
- * 'lua-health-checks-interval' seconds, metadata read again at once (a zone
- * that starts using LUA records says so in its ENABLE-LUA-RECORDS, and
- * PowerDNS 4.7 would otherwise keep the old answer for a minute), and with
+ * 'lua-health-checks-interval' seconds, and with
  * 'geoip-database' the geoip backend beside the SQL one, with EDNS Client
  * Subnet, for country() and continent(). */
 static int pdns_conf_lua(const struct agent *a, struct buf *c)
 {
 	char zones[4200];
-	int r = buf_printf(c, "lua-health-checks-interval=%llu\ndomain-metadata-cache-ttl=0\n",
+	/* A zone that starts using LUA records says so in its
+	 * ENABLE-LUA-RECORDS; PowerDNS keeps metadata for a minute, but the
+	 * control socket's purge after every push empties that cache too. */
+	int r = buf_printf(c, "lua-health-checks-interval=%llu\n",
 			   (unsigned long long)a->conf.lua_health_checks_interval);
 	/* One Lua state for every LUA answer: PowerDNS 4.7 otherwise builds
 	 * one per query (measured: about 300 against 17,000 answers a second
@@ -349,9 +350,16 @@ int init_prepare(struct agent *a, struct errmsg *err)
 			errmsg_set(err, 0, "database '%.300s': %s", a->db_path, err_str(r));
 		return r;
 	}
+	/* A pdns_server the agent starts keeps its control socket in 'run'
+	 * (socket-dir): cache purges go there. */
+	char control[4200];
+	bool ctl = managed(a) && path_join(control, sizeof(control), a->conf.data_dir,
+					   "run/pdns.controlsocket") == 0;
 	r = pdns_new(a->api_url, a->api_key, &a->pdns);
+	if (r == 0 && ctl)
+		r = pdns_set_control(a->pdns, control);
 	if (r == 0)
-		r = repurge_start(a->api_url, a->api_key, &a->repurge);
+		r = repurge_start(a->api_url, a->api_key, ctl ? control : NULL, &a->repurge);
 	if (r < 0)
 		errmsg_set(err, 0, "powerdns api client: %s", err_str(r));
 	return r;

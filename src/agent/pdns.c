@@ -1,8 +1,13 @@
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -18,6 +23,8 @@
 
 struct pdns {
 	struct http_client *http;
+	long timeout_ms;
+	char *control; /* the control socket's path, or NULL */
 };
 
 static __thread char last_error[256];
@@ -42,7 +49,18 @@ int pdns_new_timeout(const char *api_url, const char *key, long timeout_ms, stru
 		free(p);
 		return r;
 	}
+	p->timeout_ms = timeout_ms;
 	*ret = p;
+	return 0;
+}
+
+int pdns_set_control(struct pdns *p, const char *socket_path)
+{
+	char *copy = strdup(socket_path);
+	if (copy == NULL)
+		return -ENOMEM;
+	free(p->control);
+	p->control = copy;
 	return 0;
 }
 
@@ -51,6 +69,7 @@ void pdns_free(struct pdns *p)
 	if (p == NULL)
 		return;
 	http_client_free(p->http);
+	free(p->control);
 	free(p);
 }
 
@@ -112,8 +131,67 @@ int pdns_flush(struct pdns *p, const char *zone)
 	return pdns_flush_count(p, zone, NULL);
 }
 
+/* The control socket's "purge ZONE$": the same purge as the API's cache
+ * flush (a zone cache is off on managed nodes), at a fraction of its cost:
+ * one line over a Unix socket, no TCP connection (PowerDNS's web server
+ * closes each one), no HTTP, no JSON. The answer is the count, then EOF.
+ * Any failure returns < 0 and the caller asks the API, which reports. */
+static int control_purge(struct pdns *p, const char *zone, uint64_t *ret_count)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char line[DNAME_PATH_MAX + 16], answer[64];
+	size_t got = 0;
+
+	if (strlen(p->control) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	/* Presentation format escapes blanks and controls; anything else
+	 * would not be one argument. */
+	for (const char *c = zone; *c != '\0'; c++)
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+			return -EINVAL;
+	int n = snprintf(line, sizeof(line), "purge %s$\n", zone);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, p->control, strlen(p->control) + 1);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
+	if (r == 0 && send(fd, line, (size_t)n, MSG_NOSIGNAL) != n)
+		r = -EIO;
+	while (r == 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int pr = poll(&pfd, 1, (int)p->timeout_ms);
+		if (pr <= 0) {
+			r = pr == 0 ? -ETIMEDOUT : -errno;
+			break;
+		}
+		ssize_t k = recv(fd, answer + got, sizeof(answer) - 1 - got, 0);
+		if (k < 0) {
+			r = -errno;
+		} else if (k == 0) {
+			break;
+		} else if ((got += (size_t)k) == sizeof(answer) - 1) {
+			r = -E2BIG;
+		}
+	}
+	close(fd);
+	if (r < 0)
+		return r;
+	answer[got] = '\0';
+	char *end;
+	unsigned long long count = strtoull(answer, &end, 10);
+	if (end == answer || (*end != '\0' && *end != '\n'))
+		return -EPROTO;
+	if (ret_count != NULL)
+		*ret_count = count;
+	return 0;
+}
+
 int pdns_flush_count(struct pdns *p, const char *zone, uint64_t *ret_count)
 {
+	if (p->control != NULL && control_purge(p, zone, ret_count) == 0)
+		return 0;
 	char path[2 * DNAME_PATH_MAX];
 	char id[DNAME_PATH_MAX];
 	json_t *j = NULL;

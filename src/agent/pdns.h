@@ -18,6 +18,10 @@ int pdns_new(const char *api_url, const char *key, struct pdns **ret);
  * must tell a hung PowerDNS from a slow answer quickly. */
 int pdns_new_timeout(const char *api_url, const char *key, long timeout_ms, struct pdns **ret);
 void pdns_free(struct pdns *p);
+/* Purge caches through PowerDNS's control socket at 'socket_path' (a
+ * pdns_server the agent started knows where it is), and through the API
+ * only when the socket does not answer. */
+int pdns_set_control(struct pdns *p, const char *socket_path);
 
 /* Ask the server for its version ("4.7.3"). ERR_UNAVAILABLE if it does not
  * answer; ERR_UPSTREAM if it answers with an error (a wrong key). */

@@ -134,13 +134,15 @@ static void *run(void *arg)
 	return NULL;
 }
 
-int repurge_start(const char *api_url, const char *key, struct repurge **ret)
+int repurge_start(const char *api_url, const char *key, const char *control, struct repurge **ret)
 {
 	pthread_condattr_t ca;
 	struct repurge *rp = calloc(1, sizeof(*rp));
 	if (rp == NULL)
 		return -ENOMEM;
 	int r = pdns_new(api_url, key, &rp->pdns);
+	if (r == 0 && control != NULL && (r = pdns_set_control(rp->pdns, control)) < 0)
+		pdns_free(rp->pdns);
 	if (r < 0) {
 		free(rp);
 		return r;

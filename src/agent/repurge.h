@@ -13,8 +13,9 @@
 
 struct repurge;
 
-/* Start the thread; 'api_url' and 'key' as for pdns_new(). */
-int repurge_start(const char *api_url, const char *key, struct repurge **ret);
+/* Start the thread; 'api_url' and 'key' as for pdns_new(), 'control' as
+ * for pdns_set_control() or NULL. */
+int repurge_start(const char *api_url, const char *key, const char *control, struct repurge **ret);
 /* Purge 'zone' ("." for everything) again in REPURGE_DELAY_MS. Never
  * blocks on PowerDNS; a NULL 'rp' does nothing. */
 void repurge_add(struct repurge *rp, const char *zone);
