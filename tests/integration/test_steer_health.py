@@ -1,0 +1,161 @@
+"""Per-node target health of traffic steering: each node's agent reads what
+its own PowerDNS considers up (a LUA TXT record the controller pushes beside
+the steered RRset, asked over loopback) and the controller shows it per node,
+per RRset, per target at GET /api/dns/:id/policies/health."""
+
+import re
+import socket
+import threading
+import time
+
+import dns.message
+import dns.query
+import pytest
+
+from cluster_fixtures import ClusterFactory
+
+pytest_plugins = ["cluster_fixtures"]
+
+CHECK_INTERVAL = 1
+# a state change is seen within two check intervals; the margin covers
+# the controller's and the agents' round trips on a loaded machine
+WITHIN = 2 * CHECK_INTERVAL + 3
+
+
+class Listener:
+    """A TCP listener on 127.0.0.1 that accepts (and closes) every
+    connection, so PowerDNS's checks never fill its backlog."""
+
+    def __init__(self, port=0):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+                conn.close()
+            except OSError:
+                return
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def health_cluster(tmp_path_factory, request):
+    """Two nodes with one-second health checks."""
+    base = tmp_path_factory.mktemp(re.sub(r"\W", "_", request.module.__name__))
+    f = ClusterFactory(base)
+    try:
+        yield f(n=2, node_config={"lua-health-checks-interval": CHECK_INTERVAL})
+    finally:
+        f.close()
+
+
+def health(c, zid):
+    return c.whm.call("GET", "/api/dns/%d/policies/health" % zid, expect=200)
+
+
+def states(c, zid, name, rtype="A"):
+    """{node name: {target: state}} of RRset name/rtype."""
+    h = health(c, zid)
+    rr = [r for r in h["rrsets"] if r["name"] == name and r["type"] == rtype]
+    assert len(rr) == 1, h
+    return {node: v["targets"] for node, v in rr[0]["health"].items()}, rr[0], h
+
+
+def wait_states(c, zid, name, want, timeout):
+    """Until every node reports 'want' ({target: state}); the last view."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got, rr, h = states(c, zid, name)
+        if set(got) == {n.name for n in c.nodes} and all(v == want for v in got.values()):
+            return rr, h
+        if time.monotonic() > deadline:
+            raise AssertionError("wanted %r on every node, got %r" % (want, h))
+        time.sleep(0.3)
+
+
+def set_policy(c, zid, name, rtype, policy, expect=200):
+    return c.whm.call("PUT", "/api/dns/%d/policies" % zid,
+                      {"name": name, "type": rtype, "policy": policy}, expect=expect)
+
+
+def test_failover_target_health_per_node(health_cluster):
+    c = health_cluster
+    zid = c.create_zone("steer-health.example")
+    c.add_record(zid, "static", "A", "192.0.2.1")
+    listener = Listener()
+    try:
+        set_policy(c, zid, "www", "A", {
+            "type": "failover", "targets": ["127.0.0.1", "127.0.0.2"],
+            "check": {"tcp_port": listener.port}})
+        c.wait_all_nodes("www.steer-health.example.", "A", ["127.0.0.1"], timeout=15)
+        rr, h = wait_states(c, zid, "www", {"127.0.0.1": "up", "127.0.0.2": "down"}, 15)
+        assert rr["policy_type"] == "failover" and rr["checked"] is True
+        assert rr["targets"] == ["127.0.0.1", "127.0.0.2"]
+        assert sorted(n["name"] for n in h["nodes"]) == sorted(n.name for n in c.nodes)
+        for n in h["nodes"]:
+            assert n["reachable"] is True and n["read_at"] >= time.time() - 60, n
+        for v in rr["health"].values():
+            assert v["state"] == "read" and v["read_at"] >= time.time() - 60, v
+        # the steered answer and the health the API shows are one view
+        listener.close()
+        wait_states(c, zid, "www", {"127.0.0.1": "down", "127.0.0.2": "down"}, WITHIN)
+        listener = Listener(listener.port)
+        wait_states(c, zid, "www", {"127.0.0.1": "up", "127.0.0.2": "down"}, WITHIN)
+        # a node that does not answer is unknown, never up
+        down = c.nodes[1]
+        down.stop()
+        got, rr, h = states(c, zid, "www")
+        assert got[down.name] == {"127.0.0.1": "unknown", "127.0.0.2": "unknown"}, h
+        assert rr["health"][down.name]["state"] == "unknown"
+        assert rr["health"][down.name]["error"], h
+        assert got[c.nodes[0].name] == {"127.0.0.1": "up", "127.0.0.2": "down"}, h
+        node = [n for n in h["nodes"] if n["name"] == down.name][0]
+        assert node["reachable"] is False and node["error"], h
+    finally:
+        listener.close()
+
+
+def test_health_record_answers_only_the_node_itself(health_cluster):
+    c = health_cluster
+    zid = c.create_zone("steer-health-who.example")
+    set_policy(c, zid, "w", "A", {"type": "failover", "targets": ["192.0.2.7"],
+                                  "check": {"tcp_port": 9}})
+    node = c.nodes[0]
+    q = dns.message.make_query("_yumna-health.w.steer-health-who.example.", "TXT")
+    deadline = time.monotonic() + 10
+    while True:
+        r = dns.query.udp(q, node.address, port=node.dns_port, timeout=3)
+        texts = [b"".join(x.strings).decode() for rr in r.answer for x in rr]
+        if texts or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    # a loopback client (the test) reads the states; the record's Lua
+    # refuses any other address (who), which a test on 127.0.0.1 cannot be
+    assert texts and all(re.fullmatch(r"A 192\.0\.2\.7 (up|down)", t) for t in texts), texts
+
+
+def test_unchecked_policy_and_bad_zone(health_cluster):
+    c = health_cluster
+    zid = c.create_zone("steer-health-w.example")
+    set_policy(c, zid, "w", "A", {"type": "weighted",
+                                  "targets": [{"target": "192.0.2.1", "weight": 1}]})
+    h = health(c, zid)
+    rr = [r for r in h["rrsets"] if r["name"] == "w"][0]
+    assert rr["checked"] is False and rr["targets"] == []
+    assert all(v is None for v in rr["health"].values()), h
+    r = c.whm.request("GET", "/api/dns/999999/policies/health")
+    assert r.status_code == 404 and r.json()["error"]
