@@ -41,6 +41,55 @@ static int policy_list(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* One RRset of GET /api/dns/:id/policies/health as lines NAME TYPE NODE
+ * TARGET STATE, with the reason a node's states are unknown. */
+static void print_health(const json_t *rr)
+{
+	const char *name = cell(json_object_get(rr, "name"));
+	const char *type = cell(json_object_get(rr, "type"));
+	const char *node, *target;
+	json_t *v, *state;
+
+	if (!json_is_true(json_object_get(rr, "checked"))) {
+		printf("%s %s - - unchecked\n", name, type);
+		return;
+	}
+	json_object_foreach(json_object_get(rr, "health"), node, v) {
+		const char *error = json_string_value(json_object_get(v, "error"));
+		json_object_foreach(json_object_get(v, "targets"), target, state) {
+			printf("%s %s %s %s %s", name, type, node, target, cell(state));
+			if (error != NULL)
+				printf(" (%s)", error);
+			printf("\n");
+		}
+	}
+}
+
+static int policy_health(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_answer ans;
+	char path[96];
+	int64_t id;
+	int oi, r = ctl_no_opts(CMD(3), argc, argv, 1, 1, &oi);
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
+		return r;
+	snprintf(path, sizeof(path), "/api/dns/%lld/policies/health", (long long)id);
+	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+		return r;
+	if (c->json) {
+		ctl_print_json(ans.json);
+	} else {
+		size_t i;
+		json_t *rr;
+		json_array_foreach(json_object_get(ans.json, "rrsets"), i, rr)
+			print_health(rr);
+	}
+	ctl_answer_clear(&ans);
+	return CTL_OK;
+}
+
 /* PUT the policy of NAME TYPE: 'policy' is stolen (JSON null removes). */
 static int put_policy(struct ctl *c, const char *zone, const char *name, const char *type,
 		      json_t *policy, const char *what)
@@ -97,5 +146,10 @@ const struct ctl_cmd ctl_policy_cmds[] = {
 	  "policies are refused (exit 7) and change nothing." },
 	{ "policy", "delete", policy_delete, "ZONE NAME TYPE",
 	  "Remove the RRset-level routing policy of NAME TYPE, as one version." },
+	{ "policy", "health", policy_health, "ZONE",
+	  "Show, for every steered RRset, which targets each node's PowerDNS considers\n"
+	  "up now: NAME TYPE NODE TARGET up|down|unknown, with the reason after an\n"
+	  "unknown (a node that does not answer); 'NAME TYPE - - unchecked' for a policy\n"
+	  "without health checks. --json prints the controller's answer." },
 	{ 0 },
 };

@@ -92,7 +92,8 @@ def set_policy(c, zid, name, rtype, policy, expect=200):
                       {"name": name, "type": rtype, "policy": policy}, expect=expect)
 
 
-def test_failover_target_health_per_node(health_cluster):
+def test_failover_target_health_per_node(health_cluster, tmp_path):
+    from test_yumnactl import Ctl
     c = health_cluster
     zid = c.create_zone("steer-health.example")
     c.add_record(zid, "static", "A", "192.0.2.1")
@@ -125,6 +126,15 @@ def test_failover_target_health_per_node(health_cluster):
         assert got[c.nodes[0].name] == {"127.0.0.1": "up", "127.0.0.2": "down"}, h
         node = [n for n in h["nodes"] if n["name"] == down.name][0]
         assert node["reachable"] is False and node["error"], h
+        # yumnactl shows the same, as a table and as the API's JSON
+        ctl = Ctl(c, tmp_path)
+        lines = ctl.run("policy", "health", "steer-health.example").stdout.splitlines()
+        up = c.nodes[0].name
+        assert "www A %s 127.0.0.1 up" % up in lines, lines
+        assert "www A %s 127.0.0.2 down" % up in lines, lines
+        assert any(ln.startswith("www A %s 127.0.0.1 unknown (" % down.name) for ln in lines), lines
+        js = ctl.json("policy", "health", "steer-health.example")
+        assert js["rrsets"][0]["health"][down.name]["targets"]["127.0.0.1"] == "unknown", js
     finally:
         listener.close()
 
@@ -148,7 +158,7 @@ def test_health_record_answers_only_the_node_itself(health_cluster):
     assert texts and all(re.fullmatch(r"A 192\.0\.2\.7 (up|down)", t) for t in texts), texts
 
 
-def test_unchecked_policy_and_bad_zone(health_cluster):
+def test_unchecked_policy_and_bad_zone(health_cluster, tmp_path):
     c = health_cluster
     zid = c.create_zone("steer-health-w.example")
     set_policy(c, zid, "w", "A", {"type": "weighted",
@@ -157,5 +167,8 @@ def test_unchecked_policy_and_bad_zone(health_cluster):
     rr = [r for r in h["rrsets"] if r["name"] == "w"][0]
     assert rr["checked"] is False and rr["targets"] == []
     assert all(v is None for v in rr["health"].values()), h
+    from test_yumnactl import Ctl
+    lines = Ctl(c, tmp_path).run("policy", "health", "steer-health-w.example").stdout
+    assert "w A - - unchecked" in lines.splitlines(), lines
     r = c.whm.request("GET", "/api/dns/999999/policies/health")
     assert r.status_code == 404 and r.json()["error"]
