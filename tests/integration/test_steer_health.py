@@ -172,3 +172,84 @@ def test_unchecked_policy_and_bad_zone(health_cluster, tmp_path):
     assert "w A - - unchecked" in lines.splitlines(), lines
     r = c.whm.request("GET", "/api/dns/999999/policies/health")
     assert r.status_code == 404 and r.json()["error"]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    import chromium
+    driver = chromium.start(tmp_path_factory.mktemp("chromium-profile"), "browser", 30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster, browser,
+                                                                   tmp_path):
+    from selenium.webdriver.common.by import By
+    from test_dashboard import (click_zone, console_errors, fill, screenshot, show_view,
+                                sign_in_as, wait_for)
+    c = health_cluster
+    domain = "steer-ui.example"
+    zid = c.create_zone(domain)
+    listener = Listener()
+    try:
+        set_policy(c, zid, "www", "A", {
+            "type": "failover", "targets": ["127.0.0.1", "127.0.0.2"],
+            "check": {"tcp_port": listener.port}})
+        sign_in_as(browser, c.whm, c.whm.admin_token, "admin")
+        show_view(browser, "zones")
+        click_zone(browser, domain)
+        browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="policies"]').click()
+        row = '#policies tr[data-policy="www A"]'
+        summary = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).find_elements(
+            By.TAG_NAME, "td")[2].text, what="the policy row")
+        assert "failover" in summary and "127.0.0.1, 127.0.0.2" in summary, summary
+        assert "TCP port %d" % listener.port in summary, summary
+
+        def shown(d):
+            out = {}
+            for line in d.find_elements(By.CSS_SELECTOR, row + " .health-node"):
+                out[line.get_attribute("data-node")] = {
+                    t.get_attribute("data-target"): t.get_attribute("data-state")
+                    for t in line.find_elements(By.CSS_SELECTOR, ".target")}
+            return out
+        want = {n.name: {"127.0.0.1": "up", "127.0.0.2": "down"} for n in c.nodes}
+        wait_for(browser, lambda d: shown(d) == want, timeout=20, what="per-node health")
+        # the page reads the health again on its own: the target goes down
+        listener.close()
+        want = {n.name: {"127.0.0.1": "down", "127.0.0.2": "down"} for n in c.nodes}
+        wait_for(browser, lambda d: shown(d) == want, timeout=WITHIN + 4,
+                 what="the target down on every node")
+        screenshot(browser, tmp_path, "policies")
+
+        # a bad policy: the controller's message beside the JSON, nothing changed
+        before = (c.whm.zone(zid)["version"], c.whm.call("GET", "/api/dns/%d/policies" % zid))
+        fill(browser, "pol-name", "www")
+        fill(browser, "pol-type", "A")
+        fill(browser, "pol-json", '{"type": "failover", "targets": ["not-an-address"], '
+                                  '"check": {"tcp_port": 80}}')
+        browser.find_element(By.ID, "pol-save").click()
+        err = wait_for(browser, lambda d: d.find_element(By.ID, "pol-json-err").text,
+                       what="the error beside the policy field")
+        assert "not an IPv4 address" in err, err
+        assert (c.whm.zone(zid)["version"],
+                c.whm.call("GET", "/api/dns/%d/policies" % zid)) == before
+        # text that is not JSON never reaches the controller
+        fill(browser, "pol-json", "{not json")
+        browser.find_element(By.ID, "pol-save").click()
+        wait_for(browser, lambda d: "not JSON" in d.find_element(By.ID, "pol-json-err").text,
+                 what="the JSON error")
+        assert c.whm.zone(zid)["version"] == before[0]
+        # a good one through the same editor is set and listed
+        fill(browser, "pol-name", "w2")
+        fill(browser, "pol-json", '{"type": "weighted", "targets": '
+                                  '[{"target": "192.0.2.5", "weight": 1}]}')
+        browser.find_element(By.ID, "pol-save").click()
+        wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR,
+                                                    '#policies tr[data-policy="w2 A"]'),
+                 what="the new policy row")
+        c.wait_all_nodes("w2." + domain + ".", "A", ["192.0.2.5"])
+        assert console_errors(browser, expected=(("/policies", 422),)) == []
+    finally:
+        listener.close()
