@@ -13,6 +13,7 @@ import dns.query
 import pytest
 
 from cluster_fixtures import ClusterFactory
+from test_dashboard import browser  # noqa: F401 (the dashboard tests' Chromium)
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -92,8 +93,7 @@ def set_policy(c, zid, name, rtype, policy, expect=200):
                       {"name": name, "type": rtype, "policy": policy}, expect=expect)
 
 
-def test_failover_target_health_per_node(health_cluster, tmp_path):
-    from test_yumnactl import Ctl
+def test_failover_target_health_per_node(health_cluster):
     c = health_cluster
     zid = c.create_zone("steer-health.example")
     c.add_record(zid, "static", "A", "192.0.2.1")
@@ -116,25 +116,6 @@ def test_failover_target_health_per_node(health_cluster, tmp_path):
         wait_states(c, zid, "www", {"127.0.0.1": "down", "127.0.0.2": "down"}, WITHIN)
         listener = Listener(listener.port)
         wait_states(c, zid, "www", {"127.0.0.1": "up", "127.0.0.2": "down"}, WITHIN)
-        # a node that does not answer is unknown, never up
-        down = c.nodes[1]
-        down.stop()
-        got, rr, h = states(c, zid, "www")
-        assert got[down.name] == {"127.0.0.1": "unknown", "127.0.0.2": "unknown"}, h
-        assert rr["health"][down.name]["state"] == "unknown"
-        assert rr["health"][down.name]["error"], h
-        assert got[c.nodes[0].name] == {"127.0.0.1": "up", "127.0.0.2": "down"}, h
-        node = [n for n in h["nodes"] if n["name"] == down.name][0]
-        assert node["reachable"] is False and node["error"], h
-        # yumnactl shows the same, as a table and as the API's JSON
-        ctl = Ctl(c, tmp_path)
-        lines = ctl.run("policy", "health", "steer-health.example").stdout.splitlines()
-        up = c.nodes[0].name
-        assert "www A %s 127.0.0.1 up" % up in lines, lines
-        assert "www A %s 127.0.0.2 down" % up in lines, lines
-        assert any(ln.startswith("www A %s 127.0.0.1 unknown (" % down.name) for ln in lines), lines
-        js = ctl.json("policy", "health", "steer-health.example")
-        assert js["rrsets"][0]["health"][down.name]["targets"]["127.0.0.1"] == "unknown", js
     finally:
         listener.close()
 
@@ -172,16 +153,6 @@ def test_unchecked_policy_and_bad_zone(health_cluster, tmp_path):
     assert "w A - - unchecked" in lines.splitlines(), lines
     r = c.whm.request("GET", "/api/dns/999999/policies/health")
     assert r.status_code == 404 and r.json()["error"]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    import chromium
-    driver = chromium.start(tmp_path_factory.mktemp("chromium-profile"), "browser", 30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster, browser,
@@ -251,5 +222,39 @@ def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster
                  what="the new policy row")
         c.wait_all_nodes("w2." + domain + ".", "A", ["192.0.2.5"])
         assert console_errors(browser, expected=(("/policies", 422),)) == []
+    finally:
+        listener.close()
+
+
+# last: the node it stops stays stopped for the rest of the module
+def test_a_stopped_node_shows_unknown_never_up(health_cluster, tmp_path):
+    from test_yumnactl import Ctl
+    c = health_cluster
+    zid = c.create_zone("steer-health-stop.example")
+    listener = Listener()
+    try:
+        set_policy(c, zid, "www", "A", {
+            "type": "failover", "targets": ["127.0.0.1", "127.0.0.2"],
+            "check": {"tcp_port": listener.port}})
+        wait_states(c, zid, "www", {"127.0.0.1": "up", "127.0.0.2": "down"}, 15)
+        # a node that does not answer is unknown, never up
+        down = c.nodes[1]
+        down.stop()
+        got, rr, h = states(c, zid, "www")
+        assert got[down.name] == {"127.0.0.1": "unknown", "127.0.0.2": "unknown"}, h
+        assert rr["health"][down.name]["state"] == "unknown"
+        assert rr["health"][down.name]["error"], h
+        assert got[c.nodes[0].name] == {"127.0.0.1": "up", "127.0.0.2": "down"}, h
+        node = [n for n in h["nodes"] if n["name"] == down.name][0]
+        assert node["reachable"] is False and node["error"], h
+        # yumnactl shows the same, as a table and as the API's JSON
+        ctl = Ctl(c, tmp_path)
+        lines = ctl.run("policy", "health", "steer-health-stop.example").stdout.splitlines()
+        up = c.nodes[0].name
+        assert "www A %s 127.0.0.1 up" % up in lines, lines
+        assert "www A %s 127.0.0.2 down" % up in lines, lines
+        assert any(ln.startswith("www A %s 127.0.0.1 unknown (" % down.name) for ln in lines), lines
+        js = ctl.json("policy", "health", "steer-health-stop.example")
+        assert js["rrsets"][0]["health"][down.name]["targets"]["127.0.0.1"] == "unknown", js
     finally:
         listener.close()
