@@ -134,9 +134,12 @@ def test_health_record_answers_only_the_node_itself(health_cluster):
         if texts or time.monotonic() > deadline:
             break
         time.sleep(0.2)
-    # a loopback client (the test) reads the states; the record's Lua
-    # refuses any other address (who), which a test on 127.0.0.1 cannot be
+    # the node itself (127.0.0.1) reads the states
     assert texts and all(re.fullmatch(r"A 192\.0\.2\.7 (up|down)", t) for t in texts), texts
+    # anyone else (here 127.0.0.2, which is not the node's own address)
+    # learns nothing
+    r = dns.query.udp(q, node.address, port=node.dns_port, timeout=3, source="127.0.0.2")
+    assert [b"".join(x.strings).decode() for rr in r.answer for x in rr] == ["refused"]
 
 
 def test_unchecked_policy_and_bad_zone(health_cluster, tmp_path):
@@ -224,6 +227,21 @@ def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster
         assert console_errors(browser, expected=(("/policies", 422),)) == []
     finally:
         listener.close()
+
+
+def test_a_zone_record_at_the_health_name_wins_and_health_is_unknown(health_cluster):
+    c = health_cluster
+    zid = c.create_zone("steer-health-own.example")
+    c.add_record(zid, "_yumna-health.www", "TXT", "mine")
+    set_policy(c, zid, "www", "A", {"type": "failover", "targets": ["192.0.2.8"],
+                                    "check": {"tcp_port": 9}})
+    c.wait_all_nodes("www.steer-health-own.example.", "A", ["192.0.2.8"], timeout=15)
+    # the zone's own record is served as it is, not the health record
+    c.wait_all_nodes("_yumna-health.www.steer-health-own.example.", "TXT", ['"mine"'])
+    got, rr, h = states(c, zid, "www")
+    for node, targets in got.items():
+        assert targets == {"192.0.2.8": "unknown"}, h
+        assert "no health record" in rr["health"][node]["error"], h
 
 
 # last: the node it stops stays stopped for the rest of the module
