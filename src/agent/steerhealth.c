@@ -102,6 +102,7 @@ static int build_query(const char *owner, uint8_t *wire, size_t cap, size_t *ret
 	uint8_t qname[KNOT_DNAME_MAXLEN];
 	knot_rrset_t opt;
 
+	knot_rrset_init_empty(&opt);
 	if (knot_dname_from_str(qname, owner, sizeof(qname)) == NULL)
 		return -EINVAL;
 	knot_pkt_t *q = knot_pkt_new(wire, (uint16_t)cap, NULL);
@@ -116,11 +117,10 @@ static int build_query(const char *owner, uint8_t *wire, size_t cap, size_t *ret
 	if (r == KNOT_EOK)
 		r = knot_pkt_begin(q, KNOT_ADDITIONAL);
 	if (r == KNOT_EOK)
-		r = knot_pkt_put(q, 0, &opt, KNOT_PF_FREE);
-	else
-		knot_rrset_clear(&opt, NULL);
+		r = knot_pkt_put(q, 0, &opt, 0);
 	*ret_len = q->size;
-	knot_pkt_free(q);
+	knot_pkt_free(q); /* the OPT record stays ours: freed here */
+	knot_rrset_clear(&opt, NULL);
 	return r == KNOT_EOK ? 0 : -EINVAL;
 }
 
