@@ -161,8 +161,8 @@ def test_unchecked_policy_and_bad_zone(health_cluster, tmp_path):
 def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster, browser,
                                                                    tmp_path):
     from selenium.webdriver.common.by import By
-    from test_dashboard import (click_zone, console_errors, fill, screenshot, show_view,
-                                sign_in_as, wait_for)
+    from test_dashboard import (accept_dialog, click_in, click_zone, console_errors, fill,
+                                screenshot, show_view, sign_in_as, wait_for)
     c = health_cluster
     domain = "steer-ui.example"
     zid = c.create_zone(domain)
@@ -224,6 +224,13 @@ def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster
                                                     '#policies tr[data-policy="w2 A"]'),
                  what="the new policy row")
         c.wait_all_nodes("w2." + domain + ".", "A", ["192.0.2.5"])
+        # and deleted from its row, after a confirmation
+        click_in(browser, '#policies tr[data-policy="w2 A"]', "Delete")
+        accept_dialog(browser)
+        wait_for(browser, lambda d: not d.find_elements(By.CSS_SELECTOR,
+                                                        '#policies tr[data-policy="w2 A"]'),
+                 what="the deleted policy's row gone")
+        assert [p["name"] for p in c.whm.call("GET", "/api/dns/%d/policies" % zid)] == ["www"]
         assert console_errors(browser, expected=(("/policies", 422),)) == []
     finally:
         listener.close()
