@@ -561,6 +561,7 @@
     if (zoneSub === "records") await renderRecords();
     else if (zoneSub === "dnssec") await renderDnssec();
     else if (zoneSub === "history") await renderHistory();
+    else if (zoneSub === "policies") await renderPolicies();
   }
 
   // --- records ---------------------------------------------------------------
@@ -687,6 +688,142 @@
   }
 
   // --- DNSSEC ----------------------------------------------------------------
+
+  // --- routing policies -------------------------------------------------------
+
+  function targetList(ts) {
+    return (ts || []).join(", ");
+  }
+
+  function checkSummary(c) {
+    if (!c) return "";
+    let t = c.tcp_port !== undefined ? "TCP port " + c.tcp_port : "URL " + c.url;
+    if (c.interval) t += " every " + c.interval + " s";
+    return "checked by " + t;
+  }
+
+  // A policy in words: its kind, its targets and how they are checked.
+  function policySummary(p) {
+    if (!p || !p.type) return "";
+    const parts = [];
+    if (p.type === "weighted") {
+      parts.push((p.sticky ? "weighted, sticky: " : "weighted: ") +
+        (p.targets || []).map((t) => t.target + " ×" + t.weight).join(", "));
+    } else if (p.type === "failover") {
+      parts.push("failover (" + (p.order || "equal") + "): " + targetList(p.targets));
+      parts.push(checkSummary(p.check));
+      parts.push(p.when_all_down === "backup" ? "all down: " + p.backup : "all down: every target");
+    } else if (p.type === "geo") {
+      parts.push("geo: " + (p.regions || []).map((r) => (r.country || r.continent) + " → " + targetList(r.targets)).join("; ") +
+        "; elsewhere → " + targetList(p.default));
+      if (p.check) parts.push(checkSummary(p.check));
+    } else if (p.type === "closest") {
+      parts.push("closest: " + targetList(p.targets));
+    } else {
+      parts.push(p.type);
+    }
+    if (p.ttl !== undefined) parts.push("TTL " + p.ttl);
+    return parts.join(" · ");
+  }
+
+  // Per node, what its PowerDNS considers up: one line per node, a badge
+  // per target. A node that did not answer is "unknown" with its reason.
+  function healthCell(rr) {
+    const td = el("td", { cls: "health" });
+    if (!rr || !rr.checked) {
+      td.appendChild(el("span", { cls: "muted", text: rr ? "no health check" : "…" }));
+      return td;
+    }
+    for (const node of Object.keys(rr.health || {}).sort()) {
+      const v = rr.health[node];
+      const line = el("div", { cls: "health-node", data: { node: node, state: v.state } }, [el("span", { cls: "node", text: node + ": " })]);
+      for (const t of rr.targets) {
+        const st = (v.targets && v.targets[t]) || "unknown";
+        line.appendChild(el("span", { cls: "target h-" + st, text: t + " " + st, data: { target: t, state: st } }));
+      }
+      if (v.error) line.title = v.error;
+      if (v.error) line.appendChild(el("span", { cls: "muted small", text: " (" + v.error + ")" }));
+      td.appendChild(line);
+    }
+    if (Object.keys(rr.health || {}).length === 0) td.appendChild(el("span", { cls: "muted", text: "no node answered" }));
+    return td;
+  }
+
+  let policies = [];
+
+  async function renderPolicies() {
+    policies = await api("/api/dns/" + selectedZone + "/policies");
+    const rows = policies.map((p) => {
+      const k = p.name + " " + p.type;
+      const actions = p.per_record ? [el("span", { cls: "muted small", text: "per record (record routes)" })] : [
+        button("Edit", () => editPolicy(p), "secondary small", "Edit the policy of " + k),
+        button("Delete", () => deletePolicy(p), "danger small", "Delete the policy of " + k),
+      ];
+      return el("tr", { data: { policy: k } }, [
+        el("td", {}, [dname(p.name)]),
+        el("td", { text: p.type }),
+        el("td", { cls: "wrap", text: policySummary(p.policy) }),
+        healthCell(null),
+        el("td", { cls: "write" }, actions),
+      ]);
+    });
+    $("policies").tBodies[0].replaceChildren(...rows);
+    $("policies-empty").hidden = rows.length > 0;
+    if (rows.length > 0) await renderPolicyHealth();
+  }
+
+  async function renderPolicyHealth() {
+    const h = await api("/api/dns/" + selectedZone + "/policies/health");
+    for (const rr of h.rrsets || []) {
+      const row = document.querySelector('#policies tr[data-policy="' + CSS.escape(rr.name + " " + rr.type) + '"]');
+      if (row) row.cells[3].replaceWith(healthCell(rr));
+    }
+    const unknown = (h.nodes || []).filter((n) => !n.reachable).map((n) => n.name + ": " + n.error);
+    $("policies-nodes").textContent = unknown.length ? "Not read from " + unknown.join("; ") : "";
+  }
+
+  function editPolicy(p) {
+    $("pol-name").value = p.name;
+    $("pol-type").value = p.type;
+    $("pol-json").value = JSON.stringify(p.policy, null, 2);
+    fieldError("pol-", ["json", "name", "type"], null, "json");
+    $("pol-json").focus();
+  }
+
+  async function putPolicy(name, type, policy) {
+    await api("/api/dns/" + selectedZone + "/policies", "PUT", { name: name, type: type, policy: policy });
+    zoneShownVersion = null;
+    await renderZone(true);
+  }
+
+  async function deletePolicy(p) {
+    if (!confirm("Remove the routing policy of " + p.name + " " + p.type + "? Its name stops answering on every node.")) return;
+    await putPolicy(p.name, p.type, null);
+  }
+
+  // The API's messages name "policy" (the JSON), "name" or "type": each
+  // shows beside its field.
+  async function savePolicy(ev) {
+    ev.preventDefault();
+    fieldError("pol-", ["json", "name", "type"], null, "json");
+    let policy;
+    try {
+      policy = JSON.parse($("pol-json").value);
+    } catch (e) {
+      $("pol-json-err").textContent = "policy: not JSON: " + e.message;
+      return;
+    }
+    try {
+      await putPolicy($("pol-name").value.trim(), $("pol-type").value, policy);
+    } catch (e) {
+      const msg = e.message || String(e);
+      const low = msg.toLowerCase();
+      const f = low.indexOf("policy") >= 0 ? "json" : low.indexOf("type") >= 0 ? "type" : low.indexOf("name") >= 0 ? "name" : "json";
+      $("pol-" + f + "-err").textContent = msg;
+      return;
+    }
+    notice("Routing policy of " + $("pol-name").value.trim() + " " + $("pol-type").value + " set.");
+  }
 
   function keyList(id, items) {
     $(id).replaceChildren(...items.map((t) => {
@@ -1024,6 +1161,8 @@
         reads.push(loadZonesPage());
       }
       if (dnssecWatch && zoneSub === "dnssec" && selectedZone !== null) reads.push(renderDnssec());
+      // target health moves without a commit: read again while shown
+      if (zoneSub === "policies" && selectedZone !== null && policies.length > 0) reads.push(renderPolicyHealth());
       await Promise.all(reads);
       $("banner").hidden = true;
       $("refreshed").textContent = "updated " + fmtTime(Date.now());
@@ -1058,6 +1197,7 @@
     on("zone-create", "submit", createZone);
     on("zone-delete", "click", deleteZone);
     on("record-form", "submit", saveRecord);
+    on("policy-form", "submit", savePolicy);
     on("rec-cancel", "click", cancelEdit);
     on("dnssec-sign", "submit", signZone);
     on("dnssec-unsign", "click", unsignZone);

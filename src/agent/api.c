@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "model/model.h"
 #include "pdns.h"
+#include "steerhealth.h"
 
 bool api_authorize(struct http_request *req, void *ctx)
 {
@@ -395,6 +396,24 @@ static void get_zone(struct http_request *req, struct http_reply *rep, void *ctx
 				  "applied_digest", st.digest));
 }
 
+/* GET /api/dns/zones/:zone/steer-health: what PowerDNS considers up
+ * (steerhealth.h). 503 when PowerDNS does not answer. */
+static void steer_health(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	char zone[DNAME_TEXT_MAX];
+	struct errmsg err;
+	json_t *out = NULL;
+
+	if (path_zone(req, rep, zone) < 0)
+		return;
+	int r = steerhealth_read(ctx, zone, &out, &err);
+	if (r < 0) {
+		http_reply_error(rep, r, err.text);
+		return;
+	}
+	http_reply_json(rep, 200, out);
+}
+
 static void notify_zone(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct agent *a = ctx;
@@ -680,6 +699,7 @@ struct http_route api_routes[] = {
 	{ "GET", "/api/dns/zones/:zone", get_zone, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/zones/:zone", delete_zone, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/notify", notify_zone, 0, NULL, NULL },
+	{ "GET", "/api/dns/zones/:zone/steer-health", steer_health, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/dnssec", dnssec_zone, 0, NULL, NULL },
 	{ "POST", "/api/dns/cache/flush/:name", cache_flush, 0, NULL, NULL },
 	{ "GET", "/api/dns/status", status, 0, NULL, NULL },

@@ -8,37 +8,77 @@
 
 #define CMD(i) (&ctl_policy_cmds[i])
 
-static int policy_list(struct ctl *c, int argc, char **argv)
+/* GET /api/dns/ID/policies'tail' of the zone in the command's one
+ * argument: --json prints the answer, else 'print' each item of the array
+ * at 'key' (NULL: the answer). */
+static int policy_get(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		      const char *tail, const char *key, void (*print)(const json_t *))
 {
 	struct ctl_answer ans;
 	char path[96];
 	int64_t id;
-	int oi, r = ctl_no_opts(CMD(0), argc, argv, 1, 1, &oi);
+	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld/policies", (long long)id);
+	snprintf(path, sizeof(path), "/api/dns/%lld/policies%s", (long long)id, tail);
 	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
 	} else {
 		size_t i;
-		json_t *p;
-		json_array_foreach(ans.json, i, p) {
-			json_t *pol = json_object_get(p, "policy");
-			char *text = json_dumps(pol, JSON_COMPACT | JSON_SORT_KEYS);
-			printf("%s %s %s %s\n", cell(json_object_get(p, "name")),
-			       cell(json_object_get(p, "type")),
-			       json_is_true(json_object_get(p, "per_record")) ? "per-record"
-									      : "rrset",
-			       text ? text : "-");
-			free(text);
-		}
+		json_t *item;
+		json_array_foreach(key ? json_object_get(ans.json, key) : ans.json, i, item)
+			print(item);
 	}
 	ctl_answer_clear(&ans);
 	return CTL_OK;
+}
+
+/* NAME TYPE per-record|rrset POLICY */
+static void print_policy(const json_t *p)
+{
+	char *text = json_dumps(json_object_get(p, "policy"), JSON_COMPACT | JSON_SORT_KEYS);
+	printf("%s %s %s %s\n", cell(json_object_get(p, "name")), cell(json_object_get(p, "type")),
+	       json_is_true(json_object_get(p, "per_record")) ? "per-record" : "rrset",
+	       text ? text : "-");
+	free(text);
+}
+
+static int policy_list(struct ctl *c, int argc, char **argv)
+{
+	return policy_get(c, CMD(0), argc, argv, "", NULL, print_policy);
+}
+
+/* One RRset of GET /api/dns/:id/policies/health as lines NAME TYPE NODE
+ * TARGET STATE, with the reason a node's states are unknown. */
+static void print_health(const json_t *rr)
+{
+	const char *name = cell(json_object_get(rr, "name"));
+	const char *type = cell(json_object_get(rr, "type"));
+	const char *node, *target;
+	json_t *v, *state;
+
+	if (!json_is_true(json_object_get(rr, "checked"))) {
+		printf("%s %s - - unchecked\n", name, type);
+		return;
+	}
+	json_object_foreach(json_object_get(rr, "health"), node, v) {
+		const char *error = json_string_value(json_object_get(v, "error"));
+		json_object_foreach(json_object_get(v, "targets"), target, state) {
+			printf("%s %s %s %s %s", name, type, node, target, cell(state));
+			if (error != NULL)
+				printf(" (%s)", error);
+			printf("\n");
+		}
+	}
+}
+
+static int policy_health(struct ctl *c, int argc, char **argv)
+{
+	return policy_get(c, CMD(3), argc, argv, "/health", "rrsets", print_health);
 }
 
 /* PUT the policy of NAME TYPE: 'policy' is stolen (JSON null removes). */
@@ -97,5 +137,10 @@ const struct ctl_cmd ctl_policy_cmds[] = {
 	  "policies are refused (exit 7) and change nothing." },
 	{ "policy", "delete", policy_delete, "ZONE NAME TYPE",
 	  "Remove the RRset-level routing policy of NAME TYPE, as one version." },
+	{ "policy", "health", policy_health, "ZONE",
+	  "Show, for every steered RRset, which targets each node's PowerDNS considers\n"
+	  "up now: NAME TYPE NODE TARGET up|down|unknown, with the reason after an\n"
+	  "unknown (a node that does not answer); 'NAME TYPE - - unchecked' for a policy\n"
+	  "without health checks. --json prints the controller's answer." },
 	{ 0 },
 };

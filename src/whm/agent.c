@@ -22,6 +22,7 @@ static const struct {
 	[AGENT_STATUS] = { "GET", "/api/dns/status" },
 	[AGENT_ZONE_NOTIFY] = { "POST", "/api/dns/zones/" },
 	[AGENT_CACHE_FLUSH] = { "POST", "/api/dns/cache/flush/" },
+	[AGENT_STEER_HEALTH] = { "GET", "/api/dns/zones/" },
 };
 
 int agent_client_new(const struct whm_conf *c, const struct store_server *srv, long timeout_ms,

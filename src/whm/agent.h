@@ -13,16 +13,17 @@
 /* What the controller asks of an agent. A call names one and adds a tail
  * to its path: a zone name, a query string. */
 enum agent_endpoint {
-	AGENT_HEALTH,	   /* GET /health */
-	AGENT_SYNC_ZONE,   /* POST /api/dns/sync-zone: one zone's payload */
-	AGENT_SYNC_BATCH,  /* POST /api/dns/sync-batch: {"zones": [payload, ...]} */
-	AGENT_ZONE_DELETE, /* DELETE /api/dns/zones/NAME[?version=N] */
-	AGENT_ZONES,	   /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
-	AGENT_TREE,	   /* GET /api/dns/tree?prefix=P: one node of the hash tree */
-	AGENT_STATISTICS,  /* GET /api/dns/statistics: PowerDNS's counters ("pdns") */
-	AGENT_STATUS,	   /* GET /api/dns/status: is PowerDNS running, its version */
-	AGENT_ZONE_NOTIFY, /* POST /api/dns/zones/NAME/notify: send NOTIFY for a zone */
-	AGENT_CACHE_FLUSH, /* POST /api/dns/cache/flush/NAME: purge PowerDNS's caches */
+	AGENT_HEALTH,	    /* GET /health */
+	AGENT_SYNC_ZONE,    /* POST /api/dns/sync-zone: one zone's payload */
+	AGENT_SYNC_BATCH,   /* POST /api/dns/sync-batch: {"zones": [payload, ...]} */
+	AGENT_ZONE_DELETE,  /* DELETE /api/dns/zones/NAME[?version=N] */
+	AGENT_ZONES,	    /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
+	AGENT_TREE,	    /* GET /api/dns/tree?prefix=P: one node of the hash tree */
+	AGENT_STATISTICS,   /* GET /api/dns/statistics: PowerDNS's counters ("pdns") */
+	AGENT_STATUS,	    /* GET /api/dns/status: is PowerDNS running, its version */
+	AGENT_ZONE_NOTIFY,  /* POST /api/dns/zones/NAME/notify: send NOTIFY for a zone */
+	AGENT_CACHE_FLUSH,  /* POST /api/dns/cache/flush/NAME: purge PowerDNS's caches */
+	AGENT_STEER_HEALTH, /* GET /api/dns/zones/NAME/steer-health: targets PowerDNS sees up */
 };
 
 /* A client for server 'srv''s agent: https verified against

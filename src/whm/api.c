@@ -375,6 +375,7 @@ const struct http_route api_routes[] = {
 	{ "PUT", "/api/dns/:id/records", api_records_replace, 0, NULL, NULL },
 	{ "PATCH", "/api/dns/:id/rrsets", api_rrsets_patch, 0, NULL, NULL },
 	{ "GET", "/api/dns/:id/policies", api_policies_list, 0, NULL, NULL },
+	{ "GET", "/api/dns/:id/policies/health", api_policies_health, 0, NULL, NULL },
 	{ "PUT", "/api/dns/:id/policies", api_policy_set, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/increase-serial", api_zone_increase_serial, 0, NULL, NULL },
 	{ "POST", "/api/dns/:id/notify", api_zone_notify, 0, NULL, NULL },

@@ -93,6 +93,7 @@ void api_record_update(struct http_request *req, struct http_reply *rep, void *c
 void api_record_delete(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_rrsets_patch(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_policies_list(struct http_request *req, struct http_reply *rep, void *ctx);
+void api_policies_health(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_policy_set(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_increase_serial(struct http_request *req, struct http_reply *rep, void *ctx);
 void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx);

@@ -10,6 +10,7 @@
 #include "transfer.h"
 #include "zones.h"
 #include "secondary.h"
+#include "steer_health.h"
 #include "zones_steer.h"
 #include "zones_soa.h"
 
@@ -377,6 +378,26 @@ void api_policies_list(struct http_request *req, struct http_reply *rep, void *c
 	json_t *out = json_array();
 	int r = out != NULL ? store_policy_foreach(st, id, list_policy, out) : -ENOMEM;
 	api_reply_list(rep, r, out, "cannot list routing policies");
+}
+
+/* GET /api/dns/:id/policies/health: per node, per RRset, per target what
+ * the node's PowerDNS considers up (steer_health.h). */
+void api_policies_health(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct store *st = api_store(ctx, rep);
+	struct store_zone z;
+	struct errmsg err;
+	json_t *out = NULL;
+	int64_t id;
+
+	if (st == NULL || api_path_id(req, rep, 0, &id) < 0 || live_zone(st, rep, id, &z) < 0)
+		return;
+	int r = steer_health_get(ctx, st, &z, &out, &err);
+	store_zone_clear(&z);
+	if (r < 0)
+		http_reply_error(rep, r, err.text);
+	else
+		http_reply_json(rep, 200, out);
 }
 
 /* PUT /api/dns/:id/policies {"name", "type", "policy"}. */

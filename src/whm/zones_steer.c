@@ -247,10 +247,58 @@ static bool has_rrset_key(const json_t *records, const char *key)
 	return false;
 }
 
+int zones_steer_health_owner(const char *name, char out[DNAME_TEXT_MAX])
+{
+	int n = strcmp(name, "@") == 0
+		    ? snprintf(out, DNAME_TEXT_MAX, "%s", STEER_HEALTH_LABEL)
+		    : snprintf(out, DNAME_TEXT_MAX, "%s.%s", STEER_HEALTH_LABEL, name);
+	return n < 0 || n >= DNAME_TEXT_MAX ? -ENAMETOOLONG : 0;
+}
+
+/* True if 'records' holds a record owned by 'name' (stored form). */
+static bool has_owner(const json_t *records, const char *name)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(records, i, o) {
+		const char *n = json_string_value(json_object_get(o, "name"));
+		if (n != NULL && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Beside the LUA record of RRset 'name' 'type' under 'pol': its health
+ * record (steer_health_compile), TTL 0, which the node's agent reads.
+ * None when the policy checks nothing, when the owner would not be a
+ * name, or when the zone's 'records' hold that owner themselves. */
+static int add_health(json_t *out, const json_t *records, const char *name, const char *type,
+		      const json_t *pol, const char *origin, struct errmsg *err)
+{
+	char owner[DNAME_TEXT_MAX], abs[DNAME_TEXT_MAX];
+	struct errmsg msg;
+	char *content = NULL;
+
+	if (zones_steer_health_owner(name, owner) < 0 ||
+	    dname_owner_normalize(owner, origin, abs, &msg) < 0 || has_owner(records, owner))
+		return 0;
+	int r = steer_health_compile(pol, type, origin, &content, &msg);
+	if (r == ERR_INVALID)
+		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
+	if (r < 0 || content == NULL)
+		return r;
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:i}", "name", owner, "type", "LUA", "content",
+				content, "ttl", 0);
+	free(content);
+	return rec != NULL && json_array_append_new(out, rec) == 0 ? 0 : -ENOMEM;
+}
+
 /* The LUA record of RRset 'key' that has no records of its own ('pol'
- * NULL: none), with the policy's "ttl" or the default. */
-static int add_rrset_lua(json_t *out, const char *key, const json_t *pol, const char *origin,
-			 struct errmsg *err)
+ * NULL: none), with the policy's "ttl" or the default, and its health
+ * record. */
+static int add_rrset_lua(json_t *out, const json_t *records, const char *key, const json_t *pol,
+			 const char *origin, struct errmsg *err)
 {
 	char name[DNAME_TEXT_MAX];
 	const char *tab = strchr(key, '\t');
@@ -272,7 +320,9 @@ static int add_rrset_lua(json_t *out, const char *key, const json_t *pol, const 
 	json_t *rec = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type", "LUA", "content",
 				content, "ttl", ttl > 0 ? ttl : (json_int_t)STEER_DEFAULT_TTL);
 	free(content);
-	return rec != NULL && json_array_append_new(out, rec) == 0 ? 0 : -ENOMEM;
+	if (rec == NULL || json_array_append_new(out, rec) < 0)
+		return -ENOMEM;
+	return add_health(out, records, name, tab + 1, pol, origin, err);
 }
 
 int zones_steer_serve(json_t *records, const json_t *policies, const json_t *plan,
@@ -319,6 +369,8 @@ int zones_steer_serve(json_t *records, const json_t *policies, const json_t *pla
 		if (rec == NULL || json_object_set(lua, key, rec) < 0 ||
 		    json_array_append_new(out, rec) < 0)
 			r = -ENOMEM;
+		if (r == 0)
+			r = add_health(out, records, name, type, pol, origin, err);
 	}
 	/* RRset-level policies stand for RRsets without records */
 	const char *k;
@@ -326,13 +378,14 @@ int zones_steer_serve(json_t *records, const json_t *policies, const json_t *pla
 	json_object_foreach((json_t *)policies, k, v) {
 		if (r == 0 && json_object_get(lua, k) == NULL &&
 		    !json_is_true(json_object_get(v, "per_record")))
-			r = add_rrset_lua(out, k, effective(policies, plan, k), origin, err);
+			r = add_rrset_lua(out, records, k, effective(policies, plan, k), origin,
+					  err);
 	}
 	json_object_foreach((json_t *)plan, k, v) {
 		if (r == 0 && json_object_get(lua, k) == NULL &&
 		    json_object_get(policies, k) == NULL && !json_is_null(v) &&
 		    !has_rrset_key(records, k))
-			r = add_rrset_lua(out, k, v, origin, err);
+			r = add_rrset_lua(out, records, k, v, origin, err);
 	}
 	json_decref(lua);
 	if (r < 0) {

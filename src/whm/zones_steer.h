@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "dns/dns.h"
 #include "store/store.h"
 
 /* The zone's stored policies as an object: rrset key ("name\ttype") →
@@ -40,9 +41,15 @@ int zones_steer_apply(struct store *st, int64_t zone_id, const json_t *plan);
  * (type "LUA", the compiled policy, the RRset's TTL). The policy of an
  * RRset is the one 'plan' gives it (JSON null: none), else the one in
  * 'policies' (zones_steer_load; NULL: none). *ret is a new array, or a
- * new reference to 'records' when nothing is steered. */
+ * new reference to 'records' when nothing is steered. A health-checked
+ * policy adds its health record (model/steer.h steer_health_compile) at
+ * zones_steer_health_owner(), TTL 0, unless the zone holds that owner. */
 int zones_steer_serve(json_t *records, const json_t *policies, const json_t *plan,
 		      const char *origin, json_t **ret, struct errmsg *err);
+
+/* The owner (stored form, like 'name': relative, "@" or absolute) of the
+ * health record of RRset owner 'name' (model/steer.h STEER_HEALTH_LABEL). */
+int zones_steer_health_owner(const char *name, char out[DNAME_TEXT_MAX]);
 
 /* The rrset key of 'name' and 'type'. */
 int zones_steer_key(const char *name, const char *type, char *out, size_t len);

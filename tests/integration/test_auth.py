@@ -22,6 +22,7 @@ ROUTES = [
     ("DELETE", "/api/dns/zones/" + ZONE),
     ("POST", "/api/dns/zones/%s/notify" % ZONE),
     ("POST", "/api/dns/zones/%s/dnssec" % ZONE),
+    ("GET", "/api/dns/zones/%s/steer-health" % ZONE),
     ("GET", "/"),
     ("GET", "/no/such/route"),
     ("POST", "/api/dns/no-such-route"),

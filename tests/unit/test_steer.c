@@ -228,6 +228,68 @@ static void test_closest_and_types(void **state)
 	refused("A", "[]", "an object");
 }
 
+/* 'policy' makes the health record 'want' (NULL: none). */
+static void health(const char *type, const char *policy, const char *want)
+{
+	struct errmsg err = { "" };
+	json_t *j = load(policy);
+	char *out = NULL;
+
+	int r = steer_health_compile(j, type, ORIGIN, &out, &err);
+	json_decref(j);
+	if (r != 0)
+		fail_msg("refused (%d): %s\n  policy: %s", r, err.text, policy);
+	if (want == NULL && out != NULL)
+		fail_msg("a health record for an unchecked policy: %s", out);
+	if (want != NULL && (out == NULL || strcmp(out, want) != 0))
+		fail_msg("health record\n  %s\nwanted\n  %s", out ? out : "(none)", want);
+	free(out);
+}
+
+static void test_health(void **state)
+{
+	struct errmsg err = { "" };
+	char *out = NULL;
+
+	(void)state;
+	/* the same check as the served record, per target, loopback only */
+	health("A",
+	       "{\"type\":\"failover\",\"targets\":[\"192.0.2.1\",\"192.0.2.2\"],"
+	       "\"check\":{\"tcp_port\":443,\"interval\":2}}",
+	       "TXT \";local w=who:toString() if w~='127.0.0.1' and w~='::1' then return "
+	       "'refused' end local function up(t) return #ifportup(443,{t,'0.0.0.1'},"
+	       "{selector='all',backupSelector='all',interval=2})==1 end local s,r={},{} for "
+	       "_,g in ipairs({{'192.0.2.1','192.0.2.2'}}) do for _,t in ipairs(g) do if not "
+	       "s[t] then s[t]=1 r[#r+1]='A '..t..(up(t) and ' up' or ' down') end end end "
+	       "return r\"");
+	/* a geo's regions and default, through a URL check */
+	health("AAAA",
+	       "{\"type\":\"geo\",\"regions\":[{\"country\":\"DE\",\"targets\":"
+	       "[\"2001:db8::1\"]}],\"default\":[\"2001:db8::2\"],"
+	       "\"check\":{\"url\":\"http://h.example/\"}}",
+	       "TXT \";local w=who:toString() if w~='127.0.0.1' and w~='::1' then return "
+	       "'refused' end local function up(t) return #ifurlup('http://h.example/',"
+	       "{{t,'0.0.0.1'}},{selector='all',backupSelector='all'})==1 end local s,r={},{} "
+	       "for _,g in ipairs({{'2001:db8::1'},{'2001:db8::2'}}) do for _,t in ipairs(g) do "
+	       "if not s[t] then s[t]=1 r[#r+1]='AAAA '..t..(up(t) and ' up' or ' down') end "
+	       "end end return r\"");
+	/* nothing checked, nothing to read */
+	health("A",
+	       "{\"type\":\"weighted\",\"targets\":[{\"target\":\"192.0.2.1\","
+	       "\"weight\":1}]}",
+	       NULL);
+	health("A", "{\"type\":\"geo\",\"regions\":[],\"default\":[\"192.0.2.1\"]}", NULL);
+	/* a bad policy is refused as steer_compile() refuses it */
+	json_t *j = load("{\"type\":\"failover\",\"targets\":[\"x\"],"
+			 "\"check\":{\"tcp_port\":1}}");
+	assert_int_equal(steer_health_compile(j, "A", ORIGIN, &out, &err), ERR_INVALID);
+	assert_null(out);
+	json_decref(j);
+	/* what the agent takes in a push */
+	assert_int_equal(steer_lua_check("TXT \"'x'\"", &err), 0);
+	assert_int_equal(steer_lua_check("MX \"'x'\"", &err), ERR_INVALID);
+}
+
 static void test_lua_quote(void **state)
 {
 	struct buf b;
@@ -346,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_geo),
 		cmocka_unit_test(test_geo_bad),
 		cmocka_unit_test(test_closest_and_types),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lua_quote),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_panel_records),

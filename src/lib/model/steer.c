@@ -394,12 +394,13 @@ static const char *const failover_keys[] = {
 	"type", "targets", "order", "check", "when_all_down", "backup", "ttl", NULL,
 };
 
-/* Ordered targets, or a named backup, need each target's own state: up(t)
- * asks PowerDNS about {t, sentinel}, which is one address iff t is up. */
-static int put_failover_script(const struct ctx *c, const struct check *chk, const json_t *targets,
-			       bool ordered, const json_t *backup)
+/* A Lua function up(t): whether PowerDNS considers target t up. It asks
+ * about {t, sentinel}, which is one address iff t is up. The same check
+ * (address, port or URL, options) shares PowerDNS's state with every
+ * record that makes it. */
+static int put_up_function(const struct ctx *c, const struct check *chk)
 {
-	int r = put(c, ";local function up(t) return #");
+	int r = put(c, "local function up(t) return #");
 	if (r == 0)
 		r = put_check_head(c, chk);
 	if (r == 0)
@@ -410,8 +411,18 @@ static int put_failover_script(const struct ctx *c, const struct check *chk, con
 		r = put(c, "}");
 	if (r == 0)
 		r = put_check_tail(c, chk);
+	return r < 0 ? r : put(c, "==1 end ");
+}
+
+/* Ordered targets, or a named backup, need each target's own state. */
+static int put_failover_script(const struct ctx *c, const struct check *chk, const json_t *targets,
+			       bool ordered, const json_t *backup)
+{
+	int r = put(c, ";");
 	if (r == 0)
-		r = put(c, "==1 end local all=");
+		r = put_up_function(c, chk);
+	if (r == 0)
+		r = put(c, "local all=");
 	if (r == 0)
 		r = put_targets(c, targets, "policy.targets", false);
 	if (r == 0)
@@ -605,21 +616,43 @@ static int compile_closest(const struct ctx *c, const json_t *pol)
 	return r < 0 ? r : put(c, ")");
 }
 
+static int rtype_of(const char *type, enum rtype *ret)
+{
+	if (strcmp(type, "A") == 0)
+		*ret = RT_A;
+	else if (strcmp(type, "AAAA") == 0)
+		*ret = RT_AAAA;
+	else if (strcmp(type, "CNAME") == 0)
+		*ret = RT_CNAME;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* 'code' as the content of a LUA record of 'type': the type, a space and
+ * the code in one quoted string (it holds no '"' or '\\': steer_lua_quote
+ * refuses them, so it needs no escapes). */
+static int wrap_content(const struct ctx *c, const char *type, const struct buf *code, char **ret)
+{
+	struct buf out;
+
+	buf_init(&out, STEER_CONTENT_MAX + 32);
+	int r = buf_printf(&out, "%s \"%s\"", type, code->data);
+	if (r == 0)
+		*ret = buf_take(&out);
+	buf_free(&out);
+	return put_result(c, r);
+}
+
 int steer_compile(const json_t *policy, const char *type, const char *origin, char **ret,
 		  struct errmsg *err)
 {
-	struct buf code, out;
+	struct buf code;
 	struct ctx c = { .origin = origin, .b = &code, .err = err };
 	const char *kind;
 	int r;
 
-	if (strcmp(type, "A") == 0)
-		c.rt = RT_A;
-	else if (strcmp(type, "AAAA") == 0)
-		c.rt = RT_AAAA;
-	else if (strcmp(type, "CNAME") == 0)
-		c.rt = RT_CNAME;
-	else
+	if (rtype_of(type, &c.rt) < 0)
 		return errmsg_set(
 		    err, ERR_INVALID,
 		    "policy: routing policies are served on A, AAAA and CNAME RRsets, "
@@ -647,16 +680,74 @@ int steer_compile(const json_t *policy, const char *type, const char *origin, ch
 		r = errmsg_set(
 		    err, ERR_INVALID,
 		    "policy.type: '%.40s' is not one of weighted, failover, geo, closest", kind);
-	if (r == 0) {
-		/* the code holds no '"' or '\' (steer_lua_quote refuses them):
-		 * the record's one quoted string needs no escapes */
-		buf_init(&out, STEER_CONTENT_MAX + 32);
-		r = buf_printf(&out, "%s \"%s\"", type, code.data);
+	if (r == 0)
+		r = wrap_content(&c, type, &code, ret);
+	buf_free(&code);
+	return r;
+}
+
+/* The target lists of a checked policy as one Lua list of lists: a
+ * failover's targets, or every region's and the default of a geo. */
+static int put_checked_lists(const struct ctx *c, const json_t *policy, bool geo)
+{
+	json_t *reg;
+	size_t i;
+
+	int r = put(c, "{");
+	if (!geo)
+		r = r < 0 ? r : put_targets(c, json_object_get(policy, "targets"), "policy", false);
+	json_array_foreach(geo ? json_object_get(policy, "regions") : NULL, i, reg) {
 		if (r == 0)
-			*ret = buf_take(&out);
-		buf_free(&out);
-		r = put_result(&c, r);
+			r = put_targets(c, json_object_get(reg, "targets"), "policy", false);
+		if (r == 0)
+			r = put(c, ",");
 	}
+	if (r == 0 && geo)
+		r = put_targets(c, json_object_get(policy, "default"), "policy", false);
+	return r < 0 ? r : put(c, "}");
+}
+
+int steer_health_compile(const json_t *policy, const char *type, const char *origin, char **ret,
+			 struct errmsg *err)
+{
+	struct buf code;
+	struct ctx c = { .origin = origin, .b = &code, .err = err };
+	struct check chk;
+	char *served = NULL;
+
+	*ret = NULL;
+	int r = steer_compile(policy, type, origin, &served, err);
+	free(served);
+	if (r < 0)
+		return r;
+	const char *kind = json_string_value(json_object_get(policy, "type"));
+	const json_t *chk_obj = json_object_get(policy, "check");
+	bool geo = strcmp(kind, "geo") == 0;
+	if (chk_obj == NULL || (!geo && strcmp(kind, "failover") != 0))
+		return 0;
+	r = rtype_of(type, &c.rt);
+	if (r == 0)
+		r = check_parse(chk_obj, "policy.check", &chk, err);
+	if (r < 0)
+		return r;
+	buf_init(&code, STEER_CONTENT_MAX);
+	/* only the node itself reads it: anyone else learns nothing */
+	r = put(&c, ";local w=who:toString() if w~='127.0.0.1' and w~='::1' then return "
+		    "'refused' end ");
+	if (r == 0)
+		r = put_up_function(&c, &chk);
+	if (r == 0)
+		r = put(&c, "local s,r={},{} for _,g in ipairs(");
+	if (r == 0)
+		r = put_checked_lists(&c, policy, geo);
+	if (r == 0)
+		r = put(&c, ") do for _,t in ipairs(g) do if not s[t] then s[t]=1 r[#r+1]='");
+	if (r == 0)
+		r = put(&c, type);
+	if (r == 0)
+		r = put(&c, " '..t..(up(t) and ' up' or ' down') end end end return r");
+	if (r == 0)
+		r = wrap_content(&c, "TXT", &code, ret);
 	buf_free(&code);
 	return r;
 }
@@ -670,8 +761,10 @@ int steer_lua_check(const char *content, struct errmsg *err)
 		return errmsg_set(err, ERR_INVALID, "LUA content over %u bytes", STEER_CONTENT_MAX);
 	if (q == NULL || !((q - content == 1 && content[0] == 'A') ||
 			   (q - content == 4 && strncmp(content, "AAAA", 4) == 0) ||
-			   (q - content == 5 && strncmp(content, "CNAME", 5) == 0)))
-		return errmsg_set(err, ERR_INVALID, "LUA content must start with A, AAAA or CNAME");
+			   (q - content == 5 && strncmp(content, "CNAME", 5) == 0) ||
+			   (q - content == 3 && strncmp(content, "TXT", 3) == 0)))
+		return errmsg_set(err, ERR_INVALID,
+				  "LUA content must start with A, AAAA, CNAME or TXT");
 	if (q[1] != '"' || len < (size_t)(q - content) + 3 || content[len - 1] != '"')
 		return errmsg_set(err, ERR_INVALID, "LUA content must be one quoted string");
 	for (const char *p = q + 2; p < content + len - 1; p++)

@@ -81,8 +81,24 @@ int steer_policy_from_records(const char *type, const json_t *records, json_t **
 int steer_compile(const json_t *policy, const char *type, const char *origin, char **ret,
 		  struct errmsg *err);
 
-/* Check the content of a LUA record as steer_compile() writes it: "A",
- * "AAAA" or "CNAME", a space, and one double-quoted string of printable
+/* The first label of the name a node reads its targets' health at: the
+ * TXT record steer_health_compile() makes for RRset NAME is served at
+ * _yumna-health.NAME. */
+#define STEER_HEALTH_LABEL "_yumna-health"
+
+/* The health record of a health-checked policy (failover, geo with a
+ * "check") of an RRset of 'type' in zone 'origin': the content of a LUA
+ * TXT record whose answer, to a query from the node itself (127.0.0.1 or
+ * ::1), is one string per distinct target, "TYPE ADDRESS up" or "TYPE
+ * ADDRESS down", as PowerDNS's own checks (the same ones the served
+ * record makes) see it; to anyone else the one string "refused". *ret is
+ * NULL for a policy without health checks; otherwise the caller frees
+ * it. Errors as steer_compile(). */
+int steer_health_compile(const json_t *policy, const char *type, const char *origin, char **ret,
+			 struct errmsg *err);
+
+/* Check the content of a LUA record as steer_compile() or
+ * steer_health_compile() writes it: "A", "AAAA", "CNAME" or "TXT", a space, and one double-quoted string of printable
  * ASCII without '"' or '\\', at most STEER_CONTENT_MAX bytes. What the
  * agent accepts in a push. */
 int steer_lua_check(const char *content, struct errmsg *err);
