@@ -2721,7 +2721,8 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
          "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0,
          "secondary_changes": 10,
-         "xfr_changes": 20, "xfr_zones": 200, "steer_seconds": 3}
+         "xfr_changes": 20, "xfr_zones": 200, "steer_seconds": 3,
+         "failovers": 3}
 
 
 def dnsperf_run(port, name, seconds):
@@ -2760,6 +2761,66 @@ def dnsperf_run(port, name, seconds):
 def steer_figures(args, tmp, rows):
     for shared in (False, True):
         steer_node_figures(args, tmp, rows, shared)
+    steer_failover_figures(args, tmp, rows)
+
+
+def steer_failover_figures(args, tmp, rows, interval=1):
+    """A failover policy on three nodes (health checks every 'interval'
+    seconds): a loopback TCP listener the check connects to is closed →
+    time until no node answers its target; opened again → time until every
+    node answers it again. 'args.failovers' rounds."""
+    c = clusterlib.Cluster(os.path.join(tmp, "steer-failover"), n=3, whm_config=WHM_CONFIG,
+                           node_config={"lua-health-checks-interval": interval})
+    listener = None
+
+    def listen(port=0):
+        sk = socket.socket()
+        sk.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sk.bind(("127.0.0.1", port))
+        sk.listen(64)
+        return sk
+
+    def all_nodes(name, want, limit):
+        """Seconds until every node answers 'want' (queried every 10 ms)."""
+        t0 = time.perf_counter()
+        deadline = time.monotonic() + limit
+        pending = list(c.nodes)
+        while pending:
+            pending = [n for n in pending
+                       if harness.answer_texts(harness.dns_query("127.0.0.1", n.dns_port, name,
+                                                                 "A"), name, "A") != want]
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError("%s: not %s on every node after %.0f s" % (name, want, limit))
+            if pending:
+                time.sleep(0.01)
+        return time.perf_counter() - t0
+
+    try:
+        listener = listen()
+        port = listener.getsockname()[1]
+        zid = c.create_zone("failover.bench")
+        name = "f.failover.bench."
+        c.whm.call("PUT", "/api/dns/%d/policies" % zid, {"name": "f", "type": "A", "policy": {
+            "type": "failover", "order": "ordered", "targets": ["127.0.0.1", "127.0.0.2"],
+            "check": {"tcp_port": port}, "when_all_down": "backup", "backup": "192.0.2.99",
+            "ttl": 5}}, expect=200)
+        c.answers(name, "A")            # the first query starts the checks
+        all_nodes(name, ["127.0.0.1"], 30)
+        down, up = [], []
+        for _ in range(args.failovers):
+            listener.close()
+            down.append(all_nodes(name, ["192.0.2.99"], 30))
+            listener = listen(port)
+            up.append(all_nodes(name, ["127.0.0.1"], 30))
+        rows.append(("failover: a target's TCP listener stops → no node of 3 answers it, p50 "
+                     "(%d stops, checks every %d s; max %.2f s)" % (len(down), interval, max(down)),
+                     "%.2f s" % pct(down, 50), "≤ %d s (2 check intervals + 1 s)" % (2 * interval + 1),
+                     "starts again → every node answers it: p50 %.2f s, max %.2f s"
+                     % (pct(up, 50), max(up))))
+    finally:
+        if listener is not None:
+            listener.close()
+        c.stop()
 
 
 def steer_node_figures(args, tmp, rows, shared):
@@ -2836,6 +2897,8 @@ def main():
                     help="listings of its versions timed")
     ap.add_argument("--history-rollbacks", type=int, default=100,
                     help="rollbacks timed until every node answers")
+    ap.add_argument("--failovers", type=int, default=10,
+                    help="target stops timed in the steer section")
     ap.add_argument("--secondary-changes", type=int, default=50,
                     help="changes on the external primary in the secondary section")
     ap.add_argument("--kills", type=int, default=20,
