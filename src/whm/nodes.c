@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,6 +270,15 @@ int nodes_update(struct whm *w, struct store *st, int64_t id, nodes_edit_fn fn, 
 	return r;
 }
 
+/* A node's joins, full syncs and removals happen one at a time. A removal with purge
+ * deletes the node's zones and then forgets what it acknowledged, trusting
+ * that no push brings a zone back meanwhile: a join between the two (a
+ * client that gave up on a slow removal and joined the node again) would
+ * have its full sync undone, the zones deleted after their pushes and the
+ * rows that would push them again forgotten (make torture, controller-stop,
+ * found it). */
+static pthread_mutex_t membership = PTHREAD_MUTEX_INITIALIZER;
+
 static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, const char *actor,
 		       struct store_server *ret, struct errmsg *err)
 {
@@ -291,7 +301,10 @@ static int set_cluster(struct whm *w, struct store *st, int64_t id, bool join, c
 int nodes_join(struct whm *w, struct store *st, int64_t id, const char *actor,
 	       struct store_server *ret, struct errmsg *err)
 {
-	return set_cluster(w, st, id, true, actor, ret, err);
+	pthread_mutex_lock(&membership);
+	int r = set_cluster(w, st, id, true, actor, ret, err);
+	pthread_mutex_unlock(&membership);
+	return r;
 }
 
 /* Delete the zones server 's' holds from it, once it is out of the
@@ -336,9 +349,9 @@ static int unregister(struct whm *w, struct store *st, const struct store_server
 	return 0;
 }
 
-int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
-		 const char *actor, struct store_server *ret, struct nodes_removed *out,
-		 struct errmsg *err)
+static int remove_node(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
+		       const char *actor, struct store_server *ret, struct nodes_removed *out,
+		       struct errmsg *err)
 {
 	struct store_server s;
 	struct errmsg why = { "" };
@@ -415,8 +428,18 @@ int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes
 	return 0;
 }
 
-int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
-		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err)
+int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes_removal *how,
+		 const char *actor, struct store_server *ret, struct nodes_removed *out,
+		 struct errmsg *err)
+{
+	pthread_mutex_lock(&membership);
+	int r = remove_node(w, st, id, how, actor, ret, out, err);
+	pthread_mutex_unlock(&membership);
+	return r;
+}
+
+static int sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
+		    struct store_server *ret, uint64_t *ret_zones, struct errmsg *err)
 {
 	struct store_server s = { 0 };
 	uint64_t zones = 0, records = 0;
@@ -436,6 +459,15 @@ int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *acto
 		sync_wake(w->sync);
 		*ret_zones = zones;
 	}
+	return r;
+}
+
+int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
+		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err)
+{
+	pthread_mutex_lock(&membership);
+	int r = sync_all(w, st, id, actor, ret, ret_zones, err);
+	pthread_mutex_unlock(&membership);
 	return r;
 }
 

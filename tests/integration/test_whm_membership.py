@@ -3,6 +3,7 @@
 itself; a server removed from the registry has its zones deleted unless
 the operator chose to keep them (and is then told they are frozen)."""
 
+import threading
 import time
 
 import cluster as cl
@@ -93,6 +94,38 @@ def test_node_that_rejoins_catches_up(cluster):
 
     c.wait_all_nodes("while-out.rejoin.example.", "A", ["192.0.2.3"], timeout=10)
     c.wait_converged(timeout=5)
+
+
+def test_a_join_during_a_purge_waits_for_it_and_the_node_gets_every_zone(cluster):
+    """A client that gives up on a slow removal with purge and joins the
+    node again: the join must not run between the purge's deletes, or the
+    purge deletes what the join's full sync pushed and forgets that it did."""
+    c = cluster
+    names = ["p%03d.purge-race.example" % i for i in range(300)]
+    for name in names:
+        c.create_zone(name, wait=False)
+    c.wait_converged(timeout=60)
+    node = c.nodes[1]
+    answers = {}
+
+    def leave():
+        answers["leave"] = c.leave(node, purge=True)
+
+    t = threading.Thread(target=leave)
+    t.start()
+    # the purge deletes 300 zones one by one: join while it runs
+    deadline = time.monotonic() + 10
+    while len(node.zones()) == len(names) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    answers["join"] = c.join(node)
+    t.join(60)
+
+    assert answers["leave"]["zonesDeleted"] >= 300, answers["leave"]
+    assert answers["join"]["success"] is True
+    c.wait_converged(timeout=30)
+    assert set(n + "." for n in names) <= set(node.zones())
+    status = {n["nodeId"]: n for n in c.whm.status()["nodes"]}
+    assert status[node.server_id]["zones"]["in_sync"] == len(c.whm.zones()), status
 
 
 def test_registered_but_not_joined_server_receives_nothing(cluster):
