@@ -93,8 +93,9 @@ static void test_every_field_counts(void **state)
 		{ "example.com.", "DNSKEY", "xx", "257 3 13 AAAA" },
 		{ "example.com.", "CDS", "xx", "1 13 2 AA" },
 	};
+	/* A presigned zone's DNSSEC records are its data: they count. */
 	digest_of(signed_zone, 6, r, z);
-	assert_string_equal(z, z0);
+	assert_string_not_equal(z, z0);
 }
 
 /* The SOA is kept apart: R does not move with the serial, D does, and D
