@@ -394,6 +394,46 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 	return backend_sql_zone_info(b->sql, zone, ret_signed, kind, kind_len);
 }
 
+#define TYPE_NS 2
+
+/* PowerDNS's NSEC order name of 'name' in 'zone': the labels below the
+ * zone, lowercase, last first, one space apart ("" for the apex), as its
+ * rectify writes them (DNSName::labelReverse). */
+static void ordername_of(const char *name, const char *zone, char out[DNAME_TEXT_MAX])
+{
+	size_t n = strlen(name) - strlen(zone), used = 0;
+	out[0] = '\0';
+	/* 'name' ends with the zone: its own labels are name[0, n - 1) */
+	while (n > 0) {
+		size_t end = n - 1, start = end;
+		while (start > 0 && name[start - 1] != '.')
+			start--;
+		used += (size_t)snprintf(out + used, DNAME_TEXT_MAX - used, "%s%.*s",
+					 used > 0 ? " " : "", (int)(end - start), name + start);
+		n = start;
+	}
+}
+
+int backend_zone_ordernames(struct backend *b, const struct backend_zone *z)
+{
+	char ordername[DNAME_TEXT_MAX];
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < z->n;) {
+		const char *owner = z->rrs[i].owner;
+		bool chained = false; /* in the NSEC chain: not glue below a cut */
+		size_t k = i;
+		for (; k < z->n && strcmp(z->rrs[k].owner, owner) == 0; k++)
+			chained = chained || z->rrs[k].auth || z->rrs[k].type == TYPE_NS;
+		if (chained) {
+			ordername_of(owner, z->origin, ordername);
+			r = backend_sql_ordername_set(b->sql, z->origin, owner, ordername);
+		}
+		i = k;
+	}
+	return r;
+}
+
 int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, void *ctx)
 {
 	return backend_sql_zone_keys(b->sql, zone, fn, ctx);
