@@ -9,8 +9,6 @@ change on the primary, and show that the content verification still finds
 a node serving other signatures. Users still cannot write DNSSEC records
 into a primary zone."""
 
-import os
-import sqlite3
 import time
 
 import dns.dnssec
@@ -19,12 +17,12 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 import pytest
-import requests
 
 import cluster as cl
 from dns_primaries import KnotPrimary
 from dnssec_tools import Unbound, validated
-from test_secondary_zones import create_secondary, retrieve, wait_state, zone_file
+from test_secondary_zones import create_secondary, retrieve, zone_file
+from test_verification import behind_the_back, wait_until, whm_metric
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -64,17 +62,6 @@ def wait_signed(primary, name, rtype, timeout=30.0):
         time.sleep(0.2)
 
 
-def wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last is True:
-            return
-        time.sleep(0.2)
-    raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
-
-
 def same_as_primary(node, primary, name, rtype):
     """True when 'node' answers 'name'/'rtype' with the RRset and the RRSIGs
     knotd answers, byte for byte; else what differs."""
@@ -85,6 +72,13 @@ def same_as_primary(node, primary, name, rtype):
     if wire_set(want[0]) != wire_set(have[0]) or wire_set(want[1]) != wire_set(have[1]):
         return "%s: %s/%s differs: %s vs %s" % (node.name, name, rtype, have, want)
     return True
+
+
+def nsec_proof(msg):
+    """The NSEC records of a negative answer's authority section, in wire
+    form, sorted: PowerDNS picks them by the zone's NSEC order."""
+    return sorted(rd.to_digestable() for rrset in msg.authority
+                  if rrset.rdtype == dns.rdatatype.NSEC for rd in rrset)
 
 
 def validate_on(node, zone, keys, name, rtype):
@@ -126,6 +120,10 @@ def test_a_zone_its_primary_signs_is_served_as_signed_by_every_node(signed, tmp_
                             ("txt." + zone, "TXT"), ("mail." + zone, "MX")):
             assert same_as_primary(node, primary, name, rtype) is True
             validate_on(node, zone, keys, name, rtype)
+        # A name that does not exist: knotd's NSEC records prove it.
+        nx = "nowhere." + zone
+        want = nsec_proof(primary.query(nx, "A"))
+        assert want and nsec_proof(node.query(nx, "A", dnssec=True)) == want, node.name
 
     # Shown as presigned, and the controller's own signing is refused.
     z = c.whm.zone(zid)
@@ -160,13 +158,6 @@ def test_a_zone_its_primary_signs_is_served_as_signed_by_every_node(signed, tmp_
         validate_on(node, zone, keys, www, "A")
 
 
-def whm_metric(c, name, node):
-    for line in c.whm.get("/metrics").text.splitlines():
-        if line.startswith(name + "{") and 'node="%s"' % node.name in line:
-            return float(line.rsplit(" ", 1)[1])
-    return None
-
-
 def test_verification_sees_no_drift_and_catches_other_signatures(signed):
     c, primary, zone = signed
     www = "www." + zone
@@ -190,25 +181,25 @@ def test_verification_sees_no_drift_and_catches_other_signatures(signed):
     # put back as knotd signed it.
     victim = c.nodes[1]
     before = whm_metric(c, "yumna_whm_node_drift_total", victim) or 0
-    db = sqlite3.connect(os.path.join(victim.data_dir, "pdns.sqlite3"), timeout=10)
-    with db:
-        # the original TTL field the signature covers: 300 -> 301
-        n = db.execute("UPDATE records SET content = replace(content, ' 300 ', ' 301 ') "
-                       "WHERE name = ? AND type = 'RRSIG' AND content LIKE 'A %'",
-                       (www.rstrip("."),)).rowcount
-    db.close()
-    assert n == 1
-    with open(os.path.join(victim.data_dir, "pdns-api-key")) as f:
-        key = f.read().strip()
-    r = requests.put("http://%s:%d/api/v1/servers/localhost/cache/flush" %
-                     (victim.address, victim.pdns_api_port), params={"domain": "."},
-                     headers={"X-API-Key": key}, timeout=5)
-    assert r.status_code == 200, r.text
+    # the original TTL field the signature covers: 300 -> 301
+    behind_the_back(victim, "UPDATE records SET content = replace(content, ' 300 ', ' 301 ') "
+                            "WHERE name = ? AND type = 'RRSIG' AND content LIKE 'A %'",
+                    www.rstrip("."))
     wait_until(lambda: (whm_metric(c, "yumna_whm_node_drift_total", victim) or 0) > before
                or "yumna_agent_drift_total 0" not in victim.get("/metrics").text, 15,
                "the changed signature is found")
     wait_until(lambda: same_as_primary(victim, primary, www, "A"), 15,
                "%s serves knotd's signature again" % victim.name)
+
+    # A node purged and joined again gets the zone by a full sync (the
+    # batch path): the same signatures, and the same NSEC proofs.
+    c.leave(victim, purge=True)
+    c.join(victim)
+    wait_until(lambda: same_as_primary(victim, primary, www, "A"), 30,
+               "%s serves the zone again after its full sync" % victim.name)
+    nx = "nowhere." + zone
+    want = nsec_proof(primary.query(nx, "A"))
+    assert want and nsec_proof(victim.query(nx, "A", dnssec=True)) == want
 
 
 def test_a_primary_zone_still_refuses_dnssec_records(cluster, domain):
