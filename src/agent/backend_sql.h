@@ -146,8 +146,8 @@ int backend_sql_run_id(struct backend_sql *b, enum stmt_id id, int64_t v);
  * 1 (readable until the next db_reset of 's'), 0 (none) or an error. */
 int backend_sql_first_row(struct backend_sql *b, struct db_stmt *s, int r);
 
-/* Inside a transaction: the ordername of the records of 'name' (absolute,
- * trailing dot) in 'zone' (NULL: none), empty non-terminals left out. */
+/* Inside a transaction: the ordername of the rows of 'name' (absolute,
+ * trailing dot) in 'zone' (NULL: none), an empty non-terminal's too. */
 int backend_sql_ordername_set(struct backend_sql *b, const char *zone, const char *name,
 			      const char *ordername);
 

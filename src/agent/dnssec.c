@@ -530,10 +530,10 @@ int dnssec_presigned_write(struct agent *a, const struct backend_zone *z, bool e
 					      nsec3param ? &nsec3param : NULL, nsec3param != NULL);
 		same = r < 0 ? r : same && r;
 	}
-	/* PowerDNS rectifies no presigned zone: the NSEC chain's order is
-	 * written here. An NSEC3 zone's would be its hashes: not done yet. */
-	if (same >= 0 && presigned && nsec3param == NULL) {
-		int r = backend_zone_ordernames(a->db, z);
+	/* PowerDNS rectifies no presigned zone: the chain's order is
+	 * written here. */
+	if (same >= 0 && presigned) {
+		int r = backend_zone_ordernames(a->db, z, nsec3param);
 		same = r < 0 ? r : same;
 	}
 	return same;

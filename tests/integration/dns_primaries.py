@@ -234,7 +234,8 @@ class KnotPrimary(_Primary):
     for IXFR (zonefile-load: difference). With 'key' (name, algorithm,
     secret) a transfer needs that key. With 'signs', knotd signs the zones
     (dnssec-signing with its default policy: an ECDSA P-256 KSK and ZSK,
-    NSEC) and transfers them signed."""
+    NSEC) and transfers them signed; with signs="nsec3", with NSEC3 (one
+    extra iteration and a 4-byte salt, so that both count)."""
 
     def __init__(self, directory, zones, key=None, signs=False):
         super().__init__(directory, zones, "knotd.log")
@@ -253,6 +254,11 @@ class KnotPrimary(_Primary):
                  "    journal-content: %s" % ("all" if signs else "changes")]
         if signs:
             conf.append("    dnssec-signing: on")
+        if signs == "nsec3":
+            conf.append("    dnssec-policy: nsec3")
+            conf[conf.index("template:"):conf.index("template:")] = [
+                "policy:", "  - id: nsec3", "    nsec3: on", "    nsec3-iterations: 1",
+                "    nsec3-salt-length: 4"]
         conf.append("zone:")
         for z in self.zones:
             conf += ["  - domain: " + z, "    file: " + self.zone_path(z), "    acl: xfr"]

@@ -74,11 +74,12 @@ def same_as_primary(node, primary, name, rtype):
     return True
 
 
-def nsec_proof(msg):
-    """The NSEC records of a negative answer's authority section, in wire
-    form, sorted: PowerDNS picks them by the zone's NSEC order."""
-    return sorted(rd.to_digestable() for rrset in msg.authority
-                  if rrset.rdtype == dns.rdatatype.NSEC for rd in rrset)
+def nsec_proof(msg, rdtype=dns.rdatatype.NSEC):
+    """The NSEC (or NSEC3) records of a negative answer's authority section
+    with their owners, in wire form, sorted: PowerDNS picks them by the
+    zone's order names."""
+    return sorted((rrset.name.to_digestable(), rd.to_digestable()) for rrset in msg.authority
+                  if rrset.rdtype == rdtype for rd in rrset)
 
 
 def validate_on(node, zone, keys, name, rtype):
@@ -222,3 +223,38 @@ def test_a_primary_zone_still_refuses_dnssec_records(cluster, domain):
     assert z.get("presigned") is None, z
     r = cluster.whm.get("/api/dns/%d/records" % zid)
     assert r.status_code == 200 and "RRSIG" not in r.text, r.text
+
+
+def test_a_zone_signed_with_nsec3_proves_what_does_not_exist(cluster_factory, tmp_path, domain):
+    """NSEC3: PowerDNS gets the primary's NSEC3PARAM as the zone's metadata
+    and the hashed order of its names (empty non-terminals included) from
+    the agent; its NXDOMAIN and NODATA answers carry knotd's NSEC3 records
+    and validate."""
+    zone = domain + "."
+    primary = KnotPrimary(tmp_path / "knot", {
+        zone: zone_file(zone, 100, extra="a.b.deep IN A 192.0.2.77\n")}, signs="nsec3")
+    primary.start()
+    try:
+        c = cluster_factory(n=2)
+        www = "www." + zone
+        wait_signed(primary, www, "A")
+        keys, _ = rrsets(wait_signed(primary, zone, "DNSKEY"), zone, "DNSKEY")
+        zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
+        ds = [dns.dnssec.make_ds(zone, k, "SHA256").to_text() for k in keys if k.flags & 1]
+        for node in c.nodes:
+            wait_until(lambda: same_as_primary(node, primary, www, "A"), 30,
+                       "%s serves the NSEC3 zone" % node.name)
+            validate_on(node, zone, keys, www, "A")
+            for name, rtype in (("nowhere." + zone, "A"), (www, "TXT"),
+                                ("b.deep." + zone, "A")):
+                want = nsec_proof(primary.query(name, rtype), dns.rdatatype.NSEC3)
+                have = nsec_proof(node.query(name, rtype, dnssec=True), dns.rdatatype.NSEC3)
+                assert want and have == want, (node.name, name, rtype)
+            with Unbound(tmp_path / ("unbound-" + node.name), zone, ds, node) as u:
+                for name, rtype, rcode in (("nowhere." + zone, "A", dns.rcode.NXDOMAIN),
+                                           (www, "TXT", dns.rcode.NOERROR)):
+                    a = u.query(name, rtype)
+                    assert a.rcode() == rcode and validated(a), (a, u.logs())
+        assert c.whm.zone(zid)["presigned"] is True
+    finally:
+        primary.stop()
