@@ -22,6 +22,7 @@ import cluster as cl
 from dns_primaries import KnotPrimary
 from dnssec_tools import Unbound, validated
 from test_secondary_zones import create_secondary, retrieve, zone_file
+from test_yumnactl import Ctl
 from test_verification import behind_the_back, wait_until, whm_metric
 
 pytest_plugins = ["cluster_fixtures"]
@@ -132,6 +133,8 @@ def test_a_zone_its_primary_signs_is_served_as_signed_by_every_node(signed, tmp_
     assert z["secondary"]["presigned"] is True, z
     r = c.whm.post("/api/dns/%d/dnssec" % zid, {})
     assert r.status_code == 409, cl.describe(r)
+    shown = Ctl(c, tmp_path).run("zones", "show", zone).stdout
+    assert "dnssec   presigned by its primary" in shown, shown
 
     # A validating resolver with knotd's key as its only anchor: the
     # node's answers are secure (AD), names that do not exist included.
