@@ -141,9 +141,10 @@ int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
 int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 struct errmsg *err);
 
-/* Whether 'records' (the panel's objects) hold a DNSSEC type a signer makes
- * (rr_type_is_dnssec()): only a transfer from a primary that signs the zone
- * (a presigned secondary zone) stores them. */
+/* Whether 'records' (the panel's objects) hold RRSIGs: only a transfer
+ * from a primary that signs the zone (a presigned secondary zone) stores
+ * them, with the other DNSSEC types (rr_type_is_dnssec()), which a push
+ * carries only beside signatures. */
 bool zones_records_presigned(const json_t *records);
 
 /* zones_records_presigned() of zone 'zone_id''s stored records. */

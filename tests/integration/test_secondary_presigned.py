@@ -19,7 +19,7 @@ import dns.rdatatype
 import pytest
 
 import cluster as cl
-from dns_primaries import KnotPrimary
+from dns_primaries import BindPrimary, KnotPrimary
 from dnssec_tools import Unbound, validated
 from test_secondary_zones import create_secondary, retrieve, zone_file
 from test_yumnactl import Ctl
@@ -95,10 +95,15 @@ def validate_on(node, zone, keys, name, rtype):
     dns.dnssec.validate(found, sig, {zname: dnskey})
 
 
-@pytest.fixture
-def signed(cluster_factory, tmp_path, domain):
+@pytest.fixture(params=["knot", "bind"])
+def signed(request, cluster_factory, tmp_path, domain):
+    """knotd, or named with inline signing (whose zone holds its private
+    signing-state records, TYPE65534, which its apex NSEC lists)."""
     zone = domain + "."
-    primary = KnotPrimary(tmp_path / "knot", {zone: zone_file(zone, 100)}, signs=True)
+    if request.param == "bind":
+        primary = BindPrimary(tmp_path / "named", {zone: zone_file(zone, 100)}, signs=True)
+    else:
+        primary = KnotPrimary(tmp_path / "knot", {zone: zone_file(zone, 100)}, signs=True)
     primary.start()
     c = cluster_factory(n=2, node_config={"verify-interval": VERIFY_INTERVAL})
     try:

@@ -215,9 +215,9 @@ def test_an_unknown_key_or_bad_primaries_are_refused(cluster, domain):
 @pytest.mark.parametrize("mode", ["outside", "short", "stall", "private"])
 def test_bad_transfers_store_nothing(cluster, domain, mode):
     """Data outside the zone, a transfer that ends early or stalls: refused.
-    So is a record of a private type in generic form, such as BIND's
-    signing state (TYPE65534), with the type named. (A zone its primary
-    signs is served as it comes: test_secondary_presigned.py.)"""
+    So is BIND's signing state (TYPE65534, generic data) in a zone without
+    signatures, with the type named. (A zone its primary signs is served
+    as it comes, BIND's TYPE65534 included: test_secondary_presigned.py.)"""
     zone = domain + "."
     recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
             dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.7")]

@@ -103,8 +103,9 @@ struct rr {
 const char *rr_type_name(uint16_t type);
 
 /* Whether 'type' is one of the DNSSEC types a signer makes (DNSKEY, RRSIG,
- * NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY): a zone holds them only as its
- * primary signed them (a presigned secondary zone). */
+ * NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY, and BIND's signing state
+ * TYPE65534, in generic data only): a zone holds them only as its primary
+ * signed it (a presigned secondary zone). */
 bool rr_type_is_dnssec(uint16_t type);
 
 /* Map a mnemonic (case-insensitive) to a type the validator accepts as

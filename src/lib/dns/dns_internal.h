@@ -45,6 +45,10 @@ struct dns_type_info {
 /* What rdata.c needs to know of an accepted type; NULL for others. */
 const struct dns_type_info *dns_type_info(uint16_t type);
 
+/* Whether an accepted 'type' is a private type (RFC 6895 section 3.1,
+ * 65280 to 65534), whose only form is RFC 3597 generic data ('\#'). */
+bool dns_type_private(uint16_t type);
+
 /* --- international names (idn.c) --- */
 
 /* True if 'text' holds only ASCII bytes. */

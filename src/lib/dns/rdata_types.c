@@ -71,6 +71,11 @@ static const struct dns_type_info signer_types[] = {
 	{ KNOT_RRTYPE_NSEC3PARAM, "NSEC3PARAM", 0, false },
 	{ KNOT_RRTYPE_CDS, "CDS", 0, false },
 	{ KNOT_RRTYPE_CDNSKEY, "CDNSKEY", 0, false },
+	/* BIND's signing state (its default sig-signing-type, a private type
+	 * of RFC 6895 section 3.1): inside every zone BIND signs, in its
+	 * transfers, and in the apex NSEC's type bitmap, which PowerDNS makes
+	 * again from the records it holds, so it is kept as it comes. */
+	{ 65534, "TYPE65534", 0, false },
 };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -120,6 +125,11 @@ const struct dns_type_info *dns_type_info(uint16_t type)
 		if (signer_types[i].type == type)
 			return &signer_types[i];
 	return NULL;
+}
+
+bool dns_type_private(uint16_t type)
+{
+	return type >= 65280 && type <= 65534 && dns_type_info(type) != NULL;
 }
 
 bool rr_type_is_dnssec(uint16_t type)
