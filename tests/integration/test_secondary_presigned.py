@@ -222,6 +222,14 @@ def test_a_primary_zone_still_refuses_dnssec_records(cluster, domain):
                              {"name": "www", "type": rtype, "content": content})
         assert r.status_code == 422, cl.describe(r)
         assert "signer" in r.json()["error"], r.json()
+    r = cluster.whm.post("/api/dns/%d/records" % zid,
+                         {"name": "@", "type": "TYPE65534", "content": r"\# 5 0D3C4F0001"})
+    assert r.status_code == 422 and "generic type" in r.json()["error"], cl.describe(r)
+    r = cluster.whm.request("PATCH", "/api/dns/%d/rrsets" % zid, json_body={"rrsets": [
+        {"name": "www." + zone, "type": "RRSIG", "changetype": "REPLACE", "ttl": 300,
+         "records": [{"content": "A 13 3 300 20300101000000 20200101000000 12345 %s AAAA"
+                                 % zone}]}]})
+    assert r.status_code == 422 and "signer" in r.json()["error"], cl.describe(r)
     r = cluster.whm.post("/api/dns/%d/import" % zid, {
         "content": "www 300 IN A 192.0.2.1\n"
                    "www 300 IN RRSIG A 13 3 300 20300101000000 20200101000000 12345 %s "
