@@ -29,6 +29,9 @@ enum {
  * which quotes the label, to 'why'. */
 int dns_name_check(const uint8_t *name, unsigned flags, char *why, size_t whylen);
 
+/* The value of hex digit 'c' (either case), or -1. */
+int dns_hex_digit(char c);
+
 /* Compare two normalised names (lowercase, trailing dot, no escapes) in DNS
  * canonical order (RFC 4034 section 6.1): label by label from the right. */
 int dns_name_canon_cmp(const char *a, const char *b);

@@ -6,6 +6,7 @@
 #include <gnutls/crypto.h>
 #include <libknot/dname.h>
 
+#include "dns/dns_internal.h"
 #include "dns/nsec3.h"
 
 #define NSEC3_SHA1 1
@@ -13,17 +14,6 @@
 /* RFC 9276 section 3.2 asks for 0; PowerDNS's max-nsec3-iterations was
  * 2500 before 4.5. More is refused rather than spent. */
 #define NSEC3_ITERATIONS_MAX 2500
-
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* "alg flags iterations salt" into its fields; the salt "-" is empty. */
 static int parse_params(const char *text, unsigned *iterations, uint8_t *salt, size_t *salt_len)
@@ -49,7 +39,7 @@ static int parse_params(const char *text, unsigned *iterations, uint8_t *salt, s
 	if (n == 0 || n % 2 != 0 || n / 2 > NSEC3_SALT_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hex_digit(text[i]), lo = hex_digit(text[i + 1]);
+		int hi = dns_hex_digit(text[i]), lo = dns_hex_digit(text[i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		salt[(*salt_len)++] = (uint8_t)(hi << 4 | lo);
