@@ -124,6 +124,7 @@
   }
 
   function dnssecState(z) {
+    if (z.presigned === true) return "presigned by its primary";
     if (z.dnssec_enabled === true || z.dnssec === true) return "signed";
     return "unsigned";
   }

@@ -248,9 +248,13 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_replace(a->db, &z, zone_kind(a, p->transfer), &res->domain_id);
-	free(rrs);
 	if (r == 0 && p->dnssec != NULL)
 		r = dnssec_write(a, zone, p->dnssec, &refresh, err);
+	if (r == 0 && (r = dnssec_presigned_write(a, &z, st.exists)) >= 0) {
+		refresh = refresh || r == 0;
+		r = 0;
+	}
+	free(rrs);
 	/* PowerDNS caches metadata: read again, like DNSSEC's. */
 	if (r == 0 && p->transfer != NULL && (r = xfr_write(a, zone, p->transfer, err)) >= 0) {
 		refresh = refresh || r == 0;
@@ -441,6 +445,10 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 		r = backend_zone_replace(a->db, &w, zone_kind(a, xfr), NULL);
 	if (r == 0 && cfg != NULL)
 		r = dnssec_write(a, z->origin, cfg, &refresh, &msg);
+	if (r == 0 && (r = dnssec_presigned_write(a, &w, st->exists)) >= 0) {
+		refresh = refresh || r == 0;
+		r = 0;
+	}
 	if (r == 0 && xfr != NULL && (r = xfr_write(a, z->origin, xfr, &msg)) >= 0) {
 		refresh = refresh || r == 0;
 		r = 0;

@@ -3,15 +3,18 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "config.h"
 
 #include "backend.h"
 #include "backend_sql.h"
 #include "base/log.h"
+#include "dns/nsec3.h"
 #include "sql/db.h"
 
 #define GMYSQL_MODULE "yumna-agent-gmysql.so"
@@ -392,6 +395,93 @@ int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, cha
 		      unsigned kind_len)
 {
 	return backend_sql_zone_info(b->sql, zone, ret_signed, kind, kind_len);
+}
+
+#define TYPE_NS 2
+#define TYPE_NSEC3 50
+
+/* PowerDNS's NSEC order name of 'name' in 'zone': the labels below the
+ * zone, lowercase, last first, one space apart ("" for the apex), as its
+ * rectify writes them (DNSName::labelReverse). */
+static void ordername_of(const char *name, const char *zone, char out[DNAME_TEXT_MAX])
+{
+	size_t n = strlen(name) - strlen(zone), used = 0;
+	out[0] = '\0';
+	/* 'name' ends with the zone: its own labels are name[0, n - 1) */
+	while (n > 0) {
+		size_t end = n - 1, start = end;
+		while (start > 0 && name[start - 1] != '.')
+			start--;
+		used += (size_t)snprintf(out + used, DNAME_TEXT_MAX - used, "%s%.*s",
+					 used > 0 ? " " : "", (int)(end - start), name + start);
+		n = start;
+	}
+}
+
+/* Whether the records [a, b) are a signer's NSEC3 (and their RRSIGs):
+ * a hashed owner, not a name of the zone's data. */
+static bool nsec3_owner(const struct backend_zone *z, size_t a, size_t b)
+{
+	for (size_t k = a; k < b; k++)
+		if (z->rrs[k].type == TYPE_NSEC3)
+			return true;
+	return false;
+}
+
+/* The ordername of 'name' into its rows: NSEC's, or the NSEC3 hash. */
+static int set_ordername(struct backend *b, const struct backend_zone *z, const char *name,
+			 const char *nsec3param)
+{
+	char ordername[DNAME_TEXT_MAX];
+	if (nsec3param == NULL)
+		ordername_of(name, z->origin, ordername);
+	else if (dns_nsec3_hash(name, nsec3param, ordername) < 0)
+		return -EINVAL;
+	return backend_sql_ordername_set(b->sql, z->origin, name, ordername);
+}
+
+/* NSEC3 chains empty non-terminals too (RFC 5155 section 7.1): the names
+ * between 'owner' and the apex that own no record, each once ('seen'). */
+static int set_ents(struct backend *b, const struct backend_zone *z, const char *owner,
+		    const char *nsec3param, json_t *seen)
+{
+	size_t olen = strlen(z->origin);
+	int r = 0;
+	for (const char *p = strchr(owner, '.'); r == 0 && p != NULL && strlen(p + 1) > olen;
+	     p = strchr(p + 1, '.')) {
+		if (json_object_get(seen, p + 1) != NULL)
+			continue;
+		r = json_object_set_new(seen, p + 1, json_true()) < 0 ? -ENOMEM : 0;
+		if (r == 0)
+			r = set_ordername(b, z, p + 1, nsec3param);
+	}
+	return r;
+}
+
+int backend_zone_ordernames(struct backend *b, const struct backend_zone *z, const char *nsec3param)
+{
+	json_t *seen = json_object(); /* owners, then the empty non-terminals found */
+	int r = seen != NULL ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < z->n; i++)
+		if (json_object_set_new(seen, z->rrs[i].owner, json_true()) < 0)
+			r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < z->n;) {
+		const char *owner = z->rrs[i].owner;
+		bool chained = false; /* in the chain: not glue below a cut */
+		size_t k = i;
+		for (; k < z->n && strcmp(z->rrs[k].owner, owner) == 0; k++)
+			chained = chained || z->rrs[k].auth || z->rrs[k].type == TYPE_NS;
+		if (chained && nsec3param != NULL && nsec3_owner(z, i, k))
+			chained = false;
+		if (chained)
+			r = set_ordername(b, z, owner, nsec3param);
+		if (r == 0 && chained && nsec3param != NULL)
+			r = set_ents(b, z, owner, nsec3param, seen);
+		i = k;
+	}
+	json_decref(seen);
+	return r;
 }
 
 int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, void *ctx)

@@ -184,6 +184,18 @@ int backend_zone_keys(struct backend *b, const char *zone, backend_key_fn fn, vo
 int backend_key_add(struct backend *b, const char *zone, const struct backend_key *k);
 int backend_key_delete(struct backend *b, int64_t id);
 
+/* Inside a transaction, after backend_zone_replace(z): the ordername of
+ * every name of 'z' in its NSEC chain (all but glue below a delegation), as
+ * PowerDNS's rectify would write it: for NSEC (nsec3param NULL) the
+ * name's labels last first; for NSEC3 under 'nsec3param' (NSEC3PARAM
+ * text) its hash, empty non-terminals included and the signer's hashed
+ * owners left out. A presigned zone needs them for PowerDNS to answer
+ * with its primary's NSEC or NSEC3 records (it finds the covering one by
+ * ordername), and PowerDNS rectifies no presigned zone itself. 'z''s
+ * records are sorted by owner (zone_check()). */
+int backend_zone_ordernames(struct backend *b, const struct backend_zone *z,
+			    const char *nsec3param);
+
 /* The first value of the zone's metadata of 'kind' into 'out' (-ENOENT if
  * it has none, ERR_TOO_LARGE if it does not fit). */
 int backend_meta_get(struct backend *b, const char *zone, const char *kind, char *out, size_t len);

@@ -113,6 +113,8 @@ static const struct {
 				  "(SELECT id FROM domains WHERE name = ?)" },
 	[ST_META_INSERT] = { "INSERT INTO domainmetadata (domain_id, kind, content) "
 			     "SELECT id, ?, ? FROM domains WHERE name = ?" },
+	[ST_ORDERNAME] = { "UPDATE records SET ordername = ? WHERE domain_id = (SELECT id FROM "
+			   "domains WHERE name = ?) AND name = ?" },
 	/* PowerDNS looks a key up by name and algorithm; one name, one key. */
 	[ST_TSIG_DELETE] = { "DELETE FROM tsigkeys WHERE name = ?" },
 	[ST_TSIG_INSERT] = { "INSERT INTO tsigkeys (name, algorithm, secret) VALUES (?, ?, ?)" },

@@ -630,6 +630,24 @@ int backend_sql_meta_set_list(struct backend_sql *b, const char *zone, const cha
 	return r;
 }
 
+int backend_sql_ordername_set(struct backend_sql *b, const char *zone, const char *name,
+			      const char *ordername)
+{
+	char pzone[DNAME_TEXT_MAX], pname[DNAME_TEXT_MAX];
+	int r = ready(b, zone);
+	if (r < 0)
+		return r;
+	backend_sql_pdns_name(zone, pzone);
+	backend_sql_pdns_name(name, pname);
+	struct db_stmt *s = backend_sql_stmt(b, ST_ORDERNAME);
+	r = db_bind_text(s, 1, ordername);
+	if (r == 0)
+		r = db_bind_text(s, 2, pzone);
+	if (r == 0)
+		r = db_bind_text(s, 3, pname);
+	return backend_sql_run(b, s, r);
+}
+
 int backend_sql_tsig_put(struct backend_sql *b, const char *name, const char *algorithm,
 			 const char *secret)
 {

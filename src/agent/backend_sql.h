@@ -52,6 +52,7 @@ enum stmt_id {
 	ST_META_INSERT,
 	ST_TSIG_DELETE,
 	ST_TSIG_INSERT,
+	ST_ORDERNAME,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
 	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	  /* the same for zone states */
 	ST_DOMAINS = ST_STATES + BACKEND_SQL_CHUNKS,	  /* and for domains rows */
@@ -144,6 +145,11 @@ int backend_sql_run_id(struct backend_sql *b, enum stmt_id id, int64_t v);
 /* The first row of a SELECT bound by the caller ('r' the binding's result):
  * 1 (readable until the next db_reset of 's'), 0 (none) or an error. */
 int backend_sql_first_row(struct backend_sql *b, struct db_stmt *s, int r);
+
+/* Inside a transaction: the ordername of the rows of 'name' (absolute,
+ * trailing dot) in 'zone' (NULL: none), an empty non-terminal's too. */
+int backend_sql_ordername_set(struct backend_sql *b, const char *zone, const char *name,
+			      const char *ordername);
 
 /* Queue a domains row for zone 'name' (PowerDNS's form) of 'kind'. */
 int backend_sql_queue_domain(struct backend_sql *b, const char *name, const char *kind);

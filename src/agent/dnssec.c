@@ -266,6 +266,8 @@ out:
 /* --- the controller's key set, carried by pushes ------------------------- */
 
 #define DIGEST_KIND "X-YUMNA-DNSSEC"
+#define TYPE_RRSIG 46
+#define TYPE_NSEC3PARAM 51
 #define FLAGS_KSK 257
 #define FLAGS_ZSK 256
 
@@ -503,4 +505,36 @@ out:
 	if (r < 0)
 		errmsg_set(err, 0, "writing keys: %s", err_str(r));
 	return r;
+}
+
+int dnssec_presigned_write(struct agent *a, const struct backend_zone *z, bool existed)
+{
+	const char *one = "1", *nsec3param = NULL;
+	bool presigned = false;
+
+	for (size_t i = 0; i < z->n; i++) {
+		presigned = presigned || z->rrs[i].type == TYPE_RRSIG;
+		if (z->rrs[i].type == TYPE_NSEC3PARAM && strcmp(z->rrs[i].owner, z->origin) == 0)
+			nsec3param = z->rrs[i].content;
+	}
+	/* A zone that never was presigned has nothing to take back. */
+	if (!presigned && !existed)
+		return 1;
+	int same = backend_meta_set_list(a->db, z->origin, "PRESIGNED", presigned ? &one : NULL,
+					 presigned);
+	/* PowerDNS answers a presigned zone with NSEC3 proofs when its
+	 * NSEC3PARAM metadata names the primary's parameters, NSEC without. A
+	 * zone the controller signs has its own (dnssec_write()). */
+	if (same >= 0 && (presigned || nsec3param != NULL)) {
+		int r = backend_meta_set_list(a->db, z->origin, "NSEC3PARAM",
+					      nsec3param ? &nsec3param : NULL, nsec3param != NULL);
+		same = r < 0 ? r : same && r;
+	}
+	/* PowerDNS rectifies no presigned zone: the chain's order is
+	 * written here. */
+	if (same >= 0 && presigned) {
+		int r = backend_zone_ordernames(a->db, z, nsec3param);
+		same = r < 0 ? r : same;
+	}
+	return same;
 }

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "backend.h"
 #include "base/err.h"
 
 #define DNSSEC_KEYS_MAX 8
@@ -35,5 +36,15 @@ int dnssec_check(const json_t *cfg, struct errmsg *err);
  * rectified and its caches purged. */
 int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed,
 		 struct errmsg *err);
+
+/* Inside the transaction that writes zone 'z' (the zone exists in it), with
+ * db_lock held: PowerDNS's PRESIGNED metadata set when the zone holds
+ * RRSIG records, the signatures of a primary that signs it (PowerDNS then
+ * serves them and signs nothing), and its NSEC3PARAM metadata as the
+ * zone's NSEC3PARAM record says; both taken back when a zone that
+ * 'existed' no longer holds any. 1 when nothing changed, 0 when written
+ * (PowerDNS must read its metadata again: pdns_dnssec_refresh), or a
+ * negative error. */
+int dnssec_presigned_write(struct agent *a, const struct backend_zone *z, bool existed);
 
 #endif

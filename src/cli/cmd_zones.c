@@ -183,7 +183,10 @@ static int zones_show(struct ctl *c, int argc, char **argv)
 		       strcmp(u, "-") != 0 ? u : "", strcmp(u, "-") != 0 ? ")" : "",
 		       cell(json_object_get(z, "id")), cell(json_object_get(z, "serial")),
 		       cell(json_object_get(z, "version")),
-		       cell(json_object_get(z, "dnssec_enabled")));
+		       /* a secondary zone its primary signs: served as it comes */
+		       json_is_true(json_object_get(z, "presigned"))
+			   ? "presigned by its primary"
+			   : cell(json_object_get(z, "dnssec_enabled")));
 		const json_t *sec = json_object_get(z, "secondary");
 		if (sec != NULL) {
 			char *prim = json_dumps(json_object_get(sec, "primaries"), JSON_COMPACT);

@@ -30,6 +30,8 @@ static void add_masters(struct whm *w, json_t *o, int64_t zone_id)
 	if (sec == NULL)
 		return;
 	json_object_set(o, "masters", json_object_get(sec, "primaries"));
+	/* As PowerDNS shows a zone its primary signs. */
+	json_object_set(o, "presigned", json_object_get(sec, "presigned"));
 	json_t *key = json_object_get(sec, "tsig_key");
 	json_object_set_new(o, "master_tsig_key_ids",
 			    json_is_string(key) ? json_pack("[O]", key) : json_array());

@@ -262,6 +262,7 @@ void api_zone_get(struct http_request *req, struct http_reply *rep, void *ctx)
 		/* A zone of its own has the list's shape (and its SOA). */
 		if (sec != NULL) {
 			json_object_set_new(j, "kind", json_string("secondary"));
+			json_object_set(j, "presigned", json_object_get(sec, "presigned"));
 			json_object_set_new(j, "secondary", sec);
 		}
 	}

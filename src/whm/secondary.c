@@ -235,8 +235,9 @@ static int commit(struct secondary *s, struct sec_zone *z, const struct xfr_zone
 	buf_init(&text, SECONDARY_MAX_BYTES);
 	int r = xfr_zone_text(data, &text);
 	if (r == 0)
-		r = import_read(IMPORT_BIND, text.data, text.len, z->domain, w->conf.default_ttl,
-				w->conf.max_zone_records, &c);
+		r = import_read_flags(IMPORT_BIND, text.data, text.len, z->domain,
+				      w->conf.default_ttl, w->conf.max_zone_records,
+				      IMPORT_PRESIGNED, &c);
 	if (r < 0) {
 		errmsg_set(err, r, "reading the transferred zone: %s", err_str(r));
 	} else if (json_array_size(c.errors) > 0) {
@@ -588,8 +589,13 @@ json_t *secondary_zone_json(struct whm *w, int64_t zone_id)
 	     t = strtok_r(NULL, ",", &save))
 		json_array_append_new(prim, json_string(t));
 	free(copy);
-	o = json_pack("{s:o,s:o}", "primaries", prim, "tsig_key",
-		      row.tsig_key[0] ? json_string(row.tsig_key) : json_null());
+	/* Served as the primary signed it: its DNSSEC records came with it. */
+	bool presigned = false;
+	if (zones_presigned(st, zone_id, &presigned) < 0)
+		log_warn("secondary: zone %lld: cannot read its records", (long long)zone_id);
+	o = json_pack("{s:o,s:o,s:b}", "primaries", prim, "tsig_key",
+		      row.tsig_key[0] ? json_string(row.tsig_key) : json_null(), "presigned",
+		      presigned);
 	store_secondary_clear(&row);
 	if (o == NULL || s == NULL)
 		return o;

@@ -55,7 +55,7 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err);
 
 /* The zone's secondary settings and state for the API, or NULL when it is
  * not a secondary zone: {"primaries": [...], "tsig_key": name|null,
- * "state": "pending"|"ok"|"retrying"|"expired", "serial", "last_check",
+ * "presigned": whether its primary signs it (zones_presigned()), "state": "pending"|"ok"|"retrying"|"expired", "serial", "last_check",
  * "last_transfer", "last_error", "transfers": {"axfr", "ixfr"}}. */
 json_t *secondary_zone_json(struct whm *w, int64_t zone_id);
 

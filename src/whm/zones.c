@@ -110,6 +110,9 @@ static json_t *build_payload(const struct whm *w, const struct store_zone *z, js
 		      (json_int_t)z->version, "serial", (json_int_t)z->serial, "records", all);
 	if (p != NULL && dnssec != NULL)
 		json_object_set(json_object_get(p, "zone"), "dnssec", dnssec);
+	/* Signed by its primary: nodes serve its signatures, sign nothing. */
+	if (p != NULL && zones_records_presigned(all))
+		json_object_set_new(json_object_get(p, "zone"), "presigned", json_true());
 	return p;
 }
 

@@ -141,11 +141,22 @@ int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
 int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
 		 struct errmsg *err);
 
+/* Whether 'records' (the panel's objects) hold RRSIGs: only a transfer
+ * from a primary that signs the zone (a presigned secondary zone) stores
+ * them, with the other DNSSEC types (rr_type_is_dnssec()), which a push
+ * carries only beside signatures. */
+bool zones_records_presigned(const json_t *records);
+
+/* zones_records_presigned() of zone 'zone_id''s stored records. */
+int zones_presigned(struct store *st, int64_t zone_id, bool *ret);
+
 /* A zone transfer from a secondary zone's primary (secondary.h): the
  * zone's records become 'records' (the panel's objects, the SOA not among
  * them), its SOA fields 'soa' (zones_soa.h's stored text) and its serial
  * exactly 'serial', whatever the zone's serial rule, as one version. The
- * same data and serial commit nothing and return 1. */
+ * DNSSEC records of a primary that signs the zone are kept, to be served
+ * as they are (presigned); ERR_CONFLICT if the controller signs the zone
+ * too. The same data and serial commit nothing and return 1. */
 int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
 			   const char *soa, const char *actor, struct zone_result *res,
 			   struct errmsg *err);

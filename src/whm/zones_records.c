@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/err.h"
@@ -266,8 +267,10 @@ int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_s
 			model_record_clear(&mr[i]);
 		for (i = 0; r == 0 && i < n; i++) {
 			const json_t *in = json_array_get(records_in, i);
-			r = model_record_parse(in, z.domain, (uint32_t)w->conf.default_ttl, &mr[i],
-					       &msg);
+			/* A transfer keeps what the primary's signer made. */
+			r = model_record_parse_flags(in, z.domain, (uint32_t)w->conf.default_ttl,
+						     spec->transfer_serial ? MODEL_PRESIGNED : 0,
+						     &mr[i], &msg);
 			if (r < 0) {
 				errmsg_set(err, 0, "records[%zu]: %s", i, msg.text);
 			} else if (strcmp(mr[i].type, ZONES_TYPE_SOA) == 0) {
@@ -297,6 +300,13 @@ int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_s
 			    ((merge && !in_rrsets(o, named)) || (spec->keep_disabled && off)))
 				json_array_append(records, o);
 		}
+		/* Two signers would serve two sets of signatures. */
+		if (r == 0 && z.dnssec && zones_records_presigned(records))
+			r = errmsg_set(
+			    err, ERR_CONFLICT,
+			    "the primary signs the zone, and the controller signs it too: "
+			    "turn the controller's DNSSEC off for the zone to serve it as "
+			    "the primary signed it");
 		json_decref(plan);
 		plan = NULL;
 		if (r == 0)
@@ -413,4 +423,30 @@ int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records
 	history_summary(summary, "transfer from the primary: serial %u, %zu records", serial,
 			json_array_size(records));
 	return zones_records_apply(w, zone_id, &spec, actor, res, err);
+}
+
+bool zones_records_presigned(const json_t *records)
+{
+	size_t i;
+	const json_t *o;
+
+	/* Signed by its primary: it holds signatures. Its other DNSSEC records
+	 * without them are refused as any user's would be. */
+	json_array_foreach(records, i, o) {
+		const char *t = json_string_value(json_object_get(o, "type"));
+		if (t != NULL && strcasecmp(t, "RRSIG") == 0)
+			return true;
+	}
+	return false;
+}
+
+int zones_presigned(struct store *st, int64_t zone_id, bool *ret)
+{
+	json_t *records = NULL;
+	int r = zones_load_records(st, zone_id, &records);
+
+	if (r == 0)
+		*ret = zones_records_presigned(records);
+	json_decref(records);
+	return r;
 }

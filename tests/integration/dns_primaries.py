@@ -13,6 +13,7 @@ import time
 
 import dns.flags
 import dns.message
+import dns.query
 import dns.rcode
 import dns.rdatatype
 import dns.rrset
@@ -53,6 +54,13 @@ class _Primary:
             self.proc.wait()
         self.proc = None
 
+    def query(self, name, rtype, timeout=2.0):
+        """One query to the primary with the DO bit; the dns.message.Message."""
+        q = dns.message.make_query(name, rtype, want_dnssec=True, payload=4096)
+        answer, _ = dns.query.udp_with_fallback(q, "127.0.0.1", port=self.port,
+                                                 timeout=timeout)
+        return answer
+
     def logs(self):
         try:
             with open(self.log_path) as f:
@@ -66,10 +74,13 @@ class BindPrimary(_Primary):
     (final dot) to its zone file text. With 'key' (name, algorithm,
     secret), transfers need that key; without, anyone may transfer."""
 
-    def __init__(self, directory, zones, key=None, ixfr=True, notify=None):
+    def __init__(self, directory, zones, key=None, ixfr=True, notify=None, signs=False):
         super().__init__(directory, zones, "named.log")
         self.key = key
         self.ixfr = ixfr
+        # named signs its zones (dnssec-policy default: one ECDSA P-256
+        # CSK, NSEC) with inline signing: it transfers them signed
+        self.signs = signs
         self.notify = notify  # (address, port) that gets a NOTIFY after each change
         self._write_conf()
 
@@ -101,8 +112,10 @@ controls { };""" % (self.dir, self.dir, self.port,
                     "yes" if self.ixfr else "no",
                     "yes" if self.ixfr else "no", allow, self.dir))
         for z in self.zones:
-            lines.append('zone "%s" { type primary; file "%s"; };'
-                         % (z.rstrip("."), self.zone_path(z)))
+            lines.append('zone "%s" { type primary; file "%s";%s };'
+                         % (z.rstrip("."), self.zone_path(z),
+                            " dnssec-policy default; inline-signing yes;"
+                            if self.signs else ""))
         self.conf = os.path.join(self.dir, "named.conf")
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -219,9 +232,12 @@ class KnotPrimary(_Primary):
     """knotd serving zones it is primary for (its configuration, database and
     control socket in 'directory'), keeping the differences of each reload
     for IXFR (zonefile-load: difference). With 'key' (name, algorithm,
-    secret) a transfer needs that key."""
+    secret) a transfer needs that key. With 'signs', knotd signs the zones
+    (dnssec-signing with its default policy: an ECDSA P-256 KSK and ZSK,
+    NSEC) and transfers them signed; with signs="nsec3", with NSEC3 (one
+    extra iteration and a 4-byte salt, so that both count)."""
 
-    def __init__(self, directory, zones, key=None):
+    def __init__(self, directory, zones, key=None, signs=False):
         super().__init__(directory, zones, "knotd.log")
         conf = ["server:", "    listen: 127.0.0.1@%d" % self.port, "    rundir: " + self.dir,
                 "control:", "    listen: %s/knot.sock" % self.dir,
@@ -233,7 +249,17 @@ class KnotPrimary(_Primary):
         if key:
             conf.append("    key: %s" % key[0])
         conf += ["template:", "  - id: default", "    storage: " + self.dir,
-                 "    zonefile-load: difference", "    journal-content: changes", "zone:"]
+                 # a signed zone's serial is knotd's: the file's is not compared
+                 "    zonefile-load: %s" % ("difference-no-serial" if signs else "difference"),
+                 "    journal-content: %s" % ("all" if signs else "changes")]
+        if signs:
+            conf.append("    dnssec-signing: on")
+        if signs == "nsec3":
+            conf.append("    dnssec-policy: nsec3")
+            conf[conf.index("template:"):conf.index("template:")] = [
+                "policy:", "  - id: nsec3", "    nsec3: on", "    nsec3-iterations: 1",
+                "    nsec3-salt-length: 4"]
+        conf.append("zone:")
         for z in self.zones:
             conf += ["  - domain: " + z, "    file: " + self.zone_path(z), "    acl: xfr"]
         self.conf = os.path.join(self.dir, "knot.conf")

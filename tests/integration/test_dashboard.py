@@ -195,7 +195,7 @@ def test_a_secondary_zone_shows_its_primary_and_state(ui_cluster, signed_in, tmp
 @ IN NS ns1
 ns1 IN A 192.0.2.53
 www IN A 192.0.2.42
-"""})
+"""}, signs=True)  # served presigned: the dashboard says so
     primary.start()
     try:
         r = ui_cluster.whm.post("/api/dns", {"domain": zone, "kind": "secondary",
@@ -209,7 +209,9 @@ www IN A 192.0.2.42
         click_zone(signed_in, "secondary-ui.example")
         meta = wait_for(signed_in, lambda d: "(ok)" in d.find_element(By.ID, "zone-meta").text
                         and d.find_element(By.ID, "zone-meta").text, what="the zone's state")
-        assert "serial 42" in meta and "secondary of " + primary.address in meta, meta
+        serial = ui_cluster.whm.zone(r.json()["zoneId"])["serial"]
+        assert "serial %d" % serial in meta and "secondary of " + primary.address in meta, meta
+        assert "DNSSEC presigned by its primary" in meta, meta
         assert console_errors(signed_in) == []
     finally:
         primary.stop()

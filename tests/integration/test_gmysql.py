@@ -542,3 +542,49 @@ def test_a_batch_reads_every_zones_state_as_a_single_push_would(engine, request)
         else:
             assert blocked[z] == {"zone": z, "version": held, "deleted": outcome == "deleted"}
             assert z not in listed or listed[z]["version"] == held, z
+
+
+def test_a_presigned_zone_is_served_with_its_nsec_order_from_mysql(gm_node, mariadb, tmp_path):
+    """A zone knotd signed, pushed with zone.presigned: MySQL holds its
+    PRESIGNED metadata and the NSEC order the agent writes, and PowerDNS
+    answers with knotd's signatures and NSEC proofs."""
+    import dns.query
+    import dns.zone
+    from dns_primaries import KnotPrimary
+    from test_secondary_presigned import nsec_proof, same_as_primary, wait_signed
+    from test_secondary_zones import zone_file
+
+    zone = "presigned-gmysql.example."
+    primary = KnotPrimary(tmp_path / "knot", {zone: zone_file(zone, 7)}, signs=True)
+    primary.start()
+    try:
+        wait_signed(primary, "www." + zone, "A")
+        wait_signed(primary, zone, "DNSKEY")
+        z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", zone, port=primary.port, timeout=10,
+                                            relativize=False), relativize=False)
+        records, serial = [], None
+        for name, node in z.nodes.items():
+            for rdataset in node:
+                for rd in rdataset:
+                    if rdataset.rdtype == dns.rdatatype.SOA:
+                        serial = rd.serial
+                    records.append(rec(name.to_text(), dns.rdatatype.to_text(rdataset.rdtype),
+                                       rd.to_text(), ttl=rdataset.ttl))
+        r = gm_node.push(zone, 1, serial, records)
+        assert r.status_code == 422 and "signer" in r.text, r.text
+        gm_node.push_ok(zone, 1, serial, records, presigned=True)
+
+        assert same_as_primary(gm_node, primary, "www." + zone, "A") is True
+        assert same_as_primary(gm_node, primary, zone, "DNSKEY") is True
+        nx = "nowhere." + zone
+        want = nsec_proof(primary.query(nx, "A"))
+        assert want and nsec_proof(gm_node.query(nx, "A", dnssec=True)) == want
+        meta = sql(mariadb, "SELECT m.content FROM domainmetadata m JOIN domains d ON "
+                            "d.id = m.domain_id WHERE d.name = %s AND m.kind = 'PRESIGNED'",
+                   (zone.rstrip("."),))
+        assert meta == [("1",)]
+        rows = {(r[0], r[1]): r for r in records_of(mariadb, zone)}
+        assert rows[("www." + zone.rstrip("."), "A")][6] == "www"
+        assert rows[(zone.rstrip("."), "SOA")][6] == ""
+    finally:
+        primary.stop()

@@ -913,7 +913,29 @@ static void test_rr_type_names(void **state)
 		assert_int_equal(rr_type_parse(names[i], &type, NULL), 0);
 		assert_string_equal(rr_type_name(type), names[i]);
 	}
-	assert_null(rr_type_name(46)); /* RRSIG */
+	/* The DNSSEC types have names, and are never user data. */
+	assert_string_equal(rr_type_name(46), "RRSIG");
+	assert_true(rr_type_is_dnssec(46));
+	assert_false(rr_type_is_dnssec(1));
+	assert_int_equal(rr_type_parse("RRSIG", &type, NULL), ERR_INVALID);
+	assert_int_equal(rr_type_parse_presigned("rrsig", &type, NULL), 0);
+	assert_int_equal(type, 46);
+	assert_int_equal(rr_type_parse_presigned("MX", &type, NULL), 0);
+	assert_int_equal(type, 15);
+	assert_int_equal(rr_type_parse_presigned("ZONEMD", &type, NULL), ERR_INVALID);
+	/* BIND's signing state: generic data, only beside a primary's signatures. */
+	assert_int_equal(rr_type_parse("TYPE65534", &type, NULL), ERR_INVALID);
+	assert_int_equal(rr_type_parse_presigned("TYPE65534", &type, NULL), 0);
+	assert_int_equal(type, 65534);
+	assert_true(rr_type_is_dnssec(65534));
+	struct rr rr;
+	assert_int_equal(
+	    rr_parse("example.com.", 65534, 0, "\\# 5 0D3C4F0001", "example.com.", &rr, NULL), 0);
+	assert_string_equal(rr.content, "\\# 5 0D3C4F0001");
+	rr_clear(&rr);
+	assert_int_equal(
+	    rr_parse("example.com.", 1, 0, "\\# 4 C0000201", "example.com.", &rr, NULL),
+	    ERR_INVALID);
 	assert_null(rr_type_name(21)); /* RT: PowerDNS 4.7 cannot serve it */
 	assert_null(rr_type_name(63)); /* ZONEMD */
 	assert_null(rr_type_name(0));

@@ -540,6 +540,34 @@ static void test_zone_check_runs(void **state)
 		   ERR_INVALID, "NS", false);
 }
 
+/* DNSSEC records ride only on a push that says the zone is presigned. */
+#define SIGNED_RECORDS                                                                          \
+	NS_RECORDS ",{\"name\":\"@\",\"type\":\"DNSKEY\",\"content\":\"257 3 13 AAAA\"},"       \
+		   "{\"name\":\"www\",\"type\":\"A\",\"content\":\"192.0.2.1\"},"               \
+		   "{\"name\":\"www\",\"type\":\"RRSIG\",\"ttl\":300,\"content\":\"A 13 3 300 " \
+		   "20300101000000 20200101000000 1 example.com. AAAA\"}"
+
+static void test_presigned(void **state)
+{
+	struct zone_push p;
+
+	(void)state;
+	push_bad_r("{" ZONE ",\"records\":[" SIGNED_RECORDS "]}", ERR_INVALID,
+		   "maintained by the signer", false);
+	push_bad_r("{\"zone\":{\"domain\":\"example.com\",\"version\":3,\"serial\":1,"
+		   "\"presigned\":false},\"records\":[" SIGNED_RECORDS "]}",
+		   ERR_INVALID, "maintained by the signer", false);
+	push_bad_r("{\"zone\":{\"domain\":\"example.com\",\"version\":3,\"serial\":1,"
+		   "\"presigned\":1},\"records\":[" NS_RECORDS "]}",
+		   ERR_INVALID, "presigned", false);
+	push_ok("{\"zone\":{\"domain\":\"example.com\",\"version\":3,\"serial\":1,"
+		"\"presigned\":true},\"records\":[" SIGNED_RECORDS "]}",
+		&p);
+	assert_true(p.presigned);
+	assert_non_null(find_rr(&p, "www.example.com.", 46));
+	zone_push_clear(&p);
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
@@ -741,6 +769,7 @@ int main(void)
 		cmocka_unit_test(test_record_cap),
 		cmocka_unit_test(test_record_name_reads_back),
 		cmocka_unit_test(test_zone_check_runs),
+		cmocka_unit_test(test_presigned),
 		cmocka_unit_test(test_dnssec),
 		cmocka_unit_test(test_rrset_names),
 		cmocka_unit_test(test_serial_rules),

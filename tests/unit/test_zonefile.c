@@ -201,6 +201,54 @@ static void test_error_count_is_capped(void **state)
 	zonefile_clear(&zf);
 }
 
+/* A zone as a primary that signs it transfers it: its DNSSEC records
+ * are refused from a user's file, read as they are for a presigned
+ * secondary zone, and the whole-zone rules let RRSIG and NSEC stand beside
+ * a CNAME and at a delegation (RFC 4035 sections 2.2, 2.3 and 2.5). */
+static void test_presigned_zone(void **state)
+{
+	static const char text[] =
+	    "@ 300 IN SOA ns.example.net. h.example.com. 1 7200 3600 1209600 300\n"
+	    "@ 300 IN RRSIG SOA 13 2 300 20300101000000 20200101000000 12345 example.com. "
+	    "AAAAAAAA\n"
+	    "@ 300 IN NS ns.example.net.\n"
+	    "@ 300 IN DNSKEY 257 3 13 AAAA\n"
+	    "@ 300 IN NSEC alias.example.com. NS SOA RRSIG NSEC DNSKEY\n"
+	    "alias 300 IN CNAME www.example.com.\n"
+	    "alias 300 IN RRSIG CNAME 13 3 300 20300101000000 20200101000000 12345 "
+	    "example.com. AAAAAAAA\n"
+	    "alias 300 IN NSEC sub.example.com. CNAME RRSIG NSEC\n"
+	    "sub 300 IN NS ns.example.net.\n"
+	    "sub 300 IN DS 12345 13 2 "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n"
+	    "sub 300 IN NSEC www.example.com. NS DS RRSIG NSEC\n"
+	    "sub 300 IN RRSIG NSEC 13 3 300 20300101000000 20200101000000 12345 "
+	    "example.com. AAAAAAAA\n"
+	    "www 300 IN A 192.0.2.1\n";
+	struct zonefile zf;
+	struct zone_data z;
+	struct errmsg err;
+
+	(void)state;
+	parse(text, 0, &zf);
+	assert_int_equal(zf.n_errs, 7);
+	assert_non_null(strstr(zf.errs[0].text, "signer"));
+	zonefile_clear(&zf);
+
+	assert_int_equal(
+	    zonefile_parse_flags(text, strlen(text), ORIGIN, 3600, 0, ZONEFILE_PRESIGNED, &zf), 0);
+	assert_int_equal(zf.n_errs, 0);
+	assert_int_equal(zf.n, 13);
+	zone_data_init(&z, ORIGIN);
+	for (size_t i = 0; i < zf.n; i++) {
+		assert_int_equal(zone_data_take_rr(&z, &zf.rrs[i].rr), 0);
+		memset(&zf.rrs[i].rr, 0, sizeof(zf.rrs[i].rr));
+	}
+	assert_int_equal(zone_check(&z, NULL, &err), 0);
+	zone_data_clear(&z);
+	zonefile_clear(&zf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_modern_types),
 		cmocka_unit_test(test_international_names),
 		cmocka_unit_test(test_error_count_is_capped),
+		cmocka_unit_test(test_presigned_zone),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	dns_thread_cleanup();

@@ -7,18 +7,6 @@
 
 #include "dns/digest.h"
 
-/* Maintained by PowerDNS from the zone's keys, never pushed. */
-static const char *const made_by_pdns[] = { "DNSKEY",	  "RRSIG", "NSEC",   "NSEC3",
-					    "NSEC3PARAM", "CDS",   "CDNSKEY" };
-
-static bool is_made_by_pdns(const char *type)
-{
-	for (size_t i = 0; i < sizeof(made_by_pdns) / sizeof(made_by_pdns[0]); i++)
-		if (strcmp(type, made_by_pdns[i]) == 0)
-			return true;
-	return false;
-}
-
 void zone_digest_init(struct zone_digest *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -36,7 +24,7 @@ static char *line_new(const char *owner, const char *type, uint32_t ttl, const c
 void zone_digest_add(struct zone_digest *d, const char *owner, const char *type, uint32_t ttl,
 		     const char *content)
 {
-	if (d->err < 0 || is_made_by_pdns(type))
+	if (d->err < 0)
 		return;
 	char *line = line_new(owner, type, ttl, content);
 	if (line == NULL) {

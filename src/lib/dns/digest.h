@@ -7,10 +7,12 @@
  *   - every record is one line "owner TYPE ttl rdata" (owner absolute and
  *     lowercase, TYPE the mnemonic, rdata canonical as rr_parse() prints
  *     it, MX and SRV with their priority);
- *   - the records digest R is SHA-256 over the lines of every record except
- *     the SOA and the DNSSEC records PowerDNS makes itself (DNSKEY, RRSIG,
- *     NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY), sorted bytewise, each ending
- *     in '\n' (so the order in which records were added does not matter);
+ *   - the records digest R is SHA-256 over the lines of every record but
+ *     the SOA, sorted bytewise, each ending in '\n' (so the order in which
+ *     records were added does not matter). The DNSSEC records PowerDNS
+ *     makes when it signs a zone are never records (it signs as it
+ *     answers); those of a presigned zone are, as its primary signed them,
+ *     so a node serving other signatures is found as any other change;
  *   - the zone digest D is SHA-256 over R in hex, '\n', and the SOA's line
  *     with its '\n': the SOA (serial included) changes on every version
  *     while R changes only when records do, so the controller keeps R with
@@ -42,8 +44,8 @@ struct zone_digest {
 };
 
 void zone_digest_init(struct zone_digest *d);
-/* Add one record. 'type' is the mnemonic ("MX"); DNSSEC types are passed
- * over. Errors are kept and reported by zone_digest_final(). */
+/* Add one record. 'type' is the mnemonic ("MX"). Errors are kept and
+ * reported by zone_digest_final(). */
 void zone_digest_add(struct zone_digest *d, const char *owner, const char *type, uint32_t ttl,
 		     const char *content);
 /* Every record of a validated zone. */

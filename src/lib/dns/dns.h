@@ -98,9 +98,15 @@ struct rr {
  * routing policy (model/steer.h). */
 #define TYPE_LUA 65402
 
-/* The mnemonic of a type the validator accepts ("A", "MX"), "LUA" for
- * TYPE_LUA, or NULL. */
+/* The mnemonic of a type the validator accepts ("A", "MX"), of a DNSSEC
+ * type rr_type_parse_presigned() accepts, "LUA" for TYPE_LUA, or NULL. */
 const char *rr_type_name(uint16_t type);
+
+/* Whether 'type' is one of the DNSSEC types a signer makes (DNSKEY, RRSIG,
+ * NSEC, NSEC3, NSEC3PARAM, CDS, CDNSKEY, and BIND's signing state
+ * TYPE65534, in generic data only): a zone holds them only as its primary
+ * signed it (a presigned secondary zone). */
+bool rr_type_is_dnssec(uint16_t type);
 
 /* Map a mnemonic (case-insensitive) to a type the validator accepts as
  * user data: every type libknot parses and PowerDNS 4.7 serves (A, NS,
@@ -113,6 +119,11 @@ const char *rr_type_name(uint16_t type);
  * RT and NULL (PowerDNS 4.7 cannot serve them) and what libknot cannot
  * parse (PowerDNS's ALIAS and LUA, obsolete types). */
 int rr_type_parse(const char *text, uint16_t *ret_type, struct errmsg *err);
+
+/* rr_type_parse(), and the DNSSEC types a signer makes too
+ * (rr_type_is_dnssec()): for the records of a zone its primary signed,
+ * never for what a user writes. */
+int rr_type_parse_presigned(const char *text, uint16_t *ret_type, struct errmsg *err);
 
 /* Parse the RDATA text 'rdata' of type 'type' for the already normalised
  * 'owner' in zone 'origin' (relative names in RDATA are relative to 'origin')
@@ -221,7 +232,8 @@ void zone_data_clear(struct zone_data *z);
  * 6.1, label by label from the right, so a name's subtree follows it), then
  * type number, then RDATA wire (section 6.3); z->rrs is sorted even when a
  * rule fails. 'lim' NULL, or a zero field, means no cap. At a delegation
- * only NS and DS may exist. CNAME chains inside the zone may be at most 16
+ * only NS and DS may exist. RRSIG and NSEC (a presigned zone's) may stand
+ * beside a CNAME and at a delegation (RFC 4035 sections 2.2, 2.3, 2.5). CNAME chains inside the zone may be at most 16
  * aliases long. Targets are matched against exact owners only, not against
  * wildcards; a null MX must be the only MX at its owner (RFC 7505); only one
  * DNAME per owner. Returns 0, ERR_INVALID or ERR_TOO_LARGE with a message in

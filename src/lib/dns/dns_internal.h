@@ -29,6 +29,9 @@ enum {
  * which quotes the label, to 'why'. */
 int dns_name_check(const uint8_t *name, unsigned flags, char *why, size_t whylen);
 
+/* The value of hex digit 'c' (either case), or -1. */
+int dns_hex_digit(char c);
+
 /* Compare two normalised names (lowercase, trailing dot, no escapes) in DNS
  * canonical order (RFC 4034 section 6.1): label by label from the right. */
 int dns_name_canon_cmp(const char *a, const char *b);
@@ -44,6 +47,10 @@ struct dns_type_info {
 
 /* What rdata.c needs to know of an accepted type; NULL for others. */
 const struct dns_type_info *dns_type_info(uint16_t type);
+
+/* Whether an accepted 'type' is a private type (RFC 6895 section 3.1,
+ * 65280 to 65534), whose only form is RFC 3597 generic data ('\#'). */
+bool dns_type_private(uint16_t type);
 
 /* --- international names (idn.c) --- */
 

@@ -401,7 +401,7 @@ void dname_pdns_id(const char *name, char out[DNAME_PDNS_ID_MAX])
 	out[o] = '\0';
 }
 
-static int pdns_hex_digit(char c)
+int dns_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -419,7 +419,7 @@ int dname_pdns_id_read(const char *id, char out[DNAME_TEXT_MAX], struct errmsg *
 	for (const char *p = id; *p != '\0'; p++) {
 		int c = (unsigned char)*p;
 		if (*p == '=') {
-			int hi = pdns_hex_digit(p[1]), lo = hi >= 0 ? pdns_hex_digit(p[2]) : -1;
+			int hi = dns_hex_digit(p[1]), lo = hi >= 0 ? dns_hex_digit(p[2]) : -1;
 			if (hi < 0 || lo < 0)
 				return errmsg_set(err, ERR_MALFORMED,
 						  "the zone id has a broken =XX escape");

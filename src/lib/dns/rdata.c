@@ -662,7 +662,7 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 	/* RFC 3597 generic data bypasses every per-type rule. libzscanner takes
 	 * it only as the first token, possibly after an opening parenthesis. */
 	p = rdata + strspn(rdata, " \t(");
-	if (p[0] == '\\' && p[1] == '#') {
+	if (p[0] == '\\' && p[1] == '#' && !dns_type_private(type)) {
 		errmsg_set(
 		    err, 0,
 		    "%s: generic data ('\\#') is not accepted; use the %s presentation format",

@@ -58,6 +58,28 @@ static const struct dns_type_info accepted_types[] = {
 	{ KNOT_RRTYPE_CAA, "CAA", 0, false },
 };
 
+/* The DNSSEC types a signer makes: PowerDNS's own signer for the zones the
+ * controller signs, so never user data; accepted only as a primary signed
+ * them, in a presigned secondary zone (rr_type_parse_presigned()). Names in
+ * their data are not checked against the hostname rules nor lowercased:
+ * they are served byte for byte as the primary signed them. */
+static const struct dns_type_info signer_types[] = {
+	{ KNOT_RRTYPE_DNSKEY, "DNSKEY", 0, false },
+	{ KNOT_RRTYPE_RRSIG, "RRSIG", 0, false },
+	{ KNOT_RRTYPE_NSEC, "NSEC", 0, false },
+	{ KNOT_RRTYPE_NSEC3, "NSEC3", 0, false },
+	{ KNOT_RRTYPE_NSEC3PARAM, "NSEC3PARAM", 0, false },
+	{ KNOT_RRTYPE_CDS, "CDS", 0, false },
+	{ KNOT_RRTYPE_CDNSKEY, "CDNSKEY", 0, false },
+	/* BIND's signing state (its default sig-signing-type, a private type
+	 * of RFC 6895 section 3.1): inside every zone BIND signs, in its
+	 * transfers, and in the apex NSEC's type bitmap, which PowerDNS makes
+	 * again from the records it holds, so it is kept as it comes. */
+	{ 65534, "TYPE65534", 0, false },
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 /* Types refused with a reason of their own. */
 static const struct {
 	const char *name;
@@ -96,10 +118,37 @@ static const struct {
 
 const struct dns_type_info *dns_type_info(uint16_t type)
 {
-	for (size_t i = 0; i < sizeof(accepted_types) / sizeof(accepted_types[0]); i++)
+	for (size_t i = 0; i < N_OF(accepted_types); i++)
 		if (accepted_types[i].type == type)
 			return &accepted_types[i];
+	for (size_t i = 0; i < N_OF(signer_types); i++)
+		if (signer_types[i].type == type)
+			return &signer_types[i];
 	return NULL;
+}
+
+bool dns_type_private(uint16_t type)
+{
+	return type >= 65280 && type <= 65534 && dns_type_info(type) != NULL;
+}
+
+bool rr_type_is_dnssec(uint16_t type)
+{
+	for (size_t i = 0; i < N_OF(signer_types); i++)
+		if (signer_types[i].type == type)
+			return true;
+	return false;
+}
+
+int rr_type_parse_presigned(const char *text, uint16_t *ret_type, struct errmsg *err)
+{
+	for (size_t i = 0; text != NULL && i < N_OF(signer_types); i++) {
+		if (strcasecmp(text, signer_types[i].name) == 0) {
+			*ret_type = signer_types[i].type;
+			return 0;
+		}
+	}
+	return rr_type_parse(text, ret_type, err);
 }
 
 const char *rr_type_name(uint16_t type)

@@ -313,7 +313,9 @@ static int rrset_check(const struct zone_data *z, size_t a, size_t b, const stru
 					  "'%s' %s: duplicate record '%s' (RFC 2181 section 5)",
 					  r->owner, t, q);
 		}
-		if (r->ttl != first->ttl)
+		/* RFC 4034 section 3: an RRSIG has the TTL of the RRset it
+		 * covers, and one owner's RRSIGs cover RRsets of other TTLs. */
+		if (r->ttl != first->ttl && first->type != KNOT_RRTYPE_RRSIG)
 			return errmsg_set(
 			    err, ERR_INVALID,
 			    "'%s' %s: records of one RRset must share one TTL, not %u and "
@@ -325,6 +327,7 @@ static int rrset_check(const struct zone_data *z, size_t a, size_t b, const stru
 
 struct owner_info {
 	size_t n, cname, ns, ds, soa, dname, glue, mx;
+	size_t proof; /* RRSIG and NSEC, which go with any data (presigned zones) */
 	bool null_mx;
 	uint16_t other;	     /* one type besides CNAME, for the message */
 	uint16_t not_at_cut; /* one type other than NS and DS */
@@ -342,6 +345,13 @@ static void owner_scan(const struct zone_data *z, size_t a, size_t b, struct own
 
 		if (lua_cname)
 			o->cname++;
+		/* RFC 4035 section 2.5: a CNAME owner in a signed zone has its
+		 * RRSIG and NSEC; a delegation point its NSEC and the RRSIGs
+		 * of them and of its DS (sections 2.2 and 2.3). */
+		if (r->type == KNOT_RRTYPE_RRSIG || r->type == KNOT_RRTYPE_NSEC) {
+			o->proof++;
+			continue;
+		}
 		switch (r->type) {
 		case KNOT_RRTYPE_CNAME:
 			o->cname++;
@@ -418,7 +428,7 @@ static int owner_check(const struct zone_data *z, size_t a, size_t b, const char
 			return errmsg_set(
 			    err, ERR_INVALID,
 			    "'%s' CNAME: only one CNAME per owner (RFC 2181 section 10.1)", owner);
-		if (o->n > o->cname)
+		if (o->n > o->cname + o->proof)
 			return errmsg_set(
 			    err, ERR_INVALID,
 			    "'%s' CNAME: the owner also has %s data; a CNAME must be alone "

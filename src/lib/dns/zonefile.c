@@ -170,6 +170,7 @@ struct reader {
 	const char *origin;
 	char dbl[2 * DNAME_TEXT_MAX];
 	size_t max_records;
+	unsigned flags; /* ZONEFILE_* */
 	char *dump;
 	size_t dump_alloc;
 	uint16_t rdbuf[KNOT_RDATA_MAXLEN / 2 + 4];
@@ -234,7 +235,8 @@ static int on_record(struct reader *rd)
 					  "owner '%s' repeats the zone name: a final dot is "
 					  "probably missing",
 					  q);
-	if (rr_type_name(s->r_type) == NULL) {
+	if (rr_type_name(s->r_type) == NULL ||
+	    (rr_type_is_dnssec(s->r_type) && !(rd->flags & ZONEFILE_PRESIGNED))) {
 		char tname[32];
 		if (knot_rrtype_to_string(s->r_type, tname, sizeof(tname)) < 0)
 			snprintf(tname, sizeof(tname), "TYPE%u", s->r_type);
@@ -299,7 +301,15 @@ static const char *idn_hint(const struct reader *rd)
 int zonefile_parse(const char *text, size_t len, const char *origin, uint32_t default_ttl,
 		   size_t max_records, struct zonefile *ret)
 {
-	struct reader rd = { .origin = origin, .max_records = max_records, .zf = ret };
+	return zonefile_parse_flags(text, len, origin, default_ttl, max_records, 0, ret);
+}
+
+int zonefile_parse_flags(const char *text, size_t len, const char *origin, uint32_t default_ttl,
+			 size_t max_records, unsigned flags, struct zonefile *ret)
+{
+	struct reader rd = {
+		.origin = origin, .max_records = max_records, .flags = flags, .zf = ret
+	};
 	char *copy = NULL;
 	int r = 0;
 

@@ -46,6 +46,17 @@ struct zonefile {
 int zonefile_parse(const char *text, size_t len, const char *origin, uint32_t default_ttl,
 		   size_t max_records, struct zonefile *ret);
 
+/* Flags of zonefile_parse_flags(). */
+enum {
+	/* The DNSSEC types a signer makes are accepted too (as
+	 * rr_type_parse_presigned() does): the zone as its primary signed it. */
+	ZONEFILE_PRESIGNED = 1 << 0,
+};
+
+/* zonefile_parse() with ZONEFILE_* 'flags'. */
+int zonefile_parse_flags(const char *text, size_t len, const char *origin, uint32_t default_ttl,
+			 size_t max_records, unsigned flags, struct zonefile *ret);
+
 void zonefile_clear(struct zonefile *zf);
 
 /* Add an error at 'line' to 'zf' (for callers' own checks on its records).

@@ -265,13 +265,22 @@ int import_check_zone(struct import_result *c, enum import_format fmt,
 int import_read(enum import_format fmt, const char *text, size_t len, const char *origin,
 		uint64_t default_ttl, size_t max_records, struct import_result *ret)
 {
+	return import_read_flags(fmt, text, len, origin, default_ttl, max_records, 0, ret);
+}
+
+int import_read_flags(enum import_format fmt, const char *text, size_t len, const char *origin,
+		      uint64_t default_ttl, size_t max_records, unsigned flags,
+		      struct import_result *ret)
+{
 	memset(ret, 0, sizeof(*ret));
 	ret->origin = origin;
 	ret->records = json_array();
 	ret->errors = json_array();
 	int r = ret->records != NULL && ret->errors != NULL ? 0 : -ENOMEM;
 	if (r == 0 && fmt == IMPORT_BIND) {
-		r = zonefile_parse(text, len, origin, (uint32_t)default_ttl, max_records, &ret->zf);
+		r = zonefile_parse_flags(text, len, origin, (uint32_t)default_ttl, max_records,
+					 (flags & IMPORT_PRESIGNED) ? ZONEFILE_PRESIGNED : 0,
+					 &ret->zf);
 		if (r == 0)
 			r = collect_bind(ret, &ret->zf);
 	} else if (r == 0) {

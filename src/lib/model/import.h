@@ -48,6 +48,19 @@ struct import_result {
 int import_read(enum import_format fmt, const char *text, size_t len, const char *origin,
 		uint64_t default_ttl, size_t max_records, struct import_result *ret);
 
+/* Flags of import_read_flags(). */
+enum {
+	/* A zone file as a primary that signs the zone transfers it: the
+	 * DNSSEC types its signer made are kept (ZONEFILE_PRESIGNED). Only
+	 * for a secondary zone's transfers, never for a user's import. */
+	IMPORT_PRESIGNED = 1 << 0,
+};
+
+/* import_read() with IMPORT_* 'flags'. */
+int import_read_flags(enum import_format fmt, const char *text, size_t len, const char *origin,
+		      uint64_t default_ttl, size_t max_records, unsigned flags,
+		      struct import_result *ret);
+
 /* Frees what 'c' holds; accepts a cleared result. */
 void import_result_clear(struct import_result *c);
 

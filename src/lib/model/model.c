@@ -38,6 +38,7 @@ static const char *const zone_keys[] = {
 	"records",
 	"dnssec",
 	"transfer",
+	"presigned",
 	NULL,
 };
 static const char *const record_keys[] = {
@@ -84,6 +85,10 @@ static int parse_zone(const json_t *zone, struct zone_push *ret, char *origin, s
 		r = model_dnssec_check(d, "zone.dnssec", err);
 		if (r == 0)
 			ret->dnssec = json_incref(d);
+	}
+	if (r == 0) {
+		r = jsonx_get_bool(zone, "presigned", false, "zone", &ret->presigned, err);
+		r = r == -ENOENT ? 0 : r;
 	}
 	json_t *t = json_object_get(zone, "transfer");
 	if (r == 0 && t != NULL && !json_is_null(t)) {
@@ -274,9 +279,10 @@ static int lua_record(const char *owner, uint32_t ttl, const char *content, cons
 	return 0;
 }
 
+/* 'presigned': the DNSSEC types a signer makes are accepted too. */
 static int parse_record(const json_t *rec, const char *path, const char *origin,
-			const char *const *allowed, uint64_t default_ttl, struct rr *ret,
-			struct errmsg *err)
+			const char *const *allowed, uint64_t default_ttl, bool presigned,
+			struct rr *ret, struct errmsg *err)
 {
 	char owner[DNAME_TEXT_MAX];
 	const char *name = NULL, *type_text = NULL, *content, *status;
@@ -318,7 +324,8 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 	if (type_text != NULL && strcasecmp(type_text, "LUA") == 0)
 		/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 */
 		return lua_record(owner, (uint32_t)ttl, content, path, ret, err);
-	r = rr_type_parse(type_text, &type, &derr);
+	r = presigned ? rr_type_parse_presigned(type_text, &type, &derr)
+		      : rr_type_parse(type_text, &type, &derr);
 	if (r < 0)
 		return errmsg_set(err, r, "%s: %s", path, derr.text);
 	char *rdata = NULL;
@@ -402,7 +409,7 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 		char path[48];
 		snprintf(path, sizeof(path), "records[%zu]", i);
 		r = parse_record(json_array_get(records, i), path, ret->data.origin, record_keys,
-				 MODEL_DEFAULT_TTL, &rr, err);
+				 MODEL_DEFAULT_TTL, ret->presigned, &rr, err);
 		if (r < 0)
 			goto fail;
 		if (rr.type == TYPE_SOA) {
@@ -450,11 +457,18 @@ static const char *const api_record_keys[] = {
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
 		       struct model_record *ret, struct errmsg *err)
 {
+	return model_record_parse_flags(rec, origin, default_ttl, 0, ret, err);
+}
+
+int model_record_parse_flags(const json_t *rec, const char *origin, uint32_t default_ttl,
+			     unsigned flags, struct model_record *ret, struct errmsg *err)
+{
 	struct rr rr;
 	bool flag;
 
 	memset(ret, 0, sizeof(*ret));
-	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl, &rr, err);
+	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl,
+			     (flags & MODEL_PRESIGNED) != 0, &rr, err);
 	if (r < 0)
 		return r;
 	r = jsonx_get_bool(rec, "auto_publish", false, "record", &flag, err);

@@ -38,6 +38,10 @@ struct zone_push {
 	/* zone.transfer as sent, validated (model_transfer_check in xfr.h),
 	 * or NULL when the push says nothing about transfers. Owned. */
 	json_t *transfer;
+	/* zone.presigned: the zone is served as its primary signed it, and
+	 * its records may hold the DNSSEC types a signer makes
+	 * (rr_type_is_dnssec()); without it they are refused. */
+	bool presigned;
 };
 
 #define MODEL_DNSSEC_KEYS_MAX 8
@@ -81,6 +85,17 @@ struct model_record {
  * controller's to decide. ERR_INVALID with a message in 'err'. */
 int model_record_parse(const json_t *rec, const char *origin, uint32_t default_ttl,
 		       struct model_record *ret, struct errmsg *err);
+
+/* Flags of model_record_parse_flags(). */
+enum {
+	/* The DNSSEC types a signer makes are accepted too: only for the
+	 * records a primary that signs the zone transfers, never a user's. */
+	MODEL_PRESIGNED = 1 << 0,
+};
+
+/* model_record_parse() with MODEL_* 'flags'. */
+int model_record_parse_flags(const json_t *rec, const char *origin, uint32_t default_ttl,
+			     unsigned flags, struct model_record *ret, struct errmsg *err);
 
 /* The stored form of a validated record. */
 int model_record_from_rr(const struct rr *rr, const char *origin, struct model_record *ret);
