@@ -2245,13 +2245,7 @@ def xfr_figures(args, tmp, rows):
         names = ["x%05d.xfr.bench." % i for i in range(count)]
         t0 = time.perf_counter()
         create_s = create_zones(c.whm, names, args.threads)
-        deadline = time.monotonic() + 600
-        served = 0
-        while time.monotonic() < deadline:
-            served = all_answered(bind.port, names, "SOA", limit=30.0)
-            if served == count:
-                break
-            time.sleep(0.2)
+        served = serves_all(bind.port, names)
         took = time.perf_counter() - t0
         client.close()
     finally:
@@ -2263,6 +2257,19 @@ def xfr_figures(args, tmp, rows):
                  % (count, create_s, "" if served == count
                     else "; only %d served after 600 s" % served),
                  "%.1f s" % took, "", anchor))
+
+
+def serves_all(port, names, limit=600.0):
+    """How many of 'names' the server on 'port' answers the SOA of, asked
+    again until all are or 'limit' seconds passed."""
+    deadline = time.monotonic() + limit
+    served = 0
+    while time.monotonic() < deadline:
+        served = all_answered(port, names, "SOA", limit=30.0)
+        if served == len(names):
+            break
+        time.sleep(0.2)
+    return served
 
 
 def anchor_producer(tmp, count):
@@ -2297,13 +2304,7 @@ def anchor_producer(tmp, count):
                                         "nameservers": ["ns1.producer.bench."],
                                         "master_tsig_key_ids": [key["id"]]})
         create_s = time.perf_counter() - t0
-        deadline = time.monotonic() + 600
-        served = 0
-        while time.monotonic() < deadline:
-            served = all_answered(bind.port, names, "SOA", limit=30.0)
-            if served == count:
-                break
-            time.sleep(0.2)
+        served = serves_all(bind.port, names)
         took = time.perf_counter() - t0
         return ("the same %d zones added to a PowerDNS producer (one API client, %.1f s of "
                 "calls; PowerDNS updates a producer's catalog every xfr-cycle-interval, 60 s "
