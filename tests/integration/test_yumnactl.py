@@ -733,6 +733,7 @@ def test_zones_notify_reports_each_node_and_its_exit_code(cluster_factory, domai
         node.start()
         c.register(node)
         c.join(node)
+        c.wait_converged()  # ns2 serves the zone: its refusal is the also-notify one
         r = ctl.run("zones", "notify", domain, expect=PARTIAL)
         assert "1 of 2 nodes sent it" in r.stdout, r.stdout
         assert "node ns2" in r.stdout and "also-notify" in r.stdout, r.stdout

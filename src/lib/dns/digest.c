@@ -104,7 +104,8 @@ int zone_digest_final(struct zone_digest *d, char ret_records[ZONE_DIGEST_HEX],
 	if (r == 0 && gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
 		r = -EIO;
 	if (r == 0) {
-		qsort(d->lines, d->n, sizeof(*d->lines), cmp_lines);
+		if (d->n > 1) /* no lines: no array at all, which qsort() must not get */
+			qsort(d->lines, d->n, sizeof(*d->lines), cmp_lines);
 		for (size_t i = 0; i < d->n; i++)
 			gnutls_hash(h, d->lines[i], strlen(d->lines[i]));
 		gnutls_hash_deinit(h, bin);
