@@ -4,7 +4,7 @@ PYTHON ?= /usr/bin/python3
 BUILD ?= build
 PYTEST_ARGS ?=
 
-.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench torture clean install format fuzz
+.PHONY: all deps build demo demo-stop check check-asan check-format tidy unit integration bench torture clean install format fuzz fuzz-build
 
 all: build
 
@@ -58,9 +58,11 @@ check-asan: deps
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 FUZZ_TARGETS ?= push batch rdata name zonefile route53 json conf http pdns dnsmsg
-fuzz: deps
+fuzz-build: deps
 	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true
 	ninja -C build-fuzz
+
+fuzz: fuzz-build
 	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 bench: build
