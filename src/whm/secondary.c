@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "dns/zonefile.h"
 #include "model/import.h"
 #include "secondary.h"
+#include "transfer.h"
 #include "tsig.h"
 #include "xfr.h"
 #include "zones.h"
@@ -271,6 +273,58 @@ static int commit(struct secondary *s, struct sec_zone *z, const struct xfr_zone
 	return r;
 }
 
+/* One stored record into 'z' as a transfer would have put it there. */
+static int held_add(struct xfr_zone *z, const struct rr *rr)
+{
+	knot_dname_storage_t owner;
+
+	if (knot_dname_from_str(owner, rr->owner, sizeof(owner)) == NULL)
+		return -EINVAL;
+	knot_rrset_t *set = knot_rrset_new(owner, rr->type, KNOT_CLASS_IN, rr->ttl, NULL);
+	int r = set != NULL ? knot_rrset_add_rdata(set, rr->wire, rr->wire_len, NULL) : -ENOMEM;
+	r = r == KNOT_EOK ? xfr_zone_add(z, set) : -ENOMEM;
+	knot_rrset_free(set, NULL);
+	return r;
+}
+
+/* A restart loses the zone held in memory: read it back from the store,
+ * where the last transfer left it, so the next change can come as an
+ * IXFR from the stored serial (RFC 1995). Differences that do not apply
+ * to it still make the transfer an AXFR (xfr_transfer()); anything amiss
+ * here leaves nothing held, and the next transfer is an AXFR. */
+static void held_from_store(struct secondary *s, struct sec_zone *z)
+{
+	struct whm *w = s->w;
+	struct xfr_zone held = { 0 };
+	struct zonefile zf = { 0 };
+	struct errmsg err;
+	struct buf text;
+
+	buf_init(&text, SECONDARY_MAX_BYTES);
+	int r = transfer_export(w, z->zone_id, &text, &err);
+	if (r == 0)
+		r = zonefile_parse_flags(text.data, text.len, z->domain, w->conf.default_ttl,
+					 w->conf.max_zone_records, ZONEFILE_PRESIGNED, &zf);
+	if (r == 0 && zf.n_errs > 0)
+		r = -EINVAL;
+	for (size_t i = 0; r == 0 && i < zf.n; i++)
+		r = held_add(&held, &zf.rrs[i].rr);
+	if (r == 0 && (held.soa == NULL || xfr_zone_serial(&held) != z->serial))
+		r = -ESTALE;
+	if (r == 0) {
+		pthread_mutex_lock(&s->lock);
+		z->data = held;
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		xfr_zone_clear(&held);
+		log_info("secondary: zone %s: the stored zone cannot be the base of an IXFR (%s): "
+			 "the next transfer is an AXFR",
+			 z->domain, err_str(r));
+	}
+	zonefile_clear(&zf);
+	buf_free(&text);
+}
+
 /* The libknot key of zone 'z' into 'key' (*ret_use: whether it has one). */
 static int zone_key(struct whm *w, const struct sec_zone *z, knot_tsig_key_t *key, bool *ret_use,
 		    struct errmsg *err)
@@ -324,6 +378,8 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 			atomic_fetch_add(&s->rejected, 1);
 			continue;
 		}
+		if (z->transferred && z->data.soa == NULL)
+			held_from_store(s, z);
 		struct xfr_zone data = { 0 };
 		bool from_held = z->transferred && z->data.soa != NULL;
 		if (from_held) {

@@ -395,31 +395,53 @@ static int rr_key(const knot_rrset_t *rr, uint16_t pos, char *out, size_t len)
 	return d < 0 ? -EINVAL : 0;
 }
 
-/* Add (or with 'del' remove) every RR of 'rr' to f->rrs. */
-static int apply_rr(struct follow *f, const knot_rrset_t *rr, bool del, struct errmsg *err)
+/* Add (or with 'del' remove) every RR of 'rr' to 'rrs': 0, -EINVAL for a
+ * record libknot cannot write as text, -ESTALE for a deletion of a record
+ * 'rrs' does not hold, -ENOMEM. */
+static int rrs_apply(json_t *rrs, const knot_rrset_t *rr, bool del)
 {
 	char *key = malloc(XFR_TEXT_MAX);
 	int r = key != NULL ? 0 : -ENOMEM;
 
 	for (uint16_t i = 0; r == 0 && i < rr->rrs.count; i++) {
 		r = rr_key(rr, i, key, XFR_TEXT_MAX);
-		if (r < 0) {
-			errmsg_set(err, ERR_UPSTREAM, "%s: a record that cannot be written as text",
-				   f->who);
-		} else if (del) {
-			if (json_object_del(f->rrs, key) < 0)
-				r = errmsg_set(
-				    err, -ESTALE,
-				    "%s: the IXFR deletes a record the zone does not hold", f->who);
-		} else if (json_object_set_new(f->rrs, key, json_integer(rr->ttl)) < 0) {
-			r = -ENOMEM;
-		} else if (json_object_size(f->rrs) > f->max_records) {
-			r = errmsg_set(err, ERR_TOO_LARGE, "%s: the zone passes %zu records",
-				       f->who, f->max_records);
-		}
+		if (r == 0 && del)
+			r = json_object_del(rrs, key) == 0 ? 0 : -ESTALE;
+		else if (r == 0)
+			r = json_object_set_new(rrs, key, json_integer(rr->ttl)) == 0 ? 0 : -ENOMEM;
 	}
 	free(key);
 	return r;
+}
+
+/* rrs_apply() to f->rrs, within the transfer's limits. */
+static int apply_rr(struct follow *f, const knot_rrset_t *rr, bool del, struct errmsg *err)
+{
+	int r = rrs_apply(f->rrs, rr, del);
+
+	if (r == -EINVAL)
+		return errmsg_set(err, ERR_UPSTREAM, "%s: a record that cannot be written as text",
+				  f->who);
+	if (r == -ESTALE)
+		return errmsg_set(err, -ESTALE,
+				  "%s: the IXFR deletes a record the zone does not hold", f->who);
+	if (r == 0 && json_object_size(f->rrs) > f->max_records)
+		return errmsg_set(err, ERR_TOO_LARGE, "%s: the zone passes %zu records", f->who,
+				  f->max_records);
+	return r;
+}
+
+int xfr_zone_add(struct xfr_zone *z, const knot_rrset_t *rr)
+{
+	if (rr->type == KNOT_RRTYPE_SOA) {
+		if (z->soa != NULL || rr->rrs.count != 1)
+			return -EINVAL;
+		z->soa = knot_rrset_copy(rr, NULL);
+		return z->soa != NULL ? 0 : -ENOMEM;
+	}
+	if (z->rrs == NULL && (z->rrs = json_object()) == NULL)
+		return -ENOMEM;
+	return rrs_apply(z->rrs, rr, false);
 }
 
 /* One record of the answer stream. */

@@ -72,6 +72,11 @@ int xfr_transfer(const struct xfr_primary *primary, const knot_dname_t *zone,
 		 const knot_tsig_key_t *key, const struct xfr_limits *lim, bool ixfr,
 		 struct xfr_zone *z, bool *ret_ixfr, struct errmsg *err);
 
+/* Add record set 'rr' to 'z' as a transfer would (the SOA as z's, which
+ * must not have one yet): how a zone held before is built again from its
+ * stored records. 0, -EINVAL or -ENOMEM. */
+int xfr_zone_add(struct xfr_zone *z, const knot_rrset_t *rr);
+
 /* The zone as zone file text (the SOA first, absolute owners) into 'out'. */
 int xfr_zone_text(const struct xfr_zone *z, struct buf *out);
 
