@@ -51,9 +51,15 @@ struct sec_zone {
 	bool notify_warned; /* a NOTIFY from a stranger was logged */
 };
 
+/* Zones refreshed at the same time: a primary that stalls holds up one
+ * worker (SECONDARY_STALL_MS, at most SECONDARY_TIMEOUT_MS), not the
+ * refresh of every other secondary zone. */
+#define SECONDARY_WORKERS 4
+
 struct secondary {
 	struct whm *w;
-	pthread_t thread;
+	pthread_t threads[SECONDARY_WORKERS];
+	unsigned n_threads;
 	pthread_mutex_t lock; /* the list and every zone's state */
 	pthread_cond_t cond;
 	atomic_bool stop;
@@ -121,6 +127,13 @@ static void zone_free(struct sec_zone *z)
 {
 	xfr_zone_clear(&z->data);
 	free(z);
+}
+
+/* Whether a worker is refreshing 'z' now: then only that worker touches
+ * its primaries, key and data, and it stays in the list. Under the lock. */
+static bool busy(const struct sec_zone *z)
+{
+	return z->due_ms == INT64_MAX;
 }
 
 /* (Re)read a stored secondary into 'z': its primaries and key; a change
@@ -194,7 +207,8 @@ static int reload_one(const struct store_secondary *row, void *ctx)
 		z->state = row->expired ? SEC_EXPIRED : z->transferred ? SEC_OK : SEC_PENDING;
 		s->zones[s->n++] = z;
 	}
-	zone_settings(s, z, row);
+	if (!busy(z)) /* else at the next reload, after its refresh */
+		zone_settings(s, z, row);
 	z->seen = true;
 	return 0;
 }
@@ -211,7 +225,7 @@ static void reload(struct secondary *s, struct store *st)
 		return;
 	}
 	for (size_t i = 0; i < s->n;) {
-		if (s->zones[i]->seen) {
+		if (s->zones[i]->seen || busy(s->zones[i])) {
 			i++;
 			continue;
 		}
@@ -487,16 +501,26 @@ static void *secondary_main(void *arg)
 		s->wake = false;
 		int64_t now = whm_mono_ms(), next = now + SECONDARY_RELOAD_MS;
 		struct sec_zone *due = NULL;
+		bool more = false;
 		for (size_t i = 0; i < s->n; i++) {
-			if (s->zones[i]->due_ms <= now && due == NULL)
-				due = s->zones[i];
-			if (s->zones[i]->due_ms < next)
-				next = s->zones[i]->due_ms;
+			struct sec_zone *z = s->zones[i];
+			if (busy(z))
+				continue;
+			if (z->due_ms <= now) {
+				more = due != NULL;
+				due = due != NULL ? due : z;
+			}
+			if (z->due_ms < next)
+				next = z->due_ms;
 		}
 		if (due != NULL) {
-			/* Refreshed without the lock; the list changes only
-			 * on this thread. */
+			/* Refreshed without the lock: busy(), it is this
+			 * worker's alone. Another worker takes the next. */
 			due->due_ms = INT64_MAX;
+			if (more) {
+				s->wake = true;
+				pthread_cond_signal(&s->cond);
+			}
 			pthread_mutex_unlock(&s->lock);
 			refresh(s, due);
 			continue;
@@ -519,12 +543,11 @@ int secondary_start(struct whm *w)
 	pthread_mutex_init(&s->lock, NULL);
 	whm_cond_init(&s->cond);
 	w->secondary = s;
-	if (pthread_create(&s->thread, NULL, secondary_main, s) != 0) {
-		w->secondary = NULL;
-		pthread_cond_destroy(&s->cond);
-		pthread_mutex_destroy(&s->lock);
-		free(s);
-		return -EAGAIN;
+	for (; s->n_threads < SECONDARY_WORKERS; s->n_threads++) {
+		if (pthread_create(&s->threads[s->n_threads], NULL, secondary_main, s) != 0) {
+			secondary_stop(w);
+			return -EAGAIN;
+		}
 	}
 	return 0;
 }
@@ -534,7 +557,8 @@ void secondary_stop(struct whm *w)
 	struct secondary *s = w->secondary;
 	if (s == NULL)
 		return;
-	whm_thread_stop(s->thread, &s->lock, &s->cond, &s->stop);
+	for (unsigned i = 0; i < s->n_threads; i++)
+		whm_thread_stop(s->threads[i], &s->lock, &s->cond, &s->stop);
 	w->secondary = NULL;
 	for (size_t i = 0; i < s->n; i++)
 		zone_free(s->zones[i]);
@@ -550,7 +574,7 @@ void secondary_stop(struct whm *w)
  * due time is INT64_MAX then). Under the lock. */
 static void refresh_now(struct secondary *s, struct sec_zone *z)
 {
-	if (z->due_ms != INT64_MAX)
+	if (!busy(z))
 		z->due_ms = 0;
 	else
 		z->again = true;

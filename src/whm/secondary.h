@@ -1,8 +1,8 @@
 /* Secondary zones: zones whose data comes from a primary outside the
  * cluster (RFC 1034 section 4.3.5, RFC 1996).
  *
- * One controller thread keeps every secondary zone in step with its
- * primaries: it asks a primary for the zone's SOA when the zone's refresh
+ * A few controller threads keep every secondary zone in step with its
+ * primaries, each refreshing one zone at a time: it asks a primary for the zone's SOA when the zone's refresh
  * (or, after a failure, retry) timer runs out, or at once on a NOTIFY
  * from a listed primary or a retrieve request; when the primary's serial
  * is ahead it transfers the zone (IXFR from the serial held when the
@@ -28,7 +28,7 @@
 
 #define SECONDARY_PRIMARIES_MAX 8
 
-/* Start and stop the refresh thread (whm_init / whm_deinit). */
+/* Start and stop the refresh threads (whm_init / whm_deinit). */
 int secondary_start(struct whm *w);
 void secondary_stop(struct whm *w);
 

@@ -103,7 +103,7 @@ struct whm {
 	struct whm_metrics *metrics; /* counters for GET /metrics */
 	struct rollover *rollover;
 	struct history_prune *prune;	 /* the retention thread (history.h) */
-	struct secondary *secondary;	 /* the secondary zones' refresh thread */
+	struct secondary *secondary;	 /* the secondary zones' refresh workers */
 	struct catalog *catalog;	 /* the catalog zone's keeper (catalog.h) */
 	struct xfrout_push *xfrout_push; /* pushes of changed transfer settings (xfrout_push.h) */
 	struct ztree *tree;		 /* every live zone as committed (verify.h) */

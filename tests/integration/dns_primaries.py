@@ -163,6 +163,7 @@ class FakePrimary:
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.done = False
+        self.stalled = threading.Event()  # a "stall" transfer went quiet
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -209,6 +210,7 @@ class FakePrimary:
             if self.mode == "stall":
                 r.answer.extend(sets[: len(sets) // 2])
                 self._send(conn, r)
+                self.stalled.set()
                 time.sleep(60)
                 return
             r.answer.extend(sets)

@@ -240,6 +240,32 @@ def test_bad_transfers_store_nothing(cluster, domain, mode):
         fake.close()
 
 
+def test_a_stalled_transfer_does_not_hold_up_the_other_zones(cluster, primary, domain):
+    """Secondary zones are refreshed by a few workers at once: while one
+    primary has gone quiet in the middle of a transfer (the controller
+    waits 10 s for its next byte), another zone is transferred and served
+    by every node."""
+    quiet = "quiet-" + domain + "."
+    recs = [dns.rrset.from_text(quiet, 300, "IN", "NS", "ns1." + quiet),
+            dns.rrset.from_text("www." + quiet, 300, "IN", "A", "192.0.2.7")]
+    fake = FakePrimary(quiet, "ns1.%s h.%s 5 3600 600 86400 300" % (quiet, quiet), recs,
+                       mode="stall")
+    try:
+        qid = create_secondary(cluster.whm, quiet, [fake.address])["zoneId"]
+        assert fake.stalled.wait(20)
+        zone = domain + "."
+        create_secondary(cluster.whm, zone, [primary.address])
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        # The quiet zone's first refresh has not ended yet: it ends in an
+        # error only when the stall limit runs out.
+        s = cluster.whm.zone(qid)["secondary"]
+        assert s["state"] == "pending" and not s["last_error"] and not s["last_check"], s
+        z = wait_state(cluster.whm, qid, lambda s: s.get("last_error"), timeout=30)
+        assert "stalled" in z["secondary"]["last_error"], z
+    finally:
+        fake.close()
+
+
 def test_powerdns_api_slave_zone_with_masters(cluster, primary, domain):
     """POST /api/v1/servers/localhost/zones with kind Slave and masters, as
     PowerDNS's API takes it; PUT .../axfr-retrieve refreshes it."""
