@@ -102,6 +102,15 @@ def click_zone(driver, domain):
         what="zone %s" % domain)
 
 
+def click_subtab(driver, sub):
+    """Open the zone's tab 'sub' once the zone's view shows it (a zone just
+    opened is still being drawn)."""
+    from selenium.webdriver.common.by import By
+    wait_for(driver, lambda d: d.find_element(
+        By.CSS_SELECTOR, '.subtab[data-sub="%s"]' % sub).click() or True,
+        what="tab %s" % sub)
+
+
 def screenshot(driver, tmp_path, name):
     path = str(tmp_path / ("dashboard-%s.png" % name))
     assert driver.save_screenshot(path), "no screenshot"
@@ -489,7 +498,7 @@ def test_an_admin_changes_the_ttl_of_an_rrset(ui_cluster, browser):
 def test_an_admin_signs_the_zone_and_reads_the_ds(ui_cluster, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="dnssec"]').click()
+    click_subtab(browser, "dnssec")
     wait_for(browser, lambda d: d.find_element(By.ID, "dnssec-sign-button").is_displayed(),
              what="the sign button")
     browser.find_element(By.ID, "dnssec-sign-button").click()
@@ -512,7 +521,7 @@ def test_an_admin_signs_the_zone_and_reads_the_ds(ui_cluster, browser, tmp_path)
 def test_an_admin_rolls_back_and_every_node_serves_the_old_answer(ui_cluster, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    click_subtab(browser, "records")
     click_in(browser, '#records tr[data-record="www A 192.0.2.10"]', "Edit")
     fill(browser, "rec-content", "192.0.2.11")
     browser.find_element(By.ID, "rec-save").click()
@@ -520,7 +529,7 @@ def test_an_admin_rolls_back_and_every_node_serves_the_old_answer(ui_cluster, br
     ui_cluster.wait_all_nodes("www.rw.example.", "A", ["192.0.2.11"])
 
     v = state["version"]
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="history"]').click()
+    click_subtab(browser, "history")
     click_in(browser, '#versions tr[data-version="%d"]' % v, "Diff")
     wait_for(browser, lambda d: "192.0.2.11" in d.find_element(By.ID, "diff").text,
              what="the diff")
@@ -536,7 +545,7 @@ def test_an_admin_rolls_back_and_every_node_serves_the_old_answer(ui_cluster, br
 def test_an_admin_exports_the_zone_and_creates_and_revokes_a_token(ui_cluster, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="transfer"]').click()
+    click_subtab(browser, "transfer")
     browser.find_element(By.ID, "export-button").click()
     text = wait_for(browser, lambda d: d.find_element(By.ID, "export-text").get_attribute("value"),
                     what="the zone file")
@@ -584,7 +593,7 @@ def screenshot_views(driver, tmp_path, label, views, size_name):
     for v, sub in views:
         show_view(driver, v)
         if sub:
-            driver.find_element(By.CSS_SELECTOR, '.subtab[data-sub="%s"]' % sub).click()
+            click_subtab(driver, sub)
             wait_for(driver, lambda d: d.find_element(By.ID, "sub-" + sub).is_displayed(),
                      what="sub-view %s" % sub)
             time.sleep(0.3)
@@ -607,7 +616,7 @@ def test_every_view_at_desktop_and_phone_sizes(ui_cluster, browser, tmp_path):
     click_zone(browser, RW)
     # The keyboard alone: the zone's name is a button that Enter opens.
     from selenium.webdriver.common.keys import Keys
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    click_subtab(browser, "records")
     browser.execute_script("document.activeElement.blur()")
     wait_for(browser, lambda d: d.find_element(
         By.CSS_SELECTOR, '#zones tbody tr[data-zone="dashboard.example"] button.link').send_keys(
@@ -642,7 +651,7 @@ def test_a_read_token_sees_everything_and_no_write_control(ui_cluster, browser, 
             for v, sub in views:
                 show_view(browser, v)
                 if sub:
-                    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="%s"]' % sub).click()
+                    click_subtab(browser, sub)
                     time.sleep(0.3)
                 # Read in one script call: a refresh may replace rows meanwhile.
                 shown, buttons = browser.execute_script(
@@ -660,7 +669,7 @@ def test_a_read_token_sees_everything_and_no_write_control(ui_cluster, browser, 
             browser.set_window_size(1280, 900)
     # The DS is readable, with its copy button.
     show_view(browser, "zones")
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="dnssec"]').click()
+    click_subtab(browser, "dnssec")
     wait_for(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#dnssec-ds li button"),
              what="DS with copy button")
     assert console_errors(browser) == []
@@ -791,7 +800,7 @@ def test_an_idle_dashboard_reads_no_list_and_reads_again_after_a_change(ui_clust
     sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
     show_view(browser, "zones")
     click_zone(browser, RW)
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="records"]').click()
+    click_subtab(browser, "records")
     wait_for(browser, lambda d: record_row(d, "www", "A", "192.0.2.10"), what="records")
     time.sleep(2.5)
     browser.execute_script("performance.clearResourceTimings()")
@@ -825,7 +834,7 @@ def test_an_admin_rolls_the_csk_and_confirms_the_ds(ui_cluster, browser, tmp_pat
 
     zid = rw_zone_id(ui_cluster)
     show_view(browser, "zones")
-    browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="dnssec"]').click()
+    click_subtab(browser, "dnssec")
     wait_for(browser, lambda d: d.find_element(By.ID, "roll-csk").is_displayed(),
              what="the CSK rollover button")
     keys_before = len(ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["dnskey"])

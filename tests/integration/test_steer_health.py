@@ -161,8 +161,9 @@ def test_unchecked_policy_and_bad_zone(health_cluster, tmp_path):
 def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster, browser,
                                                                    tmp_path):
     from selenium.webdriver.common.by import By
-    from test_dashboard import (accept_dialog, click_in, click_zone, console_errors, fill,
-                                screenshot, show_view, sign_in_as, wait_for)
+    from test_dashboard import (accept_dialog, click_in, click_subtab, click_zone,
+                                console_errors, fill, screenshot, show_view, sign_in_as,
+                                wait_for)
     c = health_cluster
     domain = "steer-ui.example"
     zid = c.create_zone(domain)
@@ -174,7 +175,7 @@ def test_dashboard_shows_policies_health_and_refuses_a_bad_policy(health_cluster
         sign_in_as(browser, c.whm, c.whm.admin_token, "admin")
         show_view(browser, "zones")
         click_zone(browser, domain)
-        browser.find_element(By.CSS_SELECTOR, '.subtab[data-sub="policies"]').click()
+        click_subtab(browser, "policies")
         row = '#policies tr[data-policy="www A"]'
         summary = wait_for(browser, lambda d: d.find_element(By.CSS_SELECTOR, row).find_elements(
             By.TAG_NAME, "td")[2].text, what="the policy row")
