@@ -428,22 +428,46 @@ static bool nsec3_owner(const struct backend_zone *z, size_t a, size_t b)
 	return false;
 }
 
-/* The ordername of 'name' into its rows: NSEC's, or the NSEC3 hash. */
+/* The hashes the signer's NSEC3 records are at (their owners' first
+ * labels), as the keys of a new object; NULL without memory. */
+static json_t *nsec3_hashes(const struct backend_zone *z)
+{
+	json_t *set = json_object();
+
+	for (size_t i = 0; set != NULL && i < z->n; i++) {
+		if (z->rrs[i].type != TYPE_NSEC3)
+			continue;
+		char label[DNAME_TEXT_MAX];
+		snprintf(label, sizeof(label), "%.*s", (int)strcspn(z->rrs[i].owner, "."),
+			 z->rrs[i].owner);
+		if (json_object_set_new(set, label, json_true()) < 0) {
+			json_decref(set);
+			set = NULL;
+		}
+	}
+	return set;
+}
+
+/* The ordername of 'name' into its rows: NSEC's, or the NSEC3 hash when
+ * the signer's chain has it ('hashes'). A name the chain leaves out (an
+ * insecure delegation under opt-out, RFC 5155 section 6) gets none, so
+ * PowerDNS never picks it as a neighbour the chain does not have. */
 static int set_ordername(struct backend *b, const struct backend_zone *z, const char *name,
-			 const char *nsec3param)
+			 const char *nsec3param, const json_t *hashes)
 {
 	char ordername[DNAME_TEXT_MAX];
 	if (nsec3param == NULL)
 		ordername_of(name, z->origin, ordername);
 	else if (dns_nsec3_hash(name, nsec3param, ordername) < 0)
 		return -EINVAL;
-	return backend_sql_ordername_set(b->sql, z->origin, name, ordername);
+	bool chained = nsec3param == NULL || json_object_get(hashes, ordername) != NULL;
+	return backend_sql_ordername_set(b->sql, z->origin, name, chained ? ordername : NULL);
 }
 
 /* NSEC3 chains empty non-terminals too (RFC 5155 section 7.1): the names
  * between 'owner' and the apex that own no record, each once ('seen'). */
 static int set_ents(struct backend *b, const struct backend_zone *z, const char *owner,
-		    const char *nsec3param, json_t *seen)
+		    const char *nsec3param, const json_t *hashes, json_t *seen)
 {
 	size_t olen = strlen(z->origin);
 	int r = 0;
@@ -453,7 +477,7 @@ static int set_ents(struct backend *b, const struct backend_zone *z, const char 
 			continue;
 		r = json_object_set_new(seen, p + 1, json_true()) < 0 ? -ENOMEM : 0;
 		if (r == 0)
-			r = set_ordername(b, z, p + 1, nsec3param);
+			r = set_ordername(b, z, p + 1, nsec3param, hashes);
 	}
 	return r;
 }
@@ -461,7 +485,8 @@ static int set_ents(struct backend *b, const struct backend_zone *z, const char 
 int backend_zone_ordernames(struct backend *b, const struct backend_zone *z, const char *nsec3param)
 {
 	json_t *seen = json_object(); /* owners, then the empty non-terminals found */
-	int r = seen != NULL ? 0 : -ENOMEM;
+	json_t *hashes = nsec3param != NULL ? nsec3_hashes(z) : NULL;
+	int r = seen != NULL && (nsec3param == NULL || hashes != NULL) ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < z->n; i++)
 		if (json_object_set_new(seen, z->rrs[i].owner, json_true()) < 0)
@@ -475,11 +500,12 @@ int backend_zone_ordernames(struct backend *b, const struct backend_zone *z, con
 		if (chained && nsec3param != NULL && nsec3_owner(z, i, k))
 			chained = false;
 		if (chained)
-			r = set_ordername(b, z, owner, nsec3param);
+			r = set_ordername(b, z, owner, nsec3param, hashes);
 		if (r == 0 && chained && nsec3param != NULL)
-			r = set_ents(b, z, owner, nsec3param, seen);
+			r = set_ents(b, z, owner, nsec3param, hashes, seen);
 		i = k;
 	}
+	json_decref(hashes);
 	json_decref(seen);
 	return r;
 }

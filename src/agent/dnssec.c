@@ -267,6 +267,7 @@ out:
 
 #define DIGEST_KIND "X-YUMNA-DNSSEC"
 #define TYPE_RRSIG 46
+#define TYPE_NSEC3 50
 #define TYPE_NSEC3PARAM 51
 #define FLAGS_KSK 257
 #define FLAGS_ZSK 256
@@ -507,15 +508,54 @@ out:
 	return r;
 }
 
+/* The flags field of NSEC3 or NSEC3PARAM content 'rdata' ("alg flags
+ * iterations salt ..."), and in *ret_rest where the iterations start; -1
+ * when it is not there. */
+static long nsec3_flags(const char *rdata, const char **ret_rest)
+{
+	char *end;
+	(void)strtoul(rdata, &end, 10);
+	if (end == rdata || *end != ' ')
+		return -1;
+	const char *p = end + 1;
+	unsigned long flags = strtoul(p, &end, 10);
+	if (end == p || *end != ' ' || flags > 255)
+		return -1;
+	*ret_rest = end + 1;
+	return (long)flags;
+}
+
+/* Whether NSEC3 content 'rdata' has the opt-out flag (RFC 5155 section
+ * 3.1.2). */
+static bool nsec3_opt_out(const char *rdata)
+{
+	const char *rest;
+	long flags = nsec3_flags(rdata, &rest);
+	return flags > 0 && (flags & 1) != 0;
+}
+
 int dnssec_presigned_write(struct agent *a, const struct backend_zone *z, bool existed)
 {
 	const char *one = "1", *nsec3param = NULL;
-	bool presigned = false;
+	bool presigned = false, opt_out = false;
+	char meta[640]; /* a salt of 255 octets is 510 hex digits */
 
 	for (size_t i = 0; i < z->n; i++) {
 		presigned = presigned || z->rrs[i].type == TYPE_RRSIG;
 		if (z->rrs[i].type == TYPE_NSEC3PARAM && strcmp(z->rrs[i].owner, z->origin) == 0)
 			nsec3param = z->rrs[i].content;
+		if (z->rrs[i].type == TYPE_NSEC3)
+			opt_out = opt_out || nsec3_opt_out(z->rrs[i].content);
+	}
+	/* PowerDNS writes the flags of its NSEC3 answers from the metadata,
+	 * where flag 1 means opt-out (the NSEC3PARAM record itself keeps 0):
+	 * an opt-out chain's records, whose signatures cover that flag, are
+	 * served as signed only so. */
+	const char *meta_nsec3 = nsec3param, *rest;
+	if (nsec3param != NULL && opt_out && nsec3_flags(nsec3param, &rest) >= 0) {
+		snprintf(meta, sizeof(meta), "%.*s1 %s",
+			 (int)(strchr(nsec3param, ' ') + 1 - nsec3param), nsec3param, rest);
+		meta_nsec3 = meta;
 	}
 	/* A zone that never was presigned has nothing to take back. */
 	if (!presigned && !existed)
@@ -527,7 +567,7 @@ int dnssec_presigned_write(struct agent *a, const struct backend_zone *z, bool e
 	 * zone the controller signs has its own (dnssec_write()). */
 	if (same >= 0 && (presigned || nsec3param != NULL)) {
 		int r = backend_meta_set_list(a->db, z->origin, "NSEC3PARAM",
-					      nsec3param ? &nsec3param : NULL, nsec3param != NULL);
+					      meta_nsec3 ? &meta_nsec3 : NULL, meta_nsec3 != NULL);
 		same = r < 0 ? r : same && r;
 	}
 	/* PowerDNS rectifies no presigned zone: the chain's order is

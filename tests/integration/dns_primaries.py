@@ -237,7 +237,9 @@ class KnotPrimary(_Primary):
     secret) a transfer needs that key. With 'signs', knotd signs the zones
     (dnssec-signing with its default policy: an ECDSA P-256 KSK and ZSK,
     NSEC) and transfers them signed; with signs="nsec3", with NSEC3 (one
-    extra iteration and a 4-byte salt, so that both count)."""
+    extra iteration and a 4-byte salt, so that both count); with
+    signs="nsec3-optout", NSEC3 with opt-out (RFC 5155 section 6: insecure
+    delegations are left out of the chain)."""
 
     def __init__(self, directory, zones, key=None, signs=False):
         super().__init__(directory, zones, "knotd.log")
@@ -256,11 +258,12 @@ class KnotPrimary(_Primary):
                  "    journal-content: %s" % ("all" if signs else "changes")]
         if signs:
             conf.append("    dnssec-signing: on")
-        if signs == "nsec3":
+        if signs in ("nsec3", "nsec3-optout"):
             conf.append("    dnssec-policy: nsec3")
             conf[conf.index("template:"):conf.index("template:")] = [
                 "policy:", "  - id: nsec3", "    nsec3: on", "    nsec3-iterations: 1",
-                "    nsec3-salt-length: 4"]
+                "    nsec3-salt-length: 4",
+                "    nsec3-opt-out: %s" % ("on" if signs == "nsec3-optout" else "off")]
         conf.append("zone:")
         for z in self.zones:
             conf += ["  - domain: " + z, "    file: " + self.zone_path(z), "    acl: xfr"]

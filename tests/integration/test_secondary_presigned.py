@@ -241,14 +241,19 @@ def test_a_primary_zone_still_refuses_dnssec_records(cluster, domain):
     assert r.status_code == 200 and "RRSIG" not in r.text, r.text
 
 
-def test_a_zone_signed_with_nsec3_proves_what_does_not_exist(cluster_factory, tmp_path, domain):
+@pytest.mark.parametrize("signs", ["nsec3", "nsec3-optout"])
+def test_a_zone_signed_with_nsec3_proves_what_does_not_exist(cluster_factory, tmp_path, domain,
+                                                            signs):
     """NSEC3: PowerDNS gets the primary's NSEC3PARAM as the zone's metadata
     and the hashed order of its names (empty non-terminals included) from
-    the agent; its NXDOMAIN and NODATA answers carry knotd's NSEC3 records
-    and validate."""
+    the agent; its NXDOMAIN and NODATA answers, and its referral to an
+    insecure delegation, carry knotd's NSEC3 records and validate. With
+    opt-out the delegation has no NSEC3 of its own: the referral carries
+    the closest encloser's and the opt-out span's that covers it."""
     zone = domain + "."
     primary = KnotPrimary(tmp_path / "knot", {
-        zone: zone_file(zone, 100, extra="a.b.deep IN A 192.0.2.77\n")}, signs="nsec3")
+        zone: zone_file(zone, 100, extra="a.b.deep IN A 192.0.2.77\n"
+                                          "insecure IN NS ns.example.net.\n")}, signs=signs)
     primary.start()
     try:
         c = cluster_factory(n=2)
@@ -262,15 +267,23 @@ def test_a_zone_signed_with_nsec3_proves_what_does_not_exist(cluster_factory, tm
                        "%s serves the NSEC3 zone" % node.name)
             validate_on(node, zone, keys, www, "A")
             for name, rtype in (("nowhere." + zone, "A"), (www, "TXT"),
-                                ("b.deep." + zone, "A")):
+                                ("b.deep." + zone, "A"), ("host.insecure." + zone, "A")):
                 want = nsec_proof(primary.query(name, rtype), dns.rdatatype.NSEC3)
                 have = nsec_proof(node.query(name, rtype, dnssec=True), dns.rdatatype.NSEC3)
                 assert want and have == want, (node.name, name, rtype)
+            optout = {rd.flags & 1 for rrset in primary.query("nowhere." + zone, "A").authority
+                      if rrset.rdtype == dns.rdatatype.NSEC3 for rd in rrset}
+            assert optout == {1 if signs == "nsec3-optout" else 0}, optout
+            # A name error proven by an opt-out span is insecure, not bogus
+            # (RFC 5155 section 9.2: an unsigned delegation may be there):
+            # NXDOMAIN without AD. A bad proof would be SERVFAIL.
+            secure_nxdomain = signs != "nsec3-optout"
             with Unbound(tmp_path / ("unbound-" + node.name), zone, ds, node) as u:
-                for name, rtype, rcode in (("nowhere." + zone, "A", dns.rcode.NXDOMAIN),
-                                           (www, "TXT", dns.rcode.NOERROR)):
+                for name, rtype, rcode, secure in (
+                        ("nowhere." + zone, "A", dns.rcode.NXDOMAIN, secure_nxdomain),
+                        (www, "TXT", dns.rcode.NOERROR, True)):
                     a = u.query(name, rtype)
-                    assert a.rcode() == rcode and validated(a), (a, u.logs())
+                    assert a.rcode() == rcode and validated(a) == secure, (a, u.logs())
         assert c.whm.zone(zid)["presigned"] is True
     finally:
         primary.stop()
