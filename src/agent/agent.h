@@ -58,6 +58,7 @@ struct agent_conf {
 	char *geoip_database;		     /* GeoIP file for LUA country()/continent(), or NULL */
 	uint64_t lua_health_checks_interval; /* seconds between LUA health checks */
 	int lua_shared_state;		     /* enable-lua-records=shared (CONF_BOOL) */
+	uint64_t pdns_query_cache_entries;   /* PowerDNS's max-cache-entries */
 	uint64_t max_body_size;
 	uint64_t max_batch_size;
 	uint64_t max_zones_per_batch;

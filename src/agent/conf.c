@@ -77,6 +77,10 @@ static const struct conf_item schema[] = {
 	{ "lua-health-checks-interval", CONF_UINT, O(lua_health_checks_interval), "5", 1, 3600,
 	  NULL, 0, NULL },
 	{ "lua-shared-state", CONF_BOOL, O(lua_shared_state), "no", 0, 0, NULL, 0, NULL },
+	{ "pdns-query-cache-entries", CONF_UINT, O(pdns_query_cache_entries), "100000", 0,
+	  100000000, NULL, 0,
+	  "PowerDNS's max-cache-entries (managed mode): every cache purge costs it in "
+	  "proportion" },
 	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0,
 	  NULL },
 	{ "max-batch-size", CONF_UINT, O(max_batch_size), "268435456", 1024, 1ull << 34, NULL, 0,

@@ -67,6 +67,8 @@ REFUSED = {
     "not-a-number": (["secret = " + SECRET, "max-body-size = lots"], 0o600, "max-body-size"),
     "line-without-equals": (["secret = " + SECRET, "just some words"], 0o600, None),
     "duplicate-key": (["secret = " + SECRET, "secret = " + SECRET], 0o600, "secret"),
+    "query-cache-too-large": (["secret = " + SECRET, "pdns-query-cache-entries = 100000001"],
+                              0o600, "pdns-query-cache-entries"),
 }
 
 

@@ -139,11 +139,26 @@ def test_fresh_node_lists_no_zones_and_health_counts_none(node):
     assert node.get("/health").json()["zones"] == 0
 
 
-def test_powerdns_config_listens_on_loopback_only(shared_node):
-    with open(harness.os.path.join(shared_node.data_dir, "pdns.conf")) as f:
+def pdns_conf(node):
+    """The managed pdns.conf the agent wrote, as {key: value}."""
+    with open(harness.os.path.join(node.data_dir, "pdns.conf")) as f:
         conf = dict(line.split("=", 1) for line in f.read().splitlines()
                     if "=" in line and not line.lstrip().startswith("#"))
-    conf = {k.strip(): v.strip() for k, v in conf.items()}
+    return {k.strip(): v.strip() for k, v in conf.items()}
+
+
+def test_powerdns_query_cache_size_comes_from_the_agent(shared_node, node_factory):
+    """PowerDNS's query cache is sized by the agent (its purge after every
+    push costs PowerDNS in proportion to that size): 100,000 entries by
+    default, or what pdns-query-cache-entries says."""
+    assert pdns_conf(shared_node)["max-cache-entries"] == "100000"
+    node = node_factory(config={"pdns-query-cache-entries": "2500"})
+    assert pdns_conf(node)["max-cache-entries"] == "2500"
+    assert node.get("/health").json()["powerdns"]["running"] is True
+
+
+def test_powerdns_config_listens_on_loopback_only(shared_node):
+    conf = pdns_conf(shared_node)
 
     assert conf.get("webserver-address", "127.0.0.1") == "127.0.0.1"
     assert conf.get("api") == "yes"
