@@ -506,10 +506,10 @@ static void *secondary_main(void *arg)
 			struct sec_zone *z = s->zones[i];
 			if (busy(z))
 				continue;
-			if (z->due_ms <= now) {
-				more = due != NULL;
-				due = due != NULL ? due : z;
-			}
+			if (z->due_ms <= now && due != NULL)
+				more = true;
+			else if (z->due_ms <= now)
+				due = z;
 			if (z->due_ms < next)
 				next = z->due_ms;
 		}
