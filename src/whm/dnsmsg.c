@@ -153,9 +153,10 @@ static int on_update(struct msg *m)
 	return rcode;
 }
 
-/* RFC 1996: a NOTIFY for a secondary zone from one of its primaries
- * starts its refresh at once (secondary_notify()); NOTAUTH for a zone
- * that is not a secondary zone here, REFUSED from any other address. */
+/* RFC 1996: a NOTIFY for a secondary zone from one of its primaries, or
+ * signed with the zone's TSIG key (verified), starts its refresh at once
+ * (secondary_notify()); NOTAUTH for a zone that is not a secondary zone
+ * here, REFUSED from anyone else. */
 static int on_notify(struct msg *m, knot_pkt_t *resp)
 {
 	if (knot_wire_get_qdcount(m->q->wire) != 1 || knot_pkt_qtype(m->q) != KNOT_RRTYPE_SOA ||
@@ -163,12 +164,18 @@ static int on_notify(struct msg *m, knot_pkt_t *resp)
 		errmsg_set(&m->why, 0, "NOTIFY: the question must be the zone's SOA");
 		return KNOT_RCODE_FORMERR;
 	}
-	int rcode = m->from != NULL ? secondary_notify(m->w, knot_pkt_qname(m->q), m->from)
-				    : KNOT_RCODE_REFUSED;
+	/* verify() answered every TSIG that failed before this runs. */
+	const knot_dname_t *key =
+	    m->signing && m->tsig_rcode == KNOT_RCODE_NOERROR ? m->q->tsig_rr->owner : NULL;
+	int rcode = m->from != NULL || key != NULL
+			? secondary_notify(m->w, knot_pkt_qname(m->q), m->from, key)
+			: KNOT_RCODE_REFUSED;
 	if (rcode == KNOT_RCODE_NOTAUTH)
 		errmsg_set(&m->why, 0, "NOTIFY for a zone that is not a secondary zone here");
 	else if (rcode == KNOT_RCODE_REFUSED)
-		errmsg_set(&m->why, 0, "NOTIFY from an address that is not the zone's primary");
+		errmsg_set(&m->why, 0,
+			   "NOTIFY from an address that is not the zone's primary, not signed with "
+			   "the zone's key");
 	else
 		knot_wire_set_aa(resp->wire);
 	return rcode;

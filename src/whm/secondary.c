@@ -582,7 +582,18 @@ static void refresh_now(struct secondary *s, struct sec_zone *z)
 	pthread_cond_signal(&s->cond);
 }
 
-int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct sockaddr_storage *from)
+/* Whether key name 'key' (a TSIG owner) is 'z''s key. */
+static bool zone_key_is(const struct sec_zone *z, const knot_dname_t *key)
+{
+	knot_dname_storage_t mine;
+
+	return key != NULL && z->tsig_key[0] != '\0' &&
+	       knot_dname_from_str(mine, z->tsig_key, sizeof(mine)) != NULL &&
+	       knot_dname_is_case_equal(mine, key);
+}
+
+int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct sockaddr_storage *from,
+		     const knot_dname_t *key)
 {
 	struct secondary *s = w->secondary;
 	knot_dname_storage_t lower;
@@ -598,14 +609,13 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 		struct sec_zone *z = s->zones[i];
 		if (!knot_dname_is_equal(z->dname, lower))
 			continue;
-		rcode = KNOT_RCODE_REFUSED;
-		for (unsigned k = 0; k < z->n_primaries; k++) {
-			if (!xfr_primary_matches(&z->primaries[k], from))
-				continue;
-			rcode = KNOT_RCODE_NOERROR;
+		bool known = zone_key_is(z, key);
+		for (unsigned k = 0; !known && from != NULL && k < z->n_primaries; k++)
+			known = xfr_primary_matches(&z->primaries[k], from);
+		rcode = known ? KNOT_RCODE_NOERROR : KNOT_RCODE_REFUSED;
+		if (known) {
 			refresh_now(s, z);
 			atomic_fetch_add(&s->notifies, 1);
-			break;
 		}
 		/* Logged once per zone: a NOTIFY costs its sender nothing. */
 		warn = rcode == KNOT_RCODE_REFUSED && !z->notify_warned;
@@ -615,7 +625,7 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 	pthread_mutex_unlock(&s->lock);
 	if (warn)
 		log_warn("secondary: NOTIFY for a secondary zone from an address that is not its "
-			 "primary: refused (logged once per zone)");
+			 "primary, not signed with its key: refused (logged once per zone)");
 	return rcode;
 }
 

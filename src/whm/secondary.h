@@ -43,11 +43,15 @@ int secondary_primaries_check(const json_t *primaries, const char *what, char *o
 int secondary_tsig_check(struct whm *w, const char *name, const char *what, char *out, size_t len,
 			 struct errmsg *err);
 
-/* A NOTIFY (RFC 1996) for 'zone' from 'from': when 'zone' is a secondary
- * zone and 'from' one of its primaries, its refresh starts now. Returns
- * the DNS rcode to answer with: NOERROR, NOTAUTH for a zone that is not a
- * secondary zone here, REFUSED for an address that is not its primary. */
-int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct sockaddr_storage *from);
+/* A NOTIFY (RFC 1996) for 'zone' from 'from' (NULL: not known), signed
+ * with the TSIG key named 'key' and verified (NULL: not signed): when
+ * 'zone' is a secondary zone and 'from' one of its primaries, or 'key' is
+ * the zone's own key (a primary that notifies from another address), its
+ * refresh starts now. Returns the DNS rcode to answer with: NOERROR,
+ * NOTAUTH for a zone that is not a secondary zone here, REFUSED for
+ * anyone else. */
+int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct sockaddr_storage *from,
+		     const knot_dname_t *key);
 
 /* Refresh zone 'zone_id' now (a retrieve request): 0, or ERR_NOT_FOUND
  * when it is not a secondary zone. */

@@ -18,7 +18,7 @@ import pytest
 
 import cluster as cl
 from dns_primaries import BindPrimary, FakePrimary, KnotPrimary
-from dnsupdate_tools import exchange_udp, listener, listener_cluster, rcode_of
+from dnsupdate_tools import exchange_udp, keyring, listener, listener_cluster, rcode_of
 from test_yumnactl import NOT_FOUND, REFUSED, USAGE, Ctl
 
 pytest_plugins = ["cluster_fixtures"]
@@ -405,6 +405,53 @@ def test_a_notify_from_the_primary_starts_the_transfer(tmp_path, domain):
             assert rcode_of(exchange_udp(addr, other.to_wire())) == "NOTAUTH"
             # And the primary's own, by hand: accepted.
             assert rcode_of(exchange_udp(addr, n.to_wire())) == "NOERROR"
+        finally:
+            primary.stop()
+
+
+def test_a_notify_signed_with_the_zones_key_is_taken_from_any_address(tmp_path, domain):
+    """A primary that notifies from another address (a second interface, a
+    NAT) is still known by the zone's TSIG key: a NOTIFY signed with it
+    starts the refresh from any address, and its answer is signed. From an
+    address that is not the primary, an unsigned NOTIFY, or one signed with
+    another key the controller knows, is REFUSED and starts nothing."""
+    zone = domain + "."
+    with listener_cluster(str(tmp_path / "c")) as c:
+        addr = listener(c.whm)
+        mine = ("notify." + zone, "hmac-sha256", SECRET)
+        other = ("other." + zone, "hmac-sha256", OTHER)
+        for name, alg, secret in (mine, other):
+            c.whm.call("POST", "/api/dns/tsig-keys",
+                       {"name": name, "algorithm": alg, "secret": secret}, expect=201)
+        primary = KnotPrimary(tmp_path / "knot", {zone: zone_file(zone, 300)}, key=mine)
+        primary.start()
+        try:
+            zid = create_secondary(c.whm, zone, [primary.address], key=mine[0])["zoneId"]
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+            wait_state(c.whm, zid, lambda s: s.get("serial") == 300)
+            primary.reload(zone, zone_file(zone, 301, a="192.0.2.31"))
+
+            def notify(key):
+                n = dns.message.make_query(zone, "SOA")
+                n.set_opcode(dns.opcode.NOTIFY)
+                if key:
+                    n.use_tsig(keyring(key))
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind(("127.0.0.2", 0))
+                    s.settimeout(5)
+                    s.sendto(n.to_wire(), addr)
+                    answer = s.recv(65535)
+                if key:     # dnspython checks the answer's TSIG
+                    dns.message.from_wire(answer, keyring=keyring(key), request_mac=n.mac)
+                return rcode_of(answer)
+
+            assert notify(None) == "REFUSED"
+            assert notify(other) == "REFUSED"
+            time.sleep(1.0)
+            assert c.whm.zone(zid)["serial"] == 300     # the refresh is an hour away
+            assert notify(mine) == "NOERROR"
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.31"], timeout=20)
+            assert set(c.soa_serials(zone).values()) == {301}
         finally:
             primary.stop()
 

@@ -116,10 +116,15 @@ static void test_notify_by_zone_and_sender(void **state)
 	assert_non_null(knot_dname_from_str(other, "other.example.", sizeof(other)));
 	struct sockaddr_storage p4 = addr("127.0.0.1"), p6 = addr("::1"),
 				stranger = addr("127.0.0.2");
-	assert_int_equal(secondary_notify(&f->w, zone, &p4), KNOT_RCODE_NOERROR);
-	assert_int_equal(secondary_notify(&f->w, zone, &p6), KNOT_RCODE_NOERROR);
-	assert_int_equal(secondary_notify(&f->w, zone, &stranger), KNOT_RCODE_REFUSED);
-	assert_int_equal(secondary_notify(&f->w, other, &p4), KNOT_RCODE_NOTAUTH);
+	knot_dname_storage_t key;
+	assert_non_null(knot_dname_from_str(key, "some-key.example.", sizeof(key)));
+	assert_int_equal(secondary_notify(&f->w, zone, &p4, NULL), KNOT_RCODE_NOERROR);
+	assert_int_equal(secondary_notify(&f->w, zone, &p6, NULL), KNOT_RCODE_NOERROR);
+	assert_int_equal(secondary_notify(&f->w, zone, &stranger, NULL), KNOT_RCODE_REFUSED);
+	/* A key is no way in for a zone without one; no address, no key. */
+	assert_int_equal(secondary_notify(&f->w, zone, &stranger, key), KNOT_RCODE_REFUSED);
+	assert_int_equal(secondary_notify(&f->w, zone, NULL, NULL), KNOT_RCODE_REFUSED);
+	assert_int_equal(secondary_notify(&f->w, other, &p4, NULL), KNOT_RCODE_NOTAUTH);
 	buf_init(&out, 1 << 16);
 	assert_int_equal(secondary_metrics(&f->w, &out), 0);
 	assert_non_null(strstr(out.data, "yumna_whm_secondary_notifies_total 2\n"));
