@@ -20,6 +20,9 @@ void sync_check_health(struct node *n, struct store *st)
 	struct errmsg err = { "" };
 	struct timespec a, b;
 
+	pthread_mutex_lock(&s->lock);
+	uint64_t ask = n->health_asked;
+	pthread_mutex_unlock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	int r = agent_call(n->probe, AGENT_HEALTH, NULL, NULL, 0, &status, &j, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
@@ -54,8 +57,8 @@ void sync_check_health(struct node *n, struct store *st)
 	pthread_mutex_lock(&s->lock);
 	struct node_health old = n->h;
 	n->h = h;
-	n->checks++;
-	n->health_now = false;
+	n->health_answered = ask;
+	n->health_now = n->health_asked != ask; /* a sweep asked meanwhile */
 	pthread_cond_broadcast(&s->changed);
 	pthread_mutex_unlock(&s->lock);
 
@@ -116,13 +119,13 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
 {
 	int64_t deadline = whm_mono_ms() + timeout_ms;
 	pthread_mutex_lock(&s->lock);
-	uint64_t *before = calloc(s->n + 1, sizeof(*before));
-	if (before == NULL) {
+	uint64_t *want = calloc(s->n + 1, sizeof(*want));
+	if (want == NULL) {
 		pthread_mutex_unlock(&s->lock);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < s->n; i++) {
-		before[i] = s->nodes[i]->checks;
+		want[i] = ++s->nodes[i]->health_asked;
 		s->nodes[i]->health_now = true;
 	}
 	pthread_cond_broadcast(&s->wake);
@@ -130,7 +133,7 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
 	for (;;) {
 		bool done = true;
 		for (size_t i = 0; i < n && i < s->n; i++)
-			done = done && s->nodes[i]->checks > before[i];
+			done = done && s->nodes[i]->health_answered >= want[i];
 		if (done || whm_mono_ms() >= deadline)
 			break;
 		struct timespec ts = whm_mono_deadline(deadline);
@@ -139,7 +142,7 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
 	json_t *out = json_array();
 	for (size_t i = 0; i < s->n; i++) {
 		struct node *nd = s->nodes[i];
-		bool fresh = i < n && nd->checks > before[i];
+		bool fresh = i < n && nd->health_answered >= want[i];
 		json_t *o = json_pack("{s:I,s:s,s:b,s:f}", "nodeId", (json_int_t)nd->id, "hostname",
 				      nd->name, "healthy", fresh && nd->h.pdns_running,
 				      "responseTime", fresh ? nd->h.response_ms : -1.0);
@@ -152,7 +155,7 @@ int sync_health_sweep(struct sync *s, long timeout_ms, json_t **ret)
 		json_array_append_new(out, o);
 	}
 	pthread_mutex_unlock(&s->lock);
-	free(before);
+	free(want);
 	*ret = out;
 	return 0;
 }

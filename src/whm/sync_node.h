@@ -31,7 +31,10 @@ struct node {
 	bool stop;	 /* under s->lock */
 	bool health_now; /* under s->lock */
 	uint64_t seen_gen;
-	uint64_t checks;	/* completed health checks, under s->lock */
+	/* Sweeps that asked for a check, and the count a completed check
+	 * started under: a check already running when a sweep asks does not
+	 * answer it. Both under s->lock. */
+	uint64_t health_asked, health_answered;
 	struct node_health h;	/* under s->lock */
 	int64_t next_health_ms; /* whm_mono_ms(), as every time here */
 	int64_t next_reconcile_ms;
