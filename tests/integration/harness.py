@@ -268,6 +268,29 @@ def terminate(pid, timeout=10.0):
             return
 
 
+def sigstop(pid, timeout=5.0):
+    """SIGSTOP process 'pid' and return once every one of its threads is
+    stopped: the signal takes each thread in turn, and a thread that was
+    running may still answer a request just after kill() returned."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    tasks = "/proc/%d/task" % pid
+    while True:
+        states = []
+        for tid in os.listdir(tasks):
+            try:
+                with open(os.path.join(tasks, tid, "stat")) as f:
+                    states.append(f.read().rsplit(")", 1)[1].split()[0])
+            except OSError:         # a thread that ended meanwhile
+                pass
+        if all(st in ("T", "t") for st in states):
+            return
+        if time.monotonic() > deadline:
+            raise HarnessError("process %d: threads not stopped after %.0f s: %s"
+                               % (pid, timeout, states))
+        time.sleep(0.001)
+
+
 def kill_strays(directory):
     """Stop every agent and pdns_server whose arguments mention 'directory'.
     Returns a list of (program, pid) that had to be stopped."""

@@ -266,7 +266,7 @@ def test_a_stopped_agent_shows_as_down_within_seconds(ui_cluster, signed_in, tmp
     victim = ui_cluster.nodes[1]
     wait_for(signed_in, lambda d: node_states(d).get(victim.name) == "online",
              what="%s online first" % victim.name)
-    victim.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(victim.proc.pid)
     try:
         started = time.monotonic()
         wait_for(signed_in, lambda d: node_states(d).get(victim.name) == "offline",
@@ -795,8 +795,6 @@ def test_an_idle_dashboard_reads_no_list_and_reads_again_after_a_change(ui_clust
     """Nothing changed: every refresh asks only for the status and the
     events. A record added elsewhere: the zone page, the open zone and its
     records are read again, and the record shows."""
-    from selenium.webdriver.common.by import By
-
     sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
     show_view(browser, "zones")
     click_zone(browser, RW)

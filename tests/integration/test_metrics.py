@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import harness
 from harness import basic_records, zone_payload
 from test_status_metrics import parse_metrics
 
@@ -227,7 +228,7 @@ def test_a_stopped_node_is_down_and_behind_in_metrics_and_events(shared_cluster)
     victim = c.nodes[2]
     zid = c.create_zone("metrics-down.example")
     last = c.whm.get("/api/dns/cluster/events").json()["last"]
-    victim.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(victim.proc.pid)
     try:
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

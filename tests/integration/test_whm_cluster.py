@@ -150,7 +150,7 @@ def test_cluster_health_checks_every_node_with_response_times(cluster):
 def test_cluster_health_is_parallel_and_bounded_with_a_node_that_hangs(cluster):
     c = cluster
     hung = c.nodes[0]
-    hung.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(hung.proc.pid)
     try:
         t = time.monotonic()
         r = c.whm.call("GET", "/api/dns/cluster/health", expect=200)

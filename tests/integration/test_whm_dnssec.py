@@ -16,6 +16,7 @@ import dns.rdatatype
 import pytest
 
 import cluster as cl
+import harness
 import dnssec_tools as dt
 
 pytest_plugins = ["cluster_fixtures"]
@@ -347,7 +348,7 @@ def test_a_node_away_during_key_changes_converges_to_the_same_keys(cluster, tmp_
         zids[domain] = c.create_zone(domain)
         c.add_record(zids[domain], "www", "A", "192.0.2.%d" % (i + 1))
     first = sign(c, zids["away0.example"])
-    away.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(away.proc.pid)
     try:
         # A key change (unsign, sign again: new keys) and new signed zones,
         # more than a batch's threshold, while the node does not answer.

@@ -19,6 +19,7 @@ import time
 import pytest
 
 import cluster as cl
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -187,7 +188,7 @@ def test_offline_node_catches_up_after_sigstop_with_no_operator_action(cluster):
     c = cluster
     away = c.nodes[1]
     stay, goes = zones_before_the_node_goes_away(c)
-    away.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(away.proc.pid)
     try:
         expected = changes_while_the_node_is_away(c, stay, goes, n_changes=200)
         assert_missed_everything(c, away)
@@ -238,7 +239,7 @@ def test_fan_out_is_parallel_a_stopped_node_does_not_delay_the_others(cluster_fa
     zid = c.create_zone("parallel.example")
     hung = c.nodes[0]
     others = c.nodes[1:]
-    hung.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(hung.proc.pid)
     try:
         result = {}
 
@@ -304,7 +305,7 @@ def test_fan_out_is_parallel_a_burst_of_changes_is_not_slowed_by_a_dead_node(clu
     c = cluster_factory(whm_config=SLOW_TIMEOUT)
     zid = c.create_zone("burst.example")
     dead = c.nodes[0]              # first in any node order
-    dead.proc.send_signal(signal.SIGSTOP)
+    harness.sigstop(dead.proc.pid)
     try:
         t = time.monotonic()
         for i in range(30):
