@@ -509,12 +509,12 @@ out:
 }
 
 /* The flags field of NSEC3 or NSEC3PARAM content 'rdata' ("alg flags
- * iterations salt ..."), and in *ret_rest where the iterations start; -1
- * when it is not there. */
-static long nsec3_flags(const char *rdata, const char **ret_rest)
+ * iterations salt ..."), with the algorithm in *ret_alg and in *ret_rest
+ * where the iterations start; -1 when it is not there. */
+static long nsec3_flags(const char *rdata, unsigned long *ret_alg, const char **ret_rest)
 {
 	char *end;
-	(void)strtoul(rdata, &end, 10);
+	*ret_alg = strtoul(rdata, &end, 10);
 	if (end == rdata || *end != ' ')
 		return -1;
 	const char *p = end + 1;
@@ -530,7 +530,8 @@ static long nsec3_flags(const char *rdata, const char **ret_rest)
 static bool nsec3_opt_out(const char *rdata)
 {
 	const char *rest;
-	long flags = nsec3_flags(rdata, &rest);
+	unsigned long alg;
+	long flags = nsec3_flags(rdata, &alg, &rest);
 	return flags > 0 && (flags & 1) != 0;
 }
 
@@ -552,9 +553,9 @@ int dnssec_presigned_write(struct agent *a, const struct backend_zone *z, bool e
 	 * an opt-out chain's records, whose signatures cover that flag, are
 	 * served as signed only so. */
 	const char *meta_nsec3 = nsec3param, *rest;
-	if (nsec3param != NULL && opt_out && nsec3_flags(nsec3param, &rest) >= 0) {
-		snprintf(meta, sizeof(meta), "%.*s1 %s",
-			 (int)(strchr(nsec3param, ' ') + 1 - nsec3param), nsec3param, rest);
+	unsigned long alg;
+	if (nsec3param != NULL && opt_out && nsec3_flags(nsec3param, &alg, &rest) >= 0) {
+		snprintf(meta, sizeof(meta), "%lu 1 %s", alg, rest);
 		meta_nsec3 = meta;
 	}
 	/* A zone that never was presigned has nothing to take back. */
