@@ -77,7 +77,7 @@ static const struct conf_item schema[] = {
 	{ "lua-health-checks-interval", CONF_UINT, O(lua_health_checks_interval), "5", 1, 3600,
 	  NULL, 0, NULL },
 	{ "lua-shared-state", CONF_BOOL, O(lua_shared_state), "no", 0, 0, NULL, 0, NULL },
-	{ "pdns-query-cache-entries", CONF_UINT, O(pdns_query_cache_entries), "100000", 0,
+	{ "pdns-query-cache-entries", CONF_UINT, O(pdns_query_cache_entries), "100000", 1000,
 	  100000000, NULL, 0,
 	  "PowerDNS's max-cache-entries (managed mode): every cache purge costs it in "
 	  "proportion" },

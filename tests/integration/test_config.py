@@ -69,6 +69,8 @@ REFUSED = {
     "duplicate-key": (["secret = " + SECRET, "secret = " + SECRET], 0o600, "secret"),
     "query-cache-too-large": (["secret = " + SECRET, "pdns-query-cache-entries = 100000001"],
                               0o600, "pdns-query-cache-entries"),
+    "query-cache-too-small": (["secret = " + SECRET, "pdns-query-cache-entries = 999"],
+                              0o600, "pdns-query-cache-entries"),
 }
 
 
