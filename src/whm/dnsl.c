@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/addrlist.h"
 #include "base/log.h"
 #include "dnsl.h"
 #include "dnsmsg.h"
@@ -56,23 +57,6 @@ struct dnsl {
 	uint8_t *buf, *answer; /* MSG_MAX + 2 each */
 };
 
-static void peer_text(const struct sockaddr_storage *sa, char *out, size_t len)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
-
-	if (sa->ss_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
-		port = ntohs(s4->sin_port);
-	} else if (sa->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
-		port = ntohs(s6->sin6_port);
-	}
-	snprintf(out, len, "%s#%u", host, port);
-}
-
 static int open_socket(const struct addrinfo *ai, int type)
 {
 	int one = 1;
@@ -109,7 +93,7 @@ static void on_udp(struct dnsl *l, uint8_t *buf, uint8_t *answer)
 		ssize_t n = recvfrom(l->udp, buf, MSG_MAX + 1, MSG_TRUNC, (void *)&sa, &sl);
 		if (n < 0)
 			return;
-		peer_text(&sa, peer, sizeof(peer));
+		addr_text(&sa, peer, sizeof(peer));
 		if ((size_t)n > l->max_msg) {
 			if (dnsmsg_may_log())
 				log_info("dns: %zd-byte message from %s dropped: over %zu", n, peer,
@@ -140,7 +124,7 @@ static void on_accept(struct dnsl *l)
 	}
 	struct conn *c = &l->conns[l->n_conns++];
 	*c = (struct conn){ .fd = fd, .deadline = whm_mono_ms() + l->timeout_ms, .addr = sa };
-	peer_text(&sa, c->peer, sizeof(c->peer));
+	addr_text(&sa, c->peer, sizeof(c->peer));
 }
 
 /* Write what is left of the answer: 0 when all of it went, 1 to wait for

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "dnsmsg.h"
+#include "dns/tsigsrv.h"
 #include "dnsupdate.h"
 #include "secondary.h"
 #include "tsig.h"
@@ -23,10 +24,7 @@ struct msg {
 	knot_pkt_t *q;
 	const char *peer;
 	const struct sockaddr_storage *from; /* NULL: not known */
-	knot_tsig_key_t key;		     /* a verified key (or BADTIME): the answer is signed */
-	bool signing;
-	uint16_t tsig_rcode;
-	uint64_t time_signed; /* the request's, for a BADTIME answer */
+	struct tsigsrv tsig;
 	char key_name[DNAME_TEXT_MAX];
 	struct errmsg why; /* what the log line says of a refusal */
 };
@@ -50,14 +48,6 @@ static const char *rcode_name(int rcode)
 	return l != NULL ? l->name : "?";
 }
 
-static const char *tsig_error_name(uint16_t e)
-{
-	return e == KNOT_RCODE_BADSIG	 ? "BADSIG"
-	       : e == KNOT_RCODE_BADKEY	 ? "BADKEY"
-	       : e == KNOT_RCODE_BADTIME ? "BADTIME"
-					 : "?";
-}
-
 static void text_name(const knot_dname_t *name, char out[DNAME_TEXT_MAX])
 {
 	char text[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -70,44 +60,13 @@ static void text_name(const knot_dname_t *name, char out[DNAME_TEXT_MAX])
 static int verify(struct msg *m)
 {
 	const knot_rrset_t *tsig = m->q->tsig_rr;
+	int lookup = 0;
 
-	if (tsig == NULL)
-		return KNOT_RCODE_NOERROR;
-	text_name(tsig->owner, m->key_name);
-	int r = tsig_knot_key(m->w, tsig->owner, &m->key);
-	if (r == ERR_NOT_FOUND) {
-		m->tsig_rcode = KNOT_RCODE_BADKEY;
-		errmsg_set(&m->why, 0, "unknown TSIG key '%s'", m->key_name);
-		return KNOT_RCODE_NOTAUTH;
+	if (tsig != NULL) {
+		text_name(tsig->owner, m->key_name);
+		lookup = tsig_knot_key(m->w, tsig->owner, &m->tsig.key);
 	}
-	if (r < 0) {
-		errmsg_set(&m->why, 0, "TSIG key '%s': %s", m->key_name, err_str(r));
-		return KNOT_RCODE_SERVFAIL;
-	}
-	r = knot_tsig_server_check(tsig, m->q->wire, m->q->size, &m->key);
-	switch (r) {
-	case KNOT_EOK:
-		m->signing = true;
-		return KNOT_RCODE_NOERROR;
-	case KNOT_TSIG_EBADTIME:
-		m->signing = true;
-		m->tsig_rcode = KNOT_RCODE_BADTIME;
-		m->time_signed = knot_tsig_rdata_time_signed(tsig);
-		errmsg_set(&m->why, 0, "TSIG key '%s': time signed %llu is outside the fudge",
-			   m->key_name, (unsigned long long)m->time_signed);
-		return KNOT_RCODE_NOTAUTH;
-	case KNOT_TSIG_EBADKEY:
-		m->tsig_rcode = KNOT_RCODE_BADKEY;
-		errmsg_set(&m->why, 0, "TSIG key '%s': another algorithm", m->key_name);
-		return KNOT_RCODE_NOTAUTH;
-	case KNOT_EMALF:
-		errmsg_set(&m->why, 0, "TSIG key '%s': malformed TSIG", m->key_name);
-		return KNOT_RCODE_FORMERR;
-	default:
-		m->tsig_rcode = KNOT_RCODE_BADSIG;
-		errmsg_set(&m->why, 0, "TSIG key '%s': bad signature", m->key_name);
-		return KNOT_RCODE_NOTAUTH;
-	}
+	return tsigsrv_verify(&m->tsig, m->q, lookup, m->key_name, &m->why);
 }
 
 /* RFC 2136: an UPDATE of one of the controller's zones, signed with a key
@@ -141,7 +100,7 @@ static int on_update(struct msg *m)
 	int64_t zone_id = z.id;
 	store_zone_clear(&z);
 	char key[DNAME_TEXT_MAX];
-	text_name(m->key.name, text);
+	text_name(m->tsig.key.name, text);
 	if (dname_zone_normalize(text, key, &derr) < 0 || upolicy_load(st, key, &rules) < 0) {
 		errmsg_set(&m->why, 0, "key '%s' has no update policy", m->key_name);
 		return KNOT_RCODE_REFUSED;
@@ -165,8 +124,9 @@ static int on_notify(struct msg *m, knot_pkt_t *resp)
 		return KNOT_RCODE_FORMERR;
 	}
 	/* verify() answered every TSIG that failed before this runs. */
-	const knot_dname_t *key =
-	    m->signing && m->tsig_rcode == KNOT_RCODE_NOERROR ? m->q->tsig_rr->owner : NULL;
+	const knot_dname_t *key = m->tsig.signing && m->tsig.tsig_rcode == KNOT_RCODE_NOERROR
+				      ? m->q->tsig_rr->owner
+				      : NULL;
 	int rcode = m->from != NULL || key != NULL
 			? secondary_notify(m->w, knot_pkt_qname(m->q), m->from, key)
 			: KNOT_RCODE_REFUSED;
@@ -226,14 +186,14 @@ static int on_query(struct msg *m, knot_pkt_t *resp)
 	json_t *rules = NULL;
 
 	errmsg_set(&m->why, 0, "a query: the controller is not a name server");
-	if (!m->signing || knot_wire_get_qdcount(m->q->wire) != 1 ||
+	if (!m->tsig.signing || knot_wire_get_qdcount(m->q->wire) != 1 ||
 	    knot_pkt_qtype(m->q) != KNOT_RRTYPE_SOA || knot_pkt_qclass(m->q) != KNOT_CLASS_IN)
 		return KNOT_RCODE_REFUSED;
 	struct store *st = whm_store(m->w);
 	text_name(knot_pkt_qname(m->q), text);
 	if (st == NULL || dname_zone_normalize(text, zone, &derr) < 0)
 		return KNOT_RCODE_REFUSED;
-	text_name(m->key.name, text);
+	text_name(m->tsig.key.name, text);
 	if (dname_zone_normalize(text, key, &derr) < 0 || upolicy_load(st, key, &rules) < 0)
 		return KNOT_RCODE_REFUSED;
 	bool named = upolicy_names_zone(rules, zone);
@@ -260,39 +220,6 @@ static int dispatch(struct msg *m, knot_pkt_t *resp)
 	}
 }
 
-/* The header alone, for what libknot cannot parse. */
-static int header_only(const uint8_t *q, uint8_t *out, size_t *ret_len, int rcode)
-{
-	memcpy(out, q, KNOT_WIRE_HEADER_SIZE);
-	knot_wire_set_qr(out);
-	knot_wire_clear_aa(out);
-	knot_wire_clear_tc(out);
-	knot_wire_clear_ra(out);
-	knot_wire_set_rcode(out, (short)rcode);
-	knot_wire_set_qdcount(out, 0);
-	knot_wire_set_ancount(out, 0);
-	knot_wire_set_nscount(out, 0);
-	knot_wire_set_arcount(out, 0);
-	*ret_len = KNOT_WIRE_HEADER_SIZE;
-	return 0;
-}
-
-static int sign(struct msg *m, knot_pkt_t *resp)
-{
-	uint8_t digest[64]; /* SHA-512's, the longest */
-	size_t digest_len = sizeof(digest);
-
-	if (m->signing)
-		return knot_tsig_sign(resp->wire, &resp->size, resp->max_size,
-				      knot_tsig_rdata_mac(m->q->tsig_rr),
-				      knot_tsig_rdata_mac_length(m->q->tsig_rr), digest,
-				      &digest_len, &m->key, m->tsig_rcode, m->time_signed);
-	if (m->q->tsig_rr != NULL && m->tsig_rcode != KNOT_RCODE_NOERROR)
-		return knot_tsig_add(resp->wire, &resp->size, resp->max_size, m->tsig_rcode,
-				     m->q->tsig_rr);
-	return KNOT_EOK;
-}
-
 int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t outmax,
 		  size_t *ret_len, const char *peer, const struct sockaddr_storage *from)
 {
@@ -309,13 +236,15 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 		if (dnsmsg_may_log())
 			log_notice("dns: malformed message from %s: %s", peer, knot_strerror(r));
 		knot_pkt_free(m.q);
-		return header_only(q, out, ret_len, KNOT_RCODE_FORMERR);
+		*ret_len = tsigsrv_header_only(q, out, KNOT_RCODE_FORMERR);
+		return 0;
 	}
 	knot_pkt_t *resp =
 	    knot_pkt_new(out, (uint16_t)(outmax > UINT16_MAX ? UINT16_MAX : outmax), NULL);
 	int rcode = KNOT_RCODE_SERVFAIL;
 	if (resp == NULL || knot_pkt_init_response(resp, m.q) != KNOT_EOK) {
-		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);
+		*ret_len = tsigsrv_header_only(q, out, KNOT_RCODE_SERVFAIL);
+		r = 0;
 		goto out;
 	}
 	knot_wire_clear_aa(resp->wire);
@@ -323,20 +252,21 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 	if (rcode == KNOT_RCODE_NOERROR)
 		rcode = dispatch(&m, resp);
 	knot_wire_set_rcode(resp->wire, (short)rcode);
-	if (sign(&m, resp) != KNOT_EOK) {
-		r = header_only(q, out, ret_len, KNOT_RCODE_SERVFAIL);
+	size_t len = resp->size;
+	if (tsigsrv_sign(&m.tsig, m.q, resp->wire, &len, resp->max_size) != KNOT_EOK) {
+		*ret_len = tsigsrv_header_only(q, out, KNOT_RCODE_SERVFAIL);
+		r = 0;
 		goto out;
 	}
-	*ret_len = resp->size;
+	*ret_len = len;
 	r = 0;
 out:
 	if (rcode != KNOT_RCODE_NOERROR && dnsmsg_may_log())
 		log_notice("dns: %s from %s: %s%s%s", rcode_name(rcode), peer,
 			   m.why.text[0] ? m.why.text : "refused",
-			   m.tsig_rcode ? ", TSIG error " : "",
-			   m.tsig_rcode ? tsig_error_name(m.tsig_rcode) : "");
-	if (m.key.name != NULL)
-		knot_tsig_key_deinit(&m.key);
+			   m.tsig.tsig_rcode ? ", TSIG error " : "",
+			   m.tsig.tsig_rcode ? tsigsrv_error_name(m.tsig.tsig_rcode) : "");
+	tsigsrv_clear(&m.tsig);
 	knot_pkt_free(resp);
 	knot_pkt_free(m.q);
 	return r;

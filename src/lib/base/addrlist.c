@@ -1,5 +1,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -155,4 +156,21 @@ bool addrlist_match(const struct addrlist *l, const struct sockaddr *sa, socklen
 			return true;
 	}
 	return false;
+}
+
+void addr_text(const struct sockaddr_storage *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+	}
+	snprintf(out, len, "%s#%u", host, port);
 }
