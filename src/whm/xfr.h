@@ -20,24 +20,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
-
-#define XFR_PRIMARY_TEXT_MAX 64
-#define XFR_DEFAULT_PORT 53
-
-/* One primary: its address and port. */
-struct xfr_primary {
-	struct sockaddr_storage addr;
-	socklen_t len;
-	char text[XFR_PRIMARY_TEXT_MAX + 8]; /* "192.0.2.1:53", "[2001:db8::1]:53" */
-};
-
-/* "address", "address:port", "[v6address]:port" or a bare IPv6 address
- * into 'ret' (port 53 unless given). ERR_INVALID with a message in 'err'. */
-int xfr_primary_parse(const char *text, struct xfr_primary *ret, struct errmsg *err);
-
-/* Whether 'a' is the address of 'p' (the port is not compared: a NOTIFY
- * comes from any port). */
-bool xfr_primary_matches(const struct xfr_primary *p, const struct sockaddr_storage *a);
+#include "model/xfr.h"
 
 struct xfr_limits {
 	int64_t timeout_ms; /* the whole transfer */

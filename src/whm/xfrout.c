@@ -187,6 +187,7 @@ int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **re
 		return r;
 	json_t *a = json_loads(allow, 0, NULL), *n = json_loads(notify, 0, NULL);
 	json_t *from = json_array(), *keys = json_array(), *tsig = json_array();
+	json_t *pairs = json_array();
 	free(allow);
 	free(notify);
 	json_t *v;
@@ -196,8 +197,10 @@ int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **re
 		const char *k = json_string_value(json_object_get(v, "key"));
 		struct tsig_key key;
 		struct errmsg err;
-		if (f == NULL || k == NULL)
+		char kname[DNAME_TEXT_MAX];
+		if (f == NULL || k == NULL || strlen(k) >= sizeof(kname))
 			continue;
+		snprintf(kname, sizeof(kname), "%s", k);
 		if (!in_list(keys, k)) {
 			int g = tsig_get(w, k, &key, &err);
 			if (g == ERR_NOT_FOUND)
@@ -206,6 +209,7 @@ int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **re
 				r = g;
 				break;
 			}
+			snprintf(kname, sizeof(kname), "%s", key.name);
 			json_array_append_new(keys, json_string(key.name));
 			json_array_append_new(tsig, json_pack("{s:s,s:s,s:s}", "name", key.name,
 							      "algorithm", key.algorithm, "secret",
@@ -214,10 +218,11 @@ int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **re
 		}
 		if (!in_list(from, f))
 			json_array_append_new(from, json_string(f));
+		json_array_append_new(pairs, json_pack("{s:s,s:s}", "from", f, "key", kname));
 	}
 	json_t *nl = json_is_array(n) ? json_incref(n) : json_array();
-	*ret = r == 0 ? json_pack("{s:o,s:o,s:o,s:o}", "allow_from", from, "keys", keys, "tsig",
-				  tsig, "notify", nl)
+	*ret = r == 0 ? json_pack("{s:o,s:o,s:o,s:o,s:o}", "allow", pairs, "allow_from", from,
+				  "keys", keys, "tsig", tsig, "notify", nl)
 		      : NULL;
 	if (r < 0)
 		json_decref(nl);
@@ -225,6 +230,7 @@ int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **re
 		json_decref(from);
 		json_decref(keys);
 		json_decref(tsig);
+		json_decref(pairs);
 	}
 	json_decref(a);
 	json_decref(n);

@@ -746,6 +746,47 @@ static void test_transfer_checks(void **state)
 	t = json_loads("{\"other\": []}", 0, NULL);
 	assert_int_equal(model_transfer_check(t, "zone.transfer", &err), ERR_INVALID);
 	json_decref(t);
+
+	/* "allow": pairs of a prefix and a key */
+	t = json_loads("{\"allow\": [{\"from\": \"192.0.2.0/24\", \"key\": \"k.example.\"}]}", 0,
+		       NULL);
+	assert_int_equal(model_transfer_check(t, "zone.transfer", &err), 0);
+	json_decref(t);
+	static const char *const bad_pairs[] = {
+		"{\"allow\": [{\"from\": \"192.0.2.1/24\", \"key\": \"k.example.\"}]}",
+		"{\"allow\": [{\"from\": \"192.0.2.1\"}]}",
+		"{\"allow\": [{\"from\": \"192.0.2.1\", \"key\": \"-bad..\"}]}",
+		"{\"allow\": [{\"from\": \"192.0.2.1\", \"key\": \"k.\", \"port\": 53}]}",
+		"{\"allow\": [\"192.0.2.1\"]}",
+	};
+	for (size_t i = 0; i < sizeof(bad_pairs) / sizeof(bad_pairs[0]); i++) {
+		t = json_loads(bad_pairs[i], 0, NULL);
+		assert_non_null(t);
+		assert_int_equal(model_transfer_check(t, "zone.transfer", &err), ERR_INVALID);
+		assert_non_null(strstr(err.text, "zone.transfer.allow[0]"));
+		json_decref(t);
+	}
+}
+
+/* Whether an address lies in a prefix: the check the transfer port makes. */
+static void test_prefix_contains(void **state)
+{
+	struct xfr_primary a, b6;
+	struct errmsg err;
+	(void)state;
+
+	assert_int_equal(xfr_primary_parse("192.0.2.77", &a, &err), 0);
+	assert_int_equal(xfr_primary_parse("[2001:db8::5]:53", &b6, &err), 0);
+	assert_true(xfr_prefix_contains("192.0.2.0/24", &a.addr));
+	assert_true(xfr_prefix_contains("192.0.2.77", &a.addr));
+	assert_false(xfr_prefix_contains("192.0.2.76", &a.addr));
+	assert_false(xfr_prefix_contains("192.0.3.0/24", &a.addr));
+	assert_false(xfr_prefix_contains("2001:db8::/32", &a.addr));
+	assert_true(xfr_prefix_contains("2001:db8::/32", &b6.addr));
+	assert_false(xfr_prefix_contains("2001:db9::/32", &b6.addr));
+	assert_false(xfr_prefix_contains("0.0.0.0/0", &b6.addr));
+	assert_true(xfr_prefix_contains("::/0", &b6.addr));
+	assert_false(xfr_prefix_contains("not an address", &a.addr));
 }
 
 int main(void)
@@ -774,6 +815,7 @@ int main(void)
 		cmocka_unit_test(test_rrset_names),
 		cmocka_unit_test(test_serial_rules),
 		cmocka_unit_test(test_transfer_checks),
+		cmocka_unit_test(test_prefix_contains),
 	};
 	/* clang-format on */
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/addrlist.h"
@@ -80,7 +81,10 @@ int xfr_notify_check(const char *text, char ret[XFR_ADDR_MAX], const char **ret_
 	return 0;
 }
 
-static const char *const transfer_keys[] = { "allow_from", "keys", "notify", "tsig", NULL };
+static const char *const transfer_keys[] = {
+	"allow", "allow_from", "keys", "notify", "tsig", NULL
+};
+static const char *const pair_keys[] = { "from", "key", NULL };
 static const char *const tsig_keys[] = { "name", "algorithm", "secret", NULL };
 static const char *const algorithms[] = { "hmac-md5", "hmac-sha256", "hmac-sha384", "hmac-sha512",
 					  NULL };
@@ -139,9 +143,26 @@ static int check_tsig(const json_t *k, const char *where, struct errmsg *err)
 	return 0;
 }
 
+/* One of "allow": {"from": prefix, "key": name}. */
+static int check_pair(const json_t *p, const char *where, struct errmsg *err)
+{
+	const char *from = NULL, *msg;
+	char kwhere[112];
+	int r = jsonx_check_keys(p, pair_keys, where, err);
+
+	if (r == 0)
+		r = jsonx_get_str(p, "from", true, where, &from, err);
+	if (r < 0 || from == NULL)
+		return ERR_INVALID;
+	if (xfr_prefix_check(from, &msg) < 0)
+		return errmsg_set(err, ERR_INVALID, "%s.from: %s", where, msg);
+	snprintf(kwhere, sizeof(kwhere), "%s.key", where);
+	return check_name(json_object_get(p, "key"), kwhere, err);
+}
+
 int model_transfer_check(const json_t *t, const char *path, struct errmsg *err)
 {
-	json_t *allow = NULL, *keys = NULL, *notify = NULL, *tsig = NULL, *v;
+	json_t *pairs = NULL, *allow = NULL, *keys = NULL, *notify = NULL, *tsig = NULL, *v;
 	char where[96], canon[XFR_ADDR_MAX];
 	const char *msg;
 	size_t i;
@@ -149,6 +170,8 @@ int model_transfer_check(const json_t *t, const char *path, struct errmsg *err)
 	if (!json_is_object(t))
 		return errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 	int r = jsonx_check_keys(t, transfer_keys, path, err);
+	if (r == 0)
+		r = list_of(t, "allow", path, &pairs, err);
 	if (r == 0)
 		r = list_of(t, "allow_from", path, &allow, err);
 	if (r == 0)
@@ -171,6 +194,11 @@ int model_transfer_check(const json_t *t, const char *path, struct errmsg *err)
 			return errmsg_set(err, ERR_INVALID, "%s.notify[%zu]: %s", path, i,
 					  s == NULL ? "must be a string" : msg);
 	}
+	json_array_foreach(pairs, i, v) {
+		snprintf(where, sizeof(where), "%s.allow[%zu]", path, i);
+		if ((r = check_pair(v, where, err)) < 0)
+			return r;
+	}
 	json_array_foreach(keys, i, v) {
 		snprintf(where, sizeof(where), "%s.keys[%zu]", path, i);
 		if ((r = check_name(v, where, err)) < 0)
@@ -182,4 +210,80 @@ int model_transfer_check(const json_t *t, const char *path, struct errmsg *err)
 			return r;
 	}
 	return 0;
+}
+
+int xfr_primary_parse(const char *text, struct xfr_primary *ret, struct errmsg *err)
+{
+	char host[XFR_PRIMARY_TEXT_MAX];
+	const char *port = NULL;
+	size_t n = strlen(text);
+	struct xfr_primary p = { 0 };
+
+	if (n == 0 || n >= sizeof(host))
+		return errmsg_set(err, ERR_INVALID,
+				  "a primary is an address with an optional port");
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (end == NULL || (end[1] != '\0' && end[1] != ':'))
+			return errmsg_set(err, ERR_INVALID,
+					  "a bracketed IPv6 address ends with ']'");
+		snprintf(host, sizeof(host), "%.*s", (int)(end - text - 1), text + 1);
+		port = end[1] == ':' ? end + 2 : NULL;
+	} else if (strchr(text, ':') != NULL && strchr(text, ':') == strrchr(text, ':')) {
+		const char *colon = strchr(text, ':');
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - text), text);
+		port = colon + 1;
+	} else {
+		snprintf(host, sizeof(host), "%s", text);
+	}
+	unsigned long pn = XFR_DEFAULT_PORT;
+	if (port != NULL) {
+		char *end;
+		errno = 0;
+		pn = strtoul(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || errno != 0 || pn == 0 || pn > 65535)
+			return errmsg_set(err, ERR_INVALID, "'%s': the port is 1 to 65535", text);
+	}
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&p.addr;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&p.addr;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)pn);
+		p.len = sizeof(*v4);
+		snprintf(p.text, sizeof(p.text), "%s:%lu", host, pn);
+	} else if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)pn);
+		p.len = sizeof(*v6);
+		snprintf(p.text, sizeof(p.text), "[%s]:%lu", host, pn);
+	} else {
+		return errmsg_set(err, ERR_INVALID, "'%s' is not an IP address (with a port)",
+				  text);
+	}
+	*ret = p;
+	return 0;
+}
+
+bool xfr_primary_matches(const struct xfr_primary *p, const struct sockaddr_storage *a)
+{
+	if (p->addr.ss_family != a->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)&p->addr)->sin_addr,
+			      &((const struct sockaddr_in *)a)->sin_addr,
+			      sizeof(struct in_addr)) == 0;
+	return memcmp(&((const struct sockaddr_in6 *)&p->addr)->sin6_addr,
+		      &((const struct sockaddr_in6 *)a)->sin6_addr, sizeof(struct in6_addr)) == 0;
+}
+
+bool xfr_prefix_contains(const char *prefix, const struct sockaddr_storage *a)
+{
+	struct addrlist l;
+	const char *msg;
+	size_t at, len;
+
+	return addrlist_parse(prefix, &l, &msg, &at, &len) == 0 &&
+	       addrlist_match(&l, (const struct sockaddr *)a,
+			      a->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						       : sizeof(struct sockaddr_in));
 }
