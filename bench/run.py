@@ -78,7 +78,9 @@ import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
 import dns.tsig
+import dns.tsigkeyring
 import dns.update
+import dns.zone
 import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -2215,7 +2217,7 @@ def xfr_figures(args, tmp, rows):
             "notify": ["127.0.0.1:%d" % bind.port]}, expect=200)
         c.wait_converged()
         n1 = c.nodes[0]
-        bind.start(catalog, (n1.address, n1.dns_port), key)
+        bind.start(catalog, (n1.address, n1.transfer_port), key)
         client = whm_client(c.whm)
         zone = "latency.xfr.bench."
         zid = call(client, "POST", "/api/dns?wait=all", {"domain": zone})["zoneId"]
@@ -2241,6 +2243,7 @@ def xfr_figures(args, tmp, rows):
         rows.append(("change on the controller (no ?wait) → answered by an external BIND "
                      "secondary (TSIG, NOTIFY from the nodes), p50 (%d changes, max %s)"
                      % (len(times), ms(max(times))), ms(pct(times, 50)), "≤ 1 s", anchor))
+        rows.append(relay_figure(args, client, n1, key))
         count = args.xfr_zones
         names = ["x%05d.xfr.bench." % i for i in range(count)]
         t0 = time.perf_counter()
@@ -2257,6 +2260,38 @@ def xfr_figures(args, tmp, rows):
                  % (count, create_s, "" if served == count
                     else "; only %d served after 600 s" % served),
                  "%.1f s" % took, "", anchor))
+
+
+def relay_figure(args, client, node, key):
+    """AXFR of a zone of 'args.xfr_records' records through the node's
+    transfer port (address and key checked, each message signed again)
+    beside the same transfer straight from the node's PowerDNS (unsigned,
+    from loopback, which its allow-axfr-ips lets in): medians of
+    'args.xfr_runs' transfers each, one row."""
+    zone = "big.xfr.bench."
+    zid = call(client, "POST", "/api/dns?wait=all", {"domain": zone})["zoneId"]
+    text = "".join("h%d 300 IN A %s\n" % (i, ip_for(i + 1)) for i in range(args.xfr_records))
+    call(client, "POST", "/api/dns/%d/import?wait=all" % zid,
+         {"content": text, "format": "bind", "mode": "merge"})
+    ring = dns.tsigkeyring.from_text({key["name"]: (key["algorithm"], key["secret"])})
+
+    def timed(port, source, **kw):
+        times = []
+        for _ in range(args.xfr_runs):
+            t0 = time.perf_counter()
+            z = dns.zone.from_xfr(dns.query.xfr(node.address, zone, port=port, timeout=60,
+                                                source=source, **kw))
+            times.append((time.perf_counter() - t0) * 1000)
+            assert len(z.nodes) >= args.xfr_records, len(z.nodes)
+        return times
+
+    relayed = timed(node.transfer_port, "127.0.0.3", keyring=ring, keyname=key["name"])
+    direct = timed(node.dns_port, "127.0.0.1")
+    return ("AXFR of a %d-record zone through a node's transfer port (address and TSIG key "
+            "checked, every message signed again), median of %d"
+            % (args.xfr_records, len(relayed)), ms(pct(relayed, 50)), "",
+            "the same AXFR straight from the node's PowerDNS (unsigned, loopback): %s"
+            % ms(pct(direct, 50)))
 
 
 def serves_all(port, names, limit=600.0):
@@ -2722,7 +2757,8 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "scale_pass_period": 10, "history_versions": 200, "history_lists": 10,
          "history_rollbacks": 20, "dash_zones": 3000, "dash_idle": 10.0,
          "secondary_changes": 10,
-         "xfr_changes": 20, "xfr_zones": 200, "steer_seconds": 3,
+         "xfr_changes": 20, "xfr_zones": 200, "xfr_records": 2000, "xfr_runs": 5,
+         "steer_seconds": 3,
          "failovers": 3}
 
 
@@ -2935,6 +2971,10 @@ def main():
                     help="changes timed until the BIND secondary answers them")
     ap.add_argument("--xfr-zones", type=int, default=1000,
                     help="zones added, timed until the BIND secondary serves them all")
+    ap.add_argument("--xfr-records", type=int, default=10000,
+                    help="records of the zone transferred through the transfer port")
+    ap.add_argument("--xfr-runs", type=int, default=9,
+                    help="transfers timed through the transfer port and straight")
     ap.add_argument("--steer-seconds", type=int, default=10,
                     help="seconds of dnsperf per name in the steer figures")
     ap.add_argument("--keep", action="store_true",

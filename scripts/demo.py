@@ -13,13 +13,15 @@ start; how to reach everything is written to demo/cluster.json (mode 0600):
 
     {"nodes": [{"id": 1, "name": "ns1", "agent_url": "http://127.0.0.1:PORT",
                 "agent_secret": "...", "dns": "127.0.0.1:PORT",
-                "agent_pid": 123, "pdns_pid": 124}, ...],
+                "transfer": "127.0.0.1:PORT", "agent_pid": 123, "pdns_pid": 124}, ...],
      "whm": {"url": "http://127.0.0.1:PORT", "token": "...", "read_token": "...",
              "dashboard": "http://127.0.0.1:PORT/ui/", "pid": 125,
              "dns": "127.0.0.1:PORT"}}
 
-"dns" is the controller's DNS listener, which takes RFC 2136 updates signed
-with a TSIG key; the demo makes one, allowed every name of the example zone,
+A node's "transfer" is where third-party secondaries transfer zones from
+(its transfer port: the address and the TSIG key of a secondary are both
+checked there). The controller's "dns" is its DNS listener, which takes
+RFC 2136 updates signed with a TSIG key; the demo makes one, allowed every name of the example zone,
 and writes it as a BIND key clause to demo/update.key (mode 0600) for
 `nsupdate -k`.
 
@@ -173,7 +175,8 @@ def start():
     def describe():
         doc = {"nodes": [{
             "id": n.node_id, "name": n.name, "agent_url": n.url, "agent_secret": n.secret,
-            "dns": n.dns, "agent_pid": n.agent_pid, "pdns_pid": n.pdns_pid(),
+            "dns": n.dns, "transfer": n.transfer, "agent_pid": n.agent_pid,
+            "pdns_pid": n.pdns_pid(),
         } for n in nodes]}
         if whm is not None and whm.proc is not None:
             doc["whm"] = {"url": whm.url, "token": whm.admin_token,

@@ -35,6 +35,8 @@ struct agent_conf {
 	char *data_dir;
 	char *dns_address;
 	uint64_t dns_port;
+	uint64_t transfer_port;	       /* 0: no transfer listener (xfrl.h) */
+	uint64_t transfer_tcp_clients; /* its TCP connections at once */
 	uint64_t pdns_api_port;
 	char *pdns_server;
 	char *pdns_schema;
@@ -77,6 +79,8 @@ void agent_conf_free(struct agent_conf *c);
 struct backend;
 struct pdns;
 struct repurge;
+struct xfrl;
+struct xfrn;
 
 /* A latency histogram: one bucket per bound plus one above the last; each
  * observation lands in one bucket (made cumulative when rendered, so a
@@ -129,6 +133,8 @@ struct agent {
 	pthread_mutex_t db_lock;
 	struct pdns *pdns;
 	struct repurge *repurge; /* the second purge after each publish */
+	struct xfrl *xfrl;	 /* the transfer port, or NULL */
+	struct xfrn *xfrn;	 /* NOTIFYs to the zones' own secondaries */
 	struct ztree *tree;	 /* what the node serves, for the controller's comparison */
 
 	atomic_ullong zones; /* zones served, refreshed after every write */

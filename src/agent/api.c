@@ -21,6 +21,8 @@
 #include "model/model.h"
 #include "pdns.h"
 #include "steerhealth.h"
+#include "xfr.h"
+#include "xfrn.h"
 
 bool api_authorize(struct http_request *req, void *ctx)
 {
@@ -420,9 +422,7 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 	char zone[DNAME_TEXT_MAX];
 	struct errmsg err;
 	struct zone_state st;
-
-	bool is_signed = false;
-	char kind[16] = "";
+	bool own = false;
 
 	if (path_zone(req, rep, zone) < 0)
 		return;
@@ -432,19 +432,24 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 	}
 	pthread_mutex_lock(&a->db_lock);
 	int r = backend_zone_state(a->db, zone, &st);
-	if (r == 0 && st.exists && !a->notify_enabled)
-		r = backend_zone_info(a->db, zone, &is_signed, kind, sizeof(kind));
+	if (r == 0 && st.exists) {
+		json_t *t = xfr_read(a, zone);
+		own = xfr_notifies(t);
+		json_decref(t);
+	}
 	pthread_mutex_unlock(&a->db_lock);
-	/* Secondaries are the node's (also-notify) or the zone's own, which
-	 * make it a MASTER zone. */
-	if (r == 0 && st.exists && !a->notify_enabled && strcmp(kind, "MASTER") != 0) {
+	/* Secondaries are the node's (also-notify, notified by PowerDNS) or
+	 * the zone's own (notified by the agent). */
+	if (r == 0 && st.exists && !a->notify_enabled && !own) {
 		http_reply_error(rep, ERR_CONFLICT,
 				 "no secondaries are configured on this node (also-notify)");
 		return;
 	}
 	if (r == 0 && !st.exists)
 		r = -ENOENT;
-	if (r == 0)
+	if (r == 0 && own)
+		xfrn_queue(a->xfrn, zone);
+	if (r == 0 && a->notify_enabled)
 		r = pdns_notify(a->pdns, zone);
 	if (r < 0) {
 		pdns_last_error(err.text, sizeof(err.text));

@@ -13,6 +13,7 @@
 #include "repurge.h"
 #include "supervise.h"
 #include "xfr.h"
+#include "xfrn.h"
 
 /* Zones per backend transaction in a batch: large enough that commits and
  * cache purges are rare, small enough that PowerDNS's readers never wait
@@ -25,11 +26,11 @@
 #define PURGE_EACH_MAX 2
 
 /* MASTER when PowerDNS has secondaries to notify of the zone (the node's
- * also-notify, or the zone's own 'transfer'), which it does for no other
- * kind; NATIVE otherwise. */
-static const char *zone_kind(const struct agent *a, const json_t *transfer)
+ * also-notify), which it does for no other kind; NATIVE otherwise. The
+ * zone's own secondaries are notified by the agent (xfrn.h). */
+static const char *zone_kind(const struct agent *a)
 {
-	return a->notify_enabled || xfr_notifies(transfer) ? "MASTER" : "NATIVE";
+	return a->notify_enabled ? "MASTER" : "NATIVE";
 }
 
 static void mark_down(struct agent *a, const char *why)
@@ -115,9 +116,9 @@ void apply_count_zones(struct agent *a)
 /* 'own': the zone has secondaries of its own (zone.transfer). */
 static void notify(struct agent *a, const char *zone, bool own)
 {
-	if (!a->notify_enabled && !own)
-		return;
-	if (pdns_notify(a->pdns, zone) < 0) {
+	if (own)
+		xfrn_queue(a->xfrn, zone);
+	if (a->notify_enabled && pdns_notify(a->pdns, zone) < 0) {
 		char why[256];
 		pdns_last_error(why, sizeof(why));
 		log_warn("zone '%s': notify failed: %s", zone, why);
@@ -235,8 +236,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 			z.version = st.known ? st.version : 0;
 			int w = backend_begin(a->db);
 			if (w == 0)
-				w = backend_zone_replace(a->db, &z, zone_kind(a, p->transfer),
-							 &res->domain_id);
+				w = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
 			if (w == 0)
 				w = backend_commit(a->db);
 			if (w < 0)
@@ -247,7 +247,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	}
 	r = backend_begin(a->db);
 	if (r == 0)
-		r = backend_zone_replace(a->db, &z, zone_kind(a, p->transfer), &res->domain_id);
+		r = backend_zone_replace(a->db, &z, zone_kind(a), &res->domain_id);
 	if (r == 0 && p->dnssec != NULL)
 		r = dnssec_write(a, zone, p->dnssec, &refresh, err);
 	if (r == 0 && (r = dnssec_presigned_write(a, &z, st.exists)) >= 0) {
@@ -442,7 +442,7 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 	if (r == 0 && z->transfer != NULL && xfr == NULL)
 		r = -ENOMEM;
 	if (r == 0)
-		r = backend_zone_replace(a->db, &w, zone_kind(a, xfr), NULL);
+		r = backend_zone_replace(a->db, &w, zone_kind(a), NULL);
 	if (r == 0 && cfg != NULL)
 		r = dnssec_write(a, z->origin, cfg, &refresh, &msg);
 	if (r == 0 && (r = dnssec_presigned_write(a, &w, st->exists)) >= 0) {

@@ -545,3 +545,9 @@ int backend_tsig_put(struct backend *b, const char *name, const char *algorithm,
 {
 	return backend_sql_tsig_put(b->sql, name, algorithm, secret);
 }
+
+int backend_tsig_get(struct backend *b, const char *name, char *algorithm, size_t alg_len,
+		     char *secret, size_t secret_len)
+{
+	return backend_sql_tsig_get(b->sql, name, algorithm, alg_len, secret, secret_len);
+}

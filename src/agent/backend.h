@@ -209,6 +209,10 @@ int backend_meta_set_list(struct backend *b, const char *zone, const char *kind,
 /* PowerDNS's TSIG key 'name' (with its trailing dot) becomes this one. */
 int backend_tsig_put(struct backend *b, const char *name, const char *algorithm,
 		     const char *secret);
+/* PowerDNS's TSIG key 'name' (with its trailing dot): its algorithm and
+ * base64 secret; -ENOENT when there is none. */
+int backend_tsig_get(struct backend *b, const char *name, char *algorithm, size_t alg_len,
+		     char *secret, size_t secret_len);
 
 /* --- for the SQL of the backend (backend_sql.c) ------------------------ */
 

@@ -118,6 +118,7 @@ static const struct {
 	/* PowerDNS looks a key up by name and algorithm; one name, one key. */
 	[ST_TSIG_DELETE] = { "DELETE FROM tsigkeys WHERE name = ?" },
 	[ST_TSIG_INSERT] = { "INSERT INTO tsigkeys (name, algorithm, secret) VALUES (?, ?, ?)" },
+	[ST_TSIG_GET] = { "SELECT algorithm, secret FROM tsigkeys WHERE name = ?" },
 };
 
 /* The agent's own table, per engine. */

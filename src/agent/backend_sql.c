@@ -668,3 +668,24 @@ int backend_sql_tsig_put(struct backend_sql *b, const char *name, const char *al
 		r = db_bind_text(s, 3, secret);
 	return backend_sql_run(b, s, r);
 }
+
+int backend_sql_tsig_get(struct backend_sql *b, const char *name, char *algorithm, size_t alg_len,
+			 char *secret, size_t secret_len)
+{
+	char pname[DNAME_TEXT_MAX];
+	int r = backend_sql_ensure(b);
+	if (r < 0)
+		return r;
+	backend_sql_pdns_name(name, pname);
+	struct db_stmt *s = backend_sql_stmt(b, ST_TSIG_GET);
+	r = backend_sql_first_row(b, s, db_bind_text(s, 1, pname));
+	if (r <= 0)
+		return r == 0 ? -ENOENT : r;
+	const char *alg = db_column_text(s, 0), *sec = db_column_text(s, 1);
+	r = (size_t)snprintf(algorithm, alg_len, "%s", alg ? alg : "") < alg_len &&
+		    (size_t)snprintf(secret, secret_len, "%s", sec ? sec : "") < secret_len
+		? 0
+		: ERR_TOO_LARGE;
+	db_reset(s);
+	return r;
+}

@@ -52,6 +52,7 @@ enum stmt_id {
 	ST_META_INSERT,
 	ST_TSIG_DELETE,
 	ST_TSIG_INSERT,
+	ST_TSIG_GET,
 	ST_ORDERNAME,
 	ST_INSERT, /* ST_INSERT + i: insert backend_sql_chunk_rows[i] rows */
 	ST_STATES = ST_INSERT + BACKEND_SQL_CHUNKS,	  /* the same for zone states */
@@ -210,5 +211,7 @@ int backend_sql_meta_set_list(struct backend_sql *b, const char *zone, const cha
 			      const char *const *values, size_t n);
 int backend_sql_tsig_put(struct backend_sql *b, const char *name, const char *algorithm,
 			 const char *secret);
+int backend_sql_tsig_get(struct backend_sql *b, const char *name, char *algorithm, size_t alg_len,
+			 char *secret, size_t secret_len);
 
 #endif

@@ -48,6 +48,10 @@ static const struct conf_item schema[] = {
 	{ "data-dir", CONF_STR, O(data_dir), "/var/lib/yumna-agent", 0, 3900, NULL, 0, NULL },
 	{ "dns-address", CONF_STR, O(dns_address), "0.0.0.0", 0, 64, NULL, 0, NULL },
 	{ "dns-port", CONF_UINT, O(dns_port), "53", 1, 65535, NULL, 0, NULL },
+	{ "transfer-port", CONF_UINT, O(transfer_port), "0", 0, 65535, NULL, 0,
+	  "where third-party secondaries transfer zones (on dns-address); 0: none" },
+	{ "transfer-tcp-clients", CONF_UINT, O(transfer_tcp_clients), "16", 1, 1024, NULL, 0,
+	  "TCP connections served at once on the transfer port" },
 	{ "pdns-api-port", CONF_UINT, O(pdns_api_port), "8081", 1, 65535, NULL, 0, NULL },
 	{ "pdns-server", CONF_STR, O(pdns_server), YUMNA_PDNS_SERVER, 0, 4096, NULL, 0, NULL },
 	/* Default by backend, set after loading. */

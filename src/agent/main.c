@@ -21,6 +21,8 @@
 #include "pdns.h"
 #include "supervise.h"
 #include "verify.h"
+#include "xfrl.h"
+#include "xfrn.h"
 
 #define HEALTH_INTERVAL_MS 1000
 
@@ -193,11 +195,17 @@ int main(int argc, char **argv)
 		if (r < 0)
 			errmsg_set(&err, 0, "cannot start the verifier: %s", err_str(r));
 	}
+	if (r == 0 && (r = xfrn_start(&a, &a.xfrn)) < 0)
+		errmsg_set(&err, 0, "cannot start the notifier: %s", err_str(r));
+	if (r == 0)
+		r = xfrl_start(&a, &a.xfrl, &err);
 	if (r < 0)
 		log_err("%s", err.text);
 	else
 		r = run(&a);
 
+	xfrl_stop(a.xfrl);
+	xfrn_stop(a.xfrn);
 	verify_stop(ver);
 	supervise_stop(sup);
 	repurge_stop(a.repurge);

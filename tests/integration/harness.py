@@ -352,7 +352,8 @@ class Node:
         self.data_dir = os.path.join(self.directory, "data")
         self.conf_path = os.path.join(self.directory, "agent.conf")
         self.log_path = os.path.join(self.directory, "agent.log")
-        self.api_port, self.dns_port, self.pdns_api_port = free_ports(3, udp=(1,))
+        self.api_port, self.dns_port, self.pdns_api_port, self.transfer_port = free_ports(
+            4, udp=(1, 3))
         self.address = "127.0.0.1"
         self.extra_config = dict(config or {})
         self.env = dict(env or {})
@@ -375,6 +376,7 @@ class Node:
             "data-dir": self.data_dir,
             "dns-address": self.address,
             "dns-port": self.dns_port,
+            "transfer-port": self.transfer_port,
             "pdns-api-port": self.pdns_api_port,
             "soa-mname": SOA_MNAME,
             "soa-rname": SOA_RNAME,
@@ -402,6 +404,11 @@ class Node:
     @property
     def dns(self):
         return "%s:%d" % (self.address, self.dns_port)
+
+    @property
+    def transfer(self):
+        """Where third-party secondaries transfer from (the transfer port)."""
+        return "%s:%d" % (self.address, self.transfer_port)
 
     # processes
 

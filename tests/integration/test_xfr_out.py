@@ -5,10 +5,14 @@ drop deleted zones; transfers without the allowed key are refused; bad
 transfer settings are a 4xx that changes nothing; nobody edits the catalog
 zone by hand."""
 
+import socket
 import time
 
 import dns.exception
+import dns.message
 import dns.name
+import dns.rcode
+import dns.rdatatype
 import dns.query
 import dns.tsigkeyring
 import dns.xfr
@@ -45,8 +49,8 @@ def xfr(tmp_path_factory):
         n1, n2 = c.nodes
         c.wait_all_nodes("version." + CATALOG, "TXT", ['"2"'])
         wait_transferable(c, CATALOG, key)
-        bind.start(CATALOG, (n1.address, n1.dns_port), key)
-        knot.start(CATALOG, (n2.address, n2.dns_port), key)
+        bind.start(CATALOG, (n1.address, n1.transfer_port), key)
+        knot.start(CATALOG, (n2.address, n2.transfer_port), key)
         c.key, c.other_key, c.bind, c.knot = key, other, bind, knot
         yield c
     finally:
@@ -60,12 +64,23 @@ def keyring(k):
     return dns.tsigkeyring.from_text({k["name"]: (k["algorithm"], k["secret"])})
 
 
-def axfr(node, zone, key=None, source=BIND_ADDR):
-    """The zone's records by AXFR from 'node', from address 'source'."""
+def axfr(node, zone, key=None, source=BIND_ADDR, port=None):
+    """The zone's records by AXFR from 'node' (its transfer port unless
+    'port' is given), from address 'source'."""
     kw = {"keyring": keyring(key), "keyname": key["name"]} if key else {}
-    z = dns.zone.from_xfr(dns.query.xfr(node.address, zone, port=node.dns_port, timeout=5,
-                                        source=source, **kw))
+    z = dns.zone.from_xfr(dns.query.xfr(node.address, zone, port=port or node.transfer_port,
+                                        timeout=5, source=source, **kw))
     return z
+
+
+def first_answer(node, zone, rtype, key=None, source=BIND_ADDR, udp=False):
+    """The first message of the answer to 'rtype' for 'zone' at the node's
+    transfer port (its TSIG checked by dnspython when 'key' is given)."""
+    q = dns.message.make_query(zone, rtype)
+    if key:
+        q.use_tsig(keyring(key), keyname=key["name"])
+    send = dns.query.udp if udp else dns.query.tcp
+    return send(q, node.address, port=node.transfer_port, timeout=5, source=source)
 
 
 def wait_transferable(c, zone, key, timeout=10.0):
@@ -136,6 +151,99 @@ def test_a_transfer_without_the_allowed_key_is_refused(xfr, domain):
             axfr(node, fqdn, c.other_key, source=STRANGER)
 
 
+def test_a_transfer_needs_an_allowed_address_and_its_key_together(xfr, domain):
+    """Each node's transfer port checks both halves of a pair: the key
+    from another address, the address without the key or with another key
+    are refused; PowerDNS itself gives the zone to no secondary's key."""
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    refused = (dns.xfr.TransferError, dns.exception.DNSException, EOFError)
+    for node in c.nodes:
+        for source in (BIND_ADDR, KNOT_ADDR):
+            assert axfr(node, fqdn, c.key, source=source).origin == dns.name.from_text(fqdn)
+        for key, source in ((c.key, STRANGER), (None, BIND_ADDR), (c.other_key, BIND_ADDR)):
+            with pytest.raises(refused):
+                axfr(node, fqdn, key, source=source)
+        m = first_answer(node, fqdn, "AXFR", c.key, source=STRANGER)
+        assert m.rcode() == dns.rcode.REFUSED and not m.answer, m
+        m = first_answer(node, fqdn, "AXFR", None, source=BIND_ADDR)
+        assert m.rcode() == dns.rcode.REFUSED and not m.answer, m
+        # the SOA a secondary checks the serial with, over UDP and TCP
+        for udp in (True, False):
+            m = first_answer(node, fqdn, "SOA", c.key, source=KNOT_ADDR, udp=udp)
+            assert m.rcode() == dns.rcode.NOERROR and m.had_tsig, m
+            assert m.answer[0].rdtype == dns.rdatatype.SOA
+            m = first_answer(node, fqdn, "SOA", c.key, source=STRANGER, udp=udp)
+            assert m.rcode() == dns.rcode.REFUSED and not m.answer, m
+        # straight to PowerDNS, the secondary's key grants nothing
+        with pytest.raises(refused):
+            axfr(node, fqdn, c.key, source=BIND_ADDR, port=node.dns_port)
+
+
+def test_the_transfer_port_answers_bad_questions_and_goes_on(xfr, domain):
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    node = c.nodes[0]
+    # a wrong secret: NOTAUTH with BADSIG, unsigned
+    bad = dict(c.key, secret="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    q = dns.message.make_query(fqdn, "AXFR")
+    q.use_tsig(keyring(bad), keyname=bad["name"])
+    with pytest.raises(dns.exception.DNSException):
+        dns.query.tcp(q, node.address, port=node.transfer_port, timeout=5, source=BIND_ADDR)
+    # a transfer over UDP, a question that is not SOA or a transfer, garbage
+    m = first_answer(node, fqdn, "AXFR", c.key, udp=True)
+    assert m.rcode() == dns.rcode.NOTIMP, m
+    m = first_answer(node, fqdn, "A", c.key)
+    assert m.rcode() == dns.rcode.REFUSED, m
+    with socket.create_connection((node.address, node.transfer_port), timeout=5) as s:
+        s.sendall(b"\x00\x0e" + b"\x12\x34\x00\x00\x00\x01" + b"\xff" * 8)
+        head = s.recv(2)
+        assert len(head) == 2
+        reply = s.recv(4096)
+        assert reply[:2] == b"\x12\x34" and reply[3] & 0xF == dns.rcode.FORMERR, reply
+    # a zone the cluster does not have
+    m = first_answer(node, "nowhere-" + fqdn, "AXFR", c.key)
+    assert m.rcode() == dns.rcode.REFUSED, m
+    # and it still transfers
+    assert axfr(node, fqdn, c.key).origin == dns.name.from_text(fqdn)
+
+
+def test_the_transfer_port_bounds_its_connections_and_survives_a_restart(xfr, domain):
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    node = c.nodes[1]
+    c.knot.wait_serves(fqdn, "NS", node.dig(fqdn, "NS"))
+    # transfer-tcp-clients (16) connections held: one more is closed at once
+    held = [socket.create_connection((node.address, node.transfer_port), timeout=5)
+            for _ in range(16)]
+    try:
+        time.sleep(0.5)
+        with socket.create_connection((node.address, node.transfer_port), timeout=5) as extra:
+            try:
+                assert extra.recv(16) == b""
+            except ConnectionResetError:
+                pass
+    finally:
+        for s in held:
+            s.close()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            assert axfr(node, fqdn, c.key, source=KNOT_ADDR).origin == dns.name.from_text(fqdn)
+            break
+        except (dns.exception.DNSException, EOFError, OSError):
+            assert time.monotonic() < deadline, "the transfer port did not come back"
+            time.sleep(0.1)
+    # a restarted agent makes a new relay key: transfers go on, Knot follows
+    node.restart()
+    assert axfr(node, fqdn, c.key, source=KNOT_ADDR).origin == dns.name.from_text(fqdn)
+    c.add_record(c.whm.zones()[fqdn]["id"], "after-restart", "A", "192.0.2.81")
+    c.knot.wait_serves("after-restart." + fqdn, "A", ["192.0.2.81"], timeout=10)
+
+
 BAD = [
     ({"allow": [{"from": "300.1.2.3", "key": KEY}]}, "from"),
     ({"allow": [{"from": "192.0.2.1/24", "key": KEY}]}, "from"),
@@ -175,16 +283,20 @@ def test_a_zone_of_its_own_settings_and_back_to_the_default(xfr, domain):
     zid = c.create_zone(domain)
     got = c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200)
     assert got["default"] is True
-    own = {"allow": [{"from": "192.0.2.0/24", "key": OTHER_KEY.upper()}],
+    own = {"allow": [{"from": "192.0.2.0/24", "key": OTHER_KEY.upper()},
+                     {"from": STRANGER, "key": OTHER_KEY}],
            "notify": ["2001:DB8::1", "[2001:db8::2]:5300"]}
     got = c.whm.call("PUT", "/api/dns/%d/transfers" % zid, own, expect=200,
                      params={"wait": "all"})
     assert got["default"] is False and got["changed"] is True
-    assert got["allow"] == [{"from": "192.0.2.0/24", "key": OTHER_KEY}]
+    assert got["allow"] == [{"from": "192.0.2.0/24", "key": OTHER_KEY},
+                            {"from": STRANGER, "key": OTHER_KEY}]
     assert got["notify"] == ["2001:db8::1", "[2001:db8::2]:5300"]
-    # the key the zone names now transfers it; the default's no longer does
+    # the pair the zone names now transfers it; the default's no longer do
     for node in c.nodes:
         axfr(node, domain + ".", c.other_key, source=STRANGER)
+        with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
+            axfr(node, domain + ".", c.key, source=BIND_ADDR)
     got = c.whm.call("DELETE", "/api/dns/%d/transfers" % zid, expect=200,
                      params={"wait": "all"})
     assert got["default"] is True

@@ -213,6 +213,28 @@ static void test_prefetch_dropped_at_commit(void **state_)
 	backend_close(other);
 }
 
+/* A TSIG key put into PowerDNS's tsigkeys reads back, a second put of the
+ * name replaces it, and a name without a key is -ENOENT. */
+static void test_tsig_keys(void **state_)
+{
+	struct fx *f = *state_;
+	char alg[32], secret[160];
+
+	assert_int_equal(backend_begin(f->b), 0);
+	assert_int_equal(backend_tsig_put(f->b, "k.example.", "hmac-sha256", "c2VjcmV0"), 0);
+	assert_int_equal(backend_tsig_put(f->b, "k.example.", "hmac-sha512", "b3RoZXI="), 0);
+	assert_int_equal(backend_commit(f->b), 0);
+	assert_int_equal(
+	    backend_tsig_get(f->b, "k.example.", alg, sizeof(alg), secret, sizeof(secret)), 0);
+	assert_string_equal(alg, "hmac-sha512");
+	assert_string_equal(secret, "b3RoZXI=");
+	assert_int_equal(
+	    backend_tsig_get(f->b, "none.example.", alg, sizeof(alg), secret, sizeof(secret)),
+	    -ENOENT);
+	assert_int_equal(backend_tsig_get(f->b, "k.example.", alg, sizeof(alg), secret, 4),
+			 ERR_TOO_LARGE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +242,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prefetch_not_stale_after_write, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch_dropped_at_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tsig_keys, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

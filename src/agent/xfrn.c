@@ -1,0 +1,323 @@
+/* NOTIFY to the zones' own secondaries (xfrn.h): one thread, one UDP
+ * socket per address family, the messages awaiting an answer in a table. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libknot/libknot.h>
+
+#include "backend.h"
+#include "base/log.h"
+#include "model/xfr.h"
+#include "xfr.h"
+#include "xfrn.h"
+
+#define QUEUE_MAX 65536 /* zones waiting */
+#define FLIGHT_MAX 1024 /* messages awaiting an answer */
+#define TRIES 5		/* sends of one message, 1 + 2 + 4 + 8 s apart */
+#define MSG_MAX 1024	/* a question and a TSIG */
+#define POLL_MS 50	/* how often the queue is looked at while answers are due */
+
+struct sent {
+	struct xfr_primary to;
+	uint16_t id;
+	uint8_t wire[MSG_MAX];
+	size_t len;
+	int tries;
+	int64_t due; /* ms, CLOCK_MONOTONIC: the next send */
+	char zone[DNAME_TEXT_MAX];
+};
+
+struct xfrn {
+	struct agent *a;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stopping;
+	char **queue; /* a ring of QUEUE_MAX names */
+	size_t head, n;
+	int fd[2]; /* IPv4, IPv6 */
+	struct sent *fly;
+	size_t nfly;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void xfrn_queue(struct xfrn *x, const char *zone)
+{
+	if (x == NULL)
+		return;
+	pthread_mutex_lock(&x->lock);
+	char *copy = x->n < QUEUE_MAX ? strdup(zone) : NULL;
+	if (copy != NULL) {
+		x->queue[(x->head + x->n) % QUEUE_MAX] = copy;
+		x->n++;
+		pthread_cond_signal(&x->cond);
+	}
+	pthread_mutex_unlock(&x->lock);
+	if (copy == NULL)
+		log_warn("zone '%s': NOTIFY not sent: %d zones are waiting already", zone,
+			 QUEUE_MAX);
+}
+
+/* A signed (when 'key' is given) NOTIFY for the SOA of 'zone' into 's'. */
+static int build(struct sent *s, const char *zone, const knot_tsig_key_t *key)
+{
+	knot_dname_t name[KNOT_DNAME_MAXLEN];
+	uint8_t digest[64];
+	size_t dlen = sizeof(digest);
+
+	if (knot_dname_from_str(name, zone, sizeof(name)) == NULL)
+		return -EINVAL;
+	memset(s->wire, 0, sizeof(s->wire));
+	knot_pkt_t *p = knot_pkt_new(s->wire, sizeof(s->wire), NULL);
+	if (p == NULL)
+		return -ENOMEM;
+	(void)getrandom(&s->id, sizeof(s->id), 0);
+	knot_wire_set_id(p->wire, s->id);
+	knot_wire_set_opcode(p->wire, KNOT_OPCODE_NOTIFY);
+	knot_wire_set_aa(p->wire);
+	int r = knot_pkt_put_question(p, name, KNOT_CLASS_IN, KNOT_RRTYPE_SOA);
+	s->len = p->size;
+	if (r == KNOT_EOK && key != NULL)
+		r = knot_tsig_sign(p->wire, &s->len, p->max_size, NULL, 0, digest, &dlen, key, 0,
+				   0);
+	knot_pkt_free(p);
+	return r == KNOT_EOK ? 0 : -EINVAL;
+}
+
+static void send_one(struct xfrn *x, struct sent *s)
+{
+	int fd = x->fd[s->to.addr.ss_family == AF_INET6];
+	if (fd < 0 ||
+	    sendto(fd, s->wire, s->len, 0, (const struct sockaddr *)&s->to.addr, s->to.len) < 0)
+		log_debug("zone '%s': NOTIFY to %s: %s", s->zone, s->to.text,
+			  fd < 0 ? "no socket" : strerror(errno));
+	s->tries++;
+	s->due = now_ms() + (1000LL << (s->tries - 1));
+}
+
+/* The key of the zone's first "allow" pair, from PowerDNS's tsigkeys. */
+static bool zone_key(struct agent *a, const json_t *t, knot_tsig_key_t *ret)
+{
+	const char *name = json_string_value(
+	    json_object_get(json_array_get(json_object_get(t, "allow"), 0), "key"));
+	char alg[32], secret[160];
+	return name != NULL &&
+	       backend_tsig_get(a->db, name, alg, sizeof(alg), secret, sizeof(secret)) == 0 &&
+	       knot_tsig_key_init(ret, alg, name, secret) == KNOT_EOK;
+}
+
+/* Send the first NOTIFY of 'zone' to each of its secondaries. */
+static void start(struct xfrn *x, const char *zone)
+{
+	knot_tsig_key_t key = { 0 };
+	pthread_mutex_lock(&x->a->db_lock);
+	json_t *t = xfr_read(x->a, zone);
+	bool keyed = t != NULL && zone_key(x->a, t, &key);
+	pthread_mutex_unlock(&x->a->db_lock);
+
+	json_t *v;
+	size_t i;
+	json_array_foreach(json_object_get(t, "notify"), i, v) {
+		struct errmsg err;
+		struct sent *s = &x->fly[x->nfly];
+		if (x->nfly == FLIGHT_MAX) {
+			log_warn("zone '%s': NOTIFY not sent: %d are awaiting an answer", zone,
+				 FLIGHT_MAX);
+			break;
+		}
+		*s = (struct sent){ 0 };
+		if (xfr_primary_parse(json_string_value(v), &s->to, &err) < 0 ||
+		    build(s, zone, keyed ? &key : NULL) < 0)
+			continue;
+		snprintf(s->zone, sizeof(s->zone), "%s", zone);
+		send_one(x, s);
+		x->nfly++;
+	}
+	json_decref(t);
+	if (keyed)
+		knot_tsig_key_deinit(&key);
+}
+
+static bool same_peer(const struct sent *s, const struct sockaddr_storage *from)
+{
+	if (from->ss_family != s->to.addr.ss_family)
+		return false;
+	if (from->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr,
+			      &((const struct sockaddr_in6 *)&s->to.addr)->sin6_addr, 16) == 0 &&
+		       ((const struct sockaddr_in6 *)from)->sin6_port ==
+			   ((const struct sockaddr_in6 *)&s->to.addr)->sin6_port;
+	return ((const struct sockaddr_in *)from)->sin_addr.s_addr ==
+		   ((const struct sockaddr_in *)&s->to.addr)->sin_addr.s_addr &&
+	       ((const struct sockaddr_in *)from)->sin_port ==
+		   ((const struct sockaddr_in *)&s->to.addr)->sin_port;
+}
+
+static void drop(struct xfrn *x, size_t i)
+{
+	x->fly[i] = x->fly[--x->nfly];
+}
+
+/* Answers: each one ends the message it answers (whatever its RCODE: a
+ * secondary that refuses says so in its own log). */
+static void receive(struct xfrn *x, int fd)
+{
+	uint8_t buf[MSG_MAX];
+	struct sockaddr_storage from;
+	for (;;) {
+		socklen_t fl = sizeof(from);
+		ssize_t n =
+		    recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+		if (n < 0)
+			return;
+		if (n < KNOT_WIRE_HEADER_SIZE || !knot_wire_get_qr(buf))
+			continue;
+		for (size_t i = 0; i < x->nfly; i++)
+			if (x->fly[i].id == knot_wire_get_id(buf) && same_peer(&x->fly[i], &from)) {
+				drop(x, i);
+				break;
+			}
+	}
+}
+
+static void resend_due(struct xfrn *x)
+{
+	int64_t now = now_ms();
+	for (size_t i = 0; i < x->nfly;) {
+		struct sent *s = &x->fly[i];
+		if (s->due > now) {
+			i++;
+		} else if (s->tries >= TRIES) {
+			log_warn("zone '%s': NOTIFY to %s unanswered after %d tries", s->zone,
+				 s->to.text, TRIES);
+			drop(x, i);
+		} else {
+			send_one(x, s);
+			i++;
+		}
+	}
+}
+
+static void *run(void *arg)
+{
+	struct xfrn *x = arg;
+	pthread_mutex_lock(&x->lock);
+	for (;;) {
+		while (!x->stopping && x->n == 0 && x->nfly == 0)
+			pthread_cond_wait(&x->cond, &x->lock);
+		if (x->stopping)
+			break;
+		while (x->n > 0 && x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
+			char *zone = x->queue[x->head];
+			x->head = (x->head + 1) % QUEUE_MAX;
+			x->n--;
+			pthread_mutex_unlock(&x->lock);
+			start(x, zone);
+			free(zone);
+			pthread_mutex_lock(&x->lock);
+		}
+		pthread_mutex_unlock(&x->lock);
+		struct pollfd pfd[2] = { { .fd = x->fd[0], .events = POLLIN },
+					 { .fd = x->fd[1], .events = POLLIN } };
+		if (x->nfly > 0 && poll(pfd, 2, POLL_MS) > 0)
+			for (int i = 0; i < 2; i++)
+				if (pfd[i].revents & POLLIN)
+					receive(x, pfd[i].fd);
+		resend_due(x);
+		pthread_mutex_lock(&x->lock);
+	}
+	pthread_mutex_unlock(&x->lock);
+	return NULL;
+}
+
+/* A UDP socket of 'family', from the node's dns-address when it is one of
+ * that family and not a wildcard (a secondary takes NOTIFY from the
+ * address it transfers from). */
+static int open_socket(const char *address, int family)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_storage sa = { 0 };
+	socklen_t len = 0;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET && inet_pton(AF_INET, address, &v4->sin_addr) == 1 &&
+	    v4->sin_addr.s_addr != htonl(INADDR_ANY)) {
+		v4->sin_family = AF_INET;
+		len = sizeof(*v4);
+	} else if (family == AF_INET6 && inet_pton(AF_INET6, address, &v6->sin6_addr) == 1 &&
+		   !IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) {
+		v6->sin6_family = AF_INET6;
+		len = sizeof(*v6);
+	}
+	if (len > 0 && bind(fd, (struct sockaddr *)&sa, len) < 0)
+		log_warn("NOTIFY source %s: %s; the system chooses one", address, strerror(errno));
+	return fd;
+}
+
+int xfrn_start(struct agent *a, struct xfrn **ret)
+{
+	pthread_condattr_t ca;
+	struct xfrn *x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	x->a = a;
+	x->queue = calloc(QUEUE_MAX, sizeof(*x->queue));
+	x->fly = calloc(FLIGHT_MAX, sizeof(*x->fly));
+	x->fd[0] = open_socket(a->conf.dns_address, AF_INET);
+	x->fd[1] = open_socket(a->conf.dns_address, AF_INET6);
+	int r = x->queue == NULL || x->fly == NULL ? -ENOMEM : 0;
+	pthread_mutex_init(&x->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&x->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (r == 0)
+		r = -pthread_create(&x->thread, NULL, run, x);
+	if (r < 0) {
+		x->stopping = true; /* no thread to join */
+		xfrn_stop(x);
+		return r;
+	}
+	*ret = x;
+	return 0;
+}
+
+void xfrn_stop(struct xfrn *x)
+{
+	if (x == NULL)
+		return;
+	pthread_mutex_lock(&x->lock);
+	bool started = !x->stopping;
+	x->stopping = true;
+	pthread_cond_signal(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+	if (started)
+		pthread_join(x->thread, NULL);
+	for (size_t i = 0; x->queue != NULL && i < x->n; i++)
+		free(x->queue[(x->head + i) % QUEUE_MAX]);
+	for (int i = 0; i < 2; i++)
+		if (x->fd[i] >= 0)
+			close(x->fd[i]);
+	pthread_cond_destroy(&x->cond);
+	pthread_mutex_destroy(&x->lock);
+	free(x->queue);
+	free(x->fly);
+	free(x);
+}
