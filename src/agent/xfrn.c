@@ -134,12 +134,12 @@ static void start(struct xfrn *x, const char *zone)
 	size_t i;
 	json_array_foreach(json_object_get(t, "notify"), i, v) {
 		struct errmsg err;
-		struct sent *s = &x->fly[x->nfly];
 		if (x->nfly == FLIGHT_MAX) {
 			log_warn("zone '%s': NOTIFY not sent: %d are awaiting an answer", zone,
 				 FLIGHT_MAX);
 			break;
 		}
+		struct sent *s = &x->fly[x->nfly];
 		*s = (struct sent){ 0 };
 		if (xfr_primary_parse(json_string_value(v), &s->to, &err) < 0 ||
 		    build(s, zone, keyed ? &key : NULL) < 0)
