@@ -37,6 +37,7 @@ struct agent_conf {
 	uint64_t dns_port;
 	uint64_t transfer_port;	       /* 0: no transfer listener (xfrl.h) */
 	uint64_t transfer_tcp_clients; /* its TCP connections at once */
+	uint64_t transfer_tcp_clients_per_address;
 	uint64_t pdns_api_port;
 	char *pdns_server;
 	char *pdns_schema;

@@ -52,6 +52,8 @@ static const struct conf_item schema[] = {
 	  "where third-party secondaries transfer zones (on dns-address); 0: none" },
 	{ "transfer-tcp-clients", CONF_UINT, O(transfer_tcp_clients), "16", 1, 1024, NULL, 0,
 	  "TCP connections served at once on the transfer port" },
+	{ "transfer-tcp-clients-per-address", CONF_UINT, O(transfer_tcp_clients_per_address), "4",
+	  1, 1024, NULL, 0, "of them, from one address" },
 	{ "pdns-api-port", CONF_UINT, O(pdns_api_port), "8081", 1, 65535, NULL, 0, NULL },
 	{ "pdns-server", CONF_STR, O(pdns_server), YUMNA_PDNS_SERVER, 0, 4096, NULL, 0, NULL },
 	/* Default by backend, set after loading. */

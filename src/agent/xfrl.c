@@ -37,7 +37,9 @@ struct xfrl {
 	int udp, tcp;
 	pthread_t udp_thread, tcp_thread;
 	atomic_bool stopping;
-	atomic_uint conns;
+	pthread_mutex_t lock;
+	struct conn **active; /* the TCP connections served, transfer-tcp-clients */
+	unsigned nactive;
 	knot_tsig_key_t relay;
 	struct sockaddr_storage pdns; /* the node's PowerDNS */
 	socklen_t pdns_len;
@@ -402,6 +404,48 @@ struct conn {
 	socklen_t from_len;
 };
 
+/* Take a place for 'c' among the connections served: NULL, or why not. */
+static const char *join(struct conn *c)
+{
+	struct xfrl *l = c->l;
+	const struct agent_conf *conf = &l->a->conf;
+	unsigned same = 0;
+	const char *why = NULL;
+	pthread_mutex_lock(&l->lock);
+	for (unsigned i = 0; i < l->nactive; i++)
+		same += addr_equal(&l->active[i]->from, &c->from, false);
+	if (l->nactive >= conf->transfer_tcp_clients)
+		why = "transfer-tcp-clients";
+	else if (same >= conf->transfer_tcp_clients_per_address)
+		why = "transfer-tcp-clients-per-address";
+	else
+		l->active[l->nactive++] = c;
+	pthread_mutex_unlock(&l->lock);
+	return why;
+}
+
+/* Give up the place of 'c' and free it. */
+static void leave(struct conn *c)
+{
+	struct xfrl *l = c->l;
+	pthread_mutex_lock(&l->lock);
+	for (unsigned i = 0; i < l->nactive; i++)
+		if (l->active[i] == c) {
+			l->active[i] = l->active[--l->nactive];
+			break;
+		}
+	pthread_mutex_unlock(&l->lock);
+	free(c);
+}
+
+static unsigned active_count(struct xfrl *l)
+{
+	pthread_mutex_lock(&l->lock);
+	unsigned n = l->nactive;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
 static void *conn_loop(void *arg)
 {
 	struct conn *c = arg;
@@ -424,8 +468,7 @@ static void *conn_loop(void *arg)
 	close(c->fd);
 	free(k.in);
 	free(k.buf);
-	atomic_fetch_sub(&c->l->conns, 1);
-	free(c);
+	leave(c);
 	return NULL;
 }
 
@@ -445,22 +488,24 @@ static void *tcp_loop(void *arg)
 		c->l = l;
 		c->from_len = sizeof(c->from);
 		c->fd = accept4(l->tcp, (struct sockaddr *)&c->from, &c->from_len, SOCK_CLOEXEC);
-		pthread_t t;
-		if (c->fd >= 0 &&
-		    atomic_fetch_add(&l->conns, 1) < l->a->conf.transfer_tcp_clients &&
-		    pthread_create(&t, &attr, conn_loop, c) == 0)
+		if (c->fd < 0) {
+			free(c);
 			continue;
-		if (c->fd >= 0) {
-			char peer[INET6_ADDRSTRLEN + 8];
-			addr_text(&c->from, peer, sizeof(peer));
-			if (may_log())
-				log_notice(
-				    "transfer: connection from %s closed: %u at once already", peer,
-				    (unsigned)l->a->conf.transfer_tcp_clients);
-			atomic_fetch_sub(&l->conns, 1);
-			close(c->fd);
 		}
-		free(c);
+		pthread_t t;
+		const char *why = join(c);
+		if (why == NULL && pthread_create(&t, &attr, conn_loop, c) == 0)
+			continue;
+		char peer[INET6_ADDRSTRLEN + 8];
+		addr_text(&c->from, peer, sizeof(peer));
+		if (may_log())
+			log_notice("transfer: connection from %s closed: %s", peer,
+				   why != NULL ? why : "no thread for it");
+		close(c->fd);
+		if (why == NULL)
+			leave(c);
+		else
+			free(c);
 	}
 	pthread_attr_destroy(&attr);
 	return NULL;
@@ -533,6 +578,20 @@ static int make_relay_key(struct xfrl *l)
 	return r;
 }
 
+/* Closes what 'l' holds and frees it; knot_tsig_key_deinit() takes a key
+ * never made. */
+static void xfrl_free(struct xfrl *l)
+{
+	if (l->udp >= 0)
+		close(l->udp);
+	if (l->tcp >= 0)
+		close(l->tcp);
+	knot_tsig_key_deinit(&l->relay);
+	pthread_mutex_destroy(&l->lock);
+	free(l->active);
+	free(l);
+}
+
 int xfrl_start(struct agent *a, struct xfrl **ret, struct errmsg *err)
 {
 	struct sockaddr_storage sa;
@@ -547,17 +606,20 @@ int xfrl_start(struct agent *a, struct xfrl **ret, struct errmsg *err)
 		return errmsg_set(err, -ENOMEM, "transfer port: out of memory");
 	l->a = a;
 	l->udp = l->tcp = -1;
-	int r = address_of(a->conf.dns_address, (unsigned)a->conf.dns_port, true, &l->pdns,
-			   &l->pdns_len);
+	pthread_mutex_init(&l->lock, NULL);
+	l->active = calloc(a->conf.transfer_tcp_clients, sizeof(*l->active));
+	int r = l->active == NULL ? -ENOMEM
+				  : address_of(a->conf.dns_address, (unsigned)a->conf.dns_port,
+					       true, &l->pdns, &l->pdns_len);
 	if (r == 0)
 		r = address_of(a->conf.dns_address, port, false, &sa, &len);
 	if (r < 0) {
-		free(l);
+		xfrl_free(l);
 		return errmsg_set(err, r, "transfer port: dns-address '%s' is not an IP address",
 				  a->conf.dns_address);
 	}
 	if ((r = make_relay_key(l)) < 0) {
-		free(l);
+		xfrl_free(l);
 		return errmsg_set(err, r, "transfer port: the relay key: %s", err_str(r));
 	}
 	l->udp = listen_on(l, &sa, len, SOCK_DGRAM);
@@ -569,12 +631,7 @@ int xfrl_start(struct agent *a, struct xfrl **ret, struct errmsg *err)
 		pthread_join(l->udp_thread, NULL);
 	}
 	if (r < 0) {
-		if (l->udp >= 0)
-			close(l->udp);
-		if (l->tcp >= 0)
-			close(l->tcp);
-		knot_tsig_key_deinit(&l->relay);
-		free(l);
+		xfrl_free(l);
 		return errmsg_set(err, r, "transfer port %s %u: %s", a->conf.dns_address, port,
 				  err_str(r));
 	}
@@ -590,16 +647,12 @@ void xfrl_stop(struct xfrl *l)
 	atomic_store(&l->stopping, true);
 	pthread_join(l->udp_thread, NULL);
 	pthread_join(l->tcp_thread, NULL);
-	close(l->udp);
-	close(l->tcp);
 	/* A connection ends within IO_TIMEOUT_S; one still open at exit keeps
 	 * 'l', which is then not freed. */
-	for (int i = 0; i < 20 && atomic_load(&l->conns) > 0; i++) {
+	for (int i = 0; i < 20 && active_count(l) > 0; i++) {
 		struct timespec ts = { 0, 100000000L };
 		nanosleep(&ts, NULL);
 	}
-	if (atomic_load(&l->conns) > 0)
-		return;
-	knot_tsig_key_deinit(&l->relay);
-	free(l);
+	if (active_count(l) == 0)
+		xfrl_free(l);
 }

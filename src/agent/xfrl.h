@@ -13,9 +13,11 @@
  * against the one before) and passed on. So every node is a primary for
  * the zone with the same data and serial, and the secondary sees one.
  *
- * Bounds: transfer-tcp-clients connections at once (one more is closed at
- * once), a message of at most 65,535 bytes, 10 s without progress from a
- * client or from PowerDNS ends the connection. */
+ * Bounds: transfer-tcp-clients connections at once, at most
+ * transfer-tcp-clients-per-address of them from one address (one more is
+ * closed at once, so one address cannot keep the others out), a message of
+ * at most 65,535 bytes, 10 s without progress from a client or from
+ * PowerDNS ends the connection. */
 #ifndef YUMNA_AGENT_XFRL_H
 #define YUMNA_AGENT_XFRL_H
 

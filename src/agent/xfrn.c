@@ -15,6 +15,7 @@
 #include <libknot/libknot.h>
 
 #include "backend.h"
+#include "base/addrlist.h"
 #include "base/log.h"
 #include "model/xfr.h"
 #include "xfr.h"
@@ -153,21 +154,6 @@ static void start(struct xfrn *x, const char *zone)
 		knot_tsig_key_deinit(&key);
 }
 
-static bool same_peer(const struct sent *s, const struct sockaddr_storage *from)
-{
-	if (from->ss_family != s->to.addr.ss_family)
-		return false;
-	if (from->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)from)->sin6_addr,
-			      &((const struct sockaddr_in6 *)&s->to.addr)->sin6_addr, 16) == 0 &&
-		       ((const struct sockaddr_in6 *)from)->sin6_port ==
-			   ((const struct sockaddr_in6 *)&s->to.addr)->sin6_port;
-	return ((const struct sockaddr_in *)from)->sin_addr.s_addr ==
-		   ((const struct sockaddr_in *)&s->to.addr)->sin_addr.s_addr &&
-	       ((const struct sockaddr_in *)from)->sin_port ==
-		   ((const struct sockaddr_in *)&s->to.addr)->sin_port;
-}
-
 static void drop(struct xfrn *x, size_t i)
 {
 	x->fly[i] = x->fly[--x->nfly];
@@ -188,7 +174,8 @@ static void receive(struct xfrn *x, int fd)
 		if (n < KNOT_WIRE_HEADER_SIZE || !knot_wire_get_qr(buf))
 			continue;
 		for (size_t i = 0; i < x->nfly; i++)
-			if (x->fly[i].id == knot_wire_get_id(buf) && same_peer(&x->fly[i], &from)) {
+			if (x->fly[i].id == knot_wire_get_id(buf) &&
+			    addr_equal(&x->fly[i].to.addr, &from, true)) {
 				drop(x, i);
 				break;
 			}

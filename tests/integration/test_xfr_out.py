@@ -216,19 +216,44 @@ def test_the_transfer_port_bounds_its_connections_and_survives_a_restart(xfr, do
     fqdn = domain + "."
     node = c.nodes[1]
     c.knot.wait_serves(fqdn, "NS", node.dig(fqdn, "NS"))
-    # transfer-tcp-clients (16) connections held: one more is closed at once
-    held = [socket.create_connection((node.address, node.transfer_port), timeout=5)
-            for _ in range(16)]
+
+    def connect(source):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((source, 0))
+        s.connect((node.address, node.transfer_port))
+        return s
+
+    def served(s):
+        """Whether the node keeps the connection open (closed: not served)."""
+        s.settimeout(0.5)
+        try:
+            return s.recv(16) != b""
+        except socket.timeout:
+            return True
+        except ConnectionResetError:
+            return False
+
+    # transfer-tcp-clients (16) held, 4 from each of 4 addresses (the most
+    # one address may hold): one more from a fifth address is closed at once
+    held = {src: [connect(src) for _ in range(4)]
+            for src in ("127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8")}
     try:
-        time.sleep(0.5)
-        with socket.create_connection((node.address, node.transfer_port), timeout=5) as extra:
-            try:
-                assert extra.recv(16) == b""
-            except ConnectionResetError:
-                pass
-    finally:
-        for s in held:
+        time.sleep(0.3)
+        assert all(served(s) for socks in held.values() for s in socks)
+        with connect("127.0.0.10") as extra:
+            assert not served(extra)
+        # with 12 held, a fifth from one address is closed, another address served
+        for s in held.pop("127.0.0.5"):
             s.close()
+        time.sleep(0.3)
+        with connect("127.0.0.6") as fifth:
+            assert not served(fifth)
+        with connect("127.0.0.10") as other:
+            assert served(other)
+    finally:
+        for socks in held.values():
+            for s in socks:
+                s.close()
     deadline = time.monotonic() + 5
     while True:
         try:

@@ -138,12 +138,51 @@ static void test_other_families(void **state)
 	assert_false(addrlist_match(&l, NULL, 0));
 }
 
+/* A socket address of 'addr' (IPv4 or IPv6) and 'port'. */
+static struct sockaddr_storage sa_of(const char *addr, unsigned port)
+{
+	struct sockaddr_storage sa = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&sa;
+	if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+	} else {
+		assert_int_equal(inet_pton(AF_INET6, addr, &in6->sin6_addr), 1);
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+	}
+	return sa;
+}
+
+/* The same address with or without its port; text for the log. */
+static void test_equal_and_text(void **state)
+{
+	(void)state;
+	struct sockaddr_storage a = sa_of("192.0.2.1", 53), b = sa_of("192.0.2.1", 5300),
+				c = sa_of("192.0.2.2", 53), d = sa_of("2001:db8::1", 53),
+				e = sa_of("2001:db8::1", 54);
+	char text[64];
+
+	assert_true(addr_equal(&a, &b, false));
+	assert_false(addr_equal(&a, &b, true));
+	assert_true(addr_equal(&a, &a, true));
+	assert_false(addr_equal(&a, &c, false));
+	assert_false(addr_equal(&a, &d, false));
+	assert_true(addr_equal(&d, &e, false));
+	assert_false(addr_equal(&d, &e, true));
+	addr_text(&b, text, sizeof(text));
+	assert_string_equal(text, "192.0.2.1#5300");
+	addr_text(&d, text, sizeof(text));
+	assert_string_equal(text, "2001:db8::1#53");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match),	       cmocka_unit_test(test_odd_prefixes),
 		cmocka_unit_test(test_refused),	       cmocka_unit_test(test_too_many),
-		cmocka_unit_test(test_other_families),
+		cmocka_unit_test(test_other_families), cmocka_unit_test(test_equal_and_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

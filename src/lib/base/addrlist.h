@@ -42,4 +42,8 @@ bool addrlist_match(const struct addrlist *l, const struct sockaddr *sa, socklen
  * "2001:db8::1#53" ("?#0" for another family). */
 void addr_text(const struct sockaddr_storage *sa, char *out, size_t len);
 
+/* Whether 'a' and 'b' are the same IPv4 or IPv6 address (and the same
+ * port when 'port'). */
+bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b, bool port);
+
 #endif
