@@ -530,6 +530,11 @@ int backend_meta_get(struct backend *b, const char *zone, const char *kind, char
 	return backend_sql_meta_get(b->sql, zone, kind, out, len);
 }
 
+int backend_meta_any(struct backend *b, const char *zone, const char *const *kinds, size_t n)
+{
+	return backend_sql_meta_any(b->sql, zone, kinds, n);
+}
+
 int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value)
 {
 	return backend_sql_meta_set(b->sql, zone, kind, value);

@@ -199,6 +199,10 @@ int backend_zone_ordernames(struct backend *b, const struct backend_zone *z,
 /* The first value of the zone's metadata of 'kind' into 'out' (-ENOENT if
  * it has none, ERR_TOO_LARGE if it does not fit). */
 int backend_meta_get(struct backend *b, const char *zone, const char *kind, char *out, size_t len);
+/* Whether the zone has metadata of any of the 'n' kinds 'kinds' (1 to
+ * BACKEND_META_ANY_MAX): 1 or 0, or a negative code. */
+#define BACKEND_META_ANY_MAX 4
+int backend_meta_any(struct backend *b, const char *zone, const char *const *kinds, size_t n);
 /* Inside a transaction: make 'value' the zone's only metadata of 'kind'
  * (NULL: none). */
 int backend_meta_set(struct backend *b, const char *zone, const char *kind, const char *value);

@@ -109,6 +109,8 @@ static const struct {
 	[ST_KEY_DELETE] = { "DELETE FROM cryptokeys WHERE id = ?" },
 	[ST_META_GET] = { "SELECT m.content FROM domainmetadata m JOIN domains d ON "
 			  "d.id = m.domain_id WHERE d.name = ? AND m.kind = ? ORDER BY m.id" },
+	[ST_META_ANY] = { "SELECT COUNT(*) FROM domainmetadata m JOIN domains d ON "
+			  "d.id = m.domain_id WHERE d.name = ? AND m.kind IN (?, ?, ?, ?)" },
 	[ST_META_KIND_DELETE] = { "DELETE FROM domainmetadata WHERE kind = ? AND domain_id IN "
 				  "(SELECT id FROM domains WHERE name = ?)" },
 	[ST_META_INSERT] = { "INSERT INTO domainmetadata (domain_id, kind, content) "

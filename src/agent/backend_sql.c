@@ -566,6 +566,25 @@ int backend_sql_meta_get(struct backend_sql *b, const char *zone, const char *ki
 	return r;
 }
 
+int backend_sql_meta_any(struct backend_sql *b, const char *zone, const char *const *kinds,
+			 size_t n)
+{
+	struct db_stmt *s;
+	int r =
+	    n >= 1 && n <= BACKEND_META_ANY_MAX ? zone_stmt(b, ST_META_ANY, zone, 1, &s) : -EINVAL;
+	/* Slots past 'n' repeat the first kind. */
+	for (unsigned i = 0; r == 0 && i < BACKEND_META_ANY_MAX; i++)
+		r = db_bind_text(s, i + 2, kinds[i < n ? i : 0]);
+	if (r < 0)
+		return r;
+	r = backend_sql_first_row(b, s, r);
+	if (r <= 0)
+		return r;
+	r = db_column_int64(s, 0) > 0;
+	db_reset(s);
+	return r;
+}
+
 int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *kind,
 			 const char *value)
 {

@@ -48,6 +48,7 @@ enum stmt_id {
 	ST_KEY_INSERT,
 	ST_KEY_DELETE,
 	ST_META_GET,
+	ST_META_ANY,
 	ST_META_KIND_DELETE,
 	ST_META_INSERT,
 	ST_TSIG_DELETE,
@@ -205,6 +206,8 @@ int backend_sql_key_add(struct backend_sql *b, const char *zone, const struct ba
 int backend_sql_key_delete(struct backend_sql *b, int64_t id);
 int backend_sql_meta_get(struct backend_sql *b, const char *zone, const char *kind, char *out,
 			 size_t len);
+int backend_sql_meta_any(struct backend_sql *b, const char *zone, const char *const *kinds,
+			 size_t n);
 int backend_sql_meta_set(struct backend_sql *b, const char *zone, const char *kind,
 			 const char *value);
 int backend_sql_meta_set_list(struct backend_sql *b, const char *zone, const char *kind,

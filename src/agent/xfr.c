@@ -32,10 +32,25 @@ static json_t *pairs_of(const json_t *t)
 	return out;
 }
 
+/* The kinds xfr_write() writes. */
+static const char *const kinds[] = { XFR_META, "TSIG-ALLOW-AXFR", "ALSO-NOTIFY",
+				     "ALLOW-AXFR-FROM" };
+
 int xfr_write(struct agent *a, const char *zone, const json_t *t, struct errmsg *err)
 {
 	const json_t *tsig = json_object_get(t, "tsig");
 	int r = 0, same = 0;
+
+	/* Most zones have no secondaries of their own and had none: one read
+	 * says there is nothing to write. */
+	if (json_array_size(json_object_get(t, "allow")) == 0 &&
+	    json_array_size(json_object_get(t, "allow_from")) == 0 && !xfr_notifies(t)) {
+		r = backend_meta_any(a->db, zone, kinds, sizeof(kinds) / sizeof(kinds[0]));
+		if (r == 0)
+			return 1;
+		if (r < 0)
+			return errmsg_set(err, r, "reading transfer settings: %s", err_str(r));
+	}
 
 	/* Keys are shared by every zone that names them: a push writes the
 	 * ones it names as they are now (a rotated secret included). */
@@ -63,7 +78,7 @@ int xfr_write(struct agent *a, const char *zone, const json_t *t, struct errmsg 
 	if (r == 0 && text == NULL)
 		r = -ENOMEM;
 	if (r == 0)
-		same += r = backend_meta_set_list(a->db, zone, XFR_META, v, any ? 1 : 0);
+		same += r = backend_meta_set_list(a->db, zone, kinds[0], v, any ? 1 : 0);
 	/* PowerDNS gives the zone to the relay alone, and only when the node
 	 * has a transfer port to relay from. */
 	bool grant = npairs > 0 && a->conf.transfer_port != 0;

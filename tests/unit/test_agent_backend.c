@@ -235,6 +235,26 @@ static void test_tsig_keys(void **state_)
 			 ERR_TOO_LARGE);
 }
 
+/* Whether a zone has metadata of some kinds: none, then one of them. */
+static void test_meta_any(void **state_)
+{
+	struct fx *f = *state_;
+	const char *kinds[] = { "X-A", "X-B" }, *v[] = { "1" };
+
+	put(f->b, "m.example.", 1, true);
+	assert_int_equal(backend_meta_any(f->b, "m.example.", kinds, 2), 0);
+	assert_int_equal(backend_begin(f->b), 0);
+	assert_int_equal(backend_meta_set_list(f->b, "m.example.", "X-C", v, 1), 0);
+	assert_int_equal(backend_commit(f->b), 0);
+	assert_int_equal(backend_meta_any(f->b, "m.example.", kinds, 2), 0);
+	assert_int_equal(backend_begin(f->b), 0);
+	assert_int_equal(backend_meta_set_list(f->b, "m.example.", "X-B", v, 1), 0);
+	assert_int_equal(backend_commit(f->b), 0);
+	assert_int_equal(backend_meta_any(f->b, "m.example.", kinds, 2), 1);
+	assert_int_equal(backend_meta_any(f->b, "m.example.", kinds, 1), 0);
+	assert_int_equal(backend_meta_any(f->b, "m.example.", kinds, 0), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -243,6 +263,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_prefetch_dropped_at_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tsig_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meta_any, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
