@@ -26,6 +26,10 @@
 #define TRIES 5		/* sends of one message, 1 + 2 + 4 + 8 s apart */
 #define MSG_MAX 1024	/* a question and a TSIG */
 #define POLL_MS 50	/* how often the queue is looked at while answers are due */
+/* A zone's NOTIFYs wait this long after its change: past the second purge
+ * of PowerDNS's caches (repurge.h, 10 ms), so that no secondary asking for
+ * the SOA at once is answered the old serial by a cache and stays behind. */
+#define DELAY_MS 50
 
 struct sent {
 	struct xfr_primary to;
@@ -43,7 +47,10 @@ struct xfrn {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stopping;
-	char **queue; /* a ring of QUEUE_MAX names */
+	struct waiting {
+		char *zone;
+		int64_t due; /* ms, CLOCK_MONOTONIC */
+	} * queue;	     /* a ring of QUEUE_MAX, due times never decrease */
 	size_t head, n;
 	int fd[2]; /* IPv4, IPv6 */
 	struct sent *fly;
@@ -64,7 +71,8 @@ void xfrn_queue(struct xfrn *x, const char *zone)
 	pthread_mutex_lock(&x->lock);
 	char *copy = x->n < QUEUE_MAX ? strdup(zone) : NULL;
 	if (copy != NULL) {
-		x->queue[(x->head + x->n) % QUEUE_MAX] = copy;
+		x->queue[(x->head + x->n) % QUEUE_MAX] =
+		    (struct waiting){ .zone = copy, .due = now_ms() + DELAY_MS };
 		x->n++;
 		pthread_cond_signal(&x->cond);
 	}
@@ -205,12 +213,22 @@ static void *run(void *arg)
 	struct xfrn *x = arg;
 	pthread_mutex_lock(&x->lock);
 	for (;;) {
-		while (!x->stopping && x->n == 0 && x->nfly == 0)
-			pthread_cond_wait(&x->cond, &x->lock);
+		while (!x->stopping && x->nfly == 0 &&
+		       (x->n == 0 || x->queue[x->head].due > now_ms())) {
+			if (x->n == 0) {
+				pthread_cond_wait(&x->cond, &x->lock);
+				continue;
+			}
+			int64_t due = x->queue[x->head].due;
+			struct timespec ts = { (time_t)(due / 1000),
+					       (long)(due % 1000) * 1000000L };
+			pthread_cond_timedwait(&x->cond, &x->lock, &ts);
+		}
 		if (x->stopping)
 			break;
-		while (x->n > 0 && x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
-			char *zone = x->queue[x->head];
+		while (x->n > 0 && x->queue[x->head].due <= now_ms() &&
+		       x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
+			char *zone = x->queue[x->head].zone;
 			x->head = (x->head + 1) % QUEUE_MAX;
 			x->n--;
 			pthread_mutex_unlock(&x->lock);
@@ -298,7 +316,7 @@ void xfrn_stop(struct xfrn *x)
 	if (started)
 		pthread_join(x->thread, NULL);
 	for (size_t i = 0; x->queue != NULL && i < x->n; i++)
-		free(x->queue[(x->head + i) % QUEUE_MAX]);
+		free(x->queue[(x->head + i) % QUEUE_MAX].zone);
 	for (int i = 0; i < 2; i++)
 		if (x->fd[i] >= 0)
 			close(x->fd[i]);
