@@ -50,6 +50,7 @@ int xfr_write(struct agent *a, const char *zone, const json_t *t, struct errmsg 
 			return 1;
 		if (r < 0)
 			return errmsg_set(err, r, "reading transfer settings: %s", err_str(r));
+		r = 0; /* some to remove */
 	}
 
 	/* Keys are shared by every zone that names them: a push writes the

@@ -269,6 +269,27 @@ def test_the_transfer_port_bounds_its_connections_and_survives_a_restart(xfr, do
     c.knot.wait_serves("after-restart." + fqdn, "A", ["192.0.2.81"], timeout=10)
 
 
+def test_settings_emptied_leave_nobody_a_transfer(xfr, domain):
+    """A zone whose own settings become empty is refused to the pair that
+    had it, even its SOA (the port answers that without PowerDNS)."""
+    c = xfr
+    zid = c.create_zone(domain)
+    fqdn = domain + "."
+    c.whm.call("PUT", "/api/dns/%d/transfers" % zid,
+               {"allow": [{"from": STRANGER, "key": OTHER_KEY}]}, expect=200,
+               params={"wait": "all"})
+    for node in c.nodes:
+        m = first_answer(node, fqdn, "SOA", c.other_key, source=STRANGER, udp=True)
+        assert m.rcode() == dns.rcode.NOERROR, m
+    c.whm.call("PUT", "/api/dns/%d/transfers" % zid, {"allow": [], "notify": []},
+               expect=200, params={"wait": "all"})
+    for node in c.nodes:
+        m = first_answer(node, fqdn, "SOA", c.other_key, source=STRANGER, udp=True)
+        assert m.rcode() == dns.rcode.REFUSED, m
+        with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
+            axfr(node, fqdn, c.other_key, source=STRANGER)
+
+
 BAD = [
     ({"allow": [{"from": "300.1.2.3", "key": KEY}]}, "from"),
     ({"allow": [{"from": "192.0.2.1/24", "key": KEY}]}, "from"),
