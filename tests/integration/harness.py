@@ -86,20 +86,27 @@ class HarnessError(Exception):
 # --- ports -----------------------------------------------------------------
 
 
+# PowerDNS binds its UDP query sockets to 10000 + random(10000).
+PDNS_QUERY_PORTS_END = 20000
+
+
 def _port_candidates():
     """Ports to try, in random order: below the kernel's ephemeral range,
     so that no socket the system numbers by itself (a client's source port,
     a resolver's query port) can take one between our check and the bind
-    of the program we start. Empty (the kernel chooses) when that range
-    leaves no room."""
+    of the program we start; and from PDNS_QUERY_PORTS_END up, because
+    PowerDNS numbers its own UDP query sockets (NOTIFY, SOA checks) at
+    random in 10000-19999 (resolver.cc, makeQuerySocket), which once took
+    a node's transfer port between our check and the agent's bind. Empty
+    (the kernel chooses) when that range leaves no room."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
             low = int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         low = 0
-    if low - 10000 < 2000:
+    if low - PDNS_QUERY_PORTS_END < 2000:
         return []
-    ports = list(range(10000, low))
+    ports = list(range(PDNS_QUERY_PORTS_END, low))
     random.SystemRandom().shuffle(ports)
     return ports
 
