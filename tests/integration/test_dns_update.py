@@ -92,6 +92,19 @@ def test_a_signed_update_is_answered_signed_over_udp_and_tcp(dcluster, zone):
     dcluster.wait_all_nodes("t." + name, "A", ["192.0.2.30", "192.0.2.31"])
 
 
+def test_names_match_in_any_case(dcluster, zone):
+    """The zone and the key's name spelt in capitals (RFC 4343) find the
+    same zone, key and policy."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    shouted = (key[0].upper(),) + tuple(key[1:])
+    for i, (z, k) in enumerate(((name.upper(), key), (name, shouted), (name.upper(), shouted))):
+        u = update(z, k)
+        u.add("case." + z, 300, "A", "192.0.2.%d" % (40 + i))
+        assert send(addr, u, k) == ("NOERROR", "signed")
+    dcluster.wait_all_nodes("case." + name, "A", ["192.0.2.40", "192.0.2.41", "192.0.2.42"])
+
+
 def _unchanged(dcluster, zid, before):
     assert zone_version(dcluster.whm, zid) == before
 

@@ -181,6 +181,22 @@ def test_a_transfer_needs_an_allowed_address_and_its_key_together(xfr, domain):
             axfr(node, fqdn, c.key, source=BIND_ADDR, port=node.dns_port)
 
 
+def test_names_match_in_any_case(xfr, domain):
+    """DNS names compare without case (RFC 4343): a secondary may spell
+    the zone or its key's name in capitals and is still served."""
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    shouted = dict(c.key, name=c.key["name"].upper())
+    for node in c.nodes:
+        for zone, key in ((fqdn.upper(), c.key), (fqdn, shouted), (fqdn.upper(), shouted)):
+            assert axfr(node, zone, key).origin == dns.name.from_text(fqdn)
+            m = first_answer(node, zone, "SOA", key, udp=True)
+            assert m.rcode() == dns.rcode.NOERROR and m.had_tsig, m
+        m = first_answer(node, fqdn.upper(), "SOA", shouted, source=STRANGER)
+        assert m.rcode() == dns.rcode.REFUSED and not m.answer, m
+
+
 def test_the_transfer_port_answers_bad_questions_and_goes_on(xfr, domain):
     c = xfr
     c.create_zone(domain)
