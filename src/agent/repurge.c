@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,7 +23,8 @@
 
 struct entry {
 	char zone[ZONE_MAX];
-	int64_t due; /* ms, CLOCK_MONOTONIC */
+	int64_t due;	/* ms, CLOCK_MONOTONIC */
+	uint64_t first; /* the oldest purge asked that this one answers */
 };
 
 struct repurge {
@@ -39,6 +41,13 @@ struct repurge {
 	 * changes this is one purge of everything per REPURGE_DELAY_MS. */
 	bool all, again;
 	int64_t all_due, again_due;
+	uint64_t all_first, again_first;
+
+	/* Purges asked (repurge_mark) and, of those, how many are done: every
+	 * purge asked up to 'done' has been sent to PowerDNS. */
+	_Atomic uint64_t asked, done;
+	void (*watch)(void *);
+	void *watch_arg;
 };
 
 static int64_t now_ms(void)
@@ -54,28 +63,76 @@ void repurge_add(struct repurge *rp, const char *zone)
 		return;
 	int64_t due = now_ms() + REPURGE_DELAY_MS;
 	pthread_mutex_lock(&rp->lock);
+	uint64_t ask = atomic_load(&rp->asked) + 1;
 	if (rp->all) {
+		if (!rp->again)
+			rp->again_first = ask;
 		rp->again = true;
 		rp->again_due = due;
 	} else if (strcmp(zone, ".") == 0 || strlen(zone) >= ZONE_MAX || rp->n == QUEUE_MAX) {
 		/* Later than every queued entry's due time, so it covers them. */
 		rp->all = true;
 		rp->all_due = due;
+		rp->all_first = rp->n > 0 ? rp->q[0].first : ask;
+		for (size_t i = 1; i < rp->n; i++)
+			if (rp->q[i].first < rp->all_first)
+				rp->all_first = rp->q[i].first;
 		rp->n = 0;
 	} else {
+		uint64_t first = ask;
 		size_t i = 0;
 		while (i < rp->n && strcmp(rp->q[i].zone, zone) != 0)
 			i++;
 		if (i < rp->n) {
+			first = rp->q[i].first; /* moved later, it answers its first ask too */
 			memmove(&rp->q[i], &rp->q[i + 1], (rp->n - i - 1) * sizeof(rp->q[0]));
 			rp->n--;
 		}
 		snprintf(rp->q[rp->n].zone, ZONE_MAX, "%s", zone);
 		rp->q[rp->n].due = due;
+		rp->q[rp->n].first = first;
 		rp->n++;
 	}
+	atomic_store(&rp->asked, ask);
 	pthread_cond_signal(&rp->cond);
 	pthread_mutex_unlock(&rp->lock);
+}
+
+uint64_t repurge_mark(struct repurge *rp)
+{
+	return rp != NULL ? atomic_load(&rp->asked) : 0;
+}
+
+bool repurge_passed(struct repurge *rp, uint64_t mark)
+{
+	return rp == NULL || atomic_load(&rp->done) >= mark;
+}
+
+void repurge_watch(struct repurge *rp, void (*fn)(void *), void *arg)
+{
+	if (rp == NULL)
+		return;
+	pthread_mutex_lock(&rp->lock);
+	rp->watch = fn;
+	rp->watch_arg = arg;
+	pthread_mutex_unlock(&rp->lock);
+}
+
+/* With the lock held, after a purge was sent: every ask older than the
+ * oldest one still waiting is done; tell the watcher. */
+static void advance(struct repurge *rp)
+{
+	uint64_t low = atomic_load(&rp->asked) + 1;
+	if (rp->all && rp->all_first < low)
+		low = rp->all_first;
+	if (rp->again && rp->again_first < low)
+		low = rp->again_first;
+	for (size_t i = 0; i < rp->n; i++)
+		if (rp->q[i].first < low)
+			low = rp->q[i].first;
+	atomic_store(&rp->done, low - 1);
+	if (rp->watch != NULL)
+		rp->watch(rp->watch_arg);
 }
 
 static void purge(struct repurge *rp, const char *zone)
@@ -112,10 +169,12 @@ static void *run(void *arg)
 		if (rp->all) {
 			rp->all = rp->again;
 			rp->all_due = rp->again_due;
+			rp->all_first = rp->again_first;
 			rp->again = false;
 			pthread_mutex_unlock(&rp->lock);
 			purge(rp, ".");
 			pthread_mutex_lock(&rp->lock);
+			advance(rp);
 			continue;
 		}
 		int64_t now = now_ms();
@@ -129,6 +188,7 @@ static void *run(void *arg)
 		for (size_t i = 0; i < k; i++)
 			purge(rp, batch[i].zone);
 		pthread_mutex_lock(&rp->lock);
+		advance(rp);
 	}
 	pthread_mutex_unlock(&rp->lock);
 	return NULL;

@@ -7,9 +7,15 @@
  * flight this hit about 2.5 % of pushes. Purging the zone again a few
  * milliseconds later removes such an answer: by then every lookup that
  * started before the commit has finished. The second purge runs on its own
- * thread and its own PowerDNS connection, so a push never waits for it. */
+ * thread and its own PowerDNS connection, so a push never waits for it.
+ * Whoever must not act before it (the NOTIFYs to a zone's secondaries:
+ * one told at once could be answered the old SOA from a cache and stay
+ * behind) takes a mark and waits until the purges up to it are done. */
 #ifndef YUMNA_AGENT_REPURGE_H
 #define YUMNA_AGENT_REPURGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 struct repurge;
 
@@ -19,6 +25,14 @@ int repurge_start(const char *api_url, const char *key, const char *control, str
 /* Purge 'zone' ("." for everything) again in REPURGE_DELAY_MS. Never
  * blocks on PowerDNS; a NULL 'rp' does nothing. */
 void repurge_add(struct repurge *rp, const char *zone);
+/* A mark for the second purges asked so far ... */
+uint64_t repurge_mark(struct repurge *rp);
+/* ... and whether they are all done; true for a NULL 'rp'. */
+bool repurge_passed(struct repurge *rp, uint64_t mark);
+/* Call 'fn(arg)' after each second purge, with the thread's lock held
+ * ('fn' may call repurge_passed and repurge_mark, nothing else here); NULL
+ * stops it, and once this returns 'fn' is not running. */
+void repurge_watch(struct repurge *rp, void (*fn)(void *), void *arg);
 void repurge_stop(struct repurge *rp);
 
 #endif

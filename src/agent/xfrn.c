@@ -18,6 +18,7 @@
 #include "base/addrlist.h"
 #include "base/log.h"
 #include "model/xfr.h"
+#include "repurge.h"
 #include "xfr.h"
 #include "xfrn.h"
 
@@ -26,10 +27,6 @@
 #define TRIES 5		/* sends of one message, 1 + 2 + 4 + 8 s apart */
 #define MSG_MAX 1024	/* a question and a TSIG */
 #define POLL_MS 50	/* how often the queue is looked at while answers are due */
-/* A zone's NOTIFYs wait this long after its change: past the second purge
- * of PowerDNS's caches (repurge.h, 10 ms), so that no secondary asking for
- * the SOA at once is answered the old serial by a cache and stays behind. */
-#define DELAY_MS 50
 
 struct sent {
 	struct xfr_primary to;
@@ -49,8 +46,8 @@ struct xfrn {
 	bool stopping;
 	struct waiting {
 		char *zone;
-		int64_t due; /* ms, CLOCK_MONOTONIC */
-	} * queue;	     /* a ring of QUEUE_MAX, due times never decrease */
+		uint64_t mark; /* sent once the second purges up to it are done */
+	} * queue;	       /* a ring of QUEUE_MAX, marks never decrease */
 	size_t head, n;
 	int fd[2]; /* IPv4, IPv6 */
 	struct sent *fly;
@@ -72,7 +69,7 @@ void xfrn_queue(struct xfrn *x, const char *zone)
 	char *copy = x->n < QUEUE_MAX ? strdup(zone) : NULL;
 	if (copy != NULL) {
 		x->queue[(x->head + x->n) % QUEUE_MAX] =
-		    (struct waiting){ .zone = copy, .due = now_ms() + DELAY_MS };
+		    (struct waiting){ .zone = copy, .mark = repurge_mark(x->a->repurge) };
 		x->n++;
 		pthread_cond_signal(&x->cond);
 	}
@@ -208,26 +205,30 @@ static void resend_due(struct xfrn *x)
 	}
 }
 
+/* Whether the first zone waiting may be notified. */
+static bool head_ready(struct xfrn *x)
+{
+	return x->n > 0 && repurge_passed(x->a->repurge, x->queue[x->head].mark);
+}
+
+static void wake(void *arg)
+{
+	struct xfrn *x = arg;
+	pthread_mutex_lock(&x->lock);
+	pthread_cond_signal(&x->cond);
+	pthread_mutex_unlock(&x->lock);
+}
+
 static void *run(void *arg)
 {
 	struct xfrn *x = arg;
 	pthread_mutex_lock(&x->lock);
 	for (;;) {
-		while (!x->stopping && x->nfly == 0 &&
-		       (x->n == 0 || x->queue[x->head].due > now_ms())) {
-			if (x->n == 0) {
-				pthread_cond_wait(&x->cond, &x->lock);
-				continue;
-			}
-			int64_t due = x->queue[x->head].due;
-			struct timespec ts = { (time_t)(due / 1000),
-					       (long)(due % 1000) * 1000000L };
-			pthread_cond_timedwait(&x->cond, &x->lock, &ts);
-		}
+		while (!x->stopping && x->nfly == 0 && !head_ready(x))
+			pthread_cond_wait(&x->cond, &x->lock);
 		if (x->stopping)
 			break;
-		while (x->n > 0 && x->queue[x->head].due <= now_ms() &&
-		       x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
+		while (head_ready(x) && x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
 			char *zone = x->queue[x->head].zone;
 			x->head = (x->head + 1) % QUEUE_MAX;
 			x->n--;
@@ -295,6 +296,8 @@ int xfrn_start(struct agent *a, struct xfrn **ret)
 	pthread_condattr_destroy(&ca);
 	if (r == 0)
 		r = -pthread_create(&x->thread, NULL, run, x);
+	if (r == 0)
+		repurge_watch(a->repurge, wake, x);
 	if (r < 0) {
 		x->stopping = true; /* no thread to join */
 		xfrn_stop(x);
@@ -308,6 +311,7 @@ void xfrn_stop(struct xfrn *x)
 {
 	if (x == NULL)
 		return;
+	repurge_watch(x->a->repurge, NULL, NULL);
 	pthread_mutex_lock(&x->lock);
 	bool started = !x->stopping;
 	x->stopping = true;

@@ -5,12 +5,12 @@
  * the zone's first "allow" pair when it has one (a secondary that allows
  * NOTIFY only with its key, as Knot can, takes it), from the node's
  * dns-address; one without an answer is sent again after 1, 2, 4 and 8
- * seconds, then given up with a log line. The first is sent 50 ms after
- * the change, when PowerDNS's caches no longer hold the old SOA (a
- * secondary told at once could be answered the old serial and stay
- * behind). The zones waiting and the messages awaiting an answer are
- * bounded: past them a zone is dropped with a log line (its secondaries
- * still refresh on the SOA timers). */
+ * seconds, then given up with a log line. The first is sent once the
+ * second purge of PowerDNS's caches after the change is done (repurge.h),
+ * when no cache holds the old SOA any more (a secondary told before could
+ * be answered the old serial and stay behind). The zones waiting and the
+ * messages awaiting an answer are bounded: past them a zone is dropped
+ * with a log line (its secondaries still refresh on the SOA timers). */
 #ifndef YUMNA_AGENT_XFRN_H
 #define YUMNA_AGENT_XFRN_H
 
