@@ -34,7 +34,7 @@ struct repurge {
 	bool stopping;
 	struct pdns *pdns;
 
-	struct entry q[QUEUE_MAX]; /* due times never decrease */
+	struct entry q[QUEUE_MAX]; /* due times and firsts never decrease */
 	size_t n;
 	/* A purge of everything is due at all_due; zones added after it was
 	 * decided need one more, due at again_due. Under a steady stream of
@@ -74,23 +74,16 @@ void repurge_add(struct repurge *rp, const char *zone)
 		rp->all = true;
 		rp->all_due = due;
 		rp->all_first = rp->n > 0 ? rp->q[0].first : ask;
-		for (size_t i = 1; i < rp->n; i++)
-			if (rp->q[i].first < rp->all_first)
-				rp->all_first = rp->q[i].first;
 		rp->n = 0;
 	} else {
-		uint64_t first = ask;
-		size_t i = 0;
-		while (i < rp->n && strcmp(rp->q[i].zone, zone) != 0)
-			i++;
-		if (i < rp->n) {
-			first = rp->q[i].first; /* moved later, it answers its first ask too */
-			memmove(&rp->q[i], &rp->q[i + 1], (rp->n - i - 1) * sizeof(rp->q[0]));
-			rp->n--;
-		}
+		/* A zone already waiting gets a second entry, not a later due
+		 * time: a zone changed more often than every REPURGE_DELAY_MS
+		 * would otherwise never be purged again while the changes last
+		 * (nor notified: xfrn.h); two entries make the next ask a purge
+		 * of everything, which is not put off. */
 		snprintf(rp->q[rp->n].zone, ZONE_MAX, "%s", zone);
 		rp->q[rp->n].due = due;
-		rp->q[rp->n].first = first;
+		rp->q[rp->n].first = ask;
 		rp->n++;
 	}
 	atomic_store(&rp->asked, ask);
@@ -122,14 +115,11 @@ void repurge_watch(struct repurge *rp, void (*fn)(void *), void *arg)
  * oldest one still waiting is done; tell the watcher. */
 static void advance(struct repurge *rp)
 {
-	uint64_t low = atomic_load(&rp->asked) + 1;
-	if (rp->all && rp->all_first < low)
-		low = rp->all_first;
-	if (rp->again && rp->again_first < low)
-		low = rp->again_first;
-	for (size_t i = 0; i < rp->n; i++)
-		if (rp->q[i].first < low)
-			low = rp->q[i].first;
+	uint64_t low = atomic_load(&rp->asked) + 1; /* nothing waiting */
+	if (rp->all)
+		low = rp->all_first; /* again's are later */
+	else if (rp->n > 0)
+		low = rp->q[0].first;
 	atomic_store(&rp->done, low - 1);
 	if (rp->watch != NULL)
 		rp->watch(rp->watch_arg);

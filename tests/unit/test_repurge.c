@@ -228,8 +228,8 @@ static void asks_behind_a_held_purge(const char *const *zones, size_t n)
 		assert_true(purged(zones[i]) >= 1);
 }
 
-/* "a." asked again moves to a later due time and still answers its first
- * ask. */
+/* "a." asked again while it waits: the first ask's mark waits for a purge
+ * of "a." after it. */
 static void test_a_zone_asked_again_keeps_its_first_mark_waiting(void **state)
 {
 	(void)state;
@@ -244,6 +244,41 @@ static void test_a_full_queue_turns_into_one_purge_of_everything(void **state)
 	(void)state;
 	static const char *const zones[] = { "a.", "b.", "a." };
 	asks_behind_a_held_purge(zones, 3);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A zone asked about every 2 ms: its first mark passes while the asks go
+ * on, rather than once they stop. It counts only when no two asks before
+ * the pass were 8 ms apart or more (a pause of the test thread, under load,
+ * would let even a put-off purge run), so it is tried up to 20 times. */
+static void test_a_zone_changed_without_pause_is_not_put_off(void **state)
+{
+	(void)state;
+	bool shown = false;
+	for (int attempt = 0; attempt < 20 && !shown; attempt++) {
+		repurge_add(rec.rp, "hot.");
+		uint64_t first = repurge_mark(rec.rp);
+		int64_t last = now_ms(), gap = 0;
+		bool passed = false;
+		for (int i = 0; i < 250 && !passed; i++) {
+			sleep_ms(2);
+			int64_t t = now_ms();
+			gap = t - last > gap ? t - last : gap;
+			last = t;
+			repurge_add(rec.rp, "hot.");
+			passed = repurge_passed(rec.rp, first);
+		}
+		shown = passed && gap < 8;
+		assert_true(wait_passed(repurge_mark(rec.rp)));
+	}
+	assert_true(shown);
+	assert_true(purged("hot.") >= 1);
 }
 
 /* More zones than the queue holds become one purge of everything, which
@@ -278,6 +313,8 @@ int main(void)
 		    test_a_zone_asked_again_keeps_its_first_mark_waiting, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_full_queue_turns_into_one_purge_of_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_zone_changed_without_pause_is_not_put_off,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_zones_become_one_purge_of_everything,
 						setup, teardown),
 	};
