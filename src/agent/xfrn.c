@@ -279,7 +279,6 @@ static int open_socket(const char *address, int family)
 
 int xfrn_start(struct agent *a, struct xfrn **ret)
 {
-	pthread_condattr_t ca;
 	struct xfrn *x = calloc(1, sizeof(*x));
 	if (x == NULL)
 		return -ENOMEM;
@@ -290,14 +289,11 @@ int xfrn_start(struct agent *a, struct xfrn **ret)
 	x->fd[1] = open_socket(a->conf.dns_address, AF_INET6);
 	int r = x->queue == NULL || x->fly == NULL ? -ENOMEM : 0;
 	pthread_mutex_init(&x->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&x->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&x->cond, NULL); /* never waited on with a timeout */
+	/* Before the thread runs: it waits for the purges' wake-ups. */
+	repurge_watch(a->repurge, wake, x);
 	if (r == 0)
 		r = -pthread_create(&x->thread, NULL, run, x);
-	if (r == 0)
-		repurge_watch(a->repurge, wake, x);
 	if (r < 0) {
 		x->stopping = true; /* no thread to join */
 		xfrn_stop(x);
