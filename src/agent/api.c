@@ -447,8 +447,8 @@ static void notify_zone(struct http_request *req, struct http_reply *rep, void *
 	}
 	if (r == 0 && !st.exists)
 		r = -ENOENT;
-	if (r == 0 && own)
-		xfrn_queue(a->xfrn, zone);
+	if (r == 0)
+		xfrn_queue(a->xfrn, zone, own, false);
 	if (r == 0 && a->notify_enabled)
 		r = pdns_notify(a->pdns, zone);
 	if (r < 0) {

@@ -113,16 +113,11 @@ void apply_count_zones(struct agent *a)
 	pthread_mutex_unlock(&a->db_lock);
 }
 
-/* 'own': the zone has secondaries of its own (zone.transfer). */
+/* 'own': the zone has secondaries of its own (zone.transfer). Both kinds
+ * are told once the caches cannot hold the old SOA any more (xfrn.h). */
 static void notify(struct agent *a, const char *zone, bool own)
 {
-	if (own)
-		xfrn_queue(a->xfrn, zone);
-	if (a->notify_enabled && pdns_notify(a->pdns, zone) < 0) {
-		char why[256];
-		pdns_last_error(why, sizeof(why));
-		log_warn("zone '%s': notify failed: %s", zone, why);
-	}
+	xfrn_queue(a->xfrn, zone, own, a->notify_enabled);
 }
 
 /* Whether a push at 'version' with content 'digest' must be written over

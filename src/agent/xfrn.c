@@ -18,6 +18,7 @@
 #include "base/addrlist.h"
 #include "base/log.h"
 #include "model/xfr.h"
+#include "pdns.h"
 #include "repurge.h"
 #include "xfr.h"
 #include "xfrn.h"
@@ -47,7 +48,10 @@ struct xfrn {
 	struct waiting {
 		char *zone;
 		uint64_t mark; /* sent once the second purges up to it are done */
+		bool own;      /* to the zone's own secondaries */
+		bool node;     /* by PowerDNS, to the node's also-notify */
 	} * queue;	       /* a ring of QUEUE_MAX, marks never decrease */
+	struct pdns *pdns;     /* this thread's connection, for 'node' */
 	size_t head, n;
 	int fd[2]; /* IPv4, IPv6 */
 	struct sent *fly;
@@ -61,15 +65,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void xfrn_queue(struct xfrn *x, const char *zone)
+void xfrn_queue(struct xfrn *x, const char *zone, bool own, bool node)
 {
-	if (x == NULL)
+	if (x == NULL || (!own && !node))
 		return;
 	pthread_mutex_lock(&x->lock);
 	char *copy = x->n < QUEUE_MAX ? strdup(zone) : NULL;
 	if (copy != NULL) {
-		x->queue[(x->head + x->n) % QUEUE_MAX] =
-		    (struct waiting){ .zone = copy, .mark = repurge_mark(x->a->repurge) };
+		x->queue[(x->head + x->n) % QUEUE_MAX] = (struct waiting){
+			.zone = copy,
+			.mark = repurge_mark(x->a->repurge),
+			.own = own,
+			.node = node,
+		};
 		x->n++;
 		pthread_cond_signal(&x->cond);
 	}
@@ -125,6 +133,16 @@ static bool zone_key(struct agent *a, const json_t *t, knot_tsig_key_t *ret)
 	return name != NULL &&
 	       backend_tsig_get(a->db, name, alg, sizeof(alg), secret, sizeof(secret)) == 0 &&
 	       knot_tsig_key_init(ret, alg, name, secret) == KNOT_EOK;
+}
+
+/* PowerDNS sends the NOTIFYs of 'zone' to the node's also-notify. */
+static void ask_pdns(struct xfrn *x, const char *zone)
+{
+	if (pdns_notify(x->pdns, zone) < 0) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		log_warn("zone '%s': notify failed: %s", zone, why);
+	}
 }
 
 /* Send the first NOTIFY of 'zone' to each of its secondaries. */
@@ -229,12 +247,15 @@ static void *run(void *arg)
 		if (x->stopping)
 			break;
 		while (head_ready(x) && x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
-			char *zone = x->queue[x->head].zone;
+			struct waiting w = x->queue[x->head];
 			x->head = (x->head + 1) % QUEUE_MAX;
 			x->n--;
 			pthread_mutex_unlock(&x->lock);
-			start(x, zone);
-			free(zone);
+			if (w.own)
+				start(x, w.zone);
+			if (w.node)
+				ask_pdns(x, w.zone);
+			free(w.zone);
 			pthread_mutex_lock(&x->lock);
 		}
 		pthread_mutex_unlock(&x->lock);
@@ -288,6 +309,8 @@ int xfrn_start(struct agent *a, struct xfrn **ret)
 	x->fd[0] = open_socket(a->conf.dns_address, AF_INET);
 	x->fd[1] = open_socket(a->conf.dns_address, AF_INET6);
 	int r = x->queue == NULL || x->fly == NULL ? -ENOMEM : 0;
+	if (r == 0 && a->notify_enabled)
+		r = pdns_new(a->api_url, a->api_key, &x->pdns);
 	pthread_mutex_init(&x->lock, NULL);
 	pthread_cond_init(&x->cond, NULL); /* never waited on with a timeout */
 	/* Before the thread runs: it waits for the purges' wake-ups. */
@@ -322,6 +345,7 @@ void xfrn_stop(struct xfrn *x)
 			close(x->fd[i]);
 	pthread_cond_destroy(&x->cond);
 	pthread_mutex_destroy(&x->lock);
+	pdns_free(x->pdns);
 	free(x->queue);
 	free(x->fly);
 	free(x);

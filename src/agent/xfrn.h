@@ -1,6 +1,7 @@
-/* NOTIFY (RFC 1996) to a zone's own third-party secondaries, sent by the
- * agent rather than PowerDNS (xfr.h says why): after each change the agent
- * applied, and when asked (POST /api/zones/{zone}/notify). Each address of
+/* NOTIFY (RFC 1996) after each change the agent applied, and when asked
+ * (POST /api/zones/{zone}/notify). To a zone's own third-party secondaries
+ * the agent sends it rather than PowerDNS (xfr.h says why); to the node's
+ * also-notify PowerDNS sends it, asked from this thread. Each address of
  * the zone's "notify" gets a NOTIFY for its SOA, signed with the key of
  * the zone's first "allow" pair when it has one (a secondary that allows
  * NOTIFY only with its key, as Knot can, takes it), from the node's
@@ -8,7 +9,8 @@
  * seconds, then given up with a log line. The first is sent once the
  * second purge of PowerDNS's caches after the change is done (repurge.h),
  * when no cache holds the old SOA any more (a secondary told before could
- * be answered the old serial and stay behind). The zones waiting and the
+ * be answered the old serial and stay behind); PowerDNS is asked at the
+ * same moment for the same reason. The zones waiting and the
  * messages awaiting an answer are bounded: past them a zone is dropped
  * with a log line (its secondaries still refresh on the SOA timers). */
 #ifndef YUMNA_AGENT_XFRN_H
@@ -22,8 +24,9 @@ int xfrn_start(struct agent *a, struct xfrn **ret);
 /* Stop and free; accepts NULL. */
 void xfrn_stop(struct xfrn *x);
 
-/* Notify the secondaries of 'zone' (with its trailing dot); does not wait.
+/* Notify the secondaries of 'zone' (with its trailing dot): its own when
+ * 'own', the node's when 'node' (PowerDNS's also-notify); does not wait.
  * Accepts a NULL 'x' (does nothing). */
-void xfrn_queue(struct xfrn *x, const char *zone);
+void xfrn_queue(struct xfrn *x, const char *zone, bool own, bool node);
 
 #endif

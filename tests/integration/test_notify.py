@@ -1,7 +1,8 @@
-"""POST /api/dns/zones/:z/notify makes PowerDNS send a DNS NOTIFY to the
-secondaries in 'also-notify'."""
+"""A push, and POST /api/dns/zones/:z/notify, make PowerDNS send a DNS
+NOTIFY to the secondaries in 'also-notify'."""
 
 import socket
+import threading
 import time
 
 import dns.exception
@@ -89,6 +90,58 @@ def test_notify_reaches_the_configured_secondary(primary, secondary, zone_name):
     assert msg is not None, "no NOTIFY for %s arrived" % zone_name
     assert msg.question[0].rdtype == dns.rdatatype.SOA
     assert msg.flags & dns.flags.AA
+
+
+def soa_serial(node, zone):
+    msg = node.query(zone, "SOA")
+    return [rr.serial for rrset in msg.answer for rr in rrset][0]
+
+
+def test_each_push_notifies_once_its_serial_is_served_from_every_cache(
+        primary, secondary, zone_name):
+    """A secondary asks for the SOA as soon as a NOTIFY comes. PowerDNS's
+    caches may still hold the old SOA for a moment after a push (a query in
+    flight during the commit stores it after the agent's first purge);
+    PowerDNS is asked to notify only after the second purge, so the SOA
+    asked at once is the new one. Queries run all the while to put answers
+    in flight. (PowerDNS sends the NOTIFYs it is asked for about a second
+    later, hence few pushes.)"""
+    serial = 2026010101
+    primary.push_ok(zone_name, 1, serial, basic_records())
+    secondary.wait_notify(zone_name, timeout=2.0)
+    stop = threading.Event()
+
+    def ask():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            while not stop.is_set():
+                try:
+                    harness.dns_query(primary.address, primary.dns_port, zone_name, "SOA",
+                                      timeout=0.5, sock=sock)
+                except (dns.exception.DNSException, OSError):
+                    pass
+        finally:
+            sock.close()
+
+    askers = [threading.Thread(target=ask) for _ in range(3)]
+    for t in askers:
+        t.start()
+    stale = []
+    try:
+        for version in range(2, 7):
+            secondary.drain()
+            serial += 1
+            primary.push_ok(zone_name, version, serial, basic_records())
+            msg = secondary.wait_notify(zone_name, timeout=3.0)
+            assert msg is not None, "no NOTIFY for version %d" % version
+            got = soa_serial(primary, zone_name)
+            if got != serial:
+                stale.append((version, got, serial))
+    finally:
+        stop.set()
+        for t in askers:
+            t.join()
+    assert stale == [], "the SOA asked right after a NOTIFY was old: %s" % stale
 
 
 def test_notify_for_an_unknown_zone_is_404(primary, zone_name):
