@@ -143,6 +143,23 @@ static int pdns_conf_lua(const struct agent *a, struct buf *c)
 	return r;
 }
 
+/* A query PowerDNS cannot answer from its packet cache (a LUA record's
+ * answer always, any other once a purge emptied it) goes from the thread
+ * that received it to a distributor thread and back, through pipes, unless
+ * there is only one distributor: then the receiving thread asks the backend
+ * itself. A gsqlite3 file answers in microseconds, less than that hand-over
+ * costs (measured on 2 cores, a weighted LUA answer: 23,600 queries a
+ * second with 3 distributors, 54,000 with 1; the packet cache's answers
+ * unchanged). gmysql waits on the network, and one distributor would hold
+ * the receiving thread, cached answers too, for each query: it keeps
+ * PowerDNS's default of 3. */
+static unsigned distributor_threads(const struct agent *a)
+{
+	if (a->conf.pdns_distributor_threads > 0)
+		return (unsigned)a->conf.pdns_distributor_threads;
+	return gmysql(a) ? 3 : 1;
+}
+
 static int write_pdns_conf(struct agent *a, struct errmsg *err)
 {
 	char path[4200], run[4200];
@@ -194,6 +211,8 @@ static int write_pdns_conf(struct agent *a, struct errmsg *err)
 	if (r == 0)
 		r = buf_printf(&c, "max-cache-entries=%llu\n",
 			       (unsigned long long)a->conf.pdns_query_cache_entries);
+	if (r == 0)
+		r = buf_printf(&c, "distributor-threads=%u\n", distributor_threads(a));
 	if (r == 0)
 		r = pdns_conf_lua(a, &c);
 	if (r == 0 && a->notify_enabled)

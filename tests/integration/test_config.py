@@ -71,6 +71,8 @@ REFUSED = {
                               0o600, "pdns-query-cache-entries"),
     "query-cache-too-small": (["secret = " + SECRET, "pdns-query-cache-entries = 999"],
                               0o600, "pdns-query-cache-entries"),
+    "distributor-threads-too-many": (["secret = " + SECRET, "pdns-distributor-threads = 65"],
+                                     0o600, "pdns-distributor-threads"),
 }
 
 

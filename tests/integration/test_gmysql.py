@@ -104,6 +104,8 @@ def test_managed_pdns_conf_launches_gmysql_with_the_agents_database(gm_node, set
     assert "gmysql-user=%s" % settings["user"] in lines
     assert "gmysql-password=%s" % settings["password"] in lines
     assert "gmysql-dbname=%s" % settings["dbname"] in lines
+    # its queries wait on the network: PowerDNS's own number of distributors
+    assert "distributor-threads=3" in lines
     assert not any(line.startswith("gsqlite3") for line in lines)
     assert not os.path.exists(os.path.join(gm_node.data_dir, "pdns.sqlite3"))
 

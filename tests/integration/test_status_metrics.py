@@ -3,6 +3,7 @@
 import re
 
 import pytest
+import requests
 
 import harness
 from harness import basic_records
@@ -155,6 +156,23 @@ def test_powerdns_query_cache_size_comes_from_the_agent(shared_node, node_factor
     node = node_factory(config={"pdns-query-cache-entries": "2500"})
     assert pdns_conf(node)["max-cache-entries"] == "2500"
     assert node.get("/health").json()["powerdns"]["running"] is True
+
+
+def pdns_setting(node, name):
+    """A setting as the running pdns_server reports it (its own API)."""
+    r = requests.get("http://127.0.0.1:%d/api/v1/servers/localhost/config" % node.pdns_api_port,
+                     headers={"X-API-Key": pdns_conf(node)["api-key"]}, timeout=5)
+    r.raise_for_status()
+    return {s["name"]: s["value"] for s in r.json()}[name]
+
+
+def test_powerdns_answers_from_the_receiving_thread_with_gsqlite3(shared_node, node_factory):
+    """One distributor thread by default with gsqlite3 (the receiving
+    thread reads the file itself instead of handing each uncached query
+    on), or what pdns-distributor-threads says."""
+    assert pdns_setting(shared_node, "distributor-threads") == "1"
+    node = node_factory(config={"pdns-distributor-threads": "2"})
+    assert pdns_setting(node, "distributor-threads") == "2"
 
 
 def test_powerdns_config_listens_on_loopback_only(shared_node):
