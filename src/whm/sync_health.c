@@ -51,7 +51,7 @@ void sync_check_health(struct node *n, struct store *st)
 		json_decref(j);
 	}
 	if (r < 0)
-		snprintf(h.error, sizeof(h.error), "%s", err.text);
+		snprintf(h.error, sizeof(h.error), "%.*s", (int)sizeof(h.error) - 1, err.text);
 
 	atomic_fetch_add_explicit(&n->c.health_checks, 1, memory_order_relaxed);
 	pthread_mutex_lock(&s->lock);
