@@ -875,6 +875,36 @@ def machine_busy():
     return sum(x), x[3] + x[4]
 
 
+class CpuUse:
+    """CPU seconds of the cluster's processes, by group, and the share of
+    the machine that was busy, between start() and stop()."""
+
+    def __init__(self, c):
+        self.groups = {"yumna-whm": [c.whm.proc.pid], "3 agents": [n.agent_pid for n in c.nodes],
+                       "3 pdns_server": [n.pdns_pid() for n in c.nodes],
+                       "load generator": [os.getpid()]}
+
+    def snapshot(self):
+        return {k: sum(proc_cpu_s(p) for p in v) for k, v in self.groups.items()}, machine_busy()
+
+    def start(self):
+        self.before = self.snapshot()
+
+    def stop(self):
+        (cpu0, busy0), (cpu1, busy1) = self.before, self.snapshot()
+        self.used = {k: cpu1[k] - cpu0[k] for k in self.groups}
+        total, idle = busy1[0] - busy0[0], busy1[1] - busy0[1]
+        self.busy = 100.0 * (total - idle) / total if total else 0.0
+
+    def shares(self, seconds):
+        """'yumna-whm 95%, ...': of one core, over 'seconds'."""
+        return ", ".join("%s %.0f%%" % (k, 100 * v / seconds) for k, v in self.used.items())
+
+    def per_change(self, changes):
+        """'yumna-whm 0.55 ms, ...': CPU per change."""
+        return ", ".join("%s %.2f ms" % (k, 1000 * v / changes) for k, v in self.used.items())
+
+
 def agent_pushes(node):
     """Zones the agent applied so far (pushes and batch members)."""
     r = node.get("/metrics")
@@ -958,15 +988,12 @@ def controller_throughput_figures(args, ctl, tmp, rows):
     client.close()
     c.wait_converged(timeout=120)
 
-    groups = {"yumna-whm": [c.whm.proc.pid], "3 agents": [n.agent_pid for n in c.nodes],
-              "3 pdns_server": [n.pdns_pid() for n in c.nodes], "load generator": [os.getpid()]}
+    use = CpuUse(c)
     pushes0 = [agent_pushes(n) for n in c.nodes]
-    cpu0 = {k: sum(proc_cpu_s(p) for p in v) for k, v in groups.items()}
-    busy0 = machine_busy()
+    use.start()
     acks, errors, elapsed, last_ack, lats, final = record_load(
         c.whm, zones, args.threads, args.load_seconds)
-    busy1 = machine_busy()
-    cpu1 = {k: sum(proc_cpu_s(p) for p in v) for k, v in groups.items()}
+    use.stop()
     expected = {"www." + item[0]: v for item, v in final.items()}
     conv = converged_after(c, expected, last_ack, 60)
     pushes = [agent_pushes(n) - p0 for n, p0 in zip(c.nodes, pushes0)]
@@ -1002,14 +1029,11 @@ def controller_throughput_figures(args, ctl, tmp, rows):
                                         if k != 204))
         parts.append(txt)
     anchor = "PowerDNS API PATCH of one rrset, one pdns_server (gsqlite3), %s" % "; ".join(parts)
-    total, idle = busy1[0] - busy0[0], busy1[1] - busy0[1]
-    cpu = ", ".join("%s %.0f%%" % (k, 100 * (cpu1[k] - cpu0[k]) / elapsed) for k in groups)
     detail = ("%d threads, keep-alive, PUT /api/dns/records/:id over %d zones for %.0f s, "
               "3 nodes joined; ack p50 %s, p99 %s; the 2 cores were %.0f%% busy (of one "
               "core: %s); each node applied %s zone pushes for them"
               % (args.threads, len(zones), elapsed, ms(pct(lats, 50)), ms(pct(lats, 99)),
-                 100.0 * (total - idle) / total if total else 0, cpu,
-                 "/".join(str(p) for p in pushes)))
+                 use.busy, use.shares(elapsed), "/".join(str(p) for p in pushes)))
     if errors:
         detail += "; %d non-2xx or failed requests" % errors
     rows.append(("acknowledged record changes through the API, SQLite store (%s)" % detail,
@@ -1315,8 +1339,11 @@ def pdnsapi_figures(args, ctl, tmp, rows):
         ok, _ = v1_patch(client, zone, ip_for(seq))
         return ok, ip_for(seq)
 
+    use = CpuUse(c)
+    use.start()
     acks, errors, elapsed, _, lats, _ = run_load(lambda: v1_client(c.whm), names,
                                                  args.threads, args.load_seconds, one)
+    use.stop()
     a = anchor_patch_throughput(tmp, args.load_zones, args.threads, args.load_seconds)
     parts = []
     for n in sorted(a, reverse=True):
@@ -1327,13 +1354,15 @@ def pdnsapi_figures(args, ctl, tmp, rows):
                 "%d× %s" % (v, k) for k, v in sorted(a_status.items()) if k != 204))
         parts.append(txt)
     detail = ("%d threads, keep-alive, over %d zones for %.0f s, 3 nodes joined; ack p50 %s, "
-              "p99 %s" % (args.threads, len(names), elapsed, ms(pct(lats, 50)),
-                          ms(pct(lats, 99))))
+              "p99 %s; the 2 cores were %.0f%% busy; CPU per change: %s" % (
+                  args.threads, len(names), elapsed, ms(pct(lats, 50)), ms(pct(lats, 99)),
+                  use.busy, use.per_change(acks)))
     if errors:
         detail += "; %d failed requests" % errors
     rows.append(("acknowledged PATCHes of one rrset through /api/v1 (%s)" % detail,
                  "%.0f changes/s" % (acks / elapsed), "≥ 2,000/s",
                  "PowerDNS API PATCH, one pdns_server (gsqlite3): " + "; ".join(parts)))
+    after_patch = len(rows)
 
     # Creation: the same zones of ten records, on a controller of its own
     # (no nodes: the figure is the API and the store) and on pdns_server.
@@ -1344,12 +1373,25 @@ def pdnsapi_figures(args, ctl, tmp, rows):
         alone.start()
         names = ["v1new%d.bench." % i for i in range(count)]
         secs = v1_create(lambda: v1_client(alone), names, args.threads)
+        # The PATCH load again on this controller: its API and store alone,
+        # without three nodes on the same two cores.
+        a_cpu0 = proc_cpu_s(alone.proc.pid)
+        a_acks, a_errors, a_elapsed, _, a_lats, _ = run_load(
+            lambda: v1_client(alone), names[:args.load_zones], args.threads,
+            args.load_seconds, one)
+        a_cpu = proc_cpu_s(alone.proc.pid) - a_cpu0
         p.start()
         a_names = names[:max(count // 5, 200)]
         a_secs = v1_create(lambda: KeepAlive(p.api_port, {"X-API-Key": p.key}), a_names, 1)
     finally:
         alone.stop()
         p.stop()
+    alone_txt = ("… the same PATCH load on a controller with no nodes joined (its API and "
+                 "store alone; ack p50 %s, p99 %s; yumna-whm %.2f ms of CPU per change)"
+                 % (ms(pct(a_lats, 50)), ms(pct(a_lats, 99)), 1000 * a_cpu / max(a_acks, 1)))
+    if a_errors:
+        alone_txt += "; %d failed requests" % a_errors
+    rows.insert(after_patch, (alone_txt, "%.0f changes/s" % (a_acks / a_elapsed), "", ""))
     rows.append(("POST /api/v1/…/zones: zones of ten records created (%d zones, %d threads, "
                  "no nodes joined)" % (count, args.threads), "%.0f zones/s" % (count / secs),
                  "≥ 2,000/s", "PowerDNS API, one pdns_server (gsqlite3), one client: %.0f "
