@@ -183,9 +183,6 @@ int main(int argc, char **argv)
 		/* Before the API answers: a PowerDNS that kept running while the
 		 * agent was down may still cache what a commit replaced. */
 		apply_flush_dirty(&a);
-	/* Before any thread that may apply a zone (the verifier repairs). */
-	if (r == 0 && (r = xfrn_start(&a, &a.xfrn)) < 0)
-		errmsg_set(&err, 0, "cannot start the notifier: %s", err_str(r));
 	struct supervise *sup = NULL;
 	if (r == 0 && agent_is_managed(&a)) {
 		r = supervise_start(&a, &sup);
@@ -198,6 +195,8 @@ int main(int argc, char **argv)
 		if (r < 0)
 			errmsg_set(&err, 0, "cannot start the verifier: %s", err_str(r));
 	}
+	if (r == 0 && (r = xfrn_start(&a, &a.xfrn)) < 0)
+		errmsg_set(&err, 0, "cannot start the notifier: %s", err_str(r));
 	if (r == 0)
 		r = xfrl_start(&a, &a.xfrl, &err);
 	if (r < 0)
