@@ -10,6 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "base/addrlist.h"
 #include "base/err.h"
 #include "conf/conf.h"
 #include "dns/dns.h"
@@ -34,6 +35,7 @@ struct agent_conf {
 	char *mode; /* "managed" or "external" */
 	char *data_dir;
 	char *dns_address;
+	struct addrlist dns_addrs; /* dns-address parsed (dnsaddr.h), not a schema item */
 	uint64_t dns_port;
 	uint64_t transfer_port;	       /* 0: no transfer listener (xfrl.h) */
 	uint64_t transfer_tcp_clients; /* its TCP connections at once */

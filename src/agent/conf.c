@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "base/err.h"
 #include "base/secret.h"
+#include "dnsaddr.h"
 
 #define SECRET_MIN 32
 
@@ -46,7 +47,8 @@ static const struct conf_item schema[] = {
 	  "time a body may take before body-min-rate applies" },
 	{ "mode", CONF_ENUM, O(mode), "managed", 0, 0, modes, 0, NULL },
 	{ "data-dir", CONF_STR, O(data_dir), "/var/lib/yumna-agent", 0, 3900, NULL, 0, NULL },
-	{ "dns-address", CONF_STR, O(dns_address), "0.0.0.0", 0, 64, NULL, 0, NULL },
+	{ "dns-address", CONF_ADDRS, O(dns_address), "0.0.0.0", 0, 512, NULL, 0,
+	  "where PowerDNS answers: an address or a list (\"0.0.0.0, ::\" for both families)" },
 	{ "dns-port", CONF_UINT, O(dns_port), "53", 1, 65535, NULL, 0, NULL },
 	{ "transfer-port", CONF_UINT, O(transfer_port), "0", 0, 65535, NULL, 0,
 	  "where third-party secondaries transfer zones (on dns-address); 0: none" },
@@ -253,6 +255,9 @@ int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err)
 	}
 	if (c->data_dir[0] != '/')
 		return errmsg_set(err, ERR_CONFIG, "%s: 'data-dir' must be an absolute path", path);
+	char why[256];
+	if (dnsaddr_parse(c->dns_address, &c->dns_addrs, why, sizeof(why)) < 0)
+		return errmsg_set(err, ERR_CONFIG, "%s: 'dns-address': %s", path, why);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "base/secret.h"
+#include "dnsaddr.h"
 #include "init.h"
 #include "repurge.h"
 #include "pdns.h"
@@ -166,6 +167,10 @@ static int write_pdns_conf(struct agent *a, struct errmsg *err)
 	struct buf c;
 	int r;
 
+	char local[DNSADDR_MAX * (INET6_ADDRSTRLEN + 2)];
+	r = dnsaddr_text(&a->conf.dns_addrs, local, sizeof(local));
+	if (r < 0)
+		return errmsg_set(err, r, "dns-address: %s", strerror(-r));
 	buf_init(&c, 1u << 16);
 	path_join(run, sizeof(run), a->conf.data_dir, "run");
 	r = buf_puts(
@@ -196,7 +201,7 @@ static int write_pdns_conf(struct agent *a, struct errmsg *err)
 				* (RFC 7344), without a metadata write per zone. */
 			       "default-publish-cds=2\n"
 			       "default-publish-cdnskey=1\n",
-			       a->conf.dns_address, (unsigned)a->conf.dns_port, a->api_key,
+			       local, (unsigned)a->conf.dns_port, a->api_key,
 			       (unsigned)a->conf.pdns_api_port, run);
 	/* Always a primary: a zone with secondaries of its own (a push's
 	 * zone.transfer) is a MASTER zone that PowerDNS notifies of changes.

@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "dns/dns.h"
+#include "dnsaddr.h"
 #include "model/steer.h"
 #include "steerhealth.h"
 
@@ -61,35 +62,13 @@ static int collect(const char *name, const char *type, const char *content, uint
 static int loopback_target(const struct agent *a, struct sockaddr_storage *ss, socklen_t *len,
 			   struct errmsg *err)
 {
-	char list[128], *save = NULL;
-
-	snprintf(list, sizeof(list), "%s", a->conf.dns_address);
-	for (char *t = strtok_r(list, ", ", &save); t != NULL; t = strtok_r(NULL, ", ", &save)) {
-		struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-		struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-		memset(ss, 0, sizeof(*ss));
-		if (inet_pton(AF_INET, t, &v4->sin_addr) == 1) {
-			uint32_t h = ntohl(v4->sin_addr.s_addr);
-			if (h == INADDR_ANY)
-				v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-			else if (h >> 24 != 127)
-				continue;
-			v4->sin_family = AF_INET;
-			v4->sin_port = htons((uint16_t)a->conf.dns_port);
-			*len = sizeof(*v4);
-			return 0;
-		}
-		if (inet_pton(AF_INET6, t, &v6->sin6_addr) == 1) {
-			if (IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr))
-				v6->sin6_addr = in6addr_loopback;
-			else if (!IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
-				continue;
-			v6->sin6_family = AF_INET6;
-			v6->sin6_port = htons((uint16_t)a->conf.dns_port);
-			*len = sizeof(*v6);
-			return 0;
-		}
-	}
+	const struct addr_prefix *p = dnsaddr_local(&a->conf.dns_addrs);
+	dnsaddr_sockaddr(p, (unsigned)a->conf.dns_port, true, ss, len);
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+	if (ss->ss_family == AF_INET ? ntohl(v4->sin_addr.s_addr) >> 24 == 127
+				     : IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
+		return 0;
 	return errmsg_set(err, ERR_UNAVAILABLE,
 			  "PowerDNS listens on no loopback address (dns-address '%s')",
 			  a->conf.dns_address);

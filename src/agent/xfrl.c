@@ -23,6 +23,7 @@
 #include "base/secret.h"
 #include "dns/tsigsrv.h"
 #include "dns/xfrend.h"
+#include "dnsaddr.h"
 #include "model/xfr.h"
 #include "xfr.h"
 #include "xfrl.h"
@@ -34,7 +35,8 @@
 
 struct xfrl {
 	struct agent *a;
-	int udp, tcp;
+	int udp[DNSADDR_MAX], tcp[DNSADDR_MAX]; /* one of each per dns-address */
+	unsigned nsock;
 	pthread_t udp_thread, tcp_thread;
 	atomic_bool stopping;
 	pthread_mutex_t lock;
@@ -55,7 +57,8 @@ struct ask {
 	char peer[INET6_ADDRSTRLEN + 8];
 	char zone[DNAME_TEXT_MAX];
 	char key_name[DNAME_TEXT_MAX];
-	int fd; /* the client's TCP connection, or -1 for UDP */
+	int fd;	 /* the client's TCP connection, or -1 for UDP */
+	int udp; /* over UDP: the socket the question came in on */
 	struct tsigsrv tsig;
 	struct errmsg why;
 	uint8_t *in;  /* MSG_MAX + 2: the question, with its TCP length in front */
@@ -130,7 +133,7 @@ static int read_all(int fd, uint8_t *p, size_t len)
 static int emit(struct ask *k, size_t len)
 {
 	if (k->fd < 0)
-		return sendto(k->l->udp, k->buf + 2, len, 0, (const struct sockaddr *)k->from,
+		return sendto(k->udp, k->buf + 2, len, 0, (const struct sockaddr *)k->from,
 			      k->from_len) < 0
 			   ? -1
 			   : 0;
@@ -378,19 +381,26 @@ static void *udp_loop(void *arg)
 	struct ask k = { .l = l, .fd = -1, .from = &from };
 	k.in = malloc(MSG_MAX + 2);
 	k.buf = malloc(MSG_MAX + 2);
+	struct pollfd pfd[DNSADDR_MAX];
+	for (unsigned i = 0; i < l->nsock; i++)
+		pfd[i] = (struct pollfd){ .fd = l->udp[i], .events = POLLIN };
 	while (k.in != NULL && k.buf != NULL && !atomic_load(&l->stopping)) {
-		struct pollfd pfd = { .fd = l->udp, .events = POLLIN };
-		if (poll(&pfd, 1, POLL_MS) <= 0)
+		if (poll(pfd, l->nsock, POLL_MS) <= 0)
 			continue;
-		k.from_len = sizeof(from);
-		ssize_t n = recvfrom(l->udp, k.in + 2, MSG_MAX, MSG_DONTWAIT,
-				     (struct sockaddr *)&from, &k.from_len);
-		if (n < 0)
-			continue;
-		addr_text(&from, k.peer, sizeof(k.peer));
-		k.zone[0] = k.key_name[0] = '\0';
-		k.why.text[0] = '\0';
-		serve(&k, (size_t)n);
+		for (unsigned i = 0; i < l->nsock; i++) {
+			if (!(pfd[i].revents & POLLIN))
+				continue;
+			k.udp = pfd[i].fd;
+			k.from_len = sizeof(from);
+			ssize_t n = recvfrom(k.udp, k.in + 2, MSG_MAX, MSG_DONTWAIT,
+					     (struct sockaddr *)&from, &k.from_len);
+			if (n < 0)
+				continue;
+			addr_text(&from, k.peer, sizeof(k.peer));
+			k.zone[0] = k.key_name[0] = '\0';
+			k.why.text[0] = '\0';
+			serve(&k, (size_t)n);
+		}
 	}
 	free(k.in);
 	free(k.buf);
@@ -472,40 +482,51 @@ static void *conn_loop(void *arg)
 	return NULL;
 }
 
+/* Accept a connection on listening socket 'fd' and serve it on a thread
+ * of its own, if there is a place for it. */
+static void take(struct xfrl *l, int fd, const pthread_attr_t *attr)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->l = l;
+	c->from_len = sizeof(c->from);
+	c->fd = accept4(fd, (struct sockaddr *)&c->from, &c->from_len, SOCK_CLOEXEC);
+	if (c->fd < 0) {
+		free(c);
+		return;
+	}
+	pthread_t t;
+	const char *why = join(c);
+	if (why == NULL && pthread_create(&t, attr, conn_loop, c) == 0)
+		return;
+	char peer[INET6_ADDRSTRLEN + 8];
+	addr_text(&c->from, peer, sizeof(peer));
+	if (may_log())
+		log_notice("transfer: connection from %s closed: %s", peer,
+			   why != NULL ? why : "no thread for it");
+	close(c->fd);
+	if (why == NULL)
+		leave(c);
+	else
+		free(c);
+}
+
 static void *tcp_loop(void *arg)
 {
 	struct xfrl *l = arg;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	struct pollfd pfd[DNSADDR_MAX];
+	for (unsigned i = 0; i < l->nsock; i++)
+		pfd[i] = (struct pollfd){ .fd = l->tcp[i], .events = POLLIN };
 	while (!atomic_load(&l->stopping)) {
-		struct pollfd pfd = { .fd = l->tcp, .events = POLLIN };
-		if (poll(&pfd, 1, POLL_MS) <= 0)
+		if (poll(pfd, l->nsock, POLL_MS) <= 0)
 			continue;
-		struct conn *c = calloc(1, sizeof(*c));
-		if (c == NULL)
-			continue;
-		c->l = l;
-		c->from_len = sizeof(c->from);
-		c->fd = accept4(l->tcp, (struct sockaddr *)&c->from, &c->from_len, SOCK_CLOEXEC);
-		if (c->fd < 0) {
-			free(c);
-			continue;
-		}
-		pthread_t t;
-		const char *why = join(c);
-		if (why == NULL && pthread_create(&t, &attr, conn_loop, c) == 0)
-			continue;
-		char peer[INET6_ADDRSTRLEN + 8];
-		addr_text(&c->from, peer, sizeof(peer));
-		if (may_log())
-			log_notice("transfer: connection from %s closed: %s", peer,
-				   why != NULL ? why : "no thread for it");
-		close(c->fd);
-		if (why == NULL)
-			leave(c);
-		else
-			free(c);
+		for (unsigned i = 0; i < l->nsock; i++)
+			if (pfd[i].revents & POLLIN)
+				take(l, pfd[i].fd, &attr);
 	}
 	pthread_attr_destroy(&attr);
 	return NULL;
@@ -528,32 +549,6 @@ static int listen_on(struct xfrl *l, const struct sockaddr_storage *sa, socklen_
 	}
 	(void)l;
 	return fd;
-}
-
-/* dns-address at 'port'; a wildcard becomes loopback when 'local'. */
-static int address_of(const char *text, unsigned port, bool local, struct sockaddr_storage *sa,
-		      socklen_t *len)
-{
-	struct sockaddr_in *v4 = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)sa;
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
-		v4->sin_family = AF_INET;
-		v4->sin_port = htons((uint16_t)port);
-		if (local && v4->sin_addr.s_addr == htonl(INADDR_ANY))
-			v4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		*len = sizeof(*v4);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
-		v6->sin6_family = AF_INET6;
-		v6->sin6_port = htons((uint16_t)port);
-		if (local && IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr))
-			v6->sin6_addr = in6addr_loopback;
-		*len = sizeof(*v6);
-		return 0;
-	}
-	return -EINVAL;
 }
 
 /* A new random key for the relay, in PowerDNS's tsigkeys and in 'l'. Its
@@ -582,21 +577,42 @@ static int make_relay_key(struct xfrl *l)
  * never made. */
 static void xfrl_free(struct xfrl *l)
 {
-	if (l->udp >= 0)
-		close(l->udp);
-	if (l->tcp >= 0)
-		close(l->tcp);
+	for (unsigned i = 0; i < l->nsock; i++) {
+		close(l->udp[i]);
+		close(l->tcp[i]);
+	}
 	knot_tsig_key_deinit(&l->relay);
 	pthread_mutex_destroy(&l->lock);
 	free(l->active);
 	free(l);
 }
 
+/* A UDP and a TCP socket on each of the node's DNS addresses at 'port'. */
+static int listen_all(struct xfrl *l, unsigned port, char *where, size_t len)
+{
+	const struct addrlist *addrs = &l->a->conf.dns_addrs;
+	for (unsigned i = 0; i < addrs->n; i++) {
+		struct sockaddr_storage sa;
+		socklen_t salen;
+		dnsaddr_sockaddr(&addrs->v[i], port, false, &sa, &salen);
+		int u = listen_on(l, &sa, salen, SOCK_DGRAM);
+		int t = u < 0 ? -1 : listen_on(l, &sa, salen, SOCK_STREAM);
+		if (u < 0 || t < 0) {
+			if (u >= 0)
+				close(u);
+			addr_text(&sa, where, len);
+			return u < 0 ? u : t;
+		}
+		l->udp[l->nsock] = u;
+		l->tcp[l->nsock++] = t;
+	}
+	return 0;
+}
+
 int xfrl_start(struct agent *a, struct xfrl **ret, struct errmsg *err)
 {
-	struct sockaddr_storage sa;
-	socklen_t len;
 	unsigned port = (unsigned)a->conf.transfer_port;
+	char where[INET6_ADDRSTRLEN + 8] = "";
 
 	*ret = NULL;
 	if (port == 0)
@@ -605,26 +621,20 @@ int xfrl_start(struct agent *a, struct xfrl **ret, struct errmsg *err)
 	if (l == NULL)
 		return errmsg_set(err, -ENOMEM, "transfer port: out of memory");
 	l->a = a;
-	l->udp = l->tcp = -1;
 	pthread_mutex_init(&l->lock, NULL);
 	l->active = calloc(a->conf.transfer_tcp_clients, sizeof(*l->active));
-	int r = l->active == NULL ? -ENOMEM
-				  : address_of(a->conf.dns_address, (unsigned)a->conf.dns_port,
-					       true, &l->pdns, &l->pdns_len);
-	if (r == 0)
-		r = address_of(a->conf.dns_address, port, false, &sa, &len);
-	if (r < 0) {
+	if (l->active == NULL) {
 		xfrl_free(l);
-		return errmsg_set(err, r, "transfer port: dns-address '%s' is not an IP address",
-				  a->conf.dns_address);
+		return errmsg_set(err, -ENOMEM, "transfer port: out of memory");
 	}
-	if ((r = make_relay_key(l)) < 0) {
+	dnsaddr_sockaddr(dnsaddr_local(&a->conf.dns_addrs), (unsigned)a->conf.dns_port, true,
+			 &l->pdns, &l->pdns_len);
+	int r = make_relay_key(l);
+	if (r < 0) {
 		xfrl_free(l);
 		return errmsg_set(err, r, "transfer port: the relay key: %s", err_str(r));
 	}
-	l->udp = listen_on(l, &sa, len, SOCK_DGRAM);
-	l->tcp = l->udp < 0 ? -1 : listen_on(l, &sa, len, SOCK_STREAM);
-	r = l->udp < 0 ? l->udp : l->tcp < 0 ? l->tcp : 0;
+	r = listen_all(l, port, where, sizeof(where));
 	if (r == 0 && (r = -pthread_create(&l->udp_thread, NULL, udp_loop, l)) == 0 &&
 	    (r = -pthread_create(&l->tcp_thread, NULL, tcp_loop, l)) < 0) {
 		atomic_store(&l->stopping, true);
@@ -632,8 +642,8 @@ int xfrl_start(struct agent *a, struct xfrl **ret, struct errmsg *err)
 	}
 	if (r < 0) {
 		xfrl_free(l);
-		return errmsg_set(err, r, "transfer port %s %u: %s", a->conf.dns_address, port,
-				  err_str(r));
+		return errmsg_set(err, r, "transfer port %u%s%s: %s", port, where[0] ? " on " : "",
+				  where, err_str(r));
 	}
 	log_notice("transfer port: %s %u", a->conf.dns_address, port);
 	*ret = l;

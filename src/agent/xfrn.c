@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "base/addrlist.h"
 #include "base/log.h"
+#include "dnsaddr.h"
 #include "model/xfr.h"
 #include "pdns.h"
 #include "repurge.h"
@@ -272,29 +273,24 @@ static void *run(void *arg)
 	return NULL;
 }
 
-/* A UDP socket of 'family', from the node's dns-address when it is one of
- * that family and not a wildcard (a secondary takes NOTIFY from the
+/* A UDP socket of 'family', from the node's first dns-address of that
+ * family unless it is the wildcard (a secondary takes NOTIFY from the
  * address it transfers from). */
-static int open_socket(const char *address, int family)
+static int open_socket(const struct addrlist *addrs, int family)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_storage sa = { 0 };
-	socklen_t len = 0;
-	struct sockaddr_in *v4 = (struct sockaddr_in *)&sa;
-	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&sa;
-	if (fd < 0)
-		return -1;
-	if (family == AF_INET && inet_pton(AF_INET, address, &v4->sin_addr) == 1 &&
-	    v4->sin_addr.s_addr != htonl(INADDR_ANY)) {
-		v4->sin_family = AF_INET;
-		len = sizeof(*v4);
-	} else if (family == AF_INET6 && inet_pton(AF_INET6, address, &v6->sin6_addr) == 1 &&
-		   !IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr)) {
-		v6->sin6_family = AF_INET6;
-		len = sizeof(*v6);
+	const struct addr_prefix *p = dnsaddr_of_family(addrs, family);
+	if (fd < 0 || p == NULL || dnsaddr_is_wildcard(p))
+		return fd;
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char text[INET6_ADDRSTRLEN];
+	dnsaddr_sockaddr(p, 0, false, &sa, &len);
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
+		int e = errno;
+		inet_ntop(family, p->addr, text, sizeof(text));
+		log_warn("NOTIFY source %s: %s; the system chooses one", text, strerror(e));
 	}
-	if (len > 0 && bind(fd, (struct sockaddr *)&sa, len) < 0)
-		log_warn("NOTIFY source %s: %s; the system chooses one", address, strerror(errno));
 	return fd;
 }
 
@@ -306,8 +302,8 @@ int xfrn_start(struct agent *a, struct xfrn **ret)
 	x->a = a;
 	x->queue = calloc(QUEUE_MAX, sizeof(*x->queue));
 	x->fly = calloc(FLIGHT_MAX, sizeof(*x->fly));
-	x->fd[0] = open_socket(a->conf.dns_address, AF_INET);
-	x->fd[1] = open_socket(a->conf.dns_address, AF_INET6);
+	x->fd[0] = open_socket(&a->conf.dns_addrs, AF_INET);
+	x->fd[1] = open_socket(&a->conf.dns_addrs, AF_INET6);
 	int r = x->queue == NULL || x->fly == NULL ? -ENOMEM : 0;
 	if (r == 0 && a->notify_enabled)
 		r = pdns_new(a->api_url, a->api_key, &x->pdns);

@@ -5,6 +5,9 @@ import os
 import secrets
 import subprocess
 
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 
 import harness
@@ -73,6 +76,16 @@ REFUSED = {
                               0o600, "pdns-query-cache-entries"),
     "distributor-threads-too-many": (["secret = " + SECRET, "pdns-distributor-threads = 65"],
                                      0o600, "pdns-distributor-threads"),
+    "dns-address-not-an-address": (["secret = " + SECRET, "dns-address = 127.0.0.1, ns1"],
+                                   0o600, "'ns1' is not an IP address"),
+    "dns-address-network": (["secret = " + SECRET, "dns-address = 192.0.2.0/24"],
+                            0o600, "'192.0.2.0/24' is a network"),
+    "dns-address-twice": (["secret = " + SECRET, "dns-address = ::1, 0:0::1"],
+                          0o600, "'::1' appears twice"),
+    "dns-address-covered": (["secret = " + SECRET, "dns-address = 127.0.0.1, ::1, 0.0.0.0"],
+                            0o600, "'0.0.0.0' covers '127.0.0.1'"),
+    "dns-address-too-many": (["secret = " + SECRET, "dns-address = " + ", ".join(
+        "127.0.0.%d" % i for i in range(1, 10))], 0o600, "more than 8 addresses"),
 }
 
 
@@ -137,6 +150,25 @@ def test_check_mode_refuses_a_file_others_can_read(tmp_path):
 
     assert code not in (None, 0)
     assert conf in err
+
+
+def test_a_node_answers_on_each_of_its_dns_addresses(node_factory):
+    """'dns-address' takes a list (PowerDNS binds '::' to IPv6 only, so a
+    dual-stack node lists one address per family): PowerDNS answers on
+    each, and so does the transfer port, which before took one address
+    and refused to start with a list."""
+    node = node_factory(config={"dns-address": "127.0.0.1, ::1"})
+    node.push_ok("two.example.", 1, 1, harness.basic_records("192.0.2.7"))
+    for address in ("127.0.0.1", "::1"):
+        m = harness.dns_query(address, node.dns_port, "www.two.example.", "A")
+        assert harness.answer_texts(m, "www.two.example.", "A") == ["192.0.2.7"], address
+        # no secondary is allowed this zone: refused, but answered, on UDP and TCP
+        q = dns.message.make_query("two.example.", "SOA")
+        for send in (dns.query.udp, dns.query.tcp):
+            m = send(q, address, port=node.transfer_port, timeout=5)
+            assert m.rcode() == dns.rcode.REFUSED, (address, send, m)
+    conf = open(os.path.join(node.data_dir, "pdns.conf")).read()
+    assert "local-address=127.0.0.1, ::1\n" in conf
 
 
 def test_secret_of_exactly_32_characters_is_enough(node_factory):
