@@ -102,12 +102,19 @@ const struct addr_prefix *dnsaddr_local(const struct addrlist *l)
 	return &l->v[0];
 }
 
-const struct addr_prefix *dnsaddr_of_family(const struct addrlist *l, int family)
+const struct addr_prefix *dnsaddr_notify_source(const struct addrlist *l, int family)
 {
-	for (unsigned i = 0; i < l->n; i++)
-		if (l->v[i].family == family)
-			return &l->v[i];
-	return NULL;
+	const struct addr_prefix *loop = NULL;
+	for (unsigned i = 0; i < l->n; i++) {
+		const struct addr_prefix *p = &l->v[i];
+		if (p->family != family || dnsaddr_is_wildcard(p))
+			continue;
+		if (!is_loopback(p))
+			return p;
+		if (loop == NULL)
+			loop = p;
+	}
+	return loop;
 }
 
 int dnsaddr_text(const struct addrlist *l, char *out, size_t len)

@@ -30,8 +30,11 @@ void dnsaddr_sockaddr(const struct addr_prefix *p, unsigned port, bool local,
  * loopback or wildcard address, else the first. */
 const struct addr_prefix *dnsaddr_local(const struct addrlist *l);
 
-/* The first entry of 'family' (AF_INET, AF_INET6), or NULL. */
-const struct addr_prefix *dnsaddr_of_family(const struct addrlist *l, int family);
+/* Where NOTIFYs of 'family' (AF_INET, AF_INET6) come from: the first
+ * entry of that family that is neither a wildcard nor loopback (a packet
+ * from loopback reaches no other host), else the first loopback one, else
+ * NULL (the system chooses). */
+const struct addr_prefix *dnsaddr_notify_source(const struct addrlist *l, int family);
 
 /* Whether 'p' is the wildcard of its family (0.0.0.0 or ::). */
 bool dnsaddr_is_wildcard(const struct addr_prefix *p);

@@ -136,14 +136,16 @@ static bool zone_key(struct agent *a, const json_t *t, knot_tsig_key_t *ret)
 	       knot_tsig_key_init(ret, alg, name, secret) == KNOT_EOK;
 }
 
-/* PowerDNS sends the NOTIFYs of 'zone' to the node's also-notify. */
-static void ask_pdns(struct xfrn *x, const char *zone)
+/* PowerDNS sends the NOTIFYs of 'zone' to the node's also-notify: false
+ * when it could not be asked. */
+static bool ask_pdns(struct xfrn *x, const char *zone)
 {
-	if (pdns_notify(x->pdns, zone) < 0) {
-		char why[256];
-		pdns_last_error(why, sizeof(why));
-		log_warn("zone '%s': notify failed: %s", zone, why);
-	}
+	if (pdns_notify(x->pdns, zone) == 0)
+		return true;
+	char why[256];
+	pdns_last_error(why, sizeof(why));
+	log_warn("zone '%s': notify failed: %s", zone, why);
+	return false;
 }
 
 /* Send the first NOTIFY of 'zone' to each of its secondaries. */
@@ -224,10 +226,13 @@ static void resend_due(struct xfrn *x)
 	}
 }
 
-/* Whether the first zone waiting may be notified. */
+/* Whether the first zone waiting may be notified: its purges are done
+ * and, for its own secondaries, there is room for them in flight. */
 static bool head_ready(struct xfrn *x)
 {
-	return x->n > 0 && repurge_passed(x->a->repurge, x->queue[x->head].mark);
+	const struct waiting *w = &x->queue[x->head];
+	return x->n > 0 && repurge_passed(x->a->repurge, w->mark) &&
+	       (!w->own || x->nfly + XFR_LIST_MAX <= FLIGHT_MAX);
 }
 
 static void wake(void *arg)
@@ -247,18 +252,31 @@ static void *run(void *arg)
 			pthread_cond_wait(&x->cond, &x->lock);
 		if (x->stopping)
 			break;
-		while (head_ready(x) && x->nfly + XFR_LIST_MAX <= FLIGHT_MAX) {
+		/* PowerDNS's API may hang (its supervisor restarts it): after
+		 * one failed call this pass asks it nothing more, rather than
+		 * waiting a timeout per zone while the NOTIFYs in flight wait
+		 * too. PowerDNS's own serial check notifies those zones later. */
+		bool pdns_answers = true;
+		size_t skipped = 0;
+		while (!x->stopping && head_ready(x)) {
 			struct waiting w = x->queue[x->head];
 			x->head = (x->head + 1) % QUEUE_MAX;
 			x->n--;
 			pthread_mutex_unlock(&x->lock);
 			if (w.own)
 				start(x, w.zone);
-			if (w.node)
-				ask_pdns(x, w.zone);
+			if (w.node && pdns_answers)
+				pdns_answers = ask_pdns(x, w.zone);
+			else if (w.node)
+				skipped++;
 			free(w.zone);
 			pthread_mutex_lock(&x->lock);
 		}
+		if (skipped > 0)
+			log_warn(
+			    "also-notify of %zu more zones not asked of powerdns, which did not "
+			    "answer; it notifies them when it next checks their serials",
+			    skipped);
 		pthread_mutex_unlock(&x->lock);
 		struct pollfd pfd[2] = { { .fd = x->fd[0], .events = POLLIN },
 					 { .fd = x->fd[1], .events = POLLIN } };
@@ -273,14 +291,14 @@ static void *run(void *arg)
 	return NULL;
 }
 
-/* A UDP socket of 'family', from the node's first dns-address of that
- * family unless it is the wildcard (a secondary takes NOTIFY from the
- * address it transfers from). */
+/* A UDP socket of 'family', from the node's dns-address of that family
+ * (dnsaddr_notify_source()), else from where the system chooses (a
+ * secondary takes NOTIFY from the address it transfers from). */
 static int open_socket(const struct addrlist *addrs, int family)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	const struct addr_prefix *p = dnsaddr_of_family(addrs, family);
-	if (fd < 0 || p == NULL || dnsaddr_is_wildcard(p))
+	const struct addr_prefix *p = dnsaddr_notify_source(addrs, family);
+	if (fd < 0 || p == NULL)
 		return fd;
 	struct sockaddr_storage sa;
 	socklen_t len;

@@ -94,13 +94,31 @@ static void test_local_and_families(void **state)
 	assert_string_equal(inet_ntop(AF_INET, &v4->sin_addr, text, sizeof(text)), "192.0.2.1");
 	assert_int_equal(ntohs(v4->sin_port), 5300);
 
-	assert_ptr_equal(dnsaddr_of_family(&l, AF_INET6), &l.v[1]);
-	assert_ptr_equal(dnsaddr_of_family(&l, AF_INET), &l.v[0]);
-	parse_ok("::1", &l);
-	assert_null(dnsaddr_of_family(&l, AF_INET));
 	assert_false(dnsaddr_is_wildcard(&l.v[0]));
 	parse_ok("0.0.0.0", &l);
 	assert_true(dnsaddr_is_wildcard(&l.v[0]));
+}
+
+static void test_notify_source(void **state)
+{
+	struct addrlist l;
+	(void)state;
+
+	/* a packet from loopback reaches no other host: the public address */
+	parse_ok("127.0.0.1, ::1, 192.0.2.10, 2001:db8::10", &l);
+	assert_ptr_equal(dnsaddr_notify_source(&l, AF_INET), &l.v[2]);
+	assert_ptr_equal(dnsaddr_notify_source(&l, AF_INET6), &l.v[3]);
+	/* loopback only (a test or a demo): loopback */
+	parse_ok("127.0.0.2, ::1", &l);
+	assert_ptr_equal(dnsaddr_notify_source(&l, AF_INET), &l.v[0]);
+	assert_ptr_equal(dnsaddr_notify_source(&l, AF_INET6), &l.v[1]);
+	/* a wildcard, or no address of the family: the system chooses */
+	parse_ok("0.0.0.0", &l);
+	assert_null(dnsaddr_notify_source(&l, AF_INET));
+	assert_null(dnsaddr_notify_source(&l, AF_INET6));
+	parse_ok("::, 192.0.2.1", &l);
+	assert_null(dnsaddr_notify_source(&l, AF_INET6));
+	assert_ptr_equal(dnsaddr_notify_source(&l, AF_INET), &l.v[1]);
 }
 
 int main(void)
@@ -109,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_local_and_families),
+		cmocka_unit_test(test_notify_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
