@@ -594,12 +594,39 @@ static const char *const m15_mysql[] = {
 	NULL,
 };
 
+/* Fewer pages written per change (SQLite; measured: 31 WAL pages per
+ * change, its acknowledgements included, 11.6 of them these indexes):
+ * - the pending queue as partial indexes: only the rows behind are in
+ *   them, so a change adds an entry at the end of each and its
+ *   acknowledgement removes it, instead of moving every node's entry
+ *   across an index of every node x zone row. WITHOUT ROWID: the key
+ *   (server_id, zone_id) follows the columns, so the queue's order is
+ *   (updated_at, server_id, zone_id) and, per node, (server_id,
+ *   updated_at, zone_id);
+ * - audit_log's index on zone_id, which no query reads (they filter on
+ *   the zone's name, idx_audit_zone_name), written at every change.
+ * MySQL has no partial indexes; its indexes stay. */
+static const char *const m16_sqlite[] = {
+	"DROP INDEX idx_audit_zone",
+	"DROP INDEX idx_nzs_pending",
+	"CREATE INDEX idx_nzs_pending ON node_zone_state(updated_at) WHERE pending = 1",
+	"DROP INDEX idx_nzs_server_pending",
+	"CREATE INDEX idx_nzs_server_pending ON node_zone_state(server_id, updated_at)"
+	" WHERE pending = 1",
+	NULL,
+};
+
+static const char *const m16_mysql[] = {
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
 	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
 	{ 13, m13_sqlite, m13_mysql }, { 14, m14_sqlite, m14_mysql }, { 15, m15_sqlite, m15_mysql },
+	{ 16, m16_sqlite, m16_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
