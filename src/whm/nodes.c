@@ -401,9 +401,9 @@ static int remove_node(struct whm *w, struct store *st, int64_t id, const struct
 		out->zones_kept = held;
 		if (how->purge)
 			snprintf(out->warning, sizeof(out->warning),
-				 "the zones on node '%s' could not be deleted (%s): if it answers "
-				 "again, it serves the %llu zones it holds as they were, never "
-				 "updated; delete them there",
+				 "the zones on node '%s' could not be deleted (%.300s): if it "
+				 "answers again, it serves the %llu zones it holds as they were, "
+				 "never updated; delete them there",
 				 s.name, why.text, (unsigned long long)held);
 		else
 			snprintf(out->warning, sizeof(out->warning),

@@ -609,7 +609,8 @@ static const char *const m15_mysql[] = {
 static const char *const m16_sqlite[] = {
 	"DROP INDEX idx_audit_zone",
 	"DROP INDEX idx_nzs_pending",
-	"CREATE INDEX idx_nzs_pending ON node_zone_state(updated_at) WHERE pending = 1",
+	"CREATE INDEX idx_nzs_pending ON node_zone_state(updated_at)"
+	" WHERE pending = 1",
 	"DROP INDEX idx_nzs_server_pending",
 	"CREATE INDEX idx_nzs_server_pending ON node_zone_state(server_id, updated_at)"
 	" WHERE pending = 1",
