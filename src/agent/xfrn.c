@@ -137,15 +137,17 @@ static bool zone_key(struct agent *a, const json_t *t, knot_tsig_key_t *ret)
 }
 
 /* PowerDNS sends the NOTIFYs of 'zone' to the node's also-notify: false
- * when it could not be asked. */
+ * when PowerDNS did not answer (a refusal of this one zone is logged and
+ * counts as an answer). */
 static bool ask_pdns(struct xfrn *x, const char *zone)
 {
-	if (pdns_notify(x->pdns, zone) == 0)
+	int r = pdns_notify(x->pdns, zone);
+	if (r == 0)
 		return true;
 	char why[256];
 	pdns_last_error(why, sizeof(why));
 	log_warn("zone '%s': notify failed: %s", zone, why);
-	return false;
+	return r != ERR_UNAVAILABLE;
 }
 
 /* Send the first NOTIFY of 'zone' to each of its secondaries. */
@@ -252,8 +254,8 @@ static void *run(void *arg)
 			pthread_cond_wait(&x->cond, &x->lock);
 		if (x->stopping)
 			break;
-		/* PowerDNS's API may hang (its supervisor restarts it): after
-		 * one failed call this pass asks it nothing more, rather than
+		/* PowerDNS's API may hang (its supervisor restarts it): once it
+		 * did not answer, this pass asks it nothing more, rather than
 		 * waiting a timeout per zone while the NOTIFYs in flight wait
 		 * too. PowerDNS's own serial check notifies those zones later. */
 		bool pdns_answers = true;
