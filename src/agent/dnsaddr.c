@@ -18,7 +18,7 @@ bool dnsaddr_is_wildcard(const struct addr_prefix *p)
 	return memcmp(p->addr, zero, addr_len(p)) == 0;
 }
 
-static bool is_loopback(const struct addr_prefix *p)
+bool dnsaddr_is_loopback(const struct addr_prefix *p)
 {
 	static const unsigned char v6[16] = { [15] = 1 };
 	return p->family == AF_INET ? p->addr[0] == 127 : memcmp(p->addr, v6, 16) == 0;
@@ -97,7 +97,7 @@ void dnsaddr_sockaddr(const struct addr_prefix *p, unsigned port, bool local,
 const struct addr_prefix *dnsaddr_local(const struct addrlist *l)
 {
 	for (unsigned i = 0; i < l->n; i++)
-		if (is_loopback(&l->v[i]) || dnsaddr_is_wildcard(&l->v[i]))
+		if (dnsaddr_is_loopback(&l->v[i]) || dnsaddr_is_wildcard(&l->v[i]))
 			return &l->v[i];
 	return &l->v[0];
 }
@@ -109,7 +109,7 @@ const struct addr_prefix *dnsaddr_notify_source(const struct addrlist *l, int fa
 		const struct addr_prefix *p = &l->v[i];
 		if (p->family != family || dnsaddr_is_wildcard(p))
 			continue;
-		if (!is_loopback(p))
+		if (!dnsaddr_is_loopback(p))
 			return p;
 		if (loop == NULL)
 			loop = p;

@@ -39,6 +39,9 @@ const struct addr_prefix *dnsaddr_notify_source(const struct addrlist *l, int fa
 /* Whether 'p' is the wildcard of its family (0.0.0.0 or ::). */
 bool dnsaddr_is_wildcard(const struct addr_prefix *p);
 
+/* Whether 'p' is a loopback address (127.0.0.0/8 or ::1). */
+bool dnsaddr_is_loopback(const struct addr_prefix *p);
+
 /* "a, b" for PowerDNS's local-address. -ENAMETOOLONG if it does not fit. */
 int dnsaddr_text(const struct addrlist *l, char *out, size_t len);
 

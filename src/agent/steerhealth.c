@@ -63,12 +63,10 @@ static int loopback_target(const struct agent *a, struct sockaddr_storage *ss, s
 			   struct errmsg *err)
 {
 	const struct addr_prefix *p = dnsaddr_local(&a->conf.dns_addrs);
-	dnsaddr_sockaddr(p, (unsigned)a->conf.dns_port, true, ss, len);
-	const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
-	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
-	if (ss->ss_family == AF_INET ? ntohl(v4->sin_addr.s_addr) >> 24 == 127
-				     : IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr))
+	if (dnsaddr_is_loopback(p) || dnsaddr_is_wildcard(p)) {
+		dnsaddr_sockaddr(p, (unsigned)a->conf.dns_port, true, ss, len);
 		return 0;
+	}
 	return errmsg_set(err, ERR_UNAVAILABLE,
 			  "PowerDNS listens on no loopback address (dns-address '%s')",
 			  a->conf.dns_address);
