@@ -1,19 +1,26 @@
 """External mode: the agent drives a PowerDNS it did not start."""
 import os
+import select
+import socket
+import threading
+import time
 
 from harness import basic_records
 
 
-def external_agent(node_factory, pdns_owner):
+def external_agent(node_factory, pdns_owner, api_port=None, extra=None):
     """An agent in external mode on the PowerDNS (API and gsqlite3 database)
-    that 'pdns_owner', a managed node, runs."""
+    that 'pdns_owner', a managed node, runs; its API reached on 'api_port'
+    if given, 'extra' agent.conf keys added."""
     data = pdns_owner.data_dir
-    return node_factory(name="external", config={
+    config = {
         "mode": "external",
-        "pdns-api-url": "http://127.0.0.1:%d" % pdns_owner.pdns_api_port,
+        "pdns-api-url": "http://127.0.0.1:%d" % (api_port or pdns_owner.pdns_api_port),
         "pdns-api-key-file": os.path.join(data, "pdns-api-key"),
         "gsqlite3-database": os.path.join(data, "pdns.sqlite3"),
-    })
+    }
+    config.update(extra or {})
+    return node_factory(name="external", config=config)
 
 
 def test_external_agent_serves_through_the_powerdns_it_was_pointed_at(node_factory, zone_name):
@@ -63,3 +70,128 @@ def test_external_agent_imports_the_pushed_keys(node_factory, zone_name):
     r = agent.push(zone_name, 2, 2, basic_records("192.0.2.41"), dnssec={"enabled": False})
     assert r.status_code == 200, r.text
     assert owner.dig(zone_name, "DNSKEY") == []
+
+
+class HungNotifyRelay:
+    """A TCP relay in front of PowerDNS's API. Once 'hang' is set, it holds
+    every request for .../notify unanswered, as a hung API would, and
+    relays the rest; it counts both kinds of notify request."""
+
+    def __init__(self, upstream_port):
+        self.upstream = upstream_port
+        self.hang = threading.Event()
+        self.held = 0
+        self.relayed = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.lsock.settimeout(0.2)
+        self.port = self.lsock.getsockname()[1]
+        self.threads = [threading.Thread(target=self._accept, daemon=True)]
+        self.threads[0].start()
+
+    def _accept(self):
+        while not self.stopping.is_set():
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            t = threading.Thread(target=self._relay, args=(c,), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _count(self, what):
+        with self.lock:
+            setattr(self, what, getattr(self, what) + 1)
+
+    def _relay(self, c):
+        try:
+            u = socket.create_connection(("127.0.0.1", self.upstream))
+        except OSError:
+            c.close()
+            return
+        held = False
+        try:
+            while not self.stopping.is_set():
+                ready, _, _ = select.select([c, u], [], [], 0.2)
+                for s in ready:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    if s is u:
+                        c.sendall(data)
+                    elif held:
+                        continue
+                    elif b"/notify" in data and self.hang.is_set():
+                        held = True
+                        self._count("held")
+                    else:
+                        if b"/notify" in data:
+                            self._count("relayed")
+                        u.sendall(data)
+        except OSError:
+            pass
+        finally:
+            c.close()
+            u.close()
+
+    def close(self):
+        self.stopping.set()
+        for t in self.threads:
+            t.join()
+        self.lsock.close()
+
+
+def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_factory):
+    """An agent with also-notify asks PowerDNS's API to notify after each
+    push, on the thread that also sends the NOTIFYs to each zone's own
+    secondaries. When that API hangs, the first ask waits its timeout (5 s);
+    the zones queued behind it go on to their own secondaries at once,
+    PowerDNS is not asked for them, and the next pass asks it again."""
+    from test_notify import Secondary
+    owner = node_factory()
+    relay = HungNotifyRelay(owner.pdns_api_port)
+    own = Secondary()
+    try:
+        agent = external_agent(node_factory, owner, api_port=relay.port,
+                               extra={"also-notify": "127.0.0.1:%d" % own.port})
+        transfer = {"notify": ["127.0.0.1:%d" % own.port]}
+
+        def push(zone):
+            t0 = time.monotonic()
+            agent.push_ok(zone, 1, 1, basic_records(), transfer=transfer)
+            assert time.monotonic() - t0 < 2.0, "a push waited for the notifier"
+
+        push("before.hung.example.")
+        assert own.wait_notify("before.hung.example.", timeout=3.0) is not None
+        deadline = time.monotonic() + 3.0
+        while relay.relayed == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.relayed == 1, "PowerDNS was not asked to notify"
+
+        relay.hang.set()
+        zones = ["z%d.hung.example." % i for i in range(4)]
+        t0 = time.monotonic()
+        for z in zones:
+            push(z)
+        seen = own.wait_notifies(zones, timeout=9.0)
+        took = time.monotonic() - t0
+        assert seen == set(zones), "own NOTIFYs missing after %.1f s: %s" % (
+            took, sorted(set(zones) - seen))
+        # One ask waited; those behind it in the same pass were not made.
+        assert relay.held == 1, relay.held
+        log = open(agent.log_path, encoding="utf-8", errors="replace").read()
+        assert "not asked of powerdns" in log
+
+        relay.hang.clear()
+        push("after.hung.example.")
+        assert own.wait_notify("after.hung.example.", timeout=8.0) is not None
+        deadline = time.monotonic() + 8.0
+        while relay.relayed < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.relayed == 2, "the next pass did not ask PowerDNS again"
+    finally:
+        relay.close()
+        own.close()

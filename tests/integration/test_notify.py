@@ -35,7 +35,8 @@ class Secondary:
             self.sock.setblocking(True)
 
     def wait_notify(self, zone, timeout=5.0):
-        """The first NOTIFY for 'zone' within 'timeout', or None."""
+        """The first NOTIFY for 'zone' (None: for any zone) within
+        'timeout', or None."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
@@ -51,9 +52,23 @@ class Secondary:
                 continue
             reply = dns.message.make_response(msg)
             self.sock.sendto(reply.to_wire(), peer)
-            if msg.question and msg.question[0].name.to_text() == zone:
+            if zone is None or msg.question and msg.question[0].name.to_text() == zone:
                 return msg
         return None
+
+    def wait_notifies(self, zones, timeout=5.0):
+        """The set of 'zones' a NOTIFY came for within 'timeout' (stops
+        once each has had one)."""
+        seen = set()
+        deadline = time.monotonic() + timeout
+        while seen != set(zones) and time.monotonic() < deadline:
+            msg = self.wait_notify(None, timeout=deadline - time.monotonic())
+            if msg is None:
+                break
+            name = msg.question[0].name.to_text() if msg.question else None
+            if name in zones:
+                seen.add(name)
+        return seen
 
     def close(self):
         self.sock.close()
