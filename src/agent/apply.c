@@ -120,6 +120,22 @@ static void notify(struct agent *a, const char *zone, bool own)
 	xfrn_queue(a->xfrn, zone, own, a->notify_enabled);
 }
 
+/* Publish a zone left dirty by a publish that failed, and send the
+ * NOTIFYs that failure held back (to the secondaries its stored transfer
+ * settings name), unless the zone is gone. Which zones had their keys
+ * changed is not known: all are read again. With db_lock held. */
+static int publish_dirty(struct agent *a, const char *zone, struct errmsg *err)
+{
+	struct zone_state st;
+	int r = publish(a, zone, true, err);
+	if (r < 0 || backend_zone_state(a->db, zone, &st) < 0 || !st.exists)
+		return r;
+	json_t *t = xfr_read(a, zone);
+	notify(a, zone, xfr_notifies(t));
+	json_decref(t);
+	return 0;
+}
+
 /* Whether a push at 'version' with content 'digest' must be written over
  * the zone in state 'st': when it is newer, or when it is the version the
  * node holds, the backend does not hold that content, and it no longer
@@ -219,7 +235,7 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 		res->deleted = st.deleted && !st.exists;
 		snprintf(res->digest, sizeof(res->digest), "%s", held);
 		if (st.dirty)
-			r = publish(a, zone, false, err);
+			r = publish_dirty(a, zone, err);
 		goto out;
 	}
 	/* The zone's keys and DNSSEC metadata go in with its records. Keys
@@ -554,7 +570,9 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, struct errms
 		atomic_store(&a->dirty, true);
 		return ERR_UNAVAILABLE;
 	}
-	return backend_mark_all_clean(a->db);
+	/* Zones an earlier publish left dirty are not this batch's to clear:
+	 * apply_flush_dirty() publishes them (and this batch's again). */
+	return atomic_load(&a->dirty) ? 0 : backend_mark_all_clean(a->db);
 }
 
 int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void *ctx,
@@ -603,17 +621,23 @@ int apply_flush_dirty(struct agent *a)
 	struct errmsg err;
 
 	/* Listing every zone is what this costs, so only when a purge failed
-	 * (or at start-up, after a crash may have left one undone). */
-	if (!atomic_exchange(&a->dirty, false))
-		return 0;
+	 * (or at start-up, after a crash may have left one undone). The flag
+	 * is taken with db_lock held: a batch that sees it clear may clear
+	 * every zone's dirty flag (batch_publish()). */
 	pthread_mutex_lock(&a->db_lock);
+	if (!atomic_exchange(&a->dirty, false)) {
+		pthread_mutex_unlock(&a->db_lock);
+		return 0;
+	}
 	int r = backend_zone_foreach(a->db, collect_dirty, &l);
-	/* Which of them had their keys changed is not known: all read them. */
-	for (size_t i = 0; r == 0 && i < l.n; i++)
-		r = publish(a, l.names[i], true, &err);
-	pthread_mutex_unlock(&a->db_lock);
+	/* A zone PowerDNS refuses does not keep the others unpublished. */
+	for (size_t i = 0; i < l.n; i++) {
+		int p = publish_dirty(a, l.names[i], &err);
+		r = r < 0 ? r : p;
+	}
 	if (r < 0)
 		atomic_store(&a->dirty, true);
+	pthread_mutex_unlock(&a->db_lock);
 	name_list_clear(&l);
 	return r;
 }

@@ -5,7 +5,9 @@ import socket
 import threading
 import time
 
-from harness import basic_records
+import pytest
+
+from harness import basic_records, zone_payload
 
 
 def external_agent(node_factory, pdns_owner, api_port=None, extra=None):
@@ -72,14 +74,18 @@ def test_external_agent_imports_the_pushed_keys(node_factory, zone_name):
     assert owner.dig(zone_name, "DNSKEY") == []
 
 
-class HungNotifyRelay:
-    """A TCP relay in front of PowerDNS's API. Once 'hang' is set, it holds
-    every request for .../notify unanswered, as a hung API would, and
-    relays the rest; it counts both kinds of notify request."""
+class ApiRelay:
+    """A TCP relay in front of PowerDNS's API. 'policy', when set, sees the
+    bytes of each request the agent sends and says what becomes of it:
+    "relay", "hold" (never answered, as a hung API) or "fail" (a 500).
+    It counts the notify requests held and relayed."""
+
+    FAIL = (b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 26\r\n\r\n{\"error\": \"relay refused\"}")
 
     def __init__(self, upstream_port):
         self.upstream = upstream_port
-        self.hang = threading.Event()
+        self.policy = None
         self.held = 0
         self.relayed = 0
         self.lock = threading.Lock()
@@ -122,11 +128,17 @@ class HungNotifyRelay:
                         return
                     if s is u:
                         c.sendall(data)
-                    elif held:
                         continue
-                    elif b"/notify" in data and self.hang.is_set():
+                    if held:
+                        continue
+                    policy = self.policy
+                    what = policy(data) if policy is not None else "relay"
+                    if what == "hold":
                         held = True
-                        self._count("held")
+                        if b"/notify" in data:
+                            self._count("held")
+                    elif what == "fail":
+                        c.sendall(self.FAIL)
                     else:
                         if b"/notify" in data:
                             self._count("relayed")
@@ -152,7 +164,7 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
     PowerDNS is not asked for them, and the next pass asks it again."""
     from test_notify import Secondary
     owner = node_factory()
-    relay = HungNotifyRelay(owner.pdns_api_port)
+    relay = ApiRelay(owner.pdns_api_port)
     own = Secondary()
     try:
         agent = external_agent(node_factory, owner, api_port=relay.port,
@@ -171,7 +183,7 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
             time.sleep(0.05)
         assert relay.relayed == 1, "PowerDNS was not asked to notify"
 
-        relay.hang.set()
+        relay.policy = lambda data: "hold" if b"/notify" in data else "relay"
         zones = ["z%d.hung.example." % i for i in range(4)]
         t0 = time.monotonic()
         for z in zones:
@@ -185,7 +197,7 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
         log = open(agent.log_path, encoding="utf-8", errors="replace").read()
         assert "not asked of powerdns" in log
 
-        relay.hang.clear()
+        relay.policy = None
         push("after.hung.example.")
         assert own.wait_notify("after.hung.example.", timeout=8.0) is not None
         deadline = time.monotonic() + 8.0
@@ -195,3 +207,50 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
     finally:
         relay.close()
         own.close()
+
+
+@pytest.fixture
+def relayed(node_factory):
+    """(agent, relay, secondary): an external agent reaching PowerDNS's API
+    through an ApiRelay, and a Secondary for its zones' own NOTIFYs."""
+    from test_notify import Secondary
+    owner = node_factory()
+    relay = ApiRelay(owner.pdns_api_port)
+    own = Secondary()
+    try:
+        yield external_agent(node_factory, owner, api_port=relay.port), relay, own
+    finally:
+        relay.close()
+        own.close()
+
+
+def fail_purges_of(zone):
+    """An ApiRelay policy: PowerDNS refuses to purge 'zone' (the agent
+    sends the name with its dots escaped)."""
+    key = b"cache/flush?domain=" + zone.replace(".", "%2E").encode()
+    return lambda data: "fail" if key in data else "relay"
+
+
+@pytest.mark.parametrize("batch_between", [False, True], ids=["alone", "batch-between"])
+def test_a_zone_whose_purge_failed_is_published_and_notified_once_powerdns_takes_it(
+        relayed, zone_name, batch_between):
+    """A push PowerDNS did not take (its cache purge refused) is committed
+    and answered 503; the agent publishes the zone once PowerDNS takes it
+    again, and only then sends the NOTIFYs the failure held back. A batch of
+    another zone applied meanwhile must not count the zone as published."""
+    agent, relay, own = relayed
+    transfer = {"notify": ["127.0.0.1:%d" % own.port]}
+    relay.policy = fail_purges_of(zone_name)
+    r = agent.push(zone_name, 1, 1, basic_records("192.0.2.51"), transfer=transfer)
+    assert r.status_code == 503, r.text
+    assert "committed" in r.json()["error"]
+    if batch_between:
+        other = "other-" + zone_name
+        r = agent.sync_batch([zone_payload(other, 1, 1, basic_records(), transfer=transfer)])
+        assert r.status_code == 200, r.text
+        assert own.wait_notify(other, timeout=3.0) is not None
+    assert own.wait_notify(zone_name, timeout=1.5) is None, "notified before it was published"
+
+    relay.policy = None
+    assert own.wait_notify(zone_name, timeout=5.0) is not None, "never notified"
+    assert agent.zones()[zone_name]["version"] == 1
