@@ -150,7 +150,15 @@ static bool ask_pdns(struct xfrn *x, const char *zone)
 	return r != ERR_UNAVAILABLE;
 }
 
-/* Send the first NOTIFY of 'zone' to each of its secondaries. */
+static void drop(struct xfrn *x, size_t i)
+{
+	x->fly[i] = x->fly[--x->nfly];
+}
+
+/* Send the first NOTIFY of 'zone' to each of its secondaries. The
+ * messages of earlier rounds for the zone still awaiting an answer are
+ * dropped: the new one says all they said, and a secondary that does not
+ * answer holds one message's room in flight, not one per push. */
 static void start(struct xfrn *x, const char *zone)
 {
 	knot_tsig_key_t key = { 0 };
@@ -159,6 +167,12 @@ static void start(struct xfrn *x, const char *zone)
 	bool keyed = t != NULL && zone_key(x->a, t, &key);
 	pthread_mutex_unlock(&x->a->db_lock);
 
+	for (size_t i = 0; i < x->nfly;) {
+		if (strcmp(x->fly[i].zone, zone) == 0)
+			drop(x, i);
+		else
+			i++;
+	}
 	json_t *v;
 	size_t i;
 	json_array_foreach(json_object_get(t, "notify"), i, v) {
@@ -180,11 +194,6 @@ static void start(struct xfrn *x, const char *zone)
 	json_decref(t);
 	if (keyed)
 		knot_tsig_key_deinit(&key);
-}
-
-static void drop(struct xfrn *x, size_t i)
-{
-	x->fly[i] = x->fly[--x->nfly];
 }
 
 /* Answers: each one ends the message it answers (whatever its RCODE: a

@@ -6,7 +6,8 @@
  * the zone's first "allow" pair when it has one (a secondary that allows
  * NOTIFY only with its key, as Knot can, takes it), from the node's
  * dns-address; one without an answer is sent again after 1, 2, 4 and 8
- * seconds, then given up with a log line. The first is sent once the
+ * seconds, then given up with a log line; a newer round for the zone
+ * replaces its messages still unanswered. The first is sent once the
  * second purge of PowerDNS's caches after the change is done (repurge.h),
  * when no cache holds the old SOA any more (a secondary told before could
  * be answered the old serial and stay behind); PowerDNS is asked at the

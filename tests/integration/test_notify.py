@@ -179,3 +179,41 @@ def test_zone_is_a_primary_zone_when_secondaries_are_configured(primary, zone_na
     primary.push_ok(zone_name, 1, 1, basic_records())
 
     assert primary.zone(zone_name).json()["kind"] in ("MASTER", "PRIMARY")
+
+
+def test_a_new_notify_supersedes_the_unanswered_ones_of_its_zone(node, zone_name):
+    """A secondary that never answers gets each NOTIFY again 1, 2, 4 and 8 s
+    later; a newer push's NOTIFY replaces the older ones still unanswered,
+    so only the newest is sent again."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))
+    transfer = {"notify": ["127.0.0.1:%d" % silent.getsockname()[1]]}
+
+    def ids_within(seconds, until_new=None):
+        ids = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            silent.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                wire, _ = silent.recvfrom(65535)
+            except socket.timeout:
+                break
+            msg = dns.message.from_wire(wire)
+            assert msg.opcode() == dns.opcode.NOTIFY
+            ids.append(msg.id)
+            if until_new is not None and msg.id not in until_new:
+                break
+        return ids
+
+    try:
+        rounds = []
+        for version in range(1, 5):
+            node.push_ok(zone_name, version, version, basic_records(), transfer=transfer)
+            got = ids_within(3.0, until_new=rounds)
+            assert got and got[-1] not in rounds, "no NOTIFY for version %d" % version
+            rounds.append(got[-1])
+        again = ids_within(3.5)
+        assert again, "the newest NOTIFY was not sent again"
+        assert set(again) == {rounds[-1]}, (rounds, again)
+    finally:
+        silent.close()
