@@ -153,7 +153,10 @@ static int control_purge(struct pdns *p, const char *zone, uint64_t *ret_count)
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, p->control, strlen(p->control) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* Non-blocking: a PowerDNS that stopped accepting fills the socket's
+	 * backlog, and a blocking connect() would then wait for good (EAGAIN
+	 * instead: the caller falls back to the API, which has a timeout). */
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
