@@ -371,7 +371,7 @@ static bool allowed(struct job *j, const char *owner, uint16_t type)
 	const char *name = rr_type_name(type);
 	if (type == KNOT_RRTYPE_SOA)
 		errmsg_set(j->why, 0, "'%s' SOA: the serial and SOA are the controller's", owner);
-	else if (name == NULL || rr_type_is_dnssec(type))
+	else if (name == NULL || type == TYPE_LUA || rr_type_is_dnssec(type))
 		errmsg_set(j->why, 0, "'%s' type %u: not a type the zone may hold by update", owner,
 			   type);
 	else

@@ -177,7 +177,8 @@ bool upolicy_allows(const json_t *rules, const char *zone, const char *name, uin
 	size_t i;
 	json_t *rule;
 
-	if (type == KNOT_RRTYPE_SOA || rr_type_name(type) == NULL || rr_type_is_dnssec(type))
+	if (type == KNOT_RRTYPE_SOA || type == TYPE_LUA || rr_type_name(type) == NULL ||
+	    rr_type_is_dnssec(type))
 		return false;
 	json_array_foreach(rules, i, rule) {
 		const char *rzone = json_string_value(json_object_get(rule, "zone"));

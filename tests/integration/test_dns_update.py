@@ -272,6 +272,28 @@ def test_invalid_data_is_refused_as_the_routes_refuse_it(dcluster, zone):
     assert zone_version(dcluster.whm, zid) == before + 1
 
 
+def test_lua_type_data_is_refused_and_the_listener_goes_on(dcluster, zone):
+    """PowerDNS's LUA type (65402) in generic form, as a prerequisite and
+    as an addition under a key granted every type: refused, nothing
+    changed, and the next update is served."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    before = zone_version(dcluster.whm, zid)
+    lua = r"\# 5 0001414243"
+    u = update(name, key)
+    u.present("here", "TYPE65402", lua)
+    u.add("after", 300, "A", "192.0.2.2")
+    assert send(addr, u, key) == ("NXRRSET", "signed")  # no zone holds such an RRset
+    u = update(name, key)
+    u.add("lua", 300, "TYPE65402", lua)
+    assert send(addr, u, key) == ("REFUSED", "signed")
+    _unchanged(dcluster, zid, before)
+    u = update(name, key)
+    u.add("after", 300, "A", "192.0.2.2")
+    assert send(addr, u, key)[0] == "NOERROR"
+    dcluster.wait_all_nodes("after." + name, "A", ["192.0.2.2"])
+
+
 def test_only_a_signed_soa_question_at_a_granted_apex_is_answered(dcluster, zone):
     """Update clients find a name's zone with a signed SOA question (certbot's
     RFC 2136 plugin does); nothing else is ever answered."""

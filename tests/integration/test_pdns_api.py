@@ -405,6 +405,10 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
     # PowerDNS fails on this one with a 500.
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "zone": "www 60 IN A 300.1.1.1\n"}, 500),
+    # So on this one, a LUA record in zone text in generic form (raw LUA
+    # comes only as JSON records of type LUA, where the controller allows it).
+    ({"name": "{z}", "kind": "Native", "nameservers": [],
+      "zone": "lua 60 IN TYPE65402 \\# 5 0001414243\n"}, 500),
 ])
 def test_a_refused_creation_creates_nothing(sides, domain, body, same):
     import json

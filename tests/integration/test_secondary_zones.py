@@ -212,12 +212,13 @@ def test_an_unknown_key_or_bad_primaries_are_refused(cluster, domain):
     assert zone not in cluster.whm.zones()
 
 
-@pytest.mark.parametrize("mode", ["outside", "short", "stall", "private"])
+@pytest.mark.parametrize("mode", ["outside", "short", "stall", "private", "lua"])
 def test_bad_transfers_store_nothing(cluster, domain, mode):
     """Data outside the zone, a transfer that ends early or stalls: refused.
     So is BIND's signing state (TYPE65534, generic data) in a zone without
     signatures, with the type named. (A zone its primary signs is served
-    as it comes, BIND's TYPE65534 included: test_secondary_presigned.py.)"""
+    as it comes, BIND's TYPE65534 included: test_secondary_presigned.py.)
+    So is a LUA record, as a PowerDNS primary serves it (type 65402)."""
     zone = domain + "."
     recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
             dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.7")]
@@ -225,15 +226,18 @@ def test_bad_transfers_store_nothing(cluster, domain, mode):
         recs.append(dns.rrset.from_text("www.elsewhere.example.", 300, "IN", "A", "192.0.2.8"))
     if mode == "private":
         recs.append(dns.rrset.from_text(zone, 0, "IN", "TYPE65534", r"\# 5 0D3C4F0001"))
+    if mode == "lua":
+        recs.append(dns.rrset.from_text("lua." + zone, 300, "IN", "TYPE65402",
+                                        r"\# 5 0001414243"))
     fake = FakePrimary(zone, "ns1.%s h.%s 5 3600 600 86400 300" % (zone, zone), recs,
-                       mode="ok" if mode in ("outside", "private") else mode)
+                       mode="ok" if mode in ("outside", "private", "lua") else mode)
     try:
         zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
         z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"), timeout=30)
         err = z["secondary"]["last_error"]
         assert err, z
         assert {"outside": "outside the zone", "short": "closed before",
-                "stall": "stalled", "private": "TYPE65534"}[mode] in err, err
+                "stall": "stalled", "private": "TYPE65534", "lua": "LUA"}[mode] in err, err
         assert z["version"] == 1 and z["secondary"]["state"] == "pending"
         assert all(r["content"] != "192.0.2.7" for r in cluster.whm.records(zid))
     finally:

@@ -142,6 +142,7 @@ def test_invalid_zone_file_is_refused_with_every_line_and_nothing_imported(share
     ("@ IN NS ns.example.net.\n@ CH TXT \"x\"\n", 2, "unsupported"),
     ("@ IN NS ns.example.net.\n@ IN DNSKEY 257 3 13 AAAA\n", 2, "signer"),
     ("@ IN NS ns.example.net.\nwww.{zone_nodot} IN A 192.0.2.1\n", 2, "final dot"),
+    ("@ IN NS ns.example.net.\nlua IN TYPE65402 \\# 5 0001414243\n", 2, "LUA"),
 ])
 def test_zone_level_and_record_errors_name_their_line(shared_cluster, domain, text, line, words):
     c = shared_cluster

@@ -942,6 +942,25 @@ static void test_rr_type_names(void **state)
 	assert_int_equal(rr_type_parse(NULL, &type, NULL), ERR_INVALID);
 }
 
+/* PowerDNS's LUA type has a name here (rr_type_name()) but no zone data
+ * form: rr_parse() refuses it, as any type without one, rather than read
+ * a type table it has no row in. */
+static void test_rr_lua_and_unlisted_types(void **state)
+{
+	struct errmsg err = { { 0 } };
+	struct rr rr;
+
+	(void)state;
+	assert_int_equal(
+	    rr_parse("www.example.com.", TYPE_LUA, 300, "A \"'192.0.2.1'\"", ORIGIN, &rr, &err),
+	    ERR_INVALID);
+	assert_non_null(strstr(err.text, "LUA"));
+	assert_null(rr.content);
+	assert_int_equal(rr_parse("www.example.com.", 65535, 300, "\\# 0", ORIGIN, &rr, &err),
+			 ERR_INVALID);
+	assert_non_null(strstr(err.text, "not accepted"));
+}
+
 static void test_rr_bad_arguments(void **state)
 {
 	struct errmsg err;
@@ -1656,17 +1675,29 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_zone_name_table),	  cmocka_unit_test(test_owner_table),
-		cmocka_unit_test(test_name_length),	  cmocka_unit_test(test_to_unicode),
-		cmocka_unit_test(test_is_at_or_below),	  cmocka_unit_test(test_rr_table),
-		cmocka_unit_test(test_rr_table_reversed), cmocka_unit_test(test_rr_messages),
-		cmocka_unit_test(test_rr_type_names),	  cmocka_unit_test(test_rr_bad_arguments),
-		cmocka_unit_test(test_txt_limits),	  cmocka_unit_test(test_rr_wire),
-		cmocka_unit_test(test_plain_text),	  cmocka_unit_test(test_plain_long_txt),
-		cmocka_unit_test(test_rr_threads),	  cmocka_unit_test(test_zone_check_table),
-		cmocka_unit_test(test_zone_caps),	  cmocka_unit_test(test_zone_outside_owner),
-		cmocka_unit_test(test_zone_sort),	  cmocka_unit_test(test_zone_is_auth),
-		cmocka_unit_test(test_zone_data),	  cmocka_unit_test(test_bench),
+		cmocka_unit_test(test_zone_name_table),
+		cmocka_unit_test(test_owner_table),
+		cmocka_unit_test(test_name_length),
+		cmocka_unit_test(test_to_unicode),
+		cmocka_unit_test(test_is_at_or_below),
+		cmocka_unit_test(test_rr_table),
+		cmocka_unit_test(test_rr_table_reversed),
+		cmocka_unit_test(test_rr_messages),
+		cmocka_unit_test(test_rr_type_names),
+		cmocka_unit_test(test_rr_bad_arguments),
+		cmocka_unit_test(test_rr_lua_and_unlisted_types),
+		cmocka_unit_test(test_txt_limits),
+		cmocka_unit_test(test_rr_wire),
+		cmocka_unit_test(test_plain_text),
+		cmocka_unit_test(test_plain_long_txt),
+		cmocka_unit_test(test_rr_threads),
+		cmocka_unit_test(test_zone_check_table),
+		cmocka_unit_test(test_zone_caps),
+		cmocka_unit_test(test_zone_outside_owner),
+		cmocka_unit_test(test_zone_sort),
+		cmocka_unit_test(test_zone_is_auth),
+		cmocka_unit_test(test_zone_data),
+		cmocka_unit_test(test_bench),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, group_teardown);

@@ -205,6 +205,31 @@ static void test_error_count_is_capped(void **state)
  * are refused from a user's file, read as they are for a presigned
  * secondary zone, and the whole-zone rules let RRSIG and NSEC stand beside
  * a CNAME and at a delegation (RFC 4035 sections 2.2, 2.3 and 2.5). */
+/* PowerDNS's LUA type (65402) has a name in this library but no zone data
+ * form, and other private types none at all: each line is an error, with
+ * or without the presigned flag, and the rest is still read. */
+static void test_private_types_are_refused(void **state)
+{
+	static const char text[] = "www 300 IN TYPE65402 \\# 5 0001414243\n"
+				   "ok 300 IN A 192.0.2.1\n"
+				   "p 300 IN TYPE65535 \\# 0\n";
+	struct zonefile zf;
+
+	(void)state;
+	for (int presigned = 0; presigned < 2; presigned++) {
+		assert_int_equal(zonefile_parse_flags(text, strlen(text), ORIGIN, 3600, 0,
+						      presigned ? ZONEFILE_PRESIGNED : 0, &zf),
+				 0);
+		assert_int_equal(zf.n_errs, 2);
+		assert_int_equal(zf.errs[0].line, 1);
+		assert_non_null(strstr(zf.errs[0].text, "LUA"));
+		assert_int_equal(zf.errs[1].line, 3);
+		assert_non_null(strstr(zf.errs[1].text, "TYPE65535"));
+		assert_int_equal(zf.n, 1);
+		zonefile_clear(&zf);
+	}
+}
+
 static void test_presigned_zone(void **state)
 {
 	static const char text[] =
@@ -260,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_international_names),
 		cmocka_unit_test(test_error_count_is_capped),
 		cmocka_unit_test(test_presigned_zone),
+		cmocka_unit_test(test_private_types_are_refused),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 	dns_thread_cleanup();

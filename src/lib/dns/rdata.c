@@ -634,7 +634,15 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		log_sanitize(owner, q, sizeof(q));
 		return errmsg_set(err, -EINVAL, "owner '%s' is not a normalised name", q);
 	}
-	if (tname == NULL)
+	/* LUA (PowerDNS's private type) has a name but no zone data form: it
+	 * comes only as a controller record of type "LUA" (model.c), never
+	 * through here (zone text, a transfer, an UPDATE). */
+	if (type == TYPE_LUA)
+		return errmsg_set(err, ERR_INVALID,
+				  "'%s': a LUA record (type 65402) is accepted only as a record "
+				  "of type \"LUA\" on the controller's routes, where allowed",
+				  owner);
+	if (tname == NULL || dns_type_info(type) == NULL)
 		return errmsg_set(err, ERR_INVALID, "'%s': type %u is not accepted", owner, type);
 	snprintf(what, sizeof(what), "'%s' %s", owner, tname);
 	if (!dname_is_at_or_below(owner, origin))

@@ -235,7 +235,12 @@ static int on_record(struct reader *rd)
 					  "owner '%s' repeats the zone name: a final dot is "
 					  "probably missing",
 					  q);
-	if (rr_type_name(s->r_type) == NULL ||
+	if (s->r_type == TYPE_LUA)
+		return zonefile_add_error(zf, line,
+					  "'%s': LUA records (type 65402) are not accepted in zone "
+					  "data; steer with a routing policy",
+					  q);
+	if (dns_type_info(s->r_type) == NULL ||
 	    (rr_type_is_dnssec(s->r_type) && !(rd->flags & ZONEFILE_PRESIGNED))) {
 		char tname[32];
 		if (knot_rrtype_to_string(s->r_type, tname, sizeof(tname)) < 0)
