@@ -316,9 +316,10 @@ static int add_rrset_lua(json_t *out, const json_t *records, const char *key, co
 		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, tab + 1, msg.text);
 	if (r < 0)
 		return r;
-	json_int_t ttl = json_integer_value(json_object_get(pol, "ttl"));
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type", "LUA", "content",
-				content, "ttl", ttl > 0 ? ttl : (json_int_t)STEER_DEFAULT_TTL);
+	const json_t *ttl = json_object_get(pol, "ttl");
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:I}", "name", name, "type", "LUA", "content", content,
+		      "ttl", ttl != NULL ? json_integer_value(ttl) : (json_int_t)STEER_DEFAULT_TTL);
 	free(content);
 	if (rec == NULL || json_array_append_new(out, rec) < 0)
 		return -ENOMEM;

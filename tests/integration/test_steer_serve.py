@@ -101,6 +101,16 @@ def test_policy_added_to_a_queried_name_is_served_at_once(zone):
     c.wait_all_nodes(name, "A", ["192.0.2.41"], timeout=5)
 
 
+def test_a_policy_ttl_of_zero_is_served_as_zero(zone):
+    c, zid = zone["cluster"], zone["zone_id"]
+    name = "ttl0." + zone["zone"]
+    set_policy(c, zid, "ttl0", "A", {
+        "type": "weighted", "targets": [{"target": "192.0.2.42", "weight": 1}], "ttl": 0})
+    c.wait_all_nodes(name, "A", ["192.0.2.42"], timeout=5)
+    for node in c.nodes:
+        assert [rrset.ttl for rrset in node.query(name, "A").answer] == [0], node.name
+
+
 def test_policy_removed_serves_static_records_again(zone):
     c, zid = zone["cluster"], zone["zone_id"]
     c.add_record(zid, "once", "A", "192.0.2.20", routing_policy={"type": "weighted", "weight": 1})
@@ -209,6 +219,9 @@ A = {"type": "failover", "targets": ["192.0.2.1"], "check": {"tcp_port": 80}}
     ("x", "A", {"type": "geo", "regions": [{"continent": "XX", "targets": ["192.0.2.1"]}],
                 "default": ["192.0.2.2"]}, "continent"),
     ("static", "A", dict(A), "has records"),
+    # PowerDNS 4.7 cannot check these URLs (it would check no server, or another)
+    ("x", "A", dict(A, check={"url": "http://[2001:db8::1]/"}), "IPv6 address"),
+    ("x", "A", dict(A, check={"url": "http://192.0.2.1?x=1"}), "needs a path"),
 ])
 def test_bad_rrset_policy_is_422_and_changes_nothing(zone, name, rtype, policy, needle):
     refused(zone["cluster"], zone["zone_id"], name, rtype, policy, needle)

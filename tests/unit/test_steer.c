@@ -129,14 +129,15 @@ static void test_failover(void **state)
 		 "A \"ifurlup('https://www.example.com:8443/health?x=1',{{'192.0.2.1'}},"
 		 "{selector='all',backupSelector='all',timeout=3})\"");
 	/* ordered with a named backup: each target's own state */
-	compiles("A",
-		 "{\"type\":\"failover\",\"order\":\"ordered\",\"targets\":[\"192.0.2.1\","
-		 "\"192.0.2.2\"],\"check\":{\"tcp_port\":80},\"when_all_down\":\"backup\","
-		 "\"backup\":\"198.51.100.9\"}",
-		 "A \";local function up(t) return #ifportup(80,{t,'0.0.0.1'},{selector='all',"
-		 "backupSelector='all'})==1 end local all={'192.0.2.1','192.0.2.2'} local r={} "
-		 "for _,t in ipairs(all) do if up(t) then return {t} end end if #r>0 then "
-		 "return r end return {'198.51.100.9'}\"");
+	compiles(
+	    "A",
+	    "{\"type\":\"failover\",\"order\":\"ordered\",\"targets\":[\"192.0.2.1\","
+	    "\"192.0.2.2\"],\"check\":{\"tcp_port\":80},\"when_all_down\":\"backup\","
+	    "\"backup\":\"198.51.100.9\"}",
+	    "A \";local function up(t) return #ifportup(80,{t,'255.255.255.255'},{selector='all',"
+	    "backupSelector='all'})==1 end local all={'192.0.2.1','192.0.2.2'} local r={} "
+	    "for _,t in ipairs(all) do if up(t) then return {t} end end if #r>0 then "
+	    "return r end return {'198.51.100.9'}\"");
 }
 
 static void test_failover_bad(void **state)
@@ -161,6 +162,10 @@ static void test_failover_bad(void **state)
 	refused("A", p, "port");
 	snprintf(p, sizeof(p), "{%s\"check\":{\"url\":\"http://exa mple.com/\"}}", t);
 	refused("A", p, "host");
+	snprintf(p, sizeof(p), "{%s\"check\":{\"url\":\"http://[2001:db8::1]/\"}}", t);
+	refused("A", p, "IPv6 address as the URL's host");
+	snprintf(p, sizeof(p), "{%s\"check\":{\"url\":\"http://example.com?x=1\"}}", t);
+	refused("A", p, "a query needs a path");
 	snprintf(p, sizeof(p), "{%s\"check\":{}}", t);
 	refused("A", p, "either tcp_port or url");
 	snprintf(p, sizeof(p), "{%s\"check\":{\"tcp_port\":80},\"when_all_down\":\"backup\"}", t);
@@ -217,6 +222,71 @@ static void test_geo_bad(void **state)
 		"one target");
 }
 
+/* An absolute name of exactly 'len' (14 to 253) characters, labels of
+ * 'a' in front of "example.net.", into 'out'. */
+static void name_of_len(char *out, size_t len)
+{
+	size_t left = len - strlen("example.net."), o = 0;
+
+	while (left > 0) {
+		size_t k = left - 1 < 50 ? left - 1 : 50;
+		if (left - (k + 1) == 1)
+			k--;
+		memset(out + o, 'a', k);
+		out[o + k] = '.';
+		o += k + 1;
+		left -= k + 1;
+	}
+	memcpy(out + o, "example.net.", sizeof("example.net."));
+}
+
+/* Every content the compiler gives keeps to the limit the stored record
+ * is checked against, type and quotes included: a geo CNAME policy of 64
+ * countries whose last target grows a character at a time is compiled
+ * within the limit or refused for its size, and both happen. */
+static void test_size_limit(void **state)
+{
+	static const char codes[] = "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBN"
+				    "BOBQBRBSBTBVBWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZ"
+				    "DEDJDKDMDODZECEE";
+	size_t accepted = 0, too_big = 0;
+	char name[256];
+
+	(void)state;
+	for (size_t last = 14; last <= 253; last++) {
+		struct buf b;
+		struct errmsg err = { "" };
+		char *out = NULL;
+
+		buf_init(&b, 1 << 20);
+		buf_puts(&b, "{\"type\":\"geo\",\"regions\":[");
+		for (unsigned g = 0; g < 64; g++) {
+			name_of_len(name, g < 63 ? 221 : last);
+			name[0] = (char)('a' + g % 26); /* no two regions alike */
+			buf_printf(&b, "%s{\"country\":\"%.2s\",\"targets\":[\"%s\"]}",
+				   g ? "," : "", codes + 2 * g, name);
+		}
+		buf_puts(&b, "],\"default\":[\"www.example.net.\"]}");
+		json_t *j = load(b.data);
+		buf_free(&b);
+		int r = steer_compile(j, "CNAME", ORIGIN, &out, &err);
+		json_decref(j);
+		if (r == 0) {
+			accepted++;
+			if (strlen(out) > STEER_CONTENT_MAX)
+				fail_msg("a last target of %zu: %zu bytes of content", last,
+					 strlen(out));
+			free(out);
+		} else {
+			too_big++;
+			assert_int_equal(r, ERR_INVALID);
+			if (strstr(err.text, "compiles to more than") == NULL)
+				fail_msg("a last target of %zu: %s", last, err.text);
+		}
+	}
+	assert_true(accepted > 0 && too_big > 0);
+}
+
 static void test_closest_and_types(void **state)
 {
 	(void)state;
@@ -257,22 +327,23 @@ static void test_health(void **state)
 	       "{\"type\":\"failover\",\"targets\":[\"192.0.2.1\",\"192.0.2.2\"],"
 	       "\"check\":{\"tcp_port\":443,\"interval\":2}}",
 	       "TXT \";local w=who:toString() if w~='127.0.0.1' and w~='::1' then return "
-	       "'refused' end local function up(t) return #ifportup(443,{t,'0.0.0.1'},"
+	       "'refused' end local function up(t) return #ifportup(443,{t,'255.255.255.255'},"
 	       "{selector='all',backupSelector='all',interval=2})==1 end local s,r={},{} for "
 	       "_,g in ipairs({{'192.0.2.1','192.0.2.2'}}) do for _,t in ipairs(g) do if not "
 	       "s[t] then s[t]=1 r[#r+1]='A '..t..(up(t) and ' up' or ' down') end end end "
 	       "return r\"");
 	/* a geo's regions and default, through a URL check */
-	health("AAAA",
-	       "{\"type\":\"geo\",\"regions\":[{\"country\":\"DE\",\"targets\":"
-	       "[\"2001:db8::1\"]}],\"default\":[\"2001:db8::2\"],"
-	       "\"check\":{\"url\":\"http://h.example/\"}}",
-	       "TXT \";local w=who:toString() if w~='127.0.0.1' and w~='::1' then return "
-	       "'refused' end local function up(t) return #ifurlup('http://h.example/',"
-	       "{{t,'0.0.0.1'}},{selector='all',backupSelector='all'})==1 end local s,r={},{} "
-	       "for _,g in ipairs({{'2001:db8::1'},{'2001:db8::2'}}) do for _,t in ipairs(g) do "
-	       "if not s[t] then s[t]=1 r[#r+1]='AAAA '..t..(up(t) and ' up' or ' down') end "
-	       "end end return r\"");
+	health(
+	    "AAAA",
+	    "{\"type\":\"geo\",\"regions\":[{\"country\":\"DE\",\"targets\":"
+	    "[\"2001:db8::1\"]}],\"default\":[\"2001:db8::2\"],"
+	    "\"check\":{\"url\":\"http://h.example/\"}}",
+	    "TXT \";local w=who:toString() if w~='127.0.0.1' and w~='::1' then return "
+	    "'refused' end local function up(t) return #ifurlup('http://h.example/',"
+	    "{{t,'255.255.255.255'}},{selector='all',backupSelector='all'})==1 end local s,r={},{} "
+	    "for _,g in ipairs({{'2001:db8::1'},{'2001:db8::2'}}) do for _,t in ipairs(g) do "
+	    "if not s[t] then s[t]=1 r[#r+1]='AAAA '..t..(up(t) and ' up' or ' down') end "
+	    "end end return r\"");
 	/* nothing checked, nothing to read */
 	health("A",
 	       "{\"type\":\"weighted\",\"targets\":[{\"target\":\"192.0.2.1\","
@@ -338,17 +409,22 @@ static void from_records(const char *records, const char *want)
 	free(text);
 }
 
-static void from_records_refused(const char *records, const char *needle)
+static void from_records_refused_as(const char *type, const char *records, const char *needle)
 {
 	struct errmsg err = { "" };
 	json_t *j = load(records), *pol = NULL;
 
-	int r = steer_policy_from_records("A", j, &pol, &err);
+	int r = steer_policy_from_records(type, j, &pol, &err);
 	json_decref(j);
 	assert_null(pol);
 	assert_int_equal(r, ERR_INVALID);
 	if (strstr(err.text, needle) == NULL)
 		fail_msg("message '%s' lacks '%s'", err.text, needle);
+}
+
+static void from_records_refused(const char *records, const char *needle)
+{
+	from_records_refused_as("A", records, needle);
 }
 
 static void test_panel_records(void **state)
@@ -396,6 +472,12 @@ static void test_panel_records_bad(void **state)
 			     "share one health check URL");
 	from_records_refused("[{\"content\":\"192.0.2.1\",\"routing_policy\":\"weighted\"}]",
 			     "an object or null");
+	/* A CNAME answers one name: nothing to give clients of other countries. */
+	from_records_refused_as("CNAME",
+				"[{\"content\":\"a.example.net.\",\"routing_policy\":{\"type\":"
+				"\"geo\",\"region\":\"DE\"}},{\"content\":\"b.example.net.\","
+				"\"routing_policy\":{\"type\":\"geo\",\"region\":\"US\"}}]",
+				"geo policies on the records of a CNAME RRset");
 }
 
 int main(void)
@@ -407,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_failover_bad),
 		cmocka_unit_test(test_geo),
 		cmocka_unit_test(test_geo_bad),
+		cmocka_unit_test(test_size_limit),
 		cmocka_unit_test(test_closest_and_types),
 		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_lua_quote),

@@ -171,48 +171,37 @@ int steer_url_check(const char *s, const char *path, struct errmsg *err)
 	size_t alen = strcspn(p, "/?#");
 	if (memchr(p, '@', alen) != NULL)
 		return errmsg_set(err, ERR_INVALID, "%s: a URL with userinfo is refused", path);
-	const char *port = NULL;
-	size_t hlen;
-	if (*p == '[') {
-		const char *close = memchr(p, ']', alen);
-		if (close == NULL)
-			return errmsg_set(err, ERR_INVALID, "%s: unclosed '[' in the host", path);
-		hlen = (size_t)(close - p - 1);
-		if (hlen >= sizeof(host))
-			return errmsg_set(err, ERR_INVALID, "%s: the host is too long", path);
-		memcpy(host, p + 1, hlen);
-		host[hlen] = '\0';
-		if (inet_pton(AF_INET6, host, addr) != 1)
-			return errmsg_set(err, ERR_INVALID, "%s: '%s' is not an IPv6 address", path,
-					  host);
-		if (close + 1 < p + alen) {
-			if (close[1] != ':')
-				return errmsg_set(err, ERR_INVALID, "%s: junk after the host",
-						  path);
-			port = close + 2;
-		}
-	} else {
-		const char *colon = memchr(p, ':', alen);
-		hlen = colon != NULL ? (size_t)(colon - p) : alen;
-		if (hlen == 0 || hlen >= sizeof(host))
-			return errmsg_set(err, ERR_INVALID, "%s: the host is empty or too long",
-					  path);
-		memcpy(host, p, hlen);
-		host[hlen] = '\0';
-		port = colon != NULL ? colon + 1 : NULL;
-		for (size_t i = 0; i < hlen; i++)
-			if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.')
-				return errmsg_set(err, ERR_INVALID,
-						  "%s: '%.100s' is not a host name or address",
-						  path, host);
-		if (inet_pton(AF_INET, host, addr) != 1) {
-			int r = dname_zone_normalize(host, norm, &derr);
-			if (r == -ENOMEM)
-				return r;
-			if (r < 0)
-				return errmsg_set(err, ERR_INVALID, "%s: host '%s': %s", path, host,
-						  derr.text);
-		}
+	/* PowerDNS 4.7 takes the host as what comes before the first ':' and
+	 * the port as the rest up to the first '/': an IPv6 literal's colons,
+	 * or a query without a path, would make it check another server (or
+	 * none). The address checked is the target's anyway. */
+	if (*p == '[')
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: an IPv6 address as the URL's host is not supported by "
+				  "PowerDNS's checks; name the host (each target's own address is "
+				  "what is checked)",
+				  path);
+	if (p[alen] == '?')
+		return errmsg_set(err, ERR_INVALID, "%s: a query needs a path before it ('/?')",
+				  path);
+	const char *colon = memchr(p, ':', alen);
+	size_t hlen = colon != NULL ? (size_t)(colon - p) : alen;
+	if (hlen == 0 || hlen >= sizeof(host))
+		return errmsg_set(err, ERR_INVALID, "%s: the host is empty or too long", path);
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	const char *port = colon != NULL ? colon + 1 : NULL;
+	for (size_t i = 0; i < hlen; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.')
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: '%.100s' is not a host name or address", path, host);
+	if (inet_pton(AF_INET, host, addr) != 1) {
+		int r = dname_zone_normalize(host, norm, &derr);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return errmsg_set(err, ERR_INVALID, "%s: host '%s': %s", path, host,
+					  derr.text);
 	}
 	if (port != NULL) {
 		char *end;
@@ -636,6 +625,10 @@ static int wrap_content(const struct ctx *c, const char *type, const struct buf 
 {
 	struct buf out;
 
+	/* The content, type and quotes included, keeps to the limit the
+	 * stored record is checked against (steer_lua_check()). */
+	if (code->len + strlen(type) + 3 > STEER_CONTENT_MAX)
+		return put_result(c, -E2BIG);
 	buf_init(&out, STEER_CONTENT_MAX + 32);
 	int r = buf_printf(&out, "%s \"%s\"", type, code->data);
 	if (r == 0)

@@ -44,10 +44,12 @@
 #define STEER_DEFAULT_TTL 60
 /* The longest LUA record content the compiler produces. */
 #define STEER_CONTENT_MAX 16384
-/* An address that is never up (connect() to 0.0.0.0/8 fails at once): a
- * health check of {target, sentinel} with selector 'all' returns one
- * address exactly when the target is up. */
-#define STEER_SENTINEL "0.0.0.1"
+/* An address that is never up: Linux refuses a TCP connect() to the
+ * limited broadcast address at once (ENETUNREACH), whatever the routes
+ * (0.0.0.0/8, used before, is routable since Linux 5.3). A health check
+ * of {target, sentinel} with selector 'all' returns one address exactly
+ * when the target is up. */
+#define STEER_SENTINEL "255.255.255.255"
 
 /* True if 'code' is an ISO 3166-1 alpha-2 country code (upper case). */
 bool steer_country_known(const char *code);
@@ -57,8 +59,9 @@ bool steer_country_known(const char *code);
 bool steer_continent_known(const char *code);
 
 /* Check a health-check URL: http or https, no userinfo or fragment, the
- * host a name or an address, the port 1..65535, the path and query plain
- * RFC 3986 text without quotes. 'path' names the field in messages. */
+ * host a name or an IPv4 address (no IPv6 literal), the port 1..65535, a
+ * path before any query, the path and query plain RFC 3986 text without
+ * quotes. 'path' names the field in messages. */
 int steer_url_check(const char *s, const char *path, struct errmsg *err);
 
 /* Check a panel record's routing_policy 'rp' (JSON null is no policy and

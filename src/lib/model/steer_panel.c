@@ -190,6 +190,14 @@ int steer_policy_from_records(const char *type, const json_t *records, json_t **
 		    "routing_policy: a %s policy beside records without one in the "
 		    "same %.16s RRset; give every record of the RRset a policy or none",
 		    kind, type);
+	/* Clients of the countries no record names get every target; a CNAME
+	 * answers with one name, so it has no such answer. */
+	if (strcmp(kind, "geo") == 0 && strcmp(type, "CNAME") == 0 && with > 1)
+		return errmsg_set(
+		    err, ERR_INVALID,
+		    "routing_policy: geo policies on the records of a CNAME RRset leave clients "
+		    "of other countries no single target; give the RRset a geo policy with a "
+		    "default instead");
 	json_t *pol = json_pack("{s:s}", "type", kind);
 	if (pol == NULL)
 		return -ENOMEM;
