@@ -129,6 +129,79 @@ static ssize_t exchange(int fd, const uint8_t *q, size_t qlen, uint16_t id, uint
 	}
 }
 
+/* Wait for 'fd' to be ready for 'events' until 't0' plus the timeout. */
+static int wait_fd(int fd, short events, const struct timespec *t0, struct errmsg *err)
+{
+	struct timespec now;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long spent =
+		    (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+		struct pollfd p = { .fd = fd, .events = events };
+		int n = spent < STEERHEALTH_TIMEOUT_MS
+			    ? poll(&p, 1, (int)(STEERHEALTH_TIMEOUT_MS - spent))
+			    : 0;
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS did not answer in %u ms over TCP",
+				  STEERHEALTH_TIMEOUT_MS);
+	}
+}
+
+/* The query over TCP (RFC 7766), for an answer too large for UDP: PowerDNS
+ * truncates UDP answers at its udp-truncation-threshold (1,232 bytes),
+ * whatever the EDNS size asked, and a policy of many targets says more. */
+static ssize_t exchange_tcp(const struct sockaddr_storage *ss, socklen_t sslen, const uint8_t *q,
+			    size_t qlen, uint16_t id, uint8_t *ans, struct errmsg *err)
+{
+	struct timespec t0;
+	uint8_t msg[2 + 512];
+	size_t got = 0, want = 2;
+	ssize_t r = -1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return errmsg_set(err, ERR_UNAVAILABLE, "a TCP socket: %s", strerror(errno));
+	knot_wire_write_u16(msg, (uint16_t)qlen);
+	memcpy(msg + 2, q, qlen);
+	if (connect(fd, (const struct sockaddr *)ss, sslen) < 0 && errno != EINPROGRESS)
+		r = errmsg_set(err, ERR_UNAVAILABLE, "connecting to PowerDNS over TCP: %s",
+			       strerror(errno));
+	else if ((r = wait_fd(fd, POLLOUT, &t0, err)) == 0 &&
+		 send(fd, msg, qlen + 2, MSG_NOSIGNAL) != (ssize_t)(qlen + 2))
+		r = errmsg_set(err, ERR_UNAVAILABLE, "sending the query over TCP: %s",
+			       strerror(errno));
+	/* the length, then the answer into 'ans' */
+	uint8_t len[2];
+	while (r == 0 && got < want) {
+		if ((r = wait_fd(fd, POLLIN, &t0, err)) < 0)
+			break;
+		uint8_t *to = want == 2 ? len + got : ans + got;
+		ssize_t n = recv(fd, to, want - got, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			r = errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS closed the TCP connection");
+			break;
+		}
+		got += (size_t)n;
+		if (want == 2 && got == 2) {
+			want = knot_wire_read_u16(len);
+			got = 0;
+			if (want < KNOT_WIRE_HEADER_SIZE)
+				r = errmsg_set(err, ERR_UPSTREAM, "a TCP answer of %zu bytes",
+					       want);
+		}
+	}
+	close(fd);
+	if (r == 0 && knot_wire_get_id(ans) != id)
+		r = errmsg_set(err, ERR_UPSTREAM, "a TCP answer to another query");
+	return r < 0 ? r : (ssize_t)got;
+}
+
 /* One string of the health record, "TYPE ADDRESS up|down", into the
  * RRset objects of 'rrsets' for owner 'name'. */
 static int take_string(json_t *rrsets, const char *name, const char *s, struct errmsg *err)
@@ -207,9 +280,11 @@ static int take_answer(json_t *rrsets, const char *name, uint8_t *ans, size_t le
 }
 
 /* Read health owner 'owner' into 'rrsets' ({"name", "error"} when it
- * cannot be read). 'fd' is a socket connected to PowerDNS. A failure to
- * reach PowerDNS at all is returned: the caller stops there. */
-static int read_owner(int fd, const char *owner, json_t *rrsets, struct errmsg *err)
+ * cannot be read). 'fd' is a UDP socket connected to PowerDNS at 'ss'; a
+ * truncated answer is asked again over TCP. A failure to reach PowerDNS
+ * at all is returned: the caller stops there. */
+static int read_owner(int fd, const struct sockaddr_storage *ss, socklen_t sslen, const char *owner,
+		      json_t *rrsets, struct errmsg *err)
 {
 	uint8_t q[512] = { 0 }, *ans = malloc(ANSWER_MAX); /* knot_pkt_new() keeps a given header */
 	const char *name = owner + strlen(STEER_HEALTH_LABEL) + 1;
@@ -224,6 +299,8 @@ static int read_owner(int fd, const char *owner, json_t *rrsets, struct errmsg *
 		r = errmsg_set(err, r, "building the query for '%s'", owner);
 	else
 		n = exchange(fd, q, qlen, id, ans, err);
+	if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_tc(ans))
+		n = exchange_tcp(ss, sslen, q, qlen, id, ans, err);
 	if (n < 0) {
 		free(ans);
 		return r < 0 ? r : (int)n;
@@ -272,7 +349,7 @@ int steerhealth_read(struct agent *a, const char *zone, json_t **ret, struct err
 				       strerror(errno));
 	}
 	for (size_t i = 0; r == 0 && i < o.n; i++)
-		r = read_owner(fd, o.v[i], rrsets, err);
+		r = read_owner(fd, &ss, sslen, o.v[i], rrsets, err);
 	if (fd >= 0)
 		close(fd);
 	owners_clear(&o);

@@ -120,6 +120,27 @@ def test_failover_target_health_per_node(health_cluster):
         listener.close()
 
 
+def test_health_of_many_targets_is_read_whole(health_cluster):
+    """32 IPv6 targets: the health record's answer is larger than PowerDNS
+    sends over UDP (it truncates at 1,232 bytes), so the agent asks again
+    over TCP and every node reports every target."""
+    c = health_cluster
+    zid = c.create_zone("steer-health-many.example")
+    targets = ["2001:db8:ffff:ffff:ffff:ffff:ffff:%x" % i for i in range(1, 33)]
+    set_policy(c, zid, "many", "AAAA", {"type": "failover", "targets": targets,
+                                        "check": {"tcp_port": 9}})
+    deadline = time.monotonic() + 15
+    while True:
+        rr = [r for r in health(c, zid)["rrsets"] if r["name"] == "many"]
+        views = rr[0]["health"] if rr else {}
+        if len(views) == len(c.nodes) and all(
+                v.get("state") == "read" and len(v.get("targets", {})) == 32
+                for v in views.values()):
+            break
+        assert time.monotonic() < deadline, rr
+        time.sleep(0.3)
+
+
 def test_health_record_answers_only_the_node_itself(health_cluster):
     c = health_cluster
     zid = c.create_zone("steer-health-who.example")
