@@ -57,7 +57,9 @@ bool api_is_admin(const struct http_request *req)
 	return strcmp(http_request_principal_role(req), "admin") == 0;
 }
 
-/* True if 'j' holds, at any depth, an object whose "type" is "LUA". */
+/* True if 'j' holds, at any depth, an object whose "type" is "LUA", other
+ * than an RRset deleted ("changetype": "DELETE" on /api/v1: removing raw
+ * LUA is always allowed). */
 static bool names_lua(const json_t *j, unsigned depth)
 {
 	const char *key;
@@ -68,8 +70,9 @@ static bool names_lua(const json_t *j, unsigned depth)
 		return false;
 	if (json_is_object(j)) {
 		const char *t = json_string_value(json_object_get(j, "type"));
+		const char *change = json_string_value(json_object_get(j, "changetype"));
 		if (t != NULL && strcasecmp(t, "LUA") == 0)
-			return true;
+			return change == NULL || strcasecmp(change, "DELETE") != 0;
 		json_object_foreach((json_t *)j, key, v) {
 			if (names_lua(v, depth + 1))
 				return true;

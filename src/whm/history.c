@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/buf.h"
@@ -345,6 +346,54 @@ int history_diff(struct whm *w, int64_t zone_id, uint64_t from, uint64_t to, jso
 	return r;
 }
 
+static bool is_lua(const json_t *rec)
+{
+	const char *t = json_string_value(json_object_get(rec, "type"));
+	return t != NULL && strcasecmp(t, "LUA") == 0;
+}
+
+static bool same_str(const json_t *a, const json_t *b, const char *key)
+{
+	const char *x = json_string_value(json_object_get(a, key));
+	const char *y = json_string_value(json_object_get(b, key));
+	return x != NULL && y != NULL && strcmp(x, y) == 0;
+}
+
+/* With allow-raw-lua off, the records of 'target' may keep the raw LUA
+ * records the zone holds now (written while it was on) but not bring back
+ * others: the routes refuse them, and a rollback is no way around that. */
+static int raw_lua_check(struct store *st, int64_t zone_id, const json_t *target, uint64_t version,
+			 struct errmsg *err)
+{
+	json_t *now = NULL, *rec, *o;
+	size_t i, k;
+	int r = 0;
+
+	json_array_foreach(target, i, rec) {
+		if (!is_lua(rec))
+			continue;
+		if (now == NULL && (r = zones_load_records(st, zone_id, &now)) < 0)
+			return errmsg_set(err, r, "reading the zone's records: %s", err_str(r));
+		bool held = false;
+		json_array_foreach(now, k, o) {
+			held = held || (is_lua(o) && same_str(o, rec, "name") &&
+					same_str(o, rec, "content"));
+		}
+		if (!held) {
+			r = errmsg_set(
+			    err, ERR_INVALID,
+			    "version %llu holds a raw LUA record ('%.200s') the zone does "
+			    "not hold now: raw LUA is refused while allow-raw-lua = no; "
+			    "nothing was changed",
+			    (unsigned long long)version,
+			    json_string_value(json_object_get(rec, "name")));
+			break;
+		}
+	}
+	json_decref(now);
+	return r;
+}
+
 int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const char *actor,
 		     struct zone_result *res, bool *ret_changed, struct errmsg *err)
 {
@@ -369,6 +418,8 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 	if (r == 0 && zdiff_decode(v.records, &target) < 0)
 		r = errmsg_set(err, ERR_BACKEND, "version %llu: its records cannot be read",
 			       (unsigned long long)version);
+	if (r == 0 && !w->conf.allow_raw_lua)
+		r = raw_lua_check(st, zone_id, target, version, err);
 	/* The records and the SOA fields the version had, as one new version;
 	 * none when they are the zone's already (nothing to push). A version
 	 * from before the SOA fields were kept leaves them as they are. */

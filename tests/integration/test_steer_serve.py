@@ -325,3 +325,45 @@ def test_raw_lua_from_an_admin_token_where_allowed(zone):
     r = c.whm.request("POST", "/api/dns/%d/records" % zid,
                       json_body=dict(raw, name="raw3", content='A "os.exit(\\"x\\")"'))
     assert r.status_code == 422, r.text
+
+
+def test_raw_lua_once_disallowed_can_be_removed_but_not_rolled_back(zone):
+    """Raw LUA written while allow-raw-lua was on, then the setting turned
+    off: /api/v1 still deletes such an RRset, and a rollback to a version
+    holding raw LUA the zone no longer holds is refused, nothing changed;
+    a rollback keeping the raw LUA the zone still holds goes through."""
+    c, zid, zname = zone["cluster"], zone["zone_id"], zone["zone"]
+    url = "/api/v1/servers/localhost/zones/" + zname
+
+    def lua_rrset(name, value, change="REPLACE"):
+        r = {"name": name + "." + zname, "type": "LUA", "changetype": change}
+        if change == "REPLACE":
+            r.update(ttl=60, records=[{"content": "A \"'%s'\"" % value, "disabled": False}])
+        return r
+
+    for name, value in (("gone", "192.0.2.21"), ("kept", "192.0.2.22")):
+        r = c.whm.request("PATCH", url, json_body={"rrsets": [lua_rrset(name, value)]})
+        assert r.status_code == 204, r.text
+    with_both = c.whm.zone(zid)["version"]
+    c.whm.extra_config["allow-raw-lua"] = "no"
+    c.whm.write_config()
+    c.whm.restart()
+    try:
+        r = c.whm.request("PATCH", url, json_body={"rrsets": [lua_rrset("x", "192.0.2.23")]})
+        assert r.status_code == 422 and "allow-raw-lua" in r.json()["error"], r.text
+        r = c.whm.request("PATCH", url,
+                          json_body={"rrsets": [lua_rrset("gone", None, "DELETE")]})
+        assert r.status_code == 204, r.text
+        c.wait_all_nodes("kept." + zname, "A", ["192.0.2.22"])
+        for node in c.nodes:
+            assert node.rcode("gone." + zname, "A") == "NXDOMAIN"
+        before = c.whm.zone(zid)["version"]
+        r = c.whm.post("/api/dns/%d/rollback" % zid, {"version": with_both})
+        assert r.status_code == 422 and "raw LUA" in r.json()["error"], r.text
+        assert c.whm.zone(zid)["version"] == before
+        # back to a version that holds only the raw LUA the zone still holds
+        c.whm.call("POST", "/api/dns/%d/rollback" % zid, {"version": before}, expect=200)
+    finally:
+        c.whm.extra_config["allow-raw-lua"] = "yes"
+        c.whm.write_config()
+        c.whm.restart()
