@@ -54,7 +54,8 @@ struct xfrn {
 	} * queue;	       /* a ring of QUEUE_MAX, marks never decrease */
 	struct pdns *pdns;     /* this thread's connection, for 'node' */
 	size_t head, n;
-	int fd[2]; /* IPv4, IPv6 */
+	uint64_t dropped; /* zones not queued for want of room */
+	int fd[2];	  /* IPv4, IPv6 */
 	struct sent *fly;
 	size_t nfly;
 };
@@ -72,6 +73,7 @@ void xfrn_queue(struct xfrn *x, const char *zone, bool own, bool node)
 		return;
 	pthread_mutex_lock(&x->lock);
 	char *copy = x->n < QUEUE_MAX ? strdup(zone) : NULL;
+	uint64_t dropped = copy == NULL ? ++x->dropped : 0;
 	if (copy != NULL) {
 		x->queue[(x->head + x->n) % QUEUE_MAX] = (struct waiting){
 			.zone = copy,
@@ -83,9 +85,13 @@ void xfrn_queue(struct xfrn *x, const char *zone, bool own, bool node)
 		pthread_cond_signal(&x->cond);
 	}
 	pthread_mutex_unlock(&x->lock);
-	if (copy == NULL)
-		log_warn("zone '%s': NOTIFY not sent: %d zones are waiting already", zone,
-			 QUEUE_MAX);
+	/* A full sync can overflow the queue by many zones: a line for the
+	 * first and then for every thousandth, not one per zone. */
+	if (dropped % 1000 == 1)
+		log_warn("zone '%s': NOTIFY not sent: %d zones are waiting already (%llu "
+			 "zones not notified so far; their secondaries refresh on the SOA "
+			 "timers)",
+			 zone, QUEUE_MAX, (unsigned long long)dropped);
 }
 
 /* A signed (when 'key' is given) NOTIFY for the SOA of 'zone' into 's'. */
