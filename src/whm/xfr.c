@@ -304,6 +304,7 @@ struct follow {
 	knot_rrset_t *new_soa; /* the first SOA */
 	uint32_t serial;       /* its serial */
 	uint32_t have_serial;  /* the serial asked from (IXFR) */
+	uint32_t diff_to;      /* the serial the IXFR difference being read ends at */
 	bool ixfr_asked;
 	json_t *rrs; /* the zone being built */
 	size_t max_records;
@@ -411,7 +412,17 @@ static int follow_rr(struct follow *f, const knot_rrset_t *rr, struct errmsg *er
 			f->incremental = true;
 			return 0;
 		}
-		if (soa) { /* an empty zone: the SOA alone, twice */
+		/* An empty zone: the SOA alone, twice. A second SOA of another
+		 * serial is an IXFR that does not start at the zone held (the
+		 * whole zone then: -ESTALE), or a broken AXFR. */
+		if (soa && serial != f->serial)
+			return errmsg_set(
+			    err, f->ixfr_asked ? -ESTALE : ERR_UPSTREAM,
+			    "%s: the second SOA has serial %u, neither the zone's %u nor "
+			    "the transfer's %u",
+			    f->who, serial, f->have_serial, f->serial);
+		if (soa) {
+			json_object_clear(f->rrs);
 			f->state = XS_DONE;
 			return 0;
 		}
@@ -428,17 +439,30 @@ static int follow_rr(struct follow *f, const knot_rrset_t *rr, struct errmsg *er
 		}
 		return apply_rr(f, rr, false, err);
 	case XS_IXFR_DEL:
-		if (soa) {
+		if (soa) { /* the SOA the difference ends at: its additions follow */
+			f->diff_to = serial;
 			f->state = XS_IXFR_ADD;
 			return 0;
 		}
 		return apply_rr(f, rr, true, err);
 	case XS_IXFR_ADD:
-		if (soa) {
-			f->state = serial == f->serial ? XS_DONE : XS_IXFR_DEL;
+		if (!soa)
+			return apply_rr(f, rr, false, err);
+		/* The closing SOA once the differences reach the transfer's
+		 * serial; before that, the next difference starts where this one
+		 * ended (RFC 1995 section 4). Anything else skips changes. */
+		if (serial == f->serial && f->diff_to == f->serial) {
+			f->state = XS_DONE;
 			return 0;
 		}
-		return apply_rr(f, rr, false, err);
+		if (serial != f->diff_to)
+			return errmsg_set(
+			    err, -ESTALE,
+			    "%s: the IXFR's differences do not follow on: one ends at "
+			    "serial %u, the next SOA has %u (the transfer's is %u)",
+			    f->who, f->diff_to, serial, f->serial);
+		f->state = XS_IXFR_DEL;
+		return 0;
 	case XS_DONE:
 		break;
 	}

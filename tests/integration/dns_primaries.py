@@ -150,7 +150,8 @@ class FakePrimary:
     """A TCP DNS server answering SOA queries with 'soa' and AXFR/IXFR with
     'records' (dns.rrset.RRset objects, sent between two copies of the SOA)
     the way 'mode' says: "ok", "short" (closes before the closing SOA),
-    "stall" (sends half and goes quiet)."""
+    "stall" (sends half and goes quiet), "raw" ('records' alone, SOAs
+    included: an IXFR stream of one's own)."""
 
     def __init__(self, zone, soa_text, records, mode="ok"):
         self.zone = zone
@@ -205,6 +206,8 @@ class FakePrimary:
                 self._send(conn, r)
                 return
             sets = [self.soa] + list(self.records) + [self.soa]
+            if self.mode == "raw":
+                sets = list(self.records)
             if self.mode == "short":
                 sets = sets[:-1]
             if self.mode == "stall":

@@ -244,6 +244,39 @@ def test_bad_transfers_store_nothing(cluster, domain, mode):
         fake.close()
 
 
+@pytest.mark.parametrize("stream", ["gap", "wrong-start"])
+def test_an_ixfr_that_skips_changes_stores_nothing(cluster, domain, stream):
+    """An IXFR whose differences skip one (100 -> 101, then the closing SOA
+    of 102) or do not start at the serial held: the controller asks for the
+    whole zone instead, and as an AXFR the same stream is broken too, so
+    nothing is stored and the zone keeps serial 100 on every node."""
+    zone = domain + "."
+
+    def soa(serial):
+        return dns.rrset.from_text(zone, 3600, "IN", "SOA",
+                                   "ns1.%s h.%s %d 3600 600 86400 300" % (zone, zone, serial))
+
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
+    fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+    try:
+        zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        version = cluster.whm.zone(zid)["version"]
+        added = dns.rrset.from_text("x." + zone, 300, "IN", "A", "192.0.2.9")
+        fake.records = {"gap": [soa(102), soa(100), soa(101), added, soa(102)],
+                        "wrong-start": [soa(102), soa(3)]}[stream]
+        fake.soa, fake.mode = soa(102), "raw"
+        retrieve(cluster.whm, zid)
+        z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"))
+        assert z["secondary"]["last_error"], z
+        assert z["version"] == version and z["secondary"].get("serial") == 100, z
+        assert all(r["name"] != "x" for r in cluster.whm.records(zid))
+        assert set(cluster.soa_serials(zone).values()) == {100}
+    finally:
+        fake.close()
+
+
 def test_a_stalled_transfer_does_not_hold_up_the_other_zones(cluster, primary, domain):
     """Secondary zones are refreshed by a few workers at once: while one
     primary has gone quiet in the middle of a transfer (the controller
