@@ -47,9 +47,18 @@ struct sec_zone {
 	char last_error[ERRMSG_MAX];
 	uint64_t axfr, ixfr, failures;
 	bool seen;	    /* in the last reload */
-	bool again;	    /* asked for while it was being refreshed */
+	bool again;	    /* asked for while it was being refreshed ... */
+	bool again_notify;  /* ... by NOTIFYs only */
+	int64_t done_ms;    /* monotonic: when its last refresh ended (0: none yet) */
 	bool notify_warned; /* a NOTIFY from a stranger was logged */
 };
+
+/* A NOTIFY starts a refresh of its zone at most once in this time after
+ * the last one ended: a primary notifying in a loop, or anyone sending
+ * NOTIFYs from its address, costs that primary one SOA query per zone per
+ * interval, not one per NOTIFY. A refresh asked over the API (retrieve)
+ * is not held back. */
+#define SECONDARY_NOTIFY_GAP_MS 2000
 
 /* Zones refreshed at the same time: a primary that stalls holds up one
  * worker (SECONDARY_STALL_MS, at most SECONDARY_TIMEOUT_MS), not the
@@ -465,9 +474,10 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 			z->state = z->transferred ? SEC_RETRYING : SEC_PENDING;
 		z->due_ms = whm_mono_ms() + (int64_t)(z->retry ? z->retry : 1) * 1000;
 	}
+	z->done_ms = whm_mono_ms();
 	if (z->again)
-		z->due_ms = 0;
-	z->again = false;
+		z->due_ms = z->again_notify ? z->done_ms + SECONDARY_NOTIFY_GAP_MS : 0;
+	z->again = z->again_notify = false;
 	pthread_mutex_unlock(&s->lock);
 	if (done) {
 		struct store *st = whm_store(w);
@@ -571,13 +581,18 @@ void secondary_stop(struct whm *w)
 /* --- requests from other threads --------------------------------------- */
 
 /* Refresh 'z' at once, or once more when it is being refreshed now (its
- * due time is INT64_MAX then). Under the lock. */
-static void refresh_now(struct secondary *s, struct sec_zone *z)
+ * due time is INT64_MAX then); for a NOTIFY, not before
+ * SECONDARY_NOTIFY_GAP_MS after the last refresh ended. Under the lock. */
+static void refresh_now(struct secondary *s, struct sec_zone *z, bool notify)
 {
-	if (!busy(z))
-		z->due_ms = 0;
-	else
+	int64_t at = notify && z->done_ms > 0 ? z->done_ms + SECONDARY_NOTIFY_GAP_MS : 0;
+	if (!busy(z)) {
+		if (at < z->due_ms)
+			z->due_ms = at;
+	} else {
+		z->again_notify = z->again ? z->again_notify && notify : notify;
 		z->again = true;
+	}
 	s->wake = true;
 	pthread_cond_signal(&s->cond);
 }
@@ -614,7 +629,7 @@ int secondary_notify(struct whm *w, const knot_dname_t *zone, const struct socka
 			known = xfr_primary_matches(&z->primaries[k], from);
 		rcode = known ? KNOT_RCODE_NOERROR : KNOT_RCODE_REFUSED;
 		if (known) {
-			refresh_now(s, z);
+			refresh_now(s, z, true);
 			atomic_fetch_add(&s->notifies, 1);
 		}
 		/* Logged once per zone: a NOTIFY costs its sender nothing. */
@@ -639,7 +654,7 @@ int secondary_retrieve(struct whm *w, int64_t zone_id, struct errmsg *err)
 		pthread_mutex_lock(&s->lock);
 		struct sec_zone *z = find_id(s, zone_id);
 		if (z != NULL)
-			refresh_now(s, z);
+			refresh_now(s, z, false);
 		pthread_mutex_unlock(&s->lock);
 		if (z != NULL)
 			return 0;

@@ -164,6 +164,7 @@ class FakePrimary:
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.done = False
+        self.soa_queries = 0  # SOA questions answered
         self.stalled = threading.Event()  # a "stall" transfer went quiet
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
@@ -202,6 +203,7 @@ class FakePrimary:
             r = dns.message.make_response(q)
             r.flags |= dns.flags.AA
             if qtype == dns.rdatatype.SOA:
+                self.soa_queries += 1
                 r.answer.append(self.soa)
                 self._send(conn, r)
                 return

@@ -446,6 +446,42 @@ def test_a_notify_from_the_primary_starts_the_transfer(tmp_path, domain):
             primary.stop()
 
 
+def test_a_notify_storm_costs_the_primary_an_soa_query_per_interval(tmp_path, domain):
+    """NOTIFYs from the primary's address in a loop (the primary's own bug,
+    or anyone spoofing it): the controller asks the primary for the SOA at
+    most once per 2 s per zone, not once per NOTIFY."""
+    zone = domain + "."
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
+    with listener_cluster(str(tmp_path / "c")) as c:
+        addr = listener(c.whm)
+        fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+        try:
+            create_secondary(c.whm, zone, [fake.address])
+            c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+            n = dns.message.make_query(zone, "SOA")
+            n.set_opcode(dns.opcode.NOTIFY)
+            wire, sent, before = n.to_wire(), 0, fake.soa_queries
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind(("127.0.0.1", 0))
+                s.setblocking(False)
+                end = time.monotonic() + 3.0
+                while time.monotonic() < end:
+                    s.sendto(wire, addr)
+                    sent += 1
+                    try:
+                        while True:
+                            s.recv(65535)
+                    except BlockingIOError:
+                        pass
+                    time.sleep(0.002)
+            time.sleep(0.5)
+            asked = fake.soa_queries - before
+            assert sent > 300 and 1 <= asked <= 3, (sent, asked)
+        finally:
+            fake.close()
+
+
 def test_a_notify_signed_with_the_zones_key_is_taken_from_any_address(tmp_path, domain):
     """A primary that notifies from another address (a second interface, a
     NAT) is still known by the zone's TSIG key: a NOTIFY signed with it
