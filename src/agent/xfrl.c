@@ -30,6 +30,9 @@
 
 #define MSG_MAX KNOT_WIRE_MAX_PKTSIZE
 #define IO_TIMEOUT_S 10
+/* A question over TCP, its length included, is read within this time of
+ * waiting for it: a client trickling bytes holds a connection no longer. */
+#define QUESTION_MS 5000
 #define POLL_MS 200
 #define RELAY_ALG "hmac-sha512"
 
@@ -125,6 +128,28 @@ static int read_all(int fd, uint8_t *p, size_t len)
 			return -1;
 		p += n;
 		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* read_all() of the 'len' bytes by 'deadline' (agent_mono_s()). */
+static int read_by(int fd, uint8_t *p, size_t len, double deadline)
+{
+	while (len > 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = deadline - agent_mono_s();
+		int n = left > 0 ? poll(&pfd, 1, (int)(left * 1000) + 1) : 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		ssize_t got = recv(fd, p, len, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		p += got;
+		len -= (size_t)got;
 	}
 	return 0;
 }
@@ -369,7 +394,9 @@ out:
 	tsigsrv_clear(&k->tsig);
 	knot_pkt_free(k->q);
 	k->q = NULL;
-	return r;
+	/* A refused question ends its TCP connection: its place among
+	 * transfer-tcp-clients is for clients that may transfer. */
+	return k->fd >= 0 && rcode != KNOT_RCODE_NOERROR ? -1 : r;
 }
 
 /* --- the sockets --------------------------------------------------------- */
@@ -465,10 +492,11 @@ static void *conn_loop(void *arg)
 	addr_text(&c->from, k.peer, sizeof(k.peer));
 	set_timeouts(c->fd);
 	while (k.in != NULL && k.buf != NULL && !atomic_load(&c->l->stopping)) {
-		if (read_all(c->fd, k.in, 2) < 0)
+		double deadline = agent_mono_s() + QUESTION_MS / 1000.0;
+		if (read_by(c->fd, k.in, 2, deadline) < 0)
 			break;
 		size_t len = ((size_t)k.in[0] << 8) | k.in[1];
-		if (len < KNOT_WIRE_HEADER_SIZE || read_all(c->fd, k.in + 2, len) < 0)
+		if (len < KNOT_WIRE_HEADER_SIZE || read_by(c->fd, k.in + 2, len, deadline) < 0)
 			break;
 		k.zone[0] = k.key_name[0] = '\0';
 		k.why.text[0] = '\0';

@@ -226,6 +226,43 @@ def test_the_transfer_port_answers_bad_questions_and_goes_on(xfr, domain):
     assert axfr(node, fqdn, c.key).origin == dns.name.from_text(fqdn)
 
 
+def test_a_trickling_or_refused_client_loses_its_connection(xfr, domain):
+    """A question must arrive whole within 5 s of the node waiting for it:
+    a client sending a byte a second is cut off however long it goes on.
+    A refused question ends the connection after its answer."""
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    node = c.nodes[0]
+    with socket.create_connection((node.address, node.transfer_port), timeout=5) as s:
+        trickle = iter(b"\x00\x40" + b"\x12" * 64)  # a 64-byte question, a byte a second
+        s.sendall(bytes([next(trickle)]))
+        t0, closed = time.monotonic(), False
+        while time.monotonic() - t0 < 9 and not closed:
+            time.sleep(1)
+            try:
+                s.sendall(bytes([next(trickle)]))
+                s.settimeout(0.01)
+                closed = s.recv(16) == b""
+            except socket.timeout:
+                pass
+            except OSError:
+                closed = True
+        assert closed, "a trickling client kept its connection"
+        assert time.monotonic() - t0 < 7.5
+    q = dns.message.make_query(fqdn, "A")
+    wire = q.to_wire()
+    with socket.create_connection((node.address, node.transfer_port), timeout=5) as s:
+        s.sendall(len(wire).to_bytes(2, "big") + wire)
+        head = s.recv(2)
+        reply = b""
+        while len(reply) < int.from_bytes(head, "big"):
+            reply += s.recv(4096)
+        assert dns.message.from_wire(reply).rcode() == dns.rcode.REFUSED
+        s.settimeout(3)
+        assert s.recv(16) == b"", "the connection stayed open after a refusal"
+
+
 def test_the_transfer_port_bounds_its_connections_and_survives_a_restart(xfr, domain):
     c = xfr
     c.create_zone(domain)
@@ -239,9 +276,11 @@ def test_the_transfer_port_bounds_its_connections_and_survives_a_restart(xfr, do
         s.connect((node.address, node.transfer_port))
         return s
 
-    def served(s):
-        """Whether the node keeps the connection open (closed: not served)."""
-        s.settimeout(0.5)
+    def served(s, wait=0.5):
+        """Whether the node keeps the connection open (closed: not served).
+        Connections held idle are closed after 5 s: the checks of those
+        held are quick."""
+        s.settimeout(wait)
         try:
             return s.recv(16) != b""
         except socket.timeout:
@@ -255,7 +294,7 @@ def test_the_transfer_port_bounds_its_connections_and_survives_a_restart(xfr, do
             for src in ("127.0.0.5", "127.0.0.6", "127.0.0.7", "127.0.0.8")}
     try:
         time.sleep(0.3)
-        assert all(served(s) for socks in held.values() for s in socks)
+        assert all(served(s, wait=0.05) for socks in held.values() for s in socks)
         with connect("127.0.0.10") as extra:
             assert not served(extra)
         # with 12 held, a fifth from one address is closed, another address served
