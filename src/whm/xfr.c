@@ -53,6 +53,8 @@ struct session {
 	size_t mac_len;
 	uint64_t signed_at; /* time signed of the last verified message; 0: none */
 	uint16_t id;
+	uint16_t qtype;		    /* of the query sent */
+	knot_dname_storage_t qname; /* the zone asked about */
 	const char *who;
 };
 
@@ -149,6 +151,8 @@ static int send_query(struct session *s, const knot_dname_t *zone, uint16_t qtyp
 		return -ENOMEM;
 	(void)getrandom(&s->id, sizeof(s->id), 0);
 	knot_wire_set_id(q->wire, s->id);
+	s->qtype = qtype;
+	memcpy(s->qname, zone, knot_dname_size(zone));
 	int r = knot_pkt_put_question(q, zone, KNOT_CLASS_IN, qtype);
 	if (r == KNOT_EOK && soa != NULL) {
 		r = knot_pkt_begin(q, KNOT_AUTHORITY);
@@ -217,8 +221,14 @@ static int read_answer(struct session *s, uint8_t *buf, knot_pkt_t **ret, int *r
 	if (r != KNOT_EOK)
 		r = errmsg_set(err, ERR_UPSTREAM, "%s: a malformed answer: %s", s->who,
 			       knot_strerror(r));
-	else if (knot_wire_get_id(pkt->wire) != s->id || !knot_wire_get_qr(pkt->wire))
+	else if (knot_wire_get_id(pkt->wire) != s->id || !knot_wire_get_qr(pkt->wire) ||
+		 knot_wire_get_opcode(pkt->wire) != KNOT_OPCODE_QUERY ||
+		 (knot_wire_get_qdcount(pkt->wire) > 0 &&
+		  (knot_pkt_qtype(pkt) != s->qtype || knot_pkt_qclass(pkt) != KNOT_CLASS_IN ||
+		   !knot_dname_is_case_equal(knot_pkt_qname(pkt), s->qname))))
 		r = errmsg_set(err, ERR_UPSTREAM, "%s: an answer to another query", s->who);
+	else if (knot_wire_get_tc(pkt->wire))
+		r = errmsg_set(err, ERR_UPSTREAM, "%s: a truncated answer over TCP", s->who);
 	if (r == 0)
 		r = check_tsig(s, pkt, err);
 	*ret_rcode = r == 0 ? knot_pkt_ext_rcode(pkt) : 0;

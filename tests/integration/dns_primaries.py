@@ -13,8 +13,10 @@ import time
 
 import dns.flags
 import dns.message
+import dns.name
 import dns.query
 import dns.rcode
+import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
@@ -151,7 +153,8 @@ class FakePrimary:
     'records' (dns.rrset.RRset objects, sent between two copies of the SOA)
     the way 'mode' says: "ok", "short" (closes before the closing SOA),
     "stall" (sends half and goes quiet), "raw" ('records' alone, SOAs
-    included: an IXFR stream of one's own)."""
+    included: an IXFR stream of one's own), "other-question" (a transfer
+    answered as if to a question about another zone)."""
 
     def __init__(self, zone, soa_text, records, mode="ok"):
         self.zone = zone
@@ -208,6 +211,9 @@ class FakePrimary:
                 self._send(conn, r)
                 return
             sets = [self.soa] + list(self.records) + [self.soa]
+            if self.mode == "other-question":
+                r.question = [dns.rrset.RRset(dns.name.from_text("other.test."),
+                                              dns.rdataclass.IN, qtype)]
             if self.mode == "raw":
                 sets = list(self.records)
             if self.mode == "short":

@@ -212,13 +212,15 @@ def test_an_unknown_key_or_bad_primaries_are_refused(cluster, domain):
     assert zone not in cluster.whm.zones()
 
 
-@pytest.mark.parametrize("mode", ["outside", "short", "stall", "private", "lua"])
+@pytest.mark.parametrize("mode", ["outside", "short", "stall", "private", "lua",
+                                  "other-question"])
 def test_bad_transfers_store_nothing(cluster, domain, mode):
     """Data outside the zone, a transfer that ends early or stalls: refused.
     So is BIND's signing state (TYPE65534, generic data) in a zone without
     signatures, with the type named. (A zone its primary signs is served
     as it comes, BIND's TYPE65534 included: test_secondary_presigned.py.)
-    So is a LUA record, as a PowerDNS primary serves it (type 65402)."""
+    So is a LUA record, as a PowerDNS primary serves it (type 65402), and
+    a transfer answered to a question about another zone."""
     zone = domain + "."
     recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
             dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.7")]
@@ -237,7 +239,8 @@ def test_bad_transfers_store_nothing(cluster, domain, mode):
         err = z["secondary"]["last_error"]
         assert err, z
         assert {"outside": "outside the zone", "short": "closed before",
-                "stall": "stalled", "private": "TYPE65534", "lua": "LUA"}[mode] in err, err
+                "stall": "stalled", "private": "TYPE65534", "lua": "LUA",
+                "other-question": "another query"}[mode] in err, err
         assert z["version"] == 1 and z["secondary"]["state"] == "pending"
         assert all(r["content"] != "192.0.2.7" for r in cluster.whm.records(zid))
     finally:
