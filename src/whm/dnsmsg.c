@@ -105,6 +105,14 @@ static int on_update(struct msg *m)
 		errmsg_set(&m->why, 0, "key '%s' has no update policy", m->key_name);
 		return KNOT_RCODE_REFUSED;
 	}
+	/* Before the prerequisites: their answers (NXRRSET, YXDOMAIN, ...)
+	 * would tell a key of no rule here what the zone holds. */
+	if (!upolicy_names_zone(rules, zone)) {
+		json_decref(rules);
+		errmsg_set(&m->why, 0, "key '%s' has no update policy for zone '%s'", m->key_name,
+			   zone);
+		return KNOT_RCODE_REFUSED;
+	}
 	int rcode = dnsupdate_apply(m->w, m->q, zone_id, zone, rules, key, &m->why);
 	json_decref(rules);
 	if (rcode == KNOT_RCODE_NOERROR)

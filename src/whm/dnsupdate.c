@@ -5,7 +5,12 @@
  * applied to it in order, and every RRset it changed goes to
  * zones_rrsets_patch() as one REPLACE (or DELETE) with the zone version
  * read, so a change committed meanwhile makes the whole update start
- * again rather than apply over data it did not check. */
+ * again rather than apply over data it did not check.
+ *
+ * A disabled record is served by no node: the prerequisites do not see
+ * it, and a REPLACE keeps it disabled unless the update adds it. An RRset
+ * steered by a routing policy is left to the panel: a REPLACE carries no
+ * policy, so an update that touches one is refused. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,6 +37,7 @@ struct wrr {
 	char owner[DNAME_TEXT_MAX];
 	uint16_t type;
 	uint32_t ttl;
+	bool disabled; /* as stored: kept, served by no node */
 	char *content; /* canonical presentation text (MX/SRV with priority) */
 };
 
@@ -55,6 +61,8 @@ struct job {
 	struct wset orig, cur;
 	struct rrkey *touched;
 	size_t n_touched;
+	struct rrkey *steered; /* our RRsets with a routing policy */
+	size_t n_steered, steered_alloc;
 	char *text; /* RDATA_TEXT_MAX bytes for knot's dump */
 	struct errmsg *why;
 };
@@ -67,7 +75,7 @@ static void wset_clear(struct wset *s)
 	*s = (struct wset){ 0 };
 }
 
-static int wset_add(struct wset *s, const char *owner, uint16_t type, uint32_t ttl,
+static int wset_add(struct wset *s, const char *owner, uint16_t type, uint32_t ttl, bool disabled,
 		    const char *content)
 {
 	if (s->n == s->alloc) {
@@ -82,6 +90,7 @@ static int wset_add(struct wset *s, const char *owner, uint16_t type, uint32_t t
 	snprintf(e->owner, sizeof(e->owner), "%s", owner);
 	e->type = type;
 	e->ttl = ttl;
+	e->disabled = disabled;
 	e->content = strdup(content);
 	if (e->content == NULL)
 		return -ENOMEM;
@@ -160,6 +169,19 @@ static int collect_owners(struct job *j, const knot_pktsection_t *pre, const kno
 	return 0;
 }
 
+/* The absolute owner of a name as the store keeps it ("@", "www" or
+ * absolute): false when it is none of ours. */
+static bool our_owner(const struct job *j, const char *name, char owner[DNAME_TEXT_MAX])
+{
+	if (strcmp(name, "@") == 0)
+		snprintf(owner, DNAME_TEXT_MAX, "%s", j->zone);
+	else if (name[0] != '\0' && name[strlen(name) - 1] == '.')
+		snprintf(owner, DNAME_TEXT_MAX, "%s", name);
+	else if ((size_t)snprintf(owner, DNAME_TEXT_MAX, "%s.%s", name, j->zone) >= DNAME_TEXT_MAX)
+		return false;
+	return is_owner(j, owner);
+}
+
 /* A stored record in the working set when its owner is one of ours. */
 static int load_record(const struct store_record *r, void *ctx)
 {
@@ -168,13 +190,7 @@ static int load_record(const struct store_record *r, void *ctx)
 	uint16_t type;
 	struct errmsg terr;
 
-	if (strcmp(r->name, "@") == 0)
-		snprintf(owner, sizeof(owner), "%s", j->zone);
-	else if (r->name[0] != '\0' && r->name[strlen(r->name) - 1] == '.')
-		snprintf(owner, sizeof(owner), "%s", r->name);
-	else if ((size_t)snprintf(owner, sizeof(owner), "%s.%s", r->name, j->zone) >= sizeof(owner))
-		return 0;
-	if (!is_owner(j, owner) || rr_type_parse(r->type, &type, &terr) < 0)
+	if (!our_owner(j, r->name, owner) || rr_type_parse(r->type, &type, &terr) < 0)
 		return 0;
 	const char *text = r->content;
 	char *big = NULL;
@@ -186,9 +202,37 @@ static int load_record(const struct store_record *r, void *ctx)
 		snprintf(dst, need, "%u %s", r->priority, r->content);
 		text = dst;
 	}
-	int ret = wset_add(&j->orig, owner, type, r->ttl, text);
+	int ret = wset_add(&j->orig, owner, type, r->ttl, r->disabled, text);
 	free(big);
 	return ret;
+}
+
+/* An RRset of ours with a routing policy (per record or its own) noted,
+ * a store_policy_foreach() step. */
+static int load_policy(const char *name, const char *type_text, bool per_record, const char *policy,
+		       void *ctx)
+{
+	struct job *j = ctx;
+	char owner[DNAME_TEXT_MAX];
+	uint16_t type;
+	struct errmsg terr;
+
+	(void)per_record;
+	(void)policy;
+	if (!our_owner(j, name, owner) || rr_type_parse(type_text, &type, &terr) < 0)
+		return 0;
+	if (j->n_steered == j->steered_alloc) {
+		size_t na = j->steered_alloc ? 2 * j->steered_alloc : 4;
+		struct rrkey *nv = realloc(j->steered, na * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		j->steered = nv;
+		j->steered_alloc = na;
+	}
+	struct rrkey *k = &j->steered[j->n_steered++];
+	snprintf(k->owner, sizeof(k->owner), "%s", owner);
+	k->type = type;
+	return 0;
 }
 
 /* The records at our owners and the zone's version, read consistently. */
@@ -205,7 +249,10 @@ static int load(struct job *j, int64_t zone_id, uint64_t *ret_version)
 		uint64_t before = z.version;
 		store_zone_clear(&z);
 		wset_clear(&j->orig);
+		j->n_steered = 0;
 		r = store_record_foreach(st, zone_id, load_record, j);
+		if (r == 0)
+			r = store_policy_foreach(st, zone_id, load_policy, j);
 		if (r < 0)
 			return r;
 		r = zones_get_live(j->w, zone_id, &st, &z, &err);
@@ -221,12 +268,14 @@ static int load(struct job *j, int64_t zone_id, uint64_t *ret_version)
 	return ERR_CONFLICT;
 }
 
+/* The prerequisites see the zone as the nodes serve it: a disabled
+ * record is not in it (nor would a key learn of one by asking). */
 static bool name_in_use(const struct wset *s, const struct job *j, const char *owner)
 {
 	if (strcmp(owner, j->zone) == 0)
 		return true; /* the SOA */
 	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i].owner, owner) == 0)
+		if (!s->v[i].disabled && strcmp(s->v[i].owner, owner) == 0)
 			return true;
 	return false;
 }
@@ -237,7 +286,7 @@ static bool rrset_exists(const struct wset *s, const struct job *j, const char *
 	if (type == KNOT_RRTYPE_SOA && strcmp(owner, j->zone) == 0)
 		return true;
 	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].type == type && strcmp(s->v[i].owner, owner) == 0)
+		if (!s->v[i].disabled && s->v[i].type == type && strcmp(s->v[i].owner, owner) == 0)
 			return true;
 	return false;
 }
@@ -284,27 +333,84 @@ static int canonical(struct job *j, const knot_rrset_t *rr, const char *owner, c
 	return 0;
 }
 
-/* Section 3.2.5: an RRset given in full must exist exactly so. */
+static int cmp_rrset(const struct wrr *a, const struct wrr *b)
+{
+	int c = strcmp(a->owner, b->owner);
+	return c != 0 ? c : (a->type > b->type) - (a->type < b->type);
+}
+
+/* qsort() order of struct wrr pointers: by RRset, then content. */
+static int cmp_wrr(const void *pa, const void *pb)
+{
+	const struct wrr *a = *(const struct wrr *const *)pa, *b = *(const struct wrr *const *)pb;
+	int c = cmp_rrset(a, b);
+	return c != 0 ? c : strcmp(a->content, b->content);
+}
+
+/* The entries of 's' (the served ones only when 'served'), sorted by
+ * cmp_wrr(), in *ret (the caller frees it); their count in *n. */
+static int sorted_rrs(const struct wset *s, bool served, const struct wrr ***ret, size_t *n)
+{
+	const struct wrr **v = calloc(s->n ? s->n : 1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	*n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		if (!served || !s->v[i].disabled)
+			v[(*n)++] = &s->v[i];
+	qsort(v, *n, sizeof(*v), cmp_wrr);
+	*ret = v;
+	return 0;
+}
+
+/* Whether each RRset of 'want' holds in 'have' exactly the contents it
+ * does in 'want' (both sorted by cmp_wrr(), duplicates allowed): one
+ * walk of both. The first RRset that does not in *bad. */
+static bool same_rrsets(const struct wrr **want, size_t nw, const struct wrr **have, size_t nh,
+			const struct wrr **bad)
+{
+	size_t h = 0;
+	for (size_t i = 0; i < nw;) {
+		const struct wrr *set = want[i];
+		*bad = set;
+		while (h < nh && cmp_rrset(have[h], set) < 0)
+			h++; /* RRsets the prerequisites do not name */
+		while (i < nw && cmp_rrset(want[i], set) == 0) {
+			const struct wrr *e = want[i];
+			if (h == nh || cmp_wrr(&have[h], &e) != 0)
+				return false;
+			while (i < nw && cmp_wrr(&want[i], &e) == 0)
+				i++;
+			while (h < nh && cmp_wrr(&have[h], &e) == 0)
+				h++;
+		}
+		if (h < nh && cmp_rrset(have[h], set) == 0)
+			return false; /* a record the prerequisites leave out */
+	}
+	return true;
+}
+
+/* Section 3.2.5: an RRset given in full must exist exactly so. Both sides
+ * sorted, the check costs O(n log n), not a search per record: a thousand
+ * prerequisites cost no more than their sort, with the zone's turn held. */
 static int prereq_values(struct job *j, const struct wset *want)
 {
-	for (size_t i = 0; i < want->n; i++) {
-		const struct wrr *e = &want->v[i];
-		size_t distinct = 0;
-		for (size_t k = 0; k < want->n; k++) {
-			const struct wrr *o = &want->v[k];
-			if (o->type != e->type || strcmp(o->owner, e->owner) != 0)
-				continue;
-			if (find_rr(want, o->owner, o->type, o->content) == (ssize_t)k)
-				distinct++;
-		}
-		if (find_rr(&j->orig, e->owner, e->type, e->content) < 0 ||
-		    rrset_size(&j->orig, e->owner, e->type) != distinct) {
-			errmsg_set(j->why, 0, "prerequisite: '%s' %s is not as given", e->owner,
-				   rr_type_name(e->type) ? rr_type_name(e->type) : "RRset");
-			return KNOT_RCODE_NXRRSET;
-		}
-	}
-	return KNOT_RCODE_NOERROR;
+	const struct wrr **w = NULL, **have = NULL, *bad = NULL;
+	size_t nw = 0, nh = 0;
+	int rcode = KNOT_RCODE_NOERROR;
+
+	if (want->n == 0)
+		return rcode;
+	if (sorted_rrs(want, false, &w, &nw) < 0 || sorted_rrs(&j->orig, true, &have, &nh) < 0)
+		rcode = KNOT_RCODE_SERVFAIL;
+	else if (!same_rrsets(w, nw, have, nh, &bad))
+		rcode = KNOT_RCODE_NXRRSET;
+	if (rcode == KNOT_RCODE_NXRRSET)
+		errmsg_set(j->why, 0, "prerequisite: '%s' %s is not as given", bad->owner,
+			   rr_type_name(bad->type) ? rr_type_name(bad->type) : "RRset");
+	free(w);
+	free(have);
+	return rcode;
 }
 
 /* Section 3.2: the prerequisites against the zone as read. */
@@ -339,7 +445,7 @@ static int prereqs(struct job *j, const knot_pktsection_t *pre)
 				rcode = KNOT_RCODE_NXRRSET; /* data the zone cannot hold */
 				break;
 			}
-			if (wset_add(&want, owner, rr->type, 0, content) < 0)
+			if (wset_add(&want, owner, rr->type, 0, false, content) < 0)
 				rcode = KNOT_RCODE_SERVFAIL;
 			free(content);
 		} else {
@@ -445,8 +551,10 @@ static int add_rr(struct job *j, const knot_rrset_t *rr, const char *owner)
 		}
 	}
 	int r = KNOT_RCODE_NOERROR;
-	if (find_rr(&j->cur, owner, rr->type, content) < 0 &&
-	    wset_add(&j->cur, owner, rr->type, rr->ttl, content) < 0)
+	ssize_t had = find_rr(&j->cur, owner, rr->type, content);
+	if (had >= 0)
+		j->cur.v[had].disabled = false; /* added by name: served from now on */
+	else if (wset_add(&j->cur, owner, rr->type, rr->ttl, false, content) < 0)
 		r = KNOT_RCODE_SERVFAIL;
 	free(content);
 	touch(j, owner, rr->type);
@@ -490,7 +598,7 @@ static int apply(struct job *j, const knot_pktsection_t *upd)
 
 	for (size_t i = 0; i < j->orig.n; i++)
 		if (wset_add(&j->cur, j->orig.v[i].owner, j->orig.v[i].type, j->orig.v[i].ttl,
-			     j->orig.v[i].content) < 0)
+			     j->orig.v[i].disabled, j->orig.v[i].content) < 0)
 			return KNOT_RCODE_SERVFAIL;
 	for (uint16_t i = 0; i < upd->count; i++) {
 		const knot_rrset_t *rr = knot_pkt_rr(upd, i);
@@ -518,9 +626,26 @@ static bool changed(const struct job *j, const struct rrkey *k)
 		if (e->type != k->type || strcmp(e->owner, k->owner) != 0)
 			continue;
 		ssize_t o = find_rr(&j->orig, e->owner, e->type, e->content);
-		if (o < 0 || j->orig.v[o].ttl != e->ttl)
+		if (o < 0 || j->orig.v[o].ttl != e->ttl || j->orig.v[o].disabled != e->disabled)
 			return true;
 	}
+	return false;
+}
+
+/* Whether the update touches an RRset steered by a routing policy: a
+ * REPLACE carries none, and the policy would go with it. */
+static bool touches_steered(const struct job *j)
+{
+	for (size_t t = 0; t < j->n_touched; t++)
+		for (size_t s = 0; s < j->n_steered; s++)
+			if (j->touched[t].type == j->steered[s].type &&
+			    strcmp(j->touched[t].owner, j->steered[s].owner) == 0) {
+				const char *name = rr_type_name(j->steered[s].type);
+				errmsg_set(j->why, 0,
+					   "'%s' %s has a routing policy: change it in the panel",
+					   j->steered[s].owner, name ? name : "RRset");
+				return true;
+			}
 	return false;
 }
 
@@ -540,7 +665,9 @@ static json_t *changes(const struct job *j)
 			if (e->type != k->type || strcmp(e->owner, k->owner) != 0)
 				continue;
 			ttl = e->ttl;
-			json_array_append_new(recs, json_pack("{s:s}", "content", e->content));
+			/* a REPLACE sets every record's flag: the disabled stay so */
+			json_array_append_new(recs, json_pack("{s:s,s:b}", "content", e->content,
+							      "disabled", e->disabled));
 		}
 		json_t *set =
 		    json_pack("{s:s,s:s,s:s,s:o}", "name", k->owner, "type", rr_type_name(k->type),
@@ -583,6 +710,8 @@ static int attempt(struct job *j, int64_t zone_id, const char *key_name)
 		r = prescan(j, upd);
 	if (r == KNOT_RCODE_NOERROR)
 		r = apply(j, upd);
+	if (r == KNOT_RCODE_NOERROR && touches_steered(j))
+		r = KNOT_RCODE_REFUSED;
 	if (r != KNOT_RCODE_NOERROR)
 		return r;
 	json_t *patch = changes(j);
@@ -650,6 +779,7 @@ out:
 	wset_clear(&j.cur);
 	free(j.owners);
 	free(j.touched);
+	free(j.steered);
 	free(j.text);
 	return rcode;
 }

@@ -13,6 +13,7 @@ import dns.flags
 import dns.message
 import dns.opcode
 import dns.rcode
+import dns.rrset
 import pytest
 from cryptography import x509
 
@@ -391,3 +392,156 @@ def test_concurrent_updates_of_one_zone_all_commit(dcluster, zone):
     assert zone_version(dcluster.whm, zid) == before + 60
     for t in range(6):
         dcluster.wait_all_nodes("c%d-9.%s" % (t, name), "A", ["192.0.2.%d" % (t * 10 + 10)])
+
+
+PDNS_API = "/api/v1/servers/localhost"
+
+
+def _patch_rrset(whm, name, owner, rtype, records, ttl=300):
+    """REPLACE RRset 'owner' 'rtype' of zone 'name' through the PowerDNS
+    API, the route that sets a record's "disabled" flag."""
+    r = whm.request("PATCH", "%s/zones/%s" % (PDNS_API, name), token=None,
+                    headers={"X-API-Key": whm.admin_token},
+                    json_body={"rrsets": [{"name": owner + "." + name, "type": rtype,
+                                           "ttl": ttl, "changetype": "REPLACE",
+                                           "records": records}]})
+    assert r.status_code == 204, r.text
+
+
+def _listed(whm, zid, owner):
+    return sorted((r["content"], r["disabled"], r.get("routing_policy"))
+                  for r in whm.records(zid) if r["name"] == owner)
+
+
+def test_an_update_keeps_the_disabled_flag_of_records_it_does_not_name(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    _patch_rrset(dcluster.whm, name, "dis", "A", [{"content": "192.0.2.66", "disabled": True}])
+    u = update(name, key)
+    u.add("dis", 300, "A", "192.0.2.67")
+    assert send(addr, u, key)[0] == "NOERROR"
+    assert _listed(dcluster.whm, zid, "dis") == [("192.0.2.66", True, None),
+                                                 ("192.0.2.67", False, None)]
+    dcluster.wait_all_nodes("dis." + name, "A", ["192.0.2.67"])
+    # Added by name, the disabled record is served again: the update said so.
+    u = update(name, key)
+    u.add("dis", 300, "A", "192.0.2.66")
+    assert send(addr, u, key)[0] == "NOERROR"
+    assert _listed(dcluster.whm, zid, "dis") == [("192.0.2.66", False, None),
+                                                 ("192.0.2.67", False, None)]
+    dcluster.wait_all_nodes("dis." + name, "A", ["192.0.2.66", "192.0.2.67"])
+
+
+def test_an_update_of_a_steered_rrset_is_refused(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    w30, w70 = {"type": "weighted", "weight": 30}, {"type": "weighted", "weight": 70}
+    dcluster.add_record(zid, "w", "A", "192.0.2.10", routing_policy=w30)
+    dcluster.add_record(zid, "w", "A", "192.0.2.11", routing_policy=w70)
+    # An RRset policy of its own (it stands without records), set on the
+    # policies route.
+    dcluster.whm.call("PUT", "/api/dns/%d/policies" % zid, {
+        "name": "r", "type": "A",
+        "policy": {"type": "weighted", "targets": [{"target": "192.0.2.20", "weight": 1}]}},
+        expect=200)
+    before = zone_version(dcluster.whm, zid)
+    steered = _listed(dcluster.whm, zid, "w")
+    assert steered == [("192.0.2.10", False, w30), ("192.0.2.11", False, w70)]
+    for change in [lambda u: u.add("w", 300, "A", "192.0.2.12"),
+                   lambda u: u.delete("w", "A", "192.0.2.10"),
+                   lambda u: u.delete("w"),
+                   lambda u: u.add("r", 300, "A", "192.0.2.21")]:
+        u = update(name, key)
+        change(u)
+        assert send(addr, u, key) == ("REFUSED", "signed")
+    _unchanged(dcluster, zid, before)
+    assert _listed(dcluster.whm, zid, "w") == steered
+    # Another type at the name is no steered RRset.
+    u = update(name, key)
+    u.add("w", 300, "TXT", "free")
+    assert send(addr, u, key)[0] == "NOERROR"
+    assert _listed(dcluster.whm, zid, "w")[:2] == steered
+
+
+def test_prerequisites_tell_nothing_to_a_key_of_another_zone(dcluster, zone, domain):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    other = "other-" + name
+    oid = dcluster.create_zone(other.rstrip("."))
+    _patch_rrset(dcluster.whm, other, "hidden", "TXT",
+                 [{"content": '"secret"', "disabled": True}])
+    _patch_rrset(dcluster.whm, other, "shown", "TXT", [{"content": '"public"'}])
+    before = zone_version(dcluster.whm, oid)
+    # Met or not, the prerequisites of a zone the key has no rule for get
+    # the one answer.
+    for owner, value in [("hidden", "secret"), ("hidden", "guess"), ("shown", "public"),
+                         ("shown", "guess")]:
+        for with_change in (False, True):
+            u = update(other, key)
+            u.present(owner, "TXT", value)
+            if with_change:
+                u.add("x", 300, "A", "192.0.2.1")
+            assert send(addr, u, key) == ("REFUSED", "signed"), (owner, value)
+    _unchanged(dcluster, oid, before)
+
+
+def test_prerequisites_do_not_see_disabled_records(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    _patch_rrset(dcluster.whm, name, "hidden", "TXT", [{"content": '"secret"', "disabled": True}])
+    _patch_rrset(dcluster.whm, name, "mix", "TXT",
+                 [{"content": '"on"'}, {"content": '"off"', "disabled": True}])
+    before = zone_version(dcluster.whm, zid)
+    cases = [
+        ("NXRRSET", lambda u: u.present("hidden", "TXT", "secret")),
+        ("NXRRSET", lambda u: u.present("hidden", "TXT")),
+        ("NXDOMAIN", lambda u: u.present("hidden")),
+        ("NOERROR", lambda u: u.absent("hidden")),
+        ("NOERROR", lambda u: u.absent("hidden", "TXT")),
+        ("NOERROR", lambda u: u.present("mix", "TXT", "on")),
+        ("NXRRSET", lambda u: u.present("mix", "TXT", "on", "off")),
+    ]
+    for rcode, prereq in cases:
+        u = update(name, key)
+        prereq(u)
+        assert send(addr, u, key) == (rcode, "signed"), rcode
+    _unchanged(dcluster, zid, before)
+
+
+def _values(name, rtype, values, dups=()):
+    """Prerequisite RRsets "exist with these values" (section 2.4.2), one
+    RR each; 'dups' sent twice."""
+    return [dns.rrset.from_text(name, 0, "IN", rtype, v) for v in list(values) + list(dups)]
+
+
+def test_many_value_prerequisites_are_compared_as_sets(dcluster, zone):
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    values = ["v%03d" % i for i in range(500)]
+    _patch_rrset(dcluster.whm, name, "big", "TXT", [{"content": '"%s"' % v} for v in values])
+    _patch_rrset(dcluster.whm, name, "a", "A", [{"content": "192.0.2.1"},
+                                               {"content": "192.0.2.2"}])
+    before = zone_version(dcluster.whm, zid)
+    big, a = "big." + name, "a." + name
+    cases = [
+        # every value, most of them twice: one RRset as given
+        ("NOERROR", _values(big, "TXT", values[::-1], values[:499])),
+        ("NOERROR", _values(big, "TXT", values, values[:400]) +
+         _values(a, "A", ["192.0.2.2", "192.0.2.1"])),
+        # one value left out, one too many, one changed
+        ("NXRRSET", _values(big, "TXT", values[1:], values[1:400])),
+        ("NXRRSET", _values(big, "TXT", values + ["v999"], values[:400])),
+        ("NXRRSET", _values(big, "TXT", values[:-1] + ["v500"], values[:400])),
+        # the big RRset as it is, the other not
+        ("NXRRSET", _values(big, "TXT", values, values[:400]) + _values(a, "A", ["192.0.2.1"])),
+        ("NXRRSET", _values(a, "A", ["192.0.2.1", "192.0.2.2", "192.0.2.3"]) +
+         _values(big, "TXT", values)),
+        # an RRset the zone does not hold
+        ("NXRRSET", _values(big, "A", ["192.0.2.1"]) + _values(big, "TXT", values)),
+    ]
+    for rcode, prereqs in cases:
+        u = update(name, key)
+        u.prerequisite.extend(prereqs)
+        assert len(prereqs) <= 1000
+        assert send(addr, u, key, tcp=True) == (rcode, "signed"), (rcode, len(prereqs))
+    _unchanged(dcluster, zid, before)
