@@ -63,7 +63,12 @@ static void test_notify_sender_matches_by_address(void **state)
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&from;
 	memset(&from, 0, sizeof(from));
 	v6->sin6_family = AF_INET6;
+	/* a dual-stack listener sees the IPv4 primary as a mapped address */
 	inet_pton(AF_INET6, "::ffff:192.0.2.1", &v6->sin6_addr);
+	assert_true(xfr_primary_matches(&p, &from));
+	inet_pton(AF_INET6, "::ffff:192.0.2.2", &v6->sin6_addr);
+	assert_false(xfr_primary_matches(&p, &from));
+	inet_pton(AF_INET6, "2001:db8::c000:201", &v6->sin6_addr);
 	assert_false(xfr_primary_matches(&p, &from));
 }
 

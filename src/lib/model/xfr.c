@@ -266,6 +266,13 @@ int xfr_primary_parse(const char *text, struct xfr_primary *ret, struct errmsg *
 
 bool xfr_primary_matches(const struct xfr_primary *p, const struct sockaddr_storage *a)
 {
+	/* A dual-stack listener (dns-listen-address ::) sees an IPv4 sender
+	 * as ::ffff:a.b.c.d: the same host as a.b.c.d. */
+	const struct sockaddr_in6 *m = (const struct sockaddr_in6 *)a;
+	if (p->addr.ss_family == AF_INET && a->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&m->sin6_addr))
+		return memcmp(&((const struct sockaddr_in *)&p->addr)->sin_addr,
+			      m->sin6_addr.s6_addr + 12, sizeof(struct in_addr)) == 0;
 	if (p->addr.ss_family != a->ss_family)
 		return false;
 	if (a->ss_family == AF_INET)
