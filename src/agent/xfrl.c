@@ -226,18 +226,19 @@ static int authorize(struct ask *k)
 	int lookup = 0;
 
 	text_name(knot_pkt_qname(k->q), k->zone);
+	/* Refused before the database is asked: a flood of unsigned
+	 * questions costs no lookups and no turn of db_lock. */
+	if (tsig == NULL) {
+		errmsg_set(&k->why, 0, "not signed");
+		return KNOT_RCODE_REFUSED;
+	}
 	pthread_mutex_lock(&a->db_lock);
 	json_t *t = xfr_read(a, k->zone);
-	if (tsig != NULL) {
-		text_name(tsig->owner, k->key_name);
-		lookup = key_of(a, k->key_name, &k->tsig.key);
-	}
+	text_name(tsig->owner, k->key_name);
+	lookup = key_of(a, k->key_name, &k->tsig.key);
 	pthread_mutex_unlock(&a->db_lock);
 	int rcode = tsigsrv_verify(&k->tsig, k->q, lookup, k->key_name, &k->why);
-	if (rcode == KNOT_RCODE_NOERROR && tsig == NULL) {
-		errmsg_set(&k->why, 0, "not signed");
-		rcode = KNOT_RCODE_REFUSED;
-	} else if (rcode == KNOT_RCODE_NOERROR && !allowed(t, k)) {
+	if (rcode == KNOT_RCODE_NOERROR && !allowed(t, k)) {
 		errmsg_set(&k->why, 0, "key '%s' from this address may not transfer it",
 			   k->key_name);
 		rcode = KNOT_RCODE_REFUSED;
