@@ -149,6 +149,9 @@ def test_a_transfer_without_the_allowed_key_is_refused(xfr, domain):
             axfr(node, fqdn, None, source=STRANGER)
         with pytest.raises((dns.xfr.TransferError, dns.exception.DNSException, EOFError)):
             axfr(node, fqdn, c.other_key, source=STRANGER)
+        # an unsigned question from the allowed address, over UDP and TCP
+        for udp in (True, False):
+            assert first_answer(node, fqdn, "SOA", udp=udp).rcode() == dns.rcode.REFUSED
 
 
 def test_a_transfer_needs_an_allowed_address_and_its_key_together(xfr, domain):
