@@ -113,11 +113,21 @@ static void on_accept(struct dnsl *l)
 
 	if (fd < 0)
 		return;
-	if (l->n_conns == l->max_conns) {
+	/* One address holds at most a quarter of the places (4 at least, or
+	 * all of them when there are fewer), so that it cannot keep the
+	 * other clients out. */
+	unsigned same = 0, per_addr = l->max_conns / 4;
+	if (per_addr < 4)
+		per_addr = l->max_conns < 4 ? l->max_conns : 4;
+	for (unsigned i = 0; i < l->n_conns; i++)
+		same += addr_equal(&l->conns[i].addr, &sa, false);
+	if (l->n_conns == l->max_conns || same >= per_addr) {
 		static int64_t logged;
 		if (whm_mono_ms() - logged > 1000) {
 			logged = whm_mono_ms();
-			log_warn("dns: %u TCP clients already: new ones are closed", l->max_conns);
+			log_warn("dns: %u TCP clients already (%u from one address at most): new "
+				 "ones are closed",
+				 l->n_conns, per_addr);
 		}
 		close(fd);
 		return;
@@ -194,8 +204,11 @@ static int on_read(struct dnsl *l, struct conn *c)
 			c->in = malloc(c->need);
 			if (c->in == NULL)
 				return -1;
-		} else if (c->got > 2 && c->got - 2 == c->need && answer(l, c) < 0) {
-			return -1;
+		} else if (c->got > 2 && c->got - 2 == c->need) {
+			/* One message per connection per round: a client that
+			 * pipelines a stream of them takes turns with the others
+			 * (poll() wakes again for what it left unread). */
+			return answer(l, c) < 0 ? -1 : 0;
 		}
 	}
 }

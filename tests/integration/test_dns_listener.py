@@ -127,14 +127,34 @@ def test_a_stalled_tcp_client_is_closed_and_blocks_nobody(lcluster, zone):
         half.close()
 
 
+def connect_from(addr, source):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((source, 0))
+    s.connect(addr)
+    return s
+
+
 def test_tcp_clients_past_the_limit_are_closed_at_once(lcluster, zone):
+    """dns-tcp-clients (8 in the test) at once, a quarter of them (4 at
+    least) from one address at most: one more from a held address, or from
+    anywhere once all are held, is closed at once."""
     zid, name, key = zone
     addr = listener(lcluster.whm)
     limit = int(lcluster.whm.config()["dns-tcp-clients"])
-    idle = [socket.create_connection(addr, timeout=5) for _ in range(limit)]
+    per_address = max(limit // 4, 4)
+    sources = ["127.0.0.%d" % (10 + i // per_address) for i in range(limit)]
+    idle = [connect_from(addr, src) for src in sources]
     try:
         time.sleep(0.1)
-        extra = socket.create_connection(addr, timeout=5)
+        assert not any(closed_by_server(s, 0.01) for s in idle)
+        extra = connect_from(addr, "127.0.0.99")
+        assert closed_by_server(extra, 0.5)
+        extra.close()
+        # a place left by one address is not another's from the same one
+        idle.pop().close()
+        time.sleep(0.2)
+        extra = connect_from(addr, sources[0])
         assert closed_by_server(extra, 0.5)
         extra.close()
         # UDP is never held up by TCP clients.

@@ -5,6 +5,7 @@ every bad update is answered as RFC 2136 and RFC 8945 say and changes
 nothing (the zone's version stays)."""
 
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -545,3 +546,4 @@ def test_many_value_prerequisites_are_compared_as_sets(dcluster, zone):
         assert len(prereqs) <= 1000
         assert send(addr, u, key, tcp=True) == (rcode, "signed"), (rcode, len(prereqs))
     _unchanged(dcluster, zid, before)
+
