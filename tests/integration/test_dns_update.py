@@ -140,6 +140,11 @@ def test_bad_signatures_are_refused_and_change_nothing(dcluster, zone, domain):
     u = update(name, key)
     u.add("x", 300, "A", "192.0.2.1")
     assert send(addr, u, key, signed_at=time.time() - 3600) == ("NOTAUTH", "BADTIME")
+    # a fudge of 18 hours does not widen the server's window of 300 s
+    u = update(name)
+    u.use_tsig(keyring(key), fudge=65535)
+    u.add("x", 300, "A", "192.0.2.1")
+    assert send(addr, u, key, signed_at=time.time() - 400) == ("NOTAUTH", "BADTIME")
     _unchanged(dcluster, zid, before)
     dcluster.wait_rcode("x." + name, "A", "NXDOMAIN")
 

@@ -1,5 +1,6 @@
 /* The server's side of TSIG (tsigsrv.h). */
 #include <string.h>
+#include <time.h>
 
 #include "dns/tsigsrv.h"
 
@@ -19,7 +20,17 @@ int tsigsrv_verify(struct tsigsrv *t, const knot_pkt_t *q, int lookup, const cha
 		errmsg_set(why, 0, "TSIG key '%s': %s", key_name, err_str(lookup));
 		return KNOT_RCODE_SERVFAIL;
 	}
-	switch (knot_tsig_server_check(tsig, q->wire, q->size, &t->key)) {
+	int r = knot_tsig_server_check(tsig, q->wire, q->size, &t->key);
+	/* The client chooses the fudge, up to 18 hours: a captured message
+	 * could be replayed for as long. The server's own window is
+	 * TSIGSRV_FUDGE_MAX (RFC 8945 section 5.2.3 leaves it to the server;
+	 * BIND's is 300 s too). */
+	if (r == KNOT_EOK) {
+		int64_t off = (int64_t)knot_tsig_rdata_time_signed(tsig) - (int64_t)time(NULL);
+		if (off > TSIGSRV_FUDGE_MAX || off < -TSIGSRV_FUDGE_MAX)
+			r = KNOT_TSIG_EBADTIME;
+	}
+	switch (r) {
 	case KNOT_EOK:
 		t->signing = true;
 		return KNOT_RCODE_NOERROR;
@@ -27,8 +38,9 @@ int tsigsrv_verify(struct tsigsrv *t, const knot_pkt_t *q, int lookup, const cha
 		t->signing = true;
 		t->tsig_rcode = KNOT_RCODE_BADTIME;
 		t->time_signed = knot_tsig_rdata_time_signed(tsig);
-		errmsg_set(why, 0, "TSIG key '%s': time signed %llu is outside the fudge", key_name,
-			   (unsigned long long)t->time_signed);
+		errmsg_set(why, 0,
+			   "TSIG key '%s': time signed %llu is outside the fudge (at most %d s)",
+			   key_name, (unsigned long long)t->time_signed, TSIGSRV_FUDGE_MAX);
 		return KNOT_RCODE_NOTAUTH;
 	case KNOT_TSIG_EBADKEY:
 		t->tsig_rcode = KNOT_RCODE_BADKEY;

@@ -16,6 +16,10 @@
 
 /* The longest MAC: HMAC-SHA512's. */
 #define TSIGSRV_MAC_MAX 64
+/* A request signed further than this from the server's clock is BADTIME,
+ * whatever fudge it gives (a larger fudge lets a captured request be
+ * replayed for longer). */
+#define TSIGSRV_FUDGE_MAX 300
 
 struct tsigsrv {
 	knot_tsig_key_t key;	      /* the request's key, once found */
