@@ -325,8 +325,13 @@ static int creation_records(const struct whm *w, const json_t *b, const char *or
 		return errmsg_set(err, ERR_INVALID,
 				  "nameservers: must not be given with an NS RRset at the apex");
 	json_array_foreach(ns, i, v) {
+		char what[48];
 		if (!json_is_string(v))
 			return errmsg_set(err, ERR_INVALID, "nameservers[%zu]: must be a name", i);
+		/* As PowerDNS: "Nameserver is not canonical", not made relative. */
+		snprintf(what, sizeof(what), "nameservers[%zu]", i);
+		if (pdns_canonical(what, json_string_value(v), err) < 0)
+			return ERR_INVALID;
 		if (json_array_append_new(pr->records,
 					  json_pack("{s:s,s:s,s:O,s:I}", "name", origin, "type",
 						    "NS", "content", v, "ttl",
@@ -397,6 +402,10 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = creation_records(w, b, origin, &pr, &err);
 	init.records = pr.records;
 	init.comments = pr.comments;
+	/* Names in "rrsets" and "nameservers" content are absolute, as PowerDNS
+	 * takes them; zone text ("zone") has its own origin rules. */
+	if (json_string_length(json_object_get(b, "zone")) == 0)
+		init.record_flags = MODEL_ABSOLUTE;
 	if (r == 0 && pr.soa_rdata != NULL) {
 		struct zone_soa own;
 		struct errmsg serr;
@@ -531,7 +540,8 @@ void api_pdns_zone_patch(struct http_request *req, struct http_reply *rep, void 
 	/* Nothing to change: nothing changes (PowerDNS answers 204 too). */
 	bool nothing = json_array_size(changes) == 0;
 	if (r == 0 && !nothing)
-		r = zones_rrsets_patch(w, z.id, changes, 0, api_actor(req), &res, &err);
+		r = zones_rrsets_patch(w, z.id, changes, 0, MODEL_ABSOLUTE, api_actor(req), &res,
+				       &err);
 	json_decref(changes);
 	json_decref(b);
 	store_zone_clear(&z);

@@ -503,7 +503,7 @@ static int patch_rrsets(struct whm *w, int64_t id, const json_t *b, const char *
 		r = jsonx_get_array(b, "rrsets", true, "body", &rrsets, err);
 	if (r == 0)
 		r = if_version(b, &version, err);
-	return r < 0 ? r : zones_rrsets_patch(w, id, rrsets, version, who, res, err);
+	return r < 0 ? r : zones_rrsets_patch(w, id, rrsets, version, 0, who, res, err);
 }
 
 /* PATCH /api/dns/:id/rrsets {"rrsets": [...], "ifVersion"?}: the PowerDNS

@@ -722,7 +722,7 @@ static int attempt(struct job *j, int64_t zone_id, const char *key_name)
 		return KNOT_RCODE_NOERROR; /* nothing to change: no new version */
 	}
 	snprintf(actor, sizeof(actor), "rfc2136:%s", key_name);
-	r = zones_rrsets_patch(j->w, zone_id, patch, version, actor, &res, &err);
+	r = zones_rrsets_patch(j->w, zone_id, patch, version, 0, actor, &res, &err);
 	json_decref(patch);
 	if (r == ERR_CONFLICT)
 		return -EAGAIN;

@@ -43,7 +43,8 @@ struct zone_init {
 	/* A secondary zone (secondary.h): its primaries, checked, as
 	 * secondary_primaries_check() writes them; NULL for a zone of its own. */
 	const char *primaries;
-	const char *tsig_key; /* the key its transfers are signed with, or NULL */
+	const char *tsig_key;  /* the key its transfers are signed with, or NULL */
+	unsigned record_flags; /* MODEL_* flags each of 'records' is parsed with */
 };
 /* zones_create() with 'init' (NULL: as zones_create()): the zone and its
  * records in one version, or nothing (every record is checked first). */
@@ -87,9 +88,11 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
  * twice, the SOA, a name outside the zone, a bad record or a zone the
  * change would make invalid (CNAME beside other data...); ERR_TOO_LARGE
  * past max-zone-records; ERR_CONFLICT when 'if_version' is not 0 and the
- * zone is at another version. */
+ * zone is at another version. Each record is parsed with MODEL_* 'record_flags'
+ * (the PowerDNS API: MODEL_ABSOLUTE). */
 int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
-		       const char *actor, struct zone_result *res, struct errmsg *err);
+		       unsigned record_flags, const char *actor, struct zone_result *res,
+		       struct errmsg *err);
 
 /* Give RRset 'name' 'type' of zone 'zone_id' the structured routing
  * policy 'policy' (model/steer.h; JSON null: remove it), as one version:

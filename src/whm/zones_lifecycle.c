@@ -41,8 +41,9 @@ static int initial_records(const struct whm *w, const char *origin, const struct
 			mr[i].ttl = (uint32_t)w->conf.default_ttl;
 			r = mr[i].content != NULL ? 0 : -ENOMEM;
 		} else {
-			r = model_record_parse(json_array_get(in, i), origin,
-					       (uint32_t)w->conf.default_ttl, &mr[i], &msg);
+			r = model_record_parse_flags(json_array_get(in, i), origin,
+						     (uint32_t)w->conf.default_ttl,
+						     init->record_flags, &mr[i], &msg);
 			if (r < 0)
 				errmsg_set(err, 0, "records[%zu]: %s", i, msg.text);
 			else if (strcmp(mr[i].type, ZONES_TYPE_SOA) == 0)

@@ -22,10 +22,10 @@ static const char *const rrset_keys[] = { "name",    "type",	 "ttl", "changetype
 static const char *const rrset_record_keys[] = { "content", "priority", "disabled", NULL };
 
 /* The records of REPLACE 'set' (rrsets[i]) as panel records appended to
- * 'flat', each checked on its own for zone 'origin' so that a refusal
- * names it. */
+ * 'flat', each checked on its own for zone 'origin' (with MODEL_*
+ * 'record_flags') so that a refusal names it. */
 static int rrset_records(const struct whm *w, const json_t *set, size_t i, const char *origin,
-			 json_t *flat, struct errmsg *err)
+			 unsigned record_flags, json_t *flat, struct errmsg *err)
 {
 	char path[64];
 	struct model_record mr;
@@ -63,7 +63,8 @@ static int rrset_records(const struct whm *w, const json_t *set, size_t i, const
 			json_object_set(o, "disabled", json_object_get(rec, "disabled"));
 		if (json_object_get(set, "ttl") != NULL)
 			json_object_set(o, "ttl", json_object_get(set, "ttl"));
-		r = model_record_parse(o, origin, (uint32_t)w->conf.default_ttl, &mr, &msg);
+		r = model_record_parse_flags(o, origin, (uint32_t)w->conf.default_ttl, record_flags,
+					     &mr, &msg);
 		model_record_clear(&mr);
 		if (r < 0)
 			errmsg_set(err, 0, "%s: %s", path, msg.text);
@@ -88,7 +89,7 @@ struct patch {
  * both (an empty list of records without comments removes both); a DELETE
  * removes the RRset's records and comments. */
 static int rrset_change(const struct whm *w, const json_t *set, size_t i, const char *origin,
-			struct patch *p, struct errmsg *err)
+			unsigned record_flags, struct patch *p, struct errmsg *err)
 {
 	char path[32], name[DNAME_TEXT_MAX], type[16], key[DNAME_TEXT_MAX + 40];
 	const char *name_in = "", *type_in = "", *op = "";
@@ -151,7 +152,7 @@ static int rrset_change(const struct whm *w, const json_t *set, size_t i, const 
 	if (r == 0 && !replace && json_array_size(records) > 0)
 		r = errmsg_set(err, ERR_INVALID, "%s.records: a DELETE carries no records", path);
 	if (r == 0 && replace && with_records)
-		r = rrset_records(w, set, i, origin, p->flat, err);
+		r = rrset_records(w, set, i, origin, record_flags, p->flat, err);
 	if (r == 0) {
 		const char *what = !replace			  ? "delete"
 				   : !with_records		  ? "comment"
@@ -198,7 +199,8 @@ static int comments_only(struct whm *w, int64_t zone_id, const json_t *comments,
 }
 
 int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uint64_t if_version,
-		       const char *actor, struct zone_result *res, struct errmsg *err)
+		       unsigned record_flags, const char *actor, struct zone_result *res,
+		       struct errmsg *err)
 {
 	char summary[HISTORY_SUMMARY_MAX];
 	struct store *st;
@@ -235,7 +237,7 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 	json_array_foreach(rrsets, i, set) {
 		if (r < 0)
 			break;
-		r = rrset_change(w, set, i, z.domain, &p, err);
+		r = rrset_change(w, set, i, z.domain, record_flags, &p, err);
 		if (r == 0 && json_array_size(p.flat) > w->conf.max_zone_records)
 			r = errmsg_set(err, ERR_TOO_LARGE, "rrsets: more than %llu records",
 				       (unsigned long long)w->conf.max_zone_records);

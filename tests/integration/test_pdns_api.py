@@ -386,6 +386,22 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
       "rrsets": [{"name": "www.{z}", "type": "A", "ttl": 60,
                   "records": [{"content": "192.0.2.1"}]}],
       "zone": "www 60 IN A 192.0.2.2\n"}, True),
+    # Names in content without a trailing dot: PowerDNS refuses them ("Not
+    # in expected format", "Nameserver is not canonical"), never makes them
+    # relative to the zone.
+    ({"name": "{z}", "kind": "Native", "nameservers": ["ns1"]}, True),
+    ({"name": "{z}", "kind": "Native", "nameservers": [],
+      "rrsets": [{"name": "www.{z}", "type": "CNAME", "ttl": 60,
+                  "records": [{"content": "x.other.example"}]}]}, True),
+    ({"name": "{z}", "kind": "Native", "nameservers": [],
+      "rrsets": [{"name": "{z}", "type": "MX", "ttl": 60,
+                  "records": [{"content": "10 mx.other.example"}]}]}, True),
+    ({"name": "{z}", "kind": "Native", "nameservers": [],
+      "rrsets": [{"name": "_sip._udp.{z}", "type": "SRV", "ttl": 60,
+                  "records": [{"content": "10 5 5060 sip.other.example"}]}]}, True),
+    ({"name": "{z}", "kind": "Native", "nameservers": [],
+      "rrsets": [{"name": "sub.{z}", "type": "NS", "ttl": 60,
+                  "records": [{"content": "ns1.other.example"}]}]}, True),
     # Divergences (see DIVERGENCES): PowerDNS creates these.
     ({"name": "{z}", "kind": "Bogus", "nameservers": []}, False),
     ({"name": "{z}", "kind": "Slave", "nameservers": [], "masters": []}, False),
@@ -502,6 +518,16 @@ def test_patch_agrees_with_powerdns_and_is_one_version(sides, domain):
       "records": [{"content": "192.0.2.1"}]}, True),
     ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
       "records": [{"content": "192.0.2.300"}]}, True),
+    # Names in content without a trailing dot (PowerDNS: "Not in expected
+    # format"), not made relative to the zone.
+    ({"name": "www.{z}", "type": "CNAME", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "x.other.example"}]}, True),
+    ({"name": "mx.{z}", "type": "MX", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "10 mx.other.example"}]}, True),
+    ({"name": "_sip._udp.{z}", "type": "SRV", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "10 5 5060 sip.other.example"}]}, True),
+    ({"name": "sub.{z}", "type": "NS", "changetype": "REPLACE", "ttl": 60,
+      "records": [{"content": "ns1.other.example"}]}, True),
     ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": "60",
       "records": [{"content": "192.0.2.1"}]}, False),
     ({"name": "www.{z}", "type": "BOGUS", "changetype": "REPLACE", "ttl": 60,
@@ -555,6 +581,27 @@ def test_a_refused_patch_changes_nothing(sides, domain, change, same):
     for n in c.nodes:
         assert n.dig("new." + name, "A") == []
         assert sorted(n.dig("www." + name, "A")) == ["192.0.2.1", "192.0.2.2"]
+
+
+def test_relative_names_in_content_are_refused_only_on_the_api(sides, domain):
+    """A name in content without a trailing dot is refused by PowerDNS's API
+    (422 naming the record), never made relative to the zone; the panel's
+    routes, which take relative names on purpose, still do."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)["version"]
+    cname = {"name": "alias." + name, "type": "CNAME", "ttl": 60, "changetype": "REPLACE",
+             "records": [{"content": "x.other.example"}]}
+    a, b = patch_both(ours, pdns, name, {"rrsets": [cname]})
+    assert a[0] == b[0] == 422, (a[1], b[1])
+    assert "'alias.%s' CNAME" % name in a[1]["error"], a[1]
+    assert "'x.other.example' has no trailing dot" in a[1]["error"], a[1]
+    assert c.whm.zone(zid)["version"] == before
+    cname["name"] = "alias"
+    c.whm.call("PATCH", "/api/dns/%d/rrsets" % zid, {"rrsets": [cname]}, expect=200)
+    got = rrsets(ours.send("GET", BASE + "/zones/" + name)[1])[("alias." + name, "CNAME")]
+    assert got[1] == ["x.other.example." + name], got
 
 
 def test_patch_refusals_of_the_request_itself(sides, domain):

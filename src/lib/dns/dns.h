@@ -161,6 +161,18 @@ int rr_type_parse_presigned(const char *text, uint16_t *ret_type, struct errmsg 
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
 	     struct rr *ret, struct errmsg *err);
 
+/* Flags of rr_parse_flags(). */
+enum {
+	/* Every name in the RDATA is written absolute: one without a trailing
+	 * dot (or '@') is refused, not completed with the origin, as the
+	 * PowerDNS HTTP API refuses it. */
+	RR_PARSE_ABSOLUTE = 1 << 0,
+};
+
+/* rr_parse() with RR_PARSE_* 'flags'. */
+int rr_parse_flags(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
+		   const char *origin, unsigned flags, struct rr *ret, struct errmsg *err);
+
 /* The panel writes text data without presentation quotes: a TXT or SPF
  * value is one text, and the value of a CAA record ("0 issue ca.example;
  * account=1") is everything after the tag. If 'content' of 'type' is such

@@ -311,6 +311,52 @@ static int relative_check(struct scan_ctx *c, uint16_t type, const uint8_t *owir
 	return 0;
 }
 
+/* RR_PARSE_ABSOLUTE: every name in the RDATA written absolute. Parsing
+ * the line again with an origin nobody can write (relative_check()) shows
+ * the names that took the origin: those written without a trailing dot, or
+ * as '@'. */
+static int absolute_check(struct scan_ctx *c, uint16_t type, size_t line_len, const char *what,
+			  struct errmsg *err)
+{
+	static const uint8_t sentinel[] = { 1, 0, 0 };
+	struct rdname snames[2];
+	int m;
+
+	/* The same line reads with any origin unless a name took it and grew
+	 * past the longest name: a relative name. */
+	if (scan(c, sentinel, sizeof(sentinel), line_len) != 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: a name in the data has no trailing dot; names in the data "
+				  "must be absolute",
+				  what);
+	m = rdata_names(type, c->sc.r_data, c->sc.r_data_length, snames);
+	for (int i = 0; i < m; i++) {
+		const uint8_t *name = c->sc.r_data + snames[i].off;
+		uint8_t written[KNOT_DNAME_MAXLEN];
+		char q[128];
+		size_t wl, ql;
+
+		if (knot_dname_in_bailiwick(name, sentinel) < 0)
+			continue;
+		/* What the client wrote: the name without the sentinel label. */
+		wl = knot_dname_size(name) - sizeof(sentinel) + 1;
+		if (wl == 1)
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: %s '@' is relative; names in the data must be "
+					  "absolute (end with '.')",
+					  what, snames[i].role);
+		memcpy(written, name, wl - 1);
+		written[wl - 1] = 0;
+		name_show(written, q, sizeof(q));
+		ql = strlen(q);
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: %s '%.*s' has no trailing dot; names in the data must be "
+				  "absolute: write '%s'",
+				  what, snames[i].role, (int)(ql > 0 ? ql - 1 : 0), q, q);
+	}
+	return 0;
+}
+
 static bool label_numeric(const uint8_t *label)
 {
 	for (size_t i = 1; i <= label[0]; i++)
@@ -484,7 +530,7 @@ static int reparse_check(struct scan_ctx *c, const char *owner, uint32_t ttl, co
 
 static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uint32_t ttl,
 		       const char *rdata, size_t rlen, const uint8_t *owire, size_t olen,
-		       const char *what, struct rr *ret, struct errmsg *err)
+		       unsigned flags, const char *what, struct rr *ret, struct errmsg *err)
 {
 	const char *tname = rr_type_name(type);
 	zs_scanner_t *s = &c->sc;
@@ -542,6 +588,11 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 		return -EINVAL;
 	for (int i = 0; i < n; i++)
 		knot_dname_to_lower(ret->wire + names[i].off);
+	if (n > 0 && (flags & RR_PARSE_ABSOLUTE) != 0) {
+		r = absolute_check(c, type, line_len, what, err);
+		if (r < 0)
+			return r;
+	}
 	r = relative_check(c, type, owire, olen, ret->wire, names, n, line_len, what, err);
 	if (r < 0)
 		return r;
@@ -617,6 +668,12 @@ static int rr_parse_in(struct scan_ctx *c, const char *owner, uint16_t type, uin
 int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, const char *origin,
 	     struct rr *ret, struct errmsg *err)
 {
+	return rr_parse_flags(owner, type, ttl, rdata, origin, 0, ret, err);
+}
+
+int rr_parse_flags(const char *owner, uint16_t type, uint32_t ttl, const char *rdata,
+		   const char *origin, unsigned flags, struct rr *ret, struct errmsg *err)
+{
 	uint8_t owire[KNOT_DNAME_MAXLEN];
 	const char *tname = rr_type_name(type);
 	struct scan_ctx *c;
@@ -687,8 +744,8 @@ int rr_parse(const char *owner, uint16_t type, uint32_t ttl, const char *rdata, 
 		r = errmsg_set(err, -ENOMEM, "%s: out of memory", what);
 		goto out;
 	}
-	r = rr_parse_in(c, owner, type, ttl, rdata, rlen, owire, knot_dname_size(owire), what, ret,
-			err);
+	r = rr_parse_in(c, owner, type, ttl, rdata, rlen, owire, knot_dname_size(owire), flags,
+			what, ret, err);
 	if (r < 0) {
 		if (r == -ENOMEM)
 			errmsg_set(err, 0, "%s: out of memory", what);

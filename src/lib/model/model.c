@@ -279,9 +279,10 @@ static int lua_record(const char *owner, uint32_t ttl, const char *content, cons
 	return 0;
 }
 
-/* 'presigned': the DNSSEC types a signer makes are accepted too. */
+/* 'flags' are MODEL_*: MODEL_PRESIGNED, the DNSSEC types a signer makes
+ * are accepted too; MODEL_ABSOLUTE, names in the content are absolute. */
 static int parse_record(const json_t *rec, const char *path, const char *origin,
-			const char *const *allowed, uint64_t default_ttl, bool presigned,
+			const char *const *allowed, uint64_t default_ttl, unsigned flags,
 			struct rr *ret, struct errmsg *err)
 {
 	char owner[DNAME_TEXT_MAX];
@@ -324,8 +325,8 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 	if (type_text != NULL && strcasecmp(type_text, "LUA") == 0)
 		/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): set, r was 0 */
 		return lua_record(owner, (uint32_t)ttl, content, path, ret, err);
-	r = presigned ? rr_type_parse_presigned(type_text, &type, &derr)
-		      : rr_type_parse(type_text, &type, &derr);
+	r = (flags & MODEL_PRESIGNED) != 0 ? rr_type_parse_presigned(type_text, &type, &derr)
+					   : rr_type_parse(type_text, &type, &derr);
 	if (r < 0)
 		return errmsg_set(err, r, "%s: %s", path, derr.text);
 	char *rdata = NULL;
@@ -333,7 +334,8 @@ static int parse_record(const json_t *rec, const char *path, const char *origin,
 	r = record_rdata(rec, type, content, path, &rdata, err);
 	if (r < 0)
 		return r;
-	r = rr_parse(owner, type, (uint32_t)ttl, rdata, origin, ret, &derr);
+	r = rr_parse_flags(owner, type, (uint32_t)ttl, rdata, origin,
+			   (flags & MODEL_ABSOLUTE) != 0 ? RR_PARSE_ABSOLUTE : 0, ret, &derr);
 	free(rdata);
 	if (r < 0)
 		errmsg_set(err, 0, "%s: %s", path, derr.text);
@@ -409,7 +411,7 @@ int model_push_parse(const json_t *payload, const struct zone_limits *lim,
 		char path[48];
 		snprintf(path, sizeof(path), "records[%zu]", i);
 		r = parse_record(json_array_get(records, i), path, ret->data.origin, record_keys,
-				 MODEL_DEFAULT_TTL, ret->presigned, &rr, err);
+				 MODEL_DEFAULT_TTL, ret->presigned ? MODEL_PRESIGNED : 0, &rr, err);
 		if (r < 0)
 			goto fail;
 		if (rr.type == TYPE_SOA) {
@@ -467,8 +469,7 @@ int model_record_parse_flags(const json_t *rec, const char *origin, uint32_t def
 	bool flag;
 
 	memset(ret, 0, sizeof(*ret));
-	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl,
-			     (flags & MODEL_PRESIGNED) != 0, &rr, err);
+	int r = parse_record(rec, "record", origin, api_record_keys, default_ttl, flags, &rr, err);
 	if (r < 0)
 		return r;
 	r = jsonx_get_bool(rec, "auto_publish", false, "record", &flag, err);

@@ -91,6 +91,10 @@ enum {
 	/* The DNSSEC types a signer makes are accepted too: only for the
 	 * records a primary that signs the zone transfers, never a user's. */
 	MODEL_PRESIGNED = 1 << 0,
+	/* Names in the content are absolute, as the PowerDNS HTTP API takes
+	 * them: one without a trailing dot is refused (RR_PARSE_ABSOLUTE),
+	 * not made relative to the zone. */
+	MODEL_ABSOLUTE = 1 << 1,
 };
 
 /* model_record_parse() with MODEL_* 'flags'. */
