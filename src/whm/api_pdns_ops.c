@@ -4,6 +4,7 @@
  * PowerDNS's shape: a NOTIFY from every node, a purge on every node, the
  * nodes' counters summed. docs/powerdns-api.md says where they differ. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,57 +417,106 @@ void api_pdns_statistics(struct http_request *req, struct http_reply *rep, void 
 
 #define SEARCH_MAX_DEFAULT 100 /* PowerDNS's default */
 #define SEARCH_MAX_LIMIT 10000
-#define SEARCH_QUERY_MAX 1024
+/* The longest pattern, as the longest name PowerDNS takes: 255 bytes. */
+#define SEARCH_QUERY_MAX 255
+/* 64-bit words for the states of a pattern, 0 to SEARCH_QUERY_MAX. */
+#define GLOB_WORDS ((SEARCH_QUERY_MAX + 64) / 64)
 
 static unsigned char lower(unsigned char c)
 {
 	return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-/* Whether 'text' matches 'pattern' whole, '*' any run of bytes and '?'
- * one byte, ASCII case ignored: PowerDNS's SimpleMatch. Greedy with one
- * backtrack point, so linear in practice and never recursive. */
-static bool glob_match(const char *pattern, const char *text)
-{
-	const char *p = pattern, *t = text, *star = NULL, *resume = NULL;
+/* A pattern of PowerDNS's SimpleMatch ('*' any run of bytes, '?' one
+ * byte, ASCII case ignored) as an automaton whose states are the pattern
+ * positions matched so far, all of them followed at once as bits: matching
+ * costs a few word operations a byte of text, however the pattern is made
+ * (backtracking would cost text length times pattern length). */
+struct glob {
+	uint64_t step[256][GLOB_WORDS]; /* positions a byte steps past */
+	uint64_t star[GLOB_WORDS];	/* positions of a '*' */
+	unsigned end;			/* the state of a whole match */
+};
 
-	while (*t != '\0') {
-		if (*p == '*') {
-			star = p++;
-			resume = t;
-		} else if (*p != '\0' &&
-			   (*p == '?' || lower((unsigned char)*p) == lower((unsigned char)*t))) {
-			p++;
-			t++;
-		} else if (star != NULL) {
-			p = star + 1;
-			t = ++resume;
+/* 'pattern' (at most SEARCH_QUERY_MAX bytes) into 'g'; runs of '*' are one. */
+static void glob_compile(const char *pattern, struct glob *g)
+{
+	unsigned i = 0;
+
+	memset(g, 0, sizeof(*g));
+	for (const char *p = pattern; *p != '\0' && i < SEARCH_QUERY_MAX; p++) {
+		uint64_t bit = UINT64_C(1) << (i % 64);
+		unsigned char c = (unsigned char)*p;
+		if (c == '*' && p > pattern && p[-1] == '*')
+			continue;
+		if (c == '*') {
+			g->star[i / 64] |= bit;
+		} else if (c == '?') {
+			for (unsigned b = 0; b < 256; b++)
+				g->step[b][i / 64] |= bit;
 		} else {
-			return false;
+			g->step[lower(c)][i / 64] |= bit;
+			g->step[c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c][i / 64] |= bit;
 		}
+		i++;
 	}
-	while (*p == '*')
-		p++;
-	return *p == '\0';
+	g->end = i;
+}
+
+/* 'set' = ('a' & 'b') shifted up one state, or-ed with 'keep'. */
+static void glob_advance(uint64_t set[GLOB_WORDS], const uint64_t a[GLOB_WORDS],
+			 const uint64_t b[GLOB_WORDS], const uint64_t keep[GLOB_WORDS])
+{
+	uint64_t carry = 0;
+
+	for (unsigned w = 0; w < GLOB_WORDS; w++) {
+		uint64_t v = a[w] & b[w];
+		set[w] = (v << 1) | carry | keep[w];
+		carry = v >> 63;
+	}
+}
+
+/* Whether 'text' matches the pattern of 'g' whole. A '*' matches the empty
+ * run too: reaching one reaches the position after it (the next is not a
+ * '*'). */
+static bool glob_match(const struct glob *g, const char *text)
+{
+	uint64_t set[GLOB_WORDS] = { 1 }, next[GLOB_WORDS];
+	bool any = true;
+
+	glob_advance(next, set, g->star, set);
+	memcpy(set, next, sizeof(set));
+	for (const unsigned char *t = (const unsigned char *)text; *t != '\0' && any; t++) {
+		uint64_t kept[GLOB_WORDS];
+		for (unsigned w = 0; w < GLOB_WORDS; w++)
+			kept[w] = set[w] & g->star[w];
+		glob_advance(next, set, g->step[*t], kept);
+		glob_advance(set, next, g->star, next);
+		any = false;
+		for (unsigned w = 0; w < GLOB_WORDS; w++)
+			any = any || set[w] != 0;
+	}
+	return (set[g->end / 64] >> (g->end % 64) & 1) != 0;
 }
 
 struct search {
 	struct store *st;
-	const char *q; /* the pattern as given */
-	uint64_t max;  /* per kind of object, as in PowerDNS */
+	const char *q;	      /* the pattern as given */
+	const struct glob *g; /* q compiled */
+	uint64_t max;	      /* per kind of object, as in PowerDNS */
 	uint64_t found;
 	json_t *out;
 	json_t *zones; /* zone id -> its name, for the records */
 };
 
 /* A name as PowerDNS matches it: without its final dot. */
-static bool name_matches(const char *q, const char *name, char *buf, size_t len)
+static bool name_matches(const struct glob *g, const char *name, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", name);
 	size_t n = strlen(buf);
 	if (n > 1 && buf[n - 1] == '.')
 		buf[n - 1] = '\0';
-	return glob_match(q, buf);
+	return glob_match(g, buf);
 }
 
 static int search_zone(const struct store_zone *z, void *ctx)
@@ -474,7 +524,7 @@ static int search_zone(const struct store_zone *z, void *ctx)
 	struct search *s = ctx;
 	char text[DNAME_TEXT_MAX], id[DNAME_PDNS_ID_MAX];
 
-	if (!name_matches(s->q, z->domain, text, sizeof(text)))
+	if (!name_matches(s->g, z->domain, text, sizeof(text)))
 		return 0;
 	dname_pdns_id(z->domain, id);
 	if (json_array_append_new(s->out, json_pack("{s:s,s:s,s:s}", "name", z->domain,
@@ -503,7 +553,7 @@ static const char *zone_name(struct search *s, int64_t id)
 /* Whether a record's content matches 'q' as PowerDNS's SQL backends keep
  * it: names without their final dot (outside TXT and SPF strings, a '.'
  * before a space or at the end goes), the MX and SRV priority apart. */
-static bool content_matches(const char *q, const struct store_record *rec)
+static bool content_matches(const struct glob *g, const struct store_record *rec)
 {
 	size_t len = strlen(rec->content);
 	char *text = malloc(len + 1);
@@ -517,7 +567,7 @@ static bool content_matches(const char *q, const struct store_record *rec)
 		    (rec->content[i + 1] != ' ' && rec->content[i + 1] != '\0') || i == 0)
 			text[o++] = rec->content[i];
 	text[o] = '\0';
-	bool m = glob_match(q, text);
+	bool m = glob_match(g, text);
 	free(text);
 	return m;
 }
@@ -539,7 +589,7 @@ static int search_record(const struct store_record *rec, void *ctx)
 		snprintf(owner, sizeof(owner), "%s", rec->name);
 	else
 		snprintf(owner, sizeof(owner), "%s.%s", rec->name, zone);
-	if (!name_matches(s->q, owner, text, sizeof(text)) && !content_matches(s->q, rec))
+	if (!name_matches(s->g, owner, text, sizeof(text)) && !content_matches(s->g, rec))
 		return 0;
 	bool prio = strcmp(rec->type, "MX") == 0 || strcmp(rec->type, "SRV") == 0;
 	size_t len = strlen(rec->content) + 16;
@@ -582,12 +632,12 @@ static int search_comment(int64_t zone_id, const char *name, const char *type, c
 		snprintf(owner, sizeof(owner), "%s", name);
 	else
 		snprintf(owner, sizeof(owner), "%s.%s", name, zone);
-	bool by_name = name_matches(s->q, owner, text, sizeof(text));
+	bool by_name = name_matches(s->g, owner, text, sizeof(text));
 	list = json_loads(content, 0, NULL);
 	dname_pdns_id(zone, id);
 	json_array_foreach(list, i, c) {
 		const char *says = json_string_value(json_object_get(c, "content"));
-		if (says == NULL || (!by_name && !glob_match(s->q, says)))
+		if (says == NULL || (!by_name && !glob_match(s->g, says)))
 			continue;
 		if (json_array_append_new(s->out,
 					  json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "content", says,
@@ -635,7 +685,7 @@ static int search_zones(struct search *s)
 void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	static const char *const kinds[] = { "all", "zone", "record", "comment", NULL };
-	char q[SEARCH_QUERY_MAX], kind[16] = "all";
+	char q[SEARCH_QUERY_MAX + 1], kind[16] = "all";
 	struct search s = { 0 };
 	unsigned k = 0;
 
@@ -645,7 +695,7 @@ void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx
 	if (r < 0 || q[0] == '\0') {
 		http_reply_error(rep, ERR_INVALID,
 				 r == -ENOENT || r == 0 ? "Query q can't be blank"
-							: "q: too long or not text");
+							: "q: longer than 255 bytes or not text");
 		return;
 	}
 	s.max = SEARCH_MAX_DEFAULT;
@@ -662,9 +712,13 @@ void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx
 		return;
 	}
 	s.q = q;
+	struct glob *g = malloc(sizeof(*g));
+	if (g != NULL)
+		glob_compile(q, g);
+	s.g = g;
 	s.out = json_array();
 	s.zones = json_object();
-	r = s.out != NULL && s.zones != NULL ? 0 : -ENOMEM;
+	r = g != NULL && s.out != NULL && s.zones != NULL ? 0 : -ENOMEM;
 	if (r == 0 && (k == 0 || k == 1))
 		r = search_zones(&s);
 	s.found = 0;
@@ -674,5 +728,6 @@ void api_pdns_search(struct http_request *req, struct http_reply *rep, void *ctx
 	if (r >= 0 && (k == 0 || k == 3))
 		r = store_comment_foreach_all(s.st, search_comment, &s);
 	json_decref(s.zones);
+	free(g);
 	api_reply_list(rep, r < 0 ? r : 0, s.out, "cannot search");
 }

@@ -32,7 +32,7 @@ DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
                   "the shortest, the rest summed; no rings, no map or ring items",
     "search": "the SOA, which the controller makes for every zone, is not among the records "
               "found; max above 10000 and a max that is not a number are 422 (PowerDNS: "
-              "500 for the latter)",
+              "500 for the latter), and so is a q over 255 bytes (the longest name)",
 })
 
 
@@ -351,6 +351,39 @@ def test_search_data_agrees_with_powerdns(sides, domain):
     # A read token may search.
     assert ours.send("GET", BASE + "/search-data", params={"q": domain},
                      key=c.whm.read_token)[0] == 200
+
+
+def test_search_data_patterns_cost_what_the_text_does(sides, domain):
+    """q is at most 255 bytes, and a pattern made to backtrack ('*' then
+    many '?') over long TXT records is answered like any other, several at
+    once beside other requests."""
+    import concurrent.futures
+    c, ours, pdns = sides
+    name = domain + "."
+    strings = lambda i, j: " ".join('"%s"' % ("%d-%d-" % (i, j) + "a" * 240) for _ in range(8))
+    body = {"name": name, "kind": "Native", "nameservers": ["ns1.yumna.test."],
+            "rrsets": [{"name": "t%d.%s" % (i, name), "type": "TXT", "ttl": 60,
+                        "records": [{"content": strings(i, j)} for j in range(10)]}
+                       for i in range(20)]}
+    assert ours.send("POST", BASE + "/zones", body, params={"rrsets": "false"})[0] == 201
+    a = ours.send("GET", BASE + "/search-data", params={"q": "*" * 256})
+    assert a[0] == 422 and "255 bytes" in a[1]["error"], a[1]
+    costly = {"q": "*" + "?" * 253 + '"', "max": "1000", "object_type": "record"}
+    with concurrent.futures.ThreadPoolExecutor(9) as pool:
+        searches = [pool.submit(ours.send, "GET", BASE + "/search-data", params=costly)
+                    for _ in range(8)]
+        other = pool.submit(ours.send, "GET", BASE + "/zones/" + name,
+                            params={"rrsets": "false"})
+        assert other.result()[0] == 200
+        for f in searches:
+            a = f.result()
+            assert a[0] == 200, a[1]
+            assert len([o for o in a[1] if o["zone"] == name]) == 200
+    # The longest pattern still matches as before.
+    q = "t1?." + domain + "*" * (255 - 4 - len(domain))
+    assert len(q) == 255
+    assert {o["name"] for o in found(ours, q=q, object_type="record")} == \
+        {"t%d.%s" % (i, name) for i in range(10, 20)}
 
 
 @pytest.mark.parametrize("params", [
