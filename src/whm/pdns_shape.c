@@ -68,6 +68,15 @@ static int one_of(const char *text, const char *const *names)
 	return -1;
 }
 
+/* body[key] as an optional string, JSON null being absent (-ENOENT):
+ * PowerDNS-Admin sends "account": null for a zone without one. */
+static int setting_get(const json_t *body, const char *key, const char **text, struct errmsg *err)
+{
+	if (json_is_null(json_object_get(body, key)))
+		return -ENOENT;
+	return jsonx_get_str(body, key, false, "body", text, err);
+}
+
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err)
 {
 	static const char *const kinds[] = { "Native", "Master",    "Primary",
@@ -75,7 +84,7 @@ int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errm
 	static const char *const transfers[] = { "Producer", "Consumer", NULL };
 	static const char *const edits[] = { "DEFAULT", "INCREASE", "EPOCH", "OFF", NULL };
 	const char *text;
-	int r = jsonx_get_str(body, "kind", false, "body", &text, err);
+	int r = setting_get(body, "kind", &text, err);
 
 	if (r == 0 && one_of(text, transfers) >= 0)
 		return errmsg_set(err, ERR_INVALID,
@@ -92,7 +101,10 @@ int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errm
 				  : "Master");
 	}
 	if (r == 0 || r == -ENOENT)
-		r = jsonx_get_str(body, "soa_edit_api", false, "body", &text, err);
+		r = setting_get(body, "soa_edit_api", &text, err);
+	/* "" is no SOA-EDIT-API in PowerDNS: the serial stays (OFF). */
+	if (r == 0 && text[0] == '\0')
+		text = "OFF";
 	if (r == 0 && one_of(text, edits) < 0)
 		return errmsg_set(err, ERR_INVALID,
 				  "soa_edit_api: must be DEFAULT, INCREASE, EPOCH or OFF");
@@ -100,7 +112,7 @@ int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errm
 		snprintf(s->soa_edit_api, sizeof(s->soa_edit_api), "%s",
 			 edits[one_of(text, edits)]);
 	if (r == 0 || r == -ENOENT)
-		r = jsonx_get_str(body, "account", false, "body", &text, err);
+		r = setting_get(body, "account", &text, err);
 	if (r == 0) {
 		if (strlen(text) >= sizeof(s->account))
 			return errmsg_set(err, ERR_INVALID, "account: longer than %zu bytes",

@@ -35,9 +35,10 @@ void pdns_settings_write(const struct pdns_settings *s, char out[STORE_ZONE_PDNS
 enum model_serial_rule pdns_serial_rule(const char *stored);
 
 /* Apply the "kind", "soa_edit_api" and "account" of a request body (each
- * optional) to 's'. ERR_INVALID with 'err' naming the key: kinds that need
- * catalog zones (Producer, Consumer) are refused, unknown kinds and
- * SOA-EDIT-API values too. "Secondary" is stored as "Slave". */
+ * optional; JSON null is absent, as PowerDNS-Admin sends it) to 's'.
+ * ERR_INVALID with 'err' naming the key: kinds that need catalog zones
+ * (Producer, Consumer) are refused, unknown kinds and SOA-EDIT-API values
+ * too. "Secondary" is stored as "Slave"; an empty soa_edit_api is OFF. */
 int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errmsg *err);
 
 /* What a body's "dnssec", "nsec3param" and "nsec3narrow" ask: *sign -1

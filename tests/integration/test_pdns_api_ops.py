@@ -30,6 +30,8 @@ DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
     "cache flush": "every node purges; count is the sum; 502 naming a node that could not",
     "statistics": "PowerDNS's counters over the nodes that answer: latencies averaged, uptime "
                   "the shortest, the rest summed; no rings, no map or ring items",
+    "empty soa_edit_api": "\"soa_edit_api\": \"\" (PowerDNS-Admin's choice for none) is "
+                          "stored and shown as OFF, which is what it does; PowerDNS shows \"\"",
     "search": "the SOA, which the controller makes for every zone, is not among the records "
               "found; max above 10000 and a max that is not a number are 422 (PowerDNS: "
               "500 for the latter), and so is a q over 255 bytes (the longest name)",
@@ -74,6 +76,41 @@ def test_put_settings_agrees_with_powerdns_and_makes_no_version(sides, domain):
         assert side.send("PUT", BASE + "/zones/" + name, {"account": ""})[0] == 204
     assert settings(ours, name) == settings(pdns, name)
     assert settings(ours, name)["kind"] == "Master"
+
+
+def test_powerdns_admin_nulls_and_empty_soa_edit_api_agree_with_powerdns(sides, domain):
+    """PowerDNS-Admin sends "account": null and "soa_edit_api": "" (OFF)
+    when it creates and edits a zone; null is no value, as in PowerDNS."""
+    c, ours, pdns = sides
+    name = domain + "."
+    body = {"name": name, "kind": "Master", "nameservers": ["ns1.yumna.test."],
+            "account": None, "soa_edit_api": "", "masters": []}
+    a, b = [side.send("POST", BASE + "/zones", body) for side in (ours, pdns)]
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    mine, theirs = settings(ours, name), settings(pdns, name)
+    assert mine["account"] == theirs["account"] == ""
+    assert mine["kind"] == theirs["kind"] == "Master"
+    # See DIVERGENCES ("empty soa_edit_api"): OFF here, "" in PowerDNS.
+    assert (mine["soa_edit_api"], theirs["soa_edit_api"]) == ("OFF", "")
+    for side in (ours, pdns):
+        assert side.send("PUT", BASE + "/zones/" + name,
+                         {"account": "cust7", "soa_edit_api": "EPOCH"})[0] == 204
+    body = {"kind": None, "account": None, "soa_edit_api": ""}
+    a, b = [side.send("PUT", BASE + "/zones/" + name, body) for side in (ours, pdns)]
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    mine, theirs = settings(ours, name), settings(pdns, name)
+    assert mine["account"] == theirs["account"] == "cust7"
+    assert mine["kind"] == theirs["kind"] == "Master"
+    assert (mine["soa_edit_api"], theirs["soa_edit_api"]) == ("OFF", "")
+    # Neither moves the serial on a change any more.
+    serials = [side.send("GET", BASE + "/zones/" + name)[1]["serial"] for side in (ours, pdns)]
+    a, b = [side.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "REPLACE",
+         "records": [{"content": "192.0.2.1"}]}]}) for side in (ours, pdns)]
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    assert [side.send("GET", BASE + "/zones/" + name)[1]["serial"]
+            for side in (ours, pdns)] == serials
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
 
 
 def test_put_dnssec_signs_and_unsigns_on_every_node(sides, domain):
