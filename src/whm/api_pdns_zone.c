@@ -178,6 +178,12 @@ static int rrset_filter(struct http_request *req, struct http_reply *rep, const 
 	struct errmsg err;
 	int r = http_request_query(req, "rrset_name", text, sizeof(text));
 
+	/* Present but unreadable (%00, too long): refused, not dropped. */
+	if (r < 0 && r != -ENOENT) {
+		http_reply_error(rep, ERR_INVALID,
+				 "rrset_name is not a name (badly encoded or too long)");
+		return ERR_INVALID;
+	}
 	if (r == 0 && (dname_owner_normalize(text, origin, name, &err) < 0 ||
 		       text[strlen(text) - 1] != '.')) {
 		http_reply_error(rep, ERR_INVALID,
@@ -187,6 +193,10 @@ static int rrset_filter(struct http_request *req, struct http_reply *rep, const 
 	}
 	c->only_name = r == 0 ? name : NULL;
 	r = http_request_query(req, "rrset_type", text, sizeof(text));
+	if (r < 0 && r != -ENOENT) {
+		http_reply_error(rep, ERR_INVALID, "rrset_type is not a record type");
+		return ERR_INVALID;
+	}
 	if (r == 0 && strcasecmp(text, "SOA") == 0) {
 		snprintf(type, 16, "SOA");
 	} else if (r == 0) {

@@ -248,8 +248,13 @@ def test_zone_list_and_zone_agree_with_powerdns(sides, domain):
         if want is not None:
             assert sorted(rrsets(a[1])) == sorted(rrsets(b[1])) == want, q
     for q in ("?rrset_name=%s&rrset_type=BOGUS" % name, "?rrsets=perhaps",
-              "?rrset_name=www.other.org.", "?rrset_type=MX"):
-        assert ours.send("GET", BASE + "/zones/" + name + q)[0] == 422, q
+              "?rrset_name=www.other.org.", "?rrset_type=MX",
+              # Present but unreadable: refused, not dropped (the whole zone).
+              "?rrset_name=www%00." + name, "?rrset_name=" + "a" * 300 + "." + name,
+              "?rrset_name=www.%s&rrset_type=A%%00" % name,
+              "?rrset_name=www.%s&rrset_type=%s" % (name, "A" * 300)):
+        a = ours.send("GET", BASE + "/zones/" + name + q)
+        assert a[0] == 422 and a[1]["error"], (q, a[0])
     for zid in ("absent.example.", "bad..name", "=ZZ", "a=2"):
         a, b = ours.send("GET", BASE + "/zones/" + zid), pdns.send("GET", BASE + "/zones/" + zid)
         assert a[0] == b[0] and a[0] in (400, 404, 422), (zid, a[0], b[0])
