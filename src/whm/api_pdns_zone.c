@@ -484,10 +484,16 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 		if (json_object_get(in, keys[k]) != NULL &&
 		    json_object_set(set, keys[k], json_object_get(in, keys[k])) < 0)
 			return -ENOMEM;
+	/* PowerDNS reads the changetype in any case ("replace"); the zones
+	 * service, as the panel's route, takes it in capitals. */
+	const char *op = json_string_value(json_object_get(in, "changetype"));
+	bool del = op != NULL && strcasecmp(op, "DELETE") == 0;
+	if ((del || (op != NULL && strcasecmp(op, "REPLACE") == 0)) &&
+	    json_object_set_new(set, "changetype", json_string(del ? "DELETE" : "REPLACE")) < 0)
+		return -ENOMEM;
 	/* A DELETE's records, comments and TTL mean nothing (lego sends a
 	 * TTL): it removes the RRset's records and comments. */
-	if (json_is_string(json_object_get(in, "changetype")) &&
-	    strcmp(json_string_value(json_object_get(in, "changetype")), "DELETE") == 0) {
+	if (del) {
 		json_object_del(set, "ttl");
 		return 0;
 	}

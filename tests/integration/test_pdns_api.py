@@ -588,6 +588,27 @@ def test_a_refused_patch_changes_nothing(sides, domain, change, same):
         assert sorted(n.dig("www." + name, "A")) == ["192.0.2.1", "192.0.2.2"]
 
 
+def test_changetype_case_is_ignored_as_in_powerdns(sides, domain):
+    """PowerDNS 4.7 reads changetype in any case: "replace" and "delete"
+    (with a TTL and records, as some clients send) change the zone."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    before = c.whm.zone(zid)["version"]
+    body = {"rrsets": [
+        {"name": "www." + name, "type": "A", "ttl": 60, "changetype": "replace",
+         "records": [{"content": "192.0.2.9", "disabled": False}]},
+        {"name": "txt." + name, "type": "TXT", "ttl": 60, "changetype": "Delete",
+         "records": [{"content": "\"hello world\"", "disabled": False}]}]}
+    a, b = patch_both(ours, pdns, name, body)
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    assert c.whm.zone(zid)["version"] == before + 1
+    assert rrsets(ours.send("GET", BASE + "/zones/" + name)[1]) == \
+        rrsets(pdns.send("GET", BASE + "/zones/" + name)[1])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.9"])
+    c.wait_all_nodes("txt." + name, "TXT", [])
+
+
 def test_relative_names_in_content_are_refused_only_on_the_api(sides, domain):
     """A name in content without a trailing dot is refused by PowerDNS's API
     (422 naming the record), never made relative to the zone; the panel's
