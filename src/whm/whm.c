@@ -51,9 +51,15 @@ struct store *whm_store(struct whm *w)
 	return st;
 }
 
+/* clock_gettime(), not time(): glibc's time() reads the kernel's coarse
+ * clock, which can still say the second before for a few milliseconds
+ * after one began, so a row stamped at once could read as older than a
+ * moment a client (or whm_now_ms()) saw before it. */
 int64_t whm_now(void)
 {
-	return (int64_t)time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
 }
 
 int64_t whm_now_ms(void)

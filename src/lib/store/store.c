@@ -31,9 +31,13 @@
 
 #include "store/store_internal.h"
 
+/* clock_gettime(), not time(), whose coarse clock lags at second
+ * boundaries (whm_now() says more). */
 int64_t store_now(void)
 {
-	return (int64_t)time(NULL);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
 }
 
 static int stmt_v(struct store *st, enum query q, struct db_stmt **ret, const char *fmt, va_list ap)
