@@ -58,8 +58,9 @@ bool api_is_admin(const struct http_request *req)
 }
 
 /* True if 'j' holds, at any depth, an object whose "type" is "LUA", other
- * than an RRset deleted ("changetype": "DELETE" on /api/v1: removing raw
- * LUA is always allowed). */
+ * than an RRset deleted ("changetype": "DELETE" on /api/v1 PATCH, with no
+ * records: removing raw LUA is always allowed; a zone POST stores the
+ * records of an RRset whatever its changetype says). */
 static bool names_lua(const json_t *j, unsigned depth)
 {
 	const char *key;
@@ -72,7 +73,8 @@ static bool names_lua(const json_t *j, unsigned depth)
 		const char *t = json_string_value(json_object_get(j, "type"));
 		const char *change = json_string_value(json_object_get(j, "changetype"));
 		if (t != NULL && strcasecmp(t, "LUA") == 0)
-			return change == NULL || strcasecmp(change, "DELETE") != 0;
+			return change == NULL || strcasecmp(change, "DELETE") != 0 ||
+			       json_array_size(json_object_get(j, "records")) > 0;
 		json_object_foreach((json_t *)j, key, v) {
 			if (names_lua(v, depth + 1))
 				return true;

@@ -351,6 +351,13 @@ def test_raw_lua_once_disallowed_can_be_removed_but_not_rolled_back(zone):
     try:
         r = c.whm.request("PATCH", url, json_body={"rrsets": [lua_rrset("x", "192.0.2.23")]})
         assert r.status_code == 422 and "allow-raw-lua" in r.json()["error"], r.text
+        # a zone POST stores an RRset's records whatever its changetype says
+        sneaky = dict(lua_rrset("x", "192.0.2.23"), changetype="DELETE",
+                      name="x.sneaky-" + zname)
+        r = c.whm.request("POST", "/api/v1/servers/localhost/zones",
+                          json_body={"name": "sneaky-" + zname, "kind": "Native",
+                                     "nameservers": ["ns1.example.net."], "rrsets": [sneaky]})
+        assert r.status_code == 422 and "allow-raw-lua" in r.json()["error"], r.text
         r = c.whm.request("PATCH", url,
                           json_body={"rrsets": [lua_rrset("gone", None, "DELETE")]})
         assert r.status_code == 204, r.text
