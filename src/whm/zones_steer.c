@@ -283,7 +283,7 @@ static int add_health(json_t *out, const json_t *records, const char *name, cons
 	if (zones_steer_health_owner(name, owner) < 0 ||
 	    dname_owner_normalize(owner, origin, abs, &msg) < 0 || has_owner(records, owner))
 		return 0;
-	int r = steer_health_compile(pol, type, origin, &content, &msg);
+	int r = steer_health_compile(pol, type, origin, STEER_STORED, &content, &msg);
 	if (r == ERR_INVALID)
 		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
 	if (r < 0 || content == NULL)
@@ -311,7 +311,7 @@ static int add_rrset_lua(json_t *out, const json_t *records, const char *key, co
 		return -EINVAL;
 	memcpy(name, key, (size_t)(tab - key));
 	name[tab - key] = '\0';
-	int r = steer_compile(pol, tab + 1, origin, &content, &msg);
+	int r = steer_compile_flags(pol, tab + 1, origin, STEER_STORED, &content, &msg);
 	if (r == ERR_INVALID)
 		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, tab + 1, msg.text);
 	if (r < 0)
@@ -359,7 +359,7 @@ int zones_steer_serve(json_t *records, const json_t *policies, const json_t *pla
 			continue;
 		char *content = NULL;
 		struct errmsg msg;
-		r = steer_compile(pol, type, origin, &content, &msg);
+		r = steer_compile_flags(pol, type, origin, STEER_STORED, &content, &msg);
 		if (r == ERR_INVALID)
 			r = errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
 		if (r < 0)

@@ -374,3 +374,29 @@ def test_raw_lua_once_disallowed_can_be_removed_but_not_rolled_back(zone):
         c.whm.extra_config["allow-raw-lua"] = "yes"
         c.whm.write_config()
         c.whm.restart()
+
+
+def test_a_policy_an_earlier_release_stored_is_still_served(zone):
+    """A failover check URL with an IPv6 literal host was accepted before
+    (PowerDNS 4.7 cannot parse it, so new policies are refused): one in the
+    store, as an earlier release left it, must not make its zone
+    unpushable. A change elsewhere in the zone is taken and served."""
+    import sqlite3
+    c, zid, zname = zone["cluster"], zone["zone_id"], zone["zone"]
+    set_policy(c, zid, "old6", "A", {"type": "failover", "targets": ["192.0.2.61"],
+                                     "check": {"url": "http://192.0.2.61/health"}})
+    db = sqlite3.connect(c.whm.store_path, timeout=10)
+    try:
+        with db:
+            n = db.execute("UPDATE dns_rrset_policies SET policy = replace(policy, "
+                           "'http://192.0.2.61/health', 'http://[2001:db8::61]/health') "
+                           "WHERE zone_id = ? AND name = 'old6'", (zid,)).rowcount
+        assert n == 1
+    finally:
+        db.close()
+    c.add_record(zid, "after-old6", "A", "192.0.2.62")
+    c.wait_all_nodes("after-old6." + zname, "A", ["192.0.2.62"], timeout=10)
+    # the same URL in a new policy is refused
+    refused(c, zid, "new6", "A", {"type": "failover", "targets": ["192.0.2.63"],
+                                 "check": {"url": "http://[2001:db8::61]/health"}},
+            "IPv6 address")

@@ -166,6 +166,27 @@ static void test_failover_bad(void **state)
 	refused("A", p, "IPv6 address as the URL's host");
 	snprintf(p, sizeof(p), "{%s\"check\":{\"url\":\"http://example.com?x=1\"}}", t);
 	refused("A", p, "a query needs a path");
+	/* ... but a policy stored by an earlier release with such a URL is
+	 * still compiled to serve it (a zone must never become unpushable) */
+	for (int i = 0; i < 2; i++) {
+		struct errmsg err = { "" };
+		char *out = NULL;
+		snprintf(p, sizeof(p), "{%s\"check\":{\"url\":\"%s\"}}", t,
+			 i ? "http://example.com?x=1" : "http://[2001:db8::1]:8080/");
+		json_t *j = load(p);
+		assert_int_equal(steer_compile_flags(j, "A", ORIGIN, STEER_STORED, &out, &err), 0);
+		json_decref(j);
+		free(out);
+	}
+	snprintf(p, sizeof(p), "{%s\"check\":{\"url\":\"http://[2001:db8::1]x/\"}}", t);
+	{
+		struct errmsg err = { "" };
+		char *out = NULL;
+		json_t *j = load(p);
+		assert_int_equal(steer_compile_flags(j, "A", ORIGIN, STEER_STORED, &out, &err),
+				 ERR_INVALID);
+		json_decref(j);
+	}
 	snprintf(p, sizeof(p), "{%s\"check\":{}}", t);
 	refused("A", p, "either tcp_port or url");
 	snprintf(p, sizeof(p), "{%s\"check\":{\"tcp_port\":80},\"when_all_down\":\"backup\"}", t);
@@ -305,7 +326,7 @@ static void health(const char *type, const char *policy, const char *want)
 	json_t *j = load(policy);
 	char *out = NULL;
 
-	int r = steer_health_compile(j, type, ORIGIN, &out, &err);
+	int r = steer_health_compile(j, type, ORIGIN, 0, &out, &err);
 	json_decref(j);
 	if (r != 0)
 		fail_msg("refused (%d): %s\n  policy: %s", r, err.text, policy);
@@ -353,7 +374,7 @@ static void test_health(void **state)
 	/* a bad policy is refused as steer_compile() refuses it */
 	json_t *j = load("{\"type\":\"failover\",\"targets\":[\"x\"],"
 			 "\"check\":{\"tcp_port\":1}}");
-	assert_int_equal(steer_health_compile(j, "A", ORIGIN, &out, &err), ERR_INVALID);
+	assert_int_equal(steer_health_compile(j, "A", ORIGIN, 0, &out, &err), ERR_INVALID);
 	assert_null(out);
 	json_decref(j);
 	/* what the agent takes in a push */

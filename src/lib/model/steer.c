@@ -35,6 +35,7 @@ struct ctx {
 	const char *origin;
 	struct buf *b;
 	struct errmsg *err;
+	unsigned flags; /* STEER_* */
 };
 
 struct check {
@@ -153,9 +154,64 @@ static bool url_char_ok(char ch)
 
 int steer_url_check(const char *s, const char *path, struct errmsg *err)
 {
+	return steer_url_check_flags(s, path, 0, err);
+}
+
+/* A host name or IPv4 address with an optional ":port" after it, the
+ * first 'alen' bytes of 'p': the port checked after. */
+static int host_check(const char *p, size_t alen, const char *path, const char **ret_port,
+		      struct errmsg *err)
+{
 	char host[DNAME_TEXT_MAX], norm[DNAME_TEXT_MAX];
-	unsigned char addr[sizeof(struct in6_addr)];
+	unsigned char addr[sizeof(struct in_addr)];
 	struct errmsg derr;
+	const char *colon = memchr(p, ':', alen);
+	size_t hlen = colon != NULL ? (size_t)(colon - p) : alen;
+
+	if (hlen == 0 || hlen >= sizeof(host))
+		return errmsg_set(err, ERR_INVALID, "%s: the host is empty or too long", path);
+	memcpy(host, p, hlen);
+	host[hlen] = '\0';
+	for (size_t i = 0; i < hlen; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.')
+			return errmsg_set(err, ERR_INVALID,
+					  "%s: '%.100s' is not a host name or address", path, host);
+	if (inet_pton(AF_INET, host, addr) != 1) {
+		int r = dname_zone_normalize(host, norm, &derr);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return errmsg_set(err, ERR_INVALID, "%s: host '%s': %s", path, host,
+					  derr.text);
+	}
+	*ret_port = colon != NULL ? colon + 1 : NULL;
+	return 0;
+}
+
+/* An IPv6 literal host "[...]" with an optional ":port" after it, as
+ * policies stored by earlier releases may hold: the port checked after. */
+static int stored_v6_host(const char *p, size_t alen, const char *path, const char **ret_port,
+			  struct errmsg *err)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned char addr[sizeof(struct in6_addr)];
+	const char *close = memchr(p, ']', alen);
+	size_t hlen = close != NULL ? (size_t)(close - p - 1) : 0;
+
+	if (close == NULL || hlen == 0 || hlen >= sizeof(host))
+		return errmsg_set(err, ERR_INVALID, "%s: not an IPv6 address in '[]'", path);
+	memcpy(host, p + 1, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET6, host, addr) != 1)
+		return errmsg_set(err, ERR_INVALID, "%s: '%s' is not an IPv6 address", path, host);
+	if (close + 1 < p + alen && close[1] != ':')
+		return errmsg_set(err, ERR_INVALID, "%s: junk after the host", path);
+	*ret_port = close + 1 < p + alen ? close + 2 : NULL;
+	return 0;
+}
+
+int steer_url_check_flags(const char *s, const char *path, unsigned flags, struct errmsg *err)
+{
 	const char *p;
 
 	if (strlen(s) > STEER_URL_MAX)
@@ -175,34 +231,21 @@ int steer_url_check(const char *s, const char *path, struct errmsg *err)
 	 * the port as the rest up to the first '/': an IPv6 literal's colons,
 	 * or a query without a path, would make it check another server (or
 	 * none). The address checked is the target's anyway. */
-	if (*p == '[')
+	bool stored = (flags & STEER_STORED) != 0;
+	if (*p == '[' && !stored)
 		return errmsg_set(err, ERR_INVALID,
 				  "%s: an IPv6 address as the URL's host is not supported by "
 				  "PowerDNS's checks; name the host (each target's own address is "
 				  "what is checked)",
 				  path);
-	if (p[alen] == '?')
+	if (p[alen] == '?' && !stored)
 		return errmsg_set(err, ERR_INVALID, "%s: a query needs a path before it ('/?')",
 				  path);
-	const char *colon = memchr(p, ':', alen);
-	size_t hlen = colon != NULL ? (size_t)(colon - p) : alen;
-	if (hlen == 0 || hlen >= sizeof(host))
-		return errmsg_set(err, ERR_INVALID, "%s: the host is empty or too long", path);
-	memcpy(host, p, hlen);
-	host[hlen] = '\0';
-	const char *port = colon != NULL ? colon + 1 : NULL;
-	for (size_t i = 0; i < hlen; i++)
-		if (!isalnum((unsigned char)host[i]) && host[i] != '-' && host[i] != '.')
-			return errmsg_set(err, ERR_INVALID,
-					  "%s: '%.100s' is not a host name or address", path, host);
-	if (inet_pton(AF_INET, host, addr) != 1) {
-		int r = dname_zone_normalize(host, norm, &derr);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			return errmsg_set(err, ERR_INVALID, "%s: host '%s': %s", path, host,
-					  derr.text);
-	}
+	const char *port = NULL;
+	int r = *p == '[' ? stored_v6_host(p, alen, path, &port, err)
+			  : host_check(p, alen, path, &port, err);
+	if (r < 0)
+		return r;
 	if (port != NULL) {
 		char *end;
 		size_t plen = (size_t)(p + alen - port);
@@ -231,7 +274,8 @@ static const char *const check_keys[] = {
 	"tcp_port", "url", "interval", "timeout", "minimum_failures", NULL,
 };
 
-static int check_parse(const json_t *obj, const char *path, struct check *ret, struct errmsg *err)
+static int check_parse(const json_t *obj, const char *path, unsigned flags, struct check *ret,
+		       struct errmsg *err)
 {
 	char p[64];
 	uint64_t port = 0;
@@ -253,7 +297,7 @@ static int check_parse(const json_t *obj, const char *path, struct check *ret, s
 		r = jsonx_get_str(obj, "url", true, path, &ret->url, err);
 		snprintf(p, sizeof(p), "%s.url", path);
 		if (r == 0)
-			r = steer_url_check(ret->url, p, err);
+			r = steer_url_check_flags(ret->url, p, flags, err);
 	}
 	if (r < 0)
 		return r;
@@ -447,7 +491,7 @@ static int compile_failover(const struct ctx *c, const json_t *pol)
 	if (r == 0)
 		r = jsonx_get_obj(pol, "check", true, "policy", &chk_obj, c->err);
 	if (r == 0)
-		r = check_parse(chk_obj, "policy.check", &chk, c->err);
+		r = check_parse(chk_obj, "policy.check", c->flags, &chk, c->err);
 	if (r == 0)
 		r = jsonx_get_str(pol, "order", false, "policy", &order, c->err);
 	if (r == 0 || r == -ENOENT)
@@ -563,7 +607,7 @@ static int compile_geo(const struct ctx *c, const json_t *pol)
 	if (r == 0)
 		r = jsonx_get_obj(pol, "check", false, "policy", &chk_obj, c->err);
 	if (r == 0)
-		r = check_parse(chk_obj, "policy.check", &chk, c->err);
+		r = check_parse(chk_obj, "policy.check", c->flags, &chk, c->err);
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (chk_obj != NULL && c->rt == RT_CNAME)
@@ -640,8 +684,14 @@ static int wrap_content(const struct ctx *c, const char *type, const struct buf 
 int steer_compile(const json_t *policy, const char *type, const char *origin, char **ret,
 		  struct errmsg *err)
 {
+	return steer_compile_flags(policy, type, origin, 0, ret, err);
+}
+
+int steer_compile_flags(const json_t *policy, const char *type, const char *origin, unsigned flags,
+			char **ret, struct errmsg *err)
+{
 	struct buf code;
-	struct ctx c = { .origin = origin, .b = &code, .err = err };
+	struct ctx c = { .origin = origin, .b = &code, .err = err, .flags = flags };
 	const char *kind;
 	int r;
 
@@ -700,16 +750,16 @@ static int put_checked_lists(const struct ctx *c, const json_t *policy, bool geo
 	return r < 0 ? r : put(c, "}");
 }
 
-int steer_health_compile(const json_t *policy, const char *type, const char *origin, char **ret,
-			 struct errmsg *err)
+int steer_health_compile(const json_t *policy, const char *type, const char *origin, unsigned flags,
+			 char **ret, struct errmsg *err)
 {
 	struct buf code;
-	struct ctx c = { .origin = origin, .b = &code, .err = err };
+	struct ctx c = { .origin = origin, .b = &code, .err = err, .flags = flags };
 	struct check chk;
 	char *served = NULL;
 
 	*ret = NULL;
-	int r = steer_compile(policy, type, origin, &served, err);
+	int r = steer_compile_flags(policy, type, origin, flags, &served, err);
 	free(served);
 	if (r < 0)
 		return r;
@@ -720,7 +770,7 @@ int steer_health_compile(const json_t *policy, const char *type, const char *ori
 		return 0;
 	r = rtype_of(type, &c.rt);
 	if (r == 0)
-		r = check_parse(chk_obj, "policy.check", &chk, err);
+		r = check_parse(chk_obj, "policy.check", flags, &chk, err);
 	if (r < 0)
 		return r;
 	buf_init(&code, STEER_CONTENT_MAX);

@@ -58,11 +58,19 @@ bool steer_country_known(const char *code);
  * (AF AN AS EU NA OC SA). */
 bool steer_continent_known(const char *code);
 
+/* Flags of steer_compile_flags() and steer_url_check_flags(). */
+/* A policy the store holds, compiled to serve it: the rules it was saved
+ * under hold, so that a policy an earlier release took is still served
+ * (an IPv6 literal URL host, a query without a path). New policies are
+ * checked without it. */
+#define STEER_STORED 1u
+
 /* Check a health-check URL: http or https, no userinfo or fragment, the
  * host a name or an IPv4 address (no IPv6 literal), the port 1..65535, a
  * path before any query, the path and query plain RFC 3986 text without
  * quotes. 'path' names the field in messages. */
 int steer_url_check(const char *s, const char *path, struct errmsg *err);
+int steer_url_check_flags(const char *s, const char *path, unsigned flags, struct errmsg *err);
 
 /* Check a panel record's routing_policy 'rp' (JSON null is no policy and
  * fine). 'path' prefixes messages ("record"). */
@@ -83,6 +91,9 @@ int steer_policy_from_records(const char *type, const json_t *records, json_t **
  * caller frees *ret. */
 int steer_compile(const json_t *policy, const char *type, const char *origin, char **ret,
 		  struct errmsg *err);
+/* steer_compile() with STEER_* 'flags'. */
+int steer_compile_flags(const json_t *policy, const char *type, const char *origin, unsigned flags,
+			char **ret, struct errmsg *err);
 
 /* The first label of the name a node reads its targets' health at: the
  * TXT record steer_health_compile() makes for RRset NAME is served at
@@ -96,9 +107,9 @@ int steer_compile(const json_t *policy, const char *type, const char *origin, ch
  * ADDRESS down", as PowerDNS's own checks (the same ones the served
  * record makes) see it; to anyone else the one string "refused". *ret is
  * NULL for a policy without health checks; otherwise the caller frees
- * it. Errors as steer_compile(). */
-int steer_health_compile(const json_t *policy, const char *type, const char *origin, char **ret,
-			 struct errmsg *err);
+ * it. 'flags' and errors as steer_compile_flags(). */
+int steer_health_compile(const json_t *policy, const char *type, const char *origin, unsigned flags,
+			 char **ret, struct errmsg *err);
 
 /* Check the content of a LUA record as steer_compile() or
  * steer_health_compile() writes it: "A", "AAAA", "CNAME" or "TXT", a space, and one double-quoted string of printable
