@@ -575,6 +575,37 @@ static int batch_publish(struct agent *a, struct batch_changes *bc, struct errms
 	return atomic_load(&a->dirty) ? 0 : backend_mark_all_clean(a->db);
 }
 
+static int collect_dirty(const char *zone, const struct zone_state *st, void *ctx)
+{
+	return st->dirty ? name_list_add(ctx, zone) : 0;
+}
+
+/* apply_flush_dirty() with db_lock held. The flag is taken under it: a
+ * batch that sees it clear may clear every zone's dirty flag
+ * (batch_publish()). */
+static int flush_dirty(struct agent *a)
+{
+	struct name_list l = { 0 };
+	struct errmsg err;
+
+	/* Listing every zone is what this costs, so only when a purge failed
+	 * (or at start-up, after a crash may have left one undone). */
+	if (!atomic_exchange(&a->dirty, false))
+		return 0;
+	int r = backend_zone_foreach(a->db, collect_dirty, &l);
+	/* A zone PowerDNS refuses does not keep the others unpublished; a
+	 * PowerDNS that does not answer at all ends the round (each zone would
+	 * wait its timeouts with db_lock held). */
+	for (size_t i = 0; i < l.n && atomic_load(&a->pdns_up); i++) {
+		int p = publish_dirty(a, l.names[i], &err);
+		r = r < 0 ? r : p;
+	}
+	if (r < 0 || !atomic_load(&a->pdns_up))
+		atomic_store(&a->dirty, true);
+	name_list_clear(&l);
+	return r;
+}
+
 int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void *ctx,
 		json_t *report, uint64_t *ret_applied, uint64_t *ret_unchanged,
 		uint64_t *ret_records, struct errmsg *err)
@@ -588,6 +619,12 @@ int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void 
 	 * are applied, and the batch answers with the first refusal. */
 	*ret_applied = *ret_unchanged = *ret_records = 0;
 	pthread_mutex_lock(&a->db_lock);
+	/* What an earlier failure left dirty goes first, so that the batch
+	 * may clear every dirty flag after its own publish (batch_publish()):
+	 * otherwise each of its zones would stay dirty and be published once
+	 * more, one by one. */
+	if (atomic_load(&a->dirty))
+		(void)flush_dirty(a);
 	do {
 		uint64_t before = *ret_applied;
 		r = batch_txn(a, next, ahead, ctx, &bc, report, ret_applied, ret_unchanged,
@@ -610,34 +647,10 @@ int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void 
 	return r < 0 ? r : 0;
 }
 
-static int collect_dirty(const char *zone, const struct zone_state *st, void *ctx)
-{
-	return st->dirty ? name_list_add(ctx, zone) : 0;
-}
-
 int apply_flush_dirty(struct agent *a)
 {
-	struct name_list l = { 0 };
-	struct errmsg err;
-
-	/* Listing every zone is what this costs, so only when a purge failed
-	 * (or at start-up, after a crash may have left one undone). The flag
-	 * is taken with db_lock held: a batch that sees it clear may clear
-	 * every zone's dirty flag (batch_publish()). */
 	pthread_mutex_lock(&a->db_lock);
-	if (!atomic_exchange(&a->dirty, false)) {
-		pthread_mutex_unlock(&a->db_lock);
-		return 0;
-	}
-	int r = backend_zone_foreach(a->db, collect_dirty, &l);
-	/* A zone PowerDNS refuses does not keep the others unpublished. */
-	for (size_t i = 0; i < l.n; i++) {
-		int p = publish_dirty(a, l.names[i], &err);
-		r = r < 0 ? r : p;
-	}
-	if (r < 0)
-		atomic_store(&a->dirty, true);
+	int r = flush_dirty(a);
 	pthread_mutex_unlock(&a->db_lock);
-	name_list_clear(&l);
 	return r;
 }

@@ -54,7 +54,7 @@ struct xfrn {
 	} * queue;	       /* a ring of QUEUE_MAX, marks never decrease */
 	struct pdns *pdns;     /* this thread's connection, for 'node' */
 	size_t head, n;
-	uint64_t dropped; /* zones not queued for want of room */
+	uint64_t dropped; /* zones not queued since the last one queued */
 	int fd[2];	  /* IPv4, IPv6 */
 	struct sent *fly;
 	size_t nfly;
@@ -75,6 +75,7 @@ void xfrn_queue(struct xfrn *x, const char *zone, bool own, bool node)
 	char *copy = x->n < QUEUE_MAX ? strdup(zone) : NULL;
 	uint64_t dropped = copy == NULL ? ++x->dropped : 0;
 	if (copy != NULL) {
+		x->dropped = 0; /* a new overflow is logged from its first drop */
 		x->queue[(x->head + x->n) % QUEUE_MAX] = (struct waiting){
 			.zone = copy,
 			.mark = repurge_mark(x->a->repurge),
@@ -86,10 +87,10 @@ void xfrn_queue(struct xfrn *x, const char *zone, bool own, bool node)
 	}
 	pthread_mutex_unlock(&x->lock);
 	/* A full sync can overflow the queue by many zones: a line for the
-	 * first and then for every thousandth, not one per zone. */
+	 * first and then every thousandth of a run of drops, not one per zone. */
 	if (dropped % 1000 == 1)
 		log_warn("zone '%s': NOTIFY not sent: %d zones are waiting already (%llu "
-			 "zones not notified so far; their secondaries refresh on the SOA "
+			 "zones not notified in a row; their secondaries refresh on the SOA "
 			 "timers)",
 			 zone, QUEUE_MAX, (unsigned long long)dropped);
 }
