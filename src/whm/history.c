@@ -352,6 +352,18 @@ static bool is_lua(const json_t *rec)
 	return t != NULL && strcasecmp(t, "LUA") == 0;
 }
 
+static bool holds_lua(const json_t *records)
+{
+	const json_t *rec;
+	size_t i;
+
+	json_array_foreach(records, i, rec) {
+		if (is_lua(rec))
+			return true;
+	}
+	return false;
+}
+
 static bool same_str(const json_t *a, const json_t *b, const char *key)
 {
 	const char *x = json_string_value(json_object_get(a, key));
@@ -360,8 +372,10 @@ static bool same_str(const json_t *a, const json_t *b, const char *key)
 }
 
 /* With allow-raw-lua off, the records of 'target' may keep the raw LUA
- * records the zone holds now (written while it was on) but not bring back
- * others: the routes refuse them, and a rollback is no way around that. */
+ * records the zone holds now (written while it was on, served or disabled
+ * as now) but not bring back others: the routes refuse them, and a
+ * rollback is no way around that. The caller applies 'target' only at the
+ * version this read. */
 static int raw_lua_check(struct store *st, int64_t zone_id, const json_t *target, uint64_t version,
 			 struct errmsg *err)
 {
@@ -377,7 +391,9 @@ static int raw_lua_check(struct store *st, int64_t zone_id, const json_t *target
 		bool held = false;
 		json_array_foreach(now, k, o) {
 			held = held || (is_lua(o) && same_str(o, rec, "name") &&
-					same_str(o, rec, "content"));
+					same_str(o, rec, "content") &&
+					json_is_true(json_object_get(o, "disabled")) ==
+					    json_is_true(json_object_get(rec, "disabled")));
 		}
 		if (!held) {
 			r = errmsg_set(
@@ -418,8 +434,13 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 	if (r == 0 && zdiff_decode(v.records, &target) < 0)
 		r = errmsg_set(err, ERR_BACKEND, "version %llu: its records cannot be read",
 			       (unsigned long long)version);
-	if (r == 0 && !w->conf.allow_raw_lua)
+	/* Checked against the zone as it is: then applied at that version
+	 * only (a change meanwhile is a 409, not raw LUA brought back). */
+	uint64_t pin = 0;
+	if (r == 0 && !w->conf.allow_raw_lua && holds_lua(target)) {
 		r = raw_lua_check(st, zone_id, target, version, err);
+		pin = z.version;
+	}
 	/* The records and the SOA fields the version had, as one new version;
 	 * none when they are the zone's already (nothing to push). A version
 	 * from before the SOA fields were kept leaves them as they are. */
@@ -427,7 +448,7 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 		char summary[HISTORY_SUMMARY_MAX];
 		history_summary(summary, "roll back to version %llu (serial %u)",
 				(unsigned long long)version, v.serial);
-		r = zones_records_set(w, zone_id, target, false, NULL, v.soa, true, 0, actor,
+		r = zones_records_set(w, zone_id, target, false, NULL, v.soa, true, pin, actor,
 				      "zone.rollback", summary, res, err);
 		*ret_changed = r == 0;
 		r = r > 0 ? 0 : r;
