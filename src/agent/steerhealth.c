@@ -299,14 +299,24 @@ static int read_owner(int fd, const struct sockaddr_storage *ss, socklen_t sslen
 		r = errmsg_set(err, r, "building the query for '%s'", owner);
 	else
 		n = exchange(fd, q, qlen, id, ans, err);
-	if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_tc(ans))
-		n = exchange_tcp(ss, sslen, q, qlen, id, ans, err);
+	struct errmsg one;
+	if (n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_tc(ans)) {
+		n = exchange_tcp(ss, sslen, q, qlen, id, ans, &one);
+		/* A bad answer over TCP is this owner's error; PowerDNS not
+		 * answering stops the reading, as over UDP. */
+		if (n == ERR_UPSTREAM) {
+			free(ans);
+			json_t *o = json_pack("{s:s,s:s}", "name", name, "error", one.text);
+			return o != NULL && json_array_append_new(rrsets, o) == 0 ? 0 : -ENOMEM;
+		}
+		if (n < 0)
+			*err = one;
+	}
 	if (n < 0) {
 		free(ans);
 		return r < 0 ? r : (int)n;
 	}
 	json_t *mine = json_array();
-	struct errmsg one;
 	r = mine != NULL ? take_answer(mine, name, ans, (size_t)n, &one) : -ENOMEM;
 	free(ans);
 	if (r == -ENOMEM) {
