@@ -117,22 +117,8 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Exactly 'len' bytes; -1 at the end of the stream, an error or a timeout. */
-static int read_all(int fd, uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = recv(fd, p, len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* read_all() of the 'len' bytes by 'deadline' (agent_mono_s()). */
+/* Exactly 'len' bytes by 'deadline' (agent_mono_s()); -1 at the end of
+ * the stream, an error or the deadline. */
 static int read_by(int fd, uint8_t *p, size_t len, double deadline)
 {
 	while (len > 0) {
@@ -152,6 +138,12 @@ static int read_by(int fd, uint8_t *p, size_t len, double deadline)
 		len -= (size_t)got;
 	}
 	return 0;
+}
+
+/* read_by() within IO_TIMEOUT_S. */
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	return read_by(fd, p, len, agent_mono_s() + IO_TIMEOUT_S);
 }
 
 /* Send answer message k->buf + 2 of 'len' bytes to the client. */
