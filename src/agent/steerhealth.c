@@ -101,34 +101,6 @@ static int build_query(const char *owner, uint8_t *wire, size_t cap, size_t *ret
 	return r == KNOT_EOK ? 0 : -EINVAL;
 }
 
-/* Send the query and wait for its answer on connected socket 'fd'. */
-static ssize_t exchange(int fd, const uint8_t *q, size_t qlen, uint16_t id, uint8_t *ans,
-			struct errmsg *err)
-{
-	struct timespec t0, now;
-
-	if (send(fd, q, qlen, 0) != (ssize_t)qlen)
-		return errmsg_set(err, ERR_UNAVAILABLE, "sending the query: %s", strerror(errno));
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		long spent = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (spent >= STEERHEALTH_TIMEOUT_MS ||
-		    poll(&p, 1, (int)(STEERHEALTH_TIMEOUT_MS - spent)) == 0)
-			return errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS did not answer in %u ms",
-					  STEERHEALTH_TIMEOUT_MS);
-		ssize_t n = recv(fd, ans, ANSWER_MAX, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS: %s", strerror(errno));
-		/* a late answer to an earlier query is not this one's */
-		if ((size_t)n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_id(ans) == id)
-			return n;
-	}
-}
-
 /* Wait for 'fd' to be ready for 'events' until 't0' plus the timeout. */
 static int wait_fd(int fd, short events, const struct timespec *t0, struct errmsg *err)
 {
@@ -145,8 +117,32 @@ static int wait_fd(int fd, short events, const struct timespec *t0, struct errms
 			return 0;
 		if (n < 0 && errno == EINTR)
 			continue;
-		return errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS did not answer in %u ms over TCP",
+		return errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS did not answer in %u ms",
 				  STEERHEALTH_TIMEOUT_MS);
+	}
+}
+
+/* Send the query and wait for its answer on connected socket 'fd'. */
+static ssize_t exchange(int fd, const uint8_t *q, size_t qlen, uint16_t id, uint8_t *ans,
+			struct errmsg *err)
+{
+	struct timespec t0;
+
+	if (send(fd, q, qlen, 0) != (ssize_t)qlen)
+		return errmsg_set(err, ERR_UNAVAILABLE, "sending the query: %s", strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int r = wait_fd(fd, POLLIN, &t0, err);
+		if (r < 0)
+			return r;
+		ssize_t n = recv(fd, ans, ANSWER_MAX, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errmsg_set(err, ERR_UNAVAILABLE, "PowerDNS: %s", strerror(errno));
+		/* a late answer to an earlier query is not this one's */
+		if ((size_t)n >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_id(ans) == id)
+			return n;
 	}
 }
 

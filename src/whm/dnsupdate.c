@@ -460,11 +460,19 @@ static int prereqs(struct job *j, const knot_pktsection_t *pre)
 	return rcode;
 }
 
+/* Whether 'keys' (n of them) name the RRset owner/type. */
+static bool rrkey_in(const struct rrkey *keys, size_t n, const char *owner, uint16_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].type == type && strcmp(keys[i].owner, owner) == 0)
+			return true;
+	return false;
+}
+
 static void touch(struct job *j, const char *owner, uint16_t type)
 {
-	for (size_t i = 0; i < j->n_touched; i++)
-		if (j->touched[i].type == type && strcmp(j->touched[i].owner, owner) == 0)
-			return;
+	if (rrkey_in(j->touched, j->n_touched, owner, type))
+		return;
 	struct rrkey *k = &j->touched[j->n_touched++];
 	snprintf(k->owner, sizeof(k->owner), "%s", owner);
 	k->type = type;
@@ -636,16 +644,16 @@ static bool changed(const struct job *j, const struct rrkey *k)
  * REPLACE carries none, and the policy would go with it. */
 static bool touches_steered(const struct job *j)
 {
-	for (size_t t = 0; t < j->n_touched; t++)
-		for (size_t s = 0; s < j->n_steered; s++)
-			if (j->touched[t].type == j->steered[s].type &&
-			    strcmp(j->touched[t].owner, j->steered[s].owner) == 0) {
-				const char *name = rr_type_name(j->steered[s].type);
-				errmsg_set(j->why, 0,
-					   "'%s' %s has a routing policy: change it in the panel",
-					   j->steered[s].owner, name ? name : "RRset");
-				return true;
-			}
+	for (size_t t = 0; t < j->n_touched; t++) {
+		const struct rrkey *k = &j->touched[t];
+		if (rrkey_in(j->steered, j->n_steered, k->owner, k->type)) {
+			const char *name = rr_type_name(k->type);
+			errmsg_set(j->why, 0,
+				   "'%s' %s has a routing policy: change it in the panel", k->owner,
+				   name ? name : "RRset");
+			return true;
+		}
+	}
 	return false;
 }
 
