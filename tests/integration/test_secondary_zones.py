@@ -56,6 +56,20 @@ def wait_state(whm, zone_id, pred, timeout=20.0):
         time.sleep(0.1)
 
 
+def fake_soa(zone, serial):
+    return dns.rrset.from_text(zone, 3600, "IN", "SOA",
+                               "ns1.%s h.%s %d 3600 600 86400 300" % (zone, zone, serial))
+
+
+def fake_primary(zone, serial=100, www="192.0.2.1", extra=(), mode="ok"):
+    """A FakePrimary of 'zone' at 'serial': its apex NS, www A 'www' and the
+    RRsets 'extra'."""
+    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", www)] + list(extra)
+    return FakePrimary(zone, "ns1.%s h.%s %d 3600 600 86400 300" % (zone, zone, serial), recs,
+                       mode=mode)
+
+
 def retrieve(whm, zone_id):
     r = whm.post("/api/dns/%d/retrieve" % zone_id)
     assert r.status_code == 202, cl.describe(r)
@@ -145,17 +159,14 @@ def test_the_primary_stopped_and_restarted(cluster, primary, domain):
 def test_a_serial_going_backwards_is_ignored(cluster, domain):
     # BIND refuses to load a lower serial itself: a primary that serves one.
     zone = domain + "."
-    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
-            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
-    fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+    fake = fake_primary(zone)
     try:
         zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
         cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
         version = wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)["version"]
-        fake.soa = dns.rrset.from_text(zone, 300, "IN", "SOA",
-                                       "ns1.%s h.%s 50 3600 600 86400 300" % (zone, zone))
-        fake.records = [recs[0], dns.rrset.from_text("www." + zone, 300, "IN", "A",
-                                                     "192.0.2.66")]
+        fake.soa = fake_soa(zone, 50)
+        other = dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.66")
+        fake.records = [fake.records[0], other]
         retrieve(cluster.whm, zid)
         z = wait_state(cluster.whm, zid,
                        lambda s: "backwards" in (s.get("last_error") or ""))
@@ -222,17 +233,13 @@ def test_bad_transfers_store_nothing(cluster, domain, mode):
     So is a LUA record, as a PowerDNS primary serves it (type 65402), and
     a transfer answered to a question about another zone."""
     zone = domain + "."
-    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
-            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.7")]
-    if mode == "outside":
-        recs.append(dns.rrset.from_text("www.elsewhere.example.", 300, "IN", "A", "192.0.2.8"))
-    if mode == "private":
-        recs.append(dns.rrset.from_text(zone, 0, "IN", "TYPE65534", r"\# 5 0D3C4F0001"))
-    if mode == "lua":
-        recs.append(dns.rrset.from_text("lua." + zone, 300, "IN", "TYPE65402",
-                                        r"\# 5 0001414243"))
-    fake = FakePrimary(zone, "ns1.%s h.%s 5 3600 600 86400 300" % (zone, zone), recs,
-                       mode="ok" if mode in ("outside", "private", "lua") else mode)
+    extra = {
+        "outside": [dns.rrset.from_text("www.elsewhere.example.", 300, "IN", "A", "192.0.2.8")],
+        "private": [dns.rrset.from_text(zone, 0, "IN", "TYPE65534", r"\# 5 0D3C4F0001")],
+        "lua": [dns.rrset.from_text("lua." + zone, 300, "IN", "TYPE65402", r"\# 5 0001414243")],
+    }
+    fake = fake_primary(zone, serial=5, www="192.0.2.7", extra=extra.get(mode, ()),
+                        mode="ok" if mode in extra else mode)
     try:
         zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
         z = wait_state(cluster.whm, zid, lambda s: s.get("last_error"), timeout=30)
@@ -256,12 +263,9 @@ def test_an_ixfr_that_skips_changes_stores_nothing(cluster, domain, stream):
     zone = domain + "."
 
     def soa(serial):
-        return dns.rrset.from_text(zone, 3600, "IN", "SOA",
-                                   "ns1.%s h.%s %d 3600 600 86400 300" % (zone, zone, serial))
+        return fake_soa(zone, serial)
 
-    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
-            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
-    fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+    fake = fake_primary(zone)
     try:
         zid = create_secondary(cluster.whm, zone, [fake.address])["zoneId"]
         cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
@@ -286,10 +290,7 @@ def test_a_stalled_transfer_does_not_hold_up_the_other_zones(cluster, primary, d
     waits 10 s for its next byte), another zone is transferred and served
     by every node."""
     quiet = "quiet-" + domain + "."
-    recs = [dns.rrset.from_text(quiet, 300, "IN", "NS", "ns1." + quiet),
-            dns.rrset.from_text("www." + quiet, 300, "IN", "A", "192.0.2.7")]
-    fake = FakePrimary(quiet, "ns1.%s h.%s 5 3600 600 86400 300" % (quiet, quiet), recs,
-                       mode="stall")
+    fake = fake_primary(quiet, serial=5, www="192.0.2.7", mode="stall")
     try:
         qid = create_secondary(cluster.whm, quiet, [fake.address])["zoneId"]
         assert fake.stalled.wait(20)
@@ -454,11 +455,9 @@ def test_a_notify_storm_costs_the_primary_an_soa_query_per_interval(tmp_path, do
     or anyone spoofing it): the controller asks the primary for the SOA at
     most once per 2 s per zone, not once per NOTIFY."""
     zone = domain + "."
-    recs = [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
-            dns.rrset.from_text("www." + zone, 300, "IN", "A", "192.0.2.1")]
     with listener_cluster(str(tmp_path / "c")) as c:
         addr = listener(c.whm)
-        fake = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone), recs)
+        fake = fake_primary(zone)
         try:
             create_secondary(c.whm, zone, [fake.address])
             c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
