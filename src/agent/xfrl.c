@@ -443,7 +443,7 @@ static const char *join(struct conn *c)
 	const char *why = NULL;
 	pthread_mutex_lock(&l->lock);
 	for (unsigned i = 0; i < l->nactive; i++)
-		same += addr_equal(&l->active[i]->from, &c->from, false);
+		same += addr_same_client(&l->active[i]->from, &c->from);
 	if (l->nactive >= conf->transfer_tcp_clients)
 		why = "transfer-tcp-clients";
 	else if (same >= conf->transfer_tcp_clients_per_address)

@@ -120,7 +120,7 @@ static void on_accept(struct dnsl *l)
 	if (per_addr < 4)
 		per_addr = l->max_conns < 4 ? l->max_conns : 4;
 	for (unsigned i = 0; i < l->n_conns; i++)
-		same += addr_equal(&l->conns[i].addr, &sa, false);
+		same += addr_same_client(&l->conns[i].addr, &sa);
 	if (l->n_conns == l->max_conns || same >= per_addr) {
 		static int64_t logged;
 		if (whm_mono_ms() - logged > 1000) {

@@ -177,12 +177,37 @@ static void test_equal_and_text(void **state)
 	assert_string_equal(text, "2001:db8::1#53");
 }
 
+/* One client for a per-client limit: an IPv4 address (mapped or not), or an
+ * IPv6 /64. */
+static void test_same_client(void **state)
+{
+	(void)state;
+	struct sockaddr_storage v4 = sa_of("192.0.2.1", 1), v4b = sa_of("192.0.2.2", 1),
+				mapped = sa_of("::ffff:192.0.2.1", 2),
+				mapped_b = sa_of("::ffff:192.0.2.2", 2),
+				a = sa_of("2001:db8:0:1::1", 1),
+				a2 = sa_of("2001:db8:0:1:ffff::9", 3),
+				b = sa_of("2001:db8:0:2::1", 1), zero = sa_of("::1", 1);
+
+	assert_true(addr_same_client(&v4, &v4));
+	assert_false(addr_same_client(&v4, &v4b));
+	assert_true(addr_same_client(&v4, &mapped));
+	assert_true(addr_same_client(&mapped, &v4));
+	/* mapped addresses share their first 64 bits, not their client */
+	assert_false(addr_same_client(&mapped, &mapped_b));
+	assert_false(addr_same_client(&mapped, &zero));
+	assert_true(addr_same_client(&a, &a2));
+	assert_false(addr_same_client(&a, &b));
+	assert_false(addr_same_client(&a, &v4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match),	       cmocka_unit_test(test_odd_prefixes),
 		cmocka_unit_test(test_refused),	       cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_other_families), cmocka_unit_test(test_equal_and_text),
+		cmocka_unit_test(test_same_client),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

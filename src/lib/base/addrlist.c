@@ -191,3 +191,30 @@ bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage 
 	}
 	return false;
 }
+
+/* The IPv4 address of 'sa', also when it is IPv4-mapped IPv6: 1, or 0. */
+static int v4_of(const struct sockaddr_storage *sa, uint32_t *ret)
+{
+	if (sa->ss_family == AF_INET) {
+		*ret = ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr;
+		return 1;
+	}
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	if (sa->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(a6)) {
+		memcpy(ret, &a6->s6_addr[12], sizeof(*ret));
+		return 1;
+	}
+	return 0;
+}
+
+bool addr_same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	uint32_t x4 = 0, y4 = 0;
+	int ax = v4_of(a, &x4), bx = v4_of(b, &y4);
+	if (ax || bx)
+		return ax && bx && x4 == y4;
+	if (a->ss_family != AF_INET6 || b->ss_family != AF_INET6)
+		return false;
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return memcmp(&x->sin6_addr, &y->sin6_addr, 8) == 0;
+}

@@ -46,4 +46,9 @@ void addr_text(const struct sockaddr_storage *sa, char *out, size_t len);
  * port when 'port'). */
 bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr_storage *b, bool port);
 
+/* Whether 'a' and 'b' are one client for a per-client limit: the same
+ * IPv4 address (an IPv4-mapped IPv6 address is its IPv4 address), or IPv6
+ * addresses in the same /64, which one client is usually given whole. */
+bool addr_same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+
 #endif
