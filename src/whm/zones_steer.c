@@ -100,6 +100,44 @@ json_t *zones_steer_record_policy(const json_t *policies, const char *name, cons
 	return json_null();
 }
 
+/* The rrset key of payload record 'o': 0, or -1 when it has none. */
+static int record_key(const json_t *o, char key[KEY_MAX])
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *type = json_string_value(json_object_get(o, "type"));
+	return name != NULL && type != NULL && zones_steer_key(name, type, key, KEY_MAX) == 0 ? 0
+											      : -1;
+}
+
+int zones_steer_keep(const json_t *policies, json_t *records)
+{
+	json_t *uncovered = json_object(), *o;
+	char key[KEY_MAX];
+	size_t i;
+	int r = uncovered != NULL ? 0 : -ENOMEM;
+
+	json_array_foreach(records, i, o) {
+		const char *content = json_string_value(json_object_get(o, "content"));
+		if (r < 0 || content == NULL || record_key(o, key) < 0)
+			continue;
+		json_t *rp = zones_steer_record_policy(
+		    policies, json_string_value(json_object_get(o, "name")),
+		    json_string_value(json_object_get(o, "type")), content);
+		bool none = json_is_null(rp);
+		if (rp == NULL || json_object_set_new(o, "routing_policy", rp) < 0 ||
+		    (none && json_object_set_new(uncovered, key, json_true()) < 0))
+			r = -ENOMEM;
+	}
+	/* An RRset not covered whole keeps none. */
+	json_array_foreach(records, i, o) {
+		if (r == 0 && record_key(o, key) == 0 && json_object_get(uncovered, key) != NULL &&
+		    json_object_set_new(o, "routing_policy", json_null()) < 0)
+			r = -ENOMEM;
+	}
+	json_decref(uncovered);
+	return r;
+}
+
 /* The records of RRset 'name' 'type' in 'recs', as steer_policy_from_records()
  * takes them; a new array. */
 static json_t *rrset_records(const json_t *recs, const char *name, const char *type)

@@ -24,6 +24,13 @@ int zones_steer_load(struct store *st, int64_t zone_id, json_t **ret);
 json_t *zones_steer_record_policy(const json_t *policies, const char *name, const char *type,
 				  const char *content);
 
+/* Give each record of 'records' (payload records, changed in place) the
+ * routing_policy the per-record policy in 'policies' (zones_steer_load)
+ * gives it, in the RRsets where that policy covers every record; the
+ * records of other RRsets carry none. So content written back whole (a
+ * rollback) keeps the policies of what it leaves as it is. */
+int zones_steer_keep(const json_t *policies, json_t *records);
+
 /* The policies the RRsets named in 'keys' (an object of rrset keys) get
  * from their records in 'recs' (objects {"name", "type", "content",
  * "routing_policy"}; the stored forms), each checked and compiled for

@@ -6,6 +6,7 @@ versions differ in are served, a rollback is a new version that every node
 serves, the audit log holds zone, token and server actions with filters and
 paging, and the retention keeps the newest versions."""
 
+import json
 import re
 import time
 
@@ -365,3 +366,41 @@ def test_the_controller_keeps_its_history_in_the_store_asked_for(hc, store, doma
     rows = store.query("SELECT action, actor FROM %s.dns_zone_versions WHERE zone_id = %d"
                        % (db, zid))
     assert [tuple(r) for r in rows] == [("zone.create", "tests-admin")]
+
+
+def test_rollback_keeps_the_routing_policies_of_what_it_gives_back(hc, domain):
+    """A version holds records, not routing policies: a rollback keeps each
+    RRset's per-record policy where the RRset it gives back is one the
+    policy covers, and writes the others without (as documented)."""
+    c = hc
+    zid = c.create_zone(domain)
+    w = lambda n: {"type": "weighted", "weight": n}
+    c.add_record(zid, "www", "A", "192.0.2.1", routing_policy=w(10))
+    c.add_record(zid, "www", "A", "192.0.2.2", routing_policy=w(90))
+    steered = c.whm.zone(zid)["version"]
+    path = "/api/dns/%d/rollback" % zid
+
+    def pols():
+        return sorted((r["name"], r["content"], json.dumps(r["routing_policy"]))
+                      for r in c.whm.records(zid))
+    kept = pols()
+    assert ("www", "192.0.2.1", json.dumps(w(10))) in kept, kept
+
+    # the current version: the same content, nothing changes
+    same = c.whm.call("POST", path, {"version": steered}, expect=200)
+    assert same["changed"] is False and same["version"] == steered, same
+    assert pols() == kept
+
+    # an unrelated change rolled back: the policy stays, the TXT goes
+    c.add_record(zid, "note", "TXT", "hello")
+    back = c.whm.call("POST", path, {"version": steered}, params={"wait": "all"}, expect=200)
+    assert back["changed"] is True and back["synced"] is True, back
+    assert pols() == kept
+    policies = c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200)
+    assert [(p["name"], p["type"], p["per_record"]) for p in policies] == [("www", "A", True)]
+
+    # back to before the policy: that RRset has other records, none is kept
+    first = versions(c, zid)["versions"][-1]["version"]
+    c.whm.call("POST", path, {"version": first}, expect=200)
+    assert [r for r in c.whm.records(zid) if r["routing_policy"] is not None] == []
+    assert c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200) == []
