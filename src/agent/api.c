@@ -141,6 +141,7 @@ static void delete_zone(struct http_request *req, struct http_reply *rep, void *
 	struct errmsg err;
 	uint64_t version = 0;
 	bool deleted;
+	uint64_t kept;
 
 	if (path_zone(req, rep, zone) < 0)
 		return;
@@ -158,18 +159,25 @@ static void delete_zone(struct http_request *req, struct http_reply *rep, void *
 		http_reply_error(rep, ERR_MALFORMED, "version: bad encoding");
 		return;
 	}
-	r = apply_delete(a, zone, version, &deleted, &err);
+	r = apply_delete(a, zone, version, &deleted, &kept, &err);
 	if (r < 0) {
 		http_reply_error(rep, r, err.text);
 		return;
 	}
 	atomic_fetch_add(&a->stats.deletes, deleted ? 1 : 0);
 	char msg[400];
-	snprintf(msg, sizeof(msg), deleted ? "zone '%s' deleted" : "zone '%s' was not served here",
-		 zone);
-	http_reply_json(rep, 200,
-			json_pack("{s:b,s:b,s:s,s:s}", "success", 1, "deleted", deleted, "zone",
-				  zone, "message", msg));
+	if (kept != 0)
+		snprintf(msg, sizeof(msg),
+			 "zone '%s' is served at version %llu, newer than the delete", zone,
+			 (unsigned long long)kept);
+	else
+		snprintf(msg, sizeof(msg),
+			 deleted ? "zone '%s' deleted" : "zone '%s' was not served here", zone);
+	json_t *o = json_pack("{s:b,s:b,s:s,s:s}", "success", 1, "deleted", deleted, "zone", zone,
+			      "message", msg);
+	if (o != NULL && kept != 0)
+		json_object_set_new(o, "kept", json_integer((json_int_t)kept));
+	http_reply_json(rep, 200, o);
 }
 
 struct zone_lists {

@@ -293,7 +293,7 @@ out:
 }
 
 int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
-		 struct errmsg *err)
+		 uint64_t *ret_kept, struct errmsg *err)
 {
 	struct zone_state st;
 	int r = apply_check_pdns(a, err);
@@ -301,14 +301,18 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 		return r;
 
 	*ret_deleted = false;
+	*ret_kept = 0;
 	pthread_mutex_lock(&a->db_lock);
 	r = backend_zone_state(a->db, zone, &st);
 	if (r < 0) {
 		errmsg_set(err, 0, "reading zone state: %s", err_str(r));
 		goto out;
 	}
-	if (version != 0 && st.known && st.version > version)
-		goto out; /* a newer push already replaced what this delete meant */
+	if (version != 0 && st.known && st.version > version) {
+		/* a newer push already replaced what this delete meant */
+		*ret_kept = st.exists ? st.version : 0;
+		goto out;
+	}
 	if (!st.exists && st.deleted && (version == 0 || version <= st.version))
 		goto out; /* already gone */
 	/* PowerDNS's API removes the zone with its keys and metadata and

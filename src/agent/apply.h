@@ -28,9 +28,10 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 	       struct errmsg *err);
 
 /* Delete 'zone' unless its applied version is newer than 'version'
- * (0: unconditional). *ret_deleted tells whether anything was removed. */
+ * (0: unconditional). *ret_deleted tells whether anything was removed;
+ * *ret_kept is the newer version the node serves instead, or 0. */
 int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
-		 struct errmsg *err);
+		 uint64_t *ret_kept, struct errmsg *err);
 
 /* Apply a batch of zones read by 'next' (which fills 'z', valid until the
  * next call, and returns 1; 0 at the end; or a negative error), in

@@ -213,8 +213,19 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	if (p.deleted) {
 		snprintf(path, sizeof(path), "%s?version=%llu", p.domain,
 			 (unsigned long long)p.version);
-		r = agent_call(n->http, AGENT_ZONE_DELETE, path, NULL, 0, &status, NULL, &err);
+		json_t *answer = NULL;
+		r = agent_call(n->http, AGENT_ZONE_DELETE, path, NULL, 0, &status, &answer, &err);
 		count_push(n, &n->c.pushes_delete, started, r);
+		/* A node that serves a version above the delete's (a store
+		 * restored from a backup) keeps the zone: the delete is raised
+		 * above it, not acknowledged. */
+		json_int_t kept = json_integer_value(json_object_get(answer, "kept"));
+		json_decref(answer);
+		if (r == 0 && kept > 0 && (uint64_t)kept >= p.version) {
+			payload_clear(&p);
+			zones_raise_version(n->s->w, st, zone_id, (uint64_t)kept);
+			return 0;
+		}
 	} else {
 		json_t *answer = NULL;
 		r = agent_call(n->http, AGENT_SYNC_ZONE, NULL, p.text, p.len, &status, &answer,

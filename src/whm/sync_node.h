@@ -101,7 +101,7 @@ bool sync_node_holds(bool deleted, uint64_t version, bool listed, uint64_t on_no
 /* What reconciliation does with a zone the node does not hold as
  * committed although it acknowledged that version. */
 enum sync_repair {
-	SYNC_REPAIR_AHEAD,     /* the node is ahead of the store: only logged */
+	SYNC_REPAIR_AHEAD,     /* the node serves a version above the store's: raise it */
 	SYNC_REPAIR_SAME,      /* same version, other content: push it again */
 	SYNC_REPAIR_FROM_NODE, /* push again, from the version the node holds */
 };

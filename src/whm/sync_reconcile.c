@@ -19,6 +19,7 @@ struct recon {
 	struct node *n;
 	struct store *st;
 	json_t *agent; /* zone name -> {"version", "digest"}, live zones on the node */
+	json_t *ahead; /* zone id (text) -> the version the node serves above the store's */
 	unsigned fixed;
 	unsigned drift;
 };
@@ -33,7 +34,7 @@ bool sync_node_holds(bool deleted, uint64_t version, bool listed, uint64_t on_no
 
 enum sync_repair sync_reconcile_action(bool deleted, uint64_t version, uint64_t on_node)
 {
-	if (!deleted && on_node > version)
+	if (on_node > version)
 		return SYNC_REPAIR_AHEAD;
 	if (!deleted && on_node == version)
 		return SYNC_REPAIR_SAME;
@@ -67,13 +68,21 @@ static int reconcile_zone(const struct store_zone *z, void *ctx)
 	if (store_sync_node_acked(rc->st, rc->n->id, z->id, z->version, &acked) < 0 || !acked)
 		return 0;
 	enum sync_repair action = sync_reconcile_action(z->deleted, z->version, on_node);
-	if (action == SYNC_REPAIR_AHEAD) {
-		log_warn("node '%s': zone '%s' is at version %llu, ahead of the store's %llu",
-			 rc->n->name, z->domain, (unsigned long long)on_node,
-			 (unsigned long long)z->version);
-		return 0;
-	}
 	rc->fixed++;
+	if (action == SYNC_REPAIR_AHEAD) {
+		/* Only a store that went back (restored from a backup) is behind
+		 * a node: what it committed wins, at a version above the node's
+		 * (raised once the walk of the store is over). */
+		char id[24];
+		log_warn("node '%s': zone '%s' is at version %llu, ahead of the store's %llu%s; "
+			 "raising the store's",
+			 rc->n->name, z->domain, (unsigned long long)on_node,
+			 (unsigned long long)z->version, z->deleted ? " (deleted there)" : "");
+		snprintf(id, sizeof(id), "%lld", (long long)z->id);
+		return json_object_set_new(rc->ahead, id, json_integer((json_int_t)on_node)) < 0
+			   ? -ENOMEM
+			   : 0;
+	}
 	if (action == SYNC_REPAIR_SAME) {
 		/* Pushed again at the same version: the agent writes it when its
 		 * backend drifted (counted as drift when it says it repaired it),
@@ -186,9 +195,15 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 		if (r == 0)
 			r = store_zone_foreach_bucket(st, buckets[i], reconcile_zone, rc);
 	}
-	/* Zones the node serves that the store does not know: delete them. */
 	const char *name;
 	json_t *v;
+	json_object_foreach(rc->ahead, name, v) {
+		if (r == 0)
+			r = zones_raise_version(n->s->w, st, strtoll(name, NULL, 10),
+						(uint64_t)json_integer_value(v));
+	}
+	json_object_clear(rc->ahead);
+	/* Zones the node serves that the store does not know: delete them. */
 	json_object_foreach(rc->agent, name, v) {
 		if (r < 0)
 			break;
@@ -201,12 +216,13 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 
 void sync_reconcile(struct node *n, struct store *st)
 {
-	struct recon rc = { n, st, json_object(), 0, 0 };
+	struct recon rc = { n, st, json_object(), json_object(), 0, 0 };
 	struct tree_diff d = { calloc(RECON_BUCKETS_MAX, sizeof(unsigned)), 0, 0, 0 };
 	unsigned stray = 0;
 	uint64_t started = sync_mono_ns();
 
-	int r = d.buckets != NULL && rc.agent != NULL ? tree_diff(n, "", &d) : -ENOMEM;
+	int r = d.buckets != NULL && rc.agent != NULL && rc.ahead != NULL ? tree_diff(n, "", &d)
+									  : -ENOMEM;
 	struct store_sync_summary sum = { 0 };
 	uint64_t live = verify_live_zones(n->s->w);
 	bool catching_up = r == ERR_TOO_LARGE && (store_sync_summary(st, n->id, &live, &sum) < 0 ||
@@ -239,6 +255,7 @@ void sync_reconcile(struct node *n, struct store *st)
 		r = reconcile_buckets(n, st, d.buckets + i, count, &rc, &stray);
 	}
 	json_decref(rc.agent);
+	json_decref(rc.ahead);
 	free(d.buckets);
 	atomic_store(&n->c.reconcile_ns, sync_mono_ns() - started);
 	atomic_fetch_add(&n->c.reconciles, 1);

@@ -71,7 +71,7 @@ static void test_node_holds(void **state)
 	assert_false(sync_node_holds(false, 3, false, 0, true));
 }
 
-/* A node ahead of the store is only reported; at the same version with
+/* A node ahead of the store makes the store raise its version; at the same version with
  * other content the zone is pushed again as it is; otherwise it is pushed
  * again from what the node holds. */
 static void test_reconcile_action(void **state)
@@ -80,8 +80,8 @@ static void test_reconcile_action(void **state)
 	assert_int_equal(sync_reconcile_action(false, 3, 3), SYNC_REPAIR_SAME);
 	assert_int_equal(sync_reconcile_action(false, 3, 1), SYNC_REPAIR_FROM_NODE);
 	assert_int_equal(sync_reconcile_action(false, 3, 0), SYNC_REPAIR_FROM_NODE);
-	/* A tombstone the node still serves is deleted again, whatever it holds. */
-	assert_int_equal(sync_reconcile_action(true, 3, 9), SYNC_REPAIR_FROM_NODE);
+	/* A tombstone the node still serves is deleted again, above what it holds. */
+	assert_int_equal(sync_reconcile_action(true, 3, 9), SYNC_REPAIR_AHEAD);
 	assert_int_equal(sync_reconcile_action(true, 3, 3), SYNC_REPAIR_FROM_NODE);
 }
 
