@@ -119,6 +119,8 @@ struct backend_tree {
 	 * times. */
 	char last_zone[DNAME_TEXT_MAX];
 	struct zone_state last;
+	/* The buckets a commit changed since backend_tree_check_start(). */
+	uint8_t touched[ZTREE_BUCKETS / 8];
 };
 
 static void tree_free(struct backend_tree *bt)
@@ -131,9 +133,12 @@ static void tree_free(struct backend_tree *bt)
 
 static void tree_apply(struct backend_tree *bt)
 {
-	for (size_t i = 0; i < bt->n; i++)
+	for (size_t i = 0; i < bt->n; i++) {
+		unsigned k = ztree_bucket(bt->ops[i].zone);
+		bt->touched[k / 8] |= (uint8_t)(1u << (k % 8));
 		ztree_toggle(bt->t, bt->ops[i].zone, bt->ops[i].version, bt->ops[i].digest,
 			     bt->ops[i].count);
+	}
 	bt->n = 0;
 }
 
@@ -196,18 +201,25 @@ static int tree_build_zone(const char *zone, const struct zone_state *st, void *
 
 #define TREE_PAGE 2000
 
+/* Toggle the next page of zones after tb->last into tb->t: 1 when more
+ * may follow, 0 at the end, or an error. */
+static int tree_build_page(struct backend *b, struct tree_build *tb)
+{
+	char after[DNAME_TEXT_MAX];
+	size_t n;
+	snprintf(after, sizeof(after), "%s", tb->last);
+	int r = backend_state_page(b, after, TREE_PAGE, tree_build_zone, tb, &n);
+	return r < 0 ? r : n == TREE_PAGE;
+}
+
 int backend_tree_attach(struct backend *b, struct ztree *t)
 {
 	struct tree_build tb = { t, "" };
 	int r;
-	size_t n;
 
 	ztree_clear(t);
-	do {
-		char after[DNAME_TEXT_MAX];
-		snprintf(after, sizeof(after), "%s", tb.last);
-		r = backend_state_page(b, after, TREE_PAGE, tree_build_zone, &tb, &n);
-	} while (r == 0 && n == TREE_PAGE);
+	while ((r = tree_build_page(b, &tb)) > 0)
+		;
 	if (r < 0)
 		return r;
 	b->tree = calloc(1, sizeof(*b->tree));
@@ -215,6 +227,54 @@ int backend_tree_attach(struct backend *b, struct ztree *t)
 		return -ENOMEM;
 	b->tree->t = t;
 	return 0;
+}
+
+struct backend_tree_check {
+	struct tree_build tb;
+	bool more;
+};
+
+int backend_tree_check_start(struct backend *b, struct backend_tree_check **ret)
+{
+	if (b->tree == NULL)
+		return -EINVAL;
+	struct backend_tree_check *c = calloc(1, sizeof(*c));
+	if (c == NULL || ztree_new(&c->tb.t) < 0) {
+		free(c);
+		return -ENOMEM;
+	}
+	c->more = true;
+	memset(b->tree->touched, 0, sizeof(b->tree->touched));
+	*ret = c;
+	return 0;
+}
+
+int backend_tree_check_step(struct backend *b, struct backend_tree_check *c)
+{
+	int r = c->more ? tree_build_page(b, &c->tb) : 0;
+	c->more = r > 0;
+	return r;
+}
+
+int backend_tree_check_finish(struct backend *b, struct backend_tree_check *c)
+{
+	int fixed = 0;
+	for (unsigned k = 0; b->tree != NULL && !c->more && k < ZTREE_BUCKETS; k++) {
+		char prefix[ZTREE_DEPTH + 1];
+		struct ztree_node held, now;
+		if (b->tree->touched[k / 8] & (1u << (k % 8)))
+			continue; /* written meanwhile: the next pass looks again */
+		snprintf(prefix, sizeof(prefix), "%04x", k);
+		ztree_get(c->tb.t, prefix, &held, NULL);
+		ztree_get(b->tree->t, prefix, &now, NULL);
+		if (memcmp(&held, &now, sizeof(held)) != 0) {
+			ztree_bucket_set(b->tree->t, k, &held);
+			fixed++;
+		}
+	}
+	ztree_free(c->tb.t);
+	free(c);
+	return fixed;
 }
 
 int backend_state_page(struct backend *b, const char *after, size_t limit, backend_zone_fn fn,

@@ -147,6 +147,18 @@ int backend_state_page(struct backend *b, const char *after, size_t limit, backe
  * Once per handle. */
 int backend_tree_attach(struct backend *b, struct ztree *t);
 
+/* Check the attached tree against the database, which may have changed
+ * behind the agent (restored from a copy): start, then steps of a page
+ * each (1 while more follow, 0 at the end, or an error) and finish, each
+ * called under whatever serialises the handle's writes, with writes
+ * allowed in between. Finish sets every bucket no commit touched since the
+ * start to what the database held, returns how many differed, and frees
+ * the check (also after an error or before the end: then it sets nothing). */
+struct backend_tree_check;
+int backend_tree_check_start(struct backend *b, struct backend_tree_check **ret);
+int backend_tree_check_step(struct backend *b, struct backend_tree_check *c);
+int backend_tree_check_finish(struct backend *b, struct backend_tree_check *c);
+
 /* Call 'fn' for every record of 'zone' PowerDNS serves (disabled rows
  * left out), sorted by name, type, content.
  * 'name' has a trailing dot, 'content' is the full RDATA (MX and SRV with

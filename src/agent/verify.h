@@ -8,7 +8,10 @@
  * instead, is logged and counted as drift (yumna_agent_drift_total, and
  * "drift" in /health). The controller, seeing the count rise, compares the
  * node's digests with its own and pushes the zone again; the agent writes
- * a push at the version it holds when the content differs (apply.c). */
+ * a push at the version it holds when the content differs (apply.c).
+ * After each pass the agent's zone tree is checked against the versions
+ * the database holds (backend_tree_check_*), for a database copied back
+ * under the running agent. */
 #ifndef YUMNA_AGENT_VERIFY_H
 #define YUMNA_AGENT_VERIFY_H
 

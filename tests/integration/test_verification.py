@@ -36,6 +36,10 @@ def behind_the_back(node, sql, *params):
     with db:
         db.execute(sql, params)
     db.close()
+    flush_caches(node)
+
+
+def flush_caches(node):
     with open(os.path.join(node.data_dir, "pdns-api-key")) as f:
         key = f.read().strip()
     r = requests.put("http://%s:%d/api/v1/servers/localhost/cache/flush" %
@@ -129,6 +133,40 @@ def test_a_zone_deleted_behind_the_agent_is_restored(cluster):
 
     wait_until(lambda: ns1.dig("www." + zone, "A") == ["192.0.2.11"], 4 * VERIFY_INTERVAL + 8,
                "the zone deleted on ns1 is served again")
+    assert len(set(digests(cluster, zone).values())) == 1
+
+
+def copy_database(src, dst):
+    a, b = sqlite3.connect(src, timeout=10), sqlite3.connect(dst, timeout=10)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_database_restored_under_the_running_agent_is_brought_up_to_date(cluster, tmp_path):
+    """PowerDNS's database copied back from an earlier copy while the agent
+    runs: every zone in it matches its own recorded digest, so only the
+    agent's tree tells what it lost; the node serves the committed data
+    again without anyone asking."""
+    zone = "restored-db.example."
+    zid = cluster.create_zone(zone)
+    rec = cluster.add_record(zid, "www", "A", "192.0.2.21")
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.21"])
+    ns3 = cluster.nodes[2]
+    path = os.path.join(ns3.data_dir, "pdns.sqlite3")
+    copy = str(tmp_path / "pdns-copy.sqlite3")
+    copy_database(path, copy)
+    cluster.update_record(rec["id"], "www", "A", "192.0.2.22")
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.22"])
+
+    copy_database(copy, path)
+    flush_caches(ns3)
+    assert ns3.dig("www." + zone, "A") == ["192.0.2.21"]
+
+    wait_until(lambda: ns3.dig("www." + zone, "A") == ["192.0.2.22"], 4 * VERIFY_INTERVAL + 8,
+               "the restored database on ns3 is brought up to date")
     assert len(set(digests(cluster, zone).values())) == 1
 
 
