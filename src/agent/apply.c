@@ -158,13 +158,17 @@ static int must_write(struct agent *a, const char *zone, const struct zone_state
 	if (version < st->version)
 		return 0;
 	int r = backend_zone_held_digest(a->db, zone, held);
+	/* Verification marked it (its records, keys or DNSSEC parameters
+	 * changed behind the agent): written again even if its records are
+	 * right again. */
+	bool live = !(st->deleted && !st->exists);
+	bool marked = live && strcmp(st->digest, ZONE_DIGEST_DRIFTED) == 0;
 	/* It holds the pushed content though it recorded something else (a
-	 * zone written before digests, or found drifted and put right since):
-	 * record it, so its tree agrees with the controller's again. */
-	if (r == 0 && strcmp(held, digest) == 0 && strcmp(held, st->digest) != 0 &&
-	    !(st->deleted && !st->exists))
+	 * zone written before digests): record it, so its tree agrees with
+	 * the controller's again. */
+	if (r == 0 && !marked && live && strcmp(held, digest) == 0 && strcmp(held, st->digest) != 0)
 		r = backend_zone_set_digest(a->db, zone, held);
-	if (r < 0 || strcmp(held, digest) == 0 || strcmp(held, st->digest) == 0)
+	if (r < 0 || (!marked && (strcmp(held, digest) == 0 || strcmp(held, st->digest) == 0)))
 		return r;
 	*ret = true;
 	if (st->exists || !st->deleted) {

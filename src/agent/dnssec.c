@@ -266,6 +266,10 @@ out:
 /* --- the controller's key set, carried by pushes ------------------------- */
 
 #define DIGEST_KIND "X-YUMNA-DNSSEC"
+/* The digest of the keys and NSEC3 parameters the zone held once written
+ * (held_digest()), so that verification finds them changed behind the
+ * agent. */
+#define HELD_KIND "X-YUMNA-DNSSEC-HELD"
 #define TYPE_RRSIG 46
 #define TYPE_NSEC3 50
 #define TYPE_NSEC3PARAM 51
@@ -442,6 +446,88 @@ static int write_keys(struct backend *db, const char *zone, const json_t *wanted
 	return r;
 }
 
+static int cmp_text(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* SHA-256 (hex) of what the zone holds of its keys (flags, active,
+ * published, the private key's identifying field) and its NSEC3PARAM
+ * metadata, in an order of their own. */
+static int held_digest(struct backend *db, const char *zone, char out[65])
+{
+	struct key_rows have = { 0 };
+	char nsec3[256] = "", fp[DNSSEC_PRIVATE_KEY_MAX];
+	unsigned char d[32];
+	char **lines = NULL;
+	gnutls_hash_hd_t h = NULL;
+	int r = backend_zone_keys(db, zone, collect_key, &have);
+	if (r == 0 &&
+	    (r = backend_meta_get(db, zone, "NSEC3PARAM", nsec3, sizeof(nsec3))) == -ENOENT)
+		r = 0;
+	if (r == 0 && (lines = calloc(have.n + 1, sizeof(*lines))) == NULL)
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < have.n; i++) {
+		const struct backend_key *k = &have.v[i];
+		if (key_fingerprint(k->content, fp, sizeof(fp)) < 0)
+			snprintf(fp, sizeof(fp), "?");
+		if (asprintf(&lines[i], "%u %d %d %s\n", k->flags, k->active, k->published, fp) <
+		    0) {
+			lines[i] = NULL;
+			r = -ENOMEM;
+		}
+	}
+	if (r == 0 && have.n > 1)
+		qsort(lines, have.n, sizeof(*lines), cmp_text);
+	if (r == 0 && gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		r = -EIO;
+	for (size_t i = 0; r == 0 && i < have.n; i++)
+		gnutls_hash(h, lines[i], strlen(lines[i]));
+	if (r == 0) {
+		gnutls_hash(h, nsec3, strlen(nsec3));
+		gnutls_hash_deinit(h, d);
+		for (size_t j = 0; j < 32; j++)
+			snprintf(out + 2 * j, 3, "%02x", d[j]);
+	}
+	for (size_t i = 0; lines != NULL && i < have.n; i++) {
+		if (lines[i] != NULL)
+			explicit_bzero(lines[i], strlen(lines[i]));
+		free(lines[i]);
+	}
+	free(lines);
+	explicit_bzero(fp, sizeof(fp));
+	key_rows_free(&have);
+	return r;
+}
+
+int dnssec_verify(struct backend *db, const char *zone)
+{
+	char want[65], held[65], cfg[65];
+	int r = backend_meta_get(db, zone, DIGEST_KIND, cfg, sizeof(cfg));
+	if (r == -ENOENT) {
+		/* Unsigned here: any key is one written behind the agent. */
+		struct key_rows have = { 0 };
+		r = backend_zone_keys(db, zone, collect_key, &have);
+		bool any = have.n > 0;
+		key_rows_free(&have);
+		return r < 0 ? r : any;
+	}
+	if (r == 0)
+		r = held_digest(db, zone, held);
+	if (r < 0)
+		return r;
+	r = backend_meta_get(db, zone, HELD_KIND, want, sizeof(want));
+	if (r == -ENOENT) /* written before this was kept: kept from now */
+		return backend_meta_set(db, zone, HELD_KIND, held);
+	if (r < 0 || strcmp(want, held) == 0)
+		return r;
+	/* The next push writes the keys again. */
+	r = backend_meta_set(db, zone, DIGEST_KIND, NULL);
+	if (r == 0)
+		r = backend_meta_set(db, zone, HELD_KIND, NULL);
+	return r < 0 ? r : 1;
+}
+
 /* NSEC3 parameters as PowerDNS's API sets them (NSEC3NARROW never set). */
 static int write_nsec3(struct backend *db, const char *zone, const char *nsec3param)
 {
@@ -462,8 +548,9 @@ static int unsign(struct agent *a, const char *zone, bool *changed)
 		r = backend_key_delete(a->db, have.v[i].id);
 	if (*changed && r == 0)
 		r = write_nsec3(a->db, zone, NULL);
-	static const char *const kinds[] = { "PUBLISH-CDS", "PUBLISH-CDNSKEY", DIGEST_KIND };
-	for (unsigned i = 0; *changed && r == 0 && i < 3; i++)
+	static const char *const kinds[] = { "PUBLISH-CDS", "PUBLISH-CDNSKEY", DIGEST_KIND,
+					     HELD_KIND };
+	for (unsigned i = 0; *changed && r == 0 && i < 4; i++)
 		r = backend_meta_set(a->db, zone, kinds[i], NULL);
 	key_rows_free(&have);
 	return r;
@@ -500,6 +587,11 @@ int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret
 		r = backend_meta_set(a->db, zone, "PUBLISH-CDNSKEY", per_zone && cds ? "1" : NULL);
 	if (r == 0)
 		r = backend_meta_set(a->db, zone, DIGEST_KIND, digest);
+	char held[65];
+	if (r == 0)
+		r = held_digest(a->db, zone, held);
+	if (r == 0)
+		r = backend_meta_set(a->db, zone, HELD_KIND, held);
 	*ret_changed = r == 0;
 out:
 	key_rows_free(&have);

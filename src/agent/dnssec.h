@@ -37,6 +37,13 @@ int dnssec_check(const json_t *cfg, struct errmsg *err);
 int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed,
 		 struct errmsg *err);
 
+/* Inside a transaction, with db_lock held: 1 when the keys or NSEC3
+ * parameters 'zone' holds are no longer what dnssec_write() left (or it
+ * holds keys it was never given), and the zone's DNSSEC digest is then
+ * dropped so that the next push writes them again; 0 when they are, or a
+ * negative error. */
+int dnssec_verify(struct backend *db, const char *zone);
+
 /* Inside the transaction that writes zone 'z' (the zone exists in it), with
  * db_lock held: PowerDNS's PRESIGNED metadata set when the zone holds
  * RRSIG records, the signatures of a primary that signs it (PowerDNS then

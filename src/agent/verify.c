@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "dnssec.h"
 #include "verify.h"
 
 struct verify {
@@ -69,19 +70,28 @@ static int verify_zone(struct agent *a, const char *zone)
 	}
 	if (r == 0)
 		r = backend_zone_held_digest(a->db, zone, held);
-	if (r < 0 || strcmp(held, st.digest) == 0) {
+	if (r < 0 || strcmp(st.digest, ZONE_DIGEST_DRIFTED) == 0) {
 		pthread_mutex_unlock(&a->db_lock);
-		return r;
+		return r; /* found before; the repair is on its way */
+	}
+	/* The keys too, in a transaction of their own (the check may record
+	 * what a zone written before it was kept holds). */
+	int keys = backend_begin(a->db);
+	if (keys == 0 && st.exists)
+		keys = dnssec_verify(a->db, zone);
+	if (keys >= 0 && backend_commit(a->db) < 0)
+		keys = -EIO;
+	else if (keys < 0)
+		backend_rollback(a->db);
+	if (keys < 0 || (keys == 0 && strcmp(held, st.digest) == 0)) {
+		pthread_mutex_unlock(&a->db_lock);
+		return keys < 0 ? keys : 0;
 	}
 	/* A zone written before digests has none recorded: what it holds is
 	 * recorded now. Otherwise the zone is marked as drifted: it then
 	 * matches no digest, so the controller sees it and the agent writes
 	 * the controller's push at the version it holds. */
-	bool first = st.digest[0] == '\0' && held[0] != '\0';
-	if (!first && strcmp(st.digest, ZONE_DIGEST_DRIFTED) == 0) {
-		pthread_mutex_unlock(&a->db_lock);
-		return 0; /* found before; the repair is on its way */
-	}
+	bool first = keys == 0 && st.digest[0] == '\0' && held[0] != '\0';
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_set_digest(a->db, zone, first ? held : ZONE_DIGEST_DRIFTED);
@@ -93,10 +103,15 @@ static int verify_zone(struct agent *a, const char *zone)
 	if (r < 0 || first)
 		return r;
 	atomic_fetch_add(&a->stats.drift, 1);
-	log_warn("zone '%s': drift: the backend holds %s (digest %.12s), not version %llu as "
-		 "applied (digest %.12s)",
-		 zone, held[0] ? "other records" : "no zone", held[0] ? held : "none",
-		 (unsigned long long)st.version, st.digest[0] ? st.digest : "none");
+	if (keys > 0 && strcmp(held, st.digest) == 0)
+		log_warn("zone '%s': drift: the backend holds other DNSSEC keys or NSEC3 "
+			 "parameters than version %llu as applied",
+			 zone, (unsigned long long)st.version);
+	else
+		log_warn("zone '%s': drift: the backend holds %s (digest %.12s), not version %llu "
+			 "as applied (digest %.12s)",
+			 zone, held[0] ? "other records" : "no zone", held[0] ? held : "none",
+			 (unsigned long long)st.version, st.digest[0] ? st.digest : "none");
 	return 1;
 }
 

@@ -59,6 +59,14 @@ def wait_until(check, timeout, what):
     raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
 
 
+def agent_drift(node):
+    """The agent's yumna_agent_drift_total."""
+    for line in node.get("/metrics").text.splitlines():
+        if line.startswith("yumna_agent_drift_total "):
+            return float(line.split()[1])
+    raise AssertionError("no yumna_agent_drift_total")
+
+
 def node_digest(node, zone):
     r = node.zone(zone)
     return r.json()["digest"] if r.status_code == 200 else None
@@ -168,6 +176,53 @@ def test_a_database_restored_under_the_running_agent_is_brought_up_to_date(clust
     wait_until(lambda: ns3.dig("www." + zone, "A") == ["192.0.2.22"], 4 * VERIFY_INTERVAL + 8,
                "the restored database on ns3 is brought up to date")
     assert len(set(digests(cluster, zone).values())) == 1
+
+
+def test_keys_deleted_behind_the_agent_are_written_again(cluster):
+    """A signed zone's keys deleted from a node's database (its records
+    untouched): verification finds it, and the node serves the zone's one
+    key set again; an unsigned zone given a key behind the agent loses it."""
+    zone = "keys-gone.example."
+    zid = cluster.create_zone(zone)
+    cluster.add_record(zid, "www", "A", "192.0.2.31")
+    cluster.whm.call("POST", "/api/dns/%d/dnssec" % zid, None, params={"wait": "all"},
+                     expect=200)
+    ns1, ns2 = cluster.nodes[0], cluster.nodes[1]
+    keys = ns1.dig(zone, "DNSKEY")
+    assert keys and ns2.dig(zone, "DNSKEY") == keys
+
+    drift = agent_drift(ns2)
+    behind_the_back(ns2, "DELETE FROM cryptokeys WHERE domain_id = "
+                         "(SELECT id FROM domains WHERE name = 'keys-gone.example')")
+
+    def served():
+        flush_caches(ns2)
+        return ns2.dig(zone, "DNSKEY") == keys
+    wait_until(lambda: agent_drift(ns2) > drift, 4 * VERIFY_INTERVAL + 8,
+               "the agent finds the keys gone")
+    wait_until(served, 4 * VERIFY_INTERVAL + 8, "ns2 serves the zone's keys again")
+
+    plain = "keys-added.example."
+    pid = cluster.create_zone(plain)
+    cluster.add_record(pid, "www", "A", "192.0.2.32")
+    cluster.wait_all_nodes("www." + plain, "A", ["192.0.2.32"])
+    db = sqlite3.connect(os.path.join(ns2.data_dir, "pdns.sqlite3"), timeout=10)
+    with db:
+        row = db.execute("SELECT flags, active, published, content FROM cryptokeys WHERE "
+                         "domain_id = (SELECT id FROM domains WHERE name = "
+                         "'keys-gone.example') LIMIT 1").fetchone()
+        db.execute("INSERT INTO cryptokeys (domain_id, flags, active, published, content) "
+                   "SELECT id, ?, ?, ?, ? FROM domains WHERE name = 'keys-added.example'", row)
+    db.close()
+    drift = agent_drift(ns2)
+    flush_caches(ns2)
+
+    def unsigned():
+        flush_caches(ns2)
+        return ns2.dig(plain, "DNSKEY") == []
+    wait_until(lambda: agent_drift(ns2) > drift, 4 * VERIFY_INTERVAL + 8,
+               "the agent finds the key added")
+    wait_until(unsigned, 4 * VERIFY_INTERVAL + 8, "the key added behind the agent is gone")
 
 
 def test_a_sync_of_a_zone_succeeds_only_where_the_node_holds_the_content(cluster):
