@@ -14,6 +14,7 @@
 #include "json/jsonx.h"
 #include "rollover.h"
 #include "zkeys.h"
+#include "zones_soa.h"
 
 enum rollover_step rollover_next_step(const char *kind, uint32_t step)
 {
@@ -33,6 +34,13 @@ bool rollover_zsk_expired(bool split, uint64_t lifetime_days, int64_t zsk_create
 	if (!split || lifetime_days == 0 || zsk_created == 0)
 		return false;
 	return now >= zsk_created + (int64_t)lifetime_days * 86400;
+}
+
+void rollover_ttls(uint32_t soa_ttl, uint32_t soa_minimum, uint32_t records_max, uint32_t *dnskey,
+		   uint32_t *max)
+{
+	*dnskey = soa_minimum > soa_ttl ? soa_minimum : soa_ttl;
+	*max = records_max > *dnskey ? records_max : *dnskey;
 }
 
 enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, int64_t next_at, int64_t now)
@@ -59,16 +67,15 @@ static int max_ttl_fn(const struct store_record *r, void *ctx)
 	return 0;
 }
 
-/* The TTL of the DNSKEY set (PowerDNS serves it with the SOA's) and the
- * largest TTL a resolver may hold anything of the zone for, SOA and
- * negative answers included. */
-static void zone_ttls(struct whm *w, struct store *st, int64_t zone_id, uint32_t *dnskey,
-		      uint32_t *max)
+/* The TTLs zone 'z''s rollover steps wait on (rollover_ttls()), from its
+ * SOA as the nodes serve it: its own fields where it sets them. */
+static void zone_ttls(const struct whm *w, struct store *st, const struct store_zone *z,
+		      uint32_t *dnskey, uint32_t *max)
 {
-	const struct whm_conf *c = &w->conf;
-	*dnskey = (uint32_t)(c->soa_ttl > c->soa_minimum ? c->soa_ttl : c->soa_minimum);
-	*max = *dnskey;
-	store_record_foreach(st, zone_id, max_ttl_fn, max);
+	uint32_t soa_ttl, soa_minimum, records_max = 0;
+	zone_soa_ttls(w, z, &soa_ttl, &soa_minimum);
+	store_record_foreach(st, z->id, max_ttl_fn, &records_max);
+	rollover_ttls(soa_ttl, soa_minimum, records_max, dnskey, max);
 }
 
 struct roll_ctx {
@@ -133,7 +140,7 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 	}
 	if (r < 0)
 		return r;
-	zone_ttls(rc->w, st, z->id, &dnskey_ttl, &max_ttl);
+	zone_ttls(rc->w, st, z, &dnskey_ttl, &max_ttl);
 	r = store_dnssec_key_foreach(st, z->id, collect_key, &l);
 	int64_t delay = (int64_t)c->dnssec_propagation_delay_s;
 	char *kind = d.roll_kind;

@@ -42,6 +42,17 @@ bool rollover_step_due(const char *kind, uint32_t step, int64_t next_at, int64_t
  * that old at 'now'. */
 bool rollover_zsk_expired(bool split, uint64_t lifetime_days, int64_t zsk_created, int64_t now);
 
+/* The TTLs a rollover step waits on, from the zone's SOA as the nodes
+ * serve it ('soa_ttl', and 'soa_minimum': the zone's own over the
+ * cluster's) and the largest TTL of its records ('records_max').
+ * *dnskey: PowerDNS (4.7) serves the DNSKEY set, its RRSIG, CDS and CDNSKEY
+ * with the SOA minimum; the SOA TTL counts too when it is larger. *max:
+ * the largest TTL a resolver may hold anything of the zone for, so a
+ * signature by an old ZSK; the SOA and negative answers are within
+ * *dnskey. */
+void rollover_ttls(uint32_t soa_ttl, uint32_t soa_minimum, uint32_t records_max, uint32_t *dnskey,
+		   uint32_t *max);
+
 /* Whether the operator's "the parent publishes the new DS" may be taken
  * now: ROLLOVER_DS_OK, or why not. */
 enum rollover_ds {

@@ -233,6 +233,18 @@ void zone_soa_text(const struct whm *w, const struct store_zone *z, char *out, s
 		 v.num[F_MINIMUM]);
 }
 
+void zone_soa_ttls(const struct whm *w, const struct store_zone *z, uint32_t *ttl,
+		   uint32_t *minimum)
+{
+	struct zone_soa s;
+	struct soa_values v;
+
+	zone_soa_read(z->soa, &s);
+	effective(w, &s, &v);
+	*ttl = (uint32_t)w->conf.soa_ttl;
+	*minimum = v.num[F_MINIMUM];
+}
+
 json_t *zone_soa_json(const struct whm *w, const struct store_zone *z)
 {
 	struct zone_soa s;

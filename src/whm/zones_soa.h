@@ -66,6 +66,12 @@ int zone_soa_from_rdata(const struct whm *w, const char *rdata, struct zone_soa 
  * cluster's. */
 void zone_soa_text(const struct whm *w, const struct store_zone *z, char *out, size_t len);
 
+/* The TTL and the minimum (the negative-caching TTL) of zone 'z''s SOA as
+ * the nodes serve it: its own minimum over the cluster's soa-minimum, and
+ * soa-ttl (a zone does not set the TTL). */
+void zone_soa_ttls(const struct whm *w, const struct store_zone *z, uint32_t *ttl,
+		   uint32_t *minimum);
+
 /* The zone's SOA for the API: {"mname", "rname", "serial", "refresh",
  * "retry", "expire", "minimum", "ttl", "own": [the fields it sets]}. */
 json_t *zone_soa_json(const struct whm *w, const struct store_zone *z);

@@ -18,7 +18,7 @@ pytest_plugins = ["cluster_fixtures"]
 
 DELAY = 1          # dnssec-propagation-delay
 DS_TTL = 600       # dnssec-parent-ds-ttl
-SOA_TTL = 3600     # the cluster's SOA TTL and minimum: the DNSKEY TTL
+SOA_TTL = 3600     # the cluster's SOA TTL and minimum: the DNSKEY TTL of a zone without its own
 
 
 @pytest.fixture
@@ -281,3 +281,65 @@ def test_a_rollover_survives_a_controller_restart(rcluster, tmp_path):
     assert len(s["keys"]) == 2
     wait_keys(c, zone, s["dnskey"])
     validates_everywhere(c, zone, signed["ds"], tmp_path, "restarted")
+
+
+def test_the_waits_follow_the_zones_own_soa(rcluster, tmp_path):
+    """A zone with its own SOA minimum above the cluster's: PowerDNS serves
+    its DNSKEY set with that minimum, so every wait is at least that long,
+    not the cluster's soa-ttl / soa-minimum."""
+    c = rcluster
+    # The zone's SOA minimum, far above the cluster's (SOA_TTL); both ZSK
+    # steps together stay below dnssec-zsk-lifetime-days, so the new ZSK is
+    # not rolled again by schedule as soon as this rollover ends.
+    own = 40000
+    zone, csk_zone = "roll-own-soa.example.", "roll-own-soa-csk.example."
+    zid, csk_zid = c.create_zone(zone), c.create_zone(csk_zone)
+    for i in (zid, csk_zid):
+        c.add_record(i, "www", "A", "192.0.2.1")
+        soa = c.whm.call("PUT", "/api/dns/%d" % i, {"soa": {"minimum": own}},
+                         expect=200)["soa"]
+        assert soa["minimum"] == own and soa["ttl"] == SOA_TTL
+    signed = c.whm.call("POST", path(zid), {"scheme": "ksk-zsk"}, params={"wait": "all"},
+                        expect=200)
+    c.whm.call("POST", path(csk_zid), params={"wait": "all"}, expect=200)
+    for n in c.nodes:                           # the DNSKEY TTL the caches hold
+        for z in (zone, csk_zone):
+            _, rrset = dt.rrset_wire(n, z, "DNSKEY")
+            assert rrset is not None and rrset.ttl == own, (n.name, z, rrset)
+
+    # ZSK step 1: the new ZSK signs only after the zone's DNSKEY TTL.
+    r = c.whm.call("POST", path(zid, "/rollover"), {"keytype": "zsk"},
+                   params={"wait": "all"}, expect=200)
+    roll = r["rollover"]
+    assert roll["step"] == 1 and roll["not_before"] - roll["now"] >= own + DELAY, roll
+    step1_at = roll["not_before"]
+    # KSK/CSK step 1: the DS is too early until the zone's DNSKEY TTL.
+    r = c.whm.call("POST", path(csk_zid, "/rollover"), {"keytype": "csk"},
+                   params={"wait": "all"}, expect=200)
+    roll = r["rollover"]
+    assert roll["step"] == 1 and roll["not_before"] - roll["now"] >= own + DELAY, roll
+
+    # The cluster's wait is not enough.
+    advance(c, SOA_TTL + DELAY)
+    time.sleep(0.5)                             # dnssec-rollover-check-ms is 50
+    s = state(c, zid)
+    assert s["rollover"]["step"] == 1 and s["rollover"]["waiting_for"] == "time", s
+    too_early = c.whm.post(path(csk_zid, "/rollover"), {"ds_published": True})
+    assert too_early.status_code == 409 and "too early" in too_early.text
+
+    advance(c, own - SOA_TTL)
+    s = wait_state(c, zid, lambda s: s["rollover"]["step"] == 2
+                   and s["rollover"]["nodes_synced"])
+    # ZSK step 2: the old ZSK's signatures (over the DNSKEY set too) may be
+    # cached for the zone's DNSKEY TTL.
+    assert s["rollover"]["not_before"] >= step1_at + own + DELAY, s
+    c.whm.call("POST", path(csk_zid, "/rollover"), {"ds_published": True}, expect=200)
+    advance(c, SOA_TTL + DELAY)
+    time.sleep(0.5)
+    assert state(c, zid)["rollover"]["step"] == 2
+    advance(c, own - SOA_TTL)
+    s = wait_state(c, zid, lambda s: s["rollover"]["state"] == "idle")
+    assert len(s["keys"]) == 2
+    wait_keys(c, zone, s["dnskey"])
+    validates_everywhere(c, zone, signed["ds"], tmp_path, "done")
+    wait_state(c, csk_zid, lambda s: s["rollover"]["state"] == "idle")

@@ -1,6 +1,7 @@
 /* Unit tests for the rollover engine's step decisions (src/whm/rollover.h):
  * what each step does, when the engine may take it, when a ZSK is due for
- * its scheduled rollover, and when a DS confirmation is taken. */
+ * its scheduled rollover, when a DS confirmation is taken, and the TTLs
+ * the steps wait on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -63,13 +64,32 @@ static void test_ds_check(void **state)
 	assert_int_equal(rollover_ds_check("", 0, 0, 2000), ROLLOVER_DS_NOT_WAITING);
 }
 
+/* The waits: the DNSKEY TTL is the SOA minimum the zone is served with
+ * (PowerDNS's DNSKEY TTL), or the SOA TTL when larger; the largest TTL is
+ * the records' when one is above that. */
+static void test_ttls(void **state)
+{
+	uint32_t dnskey, max;
+	rollover_ttls(3600, 86400, 300, &dnskey, &max);
+	assert_int_equal(dnskey, 86400);
+	assert_int_equal(max, 86400);
+	rollover_ttls(3600, 300, 0, &dnskey, &max);
+	assert_int_equal(dnskey, 3600);
+	assert_int_equal(max, 3600);
+	rollover_ttls(3600, 7200, 172800, &dnskey, &max);
+	assert_int_equal(dnskey, 7200);
+	assert_int_equal(max, 172800);
+	rollover_ttls(0, 0, 0, &dnskey, &max);
+	assert_int_equal(dnskey, 0);
+	assert_int_equal(max, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_next_step),
-		cmocka_unit_test(test_step_due),
-		cmocka_unit_test(test_zsk_expired),
-		cmocka_unit_test(test_ds_check),
+		cmocka_unit_test(test_next_step),   cmocka_unit_test(test_step_due),
+		cmocka_unit_test(test_zsk_expired), cmocka_unit_test(test_ds_check),
+		cmocka_unit_test(test_ttls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
