@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/log.h"
 #include "store/store.h"
 #include "transfer.h"
 #include "zones_soa.h"
@@ -101,6 +102,56 @@ static int export_record(struct buf *out, const json_t *o)
 			  prio_sep, json_string_value(json_object_get(o, "content")));
 }
 
+/* 'text' for a comment line: as it is when it holds no control byte (a
+ * stored owner name is presentation text), else log_sanitize()d. */
+static const char *comment_text(const char *text, char *tmp, unsigned len)
+{
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			log_sanitize(text, tmp, len);
+			return tmp;
+		}
+	}
+	return text;
+}
+
+/* Comment lines naming the RRsets that have a routing policy
+ * (zones_steer_load()'s object). A policy is not a record: the file
+ * holds the RRset's own records, and an import keeps the policy (the
+ * import ignores comments). */
+static int export_policies(struct buf *out, const json_t *policies)
+{
+	char tmp[2 * DNAME_TEXT_MAX];
+	const char *key;
+	json_t *v;
+	int r = 0;
+
+	if (json_object_size(policies) == 0)
+		return 0;
+	r = buf_printf(out,
+		       "; routing policies, kept beside the records and not written here: an\n"
+		       "; import keeps an RRset's policy while it leaves the RRset's records as "
+		       "they are\n");
+	json_object_foreach((json_t *)policies, key, v) {
+		const char *tab = strchr(key, '\t');
+		const char *kind =
+		    json_string_value(json_object_get(json_object_get(v, "policy"), "type"));
+		if (r < 0 || tab == NULL)
+			continue;
+		if (kind == NULL || kind[0] == '\0' ||
+		    strspn(kind, "abcdefghijklmnopqrstuvwxyz") != strlen(kind))
+			kind = "unknown";
+		char name[DNAME_TEXT_MAX];
+		snprintf(name, sizeof(name), "%.*s", (int)(tab - key), key);
+		r = buf_printf(out, "; routing policy: %s %s %s, %s\n",
+			       comment_text(name, tmp, sizeof(tmp)), tab + 1, kind,
+			       json_is_true(json_object_get(v, "per_record"))
+				   ? "on its records (their routing_policy)"
+				   : "on the RRset, which has no records (PUT .../policies)");
+	}
+	return r;
+}
+
 int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
@@ -112,7 +163,10 @@ int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errm
 	err->text[0] = '\0';
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
-	int r = zones_payload(w, st, zone_id, &payload, &version, &deleted, domain, sizeof(domain));
+	/* The records as stored: those of an RRset with a routing policy, not
+	 * the LUA record and the health record the nodes serve for it. */
+	int r = zones_export_payload(w, st, zone_id, &payload, &version, &deleted, domain,
+				     sizeof(domain));
 	if (r == -ENOENT || (r == 0 && deleted))
 		return errmsg_set(err, ERR_NOT_FOUND, "no such zone");
 	if (r < 0)
@@ -125,6 +179,8 @@ int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errm
 		       (long long)json_integer_value(
 			   json_object_get(json_object_get(payload, "zone"), "serial")),
 		       domain, (unsigned long long)w->conf.default_ttl);
+	if (r == 0)
+		r = export_policies(out, json_object_get(payload, "policies"));
 	/* The SOA first, as RFC 1035 section 5.2 wants. */
 	size_t i;
 	json_t *o;

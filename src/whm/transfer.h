@@ -39,7 +39,9 @@ int transfer_import(struct whm *w, int64_t zone_id, enum import_format fmt, cons
 		    size_t len, bool merge, bool keep_soa, uint64_t if_version, const char *actor,
 		    struct transfer_result *res, json_t **ret_errors, struct errmsg *err);
 
-/* The zone as a zone file (SOA first, $ORIGIN and $TTL set) into 'out'. */
+/* The zone as a zone file (SOA first, $ORIGIN and $TTL set) into 'out':
+ * the enabled records as stored (zones_export_payload()), the RRsets with
+ * a routing policy named in comment lines, which an import ignores. */
 int transfer_export(struct whm *w, int64_t zone_id, struct buf *out, struct errmsg *err);
 
 #endif

@@ -379,8 +379,11 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
 			    "increase the serial", res, err);
 }
 
-int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
-		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len)
+/* zones_payload(), or with 'stored' zones_export_payload(): the records as
+ * stored, and the zone's policies as "policies". */
+static int read_payload(struct whm *w, struct store *st, int64_t zone_id, bool stored, json_t **ret,
+			uint64_t *ret_version, bool *ret_deleted, char *ret_domain,
+			size_t domain_len)
 {
 	struct store_zone z, again = { 0 };
 	json_t *records;
@@ -400,20 +403,24 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 			store_zone_clear(&z);
 			return 0;
 		}
-		json_t *dnssec = NULL, *xfr = NULL;
+		json_t *dnssec = NULL, *xfr = NULL, *policies = NULL;
 		r = zones_load_records(st, zone_id, &records);
 		if (r == 0) {
 			r = zkeys_payload(st, zone_id, &dnssec);
 			if (r == 0)
 				r = xfrout_payload(w, st, zone_id, &xfr);
+			if (r == 0 && stored)
+				r = zones_steer_load(st, zone_id, &policies);
 			if (r < 0) {
 				json_decref(records);
 				json_decref(dnssec);
+				json_decref(xfr);
 			}
 		}
 		if (r == 0)
 			r = store_zone_get(st, zone_id, &again);
 		if (r < 0) {
+			json_decref(policies);
 			store_zone_clear(&z);
 			return r;
 		}
@@ -421,25 +428,51 @@ int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret
 		store_zone_clear(&again);
 		json_t *serve = NULL;
 		struct errmsg err;
-		if (stable && served(st, zone_id, z.domain, records, NULL, &serve, &err) < 0)
+		if (stable && stored)
+			serve = json_incref(records);
+		else if (stable && served(st, zone_id, z.domain, records, NULL, &serve, &err) < 0)
 			log_err("zone '%s': %s", z.domain, err.text);
 		if (stable && serve != NULL) {
 			*ret = build_payload(w, &z, serve, dnssec);
 			json_decref(serve);
 			if (*ret != NULL)
 				json_object_set(json_object_get(*ret, "zone"), "transfer", xfr);
+			/* json_object_set_new() takes 'policies', set or not */
+			if (*ret != NULL && policies != NULL &&
+			    json_object_set_new(*ret, "policies", policies) < 0) {
+				json_decref(*ret);
+				*ret = NULL;
+			} else if (*ret == NULL) {
+				json_decref(policies);
+			}
 			json_decref(xfr);
 			json_decref(records);
 			json_decref(dnssec);
 			store_zone_clear(&z);
 			return *ret ? 0 : -ENOMEM;
 		}
+		json_decref(policies);
 		json_decref(records);
 		json_decref(dnssec);
 		json_decref(xfr);
 		store_zone_clear(&z);
 	}
 	return ERR_UNAVAILABLE;
+}
+
+int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
+		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len)
+{
+	return read_payload(w, st, zone_id, false, ret, ret_version, ret_deleted, ret_domain,
+			    domain_len);
+}
+
+int zones_export_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
+			 uint64_t *ret_version, bool *ret_deleted, char *ret_domain,
+			 size_t domain_len)
+{
+	return read_payload(w, st, zone_id, true, ret, ret_version, ret_deleted, ret_domain,
+			    domain_len);
 }
 
 int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64_t node_version)

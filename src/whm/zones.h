@@ -120,7 +120,10 @@ int zones_increase_serial(struct whm *w, int64_t zone_id, const char *actor,
  * RRsets (owner and type) that 'records' name and keep the others.
  * Disabled records stay either way: a zone file holds what is served (the
  * export leaves them out), so an exported, edited and imported zone keeps
- * them. With
+ * them. So do routing policies: the records of an RRset get back the
+ * per-record policy it has where that covers them all
+ * (zones_steer_keep()), and an RRset-level policy stays while 'records'
+ * give its RRset none. With
  * 'min_serial' the new serial is above it (a file's SOA serial, so
  * secondaries that followed the old primary see the zone move forward).
  * With 'soa' the zone's own SOA fields become it (zones_soa.h's stored
@@ -192,6 +195,15 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
  * tombstone is reported with *ret_deleted and no payload). */
 int zones_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
 		  uint64_t *ret_version, bool *ret_deleted, char *ret_domain, size_t domain_len);
+
+/* zones_payload() with the records as stored rather than as served (an
+ * RRset with a routing policy keeps its own records, no LUA record or
+ * health record stands for it; the disabled records are left out all the
+ * same) and the zone's routing policies (zones_steer_load()'s object) as
+ * "policies": what an export writes. */
+int zones_export_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret,
+			 uint64_t *ret_version, bool *ret_deleted, char *ret_domain,
+			 size_t domain_len);
 
 /* The digest (dns/digest.h) of zone 'z' as every node must hold it at
  * z->version: "" for a deleted zone. A zone stored before digests gets its

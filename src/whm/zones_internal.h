@@ -110,6 +110,10 @@ struct zones_set_spec {
 	/* Disabled records stay as they are (an import: a zone file holds
 	 * what is served, and the export leaves them out). */
 	bool keep_disabled;
+	/* The records of an RRset with a per-record routing policy get it
+	 * back (zones_steer_keep()) where the policy covers them all: an
+	 * import, whose input carries no policies (the export writes none). */
+	bool keep_policies;
 	uint64_t if_version; /* 0, or the version the zone must be at */
 	/* RRset comments written with the change: zones_rrset_key() -> the
 	 * RRset's comments (an array) or null (none); NULL: none changed. */

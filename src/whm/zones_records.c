@@ -193,14 +193,16 @@ static int add_policy_key(const char *name, const char *type, bool per_record, c
 }
 
 /* The policies the RRsets a zones_records_apply() names get from the
- * routing_policy of its records ('in', parsed into 'mr'); without 'merge'
- * every RRset that has one now is named too, so that it goes with its
- * records. */
+ * routing_policy of its records ('in', parsed into 'mr'), or with 'keep'
+ * from the per-record policies the zone has now (zones_steer_keep(), read
+ * in the change's attempt: a change meanwhile makes it read again);
+ * without 'merge' every RRset that has one now is named too, so that it
+ * goes with its records. */
 static int set_plan(struct store *st, const struct store_zone *z, const json_t *in,
 		    const struct model_record *mr, size_t n, const json_t *named, bool merge,
-		    json_t **ret, struct errmsg *err)
+		    bool keep, json_t **ret, struct errmsg *err)
 {
-	json_t *keys = json_deep_copy(named), *recs = json_array();
+	json_t *keys = json_deep_copy(named), *recs = json_array(), *policies = NULL;
 	int r = keys != NULL && recs != NULL ? 0 : -ENOMEM;
 
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -211,10 +213,15 @@ static int set_plan(struct store *st, const struct store_zone *z, const json_t *
 		if (x == NULL || json_array_append_new(recs, x) < 0)
 			r = -ENOMEM;
 	}
+	if (r == 0 && keep && (r = zones_steer_load(st, z->id, &policies)) < 0 && r != -ENOMEM)
+		r = errmsg_set(err, r, "reading routing policies: %s", err_str(r));
+	if (r == 0 && keep)
+		r = zones_steer_keep(policies, recs);
 	if (r == 0 && !merge)
 		r = store_policy_foreach(st, z->id, add_policy_key, keys);
 	if (r == 0)
 		r = zones_steer_plan(recs, keys, z->domain, ret, err);
+	json_decref(policies);
 	json_decref(keys);
 	json_decref(recs);
 	return r == -ENOMEM ? errmsg_set(err, -ENOMEM, "out of memory") : r;
@@ -310,7 +317,8 @@ int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_s
 		json_decref(plan);
 		plan = NULL;
 		if (r == 0)
-			r = set_plan(st, &z, records_in, mr, n, named, merge, &plan, err);
+			r = set_plan(st, &z, records_in, mr, n, named, merge, spec->keep_policies,
+				     &plan, err);
 		struct store_zone before = z;
 		zones_bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
@@ -402,6 +410,7 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 				       .soa = soa,
 				       .noop = true,
 				       .keep_disabled = true,
+				       .keep_policies = true,
 				       .if_version = if_version,
 				       .action =
 					   merge ? "zone.import.merge" : "zone.import.replace" };

@@ -384,3 +384,68 @@ def test_keeping_a_files_soa_it_lacks_or_out_of_bounds_is_422(shared_cluster, do
     assert r.status_code == 422, cl.describe(r)
     assert any(words in e["message"] for e in r.json()["errors"]), r.json()
     assert c.whm.zone(zid) == before
+
+
+def test_a_steered_zone_exports_its_records_and_imports_back_with_its_policies(
+        shared_cluster, domain):
+    """The export holds the records as stored, not the LUA and health
+    records the nodes serve for a routing policy, and names the steered
+    RRsets in comments; importing it back (replace) changes nothing and
+    keeps every policy, per record and RRset-level, served as before."""
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    w = lambda n: {"type": "weighted", "weight": n}
+    c.add_record(zid, "www", "A", "192.0.2.1", routing_policy=w(100))
+    c.add_record(zid, "www", "A", "192.0.2.2", routing_policy=w(0))
+    fo = {"type": "failover", "health_check_url": "http://192.0.2.9/health"}
+    c.add_record(zid, "fo", "A", "192.0.2.5", routing_policy=fo)
+    c.add_record(zid, "fo", "A", "192.0.2.6", routing_policy=fo)
+    c.whm.call("PUT", "/api/dns/%d/policies" % zid, {"name": "api", "type": "A", "policy": {
+        "type": "weighted", "targets": [{"target": "192.0.2.7", "weight": 1}]}},
+        expect=200, params={"wait": "all"})
+    # steered: weight 0 keeps 192.0.2.2 out of the answers
+    c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+    c.wait_all_nodes("api." + zone, "A", ["192.0.2.7"])
+    records = record_set(c.whm, zid)
+
+    def pols():
+        return sorted((p["name"], p["type"], p["per_record"], json.dumps(p["policy"],
+                                                                          sort_keys=True))
+                      for p in c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200))
+    policies = pols()
+    assert [p[:3] for p in policies] == [("api", "A", False), ("fo", "A", True),
+                                         ("www", "A", True)], policies
+
+    text = export_zone(c.whm, zid)
+    body = [l for l in text.splitlines() if not l.startswith(";")]
+    assert not [l for l in body if "LUA" in l or "_yumna-health" in l], text
+    for addr in ("192.0.2.1", "192.0.2.2", "192.0.2.5", "192.0.2.6"):
+        assert [l for l in body if l.endswith("\tA\t" + addr)], (addr, text)
+    assert not [l for l in body if "192.0.2.7" in l], text
+    assert "; routing policy: www A weighted, on its records" in text, text
+    assert "; routing policy: fo A failover, on its records" in text, text
+    assert "; routing policy: api A weighted, on the RRset" in text, text
+    # /api/v1's export is the same text
+    v1 = c.whm.get("/api/v1/servers/localhost/zones/%s/export" % zone, token=None,
+                   headers={"X-API-Key": c.whm.admin_token})
+    assert v1.status_code == 200 and v1.text == text, cl.describe(v1)
+
+    version = c.whm.zone(zid)["version"]
+    again = import_zone(c.whm, zid, text, mode="replace")
+    assert again["changed"] is False and again["version"] == version, again
+    assert record_set(c.whm, zid) == records and pols() == policies
+
+    # a change beside them keeps them, served as before
+    more = import_zone(c.whm, zid, text + "note 300 IN TXT \"hello\"\n", mode="replace")
+    assert more["changed"] is True and more["version"] == version + 1, more
+    assert pols() == policies
+    assert ("www", "192.0.2.2", w(0)) in [
+        (r["name"], r["content"], r["routing_policy"]) for r in c.whm.records(zid)]
+    c.wait_all_nodes("note." + zone, "TXT", ['"hello"'])
+    assert c.answers("www." + zone, "A") == {n.name: ["192.0.2.1"] for n in c.nodes}
+    assert c.answers("api." + zone, "A") == {n.name: ["192.0.2.7"] for n in c.nodes}
+    # other records for an RRset: its policy goes (as a rollback's would)
+    import_zone(c.whm, zid, "www 300 IN A 192.0.2.3\n", mode="merge")
+    assert [p[:3] for p in pols()] == [("api", "A", False), ("fo", "A", True)]
+    c.wait_all_nodes("www." + zone, "A", ["192.0.2.3"])

@@ -155,6 +155,43 @@ def test_edit_with_an_unchanged_file_makes_no_version(ctl, domain, tmp_path):
     assert version(ctl, domain) == before
 
 
+def test_edit_of_a_steered_zone_keeps_its_routing_policies(ctl, domain, tmp_path):
+    """The export of a zone with routing policies holds its records, not
+    what the nodes serve for them: yumnactl check takes it, and an edit
+    beside the steered RRsets applies and keeps their policies."""
+    c = ctl.c
+    zid = ctl.json("--wait", "zones", "create", domain)["zoneId"]
+    fo = {"type": "failover", "health_check_url": "http://192.0.2.9/health"}
+    for addr in ("192.0.2.1", "192.0.2.2"):
+        c.add_record(zid, "www", "A", addr, routing_policy=fo)
+    for addr, weight in (("192.0.2.5", 100), ("192.0.2.6", 0)):
+        c.add_record(zid, "w", "A", addr, routing_policy={"type": "weighted", "weight": weight})
+    c.whm.call("PUT", "/api/dns/%d/policies" % zid, {"name": "api", "type": "A", "policy": {
+        "type": "weighted", "targets": [{"target": "192.0.2.7", "weight": 1}]}},
+        expect=200, params={"wait": "all"})
+
+    def pols():
+        return sorted((p["name"], p["type"], p["per_record"], json.dumps(p["policy"],
+                                                                          sort_keys=True))
+                      for p in c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200))
+    policies = pols()
+    assert len(policies) == 3, policies
+    out = tmp_path / "export.zone"
+    ctl.run("export", "-o", out, domain)
+    assert "LUA" not in out.read_text() and "_yumna-health" not in out.read_text()
+    check(tmp_path, out, expect=OK)
+    before = version(ctl, domain)
+
+    ed = editor(tmp_path, "open(path, 'a').write('note 300 IN TXT \"hello\"\\n')\n")
+    p = ctl.run("--wait", "edit", "--yes", domain, env=ctl.env(EDITOR=ed))
+    assert "+ note 300 TXT" in p.stdout and "www" not in p.stdout, p.stdout
+    assert version(ctl, domain) == before + 1
+    assert pols() == policies
+    c.wait_all_nodes("note.%s." % domain, "TXT", ['"hello"'], timeout=5)
+    assert c.answers("w.%s." % domain, "A") == {n.name: ["192.0.2.5"] for n in c.nodes}
+    assert c.answers("api.%s." % domain, "A") == {n.name: ["192.0.2.7"] for n in c.nodes}
+
+
 def test_edit_that_is_invalid_applies_nothing(ctl, domain, tmp_path):
     ctl.json("--wait", "zones", "create", domain)
     before = version(ctl, domain)
