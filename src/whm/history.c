@@ -11,7 +11,6 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "history.h"
-#include "zones_steer.h"
 #include "model/zdiff.h"
 #include "zones_internal.h"
 #include "zones_soa.h"
@@ -442,25 +441,23 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 		r = raw_lua_check(st, zone_id, target, version, err);
 		pin = z.version;
 	}
-	/* A version holds no routing policies: the RRsets it gives back as the
-	 * zone's policies have them keep them, read at this version only. */
-	json_t *policies = NULL;
-	if (r == 0 && (r = zones_steer_load(st, zone_id, &policies)) < 0)
-		errmsg_set(err, r, "reading routing policies: %s", err_str(r));
-	if (r == 0 && json_object_size(policies) > 0) {
-		r = zones_steer_keep(policies, target);
-		pin = z.version;
-	}
-	json_decref(policies);
 	/* The records and the SOA fields the version had, as one new version;
 	 * none when they are the zone's already (nothing to push). A version
-	 * from before the SOA fields were kept leaves them as they are. */
+	 * from before the SOA fields were kept leaves them as they are. A
+	 * version holds no routing policies: the RRsets it gives back keep the
+	 * per-record policies the zone has for them. */
 	if (r == 0) {
 		char summary[HISTORY_SUMMARY_MAX];
 		history_summary(summary, "roll back to version %llu (serial %u)",
 				(unsigned long long)version, v.serial);
-		r = zones_records_set(w, zone_id, target, false, NULL, v.soa, true, pin, actor,
-				      "zone.rollback", summary, res, err);
+		struct zones_set_spec spec = { .records = target,
+					       .soa = v.soa,
+					       .noop = true,
+					       .keep_policies = true,
+					       .if_version = pin,
+					       .action = "zone.rollback",
+					       .summary = summary };
+		r = zones_records_apply(w, zone_id, &spec, actor, res, err);
 		*ret_changed = r == 0;
 		r = r > 0 ? 0 : r;
 	}

@@ -112,7 +112,8 @@ struct zones_set_spec {
 	bool keep_disabled;
 	/* The records of an RRset with a per-record routing policy get it
 	 * back (zones_steer_keep()) where the policy covers them all: an
-	 * import, whose input carries no policies (the export writes none). */
+	 * import or a rollback, whose input carries no policies (the export
+	 * writes none; a version holds none). */
 	bool keep_policies;
 	uint64_t if_version; /* 0, or the version the zone must be at */
 	/* RRset comments written with the change: zones_rrset_key() -> the
