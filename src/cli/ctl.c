@@ -277,10 +277,11 @@ static void diff_record(FILE *f, char sign, const json_t *rrset, const json_t *r
 {
 	const char *type = cell(json_object_get(rrset, "type"));
 	bool prio = strcmp(type, "MX") == 0 || strcmp(type, "SRV") == 0;
-	fprintf(f, "%c %s %s %s %s%s%s\n", sign, cell(json_object_get(rrset, "name")),
+	fprintf(f, "%c %s %s %s %s%s%s%s\n", sign, cell(json_object_get(rrset, "name")),
 		cell(json_object_get(rec, "ttl")), type,
 		prio ? cell(json_object_get(rec, "priority")) : "", prio ? " " : "",
-		cell(json_object_get(rec, "content")));
+		cell(json_object_get(rec, "content")),
+		json_is_true(json_object_get(rec, "disabled")) ? " (disabled)" : "");
 }
 
 /* The records under 'key' of one RRset of a diff. */

@@ -307,9 +307,11 @@ def test_audit_holds_zone_token_and_server_actions(hc, domain):
     assert len(audit(c, zone=domain, since=iso)) == 2
     assert audit(c, zone=domain, until=t0 - 3600) == []
     assert len(audit(c, zone=domain, since=time.strftime("%Y-%m-%d", time.gmtime(t0)))) == 2
+    assert audit(c, zone=domain, until="2024-02-29") == []      # a leap day is a day
 
     for params in ({"limit": 1001}, {"limit": 0}, {"limit": "x"}, {"since": "yesterday"},
-                   {"until": "2026-13-01"}, {"since": t0 + 10, "until": t0},
+                   {"until": "2026-13-01"}, {"since": "2026-02-31"}, {"since": "2025-02-29"},
+                   {"until": "2026-04-31T00:00:00Z"}, {"since": t0 + 10, "until": t0},
                    {"before": "-1"}, {"zone": "a..b"}, {"action": "\x01"}):
         error(c.whm.get("/api/dns/audit", params=params), 400)
     assert "1000" in error(c.whm.get("/api/dns/audit", params={"limit": 100000}), 400)

@@ -187,6 +187,14 @@ def test_human_output_is_tables(ctl, domain):
     assert header.split() == ["ID", "NAME", "TTL", "TYPE", "PRIO", "CONTENT"]
     assert any(l.split()[1:] == ["www", "3600", "A", "192.0.2.1"] for l in lines)
     assert any(l.split()[1:] == ["off", "3600", "A", "192.0.2.9", "(disabled)"] for l in lines)
+    # A record disabled is a change a diff shows as such.
+    off = next(r for r in ctl.c.whm.records(zid) if r["name"] == "www")
+    before = ctl.c.whm.zone(zid)["version"]
+    ctl.c.whm.call("PUT", "/api/dns/records/%d" % off["id"], {
+        "name": "www", "type": "A", "content": "192.0.2.1", "disabled": True},
+        params={"wait": "all"}, expect=200)
+    d = ctl.run("zones", "diff", domain, before).stdout.splitlines()
+    assert d[1:] == ["- www 3600 A 192.0.2.1", "+ www 3600 A 192.0.2.1 (disabled)"], d
     # Every change above waited for every node: the cluster is in sync.
     status = ctl.run("status").stdout
     assert "3 nodes, 3 online, 0 offline — every node online and in sync" in status
