@@ -16,6 +16,7 @@
   const SEARCH_PAUSE_MS = 60;
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
+  const TTL_MAX = 2147483647; // the API's TTLs: 0 to 2^31-1 (RFC 2181 section 8)
 
   const $ = (id) => document.getElementById(id);
   let timer = null;
@@ -33,7 +34,6 @@
   let pageAfter = [0]; // "after" of each page seen, for Previous
   let pageIndex = 0;
   let zoneShownVersion = null; // version of the selected zone last rendered
-  let records = [];
   let editing = null; // record id being edited
   let editingDisabled = false; // the record being edited is disabled: saved so
   let syncWatch = {}; // serverId -> true while a full sync is watched
@@ -511,6 +511,7 @@
   async function selectZone(id) {
     if (selectedZone !== id) {
       zoneShownVersion = null;
+      $("records-error").textContent = "";
       cancelEdit();
     }
     selectedZone = id;
@@ -559,7 +560,7 @@
     const exp = await api("/api/dns/" + selectedZone + "/export");
     const soa = String(exp).split("\n").find((l) => /\sSOA\s/.test(l));
     $("zone-soa").textContent = soa ? "SOA " + soa.replace(/\s+/g, " ").replace(/^.*?SOA /, "") : "";
-    if (zoneSub === "records") await renderRecords();
+    if (zoneSub === "records") await renderRecords(zone.version);
     else if (zoneSub === "dnssec") await renderDnssec();
     else if (zoneSub === "history") await renderHistory();
     else if (zoneSub === "policies") await renderPolicies();
@@ -571,8 +572,10 @@
     return r.name + " " + r.type;
   }
 
-  async function renderRecords() {
-    records = await api("/api/dns/" + selectedZone + "/records");
+  // The records of the zone, read at 'version' or later (an action that
+  // sends 'version' as ifVersion then gets a 409 if it was later).
+  async function renderRecords(version) {
+    const records = await api("/api/dns/" + selectedZone + "/records");
     const sets = new Map();
     for (const r of records) {
       const k = rrsetKey(r);
@@ -589,7 +592,7 @@
           const n = nameCell(r.name, r.name_unicode);
           const t = el("td", { text: r.type });
           const ttl = el("td", { cls: "num" }, [el("span", { text: rs[0].ttl })]);
-          if (admin) ttl.appendChild(button("TTL", () => editTtl(rs), "secondary small write", "Change the TTL of " + k));
+          if (admin) ttl.appendChild(button("TTL", () => editTtl(rs, records, version), "secondary small write", "Change the TTL of " + k));
           for (const c of [n, t, ttl]) {
             c.rowSpan = rs.length;
             cells.push(c);
@@ -612,22 +615,48 @@
     table.append(...bodies);
   }
 
-  // One TTL per RRset: the whole set changes in one version through the
-  // replace route (records that stay as they were keep their ids).
-  async function editTtl(rs) {
-    const v = prompt("New TTL (seconds) for " + rrsetKey(rs[0]), String(rs[0].ttl));
-    if (v === null) return;
-    const ttl = Number(v);
+  // One TTL per RRset ('rs', from the listing 'list' the table was drawn
+  // from at zone version 'version'): only that RRset changes, in one
+  // version, and only if the zone is still at 'version' (ifVersion). A
+  // zone changed meanwhile (409) changes nothing: the page says so and
+  // reads the zone again. PATCH .../rrsets writes the RRset it names
+  // without routing policies, so an RRset whose records carry one goes
+  // back through the replace route instead: the listing as it was read,
+  // every record's routing_policy with it, only this RRset's TTL changed.
+  async function editTtl(rs, list, version) {
     const key = rrsetKey(rs[0]);
-    const all = records.map((r) => ({
-      name: r.name, type: r.type, content: r.content,
-      ttl: rrsetKey(r) === key ? ttl : r.ttl, priority: r.priority, disabled: r.disabled === true,
-    }));
+    $("records-error").textContent = "";
+    const v = prompt("New TTL of " + key + " (seconds, 0 to " + TTL_MAX + ")", String(rs[0].ttl));
+    if (v === null) return;
+    const t = v.trim();
+    if (!/^[0-9]+$/.test(t) || Number(t) > TTL_MAX) {
+      $("records-error").textContent = "TTL of " + key + ": a whole number of seconds from 0 to " + TTL_MAX +
+        ", not \"" + v + "\"; nothing was changed.";
+      return;
+    }
+    const ttl = Number(t);
     try {
-      await api("/api/dns/" + selectedZone + "/records", "PUT", { records: all });
+      if (rs.some((r) => r.routing_policy)) {
+        const all = list.map((r) => (rrsetKey(r) === key ? Object.assign({}, r, { ttl: ttl }) : r));
+        await api("/api/dns/" + selectedZone + "/records", "PUT", { records: all, ifVersion: version });
+      } else {
+        const recs = rs.map((r) => {
+          const o = { content: r.content, disabled: r.disabled === true };
+          if (r.type === "MX" || r.type === "SRV") o.priority = r.priority;
+          return o;
+        });
+        await api("/api/dns/" + selectedZone + "/rrsets", "PATCH", {
+          rrsets: [{ name: rs[0].name, type: rs[0].type, ttl: ttl, changetype: "REPLACE", records: recs }],
+          ifVersion: version,
+        });
+      }
       notice("TTL of " + key + " is now " + ttl + ".");
     } catch (e) {
-      showError(e);
+      if (e.status === 401) return showError(e);
+      $("records-error").textContent = e.status === 409
+        ? "The zone changed since this page read it, so the TTL of " + key + " was not changed (" + e.message +
+          "). The records shown are the zone as it is now; change the TTL again if it is still needed."
+        : "TTL of " + key + ": " + e.message;
     }
     await renderZone(true);
   }

@@ -936,3 +936,179 @@ def test_an_admin_adds_a_server_after_its_agent_answers(ui_cluster, browser, tmp
         By.CSS_SELECTOR, '#nodes tr[data-node="%s"] td[data-label="Deleting"]' % node.name
     ).text == "0", what="the Deleting count")
     assert console_errors(browser, [("/api/dns/servers", 422)]) == []
+
+
+# --- the TTL of one RRset, on a page that may be out of date ------------------------
+
+TTLZ = "ttl.example"
+
+
+def ttl_rows(cluster, zid):
+    """(name, type) -> [(content, ttl, routing_policy)] of the zone, from the API."""
+    out = {}
+    for r in cluster.whm.records(zid):
+        out.setdefault((r["name"], r["type"]), []).append(
+            (r["content"], r["ttl"], r["routing_policy"]))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def open_ttl_zone(cluster, driver, zid):
+    """The zone open on its records, drawn from the version it is at now."""
+    from selenium.webdriver.common.by import By
+    sign_in_as(driver, cluster.whm, cluster.whm.admin_token, "admin")
+    show_view(driver, "zones")
+    fill(driver, "zone-filter", TTLZ)     # it may be past the first page of zones
+    try:
+        click_zone(driver, TTLZ)
+    finally:
+        fill(driver, "zone-filter", "")
+    click_subtab(driver, "records")
+    v = cluster.whm.zone(zid)["version"]
+    wait_for(driver, lambda d: "version %d" % v in d.find_element(By.ID, "zone-meta").text and
+             record_row(d, "lb", "A", "192.0.2.22"), what="the zone at version %d" % v)
+
+
+@pytest.fixture(scope="module")
+def ttl_zone(ui_cluster):
+    """ttl.example: www A (two records), lb A steered by its records'
+    weights, steer A steered by an RRset-level policy; all TTL 300."""
+    c = ui_cluster
+    zid = c.create_zone(TTLZ)
+    c.add_record(zid, "www", "A", "192.0.2.1", ttl=300)
+    c.add_record(zid, "www", "A", "192.0.2.2", ttl=300)
+    c.add_record(zid, "lb", "A", "192.0.2.21", ttl=300,
+                 routing_policy={"type": "weighted", "weight": 30})
+    c.add_record(zid, "lb", "A", "192.0.2.22", ttl=300,
+                 routing_policy={"type": "weighted", "weight": 70})
+    c.whm.call("PUT", "/api/dns/%d/policies" % zid, {
+        "name": "steer", "type": "A", "policy": {
+            "type": "weighted", "targets": [{"target": "192.0.2.31", "weight": 1},
+                                            {"target": "192.0.2.32", "weight": 3}]}})
+    return zid
+
+
+def test_the_ttl_button_refuses_what_is_not_a_ttl_and_sends_nothing(ui_cluster, browser,
+                                                                     ttl_zone):
+    """A blank answer, a fraction, an exponent, a sign or a TTL above 2^31-1
+    is refused on the page with a message; no request that writes leaves it
+    and the zone stays at its version. Cancel sends nothing either."""
+    from selenium.webdriver.common.by import By
+
+    c = ui_cluster
+    zid = ttl_zone
+    open_ttl_zone(c, browser, zid)
+    before = c.whm.zone(zid)["version"]
+    rows = ttl_rows(c, zid)
+
+    # The page's prompt() answers from a list; its fetch() notes every request
+    # that is not a GET.
+    browser.execute_script(
+        "window.__answers = []; window.__sent = [];"
+        "window.__prompt = window.prompt;"
+        "window.prompt = () => window.__answers.shift();"
+        "const f = window.fetch;"
+        "window.fetch = (p, o) => { if (o && o.method && o.method !== 'GET')"
+        " window.__sent.push(o.method + ' ' + p); return f(p, o); };")
+    try:
+        for answer in ("", "   ", "1e3", "12.5", "-5", "+60", "0x10", "2147483648", "ten"):
+            browser.execute_script("window.__answers.push(arguments[0])", answer)
+            click_in(browser, '#records tbody[data-rrset="www A"]', "TTL")
+            wait_for(browser, lambda d: d.find_element(By.ID, "records-error").text or
+                     d.execute_script("return window.__sent.length"),
+                     what="the message for %r" % answer)
+            assert browser.execute_script("return window.__sent") == [], answer
+            msg = browser.find_element(By.ID, "records-error").text
+            assert "whole number of seconds from 0 to 2147483647" in msg, (answer, msg)
+            assert "nothing was changed" in msg, msg
+        browser.execute_script("window.__answers.push(null)")        # Cancel
+        click_in(browser, '#records tbody[data-rrset="www A"]', "TTL")
+        wait_for(browser, lambda d: d.execute_script("return window.__answers.length") == 0,
+                 what="the prompt answered")
+        time.sleep(0.5)
+        assert browser.execute_script("return window.__sent") == []
+        assert browser.find_element(By.ID, "records-error").text == ""
+    finally:
+        browser.execute_script("window.prompt = window.__prompt")
+    assert c.whm.zone(zid)["version"] == before
+    assert ttl_rows(c, zid) == rows
+    assert console_errors(browser) == []
+
+
+def test_the_ttl_button_on_a_page_read_before_a_change_changes_nothing(ui_cluster, browser,
+                                                                       ttl_zone):
+    """The page is read; another user adds a record while the TTL prompt is
+    open. The change is refused (ifVersion), the page says so and shows the
+    zone as it is, the record added meanwhile included; nothing changed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    c = ui_cluster
+    zid = ttl_zone
+    open_ttl_zone(c, browser, zid)
+    click_in(browser, '#records tbody[data-rrset="www A"]', "TTL")
+    alert = WebDriverWait(browser, 5).until(EC.alert_is_present())
+    # Behind the page's back, while its prompt is open.
+    c.add_record(zid, "other", "A", "192.0.2.50", ttl=300)
+    rows = ttl_rows(c, zid)
+    version = c.whm.zone(zid)["version"]
+    alert.send_keys("600")
+    alert.accept()
+    msg = wait_for(browser, lambda d: d.find_element(By.ID, "records-error").text,
+                   what="the conflict message")
+    assert "zone changed since this page read it" in msg and "www A was not changed" in msg, msg
+    assert "version %d" % version in msg, msg
+    wait_for(browser, lambda d: record_row(d, "other", "A", "192.0.2.50"),
+             what="the page read again, with the record added meanwhile")
+    assert c.whm.zone(zid)["version"] == version
+    assert ttl_rows(c, zid) == rows
+    assert console_errors(browser, [("/api/dns/%d/" % zid, 409)]) == []
+
+
+def test_the_ttl_button_changes_one_rrset_and_keeps_every_policy(ui_cluster, browser, ttl_zone):
+    """On a page that is up to date, the TTL of www A changes on both its
+    records and on every node, and nothing else: the record another user
+    added stays, the per-record policies of lb A and the RRset-level policy
+    of steer A stay. The TTL of lb A, steered by its records' policies,
+    changes too and its records keep their weights."""
+    from selenium.webdriver.common.by import By
+
+    c = ui_cluster
+    zid = ttl_zone
+    if ("other", "A") not in ttl_rows(c, zid):     # the test above did not run
+        c.add_record(zid, "other", "A", "192.0.2.50", ttl=300)
+    open_ttl_zone(c, browser, zid)
+    wait_for(browser, lambda d: record_row(d, "other", "A", "192.0.2.50"), what="other A")
+    policies = c.whm.get("/api/dns/%d/policies" % zid).json()
+    assert {(p["name"], p["per_record"]) for p in policies} == {("lb", True), ("steer", False)}
+    rows = ttl_rows(c, zid)
+
+    click_in(browser, '#records tbody[data-rrset="www A"]', "TTL")
+    accept_dialog(browser, "600")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#records tbody[data-rrset="www A"] td.num span').text == "600",
+        what="TTL 600 shown")
+    assert "TTL of www A is now 600" in browser.find_element(By.ID, "notice").text
+    assert browser.find_element(By.ID, "records-error").text == ""
+    want = dict(rows)
+    want[("www", "A")] = [("192.0.2.1", 600, None), ("192.0.2.2", 600, None)]
+    assert ttl_rows(c, zid) == want
+    assert c.whm.get("/api/dns/%d/policies" % zid).json() == policies
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if all(node_ttl(n, "www.ttl.example.", "A") == [600] for n in c.nodes):
+            break
+        time.sleep(0.1)
+    assert {n.name: node_ttl(n, "www.ttl.example.", "A") for n in c.nodes} == \
+        {n.name: [600] for n in c.nodes}
+
+    click_in(browser, '#records tbody[data-rrset="lb A"]', "TTL")
+    accept_dialog(browser, "120")
+    wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#records tbody[data-rrset="lb A"] td.num span').text == "120",
+        what="TTL 120 shown")
+    want[("lb", "A")] = [("192.0.2.21", 120, {"type": "weighted", "weight": 30}),
+                         ("192.0.2.22", 120, {"type": "weighted", "weight": 70})]
+    assert ttl_rows(c, zid) == want
+    assert c.whm.get("/api/dns/%d/policies" % zid).json() == policies
+    assert console_errors(browser) == []
