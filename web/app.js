@@ -960,7 +960,8 @@
   function diffRRsets(title, list, cls) {
     if (!list.length) return [];
     return [el("h4", { text: title + " (" + list.length + ")" }), el("ul", { cls: cls }, list.map((s) => {
-      const fmt = (rs) => rs.map((r) => r.ttl + " " + (r.priority ? r.priority + " " : "") + r.content).join(", ");
+      const fmt = (rs) => rs.map((r) => r.ttl + " " + (r.priority ? r.priority + " " : "") + r.content +
+        (r.disabled ? " (disabled)" : "")).join(", ");
       const text = s.before ? fmt(s.before) + " → " + fmt(s.after) : fmt(s.records);
       return el("li", {}, [el("strong", { text: s.name + " " + s.type + " " }), el("span", { cls: "mono wrap", text: text })]);
     }))];

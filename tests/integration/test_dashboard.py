@@ -542,6 +542,28 @@ def test_an_admin_rolls_back_and_every_node_serves_the_old_answer(ui_cluster, br
     assert console_errors(browser) == []
 
 
+def test_the_diff_shows_a_record_disabled(ui_cluster, browser):
+    from selenium.webdriver.common.by import By
+
+    zid = rw_zone_id(ui_cluster)
+    rec = next(r for r in ui_cluster.whm.records(zid) if r["name"] == "www" and r["type"] == "A")
+    body = {"name": "www", "type": "A", "content": rec["content"]}
+    ui_cluster.whm.call("PUT", "/api/dns/records/%d" % rec["id"], dict(body, disabled=True),
+                        expect=200)
+    v = ui_cluster.whm.zone(zid)["version"]
+    try:
+        click_subtab(browser, "records")
+        click_subtab(browser, "history")
+        # the version before, with the current one
+        click_in(browser, '#versions tr[data-version="%d"]' % (v - 1), "Diff")
+        text = wait_for(browser, lambda d: "(disabled)" in d.find_element(By.ID, "diff").text
+                        and d.find_element(By.ID, "diff").text, what="the diff")
+        assert "%s (disabled)" % rec["content"] in text, text
+    finally:
+        ui_cluster.whm.call("PUT", "/api/dns/records/%d" % rec["id"], body,
+                            params={"wait": "all"}, expect=200)
+
+
 def test_an_admin_exports_the_zone_and_creates_and_revokes_a_token(ui_cluster, browser, tmp_path):
     from selenium.webdriver.common.by import By
 
