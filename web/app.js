@@ -35,6 +35,7 @@
   let pageIndex = 0;
   let zoneShownVersion = null; // version of the selected zone last rendered
   let editing = null; // record id being edited
+  let editingPolicy = null; // the routing_policy of the record being edited: saved with it
   let editingDisabled = false; // the record being edited is disabled: saved so
   let syncWatch = {}; // serverId -> true while a full sync is watched
   let auditNext = null;
@@ -664,6 +665,7 @@
   function startEdit(r) {
     editing = r.id;
     editingDisabled = r.disabled === true;
+    editingPolicy = r.routing_policy || null;
     $("rec-name").value = r.name;
     $("rec-type").value = r.type;
     $("rec-ttl").value = r.ttl;
@@ -677,6 +679,7 @@
 
   function cancelEdit() {
     editing = null;
+    editingPolicy = null;
     $("record-form").reset();
     $("record-form-title").textContent = "Add a record";
     $("rec-save").textContent = "Add record";
@@ -696,6 +699,8 @@
     if ($("rec-ttl").value !== "") body.ttl = Number($("rec-ttl").value);
     if ($("rec-priority").value !== "") body.priority = Number($("rec-priority").value);
     if (editing !== null && editingDisabled) body.disabled = true; // an edit keeps it disabled
+    // and its routing policy (its RRset's others carry one of the same type)
+    if (editing !== null && editingPolicy) body.routing_policy = editingPolicy;
     try {
       if (editing !== null) await api("/api/dns/records/" + editing, "PUT", body);
       else await api("/api/dns/" + selectedZone + "/records", "POST", body);

@@ -1134,3 +1134,21 @@ def test_the_ttl_button_changes_one_rrset_and_keeps_every_policy(ui_cluster, bro
     assert ttl_rows(c, zid) == want
     assert c.whm.get("/api/dns/%d/policies" % zid).json() == policies
     assert console_errors(browser) == []
+
+
+def test_an_edit_of_a_steered_record_keeps_its_policy(ui_cluster, browser, ttl_zone):
+    """The record form saves a record of lb A (steered by its records'
+    weights) with its weight: a new address, the same policy."""
+    from selenium.webdriver.common.by import By
+
+    c = ui_cluster
+    zid = ttl_zone
+    open_ttl_zone(c, browser, zid)
+    click_in(browser, '#records tr[data-record="lb A 192.0.2.22"]', "Edit")
+    fill(browser, "rec-content", "192.0.2.23")
+    browser.find_element(By.ID, "rec-save").click()
+    wait_for(browser, lambda d: record_row(d, "lb", "A", "192.0.2.23"), what="the edited record")
+    lb = sorted((r["content"], r["routing_policy"]) for r in c.whm.records(zid)
+                if r["name"] == "lb")
+    assert lb == [("192.0.2.21", {"type": "weighted", "weight": 30}),
+                  ("192.0.2.23", {"type": "weighted", "weight": 70})], lb
