@@ -265,6 +265,19 @@ static int audit(struct ctl *c, int argc, char **argv)
 		return r < 0 ? CTL_OK : r;
 	if ((r = ctl_args(CMD(3), argc - oi, 0, 0)) != CTL_OK)
 		return r;
+	/* A zone given by its id: the log names zones (a deleted one's too). */
+	struct ctl_answer zone = { 0 };
+	if (o.zone != NULL && o.zone[0] != '\0' && strspn(o.zone, "0123456789") == strlen(o.zone)) {
+		snprintf(path, sizeof(path), "/api/dns/%s", o.zone);
+		if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK)
+			return r;
+		o.zone = json_string_value(json_object_get(zone.json, "domain"));
+		if (o.zone == NULL) {
+			ctl_answer_clear(&zone);
+			fprintf(stderr, "yumnactl: the controller's zone has no name\n");
+			return CTL_FAILED;
+		}
+	}
 	snprintf(path, sizeof(path), "/api/dns/audit");
 	const char *const q[][2] = {
 		{ "zone", o.zone },	{ "actor", o.actor }, { "action", o.action },
@@ -273,9 +286,13 @@ static int audit(struct ctl *c, int argc, char **argv)
 	};
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
 		if (q[i][1] != NULL && q[i][1][0] != '\0' &&
-		    !query_add(path, sizeof(path), q[i][0], q[i][1]))
+		    !query_add(path, sizeof(path), q[i][0], q[i][1])) {
+			ctl_answer_clear(&zone);
 			return too_long();
-	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+		}
+	r = ctl_call(c, "GET", path, NULL, &ans);
+	ctl_answer_clear(&zone);
+	if (r != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);

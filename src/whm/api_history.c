@@ -256,7 +256,7 @@ static int query_text(struct http_request *req, struct http_reply *rep, const ch
 /* GET /api/dns/audit[?zone=&actor=&action=&since=&until=&before=&limit=] */
 void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	char zone[DNAME_TEXT_MAX], origin[DNAME_TEXT_MAX], actor[256], action[65];
+	char zone[4 * DNAME_TEXT_MAX], origin[DNAME_TEXT_MAX], actor[256], action[65];
 	struct store_audit_filter f = { 0 };
 	struct errmsg err;
 	uint64_t before = 0;
@@ -265,8 +265,12 @@ void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx)
 	if (page_limit(req, rep, &f.limit) < 0 || query_id(req, rep, "before", &before) < 0)
 		return;
 	f.before = (int64_t)before;
-	if ((r = query_text(req, rep, "zone", zone, sizeof(zone))) == BAD)
+	/* A zone as people write it too (U-labels): the name's own rules
+	 * check it. */
+	if ((r = http_request_query(req, "zone", zone, sizeof(zone))) < 0 && r != -ENOENT) {
+		http_reply_error(rep, BAD, "zone: not a zone name");
 		return;
+	}
 	if (r == 0) {
 		struct errmsg derr;
 		if (dname_zone_normalize(zone, origin, &derr) < 0) {

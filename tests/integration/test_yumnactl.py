@@ -136,6 +136,11 @@ def test_international_zone_by_either_name_with_both_shown(ctl, domain):
     rows = [l for l in ctl.run("records", "list", aname).stdout.splitlines()
             if "192.0.2.5" in l]
     assert len(rows) == 1 and "xn--strae-oqa (stra\u00dfe)" in rows[0], rows
+    # The audit log by the zone's U-labels, A-labels or id: the same entries.
+    by = [ctl.json("audit", "--zone", z)["entries"] for z in (uname, aname, str(zid))]
+    assert by[0] and by[0] == by[1] == by[2], by
+    assert {e["zone"] for e in by[0]} == {aname}, by[0]
+    ctl.run("audit", "--zone", "999999", expect=NOT_FOUND)
     # A name IDNA2008 refuses: the controller's reason, exit code 7.
     p = ctl.run("zones", "create", "b\u2665cher.example", expect=REFUSED)
     assert "U+2665" in p.stderr, p.stderr
