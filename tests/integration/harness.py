@@ -27,6 +27,7 @@ import random
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 
@@ -310,6 +311,17 @@ def kill_strays(directory):
 
 
 # --- DNS -------------------------------------------------------------------
+
+
+def sqlite_copy(src, dst):
+    """SQLite database 'src' copied whole over 'dst' (its online backup API,
+    safe while a daemon writes either)."""
+    a, b = sqlite3.connect(src, timeout=10), sqlite3.connect(dst, timeout=10)
+    try:
+        a.backup(b)
+    finally:
+        a.close()
+        b.close()
 
 
 def dns_query(address, port, name, rtype, dnssec=False, timeout=2.0, sock=None):

@@ -140,3 +140,33 @@ def test_restore_from_an_online_backup_brings_every_node_back_to_it(cluster_fact
     c.wait_rcode("late.restore.example.", "A", "NXDOMAIN", timeout=20)
     c.wait_rcode("www.after-backup.example.", "A", "REFUSED", timeout=20)
     c.wait_converged(timeout=20)
+
+
+def test_a_store_restored_from_a_backup_wins_over_nodes_ahead_of_it(cluster_factory, tmp_path):
+    """The store goes back to a backup while the nodes serve later versions:
+    what the store holds is served again everywhere (its version raised
+    above the nodes'), and a delete of a zone the nodes hold at a later
+    version is carried out, not acknowledged and left."""
+    c = cluster_factory(n=2)
+    kept = c.create_zone("restored.example")
+    gone = c.create_zone("deleted.example")
+    recs = {z: c.add_record(z, "www", "A", "192.0.2.1") for z in (kept, gone)}
+    c.whm.stop()
+    backup = str(tmp_path / "store-backup.sqlite3")
+    harness.sqlite_copy(c.whm.store_path, backup)
+    c.whm.start()
+    for z, rec in recs.items():
+        c.update_record(rec["id"], "www", "A", "192.0.2.2")
+        c.update_record(rec["id"], "www", "A", "192.0.2.3")
+    c.wait_all_nodes("www.restored.example.", "A", ["192.0.2.3"])
+    c.wait_all_nodes("www.deleted.example.", "A", ["192.0.2.3"])
+    c.whm.stop()
+    harness.sqlite_copy(backup, c.whm.store_path)
+    c.whm.start()
+    c.whm.call("DELETE", "/api/dns/%d" % gone, expect=200)
+
+    c.wait_all_nodes("www.restored.example.", "A", ["192.0.2.1"], timeout=30)
+    c.wait_all_nodes("www.deleted.example.", "A", [], timeout=30)
+    c.wait_converged(timeout=30)
+    assert c.whm.zone(kept)["version"] > recs[kept]["version"] + 2
+    assert set(c.soa_serials("restored.example.").values()) == {c.whm.zone(kept)["serial"]}

@@ -16,6 +16,7 @@ import time
 import pytest
 import requests
 
+import harness
 from cluster import Cluster
 
 VERIFY_INTERVAL = 1  # agent: seconds per background verification pass
@@ -144,15 +145,6 @@ def test_a_zone_deleted_behind_the_agent_is_restored(cluster):
     assert len(set(digests(cluster, zone).values())) == 1
 
 
-def copy_database(src, dst):
-    a, b = sqlite3.connect(src, timeout=10), sqlite3.connect(dst, timeout=10)
-    try:
-        a.backup(b)
-    finally:
-        a.close()
-        b.close()
-
-
 def test_a_database_restored_under_the_running_agent_is_brought_up_to_date(cluster, tmp_path):
     """PowerDNS's database copied back from an earlier copy while the agent
     runs: every zone in it matches its own recorded digest, so only the
@@ -165,11 +157,11 @@ def test_a_database_restored_under_the_running_agent_is_brought_up_to_date(clust
     ns3 = cluster.nodes[2]
     path = os.path.join(ns3.data_dir, "pdns.sqlite3")
     copy = str(tmp_path / "pdns-copy.sqlite3")
-    copy_database(path, copy)
+    harness.sqlite_copy(path, copy)
     cluster.update_record(rec["id"], "www", "A", "192.0.2.22")
     cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.22"])
 
-    copy_database(copy, path)
+    harness.sqlite_copy(copy, path)
     flush_caches(ns3)
     assert ns3.dig("www." + zone, "A") == ["192.0.2.21"]
 

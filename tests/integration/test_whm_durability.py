@@ -2,7 +2,6 @@
 the controller in the middle of a burst of writes and, after a restart, is
 served by every node with no operator action."""
 
-import sqlite3
 import threading
 import time
 
@@ -102,42 +101,3 @@ def test_changes_after_the_restart_continue_the_versions(cluster):
     assert c.answers("www.continue.example.", "A") == {
         n.name: ["192.0.2.1", "192.0.2.2"] for n in c.nodes}
 
-
-def copy_store(src, dst):
-    """The controller's SQLite store copied whole (the backup API)."""
-    a, b = sqlite3.connect(src), sqlite3.connect(dst)
-    try:
-        a.backup(b)
-    finally:
-        a.close()
-        b.close()
-
-
-def test_a_store_restored_from_a_backup_wins_over_nodes_ahead_of_it(cluster, tmp_path):
-    """The store goes back to a backup while the nodes serve later versions:
-    what the store holds is served again everywhere (its version raised
-    above the nodes'), and a delete of a zone the nodes hold at a later
-    version is carried out, not acknowledged and left."""
-    c = cluster
-    kept = c.create_zone("restored.example")
-    gone = c.create_zone("deleted.example")
-    recs = {z: c.add_record(z, "www", "A", "192.0.2.1") for z in (kept, gone)}
-    c.whm.stop()
-    backup = str(tmp_path / "store-backup.sqlite3")
-    copy_store(c.whm.store_path, backup)
-    c.whm.start()
-    for z, rec in recs.items():
-        c.update_record(rec["id"], "www", "A", "192.0.2.2")
-        c.update_record(rec["id"], "www", "A", "192.0.2.3")
-    c.wait_all_nodes("www.restored.example.", "A", ["192.0.2.3"])
-    c.wait_all_nodes("www.deleted.example.", "A", ["192.0.2.3"])
-    c.whm.stop()
-    copy_store(backup, c.whm.store_path)
-    c.whm.start()
-    c.whm.call("DELETE", "/api/dns/%d" % gone, expect=200)
-
-    c.wait_all_nodes("www.restored.example.", "A", ["192.0.2.1"], timeout=30)
-    c.wait_all_nodes("www.deleted.example.", "A", [], timeout=30)
-    c.wait_converged(timeout=30)
-    assert c.whm.zone(kept)["version"] > recs[kept]["version"] + 2
-    assert set(c.soa_serials("restored.example.").values()) == {c.whm.zone(kept)["serial"]}
