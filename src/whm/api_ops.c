@@ -7,6 +7,7 @@
 
 #include "api_internal.h"
 #include "base/err.h"
+#include "catalog.h"
 #include "events.h"
 #include "metrics.h"
 #include "nodes.h"
@@ -92,10 +93,11 @@ void api_cluster_status(struct http_request *req, struct http_reply *rep, void *
 		return;
 	}
 	http_reply_json(rep, 200,
-			json_pack("{s:I,s:I,s:I,s:o,s:o}", "totalNodes",
+			json_pack("{s:I,s:I,s:I,s:o,s:o,s:o}", "totalNodes",
 				  (json_int_t)json_array_size(nodes), "onlineNodes",
 				  (json_int_t)online, "offlineNodes", (json_int_t)offline, "nodes",
-				  nodes, "secondaryZones", secondary_summary_json(ctx)));
+				  nodes, "secondaryZones", secondary_summary_json(ctx), "catalog",
+				  catalog_status_json(ctx)));
 }
 
 /* Totals from the store, and per node what its agent reports (zones,

@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "catalog.h"
+#include "events.h"
 #include "history.h"
 #include "zones.h"
 #include "zones_internal.h"
@@ -16,6 +17,9 @@
 /* A pass also runs this often without a change: it puts right whatever a
  * failed pass left. */
 #define CATALOG_RECHECK_MS 60000
+/* After a failed pass: the next one after 1 s, then twice as long each
+ * time, up to this. */
+#define CATALOG_RETRY_MAX_MS 8000
 
 struct catalog {
 	struct whm *w;
@@ -25,6 +29,11 @@ struct catalog {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool dirty, stop;
+	/* The last pass: failed or not, since when, why (under 'lock'). */
+	bool failing;
+	int64_t failing_since; /* Unix ms */
+	size_t members;
+	char error[ERRMSG_MAX];
 };
 
 /* Set on the catalog's own thread: its changes pass the guard. */
@@ -35,6 +44,12 @@ bool catalog_internal(bool on)
 	bool was = catalog_thread;
 	catalog_thread = on;
 	return was;
+}
+
+bool catalog_is(const struct whm *w, int64_t zone_id)
+{
+	const struct catalog *c = w->catalog;
+	return c != NULL && zone_id > 0 && zone_id == atomic_load(&c->zone_id);
 }
 
 int catalog_guard(const struct whm *w, int64_t zone_id, struct errmsg *err)
@@ -106,11 +121,10 @@ static int add_member(const struct store_zone *z, void *ctx)
 }
 
 /* The zone, made if it is missing (or deleted). */
-static int ensure_zone(struct catalog *c, struct store *st)
+static int ensure_zone(struct catalog *c, struct store *st, struct errmsg *err)
 {
 	struct store_zone z;
 	struct zone_result res = { 0 };
-	struct errmsg err;
 	int r = store_zone_get_by_name(st, c->name, &z);
 
 	if (r == 0 && !z.deleted) {
@@ -127,69 +141,123 @@ static int ensure_zone(struct catalog *c, struct store *st)
 		json_array_append_new(records, record("@", "NS", c->w->default_ns[i]));
 	json_array_append_new(records, record("version", "TXT", "\"2\""));
 	struct zone_init init = { .records = records };
-	r = zones_create_with(c->w, c->name, 0, 0, &init, CATALOG_ACTOR, &res, &err);
+	r = zones_create_with(c->w, c->name, 0, 0, &init, CATALOG_ACTOR, &res, err);
 	json_decref(records);
-	if (r < 0) {
-		log_err("catalog zone '%s': cannot be created: %s", c->name, err.text);
+	if (r < 0)
 		return r;
-	}
 	atomic_store(&c->zone_id, res.zone_id);
 	log_notice("catalog zone '%s': created", c->name);
 	return 0;
 }
 
-/* Make the catalog's records what the live zones say. */
-static int pass(struct catalog *c)
+/* Make the catalog's records what the live zones say; 'why' says what
+ * failed. */
+static int pass(struct catalog *c, size_t *ret_members, struct errmsg *why)
 {
 	struct store *st = whm_store(c->w);
 	struct zone_result res = { 0 };
-	struct errmsg err;
+	struct errmsg err = { "" };
 	char summary[HISTORY_SUMMARY_MAX];
 
 	if (st == NULL)
-		return ERR_UNAVAILABLE;
-	int r = ensure_zone(c, st);
+		return errmsg_set(why, ERR_UNAVAILABLE, "the store is unavailable");
+	int r = ensure_zone(c, st, &err);
 	if (r < 0)
-		return r;
+		return errmsg_set(why, r, "the zone cannot be created: %s",
+				  err.text[0] != '\0' ? err.text : err_str(r));
 	struct members m = { c->name, json_array() };
 	if (m.records == NULL)
-		return -ENOMEM;
+		return errmsg_set(why, -ENOMEM, "out of memory");
 	for (unsigned i = 0; i < c->w->n_default_ns; i++)
 		json_array_append_new(m.records, record("@", "NS", c->w->default_ns[i]));
 	json_array_append_new(m.records, record("version", "TXT", "\"2\""));
 	r = store_zone_foreach(st, false, add_member, &m);
 	size_t members = json_array_size(m.records) - c->w->n_default_ns - 1;
 	history_summary(summary, "catalog with %zu member zones", members);
+	if (r < 0)
+		errmsg_set(&err, 0, "reading the zones: %s", err_str(r));
 	if (r == 0)
 		r = zones_records_set(c->w, atomic_load(&c->zone_id), m.records, false, NULL, NULL,
 				      true, 0, CATALOG_ACTOR, "catalog.update", summary, &res,
 				      &err);
 	json_decref(m.records);
 	if (r < 0)
-		log_warn("catalog zone '%s': not brought up to date: %s", c->name, err_str(r));
-	return r < 0 ? r : 0;
+		return errmsg_set(why, r, "%s", err.text[0] != '\0' ? err.text : err_str(r));
+	*ret_members = members;
+	return 0;
+}
+
+/* Note how a pass ended: a failure, and a recovery, are logged and made an
+ * event once, when the state changes; catalog_status_json() shows the
+ * latest reason. */
+static void note(struct catalog *c, int r, size_t members, const struct errmsg *why)
+{
+	pthread_mutex_lock(&c->lock);
+	bool was = c->failing;
+	c->failing = r < 0;
+	if (r < 0 && !was)
+		c->failing_since = whm_now_ms();
+	if (r < 0)
+		snprintf(c->error, sizeof(c->error), "%s", why->text);
+	else
+		c->members = members;
+	pthread_mutex_unlock(&c->lock);
+	if (r < 0 && !was) {
+		log_warn("catalog zone '%s': not brought up to date: %s", c->name, why->text);
+		events_add(c->w->events, "catalog.failed", NULL, c->name,
+			   "not brought up to date: %s", why->text);
+	} else if (r == 0 && was) {
+		log_notice("catalog zone '%s': up to date again (%zu member zones)", c->name,
+			   members);
+		events_add(c->w->events, "catalog.recovered", NULL, c->name,
+			   "up to date again: %zu member zones", members);
+	}
+}
+
+json_t *catalog_status_json(struct whm *w)
+{
+	struct catalog *c = w->catalog;
+	if (c == NULL)
+		return json_null();
+	pthread_mutex_lock(&c->lock);
+	json_t *j = json_pack("{s:s,s:s,s:I}", "zone", c->name, "state",
+			      c->failing ? "failing" : "ok", "members", (json_int_t)c->members);
+	if (j != NULL && c->failing) {
+		json_object_set_new(j, "lastError", json_string(c->error));
+		json_object_set_new(j, "since", json_integer(c->failing_since / 1000));
+	}
+	pthread_mutex_unlock(&c->lock);
+	return j;
 }
 
 static void *run(void *arg)
 {
 	struct catalog *c = arg;
+	int64_t retry_ms = 1000;
 
 	catalog_thread = true;
 	pthread_mutex_lock(&c->lock);
 	while (!c->stop) {
+		struct errmsg why = { "" };
+		size_t members = 0;
 		c->dirty = false;
 		pthread_mutex_unlock(&c->lock);
-		int r = pass(c);
+		int r = pass(c, &members, &why);
+		note(c, r, members, &why);
 		pthread_mutex_lock(&c->lock);
 		if (r < 0)
 			c->dirty = true; /* again after a short wait */
-		int64_t due = whm_mono_ms() + (r < 0 ? 1000 : CATALOG_RECHECK_MS);
+		int64_t due = whm_mono_ms() + (r < 0 ? retry_ms : CATALOG_RECHECK_MS);
+		if (r == 0)
+			retry_ms = 1000;
+		else if ((retry_ms *= 2) > CATALOG_RETRY_MAX_MS)
+			retry_ms = CATALOG_RETRY_MAX_MS;
 		struct timespec ts = whm_mono_deadline(due);
 		while (!c->stop && !c->dirty && whm_mono_ms() < due)
 			if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 				break;
 		if (r < 0 && !c->stop) {
-			/* after a failure, wait the second out even if woken */
+			/* after a failure, wait it out even if woken */
 			while (!c->stop && whm_mono_ms() < due)
 				if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT)
 					break;
@@ -201,7 +269,7 @@ static void *run(void *arg)
 
 int catalog_start(struct whm *w)
 {
-	struct errmsg err;
+	struct errmsg err = { "" };
 	const char *name = w->conf.catalog_zone;
 
 	if (name == NULL || name[0] == '\0')
@@ -221,8 +289,11 @@ int catalog_start(struct whm *w)
 	/* Made before anything listens: the guard knows its id from the start. */
 	struct store *st = whm_store(w);
 	catalog_thread = true;
-	int r = st != NULL ? ensure_zone(c, st) : ERR_UNAVAILABLE;
+	int r = st != NULL ? ensure_zone(c, st, &err) : ERR_UNAVAILABLE;
 	catalog_thread = false;
+	if (r < 0 && st != NULL)
+		log_err("catalog zone '%s': cannot be created: %s", c->name,
+			err.text[0] != '\0' ? err.text : err_str(r));
 	if (r == 0)
 		r = zones_on_commit(w, on_commit, NULL);
 	if (r == 0)

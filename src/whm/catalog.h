@@ -14,6 +14,7 @@
 #ifndef YUMNA_WHM_CATALOG_H
 #define YUMNA_WHM_CATALOG_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -34,6 +35,12 @@ int catalog_guard(const struct whm *w, int64_t zone_id, struct errmsg *err);
  * change the controller makes itself (a new version that carries new
  * transfer settings); returns what was set before. */
 bool catalog_internal(bool on);
+/* {"zone", "state": "ok"|"failing", "members", "lastError"?, "since"?}:
+ * how the last pass went ("since": when it started failing, Unix seconds);
+ * JSON null without a catalog. */
+json_t *catalog_status_json(struct whm *w);
+/* Whether zone 'zone_id' is the catalog zone (false without one). */
+bool catalog_is(const struct whm *w, int64_t zone_id);
 /* The same for a zone about to be created under 'origin' (normalised). */
 int catalog_guard_name(const struct whm *w, const char *origin, struct errmsg *err);
 

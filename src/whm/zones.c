@@ -8,6 +8,7 @@
  * replace, import, transfer) and zones_rrsets.c (RRsets, as PowerDNS's
  * PATCH changes them). */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +148,12 @@ int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, 
 	if (payload == NULL)
 		return -ENOMEM;
 	whm_soa_defaults(w, &soa);
-	r = model_push_parse(payload, &w->limits, &soa, &p, &msg);
+	/* The catalog is the controller's own zone, as large as the zone
+	 * count: max-zone-records bounds the customers' zones, not it. */
+	struct zone_limits lim = w->limits;
+	if (catalog_is(w, z->id))
+		lim.max_records = UINT_MAX;
+	r = model_push_parse(payload, &lim, &soa, &p, &msg);
 	json_decref(payload);
 	if (r < 0)
 		return errmsg_set(err, r, "%s", msg.text);

@@ -521,3 +521,76 @@ def test_catalog_follows_a_burst_of_concurrent_creates_and_deletes(xfr, domain):
     for s in (c.bind, c.knot):
         s.wait_serves(names[1] + ".", "NS", c.nodes[0].dig(names[1] + ".", "NS"))
         s.wait_serves(names[0] + ".", "SOA", None)
+
+
+def wait_catalog(c, want, timeout=15.0):
+    """Until the catalog's members are 'want' (a set of names)."""
+    deadline = time.monotonic() + timeout
+    while catalog_members(c) != want:
+        assert time.monotonic() < deadline, (sorted(catalog_members(c)), sorted(want))
+        time.sleep(0.1)
+
+
+def a_catalog(cluster_factory, catalog=CATALOG, **whm_config):
+    """A 1-node cluster keeping the catalog 'catalog', transferable by KEY
+    from BIND_ADDR."""
+    c = cluster_factory(n=1, whm_config=dict(whm_config, **{"catalog-zone": catalog}))
+    c.key = c.whm.call("POST", "/api/dns/tsig-keys", {"name": KEY}, expect=201)
+    c.whm.call("PUT", "/api/dns/transfers", {"allow": [{"from": BIND_ADDR, "key": KEY}]},
+               expect=200)
+    wait_transferable(c, catalog, c.key)
+    return c
+
+
+def test_the_catalog_is_not_bound_by_max_zone_records(cluster_factory):
+    # 6 members and the NS and version records: more than the 6 records a
+    # customer's zone may hold here
+    c = a_catalog(cluster_factory, **{"max-zone-records": 6})
+    ids = {"m%d.test." % i: c.create_zone("m%d.test" % i) for i in range(6)}
+    wait_catalog(c, set(ids))
+    c.delete_zone(ids.pop("m0.test."))
+    wait_catalog(c, set(ids))
+    c.wait_converged()
+    status = c.whm.call("GET", "/api/dns/cluster/status", expect=200)
+    assert status["catalog"] == {"zone": CATALOG, "state": "ok", "members": 5}
+    assert "not brought up to date" not in c.whm.logs()
+    # the customers' zones are still bound
+    r = c.whm.request("PUT", "/api/dns/%d/records" % ids["m1.test."],
+                      {"records": [{"name": "r%d" % i, "type": "A", "content": "192.0.2.1"}
+                                   for i in range(6)]})
+    assert r.status_code == 413, r.text
+
+
+def test_a_failing_catalog_is_reported_once_and_its_recovery_too(cluster_factory):
+    # a catalog name so long that no member's name fits below it (47 more
+    # octets: past 255): each pass fails while there is a zone
+    long_catalog = ".".join(["c" * 60] * 4) + "."
+    c = a_catalog(cluster_factory, catalog=long_catalog)
+
+    def status():
+        return c.whm.call("GET", "/api/dns/cluster/status", expect=200)["catalog"]
+
+    def events(kind):
+        got = c.whm.call("GET", "/api/dns/cluster/events", expect=200)["events"]
+        return [e for e in got if e["kind"] == kind]
+
+    assert status() == {"zone": long_catalog, "state": "ok", "members": 0}
+    zid = c.create_zone("member.test")
+    deadline = time.monotonic() + 10
+    while status()["state"] != "failing":
+        assert time.monotonic() < deadline, status()
+        time.sleep(0.1)
+    assert "longer than 255" in status()["lastError"] and status()["since"] > 0
+    time.sleep(4)    # retried meanwhile: after 1 s, then 2 s
+    assert status()["state"] == "failing"
+    [failed] = events("catalog.failed")
+    assert failed["zone"] == long_catalog and "not brought up to date" in failed["message"]
+    assert c.whm.logs(lines=10000).count("not brought up to date") == 1, c.whm.logs()
+    # without members it works again: said once as well
+    c.delete_zone(zid)
+    deadline = time.monotonic() + 40
+    while status()["state"] != "ok":
+        assert time.monotonic() < deadline, status()
+        time.sleep(0.2)
+    assert status() == {"zone": long_catalog, "state": "ok", "members": 0}
+    assert len(events("catalog.recovered")) == 1 and len(events("catalog.failed")) == 1
