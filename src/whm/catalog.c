@@ -10,6 +10,7 @@
 #include "catalog.h"
 #include "events.h"
 #include "history.h"
+#include "xfrout.h"
 #include "zones.h"
 #include "zones_internal.h"
 
@@ -78,6 +79,13 @@ static void wake(struct catalog *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void catalog_changed(struct whm *w)
+{
+	struct catalog *c = w->catalog;
+	if (c != NULL)
+		wake(c);
+}
+
 /* A zone came to life or was deleted: the members change. */
 static void on_commit(struct whm *w, struct store *st, const struct store_zone *old,
 		      const struct store_zone *now, void *ctx)
@@ -101,7 +109,15 @@ static json_t *record(const char *name, const char *type, const char *content)
 struct members {
 	const char *catalog;
 	json_t *records;
+	const int64_t *closed; /* ascending: zones left out */
+	size_t n_closed;
 };
+
+static int cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
 
 static int add_member(const struct store_zone *z, void *ctx)
 {
@@ -110,6 +126,10 @@ static int add_member(const struct store_zone *z, void *ctx)
 	char owner[64];
 
 	if (strcmp(z->domain, m->catalog) == 0)
+		return 0;
+	/* Its secondaries could not transfer it: neither listed nor named. */
+	if (m->n_closed > 0 &&
+	    bsearch(&z->id, m->closed, m->n_closed, sizeof(*m->closed), cmp_id) != NULL)
 		return 0;
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, z->domain, strlen(z->domain), h) < 0)
 		return -EIO;
@@ -165,9 +185,16 @@ static int pass(struct catalog *c, size_t *ret_members, struct errmsg *why)
 	if (r < 0)
 		return errmsg_set(why, r, "the zone cannot be created: %s",
 				  err.text[0] != '\0' ? err.text : err_str(r));
-	struct members m = { c->name, json_array() };
-	if (m.records == NULL)
+	int64_t *closed = NULL;
+	size_t n_closed = 0;
+	r = xfrout_closed_to_default(st, &closed, &n_closed);
+	if (r < 0)
+		return errmsg_set(why, r, "reading the transfer settings: %s", err_str(r));
+	struct members m = { c->name, json_array(), closed, n_closed };
+	if (m.records == NULL) {
+		free(closed);
 		return errmsg_set(why, -ENOMEM, "out of memory");
+	}
 	for (unsigned i = 0; i < c->w->n_default_ns; i++)
 		json_array_append_new(m.records, record("@", "NS", c->w->default_ns[i]));
 	json_array_append_new(m.records, record("version", "TXT", "\"2\""));
@@ -181,6 +208,7 @@ static int pass(struct catalog *c, size_t *ret_members, struct errmsg *why)
 				      true, 0, CATALOG_ACTOR, "catalog.update", summary, &res,
 				      &err);
 	json_decref(m.records);
+	free(closed);
 	if (r < 0)
 		return errmsg_set(why, r, "%s", err.text[0] != '\0' ? err.text : err_str(r));
 	*ret_members = members;

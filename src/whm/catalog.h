@@ -5,11 +5,14 @@
  * transfer settings. It holds
  *   version        IN TXT "2"
  *   <unique-id>.zones IN PTR <member zone>.
- * for every live zone, the unique id being the SHA-1 of the member's name
- * in hex (as PowerDNS's producer makes it), so the same member keeps the
- * same id whatever happens to the store. Members are added and removed by
- * one thread that compares the catalog with the live zones after every
- * zone is created or deleted (and once a minute), so a burst of changes
+ * for every live zone that its secondaries may transfer (a zone whose own
+ * transfer settings shut out some of the default's is left out:
+ * xfrout_closed_to_default()), the unique id being the SHA-1 of the
+ * member's name in hex (as PowerDNS's producer makes it), so the same
+ * member keeps the same id whatever happens to the store. Members are
+ * added and removed by one thread that compares the catalog with the live
+ * zones after every zone is created or deleted, after a change of transfer
+ * settings (and once a minute), so a burst of changes
  * makes one new version. Nobody else may change the catalog zone. */
 #ifndef YUMNA_WHM_CATALOG_H
 #define YUMNA_WHM_CATALOG_H
@@ -39,6 +42,9 @@ bool catalog_internal(bool on);
  * how the last pass went ("since": when it started failing, Unix seconds);
  * JSON null without a catalog. */
 json_t *catalog_status_json(struct whm *w);
+/* Something the members depend on besides the zones' lives changed (a
+ * zone's transfer settings, the cluster's default): compare again soon. */
+void catalog_changed(struct whm *w);
 /* Whether zone 'zone_id' is the catalog zone (false without one). */
 bool catalog_is(const struct whm *w, int64_t zone_id);
 /* The same for a zone about to be created under 'origin' (normalised). */

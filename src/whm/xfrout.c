@@ -6,6 +6,7 @@
 
 #include "base/addrlist.h"
 #include "base/log.h"
+#include "catalog.h"
 #include "history.h"
 #include "json/jsonx.h"
 #include "model/xfr.h"
@@ -239,6 +240,127 @@ int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **re
 	return r;
 }
 
+/* 'text' ("from" as stored) as a prefix. */
+static int from_prefix(const char *text, struct addr_prefix *ret)
+{
+	struct addrlist l;
+	const char *msg;
+	size_t at, len;
+
+	if (text == NULL || addrlist_parse(text, &l, &msg, &at, &len) < 0 || l.n != 1)
+		return ERR_INVALID;
+	*ret = l.v[0];
+	return 0;
+}
+
+/* Whether every address of 'in' is in 'out': the same family, and 'out'
+ * as long as 'in' or shorter, with the same leading bits. */
+static bool prefix_within(const struct addr_prefix *in, const struct addr_prefix *out)
+{
+	if (in->family != out->family || out->bits > in->bits)
+		return false;
+	unsigned bytes = out->bits / 8, rest = out->bits % 8;
+	if (memcmp(in->addr, out->addr, bytes) != 0)
+		return false;
+	unsigned char mask = (unsigned char)(0xff00U >> rest);
+	return rest == 0 || (in->addr[bytes] & mask) == (out->addr[bytes] & mask);
+}
+
+/* Whether allow list 'own' lets in every (address, key) that allow list
+ * 'dflt' lets in: each entry of 'dflt' has one in 'own' with its key and
+ * the same or a wider prefix. */
+static bool allows_all(const json_t *own, const json_t *dflt)
+{
+	size_t i, j;
+	const json_t *d, *o;
+
+	json_array_foreach(dflt, i, d) {
+		const char *key = json_string_value(json_object_get(d, "key"));
+		struct addr_prefix want, have;
+		bool found = false;
+		if (key == NULL ||
+		    from_prefix(json_string_value(json_object_get(d, "from")), &want) < 0)
+			return false;
+		json_array_foreach(own, j, o) {
+			const char *k = json_string_value(json_object_get(o, "key"));
+			if (k != NULL && strcmp(k, key) == 0 &&
+			    from_prefix(json_string_value(json_object_get(o, "from")), &have) ==
+				0 &&
+			    prefix_within(&want, &have)) {
+				found = true;
+				break;
+			}
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+struct closed {
+	struct store *st;
+	json_t *dflt;
+	int64_t *ids;
+	size_t n, alloc;
+};
+
+static int check_own(int64_t id, void *ctx)
+{
+	struct closed *c = ctx;
+	char *allow = NULL, *notify = NULL;
+	int r = store_xfr_get(c->st, id, &allow, &notify);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	json_t *own = json_loads(allow, 0, NULL);
+	free(allow);
+	free(notify);
+	bool open = json_is_array(own) && allows_all(own, c->dflt);
+	json_decref(own);
+	if (open)
+		return 0;
+	if (c->n == c->alloc) {
+		size_t a = c->alloc ? 2 * c->alloc : 16;
+		int64_t *v = realloc(c->ids, a * sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		c->ids = v;
+		c->alloc = a;
+	}
+	c->ids[c->n++] = id;
+	return 0;
+}
+
+int xfrout_closed_to_default(struct store *st, int64_t **ret, size_t *ret_n)
+{
+	char *allow = NULL, *notify = NULL;
+	bool own;
+	struct closed c = { .st = st };
+	int r = effective(st, 0, &allow, &notify, &own);
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (r < 0)
+		return r;
+	c.dflt = json_loads(allow, 0, NULL);
+	free(allow);
+	free(notify);
+	if (!json_is_array(c.dflt))
+		r = -EINVAL;
+	if (r == 0)
+		r = store_xfr_foreach_naming(st, "", check_own, &c);
+	json_decref(c.dflt);
+	if (r < 0) {
+		free(c.ids);
+		return r;
+	}
+	*ret = c.ids;
+	*ret_n = c.n;
+	return 0;
+}
+
 struct zone_set {
 	const char *allow, *notify; /* NULL: follow the default */
 };
@@ -278,6 +400,8 @@ int xfrout_zone_set(struct whm *w, int64_t zone_id, const json_t *body, const ch
 			 body != NULL ? "set the zone's transfer settings"
 				      : "the zone follows the cluster's transfer settings",
 			 res, err);
+	if (r >= 0)
+		catalog_changed(w); /* it may list the zone, or not, now */
 	free(allow);
 	free(notify);
 	return r;
@@ -323,6 +447,7 @@ int xfrout_default_set(struct whm *w, const json_t *body, const char *actor, uin
 		errmsg_set(err, r, "reading the zones: %s", err_str(r));
 	else
 		xfrout_push_default(w);
+	catalog_changed(w); /* the zones of their own settings it lists change */
 out:
 	free(allow);
 	free(notify);

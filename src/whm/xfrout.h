@@ -48,6 +48,13 @@ int xfrout_default_set(struct whm *w, const json_t *body, const char *actor, uin
  * clears what the zone no longer has. The caller owns *ret. */
 int xfrout_payload(struct whm *w, struct store *st, int64_t zone_id, json_t **ret);
 
+/* The zones with settings of their own that do not let in everyone the
+ * cluster's default lets in (for each entry of the default, an entry with
+ * its key and the same or a wider prefix of the same family): the catalog
+ * zone, which follows the default, does not list them. Their ids in
+ * ascending order in *ret (the caller frees it), *ret_n of them. */
+int xfrout_closed_to_default(struct store *st, int64_t **ret, size_t *ret_n);
+
 /* A key was changed or deleted: every zone whose settings name it gets a
  * new version (soon after, xfrout_push.h), so the nodes hold its secret as it
  * is now. */

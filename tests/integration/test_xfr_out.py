@@ -409,6 +409,69 @@ def test_a_zone_of_its_own_settings_and_back_to_the_default(xfr, domain):
     assert pdns["metadata"] == [KEY]
 
 
+def wait_listed(c, zone, listed, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while (zone in catalog_members(c)) != listed:
+        assert time.monotonic() < deadline, (zone, listed, sorted(catalog_members(c)))
+        time.sleep(0.05)
+
+
+def test_the_catalog_lists_only_the_zones_its_secondaries_may_transfer(xfr, domain):
+    c = xfr
+    fqdn = domain + "."
+    zid = c.create_zone(domain)
+    wait_listed(c, fqdn, True)
+    for s in (c.bind, c.knot):
+        s.wait_serves(fqdn, "NS", c.nodes[0].dig(fqdn, "NS"))
+
+    def own(*allow):
+        c.whm.call("PUT", "/api/dns/%d/transfers" % zid,
+                   {"allow": [{"from": f, "key": k} for f, k in allow]}, expect=200,
+                   params={"wait": "all"})
+
+    # settings that shut the catalog's secondaries out: the zone leaves the
+    # catalog (it is not disclosed to them) and both drop it instead of
+    # retrying a refused transfer
+    own((STRANGER, OTHER_KEY))
+    wait_listed(c, fqdn, False)
+    for s in (c.bind, c.knot):
+        s.wait_serves(fqdn, "SOA", None)
+    # everyone the default lets in, by a wider prefix, and someone else
+    own(("127.0.0.0/24", KEY), (STRANGER, OTHER_KEY))
+    wait_listed(c, fqdn, True)
+    for s in (c.bind, c.knot):
+        s.wait_serves(fqdn, "NS", c.nodes[0].dig(fqdn, "NS"))
+    # one of the default's two entries only, or its addresses with another key
+    for allow in [((BIND_ADDR, KEY),), ((BIND_ADDR, OTHER_KEY), (KNOT_ADDR, OTHER_KEY))]:
+        own(*allow)
+        wait_listed(c, fqdn, False)
+        own((BIND_ADDR, KEY), (KNOT_ADDR, KEY))
+        wait_listed(c, fqdn, True)
+    own((STRANGER, OTHER_KEY))
+    wait_listed(c, fqdn, False)
+    # back to the default: listed again
+    c.whm.call("DELETE", "/api/dns/%d/transfers" % zid, expect=200, params={"wait": "all"})
+    wait_listed(c, fqdn, True)
+    for s in (c.bind, c.knot):
+        s.wait_serves(fqdn, "NS", c.nodes[0].dig(fqdn, "NS"))
+
+
+def test_a_change_of_the_default_updates_the_catalogs_members(cluster_factory):
+    c = a_catalog(cluster_factory)
+    zid = c.create_zone("own.test")
+    c.whm.call("PUT", "/api/dns/%d/transfers" % zid,
+               {"allow": [{"from": "127.0.0.0/8", "key": KEY}]}, expect=200)
+    wait_listed(c, "own.test.", True)
+    # the default now lets in an address the zone's settings do not
+    c.whm.call("PUT", "/api/dns/transfers",
+               {"allow": [{"from": BIND_ADDR, "key": KEY}, {"from": "2001:db8::53", "key": KEY}]},
+               expect=200)
+    wait_listed(c, "own.test.", False)
+    c.whm.call("PUT", "/api/dns/transfers", {"allow": [{"from": BIND_ADDR, "key": KEY}]},
+               expect=200)
+    wait_listed(c, "own.test.", True)
+
+
 def test_the_catalog_zone_cannot_be_edited_by_hand(xfr):
     c = xfr
     cid = c.whm.zones()[CATALOG]["id"]
