@@ -123,7 +123,7 @@ static int add_member(const struct store_zone *z, void *ctx)
 {
 	struct members *m = ctx;
 	unsigned char h[20];
-	char owner[64];
+	char owner[64], text[DNAME_TEXT_MAX + 16];
 
 	if (strcmp(z->domain, m->catalog) == 0)
 		return 0;
@@ -131,7 +131,14 @@ static int add_member(const struct store_zone *z, void *ctx)
 	if (m->n_closed > 0 &&
 	    bsearch(&z->id, m->closed, m->n_closed, sizeof(*m->closed), cmp_id) != NULL)
 		return 0;
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, z->domain, strlen(z->domain), h) < 0)
+	/* The name alone for its first life (as PowerDNS's producer, and as
+	 * before lives were counted); another life, another id, so that
+	 * consumers reset the member (RFC 9432 section 5.5). */
+	int n = z->life == 0 ? snprintf(text, sizeof(text), "%s", z->domain)
+			     : snprintf(text, sizeof(text), "%s#%u", z->domain, z->life);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		return -ENAMETOOLONG;
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, text, (size_t)n, h) < 0)
 		return -EIO;
 	for (size_t i = 0; i < sizeof(h); i++)
 		snprintf(owner + 2 * i, 3, "%02x", h[i]);

@@ -8,8 +8,10 @@
  * for every live zone that its secondaries may transfer (a zone whose own
  * transfer settings shut out some of the default's is left out:
  * xfrout_closed_to_default()), the unique id being the SHA-1 of the
- * member's name in hex (as PowerDNS's producer makes it), so the same
- * member keeps the same id whatever happens to the store. Members are
+ * member's name in hex (as PowerDNS's producer makes it), or for a zone
+ * created again after a delete, of its name, '#' and its store_zone.life,
+ * so that consumers reset it (RFC 9432 section 5.5); the same after a
+ * restore of the store. Members are
  * added and removed by one thread that compares the catalog with the live
  * zones after every zone is created or deleted, after a change of transfer
  * settings (and once a minute), so a burst of changes

@@ -5,6 +5,7 @@ drop deleted zones; transfers without the allowed key are refused; bad
 transfer settings are a 4xx that changes nothing; nobody edits the catalog
 zone by hand."""
 
+import hashlib
 import socket
 import time
 
@@ -470,6 +471,37 @@ def test_a_change_of_the_default_updates_the_catalogs_members(cluster_factory):
     c.whm.call("PUT", "/api/dns/transfers", {"allow": [{"from": BIND_ADDR, "key": KEY}]},
                expect=200)
     wait_listed(c, "own.test.", True)
+
+
+def catalog_labels(c):
+    """{member zone: its unique id (the label under zones.)}"""
+    z = axfr(c.nodes[0], CATALOG, c.key)
+    return {str(rd.target): str(name).split(".")[0] for name, node in z.nodes.items()
+            for rds in node.rdatasets for rd in rds if rds.rdtype == dns.rdatatype.PTR}
+
+
+def test_a_zone_created_again_is_another_member(xfr, domain):
+    c = xfr
+    fqdn = domain + "."
+    zid = c.create_zone(domain)
+    wait_listed(c, fqdn, True)
+    # its first life: the SHA-1 of its name, as PowerDNS's producer makes it
+    assert catalog_labels(c)[fqdn] == hashlib.sha1(fqdn.encode()).hexdigest()
+    c.add_record(zid, "old", "A", "192.0.2.1")
+    for s in (c.bind, c.knot):
+        s.wait_serves("old." + fqdn, "A", ["192.0.2.1"])
+    # deleted and created again at once, in one catalog version or two:
+    # another unique id, so the secondaries reset the member (RFC 9432
+    # section 5.5) and serve the new zone only
+    c.delete_zone(zid)
+    assert c.create_zone(domain) == zid       # the same row, revived
+    deadline = time.monotonic() + 10
+    while catalog_labels(c).get(fqdn) != hashlib.sha1((fqdn + "#1").encode()).hexdigest():
+        assert time.monotonic() < deadline, catalog_labels(c)
+        time.sleep(0.05)
+    for s in (c.bind, c.knot):
+        s.wait_serves("old." + fqdn, "A", None)
+        s.wait_serves(fqdn, "SOA", c.nodes[0].dig(fqdn, "SOA"))
 
 
 def test_the_catalog_zone_cannot_be_edited_by_hand(xfr):

@@ -423,9 +423,9 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	/* 1 to 16. */
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 16);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 16);
+	/* 1 to 17. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 17);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 17);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -479,7 +479,7 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 16);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 17);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
 }
@@ -945,6 +945,7 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	/* The zone has its own SOA fields, kept by an update. */
 	assert_int_equal(store_zone_get(f->st, id, &got), 0);
 	assert_string_equal(got.soa, "");
+	assert_int_equal(got.life, 0); /* its first */
 	snprintf(got.soa, sizeof(got.soa), "ns1.revive.example. - 7200 - - 300");
 	assert_int_equal(store_zone_update(f->st, &got), 0);
 	store_zone_clear(&got);
@@ -968,9 +969,11 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	assert_int_equal(z.id, id);
 	assert_int_equal(z.version, 7);
 	assert_int_equal(z.serial, 2024010110); /* continues the old serial */
+	assert_int_equal(z.life, 1);		/* another life */
 	assert_false(z.deleted);
 	assert_int_equal(store_zone_get(f->st, id, &got), 0);
 	assert_false(got.deleted);
+	assert_int_equal(got.life, 1);
 	assert_int_equal(got.version, 7);
 	assert_int_equal(got.serial, 2024010110);
 	assert_string_equal(got.soa, ""); /* a new zone: the cluster's SOA */
@@ -1003,6 +1006,7 @@ static void test_zone_revival_keeps_id_and_raises_version(void **state)
 	assert_int_equal(z.id, id);
 	assert_int_equal(z.version, 100);
 	assert_int_equal(z.serial, 2030010101);
+	assert_int_equal(z.life, 2);
 	fx_close(f);
 }
 
@@ -1052,6 +1056,7 @@ static void test_zone_purge(void **state)
 	assert_true(got.id > id);
 	assert_int_equal(got.version, 3);
 	assert_int_equal(got.serial, 2024010102);
+	assert_int_equal(got.life, 1); /* the life count goes on too */
 	/* Purged and created once more: still rising. */
 	got.deleted = true;
 	got.version = 4;
@@ -1064,6 +1069,7 @@ static void test_zone_purge(void **state)
 	assert_int_equal(store_zone_insert(f->st, &got), 0);
 	assert_int_equal(got.version, 5);
 	assert_int_equal(got.serial, 2024010105);
+	assert_int_equal(got.life, 2);
 	assert_int_equal(store_record_get(f->st, rid, &r), -ENOENT);
 	assert_int_equal(pending(f->st, s1, 0, 0).n, 0);
 	fx_close(f);

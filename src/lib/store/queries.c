@@ -9,7 +9,7 @@
 #define ZONE_COLS                                                                        \
 	"id, domain, user_id, server_id, version, serial, deleted, dnssec, created_at, " \
 	"updated_at,"                                                                    \
-	" rdigest, bucket, soa, pdns"
+	" rdigest, bucket, soa, pdns, life"
 #define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at, disabled"
 #define DNSSEC_COLS                                                                        \
 	"zone_id, enabled, algorithm, scheme, nsec3, nsec3_optout, signed_at, updated_at," \
@@ -80,16 +80,16 @@ const char *const store_query_sql[Q_COUNT] = {
 				  " WHERE id > ? AND in_cluster = 1 ORDER BY id LIMIT ?",
 
 	/* Locks the tombstone it finds: two controllers must not both revive it. */
-	[Q_ZONE_FIND] = "SELECT id, deleted, version, serial FROM dns_zones WHERE domain = ?"
+	[Q_ZONE_FIND] = "SELECT id, deleted, version, serial, life FROM dns_zones WHERE domain = ?"
 			"{FOR_UPDATE}",
 	[Q_ZONE_REVIVE] =
 	    "UPDATE dns_zones SET user_id = ?, server_id = ?, version = ?, serial = ?,"
 	    " deleted = 0, dnssec = ?, created_at = ?, updated_at = ?, rdigest = ?, soa = '',"
-	    " pdns = ''"
+	    " pdns = '', life = ?"
 	    " WHERE id = ?",
 	[Q_ZONE_INSERT] = "INSERT INTO dns_zones (domain, user_id, server_id, version, serial,"
-			  " deleted, dnssec, created_at, updated_at, rdigest, bucket)"
-			  " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+			  " deleted, dnssec, created_at, updated_at, rdigest, bucket, life)"
+			  " VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
 	[Q_ZONE_UPDATE] = "UPDATE dns_zones SET version = ?, serial = ?, deleted = ?, dnssec = ?,"
 			  " user_id = ?, server_id = ?, updated_at = ?, rdigest = ?, soa = ?,"
 			  " pdns = ?"
@@ -119,14 +119,17 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_ZONE_PURGE] = "DELETE FROM dns_zones WHERE id = ? AND deleted = 1",
 	[Q_ZONE_IS_DELETED] = "SELECT deleted FROM dns_zones WHERE id = ?",
 	[Q_ZONE_EXISTS] = "SELECT id FROM dns_zones WHERE id = ?",
-	[Q_PURGED_FIND] = "SELECT version, serial FROM dns_purged_zones WHERE domain = ?",
+	[Q_PURGED_FIND] = "SELECT version, serial, life FROM dns_purged_zones WHERE domain = ?",
 	[Q_PURGED_FORGET] = "DELETE FROM dns_purged_zones WHERE domain = ?",
 	/* Written by a purge, with the same condition as Q_ZONE_PURGE. */
-	[Q_PURGED_REMEMBER] = "INSERT INTO dns_purged_zones (domain, version, serial, purged_at)"
-			      " SELECT domain, version, serial, ? FROM dns_zones"
+	[Q_PURGED_REMEMBER] = "INSERT INTO dns_purged_zones (domain, version, serial, life,"
+			      " purged_at)"
+			      " SELECT domain, version, serial, life, ? FROM dns_zones"
 			      " WHERE id = ? AND deleted = 1 {UPSERT:domain}"
 			      " version = {GREATEST}(dns_purged_zones.version, {NEW:version}),"
-			      " serial = {NEW:serial}, purged_at = {NEW:purged_at}",
+			      " serial = {NEW:serial},"
+			      " life = {GREATEST}(dns_purged_zones.life, {NEW:life}),"
+			      " purged_at = {NEW:purged_at}",
 	[Q_ZONE_COUNT] = "SELECT COUNT(*) FROM dns_zones WHERE deleted = 0",
 	[Q_RECORD_COUNT] = "SELECT COUNT(*) FROM dns_records r JOIN dns_zones z ON z.id = r.zone_id"
 			   " WHERE z.deleted = 0",

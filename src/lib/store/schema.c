@@ -621,13 +621,29 @@ static const char *const m16_mysql[] = {
 	NULL,
 };
 
+/* 17: how many times a zone of the name was created before its present
+ * life (a revived tombstone, or a zone made again after a purge): the
+ * catalog zone gives a member of another life another unique id (RFC
+ * 9432 section 5.5). Every zone stored before is at 0. */
+static const char *const m17_sqlite[] = {
+	"ALTER TABLE dns_zones ADD COLUMN life INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE dns_purged_zones ADD COLUMN life INTEGER NOT NULL DEFAULT 0",
+	NULL,
+};
+
+static const char *const m17_mysql[] = {
+	"ALTER TABLE dns_zones ADD COLUMN IF NOT EXISTS life BIGINT NOT NULL DEFAULT 0",
+	"ALTER TABLE dns_purged_zones ADD COLUMN IF NOT EXISTS life BIGINT NOT NULL DEFAULT 0",
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
 	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
 	{ 13, m13_sqlite, m13_mysql }, { 14, m14_sqlite, m14_mysql }, { 15, m15_sqlite, m15_mysql },
-	{ 16, m16_sqlite, m16_mysql },
+	{ 16, m16_sqlite, m16_mysql }, { 17, m17_sqlite, m17_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -120,6 +120,10 @@ struct store_zone {
 	 * controller (whm/pdns_shape.h) as one text; "" for the defaults. An
 	 * insert or a revived tombstone starts with "". */
 	char pdns[STORE_ZONE_PDNS_MAX];
+	/* How many zones of this name were created before this one (a
+	 * revived tombstone or a zone made again after a purge continues the
+	 * count; store_zone_insert sets it). 0 for a zone stored before. */
+	uint32_t life;
 };
 
 /* Insert a zone, or bring back the tombstone of the same name (keeping its

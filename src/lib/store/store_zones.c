@@ -50,6 +50,7 @@ static int row_zone(struct db_stmt *q, void *row)
 	snprintf(z->soa, sizeof(z->soa), "%s", soa ? soa : "");
 	const char *pdns = db_column_text(q, 13);
 	snprintf(z->pdns, sizeof(z->pdns), "%s", pdns ? pdns : "");
+	z->life = (uint32_t)db_column_int64(q, 14);
 	if (!store_col_dup(q, 1, &z->domain) || z->domain == NULL) {
 		store_zone_clear(z);
 		return -ENOMEM;
@@ -74,6 +75,7 @@ struct zone_find {
 	bool deleted;
 	uint64_t version;
 	uint32_t serial;
+	uint32_t life;
 };
 
 static int zone_find(struct store *st, const char *domain, struct zone_find *ret)
@@ -90,6 +92,7 @@ static int zone_find(struct store *st, const char *domain, struct zone_find *ret
 		ret->deleted = db_column_int64(q, 1) != 0;
 		ret->version = (uint64_t)db_column_int64(q, 2);
 		ret->serial = (uint32_t)db_column_int64(q, 3);
+		ret->life = (uint32_t)db_column_int64(q, 4);
 		r = 0;
 	} else if (r == DB_DONE) {
 		r = -ENOENT;
@@ -111,6 +114,7 @@ static int purged_find(struct store *st, const char *domain, struct zone_find *r
 		memset(ret, 0, sizeof(*ret));
 		ret->version = (uint64_t)db_column_int64(q, 0);
 		ret->serial = (uint32_t)db_column_int64(q, 1);
+		ret->life = (uint32_t)db_column_int64(q, 2);
 		r = 0;
 	} else if (r == DB_DONE) {
 		r = -ENOENT;
@@ -125,6 +129,7 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 	int64_t updated = z->updated_at != 0 ? z->updated_at : created;
 	uint64_t version = z->version;
 	uint32_t serial = z->serial;
+	uint32_t life = 0;
 	struct zone_find old;
 	struct db_stmt *q;
 	int64_t id = 0;
@@ -149,13 +154,14 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 		if (version <= old.version)
 			version = old.version + 1;
 		serial = serial_after(old.serial, serial);
+		life = old.life + 1;
 		r = store_check_version(version);
 		if (r == 0)
 			r = store_exec(st, Q_RECORD_DELETE_ZONE, "i", id);
 		if (r == 0)
-			r = store_exec(st, Q_ZONE_REVIVE, "iiiiiiiti", z->user_id, z->server_id,
+			r = store_exec(st, Q_ZONE_REVIVE, "iiiiiiitii", z->user_id, z->server_id,
 				       (int64_t)version, (int64_t)serial, (int64_t)z->dnssec,
-				       created, updated, z->rdigest, id);
+				       created, updated, z->rdigest, (int64_t)life, id);
 	} else if (r == -ENOENT) {
 		/* Purged before: continue what the purged zone reached. */
 		r = purged_find(st, z->domain, &old);
@@ -163,6 +169,7 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 			if (version <= old.version)
 				version = old.version + 1;
 			serial = serial_after(old.serial, serial);
+			life = old.life + 1;
 			r = store_check_version(version);
 			if (r == 0)
 				r = store_exec(st, Q_PURGED_FORGET, "t", z->domain);
@@ -170,10 +177,10 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 			r = 0;
 		}
 		if (r == 0)
-			r = store_stmt(st, Q_ZONE_INSERT, &q, "tiiiiiiiti", z->domain, z->user_id,
+			r = store_stmt(st, Q_ZONE_INSERT, &q, "tiiiiiiitii", z->domain, z->user_id,
 				       z->server_id, (int64_t)version, (int64_t)serial,
 				       (int64_t)z->dnssec, created, updated, z->rdigest,
-				       (int64_t)z->bucket);
+				       (int64_t)z->bucket, (int64_t)life);
 		if (r == 0)
 			r = store_run(q, NULL, &id);
 	}
@@ -183,6 +190,7 @@ int store_zone_insert(struct store *st, struct store_zone *z)
 	z->id = id;
 	z->version = version;
 	z->serial = serial;
+	z->life = life;
 	z->deleted = false;
 	z->soa[0] = '\0';
 	z->pdns[0] = '\0';
