@@ -171,7 +171,12 @@ static int must_write(struct agent *a, const char *zone, const struct zone_state
 	if (r < 0 || (!marked && (strcmp(held, digest) == 0 || strcmp(held, st->digest) == 0)))
 		return r;
 	*ret = true;
-	if (st->exists || !st->deleted) {
+	if (marked && strcmp(held, digest) == 0) {
+		/* counted as drift when verification marked it */
+		log_notice("zone '%s': version %llu written again, as verification found its "
+			   "backend changed",
+			   zone, (unsigned long long)version);
+	} else if (st->exists || !st->deleted) {
 		atomic_fetch_add(&a->stats.drift, 1);
 		log_warn(
 		    "zone '%s': the backend does not hold version %llu as pushed (digest %.12s, "

@@ -74,36 +74,33 @@ static int verify_zone(struct agent *a, const char *zone)
 		pthread_mutex_unlock(&a->db_lock);
 		return r; /* found before; the repair is on its way */
 	}
-	/* The keys too, in a transaction of their own (the check may record
-	 * what a zone written before it was kept holds). */
-	int keys = backend_begin(a->db);
-	if (keys == 0 && st.exists)
-		keys = dnssec_verify(a->db, zone);
-	if (keys >= 0 && backend_commit(a->db) < 0)
-		keys = -EIO;
-	else if (keys < 0)
-		backend_rollback(a->db);
-	if (keys < 0 || (keys == 0 && strcmp(held, st.digest) == 0)) {
+	/* The keys too, in the same transaction: the check drops the record
+	 * of the zone's key set when they differ, and the zone is marked in
+	 * the same commit, or neither is done. */
+	r = backend_begin(a->db);
+	if (r < 0) {
 		pthread_mutex_unlock(&a->db_lock);
-		return keys < 0 ? keys : 0;
+		return r;
 	}
+	int keys = st.exists ? dnssec_verify(a->db, zone) : 0;
+	bool same = strcmp(held, st.digest) == 0;
 	/* A zone written before digests has none recorded: what it holds is
 	 * recorded now. Otherwise the zone is marked as drifted: it then
 	 * matches no digest, so the controller sees it and the agent writes
 	 * the controller's push at the version it holds. */
 	bool first = keys == 0 && st.digest[0] == '\0' && held[0] != '\0';
-	r = backend_begin(a->db);
-	if (r == 0)
+	r = keys < 0 ? keys : 0;
+	if (r == 0 && (keys > 0 || !same))
 		r = backend_zone_set_digest(a->db, zone, first ? held : ZONE_DIGEST_DRIFTED);
 	if (r == 0)
 		r = backend_commit(a->db);
-	else
+	if (r < 0)
 		backend_rollback(a->db);
 	pthread_mutex_unlock(&a->db_lock);
-	if (r < 0 || first)
+	if (r < 0 || first || (keys == 0 && same))
 		return r;
 	atomic_fetch_add(&a->stats.drift, 1);
-	if (keys > 0 && strcmp(held, st.digest) == 0)
+	if (keys > 0 && same)
 		log_warn("zone '%s': drift: the backend holds other DNSSEC keys or NSEC3 "
 			 "parameters than version %llu as applied",
 			 zone, (unsigned long long)st.version);

@@ -197,10 +197,15 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 	}
 	const char *name;
 	json_t *v;
+	/* One that cannot be raised now (deleted meanwhile, the store busy)
+	 * waits for the next reconciliation; the others go on. */
 	json_object_foreach(rc->ahead, name, v) {
-		if (r == 0)
-			r = zones_raise_version(n->s->w, st, strtoll(name, NULL, 10),
-						(uint64_t)json_integer_value(v));
+		int e = r == 0 ? zones_raise_version(n->s->w, st, strtoll(name, NULL, 10),
+						     (uint64_t)json_integer_value(v))
+			       : 0;
+		if (e < 0)
+			log_warn("node '%s': zone id %s: its version cannot be raised now: %s",
+				 n->name, name, err_str(e));
 	}
 	json_object_clear(rc->ahead);
 	/* Zones the node serves that the store does not know: delete them. */
