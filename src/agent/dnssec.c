@@ -500,7 +500,7 @@ static int held_digest(struct backend *db, const char *zone, char out[65])
 	return r;
 }
 
-int dnssec_verify(struct backend *db, const char *zone)
+int dnssec_verify(struct backend *db, const char *zone, bool write)
 {
 	char want[65], held[65], cfg[65];
 	int r = backend_meta_get(db, zone, DIGEST_KIND, cfg, sizeof(cfg));
@@ -510,22 +510,24 @@ int dnssec_verify(struct backend *db, const char *zone)
 		r = backend_zone_keys(db, zone, collect_key, &have);
 		bool any = have.n > 0;
 		key_rows_free(&have);
-		return r < 0 ? r : any;
+		return r < 0 ? r : any ? DNSSEC_DRIFTED : 0;
 	}
 	if (r == 0)
 		r = held_digest(db, zone, held);
 	if (r < 0)
 		return r;
 	r = backend_meta_get(db, zone, HELD_KIND, want, sizeof(want));
-	if (r == -ENOENT) /* written before this was kept: kept from now */
-		return backend_meta_set(db, zone, HELD_KIND, held);
+	if (r == -ENOENT) { /* written before this was kept: kept from now */
+		r = write ? backend_meta_set(db, zone, HELD_KIND, held) : 0;
+		return r < 0 ? r : DNSSEC_UNRECORDED;
+	}
 	if (r < 0 || strcmp(want, held) == 0)
 		return r;
 	/* The next push writes the keys again. */
-	r = backend_meta_set(db, zone, DIGEST_KIND, NULL);
-	if (r == 0)
+	r = write ? backend_meta_set(db, zone, DIGEST_KIND, NULL) : 0;
+	if (r == 0 && write)
 		r = backend_meta_set(db, zone, HELD_KIND, NULL);
-	return r < 0 ? r : 1;
+	return r < 0 ? r : DNSSEC_DRIFTED;
 }
 
 /* NSEC3 parameters as PowerDNS's API sets them (NSEC3NARROW never set). */

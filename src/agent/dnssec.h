@@ -37,12 +37,17 @@ int dnssec_check(const json_t *cfg, struct errmsg *err);
 int dnssec_write(struct agent *a, const char *zone, const json_t *cfg, bool *ret_changed,
 		 struct errmsg *err);
 
-/* Inside a transaction, with db_lock held: 1 when the keys or NSEC3
- * parameters 'zone' holds are no longer what dnssec_write() left (or it
- * holds keys it was never given), and the zone's DNSSEC digest is then
- * dropped so that the next push writes them again; 0 when they are, or a
- * negative error. */
-int dnssec_verify(struct backend *db, const char *zone);
+/* With db_lock held: DNSSEC_DRIFTED when the keys or NSEC3 parameters
+ * 'zone' holds are no longer what dnssec_write() left (or it holds keys it
+ * was never given); DNSSEC_UNRECORDED when a zone written before that was
+ * kept has no record of it; 0 when they are as written; or a negative
+ * error. With 'write' (inside a transaction) it acts on what it finds: a
+ * drifted zone's record of its key set is dropped, so that the next push
+ * writes the keys again; an unrecorded one is recorded. Without, it only
+ * reads. */
+#define DNSSEC_DRIFTED 1
+#define DNSSEC_UNRECORDED 2
+int dnssec_verify(struct backend *db, const char *zone, bool write);
 
 /* Inside the transaction that writes zone 'z' (the zone exists in it), with
  * db_lock held: PowerDNS's PRESIGNED metadata set when the zone holds

@@ -74,33 +74,35 @@ static int verify_zone(struct agent *a, const char *zone)
 		pthread_mutex_unlock(&a->db_lock);
 		return r; /* found before; the repair is on its way */
 	}
-	/* The keys too, in the same transaction: the check drops the record
-	 * of the zone's key set when they differ, and the zone is marked in
-	 * the same commit, or neither is done. */
-	r = backend_begin(a->db);
-	if (r < 0) {
-		pthread_mutex_unlock(&a->db_lock);
-		return r;
-	}
-	int keys = st.exists ? dnssec_verify(a->db, zone) : 0;
+	/* The keys too: read first (a zone as written costs no transaction);
+	 * what must change then changes in one transaction: the record of
+	 * the zone's key set dropped and the zone marked, or neither. */
+	int keys = st.exists ? dnssec_verify(a->db, zone, false) : 0;
 	bool same = strcmp(held, st.digest) == 0;
+	bool drifted = keys == DNSSEC_DRIFTED;
 	/* A zone written before digests has none recorded: what it holds is
 	 * recorded now. Otherwise the zone is marked as drifted: it then
 	 * matches no digest, so the controller sees it and the agent writes
 	 * the controller's push at the version it holds. */
-	bool first = keys == 0 && st.digest[0] == '\0' && held[0] != '\0';
-	r = keys < 0 ? keys : 0;
-	if (r == 0 && (keys > 0 || !same))
+	bool first = !drifted && st.digest[0] == '\0' && held[0] != '\0';
+	if (keys < 0 || (keys == 0 && same)) {
+		pthread_mutex_unlock(&a->db_lock);
+		return keys < 0 ? keys : 0;
+	}
+	r = backend_begin(a->db);
+	if (r == 0 && keys > 0 && (r = dnssec_verify(a->db, zone, true)) > 0)
+		r = 0;
+	if (r == 0 && (drifted || !same))
 		r = backend_zone_set_digest(a->db, zone, first ? held : ZONE_DIGEST_DRIFTED);
 	if (r == 0)
 		r = backend_commit(a->db);
 	if (r < 0)
 		backend_rollback(a->db);
 	pthread_mutex_unlock(&a->db_lock);
-	if (r < 0 || first || (keys == 0 && same))
+	if (r < 0 || first || (!drifted && same))
 		return r;
 	atomic_fetch_add(&a->stats.drift, 1);
-	if (keys > 0 && same)
+	if (drifted && same)
 		log_warn("zone '%s': drift: the backend holds other DNSSEC keys or NSEC3 "
 			 "parameters than version %llu as applied",
 			 zone, (unsigned long long)st.version);
