@@ -157,15 +157,12 @@ static int add_rrset(json_t *rrsets, const char *key, const json_t *entry, const
 {
 	char name[DNAME_TEXT_MAX], owner[DNAME_TEXT_MAX];
 	struct errmsg derr;
-	const char *tab = strchr(key, '\t');
 	const json_t *pol = json_object_get(entry, "policy");
-	const char *node, *type = tab != NULL ? tab + 1 : "";
+	const char *node, *type;
 	json_t *a;
 
-	if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+	if (zones_steer_key_split(key, name, &type) < 0)
 		return 0;
-	memcpy(name, key, (size_t)(tab - key));
-	name[tab - key] = '\0';
 	if (dname_owner_normalize(name, origin, owner, &derr) < 0)
 		return 0;
 	json_t *targets = checked_targets(pol);

@@ -8,6 +8,7 @@
 #include "store/store.h"
 #include "transfer.h"
 #include "zones_soa.h"
+#include "zones_steer.h"
 
 /* One more problem with the input, about its SOA ('where' stolen; JSON null
  * when it has none). */
@@ -133,18 +134,17 @@ static int export_policies(struct buf *out, const json_t *policies)
 		       "; import keeps an RRset's policy while it leaves the RRset's records as "
 		       "they are\n");
 	json_object_foreach((json_t *)policies, key, v) {
-		const char *tab = strchr(key, '\t');
+		char name[DNAME_TEXT_MAX];
+		const char *type;
 		const char *kind =
 		    json_string_value(json_object_get(json_object_get(v, "policy"), "type"));
-		if (r < 0 || tab == NULL)
+		if (r < 0 || zones_steer_key_split(key, name, &type) < 0)
 			continue;
 		if (kind == NULL || kind[0] == '\0' ||
 		    strspn(kind, "abcdefghijklmnopqrstuvwxyz") != strlen(kind))
 			kind = "unknown";
-		char name[DNAME_TEXT_MAX];
-		snprintf(name, sizeof(name), "%.*s", (int)(tab - key), key);
 		r = buf_printf(out, "; routing policy: %s %s %s, %s\n",
-			       comment_text(name, tmp, sizeof(tmp)), tab + 1, kind,
+			       comment_text(name, tmp, sizeof(tmp)), type, kind,
 			       json_is_true(json_object_get(v, "per_record"))
 				   ? "on its records (their routing_policy)"
 				   : "on the RRset, which has no records (PUT .../policies)");

@@ -22,6 +22,17 @@ int zones_steer_key(const char *name, const char *type, char *out, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int zones_steer_key_split(const char *key, char name[DNAME_TEXT_MAX], const char **ret_type)
+{
+	const char *tab = strchr(key, '\t');
+	if (tab == NULL || (size_t)(tab - key) >= DNAME_TEXT_MAX)
+		return -EINVAL;
+	memcpy(name, key, (size_t)(tab - key));
+	name[tab - key] = '\0';
+	*ret_type = tab + 1;
+	return 0;
+}
+
 static int load_one(const char *name, const char *type, bool per_record, const char *policy,
 		    void *ctx)
 {
@@ -165,16 +176,13 @@ static int plan_one(const json_t *recs, const char *key, const char *origin, jso
 		    struct errmsg *err)
 {
 	char name[DNAME_TEXT_MAX];
-	const char *tab = strchr(key, '\t');
+	const char *type;
 	struct errmsg msg;
 	json_t *pol = NULL;
 	char *lua = NULL;
 
-	if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+	if (zones_steer_key_split(key, name, &type) < 0)
 		return -EINVAL;
-	memcpy(name, key, (size_t)(tab - key));
-	name[tab - key] = '\0';
-	const char *type = tab + 1;
 	json_t *set = rrset_records(recs, name, type), *o;
 	size_t i;
 	if (set == NULL)
@@ -238,19 +246,17 @@ int zones_steer_apply(struct store *st, int64_t zone_id, const json_t *plan)
 	json_t *pol;
 
 	json_object_foreach((json_t *)plan, key, pol) {
-		const char *tab = strchr(key, '\t');
+		const char *type;
 		int r;
-		if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+		if (zones_steer_key_split(key, name, &type) < 0)
 			return -EINVAL;
-		memcpy(name, key, (size_t)(tab - key));
-		name[tab - key] = '\0';
 		if (json_is_null(pol)) {
-			r = store_policy_delete(st, zone_id, name, tab + 1);
+			r = store_policy_delete(st, zone_id, name, type);
 		} else {
 			char *text = json_dumps(pol, JSON_COMPACT);
 			if (text == NULL)
 				return -ENOMEM;
-			r = store_policy_put(st, zone_id, name, tab + 1, true, text);
+			r = store_policy_put(st, zone_id, name, type, true, text);
 			free(text);
 		}
 		if (r < 0)
@@ -339,19 +345,17 @@ static int add_rrset_lua(json_t *out, const json_t *records, const char *key, co
 			 const char *origin, struct errmsg *err)
 {
 	char name[DNAME_TEXT_MAX];
-	const char *tab = strchr(key, '\t');
+	const char *type;
 	struct errmsg msg;
 	char *content = NULL;
 
 	if (pol == NULL)
 		return 0;
-	if (tab == NULL || (size_t)(tab - key) >= sizeof(name))
+	if (zones_steer_key_split(key, name, &type) < 0)
 		return -EINVAL;
-	memcpy(name, key, (size_t)(tab - key));
-	name[tab - key] = '\0';
-	int r = steer_compile_flags(pol, tab + 1, origin, STEER_STORED, &content, &msg);
+	int r = steer_compile_flags(pol, type, origin, STEER_STORED, &content, &msg);
 	if (r == ERR_INVALID)
-		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, tab + 1, msg.text);
+		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
 	if (r < 0)
 		return r;
 	const json_t *ttl = json_object_get(pol, "ttl");
@@ -361,7 +365,7 @@ static int add_rrset_lua(json_t *out, const json_t *records, const char *key, co
 	free(content);
 	if (rec == NULL || json_array_append_new(out, rec) < 0)
 		return -ENOMEM;
-	return add_health(out, records, name, tab + 1, pol, origin, err);
+	return add_health(out, records, name, type, pol, origin, err);
 }
 
 int zones_steer_serve(json_t *records, const json_t *policies, const json_t *plan,

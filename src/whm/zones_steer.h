@@ -62,4 +62,8 @@ int zones_steer_health_owner(const char *name, char out[DNAME_TEXT_MAX]);
 /* The rrset key of 'name' and 'type'. */
 int zones_steer_key(const char *name, const char *type, char *out, size_t len);
 
+/* The owner name (into 'name') and the type (*ret_type, inside 'key') of
+ * rrset key 'key': 0, or -EINVAL for text that is not one. */
+int zones_steer_key_split(const char *key, char name[DNAME_TEXT_MAX], const char **ret_type);
+
 #endif
