@@ -253,19 +253,6 @@ static int from_prefix(const char *text, struct addr_prefix *ret)
 	return 0;
 }
 
-/* Whether every address of 'in' is in 'out': the same family, and 'out'
- * as long as 'in' or shorter, with the same leading bits. */
-static bool prefix_within(const struct addr_prefix *in, const struct addr_prefix *out)
-{
-	if (in->family != out->family || out->bits > in->bits)
-		return false;
-	unsigned bytes = out->bits / 8, rest = out->bits % 8;
-	if (memcmp(in->addr, out->addr, bytes) != 0)
-		return false;
-	unsigned char mask = (unsigned char)(0xff00U >> rest);
-	return rest == 0 || (in->addr[bytes] & mask) == (out->addr[bytes] & mask);
-}
-
 /* Whether allow list 'own' lets in every (address, key) that allow list
  * 'dflt' lets in: each entry of 'dflt' has one in 'own' with its key and
  * the same or a wider prefix. */
@@ -286,7 +273,7 @@ static bool allows_all(const json_t *own, const json_t *dflt)
 			if (k != NULL && strcmp(k, key) == 0 &&
 			    from_prefix(json_string_value(json_object_get(o, "from")), &have) ==
 				0 &&
-			    prefix_within(&want, &have)) {
+			    addr_prefix_within(&want, &have)) {
 				found = true;
 				break;
 			}

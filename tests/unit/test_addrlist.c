@@ -201,13 +201,35 @@ static void test_same_client(void **state)
 	assert_false(addr_same_client(&a, &v4));
 }
 
+/* A prefix within another: same family, as long or longer, same bits. */
+static void test_prefix_within(void **state)
+{
+	(void)state;
+	struct addrlist l;
+	parse_ok("192.0.2.0/24, 192.0.2.128/25, 192.0.3.0/24, 192.0.2.7, ::ffff:192.0.2.0/120, "
+		 "2001:db8::/32, 2001:db8:1::/48, 0.0.0.0/0",
+		 &l);
+	const struct addr_prefix *v24 = &l.v[0], *v25 = &l.v[1], *other = &l.v[2], *one = &l.v[3],
+				 *mapped = &l.v[4], *v6 = &l.v[5], *v6b = &l.v[6], *all = &l.v[7];
+	assert_true(addr_prefix_within(v25, v24));
+	assert_true(addr_prefix_within(one, v24));
+	assert_true(addr_prefix_within(v24, v24));
+	assert_true(addr_prefix_within(v24, all));
+	assert_false(addr_prefix_within(v24, v25));
+	assert_false(addr_prefix_within(other, v24));
+	assert_false(addr_prefix_within(mapped, v24));
+	assert_true(addr_prefix_within(v6b, v6));
+	assert_false(addr_prefix_within(v6, v6b));
+	assert_false(addr_prefix_within(v6, all));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match),	       cmocka_unit_test(test_odd_prefixes),
 		cmocka_unit_test(test_refused),	       cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_other_families), cmocka_unit_test(test_equal_and_text),
-		cmocka_unit_test(test_same_client),
+		cmocka_unit_test(test_same_client),    cmocka_unit_test(test_prefix_within),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

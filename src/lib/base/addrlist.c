@@ -133,6 +133,11 @@ static bool prefix_match(const struct addr_prefix *p, const unsigned char *addr)
 	return (p->addr[whole] & mask) == (addr[whole] & mask);
 }
 
+bool addr_prefix_within(const struct addr_prefix *in, const struct addr_prefix *out)
+{
+	return in->family == out->family && out->bits <= in->bits && prefix_match(out, in->addr);
+}
+
 bool addrlist_match(const struct addrlist *l, const struct sockaddr *sa, socklen_t len)
 {
 	const unsigned char *v4 = NULL, *v6 = NULL;

@@ -38,6 +38,10 @@ int addrlist_parse(const char *text, struct addrlist *ret, const char **ret_msg,
  * also matches the IPv4 entries. Other families never match. */
 bool addrlist_match(const struct addrlist *l, const struct sockaddr *sa, socklen_t len);
 
+/* Whether every address of prefix 'in' is in prefix 'out' (the same
+ * family, 'out' as long or shorter, with the same leading bits). */
+bool addr_prefix_within(const struct addr_prefix *in, const struct addr_prefix *out);
+
 /* A peer's address and port for a log line: "192.0.2.1#53",
  * "2001:db8::1#53" ("?#0" for another family). */
 void addr_text(const struct sockaddr_storage *sa, char *out, size_t len);
