@@ -533,6 +533,15 @@
     renderZone(true).catch(showError);
   }
 
+  // A read of the selected zone's 'path' (after /api/dns/<id>), or null
+  // when another zone was opened while it was on its way: a late answer
+  // about the zone left must not be drawn over the one open now.
+  async function zoneRead(path) {
+    const id = selectedZone;
+    const r = await api("/api/dns/" + id + path);
+    return selectedZone === id ? r : null;
+  }
+
   // The selected zone: its header every time, the open sub-view only when
   // the zone's version moved (or 'force').
   async function renderZone(force) {
@@ -540,17 +549,19 @@
       $("zone-detail").hidden = true;
       return;
     }
+    const id = selectedZone;
     let zone;
     try {
-      zone = await api("/api/dns/" + selectedZone);
+      zone = await zoneRead("");
     } catch (e) {
-      if (e.status === 404) {
+      if (e.status === 404 && selectedZone === id) {
         selectedZone = null;
         $("zone-detail").hidden = true;
         return;
       }
       throw e;
     }
+    if (zone === null) return;
     $("zone-name").textContent = unicodeName(zone) === zone.domain ? zone.domain : unicodeName(zone) + " (" + zone.domain + ")";
     const sec = zone.secondary;
     $("zone-meta").textContent = "serial " + zone.serial + " · version " + zone.version + " · DNSSEC " + dnssecState(zone) +
@@ -558,7 +569,8 @@
     $("zone-detail").hidden = false;
     if (!force && zoneShownVersion === zone.version) return;
     zoneShownVersion = zone.version;
-    const exp = await api("/api/dns/" + selectedZone + "/export");
+    const exp = await zoneRead("/export");
+    if (exp === null) return;
     const soa = String(exp).split("\n").find((l) => /\sSOA\s/.test(l));
     $("zone-soa").textContent = soa ? "SOA " + soa.replace(/\s+/g, " ").replace(/^.*?SOA /, "") : "";
     if (zoneSub === "records") await renderRecords(zone.version);
@@ -576,7 +588,8 @@
   // The records of the zone, read at 'version' or later (an action that
   // sends 'version' as ifVersion then gets a 409 if it was later).
   async function renderRecords(version) {
-    const records = await api("/api/dns/" + selectedZone + "/records");
+    const records = await zoneRead("/records");
+    if (records === null) return;
     const sets = new Map();
     for (const r of records) {
       const k = rrsetKey(r);
@@ -787,7 +800,9 @@
   let policies = [];
 
   async function renderPolicies() {
-    policies = await api("/api/dns/" + selectedZone + "/policies");
+    const read = await zoneRead("/policies");
+    if (read === null) return;
+    policies = read;
     const rows = policies.map((p) => {
       const k = p.name + " " + p.type;
       const actions = p.per_record ? [el("span", { cls: "muted small", text: "per record (record routes)" })] : [
@@ -808,7 +823,8 @@
   }
 
   async function renderPolicyHealth() {
-    const h = await api("/api/dns/" + selectedZone + "/policies/health");
+    const h = await zoneRead("/policies/health");
+    if (h === null) return;
     for (const rr of h.rrsets || []) {
       const row = document.querySelector('#policies tr[data-policy="' + CSS.escape(rr.name + " " + rr.type) + '"]');
       if (row) row.cells[3].replaceWith(healthCell(rr));
@@ -869,7 +885,8 @@
   }
 
   async function renderDnssec() {
-    const s = await api("/api/dns/" + selectedZone + "/dnssec");
+    const s = await zoneRead("/dnssec");
+    if (s === null) return;
     $("dnssec-error").textContent = "";
     $("dnssec-sign").hidden = s.enabled || !admin;
     $("dnssec-signed").hidden = !s.enabled;
@@ -944,7 +961,8 @@
   // --- history ---------------------------------------------------------------
 
   async function renderHistory() {
-    const h = await api("/api/dns/" + selectedZone + "/versions?limit=100");
+    const h = await zoneRead("/versions?limit=100");
+    if (h === null) return;
     $("history-error").textContent = "";
     const rows = h.versions.map((v) => el("tr", { data: { version: String(v.version) } }, [
       el("td", { cls: "num", text: v.version + (v.version === h.current ? " (current)" : "") }),

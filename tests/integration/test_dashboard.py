@@ -240,13 +240,16 @@ def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, sig
     assert name.text.split() == ["b\u00fccher-ui.example", "xn--bcher-ui-65a.example"], name.text
     # The filter finds it by either name.
     box = signed_in.find_element(By.ID, "zone-filter")
-    for text in ("b\u00fccher-ui", "xn--bcher"):
+    try:
+        for text in ("b\u00fccher-ui", "xn--bcher"):
+            box.clear()
+            box.send_keys(text)
+            wait_for(signed_in, lambda d: d.find_elements(
+                By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]'),
+                what="filtered row %r" % text)
+        click_zone(signed_in, "xn--bcher-ui-65a.example")
+    finally:
         box.clear()
-        box.send_keys(text)
-        wait_for(signed_in, lambda d: d.find_elements(
-            By.CSS_SELECTOR, '#zones tbody tr[data-zone="xn--bcher-ui-65a.example"]'),
-            what="filtered row %r" % text)
-    click_zone(signed_in, "xn--bcher-ui-65a.example")
     wait_for(signed_in, lambda d: d.find_element(By.ID, "zone-name").text ==
              "b\u00fccher-ui.example (xn--bcher-ui-65a.example)", what="zone title")
     rec = wait_for(signed_in, lambda d: d.find_element(
@@ -254,9 +257,42 @@ def test_an_international_zone_shows_its_unicode_and_ascii_names(ui_cluster, sig
         what="the record")
     assert rec.find_elements(By.TAG_NAME, "td")[0].text.split() == [
         "stra\u00dfe", "xn--strae-oqa"]
-    box.clear()
     assert console_errors(signed_in) == []
     screenshot(signed_in, tmp_path, "idn")
+
+
+def test_a_late_answer_about_the_zone_left_is_not_drawn(ui_cluster, signed_in):
+    """The reads of a zone opened first come back after the second zone is
+    open: the page keeps showing the second zone."""
+    from selenium.webdriver.common.by import By
+
+    slow = ui_cluster.create_zone("slow-ui.example")
+    fast = ui_cluster.create_zone("fast-ui.example")
+    ui_cluster.add_record(slow, "www", "A", "192.0.2.91")
+    ui_cluster.add_record(fast, "www", "A", "192.0.2.92")
+    show_view(signed_in, "zones")
+    for z in ("slow-ui.example", "fast-ui.example"):
+        wait_for(signed_in, lambda d: d.find_elements(
+            By.CSS_SELECTOR, '#zones tbody tr[data-zone="%s"]' % z), what="row " + z)
+    # Every read about the first zone takes 1.5 s from now on.
+    signed_in.execute_script("""
+        window.realFetch = window.fetch;
+        const slow = new RegExp('/api/dns/' + arguments[0] + '([/?]|$)');
+        window.fetch = (url, opts) => slow.test(url)
+          ? new Promise((ok) => setTimeout(ok, 1500)).then(() => window.realFetch(url, opts))
+          : window.realFetch(url, opts);""", slow)
+    try:
+        click_zone(signed_in, "slow-ui.example")
+        click_zone(signed_in, "fast-ui.example")
+        wait_for(signed_in, lambda d: record_row(d, "www", "A", "192.0.2.92"),
+                 what="the second zone's record")
+        time.sleep(4)       # the first zone's reads have come back
+        assert signed_in.find_element(By.ID, "zone-name").text == "fast-ui.example"
+        assert record_row(signed_in, "www", "A", "192.0.2.92")
+        assert not record_row(signed_in, "www", "A", "192.0.2.91")
+    finally:
+        signed_in.execute_script("window.fetch = window.realFetch;")
+    assert console_errors(signed_in) == []
 
 
 def test_a_stopped_agent_shows_as_down_within_seconds(ui_cluster, signed_in, tmp_path):
