@@ -302,6 +302,21 @@ static void *run(void *arg)
 	return NULL;
 }
 
+int catalog_name_check(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err)
+{
+	char owner[DNAME_TEXT_MAX];
+	int r = dname_zone_normalize(text, ret, err);
+	/* A member's owner: 40 hex digits and "zones" below the catalog. */
+	if (r == 0 && dname_owner_normalize("0000000000000000000000000000000000000000.zones", ret,
+					    owner, err) < 0)
+		r = errmsg_set(
+		    err, ERR_CONFIG,
+		    "'%.300s' leaves no room for its members' names (<40 hex digits>.zones."
+		    "<catalog>): at most 208 octets",
+		    text);
+	return r < 0 ? ERR_CONFIG : 0;
+}
+
 int catalog_start(struct whm *w)
 {
 	struct errmsg err = { "" };
@@ -313,7 +328,7 @@ int catalog_start(struct whm *w)
 	if (c == NULL)
 		return -ENOMEM;
 	c->w = w;
-	if (dname_zone_normalize(name, c->name, &err) < 0) {
+	if (catalog_name_check(name, c->name, &err) < 0) {
 		log_err("catalog-zone: %s", err.text);
 		free(c);
 		return ERR_CONFIG;

@@ -26,6 +26,10 @@
 #include "base/err.h"
 #include "whm.h"
 
+/* Normalise the name 'text' given for the catalog zone into 'ret';
+ * ERR_CONFIG with a message when it is not a zone name, or too long for
+ * its members' owner names. */
+int catalog_name_check(const char *text, char ret[DNAME_TEXT_MAX], struct errmsg *err);
 /* Create the catalog zone if it is missing, and start the thread. 0 when
  * no catalog is configured. */
 int catalog_start(struct whm *w);

@@ -7,6 +7,7 @@
 
 #include "base/err.h"
 #include "base/secret.h"
+#include "catalog.h"
 #include "http/client.h"
 #include "whm.h"
 
@@ -133,6 +134,10 @@ int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err)
 	if (c->retry_min_ms > c->retry_max_ms)
 		return errmsg_set(err, ERR_CONFIG, "%.300s: 'retry-min-ms' is above 'retry-max-ms'",
 				  path);
+	char catalog[DNAME_TEXT_MAX];
+	struct errmsg why = { "" };
+	if (c->catalog_zone[0] != '\0' && catalog_name_check(c->catalog_zone, catalog, &why) < 0)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: catalog-zone: %s", path, why.text);
 	return 0;
 }
 

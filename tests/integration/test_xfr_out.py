@@ -637,6 +637,26 @@ def a_catalog(cluster_factory, catalog=CATALOG, **whm_config):
     return c
 
 
+@pytest.mark.parametrize("last,ok", [(14, True), (15, False)])
+def test_a_catalog_name_too_long_for_its_members_is_refused(tmp_path, last, ok):
+    """A member is <40 hex digits>.zones.<catalog>: the catalog's name may
+    take 208 of the 255 octets of a name, and a longer one is refused by
+    the configuration check, before anything starts."""
+    import subprocess
+    from cluster import Whm
+
+    name = ".".join(["a" * 63] * 3 + ["b" * last]) + "."
+    assert len(dns.name.from_text(name).to_wire()) == 194 + last
+    whm = Whm(tmp_path / "whm", config={"catalog-zone": name})
+    p = subprocess.run([whm.binary, "-n", "-c", whm.conf_path], capture_output=True, timeout=30)
+    err = p.stderr.decode()
+    if ok:
+        assert p.returncode == 0, err
+    else:
+        assert p.returncode != 0
+        assert "catalog-zone" in err and "208 octets" in err, err
+
+
 def test_the_catalog_is_not_bound_by_max_zone_records(cluster_factory):
     # 6 members and the NS and version records: more than the 6 records a
     # customer's zone may hold here
@@ -657,10 +677,9 @@ def test_the_catalog_is_not_bound_by_max_zone_records(cluster_factory):
 
 
 def test_a_failing_catalog_is_reported_once_and_its_recovery_too(cluster_factory):
-    # a catalog name so long that no member's name fits below it (47 more
-    # octets: past 255): each pass fails while there is a zone
-    long_catalog = ".".join(["c" * 60] * 4) + "."
-    c = a_catalog(cluster_factory, catalog=long_catalog)
+    import sqlite3
+    c = a_catalog(cluster_factory)
+    cid = c.whm.zones()[CATALOG]["id"]
 
     def status():
         return c.whm.call("GET", "/api/dns/cluster/status", expect=200)["catalog"]
@@ -669,23 +688,37 @@ def test_a_failing_catalog_is_reported_once_and_its_recovery_too(cluster_factory
         got = c.whm.call("GET", "/api/dns/cluster/events", expect=200)["events"]
         return [e for e in got if e["kind"] == kind]
 
-    assert status() == {"zone": long_catalog, "state": "ok", "members": 0}
-    zid = c.create_zone("member.test")
+    def store(sql):
+        con = sqlite3.connect(c.whm.store_path, timeout=10)
+        try:
+            con.execute(sql)
+            con.commit()
+        finally:
+            con.close()
+
+    assert status() == {"zone": CATALOG, "state": "ok", "members": 0}
+    # the store refuses every record written into the catalog zone: each
+    # pass fails while there is a member to add
+    store("CREATE TRIGGER fault BEFORE INSERT ON dns_records WHEN NEW.zone_id = %d "
+          "BEGIN SELECT RAISE(ABORT, 'catalog rows refused'); END" % cid)
+    c.create_zone("member.test")
     deadline = time.monotonic() + 10
     while status()["state"] != "failing":
         assert time.monotonic() < deadline, status()
         time.sleep(0.1)
-    assert "longer than 255" in status()["lastError"] and status()["since"] > 0
+    assert "replacing the records" in status()["lastError"] and status()["since"] > 0, status()
     time.sleep(4)    # retried meanwhile: after 1 s, then 2 s
     assert status()["state"] == "failing"
     [failed] = events("catalog.failed")
-    assert failed["zone"] == long_catalog and "not brought up to date" in failed["message"]
+    assert failed["zone"] == CATALOG and "not brought up to date" in failed["message"]
     assert c.whm.logs(lines=10000).count("not brought up to date") == 1, c.whm.logs()
-    # without members it works again: said once as well
-    c.delete_zone(zid)
+    assert catalog_members(c) == set()
+    # the store takes them again: up to date, said once as well
+    store("DROP TRIGGER fault")
     deadline = time.monotonic() + 40
     while status()["state"] != "ok":
         assert time.monotonic() < deadline, status()
         time.sleep(0.2)
-    assert status() == {"zone": long_catalog, "state": "ok", "members": 0}
+    assert status() == {"zone": CATALOG, "state": "ok", "members": 1}
     assert len(events("catalog.recovered")) == 1 and len(events("catalog.failed")) == 1
+    wait_catalog(c, {"member.test."})
