@@ -8,9 +8,12 @@
  * again rather than apply over data it did not check.
  *
  * A disabled record is served by no node: the prerequisites do not see
- * it, and a REPLACE keeps it disabled unless the update adds it. An RRset
- * steered by a routing policy is left to the panel: a REPLACE carries no
- * policy, so an update that touches one is refused. */
+ * it, and a REPLACE keeps it disabled unless the update adds it. The SOA,
+ * which is no stored record, is in the working set as the nodes serve
+ * it. An RRset steered by a routing policy is left to the panel: a
+ * REPLACE carries no policy, so an update that touches one is refused;
+ * one steered by a policy of its own has no stored records, and is there
+ * for the prerequisites all the same. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,9 +21,11 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "catalog.h"
 #include "dnsupdate.h"
 #include "upolicy.h"
 #include "zones.h"
+#include "zones_soa.h"
 
 #define RDATA_TEXT_MAX 262144u /* DNS_RDATA_MAX as \DDD escapes, and more */
 #define ATTEMPTS 20	       /* a busy zone: each attempt lost is one change committed */
@@ -235,7 +240,27 @@ static int load_policy(const char *name, const char *type_text, bool per_record,
 	return 0;
 }
 
-/* The records at our owners and the zone's version, read consistently. */
+/* The SOA as the nodes serve it (its serial and fields are the
+ * controller's, never a stored record): a prerequisite may name it by
+ * value (section 3.2.3), and an update cannot change it (allowed()). */
+static int load_soa(struct job *j, const struct store_zone *z)
+{
+	char text[3 * DNAME_TEXT_MAX];
+	struct errmsg perr;
+	struct rr soa;
+
+	zone_soa_text(j->w, z, text, sizeof(text));
+	int r = rr_parse(j->zone, KNOT_RRTYPE_SOA, (uint32_t)j->w->conf.soa_ttl, text, j->zone,
+			 &soa, &perr);
+	if (r < 0)
+		return r;
+	r = wset_add(&j->orig, j->zone, KNOT_RRTYPE_SOA, soa.ttl, false, soa.content);
+	rr_clear(&soa);
+	return r;
+}
+
+/* The records at our owners (the SOA too) and the zone's version, read
+ * consistently. */
 static int load(struct job *j, int64_t zone_id, uint64_t *ret_version)
 {
 	struct store *st;
@@ -259,36 +284,48 @@ static int load(struct job *j, int64_t zone_id, uint64_t *ret_version)
 		if (r < 0)
 			return r;
 		uint64_t after = z.version;
+		if (before == after)
+			r = load_soa(j, &z);
 		store_zone_clear(&z);
 		if (before == after) {
 			*ret_version = after;
-			return 0;
+			return r;
 		}
 	}
 	return ERR_CONFLICT;
+}
+
+/* Whether 'keys' (n of them) name the RRset owner/type. */
+static bool rrkey_in(const struct rrkey *keys, size_t n, const char *owner, uint16_t type)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keys[i].type == type && strcmp(keys[i].owner, owner) == 0)
+			return true;
+	return false;
 }
 
 /* The prerequisites see the zone as the nodes serve it: a disabled
  * record is not in it (nor would a key learn of one by asking). */
 static bool name_in_use(const struct wset *s, const struct job *j, const char *owner)
 {
-	if (strcmp(owner, j->zone) == 0)
-		return true; /* the SOA */
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->v[i].disabled && strcmp(s->v[i].owner, owner) == 0)
+			return true;
+	for (size_t i = 0; i < j->n_steered; i++)
+		if (strcmp(j->steered[i].owner, owner) == 0)
 			return true;
 	return false;
 }
 
+/* An RRset steered by a policy of its own has no stored records, and is
+ * served all the same. */
 static bool rrset_exists(const struct wset *s, const struct job *j, const char *owner,
 			 uint16_t type)
 {
-	if (type == KNOT_RRTYPE_SOA && strcmp(owner, j->zone) == 0)
-		return true;
 	for (size_t i = 0; i < s->n; i++)
 		if (!s->v[i].disabled && s->v[i].type == type && strcmp(s->v[i].owner, owner) == 0)
 			return true;
-	return false;
+	return rrkey_in(j->steered, j->n_steered, owner, type);
 }
 
 static ssize_t find_rr(const struct wset *s, const char *owner, uint16_t type, const char *content)
@@ -300,11 +337,14 @@ static ssize_t find_rr(const struct wset *s, const char *owner, uint16_t type, c
 	return -1;
 }
 
-static size_t rrset_size(const struct wset *s, const char *owner, uint16_t type)
+/* The records of RRset owner/type in 's' (only those served, when
+ * 'served'). */
+static size_t rrset_size(const struct wset *s, const char *owner, uint16_t type, bool served)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < s->n; i++)
-		n += s->v[i].type == type && strcmp(s->v[i].owner, owner) == 0;
+		n += s->v[i].type == type && strcmp(s->v[i].owner, owner) == 0 &&
+		     !(served && s->v[i].disabled);
 	return n;
 }
 
@@ -460,15 +500,6 @@ static int prereqs(struct job *j, const knot_pktsection_t *pre)
 	return rcode;
 }
 
-/* Whether 'keys' (n of them) name the RRset owner/type. */
-static bool rrkey_in(const struct rrkey *keys, size_t n, const char *owner, uint16_t type)
-{
-	for (size_t i = 0; i < n; i++)
-		if (keys[i].type == type && strcmp(keys[i].owner, owner) == 0)
-			return true;
-	return false;
-}
-
 static void touch(struct job *j, const char *owner, uint16_t type)
 {
 	if (rrkey_in(j->touched, j->n_touched, owner, type))
@@ -573,6 +604,12 @@ static int delete_rrs(struct job *j, const knot_rrset_t *rr, const char *owner)
 {
 	char *content = NULL;
 
+	/* A steered RRset is served whatever its stored records are: a delete
+	 * that names it touches it (touches_steered() refuses it). */
+	for (size_t i = 0; i < j->n_steered; i++)
+		if (strcmp(j->steered[i].owner, owner) == 0 &&
+		    (rr->type == KNOT_RRTYPE_ANY || rr->type == j->steered[i].type))
+			touch(j, owner, j->steered[i].type);
 	if (rr->rclass == KNOT_CLASS_NONE && canonical(j, rr, owner, &content) < 0)
 		return KNOT_RCODE_NOERROR; /* data the zone cannot hold is not in it */
 	for (size_t i = j->cur.n; i-- > 0;) {
@@ -586,8 +623,8 @@ static int delete_rrs(struct job *j, const knot_rrset_t *rr, const char *owner)
 		if (content == NULL && apex_kept(j, owner, e->type))
 			continue; /* section 3.4.2.3 */
 		if (content != NULL && e->type == KNOT_RRTYPE_NS && strcmp(owner, j->zone) == 0 &&
-		    rrset_size(&j->cur, owner, KNOT_RRTYPE_NS) == 1)
-			continue; /* section 3.4.2.4: the last apex NS stays */
+		    !e->disabled && rrset_size(&j->cur, owner, KNOT_RRTYPE_NS, true) == 1)
+			continue; /* section 3.4.2.4: the last apex NS served stays */
 		if (!allowed(j, owner, e->type)) {
 			free(content);
 			return KNOT_RCODE_REFUSED;
@@ -626,8 +663,8 @@ static int apply(struct job *j, const knot_pktsection_t *upd)
 /* Whether RRset 'k' differs between the zone as read and as updated. */
 static bool changed(const struct job *j, const struct rrkey *k)
 {
-	size_t n = rrset_size(&j->cur, k->owner, k->type);
-	if (n != rrset_size(&j->orig, k->owner, k->type))
+	size_t n = rrset_size(&j->cur, k->owner, k->type, false);
+	if (n != rrset_size(&j->orig, k->owner, k->type, false))
 		return true;
 	for (size_t i = 0; i < j->cur.n; i++) {
 		const struct wrr *e = &j->cur.v[i];
@@ -691,6 +728,26 @@ static json_t *changes(const struct job *j)
 	return out;
 }
 
+/* A secondary zone's data comes from its primary, the catalog's from the
+ * controller: neither takes updates, and a secondary that does not
+ * forward them refuses them (RFC 2136 section 3.1.2, as BIND does). */
+static int updatable(struct job *j, int64_t zone_id)
+{
+	struct store *st = whm_store(j->w);
+	struct errmsg err;
+
+	if (catalog_is(j->w, zone_id)) {
+		errmsg_set(j->why, 0, "the catalog zone is kept by the controller");
+		return KNOT_RCODE_REFUSED;
+	}
+	int r = st != NULL ? zones_editable(st, zone_id, &err) : ERR_UNAVAILABLE;
+	if (r == ERR_CONFLICT) {
+		errmsg_set(j->why, 0, "%s", err.text);
+		return KNOT_RCODE_REFUSED;
+	}
+	return r < 0 ? KNOT_RCODE_SERVFAIL : KNOT_RCODE_NOERROR;
+}
+
 static int attempt(struct job *j, int64_t zone_id, const char *key_name)
 {
 	const knot_pktsection_t *pre = knot_pkt_section(j->pkt, KNOT_ANSWER);
@@ -707,9 +764,13 @@ static int attempt(struct job *j, int64_t zone_id, const char *key_name)
 		return KNOT_RCODE_NOTAUTH;
 	if (r < 0)
 		return r == ERR_CONFLICT ? -EAGAIN : KNOT_RCODE_SERVFAIL;
+	r = updatable(j, zone_id);
+	if (r != KNOT_RCODE_NOERROR)
+		return r;
 	/* Each update RR touches one RRset, or (a delete of a name) some of
 	 * those read. */
-	struct rrkey *t = realloc(j->touched, (j->orig.n + (size_t)upd->count + 1) * sizeof(*t));
+	struct rrkey *t =
+	    realloc(j->touched, (j->orig.n + (size_t)upd->count + j->n_steered + 1) * sizeof(*t));
 	if (t == NULL)
 		return KNOT_RCODE_SERVFAIL;
 	j->touched = t;
@@ -736,7 +797,7 @@ static int attempt(struct job *j, int64_t zone_id, const char *key_name)
 		return -EAGAIN;
 	if (r == ERR_NOT_FOUND)
 		return KNOT_RCODE_NOTAUTH;
-	if (r == ERR_INVALID || r == ERR_TOO_LARGE) {
+	if (r == ERR_INVALID || r == ERR_TOO_LARGE || r == ERR_FORBIDDEN) {
 		errmsg_set(j->why, 0, "%s", err.text);
 		return KNOT_RCODE_REFUSED;
 	}

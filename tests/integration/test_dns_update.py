@@ -18,6 +18,7 @@ import dns.rrset
 import pytest
 from cryptography import x509
 
+import harness
 from dnsupdate_tools import (exchange_tcp, exchange_udp, grant, keyfile, keyring, listener,
                              listener_cluster, make_key, rcode_of, run_knsupdate,
                              run_nsupdate, send, update, zone_version, zone_with_key)
@@ -197,6 +198,98 @@ def test_prerequisites_fail_with_their_rcodes(dcluster, zone):
     u.add("after", 300, "A", "192.0.2.2")
     assert send(addr, u, key)[0] == "NOERROR"
     dcluster.wait_all_nodes("after." + name, "A", ["192.0.2.2"])
+
+
+def test_a_prerequisite_on_the_soa_compares_the_soa_served(dcluster, zone):
+    """Section 3.2.3 with the SOA: clients guard a change with the serial
+    they read (compare and set)."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    q = dns.message.make_query(name, "SOA")
+    q.use_tsig(keyring(key))
+    soa = dns.message.from_wire(exchange_tcp(addr, q.to_wire()), keyring=keyring(key),
+                                request_mac=q.mac).answer[0][0]
+    before = zone_version(dcluster.whm, zid)
+    stale = soa.replace(serial=soa.serial - 1)
+    u = update(name, key)
+    u.present("@", "SOA", stale.to_text())
+    u.add("cas", 300, "A", "192.0.2.3")
+    assert send(addr, u, key) == ("NXRRSET", "signed")
+    _unchanged(dcluster, zid, before)
+    u = update(name, key)
+    u.present("@", "SOA", soa.to_text())
+    u.add("cas", 300, "A", "192.0.2.3")
+    assert send(addr, u, key) == ("NOERROR", "signed")
+    assert zone_version(dcluster.whm, zid) == before + 1
+    # the serial moved: the same guard fails now
+    u = update(name, key)
+    u.present("@", "SOA", soa.to_text())
+    u.add("cas", 300, "A", "192.0.2.4")
+    assert send(addr, u, key) == ("NXRRSET", "signed")
+
+
+def test_the_last_apex_ns_served_stays_beside_a_disabled_one(dcluster, zone):
+    """Section 3.4.2.4: the delete of the last NS of the apex is ignored and
+    the rest of the update applied; a disabled NS is not served, so it
+    does not count."""
+    zid, name, key = zone
+    addr = listener(dcluster.whm)
+    r = dcluster.whm.request("PATCH", "%s/zones/%s" % (PDNS_API, name), token=None,
+                             headers={"X-API-Key": dcluster.whm.admin_token},
+                             json_body={"rrsets": [{"name": name, "type": "NS", "ttl": 300,
+                                                    "changetype": "REPLACE", "records": [
+                                                        {"content": "ns2.yumna.test."},
+                                                        {"content": "ns3.yumna.test.",
+                                                         "disabled": True}]}]})
+    assert r.status_code == 204, r.text
+    dcluster.wait_all_nodes(name, "NS", ["ns2.yumna.test."])
+    # ANY leaves out the apex NS: the key is given it by name
+    grant(dcluster.whm, key[0], [{"zone": name.rstrip("."), "match": "zone", "types": ["ANY"]},
+                                 {"zone": name.rstrip("."), "match": "name", "name": "@",
+                                  "types": ["NS"]}])
+    u = update(name, key)
+    u.delete("@", "NS", "ns2.yumna.test.")
+    u.add("foo", 300, "A", "192.0.2.44")
+    assert send(addr, u, key) == ("NOERROR", "signed")
+    dcluster.wait_all_nodes("foo." + name, "A", ["192.0.2.44"])
+    assert _listed(dcluster.whm, zid, "@") == [("ns2.yumna.test.", False, None),
+                                                ("ns3.yumna.test.", True, None)]
+    # the disabled one may go: the served one stays
+    u = update(name, key)
+    u.delete("@", "NS", "ns3.yumna.test.")
+    assert send(addr, u, key) == ("NOERROR", "signed")
+    assert _listed(dcluster.whm, zid, "@") == [("ns2.yumna.test.", False, None)]
+
+
+def test_updates_to_a_secondary_zone_or_the_catalog_are_refused(tmp_path_factory, domain):
+    """Their data comes from a primary, or from the controller: REFUSED at
+    once with the reason, as a secondary that does not forward updates
+    answers (section 3.1.2), never a SERVFAIL after retries."""
+    catalog = "catalog.test."
+    with listener_cluster(tmp_path_factory.mktemp("upd-kinds"), n=1,
+                          **{"catalog-zone": catalog}) as c:
+        addr = listener(c.whm)
+        unused = harness.free_port()
+        sec = "sec-" + domain
+        r = c.whm.post("/api/dns", {"domain": sec, "kind": "secondary",
+                                    "primaries": ["127.0.0.1:%d" % unused]})
+        assert r.status_code == 201, r.text
+        sid = r.json()["zoneId"]
+        cid = c.whm.zones()[catalog]["id"]
+        key = make_key(c.whm, "k." + domain)
+        grant(c.whm, key[0], [{"zone": z, "match": "zone", "types": ["ANY"]}
+                              for z in (sec, catalog.rstrip("."))])
+        for zone_name, zid, why in ((sec + ".", sid, "secondary zone"),
+                                    (catalog, cid, "catalog zone")):
+            before = zone_version(c.whm, zid)
+            u = update(zone_name, key)
+            u.add("new", 300, "A", "192.0.2.77")
+            t0 = time.monotonic()
+            assert send(addr, u, key) == ("REFUSED", "signed"), zone_name
+            assert time.monotonic() - t0 < 2
+            _unchanged(c, zid, before)
+            assert why in c.whm.logs(), c.whm.logs()
+            assert "kept changing" not in c.whm.logs()
 
 
 def test_the_update_policy_limits_names_and_types(dcluster, domain):
@@ -462,6 +555,22 @@ def test_an_update_of_a_steered_rrset_is_refused(dcluster, zone):
         assert send(addr, u, key) == ("REFUSED", "signed")
     _unchanged(dcluster, zid, before)
     assert _listed(dcluster.whm, zid, "w") == steered
+    # The RRset steered by a policy of its own has no stored records and is
+    # served all the same: deletes that name it are refused, and the
+    # prerequisites see it.
+    for change in [lambda u: u.delete("r", "A"), lambda u: u.delete("r")]:
+        u = update(name, key)
+        change(u)
+        assert send(addr, u, key) == ("REFUSED", "signed")
+    _unchanged(dcluster, zid, before)
+    dcluster.wait_all_nodes("r." + name, "A", ["192.0.2.20"])
+    for rcode, prereq in [("NOERROR", lambda u: u.present("r")),
+                          ("NOERROR", lambda u: u.present("r", "A")),
+                          ("YXDOMAIN", lambda u: u.absent("r")),
+                          ("YXRRSET", lambda u: u.absent("r", "A"))]:
+        u = update(name, key)
+        prereq(u)
+        assert send(addr, u, key) == (rcode, "signed"), rcode
     # Another type at the name is no steered RRset.
     u = update(name, key)
     u.add("w", 300, "TXT", "free")
