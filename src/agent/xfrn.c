@@ -29,6 +29,14 @@
 #define TRIES 5		/* sends of one message, 1 + 2 + 4 + 8 s apart */
 #define MSG_MAX 1024	/* a question and a TSIG */
 #define POLL_MS 50	/* how often the queue is looked at while answers are due */
+/* A zone notified again within TRAIL_MS of its last NOTIFY is changing in
+ * a burst: once the newest NOTIFY is answered, it is sent once more
+ * TRAIL_MS later. A secondary still transferring an earlier version may
+ * answer a NOTIFY without acting on it; without this it would stay behind
+ * until the SOA refresh timer, hours later. BIND's notify-delay coalesces
+ * a burst the same way, after it rather than at its start. */
+#define TRAIL_MS 2000
+#define RECENT_SLOTS 4096 /* zones whose last NOTIFY time is kept (lossy) */
 
 struct sent {
 	struct xfr_primary to;
@@ -37,7 +45,14 @@ struct sent {
 	size_t len;
 	int tries;
 	int64_t due; /* ms, CLOCK_MONOTONIC: the next send */
+	bool trail;  /* sent once more TRAIL_MS after it is answered */
 	char zone[DNAME_TEXT_MAX];
+};
+
+/* When a zone was last notified, by a hash of its name. */
+struct recent {
+	uint64_t hash;
+	int64_t at; /* ms, CLOCK_MONOTONIC */
 };
 
 struct xfrn {
@@ -58,6 +73,7 @@ struct xfrn {
 	int fd[2];	  /* IPv4, IPv6 */
 	struct sent *fly;
 	size_t nfly;
+	struct recent *recent; /* RECENT_SLOTS of them */
 };
 
 static int64_t now_ms(void)
@@ -162,6 +178,26 @@ static void drop(struct xfrn *x, size_t i)
 	x->fly[i] = x->fly[--x->nfly];
 }
 
+/* FNV-1a of the zone's name. */
+static uint64_t name_hash(const char *zone)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (const char *c = zone; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	return h;
+}
+
+/* Whether 'zone' was notified less than TRAIL_MS ago; notes it now. */
+static bool in_burst(struct xfrn *x, const char *zone)
+{
+	uint64_t h = name_hash(zone);
+	struct recent *r = &x->recent[h % RECENT_SLOTS];
+	int64_t now = now_ms();
+	bool burst = r->hash == h && r->at > 0 && now - r->at < TRAIL_MS;
+	*r = (struct recent){ h, now };
+	return burst;
+}
+
 /* Send the first NOTIFY of 'zone' to each of its secondaries. The
  * messages of earlier rounds for the zone still awaiting an answer are
  * dropped: the new one says all they said, and a secondary that does not
@@ -180,6 +216,7 @@ static void start(struct xfrn *x, const char *zone)
 		else
 			i++;
 	}
+	bool burst = in_burst(x, zone);
 	json_t *v;
 	size_t i;
 	json_array_foreach(json_object_get(t, "notify"), i, v) {
@@ -195,6 +232,7 @@ static void start(struct xfrn *x, const char *zone)
 		    build(s, zone, keyed ? &key : NULL) < 0)
 			continue;
 		snprintf(s->zone, sizeof(s->zone), "%s", zone);
+		s->trail = burst;
 		send_one(x, s);
 		x->nfly++;
 	}
@@ -204,7 +242,8 @@ static void start(struct xfrn *x, const char *zone)
 }
 
 /* Answers: each one ends the message it answers (whatever its RCODE: a
- * secondary that refuses says so in its own log). */
+ * secondary that refuses says so in its own log), or for the newest
+ * NOTIFY of a burst, makes it due once more TRAIL_MS later. */
 static void receive(struct xfrn *x, int fd)
 {
 	uint8_t buf[MSG_MAX];
@@ -220,7 +259,14 @@ static void receive(struct xfrn *x, int fd)
 		for (size_t i = 0; i < x->nfly; i++)
 			if (x->fly[i].id == knot_wire_get_id(buf) &&
 			    addr_equal(&x->fly[i].to.addr, &from, true)) {
-				drop(x, i);
+				struct sent *s = &x->fly[i];
+				if (s->trail) {
+					s->trail = false;
+					s->tries = 0;
+					s->due = now_ms() + TRAIL_MS;
+				} else if (s->tries > 0) {
+					drop(x, i);
+				} /* else a late answer to a send before the trailing one */
 				break;
 			}
 	}
@@ -338,9 +384,10 @@ int xfrn_start(struct agent *a, struct xfrn **ret)
 	x->a = a;
 	x->queue = calloc(QUEUE_MAX, sizeof(*x->queue));
 	x->fly = calloc(FLIGHT_MAX, sizeof(*x->fly));
+	x->recent = calloc(RECENT_SLOTS, sizeof(*x->recent));
 	x->fd[0] = open_socket(&a->conf.dns_addrs, AF_INET);
 	x->fd[1] = open_socket(&a->conf.dns_addrs, AF_INET6);
-	int r = x->queue == NULL || x->fly == NULL ? -ENOMEM : 0;
+	int r = x->queue == NULL || x->fly == NULL || x->recent == NULL ? -ENOMEM : 0;
 	if (r == 0 && a->notify_enabled)
 		r = pdns_new(a->api_url, a->api_key, &x->pdns);
 	pthread_mutex_init(&x->lock, NULL);
@@ -380,5 +427,6 @@ void xfrn_stop(struct xfrn *x)
 	pdns_free(x->pdns);
 	free(x->queue);
 	free(x->fly);
+	free(x->recent);
 	free(x);
 }

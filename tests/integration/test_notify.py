@@ -217,3 +217,29 @@ def test_a_new_notify_supersedes_the_unanswered_ones_of_its_zone(node, zone_name
         assert set(again) == {rounds[-1]}, (rounds, again)
     finally:
         silent.close()
+
+
+def test_a_burst_of_changes_is_notified_once_more_after_it(node, zone_name):
+    """A secondary still transferring an earlier version may answer a
+    NOTIFY without acting on it: a zone changed again within 2 s of its
+    last NOTIFY gets its newest NOTIFY once more 2 s after it is answered.
+    A lone change is notified once."""
+    sec = Secondary()
+    transfer = {"notify": ["127.0.0.1:%d" % sec.port]}
+    try:
+        node.push_ok(zone_name, 1, 1, basic_records(), transfer=transfer)
+        assert sec.wait_notify(zone_name, timeout=3.0) is not None
+        assert sec.wait_notify(zone_name, timeout=3.0) is None     # alone: once
+        node.push_ok(zone_name, 2, 2, basic_records(), transfer=transfer)
+        first = sec.wait_notify(zone_name, timeout=3.0)
+        node.push_ok(zone_name, 3, 3, basic_records(), transfer=transfer)
+        newest = sec.wait_notify(zone_name, timeout=3.0)
+        assert first is not None and newest is not None and newest.id != first.id
+        answered = time.monotonic()
+        again = sec.wait_notify(zone_name, timeout=4.0)
+        assert again is not None, "the burst's newest NOTIFY was not sent again"
+        assert time.monotonic() - answered >= 1.5
+        assert again.id == newest.id
+        assert sec.wait_notify(zone_name, timeout=3.0) is None     # once more only
+    finally:
+        sec.close()
