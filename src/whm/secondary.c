@@ -51,6 +51,7 @@ struct sec_zone {
 	bool again_notify;  /* ... by NOTIFYs only */
 	int64_t done_ms;    /* monotonic: when its last refresh ended (0: none yet) */
 	bool notify_warned; /* a NOTIFY from a stranger was logged */
+	uint32_t life;	    /* the zone's store_zone.life: which zone of the name */
 };
 
 /* A NOTIFY starts a refresh of its zone at most once in this time after
@@ -180,6 +181,16 @@ static int reload_one(const struct store_secondary *row, void *ctx)
 	struct secondary *s = rl->s;
 	struct sec_zone *z = find_id(s, row->zone_id);
 
+	if (z != NULL && z->life != row->life && !busy(z)) {
+		/* Deleted and made a secondary zone again meanwhile: another
+		 * zone, which starts from nothing (else at the next reload,
+		 * after the refresh of the one before). */
+		for (size_t i = 0; i < s->n; i++)
+			if (s->zones[i] == z)
+				s->zones[i] = s->zones[--s->n];
+		zone_free(z);
+		z = NULL;
+	}
 	if (z == NULL) {
 		struct store_zone sz;
 		if (s->n == s->cap) {
@@ -194,6 +205,7 @@ static int reload_one(const struct store_secondary *row, void *ctx)
 		if (z == NULL)
 			return -ENOMEM;
 		z->zone_id = row->zone_id;
+		z->life = row->life;
 		snprintf(z->domain, sizeof(z->domain), "%s", row->domain);
 		if (knot_dname_from_str(z->dname, row->domain, sizeof(z->dname)) == NULL) {
 			free(z);
@@ -211,6 +223,7 @@ static int reload_one(const struct store_secondary *row, void *ctx)
 			z->serial = sz.serial;
 			z->expire = soa.expire > 0 ? (uint32_t)soa.expire : 0;
 			z->retry = soa.retry > 0 ? (uint32_t)soa.retry : z->retry;
+			z->refresh = soa.refresh > 0 ? (uint32_t)soa.refresh : z->refresh;
 			store_zone_clear(&sz);
 		}
 		z->state = row->expired ? SEC_EXPIRED : z->transferred ? SEC_OK : SEC_PENDING;
@@ -245,9 +258,10 @@ static void reload(struct secondary *s, struct store *st)
 
 /* --- one refresh ------------------------------------------------------- */
 
-/* Store the transferred zone 'data' as zone 'z''s new version. */
-static int commit(struct secondary *s, struct sec_zone *z, const struct xfr_zone *data,
-		  struct errmsg *err)
+/* Store the transferred zone 'data' as zone 'z''s new version, if it is
+ * still the zone of life 'life' the refresh began with. */
+static int commit(struct secondary *s, struct sec_zone *z, uint32_t life,
+		  const struct xfr_zone *data, struct errmsg *err)
 {
 	struct whm *w = s->w;
 	struct buf text;
@@ -275,20 +289,38 @@ static int commit(struct secondary *s, struct sec_zone *z, const struct xfr_zone
 	} else if (zone_soa_from_rdata(w, c.soa_rdata, &soa, err) < 0) {
 		r = ERR_INVALID;
 	}
-	if (r == 0 && z->state == SEC_EXPIRED) {
-		/* Expired, so deleted: a primary answers again, the zone
-		 * comes back (its tombstone revived, its primaries kept). */
-		struct zone_init init = { .primaries = z->primaries_text,
-					  .tsig_key = z->tsig_key[0] ? z->tsig_key : NULL };
+	struct store *st = whm_store(w);
+	struct store_zone now;
+	bool expired = false;
+	if (r == 0 && st != NULL && store_zone_get(st, z->zone_id, &now) == 0) {
+		expired = now.deleted;
+		store_zone_clear(&now);
+	}
+	if (r == 0)
+		zone_soa_write(&soa, soa_text);
+	if (r == 0 && expired) {
+		/* Expired, so deleted: a primary answers again, and the zone
+		 * comes back with what it sent as one version (its tombstone
+		 * revived, its primaries kept), unless it was deleted since. */
+		struct zone_init init = { .records = c.records,
+					  .soa = soa_text,
+					  .primaries = z->primaries_text,
+					  .tsig_key = z->tsig_key[0] ? z->tsig_key : NULL,
+					  .record_flags = MODEL_PRESIGNED,
+					  .serial = &serial,
+					  .revive_life = &life };
 		r = zones_create_with(w, z->domain, 0, 0, &init, "secondary", &res, err);
-		if (r == 0)
+		if (r == 0) {
 			log_notice("secondary: zone %s: a primary answers again: served again",
 				   z->domain);
-	}
-	if (r == 0) {
-		zone_soa_write(&soa, soa_text);
-		r = zones_records_transfer(w, z->zone_id, c.records, serial, soa_text, "secondary",
-					   &res, err);
+			/* store_zone_insert() gives a revived tombstone the next life */
+			pthread_mutex_lock(&s->lock);
+			z->life = life + 1;
+			pthread_mutex_unlock(&s->lock);
+		}
+	} else if (r == 0) {
+		r = zones_records_transfer(w, z->zone_id, life, c.records, serial, soa_text,
+					   "secondary", &res, err);
 		r = r > 0 ? 0 : r;
 	}
 	import_result_clear(&c);
@@ -377,6 +409,7 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 					.stall_ms = SECONDARY_STALL_MS,
 					.max_records = w->conf.max_zone_records,
 					.max_bytes = SECONDARY_MAX_BYTES };
+	const uint32_t life = z->life; /* the zone this refresh is for */
 	int r = zone_key(w, z, &key, &use_key, &err);
 
 	for (unsigned i = 0; r == 0 && !done && i < z->n_primaries; i++) {
@@ -411,11 +444,15 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		}
 		rp = xfr_transfer(p, z->dname, use_key ? &key : NULL, &lim, from_held, &data, &ixfr,
 				  &err);
-		if (rp == 0 && z->transferred && (int32_t)(xfr_zone_serial(&data) - z->serial) < 0)
+		/* Only a serial ahead of the one held is new data (RFC 1982):
+		 * other data at the same serial would leave the nodes' own
+		 * secondaries with the old at that serial. */
+		if (rp == 0 && z->transferred && (int32_t)(xfr_zone_serial(&data) - z->serial) <= 0)
 			rp = errmsg_set(&err, ERR_UPSTREAM,
-					"%s: the transfer's serial went backwards", p->text);
+					"%s: the transfer's serial %u is not ahead of %u", p->text,
+					xfr_zone_serial(&data), z->serial);
 		if (rp == 0)
-			rp = commit(s, z, &data, &err);
+			rp = commit(s, z, life, &data, &err);
 		if (rp < 0) {
 			xfr_zone_clear(&data);
 			atomic_fetch_add(&s->rejected, 1);
@@ -488,7 +525,7 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		/* RFC 1035 section 4.3.5: no longer served. The data held goes:
 		 * the zone comes back by a whole transfer. */
 		struct zone_result res;
-		if (zones_expire(w, z->zone_id, "secondary", &res, &err) < 0)
+		if (zones_expire(w, z->zone_id, life, "secondary", &res, &err) < 0)
 			log_err("secondary: zone %s: cannot stop serving it: %s", z->domain,
 				err.text);
 		pthread_mutex_lock(&s->lock);

@@ -283,6 +283,23 @@ int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err)
 			  "changed only by zone transfers");
 }
 
+int zones_secondary_same(struct store *st, const struct store_zone *z, uint32_t life,
+			 struct errmsg *err)
+{
+	struct store_secondary s;
+	int r = z->life == life ? store_secondary_get(st, z->id, &s) : -ENOENT;
+
+	if (r == 0)
+		store_secondary_clear(&s);
+	else if (r == -ENOENT)
+		r = errmsg_set(err, ERR_CONFLICT,
+			       "the zone was deleted, created again or made a zone of its own "
+			       "since its refresh began: what the refresh brought is dropped");
+	else
+		r = errmsg_set(err, r, "reading the zone's kind: %s", err_str(r));
+	return r;
+}
+
 void zones_bump(struct store_zone *z)
 {
 	z->version++;

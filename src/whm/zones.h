@@ -45,6 +45,11 @@ struct zone_init {
 	const char *primaries;
 	const char *tsig_key;  /* the key its transfers are signed with, or NULL */
 	unsigned record_flags; /* MODEL_* flags each of 'records' is parsed with */
+	/* A transfer that brings back an expired secondary zone: its serial
+	 * exactly, and only over the tombstone of life *revive_life that kept
+	 * its primaries (ERR_CONFLICT otherwise: it was deleted meanwhile). */
+	const uint32_t *serial;
+	const uint32_t *revive_life;
 };
 /* zones_create() with 'init' (NULL: as zones_create()): the zone and its
  * records in one version, or nothing (every record is checked first). */
@@ -139,13 +144,19 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
  * ERR_CONFLICT with 'err' set for a secondary zone (its data comes from
  * its primary). */
 int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err);
+/* 0 when zone 'z' is still the live secondary zone of life 'life' that a
+ * refresh began with; ERR_CONFLICT when it was deleted, created again or
+ * made a zone of its own meanwhile (what the refresh brings is dropped). */
+int zones_secondary_same(struct store *st, const struct store_zone *z, uint32_t life,
+			 struct errmsg *err);
 
 /* A secondary zone whose primaries all stayed silent past its SOA's
  * expire (RFC 1035 section 4.3.5): deleted as zones_delete() deletes
  * (every node stops serving it) but its primaries are kept, so a transfer
- * brings it back (zones_create_with() revives the tombstone). */
-int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
-		 struct errmsg *err);
+ * brings it back (zones_create_with() revives the tombstone). Only while
+ * it is the secondary zone of life 'life' (zones_secondary_same()). */
+int zones_expire(struct whm *w, int64_t zone_id, uint32_t life, const char *actor,
+		 struct zone_result *res, struct errmsg *err);
 
 /* Whether 'records' (the panel's objects) hold RRSIGs: only a transfer
  * from a primary that signs the zone (a presigned secondary zone) stores
@@ -162,10 +173,11 @@ int zones_presigned(struct store *st, int64_t zone_id, bool *ret);
  * exactly 'serial', whatever the zone's serial rule, as one version. The
  * DNSSEC records of a primary that signs the zone are kept, to be served
  * as they are (presigned); ERR_CONFLICT if the controller signs the zone
- * too. The same data and serial commit nothing and return 1. */
-int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
-			   const char *soa, const char *actor, struct zone_result *res,
-			   struct errmsg *err);
+ * too. The same data and serial commit nothing and return 1. Only while
+ * the zone is the secondary zone of life 'life' (zones_secondary_same()). */
+int zones_records_transfer(struct whm *w, int64_t zone_id, uint32_t life, const json_t *records,
+			   uint32_t serial, const char *soa, const char *actor,
+			   struct zone_result *res, struct errmsg *err);
 
 /* Zone 'zone_id', a deleted one (a tombstone: its history lasts until it
  * is purged) too, and this thread's store: ERR_NOT_FOUND for no zone,

@@ -107,6 +107,7 @@ struct zones_set_spec {
 	/* A transfer from the zone's primary: the serial becomes exactly
 	 * this one, and a secondary zone may be written. NULL otherwise. */
 	const uint32_t *transfer_serial;
+	uint32_t transfer_life; /* the zone's life the transfer is for */
 	/* Disabled records stay as they are (an import: a zone file holds
 	 * what is served, and the export leaves them out). */
 	bool keep_disabled;

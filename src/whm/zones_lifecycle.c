@@ -123,27 +123,40 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	z.serial = counts ? 1 : model_serial_after(rule, 0, time(NULL));
 	/* A tombstone of the same name continues its version and serial. */
 	int rg = r == 0 ? store_zone_get_by_name(st, origin, &old) : r;
+	const uint32_t *revive = init != NULL ? init->revive_life : NULL;
 	if (r == 0 && rg == 0) {
 		bool live = !old.deleted;
 		z.version = old.version + 1;
 		z.serial = model_serial_after(counts ? MODEL_SERIAL_INCREASE : rule, old.serial,
 					      time(NULL));
+		bool kept = revive == NULL ||
+			    (!live && old.life == *revive && store_secondary_held(st, old.id) == 0);
 		store_zone_clear(&old);
 		if (live) {
 			errmsg_set(err, 0, "zone '%s' already exists", origin);
 			r = zones_fail(st, ERR_CONFLICT, err, "");
+		} else if (!kept) {
+			errmsg_set(err, 0, "zone '%s' was deleted since it expired", origin);
+			r = zones_fail(st, ERR_CONFLICT, err, "");
 		}
+	} else if (r == 0 && rg == -ENOENT && revive != NULL) {
+		errmsg_set(err, 0, "zone '%s' was deleted since it expired", origin);
+		r = zones_fail(st, ERR_CONFLICT, err, "");
 	} else if (r == 0 && rg != -ENOENT) {
 		r = zones_fail(st, rg, err, "reading zones");
 	}
+	/* An insert starts with the defaults; zones_finish() writes these. */
+	if (init != NULL && init->soa != NULL)
+		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
 	int rw = r;
 	if (rw == 0)
 		rw = zones_validate(w, NULL, &z, records, NULL, err);
 	if (rw == 0)
 		rw = store_zone_insert(st, &z);
-	/* An insert starts with the defaults; zones_finish() writes these. */
-	if (init != NULL && init->soa != NULL)
-		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
+	/* A transfer's serial, as the primary gave it: the tombstone's was
+	 * never served (store_zone_insert() moved past it). */
+	if (init != NULL && init->serial != NULL)
+		z.serial = *init->serial;
 	if (init != NULL && init->pdns != NULL) {
 		snprintf(z.pdns, sizeof(z.pdns), "%s", init->pdns);
 	} else if (init != NULL && init->primaries != NULL) {
@@ -238,10 +251,18 @@ int zones_delete(struct whm *w, int64_t zone_id, const char *actor, struct zone_
 	return r;
 }
 
-int zones_expire(struct whm *w, int64_t zone_id, const char *actor, struct zone_result *res,
-		 struct errmsg *err)
+/* zones_change() step of an expiry: a delete that keeps the primaries,
+ * of the secondary zone of life *ctx only. */
+static int mark_expired(struct store *st, struct store_zone *z, void *ctx, struct errmsg *err)
 {
-	static const bool keep = true;
-	return zones_change(w, zone_id, mark_deleted, (void *)&keep, actor, "zone.expire",
+	const uint32_t *life = ctx;
+	int r = zones_secondary_same(st, z, *life, err);
+	return r < 0 ? r : mark_deleted(st, z, ctx, err);
+}
+
+int zones_expire(struct whm *w, int64_t zone_id, uint32_t life, const char *actor,
+		 struct zone_result *res, struct errmsg *err)
+{
+	return zones_change(w, zone_id, mark_expired, &life, actor, "zone.expire",
 			    "expired: no primary answered within the SOA's expire", res, err);
 }

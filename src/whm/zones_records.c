@@ -251,7 +251,10 @@ int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_s
 			json_decref(records);
 			break;
 		}
-		if (spec->transfer_serial == NULL && (r = zones_editable(st, zone_id, err)) < 0) {
+		r = spec->transfer_serial == NULL
+			? zones_editable(st, zone_id, err)
+			: zones_secondary_same(st, &z, spec->transfer_life, err);
+		if (r < 0) {
 			json_decref(records);
 			json_decref(old);
 			store_zone_clear(&z);
@@ -417,15 +420,16 @@ int zones_records_import(struct whm *w, int64_t zone_id, const json_t *records, 
 	return zones_records_apply(w, zone_id, &spec, actor, res, err);
 }
 
-int zones_records_transfer(struct whm *w, int64_t zone_id, const json_t *records, uint32_t serial,
-			   const char *soa, const char *actor, struct zone_result *res,
-			   struct errmsg *err)
+int zones_records_transfer(struct whm *w, int64_t zone_id, uint32_t life, const json_t *records,
+			   uint32_t serial, const char *soa, const char *actor,
+			   struct zone_result *res, struct errmsg *err)
 {
 	char summary[HISTORY_SUMMARY_MAX];
 	struct zones_set_spec spec = { .records = records,
 				       .soa = soa,
 				       .noop = true,
 				       .transfer_serial = &serial,
+				       .transfer_life = life,
 				       .action = "zone.transfer",
 				       .summary = summary };
 

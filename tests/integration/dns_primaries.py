@@ -149,12 +149,15 @@ controls { };""" % (self.dir, self.dir, self.port,
 
 
 class FakePrimary:
-    """A TCP DNS server answering SOA queries with 'soa' and AXFR/IXFR with
-    'records' (dns.rrset.RRset objects, sent between two copies of the SOA)
-    the way 'mode' says: "ok", "short" (closes before the closing SOA),
-    "stall" (sends half and goes quiet), "raw" ('records' alone, SOAs
-    included: an IXFR stream of one's own), "other-question" (a transfer
-    answered as if to a question about another zone)."""
+    """A TCP DNS server answering SOA queries with 'soa' (or 'query_soa'
+    when set) and AXFR/IXFR with 'records' (dns.rrset.RRset objects, sent
+    between two copies of 'soa') the way 'mode' says: "ok", "short" (closes
+    before the closing SOA), "stall" (sends half and goes quiet), "hold"
+    (sends half, sets 'stalled', and the rest once 'release' is set),
+    "down" (closes every connection, after 'delay' seconds if set), "raw"
+    ('records' alone, SOAs included: an IXFR stream of one's own),
+    "other-question" (a transfer answered as if to a question about another
+    zone). The attributes may change while it runs."""
 
     def __init__(self, zone, soa_text, records, mode="ok"):
         self.zone = zone
@@ -168,7 +171,11 @@ class FakePrimary:
         self.port = self.sock.getsockname()[1]
         self.done = False
         self.soa_queries = 0  # SOA questions answered
-        self.stalled = threading.Event()  # a "stall" transfer went quiet
+        self.soa_times = []  # when each was asked (time.monotonic())
+        self.query_soa = None
+        self.delay = 0.0
+        self.stalled = threading.Event()  # a "stall" or "hold" transfer went quiet
+        self.release = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -203,11 +210,16 @@ class FakePrimary:
             (n,) = struct.unpack("!H", self._read(conn, 2))
             q = dns.message.from_wire(self._read(conn, n))
             qtype = q.question[0].rdtype
+            if self.mode == "down":
+                self.stalled.set()
+                time.sleep(self.delay)
+                return
             r = dns.message.make_response(q)
             r.flags |= dns.flags.AA
             if qtype == dns.rdatatype.SOA:
                 self.soa_queries += 1
-                r.answer.append(self.soa)
+                self.soa_times.append(time.monotonic())
+                r.answer.append(self.query_soa or self.soa)
                 self._send(conn, r)
                 return
             sets = [self.soa] + list(self.records) + [self.soa]
@@ -218,12 +230,16 @@ class FakePrimary:
                 sets = list(self.records)
             if self.mode == "short":
                 sets = sets[:-1]
-            if self.mode == "stall":
+            if self.mode in ("stall", "hold"):
                 r.answer.extend(sets[: len(sets) // 2])
                 self._send(conn, r)
                 self.stalled.set()
-                time.sleep(60)
-                return
+                if self.mode == "stall" or not self.release.wait(60):
+                    time.sleep(60)
+                    return
+                r = dns.message.make_response(q)
+                r.flags |= dns.flags.AA
+                sets = sets[len(sets) // 2:]
             r.answer.extend(sets)
             self._send(conn, r)
         except (EOFError, OSError):

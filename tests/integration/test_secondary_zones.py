@@ -577,3 +577,156 @@ def test_a_knot_primary_with_tsig_feeds_the_zone_by_ixfr(cluster, tmp_path, doma
         assert "IXFR, outgoing" in primary.logs() and "started, serial 300 -> 301" in primary.logs()
     finally:
         primary.stop()
+
+
+def test_a_zone_deleted_and_created_again_during_a_transfer_keeps_its_own_data(cluster,
+                                                                             domain):
+    """The transfer in flight is for the zone that was: the zone of the same
+    name created meanwhile (same id, another life) does not take it."""
+    zone = domain + "."
+    p = fake_primary(zone, serial=100)
+    try:
+        zid = create_secondary(cluster.whm, zone, [p.address])["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        p.soa, p.records = fake_soa(zone, 105), fake_primary_records(zone, "192.0.2.6")
+        p.mode = "hold"
+        retrieve(cluster.whm, zid)
+        assert p.stalled.wait(20)
+        cluster.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        nid = cluster.create_zone(domain)
+        cluster.add_record(nid, "mine", "A", "198.51.100.1")
+        before = cluster.whm.zone(nid)
+        p.release.set()
+        deadline = time.monotonic() + 10
+        while not any(s in cluster.whm.logs() for s in ("what the refresh brought is dropped",
+                                                         "serial 105")):
+            assert time.monotonic() < deadline, cluster.whm.logs()
+            time.sleep(0.1)
+        after = cluster.whm.zone(nid)
+        assert after.get("secondary") is None
+        assert (after["version"], after["serial"]) == (before["version"], before["serial"])
+        assert not any(r["content"] == "192.0.2.6" for r in cluster.whm.records(nid))
+        cluster.wait_all_nodes("mine." + zone, "A", ["198.51.100.1"])
+        assert set(cluster.soa_serials(zone).values()) == {before["serial"]}
+    finally:
+        p.release.set()
+        p.close()
+
+
+def fake_primary_records(zone, www):
+    return [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone),
+            dns.rrset.from_text("www." + zone, 300, "IN", "A", www)]
+
+
+def expiring_cluster(cluster_factory, tmp_path):
+    """A cluster whose controller's clock a test moves (the file holds the
+    seconds it is ahead), and that file."""
+    clock = tmp_path / "clock-offset"
+    clock.write_text("0\n")
+    return cluster_factory(whm_config={"dnssec-test-clock-offset-file": str(clock)}), clock
+
+
+def test_an_expiry_does_not_delete_the_zone_created_again_meanwhile(cluster_factory, tmp_path,
+                                                                   domain):
+    c, clock = expiring_cluster(cluster_factory, tmp_path)
+    zone = domain + "."
+    p = fake_primary(zone, serial=100)
+    try:
+        zid = create_secondary(c.whm, zone, [p.address])["zoneId"]
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        # past expire, and the primary takes 4 s to fail the refresh
+        p.mode, p.delay = "down", 4.0
+        clock.write_text("90000\n")
+        retrieve(c.whm, zid)
+        assert p.stalled.wait(20)
+        c.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
+        nid = c.create_zone(domain)
+        c.add_record(nid, "mine", "A", "198.51.100.1")
+        deadline = time.monotonic() + 15
+        while "expired: no primary answered" not in c.whm.logs():
+            assert time.monotonic() < deadline, c.whm.logs()
+            time.sleep(0.1)
+        time.sleep(1)       # the expiry is tried right after it is logged
+        assert c.whm.get("/api/dns/%d" % nid).status_code == 200
+        c.wait_all_nodes("mine." + zone, "A", ["198.51.100.1"])
+    finally:
+        p.close()
+
+
+def test_an_expired_zone_comes_back_in_one_version_with_data_it_can_serve(cluster_factory,
+                                                                         tmp_path, domain):
+    """RFC 1035 section 4.3.5: an expired zone is not served until a
+    transfer is taken; the transfer that brings it back is one version,
+    with the primary's serial, and one the cluster refuses brings nothing
+    back."""
+    c, clock = expiring_cluster(cluster_factory, tmp_path)
+    zone = domain + "."
+    p = fake_primary(zone, serial=100, www="192.0.2.7")
+    try:
+        zid = create_secondary(c.whm, zone, [p.address])["zoneId"]
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.7"], timeout=20)
+        p.mode = "down"
+        clock.write_text("90000\n")
+        retrieve(c.whm, zid)
+        c.wait_rcode(zone, "SOA", "REFUSED", timeout=20)
+        expired = c.whm.get("/api/dns/%d/versions" % zid).json()["current"]
+        # back, with data the cluster refuses (a CNAME beside other data)
+        p.mode, p.soa = "ok", fake_soa(zone, 101)
+        p.records = fake_primary_records(zone, "192.0.2.7") + [
+            dns.rrset.from_text("alias." + zone, 300, "IN", "CNAME", "www." + zone),
+            dns.rrset.from_text("alias." + zone, 300, "IN", "TXT", "x")]
+        retrieve(c.whm, zid)
+        deadline = time.monotonic() + 20
+        while "transfer from %s refused" % p.address not in c.whm.logs():
+            assert time.monotonic() < deadline, c.whm.logs()
+            time.sleep(0.1)
+        c.wait_rcode(zone, "SOA", "REFUSED")
+        assert c.whm.get("/api/dns/%d" % zid).status_code == 404
+        assert c.whm.get("/api/dns/%d/versions" % zid).json()["current"] == expired
+        # and with data it can serve: one version, the primary's serial
+        p.soa, p.records = fake_soa(zone, 102), fake_primary_records(zone, "192.0.2.8")
+        retrieve(c.whm, zid)
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.8"], timeout=20)
+        assert set(c.soa_serials(zone).values()) == {102}
+        versions = c.whm.get("/api/dns/%d/versions" % zid).json()
+        assert versions["current"] == expired + 1, versions
+        assert wait_state(c.whm, zid, lambda s: s["state"] == "ok")["serial"] == 102
+    finally:
+        p.close()
+
+
+def test_a_transfer_at_the_serial_held_changes_nothing(cluster, domain):
+    """The primary's SOA says 101 and its transfer carries 100, the serial
+    held, with other data: only a serial ahead is new data (RFC 1982)."""
+    zone = domain + "."
+    p = fake_primary(zone, serial=100)
+    try:
+        zid = create_secondary(cluster.whm, zone, [p.address])["zoneId"]
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+        version = cluster.whm.zone(zid)["version"]
+        p.query_soa = fake_soa(zone, 101)
+        p.records = fake_primary_records(zone, "192.0.2.99")
+        retrieve(cluster.whm, zid)
+        z = wait_state(cluster.whm, zid, lambda s: "not ahead" in (s.get("last_error") or ""))
+        assert "not ahead" in z["secondary"]["last_error"], z
+        assert (z["version"], z["serial"]) == (version, 100)
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
+    finally:
+        p.close()
+
+
+def test_after_a_restart_an_unchanged_zone_is_polled_at_its_refresh(cluster, domain):
+    """The SOA's refresh (3600 s) holds after a restart too, not the 10 s
+    of a zone never transferred."""
+    zone = domain + "."
+    p = fake_primary(zone, serial=100)
+    try:
+        zid = create_secondary(cluster.whm, zone, [p.address])["zoneId"]
+        wait_state(cluster.whm, zid, lambda s: s.get("serial") == 100)
+        t0 = time.monotonic()
+        cluster.whm.restart()
+        time.sleep(max(0.0, t0 + 22 - time.monotonic()))
+        asked = [round(t - t0, 1) for t in p.soa_times if t >= t0]
+        assert len(asked) <= 1, asked    # the check at start, then none for an hour
+    finally:
+        p.close()

@@ -347,13 +347,15 @@ const char *const store_query_sql[Q_COUNT] = {
 	    "INSERT INTO dns_secondary_zones (zone_id, primaries, tsig_key, refreshed_at)"
 	    " VALUES (?, ?, ?, 0) {UPSERT:zone_id} primaries = {NEW:primaries},"
 	    " tsig_key = {NEW:tsig_key}, refreshed_at = 0",
-	[Q_SECONDARY_GET] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at"
-			    " FROM dns_secondary_zones s JOIN dns_zones z ON z.id = s.zone_id"
-			    " WHERE s.zone_id = ? AND z.deleted = 0",
+	[Q_SECONDARY_GET] =
+	    "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at,"
+	    " z.life FROM dns_secondary_zones s JOIN dns_zones z ON z.id = s.zone_id"
+	    " WHERE s.zone_id = ? AND z.deleted = 0",
 	[Q_SECONDARY_DELETE] = "DELETE FROM dns_secondary_zones WHERE zone_id = ?",
 	[Q_SECONDARY_REFRESHED] =
 	    "UPDATE dns_secondary_zones SET refreshed_at = ? WHERE zone_id = ?",
 	[Q_SECONDARY_LIST] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at,"
-			     " z.deleted FROM dns_secondary_zones s JOIN dns_zones z"
+			     " z.life, z.deleted FROM dns_secondary_zones s JOIN dns_zones z"
 			     " ON z.id = s.zone_id ORDER BY s.zone_id",
+	[Q_SECONDARY_HELD] = "SELECT zone_id FROM dns_secondary_zones WHERE zone_id = ?",
 };

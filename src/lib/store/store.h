@@ -238,6 +238,7 @@ struct store_secondary {
 	char *primaries;      /* "address[:port]" comma-separated */
 	char *tsig_key;	      /* "" for none */
 	int64_t refreshed_at; /* a primary last answered for the data held; 0 never */
+	uint32_t life;	      /* the zone's store_zone.life */
 	bool expired;	      /* the zone is a tombstone that kept its primaries
 			       * (store_secondary_foreach only) */
 };
@@ -252,6 +253,9 @@ int store_secondary_get(struct store *st, int64_t zone_id, struct store_secondar
 int store_secondary_delete(struct store *st, int64_t zone_id);
 /* The same, -ENOENT when it was not one. */
 int store_secondary_forget(struct store *st, int64_t zone_id);
+/* 0 when zone 'zone_id', live or a tombstone, has its primaries (an
+ * expired secondary zone keeps them); -ENOENT otherwise. */
+int store_secondary_held(struct store *st, int64_t zone_id);
 int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at);
 typedef int (*store_secondary_fn)(const struct store_secondary *s, void *ctx);
 /* Every secondary zone in zone id order, expired ones too (their zone is

@@ -17,6 +17,7 @@ static int secondary_row(struct db_stmt *q, void *row)
 
 	s->zone_id = db_column_int64(q, 0);
 	s->refreshed_at = db_column_int64(q, 4);
+	s->life = (uint32_t)db_column_int64(q, 5);
 	if (!store_col_dup(q, 1, &s->domain) || !store_col_dup(q, 2, &s->primaries) ||
 	    !store_col_dup(q, 3, &s->tsig_key) || s->domain == NULL || s->primaries == NULL ||
 	    s->tsig_key == NULL) {
@@ -49,6 +50,15 @@ int store_secondary_forget(struct store *st, int64_t zone_id)
 	return store_exec_changed(st, Q_SECONDARY_DELETE, "i", zone_id);
 }
 
+int store_secondary_held(struct store *st, int64_t zone_id)
+{
+	struct db_stmt *q;
+	int64_t id;
+	int r = store_stmt(st, Q_SECONDARY_HELD, &q, "i", zone_id);
+
+	return r == 0 ? store_run_int(q, &id) : r;
+}
+
 int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at)
 {
 	return store_exec(st, Q_SECONDARY_REFRESHED, "ii", at, zone_id);
@@ -64,7 +74,7 @@ int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx)
 	while ((r = db_step(q)) == DB_ROW) {
 		struct store_secondary s = { 0 };
 		r = secondary_row(q, &s);
-		s.expired = db_column_int64(q, 5) != 0;
+		s.expired = db_column_int64(q, 6) != 0;
 		if (r == 0)
 			r = fn(&s, ctx);
 		store_secondary_clear(&s);
