@@ -215,6 +215,15 @@ static void test_geo(void **state)
 		 "A \";if country('US') then return ifportup(53,{'192.0.2.1','192.0.2.2'},"
 		 "{selector='all',backupSelector='all'}) end return ifportup(53,{'192.0.2.3'},"
 		 "{selector='all',backupSelector='all'})\"");
+	/* country NA (Namibia) and continent NA (North America) are two regions */
+	compiles("A",
+		 "{\"type\":\"geo\",\"regions\":[{\"country\":\"NA\",\"targets\":"
+		 "[\"192.0.2.1\"]},{\"continent\":\"NA\",\"targets\":[\"192.0.2.2\"]},"
+		 "{\"country\":\"AF\",\"targets\":[\"192.0.2.3\"]},{\"continent\":\"AF\","
+		 "\"targets\":[\"192.0.2.4\"]}],\"default\":[\"192.0.2.5\"]}",
+		 "A \";if country('NA') then return {'192.0.2.1'} end if country('AF') then "
+		 "return {'192.0.2.3'} end if continent('NA') then return {'192.0.2.2'} end "
+		 "if continent('AF') then return {'192.0.2.4'} end return {'192.0.2.5'}\"");
 	compiles("CNAME",
 		 "{\"type\":\"geo\",\"regions\":[{\"country\":\"FR\",\"targets\":[\"fr\"]}],"
 		 "\"default\":[\"www.example.org.\"]}",
@@ -237,6 +246,11 @@ static void test_geo_bad(void **state)
 	refused("A",
 		"{\"type\":\"geo\",\"regions\":[{\"country\":\"DE\",\"targets\":[\"192.0.2.1\"]},"
 		"{\"country\":\"de\",\"targets\":[\"192.0.2.2\"]}],\"default\":[\"192.0.2.3\"]}",
+		"listed twice");
+	refused("A",
+		"{\"type\":\"geo\",\"regions\":[{\"continent\":\"SA\",\"targets\":"
+		"[\"192.0.2.1\"]},{\"continent\":\"sa\",\"targets\":[\"192.0.2.2\"]}],"
+		"\"default\":[\"192.0.2.3\"]}",
 		"listed twice");
 	refused("A", "{\"type\":\"geo\",\"regions\":[]}", "default");
 	refused("CNAME", "{\"type\":\"geo\",\"regions\":[],\"default\":[\"a\",\"b\"]}",

@@ -534,11 +534,13 @@ static int put_geo_answer(const struct ctx *c, const struct check *chk, const js
 }
 
 /* The regions whose code is a country ('countries') or a continent, each
- * code checked and seen once ('seen' holds the codes so far). */
+ * code checked and seen once among its kind: country NA (Namibia) and
+ * continent NA (North America) are two regions, as are AS, SA and AF. */
 static int put_geo_regions(const struct ctx *c, const json_t *regions, bool countries,
-			   const struct check *chk, char seen[][3], size_t *nseen)
+			   const struct check *chk)
 {
-	char p[64], code[3];
+	char p[64], code[3], seen[STEER_REGIONS_MAX][3];
+	size_t nseen = 0;
 	const char *key = countries ? "country" : "continent";
 	json_t *reg;
 	size_t i;
@@ -571,11 +573,11 @@ static int put_geo_regions(const struct ctx *c, const json_t *regions, bool coun
 			return errmsg_set(c->err, ERR_INVALID,
 					  "%s.%s: '%s' is not an ISO 3166 %s code", p, key, code,
 					  countries ? "country" : "continent");
-		for (size_t k = 0; k < *nseen; k++)
+		for (size_t k = 0; k < nseen; k++)
 			if (strcmp(seen[k], code) == 0)
 				return errmsg_set(c->err, ERR_INVALID,
 						  "%s.%s: '%s' is listed twice", p, key, code);
-		memcpy(seen[(*nseen)++], code, 3);
+		memcpy(seen[nseen++], code, 3);
 		snprintf(p + strlen(p), sizeof(p) - strlen(p), ".targets");
 		r = put(c, countries ? "if country(" : "if continent(");
 		if (r == 0)
@@ -594,8 +596,6 @@ static int put_geo_regions(const struct ctx *c, const json_t *regions, bool coun
 
 static int compile_geo(const struct ctx *c, const json_t *pol)
 {
-	char seen[STEER_REGIONS_MAX][3];
-	size_t nseen = 0;
 	json_t *regions = NULL, *def = NULL, *chk_obj = NULL;
 	struct check chk = { 0 };
 
@@ -621,9 +621,9 @@ static int compile_geo(const struct ctx *c, const json_t *pol)
 	/* a country is more precise than its continent: countries first */
 	r = put(c, ";");
 	if (r == 0)
-		r = put_geo_regions(c, regions, true, cp, seen, &nseen);
+		r = put_geo_regions(c, regions, true, cp);
 	if (r == 0)
-		r = put_geo_regions(c, regions, false, cp, seen, &nseen);
+		r = put_geo_regions(c, regions, false, cp);
 	if (r == 0)
 		r = put(c, "return ");
 	return r < 0 ? r : put_geo_answer(c, cp, def, "policy.default");
