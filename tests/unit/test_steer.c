@@ -477,6 +477,12 @@ static void test_panel_records(void **state)
 		     "{\"default\":[\"192.0.2.1\",\"192.0.2.2\"],\"regions\":[{\"country\":\"DE\","
 		     "\"targets\":[\"192.0.2.1\"]},{\"country\":\"US\",\"targets\":"
 		     "[\"192.0.2.2\"]}],\"type\":\"geo\"}");
+	/* a region in any case is one country, read back in upper case */
+	from_records("[{\"content\":\"192.0.2.1\",\"routing_policy\":{\"type\":\"geo\","
+		     "\"region\":\"de\"}},{\"content\":\"192.0.2.2\",\"routing_policy\":"
+		     "{\"type\":\"geo\",\"region\":\"De\"}}]",
+		     "{\"default\":[\"192.0.2.1\",\"192.0.2.2\"],\"regions\":[{\"country\":\"DE\","
+		     "\"targets\":[\"192.0.2.1\",\"192.0.2.2\"]}],\"type\":\"geo\"}");
 	from_records("[{\"content\":\"192.0.2.1\",\"routing_policy\":{\"type\":\"failover\","
 		     "\"health_check_url\":\"http://192.0.2.1/\"}}]",
 		     "{\"check\":{\"url\":\"http://192.0.2.1/\"},\"targets\":[\"192.0.2.1\"],"

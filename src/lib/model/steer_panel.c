@@ -92,8 +92,9 @@ static int build_weighted(const json_t *records, json_t *pol)
 	return 0;
 }
 
-/* One region per country, in the order the records name them; the default
- * is every target, for clients from anywhere else. */
+/* One region per country, in the order the records name them, its code in
+ * upper case (read back so); the default is every target, for clients
+ * from anywhere else. Each record's region is checked already. */
 static int build_geo(const json_t *records, json_t *pol)
 {
 	json_t *regions = json_array(), *def = json_array(), *rec, *reg;
@@ -107,12 +108,13 @@ static int build_geo(const json_t *records, json_t *pol)
 	}
 	json_array_foreach(records, i, rec) {
 		json_t *content = json_object_get(rec, "content");
-		const char *code = json_string_value(
+		const char *region = json_string_value(
 		    json_object_get(json_object_get(rec, "routing_policy"), "region"));
+		char code[3] = { (char)toupper((unsigned char)region[0]),
+				 (char)toupper((unsigned char)region[1]), '\0' };
 		json_t *found = NULL;
 		json_array_foreach(regions, k, reg) {
-			if (strcasecmp(json_string_value(json_object_get(reg, "country")), code) ==
-			    0)
+			if (strcmp(json_string_value(json_object_get(reg, "country")), code) == 0)
 				found = json_object_get(reg, "targets");
 		}
 		if (found == NULL) {
