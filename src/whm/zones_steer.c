@@ -508,7 +508,15 @@ int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, c
 	for (int attempt = 0; r == -EAGAIN && attempt < ZONES_CHANGE_ATTEMPTS; attempt++) {
 		r = zones_read(w, &st, zone_id, &z, &records, err);
 		if (r < 0)
-			return r;
+			break;
+		/* a secondary zone serves its primary's data: a policy set or
+		 * removed here would move its serial away from the primary's */
+		r = zones_editable(st, zone_id, err);
+		if (r < 0) {
+			json_decref(records);
+			store_zone_clear(&z);
+			break;
+		}
 		uint64_t seen = z.version;
 		json_decref(plan);
 		plan = NULL;

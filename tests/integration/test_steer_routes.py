@@ -137,3 +137,28 @@ def test_steered_cname_beside_other_data_is_422(steer):
 
 def test_disabled_record_with_a_policy_is_422(steer):
     refused(steer, dict(a("dis", "192.0.2.60", weighted(1)), disabled=True), "disabled")
+
+
+def test_policy_of_a_secondary_zone_is_409_and_changes_nothing(steer):
+    """A secondary zone serves its primary's data with the primary's serial:
+    a routing policy set or removed on it is refused as a record is."""
+    from test_secondary_zones import fake_primary, wait_state
+    c = steer["cluster"]
+    zone = "steer-secondary.example."
+    primary = fake_primary(zone)
+    try:
+        zid = c.whm.call("POST", "/api/dns", {"domain": zone, "kind": "secondary",
+                                              "primaries": [primary.address]})["zoneId"]
+        z = wait_state(c.whm, zid, lambda s: s.get("serial") == 100)
+        assert z["serial"] == 100, z
+        for policy in ({"type": "weighted", "targets": [{"target": "192.0.2.1", "weight": 1}]},
+                       None):
+            r = c.whm.request("PUT", "/api/dns/%d/policies" % zid,
+                              json_body={"name": "steered", "type": "A", "policy": policy})
+            assert r.status_code == 409, cl.describe(r)
+            assert "comes from its primary" in r.json()["error"], r.text
+        after = c.whm.zone(zid)
+        assert (after["version"], after["serial"]) == (z["version"], 100)
+        assert c.whm.call("GET", "/api/dns/%d/policies" % zid) == []
+    finally:
+        primary.close()
