@@ -116,6 +116,12 @@ struct zones_set_spec {
 	 * import or a rollback, whose input carries no policies (the export
 	 * writes none; a version holds none). */
 	bool keep_policies;
+	/* An RRset with an RRset-level routing policy may not be given
+	 * records: refused, as adding a record to it is (the panel's PUT of
+	 * its listing, which holds no records for it). Otherwise records
+	 * given to such an RRset replace its policy (an RRset change, an
+	 * import, a rollback, a transfer). */
+	bool refuse_steered;
 	uint64_t if_version; /* 0, or the version the zone must be at */
 	/* RRset comments written with the change: zones_rrset_key() -> the
 	 * RRset's comments (an array) or null (none); NULL: none changed. */

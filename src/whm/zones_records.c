@@ -192,15 +192,38 @@ static int add_policy_key(const char *name, const char *type, bool per_record, c
 	return json_object_set_new(ctx, key, json_true()) < 0 ? -ENOMEM : 0;
 }
 
+/* ERR_INVALID if a record of 'mr' belongs to an RRset that 'policies'
+ * (zones_steer_load()) give an RRset-level policy. */
+static int refuse_steered(const json_t *policies, const struct model_record *mr, size_t n,
+			  struct errmsg *err)
+{
+	char key[DNAME_TEXT_MAX + 40];
+
+	for (size_t i = 0; i < n; i++) {
+		if (zones_steer_key(mr[i].name, mr[i].type, key, sizeof(key)) < 0)
+			continue;
+		const json_t *p = json_object_get(policies, key);
+		if (p != NULL && !json_is_true(json_object_get(p, "per_record")))
+			return errmsg_set(
+			    err, ERR_INVALID,
+			    "records[%zu]: RRset '%s %s' is steered by its own "
+			    "routing policy; remove it (PUT /api/dns/:zoneId/policies) "
+			    "before adding records",
+			    i, mr[i].name, mr[i].type);
+	}
+	return 0;
+}
+
 /* The policies the RRsets a zones_records_apply() names get from the
  * routing_policy of its records ('in', parsed into 'mr'), or with 'keep'
  * from the per-record policies the zone has now (zones_steer_keep(), read
  * in the change's attempt: a change meanwhile makes it read again);
  * without 'merge' every RRset that has one now is named too, so that it
- * goes with its records. */
+ * goes with its records. With 'refuse' a record given to an RRset that has
+ * an RRset-level policy is refused (zones_set_spec.refuse_steered). */
 static int set_plan(struct store *st, const struct store_zone *z, const json_t *in,
 		    const struct model_record *mr, size_t n, const json_t *named, bool merge,
-		    bool keep, json_t **ret, struct errmsg *err)
+		    bool keep, bool refuse, json_t **ret, struct errmsg *err)
 {
 	json_t *keys = json_deep_copy(named), *recs = json_array(), *policies = NULL;
 	int r = keys != NULL && recs != NULL ? 0 : -ENOMEM;
@@ -213,8 +236,11 @@ static int set_plan(struct store *st, const struct store_zone *z, const json_t *
 		if (x == NULL || json_array_append_new(recs, x) < 0)
 			r = -ENOMEM;
 	}
-	if (r == 0 && keep && (r = zones_steer_load(st, z->id, &policies)) < 0 && r != -ENOMEM)
+	if (r == 0 && (keep || refuse) && (r = zones_steer_load(st, z->id, &policies)) < 0 &&
+	    r != -ENOMEM)
 		r = errmsg_set(err, r, "reading routing policies: %s", err_str(r));
+	if (r == 0 && refuse)
+		r = refuse_steered(policies, mr, n, err);
 	if (r == 0 && keep)
 		r = zones_steer_keep(policies, recs);
 	if (r == 0 && !merge)
@@ -321,7 +347,7 @@ int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_s
 		plan = NULL;
 		if (r == 0)
 			r = set_plan(st, &z, records_in, mr, n, named, merge, spec->keep_policies,
-				     &plan, err);
+				     spec->refuse_steered, &plan, err);
 		struct store_zone before = z;
 		zones_bump(&z);
 		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
@@ -397,6 +423,7 @@ int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records_
 			  struct errmsg *err)
 {
 	struct zones_set_spec spec = { .records = records_in,
+				       .refuse_steered = true,
 				       .if_version = if_version,
 				       .action = "records.replace" };
 	int r = zones_records_apply(w, zone_id, &spec, actor, res, err);

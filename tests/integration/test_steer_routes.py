@@ -162,3 +162,23 @@ def test_policy_of_a_secondary_zone_is_409_and_changes_nothing(steer):
         assert c.whm.call("GET", "/api/dns/%d/policies" % zid) == []
     finally:
         primary.close()
+
+
+def test_listing_put_back_with_a_record_for_an_rrset_policy_is_422(steer):
+    """PUT /records takes back the GET listing, which holds no records for
+    an RRset steered by its own policy: a record added there is refused as
+    POST /records refuses it, and the policy stays."""
+    c, zid = steer["cluster"], steer["zone_id"]
+    c.whm.call("PUT", "/api/dns/%d/policies" % zid, {"name": "geo-rrset", "type": "A", "policy": {
+        "type": "geo", "regions": [{"country": "DE", "targets": ["192.0.2.100"]}],
+        "default": ["192.0.2.101"]}})
+    listing = c.whm.records(zid)
+    policies_before = c.whm.call("GET", "/api/dns/%d/policies" % zid)
+    doc = assert_refused({"cluster": c, "zone_id": zid}, "PUT", "/api/dns/%d/records" % zid,
+                         {"records": listing + [{"type": "A", "name": "geo-rrset",
+                                                 "content": "192.0.2.200"}]}, statuses=(422,))
+    assert "steered by its own routing policy" in doc["error"], doc
+    assert c.whm.call("GET", "/api/dns/%d/policies" % zid) == policies_before
+    # the listing as it is goes back and keeps the policy
+    c.replace_records(zid, listing)
+    assert c.whm.call("GET", "/api/dns/%d/policies" % zid) == policies_before
