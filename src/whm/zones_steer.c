@@ -170,6 +170,40 @@ static json_t *rrset_records(const json_t *recs, const char *name, const char *t
 	return out;
 }
 
+/* RFC 2181 section 5: an RRset holds each record once. A steered RRset is
+ * served as one LUA record, so the zone's own duplicate check never sees
+ * its records ('set', canonical content), and a per-record policy is
+ * matched to its record by content: a duplicate would lose one policy. */
+static int check_duplicates(const json_t *set, const char *name, const char *type,
+			    const json_t *pol, struct errmsg *err)
+{
+	json_t *seen = json_object(), *o;
+	size_t i;
+	int r = seen != NULL ? 0 : -ENOMEM;
+
+	json_array_foreach(set, i, o) {
+		const char *content = json_string_value(json_object_get(o, "content"));
+		if (r < 0 || content == NULL)
+			continue;
+		if (json_object_get(seen, content) == NULL) {
+			r = json_object_set_new(seen, content, json_true()) < 0 ? -ENOMEM : 0;
+			continue;
+		}
+		const char *kind = json_string_value(json_object_get(pol, "type"));
+		bool geo = kind != NULL && strcmp(kind, "geo") == 0;
+		r = errmsg_set(err, ERR_INVALID,
+			       "RRset '%s %s': duplicate record '%.80s' (RFC 2181 section 5): an "
+			       "RRset holds each record once%s",
+			       name, type, content,
+			       geo ? "; to answer one target to several countries, give the "
+				     "RRset a geo policy (PUT /api/dns/:zoneId/policies), whose "
+				     "regions may share targets"
+				   : "");
+	}
+	json_decref(seen);
+	return r;
+}
+
 /* The policy RRset 'key' gets from 'recs': checked, compiled once to be
  * sure it compiles, or JSON null. */
 static int plan_one(const json_t *recs, const char *key, const char *origin, json_t **ret,
@@ -201,14 +235,17 @@ static int plan_one(const json_t *recs, const char *key, const char *origin, jso
 		}
 	}
 	int r = steer_policy_from_records(type, set, &pol, &msg);
-	json_decref(set);
 	if (r == 0 && pol != NULL)
 		r = steer_compile(pol, type, origin, &lua, &msg);
 	free(lua);
 	if (r == ERR_INVALID) {
+		json_decref(set);
 		json_decref(pol);
 		return errmsg_set(err, ERR_INVALID, "RRset '%s %s': %s", name, type, msg.text);
 	}
+	if (r == 0 && pol != NULL)
+		r = check_duplicates(set, name, type, pol, err);
+	json_decref(set);
 	if (r < 0) {
 		json_decref(pol);
 		return r;

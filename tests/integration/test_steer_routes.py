@@ -61,6 +61,7 @@ def refused(steer, record, needle):
     doc = assert_refused({"cluster": c, "zone_id": zid}, "POST", "/api/dns/%d/records" % zid,
                          record, statuses=(422,))
     assert needle in doc["error"], doc
+    return doc
 
 
 def a(name, content, rp, rtype="A"):
@@ -182,3 +183,54 @@ def test_listing_put_back_with_a_record_for_an_rrset_policy_is_422(steer):
     # the listing as it is goes back and keeps the policy
     c.replace_records(zid, listing)
     assert c.whm.call("GET", "/api/dns/%d/policies" % zid) == policies_before
+
+
+def geo(region):
+    return {"type": "geo", "region": region}
+
+
+def test_the_same_record_twice_in_a_steered_rrset_is_422(steer):
+    """RFC 2181 section 5 holds for steered RRsets too, whose records the
+    nodes never see (they serve one LUA record): the same content twice is
+    refused as in a plain RRset, and no record's policy is lost."""
+    c, zid = steer["cluster"], steer["zone_id"]
+    c.add_record(zid, "eu", "A", "192.0.2.10", routing_policy=geo("DE"))
+    doc = refused(steer, a("eu", "192.0.2.10", geo("GB")), "duplicate record")
+    # one address for several countries: the RRset-level geo policy
+    assert "PUT /api/dns/:zoneId/policies" in doc["error"], doc
+    c.add_record(zid, "eu", "A", "192.0.2.12", routing_policy=geo("US"))
+    assert policies(c, zid, "eu") == [("192.0.2.10", geo("DE")), ("192.0.2.12", geo("US"))]
+
+    c.add_record(zid, "dupw", "A", "192.0.2.1", routing_policy=weighted(10))
+    refused(steer, a("dupw", "192.0.2.1", weighted(20)), "duplicate record")
+    c.add_record(zid, "dupw", "A", "192.0.2.2", routing_policy=weighted(20))
+    bad = {"cluster": c, "zone_id": zid}
+    second = [r for r in c.whm.records(zid) if r["content"] == "192.0.2.2"][0]
+    # a record's content changed to another's
+    doc = assert_refused(bad, "PUT", "/api/dns/records/%d" % second["id"],
+                         a("dupw", "192.0.2.1", weighted(20)), statuses=(422,))
+    assert "duplicate record" in doc["error"], doc
+    # a listing that holds it twice
+    listing = c.whm.records(zid)
+    doc = assert_refused(bad, "PUT", "/api/dns/%d/records" % zid,
+                         {"records": listing + [dict(second, content="192.0.2.1")]},
+                         statuses=(422,))
+    assert "duplicate record" in doc["error"], doc
+    assert policies(c, zid, "dupw") == [("192.0.2.1", weighted(10)), ("192.0.2.2", weighted(20))]
+    # the same address written two ways is one record
+    c.add_record(zid, "dup6", "AAAA", "2001:db8::1", routing_policy=weighted(1))
+    refused(steer, a("dup6", "2001:DB8:0::1", weighted(2), "AAAA"), "duplicate record")
+
+
+def test_rrset_geo_policy_regions_share_a_target(steer):
+    """What the duplicate's message points to: one address answered to the
+    clients of several countries."""
+    c, zid = steer["cluster"], steer["zone_id"]
+    pol = {"type": "geo", "regions": [{"country": "DE", "targets": ["192.0.2.10"]},
+                                      {"country": "GB", "targets": ["192.0.2.10"]}],
+           "default": ["192.0.2.10", "192.0.2.12"]}
+    c.whm.call("PUT", "/api/dns/%d/policies" % zid, {"name": "eu-shared", "type": "A",
+                                                       "policy": pol})
+    got = [p for p in c.whm.call("GET", "/api/dns/%d/policies" % zid)
+           if p["name"] == "eu-shared"]
+    assert got == [{"name": "eu-shared", "type": "A", "per_record": False, "policy": pol}], got
