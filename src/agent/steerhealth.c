@@ -36,16 +36,33 @@ static void owners_clear(struct owners *o)
 	o->n = 0;
 }
 
+/* The RRset owner 'owner' (absolute) is the health record of, into
+ * 'out': the name after the first label STEER_HEALTH_LABEL, or the
+ * wildcard '*' in place of STEER_HEALTH_WILDCARD_LABEL. -EINVAL for
+ * another owner. */
+static int rrset_of(const char *owner, char out[DNAME_TEXT_MAX])
+{
+	size_t l = strlen(STEER_HEALTH_LABEL), wl = strlen(STEER_HEALTH_WILDCARD_LABEL);
+	int n = -1;
+
+	if (strncmp(owner, STEER_HEALTH_LABEL, l) == 0 && owner[l] == '.')
+		n = snprintf(out, DNAME_TEXT_MAX, "%s", owner + l + 1);
+	else if (strncmp(owner, STEER_HEALTH_WILDCARD_LABEL, wl) == 0 && owner[wl] == '.')
+		n = snprintf(out, DNAME_TEXT_MAX, "*%s", owner + wl);
+	return n < 0 || n >= DNAME_TEXT_MAX ? -EINVAL : 0;
+}
+
 /* The owners of the zone's health records: LUA TXT records whose first
- * label is STEER_HEALTH_LABEL (sorted, so each owner comes once in a row). */
+ * label is STEER_HEALTH_LABEL or STEER_HEALTH_WILDCARD_LABEL (sorted, so
+ * each owner comes once in a row). */
 static int collect(const char *name, const char *type, const char *content, uint32_t ttl, void *ctx)
 {
 	struct owners *o = ctx;
-	size_t l = strlen(STEER_HEALTH_LABEL);
+	char rrset[DNAME_TEXT_MAX];
 
 	(void)ttl;
 	if (strcmp(type, "LUA") != 0 || strncmp(content, "TXT ", 4) != 0 ||
-	    strncmp(name, STEER_HEALTH_LABEL, l) != 0 || name[l] != '.')
+	    rrset_of(name, rrset) < 0)
 		return 0;
 	if (o->n > 0 && strcmp(o->v[o->n - 1], name) == 0)
 		return 0;
@@ -282,12 +299,15 @@ static int take_answer(json_t *rrsets, const char *name, uint8_t *ans, size_t le
 static int read_owner(int fd, const struct sockaddr_storage *ss, socklen_t sslen, const char *owner,
 		      json_t *rrsets, struct errmsg *err)
 {
-	uint8_t q[512] = { 0 }, *ans = malloc(ANSWER_MAX); /* knot_pkt_new() keeps a given header */
-	const char *name = owner + strlen(STEER_HEALTH_LABEL) + 1;
+	uint8_t q[512] = { 0 }, *ans = NULL; /* knot_pkt_new() keeps a given header */
+	char name[DNAME_TEXT_MAX];
 	size_t qlen = 0;
 	uint16_t id = 0;
 	ssize_t n = -1;
 
+	if (rrset_of(owner, name) < 0) /* collect() took only these */
+		return -EINVAL;
+	ans = malloc(ANSWER_MAX);
 	if (ans == NULL)
 		return -ENOMEM;
 	int r = build_query(owner, q, sizeof(q), &qlen, &id);

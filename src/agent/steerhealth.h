@@ -1,6 +1,7 @@
 /* Per-target health of a zone's health-checked routing policies, read
  * from the node's own PowerDNS: for each health record the controller
- * pushed (model/steer.h steer_health_compile, owner _yumna-health.NAME),
+ * pushed (model/steer.h steer_health_compile, owner _yumna-health.NAME,
+ * or _yumna-health-wildcard.NAME for the wildcard *.NAME),
  * a TXT query over UDP to PowerDNS on a loopback address, whose answer
  * PowerDNS computes with the same checks that steer the served answers.
  * PowerDNS 4.7 has no API for its LUA health-check results: this reads

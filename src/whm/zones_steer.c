@@ -330,9 +330,14 @@ static bool has_rrset_key(const json_t *records, const char *key)
 
 int zones_steer_health_owner(const char *name, char out[DNAME_TEXT_MAX])
 {
-	int n = strcmp(name, "@") == 0
-		    ? snprintf(out, DNAME_TEXT_MAX, "%s", STEER_HEALTH_LABEL)
-		    : snprintf(out, DNAME_TEXT_MAX, "%s.%s", STEER_HEALTH_LABEL, name);
+	int n;
+
+	if (strcmp(name, "@") == 0)
+		n = snprintf(out, DNAME_TEXT_MAX, "%s", STEER_HEALTH_LABEL);
+	else if (name[0] == '*' && (name[1] == '\0' || name[1] == '.'))
+		n = snprintf(out, DNAME_TEXT_MAX, "%s%s", STEER_HEALTH_WILDCARD_LABEL, name + 1);
+	else
+		n = snprintf(out, DNAME_TEXT_MAX, "%s.%s", STEER_HEALTH_LABEL, name);
 	return n < 0 || n >= DNAME_TEXT_MAX ? -ENAMETOOLONG : 0;
 }
 

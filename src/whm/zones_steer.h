@@ -56,7 +56,8 @@ int zones_steer_serve(json_t *records, const json_t *policies, const json_t *pla
 		      const char *origin, json_t **ret, struct errmsg *err);
 
 /* The owner (stored form, like 'name': relative, "@" or absolute) of the
- * health record of RRset owner 'name' (model/steer.h STEER_HEALTH_LABEL). */
+ * health record of RRset owner 'name' (model/steer.h STEER_HEALTH_LABEL,
+ * STEER_HEALTH_WILDCARD_LABEL for a wildcard). */
 int zones_steer_health_owner(const char *name, char out[DNAME_TEXT_MAX]);
 
 /* The rrset key of 'name' and 'type'. */

@@ -273,6 +273,29 @@ def test_a_zone_record_at_the_health_name_wins_and_health_is_unknown(health_clus
         assert "no health record" in rr["health"][node]["error"], h
 
 
+def test_wildcard_rrsets_report_their_health(health_cluster):
+    """_yumna-health.* is no owner (an asterisk is a wildcard only
+    leftmost): a wildcard's health record is served at
+    _yumna-health-wildcard in place of the '*', and every node reads it."""
+    c = health_cluster
+    zone = "steer-health-wild.example."
+    zid = c.create_zone(zone)
+    listener = Listener()
+    try:
+        for name in ("*", "*.w"):
+            set_policy(c, zid, name, "A", {"type": "failover",
+                                           "targets": ["127.0.0.1", "127.0.0.2"],
+                                           "check": {"tcp_port": listener.port}})
+        c.wait_all_nodes("any." + zone, "A", ["127.0.0.1"], timeout=15)
+        c.wait_all_nodes("any.w." + zone, "A", ["127.0.0.1"], timeout=15)
+        for name in ("*", "*.w"):
+            wait_states(c, zid, name, {"127.0.0.1": "up", "127.0.0.2": "down"}, 15)
+        # the names below the wildcards are still its
+        c.wait_all_nodes("other.w." + zone, "A", ["127.0.0.1"], timeout=5)
+    finally:
+        listener.close()
+
+
 # last: the node it stops stays stopped for the rest of the module
 def test_a_stopped_node_shows_unknown_never_up(health_cluster, tmp_path):
     from test_yumnactl import Ctl

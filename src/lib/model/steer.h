@@ -97,8 +97,14 @@ int steer_compile_flags(const json_t *policy, const char *type, const char *orig
 
 /* The first label of the name a node reads its targets' health at: the
  * TXT record steer_health_compile() makes for RRset NAME is served at
- * _yumna-health.NAME. */
+ * _yumna-health.NAME (a wildcard's: below). */
 #define STEER_HEALTH_LABEL "_yumna-health"
+
+/* The first label of the health record of a wildcard RRset, '*' or
+ * '*.NAME': _yumna-health-wildcard or _yumna-health-wildcard.NAME, in
+ * place of the '*' (_yumna-health.*.NAME is no owner: an asterisk label
+ * is a wildcard only leftmost, RFC 4592 section 2.1.1). */
+#define STEER_HEALTH_WILDCARD_LABEL "_yumna-health-wildcard"
 
 /* The health record of a health-checked policy (failover, geo with a
  * "check") of an RRset of 'type' in zone 'origin': the content of a LUA
