@@ -138,6 +138,22 @@ def test_geo_answers_by_client_country(zone):
         assert addresses(ask(node, name, ecs="1.2.3.4")) == ["192.0.2.30", "192.0.2.31"]
 
 
+def test_geo_regions_sharing_a_target_answer_it_in_each(zone):
+    """One address for the clients of several countries, which per-record
+    policies cannot give (one record, one policy): the RRset-level geo
+    policy, whose regions share the target."""
+    c, zid = zone["cluster"], zone["zone_id"]
+    set_policy(c, zid, "shared", "A", {"type": "geo", "regions": [
+        {"country": "DE", "targets": ["192.0.2.70"]},
+        {"country": "US", "targets": ["192.0.2.70"]}], "default": ["192.0.2.71"]})
+    name = "shared." + zone["zone"]
+    c.wait_all_nodes(name, "A", ["192.0.2.71"], timeout=10)
+    for node in c.nodes:
+        assert addresses(ask(node, name, ecs="85.214.132.117")) == ["192.0.2.70"]
+        assert addresses(ask(node, name, ecs="8.8.8.8")) == ["192.0.2.70"]
+        assert addresses(ask(node, name, ecs="1.2.3.4")) == ["192.0.2.71"]
+
+
 def listen(port=0):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
