@@ -15,7 +15,6 @@
 #include "base/err.h"
 #include "dns/dns.h"
 #include "dnssec.h"
-#include "history.h"
 #include "http/client.h"
 #include "json/jsonx.h"
 #include "nodes.h"
@@ -33,10 +32,49 @@ static void reply_result(struct http_reply *rep, const char *result)
 
 /* --- a zone's settings ---------------------------------------------------- */
 
+/* The settings of a PUT of a zone: 's' are 'body''s kind, account and
+ * soa_edit_api over 'stored' (the zone's settings as stored); ERR_INVALID
+ * as pdns_settings_apply(), and for a kind changed to or from Slave. */
+static int put_settings_read(const json_t *body, const char *stored, struct pdns_settings *s,
+			     struct errmsg *err)
+{
+	pdns_settings_read(stored, s);
+	bool was_slave = strcmp(s->kind, "Slave") == 0;
+	int r = pdns_settings_apply(body, s, err);
+	if (r == 0 && was_slave != (strcmp(s->kind, "Slave") == 0))
+		r = errmsg_set(err, ERR_INVALID,
+			       "kind: a zone is made Slave (with its masters) when it is created, "
+			       "and stays so");
+	return r;
+}
+
+/* zones_settings_change() step of a PUT: the body ('ctx') applied to the
+ * settings as they are in the transaction, so that PUTs of different
+ * settings at once each change only their own. */
+static int put_settings(struct store *st, struct store_zone *z, char *summary, size_t len,
+			void *ctx, struct errmsg *err)
+{
+	struct pdns_settings set;
+	char stored[STORE_ZONE_PDNS_MAX];
+	int r = put_settings_read(ctx, z->pdns, &set, err);
+
+	(void)st;
+	if (r < 0)
+		return r;
+	pdns_settings_write(&set, stored);
+	if (strcmp(stored, z->pdns) == 0)
+		return 1;
+	snprintf(z->pdns, sizeof(z->pdns), "%s", stored);
+	snprintf(summary, len, "PowerDNS API settings: kind %s, soa_edit_api %s, account '%s'",
+		 set.kind, set.soa_edit_api, set.account);
+	return 0;
+}
+
 /* PUT /api/v1/servers/localhost/zones/:zone: the zone's kind, account,
  * soa_edit_api and signing; 204. Signing and unsigning are zone versions
  * (the nodes serve the keys); the other settings are only the
- * controller's (zones_pdns_set). Other keys are ignored, as in PowerDNS. */
+ * controller's (zones_settings_change()). Other keys are ignored, as in
+ * PowerDNS. */
 void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
@@ -45,7 +83,6 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 	struct pdns_settings set;
 	struct errmsg err = { "" };
 	struct zone_result res;
-	char stored[STORE_ZONE_PDNS_MAX], summary[HISTORY_SUMMARY_MAX];
 	int sign;
 	json_t *b, *how = NULL;
 
@@ -56,19 +93,14 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 		json_decref(b);
 		return;
 	}
-	pdns_settings_read(z.pdns, &set);
-	bool was_slave = strcmp(set.kind, "Slave") == 0;
-	int r = pdns_settings_apply(b, &set, &err);
-	if (r == 0 && was_slave != (strcmp(set.kind, "Slave") == 0))
-		r = errmsg_set(&err, ERR_INVALID,
-			       "kind: a zone is made Slave (with its masters) when it is created, "
-			       "and stays so");
-	if (r == 0 && was_slave && json_is_true(json_object_get(b, "dnssec")))
+	/* Checked before signing; applied in the transaction below. */
+	int r = put_settings_read(b, z.pdns, &set, &err);
+	bool slave = strcmp(set.kind, "Slave") == 0;
+	if (r == 0 && slave && json_is_true(json_object_get(b, "dnssec")))
 		r = errmsg_set(&err, ERR_INVALID,
 			       "dnssec: a Slave zone is served as its masters sign it");
 	if (r == 0)
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
-	json_decref(b);
 	if (r == 0 && how != NULL && sign == -1 && !z.dnssec)
 		r = errmsg_set(&err, ERR_INVALID, "nsec3param: the zone is not signed");
 	/* Sign, or on a signed zone change the NSEC choice. */
@@ -82,11 +114,9 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 		r = signing_unsign(w, z.id, true, api_actor(req), &res, &err);
 	}
 	json_decref(how);
-	pdns_settings_write(&set, stored);
-	history_summary(summary, "PowerDNS API settings: kind %s, soa_edit_api %s, account '%s'",
-			set.kind, set.soa_edit_api, set.account);
 	if (r == 0)
-		r = zones_pdns_set(w, z.id, stored, api_actor(req), summary, &err);
+		r = zones_settings_change(w, z.id, put_settings, b, api_actor(req), &err);
+	json_decref(b);
 	store_zone_clear(&z);
 	if (r < 0)
 		api_reply_error(rep, r, err.text);

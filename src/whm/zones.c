@@ -614,32 +614,30 @@ int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, stru
 	return 0;
 }
 
-int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
-		   const char *summary, struct errmsg *err)
+int zones_settings_change(struct whm *w, int64_t zone_id, zones_settings_fn fn, void *ctx,
+			  const char *actor, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
+	char summary[HISTORY_SUMMARY_MAX] = "";
 
-	/* Read in the write transaction: a change committing meanwhile keeps
-	 * its version and serial, this one only the settings. */
+	/* Read in the write transaction: 'fn' changes the settings as they
+	 * are now, so two changes at once each keep the other's; a change
+	 * committing meanwhile keeps its version and serial. */
 	int r = zones_begin_live(w, zone_id, &st, &z, err);
 	if (r < 0)
 		return r;
-	if (strcmp(z.pdns, pdns) == 0) {
-		store_rollback(st);
-		store_zone_clear(&z);
-		return 1;
-	}
-	snprintf(z.pdns, sizeof(z.pdns), "%s", pdns);
-	r = store_zone_update(st, &z);
+	r = fn(st, &z, summary, sizeof(summary), ctx, err);
+	if (r == 0)
+		r = store_zone_update(st, &z);
 	if (r == 0)
 		r = history_note_zone(st, &z, actor, "zone.settings", summary);
 	if (r == 0)
 		r = store_commit(st);
-	if (r < 0) {
+	if (r != 0)
 		store_rollback(st);
+	if (r < 0 && err->text[0] == '\0')
 		errmsg_set(err, r, "storing the settings: %s", err_str(r));
-	}
 	store_zone_clear(&z);
 	return r;
 }

@@ -108,13 +108,19 @@ int zones_rrsets_patch(struct whm *w, int64_t zone_id, const json_t *rrsets, uin
 int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
 			   struct zone_result *res, struct errmsg *err);
 
-/* Store 'pdns' (pdns_shape.h) as zone 'zone_id''s PowerDNS API settings,
- * with an audit entry ('summary') and without a new version: the settings
- * change nothing that a node serves, so nothing is pushed. 1 when the zone
- * already had them (nothing written), 0 when stored, or a negative code
- * with 'err' set (ERR_NOT_FOUND for no live zone). */
-int zones_pdns_set(struct whm *w, int64_t zone_id, const char *pdns, const char *actor,
-		   const char *summary, struct errmsg *err);
+/* A change of zone 'zone_id''s settings that changes nothing a node
+ * serves (its PowerDNS API settings, a secondary zone's primaries), so
+ * it makes no version and nothing is pushed: 'fn' runs inside the write
+ * transaction with the zone as stored, changes z->pdns and writes what
+ * else it changes through 'st', and writes the audit entry's text into
+ * 'summary' ('len' bytes). It returns 0 to commit (the zone row and a
+ * "zone.settings" audit entry), 1 when nothing changes, or an error with
+ * 'err' set; either of the last two rolls back. Returns what 'fn' did, or
+ * a negative code with 'err' set (ERR_NOT_FOUND for no live zone). */
+typedef int (*zones_settings_fn)(struct store *st, struct store_zone *z, char *summary, size_t len,
+				 void *ctx, struct errmsg *err);
+int zones_settings_change(struct whm *w, int64_t zone_id, zones_settings_fn fn, void *ctx,
+			  const char *actor, struct errmsg *err);
 
 /* A new version with the next serial (model_serial_next()) and the same
  * records, pushed to every node like any change. */

@@ -8,6 +8,7 @@ import time
 import dns.rdatatype
 import dns.zone
 import pytest
+import requests
 
 from test_pdns_api import BASE, DIVERGENCES as ROUTE_DIVERGENCES, Side, pdns, sides, same_zone, \
     shape  # noqa: F401 (fixtures)
@@ -172,6 +173,56 @@ def test_a_refused_put_changes_nothing(sides, domain, body, same):
     if same is not None:
         b = pdns.send("PUT", BASE + "/zones/" + name, body)
         assert (b[0] == 422) is same, (b[0], b[2].text)
+
+
+def settings_put_rounds(side, names, rounds):
+    """Round after round, three PUTs of a zone of 'names' at the same
+    moment, from three threads on their own connections: its account, its
+    soa_edit_api, its kind, each to a value the zone does not have. The
+    rounds whose zone then lacks one of the three: (round, zone, settings)."""
+    import threading
+    edits = ["INCREASE", "EPOCH", "OFF"]
+    start, done = threading.Barrier(3, timeout=60), threading.Barrier(3, timeout=60)
+    statuses, lost = [], []
+
+    def want(n):
+        return {"kind": ("Master", "Native")[n // len(names) % 2], "account": "acc%d" % n,
+                "soa_edit_api": edits[n // len(names) % 3], "dnssec": False}
+
+    def worker(key):
+        session = requests.Session()
+        session.headers.update({"X-API-Key": side.key, "Connection": "close"})
+        for n in range(rounds):
+            name = names[n % len(names)]
+            start.wait()
+            r = session.put(side.url + BASE + "/zones/" + name, json={key: want(n)[key]},
+                            timeout=30)
+            statuses.append(r.status_code)
+            done.wait()
+            if key == "kind" and settings(side, name) != want(n):
+                lost.append((n, name, settings(side, name)))
+    threads = [threading.Thread(target=worker, args=(k,))
+               for k in ("account", "soa_edit_api", "kind")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [204] * (3 * rounds)
+    return lost
+
+
+def test_concurrent_puts_of_different_settings_keep_every_one(sides, domain):
+    """PUTs of one setting each, at once on one zone, all answered 204:
+    each keeps the others' (the settings are read in the transaction that
+    writes them, not before)."""
+    c, ours, pdns = sides
+    names = ["c%d-%s." % (i, domain) for i in range(6)]
+    for name in names:
+        a = ours.send("POST", BASE + "/zones", {"name": name, "kind": "Native",
+                                                "nameservers": ["ns1.yumna.test."]})
+        assert a[0] == 201, a[1]
+    lost = settings_put_rounds(ours, names, 300)
+    assert lost == [], "%d of 300 rounds lost a setting: %s" % (len(lost), lost[:3])
 
 
 def test_zone_operations_need_a_zone_and_an_admin_token(sides, domain):
