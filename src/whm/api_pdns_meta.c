@@ -207,40 +207,81 @@ static int read_values(const json_t *b, json_t **ret, struct errmsg *err)
 	return 0;
 }
 
-/* Write 'values' as kind 'kind' of zone 'z' ('append': after the values
- * it has), then answer 'status' with the kind as it is. */
-static void write_kind(struct http_reply *rep, struct store *st, const struct store_zone *z,
-		       const char *kind, const json_t *values, bool append, unsigned status)
+/* Whether 'list' holds the string 'v'. */
+static bool holds(const json_t *list, const json_t *v)
+{
+	size_t i;
+	const json_t *have;
+
+	json_array_foreach(list, i, have)
+		if (json_equal(have, v))
+			return true;
+	return false;
+}
+
+/* Kind 'kind' of zone 'zone_id' becomes 'values', or with 'append' the
+ * values it has and then those of 'values' it does not have yet (as
+ * PowerDNS merges a POST); *ret the values now. Read and written in one
+ * transaction, so that writes at once each keep the others' values. */
+static int store_kind(struct store *st, int64_t zone_id, const char *kind, const json_t *values,
+		      bool append, json_t **ret)
 {
 	char *old = NULL, *text = NULL;
-	json_t *now = NULL;
-	int r = append ? store_meta_get(st, z->id, kind, &old) : -ENOENT;
+	json_t *now = NULL, *v;
+	size_t i;
+	int r = store_begin(st);
 
+	if (r < 0)
+		return r;
+	r = append ? store_meta_get(st, zone_id, kind, &old) : -ENOENT;
 	if (r == 0)
 		now = json_loads(old, 0, NULL);
+	free(old);
 	if (!json_is_array(now)) {
 		json_decref(now);
 		now = json_array();
 	}
 	r = r == -ENOENT || r == 0 ? 0 : r;
-	if (r == 0 && json_array_extend(now, (json_t *)values) < 0)
+	if (r == 0 && now == NULL)
 		r = -ENOMEM;
+	json_array_foreach(values, i, v) {
+		if (r == 0 && (!append || !holds(now, v)) && json_array_append(now, v) < 0)
+			r = -ENOMEM;
+	}
 	if (r == 0 && json_array_size(now) > META_VALUES_MAX)
 		r = ERR_INVALID;
 	if (r == 0 && (text = json_dumps(now, JSON_COMPACT)) == NULL)
 		r = -ENOMEM;
 	if (r == 0)
-		r = json_array_size(now) > 0 ? store_meta_put(st, z->id, kind, text)
-					     : store_meta_delete(st, z->id, kind);
-	free(old);
+		r = json_array_size(now) > 0 ? store_meta_put(st, zone_id, kind, text)
+					     : store_meta_delete(st, zone_id, kind);
 	free(text);
+	if (r == 0)
+		r = store_commit(st);
+	if (r < 0) {
+		store_rollback(st);
+		json_decref(now);
+		return r;
+	}
+	*ret = now;
+	return 0;
+}
+
+/* Write 'values' as kind 'kind' of zone 'z' ('append': added to the
+ * values it has, store_kind()), then answer 'status' with the kind as it
+ * is. */
+static void write_kind(struct http_reply *rep, struct store *st, const struct store_zone *z,
+		       const char *kind, const json_t *values, bool append, unsigned status)
+{
+	json_t *now = NULL;
+	int r = store_kind(st, z->id, kind, values, append, &now);
+
 	if (r == ERR_INVALID)
 		http_reply_error(rep, r, "metadata: more than 100 values for the kind");
 	else if (r < 0)
 		http_reply_error(rep, r, "cannot write the zone's metadata");
 	else
-		http_reply_json(rep, status, meta_json(kind, json_incref(now)));
-	json_decref(now);
+		http_reply_json(rep, status, meta_json(kind, now));
 }
 
 /* A transfer kind written ('values' NULL: cleared): a new version of the

@@ -897,6 +897,58 @@ def test_metadata_agrees_with_powerdns_for_the_kinds_the_cluster_keeps(sides, do
     assert [m["kind"] for m in ours.send("GET", base)[1]] == ["SOA-EDIT-API"]
 
 
+def test_metadata_post_merges_values_without_duplicates_as_powerdns_does(sides, domain):
+    """A POST adds the values the kind does not have yet, after those it
+    has; a PUT replaces them as given, duplicates and all."""
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    base = BASE + "/zones/" + domain + "./metadata"
+    for method, path, body, want in (
+            ("POST", "", {"kind": "X-MERGE", "metadata": ["b", "a"]}, ["b", "a"]),
+            ("POST", "", {"kind": "X-MERGE", "metadata": ["a", "c", "c"]}, ["b", "a", "c"]),
+            ("POST", "", {"kind": "X-MERGE", "metadata": []}, ["b", "a", "c"]),
+            ("PUT", "/X-MERGE", {"metadata": ["z", "z", "y"]}, ["z", "z", "y"]),
+            ("POST", "", {"kind": "X-MERGE", "metadata": ["y", "x"]}, ["z", "z", "y", "x"])):
+        a, b = ours.send(method, base + path, body), pdns.send(method, base + path, body)
+        assert a[0] == b[0] and a[1] == b[1], (body, a[1], b[1])
+        assert a[1]["metadata"] == want, (body, a[1])
+        assert ours.send("GET", base + "/X-MERGE")[1]["metadata"] == want
+
+
+def test_concurrent_metadata_posts_keep_every_value(sides, domain):
+    """POSTs to one kind at once, each adding its own value: every value
+    is kept (the kind is read and written in one transaction)."""
+    import concurrent.futures
+    import threading
+    c, ours, pdns = sides
+    name = domain + "."
+    assert ours.send("POST", BASE + "/zones", {"name": name, "kind": "Native",
+                                              "nameservers": NAMESERVERS})[0] == 201
+    base = BASE + "/zones/" + name + "/metadata"
+    kinds, workers, rounds = ["X-MANY%d" % k for k in range(6)], 8, 12
+    start = threading.Barrier(workers, timeout=60)
+
+    def post(worker):
+        session = requests.Session()
+        # A connection a request: the controller's few HTTP threads
+        # take the requests of every worker at once.
+        session.headers.update({"X-API-Key": ours.key, "Connection": "close"})
+        statuses = []
+        for kind in kinds:
+            for i in range(rounds):
+                start.wait()
+                statuses.append(session.post(ours.url + base, json={
+                    "kind": kind, "metadata": ["v%d-%d" % (worker, i)]}, timeout=30).status_code)
+        return statuses
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        statuses = sum(pool.map(post, range(workers)), [])
+    assert statuses == [201] * (len(kinds) * workers * rounds)
+    want = sorted("v%d-%d" % (w, i) for w in range(workers) for i in range(rounds))
+    for kind in kinds:
+        kept = ours.send("GET", base + "/" + kind)[1]["metadata"]
+        assert sorted(kept) == want, "%s: %d of %d values kept" % (kind, len(kept), len(want))
+
+
 def test_a_zone_created_signed_is_signed_on_every_node(sides, domain):
     c, ours, pdns = sides
     name = domain + "."
