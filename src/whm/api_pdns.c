@@ -20,6 +20,7 @@
 #include "base/err.h"
 #include "dns/dns.h"
 #include "pdns_shape.h"
+#include "secondary.h"
 
 /* What clients that parse it (octoDNS, the Terraform provider) compare
  * with: 4.7 makes them use SOA-EDIT-API and the rrsets of 4.x. */
@@ -84,6 +85,32 @@ json_t *api_pdns_zone_json(const struct store_zone *z, bool full, bool dnssec)
 		json_decref(more);
 	}
 	return o;
+}
+
+int api_pdns_masters_read(struct whm *w, const json_t *body, struct pdns_masters *ret,
+			  struct errmsg *err)
+{
+	const json_t *m = json_object_get(body, "masters");
+	const json_t *k = json_object_get(body, "master_tsig_key_ids");
+	int r = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->masters = m != NULL && !json_is_null(m);
+	ret->keys = k != NULL && !json_is_null(k);
+	if (ret->masters && !json_is_array(m))
+		return errmsg_set(err, ERR_INVALID, "masters: a list of \"address[:port]\"");
+	if (json_array_size(m) > 0)
+		r = secondary_primaries_check(m, "masters", ret->primaries, sizeof(ret->primaries),
+					      err);
+	if (r == 0 && ret->keys &&
+	    (!json_is_array(k) || json_array_size(k) > 1 ||
+	     (json_array_size(k) == 1 && !json_is_string(json_array_get(k, 0)))))
+		return errmsg_set(err, ERR_INVALID,
+				  "master_tsig_key_ids: a list of at most one key name");
+	if (r == 0 && json_array_size(k) == 1)
+		r = secondary_tsig_check(w, json_string_value(json_array_get(k, 0)),
+					 "master_tsig_key_ids[0]", ret->key, sizeof(ret->key), err);
+	return r;
 }
 
 /* GET /api: the API versions. */

@@ -8,8 +8,11 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "base/err.h"
+#include "dns/dns.h"
 #include "http/server.h"
 #include "store/store.h"
+#include "whm.h"
 
 #define PDNS_SERVER_URL "/api/v1/servers/localhost"
 
@@ -29,5 +32,22 @@ int api_pdns_path_zone(struct http_request *req, struct http_reply *rep, struct 
  * PowerDNS must compute per zone are left out (dnssec, edited_serial).
  * The caller owns the result; NULL without memory. */
 json_t *api_pdns_zone_json(const struct store_zone *z, bool full, bool dnssec);
+
+/* A Slave zone's "masters" and "master_tsig_key_ids" in a body, as
+ * api_pdns_masters_read() checks them. */
+struct pdns_masters {
+	bool masters;			     /* "masters" given (not absent, not null) */
+	bool keys;			     /* "master_tsig_key_ids" given */
+	char primaries[STORE_PRIMARIES_MAX]; /* secondary_primaries_check()'s
+					      * text; "" for an empty list */
+	char key[DNAME_TEXT_MAX];	     /* the key's stored name; "" for none */
+};
+
+/* Read a body's "masters" (a list of up to 8 "address[:port]") and
+ * "master_tsig_key_ids" (a list of at most one existing key's name) into
+ * 'ret'; each may be absent or null (JSON null is absent, as Go clients
+ * send a nil list). ERR_INVALID with 'err' naming the value at fault. */
+int api_pdns_masters_read(struct whm *w, const json_t *body, struct pdns_masters *ret,
+			  struct errmsg *err);
 
 #endif

@@ -48,33 +48,91 @@ static int put_settings_read(const json_t *body, const char *stored, struct pdns
 	return r;
 }
 
-/* zones_settings_change() step of a PUT: the body ('ctx') applied to the
+/* What a PUT asks of a zone's settings. */
+struct put_ctx {
+	const json_t *body;	/* kind, account, soa_edit_api */
+	struct pdns_masters m;	/* masters and their key, checked */
+	bool secondary_changed; /* out: the masters or their key changed */
+};
+
+/* Whether the masters of 'm' fit a zone that is a secondary zone or not
+ * ('secondary'). Only a secondary zone has masters: PowerDNS keeps them
+ * for a zone of any kind, with no effect but on a Slave zone, which the
+ * cluster cannot keep; an empty list is no masters, which such a zone
+ * has already. A secondary zone has 1 to 8. */
+static int masters_fit(const struct pdns_masters *m, bool secondary, struct errmsg *err)
+{
+	if (!secondary && (m->primaries[0] != '\0' || m->key[0] != '\0'))
+		return errmsg_set(err, ERR_INVALID,
+				  "%s: only a Slave zone has masters, and a zone is made Slave "
+				  "(with its masters) when it is created",
+				  m->primaries[0] != '\0' ? "masters" : "master_tsig_key_ids");
+	if (secondary && m->masters && m->primaries[0] == '\0')
+		return errmsg_set(err, ERR_INVALID, "masters: a Slave zone has 1 to %d masters",
+				  SECONDARY_PRIMARIES_MAX);
+	return 0;
+}
+
+/* Whether zone 'zone_id' is a secondary zone (secondary.h): 0 with
+ * *ret set, or a negative code. */
+static int is_secondary(struct store *st, int64_t zone_id, bool *ret)
+{
+	struct store_secondary row;
+	int r = store_secondary_get(st, zone_id, &row);
+
+	if (r == 0)
+		store_secondary_clear(&row);
+	if (r == 0 || r == -ENOENT)
+		*ret = r == 0;
+	return r == -ENOENT ? 0 : r;
+}
+
+/* zones_settings_change() step of a PUT: the body applied to the
  * settings as they are in the transaction, so that PUTs of different
- * settings at once each change only their own. */
+ * settings at once each change only their own; a secondary zone's masters
+ * and key too. */
 static int put_settings(struct store *st, struct store_zone *z, char *summary, size_t len,
 			void *ctx, struct errmsg *err)
 {
+	struct put_ctx *p = ctx;
 	struct pdns_settings set;
 	char stored[STORE_ZONE_PDNS_MAX];
-	int r = put_settings_read(ctx, z->pdns, &set, err);
+	bool secondary = false;
+	int r = put_settings_read(p->body, z->pdns, &set, err);
 
-	(void)st;
+	if (r == 0 && (p->m.masters || p->m.keys)) {
+		r = is_secondary(st, z->id, &secondary);
+		if (r < 0)
+			return errmsg_set(err, r, "reading the zone's masters: %s", err_str(r));
+		r = masters_fit(&p->m, secondary, err);
+	}
+	if (r == 0 && secondary)
+		r = secondary_set(st, z->id, p->m.masters ? p->m.primaries : NULL,
+				  p->m.keys ? p->m.key : NULL, &p->secondary_changed);
 	if (r < 0)
-		return r;
+		return err->text[0] != '\0'
+			   ? r
+			   : errmsg_set(err, r, "storing the zone's masters: %s", err_str(r));
 	pdns_settings_write(&set, stored);
-	if (strcmp(stored, z->pdns) == 0)
+	if (strcmp(stored, z->pdns) == 0 && !p->secondary_changed)
 		return 1;
 	snprintf(z->pdns, sizeof(z->pdns), "%s", stored);
-	snprintf(summary, len, "PowerDNS API settings: kind %s, soa_edit_api %s, account '%s'",
-		 set.kind, set.soa_edit_api, set.account);
+	int n =
+	    snprintf(summary, len, "PowerDNS API settings: kind %s, soa_edit_api %s, account '%s'",
+		     set.kind, set.soa_edit_api, set.account);
+	if (p->secondary_changed && n >= 0 && (size_t)n < len)
+		snprintf(summary + n, len - (size_t)n, "%s%s%s%s", p->m.masters ? ", masters " : "",
+			 p->m.masters ? p->m.primaries : "", p->m.keys ? ", master key " : "",
+			 p->m.keys ? (p->m.key[0] != '\0' ? p->m.key : "none") : "");
 	return 0;
 }
 
 /* PUT /api/v1/servers/localhost/zones/:zone: the zone's kind, account,
- * soa_edit_api and signing; 204. Signing and unsigning are zone versions
- * (the nodes serve the keys); the other settings are only the
- * controller's (zones_settings_change()). Other keys are ignored, as in
- * PowerDNS. */
+ * soa_edit_api and signing, a Slave zone's masters and their key; 204.
+ * Signing and unsigning are zone versions (the nodes serve the keys); the
+ * other settings are only the controller's (zones_settings_change()), and
+ * new masters are asked for the zone at once. Other keys are ignored, as
+ * in PowerDNS. */
 void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
@@ -83,6 +141,8 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 	struct pdns_settings set;
 	struct errmsg err = { "" };
 	struct zone_result res;
+	struct put_ctx p = { 0 };
+	bool secondary = false;
 	int sign;
 	json_t *b, *how = NULL;
 
@@ -93,12 +153,17 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 		json_decref(b);
 		return;
 	}
+	p.body = b;
 	/* Checked before signing; applied in the transaction below. */
 	int r = put_settings_read(b, z.pdns, &set, &err);
 	bool slave = strcmp(set.kind, "Slave") == 0;
 	if (r == 0 && slave && json_is_true(json_object_get(b, "dnssec")))
 		r = errmsg_set(&err, ERR_INVALID,
 			       "dnssec: a Slave zone is served as its masters sign it");
+	if (r == 0)
+		r = api_pdns_masters_read(w, b, &p.m, &err);
+	if (r == 0 && (p.m.masters || p.m.keys) && is_secondary(st, z.id, &secondary) == 0)
+		r = masters_fit(&p.m, secondary, &err);
 	if (r == 0)
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	if (r == 0 && how != NULL && sign == -1 && !z.dnssec)
@@ -115,7 +180,10 @@ void api_pdns_zone_put(struct http_request *req, struct http_reply *rep, void *c
 	}
 	json_decref(how);
 	if (r == 0)
-		r = zones_settings_change(w, z.id, put_settings, b, api_actor(req), &err);
+		r = zones_settings_change(w, z.id, put_settings, &p, api_actor(req), &err);
+	/* The refresh threads read the new masters and ask them now. */
+	if (r >= 0 && p.secondary_changed)
+		(void)secondary_retrieve(w, z.id, &err);
 	json_decref(b);
 	store_zone_clear(&z);
 	if (r < 0)

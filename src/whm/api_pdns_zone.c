@@ -39,32 +39,24 @@ static void add_masters(struct whm *w, json_t *o, int64_t zone_id)
 }
 
 /* A Slave zone's creation: its "masters" (required) and the key of
- * "master_tsig_key_ids" (at most one) into 'init'; no records, which come
- * from the masters. */
-static int creation_masters(struct whm *w, const json_t *b, struct zone_init *init, char *prim,
-			    size_t prim_len, char *key, size_t key_len, struct errmsg *err)
+ * "master_tsig_key_ids" (at most one) into 'init' ('m' holds the texts);
+ * no records, which come from the masters. */
+static int creation_masters(struct whm *w, const json_t *b, struct zone_init *init,
+			    struct pdns_masters *m, struct errmsg *err)
 {
-	const json_t *keys = json_object_get(b, "master_tsig_key_ids");
 	if (json_array_size(json_object_get(b, "rrsets")) > 0 ||
 	    json_string_length(json_object_get(b, "zone")) > 0)
 		return errmsg_set(err, ERR_INVALID,
 				  "rrsets, zone: a Slave zone's data comes from its masters");
-	int r = secondary_primaries_check(json_object_get(b, "masters"), "masters", prim, prim_len,
-					  err);
+	int r = api_pdns_masters_read(w, b, m, err);
 	if (r < 0)
 		return r;
-	init->primaries = prim;
-	if (keys != NULL &&
-	    (!json_is_array(keys) || json_array_size(keys) > 1 ||
-	     (json_array_size(keys) == 1 && !json_is_string(json_array_get(keys, 0)))))
-		return errmsg_set(err, ERR_INVALID,
-				  "master_tsig_key_ids: a list of at most one key name");
-	if (json_array_size(keys) == 1) {
-		r = secondary_tsig_check(w, json_string_value(json_array_get(keys, 0)),
-					 "master_tsig_key_ids[0]", key, key_len, err);
-		init->tsig_key = r == 0 ? key : NULL;
-	}
-	return r;
+	if (m->primaries[0] == '\0')
+		return errmsg_set(err, ERR_INVALID, "masters: a Slave zone has 1 to %d masters",
+				  SECONDARY_PRIMARIES_MAX);
+	init->primaries = m->primaries;
+	init->tsig_key = m->key[0] != '\0' ? m->key : NULL;
+	return 0;
 }
 
 struct rrsets_ctx {
@@ -400,14 +392,14 @@ void api_pdns_zone_create(struct http_request *req, struct http_reply *rep, void
 		r = pdns_dnssec_wanted(b, &sign, &how, &err);
 	if (r == 0 && how != NULL && sign != 1)
 		r = errmsg_set(&err, ERR_INVALID, "nsec3param: needs \"dnssec\": true");
-	char prim[STORE_PRIMARIES_MAX], key[DNAME_TEXT_MAX];
+	struct pdns_masters masters;
 	struct zone_init init = { 0 };
 	bool slave = strcmp(set.kind, "Slave") == 0;
 	if (r == 0 && slave && sign == 1)
 		r = errmsg_set(&err, ERR_INVALID,
 			       "dnssec: a Slave zone is served as its masters sign it");
 	if (r == 0 && slave)
-		r = creation_masters(w, b, &init, prim, sizeof(prim), key, sizeof(key), &err);
+		r = creation_masters(w, b, &init, &masters, &err);
 	else if (r == 0)
 		r = creation_records(w, b, origin, &pr, &err);
 	init.records = pr.records;

@@ -123,6 +123,27 @@ int secondary_tsig_check(struct whm *w, const char *name, const char *what, char
 	return 0;
 }
 
+int secondary_set(struct store *st, int64_t zone_id, const char *primaries, const char *tsig_key,
+		  bool *ret_changed)
+{
+	struct store_secondary row;
+	int r = store_secondary_get(st, zone_id, &row);
+
+	if (r < 0)
+		return r;
+	if (primaries == NULL)
+		primaries = row.primaries;
+	if (tsig_key == NULL)
+		tsig_key = row.tsig_key;
+	bool changed = strcmp(primaries, row.primaries) != 0 || strcmp(tsig_key, row.tsig_key) != 0;
+	if (changed)
+		r = store_secondary_put(st, zone_id, primaries, tsig_key);
+	store_secondary_clear(&row);
+	if (r == 0)
+		*ret_changed = changed;
+	return r;
+}
+
 /* --- the zone list ----------------------------------------------------- */
 
 static struct sec_zone *find_id(struct secondary *s, int64_t zone_id)

@@ -43,6 +43,17 @@ int secondary_primaries_check(const json_t *primaries, const char *what, char *o
 int secondary_tsig_check(struct whm *w, const char *name, const char *what, char *out, size_t len,
 			 struct errmsg *err);
 
+/* Inside the caller's write transaction: secondary zone 'zone_id' gets the
+ * primaries 'primaries' (as secondary_primaries_check() writes them;
+ * NULL: it keeps its own) and the key 'tsig_key' (as
+ * secondary_tsig_check() writes it, "" for none; NULL: it keeps its own).
+ * *ret_changed says whether that changed anything (nothing is written
+ * otherwise). -ENOENT when the zone is not a secondary zone. The refresh
+ * threads see the change at their next reload; secondary_retrieve()
+ * after the commit makes that now. */
+int secondary_set(struct store *st, int64_t zone_id, const char *primaries, const char *tsig_key,
+		  bool *ret_changed);
+
 /* A NOTIFY (RFC 1996) for 'zone' from 'from' (NULL: not known), signed
  * with the TSIG key named 'key' and verified (NULL: not signed): when
  * 'zone' is a secondary zone and 'from' one of its primaries, or 'key' is

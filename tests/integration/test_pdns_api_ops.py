@@ -6,10 +6,12 @@ fixtures this reuses), with the divergences listed in DIVERGENCES."""
 import time
 
 import dns.rdatatype
+import dns.rrset
 import dns.zone
 import pytest
 import requests
 
+from dns_primaries import FakePrimary
 from test_pdns_api import BASE, DIVERGENCES as ROUTE_DIVERGENCES, Side, pdns, sides, same_zone, \
     shape  # noqa: F401 (fixtures)
 
@@ -33,6 +35,10 @@ DIVERGENCES = dict(ROUTE_DIVERGENCES, **{
                   "the shortest, the rest summed; no rings, no map or ring items",
     "empty soa_edit_api": "\"soa_edit_api\": \"\" (PowerDNS-Admin's choice for none) is "
                           "stored and shown as OFF, which is what it does; PowerDNS shows \"\"",
+    "masters": "only a Slave zone has masters: masters or a master key given to another zone "
+               "are a 422 (PowerDNS keeps them, with no effect but on a Slave zone), and so "
+               "are masters that are not a list (PowerDNS ignores them) and an empty list for "
+               "a Slave zone, which would have nobody to transfer it from (PowerDNS keeps it)",
     "search": "the SOA, which the controller makes for every zone, is not among the records "
               "found; max above 10000 and a max that is not a number are 422 (PowerDNS: "
               "500 for the latter), and so is a q over 255 bytes (the longest name)",
@@ -173,6 +179,83 @@ def test_a_refused_put_changes_nothing(sides, domain, body, same):
     if same is not None:
         b = pdns.send("PUT", BASE + "/zones/" + name, body)
         assert (b[0] == 422) is same, (b[0], b[2].text)
+
+
+def test_put_masters_of_a_slave_zone_agrees_with_powerdns(sides, domain):
+    """PUT of a Slave zone's masters and master key: applied (the zone is
+    transferred from its new masters at once), and bad ones refused as
+    PowerDNS refuses them, nothing changed."""
+    c, ours, pdns = sides
+    name, key = domain + ".", "k-" + domain
+    primary = FakePrimary(name, "ns1.%s h.%s 7 3600 600 86400 300" % (name, name), [
+        dns.rrset.from_text(name, 300, "IN", "NS", "ns1.example.net."),
+        dns.rrset.from_text("www." + name, 300, "IN", "A", "192.0.2.44")])
+    try:
+        # Nobody answers on port 1: the zone waits for masters that do.
+        for side in (ours, pdns):
+            a = side.send("POST", BASE + "/zones", {"name": name, "kind": "Slave",
+                                                    "masters": ["127.0.0.1:1"]})
+            assert a[0] == 201, a[1]
+            a = side.send("POST", BASE + "/tsigkeys", {"name": key, "algorithm": "hmac-sha256"})
+            assert a[0] == 201, a[1]
+
+        def masters(side):
+            z = side.send("GET", BASE + "/zones/" + name, params={"rrsets": "false"})[1]
+            return z["masters"], [k.rstrip(".") for k in z["master_tsig_key_ids"]]
+        for body in ({"masters": ["not-an-ip"]}, {"masters": [5]},
+                     {"masters": ["192.0.2.1:70000"]},
+                     {"master_tsig_key_ids": ["no-such-key."]},
+                     {"masters": ["192.0.2.1:5300"], "master_tsig_key_ids": ["no-such-key."]}):
+            a, b = [side.send("PUT", BASE + "/zones/" + name, body) for side in (ours, pdns)]
+            assert a[0] == b[0] == 422 and a[1]["error"], (body, a[1], b[2].text)
+            assert masters(ours) == masters(pdns) == (["127.0.0.1:1"], []), body
+        assert audit(c, domain, "zone.settings") == []
+
+        for body, want in (({"master_tsig_key_ids": [key]}, (["127.0.0.1:1"], [key])),
+                           ({"masters": ["192.0.2.1:5300", "127.0.0.1:1"]},
+                            (["192.0.2.1:5300", "127.0.0.1:1"], [key])),
+                           ({"masters": None, "master_tsig_key_ids": None},
+                            (["192.0.2.1:5300", "127.0.0.1:1"], [key])),
+                           ({"masters": [primary.address], "master_tsig_key_ids": []},
+                            ([primary.address], []))):
+            a, b = [side.send("PUT", BASE + "/zones/" + name, body) for side in (ours, pdns)]
+            assert a[0] == b[0] == 204, (body, a[1], b[2].text)
+            assert masters(ours) == masters(pdns) == want, body
+        notes = audit(c, domain, "zone.settings")
+        assert len(notes) == 3 and primary.address in notes[0]["summary"], notes
+        # Transferred from the new master at once, served by every node.
+        c.wait_all_nodes("www." + name, "A", ["192.0.2.44"], timeout=20)
+
+        # See DIVERGENCES ("masters"): PowerDNS empties the list.
+        a = ours.send("PUT", BASE + "/zones/" + name, {"masters": []})
+        assert a[0] == 422 and "masters" in a[1]["error"], a[1]
+        assert masters(ours) == ([primary.address], [])
+    finally:
+        primary.close()
+
+
+def test_masters_of_a_zone_that_is_not_slave_are_refused(sides, domain):
+    """Only a Slave zone has masters: for another, masters are a 422 (see
+    DIVERGENCES, PowerDNS keeps them with no effect), never a silent 204;
+    empty lists (sent with every zone by some clients) change nothing."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    for body in ({"masters": ["192.0.2.7"]}, {"masters": "192.0.2.7"},
+                 {"master_tsig_key_ids": "k"},
+                 {"kind": "Master", "masters": ["192.0.2.7"]}):
+        a = ours.send("PUT", BASE + "/zones/" + name, body)
+        assert a[0] == 422 and a[1]["error"], (body, a[1])
+    assert settings(ours, name)["kind"] == "Native"
+    assert audit(c, domain, "zone.settings") == []
+    version = c.whm.zone(zid)["version"]
+    for body in ({"masters": [], "master_tsig_key_ids": []},
+                 {"masters": None, "master_tsig_key_ids": None}):
+        a, b = [side.send("PUT", BASE + "/zones/" + name, body) for side in (ours, pdns)]
+        assert a[0] == b[0] == 204, (body, a[1], b[2].text)
+    z = ours.send("GET", BASE + "/zones/" + name)[1]
+    assert z["masters"] == [] and z["master_tsig_key_ids"] == [] and z["kind"] == "Native"
+    assert c.whm.zone(zid)["version"] == version
 
 
 def settings_put_rounds(side, names, rounds):
