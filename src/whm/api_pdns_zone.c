@@ -5,6 +5,7 @@
  * other (zones.h), answered 204 as PowerDNS answers, or with ?wait=all
  * the change's version and each node's answer. docs/powerdns-api.md says
  * where they differ from PowerDNS. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,19 +18,53 @@
 #include "dns/dns.h"
 #include "dnssec.h"
 #include "json/jsonx.h"
+#include "model/xfr.h"
 #include "pdns_shape.h"
 #include "secondary.h"
 #include "zkeys.h"
 #include "zones_soa.h"
 
+/* A stored primary ("192.0.2.1:53", "[2001:db8::1]:53") as PowerDNS
+ * shows a master: the address alone on port 53, else with its port
+ * ("192.0.2.1:5300", "[2001:db8::1]:5300"), as a client gave it; a
+ * client that compares what it sent sees no change. */
+static json_t *master_json(const char *stored)
+{
+	struct xfr_primary p;
+	struct errmsg err;
+	char addr[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 16];
+
+	if (xfr_primary_parse(stored, &p, &err) < 0)
+		return json_string(stored);
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)&p.addr;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)&p.addr;
+	bool six = p.addr.ss_family == AF_INET6;
+	unsigned port = ntohs(six ? v6->sin6_port : v4->sin_port);
+	if (inet_ntop(p.addr.ss_family, six ? (const void *)&v6->sin6_addr : &v4->sin_addr, addr,
+		      sizeof(addr)) == NULL)
+		return json_string(stored);
+	if (port == XFR_DEFAULT_PORT)
+		snprintf(text, sizeof(text), "%s", addr);
+	else
+		snprintf(text, sizeof(text), six ? "[%s]:%u" : "%s:%u", addr, port);
+	return json_string(text);
+}
+
 /* A Slave zone's "masters" and "master_tsig_key_ids" in 'o' (GET of one
  * zone), from its secondary settings (secondary.h). */
 static void add_masters(struct whm *w, json_t *o, int64_t zone_id)
 {
-	json_t *sec = secondary_zone_json(w, zone_id);
-	if (sec == NULL)
+	json_t *sec = secondary_zone_json(w, zone_id), *masters = json_array(), *m;
+	size_t i;
+
+	if (sec == NULL || masters == NULL) {
+		json_decref(sec);
+		json_decref(masters);
 		return;
-	json_object_set(o, "masters", json_object_get(sec, "primaries"));
+	}
+	json_array_foreach(json_object_get(sec, "primaries"), i, m)
+		json_array_append_new(masters, master_json(json_string_value(m)));
+	json_object_set_new(o, "masters", masters);
 	/* As PowerDNS shows a zone its primary signs. */
 	json_object_set(o, "presigned", json_object_get(sec, "presigned"));
 	json_t *key = json_object_get(sec, "tsig_key");

@@ -234,6 +234,34 @@ def test_put_masters_of_a_slave_zone_agrees_with_powerdns(sides, domain):
         primary.close()
 
 
+def test_masters_are_shown_as_given_as_powerdns_shows_them(sides, domain):
+    """Masters read back as PowerDNS shows them: without the default port
+    53 (and the brackets that only a port needs), so a client comparing
+    what it sent (Terraform) sees no change."""
+    c, ours, pdns = sides
+    name = domain + "."
+    # Multicast addresses, which no TCP connection reaches: the zone's
+    # refresh fails at once, nothing is asked of anyone on port 53.
+    given = ["224.0.0.1", "ff0e::2", "224.0.0.3:53", "[ff0e::4]:53", "224.0.0.5:5300",
+             "[FF0E::6]:5300"]
+    shown = ["224.0.0.1", "ff0e::2", "224.0.0.3", "ff0e::4", "224.0.0.5:5300",
+             "[ff0e::6]:5300"]
+    try:
+        a, b = [side.send("POST", BASE + "/zones", {"name": name, "kind": "Slave",
+                                                    "masters": given})
+                for side in (ours, pdns)]
+        assert a[0] == b[0] == 201, (a[1], b[1])
+        assert a[1]["masters"] == b[1]["masters"] == shown
+        a, b = [side.send("GET", BASE + "/zones/" + name) for side in (ours, pdns)]
+        assert a[1]["masters"] == b[1]["masters"] == shown
+        # Sent back as shown, they read back the same.
+        assert ours.send("PUT", BASE + "/zones/" + name, {"masters": shown})[0] == 204
+        assert ours.send("GET", BASE + "/zones/" + name)[1]["masters"] == shown
+    finally:
+        for side in (ours, pdns):
+            side.send("DELETE", BASE + "/zones/" + name)
+
+
 def test_masters_of_a_zone_that_is_not_slave_are_refused(sides, domain):
     """Only a Slave zone has masters: for another, masters are a 422 (see
     DIVERGENCES, PowerDNS keeps them with no effect), never a silent 204;
