@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <libknot/libknot.h>
+
 #include "model/import.h"
 #include "base/log.h"
 #include "json/jsonx.h"
@@ -180,6 +182,27 @@ static const char *const rrset_keys[] = { "name",     "type",	    "ttl", "record
 					  "comments", "changetype", NULL };
 static const char *const record_keys[] = { "content", "disabled", NULL };
 
+/* The SOA record 'content' of apex 'origin' as its canonical RDATA
+ * (rr_parse()) into *ret (the caller frees it): names absolute, as
+ * PowerDNS takes them ("Not in expected format" otherwise), never made
+ * relative to the zone, numbers checked. ERR_INVALID naming 'at'. */
+static int soa_read(const char *origin, uint32_t ttl, const char *content, const char *at,
+		    char **ret, struct errmsg *err)
+{
+	struct rr rr;
+	struct errmsg derr;
+	int r = rr_parse_flags(origin, KNOT_RRTYPE_SOA, ttl, content, origin, RR_PARSE_ABSOLUTE,
+			       &rr, &derr);
+
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return errmsg_set(err, ERR_INVALID, "%s: %s", at, derr.text);
+	*ret = strdup(rr.content);
+	rr_clear(&rr);
+	return *ret != NULL ? 0 : -ENOMEM;
+}
+
 /* One RRset's records into the panel's objects for owner 'name'. */
 static int read_records(const json_t *set, const char *path, const char *name, const char *type,
 			uint64_t ttl, struct pdns_records *ret, struct errmsg *err)
@@ -211,9 +234,9 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 						  "%s: an SOA belongs at the apex", at);
 			if (ret->soa_rdata != NULL || i > 0)
 				return errmsg_set(err, ERR_INVALID, "%s: only one SOA record", at);
-			ret->soa_rdata = strdup(content);
-			if (ret->soa_rdata == NULL)
-				return -ENOMEM;
+			r = soa_read(name, (uint32_t)ttl, content, at, &ret->soa_rdata, err);
+			if (r < 0)
+				return r;
 			continue;
 		}
 		json_t *o = json_pack("{s:s,s:s,s:s,s:I}", "name", name, "type", type, "content",

@@ -407,6 +407,18 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
     ({"name": "{z}", "kind": "Native", "nameservers": [],
       "rrsets": [{"name": "sub.{z}", "type": "NS", "ttl": 60,
                   "records": [{"content": "ns1.other.example"}]}]}, True),
+    # So in the SOA: its MNAME and RNAME are not made "ns1." and "hostmaster.".
+    ({"name": "{z}", "kind": "Native", "nameservers": ["ns1.example.net."],
+      "rrsets": [{"name": "{z}", "type": "SOA", "ttl": 3600,
+                  "records": [{"content": "ns1 hostmaster 5 10800 3600 604800 3600"}]}]}, True),
+    ({"name": "{z}", "kind": "Native", "nameservers": ["ns1.example.net."],
+      "rrsets": [{"name": "{z}", "type": "SOA", "ttl": 3600,
+                  "records": [{"content": "ns1.example.net. hostmaster 5 10800 3600 604800 "
+                                          "3600"}]}]}, True),
+    ({"name": "{z}", "kind": "Native", "nameservers": ["ns1.example.net."],
+      "rrsets": [{"name": "{z}", "type": "SOA", "ttl": 3600,
+                  "records": [{"content": "ns1.example.net. h.example.net. 5 ten 3600 604800 "
+                                          "3600"}]}]}, True),
     # Divergences (see DIVERGENCES): PowerDNS creates these.
     ({"name": "{z}", "kind": "Bogus", "nameservers": []}, False),
     ({"name": "{z}", "kind": "Slave", "nameservers": [], "masters": []}, False),
