@@ -337,22 +337,31 @@ static int creation_records(const struct whm *w, const json_t *b, const char *or
 			    struct pdns_records *pr, struct errmsg *err)
 {
 	json_t *ns = json_object_get(b, "nameservers"), *text = json_object_get(b, "zone"), *v;
+	json_t *rrsets = json_object_get(b, "rrsets");
 	size_t i;
 	int r;
 
+	/* null is none, as PowerDNS reads it: Go clients send null for a
+	 * nil list. */
+	if (json_is_null(ns))
+		ns = NULL;
+	if (json_is_null(text))
+		text = NULL;
+	if (json_is_null(rrsets))
+		rrsets = NULL;
 	if (ns != NULL && !json_is_array(ns))
 		return errmsg_set(err, ERR_INVALID, "nameservers: must be a list of names");
 	if (text != NULL && !json_is_string(text))
 		return errmsg_set(err, ERR_INVALID, "zone: must be a zone file as text");
 	if (json_string_length(text) == 0)
 		text = NULL; /* "" is no zone text, as in PowerDNS */
-	if (text != NULL && json_array_size(json_object_get(b, "rrsets")) > 0)
+	if (text != NULL && json_array_size(rrsets) > 0)
 		return errmsg_set(err, ERR_INVALID, "rrsets and zone: give one of them, not both");
 	if (text != NULL)
 		r = pdns_zone_text_read(json_string_value(text), json_string_length(text), origin,
 					w->conf.default_ttl, w->conf.max_zone_records, pr, err);
 	else
-		r = pdns_rrsets_read(json_object_get(b, "rrsets"), origin, pr, err);
+		r = pdns_rrsets_read(rrsets, origin, pr, err);
 	if (r < 0)
 		return r;
 	if (json_array_size(pr->records) > w->conf.max_zone_records)

@@ -134,6 +134,12 @@ int pdns_dnssec_wanted(const json_t *body, int *sign, json_t **how, struct errms
 	const json_t *narrow = json_object_get(body, "nsec3narrow");
 	const char *text = json_string_value(p);
 
+	/* null is as if not given, as PowerDNS reads it (Go clients send
+	 * their zero values as null). */
+	if (json_is_null(d))
+		d = NULL;
+	if (json_is_null(narrow))
+		narrow = NULL;
 	*sign = -1;
 	*how = NULL;
 	if (d != NULL && !json_is_boolean(d))
@@ -287,7 +293,7 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 	ret->records = json_array();
 	if (ret->records == NULL)
 		r = -ENOMEM;
-	if (r == 0 && rrsets != NULL && !json_is_array(rrsets))
+	if (r == 0 && rrsets != NULL && !json_is_null(rrsets) && !json_is_array(rrsets))
 		r = errmsg_set(err, ERR_INVALID, "rrsets: must be an array");
 	json_array_foreach(rrsets, i, set) {
 		char path[32], owner[DNAME_TEXT_MAX], key[DNAME_TEXT_MAX + 24];

@@ -46,7 +46,8 @@ int pdns_settings_apply(const json_t *body, struct pdns_settings *s, struct errm
  * the signing service's body for the NSEC choice ({"nsec3", "nsec3_optout"};
  * the caller frees it), else NULL. The cluster signs with NSEC3 as RFC 9276
  * asks: "1 0 0 -", or "1 1 0 -" with opt-out; "" is NSEC. ERR_INVALID for
- * other parameters, narrow NSEC3, or "nsec3param" with "dnssec": false. */
+ * other parameters, narrow NSEC3, or "nsec3param" with "dnssec": false.
+ * Each is optional; JSON null is as if not given. */
 int pdns_dnssec_wanted(const json_t *body, int *sign, json_t **how, struct errmsg *err);
 
 /* What the RRsets of a new zone hold: the panel's records (the SOA not
@@ -64,8 +65,9 @@ struct pdns_records {
  * names absolute and canonical (their trailing dot), inside the zone,
  * each (name, type) once, a TTL for each, records as objects with a
  * "content" string and an optional "disabled", comments as
- * pdns_comments_read() takes them. ERR_INVALID with 'err' naming the RRset. The caller
- * clears 'ret' with pdns_records_clear(). */
+ * pdns_comments_read() takes them; NULL or JSON null: none. ERR_INVALID
+ * with 'err' naming the RRset. The caller clears 'ret' with
+ * pdns_records_clear(). */
 int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_records *ret,
 		     struct errmsg *err);
 

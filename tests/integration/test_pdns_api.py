@@ -366,6 +366,33 @@ def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides
     c.wait_all_nodes("www." + two, "A", ["192.0.2.7"])
 
 
+def test_nulls_at_creation_are_as_if_not_given_as_in_powerdns(sides, domain):
+    """Go clients send null for a nil list or pointer: a zone created with
+    null nameservers, rrsets, zone, dnssec, nsec3narrow (and a Slave zone
+    with null master_tsig_key_ids) is created as without them."""
+    c, ours, pdns = sides
+    name, slave = domain + ".", "slave-" + domain + "."
+    nulls = {"nameservers": None, "rrsets": None, "zone": None, "dnssec": None,
+             "nsec3narrow": None, "nsec3param": None, "account": None,
+             "masters": None, "master_tsig_key_ids": None}
+    a, b = create_on_both(ours, pdns, dict(nulls, name=name, kind="Native"))
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    for k in ("name", "kind", "account", "dnssec", "nsec3narrow", "masters"):
+        assert a[1][k] == b[1][k], k
+    # The cluster's NS records (see DIVERGENCES, "no NS").
+    c.wait_all_nodes(name, "NS", NAMESERVERS)
+    # Multicast masters, which no transfer reaches.
+    try:
+        a, b = create_on_both(ours, pdns, dict(nulls, name=slave, kind="Slave",
+                                               masters=["224.0.0.1:5300"]))
+        assert a[0] == b[0] == 201, (a[1], b[1])
+        for k in ("kind", "masters", "master_tsig_key_ids"):
+            assert a[1][k] == b[1][k], k
+    finally:
+        for side in (ours, pdns):
+            side.send("DELETE", BASE + "/zones/" + slave)
+
+
 @pytest.mark.parametrize("body,same", [
     ({"name": "{z}"}, True),                                         # no kind
     ({"name": "{z}", "kind": 5, "nameservers": []}, True),
