@@ -77,11 +77,8 @@ static int masters_fit(const struct pdns_masters *m, bool secondary, struct errm
  * *ret set, or a negative code. */
 static int is_secondary(struct store *st, int64_t zone_id, bool *ret)
 {
-	struct store_secondary row;
-	int r = store_secondary_get(st, zone_id, &row);
+	int r = store_secondary_held(st, zone_id);
 
-	if (r == 0)
-		store_secondary_clear(&row);
 	if (r == 0 || r == -ENOENT)
 		*ret = r == 0;
 	return r == -ENOENT ? 0 : r;

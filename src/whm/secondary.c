@@ -334,9 +334,8 @@ static int commit(struct secondary *s, struct sec_zone *z, uint32_t life,
 		if (r == 0) {
 			log_notice("secondary: zone %s: a primary answers again: served again",
 				   z->domain);
-			/* store_zone_insert() gives a revived tombstone the next life */
 			pthread_mutex_lock(&s->lock);
-			z->life = life + 1;
+			z->life = res.life; /* a revived tombstone's next life */
 			pthread_mutex_unlock(&s->lock);
 		}
 	} else if (r == 0) {
@@ -467,11 +466,20 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 				  &err);
 		/* Only a serial ahead of the one held is new data (RFC 1982):
 		 * other data at the same serial would leave the nodes' own
-		 * secondaries with the old at that serial. */
-		if (rp == 0 && z->transferred && (int32_t)(xfr_zone_serial(&data) - z->serial) <= 0)
+		 * secondaries with the old at that serial. A transfer at the
+		 * serial held (its SOA answer said more) is what is held. */
+		if (rp == 0 && z->transferred && xfr_zone_serial(&data) == z->serial) {
+			log_info(
+			    "secondary: zone %s: the transfer from %s carries the serial held, "
+			    "%u: nothing to store",
+			    z->domain, p->text, z->serial);
+			xfr_zone_clear(&data);
+			done = true;
+			break;
+		}
+		if (rp == 0 && z->transferred && (int32_t)(xfr_zone_serial(&data) - z->serial) < 0)
 			rp = errmsg_set(&err, ERR_UPSTREAM,
-					"%s: the transfer's serial %u is not ahead of %u", p->text,
-					xfr_zone_serial(&data), z->serial);
+					"%s: the transfer's serial went backwards", p->text);
 		if (rp == 0)
 			rp = commit(s, z, life, &data, &err);
 		if (rp < 0) {
@@ -536,10 +544,13 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 	if (z->again)
 		z->due_ms = z->again_notify ? z->done_ms + SECONDARY_NOTIFY_GAP_MS : 0;
 	z->again = z->again_notify = false;
+	const uint32_t held = z->life; /* 'life', or the next once revived */
 	pthread_mutex_unlock(&s->lock);
 	if (done) {
 		struct store *st = whm_store(w);
-		if (st != NULL && store_secondary_refreshed(st, z->zone_id, now) < 0)
+		/* Not for the zone of another life made meanwhile */
+		int rr = st != NULL ? store_secondary_refreshed(st, z->zone_id, held, now) : 0;
+		if (rr < 0 && rr != -ENOENT)
 			log_warn("secondary: zone %s: cannot record the refresh", z->domain);
 	}
 	if (expiring) {

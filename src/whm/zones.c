@@ -270,14 +270,12 @@ int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, st
 
 int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err)
 {
-	struct store_secondary s;
-	int r = store_secondary_get(st, zone_id, &s);
+	int r = store_secondary_held(st, zone_id);
 
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return errmsg_set(err, r, "reading the zone's kind: %s", err_str(r));
-	store_secondary_clear(&s);
 	return errmsg_set(err, ERR_CONFLICT,
 			  "the zone's data comes from its primary: it is a secondary zone, "
 			  "changed only by zone transfers");
@@ -286,18 +284,15 @@ int zones_editable(struct store *st, int64_t zone_id, struct errmsg *err)
 int zones_secondary_same(struct store *st, const struct store_zone *z, uint32_t life,
 			 struct errmsg *err)
 {
-	struct store_secondary s;
-	int r = z->life == life ? store_secondary_get(st, z->id, &s) : -ENOENT;
+	int r = z->life == life && !z->deleted ? store_secondary_held(st, z->id) : -ENOENT;
 
-	if (r == 0)
-		store_secondary_clear(&s);
-	else if (r == -ENOENT)
-		r = errmsg_set(err, ERR_CONFLICT,
-			       "the zone was deleted, created again or made a zone of its own "
-			       "since its refresh began: what the refresh brought is dropped");
-	else
-		r = errmsg_set(err, r, "reading the zone's kind: %s", err_str(r));
-	return r;
+	if (r == -ENOENT)
+		return errmsg_set(err, ERR_CONFLICT,
+				  "the zone was deleted, created again or made a zone of its own "
+				  "since its refresh began: what the refresh brought is dropped");
+	if (r < 0)
+		return errmsg_set(err, r, "reading the zone's kind: %s", err_str(r));
+	return 0;
 }
 
 void zones_bump(struct store_zone *z)
@@ -339,6 +334,7 @@ int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
 	res->zone_id = z->id;
 	res->version = z->version;
 	res->serial = z->serial;
+	res->life = z->life;
 	committed(w, st, old, z);
 	return 0;
 }

@@ -16,6 +16,7 @@ struct zone_result {
 	int64_t record_id;
 	uint64_t version;
 	uint32_t serial;
+	uint32_t life; /* the zone's store_zone.life (after a commit) */
 };
 
 /* After every commit of a zone, 'fn' is called on the committing thread
@@ -68,7 +69,8 @@ int zones_record_delete(struct whm *w, int64_t record_id, const char *actor,
 /* Replace every record of the zone with 'records' (an array) as one
  * version. Records that stay exactly as they were keep their ids. With
  * 'if_version' (0: none) the zone must be at that version: ERR_CONFLICT
- * otherwise, nothing changed. */
+ * otherwise, nothing changed. A record of an RRset steered by a policy
+ * of its own is ERR_INVALID (its listing holds none). */
 int zones_records_replace(struct whm *w, int64_t zone_id, const json_t *records,
 			  uint64_t if_version, const char *actor, struct zone_result *res,
 			  struct errmsg *err);

@@ -136,23 +136,26 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 			errmsg_set(err, 0, "zone '%s' already exists", origin);
 			r = zones_fail(st, ERR_CONFLICT, err, "");
 		} else if (!kept) {
-			errmsg_set(err, 0, "zone '%s' was deleted since it expired", origin);
+			errmsg_set(err, 0,
+				   "zone '%s' was deleted: what its primary sent is dropped",
+				   origin);
 			r = zones_fail(st, ERR_CONFLICT, err, "");
 		}
 	} else if (r == 0 && rg == -ENOENT && revive != NULL) {
-		errmsg_set(err, 0, "zone '%s' was deleted since it expired", origin);
+		errmsg_set(err, 0, "zone '%s' was deleted: what its primary sent is dropped",
+			   origin);
 		r = zones_fail(st, ERR_CONFLICT, err, "");
 	} else if (r == 0 && rg != -ENOENT) {
 		r = zones_fail(st, rg, err, "reading zones");
 	}
-	/* An insert starts with the defaults; zones_finish() writes these. */
-	if (init != NULL && init->soa != NULL)
-		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
 	int rw = r;
 	if (rw == 0)
 		rw = zones_validate(w, NULL, &z, records, NULL, err);
 	if (rw == 0)
 		rw = store_zone_insert(st, &z);
+	/* An insert starts with the defaults; zones_finish() writes these. */
+	if (init != NULL && init->soa != NULL)
+		snprintf(z.soa, sizeof(z.soa), "%s", init->soa);
 	/* A transfer's serial, as the primary gave it: the tombstone's was
 	 * never served (store_zone_insert() moved past it). */
 	if (init != NULL && init->serial != NULL)

@@ -1114,7 +1114,8 @@ static void test_secondary_crud(void **state)
 	assert_int_equal(store_secondary_get(f->st, a, &s), -ENOENT);
 	assert_int_equal(store_secondary_put(f->st, a, "192.0.2.1:53", NULL), 0);
 	assert_int_equal(store_secondary_put(f->st, b, "192.0.2.2:53,[2001:db8::2]:53", "k."), 0);
-	assert_int_equal(store_secondary_refreshed(f->st, b, 1700000000), 0);
+	assert_int_equal(store_secondary_refreshed(f->st, b, 1, 1700000000), -ENOENT); /* life 0 */
+	assert_int_equal(store_secondary_refreshed(f->st, b, 0, 1700000000), 0);
 	assert_int_equal(store_secondary_get(f->st, b, &s), 0);
 	assert_string_equal(s.domain, "sec-b.example.");
 	assert_string_equal(s.primaries, "192.0.2.2:53,[2001:db8::2]:53");

@@ -353,7 +353,8 @@ const char *const store_query_sql[Q_COUNT] = {
 	    " WHERE s.zone_id = ? AND z.deleted = 0",
 	[Q_SECONDARY_DELETE] = "DELETE FROM dns_secondary_zones WHERE zone_id = ?",
 	[Q_SECONDARY_REFRESHED] =
-	    "UPDATE dns_secondary_zones SET refreshed_at = ? WHERE zone_id = ?",
+	    "UPDATE dns_secondary_zones SET refreshed_at = ? WHERE zone_id = ? AND zone_id IN"
+	    " (SELECT id FROM dns_zones WHERE id = ? AND life = ? AND deleted = 0)",
 	[Q_SECONDARY_LIST] = "SELECT s.zone_id, z.domain, s.primaries, s.tsig_key, s.refreshed_at,"
 			     " z.life, z.deleted FROM dns_secondary_zones s JOIN dns_zones z"
 			     " ON z.id = s.zone_id ORDER BY s.zone_id",

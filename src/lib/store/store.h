@@ -256,7 +256,9 @@ int store_secondary_forget(struct store *st, int64_t zone_id);
 /* 0 when zone 'zone_id', live or a tombstone, has its primaries (an
  * expired secondary zone keeps them); -ENOENT otherwise. */
 int store_secondary_held(struct store *st, int64_t zone_id);
-int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at);
+/* A primary answered for the data of live secondary zone 'zone_id' of
+ * life 'life' at 'at'; -ENOENT (nothing written) for another life. */
+int store_secondary_refreshed(struct store *st, int64_t zone_id, uint32_t life, int64_t at);
 typedef int (*store_secondary_fn)(const struct store_secondary *s, void *ctx);
 /* Every secondary zone in zone id order, expired ones too (their zone is
  * a tombstone: a user's delete removes the secondary row with it); a

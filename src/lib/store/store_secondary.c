@@ -59,9 +59,10 @@ int store_secondary_held(struct store *st, int64_t zone_id)
 	return r == 0 ? store_run_int(q, &id) : r;
 }
 
-int store_secondary_refreshed(struct store *st, int64_t zone_id, int64_t at)
+int store_secondary_refreshed(struct store *st, int64_t zone_id, uint32_t life, int64_t at)
 {
-	return store_exec(st, Q_SECONDARY_REFRESHED, "ii", at, zone_id);
+	return store_exec_changed(st, Q_SECONDARY_REFRESHED, "iiii", at, zone_id, zone_id,
+				  (int64_t)life);
 }
 
 int store_secondary_foreach(struct store *st, store_secondary_fn fn, void *ctx)
