@@ -228,11 +228,22 @@ static int store_kind(struct store *st, int64_t zone_id, const char *kind, const
 {
 	char *old = NULL, *text = NULL;
 	json_t *now = NULL, *v;
+	struct store_zone z = { 0 };
 	size_t i;
 	int r = store_begin(st);
 
 	if (r < 0)
 		return r;
+	/* The zone's row locked (MariaDB): writers of its metadata take turns,
+	 * and a zone deleted meanwhile gets none. */
+	r = store_zone_get_locked(st, zone_id, &z);
+	if (r == -ENOENT || (r == 0 && z.deleted))
+		r = ERR_NOT_FOUND;
+	store_zone_clear(&z);
+	if (r < 0) {
+		store_rollback(st);
+		return r;
+	}
 	r = append ? store_meta_get(st, zone_id, kind, &old) : -ENOENT;
 	if (r == 0)
 		now = json_loads(old, 0, NULL);
@@ -278,6 +289,8 @@ static void write_kind(struct http_reply *rep, struct store *st, const struct st
 
 	if (r == ERR_INVALID)
 		http_reply_error(rep, r, "metadata: more than 100 values for the kind");
+	else if (r == ERR_NOT_FOUND)
+		http_reply_error(rep, r, "Not Found");
 	else if (r < 0)
 		http_reply_error(rep, r, "cannot write the zone's metadata");
 	else

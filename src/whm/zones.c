@@ -256,7 +256,7 @@ int zones_lock_unchanged(struct store *st, int64_t zone_id, uint64_t version, st
 	int r = store_begin(st);
 	if (r < 0)
 		return zones_fail(st, r, err, "starting a transaction");
-	r = store_zone_get(st, zone_id, &now);
+	r = store_zone_get_locked(st, zone_id, &now);
 	if (r < 0)
 		return zones_fail(st, r, err, "reading the zone");
 	bool same = now.version == version && !now.deleted;
@@ -339,9 +339,23 @@ int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
 	return 0;
 }
 
-int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
-		 const char *action, const char *summary, struct zone_result *res,
-		 struct errmsg *err)
+static pthread_mutex_t turns[ZONES_TURNS] = { [0 ... ZONES_TURNS - 1] = PTHREAD_MUTEX_INITIALIZER };
+
+pthread_mutex_t *zones_turn_take(int64_t zone_id)
+{
+	pthread_mutex_t *t = &turns[(uint64_t)zone_id % ZONES_TURNS];
+	pthread_mutex_lock(t);
+	return t;
+}
+
+void zones_turn_give(pthread_mutex_t *turn)
+{
+	pthread_mutex_unlock(turn);
+}
+
+static int change_attempts(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx,
+			   const char *actor, const char *action, const char *summary,
+			   struct zone_result *res, struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -375,6 +389,16 @@ int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, 
 		store_zone_clear(&z);
 	}
 	return r == -EAGAIN ? zones_busy(err) : r;
+}
+
+int zones_change(struct whm *w, int64_t zone_id, zones_change_fn fn, void *ctx, const char *actor,
+		 const char *action, const char *summary, struct zone_result *res,
+		 struct errmsg *err)
+{
+	pthread_mutex_t *turn = zones_turn_take(zone_id);
+	int r = change_attempts(w, zone_id, fn, ctx, actor, action, summary, res, err);
+	zones_turn_give(turn);
+	return r;
 }
 
 /* zones_change() step of a serial increase: nothing to write, the version
@@ -596,7 +620,7 @@ int zones_begin_live(struct whm *w, int64_t zone_id, struct store **ret_st, stru
 	int r = store_begin(st);
 	if (r < 0)
 		return errmsg_set(err, r, "starting a transaction: %s", err_str(r));
-	r = store_zone_get(st, zone_id, z);
+	r = store_zone_get_locked(st, zone_id, z);
 	if (r == 0 && z->deleted) {
 		store_zone_clear(z);
 		r = -ENOENT;

@@ -102,9 +102,9 @@ static int record_plan(struct store *st, const struct store_zone *z, const json_
 
 /* Add or replace (when 'replace_id' > 0) one record, or delete it
  * ('rec' NULL), as one version of the zone. */
-static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, const json_t *rec,
-			 const char *actor, const char *action, struct zone_result *res,
-			 struct errmsg *err)
+static int record_attempts(struct whm *w, int64_t zone_id, int64_t replace_id, const json_t *rec,
+			   const char *actor, const char *action, struct zone_result *res,
+			   struct errmsg *err)
 {
 	struct store *st;
 	struct store_zone z;
@@ -199,6 +199,17 @@ static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, con
 	model_record_clear(&mr);
 	json_decref(plan);
 	return r == -EAGAIN ? zones_busy(err) : r;
+}
+
+/* record_attempts() in the zone's turn (zones_turn_take()). */
+static int record_change(struct whm *w, int64_t zone_id, int64_t replace_id, const json_t *rec,
+			 const char *actor, const char *action, struct zone_result *res,
+			 struct errmsg *err)
+{
+	pthread_mutex_t *turn = zones_turn_take(zone_id);
+	int r = record_attempts(w, zone_id, replace_id, rec, actor, action, res, err);
+	zones_turn_give(turn);
+	return r;
 }
 
 int zones_record_add(struct whm *w, int64_t zone_id, const json_t *rec, const char *actor,

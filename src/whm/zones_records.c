@@ -253,8 +253,8 @@ static int set_plan(struct store *st, const struct store_zone *z, const json_t *
 	return r == -ENOMEM ? errmsg_set(err, -ENOMEM, "out of memory") : r;
 }
 
-int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_spec *spec,
-			const char *actor, struct zone_result *res, struct errmsg *err)
+static int apply_attempts(struct whm *w, int64_t zone_id, const struct zones_set_spec *spec,
+			  const char *actor, struct zone_result *res, struct errmsg *err)
 {
 	char made[HISTORY_SUMMARY_MAX];
 	struct store *st;
@@ -400,6 +400,15 @@ int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_s
 	free(mr);
 	json_decref(plan);
 	return r == -EAGAIN ? zones_busy(err) : r;
+}
+
+int zones_records_apply(struct whm *w, int64_t zone_id, const struct zones_set_spec *spec,
+			const char *actor, struct zone_result *res, struct errmsg *err)
+{
+	pthread_mutex_t *turn = zones_turn_take(zone_id);
+	int r = apply_attempts(w, zone_id, spec, actor, res, err);
+	zones_turn_give(turn);
+	return r;
 }
 
 int zones_records_set(struct whm *w, int64_t zone_id, const json_t *records, bool merge,

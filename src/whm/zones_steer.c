@@ -537,7 +537,7 @@ static int policy_body(const json_t *body, const char *origin, char name[DNAME_T
 	return 0;
 }
 
-int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+static int policy_attempts(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
 			   struct zone_result *res, struct errmsg *err)
 {
 	char name[DNAME_TEXT_MAX], type[16], summary[HISTORY_SUMMARY_MAX];
@@ -599,4 +599,13 @@ int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, c
 	}
 	json_decref(plan);
 	return r == -EAGAIN ? zones_busy(err) : r;
+}
+
+int zones_rrset_policy_set(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
+			   struct zone_result *res, struct errmsg *err)
+{
+	pthread_mutex_t *turn = zones_turn_take(zone_id);
+	int r = policy_attempts(w, zone_id, body, actor, res, err);
+	zones_turn_give(turn);
+	return r;
 }

@@ -5,6 +5,7 @@ every node, with the same SOA serial everywhere."""
 import re
 
 import pytest
+import requests
 
 import cluster as cl
 
@@ -421,3 +422,32 @@ def test_zone_soa_needs_an_admin_token_and_a_live_zone(shared_cluster, domain):
     c.delete_zone(zid)
     assert c.whm.put("/api/dns/%d" % zid, body).status_code == 404
     assert c.whm.put("/api/dns/999999", body).status_code == 404
+
+
+def test_writers_of_one_zone_at_once_all_commit_each_its_own_version(cluster):
+    """Eight clients adding records to one zone at once: each change is
+    acknowledged (none refused as 'changing too fast'), has a version of
+    its own, and is stored and served. Run on MariaDB too
+    (test_whm_on_mariadb), whose transactions read without locks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    zid = cluster.create_zone("one-zone-writers.example")
+    url = cluster.whm.url + "/api/dns/%d/records" % zid
+    headers = {"Authorization": "Bearer " + cluster.whm.admin_token}
+
+    def add(i):
+        r = requests.post(url, json={"name": "w%d" % i, "type": "A",
+                                     "content": "192.0.2.%d" % (i % 250 + 1)},
+                          headers=headers, timeout=30)
+        return r.status_code, r.text, r.json().get("version") if r.ok else None
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(add, range(240)))
+    refused = [(s, t) for s, t, _ in answers if s != 201]
+    assert refused == [], refused[:3]
+    versions = [v for _, _, v in answers]
+    assert len(set(versions)) == len(versions), "versions given twice"
+    names = {r["name"] for r in cluster.whm.records(zid)}
+    assert {"w%d" % i for i in range(240)} <= names
+    cluster.wait_all_nodes("w239.one-zone-writers.example.", "A", ["192.0.2.240"])
+    cluster.wait_converged()

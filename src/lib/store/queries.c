@@ -99,6 +99,7 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_ZONE_PAGE_BUCKET] = "SELECT " ZONE_COLS " FROM dns_zones"
 			       " WHERE bucket = ? AND id > ? ORDER BY id LIMIT ?",
 	[Q_ZONE_GET] = "SELECT " ZONE_COLS " FROM dns_zones WHERE id = ?",
+	[Q_ZONE_GET_LOCKED] = "SELECT " ZONE_COLS " FROM dns_zones WHERE id = ?{FOR_UPDATE}",
 	[Q_ZONE_GET_NAME] = "SELECT " ZONE_COLS " FROM dns_zones WHERE domain = ?",
 	[Q_ZONE_PAGE] = "SELECT " ZONE_COLS " FROM dns_zones"
 			" WHERE id > ? AND deleted = 0 ORDER BY id LIMIT ?",

@@ -134,6 +134,11 @@ int store_zone_insert(struct store *st, struct store_zone *z);
  * rdigest, soa and pdns. */
 int store_zone_update(struct store *st, const struct store_zone *z);
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret);
+/* store_zone_get() inside a write transaction, the zone's row locked
+ * until it ends: a writer that read the zone this way has its version
+ * for itself until it commits. MariaDB reads committed rows without
+ * locks otherwise; SQLite's one writer holds the whole database already. */
+int store_zone_get_locked(struct store *st, int64_t id, struct store_zone *ret);
 int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret);
 typedef int (*store_zone_fn)(const struct store_zone *z, void *ctx);
 /* In id order; tombstones only with 'with_deleted'. A positive return of

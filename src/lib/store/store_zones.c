@@ -218,7 +218,7 @@ static int zone_get(struct store *st, enum query which, int64_t id, const char *
 	struct db_stmt *q;
 	int r;
 
-	if (which == Q_ZONE_GET)
+	if (which == Q_ZONE_GET || which == Q_ZONE_GET_LOCKED)
 		r = store_stmt(st, which, &q, "i", id);
 	else
 		r = store_stmt(st, which, &q, "t", domain);
@@ -230,6 +230,11 @@ static int zone_get(struct store *st, enum query which, int64_t id, const char *
 int store_zone_get(struct store *st, int64_t id, struct store_zone *ret)
 {
 	return zone_get(st, Q_ZONE_GET, id, NULL, ret);
+}
+
+int store_zone_get_locked(struct store *st, int64_t id, struct store_zone *ret)
+{
+	return zone_get(st, Q_ZONE_GET_LOCKED, id, NULL, ret);
 }
 
 int store_zone_get_by_name(struct store *st, const char *domain, struct store_zone *ret)
