@@ -523,7 +523,7 @@ int zones_raise_version(struct whm *w, struct store *st, int64_t zone_id, uint64
 	struct store_zone z = { 0 };
 	int r = store_begin(st);
 	if (r == 0)
-		r = store_zone_get(st, zone_id, &z);
+		r = store_zone_get_locked(st, zone_id, &z); /* no change commits under it */
 	if (r < 0) {
 		store_rollback(st);
 		return r;
