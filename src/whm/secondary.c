@@ -480,13 +480,19 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		if (rp == 0 && z->transferred && (int32_t)(xfr_zone_serial(&data) - z->serial) < 0)
 			rp = errmsg_set(&err, ERR_UPSTREAM,
 					"%s: the transfer's serial went backwards", p->text);
+		int rc = 0; /* what the commit answered */
 		if (rp == 0)
-			rp = commit(s, z, life, &data, &err);
+			rp = rc = commit(s, z, life, &data, &err);
 		if (rp < 0) {
 			xfr_zone_clear(&data);
 			atomic_fetch_add(&s->rejected, 1);
 			log_warn("secondary: zone %s: transfer from %s refused: %s", z->domain,
 				 p->text, err.text);
+			/* The zone changed under the refresh (another life, or the
+			 * controller signs it): another primary's data would be
+			 * refused the same way. */
+			if (rc == ERR_CONFLICT)
+				break;
 			continue;
 		}
 		log_info("secondary: zone %s: %s from %s, serial %u", z->domain,

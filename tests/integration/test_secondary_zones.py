@@ -584,9 +584,9 @@ def test_a_zone_deleted_and_created_again_during_a_transfer_keeps_its_own_data(c
     """The transfer in flight is for the zone that was: the zone of the same
     name created meanwhile (same id, another life) does not take it."""
     zone = domain + "."
-    p = fake_primary(zone, serial=100)
+    p, other = fake_primary(zone, serial=100), fake_primary(zone, serial=105)
     try:
-        zid = create_secondary(cluster.whm, zone, [p.address])["zoneId"]
+        zid = create_secondary(cluster.whm, zone, [p.address, other.address])["zoneId"]
         cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
         p.soa, p.records = fake_soa(zone, 105), fake_primary_records(zone, "192.0.2.6")
         p.mode = "hold"
@@ -608,9 +608,13 @@ def test_a_zone_deleted_and_created_again_during_a_transfer_keeps_its_own_data(c
         assert not any(r["content"] == "192.0.2.6" for r in cluster.whm.records(nid))
         cluster.wait_all_nodes("mine." + zone, "A", ["198.51.100.1"])
         assert set(cluster.soa_serials(zone).values()) == {before["serial"]}
+        # the zone's other primary is not asked for data that would be
+        # dropped the same way
+        assert other.soa_queries == 0
     finally:
         p.release.set()
         p.close()
+        other.close()
 
 
 def fake_primary_records(zone, www):
