@@ -74,7 +74,8 @@ def test_stopped_powerdns_is_killed_and_restarted(node, zone_name):
     node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
     www = "www." + zone_name
 
-    hung = kill_pdns(node, signal.SIGSTOP)
+    hung = node.pdns_pid()
+    harness.sigstop(hung)  # every thread stopped before the question below
     try:
         assert served(node, www) is None  # really not answering
         wait_served(node, www, ["192.0.2.1"], timeout=15)
