@@ -57,12 +57,23 @@ class Secondary:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
 
+    catalog = None  # the catalog zone it follows, once started
+
     def logs(self):
+        """The end of its log and, when it follows a catalog zone, its
+        last lines about that zone (a failure about a member zone is often
+        one about the catalog, whose lines the others push out)."""
         try:
             with open(self.log_path, errors="replace") as f:
-                return f.read()[-6000:]
+                text = f.read()
         except OSError:
             return ""
+        name = (self.catalog or "").rstrip(".")
+        about = [line for line in text.splitlines() if name and name in line]
+        if not about:
+            return text[-6000:]
+        return "%s\n--- its last lines about %s ---\n%s" % (
+            text[-6000:], self.catalog, "\n".join(about[-40:]))
 
     def query(self, name, rtype, timeout=1.0):
         q = dns.message.make_query(name, rtype)
@@ -98,6 +109,7 @@ class Bind(Secondary):
     def start(self, catalog, primary, key):
         """'primary': (address, port) of the node it transfers from; 'key':
         {"name", "algorithm", "secret"}."""
+        self.catalog = catalog
         conf = os.path.join(self.directory, "named.conf")
         with open(conf, "w") as f:
             f.write("""
@@ -136,6 +148,7 @@ class Knot(Secondary):
     kind = "knotd"
 
     def start(self, catalog, primary, key):
+        self.catalog = catalog
         conf = os.path.join(self.directory, "knot.conf")
         with open(conf, "w") as f:
             f.write("""
