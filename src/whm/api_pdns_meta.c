@@ -16,6 +16,7 @@
 #include "json/jsonx.h"
 #include "pdns_shape.h"
 #include "xfrout.h"
+#include "zones_internal.h"
 #include "zkeys.h"
 
 #define META_VALUES_MAX 100
@@ -223,27 +224,21 @@ static bool holds(const json_t *list, const json_t *v)
  * values it has and then those of 'values' it does not have yet (as
  * PowerDNS merges a POST); *ret the values now. Read and written in one
  * transaction, so that writes at once each keep the others' values. */
-static int store_kind(struct store *st, int64_t zone_id, const char *kind, const json_t *values,
-		      bool append, json_t **ret)
+static int store_kind(struct whm *w, int64_t zone_id, const char *kind, const json_t *values,
+		      bool append, json_t **ret, struct errmsg *err)
 {
 	char *old = NULL, *text = NULL;
 	json_t *now = NULL, *v;
-	struct store_zone z = { 0 };
+	struct store *st;
+	struct store_zone z;
 	size_t i;
-	int r = store_begin(st);
+	/* The zone's row locked (MariaDB): writers of its metadata take turns,
+	 * and a zone deleted meanwhile gets none. */
+	int r = zones_begin_live(w, zone_id, &st, &z, err);
 
 	if (r < 0)
 		return r;
-	/* The zone's row locked (MariaDB): writers of its metadata take turns,
-	 * and a zone deleted meanwhile gets none. */
-	r = store_zone_get_locked(st, zone_id, &z);
-	if (r == -ENOENT || (r == 0 && z.deleted))
-		r = ERR_NOT_FOUND;
 	store_zone_clear(&z);
-	if (r < 0) {
-		store_rollback(st);
-		return r;
-	}
 	r = append ? store_meta_get(st, zone_id, kind, &old) : -ENOENT;
 	if (r == 0)
 		now = json_loads(old, 0, NULL);
@@ -260,7 +255,7 @@ static int store_kind(struct store *st, int64_t zone_id, const char *kind, const
 			r = -ENOMEM;
 	}
 	if (r == 0 && json_array_size(now) > META_VALUES_MAX)
-		r = ERR_INVALID;
+		r = errmsg_set(err, ERR_INVALID, "metadata: more than 100 values for the kind");
 	if (r == 0 && (text = json_dumps(now, JSON_COMPACT)) == NULL)
 		r = -ENOMEM;
 	if (r == 0)
@@ -281,18 +276,16 @@ static int store_kind(struct store *st, int64_t zone_id, const char *kind, const
 /* Write 'values' as kind 'kind' of zone 'z' ('append': added to the
  * values it has, store_kind()), then answer 'status' with the kind as it
  * is. */
-static void write_kind(struct http_reply *rep, struct store *st, const struct store_zone *z,
+static void write_kind(struct http_reply *rep, struct whm *w, const struct store_zone *z,
 		       const char *kind, const json_t *values, bool append, unsigned status)
 {
+	struct errmsg err = { "" };
 	json_t *now = NULL;
-	int r = store_kind(st, z->id, kind, values, append, &now);
+	int r = store_kind(w, z->id, kind, values, append, &now, &err);
 
-	if (r == ERR_INVALID)
-		http_reply_error(rep, r, "metadata: more than 100 values for the kind");
-	else if (r == ERR_NOT_FOUND)
-		http_reply_error(rep, r, "Not Found");
-	else if (r < 0)
-		http_reply_error(rep, r, "cannot write the zone's metadata");
+	if (r < 0)
+		http_reply_error(
+		    rep, r, err.text[0] != '\0' ? err.text : "cannot write the zone's metadata");
 	else
 		http_reply_json(rep, status, meta_json(kind, now));
 }
@@ -344,7 +337,7 @@ static void meta_write(struct http_request *req, struct http_reply *rep, void *c
 			 xfrout_meta_kind(kind))
 			write_xfr(req, rep, ctx, st, &z, kind, values, post);
 		else if (r == 0)
-			write_kind(rep, st, &z, kind, values, post, post ? 201 : 200);
+			write_kind(rep, ctx, &z, kind, values, post, post ? 201 : 200);
 		if (r < 0)
 			http_reply_error(rep, ERR_INVALID, err.text);
 		store_zone_clear(&z);

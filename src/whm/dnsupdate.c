@@ -30,14 +30,6 @@
 #define RDATA_TEXT_MAX 262144u /* DNS_RDATA_MAX as \DDD escapes, and more */
 #define ATTEMPTS 20	       /* a busy zone: each attempt lost is one change committed */
 
-/* Updates of one zone through the listener take turns: racing each other
- * on the listener's threads they would only lose attempts to the version
- * check, each lost attempt a load and a patch done for nothing. A zone's
- * updates hold its stripe over their attempts; changes through the HTTP
- * routes still race them and lose to the version check as before. */
-#define STRIPES 64
-static pthread_mutex_t stripes[STRIPES] = { [0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER };
-
 struct wrr {
 	char owner[DNAME_TEXT_MAX];
 	uint16_t type;
@@ -829,8 +821,11 @@ int dnsupdate_apply(struct whm *w, const knot_pkt_t *pkt, int64_t zone_id, const
 	rcode = collect_owners(&j, pre, upd);
 	if (rcode < 0)
 		rcode = KNOT_RCODE_SERVFAIL;
-	pthread_mutex_t *turn = &stripes[(uint64_t)zone_id % STRIPES];
-	pthread_mutex_lock(turn);
+	/* The zone's turn over every attempt: racing the zone's other changes
+	 * (the listener's and the HTTP routes') an update would only lose
+	 * attempts to the version check, each a load and a patch done for
+	 * nothing. */
+	pthread_mutex_t *turn = zones_turn_take(zone_id);
 	for (int a = 0; rcode == KNOT_RCODE_NOERROR && a < ATTEMPTS; a++) {
 		why->text[0] = '\0';
 		rcode = attempt(&j, zone_id, key_name);
@@ -842,7 +837,7 @@ int dnsupdate_apply(struct whm *w, const knot_pkt_t *pkt, int64_t zone_id, const
 			rcode = KNOT_RCODE_SERVFAIL;
 		}
 	}
-	pthread_mutex_unlock(turn);
+	zones_turn_give(turn);
 out:
 	wset_clear(&j.orig);
 	wset_clear(&j.cur);

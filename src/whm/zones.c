@@ -339,7 +339,8 @@ int zones_finish(struct whm *w, struct store *st, const struct store_zone *old,
 	return 0;
 }
 
-static pthread_mutex_t turns[ZONES_TURNS] = { [0 ... ZONES_TURNS - 1] = PTHREAD_MUTEX_INITIALIZER };
+static pthread_mutex_t turns[ZONES_TURNS] = { [0 ... ZONES_TURNS - 1] =
+						  PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP };
 
 pthread_mutex_t *zones_turn_take(int64_t zone_id)
 {

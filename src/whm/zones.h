@@ -6,6 +6,7 @@
 #define YUMNA_WHM_ZONES_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "base/err.h"
 #include "dns/digest.h"
@@ -18,6 +19,19 @@ struct zone_result {
 	uint32_t serial;
 	uint32_t life; /* the zone's store_zone.life (after a commit) */
 };
+
+/* The changes of one zone take turns in the controller: each holds its
+ * zone's turn (one of ZONES_TURNS mutexes, by id) from its first read to
+ * its commit, so that writers of one zone queue instead of losing their
+ * attempts to each other's version checks (eight clients writing one
+ * zone at once got "changing too fast" for some changes). The version
+ * check stays for writers outside this controller. A thread may take the
+ * turn it holds again (an RFC 2136 update holds it over its reads and its
+ * change); a change never starts one of another zone while it holds its
+ * turn. */
+#define ZONES_TURNS 1024
+pthread_mutex_t *zones_turn_take(int64_t zone_id);
+void zones_turn_give(pthread_mutex_t *turn);
 
 /* After every commit of a zone, 'fn' is called on the committing thread
  * with the zone row before ('old', NULL for a new zone) and after ('now');

@@ -11,7 +11,6 @@
 #ifndef YUMNA_WHM_ZONES_INTERNAL_H
 #define YUMNA_WHM_ZONES_INTERNAL_H
 
-#include <pthread.h>
 #include <jansson.h>
 
 #include "base/err.h"
@@ -20,17 +19,6 @@
 
 #define ZONES_TYPE_SOA "SOA"
 #define ZONES_CHANGE_ATTEMPTS 8
-
-/* The changes of one zone take turns in the controller: each holds its
- * zone's turn (one of ZONES_TURNS mutexes, by id) from its first read to
- * its commit, so that writers of one zone queue instead of losing their
- * attempts to each other's version checks (eight clients writing one
- * zone at once got "changing too fast" for some changes). The version
- * check stays for writers outside this controller. A change never starts
- * another while it holds its turn. */
-#define ZONES_TURNS 1024
-pthread_mutex_t *zones_turn_take(int64_t zone_id);
-void zones_turn_give(pthread_mutex_t *turn);
 
 /* A record as the push payload carries it ('id' 0: none; the priority
  * only for MX and SRV; "disabled": true for a disabled record, which the
