@@ -533,6 +533,12 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 		json_object_del(set, "ttl");
 		return 0;
 	}
+	/* Records without a TTL: PowerDNS refuses them (even an empty list);
+	 * the panel's route would give them the default TTL. */
+	const json_t *ttl = json_object_get(in, "ttl");
+	if (records != NULL && (ttl == NULL || json_is_null(ttl)))
+		return errmsg_set(err, ERR_INVALID,
+				  "rrsets[%zu]: Key 'ttl' not an Integer or not present", i);
 	/* Checked by the zones service, as on the panel's route. */
 	if (comments != NULL && json_object_set(set, "comments", comments) < 0)
 		return -ENOMEM;

@@ -184,9 +184,9 @@ void pdns_records_clear(struct pdns_records *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static const char *const rrset_keys[] = { "name",     "type",	    "ttl", "records",
-					  "comments", "changetype", NULL };
-static const char *const record_keys[] = { "content", "disabled", NULL };
+/* Keys of an RRset or a record other than those read here are ignored, as
+ * PowerDNS ignores them (Terraform's provider sends "set-ptr" in every
+ * record, lego a "kind" in its RRsets). */
 
 /* The SOA record 'content' of apex 'origin' as its canonical RDATA
  * (rr_parse()) into *ret (the caller frees it): names absolute, as
@@ -226,9 +226,7 @@ static int read_records(const json_t *set, const char *path, const char *name, c
 		snprintf(at, sizeof(at), "%s.records[%zu]", path, i);
 		if (!json_is_object(rec))
 			return errmsg_set(err, ERR_INVALID, "%s: must be an object", at);
-		r = jsonx_check_keys(rec, record_keys, at, err);
-		if (r == 0)
-			r = jsonx_get_str(rec, "content", true, at, &content, err);
+		r = jsonx_get_str(rec, "content", true, at, &content, err);
 		if (r == 0 &&
 		    (r = jsonx_get_bool(rec, "disabled", false, at, &disabled, err)) == -ENOENT)
 			r = 0;
@@ -307,9 +305,7 @@ int pdns_rrsets_read(const json_t *rrsets, const char *origin, struct pdns_recor
 			r = errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
 			break;
 		}
-		r = jsonx_check_keys(set, rrset_keys, path, err);
-		if (r == 0)
-			r = jsonx_get_str(set, "name", true, path, &name, err);
+		r = jsonx_get_str(set, "name", true, path, &name, err);
 		if (r == 0)
 			r = jsonx_get_str(set, "type", true, path, &type, err);
 		if (r == 0)

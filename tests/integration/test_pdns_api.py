@@ -341,6 +341,36 @@ def test_zone_creation_agrees_with_powerdns(sides, domain):
     assert a[0] == b[0] == 409 and a[1]["error"]
 
 
+def test_keys_clients_send_in_created_rrsets_are_ignored_as_in_powerdns(sides, domain):
+    """Terraform's provider sends "set-ptr" in every record and lego a
+    "kind" in its RRsets: PowerDNS ignores keys it does not read, and so
+    does the controller; the records are created as given."""
+    c, ours, pdns = sides
+    name = domain + "."
+    body = {"name": name, "kind": "Native", "nameservers": NAMESERVERS,
+            "rrsets": [{"name": "www." + name, "type": "A", "ttl": 120, "kind": "x",
+                        "changetype": "REPLACE",
+                        "records": [{"content": "192.0.2.10", "disabled": False,
+                                     "set-ptr": False},
+                                    {"content": "192.0.2.11", "set-ptr": True}]}]}
+    a, b = create_on_both(ours, pdns, body)
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    assert rrsets(a[1]) == rrsets(b[1])
+    c.wait_all_nodes("www." + name, "A", ["192.0.2.10", "192.0.2.11"])
+
+
+def test_a_replace_with_comments_alone_needs_no_ttl_as_in_powerdns(sides, domain):
+    c, ours, pdns = sides
+    same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    change = {"name": "www." + name, "type": "A", "changetype": "REPLACE",
+              "comments": [{"content": "web", "account": "ops"}]}
+    a, b = patch_both(ours, pdns, name, {"rrsets": [change]})
+    assert a[0] == b[0] == 204, (a[1], b[1])
+    got = rrsets(ours.send("GET", BASE + "/zones/" + name)[1])[("www." + name, "A")]
+    assert got[1] == ["192.0.2.1", "192.0.2.2"], got
+
+
 def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides, domain):
     c, ours, pdns = sides
     one, two = "soa-" + domain + ".", "text-" + domain + "."
@@ -549,6 +579,13 @@ def test_patch_agrees_with_powerdns_and_is_one_version(sides, domain):
 @pytest.mark.parametrize("change,same", [
     ({"name": "www.{z}", "type": "A", "changetype": "UPSERT", "ttl": 60,
       "records": [{"content": "192.0.2.1"}]}, True),
+    # Records without a TTL (PowerDNS: "Key 'ttl' not an Integer or not
+    # present"), never given a default one; even an empty list.
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE",
+      "records": [{"content": "192.0.2.1"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": None,
+      "records": [{"content": "192.0.2.1"}]}, True),
+    ({"name": "www.{z}", "type": "A", "changetype": "replace", "records": []}, True),
     ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60}, True),
     ({"name": "www.{z}", "type": "A", "changetype": "REPLACE", "ttl": 60,
       "records": "192.0.2.1"}, True),
