@@ -149,25 +149,33 @@ int zones_steer_keep(const json_t *policies, json_t *records)
 	return r;
 }
 
-/* The records of RRset 'name' 'type' in 'recs', as steer_policy_from_records()
- * takes them; a new array. */
-static json_t *rrset_records(const json_t *recs, const char *name, const char *type)
+/* The records of 'recs' by RRset key, each RRset's in the order of
+ * 'recs' (as steer_policy_from_records() takes them): one pass, so that a
+ * plan of every RRset of a large zone (a transfer, an import) does not
+ * walk every record once per RRset. NULL when out of memory. */
+static json_t *by_rrset(const json_t *recs)
 {
-	json_t *out = json_array(), *o;
+	json_t *groups = json_object(), *o;
+	char key[KEY_MAX];
 	size_t i;
 
 	json_array_foreach(recs, i, o) {
-		const char *n = json_string_value(json_object_get(o, "name"));
-		const char *t = json_string_value(json_object_get(o, "type"));
-		if (out == NULL || n == NULL || t == NULL || strcmp(n, name) != 0 ||
-		    strcmp(t, type) != 0)
+		if (groups == NULL || record_key(o, key) < 0)
 			continue;
-		if (json_array_append(out, o) < 0) {
-			json_decref(out);
+		json_t *g = json_object_get(groups, key);
+		if (g == NULL) {
+			g = json_array();
+			if (g == NULL || json_object_set_new(groups, key, g) < 0) {
+				json_decref(groups);
+				return NULL;
+			}
+		}
+		if (json_array_append(g, o) < 0) {
+			json_decref(groups);
 			return NULL;
 		}
 	}
-	return out;
+	return groups;
 }
 
 /* RFC 2181 section 5: an RRset holds each record once. A steered RRset is
@@ -204,21 +212,21 @@ static int check_duplicates(const json_t *set, const char *name, const char *typ
 	return r;
 }
 
-/* The policy RRset 'key' gets from 'recs': checked, compiled once to be
- * sure it compiles, or JSON null. */
-static int plan_one(const json_t *recs, const char *key, const char *origin, json_t **ret,
+/* The policy RRset 'key' gets from its records 'set' (by_rrset(); NULL:
+ * none): checked, compiled once to be sure it compiles, or JSON null. */
+static int plan_one(json_t *set, const char *key, const char *origin, json_t **ret,
 		    struct errmsg *err)
 {
 	char name[DNAME_TEXT_MAX];
 	const char *type;
 	struct errmsg msg;
-	json_t *pol = NULL;
+	json_t *pol = NULL, *o;
 	char *lua = NULL;
+	size_t i;
 
 	if (zones_steer_key_split(key, name, &type) < 0)
 		return -EINVAL;
-	json_t *set = rrset_records(recs, name, type), *o;
-	size_t i;
+	set = set != NULL ? json_incref(set) : json_array();
 	if (set == NULL)
 		return -ENOMEM;
 	/* a steered answer is compiled from every record of the RRset: a
@@ -257,17 +265,18 @@ static int plan_one(const json_t *recs, const char *key, const char *origin, jso
 int zones_steer_plan(const json_t *recs, const json_t *keys, const char *origin, json_t **ret,
 		     struct errmsg *err)
 {
-	json_t *plan = json_object(), *v, *pol;
+	json_t *plan = json_object(), *groups = by_rrset(recs), *v, *pol;
 	const char *key;
-	int r = plan != NULL ? 0 : -ENOMEM;
+	int r = plan != NULL && groups != NULL ? 0 : -ENOMEM;
 
 	json_object_foreach((json_t *)keys, key, v) {
 		if (r < 0)
 			break;
-		r = plan_one(recs, key, origin, &pol, err);
+		r = plan_one(json_object_get(groups, key), key, origin, &pol, err);
 		if (r == 0 && json_object_set_new(plan, key, pol) < 0)
 			r = -ENOMEM;
 	}
+	json_decref(groups);
 	if (r < 0) {
 		json_decref(plan);
 		return r;
