@@ -40,8 +40,9 @@ struct whm_conf {
 	uint64_t max_body_size;
 	uint64_t max_rrset_records;
 	uint64_t max_zone_records;
-	int ui;		   /* serve the dashboard at /ui/ */
-	int allow_raw_lua; /* admin tokens may write LUA records */
+	uint64_t max_zone_bytes; /* a zone's records as the nodes get them */
+	int ui;			 /* serve the dashboard at /ui/ */
+	int allow_raw_lua;	 /* admin tokens may write LUA records */
 	char *tls_cert_file;
 	char *tls_key_file;
 	char *agent_tls_ca_file;

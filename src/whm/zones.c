@@ -151,8 +151,20 @@ int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, 
 	/* The catalog is the controller's own zone, as large as the zone
 	 * count: max-zone-records bounds the customers' zones, not it. */
 	struct zone_limits lim = w->limits;
-	if (catalog_is(w, z->id))
+	bool catalog = catalog_is(w, z->id);
+	if (catalog)
 		lim.max_records = UINT_MAX;
+	/* A node takes a zone of up to its max-body-size (4 MiB by default)
+	 * and refuses a larger push for good: a zone no node would take is
+	 * refused here, before anything is acknowledged. */
+	size_t bytes = json_dumpb(payload, NULL, 0, JSON_COMPACT);
+	if (!catalog && bytes > w->conf.max_zone_bytes) {
+		json_decref(payload);
+		return errmsg_set(err, ERR_TOO_LARGE,
+				  "the zone's records take %zu bytes as the nodes get them, over "
+				  "max-zone-bytes (%llu): the nodes would refuse it",
+				  bytes, (unsigned long long)w->conf.max_zone_bytes);
+	}
 	r = model_push_parse(payload, &lim, &soa, &p, &msg);
 	json_decref(payload);
 	if (r < 0)

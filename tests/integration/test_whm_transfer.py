@@ -449,3 +449,32 @@ def test_a_steered_zone_exports_its_records_and_imports_back_with_its_policies(
     import_zone(c.whm, zid, "www 300 IN A 192.0.2.3\n", mode="merge")
     assert [p[:3] for p in pols()] == [("api", "A", False), ("fo", "A", True)]
     c.wait_all_nodes("www." + zone, "A", ["192.0.2.3"])
+
+
+def big_txt_zone(first, count):
+    """'count' TXT records of 255-octet strings, t<first>... onwards."""
+    s = "y" * 255
+    return "".join('t%d 300 IN TXT "%s"\n' % (i, s) for i in range(first, first + count))
+
+
+def test_a_zone_the_nodes_would_refuse_is_refused_and_one_they_take_is_served(
+        shared_cluster, domain):
+    """A zone's push must fit what a node takes (its max-body-size, 4 MiB):
+    a zone of 3.5 MB as the nodes get it is served by every node; records
+    that would take it past max-zone-bytes are a 413 that changes nothing
+    (the nodes once got it, refused it with a 413 of their own for good, and
+    kept serving the version before)."""
+    c = shared_cluster
+    zone = domain + "."
+    zid = c.create_zone(domain)
+    got = import_zone(c.whm, zid, big_txt_zone(0, 12000), mode="merge")
+    assert got["imported"] == 12000
+    version = c.whm.zone(zid)["version"]
+    c.wait_all_nodes("t11999." + zone, "TXT", ['"%s"' % ("y" * 255)], timeout=30)
+    r = c.whm.post("/api/dns/%d/import" % zid, {"content": big_txt_zone(12000, 2000),
+                                                 "mode": "merge"})
+    assert r.status_code == 413, cl.describe(r)
+    assert "max-zone-bytes" in r.json()["error"], r.json()
+    assert c.whm.zone(zid)["version"] == version
+    for n in c.nodes:
+        assert n.dig("t12000." + zone, "TXT") == []
