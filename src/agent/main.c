@@ -11,6 +11,7 @@
 #include "agent.h"
 #include "config.h"
 #include "api.h"
+#include "base/memtrim.h"
 #include "apply.h"
 #include "backend.h"
 #include "base/addrlist.h"
@@ -195,6 +196,9 @@ int main(int argc, char **argv)
 		if (r < 0)
 			errmsg_set(&err, 0, "cannot start the verifier: %s", err_str(r));
 	}
+	struct memtrim *trim = NULL;
+	if (r == 0 && (r = memtrim_start(&trim)) < 0)
+		errmsg_set(&err, 0, "cannot start the memory trimmer: %s", err_str(r));
 	if (r == 0 && (r = xfrn_start(&a, &a.xfrn)) < 0)
 		errmsg_set(&err, 0, "cannot start the notifier: %s", err_str(r));
 	if (r == 0)
@@ -206,6 +210,7 @@ int main(int argc, char **argv)
 
 	xfrl_stop(a.xfrl);
 	xfrn_stop(a.xfrn);
+	memtrim_stop(trim);
 	verify_stop(ver);
 	supervise_stop(sup);
 	repurge_stop(a.repurge);

@@ -1,7 +1,6 @@
 /* Secondary zones (secondary.h): the refresh thread, NOTIFY and the state
  * the API and the metrics show. */
 #include <errno.h>
-#include <malloc.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -425,7 +424,7 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 	struct whm *w = s->w;
 	struct errmsg err = { .text = "no primary" };
 	knot_tsig_key_t key;
-	bool use_key, ixfr = false, done = false, moved = false;
+	bool use_key, ixfr = false, done = false;
 	const struct xfr_limits lim = { .timeout_ms = SECONDARY_TIMEOUT_MS,
 					.stall_ms = SECONDARY_STALL_MS,
 					.max_records = w->conf.max_zone_records,
@@ -465,7 +464,6 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		}
 		rp = xfr_transfer(p, z->dname, use_key ? &key : NULL, &lim, from_held, &data, &ixfr,
 				  &err);
-		moved = true;
 		/* Only a serial ahead of the one held is new data (RFC 1982):
 		 * other data at the same serial would leave the nodes' own
 		 * secondaries with the old at that serial. A transfer at the
@@ -573,13 +571,6 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		z->transferred = false;
 		pthread_mutex_unlock(&s->lock);
 	}
-	/* A transfer's records were read into many small blocks (up to
-	 * SECONDARY_MAX_BYTES of them, refused or replaced by now): give the
-	 * freed ones back to the system, or the controller keeps the peak of
-	 * its largest transfer for good (measured: 46 of 60 MB after a
-	 * 50 MB transfer refused at max-zone-records). */
-	if (moved)
-		malloc_trim(0);
 }
 
 static void *secondary_main(void *arg)

@@ -11,6 +11,7 @@
 #include "api.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "base/memtrim.h"
 #include "dnsl.h"
 #include "dnssec.h"
 #include "events.h"
@@ -206,6 +207,9 @@ static int serve(struct whm *w)
 		log_err("cannot keep the catalog zone: %s", err_str(r));
 		return r;
 	}
+	r = memtrim_start(&w->memtrim);
+	if (r < 0)
+		return r;
 	r = http_server_start(&cfg, api_routes, &w->http);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,
@@ -245,6 +249,8 @@ void whm_deinit(struct whm *w)
 	xfrout_push_stop(w);
 	sync_stop(w->sync);
 	w->sync = NULL;
+	memtrim_stop(w->memtrim);
+	w->memtrim = NULL;
 	catalog_free(w);
 	pthread_once(&store_key_once, store_key_create);
 	store_close(pthread_getspecific(store_key));

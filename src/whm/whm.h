@@ -107,6 +107,7 @@ struct whm {
 	struct secondary *secondary;	 /* the secondary zones' refresh workers */
 	struct catalog *catalog;	 /* the catalog zone's keeper (catalog.h) */
 	struct xfrout_push *xfrout_push; /* pushes of changed transfer settings (xfrout_push.h) */
+	struct memtrim *memtrim;	 /* freed memory given back (base/memtrim.h) */
 	struct ztree *tree;		 /* every live zone as committed (verify.h) */
 	struct http_server *http;
 	struct dnsl *dnsl; /* the DNS listener, when configured */

@@ -47,6 +47,15 @@ static int collect_record(const struct store_record *r, void *ctx)
 	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
 }
 
+/* Without the records' ids, which no node reads: a push is the size the
+ * zone's check measured (zones_validate(), max-zone-bytes). */
+static int collect_pushed(const struct store_record *r, void *ctx)
+{
+	json_t *o =
+	    zones_payload_record(0, r->name, r->type, r->content, r->ttl, r->priority, r->disabled);
+	return o != NULL && json_array_append_new(ctx, o) == 0 ? 0 : -ENOMEM;
+}
+
 int zones_write_comments(struct store *st, int64_t zone_id, const json_t *comments)
 {
 	const char *key;
@@ -73,16 +82,22 @@ int zones_write_comments(struct store *st, int64_t zone_id, const json_t *commen
 	return r;
 }
 
-int zones_load_records(struct store *st, int64_t zone_id, json_t **ret)
+static int load_records(struct store *st, int64_t zone_id, bool ids, json_t **ret)
 {
 	json_t *a = json_array();
-	int r = a ? store_record_foreach(st, zone_id, collect_record, a) : -ENOMEM;
+	int r = a ? store_record_foreach(st, zone_id, ids ? collect_record : collect_pushed, a)
+		  : -ENOMEM;
 	if (r < 0) {
 		json_decref(a);
 		return r;
 	}
 	*ret = a;
 	return 0;
+}
+
+int zones_load_records(struct store *st, int64_t zone_id, json_t **ret)
+{
+	return load_records(st, zone_id, true, ret);
 }
 
 /* The payload of 'z' with 'records' (borrowed; the disabled ones left out:
@@ -132,6 +147,25 @@ static int served(struct store *st, int64_t zone_id, const char *origin, json_t 
 	return r;
 }
 
+/* The size of 'payload' as a push carries it: compact, and without the
+ * records' ids (collect_pushed()), which records read from the store hold
+ * here as ',"id":N' after their other keys. */
+static size_t pushed_bytes(const json_t *payload)
+{
+	size_t bytes = json_dumpb(payload, NULL, 0, JSON_COMPACT), i;
+	const json_t *o;
+
+	json_array_foreach(json_object_get(payload, "records"), i, o) {
+		const json_t *id = json_object_get(o, "id");
+		char digits[24];
+		if (json_is_integer(id))
+			bytes -= strlen(",\"id\":") +
+				 (size_t)snprintf(digits, sizeof(digits), "%lld",
+						  (long long)json_integer_value(id));
+	}
+	return bytes;
+}
+
 int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, json_t *records,
 		   const json_t *plan, struct errmsg *err)
 {
@@ -157,8 +191,8 @@ int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, 
 	/* A node takes a zone of up to its max-body-size (4 MiB by default)
 	 * and refuses a larger push for good: a zone no node would take is
 	 * refused here, before anything is acknowledged. */
-	size_t bytes = json_dumpb(payload, NULL, 0, JSON_COMPACT);
-	if (!catalog && bytes > w->conf.max_zone_bytes) {
+	size_t bytes = catalog ? 0 : pushed_bytes(payload);
+	if (bytes > w->conf.max_zone_bytes) {
 		json_decref(payload);
 		return errmsg_set(err, ERR_TOO_LARGE,
 				  "the zone's records take %zu bytes as the nodes get them, over "
@@ -460,7 +494,7 @@ static int read_payload(struct whm *w, struct store *st, int64_t zone_id, bool s
 			return 0;
 		}
 		json_t *dnssec = NULL, *xfr = NULL, *policies = NULL;
-		r = zones_load_records(st, zone_id, &records);
+		r = load_records(st, zone_id, stored, &records);
 		if (r == 0) {
 			r = zkeys_payload(st, zone_id, &dnssec);
 			if (r == 0)
