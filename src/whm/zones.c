@@ -149,7 +149,7 @@ static int served(struct store *st, int64_t zone_id, const char *origin, json_t 
 
 /* The size of 'payload' as a push carries it: compact, and without the
  * records' ids (collect_pushed()), which records read from the store hold
- * here as ',"id":N' after their other keys. */
+ * here: ',"id":N' (or '"id":N,' first), six bytes and the digits. */
 static size_t pushed_bytes(const json_t *payload)
 {
 	size_t bytes = json_dumpb(payload, NULL, 0, JSON_COMPACT), i;
