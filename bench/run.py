@@ -2810,11 +2810,12 @@ def dnsperf_run(port, name, seconds):
     to a file and read afterwards: read from a pipe while dnsperf runs, they
     cost this process a core's share that the server under test then lacks
     (the static name measured at half its rate)."""
-    fd, data = tempfile.mkstemp(suffix=".txt")
-    with os.fdopen(fd, "w") as f:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
         f.write("%s A\n" % name)
-    out_fd, out_path = tempfile.mkstemp(suffix=".out")
+        data = f.name
+    out_path = None
     try:
+        out_fd, out_path = tempfile.mkstemp(suffix=".out")
         with os.fdopen(out_fd, "w") as out:
             p = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", data,
                                 "-l", str(seconds), "-c", "4", "-T", "2", "-v"],
@@ -2824,7 +2825,8 @@ def dnsperf_run(port, name, seconds):
             lines = f.read().splitlines()
     finally:
         os.unlink(data)
-        os.unlink(out_path)
+        if out_path is not None:
+            os.unlink(out_path)
     qps = sent = lost = None
     lat = []
     for line in lines:

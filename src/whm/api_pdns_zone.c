@@ -509,6 +509,10 @@ static int patch_change(const json_t *in, size_t i, json_t *out, struct errmsg *
 
 	if (!json_is_object(in))
 		return errmsg_set(err, ERR_INVALID, "rrsets[%zu]: must be an object", i);
+	/* "records": null is no records given, as PowerDNS reads it (Go
+	 * clients send null for an empty list): a change of comments alone. */
+	if (json_is_null(records))
+		records = NULL;
 	char what[48];
 	snprintf(what, sizeof(what), "rrsets[%zu].name", i);
 	if (name != NULL && pdns_canonical(what, name, err) < 0)

@@ -52,7 +52,7 @@ static const struct conf_item schema[] = {
 	{ "max-rrset-records", CONF_UINT, O(max_rrset_records), "500", 1, 65535, NULL, 0, NULL },
 	{ "max-zone-records", CONF_UINT, O(max_zone_records), "100000", 2, 10000000, NULL, 0,
 	  NULL },
-	{ "max-zone-bytes", CONF_UINT, O(max_zone_bytes), "4128768", 4096, 1ull << 30, NULL, 0,
+	{ "max-zone-bytes", CONF_UINT, O(max_zone_bytes), "3932160", 4096, 1ull << 30, NULL, 0,
 	  NULL },
 	{ "ui", CONF_BOOL, O(ui), "yes", 0, 0, NULL, 0, NULL },
 	{ "allow-raw-lua", CONF_BOOL, O(allow_raw_lua), "no", 0, 0, NULL, 0, NULL },

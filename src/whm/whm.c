@@ -208,8 +208,10 @@ static int serve(struct whm *w)
 		return r;
 	}
 	r = memtrim_start(&w->memtrim);
-	if (r < 0)
+	if (r < 0) {
+		log_err("cannot start the memory trimmer: %s", err_str(r));
 		return r;
+	}
 	r = http_server_start(&cfg, api_routes, &w->http);
 	if (r < 0) {
 		log_err("cannot listen on %s port %u: %s", w->conf.listen_address,

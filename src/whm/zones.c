@@ -9,6 +9,7 @@
  * PATCH changes them). */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,9 @@ static size_t pushed_bytes(const json_t *payload)
 	size_t bytes = json_dumpb(payload, NULL, 0, JSON_COMPACT), i;
 	const json_t *o;
 
+	if (bytes == 0)
+		return SIZE_MAX; /* jansson could not: refused, never wrapped */
+
 	json_array_foreach(json_object_get(payload, "records"), i, o) {
 		const json_t *id = json_object_get(o, "id");
 		char digits[24];
@@ -190,7 +194,9 @@ int zones_validate(const struct whm *w, struct store *st, struct store_zone *z, 
 		lim.max_records = UINT_MAX;
 	/* A node takes a zone of up to its max-body-size (4 MiB by default)
 	 * and refuses a larger push for good: a zone no node would take is
-	 * refused here, before anything is acknowledged. */
+	 * refused here, before anything is acknowledged. The push adds the
+	 * zone's keys and transfer settings, which max-zone-bytes leaves room
+	 * for (at most 64 transfer entries: under 70 KB; keys: a few KB). */
 	size_t bytes = catalog ? 0 : pushed_bytes(payload);
 	if (bytes > w->conf.max_zone_bytes) {
 		json_decref(payload);

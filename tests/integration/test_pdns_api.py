@@ -359,16 +359,22 @@ def test_keys_clients_send_in_created_rrsets_are_ignored_as_in_powerdns(sides, d
     c.wait_all_nodes("www." + name, "A", ["192.0.2.10", "192.0.2.11"])
 
 
-def test_a_replace_with_comments_alone_needs_no_ttl_as_in_powerdns(sides, domain):
+@pytest.mark.parametrize("records", ["absent", None])
+def test_a_replace_with_comments_alone_needs_no_ttl_as_in_powerdns(sides, domain, records):
+    """"records": null is no records given, as PowerDNS reads it (Go
+    clients send null for an empty list)."""
     c, ours, pdns = sides
     same_zone(c, ours, pdns, domain)
     name = domain + "."
     change = {"name": "www." + name, "type": "A", "changetype": "REPLACE",
               "comments": [{"content": "web", "account": "ops"}]}
+    if records != "absent":
+        change["records"] = records
     a, b = patch_both(ours, pdns, name, {"rrsets": [change]})
     assert a[0] == b[0] == 204, (a[1], b[1])
     got = rrsets(ours.send("GET", BASE + "/zones/" + name)[1])[("www." + name, "A")]
     assert got[1] == ["192.0.2.1", "192.0.2.2"], got
+    assert [x["content"] for x in got[2]] == ["web"], got
 
 
 def test_zone_creation_with_soa_zone_text_and_without_rrsets_in_the_answer(sides, domain):

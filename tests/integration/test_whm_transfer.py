@@ -497,7 +497,9 @@ def test_memory_a_large_zone_took_is_given_back(shared_cluster, domain):
     (a controller stayed at 410 MB after a zone of 55,000 records): within
     two trim periods (10 s) the controller gives back at least half of what
     it grew, an agent a fifth (the rest is its SQLite page cache and the
-    like, kept on purpose)."""
+    like, kept on purpose); what either keeps may be 8 MB whatever it grew
+    (a trim may come before the peak is read, and the cluster's other work
+    moves a few MB)."""
     c = shared_cluster
     zone = domain + "."
     procs = {"yumna-whm": (c.whm.proc.pid, 0.5), "ns1's agent": (c.nodes[0].agent_pid, 0.8)}
@@ -512,7 +514,7 @@ def test_memory_a_large_zone_took_is_given_back(shared_cluster, domain):
     while True:
         now = {k: rss_mb(p) for k, (p, _) in procs.items()}
         kept = {k: round(now[k] - before[k], 1) for k, (_, share) in procs.items()
-                if now[k] - before[k] > share * (peak[k] - before[k])}
+                if now[k] - before[k] > max(share * (peak[k] - before[k]), 8.0)}
         if not kept or time.monotonic() > deadline:
             break
         time.sleep(1)
