@@ -22,12 +22,7 @@ static void *run(void *arg)
 	while (!t->stop) {
 		struct timespec due;
 		clock_gettime(CLOCK_MONOTONIC, &due);
-		due.tv_sec += MEMTRIM_PERIOD_MS / 1000;
-		due.tv_nsec += (long)(MEMTRIM_PERIOD_MS % 1000) * 1000000L;
-		if (due.tv_nsec >= 1000000000L) {
-			due.tv_sec++;
-			due.tv_nsec -= 1000000000L;
-		}
+		due.tv_sec += MEMTRIM_PERIOD_S;
 		while (!t->stop && pthread_cond_timedwait(&t->cond, &t->lock, &due) != ETIMEDOUT)
 			;
 		if (t->stop)

@@ -2,11 +2,11 @@
  * what a thread freed in that thread's arena, and returns little of it on
  * its own: a controller that checked one zone of 55,000 records stayed at
  * 410 MB resident, an agent that applied it at 110 MB; malloc_trim() gave
- * back all but 61 and 47 MB. A thread trims every MEMTRIM_PERIOD_MS. */
+ * back all but 61 and 47 MB. A thread trims every MEMTRIM_PERIOD_S. */
 #ifndef YUMNA_MEMTRIM_H
 #define YUMNA_MEMTRIM_H
 
-#define MEMTRIM_PERIOD_MS 10000
+#define MEMTRIM_PERIOD_S 10
 
 struct memtrim;
 
