@@ -56,6 +56,7 @@ import argparse
 import base64
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -2804,9 +2805,10 @@ QUICK = {"zones": 500, "rounds": 50, "changes": 40, "repl_samples": 3,
          "failovers": 3}
 
 
-def dnsperf_run(port, name, seconds):
-    """dnsperf at 'name' A on 127.0.0.1:'port' for 'seconds': (qps, p99 ms,
-    answered share). Latencies from dnsperf -v, one line per query, written
+def dnsperf_run(port, name, seconds, rate=None):
+    """dnsperf at 'name' A on 127.0.0.1:'port' for 'seconds', as fast as it
+    can or at 'rate' queries a second: (qps, p99 ms, answered share).
+    Latencies from dnsperf -v, one line per query, written
     to a file and read afterwards: read from a pipe while dnsperf runs, they
     cost this process a core's share that the server under test then lacks
     (the static name measured at half its rate)."""
@@ -2817,8 +2819,10 @@ def dnsperf_run(port, name, seconds):
     try:
         out_fd, out_path = tempfile.mkstemp(suffix=".out")
         with os.fdopen(out_fd, "w") as out:
+            load = ["-c", "4", "-T", "2"] if rate is None else ["-c", "1", "-T", "1",
+                                                                 "-Q", str(rate)]
             p = subprocess.run(["dnsperf", "-s", "127.0.0.1", "-p", str(port), "-d", data,
-                                "-l", str(seconds), "-c", "4", "-T", "2", "-v"],
+                                "-l", str(seconds), "-v"] + load,
                                stdout=out, stderr=subprocess.PIPE, text=True,
                                timeout=seconds + 60)
         with open(out_path) as f:
@@ -2851,7 +2855,58 @@ def dnsperf_run(port, name, seconds):
 def steer_figures(args, tmp, rows):
     for shared in (False, True):
         steer_node_figures(args, tmp, rows, shared)
+    steer_isolation_figures(args, tmp, rows)
     steer_failover_figures(args, tmp, rows)
+
+
+def steer_isolation_figures(args, tmp, rows, rate=2000, seconds=5):
+    """A static name asked 'rate' times a second, its p99 latency alone and
+    while a flood of queries PowerDNS answers uncached runs beside it: a
+    steered name (a Lua state per query, the default), or random names that
+    do not exist. With the node's default distributor threads, and with
+    one, where the receiving thread answers uncached queries itself."""
+    names = os.path.join(tmp, "random-names.txt")
+    with open(names, "w") as f:
+        for _ in range(100000):
+            f.write("r%016x.steer.bench. A\n" % random.getrandbits(64))
+    steered = os.path.join(tmp, "steered-name.txt")
+    with open(steered, "w") as f:
+        f.write("steered.steer.bench. A\n")
+    figures = {}
+    for threads in (0, 1):
+        node = harness.Node(os.path.join(tmp, "isolation-%d" % threads), name="isolation",
+                            config={"pdns-distributor-threads": threads})
+        try:
+            node.start()
+            node.push_ok("steer.bench.", 1, 1, zone_records(1) + [
+                harness.rec("static", "A", "192.0.2.10", ttl=60),
+                {"name": "steered", "type": "LUA", "ttl": 60,
+                 "content": "A \"pickwrandom({{30,'192.0.2.10'},{70,'192.0.2.11'}})\""}])
+            static = "static.steer.bench."
+            harness.dns_query("127.0.0.1", node.dns_port, static, "A")
+            for flood, data in ((None, None), ("steered", steered), ("random", names)):
+                f = None
+                if data is not None:
+                    f = subprocess.Popen(["dnsperf", "-s", "127.0.0.1", "-p", str(node.dns_port),
+                                          "-d", data, "-l", str(seconds + 2), "-c", "4",
+                                          "-T", "1", "-q", "200"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    time.sleep(1)
+                try:
+                    figures[threads, flood] = dnsperf_run(node.dns_port, static, seconds, rate)
+                finally:
+                    if f is not None:
+                        f.wait(timeout=seconds + 30)
+        finally:
+            node.stop()
+    what = {None: "alone", "steered": "while a steered name (a Lua state per query) is flooded",
+            "random": "while random names that do not exist are flooded"}
+    for flood in (None, "steered", "random"):
+        default, one = figures[0, flood], figures[1, flood]
+        rows.append(("a static name at %d queries/s, %s: p99 latency (answered)"
+                     % (rate, what[flood]),
+                     "%.2f ms (%.1f %%)" % (default[1], 100 * default[2]),
+                     "", "one distributor thread: %.2f ms (%.1f %%)" % (one[1], 100 * one[2])))
 
 
 def steer_failover_figures(args, tmp, rows, interval=1):

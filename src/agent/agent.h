@@ -64,7 +64,7 @@ struct agent_conf {
 	uint64_t lua_health_checks_interval; /* seconds between LUA health checks */
 	int lua_shared_state;		     /* enable-lua-records=shared (CONF_BOOL) */
 	uint64_t pdns_query_cache_entries;   /* PowerDNS's max-cache-entries */
-	uint64_t pdns_distributor_threads;   /* PowerDNS's distributor-threads; 0: by backend */
+	uint64_t pdns_distributor_threads;   /* PowerDNS's distributor-threads; 0: 3 */
 	uint64_t max_body_size;
 	uint64_t max_batch_size;
 	uint64_t max_zones_per_batch;

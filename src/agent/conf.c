@@ -90,7 +90,7 @@ static const struct conf_item schema[] = {
 	  "PowerDNS's max-cache-entries (managed mode): every cache purge costs it in "
 	  "proportion" },
 	{ "pdns-distributor-threads", CONF_UINT, O(pdns_distributor_threads), "0", 0, 64, NULL, 0,
-	  "PowerDNS's distributor-threads (managed mode); 0: 1 with gsqlite3, 3 with gmysql" },
+	  "PowerDNS's distributor-threads (managed mode); 0: its default, 3" },
 	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0,
 	  NULL },
 	{ "max-batch-size", CONF_UINT, O(max_batch_size), "268435456", 1024, 1ull << 34, NULL, 0,

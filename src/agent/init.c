@@ -145,20 +145,18 @@ static int pdns_conf_lua(const struct agent *a, struct buf *c)
 }
 
 /* A query PowerDNS cannot answer from its packet cache (a LUA record's
- * answer always, any other once a purge emptied it) goes from the thread
- * that received it to a distributor thread and back, through pipes, unless
- * there is only one distributor: then the receiving thread asks the backend
- * itself. A gsqlite3 file answers in microseconds, less than that hand-over
- * costs (measured on 2 cores, a weighted LUA answer: 23,600 queries a
- * second with 3 distributors, 54,000 with 1; the packet cache's answers
- * unchanged). gmysql waits on the network, and one distributor would hold
- * the receiving thread, cached answers too, for each query: it keeps
- * PowerDNS's default of 3. */
+ * answer always; a name that does not exist; any other once a purge
+ * emptied the cache) goes from the thread that received it to a
+ * distributor thread and back. With one distributor the receiving thread
+ * would ask the backend itself: LUA answers come faster that way, but
+ * every cached answer then waits behind the uncached ones, so a flood of
+ * random names or one zone's steered name slows every zone the node
+ * serves (bench/run.py --only steer measures a static name's latency
+ * under both floods). PowerDNS's default of 3, whatever the backend. */
 static unsigned distributor_threads(const struct agent *a)
 {
-	if (a->conf.pdns_distributor_threads > 0)
-		return (unsigned)a->conf.pdns_distributor_threads;
-	return gmysql(a) ? 3 : 1;
+	return a->conf.pdns_distributor_threads > 0 ? (unsigned)a->conf.pdns_distributor_threads
+						    : 3;
 }
 
 static int write_pdns_conf(struct agent *a, struct errmsg *err)
