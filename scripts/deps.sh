@@ -42,7 +42,7 @@ set -eu
 # against the controller's DNS listener and PowerDNS's, with TSIG.
 PACKAGES="
 build-essential pkg-config meson ninja-build
-libmicrohttpd-dev libjansson-dev libgnutls28-dev libcurl4-gnutls-dev
+libmicrohttpd-dev libjansson-dev libgnutls28-dev nettle-dev libgmp-dev libcurl4-gnutls-dev
 libknot-dev libidn2-dev libsqlite3-dev libmariadb-dev libcmocka-dev
 pdns-server pdns-backend-sqlite3 pdns-backend-mysql
 pdns-backend-geoip geoip-database

@@ -155,14 +155,20 @@ static int key_algorithm(const json_t *v, uint32_t *ret, struct errmsg *err)
 			  "algorithm: the cluster signs with ECDSAP256SHA256 (13) or ED25519 (15)");
 }
 
-/* A creation's body, checked: what PowerDNS takes that the cluster can do. */
-static int creation(const json_t *b, uint32_t *alg, struct errmsg *err)
+/* A creation's body, checked: what PowerDNS takes that the cluster can do;
+ * *isc is the private key it imports (from field *field), or NULL. */
+static int creation(const json_t *b, uint32_t *alg, const char **isc, const char **field,
+		    struct errmsg *err)
 {
-	const char *keytype = "csk";
+	const char *keytype = NULL;
+	const char *import = "privatekey";
 	json_t *bits = json_object_get(b, "bits");
+	json_t *key = json_object_get(b, import);
 	int r = jsonx_get_str(b, "keytype", false, "body", &keytype, err);
 
-	if (r < 0 && r != -ENOENT)
+	if (r == -ENOENT)
+		return errmsg_set(err, ERR_INVALID, "Key 'keytype' not present or not a String");
+	if (r < 0)
 		return r;
 	if (strcasecmp(keytype, "zsk") == 0)
 		return errmsg_set(
@@ -171,10 +177,22 @@ static int creation(const json_t *b, uint32_t *alg, struct errmsg *err)
 		    "go by rollover (POST /api/dns/:id/dnssec/rollover)");
 	if (strcasecmp(keytype, "ksk") != 0 && strcasecmp(keytype, "csk") != 0)
 		return errmsg_set(err, ERR_INVALID, "keytype: ksk, zsk or csk");
-	if (json_object_get(b, "privatekey") != NULL)
+	/* PowerDNS reads an import from "content" when "privatekey" is null
+	 * or absent, as older clients send it. */
+	if (key == NULL || json_is_null(key))
+		key = json_object_get(b, import = "content");
+	*isc = NULL;
+	if (key != NULL && !json_is_null(key) && !json_is_string(key))
+		return errmsg_set(err, ERR_INVALID, "%s: must be a string", import);
+	if (key != NULL && !json_is_null(key))
+		*isc = json_string_value(key);
+	*field = import;
+	const json_t *alg_in = json_object_get(b, "algorithm");
+	if (*isc != NULL &&
+	    ((alg_in != NULL && !json_is_null(alg_in)) || (bits != NULL && !json_is_null(bits))))
 		return errmsg_set(err, ERR_INVALID,
-				  "privatekey: importing a key is not built; the controller makes "
-				  "the zone's keys");
+				  "Either you submit just the 'privatekey' field or you leave "
+				  "'privatekey' empty and submit the other fields.");
 	if (json_is_false(json_object_get(b, "active")) ||
 	    json_is_false(json_object_get(b, "published")))
 		return errmsg_set(err, ERR_INVALID,
@@ -187,8 +205,9 @@ static int creation(const json_t *b, uint32_t *alg, struct errmsg *err)
 }
 
 /* POST .../zones/:zone/cryptokeys {"keytype": "ksk"|"csk", "active",
- * "published", "algorithm"}: sign the unsigned zone with one CSK; 201 with
- * it. A signed zone is a 422: its keys change by rollover. */
+ * "published", "algorithm", "privatekey"}: sign the unsigned zone with one
+ * CSK, made here or imported (the ISC text in "privatekey", or "content");
+ * 201 with it. A signed zone is a 422: its keys change by rollover. */
 void api_pdns_key_create(struct http_request *req, struct http_reply *rep, void *ctx)
 {
 	struct whm *w = ctx;
@@ -205,17 +224,31 @@ void api_pdns_key_create(struct http_request *req, struct http_reply *rep, void 
 		json_decref(b);
 		return;
 	}
-	int r = creation(b, &alg, &err);
-	json_decref(b);
+	const char *isc = NULL, *field = NULL;
+	struct store_dnssec_key given = { 0 };
+	struct errmsg why;
+	int r = creation(b, &alg, &isc, &field, &err);
 	if (r == 0 && json_array_size(c.keys) > 0)
 		r = errmsg_set(&err, ERR_INVALID,
 			       "the zone is signed: its keys change by rollover (POST "
 			       "/api/dns/%lld/dnssec/rollover), the same on every node",
 			       (long long)z.id);
 	json_decref(c.keys);
+	/* An imported key signs as the zone's CSK, with its own algorithm
+	 * whatever the body names, as PowerDNS takes it. */
+	const bool imported = r == 0 && isc != NULL;
+	if (imported && (r = zkeys_import(isc, "csk", &given, &why)) < 0)
+		errmsg_set(&err, r, "%s: %s", field, why.text);
+	json_decref(b); /* 'isc' and 'field' point into it */
+	char dnskey[1024] = "";
+	if (r == 0 && imported) {
+		alg = given.algorithm;
+		snprintf(dnskey, sizeof(dnskey), "%s", given.dnskey);
+	}
 	json_t *body = json_pack("{s:i,s:s}", "algorithm", (int)alg, "scheme", "csk");
 	if (r == 0)
-		r = signing_sign(w, z.id, body, api_actor(req), &res, &view, &err);
+		r = signing_sign_key(w, z.id, body, imported ? &given : NULL, api_actor(req), &res,
+				     &view, &err);
 	json_decref(body);
 	json_decref(view);
 	store_zone_clear(&z);
@@ -226,10 +259,15 @@ void api_pdns_key_create(struct http_request *req, struct http_reply *rep, void 
 	if (zone_keys(req, rep, w, 0, &z, &c) < 0)
 		return;
 	json_t *key = json_incref(json_array_get(c.keys, 0));
+	const char *served = json_string_value(json_object_get(key, "dnskey"));
 	json_decref(c.keys);
 	store_zone_clear(&z);
 	if (key == NULL)
 		http_reply_error(rep, ERR_CONFLICT, "the zone was signed and unsigned meanwhile");
+	else if (imported && (served == NULL || strcmp(served, dnskey) != 0))
+		http_reply_error(rep, ERR_CONFLICT,
+				 "the zone was signed with another key meanwhile; the given key "
+				 "was not used");
 	else
 		http_reply_json(rep, 201, key);
 }
@@ -249,7 +287,8 @@ void api_pdns_key_update(struct http_request *req, struct http_reply *rep, void 
 		json_decref(b);
 		return;
 	}
-	r = 0;
+	/* As PowerDNS: "active" is required, "published" is not. */
+	r = json_is_boolean(json_object_get(b, "active")) ? 0 : ERR_INVALID;
 	for (const char *k = "active"; r == 0 && k != NULL;
 	     k = strcmp(k, "active") == 0 ? "published" : NULL) {
 		json_t *want = json_object_get(b, k);
@@ -259,7 +298,10 @@ void api_pdns_key_update(struct http_request *req, struct http_reply *rep, void 
 			r = ERR_CONFLICT;
 	}
 	if (r == ERR_INVALID)
-		http_reply_error(rep, r, "active and published are true or false");
+		http_reply_error(rep, r,
+				 json_is_boolean(json_object_get(b, "active"))
+				     ? "Key 'published' not a Bool"
+				     : "Key 'active' not present or not a Bool");
 	else if (r < 0)
 		http_reply_error(rep, ERR_INVALID,
 				 "keys are activated, published and retired by the controller's "

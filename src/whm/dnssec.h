@@ -28,6 +28,13 @@
 int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
 		 struct zone_result *res, json_t **ret, struct errmsg *err);
 
+/* As signing_sign, with 'key' (zkeys_import()) as the zone's one CSK
+ * instead of a key made here; 'key' is taken over (cleared) either way.
+ * A zone signed already is ERR_INVALID. */
+int signing_sign_key(struct whm *w, int64_t zone_id, const json_t *body,
+		     struct store_dnssec_key *key, const char *actor, struct zone_result *res,
+		     json_t **ret, struct errmsg *err);
+
 /* Unsign: refused (ERR_CONFLICT, with what to do in 'err') unless 'force',
  * since the parent may still publish a DS. */
 int signing_unsign(struct whm *w, int64_t zone_id, bool force, const char *actor,

@@ -167,27 +167,49 @@ static int sign_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char *actor,
 		 struct zone_result *res, json_t **ret, struct errmsg *err)
 {
+	return signing_sign_key(w, zone_id, body, NULL, actor, res, ret, err);
+}
+
+int signing_sign_key(struct whm *w, int64_t zone_id, const json_t *body,
+		     struct store_dnssec_key *key, const char *actor, struct zone_result *res,
+		     json_t **ret, struct errmsg *err)
+{
 	struct sign_req q;
 	struct store_zone z;
 	struct store_dnssec d;
 
 	err->text[0] = '\0';
 	int r = parse_sign(body, &q, err);
+	if (r == 0 && key != NULL && q.scheme != NULL && strcmp(q.scheme, SCHEME_CSK) != 0)
+		r = errmsg_set(err, ERR_INVALID,
+			       "scheme: a zone signed with a given key has one, "
+			       "a CSK");
+	if (r == 0 && key != NULL) {
+		q.keys[0] = *key; /* taken over: cleared below with the others */
+		q.nkeys = 1;
+	} else if (key != NULL) {
+		store_dnssec_key_clear(key);
+	}
 	if (r < 0)
 		return r;
 	q.now = zkeys_now(w);
 	struct store *st;
 	r = zones_get_live(w, zone_id, &st, &z, err);
-	if (r < 0)
-		return r;
 	/* Keys are made before the transaction (it is the slow part); if the
 	 * zone turns out to be signed meanwhile, they are thrown away. */
-	r = store_dnssec_get(st, zone_id, &d);
-	bool signed_now = r == 0 && d.enabled;
-	if (r == 0)
+	bool signed_now = false;
+	if (r == 0 && store_dnssec_get(st, zone_id, &d) == 0) {
+		signed_now = d.enabled;
 		store_dnssec_clear(&d);
-	r = 0;
-	if (!signed_now) {
+	}
+	if (r == 0)
+		store_zone_clear(&z);
+	if (r == 0 && signed_now && key != NULL)
+		r = errmsg_set(err, ERR_INVALID,
+			       "the zone is signed: its keys change by rollover (POST "
+			       "/api/dns/%lld/dnssec/rollover)",
+			       (long long)zone_id);
+	else if (r == 0 && !signed_now && key == NULL) {
 		uint32_t alg = q.algorithm ? q.algorithm : ALG_ECDSAP256;
 		bool split = q.scheme != NULL && strcmp(q.scheme, SCHEME_SPLIT) == 0;
 		r = zkeys_generate(alg, split ? "ksk" : "csk", &q.keys[0], err);
@@ -197,7 +219,6 @@ int signing_sign(struct whm *w, int64_t zone_id, const json_t *body, const char 
 			q.nkeys += r == 0;
 		}
 	}
-	store_zone_clear(&z);
 	if (r == 0)
 		r = zones_change(w, zone_id, sign_fn, &q, actor, "zone.dnssec.sign", q.summary, res,
 				 err);

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <gmp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,9 @@
 #include <libdnssec/error.h>
 #include <libdnssec/key.h>
 #include <libknot/libknot.h>
+#include <nettle/ecc-curve.h>
+#include <nettle/ecc.h>
+#include <nettle/eddsa.h>
 
 #include "zkeys.h"
 
@@ -108,31 +112,21 @@ int zkeys_ds_text(const char *zone, const char *dnskey, char *out, size_t len)
 	return 0;
 }
 
-/* Generate one key: GnuTLS makes it, libdnssec derives the DNSKEY and its
- * tag from the private key, and the private key is written in the ISC
- * format PowerDNS imports. */
-int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k,
-		   struct errmsg *err)
+/* Fill *k from the GnuTLS private key 'pk': libdnssec derives the DNSKEY
+ * and its tag from the private key, and the private key is written in the
+ * ISC format PowerDNS imports. */
+static int key_from(gnutls_x509_privkey_t pk, uint32_t alg, const char *keytype,
+		    struct store_dnssec_key *k)
 {
-	gnutls_x509_privkey_t pk = NULL;
 	gnutls_datum_t pem = { 0 }, x = { 0 }, y = { 0 }, d = { 0 };
 	gnutls_ecc_curve_t curve;
 	dnssec_key_t *key = NULL;
 	uint8_t scalar[32];
 	char *b64 = NULL, *pub = NULL;
 	int r = -EIO;
-
-	pthread_once(&crypto_once, crypto_init);
-	memset(k, 0, sizeof(*k));
 	uint16_t flags = strcmp(keytype, "zsk") == 0 ? FLAGS_ZSK : FLAGS_KSK;
-	bool ed = alg == ALG_ED25519;
-	if (gnutls_x509_privkey_init(&pk) < 0)
-		goto out;
-	if (gnutls_x509_privkey_generate(
-		pk, ed ? GNUTLS_PK_EDDSA_ED25519 : GNUTLS_PK_ECDSA,
-		GNUTLS_CURVE_TO_BITS(ed ? GNUTLS_ECC_CURVE_ED25519 : GNUTLS_ECC_CURVE_SECP256R1),
-		0) < 0 ||
-	    gnutls_x509_privkey_export2_pkcs8(pk, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
+
+	if (gnutls_x509_privkey_export2_pkcs8(pk, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
 					      &pem) < 0 ||
 	    gnutls_x509_privkey_export_ecc_raw(pk, &curve, &x, &y, &d) < 0)
 		goto out;
@@ -172,10 +166,6 @@ int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k
 	k->active = k->published = true;
 	r = 0;
 out:
-	if (r < 0) {
-		store_dnssec_key_clear(k);
-		errmsg_set(err, 0, "generating a %s key failed", zkeys_alg_name(alg));
-	}
 	explicit_bzero(scalar, sizeof(scalar));
 	if (b64 != NULL) {
 		explicit_bzero(b64, strlen(b64));
@@ -193,7 +183,174 @@ out:
 	}
 	gnutls_free(x.data);
 	gnutls_free(y.data);
+	return r;
+}
+
+int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k,
+		   struct errmsg *err)
+{
+	gnutls_x509_privkey_t pk = NULL;
+	bool ed = alg == ALG_ED25519;
+	int r = -EIO;
+
+	pthread_once(&crypto_once, crypto_init);
+	memset(k, 0, sizeof(*k));
+	if (gnutls_x509_privkey_init(&pk) == 0 &&
+	    gnutls_x509_privkey_generate(
+		pk, ed ? GNUTLS_PK_EDDSA_ED25519 : GNUTLS_PK_ECDSA,
+		GNUTLS_CURVE_TO_BITS(ed ? GNUTLS_ECC_CURVE_ED25519 : GNUTLS_ECC_CURVE_SECP256R1),
+		0) == 0)
+		r = key_from(pk, alg, keytype, k);
 	gnutls_x509_privkey_deinit(pk);
+	if (r < 0) {
+		store_dnssec_key_clear(k);
+		errmsg_set(err, 0, "generating a %s key failed", zkeys_alg_name(alg));
+	}
+	return r;
+}
+
+/* --- import ---------------------------------------------------------------- */
+
+/* 'v' as exactly 32 big-endian bytes (it is below a 256-bit order). */
+static void mpz_out32(const mpz_t v, uint8_t out[32])
+{
+	size_t n = (mpz_sizeinbase(v, 2) + 7) / 8;
+	memset(out, 0, 32);
+	if (mpz_sgn(v) != 0 && n <= 32)
+		mpz_export(out + 32 - n, NULL, 1, 1, 1, 0, v);
+}
+
+/* The public half of private key 'priv' of 'alg', computed with nettle
+ * (GnuTLS's own arithmetic: GnuTLS takes a private key only with its
+ * public half, and the ISC format carries the private one alone): the
+ * point x, y of an ECDSA P-256 scalar (-EINVAL unless 0 < scalar < the
+ * group's order), or in 'x' the key of an Ed25519 seed. */
+static int public_half(uint32_t alg, const uint8_t priv[32], uint8_t x[32], uint8_t y[32])
+{
+	if (alg == ALG_ED25519) {
+		ed25519_sha512_public_key(x, priv);
+		return 0;
+	}
+	const struct ecc_curve *curve = nettle_get_secp_256r1();
+	struct ecc_scalar sc;
+	struct ecc_point pt;
+	mpz_t z, px, py;
+	mpz_inits(z, px, py, NULL);
+	mpz_import(z, 32, 1, 1, 1, 0, priv);
+	ecc_scalar_init(&sc, curve);
+	ecc_point_init(&pt, curve);
+	int r = ecc_scalar_set(&sc, z) ? 0 : -EINVAL;
+	if (r == 0) {
+		ecc_point_mul_g(&pt, &sc);
+		ecc_point_get(&pt, px, py);
+		mpz_out32(px, x);
+		mpz_out32(py, y);
+	}
+	/* GMP and nettle free without wiping: the scalar's limbs first. */
+	if (mpz_size(z) > 0)
+		explicit_bzero(mpz_limbs_modify(z, (mp_size_t)mpz_size(z)),
+			       mpz_size(z) * sizeof(mp_limb_t));
+	explicit_bzero(sc.p, (size_t)ecc_size(curve) * sizeof(mp_limb_t));
+	ecc_scalar_clear(&sc);
+	ecc_point_clear(&pt);
+	mpz_clears(z, px, py, NULL);
+	return r;
+}
+
+/* The value of field 'name' in ISC private key text 'isc' ("Name: value"
+ * lines), into 'out' (at most 'len' bytes with its NUL); -ENOENT when
+ * absent, -EINVAL when longer. */
+static int isc_field(const char *isc, const char *name, char *out, size_t len)
+{
+	size_t nl = strlen(name);
+	for (const char *line = isc; line != NULL && *line != '\0';) {
+		const char *end = strchr(line, '\n');
+		size_t ll = end != NULL ? (size_t)(end - line) : strlen(line);
+		if (ll > 0 && line[ll - 1] == '\r')
+			ll--;
+		if (ll > nl && strncmp(line, name, nl) == 0 && line[nl] == ':') {
+			const char *v = line + nl + 1;
+			size_t vl = ll - nl - 1;
+			while (vl > 0 && (*v == ' ' || *v == '\t')) {
+				v++;
+				vl--;
+			}
+			if (vl >= len)
+				return -EINVAL;
+			memcpy(out, v, vl);
+			out[vl] = '\0';
+			return 0;
+		}
+		line = end != NULL ? end + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/* Algorithm and private key of ISC text 'isc' (what dnssec-keygen writes
+ * and PowerDNS exports), checked. */
+static int isc_parse(const char *isc, uint32_t *alg, uint8_t priv[32], struct errmsg *err)
+{
+	char format[32], algorithm[64], key[128];
+	if (isc_field(isc, "Private-key-format", format, sizeof(format)) < 0 ||
+	    strncmp(format, "v1.", 3) != 0 ||
+	    isc_field(isc, "Algorithm", algorithm, sizeof(algorithm)) < 0)
+		return errmsg_set(err, ERR_INVALID,
+				  "not a private key in the ISC format (the lines "
+				  "Private-key-format: v1.2, Algorithm and PrivateKey)");
+	char *end;
+	unsigned long a = strtoul(algorithm, &end, 10);
+	if (end == algorithm || (*end != '\0' && *end != ' ') ||
+	    (a != ALG_ECDSAP256 && a != ALG_ED25519))
+		return errmsg_set(err, ERR_INVALID,
+				  "Algorithm %s: the cluster signs with ECDSAP256SHA256 (13) or "
+				  "ED25519 (15)",
+				  algorithm);
+	if (isc_field(isc, "PrivateKey", key, sizeof(key)) == -ENOENT)
+		return errmsg_set(err, ERR_INVALID,
+				  "not a private key in the ISC format (no "
+				  "PrivateKey line)");
+	dnssec_binary_t in = { .size = strlen(key), .data = (uint8_t *)key }, raw = { 0 };
+	bool ok = dnssec_binary_from_base64(&in, &raw) == DNSSEC_EOK && raw.size == 32;
+	if (ok)
+		memcpy(priv, raw.data, 32);
+	if (raw.data != NULL)
+		explicit_bzero(raw.data, raw.size);
+	dnssec_binary_free(&raw);
+	explicit_bzero(key, sizeof(key));
+	if (!ok)
+		return errmsg_set(err, ERR_INVALID, "PrivateKey: not 32 bytes in base64");
+	*alg = (uint32_t)a;
+	return 0;
+}
+
+int zkeys_import(const char *isc, const char *keytype, struct store_dnssec_key *k,
+		 struct errmsg *err)
+{
+	gnutls_x509_privkey_t pk = NULL;
+	uint8_t priv[32], x[32], y[32];
+	uint32_t alg = 0;
+
+	pthread_once(&crypto_once, crypto_init);
+	memset(k, 0, sizeof(*k));
+	int r = isc_parse(isc, &alg, priv, err);
+	if (r == 0 && public_half(alg, priv, x, y) < 0)
+		r = errmsg_set(err, ERR_INVALID, "PrivateKey: not a P-256 private key");
+	if (r == 0) {
+		bool ed = alg == ALG_ED25519;
+		gnutls_datum_t xd = { x, 32 }, yd = { y, 32 }, kd = { priv, 32 };
+		r = gnutls_x509_privkey_init(&pk) == 0 &&
+			    gnutls_x509_privkey_import_ecc_raw(
+				pk, ed ? GNUTLS_ECC_CURVE_ED25519 : GNUTLS_ECC_CURVE_SECP256R1, &xd,
+				ed ? NULL : &yd, &kd) == 0
+			? key_from(pk, alg, keytype, k)
+			: -EIO;
+		if (r < 0) {
+			store_dnssec_key_clear(k);
+			errmsg_set(err, r, "importing the %s key failed", zkeys_alg_name(alg));
+		}
+	}
+	gnutls_x509_privkey_deinit(pk);
+	explicit_bzero(priv, sizeof(priv));
 	return r;
 }
 

@@ -28,6 +28,13 @@ const char *zkeys_alg_name(uint32_t alg);
 int zkeys_generate(uint32_t alg, const char *keytype, struct store_dnssec_key *k,
 		   struct errmsg *err);
 
+/* As zkeys_generate, with the private key of 'isc', a key in the ISC
+ * format (what dnssec-keygen writes, PowerDNS exports and the API's
+ * privatekey carries; algorithm 13 or 15): the DNSKEY is its public half.
+ * Bad text is ERR_INVALID with a message in 'err' that quotes no key. */
+int zkeys_import(const char *isc, const char *keytype, struct store_dnssec_key *k,
+		 struct errmsg *err);
+
 /* The DS (SHA-256) of DNSKEY RDATA text 'dnskey' of 'zone', in
  * presentation form. */
 int zkeys_ds_text(const char *zone, const char *dnskey, char *out, size_t len);

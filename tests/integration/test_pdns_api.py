@@ -7,6 +7,9 @@ This covers the routes built so far: discovery, servers, config, the zone
 list, one zone (with its filters), zone creation and deletion, and the
 X-API-Key authentication, PATCH of RRsets, and the notify lego asks for."""
 
+import base64
+import os
+import subprocess
 import time
 
 import pytest
@@ -57,7 +60,8 @@ DIVERGENCES = {
                   "POST signs an unsigned zone with one CSK (PowerDNS adds keys to a "
                   "signed one: 422 here, use the rollover), PUT may not change a key "
                   "(422), DELETE of the only key unsigns the zone and of one of several "
-                  "is 422; DS records are given for digest type 2 (SHA-256) only",
+                  "is 422; DS records are given for digest type 2 (SHA-256) only; an "
+                  "imported private key signs an unsigned zone as its one CSK",
     "metadata kinds": "only X-* kinds are kept (with at most 100 printable values of 2,048 "
                       "bytes) and the transfer kinds ALLOW-AXFR-FROM, TSIG-ALLOW-AXFR and "
                       "ALSO-NOTIFY, which are the zone's transfer settings: checked (422 for "
@@ -860,6 +864,81 @@ def test_notify_agrees_with_powerdns(sides, domain):
     assert any(e["action"] == "zone.notify" and e["zoneId"] == zid for e in audit), audit
 
 
+def keygen(directory, zone, algorithm):
+    """A KSK of 'zone' made by BIND's dnssec-keygen: (its private key file's
+    text, the DNSKEY RDATA of its .key file)."""
+    out = subprocess.run(["dnssec-keygen", "-q", "-K", str(directory), "-a", algorithm, "-f",
+                          "KSK", zone], check=True, capture_output=True, text=True).stdout.strip()
+    with open(os.path.join(str(directory), out + ".private")) as f:
+        private = f.read()
+    with open(os.path.join(str(directory), out + ".key")) as f:
+        rdata = [line.split("DNSKEY", 1)[1].split() for line in f if "DNSKEY" in line][0]
+    return private, " ".join(rdata[:3]) + " " + "".join(rdata[3:])
+
+
+@pytest.mark.parametrize("algorithm,field", [("ECDSAP256SHA256", "privatekey"),
+                                             ("ED25519", "content")])
+def test_a_private_key_is_imported_as_powerdns_imports_it(sides, domain, tmp_path, algorithm,
+                                                          field):
+    """A zone moved in with its key: the private key dnssec-keygen made,
+    given as PowerDNS takes it ("content" as older clients send it), signs
+    the zone with that key: the DNSKEY is the key's own (the parent's DS
+    stays right), the same as PowerDNS derives from the same text, and
+    every node serves it."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    base = BASE + "/zones/" + name + "/cryptokeys"
+    private, dnskey = keygen(tmp_path, name, algorithm)
+    body = {"keytype": "ksk", "active": True, field: private, "algorithm": algorithm.lower()}
+    a, b = ours.send("POST", base, body), pdns.send("POST", base, body)
+    assert a[0] == b[0] == 422 and a[1] == b[1], (a, b)  # the key says its algorithm
+    del body["algorithm"]
+    a, b = ours.send("POST", base, body), pdns.send("POST", base, body)
+    assert a[0] == b[0] == 201, (a[1], b[1])
+    assert a[1]["dnskey"] == dnskey == b[1]["dnskey"], (a[1]["dnskey"], dnskey, b[1]["dnskey"])
+    assert a[1]["ds"][0] in b[1]["ds"], (a[1]["ds"], b[1]["ds"])
+    assert "privatekey" not in a[1] and "content" not in a[1]
+    assert ours.send("GET", BASE + "/zones/" + name)[1]["dnssec"] is True
+    c.wait_converged(timeout=60)
+    for n in c.nodes:
+        served = ["".join(k.split()[:3]) + "".join(k.split()[3:]) for k in n.dig(name, "DNSKEY")]
+        assert "".join(dnskey.split()) in served, (n.name, served)
+    assert c.whm.call("GET", "/api/dns/%d/dnssec" % zid, expect=200)["keys"][0]["algorithm"] == \
+        int(dnskey.split()[2])
+
+
+def test_a_bad_private_key_is_refused_and_changes_nothing(sides, domain, tmp_path):
+    """Text that is not an ISC private key, an algorithm the cluster does
+    not sign with, a key of the wrong size or out of range: 422 naming the
+    field, and the zone stays unsigned at its version."""
+    c, ours, pdns = sides
+    zid = same_zone(c, ours, pdns, domain)
+    name = domain + "."
+    base = BASE + "/zones/" + name + "/cryptokeys"
+    version = c.whm.zone(zid)["version"]
+    rsa, _ = keygen(tmp_path, name, "RSASHA256")
+    head = "Private-key-format: v1.3\nAlgorithm: 13 (ECDSAP256SHA256)\nPrivateKey: "
+    order = bytes.fromhex("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551")
+    for field, text, says in (
+            ("privatekey", "hello", "not a private key in the ISC format"),
+            ("content", "Private-key-format: v1.2\nAlgorithm: 13\n", "ISC format"),
+            ("privatekey", rsa, "Algorithm 8"),
+            ("privatekey", head + base64.b64encode(b"\1" * 31).decode(), "32 bytes"),
+            ("privatekey", head + "not base64!", "32 bytes"),
+            ("privatekey", head + base64.b64encode(bytes(32)).decode(), "P-256"),
+            ("privatekey", head + base64.b64encode(order).decode(), "P-256"),
+            ("privatekey", 5, "must be a string")):
+        a = ours.send("POST", base, {"keytype": "ksk", field: text})
+        assert a[0] == 422 and a[1]["error"].startswith(field + ": ") and says in a[1]["error"], \
+            (text, a)
+    a = ours.send("POST", base, {"keytype": "zsk", "privatekey": rsa})
+    assert a[0] == 422, a
+    assert ours.send("GET", base)[1] == []
+    assert ours.send("GET", BASE + "/zones/" + name)[1]["dnssec"] is False
+    assert c.whm.zone(zid)["version"] == version
+
+
 def test_cryptokeys_sign_list_and_unsign_as_powerdns_admin_does(sides, domain):
     """PowerDNS-Admin's DNSSEC buttons: POST a KSK signs the zone with one
     key (a CSK, as PowerDNS makes it), listed like PowerDNS lists keys but
@@ -871,7 +950,12 @@ def test_cryptokeys_sign_list_and_unsign_as_powerdns_admin_does(sides, domain):
     base = BASE + "/zones/" + name + "/cryptokeys"
     a, b = ours.send("GET", base), pdns.send("GET", base)
     assert a[0] == b[0] == 200 and a[1] == b[1] == []
-    body = {"keytype": "ksk", "active": True, "algorithm": "ecdsa256"}
+    # No keytype: nothing is made (a CSK was, here, and signed the zone).
+    a, b = ours.send("POST", base, {}), pdns.send("POST", base, {})
+    assert a[0] == b[0] == 422 and a[1] == b[1], (a, b)
+    assert ours.send("GET", BASE + "/zones/" + name)[1]["dnssec"] is False
+    # A null privatekey is no import: the key is made.
+    body = {"keytype": "ksk", "active": True, "algorithm": "ecdsa256", "privatekey": None}
     a = ours.send("POST", base, body, key=c.whm.read_token)
     assert a[0] == 403
     a, b = ours.send("POST", base, body), pdns.send("POST", base, body)
@@ -905,8 +989,14 @@ def test_cryptokeys_sign_list_and_unsign_as_powerdns_admin_does(sides, domain):
     assert a[0] == 422 and "rollover" in a[1]["error"]
     a = ours.send("PUT", base + "/%d" % key_id, {"active": True, "published": True})
     assert a[0] == 204
+    a, b = ours.send("PUT", base + "/%d" % key_id, {}), pdns.send("PUT", base + "/%d" % theirs["id"], {})
+    assert a[0] == b[0] == 422 and a[1] == b[1], (a, b)
+    a = ours.send("PUT", base + "/%d" % key_id, {"active": True, "published": "yes"})
+    assert a[0] == 422 and "published" in a[1]["error"]
+    # An import too: a signed zone's keys change by rollover.
+    a = ours.send("POST", base, {"keytype": "ksk", "content": "Private-key-format: v1.2\n"})
+    assert a[0] == 422 and "rollover" in a[1]["error"], a
     for bad in ({"keytype": "zsk"}, {"keytype": "ksk", "algorithm": "rsasha256"},
-                {"keytype": "ksk", "privatekey": "Private-key-format: v1.2\n"},
                 {"keytype": "ksk", "active": False}, {"keytype": 5}):
         assert ours.send("POST", base, bad)[0] == 422, bad
     for missing in ("/99999", "/x"):
