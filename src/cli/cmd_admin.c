@@ -71,7 +71,8 @@ static int tokens_create(struct ctl *c, int argc, char **argv)
 	json_t *b = json_pack("{s:s,s:s}", "name", argv[oi], "role", role);
 	r = ctl_call(c, "POST", "/api/dns/tokens", b, &ans);
 	json_decref(b);
-	if (r != CTL_OK)
+	/* A script captures stdout as the token: never "-" for a missing one. */
+	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "token", JSON_STRING, NULL)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);

@@ -158,7 +158,7 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	snprintf(path, sizeof(path), "/api/dns/servers%s", check_query(&o));
 	r = ctl_call(c, "POST", path, b, &ans);
 	json_decref(b);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "id", JSON_INTEGER, NULL)) != CTL_OK)
 		return r;
 	int64_t id = json_integer_value(json_object_get(ans.json, "id"));
 	if (c->json && !o.join)
@@ -168,7 +168,8 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	ctl_answer_clear(&ans);
 	if (o.join) {
 		snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
-		if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+		if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
+		    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 			return r;
 		if (c->json)
 			ctl_print_json(ans.json);
@@ -229,7 +230,7 @@ static int servers_update(struct ctl *c, int argc, char **argv)
 	snprintf(path, sizeof(path), "/api/dns/servers/%lld%s", (long long)id, check_query(&o));
 	r = ctl_call(c, "PUT", path, b, &ans);
 	json_decref(b);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "id", JSON_INTEGER, NULL)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);
@@ -289,7 +290,7 @@ static int removal(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **ar
 	if (r == CTL_REFUSED && purge && !o.force)
 		fprintf(stderr, "yumnactl: to remove it anyway: yumnactl %s remove %s %s\n",
 			cmd->group, unregister ? "--keep-zones or --force" : "--force", argv[oi]);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 		return r;
 	const char *warning = json_string_value(json_object_get(ans.json, "warning"));
 	bool purged = json_is_true(json_object_get(ans.json, "purged"));
@@ -347,21 +348,60 @@ static void status_table(const json_t *st)
 	table_print_free(t);
 }
 
-/* Every node online and nothing behind or failing. */
-static bool cluster_ok(const json_t *st)
+/* What the answer of GET /api/dns/cluster/status lacks for a verdict, or
+ * NULL: each node's status and its counts of zones behind, deleting and
+ * failing, which a missing field must not make 0. */
+static const char *status_missing(const json_t *st)
 {
 	size_t i;
 	json_t *n;
 	json_array_foreach(json_object_get(st, "nodes"), i, n) {
 		json_t *z = json_object_get(n, "zones");
-		if (strcmp(cell(json_object_get(n, "status")), "online") != 0 ||
-		    json_integer_value(json_object_get(z, "behind")) != 0 ||
+		if (!json_is_string(json_object_get(n, "status")))
+			return "a node without a \"status\" string";
+		if (!json_is_integer(json_object_get(z, "behind")) ||
+		    !json_is_integer(json_object_get(z, "deleting")) ||
+		    !json_is_integer(json_object_get(z, "failing")))
+			return "a node without its \"zones\" counts";
+	}
+	return NULL;
+}
+
+enum cluster_state {
+	CLUSTER_OK,	   /* every node online and nothing behind or failing */
+	CLUSTER_NOT_OK,	   /* a node down, or zones behind or failing */
+	CLUSTER_NO_ONLINE, /* nodes, none online */
+	CLUSTER_NO_NODES,  /* no node at all */
+};
+
+static enum cluster_state cluster_state(const json_t *st)
+{
+	json_t *nodes = json_object_get(st, "nodes");
+	bool ok = true, online = false;
+	size_t i;
+	json_t *n;
+	json_array_foreach(nodes, i, n) {
+		json_t *z = json_object_get(n, "zones");
+		bool up = strcmp(json_string_value(json_object_get(n, "status")), "online") == 0;
+		online |= up;
+		if (!up || json_integer_value(json_object_get(z, "behind")) != 0 ||
 		    json_integer_value(json_object_get(z, "deleting")) != 0 ||
 		    json_integer_value(json_object_get(z, "failing")) != 0)
-			return false;
+			ok = false;
 	}
-	return true;
+	if (json_array_size(nodes) == 0)
+		return CLUSTER_NO_NODES;
+	if (!online)
+		return CLUSTER_NO_ONLINE;
+	return ok ? CLUSTER_OK : CLUSTER_NOT_OK;
 }
+
+static const char *const cluster_verdict[] = {
+	[CLUSTER_OK] = "every node online and in sync",
+	[CLUSTER_NOT_OK] = "NOT all in sync",
+	[CLUSTER_NO_ONLINE] = "no node online: nothing serves the zones",
+	[CLUSTER_NO_NODES] = "no cluster nodes: nothing serves the zones",
+};
 
 static int cluster_status(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
 			  bool summary)
@@ -370,22 +410,30 @@ static int cluster_status(struct ctl *c, const struct ctl_cmd *cmd, int argc, ch
 	int oi, r = ctl_no_opts(cmd, argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "GET", "/api/dns/cluster/status", NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", "/api/dns/cluster/status", NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "nodes", JSON_ARRAY, "totalNodes", JSON_INTEGER,
+				 "onlineNodes", JSON_INTEGER, "offlineNodes", JSON_INTEGER,
+				 NULL)) != CTL_OK)
 		return r;
-	bool ok = cluster_ok(ans.json);
+	const char *missing = status_missing(ans.json);
+	if (missing != NULL)
+		return ctl_answer_foreign(c, &ans, missing);
+	enum cluster_state state = cluster_state(ans.json);
 	if (c->json) {
 		ctl_print_json(ans.json);
+		if (summary && state >= CLUSTER_NO_ONLINE)
+			fprintf(stderr, "yumnactl: %s\n", cluster_verdict[state]);
 	} else {
 		if (summary)
 			printf("cluster: %s nodes, %s online, %s offline — %s\n\n",
 			       cell(json_object_get(ans.json, "totalNodes")),
 			       cell(json_object_get(ans.json, "onlineNodes")),
 			       cell(json_object_get(ans.json, "offlineNodes")),
-			       ok ? "every node online and in sync" : "NOT all in sync");
+			       cluster_verdict[state]);
 		status_table(ans.json);
 	}
 	ctl_answer_clear(&ans);
-	return summary && !ok ? CTL_PARTIAL : CTL_OK;
+	return summary && state != CLUSTER_OK ? CTL_PARTIAL : CTL_OK;
 }
 
 static int nodes_list(struct ctl *c, int argc, char **argv)
@@ -404,7 +452,8 @@ static int nodes_add(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
-	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);
@@ -430,7 +479,9 @@ static int health(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(8), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "GET", "/api/dns/cluster/health", NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", "/api/dns/cluster/health", NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "totalNodes", JSON_INTEGER, "healthyNodes", JSON_INTEGER,
+				 "results", JSON_ARRAY, NULL)) != CTL_OK)
 		return r;
 	json_int_t total = json_integer_value(json_object_get(ans.json, "totalNodes"));
 	json_int_t healthy = json_integer_value(json_object_get(ans.json, "healthyNodes"));
@@ -459,7 +510,11 @@ static int health(struct ctl *c, int argc, char **argv)
 		table_print_free(t);
 	}
 	ctl_answer_clear(&ans);
-	return healthy == total ? CTL_OK : CTL_PARTIAL;
+	if (total == 0)
+		fprintf(stderr, "yumnactl: %s\n", cluster_verdict[CLUSTER_NO_NODES]);
+	else if (healthy == 0)
+		fprintf(stderr, "yumnactl: no node healthy: nothing serves the zones\n");
+	return total > 0 && healthy == total ? CTL_OK : CTL_PARTIAL;
 }
 
 /* --- sync ---------------------------------------------------------------------- */
@@ -475,7 +530,10 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/sync/%lld", (long long)id);
-	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, "totalNodes", JSON_INTEGER,
+				 "successCount", JSON_INTEGER, "results", JSON_ARRAY, NULL)) !=
+		CTL_OK)
 		return r;
 	json_int_t total = json_integer_value(json_object_get(ans.json, "totalNodes"));
 	json_int_t ok = json_integer_value(json_object_get(ans.json, "successCount"));
@@ -495,7 +553,9 @@ static int sync_zone(struct ctl *c, int argc, char **argv)
 		}
 	}
 	ctl_answer_clear(&ans);
-	return ok == total ? CTL_OK : CTL_PARTIAL;
+	if (total == 0)
+		fprintf(stderr, "yumnactl: %s\n", cluster_verdict[CLUSTER_NO_NODES]);
+	return total > 0 && ok == total ? CTL_OK : CTL_PARTIAL;
 }
 
 /* --interval-ms; the follow's bound is the global --timeout. */
@@ -526,6 +586,15 @@ static void progress_bar(json_int_t done, json_int_t total, json_int_t failing)
 	fflush(stderr);
 }
 
+/* The follow ends on "done": true, so a progress answer without the
+ * boolean would be followed to the timeout. */
+static int done_check(struct ctl *c, struct ctl_answer *ans)
+{
+	if (json_is_boolean(json_object_get(ans->json, "done")))
+		return CTL_OK;
+	return ctl_answer_foreign(c, ans, "no \"done\" boolean");
+}
+
 static int sync_all(struct ctl *c, int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -544,7 +613,8 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/sync-all/%lld", (long long)id);
-	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 		return r;
 	if (!c->json)
 		printf("full sync of node %s started: %s zones\n",
@@ -558,7 +628,10 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 	bool done = false, timed_out = false;
 	json_t *final = NULL;
 	while (!done) {
-		if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK) {
+		if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK ||
+		    (r = ctl_answer_need(c, &ans, "totalZones", JSON_INTEGER, "inSync",
+					 JSON_INTEGER, "failing", JSON_INTEGER, NULL)) != CTL_OK ||
+		    (r = done_check(c, &ans)) != CTL_OK) {
 			if (c->progress_tty && !c->json)
 				fputc('\n', stderr);
 			json_decref(final);
@@ -651,13 +724,14 @@ const struct ctl_cmd ctl_cluster_cmds[] = {
 	  "An agent that cannot be reached refuses --purge (exit code 7), unless --force." },
 	{ "status", NULL, status, "",
 	  "Cluster status: every node and its zones in sync, behind and failing.\n"
-	  "Exit code 8 when a node is not online or not in sync." },
+	  "Exit code 8 when a node is not online or not in sync, or there is no node\n"
+	  "online (nothing serves the zones)." },
 	{ "health", NULL, health, "",
 	  "Check every node now, in parallel, with response times. Exit code 8 when one is "
-	  "unhealthy." },
+	  "unhealthy\nor there is none." },
 	{ "sync", NULL, sync_zone, "ZONE",
 	  "Push one zone to every node now and report each node. Exit code 8 if one did not apply "
-	  "it." },
+	  "it\nor there is none." },
 	{ "sync-all", NULL, sync_all, "[--timeout SECONDS] [--interval-ms MS] SERVER_ID",
 	  "Push every zone to one node again and follow it to the end: a progress bar on a\n"
 	  "terminal, one line per change otherwise, the final figures with --json.\n"

@@ -294,7 +294,7 @@ static int start(struct edit *e)
 	char path[96];
 
 	snprintf(path, sizeof(path), "/api/dns/%lld/export", (long long)e->id);
-	int r = ctl_call(e->c, "GET", path, NULL, &ans);
+	int r = ctl_call_text(e->c, "GET", path, NULL, &ans);
 	if (r != CTL_OK)
 		return r;
 	e->before = ans.body;

@@ -175,7 +175,7 @@ static int zones_rollback(struct ctl *c, int argc, char **argv)
 	json_t *body = json_pack("{s:I}", "version", (json_int_t)version);
 	r = ctl_call(c, "POST", path, body, &ans);
 	json_decref(body);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_change_check(c, &ans)) != CTL_OK)
 		return r;
 	if (!c->json && !json_is_true(json_object_get(ans.json, "changed"))) {
 		printf("%s\n", cell(json_object_get(ans.json, "message")));

@@ -188,11 +188,20 @@ static int zones_notify(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_call_raw(c, "POST", path, NULL, &ans)) != CTL_OK)
 		return r;
 	json_t *nodes = json_object_get(ans.json, "nodes");
-	/* Anything but a per-node report is an error like any other. */
-	if (!json_is_array(nodes))
-		return ctl_answer_check(c, &ans);
+	/* Anything but a per-node report is an error like any other, and a
+	 * 2xx without one is not the controller's. */
+	if (!json_is_array(nodes) && (r = ctl_answer_check(c, &ans)) != CTL_OK)
+		return r;
+	if ((r = ctl_answer_need(c, &ans, "nodes", JSON_ARRAY, "successCount", JSON_INTEGER,
+				 NULL)) != CTL_OK)
+		return r;
 	json_int_t ok = json_integer_value(json_object_get(ans.json, "successCount"));
-	r = ans.status == 200 ? CTL_OK : ok > 0 ? CTL_PARTIAL : CTL_FAILED;
+	/* No node: none sent it (the controller counts 0 of 0 as all). */
+	bool none = json_array_size(nodes) == 0;
+	if (ans.status == 200 && !none)
+		r = CTL_OK;
+	else
+		r = ok > 0 ? CTL_PARTIAL : CTL_FAILED;
 	if (c->json) {
 		ctl_print_json(ans.json);
 	} else {
@@ -208,7 +217,9 @@ static int zones_notify(struct ctl *c, int argc, char **argv)
 			       sent ? "" : cell(json_object_get(n, "error")));
 		}
 	}
-	if (r != CTL_OK)
+	if (none)
+		fprintf(stderr, "yumnactl: no cluster nodes: none sent the NOTIFY\n");
+	else if (r != CTL_OK)
 		fprintf(stderr, "yumnactl: not every node sent the NOTIFY\n");
 	ctl_answer_clear(&ans);
 	return r;

@@ -97,9 +97,16 @@ static int zones_set_soa(struct ctl *c, int argc, char **argv)
 	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, ctl_wait_query(c));
 	r = ctl_call(c, "PUT", path, body, &ans);
 	json_decref(body);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 		return r;
-	bool partial = c->wait && json_is_false(json_object_get(ans.json, "synced"));
+	/* A new version (an unchanged SOA makes none) that no node serves, as
+	 * ctl_print_change() judges it. */
+	json_t *nodes = json_object_get(ans.json, "nodes");
+	bool nowhere = c->wait && json_is_array(nodes) && json_array_size(nodes) == 0;
+	bool partial = nowhere || (c->wait && json_is_false(json_object_get(ans.json, "synced")));
+	if (nowhere)
+		fprintf(stderr, "yumnactl: no cluster nodes: the change is stored, but nothing "
+				"serves the zone\n");
 	if (c->json) {
 		ctl_print_json(ans.json);
 	} else {

@@ -100,31 +100,47 @@ static int zones_create(struct ctl *c, int argc, char **argv)
 	return ctl_send_change(c, "POST", path, body, "zone created");
 }
 
-/* A command whose one argument is a ZONE: 'method' on /api/dns/:id'tail'. */
-static int zone_request(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
-			const char *method, const char *tail, const char *done)
+/* The path /api/dns/:id'tail' of a command whose one argument is a ZONE. */
+static int zone_path(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
+		     const char *tail, char *path, size_t len)
 {
-	char path[128];
 	int64_t id;
 	int oi, r = ctl_no_opts(cmd, argc, argv, 1, 1, &oi);
 	if (r != 0)
-		return r < 0 ? CTL_OK : r;
+		return r;
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld%s", (long long)id, tail);
-	return ctl_send_change(c, method, path, NULL, done);
+	snprintf(path, len, "/api/dns/%lld%s", (long long)id, tail);
+	return CTL_OK;
 }
 
+/* A refresh is started, not a version made: there is nothing for --wait
+ * to wait for. */
 static int zones_retrieve(struct ctl *c, int argc, char **argv)
 {
-	return zone_request(c, &ctl_zone_cmds[11], argc, argv, "POST", "/retrieve",
-			    "refresh from the primary started");
+	struct ctl_answer ans;
+	char path[128];
+	int r = zone_path(c, &ctl_zone_cmds[11], argc, argv, "/retrieve", path, sizeof(path));
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+		return r;
+	if (c->json)
+		ctl_print_json(ans.json);
+	else
+		printf("refresh from the primary started: zone %s\n", argv[argc - 1]);
+	ctl_answer_clear(&ans);
+	return CTL_OK;
 }
 
 static int zones_delete(struct ctl *c, int argc, char **argv)
 {
-	return zone_request(c, &ctl_zone_cmds[2], argc, argv, "DELETE", ctl_wait_query(c),
-			    "zone deleted");
+	char path[128];
+	int r = zone_path(c, &ctl_zone_cmds[2], argc, argv, ctl_wait_query(c), path, sizeof(path));
+	if (r != 0)
+		return r < 0 ? CTL_OK : r;
+	return ctl_send_zone_delete(c, path);
 }
 
 static void records_table(const json_t *records)
@@ -413,7 +429,7 @@ static int zone_import(struct ctl *c, int argc, char **argv)
 	snprintf(path, sizeof(path), "/api/dns/%lld/import%s", (long long)id, ctl_wait_query(c));
 	r = ctl_call(c, "POST", path, b, &ans);
 	json_decref(b);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_change_check(c, &ans)) != CTL_OK)
 		return r;
 	bool changed = !json_is_false(json_object_get(ans.json, "changed"));
 	if (!c->json && !changed) {
@@ -463,7 +479,7 @@ static int zone_export(struct ctl *c, int argc, char **argv)
 	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld/export", (long long)id);
-	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call_text(c, "GET", path, NULL, &ans)) != CTL_OK)
 		return r;
 	FILE *f = stdout;
 	if (out != NULL && strcmp(out, "-") != 0) {

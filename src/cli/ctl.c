@@ -54,6 +54,7 @@ int ctl_call_raw(struct ctl *c, const char *method, const char *path, const json
 
 	memset(ans, 0, sizeof(*ans));
 	buf_init(&ans->body, ANSWER_MAX);
+	snprintf(ans->request, sizeof(ans->request), "%s %s", method, path);
 	if (c->http == NULL) {
 		int r = ctl_connect(c);
 		if (r != CTL_OK)
@@ -100,16 +101,24 @@ void ctl_print_error(const struct ctl_answer *ans)
 	}
 }
 
-int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *body,
-	     struct ctl_answer *ans)
+int ctl_answer_foreign(struct ctl *c, struct ctl_answer *ans, const char *why)
 {
-	int r = ctl_call_raw(c, method, path, body, ans);
-	return r != CTL_OK ? r : ctl_answer_check(c, ans);
+	fprintf(stderr,
+		"yumnactl: %s at %s: HTTP %ld but %s, not the controller's answer; is that the "
+		"controller's URL?\n",
+		ans->request, c->url, ans->status, why);
+	ctl_answer_clear(ans);
+	return CTL_UNREACHABLE;
 }
 
-int ctl_answer_check(struct ctl *c, struct ctl_answer *ans)
+/* A 2xx of a route that answers JSON is the controller's only if its body
+ * is JSON: a web server or a proxy's portal page at the URL answers 200
+ * too, and a command must not read its missing fields as 0 or true. */
+static int answer_check(struct ctl *c, struct ctl_answer *ans, bool json)
 {
 	int r = ctl_status_exit(ans->status);
+	if (r == CTL_OK && json && ans->json == NULL)
+		return ctl_answer_foreign(c, ans, ans->body.len > 0 ? "not JSON" : "no body");
 	if (r != CTL_OK) {
 		if (c->json && ans->json != NULL)
 			ctl_print_json(ans->json);
@@ -117,6 +126,73 @@ int ctl_answer_check(struct ctl *c, struct ctl_answer *ans)
 		ctl_answer_clear(ans);
 	}
 	return r;
+}
+
+int ctl_answer_check(struct ctl *c, struct ctl_answer *ans)
+{
+	return answer_check(c, ans, true);
+}
+
+int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *body,
+	     struct ctl_answer *ans)
+{
+	int r = ctl_call_raw(c, method, path, body, ans);
+	return r != CTL_OK ? r : answer_check(c, ans, true);
+}
+
+int ctl_call_text(struct ctl *c, const char *method, const char *path, const json_t *body,
+		  struct ctl_answer *ans)
+{
+	int r = ctl_call_raw(c, method, path, body, ans);
+	return r != CTL_OK ? r : answer_check(c, ans, false);
+}
+
+static const char *type_name(json_type type)
+{
+	switch (type) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+		return "integer";
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		break;
+	}
+	return "null";
+}
+
+int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...)
+{
+	char why[128];
+	const char *key;
+	va_list ap;
+
+	if (!json_is_object(ans->json))
+		return ctl_answer_foreign(c, ans, "not a JSON object");
+	va_start(ap, ans);
+	while ((key = va_arg(ap, const char *)) != NULL) {
+		json_type type = (json_type)va_arg(ap, int);
+		json_t *v = json_object_get(ans->json, key);
+		if (v != NULL && json_typeof(v) == type)
+			continue;
+		va_end(ap);
+		if (type == JSON_TRUE)
+			snprintf(why, sizeof(why), "no \"%s\": true", key);
+		else
+			snprintf(why, sizeof(why), "no \"%s\" %s", key, type_name(type));
+		return ctl_answer_foreign(c, ans, why);
+	}
+	va_end(ap);
+	return CTL_OK;
 }
 
 const char *ctl_wait_query(const struct ctl *c)
@@ -166,6 +242,8 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
 	int r = ctl_call(c, "GET", "/api/dns", NULL, &ans);
 	if (r != CTL_OK)
 		return r;
+	if (!json_is_array(ans.json))
+		return ctl_answer_foreign(c, &ans, "not a JSON array");
 	size_t i;
 	json_t *z;
 	json_array_foreach(ans.json, i, z) {
@@ -226,12 +304,33 @@ int ctl_read_file(const char *path, struct buf *out)
 
 /* --- changes ------------------------------------------------------------------ */
 
-int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *what)
+int ctl_change_check(struct ctl *c, struct ctl_answer *ans)
 {
+	int r = ctl_answer_need(c, ans, "success", JSON_TRUE, NULL);
+	if (r == CTL_OK && c->wait)
+		r = ctl_answer_need(c, ans, "nodes", JSON_ARRAY, NULL);
+	if (r == CTL_OK && c->wait && !json_is_boolean(json_object_get(ans->json, "synced")))
+		r = ctl_answer_foreign(c, ans, "no \"synced\" boolean");
+	return r;
+}
+
+/* 'zone_gone': the change deletes the zone, which no node is to serve. */
+static int print_change(struct ctl *c, struct ctl_answer *ans, const char *what, bool zone_gone)
+{
+	int r = ctl_change_check(c, ans);
+	if (r != CTL_OK)
+		return r;
 	const json_t *j = ans->json;
 	json_t *nodes = json_object_get(j, "nodes");
-	bool partial = c->wait && !json_is_true(json_object_get(j, "synced"));
+	/* The controller's ?wait=all is "synced" once every cluster node
+	 * acknowledged: at once when there is none. --wait asks for the
+	 * change served, and then no node serves it. */
+	bool nowhere = c->wait && !zone_gone && json_array_size(nodes) == 0;
+	bool partial = c->wait && (nowhere || !json_is_true(json_object_get(j, "synced")));
 
+	if (nowhere)
+		fprintf(stderr, "yumnactl: no cluster nodes: the change is stored, but nothing "
+				"serves the zone\n");
 	if (c->json) {
 		ctl_print_json(j);
 		return partial ? CTL_PARTIAL : CTL_OK;
@@ -251,7 +350,7 @@ int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *wh
 									   : "NOT applied",
 			       json_is_string(e) ? ": " : "", json_is_string(e) ? cell(e) : "");
 		}
-		if (partial)
+		if (partial && !nowhere)
 			fprintf(stderr,
 				"yumnactl: not every node confirmed the change in time; the "
 				"controller keeps pushing it\n");
@@ -259,17 +358,33 @@ int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *wh
 	return partial ? CTL_PARTIAL : CTL_OK;
 }
 
-int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
-		    const char *what)
+int ctl_print_change(struct ctl *c, struct ctl_answer *ans, const char *what)
+{
+	return print_change(c, ans, what, false);
+}
+
+static int send_change(struct ctl *c, const char *method, const char *path, json_t *body,
+		       const char *what, bool zone_gone)
 {
 	struct ctl_answer ans;
 	int r = ctl_call(c, method, path, body, &ans);
 	json_decref(body);
 	if (r != CTL_OK)
 		return r;
-	r = ctl_print_change(c, &ans, what);
+	r = print_change(c, &ans, what, zone_gone);
 	ctl_answer_clear(&ans);
 	return r;
+}
+
+int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
+		    const char *what)
+{
+	return send_change(c, method, path, body, what, false);
+}
+
+int ctl_send_zone_delete(struct ctl *c, const char *path)
+{
+	return send_change(c, "DELETE", path, NULL, "zone deleted", true);
 }
 
 /* One record of an RRset as a line of a diff. */
@@ -480,7 +595,8 @@ int ctl_delete_by_name(struct ctl *c, const struct ctl_cmd *cmd, int argc, char 
 		return r < 0 ? CTL_OK : r;
 	if (!ctl_name_path(route, argv[oi], path, sizeof(path)))
 		return ctl_args(cmd, 0, 1, 1);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);
@@ -503,7 +619,8 @@ int ctl_delete_by_id(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 	if ((r = ctl_parse_id(label, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "%s/%lld", route, (long long)id);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);

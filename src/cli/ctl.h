@@ -22,7 +22,7 @@ enum {
 	CTL_FAILED = 1,	     /* the controller answered with another error */
 	CTL_USAGE = 2,	     /* bad command line */
 	CTL_CONFIG = 3,	     /* no URL or token, unsafe or broken config file */
-	CTL_UNREACHABLE = 4, /* the controller did not answer (or not in HTTP) */
+	CTL_UNREACHABLE = 4, /* the controller did not answer (not in HTTP, not its JSON) */
 	CTL_DENIED = 5,	     /* 401 or 403 */
 	CTL_NOT_FOUND = 6,   /* 404: no such zone, record, server or token */
 	CTL_REFUSED = 7,     /* 400, 409, 413, 415, 422: the input was refused */
@@ -49,25 +49,43 @@ struct ctl {
  * environment, config file) and make the HTTP client. */
 int ctl_connect(struct ctl *c);
 
-/* One answer of the controller. 'json' is NULL when the body is not JSON. */
+/* One answer of the controller. 'json' is NULL when the body is not a JSON
+ * object or array. */
 struct ctl_answer {
 	long status;
 	json_t *json;
 	struct buf body;
+	char request[160]; /* "GET /api/dns", for messages */
 };
 
-/* Send 'method' 'path' with 'body' (borrowed; NULL: none). Returns CTL_OK
- * for a 2xx answer, which the caller owns in 'ans' (ctl_answer_clear);
- * otherwise prints the reason on stderr and returns its exit code (the
- * answer is cleared). */
+/* Send 'method' 'path' with 'body' (borrowed; NULL: none) to a route that
+ * answers JSON. Returns CTL_OK for a 2xx answer whose body is JSON, which
+ * the caller owns in 'ans' (ctl_answer_clear); otherwise prints the reason
+ * on stderr and returns its exit code (the answer is cleared): a 2xx that
+ * is not JSON is not the controller's answer, CTL_UNREACHABLE. */
 int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *body,
 	     struct ctl_answer *ans);
+/* ctl_call() for a route that answers text (an export): a 2xx is CTL_OK
+ * whatever its body; 'ans->json' is then NULL or the body parsed. */
+int ctl_call_text(struct ctl *c, const char *method, const char *path, const json_t *body,
+		  struct ctl_answer *ans);
 /* The same without the error handling: any HTTP answer is CTL_OK. */
 int ctl_call_raw(struct ctl *c, const char *method, const char *path, const json_t *body,
 		 struct ctl_answer *ans);
 /* ctl_call()'s error handling for an answer of ctl_call_raw(): CTL_OK for
- * a 2xx; else the reason is printed and 'ans' cleared. */
+ * a 2xx with a JSON body; else the reason is printed and 'ans' cleared. */
 int ctl_answer_check(struct ctl *c, struct ctl_answer *ans);
+/* Whether a 2xx answer holds what the controller always sends: the pairs
+ * (const char *key, json_type type) up to a NULL key name members of the
+ * JSON object 'ans->json' with that type (JSON_TRUE: the value true).
+ * CTL_OK if so; else, as for any answer that is not the controller's, the
+ * first one missing is printed, 'ans' cleared and CTL_UNREACHABLE returned,
+ * so that no command reads a missing field as 0 or true. */
+int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...);
+/* Print that 2xx answer 'ans' is not the controller's ('why': "not JSON",
+ * "no \"nodes\" array"), clear it and return CTL_UNREACHABLE. */
+int ctl_answer_foreign(struct ctl *c, struct ctl_answer *ans, const char *why);
+/* Free what 'ans' holds; it may be cleared again. */
 void ctl_answer_clear(struct ctl_answer *ans);
 /* The exit code of an HTTP status. */
 int ctl_status_exit(long status);
@@ -98,11 +116,19 @@ int ctl_read_file(const char *path, struct buf *out);
 
 /* Report the answer to a change as "WHAT: zone Z, version V, serial S";
  * with --wait, each node's answer, and CTL_PARTIAL unless every node has
- * it. --json prints the answer instead. */
-int ctl_print_change(struct ctl *c, const struct ctl_answer *ans, const char *what);
+ * it (a cluster without nodes: nothing serves the zone). --json prints the
+ * answer instead. An answer without "success": true (or, with --wait,
+ * without "synced" and "nodes") is not the controller's: CTL_UNREACHABLE,
+ * 'ans' cleared. */
+int ctl_print_change(struct ctl *c, struct ctl_answer *ans, const char *what);
+/* ctl_print_change()'s check of a change's answer alone. */
+int ctl_change_check(struct ctl *c, struct ctl_answer *ans);
 /* Send one change ('body' is stolen; NULL: none) and report its answer. */
 int ctl_send_change(struct ctl *c, const char *method, const char *path, json_t *body,
 		    const char *what);
+/* ctl_send_change() of a zone's deletion (DELETE 'path'): with --wait, a
+ * cluster without nodes has nothing to wait for, as none is to serve it. */
+int ctl_send_zone_delete(struct ctl *c, const char *path);
 
 /* Print the RRsets of a diff (zdiff_rrsets(), GET /api/dns/:id/diff) as
  * lines "- NAME TTL TYPE [PRIO] CONTENT" for records removed and "+ ..."

@@ -86,9 +86,10 @@ static void usage(FILE *f)
 				c->name ? c->name : "", c->args);
 	fprintf(f,
 		"\n'yumnactl COMMAND [SUBCOMMAND] --help' explains one command.\n"
-		"Exit codes: 0 ok, 1 failed, 2 usage, 3 configuration, 4 controller unreachable,\n"
-		"5 denied, 6 not found, 7 refused as invalid, 8 not on every node (yet),\n"
-		"9 not supported by this controller.\n");
+		"Exit codes: 0 ok, 1 failed, 2 usage, 3 configuration, 4 controller unreachable\n"
+		"(or what answered is not the controller), 5 denied, 6 not found, 7 refused as\n"
+		"invalid, 8 not on every node (yet) or no node serves the zones, 9 not supported\n"
+		"by this controller.\n");
 }
 
 /* --- where the URL and token come from ------------------------------------------- */

@@ -3,6 +3,7 @@ parsed, human tables, progress output on a terminal and off it, and where
 the URL and token come from (flags, environment, a private config file, the
 demo's cluster.json)."""
 
+import http.server
 import json
 import os
 import pty
@@ -10,6 +11,7 @@ import re
 import select
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -791,3 +793,92 @@ def test_records_list_json_is_taken_back_by_replace_and_ids_stay(ctl, domain, tm
     path.write_text(json.dumps({"records": again, "ifVersion": version - 1}))
     ctl.run("records", "replace", domain, str(path), expect=REFUSED)
     assert c.whm.zone(zid)["version"] == version
+
+
+class NotTheController:
+    """A web server on a free loopback port that answers every request
+    200 with 'body', as a portal page or another service at the URL does."""
+
+    def __init__(self, body, content_type):
+        data = body.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@pytest.mark.parametrize("body,content_type", [("<html>portal</html>", "text/html"),
+                                               ("", "application/json"),
+                                               ("{}", "application/json")])
+def test_a_2xx_answer_that_is_not_the_controllers_is_a_failure(tmp_path, body, content_type):
+    """Review: a 200 with a page that is not JSON, or with JSON that lacks
+    the controller's fields, was read as 0 of 0 nodes: `status` said
+    "every node online and in sync" and `servers remove` "removed", exit 0."""
+    other = NotTheController(body, content_type)
+    try:
+        ctl = Ctl(None, tmp_path)
+        env = ctl.env(url=other.url, token="t" * 40)
+        for args in (["status"], ["health"], ["sync", "5"], ["servers", "remove", "3"],
+                     ["nodes", "add", "3"], ["--wait", "records", "add", "5", "www", "A",
+                                             "192.0.2.1"],
+                     ["zones", "delete", "5"], ["tokens", "create", "--role", "read", "ci"],
+                     ["--json", "status"], ["zones", "show", "shop.example"]):
+            r = ctl.run(*args, env=env, expect=UNREACHABLE)
+            assert "not the controller's answer" in r.stderr, (args, r.stderr)
+            assert other.url in r.stderr, (args, r.stderr)
+            assert r.stdout == "", (args, r.stdout)
+    finally:
+        other.close()
+
+
+def test_a_cluster_without_nodes_serves_nothing_and_says_so(cluster_factory, domain, tmp_path):
+    """Review: with no node, `status` said "every node online and in sync",
+    `health` "0 of 0 nodes healthy" and `--wait records add` succeeded,
+    each with exit code 0, although no node serves any zone."""
+    c = cluster_factory(n=0)
+    ctl = Ctl(c, tmp_path)
+    ctl.run("zones", "create", domain)
+
+    r = ctl.run("status", expect=PARTIAL)
+    assert "no cluster nodes: nothing serves the zones" in r.stdout, r.stdout
+    assert "in sync" not in r.stdout, r.stdout
+    r = ctl.run("--json", "status", expect=PARTIAL)
+    assert json.loads(r.stdout)["totalNodes"] == 0
+    assert "no cluster nodes" in r.stderr, r.stderr
+    r = ctl.run("health", expect=PARTIAL)
+    assert "no cluster nodes: nothing serves the zones" in r.stderr, r.stderr
+    r = ctl.run("sync", domain, expect=PARTIAL)
+    assert "no cluster nodes" in r.stderr, r.stderr
+    ctl.run("nodes", "list")   # a listing, not a verdict
+    r = ctl.run("zones", "notify", domain, expect=FAILED)
+    assert "no cluster nodes" in r.stderr, r.stderr
+
+    # The controller's ?wait=all has no node to wait for and says "synced";
+    # --wait asks for the change served, and nothing serves it.
+    r = ctl.run("--wait", "records", "add", domain, "www", "A", "192.0.2.1", expect=PARTIAL)
+    assert "no cluster nodes" in r.stderr, r.stderr
+    j = ctl.json("--wait", "rrset", "replace", domain, "www", "A", "192.0.2.2", expect=PARTIAL)
+    assert j["synced"] is True and j["nodes"] == [], j
+    ctl.run("records", "add", domain, "ftp", "A", "192.0.2.3")   # without --wait: stored
+    # A deleted zone is to be served by no node: nothing to wait for.
+    ctl.run("--wait", "zones", "delete", domain)
