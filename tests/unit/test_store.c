@@ -423,9 +423,9 @@ static void test_migrations_idempotent_on_reopen(void **state)
 	fx_close(f);
 	fx_open(f);
 	fx_close(f);
-	/* 1 to 17. */
-	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 17);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 17);
+	/* 1 to 18. */
+	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations"), 18);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 18);
 	assert_true(raw_int(f, "SELECT MIN(applied_at) FROM schema_migrations") > 0);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM servers"), 1);
 }
@@ -479,9 +479,47 @@ static void test_migration_5_names_old_audit_entries(void **state)
 	assert_string_equal(w.action[0], "zone.create");
 	add_version(f->st, z, 3, 0, "record.create");
 	fx_close(f);
-	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 17);
+	assert_int_equal(raw_int(f, "SELECT MAX(version) FROM schema_migrations"), 18);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM schema_migrations WHERE version = 5"), 1);
 	assert_int_equal(raw_int(f, "SELECT COUNT(*) FROM audit_log WHERE zone IS NULL"), 1);
+}
+
+/* A store from before migration 18 with a rollover in progress: the step
+ * keeps its deadline, and its wait is the one that deadline was counted
+ * with (from the row's last write, when the step began); a zone not rolling
+ * gets no wait. */
+static void test_migration_18_keeps_the_wait_of_a_rollover(void **state)
+{
+	struct fx *f = *state;
+	struct store_dnssec d = { .enabled = true, .algorithm = 13, .scheme = (char *)"csk" };
+	struct store_dnssec got;
+
+	fx_open(f);
+	d.zone_id = add_zone(f->st, "rolling.example.", 3);
+	d.updated_at = 1800000000;
+	d.roll_kind = (char *)"csk";
+	d.roll_step = 1;
+	d.roll_next_at = 1800003601;
+	d.roll_version = 3;
+	assert_int_equal(store_dnssec_put(f->st, &d), 0);
+	int64_t idle = add_zone(f->st, "idle.example.", 1);
+	struct store_dnssec i = { .zone_id = idle, .enabled = true, .algorithm = 13 };
+	i.scheme = (char *)"csk";
+	i.updated_at = 1800000000;
+	assert_int_equal(store_dnssec_put(f->st, &i), 0);
+	fx_close(f);
+	raw_exec(f, "ALTER TABLE dnssec_zones DROP COLUMN roll_wait");
+	raw_exec(f, "DELETE FROM schema_migrations WHERE version = 18");
+
+	fx_open(f);
+	assert_int_equal(store_dnssec_get(f->st, d.zone_id, &got), 0);
+	assert_int_equal(got.roll_next_at, 1800003601);
+	assert_int_equal(got.roll_wait, 3601);
+	store_dnssec_clear(&got);
+	assert_int_equal(store_dnssec_get(f->st, idle, &got), 0);
+	assert_int_equal(got.roll_wait, 0);
+	store_dnssec_clear(&got);
+	fx_close(f);
 }
 
 /* Transfer settings: a zone's own row, the default (row 0), and the live
@@ -2331,6 +2369,7 @@ static void test_dnssec_settings_and_keys(void **state)
 	d.roll_next_at = 1800000100;
 	d.roll_version = 9;
 	d.roll_ds_at = 1800000050;
+	d.roll_wait = 3601;
 	assert_int_equal(store_dnssec_put(f->st, &d), 0);
 	assert_int_equal(store_dnssec_get(f->st, a, &got), 0);
 	assert_string_equal(got.roll_kind, "zsk");
@@ -2338,6 +2377,7 @@ static void test_dnssec_settings_and_keys(void **state)
 	assert_int_equal(got.roll_next_at, 1800000100);
 	assert_int_equal(got.roll_version, 9);
 	assert_int_equal(got.roll_ds_at, 1800000050);
+	assert_int_equal(got.roll_wait, 3601);
 	store_dnssec_clear(&got);
 	int64_t rolling[4] = { 0 };
 	assert_int_equal(store_dnssec_foreach_rolling(f->st, collect_ids, rolling), 0);
@@ -2651,6 +2691,7 @@ static void test_mysql_bad_password_is_not_echoed(void **state)
 	T(test_xfr_settings_per_zone_and_default), \
 	T(test_every_query_has_its_sql), \
 	T(test_migration_5_names_old_audit_entries), \
+	T(test_migration_18_keeps_the_wait_of_a_rollover), \
 	T(test_unknown_driver_is_refused), \
 	T(test_comments), \
 	T(test_commit_survives_reopen), \

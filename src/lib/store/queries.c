@@ -13,7 +13,7 @@
 #define RECORD_COLS "id, zone_id, name, type, content, ttl, priority, created_at, disabled"
 #define DNSSEC_COLS                                                                        \
 	"zone_id, enabled, algorithm, scheme, nsec3, nsec3_optout, signed_at, updated_at," \
-	" roll_kind, roll_step, roll_next_at, roll_version, roll_ds_at"
+	" roll_kind, roll_step, roll_next_at, roll_version, roll_ds_at, roll_wait"
 #define KEY_COLS                                                                                  \
 	"id, zone_id, keytype, algorithm, flags, keytag, dnskey, private_key, active, published," \
 	" created_at"
@@ -319,7 +319,7 @@ const char *const store_query_sql[Q_COUNT] = {
 	[Q_DNSSEC_GET] = "SELECT " DNSSEC_COLS " FROM dnssec_zones WHERE zone_id = ?",
 	[Q_DNSSEC_DELETE] = "DELETE FROM dnssec_zones WHERE zone_id = ?",
 	[Q_DNSSEC_INSERT] = "INSERT INTO dnssec_zones (" DNSSEC_COLS
-			    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	[Q_KEY_INSERT] =
 	    "INSERT INTO dnssec_keys (zone_id, keytype, algorithm, flags, keytag, dnskey,"
 	    " private_key, active, published, created_at)"

@@ -637,13 +637,35 @@ static const char *const m17_mysql[] = {
 	NULL,
 };
 
+/* 18: the wait of a rollover step, kept apart from roll_next_at so that it
+ * can be counted from the moment every node acknowledged the step (RFC
+ * 7583's intervals run from when the last server publishes), not from the
+ * step's start. A rollover in progress keeps the deadline it had; its wait
+ * is what that deadline was counted with (its row was last written when
+ * the step began). */
+#define M18_WAIT_OF_ROLLING                                             \
+	"UPDATE dnssec_zones SET roll_wait = roll_next_at - updated_at" \
+	" WHERE roll_kind <> '' AND roll_wait = 0 AND roll_next_at > updated_at"
+
+static const char *const m18_sqlite[] = {
+	"ALTER TABLE dnssec_zones ADD COLUMN roll_wait INTEGER NOT NULL DEFAULT 0",
+	M18_WAIT_OF_ROLLING,
+	NULL,
+};
+
+static const char *const m18_mysql[] = {
+	"ALTER TABLE dnssec_zones ADD COLUMN IF NOT EXISTS roll_wait BIGINT NOT NULL DEFAULT 0",
+	M18_WAIT_OF_ROLLING,
+	NULL,
+};
+
 static const struct migration migrations[] = {
 	{ 1, m1_sqlite, m1_mysql },    { 2, m2_sqlite, m2_mysql },    { 3, m3_sqlite, m3_mysql },
 	{ 4, m4_sqlite, m4_mysql },    { 5, m5_sqlite, m5_mysql },    { 6, m6_sqlite, m6_mysql },
 	{ 7, m7_sqlite, m7_mysql },    { 8, m8_sqlite, m8_mysql },    { 9, m9_sqlite, m9_mysql },
 	{ 10, m10_sqlite, m10_mysql }, { 11, m11_sqlite, m11_mysql }, { 12, m12_sqlite, m12_mysql },
 	{ 13, m13_sqlite, m13_mysql }, { 14, m14_sqlite, m14_mysql }, { 15, m15_sqlite, m15_mysql },
-	{ 16, m16_sqlite, m16_mysql }, { 17, m17_sqlite, m17_mysql },
+	{ 16, m16_sqlite, m16_mysql }, { 17, m17_sqlite, m17_mysql }, { 18, m18_sqlite, m18_mysql },
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

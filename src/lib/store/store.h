@@ -441,14 +441,17 @@ struct store_dnssec {
 	int64_t signed_at;
 	int64_t updated_at;
 	/* A key rollover in progress: roll_kind "zsk", "ksk" or "csk" ("" for
-	 * none), its step, when the next step may run at the earliest, the zone
-	 * version every node must have acknowledged first, and when the
-	 * operator said the parent publishes the new DS (0: not yet). */
+	 * none), its step, when the next step may run at the earliest (0:
+	 * not known yet, the step's wait has not begun), the zone version
+	 * every node must have acknowledged first, when the operator said the
+	 * parent publishes the new DS (0: not yet), and the step's wait in
+	 * seconds, which begins once every node acknowledged roll_version. */
 	char *roll_kind;
 	uint32_t roll_step;
 	int64_t roll_next_at;
 	uint64_t roll_version;
 	int64_t roll_ds_at;
+	int64_t roll_wait;
 };
 
 /* One key. 'private_key' is ISC (BIND) private-key text: it goes to agents

@@ -35,6 +35,7 @@ int store_dnssec_get(struct store *st, int64_t zone_id, struct store_dnssec *ret
 		ret->roll_next_at = db_column_int64(q, 10);
 		ret->roll_version = (uint64_t)db_column_int64(q, 11);
 		ret->roll_ds_at = db_column_int64(q, 12);
+		ret->roll_wait = db_column_int64(q, 13);
 		bool ok = store_col_dup(q, 3, &ret->scheme) && ret->scheme != NULL;
 		ok = store_col_dup(q, 8, &ret->roll_kind) && ret->roll_kind != NULL && ok;
 		r = ok ? 0 : -ENOMEM;
@@ -57,12 +58,12 @@ int store_dnssec_put(struct store *st, const struct store_dnssec *d)
 	if (r == 0)
 		r = store_exec(st, Q_DNSSEC_DELETE, "i", d->zone_id);
 	if (r == 0)
-		r = store_exec(st, Q_DNSSEC_INSERT, "iiitiiiitiiii", d->zone_id,
-			       (int64_t)d->enabled, (int64_t)d->algorithm, d->scheme,
-			       (int64_t)d->nsec3, (int64_t)d->nsec3_optout, d->signed_at,
-			       d->updated_at != 0 ? d->updated_at : store_now(),
-			       d->roll_kind ? d->roll_kind : "", (int64_t)d->roll_step,
-			       d->roll_next_at, (int64_t)d->roll_version, d->roll_ds_at);
+		r = store_exec(
+		    st, Q_DNSSEC_INSERT, "iiitiiiitiiiii", d->zone_id, (int64_t)d->enabled,
+		    (int64_t)d->algorithm, d->scheme, (int64_t)d->nsec3, (int64_t)d->nsec3_optout,
+		    d->signed_at, d->updated_at != 0 ? d->updated_at : store_now(),
+		    d->roll_kind ? d->roll_kind : "", (int64_t)d->roll_step, d->roll_next_at,
+		    (int64_t)d->roll_version, d->roll_ds_at, d->roll_wait);
 	return store_auto_end(st, own, r);
 }
 
