@@ -1,6 +1,6 @@
 /* Key rollovers (rollover.h): starting one, the DS confirmation, and the
- * thread that takes each next step once its time has come and every node
- * acknowledged the last one. */
+ * thread that starts each step's wait once every node acknowledged the
+ * step and takes the next step once that wait has passed. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,10 +23,17 @@ enum rollover_step rollover_next_step(const char *kind, uint32_t step)
 	return step == 2 ? ROLLOVER_STEP_REMOVE_OLD : ROLLOVER_STEP_NONE;
 }
 
-bool rollover_step_due(const char *kind, uint32_t step, int64_t next_at, int64_t now)
+enum rollover_tick rollover_tick_action(const char *kind, uint32_t step, bool synced,
+					int64_t next_at, int64_t now)
 {
 	bool ksk = strcmp(kind, ROLL_ZSK) != 0;
-	return kind[0] != '\0' && now >= next_at && !(ksk && step == 1);
+	if (kind[0] == '\0')
+		return ROLLOVER_TICK_NONE;
+	if (!synced)
+		return next_at != 0 ? ROLLOVER_TICK_RECOUNT : ROLLOVER_TICK_NONE;
+	if (next_at == 0)
+		return ROLLOVER_TICK_COUNT;
+	return now >= next_at && !(ksk && step == 1) ? ROLLOVER_TICK_STEP : ROLLOVER_TICK_NONE;
 }
 
 bool rollover_zsk_expired(bool split, uint64_t lifetime_days, int64_t zsk_created, int64_t now)
@@ -43,12 +50,15 @@ void rollover_ttls(uint32_t soa_ttl, uint32_t soa_minimum, uint32_t records_max,
 	*max = records_max > *dnskey ? records_max : *dnskey;
 }
 
-enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, int64_t next_at, int64_t now)
+enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, bool synced, int64_t next_at,
+				   int64_t now)
 {
 	bool ksk = strcmp(kind, ROLL_KSK) == 0 || strcmp(kind, ROLL_CSK) == 0;
 	if (!ksk || step != 1)
 		return ROLLOVER_DS_NOT_WAITING;
-	return now < next_at ? ROLLOVER_DS_TOO_EARLY : ROLLOVER_DS_OK;
+	if (!synced)
+		return ROLLOVER_DS_NODES;
+	return next_at == 0 || now < next_at ? ROLLOVER_DS_TOO_EARLY : ROLLOVER_DS_OK;
 }
 
 struct rollover {
@@ -157,7 +167,8 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 			goto out;
 		d.roll_kind = (char *)rc->start;
 		d.roll_step = 1;
-		d.roll_next_at = rc->now + dnskey_ttl + delay;
+		d.roll_wait = dnskey_ttl + delay;
+		d.roll_next_at = 0; /* the wait begins once every node publishes the key */
 		d.roll_ds_at = 0;
 		rc->did = "new key published";
 	} else if (rollover_next_step(kind, d.roll_step) == ROLLOVER_STEP_SWAP_ZSK) {
@@ -167,7 +178,8 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 				r = store_dnssec_key_set_flags(st, z->id, l.k[i].id,
 							       l.k[i].id == id, true);
 		d.roll_step = 2;
-		d.roll_next_at = rc->now + max_ttl + delay;
+		d.roll_wait = max_ttl + delay;
+		d.roll_next_at = 0;
 		rc->did = "new ZSK signs; old ZSK still published";
 	} else if (rollover_next_step(kind, d.roll_step) == ROLLOVER_STEP_REMOVE_OLD) {
 		const char *type = strcmp(kind, ROLL_ZSK) == 0 ? "zsk" : kind;
@@ -179,6 +191,7 @@ static int roll_fn(struct store *st, struct store_zone *z, void *ctx, struct err
 		d.roll_step = 0;
 		d.roll_next_at = 0;
 		d.roll_ds_at = 0;
+		d.roll_wait = 0;
 		rc->did = "old key removed; rollover done";
 	} else {
 		r = 1; /* nothing to do at this step */
@@ -198,11 +211,15 @@ out:
 	return r;
 }
 
-/* Confirm the parent publishes the new DS: no change for the nodes. */
+/* Confirm the parent publishes the new DS: no change for the nodes. Taken
+ * only once every node publishes the new key and the DNSKEY set with it
+ * had its wait: a resolver that gets the new DS while it holds a DNSKEY set
+ * without the new key (from a node not there yet) fails validation. */
 static int confirm_ds(struct whm *w, int64_t zone_id, const char *actor, struct errmsg *err)
 {
 	struct store *st = whm_store(w);
 	struct store_dnssec d;
+	bool synced = false;
 	if (st == NULL)
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	int64_t now = zkeys_now(w);
@@ -218,23 +235,40 @@ static int confirm_ds(struct whm *w, int64_t zone_id, const char *actor, struct 
 		return r;
 	}
 	/* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage): r is 0 (the store returns 0 or < 0) */
-	enum rollover_ds ds = rollover_ds_check(d.roll_kind, d.roll_step, d.roll_next_at, now);
+	r = store_sync_all_acked(st, zone_id, d.roll_version, &synced);
+	if (r < 0) {
+		store_dnssec_clear(&d);
+		store_rollback(st);
+		return r;
+	}
+	enum rollover_ds ds =
+	    rollover_ds_check(d.roll_kind, d.roll_step, synced, d.roll_next_at, now);
 	if (ds == ROLLOVER_DS_NOT_WAITING) {
 		errmsg_set(err, 0,
 			   "no KSK or CSK rollover is waiting for its DS (start one with "
 			   "{\"keytype\": \"ksk\"} or {\"keytype\": \"csk\"})");
 		r = ERR_CONFLICT;
+	} else if (ds == ROLLOVER_DS_NODES) {
+		errmsg_set(err, 0,
+			   "too early: not every node publishes the new key yet (waiting_for is "
+			   "\"nodes\"); once they all do, the new DNSKEY set needs %lld more "
+			   "seconds to reach every cache: give the parent the new DS after that",
+			   (long long)d.roll_wait);
+		r = ERR_CONFLICT;
 	} else if (ds == ROLLOVER_DS_TOO_EARLY) {
 		errmsg_set(err, 0,
 			   "too early: the new DNSKEY set may not be in every cache until %lld; "
 			   "give the parent the new DS after that",
-			   (long long)d.roll_next_at);
+			   (long long)(d.roll_next_at != 0 ? d.roll_next_at : now + d.roll_wait));
 		r = ERR_CONFLICT;
 	} else {
+		/* The nodes already publish this step's version: the wait for
+		 * the parent's DS TTL begins now. */
 		d.roll_step = 2;
 		d.roll_ds_at = now;
-		d.roll_next_at = now + (int64_t)w->conf.dnssec_parent_ds_ttl_s +
-				 (int64_t)w->conf.dnssec_propagation_delay_s;
+		d.roll_wait = (int64_t)w->conf.dnssec_parent_ds_ttl_s +
+			      (int64_t)w->conf.dnssec_propagation_delay_s;
+		d.roll_next_at = now + d.roll_wait;
 		d.updated_at = whm_now();
 		r = store_dnssec_put(st, &d);
 	}
@@ -346,6 +380,31 @@ static int zsk_due(const struct store_dnssec_key *k, void *ctx)
 	return 0;
 }
 
+/* Set the deadline of zone 'zone_id''s rollover step to 'next_at' if the
+ * rollover is still at 'step' of 'version' (an operator's request may have
+ * moved it since it was read). */
+static int set_next_at(struct store *st, int64_t zone_id, uint32_t step, uint64_t version,
+		       int64_t next_at)
+{
+	struct store_dnssec d;
+	int r = store_begin(st);
+	if (r < 0)
+		return r;
+	r = store_dnssec_get(st, zone_id, &d);
+	if (r == 0) {
+		if (d.roll_kind[0] != '\0' && d.roll_step == step && d.roll_version == version) {
+			d.roll_next_at = next_at;
+			d.updated_at = whm_now();
+			r = store_dnssec_put(st, &d);
+		}
+		store_dnssec_clear(&d);
+	}
+	if (r == 0)
+		return store_commit(st);
+	store_rollback(st);
+	return r;
+}
+
 static int tick_zone(int64_t zone_id, void *arg)
 {
 	struct tick_ctx *t = arg;
@@ -353,17 +412,41 @@ static int tick_zone(int64_t zone_id, void *arg)
 	struct store_dnssec d;
 	struct errmsg err;
 	struct zone_result res = { 0 };
+	bool synced = false;
 
 	if (store_dnssec_get(t->st, zone_id, &d) < 0)
 		return 0;
 	bool rolling = d.roll_kind[0] != '\0';
-	bool due = rollover_step_due(d.roll_kind, d.roll_step, d.roll_next_at, t->now);
 	uint64_t need = d.roll_version;
+	uint32_t step = d.roll_step;
+	int64_t wait = d.roll_wait;
 	bool zsk_scheme = strcmp(d.scheme, SCHEME_SPLIT) == 0;
+	enum rollover_tick act = ROLLOVER_TICK_NONE;
+	if (rolling && store_sync_all_acked(t->st, zone_id, need, &synced) == 0)
+		act = rollover_tick_action(d.roll_kind, step, synced, d.roll_next_at, t->now);
 	store_dnssec_clear(&d);
+	if (act == ROLLOVER_TICK_COUNT || act == ROLLOVER_TICK_RECOUNT) {
+		/* The wait runs from the moment the last node publishes the
+		 * step: a resolver may have cached that node's previous answer
+		 * just before. A controller down at that moment counts from
+		 * its first look after: later, never earlier. */
+		int64_t at = act == ROLLOVER_TICK_COUNT ? t->now + wait : 0;
+		int r = set_next_at(t->st, zone_id, step, need, at);
+		if (r < 0)
+			log_warn("zone %lld: rollover: recording the wait: %s", (long long)zone_id,
+				 err_str(r));
+		else if (act == ROLLOVER_TICK_COUNT)
+			log_info("zone %lld: rollover: every node publishes step %u; next step "
+				 "at %lld",
+				 (long long)zone_id, step, (long long)at);
+		else
+			log_notice("zone %lld: rollover: a node no longer publishes step %u; its "
+				   "wait begins again once it does",
+				   (long long)zone_id, step);
+		return 0;
+	}
 	if (rolling) {
-		bool acked = false;
-		if (!due || store_sync_all_acked(t->st, zone_id, need, &acked) < 0 || !acked)
+		if (act != ROLLOVER_TICK_STEP)
 			return 0;
 		struct roll_ctx rc = { .w = w, .now = t->now };
 		int r = zones_change(w, zone_id, roll_fn, &rc, HISTORY_ROLLOVER,

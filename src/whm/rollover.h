@@ -9,8 +9,10 @@
  * RFC 7344): the new key is published and signs beside the old one (step
  * 1; CDS now lists both); once the DNSKEY TTL has passed the parent may
  * publish the new DS, which the operator confirms (step 2); after the
- * parent's DS TTL the old key is removed. Each step waits until every node
- * acknowledged the previous one. */
+ * parent's DS TTL the old key is removed. Each wait is counted from the
+ * moment every node acknowledged the step's zone version: RFC 7583's
+ * intervals (section 3) begin once the propagation delay has brought the
+ * change to the last name server, however late that node is. */
 #ifndef YUMNA_WHM_ROLLOVER_H
 #define YUMNA_WHM_ROLLOVER_H
 
@@ -30,11 +32,21 @@ enum rollover_step {
 };
 enum rollover_step rollover_next_step(const char *kind, uint32_t step);
 
-/* Whether the rollover engine may take the next step of a rollover of
- * 'kind' at 'step' at time 'now' (the nodes' acknowledgement is checked
- * after): ZSK steps and KSK/CSK step 2 advance by time (roll_next_at);
- * KSK/CSK step 1 waits for the operator's DS confirmation instead. */
-bool rollover_step_due(const char *kind, uint32_t step, int64_t next_at, int64_t now);
+/* What the rollover engine does now for a rollover of 'kind' ("" when
+ * none) at 'step', given whether every node acknowledged the step's
+ * version ('synced') and its roll_next_at ('next_at', 0 while its wait has
+ * not begun). ZSK steps and KSK/CSK step 2 advance by time; KSK/CSK step 1
+ * waits for the operator's DS confirmation instead, but its wait (until
+ * the DS may be given) is counted the same way. */
+enum rollover_tick {
+	ROLLOVER_TICK_NONE,    /* nothing to do now */
+	ROLLOVER_TICK_COUNT,   /* every node publishes the step: its wait begins now */
+	ROLLOVER_TICK_RECOUNT, /* a node no longer has the step's version (one added or
+				* reset): its wait begins again once every node has it */
+	ROLLOVER_TICK_STEP,    /* take the next step */
+};
+enum rollover_tick rollover_tick_action(const char *kind, uint32_t step, bool synced,
+					int64_t next_at, int64_t now);
 
 /* Whether a zone not rolling starts its scheduled ZSK rollover: a zone
  * signed with a KSK and a ZSK ('split'), a ZSK lifetime set (days, 0:
@@ -54,12 +66,15 @@ void rollover_ttls(uint32_t soa_ttl, uint32_t soa_minimum, uint32_t records_max,
 		   uint32_t *max);
 
 /* Whether the operator's "the parent publishes the new DS" may be taken
- * now: ROLLOVER_DS_OK, or why not. */
+ * now: ROLLOVER_DS_OK, or why not. 'synced' and 'next_at' as for
+ * rollover_tick_action(). */
 enum rollover_ds {
 	ROLLOVER_DS_OK,
 	ROLLOVER_DS_NOT_WAITING, /* no KSK/CSK rollover at step 1 */
+	ROLLOVER_DS_NODES,	 /* a node does not publish the new key yet */
 	ROLLOVER_DS_TOO_EARLY,	 /* the new DNSKEY set may not be in every cache yet */
 };
-enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, int64_t next_at, int64_t now);
+enum rollover_ds rollover_ds_check(const char *kind, uint32_t step, bool synced, int64_t next_at,
+				   int64_t now);
 
 #endif

@@ -244,7 +244,7 @@ static int unsign_fn(struct store *st, struct store_zone *z, void *ctx, struct e
 	free(d.roll_kind);
 	d.roll_kind = NULL; /* a rollover ends with the keys */
 	d.roll_step = 0;
-	d.roll_next_at = d.roll_ds_at = 0;
+	d.roll_next_at = d.roll_ds_at = d.roll_wait = 0;
 	r = was ? store_dnssec_key_delete_zone(st, z->id) : 1;
 	if (r == 0)
 		r = store_dnssec_put(st, &d);
@@ -354,10 +354,21 @@ static json_t *rollover_view(struct whm *w, struct store *st, const struct store
 	store_sync_all_acked(st, d->zone_id, d->roll_version, &acked);
 	bool zsk = strcmp(k, ROLL_ZSK) == 0;
 	const char *next, *waiting;
+	int64_t now = zkeys_now(w);
+	/* The step's wait begins once every node publishes it: until then
+	 * (or until the rollover engine saw it), the earliest time is now
+	 * plus the whole wait, and it moves on with the clock. */
+	bool counting = acked && d->roll_next_at != 0;
+	int64_t not_before = counting ? d->roll_next_at : now + d->roll_wait;
 	if (zsk && d->roll_step == 1)
 		next = "the new ZSK starts signing, the old one stops (both stay published)";
 	else if (zsk)
 		next = "the old ZSK is removed";
+	else if (d->roll_step == 1 && !acked)
+		next = "wait until every node publishes the new key (waiting_for: nodes); the "
+		       "parent must not get its DS before. Then, once not_before has passed, "
+		       "give the parent the DS of the new key and confirm with POST "
+		       ".../dnssec/rollover {\"ds_published\": true}";
 	else if (d->roll_step == 1)
 		next = "give the parent the DS of the new key (it is in \"ds\" and in the "
 		       "zone's CDS records) once not_before has passed, then confirm with POST "
@@ -370,10 +381,12 @@ static json_t *rollover_view(struct whm *w, struct store *st, const struct store
 		waiting = "ds";
 	else
 		waiting = "time";
-	return json_pack("{s:s,s:s,s:i,s:s,s:I,s:s,s:I,s:b}", "state", "rolling", "kind", k, "step",
-			 (int)d->roll_step, "next_step", next, "not_before",
-			 (json_int_t)d->roll_next_at, "waiting_for", waiting, "now",
-			 (json_int_t)zkeys_now(w), "nodes_synced", acked);
+	json_t *began = counting ? json_integer(d->roll_next_at - d->roll_wait) : json_null();
+	return json_pack("{s:s,s:s,s:i,s:s,s:I,s:I,s:o,s:s,s:I,s:b}", "state", "rolling", "kind", k,
+			 "step", (int)d->roll_step, "next_step", next, "not_before",
+			 (json_int_t)not_before, "wait", (json_int_t)d->roll_wait, "wait_began",
+			 began, "waiting_for", waiting, "now", (json_int_t)now, "nodes_synced",
+			 acked);
 }
 
 static int add_listed_key(const struct store_key_listing *l, void *arg)

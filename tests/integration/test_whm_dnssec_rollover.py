@@ -101,6 +101,12 @@ def signers(c, zone):
     return out
 
 
+def wait_synced(c, zid, timeout=20.0):
+    """The state once every node acknowledged the step and its wait began."""
+    return wait_state(c, zid, lambda s: s["rollover"]["wait_began"] is not None,
+                      timeout=timeout)
+
+
 def test_csk_rollover_by_double_ksk_validates_at_every_step(rcluster, tmp_path):
     c = rcluster
     zone = "csk-roll.example."
@@ -127,6 +133,7 @@ def test_csk_rollover_by_double_ksk_validates_at_every_step(rcluster, tmp_path):
     # Nothing moves without the DS, and the DS is refused too early.
     too_early = c.whm.post(path(zid, "/rollover"), {"ds_published": True})
     assert too_early.status_code == 409 and "too early" in too_early.text
+    wait_synced(c, zid)
     advance(c, SOA_TTL + DELAY)
     s = wait_state(c, zid, lambda s: s["rollover"]["waiting_for"] == "ds")
     assert s["rollover"]["step"] == 1
@@ -178,6 +185,7 @@ def test_zsk_rollover_by_pre_publication_validates_at_every_step(rcluster, tmp_p
     validates_everywhere(c, zone, ds, tmp_path, "published")
 
     # Nothing before the DNSKEY TTL has passed.
+    wait_synced(c, zid)
     time.sleep(0.3)
     assert state(c, zid)["rollover"]["step"] == 1
     advance(c, SOA_TTL + DELAY)
@@ -190,6 +198,7 @@ def test_zsk_rollover_by_pre_publication_validates_at_every_step(rcluster, tmp_p
     assert len(s["dnskey"]) == 3                # the old ZSK is still published
     validates_everywhere(c, zone, ds, tmp_path, "active")
 
+    wait_synced(c, zid)
     advance(c, SOA_TTL + DELAY)
     s = wait_state(c, zid, lambda s: s["rollover"]["state"] == "idle")
     assert sorted(k["keytag"] for k in s["keys"]) == sorted([keys["ksk"]["keytag"],
@@ -240,13 +249,19 @@ def test_rollover_requests_are_checked(rcluster):
 
 
 def test_a_rollover_step_waits_for_every_node(rcluster, tmp_path):
+    """Each wait is counted from when the last node publishes the step: a
+    resolver may have cached a late node's previous DNSKEY set (or its old
+    signatures) just before, for a whole TTL."""
     c = rcluster
     zone = "roll-wait.example."
     zid = c.create_zone(zone)
     c.add_record(zid, "www", "A", "192.0.2.1")
     signed = c.whm.call("POST", path(zid), {"scheme": "ksk-zsk"}, params={"wait": "all"},
                         expect=200)
+    old_zsk = [k["keytag"] for k in signed["keys"] if k["keytype"] == "zsk"][0]
     away = c.nodes[2]
+
+    # Step 1 (the new ZSK published) reaches the last node after its wait.
     away.proc.send_signal(signal.SIGSTOP)
     try:
         r = c.whm.call("POST", path(zid, "/rollover"), {"keytype": "zsk"}, expect=200)
@@ -254,12 +269,77 @@ def test_a_rollover_step_waits_for_every_node(rcluster, tmp_path):
         time.sleep(1.0)
         s = state(c, zid)
         assert s["rollover"]["step"] == 1 and s["rollover"]["waiting_for"] == "nodes", s
+        assert s["rollover"]["not_before"] >= s["rollover"]["now"] + SOA_TTL, s
     finally:
         away.proc.send_signal(signal.SIGCONT)
-    s = wait_state(c, zid, lambda s: s["rollover"]["step"] == 2, timeout=20)
+    s = wait_synced(c, zid)
+    assert s["rollover"]["step"] == 1 and s["rollover"]["waiting_for"] == "time", s
+    assert s["rollover"]["not_before"] >= s["rollover"]["now"] + SOA_TTL, s
+    time.sleep(0.3)
+    assert state(c, zid)["rollover"]["step"] == 1
+    assert all(v == [old_zsk] for v in signers(c, zone).values()), signers(c, zone)
+
+    # Step 2 (the new ZSK signs) likewise: the old ZSK stays published for
+    # a whole wait after the last node stops signing with it.
+    away.proc.send_signal(signal.SIGSTOP)
+    try:
+        advance(c, SOA_TTL + DELAY)
+        s = wait_state(c, zid, lambda s: s["rollover"]["step"] == 2)
+        time.sleep(0.3)
+        s = state(c, zid)
+        assert s["rollover"]["step"] == 2 and s["rollover"]["waiting_for"] == "nodes", s
+        advance(c, SOA_TTL + DELAY)
+        time.sleep(1.0)
+        s = state(c, zid)
+        assert s["rollover"]["state"] == "rolling" and s["rollover"]["step"] == 2, s
+    finally:
+        away.proc.send_signal(signal.SIGCONT)
+    s = wait_synced(c, zid)
+    assert s["rollover"]["step"] == 2 and len(s["dnskey"]) == 3, s
+    time.sleep(0.5)
+    assert state(c, zid)["rollover"]["state"] == "rolling"
     wait_keys(c, zone, s["dnskey"], timeout=20)
     validates_everywhere(c, zone, signed["ds"], tmp_path, "after")
-    assert len(r["dnskey"]) == 3
+    advance(c, SOA_TTL + DELAY)
+    s = wait_state(c, zid, lambda s: s["rollover"]["state"] == "idle")
+    assert len(r["dnskey"]) == 3 and len(s["dnskey"]) == 2
+
+
+def test_the_ds_is_refused_while_a_node_lacks_the_new_key(rcluster):
+    """A parent given the new DS while a node still serves a DNSKEY set
+    without the new key makes the resolvers that asked that node fail: the
+    confirmation waits for every node, then for the DNSKEY TTL after."""
+    c = rcluster
+    zone = "roll-ds-wait.example."
+    zid = c.create_zone(zone)
+    c.add_record(zid, "www", "A", "192.0.2.1")
+    c.whm.call("POST", path(zid), params={"wait": "all"}, expect=200)
+    away = c.nodes[1]
+    away.proc.send_signal(signal.SIGSTOP)
+    try:
+        c.whm.call("POST", path(zid, "/rollover"), {"keytype": "csk"}, expect=200)
+        advance(c, SOA_TTL + DELAY)
+        time.sleep(1.0)
+        before = state(c, zid)
+        roll = before["rollover"]
+        assert roll["step"] == 1 and roll["waiting_for"] == "nodes", roll
+        assert "every node" in roll["next_step"], roll
+        assert roll["not_before"] >= roll["now"] + SOA_TTL, roll
+        refused = c.whm.post(path(zid, "/rollover"), {"ds_published": True})
+        assert refused.status_code == 409, cl.describe(refused)
+        assert "not every node publishes the new key" in refused.json()["error"], refused.text
+        after = state(c, zid)
+        assert after["rollover"]["step"] == 1 and after["keys"] == before["keys"]
+    finally:
+        away.proc.send_signal(signal.SIGCONT)
+    # Every node has the key now: the DNSKEY TTL still has to pass.
+    s = wait_synced(c, zid)
+    assert s["rollover"]["waiting_for"] == "ds", s
+    too_early = c.whm.post(path(zid, "/rollover"), {"ds_published": True})
+    assert too_early.status_code == 409 and "too early" in too_early.text, too_early.text
+    advance(c, SOA_TTL + DELAY)
+    r = c.whm.call("POST", path(zid, "/rollover"), {"ds_published": True}, expect=200)
+    assert r["rollover"]["step"] == 2
 
 
 def test_a_rollover_survives_a_controller_restart(rcluster, tmp_path):
@@ -276,6 +356,7 @@ def test_a_rollover_survives_a_controller_restart(rcluster, tmp_path):
     assert state(c, zid)["rollover"]["step"] == 1
     advance(c, SOA_TTL + DELAY)
     wait_state(c, zid, lambda s: s["rollover"]["step"] == 2, timeout=20)
+    wait_synced(c, zid)                         # the wait counts from here
     advance(c, SOA_TTL + DELAY)
     s = wait_state(c, zid, lambda s: s["rollover"]["state"] == "idle", timeout=20)
     assert len(s["keys"]) == 2
@@ -318,6 +399,8 @@ def test_the_waits_follow_the_zones_own_soa(rcluster, tmp_path):
                    params={"wait": "all"}, expect=200)
     roll = r["rollover"]
     assert roll["step"] == 1 and roll["not_before"] - roll["now"] >= own + DELAY, roll
+    wait_synced(c, zid)
+    wait_synced(c, csk_zid)
 
     # The cluster's wait is not enough.
     advance(c, SOA_TTL + DELAY)
@@ -328,8 +411,8 @@ def test_the_waits_follow_the_zones_own_soa(rcluster, tmp_path):
     assert too_early.status_code == 409 and "too early" in too_early.text
 
     advance(c, own - SOA_TTL)
-    s = wait_state(c, zid, lambda s: s["rollover"]["step"] == 2
-                   and s["rollover"]["nodes_synced"])
+    wait_state(c, zid, lambda s: s["rollover"]["step"] == 2)
+    s = wait_synced(c, zid)
     # ZSK step 2: the old ZSK's signatures (over the DNSKEY set too) may be
     # cached for the zone's DNSKEY TTL.
     assert s["rollover"]["not_before"] >= step1_at + own + DELAY, s

@@ -29,15 +29,31 @@ static void test_next_step(void **state)
  * step 1 never is (it waits for the DS); no rollover, nothing due. */
 static void test_step_due(void **state)
 {
-	assert_false(rollover_step_due(ROLL_ZSK, 1, 1000, 999));
-	assert_true(rollover_step_due(ROLL_ZSK, 1, 1000, 1000));
-	assert_true(rollover_step_due(ROLL_ZSK, 2, 1000, 5000));
-	assert_false(rollover_step_due(ROLL_KSK, 1, 1000, 5000));
-	assert_false(rollover_step_due(ROLL_CSK, 1, 1000, 5000));
-	assert_false(rollover_step_due(ROLL_KSK, 2, 1000, 999));
-	assert_true(rollover_step_due(ROLL_KSK, 2, 1000, 1000));
-	assert_true(rollover_step_due(ROLL_CSK, 2, 1000, 1001));
-	assert_false(rollover_step_due("", 0, 0, 5000));
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 1, true, 1000, 999), ROLLOVER_TICK_NONE);
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 1, true, 1000, 1000), ROLLOVER_TICK_STEP);
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 2, true, 1000, 5000), ROLLOVER_TICK_STEP);
+	assert_int_equal(rollover_tick_action(ROLL_KSK, 1, true, 1000, 5000), ROLLOVER_TICK_NONE);
+	assert_int_equal(rollover_tick_action(ROLL_CSK, 1, true, 1000, 5000), ROLLOVER_TICK_NONE);
+	assert_int_equal(rollover_tick_action(ROLL_KSK, 2, true, 1000, 999), ROLLOVER_TICK_NONE);
+	assert_int_equal(rollover_tick_action(ROLL_KSK, 2, true, 1000, 1000), ROLLOVER_TICK_STEP);
+	assert_int_equal(rollover_tick_action(ROLL_CSK, 2, true, 1000, 1001), ROLLOVER_TICK_STEP);
+	assert_int_equal(rollover_tick_action("", 0, true, 0, 5000), ROLLOVER_TICK_NONE);
+	assert_int_equal(rollover_tick_action("", 0, false, 0, 5000), ROLLOVER_TICK_NONE);
+}
+
+/* A step's wait begins when every node acknowledged it, not when the step
+ * began; a node that loses the step's version starts it again; nothing is
+ * taken while a node lacks it, however late. */
+static void test_wait_counts_from_every_node(void **state)
+{
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 1, false, 0, 5000), ROLLOVER_TICK_NONE);
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 1, true, 0, 5000), ROLLOVER_TICK_COUNT);
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 2, true, 0, 5000), ROLLOVER_TICK_COUNT);
+	assert_int_equal(rollover_tick_action(ROLL_CSK, 1, true, 0, 5000), ROLLOVER_TICK_COUNT);
+	assert_int_equal(rollover_tick_action(ROLL_ZSK, 1, false, 1000, 5000),
+			 ROLLOVER_TICK_RECOUNT);
+	assert_int_equal(rollover_tick_action(ROLL_KSK, 2, false, 1000, 5000),
+			 ROLLOVER_TICK_RECOUNT);
 }
 
 /* The scheduled ZSK rollover: only with a split scheme, a lifetime set
@@ -52,16 +68,19 @@ static void test_zsk_expired(void **state)
 	assert_false(rollover_zsk_expired(true, 90, 0, t0 + 365 * day));
 }
 
-/* A DS confirmation needs a KSK or CSK rollover at step 1, after its
- * DNSKEY set has had time to reach every cache. */
+/* A DS confirmation needs a KSK or CSK rollover at step 1 that every node
+ * publishes, after its DNSKEY set has had time to reach every cache. */
 static void test_ds_check(void **state)
 {
-	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, 1000, 1000), ROLLOVER_DS_OK);
-	assert_int_equal(rollover_ds_check(ROLL_CSK, 1, 1000, 2000), ROLLOVER_DS_OK);
-	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, 1000, 999), ROLLOVER_DS_TOO_EARLY);
-	assert_int_equal(rollover_ds_check(ROLL_KSK, 2, 1000, 2000), ROLLOVER_DS_NOT_WAITING);
-	assert_int_equal(rollover_ds_check(ROLL_ZSK, 1, 1000, 2000), ROLLOVER_DS_NOT_WAITING);
-	assert_int_equal(rollover_ds_check("", 0, 0, 2000), ROLLOVER_DS_NOT_WAITING);
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, true, 1000, 1000), ROLLOVER_DS_OK);
+	assert_int_equal(rollover_ds_check(ROLL_CSK, 1, true, 1000, 2000), ROLLOVER_DS_OK);
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, true, 1000, 999), ROLLOVER_DS_TOO_EARLY);
+	assert_int_equal(rollover_ds_check(ROLL_CSK, 1, true, 0, 2000), ROLLOVER_DS_TOO_EARLY);
+	assert_int_equal(rollover_ds_check(ROLL_CSK, 1, false, 1000, 2000), ROLLOVER_DS_NODES);
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 1, false, 0, 2000), ROLLOVER_DS_NODES);
+	assert_int_equal(rollover_ds_check(ROLL_KSK, 2, true, 1000, 2000), ROLLOVER_DS_NOT_WAITING);
+	assert_int_equal(rollover_ds_check(ROLL_ZSK, 1, true, 1000, 2000), ROLLOVER_DS_NOT_WAITING);
+	assert_int_equal(rollover_ds_check("", 0, true, 0, 2000), ROLLOVER_DS_NOT_WAITING);
 }
 
 /* The waits: the DNSKEY TTL is the SOA minimum the zone is served with
@@ -87,8 +106,11 @@ static void test_ttls(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_next_step),   cmocka_unit_test(test_step_due),
-		cmocka_unit_test(test_zsk_expired), cmocka_unit_test(test_ds_check),
+		cmocka_unit_test(test_next_step),
+		cmocka_unit_test(test_step_due),
+		cmocka_unit_test(test_wait_counts_from_every_node),
+		cmocka_unit_test(test_zsk_expired),
+		cmocka_unit_test(test_ds_check),
 		cmocka_unit_test(test_ttls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
