@@ -17,6 +17,10 @@ static void node_free(struct node *n)
 		return;
 	http_client_free(n->http);
 	http_client_free(n->probe);
+	if (n->secret != NULL)
+		explicit_bzero(n->secret, strlen(n->secret));
+	free(n->secret);
+	free(n->ip);
 	free(n);
 }
 
@@ -29,6 +33,13 @@ static struct node *node_new(struct sync *s, const struct store_server *srv)
 	n->s = s;
 	n->id = srv->id;
 	snprintf(n->name, sizeof(n->name), "%s", srv->name);
+	n->ip = strdup(srv->ip);
+	n->secret = strdup(srv->agent_secret);
+	n->agent_port = srv->agent_port;
+	if (n->ip == NULL || n->secret == NULL) {
+		node_free(n);
+		return NULL;
+	}
 	long timeout = (long)s->w->conf.agent_timeout_ms;
 	int r = agent_client_new(&s->w->conf, srv, timeout, url, sizeof(url), &n->http);
 	snprintf(n->url, sizeof(n->url), "%s", url);
@@ -72,6 +83,23 @@ static int collect_server(const struct store_server *srv, void *ctx)
 	return 0;
 }
 
+/* Server 'srv' of 'l' with id 'id', or NULL. */
+static const struct store_server *find_server(const struct server_list *l, int64_t id)
+{
+	for (size_t j = 0; j < l->n; j++)
+		if (l->v[j].id == id)
+			return &l->v[j];
+	return NULL;
+}
+
+/* Whether the worker of 'n' reaches its agent otherwise than 'srv' says:
+ * its clients were made with the old address, port and secret. */
+static bool agent_moved(const struct node *n, const struct store_server *srv)
+{
+	return strcmp(n->ip, srv->ip) != 0 || n->agent_port != srv->agent_port ||
+	       strcmp(n->secret, srv->agent_secret) != 0;
+}
+
 void sync_nodes_changed(struct sync *s)
 {
 	struct store *st = whm_store(s->w);
@@ -81,21 +109,23 @@ void sync_nodes_changed(struct sync *s)
 		log_err("cannot read the node list");
 		goto out;
 	}
-	/* Stop workers of nodes that left or changed, start the new ones. The
-	 * nodes that stay are published first, so nobody walking s->nodes
-	 * (metrics, health) meets a node that is being freed. */
+	/* Stop workers of nodes that left or whose agent moved (another
+	 * address, port or secret: its clients hold the old ones), start the
+	 * new ones. The nodes that stay are published first, so nobody
+	 * walking s->nodes (metrics, health) meets a node that is being freed. */
 	pthread_mutex_lock(&s->change_lock);
 	struct node **keep = calloc(l.n + 1, sizeof(*keep));
 	struct node **gone = NULL;
+	bool *moved = calloc(l.n + 1, sizeof(*moved)); /* by index in l */
 	size_t nkeep = 0, ngone = 0;
 	pthread_mutex_lock(&s->lock);
-	if (keep != NULL)
+	if (keep != NULL && moved != NULL)
 		gone = calloc(s->n + 1, sizeof(*gone));
 	for (size_t i = 0; gone && i < s->n; i++) {
-		bool found = false;
-		for (size_t j = 0; j < l.n && !found; j++)
-			found = l.v[j].id == s->nodes[i]->id;
-		if (found)
+		const struct store_server *now = find_server(&l, s->nodes[i]->id);
+		if (now != NULL && agent_moved(s->nodes[i], now))
+			moved[now - l.v] = true;
+		if (now != NULL && !moved[now - l.v])
 			keep[nkeep++] = s->nodes[i];
 		else
 			gone[ngone++] = s->nodes[i];
@@ -109,11 +139,15 @@ void sync_nodes_changed(struct sync *s)
 	if (gone == NULL) {
 		pthread_mutex_unlock(&s->change_lock);
 		free(keep);
+		free(moved);
 		goto out;
 	}
 	for (size_t i = 0; i < ngone; i++) {
-		log_notice("node '%s': leaves the cluster", gone[i]->name);
-		events_add(s->w->events, "node.left", gone[i]->name, NULL, "leaves the cluster");
+		if (find_server(&l, gone[i]->id) == NULL) {
+			log_notice("node '%s': leaves the cluster", gone[i]->name);
+			events_add(s->w->events, "node.left", gone[i]->name, NULL,
+				   "leaves the cluster");
+		}
 		node_stop(s, gone[i]);
 	}
 	for (size_t j = 0; j < l.n; j++) {
@@ -125,13 +159,30 @@ void sync_nodes_changed(struct sync *s)
 		struct node *n = node_new(s, &l.v[j]);
 		if (n == NULL)
 			continue;
+		/* An agent reached otherwise may be another machine, holding
+		 * anything. Reconciliation is how a worker learns what a node
+		 * holds (its first health check would ask for it too; this does
+		 * not depend on that): by the hash tree, the zones it lacks or
+		 * holds with other content are pushed again, strays deleted, and
+		 * a node holding next to nothing gets every zone again. The same
+		 * machine on a new port costs one request. Forgetting the
+		 * acknowledgements instead would push every zone again even then. */
+		n->reconcile_now = moved[j];
 		if (pthread_create(&n->thread, NULL, sync_worker, n) != 0) {
 			node_free(n);
 			continue;
 		}
-		log_notice("node '%s': joins the cluster (%s)", n->name, n->url);
-		events_add(s->w->events, "node.joined", n->name, NULL, "joins the cluster (%s)",
-			   n->url);
+		if (moved[j]) {
+			log_notice("node '%s': its agent is now reached at %s (address, port or "
+				   "secret changed); reconciling it",
+				   n->name, n->url);
+			events_add(s->w->events, "node.moved", n->name, NULL,
+				   "its agent is now reached at %s; reconciling it", n->url);
+		} else {
+			log_notice("node '%s': joins the cluster (%s)", n->name, n->url);
+			events_add(s->w->events, "node.joined", n->name, NULL,
+				   "joins the cluster (%s)", n->url);
+		}
 		/* Past s->n: readers do not look there until s->n says so. */
 		keep[nkeep++] = n;
 		pthread_mutex_lock(&s->lock);
@@ -140,6 +191,7 @@ void sync_nodes_changed(struct sync *s)
 	}
 	pthread_mutex_unlock(&s->change_lock);
 	free(gone);
+	free(moved);
 out:
 	for (size_t i = 0; i < l.n; i++)
 		store_server_clear(&l.v[i]);

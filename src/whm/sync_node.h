@@ -25,6 +25,11 @@ struct node {
 	int64_t id;
 	char name[64];
 	char url[128];
+	/* Where and how the clients below reach the agent, as the store said
+	 * when the worker started: a change makes a new worker. Owned. */
+	char *ip;
+	char *secret;
+	uint32_t agent_port;
 	struct http_client *http;  /* pushes */
 	struct http_client *probe; /* health, with a short timeout */
 	pthread_t thread;

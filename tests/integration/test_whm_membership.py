@@ -7,6 +7,7 @@ import threading
 import time
 
 import cluster as cl
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -292,3 +293,66 @@ def test_bad_purge_and_force_arguments_are_422_and_change_nothing(cluster):
             assert r.status_code == 422, cl.describe(r)
     assert sorted(_server_ids(c)) == sorted(n.server_id for n in c.nodes)
     assert c.whm.status()["totalNodes"] == 3
+
+
+def _node_status(c, node_or_id):
+    sid = getattr(node_or_id, "server_id", node_or_id)
+    return {n["nodeId"]: n for n in c.whm.status()["nodes"]}[sid]
+
+
+def test_a_node_whose_agent_port_and_secret_change_keeps_receiving_changes(cluster):
+    """PUT /api/dns/servers/:id with a new port and secret: the controller
+    pushes with them at once, without a restart (its worker for the node
+    used to keep the old ones: the node stayed offline)."""
+    c = cluster
+    c.create_zone("before-move.example")
+    node = c.nodes[1]
+    old_secret = node.secret
+    node.stop_agent()               # PowerDNS goes on serving
+    node.secret = "rotated-" + "s" * 40
+    node.api_port = harness.free_port()
+    node.write_config()
+    node.start()
+
+    c.whm.call("PUT", "/api/dns/servers/%d" % node.server_id,
+               {"agent_port": node.api_port, "agent_secret": node.secret}, expect=200)
+
+    answer = c.create_zone_answer("after-move.example")
+    assert answer["synced"] is True, answer
+    assert node.server_id in [n["nodeId"] for n in answer["nodes"] if n["success"]], answer
+    assert "after-move.example." in node.zones()
+    assert _node_status(c, node)["status"] == "online"
+    logs = c.whm.logs(2000)
+    assert node.secret not in logs and old_secret not in logs
+
+
+def test_a_node_moved_to_another_machine_gets_every_zone_there(cluster):
+    """The server's address and secret now lead to another machine, with
+    nothing on it: it receives every committed zone by itself, deletes
+    included, and takes part in the next change."""
+    c = cluster
+    zid = c.create_zone("moved-a.example")
+    c.add_record(zid, "www", "A", "192.0.2.11")
+    c.create_zone("moved-b.example")
+    c.delete_zone(c.create_zone("moved-deleted.example"))
+    old = c.nodes[1]
+    fresh = c.new_node("ns2-new")   # another agent and PowerDNS, empty
+    fresh.start()
+    assert fresh.zones() == {}
+
+    c.whm.call("PUT", "/api/dns/servers/%d" % old.server_id,
+               {"agent_port": fresh.api_port, "agent_secret": fresh.secret}, expect=200)
+
+    c.wait_converged(timeout=15, nodes=[c.nodes[0], fresh])
+    assert fresh.dig("www.moved-a.example.", "A") == ["192.0.2.11"]
+    assert fresh.rcode("moved-deleted.example.", "SOA") == "REFUSED"
+    answer = c.add_record(zid, "next", "A", "192.0.2.12")
+    assert answer["synced"] is True, answer
+    assert fresh.dig("next.moved-a.example.", "A") == ["192.0.2.12"]
+    # The old machine is no longer the node: it gets nothing more.
+    assert old.rcode("next.moved-a.example.", "A") == "NXDOMAIN"
+    status = _node_status(c, old.server_id)
+    assert status["status"] == "online" and status["zones"]["behind"] == 0, status
+    kinds = [e["kind"] for e in c.whm.call("GET", "/api/dns/cluster/events")["events"]
+             if e.get("node") == old.name]
+    assert "node.moved" in kinds and "node.left" not in kinds, kinds
