@@ -343,7 +343,17 @@
   async function pollSyncs() {
     const parts = [];
     for (const id in syncWatch) {
-      const p = await api("/api/dns/cluster/sync-all/" + id);
+      let p;
+      try {
+        p = await api("/api/dns/cluster/sync-all/" + id);
+      } catch (e) {
+        // 404: the server was removed; 409: it left the cluster. Either
+        // way there is nothing more to follow.
+        if (!(e instanceof HttpError) || (e.status !== 404 && e.status !== 409)) throw e;
+        parts.push("Full sync of " + syncWatch[id] + " stopped: " + e.message);
+        delete syncWatch[id];
+        continue;
+      }
       parts.push("Full sync of " + syncWatch[id] + ": " + p.inSync + " / " + p.totalZones + " zones in sync" +
         (p.failing ? ", " + p.failing + " failing" : "") + (p.done ? " — done" : "") +
         (p.lastError ? " (" + p.lastError + ")" : ""));

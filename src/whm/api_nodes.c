@@ -10,7 +10,6 @@
 #include "base/err.h"
 #include "json/jsonx.h"
 #include "nodes.h"
-#include "verify.h"
 
 #define SECRET_MIN 32
 
@@ -308,13 +307,13 @@ void api_cluster_sync_progress(struct http_request *req, struct http_reply *rep,
 {
 	struct store *st = api_store(ctx, rep);
 	struct store_sync_summary sum = { 0 };
+	struct errmsg err;
 	int64_t id;
 	if (st == NULL || api_path_id(req, rep, 0, &id) < 0)
 		return;
-	uint64_t live = verify_live_zones(ctx);
-	int r = store_sync_summary(st, id, &live, &sum);
+	int r = nodes_sync_progress(ctx, st, id, &sum, &err);
 	if (r < 0) {
-		http_reply_error(rep, r, NULL);
+		api_reply_error(rep, r, err.text);
 		return;
 	}
 	/* Live zones only, as POST answered totalZones; the deletes the node

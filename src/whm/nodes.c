@@ -438,6 +438,18 @@ int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes
 	return r;
 }
 
+/* Only a cluster node has a worker that pushes to it: rows kept for any
+ * other server (one that left keeping its zones) are not a sync. */
+static int need_member(const struct store_server *s, struct errmsg *err)
+{
+	if (s->in_cluster)
+		return 0;
+	return errmsg_set(err, ERR_CONFLICT,
+			  "server '%s' is not a cluster node: nothing is pushed to it. Join it "
+			  "(POST /api/dns/cluster/nodes/%lld), which sends it every zone",
+			  s->name, (long long)s->id);
+}
+
 static int sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
 		    struct store_server *ret, uint64_t *ret_zones, struct errmsg *err)
 {
@@ -447,6 +459,12 @@ static int sync_all(struct whm *w, struct store *st, int64_t id, const char *act
 	int r = begin_get(st, id, &s, err);
 	if (r < 0)
 		return r;
+	r = need_member(&s, err);
+	if (r < 0) {
+		store_rollback(st);
+		store_server_clear(&s);
+		return r;
+	}
 	r = store_sync_want_server(st, id);
 	if (r == 0)
 		r = store_sync_reset_server(st, id);
@@ -469,6 +487,23 @@ int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *acto
 	int r = sync_all(w, st, id, actor, ret, ret_zones, err);
 	pthread_mutex_unlock(&membership);
 	return r;
+}
+
+int nodes_sync_progress(struct whm *w, struct store *st, int64_t id, struct store_sync_summary *ret,
+			struct errmsg *err)
+{
+	struct store_server s;
+
+	err->text[0] = '\0';
+	int r = store_server_get(st, id, &s);
+	if (r < 0)
+		return errmsg_set(err, r, "%s", r == -ENOENT ? "no such server" : err_str(r));
+	r = need_member(&s, err);
+	store_server_clear(&s);
+	if (r < 0)
+		return r;
+	uint64_t live = verify_live_zones(w);
+	return store_sync_summary(st, id, &live, ret);
 }
 
 struct id_list {

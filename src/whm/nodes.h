@@ -91,9 +91,18 @@ int nodes_remove(struct whm *w, struct store *st, int64_t id, const struct nodes
 		 struct errmsg *err);
 
 /* Push every zone to server 'id' again (its worker does); *ret is the
- * server (store_server_clear) and *ret_zones the number of live zones. */
+ * server (store_server_clear) and *ret_zones the number of live zones.
+ * -ENOENT for no such server; ERR_CONFLICT, with 'err' saying why, for a
+ * server that is not a cluster node (no worker would push to it). */
 int nodes_sync_all(struct whm *w, struct store *st, int64_t id, const char *actor,
 		   struct store_server *ret, uint64_t *ret_zones, struct errmsg *err);
+
+/* How far cluster node 'id' is from every committed zone (a full sync's
+ * progress) into *ret (its last_error: the caller frees). The same
+ * refusals as nodes_sync_all(): a server outside the cluster has no
+ * progress to report, its rows would count it in sync. */
+int nodes_sync_progress(struct whm *w, struct store *st, int64_t id, struct store_sync_summary *ret,
+			struct errmsg *err);
 
 /* Push zone 'zone_id' to every node now, acknowledged or not, and wait (up
  * to wait-timeout) for their answers: *ret is the zone (store_zone_clear),

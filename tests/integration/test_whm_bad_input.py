@@ -291,6 +291,7 @@ def test_deleting_the_last_apex_ns_is_422(bad):
     ("DELETE", "/api/dns/cluster/nodes/999999", None),
     ("POST", "/api/dns/cluster/sync/999999", None),
     ("POST", "/api/dns/cluster/sync-all/999999", None),
+    ("GET", "/api/dns/cluster/sync-all/999999", None),
 ])
 def test_ids_that_do_not_exist_are_404(bad, method, path, body):
     assert_refused(bad, method, path, body, statuses=(404,))

@@ -230,6 +230,40 @@ def test_sync_all_pushes_every_zone_again_and_reports_progress(cluster):
     assert sorted(node.zones()) == sorted(d + "." for d in domains)
 
 
+def test_sync_all_of_a_server_outside_the_cluster_is_refused_not_reported_done(cluster):
+    """The progress of a full sync was derived from the live zone count, so
+    an unknown server or one outside the cluster read as in sync and done,
+    and POST answered 202 for a sync no worker would ever make."""
+    c = cluster
+    for i in range(3):
+        c.create_zone("outside-%d.example" % i, wait=False)
+    outsider = c.add_node("ns4", join=False)
+    path = "/api/dns/cluster/sync-all/%d"
+
+    for method in ("GET", "POST"):
+        r = c.whm.request(method, path % 999999)
+        assert r.status_code == 404, cl.describe(r)
+        assert r.json()["error"] == "no such server", r.text
+        r = c.whm.request(method, path % outsider.server_id)
+        assert r.status_code == 409, cl.describe(r)
+        assert "'ns4' is not a cluster node" in r.json()["error"], r.text
+    assert outsider.zones() == {}
+    # A node that left keeps rows for the zones it held: not a sync either.
+    left = c.nodes[0]
+    c.leave(left)
+    r = c.whm.get(path % left.server_id)
+    assert r.status_code == 409, cl.describe(r)
+
+    c.join(outsider)
+
+    def done():
+        p = c.whm.call("GET", path % outsider.server_id, expect=200)
+        return p["done"] is True, p
+    p = wait_for(done, 10, "done")
+    assert (p["totalZones"], p["inSync"], p["behind"]) == (3, 3, 0), p
+    assert len(outsider.zones()) == 3
+
+
 def test_server_delete_removes_it_from_the_cluster(cluster):
     c = cluster
     node = c.nodes[2]
