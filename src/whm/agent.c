@@ -79,3 +79,55 @@ int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, 
 	}
 	return request(c, agent_endpoints[ep].method, path, body, len, status, ret, err);
 }
+
+int agent_health(struct http_client *c, long *status, struct agent_health *ret, struct errmsg *err)
+{
+	struct agent_health h = { 0 };
+	struct buf resp;
+
+	*status = 0;
+	buf_init(&resp, RESP_MAX);
+	int r = http_client_request(c, agent_endpoints[AGENT_HEALTH].method,
+				    agent_endpoints[AGENT_HEALTH].path, NULL, 0, status, &resp);
+	if (r < 0) {
+		buf_free(&resp);
+		return errmsg_set(err, r, "%s", err_str(r));
+	}
+	/* Read for 503 too: it is the agent's answer when PowerDNS is down. */
+	json_t *j = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+	buf_free(&resp);
+	if (*status != 200 && *status != 503) {
+		const char *msg = json_string_value(json_object_get(j, "error"));
+		r = errmsg_set(err, ERR_UPSTREAM, "agent answered %ld: %.150s", *status,
+			       msg ? msg : "");
+		json_decref(j);
+		return r;
+	}
+	const char *state = json_string_value(json_object_get(j, "status"));
+	json_t *pdns = json_object_get(j, "powerdns");
+	json_t *running = json_object_get(pdns, "running");
+	if (state == NULL || (strcmp(state, "healthy") != 0 && strcmp(state, "unhealthy") != 0) ||
+	    !json_is_boolean(running)) {
+		r = errmsg_set(
+		    err, ERR_UPSTREAM,
+		    "what answers %ld on /health is not a yumna-agent (no \"healthy\" or "
+		    "\"unhealthy\" status with powerdns.running)",
+		    *status);
+		json_decref(j);
+		return r;
+	}
+	/* Running only when all three say so; an agent's answer that says
+	 * less is PowerDNS down with the agent up. */
+	h.pdns_running = *status == 200 && strcmp(state, "healthy") == 0 && json_is_true(running);
+	const char *v =
+	    json_string_value(json_object_get(pdns, h.pdns_running ? "version" : "error"));
+	if (h.pdns_running)
+		snprintf(h.pdns_version, sizeof(h.pdns_version), "%s", v ? v : "");
+	else
+		snprintf(h.pdns_error, sizeof(h.pdns_error), "%s", v ? v : "no reason given");
+	h.drift = (uint64_t)json_integer_value(json_object_get(j, "drift"));
+	h.pdns_restarts = (uint64_t)json_integer_value(json_object_get(pdns, "restarts"));
+	json_decref(j);
+	*ret = h;
+	return 0;
+}

@@ -4,7 +4,9 @@
 #define YUMNA_WHM_AGENT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
 #include "http/client.h"
@@ -41,5 +43,25 @@ int agent_client_new(const struct whm_conf *c, const struct store_server *srv, l
  * error; *status is the HTTP status (0 without an answer). */
 int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
 	       size_t len, long *status, json_t **ret, struct errmsg *err);
+
+/* What an agent's GET /health said (docs/agent-api.md). */
+struct agent_health {
+	bool pdns_running;	/* 200, "healthy" and "powerdns": {"running": true} */
+	char pdns_version[32];	/* "" unless running */
+	char pdns_error[160];	/* the agent's reason when PowerDNS is not running */
+	uint64_t drift;		/* zones found changed behind the agent */
+	uint64_t pdns_restarts; /* pdns_server restarts by the agent */
+};
+
+/* GET /health. 0 with *ret filled when a yumna-agent answered, 200 or
+ * 503: its "status" is "healthy" or "unhealthy" and "powerdns.running" a
+ * boolean. PowerDNS counts as running only for 200 "healthy" with
+ * "running": true; otherwise (the agent's 503 when PowerDNS is down) the
+ * agent is up and PowerDNS is not. Anything else is a negative code with
+ * 'err' set: no answer (the client's error, *status 0), another status
+ * (401: the secret refused), or an answer that is not a yumna-agent's
+ * (ERR_UPSTREAM), so that no server that merely answers JSON passes for a
+ * node. */
+int agent_health(struct http_client *c, long *status, struct agent_health *ret, struct errmsg *err);
 
 #endif

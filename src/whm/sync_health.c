@@ -16,7 +16,7 @@ void sync_check_health(struct node *n, struct store *st)
 	struct sync *s = n->s;
 	struct node_health h = { .known = true, .last_check = whm_now() };
 	long status = 0;
-	json_t *j = NULL;
+	struct agent_health ah;
 	struct errmsg err = { "" };
 	struct timespec a, b;
 
@@ -24,34 +24,34 @@ void sync_check_health(struct node *n, struct store *st)
 	uint64_t ask = n->health_asked;
 	pthread_mutex_unlock(&s->lock);
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	int r = agent_call(n->probe, AGENT_HEALTH, NULL, NULL, 0, &status, &j, &err);
+	int r = agent_health(n->probe, &status, &ah, &err);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	h.response_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-	h.reachable = r == 0 || status == 503;
-	h.pdns_running = r == 0;
-	if (j != NULL) {
-		json_t *pdns = json_object_get(j, "powerdns");
-		const char *v = json_string_value(json_object_get(pdns, "version"));
-		snprintf(h.pdns_version, sizeof(h.pdns_version), "%s", v ? v : "");
-		uint64_t drift = (uint64_t)json_integer_value(json_object_get(j, "drift"));
-		uint64_t restarts = (uint64_t)json_integer_value(json_object_get(pdns, "restarts"));
+	/* Reachable: the agent itself answered (agent_health() refuses what
+	 * only looks like it); up: it says PowerDNS runs. */
+	h.reachable = r == 0;
+	h.pdns_running = r == 0 && ah.pdns_running;
+	if (r == 0) {
+		snprintf(h.pdns_version, sizeof(h.pdns_version), "%s", ah.pdns_version);
 		/* Counts that rose since the last answer (an agent that restarted
 		 * starts again from 0): the agent found zones changed behind its
 		 * back, so compare now rather than at the next periodic pass; or
 		 * it restarted PowerDNS. */
-		if (n->answered && drift > n->agent_drift)
+		if (n->answered && ah.drift > n->agent_drift)
 			n->reconcile_now = true;
-		if (n->answered && restarts > atomic_load(&n->c.pdns_restarts))
+		if (n->answered && ah.pdns_restarts > atomic_load(&n->c.pdns_restarts))
 			events_add(s->w->events, "node.powerdns_restarted", n->name, NULL,
 				   "the agent restarted powerdns (%llu restarts since it started)",
-				   (unsigned long long)restarts);
-		n->agent_drift = drift;
-		atomic_store(&n->c.pdns_restarts, restarts);
+				   (unsigned long long)ah.pdns_restarts);
+		n->agent_drift = ah.drift;
+		atomic_store(&n->c.pdns_restarts, ah.pdns_restarts);
 		n->answered = true;
-		json_decref(j);
-	}
-	if (r < 0)
+		if (!ah.pdns_running)
+			snprintf(h.error, sizeof(h.error), "powerdns is not running: %.*s",
+				 (int)sizeof(h.error) - 32, ah.pdns_error);
+	} else {
 		snprintf(h.error, sizeof(h.error), "%.*s", (int)sizeof(h.error) - 1, err.text);
+	}
 
 	atomic_fetch_add_explicit(&n->c.health_checks, 1, memory_order_relaxed);
 	pthread_mutex_lock(&s->lock);

@@ -3,14 +3,18 @@ status and statistics from what the nodes really answered, parallel health
 checks, per-node sync results and a bulk re-sync whose progress can be
 followed."""
 
+import http.server
 import os
 import shutil
 import signal
+import threading
 import time
 
+import pytest
 
 import cluster as cl
 import harness
+from test_status_metrics import parse_metrics
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -113,6 +117,9 @@ def test_cluster_status_shows_a_node_whose_powerdns_is_down_as_degraded(cluster)
         return n["status"] == "degraded" and n["dnsStatus"]["running"] is False, s
     s = wait_for(degraded, 10, "degraded")
     assert s["onlineNodes"] == 2
+    n = [x for x in s["nodes"] if x["nodeId"] == down.server_id][0]
+    assert n["dnsStatus"]["reachable"] is True, n
+    assert n["lastError"].startswith("powerdns is not running: "), n
 
 
 def test_cluster_statistics_counts_zones_and_records(cluster):
@@ -163,6 +170,62 @@ def test_cluster_health_is_parallel_and_bounded_with_a_node_that_hangs(cluster):
     by_id = {x["nodeId"]: x for x in r["results"]}
     assert by_id[hung.server_id]["healthy"] is False
     assert isinstance(by_id[hung.server_id]["error"], str)
+
+
+class _Impostor(http.server.BaseHTTPRequestHandler):
+    """Any server on a node's address that answers JSON 200 to everything."""
+    body = b"{}"
+
+    def _answer(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("answer", [b'{"status": "ok"}', b'{"status": "healthy"}',
+                                    b'{"status": "healthy", "powerdns": {"running": "yes"}}'])
+def test_a_server_that_is_not_a_yumna_agent_is_never_a_running_node(cluster_factory, answer):
+    """Health took any JSON 200 from /health for PowerDNS running: a node
+    whose address leads to another HTTP server showed online, healthy and up."""
+    c = cluster_factory(n=1)
+    handler = type("Impostor", (_Impostor,), {"body": answer})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        r = c.whm.post("/api/dns/servers", {"name": "impostor", "ip": "127.0.0.1",
+                                            "agent_port": server.server_address[1],
+                                            "agent_secret": "i" * 40},
+                       params={"check": "false"})
+        assert r.status_code == 201, cl.describe(r)
+        sid = r.json()["id"]
+        c.whm.call("POST", "/api/dns/cluster/nodes/%d" % sid)
+
+        def checked():
+            n = {x["nodeId"]: x for x in c.whm.status()["nodes"]}[sid]
+            return n["status"] != "unknown", n
+        status = wait_for(checked, 10, "checked")
+        health = c.whm.call("GET", "/api/dns/cluster/health", expect=200)
+        samples, _ = parse_metrics(c.whm.get("/metrics").text)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert status["status"] == "offline", status
+    assert status["dnsStatus"]["running"] is False and status["dnsStatus"]["reachable"] is False
+    assert "not a yumna-agent" in status["lastError"], status
+    assert health["healthyNodes"] == 1, health
+    mine = [x for x in health["results"] if x["nodeId"] == sid][0]
+    assert mine["healthy"] is False and "not a yumna-agent" in mine["error"], mine
+    labels = 'node="impostor",node_id="%d"' % sid
+    for name in ("yumna_whm_node_up", "yumna_whm_node_reachable"):
+        assert [v for lab, v in samples[name] if labels in lab] == [0.0], name
 
 
 def wipe(node):
