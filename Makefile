@@ -57,7 +57,7 @@ check-asan: deps
 # tests/fuzz/regressions/<target>/, which the unit suite replays.
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
-FUZZ_TARGETS ?= push batch rdata name zonefile route53 json conf http pdns dnsmsg
+FUZZ_TARGETS ?= push batch rdata name zonefile route53 json conf http pdns dnsmsg isckey
 fuzz-build: deps
 	[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true
 	ninja -C build-fuzz

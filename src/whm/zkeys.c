@@ -299,12 +299,13 @@ static int isc_parse(const char *isc, uint32_t *alg, uint8_t priv[32], struct er
 				  "Private-key-format: v1.2, Algorithm and PrivateKey)");
 	char *end;
 	unsigned long a = strtoul(algorithm, &end, 10);
-	if (end == algorithm || (*end != '\0' && *end != ' ') ||
-	    (a != ALG_ECDSAP256 && a != ALG_ED25519))
+	if (end == algorithm || (*end != '\0' && *end != ' '))
+		return errmsg_set(err, ERR_INVALID, "Algorithm: not an algorithm number");
+	if (a != ALG_ECDSAP256 && a != ALG_ED25519)
 		return errmsg_set(err, ERR_INVALID,
-				  "Algorithm %s: the cluster signs with ECDSAP256SHA256 (13) or "
+				  "Algorithm %lu: the cluster signs with ECDSAP256SHA256 (13) or "
 				  "ED25519 (15)",
-				  algorithm);
+				  a);
 	if (isc_field(isc, "PrivateKey", key, sizeof(key)) == -ENOENT)
 		return errmsg_set(err, ERR_INVALID,
 				  "not a private key in the ISC format (no "
