@@ -134,7 +134,9 @@ int zones_steer_keep(const json_t *policies, json_t *records)
 		json_t *rp = zones_steer_record_policy(
 		    policies, json_string_value(json_object_get(o, "name")),
 		    json_string_value(json_object_get(o, "type")), content);
-		bool none = json_is_null(rp);
+		/* A disabled record takes no policy: its RRset is written
+		 * without one, as the version it comes from had it. */
+		bool none = json_is_null(rp) || json_is_true(json_object_get(o, "disabled"));
 		if (rp == NULL || json_object_set_new(o, "routing_policy", rp) < 0 ||
 		    (none && json_object_set_new(uncovered, key, json_true()) < 0))
 			r = -ENOMEM;

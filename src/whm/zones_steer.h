@@ -29,7 +29,8 @@ json_t *zones_steer_record_policy(const json_t *policies, const char *name, cons
  * gives it, in the RRsets where that policy covers every record; the
  * records of other RRsets carry none. So content written back whole (a
  * rollback, an import: neither holds policies) keeps the policies of what
- * it leaves as it is. */
+ * it leaves as it is; an RRset that holds a disabled record keeps none
+ * (a disabled record cannot carry one). */
 int zones_steer_keep(const json_t *policies, json_t *records);
 
 /* The policies the RRsets named in 'keys' (an object of rrset keys) get

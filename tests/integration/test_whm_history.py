@@ -406,3 +406,28 @@ def test_rollback_keeps_the_routing_policies_of_what_it_gives_back(hc, domain):
     c.whm.call("POST", path, {"version": first}, expect=200)
     assert [r for r in c.whm.records(zid) if r["routing_policy"] is not None] == []
     assert c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200) == []
+
+
+def test_rollback_to_a_disabled_record_of_an_rrset_steered_now(hc, domain):
+    """A version whose RRset held a disabled record, rolled back to once the
+    RRset is steered by per-record policies that cover its content: the
+    RRset comes back as it was, disabled record and no policy (it was a
+    422, a disabled record cannot carry a policy, and nothing rolled back)."""
+    c = hc
+    zid = c.create_zone(domain)
+    c.add_record(zid, "www", "A", "192.0.2.1", ttl=300)
+    v = c.add_record(zid, "www", "A", "192.0.2.2", ttl=300, disabled=True)["version"]
+    listing = c.whm.records(zid)
+    for r in listing:
+        if r["name"] == "www":
+            r["disabled"] = False
+            r["routing_policy"] = {"type": "weighted", "weight": 50}
+    c.whm.call("PUT", "/api/dns/%d/records" % zid, {"records": listing}, expect=200)
+    back = c.whm.call("POST", "/api/dns/%d/rollback" % zid, {"version": v},
+                      params={"wait": "all"}, expect=200)
+    assert back["changed"] is True and back["synced"] is True, back
+    www = sorted((r["content"], r["disabled"], r["routing_policy"])
+                 for r in c.whm.records(zid) if r["name"] == "www")
+    assert www == [("192.0.2.1", False, None), ("192.0.2.2", True, None)], www
+    assert c.whm.call("GET", "/api/dns/%d/policies" % zid, expect=200) == []
+    c.wait_all_nodes("www.%s." % domain, "A", ["192.0.2.1"])
