@@ -622,15 +622,23 @@ void api_zone_import(struct http_request *req, struct http_reply *rep, void *ctx
 	}
 	json_t *extra = json_pack("{s:I,s:s,s:b}", "imported", (json_int_t)res.imported, "mode",
 				  merge ? "merge" : "replace", "changed", res.changed);
+	/* Past the file's serial unless the zone's own was ahead of it, or the
+	 * file's so far ahead that following it would take the zone's back. */
+	bool past = (int32_t)(res.change.serial - res.soa_serial) > 0;
 	if (res.soa_seen)
 		json_object_set_new(
 		    extra, "soa",
 		    json_pack("{s:b,s:b,s:I,s:s}", "ignored", !res.soa_kept, "kept", res.soa_kept,
 			      "fileSerial", (json_int_t)res.soa_serial, "note",
-			      res.soa_kept ? "the zone now has the file's SOA fields; the "
-					     "controller keeps the serial, past the file's"
-					   : "the controller owns the SOA; its serial "
-					     "moved past the file's"));
+			      res.soa_kept ? (past ? "the zone now has the file's SOA fields; the "
+						     "controller keeps the serial, past the file's"
+						   : "the zone now has the file's SOA fields; the "
+						     "controller keeps the serial, which cannot "
+						     "move past the file's without going back")
+			      : past
+				  ? "the controller owns the SOA; its serial is past the file's"
+				  : "the controller owns the SOA; its serial cannot move past the "
+				    "file's without going back"));
 	api_reply_change(w, req, rep, 200,
 			 res.changed ? "zone imported"
 				     : "nothing changed: the zone already holds this content",

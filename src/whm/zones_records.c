@@ -35,6 +35,21 @@ static bool in_rrsets(const json_t *o, const json_t *named)
 	       json_object_get(named, key) != NULL;
 }
 
+/* Whether disabled record 'o' (a payload record) is among the 'n' records
+ * 'mr' of a change, enabled: an import that gives it enables it, and
+ * keeping the disabled one beside would hold the record twice. */
+static bool enabled_by(const json_t *o, const struct model_record *mr, size_t n)
+{
+	const char *name = json_string_value(json_object_get(o, "name"));
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const char *content = json_string_value(json_object_get(o, "content"));
+	for (size_t i = 0; name && type && content && i < n; i++)
+		if (!mr[i].disabled && strcmp(mr[i].name, name) == 0 &&
+		    strcmp(mr[i].type, type) == 0 && strcmp(mr[i].content, content) == 0)
+			return true;
+	return false;
+}
+
 /* A record's whole content as text: name, type, TTL, priority, whether it
  * is disabled, RDATA (last, so the text is unambiguous). The caller frees
  * it; NULL without memory. */
@@ -91,7 +106,8 @@ static int write_records(struct store *st, int64_t zone_id, const json_t *old, c
 			break;
 		if (merge && !in_rrsets(o, named))
 			continue; /* an RRset the change leaves alone */
-		if (keep_disabled && json_is_true(json_object_get(o, "disabled")))
+		if (keep_disabled && json_is_true(json_object_get(o, "disabled")) &&
+		    !enabled_by(o, mr, n))
 			continue;
 		const char *name = json_string_value(json_object_get(o, "name"));
 		const char *type = json_string_value(json_object_get(o, "type"));
@@ -332,8 +348,8 @@ static int apply_attempts(struct whm *w, int64_t zone_id, const struct zones_set
 		json_t *o;
 		json_array_foreach(old, i, o) {
 			bool off = json_is_true(json_object_get(o, "disabled"));
-			if (r == 0 &&
-			    ((merge && !in_rrsets(o, named)) || (spec->keep_disabled && off)))
+			if (r == 0 && ((merge && !in_rrsets(o, named)) ||
+				       (spec->keep_disabled && off && !enabled_by(o, mr, n))))
 				json_array_append(records, o);
 		}
 		/* Two signers would serve two sets of signatures. */
@@ -350,8 +366,18 @@ static int apply_attempts(struct whm *w, int64_t zone_id, const struct zones_set
 				     spec->refuse_steered, &plan, err);
 		struct store_zone before = z;
 		zones_bump(&z);
-		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0)
-			z.serial = model_serial_next(*min_serial, time(NULL));
+		/* Past the file's serial when that is also past the zone's own:
+		 * RFC 1982 comparisons do not chain, and a file serial far
+		 * ahead could give one behind the zone's (its date serial, or
+		 * the file's plus one, may both be). Otherwise the zone's own
+		 * next serial: a serial never goes back. */
+		if (min_serial != NULL && (int32_t)(*min_serial - z.serial) >= 0) {
+			uint32_t past = model_serial_next(*min_serial, time(NULL));
+			if ((int32_t)(past - before.serial) <= 0)
+				past = *min_serial + 1 != 0 ? *min_serial + 1 : 1;
+			if ((int32_t)(past - before.serial) > 0)
+				z.serial = past;
+		}
 		if (spec->transfer_serial != NULL)
 			z.serial = *spec->transfer_serial;
 		if (soa != NULL)

@@ -1427,3 +1427,22 @@ def test_the_panel_keeps_disabled_records_through_a_listing_put_back_and_an_impo
     assert ("mail", "198.51.100.25", 300, False) in flags()
     c.wait_all_nodes("mail." + name, "A", ["198.51.100.25"])
     c.wait_all_nodes("www." + name, "A", ["192.0.2.1"])
+
+    # An import that gives the disabled record enables it: the record is
+    # held once, not kept disabled beside the one the import gives.
+    for mode in ("merge", "replace"):
+        text = c.whm.get("/api/dns/%d/export" % zid).text + "www 600 IN A 192.0.2.2\n"
+        c.whm.call("POST", "/api/dns/%d/import" % zid,
+                   {"content": text, "format": "bind", "mode": mode}, expect=200)
+        assert [f for f in flags() if f[0] == "www"] == [
+            ("www", "192.0.2.1", 600, False), ("www", "192.0.2.2", 600, False)], (mode, flags())
+        www = [rr for rr in ours.send("GET", BASE + "/zones/" + name)[1]["rrsets"]
+               if rr["name"] == "www." + name and rr["type"] == "A"]
+        assert sorted(r["content"] for r in www[0]["records"]) == ["192.0.2.1", "192.0.2.2"]
+        c.wait_all_nodes("www." + name, "A", ["192.0.2.1", "192.0.2.2"])
+        if mode == "merge":  # disabled again for the replace round
+            a = ours.send("PATCH", BASE + "/zones/" + name, {"rrsets": [
+                {"name": "www." + name, "type": "A", "ttl": 600, "changetype": "REPLACE",
+                 "records": [{"content": "192.0.2.1"},
+                             {"content": "192.0.2.2", "disabled": True}]}]})
+            assert a[0] == 204

@@ -218,6 +218,28 @@ def test_file_serial_ahead_of_the_zone_moves_the_serial_past_it(shared_cluster, 
     assert import_zone(c.whm, zid, text, mode="replace")["serial"] == 2090010102
 
 
+@pytest.mark.parametrize("ahead", [2**31 - 2, 2**31 - 1, 2**31, 2**31 + 1])
+def test_a_file_serial_far_ahead_never_takes_the_serial_back(shared_cluster, domain, ahead):
+    """RFC 1982 comparisons do not chain: a file serial almost half the
+    serial space ahead of the zone's (its date serial, or the file's plus
+    one, then behind the zone's) left the zone with a serial behind the one
+    it had, and secondaries stop following a zone whose serial goes back."""
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    for i in range(3):  # past the date serial of today
+        c.add_record(zid, "h%d" % i, "A", "192.0.2.%d" % (i + 1))
+    before = c.whm.zone(zid)["soa"]["serial"]
+    text = ("@ IN SOA ns.example.net. h.example.net. %d 7200 3600 604800 300\n"
+            "new IN A 192.0.2.99\n" % ((before + ahead) % 2**32))
+    answer = import_zone(c.whm, zid, text)
+    after = answer["serial"]
+    assert 0 < (after - before) % 2**32 < 2**31, (before, after)
+    past = 0 < (after - answer["soa"]["fileSerial"]) % 2**32 < 2**31
+    assert ("is past the file's" in answer["soa"]["note"]) == past, answer
+    nxt = c.add_record(zid, "later", "A", "192.0.2.50")["serial"]
+    assert 0 < (nxt - after) % 2**32 < 2**31, (after, nxt)
+
+
 def test_route53_resource_record_sets_import(shared_cluster, domain):
     c = shared_cluster
     zone = domain + "."
@@ -246,6 +268,22 @@ def test_route53_resource_record_sets_import(shared_cluster, domain):
     assert again["imported"] == 6 and record_set(c.whm, zid) == got
 
 
+LONG_UNICODE = ".".join(ch * 40 for ch in "абвг")  # 320 bytes of UTF-8, 188 in A-labels
+
+
+def test_route53_a_long_unicode_name_keeps_every_label(shared_cluster, domain):
+    """A name longer in UTF-8 than a name's text may be, short enough in
+    A-labels, is stored whole (it was cut, and the cut text, without its
+    final dot, was read as relative: another owner)."""
+    c = shared_cluster
+    zid = c.create_zone(domain)
+    sets = {"ResourceRecordSets": [{"Name": LONG_UNICODE + "." + domain + ".", "Type": "TXT",
+                                    "TTL": 300, "ResourceRecords": [{"Value": "\"long\""}]}]}
+    import_zone(c.whm, zid, sets, format="route53")
+    owner = ".".join(label.encode("idna").decode() for label in LONG_UNICODE.split("."))
+    assert (owner, "TXT", "long", 300, 0) in record_set(c.whm, zid), record_set(c.whm, zid)
+
+
 def test_route53_aliases_and_bad_values_are_refused_with_their_path(shared_cluster, domain):
     c = shared_cluster
     zone = domain + "."
@@ -259,11 +297,17 @@ def test_route53_aliases_and_bad_values_are_refused_with_their_path(shared_clust
             {"Value": "192.0.2.1"}, {"Value": "not-an-ip"}]},
         {"Name": "out.example.org.", "Type": "A", "TTL": 60,
          "ResourceRecords": [{"Value": "192.0.2.1"}]},
+        # Out of the zone too, however long its text.
+        {"Name": LONG_UNICODE + ".other-zone.org.", "Type": "A", "TTL": 60,
+         "ResourceRecords": [{"Value": "192.0.2.1"}]},
+        {"Name": "я" * 1200 + "." + zone, "Type": "A", "TTL": 60,
+         "ResourceRecords": [{"Value": "192.0.2.1"}]},
     ]}
     answer = import_zone(c.whm, zid, sets, expect=422, format="route53", mode="replace")
     paths = [e["path"] for e in answer["errors"]]
     assert paths == ["ResourceRecordSets[1]", "ResourceRecordSets[2].ResourceRecords[1]",
-                     "ResourceRecordSets[3]"], answer
+                     "ResourceRecordSets[3]", "ResourceRecordSets[4]",
+                     "ResourceRecordSets[5]"], answer
     assert "AliasTarget" in answer["errors"][0]["message"]
     assert record_set(c.whm, zid) == before
 

@@ -112,7 +112,9 @@ static const char *const r53_unsupported[] = {
 static int r53_rrset(struct import_result *c, const json_t *set, const char *path,
 		     uint64_t default_ttl, size_t *count, size_t max)
 {
-	char name[DNAME_TEXT_MAX + 8], owner[DNAME_TEXT_MAX];
+	/* Room for a name in UTF-8, up to four bytes a character, that is
+	 * not longer than a name once in A-labels. */
+	char name[4 * DNAME_TEXT_MAX + 8], owner[DNAME_TEXT_MAX];
 	struct errmsg err;
 	const char *name_in, *type_text;
 	uint64_t ttl = default_ttl;
@@ -151,8 +153,11 @@ static int r53_rrset(struct import_result *c, const json_t *set, const char *pat
 		rest = name_in + 4;
 		nl -= 4;
 	}
-	snprintf(name, sizeof(name), "%s%s%s", rest != name_in ? "*" : "", rest,
-		 nl > 0 && rest[nl - 1] == '.' ? "" : ".");
+	int len = snprintf(name, sizeof(name), "%s%s%s", rest != name_in ? "*" : "", rest,
+			   nl > 0 && rest[nl - 1] == '.' ? "" : ".");
+	/* Cut short, it would lose its final dot and read as relative. */
+	if (len < 0 || (size_t)len >= sizeof(name))
+		return add_error(c, "path", json_string(path), "Name: too long for a domain name");
 	if (dname_owner_normalize(name, c->origin, owner, &derr) < 0 ||
 	    rr_type_parse(type_text, &type, &derr) < 0)
 		return add_error(c, "path", json_string(path), derr.text);
