@@ -92,12 +92,14 @@ static const struct store_server *find_server(const struct server_list *l, int64
 	return NULL;
 }
 
-/* Whether the worker of 'n' reaches its agent otherwise than 'srv' says:
- * its clients were made with the old address, port and secret. */
+/* Whether the worker of 'n' reaches its agent otherwise than 'srv' says
+ * (its clients were made with the old address, port and secret), or goes
+ * by another name (its logs, events and metrics would keep the old one). */
 static bool agent_moved(const struct node *n, const struct store_server *srv)
 {
 	return strcmp(n->ip, srv->ip) != 0 || n->agent_port != srv->agent_port ||
-	       strcmp(n->secret, srv->agent_secret) != 0;
+	       strcmp(n->secret, srv->agent_secret) != 0 ||
+	       strncmp(n->name, srv->name, sizeof(n->name) - 1) != 0;
 }
 
 void sync_nodes_changed(struct sync *s)
@@ -173,8 +175,8 @@ void sync_nodes_changed(struct sync *s)
 			continue;
 		}
 		if (moved[j]) {
-			log_notice("node '%s': its agent is now reached at %s (address, port or "
-				   "secret changed); reconciling it",
+			log_notice("node '%s': its agent is now reached at %s (name, address, "
+				   "port or secret changed); reconciling it",
 				   n->name, n->url);
 			events_add(s->w->events, "node.moved", n->name, NULL,
 				   "its agent is now reached at %s; reconciling it", n->url);
