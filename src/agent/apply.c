@@ -432,8 +432,9 @@ static int report_zone(json_t *report, const struct backend_zone *z, const struc
 }
 
 /* Write one zone of a batch: its records, and its keys and DNSSEC
- * metadata if it carries them. A zone whose keys could not be used is
- * written at a version any retry beats, unsigned, and the batch answers with
+ * metadata if it carries them. A zone whose keys could not be used is left
+ * as the node holds it, as a single push leaves it, or, new to the node,
+ * written at a version any retry beats, unsigned; the batch answers with
  * the first such refusal. */
 static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone_state *st,
 		      struct batch_changes *bc, bool *applied)
@@ -460,6 +461,8 @@ static int batch_zone(struct agent *a, struct backend_zone *z, const struct zone
 			cfg = NULL;
 			*applied = false;
 			r = 0;
+			if (st->exists)
+				return 0;
 		}
 	}
 	json_t *xfr = z->transfer != NULL ? json_loads(z->transfer, 0, NULL) : NULL;

@@ -69,17 +69,20 @@ void batch_handle(struct http_request *req, struct http_reply *rep, void *ctx)
 		http_reply_json(rep, err_http_status(fail), j);
 		return;
 	}
-	if (spool_rewind(b) < 0) {
-		http_reply_error(rep, -EIO, "spool file error");
+	int r = spool_rewind(b);
+	if (r < 0) {
+		http_reply_error(rep, r,
+				 r == ERR_NO_SPACE ? "spooling the batch: no space left in data-dir"
+						   : "spool file error");
 		return;
 	}
 	/* Every zone's digest, so the controller counts a zone as applied
 	 * only where the node holds exactly what it committed. */
 	json_t *report = json_pack("{s:o,s:o,s:o}", "digests", json_object(), "blocked",
 				   json_array(), "repaired", json_array());
-	int r = report ? apply_batch(a, spool_next, spool_ahead, b, report, &applied, &unchanged,
-				     &records, &err)
-		       : -ENOMEM;
+	r = report ? apply_batch(a, spool_next, spool_ahead, b, report, &applied, &unchanged,
+				 &records, &err)
+		   : -ENOMEM;
 	if (r < 0) {
 		json_decref(report);
 		atomic_fetch_add(&a->stats.pushes_failed, 1);

@@ -76,9 +76,16 @@ static void add_error(struct spool *b, int code, const char *fmt, ...)
 
 /* --- spool: the validated zones, in a compact binary form --------------- */
 
+/* A failed write or flush of the spool: a full disk is ERR_NO_SPACE (507,
+ * as a single push answers it), anything else -EIO. */
+static int io_error(void)
+{
+	return errno == ENOSPC || errno == EDQUOT ? ERR_NO_SPACE : -EIO;
+}
+
 static int spool_write(FILE *f, const void *p, size_t n)
 {
-	return fwrite(p, 1, n, f) == n ? 0 : -EIO;
+	return fwrite(p, 1, n, f) == n ? 0 : io_error();
 }
 
 static int spool_zone(struct spool *b, const struct zone_push *p)
@@ -267,7 +274,9 @@ static void element_done(struct spool *b)
 	r = remember_name(b, p.data.origin);
 	if (r == 0 && b->fail == 0)
 		r = spool_zone(b, &p);
-	if (r < 0)
+	if (r == ERR_NO_SPACE)
+		add_error(b, r, "spooling the batch: no space left in data-dir");
+	else if (r < 0)
 		add_error(b, r, "zones[%zu]: %s", idx, err_str(r));
 	zone_push_clear(&p);
 }
@@ -488,5 +497,7 @@ size_t spool_zones(const struct spool *b)
 
 int spool_rewind(struct spool *b)
 {
-	return fflush(b->spool) != 0 || fseek(b->spool, 0, SEEK_SET) != 0 ? -EIO : 0;
+	if (fflush(b->spool) != 0)
+		return io_error();
+	return fseek(b->spool, 0, SEEK_SET) != 0 ? -EIO : 0;
 }

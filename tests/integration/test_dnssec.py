@@ -434,6 +434,27 @@ def test_batch_with_keys_applies_them_and_a_refused_key_waits_for_a_retry(node, 
     assert node.zones()[zones[1]]["version"] == 3
 
 
+def test_a_refused_key_in_a_batch_leaves_a_zone_the_node_holds_as_it_was(node, zone_name):
+    """As a single push: a batch whose keys for a zone the node holds cannot
+    be used changes nothing of that zone (its new records were written and
+    served under the old version, signed with the old keys)."""
+    key = P256Key()
+    r = push_signed(node, zone_name, 1, [pushed_key(key)])
+    assert r.status_code == 200, r.text
+    before = node.zone(zone_name).json()
+    bad = pushed_key(P256Key())
+    bad["privatekey"] = ("Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"
+                         "PrivateKey: AAAA\n")
+    r = node.sync_batch([zone_payload(zone_name, 2, 2, basic_records(a="192.0.2.50"),
+                                      dnssec={"enabled": True, "keys": [bad]})])
+    assert r.status_code == 502 and zone_name in r.json()["error"], r.text
+    after = node.zone(zone_name).json()
+    assert (after["version"], after["serial"], after["applied_digest"]) == \
+        (before["version"], before["serial"], before["applied_digest"]), (before, after)
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+    assert node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+
+
 def test_a_refused_key_does_not_hold_back_the_rest_of_a_large_batch(node, zone_name):
     bad = pushed_key(P256Key())
     bad["privatekey"] = ("Private-key-format: v1.2\nAlgorithm: 13 (ECDSAP256SHA256)\n"

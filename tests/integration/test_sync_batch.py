@@ -1,5 +1,8 @@
 """POST /api/dns/sync-batch: many zones at once, all or nothing when invalid."""
 
+import os
+import subprocess
+
 import pytest
 
 import harness
@@ -169,3 +172,41 @@ def test_batch_body_must_be_an_object_with_zones(batch_node, body):
 
     assert r.status_code == 422, r.text  # well-formed JSON, invalid content
     assert "error" in r.json()
+
+
+def test_a_batch_on_a_full_disk_is_507_and_changes_nothing(tmp_path):
+    """data-dir on a small tmpfs filled up: a batch is refused as a single
+    push is, 507 naming the full disk (it was a 500 blaming zones[0]), and
+    applies once there is room."""
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m,mode=0700", "tmpfs", str(mnt)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN)")
+    node = harness.Node(str(mnt / "n"))
+    try:
+        node.start()
+        zone = "full.example."
+        node.push_ok(zone, 1, 1, basic_records())
+        big = basic_records() + [rec("h%d" % i, "TXT", '"%d-%s"' % (i, "x" * 200))
+                                 for i in range(3000)]
+        with open(mnt / "filler", "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        r = node.sync_batch([zone_payload(zone, 2, 2, big),
+                             zone_payload("other.example.", 1, 1, basic_records())])
+        assert r.status_code == 507 and "no space left" in r.json()["error"], r.text
+        assert node.zone(zone).json()["version"] == 1
+        assert node.dig("h1." + zone, "TXT") == []
+        os.unlink(mnt / "filler")
+        r = node.sync_batch([zone_payload(zone, 2, 2, big),
+                             zone_payload("other.example.", 1, 1, basic_records())])
+        assert r.status_code == 200, r.text
+        assert node.zone(zone).json()["version"] == 2
+    finally:
+        node.stop()
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
