@@ -34,24 +34,6 @@ struct edit {
 	FILE *out;		     /* people's output: stdout, stderr with --json */
 };
 
-/* The version the export was made from: its first line says it
- * (transfer_export(): "; zone Z exported by yumna-whm (version N, ...)"). */
-static int export_version(const struct buf *b, uint64_t *ret)
-{
-	const char *nl = memchr(b->data, '\n', b->len);
-	size_t first = nl != NULL ? (size_t)(nl - b->data) : b->len;
-	char line[512];
-	snprintf(line, sizeof(line), "%.*s", (int)(first < sizeof(line) ? first : 0), b->data);
-	const char *v = strstr(line, "(version ");
-	char *end;
-	errno = 0;
-	unsigned long long n = v != NULL ? strtoull(v + 9, &end, 10) : 0;
-	if (v == NULL || errno != 0 || n == 0 || *end != ',')
-		return -EINVAL;
-	*ret = n;
-	return 0;
-}
-
 static int write_file(const char *path, const struct buf *b)
 {
 	FILE *f = fopen(path, "w");
@@ -291,17 +273,14 @@ static int start(struct edit *e)
 {
 	struct ctl_answer ans;
 	struct errmsg err;
-	char path[96];
 
-	snprintf(path, sizeof(path), "/api/dns/%lld/export", (long long)e->id);
-	int r = ctl_call_text(e->c, "GET", path, NULL, &ans);
+	int r = ctl_export(e->c, e->id, &ans, &e->version);
 	if (r != CTL_OK)
 		return r;
 	e->before = ans.body;
 	buf_init(&ans.body, 0);
 	ctl_answer_clear(&ans);
-	if (e->before.data == NULL || export_version(&e->before, &e->version) < 0 ||
-	    check_find_origin(IMPORT_BIND, e->before.data, e->before.len, e->origin, &err) < 0) {
+	if (check_find_origin(IMPORT_BIND, e->before.data, e->before.len, e->origin, &err) < 0) {
 		fprintf(stderr,
 			"yumnactl: the controller's export of %s does not say its version "
 			"and zone; is the controller older than yumnactl?\n",

@@ -470,7 +470,6 @@ static int zone_export(struct ctl *c, int argc, char **argv)
 	static const struct option lo[] = { { "output", required_argument, NULL, 'o' }, { 0 } };
 	const char *out = NULL;
 	struct ctl_answer ans;
-	char path[96];
 	int64_t id;
 	int oi, r = ctl_getopt(cmd, argc, argv, "o:", lo, export_opt, &out, &oi);
 	if (r != 0)
@@ -478,8 +477,8 @@ static int zone_export(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_args(cmd, argc - oi, 1, 1)) != CTL_OK ||
 	    (r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
-	snprintf(path, sizeof(path), "/api/dns/%lld/export", (long long)id);
-	if ((r = ctl_call_text(c, "GET", path, NULL, &ans)) != CTL_OK)
+	uint64_t version;
+	if ((r = ctl_export(c, id, &ans, &version)) != CTL_OK)
 		return r;
 	FILE *f = stdout;
 	if (out != NULL && strcmp(out, "-") != 0) {

@@ -140,11 +140,36 @@ int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *
 	return r != CTL_OK ? r : answer_check(c, ans, true);
 }
 
-int ctl_call_text(struct ctl *c, const char *method, const char *path, const json_t *body,
-		  struct ctl_answer *ans)
+/* The version an export was made from: its first line says it
+ * (transfer_export(): "; zone Z exported by yumna-whm (version N, ...)"). */
+static int export_version(const struct buf *b, uint64_t *ret)
 {
-	int r = ctl_call_raw(c, method, path, body, ans);
-	return r != CTL_OK ? r : answer_check(c, ans, false);
+	if (b->data == NULL)
+		return -EINVAL;
+	const char *nl = memchr(b->data, '\n', b->len);
+	size_t first = nl != NULL ? (size_t)(nl - b->data) : b->len;
+	char line[512];
+	snprintf(line, sizeof(line), "%.*s", (int)(first < sizeof(line) ? first : 0), b->data);
+	const char *v = strstr(line, "(version ");
+	char *end;
+	errno = 0;
+	unsigned long long n = v != NULL ? strtoull(v + 9, &end, 10) : 0;
+	if (v == NULL || errno != 0 || n == 0 || *end != ',')
+		return -EINVAL;
+	*ret = n;
+	return 0;
+}
+
+int ctl_export(struct ctl *c, int64_t zone_id, struct ctl_answer *ans, uint64_t *version)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/api/dns/%lld/export", (long long)zone_id);
+	int r = ctl_call_raw(c, "GET", path, NULL, ans);
+	if (r == CTL_OK)
+		r = answer_check(c, ans, false);
+	if (r == CTL_OK && export_version(&ans->body, version) < 0)
+		r = ctl_answer_foreign(c, ans, "no zone export (its first line names no version)");
+	return r;
 }
 
 static const char *type_name(json_type type)

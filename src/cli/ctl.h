@@ -65,10 +65,11 @@ struct ctl_answer {
  * is not JSON is not the controller's answer, CTL_UNREACHABLE. */
 int ctl_call(struct ctl *c, const char *method, const char *path, const json_t *body,
 	     struct ctl_answer *ans);
-/* ctl_call() for a route that answers text (an export): a 2xx is CTL_OK
- * whatever its body; 'ans->json' is then NULL or the body parsed. */
-int ctl_call_text(struct ctl *c, const char *method, const char *path, const json_t *body,
-		  struct ctl_answer *ans);
+/* GET the export of zone 'zone_id' (the one route that answers text): CTL_OK
+ * with the zone file in ans->body and in *version the version it was made
+ * from, which its first line says; a 2xx that does not say it is not the
+ * controller's export (CTL_UNREACHABLE, as ctl_answer_foreign()). */
+int ctl_export(struct ctl *c, int64_t zone_id, struct ctl_answer *ans, uint64_t *version);
 /* The same without the error handling: any HTTP answer is CTL_OK. */
 int ctl_call_raw(struct ctl *c, const char *method, const char *path, const json_t *body,
 		 struct ctl_answer *ans);

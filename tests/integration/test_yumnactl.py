@@ -842,7 +842,8 @@ def test_a_2xx_answer_that_is_not_the_controllers_is_a_failure(tmp_path, body, c
                      ["nodes", "add", "3"], ["--wait", "records", "add", "5", "www", "A",
                                              "192.0.2.1"],
                      ["zones", "delete", "5"], ["tokens", "create", "--role", "read", "ci"],
-                     ["--json", "status"], ["zones", "show", "shop.example"]):
+                     ["--json", "status"], ["zones", "show", "shop.example"],
+                     ["export", "5"], ["edit", "--yes", "5"]):
             r = ctl.run(*args, env=env, expect=UNREACHABLE)
             assert "not the controller's answer" in r.stderr, (args, r.stderr)
             assert other.url in r.stderr, (args, r.stderr)
