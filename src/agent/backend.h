@@ -29,6 +29,9 @@ struct backend;
 struct backend_conf {
 	const char *kind; /* "gsqlite3" or "gmysql" */
 	const char *path; /* gsqlite3: the database file */
+	/* gsqlite3: the agent owns the file (managed mode): created 0600 when
+	 * missing, refused when group or others may use it (db_conf). */
+	bool private_file;
 	bool sync_full;	  /* gsqlite3: synchronous=FULL, else NORMAL */
 	const char *host; /* gmysql */
 	unsigned port;

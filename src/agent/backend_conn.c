@@ -381,6 +381,7 @@ int backend_sql_open(const struct backend_conf *conf, struct backend_sql **ret)
 	b->conf = (struct db_conf){
 		.driver = mysql ? "mysql" : "sqlite",
 		.path = dup_opt(conf->path, &ok),
+		.private_file = conf->private_file,
 		/* synchronous=FULL in the old terms: COMMIT returns once the
 		 * WAL holding it is on disk. */
 		.relaxed = !conf->sync_full,

@@ -46,6 +46,55 @@ static int ensure_dir(const char *path, struct errmsg *err)
 	return 0;
 }
 
+/* In managed mode data-dir holds PowerDNS's database (DNSSEC private keys,
+ * TSIG secrets), its config (API key, gmysql-password) and its log. The
+ * agent creates data-dir 0700 and the database 0600 when missing, but never
+ * loosens or tightens what it finds: data-dir is a path the operator chose,
+ * and a chmod there could cut off whatever else uses it, or hide a mistake
+ * such as data-dir = /var/lib. It refuses to start instead. 'path' may be
+ * missing unless it is data-dir. */
+static int check_private(const char *path, bool dir, struct errmsg *err)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) < 0) {
+		int e = errno;
+		if (e == ENOENT && !dir)
+			return 0;
+		errmsg_set(err, 0, "cannot stat '%s': %s", path, strerror(e));
+		return -e;
+	}
+	if (dir && !S_ISDIR(sb.st_mode))
+		return errmsg_set(err, ERR_CONFIG, "data-dir '%s' is not a directory", path);
+	if (!dir && !S_ISREG(sb.st_mode))
+		return errmsg_set(err, ERR_CONFIG, "'%s' is not a regular file", path);
+	if ((sb.st_mode & 077) != 0)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s '%s' is accessible by group or others (mode %04o) and holds "
+				  "powerdns's keys: chmod %s it",
+				  dir ? "data-dir" : "database", path,
+				  (unsigned)(sb.st_mode & 07777), dir ? "700" : "600");
+	return 0;
+}
+
+/* data-dir, and the gsqlite3 database with its -wal and -shm files (SQLite
+ * creates those with the database's mode, but keeps the mode of files an
+ * earlier run left). */
+static int check_managed_files(const struct agent *a, struct errmsg *err)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char path[4300];
+
+	int r = check_private(a->conf.data_dir, true, err);
+	for (size_t i = 0; r == 0 && !gmysql(a) && i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", a->db_path, suffix[i]) >=
+		    sizeof(path))
+			return -ENAMETOOLONG;
+		r = check_private(path, false, err);
+	}
+	return r;
+}
+
 /* Write 'data' to 'path' (mode 0600) through a temporary file and rename,
  * so a reader never sees half a file. */
 static int write_private_file(const char *path, const char *data, size_t len)
@@ -339,12 +388,15 @@ int init_prepare(struct agent *a, struct errmsg *err)
 		return r;
 	if (managed(a)) {
 		char run[4200];
-		r = path_join(run, sizeof(run), a->conf.data_dir, "run");
-		if (r == 0)
-			r = ensure_dir(run, err);
-		if (r == 0 && !gmysql(a))
+		if (!gmysql(a))
 			r = path_join(a->db_path, sizeof(a->db_path), a->conf.data_dir,
 				      "pdns.sqlite3");
+		if (r == 0)
+			r = check_managed_files(a, err);
+		if (r == 0)
+			r = path_join(run, sizeof(run), a->conf.data_dir, "run");
+		if (r == 0)
+			r = ensure_dir(run, err);
 		if (r == 0)
 			r = load_api_key(a, err);
 		snprintf(a->api_url, sizeof(a->api_url), "http://127.0.0.1:%u",
@@ -361,6 +413,9 @@ int init_prepare(struct agent *a, struct errmsg *err)
 	struct backend_conf bc = {
 		.kind = a->conf.backend,
 		.path = a->db_path,
+		/* Only managed mode owns the file; in external mode it is the
+		 * database of a PowerDNS someone else runs. */
+		.private_file = managed(a) && !gmysql(a),
 		.sync_full = strcmp(a->conf.sync_mode, "full") == 0,
 		.host = a->conf.gmysql_host,
 		.port = (unsigned)a->conf.gmysql_port,

@@ -152,6 +152,51 @@ def test_check_mode_refuses_a_file_others_can_read(tmp_path):
     assert conf in err
 
 
+def test_powerdns_database_is_private_whatever_the_umask(node_factory, tmp_path):
+    """pdns.sqlite3 holds DNSSEC private keys and TSIG secrets: it and its
+    -wal and -shm files are 0600 under a umask of 022, also when data-dir
+    was made beforehand (SQLite used to create the file 0644)."""
+    old = os.umask(0o022)
+    try:
+        node = node_factory(start=False)
+        os.makedirs(node.data_dir, mode=0o700)
+        node.start()
+    finally:
+        os.umask(old)
+    node.push_ok("private-db.example.", 1, 1, harness.basic_records("192.0.2.8"))
+    modes = {}
+    for name in ("pdns.sqlite3", "pdns.sqlite3-wal", "pdns.sqlite3-shm"):
+        path = os.path.join(node.data_dir, name)
+        modes[name] = oct(os.stat(path).st_mode & 0o777)
+    assert modes == dict.fromkeys(modes, oct(0o600))
+
+
+@pytest.mark.parametrize("path,mode,word", [
+    ("data", 0o755, "chmod 700"),
+    ("data", 0o750, "chmod 700"),
+    ("data/pdns.sqlite3", 0o644, "chmod 600"),
+    ("data/pdns.sqlite3", 0o660, "chmod 600"),
+    ("data/pdns.sqlite3-wal", 0o604, "chmod 600"),
+    ("data/pdns.sqlite3-shm", 0o640, "chmod 600"),
+])
+def test_agent_refuses_a_data_dir_or_database_others_can_use(tmp_path, path, mode, word):
+    """The agent never changes the mode of a data-dir it did not create: it
+    names the path and the fix, and starts nothing."""
+    conf = write_conf(tmp_path, ["secret = " + SECRET])
+    os.mkdir(tmp_path / "data", 0o700)
+    target = tmp_path / path
+    if path != "data":
+        target.write_bytes(b"")
+    os.chmod(target, mode)
+
+    code, out, err = run_agent(tmp_path, ["-c", conf])
+
+    assert code not in (None, 0), "the agent started:\n" + err
+    assert str(target) in err and word in err, err
+    assert os.stat(target).st_mode & 0o777 == mode
+    assert not os.path.exists(tmp_path / "data" / "run" / "pdns.pid")
+
+
 def test_a_node_answers_on_each_of_its_dns_addresses(node_factory):
     """'dns-address' takes a list (PowerDNS binds '::' to IPv6 only, so a
     dual-stack node lists one address per family): PowerDNS answers on

@@ -26,8 +26,10 @@ struct db_conf {
 
 	const char *path; /* sqlite: the database file */
 	/* sqlite: create the file 0600 if missing and refuse one that group
-	 * or others may read (it holds secrets); otherwise SQLite creates a
-	 * missing file with the umask's mode (PowerDNS must read it). */
+	 * or others may read (it holds secrets: the controller's store, a
+	 * managed agent's PowerDNS database); otherwise SQLite creates a
+	 * missing file with the umask's mode (a database the caller does not
+	 * own, such as an external PowerDNS's). */
 	bool private_file;
 	/* sqlite: commits skip the WAL sync; for data that can be redone,
 	 * never for changes a caller acknowledges. Otherwise COMMIT returns

@@ -375,8 +375,9 @@ static const struct db_ops lite_ops = {
 };
 
 /* Creates the file 0600 when missing, and refuses one that group or others
- * may read or write: it holds the agents' secrets. SQLite gives the -wal
- * and -shm files the database file's mode.
+ * may read or write: it holds secrets (the controller's store: the agents'
+ * secrets; an agent's PowerDNS database: DNSSEC and TSIG keys). SQLite
+ * gives the -wal and -shm files the database file's mode.
  *
  * An existing file is checked with stat(), never opened: closing any
  * descriptor of the file drops every POSIX lock this process holds on it,
@@ -417,7 +418,7 @@ static int check_file(const char *path, struct stat *ret, struct errmsg *err)
 		return errmsg_set(
 		    err, ERR_CONFIG,
 		    "database '%s' is accessible by group or others (mode %04o) and holds "
-		    "agent secrets: chmod 600 it",
+		    "secrets: chmod 600 it",
 		    path, (unsigned)(sb.st_mode & 07777));
 	*ret = sb;
 	return 0;
