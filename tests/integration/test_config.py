@@ -9,6 +9,7 @@ import dns.message
 import dns.query
 import dns.rcode
 import pytest
+import requests
 
 import harness
 
@@ -220,6 +221,18 @@ def test_secret_of_exactly_32_characters_is_enough(node_factory):
     node = node_factory(secret="k" * 32)
 
     assert node.get("/health").status_code == 200
+
+
+def test_secret_with_a_hash_inside_is_the_whole_secret(node_factory):
+    """A '#' inside a value is part of it: the secret is not cut to the 32
+    characters before the '#' (which once let those alone in)."""
+    full = "A" * 32 + "#" + "B" * 20
+    node = node_factory(secret=full)
+    url = node.url + "/api/dns/status"
+
+    assert requests.get(url, headers={"X-Agent-Secret": full}, timeout=5).status_code == 200
+    assert requests.get(url, headers={"X-Agent-Secret": "A" * 32},
+                        timeout=5).status_code == 401
 
 
 @pytest.mark.parametrize("program", ["agent", "whm"])

@@ -193,6 +193,32 @@ static void test_values(void **state)
 	conf_free(schema, &f->c);
 }
 
+/* A '#' starts a comment at the start of a line or after white space only:
+ * one inside a value (a base64 secret, a generated password) is kept, where
+ * the value was once cut short there without a word. */
+static void test_hash_inside_a_value(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "api-key = AAAAAAAA#BBBBBBBB\n"
+				 "name = a#b # the comment\n"
+				 "\t# an indented comment\n"
+				 "comment = x#\t#y\n"
+				 "port = 53 #54\n"
+				 "mode = #secondary\n"),
+			 0);
+	assert_string_equal(f->c.api_key, "AAAAAAAA#BBBBBBBB");
+	assert_string_equal(f->c.name, "a#b");
+	assert_string_equal(f->c.comment, "x#");
+	assert_int_equal(f->c.port, 53);
+	assert_string_equal(f->c.mode, "primary");
+
+	/* An enum or a number is checked with its '#'. */
+	assert_int_equal(load(f, KEY_LINE "mode = secondary#\n"), ERR_CONFIG);
+	assert_int_equal(load(f, KEY_LINE "port = 53#\n"), ERR_CONFIG);
+	conf_free(schema, &f->c);
+}
+
 static void test_bools(void **state)
 {
 	static const struct {
@@ -479,6 +505,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_defaults),
 		T(test_values),
+		T(test_hash_inside_a_value),
 		T(test_bools),
 		T(test_uint_errors),
 		T(test_enum),

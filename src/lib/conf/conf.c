@@ -154,6 +154,20 @@ static char *trim(char *s)
 	return s;
 }
 
+/* A '#' at the start of the line (after white space) or after white space
+ * starts a comment. One inside a value is part of it: secrets and tokens
+ * (base64, generated passwords) may hold a '#', and cutting them there
+ * would leave a shorter, weaker secret without a word. */
+static void cut_comment(char *line)
+{
+	for (char *p = line; *p != '\0'; p++) {
+		if (*p == '#' && (p == line || isspace((unsigned char)p[-1]))) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
 static const struct conf_item *find(const struct conf_item *schema, const char *key)
 {
 	for (const struct conf_item *it = schema; it->key != NULL; it++)
@@ -228,9 +242,7 @@ static int read_lines(FILE *f, const char *path, const struct conf_item *schema,
 			r = fail(err, where, "a NUL byte: not a text file");
 			break;
 		}
-		char *hash = strchr(line, '#');
-		if (hash != NULL)
-			*hash = '\0';
+		cut_comment(line);
 		char *s = trim(line);
 		if (*s == '\0')
 			continue;

@@ -3,7 +3,9 @@
  * Each program describes its settings once, as an array of conf_item ending
  * with a zeroed entry; conf_load() checks every line against it (unknown
  * keys, types, limits, duplicates) and writes the values into the program's
- * own struct at the given offsets. Errors come back as "file:line: message". */
+ * own struct at the given offsets. Errors come back as "file:line: message".
+ * A '#' that starts a line (after white space) or follows white space starts
+ * a comment; a '#' inside a value ("secret = abc#def") is part of it. */
 #ifndef YUMNA_CONF_H
 #define YUMNA_CONF_H
 
