@@ -13,6 +13,6 @@ void api_configure(struct agent *a);
 
 /* The authorisation callback: X-Agent-Secret or Authorization: Bearer,
  * exactly one credential, compared in constant time. */
-bool api_authorize(struct http_request *req, void *ctx);
+int api_authorize(struct http_request *req, void *ctx, const char **ret_msg);
 
 #endif

@@ -18,38 +18,53 @@
 #include "tokens.h"
 #include "ui.h"
 
-bool api_authorize(struct http_request *req, void *ctx)
+/* The token a request carries: as a bearer token, or in X-API-Key as
+ * PowerDNS's clients send it; one of them, once. NULL if there is none. */
+static const char *request_token(struct http_request *req)
 {
-	struct whm *w = ctx;
-
-	/* The dashboard's files are public; the API calls it makes are not. */
-	if (ui_path(http_request_method(req), http_request_path(req)))
-		return true;
-	/* A token as a bearer token, or in X-API-Key as PowerDNS's clients
-	 * send it; one of them, once. */
 	unsigned bearer = http_request_header_count(req, "Authorization");
 	unsigned key = http_request_header_count(req, "X-API-Key");
 	const char *token;
 	if (bearer + key != 1)
-		return false;
+		return NULL;
 	if (bearer == 1) {
 		token = http_request_header(req, "Authorization");
 		/* RFC 9110 section 11.1: the scheme is case-insensitive. */
 		if (token == NULL || strncasecmp(token, "Bearer ", 7) != 0)
-			return false;
+			return NULL;
 		token += 7;
 	} else {
 		token = http_request_header(req, "X-API-Key");
 	}
 	if (token == NULL || token[0] == '\0' || strlen(token) > 200)
-		return false;
+		return NULL;
+	return token;
+}
+
+int api_authorize(struct http_request *req, void *ctx, const char **ret_msg)
+{
+	struct whm *w = ctx;
+
+	/* The dashboard's files are public; the API calls it makes are not. */
+	if (ui_path(http_request_method(req), http_request_path(req)))
+		return 0;
+	const char *token = request_token(req);
+	if (token == NULL)
+		return ERR_AUTH;
 	struct store *st = whm_store(w);
 	char role[16], name[64];
 	int64_t id;
-	if (st == NULL || tokens_find(st, token, role, &id, name) < 0)
-		return false;
+	int r = st != NULL ? tokens_find(st, token, role, &id, name) : ERR_UNAVAILABLE;
+	if (r == ERR_NOT_FOUND)
+		return ERR_AUTH;
+	if (r < 0) {
+		/* Not a 401: the token may well be good, and a client told it
+		 * is wrong may throw it away or page someone to rotate it. */
+		*ret_msg = "the store is unavailable";
+		return ERR_UNAVAILABLE;
+	}
 	http_request_set_principal(req, id, role, name);
-	return true;
+	return 0;
 }
 
 bool api_is_admin(const struct http_request *req)

@@ -279,3 +279,29 @@ def test_a_duplicate_token_name_is_409_and_creates_nothing(lone_whm):
     # Once revoked, the name may be used again.
     w.call("DELETE", "/api/dns/tokens/%d" % _token_id(w, "grafana"), expect=200)
     w.call("POST", "/api/dns/tokens", {"name": "grafana", "role": "read"}, expect=201)
+
+
+def test_a_store_that_fails_is_503_not_a_wrong_token(lone_whm):
+    """A token lookup that fails in the store (here: its table is gone) is
+    not a verdict on the token: 503, no WWW-Authenticate, where it once was
+    401 and told clients their good credentials were wrong."""
+    import sqlite3
+
+    w = lone_whm
+    assert w.get("/api/dns").status_code == 200
+    db = sqlite3.connect(w.store_path, timeout=10)
+    try:
+        db.execute("ALTER TABLE api_tokens RENAME TO api_tokens_away")
+        db.commit()
+        r = w.get("/api/dns")
+        assert r.status_code == 503, r.text
+        assert r.json() == {"error": "the store is unavailable"}
+        assert "WWW-Authenticate" not in r.headers
+        # Without a token there is nothing to look up: still 401.
+        assert_unauthorized(w.get("/api/dns", token=None))
+    finally:
+        db.execute("ALTER TABLE api_tokens_away RENAME TO api_tokens")
+        db.commit()
+        db.close()
+    assert w.get("/api/dns").status_code == 200
+    assert_unauthorized(w.get("/api/dns", token="0" * 64))

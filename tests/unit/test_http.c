@@ -145,13 +145,14 @@ struct fixture {
 	unsigned streams_done; /* streamed replies freed */
 };
 
-static bool authorize(struct http_request *req, void *ctx)
+static int authorize(struct http_request *req, void *ctx, const char **ret_msg)
 {
 	struct fixture *f = ctx;
 	const char *key = http_request_header(req, KEY_HEADER);
 
+	(void)ret_msg;
 	__atomic_add_fetch(&f->authorize_calls, 1, __ATOMIC_SEQ_CST);
-	return key != NULL && strcmp(key, KEY) == 0;
+	return key != NULL && strcmp(key, KEY) == 0 ? 0 : ERR_AUTH;
 }
 
 /* Echo what the route saw: method, parameters, body. */

@@ -481,9 +481,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if (!watch_enter(srv, req->watch, W_BODY))
 			return MHD_NO;
 
-		if (!srv->cfg.authorize(req, srv->cfg.ctx))
-			return reply_error_now(req, ERR_AUTH, "unauthorized");
-		int r = http_route_match(srv->routes, method, url, &req->route, req->params);
+		const char *why = "unauthorized";
+		int r = srv->cfg.authorize(req, srv->cfg.ctx, &why);
+		if (r < 0)
+			return reply_error_now(req, r, r == ERR_AUTH ? "unauthorized" : why);
+		r = http_route_match(srv->routes, method, url, &req->route, req->params);
 		if (r == 0 && req->route->max_body)
 			req->cap = req->route->max_body;
 		req->body.max = req->cap;

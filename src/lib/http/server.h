@@ -81,8 +81,12 @@ struct http_route {
 	http_cleanup_fn cleanup; /* optional, for 'stream' state */
 };
 
-/* Decide whether the request may proceed (credentials). Runs first. */
-typedef bool (*http_auth_fn)(struct http_request *req, void *ctx);
+/* Decide whether the request may proceed (credentials). Runs first.
+ * 0 lets it through; ERR_AUTH answers 401 "unauthorized" (with
+ * WWW-Authenticate). Any other error is a failure that is not the client's
+ * (a store that cannot be read): it answers that error's status with
+ * *ret_msg, a static string the callback sets. */
+typedef int (*http_auth_fn)(struct http_request *req, void *ctx, const char **ret_msg);
 
 /* Called once per answered request, on the worker thread that answered it,
  * with the route it matched (NULL when none: refused before routing, or
