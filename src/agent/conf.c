@@ -12,8 +12,6 @@
 #include "base/secret.h"
 #include "dnsaddr.h"
 
-#define SECRET_MIN 32
-
 static const char *const modes[] = { "managed", "external", NULL };
 static const char *const sync_modes[] = { "full", "normal", NULL };
 static const char *const backends[] = { "gsqlite3", "gmysql", NULL };
@@ -21,7 +19,8 @@ static const char *const levels[] = { "err", "warn", "notice", "info", "debug", 
 
 #define O(f) offsetof(struct agent_conf, f)
 static const struct conf_item schema[] = {
-	{ "secret", CONF_STR, O(secret), NULL, 0, 1024, NULL, CONF_SECRET, "shared secret" },
+	{ "secret", CONF_STR, O(secret), NULL, 0, SECRET_AGENT_MAX, NULL, CONF_SECRET,
+	  "shared secret" },
 	{ "secret-file", CONF_STR, O(secret_file), NULL, 0, 4096, NULL, 0,
 	  "file holding the secret" },
 	{ "metrics-token", CONF_STR, O(metrics_token), NULL, 0, 1024, NULL, CONF_SECRET,
@@ -197,13 +196,18 @@ int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err)
 		if (r < 0)
 			return r;
 	}
-	if (c->secret == NULL || strlen(c->secret) < SECRET_MIN) {
+	if (c->secret == NULL || strlen(c->secret) < SECRET_AGENT_MIN) {
 		errmsg_set(
 		    err, 0,
 		    "%s: 'secret' must be set to at least %d characters (there is no default)",
-		    path, SECRET_MIN);
+		    path, SECRET_AGENT_MIN);
 		return ERR_CONFIG;
 	}
+	/* The controller stores at most this many: a longer one could not
+	 * be registered there. */
+	if (strlen(c->secret) > SECRET_AGENT_MAX)
+		return errmsg_set(err, ERR_CONFIG, "%s: 'secret' must have at most %d characters",
+				  c->secret_file != NULL ? c->secret_file : path, SECRET_AGENT_MAX);
 	r = conf_read_tls(c->tls_cert_file, c->tls_key_file, &c->tls_cert_pem, &c->tls_key_pem,
 			  err);
 	if (r < 0)
@@ -217,13 +221,13 @@ int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err)
 		if (r < 0)
 			return r;
 	}
-	if (c->metrics_token != NULL &&
-	    (strlen(c->metrics_token) < SECRET_MIN || strcmp(c->metrics_token, c->secret) == 0)) {
+	if (c->metrics_token != NULL && (strlen(c->metrics_token) < SECRET_AGENT_MIN ||
+					 strcmp(c->metrics_token, c->secret) == 0)) {
 		return errmsg_set(
 		    err, ERR_CONFIG,
 		    "%s: 'metrics-token' must have at least %d characters and differ from "
 		    "'secret'",
-		    path, SECRET_MIN);
+		    path, SECRET_AGENT_MIN);
 	}
 	if (c->pdns_api_key_file != NULL) {
 		free(c->pdns_api_key);

@@ -8,10 +8,9 @@
 
 #include "api_internal.h"
 #include "base/err.h"
+#include "base/secret.h"
 #include "json/jsonx.h"
 #include "nodes.h"
-
-#define SECRET_MIN 32
 
 /* --- servers ------------------------------------------------------------------ */
 
@@ -62,10 +61,11 @@ static int server_from_body(const json_t *b, struct store_server *s, bool partia
 	if (ip == NULL || (inet_pton(AF_INET, ip, bin) != 1 && inet_pton(AF_INET6, ip, bin) != 1))
 		return errmsg_set(err, ERR_INVALID,
 				  "body.ip: must be a numeric IPv4 or IPv6 address");
-	if (secret == NULL || strlen(secret) < SECRET_MIN || strlen(secret) > 1024 ||
-	    strpbrk(secret, "\r\n") != NULL) {
-		return errmsg_set(err, ERR_INVALID, "body.agent_secret: at least %d characters",
-				  SECRET_MIN);
+	if (secret == NULL || strlen(secret) < SECRET_AGENT_MIN ||
+	    strlen(secret) > SECRET_AGENT_MAX || strpbrk(secret, "\r\n") != NULL) {
+		return errmsg_set(err, ERR_INVALID,
+				  "body.agent_secret: %d to %d characters, on one line",
+				  SECRET_AGENT_MIN, SECRET_AGENT_MAX);
 	}
 	if (host != NULL && !api_printable(host, 0, 255, " '\""))
 		return errmsg_set(

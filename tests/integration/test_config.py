@@ -61,6 +61,8 @@ REFUSED = {
     "no-secret": ([], 0o600, "secret"),
     "empty-secret": (["secret = "], 0o600, "secret"),
     "secret-31-chars": (["secret = " + SECRET[:31]], 0o600, "secret"),
+    # the controller stores at most 512: a longer secret could not be registered
+    "secret-513-chars": (["secret = " + "s" * 513], 0o600, "at most 512 characters"),
     "mode-0644": (["secret = " + SECRET], 0o644, None),
     "mode-0640": (["secret = " + SECRET], 0o640, None),
     "mode-0604": (["secret = " + SECRET], 0o604, None),
@@ -219,6 +221,12 @@ def test_a_node_answers_on_each_of_its_dns_addresses(node_factory):
 
 def test_secret_of_exactly_32_characters_is_enough(node_factory):
     node = node_factory(secret="k" * 32)
+
+    assert node.get("/health").status_code == 200
+
+
+def test_secret_of_512_characters_is_the_longest(node_factory):
+    node = node_factory(secret="k" * 512)
 
     assert node.get("/health").status_code == 200
 

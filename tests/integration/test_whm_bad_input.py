@@ -378,6 +378,30 @@ def test_invalid_server_is_422(bad, change):
     assert_refused(bad, "POST", "/api/dns/servers", body, statuses=(422,))
 
 
+@pytest.fixture
+def lone_whm(tmp_path):
+    """A controller of its own: servers registered without their agent."""
+    import cluster as cl
+
+    w = cl.Whm(str(tmp_path / "whm"))
+    w.start()
+    yield w
+    w.stop()
+
+
+def test_agent_secret_over_512_characters_is_422_naming_the_limit(lone_whm):
+    """The store holds 512 characters: a longer secret is refused by the
+    check, with the limits, not by the store as a bare "invalid input"."""
+    long_secret = dict(GOOD_SERVER, agent_secret="s" * 513)
+    r = lone_whm.post("/api/dns/servers?check=false", long_secret)
+    assert r.status_code == 422, r.text
+    assert "512" in r.json()["error"], r.text
+    assert "s" * 40 not in r.text
+
+    r = lone_whm.post("/api/dns/servers?check=false", dict(GOOD_SERVER, agent_secret="s" * 512))
+    assert r.status_code == 201, r.text
+
+
 def test_duplicate_server_name_is_409(bad):
     c = bad["cluster"]
     body = dict(GOOD_SERVER, name=c.nodes[0].name)

@@ -289,7 +289,7 @@ static void test_string_length(void **state)
 	assert_int_equal(load(f, KEY_LINE "name = 0123456789abcdef\n"), 0);
 	assert_string_equal(f->c.name, "0123456789abcdef");
 	expect_error(f, KEY_LINE "name = 0123456789abcdefg\n", 2,
-		     "'name': value '0123456789abcdefg' is too long");
+		     "'name': value '0123456789abcdefg' is too long (at most 16 characters)");
 	conf_free(schema, &f->c);
 }
 
@@ -402,7 +402,7 @@ static void test_secret_not_echoed(void **state)
 	char text[256];
 
 	snprintf(text, sizeof(text), "api-key = %s\n", secret);
-	expect_error(f, text, 1, "'api-key': value '(secret)' is too long");
+	expect_error(f, text, 1, "'api-key': value '(secret)' is too long (at most 32 characters)");
 	assert_null(strstr(f->e.err.text, "hunter2"));
 
 	snprintf(text, sizeof(text), "api-key = hunter2\napi-key = hunter3\n");

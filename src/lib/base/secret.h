@@ -5,6 +5,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* An agent's secret, in the agent's config and in the controller's store
+ * (a VARCHAR(512) column): 32 to 512 characters. */
+#define SECRET_AGENT_MIN 32
+#define SECRET_AGENT_MAX 512
+
 /* True if 'given' (may be NULL) equals 'expected'. Both are hashed with
  * SHA-256 and the fixed-length digests compared in constant time, so
  * neither the length nor a common prefix of the secret leaks. */

@@ -60,7 +60,8 @@ static int set_str(const struct conf_item *item, void *target, const char *value
 {
 	size_t max = item->max ? item->max : 4096;
 	if (strlen(value) > max)
-		return fail(err, where, "'%s': value '%s' is too long", item->key, shown);
+		return fail(err, where, "'%s': value '%s' is too long (at most %zu characters)",
+			    item->key, shown, max);
 	char *copy = strdup(value);
 	if (copy == NULL)
 		return -ENOMEM;
