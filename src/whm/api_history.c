@@ -295,6 +295,6 @@ void api_audit_list(struct http_request *req, struct http_reply *rep, void *ctx)
 	}
 	struct buf out;
 	buf_init(&out, SIZE_MAX);
-	r = history_audit(ctx, &f, &out, &err);
+	r = history_audit(ctx, &f, api_is_admin(req), &out, &err);
 	reply_buf(rep, r, &out, &err);
 }

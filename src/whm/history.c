@@ -156,6 +156,7 @@ struct list_ctx {
 	unsigned left; /* entries still wanted; one more says there is a next page */
 	int64_t next;  /* the 'before' of the next page */
 	int64_t last;  /* the key of the last entry listed */
+	bool admin;    /* audit: the caller may see token summaries */
 };
 
 /* ',"key":' then 's' as a JSON string, or null. */
@@ -218,7 +219,7 @@ int history_versions(struct whm *w, int64_t zone_id, uint64_t before, unsigned l
 {
 	struct store *st;
 	struct store_zone z;
-	struct list_ctx c = { out, limit, 0, 0 };
+	struct list_ctx c = { .out = out, .left = limit };
 
 	int r = zones_get(w, zone_id, &st, &z, err);
 	if (r < 0)
@@ -499,16 +500,19 @@ static int list_audit(const struct store_audit_entry *e, void *ctx)
 		r = buf_printf(c->out, ",\"version\":%llu", (unsigned long long)e->version);
 	else if (r == 0)
 		r = buf_puts(c->out, ",\"version\":null");
+	/* A token's name and role are for admins, who alone may list
+	 * tokens. The entry stays, so that pages hold what they say. */
+	bool hide = !c->admin && e->action != NULL && strncmp(e->action, "token.", 6) == 0;
 	if (r == 0)
-		r = put_str(c->out, "summary", e->summary);
+		r = put_str(c->out, "summary", hide ? NULL : e->summary);
 	return r == 0 ? buf_puts(c->out, "}") : r;
 }
 
-int history_audit(struct whm *w, const struct store_audit_filter *f, struct buf *out,
+int history_audit(struct whm *w, const struct store_audit_filter *f, bool admin, struct buf *out,
 		  struct errmsg *err)
 {
 	struct store *st = whm_store(w);
-	struct list_ctx c = { out, f->limit, 0, 0 };
+	struct list_ctx c = { .out = out, .left = f->limit, .admin = admin };
 	struct store_audit_filter more = *f;
 
 	err->text[0] = '\0';

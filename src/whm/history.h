@@ -85,8 +85,10 @@ int history_rollback(struct whm *w, int64_t zone_id, uint64_t version, const cha
 /* The audit entries 'f' asks for, newest first, as JSON text appended to
  * 'out': {"entries": [{"id",
  * "time", "timestamp", "actor", "action", "zone", "zoneId", "version",
- * "summary"}], "next": the 'before' of the next page or null}. */
-int history_audit(struct whm *w, const struct store_audit_filter *f, struct buf *out,
+ * "summary"}], "next": the 'before' of the next page or null}. Unless
+ * 'admin', the summaries of token.* entries (a token's name and role) are
+ * null: only admins may list tokens. */
+int history_audit(struct whm *w, const struct store_audit_filter *f, bool admin, struct buf *out,
 		  struct errmsg *err);
 
 /* Retention (history_prune.c): a version goes when it is not among its

@@ -317,6 +317,35 @@ def test_audit_holds_zone_token_and_server_actions(hc, domain):
     assert "1000" in error(c.whm.get("/api/dns/audit", params={"limit": 100000}), 400)
 
 
+def test_read_token_sees_no_token_names_or_roles_in_the_audit(hc, domain):
+    """Only admins may list tokens: a read token sees that token entries
+    were made (the pages stay whole) but not their summaries, which name
+    the token and its role; an admin still sees them."""
+    c = hc
+    name = "secret-name-%s" % domain
+    made = c.whm.call("POST", "/api/dns/tokens", {"name": name, "role": "admin"}, expect=201)
+    c.whm.call("DELETE", "/api/dns/tokens/%d" % made["id"], expect=200)
+
+    def token_entries(token):
+        page = c.whm.call("GET", "/api/dns/audit", params={"action": "token.create", "limit": 1000},
+                          token=token, expect=200)
+        revoked = c.whm.call("GET", "/api/dns/audit",
+                             params={"action": "token.revoke", "limit": 1000}, token=token,
+                             expect=200)
+        return page["entries"] + revoked["entries"]
+
+    seen = token_entries(c.whm.read_token)
+    assert seen, "the entries themselves stay"
+    assert all(e["summary"] is None for e in seen), seen
+    everything = c.whm.get("/api/dns/audit", params={"limit": 1000}, token=c.whm.read_token).text
+    assert name not in everything
+    assert "role admin" not in everything
+
+    admin = token_entries(c.whm.admin_token)
+    assert "token %d '%s', role admin" % (made["id"], name) in [e["summary"] for e in admin]
+    assert "token %d" % made["id"] in [e["summary"] for e in admin]
+
+
 def test_dnssec_and_delete_are_in_the_history_and_the_audit(hc, domain):
     c = hc
     zid = c.create_zone(domain)
