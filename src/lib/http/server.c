@@ -561,9 +561,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* Strict parsing (MHD_OPTION_STRICT_FOR_CLIENT) refuses sloppy framing; a
- * NUL inside a header value is replaced by a space as RFC 9110 section 5.5
- * allows, so "secret\0x" cannot pass for "secret". */
+/* Strict parsing (MHD_OPTION_STRICT_FOR_CLIENT) refuses sloppy framing,
+ * but not a NUL inside a header value: libmicrohttpd hands values over as
+ * C strings, which end at the NUL, so "<secret>\0junk" reads as "<secret>".
+ * That lets in no one without the credential: what comes before the NUL is
+ * compared whole (its SHA-256) with the whole secret or token, so a NUL
+ * inside it leaves a prefix that fails, and what follows it is never read. */
 
 /* Paths and query arguments are decoded by the routes themselves, exactly
  * once and per segment, so "%2F" cannot split a segment. */
