@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/log.h"
+#include "catalog.h"
 #include "events.h"
 #include "payloads.h"
 #include "sync_node.h"
@@ -94,6 +95,26 @@ static int collect_pending(const struct store_sync *row, void *ctx)
 	p->zone[p->n] = row->zone_id;
 	p->attempts[p->n++] = row->attempts;
 	return 0;
+}
+
+/* The catalog zone after the zones it lists: a node notifies its
+ * secondaries of the catalog once it holds it, and a secondary that then
+ * asks for a new member the node does not hold yet is refused and tries
+ * again only after its retry interval (Knot: 30 s). */
+static void catalog_last(const struct whm *w, struct pending *p)
+{
+	for (size_t i = 0; i + 1 < p->n; i++) {
+		if (!catalog_is(w, p->zone[i]))
+			continue;
+		int64_t z = p->zone[i];
+		uint32_t t = p->attempts[i];
+		memmove(&p->zone[i], &p->zone[i + 1], (p->n - i - 1) * sizeof(*p->zone));
+		memmove(&p->attempts[i], &p->attempts[i + 1],
+			(p->n - i - 1) * sizeof(*p->attempts));
+		p->zone[p->n - 1] = z;
+		p->attempts[p->n - 1] = t;
+		return;
+	}
 }
 
 static void record_failure(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts,
@@ -540,6 +561,7 @@ static void push_pending(struct node *n, struct store *st)
 		atomic_store_explicit(&n->c.queue_depth, p.n, memory_order_relaxed);
 	if (r < 0 || p.n == 0)
 		goto out;
+	catalog_last(n->s->w, &p);
 	switch (sync_push_mode(p.n)) {
 	case SYNC_PUSH_EACH:
 		for (size_t i = 0; i < p.n; i++)
