@@ -6,8 +6,9 @@
 // sequence it saw, with the controller's change counter. Only when that
 // counter moved does it read again the page of zones on screen, the open
 // zone and the totals; the server list only when nodes come or go. It never
-// downloads the whole zone list. Everything from the API is put into the
-// page as text (textContent), never as HTML.
+// downloads the whole zone list. Sign-out loads the page again, so nothing
+// drawn for one token is left for the next. Everything from the API is put
+// into the page as text (textContent), never as HTML.
 "use strict";
 
 (function () {
@@ -17,6 +18,7 @@
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
   const TTL_MAX = 2147483647; // the API's TTLs: 0 to 2^31-1 (RFC 2181 section 8)
+  const MESSAGE_KEY = "yumna-signin-message"; // shown after the reload that signs out
 
   const $ = (id) => document.getElementById(id);
   let timer = null;
@@ -165,6 +167,8 @@
 
   // --- sign in and out -----------------------------------------------------
 
+  // Shown by a page just loaded (with no token): the page is never reused
+  // for another token, see dropSession().
   function showSignIn(message) {
     stop();
     $("app").hidden = true;
@@ -187,6 +191,20 @@
       if (e.status === 403) return false;
       throw e;
     }
+  }
+
+  // Sign-out, and a token the controller refused: everything the page drew
+  // for that token (zones, records, a token just made and shown once, the
+  // view chosen) goes with it. The page is loaded again rather than emptied
+  // piece by piece, so nothing can be forgotten; the sign-in form's message
+  // is carried over the reload in sessionStorage.
+  function dropSession(message) {
+    stop();
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (message) sessionStorage.setItem(MESSAGE_KEY, message);
+    else sessionStorage.removeItem(MESSAGE_KEY);
+    for (const id of ["app", "nav", "role", "signout"]) $(id).hidden = true;
+    location.reload();
   }
 
   async function showApp() {
@@ -229,9 +247,7 @@
   }
 
   function signOut() {
-    sessionStorage.removeItem(TOKEN_KEY);
-    selectedZone = null;
-    showSignIn("");
+    dropSession("");
   }
 
   function stop() {
@@ -240,6 +256,12 @@
   }
 
   function showView(name) {
+    if (name === "tokens" && !admin) name = "overview";
+    if (name !== "tokens") {
+      // a new token is shown once, while its view is open
+      $("token-once").hidden = true;
+      $("token-value").value = "";
+    }
     view = name;
     for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== "view-" + name;
     for (const b of document.querySelectorAll("#nav .tab")) {
@@ -1091,7 +1113,10 @@
   }
 
   async function loadTokens() {
-    if (!admin) return;
+    if (!admin) {
+      $("tokens").tBodies[0].replaceChildren();
+      return;
+    }
     const list = await api("/api/dns/tokens");
     $("tokens").tBodies[0].replaceChildren(...list.map((t) => el("tr", { data: { token: t.name } }, [
       el("td", { cls: "num", text: t.id }),
@@ -1133,8 +1158,7 @@
 
   function showError(e) {
     if (e && e.status === 401) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      showSignIn("The controller refused the token; sign in again.");
+      dropSession("The controller refused the token; sign in again.");
       return true;
     }
     $("banner").textContent = (e && e.status ? "" : "Cannot refresh: ") + (e && e.message ? e.message : e);
@@ -1199,7 +1223,7 @@
     stop();
     if (inflight) return;
     if (!token()) {
-      showSignIn("");
+      dropSession("");
       return;
     }
     inflight = true;
@@ -1280,7 +1304,9 @@
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && token()) refresh();
     });
+    const message = sessionStorage.getItem(MESSAGE_KEY);
+    sessionStorage.removeItem(MESSAGE_KEY);
     if (token()) showApp();
-    else showSignIn("");
+    else showSignIn(message || "");
   });
 })();

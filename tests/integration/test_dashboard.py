@@ -1193,3 +1193,55 @@ def test_an_edit_of_a_steered_record_keeps_its_policy(ui_cluster, browser, ttl_z
     c.whm.call("PUT", "/api/dns/records/%d" % moved["id"], {
         "name": "lb", "type": "A", "content": "192.0.2.22", "ttl": moved["ttl"],
         "routing_policy": {"type": "weighted", "weight": 70}}, expect=200)
+
+
+# --- what the page shows when it cannot trust what it shows ------------------------
+
+
+def page_holds(driver, text):
+    """Whether 'text' is anywhere in the page: its markup, or the value of a field."""
+    return driver.execute_script(
+        "const t = arguments[0];"
+        "return document.documentElement.outerHTML.includes(t) ||"
+        " Array.from(document.querySelectorAll('input, textarea, select'))"
+        "      .some(e => e.value.includes(t));", text)
+
+
+def test_a_sign_out_leaves_nothing_for_the_next_token(ui_cluster, browser):
+    """A token made on the page, then a sign-out and a read token in the
+    same tab: the new admin token is nowhere in the page, nor its view."""
+    from selenium.webdriver.common.by import By
+
+    whm = ui_cluster.whm
+    sign_in_as(browser, whm, whm.admin_token, "admin")
+    show_view(browser, "tokens")
+    fill(browser, "tok-name", "made-before-sign-out")
+    fill(browser, "tok-role", "admin")
+    browser.find_element(By.ID, "tok-create").click()
+    made = wait_for(browser, lambda d: d.find_element(By.ID, "token-value").get_attribute("value"),
+                    what="the new token")
+    try:
+        assert page_holds(browser, made)
+        browser.find_element(By.ID, "signout").click()
+        wait_for(browser, lambda d: d.find_element(By.ID, "signin").is_displayed(),
+                 what="sign-in form")
+        assert not page_holds(browser, made)
+        browser.find_element(By.ID, "token").send_keys(whm.read_token)
+        browser.find_element(By.ID, "signin-button").click()
+        wait_for(browser, lambda d: d.find_element(By.ID, "role").text == "read only",
+                 what="read only")
+        time.sleep(2.5)                 # a refresh, and the views drawn again
+        assert not page_holds(browser, made)
+        assert not browser.find_element(By.ID, "view-tokens").is_displayed()
+        assert not browser.find_element(By.ID, "token-once").is_displayed()
+        assert browser.find_elements(By.CSS_SELECTOR, "#tokens tbody tr") == []
+        # the read token asks for the tokens view by hand: it is not shown
+        browser.execute_script(
+            "document.querySelector('#nav button[data-view=\"tokens\"]').click()")
+        time.sleep(0.5)
+        assert not browser.find_element(By.ID, "view-tokens").is_displayed()
+        assert console_errors(browser) == []
+    finally:
+        for t in whm.call("GET", "/api/dns/tokens", expect=200):
+            if t["name"] == "made-before-sign-out" and not t["revoked"]:
+                whm.call("DELETE", "/api/dns/tokens/%d" % t["id"], expect=200)
