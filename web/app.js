@@ -18,6 +18,7 @@
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
   const TTL_MAX = 2147483647; // the API's TTLs: 0 to 2^31-1 (RFC 2181 section 8)
+  const RETRY_MS = 3000; // the first read at load failed: tried again after this
   const MESSAGE_KEY = "yumna-signin-message"; // shown after the reload that signs out
 
   const $ = (id) => document.getElementById(id);
@@ -53,6 +54,10 @@
       this.status = status;
       this.body = body;
     }
+  }
+
+  function errorText(e) {
+    return (e && e.status ? "HTTP " + e.status + ": " : "") + (e && e.message ? e.message : String(e));
   }
 
   async function api(path, method, body) {
@@ -200,20 +205,36 @@
   // is carried over the reload in sessionStorage.
   function dropSession(message) {
     stop();
+    clearTimeout(loadRetry);
     sessionStorage.removeItem(TOKEN_KEY);
     if (message) sessionStorage.setItem(MESSAGE_KEY, message);
     else sessionStorage.removeItem(MESSAGE_KEY);
-    for (const id of ["app", "nav", "role", "signout"]) $(id).hidden = true;
+    for (const id of ["app", "nav", "role", "signout", "load-error"]) $(id).hidden = true;
     location.reload();
   }
 
+  let loadRetry = null;
+
+  // The first read decides what the page shows. When it fails for another
+  // reason than the token (the network, a 5xx), nothing is shown yet: the
+  // error goes above the page, and the read is tried again until it works.
   async function showApp() {
+    clearTimeout(loadRetry);
+    loadRetry = null;
     try {
       admin = await probeRole();
     } catch (e) {
-      showError(e);
+      if (e && e.status === 401) {
+        showError(e);
+        return;
+      }
+      $("load-error").textContent = "Cannot reach the controller (" + errorText(e) +
+        "); trying again every " + RETRY_MS / 1000 + " s.";
+      $("load-error").hidden = false;
+      loadRetry = setTimeout(showApp, RETRY_MS);
       return;
     }
+    $("load-error").hidden = true;
     document.body.classList.toggle("readonly", !admin);
     $("role").textContent = admin ? "admin" : "read only";
     $("role").hidden = false;

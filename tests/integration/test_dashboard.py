@@ -1245,3 +1245,30 @@ def test_a_sign_out_leaves_nothing_for_the_next_token(ui_cluster, browser):
         for t in whm.call("GET", "/api/dns/tokens", expect=200):
             if t["name"] == "made-before-sign-out" and not t["revoked"]:
                 whm.call("DELETE", "/api/dns/tokens/%d" % t["id"], expect=200)
+
+
+def test_a_first_read_that_fails_at_load_is_shown_and_tried_again(ui_cluster, browser):
+    """The page loads with a token in the tab but its first request fails
+    (here refused by the browser): the page says so, and shows the cluster
+    by itself once the request goes through."""
+    from selenium.webdriver.common.by import By
+
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.read_token, "read only")
+    browser.execute_cdp_cmd("Network.enable", {})
+    try:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/dns/tokens*"]})
+        browser.refresh()
+        wait_for(browser, lambda d: "Cannot reach the controller" in d.find_element(
+            By.TAG_NAME, "body").text, timeout=15, what="the error shown")
+        assert not browser.find_element(By.ID, "app").is_displayed()
+        time.sleep(4)                   # a retry, refused as well: still said
+        assert "Cannot reach the controller" in browser.find_element(By.TAG_NAME, "body").text
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        wait_for(browser, lambda d: d.find_element(By.ID, "app").is_displayed() and
+                 d.find_element(By.ID, "role").text == "read only" and node_states(d),
+                 timeout=20, what="the cluster shown after the retry")
+        assert "Cannot reach the controller" not in browser.find_element(By.TAG_NAME, "body").text
+    finally:
+        browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+        browser.execute_cdp_cmd("Network.disable", {})
+        browser.get_log("browser")      # the refused requests
