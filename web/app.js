@@ -6,9 +6,11 @@
 // sequence it saw, with the controller's change counter. Only when that
 // counter moved does it read again the page of zones on screen, the open
 // zone and the totals; the server list only when nodes come or go. It never
-// downloads the whole zone list. Sign-out loads the page again, so nothing
-// drawn for one token is left for the next. Everything from the API is put
-// into the page as text (textContent), never as HTML.
+// downloads the whole zone list. A request has a time limit; when no status
+// came back for 2 x POLL_MS, the page says since when it shows old data and
+// nothing stays green. Sign-out loads the page again, so nothing drawn for
+// one token is left for the next. Everything from the API is put into the
+// page as text (textContent), never as HTML.
 "use strict";
 
 (function () {
@@ -18,6 +20,10 @@
   const EVENTS_KEPT = 100;
   const TOKEN_KEY = "yumna-token";
   const TTL_MAX = 2147483647; // the API's TTLs: 0 to 2^31-1 (RFC 2181 section 8)
+  const READ_WAIT_MS = 10000; // a read not answered by then fails
+  const WRITE_WAIT_MS = 60000; // a change: a large zone's commit takes a while
+  const TRANSFER_WAIT_MS = 300000; // an import or an export of a large zone
+  const STALE_MS = 2 * POLL_MS; // no refresh worked for this long: shown as old
   const RETRY_MS = 3000; // the first read at load failed: tried again after this
   const MESSAGE_KEY = "yumna-signin-message"; // shown after the reload that signs out
 
@@ -43,6 +49,11 @@
   let syncWatch = {}; // serverId -> true while a full sync is watched
   let auditNext = null;
   let dnssecWatch = false; // a rollover waits for the nodes: re-read its state
+  let lastAnswer = 0; // when the status last came back (ms): the node states are from then
+  let lastFull = 0; // when a whole refresh last worked (ms)
+  let lastFailure = ""; // why the last refresh failed, "" after one that worked
+  let stale = false; // shown as old: no status for longer than STALE_MS
+  let watchdogTimer = null;
 
   function token() {
     return sessionStorage.getItem(TOKEN_KEY);
@@ -60,19 +71,35 @@
     return (e && e.status ? "HTTP " + e.status + ": " : "") + (e && e.message ? e.message : String(e));
   }
 
-  async function api(path, method, body) {
+  // A request the controller does not answer ends after 'wait' ms (by
+  // default READ_WAIT_MS for a read, WRITE_WAIT_MS for a change), so a hung
+  // controller cannot hold the page: its refresh fails and says so. A
+  // change that timed out may still have been made: the message says that.
+  async function api(path, method, body, wait) {
+    method = method || "GET";
+    const ms = wait || (method === "GET" ? READ_WAIT_MS : WRITE_WAIT_MS);
     const opts = {
-      method: method || "GET",
+      method: method,
       headers: { Authorization: "Bearer " + token(), Accept: "application/json" },
       cache: "no-store",
       credentials: "omit",
+      signal: AbortSignal.timeout(ms),
     };
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
-    const r = await fetch(path, opts);
-    const text = await r.text();
+    let r, text;
+    try {
+      r = await fetch(path, opts);
+      text = await r.text();
+    } catch (e) {
+      if (e && e.name === "TimeoutError") {
+        throw new Error("the controller did not answer within " + ms / 1000 + " s" +
+          (method === "GET" ? "" : "; the change may have been made all the same"));
+      }
+      throw e;
+    }
     let parsed = null;
     try {
       parsed = JSON.parse(text);
@@ -205,6 +232,7 @@
   // is carried over the reload in sessionStorage.
   function dropSession(message) {
     stop();
+    clearInterval(watchdogTimer);
     clearTimeout(loadRetry);
     sessionStorage.removeItem(TOKEN_KEY);
     if (message) sessionStorage.setItem(MESSAGE_KEY, message);
@@ -247,6 +275,10 @@
     eventsLast = 0;
     changesSeen = null;
     serversStale = true;
+    lastAnswer = Date.now();
+    lastFailure = "";
+    clearInterval(watchdogTimer);
+    watchdogTimer = setInterval(watchdog, 1000);
     showView(view);
     refresh();
   }
@@ -589,9 +621,9 @@
   // A read of the selected zone's 'path' (after /api/dns/<id>), or null
   // when another zone was opened while it was on its way: a late answer
   // about the zone left must not be drawn over the one open now.
-  async function zoneRead(path) {
+  async function zoneRead(path, wait) {
     const id = selectedZone;
-    const r = await api("/api/dns/" + id + path);
+    const r = await api("/api/dns/" + id + path, "GET", undefined, wait);
     return selectedZone === id ? r : null;
   }
 
@@ -622,7 +654,7 @@
     $("zone-detail").hidden = false;
     if (!force && zoneShownVersion === zone.version) return;
     zoneShownVersion = zone.version;
-    const exp = await zoneRead("/export");
+    const exp = await zoneRead("/export", TRANSFER_WAIT_MS);
     if (exp === null) return;
     const soa = String(exp).split("\n").find((l) => /\sSOA\s/.test(l));
     $("zone-soa").textContent = soa ? "SOA " + soa.replace(/\s+/g, " ").replace(/^.*?SOA /, "") : "";
@@ -641,7 +673,7 @@
   // The records of the zone, read at 'version' or later (an action that
   // sends 'version' as ifVersion then gets a 409 if it was later).
   async function renderRecords(version) {
-    const records = await zoneRead("/records");
+    const records = await zoneRead("/records", TRANSFER_WAIT_MS);
     if (records === null) return;
     const sets = new Map();
     for (const r of records) {
@@ -705,7 +737,8 @@
     try {
       if (rs.some((r) => r.routing_policy)) {
         const all = list.map((r) => (rrsetKey(r) === key ? Object.assign({}, r, { ttl: ttl }) : r));
-        await api("/api/dns/" + selectedZone + "/records", "PUT", { records: all, ifVersion: version });
+        await api("/api/dns/" + selectedZone + "/records", "PUT", { records: all, ifVersion: version },
+          TRANSFER_WAIT_MS);
       } else {
         const recs = rs.map((r) => {
           const o = { content: r.content, disabled: r.disabled === true };
@@ -1046,7 +1079,8 @@
   async function showDiff(from, to) {
     $("history-error").textContent = "";
     try {
-      const d = await api("/api/dns/" + selectedZone + "/diff?from=" + from + (to ? "&to=" + to : ""));
+      const d = await api("/api/dns/" + selectedZone + "/diff?from=" + from + (to ? "&to=" + to : ""),
+        "GET", undefined, TRANSFER_WAIT_MS);
       const parts = [el("p", { text: "From version " + d.from + " to " + d.to + ": " + d.counts.added + " added, " +
         d.counts.removed + " removed, " + d.counts.changed + " changed." })];
       parts.push(...diffRRsets("Added", d.added, "added"));
@@ -1061,7 +1095,7 @@
   async function rollback(v) {
     if (!confirm("Roll the zone back to version " + v + "? Its records become a new version, pushed to every node.")) return;
     try {
-      const r = await api("/api/dns/" + selectedZone + "/rollback", "POST", { version: v });
+      const r = await api("/api/dns/" + selectedZone + "/rollback", "POST", { version: v }, TRANSFER_WAIT_MS);
       notice(r.changed ? "Rolled back to version " + v + " (now version " + r.version + ")." : r.message);
     } catch (e) {
       $("history-error").textContent = e.message;
@@ -1072,7 +1106,7 @@
   // --- import and export -----------------------------------------------------
 
   async function exportZone() {
-    const text = await api("/api/dns/" + selectedZone + "/export");
+    const text = await api("/api/dns/" + selectedZone + "/export", "GET", undefined, TRANSFER_WAIT_MS);
     $("export-text").value = String(text);
     $("export-text").hidden = false;
     const a = $("export-download");
@@ -1087,7 +1121,7 @@
     $("import-errors").replaceChildren();
     const body = { content: $("import-text").value, format: $("import-format").value, mode: $("import-mode").value };
     try {
-      const r = await api("/api/dns/" + selectedZone + "/import", "POST", body);
+      const r = await api("/api/dns/" + selectedZone + "/import", "POST", body, TRANSFER_WAIT_MS);
       notice("Imported " + r.imported + " records (" + r.mode + ").");
       $("import-text").value = "";
       await renderZone(true);
@@ -1182,9 +1216,54 @@
       dropSession("The controller refused the token; sign in again.");
       return true;
     }
-    $("banner").textContent = (e && e.status ? "" : "Cannot refresh: ") + (e && e.message ? e.message : e);
+    $("banner").textContent = (e && e.status ? "" : "Cannot reach the controller: ") + (e && e.message ? e.message : e);
     $("banner").hidden = false;
     return false;
+  }
+
+  // A refresh that failed, whatever the cause (no answer, a 5xx, a timeout):
+  // what the page shows is older than it looks, and the banner says since when.
+  function refreshFailed(e) {
+    if (e && e.status === 401) return showError(e);
+    lastFailure = errorText(e);
+    $("banner").textContent = "Cannot refresh (" + lastFailure + "); what is shown is from " +
+      fmtTime(lastFull || lastAnswer) + ".";
+    $("banner").hidden = false;
+    watchdog();
+    return false;
+  }
+
+  // Every second: a status older than STALE_MS (the controller hung, the
+  // network is down, each refresh fails) is shown as old. No node, tile or
+  // health badge stays green: the node rows say "unknown", the style greys
+  // the rest, until a status comes back.
+  function watchdog() {
+    if ($("app").hidden || !lastAnswer || Date.now() - lastAnswer <= STALE_MS) return;
+    if (!stale) {
+      stale = true;
+      document.body.classList.add("stale");
+      for (const tr of $("nodes").tBodies[0].rows) {
+        const was = tr.dataset.state;
+        tr.className = "state-unknown";
+        tr.dataset.state = "unknown";
+        const badge = tr.querySelector(".badge");
+        if (badge) {
+          badge.textContent = "unknown";
+          badge.title = was + " at " + fmtTime(lastAnswer) + ", the last answer";
+        }
+      }
+    }
+    $("banner").textContent = "The controller has not answered since " + fmtTime(lastAnswer) +
+      "; what is shown is from then." + (lastFailure ? " Last error: " + lastFailure + "." : "");
+    $("banner").hidden = false;
+    $("refreshed").textContent = "updated " + fmtTime(lastFull || lastAnswer) + " (old)";
+  }
+
+  function fresh() {
+    lastAnswer = Date.now();
+    if (!stale) return;
+    stale = false;
+    document.body.classList.remove("stale");
   }
 
   function renderEvents() {
@@ -1250,6 +1329,7 @@
     inflight = true;
     try {
       const [status, changes] = await Promise.all([api("/api/dns/cluster/status"), pollEvents()]);
+      fresh();
       renderNodes(status);
       const ids = (status.nodes || []).map((n) => n.nodeId).join(",");
       if (ids !== nodesSeen) serversStale = true;
@@ -1273,10 +1353,12 @@
       // target health moves without a commit: read again while shown
       if (zoneSub === "policies" && selectedZone !== null && policies.length > 0) reads.push(renderPolicyHealth());
       await Promise.all(reads);
+      lastFull = Date.now();
+      lastFailure = "";
       $("banner").hidden = true;
-      $("refreshed").textContent = "updated " + fmtTime(Date.now());
+      $("refreshed").textContent = "updated " + fmtTime(lastFull);
     } catch (e) {
-      if (showError(e)) {
+      if (refreshFailed(e)) {
         inflight = false;
         return;
       }

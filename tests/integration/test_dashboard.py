@@ -1198,6 +1198,26 @@ def test_an_edit_of_a_steered_record_keeps_its_policy(ui_cluster, browser, ttl_z
 # --- what the page shows when it cannot trust what it shows ------------------------
 
 
+def open_dashboard(driver, whm, tok, role_text):
+    """The dashboard of controller 'whm' loaded afresh and signed in with 'tok'."""
+    from selenium.webdriver.common.by import By
+    driver.get(whm.url + "/ui/")
+    wait_for(driver, lambda d: d.find_element(By.ID, "signin").is_displayed(), what="sign-in form")
+    driver.find_element(By.ID, "token").send_keys(tok)
+    driver.find_element(By.ID, "signin-button").click()
+    wait_for(driver, lambda d: d.find_element(By.ID, "role").text == role_text, timeout=20,
+             what="role %s" % role_text)
+
+
+@pytest.fixture
+def other_controller(browser):
+    """A test that opens another controller's dashboard leaves the browser
+    on a blank page, so the next test loads the shared cluster's again."""
+    yield
+    browser.get("about:blank")
+    browser.get_log("browser")
+
+
 def page_holds(driver, text):
     """Whether 'text' is anywhere in the page: its markup, or the value of a field."""
     return driver.execute_script(
@@ -1205,6 +1225,12 @@ def page_holds(driver, text):
         "return document.documentElement.outerHTML.includes(t) ||"
         " Array.from(document.querySelectorAll('input, textarea, select'))"
         "      .some(e => e.value.includes(t));", text)
+
+
+def banner_text(driver):
+    from selenium.webdriver.common.by import By
+    b = driver.find_element(By.ID, "banner")
+    return b.text if b.is_displayed() else ""
 
 
 def test_a_sign_out_leaves_nothing_for_the_next_token(ui_cluster, browser):
@@ -1272,3 +1298,39 @@ def test_a_first_read_that_fails_at_load_is_shown_and_tried_again(ui_cluster, br
         browser.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
         browser.execute_cdp_cmd("Network.disable", {})
         browser.get_log("browser")      # the refused requests
+
+
+def test_a_hung_controller_is_shown_as_not_answering(cluster_factory, browser, other_controller,
+                                                     tmp_path):
+    """A controller that stops answering (SIGSTOP): within seconds the page
+    says since when it shows old data and no node stays green; once it
+    answers again, the page is current again by itself."""
+    from selenium.webdriver.common.by import By
+
+    c = cluster_factory(n=1)
+    open_dashboard(browser, c.whm, c.whm.read_token, "read only")
+    node = c.nodes[0].name
+    wait_for(browser, lambda d: node_states(d).get(node) == "online", timeout=20,
+             what="the node online")
+    harness.sigstop(c.whm.proc.pid)
+    try:
+        started = time.monotonic()
+        text = wait_for(browser, lambda d: "has not answered since" in banner_text(d) and
+                        banner_text(d), timeout=15, what="the banner saying the page is old")
+        took = time.monotonic() - started
+        assert "what is shown is from then" in text, text
+        assert node_states(browser) == {node: "unknown"}
+        row = browser.find_element(By.CSS_SELECTOR, '#nodes tr[data-node="%s"]' % node)
+        colour = row.find_element(By.CLASS_NAME, "badge").value_of_css_property("background-color")
+        assert "26, 127, 55" not in colour, colour           # not --ok green
+        assert "(old)" in browser.find_element(By.ID, "refreshed").text
+        screenshot(browser, tmp_path, "controller-hung")
+        print("shown as old %.1f s after SIGSTOP" % took)
+        time.sleep(3)                   # still so while the controller is stopped
+        assert "has not answered since" in banner_text(browser)
+        assert node_states(browser) == {node: "unknown"}
+    finally:
+        os.kill(c.whm.proc.pid, signal.SIGCONT)
+    wait_for(browser, lambda d: banner_text(d) == "" and node_states(d) == {node: "online"},
+             timeout=30, what="the page current again")
+    assert "(old)" not in browser.find_element(By.ID, "refreshed").text
