@@ -370,6 +370,49 @@
     $("t-failing").parentElement.classList.toggle("bad", failing > 0);
   }
 
+  // The catalog zone and the secondary zones, as the status reports them
+  // (docs/whm-api.md): a catalog that is not "ok", or a secondary zone
+  // retrying, expired, or not yet transferred with an error, is marked bad
+  // and listed with its error. A zone only waiting for its first transfer
+  // is listed, not marked bad.
+  function renderZoneHealth(status) {
+    const cat = status.catalog || null;
+    const sec = status.secondaryZones || {};
+    const n = (k) => (typeof sec[k] === "number" ? sec[k] : 0);
+    const total = n("pending") + n("ok") + n("retrying") + n("expired");
+    const attention = Array.isArray(sec.attention) ? sec.attention : [];
+
+    const catTile = $("t-catalog").parentElement;
+    catTile.hidden = !cat;
+    if (cat) {
+      $("t-catalog").textContent = cat.state;
+      catTile.classList.toggle("bad", cat.state !== "ok");
+      catTile.classList.toggle("ok", cat.state === "ok");
+      $("catalog-status").textContent = "Catalog zone " + cat.zone + ": " + (cat.state === "ok"
+        ? "up to date, " + (cat.members || 0) + " member zones."
+        : cat.state + (cat.since ? " since " + fmtDate(cat.since) : "") +
+          (cat.lastError ? ": " + cat.lastError : "") + ". The catalog's secondaries see the members of its last good pass.");
+      $("catalog-status").className = cat.state === "ok" ? "ok" : "error";
+    }
+    $("catalog-status").hidden = !cat;
+
+    const secBad = n("retrying") > 0 || n("expired") > 0 ||
+      attention.some((a) => a.state !== "pending" || a.last_error);
+    const secTile = $("t-secondary").parentElement;
+    secTile.hidden = total === 0;
+    $("t-secondary").textContent = n("ok") + " / " + total;
+    secTile.classList.toggle("bad", secBad);
+    const counts = ["ok", "pending", "retrying", "expired"].filter((k) => n(k) > 0).map((k) => n(k) + " " + k);
+    $("secondary-status").textContent = total === 0 ? "" : "Secondary zones: " + counts.join(", ") + "." +
+      (attention.length < total - n("ok") ? " The first " + attention.length + " are listed." : "");
+    $("secondary-status").className = secBad ? "error" : "";
+    $("secondary-status").hidden = total === 0;
+    $("secondary-attention").replaceChildren(...attention.map((a) => el("li", {
+      cls: a.state === "pending" && !a.last_error ? "" : "error", data: { zone: a.zone, state: a.state },
+    }, [dname(a.zone), el("span", { text: " " + a.state + (a.last_error ? ": " + a.last_error : "") })])));
+    $("zone-health").hidden = !cat && total === 0;
+  }
+
   function renderServers(servers) {
     const rows = servers.map((s) => el("tr", { data: { server: s.name } }, [
       el("td", {}, [dname(s.name)]),
@@ -1331,6 +1374,7 @@
       const [status, changes] = await Promise.all([api("/api/dns/cluster/status"), pollEvents()]);
       fresh();
       renderNodes(status);
+      renderZoneHealth(status);
       const ids = (status.nodes || []).map((n) => n.nodeId).join(",");
       if (ids !== nodesSeen) serversStale = true;
       nodesSeen = ids;

@@ -1334,3 +1334,74 @@ def test_a_hung_controller_is_shown_as_not_answering(cluster_factory, browser, o
     wait_for(browser, lambda d: banner_text(d) == "" and node_states(d) == {node: "online"},
              timeout=30, what="the page current again")
     assert "(old)" not in browser.find_element(By.ID, "refreshed").text
+
+
+def test_a_failing_catalog_and_a_secondary_zone_retrying_show_on_the_overview(
+        cluster_factory, browser, other_controller, tmp_path):
+    """GET /api/dns/cluster/status reports the catalog zone and the
+    secondary zones: both show on the overview, marked bad when the catalog
+    cannot be brought up to date or a secondary zone's primary stops
+    answering, with the zone and its error as text."""
+    import sqlite3
+    from selenium.webdriver.common.by import By
+    from dns_primaries import BindPrimary
+
+    catalog = "catalog.test."
+    zone = "retrying-ui.example."
+    c = cluster_factory(n=1, whm_config={"catalog-zone": catalog})
+    primary = BindPrimary(tmp_path / "named", {zone: """$TTL 300
+@ IN SOA ns1 hostmaster 42 3600 600 86400 300
+@ IN NS ns1
+ns1 IN A 192.0.2.53
+www IN A 192.0.2.42
+"""})
+    primary.start()
+    try:
+        r = c.whm.post("/api/dns", {"domain": zone, "kind": "secondary",
+                                    "primaries": [primary.address]})
+        assert r.status_code == 201, r.text
+        zid = r.json()["zoneId"]
+        c.wait_all_nodes("www." + zone, "A", ["192.0.2.42"], timeout=20)
+        open_dashboard(browser, c.whm, c.whm.read_token, "read only")
+
+        def tile(d, tid):
+            t = d.find_element(By.ID, tid)
+            parent = t.find_element(By.XPATH, "..")
+            return t.text, "bad" in parent.get_attribute("class").split()
+        wait_for(browser, lambda d: tile(d, "t-catalog") == ("ok", False) and
+                 tile(d, "t-secondary") == ("1 / 1", False), timeout=15,
+                 what="the catalog and the secondary zone ok")
+        assert "up to date" in browser.find_element(By.ID, "catalog-status").text
+
+        # the primary stops answering: the zone is retrying
+        primary.stop()
+        assert c.whm.post("/api/dns/%d/retrieve" % zid).status_code == 202
+        # the store refuses the catalog's records: each pass fails
+        cid = c.whm.zones()[catalog]["id"]
+        con = sqlite3.connect(c.whm.store_path, timeout=10)
+        try:
+            con.execute("CREATE TRIGGER fault BEFORE INSERT ON dns_records WHEN NEW.zone_id = %d "
+                        "BEGIN SELECT RAISE(ABORT, 'catalog rows refused'); END" % cid)
+            con.commit()
+        finally:
+            con.close()
+        c.create_zone("member.test")
+
+        wait_for(browser, lambda d: tile(d, "t-catalog") == ("failing", True), timeout=20,
+                 what="the catalog shown failing")
+        status = browser.find_element(By.ID, "catalog-status").text
+        error = c.whm.call("GET", "/api/dns/cluster/status", expect=200)["catalog"]["lastError"]
+        assert "failing" in status and error in status, (error, status)
+        wait_for(browser, lambda d: tile(d, "t-secondary") == ("0 / 1", True), timeout=20,
+                 what="the secondary zone shown not ok")
+        item = wait_for(browser, lambda d: d.find_element(
+            By.CSS_SELECTOR, '#secondary-attention li[data-zone="%s"]' % zone), what="the zone listed")
+        assert item.get_attribute("data-state") == "retrying"
+        error = c.whm.zone(zid)["secondary"]["last_error"]
+        assert error and error in item.text, (error, item.text)
+        assert "retrying" in browser.find_element(By.ID, "secondary-status").text
+        assert browser.find_element(By.ID, "zone-health").is_displayed()
+        screenshot(browser, tmp_path, "catalog-and-secondary-failing")
+        assert console_errors(browser) == []
+    finally:
+        primary.stop()
