@@ -239,6 +239,8 @@ void api_pdns_key_create(struct http_request *req, struct http_reply *rep, void 
 	const bool imported = r == 0 && isc != NULL;
 	if (imported && (r = zkeys_import(isc, "csk", &given, &why)) < 0)
 		errmsg_set(&err, r, "%s: %s", field, why.text);
+	if (isc != NULL) /* the private key's text, wiped before it is freed */
+		explicit_bzero((char *)isc, strlen(isc));
 	json_decref(b); /* 'isc' and 'field' point into it */
 	char dnskey[1024] = "";
 	if (r == 0 && imported) {

@@ -187,6 +187,7 @@ int signing_sign_key(struct whm *w, int64_t zone_id, const json_t *body,
 	if (r == 0 && key != NULL) {
 		q.keys[0] = *key; /* taken over: cleared below with the others */
 		q.nkeys = 1;
+		memset(key, 0, sizeof(*key));
 	} else if (key != NULL) {
 		store_dnssec_key_clear(key);
 	}

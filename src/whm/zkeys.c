@@ -306,10 +306,12 @@ static int isc_parse(const char *isc, uint32_t *alg, uint8_t priv[32], struct er
 				  "Algorithm %lu: the cluster signs with ECDSAP256SHA256 (13) or "
 				  "ED25519 (15)",
 				  a);
-	if (isc_field(isc, "PrivateKey", key, sizeof(key)) == -ENOENT)
+	int r = isc_field(isc, "PrivateKey", key, sizeof(key));
+	if (r < 0)
 		return errmsg_set(err, ERR_INVALID,
-				  "not a private key in the ISC format (no "
-				  "PrivateKey line)");
+				  r == -ENOENT
+				      ? "not a private key in the ISC format (no PrivateKey line)"
+				      : "PrivateKey: not 32 bytes in base64");
 	dnssec_binary_t in = { .size = strlen(key), .data = (uint8_t *)key }, raw = { 0 };
 	bool ok = dnssec_binary_from_base64(&in, &raw) == DNSSEC_EOK && raw.size == 32;
 	if (ok)

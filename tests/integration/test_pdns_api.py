@@ -926,6 +926,7 @@ def test_a_bad_private_key_is_refused_and_changes_nothing(sides, domain, tmp_pat
             ("privatekey", rsa, "Algorithm 8"),
             ("privatekey", head + base64.b64encode(b"\1" * 31).decode(), "32 bytes"),
             ("privatekey", head + "not base64!", "32 bytes"),
+            ("privatekey", head + "A" * 200, "32 bytes"),
             ("privatekey", head + base64.b64encode(bytes(32)).decode(), "P-256"),
             ("privatekey", head + base64.b64encode(order).decode(), "P-256"),
             ("privatekey", 5, "must be a string")):

@@ -556,6 +556,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		req->route->cleanup(req->state);
 	for (unsigned i = 0; i < HTTP_MAX_PARAMS; i++)
 		free(req->params[i]);
+	/* Bodies carry secrets (TSIG keys, agent secrets, private keys to
+	 * import): wiped before the memory goes back. Earlier copies (the
+	 * buffer's growth, libmicrohttpd's own pool) are not reached. */
+	if (req->body.data != NULL)
+		explicit_bzero(req->body.data, req->body.len);
 	buf_free(&req->body);
 	free(req);
 	*con_cls = NULL;
