@@ -100,10 +100,13 @@ static int collect_pending(const struct store_sync *row, void *ctx)
 /* The catalog zone after the zones it lists: a node notifies its
  * secondaries of the catalog once it holds it, and a secondary that then
  * asks for a new member the node does not hold yet is refused and tries
- * again only after its retry interval (Knot: 30 s). */
-static void catalog_last(const struct whm *w, struct pending *p)
+ * again only after its retry interval (Knot: 30 s). Moved to the end of
+ * 'p'; true when it is there (and other zones before it). A round that
+ * cannot hold every pending zone (a node that joins a large cluster)
+ * leaves it out: a later round, with its members done, takes it. */
+static bool catalog_last(const struct whm *w, struct pending *p)
 {
-	for (size_t i = 0; i + 1 < p->n; i++) {
+	for (size_t i = 0; i < p->n; i++) {
 		if (!catalog_is(w, p->zone[i]))
 			continue;
 		int64_t z = p->zone[i];
@@ -113,8 +116,11 @@ static void catalog_last(const struct whm *w, struct pending *p)
 			(p->n - i - 1) * sizeof(*p->attempts));
 		p->zone[p->n - 1] = z;
 		p->attempts[p->n - 1] = t;
-		return;
+		if (p->n == PENDING_LIMIT)
+			p->n--;
+		return p->n > 1 && p->zone[p->n - 1] == z;
 	}
+	return false;
 }
 
 static void record_failure(struct node *n, struct store *st, int64_t zone_id, uint32_t attempts,
@@ -561,13 +567,22 @@ static void push_pending(struct node *n, struct store *st)
 		atomic_store_explicit(&n->c.queue_depth, p.n, memory_order_relaxed);
 	if (r < 0 || p.n == 0)
 		goto out;
-	catalog_last(n->s->w, &p);
+	bool catalog = catalog_last(n->s->w, &p);
 	switch (sync_push_mode(p.n)) {
-	case SYNC_PUSH_EACH:
-		for (size_t i = 0; i < p.n; i++)
-			if (push_one(n, st, p.zone[i], p.attempts[i]) == ERR_UNAVAILABLE)
+	case SYNC_PUSH_EACH: {
+		bool failed = false;
+		for (size_t i = 0; i < p.n; i++) {
+			/* A member refused this round: the catalog waits for the
+			 * next, which that member (backing off) is not part of. */
+			if (catalog && failed && i == p.n - 1)
+				break;
+			int pr = push_one(n, st, p.zone[i], p.attempts[i]);
+			if (pr == ERR_UNAVAILABLE)
 				break; /* the node is down: the rest would fail too */
+			failed = failed || pr < 0;
+		}
 		break;
+	}
 	case SYNC_PUSH_BATCH: {
 		struct batch_req b;
 		batch_build(n, st, &p, 0, p.n, &b);
