@@ -405,6 +405,25 @@ static int set_next_at(struct store *st, int64_t zone_id, uint32_t step, uint64_
 	return r;
 }
 
+/* A step's wait, never less than what the zone's TTLs ask now: a wait
+ * carried over from a store older than roll_wait (migration 18) was
+ * derived from the row's times, which a change of NSEC/NSEC3 during the
+ * step moves. The DNSKEY TTL plus the delay, or for the ZSK swap the
+ * largest TTL. */
+static int64_t wait_floor(const struct whm *w, struct store *st, int64_t zone_id, bool zsk_swap,
+			  int64_t wait)
+{
+	struct store_zone z;
+	uint32_t dnskey_ttl, max_ttl;
+	if (store_zone_get(st, zone_id, &z) < 0)
+		return wait;
+	zone_ttls(w, st, &z, &dnskey_ttl, &max_ttl);
+	store_zone_clear(&z);
+	int64_t floor = (int64_t)(zsk_swap ? max_ttl : dnskey_ttl) +
+			(int64_t)w->conf.dnssec_propagation_delay_s;
+	return wait > floor ? wait : floor;
+}
+
 static int tick_zone(int64_t zone_id, void *arg)
 {
 	struct tick_ctx *t = arg;
@@ -424,7 +443,11 @@ static int tick_zone(int64_t zone_id, void *arg)
 	enum rollover_tick act = ROLLOVER_TICK_NONE;
 	if (rolling && store_sync_all_acked(t->st, zone_id, need, &synced) == 0)
 		act = rollover_tick_action(d.roll_kind, step, synced, d.roll_next_at, t->now);
+	bool after_ds = strcmp(d.roll_kind, ROLL_ZSK) != 0 && step == 2;
+	bool zsk_swap = strcmp(d.roll_kind, ROLL_ZSK) == 0 && step == 2;
 	store_dnssec_clear(&d);
+	if (act == ROLLOVER_TICK_COUNT && !after_ds)
+		wait = wait_floor(w, t->st, zone_id, zsk_swap, wait);
 	if (act == ROLLOVER_TICK_COUNT || act == ROLLOVER_TICK_RECOUNT) {
 		/* The wait runs from the moment the last node publishes the
 		 * step: a resolver may have cached that node's previous answer
