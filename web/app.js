@@ -1280,8 +1280,14 @@
   // network is down, each refresh fails) is shown as old. No node, tile or
   // health badge stays green: the node rows say "unknown", the style greys
   // the rest, until a status comes back.
+  // The status came back in the refresh that is still out, and its other
+  // reads (a large zone's records or export) are what it waits for: the
+  // controller answers, and only a wait past SLOW_MS is shown as old.
+  const SLOW_MS = 30000;
   function watchdog() {
-    if ($("app").hidden || !lastAnswer || Date.now() - lastAnswer <= STALE_MS) return;
+    if ($("app").hidden || !lastAnswer) return;
+    const limit = inflight && lastAnswer >= refreshStarted ? SLOW_MS : STALE_MS;
+    if (Date.now() - lastAnswer <= limit) return;
     if (!stale) {
       stale = true;
       document.body.classList.add("stale");
@@ -1361,6 +1367,7 @@
   }
 
   let inflight = false;
+  let refreshStarted = 0; // when the refresh that is out began (ms)
 
   async function refresh() {
     stop();
@@ -1370,6 +1377,7 @@
       return;
     }
     inflight = true;
+    refreshStarted = Date.now();
     try {
       const [status, changes] = await Promise.all([api("/api/dns/cluster/status"), pollEvents()]);
       fresh();
