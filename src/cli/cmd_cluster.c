@@ -168,8 +168,7 @@ static int servers_add(struct ctl *c, int argc, char **argv)
 	ctl_answer_clear(&ans);
 	if (o.join) {
 		snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
-		if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
-		    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+		if ((r = ctl_call_ok(c, "POST", path, NULL, &ans)) != CTL_OK)
 			return r;
 		if (c->json)
 			ctl_print_json(ans.json);
@@ -286,11 +285,11 @@ static int removal(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **ar
 	snprintf(path, sizeof(path), "/api/dns/%s/%lld?purge=%s%s",
 		 unregister ? "servers" : "cluster/nodes", (long long)id, purge ? "true" : "false",
 		 o.force ? "&force=true" : "");
-	r = ctl_call(c, "DELETE", path, NULL, &ans);
+	r = ctl_call_ok(c, "DELETE", path, NULL, &ans);
 	if (r == CTL_REFUSED && purge && !o.force)
 		fprintf(stderr, "yumnactl: to remove it anyway: yumnactl %s remove %s %s\n",
 			cmd->group, unregister ? "--keep-zones or --force" : "--force", argv[oi]);
-	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+	if (r != CTL_OK)
 		return r;
 	const char *warning = json_string_value(json_object_get(ans.json, "warning"));
 	bool purged = json_is_true(json_object_get(ans.json, "purged"));
@@ -452,8 +451,7 @@ static int nodes_add(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/nodes/%lld", (long long)id);
-	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+	if ((r = ctl_call_ok(c, "POST", path, NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);
@@ -613,8 +611,7 @@ static int sync_all(struct ctl *c, int argc, char **argv)
 	    (r = ctl_parse_id("the server id", argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/cluster/sync-all/%lld", (long long)id);
-	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+	if ((r = ctl_call_ok(c, "POST", path, NULL, &ans)) != CTL_OK)
 		return r;
 	if (!c->json)
 		printf("full sync of node %s started: %s zones\n",

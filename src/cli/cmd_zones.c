@@ -123,8 +123,7 @@ static int zones_retrieve(struct ctl *c, int argc, char **argv)
 	int r = zone_path(c, &ctl_zone_cmds[11], argc, argv, "/retrieve", path, sizeof(path));
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "POST", path, NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+	if ((r = ctl_call_ok(c, "POST", path, NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);

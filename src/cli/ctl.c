@@ -220,6 +220,13 @@ int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...)
 	return CTL_OK;
 }
 
+int ctl_call_ok(struct ctl *c, const char *method, const char *path, const json_t *body,
+		struct ctl_answer *ans)
+{
+	int r = ctl_call(c, method, path, body, ans);
+	return r != CTL_OK ? r : ctl_answer_need(c, ans, "success", JSON_TRUE, NULL);
+}
+
 const char *ctl_wait_query(const struct ctl *c)
 {
 	return c->wait ? "?wait=all" : "";
@@ -620,8 +627,7 @@ int ctl_delete_by_name(struct ctl *c, const struct ctl_cmd *cmd, int argc, char 
 		return r < 0 ? CTL_OK : r;
 	if (!ctl_name_path(route, argv[oi], path, sizeof(path)))
 		return ctl_args(cmd, 0, 1, 1);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+	if ((r = ctl_call_ok(c, "DELETE", path, NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);
@@ -644,8 +650,7 @@ int ctl_delete_by_id(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **
 	if ((r = ctl_parse_id(label, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "%s/%lld", route, (long long)id);
-	if ((r = ctl_call(c, "DELETE", path, NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_need(c, &ans, "success", JSON_TRUE, NULL)) != CTL_OK)
+	if ((r = ctl_call_ok(c, "DELETE", path, NULL, &ans)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);

@@ -83,6 +83,10 @@ int ctl_answer_check(struct ctl *c, struct ctl_answer *ans);
  * first one missing is printed, 'ans' cleared and CTL_UNREACHABLE returned,
  * so that no command reads a missing field as 0 or true. */
 int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...);
+/* ctl_call() of a route whose answer says "success": true, checked
+ * (ctl_answer_need()). */
+int ctl_call_ok(struct ctl *c, const char *method, const char *path, const json_t *body,
+		struct ctl_answer *ans);
 /* Print that 2xx answer 'ans' is not the controller's ('why': "not JSON",
  * "no \"nodes\" array"), clear it and return CTL_UNREACHABLE. */
 int ctl_answer_foreign(struct ctl *c, struct ctl_answer *ans, const char *why);
