@@ -95,6 +95,16 @@ def shared_cluster(tmp_path_factory, request):
 
 
 @pytest.fixture
+def lone_whm(tmp_path):
+    """A controller of its own, without nodes (a test may revoke its tokens
+    or register servers without their agent)."""
+    w = Whm(str(tmp_path / "whm"))
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture
 def domain(zone_name):
     """A fresh zone name as the panel sends it (no final dot)."""
     return zone_name.rstrip(".")

@@ -194,23 +194,37 @@ def test_a_record_created_through_the_api_appears(ui_cluster, signed_in, tmp_pat
     screenshot(signed_in, tmp_path, "records")
 
 
-def test_a_secondary_zone_shows_its_primary_and_state(ui_cluster, signed_in, tmp_path):
-    from selenium.webdriver.common.by import By
+def bind_secondary(cluster, tmp_path, zone, **primary_options):
+    """A BIND primary of 'zone' (www A 192.0.2.42) on loopback, and the zone
+    made a secondary of it that every node serves: (the primary, the zone's
+    id). The caller stops the primary."""
     from dns_primaries import BindPrimary
 
-    zone = "secondary-ui.example."
     primary = BindPrimary(tmp_path / "named", {zone: """$TTL 300
 @ IN SOA ns1 hostmaster 42 3600 600 86400 300
 @ IN NS ns1
 ns1 IN A 192.0.2.53
 www IN A 192.0.2.42
-"""}, signs=True)  # served presigned: the dashboard says so
+"""}, **primary_options)
     primary.start()
     try:
-        r = ui_cluster.whm.post("/api/dns", {"domain": zone, "kind": "secondary",
-                                             "primaries": [primary.address]})
+        r = cluster.whm.post("/api/dns", {"domain": zone, "kind": "secondary",
+                                          "primaries": [primary.address]})
         assert r.status_code == 201, r.text
-        ui_cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.42"], timeout=20)
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.42"], timeout=20)
+    except BaseException:
+        primary.stop()
+        raise
+    return primary, r.json()["zoneId"]
+
+
+def test_a_secondary_zone_shows_its_primary_and_state(ui_cluster, signed_in, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    zone = "secondary-ui.example."
+    # served presigned: the dashboard says so
+    primary, zid = bind_secondary(ui_cluster, tmp_path, zone, signs=True)
+    try:
         show_view(signed_in, "zones")
         wait_for(signed_in, lambda d: d.find_element(
             By.CSS_SELECTOR, '#zones tbody tr[data-zone="secondary-ui.example"]'),
@@ -218,7 +232,7 @@ www IN A 192.0.2.42
         click_zone(signed_in, "secondary-ui.example")
         meta = wait_for(signed_in, lambda d: "(ok)" in d.find_element(By.ID, "zone-meta").text
                         and d.find_element(By.ID, "zone-meta").text, what="the zone's state")
-        serial = ui_cluster.whm.zone(r.json()["zoneId"])["serial"]
+        serial = ui_cluster.whm.zone(zid)["serial"]
         assert "serial %d" % serial in meta and "secondary of " + primary.address in meta, meta
         assert "DNSSEC presigned by its primary" in meta, meta
         assert console_errors(signed_in) == []
@@ -1344,24 +1358,12 @@ def test_a_failing_catalog_and_a_secondary_zone_retrying_show_on_the_overview(
     answering, with the zone and its error as text."""
     import sqlite3
     from selenium.webdriver.common.by import By
-    from dns_primaries import BindPrimary
 
     catalog = "catalog.test."
     zone = "retrying-ui.example."
     c = cluster_factory(n=1, whm_config={"catalog-zone": catalog})
-    primary = BindPrimary(tmp_path / "named", {zone: """$TTL 300
-@ IN SOA ns1 hostmaster 42 3600 600 86400 300
-@ IN NS ns1
-ns1 IN A 192.0.2.53
-www IN A 192.0.2.42
-"""})
-    primary.start()
+    primary, zid = bind_secondary(c, tmp_path, zone)
     try:
-        r = c.whm.post("/api/dns", {"domain": zone, "kind": "secondary",
-                                    "primaries": [primary.address]})
-        assert r.status_code == 201, r.text
-        zid = r.json()["zoneId"]
-        c.wait_all_nodes("www." + zone, "A", ["192.0.2.42"], timeout=20)
         open_dashboard(browser, c.whm, c.whm.read_token, "read only")
 
         def tile(d, tid):

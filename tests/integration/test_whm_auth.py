@@ -206,17 +206,6 @@ def test_a_request_keeps_its_own_token_while_others_are_served(shared_cluster, d
     assert not any(z["domain"] == domain for z in whm.call("GET", "/api/dns", expect=200))
 
 
-@pytest.fixture
-def lone_whm(tmp_path):
-    """A controller of its own (no nodes): these tests revoke its tokens."""
-    import cluster as cl
-
-    w = cl.Whm(str(tmp_path / "whm"))
-    w.start()
-    yield w
-    w.stop()
-
-
 def _tokens(w, **kw):
     return {t["id"]: t for t in w.call("GET", "/api/dns/tokens", expect=200, **kw)}
 

@@ -378,17 +378,6 @@ def test_invalid_server_is_422(bad, change):
     assert_refused(bad, "POST", "/api/dns/servers", body, statuses=(422,))
 
 
-@pytest.fixture
-def lone_whm(tmp_path):
-    """A controller of its own: servers registered without their agent."""
-    import cluster as cl
-
-    w = cl.Whm(str(tmp_path / "whm"))
-    w.start()
-    yield w
-    w.stop()
-
-
 def test_agent_secret_over_512_characters_is_422_naming_the_limit(lone_whm):
     """The store holds 512 characters: a longer secret is refused by the
     check, with the limits, not by the store as a bare "invalid input"."""
