@@ -329,11 +329,12 @@ def test_a_node_whose_agent_port_and_secret_change_keeps_receiving_changes(clust
     # worker kept the old one until the controller restarted).
     c.whm.call("PUT", "/api/dns/servers/%d" % node.server_id, {"name": "renamed-ns"},
                expect=200)
-    deadline = time.time() + 10
-    while 'node="renamed-ns"' not in c.whm.get("/metrics").text and time.time() < deadline:
+    up = 'yumna_whm_node_up{node="renamed-ns",node_id="%d"} 1' % node.server_id
+    deadline = time.time() + 10  # the new worker's first health check
+    while up not in c.whm.get("/metrics").text and time.time() < deadline:
         time.sleep(0.1)
     text = c.whm.get("/metrics").text
-    assert 'yumna_whm_node_up{node="renamed-ns",node_id="%d"} 1' % node.server_id in text, text
+    assert up in text, text
     assert 'node="%s"' % node.name not in text
     assert "node 'renamed-ns'" in c.whm.logs(2000)
 
