@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -498,6 +499,62 @@ static void test_bad_default(void **state)
 	conf_free(schema, &f->c);
 }
 
+/* Read 'len' bytes of 'text' as a secret file (mode 0600); the result,
+ * *ret set on success. */
+static int read_secret(struct fixture *f, const char *text, size_t len, char **ret)
+{
+	write_file(f, text, len);
+	assert_int_equal(chmod(f->path, 0600), 0);
+	*ret = NULL;
+	return conf_read_secret_file(f->path, ret, &f->e.err);
+}
+
+/* The first line is the secret; one too long to be one is refused, not
+ * cut to a prefix that matches nothing; so are an empty line and a NUL. */
+static void test_secret_file(void **state)
+{
+	struct fixture *f = *state;
+	static char text[CONF_SECRET_FILE_MAX + 8];
+	char *got, want[ERRMSG_MAX];
+
+	assert_int_equal(read_secret(f, "s3cret\r\nsecond line\n", 20, &got), 0);
+	assert_string_equal(got, "s3cret");
+	free(got);
+
+	memset(text, 'k', sizeof(text));
+	text[CONF_SECRET_FILE_MAX] = '\n';
+	assert_int_equal(read_secret(f, text, CONF_SECRET_FILE_MAX + 1, &got), 0);
+	assert_int_equal(strlen(got), CONF_SECRET_FILE_MAX);
+	free(got);
+	assert_int_equal(read_secret(f, text, CONF_SECRET_FILE_MAX, &got), 0);
+	assert_int_equal(strlen(got), CONF_SECRET_FILE_MAX);
+	free(got);
+
+	const struct {
+		const char *text;
+		size_t len;
+		const char *why;
+	} bad[] = {
+		{ text, CONF_SECRET_FILE_MAX + 1,
+		  "the first line is longer than the 1024 "
+		  "characters a secret may have" },
+		{ text, CONF_SECRET_FILE_MAX + 6,
+		  "the first line is longer than the 1024 "
+		  "characters a secret may have" },
+		{ "", 0, "the first line is empty" },
+		{ "\nsecret\n", 8, "the first line is empty" },
+		{ "sec\0ret\n", 8, "not a text file" },
+	};
+	text[CONF_SECRET_FILE_MAX] = 'k';
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(read_secret(f, bad[i].text, bad[i].len, &got), ERR_CONFIG);
+		assert_null(got);
+		snprintf(want, sizeof(want), "%s: %s", f->path, bad[i].why);
+		assert_string_equal(f->e.err.text, want);
+	}
+	check_guard(f);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -524,6 +581,7 @@ int main(void)
 		T(test_conf_set_and_free),
 		T(test_conf_set_long_where),
 		T(test_bad_default),
+		T(test_secret_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -325,7 +325,9 @@ void conf_free(const struct conf_item *schema, void *target)
 
 int conf_read_secret_file(const char *path, char **ret, struct errmsg *err)
 {
-	char buf[1100];
+	/* The line, its line end and one byte more: a longer line is refused,
+	 * never cut to a secret that matches nothing. */
+	char buf[CONF_SECRET_FILE_MAX + 3];
 	int r = secret_file_is_private(path);
 	if (r < 0)
 		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path,
@@ -335,11 +337,22 @@ int conf_read_secret_file(const char *path, char **ret, struct errmsg *err)
 	if (f == NULL)
 		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path, strerror(errno));
 	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	bool failed = ferror(f) != 0;
 	fclose(f);
 	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';
-	*ret = strdup(buf);
+	size_t len = strcspn(buf, "\r\n");
+	const char *why = failed			 ? "cannot read it"
+			  : memchr(buf, '\0', n) != NULL ? "not a text file"
+			  : len == 0			 ? "the first line is empty"
+			  : len > CONF_SECRET_FILE_MAX	 ? "the first line is longer than "
+							   "the " CONF_SECRET_FILE_MAX_TEXT
+							 " characters a secret may have"
+						       : NULL;
+	buf[len] = '\0';
+	*ret = why == NULL ? strdup(buf) : NULL;
 	explicit_bzero(buf, sizeof(buf));
+	if (why != NULL)
+		return errmsg_set(err, ERR_CONFIG, "%.300s: %s", path, why);
 	return *ret ? 0 : -ENOMEM;
 }
 

@@ -56,7 +56,11 @@ int conf_set(const struct conf_item *item, void *target, const char *value, cons
 
 /* Read a secret kept in its own file (the first line, without its line
  * end). The file must be private like the configuration: readable by
- * neither group nor others. The caller frees *ret (after explicit_bzero). */
+ * neither group nor others. An empty first line, one longer than
+ * CONF_SECRET_FILE_MAX characters or a NUL byte in it is refused. The
+ * caller frees *ret (after explicit_bzero). */
+#define CONF_SECRET_FILE_MAX 1024
+#define CONF_SECRET_FILE_MAX_TEXT "1024"
 int conf_read_secret_file(const char *path, char **ret, struct errmsg *err);
 
 /* Read a whole text file (a PEM certificate or key) of at most 'max'
