@@ -428,7 +428,8 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 	const struct xfr_limits lim = { .timeout_ms = SECONDARY_TIMEOUT_MS,
 					.stall_ms = SECONDARY_STALL_MS,
 					.max_records = w->conf.max_zone_records,
-					.max_bytes = SECONDARY_MAX_BYTES };
+					.max_bytes = SECONDARY_MAX_BYTES,
+					.max_text = w->conf.max_zone_bytes };
 	const uint32_t life = z->life; /* the zone this refresh is for */
 	int r = zone_key(w, z, &key, &use_key, &err);
 

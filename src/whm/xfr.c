@@ -317,9 +317,11 @@ struct follow {
 	uint32_t diff_to;      /* the serial the IXFR difference being read ends at */
 	bool ixfr_asked;
 	json_t *rrs; /* the zone being built */
-	size_t max_records;
-	bool up_to_date;  /* IXFR answered with the SOA alone */
-	bool incremental; /* the answer came as differences */
+	size_t text; /* its records' text (rrs_text()) */
+	size_t max_records, max_text;
+	size_t origin_len; /* the zone's name, as text */
+	bool up_to_date;   /* IXFR answered with the SOA alone */
+	bool incremental;  /* the answer came as differences */
 	const char *who;
 };
 
@@ -342,20 +344,47 @@ static int rr_key(const knot_rrset_t *rr, uint16_t pos, char *out, size_t len)
 	return d < 0 ? -EINVAL : 0;
 }
 
-/* Add (or with 'del' remove) every RR of 'rr' to 'rrs': 0, -EINVAL for a
- * record libknot cannot write as text, -ESTALE for a deletion of a record
- * 'rrs' does not hold, -ENOMEM. */
-static int rrs_apply(json_t *rrs, const knot_rrset_t *rr, bool del)
+/* What key 'key' of a record of a zone whose name is 'origin_len'
+ * characters long counts towards a transfer's text: its owner relative to
+ * the zone, as a push carries it (every owner ends with the zone's name). */
+static size_t key_text(const char *key, size_t origin_len)
+{
+	size_t n = strlen(key);
+	return n > origin_len ? n - origin_len : 0;
+}
+
+/* The text of every record of 'rrs' (key_text()). */
+static size_t rrs_text(const json_t *rrs, size_t origin_len)
+{
+	const char *key;
+	json_t *v;
+	size_t sum = 0;
+
+	json_object_foreach((json_t *)rrs, key, v)
+		sum += key_text(key, origin_len);
+	return sum;
+}
+
+/* Add (or with 'del' remove) every RR of 'rr' to 'rrs', and what that adds
+ * to their text to '*text' ('origin_len' as for key_text()): 0, -EINVAL
+ * for a record libknot cannot write as text, -ESTALE for a deletion of a
+ * record 'rrs' does not hold, -ENOMEM. */
+static int rrs_apply(json_t *rrs, const knot_rrset_t *rr, bool del, size_t origin_len, size_t *text)
 {
 	char *key = malloc(XFR_TEXT_MAX);
 	int r = key != NULL ? 0 : -ENOMEM;
 
 	for (uint16_t i = 0; r == 0 && i < rr->rrs.count; i++) {
 		r = rr_key(rr, i, key, XFR_TEXT_MAX);
+		bool held = r == 0 && json_object_get(rrs, key) != NULL;
 		if (r == 0 && del)
 			r = json_object_del(rrs, key) == 0 ? 0 : -ESTALE;
 		else if (r == 0)
 			r = json_object_set_new(rrs, key, json_integer(rr->ttl)) == 0 ? 0 : -ENOMEM;
+		if (r == 0 && del)
+			*text -= key_text(key, origin_len);
+		else if (r == 0 && !held)
+			*text += key_text(key, origin_len);
 	}
 	free(key);
 	return r;
@@ -364,7 +393,7 @@ static int rrs_apply(json_t *rrs, const knot_rrset_t *rr, bool del)
 /* rrs_apply() to f->rrs, within the transfer's limits. */
 static int apply_rr(struct follow *f, const knot_rrset_t *rr, bool del, struct errmsg *err)
 {
-	int r = rrs_apply(f->rrs, rr, del);
+	int r = rrs_apply(f->rrs, rr, del, f->origin_len, &f->text);
 
 	if (r == -EINVAL)
 		return errmsg_set(err, ERR_UPSTREAM, "%s: a record that cannot be written as text",
@@ -375,6 +404,11 @@ static int apply_rr(struct follow *f, const knot_rrset_t *rr, bool del, struct e
 	if (r == 0 && json_object_size(f->rrs) > f->max_records)
 		return errmsg_set(err, ERR_TOO_LARGE, "%s: the zone passes %zu records", f->who,
 				  f->max_records);
+	if (r == 0 && f->max_text > 0 && f->text > f->max_text)
+		return errmsg_set(err, ERR_TOO_LARGE,
+				  "%s: the zone's records pass %zu bytes as text, more than the "
+				  "nodes take (max-zone-bytes)",
+				  f->who, f->max_text);
 	return r;
 }
 
@@ -388,7 +422,8 @@ int xfr_zone_add(struct xfr_zone *z, const knot_rrset_t *rr)
 	}
 	if (z->rrs == NULL && (z->rrs = json_object()) == NULL)
 		return -ENOMEM;
-	return rrs_apply(z->rrs, rr, false);
+	size_t text = 0;
+	return rrs_apply(z->rrs, rr, false, 0, &text);
 }
 
 /* One record of the answer stream. */
@@ -433,11 +468,13 @@ static int follow_rr(struct follow *f, const knot_rrset_t *rr, struct errmsg *er
 			    f->who, serial, f->have_serial, f->serial);
 		if (soa) {
 			json_object_clear(f->rrs);
+			f->text = 0;
 			f->state = XS_DONE;
 			return 0;
 		}
 		f->state = XS_AXFR;
 		json_object_clear(f->rrs);
+		f->text = 0;
 		return apply_rr(f, rr, false, err);
 	case XS_AXFR:
 		if (soa) {
@@ -490,12 +527,16 @@ static int transfer_once(const struct xfr_primary *primary, const knot_dname_t *
 			    .ixfr_asked = qtype == KNOT_RRTYPE_IXFR,
 			    .have_serial = xfr_zone_serial(z),
 			    .max_records = lim->max_records,
+			    .max_text = lim->max_text,
 			    .who = primary->text };
+	char origin[KNOT_DNAME_TXT_MAXLEN + 1];
 
 	*ret_rcode = 0;
 	session_init(&s, primary, key, lim);
 	/* An IXFR starts from a copy of the zone; an AXFR from nothing. */
 	f.rrs = qtype == KNOT_RRTYPE_IXFR ? json_deep_copy(z->rrs) : json_object();
+	f.origin_len = knot_dname_to_str(origin, zone, sizeof(origin)) != NULL ? strlen(origin) : 0;
+	f.text = f.rrs != NULL ? rrs_text(f.rrs, f.origin_len) : 0;
 	int r = buf != NULL && f.rrs != NULL ? connect_to(&s, primary, err) : -ENOMEM;
 	if (r == 0)
 		r = send_query(&s, zone, qtype, qtype == KNOT_RRTYPE_IXFR ? z->soa : NULL, err);

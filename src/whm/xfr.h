@@ -6,8 +6,8 @@
  * when the whole transfer arrived, every message answered the query, was
  * signed with the key (when one is given) and every record lies in the
  * zone. Everything read from the primary is bounded: the time without a
- * byte ('stall_ms'), the whole transfer ('timeout_ms'), the records and the
- * bytes. */
+ * byte ('stall_ms'), the whole transfer ('timeout_ms'), the records, the
+ * bytes read and the text the zone being built holds. */
 #ifndef YUMNA_WHM_XFR_H
 #define YUMNA_WHM_XFR_H
 
@@ -27,6 +27,10 @@ struct xfr_limits {
 	int64_t stall_ms;   /* without a byte from the primary */
 	size_t max_records;
 	size_t max_bytes; /* every message read, together */
+	/* The zone being built, as the text of its records with owners
+	 * relative to the zone (0: no bound): what a transfer holds in
+	 * memory, however many bytes its differences take on the wire. */
+	size_t max_text;
 };
 
 /* A zone as the last transfer left it: its SOA (NULL before any transfer)

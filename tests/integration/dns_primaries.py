@@ -157,7 +157,9 @@ class FakePrimary:
     "down" (closes every connection, after 'delay' seconds if set), "raw"
     ('records' alone, SOAs included: an IXFR stream of one's own),
     "other-question" (a transfer answered as if to a question about another
-    zone). The attributes may change while it runs."""
+    zone). With 'per_message' set, a transfer goes in messages of that
+    many RRsets; 'cut' counts the transfers the client closed before their
+    end. The attributes may change while it runs."""
 
     def __init__(self, zone, soa_text, records, mode="ok"):
         self.zone = zone
@@ -176,6 +178,8 @@ class FakePrimary:
         self.delay = 0.0
         self.stalled = threading.Event()  # a "stall" or "hold" transfer went quiet
         self.release = threading.Event()
+        self.per_message = None
+        self.cut = 0
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
@@ -240,8 +244,18 @@ class FakePrimary:
                 r = dns.message.make_response(q)
                 r.flags |= dns.flags.AA
                 sets = sets[len(sets) // 2:]
-            r.answer.extend(sets)
-            self._send(conn, r)
+            step = self.per_message or max(len(sets), 1)
+            chunks = [sets[i:i + step] for i in range(0, len(sets), step)] or [[]]
+            for i, chunk in enumerate(chunks):
+                if i > 0:
+                    r = dns.message.make_response(q)
+                    r.flags |= dns.flags.AA
+                r.answer.extend(chunk)
+                try:
+                    self._send(conn, r)
+                except OSError:
+                    self.cut += 1
+                    raise
         except (EOFError, OSError):
             pass
         finally:

@@ -12,7 +12,9 @@ import socket
 import time
 
 import dns.message
+import dns.name
 import dns.opcode
+import dns.rdata
 import dns.rrset
 import pytest
 
@@ -760,5 +762,33 @@ def test_after_a_restart_an_unchanged_zone_is_polled_at_its_refresh(cluster, dom
         time.sleep(max(0.0, t0 + 22 - time.monotonic()))
         asked = [round(t - t0, 1) for t in p.soa_times if t >= t0]
         assert len(asked) <= 1, asked    # the check at start, then none for an hour
+    finally:
+        p.close()
+
+
+def test_a_transfer_stops_once_the_zone_passes_max_zone_bytes(cluster_factory, domain):
+    """A primary that sends far more than the nodes take (max-zone-bytes):
+    the controller stops reading once the zone it builds passes the limit,
+    instead of holding the whole transfer (up to 256 MiB on the wire, some
+    four times that in memory) only to refuse it afterwards; nothing is
+    stored."""
+    c = cluster_factory(n=1, whm_config={"max-zone-bytes": 65536})
+    zone = domain + "."
+    text = dns.rdata.from_text("IN", "TXT", " ".join('"%s"' % (c * 250) for c in "abcd"))
+    recs = [dns.rrset.from_rdata(dns.name.from_text("t%d.%s" % (i, zone)), 300, text)
+            for i in range(30000)]
+    p = FakePrimary(zone, "ns1.%s h.%s 100 3600 600 86400 300" % (zone, zone),
+                    [dns.rrset.from_text(zone, 300, "IN", "NS", "ns1." + zone)] + recs)
+    p.per_message = 50  # some 50 KB a message, 30 MB in all
+    try:
+        zid = create_secondary(c.whm, zone, [p.address])["zoneId"]
+        z = wait_state(c.whm, zid, lambda s: s.get("last_error"), 60)
+        err = z["secondary"]["last_error"]
+        assert "max-zone-bytes" in err and "65536" in err, z["secondary"]
+        assert z["secondary"].get("serial") != 100 and z["serial"] != 100, z
+        deadline = time.monotonic() + 10
+        while p.cut == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert p.cut >= 1, "the controller read the whole transfer"
     finally:
         p.close()
