@@ -234,6 +234,10 @@ int tsig_create(struct whm *w, const struct tsig_change *c, const char *actor, s
 		tsig_key_clear(ret);
 	else
 		ret->created_at = ret->updated_at = whm_now();
+	/* Settings may still name a key of this name that was deleted (or
+	 * renamed): the nodes get the new one for them too. */
+	if (r == 0 && xfrout_key_changed(w, ret->name) < 0)
+		log_warn("tsig key '%s': zones naming it not pushed again", ret->name);
 	return r;
 }
 
@@ -260,9 +264,12 @@ int tsig_update(struct whm *w, const char *name, const struct tsig_change *c, co
 		tsig_key_clear(ret);
 	else
 		ret->updated_at = whm_now();
-	/* The nodes hold the secret of the keys their zones' transfers name. */
+	/* The nodes hold the secret of the keys their zones' transfers name:
+	 * by the old name, and by the new one a renamed key takes. */
 	if (r == 0 && xfrout_key_changed(w, norm) < 0)
 		log_warn("tsig key '%s': zones naming it not pushed again", norm);
+	if (r == 0 && strcmp(norm, ret->name) != 0 && xfrout_key_changed(w, ret->name) < 0)
+		log_warn("tsig key '%s': zones naming it not pushed again", ret->name);
 	return r;
 }
 

@@ -573,6 +573,55 @@ def test_a_rotated_key_reaches_the_nodes(xfr, domain):
             axfr(node, domain + ".", k, source=STRANGER)
 
 
+def wait_transfer(node, zone, key, ok, timeout=10.0):
+    """Until an AXFR of 'zone' with 'key' from STRANGER succeeds ('ok') or
+    is refused; False if it never did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            axfr(node, zone, key, source=STRANGER)
+            if ok:
+                return True
+        except (dns.xfr.TransferError, dns.exception.DNSException, EOFError, OSError):
+            if not ok:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_key_made_again_or_renamed_serves_the_zones_that_still_name_it(xfr, domain):
+    """Settings keep naming a deleted key, and the API shows them so: a
+    key made again under that name, or another key renamed to it, reaches
+    the nodes for those zones at once, not at their next change."""
+    c = xfr
+    c.create_zone(domain)
+    fqdn = domain + "."
+    name, other = "again." + fqdn, "renamed." + fqdn
+    k = c.whm.call("POST", "/api/dns/tsig-keys", {"name": name}, expect=201)
+    zid = c.whm.zones()[fqdn]["id"]
+    c.whm.call("PUT", "/api/dns/%d/transfers" % zid,
+               {"allow": [{"from": STRANGER, "key": name}]}, expect=200,
+               params={"wait": "all"})
+    for node in c.nodes:
+        assert wait_transfer(node, fqdn, k, True)
+    c.whm.call("DELETE", "/api/dns/tsig-keys/" + name, expect=200)
+    for node in c.nodes:
+        assert wait_transfer(node, fqdn, k, False), "a deleted key still transfers"
+    got = c.whm.call("GET", "/api/dns/%d/transfers" % zid, expect=200)
+    assert got["allow"] == [{"from": STRANGER, "key": name}]
+    again = c.whm.call("POST", "/api/dns/tsig-keys", {"name": name}, expect=201)
+    for node in c.nodes:
+        assert wait_transfer(node, fqdn, again, True), "the key made again is refused"
+    c.whm.call("DELETE", "/api/dns/tsig-keys/" + name, expect=200)
+    o = c.whm.call("POST", "/api/dns/tsig-keys", {"name": other}, expect=201)
+    for node in c.nodes:
+        assert wait_transfer(node, fqdn, again, False)
+    c.whm.call("PUT", "/api/dns/tsig-keys/" + other, {"name": name}, expect=200)
+    renamed = dict(o, name=name)
+    for node in c.nodes:
+        assert wait_transfer(node, fqdn, renamed, True), "the renamed key is refused"
+
+
 def test_yumnactl_transfers_sets_shows_and_drops_a_zones_settings(xfr, domain, tmp_path):
     from test_yumnactl import Ctl, REFUSED, USAGE
     c = xfr
