@@ -63,8 +63,12 @@ struct sec_zone {
 
 /* Zones refreshed at the same time: a primary that stalls holds up one
  * worker (SECONDARY_STALL_MS, at most SECONDARY_TIMEOUT_MS), not the
- * refresh of every other secondary zone. */
+ * refresh of every other secondary zone. Of them, one is kept for the zones
+ * whose last refresh worked (proven()): primaries that trickle or stall,
+ * however many, hold at most the others, so the zones that work keep
+ * their refreshes. */
 #define SECONDARY_WORKERS 4
+#define SECONDARY_UNPROVEN_WORKERS (SECONDARY_WORKERS - 1)
 
 struct secondary {
 	struct whm *w;
@@ -76,6 +80,7 @@ struct secondary {
 	bool wake;
 	struct sec_zone **zones;
 	size_t n, cap;
+	unsigned unproven; /* refreshes of zones not proven() now */
 	atomic_ullong notifies, rejected;
 };
 
@@ -165,6 +170,13 @@ static void zone_free(struct sec_zone *z)
 static bool busy(const struct sec_zone *z)
 {
 	return z->due_ms == INT64_MAX;
+}
+
+/* Whether the last refresh of 'z' worked: a new zone, or one whose
+ * primaries fail, is not proven yet. */
+static bool proven(const struct sec_zone *z)
+{
+	return z->state == SEC_OK;
 }
 
 /* (Re)read a stored secondary into 'z': its primaries and key; a change
@@ -586,10 +598,12 @@ static void *secondary_main(void *arg)
 		s->wake = false;
 		int64_t now = whm_mono_ms(), next = now + SECONDARY_RELOAD_MS;
 		struct sec_zone *due = NULL;
-		bool more = false;
+		bool more = false, unproven_full = s->unproven >= SECONDARY_UNPROVEN_WORKERS;
 		for (size_t i = 0; i < s->n; i++) {
 			struct sec_zone *z = s->zones[i];
-			if (busy(z))
+			/* A zone waiting for a worker of the unproven ones is
+			 * woken by the end of one of their refreshes. */
+			if (busy(z) || (unproven_full && !proven(z)))
 				continue;
 			if (z->due_ms <= now && due != NULL)
 				more = true;
@@ -601,13 +615,23 @@ static void *secondary_main(void *arg)
 		if (due != NULL) {
 			/* Refreshed without the lock: busy(), it is this
 			 * worker's alone. Another worker takes the next. */
+			bool counted = !proven(due);
 			due->due_ms = INT64_MAX;
+			s->unproven += counted;
 			if (more) {
 				s->wake = true;
 				pthread_cond_signal(&s->cond);
 			}
 			pthread_mutex_unlock(&s->lock);
 			refresh(s, due);
+			pthread_mutex_lock(&s->lock);
+			s->unproven -= counted;
+			/* A zone held back for want of a worker may go now. */
+			if (counted && unproven_full) {
+				s->wake = true;
+				pthread_cond_broadcast(&s->cond);
+			}
+			pthread_mutex_unlock(&s->lock);
 			continue;
 		}
 		struct timespec ts = whm_mono_deadline(next);

@@ -330,6 +330,35 @@ def test_a_stalled_transfer_does_not_hold_up_the_other_zones(cluster, primary, d
         fake.close()
 
 
+def test_primaries_that_stall_do_not_hold_up_the_zones_that_work(cluster, primary, domain):
+    """Four zones whose primaries go quiet mid-transfer, as many as there
+    are workers: one worker stays for the zones whose refreshes work, so a
+    change on a working primary reaches every node while the four wait
+    out their stall (10 s each); before, it waited for one of them."""
+    zone = domain + "."
+    zid = create_secondary(cluster.whm, zone, [primary.address])["zoneId"]
+    cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"], timeout=20)
+    wait_state(cluster.whm, zid, lambda s: s.get("state") == "ok")
+    fakes = [fake_primary("quiet%d-%s" % (i, zone), serial=5, mode="stall") for i in range(4)]
+    try:
+        for f in fakes:
+            create_secondary(cluster.whm, f.zone, [f.address])
+        # Three stall at once; the fourth waits for one of them.
+        deadline = time.monotonic() + 20
+        while sum(f.stalled.is_set() for f in fakes) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sum(f.stalled.is_set() for f in fakes) == 3
+        primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
+        t0 = time.monotonic()
+        retrieve(cluster.whm, zid)
+        cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.2"], timeout=20)
+        assert time.monotonic() - t0 < 5, "the working zone waited for a stalled one"
+        assert sum(f.stalled.is_set() for f in fakes) == 3, "a fourth stall took the last worker"
+    finally:
+        for f in fakes:
+            f.close()
+
+
 def test_powerdns_api_slave_zone_with_masters(cluster, primary, domain):
     """POST /api/v1/servers/localhost/zones with kind Slave and masters, as
     PowerDNS's API takes it; PUT .../axfr-retrieve refreshes it."""
