@@ -171,6 +171,19 @@ static void sync_succeeded(struct node *n)
 	events_add(n->s->w->events, "sync.recovered", n->name, NULL, "pushes succeed again");
 }
 
+/* The push of a zone could not be built (a zone stored by an earlier
+ * release that today's rules refuse, the store failing): that zone fails,
+ * visibly and with backoff; it does not hold back the others. */
+static void build_failed(struct node *n, struct store *st, int64_t zone_id, const char *domain,
+			 uint32_t attempts, int r)
+{
+	char why[160];
+	snprintf(why, sizeof(why), "its push cannot be built: %s", err_str(r));
+	log_warn("node '%s': zone '%s' (id %lld): %s", n->name, domain, (long long)zone_id, why);
+	record_failure(n, st, zone_id, attempts, why);
+	sync_failed(n, domain, why);
+}
+
 /* The node wrote a push of the version it had acknowledged because its
  * backend no longer held it (changed behind its agent): drift, repaired. */
 static void node_repaired(struct node *n, const char *domain, uint64_t version)
@@ -234,8 +247,10 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	int r = payloads_get(n->s->payloads, n->s->w, st, zone_id, &p);
 	if (r == -ENOENT)
 		return 0; /* purged meanwhile */
-	if (r < 0)
+	if (r < 0) {
+		build_failed(n, st, zone_id, p.domain, attempts, r);
 		return r;
+	}
 	uint64_t started = sync_mono_ns();
 	if (p.deleted) {
 		snprintf(path, sizeof(path), "%s?version=%llu", p.domain,
@@ -332,6 +347,7 @@ struct batch_req {
 	struct payload *pl;
 	bool *in_batch;
 	bool *deleted; /* tombstones: sent one by one */
+	int *failed;   /* why a zone's push could not be built, or 0 */
 	struct buf body;
 	int r;
 };
@@ -343,6 +359,7 @@ static void batch_req_clear(struct batch_req *b)
 	free(b->pl);
 	free(b->in_batch);
 	free(b->deleted);
+	free(b->failed);
 	buf_free(&b->body);
 	memset(b, 0, sizeof(*b));
 }
@@ -356,15 +373,21 @@ static int batch_build(struct node *n, struct store *st, const struct pending *p
 	b->pl = calloc(count, sizeof(*b->pl));
 	b->in_batch = calloc(count, sizeof(*b->in_batch));
 	b->deleted = calloc(count, sizeof(*b->deleted));
+	b->failed = calloc(count, sizeof(*b->failed));
 	buf_init(&b->body, SIZE_MAX);
-	int r = b->pl && b->in_batch && b->deleted ? buf_puts(&b->body, "{\"zones\":[") : -ENOMEM;
+	int r = b->pl && b->in_batch && b->deleted && b->failed ? buf_puts(&b->body, "{\"zones\":[")
+								: -ENOMEM;
 	for (size_t i = 0; r == 0 && i < count; i++) {
 		int q = payloads_get(n->s->payloads, n->s->w, st, p->zone[from + i], &b->pl[i]);
 		if (q == -ENOENT)
 			continue;
-		if (q < 0) {
+		if (q == -ENOMEM) {
 			r = q;
 			break;
+		}
+		if (q < 0) {
+			b->failed[i] = q; /* that zone fails alone (batch_send()) */
+			continue;
 		}
 		if (b->pl[i].deleted) {
 			b->deleted[i] = true;
@@ -395,9 +418,13 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 	json_t *answer = NULL;
 	int r = raise != NULL ? b->r : -ENOMEM;
 
-	for (size_t i = 0; r == 0 && i < b->count; i++)
-		if (b->deleted[i])
+	for (size_t i = 0; r == 0 && i < b->count; i++) {
+		if (b->failed[i] < 0)
+			build_failed(n, st, p->zone[b->from + i], b->pl[i].domain,
+				     p->attempts[b->from + i], b->failed[i]);
+		else if (b->deleted[i])
 			push_one(n, st, p->zone[b->from + i], p->attempts[b->from + i]);
+	}
 	if (r == 0 && b->zones > 0) {
 		long status = 0;
 		uint64_t started = sync_mono_ns();
