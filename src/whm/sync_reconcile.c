@@ -219,6 +219,19 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 	return r;
 }
 
+/* Whether the pushes the node has yet to acknowledge ('sum') can account
+ * for a tree too far apart to walk: more than RECON_BUCKETS_MAX of them
+ * (fewer change fewer buckets), and at least the gap between the live zones
+ * and the node's. A few zones always behind (one the node refuses) are no
+ * full sync on its way: a node that lost its data meanwhile would wait for
+ * them for ever. */
+static bool pushes_explain(const struct store_sync_summary *sum, uint64_t live, uint64_t node_zones)
+{
+	uint64_t pending = sum->behind + sum->deletes;
+	uint64_t gap = live > node_zones ? live - node_zones : node_zones - live;
+	return pending > RECON_BUCKETS_MAX && gap <= pending;
+}
+
 void sync_reconcile(struct node *n, struct store *st)
 {
 	struct recon rc = { n, st, json_object(), json_object(), 0, 0 };
@@ -231,7 +244,7 @@ void sync_reconcile(struct node *n, struct store *st)
 	struct store_sync_summary sum = { 0 };
 	uint64_t live = verify_live_zones(n->s->w);
 	bool catching_up = r == ERR_TOO_LARGE && (store_sync_summary(st, n->id, &live, &sum) < 0 ||
-						  sum.behind > 0 || sum.deletes > 0);
+						  pushes_explain(&sum, live, d.node_zones));
 	free(sum.last_error);
 	if (r == ERR_TOO_LARGE && catching_up) {
 		/* A node far behind with pushes on their way (a full sync): the

@@ -59,3 +59,51 @@ def test_one_unpushable_zone_does_not_hold_back_a_new_nodes_other_zones(cluster_
     assert p.get("failing") == 1 and p.get("behind") == 1 and not p.get("done"), p
     assert p.get("lastError"), p
 
+
+def _wait(predicate, timeout, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def _node_zones(c, node):
+    s = c.whm.status()
+    return [n for n in s["nodes"] if n["nodeId"] == node.server_id][0]["zones"]
+
+
+def test_a_node_that_lost_its_zones_gets_them_again_while_one_zone_waits(cluster_factory):
+    """A node whose database is lost (wiped, replaced) holds next to
+    nothing: reconciliation pushes every zone again. One zone the node
+    keeps refusing (always behind) is no full sync on its way and must not
+    stop that."""
+    c = cluster_factory(n=0)
+    many = 1100  # over the differences reconciliation walks bucket by bucket
+    for i in range(many):
+        c.whm.call("POST", "/api/dns", {"domain": "z%d.lost.test." % i}, expect=201)
+    big = c.create_zone("big.lost.test.", wait=False)
+    for i in range(6):  # 2 NS + 6 A + SOA: over the strict node's limit of 5
+        c.add_record(big, "h%d" % i, "A", "192.0.2.%d" % (i + 1), wait=False)
+
+    strict = c.new_node("strict")
+    strict.extra_config["max-zone-records"] = 5
+    strict.write_config()
+    strict.start()
+    c.register(strict)
+    c.join(strict)
+    assert _wait(lambda: len(strict.zones()) == many, 120, 0.5), len(strict.zones())
+    assert _wait(lambda: _node_zones(c, strict)["failing"] == 1, 10), _node_zones(c, strict)
+
+    # the node loses its database: its agent comes back with nothing
+    strict.stop()
+    for f in os.listdir(strict.data_dir):
+        if f.startswith("pdns.sqlite3"):
+            os.unlink(os.path.join(strict.data_dir, f))
+    strict.start()
+    assert len(strict.zones()) == 0
+    assert _wait(lambda: len(strict.zones()) == many, 60, 0.5), \
+        "the node holds %d zones of %d; controller says %s" % (
+            len(strict.zones()), many, _node_zones(c, strict))
+    assert strict.rcode("z7.lost.test.", "SOA") == "NOERROR"
