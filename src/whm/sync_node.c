@@ -248,7 +248,10 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	if (r == -ENOENT)
 		return 0; /* purged meanwhile */
 	if (r < 0) {
-		build_failed(n, st, zone_id, p.domain, attempts, r);
+		/* ERR_UNAVAILABLE: the zone changed at every read; the next
+		 * round pushes its newer version. */
+		if (r != ERR_UNAVAILABLE)
+			build_failed(n, st, zone_id, p.domain, attempts, r);
 		return r;
 	}
 	uint64_t started = sync_mono_ns();
@@ -386,7 +389,9 @@ static int batch_build(struct node *n, struct store *st, const struct pending *p
 			break;
 		}
 		if (q < 0) {
-			b->failed[i] = q; /* that zone fails alone (batch_send()) */
+			/* That zone fails alone (batch_send()); one that
+			 * changed at every read waits for the next round. */
+			b->failed[i] = q == ERR_UNAVAILABLE ? 0 : q;
 			continue;
 		}
 		if (b->pl[i].deleted) {
