@@ -8,7 +8,8 @@
  * dns-address; one without an answer is sent again after 1, 2, 4 and 8
  * seconds, then given up with a log line; a newer round for the zone
  * replaces its messages still unanswered. The first is sent once the
- * second purge of PowerDNS's caches after the change is done (repurge.h),
+ * second purge of PowerDNS's caches after the change is done (repurge.h;
+ * one that keeps failing, once the old SOA has expired from the caches),
  * when no cache holds the old SOA any more (a secondary told before could
  * be answered the old serial and stay behind); PowerDNS is asked at the
  * same moment for the same reason. The zones waiting and the
