@@ -17,7 +17,8 @@ static int tokens_list(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(0), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "GET", "/api/dns/tokens", NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", "/api/dns/tokens", NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_array(c, &ans)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
@@ -366,6 +367,11 @@ static int dnssec_run(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 			argv[oi]);
 	if (r == CTL_REFUSED && o.ds_published)
 		ds_refused_hint(c, id, argv[oi]);
+	/* Every answer but an unsigning's is the zone's DNSSEC state, whose
+	 * lists are printed: an answer without them is not the controller's. */
+	if (r == CTL_OK && strcmp(method, "DELETE") != 0)
+		r = ctl_answer_need(c, &ans, "keys", JSON_ARRAY, "ds", JSON_ARRAY, "dnskey",
+				    JSON_ARRAY, NULL);
 	if (r != CTL_OK)
 		return r;
 	bool partial = change && c->wait && json_object_get(ans.json, "synced") != NULL &&
@@ -479,7 +485,8 @@ static int dnssec_keys(struct ctl *c, int argc, char **argv)
 			r = CTL_UNSUPPORTED;
 			break;
 		}
-		if ((r = ctl_answer_check(c, &ans)) != CTL_OK)
+		if ((r = ctl_answer_check(c, &ans)) != CTL_OK ||
+		    (r = ctl_answer_need(c, &ans, "keys", JSON_ARRAY, NULL)) != CTL_OK)
 			break;
 		json_array_extend(all, json_object_get(ans.json, "keys"));
 		json_t *next = json_object_get(ans.json, "next");

@@ -90,7 +90,8 @@ static int zones_history(struct ctl *c, int argc, char **argv)
 	snprintf(path, sizeof(path), "/api/dns/%lld/versions", (long long)id);
 	if (!page_query(path, sizeof(path), &o))
 		return too_long();
-	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "versions", JSON_ARRAY, NULL)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
@@ -142,7 +143,9 @@ static int zones_diff(struct ctl *c, int argc, char **argv)
 	if (to != 0)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "&to=%lld",
 			 (long long)to);
-	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_need(c, &ans, "counts", JSON_OBJECT, "added", JSON_ARRAY, "removed",
+				 JSON_ARRAY, "changed", JSON_ARRAY, NULL)) != CTL_OK)
 		return r;
 	const json_t *d = ans.json, *n = json_object_get(d, "counts");
 	if (c->json) {
@@ -269,14 +272,10 @@ static int audit(struct ctl *c, int argc, char **argv)
 	struct ctl_answer zone = { 0 };
 	if (o.zone != NULL && o.zone[0] != '\0' && strspn(o.zone, "0123456789") == strlen(o.zone)) {
 		snprintf(path, sizeof(path), "/api/dns/%s", o.zone);
-		if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK)
+		if ((r = ctl_call(c, "GET", path, NULL, &zone)) != CTL_OK ||
+		    (r = ctl_answer_need(c, &zone, "domain", JSON_STRING, NULL)) != CTL_OK)
 			return r;
 		o.zone = json_string_value(json_object_get(zone.json, "domain"));
-		if (o.zone == NULL) {
-			ctl_answer_clear(&zone);
-			fprintf(stderr, "yumnactl: the controller's zone has no name\n");
-			return CTL_FAILED;
-		}
 	}
 	snprintf(path, sizeof(path), "/api/dns/audit");
 	const char *const q[][2] = {
@@ -292,7 +291,7 @@ static int audit(struct ctl *c, int argc, char **argv)
 		}
 	r = ctl_call(c, "GET", path, NULL, &ans);
 	ctl_answer_clear(&zone);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_need(c, &ans, "entries", JSON_ARRAY, NULL)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);

@@ -10,7 +10,8 @@
 
 /* GET /api/dns/ID/policies'tail' of the zone in the command's one
  * argument: --json prints the answer, else 'print' each item of the array
- * at 'key' (NULL: the answer). */
+ * at 'key' (NULL: the answer); an answer without that array is not the
+ * controller's. */
 static int policy_get(struct ctl *c, const struct ctl_cmd *cmd, int argc, char **argv,
 		      const char *tail, const char *key, void (*print)(const json_t *))
 {
@@ -24,6 +25,10 @@ static int policy_get(struct ctl *c, const struct ctl_cmd *cmd, int argc, char *
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld/policies%s", (long long)id, tail);
 	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
+		return r;
+	r = key != NULL ? ctl_answer_need(c, &ans, key, JSON_ARRAY, NULL)
+			: ctl_answer_array(c, &ans);
+	if (r != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);

@@ -25,14 +25,21 @@ static int route_of(struct ctl *c, const char *arg, char *path, size_t len)
 	return r;
 }
 
-static void print_settings(const struct ctl *c, const json_t *j)
+/* Print the settings the controller answered with ({"allow", "notify"})
+ * and clear 'ans'. */
+static int print_settings(struct ctl *c, struct ctl_answer *ans)
 {
 	size_t i;
 	json_t *v;
+	int r = ctl_answer_need(c, ans, "allow", JSON_ARRAY, "notify", JSON_ARRAY, NULL);
 
+	if (r != CTL_OK)
+		return r;
+	const json_t *j = ans->json;
 	if (c->json) {
 		ctl_print_json(j);
-		return;
+		ctl_answer_clear(ans);
+		return CTL_OK;
 	}
 	if (json_object_get(j, "default") != NULL)
 		printf("settings: %s\n", json_is_true(json_object_get(j, "default"))
@@ -43,6 +50,8 @@ static void print_settings(const struct ctl *c, const json_t *j)
 		       cell(json_object_get(v, "key")));
 	json_array_foreach(json_object_get(j, "notify"), i, v)
 		printf("notify %s\n", cell(v));
+	ctl_answer_clear(ans);
+	return CTL_OK;
 }
 
 static int show(struct ctl *c, int argc, char **argv)
@@ -56,9 +65,7 @@ static int show(struct ctl *c, int argc, char **argv)
 		return r;
 	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK)
 		return r;
-	print_settings(c, ans.json);
-	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return print_settings(c, &ans);
 }
 
 struct set_opts {
@@ -107,9 +114,7 @@ static int set(struct ctl *c, int argc, char **argv)
 	json_decref(b);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	print_settings(c, ans.json);
-	ctl_answer_clear(&ans);
-	return CTL_OK;
+	return print_settings(c, &ans);
 }
 
 static int follow_default(struct ctl *c, int argc, char **argv)

@@ -35,7 +35,8 @@ static int upolicy_list(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(0), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "GET", ROUTE, NULL, &ans)) != CTL_OK)
+	if ((r = ctl_call(c, "GET", ROUTE, NULL, &ans)) != CTL_OK ||
+	    (r = ctl_answer_array(c, &ans)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
@@ -50,9 +51,11 @@ static int upolicy_list(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* A key's policy as the controller answers it: {"key", "rules"}. */
 static int print_answer(struct ctl *c, int r, struct ctl_answer *ans)
 {
-	if (r != CTL_OK)
+	if (r != CTL_OK ||
+	    (r = ctl_answer_need(c, ans, "key", JSON_STRING, "rules", JSON_ARRAY, NULL)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans->json);
@@ -119,17 +122,16 @@ static int upolicy_grant(struct ctl *c, int argc, char **argv)
 	r = ctl_call_raw(c, "GET", path, NULL, &ans);
 	if (r != CTL_OK)
 		return r;
-	if (ans.status == 200)
+	/* 404: the key has no policy yet; any other answer holds its rules,
+	 * which the PUT below must keep. */
+	if (ans.status != 404 && (r = ctl_answer_check(c, &ans)) == CTL_OK &&
+	    (r = ctl_answer_need(c, &ans, "rules", JSON_ARRAY, NULL)) == CTL_OK)
 		rules = json_incref(json_object_get(ans.json, "rules"));
-	else if (ans.status != 404)
-		r = ctl_answer_check(c, &ans);
 	ctl_answer_clear(&ans);
 	if (r != CTL_OK)
 		return r;
-	if (!json_is_array(rules)) {
-		json_decref(rules);
+	if (rules == NULL)
 		rules = json_array();
-	}
 	json_t *rule = json_pack("{s:s,s:s,s:[]}", "zone", zone, "match", match, "types");
 	if (name != NULL)
 		json_object_set_new(rule, "name", json_string(name));

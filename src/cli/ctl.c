@@ -220,6 +220,11 @@ int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...)
 	return CTL_OK;
 }
 
+int ctl_answer_array(struct ctl *c, struct ctl_answer *ans)
+{
+	return json_is_array(ans->json) ? CTL_OK : ctl_answer_foreign(c, ans, "not a JSON array");
+}
+
 int ctl_call_ok(struct ctl *c, const char *method, const char *path, const json_t *body,
 		struct ctl_answer *ans)
 {
@@ -272,10 +277,8 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
 	if (n > 1 && want[n - 1] == '.')
 		want[n - 1] = '\0';
 	int r = ctl_call(c, "GET", "/api/dns", NULL, &ans);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_array(c, &ans)) != CTL_OK)
 		return r;
-	if (!json_is_array(ans.json))
-		return ctl_answer_foreign(c, &ans, "not a JSON array");
 	size_t i;
 	json_t *z;
 	json_array_foreach(ans.json, i, z) {
@@ -296,10 +299,13 @@ int ctl_zone_read(struct ctl *c, int64_t id, struct ctl_answer *zone, struct ctl
 	char path[96];
 	snprintf(path, sizeof(path), "/api/dns/%lld", (long long)id);
 	int r = ctl_call(c, "GET", path, NULL, zone);
-	if (r != CTL_OK)
+	if (r != CTL_OK || (r = ctl_answer_need(c, zone, "domain", JSON_STRING, "version",
+						JSON_INTEGER, NULL)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
 	r = ctl_call(c, "GET", path, NULL, records);
+	if (r == CTL_OK)
+		r = ctl_answer_array(c, records);
 	if (r != CTL_OK)
 		ctl_answer_clear(zone);
 	return r;

@@ -83,6 +83,11 @@ int ctl_answer_check(struct ctl *c, struct ctl_answer *ans);
  * first one missing is printed, 'ans' cleared and CTL_UNREACHABLE returned,
  * so that no command reads a missing field as 0 or true. */
 int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...);
+/* Whether 2xx answer 'ans' is a JSON array, as the controller's listings
+ * (zones, records, tokens, servers, ...) are: CTL_OK if so; else, as
+ * ctl_answer_need(), 'ans' is cleared and CTL_UNREACHABLE returned, so
+ * that no listing prints an empty table for an answer of another shape. */
+int ctl_answer_array(struct ctl *c, struct ctl_answer *ans);
 /* ctl_call() of a route whose answer says "success": true, checked
  * (ctl_answer_need()). */
 int ctl_call_ok(struct ctl *c, const char *method, const char *path, const json_t *body,
@@ -102,8 +107,10 @@ const char *ctl_wait_query(const struct ctl *c);
 
 /* A zone given as its id or its name ("example.com" or "example.com."). */
 int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret);
-/* Zone 'id' (GET /api/dns/:id) and its records (GET .../records), both
- * the caller's to clear on CTL_OK; nothing to clear otherwise. */
+/* Zone 'id' (GET /api/dns/:id, with its "domain" and "version") and its
+ * records (GET .../records, an array), both the caller's to clear on
+ * CTL_OK; nothing to clear otherwise (an answer of another shape is
+ * CTL_UNREACHABLE, as ctl_answer_need()). */
 int ctl_zone_read(struct ctl *c, int64_t id, struct ctl_answer *zone, struct ctl_answer *records);
 /* A positive integer argument; prints the problem and returns CTL_USAGE. */
 int ctl_parse_id(const char *what, const char *arg, int64_t *ret);

@@ -827,29 +827,93 @@ class NotTheController:
         self.thread.join()
 
 
+# The commands that print a list the controller answers with: as an array
+# (zones, records, tokens, servers, keys, policies) ...
+ARRAY_LISTINGS = [["zones", "list"], ["--json", "zones", "list"], ["records", "list", "5"],
+                  ["tokens", "list"], ["--json", "tokens", "list"], ["servers", "list"],
+                  ["tsig", "list"], ["update-policy", "list"], ["policy", "list", "5"]]
+# ... or in an object: a zone and its records, versions, a diff, audit
+# entries, DNSSEC keys, target health, transfer settings, a key's rules.
+OBJECT_LISTINGS = [["zones", "show", "5"], ["--json", "zones", "show", "5"],
+                   ["rrset", "set-ttl", "5", "www", "A", "300"],
+                   ["zones", "history", "5"], ["--json", "zones", "history", "5"],
+                   ["zones", "diff", "5", "1"], ["audit"], ["audit", "--zone", "5"],
+                   ["dnssec", "keys"], ["dnssec", "status", "5"], ["dnssec", "ds", "5"],
+                   ["policy", "health", "5"], ["transfers", "show"], ["transfers", "show", "5"],
+                   ["transfers", "set", "--notify", "192.0.2.53", "5"],
+                   ["update-policy", "show", "ddns.example."],
+                   ["update-policy", "grant", "ddns.example.", "shop.example", "zone", "TXT"],
+                   ["nodes", "list"]]
+
+
+def assert_not_the_controllers(ctl, env, other, args):
+    r = ctl.run(*args, env=env, expect=UNREACHABLE)
+    assert "not the controller's answer" in r.stderr, (args, r.stderr)
+    assert other.url in r.stderr, (args, r.stderr)
+    assert r.stdout == "", (args, r.stdout)
+
+
 @pytest.mark.parametrize("body,content_type", [("<html>portal</html>", "text/html"),
                                                ("", "application/json"),
                                                ("{}", "application/json")])
 def test_a_2xx_answer_that_is_not_the_controllers_is_a_failure(tmp_path, body, content_type):
     """Review: a 200 with a page that is not JSON, or with JSON that lacks
     the controller's fields, was read as 0 of 0 nodes: `status` said
-    "every node online and in sync" and `servers remove` "removed", exit 0."""
+    "every node online and in sync" and `servers remove` "removed", exit 0;
+    and `zones list`, `tokens list`, `zones history` (every listing) printed
+    an empty table for `{}`, exit 0."""
     other = NotTheController(body, content_type)
     try:
         ctl = Ctl(None, tmp_path)
         env = ctl.env(url=other.url, token="t" * 40)
-        for args in (["status"], ["health"], ["sync", "5"], ["servers", "remove", "3"],
+        for args in [["status"], ["health"], ["sync", "5"], ["servers", "remove", "3"],
                      ["nodes", "add", "3"], ["--wait", "records", "add", "5", "www", "A",
                                              "192.0.2.1"],
                      ["zones", "delete", "5"], ["tokens", "create", "--role", "read", "ci"],
                      ["--json", "status"], ["zones", "show", "shop.example"],
-                     ["export", "5"], ["edit", "--yes", "5"]):
-            r = ctl.run(*args, env=env, expect=UNREACHABLE)
-            assert "not the controller's answer" in r.stderr, (args, r.stderr)
-            assert other.url in r.stderr, (args, r.stderr)
-            assert r.stdout == "", (args, r.stdout)
+                     ["export", "5"], ["edit", "--yes", "5"]] + ARRAY_LISTINGS + OBJECT_LISTINGS:
+            assert_not_the_controllers(ctl, env, other, args)
     finally:
         other.close()
+
+
+@pytest.mark.parametrize("args", OBJECT_LISTINGS, ids=" ".join)
+def test_an_array_where_the_controller_answers_an_object_is_not_its_answer(tmp_path, args):
+    """A listing the controller gives inside an object ({"versions": [...]},
+    {"entries": [...]}, ...) is not read from a bare array: nothing is
+    printed, exit code 4."""
+    other = NotTheController("[]", "application/json")
+    try:
+        ctl = Ctl(None, tmp_path)
+        assert_not_the_controllers(ctl, ctl.env(url=other.url, token="t" * 40), other, args)
+    finally:
+        other.close()
+
+
+def test_every_listing_reads_the_controllers_own_answers(ctl, domain, tmp_path):
+    """The checks of the listings' shapes take what the controller answers."""
+    ctl.run("--wait", "zones", "create", domain)
+    ctl.run("--wait", "records", "add", domain, "www", "A", "192.0.2.1")
+    key = "ddns." + domain + "."
+    ctl.run("tsig", "create", key)
+    ctl.run("update-policy", "grant", key, domain, "zone", "A")
+    ctl.run("--wait", "transfers", "set", "--notify", "192.0.2.53", domain)
+    for args in ARRAY_LISTINGS + OBJECT_LISTINGS:
+        args = [domain if a == "5" else key if a == "ddns.example." else
+                domain if a == "shop.example" else a for a in args]
+        if args[:2] == ["rrset", "set-ttl"]:
+            args = ["--wait"] + args
+        if args[:2] == ["dnssec", "ds"]:
+            ctl.run(*args, expect=FAILED)   # the zone is not signed
+            continue
+        ctl.run(*args)
+    assert "notify 192.0.2.53" in ctl.run("transfers", "show", domain).stdout
+    # The grant above kept the rule it read beside its own.
+    shown = ctl.run("update-policy", "show", key).stdout
+    assert "zone %s. zone types A\n" % domain in shown, shown
+    assert "zone %s. zone types TXT\n" % domain in shown, shown
+    ctl.run("update-policy", "delete", key)
+    ctl.run("tsig", "delete", key)
 
 
 def test_a_cluster_without_nodes_serves_nothing_and_says_so(cluster_factory, domain, tmp_path):
