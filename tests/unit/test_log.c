@@ -1,5 +1,7 @@
 /* Unit tests for src/lib/base/log: log_sanitize(), which quotes user text
- * into log lines and error messages, and log_level_parse(). */
+ * into log lines and error messages, log_level_parse(), and
+ * log_limit_pass(), which keeps a line that may repeat at every request to
+ * one an interval. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -160,6 +163,77 @@ static void test_level_parse(void **state)
 	}
 }
 
+/* The first line at once, then at most one an interval, each with how many
+ * events it stands for. */
+static void test_limit_first_then_one_an_interval(void **state)
+{
+	struct log_limit l = LOG_LIMIT_INIT(10000);
+	uint64_t n = 99;
+
+	(void)state;
+	assert_true(log_limit_pass(&l, 5000, &n));
+	assert_int_equal(n, 1);
+	for (int64_t t = 5000; t < 15000; t += 100)
+		assert_false(log_limit_pass(&l, t, &n));
+	/* 100 held back, and this one. */
+	assert_true(log_limit_pass(&l, 15000, &n));
+	assert_int_equal(n, 101);
+	assert_false(log_limit_pass(&l, 24999, &n));
+	assert_true(log_limit_pass(&l, 90000, &n));
+	assert_int_equal(n, 2);
+	/* A quiet spell: the next one is logged at once, alone. */
+	assert_true(log_limit_pass(&l, 200000, &n));
+	assert_int_equal(n, 1);
+	pthread_mutex_destroy(&l.lock);
+}
+
+#define LIMIT_THREADS 4
+#define LIMIT_EVENTS 20000
+
+struct limit_run {
+	struct log_limit *l;
+	uint64_t lines, counted;
+};
+
+static void *limit_worker(void *arg)
+{
+	struct limit_run *run = arg;
+	uint64_t n;
+
+	for (int64_t t = 0; t < LIMIT_EVENTS; t++) {
+		if (log_limit_pass(run->l, t, &n)) {
+			run->lines++;
+			run->counted += n;
+		}
+	}
+	return NULL;
+}
+
+/* From several threads at once: every event is in exactly one line's
+ * count, and the lines stay one an interval. */
+static void test_limit_threads_count_every_event_once(void **state)
+{
+	struct log_limit l = LOG_LIMIT_INIT(1000);
+	struct limit_run runs[LIMIT_THREADS];
+	pthread_t th[LIMIT_THREADS];
+	uint64_t lines = 0, counted = 0, n;
+
+	(void)state;
+	for (int i = 0; i < LIMIT_THREADS; i++) {
+		runs[i] = (struct limit_run){ &l, 0, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, limit_worker, &runs[i]), 0);
+	}
+	for (int i = 0; i < LIMIT_THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		lines += runs[i].lines;
+		counted += runs[i].counted;
+	}
+	assert_true(log_limit_pass(&l, 1000000, &n));
+	assert_int_equal(counted + n, (uint64_t)LIMIT_THREADS * LIMIT_EVENTS + 1);
+	assert_true(lines >= 1 && lines <= LIMIT_EVENTS / 1000);
+	pthread_mutex_destroy(&l.lock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +241,8 @@ int main(void)
 		cmocka_unit_test(test_sanitize_zero_len),
 		cmocka_unit_test(test_sanitize_every_byte_every_len),
 		cmocka_unit_test(test_level_parse),
+		cmocka_unit_test(test_limit_first_then_one_an_interval),
+		cmocka_unit_test(test_limit_threads_count_every_event_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,6 +61,21 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		level_names[level], line);
 }
 
+bool log_limit_pass(struct log_limit *l, int64_t now_ms, uint64_t *ret_count)
+{
+	pthread_mutex_lock(&l->lock);
+	l->held++;
+	bool pass = !l->logged || now_ms - l->last_ms >= l->interval_ms;
+	if (pass) {
+		*ret_count = l->held;
+		l->held = 0;
+		l->logged = true;
+		l->last_ms = now_ms;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return pass;
+}
+
 void log_sanitize(const char *text, char *out, unsigned len)
 {
 	static const char hex[] = "0123456789abcdef";
