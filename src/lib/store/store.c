@@ -293,6 +293,11 @@ void store_close(struct store *st)
 	free(st);
 }
 
+const char *store_error(const struct store *st)
+{
+	return st->db->err;
+}
+
 static void txn_ended(struct store *st, int how)
 {
 	struct timespec now;

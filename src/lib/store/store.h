@@ -55,6 +55,11 @@ struct store_conf {
 int store_open(const struct store_conf *conf, struct store **ret, struct errmsg *err);
 /* Accepts NULL. */
 void store_close(struct store *st);
+/* What the database said when a call on 'st' last failed with ERR_BACKEND
+ * or ERR_UNAVAILABLE ("no such table: ...", "connection lost"; "" before
+ * any did): the reason to log beside such a failure. MariaDB quotes the
+ * value of a duplicate key in its message, so it is for failed reads. */
+const char *store_error(const struct store *st);
 
 int store_begin(struct store *st);
 int store_commit(struct store *st);
