@@ -13,6 +13,7 @@
 #include "api.h"
 #include "api_internal.h"
 #include "base/err.h"
+#include "base/log.h"
 #include "json/jsonx.h"
 #include "sync.h"
 #include "tokens.h"
@@ -41,6 +42,21 @@ static const char *request_token(struct http_request *req)
 	return token;
 }
 
+void api_store_refused(const char *why)
+{
+	static struct log_limit refusals = LOG_LIMIT_INIT(WHM_FAILURE_LOG_MS);
+	uint64_t n;
+
+	if (!log_limit_pass(&refusals, whm_mono_ms(), &n))
+		return;
+	if (n == 1)
+		log_err("a request refused with 503, the store is unavailable: %s", why);
+	else
+		log_err("%llu requests refused with 503 since the last line, the store is "
+			"unavailable: %s",
+			(unsigned long long)n, why);
+}
+
 int api_authorize(struct http_request *req, void *ctx, const char **ret_msg)
 {
 	struct whm *w = ctx;
@@ -51,13 +67,18 @@ int api_authorize(struct http_request *req, void *ctx, const char **ret_msg)
 	const char *token = request_token(req);
 	if (token == NULL)
 		return ERR_AUTH;
-	struct store *st = whm_store(w);
+	struct errmsg err;
+	struct store *st = whm_store_try(w, &err);
 	char role[16], name[64];
 	int64_t id;
 	int r = st != NULL ? tokens_find(st, token, role, &id, name) : ERR_UNAVAILABLE;
 	if (r == ERR_NOT_FOUND)
 		return ERR_AUTH;
 	if (r < 0) {
+		if (st != NULL)
+			api_store_failed(st, r, "cannot look a token up");
+		else
+			api_store_refused(err.text);
 		/* Not a 401: the token may well be good, and a client told it
 		 * is wrong may throw it away or page someone to rotate it. */
 		*ret_msg = "the store is unavailable";
@@ -231,10 +252,23 @@ int api_body_object(struct http_request *req, struct http_reply *rep, json_t **r
 
 struct store *api_store(struct whm *w, struct http_reply *rep)
 {
-	struct store *st = whm_store(w);
-	if (st == NULL)
+	struct errmsg err;
+	struct store *st = whm_store_try(w, &err);
+	if (st == NULL) {
+		api_store_refused(err.text);
 		http_reply_error(rep, ERR_UNAVAILABLE, "the store is unavailable");
+	}
 	return st;
+}
+
+void api_store_failed(struct store *st, int r, const char *what)
+{
+	struct errmsg why;
+	bool said = r == ERR_BACKEND || r == ERR_UNAVAILABLE; /* store_error() tells */
+
+	errmsg_printf(&why, "%s: %s%s%s", what, err_str(r), said ? ": " : "",
+		      said ? store_error(st) : "");
+	api_store_refused(why.text);
 }
 
 void api_reply_error(struct http_reply *rep, int err, const char *message)

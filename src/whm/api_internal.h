@@ -49,8 +49,17 @@ int api_query_number(struct http_request *req, struct http_reply *rep, const cha
 		     uint64_t min, uint64_t max, int code, uint64_t *ret);
 /* The body as a JSON object; the caller owns *ret. */
 int api_body_object(struct http_request *req, struct http_reply *rep, json_t **ret);
-/* This thread's store, or NULL with a 503. */
+/* This thread's store, or NULL with a 503 (logged: api_store_refused()). */
 struct store *api_store(struct whm *w, struct http_reply *rep);
+/* Log that a request is refused with 503 because the store cannot be
+ * opened or failed, for reason 'why' (never a token or a body): at once,
+ * then at most one line every WHM_FAILURE_LOG_MS, with how many requests
+ * were refused since the last, so that an outage under load does not flood
+ * the log. */
+void api_store_refused(const char *why);
+/* api_store_refused() for 'what' that failed in store 'st' with 'r'
+ * (ERR_BACKEND, ERR_UNAVAILABLE: with the database's message). */
+void api_store_failed(struct store *st, int r, const char *what);
 
 /* An error with a service's message, or the code's own text for "". */
 void api_reply_error(struct http_reply *rep, int err, const char *message);

@@ -16,9 +16,15 @@
 
 void api_health(struct http_request *req, struct http_reply *rep, void *ctx)
 {
-	struct store *st = whm_store(ctx);
+	struct errmsg err;
+	struct store *st = whm_store_try(ctx, &err);
 	uint64_t zones, records;
-	if (st == NULL || store_zone_counts(st, &zones, &records) < 0) {
+	int r = st != NULL ? store_zone_counts(st, &zones, &records) : ERR_UNAVAILABLE;
+	if (r < 0) {
+		if (st != NULL)
+			api_store_failed(st, r, "cannot count the zones");
+		else
+			api_store_refused(err.text);
 		http_reply_json(rep, 503,
 				json_pack("{s:s,s:I}", "status", "unhealthy", "timestamp",
 					  (json_int_t)whm_now()));

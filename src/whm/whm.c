@@ -37,19 +37,32 @@ static void store_key_create(void)
 	pthread_key_create(&store_key, close_store);
 }
 
-struct store *whm_store(struct whm *w)
+struct store *whm_store_try(struct whm *w, struct errmsg *err)
 {
 	pthread_once(&store_key_once, store_key_create);
 	struct store *st = pthread_getspecific(store_key);
-	struct errmsg err;
 	if (st != NULL)
 		return st;
-	if (store_open(&w->store_conf, &st, &err) < 0) {
-		log_err("cannot open the store: %s", err.text);
+	if (store_open(&w->store_conf, &st, err) < 0)
 		return NULL;
-	}
 	pthread_setspecific(store_key, st);
 	return st;
+}
+
+struct store *whm_store(struct whm *w)
+{
+	static struct log_limit failures = LOG_LIMIT_INIT(WHM_FAILURE_LOG_MS);
+	struct errmsg err;
+	uint64_t n;
+	struct store *st = whm_store_try(w, &err);
+	if (st != NULL || !log_limit_pass(&failures, whm_mono_ms(), &n))
+		return st;
+	if (n == 1)
+		log_err("cannot open the store: %s", err.text);
+	else
+		log_err("cannot open the store (%llu times since the last line): %s",
+			(unsigned long long)n, err.text);
+	return NULL;
 }
 
 /* clock_gettime(), not time(): glibc's time() reads the kernel's coarse

@@ -130,8 +130,16 @@ int whm_init(struct whm *w, enum whm_mode mode, struct errmsg *err);
  * context and its configuration. */
 void whm_deinit(struct whm *w);
 
+/* A failure that may repeat at every request or every turn of a thread (the
+ * store down) is logged at once, then at most once in this time, with how
+ * many times it happened since the last line (log_limit_pass()). */
+#define WHM_FAILURE_LOG_MS 10000
+
 /* This thread's store connection, opened on first use and closed when the
- * thread exits; NULL (and a log line) if the database cannot be reached. */
+ * thread exits; NULL with the reason in 'err' if the database cannot be
+ * reached. */
+struct store *whm_store_try(struct whm *w, struct errmsg *err);
+/* The same with the reason logged (WHM_FAILURE_LOG_MS). */
 struct store *whm_store(struct whm *w);
 
 /* The SOA fields of pushes (the serial comes from the zone). */

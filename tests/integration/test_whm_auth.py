@@ -3,6 +3,7 @@
 403 for a read token on anything but GET."""
 
 import os
+import re
 import time
 
 import pytest
@@ -294,3 +295,56 @@ def test_a_store_that_fails_is_503_not_a_wrong_token(lone_whm):
         db.close()
     assert w.get("/api/dns").status_code == 200
     assert_unauthorized(w.get("/api/dns", token="0" * 64))
+
+
+# "... err: a request refused with 503, the store is unavailable: WHY" first,
+# then "... err: N requests refused with 503 since the last line, ...".
+STORE_REFUSED = re.compile(r" err: (?:a request|(\d+) requests) refused with 503"
+                           r"(?: since the last line)?, the store is unavailable: (.*)$")
+
+
+def test_a_store_that_fails_is_logged_with_its_reason_once_an_interval(lone_whm):
+    """Review: the 503s of a store that fails left nothing in the
+    controller's log, so an operator saw clients fail and no reason. The
+    first refusal is logged at once with the reason; under load, at most one
+    line every 10 s follows, saying how many requests were refused since
+    the line before: every refusal is counted in exactly one line, and the
+    token is never in it."""
+    import sqlite3
+
+    w = lone_whm
+    assert w.get("/api/dns").status_code == 200
+    offset = os.path.getsize(w.log_path)
+    refused = 0
+    db = sqlite3.connect(w.store_path, timeout=10)
+    try:
+        db.execute("ALTER TABLE api_tokens RENAME TO api_tokens_away")
+        db.commit()
+        start = time.monotonic()
+        for _ in range(300):
+            r = w.get("/api/dns")
+            assert r.status_code == 503, r.text
+            refused += 1
+        # The next line is due 10 s after the first: one more refusal then.
+        time.sleep(max(0.0, start + 10.5 - time.monotonic()))
+        assert w.get("/api/dns").status_code == 503
+        refused += 1
+        elapsed = time.monotonic() - start
+    finally:
+        db.execute("ALTER TABLE api_tokens_away RENAME TO api_tokens")
+        db.commit()
+        db.close()
+    assert w.get("/api/dns").status_code == 200
+    with open(w.log_path, "rb") as f:
+        f.seek(offset)
+        log = f.read().decode("utf-8", "replace")
+    found = [m for m in map(STORE_REFUSED.search, log.splitlines()) if m]
+    assert found, log
+    assert found[0].group(1) is None, found[0].group(0)
+    for m in found:
+        assert m.group(2) == "cannot look a token up: database error: no such table: " \
+            "api_tokens", m.group(0)
+    # Bounded: the first line, then one every 10 s at most.
+    assert 2 <= len(found) <= 1 + int(elapsed // 10), [m.group(0) for m in found]
+    assert sum(int(m.group(1) or 1) for m in found) == refused, [m.group(0) for m in found]
+    assert w.admin_token not in log
