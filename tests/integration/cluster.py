@@ -376,9 +376,13 @@ class Cluster:
             self.join(node)
         return self
 
-    def add_node(self, name=None, join=True):
-        """Start one more node, register it, and (with 'join') add it to the cluster."""
+    def add_node(self, name=None, join=True, config=None):
+        """Start one more node ('config': agent.conf settings of its own),
+        register it, and (with 'join') add it to the cluster."""
         node = self.new_node(name)
+        if config:
+            node.extra_config.update(config)
+            node.write_config()
         node.start()
         self.register(node)
         if join:

@@ -24,12 +24,7 @@ def test_zone_a_joining_node_refuses_does_not_hold_back_the_others(cluster_facto
     for i in range(6):  # 2 NS + 6 A + SOA: over the strict node's limit of 5
         c.add_record(big, "h%d" % i, "A", "192.0.2.%d" % (i + 1))
 
-    strict = c.new_node("strict")
-    strict.extra_config["max-zone-records"] = 5
-    strict.write_config()
-    strict.start()
-    c.register(strict)
-    c.join(strict)
+    strict = c.add_node("strict", config={"max-zone-records": 5})
 
     served = lambda: all(  # noqa: E731
         strict.rcode("small%d.full-sync.example." % i, "SOA") == "NOERROR"

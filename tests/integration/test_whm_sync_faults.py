@@ -87,12 +87,7 @@ def test_a_node_that_lost_its_zones_gets_them_again_while_one_zone_waits(cluster
     for i in range(6):  # 2 NS + 6 A + SOA: over the strict node's limit of 5
         c.add_record(big, "h%d" % i, "A", "192.0.2.%d" % (i + 1), wait=False)
 
-    strict = c.new_node("strict")
-    strict.extra_config["max-zone-records"] = 5
-    strict.write_config()
-    strict.start()
-    c.register(strict)
-    c.join(strict)
+    strict = c.add_node("strict", config={"max-zone-records": 5})
     assert _wait(lambda: len(strict.zones()) == many, 120, 0.5), len(strict.zones())
     assert _wait(lambda: _node_zones(c, strict)["failing"] == 1, 10), _node_zones(c, strict)
 
