@@ -16,6 +16,8 @@ import harness
 
 NAMED = "/usr/sbin/named"
 KNOTD = "/usr/sbin/knotd"
+KNOTC = "/usr/sbin/knotc"
+KCATALOGPRINT = "/usr/sbin/kcatalogprint"
 
 
 class Secondary:
@@ -149,7 +151,7 @@ class Knot(Secondary):
 
     def start(self, catalog, primary, key):
         self.catalog = catalog
-        conf = os.path.join(self.directory, "knot.conf")
+        conf = self.conf = os.path.join(self.directory, "knot.conf")
         with open(conf, "w") as f:
             f.write("""
 server:
@@ -192,3 +194,23 @@ zone:
        "paddr": primary[0], "pport": primary[1], "key": key["name"],
        "alg": key["algorithm"], "secret": key["secret"]})
         self._spawn([KNOTD, "-c", conf])
+
+    def catalog_serial(self):
+        """The serial of knotd's copy of its catalog (knotd refuses queries
+        for a catalog it interprets: its control socket tells), or None."""
+        p = subprocess.run([KNOTC, "-c", self.conf, "zone-read", self.catalog, "@", "SOA"],
+                           capture_output=True, text=True, timeout=10)
+        fields = p.stdout.split()  # [zone] owner ttl SOA mname rname serial ...
+        if p.returncode != 0 or "SOA" not in fields[:4]:
+            return None
+        return int(fields[fields.index("SOA") + 3])
+
+    def members(self):
+        """The member zones knotd's catalog database holds for its catalog
+        (the zones it serves and transfers as members), as kcatalogprint
+        reads them."""
+        p = subprocess.run([KCATALOGPRINT, "-c", self.conf, "-a", self.catalog],
+                           capture_output=True, text=True, timeout=10)
+        assert p.returncode == 0, p.stderr
+        return {line.split()[0] for line in p.stdout.splitlines()
+                if line.strip() and not line.startswith((";", "Total"))}

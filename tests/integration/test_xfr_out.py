@@ -649,22 +649,73 @@ def test_catalog_follows_a_burst_of_concurrent_creates_and_deletes(xfr, domain):
         ids = list(pool.map(lambda n: c.create_zone(n, wait=False), names))
         list(pool.map(lambda i: c.delete_zone(i, wait=False), ids[::3]))
     live = {n + "." for i, n in enumerate(names) if i % 3}
-    deadline = time.monotonic() + 20
-    while True:
-        members = {m for m in catalog_members(c) if m.endswith(domain + ".")}
-        if members == live:
-            break
-        assert time.monotonic() < deadline, (sorted(members ^ live))
-        time.sleep(0.1)
+    wait_catalog_of(c, domain, live)
     c.wait_converged()
     assert len(set(c.soa_serials(CATALOG).values())) == 1
     # the catalog zone's history cannot be rolled back by hand either
     cid = c.whm.zones()[CATALOG]["id"]
     r = c.whm.post("/api/dns/%d/rollback" % cid, {"version": 1})
     assert r.status_code == 403, r.text
-    for s in (c.bind, c.knot):
-        s.wait_serves(names[1] + ".", "NS", c.nodes[0].dig(names[1] + ".", "NS"))
-        s.wait_serves(names[0] + ".", "SOA", None)
+    gone = {n + "." for i, n in enumerate(names) if i % 3 == 0}
+    serves_exactly(c, c.bind, live, gone)
+    # knotd 3.2 takes each transfer of the catalog ("catalog reloaded, N
+    # updates") and changes its members later, once for every transfer
+    # taken meanwhile ("catalog, updating, M changes"). That merge keeps a
+    # member which an earlier of those transfers lists and a later one no
+    # longer does: knotd serves it, and asks the nodes for it (refused),
+    # though its own copy of the catalog does not list it. One run of this
+    # test (knotd 3.2.6, the machine busy):
+    #   [catalog.test.] catalog reloaded, 24 updates  (serial ..11 -> ..18)
+    #   [catalog.test.] catalog reloaded, 0 updates   (serial ..18 -> ..22)
+    #   catalog, updating, 24 changes
+    # ..18 listed all 24 zones, ..22 the 16 live ones; knotd's catalog
+    # database (kcatalogprint) kept the 24. A transfer that knotd takes
+    # with none waiting starts again from that database and drops such
+    # members. So: knotd holds the catalog's last serial; one more zone
+    # comes (knotd serves it: every transfer before was applied) and goes;
+    # then knotd has exactly the live zones.
+    wait_knot_catalog(c)
+    settle = "settle.%s." % domain
+    sid = c.create_zone(settle.rstrip("."))
+    c.knot.wait_serves(settle, "NS", c.nodes[0].dig(settle, "NS"))
+    c.delete_zone(sid)
+    wait_catalog_of(c, domain, live)
+    c.wait_converged()
+    wait_knot_catalog(c)
+    serves_exactly(c, c.knot, live, gone | {settle})
+    deadline = time.monotonic() + 20
+    while {m for m in c.knot.members() if m.endswith(domain + ".")} != live:
+        assert time.monotonic() < deadline, (sorted(c.knot.members()), c.knot.logs())
+        time.sleep(0.1)
+
+
+def serves_exactly(c, secondary, live, gone):
+    """Until 'secondary' serves every zone of 'live' as the nodes do, and
+    none of 'gone'."""
+    for name in sorted(live):
+        secondary.wait_serves(name, "NS", c.nodes[0].dig(name, "NS"))
+    for name in sorted(gone):
+        secondary.wait_serves(name, "SOA", None)
+
+
+def wait_knot_catalog(c, timeout=20.0):
+    """Until knotd holds the serial of the catalog the nodes serve."""
+    want = c.soa_serials(CATALOG)[c.nodes[0].name]
+    deadline = time.monotonic() + timeout
+    while c.knot.catalog_serial() != want:
+        assert time.monotonic() < deadline, (c.knot.catalog_serial(), want, c.knot.logs())
+        time.sleep(0.1)
+
+
+def wait_catalog_of(c, domain, want, timeout=20.0):
+    """Until the catalog's members below 'domain' are 'want'."""
+    deadline = time.monotonic() + timeout
+    while True:
+        members = {m for m in catalog_members(c) if m.endswith(domain + ".")}
+        if members == want:
+            return
+        assert time.monotonic() < deadline, sorted(members ^ want)
+        time.sleep(0.1)
 
 
 def wait_catalog(c, want, timeout=15.0):
