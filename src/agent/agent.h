@@ -65,6 +65,8 @@ struct agent_conf {
 	int lua_shared_state;		     /* enable-lua-records=shared (CONF_BOOL) */
 	uint64_t pdns_query_cache_entries;   /* PowerDNS's max-cache-entries */
 	uint64_t pdns_distributor_threads;   /* PowerDNS's distributor-threads; 0: 3 */
+	uint64_t pdns_tcp_clients;	     /* PowerDNS's max-tcp-connections ... */
+	uint64_t pdns_tcp_clients_per_address; /* ... -per-client */
 	uint64_t max_body_size;
 	uint64_t max_batch_size;
 	uint64_t max_zones_per_batch;

@@ -90,6 +90,10 @@ static const struct conf_item schema[] = {
 	  "proportion" },
 	{ "pdns-distributor-threads", CONF_UINT, O(pdns_distributor_threads), "0", 0, 64, NULL, 0,
 	  "PowerDNS's distributor-threads (managed mode); 0: its default, 3" },
+	{ "pdns-tcp-clients", CONF_UINT, O(pdns_tcp_clients), "256", 20, 65535, NULL, 0,
+	  "PowerDNS's max-tcp-connections (managed mode): DNS over TCP at once" },
+	{ "pdns-tcp-clients-per-address", CONF_UINT, O(pdns_tcp_clients_per_address), "32", 1,
+	  65535, NULL, 0, "of them, from one address (the transfer relay's among them)" },
 	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0,
 	  NULL },
 	{ "max-batch-size", CONF_UINT, O(max_batch_size), "268435456", 1024, 1ull << 34, NULL, 0,
@@ -259,6 +263,19 @@ int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err)
 	}
 	if (c->data_dir[0] != '/')
 		return errmsg_set(err, ERR_CONFIG, "%s: 'data-dir' must be an absolute path", path);
+	/* The transfer relay asks PowerDNS from one address, one connection
+	 * per transfer it serves. */
+	if (c->transfer_port != 0 && c->pdns_tcp_clients_per_address < c->transfer_tcp_clients)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: 'pdns-tcp-clients-per-address' (%llu) is below "
+				  "'transfer-tcp-clients' (%llu): the transfer relay asks PowerDNS "
+				  "from one address, one connection per transfer",
+				  path, (unsigned long long)c->pdns_tcp_clients_per_address,
+				  (unsigned long long)c->transfer_tcp_clients);
+	if (c->pdns_tcp_clients_per_address > c->pdns_tcp_clients)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: 'pdns-tcp-clients-per-address' is above 'pdns-tcp-clients'",
+				  path);
 	char why[256];
 	if (dnsaddr_parse(c->dns_address, &c->dns_addrs, why, sizeof(why)) < 0)
 		return errmsg_set(err, ERR_CONFIG, "%s: 'dns-address': %s", path, why);

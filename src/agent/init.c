@@ -265,6 +265,18 @@ static int write_pdns_conf(struct agent *a, struct errmsg *err)
 			       (unsigned long long)a->conf.pdns_query_cache_entries);
 	if (r == 0)
 		r = buf_printf(&c, "distributor-threads=%u\n", distributor_threads(a));
+	/* PowerDNS's defaults let one address hold all its 20 TCP connections
+	 * (one that sends a byte every few seconds stays): every TCP question,
+	 * the transfer relay's among them, then went unanswered. A
+	 * connection's life is bounded too; a question over TCP, or a
+	 * transfer to the relay, takes well under a minute. */
+	if (r == 0)
+		r = buf_printf(&c,
+			       "max-tcp-connections=%llu\n"
+			       "max-tcp-connections-per-client=%llu\n"
+			       "max-tcp-connection-duration=60\n",
+			       (unsigned long long)a->conf.pdns_tcp_clients,
+			       (unsigned long long)a->conf.pdns_tcp_clients_per_address);
 	if (r == 0)
 		r = pdns_conf_lua(a, &c);
 	if (r == 0 && a->notify_enabled)

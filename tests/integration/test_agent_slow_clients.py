@@ -18,6 +18,10 @@ import subprocess
 import threading
 import time
 
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
 import pytest
 import requests
 
@@ -261,3 +265,60 @@ def test_allow_from_takes_addresses_and_prefixes_of_both_families(tmp_path):
     code, err, _ = run_check(tmp_path, ["allow-from = 127.0.0.1, ::1 192.0.2.0/24,2001:db8::/32"])
 
     assert code == 0, err
+
+
+def tcp_query(node, name, rtype="SOA", source="127.0.0.1", timeout=3.0):
+    """One DNS question over TCP from 'source': the answer's rcode text, or
+    None when the connection was refused, closed or timed out."""
+    q = dns.message.make_query(name, rtype)
+    try:
+        return dns.rcode.to_text(dns.query.tcp(q, node.address, port=node.dns_port,
+                                               source=source, timeout=timeout).rcode())
+    except (OSError, EOFError, dns.exception.Timeout):
+        return None
+
+
+def test_trickling_tcp_clients_do_not_take_powerdns_tcp_from_others(node_factory, zone_name):
+    """PowerDNS serves 20 TCP connections at once by default, and one that
+    sends a byte every few seconds stays: one address could hold them all,
+    and every TCP question (a truncated answer's retry, the node's own
+    transfer relay) then went unanswered. The managed PowerDNS takes more,
+    at most pdns-tcp-clients-per-address of them from one address, each for
+    at most a minute."""
+    node = node_factory()
+    node.push_ok(zone_name, 1, 1, harness.basic_records())
+    assert tcp_query(node, zone_name) == "NOERROR"
+    held = []
+    stop = threading.Event()
+
+    def trickle():  # a question of 65,280 bytes, one byte a second
+        while not stop.wait(1.0):
+            for s in held:
+                try:
+                    s.send(b"x")
+                except OSError:
+                    pass
+
+    for _ in range(40):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind((HOSTILE, 0))
+        s.settimeout(2)
+        held.append(s)
+        try:
+            s.connect((node.address, node.dns_port))
+            s.sendall(b"\xff")
+        except OSError:
+            pass
+    t = threading.Thread(target=trickle, daemon=True)
+    t.start()
+    try:
+        time.sleep(6)  # past PowerDNS's tcp-idle-timeout (5 s): they stay
+        answers = [tcp_query(node, zone_name) for _ in range(5)]
+        assert answers == ["NOERROR"] * 5, answers
+        # the hostile address itself gets no more than its share
+        assert tcp_query(node, zone_name, source=HOSTILE) is None
+    finally:
+        stop.set()
+        t.join()
+        for s in held:
+            s.close()
