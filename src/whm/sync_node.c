@@ -674,7 +674,8 @@ void *sync_worker(void *arg)
 		bool up = n->h.pdns_running;
 		pthread_mutex_unlock(&s->lock);
 		if (up) {
-			if (n->reconcile_now || now >= n->next_reconcile_ms) {
+			/* A walk of the node's zones goes on at every pass. */
+			if (n->reconcile_now || now >= n->next_reconcile_ms || n->far_walking) {
 				sync_reconcile(n, st);
 				n->reconcile_now = false;
 				n->next_reconcile_ms =

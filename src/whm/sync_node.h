@@ -13,7 +13,9 @@
 
 #include <pthread.h>
 
+#include "dns/dns.h"
 #include "http/client.h"
+#include "model/ztree.h"
 #include "sync.h"
 
 #define HEALTH_TIMEOUT_MS 1000
@@ -56,6 +58,19 @@ struct node {
 	bool failing;
 	int64_t failing_event_ms;
 	char failing_error[160];
+	/* The last reconciliation that found the node too far apart to walk
+	 * its tree: the roots of the controller's tree and the node's when its
+	 * walk of the node's zone list ended ("" when not known), and whether
+	 * that walk deleted every zone of the node the store does not have.
+	 * A walk goes on over several passes of the worker (far_walking),
+	 * from the zone after far_after (percent-encoded). Cleared by a
+	 * reconciliation that walks the tree. The worker's own state. */
+	char far_ours[ZTREE_LEAF_HEX];
+	char far_theirs[ZTREE_LEAF_HEX];
+	bool far_clean;
+	bool far_walking;
+	unsigned far_kept; /* zones the walk could neither look up nor delete */
+	char far_after[DNAME_TEXT_MAX * 3];
 };
 
 struct sync {

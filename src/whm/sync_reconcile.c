@@ -1,7 +1,9 @@
 /* Reconciliation: a node worker compares the node's hash tree with the
  * controller's (model/ztree.h), lists the zones of the buckets that
  * differ, and marks for pushing again what the node lost or holds with
- * other content; zones the store does not know are deleted. */
+ * other content; zones the store does not know are deleted. A node too far
+ * apart for the tree gets every zone again, and its zone list is walked a
+ * page at a time for the zones to delete. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +111,10 @@ struct tree_diff {
 	size_t n;
 	unsigned requests;
 	uint64_t node_zones; /* the node's count of live zones (the root) */
+	/* The roots' hashes, the controller's and the node's ("" if it
+	 * did not say). */
+	char ours[ZTREE_LEAF_HEX];
+	char theirs[ZTREE_LEAF_HEX];
 };
 
 /* The node's live zones and ours are so far apart that descending the
@@ -137,8 +143,11 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 		return r;
 	ztree_get(n->s->w->tree, prefix, &node, kids);
 	if (prefix[0] == '\0') {
-		d->node_zones = (uint64_t)json_integer_value(
-		    json_object_get(json_object_get(j, "node"), "zones"));
+		json_t *root = json_object_get(j, "node");
+		d->node_zones = (uint64_t)json_integer_value(json_object_get(root, "zones"));
+		ztree_hex(&node, d->ours);
+		snprintf(d->theirs, sizeof(d->theirs), "%s",
+			 json_string_value(json_object_get(root, "hash")) ?: "");
 		if (differ_widely(node.zones, d->node_zones)) {
 			json_decref(j);
 			return ERR_TOO_LARGE;
@@ -219,6 +228,142 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 	return r;
 }
 
+/* Zones of the node's list read by one request. */
+#define RECON_PAGE 1000
+/* How long one pass of the worker walks the node's zone list: the pushes
+ * to the node wait meanwhile, and go between two parts of a long walk. */
+#define RECON_WALK_MS 2000
+
+/* Delete from the node, walking its zone list a page at a time from
+ * n->far_after, each zone it serves that the store does not have, live or
+ * deleted (a tombstone's delete is pushed). A page's zones are looked up in
+ * the store after the node listed them, and only this worker pushes to the
+ * node: what the node lists from this store was committed before that
+ * lookup, so only a zone the store never had (or purged, every node having
+ * deleted it: a store restored from a backup) is deleted. A zone created
+ * after the lookup is pushed after the delete, above the version the delete
+ * leaves behind. Memory: one page. Stops after RECON_WALK_MS, the walk
+ * still under way; at its end, n->far_walking is false. */
+static int delete_strays(struct node *n, struct store *st, unsigned *stray)
+{
+	int64_t deadline = whm_mono_ms() + RECON_WALK_MS;
+	struct errmsg err;
+	long status;
+	int r = 0;
+
+	while (n->far_walking && whm_mono_ms() < deadline) {
+		char path[sizeof(n->far_after) + 32];
+		json_t *j = NULL;
+		snprintf(path, sizeof(path), "?limit=%d%s%s", RECON_PAGE,
+			 n->far_after[0] ? "&after=" : "", n->far_after);
+		r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, &err);
+		if (r < 0) {
+			log_warn("node '%s': reconciliation: cannot list its zones: %s", n->name,
+				 err.text);
+			n->far_walking = false;
+			break;
+		}
+		size_t i;
+		json_t *item;
+		json_array_foreach(json_object_get(j, "zones"), i, item) {
+			const char *name = json_string_value(json_object_get(item, "zone"));
+			struct store_zone z;
+			if (name == NULL)
+				continue;
+			int e = store_zone_get_by_name(st, name, &z);
+			if (e == 0) {
+				store_zone_clear(&z);
+				continue;
+			}
+			if (e == -ENOENT)
+				e = agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status,
+					       NULL, &err);
+			if (e == 0)
+				(*stray)++;
+			else
+				n->far_kept++;
+		}
+		/* The zones after the last one seen: those deleted leave the
+		 * list without moving the rest. */
+		const char *next = json_string_value(json_object_get(j, "next"));
+		if (next == NULL || http_pct_encode(next, n->far_after, sizeof(n->far_after)) < 0)
+			n->far_walking = false;
+		json_decref(j);
+	}
+	if (!n->far_walking && n->far_kept > 0)
+		log_warn("node '%s': reconciliation: %u zones the store may not have are left "
+			 "on it for now",
+			 n->name, n->far_kept);
+	return r;
+}
+
+/* The root of the node's tree, "" when it does not answer. */
+static void node_root(struct node *n, char out[ZTREE_LEAF_HEX])
+{
+	struct errmsg err;
+	long status;
+	json_t *j = NULL;
+
+	out[0] = '\0';
+	if (agent_call(n->http, AGENT_TREE, "?prefix=", NULL, 0, &status, &j, &err) == 0)
+		snprintf(out, ZTREE_LEAF_HEX, "%s",
+			 json_string_value(json_object_get(json_object_get(j, "node"), "hash"))
+			     ?: "");
+	json_decref(j);
+}
+
+/* The node is too far apart to walk its tree, and nothing pending explains
+ * it (or a walk of its zone list is under way): push every zone to it
+ * again and walk its zone list for what the store does not have, unless
+ * the last walk ended with both trees as they are now. A walk that left
+ * zones it could not delete is done again without pushing everything. */
+static int reconcile_far(struct node *n, struct store *st, const struct tree_diff *d, uint64_t live,
+			 unsigned *stray)
+{
+	if (!n->far_walking) {
+		bool same = n->far_theirs[0] != '\0' && d->theirs[0] != '\0' &&
+			    strcmp(n->far_ours, d->ours) == 0 &&
+			    strcmp(n->far_theirs, d->theirs) == 0;
+		if (same && n->far_clean) {
+			log_debug("node '%s': reconciliation: %llu zones against %llu, as when "
+				  "every zone was last pushed to it again; skipped",
+				  n->name, (unsigned long long)d->node_zones,
+				  (unsigned long long)live);
+			return 0;
+		}
+		if (!same) {
+			/* The node lost what it had (a database restored or wiped),
+			 * or holds what the store no longer has (a store restored). */
+			log_warn("node '%s': reconciliation: it holds %llu zones against %llu, "
+				 "or more than %d of its %u buckets differ; pushing every zone "
+				 "again",
+				 n->name, (unsigned long long)d->node_zones,
+				 (unsigned long long)live, RECON_BUCKETS_MAX, ZTREE_BUCKETS);
+			events_add(n->s->w->events, "sync.drift", n->name, NULL,
+				   "the node holds %llu zones against %llu with nothing pending; "
+				   "pushing every zone again",
+				   (unsigned long long)d->node_zones, (unsigned long long)live);
+			int r = store_sync_reset_server(st, n->id);
+			if (r < 0)
+				return r;
+		}
+		n->far_walking = true;
+		n->far_after[0] = '\0';
+		n->far_kept = 0;
+	}
+	int r = delete_strays(n, st, stray);
+	if (!n->far_walking) {
+		/* Both trees as the walk leaves them; the pushes queued change
+		 * them only where the node lacks something. */
+		struct ztree_node root, kids[16];
+		ztree_get(n->s->w->tree, "", &root, kids);
+		ztree_hex(&root, n->far_ours);
+		node_root(n, n->far_theirs);
+		n->far_clean = r == 0 && n->far_kept == 0;
+	}
+	return r;
+}
+
 /* Whether the pushes the node has yet to acknowledge ('sum') can account
  * for a tree too far apart to walk: more than RECON_BUCKETS_MAX of them
  * (fewer change fewer buckets), and at least the gap between the live zones
@@ -235,17 +380,20 @@ static bool pushes_explain(const struct store_sync_summary *sum, uint64_t live, 
 void sync_reconcile(struct node *n, struct store *st)
 {
 	struct recon rc = { n, st, json_object(), json_object(), 0, 0 };
-	struct tree_diff d = { calloc(RECON_BUCKETS_MAX, sizeof(unsigned)), 0, 0, 0 };
+	struct tree_diff d = { .buckets = calloc(RECON_BUCKETS_MAX, sizeof(unsigned)) };
 	unsigned stray = 0;
 	uint64_t started = sync_mono_ns();
 
 	int r = d.buckets != NULL && rc.agent != NULL && rc.ahead != NULL ? tree_diff(n, "", &d)
 									  : -ENOMEM;
-	struct store_sync_summary sum = { 0 };
 	uint64_t live = verify_live_zones(n->s->w);
-	bool catching_up = r == ERR_TOO_LARGE && (store_sync_summary(st, n->id, &live, &sum) < 0 ||
-						  pushes_explain(&sum, live, d.node_zones));
-	free(sum.last_error);
+	bool catching_up = false;
+	if (r == ERR_TOO_LARGE && !n->far_walking) {
+		struct store_sync_summary sum = { 0 };
+		catching_up = store_sync_summary(st, n->id, &live, &sum) < 0 ||
+			      pushes_explain(&sum, live, d.node_zones);
+		free(sum.last_error);
+	}
 	if (r == ERR_TOO_LARGE && catching_up) {
 		/* A node far behind with pushes on their way (a full sync): the
 		 * differences are those pushes. */
@@ -255,18 +403,13 @@ void sync_reconcile(struct node *n, struct store *st)
 		d.n = 0;
 		r = 0;
 	} else if (r == ERR_TOO_LARGE) {
-		/* Nothing pending, yet most of it differs: the node lost what it
-		 * had (a database restored or wiped). Push everything again. */
-		log_warn("node '%s': reconciliation: it holds %llu zones against %llu, or more "
-			 "than %d of its %u buckets differ; pushing every zone again",
-			 n->name, (unsigned long long)d.node_zones, (unsigned long long)live,
-			 RECON_BUCKETS_MAX, ZTREE_BUCKETS);
-		events_add(n->s->w->events, "sync.drift", n->name, NULL,
-			   "the node holds %llu zones against %llu with nothing pending; pushing "
-			   "every zone again",
-			   (unsigned long long)d.node_zones, (unsigned long long)live);
-		store_sync_reset_server(st, n->id);
+		/* Nothing pending, yet most of it differs. */
 		d.n = 0;
+		r = reconcile_far(n, st, &d, live, &stray);
+	} else if (r == 0) {
+		/* Close enough for the tree: the buckets show what differs. */
+		n->far_theirs[0] = '\0';
+		n->far_walking = false;
 	}
 	for (size_t i = 0; r == 0 && i < d.n; i += RECON_BUCKETS_PER_CALL) {
 		size_t count = d.n - i < RECON_BUCKETS_PER_CALL ? d.n - i : RECON_BUCKETS_PER_CALL;
