@@ -6,6 +6,10 @@ import os
 import sqlite3
 import time
 
+import requests
+
+import harness
+
 pytest_plugins = ["cluster_fixtures"]
 
 
@@ -102,3 +106,62 @@ def test_a_node_that_lost_its_zones_gets_them_again_while_one_zone_waits(cluster
         "the node holds %d zones of %d; controller says %s" % (
             len(strict.zones()), many, _node_zones(c, strict))
     assert strict.rcode("z7.lost.test.", "SOA") == "NOERROR"
+
+
+def _events(c, kind):
+    return [e for e in c.whm.call("GET", "/api/dns/cluster/events",
+                                  params={"limit": 256}, expect=200)["events"]
+            if e["kind"] == kind]
+
+
+def test_a_store_restored_from_before_many_zones_has_them_deleted_from_the_node(
+        cluster_factory, tmp_path):
+    """The store goes back to a backup from before more zones were made than
+    reconciliation walks bucket by bucket: the node, too far apart for the
+    tree, has every zone pushed again once and the zones the store does not
+    know deleted, then serves exactly the store's zones; nothing is pushed
+    again at every reconciliation after that."""
+    c = cluster_factory(n=1)
+    node = c.nodes[0]
+    c.create_zone("kept.restore.test.")
+    c.whm.stop()
+    backup = str(tmp_path / "store-backup.sqlite3")
+    harness.sqlite_copy(c.whm.store_path, backup)
+    c.whm.start()
+
+    many = 1100  # over the differences reconciliation walks bucket by bucket
+    for i in range(many):
+        c.whm.call("POST", "/api/dns", {"domain": "z%d.late.test." % i}, expect=201)
+    assert _wait(lambda: len(node.zones()) == many + 1, 90, 0.5), len(node.zones())
+    assert node.rcode("z7.late.test.", "SOA") == "NOERROR"
+
+    c.whm.stop()
+    harness.sqlite_copy(backup, c.whm.store_path)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(c.whm.store_path + suffix):
+            os.unlink(c.whm.store_path + suffix)
+    c.whm.session = requests.Session()
+    logged = os.path.getsize(c.whm.log_path)
+    c.whm.start()
+    assert list(c.whm.zones()) == ["kept.restore.test."]
+
+    # reconcile-interval is 2 s; 1,100 deletes take some 10 s
+    assert _wait(lambda: len(node.zones()) == 1, 45, 0.5), \
+        "the node holds %d zones against 1" % len(node.zones())
+    c.wait_converged(timeout=10)
+    for name in ("z0.late.test.", "z7.late.test.", "z%d.late.test." % (many - 1)):
+        assert node.rcode(name, "SOA") == "REFUSED", name
+    assert node.rcode("kept.restore.test.", "SOA") == "NOERROR"
+    assert _wait(lambda: _node_zones(c, node) == dict(
+        _node_zones(c, node), in_sync=1, behind=0, failing=0, deleting=0), 10), \
+        _node_zones(c, node)
+
+    # in sync: later reconciliations find nothing to push again
+    drifts = len(_events(c, "sync.drift"))
+    assert drifts >= 1
+    time.sleep(5)
+    assert len(_events(c, "sync.drift")) == drifts
+    with open(c.whm.log_path, "rb") as f:
+        f.seek(logged)
+        said = f.read().decode("utf-8", "replace")
+    assert said.count("pushing every zone again") == 1, said
