@@ -7,6 +7,7 @@
     # {"host": "127.0.0.1", "port": 41234, "socket": ".../mysqld.sock",
     #  "user": "yumna_agent", "password": "...", "dbname": "yumna_agent"}
     db.query("SHOW TABLES", database="yumna_agent")
+    db.restart()    # same data and port; clients lose their connections
     db.stop()
 
 The server never touches the system's MariaDB: it reads no option file
@@ -139,6 +140,13 @@ class MariaDB:
                 self.proc.wait()
         self.proc = None
 
+    def restart(self, down=0.0, timeout=60.0):
+        """Stop the server and start it again on the same data directory and
+        port, 'down' seconds later: every client connection is lost."""
+        self.stop()
+        time.sleep(down)
+        return self.start(timeout=timeout)
+
     def __enter__(self):
         return self.start()
 
@@ -194,6 +202,24 @@ class MariaDB:
             conn.close()
         return {"host": self.host, "port": self.port, "socket": self.socket,
                 "user": user, "password": password, "dbname": name}
+
+    def kill_connections(self, user):
+        """KILL every connection of 'user' (as the server does to a client
+        idle beyond wait_timeout); returns how many were killed."""
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT id FROM information_schema.processlist WHERE user = %s",
+                            (user,))
+                ids = [row[0] for row in cur.fetchall()]
+                for i in ids:
+                    try:
+                        cur.execute("KILL CONNECTION %d" % int(i))
+                    except pymysql.err.OperationalError:
+                        pass  # gone meanwhile
+        finally:
+            conn.close()
+        return len(ids)
 
     def drop_database(self, name):
         if not _IDENT.match(name):
