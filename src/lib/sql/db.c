@@ -40,6 +40,11 @@ int db_ping(struct db *db)
 	return db->ops->ping(db);
 }
 
+int db_check(struct db *db)
+{
+	return db->ops->check != NULL ? db->ops->check(db) : 0;
+}
+
 int db_table_exists(struct db *db, const char *table)
 {
 	struct db_stmt *s;

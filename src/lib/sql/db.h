@@ -78,6 +78,8 @@ struct db_ops {
 	/* Several statements, ';' between them, none with result rows. */
 	int (*exec_script)(struct db *db, const char *sql);
 	int (*ping)(struct db *db);
+	/* NULL: nothing to check without a round trip. */
+	int (*check)(struct db *db);
 	int (*prepare)(struct db *db, const char *sql, struct db_stmt **ret);
 	void (*finalize)(struct db_stmt *s);
 	int (*bind_int64)(struct db_stmt *s, unsigned idx, int64_t v);
@@ -151,6 +153,13 @@ int db_exec_script(struct db *db, const char *sql);
 /* Whether the connection still answers (MySQL pings the server); 0 or
  * ERR_UNAVAILABLE, with db->lost set. */
 int db_ping(struct db *db);
+
+/* Whether the connection still looks usable, without a round trip: a
+ * MariaDB connection on which the server has sent something unasked
+ * between statements (it closed the connection: a restart, KILL,
+ * wait_timeout) is lost. 0 or ERR_UNAVAILABLE, with db->lost set. Only
+ * between statements: not while a streamed result is being read. */
+int db_check(struct db *db);
 
 /* Whether 'table' exists in the database the connection uses: 1, 0 or an
  * error. */

@@ -15,6 +15,7 @@
  * a new one. */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,25 @@ static int my_ping(struct db *db)
 		return conn_error(db);
 	}
 	return 0;
+}
+
+/* Between statements the server sends nothing unasked but the end of the
+ * connection (an error packet, then the socket closed): anything to read
+ * now means the connection is gone. A streamed result may still be on the
+ * wire, so such a connection is not checked. */
+static int my_check(struct db *db)
+{
+	struct my_db *m = mydb(db);
+
+	if (db->lost)
+		return db_set_error(db, ERR_UNAVAILABLE, "connection lost");
+	if (m->stream)
+		return 0;
+	struct pollfd p = { .fd = (int)mysql_get_socket(m->conn), .events = POLLIN | POLLRDHUP };
+	if (p.fd < 0 || poll(&p, 1, 0) <= 0)
+		return 0;
+	db->lost = true;
+	return db_set_error(db, ERR_UNAVAILABLE, "the server closed the connection");
 }
 
 static void my_finalize(struct db_stmt *base)
@@ -586,6 +606,7 @@ static const struct db_ops my_ops = {
 	.exec = my_exec,
 	.exec_script = my_exec_script,
 	.ping = my_ping,
+	.check = my_check,
 	.prepare = my_prepare,
 	.finalize = my_finalize,
 	.bind_int64 = my_bind_int64,
