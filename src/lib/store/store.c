@@ -21,7 +21,15 @@
  * - The inserts fill a created_at of 0 with the current time and write
  *   back what they stored.
  * - store_begin inside a transaction is -EBUSY, store_commit outside one
- *   -EINVAL; a commit that fails is rolled back before it returns. */
+ *   -EINVAL; a commit that fails is rolled back before it returns.
+ *
+ * A lost MariaDB connection (db->lost) is replaced only where no
+ * transaction is open: before a statement is had outside one (stmt_v) and
+ * in store_begin(), which also replaces a connection its BEGIN finds lost
+ * and begins again, nothing having run yet. Before that, a connection the
+ * server closed meanwhile (restart, KILL, wait_timeout) is found lost
+ * without a round trip (db_check()), and one idle for STORE_IDLE_PING_MS
+ * is pinged as well, so that a read does not fail on it. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,19 +48,84 @@ int64_t store_now(void)
 	return (int64_t)ts.tv_sec;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void free_stmts(struct db *db, struct db_stmt **stmt)
+{
+	for (size_t i = 0; i < Q_COUNT; i++) {
+		db_finalize(stmt[i]);
+		stmt[i] = NULL;
+	}
+	db_close(db);
+}
+
+/* Replaces the lost connection by a new one: ERR_UNAVAILABLE (or what
+ * connecting said) with the reason in store_error() when it cannot. */
+static int reconnect(struct store *st)
+{
+	struct errmsg err;
+	struct db *db;
+
+	if (st->lost_why[0] == '\0')
+		snprintf(st->lost_why, sizeof(st->lost_why), "%s", st->db->err);
+	int r = store_db_open(&st->conf, &db, &err);
+	if (r < 0)
+		return db_set_error(st->db, r, err.text);
+	free_stmts(st->retired, st->retired_stmt);
+	st->retired = st->db;
+	memcpy(st->retired_stmt, st->stmt, sizeof(st->stmt));
+	memset(st->stmt, 0, sizeof(st->stmt));
+	st->db = db;
+	if (st->conf.reconnected != NULL)
+		st->conf.reconnected(st->conf.reconnected_ctx, st->lost_why);
+	st->lost_why[0] = '\0';
+	return 0;
+}
+
+/* Before a statement or a transaction, outside a transaction. */
+static int ready(struct store *st)
+{
+	if (st->db->kind != DB_MYSQL)
+		return 0;
+	int64_t now = mono_ms();
+	if (db_check(st->db) == 0 && now - st->last_used_ms >= STORE_IDLE_PING_MS)
+		(void)db_ping(st->db);
+	st->last_used_ms = now;
+	return st->db->lost ? reconnect(st) : 0;
+}
+
+static int prepare(struct store *st, enum query q, struct db_stmt **ret)
+{
+	char *sql = db_sql_expand(st->db, store_query_sql[q]);
+
+	if (sql == NULL)
+		return -ENOMEM;
+	int r = db_prepare(st->db, sql, ret);
+	free(sql);
+	return r;
+}
+
 static int stmt_v(struct store *st, enum query q, struct db_stmt **ret, const char *fmt, va_list ap)
 {
-	struct db_stmt *s = st->stmt[q];
 	unsigned idx = 1;
 	int r = 0;
 
+	if (!st->in_txn) {
+		r = ready(st);
+		if (r < 0)
+			return r;
+	}
+	struct db_stmt *s = st->stmt[q];
 	if (s == NULL) {
-		char *sql = db_sql_expand(st->db, store_query_sql[q]);
-
-		if (sql == NULL)
-			return -ENOMEM;
-		r = db_prepare(st->db, sql, &s);
-		free(sql);
+		r = prepare(st, q, &s);
+		/* Found lost by the prepare itself: nothing ran yet. */
+		if (r < 0 && !st->in_txn && st->db->lost && reconnect(st) == 0)
+			r = prepare(st, q, &s);
 		if (r < 0)
 			return r;
 		st->stmt[q] = s;
@@ -253,6 +326,43 @@ int store_walk_range(struct store *st, enum query which, const char *lo, const c
 
 /* --- connection and transactions ----------------------------------------- */
 
+static void free_str(const char *s, bool secret)
+{
+	if (s != NULL && secret)
+		explicit_bzero((char *)s, strlen(s));
+	free((char *)s);
+}
+
+static void conf_free(struct store_conf *c)
+{
+	free_str(c->driver, false);
+	free_str(c->path, false);
+	free_str(c->host, false);
+	free_str(c->socket, false);
+	free_str(c->user, false);
+	free_str(c->password, true);
+	free_str(c->database, false);
+}
+
+/* 'c' with its strings copied (NULL stays NULL); false when out of
+ * memory. */
+static bool conf_copy(struct store_conf *c)
+{
+	const char **str[] = { &c->driver, &c->path,	 &c->host,    &c->socket,
+			       &c->user,   &c->password, &c->database };
+	bool ok = true;
+
+	for (size_t i = 0; i < sizeof(str) / sizeof(str[0]); i++) {
+		if (*str[i] == NULL)
+			continue;
+		*str[i] = strdup(*str[i]);
+		ok = ok && *str[i] != NULL;
+	}
+	if (!ok)
+		conf_free(c);
+	return ok;
+}
+
 int store_open(const struct store_conf *conf, struct store **ret, struct errmsg *err)
 {
 	struct store *st;
@@ -262,11 +372,18 @@ int store_open(const struct store_conf *conf, struct store **ret, struct errmsg 
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return errmsg_set(err, -ENOMEM, "out of memory");
+	st->conf = *conf;
+	if (!conf_copy(&st->conf)) {
+		free(st);
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	}
 	r = store_db_open(conf, &st->db, err);
 	if (r < 0) {
+		conf_free(&st->conf);
 		free(st);
 		return r;
 	}
+	st->last_used_ms = mono_ms();
 	r = db_migrate(st->db, err);
 	if (r < 0) {
 		store_close(st);
@@ -281,15 +398,13 @@ int store_open(const struct store_conf *conf, struct store **ret, struct errmsg 
 
 void store_close(struct store *st)
 {
-	size_t i;
-
 	if (st == NULL)
 		return;
 	if (st->in_txn)
 		(void)db_rollback(st->db);
-	for (i = 0; i < Q_COUNT; i++)
-		db_finalize(st->stmt[i]);
-	db_close(st->db);
+	free_stmts(st->db, st->stmt);
+	free_stmts(st->retired, st->retired_stmt);
+	conf_free(&st->conf);
 	free(st);
 }
 
@@ -316,9 +431,14 @@ int store_begin(struct store *st)
 
 	if (st->in_txn)
 		return -EBUSY;
+	r = ready(st);
+	if (r < 0)
+		return r;
 	if (st->txn_observe != NULL)
 		clock_gettime(CLOCK_MONOTONIC, &st->txn_start);
 	r = db_begin(st->db);
+	if (r < 0 && st->db->lost && reconnect(st) == 0)
+		r = db_begin(st->db);
 	if (r == 0)
 		st->in_txn = true;
 	return r;

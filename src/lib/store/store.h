@@ -10,6 +10,16 @@
  * InnoDB with its log flushed), which is what lets the API acknowledge a
  * change.
  *
+ * A MariaDB connection that was lost (the server restarted, killed it, or
+ * closed it after wait_timeout) is replaced by a new one on the next call
+ * made outside a transaction; before such a call, a connection the server
+ * has closed is found so without a round trip, and one idle for
+ * STORE_IDLE_PING_MS is pinged. The 'struct store' stays the same. Inside a
+ * transaction nothing is replaced: the transaction is gone with its
+ * connection, its calls fail with ERR_UNAVAILABLE and the caller rolls back
+ * (so a change in flight is never acknowledged). A transaction is begun on
+ * a new connection when the old one is found lost by store_begin() itself.
+ *
  * Conventions: 0 or a negative code; -ENOENT when a row does not exist;
  * ERR_CONFLICT on a unique constraint; ERR_NO_SPACE when the disk is full;
  * ERR_UNAVAILABLE when the server is unreachable or a lock wait timed out
@@ -43,7 +53,16 @@ struct store_conf {
 	 * ended (STORE_TXN_*). Runs on the connection's thread; must be cheap. */
 	void (*txn_observe)(void *ctx, int how, bool relaxed, uint64_t elapsed_ns);
 	void *txn_ctx;
+	/* Optional: told when a lost connection was replaced by a new one,
+	 * with what the database said when it was lost. Runs on the
+	 * connection's thread. */
+	void (*reconnected)(void *ctx, const char *why);
+	void *reconnected_ctx;
 };
+
+/* How long a MariaDB connection may stay unused before it is pinged ahead
+ * of its next use outside a transaction. */
+#define STORE_IDLE_PING_MS 30000
 
 #define STORE_TXN_COMMIT 0
 #define STORE_TXN_ROLLBACK 1

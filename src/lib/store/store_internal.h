@@ -29,6 +29,17 @@ struct store {
 	void (*txn_observe)(void *ctx, int how, bool relaxed, uint64_t elapsed_ns);
 	void *txn_ctx;
 	struct db_stmt *stmt[Q_COUNT];
+	/* What store_open() was given, its strings copied: to connect again. */
+	struct store_conf conf;
+	int64_t last_used_ms;	   /* CLOCK_MONOTONIC, when a statement was last had */
+	char lost_why[DB_ERR_MAX]; /* what the database said when it was lost */
+	/* The connection replaced last, with its statements: a caller may
+	 * still hold one of them (a foreach whose callback used the store as
+	 * the connection was replaced); it stays valid until the next
+	 * replacement or store_close(), and running it again fails with
+	 * ERR_UNAVAILABLE. */
+	struct db *retired;
+	struct db_stmt *retired_stmt[Q_COUNT];
 };
 
 /* The current time, Unix seconds. */
