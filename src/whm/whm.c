@@ -65,6 +65,26 @@ struct store *whm_store(struct whm *w)
 	return NULL;
 }
 
+/* Every thread replaces its own lost connection (store.h): after the
+ * database restarted, one line for all of them. */
+static void store_reconnected(void *ctx, const char *why)
+{
+	static struct log_limit lines = LOG_LIMIT_INIT(WHM_FAILURE_LOG_MS);
+	char shown[ERRMSG_MAX];
+	uint64_t n;
+
+	(void)ctx;
+	if (!log_limit_pass(&lines, whm_mono_ms(), &n))
+		return;
+	log_sanitize(why, shown, sizeof(shown));
+	if (n == 1)
+		log_notice("store: connected again (the connection was lost: %s)", shown);
+	else
+		log_notice("store: %llu connections connected again since the last line (the "
+			   "last was lost: %s)",
+			   (unsigned long long)n, shown);
+}
+
 /* clock_gettime(), not time(): glibc's time() reads the kernel's coarse
  * clock, which can still say the second before for a few milliseconds
  * after one began, so a row stamped at once could read as older than a
@@ -167,6 +187,7 @@ static int prepare(struct whm *w, struct errmsg *err)
 		return errmsg_set(err, -ENOMEM, "out of memory");
 	w->store_conf.txn_observe = metrics_store_txn;
 	w->store_conf.txn_ctx = w->metrics;
+	w->store_conf.reconnected = store_reconnected;
 	return 0;
 }
 
