@@ -65,20 +65,29 @@ static void free_stmts(struct db *db, struct db_stmt **stmt)
 }
 
 /* Replaces the lost connection by a new one: ERR_UNAVAILABLE (or what
- * connecting said) with the reason in store_error() when it cannot. */
+ * connecting said) with the reason in store_error() when it cannot, and
+ * at once, without trying, within STORE_RECONNECT_GAP_MS of the last try:
+ * a database host that drops packets makes each try wait for the connect
+ * timeout, and a loop of store calls must not wait that long at each. */
 static int reconnect(struct store *st)
 {
 	struct errmsg err;
 	struct db *db;
+	int64_t now = mono_ms();
 
 	if (st->lost_why[0] == '\0')
 		snprintf(st->lost_why, sizeof(st->lost_why), "%s", st->db->err);
+	if (st->reconnect_ms != 0 && now - st->reconnect_ms < STORE_RECONNECT_GAP_MS)
+		return db_set_error(st->db, ERR_UNAVAILABLE, st->lost_why);
+	st->reconnect_ms = now;
 	int r = store_db_open(&st->conf, &db, &err);
 	if (r < 0)
 		return db_set_error(st->db, r, err.text);
-	free_stmts(st->retired, st->retired_stmt);
-	st->retired = st->db;
-	memcpy(st->retired_stmt, st->stmt, sizeof(st->stmt));
+	struct retired *old = &st->retired[st->retired_next];
+	st->retired_next = (st->retired_next + 1) % STORE_RETIRED_MAX;
+	free_stmts(old->db, old->stmt);
+	old->db = st->db;
+	memcpy(old->stmt, st->stmt, sizeof(st->stmt));
 	memset(st->stmt, 0, sizeof(st->stmt));
 	st->db = db;
 	if (st->conf.reconnected != NULL)
@@ -403,7 +412,8 @@ void store_close(struct store *st)
 	if (st->in_txn)
 		(void)db_rollback(st->db);
 	free_stmts(st->db, st->stmt);
-	free_stmts(st->retired, st->retired_stmt);
+	for (size_t i = 0; i < STORE_RETIRED_MAX; i++)
+		free_stmts(st->retired[i].db, st->retired[i].stmt);
 	conf_free(&st->conf);
 	free(st);
 }

@@ -21,6 +21,9 @@
 /* Rows read per round trip in the id-ordered walks (store_walk). */
 #define STORE_PAGE 256
 
+#define STORE_RETIRED_MAX 4
+#define STORE_RECONNECT_GAP_MS 1000
+
 struct store {
 	struct db *db;
 	bool in_txn;
@@ -33,13 +36,19 @@ struct store {
 	struct store_conf conf;
 	int64_t last_used_ms;	   /* CLOCK_MONOTONIC, when a statement was last had */
 	char lost_why[DB_ERR_MAX]; /* what the database said when it was lost */
-	/* The connection replaced last, with its statements: a caller may
+	/* The connections replaced last, with their statements: a caller may
 	 * still hold one of them (a foreach whose callback used the store as
-	 * the connection was replaced); it stays valid until the next
-	 * replacement or store_close(), and running it again fails with
-	 * ERR_UNAVAILABLE. */
-	struct db *retired;
-	struct db_stmt *retired_stmt[Q_COUNT];
+	 * the connection was replaced); each stays valid until
+	 * STORE_RETIRED_MAX more replacements or store_close(), and running
+	 * it again fails with ERR_UNAVAILABLE. A replacement is tried at most
+	 * once in STORE_RECONNECT_GAP_MS, so a loop would have to outlive
+	 * that many seconds of failed connections to lose one it steps. */
+	struct retired {
+		struct db *db;
+		struct db_stmt *stmt[Q_COUNT];
+	} retired[STORE_RETIRED_MAX];
+	unsigned retired_next; /* the slot the next replacement takes */
+	int64_t reconnect_ms;  /* CLOCK_MONOTONIC, the last replacement tried */
 };
 
 /* The current time, Unix seconds. */
