@@ -674,8 +674,12 @@ void *sync_worker(void *arg)
 		bool up = n->h.pdns_running;
 		pthread_mutex_unlock(&s->lock);
 		if (up) {
-			/* A walk of the node's zones goes on at every pass. */
-			if (n->reconcile_now || now >= n->next_reconcile_ms || n->far_walking) {
+			/* A walk of the node's zones under way goes on at
+			 * every pass (after a failure, at n->far_next_ms). */
+			if (n->far_walking && !n->reconcile_now) {
+				if (now >= n->far_next_ms)
+					sync_reconcile_walk(n, st);
+			} else if (n->reconcile_now || now >= n->next_reconcile_ms) {
 				sync_reconcile(n, st);
 				n->reconcile_now = false;
 				n->next_reconcile_ms =

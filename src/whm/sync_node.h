@@ -69,7 +69,8 @@ struct node {
 	char far_theirs[ZTREE_LEAF_HEX];
 	bool far_clean;
 	bool far_walking;
-	unsigned far_kept; /* zones the walk could neither look up nor delete */
+	int64_t far_next_ms; /* after a failure, the walk goes on then */
+	unsigned far_kept;   /* zones the node would not delete */
 	char far_after[DNAME_TEXT_MAX * 3];
 };
 
@@ -95,6 +96,9 @@ void sync_check_health(struct node *n, struct store *st);
 /* Compare the node with the store and mark what it must be sent again
  * (sync_reconcile.c). */
 void sync_reconcile(struct node *n, struct store *st);
+/* The next step of a walk of the node's zone list that a reconciliation
+ * began (n->far_walking): the zones the store does not have deleted. */
+void sync_reconcile_walk(struct node *n, struct store *st);
 
 /* How a round sends 'pending' zones: one request each, one sync-batch, or
  * batches built on a second thread while the node applies the last one. */

@@ -231,19 +231,59 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 /* Zones of the node's list read by one request. */
 #define RECON_PAGE 1000
 /* How long one pass of the worker walks the node's zone list: the pushes
- * to the node wait meanwhile, and go between two parts of a long walk. */
+ * to the node and its health checks wait meanwhile, and go between two
+ * parts of a long walk. */
 #define RECON_WALK_MS 2000
+/* After a request of the walk failed (the node or the store), the walk
+ * goes on from where it was no sooner than this. */
+#define RECON_WALK_RETRY_MS 5000
+
+/* One zone of the node's list: deleted from the node unless the store has
+ * it (live or as a tombstone, whose delete is pushed). 1 when deleted, 0
+ * when kept (the store has it, or the node refuses its delete for good:
+ * counted in n->far_kept), or a negative code when the store or the node
+ * failed: the walk stops there and goes on later. */
+static int stray_one(struct node *n, struct store *st, const char *name)
+{
+	struct store_zone z;
+	struct errmsg err;
+	long status = 0;
+
+	int r = store_zone_get_by_name(st, name, &z);
+	if (r == 0) {
+		store_zone_clear(&z);
+		return 0;
+	}
+	if (r != -ENOENT) {
+		log_warn("node '%s': reconciliation: cannot look zone '%s' up: %s", n->name, name,
+			 err_str(r));
+		return r;
+	}
+	r = agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL, &err);
+	if (r == 0)
+		return 1;
+	log_warn("node '%s': reconciliation: cannot delete zone '%s', which the store does not "
+		 "have: %s",
+		 n->name, name, err.text);
+	if (status >= 400 && status < 500) {
+		n->far_kept++;
+		return 0;
+	}
+	return r;
+}
 
 /* Delete from the node, walking its zone list a page at a time from
- * n->far_after, each zone it serves that the store does not have, live or
- * deleted (a tombstone's delete is pushed). A page's zones are looked up in
- * the store after the node listed them, and only this worker pushes to the
- * node: what the node lists from this store was committed before that
- * lookup, so only a zone the store never had (or purged, every node having
- * deleted it: a store restored from a backup) is deleted. A zone created
- * after the lookup is pushed after the delete, above the version the delete
- * leaves behind. Memory: one page. Stops after RECON_WALK_MS, the walk
- * still under way; at its end, n->far_walking is false. */
+ * n->far_after, each zone it serves that the store does not have
+ * (stray_one()). A page's zones are looked up in the store after the node
+ * listed them, and only this worker pushes to the node: what the node
+ * lists from this store was committed before that lookup, so only a zone
+ * the store never had (or purged, every node having deleted it: a store
+ * restored from a backup) is deleted. A zone created after the lookup is
+ * pushed after the delete, above the version the delete leaves behind.
+ * Memory: one page. Stops after RECON_WALK_MS (checked at every zone), or
+ * at the first failure of the node or the store (then n->far_next_ms says
+ * when to go on), the walk still under way and n->far_after the last zone
+ * done; at its end, n->far_walking is false. */
 static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 {
 	int64_t deadline = whm_mono_ms() + RECON_WALK_MS;
@@ -251,7 +291,7 @@ static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 	long status;
 	int r = 0;
 
-	while (n->far_walking && whm_mono_ms() < deadline) {
+	while (r == 0 && n->far_walking && whm_mono_ms() < deadline) {
 		char path[sizeof(n->far_after) + 32];
 		json_t *j = NULL;
 		snprintf(path, sizeof(path), "?limit=%d%s%s", RECON_PAGE,
@@ -260,39 +300,36 @@ static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 		if (r < 0) {
 			log_warn("node '%s': reconciliation: cannot list its zones: %s", n->name,
 				 err.text);
-			n->far_walking = false;
 			break;
 		}
 		size_t i;
 		json_t *item;
 		json_array_foreach(json_object_get(j, "zones"), i, item) {
 			const char *name = json_string_value(json_object_get(item, "zone"));
-			struct store_zone z;
 			if (name == NULL)
 				continue;
-			int e = store_zone_get_by_name(st, name, &z);
-			if (e == 0) {
-				store_zone_clear(&z);
-				continue;
-			}
-			if (e == -ENOENT)
-				e = agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status,
-					       NULL, &err);
-			if (e == 0)
-				(*stray)++;
-			else
-				n->far_kept++;
+			if (whm_mono_ms() >= deadline)
+				break;
+			r = stray_one(n, st, name);
+			if (r < 0)
+				break;
+			*stray += (unsigned)r;
+			r = 0;
+			/* Resumed after it: a deleted zone leaves the list
+			 * without moving the rest. */
+			if (http_pct_encode(name, n->far_after, sizeof(n->far_after)) < 0)
+				n->far_walking = false;
 		}
-		/* The zones after the last one seen: those deleted leave the
-		 * list without moving the rest. */
-		const char *next = json_string_value(json_object_get(j, "next"));
-		if (next == NULL || http_pct_encode(next, n->far_after, sizeof(n->far_after)) < 0)
-			n->far_walking = false;
+		if (r == 0 && i == json_array_size(json_object_get(j, "zones")) &&
+		    json_string_value(json_object_get(j, "next")) == NULL)
+			n->far_walking = false; /* the last page, done */
 		json_decref(j);
 	}
+	if (r < 0)
+		n->far_next_ms = whm_mono_ms() + RECON_WALK_RETRY_MS;
 	if (!n->far_walking && n->far_kept > 0)
-		log_warn("node '%s': reconciliation: %u zones the store may not have are left "
-			 "on it for now",
+		log_warn("node '%s': reconciliation: %u zones the store does not have are left "
+			 "on it: it refused to delete them",
 			 n->name, n->far_kept);
 	return r;
 }
@@ -312,56 +349,57 @@ static void node_root(struct node *n, char out[ZTREE_LEAF_HEX])
 	json_decref(j);
 }
 
-/* The node is too far apart to walk its tree, and nothing pending explains
- * it (or a walk of its zone list is under way): push every zone to it
- * again and walk its zone list for what the store does not have, unless
- * the last walk ended with both trees as they are now. A walk that left
- * zones it could not delete is done again without pushing everything. */
-static int reconcile_far(struct node *n, struct store *st, const struct tree_diff *d, uint64_t live,
-			 unsigned *stray)
+/* A step of the walk of the node's zone list (delete_strays()); at its
+ * end, both trees as the walk leaves them (the pushes queued change them
+ * only where the node lacks something). */
+static int walk_on(struct node *n, struct store *st, unsigned *stray)
 {
-	if (!n->far_walking) {
-		bool same = n->far_theirs[0] != '\0' && d->theirs[0] != '\0' &&
-			    strcmp(n->far_ours, d->ours) == 0 &&
-			    strcmp(n->far_theirs, d->theirs) == 0;
-		if (same && n->far_clean) {
-			log_debug("node '%s': reconciliation: %llu zones against %llu, as when "
-				  "every zone was last pushed to it again; skipped",
-				  n->name, (unsigned long long)d->node_zones,
-				  (unsigned long long)live);
-			return 0;
-		}
-		if (!same) {
-			/* The node lost what it had (a database restored or wiped),
-			 * or holds what the store no longer has (a store restored). */
-			log_warn("node '%s': reconciliation: it holds %llu zones against %llu, "
-				 "or more than %d of its %u buckets differ; pushing every zone "
-				 "again",
-				 n->name, (unsigned long long)d->node_zones,
-				 (unsigned long long)live, RECON_BUCKETS_MAX, ZTREE_BUCKETS);
-			events_add(n->s->w->events, "sync.drift", n->name, NULL,
-				   "the node holds %llu zones against %llu with nothing pending; "
-				   "pushing every zone again",
-				   (unsigned long long)d->node_zones, (unsigned long long)live);
-			int r = store_sync_reset_server(st, n->id);
-			if (r < 0)
-				return r;
-		}
-		n->far_walking = true;
-		n->far_after[0] = '\0';
-		n->far_kept = 0;
-	}
 	int r = delete_strays(n, st, stray);
 	if (!n->far_walking) {
-		/* Both trees as the walk leaves them; the pushes queued change
-		 * them only where the node lacks something. */
 		struct ztree_node root, kids[16];
 		ztree_get(n->s->w->tree, "", &root, kids);
 		ztree_hex(&root, n->far_ours);
 		node_root(n, n->far_theirs);
-		n->far_clean = r == 0 && n->far_kept == 0;
+		n->far_clean = n->far_kept == 0;
 	}
 	return r;
+}
+
+/* The node is too far apart to walk its tree, and nothing pending explains
+ * it: push every zone to it again and walk its zone list for what the
+ * store does not have, unless the last walk ended with both trees as they
+ * are now. A walk that left zones the node would not delete is done again
+ * without pushing everything. */
+static int reconcile_far(struct node *n, struct store *st, const struct tree_diff *d, uint64_t live,
+			 unsigned *stray)
+{
+	bool same = n->far_theirs[0] != '\0' && d->theirs[0] != '\0' &&
+		    strcmp(n->far_ours, d->ours) == 0 && strcmp(n->far_theirs, d->theirs) == 0;
+	if (same && n->far_clean) {
+		log_debug("node '%s': reconciliation: %llu zones against %llu, as when every "
+			  "zone was last pushed to it again; skipped",
+			  n->name, (unsigned long long)d->node_zones, (unsigned long long)live);
+		return 0;
+	}
+	if (!same) {
+		/* The node lost what it had (a database restored or wiped), or
+		 * holds what the store no longer has (a store restored). */
+		log_warn("node '%s': reconciliation: it holds %llu zones against %llu, or more "
+			 "than %d of its %u buckets differ; pushing every zone again",
+			 n->name, (unsigned long long)d->node_zones, (unsigned long long)live,
+			 RECON_BUCKETS_MAX, ZTREE_BUCKETS);
+		events_add(n->s->w->events, "sync.drift", n->name, NULL,
+			   "the node holds %llu zones against %llu with nothing pending; pushing "
+			   "every zone again",
+			   (unsigned long long)d->node_zones, (unsigned long long)live);
+		int r = store_sync_reset_server(st, n->id);
+		if (r < 0)
+			return r;
+	}
+	n->far_walking = true;
+	n->far_after[0] = '\0';
+	n->far_kept = 0;
+	return walk_on(n, st, stray);
 }
 
 /* Whether the pushes the node has yet to acknowledge ('sum') can account
@@ -377,6 +415,15 @@ static bool pushes_explain(const struct store_sync_summary *sum, uint64_t live, 
 	return pending > RECON_BUCKETS_MAX && gap <= pending;
 }
 
+void sync_reconcile_walk(struct node *n, struct store *st)
+{
+	unsigned stray = 0;
+
+	walk_on(n, st, &stray);
+	if (stray > 0)
+		log_notice("node '%s': reconciliation: %u stray zones deleted", n->name, stray);
+}
+
 void sync_reconcile(struct node *n, struct store *st)
 {
 	struct recon rc = { n, st, json_object(), json_object(), 0, 0 };
@@ -388,7 +435,7 @@ void sync_reconcile(struct node *n, struct store *st)
 									  : -ENOMEM;
 	uint64_t live = verify_live_zones(n->s->w);
 	bool catching_up = false;
-	if (r == ERR_TOO_LARGE && !n->far_walking) {
+	if (r == ERR_TOO_LARGE) {
 		struct store_sync_summary sum = { 0 };
 		catching_up = store_sync_summary(st, n->id, &live, &sum) < 0 ||
 			      pushes_explain(&sum, live, d.node_zones);
