@@ -247,11 +247,13 @@ static int push_one(struct node *n, struct store *st, int64_t zone_id, uint32_t 
 	int r = payloads_get(n->s->payloads, n->s->w, st, zone_id, &p);
 	if (r == -ENOENT)
 		return 0; /* purged meanwhile */
+	/* ERR_UNAVAILABLE: the zone changed at every read; the next round
+	 * pushes its newer version, and this one goes on to the next zone
+	 * (ERR_UNAVAILABLE from push_one() means the node is down). */
+	if (r == ERR_UNAVAILABLE)
+		return 0;
 	if (r < 0) {
-		/* ERR_UNAVAILABLE: the zone changed at every read; the next
-		 * round pushes its newer version. */
-		if (r != ERR_UNAVAILABLE)
-			build_failed(n, st, zone_id, p.domain, attempts, r);
+		build_failed(n, st, zone_id, p.domain, attempts, r);
 		return r;
 	}
 	uint64_t started = sync_mono_ns();
