@@ -52,6 +52,7 @@ struct sec_zone {
 	int64_t done_ms;    /* monotonic: when its last refresh ended (0: none yet) */
 	bool notify_warned; /* a NOTIFY from a stranger was logged */
 	uint32_t life;	    /* the zone's store_zone.life: which zone of the name */
+	bool proven;	    /* proven() */
 };
 
 /* A NOTIFY starts a refresh of its zone at most once in this time after
@@ -172,11 +173,12 @@ static bool busy(const struct sec_zone *z)
 	return z->due_ms == INT64_MAX;
 }
 
-/* Whether the last refresh of 'z' worked: a new zone, or one whose
- * primaries fail, is not proven yet. */
+/* Whether the last refresh of 'z' in this process worked: a new zone, one
+ * whose primaries fail, and every zone after a restart until its first
+ * refresh works, are not proven. */
 static bool proven(const struct sec_zone *z)
 {
-	return z->state == SEC_OK;
+	return z->proven;
 }
 
 /* (Re)read a stored secondary into 'z': its primaries and key; a change
@@ -540,9 +542,11 @@ static void refresh(struct secondary *s, struct sec_zone *z)
 		}
 		z->refreshed_at = now;
 		z->state = SEC_OK;
+		z->proven = true;
 		z->last_error[0] = '\0';
 		z->due_ms = whm_mono_ms() + (int64_t)(z->refresh ? z->refresh : 1) * 1000;
 	} else {
+		z->proven = false;
 		z->failures++;
 		/* Logged when the zone goes from working (or new) to failing,
 		 * not at every retry. */
@@ -627,7 +631,7 @@ static void *secondary_main(void *arg)
 			pthread_mutex_lock(&s->lock);
 			s->unproven -= counted;
 			/* A zone held back for want of a worker may go now. */
-			if (counted && unproven_full) {
+			if (counted) {
 				s->wake = true;
 				pthread_cond_broadcast(&s->cond);
 			}
