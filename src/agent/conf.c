@@ -90,10 +90,13 @@ static const struct conf_item schema[] = {
 	  "proportion" },
 	{ "pdns-distributor-threads", CONF_UINT, O(pdns_distributor_threads), "0", 0, 64, NULL, 0,
 	  "PowerDNS's distributor-threads (managed mode); 0: its default, 3" },
-	{ "pdns-tcp-clients", CONF_UINT, O(pdns_tcp_clients), "256", 20, 65535, NULL, 0,
-	  "PowerDNS's max-tcp-connections (managed mode): DNS over TCP at once" },
-	{ "pdns-tcp-clients-per-address", CONF_UINT, O(pdns_tcp_clients_per_address), "32", 1,
-	  65535, NULL, 0, "of them, from one address (the transfer relay's among them)" },
+	{ "pdns-tcp-clients", CONF_UINT, O(pdns_tcp_clients), "0", 0, 65535, NULL, 0,
+	  "PowerDNS's max-tcp-connections (managed mode): DNS over TCP at once; 0: 256, or "
+	  "32 more than pdns-tcp-clients-per-address if that is more" },
+	{ "pdns-tcp-clients-per-address", CONF_UINT, O(pdns_tcp_clients_per_address), "0", 0, 65535,
+	  NULL, 0,
+	  "of them, from one address (the transfer relay's among them); 0: 32, or "
+	  "transfer-tcp-clients when transfer-port is set and that is more" },
 	{ "max-body-size", CONF_UINT, O(max_body_size), "4194304", 1024, 1ull << 30, NULL, 0,
 	  NULL },
 	{ "max-batch-size", CONF_UINT, O(max_batch_size), "268435456", 1024, 1ull << 34, NULL, 0,
@@ -129,6 +132,39 @@ static bool pdns_conf_safe(const char *v)
 
 /* The gmysql settings: complete when the backend is gmysql, absent
  * otherwise, and fit for pdns.conf in managed mode. */
+/* The managed PowerDNS's TCP limits, 0 for "as the other settings say".
+ * The transfer relay asks PowerDNS from one address, one connection per
+ * transfer it serves. */
+static int check_pdns_tcp(const char *path, struct agent_conf *c, struct errmsg *err)
+{
+	uint64_t relay = c->transfer_port != 0 ? c->transfer_tcp_clients : 0;
+	uint64_t *per = &c->pdns_tcp_clients_per_address, *all = &c->pdns_tcp_clients;
+
+	if (*per == 0)
+		*per = relay > 32 ? relay : 32;
+	if (*all == 0)
+		*all = *per + 32 > 256 ? *per + 32 : 256;
+	if (strcmp(c->mode, "external") == 0)
+		return 0; /* PowerDNS's settings are the operator's */
+	if (*per < relay)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: 'pdns-tcp-clients-per-address' (%llu) is below "
+				  "'transfer-tcp-clients' (%llu): the transfer relay asks PowerDNS "
+				  "from one address, one connection per transfer",
+				  path, (unsigned long long)*per, (unsigned long long)relay);
+	if (*per > *all)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: 'pdns-tcp-clients-per-address' (%llu) is above "
+				  "'pdns-tcp-clients' (%llu)",
+				  path, (unsigned long long)*per, (unsigned long long)*all);
+	if (*all < 20)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%s: 'pdns-tcp-clients' must be at least 20 (PowerDNS's own "
+				  "default)",
+				  path);
+	return 0;
+}
+
 static int check_gmysql(const char *path, struct agent_conf *c, struct errmsg *err)
 {
 	const struct {
@@ -263,19 +299,9 @@ int agent_conf_load(const char *path, struct agent_conf *c, struct errmsg *err)
 	}
 	if (c->data_dir[0] != '/')
 		return errmsg_set(err, ERR_CONFIG, "%s: 'data-dir' must be an absolute path", path);
-	/* The transfer relay asks PowerDNS from one address, one connection
-	 * per transfer it serves. */
-	if (c->transfer_port != 0 && c->pdns_tcp_clients_per_address < c->transfer_tcp_clients)
-		return errmsg_set(err, ERR_CONFIG,
-				  "%s: 'pdns-tcp-clients-per-address' (%llu) is below "
-				  "'transfer-tcp-clients' (%llu): the transfer relay asks PowerDNS "
-				  "from one address, one connection per transfer",
-				  path, (unsigned long long)c->pdns_tcp_clients_per_address,
-				  (unsigned long long)c->transfer_tcp_clients);
-	if (c->pdns_tcp_clients_per_address > c->pdns_tcp_clients)
-		return errmsg_set(err, ERR_CONFIG,
-				  "%s: 'pdns-tcp-clients-per-address' is above 'pdns-tcp-clients'",
-				  path);
+	r = check_pdns_tcp(path, c, err);
+	if (r < 0)
+		return r;
 	char why[256];
 	if (dnsaddr_parse(c->dns_address, &c->dns_addrs, why, sizeof(why)) < 0)
 		return errmsg_set(err, ERR_CONFIG, "%s: 'dns-address': %s", path, why);

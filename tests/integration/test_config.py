@@ -80,7 +80,8 @@ REFUSED = {
     "distributor-threads-too-many": (["secret = " + SECRET, "pdns-distributor-threads = 65"],
                                      0o600, "pdns-distributor-threads"),
     "tcp-per-address-below-the-relay": (["secret = " + SECRET, "transfer-port = 5300",
-                                         "transfer-tcp-clients = 40"],
+                                         "transfer-tcp-clients = 40",
+                                         "pdns-tcp-clients-per-address = 16"],
                                         0o600, "below 'transfer-tcp-clients'"),
     "tcp-per-address-above-the-total": (["secret = " + SECRET, "pdns-tcp-clients = 20",
                                          "pdns-tcp-clients-per-address = 21"],
@@ -114,6 +115,22 @@ def test_agent_refuses_to_start_with_bad_config(tmp_path, case):
         assert conf in err, err
     assert SECRET not in err + out
     assert not os.path.exists(tmp_path / "data" / "run" / "pdns.pid")
+
+
+@pytest.mark.parametrize("lines", [
+    # the relay's 1,024 transfers fit without a word: the TCP limits follow
+    ["transfer-port = 5300", "transfer-tcp-clients = 1024"],
+    # external mode: PowerDNS's settings are the operator's
+    ["transfer-port = 5300", "transfer-tcp-clients = 64", "pdns-tcp-clients-per-address = 16",
+     "mode = external", "pdns-api-url = http://127.0.0.1:1", "pdns-api-key = k",
+     "gsqlite3-database = /nonexistent/pdns.sqlite3"],
+])
+def test_tcp_limits_that_follow_the_relay_or_do_not_apply_are_accepted(tmp_path, lines):
+    conf = write_conf(tmp_path, ["secret = " + SECRET] + lines)
+
+    code, out, err = run_agent(tmp_path, ["-n", "-c", conf])
+
+    assert code == 0, err
 
 
 def test_agent_refuses_a_missing_config_file(tmp_path):
