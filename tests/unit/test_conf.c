@@ -520,6 +520,10 @@ static void test_secret_file(void **state)
 	assert_int_equal(read_secret(f, "s3cret\r\nsecond line\n", 20, &got), 0);
 	assert_string_equal(got, "s3cret");
 	free(got);
+	/* What follows the first line is not read as the secret. */
+	assert_int_equal(read_secret(f, "s3cret\n\0\n", 9, &got), 0);
+	assert_string_equal(got, "s3cret");
+	free(got);
 
 	memset(text, 'k', sizeof(text));
 	text[CONF_SECRET_FILE_MAX] = '\n';
@@ -544,6 +548,7 @@ static void test_secret_file(void **state)
 		{ "", 0, "the first line is empty" },
 		{ "\nsecret\n", 8, "the first line is empty" },
 		{ "sec\0ret\n", 8, "not a text file" },
+		{ "\0secret\n", 8, "not a text file" },
 	};
 	text[CONF_SECRET_FILE_MAX] = 'k';
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -341,11 +341,11 @@ int conf_read_secret_file(const char *path, char **ret, struct errmsg *err)
 	fclose(f);
 	buf[n] = '\0';
 	size_t len = strcspn(buf, "\r\n");
-	const char *why = failed			 ? "cannot read it"
-			  : memchr(buf, '\0', n) != NULL ? "not a text file"
-			  : len == 0			 ? "the first line is empty"
-			  : len > CONF_SECRET_FILE_MAX	 ? "the first line is longer than "
-							   "the " CONF_SECRET_FILE_MAX_TEXT
+	const char *why = failed			? "cannot read it"
+			  : len < n && buf[len] == '\0' ? "not a text file"
+			  : len == 0			? "the first line is empty"
+			  : len > CONF_SECRET_FILE_MAX	? "the first line is longer than "
+							  "the " CONF_SECRET_FILE_MAX_TEXT
 							 " characters a secret may have"
 						       : NULL;
 	buf[len] = '\0';
