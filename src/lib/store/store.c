@@ -66,9 +66,11 @@ static void free_stmts(struct db *db, struct db_stmt **stmt)
 
 /* Replaces the lost connection by a new one: ERR_UNAVAILABLE (or what
  * connecting said) with the reason in store_error() when it cannot, and
- * at once, without trying, within STORE_RECONNECT_GAP_MS of the last try:
- * a database host that drops packets makes each try wait for the connect
- * timeout, and a loop of store calls must not wait that long at each. */
+ * at once, without trying, within STORE_RECONNECT_GAP_MS of a try that
+ * failed slowly: a database host that drops packets makes each try wait
+ * for the connect timeout, and a loop of store calls must not wait that
+ * long at each. A server that refuses (restarting) is tried every time,
+ * so the store is back the moment it is. */
 static int reconnect(struct store *st)
 {
 	struct errmsg err;
@@ -77,12 +79,15 @@ static int reconnect(struct store *st)
 
 	if (st->lost_why[0] == '\0')
 		snprintf(st->lost_why, sizeof(st->lost_why), "%s", st->db->err);
-	if (st->reconnect_ms != 0 && now - st->reconnect_ms < STORE_RECONNECT_GAP_MS)
+	if (st->slow_fail_ms != 0 && now - st->slow_fail_ms < STORE_RECONNECT_GAP_MS)
 		return db_set_error(st->db, ERR_UNAVAILABLE, st->lost_why);
-	st->reconnect_ms = now;
 	int r = store_db_open(&st->conf, &db, &err);
-	if (r < 0)
+	if (r < 0) {
+		int64_t done = mono_ms();
+		st->slow_fail_ms = done - now >= STORE_RECONNECT_SLOW_MS ? done : 0;
 		return db_set_error(st->db, r, err.text);
+	}
+	st->slow_fail_ms = 0;
 	struct retired *old = &st->retired[st->retired_next];
 	st->retired_next = (st->retired_next + 1) % STORE_RETIRED_MAX;
 	free_stmts(old->db, old->stmt);

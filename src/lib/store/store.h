@@ -14,8 +14,9 @@
  * closed it after wait_timeout) is replaced by a new one on the next call
  * made outside a transaction; before such a call, a connection the server
  * has closed is found so without a round trip, and one idle for
- * STORE_IDLE_PING_MS is pinged; a new connection is tried at most once a
- * second (STORE_RECONNECT_GAP_MS; in between, such calls fail with
+ * STORE_IDLE_PING_MS is pinged; after a try to connect that failed slowly
+ * (a host that drops packets), the next is made a second later
+ * (STORE_RECONNECT_GAP_MS; in between, such calls fail with
  * ERR_UNAVAILABLE at once). The 'struct store' stays the same. Inside a
  * transaction nothing is replaced: the transaction is gone with its
  * connection, its calls fail with ERR_UNAVAILABLE and the caller rolls back

@@ -23,6 +23,7 @@
 
 #define STORE_RETIRED_MAX 4
 #define STORE_RECONNECT_GAP_MS 1000
+#define STORE_RECONNECT_SLOW_MS 200
 
 struct store {
 	struct db *db;
@@ -40,15 +41,14 @@ struct store {
 	 * still hold one of them (a foreach whose callback used the store as
 	 * the connection was replaced); each stays valid until
 	 * STORE_RETIRED_MAX more replacements or store_close(), and running
-	 * it again fails with ERR_UNAVAILABLE. A replacement is tried at most
-	 * once in STORE_RECONNECT_GAP_MS, so a loop would have to outlive
-	 * that many seconds of failed connections to lose one it steps. */
+	 * it again fails with ERR_UNAVAILABLE: a loop would have to see the
+	 * connection lost and replaced that many times to lose one it steps. */
 	struct retired {
 		struct db *db;
 		struct db_stmt *stmt[Q_COUNT];
 	} retired[STORE_RETIRED_MAX];
 	unsigned retired_next; /* the slot the next replacement takes */
-	int64_t reconnect_ms;  /* CLOCK_MONOTONIC, the last replacement tried */
+	int64_t slow_fail_ms;  /* CLOCK_MONOTONIC, when a slow try failed (0: none) */
 };
 
 /* The current time, Unix seconds. */
