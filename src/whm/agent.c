@@ -5,6 +5,7 @@
 #include "agent.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "dns/dns.h"
 
 #define RESP_MAX (8u << 20)
 
@@ -130,4 +131,16 @@ int agent_health(struct http_client *c, long *status, struct agent_health *ret, 
 	json_decref(j);
 	*ret = h;
 	return 0;
+}
+
+int agent_zone_page(struct http_client *c, const char *after, unsigned limit, json_t **ret,
+		    struct errmsg *err)
+{
+	char encoded[DNAME_TEXT_MAX * 3], path[sizeof(encoded) + 40];
+	long status;
+
+	if (http_pct_encode(after, encoded, sizeof(encoded)) < 0)
+		return errmsg_set(err, -ENAMETOOLONG, "zone name too long: '%.255s'", after);
+	snprintf(path, sizeof(path), "?limit=%u%s%s", limit, encoded[0] ? "&after=" : "", encoded);
+	return agent_call(c, AGENT_ZONES, path, NULL, 0, &status, ret, err);
 }

@@ -44,6 +44,15 @@ int agent_client_new(const struct whm_conf *c, const struct store_server *srv, l
 int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
 	       size_t len, long *status, json_t **ret, struct errmsg *err);
 
+/* One page of the node's zone list (GET /api/dns/zones?limit=&after=):
+ * up to 'limit' zones after zone 'after' ("" for the first page; encoded
+ * here), in name order, as agent_call() answers it: "zones" ([{"zone": NAME,
+ * ...}]) and "next" (null on the last page). A zone deleted meanwhile
+ * leaves the list without moving the rest, so a walk that deletes goes on
+ * after the last name it saw. */
+int agent_zone_page(struct http_client *c, const char *after, unsigned limit, json_t **ret,
+		    struct errmsg *err);
+
 /* What an agent's GET /health said (docs/agent-api.md). */
 struct agent_health {
 	bool pdns_running;	/* 200, "healthy" and "powerdns": {"running": true} */

@@ -334,15 +334,12 @@ int sync_purge_node(struct sync *s, int64_t server_id, unsigned *ret_deleted, st
 	store_server_clear(&srv);
 	if (n == NULL)
 		return -ENOMEM;
-	/* A page at a time (the zones it deletes leave the list, so each page
-	 * starts again from the first zone after the last one seen). */
+	/* A page at a time (agent_zone_page()). */
 	char after[DNAME_TEXT_MAX] = "";
 	unsigned failed = 0;
 	struct errmsg derr;
 	for (bool more = true; more;) {
-		char path[DNAME_TEXT_MAX + 64];
-		snprintf(path, sizeof(path), "?limit=1000&after=%s", after);
-		r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, err);
+		r = agent_zone_page(n->http, after, 1000, &j, err);
 		if (r < 0)
 			break;
 		size_t i;

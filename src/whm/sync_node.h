@@ -63,7 +63,7 @@ struct node {
 	 * walk of the node's zone list ended ("" when not known), and whether
 	 * that walk deleted every zone of the node the store does not have.
 	 * A walk goes on over several passes of the worker (far_walking),
-	 * from the zone after far_after (percent-encoded). Cleared by a
+	 * from the zone after far_after. Cleared by a
 	 * reconciliation that walks the tree. The worker's own state. */
 	char far_ours[ZTREE_LEAF_HEX];
 	char far_theirs[ZTREE_LEAF_HEX];
@@ -71,7 +71,7 @@ struct node {
 	bool far_walking;
 	int64_t far_next_ms; /* after a failure, the walk goes on then */
 	unsigned far_kept;   /* zones the node would not delete */
-	char far_after[DNAME_TEXT_MAX * 3];
+	char far_after[DNAME_TEXT_MAX];
 };
 
 struct sync {

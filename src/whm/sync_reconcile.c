@@ -288,15 +288,11 @@ static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 {
 	int64_t deadline = whm_mono_ms() + RECON_WALK_MS;
 	struct errmsg err;
-	long status;
 	int r = 0;
 
 	while (r == 0 && n->far_walking && whm_mono_ms() < deadline) {
-		char path[sizeof(n->far_after) + 32];
 		json_t *j = NULL;
-		snprintf(path, sizeof(path), "?limit=%d%s%s", RECON_PAGE,
-			 n->far_after[0] ? "&after=" : "", n->far_after);
-		r = agent_call(n->http, AGENT_ZONES, path, NULL, 0, &status, &j, &err);
+		r = agent_zone_page(n->http, n->far_after, RECON_PAGE, &j, &err);
 		if (r < 0) {
 			log_warn("node '%s': reconciliation: cannot list its zones: %s", n->name,
 				 err.text);
@@ -315,10 +311,8 @@ static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 				break;
 			*stray += (unsigned)r;
 			r = 0;
-			/* Resumed after it: a deleted zone leaves the list
-			 * without moving the rest. */
-			if (http_pct_encode(name, n->far_after, sizeof(n->far_after)) < 0)
-				n->far_walking = false;
+			/* Resumed after it (agent_zone_page()). */
+			snprintf(n->far_after, sizeof(n->far_after), "%s", name);
 		}
 		if (r == 0 && i == json_array_size(json_object_get(j, "zones")) &&
 		    json_string_value(json_object_get(j, "next")) == NULL)
