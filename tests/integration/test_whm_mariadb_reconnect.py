@@ -12,21 +12,14 @@ import pytest
 import requests
 
 import cluster as cl
-import mariadb
 
-from test_whm_on_mariadb import mariadb_cluster_factory
+# A server of this module's own (it is restarted here), as each module
+# that imports the fixture gets.
+from test_whm_on_mariadb import mariadb_cluster_factory, mariadb_server  # noqa: F401
 
 pytest_plugins = ["cluster_fixtures"]
 
 RECOVERY_S = 8.0
-
-
-@pytest.fixture(scope="module")
-def mariadb_server(tmp_path_factory):
-    server = mariadb.MariaDB(tmp_path_factory.mktemp("mariadb"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
