@@ -40,8 +40,7 @@ static int servers_list(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(CMD(0), argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "GET", "/api/dns/servers", NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_array(c, &ans)) != CTL_OK)
+	if ((r = ctl_get_list(c, "/api/dns/servers", &ans)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);

@@ -25,8 +25,7 @@ static int zones_list(struct ctl *c, int argc, char **argv)
 	int oi, r = ctl_no_opts(cmd, argc, argv, 0, 0, &oi);
 	if (r != 0)
 		return r < 0 ? CTL_OK : r;
-	if ((r = ctl_call(c, "GET", "/api/dns", NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_array(c, &ans)) != CTL_OK)
+	if ((r = ctl_get_list(c, "/api/dns", &ans)) != CTL_OK)
 		return r;
 	if (c->json) {
 		ctl_print_json(ans.json);
@@ -282,8 +281,7 @@ static int records_list(struct ctl *c, int argc, char **argv)
 	if ((r = ctl_zone_id(c, argv[oi], &id)) != CTL_OK)
 		return r;
 	snprintf(path, sizeof(path), "/api/dns/%lld/records", (long long)id);
-	if ((r = ctl_call(c, "GET", path, NULL, &ans)) != CTL_OK ||
-	    (r = ctl_answer_array(c, &ans)) != CTL_OK)
+	if ((r = ctl_get_list(c, path, &ans)) != CTL_OK)
 		return r;
 	if (c->json)
 		ctl_print_json(ans.json);

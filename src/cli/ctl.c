@@ -225,6 +225,12 @@ int ctl_answer_array(struct ctl *c, struct ctl_answer *ans)
 	return json_is_array(ans->json) ? CTL_OK : ctl_answer_foreign(c, ans, "not a JSON array");
 }
 
+int ctl_get_list(struct ctl *c, const char *path, struct ctl_answer *ans)
+{
+	int r = ctl_call(c, "GET", path, NULL, ans);
+	return r == CTL_OK ? ctl_answer_array(c, ans) : r;
+}
+
 int ctl_call_ok(struct ctl *c, const char *method, const char *path, const json_t *body,
 		struct ctl_answer *ans)
 {
@@ -276,8 +282,8 @@ int ctl_zone_id(struct ctl *c, const char *arg, int64_t *ret)
 	size_t n = strlen(want);
 	if (n > 1 && want[n - 1] == '.')
 		want[n - 1] = '\0';
-	int r = ctl_call(c, "GET", "/api/dns", NULL, &ans);
-	if (r != CTL_OK || (r = ctl_answer_array(c, &ans)) != CTL_OK)
+	int r = ctl_get_list(c, "/api/dns", &ans);
+	if (r != CTL_OK)
 		return r;
 	size_t i;
 	json_t *z;

@@ -88,6 +88,8 @@ int ctl_answer_need(struct ctl *c, struct ctl_answer *ans, ...);
  * ctl_answer_need(), 'ans' is cleared and CTL_UNREACHABLE returned, so
  * that no listing prints an empty table for an answer of another shape. */
 int ctl_answer_array(struct ctl *c, struct ctl_answer *ans);
+/* GET 'path', a listing: ctl_call() and ctl_answer_array(). */
+int ctl_get_list(struct ctl *c, const char *path, struct ctl_answer *ans);
 /* ctl_call() of a route whose answer says "success": true, checked
  * (ctl_answer_need()). */
 int ctl_call_ok(struct ctl *c, const char *method, const char *path, const json_t *body,
