@@ -194,7 +194,13 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
             took, sorted(set(zones) - seen))
         # One ask waited; those behind it in the same pass were not made.
         assert relay.held == 1, relay.held
-        log = open(agent.log_path, encoding="utf-8", errors="replace").read()
+        # The line is written after the pass's NOTIFYs went out: wait for it.
+        deadline = time.monotonic() + 3.0
+        while True:
+            log = open(agent.log_path, encoding="utf-8", errors="replace").read()
+            if "not asked of powerdns" in log or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert "not asked of powerdns" in log
 
         relay.policy = None
