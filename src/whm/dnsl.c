@@ -100,7 +100,8 @@ static void on_udp(struct dnsl *l, uint8_t *buf, uint8_t *answer)
 					 l->max_msg);
 			continue;
 		}
-		if (dnsmsg_answer(l->w, buf, (size_t)n, answer, MSG_MAX, &alen, peer, &sa) == 0)
+		if (dnsmsg_answer(l->w, buf, (size_t)n, answer, MSG_MAX, true, &alen, peer, &sa) ==
+		    0)
 			sendto(l->udp, answer, alen, 0, (void *)&sa, sl);
 	}
 }
@@ -158,8 +159,8 @@ static int answer(struct dnsl *l, struct conn *c)
 {
 	size_t alen;
 
-	int r =
-	    dnsmsg_answer(l->w, c->in, c->need, l->answer + 2, MSG_MAX, &alen, c->peer, &c->addr);
+	int r = dnsmsg_answer(l->w, c->in, c->need, l->answer + 2, MSG_MAX, false, &alen, c->peer,
+			      &c->addr);
 	free(c->in);
 	c->in = NULL;
 	c->got = c->need = 0;

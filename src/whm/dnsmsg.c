@@ -228,8 +228,68 @@ static int dispatch(struct msg *m, knot_pkt_t *resp)
 	}
 }
 
+/* The payload this listener offers in its OPT (RFC 6891), and takes. */
+#define EDNS_PAYLOAD 1232
+
+/* The most a datagram answer to 'q' may hold: 512 bytes without EDNS
+ * (RFC 1035), else what the client offers, within [512, EDNS_PAYLOAD]. */
+static size_t datagram_max(const knot_pkt_t *q)
+{
+	if (q->opt_rr == NULL)
+		return KNOT_WIRE_MIN_PKTSIZE;
+	uint16_t p = knot_edns_get_payload(q->opt_rr);
+	return p < KNOT_WIRE_MIN_PKTSIZE ? KNOT_WIRE_MIN_PKTSIZE
+	       : p > EDNS_PAYLOAD	 ? EDNS_PAYLOAD
+					 : p;
+}
+
+/* The room the TSIG of the answer may take: the request's, with room for
+ * a longer MAC and a BADTIME answer's other data. */
+static size_t tsig_room(const knot_pkt_t *q)
+{
+	return q->tsig_rr == NULL ? 0 : knot_rrset_size(q->tsig_rr) + TSIGSRV_MAC_MAX + 6;
+}
+
+/* Sets 'rcode' (its upper bits in the OPT, which an EDNS request gets
+ * back), cuts a datagram that would not fit to its header and question
+ * with TC set (RFC 2181 section 9: the client asks again over TCP), and
+ * signs. A libknot code. */
+static int finish(struct msg *m, knot_pkt_t *resp, int rcode, bool datagram, size_t *len)
+{
+	knot_rrset_t opt;
+	size_t room = tsig_room(m->q), max = datagram ? datagram_max(m->q) : resp->max_size;
+	int r = KNOT_EOK;
+
+	if (m->q->opt_rr != NULL) {
+		r = knot_edns_init(&opt, EDNS_PAYLOAD, (uint8_t)(rcode >> 4), 0, NULL);
+		if (r != KNOT_EOK)
+			return r;
+		room += knot_edns_wire_size(&opt);
+	}
+	if (resp->size + room > max) {
+		bool aa = knot_wire_get_aa(resp->wire);
+		knot_pkt_clear(resp);
+		r = knot_pkt_init_response(resp, m->q);
+		if (aa)
+			knot_wire_set_aa(resp->wire);
+		knot_wire_set_tc(resp->wire);
+	}
+	knot_wire_set_rcode(resp->wire, (short)(rcode & 0xf));
+	if (r == KNOT_EOK && m->q->opt_rr != NULL)
+		r = knot_pkt_begin(resp, KNOT_ADDITIONAL);
+	if (r == KNOT_EOK && m->q->opt_rr != NULL)
+		r = knot_pkt_put(resp, KNOT_COMPR_HINT_NONE, &opt, 0);
+	*len = resp->size;
+	if (r == KNOT_EOK)
+		r = tsigsrv_sign(&m->tsig, m->q, resp->wire, len, max);
+	if (m->q->opt_rr != NULL)
+		knot_rrset_clear(&opt, NULL);
+	return r;
+}
+
 int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t outmax,
-		  size_t *ret_len, const char *peer, const struct sockaddr_storage *from)
+		  bool datagram, size_t *ret_len, const char *peer,
+		  const struct sockaddr_storage *from)
 {
 	struct msg m = { .w = w, .peer = peer, .from = from };
 
@@ -257,16 +317,19 @@ int dnsmsg_answer(struct whm *w, uint8_t *q, size_t qlen, uint8_t *out, size_t o
 	}
 	knot_wire_clear_aa(resp->wire);
 	rcode = verify(&m);
-	if (rcode == KNOT_RCODE_NOERROR)
+	if (rcode == KNOT_RCODE_NOERROR && m.q->opt_rr != NULL &&
+	    knot_edns_get_version(m.q->opt_rr) != 0) {
+		errmsg_set(&m.why, 0, "EDNS version %u: only 0 is known",
+			   knot_edns_get_version(m.q->opt_rr));
+		rcode = KNOT_RCODE_BADVERS;
+	} else if (rcode == KNOT_RCODE_NOERROR) {
 		rcode = dispatch(&m, resp);
-	knot_wire_set_rcode(resp->wire, (short)rcode);
-	size_t len = resp->size;
-	if (tsigsrv_sign(&m.tsig, m.q, resp->wire, &len, resp->max_size) != KNOT_EOK) {
-		*ret_len = tsigsrv_header_only(q, out, KNOT_RCODE_SERVFAIL);
-		r = 0;
-		goto out;
 	}
-	*ret_len = len;
+	if (finish(&m, resp, rcode, datagram, ret_len) != KNOT_EOK) {
+		*ret_len = tsigsrv_header_only(q, out, KNOT_RCODE_SERVFAIL);
+		if (datagram)
+			knot_wire_set_tc(out);
+	}
 	r = 0;
 out:
 	if (rcode != KNOT_RCODE_NOERROR && dnsmsg_may_log())

@@ -1,12 +1,12 @@
 /* Messages to the controller's DNS listener (src/whm/dnsmsg.h): the first
  * byte says whether the harness signs the rest with the TSIG key the
- * controller has (odd: signed, so the UPDATE path past TSIG is reached),
- * the rest is the message. The controller is a real one in WHM_TOOL mode
+ * controller has (bit 0: signed, so the UPDATE path past TSIG is reached)
+ * and whether it came as a datagram (bit 1), the rest is the message. The controller is a real one in WHM_TOOL mode
  * on a SQLite store in a temporary directory, with zone example.org. and
  * a key allowed every name of it; changes that are applied stay for the
  * next input. Oracles: an answer is a response (QR set) to the same ID,
- * no longer than the buffer, that libknot parses; nothing is answered to
- * a response. */
+ * no longer than the buffer (a datagram's: 1,232 bytes), that libknot
+ * parses; nothing is answered to a response. */
 #include <libknot/libknot.h>
 #include <stdbool.h>
 #include <sys/stat.h>
@@ -93,7 +93,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	bool response = len >= KNOT_WIRE_HEADER_SIZE && knot_wire_get_qr(q);
 	uint16_t id = len >= KNOT_WIRE_HEADER_SIZE ? knot_wire_get_id(q) : 0;
-	int r = dnsmsg_answer(&w, q, len, out, sizeof(out), &alen, "fuzz", NULL);
+	bool datagram = data[0] & 2;
+	int r = dnsmsg_answer(&w, q, len, out, sizeof(out), datagram, &alen, "fuzz", NULL);
 	if (r < 0)
 		return 0;
 	if (r != 0 || response)
@@ -101,6 +102,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (alen < KNOT_WIRE_HEADER_SIZE || alen > sizeof(out) || !knot_wire_get_qr(out) ||
 	    knot_wire_get_id(out) != id)
 		fuzz_fail("answer of %zu bytes is no response to query %u", alen, id);
+	if (datagram && alen > 1232)
+		fuzz_fail("datagram answer of %zu bytes", alen);
 	knot_pkt_t *pkt = knot_pkt_new(out, (uint16_t)alen, NULL);
 	if (pkt == NULL)
 		return 0;

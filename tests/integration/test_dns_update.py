@@ -661,3 +661,46 @@ def test_many_value_prerequisites_are_compared_as_sets(dcluster, zone):
         assert send(addr, u, key, tcp=True) == (rcode, "signed"), (rcode, len(prereqs))
     _unchanged(dcluster, zid, before)
 
+
+
+def test_datagram_answers_fit_the_client_and_edns_is_answered(dcluster, domain):
+    """RFC 1035 and 6891: a UDP answer holds 512 bytes, or what the
+    client's EDNS offers (up to 1,232); one that does not fit is cut to its
+    header and question with TC set, still signed, and the client asks again
+    over TCP. An EDNS request gets an OPT back; a version other than 0 gets
+    BADVERS."""
+    # A zone name and a key name ("k." and it) of 195 and 197 bytes: the
+    # signed SOA answer is over 512 bytes, its question and TSIG alone not.
+    prefix = "x" * (195 - len(domain) - 1)
+    name = ".".join(prefix[i:i + 60] for i in range(0, len(prefix), 60)) + "." + domain
+    zid, zone, key = zone_with_key(dcluster, name)
+    addr = listener(dcluster.whm)
+
+    def ask(edns=-1, payload=512, tcp=False):
+        q = dns.message.make_query(zone, "SOA")
+        if edns >= 0:
+            q.use_edns(edns=edns, payload=payload)
+        q.use_tsig(keyring(key))
+        data = (exchange_tcp if tcp else exchange_udp)(addr, q.to_wire())
+        return data, dns.message.from_wire(data, keyring=keyring(key), request_mac=q.mac)
+
+    whole, a = ask(tcp=True)
+    assert len(whole) > 512 and len(a.answer) == 1 and a.edns < 0
+    data, a = ask()
+    assert len(data) <= 512 and a.flags & dns.flags.TC and not a.answer and a.had_tsig
+    assert a.rcode() == dns.rcode.NOERROR and a.question[0].name.to_text() == zone
+    data, a = ask(edns=0, payload=1232)
+    assert not a.flags & dns.flags.TC and len(a.answer) == 1
+    assert a.edns == 0 and a.payload == 1232
+    data, a = ask(edns=0, payload=4096)
+    assert len(data) <= 1232 and len(a.answer) == 1 and a.payload == 1232
+    data, a = ask(edns=1)
+    assert a.rcode() == dns.rcode.BADVERS and a.edns == 0 and not a.answer
+
+    u = update(zone, key)
+    u.use_edns(0, payload=1232)
+    u.add("www", 300, "A", "192.0.2.7")
+    answer = dns.message.from_wire(exchange_udp(addr, u.to_wire()), keyring=keyring(key),
+                                   request_mac=u.mac)
+    assert answer.rcode() == dns.rcode.NOERROR and answer.edns == 0
+    assert _listed(dcluster.whm, zid, "www") == [("192.0.2.7", False, None)]
