@@ -149,7 +149,18 @@ def test_pushes_api_requests_and_store_transactions_move_with_changes(shared_clu
     for i in range(5):
         c.add_record(zid, "h%d" % i, "A", "192.0.2.%d" % (i + 1))   # ?wait=all
 
-    after, types = whm_metrics(c)
+    # A node's worker counts an acknowledgement after writing it to the
+    # store, which is what ?wait=all waits for: wait for the count.
+    def acked(samples, n):
+        return value(samples, "yumna_whm_zones_acknowledged_total", node=n.name)
+
+    deadline = time.monotonic() + 5
+    while True:
+        after, types = whm_metrics(c)
+        if all(acked(after, n) >= acked(before, n) + 5 for n in c.nodes) or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     check_conventions(after, types)
     for n in c.nodes:
         pushed = sum(value(after, "yumna_whm_pushes_total", node=n.name, kind=k) -
@@ -296,11 +307,18 @@ def test_a_zone_the_node_refuses_counts_failures_and_raises_one_event(cluster_fa
     assert failed[0]["zone"] == "refused.example."
     assert failed[0]["message"]
 
-    # Fixed: the zone goes through and a recovery event follows.
+    # Fixed: the zone goes through and a recovery event follows. The worker
+    # adds the event after writing the acknowledgement ?wait=all waits for.
     c.replace_records(zid, records[:2], wait=True)
-    events = c.whm.get("/api/dns/cluster/events",
-                       params={"since": failed[0]["seq"]}).json()["events"]
-    assert [e["kind"] for e in events if e["kind"].startswith("sync.")] == ["sync.recovered"]
+    deadline = time.monotonic() + 5
+    while True:
+        events = c.whm.get("/api/dns/cluster/events",
+                           params={"since": failed[0]["seq"]}).json()["events"]
+        kinds = [e["kind"] for e in events if e["kind"].startswith("sync.")]
+        if kinds or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert kinds == ["sync.recovered"]
 
 
 # --- the events route ----------------------------------------------------------------
