@@ -96,8 +96,15 @@ def test_an_agent_certificate_from_another_ca_keeps_the_node_down(cluster_factor
     nodes = _wait_node_error(c)
     assert nodes[0]["status"] == "offline", nodes
     assert "tls certificate not trusted" in nodes[0]["lastError"], nodes
-    events = c.whm.get("/api/dns/cluster/events").json()["events"]
-    assert any(e["kind"] == "node.down" and "not trusted" in e["message"] for e in events), events
+    # The event is added after the node's state the status shows.
+    deadline = time.monotonic() + 5
+    while True:
+        events = c.whm.get("/api/dns/cluster/events").json()["events"]
+        down = any(e["kind"] == "node.down" and "not trusted" in e["message"] for e in events)
+        if down or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert down, events
     zid = c.create_zone("untrusted.example", wait=False)
     c.add_record(zid, "www", "A", "192.0.2.1", wait=False)
     assert c.nodes[0].rcode("www.untrusted.example.", "A") == "REFUSED"
