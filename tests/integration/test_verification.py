@@ -102,8 +102,11 @@ def test_a_node_purged_and_joined_again_serves_every_zone(cluster):
     for i, z in enumerate(zones):
         wait_until(lambda: ns3.dig("www." + z, "A") == ["192.0.2.%d" % (i + 1)], 15,
                    "node ns3 serves %s again" % z)
-    progress = cluster.whm.get("/api/dns/cluster/sync-all/%d" % ns3.server_id).json()
-    assert progress["behind"] == 0, progress
+    # The node serves a zone before the controller records its answer.
+    def caught_up():
+        progress = cluster.whm.get("/api/dns/cluster/sync-all/%d" % ns3.server_id).json()
+        return progress["behind"] == 0 or progress
+    wait_until(caught_up, 5, "the controller counts ns3 as caught up")
     want = digests(cluster, zones[5])
     assert len(set(want.values())) == 1, want
 
@@ -122,12 +125,19 @@ def test_a_record_changed_behind_the_agent_is_repaired(cluster):
                "the edit on ns2 is repaired")
     wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 5,
                "every node holds the same content")
-    assert whm_metric(cluster, "yumna_whm_node_drift_total", ns2) > before
+    # The controller counts the repair, and makes it an event, once the
+    # agent answered the push it serves already.
+    wait_until(lambda: whm_metric(cluster, "yumna_whm_node_drift_total", ns2) > before, 5,
+               "the controller counts ns2's drift")
     agent_metrics = ns2.get("/metrics").text
     assert "yumna_agent_drift_total 0" not in agent_metrics
-    events = cluster.whm.get("/api/dns/cluster/events").json()
-    drift = [e for e in events["events"] if e["kind"] == "sync.drift" and e.get("zone") == zone]
-    assert drift and drift[-1]["node"] == ns2.name, events
+
+    def drift_event():
+        events = cluster.whm.get("/api/dns/cluster/events").json()
+        drift = [e for e in events["events"]
+                 if e["kind"] == "sync.drift" and e.get("zone") == zone]
+        return bool(drift) and drift[-1]["node"] == ns2.name or events
+    wait_until(drift_event, 5, "a sync.drift event for ns2")
 
 
 def test_a_zone_deleted_behind_the_agent_is_restored(cluster):
@@ -274,7 +284,9 @@ def test_a_powerdns_restart_by_an_agent_is_an_event_and_a_metric(cluster):
         return any(e["kind"] == "node.powerdns_restarted" and e.get("node") == ns1.name
                    for e in events)
     wait_until(restarted, 15, "the controller reports the restart")
-    assert whm_metric(cluster, "yumna_whm_node_powerdns_restarts", ns1) >= 1
+    # The health check stores the count after adding the event.
+    wait_until(lambda: whm_metric(cluster, "yumna_whm_node_powerdns_restarts", ns1) >= 1, 5,
+               "the restart counted")
     assert ns1.pdns_pid() != pid
 
 
