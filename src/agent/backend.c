@@ -451,6 +451,11 @@ int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records
 	return backend_sql_counts(b->sql, ret_zones, ret_records);
 }
 
+int backend_zone_extras(struct backend *b, const char *zone, bool *ret)
+{
+	return backend_sql_zone_extras(b->sql, zone, ret);
+}
+
 int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 		      unsigned kind_len)
 {

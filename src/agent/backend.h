@@ -174,6 +174,10 @@ int backend_zone_records(struct backend *b, const char *zone, backend_record_fn 
  * the zones only, without reading every record). */
 int backend_counts(struct backend *b, uint64_t *ret_zones, uint64_t *ret_records);
 
+/* Whether 'zone' has any DNSSEC key (active or not) or metadata: what
+ * PowerDNS caches beside its records. -ENOENT when it has no domains row. */
+int backend_zone_extras(struct backend *b, const char *zone, bool *ret);
+
 /* Whether 'zone' has DNSSEC keys, and its kind ("NATIVE", "MASTER"). */
 int backend_zone_info(struct backend *b, const char *zone, bool *ret_signed, char *kind,
 		      unsigned kind_len);

@@ -98,6 +98,9 @@ static const struct {
 	[ST_KEYS_COUNT] = { "SELECT d.type, (SELECT COUNT(*) FROM cryptokeys k WHERE "
 			    "k.domain_id = d.id AND k.active = 1) FROM domains d WHERE d.name = "
 			    "?" },
+	[ST_ZONE_EXTRAS] = { "SELECT (SELECT COUNT(*) FROM cryptokeys k WHERE k.domain_id = d.id) "
+			     "+ (SELECT COUNT(*) FROM domainmetadata m WHERE m.domain_id = d.id) "
+			     "FROM domains d WHERE d.name = ?" },
 	[ST_COUNTS] = { "SELECT (SELECT COUNT(*) FROM domains), "
 			"(SELECT COUNT(*) FROM records WHERE type IS NOT NULL)" },
 	[ST_ZONE_COUNT] = { "SELECT COUNT(*), 0 FROM domains" },

@@ -469,18 +469,39 @@ int backend_sql_counts(struct backend_sql *b, uint64_t *ret_zones, uint64_t *ret
 	return 0;
 }
 
-int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_signed, char *kind,
-			  unsigned kind_len)
+/* Statement 'id', which reads the domains row of 'zone' (its name bound
+ * first), at that row: 0 with *ret set, -ENOENT without the row. */
+static int domain_row(struct backend_sql *b, enum stmt_id id, const char *zone,
+		      struct db_stmt **ret)
 {
 	char name[DNAME_TEXT_MAX];
 	int r = ready(b, zone);
 	if (r < 0)
 		return r;
 	backend_sql_pdns_name(zone, name);
-	struct db_stmt *s = backend_sql_stmt(b, ST_KEYS_COUNT);
-	r = backend_sql_first_row(b, s, db_bind_text(s, 1, name));
-	if (r <= 0)
-		return r == 0 ? -ENOENT : r;
+	*ret = backend_sql_stmt(b, id);
+	r = backend_sql_first_row(b, *ret, db_bind_text(*ret, 1, name));
+	return r > 0 ? 0 : r == 0 ? -ENOENT : r;
+}
+
+int backend_sql_zone_extras(struct backend_sql *b, const char *zone, bool *ret)
+{
+	struct db_stmt *s;
+	int r = domain_row(b, ST_ZONE_EXTRAS, zone, &s);
+	if (r < 0)
+		return r;
+	*ret = db_column_int64(s, 0) > 0;
+	db_reset(s);
+	return 0;
+}
+
+int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_signed, char *kind,
+			  unsigned kind_len)
+{
+	struct db_stmt *s;
+	int r = domain_row(b, ST_KEYS_COUNT, zone, &s);
+	if (r < 0)
+		return r;
 	const char *k = db_column_text(s, 0);
 	snprintf(kind, kind_len, "%s", k ? k : "");
 	*ret_signed = db_column_int64(s, 1) > 0;

@@ -42,6 +42,7 @@ enum stmt_id {
 	ST_RECORDS_LIST,
 	ST_ZONES_LIST,
 	ST_KEYS_COUNT,
+	ST_ZONE_EXTRAS,
 	ST_COUNTS,
 	ST_ZONE_COUNT,
 	ST_KEYS_LIST,
@@ -199,6 +200,7 @@ int backend_sql_state_page(struct backend_sql *b, const char *after, size_t limi
 int backend_sql_zone_records(struct backend_sql *b, const char *zone, backend_record_fn fn,
 			     void *ctx);
 int backend_sql_counts(struct backend_sql *b, uint64_t *ret_zones, uint64_t *ret_records);
+int backend_sql_zone_extras(struct backend_sql *b, const char *zone, bool *ret);
 int backend_sql_zone_info(struct backend_sql *b, const char *zone, bool *ret_signed, char *kind,
 			  unsigned kind_len);
 int backend_sql_zone_keys(struct backend_sql *b, const char *zone, backend_key_fn fn, void *ctx);

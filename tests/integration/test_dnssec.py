@@ -254,6 +254,28 @@ def test_deleted_signed_zone_comes_back_unsigned(shared_node, zone_name):
     assert signed_rrsets(shared_node, "www." + zone_name, "A")[1] is None
 
 
+def test_a_zone_without_keys_deleted_and_pushed_again_signed_is_signed_at_once(shared_node,
+                                                                              zone_name):
+    """A managed node deletes a zone with no keys and no metadata in its
+    database alone, without PowerDNS's API: what PowerDNS cached of the zone
+    (its answers, and that it has no keys) must not outlive the delete. It
+    is gone at once, and signed at once when it comes back with keys."""
+    node = shared_node
+    node.push_ok(zone_name, 1, 1, basic_records("192.0.2.1"))
+    assert node.dig("www." + zone_name, "A") == ["192.0.2.1"]
+    assert node.dig(zone_name, "DNSKEY") == []
+    assert signed_rrsets(node, "www." + zone_name, "A")[1] is None
+    assert node.delete_zone(zone_name).json()["deleted"] is True
+    assert node.rcode("www." + zone_name, "A") == "REFUSED"
+    assert node.rcode(zone_name, "DNSKEY") == "REFUSED"
+
+    key = P256Key()
+    r = push_signed(node, zone_name, 2, [pushed_key(key)])
+    assert r.status_code == 200 and r.json()["applied"] is True, r.text
+    assert node.dig(zone_name, "DNSKEY") == [key.dnskey().to_text()]
+    assert_signed(node, zone_name, "www." + zone_name, "A")
+
+
 def test_dnssec_on_an_unknown_zone_is_404(shared_node, zone_name):
     r = sign(shared_node, zone_name)
 
