@@ -1317,10 +1317,36 @@ def pdns_fill_zones(p, names):
     con.close()
 
 
+def mass_delete_figures(c, count, threads, rows):
+    """'count' zones created through /api/v1 on cluster 'c', then deleted:
+    how long after the last answer every node holds exactly the
+    controller's zones, each way."""
+    names = ["v1mass%d.bench." % i for i in range(count)]
+
+    def gone(client, i, name):
+        status, body = client.request("DELETE", V1 + "/zones/" + name, None)
+        return None if status == 204 else "DELETE %s: %d %s" % (name, status, body[:200])
+
+    took = {}
+    for what, work in (("created", lambda: v1_create(lambda: v1_client(c.whm), names, threads)),
+                       ("deleted", lambda: in_threads(lambda: v1_client(c.whm), names, threads,
+                                                      gone))):
+        work()
+        t0 = time.monotonic()
+        c.wait_converged(timeout=600)
+        took[what] = time.monotonic() - t0
+    rows.append(("%d zones deleted through /api/v1 (%d threads), 3 nodes joined: every node "
+                 "holds exactly the controller's zones, after the last delete answered"
+                 % (count, threads), "%.1f s" % took["deleted"], "",
+                 "the same zones created: %.1f s after the last create answered"
+                 % took["created"]))
+
+
 def pdnsapi_figures(args, ctl, tmp, rows):
     """The controller's PowerDNS API against PowerDNS itself, in the same
-    run: PATCH → every node answers, PATCH throughput, zone creation, and
-    the zone list of 'args.mem_zones' zones."""
+    run: PATCH → every node answers, PATCH throughput, many zones created
+    and deleted on the cluster, zone creation, and the zone list of
+    'args.mem_zones' zones."""
     c = ctl.get()
     lat = v1_patch_latency(c, args.changes)
     rep = anchor_replication(os.path.join(tmp, "v1-replication"), args.repl_samples, 0, 0)
@@ -1364,6 +1390,7 @@ def pdnsapi_figures(args, ctl, tmp, rows):
                  "%.0f changes/s" % (acks / elapsed), "≥ 2,000/s",
                  "PowerDNS API PATCH, one pdns_server (gsqlite3): " + "; ".join(parts)))
     after_patch = len(rows)
+    mass_delete_figures(c, max(args.load_zones * 10, 1000), args.threads, rows)
 
     # Creation: the same zones of ten records, on a controller of its own
     # (no nodes: the figure is the API and the store) and on pdns_server.
