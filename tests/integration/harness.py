@@ -378,6 +378,8 @@ class Node:
         self.env = dict(env or {})
         self.proc = None
         self.agent_pid = None
+        self._log_offset = 0      # the log's size when the agent last started
+        self._answered = False    # /health said healthy once
         self.seen_pdns_pids = set()
         self.session = requests.Session()
         os.makedirs(self.directory, exist_ok=True)
@@ -437,6 +439,7 @@ class Node:
             raise HarnessError("%s: agent already running" % self.name)
         if not os.access(self.agent, os.X_OK):
             raise HarnessError("agent binary not found: %s (set YUMNA_BUILD)" % self.agent)
+        self._log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
@@ -453,7 +456,34 @@ class Node:
 
     def wait_healthy(self, timeout=30.0):
         """Poll GET /health until it answers 200 healthy; raise with the
-        agent's log if the agent exits or the time runs out."""
+        agent's log if the agent exits or the time runs out.
+
+        The API port was free when it was chosen, but another program may
+        have bound it since (both suites of CI run side by side): an agent
+        that never answered yet and says so gets another port, up to three
+        times (its pdns_server keeps running, and the agent started again
+        takes it over, as after any restart of the agent)."""
+        for attempt in range(3):
+            try:
+                health = self._wait_healthy(timeout)
+                self._answered = True
+                return health
+            except HarnessError:
+                if attempt == 2 or not self._api_port_was_taken():
+                    raise
+                self.api_port = free_port()
+                self.write_config()
+                self.start(wait=False)
+
+    def _api_port_was_taken(self):
+        if self._answered or self.agent_running():
+            return False
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_offset)
+            said = f.read().decode("utf-8", "replace")
+        return "port %d: Address already in use" % self.api_port in said
+
+    def _wait_healthy(self, timeout):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
