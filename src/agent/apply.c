@@ -331,7 +331,7 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 	 * key or of metadata would not clear (the agent has PowerDNS read both
 	 * again then), so a managed node deletes it in the database alone: the
 	 * API's delete costs PowerDNS a connection and a thread of its own, a
-	 * mass delete four times as long. An external PowerDNS may keep a
+	 * mass delete 2.5 times as long. An external PowerDNS may keep a
 	 * zone cache, which only the API's delete clears. */
 	bool via_api = st.exists && !agent_is_managed(a);
 	if (st.exists && !via_api && (r = backend_zone_extras(a->db, zone, &via_api)) < 0 &&
