@@ -94,12 +94,18 @@ def show_view(driver, name):
 
 
 def click_zone(driver, domain):
-    """Open a zone by the button that is its name (again if a refresh
-    replaced the row between finding and clicking it)."""
+    """Open a zone by the button that is its name, until its row shows it
+    selected: a refresh that replaces the rows between the press and the
+    release of the mouse swallows the click (the two land on different
+    elements), and a row found just before one goes stale."""
     from selenium.webdriver.common.by import By
-    wait_for(driver, lambda d: d.find_element(
-        By.CSS_SELECTOR, '#zones tbody tr[data-zone="%s"] button.link' % domain).click() or True,
-        what="zone %s" % domain)
+    row = '#zones tbody tr[data-zone="%s"]' % domain
+
+    def selected(d):
+        if not d.find_elements(By.CSS_SELECTOR, row + ".selected"):
+            d.find_element(By.CSS_SELECTOR, row + " button.link").click()
+        return d.find_elements(By.CSS_SELECTOR, row + ".selected")
+    wait_for(driver, selected, what="zone %s selected" % domain)
 
 
 def click_subtab(driver, sub):
