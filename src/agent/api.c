@@ -186,6 +186,115 @@ static void delete_zone(struct http_request *req, struct http_reply *rep, void *
 	http_reply_json(rep, 200, o);
 }
 
+static int compare_zone(const void *x, const void *y)
+{
+	const struct apply_delete_zone *a = x, *b = y;
+	return strcmp(a->zone, b->zone);
+}
+
+/* {"zones": [{"zone": NAME, "version": N}, ...]} into 'd' (names owned). */
+static int delete_batch_parse(const struct agent *a, const json_t *j,
+			      struct apply_delete_zone **ret, size_t *ret_n, struct errmsg *err)
+{
+	static const char *const top[] = { "zones", NULL };
+	static const char *const one[] = { "zone", "version", NULL };
+	json_t *zones = NULL, *o;
+	size_t i;
+
+	*ret = NULL;
+	*ret_n = 0;
+	if (!json_is_object(j))
+		return errmsg_set(err, ERR_INVALID, "body must be {\"zones\": [...]}");
+	int r = jsonx_check_keys(j, top, "body", err);
+	if (r == 0)
+		r = jsonx_get_array(j, "zones", true, "body", &zones, err);
+	if (r < 0)
+		return r;
+	size_t n = json_array_size(zones);
+	if (n == 0)
+		return errmsg_set(err, ERR_INVALID, "zones: must not be empty");
+	if (n > a->conf.max_zones_per_batch)
+		return errmsg_set(err, ERR_TOO_LARGE,
+				  "zones: %zu zones, over max-zones-per-batch %llu", n,
+				  (unsigned long long)a->conf.max_zones_per_batch);
+	struct apply_delete_zone *d = calloc(n, sizeof(*d));
+	if (d == NULL)
+		return -ENOMEM;
+	json_array_foreach(zones, i, o) {
+		char path[40], zone[DNAME_TEXT_MAX];
+		const char *name;
+		snprintf(path, sizeof(path), "zones[%zu]", i);
+		if (!json_is_object(o))
+			r = errmsg_set(err, ERR_INVALID, "%s: must be an object", path);
+		if (r == 0)
+			r = jsonx_check_keys(o, one, path, err);
+		if (r == 0)
+			r = jsonx_get_str(o, "zone", true, path, &name, err);
+		if (r == 0)
+			r = jsonx_get_uint(o, "version", true, 1, MODEL_VERSION_MAX, path,
+					   &d[i].version, err);
+		struct errmsg why;
+		if (r == 0 && (r = dname_zone_normalize(name, zone, &why)) < 0)
+			errmsg_set(err, r, "%s.zone: %s", path, why.text);
+		if (r == 0 && (d[i].zone = strdup(zone)) == NULL)
+			r = -ENOMEM;
+		if (r < 0)
+			break;
+		*ret_n = i + 1;
+	}
+	*ret = d;
+	if (r < 0)
+		return r;
+	struct apply_delete_zone *sorted = malloc(n * sizeof(*sorted));
+	if (sorted == NULL)
+		return -ENOMEM;
+	memcpy(sorted, d, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), compare_zone);
+	for (i = 1; r == 0 && i < n; i++)
+		if (strcmp(sorted[i - 1].zone, sorted[i].zone) == 0)
+			r = errmsg_set(err, ERR_INVALID, "zones: '%s' is named twice",
+				       sorted[i].zone);
+	free(sorted);
+	return r;
+}
+
+static void delete_batch(struct http_request *req, struct http_reply *rep, void *ctx)
+{
+	struct agent *a = ctx;
+	struct apply_delete_zone *d = NULL;
+	struct errmsg err;
+	size_t n = 0;
+	json_t *j;
+
+	if (body_json(req, rep, false, &j) < 0)
+		return;
+	int r = delete_batch_parse(a, j, &d, &n, &err);
+	json_decref(j);
+	if (r == 0)
+		r = apply_delete_batch(a, d, n, &err);
+	uint64_t deleted = 0;
+	json_t *kept = json_array();
+	for (size_t i = 0; i < n; i++) {
+		deleted += d[i].deleted;
+		if (r == 0 && d[i].kept != 0)
+			json_array_append_new(kept, json_pack("{s:s,s:I}", "zone", d[i].zone,
+							      "version", (json_int_t)d[i].kept));
+	}
+	atomic_fetch_add(&a->stats.deletes, deleted);
+	if (r < 0) {
+		json_decref(kept);
+		http_reply_error(rep, r, err.text);
+	} else {
+		log_info("delete batch of %zu zones: %llu deleted", n, (unsigned long long)deleted);
+		http_reply_json(rep, 200,
+				json_pack("{s:b,s:I,s:I,s:o}", "success", 1, "zones", (json_int_t)n,
+					  "deleted", (json_int_t)deleted, "kept", kept));
+	}
+	for (size_t i = 0; i < n; i++)
+		free((char *)d[i].zone);
+	free(d);
+}
+
 struct zone_lists {
 	json_t *zones;
 	json_t *tombstones;
@@ -717,6 +826,7 @@ struct http_route api_routes[] = {
 	{ "GET", "/api/dns/tree", tree, 0, NULL, NULL },
 	{ "GET", "/api/dns/zones/:zone", get_zone, 0, NULL, NULL },
 	{ "DELETE", "/api/dns/zones/:zone", delete_zone, 0, NULL, NULL },
+	{ "POST", "/api/dns/delete-batch", delete_batch, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/notify", notify_zone, 0, NULL, NULL },
 	{ "GET", "/api/dns/zones/:zone/steer-health", steer_health, 0, NULL, NULL },
 	{ "POST", "/api/dns/zones/:zone/dnssec", dnssec_zone, 0, NULL, NULL },

@@ -301,29 +301,27 @@ out:
 	return r;
 }
 
-int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
-		 uint64_t *ret_kept, struct errmsg *err)
+/* What a delete of 'zone' at 'version' (0: unconditional) has to do, read
+ * with db_lock held: nothing (*ret_skip: a newer version stands, its
+ * version in *ret_kept when the node serves it, or the zone is gone
+ * already), or remove it, through PowerDNS's API first when *ret_via_api. */
+static int delete_plan(struct agent *a, const char *zone, uint64_t version, struct zone_state *st,
+		       bool *ret_skip, bool *ret_via_api, uint64_t *ret_kept, struct errmsg *err)
 {
-	struct zone_state st;
-	int r = apply_check_pdns(a, err);
-	if (r < 0)
-		return r;
-
-	*ret_deleted = false;
+	*ret_skip = true;
+	*ret_via_api = false;
 	*ret_kept = 0;
-	pthread_mutex_lock(&a->db_lock);
-	r = backend_zone_state(a->db, zone, &st);
-	if (r < 0) {
-		errmsg_set(err, 0, "reading zone state: %s", err_str(r));
-		goto out;
-	}
-	if (version != 0 && st.known && st.version > version) {
+	int r = backend_zone_state(a->db, zone, st);
+	if (r < 0)
+		return errmsg_set(err, r, "reading zone state: %s", err_str(r));
+	if (version != 0 && st->known && st->version > version) {
 		/* a newer push already replaced what this delete meant */
-		*ret_kept = st.exists ? st.version : 0;
-		goto out;
+		*ret_kept = st->exists ? st->version : 0;
+		return 0;
 	}
-	if (!st.exists && st.deleted && (version == 0 || version <= st.version))
-		goto out; /* already gone */
+	if (!st->exists && st->deleted && (version == 0 || version <= st->version))
+		return 0; /* already gone */
+	*ret_skip = false;
 	/* PowerDNS's API removes the zone with its keys and metadata and
 	 * clears the key and metadata caches, which a database delete would
 	 * leave behind for a zone created again under the same name. A zone
@@ -333,21 +331,44 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 	 * API's delete costs PowerDNS a connection and a thread of its own, a
 	 * mass delete 2.5 times as long. An external PowerDNS may keep a
 	 * zone cache, which only the API's delete clears. */
-	bool via_api = st.exists && !agent_is_managed(a);
-	if (st.exists && !via_api && (r = backend_zone_extras(a->db, zone, &via_api)) < 0 &&
-	    r != -ENOENT) {
-		errmsg_set(err, 0, "reading the zone's keys and metadata: %s", err_str(r));
-		goto out;
+	*ret_via_api = st->exists && !agent_is_managed(a);
+	if (st->exists && !*ret_via_api &&
+	    (r = backend_zone_extras(a->db, zone, ret_via_api)) < 0 && r != -ENOENT)
+		return errmsg_set(err, r, "reading the zone's keys and metadata: %s", err_str(r));
+	return 0;
+}
+
+static int delete_via_api(struct agent *a, const char *zone, struct errmsg *err)
+{
+	int r = pdns_zone_delete(a->pdns, zone);
+	if (r < 0 && r != -ENOENT) {
+		char why[256];
+		pdns_last_error(why, sizeof(why));
+		return errmsg_set(err, r, "deleting the zone '%s' in powerdns: %s", zone, why);
 	}
-	if (via_api) {
-		r = pdns_zone_delete(a->pdns, zone);
-		if (r < 0 && r != -ENOENT) {
-			char why[256];
-			pdns_last_error(why, sizeof(why));
-			errmsg_set(err, 0, "deleting the zone in powerdns: %s", why);
-			goto out;
-		}
-	}
+	return 0;
+}
+
+static void count_deleted(struct agent *a, uint64_t n)
+{
+	uint64_t z = atomic_load(&a->zones);
+	while (n > 0 && !atomic_compare_exchange_weak(&a->zones, &z, z > n ? z - n : 0))
+		;
+}
+
+/* apply_delete() with db_lock held. */
+static int delete_one(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
+		      uint64_t *ret_kept, struct errmsg *err)
+{
+	struct zone_state st;
+	bool skip, via_api;
+
+	*ret_deleted = false;
+	int r = delete_plan(a, zone, version, &st, &skip, &via_api, ret_kept, err);
+	if (r < 0 || skip)
+		return r;
+	if (via_api && (r = delete_via_api(a, zone, err)) < 0)
+		return r;
 	r = backend_begin(a->db);
 	if (r == 0)
 		r = backend_zone_delete(a->db, zone, version ? version : st.version);
@@ -358,15 +379,23 @@ int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_
 		r = backend_zone_set_digest(a->db, zone, st.digest);
 	if (r == 0)
 		r = backend_commit(a->db);
-	if (r < 0) {
-		r = txn_fail(a, r, "deleting the zone", err);
-		goto out;
-	}
+	if (r < 0)
+		return txn_fail(a, r, "deleting the zone", err);
 	*ret_deleted = st.exists;
-	if (st.exists && atomic_load(&a->zones) > 0)
-		atomic_fetch_sub(&a->zones, 1);
-	r = publish(a, zone, false, err);
-out:
+	count_deleted(a, st.exists);
+	return publish(a, zone, false, err);
+}
+
+int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
+		 uint64_t *ret_kept, struct errmsg *err)
+{
+	*ret_deleted = false;
+	*ret_kept = 0;
+	int r = apply_check_pdns(a, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&a->db_lock);
+	r = delete_one(a, zone, version, ret_deleted, ret_kept, err);
 	pthread_mutex_unlock(&a->db_lock);
 	return r;
 }
@@ -634,25 +663,33 @@ static int flush_dirty(struct agent *a)
 	return r;
 }
 
+/* The start of a batch: PowerDNS runs, db_lock is taken (0), and what an
+ * earlier failure left dirty goes first, so that the batch may clear every
+ * dirty flag after its own publish (batch_publish()): otherwise each of
+ * its zones would stay dirty and be published once more, one by one. */
+static int batch_start(struct agent *a, struct errmsg *err)
+{
+	int r = apply_check_pdns(a, err);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&a->db_lock);
+	if (atomic_load(&a->dirty))
+		(void)flush_dirty(a);
+	return 0;
+}
+
 int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void *ctx,
 		json_t *report, uint64_t *ret_applied, uint64_t *ret_unchanged,
 		uint64_t *ret_records, struct errmsg *err)
 {
 	struct batch_changes bc = { 0 };
-	int r = apply_check_pdns(a, err);
-	if (r < 0)
-		return r;
 
 	/* A zone whose keys cannot be used does not stop the batch: the others
 	 * are applied, and the batch answers with the first refusal. */
 	*ret_applied = *ret_unchanged = *ret_records = 0;
-	pthread_mutex_lock(&a->db_lock);
-	/* What an earlier failure left dirty goes first, so that the batch
-	 * may clear every dirty flag after its own publish (batch_publish()):
-	 * otherwise each of its zones would stay dirty and be published once
-	 * more, one by one. */
-	if (atomic_load(&a->dirty))
-		(void)flush_dirty(a);
+	int r = batch_start(a, err);
+	if (r < 0)
+		return r;
 	do {
 		uint64_t before = *ret_applied;
 		r = batch_txn(a, next, ahead, ctx, &bc, report, ret_applied, ret_unchanged,
@@ -673,6 +710,70 @@ int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void 
 	pthread_mutex_unlock(&a->db_lock);
 	batch_changes_clear(&bc);
 	return r < 0 ? r : 0;
+}
+
+/* One transaction of a delete batch: the zones [0, n) of 'd' that need no
+ * call of PowerDNS's API (their 'via_api' is set for the caller). */
+static int delete_txn(struct agent *a, struct apply_delete_zone *d, size_t n,
+		      struct batch_changes *bc, struct errmsg *err)
+{
+	uint64_t gone = 0;
+	int r = backend_begin(a->db);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct zone_state st;
+		bool skip = true;
+		if (i % BACKEND_PREFETCH_MAX == 0) {
+			const char *names[BACKEND_PREFETCH_MAX];
+			size_t k;
+			for (k = 0; k < BACKEND_PREFETCH_MAX && i + k < n; k++)
+				names[k] = d[i + k].zone;
+			r = backend_zone_state_prefetch(a->db, names, k);
+		}
+		if (r == 0)
+			r = delete_plan(a, d[i].zone, d[i].version, &st, &skip, &d[i].via_api,
+					&d[i].kept, err);
+		if (r < 0 || skip || d[i].via_api)
+			continue;
+		r = backend_zone_delete(a->db, d[i].zone, d[i].version);
+		d[i].deleted = st.exists;
+		gone += st.exists;
+		if (r == 0 && st.exists && bc->zones.n < PURGE_EACH_MAX)
+			r = name_list_add(&bc->zones, d[i].zone);
+		else if (st.exists)
+			bc->many = true;
+	}
+	if (r == 0)
+		r = backend_commit(a->db);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			d[i].deleted = false;
+		return txn_fail(a, r, "deleting the zones", err);
+	}
+	count_deleted(a, gone);
+	return 0;
+}
+
+int apply_delete_batch(struct agent *a, struct apply_delete_zone *d, size_t n, struct errmsg *err)
+{
+	struct batch_changes bc = { 0 };
+	int r = batch_start(a, err);
+	if (r < 0)
+		return r;
+	for (size_t from = 0; r == 0 && from < n; from += BATCH_TXN_ZONES) {
+		size_t count = n - from < BATCH_TXN_ZONES ? n - from : BATCH_TXN_ZONES;
+		r = delete_txn(a, d + from, count, &bc, err);
+		if (r == 0 && (bc.zones.n > 0 || bc.many))
+			r = batch_publish(a, &bc, err);
+		/* The zones with keys or metadata, and every zone in external
+		 * mode, go through PowerDNS's API one by one. */
+		for (size_t i = from; r == 0 && i < from + count; i++)
+			if (d[i].via_api)
+				r = delete_one(a, d[i].zone, d[i].version, &d[i].deleted,
+					       &d[i].kept, err);
+	}
+	pthread_mutex_unlock(&a->db_lock);
+	batch_changes_clear(&bc);
+	return r;
 }
 
 int apply_flush_dirty(struct agent *a)

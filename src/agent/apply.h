@@ -33,6 +33,20 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
 		 uint64_t *ret_kept, struct errmsg *err);
 
+/* Delete many zones, each as apply_delete() with its version (1..), in
+ * transactions of a few hundred zones with one cache purge each. Fills
+ * 'deleted' and 'kept' of each; 'via_api' is the agent's own. On an error
+ * the zones before it may be deleted (their 'deleted' says so); none is
+ * half deleted. */
+struct apply_delete_zone {
+	const char *zone; /* normalised */
+	uint64_t version;
+	bool deleted;
+	uint64_t kept;
+	bool via_api;
+};
+int apply_delete_batch(struct agent *a, struct apply_delete_zone *d, size_t n, struct errmsg *err);
+
 /* Apply a batch of zones read by 'next' (which fills 'z', valid until the
  * next call, and returns 1; 0 at the end; or a negative error), in
  * transactions of a few hundred zones, purging caches once per

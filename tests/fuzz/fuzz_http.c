@@ -30,6 +30,7 @@ static const struct http_route agent_routes[] = {
 	R("GET", "/api/dns/tree"),
 	R("GET", "/api/dns/zones/:zone"),
 	R("DELETE", "/api/dns/zones/:zone"),
+	R("POST", "/api/dns/delete-batch"),
 	R("POST", "/api/dns/zones/:zone/notify"),
 	R("POST", "/api/dns/zones/:zone/dnssec"),
 	R("GET", "/api/dns/status"),

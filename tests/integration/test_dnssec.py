@@ -276,6 +276,35 @@ def test_a_zone_without_keys_deleted_and_pushed_again_signed_is_signed_at_once(s
     assert_signed(node, zone_name, "www." + zone_name, "A")
 
 
+def test_a_delete_batch_with_signed_and_plain_zones_clears_what_powerdns_kept(shared_node,
+                                                                             zone_name):
+    """One delete-batch: the signed zone goes through PowerDNS's API (its
+    keys and what PowerDNS cached of them go), the plain one through the
+    database. Pushed back, each has exactly the keys it is pushed with."""
+    node = shared_node
+    signed, plain = "s" + zone_name, "p" + zone_name
+    node.push_ok(signed, 1, 1, basic_records())
+    assert sign(node, signed).status_code == 200
+    assert node.dig(signed, "DNSKEY") != []
+    node.push_ok(plain, 1, 1, basic_records())
+    assert node.dig(plain, "DNSKEY") == []
+
+    r = node.post("/api/dns/delete-batch", {"zones": [{"zone": signed, "version": 2},
+                                                      {"zone": plain, "version": 2}]})
+
+    assert r.status_code == 200 and r.json()["deleted"] == 2, r.text
+    assert node.rcode(signed, "DNSKEY") == "REFUSED"
+    assert node.rcode("www." + plain, "A") == "REFUSED"
+    node.push_ok(signed, 3, 3, basic_records())
+    assert node.zone(signed).json()["dnssec"] is False
+    assert node.dig(signed, "DNSKEY") == []
+    key = P256Key()
+    r = push_signed(node, plain, 3, [pushed_key(key)])
+    assert r.status_code == 200 and r.json()["applied"] is True, r.text
+    assert node.dig(plain, "DNSKEY") == [key.dnskey().to_text()]
+    assert_signed(node, plain, "www." + plain, "A")
+
+
 def test_dnssec_on_an_unknown_zone_is_404(shared_node, zone_name):
     r = sign(shared_node, zone_name)
 

@@ -45,6 +45,16 @@ def test_external_agent_serves_through_the_powerdns_it_was_pointed_at(node_facto
     assert r.status_code == 200 and r.json()["deleted"] is True
     assert owner.rcode("www." + zone_name, "A") == "REFUSED"
 
+    # A delete-batch goes through that PowerDNS's API too, zone by zone.
+    more = ["m%d-%s" % (i, zone_name) for i in range(3)]
+    for z in more:
+        agent.push_ok(z, 1, 1, basic_records("192.0.2.43"))
+    assert owner.dig("www." + more[2], "A") == ["192.0.2.43"]
+    r = agent.post("/api/dns/delete-batch", {"zones": [{"zone": z, "version": 2} for z in more]})
+    assert r.status_code == 200 and r.json()["deleted"] == 3, r.text
+    assert all(owner.rcode("www." + z, "A") == "REFUSED" for z in more)
+    assert not set(more) & set(agent.zones())
+
 
 def test_external_agent_refuses_changes_while_that_powerdns_is_down(node_factory, zone_name):
     owner = node_factory()

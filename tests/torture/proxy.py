@@ -14,7 +14,7 @@ chunked, keep-alive) so that it can act on whole requests:
 - delay      hold each request 'delay' seconds before forwarding it.
 
 Independently of the mode, for pushes (POST /api/dns/sync-zone, POST
-/api/dns/sync-batch, DELETE /api/dns/zones/...):
+/api/dns/sync-batch, DELETE /api/dns/zones/..., POST /api/dns/delete-batch):
 
 - duplicate "after": once a push was answered, send the same bytes to the
   agent again; "concurrent": send the copy alongside the original;
@@ -154,7 +154,8 @@ def push_zones(method, path, body):
     if method == "DELETE" and path.startswith("/api/dns/zones/"):
         return [path[len("/api/dns/zones/"):].split("?")[0].rstrip(".").lower() + "."]
     if method != "POST" or path.split("?")[0] not in ("/api/dns/sync-zone",
-                                                       "/api/dns/sync-batch"):
+                                                       "/api/dns/sync-batch",
+                                                       "/api/dns/delete-batch"):
         return []
     try:
         doc = json.loads(body)
@@ -162,7 +163,7 @@ def push_zones(method, path, body):
         out = []
         for it in items:
             z = it.get("zone", {})
-            name = z.get("domain") or z.get("name") or ""
+            name = z if isinstance(z, str) else z.get("domain") or z.get("name") or ""
             out.append(name.rstrip(".").lower() + ".")
         return out or ["?"]
     except (ValueError, KeyError, TypeError, AttributeError):
