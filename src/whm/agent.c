@@ -17,6 +17,7 @@ static const struct {
 	[AGENT_SYNC_ZONE] = { "POST", "/api/dns/sync-zone" },
 	[AGENT_SYNC_BATCH] = { "POST", "/api/dns/sync-batch" },
 	[AGENT_ZONE_DELETE] = { "DELETE", "/api/dns/zones/" },
+	[AGENT_DELETE_BATCH] = { "POST", "/api/dns/delete-batch" },
 	[AGENT_ZONES] = { "GET", "/api/dns/zones" },
 	[AGENT_TREE] = { "GET", "/api/dns/tree" },
 	[AGENT_STATISTICS] = { "GET", "/api/dns/statistics" },

@@ -19,6 +19,7 @@ enum agent_endpoint {
 	AGENT_SYNC_ZONE,    /* POST /api/dns/sync-zone: one zone's payload */
 	AGENT_SYNC_BATCH,   /* POST /api/dns/sync-batch: {"zones": [payload, ...]} */
 	AGENT_ZONE_DELETE,  /* DELETE /api/dns/zones/NAME[?version=N] */
+	AGENT_DELETE_BATCH, /* POST /api/dns/delete-batch: {"zones": [{zone, version}]} */
 	AGENT_ZONES,	    /* GET /api/dns/zones?buckets=... or ?limit=N&after=NAME */
 	AGENT_TREE,	    /* GET /api/dns/tree?prefix=P: one node of the hash tree */
 	AGENT_STATISTICS,   /* GET /api/dns/statistics: PowerDNS's counters ("pdns") */

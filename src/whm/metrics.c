@@ -327,9 +327,10 @@ static int render_node(int64_t id, const char *name, const struct node_health *h
 	case NM_PUSHES:
 		r = buf_printf(wk->out,
 			       "%s{%s,kind=\"zone\"} %llu\n%s{%s,kind=\"delete\"} %llu\n"
-			       "%s{%s,kind=\"batch\"} %llu\n",
+			       "%s{%s,kind=\"batch\"} %llu\n%s{%s,kind=\"delete_batch\"} %llu\n",
 			       metric, l.data, load(&c->pushes_zone), metric, l.data,
-			       load(&c->pushes_delete), metric, l.data, load(&c->pushes_batch));
+			       load(&c->pushes_delete), metric, l.data, load(&c->pushes_batch),
+			       metric, l.data, load(&c->pushes_delete_batch));
 		break;
 	case NM_FAILURES:
 		r = buf_printf(wk->out, "%s{%s} %llu\n", metric, l.data, load(&c->push_failures));

@@ -61,12 +61,13 @@ void sync_node_health(struct sync *s, int64_t server_id, struct node_health *ret
 
 /* A node worker's counters (for /metrics); written by the worker only. */
 struct node_counters {
-	atomic_ullong pushes_zone;   /* sync-zone requests */
-	atomic_ullong pushes_delete; /* zone deletes */
-	atomic_ullong pushes_batch;  /* sync-batch requests */
-	atomic_ullong push_failures; /* of the above, not acknowledged */
-	atomic_ullong zones_acked;   /* zone versions the node acknowledged */
-	atomic_ullong queue_depth;   /* zones due at the worker's last pass */
+	atomic_ullong pushes_zone;	   /* sync-zone requests */
+	atomic_ullong pushes_delete;	   /* zone deletes */
+	atomic_ullong pushes_batch;	   /* sync-batch requests */
+	atomic_ullong pushes_delete_batch; /* delete-batch requests */
+	atomic_ullong push_failures;	   /* of the above, not acknowledged */
+	atomic_ullong zones_acked;	   /* zone versions the node acknowledged */
+	atomic_ullong queue_depth;	   /* zones due at the worker's last pass */
 	atomic_ullong health_checks;
 	atomic_ullong drift;	       /* zone versions found holding other content */
 	atomic_ullong pdns_restarts;   /* the agent's restarts of PowerDNS, as it reports */

@@ -414,8 +414,96 @@ static int batch_build(struct node *n, struct store *st, const struct pending *p
 	return r;
 }
 
+/* The version the node said it serves instead of deleting 'zone' (the
+ * delete-batch answer's "kept"), or 0. */
+static uint64_t kept_version(const json_t *answer, const char *zone)
+{
+	const json_t *k;
+	size_t i;
+	json_array_foreach(json_object_get(answer, "kept"), i, k) {
+		const char *z = json_string_value(json_object_get(k, "zone"));
+		if (z != NULL && strcmp(z, zone) == 0)
+			return (uint64_t)json_integer_value(json_object_get(k, "version"));
+	}
+	return 0;
+}
+
+/* The batch's 'count' tombstones: in one delete-batch request when there
+ * is more than one (a mass delete, a node catching up on one), one
+ * transaction and one cache purge on the node for each few hundred zones
+ * instead of a request, a transaction and a purge per zone. An agent from
+ * before delete-batch answers 404: one by one, as a single delete goes. */
+static void batch_deletes(struct node *n, struct store *st, const struct pending *p,
+			  struct batch_req *b, size_t count)
+{
+	json_t *zones = count > 1 ? json_array() : NULL;
+	for (size_t i = 0; zones != NULL && i < b->count; i++)
+		if (b->deleted[i] &&
+		    json_array_append_new(zones,
+					  json_pack("{s:s,s:I}", "zone", b->pl[i].domain, "version",
+						    (json_int_t)b->pl[i].version)) < 0) {
+			json_decref(zones);
+			zones = NULL;
+		}
+	json_t *req = zones != NULL ? json_pack("{s:o}", "zones", zones) : NULL;
+	char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	json_t *answer = NULL;
+	struct errmsg err;
+	long status = 0;
+	int r = ERR_UPSTREAM;
+	if (body != NULL) {
+		uint64_t started = sync_mono_ns();
+		r = agent_call(n->http, AGENT_DELETE_BATCH, NULL, body, strlen(body), &status,
+			       &answer, &err);
+		count_push(n, &n->c.pushes_delete_batch, started, r);
+		free(body);
+	}
+	/* 413 or 422: a node whose max-zones-per-batch is below the batch,
+	 * or that refuses one zone of it, takes the others one by one. */
+	if (body == NULL ||
+	    (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422))) {
+		for (size_t i = 0; i < b->count; i++)
+			if (b->deleted[i])
+				push_one(n, st, p->zone[b->from + i], p->attempts[b->from + i]);
+		json_decref(answer);
+		return;
+	}
+	uint64_t *raise = calloc(b->count, sizeof(*raise));
+	if (raise == NULL && r == 0)
+		r = errmsg_set(&err, -ENOMEM, "out of memory reading the node's answer");
+	bool grouped = r == 0 && store_begin(st) == 0;
+	for (size_t i = 0; i < b->count; i++) {
+		size_t k = b->from + i;
+		if (!b->deleted[i])
+			continue;
+		uint64_t kept = r == 0 ? kept_version(answer, b->pl[i].domain) : 0;
+		if (r < 0 || raise == NULL) {
+			record_failure(n, st, p->zone[k], p->attempts[k], err.text);
+		} else if (kept >= b->pl[i].version) {
+			raise[i] = kept;
+		} else {
+			record_ack(n, st, p->zone[k], b->pl[i].version);
+			atomic_fetch_add_explicit(&n->c.zones_acked, 1, memory_order_relaxed);
+		}
+	}
+	if (grouped && store_commit(st) < 0)
+		store_rollback(st);
+	for (size_t i = 0; raise != NULL && i < b->count; i++)
+		if (raise[i] > 0)
+			zones_raise_version(n->s->w, st, p->zone[b->from + i], raise[i]);
+	free(raise);
+	json_decref(answer);
+	if (r < 0) {
+		log_info("node '%s': delete of %zu zones failed: %s", n->name, count, err.text);
+		sync_failed(n, NULL, err.text);
+	} else {
+		sync_succeeded(n);
+	}
+}
+
 /* Send a built batch and record what the node answered for each zone;
- * tombstones go one by one. */
+ * tombstones go in one request of their own. */
 static int batch_send(struct node *n, struct store *st, const struct pending *p,
 		      struct batch_req *b)
 {
@@ -425,13 +513,15 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 	json_t *answer = NULL;
 	int r = raise != NULL ? b->r : -ENOMEM;
 
+	size_t deletes = 0;
 	for (size_t i = 0; r == 0 && i < b->count; i++) {
 		if (b->failed[i] < 0)
 			build_failed(n, st, p->zone[b->from + i], b->pl[i].domain,
 				     p->attempts[b->from + i], b->failed[i]);
-		else if (b->deleted[i])
-			push_one(n, st, p->zone[b->from + i], p->attempts[b->from + i]);
+		deletes += b->deleted[i];
 	}
+	if (r == 0 && deletes > 0)
+		batch_deletes(n, st, p, b, deletes);
 	if (r == 0 && b->zones > 0) {
 		long status = 0;
 		uint64_t started = sync_mono_ns();

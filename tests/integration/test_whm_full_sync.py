@@ -37,3 +37,41 @@ def test_zone_a_joining_node_refuses_does_not_hold_back_the_others(cluster_facto
         node = [n for n in s["nodes"] if n["nodeId"] == strict.server_id][0]
         return node["zones"]["failing"] == 1 and node["zones"]["in_sync"] == len(small)
     assert wait_until(reported, 10), c.whm.status()
+
+
+def deletes_pushed(c, node):
+    """(single deletes, delete-batch requests) the controller sent 'node'."""
+    from test_metrics import value, whm_metrics
+    samples, _ = whm_metrics(c)
+    return tuple(value(samples, "yumna_whm_pushes_total", node=node.name, kind=k)
+                 for k in ("delete", "delete_batch"))
+
+
+def test_a_node_catches_up_on_many_deletes_in_few_requests(cluster_factory):
+    """Zones deleted while a node was away reach it as delete-batch
+    requests (one transaction and purge per few hundred zones), not one
+    request per zone; every zone is gone from it afterwards."""
+    # Slow retries: what the node missed waits for the full sync below.
+    c = cluster_factory(n=2, whm_config={"retry-min-ms": 60000, "retry-max-ms": 60000})
+    names = ["gone%d.mass.example" % i for i in range(40)]
+    ids = [c.create_zone(n, wait=False) for n in names]
+    c.create_zone("stays.mass.example")
+    c.wait_converged(timeout=10)
+    away, other = c.nodes
+    away.stop_agent()
+    for zid in ids:
+        c.delete_zone(zid, wait=False)
+    c.wait_converged(timeout=10, nodes=[other])
+    assert away.rcode(names[0] + ".", "SOA") == "NOERROR"   # its PowerDNS still serves
+    before = deletes_pushed(c, away)
+
+    away.start()
+    r = c.whm.request("POST", "/api/dns/cluster/sync-all/%d" % away.server_id)
+    assert r.status_code in (200, 202), r.text
+
+    c.wait_converged(timeout=15)
+    assert all(away.rcode(n + ".", "SOA") == "REFUSED" for n in names)
+    assert away.rcode("stays.mass.example.", "SOA") == "NOERROR"
+    assert not [z for z in away.zones() if z.startswith("gone")]
+    single, batches = (a - b for a, b in zip(deletes_pushed(c, away), before))
+    assert batches >= 1 and single <= 2, (single, batches)
