@@ -327,9 +327,47 @@
 
   // --- nodes and servers -----------------------------------------------------
 
+  // One row per node, kept from refresh to refresh and updated in place: a
+  // refresh every POLL_MS must neither take the keyboard focus off a row's
+  // button nor swallow a click that lands while it redraws the table.
+  const nodeRows = new Map(); // nodeId + " " + hostname -> { tr, cells }
+
+  function nodeRow(n) {
+    const key = n.nodeId + " " + n.hostname;
+    let row = nodeRows.get(key);
+    if (row) return row;
+    const cell = (label, cls) => {
+      const td = el("td", { cls: cls });
+      td.dataset.label = label;
+      return td;
+    };
+    const cells = {
+      node: cell("Node"), state: cell("State"), pdns: cell("PowerDNS"), response: cell("Response", "num"),
+      inSync: cell("In sync", "num"), behind: cell("Behind", "num"), failing: cell("Failing", "num"),
+      deleting: cell("Deleting", "num"), drift: cell("Drift", "num"), lag: cell("Lag", "num"),
+      error: cell("Last error", "wrap"),
+    };
+    cells.node.append(el("strong", { text: n.hostname }), el("span", { cls: "muted ip" }));
+    cells.state.append(el("span", { cls: "badge" }));
+    const actions = cell("Actions", "write");
+    actions.append(
+      button("Full sync", () => fullSync(n.nodeId, n.hostname), "secondary", "Full sync of " + n.hostname),
+      button("Remove", () => removeNode(n.nodeId, n.hostname), "danger", "Remove " + n.hostname + " from the cluster"));
+    row = { tr: el("tr", { data: { node: n.hostname } }, [...Object.values(cells), actions]), cells: cells };
+    nodeRows.set(key, row);
+    return row;
+  }
+
+  // Written only when it changed: an unchanged text is left alone.
+  function setText(e, value) {
+    const text = value === undefined || value === null ? "" : String(value);
+    if (e.textContent !== text) e.textContent = text;
+  }
+
   function renderNodes(status) {
     const tbody = $("nodes").tBodies[0];
     const rows = [];
+    const shown = new Set();
     let behind = 0;
     let failing = 0;
     for (const n of status.nodes || []) {
@@ -337,32 +375,29 @@
       behind += z.behind || 0;
       failing += z.failing || 0;
       const dns = n.dnsStatus || {};
-      const cell = (label, opts, children) => {
-        const td = el("td", opts, children);
-        td.dataset.label = label;
-        return td;
-      };
-      const actions = cell("Actions", { cls: "write" }, [
-        button("Full sync", () => fullSync(n.nodeId, n.hostname), "secondary", "Full sync of " + n.hostname),
-        button("Remove", () => removeNode(n.nodeId, n.hostname), "danger", "Remove " + n.hostname + " from the cluster"),
-      ]);
-      const tr = el("tr", { cls: "state-" + n.status, data: { node: n.hostname, state: n.status } }, [
-        cell("Node", {}, [el("strong", { text: n.hostname }), el("span", { cls: "muted ip", text: n.ip })]),
-        cell("State", {}, [el("span", { cls: "badge", text: n.status })]),
-        cell("PowerDNS", { text: dns.version || "–" }),
-        cell("Response", { cls: "num", text: n.status === "offline" ? "–" : fmtMs(n.responseTime) }),
-        cell("In sync", { cls: "num", text: z.in_sync }),
-        cell("Behind", { cls: "num", text: z.behind }),
-        cell("Failing", { cls: "num", text: z.failing }),
-        cell("Deleting", { cls: "num", text: z.deleting || 0 }),
-        cell("Drift", { cls: "num", text: z.drift || 0 }),
-        cell("Lag", { cls: "num", text: typeof n.lag_seconds === "number" ? n.lag_seconds + " s" : "–" }),
-        cell("Last error", { cls: "wrap", text: n.lastError || "" }),
-        actions,
-      ]);
-      rows.push(tr);
+      const row = nodeRow(n);
+      const c = row.cells;
+      row.tr.className = "state-" + n.status;
+      row.tr.dataset.state = n.status;
+      setText(c.node.lastChild, n.ip);
+      setText(c.state.firstChild, n.status);
+      setText(c.pdns, dns.version || "–");
+      setText(c.response, n.status === "offline" ? "–" : fmtMs(n.responseTime));
+      setText(c.inSync, z.in_sync);
+      setText(c.behind, z.behind);
+      setText(c.failing, z.failing);
+      setText(c.deleting, z.deleting || 0);
+      setText(c.drift, z.drift || 0);
+      setText(c.lag, typeof n.lag_seconds === "number" ? n.lag_seconds + " s" : "–");
+      setText(c.error, n.lastError || "");
+      shown.add(n.nodeId + " " + n.hostname);
+      rows.push(row.tr);
     }
-    tbody.replaceChildren(...rows);
+    for (const key of [...nodeRows.keys()]) if (!shown.has(key)) nodeRows.delete(key);
+    // Rows moved or changed only when the set or its order did: taking a
+    // row out of the table, even to put it back, drops the focus in it.
+    const kids = tbody.children;
+    if (rows.length !== kids.length || rows.some((r, i) => kids[i] !== r)) tbody.replaceChildren(...rows);
     $("t-nodes").textContent = (status.onlineNodes || 0) + " / " + (status.totalNodes || 0);
     $("t-nodes").parentElement.classList.toggle("bad", (status.offlineNodes || 0) > 0);
     $("t-behind").textContent = behind;

@@ -841,6 +841,28 @@ def test_an_admin_deletes_a_zone_and_runs_a_full_sync(ui_cluster, browser):
     assert console_errors(browser) == []
 
 
+def test_a_refresh_keeps_the_keyboard_focus_on_a_nodes_button(ui_cluster, browser):
+    """The node table is refreshed every 2 s; its rows are updated in place,
+    so a button the keyboard is on keeps the focus (and a click that lands
+    during a refresh reaches it)."""
+    from selenium.webdriver.common.by import By
+
+    sign_in_as(browser, ui_cluster.whm, ui_cluster.whm.admin_token, "admin")
+    show_view(browser, "overview")
+    label = "Full sync of " + ui_cluster.nodes[0].name
+    button = wait_for(browser, lambda d: d.find_element(
+        By.CSS_SELECTOR, '#nodes button[aria-label="%s"]' % label), what="the button")
+    browser.execute_script("arguments[0].focus()", button)
+    browser.execute_script("performance.clearResourceTimings()")
+
+    # The render of the second status read is done before the third is sent.
+    wait_for(browser, lambda d: sum(p == "/api/dns/cluster/status" for p in api_requests(d)) >= 3,
+             what="three refreshes")
+    assert browser.execute_script(
+        "return document.activeElement.getAttribute('aria-label')") == label
+    assert browser.execute_script("return arguments[0].isConnected", button) is True
+
+
 def api_requests(driver):
     """The API paths the page asked for since the last clearResourceTimings()."""
     return driver.execute_script(
