@@ -428,78 +428,116 @@ static uint64_t kept_version(const json_t *answer, const char *zone)
 	return 0;
 }
 
-/* The batch's 'count' tombstones: in one delete-batch request when there
- * is more than one (a mass delete, a node catching up on one), one
- * transaction and one cache purge on the node for each few hundred zones
- * instead of a request, a transaction and a purge per zone. An agent from
- * before delete-batch answers 404: one by one, as a single delete goes. */
-static void batch_deletes(struct node *n, struct store *st, const struct pending *p,
-			  struct batch_req *b, size_t count)
+/* Record what the node answered to a delete-batch of the tombstones 'k'
+ * (indexes into 'b', 'count' of them): r == 0, each is acknowledged, or
+ * has its version raised above the one the node serves instead; else each
+ * failed with 'err'. */
+static void deletes_done(struct node *n, struct store *st, const struct pending *p,
+			 const struct batch_req *b, const size_t *k, size_t count, int r,
+			 const json_t *answer, const struct errmsg *err)
 {
-	json_t *zones = count > 1 ? json_array() : NULL;
-	for (size_t i = 0; zones != NULL && i < b->count; i++)
-		if (b->deleted[i] &&
-		    json_array_append_new(zones,
-					  json_pack("{s:s,s:I}", "zone", b->pl[i].domain, "version",
-						    (json_int_t)b->pl[i].version)) < 0) {
-			json_decref(zones);
-			zones = NULL;
-		}
-	json_t *req = zones != NULL ? json_pack("{s:o}", "zones", zones) : NULL;
-	char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	json_t *answer = NULL;
-	struct errmsg err;
-	long status = 0;
-	int r = ERR_UPSTREAM;
-	if (body != NULL) {
-		uint64_t started = sync_mono_ns();
-		r = agent_call(n->http, AGENT_DELETE_BATCH, NULL, body, strlen(body), &status,
-			       &answer, &err);
-		count_push(n, &n->c.pushes_delete_batch, started, r);
-		free(body);
-	}
-	/* 413 or 422: a node whose max-zones-per-batch is below the batch,
-	 * or that refuses one zone of it, takes the others one by one. */
-	if (body == NULL ||
-	    (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422))) {
-		for (size_t i = 0; i < b->count; i++)
-			if (b->deleted[i])
-				push_one(n, st, p->zone[b->from + i], p->attempts[b->from + i]);
-		json_decref(answer);
-		return;
-	}
-	uint64_t *raise = calloc(b->count, sizeof(*raise));
-	if (raise == NULL && r == 0)
-		r = errmsg_set(&err, -ENOMEM, "out of memory reading the node's answer");
-	bool grouped = r == 0 && store_begin(st) == 0;
-	for (size_t i = 0; i < b->count; i++) {
-		size_t k = b->from + i;
-		if (!b->deleted[i])
-			continue;
-		uint64_t kept = r == 0 ? kept_version(answer, b->pl[i].domain) : 0;
+	uint64_t *raise = calloc(count, sizeof(*raise));
+	bool grouped = store_begin(st) == 0;
+	for (size_t i = 0; i < count; i++) {
+		const struct payload *pl = &b->pl[k[i]];
+		size_t z = b->from + k[i];
+		uint64_t kept = r == 0 ? kept_version(answer, pl->domain) : 0;
 		if (r < 0 || raise == NULL) {
-			record_failure(n, st, p->zone[k], p->attempts[k], err.text);
-		} else if (kept >= b->pl[i].version) {
+			record_failure(n, st, p->zone[z], p->attempts[z],
+				       r < 0 ? err->text : "out of memory");
+		} else if (kept >= pl->version) {
 			raise[i] = kept;
 		} else {
-			record_ack(n, st, p->zone[k], b->pl[i].version);
+			record_ack(n, st, p->zone[z], pl->version);
 			atomic_fetch_add_explicit(&n->c.zones_acked, 1, memory_order_relaxed);
 		}
 	}
 	if (grouped && store_commit(st) < 0)
 		store_rollback(st);
-	for (size_t i = 0; raise != NULL && i < b->count; i++)
+	for (size_t i = 0; raise != NULL && i < count; i++)
 		if (raise[i] > 0)
-			zones_raise_version(n->s->w, st, p->zone[b->from + i], raise[i]);
+			zones_raise_version(n->s->w, st, p->zone[b->from + k[i]], raise[i]);
 	free(raise);
+}
+
+/* One delete-batch request for the tombstones 'k' of 'b', its outcome
+ * recorded: 0, or the error (in 'err'). 1, with nothing recorded, when the
+ * agent cannot take it as a batch (an agent from before delete-batch
+ * answers 404; 413 or 422, a node whose max-zones-per-batch is lower, or
+ * that refuses one zone of it): the zones must go one by one. */
+static int delete_batch(struct node *n, struct store *st, const struct pending *p,
+			const struct batch_req *b, const size_t *k, size_t count,
+			struct errmsg *err)
+{
+	json_t *zones = json_array();
+	for (size_t i = 0; zones != NULL && i < count; i++) {
+		const struct payload *pl = &b->pl[k[i]];
+		if (json_array_append_new(zones, json_pack("{s:s,s:I}", "zone", pl->domain,
+							   "version", (json_int_t)pl->version)) <
+		    0) {
+			json_decref(zones);
+			zones = NULL;
+		}
+	}
+	json_t *req = zones != NULL ? json_pack("{s:o}", "zones", zones) : NULL;
+	char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	if (body == NULL)
+		return 1;
+	json_t *answer = NULL;
+	long status = 0;
+	uint64_t started = sync_mono_ns();
+	int r = agent_call(n->http, AGENT_DELETE_BATCH, NULL, body, strlen(body), &status, &answer,
+			   err);
+	count_push(n, &n->c.pushes_delete_batch, started, r);
+	free(body);
+	if (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422)) {
+		json_decref(answer);
+		return 1;
+	}
+	deletes_done(n, st, p, b, k, count, r, answer, err);
 	json_decref(answer);
 	if (r < 0) {
-		log_info("node '%s': delete of %zu zones failed: %s", n->name, count, err.text);
-		sync_failed(n, NULL, err.text);
+		log_info("node '%s': delete of %zu zones failed: %s", n->name, count, err->text);
+		sync_failed(n, NULL, err->text);
 	} else {
 		sync_succeeded(n);
 	}
+	return r;
+}
+
+/* The batch's tombstones: DELETE_BATCH_MAX at a time in one delete-batch
+ * request when there is more than one (a mass delete, a node catching up
+ * on one): one transaction and one cache purge on the node for many zones
+ * instead of a request, a transaction and a purge per zone. */
+static void batch_deletes(struct node *n, struct store *st, const struct pending *p,
+			  const struct batch_req *b)
+{
+	size_t *k = calloc(b->count + 1, sizeof(*k)), count = 0, from = 0;
+	for (size_t i = 0; i < b->count; i++) {
+		if (!b->deleted[i])
+			continue;
+		if (k == NULL) /* out of memory: one by one */
+			push_one(n, st, p->zone[b->from + i], p->attempts[b->from + i]);
+		else
+			k[count++] = i;
+	}
+	while (count > 1 && from < count) {
+		struct errmsg err;
+		size_t m = count - from < DELETE_BATCH_MAX ? count - from : DELETE_BATCH_MAX;
+		int r = delete_batch(n, st, p, b, k + from, m, &err);
+		if (r == 1)
+			break; /* the rest one by one */
+		from += m;
+		/* A node down or not answering: the rest would wait as long. */
+		if (r == ERR_UNAVAILABLE || r == ERR_TIMEOUT) {
+			deletes_done(n, st, p, b, k + from, count - from, r, NULL, &err);
+			from = count;
+		}
+	}
+	for (; from < count; from++)
+		push_one(n, st, p->zone[b->from + k[from]], p->attempts[b->from + k[from]]);
+	free(k);
 }
 
 /* Send a built batch and record what the node answered for each zone;
@@ -513,15 +551,12 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 	json_t *answer = NULL;
 	int r = raise != NULL ? b->r : -ENOMEM;
 
-	size_t deletes = 0;
-	for (size_t i = 0; r == 0 && i < b->count; i++) {
+	for (size_t i = 0; r == 0 && i < b->count; i++)
 		if (b->failed[i] < 0)
 			build_failed(n, st, p->zone[b->from + i], b->pl[i].domain,
 				     p->attempts[b->from + i], b->failed[i]);
-		deletes += b->deleted[i];
-	}
-	if (r == 0 && deletes > 0)
-		batch_deletes(n, st, p, b, deletes);
+	if (r == 0)
+		batch_deletes(n, st, p, b);
 	if (r == 0 && b->zones > 0) {
 		long status = 0;
 		uint64_t started = sync_mono_ns();

@@ -21,6 +21,10 @@
 #define HEALTH_TIMEOUT_MS 1000
 #define BATCH_THRESHOLD 1 /* pending zones above which one sync-batch is sent */
 #define BATCH_MAX 2000	  /* zones per sync-batch request */
+/* Zones per delete-batch request: a zone with DNSSEC keys goes through
+ * PowerDNS's API on the node (some 7 ms each), and the request must be
+ * answered well within agent-timeout-ms (2 s by default). */
+#define DELETE_BATCH_MAX 100
 
 struct node {
 	struct sync *s;
