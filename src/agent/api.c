@@ -230,9 +230,10 @@ static int delete_batch_parse(const struct agent *a, const json_t *j,
 			r = jsonx_check_keys(o, one, path, err);
 		if (r == 0)
 			r = jsonx_get_str(o, "zone", true, path, &name, err);
-		if (r == 0)
-			r = jsonx_get_uint(o, "version", true, 1, MODEL_VERSION_MAX, path,
-					   &d[i].version, err);
+		/* Without a version: unconditional, as DELETE without ?version. */
+		if (r == 0 && (r = jsonx_get_uint(o, "version", false, 1, MODEL_VERSION_MAX, path,
+						  &d[i].version, err)) == -ENOENT)
+			r = 0;
 		struct errmsg why;
 		if (r == 0 && (r = dname_zone_normalize(name, zone, &why)) < 0)
 			errmsg_set(err, r, "%s.zone: %s", path, why.text);

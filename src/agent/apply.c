@@ -356,6 +356,20 @@ static void count_deleted(struct agent *a, uint64_t n)
 		;
 }
 
+/* Within a transaction: leave 'zone' (state 'st') deleted at 'version',
+ * or, unconditionally (0), at the version it had. Without a version the
+ * delete says nothing of the controller's intent (a purge, a stray zone):
+ * the applied digest stays, so a push of the version the node held brings
+ * the zone back. */
+static int delete_row(struct agent *a, const char *zone, uint64_t version,
+		      const struct zone_state *st)
+{
+	int r = backend_zone_delete(a->db, zone, version ? version : st->version);
+	if (r == 0 && version == 0 && st->known && !st->deleted)
+		r = backend_zone_set_digest(a->db, zone, st->digest);
+	return r;
+}
+
 /* apply_delete() with db_lock held. */
 static int delete_one(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
 		      uint64_t *ret_kept, struct errmsg *err)
@@ -371,12 +385,7 @@ static int delete_one(struct agent *a, const char *zone, uint64_t version, bool 
 		return r;
 	r = backend_begin(a->db);
 	if (r == 0)
-		r = backend_zone_delete(a->db, zone, version ? version : st.version);
-	/* Without a version the delete says nothing of the controller's
-	 * intent (a purge, a stray zone): the applied digest stays, so a push
-	 * of the version the node held brings the zone back. */
-	if (r == 0 && version == 0 && st.known && !st.deleted)
-		r = backend_zone_set_digest(a->db, zone, st.digest);
+		r = delete_row(a, zone, version, &st);
 	if (r == 0)
 		r = backend_commit(a->db);
 	if (r < 0)
@@ -734,7 +743,7 @@ static int delete_txn(struct agent *a, struct apply_delete_zone *d, size_t n,
 					&d[i].kept, err);
 		if (r < 0 || skip || d[i].via_api)
 			continue;
-		r = backend_zone_delete(a->db, d[i].zone, d[i].version);
+		r = delete_row(a, d[i].zone, d[i].version, &st);
 		d[i].deleted = st.exists;
 		gone += st.exists;
 		if (r == 0 && st.exists && bc->zones.n < PURGE_EACH_MAX)

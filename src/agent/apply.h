@@ -33,8 +33,9 @@ int apply_push(struct agent *a, const struct zone_push *p, struct apply_result *
 int apply_delete(struct agent *a, const char *zone, uint64_t version, bool *ret_deleted,
 		 uint64_t *ret_kept, struct errmsg *err);
 
-/* Delete many zones, each as apply_delete() with its version (1..), in
- * transactions of a few hundred zones with one cache purge each. Fills
+/* Delete many zones, each as apply_delete() with its version (0:
+ * unconditional), in transactions of a few hundred zones with one cache
+ * purge each. Fills
  * 'deleted' and 'kept' of each; 'via_api' is the agent's own. On an error
  * the zones before it may be deleted (their 'deleted' says so); none is
  * half deleted. */

@@ -173,6 +173,67 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
 	return r;
 }
 
+/* Delete from the node the zones 'names' (count of them), which the store
+ * does not have, without a version (a zone the store creates under the
+ * same name later is pushed above what such a delete leaves): in
+ * delete-batch requests of DELETE_BATCH_MAX, or one by one for a single
+ * zone or an agent that does not take the batch (404 before the route;
+ * 413, 422). *deleted counts the zones the node deleted; a zone whose
+ * single delete the node refuses for good (4xx) counts in *refused and does
+ * not stop the others. A negative code when the node failed otherwise. */
+static int delete_unknown(struct node *n, const char *const *names, size_t count, unsigned *deleted,
+			  unsigned *refused)
+{
+	struct errmsg err;
+	long status = 0;
+	size_t i = 0;
+	int r = 0;
+
+	while (count > 1 && i < count) {
+		size_t m = count - i < DELETE_BATCH_MAX ? count - i : DELETE_BATCH_MAX;
+		json_t *zones = json_array();
+		for (size_t k = 0; zones != NULL && k < m; k++)
+			if (json_array_append_new(zones, json_pack("{s:s}", "zone", names[i + k])) <
+			    0) {
+				json_decref(zones);
+				zones = NULL;
+			}
+		json_t *req = zones != NULL ? json_pack("{s:o}", "zones", zones) : NULL;
+		char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+		json_decref(req);
+		if (body == NULL)
+			break;
+		r = agent_call(n->http, AGENT_DELETE_BATCH, NULL, body, strlen(body), &status, NULL,
+			       &err);
+		free(body);
+		if (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422))
+			break; /* the rest one by one */
+		if (r < 0) {
+			log_warn(
+			    "node '%s': reconciliation: cannot delete %zu zones the store does "
+			    "not have: %s",
+			    n->name, m, err.text);
+			return r;
+		}
+		*deleted += (unsigned)m;
+		i += m;
+	}
+	for (; i < count; i++) {
+		r = agent_call(n->http, AGENT_ZONE_DELETE, names[i], NULL, 0, &status, NULL, &err);
+		if (r == 0) {
+			(*deleted)++;
+			continue;
+		}
+		log_warn("node '%s': reconciliation: cannot delete zone '%s', which the store does "
+			 "not have: %s",
+			 n->name, names[i], err.text);
+		if (status < 400 || status >= 500)
+			return r;
+		(*refused)++;
+	}
+	return 0;
+}
+
 /* Reconcile the zones of buckets[0..count) with what the node lists for
  * them; the controller's own buckets are read again from the store first,
  * in case another process changed them. */
@@ -217,13 +278,18 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
 				 n->name, name, err_str(e));
 	}
 	json_object_clear(rc->ahead);
-	/* Zones the node serves that the store does not know: delete them. */
+	/* Zones the node serves that the store does not know: delete them
+	 * (one that fails waits for the next reconciliation). */
+	size_t left = json_object_size(rc->agent), k = 0;
+	const char **names = r == 0 && left > 0 ? calloc(left, sizeof(*names)) : NULL;
 	json_object_foreach(rc->agent, name, v) {
-		if (r < 0)
-			break;
-		if (agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL, &err) == 0)
-			(*stray)++;
+		if (names != NULL)
+			names[k++] = name;
 	}
+	unsigned refused = 0;
+	if (names != NULL)
+		(void)delete_unknown(n, names, k, stray, &refused);
+	free(names);
 	json_object_clear(rc->agent);
 	return r;
 }
@@ -238,52 +304,36 @@ static int reconcile_buckets(struct node *n, struct store *st, const unsigned *b
  * goes on from where it was no sooner than this. */
 #define RECON_WALK_RETRY_MS 5000
 
-/* One zone of the node's list: deleted from the node unless the store has
- * it (live or as a tombstone, whose delete is pushed). 1 when deleted, 0
- * when kept (the store has it, or the node refuses its delete for good:
- * counted in n->far_kept), or a negative code when the store or the node
- * failed: the walk stops there and goes on later. */
-static int stray_one(struct node *n, struct store *st, const char *name)
+/* Whether the store has the zone 'name' (live or as a tombstone, whose
+ * delete is pushed): 1 or 0, or a negative code when the store failed. */
+static int store_has(struct node *n, struct store *st, const char *name)
 {
 	struct store_zone z;
-	struct errmsg err;
-	long status = 0;
-
 	int r = store_zone_get_by_name(st, name, &z);
 	if (r == 0) {
 		store_zone_clear(&z);
-		return 0;
-	}
-	if (r != -ENOENT) {
-		log_warn("node '%s': reconciliation: cannot look zone '%s' up: %s", n->name, name,
-			 err_str(r));
-		return r;
-	}
-	r = agent_call(n->http, AGENT_ZONE_DELETE, name, NULL, 0, &status, NULL, &err);
-	if (r == 0)
 		return 1;
-	log_warn("node '%s': reconciliation: cannot delete zone '%s', which the store does not "
-		 "have: %s",
-		 n->name, name, err.text);
-	if (status >= 400 && status < 500) {
-		n->far_kept++;
-		return 0;
 	}
+	if (r == -ENOENT)
+		return 0;
+	log_warn("node '%s': reconciliation: cannot look zone '%s' up: %s", n->name, name,
+		 err_str(r));
 	return r;
 }
 
 /* Delete from the node, walking its zone list a page at a time from
  * n->far_after, each zone it serves that the store does not have
- * (stray_one()). A page's zones are looked up in the store after the node
- * listed them, and only this worker pushes to the node: what the node
- * lists from this store was committed before that lookup, so only a zone
- * the store never had (or purged, every node having deleted it: a store
- * restored from a backup) is deleted. A zone created after the lookup is
- * pushed after the delete, above the version the delete leaves behind.
- * Memory: one page. Stops after RECON_WALK_MS (checked at every zone), or
- * at the first failure of the node or the store (then n->far_next_ms says
- * when to go on), the walk still under way and n->far_after the last zone
- * done; at its end, n->far_walking is false. */
+ * (delete_unknown(), DELETE_BATCH_MAX zones of the list at a time). A
+ * page's zones are looked up in the store after the node listed them, and
+ * only this worker pushes to the node: what the node lists from this store
+ * was committed before that lookup, so only a zone the store never had (or
+ * purged, every node having deleted it: a store restored from a backup) is
+ * deleted. A zone created after the lookup is pushed after the delete,
+ * above the version the delete leaves behind. Memory: one page. Stops
+ * after RECON_WALK_MS (checked before each part of a page), or at the
+ * first failure of the node or the store (then n->far_next_ms says when to
+ * go on), the walk still under way and n->far_after the last zone done;
+ * at its end, n->far_walking is false. */
 static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 {
 	int64_t deadline = whm_mono_ms() + RECON_WALK_MS;
@@ -298,23 +348,34 @@ static int delete_strays(struct node *n, struct store *st, unsigned *stray)
 				 err.text);
 			break;
 		}
-		size_t i;
-		json_t *item;
-		json_array_foreach(json_object_get(j, "zones"), i, item) {
-			const char *name = json_string_value(json_object_get(item, "zone"));
-			if (name == NULL)
-				continue;
-			if (whm_mono_ms() >= deadline)
-				break;
-			r = stray_one(n, st, name);
+		json_t *list = json_object_get(j, "zones");
+		size_t total = json_array_size(list), done = 0;
+		while (r == 0 && done < total && whm_mono_ms() < deadline) {
+			const char *names[DELETE_BATCH_MAX];
+			size_t m =
+			    total - done < DELETE_BATCH_MAX ? total - done : DELETE_BATCH_MAX;
+			size_t unknown = 0;
+			for (size_t k = done; r == 0 && k < done + m; k++) {
+				const char *name = json_string_value(
+				    json_object_get(json_array_get(list, k), "zone"));
+				int has = name != NULL ? store_has(n, st, name) : 1;
+				if (has < 0)
+					r = has;
+				else if (has == 0)
+					names[unknown++] = name;
+			}
+			if (r == 0)
+				r = delete_unknown(n, names, unknown, stray, &n->far_kept);
 			if (r < 0)
 				break;
-			*stray += (unsigned)r;
-			r = 0;
+			done += m;
 			/* Resumed after it (agent_zone_page()). */
-			snprintf(n->far_after, sizeof(n->far_after), "%s", name);
+			const char *last = json_string_value(
+			    json_object_get(json_array_get(list, done - 1), "zone"));
+			if (last != NULL)
+				snprintf(n->far_after, sizeof(n->far_after), "%s", last);
 		}
-		if (r == 0 && i == json_array_size(json_object_get(j, "zones")) &&
+		if (r == 0 && done == total &&
 		    json_string_value(json_object_get(j, "next")) == NULL)
 			n->far_walking = false; /* the last page, done */
 		json_decref(j);

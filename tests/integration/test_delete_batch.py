@@ -101,6 +101,22 @@ def test_zones_the_node_never_held_leave_tombstones(node):
     assert node.push("never-1.example.", 6, 6, basic_records()).json()["applied"] is False
 
 
+def test_a_delete_without_a_version_keeps_what_was_applied_for_its_return(node):
+    """As DELETE without ?version (a stray zone, a purge): the zone goes,
+    and a push of the very version the node held brings it back."""
+    node.sync_batch(zones("nover-", 2, version=3))
+
+    r = node.post("/api/dns/delete-batch", {"zones": [{"zone": "nover-0.example."},
+                                                      {"zone": "nover-1.example."}]})
+
+    assert r.status_code == 200, r.text
+    assert r.json()["deleted"] == 2
+    assert node.rcode("www.nover-0.example.", "A") == "REFUSED"
+    assert tombstones(node)["nover-0.example."] == 3
+    assert node.sync_batch(zones("nover-", 2, version=3)).json()["applied"] == 2
+    assert node.dig("www.nover-1.example.", "A") == ["192.0.2.1"]
+
+
 BAD = [
     ([], 422, "list"),
     ({}, 422, "no-zones"),
@@ -109,7 +125,7 @@ BAD = [
     ({"zones": {}}, 422, "zones-object"),
     ({"zones": [{"zone": "bad-0.example.", "version": 2}], "extra": 1}, 422, "unknown-field"),
     ({"zones": ["bad-0.example."]}, 422, "zone-not-object"),
-    ({"zones": [{"zone": "bad-0.example."}]}, 422, "no-version"),
+    ({"zones": [{"zone": "bad-0.example.", "version": None}]}, 422, "version-null"),
     ({"zones": [{"zone": "bad-0.example.", "version": 0}]}, 422, "version-0"),
     ({"zones": [{"zone": "bad-0.example.", "version": -1}]}, 422, "version-negative"),
     ({"zones": [{"zone": "bad-0.example.", "version": "2"}]}, 422, "version-string"),

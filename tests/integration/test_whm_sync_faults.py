@@ -145,13 +145,15 @@ def test_a_store_restored_from_before_many_zones_has_them_deleted_from_the_node(
     c.whm.start()
     assert list(c.whm.zones()) == ["kept.restore.test."]
 
-    # reconcile-interval is 2 s; 1,100 deletes take some 10 s
+    # reconcile-interval is 2 s; the 1,100 deletes go 100 to a delete-batch
     assert _wait(lambda: len(node.zones()) == 1, 45, 0.5), \
         "the node holds %d zones against 1" % len(node.zones())
     c.wait_converged(timeout=10)
     for name in ("z0.late.test.", "z7.late.test.", "z%d.late.test." % (many - 1)):
         assert node.rcode(name, "SOA") == "REFUSED", name
     assert node.rcode("kept.restore.test.", "SOA") == "NOERROR"
+    with open(node.log_path, "rb") as f:
+        assert b"delete batch of 100 zones: 100 deleted" in f.read()
     assert _wait(lambda: _node_zones(c, node) == dict(
         _node_zones(c, node), in_sync=1, behind=0, failing=0, deleting=0), 10), \
         _node_zones(c, node)
