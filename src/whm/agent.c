@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
@@ -80,6 +81,30 @@ int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, 
 		return errmsg_set(err, -EINVAL, "request path too long");
 	}
 	return request(c, agent_endpoints[ep].method, path, body, len, status, ret, err);
+}
+
+int agent_delete_batch(struct http_client *c, const char *const *zones, const uint64_t *versions,
+		       size_t n, long *status, json_t **ret, struct errmsg *err)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; list != NULL && i < n; i++) {
+		json_t *o = versions != NULL ? json_pack("{s:s,s:I}", "zone", zones[i], "version",
+							 (json_int_t)versions[i])
+					     : json_pack("{s:s}", "zone", zones[i]);
+		if (json_array_append_new(list, o) < 0) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	json_t *req = list != NULL ? json_pack("{s:o}", "zones", list) : NULL;
+	char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+	json_decref(req);
+	*status = 0;
+	if (body == NULL)
+		return errmsg_set(err, -ENOMEM, "out of memory");
+	int r = agent_call(c, AGENT_DELETE_BATCH, NULL, body, strlen(body), status, ret, err);
+	free(body);
+	return r;
 }
 
 int agent_health(struct http_client *c, long *status, struct agent_health *ret, struct errmsg *err)

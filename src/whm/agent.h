@@ -45,6 +45,11 @@ int agent_client_new(const struct whm_conf *c, const struct store_server *srv, l
 int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, const char *body,
 	       size_t len, long *status, json_t **ret, struct errmsg *err);
 
+/* POST /api/dns/delete-batch of 'zones' (n of them), each at versions[i],
+ * or, with 'versions' NULL, without a version; as agent_call(). */
+int agent_delete_batch(struct http_client *c, const char *const *zones, const uint64_t *versions,
+		       size_t n, long *status, json_t **ret, struct errmsg *err);
+
 /* One page of the node's zone list (GET /api/dns/zones?limit=&after=):
  * up to 'limit' zones after zone 'after' ("" for the first page; encoded
  * here), in name order, as agent_call() answers it: "zones" ([{"zone": NAME,

@@ -469,28 +469,24 @@ static int delete_batch(struct node *n, struct store *st, const struct pending *
 			const struct batch_req *b, const size_t *k, size_t count,
 			struct errmsg *err)
 {
-	json_t *zones = json_array();
-	for (size_t i = 0; zones != NULL && i < count; i++) {
-		const struct payload *pl = &b->pl[k[i]];
-		if (json_array_append_new(zones, json_pack("{s:s,s:I}", "zone", pl->domain,
-							   "version", (json_int_t)pl->version)) <
-		    0) {
-			json_decref(zones);
-			zones = NULL;
-		}
-	}
-	json_t *req = zones != NULL ? json_pack("{s:o}", "zones", zones) : NULL;
-	char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (body == NULL)
+	const char **zones = calloc(count, sizeof(*zones));
+	uint64_t *versions = calloc(count, sizeof(*versions));
+	if (zones == NULL || versions == NULL) {
+		free(zones);
+		free(versions);
 		return 1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		zones[i] = b->pl[k[i]].domain;
+		versions[i] = b->pl[k[i]].version;
+	}
 	json_t *answer = NULL;
 	long status = 0;
 	uint64_t started = sync_mono_ns();
-	int r = agent_call(n->http, AGENT_DELETE_BATCH, NULL, body, strlen(body), &status, &answer,
-			   err);
+	int r = agent_delete_batch(n->http, zones, versions, count, &status, &answer, err);
+	free(zones);
+	free(versions);
 	count_push(n, &n->c.pushes_delete_batch, started, r);
-	free(body);
 	if (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422)) {
 		json_decref(answer);
 		return 1;

@@ -191,21 +191,7 @@ static int delete_unknown(struct node *n, const char *const *names, size_t count
 
 	while (count > 1 && i < count) {
 		size_t m = count - i < DELETE_BATCH_MAX ? count - i : DELETE_BATCH_MAX;
-		json_t *zones = json_array();
-		for (size_t k = 0; zones != NULL && k < m; k++)
-			if (json_array_append_new(zones, json_pack("{s:s}", "zone", names[i + k])) <
-			    0) {
-				json_decref(zones);
-				zones = NULL;
-			}
-		json_t *req = zones != NULL ? json_pack("{s:o}", "zones", zones) : NULL;
-		char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
-		json_decref(req);
-		if (body == NULL)
-			break;
-		r = agent_call(n->http, AGENT_DELETE_BATCH, NULL, body, strlen(body), &status, NULL,
-			       &err);
-		free(body);
+		r = agent_delete_batch(n->http, names + i, NULL, m, &status, NULL, &err);
 		if (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422))
 			break; /* the rest one by one */
 		if (r < 0) {
