@@ -192,7 +192,8 @@ static int compare_zone(const void *x, const void *y)
 	return strcmp(a->zone, b->zone);
 }
 
-/* {"zones": [{"zone": NAME, "version": N}, ...]} into 'd' (names owned). */
+/* {"zones": [{"zone": NAME, "version": N (optional)}, ...]} into *ret (the
+ * names owned, *ret_n of them filled). */
 static int delete_batch_parse(const struct agent *a, const json_t *j,
 			      struct apply_delete_zone **ret, size_t *ret_n, struct errmsg *err)
 {
