@@ -543,9 +543,9 @@ void table_print_free(struct table *t)
 
 const char *cell(const json_t *v)
 {
-	static char ring[8][64];
+	static char ring[CELL_RING][64];
 	static unsigned next;
-	char *out = ring[next++ % 8];
+	char *out = ring[next++ % CELL_RING];
 
 	if (json_is_string(v))
 		return json_string_value(v);

@@ -159,7 +159,10 @@ void table_add(struct table *t, const char *const *cells);
 void table_print_free(struct table *t);
 
 /* Text of a JSON value for a cell: strings as is, numbers, true/false,
- * null as "-". Borrowed from a per-call rotating buffer. */
+ * null as "-". Borrowed from a rotating buffer: valid until CELL_RING more
+ * calls, which a row of a table (the widest, `status`, takes 12) must not
+ * reach before table_add() copies it. */
+#define CELL_RING 32
 const char *cell(const json_t *v);
 
 /* --- commands ---------------------------------------------------------- */

@@ -207,6 +207,14 @@ def test_human_output_is_tables(ctl, domain):
     assert "3 nodes, 3 online, 0 offline — every node online and in sync" in status
     rows = [l.split() for l in status.splitlines() if l[:1].isdigit()]
     assert [r[3] for r in rows] == ["online"] * 3, status
+    # Every cell its own value: ID and host as the JSON says, then the
+    # PowerDNS version and the zone counts (in sync, behind, failing, deleting).
+    nodes = ctl.json("status")["nodes"]
+    assert [r[:2] for r in rows] == [[str(n["nodeId"]), n["hostname"]] for n in nodes], status
+    assert [r[4:9] for r in rows] == [
+        [n["dnsStatus"]["version"]] + [str(n["zones"][k]) for k in
+                                       ("in_sync", "behind", "failing", "deleting")]
+        for n in nodes], status
     health = ctl.run("health").stdout
     assert health.startswith("3 of 3 nodes healthy")
     servers = ctl.run("servers", "list").stdout.splitlines()
