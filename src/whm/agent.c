@@ -104,6 +104,8 @@ int agent_delete_batch(struct http_client *c, const char *const *zones, const ui
 		return errmsg_set(err, -ENOMEM, "out of memory");
 	int r = agent_call(c, AGENT_DELETE_BATCH, NULL, body, strlen(body), status, ret, err);
 	free(body);
+	if (r == ERR_UPSTREAM && (*status == 404 || *status == 413 || *status == 422))
+		return 1;
 	return r;
 }
 

@@ -46,7 +46,10 @@ int agent_call(struct http_client *c, enum agent_endpoint ep, const char *tail, 
 	       size_t len, long *status, json_t **ret, struct errmsg *err);
 
 /* POST /api/dns/delete-batch of 'zones' (n of them), each at versions[i],
- * or, with 'versions' NULL, without a version; as agent_call(). */
+ * or, with 'versions' NULL, without a version; as agent_call(), but 1 (the
+ * node changed nothing) when the agent does not take them as a batch: 404
+ * from a release before the route, 413 from a lower max-zones-per-batch,
+ * 422 for a zone it refuses. The caller then deletes them one by one. */
 int agent_delete_batch(struct http_client *c, const char *const *zones, const uint64_t *versions,
 		       size_t n, long *status, json_t **ret, struct errmsg *err);
 

@@ -462,9 +462,8 @@ static void deletes_done(struct node *n, struct store *st, const struct pending 
 
 /* One delete-batch request for the tombstones 'k' of 'b', its outcome
  * recorded: 0, or the error (in 'err'). 1, with nothing recorded, when the
- * agent cannot take it as a batch (an agent from before delete-batch
- * answers 404; 413 or 422, a node whose max-zones-per-batch is lower, or
- * that refuses one zone of it): the zones must go one by one. */
+ * agent does not take it as a batch (agent_delete_batch()): the zones
+ * must go one by one. */
 static int delete_batch(struct node *n, struct store *st, const struct pending *p,
 			const struct batch_req *b, const size_t *k, size_t count,
 			struct errmsg *err)
@@ -486,11 +485,9 @@ static int delete_batch(struct node *n, struct store *st, const struct pending *
 	int r = agent_delete_batch(n->http, zones, versions, count, &status, &answer, err);
 	free(zones);
 	free(versions);
-	count_push(n, &n->c.pushes_delete_batch, started, r);
-	if (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422)) {
-		json_decref(answer);
+	count_push(n, &n->c.pushes_delete_batch, started, r > 0 ? ERR_UPSTREAM : r);
+	if (r == 1)
 		return 1;
-	}
 	deletes_done(n, st, p, b, k, count, r, answer, err);
 	json_decref(answer);
 	if (r < 0) {

@@ -177,8 +177,7 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
  * does not have, without a version (a zone the store creates under the
  * same name later is pushed above what such a delete leaves): in
  * delete-batch requests of DELETE_BATCH_MAX, or one by one for a single
- * zone or an agent that does not take the batch (404 before the route;
- * 413, 422). *deleted counts the zones the node deleted; a zone whose
+ * zone or an agent that does not take the batch (agent_delete_batch()). *deleted counts the zones the node deleted; a zone whose
  * single delete the node refuses for good (4xx) counts in *refused and does
  * not stop the others. A negative code when the node failed otherwise. */
 static int delete_unknown(struct node *n, const char *const *names, size_t count, unsigned *deleted,
@@ -192,7 +191,7 @@ static int delete_unknown(struct node *n, const char *const *names, size_t count
 	while (count > 1 && i < count) {
 		size_t m = count - i < DELETE_BATCH_MAX ? count - i : DELETE_BATCH_MAX;
 		r = agent_delete_batch(n->http, names + i, NULL, m, &status, NULL, &err);
-		if (r == ERR_UPSTREAM && (status == 404 || status == 413 || status == 422))
+		if (r == 1)
 			break; /* the rest one by one */
 		if (r < 0) {
 			log_warn(
