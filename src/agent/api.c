@@ -220,7 +220,7 @@ static int delete_batch_parse(const struct agent *a, const json_t *j,
 				  (unsigned long long)a->conf.max_zones_per_batch);
 	struct apply_delete_zone *d = calloc(n, sizeof(*d));
 	if (d == NULL)
-		return -ENOMEM;
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	json_array_foreach(zones, i, o) {
 		char path[40], zone[DNAME_TEXT_MAX];
 		const char *name;
@@ -239,7 +239,7 @@ static int delete_batch_parse(const struct agent *a, const json_t *j,
 		if (r == 0 && (r = dname_zone_normalize(name, zone, &why)) < 0)
 			errmsg_set(err, r, "%s.zone: %s", path, why.text);
 		if (r == 0 && (d[i].zone = strdup(zone)) == NULL)
-			r = -ENOMEM;
+			r = errmsg_set(err, -ENOMEM, "out of memory");
 		if (r < 0)
 			break;
 		*ret_n = i + 1;
@@ -249,7 +249,7 @@ static int delete_batch_parse(const struct agent *a, const json_t *j,
 		return r;
 	struct apply_delete_zone *sorted = malloc(n * sizeof(*sorted));
 	if (sorted == NULL)
-		return -ENOMEM;
+		return errmsg_set(err, -ENOMEM, "out of memory");
 	memcpy(sorted, d, n * sizeof(*sorted));
 	qsort(sorted, n, sizeof(*sorted), compare_zone);
 	for (i = 1; r == 0 && i < n; i++)

@@ -722,11 +722,13 @@ int apply_batch(struct agent *a, apply_next_fn next, apply_ahead_fn ahead, void 
 }
 
 /* One transaction of a delete batch: the zones [0, n) of 'd' that need no
- * call of PowerDNS's API (their 'via_api' is set for the caller). */
+ * call of PowerDNS's API (their 'via_api' is set for the caller); in
+ * *ret_written the tombstones it wrote. */
 static int delete_txn(struct agent *a, struct apply_delete_zone *d, size_t n,
-		      struct batch_changes *bc, struct errmsg *err)
+		      struct batch_changes *bc, size_t *ret_written, struct errmsg *err)
 {
 	uint64_t gone = 0;
+	size_t written = 0;
 	int r = backend_begin(a->db);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		struct zone_state st;
@@ -746,6 +748,7 @@ static int delete_txn(struct agent *a, struct apply_delete_zone *d, size_t n,
 		r = delete_row(a, d[i].zone, d[i].version, &st);
 		d[i].deleted = st.exists;
 		gone += st.exists;
+		written++;
 		if (r == 0 && st.exists && bc->zones.n < PURGE_EACH_MAX)
 			r = name_list_add(&bc->zones, d[i].zone);
 		else if (st.exists)
@@ -759,6 +762,7 @@ static int delete_txn(struct agent *a, struct apply_delete_zone *d, size_t n,
 		return txn_fail(a, r, "deleting the zones", err);
 	}
 	count_deleted(a, gone);
+	*ret_written = written;
 	return 0;
 }
 
@@ -770,9 +774,15 @@ int apply_delete_batch(struct agent *a, struct apply_delete_zone *d, size_t n, s
 		return r;
 	for (size_t from = 0; r == 0 && from < n; from += BATCH_TXN_ZONES) {
 		size_t count = n - from < BATCH_TXN_ZONES ? n - from : BATCH_TXN_ZONES;
-		r = delete_txn(a, d + from, count, &bc, err);
+		size_t written = 0;
+		r = delete_txn(a, d + from, count, &bc, &written, err);
 		if (r == 0 && (bc.zones.n > 0 || bc.many))
 			r = batch_publish(a, &bc, err);
+		else if (r == 0 && written > 0 && !atomic_load(&a->dirty))
+			/* Only tombstones of zones PowerDNS did not serve:
+			 * nothing to purge, and they must not stay dirty (a
+			 * flush would publish each of them one by one). */
+			r = backend_mark_all_clean(a->db);
 		/* The zones with keys or metadata, and every zone in external
 		 * mode, go through PowerDNS's API one by one. */
 		for (size_t i = from; r == 0 && i < from + count; i++)

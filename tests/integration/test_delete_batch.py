@@ -2,6 +2,9 @@
 DELETE /api/dns/zones/:zone?version=N, checked whole before anything
 changes."""
 
+import os
+import sqlite3
+
 import pytest
 
 import harness
@@ -35,9 +38,11 @@ def node(tmp_path_factory):
 
 
 def test_a_delete_batch_removes_every_zone_and_leaves_tombstones(node):
-    """More zones than one transaction holds (500), so the purge after each
-    transaction is covered as well as the last."""
+    """More zones than one transaction holds (500): the zones of every
+    transaction are gone, none still answered from PowerDNS's cache (a
+    zone of the first and one of the last were asked before)."""
     assert node.sync_batch(zones("mass-", 1100)).json()["applied"] == 1100
+    assert node.dig("www.mass-0.example.", "A") == ["192.0.2.1"]
     assert node.dig("www.mass-1099.example.", "A") == ["192.0.2.1"]
 
     r = node.post("/api/dns/delete-batch", {"zones": asks("mass-", 1100, 2)})
@@ -92,12 +97,25 @@ def test_a_delayed_older_push_does_not_bring_a_deleted_zone_back(node):
     assert node.dig("www.late-1.example.", "A") == ["192.0.2.1"]
 
 
+def dirty(node, zones):
+    """The zones among 'zones' whose state row the agent marks as not yet
+    published to PowerDNS (a flush would publish each one by one)."""
+    db = sqlite3.connect(os.path.join(node.data_dir, "pdns.sqlite3"), timeout=10)
+    try:
+        rows = db.execute("SELECT zone FROM yumna_zone_state WHERE dirty = 1").fetchall()
+    finally:
+        db.close()
+    return sorted(z for (z,) in rows if z in zones)
+
+
 def test_zones_the_node_never_held_leave_tombstones(node):
     r = node.post("/api/dns/delete-batch", {"zones": asks("never-", 2, 7)})
 
     assert r.status_code == 200, r.text
     assert r.json()["deleted"] == 0
     assert tombstones(node)["never-1.example."] == 7
+    # Nothing was served, so nothing waits for a purge.
+    assert dirty(node, {"never-0.example.", "never-1.example."}) == []
     assert node.push("never-1.example.", 6, 6, basic_records()).json()["applied"] is False
 
 
