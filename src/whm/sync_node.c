@@ -461,9 +461,11 @@ static void deletes_done(struct node *n, struct store *st, const struct pending 
 }
 
 /* One delete-batch request for the tombstones 'k' of 'b', its outcome
- * recorded: 0, or the error (in 'err'). 1, with nothing recorded, when the
- * agent does not take it as a batch (agent_delete_batch()): the zones
- * must go one by one. */
+ * recorded: 0, or the error (in 'err'). Nothing recorded: 1 when the agent
+ * does not take it as a batch (agent_delete_batch()), and the rest must go
+ * one by one; 2 when the agent could not delete one of them (502:
+ * PowerDNS's API refused a zone), and these go one by one, so that only
+ * that zone waits and the others are acknowledged. */
 static int delete_batch(struct node *n, struct store *st, const struct pending *p,
 			const struct batch_req *b, const size_t *k, size_t count,
 			struct errmsg *err)
@@ -488,6 +490,11 @@ static int delete_batch(struct node *n, struct store *st, const struct pending *
 	count_push(n, &n->c.pushes_delete_batch, started, r > 0 ? ERR_UPSTREAM : r);
 	if (r == 1)
 		return 1;
+	if (r == ERR_UPSTREAM && status == 502) {
+		log_info("node '%s': delete of %zu zones failed (%s); deleting them one by one",
+			 n->name, count, err->text);
+		return 2;
+	}
 	deletes_done(n, st, p, b, k, count, r, answer, err);
 	json_decref(answer);
 	if (r < 0) {
@@ -502,11 +509,13 @@ static int delete_batch(struct node *n, struct store *st, const struct pending *
 /* The batch's tombstones: DELETE_BATCH_MAX at a time in one delete-batch
  * request when there is more than one (a mass delete, a node catching up
  * on one): one transaction and one cache purge on the node for many zones
- * instead of a request, a transaction and a purge per zone. */
-static void batch_deletes(struct node *n, struct store *st, const struct pending *p,
-			  const struct batch_req *b)
+ * instead of a request, a transaction and a purge per zone. 0, or
+ * ERR_UNAVAILABLE when the node was found down or not answering. */
+static int batch_deletes(struct node *n, struct store *st, const struct pending *p,
+			 const struct batch_req *b)
 {
 	size_t *k = calloc(b->count + 1, sizeof(*k)), count = 0, from = 0;
+	int down = 0;
 	for (size_t i = 0; i < b->count; i++) {
 		if (!b->deleted[i])
 			continue;
@@ -521,20 +530,26 @@ static void batch_deletes(struct node *n, struct store *st, const struct pending
 		int r = delete_batch(n, st, p, b, k + from, m, &err);
 		if (r == 1)
 			break; /* the rest one by one */
+		for (size_t i = from; r == 2 && i < from + m; i++)
+			push_one(n, st, p->zone[b->from + k[i]], p->attempts[b->from + k[i]]);
 		from += m;
 		/* A node down or not answering: the rest would wait as long. */
 		if (r == ERR_UNAVAILABLE || r == ERR_TIMEOUT) {
 			deletes_done(n, st, p, b, k + from, count - from, r, NULL, &err);
 			from = count;
+			down = ERR_UNAVAILABLE;
 		}
 	}
 	for (; from < count; from++)
 		push_one(n, st, p->zone[b->from + k[from]], p->attempts[b->from + k[from]]);
 	free(k);
+	return down;
 }
 
 /* Send a built batch and record what the node answered for each zone;
- * tombstones go in one request of their own. */
+ * tombstones go in requests of their own. 0, or the error of the batch's
+ * request; a batch of tombstones alone: ERR_UNAVAILABLE when the node was
+ * found down or not answering. */
 static int batch_send(struct node *n, struct store *st, const struct pending *p,
 		      struct batch_req *b)
 {
@@ -548,8 +563,7 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 		if (b->failed[i] < 0)
 			build_failed(n, st, p->zone[b->from + i], b->pl[i].domain,
 				     p->attempts[b->from + i], b->failed[i]);
-	if (r == 0)
-		batch_deletes(n, st, p, b);
+	int down = r == 0 ? batch_deletes(n, st, p, b) : 0;
 	if (r == 0 && b->zones > 0) {
 		long status = 0;
 		uint64_t started = sync_mono_ns();
@@ -594,7 +608,8 @@ static int batch_send(struct node *n, struct store *st, const struct pending *p,
 	}
 	json_decref(answer);
 	free(raise);
-	return r;
+	/* A batch of tombstones alone says whether the node answered them. */
+	return r == 0 && b->zones == 0 ? down : r;
 }
 
 /* Many batches (a full sync): the next batch is built on another thread,

@@ -4,11 +4,17 @@ reported, not taken as done."""
 
 import os
 import sqlite3
+import sys
 import time
 
 import requests
 
 import harness
+from cluster import Cluster
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "torture"))
+from proxy import FaultProxy  # noqa: E402
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -167,3 +173,40 @@ def test_a_store_restored_from_before_many_zones_has_them_deleted_from_the_node(
         f.seek(logged)
         said = f.read().decode("utf-8", "replace")
     assert said.count("pushing every zone again") == 1, said
+
+
+def test_a_delete_batch_the_node_fails_goes_again_zone_by_zone(cluster_factory):
+    """A node that fails a delete-batch (502: PowerDNS's API refused one of
+    its zones) gets those zones again one by one in the same round, so only
+    the zone it cannot delete would wait; the others are deleted and
+    acknowledged."""
+    c = Cluster(os.path.join(cluster_factory.base, "proxied"), n=1, start=False)
+    cluster_factory.clusters.append(c)
+    node = c.nodes[0]
+    proxy = FaultProxy(node.api_port, name="proxy-" + node.name)
+    try:
+        node.front = ("127.0.0.1", proxy.port)
+        c.start()
+        names = ["gone%d.test." % i for i in range(5)]
+        ids = [c.create_zone(d) for d in names]
+        c.wait_converged()
+        proxy.set("reset")          # the deletes wait for the node, then go together
+        for zid in ids:
+            c.delete_zone(zid, wait=False)
+        proxy.refuse("POST", "/api/dns/delete-batch", 502)
+        proxy.reset_state()         # what the proxy saw starts now
+
+        c.wait_converged()
+
+        seen = proxy.seen
+        refused = seen.index(("POST", "/api/dns/delete-batch"))
+        after = [p for m, p in seen[refused + 1:]
+                 if m == "DELETE" and p.startswith("/api/dns/zones/gone")]
+        # The zones of the refused batch went again alone (a zone whose
+        # retry was not due yet may follow alone too), not in a new batch.
+        assert len(after) >= 2, seen
+        assert ("POST", "/api/dns/delete-batch") not in seen[refused + 1:], seen
+        for d in names:
+            assert node.rcode("www." + d, "A") == "REFUSED", d
+    finally:
+        proxy.close()

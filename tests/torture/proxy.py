@@ -22,6 +22,11 @@ Independently of the mode, for pushes (POST /api/dns/sync-zone, POST
   (one for the same zone when there is one): a stale push arriving after a
   newer one.
 
+refuse(method, path, status, count) answers the next 'count' requests of
+that method and path (query left out) with 'status' and a JSON error
+instead of passing them on: an agent that failed one request. 'seen'
+lists (method, path) of every request, in order (the last 10,000).
+
 Replays go to the agent on their own connection; their answers are kept
 in 'replays' as evidence. Every choice the proxy makes comes from its own
 random.Random(seed). Threads are daemons; close() shuts every socket."""
@@ -198,6 +203,8 @@ class FaultProxy:
         self.captured = []          # (zones, raw) of answered pushes
         self.replays = []           # {"kind", "zones", "status", "answer"}
         self.counts = {"requests": 0, "pushes": 0, "dropped": 0, "reset": 0}
+        self.refusals = []          # [method, path, status, count left]
+        self.seen = []
         self.conns = set()
         self.closed = False
         self.listener = None
@@ -229,17 +236,32 @@ class FaultProxy:
         for c in conns:
             rst(c)
 
+    def refuse(self, method, path, status, count=1):
+        with self.lock:
+            self.refusals.append([method, path, status, count])
+
+    def _refusal(self, method, path):
+        """The status to answer this request with instead, or None (under
+        the lock)."""
+        for r in self.refusals:
+            if r[0] == method and r[1] == path.split("?")[0] and r[3] > 0:
+                r[3] -= 1
+                return r[2]
+        return None
+
     def heal(self):
         with self.lock:
             self.mode, self.delay = "pass", 0.0
             self.duplicate, self.reorder = None, False
 
     def reset_state(self):
-        """Back to a plain proxy with nothing captured (between seeds)."""
+        """Back to a plain proxy with nothing captured (between seeds);
+        refusals not used yet stay."""
         self.heal()
         with self.lock:
             self.captured = []
             self.replays = []
+            self.seen = []
             self.counts = dict.fromkeys(self.counts, 0)
 
     def close(self):
@@ -285,6 +307,9 @@ class FaultProxy:
                     mode, delay = self.mode, self.delay
                     duplicate, reorder = self.duplicate, self.reorder
                     self.counts["requests"] += 1
+                    self.seen.append((method, path))
+                    del self.seen[:-10000]
+                    refused = self._refusal(method, path) if mode == "pass" else None
                 if mode == "reset":
                     self.counts["reset"] += 1
                     rst(client)
@@ -294,6 +319,12 @@ class FaultProxy:
                     continue              # never answered; the client gives up
                 if mode == "delay" and delay > 0:
                     time.sleep(delay)
+                if refused is not None:
+                    text = json.dumps({"error": "refused by the test's proxy"}).encode()
+                    client.sendall(b"HTTP/1.1 %d Refused\r\nContent-Type: application/json\r\n"
+                                   b"Content-Length: %d\r\n\r\n%s"
+                                   % (refused, len(text), text))
+                    continue
                 zones = push_zones(method, path, body)
                 if zones:
                     self.counts["pushes"] += 1
