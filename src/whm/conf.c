@@ -104,9 +104,11 @@ int whm_conf_load(const char *path, struct whm_conf *c, struct errmsg *err)
 	r = conf_load(path, schema, c, err);
 	if (r < 0)
 		return r;
+	if (c->mysql_password != NULL && c->mysql_password_file != NULL)
+		return errmsg_set(err, ERR_CONFIG,
+				  "%.300s: set 'mysql-password' or 'mysql-password-file', not both",
+				  path);
 	if (c->mysql_password_file != NULL) {
-		free(c->mysql_password);
-		c->mysql_password = NULL;
 		r = conf_read_secret_file(c->mysql_password_file, &c->mysql_password, err);
 		if (r < 0)
 			return r;

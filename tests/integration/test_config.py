@@ -287,3 +287,27 @@ def test_daemons_answer_help_and_version_on_stdout(program):
     p = subprocess.run([binary, "--no-such-option"], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True, timeout=10, env=harness.sanitizer_env())
     assert p.returncode == 2 and "usage: " + name in p.stderr and p.stdout == ""
+
+
+def test_the_controller_refuses_a_mariadb_password_given_twice(tmp_path):
+    """mysql-password and mysql-password-file together are refused, as the
+    agent refuses gmysql-password beside gmysql-password-file: neither is
+    silently the one that counts."""
+    whm = os.path.join(harness.BUILD, "src", "whm", "yumna-whm")
+    secret = tmp_path / "pw"
+    secret.write_text("from-the-file\n")
+    os.chmod(secret, 0o600)
+    conf = tmp_path / "whm.conf"
+    base = "store-path = %s\n" % (tmp_path / "whm.sqlite3")
+    for extra, refused in (("mysql-password = inline\nmysql-password-file = %s\n" % secret, True),
+                           ("mysql-password-file = %s\n" % secret, False),
+                           ("mysql-password = inline\n", False)):
+        conf.write_text(base + extra)
+        os.chmod(conf, 0o600)
+        p = subprocess.run([whm, "-n", "-c", str(conf)], capture_output=True, text=True,
+                           timeout=30, env=harness.sanitizer_env())
+        if refused:
+            assert p.returncode != 0, p.stderr
+            assert "set 'mysql-password' or 'mysql-password-file', not both" in p.stderr, p.stderr
+        else:
+            assert p.returncode == 0, (extra, p.stderr)
