@@ -49,7 +49,8 @@ static const struct conf_item file_schema[] = {
 	{ "token", CONF_STR, O(token), NULL, 0, 200, NULL, CONF_SECRET, "an API token" },
 	{ "token-file", CONF_STR, O(token_file), NULL, 0, 4096, NULL, 0,
 	  "a private file holding the token" },
-	{ "timeout-ms", CONF_UINT, O(timeout_ms), "0", 0, 3600000, NULL, 0, "request timeout" },
+	{ "timeout-ms", CONF_UINT, O(timeout_ms), "0", 0, 86400000, NULL, 0,
+	  "request timeout (at most a day, as --timeout)" },
 	{ 0 },
 };
 
@@ -61,24 +62,23 @@ static const struct ctl_cmd *const tables[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f, "usage: yumnactl [global options] COMMAND [SUBCOMMAND] [ARGS]\n\n"
-	       "global options (anywhere on the line; '--' ends them):\n"
-	       "  --url URL           the controller (http[s]://ADDRESS:PORT); or YUMNA_URL\n"
-	       "  --ca-file FILE      the CA certificates (PEM) to trust for https; or\n"
-	       "                      YUMNA_CA_FILE\n"
-	       "  --token-file FILE   a private file holding the API token; or YUMNA_TOKEN\n"
-	       "  --token TOKEN       the token itself (visible to other users in ps: avoid)\n"
-	       "  --config FILE       a private config file (url, token, token-file, timeout-ms);\n"
-	       "                      default $YUMNA_CONFIG, ~/.config/yumna/yumnactl.conf,\n"
-	       "                      /etc/yumna/yumnactl.conf\n"
-	       "  --demo[=FILE]       use the demo cluster's controller (demo/cluster.json)\n"
-	       "  --json              print the controller's JSON instead of tables\n"
-	       "  --wait              changes wait until every node has them (?wait=all)\n"
-	       "  --timeout SECONDS   how long to wait for the controller: each request\n"
-	       "                      (default 30) and a whole sync-all (default 600);\n"
-	       "                      or with a unit: 500ms, 30s, 10m, 2h\n"
-	       "  --version, --help\n\ncommands:\n");
+	fprintf(f, "usage: yumnactl [global options] COMMAND [SUBCOMMAND] [ARGS]\n\n"
+		   "global options (anywhere on the line; '--' ends them):\n"
+		   "  --url URL           the controller (http[s]://ADDRESS:PORT); or YUMNA_URL\n"
+		   "  --ca-file FILE      the CA certificates (PEM) to trust for https; or\n"
+		   "                      YUMNA_CA_FILE\n"
+		   "  --token-file FILE   a private file holding the API token; or YUMNA_TOKEN\n"
+		   "  --token TOKEN       the token itself (visible to other users in ps: avoid)\n"
+		   "  --config FILE       a private config file (url, token, token-file, ca-file,\n"
+		   "                      timeout-ms); default $YUMNA_CONFIG,\n"
+		   "                      ~/.config/yumna/yumnactl.conf, /etc/yumna/yumnactl.conf\n"
+		   "  --demo[=FILE]       use the demo cluster's controller (demo/cluster.json)\n"
+		   "  --json              print the controller's JSON instead of tables\n"
+		   "  --wait              changes wait until every node has them (?wait=all)\n"
+		   "  --timeout SECONDS   how long to wait for the controller: each request\n"
+		   "                      (default 30) and a whole sync-all (default 600);\n"
+		   "                      or with a unit: 500ms, 30s, 10m, 2h\n"
+		   "  --version, --help\n\ncommands:\n");
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
 		for (const struct ctl_cmd *c = tables[t]; c->group != NULL; c++)
 			fprintf(f, "  %s%s%-*s %s\n", c->group, c->name ? " " : "",

@@ -264,7 +264,8 @@ static const char *const node_metric[NM_COUNT][3] = {
 	  "response time of the node's last health check" },
 	{ "yumna_whm_node_health_checks_total", "counter", "health checks of the node" },
 	{ "yumna_whm_pushes_total", "counter",
-	  "requests that carried zones to the node, by kind (zone, delete, batch)" },
+	  "requests that carried zones to the node, by kind (zone, delete, batch, "
+	  "delete_batch)" },
 	{ "yumna_whm_push_failures_total", "counter",
 	  "requests to the node that were not acknowledged" },
 	{ "yumna_whm_zones_acknowledged_total", "counter", "zone versions the node acknowledged" },
