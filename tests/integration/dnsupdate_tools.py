@@ -7,7 +7,6 @@ import contextlib
 import socket
 import struct
 import subprocess
-import time
 from unittest import mock
 
 import dns.message
@@ -160,12 +159,3 @@ def run_knsupdate(addr, key, script, timeout=30):
     text = "server %s %d\n%s\nsend\nanswer\n" % (addr[0], addr[1], script)
     return subprocess.run(["knsupdate", "-y", "%s:%s:%s" % (alg, name, secret)], input=text,
                           text=True, capture_output=True, timeout=timeout)
-
-
-def wait_until(fn, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if fn():
-            return True
-        time.sleep(0.02)
-    return fn()

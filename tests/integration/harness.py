@@ -200,6 +200,23 @@ def absolute(name, zone=None):
     return name + "." + zone
 
 
+def wait_until(check, timeout, what=None, interval=0.05):
+    """check()'s first truthy value, calling it every 'interval' seconds.
+    After 'timeout' seconds check() is called once more; if that is still
+    falsy, raise AssertionError naming 'what' and the last value, or without
+    'what' return that falsy value (for `assert wait_until(...), message`)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    last = check()
+    if last or what is None:
+        return last
+    raise AssertionError("%s: not within %.1f s (last: %r)" % (what, timeout, last))
+
+
 # --- processes -------------------------------------------------------------
 
 

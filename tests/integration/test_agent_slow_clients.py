@@ -140,15 +140,6 @@ def p99(values):
     return v[min(len(v) - 1, int(len(v) * 0.99))]
 
 
-def wait_until(pred, limit):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return pred()
-
-
 def test_slow_headers_from_elsewhere_do_not_delay_health_or_pushes(node_factory, zone_name):
     node = node_factory()  # default allow-from: loopback 127.0.0.1 and ::1
     slow = Trickler(node, HOSTILE, 1000)
@@ -161,7 +152,7 @@ def test_slow_headers_from_elsewhere_do_not_delay_health_or_pushes(node_factory,
         node.push_ok(zone_name, 1, 1, harness.basic_records())
         assert time.monotonic() - t0 < 1.0
         # Refused at accept: none of them holds a connection, none was answered.
-        assert wait_until(lambda: slow.open_count() == 0, 5.0), slow.open_count()
+        assert harness.wait_until(lambda: slow.open_count() == 0, 5.0), slow.open_count()
         assert not any(a.startswith(b"HTTP/") for a in slow.answers.values())
     finally:
         slow.close()
@@ -175,7 +166,7 @@ def test_slow_header_from_an_allowed_address_is_closed_after_the_header_timeout(
                                 "header-timeout-ms": 1000})
     slow = Trickler(node, ALLOWED_SLOW, 20, interval=0.1)
     try:
-        assert wait_until(lambda: slow.open_count() == 0, 5.0), slow.open_count()
+        assert harness.wait_until(lambda: slow.open_count() == 0, 5.0), slow.open_count()
         lived = [slow.closed_at[s] - slow.opened_at[s] for s in slow.socks]
         # Trickling a byte every 100 ms never resets the deadline.
         assert 0.8 < min(lived) and max(lived) < 2.5, lived
@@ -198,7 +189,7 @@ def test_trickled_10mb_bodies_are_cut_off_and_health_stays_fast(node_factory):
         times, failures = health_latencies(node, 100)
         assert not failures, failures[:5]
         assert p99(times) < 0.1, "health p99 %.1f ms" % (p99(times) * 1000)
-        assert wait_until(lambda: slow.open_count() == 0, 6.0), slow.open_count()
+        assert harness.wait_until(lambda: slow.open_count() == 0, 6.0), slow.open_count()
         lived = [slow.closed_at[s] - slow.opened_at[s] for s in slow.socks]
         assert max(lived) < 4.0, max(lived)
         # Cut off: no answer, the handler never ran.

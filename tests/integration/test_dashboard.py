@@ -539,11 +539,8 @@ def test_an_admin_changes_the_ttl_of_an_rrset(ui_cluster, browser):
     wait_for(browser, lambda d: d.find_element(
         By.CSS_SELECTOR, '#records tbody[data-rrset="www A"] td.num span').text == "600",
         what="TTL 600 shown")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if all(node_ttl(n, "www.rw.example.", "A") == [600] for n in ui_cluster.nodes):
-            break
-        time.sleep(0.1)
+    harness.wait_until(lambda: all(node_ttl(n, "www.rw.example.", "A") == [600]
+                                   for n in ui_cluster.nodes), 10, interval=0.1)
     assert {n.name: node_ttl(n, "www.rw.example.", "A") for n in ui_cluster.nodes} == \
         {n.name: [600] for n in ui_cluster.nodes}
     # The version that holds www A 192.0.2.10 with TTL 600: rolled back to below.
@@ -566,10 +563,8 @@ def test_an_admin_signs_the_zone_and_reads_the_ds(ui_cluster, browser, tmp_path)
     assert browser.find_elements(By.CSS_SELECTOR, "#dnssec-ds li button")[0].text == "Copy"
     assert "idle" in browser.find_element(By.ID, "dnssec-rollover").text
     for n in ui_cluster.nodes:
-        deadline = time.monotonic() + 10
-        while not n.dig("rw.example.", "DNSKEY") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert n.dig("rw.example.", "DNSKEY"), n.name
+        assert harness.wait_until(lambda: n.dig("rw.example.", "DNSKEY"), 10, interval=0.1), \
+            n.name
     assert console_errors(browser) == []
     screenshot(browser, tmp_path, "zone-dnssec")
 
@@ -974,10 +969,8 @@ def test_an_admin_unsigns_the_zone_after_two_confirmations(ui_cluster, browser, 
     assert not ui_cluster.whm.get("/api/dns/%d/dnssec" % zid).json()["enabled"]
     in_cluster = ui_cluster.nodes[:2]       # the third left above
     for n in in_cluster:
-        deadline = time.monotonic() + 10
-        while n.dig("rw.example.", "DNSKEY") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not n.dig("rw.example.", "DNSKEY"), n.name
+        assert harness.wait_until(lambda: not n.dig("rw.example.", "DNSKEY"), 10,
+                                  interval=0.1), n.name
     screenshot(browser, tmp_path, "zone-unsigned")
     assert console_errors(browser, [("/dnssec", 409)]) == []
 
@@ -1194,11 +1187,8 @@ def test_the_ttl_button_changes_one_rrset_and_keeps_every_policy(ui_cluster, bro
     want[("www", "A")] = [("192.0.2.1", 600, None), ("192.0.2.2", 600, None)]
     assert ttl_rows(c, zid) == want
     assert c.whm.get("/api/dns/%d/policies" % zid).json() == policies
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if all(node_ttl(n, "www.ttl.example.", "A") == [600] for n in c.nodes):
-            break
-        time.sleep(0.1)
+    harness.wait_until(lambda: all(node_ttl(n, "www.ttl.example.", "A") == [600]
+                                   for n in c.nodes), 10, interval=0.1)
     assert {n.name: node_ttl(n, "www.ttl.example.", "A") for n in c.nodes} == \
         {n.name: [600] for n in c.nodes}
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from harness import basic_records, zone_payload
+from harness import basic_records, wait_until, zone_payload
 
 
 def external_agent(node_factory, pdns_owner, api_port=None, extra=None):
@@ -188,9 +188,7 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
 
         push("before.hung.example.")
         assert own.wait_notify("before.hung.example.", timeout=3.0) is not None
-        deadline = time.monotonic() + 3.0
-        while relay.relayed == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: relay.relayed != 0, 3.0)
         assert relay.relayed == 1, "PowerDNS was not asked to notify"
 
         relay.policy = lambda data: "hold" if b"/notify" in data else "relay"
@@ -205,20 +203,14 @@ def test_a_hung_powerdns_api_holds_the_zones_own_notifies_once_per_pass(node_fac
         # One ask waited; those behind it in the same pass were not made.
         assert relay.held == 1, relay.held
         # The line is written after the pass's NOTIFYs went out: wait for it.
-        deadline = time.monotonic() + 3.0
-        while True:
-            log = open(agent.log_path, encoding="utf-8", errors="replace").read()
-            if "not asked of powerdns" in log or time.monotonic() > deadline:
-                break
-            time.sleep(0.05)
-        assert "not asked of powerdns" in log
+        def log():
+            return open(agent.log_path, encoding="utf-8", errors="replace").read()
+        assert wait_until(lambda: "not asked of powerdns" in log(), 3.0), log()
 
         relay.policy = None
         push("after.hung.example.")
         assert own.wait_notify("after.hung.example.", timeout=8.0) is not None
-        deadline = time.monotonic() + 8.0
-        while relay.relayed < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: relay.relayed >= 2, 8.0)
         assert relay.relayed == 2, "the next pass did not ask PowerDNS again"
     finally:
         relay.close()

@@ -310,15 +310,12 @@ def test_a_zone_the_node_refuses_counts_failures_and_raises_one_event(cluster_fa
     # Fixed: the zone goes through and a recovery event follows. The worker
     # adds the event after writing the acknowledgement ?wait=all waits for.
     c.replace_records(zid, records[:2], wait=True)
-    deadline = time.monotonic() + 5
-    while True:
+
+    def kinds():
         events = c.whm.get("/api/dns/cluster/events",
                            params={"since": failed[0]["seq"]}).json()["events"]
-        kinds = [e["kind"] for e in events if e["kind"].startswith("sync.")]
-        if kinds or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert kinds == ["sync.recovered"]
+        return [e["kind"] for e in events if e["kind"].startswith("sync.")]
+    assert harness.wait_until(kinds, 5) == ["sync.recovered"]
 
 
 # --- the events route ----------------------------------------------------------------

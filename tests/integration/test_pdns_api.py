@@ -15,6 +15,7 @@ import time
 import pytest
 import requests
 
+import harness
 from pdns_plain import Pdns
 
 pytest_plugins = ["cluster_fixtures"]
@@ -1008,10 +1009,7 @@ def test_cryptokeys_sign_list_and_unsign_as_powerdns_admin_does(sides, domain):
     assert a[0] == 204
     assert ours.send("GET", base)[1] == []
     assert ours.send("GET", BASE + "/zones/" + name)[1]["dnssec"] is False
-    deadline = time.time() + 10
-    while any(n.dig(name, "DNSKEY") for n in c.nodes) and time.time() < deadline:
-        time.sleep(0.05)
-    assert not any(n.dig(name, "DNSKEY") for n in c.nodes)
+    assert harness.wait_until(lambda: not any(n.dig(name, "DNSKEY") for n in c.nodes), 10)
     assert ours.send("DELETE", base + "/%d" % key_id)[0] == 404
 
 

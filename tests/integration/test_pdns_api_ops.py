@@ -11,6 +11,7 @@ import dns.zone
 import pytest
 import requests
 
+import harness
 from dns_primaries import FakePrimary
 from test_pdns_api import BASE, DIVERGENCES as ROUTE_DIVERGENCES, Side, pdns, sides, same_zone, \
     shape  # noqa: F401 (fixtures)
@@ -130,12 +131,8 @@ def test_put_dnssec_signs_and_unsigns_on_every_node(sides, domain):
     assert settings(ours, name)["dnssec"] is settings(pdns, name)["dnssec"] is True
     # Signing is a version: the keys go to every node.
     assert c.whm.zone(zid)["version"] == version + 1
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if all(c._dig(n, name, "DNSKEY") for n in c.nodes):
-            break
-        time.sleep(0.2)
-    assert all(c._dig(n, name, "DNSKEY") for n in c.nodes)
+    assert harness.wait_until(lambda: all(c._dig(n, name, "DNSKEY") for n in c.nodes), 15,
+                              interval=0.2)
     # Signed again: nothing to do.
     assert ours.send("PUT", BASE + "/zones/" + name, {"dnssec": True})[0] == 204
     assert c.whm.zone(zid)["version"] == version + 1

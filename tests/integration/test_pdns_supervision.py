@@ -135,9 +135,7 @@ def test_external_mode_never_starts_or_kills_powerdns(node_factory, zone_name):
     owner.stop_agent()  # nobody supervises it now but the external agent
     hung = kill_pdns(owner, signal.SIGSTOP)
     try:
-        deadline = time.monotonic() + 8
-        while agent.get("/health").status_code != 503 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        harness.wait_until(lambda: agent.get("/health").status_code == 503, 8, interval=0.1)
         time.sleep(5)  # longer than a managed agent takes to call it hung
         assert harness.process_is(hung, PDNS_PROGRAM), "external mode killed PowerDNS"
     finally:

@@ -19,11 +19,12 @@ import dns.rdatatype
 import pytest
 
 import cluster as cl
+import harness
 from dns_primaries import BindPrimary, KnotPrimary
 from dnssec_tools import Unbound, validated
 from test_secondary_zones import create_secondary, retrieve, zone_file
 from test_yumnactl import Ctl
-from test_verification import behind_the_back, wait_until, whm_metric
+from test_verification import behind_the_back, whm_metric
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -75,6 +76,14 @@ def same_as_primary(node, primary, name, rtype):
     return True
 
 
+def wait_same(node, primary, name, rtype, timeout, what):
+    """Until same_as_primary() is True; else fail with 'what' and what differs."""
+    if not harness.wait_until(lambda: same_as_primary(node, primary, name, rtype) is True,
+                              timeout):
+        raise AssertionError("%s: not within %.1f s (last: %r)"
+                             % (what, timeout, same_as_primary(node, primary, name, rtype)))
+
+
 def nsec_proof(msg, rdtype=dns.rdatatype.NSEC):
     """The NSEC (or NSEC3) records of a negative answer's authority section
     with their owners, in wire form, sorted: PowerDNS picks them by the
@@ -121,8 +130,8 @@ def test_a_zone_its_primary_signs_is_served_as_signed_by_every_node(signed, tmp_
     made = create_secondary(c.whm, zone, [primary.address])
     zid = made["zoneId"]
     for node in c.nodes:
-        wait_until(lambda: same_as_primary(node, primary, zone, "DNSKEY"), 30,
-                   "%s serves knotd's DNSKEY and its RRSIG" % node.name)
+        wait_same(node, primary, zone, "DNSKEY", 30,
+                  "%s serves knotd's DNSKEY and its RRSIG" % node.name)
         for name, rtype in ((www, "A"), (zone, "SOA"), (zone, "NS"),
                             ("txt." + zone, "TXT"), ("mail." + zone, "MX")):
             assert same_as_primary(node, primary, name, rtype) is True
@@ -155,15 +164,14 @@ def test_a_zone_its_primary_signs_is_served_as_signed_by_every_node(signed, tmp_
     # A change on the primary: knotd signs it, a refresh brings it, and
     # every node serves the new data with knotd's new signatures.
     primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
-    deadline = time.monotonic() + 30
-    while rrsets(primary.query(www, "A"), www, "A")[0][0].to_text() != "192.0.2.2":
-        assert time.monotonic() < deadline, primary.logs()
-        time.sleep(0.2)
+    assert harness.wait_until(
+        lambda: rrsets(primary.query(www, "A"), www, "A")[0][0].to_text() == "192.0.2.2", 30,
+        interval=0.2), primary.logs()
     wait_signed(primary, www, "A")
     retrieve(c.whm, zid)
     for node in c.nodes:
-        wait_until(lambda: same_as_primary(node, primary, www, "A"), 30,
-                   "%s serves the change as knotd signed it" % node.name)
+        wait_same(node, primary, www, "A", 30,
+                  "%s serves the change as knotd signed it" % node.name)
         validate_on(node, zone, keys, www, "A")
 
 
@@ -173,8 +181,7 @@ def test_verification_sees_no_drift_and_catches_other_signatures(signed):
     wait_signed(primary, www, "A")
     zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
     for node in c.nodes:
-        wait_until(lambda: same_as_primary(node, primary, www, "A"), 30,
-                   "%s serves the signed zone" % node.name)
+        wait_same(node, primary, www, "A", 30, "%s serves the signed zone" % node.name)
 
     # Healthy nodes: a few verification passes find nothing to repair, and
     # every node holds the digest the controller committed.
@@ -194,18 +201,17 @@ def test_verification_sees_no_drift_and_catches_other_signatures(signed):
     behind_the_back(victim, "UPDATE records SET content = replace(content, ' 300 ', ' 301 ') "
                             "WHERE name = ? AND type = 'RRSIG' AND content LIKE 'A %'",
                     www.rstrip("."))
-    wait_until(lambda: (whm_metric(c, "yumna_whm_node_drift_total", victim) or 0) > before
-               or "yumna_agent_drift_total 0" not in victim.get("/metrics").text, 15,
-               "the changed signature is found")
-    wait_until(lambda: same_as_primary(victim, primary, www, "A"), 15,
-               "%s serves knotd's signature again" % victim.name)
+    harness.wait_until(lambda: (whm_metric(c, "yumna_whm_node_drift_total", victim) or 0) > before
+                       or "yumna_agent_drift_total 0" not in victim.get("/metrics").text, 15,
+                       "the changed signature is found")
+    wait_same(victim, primary, www, "A", 15, "%s serves knotd's signature again" % victim.name)
 
     # A node purged and joined again gets the zone by a full sync (the
     # batch path): the same signatures, and the same NSEC proofs.
     c.leave(victim, purge=True)
     c.join(victim)
-    wait_until(lambda: same_as_primary(victim, primary, www, "A"), 30,
-               "%s serves the zone again after its full sync" % victim.name)
+    wait_same(victim, primary, www, "A", 30,
+              "%s serves the zone again after its full sync" % victim.name)
     nx = "nowhere." + zone
     want = nsec_proof(primary.query(nx, "A"))
     assert want and nsec_proof(victim.query(nx, "A", dnssec=True)) == want
@@ -263,8 +269,7 @@ def test_a_zone_signed_with_nsec3_proves_what_does_not_exist(cluster_factory, tm
         zid = create_secondary(c.whm, zone, [primary.address])["zoneId"]
         ds = [dns.dnssec.make_ds(zone, k, "SHA256").to_text() for k in keys if k.flags & 1]
         for node in c.nodes:
-            wait_until(lambda: same_as_primary(node, primary, www, "A"), 30,
-                       "%s serves the NSEC3 zone" % node.name)
+            wait_same(node, primary, www, "A", 30, "%s serves the NSEC3 zone" % node.name)
             validate_on(node, zone, keys, www, "A")
             for name, rtype in (("nowhere." + zone, "A"), (www, "TXT"),
                                 ("b.deep." + zone, "A"), ("host.insecure." + zone, "A")):

@@ -19,6 +19,7 @@ import dns.rrset
 import pytest
 
 import cluster as cl
+import harness
 from dns_primaries import BindPrimary, FakePrimary, KnotPrimary
 from dnsupdate_tools import exchange_udp, keyring, listener, listener_cluster, rcode_of
 from test_yumnactl import NOT_FOUND, REFUSED, USAGE, Ctl
@@ -344,9 +345,7 @@ def test_primaries_that_stall_do_not_hold_up_the_zones_that_work(cluster, primar
         for f in fakes:
             create_secondary(cluster.whm, f.zone, [f.address])
         # Three stall at once; the fourth waits for one of them.
-        deadline = time.monotonic() + 20
-        while sum(f.stalled.is_set() for f in fakes) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        harness.wait_until(lambda: sum(f.stalled.is_set() for f in fakes) >= 3, 20)
         assert sum(f.stalled.is_set() for f in fakes) == 3
         primary.reload(zone, zone_file(zone, 101, a="192.0.2.2"))
         t0 = time.monotonic()
@@ -649,11 +648,10 @@ def test_a_zone_deleted_and_created_again_during_a_transfer_keeps_its_own_data(c
         cluster.add_record(nid, "mine", "A", "198.51.100.1")
         before = cluster.whm.zone(nid)
         p.release.set()
-        deadline = time.monotonic() + 10
-        while not any(s in cluster.whm.logs() for s in ("what the refresh brought is dropped",
-                                                         "serial 105")):
-            assert time.monotonic() < deadline, cluster.whm.logs()
-            time.sleep(0.1)
+        assert harness.wait_until(
+            lambda: any(s in cluster.whm.logs() for s in ("what the refresh brought is dropped",
+                                                          "serial 105")),
+            10, interval=0.1), cluster.whm.logs()
         after = cluster.whm.zone(nid)
         assert after.get("secondary") is None
         assert (after["version"], after["serial"]) == (before["version"], before["serial"])
@@ -698,10 +696,8 @@ def test_an_expiry_does_not_delete_the_zone_created_again_meanwhile(cluster_fact
         c.whm.call("DELETE", "/api/dns/%d" % zid, expect=200)
         nid = c.create_zone(domain)
         c.add_record(nid, "mine", "A", "198.51.100.1")
-        deadline = time.monotonic() + 15
-        while "expired: no primary answered" not in c.whm.logs():
-            assert time.monotonic() < deadline, c.whm.logs()
-            time.sleep(0.1)
+        assert harness.wait_until(lambda: "expired: no primary answered" in c.whm.logs(), 15,
+                                  interval=0.1), c.whm.logs()
         time.sleep(1)       # the expiry is tried right after it is logged
         assert c.whm.get("/api/dns/%d" % nid).status_code == 200
         c.wait_all_nodes("mine." + zone, "A", ["198.51.100.1"])
@@ -732,10 +728,8 @@ def test_an_expired_zone_comes_back_in_one_version_with_data_it_can_serve(cluste
             dns.rrset.from_text("alias." + zone, 300, "IN", "CNAME", "www." + zone),
             dns.rrset.from_text("alias." + zone, 300, "IN", "TXT", "x")]
         retrieve(c.whm, zid)
-        deadline = time.monotonic() + 20
-        while "transfer from %s refused" % p.address not in c.whm.logs():
-            assert time.monotonic() < deadline, c.whm.logs()
-            time.sleep(0.1)
+        assert harness.wait_until(lambda: "transfer from %s refused" % p.address in c.whm.logs(),
+                                  20, interval=0.1), c.whm.logs()
         c.wait_rcode(zone, "SOA", "REFUSED")
         assert c.whm.get("/api/dns/%d" % zid).status_code == 404
         assert c.whm.get("/api/dns/%d/versions" % zid).json()["current"] == expired
@@ -767,10 +761,8 @@ def test_a_transfer_at_the_serial_held_changes_nothing(cluster, domain):
         p.query_soa = fake_soa(zone, 101)
         p.records = fake_primary_records(zone, "192.0.2.99")
         retrieve(cluster.whm, zid)
-        deadline = time.monotonic() + 10
-        while "carries the serial held" not in cluster.whm.logs():
-            assert time.monotonic() < deadline, cluster.whm.logs()
-            time.sleep(0.1)
+        assert harness.wait_until(lambda: "carries the serial held" in cluster.whm.logs(), 10,
+                                  interval=0.1), cluster.whm.logs()
         z = cluster.whm.zone(zid)
         assert (z["version"], z["serial"], z["secondary"]["state"]) == (version, 100, "ok"), z
         cluster.wait_all_nodes("www." + zone, "A", ["192.0.2.1"])
@@ -815,9 +807,7 @@ def test_a_transfer_stops_once_the_zone_passes_max_zone_bytes(cluster_factory, d
         err = z["secondary"]["last_error"]
         assert "max-zone-bytes" in err and "65536" in err, z["secondary"]
         assert z["secondary"].get("serial") != 100 and z["serial"] != 100, z
-        deadline = time.monotonic() + 10
-        while p.cut == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert p.cut >= 1, "the controller read the whole transfer"
+        assert harness.wait_until(lambda: p.cut >= 1, 10, interval=0.1), \
+            "the controller read the whole transfer"
     finally:
         p.close()

@@ -12,6 +12,7 @@ import dns.message
 import dns.query
 import pytest
 
+import harness
 from cluster_fixtures import ClusterFactory
 from test_dashboard import browser  # noqa: F401 (the dashboard tests' Chromium)
 
@@ -148,13 +149,11 @@ def test_health_record_answers_only_the_node_itself(health_cluster):
                                   "check": {"tcp_port": 9}})
     node = c.nodes[0]
     q = dns.message.make_query("_yumna-health.w.steer-health-who.example.", "TXT")
-    deadline = time.monotonic() + 10
-    while True:
+
+    def asked():
         r = dns.query.udp(q, node.address, port=node.dns_port, timeout=3)
-        texts = [b"".join(x.strings).decode() for rr in r.answer for x in rr]
-        if texts or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+        return [b"".join(x.strings).decode() for rr in r.answer for x in rr]
+    texts = harness.wait_until(asked, 10, interval=0.2)
     # the node itself (127.0.0.1) reads the states
     assert texts and all(re.fullmatch(r"A 192\.0\.2\.7 (up|down)", t) for t in texts), texts
     # anyone else (here 127.0.0.2, which is not the node's own address)

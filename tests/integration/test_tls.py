@@ -96,15 +96,13 @@ def test_an_agent_certificate_from_another_ca_keeps_the_node_down(cluster_factor
     nodes = _wait_node_error(c)
     assert nodes[0]["status"] == "offline", nodes
     assert "tls certificate not trusted" in nodes[0]["lastError"], nodes
+
+    def events():
+        return c.whm.get("/api/dns/cluster/events").json()["events"]
     # The event is added after the node's state the status shows.
-    deadline = time.monotonic() + 5
-    while True:
-        events = c.whm.get("/api/dns/cluster/events").json()["events"]
-        down = any(e["kind"] == "node.down" and "not trusted" in e["message"] for e in events)
-        if down or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert down, events
+    assert harness.wait_until(
+        lambda: any(e["kind"] == "node.down" and "not trusted" in e["message"] for e in events()),
+        5), events()
     zid = c.create_zone("untrusted.example", wait=False)
     c.add_record(zid, "www", "A", "192.0.2.1", wait=False)
     assert c.nodes[0].rcode("www.untrusted.example.", "A") == "REFUSED"
@@ -184,9 +182,7 @@ def test_yumnactl_speaks_verified_https(cluster_factory, pki, tmp_path):
     c = tls_cluster(cluster_factory, pki, pki.server("agent", ["127.0.0.1"]), pki.ca_file, n=1)
     env = dict(harness.sanitizer_env(), HOME=str(tmp_path), PATH=os.environ.get("PATH", ""),
                YUMNA_URL=c.whm.url, YUMNA_TOKEN=c.whm.admin_token)
-    deadline = time.monotonic() + 15
-    while c.whm.status()["nodes"][0]["status"] != "online" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    harness.wait_until(lambda: c.whm.status()["nodes"][0]["status"] == "online", 15, interval=0.1)
 
     def run(*args, **extra):
         return subprocess.run([ctl] + list(args), env=dict(env, **extra), capture_output=True,

@@ -11,7 +11,6 @@ the wrong data is what PowerDNS would serve unless it is repaired."""
 
 import os
 import sqlite3
-import time
 
 import pytest
 import requests
@@ -49,17 +48,6 @@ def flush_caches(node):
     assert r.status_code == 200, r.text
 
 
-def wait_until(check, timeout, what):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last is True:
-            return
-        time.sleep(0.1)
-    raise AssertionError("%s: not within %.0f s (last: %r)" % (what, timeout, last))
-
-
 def agent_drift(node):
     """The agent's yumna_agent_drift_total."""
     for line in node.get("/metrics").text.splitlines():
@@ -94,19 +82,20 @@ def test_a_node_purged_and_joined_again_serves_every_zone(cluster):
     cluster.wait_all_nodes("www." + zones[-1], "A", ["192.0.2.30"])
 
     cluster.leave(ns3, purge=True)
-    wait_until(lambda: not any(z in ns3.zones() for z in zones), 10,
-               "the purge empties the node")
+    harness.wait_until(lambda: not any(z in ns3.zones() for z in zones), 10,
+                       "the purge empties the node")
     assert ns3.rcode("www." + zones[0], "A") == "REFUSED"
     cluster.join(ns3)
 
     for i, z in enumerate(zones):
-        wait_until(lambda: ns3.dig("www." + z, "A") == ["192.0.2.%d" % (i + 1)], 15,
-                   "node ns3 serves %s again" % z)
+        harness.wait_until(lambda: ns3.dig("www." + z, "A") == ["192.0.2.%d" % (i + 1)], 15,
+                           "node ns3 serves %s again" % z)
     # The node serves a zone before the controller records its answer.
     def caught_up():
         progress = cluster.whm.get("/api/dns/cluster/sync-all/%d" % ns3.server_id).json()
         return progress["behind"] == 0 or progress
-    wait_until(caught_up, 5, "the controller counts ns3 as caught up")
+    assert harness.wait_until(lambda: caught_up() is True, 5), \
+        "the controller counts ns3 as caught up: %r" % (caught_up(),)
     want = digests(cluster, zones[5])
     assert len(set(want.values())) == 1, want
 
@@ -121,14 +110,14 @@ def test_a_record_changed_behind_the_agent_is_repaired(cluster):
     behind_the_back(ns2, "UPDATE records SET content = '192.0.2.66' "
                          "WHERE name = 'www.edited.example' AND type = 'A'")
 
-    wait_until(lambda: ns2.dig("www." + zone, "A") == ["192.0.2.10"], 4 * VERIFY_INTERVAL + 8,
-               "the edit on ns2 is repaired")
-    wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 5,
-               "every node holds the same content")
+    harness.wait_until(lambda: ns2.dig("www." + zone, "A") == ["192.0.2.10"],
+                       4 * VERIFY_INTERVAL + 8, "the edit on ns2 is repaired")
+    harness.wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 5,
+                       "every node holds the same content")
     # The controller counts the repair, and makes it an event, once the
     # agent answered the push it serves already.
-    wait_until(lambda: whm_metric(cluster, "yumna_whm_node_drift_total", ns2) > before, 5,
-               "the controller counts ns2's drift")
+    harness.wait_until(lambda: whm_metric(cluster, "yumna_whm_node_drift_total", ns2) > before,
+                       5, "the controller counts ns2's drift")
     agent_metrics = ns2.get("/metrics").text
     assert "yumna_agent_drift_total 0" not in agent_metrics
 
@@ -137,7 +126,8 @@ def test_a_record_changed_behind_the_agent_is_repaired(cluster):
         drift = [e for e in events["events"]
                  if e["kind"] == "sync.drift" and e.get("zone") == zone]
         return bool(drift) and drift[-1]["node"] == ns2.name or events
-    wait_until(drift_event, 5, "a sync.drift event for ns2")
+    assert harness.wait_until(lambda: drift_event() is True, 5), \
+        "a sync.drift event for ns2: %r" % (drift_event(),)
 
 
 def test_a_zone_deleted_behind_the_agent_is_restored(cluster):
@@ -150,8 +140,8 @@ def test_a_zone_deleted_behind_the_agent_is_restored(cluster):
                          "(SELECT id FROM domains WHERE name = 'vanished.example')")
     behind_the_back(ns1, "DELETE FROM domains WHERE name = 'vanished.example'")
 
-    wait_until(lambda: ns1.dig("www." + zone, "A") == ["192.0.2.11"], 4 * VERIFY_INTERVAL + 8,
-               "the zone deleted on ns1 is served again")
+    harness.wait_until(lambda: ns1.dig("www." + zone, "A") == ["192.0.2.11"],
+                       4 * VERIFY_INTERVAL + 8, "the zone deleted on ns1 is served again")
     assert len(set(digests(cluster, zone).values())) == 1
 
 
@@ -178,8 +168,8 @@ def test_a_database_restored_under_the_running_agent_is_brought_up_to_date(clust
     # Found by a pass over every zone the module's cluster holds by now, and
     # repaired by a push: under the sanitizers' load (make check-asan beside
     # make check) that took over 12 s once.
-    wait_until(lambda: ns3.dig("www." + zone, "A") == ["192.0.2.22"], 30,
-               "the restored database on ns3 is brought up to date")
+    harness.wait_until(lambda: ns3.dig("www." + zone, "A") == ["192.0.2.22"], 30,
+                       "the restored database on ns3 is brought up to date")
     assert len(set(digests(cluster, zone).values())) == 1
 
 
@@ -212,10 +202,10 @@ def test_keys_deleted_behind_the_agent_are_written_again(cluster):
                        "domains WHERE name = 'keys-gone.example')").fetchone()[0]
         db.close()
         return n > 0
-    wait_until(lambda: agent_drift(ns2) > drift, 4 * VERIFY_INTERVAL + 8,
-               "the agent finds the keys gone")
-    wait_until(stored, 4 * VERIFY_INTERVAL + 8, "ns2's keys written again")
-    wait_until(served, 4 * VERIFY_INTERVAL + 8, "ns2 serves the zone's keys again")
+    harness.wait_until(lambda: agent_drift(ns2) > drift, 4 * VERIFY_INTERVAL + 8,
+                       "the agent finds the keys gone")
+    harness.wait_until(stored, 4 * VERIFY_INTERVAL + 8, "ns2's keys written again")
+    harness.wait_until(served, 4 * VERIFY_INTERVAL + 8, "ns2 serves the zone's keys again")
 
     plain = "keys-added.example."
     pid = cluster.create_zone(plain)
@@ -235,9 +225,10 @@ def test_keys_deleted_behind_the_agent_are_written_again(cluster):
     def unsigned():
         flush_caches(ns2)
         return ns2.dig(plain, "DNSKEY") == []
-    wait_until(lambda: agent_drift(ns2) > drift, 4 * VERIFY_INTERVAL + 8,
-               "the agent finds the key added")
-    wait_until(unsigned, 4 * VERIFY_INTERVAL + 8, "the key added behind the agent is gone")
+    harness.wait_until(lambda: agent_drift(ns2) > drift, 4 * VERIFY_INTERVAL + 8,
+                       "the agent finds the key added")
+    harness.wait_until(unsigned, 4 * VERIFY_INTERVAL + 8,
+                       "the key added behind the agent is gone")
 
 
 def test_a_sync_of_a_zone_succeeds_only_where_the_node_holds_the_content(cluster):
@@ -283,10 +274,10 @@ def test_a_powerdns_restart_by_an_agent_is_an_event_and_a_metric(cluster):
         events = cluster.whm.get("/api/dns/cluster/events").json()["events"]
         return any(e["kind"] == "node.powerdns_restarted" and e.get("node") == ns1.name
                    for e in events)
-    wait_until(restarted, 15, "the controller reports the restart")
+    harness.wait_until(restarted, 15, "the controller reports the restart")
     # The health check stores the count after adding the event.
-    wait_until(lambda: whm_metric(cluster, "yumna_whm_node_powerdns_restarts", ns1) >= 1, 5,
-               "the restart counted")
+    harness.wait_until(lambda: whm_metric(cluster, "yumna_whm_node_powerdns_restarts", ns1) >= 1,
+                       5, "the restart counted")
     assert ns1.pdns_pid() != pid
 
 
@@ -309,8 +300,9 @@ def test_another_soa_in_the_configuration_reaches_every_node(cluster):
             if not soa or soa[0].split()[1] != "dns-admin.yumna.test.":
                 return soa
         return True
-    wait_until(new_soa_everywhere, 30, "every node serves the new SOA")
+    assert harness.wait_until(lambda: new_soa_everywhere() is True, 30), \
+        "every node serves the new SOA: %r" % (new_soa_everywhere(),)
     after = cluster.whm.get("/api/dns/%d" % zid).json()
     assert (after.get("zone") or after)["version"] > version
-    wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 10,
-               "every node holds the same content")
+    harness.wait_until(lambda: len(set(digests(cluster, zone).values())) == 1, 10,
+                       "every node holds the same content")

@@ -63,10 +63,9 @@ def test_pushes_that_failed_during_a_clock_jump_are_retried_once_it_is_set_right
     c.wait_all_nodes("www.jump.example.", "A", ["192.0.2.1"], timeout=10)
     c.wait_rcode("gone.example.", "SOA", "REFUSED", timeout=10)
     c.wait_converged(timeout=10)
-    deadline = time.monotonic() + 10
-    while True:     # and the controller knows: nothing behind, nothing failing
-        zones = {n["hostname"]: n["zones"] for n in c.whm.status()["nodes"]}
-        if all(z["behind"] == 0 and z["failing"] == 0 for z in zones.values()):
-            break
-        assert time.monotonic() < deadline, zones
-        time.sleep(0.1)
+
+    def zones():
+        return {n["hostname"]: n["zones"] for n in c.whm.status()["nodes"]}
+    # and the controller knows: nothing behind, nothing failing
+    assert harness.wait_until(lambda: all(z["behind"] == 0 and z["failing"] == 0
+                                          for z in zones().values()), 10, interval=0.1), zones()

@@ -13,6 +13,7 @@ import pytest
 
 import cluster as cl
 import dnssec_tools as dt
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -71,14 +72,9 @@ def served_keys(c, zone):
 
 def wait_keys(c, zone, want, timeout=15.0):
     want = sorted(want)
-    deadline = time.monotonic() + timeout
-    while True:
-        got = served_keys(c, zone)
-        if all(v == want for v in got.values()):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError("DNSKEY should be %s everywhere: %s" % (want, got))
-        time.sleep(0.05)
+    if not harness.wait_until(lambda: all(v == want for v in served_keys(c, zone).values()),
+                              timeout):
+        raise AssertionError("DNSKEY should be %s everywhere: %s" % (want, served_keys(c, zone)))
 
 
 def validates_everywhere(c, zone, ds, tmp, label):
@@ -191,10 +187,8 @@ def test_zsk_rollover_by_pre_publication_validates_at_every_step(rcluster, tmp_p
     advance(c, SOA_TTL + DELAY)
     s = wait_state(c, zid, lambda s: s["rollover"]["step"] == 2
                    and s["rollover"]["nodes_synced"])
-    deadline = time.monotonic() + 10
-    while any(v != [new["keytag"]] for v in signers(c, zone).values()):
-        assert time.monotonic() < deadline, signers(c, zone)
-        time.sleep(0.05)
+    assert harness.wait_until(lambda: all(v == [new["keytag"]] for v in signers(c, zone).values()),
+                              10), signers(c, zone)
     assert len(s["dnskey"]) == 3                # the old ZSK is still published
     validates_everywhere(c, zone, ds, tmp_path, "active")
 

@@ -3,9 +3,10 @@ the controller in the middle of a burst of writes and, after a restart, is
 served by every node with no operator action."""
 
 import threading
-import time
 
 import requests
+
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
 
@@ -52,9 +53,7 @@ def test_every_acknowledged_change_survives_a_sigkill_of_the_controller(cluster)
     for w in writers:
         w.start()
     # Let the burst run a while (bounded, so that checking every change by dig stays quick).
-    deadline = time.monotonic() + 1.5
-    while time.monotonic() < deadline and sum(len(w.acked) for w in writers) < 600:
-        time.sleep(0.01)
+    harness.wait_until(lambda: sum(len(w.acked) for w in writers) >= 600, 1.5, interval=0.01)
 
     c.whm.kill()                # SIGKILL, mid-burst
 

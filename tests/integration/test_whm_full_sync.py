@@ -1,21 +1,11 @@
 """A node that joins gets every zone through sync-batch; one zone the node
 refuses must not hold back the others."""
-import time
-
 import pytest
 
 import cluster as cl  # noqa: F401  (fixtures)
+import harness
 
 pytest_plugins = ["cluster_fixtures"]
-
-
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
 
 
 def test_zone_a_joining_node_refuses_does_not_hold_back_the_others(cluster_factory):
@@ -31,14 +21,14 @@ def test_zone_a_joining_node_refuses_does_not_hold_back_the_others(cluster_facto
     served = lambda: all(  # noqa: E731
         strict.rcode("small%d.full-sync.example." % i, "SOA") == "NOERROR"
         for i in range(len(small)))
-    assert wait_until(served, 3), c.whm.logs()
+    assert harness.wait_until(served, 3), c.whm.logs()
     assert strict.rcode("big.full-sync.example.", "SOA") == "REFUSED"
 
     def reported():
         s = c.whm.status()
         node = [n for n in s["nodes"] if n["nodeId"] == strict.server_id][0]
         return node["zones"]["failing"] == 1 and node["zones"]["in_sync"] == len(small)
-    assert wait_until(reported, 10), c.whm.status()
+    assert harness.wait_until(reported, 10), c.whm.status()
 
 
 def deletes_pushed(c, node):

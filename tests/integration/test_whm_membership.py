@@ -115,9 +115,7 @@ def test_a_join_during_a_purge_waits_for_it_and_the_node_gets_every_zone(cluster
     t = threading.Thread(target=leave)
     t.start()
     # the purge deletes 300 zones one by one: join while it runs
-    deadline = time.monotonic() + 10
-    while len(node.zones()) == len(names) and time.monotonic() < deadline:
-        time.sleep(0.005)
+    harness.wait_until(lambda: len(node.zones()) != len(names), 10, interval=0.005)
     answers["join"] = c.join(node)
     t.join(60)
 
@@ -127,13 +125,12 @@ def test_a_join_during_a_purge_waits_for_it_and_the_node_gets_every_zone(cluster
     assert set(n + "." for n in names) <= set(node.zones())
     # and the controller counts them in sync there (its rows for the node
     # were not forgotten): the status follows the acknowledgements
-    want, deadline = len(c.whm.zones()), time.monotonic() + 30
-    while True:
-        status = {n["nodeId"]: n for n in c.whm.status()["nodes"]}
-        if status[node.server_id]["zones"]["in_sync"] == want or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert status[node.server_id]["zones"]["in_sync"] == want, status
+    want = len(c.whm.zones())
+
+    def status():
+        return {n["nodeId"]: n for n in c.whm.status()["nodes"]}
+    assert harness.wait_until(lambda: status()[node.server_id]["zones"]["in_sync"] == want, 30,
+                              interval=0.2), status()
 
 
 def test_registered_but_not_joined_server_receives_nothing(cluster):
@@ -330,9 +327,8 @@ def test_a_node_whose_agent_port_and_secret_change_keeps_receiving_changes(clust
     c.whm.call("PUT", "/api/dns/servers/%d" % node.server_id, {"name": "renamed-ns"},
                expect=200)
     up = 'yumna_whm_node_up{node="renamed-ns",node_id="%d"} 1' % node.server_id
-    deadline = time.time() + 10  # the new worker's first health check
-    while up not in c.whm.get("/metrics").text and time.time() < deadline:
-        time.sleep(0.1)
+    # the new worker's first health check
+    harness.wait_until(lambda: up in c.whm.get("/metrics").text, 10, interval=0.1)
     text = c.whm.get("/metrics").text
     assert up in text, text
     assert 'node="%s"' % node.name not in text

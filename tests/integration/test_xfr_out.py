@@ -20,6 +20,7 @@ import dns.xfr
 import dns.zone
 import pytest
 
+import harness
 from secondaries import Bind, Knot
 
 pytest_plugins = ["cluster_fixtures"]
@@ -125,19 +126,14 @@ def test_secondaries_serve_every_zone_follow_changes_and_drop_deleted_zones(xfr,
 def test_catalog_lists_the_live_zones_with_one_serial_everywhere(xfr, zone_name):
     c = xfr
     zid = c.create_zone(zone_name.rstrip("."))
-    deadline = time.monotonic() + 10
-    while zone_name not in catalog_members(c):
-        assert time.monotonic() < deadline, catalog_members(c)
-        time.sleep(0.05)
+    assert harness.wait_until(lambda: zone_name in catalog_members(c), 10), catalog_members(c)
     c.wait_converged()
     serials = c.soa_serials(CATALOG)
     assert len(set(serials.values())) == 1, serials
     assert c.nodes[0].dig("version." + CATALOG, "TXT") == ['"2"']
     c.delete_zone(zid)
-    deadline = time.monotonic() + 10
-    while zone_name in catalog_members(c):
-        assert time.monotonic() < deadline, catalog_members(c)
-        time.sleep(0.05)
+    assert harness.wait_until(lambda: zone_name not in catalog_members(c), 10), \
+        catalog_members(c)
 
 
 def test_a_transfer_without_the_allowed_key_is_refused(xfr, domain):
@@ -411,10 +407,8 @@ def test_a_zone_of_its_own_settings_and_back_to_the_default(xfr, domain):
 
 
 def wait_listed(c, zone, listed, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while (zone in catalog_members(c)) != listed:
-        assert time.monotonic() < deadline, (zone, listed, sorted(catalog_members(c)))
-        time.sleep(0.05)
+    assert harness.wait_until(lambda: (zone in catalog_members(c)) == listed, timeout), \
+        (zone, listed, sorted(catalog_members(c)))
 
 
 def test_the_catalog_lists_only_the_zones_its_secondaries_may_transfer(xfr, domain):
@@ -495,10 +489,8 @@ def test_a_zone_created_again_is_another_member(xfr, domain):
     # section 5.5) and serve the new zone only
     c.delete_zone(zid)
     assert c.create_zone(domain) == zid       # the same row, revived
-    deadline = time.monotonic() + 10
-    while catalog_labels(c).get(fqdn) != hashlib.sha1((fqdn + "#1").encode()).hexdigest():
-        assert time.monotonic() < deadline, catalog_labels(c)
-        time.sleep(0.05)
+    label = hashlib.sha1((fqdn + "#1").encode()).hexdigest()
+    assert harness.wait_until(lambda: catalog_labels(c).get(fqdn) == label, 10), catalog_labels(c)
     for s in (c.bind, c.knot):
         s.wait_serves("old." + fqdn, "A", None)
         s.wait_serves(fqdn, "SOA", c.nodes[0].dig(fqdn, "SOA"))
@@ -683,10 +675,9 @@ def test_catalog_follows_a_burst_of_concurrent_creates_and_deletes(xfr, domain):
     c.wait_converged()
     wait_knot_catalog(c)
     serves_exactly(c, c.knot, live, gone | {settle})
-    deadline = time.monotonic() + 20
-    while {m for m in c.knot.members() if m.endswith(domain + ".")} != live:
-        assert time.monotonic() < deadline, (sorted(c.knot.members()), c.knot.logs())
-        time.sleep(0.1)
+    assert harness.wait_until(
+        lambda: {m for m in c.knot.members() if m.endswith(domain + ".")} == live, 20,
+        interval=0.1), (sorted(c.knot.members()), c.knot.logs())
 
 
 def serves_exactly(c, secondary, live, gone):
@@ -701,29 +692,22 @@ def serves_exactly(c, secondary, live, gone):
 def wait_knot_catalog(c, timeout=20.0):
     """Until knotd holds the serial of the catalog the nodes serve."""
     want = c.soa_serials(CATALOG)[c.nodes[0].name]
-    deadline = time.monotonic() + timeout
-    while c.knot.catalog_serial() != want:
-        assert time.monotonic() < deadline, (c.knot.catalog_serial(), want, c.knot.logs())
-        time.sleep(0.1)
+    assert harness.wait_until(lambda: c.knot.catalog_serial() == want, timeout, interval=0.1), \
+        (c.knot.catalog_serial(), want, c.knot.logs())
 
 
 def wait_catalog_of(c, domain, want, timeout=20.0):
     """Until the catalog's members below 'domain' are 'want'."""
-    deadline = time.monotonic() + timeout
-    while True:
-        members = {m for m in catalog_members(c) if m.endswith(domain + ".")}
-        if members == want:
-            return
-        assert time.monotonic() < deadline, sorted(members ^ want)
-        time.sleep(0.1)
+    def members():
+        return {m for m in catalog_members(c) if m.endswith(domain + ".")}
+    assert harness.wait_until(lambda: members() == want, timeout, interval=0.1), \
+        sorted(members() ^ want)
 
 
 def wait_catalog(c, want, timeout=15.0):
     """Until the catalog's members are 'want' (a set of names)."""
-    deadline = time.monotonic() + timeout
-    while catalog_members(c) != want:
-        assert time.monotonic() < deadline, (sorted(catalog_members(c)), sorted(want))
-        time.sleep(0.1)
+    assert harness.wait_until(lambda: catalog_members(c) == want, timeout, interval=0.1), \
+        (sorted(catalog_members(c)), sorted(want))
 
 
 def a_catalog(cluster_factory, catalog=CATALOG, **whm_config):
@@ -769,13 +753,10 @@ def test_the_catalog_is_not_bound_by_max_zone_records(cluster_factory):
     # The catalog's thread counts the members after its commit, which the
     # nodes may serve first.
     want = {"zone": CATALOG, "state": "ok", "members": 5}
-    deadline = time.monotonic() + 5
-    while True:
-        status = c.whm.call("GET", "/api/dns/cluster/status", expect=200)
-        if status["catalog"] == want or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert status["catalog"] == want
+
+    def catalog():
+        return c.whm.call("GET", "/api/dns/cluster/status", expect=200)["catalog"]
+    assert harness.wait_until(lambda: catalog() == want, 5), (catalog(), want)
     assert "not brought up to date" not in c.whm.logs()
     # the customers' zones are still bound
     r = c.whm.request("PUT", "/api/dns/%d/records" % ids["m1.test."],
@@ -810,10 +791,7 @@ def test_a_failing_catalog_is_reported_once_and_its_recovery_too(cluster_factory
     store("CREATE TRIGGER fault BEFORE INSERT ON dns_records WHEN NEW.zone_id = %d "
           "BEGIN SELECT RAISE(ABORT, 'catalog rows refused'); END" % cid)
     c.create_zone("member.test")
-    deadline = time.monotonic() + 10
-    while status()["state"] != "failing":
-        assert time.monotonic() < deadline, status()
-        time.sleep(0.1)
+    assert harness.wait_until(lambda: status()["state"] == "failing", 10, interval=0.1), status()
     assert "replacing the records" in status()["lastError"] and status()["since"] > 0, status()
     time.sleep(4)    # retried meanwhile: after 1 s, then 2 s
     assert status()["state"] == "failing"
@@ -823,14 +801,9 @@ def test_a_failing_catalog_is_reported_once_and_its_recovery_too(cluster_factory
     assert catalog_members(c) == set()
     # the store takes them again: up to date, said once as well
     store("DROP TRIGGER fault")
-    deadline = time.monotonic() + 40
-    while status()["state"] != "ok":
-        assert time.monotonic() < deadline, status()
-        time.sleep(0.2)
+    assert harness.wait_until(lambda: status()["state"] == "ok", 40, interval=0.2), status()
     assert status() == {"zone": CATALOG, "state": "ok", "members": 1}
-    # The event is added after the state the loop above saw turn ok.
-    deadline = time.monotonic() + 5
-    while not events("catalog.recovered") and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # The event is added after the state the wait above saw turn ok.
+    harness.wait_until(lambda: events("catalog.recovered"), 5)
     assert len(events("catalog.recovered")) == 1 and len(events("catalog.failed")) == 1
     wait_catalog(c, {"member.test."})
