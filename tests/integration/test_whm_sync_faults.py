@@ -7,6 +7,7 @@ import sqlite3
 import sys
 import time
 
+import pytest
 import requests
 
 import harness
@@ -175,10 +176,13 @@ def test_a_store_restored_from_before_many_zones_has_them_deleted_from_the_node(
     assert said.count("pushing every zone again") == 1, said
 
 
-def test_a_delete_batch_the_node_fails_goes_again_zone_by_zone(cluster_factory):
-    """A node that fails a delete-batch (502: PowerDNS's API refused one of
-    its zones) gets those zones again one by one in the same round, so only
-    the zone it cannot delete would wait; the others are deleted and
+@pytest.mark.parametrize("status", [502, 404], ids=["a-zone-refused", "an-older-agent"])
+def test_a_delete_batch_the_node_does_not_take_goes_again_zone_by_zone(cluster_factory, status):
+    """Deletes that reach a node together go in a delete-batch. A node that
+    fails one (502: PowerDNS's API refused one of its zones) gets those
+    zones again one by one in the same round, so only the zone it cannot
+    delete would wait; an agent without the route (404: a release before
+    it) gets every delete one by one. Either way the zones are deleted and
     acknowledged."""
     c = Cluster(os.path.join(cluster_factory.base, "proxied"), n=1, start=False)
     cluster_factory.clusters.append(c)
@@ -193,20 +197,22 @@ def test_a_delete_batch_the_node_fails_goes_again_zone_by_zone(cluster_factory):
         proxy.set("reset")          # the deletes wait for the node, then go together
         for zid in ids:
             c.delete_zone(zid, wait=False)
-        proxy.refuse("POST", "/api/dns/delete-batch", 502)
+        proxy.refuse("POST", "/api/dns/delete-batch", status, count=1 if status == 502 else 100)
         proxy.reset_state()         # what the proxy saw starts now
 
         c.wait_converged()
 
         seen = proxy.seen
-        refused = seen.index(("POST", "/api/dns/delete-batch"))
-        after = [p for m, p in seen[refused + 1:]
-                 if m == "DELETE" and p.startswith("/api/dns/zones/gone")]
-        # The zones of the refused batch went again alone (a zone whose
-        # retry was not due yet may follow alone too), not in a new batch.
-        assert len(after) >= 2, seen
-        assert ("POST", "/api/dns/delete-batch") not in seen[refused + 1:], seen
+        batches = [i for i, (m, p, _) in enumerate(seen) if p == "/api/dns/delete-batch"]
+        refused = set(seen[batches[0]][2])
+        # The zones of the refused batch went again alone, none in another
+        # batch (zones whose retry was not due yet may follow in one).
+        alone = {z[0] for m, _, z in seen[batches[0] + 1:] if m == "DELETE"}
+        assert len(refused) >= 2 and refused <= alone, seen
+        assert not [i for i in batches[1:] if refused & set(seen[i][2])], seen
         for d in names:
             assert node.rcode("www." + d, "A") == "REFUSED", d
+        nodes = c.whm.call("GET", "/api/dns/cluster/status", expect=200)["nodes"]
+        assert nodes[0]["zones"]["deleting"] == 0, nodes
     finally:
         proxy.close()

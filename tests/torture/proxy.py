@@ -25,7 +25,8 @@ Independently of the mode, for pushes (POST /api/dns/sync-zone, POST
 refuse(method, path, status, count) answers the next 'count' requests of
 that method and path (query left out) with 'status' and a JSON error
 instead of passing them on: an agent that failed one request. 'seen'
-lists (method, path) of every request, in order (the last 10,000).
+lists (method, path, zones of a push) of every request, in order (the
+last 10,000).
 
 Replays go to the agent on their own connection; their answers are kept
 in 'replays' as evidence. Every choice the proxy makes comes from its own
@@ -303,11 +304,12 @@ class FaultProxy:
         try:
             while True:
                 raw, method, path, headers, body = read_request(reader)
+                zones = push_zones(method, path, body)
                 with self.lock:
                     mode, delay = self.mode, self.delay
                     duplicate, reorder = self.duplicate, self.reorder
                     self.counts["requests"] += 1
-                    self.seen.append((method, path))
+                    self.seen.append((method, path, zones))
                     del self.seen[:-10000]
                     refused = self._refusal(method, path) if mode == "pass" else None
                 if mode == "reset":
@@ -325,7 +327,6 @@ class FaultProxy:
                                    b"Content-Length: %d\r\n\r\n%s"
                                    % (refused, len(text), text))
                     continue
-                zones = push_zones(method, path, body)
                 if zones:
                     self.counts["pushes"] += 1
                 if zones and duplicate == "concurrent":
