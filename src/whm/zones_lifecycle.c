@@ -95,6 +95,27 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 		return errmsg_set(err, ERR_UNAVAILABLE, "the store is unavailable");
 	json_t *records = json_array();
 	r = records != NULL ? initial_records(w, origin, init, records, &mr, &n, err) : -ENOMEM;
+	z.domain = origin;
+	z.bucket = (int32_t)ztree_bucket(origin);
+	z.server_id = server_id;
+	z.user_id = user_id;
+	z.created_at = z.updated_at = whm_now();
+	z.version = 1;
+	/* The first serial by the zone's rule; one that moves past a
+	 * tombstone's even if the serial otherwise stays. */
+	enum model_serial_rule rule =
+	    pdns_serial_rule(init != NULL && init->pdns != NULL ? init->pdns : "");
+	bool counts = rule == MODEL_SERIAL_INCREASE || rule == MODEL_SERIAL_KEEP;
+	z.serial = counts ? 1 : model_serial_after(rule, 0, time(NULL));
+	/* The zone is checked before the transaction, out of the way of the
+	 * store's one writer (the check reads nothing from the store); its
+	 * outcome waits for the checks the transaction makes first. A zone
+	 * that continues a tombstone (another version and serial) is checked
+	 * again there. */
+	struct errmsg verr;
+	uint64_t checked_version = z.version;
+	uint32_t checked_serial = z.serial;
+	int rv = r == 0 ? zones_validate(w, NULL, &z, records, NULL, &verr) : 0;
 	if (r == 0 && (r = store_begin(st)) < 0)
 		r = zones_fail(st, r, err, "starting a transaction");
 	if (r == 0 && server_id > 0) {
@@ -109,18 +130,6 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 			store_server_clear(&s);
 		}
 	}
-	z.domain = origin;
-	z.bucket = (int32_t)ztree_bucket(origin);
-	z.server_id = server_id;
-	z.user_id = user_id;
-	z.created_at = z.updated_at = whm_now();
-	z.version = 1;
-	/* The first serial by the zone's rule; one that moves past a
-	 * tombstone's even if the serial otherwise stays. */
-	enum model_serial_rule rule =
-	    pdns_serial_rule(init != NULL && init->pdns != NULL ? init->pdns : "");
-	bool counts = rule == MODEL_SERIAL_INCREASE || rule == MODEL_SERIAL_KEEP;
-	z.serial = counts ? 1 : model_serial_after(rule, 0, time(NULL));
 	/* A tombstone of the same name continues its version and serial. */
 	int rg = r == 0 ? store_zone_get_by_name(st, origin, &old) : r;
 	const uint32_t *revive = init != NULL ? init->revive_life : NULL;
@@ -149,8 +158,12 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 		r = zones_fail(st, rg, err, "reading zones");
 	}
 	int rw = r;
-	if (rw == 0)
+	if (rw == 0 && (z.version != checked_version || z.serial != checked_serial)) {
 		rw = zones_validate(w, NULL, &z, records, NULL, err);
+	} else if (rw == 0 && rv < 0) {
+		*err = verr;
+		rw = rv;
+	}
 	if (rw == 0)
 		rw = store_zone_insert(st, &z);
 	/* An insert starts with the defaults; zones_finish() writes these. */

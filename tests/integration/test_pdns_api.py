@@ -346,6 +346,32 @@ def test_zone_creation_agrees_with_powerdns(sides, domain):
     assert a[0] == b[0] == 409 and a[1]["error"]
 
 
+def test_a_taken_name_is_a_conflict_before_its_records_are_checked(sides, domain):
+    """The zone check (a CNAME beside other data here) runs before the
+    controller's transaction, but its verdict comes after the name's: a
+    live zone of that name is a 409 whatever the records, and a deleted
+    one continues its version with the records checked again (422), with
+    nothing created."""
+    c, ours, _ = sides
+    name = domain + "."
+    clash = [{"name": "x." + name, "type": t, "ttl": 60, "changetype": "REPLACE",
+              "records": [{"content": v, "disabled": False}]}
+             for t, v in (("A", "192.0.2.1"), ("CNAME", "y." + name))]
+    assert ours.send("POST", BASE + "/zones", {"name": name, "kind": "Native",
+                                               "rrsets": []})[0] == 201
+    version = c.whm.zones()[name]["version"]
+
+    status, body, _ = ours.send("POST", BASE + "/zones",
+                                {"name": name, "kind": "Native", "rrsets": clash})
+    assert status == 409 and "already exists" in body["error"], body
+    assert c.whm.zones()[name]["version"] == version
+    assert ours.send("DELETE", BASE + "/zones/" + name)[0] == 204
+    status, body, _ = ours.send("POST", BASE + "/zones",
+                                {"name": name, "kind": "Native", "rrsets": clash})
+    assert status == 422 and "CNAME" in body["error"], body
+    assert name not in c.whm.zones()
+
+
 def test_keys_clients_send_in_created_rrsets_are_ignored_as_in_powerdns(sides, domain):
     """Terraform's provider sends "set-ptr" in every record and lego a
     "kind" in its RRsets: PowerDNS ignores keys it does not read, and so
