@@ -109,12 +109,8 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 	z.serial = counts ? 1 : model_serial_after(rule, 0, time(NULL));
 	/* The zone is checked before the transaction, out of the way of the
 	 * store's one writer (the check reads nothing from the store); its
-	 * outcome waits for the checks the transaction makes first. A zone
-	 * that continues a tombstone (another version and serial) is checked
-	 * again there. */
+	 * outcome waits for the checks the transaction makes first. */
 	struct errmsg verr;
-	uint64_t checked_version = z.version;
-	uint32_t checked_serial = z.serial;
 	int rv = r == 0 ? zones_validate(w, NULL, &z, records, NULL, &verr) : 0;
 	if (r == 0 && (r = store_begin(st)) < 0)
 		r = zones_fail(st, r, err, "starting a transaction");
@@ -158,7 +154,8 @@ int zones_create_with(struct whm *w, const char *domain, int64_t server_id, int6
 		r = zones_fail(st, rg, err, "reading zones");
 	}
 	int rw = r;
-	if (rw == 0 && (z.version != checked_version || z.serial != checked_serial)) {
+	if (rw == 0 && rg == 0) {
+		/* It continues a tombstone: another version and serial. */
 		rw = zones_validate(w, NULL, &z, records, NULL, err);
 	} else if (rw == 0 && rv < 0) {
 		*err = verr;
