@@ -177,9 +177,10 @@ static int tree_diff(struct node *n, const char *prefix, struct tree_diff *d)
  * does not have, without a version (a zone the store creates under the
  * same name later is pushed above what such a delete leaves): in
  * delete-batch requests of DELETE_BATCH_MAX, or one by one for a single
- * zone or an agent that does not take the batch (agent_delete_batch()). *deleted counts the zones the node deleted; a zone whose
- * single delete the node refuses for good (4xx) counts in *refused and does
- * not stop the others. A negative code when the node failed otherwise. */
+ * zone or an agent that does not take the batch (agent_delete_batch()).
+ * *deleted counts the zones the node deleted; a zone whose single delete
+ * the node refuses for good (4xx) counts in *refused and does not stop the
+ * others. A negative code when the node failed otherwise. */
 static int delete_unknown(struct node *n, const char *const *names, size_t count, unsigned *deleted,
 			  unsigned *refused)
 {

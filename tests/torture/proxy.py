@@ -311,7 +311,9 @@ class FaultProxy:
                     self.counts["requests"] += 1
                     self.seen.append((method, path, zones))
                     del self.seen[:-10000]
-                    refused = self._refusal(method, path) if mode == "pass" else None
+                    # a request the proxy drops or resets is not answered
+                    refused = (self._refusal(method, path)
+                               if mode in ("pass", "delay") else None)
                 if mode == "reset":
                     self.counts["reset"] += 1
                     rst(client)
